@@ -1,0 +1,126 @@
+// Package lint holds checks on the code base itself that run as ordinary
+// tests, so CI and a person run them the same way.
+package lint
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/heistgraph/heistgraph"
+
+// allowed lists, per package of this module, the module packages and the
+// third-party import prefixes it may import directly (besides the standard
+// library and the root package heistgraph). It is the import table of
+// style.md; a package not listed may import only std and the root package.
+var allowed = map[string][]string{
+	"bitcoin":           {"github.com/btcsuite/btcd/"},
+	"evm":               {"github.com/ethereum/go-ethereum"},
+	"store":             {},
+	"store/pebble":      {"store", "github.com/cockroachdb/pebble/"},
+	"store/postgres":    {"store", "github.com/jackc/pgx/"},
+	"store/storetest":   {"store"},
+	"pattern":           {},
+	"label":             {"gopkg.in/yaml.v3"},
+	"cluster":           {"store", "pattern"},
+	"trace":             {"store", "pattern"},
+	"risk":              {"store", "trace"},
+	"incident":          {"store", "gopkg.in/yaml.v3"},
+	"incidents":         {},
+	"ingest":            {"store", "golang.org/x/sync/errgroup"},
+	"synth":             {"bitcoin", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},
+	"monitor":           {"store", "ingest", "trace", "risk"},
+	"server":            {"store", "cluster", "trace", "risk", "label", "incident", "pattern", "web"},
+	"web":               {},
+	"internal/lint":     {},
+	"internal/testutil": {"store"},
+}
+
+// free may be imported by any package (style.md's last row).
+var free = []string{"github.com/prometheus/client_golang/", "golang.org/x/sync/errgroup", "gopkg.in/yaml.v3"}
+
+func TestImportTable(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		f := strings.Fields(string(line))
+		pkg := strings.TrimPrefix(strings.TrimPrefix(f[0], module), "/")
+		if pkg == "" || pkg == "cmd/heistgraph" || strings.HasPrefix(pkg, "cmd/") {
+			continue // the root package is checked below; commands may import everything
+		}
+		rules, listed := allowed[pkg]
+		for _, imp := range f[1:] {
+			if !strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+				continue // standard library
+			}
+			if imp == module {
+				continue
+			}
+			if !listed {
+				t.Errorf("package %s is not in the import table (internal/lint/deps_test.go): add it with its allowed imports (imports %s)", pkg, imp)
+				continue
+			}
+			if !permitted(imp, rules) {
+				t.Errorf("package %s imports %s, which the import table does not allow", pkg, imp)
+			}
+		}
+	}
+}
+
+func permitted(imp string, rules []string) bool {
+	for _, p := range free {
+		if strings.HasPrefix(imp, p) {
+			return true
+		}
+	}
+	for _, r := range rules {
+		if strings.Contains(r, ".") { // third-party prefix
+			if strings.HasPrefix(imp, r) {
+				return true
+			}
+			continue
+		}
+		if imp == module+"/"+r {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRootImportsOnlyStd checks that the domain model imports only the
+// standard library and holiman/uint256.
+func TestRootImportsOnlyStd(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, module).Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, imp := range strings.Fields(string(out)) {
+		if strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") && !strings.HasPrefix(imp, "github.com/holiman/uint256") {
+			t.Errorf("root package heistgraph imports %s; it may import only std and holiman/uint256", imp)
+		}
+	}
+}
+
+// TestBackendsOnlyInCmd checks that outside tests only cmd/heistgraph
+// imports a concrete store backend.
+func TestBackendsOnlyInCmd(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		f := strings.Fields(string(line))
+		if f[0] == module+"/cmd/heistgraph" {
+			continue
+		}
+		for _, imp := range f[1:] {
+			if imp == module+"/store/pebble" || imp == module+"/store/postgres" {
+				t.Errorf("%s imports the backend %s; only cmd/heistgraph may", f[0], imp)
+			}
+		}
+	}
+}
