@@ -1,0 +1,78 @@
+package incident
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHTML renders the joint statement's report and checks that a reader
+// finds the numbers, the sources and a drawn chart. Phase 2 renders it in
+// headless Chromium.
+func TestHTML(t *testing.T) {
+	t.Parallel()
+	reg := loadShipped(t)
+	p, err := NewPage(reg, Query{Source: "joint-statement-2025-01-14"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, want := range []string{
+		`id="total-usd">$659,130,000<`, `id="count">5<`,
+		"$308,000,000", "$235,000,000", "$50,000,000", "$16,130,000",
+		"DMM Bitcoin", "Upbit", "2024-11-21", // Upbit's attribution day
+		`href="https://www.state.gov/office-of-the-spokesperson/releases/2025/01/joint-statement-on-cryptocurrency-thefts-by-the-democratic-peoples-republic-of-korea-and-public-private-collaboration"`,
+		"<svg", "2019", "2024", "DPRK state cyber actors",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	bars := regexp.MustCompile(`<rect class="bar" x="\d+" y="\d+" width="\d+" height="(\d+)"`).FindAllStringSubmatch(html, -1)
+	if len(bars) < 2 {
+		t.Fatalf("the chart has %d bars, want one per year (2019, 2024)", len(bars))
+	}
+	for _, b := range bars {
+		if b[1] == "0" {
+			t.Error("a bar of height 0")
+		}
+	}
+	if strings.Contains(html, "<script") {
+		t.Error("the report carries a script")
+	}
+}
+
+func TestHTMLTrace(t *testing.T) {
+	t.Parallel()
+	reg := loadShipped(t)
+	trace := &TraceSummary{
+		Incident: "dmm-bitcoin-2024", Policy: "haircut",
+		Seeds: []string{"975ec405ac9dc9fa5ab8009d94d6a1fe31dff8a8127ea90d023104e52754e4d7:0"},
+		Sinks: []TraceSink{{Kind: "unspent", Address: "bc1q<script>", Amount: "450290000000", Asset: "BTC"}},
+		Evidence: []TraceEvidence{{Chain: "btc", TxID: "975ec405ac9dc9fa5ab8009d94d6a1fe31dff8a8127ea90d023104e52754e4d7",
+			Time: time.Date(2024, 5, 31, 4, 26, 0, 0, time.UTC), From: "3P8MfdM4pULv7ozdQvfwAqNF29zAjmnUYD",
+			To: "1B6rJRfjTXwEy36SCs5zofGMmdv2kdZw7P", Amount: "450290000000", Asset: "BTC"}},
+		FlowSVG: []byte(`<svg id="flowgraph"></svg>`),
+	}
+	p, err := NewPage(reg, Query{Incident: "dmm-bitcoin-2024"}, loadPrices(t), trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, want := range []string{"Incident: DMM Bitcoin", `<svg id="flowgraph">`, "1B6rJRfjTXwEy36SCs5zofGMmdv2kdZw7P",
+		"2024-05-31 04:26:00", "$307,874,498", "bc1q&lt;script&gt;"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}
