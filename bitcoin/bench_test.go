@@ -1,0 +1,151 @@
+package bitcoin
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"os"
+	"testing"
+
+	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// Benchmarks on real blocks. Run, for example:
+//
+//	go test ./bitcoin/ -run '^$' -bench . -benchtime 2s
+//
+// BenchmarkDecode compares, on the same bytes:
+//   - heistgraph: DecodeBlock, everything (hashes, merkle check, script
+//     classification and address encoding, the domain values);
+//   - heistgraph-noaddr: the same without encoding addresses;
+//   - wire: btcd's MsgBlock.Deserialize plus TxHash and WitnessHash of
+//     every transaction (no merkle check, no addresses);
+//   - sha256d: double SHA-256 over the block bytes once, the floor.
+func BenchmarkDecode(b *testing.B) {
+	sets := []struct {
+		name   string
+		blocks func(testing.TB) [][]byte
+	}{
+		{"574200", func(tb testing.TB) [][]byte { return [][]byte{readFile(tb, block574200File)} }},
+		{"1-255", blocks1to255},
+	}
+	for _, set := range sets {
+		blocks := set.blocks(b)
+		var size int64
+		for _, raw := range blocks {
+			size += int64(len(raw))
+		}
+		run := func(name string, f func(raw []byte)) {
+			b.Run(set.name+"/"+name, func(b *testing.B) {
+				b.SetBytes(size)
+				b.ReportAllocs()
+				for b.Loop() {
+					for _, raw := range blocks {
+						f(raw)
+					}
+				}
+			})
+		}
+		run("heistgraph", func(raw []byte) {
+			if _, err := DecodeBlock(raw, heistgraph.Mainnet); err != nil {
+				b.Fatal(err)
+			}
+		})
+		run("heistgraph-noaddr", func(raw []byte) {
+			if _, err := decodeBlock(raw, nil); err != nil {
+				b.Fatal(err)
+			}
+		})
+		run("wire", func(raw []byte) {
+			var m wire.MsgBlock
+			if err := m.Deserialize(bytes.NewReader(raw)); err != nil {
+				b.Fatal(err)
+			}
+			for _, tx := range m.Transactions {
+				_ = tx.TxHash()
+				_ = tx.WitnessHash()
+			}
+		})
+		run("sha256d", func(raw []byte) {
+			first := sha256.Sum256(raw)
+			_ = sha256.Sum256(first[:])
+		})
+	}
+}
+
+// BenchmarkClassifyScript measures ClassifyScript per script type, and
+// btcd's ExtractPkScriptAddrs plus EncodeAddress on the same script.
+func BenchmarkClassifyScript(b *testing.B) {
+	scripts := []struct{ name, hex string }{
+		{"pubkeyhash", "76a914751e76e8199196d454941c45d1b3a323f1433bd688ac"},
+		{"scripthash", "a914f7af43209e948e90019a0303653d042ee97a05ee87"},
+		{"witness_v0_keyhash", "0014751e76e8199196d454941c45d1b3a323f1433bd6"},
+		{"witness_v0_scripthash", "0020701a8d401c84fb13e6baf169d59684e17abd9fa216c8cc5b9fc63d622ff8c58d"},
+		{"witness_v1_taproot", "512079be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"},
+		{"pubkey", "210279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798ac"},
+		{"multisig", "51210279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f817982102c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee552ae"},
+		{"nulldata", "6a24aa21a9ed26402ed52f8eee7114e8f5c57c79a7862371c7f0dbfe51e7152e67d36b143593"},
+		{"nonstandard", "7651"},
+	}
+	for _, s := range scripts {
+		script := unhex(b, s.hex)
+		b.Run(s.name+"/heistgraph", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				ClassifyScript(script, heistgraph.Mainnet)
+			}
+		})
+		b.Run(s.name+"/txscript", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, addrs, _, _ := txscript.ExtractPkScriptAddrs(script, &chaincfg.MainNetParams)
+				for _, a := range addrs {
+					_ = a.EncodeAddress()
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFileSource reads the 16 MiB blk file of blocks 0-14131 (early
+// blocks: tiny, nearly all coinbase-only) and blocks 1-255 plus 574200 as
+// hex, through NewFileSource and Blocks: indexing, ordering, reading and
+// decoding. Bytes are the files' sizes.
+func BenchmarkFileSource(b *testing.B) {
+	big := bigBlkPath(b)
+	dir := b.TempDir()
+	hexPath := writeFile(b, dir, "blocks.hex", hexLines(append(blocks1to255(b), readFile(b, block574200File)), "\n"))
+	blkPath := writeFile(b, dir, "blk00000.dat", append(frame(heistgraph.Mainnet.Magic, readFile(b, block574200File)), make([]byte, 1024)...))
+	for _, tc := range []struct {
+		name string
+		path string
+	}{{"blk-0-to-14131", big}, {"hex-1-255+574200", hexPath}, {"blk-574200", blkPath}} {
+		b.Run(tc.name, func(b *testing.B) {
+			st, err := os.Stat(tc.path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(st.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := NewFileSource([]string{tc.path}, FileOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for _, err := range s.Blocks(b.Context()) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				if n == 0 {
+					b.Fatal("no blocks")
+				}
+			}
+		})
+	}
+}
