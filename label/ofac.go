@@ -1,0 +1,105 @@
+package label
+
+import (
+	"strings"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// This file holds what the three OFAC importers share: how an SDN entry's
+// programs and identity become categories, and the label they emit.
+
+// SourceOFACSDN is the source of labels from OFAC's Specially Designated
+// Nationals list. Labels from a named entry (ofac-xml, ofac-csv, the
+// built-in file) use SourceOFACSDN + ":" + the entry's uid (its ent_num, the
+// XML's FixedRef), e.g. "ofac-sdn:27307" for LAZARUS GROUP; labels from the
+// per-asset lists, which carry no uid, use SourceOFACSDN alone.
+const SourceOFACSDN = "ofac-sdn"
+
+// dprkActors are SDN entity names (upper case) that are North Korean
+// state cyber actors whatever program they are listed under.
+var dprkActors = map[string]bool{
+	"LAZARUS GROUP": true,
+	"BLUENOROFF":    true,
+	"ANDARIEL":      true,
+	"KIMSUKY":       true,
+}
+
+// sdnService describes an SDN entry designated for the service it runs (or,
+// for a person, helped run). Category, if set, is added to "sanctioned".
+// NotDPRK suppresses "dprk" for entries listed under a DPRK program for
+// laundering North Korean proceeds, which makes them sanctioned but not North
+// Korean: tagging every Tornado Cash pool "dprk" would attribute each of its
+// users' deposits to North Korea.
+type sdnService struct {
+	Name     string // the SDN name, for the reader; matching is by uid
+	Category string
+	NotDPRK  bool
+}
+
+// sdnServices lists, by uid, the SDN entries with digital currency addresses
+// (sdn.csv of 2024-05-03) that are services rather than actors.
+var sdnServices = map[string]sdnService{
+	"39796": {"TORNADO CASH", CategoryMixer, true},                 // DPRK3, CYBER2
+	"44437": {"SINBAD", CategoryMixer, true},                       // DPRK3, CYBER2
+	"44718": {"SEMENOV, Roman", "", true},                          // DPRK3, CYBER2; Tornado Cash co-founder
+	"37070": {"BLENDER.IO", CategoryMixer, false},                  // CYBER2
+	"36216": {"HYDRA MARKET", CategoryDarknet, false},              // CYBER2
+	"33151": {"SUEX OTC, S.R.O.", CategoryHighRiskExchange, false}, // CYBER2
+	"33854": {"CHATEX", CategoryHighRiskExchange, false},           // CYBER2
+	"36025": {"GARANTEX EUROPE OU", CategoryHighRiskExchange, false},
+}
+
+// isDPRKProgram reports whether an OFAC program is one of the North Korea
+// programs (DPRK, DPRK2, DPRK3, DPRK4, DPRK-NKSPEA, and any later DPRKn).
+func isDPRKProgram(p string) bool {
+	return strings.HasPrefix(strings.ToUpper(strings.TrimSpace(p)), "DPRK")
+}
+
+// designation is one SDN entry as the importers see it.
+type designation struct {
+	UID      string   // ent_num / FixedRef
+	Name     string   // primary name, "LAST, First" for individuals
+	Programs []string // e.g. DPRK3, CYBER2
+	List     string   // e.g. "SDN List"; may be empty
+	Date     string   // designation date YYYY-MM-DD; may be empty
+}
+
+// categories returns the entry's categories: always sanctioned; dprk when a
+// program is a DPRK program or the name is a known DPRK actor, unless the
+// entry is a service marked NotDPRK; and the service's category.
+func (d designation) categories() []string {
+	cats := []string{CategorySanctioned}
+	svc, isSvc := sdnServices[d.UID]
+	dprk := dprkActors[strings.ToUpper(strings.TrimSpace(d.Name))]
+	for _, p := range d.Programs {
+		dprk = dprk || isDPRKProgram(p)
+	}
+	if dprk && !(isSvc && svc.NotDPRK) {
+		cats = append(cats, CategoryDPRK)
+	}
+	if isSvc && svc.Category != "" {
+		cats = append(cats, svc.Category)
+	}
+	return cats
+}
+
+// labels returns one label per category for one address of the entry.
+// feature is how the source names the address's asset ("Digital Currency
+// Address - XBT").
+// fix, if set, says why the chain differs from the feature's (see place).
+func (d designation) labels(chain heistgraph.Chain, addr, feature, fix string) []heistgraph.Label {
+	note := notes("OFAC SDN entry", d.UID, "programs", strings.Join(d.Programs, ", "),
+		"list", d.List, "designated", d.Date, "feature", feature, "chain", fix)
+	cats := d.categories()
+	out := make([]heistgraph.Label, 0, len(cats))
+	for _, c := range cats {
+		out = append(out, heistgraph.Label{Chain: chain, Address: addr, Entity: d.Name, Category: c,
+			Source: SourceOFACSDN + ":" + d.UID, Confidence: 1, Note: note})
+	}
+	return out
+}
+
+// featurePrefix starts the OFAC feature type of every digital currency
+// address; the ticker follows.
+const featurePrefix = "Digital Currency Address - "
