@@ -1,0 +1,45 @@
+// Package synth generates synthetic Bitcoin worlds with ground truth: a
+// regtest chain in Bitcoin Core's blk-file format, truth.json (who owns
+// every address, where every heist's stolen value went) and labels.csv
+// (what an analyst would know). Worlds are how heistgraph's clustering and
+// tracing are measured; see design.md for the contract and methods.md for
+// the behaviours the world exercises.
+//
+// It does not score analyses against the truth (that is eval's job, which
+// reads the truth with LoadTruth) and it does not validate scripts: the
+// signatures are placeholders of realistic size, so sizes, weights and
+// fees are those of real transactions.
+//
+// # The world
+//
+// Miners mine every block (a fixed 50 BTC subsidy plus fees; coinbases
+// mature after 100 blocks) and pay members and exchanges in batches.
+// Exchanges give each customer a deposit address, sweep deposits into hot
+// wallets and pay withdrawals in batches with change. Users hold one script
+// type (P2PKH, P2SH-P2WPKH, P2WPKH or P2TR; a few switch), mostly use
+// fresh change and sometimes reuse addresses; each wallet software has a
+// consistent nVersion, nLockTime, nSequence, signature-grinding and
+// output-ordering habit (methods.md §3.3). Merchants take payments at fresh
+// invoice addresses and cash out at exchanges. A custodial mixer pays
+// deposits back from its pool after a delay; a bridge sweeps deposits into
+// a vault where they stay. Users run Whirlpool (Tx0s, 5-in/5-out mixes with
+// remixers), Wasabi 2 (rounds of 20-150 inputs, standard denominations,
+// sorted) and JoinMarket (equal outputs plus makers' change) exactly as
+// methods.md §4 defines them.
+//
+// Heists drain a victim exchange's hot wallet to attacker addresses, split
+// the loot and launder the parts through peel chains (methods.md §5),
+// deposits in pieces at several exchanges, the mixer, the bridge and
+// CoinJoins, and leave some unspent. The first heist of a world never
+// touches a CoinJoin, the second always sends part of the loot into one.
+// truth.json also lists every CoinJoin and Tx0 and each heist's peel
+// chains, so detectors can be scored too.
+//
+// # Determinism and memory
+//
+// The same seed and scale give the same bytes: one PCG generator drives
+// everything, no map is iterated, no clock is read. Blocks are streamed to
+// disk as they are made; the generator keeps the actors' unspent coins and
+// five bytes per address (owner and script type), from which scripts, keys
+// and address strings are derived again when needed.
+package synth

@@ -1,0 +1,131 @@
+package synth
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// labelCandidates is how many of a service's first used addresses labels
+// are drawn from.
+const labelCandidates = 24
+
+// writeLabels writes labels.csv: what an analyst would know, not the
+// truth. Each exchange, the mixer, the Whirlpool coordinator and the
+// bridge get one to five of their addresses (an exchange's first is a hot
+// address), every other merchant one or two; each victim its hot address
+// with category victim. Users and attackers are never labelled. Only
+// addresses that appear in the chain are labelled. It returns the number of
+// labels.
+func (w *world) writeLabels(path string) (int, error) {
+	// The first used addresses of every service, by id.
+	service := make([]bool, len(w.ents))
+	for _, e := range w.ents {
+		switch e.category {
+		case catExchange, catVictim, catMixer, catBridge, catMerchant:
+			service[e.idx] = true
+		}
+	}
+	cands := make([][]uint32, len(w.ents))
+	for id, o := range w.book.owner {
+		if service[o] && len(cands[o]) < labelCandidates && w.book.isUsed(uint32(id)) {
+			cands[o] = append(cands[o], uint32(id))
+		}
+	}
+	type row struct {
+		e    *entity
+		addr uint32
+		cat  string
+	}
+	var rows []row
+	pick := func(e *entity, first []uint32, n int) {
+		cs := cands[e.idx]
+		chosen := map[uint32]bool{}
+		for _, a := range first {
+			if len(chosen) < n && w.book.isUsed(a) && !chosen[a] {
+				chosen[a] = true
+				rows = append(rows, row{e, a, e.category})
+			}
+		}
+		for _, i := range w.rng.Perm(len(cs)) {
+			if len(chosen) >= n {
+				break
+			}
+			if !chosen[cs[i]] {
+				chosen[cs[i]] = true
+				rows = append(rows, row{e, cs[i], e.category})
+			}
+		}
+	}
+	for _, x := range w.exchanges {
+		if x.ent.category == catVictim {
+			if len(x.hotAddrs) > 0 && w.book.isUsed(x.hotAddrs[0]) {
+				rows = append(rows, row{x.ent, x.hotAddrs[0], catVictim})
+			}
+			continue
+		}
+		var first []uint32
+		if len(x.hotAddrs) > 0 {
+			first = x.hotAddrs[:1]
+		}
+		pick(x.ent, first, 1+w.rng.IntN(5))
+	}
+	pick(w.mixer.ent, nil, 1+w.rng.IntN(5))
+	pick(w.whirl.ent, w.whirl.feeAddrs, 1+w.rng.IntN(2))
+	pick(w.bridge.ent, w.bridge.depAddrs, 1+w.rng.IntN(3))
+	for i, m := range w.merchants {
+		if i%2 == 0 {
+			pick(m.ent, nil, 1+w.rng.IntN(2))
+		}
+	}
+
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, fmt.Errorf("synth: %w", err)
+	}
+	bw := bufio.NewWriter(f)
+	bw.WriteString("chain,address,entity,category,source,confidence,tlp\n")
+	for _, r := range rows {
+		a, err := w.book.encode(r.addr)
+		if err != nil {
+			f.Close()
+			return 0, err
+		}
+		conf := "1.00"
+		if c := 90 + w.rng.IntN(11); c < 100 {
+			conf = fmt.Sprintf("0.%02d", c)
+		}
+		tlp := "clear"
+		if w.chance(20) {
+			tlp = "green"
+		}
+		fmt.Fprintf(bw, "%s,%s,%s,%s,synth,%s,%s\n", heistgraph.ChainBTCRegtest, a, csvField(r.e.name), r.cat, conf, tlp)
+	}
+	err = bw.Flush()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("synth: write %s: %w", path, err)
+	}
+	return len(rows), nil
+}
+
+// csvField quotes s if it needs quoting in CSV.
+func csvField(s string) string {
+	for _, r := range s {
+		if r == ',' || r == '"' || r == '\n' {
+			q := []byte{'"'}
+			for _, c := range []byte(s) {
+				if c == '"' {
+					q = append(q, '"')
+				}
+				q = append(q, c)
+			}
+			return string(append(q, '"'))
+		}
+	}
+	return s
+}
