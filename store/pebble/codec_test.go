@@ -1,0 +1,207 @@
+package pebble
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+func hashOf(b byte) heistgraph.Hash {
+	var h heistgraph.Hash
+	for i := range h {
+		h[i] = b + byte(i)
+	}
+	return h
+}
+
+func TestTxRecordRoundTrip(t *testing.T) {
+	txid := hashOf(1)
+	tests := []struct {
+		name string
+		rec  txRecord
+	}{
+		{"coinbase", txRecord{
+			WTxID: txid, Version: 1, Size: 120, Weight: 480, Height: 0, Index: 0, FeeKnown: true, NOut: 1,
+			Inputs: []inputRecord{{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{Vout: 0xffffffff}, Sequence: 0xffffffff, Coinbase: true}}},
+		}},
+		{"resolved, fee known, segwit", txRecord{
+			WTxID: hashOf(9), Version: -2, LockTime: 800000, Size: 250, Weight: 661, Height: 840000, Index: 1234, Fee: 1500, FeeKnown: true, NOut: 2,
+			Inputs: []inputRecord{
+				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 7}, Sequence: 0xfffffffd}, Resolved: true, Value: 100000, Type: heistgraph.ScriptWitnessV0KeyHash, Address: "bc1qxyz"},
+				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(4), Vout: 0}, Sequence: 0}, Resolved: true, Value: 5, Type: heistgraph.ScriptType("future_type")},
+			},
+		}},
+		{"unresolved, out sum kept", txRecord{
+			WTxID: txid, Version: 2, Size: 200, Weight: 800, Height: 5, Index: 3, OutSum: 4242, NOut: 3,
+			Inputs: []inputRecord{{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(5), Vout: 1}, Sequence: 0xffffffff}}},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := tc.rec
+			if want.FeeKnown {
+				want.OutSum = -want.Fee
+				for _, in := range want.Inputs {
+					want.OutSum += in.Value
+				}
+			}
+			v := appendTxRecord(nil, txid, &tc.rec)
+			var got txRecord
+			if err := decodeTxRecord(v, txid, &got); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+			}
+			if err := decodeTxRecord(v[:len(v)-1], txid, &got); !errors.Is(err, errCorrupt) {
+				t.Errorf("truncated record: error %v, want errCorrupt", err)
+			}
+		})
+	}
+}
+
+func TestSetFee(t *testing.T) {
+	in := func(resolved bool, v int64) inputRecord {
+		return inputRecord{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(2)}}, Resolved: resolved, Value: v}
+	}
+	tests := []struct {
+		name   string
+		inputs []inputRecord
+		fee    int64
+		known  bool
+	}{
+		{"coinbase", []inputRecord{{TxIn: heistgraph.TxIn{Coinbase: true}}}, 0, true},
+		{"all resolved", []inputRecord{in(true, 600), in(true, 500)}, 100, true},
+		{"one unresolved", []inputRecord{in(true, 600), in(false, 0)}, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := txRecord{Inputs: tc.inputs}
+			rec.setFee(1000)
+			if rec.Fee != tc.fee || rec.FeeKnown != tc.known || rec.OutSum != 1000 {
+				t.Errorf("fee %d known %v out sum %d, want %d %v 1000", rec.Fee, rec.FeeKnown, rec.OutSum, tc.fee, tc.known)
+			}
+		})
+	}
+}
+
+func TestRecordRoundTrips(t *testing.T) {
+	out := heistgraph.TxOut{Value: 12345, Script: []byte{0x51, 0xae}, Type: heistgraph.ScriptMultisig, Keys: []string{"1k1", "1k2"}}
+	tests := []struct {
+		name  string
+		check func(t *testing.T)
+	}{
+		{"output", func(t *testing.T) {
+			got, h, err := decodeOutputRecord(appendOutputRecord(nil, &out, 77))
+			if err != nil || h != 77 || !reflect.DeepEqual(got, out) {
+				t.Errorf("got %+v at %d (%v), want %+v at 77", got, h, err, out)
+			}
+			head, err := decodeOutputHead(appendOutputRecord(nil, &out, 77))
+			if err != nil || head != (outputHead{Value: 12345, Type: heistgraph.ScriptMultisig, Height: 77}) {
+				t.Errorf("head %+v (%v)", head, err)
+			}
+		}},
+		{"block", func(t *testing.T) {
+			b := &heistgraph.Block{PrevHash: hashOf(1), MerkleRoot: hashOf(2), Height: 9, Time: -5, Version: -1, Bits: 0xffffffff, Nonce: 3, Size: 1000,
+				Txs: []heistgraph.Tx{{TxID: hashOf(3)}, {TxID: hashOf(4)}}}
+			got, err := decodeBlockRecord(appendBlockRecord(nil, b))
+			want := heistgraph.BlockInfo{PrevHash: b.PrevHash, MerkleRoot: b.MerkleRoot, Height: 9, Time: -5, Version: -1, Bits: 0xffffffff, Nonce: 3, Size: 1000, TxIDs: []heistgraph.Hash{hashOf(3), hashOf(4)}}
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("got %+v (%v), want %+v", got, err, want)
+			}
+		}},
+		{"events", func(t *testing.T) {
+			op := heistgraph.Outpoint{TxID: hashOf(5), Vout: 2}
+			got, err := decodeEvent(appendSpentEvent(nil, hashOf(6), op, 99), eventPos{Kind: heistgraph.Spent, Index: 1})
+			want := heistgraph.AddressEvent{Kind: heistgraph.Spent, Outpoint: op, TxID: hashOf(6), Index: 1, Amount: 99}
+			if err != nil || got != want {
+				t.Errorf("spent: got %+v (%v), want %+v", got, err, want)
+			}
+			got, err = decodeEvent(appendReceivedEvent(nil, hashOf(5), 7), eventPos{Kind: heistgraph.Received, Index: 2})
+			want = heistgraph.AddressEvent{Kind: heistgraph.Received, Outpoint: op, TxID: hashOf(5), Index: 2, Amount: 7}
+			if err != nil || got != want {
+				t.Errorf("received: got %+v (%v), want %+v", got, err, want)
+			}
+		}},
+		{"event key position", func(t *testing.T) {
+			p := eventPos{Height: 574200, TxIndex: 12, Kind: heistgraph.Spent, Index: 3}
+			got, ok := decodeEventPos(appendEventKey(nil, 7, "1abc", p))
+			if !ok || got != p {
+				t.Errorf("got %+v, want %+v", got, p)
+			}
+		}},
+		{"spend key", func(t *testing.T) {
+			op, in := heistgraph.Outpoint{TxID: hashOf(1), Vout: 4}, heistgraph.Inpoint{TxID: hashOf(2), Vin: 9}
+			gop, gin, ok := decodeSpendKey(appendSpendKey(nil, 3, op, in))
+			if !ok || gop != op || gin != in {
+				t.Errorf("got %v %v", gop, gin)
+			}
+		}},
+		{"undo", func(t *testing.T) {
+			es := []undoEntry{{Key: []byte("k1"), Prev: []byte("v1"), Present: true}, {Key: []byte("k2")}, {Key: []byte("k3"), Prev: []byte{}, Present: true}}
+			got, err := decodeUndoRecord(appendUndoRecord(nil, es))
+			if err != nil || !reflect.DeepEqual(got, es) {
+				t.Errorf("got %+v (%v)", got, err)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, tc.check)
+	}
+}
+
+func TestTotalsMerge(t *testing.T) {
+	a := totals{Received: 10, TxCount: 1, OutputCount: 1, FirstHeight: 5, FirstTime: 50, LastHeight: 5, LastTime: 50}
+	b := totals{Sent: 10, TxCount: 1, SpendCount: 1, FirstHeight: 9, FirstTime: 90, LastHeight: 9, LastTime: 90}
+	c := totals{Received: 3, TxCount: 1, OutputCount: 1, FirstHeight: 2, FirstTime: 20, LastHeight: 2, LastTime: 20}
+	want := totals{Received: 13, Sent: 10, TxCount: 3, OutputCount: 2, SpendCount: 1, FirstHeight: 2, FirstTime: 20, LastHeight: 9, LastTime: 90}
+	orders := [][]totals{{a, b, c}, {c, b, a}, {b, a, c}}
+	for _, order := range orders {
+		m, err := totalsMerger.Merge(nil, appendTotals(nil, &order[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.MergeNewer(appendTotals(nil, &order[1])); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.MergeOlder(appendTotals(nil, &order[2])); err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := m.Finish(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(v, appendTotals(nil, &want)) {
+			got, _ := decodeTotals(v)
+			t.Errorf("merge of %v: got %+v, want %+v", order, got, want)
+		}
+	}
+	if _, err := totalsMerger.Merge(nil, []byte{0x80}); !errors.Is(err, errCorrupt) {
+		t.Errorf("corrupt operand: error %v, want errCorrupt", err)
+	}
+}
+
+// FuzzDecode checks that no stored value, however damaged, makes a decoder
+// panic.
+func FuzzDecode(f *testing.F) {
+	txid := hashOf(1)
+	rec := txRecord{WTxID: hashOf(2), NOut: 2, Inputs: []inputRecord{{Resolved: true, Value: 5, Address: "x"}}}
+	f.Add(appendTxRecord(nil, txid, &rec))
+	f.Add(appendOutputRecord(nil, &heistgraph.TxOut{Value: 1, Keys: []string{"a"}, Script: []byte{1}}, 3))
+	f.Add(appendTotals(nil, &totals{Received: 1}))
+	f.Add(appendUndoRecord(nil, []undoEntry{{Key: []byte("k"), Prev: []byte("v"), Present: true}}))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		var r txRecord
+		_ = decodeTxRecord(v, txid, &r)
+		_, _, _ = decodeOutputRecord(v)
+		_, _ = decodeOutputHead(v)
+		_, _ = decodeBlockRecord(v)
+		_, _ = decodeTotals(v)
+		_, _ = decodeUndoRecord(v)
+		_, _ = decodeHeightRecord(v)
+		_, _ = decodeEvent(v, eventPos{Kind: heistgraph.Spent})
+	})
+}

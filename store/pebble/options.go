@@ -1,0 +1,125 @@
+package pebble
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// Options configures a store. The zero value is valid: Validate fills the
+// documented defaults.
+type Options struct {
+	// FS is the file system the store lives on; nil means the operating
+	// system's disk. Tests pass vfs.NewMem().
+	FS vfs.FS
+	// Logger receives Pebble's log lines (info at debug level); nil
+	// discards them.
+	Logger *slog.Logger
+	// CacheSize is the size in bytes of the block cache. Default 256 MiB.
+	CacheSize int64
+	// MemTableSize is the size in bytes of one memtable. Default 64 MiB;
+	// at most 1 GiB.
+	MemTableSize uint64
+	// BloomBitsPerKey is the bits per key of the Bloom filters on every
+	// level, which make point lookups of absent keys (unspent outputs,
+	// txids not stored) cheap. Default 10 (about 1% false positives); a
+	// negative value turns the filters off.
+	BloomBitsPerKey int
+	// SyncWrites makes every ApplyBlock and every rewound block durable
+	// before it returns (an fsync each). By default a block is atomic but
+	// becomes durable only at the next Sync, RewindTo or Close.
+	SyncWrites bool
+}
+
+// Defaults of Options.
+const (
+	DefaultCacheSize       = 256 << 20
+	DefaultMemTableSize    = 64 << 20
+	DefaultBloomBitsPerKey = 10
+
+	maxMemTableSize = 1 << 30
+)
+
+// DefaultOptions returns Options with every default filled in.
+func DefaultOptions() Options {
+	return Options{
+		CacheSize:       DefaultCacheSize,
+		MemTableSize:    DefaultMemTableSize,
+		BloomBitsPerKey: DefaultBloomBitsPerKey,
+	}
+}
+
+// Validate checks o and fills defaults for zero fields. It returns an error
+// wrapping heistgraph.ErrInvalid for a value out of range.
+func (o *Options) Validate() error {
+	if o.CacheSize < 0 {
+		return fmt.Errorf("pebble store: cache size %d < 0: %w", o.CacheSize, heistgraph.ErrInvalid)
+	}
+	if o.MemTableSize > maxMemTableSize {
+		return fmt.Errorf("pebble store: memtable size %d > %d: %w", o.MemTableSize, maxMemTableSize, heistgraph.ErrInvalid)
+	}
+	if o.CacheSize == 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.MemTableSize == 0 {
+		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.BloomBitsPerKey == 0 {
+		o.BloomBitsPerKey = DefaultBloomBitsPerKey
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// pebbleOptions translates validated Options into Pebble's.
+func (o *Options) pebbleOptions() *pebbledb.Options {
+	po := &pebbledb.Options{
+		FS:                          o.FS,
+		CacheSize:                   o.CacheSize,
+		MemTableSize:                o.MemTableSize,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       4,
+		L0StopWritesThreshold:       24,
+		LBaseMaxBytes:               256 << 20,
+		Logger:                      slogLogger{o.Logger},
+		FormatMajorVersion:          pebbledb.FormatNewest,
+		Merger:                      totalsMerger,
+	}
+	po.TargetFileSizes[0] = 8 << 20
+	for i := range po.Levels {
+		l := &po.Levels[i]
+		if o.BloomBitsPerKey > 0 {
+			l.FilterPolicy = bloom.FilterPolicy(o.BloomBitsPerKey)
+		} else {
+			l.FilterPolicy = pebbledb.NoFilterPolicy
+		}
+	}
+	po.CompactionConcurrencyRange = func() (int, int) { return 1, 2 }
+	return po
+}
+
+// slogLogger adapts a *slog.Logger to Pebble's Logger.
+type slogLogger struct{ l *slog.Logger }
+
+func (s slogLogger) Infof(format string, args ...any) {
+	s.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (s slogLogger) Errorf(format string, args ...any) {
+	s.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+// Fatalf logs and panics: Pebble calls it only for broken invariants.
+func (s slogLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	s.l.Log(context.Background(), slog.LevelError, msg, "component", "pebble", "fatal", true)
+	panic("pebble: " + msg)
+}

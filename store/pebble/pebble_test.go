@@ -1,0 +1,312 @@
+package pebble
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/store/storetest"
+)
+
+var (
+	_ store.Store            = (*DB)(nil)
+	_ storetest.SizeReporter = (*DB)(nil)
+)
+
+// openMem opens a store on an in-memory file system, closed at the end of
+// the test. A small memtable makes the tests go through flushed tables too.
+func openMem(tb testing.TB, memtable uint64) *DB {
+	tb.Helper()
+	opts := DefaultOptions()
+	opts.FS = vfs.NewMem()
+	opts.MemTableSize = memtable
+	db, err := Open("db", opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil && !errors.Is(err, errClosed) {
+			tb.Errorf("close: %v", err)
+		}
+	})
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openMem(t, 256<<10) })
+}
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store { return openMem(b, DefaultMemTableSize) })
+}
+
+// BenchmarkStoreDisk runs the benchmarks on the operating system's disk
+// (a temporary directory), where the in-memory file system's costs of
+// growing files do not count.
+func BenchmarkStoreDisk(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		db, err := Open(b.TempDir(), DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			if err := db.Close(); err != nil {
+				b.Errorf("close: %v", err)
+			}
+		})
+		return db
+	})
+}
+
+func mustApply(t *testing.T, db *DB, blocks ...*heistgraph.Block) {
+	t.Helper()
+	for _, b := range blocks {
+		if err := db.ApplyBlock(context.Background(), b); err != nil {
+			t.Fatalf("apply block %d: %v", b.Height, err)
+		}
+	}
+}
+
+func mustDigest(t *testing.T, db *DB, c heistgraph.Chain) heistgraph.Hash {
+	t.Helper()
+	d, err := db.Digest(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestReopen(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	regtest := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 1, 50)
+	mainnet := storetest.NewGenerator(heistgraph.ChainBTC, 2, 50)
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		mustApply(t, db, regtest.Next(), mainnet.Next())
+	}
+	dr, dm := mustDigest(t, db, heistgraph.ChainBTCRegtest), mustDigest(t, db, heistgraph.ChainBTC)
+	tip, err := db.Tip(ctx, heistgraph.ChainBTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if mustDigest(t, db, heistgraph.ChainBTCRegtest) != dr || mustDigest(t, db, heistgraph.ChainBTC) != dm {
+		t.Fatal("digests changed across close and reopen")
+	}
+	if got, err := db.Tip(ctx, heistgraph.ChainBTC); err != nil || got != tip {
+		t.Fatalf("tip after reopen %+v, %v; want %+v", got, err, tip)
+	}
+	// The chain codes were persisted: a third chain gets a new code and
+	// the first two keep theirs.
+	signet := storetest.NewGenerator(heistgraph.ChainBTCSignet, 3, 10)
+	mustApply(t, db, signet.Next(), regtest.Next())
+	if mustDigest(t, db, heistgraph.ChainBTC) != dm {
+		t.Fatal("applying other chains changed btc's digest")
+	}
+	if len(db.chains) != 3 || db.chains[heistgraph.ChainBTCSignet] != 3 {
+		t.Fatalf("chain codes %v, want 3 chains with signet at 3", db.chains)
+	}
+}
+
+func TestAtomicBatch(t *testing.T) {
+	db := openMem(t, DefaultMemTableSize)
+	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 5, 40)
+	mustApply(t, db, g.Next(), g.Next(), g.Next())
+	before := mustDigest(t, db, heistgraph.ChainBTCRegtest)
+	next := g.Next()
+
+	t.Run("apply cancelled before commit writes nothing", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		db.beforeCommit = cancel
+		defer func() { db.beforeCommit = nil }()
+		if err := db.ApplyBlock(ctx, next); !errors.Is(err, context.Canceled) {
+			t.Fatalf("error %v, want context.Canceled", err)
+		}
+		if mustDigest(t, db, heistgraph.ChainBTCRegtest) != before {
+			t.Error("a cancelled apply changed the store")
+		}
+		if _, err := db.Tx(context.Background(), heistgraph.ChainBTCRegtest, next.Txs[1].TxID); !errors.Is(err, heistgraph.ErrNotFound) {
+			t.Errorf("tx of the cancelled block: %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("first block of a new chain cancelled", func(t *testing.T) {
+		other := storetest.NewGenerator(heistgraph.ChainBTCSignet, 1, 5).Next()
+		ctx, cancel := context.WithCancel(context.Background())
+		db.beforeCommit = cancel
+		defer func() { db.beforeCommit = nil }()
+		if err := db.ApplyBlock(ctx, other); !errors.Is(err, context.Canceled) {
+			t.Fatalf("error %v, want context.Canceled", err)
+		}
+		if _, ok := db.chains[heistgraph.ChainBTCSignet]; ok {
+			t.Error("a cancelled first block registered its chain")
+		}
+	})
+	mustApply(t, db, next)
+	after := mustDigest(t, db, heistgraph.ChainBTCRegtest)
+	t.Run("rewind cancelled before commit removes nothing", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		db.beforeCommit = cancel
+		defer func() { db.beforeCommit = nil }()
+		if err := db.RewindTo(ctx, heistgraph.ChainBTCRegtest, 0); !errors.Is(err, context.Canceled) {
+			t.Fatalf("error %v, want context.Canceled", err)
+		}
+		if mustDigest(t, db, heistgraph.ChainBTCRegtest) != after {
+			t.Error("a cancelled rewind changed the store")
+		}
+	})
+	if err := db.RewindTo(context.Background(), heistgraph.ChainBTCRegtest, 2); err != nil {
+		t.Fatal(err)
+	}
+	if mustDigest(t, db, heistgraph.ChainBTCRegtest) != before {
+		t.Error("rewind did not restore the store")
+	}
+}
+
+func TestConcurrentReads(t *testing.T) {
+	db := openMem(t, 256<<10)
+	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 9, 30)
+	first := g.Next()
+	mustApply(t, db, first)
+	addr := first.Txs[0].Outputs[0].Address
+	ctx := context.Background()
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(errs)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := db.Tx(ctx, heistgraph.ChainBTCRegtest, first.Txs[0].TxID); err != nil {
+				errs <- err
+				return
+			}
+			for _, err := range db.AddressHistory(ctx, heistgraph.ChainBTCRegtest, addr, store.HistoryOptions{}) {
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}
+	}()
+	for i := 0; i < 20; i++ {
+		mustApply(t, db, g.Next())
+		if i%5 == 4 {
+			if err := db.RewindTo(ctx, heistgraph.ChainBTCRegtest, int64(i-2)); err != nil {
+				t.Fatal(err)
+			}
+			g = storetest.NewGenerator(heistgraph.ChainBTCRegtest, 9, 30)
+			for h := int64(0); h <= int64(i-2); h++ {
+				g.Next()
+			}
+		}
+	}
+	close(done)
+	if err := <-errs; err != nil {
+		t.Fatalf("concurrent read: %v", err)
+	}
+}
+
+func TestSchemaVersion(t *testing.T) {
+	fs := vfs.NewMem()
+	db, err := Open("db", Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.db.Set(metaVersionKey, appendUvarint(nil, schemaVersion+1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open("db", Options{FS: fs}); !errors.Is(err, heistgraph.ErrInvalid) {
+		t.Fatalf("open of another schema version: %v, want ErrInvalid", err)
+	}
+}
+
+func TestClosed(t *testing.T) {
+	db, err := Open("db", Options{FS: vfs.NewMem()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 1, 1).Next()
+	mustApply(t, db, b)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"close", db.Close},
+		{"sync", db.Sync},
+		{"apply", func() error { return db.ApplyBlock(ctx, b) }},
+		{"rewind", func() error { return db.RewindTo(ctx, heistgraph.ChainBTCRegtest, -1) }},
+		{"tip", func() error { _, err := db.Tip(ctx, heistgraph.ChainBTCRegtest); return err }},
+		{"digest", func() error { _, err := db.Digest(ctx, heistgraph.ChainBTCRegtest); return err }},
+		{"history", func() error {
+			for _, err := range db.AddressHistory(ctx, heistgraph.ChainBTCRegtest, "x", store.HistoryOptions{}) {
+				return err
+			}
+			return nil
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); !errors.Is(err, errClosed) {
+				t.Errorf("error %v, want errClosed", err)
+			}
+		})
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    Options
+		invalid bool
+	}{
+		{"zero value gets defaults", Options{}, false},
+		{"defaults", DefaultOptions(), false},
+		{"no bloom filters", Options{BloomBitsPerKey: -1}, false},
+		{"negative cache", Options{CacheSize: -1}, true},
+		{"huge memtable", Options{MemTableSize: 8 << 30}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts
+			err := o.Validate()
+			if tc.invalid {
+				if !errors.Is(err, heistgraph.ErrInvalid) {
+					t.Fatalf("error %v, want ErrInvalid", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.CacheSize <= 0 || o.MemTableSize == 0 || o.BloomBitsPerKey == 0 || o.Logger == nil {
+				t.Errorf("defaults not filled: %+v", o)
+			}
+		})
+	}
+}

@@ -1,0 +1,411 @@
+package pebble
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"iter"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// Tip returns the highest block stored for chain. Blocks applied without
+// their parents count: with blocks 1-255 and 574200 stored, the tip is
+// 574200. It wraps heistgraph.ErrNotFound when no block is stored.
+func (d *DB) Tip(ctx context.Context, chain heistgraph.Chain) (heistgraph.BlockRef, error) {
+	c, err := d.readCode(chain, "tip")
+	if err != nil {
+		return heistgraph.BlockRef{}, err
+	}
+	ref, found, err := tipOf(d.db, c)
+	if err != nil {
+		return heistgraph.BlockRef{}, fmt.Errorf("tip on %s: %w", chain, err)
+	}
+	if !found {
+		return heistgraph.BlockRef{}, fmt.Errorf("tip on %s: no block stored: %w", chain, heistgraph.ErrNotFound)
+	}
+	return ref, nil
+}
+
+// BlockByHeight returns the stored block at height, or an error wrapping
+// heistgraph.ErrNotFound.
+func (d *DB) BlockByHeight(ctx context.Context, chain heistgraph.Chain, height int64) (heistgraph.BlockInfo, error) {
+	c, err := d.readCode(chain, fmt.Sprintf("block at height %d", height))
+	if err != nil {
+		return heistgraph.BlockInfo{}, err
+	}
+	if height < 0 {
+		return heistgraph.BlockInfo{}, fmt.Errorf("block at height %d on %s: %w", height, chain, heistgraph.ErrNotFound)
+	}
+	snap := d.db.NewSnapshot()
+	defer snap.Close()
+	hr, found, err := heightAt(snap, c, height)
+	if err != nil {
+		return heistgraph.BlockInfo{}, fmt.Errorf("block at height %d on %s: %w", height, chain, err)
+	}
+	if !found {
+		return heistgraph.BlockInfo{}, fmt.Errorf("block at height %d on %s: %w", height, chain, heistgraph.ErrNotFound)
+	}
+	return blockByHash(snap, chain, c, hr.Hash)
+}
+
+// BlockByHash returns a stored block, or an error wrapping
+// heistgraph.ErrNotFound.
+func (d *DB) BlockByHash(ctx context.Context, chain heistgraph.Chain, hash heistgraph.Hash) (heistgraph.BlockInfo, error) {
+	c, err := d.readCode(chain, "block "+hash.String())
+	if err != nil {
+		return heistgraph.BlockInfo{}, err
+	}
+	return blockByHash(d.db, chain, c, hash)
+}
+
+func blockByHash(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, hash heistgraph.Hash) (heistgraph.BlockInfo, error) {
+	v, found, err := lookup(r, appendBlockKey(nil, c, hash), nil)
+	if err != nil {
+		return heistgraph.BlockInfo{}, fmt.Errorf("block %s on %s: %w", hash, chain, err)
+	}
+	if !found {
+		return heistgraph.BlockInfo{}, fmt.Errorf("block %s on %s: %w", hash, chain, heistgraph.ErrNotFound)
+	}
+	bi, err := decodeBlockRecord(v)
+	if err != nil {
+		return heistgraph.BlockInfo{}, fmt.Errorf("block %s on %s: %w", hash, chain, err)
+	}
+	bi.Chain, bi.Hash = chain, hash
+	return bi, nil
+}
+
+// Tx returns a stored transaction. Prevouts[i] is the stored output input i
+// spends (value, script, type, address, keys), looked up when the tx is
+// read, so an output applied after the tx still resolves; it is nil for a
+// coinbase input and for an output not stored. The fee is known when every
+// input resolves. SpentBy[n] is the stored spender of output n (with
+// conflicting data holding two spenders, the one with the lower txid). An
+// unknown txid wraps heistgraph.ErrNotFound.
+func (d *DB) Tx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.Hash) (heistgraph.TxRecord, error) {
+	c, err := d.readCode(chain, "tx "+txid.String())
+	if err != nil {
+		return heistgraph.TxRecord{}, err
+	}
+	snap := d.db.NewSnapshot()
+	defer snap.Close()
+	tr, err := readTx(snap, chain, c, txid)
+	if err != nil {
+		return heistgraph.TxRecord{}, fmt.Errorf("tx %s on %s: %w", txid, chain, err)
+	}
+	return tr, nil
+}
+
+func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgraph.Hash) (heistgraph.TxRecord, error) {
+	v, found, err := lookup(r, appendTxKey(nil, c, txid), nil)
+	if err != nil {
+		return heistgraph.TxRecord{}, err
+	}
+	if !found {
+		return heistgraph.TxRecord{}, heistgraph.ErrNotFound
+	}
+	var rec txRecord
+	if err := decodeTxRecord(v, txid, &rec); err != nil {
+		return heistgraph.TxRecord{}, err
+	}
+	hr, _, err := heightAt(r, c, rec.Height)
+	if err != nil {
+		return heistgraph.TxRecord{}, err
+	}
+	tr := heistgraph.TxRecord{
+		Chain: chain,
+		Tx: heistgraph.Tx{
+			TxID: txid, WTxID: rec.WTxID, Version: rec.Version, LockTime: rec.LockTime,
+			Size: rec.Size, Weight: rec.Weight,
+			Inputs:  make([]heistgraph.TxIn, len(rec.Inputs)),
+			Outputs: make([]heistgraph.TxOut, rec.NOut),
+		},
+		Block:    heistgraph.BlockRef{Hash: hr.Hash, Height: rec.Height, Time: hr.Time},
+		Index:    int(rec.Index),
+		Prevouts: make([]*heistgraph.TxOut, len(rec.Inputs)),
+		SpentBy:  make([]*heistgraph.Inpoint, rec.NOut),
+		Fee:      rec.Fee,
+		FeeKnown: rec.FeeKnown,
+	}
+	it, err := r.NewIter(nil)
+	if err != nil {
+		return heistgraph.TxRecord{}, err
+	}
+	defer it.Close()
+	if err := scanOutpoints(it, prefixOutput, c, txid, func(vout uint32, v []byte) error {
+		if vout >= rec.NOut {
+			return fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt)
+		}
+		out, _, err := decodeOutputRecord(v)
+		tr.Tx.Outputs[vout] = out
+		return err
+	}); err != nil {
+		return heistgraph.TxRecord{}, err
+	}
+	if err := scanSpends(it, c, txid, func(op heistgraph.Outpoint, in heistgraph.Inpoint) {
+		if op.Vout < rec.NOut && tr.SpentBy[op.Vout] == nil {
+			tr.SpentBy[op.Vout] = &in
+		}
+	}); err != nil {
+		return heistgraph.TxRecord{}, err
+	}
+	var inSum int64
+	allKnown := true
+	key := make([]byte, 0, 64)
+	for i := range rec.Inputs {
+		ir := &rec.Inputs[i]
+		tr.Tx.Inputs[i] = ir.TxIn
+		if ir.Coinbase {
+			continue
+		}
+		key = appendOutpointKey(key[:0], prefixOutput, c, ir.PrevOut)
+		ov, found, err := lookup(r, key, nil)
+		if err != nil {
+			return heistgraph.TxRecord{}, err
+		}
+		switch {
+		case found:
+			out, _, err := decodeOutputRecord(ov)
+			if err != nil {
+				return heistgraph.TxRecord{}, fmt.Errorf("output %s: %w", ir.PrevOut, err)
+			}
+			tr.Prevouts[i] = &out
+		case ir.Resolved:
+			tr.Prevouts[i] = &heistgraph.TxOut{Value: ir.Value, Type: ir.Type, Address: ir.Address}
+		default:
+			allKnown = false
+			continue
+		}
+		inSum += tr.Prevouts[i].Value
+	}
+	if !tr.FeeKnown && allKnown {
+		tr.Fee, tr.FeeKnown = inSum-tr.Tx.OutputSum(), true
+	}
+	return tr, nil
+}
+
+// scanOutpoints calls fn with the vout and value of each key of one
+// outpoint table under txid, in vout order, repositioning it.
+func scanOutpoints(it *pebbledb.Iterator, prefix byte, c chainCode, txid heistgraph.Hash, fn func(vout uint32, v []byte) error) error {
+	lo := appendTxOutpointsPrefix(nil, prefix, c, txid)
+	it.SetBounds(lo, prefixEnd(lo))
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != len(lo)+4 {
+			return fmt.Errorf("outpoint key: %w", errCorrupt)
+		}
+		if err := fn(binary.BigEndian.Uint32(k[len(lo):]), it.Value()); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// scanSpends calls fn with each spend marker of txid's outputs, in key
+// order (by vout, then spender), repositioning it.
+func scanSpends(it *pebbledb.Iterator, c chainCode, txid heistgraph.Hash, fn func(op heistgraph.Outpoint, in heistgraph.Inpoint)) error {
+	lo := appendTxOutpointsPrefix(nil, prefixSpend, c, txid)
+	it.SetBounds(lo, prefixEnd(lo))
+	for ok := it.First(); ok; ok = it.Next() {
+		op, in, ok := decodeSpendKey(it.Key())
+		if !ok {
+			return fmt.Errorf("spend key: %w", errCorrupt)
+		}
+		fn(op, in)
+	}
+	return it.Error()
+}
+
+// Output returns one stored output with its block and spender (nil while
+// unspent). An output not stored wraps heistgraph.ErrNotFound, even when a
+// stored block spends it.
+func (d *DB) Output(ctx context.Context, chain heistgraph.Chain, op heistgraph.Outpoint) (heistgraph.Output, error) {
+	c, err := d.readCode(chain, "output "+op.String())
+	if err != nil {
+		return heistgraph.Output{}, err
+	}
+	snap := d.db.NewSnapshot()
+	defer snap.Close()
+	o, err := readOutput(snap, chain, c, op)
+	if err != nil {
+		return heistgraph.Output{}, fmt.Errorf("output %s on %s: %w", op, chain, err)
+	}
+	return o, nil
+}
+
+func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heistgraph.Outpoint) (heistgraph.Output, error) {
+	key := appendOutpointKey(make([]byte, 0, 64), prefixOutput, c, op)
+	v, found, err := lookup(r, key, nil)
+	if err != nil {
+		return heistgraph.Output{}, err
+	}
+	if !found {
+		return heistgraph.Output{}, heistgraph.ErrNotFound
+	}
+	out, height, err := decodeOutputRecord(v)
+	if err != nil {
+		return heistgraph.Output{}, err
+	}
+	hr, _, err := heightAt(r, c, height)
+	if err != nil {
+		return heistgraph.Output{}, err
+	}
+	o := heistgraph.Output{Chain: chain, Outpoint: op, TxOut: out, Block: heistgraph.BlockRef{Hash: hr.Hash, Height: height, Time: hr.Time}}
+	spenders, err := spendersOf(r, c, op)
+	if err != nil {
+		return heistgraph.Output{}, err
+	}
+	if len(spenders) > 0 {
+		o.SpentBy = &spenders[0]
+	}
+	return o, nil
+}
+
+// Address returns the totals of addr. An address without events wraps
+// heistgraph.ErrNotFound.
+func (d *DB) Address(ctx context.Context, chain heistgraph.Chain, addr string) (heistgraph.AddressSummary, error) {
+	c, err := d.readCode(chain, fmt.Sprintf("address %q", addr))
+	if err != nil {
+		return heistgraph.AddressSummary{}, err
+	}
+	v, found, err := lookup(d.db, appendAddressKey(nil, c, addr), nil)
+	if err != nil {
+		return heistgraph.AddressSummary{}, fmt.Errorf("address %q on %s: %w", addr, chain, err)
+	}
+	if !found {
+		return heistgraph.AddressSummary{}, fmt.Errorf("address %q on %s: %w", addr, chain, heistgraph.ErrNotFound)
+	}
+	t, err := decodeTotals(v)
+	if err != nil {
+		return heistgraph.AddressSummary{}, fmt.Errorf("address %q on %s: %w", addr, chain, err)
+	}
+	return heistgraph.AddressSummary{
+		Chain: chain, Address: addr,
+		Received: t.Received, Sent: t.Sent,
+		TxCount: t.TxCount, OutputCount: t.OutputCount, SpendCount: t.SpendCount,
+		FirstSeen: t.FirstTime, LastSeen: t.LastTime,
+		FirstHeight: t.FirstHeight, LastHeight: t.LastHeight,
+	}, nil
+}
+
+// AddressHistory yields addr's events in chain order, streaming from one
+// iterator over a consistent snapshot. An address (or chain) without events
+// yields nothing. Negative heights in opts yield one error wrapping
+// heistgraph.ErrInvalid. When ctx is cancelled the sequence ends with an
+// error wrapping ctx.Err().
+func (d *DB) AddressHistory(ctx context.Context, chain heistgraph.Chain, addr string, opts store.HistoryOptions) iter.Seq2[heistgraph.AddressEvent, error] {
+	return func(yield func(heistgraph.AddressEvent, error) bool) {
+		fail := func(err error) {
+			yield(heistgraph.AddressEvent{}, fmt.Errorf("history of address %q on %s: %w", addr, chain, err))
+		}
+		if opts.FromHeight < 0 || opts.ToHeight < 0 {
+			fail(fmt.Errorf("heights %d..%d: %w", opts.FromHeight, opts.ToHeight, heistgraph.ErrInvalid))
+			return
+		}
+		c, ok, err := d.code(chain)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !ok || opts.ToHeight != 0 && opts.ToHeight < opts.FromHeight {
+			return
+		}
+		prefix := appendEventPrefix(nil, c, addr)
+		lo := appendU64(append([]byte(nil), prefix...), uint64(opts.FromHeight))
+		hi := prefixEnd(prefix)
+		if opts.ToHeight != 0 {
+			hi = appendU64(append([]byte(nil), prefix...), uint64(opts.ToHeight)+1)
+		}
+		snap := d.db.NewSnapshot()
+		defer snap.Close()
+		it, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer it.Close()
+		ref := heistgraph.BlockRef{Height: -1}
+		for valid := it.First(); valid; valid = it.Next() {
+			if err := ctx.Err(); err != nil {
+				fail(err)
+				return
+			}
+			pos, ok := decodeEventPos(it.Key())
+			if !ok || len(it.Key()) != len(prefix)+eventPosLen {
+				fail(fmt.Errorf("event key: %w", errCorrupt))
+				return
+			}
+			ev, err := decodeEvent(it.Value(), pos)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if pos.Height != ref.Height {
+				hr, _, err := heightAt(snap, c, pos.Height)
+				if err != nil {
+					fail(err)
+					return
+				}
+				ref = heistgraph.BlockRef{Hash: hr.Hash, Height: pos.Height, Time: hr.Time}
+			}
+			ev.Block = ref
+			if !yield(ev, nil) {
+				return
+			}
+		}
+		if err := it.Error(); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// Digest returns a SHA-256 over the logical content of chain: the address,
+// block, event, height, output, pending, spend and tx tables in key order,
+// each key without its chain code, each key and value length-prefixed. Undo
+// records and the chain code table are left out, so the digest depends only
+// on the blocks stored (see schema.go for the exceptions). A chain with
+// nothing stored has the digest of empty content.
+func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Hash, error) {
+	c, ok, err := d.code(chain)
+	if err != nil {
+		return heistgraph.Hash{}, err
+	}
+	h := sha256.New()
+	if ok {
+		snap := d.db.NewSnapshot()
+		defer snap.Close()
+		var buf []byte
+		for _, p := range logicalPrefixes {
+			lo, hi := tableBounds(p, c)
+			it, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+			if err != nil {
+				return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+			}
+			n := 0
+			for valid := it.First(); valid; valid = it.Next() {
+				if n++; n&1023 == 0 {
+					if err := ctx.Err(); err != nil {
+						it.Close()
+						return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+					}
+				}
+				k, v := it.Key(), it.Value()
+				buf = append(buf[:0], p)
+				buf = appendBytes(buf, k[len(lo):])
+				buf = appendBytes(buf, v)
+				h.Write(buf)
+			}
+			if err := errors.Join(it.Error(), it.Close()); err != nil {
+				return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+			}
+		}
+	}
+	var out heistgraph.Hash
+	h.Sum(out[:0])
+	return out, nil
+}

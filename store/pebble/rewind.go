@@ -1,0 +1,402 @@
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// RewindTo removes every block of chain above height, highest first, each
+// in one atomic batch that removes exactly what applying it added: its
+// records, its spends (the outputs it spent are unspent again), its address
+// events and its share of the address totals; spends by other stored blocks
+// of the outputs it created become unresolved again. Keys the block
+// overwrote get their previous values back from its undo record. Height -1
+// removes every block. Rewinding a chain with nothing stored, or to a height
+// at or above its tip, does nothing. It returns an error wrapping
+// heistgraph.ErrInvalid for a height below -1. When ctx is cancelled it
+// stops between blocks; the blocks removed so far stay removed.
+func (d *DB) RewindTo(ctx context.Context, chain heistgraph.Chain, height int64) error {
+	if height < -1 {
+		return fmt.Errorf("rewind %s to height %d: %w", chain, height, heistgraph.ErrInvalid)
+	}
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	c, ok, err := d.code(chain)
+	if err != nil || !ok {
+		return err
+	}
+	removed := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("rewind %s to height %d: %w", chain, height, err)
+		}
+		tip, found, err := tipOf(d.db, c)
+		if err != nil {
+			return fmt.Errorf("rewind %s to height %d: %w", chain, height, err)
+		}
+		if !found || tip.Height <= height {
+			break
+		}
+		if err := d.undoBlock(ctx, c, tip.Height); err != nil {
+			return fmt.Errorf("rewind %s to height %d: block %d %s: %w", chain, height, tip.Height, tip.Hash, err)
+		}
+		removed++
+	}
+	if removed > 0 && !d.opts.SyncWrites {
+		if err := d.db.LogData(nil, pebbledb.Sync); err != nil {
+			return fmt.Errorf("rewind %s to height %d: sync: %w", chain, height, err)
+		}
+	}
+	return nil
+}
+
+// tipOf returns the highest entry of chain c's height index.
+func tipOf(r pebbledb.Reader, c chainCode) (heistgraph.BlockRef, bool, error) {
+	lo, hi := tableBounds(prefixHeight, c)
+	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return heistgraph.BlockRef{}, false, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return heistgraph.BlockRef{}, false, it.Error()
+	}
+	k := it.Key()
+	if len(k) != len(lo)+8 {
+		return heistgraph.BlockRef{}, false, fmt.Errorf("height key: %w", errCorrupt)
+	}
+	hr, err := decodeHeightRecord(it.Value())
+	if err != nil {
+		return heistgraph.BlockRef{}, false, err
+	}
+	return heistgraph.BlockRef{Hash: hr.Hash, Height: int64(binary.BigEndian.Uint64(k[len(lo):])), Time: hr.Time}, true, nil
+}
+
+// undoer builds the batch that removes one block. Its deltas hold amounts
+// to subtract.
+type undoer struct {
+	b        *pebbledb.Batch
+	c        chainCode
+	h        int64
+	inBlock  map[heistgraph.Hash]bool
+	deltas   deltas
+	spenders map[heistgraph.Hash]*txRecord
+	touched  map[touchKey]bool
+	key      []byte
+}
+
+// undoBlock removes the block at height h of chain c in one batch.
+func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
+	b := d.db.NewIndexedBatch()
+	defer b.Close()
+	u := &undoer{b: b, c: c, h: h, inBlock: map[heistgraph.Hash]bool{}, spenders: map[heistgraph.Hash]*txRecord{}, touched: map[touchKey]bool{}}
+
+	hr, found, err := heightAt(b, c, h)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("height index: %w", errCorrupt)
+	}
+	bkey := appendBlockKey(nil, c, hr.Hash)
+	bv, found, err := lookup(b, bkey, nil)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("block record missing: %w", errCorrupt)
+	}
+	bi, err := decodeBlockRecord(bv)
+	if err != nil {
+		return err
+	}
+	for _, txid := range bi.TxIDs {
+		u.inBlock[txid] = true
+	}
+
+	var rec txRecord
+	for i, txid := range bi.TxIDs {
+		if i&255 == 255 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		u.key = appendTxKey(u.key[:0], c, txid)
+		v, found, err := lookup(b, u.key, nil)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("tx %s: record missing: %w", txid, errCorrupt)
+		}
+		if err := decodeTxRecord(v, txid, &rec); err != nil {
+			return fmt.Errorf("tx %s: %w", txid, err)
+		}
+		if err := u.outputs(txid, uint32(i), &rec); err != nil {
+			return fmt.Errorf("tx %s: %w", txid, err)
+		}
+		if err := u.inputs(txid, uint32(i), &rec); err != nil {
+			return fmt.Errorf("tx %s: %w", txid, err)
+		}
+		u.key = appendTxKey(u.key[:0], c, txid)
+		if err := b.Delete(u.key, nil); err != nil {
+			return err
+		}
+	}
+
+	for txid, rec := range u.spenders {
+		rec.setFee(rec.OutSum)
+		if err := b.Set(appendTxKey(nil, c, txid), appendTxRecord(nil, txid, rec), nil); err != nil {
+			return err
+		}
+	}
+	for tk := range u.touched {
+		has, err := hasEventsAt(b, c, tk.addr, tk.height, tk.txIndex)
+		if err != nil {
+			return err
+		}
+		if !has {
+			u.deltas.get(tk.addr).txs++
+		}
+	}
+	if err := u.writeTotals(); err != nil {
+		return err
+	}
+	if err := b.Delete(appendHeightKey(nil, c, h), nil); err != nil {
+		return err
+	}
+	if err := b.Delete(bkey, nil); err != nil {
+		return err
+	}
+	ukey := appendUndoKey(nil, c, h)
+	uv, found, err := lookup(b, ukey, nil)
+	if err != nil {
+		return err
+	}
+	if found {
+		entries, err := decodeUndoRecord(uv)
+		if err != nil {
+			return err
+		}
+		if err := b.Delete(ukey, nil); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.Present {
+				err = b.Set(e.Key, e.Prev, nil)
+			} else {
+				err = b.Delete(e.Key, nil)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if d.beforeCommit != nil {
+		d.beforeCommit()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return b.Commit(d.wo)
+}
+
+// outputs removes the outputs of the tx at index i and their received
+// events, and un-resolves their spends by other blocks.
+func (u *undoer) outputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
+	for n := uint32(0); n < rec.NOut; n++ {
+		op := heistgraph.Outpoint{TxID: txid, Vout: n}
+		u.key = appendOutpointKey(u.key[:0], prefixOutput, u.c, op)
+		v, found, err := lookup(u.b, u.key, nil)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("output %d missing: %w", n, errCorrupt)
+		}
+		head, err := decodeOutputHead(v)
+		if err != nil {
+			return err
+		}
+		if err := u.b.Delete(u.key, nil); err != nil {
+			return err
+		}
+		if head.Address != "" {
+			u.key = appendEventKey(u.key[:0], u.c, head.Address, eventPos{Height: u.h, TxIndex: i, Kind: heistgraph.Received, Index: n})
+			if err := u.b.Delete(u.key, nil); err != nil {
+				return err
+			}
+			dl := u.deltas.get(head.Address)
+			dl.received += head.Value
+			dl.outputs++
+			dl.ownTx(i)
+		}
+		if err := u.unresolve(op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unresolve makes the spends of op by other blocks unresolved again: op is
+// going away.
+func (u *undoer) unresolve(op heistgraph.Outpoint) error {
+	spenders, err := spendersOf(u.b, u.c, op)
+	if err != nil {
+		return err
+	}
+	for _, sp := range spenders {
+		if u.inBlock[sp.TxID] {
+			continue // spent in this block: inputs removes the spend
+		}
+		srec, err := loadSpender(u.b, u.spenders, u.c, sp.TxID)
+		if err != nil {
+			return err
+		}
+		if int(sp.Vin) >= len(srec.Inputs) {
+			return fmt.Errorf("spender %s has no input %d: %w", sp.TxID, sp.Vin, errCorrupt)
+		}
+		ir := &srec.Inputs[sp.Vin]
+		if !ir.Resolved {
+			continue
+		}
+		if ir.Address != "" {
+			u.key = appendEventKey(u.key[:0], u.c, ir.Address, eventPos{Height: srec.Height, TxIndex: srec.Index, Kind: heistgraph.Spent, Index: sp.Vin})
+			if err := u.b.Delete(u.key, nil); err != nil {
+				return err
+			}
+			dl := u.deltas.get(ir.Address)
+			dl.sent += ir.Value
+			dl.spends++
+			dl.other(srec.Height, 0)
+			u.touched[touchKey{addr: ir.Address, height: srec.Height, txIndex: srec.Index}] = true
+		}
+		*ir = inputRecord{TxIn: ir.TxIn}
+		u.key = appendOutpointKey(u.key[:0], prefixPending, u.c, op)
+		if err := u.b.Set(u.key, nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inputs removes the spend markers, pending markers and spent events of
+// the tx at index i.
+func (u *undoer) inputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
+	for vin := range rec.Inputs {
+		ir := &rec.Inputs[vin]
+		if ir.Coinbase {
+			continue
+		}
+		u.key = appendSpendKey(u.key[:0], u.c, ir.PrevOut, heistgraph.Inpoint{TxID: txid, Vin: uint32(vin)})
+		if err := u.b.Delete(u.key, nil); err != nil {
+			return err
+		}
+		if !ir.Resolved {
+			u.key = appendOutpointKey(u.key[:0], prefixPending, u.c, ir.PrevOut)
+			if err := u.b.Delete(u.key, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		if ir.Address == "" {
+			continue
+		}
+		u.key = appendEventKey(u.key[:0], u.c, ir.Address, eventPos{Height: u.h, TxIndex: i, Kind: heistgraph.Spent, Index: uint32(vin)})
+		if err := u.b.Delete(u.key, nil); err != nil {
+			return err
+		}
+		dl := u.deltas.get(ir.Address)
+		dl.sent += ir.Value
+		dl.spends++
+		dl.ownTx(i)
+	}
+	return nil
+}
+
+// writeTotals subtracts the deltas from the address totals, deleting the
+// totals of addresses left without events and recomputing first and last
+// seen where they pointed at removed events.
+func (u *undoer) writeTotals() error {
+	for j, addr := range u.deltas.addrs {
+		dl := &u.deltas.ds[j]
+		u.key = appendAddressKey(u.key[:0], u.c, addr)
+		v, found, err := lookup(u.b, u.key, nil)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("address %s: totals missing: %w", addr, errCorrupt)
+		}
+		t, err := decodeTotals(v)
+		if err != nil {
+			return fmt.Errorf("address %s: %w", addr, err)
+		}
+		t.Received -= dl.received
+		t.Sent -= dl.sent
+		t.TxCount -= dl.txs
+		t.OutputCount -= dl.outputs
+		t.SpendCount -= dl.spends
+		if t.OutputCount <= 0 && t.SpendCount <= 0 {
+			if err := u.b.Delete(u.key, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		removedAt := func(height int64) bool {
+			return dl.own && height == u.h || dl.minH >= 0 && height >= dl.minH && height <= dl.maxH
+		}
+		if removedAt(t.FirstHeight) || removedAt(t.LastHeight) {
+			if err := u.firstLast(addr, &t); err != nil {
+				return fmt.Errorf("address %s: %w", addr, err)
+			}
+		}
+		u.key = appendAddressKey(u.key[:0], u.c, addr)
+		if err := u.b.Set(u.key, appendTotals(nil, &t), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// firstLast sets t's first and last seen from addr's remaining events.
+func (u *undoer) firstLast(addr string, t *totals) error {
+	lo := appendEventPrefix(nil, u.c, addr)
+	it, err := u.b.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return err
+	}
+	var first, last eventPos
+	ok := it.First()
+	if ok {
+		first, _ = decodeEventPos(it.Key())
+		it.Last()
+		last, _ = decodeEventPos(it.Key())
+	}
+	if err := it.Error(); err != nil {
+		it.Close()
+		return err
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("totals without events: %w", errCorrupt)
+	}
+	fh, _, err := heightAt(u.b, u.c, first.Height)
+	if err != nil {
+		return err
+	}
+	lh, _, err := heightAt(u.b, u.c, last.Height)
+	if err != nil {
+		return err
+	}
+	t.FirstHeight, t.FirstTime = first.Height, fh.Time
+	t.LastHeight, t.LastTime = last.Height, lh.Time
+	return nil
+}

@@ -1,0 +1,211 @@
+package pebble
+
+import (
+	"encoding/binary"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// The key schema. Every key starts with a one-byte prefix naming its table;
+// every chain-scoped key follows it with the chain's two-byte code
+// (big-endian), so one store holds several chains side by side and each
+// table of a chain is one contiguous key range. Heights, output and input
+// indexes are big-endian so that byte order is numeric order. Hashes are the
+// 32 bytes of heistgraph.Hash (internal byte order). Address strings are
+// prefixed with their length (uvarint) so that one address's keys never
+// interleave with a longer address that shares its prefix.
+//
+// Value encodings are in codec.go.
+//
+//	m + "version"                           -> schema version (uvarint)
+//	m + "chain/" + name                     -> chain code (be16)
+//
+//	h + chain + height(be64)                -> block hash(32) + time(varint)        best-chain height index
+//	b + chain + hash(32)                    -> block record                         header, size, txids in order
+//	t + chain + txid(32)                    -> tx record                            header fields, place, inputs (+ resolved spent outputs), fee
+//	o + chain + txid(32) + vout(be32)       -> output record                        value, script type, address, keys, script, height
+//	s + chain + txid(32) + vout(be32) + spender txid(32) + vin(be32)
+//	                                        -> (empty)                              spend marker, also for outputs not stored
+//	p + chain + txid(32) + vout(be32)       -> (empty)                              pending: a spend whose output is not stored
+//	e + chain + len(addr) + addr + height(be64) + txindex(be32) + kind(1) + index(be32)
+//	                                        -> event record                         address history in chain order
+//	a + chain + len(addr) + addr            -> address totals                       written with Merge (codec.go totalsMerger)
+//	u + chain + height(be64)                -> undo record                          previous values of keys the block overwrote
+//
+// The spender is part of the spend marker's key, not its value: writing a
+// marker needs no read to find out whether it overwrites another (an
+// outpoint spent twice in conflicting data gets two markers, each removed
+// exactly with its block), and a prefix scan over s + chain + txid + vout
+// finds the spender. The address totals are a Pebble merge operand per
+// block (the block's sums and first/last seen), so applying a block reads no
+// totals either.
+//
+// A block's own records (h, b, t, o, s, p and its e events) are enough for
+// RewindTo to derive the exact inverse of its effect, so an undo record is
+// written only for a block that overwrote existing keys: a tx record, its
+// outputs and its spend and pending markers under a txid already stored
+// (BIP30 duplicates, mainnet blocks 91842 and 91880; a transaction in a
+// stale block stored beside the block that mined it again).
+//
+// Logical content (what Digest hashes) is the a, b, e, h, o, p, s and t
+// tables: apart from such overwrites they depend only on the set of blocks
+// stored, not on the order they were applied in. The m and u tables are
+// bookkeeping and excluded, and the chain code is left out of each key.
+const (
+	prefixMeta    byte = 'm'
+	prefixAddress byte = 'a'
+	prefixBlock   byte = 'b'
+	prefixEvent   byte = 'e'
+	prefixHeight  byte = 'h'
+	prefixOutput  byte = 'o'
+	prefixPending byte = 'p'
+	prefixSpend   byte = 's'
+	prefixTx      byte = 't'
+	prefixUndo    byte = 'u'
+)
+
+// logicalPrefixes are the tables Digest hashes, in key order.
+var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeight, prefixOutput, prefixPending, prefixSpend, prefixTx}
+
+// schemaVersion is stored under metaVersionKey; Open refuses other versions.
+const schemaVersion = 1
+
+var (
+	metaVersionKey   = []byte("mversion")
+	metaChainPrefix  = []byte("mchain/")
+	metaChainPrefixE = []byte("mchain0") // '/'+1: end of the chain table
+)
+
+// chainCode is the short number that stands for a chain in keys. Codes are
+// given out in order of first use, starting at 1, and never reused.
+type chainCode uint16
+
+func metaChainKey(name heistgraph.Chain) []byte {
+	return append(append([]byte(nil), metaChainPrefix...), name...)
+}
+
+// appendTable appends a table prefix and a chain code.
+func appendTable(dst []byte, prefix byte, c chainCode) []byte {
+	return append(dst, prefix, byte(c>>8), byte(c))
+}
+
+// tableBounds returns the key range [lo, hi) of one table of one chain.
+func tableBounds(prefix byte, c chainCode) (lo, hi []byte) {
+	lo = appendTable(nil, prefix, c)
+	hi = appendTable(nil, prefix, c+1)
+	if c == 0xffff {
+		hi = []byte{prefix + 1}
+	}
+	return lo, hi
+}
+
+func appendU64(dst []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(dst, v) }
+func appendU32(dst []byte, v uint32) []byte { return binary.BigEndian.AppendUint32(dst, v) }
+
+func appendHeightKey(dst []byte, c chainCode, height int64) []byte {
+	return appendU64(appendTable(dst, prefixHeight, c), uint64(height))
+}
+
+func appendBlockKey(dst []byte, c chainCode, h heistgraph.Hash) []byte {
+	return append(appendTable(dst, prefixBlock, c), h[:]...)
+}
+
+func appendTxKey(dst []byte, c chainCode, txid heistgraph.Hash) []byte {
+	return append(appendTable(dst, prefixTx, c), txid[:]...)
+}
+
+// appendOutpointKey builds the o, s and p keys, which share one layout.
+func appendOutpointKey(dst []byte, prefix byte, c chainCode, op heistgraph.Outpoint) []byte {
+	return appendU32(append(appendTable(dst, prefix, c), op.TxID[:]...), op.Vout)
+}
+
+// appendSpendKey builds a spend marker key.
+func appendSpendKey(dst []byte, c chainCode, op heistgraph.Outpoint, in heistgraph.Inpoint) []byte {
+	return appendU32(append(appendOutpointKey(dst, prefixSpend, c, op), in.TxID[:]...), in.Vin)
+}
+
+// spendKeyLen is the length of a spend marker key.
+const spendKeyLen = 3 + 32 + 4 + 32 + 4
+
+// decodeSpendKey splits a spend marker key into outpoint and spender.
+func decodeSpendKey(k []byte) (heistgraph.Outpoint, heistgraph.Inpoint, bool) {
+	if len(k) != spendKeyLen {
+		return heistgraph.Outpoint{}, heistgraph.Inpoint{}, false
+	}
+	var op heistgraph.Outpoint
+	var in heistgraph.Inpoint
+	copy(op.TxID[:], k[3:])
+	op.Vout = binary.BigEndian.Uint32(k[35:])
+	copy(in.TxID[:], k[39:])
+	in.Vin = binary.BigEndian.Uint32(k[71:])
+	return op, in, true
+}
+
+// appendTxOutpointsPrefix is the prefix of every o, s or p key of txid.
+func appendTxOutpointsPrefix(dst []byte, prefix byte, c chainCode, txid heistgraph.Hash) []byte {
+	return append(appendTable(dst, prefix, c), txid[:]...)
+}
+
+func appendAddr(dst []byte, addr string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(addr))), addr...)
+}
+
+func appendAddressKey(dst []byte, c chainCode, addr string) []byte {
+	return appendAddr(appendTable(dst, prefixAddress, c), addr)
+}
+
+// appendEventPrefix is the prefix of all of addr's history keys.
+func appendEventPrefix(dst []byte, c chainCode, addr string) []byte {
+	return appendAddr(appendTable(dst, prefixEvent, c), addr)
+}
+
+// eventPos is the chain-order position of an address event, the tail of its
+// key.
+type eventPos struct {
+	Height  int64
+	TxIndex uint32
+	Kind    heistgraph.AddressEventKind
+	Index   uint32
+}
+
+// eventPosLen is the length of an encoded eventPos.
+const eventPosLen = 8 + 4 + 1 + 4
+
+func appendEventKey(dst []byte, c chainCode, addr string, p eventPos) []byte {
+	dst = appendEventPrefix(dst, c, addr)
+	dst = appendU64(dst, uint64(p.Height))
+	dst = appendU32(dst, p.TxIndex)
+	dst = append(dst, byte(p.Kind))
+	return appendU32(dst, p.Index)
+}
+
+// decodeEventPos reads the position from the tail of an event key.
+func decodeEventPos(key []byte) (eventPos, bool) {
+	if len(key) < eventPosLen {
+		return eventPos{}, false
+	}
+	t := key[len(key)-eventPosLen:]
+	return eventPos{
+		Height:  int64(binary.BigEndian.Uint64(t)),
+		TxIndex: binary.BigEndian.Uint32(t[8:]),
+		Kind:    heistgraph.AddressEventKind(t[12]),
+		Index:   binary.BigEndian.Uint32(t[13:]),
+	}, true
+}
+
+func appendUndoKey(dst []byte, c chainCode, height int64) []byte {
+	return appendU64(appendTable(dst, prefixUndo, c), uint64(height))
+}
+
+// prefixEnd returns the smallest key greater than every key with prefix p,
+// or nil when there is none.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil
+}
