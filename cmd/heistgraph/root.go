@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// app holds what every command shares: the global flags and the streams.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	dataDir  string
+	storeURL string
+	json     bool
+	quiet    bool
+
+	log *slog.Logger
+}
+
+// run executes the command line args and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	return a.fail(err)
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "heistgraph",
+		Short: "Follow stolen cryptocurrency: ingest chains, cluster and label addresses, trace taint, keep the incident register",
+		Long: `heistgraph follows stolen cryptocurrency across Bitcoin (and, later, EVM) chains.
+
+It keeps an embedded store (--data DIR, default $HEISTGRAPH_DATA or ./heistgraph-data),
+ingests raw blocks or a node's blocks into it, and answers questions about
+blocks, transactions and addresses. Every command prints JSON with --json;
+progress and logs go to stderr.
+
+Exit codes: 0 success, 1 failure (including "not found"), 2 bad usage or bad input.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			a.setup()
+			return nil
+		},
+	}
+	def := os.Getenv("HEISTGRAPH_DATA")
+	if def == "" {
+		def = "./heistgraph-data"
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.dataDir, "data", def, "embedded store directory")
+	pf.StringVar(&a.storeURL, "store", "", "store URL (postgres://... selects PostgreSQL; empty means the embedded store at --data)")
+	pf.BoolVar(&a.json, "json", false, "machine-readable JSON on stdout; progress and logs on stderr")
+	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs (never errors)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(a.ingestCmd(), a.showCmd(), a.storeCmd(), a.synthCmd())
+	markUsage(root)
+	return root
+}
+
+// markUsage makes argument-count errors of every command usage errors (exit 2).
+func markUsage(c *cobra.Command) {
+	if c.Args != nil {
+		orig := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := orig(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markUsage(sub)
+	}
+}
+
+func (a *app) setup() {
+	level := slog.LevelInfo
+	var h slog.Handler = slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})
+	if a.quiet {
+		h = slog.DiscardHandler
+	}
+	a.log = slog.New(h)
+}
+
+// logger returns the app's logger (set up before any command runs).
+func (a *app) logger() *slog.Logger {
+	if a.log == nil {
+		a.setup()
+	}
+	return a.log
+}
+
+// isTerminal reports whether w is a terminal (progress bars only there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// emit writes v as indented JSON on stdout when --json is set, else calls text.
+func (a *app) emit(v any, text func(w io.Writer) error) error {
+	if a.json {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(v)
+	}
+	return text(a.stdout)
+}
+
+// printf writes human output to stdout.
+func printf(w io.Writer, format string, args ...any) { fmt.Fprintf(w, format, args...) }
