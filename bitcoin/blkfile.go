@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,6 +45,29 @@ func (f format) String() string {
 	return "empty"
 }
 
+// fileSystem is what FileSource reads through: the operating system's
+// files, or (in tests and fuzzing) files in memory, after Pebble's vfs.
+type fileSystem interface {
+	Stat(name string) (fs.FileInfo, error)
+	ReadDir(name string) ([]fs.DirEntry, error)
+	ReadFile(name string) ([]byte, error)
+	Open(name string) (file, error)
+}
+
+// file is an open input file: random access for both passes.
+type file interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// osFS reads the operating system's files.
+type osFS struct{}
+
+func (osFS) Stat(name string) (fs.FileInfo, error)      { return os.Stat(name) }
+func (osFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(name) }
+func (osFS) ReadFile(name string) ([]byte, error)       { return os.ReadFile(name) }
+func (osFS) Open(name string) (file, error)             { return os.Open(name) }
+
 // inputFile is one file to read, with what detect found in it.
 type inputFile struct {
 	path   string
@@ -57,14 +81,14 @@ type inputFile struct {
 // top-level blk*.dat files in numeric order. A file gets the xor.dat key
 // found beside it. Folders with no blk*.dat file are an error, as are
 // missing paths.
-func listInputs(paths []string) ([]inputFile, error) {
+func listInputs(fsys fileSystem, paths []string) ([]inputFile, error) {
 	var files []inputFile
 	keys := map[string][8]byte{} // folder -> key
 	keyOf := func(dir string) ([8]byte, error) {
 		if k, ok := keys[dir]; ok {
 			return k, nil
 		}
-		k, err := readXORKey(dir)
+		k, err := readXORKey(fsys, dir)
 		if err != nil {
 			return k, err
 		}
@@ -72,7 +96,7 @@ func listInputs(paths []string) ([]inputFile, error) {
 		return k, nil
 	}
 	for _, p := range paths {
-		st, err := os.Stat(p)
+		st, err := fsys.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("bitcoin: block input: %w", err)
 		}
@@ -84,7 +108,7 @@ func listInputs(paths []string) ([]inputFile, error) {
 			files = append(files, inputFile{path: p, size: st.Size(), key: k})
 			continue
 		}
-		ents, err := os.ReadDir(p)
+		ents, err := fsys.ReadDir(p)
 		if err != nil {
 			return nil, fmt.Errorf("bitcoin: block input: %w", err)
 		}
@@ -99,7 +123,7 @@ func listInputs(paths []string) ([]inputFile, error) {
 			}
 		}
 		if len(blks) == 0 {
-			return nil, fmt.Errorf("bitcoin: folder %s holds no blk*.dat files: %w", p, heistgraph.ErrInvalid)
+			return nil, &DecodeError{File: p, Err: fmt.Errorf("folder holds no blk*.dat files: %w", heistgraph.ErrInvalid)}
 		}
 		slices.SortFunc(blks, func(a, b numbered) int { return cmp.Or(cmp.Compare(a.n, b.n), strings.Compare(a.name, b.name)) })
 		k, err := keyOf(p)
@@ -108,7 +132,7 @@ func listInputs(paths []string) ([]inputFile, error) {
 		}
 		for _, b := range blks {
 			path := filepath.Join(p, b.name)
-			st, err := os.Stat(path)
+			st, err := fsys.Stat(path)
 			if err != nil {
 				return nil, fmt.Errorf("bitcoin: block input: %w", err)
 			}
@@ -133,11 +157,11 @@ func blkNumber(name string) (uint64, bool) {
 }
 
 // readXORKey reads dir/xor.dat; no file means no key.
-func readXORKey(dir string) ([8]byte, error) {
+func readXORKey(fsys fileSystem, dir string) ([8]byte, error) {
 	var k [8]byte
 	path := filepath.Join(dir, XORFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	b, err := fsys.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return k, nil
 	}
 	if err != nil {

@@ -512,34 +512,32 @@ func TestDecodeBlockDoesNotAlias(t *testing.T) {
 	}
 }
 
-// The sizing pass counts exactly what the real pass finds.
-func TestDecodeSizing(t *testing.T) {
+// The checker's walk finds each transaction where wire does, with the
+// counts the results are allocated by.
+func TestCheckerShapes(t *testing.T) {
 	t.Parallel()
 	for _, raw := range [][]byte{readFile(t, block574200File), blocks1to255(t)[169], segwitBlock(t)} {
-		d := &decoder{raw: raw}
-		n, _ := sizeVarint(raw, HeaderSize)
-		d.size(HeaderSize+1+boolInt(n >= 0xfd)*2, n)
 		b, err := DecodeBlock(raw, heistgraph.Mainnet)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ins, outs, scripts int
-		for _, tx := range b.Txs {
-			ins += len(tx.Inputs)
-			outs += len(tx.Outputs)
+		c := checker{raw: raw, pos: HeaderSize}
+		n, err := c.count("transaction", minTxSize)
+		if err != nil || n != len(b.Txs) {
+			t.Fatalf("%d txs, %v", n, err)
+		}
+		for i, tx := range b.Txs {
+			sh, err := c.tx(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			scripts := 0
 			for _, o := range tx.Outputs {
 				scripts += len(o.Script)
 			}
-		}
-		if cap(d.txs) != len(b.Txs) || cap(d.ins) != ins || cap(d.outs) != outs || cap(d.arena) != scripts {
-			t.Errorf("sized %d/%d/%d/%d, decoded %d/%d/%d/%d", cap(d.txs), cap(d.ins), cap(d.outs), cap(d.arena), len(b.Txs), ins, outs, scripts)
+			if sh.end-sh.start != tx.Size || sh.ins != len(tx.Inputs) || sh.outs != len(tx.Outputs) || sh.scripts != scripts {
+				t.Fatalf("tx %d: shape %+v; size %d, %d inputs, %d outputs, %d script bytes", i, sh, tx.Size, len(tx.Inputs), len(tx.Outputs), scripts)
+			}
 		}
 	}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -7,8 +7,9 @@ import (
 	"github.com/heistgraph/heistgraph"
 )
 
-// DecodeError reports bytes that do not decode, with where they are. Every
-// error DecodeBlock, DecodeTx and FileSource return for bad input is a
+// DecodeError reports input that does not decode, with where it is. Every
+// error DecodeBlock, DecodeTx, NewFileSource and FileSource.Blocks return for
+// malformed input (bytes, file formats, a folder without blk files) is a
 // *DecodeError, and every one wraps heistgraph.ErrInvalid, so callers test
 // with errors.As and errors.Is.
 //

@@ -5,9 +5,8 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
+	"testing/fstest"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -103,15 +102,12 @@ func FuzzBlkReader(f *testing.F) {
 	f.Add(frame(heistgraph.Mainnet.Magic, segwitBlock(f)), false)
 	f.Add([]byte(hex.EncodeToString(blocks[0])+"\n\n"+hex.EncodeToString(blocks[1])+"\r\n"), false)
 	f.Add([]byte(" "+hex.EncodeToString(segwitBlock(f))), false)
-	dir := f.TempDir() // one per fuzzing process; inputs run one at a time
 	f.Fuzz(func(t *testing.T, data []byte, obfuscated bool) {
-		path := writeFile(t, dir, "blk00000.dat", data)
+		fsys := mapFS{fstest.MapFS{"blocks/blk00000.dat": {Data: data}}}
 		if obfuscated {
-			writeFile(t, dir, XORFile, fuzzKey[:])
-		} else if err := os.Remove(filepath.Join(dir, XORFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.Fatal(err)
+			fsys.MapFS["blocks/"+XORFile] = &fstest.MapFile{Data: fuzzKey[:]}
 		}
-		s, err := NewFileSource([]string{path}, FileOptions{})
+		s, err := newFileSource(fsys, []string{"blocks"}, FileOptions{})
 		if err != nil {
 			if !errors.Is(err, heistgraph.ErrInvalid) {
 				t.Fatalf("bad error: %v", err)
@@ -122,7 +118,7 @@ func FuzzBlkReader(f *testing.F) {
 		for b, err := range s.Blocks(context.Background()) {
 			if err != nil {
 				var de *DecodeError
-				if !errors.Is(err, heistgraph.ErrInvalid) || !errors.As(err, &de) || filepath.Base(de.File) != "blk00000.dat" &&
+				if !errors.Is(err, heistgraph.ErrInvalid) || !errors.As(err, &de) || de.File != "blocks/blk00000.dat" &&
 					de.File != "" || de.Offset < 0 || de.Offset > int64(len(data)) {
 					t.Fatalf("bad error: %v", err)
 				}

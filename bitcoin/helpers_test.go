@@ -6,10 +6,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -243,4 +245,24 @@ func chainOf(prev heistgraph.Hash, n int, tag byte) [][]byte {
 		prev = heistgraph.Hash(chainhash.DoubleHashH(b[:80]))
 	}
 	return out
+}
+
+// mapFS serves FileSource from memory (fuzzing writes no files).
+type mapFS struct{ fstest.MapFS }
+
+func (m mapFS) Stat(name string) (fs.FileInfo, error)      { return fs.Stat(m.MapFS, name) }
+func (m mapFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(m.MapFS, name) }
+func (m mapFS) ReadFile(name string) ([]byte, error)       { return fs.ReadFile(m.MapFS, name) }
+
+func (m mapFS) Open(name string) (file, error) {
+	f, err := m.MapFS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	ra, ok := f.(file)
+	if !ok {
+		f.Close()
+		return nil, fmt.Errorf("%s: no ReadAt", name)
+	}
+	return ra, nil
 }

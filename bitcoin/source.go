@@ -7,7 +7,6 @@ import (
 	"io"
 	"iter"
 	"log/slog"
-	"os"
 	"sync"
 
 	"github.com/heistgraph/heistgraph"
@@ -105,6 +104,7 @@ type FileStats struct {
 // the byte offset and the block. A FileSource may be used by one goroutine
 // at a time; each call of Blocks starts over.
 type FileSource struct {
+	fsys  fileSystem
 	files []inputFile
 	net   heistgraph.Network
 	opts  FileOptions
@@ -121,22 +121,27 @@ var _ heistgraph.BlockStream = (*FileSource)(nil)
 // files, a file of neither format, or a network mismatch (the last three
 // wrap heistgraph.ErrInvalid).
 func NewFileSource(paths []string, opts FileOptions) (*FileSource, error) {
+	return newFileSource(osFS{}, paths, opts)
+}
+
+// newFileSource is NewFileSource reading through fsys.
+func newFileSource(fsys fileSystem, paths []string, opts FileOptions) (*FileSource, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("bitcoin: no block files given: %w", heistgraph.ErrInvalid)
 	}
-	files, err := listInputs(paths)
+	files, err := listInputs(fsys, paths)
 	if err != nil {
 		return nil, err
 	}
-	s := &FileSource{files: files, opts: opts}
+	s := &FileSource{fsys: fsys, files: files, opts: opts}
 	var detected *inputFile
 	for i := range files {
 		f := &files[i]
 		s.size += f.size
-		if err := detectFile(f); err != nil {
+		if err := detectFile(fsys, f); err != nil {
 			return nil, err
 		}
 		if f.format != formatBlk {
@@ -162,8 +167,8 @@ func NewFileSource(paths []string, opts FileOptions) (*FileSource, error) {
 	return s, nil
 }
 
-func detectFile(f *inputFile) error {
-	h, err := os.Open(f.path)
+func detectFile(fsys fileSystem, f *inputFile) error {
+	h, err := fsys.Open(f.path)
 	if err != nil {
 		return fmt.Errorf("bitcoin: block input: %w", err)
 	}
@@ -213,7 +218,7 @@ func (s *FileSource) setStats(f func(*FileStats)) {
 func (s *FileSource) Blocks(ctx context.Context) iter.Seq2[*heistgraph.Block, error] {
 	return func(yield func(*heistgraph.Block, error) bool) {
 		s.setStats(func(st *FileStats) { *st = FileStats{Files: len(s.files)} })
-		rd := &readers{files: s.files}
+		rd := &readers{fsys: s.fsys, files: s.files}
 		defer rd.close()
 		p, err := s.index(ctx, rd)
 		if err != nil {
@@ -406,18 +411,19 @@ func (s *FileSource) decode(rd *readers, r *record, buf *[]byte) (*heistgraph.Bl
 
 // readers keeps a few input files open for random access.
 type readers struct {
+	fsys  fileSystem
 	files []inputFile
 	open  []openFile // most recently used last
 }
 
 type openFile struct {
 	i int32
-	f *os.File
+	f file
 }
 
 const maxOpenFiles = 8
 
-func (rd *readers) get(i int32) (*os.File, error) {
+func (rd *readers) get(i int32) (file, error) {
 	for j, o := range rd.open {
 		if o.i == i {
 			if j != len(rd.open)-1 {
@@ -427,7 +433,7 @@ func (rd *readers) get(i int32) (*os.File, error) {
 			return o.f, nil
 		}
 	}
-	f, err := os.Open(rd.files[i].path)
+	f, err := rd.fsys.Open(rd.files[i].path)
 	if err != nil {
 		return nil, fmt.Errorf("bitcoin: block input: %w", err)
 	}

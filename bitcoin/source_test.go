@@ -182,7 +182,7 @@ func TestListInputsNumericOrder(t *testing.T) {
 	for _, name := range []string{"blk10.dat", "blk2.dat", "blk00001.dat", "blkx.dat", "blk.dat", "rev00000.dat", "index", XORFile} {
 		writeFile(t, dir, name, make([]byte, 8))
 	}
-	files, err := listInputs([]string{dir})
+	files, err := listInputs(osFS{}, []string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,7 +479,7 @@ func TestFileSourceInvalid(t *testing.T) {
 			"neither blk framing with a known network magic", false, 0},
 		{"bad xor.dat", map[string][]byte{"blk00000.dat": plain, XORFile: []byte{1, 2, 3}}, "blk00000.dat", true, 0, 0, "",
 			"xor key of 3 bytes, want 8", false, 0},
-		{"folder without blk files", map[string][]byte{"notes.txt": []byte("x")}, "", true, -1, 0, "", "holds no blk*.dat files", false, 0},
+		{"folder without blk files", map[string][]byte{"notes.txt": []byte("x")}, "", true, 0, 0, "", "folder holds no blk*.dat files", false, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,18 +64,18 @@ stored, so an interrupted ingest resumes where it stopped.`,
 }
 
 type ingestReport struct {
-	Chain       heistgraph.Chain `json:"chain"`
-	Blocks      int64            `json:"blocks"`
-	Txs         int64            `json:"txs"`
-	Bytes       int64            `json:"bytes"`
-	Stale       int64            `json:"stale_blocks"`
-	Skipped     int64            `json:"skipped_blocks"`
-	TipHeight   int64            `json:"tip_height"`
-	TipHash     heistgraph.Hash  `json:"tip_hash"`
-	Seconds     float64          `json:"seconds"`
-	BlocksPerS  float64          `json:"blocks_per_s"`
-	TxsPerS     float64          `json:"txs_per_s"`
-	MBPerS      float64          `json:"mb_per_s"`
+	Chain      heistgraph.Chain `json:"chain"`
+	Blocks     int64            `json:"blocks"`
+	Txs        int64            `json:"txs"`
+	Bytes      int64            `json:"bytes"`
+	Stale      int64            `json:"stale_blocks"`
+	Skipped    int64            `json:"skipped_blocks"`
+	TipHeight  int64            `json:"tip_height"`
+	TipHash    heistgraph.Hash  `json:"tip_hash"`
+	Seconds    float64          `json:"seconds"`
+	BlocksPerS float64          `json:"blocks_per_s"`
+	TxsPerS    float64          `json:"txs_per_s"`
+	MBPerS     float64          `json:"mb_per_s"`
 }
 
 func (a *app) ingestFiles(ctx context.Context, st store.Store, f ingestBTCFlags) error {

@@ -154,13 +154,13 @@ func (a *app) showBlock(ctx context.Context, r store.ChainReader, chainFlag, id 
 }
 
 type inputJSON struct {
-	TxID       heistgraph.Hash       `json:"txid"`
-	Vout       uint32                `json:"vout"`
-	Address    *string               `json:"address"`
-	AmountSat  *int64                `json:"amount_sat"`
+	TxID       heistgraph.Hash        `json:"txid"`
+	Vout       uint32                 `json:"vout"`
+	Address    *string                `json:"address"`
+	AmountSat  *int64                 `json:"amount_sat"`
 	ScriptType *heistgraph.ScriptType `json:"script_type"`
-	Sequence   uint32                `json:"sequence"`
-	Coinbase   bool                  `json:"coinbase,omitempty"`
+	Sequence   uint32                 `json:"sequence"`
+	Coinbase   bool                   `json:"coinbase,omitempty"`
 }
 
 type spenderJSON struct {
