@@ -52,8 +52,9 @@ func TestStreamRealBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The genesis block is implicit and applied first; then 1..255 in order.
-	if stats.Blocks != 256 || stats.Txs != 263 // 256 coinbases and the 7 payments of blocks 170-255 || len(applied) != 256 {
+	// The genesis block is implicit and applied first; then 1..255 in order:
+	// 256 coinbases and the 7 payments of blocks 170-255.
+	if stats.Blocks != 256 || stats.Txs != 263 || len(applied) != 256 {
 		t.Fatalf("stats %+v, %d events", stats, len(applied))
 	}
 	for i, h := range applied {
