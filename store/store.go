@@ -90,6 +90,8 @@ type ChainWriter interface {
 type Store interface {
 	ChainReader
 	ChainWriter
+	Prices
+	Incidents
 	// Close releases the store. It is not safe to call concurrently with
 	// other methods.
 	Close() error

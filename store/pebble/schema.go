@@ -47,6 +47,16 @@ import (
 // (BIP30 duplicates, mainnet blocks 91842 and 91880; a transaction in a
 // stale block stored beside the block that mined it again).
 //
+// The incident register's tables are not chain-scoped: no chain code
+// follows their prefix. Assets are upper-case symbols, prefixed with their
+// length (uvarint) like addresses; days are Unix seconds of the UTC midnight
+// with the sign bit flipped (be64), so byte order is day order; ids are the
+// register's ids as they are, so key order is id order.
+//
+//	q + len(asset) + asset + day(be64)      -> price (be64 nano-USD)                daily USD price (prices.go)
+//	i + incident id                         -> incident record                      imported incidents (incidents.go)
+//	j + source id                           -> source record                        imported source records (incidents.go)
+//
 // Logical content (what Digest hashes) is the a, b, e, h, o, p, s and t
 // tables: apart from such overwrites they depend only on the set of blocks
 // stored, not on the order they were applied in. The m and u tables are
@@ -62,6 +72,10 @@ const (
 	prefixSpend   byte = 's'
 	prefixTx      byte = 't'
 	prefixUndo    byte = 'u'
+
+	prefixPrice    byte = 'q'
+	prefixIncident byte = 'i'
+	prefixSource   byte = 'j'
 )
 
 // logicalPrefixes are the tables Digest hashes, in key order.

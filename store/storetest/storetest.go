@@ -48,6 +48,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConflictingData", testConflictingData},
 		{"MultiChain", testMultiChain},
 		{"RandomReorgs", testRandomReorgs},
+		{"Prices", testPrices},
+		{"Incidents", testIncidents},
+		{"IncidentFields", testIncidentFields},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
