@@ -59,6 +59,8 @@ type Stats struct {
 	Blocks  int64
 	Txs     int64
 	Bytes   int64 // serialized block bytes applied
+	Reorgs  int64 // reorgs carried out (Sync and Follow)
+	Rewound int64 // blocks removed by those reorgs
 	Elapsed time.Duration
 }
 
