@@ -5,8 +5,9 @@
 //
 // It is not the tracing engine (package trace follows the stolen coins) and
 // it does no I/O of its own beyond the fs.FS, io.Reader and io.Writer it is
-// handed. Phase 2 persists prices and incidents in the store; the register
-// files stay the source of truth and ship in the binary (package incidents).
+// handed, and the store roles (store.Prices, store.Incidents) it is given.
+// The register files stay the source of truth and ship in the binary
+// (package incidents).
 //
 // # File format
 //
@@ -73,6 +74,16 @@
 // which (usd_source) and for which day (usd_at); with prices, usd_now values
 // the amounts at the latest price. Sources' aggregate claims for the year are
 // set beside the register's named incidents (Claims).
+//
+// # The store
+//
+// The shipped register is never written to a store; a store holds only what
+// analysts add: incidents and sources imported from partners' STIX bundles
+// (SaveImported) and daily prices (store.Prices, filled by `prices import`).
+// LoadWith merges the stored records with the shipped register, the shipped
+// ids winning: a partner's copy of a shipped incident or source is skipped
+// on import and ignored at load. PricesFrom reads the prices a report needs
+// from the store into a PriceTable.
 //
 // # STIX 2.1
 //

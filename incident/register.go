@@ -48,6 +48,7 @@ type Register struct {
 	sources   []heistgraph.Source   // by ID
 	incByID   map[string]int
 	srcByID   map[string]int
+	imported  map[string]bool // "incident/"+id, "source/"+id: from the store (store.go)
 }
 
 // Load reads and validates a register directory: SourcesFile and one
