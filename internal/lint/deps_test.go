@@ -36,6 +36,7 @@ var allowed = map[string][]string{
 	"web":               {},
 	"internal/lint":     {},
 	"internal/testutil": {"store"},
+	"internal/btcdtest": {"github.com/btcsuite/btcd/"}, // test support: starts btcd, signs regtest transactions
 }
 
 // free may be imported by any package (style.md's last row).
