@@ -92,6 +92,7 @@ type Store interface {
 	ChainWriter
 	Prices
 	Incidents
+	Labels
 	// Close releases the store. It is not safe to call concurrently with
 	// other methods.
 	Close() error

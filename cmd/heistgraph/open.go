@@ -30,6 +30,10 @@ func (a *app) openStore(ctx context.Context) (store.Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open store %s: %w", a.dataDir, err)
 		}
+		if err := seedBuiltin(ctx, db); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("open store %s: %w", a.dataDir, err)
+		}
 		return db, nil
 	case "postgres", "postgresql":
 		return nil, usageError{fmt.Errorf("--store %s: the PostgreSQL backend is not built yet (use the embedded store with --data): %w", scheme, heistgraph.ErrInvalid)}

@@ -70,6 +70,7 @@ Exit codes: 0 success, 1 failure (including "not found"), 2 bad usage or bad inp
 	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs (never errors)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.ingestCmd(), a.showCmd(), a.storeCmd(), a.synthCmd())
+	root.AddCommand(a.labelsCmd())
 	markUsage(root)
 	return root
 }

@@ -35,6 +35,9 @@ type DB struct {
 	writeMu sync.Mutex
 	ap      applier
 
+	// labelMu serializes label writes (labels.go).
+	labelMu sync.Mutex
+
 	// beforeCommit, when set (by tests), runs just before a block's batch is
 	// committed.
 	beforeCommit func()

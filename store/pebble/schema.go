@@ -32,6 +32,15 @@ import (
 //	a + chain + len(addr) + addr            -> address totals                       written with Merge (codec.go totalsMerger)
 //	u + chain + height(be64)                -> undo record                          previous values of keys the block overwrote
 //
+// Labels (labels.go) are not chain-scoped by code: a label may name a chain
+// the store holds no blocks of. Each field is length-prefixed (uvarint).
+//
+//	l + chain + addr + entity + category + source
+//	                                        -> label record                         flags(1), confidence(be64 float bits), tlp, valid from/until, note
+//	g + set + chain + addr + entity + category + source
+//	                                        -> (empty)                              member of a label set (ReplaceLabelSet)
+//	m + "labelset/" + set                   -> version (raw string)
+//
 // The spender is part of the spend marker's key, not its value: writing a
 // marker needs no read to find out whether it overwrites another (an
 // outpoint spent twice in conflicting data gets two markers, each removed
@@ -76,6 +85,8 @@ const (
 	prefixPrice    byte = 'q'
 	prefixIncident byte = 'i'
 	prefixSource   byte = 'j'
+	prefixLabel    byte = 'l'
+	prefixLabelSet byte = 'g'
 )
 
 // logicalPrefixes are the tables Digest hashes, in key order.
@@ -88,6 +99,8 @@ var (
 	metaVersionKey   = []byte("mversion")
 	metaChainPrefix  = []byte("mchain/")
 	metaChainPrefixE = []byte("mchain0") // '/'+1: end of the chain table
+
+	metaLabelSetPrefix = []byte("mlabelset/")
 )
 
 // chainCode is the short number that stands for a chain in keys. Codes are

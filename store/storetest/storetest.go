@@ -51,6 +51,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Prices", testPrices},
 		{"Incidents", testIncidents},
 		{"IncidentFields", testIncidentFields},
+		{"Labels", testLabels},
+		{"LabelsInvalid", testLabelsInvalid},
+		{"LabelSets", testLabelSets},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
