@@ -2,7 +2,8 @@
 // domain values of package heistgraph. It decodes serialized blocks and
 // transactions, classifies output scripts and encodes their addresses, and
 // reads Bitcoin Core blk*.dat files (with Core 28's xor.dat obfuscation) and
-// files of raw block hex, yielding their blocks in chain order.
+// files of raw block hex, yielding their blocks in chain order, and reads
+// blocks from a node over JSON-RPC.
 //
 // It is not a node and not a validator: scripts are not run, signatures and
 // proof of work are not checked, and nothing here writes the store (an
@@ -40,6 +41,18 @@
 // stores them out of order), chooses the branch of most work among forks,
 // skips blocks the caller already has, and yields the rest in height order,
 // decoding one block at a time.
+//
+// # Nodes
+//
+// NewRPCSource reads a Bitcoin Core or btcd node over the JSON-RPC both
+// serve (getblockchaininfo, getblockcount, getblockhash, and getblock HASH 0
+// for the raw block, decoded with DecodeBlock). RPCSource implements
+// heistgraph.BlockSource; it reads the network from the node (and checks it
+// against RPCOptions.Network and the node's genesis block), is safe for
+// concurrent use so an ingester can fetch ahead, and retries with
+// exponential backoff and a warning log line while the node is down,
+// overloaded or slow. Failed calls are *RPCError values or errors naming
+// the method, its parameters and the node's URL (never its credentials).
 //
 // # Errors
 //
