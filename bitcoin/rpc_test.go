@@ -279,7 +279,7 @@ func TestRPCSourceErrors(t *testing.T) {
 			err: heistgraph.ErrInvalid, msg: "HTTP 401"},
 		{name: "node answers another block", setup: func(f *fakeNode) { f.wrongBlock = true },
 			call: func(s *bitcoin.RPCSource) error { _, err := s.Block(ctx, b2.Hash, 2); return err },
-			err: heistgraph.ErrInvalid, msg: "node answered with block " + b1.Hash.String()},
+			err:  heistgraph.ErrInvalid, msg: "node answered with block " + b1.Hash.String()},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -62,9 +62,9 @@ type fakeSource struct {
 	mu      sync.Mutex
 	best    []*heistgraph.Block // best chain by height
 	all     map[heistgraph.Hash]*heistgraph.Block
-	down    int                 // fail this many more calls with errDown
-	failErr error               // when set, every call fails with it
-	onBlock func(h int64)       // called (without mu) at each Block call
+	down    int           // fail this many more calls with errDown
+	failErr error         // when set, every call fails with it
+	onBlock func(h int64) // called (without mu) at each Block call
 
 	inFlight, maxInFlight atomic.Int64
 	blockCalls            atomic.Int64

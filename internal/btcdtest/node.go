@@ -382,4 +382,3 @@ func (n *Node) ReconsiderBlock(tb testing.TB, hash string) {
 	tb.Helper()
 	n.MustCall(tb, nil, "reconsiderblock", hash)
 }
-
