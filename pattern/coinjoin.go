@@ -1,0 +1,588 @@
+package pattern
+
+// CoinJoins (methods.md §4). DetectCoinJoin returns the kind and confidence
+// of a CoinJoin; AnalyzeCoinJoin also returns the denominations, the
+// participants and the anonymity set. Detectors run in the order of §4 and
+// the first that matches wins: whirlpool (high), wasabi1 (high), wasabi2
+// (high), joinmarket (medium), generic (medium). A Whirlpool Tx0 is not a
+// CoinJoin (DetectTx0) and neither is the Stonewall shape (IsStonewall);
+// clustering skips common-input ownership on every CoinJoin and on the
+// Stonewall shape, and applies it to Tx0s (§3.2, §4.6).
+
+import (
+	"bytes"
+	"slices"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// Kind names a CoinJoin implementation (methods.md §4: the event's
+// subtype). The zero value KindNone means "not a CoinJoin".
+type Kind string
+
+// CoinJoin kinds, in detection order.
+const (
+	KindNone       Kind = ""
+	KindWhirlpool  Kind = "whirlpool"
+	KindWasabi1    Kind = "wasabi1"
+	KindWasabi2    Kind = "wasabi2"
+	KindJoinMarket Kind = "joinmarket"
+	KindGeneric    Kind = "generic"
+)
+
+// Kinds returns every CoinJoin kind in detection order.
+func Kinds() []Kind {
+	return []Kind{KindWhirlpool, KindWasabi1, KindWasabi2, KindJoinMarket, KindGeneric}
+}
+
+// Confidence is how sure a detector is (methods.md §4): high for the
+// coordinator-based protocols whose fingerprints are exact, medium for the
+// equal-output rules. The zero value means no detection.
+type Confidence string
+
+// Confidence levels.
+const (
+	ConfidenceNone   Confidence = ""
+	ConfidenceMedium Confidence = "medium"
+	ConfidenceHigh   Confidence = "high"
+)
+
+// dustLimit is the output value (sat) at or below which the CoinJoin
+// detectors ignore an equal-value group (methods.md §0.4).
+const dustLimit = 2730
+
+// CoinJoin describes a detected CoinJoin (methods.md §4: the event
+// {kind: "coinjoin", subtype, denominations, participants, anonymity_set,
+// confidence}).
+type CoinJoin struct {
+	Kind       Kind
+	Confidence Confidence
+	// Denominations are the equal output values (sat), largest first: the
+	// pool for Whirlpool, the base level and mixing levels for Wasabi,
+	// every repeated standard denomination for Wasabi 2, the equal value
+	// for JoinMarket and generic.
+	Denominations []int64
+	// Participants estimates how many entities joined: the inputs of a
+	// Whirlpool mix, the base-level outputs of Wasabi 1, JoinMarket and
+	// generic; the distinct input scripts of Wasabi 2.
+	Participants int
+	// AnonymitySet is the number of outputs of the most common
+	// denomination: how many outputs one participant's output hides among.
+	AnonymitySet int
+	// NewEntrants counts the inputs of a Whirlpool mix that pay the miner
+	// fee (value above the pool); the others are free remixes.
+	NewEntrants int
+}
+
+// CoinJoinOptions tunes AnalyzeCoinJoin. The zero value is valid.
+type CoinJoinOptions struct {
+	// SameOwner, when set, reports whether every input of the transaction
+	// already belongs to one cluster: a single owner does not join with
+	// itself, so the generic rule (§4.5) does not fire then. Nil means
+	// "not known to be one owner".
+	SameOwner func() bool
+}
+
+// DetectCoinJoin reports whether tx is a CoinJoin and of which kind, with
+// the first matching detector of methods.md §4. prevouts[i] is the output
+// input i spends (nil when unknown); rules about inputs look only at the
+// known ones, and a transaction none of whose prevouts is known is judged
+// on its outputs alone by the rules that allow it (JoinMarket, generic).
+// A coinbase is never a CoinJoin.
+func DetectCoinJoin(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut) (Kind, Confidence) {
+	cj, ok := AnalyzeCoinJoin(tx, prevouts, CoinJoinOptions{})
+	if !ok {
+		return KindNone, ConfidenceNone
+	}
+	return cj.Kind, cj.Confidence
+}
+
+// AnalyzeCoinJoin is DetectCoinJoin with the details of the detection and
+// the options of CoinJoinOptions. ok is false when tx is not a CoinJoin.
+func AnalyzeCoinJoin(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut, opts CoinJoinOptions) (cj CoinJoin, ok bool) {
+	if tx == nil || tx.IsCoinbase() || len(tx.Inputs) < 2 || len(tx.Outputs) < 2 {
+		return CoinJoin{}, false
+	}
+	s := newShape(tx, prevouts)
+	for _, detect := range []func(*shape) (CoinJoin, bool){whirlpool, wasabi1, wasabi2, joinMarket} {
+		if cj, ok := detect(s); ok {
+			return cj, true
+		}
+	}
+	if cj, ok := generic(s); ok && (opts.SameOwner == nil || !opts.SameOwner()) {
+		return cj, true
+	}
+	return CoinJoin{}, false
+}
+
+// shape is what the detectors need of a transaction, computed once.
+type shape struct {
+	tx       *heistgraph.Tx
+	prevouts []*heistgraph.TxOut
+	known    []*heistgraph.TxOut // the non-nil prevouts, in input order
+	outs     []int64             // values of the spendable outputs, in order
+	m        int                 // len(outs)
+	// counts of output values (spendable outputs only).
+	counts map[int64]int
+	// distinctOutScripts reports whether no two spendable outputs share a
+	// script.
+	distinctOutScripts bool
+	// inScripts is the number of distinct scripts among the known inputs.
+	inScripts int
+}
+
+func newShape(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut) *shape {
+	s := &shape{tx: tx, prevouts: prevouts, counts: map[int64]int{}}
+	for _, p := range prevouts {
+		if p != nil {
+			s.known = append(s.known, p)
+		}
+	}
+	var scripts [][]byte
+	for i := range tx.Outputs {
+		o := &tx.Outputs[i]
+		if o.Type == heistgraph.ScriptNullData {
+			continue
+		}
+		s.outs = append(s.outs, o.Value)
+		s.counts[o.Value]++
+		scripts = append(scripts, outputKey(o))
+	}
+	s.m = len(s.outs)
+	s.distinctOutScripts = distinct(scripts)
+	var in [][]byte
+	for _, p := range s.known {
+		in = append(in, outputKey(p))
+	}
+	s.inScripts = countDistinct(in)
+	return s
+}
+
+// outputKey identifies an output's owner: its address, or its script when
+// it has none.
+func outputKey(o *heistgraph.TxOut) []byte {
+	if o.Address != "" {
+		return []byte(o.Address)
+	}
+	return o.Script
+}
+
+func distinct(keys [][]byte) bool { return countDistinct(keys) == len(keys) }
+
+func countDistinct(keys [][]byte) int {
+	sorted := slices.Clone(keys)
+	slices.SortFunc(sorted, bytes.Compare)
+	n := 0
+	for i := range sorted {
+		if i == 0 || !bytes.Equal(sorted[i], sorted[i-1]) {
+			n++
+		}
+	}
+	return n
+}
+
+// allKnown reports whether every input's prevout is known.
+func (s *shape) allKnown() bool { return len(s.known) == len(s.tx.Inputs) }
+
+// mode returns the most frequent spendable output value above the dust
+// limit and its count; ties go to the larger value. c is 0 when every
+// output is dust.
+func (s *shape) mode() (d int64, c int) {
+	for v, n := range s.counts {
+		if v <= dustLimit {
+			continue
+		}
+		if n > c || n == c && v > d {
+			d, c = v, n
+		}
+	}
+	return d, c
+}
+
+// Whirlpool pools (methods.md §4.1): denomination and coordinator fee.
+var whirlpoolPools = []struct{ d, fee int64 }{
+	{100_000, 5_000},
+	{1_000_000, 50_000},
+	{5_000_000, 175_000},
+	{50_000_000, 1_750_000},
+}
+
+// Whirlpool limits (methods.md §4.1).
+const (
+	whirlpoolMinN      = 5
+	whirlpoolMaxN      = 8
+	whirlpoolMinExcess = 100
+	whirlpoolMaxExcess = 110_000
+	whirlpoolMaxNew    = 4
+	whirlpoolMaxTx0Out = 70
+)
+
+func whirlpoolPool(d int64) (fee int64, ok bool) {
+	for _, p := range whirlpoolPools {
+		if p.d == d {
+			return p.fee, true
+		}
+	}
+	return 0, false
+}
+
+// whirlpool is §4.1's mix rule: n P2WPKH inputs and n P2WPKH outputs of the
+// pool's value, 5 <= n <= 8, distinct scripts on each side, every input
+// the pool value or above it by a fee allowance of 100-110,000 sat, one to
+// four such new entrants.
+func whirlpool(s *shape) (CoinJoin, bool) {
+	tx := s.tx
+	n := len(tx.Inputs)
+	if n < whirlpoolMinN || n > whirlpoolMaxN || len(tx.Outputs) != n || s.m != n || !s.allKnown() {
+		return CoinJoin{}, false
+	}
+	d := tx.Outputs[0].Value
+	if _, ok := whirlpoolPool(d); !ok || s.counts[d] != n || !s.distinctOutScripts || s.inScripts != n {
+		return CoinJoin{}, false
+	}
+	for i := range tx.Outputs {
+		if tx.Outputs[i].Type != heistgraph.ScriptWitnessV0KeyHash {
+			return CoinJoin{}, false
+		}
+	}
+	newEntrants := 0
+	for _, p := range s.known {
+		if p.Type != heistgraph.ScriptWitnessV0KeyHash {
+			return CoinJoin{}, false
+		}
+		switch eps := p.Value - d; {
+		case eps == 0:
+		case eps >= whirlpoolMinExcess && eps <= whirlpoolMaxExcess:
+			newEntrants++
+		default:
+			return CoinJoin{}, false
+		}
+	}
+	if newEntrants < 1 || newEntrants > whirlpoolMaxNew {
+		return CoinJoin{}, false
+	}
+	return CoinJoin{Kind: KindWhirlpool, Confidence: ConfidenceHigh, Denominations: []int64{d},
+		Participants: n, AnonymitySet: n, NewEntrants: newEntrants}, true
+}
+
+// Tx0 describes a Whirlpool premix transaction (methods.md §4.1).
+type Tx0 struct {
+	Pool      int64 // pool denomination, sat
+	Premix    int64 // value of each premix output, sat (pool + fee allowance)
+	Premixes  []int // indexes of the premix outputs
+	FeeOutput int   // index of the coordinator fee output
+	Change    int   // index of the change output ("doxxic change"), -1 when none
+}
+
+// DetectTx0 reports whether tx is a Whirlpool Tx0: exactly one OP_RETURN
+// output, 1-70 outputs of one value pool+ε (ε in [100, 110,000] sat),
+// exactly one coordinator-fee output in [F/2, 3F] of that pool, and at most
+// one other spendable output, the change. A Tx0 is not a CoinJoin: its
+// inputs are one owner's (methods.md §4.6).
+func DetectTx0(tx *heistgraph.Tx) (Tx0, bool) {
+	if tx == nil || tx.IsCoinbase() {
+		return Tx0{}, false
+	}
+	opReturns := 0
+	counts := map[int64]int{}
+	for i := range tx.Outputs {
+		if tx.Outputs[i].Type == heistgraph.ScriptNullData {
+			opReturns++
+			continue
+		}
+		counts[tx.Outputs[i].Value]++
+	}
+	if opReturns != 1 {
+		return Tx0{}, false
+	}
+	for _, pool := range whirlpoolPools {
+		// The premix value: the most frequent value in the pool's window.
+		var premix int64
+		k := 0
+		for v, n := range counts {
+			if eps := v - pool.d; eps >= whirlpoolMinExcess && eps <= whirlpoolMaxExcess && (n > k || n == k && v > premix) {
+				premix, k = v, n
+			}
+		}
+		if k < 1 || k > whirlpoolMaxTx0Out {
+			continue
+		}
+		t := Tx0{Pool: pool.d, Premix: premix, FeeOutput: -1, Change: -1}
+		others := 0
+		feeCands := 0
+		for i := range tx.Outputs {
+			o := &tx.Outputs[i]
+			switch {
+			case o.Type == heistgraph.ScriptNullData:
+			case o.Value == premix:
+				t.Premixes = append(t.Premixes, i)
+			case o.Value*2 >= pool.fee && o.Value <= 3*pool.fee:
+				feeCands++
+				t.FeeOutput = i
+			default:
+				others++
+				t.Change = i
+			}
+		}
+		// The change may itself fall in the fee window; then the fee output
+		// is the one closest to F.
+		if feeCands == 2 && others == 0 {
+			a, b := -1, -1
+			for i := range tx.Outputs {
+				o := &tx.Outputs[i]
+				if o.Type != heistgraph.ScriptNullData && o.Value != premix {
+					if a < 0 {
+						a = i
+					} else {
+						b = i
+					}
+				}
+			}
+			da, db := absDiff(tx.Outputs[a].Value, pool.fee), absDiff(tx.Outputs[b].Value, pool.fee)
+			t.FeeOutput, t.Change = a, b
+			if db < da {
+				t.FeeOutput, t.Change = b, a
+			}
+			feeCands, others = 1, 1
+		}
+		if feeCands != 1 || others > 1 {
+			continue
+		}
+		return t, true
+	}
+	return Tx0{}, false
+}
+
+func absDiff(a, b int64) int64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// Wasabi 1 limits (methods.md §4.2).
+const (
+	wasabi1Base      = 10_000_000
+	wasabi1Tolerance = 500_000 // ± 5%
+	wasabi1MinInputs = 10
+)
+
+// wasabi1 is §4.2's ZeroLink rule (GraphSense's form): >= 10 inputs, no
+// input address holding more than 10% of them, p outputs at a base level
+// within 5% of 0.1 BTC with p >= 3 and p >= (m-1)/2, p <= distinct input
+// scripts <= 7p, distinct output scripts, native SegWit v0 only.
+func wasabi1(s *shape) (CoinJoin, bool) {
+	tx := s.tx
+	n := len(tx.Inputs)
+	if n < wasabi1MinInputs || !s.allKnown() || !s.distinctOutScripts || s.m != len(tx.Outputs) {
+		return CoinJoin{}, false
+	}
+	for _, p := range s.known {
+		if p.Type != heistgraph.ScriptWitnessV0KeyHash {
+			return CoinJoin{}, false
+		}
+	}
+	for i := range tx.Outputs {
+		if tx.Outputs[i].Type != heistgraph.ScriptWitnessV0KeyHash {
+			return CoinJoin{}, false
+		}
+	}
+	perAddr := map[string]int{}
+	for _, p := range s.known {
+		perAddr[string(outputKey(p))]++
+	}
+	for _, c := range perAddr {
+		if c*10 > n {
+			return CoinJoin{}, false
+		}
+	}
+	var base int64
+	p := 0
+	for v, c := range s.counts {
+		if absDiff(v, wasabi1Base) <= wasabi1Tolerance && (c > p || c == p && v > base) {
+			base, p = v, c
+		}
+	}
+	if p < 3 || 2*p < s.m-1 || s.inScripts < p || s.inScripts > 7*p {
+		return CoinJoin{}, false
+	}
+	dens := []int64{base}
+	for lvl := 2 * base; lvl <= 64*base; lvl *= 2 {
+		if s.counts[lvl] >= 2 {
+			dens = append(dens, lvl)
+		}
+	}
+	slices.Reverse(dens)
+	return CoinJoin{Kind: KindWasabi1, Confidence: ConfidenceHigh, Denominations: dens, Participants: p, AnonymitySet: p}, true
+}
+
+// Wasabi 2 limits (methods.md §4.3).
+const (
+	wasabi2MinInputs = 20
+	wasabi2MinValue  = 5_000
+	wasabi2MaxValue  = 134_375_000_000
+)
+
+// wasabi2Denoms are the standard denominations of WabiSabi: every value in
+// [5,000; 134,375,000,000] sat of the form 2^k, 3^k, 2·3^k, 10^k, 2·10^k or
+// 5·10^k.
+var wasabi2Denoms = func() map[int64]bool {
+	m := map[int64]bool{}
+	add := func(v int64) {
+		if v >= wasabi2MinValue && v <= wasabi2MaxValue {
+			m[v] = true
+		}
+	}
+	for v := int64(1); v <= wasabi2MaxValue; v *= 2 {
+		add(v)
+	}
+	for v := int64(1); v <= wasabi2MaxValue; v *= 3 {
+		add(v)
+		add(2 * v)
+	}
+	for v := int64(1); v <= wasabi2MaxValue; v *= 10 {
+		add(v)
+		add(2 * v)
+		add(5 * v)
+	}
+	return m
+}()
+
+// IsWasabi2Denomination reports whether v (sat) is one of WabiSabi's
+// standard denominations.
+func IsWasabi2Denomination(v int64) bool { return wasabi2Denoms[v] }
+
+// wasabi2 is §4.3's WabiSabi rule: >= 20 inputs, all P2WPKH or P2TR;
+// inputs and outputs sorted by value descending; more than 80% of outputs
+// standard denominations; no output below 5,000 sat; distinct output
+// scripts; at least 3 distinct repeated values; at least one output that is
+// not a denomination.
+func wasabi2(s *shape) (CoinJoin, bool) {
+	tx := s.tx
+	if len(tx.Inputs) < wasabi2MinInputs || !s.allKnown() || !s.distinctOutScripts || s.m != len(tx.Outputs) {
+		return CoinJoin{}, false
+	}
+	for i, p := range s.prevouts {
+		if p.Type != heistgraph.ScriptWitnessV0KeyHash && p.Type != heistgraph.ScriptWitnessV1Taproot {
+			return CoinJoin{}, false
+		}
+		if i > 0 && p.Value > s.prevouts[i-1].Value {
+			return CoinJoin{}, false
+		}
+	}
+	std := 0
+	for i, v := range s.outs {
+		if v < wasabi2MinValue || i > 0 && v > s.outs[i-1] {
+			return CoinJoin{}, false
+		}
+		if wasabi2Denoms[v] {
+			std++
+		}
+	}
+	if std*5 <= s.m*4 || std == s.m {
+		return CoinJoin{}, false
+	}
+	var dens []int64
+	anon := 0
+	for v, c := range s.counts {
+		if c >= 2 {
+			dens = append(dens, v)
+			anon = max(anon, c)
+		}
+	}
+	if len(dens) < 3 {
+		return CoinJoin{}, false
+	}
+	slices.Sort(dens)
+	slices.Reverse(dens)
+	return CoinJoin{Kind: KindWasabi2, Confidence: ConfidenceHigh, Denominations: dens, Participants: s.inScripts, AnonymitySet: anon}, true
+}
+
+// JoinMarket limits (methods.md §4.4).
+const (
+	joinMarketBigInputs  = 50
+	joinMarketInputsPerC = 20
+)
+
+// joinMarket is §4.4's rule: the most frequent output value d above dust
+// occurs c >= 3 times, c >= m/2, c <= distinct input scripts, distinct
+// output scripts, at least one output != d; with >= 50 inputs also
+// inputs/c <= 20 and m/c >= 1.7.
+func joinMarket(s *shape) (CoinJoin, bool) {
+	d, c := s.mode()
+	if c < 3 || 2*c < s.m || !s.distinctOutScripts || c == s.m {
+		return CoinJoin{}, false
+	}
+	if len(s.known) > 0 && s.inScripts < c {
+		return CoinJoin{}, false
+	}
+	n := len(s.tx.Inputs)
+	if n >= joinMarketBigInputs && (n > joinMarketInputsPerC*c || 10*s.m < 17*c) {
+		return CoinJoin{}, false
+	}
+	return CoinJoin{Kind: KindJoinMarket, Confidence: ConfidenceMedium, Denominations: []int64{d}, Participants: c, AnonymitySet: c}, true
+}
+
+// genericSlack is the allowance of §4.5's largest-input test, sat.
+const genericSlack = 10_000
+
+// generic is §4.5's equal-output rule: c >= 3 outputs of value d > dust,
+// c >= ceil(m/2) - 1, distinct input scripts >= c, distinct output scripts,
+// and no input large enough to have funded two equal outputs: the largest
+// input is at most d + the largest other output + 10,000 sat. The caller
+// adds the last condition (the inputs are not one cluster).
+func generic(s *shape) (CoinJoin, bool) {
+	d, c := s.mode()
+	if c < 3 || c < (s.m+1)/2-1 || !s.distinctOutScripts {
+		return CoinJoin{}, false
+	}
+	if len(s.known) > 0 && s.inScripts < c {
+		return CoinJoin{}, false
+	}
+	var other int64
+	for _, v := range s.outs {
+		if v != d {
+			other = max(other, v)
+		}
+	}
+	for _, p := range s.known {
+		if p.Value > d+other+genericSlack {
+			return CoinJoin{}, false
+		}
+	}
+	return CoinJoin{Kind: KindGeneric, Confidence: ConfidenceMedium, Denominations: []int64{d}, Participants: c, AnonymitySet: c}, true
+}
+
+// IsStonewall reports whether tx has the Stonewall (or Stonewall x2)
+// shape of methods.md §4.6: at least two inputs, three or four spendable
+// outputs of which exactly two have the same value (above dust) and the
+// others distinct values. It is not a CoinJoin (two equal outputs are too
+// few), but it may be a two-party transaction, so clustering skips
+// common-input ownership on it.
+func IsStonewall(tx *heistgraph.Tx) bool {
+	if tx == nil || tx.IsCoinbase() || len(tx.Inputs) < 2 {
+		return false
+	}
+	counts := map[int64]int{}
+	m := 0
+	for i := range tx.Outputs {
+		if tx.Outputs[i].Type == heistgraph.ScriptNullData {
+			continue
+		}
+		m++
+		counts[tx.Outputs[i].Value]++
+	}
+	if m < 3 || m > 4 {
+		return false
+	}
+	pairs := 0
+	for v, c := range counts {
+		switch {
+		case c == 2 && v > dustLimit:
+			pairs++
+		case c > 1:
+			return false
+		}
+	}
+	return pairs == 1
+}
