@@ -326,7 +326,7 @@ func (s *syncer) fetchApply(ctx context.Context, from, to int64, prev heistgraph
 	// Each queued channel is one block in flight; the queue's capacity
 	// bounds how many are fetched ahead of the one being applied.
 	queue := make(chan chan fetched, s.opts.FetchAhead-1)
-	go func() {
+	wg.Go(func() { // in wg too, so its wg.Go calls never race wg.Wait
 		defer close(queue)
 		for h := from; h <= to; h++ {
 			ch := make(chan fetched, 1)
@@ -337,7 +337,7 @@ func (s *syncer) fetchApply(ctx context.Context, from, to int64, prev heistgraph
 			}
 			wg.Go(func() { ch <- s.fetch(ctx, h) })
 		}
-	}()
+	})
 	for ch := range queue {
 		var f fetched
 		select {

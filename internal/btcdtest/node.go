@@ -55,6 +55,8 @@ type Node struct {
 	// Dir holds its data and its log (btcd.log).
 	Dir string
 
+	bin    string
+	args   []string
 	cmd    *exec.Cmd
 	exited chan struct{}
 	client *http.Client
@@ -140,7 +142,6 @@ func start(tb testing.TB, bin string, opts Options) (*Node, error) {
 		Pass:    "regtest-pass",
 		P2PAddr: "127.0.0.1:" + strconv.Itoa(p2pPort),
 		Dir:     dir,
-		exited:  make(chan struct{}),
 		client:  &http.Client{Timeout: 60 * time.Second},
 	}
 	conf := filepath.Join(dir, "btcd.conf")
@@ -164,23 +165,10 @@ func start(tb testing.TB, bin string, opts Options) (*Node, error) {
 	if opts.AddrIndex {
 		args = append(args, "--addrindex")
 	}
-	args = append(args, opts.Args...)
-	logf, err := os.Create(filepath.Join(dir, "btcd.log"))
-	if err != nil {
+	n.bin, n.args = bin, append(args, opts.Args...)
+	if err := n.launch(); err != nil {
 		return nil, err
 	}
-	n.cmd = exec.Command(bin, args...)
-	n.cmd.Stdout, n.cmd.Stderr = logf, logf
-	n.cmd.Env = append(os.Environ(), "HOME="+dir) // nothing lands in the real ~/.btcd
-	if err := n.cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	go func() {
-		_ = n.cmd.Wait()
-		logf.Close()
-		close(n.exited)
-	}()
 	if err := n.waitReady(30 * time.Second); err != nil {
 		n.stop()
 		log := n.logTail()
@@ -195,6 +183,29 @@ func start(tb testing.TB, bin string, opts Options) (*Node, error) {
 		os.RemoveAll(dir)
 	})
 	return n, nil
+}
+
+// launch starts the btcd process, its output appended to btcd.log.
+func (n *Node) launch() error {
+	logf, err := os.OpenFile(filepath.Join(n.Dir, "btcd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	n.exited = make(chan struct{})
+	n.cmd = exec.Command(n.bin, n.args...)
+	n.cmd.Stdout, n.cmd.Stderr = logf, logf
+	n.cmd.Env = append(os.Environ(), "HOME="+n.Dir) // nothing lands in the real ~/.btcd
+	if err := n.cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start %s: %w", n.bin, err)
+	}
+	cmd, exited := n.cmd, n.exited
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		close(exited)
+	}()
+	return nil
 }
 
 func freePort() (int, error) {
@@ -229,7 +240,9 @@ func (n *Node) waitReady(timeout time.Duration) error {
 
 // Stop stops the node (SIGINT, then SIGKILL after 10s) and waits for it to
 // exit. Its RPC address then refuses connections. It is safe to call more
-// than once; the test's cleanup calls it too.
+// than once; the test's cleanup calls it too. A stopped node cannot be
+// started again with its chain: btcd deletes a regtest database when it
+// starts (use a Proxy to make a node unreachable for a while).
 func (n *Node) Stop() { n.stop() }
 
 func (n *Node) stop() {
