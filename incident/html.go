@@ -223,7 +223,12 @@ func shortUSD(u heistgraph.USD) string {
 }
 
 var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
-	"usd": func(u heistgraph.USD) string { return "$" + groupDigits(u.Dollars()) },
+	"usd": func(u heistgraph.USD) string {
+		if u < 0 {
+			return "-$" + groupDigits(-u.Dollars())
+		}
+		return "$" + groupDigits(u.Dollars())
+	},
 	"usdp": func(u *heistgraph.USD) string {
 		if u == nil {
 			return ""
