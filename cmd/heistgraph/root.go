@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -21,8 +22,10 @@ type app struct {
 	storeURL string
 	json     bool
 	quiet    bool
+	cpuProf  string
 
-	log *slog.Logger
+	log      *slog.Logger
+	profFile *os.File
 }
 
 // run executes the command line args and returns the process exit code.
@@ -56,8 +59,9 @@ Exit codes: 0 success, 1 failure (including "not found"), 2 bad usage or bad inp
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.setup()
-			return nil
+			return a.startProfile()
 		},
+		PersistentPostRun: func(*cobra.Command, []string) { a.stopProfile() },
 	}
 	def := os.Getenv("HEISTGRAPH_DATA")
 	if def == "" {
@@ -68,9 +72,12 @@ Exit codes: 0 success, 1 failure (including "not found"), 2 bad usage or bad inp
 	pf.StringVar(&a.storeURL, "store", "", "store URL (postgres://... selects PostgreSQL; empty means the embedded store at --data)")
 	pf.BoolVar(&a.json, "json", false, "machine-readable JSON on stdout; progress and logs on stderr")
 	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs (never errors)")
+	pf.StringVar(&a.cpuProf, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")
+	_ = pf.MarkHidden("cpuprofile")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.ingestCmd(), a.showCmd(), a.storeCmd(), a.synthCmd())
 	root.AddCommand(a.labelsCmd())
+	root.AddCommand(a.incidentsCmd(), a.pricesCmd(), a.exportCmd(), a.importCmd())
 	markUsage(root)
 	return root
 }
@@ -127,3 +134,24 @@ func (a *app) emit(v any, text func(w io.Writer) error) error {
 
 // printf writes human output to stdout.
 func printf(w io.Writer, format string, args ...any) { fmt.Fprintf(w, format, args...) }
+
+// startProfile starts CPU profiling when --cpuprofile is set.
+func (a *app) startProfile() error {
+	if a.cpuProf == "" {
+		return nil
+	}
+	f, err := os.Create(a.cpuProf)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	a.profFile = f
+	return pprof.StartCPUProfile(f)
+}
+
+func (a *app) stopProfile() {
+	if a.profFile != nil {
+		pprof.StopCPUProfile()
+		a.profFile.Close()
+		a.profFile = nil
+	}
+}

@@ -1,0 +1,538 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/incident"
+	"github.com/heistgraph/heistgraph/incidents"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// loadRegister returns the shipped register merged with the incidents
+// imported into st, and the prices st holds for them.
+func loadRegister(ctx context.Context, st store.Store) (*incident.Register, *incident.PriceTable, error) {
+	reg, err := incident.LoadWith(ctx, incidents.FS, st)
+	if err != nil {
+		return nil, nil, fmt.Errorf("incident register: %w", err)
+	}
+	prices, err := incident.PricesFrom(ctx, st, reg.Incidents())
+	if err != nil {
+		return nil, nil, fmt.Errorf("prices: %w", err)
+	}
+	return reg, prices, nil
+}
+
+func (a *app) incidentsCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "incidents",
+		Short: "The incident register: thefts, their attribution, sources and USD values",
+		Long: `The incident register: thefts kept as reviewable YAML files shipped in the binary,
+plus incidents imported from partners' STIX bundles (import stix), valued with the
+daily prices imported with "prices import" or, without them, with the figures the
+sources report.`,
+	}
+	c.AddCommand(a.incidentsListCmd(), a.incidentsShowCmd(), a.incidentsReportCmd())
+	return c
+}
+
+// incListItem is one line of `incidents list --json`.
+type incListItem struct {
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	Victim     string          `json:"victim"`
+	VictimType string          `json:"victim_type"`
+	StolenOn   string          `json:"stolen_on"`
+	Chains     []string        `json:"chains"`
+	Tier       heistgraph.Tier `json:"tier"`
+	Actors     []string        `json:"actors"`
+	USD        heistgraph.USD  `json:"usd"`
+	USDSource  string          `json:"usd_source"`
+	USDAt      string          `json:"usd_at"`
+	Origin     string          `json:"origin"` // shipped or imported
+}
+
+type incListJSON struct {
+	Count     int           `json:"count"`
+	Incidents []incListItem `json:"incidents"`
+}
+
+func (a *app) incidentsListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List every incident of the register, oldest theft first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withStore(cmd.Context(), func(st store.Store) error {
+				reg, prices, err := loadRegister(cmd.Context(), st)
+				if err != nil {
+					return err
+				}
+				out := incListJSON{Incidents: []incListItem{}}
+				for _, inc := range reg.Incidents() {
+					v := incident.Value(inc, "", prices)
+					it := incListItem{ID: inc.ID, Name: inc.Name, Victim: inc.Victim.Name, VictimType: string(inc.Victim.Type),
+						StolenOn: dayText(inc.StolenOn), Chains: incidentChains(inc), Tier: inc.BestTier(""), Actors: []string{},
+						USD: v.USD, USDSource: v.Source, USDAt: dayText(v.At), Origin: originOf(reg.Imported(inc.ID))}
+					for _, at := range inc.Attributions {
+						if !hasString(it.Actors, at.Actor) {
+							it.Actors = append(it.Actors, at.Actor)
+						}
+					}
+					out.Incidents = append(out.Incidents, it)
+				}
+				out.Count = len(out.Incidents)
+				return a.emit(out, func(w io.Writer) error {
+					tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+					fmt.Fprintln(tw, "STOLEN\tID\tNAME\tTIER\tUSD\tACCORDING TO")
+					for _, it := range out.Incidents {
+						name := it.Name
+						if it.Origin == "imported" {
+							name += " (imported)"
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.StolenOn, it.ID, name, it.Tier, usdText(it.USD), it.USDSource)
+					}
+					if err := tw.Flush(); err != nil {
+						return err
+					}
+					printf(w, "%d incidents\n", out.Count)
+					return nil
+				})
+			})
+		},
+	}
+}
+
+func originOf(imported bool) string {
+	if imported {
+		return "imported"
+	}
+	return "shipped"
+}
+
+func incidentChains(inc heistgraph.Incident) []string {
+	out := []string{}
+	add := func(c heistgraph.Chain) {
+		if c != "" && !hasString(out, string(c)) {
+			out = append(out, string(c))
+		}
+	}
+	for _, t := range inc.Thefts {
+		add(t.Chain)
+	}
+	for _, t := range inc.Txs {
+		add(t.Chain)
+	}
+	for _, ad := range inc.Addresses {
+		add(ad.Chain)
+	}
+	return out
+}
+
+func hasString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// day formats a UTC day; "" for the zero time.
+func dayText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// usdText writes u as $1,234,567.89.
+func usdText(u heistgraph.USD) string {
+	s := u.String()
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(whole[i])
+	}
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	return sign + "$" + b.String() + "." + frac
+}
+
+// The JSON of `incidents show`: the incident in the register's field names,
+// its valuation, the source records it cites and the trace of its theft.
+type incShowJSON struct {
+	ID           string               `json:"id"`
+	Name         string               `json:"name"`
+	Origin       string               `json:"origin"`
+	Victim       incVictimJSON        `json:"victim"`
+	StolenOn     string               `json:"stolen_on"`
+	Vectors      []string             `json:"vectors"`
+	USD          heistgraph.USD       `json:"usd"`
+	USDSource    string               `json:"usd_source"`
+	USDAt        string               `json:"usd_at"`
+	USDNow       *heistgraph.USD      `json:"usd_now,omitempty"`
+	USDNowAt     string               `json:"usd_now_at,omitempty"`
+	Thefts       []incTheftJSON       `json:"thefts"`
+	Figures      []incFigureJSON      `json:"figures"`
+	Attributions []incAttributionJSON `json:"attributions"`
+	Addresses    []incAddressJSON     `json:"addresses"`
+	Txs          []incTxJSON          `json:"txs"`
+	TLP          string               `json:"tlp"`
+	Notes        string               `json:"notes,omitempty"`
+	Sources      []incSourceJSON      `json:"sources"`
+	Trace        incidentTrace        `json:"trace"`
+}
+
+type incVictimJSON struct {
+	Name    string `json:"name"`
+	Type    string `json:"type"`
+	Country string `json:"country,omitempty"`
+}
+
+type incTheftJSON struct {
+	Chain    heistgraph.Chain `json:"chain"`
+	Asset    string           `json:"asset"`
+	Contract string           `json:"contract,omitempty"`
+	Decimals uint8            `json:"decimals"`
+	Amount   string           `json:"amount"`
+	Source   string           `json:"source"`
+}
+
+type incFigureJSON struct {
+	Source string         `json:"source"`
+	USD    heistgraph.USD `json:"usd"`
+	At     string         `json:"at"`
+	Note   string         `json:"note,omitempty"`
+}
+
+type incAttributionJSON struct {
+	Actor   string          `json:"actor"`
+	Group   string          `json:"group,omitempty"`
+	Tier    heistgraph.Tier `json:"tier"`
+	On      *string         `json:"on"`
+	Sources []string        `json:"sources"`
+	Note    string          `json:"note,omitempty"`
+}
+
+type incAddressJSON struct {
+	Chain   heistgraph.Chain       `json:"chain"`
+	Address string                 `json:"address"`
+	Role    heistgraph.AddressRole `json:"role"`
+	Source  string                 `json:"source"`
+}
+
+type incTxJSON struct {
+	Chain   heistgraph.Chain  `json:"chain"`
+	TxID    string            `json:"txid"`
+	Role    heistgraph.TxRole `json:"role"`
+	Source  string            `json:"source"`
+	InStore bool              `json:"in_store"`
+}
+
+type incSourceJSON struct {
+	ID        string          `json:"id"`
+	Publisher string          `json:"publisher"`
+	Title     string          `json:"title"`
+	Date      string          `json:"date,omitempty"`
+	Version   string          `json:"version,omitempty"`
+	URL       string          `json:"url"`
+	Tier      heistgraph.Tier `json:"tier"`
+	Origin    string          `json:"origin"`
+}
+
+func (a *app) incidentsShowCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one incident: what was taken, attribution, sources, attacker addresses and transactions, and where the money went",
+		Long: `Show one incident with its sources, attacker addresses and transactions.
+
+Where the store holds the chain data of the incident's theft transactions (ingest
+the blocks that hold them), they are traced with the default policy, and the
+output says where the money is now, by sink kind and by entity.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := strings.TrimSpace(args[0])
+			if id == "" {
+				return fmt.Errorf("incidents show: empty id: %w", heistgraph.ErrInvalid)
+			}
+			return a.withStore(cmd.Context(), func(st store.Store) error {
+				reg, prices, err := loadRegister(cmd.Context(), st)
+				if err != nil {
+					return err
+				}
+				inc, ok := reg.Incident(id)
+				if !ok {
+					return fmt.Errorf("incident %q: %w", id, heistgraph.ErrNotFound)
+				}
+				tr, err := traceIncident(cmd.Context(), st, inc)
+				if err != nil {
+					return err
+				}
+				out := showIncident(reg, inc, prices, tr)
+				return a.emit(out, func(w io.Writer) error { return writeShow(w, out) })
+			})
+		},
+	}
+}
+
+func showIncident(reg *incident.Register, inc heistgraph.Incident, prices incident.Prices, tr incidentTrace) incShowJSON {
+	v := incident.Value(inc, "", prices)
+	out := incShowJSON{ID: inc.ID, Name: inc.Name, Origin: originOf(reg.Imported(inc.ID)),
+		Victim:   incVictimJSON{Name: inc.Victim.Name, Type: string(inc.Victim.Type), Country: inc.Victim.Country},
+		StolenOn: dayText(inc.StolenOn), Vectors: []string{}, USD: v.USD, USDSource: v.Source, USDAt: dayText(v.At),
+		Thefts: []incTheftJSON{}, Figures: []incFigureJSON{}, Attributions: []incAttributionJSON{}, Addresses: []incAddressJSON{},
+		Txs: []incTxJSON{}, TLP: inc.TLP, Notes: inc.Notes, Sources: []incSourceJSON{}, Trace: tr}
+	if now, at, ok := incident.ValueNow(inc, prices); ok {
+		out.USDNow, out.USDNowAt = &now, dayText(at)
+	}
+	for _, vec := range inc.Vectors {
+		out.Vectors = append(out.Vectors, string(vec))
+	}
+	for _, t := range inc.Thefts {
+		out.Thefts = append(out.Thefts, incTheftJSON{Chain: t.Chain, Asset: t.Asset, Contract: t.Contract, Decimals: t.Decimals,
+			Amount: t.Amount.Dec(), Source: t.Source})
+	}
+	for _, f := range inc.Figures {
+		at := f.At
+		if at.IsZero() {
+			at = inc.StolenOn
+		}
+		out.Figures = append(out.Figures, incFigureJSON{Source: f.Source, USD: f.USD, At: dayText(at), Note: f.Note})
+	}
+	for _, at := range inc.Attributions {
+		aj := incAttributionJSON{Actor: at.Actor, Group: at.Group, Tier: at.Tier, Sources: append([]string{}, at.Sources...), Note: at.Note}
+		if !at.On.IsZero() {
+			s := dayText(at.On)
+			aj.On = &s
+		}
+		out.Attributions = append(out.Attributions, aj)
+	}
+	for _, ad := range inc.Addresses {
+		out.Addresses = append(out.Addresses, incAddressJSON{Chain: ad.Chain, Address: ad.Address, Role: ad.Role, Source: ad.Source})
+	}
+	for _, t := range inc.Txs {
+		out.Txs = append(out.Txs, incTxJSON{Chain: t.Chain, TxID: t.TxID, Role: t.Role, Source: t.Source,
+			InStore: hasString(tr.TxsInStore, t.TxID)})
+	}
+	for _, id := range inc.SourceIDs() {
+		s, ok := reg.Source(id)
+		if !ok {
+			continue
+		}
+		out.Sources = append(out.Sources, incSourceJSON{ID: s.ID, Publisher: s.Publisher, Title: s.Title, Date: dayText(s.Date),
+			Version: s.Version, URL: s.URL, Tier: s.Tier, Origin: originOf(reg.ImportedSource(s.ID))})
+	}
+	return out
+}
+
+func writeShow(w io.Writer, s incShowJSON) error {
+	printf(w, "%s (%s)\n", s.Name, s.ID)
+	printf(w, "victim:   %s (%s%s)\n", s.Victim.Name, s.Victim.Type, withPrefix(", ", s.Victim.Country))
+	printf(w, "stolen:   %s by %s\n", s.StolenOn, strings.Join(s.Vectors, ", "))
+	printf(w, "value:    %s on %s according to %s", usdText(s.USD), s.USDAt, s.USDSource)
+	if s.USDNow != nil {
+		printf(w, "; %s at the latest prices (%s)", usdText(*s.USDNow), s.USDNowAt)
+	}
+	printf(w, "\norigin:   %s register, TLP:%s\n", s.Origin, strings.ToUpper(s.TLP))
+	if len(s.Thefts) > 0 {
+		printf(w, "\ntaken:\n")
+		for _, t := range s.Thefts {
+			printf(w, "  %s %s base units of %s (%d decimals)  [%s]\n", t.Chain, t.Amount, t.Asset, t.Decimals, t.Source)
+		}
+	}
+	printf(w, "\nfigures:\n")
+	for _, f := range s.Figures {
+		printf(w, "  %s on %s  [%s]%s\n", usdText(f.USD), f.At, f.Source, withPrefix("  ", f.Note))
+	}
+	printf(w, "\nattribution:\n")
+	for _, at := range s.Attributions {
+		on := "not dated"
+		if at.On != nil {
+			on = *at.On
+		}
+		printf(w, "  %s%s, %s, %s  [%s]\n", at.Actor, withPrefix("/", at.Group), at.Tier, on, strings.Join(at.Sources, ", "))
+	}
+	if len(s.Addresses) > 0 {
+		printf(w, "\naddresses:\n")
+		for _, ad := range s.Addresses {
+			printf(w, "  %-10s %-4s %s  [%s]\n", ad.Role, ad.Chain, ad.Address, ad.Source)
+		}
+	}
+	if len(s.Txs) > 0 {
+		printf(w, "\ntransactions:\n")
+		for _, t := range s.Txs {
+			in := ""
+			if t.InStore {
+				in = "  (in the store)"
+			}
+			printf(w, "  %-10s %-4s %s  [%s]%s\n", t.Role, t.Chain, t.TxID, t.Source, in)
+		}
+	}
+	printf(w, "\nwhere the money went:\n")
+	writeTrace(w, s.Trace)
+	printf(w, "\nsources:\n")
+	for _, src := range s.Sources {
+		printf(w, "  [%s] %s: %s%s (%s%s)\n      %s\n", src.ID, src.Publisher, src.Title, withPrefix(", ", src.Date), src.Tier,
+			map[bool]string{true: ", imported", false: ""}[src.Origin == "imported"], src.URL)
+	}
+	return nil
+}
+
+func withPrefix(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
+}
+
+type reportFlags struct {
+	year     int
+	by       string
+	tier     string
+	actor    string
+	source   string
+	incident string
+	html     string
+}
+
+func (a *app) incidentsReportCmd() *cobra.Command {
+	var f reportFlags
+	c := &cobra.Command{
+		Use:   "report",
+		Short: "Total, count and breakdown of the thefts a query keeps, each figure with its source",
+		Long: `Sum the incidents of the register that a query keeps, each valued at the theft day
+(imported prices where every stolen asset has one, else the figure a source reports,
+named in usd_source), and set the sources' own aggregate claims beside them.
+
+Defaults: every year, --by stolen, --tier any, every actor. --source ID keeps the
+incidents that source names, whatever their year, valued with that source's figures.
+--html FILE also writes a self-contained HTML report (summary, a bar chart of totals
+by year and actor, the incident table with sources; for --incident ID of a traced
+incident, where the money went and the evidence).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := incident.Query{Year: f.year, By: incident.By(f.by), Tier: f.tier, Actor: f.actor, Source: f.source, Incident: f.incident}
+			if err := q.Validate(); err != nil {
+				return usageError{err}
+			}
+			return a.withStore(cmd.Context(), func(st store.Store) error {
+				return a.incidentsReport(cmd.Context(), st, q, f.html)
+			})
+		},
+	}
+	fl := c.Flags()
+	fl.IntVar(&f.year, "year", 0, "keep the incidents of this year (by --by); 0 means every year")
+	fl.StringVar(&f.by, "by", "stolen", "which day places an incident in a year: stolen|attributed")
+	fl.StringVar(&f.tier, "tier", "any", "keep incidents whose best attribution has this tier: official|industry|suspected|any")
+	fl.StringVar(&f.actor, "actor", "any", "keep incidents attributed to this actor (dprk); any means every actor")
+	fl.StringVar(&f.source, "source", "", "keep the incidents this source names, valued with its figures")
+	fl.StringVar(&f.incident, "incident", "", "keep one incident (for a one-incident HTML report)")
+	fl.StringVar(&f.html, "html", "", "also write the HTML report to FILE (- for stdout, instead of the report)")
+	return c
+}
+
+func (a *app) incidentsReport(ctx context.Context, st store.Store, q incident.Query, htmlOut string) error {
+	reg, prices, err := loadRegister(ctx, st)
+	if err != nil {
+		return err
+	}
+	rep, err := incident.Build(reg, q, prices)
+	if err != nil {
+		return err
+	}
+	if htmlOut != "" {
+		var tr *incident.TraceSummary
+		if q.Incident != "" {
+			inc, _ := reg.Incident(q.Incident)
+			t, err := traceIncident(ctx, st, inc)
+			if err != nil {
+				return err
+			}
+			tr = t.summary(inc)
+		}
+		page, err := incident.NewPage(reg, q, prices, tr)
+		if err != nil {
+			return err
+		}
+		if htmlOut == "-" {
+			return incident.WriteHTML(a.stdout, page)
+		}
+		if err := writeFileWith(htmlOut, func(w io.Writer) error { return incident.WriteHTML(w, page) }); err != nil {
+			return fmt.Errorf("write HTML report: %w", err)
+		}
+		a.logger().Info("wrote HTML report", "file", htmlOut)
+	}
+	return a.emit(rep, func(w io.Writer) error { return writeReport(w, rep) })
+}
+
+func writeReport(w io.Writer, rep incident.Report) error {
+	year := "every year"
+	if rep.Year != nil {
+		year = strconv.Itoa(*rep.Year)
+	}
+	printf(w, "%s, by day %s, tier %s, actor %s%s\n", year, rep.By, rep.Tier, rep.Actor, withPrefix(", named by ", rep.Source))
+	printf(w, "total %s in %d incidents\n\n", usdText(rep.TotalUSD), rep.Count)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STOLEN\tATTRIBUTED\tTIER\tUSD\tACCORDING TO\tINCIDENT")
+	for _, ri := range rep.Incidents {
+		att := "-"
+		if ri.AttributedOn != nil {
+			att = *ri.AttributedOn
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s (%s)\t%s %s\n", ri.StolenOn, att, ri.Tier, usdText(ri.USD), ri.USDSource, ri.USDAt, ri.ID, ri.Name)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(rep.Claims) > 0 {
+		printf(w, "\nwhat the sources count:\n")
+		for _, c := range rep.Claims {
+			count := ""
+			if c.Count > 0 {
+				count = fmt.Sprintf(" over %d incidents", c.Count)
+			}
+			printf(w, "  %s (%s, %d): %s%s; the register names %s over %d; remainder %s\n",
+				c.Source, c.Tier, c.Year, usdText(c.USD), count, usdText(c.NamedUSD), c.NamedCount, usdText(c.RemainderUSD))
+		}
+	}
+	printf(w, "\nsources:\n")
+	for _, s := range rep.Sources {
+		printf(w, "  [%s] %s: %s%s (%s)\n      %s\n", s.ID, s.Publisher, s.Title, withPrefix(", ", s.Date), s.Tier, s.URL)
+	}
+	return nil
+}
+
+// writeFileWith writes a file through fn, removing it again if fn fails.
+func writeFileWith(path string, fn func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
