@@ -393,9 +393,12 @@ func (s *RPCSource) call(ctx context.Context, method string, params []any, resul
 		if wait > s.opts.MaxBackoff || wait <= 0 {
 			wait = s.opts.MaxBackoff
 		}
-		if s.opts.RetryFor < 0 || now.Add(wait).Sub(first) > s.opts.RetryFor {
-			return fmt.Errorf("bitcoin rpc %s %s: node at %s unavailable after %d attempts over %v: %w",
-				method, formatParams(params), s.shown, attempt, now.Sub(first).Round(time.Millisecond), un.err)
+		if s.opts.RetryFor < 0 {
+			return fmt.Errorf("%w (node unavailable; retries off)", un.err)
+		}
+		if now.Add(wait).Sub(first) > s.opts.RetryFor {
+			return fmt.Errorf("%w (node unavailable; gave up after %d attempts over %v)",
+				un.err, attempt, now.Sub(first).Round(time.Millisecond))
 		}
 		s.opts.Logger.Warn("bitcoin node unavailable, retrying", "url", s.shown, "method", method,
 			"params", formatParams(params), "attempt", attempt, "wait", wait, "err", un.err)

@@ -105,7 +105,7 @@ func TestRPCSourceBtcd(t *testing.T) {
 	node.Stop()
 	down := newSource(t, node.RPCURL, bitcoin.RPCOptions{User: node.User, Password: node.Pass,
 		RetryFor: 100 * time.Millisecond, MinBackoff: 10 * time.Millisecond})
-	if _, err := down.TipHeight(ctx); err == nil || !strings.Contains(err.Error(), "unavailable after") {
+	if _, err := down.TipHeight(ctx); err == nil || !strings.Contains(err.Error(), "node unavailable; gave up after") {
 		t.Fatalf("stopped node: %v, want an unavailable error", err)
 	}
 }

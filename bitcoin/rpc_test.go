@@ -415,7 +415,7 @@ func TestRPCSourceGivesUp(t *testing.T) {
 	start := time.Now()
 	_, err = src.BlockHash(context.Background(), 7)
 	if err == nil || !strings.Contains(err.Error(), "getblockhash [7]") || !strings.Contains(err.Error(), url) ||
-		!strings.Contains(err.Error(), "unavailable after") {
+		!strings.Contains(err.Error(), "node unavailable; gave up after") {
 		t.Fatalf("err %v; want it to name getblockhash [7], %s and the attempts", err, url)
 	}
 	if el := time.Since(start); el > 2*time.Second {
