@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -30,13 +31,22 @@ func (a *app) ingestCmd() *cobra.Command {
 type ingestBTCFlags struct {
 	blocks  []string
 	network string
+
+	rpc           string
+	rpcUser       string
+	rpcPass       string
+	rpcRetry      time.Duration
+	follow        bool
+	confirmations int64
+	fetchAhead    int
+	poll          time.Duration
 }
 
 func (a *app) ingestBTCCmd() *cobra.Command {
 	var f ingestBTCFlags
 	c := &cobra.Command{
-		Use:   "btc --blocks PATH...",
-		Short: "Ingest Bitcoin blocks from blk*.dat files, a blocks folder, or files of raw block hex",
+		Use:   "btc --blocks PATH... | --rpc URL --rpc-user U --rpc-pass P [--follow] [--confirmations N]",
+		Short: "Ingest Bitcoin blocks from blk*.dat files, a blocks folder, files of raw block hex, or a node",
 		Long: `Ingest Bitcoin blocks into the store, one atomic batch per block.
 
 --blocks takes files and folders. A file's format is detected from its content:
@@ -47,11 +57,36 @@ blk*.dat files in numeric order, with its xor.dat if present.
 Blocks are applied in chain order whatever their order in the files; stale blocks
 are skipped; a block whose parent is neither in the files nor in the store is
 ingested standalone at the height its BIP34 coinbase states. A rerun skips what is
-stored, so an interrupted ingest resumes where it stopped.`,
+stored, so an interrupted ingest resumes where it stopped.
+
+--rpc URL reads a Bitcoin Core or btcd node over JSON-RPC (getblockhash, then
+getblock HASH 0): the network is read from the node and checked against --network
+when given; blocks are fetched ahead in parallel (--fetch-ahead) and applied in
+order, from the store's tip to the node's tip less --confirmations. A reorg (a
+block whose parent is not the stored block below it, or a stored block the node
+no longer has at its height) rewinds the store to the fork exactly and applies the
+node's branch. With --follow the command keeps up with new blocks until SIGINT or
+SIGTERM, then prints its summary and exits 0. A node that is down or slow is
+retried with backoff and a log line (one-shot: for --rpc-retry; --follow: until it
+returns). The password may come from $HEISTGRAPH_RPC_PASS instead of --rpc-pass.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(f.blocks) == 0 {
-				return usageError{errors.New("ingest btc: give --blocks PATH... (node RPC ingestion: --rpc)")}
+			switch {
+			case len(f.blocks) > 0 && f.rpc != "":
+				return usageError{errors.New("ingest btc: give either --blocks or --rpc, not both")}
+			case len(f.blocks) == 0 && f.rpc == "":
+				return usageError{errors.New("ingest btc: give --blocks PATH... or --rpc URL")}
+			case f.rpc == "" && (f.follow || cmd.Flags().Changed("confirmations") || cmd.Flags().Changed("rpc-user") || cmd.Flags().Changed("rpc-pass")):
+				return usageError{errors.New("ingest btc: --follow, --confirmations, --rpc-user and --rpc-pass need --rpc URL")}
+			case f.confirmations < 0:
+				return usageError{fmt.Errorf("ingest btc: --confirmations %d: want 0 or more", f.confirmations)}
+			case f.fetchAhead < 1:
+				return usageError{fmt.Errorf("ingest btc: --fetch-ahead %d: want 1 or more", f.fetchAhead)}
+			case f.poll <= 0:
+				return usageError{fmt.Errorf("ingest btc: --poll %v: want a positive duration", f.poll)}
+			}
+			if f.rpc != "" {
+				return a.ingestRPC(cmd.Context(), f)
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
 				return a.ingestFiles(cmd.Context(), st, f)
@@ -59,8 +94,74 @@ stored, so an interrupted ingest resumes where it stopped.`,
 		},
 	}
 	c.Flags().StringSliceVar(&f.blocks, "blocks", nil, "blk*.dat files, Bitcoin Core blocks folders, or files of raw block hex (repeatable)")
-	c.Flags().StringVar(&f.network, "network", "", "mainnet|testnet|testnet4|regtest|signet (default: detected from the blk magic; mainnet for hex files)")
+	c.Flags().StringVar(&f.network, "network", "", "mainnet|testnet|testnet4|regtest|signet (default: detected from the blk magic or read from the node; mainnet for hex files)")
+	c.Flags().StringVar(&f.rpc, "rpc", "", "JSON-RPC URL of a Bitcoin Core or btcd node (http://host:port)")
+	c.Flags().StringVar(&f.rpcUser, "rpc-user", "", "the node's RPC user")
+	c.Flags().StringVar(&f.rpcPass, "rpc-pass", os.Getenv("HEISTGRAPH_RPC_PASS"), "the node's RPC password (default $HEISTGRAPH_RPC_PASS)")
+	c.Flags().DurationVar(&f.rpcRetry, "rpc-retry", 30*time.Second, "how long one RPC call is retried while the node is down or slow (0: no retries)")
+	c.Flags().BoolVar(&f.follow, "follow", false, "keep following the node's tip (and its reorgs) until interrupted")
+	c.Flags().Int64Var(&f.confirmations, "confirmations", 0, "leave the node's newest N blocks out (reorgs shallower than N never reach the store)")
+	c.Flags().IntVar(&f.fetchAhead, "fetch-ahead", 8, "blocks fetched from the node at once, ahead of the one applied")
+	c.Flags().DurationVar(&f.poll, "poll", 2*time.Second, "with --follow, how often the node is asked for new blocks")
 	return c
+}
+
+// ingestRPC syncs (or, with --follow, follows) a node into the store.
+func (a *app) ingestRPC(ctx context.Context, f ingestBTCFlags) error {
+	opts := bitcoin.RPCOptions{User: f.rpcUser, Password: f.rpcPass, Logger: a.logger(), RetryFor: f.rpcRetry}
+	if f.rpcRetry == 0 {
+		opts.RetryFor = -1
+	}
+	if f.network != "" {
+		n, err := heistgraph.NetworkByName(f.network)
+		if err != nil {
+			return usageError{fmt.Errorf("--network: %w", err)}
+		}
+		opts.Network = &n
+	}
+	src, err := bitcoin.NewRPCSource(f.rpc, opts)
+	if err != nil {
+		return usageError{fmt.Errorf("--rpc: %w", err)}
+	}
+	defer src.Close()
+	// Ask the node first, so a node that is unreachable or on the wrong
+	// network fails before the store is opened.
+	net, err := src.Network(ctx)
+	if err != nil {
+		return err
+	}
+	return a.withStore(ctx, func(st store.Store) error {
+		prog := a.newProgress()
+		var read int64
+		sopts := ingest.SyncOptions{
+			Logger:        a.logger(),
+			Confirmations: f.confirmations,
+			FetchAhead:    f.fetchAhead,
+			PollInterval:  f.poll,
+			Events: ingest.Events{BlockApplied: func(b *heistgraph.Block) {
+				read += int64(b.Size)
+				prog.read(read)
+				prog.applied(b)
+			}},
+		}
+		a.logger().Info("ingest from node", "rpc", src.URL(), "network", net.Name, "follow", f.follow,
+			"confirmations", f.confirmations, "fetch_ahead", f.fetchAhead)
+		var stats ingest.Stats
+		if f.follow {
+			stats, err = ingest.Follow(ctx, st, src, sopts)
+			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+				err = nil // SIGINT or SIGTERM: the normal end of --follow
+			}
+		} else {
+			stats, err = ingest.Sync(ctx, st, src, sopts)
+		}
+		if err != nil {
+			return err
+		}
+		rep := ingestReport{Chain: net.Chain, RPC: src.URL(), Blocks: stats.Blocks, Txs: stats.Txs, Bytes: stats.Bytes,
+			Reorgs: stats.Reorgs, Rewound: stats.Rewound, Seconds: stats.Elapsed.Seconds()}
+		return a.report(context.WithoutCancel(ctx), st, rep)
+	})
 }
 
 type ingestReport struct {
@@ -70,6 +171,9 @@ type ingestReport struct {
 	Bytes      int64            `json:"bytes"`
 	Stale      int64            `json:"stale_blocks"`
 	Skipped    int64            `json:"skipped_blocks"`
+	RPC        string           `json:"rpc,omitempty"`
+	Reorgs     int64            `json:"reorgs,omitempty"`
+	Rewound    int64            `json:"rewound_blocks,omitempty"`
 	TipHeight  int64            `json:"tip_height"`
 	TipHash    heistgraph.Hash  `json:"tip_hash"`
 	Seconds    float64          `json:"seconds"`
@@ -115,22 +219,31 @@ func (a *app) ingestFiles(ctx context.Context, st store.Store, f ingestBTCFlags)
 	}
 	rep := ingestReport{Chain: net.Chain, Blocks: stats.Blocks, Txs: stats.Txs, Bytes: stats.Bytes,
 		Stale: src.StaleCount(), Skipped: src.SkippedCount(), Seconds: stats.Elapsed.Seconds()}
-	if tip, err := st.Tip(ctx, net.Chain); err == nil {
+	return a.report(ctx, st, rep)
+}
+
+// report completes rep with the store's tip and the rates, logs it and
+// prints it.
+func (a *app) report(ctx context.Context, st store.ChainReader, rep ingestReport) error {
+	if tip, err := st.Tip(ctx, rep.Chain); err == nil {
 		rep.TipHeight, rep.TipHash = tip.Height, tip.Hash
 	}
-	if s := stats.Elapsed.Seconds(); s > 0 {
-		rep.BlocksPerS = float64(stats.Blocks) / s
-		rep.TxsPerS = float64(stats.Txs) / s
-		rep.MBPerS = float64(stats.Bytes) / 1e6 / s
+	if s := rep.Seconds; s > 0 {
+		rep.BlocksPerS = float64(rep.Blocks) / s
+		rep.TxsPerS = float64(rep.Txs) / s
+		rep.MBPerS = float64(rep.Bytes) / 1e6 / s
 	}
-	a.logger().Info("ingest done", "chain", net.Chain, "blocks", rep.Blocks, "txs", rep.Txs, "stale", rep.Stale,
-		"skipped", rep.Skipped, "tip", rep.TipHeight, "seconds", fmt.Sprintf("%.2f", rep.Seconds))
+	a.logger().Info("ingest done", "chain", rep.Chain, "blocks", rep.Blocks, "txs", rep.Txs, "stale", rep.Stale,
+		"skipped", rep.Skipped, "reorgs", rep.Reorgs, "tip", rep.TipHeight, "seconds", fmt.Sprintf("%.2f", rep.Seconds))
 	return a.emit(rep, func(w io.Writer) error {
 		if a.quiet {
 			return nil
 		}
 		printf(w, "ingested %d blocks, %d txs (%.1f MB) into %s in %.1fs: %.0f blocks/s, %.0f txs/s, %.1f MB/s; tip %d %s\n",
 			rep.Blocks, rep.Txs, float64(rep.Bytes)/1e6, rep.Chain, rep.Seconds, rep.BlocksPerS, rep.TxsPerS, rep.MBPerS, rep.TipHeight, rep.TipHash)
+		if rep.Reorgs > 0 {
+			printf(w, "%d reorgs: %d blocks rewound\n", rep.Reorgs, rep.Rewound)
+		}
 		return nil
 	})
 }
