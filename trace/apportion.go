@@ -1,0 +1,80 @@
+package trace
+
+import (
+	"math/big"
+	"math/bits"
+	"slices"
+)
+
+// Apportion splits the integer d over the weights w by largest remainder
+// (methods.md §0.1), the one rounding rule of heistgraph: share j is
+// ⌊d·w[j]/W⌋ with W = Σw, and the d − Σ⌊…⌋ units left over go one each to
+// the indices with the largest remainders (d·w[j]) mod W, ties to the lower
+// index. The shares sum to d exactly and share j ≤ w[j] whenever d ≤ W.
+// If W is 0 everything goes to index 0 (an empty w returns nil). Weights
+// must not be negative and d must be ≥ 0; products are computed in 128
+// bits, so no amount overflows. The returned slice is the caller's.
+func Apportion(d int64, w []int64) []int64 {
+	if len(w) == 0 {
+		return nil
+	}
+	q := make([]int64, len(w))
+	var total int64
+	for _, x := range w {
+		if x < 0 {
+			panic("trace: Apportion with a negative weight")
+		}
+		total += x
+	}
+	if d < 0 {
+		panic("trace: Apportion of a negative amount")
+	}
+	if total == 0 {
+		q[0] = d
+		return q
+	}
+	rem := make([]uint64, len(w))
+	var given int64
+	for j, x := range w {
+		q[j], rem[j] = mulDiv(d, x, total)
+		given += q[j]
+	}
+	left := d - given
+	if left == 0 {
+		return q
+	}
+	idx := make([]int, 0, len(w))
+	for j := range w {
+		if rem[j] > 0 {
+			idx = append(idx, j)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case rem[a] > rem[b]:
+			return -1
+		case rem[a] < rem[b]:
+			return 1
+		}
+		return a - b
+	})
+	// left < the number of non-zero remainders, by construction.
+	for _, j := range idx[:left] {
+		q[j]++
+	}
+	return q
+}
+
+// mulDiv returns ⌊a·b/c⌋ and (a·b) mod c for non-negative a, b and c > 0,
+// with the product in 128 bits.
+func mulDiv(a, b, c int64) (int64, uint64) {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	if hi < uint64(c) {
+		q, r := bits.Div64(hi, lo, uint64(c))
+		return int64(q), r
+	}
+	// The quotient does not fit 64 bits; only reachable when a > c.
+	p := new(big.Int).Mul(big.NewInt(a), big.NewInt(b))
+	q, r := new(big.Int).QuoRem(p, big.NewInt(c), new(big.Int))
+	return q.Int64(), r.Uint64()
+}

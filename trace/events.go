@@ -1,0 +1,111 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/pattern"
+)
+
+// peelCandidate is a visited transaction with a peel step's shape.
+type peelCandidate struct {
+	tx  pattern.PeelTx
+	pos pos
+}
+
+// ConsolidationEvent is a consolidation the tainted value went through,
+// with the tainted amount that entered it.
+type ConsolidationEvent struct {
+	*pattern.Consolidation
+	TaintedInputs int   `json:"tainted_inputs"`
+	TaintedSat    int64 `json:"tainted_sat"`
+}
+
+// SplitEvent is a split into many equal amounts the tainted value went
+// through, with the tainted amount that entered it.
+type SplitEvent struct {
+	*pattern.Split
+	TaintedSat int64 `json:"tainted_sat"`
+}
+
+// patterns runs the per-transaction detectors on a transaction the policy
+// spread taint through, and keeps peel-step candidates for peelChains.
+func (e *engine) patterns(ctx context.Context, w *work) error {
+	rec := &w.rec
+	var tin int64
+	n := 0
+	for _, a := range w.inputs {
+		if a != nil {
+			tin += a.t.total()
+			n++
+		}
+	}
+	if c, ok := pattern.DetectConsolidation(&rec.Tx, rec.Prevouts); ok {
+		e.event("consolidation", w.pos, rec.Tx.TxID, &ConsolidationEvent{Consolidation: &c, TaintedInputs: n, TaintedSat: tin})
+	}
+	if t0, ok := pattern.DetectTx0(&rec.Tx); ok {
+		e.event("whirlpool_tx0", w.pos, rec.Tx.TxID, &Tx0Event{Pool: t0.Pool, Premix: t0.Premix, Premixes: len(t0.Premixes),
+			HasChange: t0.Change >= 0, TaintedSat: tin})
+	} else if s, ok := pattern.DetectSplit(&rec.Tx, rec.Prevouts); ok {
+		e.event("split", w.pos, rec.Tx.TxID, &SplitEvent{Split: &s, TaintedSat: tin})
+	}
+	p, ok := pattern.PeelCandidate(rec, pattern.DefaultPeelOptions())
+	if !ok {
+		return nil
+	}
+	// A service paying one customer per transaction from a big coin looks
+	// like a peel chain (methods.md §5.4); the victim is such a service.
+	ref, labelled, err := e.resolve(ctx, rec.Prevouts[0].Address)
+	if err != nil {
+		return err
+	}
+	p.Service = labelled && (e.o.stops(ref.Category) || ref.Category == "victim")
+	for i := range p.Outputs {
+		o := &p.Outputs[i]
+		ref, labelled, err := e.resolve(ctx, o.Address)
+		if err != nil {
+			return err
+		}
+		if labelled && e.o.stops(ref.Category) {
+			o.Entity, o.Category = ref.Name, ref.Category
+		}
+		fresh, err := e.fresh(ctx, o.Address, rec.Block.Height)
+		if err != nil {
+			return err
+		}
+		o.Fresh = fresh
+	}
+	e.steps = append(e.steps, peelCandidate{tx: p, pos: w.pos})
+	return nil
+}
+
+// fresh reports whether addr was first seen at height.
+func (e *engine) fresh(ctx context.Context, addr string, height int64) (bool, error) {
+	if addr == "" {
+		return false, nil
+	}
+	s, err := e.r.Address(ctx, e.o.Chain, addr)
+	if err != nil {
+		return false, fmt.Errorf("trace: address %s: %w", addr, err)
+	}
+	return s.FirstHeight == height, nil
+}
+
+// peelChains links the visited peel steps into peel-chain events.
+func (e *engine) peelChains(context.Context) error {
+	if len(e.steps) == 0 {
+		return nil
+	}
+	txs := make([]pattern.PeelTx, len(e.steps))
+	at := make(map[heistgraph.Hash]pos, len(e.steps))
+	for i, c := range e.steps {
+		txs[i] = c.tx
+		at[c.tx.TxID] = c.pos
+	}
+	for _, c := range pattern.PeelChains(txs, pattern.DefaultPeelOptions()) {
+		c := c
+		e.event("peel_chain", at[c.Head], c.Head, &c)
+	}
+	return nil
+}

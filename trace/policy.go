@@ -1,0 +1,182 @@
+package trace
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// Policy names a taint policy (methods.md §1.3–1.7).
+type Policy string
+
+// The policies. Haircut is the default for amounts (methods.md §1.12).
+const (
+	Poison  Policy = "poison"
+	Haircut Policy = "haircut"
+	FIFO    Policy = "fifo"
+	LIFO    Policy = "lifo"
+	TIHO    Policy = "tiho"
+)
+
+// Policies lists every policy in the order Compare runs them.
+func Policies() []Policy { return []Policy{Haircut, Poison, FIFO, LIFO, TIHO} }
+
+// ParsePolicy parses a policy name (any case). It returns an error wrapping
+// heistgraph.ErrInvalid for anything else.
+func ParsePolicy(s string) (Policy, error) {
+	p := Policy(strings.ToLower(strings.TrimSpace(s)))
+	for _, q := range Policies() {
+		if p == q {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("trace: unknown policy %q (want poison, haircut, fifo, lifo or tiho): %w", s, heistgraph.ErrInvalid)
+}
+
+// Conserving reports whether p conserves value: Σ sinks + fees = seed
+// amount, exactly, per source. Every policy but poison does.
+func (p Policy) Conserving() bool { return p != Poison }
+
+// spreader is one policy's rule for one transaction: from the taint of its
+// inputs it gives each output and the fee their taint. Each policy lives in
+// its own file (poison.go, haircut.go, fifo.go, lifo.go, tiho.go).
+type spreader interface {
+	spread(f *flow)
+}
+
+// spreaderFor returns p's rule.
+func spreaderFor(p Policy) spreader {
+	switch p {
+	case Poison:
+		return poison{}
+	case FIFO:
+		return lineRule{lifo: false}
+	case LIFO:
+		return lineRule{lifo: true}
+	case TIHO:
+		return tiho{}
+	default:
+		return haircut{}
+	}
+}
+
+// flow is one transaction as a policy sees it (methods.md §0.4): input
+// values in vin order with their taint, output values in vout order, the
+// fee, and, once spread, the outputs' and the fee's taint.
+type flow struct {
+	in   []int64
+	inT  []*taint // nil for a clean input
+	out  []int64
+	fee  int64 // V − W ≥ 0
+	nsrc int   // sources are 0 … nsrc−1
+
+	maxIntervals int // FIFO/LIFO cap per output (methods.md §1.5)
+
+	outT []taint // per output
+	feeT []int64 // per source
+	srcT []int64 // per source: T_s, the taint entering (value policies)
+	capa []int64 // scratch: remaining capacity per output
+	ord  []int   // scratch
+}
+
+// reset prepares f for a transaction with the given number of inputs and
+// outputs, keeping its buffers.
+func (f *flow) reset(nin, nout, nsrc int) {
+	f.in = grow(f.in, nin)
+	f.inT = growPtr(f.inT, nin)
+	f.out = grow(f.out, nout)
+	f.outT = f.outT[:0]
+	for range nout {
+		f.outT = append(f.outT, taint{})
+	}
+	f.nsrc = nsrc
+	f.feeT = grow(f.feeT, nsrc)
+	f.srcT = grow(f.srcT, nsrc)
+	f.fee = 0
+}
+
+// totals fills f.srcT with the taint entering per source.
+func (f *flow) totals() {
+	clear(f.srcT)
+	for _, t := range f.inT {
+		if t == nil {
+			continue
+		}
+		for _, s := range t.segs {
+			f.srcT[s.src] += s.hi - s.lo
+		}
+	}
+}
+
+func grow(s []int64, n int) []int64 {
+	if cap(s) < n {
+		return make([]int64, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+func growPtr(s []*taint, n int) []*taint {
+	if cap(s) < n {
+		return make([]*taint, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// seg is a piece of taint of one source. For the value policies (poison,
+// haircut, TIHO) lo is 0 and hi the amount, one seg per source in source
+// order. For the interval policies (FIFO, LIFO) [lo, hi) is a span of the
+// output's own line (offsets 0 … value), segs sorted by lo and disjoint.
+type seg struct {
+	src    int32
+	lo, hi int64
+}
+
+// taint is what one output carries.
+type taint struct {
+	segs      []seg
+	compacted bool // FIFO/LIFO: positions approximated to keep the cap (methods.md §1.5)
+}
+
+// total returns the tainted amount over all sources.
+func (t *taint) total() int64 {
+	var n int64
+	for _, s := range t.segs {
+		n += s.hi - s.lo
+	}
+	return n
+}
+
+// bySource returns the tainted amount per source, for sources with taint,
+// in source order.
+func (t *taint) bySource() []srcAmount {
+	var out []srcAmount
+	for _, s := range t.segs {
+		found := false
+		for i := range out {
+			if out[i].src == s.src {
+				out[i].amount += s.hi - s.lo
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, srcAmount{s.src, s.hi - s.lo})
+		}
+	}
+	for i := 1; i < len(out); i++ { // few sources: insertion sort
+		for j := i; j > 0 && out[j].src < out[j-1].src; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+type srcAmount struct {
+	src    int32
+	amount int64
+}
