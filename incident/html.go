@@ -20,10 +20,21 @@ type TraceSummary struct {
 	Policy   string // poison, haircut, fifo, lifo, tiho
 	Seeds    []string
 	Sinks    []TraceSink
+	// Edges are the flows of stolen value between transactions; with the
+	// sinks they make the flow graph WriteHTML draws.
+	Edges    []TraceEdge
 	Evidence []TraceEvidence
-	// FlowSVG is a picture of the flow graph drawn by the tracing engine. It
-	// is embedded as is, so it must come from trusted code, never from input.
+	// FlowSVG, when set, replaces the drawn flow graph with a picture made
+	// by the tracing engine. It is embedded as is, so it must come from
+	// trusted code, never from input.
 	FlowSVG []byte
+}
+
+// TraceEdge is stolen value moving from one transaction to another.
+type TraceEdge struct {
+	From, To string // txids
+	Amount   string // base units
+	Asset    string
 }
 
 // TraceSink is where part of the money ended up.
@@ -32,6 +43,7 @@ type TraceSink struct {
 	Entity   string
 	Category string
 	Address  string
+	TxID     string // the transaction whose output (or input) holds it
 	Amount   string // base units
 	Asset    string
 }
@@ -92,6 +104,8 @@ func WriteHTML(w io.Writer, p Page) error {
 	}{Page: p, Chart: newChart(p.Totals)}
 	if p.Trace != nil && len(p.Trace.FlowSVG) > 0 {
 		data.Flow = template.HTML(p.Trace.FlowSVG) // trusted: see TraceSummary.FlowSVG
+	} else if p.Trace != nil {
+		data.Flow = flowSVG(p.Trace)
 	}
 	return pageTmpl.Execute(w, data)
 }

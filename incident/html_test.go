@@ -77,3 +77,48 @@ func TestHTMLTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLFlow draws the flow graph from a trace's edges and sinks: one box
+// per transaction and sink, one curve per flow, texts escaped.
+func TestHTMLFlow(t *testing.T) {
+	t.Parallel()
+	reg := loadShipped(t)
+	seed := "0437cd7f8525ceed2324359c2d0ba26006d92d856a9c20fa0241106ee5a597c9"
+	next := "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16"
+	trace := &TraceSummary{
+		Incident: "dmm-bitcoin-2024", Policy: "haircut", Seeds: []string{seed},
+		Edges: []TraceEdge{{From: seed, To: next, Amount: "5000000000", Asset: "sat"}},
+		Sinks: []TraceSink{
+			{Kind: "unspent", Address: "1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3", TxID: next, Amount: "1000000000", Asset: "sat"},
+			{Kind: "entity", Entity: "Exchange <X>", Category: "exchange", Address: "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S", TxID: next, Amount: "4000000000", Asset: "sat"},
+		},
+	}
+	p, err := NewPage(reg, Query{Incident: "dmm-bitcoin-2024"}, nil, trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	start := strings.Index(html, `<svg id="flowgraph"`)
+	if start < 0 {
+		t.Fatal("no flow graph drawn")
+	}
+	svg := html[start : start+strings.Index(html[start:], "</svg>")]
+	if n := strings.Count(svg, `class="node"`); n != 4 {
+		t.Errorf("%d boxes, want 4 (2 transactions, 2 sinks)", n)
+	}
+	if n := strings.Count(svg, `class="flow"`); n != 3 {
+		t.Errorf("%d flows, want 3 (tx to tx, tx to each sink)", n)
+	}
+	for _, want := range []string{"0437cd7f…a597c9", "50 BTC", "10 BTC", "40 BTC", "entity · Exchange &lt;X&gt;", "unspent · 1Q2TWHE3GM…t5Jvm3", `stroke="#b3261e"`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the flow graph lacks %q", want)
+		}
+	}
+	if strings.Contains(svg, "<X>") {
+		t.Error("an entity name went into the SVG unescaped")
+	}
+}
