@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/address/v2/base58"
@@ -91,6 +92,15 @@ func (b *addrBook) markUsed(id uint32) { b.used[id/64] |= 1 << (id % 64) }
 
 // isUsed reports whether an output pays id.
 func (b *addrBook) isUsed(id uint32) bool { return b.used[id/64]&(1<<(id%64)) != 0 }
+
+// usedCount returns the number of addresses some output pays.
+func (b *addrBook) usedCount() int {
+	n := 0
+	for _, w := range b.used {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
 
 // len returns the number of addresses allocated so far.
 func (b *addrBook) len() int { return len(b.owner) }

@@ -142,7 +142,7 @@ func Generate(ctx context.Context, opts Options) (Summary, error) {
 		Txs:       w.txs,
 		Heists:    heists,
 		Entities:  len(w.ents) + 1, // and the genesis owner
-		Addresses: int64(w.book.len()) + 1,
+		Addresses: int64(w.book.usedCount()) + 1,
 		CoinJoins: int64(len(w.coinjoins)),
 		Labels:    nlabels,
 		Bytes:     w.out.total,

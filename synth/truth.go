@@ -35,7 +35,8 @@ type Truth struct {
 	// CoinJoins (methods.md §4.6).
 	Tx0s []string `json:"whirlpool_tx0s"`
 	// Entities lists every owner of addresses; every address that appears
-	// in an output of the chain belongs to exactly one of them.
+	// in an output of the chain belongs to exactly one of them, and every
+	// address listed appears in an output.
 	Entities []Entity `json:"entities"`
 }
 
@@ -285,14 +286,19 @@ func (w *world) encodeTruth(bw *bufio.Writer) error {
 		bw.WriteString(",\"category\":")
 		js(e.category)
 		bw.WriteString(",\"addresses\":[")
-		for k, id := range ids[start[i]:start[i+1]] {
+		first := true
+		for _, id := range ids[start[i]:start[i+1]] {
+			if !w.book.isUsed(id) {
+				continue // allocated but never paid: not on the chain
+			}
 			a, err := w.book.encode(id)
 			if err != nil {
 				return err
 			}
-			if k > 0 {
+			if !first {
 				bw.WriteByte(',')
 			}
+			first = false
 			bw.WriteByte('"')
 			bw.WriteString(a)
 			bw.WriteByte('"')
