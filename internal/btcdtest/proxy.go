@@ -4,18 +4,22 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Proxy forwards TCP connections from a loopback port to a node's RPC port
 // and can be taken down and brought back, so a test can make a node
-// unreachable (connections refused) for a while without stopping it.
+// unreachable (connections refused) for a while without stopping it, or
+// slow, as if it were far away.
 type Proxy struct {
 	// URL is the node's RPC URL through the proxy.
 	URL string
 
 	target string
 	addr   string
+	delay  atomic.Int64 // time.Duration added to each request
 	mu     sync.Mutex
 	ln     net.Listener
 	conns  map[net.Conn]struct{}
@@ -39,6 +43,10 @@ func NewProxy(tb testing.TB, target string) *Proxy {
 	})
 	return p
 }
+
+// SetDelay delays every chunk sent to the node by d, as a node far away
+// would (d is about one round trip per call).
+func (p *Proxy) SetDelay(d time.Duration) { p.delay.Store(int64(d)) }
 
 // Down closes the listening socket and every open connection: calls
 // through the proxy fail until Up.
@@ -95,11 +103,25 @@ func (p *Proxy) forward(c net.Conn) {
 	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(up, delayed{c, &p.delay}); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
 	<-done
 	p.mu.Lock()
 	delete(p.conns, c)
 	delete(p.conns, up)
 	p.mu.Unlock()
+}
+
+// delayed is a reader that waits before returning each chunk it read.
+type delayed struct {
+	r     io.Reader
+	delay *atomic.Int64
+}
+
+func (d delayed) Read(b []byte) (int, error) {
+	n, err := d.r.Read(b)
+	if w := time.Duration(d.delay.Load()); n > 0 && w > 0 {
+		time.Sleep(w)
+	}
+	return n, err
 }
