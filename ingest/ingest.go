@@ -1,8 +1,12 @@
 // Package ingest drives blocks from a source into the store: one atomic
 // batch per block, in chain order, with progress reported through callbacks.
-// It knows nothing of file formats or RPC (those are adapters that implement
-// heistgraph.BlockStream or heistgraph.BlockSource) and nothing of a
-// particular backend (it writes through store.ChainWriter).
+// Stream applies a finite heistgraph.BlockStream (block files). Sync brings
+// the store level with a heistgraph.BlockSource (a node), fetching blocks
+// ahead in parallel and carrying out reorgs (rewind to the fork, apply the
+// new branch); Follow keeps doing so as the source grows, retrying while
+// it is down. It knows nothing of file formats or RPC (those are adapters
+// that implement heistgraph.BlockStream or heistgraph.BlockSource) and
+// nothing of a particular backend (it writes through store.ChainWriter).
 package ingest
 
 import (
