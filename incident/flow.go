@@ -8,19 +8,19 @@ import (
 )
 
 // The flow graph of a traced incident, drawn as inline SVG from the trace's
-// edges and sinks: transactions as boxes in columns by their distance from
-// the theft (seed transactions bold, on the left), sinks as coloured boxes
-// one column right of the transaction that holds them, and every flow of
-// stolen value as a curve whose width grows with its amount. Big traces are
+// edges and sinks: transactions as boxes in rows by their distance from the
+// theft (seed transactions bold, at the top), sinks as coloured boxes one
+// row below the transaction that holds them, and every flow of stolen value
+// as a curve whose width grows with its amount. Big traces are
 // cut at maxFlowNodes nodes with a note; the evidence and sink tables list
 // everything.
 
 const (
 	maxFlowNodes = 80
-	flowNodeW    = 160
+	flowNodeW    = 170
 	flowNodeH    = 40
-	flowColW     = 230
-	flowRowH     = 54
+	flowColW     = 190
+	flowRowH     = 80
 	flowMargin   = 16
 )
 
@@ -100,7 +100,7 @@ func flowSVG(t *TraceSummary) template.HTML {
 			break
 		}
 	}
-	// Rows in order of first appearance within each column; cut big graphs.
+	// Places in order of first appearance within each row; cut big graphs.
 	rows := map[int]int{}
 	drawn := map[string]bool{}
 	maxDepth, maxRow, cut := 0, 0, 0
@@ -114,8 +114,8 @@ func flowSVG(t *TraceSummary) template.HTML {
 		drawn[n.id] = true
 		maxDepth, maxRow = max(maxDepth, n.depth), max(maxRow, n.row)
 	}
-	width := 2*flowMargin + maxDepth*flowColW + flowNodeW
-	height := 2*flowMargin + (maxRow+1)*flowRowH + 20
+	width := 2*flowMargin + maxRow*flowColW + flowNodeW
+	height := 2*flowMargin + maxDepth*flowRowH + flowNodeH + 20
 	maxAmount := new(big.Int)
 	for _, l := range links {
 		if l.amount.Cmp(maxAmount) > 0 {
@@ -123,7 +123,7 @@ func flowSVG(t *TraceSummary) template.HTML {
 		}
 	}
 	pos := func(n *flowNode) (x, y int) {
-		return flowMargin + n.depth*flowColW, flowMargin + n.row*flowRowH
+		return flowMargin + n.row*flowColW, flowMargin + n.depth*flowRowH
 	}
 
 	var b strings.Builder
@@ -137,16 +137,16 @@ func flowSVG(t *TraceSummary) template.HTML {
 		}
 		x1, y1 := pos(from)
 		x2, y2 := pos(to)
-		x1, y1, y2 = x1+flowNodeW, y1+flowNodeH/2, y2+flowNodeH/2
+		x1, y1, x2 = x1+flowNodeW/2, y1+flowNodeH, x2+flowNodeW/2
 		w := 1.0
 		if maxAmount.Sign() > 0 {
 			r, _ := new(big.Rat).SetFrac(l.amount, maxAmount).Float64() // drawing only
 			w = 1 + 7*r
 		}
 		fmt.Fprintf(&b, `<path class="flow" d="M%d %d C%d %d,%d %d,%d %d" fill="none" stroke="#8a8a8a" stroke-opacity="0.8" stroke-width="%.1f"/>`,
-			x1, y1, x1+flowColW/3, y1, x2-flowColW/3, y2, x2, y2, w)
+			x1, y1, x1, y1+flowRowH/3, x2, y2-flowRowH/3, x2, y2, w)
 		if l.label != "" {
-			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="10" text-anchor="middle">%s</text>`, (x1+x2)/2, (y1+y2)/2-4, esc(l.label))
+			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11">%s</text>`, (x1+x2)/2+6, (y1+y2)/2+4, esc(l.label))
 		}
 	}
 	for _, n := range nodes {
@@ -191,8 +191,8 @@ func shortTxID(txid string) string {
 }
 
 func shortAddress(a string) string {
-	if len(a) > 18 {
-		return a[:10] + "…" + a[len(a)-6:]
+	if len(a) > 14 {
+		return a[:8] + "…" + a[len(a)-4:]
 	}
 	return a
 }

@@ -324,7 +324,7 @@ official (a government), industry (a named analytics firm or researcher) or susp
 <td>{{.USDSource}}<br><span class="muted">{{.USDAt}}</span></td><td class="muted">{{join .Sources ", "}}</td></tr>
 {{- end}}
 </tbody>
-<tfoot><tr><th colspan="4">Total</th><th class="num">{{usd .TotalUSD}}</th><th colspan="2">{{.Count}} incidents</th></tr></tfoot>
+<tfoot><tr><th colspan="4">Total</th><th class="num">{{usd .TotalUSD}}</th><th colspan="2">{{.Count}} incident{{if ne .Count 1}}s{{end}}</th></tr></tfoot>
 </table>
 
 {{if .Claims}}
