@@ -20,7 +20,10 @@ var (
 	partnerFixture = filepath.Join("..", "..", "incident", "testdata", "partner")
 )
 
-const jointStatement = "joint-statement-2025-01-14"
+const (
+	jointStatement = "joint-statement-2025-01-14"
+	hal1Q2         = "1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3" // Hal Finney, paid by tx 170
+)
 
 // reportJSONTest is `incidents report --json` as a user's script reads it
 // (design.md), decoded independently of the command's types; USD values are
@@ -500,6 +503,11 @@ type showJSONTest struct {
 				Kind      string `json:"kind"`
 				AmountSat int64  `json:"amount_sat"`
 			} `json:"by_kind"`
+			ByEntity []struct {
+				Entity    string `json:"entity"`
+				Category  string `json:"category"`
+				AmountSat int64  `json:"amount_sat"`
+			} `json:"by_entity"`
 			Sinks []struct {
 				Kind      string `json:"kind"`
 				Address   string `json:"address"`
@@ -558,6 +566,22 @@ func TestIncidentsShow(t *testing.T) {
 		}
 		checkTraceRuns(t, s)
 
+		// Hal's address labelled as an exchange: the money stops there.
+		labels := writeFile(t, "labels.csv", []byte("chain,address,entity,category,source,confidence\nbtc,"+hal1Q2+",Exchange X,exchange,test,0.9\n"))
+		mustOK(t, cli(t, "--data", data, "--quiet", "labels", "import", labels, "--format", "csv"), "labels import")
+		s = decode[showJSONTest](t, cli(t, "--data", data, "--json", "incidents", "show", "partner-exchange-2025").stdout)
+		if len(s.Trace.Runs) != 1 || len(s.Trace.Runs[0].ByEntity) != 1 || s.Trace.Runs[0].ByEntity[0].Entity != "Exchange X" ||
+			s.Trace.Runs[0].ByEntity[0].Category != "exchange" || s.Trace.Runs[0].ByEntity[0].AmountSat != sat10BTC {
+			t.Errorf("by entity %+v, want Exchange X holding 10 BTC", s.Trace.Runs)
+		}
+		byKind := map[string]int64{}
+		for _, k := range s.Trace.Runs[0].ByKind {
+			byKind[k.Kind] = k.AmountSat
+		}
+		if byKind["entity"] != sat10BTC || byKind["unspent"] != sat40BTC {
+			t.Errorf("by kind %v, want 10 BTC at the entity and 40 BTC unspent", byKind)
+		}
+
 		// The one-incident HTML report carries the evidence.
 		page := filepath.Join(t.TempDir(), "partner.html")
 		mustOK(t, cli(t, "--data", data, "--quiet", "incidents", "report", "--incident", "partner-exchange-2025", "--html", page), "report --html")
@@ -566,7 +590,8 @@ func TestIncidentsShow(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{"Incident: Partner Exchange (fixture)", `id="total-usd">$100,000,000<`, "Where the money went",
-			`<table id="evidence">`, "btc " + block9CB, satoshi, "5000000000 sat", "2009-01-09 "} {
+			`<table id="evidence">`, "btc " + block9CB, satoshi, "5000000000 sat", "2009-01-09 ",
+			`<svg id="flowgraph"`, "entity · Exchange X", "haircut policy"} {
 			if !strings.Contains(string(b), want) {
 				t.Errorf("the incident's HTML report lacks %q", want)
 			}
@@ -580,11 +605,32 @@ func TestIncidentsShow(t *testing.T) {
 	})
 }
 
-// checkTraceRuns checks the trace of the partner fixture's incident.
-// TODO(trace): once package trace builds, expect a haircut run here.
+// checkTraceRuns checks the trace of the partner fixture's incident: the
+// 50 BTC of block 9's coinbase, of which tx 170 paid 10 BTC to Hal Finney
+// (still unspent in blocks 1-255), traced with the default policy, every
+// satoshi accounted for.
 func checkTraceRuns(t *testing.T, s showJSONTest) {
 	t.Helper()
-	if s.Trace.Status != "no_chain_data" || len(s.Trace.Runs) != 0 || !strings.Contains(s.Trace.Note, "no tracing engine") {
-		t.Errorf("trace %+v", s.Trace)
+	if s.Trace.Status != "traced" || len(s.Trace.Runs) != 1 {
+		t.Fatalf("trace %+v, want one run", s.Trace)
+	}
+	run := s.Trace.Runs[0]
+	if run.Chain != "btc" || run.Policy != "haircut" || run.SeedAmountSat != sat50BTC {
+		t.Errorf("run on %s, policy %s, seed %d sat; want btc, haircut, 50 BTC", run.Chain, run.Policy, run.SeedAmountSat)
+	}
+	var sinks, kinds int64
+	hal := false
+	for _, k := range run.Sinks {
+		sinks += k.AmountSat
+		hal = hal || (k.Address == hal1Q2 && k.Kind == "unspent" && k.AmountSat == sat10BTC)
+	}
+	for _, k := range run.ByKind {
+		kinds += k.AmountSat
+	}
+	if sinks+run.FeesSat != run.SeedAmountSat || kinds != sinks {
+		t.Errorf("sinks %d + fees %d != seed %d (by kind %d)", sinks, run.FeesSat, run.SeedAmountSat, kinds)
+	}
+	if !hal {
+		t.Errorf("no unspent 10 BTC sink at Hal's %s: %+v", hal1Q2, run.Sinks)
 	}
 }

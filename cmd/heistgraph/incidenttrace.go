@@ -1,16 +1,19 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/incident"
 	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/trace"
 )
 
 // The link from an incident to the chain data: its theft transactions on
@@ -66,6 +69,8 @@ type traceRun struct {
 	ByEntity      []entityJSON     `json:"by_entity"`
 	Sinks         []sinkJSON       `json:"sinks"`
 	TxsVisited    int              `json:"txs_visited"`
+
+	edges []incident.TraceEdge // for the HTML flow graph
 }
 
 type kindTotalJSON struct {
@@ -93,7 +98,7 @@ type sinkJSON struct {
 
 // traceIncident finds the incident's theft transactions in the store and
 // traces them where it can.
-func traceIncident(ctx context.Context, r store.ChainReader, inc heistgraph.Incident) (incidentTrace, error) {
+func traceIncident(ctx context.Context, r store.Store, inc heistgraph.Incident) (incidentTrace, error) {
 	out := incidentTrace{TxsInStore: []string{}, Evidence: []traceEvidenceJSON{}, Runs: []traceRun{}}
 	seeds := map[heistgraph.Chain][]heistgraph.Hash{}
 	var chains []heistgraph.Chain
@@ -135,25 +140,91 @@ func traceIncident(ctx context.Context, r store.ChainReader, inc heistgraph.Inci
 		if err != nil {
 			return out, fmt.Errorf("incident %s: trace on %s: %w", inc.ID, ch, err)
 		}
-		if run != nil {
-			out.Runs = append(out.Runs, *run)
-		}
+		out.Runs = append(out.Runs, *run)
 	}
 	out.Status = traceDone
-	out.Note = fmt.Sprintf("%d of %d theft transaction(s) in the store", len(out.TxsInStore), named)
-	if len(out.Runs) == 0 {
-		out.Status = traceNoData
-		out.Note = fmt.Sprintf("no chain data traced: %d of %d theft transaction(s) are in the store, but this build has no tracing engine", len(out.TxsInStore), named)
+	out.Note = fmt.Sprintf("traced %d of the incident's %d theft transaction(s) with the default policy; the others are not in the store",
+		len(out.TxsInStore), named)
+	if len(out.TxsInStore) == named {
+		out.Note = fmt.Sprintf("traced the incident's %d theft transaction(s) with the default policy", named)
 	}
 	return out, nil
 }
 
 // runTrace traces every output of the theft transactions txids on chain
-// with the default policy. It returns nil while the tracing engine (package
-// trace) is not part of the build.
-func runTrace(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, txids []heistgraph.Hash, source string) (*traceRun, error) {
-	_, _, _, _, _ = ctx, r, chain, txids, source
-	return nil, nil
+// with the default options (haircut; trace.DefaultOptions), resolving
+// entities with the labels in the store.
+//
+// TODO(cluster): resolve through clusters (cluster.NewResolver) once
+// package cluster provides it; labels on the addresses themselves stop the
+// trace until then.
+func runTrace(ctx context.Context, st store.Store, chain heistgraph.Chain, txids []heistgraph.Hash, source string) (*traceRun, error) {
+	opts := trace.DefaultOptions()
+	opts.Chain = chain
+	opts.Resolver = labelResolver{st}
+	for _, h := range txids {
+		opts.Seeds = append(opts.Seeds, trace.Seed{Kind: trace.SeedTx, TxID: h, Source: source})
+	}
+	res, err := trace.Run(ctx, st, opts)
+	if err != nil {
+		return nil, err
+	}
+	run := &traceRun{Chain: res.Chain, Policy: string(res.Policy), Seeds: append([]string{}, res.Seeds...),
+		SeedAmountSat: res.SeedAmountSat, FeesSat: res.FeesSat, ByKind: []kindTotalJSON{}, ByEntity: []entityJSON{},
+		Sinks: []sinkJSON{}, TxsVisited: res.Stats.TxsVisited}
+	for _, k := range res.Totals {
+		run.ByKind = append(run.ByKind, kindTotalJSON{Kind: string(k.Kind), Sinks: k.Sinks, AmountSat: k.AmountSat})
+	}
+	entity := map[[2]string]int{}
+	for _, s := range res.Sinks {
+		run.Sinks = append(run.Sinks, sinkJSON{Kind: string(s.Kind), Address: s.Address, TxID: s.TxID.String(), Vout: s.Vout,
+			Entity: s.Entity, Category: s.Category, AmountSat: s.AmountSat, Hops: s.Hops})
+		if s.Entity == "" {
+			continue
+		}
+		k := [2]string{s.Entity, s.Category}
+		i, ok := entity[k]
+		if !ok {
+			i = len(run.ByEntity)
+			entity[k] = i
+			run.ByEntity = append(run.ByEntity, entityJSON{Entity: s.Entity, Category: s.Category})
+		}
+		run.ByEntity[i].AmountSat += s.AmountSat
+	}
+	slices.SortStableFunc(run.ByEntity, func(a, b entityJSON) int {
+		return cmp.Or(cmp.Compare(b.AmountSat, a.AmountSat), cmp.Compare(a.Entity, b.Entity))
+	})
+	for _, e := range res.Edges {
+		run.edges = append(run.edges, incident.TraceEdge{From: e.From.String(), To: e.To.String(),
+			Amount: strconv.FormatInt(e.AmountSat, 10), Asset: "sat"})
+	}
+	return run, nil
+}
+
+// labelResolver names the entity of an address from the labels stored on
+// it: the most confident label (the first of equals, in the store's
+// order), the other entity names as conflicts.
+type labelResolver struct{ st store.Labels }
+
+func (r labelResolver) Resolve(ctx context.Context, chain heistgraph.Chain, addr string) (heistgraph.EntityRef, bool, error) {
+	ls, err := r.st.AddressLabels(ctx, chain, addr)
+	if err != nil || len(ls) == 0 {
+		return heistgraph.EntityRef{}, false, err
+	}
+	best := 0
+	for i, l := range ls {
+		if l.Confidence > ls[best].Confidence {
+			best = i
+		}
+	}
+	l := ls[best]
+	ref := heistgraph.EntityRef{Name: l.Entity, Category: l.Category, Source: l.Source, Confidence: l.Confidence}
+	for _, o := range ls {
+		if o.Entity != l.Entity && !hasString(ref.Conflicts, o.Entity) {
+			ref.Conflicts = append(ref.Conflicts, o.Entity)
+		}
+	}
+	return ref, true, nil
 }
 
 func isNotFoundErr(err error) bool { return err != nil && errors.Is(err, heistgraph.ErrNotFound) }
@@ -189,20 +260,18 @@ func appendUnique(list []string, s string) []string {
 // summary turns the trace into what the HTML report shows; nil when there
 // is nothing traced to show.
 func (t incidentTrace) summary(inc heistgraph.Incident) *incident.TraceSummary {
-	if len(t.Evidence) == 0 {
+	if len(t.Runs) == 0 {
 		return nil
 	}
-	s := &incident.TraceSummary{Incident: inc.ID, Policy: "none (not traced)"}
+	s := &incident.TraceSummary{Incident: inc.ID}
 	for _, run := range t.Runs {
 		s.Policy = run.Policy
 		s.Seeds = append(s.Seeds, run.Seeds...)
 		for _, k := range run.Sinks {
 			s.Sinks = append(s.Sinks, incident.TraceSink{Kind: k.Kind, Entity: k.Entity, Category: k.Category, Address: k.Address,
-				Amount: strconv.FormatInt(k.AmountSat, 10), Asset: "sat"})
+				TxID: k.TxID, Amount: strconv.FormatInt(k.AmountSat, 10), Asset: "sat"})
 		}
-	}
-	if len(t.Runs) == 0 {
-		s.Seeds = t.TxsInStore
+		s.Edges = append(s.Edges, run.edges...)
 	}
 	for _, ev := range t.Evidence {
 		for _, o := range ev.Outputs {
