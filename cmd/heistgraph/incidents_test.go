@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/heistgraph/heistgraph/incident"
+	"github.com/heistgraph/heistgraph/incidents"
 )
 
 // Fixtures shared with package incident.
@@ -632,5 +634,46 @@ func checkTraceRuns(t *testing.T, s showJSONTest) {
 	}
 	if !hal {
 		t.Errorf("no unspent 10 BTC sink at Hal's %s: %+v", hal1Q2, run.Sinks)
+	}
+}
+
+// TestIncidentsList lists the shipped register on a fresh store: one line
+// per incident file, oldest theft first, each valued with a named source.
+func TestIncidentsList(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	r := cli(t, "--data", data, "--json", "incidents", "list")
+	mustOK(t, r, "incidents list")
+	list := decodeNumbers[struct {
+		Count     int `json:"count"`
+		Incidents []struct {
+			ID        string      `json:"id"`
+			StolenOn  string      `json:"stolen_on"`
+			USD       json.Number `json:"usd"`
+			USDSource string      `json:"usd_source"`
+			Tier      string      `json:"tier"`
+			Origin    string      `json:"origin"`
+			Chains    []string    `json:"chains"`
+		} `json:"incidents"`
+	}](t, r.stdout)
+	files, err := incidents.FS.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list.Count != len(files)-1 || len(list.Incidents) != list.Count {
+		t.Fatalf("%d incidents listed (count %d), want one per incident file (%d)", len(list.Incidents), list.Count, len(files)-1)
+	}
+	for i, it := range list.Incidents {
+		if i > 0 && it.StolenOn < list.Incidents[i-1].StolenOn {
+			t.Errorf("%s (%s) listed after %s", it.ID, it.StolenOn, list.Incidents[i-1].StolenOn)
+		}
+		if it.USDSource == "" || it.USD == "" || it.Tier == "" || it.Origin != "shipped" {
+			t.Errorf("%s: usd %s from %q, tier %q, origin %q", it.ID, it.USD, it.USDSource, it.Tier, it.Origin)
+		}
+	}
+	text := cli(t, "--data", data, "incidents", "list")
+	mustOK(t, text, "list as text")
+	if !strings.Contains(text.stdout, "dmm-bitcoin-2024") || !strings.Contains(text.stdout, fmt.Sprintf("%d incidents", list.Count)) {
+		t.Errorf("text list:\n%s", text.stdout)
 	}
 }
