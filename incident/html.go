@@ -11,10 +11,12 @@ import (
 	"github.com/heistgraph/heistgraph"
 )
 
-// TraceSummary is what the tracing engine tells an HTML report about one
-// traced incident: where the stolen money went (sinks) and the transactions
-// that show it (evidence). It is deliberately small until package trace
-// exists; amounts are base-unit decimal strings with their asset.
+// TraceSummary is what a trace tells an HTML report about one traced
+// incident: where the stolen money went (sinks), how it moved (edges) and
+// the transactions that show it (evidence). The CLI fills it from a
+// trace.Result (package incident does not import trace, which works on
+// chain data, not on the register); amounts are base-unit decimal strings
+// with their asset ("sat" for satoshis).
 type TraceSummary struct {
 	Incident string // incident id
 	Policy   string // poison, haircut, fifo, lifo, tiho
