@@ -105,15 +105,19 @@ func (s Seed) String() string {
 	}
 }
 
-// DefaultStopCategories are the label categories whose addresses stop a
-// trace with an entity sink (methods.md §1.9): services that can freeze or
-// that end the trail. Any category not in PassCategories stops too.
-var DefaultStopCategories = []string{"exchange", "mixer", "bridge", "gambling", "defi", "payment_processor", "merchant", "service"}
+// DefaultStopCategories are the label categories (package label's, plus
+// synth's merchant) whose addresses stop a trace with an entity sink
+// (methods.md §1.9): services that hold customers' funds, can freeze, or
+// end the trail. Any category in neither list stops too ("other
+// services").
+var DefaultStopCategories = []string{"exchange", "high_risk_exchange", "p2p_exchange", "mixer", "bridge", "gambling",
+	"defi", "dex", "payment_processor", "wallet_service", "darknet", "mining", "merchant", "service"}
 
 // DefaultPassCategories are the label categories a trace passes through:
-// the thieves themselves and their victims, and labels that say nothing
-// about custody.
-var DefaultPassCategories = []string{"dprk", "victim", "sanctioned", "scam", "ransomware", "hacker", "attacker", "user", "unknown", ""}
+// the thieves and other actors themselves, their victims, and labels that
+// say nothing about custody.
+var DefaultPassCategories = []string{"dprk", "sanctioned", "stolen", "illicit_actor", "scam", "ransomware",
+	"terrorist_financing", "csam", "victim", "user", "unknown", ""}
 
 // Defaults of Options (methods.md §9).
 const (

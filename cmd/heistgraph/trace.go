@@ -1,0 +1,475 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/pattern"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/trace"
+)
+
+// traceFlags are the options of `trace` (and, in part, `eval trace`).
+type traceFlags struct {
+	chain     string
+	seeds     []string
+	policy    string
+	maxHops   int
+	minAmount int64
+	minShare  float64
+	until     string
+	from      string
+	budget    int
+	through   string
+	stop      []string
+	pass      []string
+	graphml   string
+	dot       string
+	compare   bool
+}
+
+// addTraceOptions registers the flags shared by trace and eval trace.
+func (f *traceFlags) addTraceOptions(c *cobra.Command) {
+	fl := c.Flags()
+	fl.StringVar(&f.policy, "policy", string(trace.DefaultPolicy), "taint policy: poison, haircut, fifo, lifo or tiho")
+	fl.IntVar(&f.maxHops, "max-hops", trace.DefaultMaxHops, "stop value this many transactions from a seed (hop_limit sinks)")
+	fl.Int64Var(&f.minAmount, "min-amount", trace.DefaultMinAmount, "stop taint below this many satoshis in one output (threshold sinks); 0 for none")
+	fl.Float64Var(&f.minShare, "min-share", trace.DefaultMinShare, "haircut only: stop an output whose tainted share is below this; 0 for none")
+	fl.StringVar(&f.until, "until", "", "time bound: outputs spent after it count as unspent (RFC 3339 date or datetime, or Unix seconds)")
+	fl.IntVar(&f.budget, "budget", trace.DefaultBudget, "transactions a trace may visit; what is left becomes hop_limit sinks (reason budget)")
+	fl.StringVar(&f.through, "through-coinjoin", "", "apply this policy to CoinJoins instead of stopping at them (entity sinks coinjoin/<kind>)")
+	fl.StringSliceVar(&f.stop, "stop", nil, "label categories that stop the trace (default: "+strings.Join(trace.DefaultStopCategories, ",")+")")
+	fl.StringSliceVar(&f.pass, "pass", nil, "label categories the trace passes through (default: "+strings.Join(trace.DefaultPassCategories[:len(trace.DefaultPassCategories)-1], ",")+")")
+}
+
+func (a *app) traceCmd() *cobra.Command {
+	var f traceFlags
+	c := &cobra.Command{
+		Use:   "trace --seed ID... [--policy P]",
+		Short: "Follow stolen value forward from seeds and say where it is now",
+		Long: `trace follows the value of its seeds forward through the chain, hop by hop,
+under a taint policy (methods.md §1), and reports where it stopped (sinks by
+kind and entity), how it moved (edges), what fees took, and the laundering
+patterns it went through (peel chains, CoinJoins, consolidations, splits,
+mixer and bridge entries).
+
+A seed is TXID:VOUT (an output; TXID:VOUT/SAT for part of it), TXID (every
+output of a transaction) or an address (every output it received, within
+--from and --until). All seeds of one command line are one source.
+
+For every policy but poison, the sinks plus fees equal the seed amount
+exactly. --compare runs every policy and prints their sinks side by side.
+--graphml FILE and --dot FILE write the graph (- for stdout).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runTrace(cmd.Context(), &f)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.chain, "chain", "", "chain to trace (btc, btc-regtest, ...); default: the one Bitcoin chain the store holds")
+	fl.StringSliceVar(&f.seeds, "seed", nil, "seed: TXID:VOUT, TXID or ADDRESS (repeat or separate with commas)")
+	fl.StringVar(&f.from, "from", "", "address seeds: only outputs received at or after this time (RFC 3339 or Unix seconds)")
+	fl.StringVar(&f.graphml, "graphml", "", "write the trace graph as GraphML to FILE (- for stdout)")
+	fl.StringVar(&f.dot, "dot", "", "write the trace graph as Graphviz DOT to FILE (- for stdout)")
+	fl.BoolVar(&f.compare, "compare", false, "run every policy on the seeds and print their sinks side by side")
+	f.addTraceOptions(c)
+	return c
+}
+
+// options turns the flags (but the chain and the seeds) into trace
+// options. Bad values are usage errors.
+func (f *traceFlags) options() (trace.Options, error) {
+	opts := trace.DefaultOptions()
+	p, err := trace.ParsePolicy(f.policy)
+	if err != nil {
+		return opts, usageError{fmt.Errorf("--policy: %w", err)}
+	}
+	opts.Policy = p
+	if f.through != "" {
+		tp, err := trace.ParsePolicy(f.through)
+		if err != nil {
+			return opts, usageError{fmt.Errorf("--through-coinjoin: %w", err)}
+		}
+		opts.ThroughCoinJoin = tp
+	}
+	switch {
+	case f.maxHops < 1:
+		return opts, usageError{fmt.Errorf("--max-hops %d: want 1 or more: %w", f.maxHops, heistgraph.ErrInvalid)}
+	case f.minAmount < 0:
+		return opts, usageError{fmt.Errorf("--min-amount %d: want 0 or more satoshis: %w", f.minAmount, heistgraph.ErrInvalid)}
+	case f.minShare < 0 || f.minShare >= 1:
+		return opts, usageError{fmt.Errorf("--min-share %g: want a share in [0, 1): %w", f.minShare, heistgraph.ErrInvalid)}
+	case f.budget < 1:
+		return opts, usageError{fmt.Errorf("--budget %d: want 1 or more transactions: %w", f.budget, heistgraph.ErrInvalid)}
+	}
+	opts.MaxHops, opts.Budget = f.maxHops, f.budget
+	opts.MinAmount, opts.MinShare = f.minAmount, f.minShare
+	if f.minAmount == 0 {
+		opts.MinAmount = -1
+	}
+	if f.minShare == 0 {
+		opts.MinShare = -1
+	}
+	if f.until != "" {
+		t, err := parseTime(f.until, true)
+		if err != nil {
+			return opts, usageError{fmt.Errorf("--until: %w", err)}
+		}
+		opts.Until = t
+	}
+	if f.stop != nil {
+		opts.StopCategories = lower(f.stop)
+	}
+	if f.pass != nil {
+		opts.PassCategories = lower(f.pass)
+	}
+	return opts, nil
+}
+
+func lower(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// parseTime reads a time flag: Unix seconds, an RFC 3339 datetime, or a
+// date (YYYY-MM-DD, UTC), which as an upper bound (end) means the end of
+// that day. Errors wrap heistgraph.ErrInvalid.
+func parseTime(s string, end bool) (int64, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return 0, fmt.Errorf("time %q: negative Unix seconds: %w", s, heistgraph.ErrInvalid)
+		}
+		return n, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.Unix(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if end {
+			return t.Unix() + 86400 - 1, nil
+		}
+		return t.Unix(), nil
+	}
+	return 0, fmt.Errorf("time %q: want RFC 3339 (2024-05-31 or 2024-05-31T12:00:00Z) or Unix seconds: %w", s, heistgraph.ErrInvalid)
+}
+
+func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
+	if len(f.seeds) == 0 {
+		return usageError{fmt.Errorf("trace: at least one --seed is needed: %w", heistgraph.ErrInvalid)}
+	}
+	opts, err := f.options()
+	if err != nil {
+		return err
+	}
+	var from int64
+	if f.from != "" {
+		if from, err = parseTime(f.from, false); err != nil {
+			return usageError{fmt.Errorf("--from: %w", err)}
+		}
+	}
+	for _, s := range f.seeds {
+		sd, err := trace.ParseSeed(s)
+		if err != nil {
+			return usageError{err}
+		}
+		if sd.Kind == trace.SeedAddress {
+			sd.From = from
+		}
+		opts.Seeds = append(opts.Seeds, sd)
+	}
+	if f.graphml == "-" && f.dot == "-" {
+		return usageError{fmt.Errorf("--graphml and --dot cannot both write to stdout: %w", heistgraph.ErrInvalid)}
+	}
+	if a.json && (f.graphml == "-" || f.dot == "-") {
+		return usageError{fmt.Errorf("--json prints the trace on stdout; write the graph to a file: %w", heistgraph.ErrInvalid)}
+	}
+	return a.withStore(ctx, func(st store.Store) error {
+		ch, err := traceChain(ctx, st, f.chain)
+		if err != nil {
+			return err
+		}
+		opts.Chain = ch
+		opts.Resolver = entityResolver(st)
+		var res *trace.Result
+		var cmp *trace.Comparison
+		if f.compare {
+			if cmp, err = trace.Compare(ctx, st, opts); err != nil {
+				return err
+			}
+			for _, r := range cmp.Results {
+				if r.Policy == opts.Policy {
+					res = r
+				}
+			}
+		} else if res, err = trace.Run(ctx, st, opts); err != nil {
+			return err
+		}
+		if err := writeGraph(a.stdout, f.graphml, res.WriteGraphML); err != nil {
+			return err
+		}
+		if err := writeGraph(a.stdout, f.dot, res.WriteDOT); err != nil {
+			return err
+		}
+		if (f.graphml == "-" || f.dot == "-") && !a.json {
+			return nil // stdout holds the graph
+		}
+		if cmp != nil {
+			return a.emit(cmp, func(w io.Writer) error { printComparison(w, cmp); return nil })
+		}
+		return a.emit(res, func(w io.Writer) error { printTrace(w, res); return nil })
+	})
+}
+
+// entityResolver is the Resolver traces use: the entity an address's
+// labels name.
+//
+// TODO(cluster): cluster.NewResolver(st) once package cluster lands, so a
+// label on one address reaches its whole cluster (exchange deposit
+// addresses, a mixer's pool).
+func entityResolver(st store.Store) trace.Resolver { return labelResolver{st} }
+
+// traceChain picks the chain to trace: --chain, or the one Bitcoin chain
+// the store holds.
+func traceChain(ctx context.Context, r store.ChainReader, flag string) (heistgraph.Chain, error) {
+	if flag != "" {
+		c, err := heistgraph.ParseChain(flag)
+		if err != nil {
+			return "", usageError{fmt.Errorf("--chain: %w", err)}
+		}
+		return c, nil
+	}
+	chains, err := candidateChains(ctx, r, "")
+	if err != nil {
+		return "", err
+	}
+	switch len(chains) {
+	case 0:
+		return "", fmt.Errorf("trace: the store holds no chain: %w", heistgraph.ErrNotFound)
+	case 1:
+		return chains[0], nil
+	}
+	names := make([]string, len(chains))
+	for i, c := range chains {
+		names[i] = string(c)
+	}
+	return "", usageError{fmt.Errorf("trace: the store holds %s: say which with --chain: %w", strings.Join(names, ", "), heistgraph.ErrInvalid)}
+}
+
+// writeGraph writes a graph to path ("-": stdout; "": nothing).
+func writeGraph(stdout io.Writer, path string, write func(io.Writer) error) error {
+	switch path {
+	case "":
+		return nil
+	case "-":
+		return write(stdout)
+	}
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write graph: %w", err)
+	}
+	if err := write(fh); err != nil {
+		fh.Close()
+		return fmt.Errorf("write graph %s: %w", path, err)
+	}
+	if err := fh.Close(); err != nil {
+		return fmt.Errorf("write graph %s: %w", path, err)
+	}
+	return nil
+}
+
+// sinkGroup is one line of the human sinks table: entity sinks per entity,
+// other kinds per kind (and label, where the addresses carry one).
+type sinkGroup struct {
+	kind             trace.SinkKind
+	entity, category string
+	amount           int64
+	sinks            int
+}
+
+func groupSinks(res *trace.Result) []sinkGroup {
+	var out []sinkGroup
+	at := map[sinkGroup]int{}
+	for _, s := range res.Sinks {
+		k := sinkGroup{kind: s.Kind, entity: s.Entity, category: s.Category}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, k)
+		}
+		out[i].amount += s.AmountSat
+		out[i].sinks++
+	}
+	order := map[trace.SinkKind]int{}
+	for i, k := range []trace.SinkKind{trace.SinkEntity, trace.SinkUnspent, trace.SinkThreshold, trace.SinkHopLimit,
+		trace.SinkUntraced, trace.SinkBurned, trace.SinkOverlap} {
+		order[k] = i
+	}
+	sortStable(out, func(a, b sinkGroup) bool {
+		if order[a.kind] != order[b.kind] {
+			return order[a.kind] < order[b.kind]
+		}
+		if a.amount != b.amount {
+			return a.amount > b.amount
+		}
+		return a.entity < b.entity
+	})
+	return out
+}
+
+func sortStable[T any](s []T, less func(a, b T) bool) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// share formats part/whole as a percentage.
+func share(part, whole int64) string {
+	if whole <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%%", 100*float64(part)/float64(whole))
+}
+
+func groupName(g sinkGroup) string {
+	if g.entity == "" {
+		return "-"
+	}
+	return fmt.Sprintf("%s (%s)", g.entity, g.category)
+}
+
+func printTrace(w io.Writer, res *trace.Result) {
+	printf(w, "trace %s on %s: %d seed(s), %s\n", res.Policy, res.Chain, len(res.Seeds), btc(res.SeedAmountSat))
+	printf(w, "  %d transactions visited, max hop %d", res.Stats.TxsVisited, res.Stats.MaxHop)
+	if res.Stats.Budget {
+		printf(w, ", budget exhausted")
+	}
+	printf(w, "\n\n  %-10s %-36s %22s %8s %6s\n", "sink", "entity", "amount", "share", "sinks")
+	for _, g := range groupSinks(res) {
+		printf(w, "  %-10s %-36s %22s %8s %6d\n", g.kind, groupName(g), btc(g.amount), share(g.amount, res.SeedAmountSat), g.sinks)
+	}
+	printf(w, "  %-10s %-36s %22s %8s\n", "fees", "", btc(res.FeesSat), share(res.FeesSat, res.SeedAmountSat))
+	if res.Conserved {
+		printf(w, "  %-10s %-36s %22s   (sinks + fees = seeds, exactly)\n", "total", "", btc(res.SinksSat()+res.FeesSat))
+	} else {
+		printf(w, "  %s does not conserve value: sinks total %s\n", res.Policy, btc(res.SinksSat()))
+	}
+	if len(res.Events) == 0 {
+		return
+	}
+	var kinds []string
+	count := map[string]int{}
+	for _, e := range res.Events {
+		if count[e.Kind] == 0 {
+			kinds = append(kinds, e.Kind)
+		}
+		count[e.Kind]++
+	}
+	printf(w, "\n  events:")
+	for _, k := range kinds {
+		printf(w, " %s ×%d", k, count[k])
+	}
+	printf(w, "\n")
+	// Peel chains, CoinJoins and entries first: they say where the money
+	// went; consolidations and splits are the many small steps.
+	shown := 0
+	for _, pass := range []bool{true, false} {
+		for _, e := range res.Events {
+			major := e.Kind != "consolidation" && e.Kind != "split"
+			if major != pass {
+				continue
+			}
+			if shown == maxEventsShown {
+				printf(w, "    ... %d more (all of them with --json)\n", len(res.Events)-shown)
+				return
+			}
+			printf(w, "    %-14s %s  %s\n", e.Kind, e.TxID, eventSummary(e))
+			shown++
+		}
+	}
+}
+
+// maxEventsShown bounds the events of the human output.
+const maxEventsShown = 25
+
+func eventSummary(e trace.Event) string {
+	switch d := e.Detail.(type) {
+	case *pattern.PeelChain:
+		var peels []string
+		for _, p := range d.PeelsByEntity {
+			name := p.Entity
+			if name == "" {
+				name = "unlabelled"
+			}
+			peels = append(peels, fmt.Sprintf("%s %s ×%d", name, btc(p.Amount), p.Count))
+		}
+		return fmt.Sprintf("length %d, %s in, peeled %s (%s), remainder %s %s, confidence %s",
+			d.Length, btc(d.StartAmount), btc(d.TotalPeeled), strings.Join(peels, "; "), btc(d.EndRemainder), d.End, d.Confidence)
+	case *trace.CoinJoinEvent:
+		how := "stopped"
+		if d.Through {
+			how = "traced through"
+		}
+		return fmt.Sprintf("%s CoinJoin (%s), %s tainted entered, %s", d.Subtype, d.Confidence, btc(d.TaintedSat), how)
+	case *trace.Entry:
+		return fmt.Sprintf("%s into %s at %s", btc(d.AmountSat), d.Entity, d.Address)
+	case *trace.ConsolidationEvent:
+		return fmt.Sprintf("%d inputs (%d tainted, %s) into one output of %s", d.Inputs, d.TaintedInputs, btc(d.TaintedSat), btc(d.AmountSat))
+	case *trace.SplitEvent:
+		return fmt.Sprintf("%d outputs of about %s (%s tainted entered)", d.EqualOutputs, btc(d.AmountSat), btc(d.TaintedSat))
+	case *trace.Tx0Event:
+		return fmt.Sprintf("Whirlpool Tx0 into %d premixes of %s", d.Premixes, btc(d.Premix))
+	}
+	return ""
+}
+
+func printComparison(w io.Writer, c *trace.Comparison) {
+	if len(c.Results) > 0 {
+		r := c.Results[0]
+		printf(w, "trace --compare on %s: %d seed(s), %s\n\n", r.Chain, len(r.Seeds), btc(r.SeedAmountSat))
+	}
+	printf(w, "  %-10s %-30s", "sink", "entity")
+	for _, p := range c.Policies {
+		printf(w, " %20s", p)
+	}
+	printf(w, "\n")
+	for _, row := range c.Rows {
+		name := "-"
+		if row.Entity != "" {
+			name = fmt.Sprintf("%s (%s)", row.Entity, row.Category)
+		}
+		printf(w, "  %-10s %-30s", row.Kind, name)
+		for _, v := range row.AmountSat {
+			printf(w, " %20s", btcShort(v))
+		}
+		printf(w, "\n")
+	}
+	printf(w, "  %-10s %-30s", "fees", "")
+	for _, v := range c.FeesSat {
+		printf(w, " %20s", btcShort(v))
+	}
+	printf(w, "\n  %-10s %-30s", "visited", "")
+	for _, r := range c.Results {
+		printf(w, " %20d", r.Stats.TxsVisited)
+	}
+	printf(w, "\n")
+}
+
+// btcShort is btc without the unit, for tables.
+func btcShort(sat int64) string { return strings.TrimSuffix(btc(sat), " BTC") }
