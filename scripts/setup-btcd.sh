@@ -22,5 +22,5 @@ fi
 echo "btcd ${BTCD_VERSION}: installing btcd and btcctl into $bin" >&2
 # Outside the module, so its go.mod plays no part in the build.
 cd "$(mktemp -d)"
-GOFLAGS=-mod=mod go install "github.com/btcsuite/btcd@${BTCD_VERSION}" "github.com/btcsuite/btcd/cmd/btcctl@${BTCD_VERSION}"
+GOBIN="$bin" GOFLAGS=-mod=mod go install "github.com/btcsuite/btcd@${BTCD_VERSION}" "github.com/btcsuite/btcd/cmd/btcctl@${BTCD_VERSION}"
 installed || { echo "btcd ${BTCD_VERSION}: install did not produce the pinned binaries in $bin" >&2; exit 1; }
