@@ -158,6 +158,7 @@ func start(tb testing.TB, bin string, opts Options) (*Node, error) {
 		"--listen=" + n.P2PAddr,
 		"--miningaddr=" + opts.MiningAddr,
 		"--nodnsseed", "--nocfilters", "--debuglevel=info",
+		"--utxocachemaxsize=16", // regtest chains are tiny: no need to preallocate 250 MiB
 	}
 	if opts.TxIndex {
 		args = append(args, "--txindex")
