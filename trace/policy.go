@@ -140,6 +140,7 @@ type seg struct {
 type taint struct {
 	segs      []seg
 	compacted bool // FIFO/LIFO: positions approximated to keep the cap (methods.md §1.5)
+	viaCJ     bool // the taint went through a CoinJoin (--through-coinjoin)
 }
 
 // total returns the tainted amount over all sources.

@@ -54,6 +54,9 @@ type Sink struct {
 	// Compacted marks a FIFO/LIFO output whose span positions were
 	// approximated (methods.md §1.5); its amount is exact.
 	Compacted bool `json:"fifo_compacted,omitempty"`
+	// ViaCoinJoin marks taint that went through a CoinJoin on its way
+	// (only with Options.ThroughCoinJoin; methods.md §4.7).
+	ViaCoinJoin bool `json:"via_coinjoin,omitempty"`
 	// Spans are, for FIFO and LIFO, the tainted spans [lo, hi) of the
 	// source on the output's own line (offsets in satoshis from 0 to its
 	// value).

@@ -194,6 +194,9 @@ func render(g *testutil.Graph, r *trace.Result, edges bool) string {
 		if s.Compacted {
 			b.WriteString(" compacted")
 		}
+		if s.ViaCoinJoin {
+			b.WriteString(" via-coinjoin")
+		}
 		for _, sp := range s.Spans {
 			fmt.Fprintf(&b, " [%s,%s)", btc(sp[0]), btc(sp[1]))
 		}

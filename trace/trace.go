@@ -425,6 +425,13 @@ func (e *engine) process(ctx context.Context, w *work) error {
 			}
 			e.f.fee = v - wsum
 			rule.spread(&e.f)
+			via := isCJ
+			for _, a := range w.inputs {
+				via = via || (a != nil && a.t.viaCJ)
+			}
+			for j := range e.f.outT {
+				e.f.outT[j].viaCJ = via
+			}
 			for s, x := range e.f.feeT {
 				e.fees[s] += x
 			}
@@ -640,7 +647,7 @@ func isBurn(o heistgraph.TxOut) bool {
 func (e *engine) sinkOut(kind SinkKind, op heistgraph.Outpoint, o heistgraph.TxOut, t taint, hop int, at int64, p pos, lab *heistgraph.EntityRef, reason string) {
 	for _, sa := range t.bySource() {
 		s := Sink{Kind: kind, Address: o.Address, TxID: op.TxID, Vout: op.Vout, AmountSat: sa.amount, Hops: hop,
-			Source: e.sources[sa.src], Reason: reason, Compacted: t.compacted, Time: at, pos: p, Spans: e.spans(t, sa.src)}
+			Source: e.sources[sa.src], Reason: reason, Compacted: t.compacted, ViaCoinJoin: t.viaCJ, Time: at, pos: p, Spans: e.spans(t, sa.src)}
 		if lab != nil {
 			s.Entity, s.Category = lab.Name, lab.Category
 		}
@@ -656,7 +663,7 @@ func (e *engine) sinkIn(kind SinkKind, w *work, vin int, a *arrival, entity, cat
 	for _, sa := range a.t.bySource() {
 		s := Sink{Kind: kind, Address: a.out.Address, TxID: w.rec.Tx.TxID, Vout: uint32(vin), Input: prev.String(),
 			Entity: entity, Category: category, AmountSat: sa.amount, Hops: a.hop, Source: e.sources[sa.src],
-			Reason: reason, Compacted: a.t.compacted, Time: w.rec.Block.Time, pos: w.pos, Spans: e.spans(a.t, sa.src)}
+			Reason: reason, Compacted: a.t.compacted, ViaCoinJoin: a.t.viaCJ, Time: w.rec.Block.Time, pos: w.pos, Spans: e.spans(a.t, sa.src)}
 		e.addSink(s, sinkKey{kind, w.rec.Tx.TxID, uint32(vin), true, sa.src})
 	}
 }
