@@ -93,6 +93,7 @@ type Store interface {
 	Prices
 	Incidents
 	Labels
+	Clusters
 	// Close releases the store. It is not safe to call concurrently with
 	// other methods.
 	Close() error

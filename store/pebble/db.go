@@ -37,6 +37,8 @@ type DB struct {
 
 	// labelMu serializes label writes (labels.go).
 	labelMu sync.Mutex
+	// clusterMu serializes cluster writes (clusters.go).
+	clusterMu sync.Mutex
 
 	// beforeCommit, when set (by tests), runs just before a block's batch is
 	// committed.

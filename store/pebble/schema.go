@@ -41,6 +41,20 @@ import (
 //	                                        -> (empty)                              member of a label set (ReplaceLabelSet)
 //	m + "labelset/" + set                   -> version (raw string)
 //
+// Clustering (clusters.go) is chain-scoped: c + chain + a sub-table byte.
+// Ids are address ids (be64), positions are height(be64) + txindex(be32) +
+// n(be32).
+//
+//	c + chain + a + len(addr) + addr        -> address id (uvarint)
+//	c + chain + i + id                      -> address (raw string)
+//	c + chain + m + id                      -> cluster id (uvarint)                 absent: the address is its own cluster
+//	c + chain + s + cluster id              -> size (uvarint)                       clusters of two or more addresses
+//	c + chain + e + position                -> evidence record                      txid, heuristic, votes, flags, status, reason, address ids
+//	c + chain + x + id + position           -> (empty)                              evidence naming the address
+//	c + chain + b + height(be64)            -> block hash(32) + first address id    blocks clustered
+//	c + chain + o + seq(be64)               -> override record                      kind, addresses, by, why, time, height
+//	c + chain + t                           -> state                                next address id, next override, needs-rebuild flag
+//
 // The spender is part of the spend marker's key, not its value: writing a
 // marker needs no read to find out whether it overwrites another (an
 // outpoint spent twice in conflicting data gets two markers, each removed
@@ -87,6 +101,7 @@ const (
 	prefixSource   byte = 'j'
 	prefixLabel    byte = 'l'
 	prefixLabelSet byte = 'g'
+	prefixCluster  byte = 'c'
 )
 
 // logicalPrefixes are the tables Digest hashes, in key order.

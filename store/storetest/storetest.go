@@ -54,6 +54,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Labels", testLabels},
 		{"LabelsInvalid", testLabelsInvalid},
 		{"LabelSets", testLabelSets},
+		{"Clusters", testClusters},
+		{"ClustersInvalid", testClustersInvalid},
+		{"ClustersRewind", testClustersRewind},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

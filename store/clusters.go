@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"iter"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// Clusters persists address clustering per UTXO chain (package cluster
+// computes it): the dense address ids, the cluster of every address and the
+// size of every cluster, the evidence of every union, analysts' overrides,
+// and the blocks processed, so that clustering resumes where it stopped and
+// can be rewound to a fork.
+//
+// Address ids are given out by the caller in order (heistgraph.ClusterBlock
+// documents them), from 1; cluster ids are address ids. Evidence is keyed
+// by (height, tx index, n): writing evidence at a stored key replaces it.
+//
+// All methods are safe for concurrent use; writes are serialised by the
+// caller (one clustering run per chain at a time). Returned values are the
+// caller's. A chain that was never clustered has no tip (ErrNotFound) and
+// no addresses; reads of unknown addresses, ids and clusters wrap
+// heistgraph.ErrNotFound. When ctx is cancelled a scan ends with an error
+// wrapping ctx.Err().
+type Clusters interface {
+	// ClusterTip returns the last block clustered on chain and the state of
+	// the clustering. It wraps ErrNotFound when nothing was clustered.
+	ClusterTip(ctx context.Context, chain heistgraph.Chain) (ClusterTip, error)
+	// ClusterBlock returns the clustered block at height, or an error
+	// wrapping ErrNotFound.
+	ClusterBlock(ctx context.Context, chain heistgraph.Chain, height int64) (heistgraph.ClusterBlock, error)
+	// WriteClusters applies b in one atomic batch. A batch with a block
+	// must be for a height above the tip's (heights without a stored block
+	// are skipped) and its FirstAddr must be the tip's NextAddr; otherwise
+	// it wraps ErrConflict. Malformed batches
+	// (a member or size of cluster 0, an address id not given out, an empty
+	// new address) wrap ErrInvalid; nothing is written then.
+	WriteClusters(ctx context.Context, chain heistgraph.Chain, b *ClusterBatch) error
+	// RewindClusters removes what the clustered blocks above height added
+	// (their block records, evidence and addresses, and the memberships of
+	// those addresses) in one atomic batch, removes every cluster size,
+	// and sets NeedsRebuild, since the memberships of older addresses may
+	// depend on the removed evidence: the caller recomputes memberships
+	// and sizes from the remaining evidence and writes them with a batch
+	// that has Rebuilt set. Height -1 removes every block.
+	// Overrides are kept. Rewinding to a height at or above the tip does
+	// nothing.
+	RewindClusters(ctx context.Context, chain heistgraph.Chain, height int64) error
+	// AddressCluster returns the id of addr and of its cluster.
+	AddressCluster(ctx context.Context, chain heistgraph.Chain, addr string) (ClusterMember, error)
+	// ClusterAddress returns the address with id id.
+	ClusterAddress(ctx context.Context, chain heistgraph.Chain, id uint64) (string, error)
+	// ClusterSize returns the number of addresses in cluster id.
+	ClusterSize(ctx context.Context, chain heistgraph.Chain, id uint64) (int64, error)
+	// Memberships yields every address of chain with its id and cluster, in
+	// id order. It streams.
+	Memberships(ctx context.Context, chain heistgraph.Chain) iter.Seq2[ClusterMember, error]
+	// Evidence yields evidence in key order (height, tx index, n): all of
+	// chain's when q.Addr is 0, otherwise the evidence naming address id
+	// q.Addr; from q.FromHeight on. It streams.
+	Evidence(ctx context.Context, chain heistgraph.Chain, q EvidenceQuery) iter.Seq2[heistgraph.ClusterEvidence, error]
+	// Overrides yields chain's overrides in order (Seq).
+	Overrides(ctx context.Context, chain heistgraph.Chain) iter.Seq2[heistgraph.ClusterOverride, error]
+}
+
+// ClusterTip is the state of a chain's clustering.
+type ClusterTip struct {
+	Block heistgraph.ClusterBlock // the last block clustered
+	// NextAddr is the next address id to give out.
+	NextAddr uint64
+	// NextOverride is the next override sequence number.
+	NextOverride uint64
+	// NeedsRebuild is set by RewindClusters (and by a batch that sets
+	// it): memberships must be recomputed from the evidence.
+	NeedsRebuild bool
+}
+
+// ClusterMember is an address with its id and its cluster's id.
+type ClusterMember struct {
+	AddrID    uint64
+	ClusterID uint64
+	Address   string // filled by Memberships and AddressCluster
+}
+
+// ClusterSize is the size of a cluster; 0 removes the cluster's record.
+type ClusterSize struct {
+	ClusterID uint64
+	Size      int64
+}
+
+// EvidenceQuery selects evidence.
+type EvidenceQuery struct {
+	Addr       uint64 // 0: every address
+	FromHeight int64
+}
+
+// ClusterBatch is one atomic step of clustering: a block processed, a
+// rebuild, or an analyst's override.
+type ClusterBatch struct {
+	// Block, when set, is the block this batch clusters; it becomes the
+	// tip.
+	Block *heistgraph.ClusterBlock
+	// NewAddresses are given the ids NextAddr, NextAddr+1, ... in order.
+	NewAddresses []string
+	// Members sets the cluster of addresses (new or old).
+	Members []ClusterMember
+	// Sizes sets cluster sizes; a size of 0 removes the cluster.
+	Sizes []ClusterSize
+	// Evidence is stored (replacing evidence at the same key).
+	Evidence []heistgraph.ClusterEvidence
+	// Overrides are stored; their Seq must be NextOverride, NextOverride+1,
+	// ... in order.
+	Overrides []heistgraph.ClusterOverride
+	// Rebuilt clears NeedsRebuild; NeedsRebuild sets it.
+	Rebuilt, NeedsRebuild bool
+}

@@ -1,0 +1,747 @@
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"iter"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+var _ store.Clusters = (*DB)(nil)
+
+// Cluster sub-tables: the byte after c + chain (schema.go).
+const (
+	clusterAddr     byte = 'a' // addr -> id
+	clusterBlock    byte = 'b' // height -> hash, first address id
+	clusterEvidence byte = 'e' // height, tx index, n -> evidence
+	clusterID       byte = 'i' // id -> addr
+	clusterMember   byte = 'm' // id -> cluster id
+	clusterOverride byte = 'o' // seq -> override
+	clusterSize     byte = 's' // cluster id -> size
+	clusterState    byte = 't' // -> next address id, next override, flags
+	clusterIndex    byte = 'x' // id, height, tx index, n -> (empty)
+)
+
+func appendClusterTable(dst []byte, c chainCode, sub byte) []byte {
+	return append(appendTable(dst, prefixCluster, c), sub)
+}
+
+func clusterTableBounds(c chainCode, sub byte) (lo, hi []byte) {
+	lo = appendClusterTable(nil, c, sub)
+	return lo, prefixEnd(lo)
+}
+
+func clusterIDKey(dst []byte, c chainCode, sub byte, id uint64) []byte {
+	return appendU64(appendClusterTable(dst, c, sub), id)
+}
+
+func clusterAddrKey(dst []byte, c chainCode, addr string) []byte {
+	return appendAddr(appendClusterTable(dst, c, clusterAddr), addr)
+}
+
+func appendEvidencePos(dst []byte, height int64, txIndex, n uint32) []byte {
+	return appendU32(appendU32(appendU64(dst, uint64(height)), txIndex), n)
+}
+
+// evidencePosLen is the length of an encoded evidence position.
+const evidencePosLen = 8 + 4 + 4
+
+func decodeEvidencePos(b []byte) (height int64, txIndex, n uint32) {
+	return int64(binary.BigEndian.Uint64(b)), binary.BigEndian.Uint32(b[8:]), binary.BigEndian.Uint32(b[12:])
+}
+
+// clusterState is the value of the state key.
+type clusterStateRecord struct {
+	nextAddr, nextOverride uint64
+	needsRebuild           bool
+}
+
+func appendClusterState(dst []byte, s clusterStateRecord) []byte {
+	dst = appendUvarint(dst, s.nextAddr)
+	dst = appendUvarint(dst, s.nextOverride)
+	if s.needsRebuild {
+		return append(dst, 1)
+	}
+	return append(dst, 0)
+}
+
+func decodeClusterState(v []byte) (clusterStateRecord, error) {
+	r := reader{b: v}
+	s := clusterStateRecord{nextAddr: r.uvarint(), nextOverride: r.uvarint(), needsRebuild: r.byte() == 1}
+	return s, r.done("cluster state")
+}
+
+func appendEvidenceRecord(dst []byte, e *heistgraph.ClusterEvidence) []byte {
+	dst = append(dst, e.TxID[:]...)
+	dst = appendString(dst, e.Heuristic)
+	dst = appendUvarint(dst, uint64(len(e.Votes)))
+	for _, v := range e.Votes {
+		dst = appendString(dst, v)
+	}
+	flags := byte(0)
+	if e.Soft {
+		flags = 1
+	}
+	dst = append(dst, flags, byte(e.Status))
+	dst = appendString(dst, e.Reason)
+	dst = appendUvarint(dst, uint64(len(e.AddrIDs)))
+	for _, id := range e.AddrIDs {
+		dst = appendUvarint(dst, id)
+	}
+	return dst
+}
+
+func decodeEvidenceRecord(pos, v []byte) (heistgraph.ClusterEvidence, error) {
+	var e heistgraph.ClusterEvidence
+	e.Height, e.TxIndex, e.N = decodeEvidencePos(pos)
+	r := reader{b: v}
+	e.TxID = r.hash()
+	e.Heuristic = r.str()
+	if n := r.uvarint(); n > uint64(len(r.b)) {
+		r.fail()
+	} else if n > 0 {
+		e.Votes = make([]string, n)
+		for i := range e.Votes {
+			e.Votes[i] = r.str()
+		}
+	}
+	e.Soft = r.byte() == 1
+	e.Status = heistgraph.EvidenceStatus(r.byte())
+	e.Reason = r.str()
+	if n := r.uvarint(); n <= uint64(len(r.b)) {
+		e.AddrIDs = make([]uint64, n)
+		for i := range e.AddrIDs {
+			e.AddrIDs[i] = r.uvarint()
+		}
+	} else {
+		r.fail()
+	}
+	return e, r.done("cluster evidence")
+}
+
+func appendOverrideRecord(dst []byte, o *heistgraph.ClusterOverride) []byte {
+	dst = appendString(dst, o.Kind)
+	dst = appendUvarint(dst, uint64(len(o.Addresses)))
+	for _, a := range o.Addresses {
+		dst = appendString(dst, a)
+	}
+	dst = appendString(dst, o.By)
+	dst = appendString(dst, o.Why)
+	dst = appendVarint(dst, o.Time)
+	return appendVarint(dst, o.Height)
+}
+
+func decodeOverrideRecord(seq uint64, v []byte) (heistgraph.ClusterOverride, error) {
+	o := heistgraph.ClusterOverride{Seq: seq}
+	r := reader{b: v}
+	o.Kind = r.str()
+	if n := r.uvarint(); n <= uint64(len(r.b)) {
+		o.Addresses = make([]string, n)
+		for i := range o.Addresses {
+			o.Addresses[i] = r.str()
+		}
+	} else {
+		r.fail()
+	}
+	o.By, o.Why = r.str(), r.str()
+	o.Time, o.Height = r.varint(), r.varint()
+	return o, r.done("cluster override")
+}
+
+// clusterTipOf reads the state and the last block record of chain code c.
+func clusterTipOf(r pebbledb.Reader, c chainCode) (store.ClusterTip, bool, error) {
+	v, found, err := lookup(r, appendClusterTable(nil, c, clusterState), nil)
+	if err != nil || !found {
+		return store.ClusterTip{}, false, err
+	}
+	st, err := decodeClusterState(v)
+	if err != nil {
+		return store.ClusterTip{}, false, err
+	}
+	tip := store.ClusterTip{NextAddr: st.nextAddr, NextOverride: st.nextOverride, NeedsRebuild: st.needsRebuild}
+	tip.Block.Height = -1
+	lo, hi := clusterTableBounds(c, clusterBlock)
+	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return store.ClusterTip{}, false, err
+	}
+	defer it.Close()
+	if it.Last() {
+		b, err := decodeClusterBlock(it.Key()[len(lo):], it.Value())
+		if err != nil {
+			return store.ClusterTip{}, false, err
+		}
+		tip.Block = b
+	}
+	return tip, true, it.Error()
+}
+
+func decodeClusterBlock(k, v []byte) (heistgraph.ClusterBlock, error) {
+	if len(k) != 8 || len(v) < 33 {
+		return heistgraph.ClusterBlock{}, fmt.Errorf("cluster block: %w", errCorrupt)
+	}
+	b := heistgraph.ClusterBlock{Height: int64(binary.BigEndian.Uint64(k))}
+	copy(b.Hash[:], v)
+	r := reader{b: v[32:]}
+	b.FirstAddr = r.uvarint()
+	return b, r.done("cluster block")
+}
+
+// ClusterTip implements store.Clusters.
+func (d *DB) ClusterTip(ctx context.Context, chain heistgraph.Chain) (store.ClusterTip, error) {
+	c, err := d.readCode(chain, "cluster tip")
+	if err != nil {
+		return store.ClusterTip{}, err
+	}
+	tip, found, err := clusterTipOf(d.db, c)
+	if err != nil {
+		return store.ClusterTip{}, fmt.Errorf("cluster tip of %s: %w", chain, err)
+	}
+	if !found {
+		return store.ClusterTip{}, fmt.Errorf("cluster tip of %s: nothing clustered: %w", chain, heistgraph.ErrNotFound)
+	}
+	return tip, nil
+}
+
+// ClusterBlock implements store.Clusters.
+func (d *DB) ClusterBlock(ctx context.Context, chain heistgraph.Chain, height int64) (heistgraph.ClusterBlock, error) {
+	c, err := d.readCode(chain, "cluster block")
+	if err != nil {
+		return heistgraph.ClusterBlock{}, err
+	}
+	if height < 0 {
+		return heistgraph.ClusterBlock{}, fmt.Errorf("cluster block %d of %s: %w", height, chain, heistgraph.ErrNotFound)
+	}
+	k := clusterIDKey(nil, c, clusterBlock, uint64(height))
+	v, found, err := lookup(d.db, k, nil)
+	if err != nil {
+		return heistgraph.ClusterBlock{}, fmt.Errorf("cluster block %d of %s: %w", height, chain, err)
+	}
+	if !found {
+		return heistgraph.ClusterBlock{}, fmt.Errorf("cluster block %d of %s: %w", height, chain, heistgraph.ErrNotFound)
+	}
+	return decodeClusterBlock(k[len(k)-8:], v)
+}
+
+// WriteClusters implements store.Clusters.
+func (d *DB) WriteClusters(ctx context.Context, chain heistgraph.Chain, cb *store.ClusterBatch) error {
+	if cb == nil {
+		return fmt.Errorf("write clusters of %s: nil batch: %w", chain, heistgraph.ErrInvalid)
+	}
+	c, err := d.readCode(chain, "write clusters")
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.clusterMu.Lock()
+	defer d.clusterMu.Unlock()
+	tip, found, err := clusterTipOf(d.db, c)
+	if err != nil {
+		return fmt.Errorf("write clusters of %s: %w", chain, err)
+	}
+	st := clusterStateRecord{nextAddr: 1, nextOverride: 1}
+	if found {
+		st = clusterStateRecord{nextAddr: tip.NextAddr, nextOverride: tip.NextOverride, needsRebuild: tip.NeedsRebuild}
+	}
+	if blk := cb.Block; blk != nil {
+		switch {
+		case blk.Height < 0:
+			return fmt.Errorf("write clusters of %s: block height %d: %w", chain, blk.Height, heistgraph.ErrInvalid)
+		case found && blk.Height <= tip.Block.Height:
+			return fmt.Errorf("write clusters of %s: block %d after tip %d: %w", chain, blk.Height, tip.Block.Height, heistgraph.ErrConflict)
+		case blk.FirstAddr != st.nextAddr:
+			return fmt.Errorf("write clusters of %s: block %d gives out address ids from %d, the next is %d: %w", chain, blk.Height, blk.FirstAddr, st.nextAddr, heistgraph.ErrConflict)
+		}
+	}
+	b := d.db.NewBatch()
+	defer b.Close()
+	var key, val []byte
+	for _, a := range cb.NewAddresses {
+		if a == "" {
+			return fmt.Errorf("write clusters of %s: empty address: %w", chain, heistgraph.ErrInvalid)
+		}
+		id := st.nextAddr
+		st.nextAddr++
+		if err := errors.Join(
+			b.Set(clusterAddrKey(key[:0], c, a), appendUvarint(val[:0], id), nil),
+			b.Set(clusterIDKey(key[:0], c, clusterID, id), []byte(a), nil)); err != nil {
+			return err
+		}
+	}
+	valid := func(id uint64) bool { return id >= 1 && id < st.nextAddr }
+	for _, m := range cb.Members {
+		if !valid(m.AddrID) || !valid(m.ClusterID) {
+			return fmt.Errorf("write clusters of %s: address %d in cluster %d: ids out of range [1, %d): %w", chain, m.AddrID, m.ClusterID, st.nextAddr, heistgraph.ErrInvalid)
+		}
+		if err := b.Set(clusterIDKey(key[:0], c, clusterMember, m.AddrID), appendUvarint(val[:0], m.ClusterID), nil); err != nil {
+			return err
+		}
+	}
+	for _, s := range cb.Sizes {
+		if !valid(s.ClusterID) || s.Size < 0 {
+			return fmt.Errorf("write clusters of %s: size %d of cluster %d: %w", chain, s.Size, s.ClusterID, heistgraph.ErrInvalid)
+		}
+		k := clusterIDKey(key[:0], c, clusterSize, s.ClusterID)
+		if s.Size == 0 {
+			err = b.Delete(k, nil)
+		} else {
+			err = b.Set(k, appendUvarint(val[:0], uint64(s.Size)), nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for i := range cb.Evidence {
+		e := &cb.Evidence[i]
+		if e.Height < 0 {
+			return fmt.Errorf("write clusters of %s: evidence at height %d: %w", chain, e.Height, heistgraph.ErrInvalid)
+		}
+		for _, id := range e.AddrIDs {
+			if !valid(id) {
+				return fmt.Errorf("write clusters of %s: evidence names address %d, not given out: %w", chain, id, heistgraph.ErrInvalid)
+			}
+		}
+		pos := appendEvidencePos(nil, e.Height, e.TxIndex, e.N)
+		ek := append(appendClusterTable(key[:0], c, clusterEvidence), pos...)
+		// A replaced record's index entries go first.
+		old, found, err := lookup(d.db, ek, val[:0])
+		if err != nil {
+			return err
+		}
+		if found {
+			oe, err := decodeEvidenceRecord(pos, old)
+			if err != nil {
+				return err
+			}
+			for _, id := range oe.AddrIDs {
+				if err := b.Delete(append(clusterIDKey(nil, c, clusterIndex, id), pos...), nil); err != nil {
+					return err
+				}
+			}
+		}
+		if err := b.Set(ek, appendEvidenceRecord(val[:0], e), nil); err != nil {
+			return err
+		}
+		for _, id := range e.AddrIDs {
+			if err := b.Set(append(clusterIDKey(key[:0], c, clusterIndex, id), pos...), nil, nil); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range cb.Overrides {
+		o := &cb.Overrides[i]
+		if o.Seq != st.nextOverride {
+			return fmt.Errorf("write clusters of %s: override %d, the next is %d: %w", chain, o.Seq, st.nextOverride, heistgraph.ErrConflict)
+		}
+		if (o.Kind != heistgraph.OverrideMerge && o.Kind != heistgraph.OverrideSplit) || len(o.Addresses) == 0 {
+			return fmt.Errorf("write clusters of %s: override %q of %d addresses: %w", chain, o.Kind, len(o.Addresses), heistgraph.ErrInvalid)
+		}
+		st.nextOverride++
+		if err := b.Set(clusterIDKey(key[:0], c, clusterOverride, o.Seq), appendOverrideRecord(val[:0], o), nil); err != nil {
+			return err
+		}
+	}
+	if blk := cb.Block; blk != nil {
+		v := appendUvarint(append(val[:0], blk.Hash[:]...), blk.FirstAddr)
+		if err := b.Set(clusterIDKey(key[:0], c, clusterBlock, uint64(blk.Height)), v, nil); err != nil {
+			return err
+		}
+	}
+	if cb.Rebuilt {
+		st.needsRebuild = false
+	}
+	if cb.NeedsRebuild {
+		st.needsRebuild = true
+	}
+	if err := b.Set(appendClusterTable(key[:0], c, clusterState), appendClusterState(val[:0], st), nil); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := b.Commit(d.wo); err != nil {
+		return fmt.Errorf("write clusters of %s: commit: %w", chain, err)
+	}
+	return nil
+}
+
+// RewindClusters implements store.Clusters.
+func (d *DB) RewindClusters(ctx context.Context, chain heistgraph.Chain, height int64) error {
+	if height < -1 {
+		return fmt.Errorf("rewind clusters of %s to %d: %w", chain, height, heistgraph.ErrInvalid)
+	}
+	c, ok, err := d.code(chain)
+	if err != nil || !ok {
+		return err
+	}
+	d.clusterMu.Lock()
+	defer d.clusterMu.Unlock()
+	tip, found, err := clusterTipOf(d.db, c)
+	if err != nil {
+		return fmt.Errorf("rewind clusters of %s: %w", chain, err)
+	}
+	if !found || tip.Block.Height <= height {
+		return nil
+	}
+	// The first block above height gives the first address id to remove.
+	blo, bhi := clusterTableBounds(c, clusterBlock)
+	first := tip.NextAddr
+	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: clusterIDKey(nil, c, clusterBlock, uint64(height+1)), UpperBound: bhi})
+	if err != nil {
+		return err
+	}
+	if it.First() {
+		blk, err := decodeClusterBlock(it.Key()[len(blo):], it.Value())
+		if err != nil {
+			it.Close()
+			return err
+		}
+		first = blk.FirstAddr
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return err
+	}
+	b := d.db.NewBatch()
+	defer b.Close()
+	// Blocks above height.
+	if err := b.DeleteRange(clusterIDKey(nil, c, clusterBlock, uint64(height+1)), bhi, nil); err != nil {
+		return err
+	}
+	// Evidence above height, and its index entries.
+	elo, ehi := clusterTableBounds(c, clusterEvidence)
+	from := appendU64(append([]byte(nil), elo...), uint64(height+1))
+	it, err = d.db.NewIter(&pebbledb.IterOptions{LowerBound: from, UpperBound: ehi})
+	if err != nil {
+		return err
+	}
+	for valid := it.First(); valid; valid = it.Next() {
+		if err := ctx.Err(); err != nil {
+			it.Close()
+			return err
+		}
+		pos := it.Key()[len(elo):]
+		e, err := decodeEvidenceRecord(pos, it.Value())
+		if err != nil {
+			it.Close()
+			return err
+		}
+		for _, id := range e.AddrIDs {
+			if err := b.Delete(append(clusterIDKey(nil, c, clusterIndex, id), pos...), nil); err != nil {
+				it.Close()
+				return err
+			}
+		}
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return err
+	}
+	if err := b.DeleteRange(from, ehi, nil); err != nil {
+		return err
+	}
+	// Addresses from first on: their strings, ids, memberships, clusters
+	// and index entries.
+	_, ihi := clusterTableBounds(c, clusterID)
+	it, err = d.db.NewIter(&pebbledb.IterOptions{LowerBound: clusterIDKey(nil, c, clusterID, first), UpperBound: ihi})
+	if err != nil {
+		return err
+	}
+	for valid := it.First(); valid; valid = it.Next() {
+		if err := b.Delete(clusterAddrKey(nil, c, string(it.Value())), nil); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return err
+	}
+	for _, sub := range []byte{clusterID, clusterMember, clusterIndex} {
+		_, hi := clusterTableBounds(c, sub)
+		if err := b.DeleteRange(clusterIDKey(nil, c, sub, first), hi, nil); err != nil {
+			return err
+		}
+	}
+	// Every cluster size: the rebuild writes them again.
+	slo, shi := clusterTableBounds(c, clusterSize)
+	if err := b.DeleteRange(slo, shi, nil); err != nil {
+		return err
+	}
+	st := clusterStateRecord{nextAddr: first, nextOverride: tip.NextOverride, needsRebuild: true}
+	if err := b.Set(appendClusterTable(nil, c, clusterState), appendClusterState(nil, st), nil); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := b.Commit(d.wo); err != nil {
+		return fmt.Errorf("rewind clusters of %s: commit: %w", chain, err)
+	}
+	return nil
+}
+
+// AddressCluster implements store.Clusters.
+func (d *DB) AddressCluster(ctx context.Context, chain heistgraph.Chain, addr string) (store.ClusterMember, error) {
+	c, err := d.readCode(chain, "cluster of "+addr)
+	if err != nil {
+		return store.ClusterMember{}, err
+	}
+	var kb [64]byte
+	v, found, err := lookup(d.db, clusterAddrKey(kb[:0], c, addr), nil)
+	if err != nil {
+		return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, err)
+	}
+	if !found {
+		return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, heistgraph.ErrNotFound)
+	}
+	id, n := binary.Uvarint(v)
+	if n <= 0 {
+		return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, errCorrupt)
+	}
+	v, found, err = lookup(d.db, clusterIDKey(kb[:0], c, clusterMember, id), v[:0])
+	if err != nil {
+		return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, err)
+	}
+	m := store.ClusterMember{AddrID: id, ClusterID: id, Address: addr}
+	if found {
+		if m.ClusterID, n = binary.Uvarint(v); n <= 0 {
+			return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, errCorrupt)
+		}
+	}
+	return m, nil
+}
+
+// ClusterAddress implements store.Clusters.
+func (d *DB) ClusterAddress(ctx context.Context, chain heistgraph.Chain, id uint64) (string, error) {
+	c, err := d.readCode(chain, fmt.Sprintf("address %d", id))
+	if err != nil {
+		return "", err
+	}
+	v, found, err := lookup(d.db, clusterIDKey(nil, c, clusterID, id), nil)
+	if err != nil {
+		return "", fmt.Errorf("address %d on %s: %w", id, chain, err)
+	}
+	if !found {
+		return "", fmt.Errorf("address %d on %s: %w", id, chain, heistgraph.ErrNotFound)
+	}
+	return string(v), nil
+}
+
+// ClusterSize implements store.Clusters. Clusters of one address have no
+// size record: an address that is its own cluster has size 1.
+func (d *DB) ClusterSize(ctx context.Context, chain heistgraph.Chain, id uint64) (int64, error) {
+	c, err := d.readCode(chain, fmt.Sprintf("cluster %d", id))
+	if err != nil {
+		return 0, err
+	}
+	snap := d.db.NewSnapshot()
+	defer snap.Close()
+	v, found, err := lookup(snap, clusterIDKey(nil, c, clusterSize, id), nil)
+	if err != nil {
+		return 0, fmt.Errorf("cluster %d on %s: %w", id, chain, err)
+	}
+	if !found {
+		_, isAddr, err := lookup(snap, clusterIDKey(nil, c, clusterID, id), nil)
+		if err != nil {
+			return 0, fmt.Errorf("cluster %d on %s: %w", id, chain, err)
+		}
+		m, moved, err := lookup(snap, clusterIDKey(nil, c, clusterMember, id), nil)
+		if err != nil {
+			return 0, fmt.Errorf("cluster %d on %s: %w", id, chain, err)
+		}
+		if cid, _ := binary.Uvarint(m); isAddr && (!moved || cid == id) {
+			return 1, nil
+		}
+		return 0, fmt.Errorf("cluster %d on %s: %w", id, chain, heistgraph.ErrNotFound)
+	}
+	n, k := binary.Uvarint(v)
+	if k <= 0 {
+		return 0, fmt.Errorf("cluster %d on %s: %w", id, chain, errCorrupt)
+	}
+	return int64(n), nil
+}
+
+// Memberships implements store.Clusters. An address without a membership
+// record is its own cluster.
+func (d *DB) Memberships(ctx context.Context, chain heistgraph.Chain) iter.Seq2[store.ClusterMember, error] {
+	return func(yield func(store.ClusterMember, error) bool) {
+		fail := func(err error) { yield(store.ClusterMember{}, fmt.Errorf("memberships of %s: %w", chain, err)) }
+		c, ok, err := d.code(chain)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !ok {
+			return
+		}
+		snap := d.db.NewSnapshot()
+		defer snap.Close()
+		ilo, ihi := clusterTableBounds(c, clusterID)
+		mlo, mhi := clusterTableBounds(c, clusterMember)
+		ids, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: ilo, UpperBound: ihi})
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer ids.Close()
+		mem, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: mlo, UpperBound: mhi})
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer mem.Close()
+		mok := mem.First()
+		n := 0
+		for valid := ids.First(); valid; valid = ids.Next() {
+			if n++; n&1023 == 0 {
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+			}
+			k := ids.Key()[len(ilo):]
+			if len(k) != 8 {
+				fail(errCorrupt)
+				return
+			}
+			m := store.ClusterMember{AddrID: binary.BigEndian.Uint64(k), Address: string(ids.Value())}
+			m.ClusterID = m.AddrID
+			for mok && binary.BigEndian.Uint64(mem.Key()[len(mlo):]) < m.AddrID {
+				mok = mem.Next()
+			}
+			if mok && binary.BigEndian.Uint64(mem.Key()[len(mlo):]) == m.AddrID {
+				cid, k := binary.Uvarint(mem.Value())
+				if k <= 0 {
+					fail(errCorrupt)
+					return
+				}
+				m.ClusterID = cid
+			}
+			if !yield(m, nil) {
+				return
+			}
+		}
+		if err := errors.Join(ids.Error(), mem.Error()); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// Evidence implements store.Clusters.
+func (d *DB) Evidence(ctx context.Context, chain heistgraph.Chain, q store.EvidenceQuery) iter.Seq2[heistgraph.ClusterEvidence, error] {
+	return func(yield func(heistgraph.ClusterEvidence, error) bool) {
+		fail := func(err error) { yield(heistgraph.ClusterEvidence{}, fmt.Errorf("evidence of %s: %w", chain, err)) }
+		c, ok, err := d.code(chain)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !ok {
+			return
+		}
+		from := max(q.FromHeight, 0)
+		elo, _ := clusterTableBounds(c, clusterEvidence)
+		var lo, hi []byte
+		if q.Addr == 0 {
+			lo, hi = clusterTableBounds(c, clusterEvidence)
+		} else {
+			lo = clusterIDKey(nil, c, clusterIndex, q.Addr)
+			hi = prefixEnd(lo)
+		}
+		plen := len(lo)
+		lo = appendU64(append([]byte(nil), lo...), uint64(from))
+		snap := d.db.NewSnapshot()
+		defer snap.Close()
+		it, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer it.Close()
+		var kb, vb []byte
+		n := 0
+		for valid := it.First(); valid; valid = it.Next() {
+			if n++; n&255 == 0 {
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+			}
+			pos := it.Key()[plen:]
+			if len(pos) != evidencePosLen {
+				fail(errCorrupt)
+				return
+			}
+			v := it.Value()
+			if q.Addr != 0 {
+				kb = append(append(kb[:0], elo...), pos...)
+				var found bool
+				if vb, found, err = lookup(snap, kb, vb[:0]); err != nil {
+					fail(err)
+					return
+				} else if !found {
+					fail(errCorrupt)
+					return
+				}
+				v = vb
+			}
+			e, err := decodeEvidenceRecord(pos, v)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if !yield(e, nil) {
+				return
+			}
+		}
+		if err := it.Error(); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// Overrides implements store.Clusters.
+func (d *DB) Overrides(ctx context.Context, chain heistgraph.Chain) iter.Seq2[heistgraph.ClusterOverride, error] {
+	return func(yield func(heistgraph.ClusterOverride, error) bool) {
+		fail := func(err error) { yield(heistgraph.ClusterOverride{}, fmt.Errorf("overrides of %s: %w", chain, err)) }
+		c, ok, err := d.code(chain)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !ok {
+			return
+		}
+		lo, hi := clusterTableBounds(c, clusterOverride)
+		it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer it.Close()
+		for valid := it.First(); valid; valid = it.Next() {
+			k := it.Key()[len(lo):]
+			if len(k) != 8 {
+				fail(errCorrupt)
+				return
+			}
+			o, err := decodeOverrideRecord(binary.BigEndian.Uint64(k), it.Value())
+			if err != nil {
+				fail(err)
+				return
+			}
+			if !yield(o, nil) {
+				return
+			}
+		}
+		if err := it.Error(); err != nil {
+			fail(err)
+		}
+	}
+}
