@@ -1,0 +1,298 @@
+package cluster
+
+import (
+	"context"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// Change votes, a bit each.
+const (
+	voteFresh uint8 = 1 << iota
+	voteRound
+	voteType
+	voteLocktime
+	voteVersion
+	voteRBF
+)
+
+var voteNames = []string{"fresh", "round", "type", "locktime", "version", "rbf"}
+
+func voteList(v uint8, optimal bool) []string {
+	var out []string
+	for i, n := range voteNames {
+		if v&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	if optimal {
+		out = append(out, "optimal")
+	}
+	return out
+}
+
+func popcount(v uint8) int {
+	n := 0
+	for ; v != 0; v &= v - 1 {
+		n++
+	}
+	return n
+}
+
+// candidate is a transaction whose change output is not decided yet: it
+// waits for both outputs to be spent, for the fingerprint votes.
+type candidate struct {
+	txid    heistgraph.Hash
+	height  int64
+	txIndex uint32
+	in      uint32    // an input address
+	out     [2]uint32 // the two outputs' addresses
+	vout    [2]uint32 // the two outputs' indexes
+	votes   [2]uint8  // static votes
+	optimal int8      // the optimal-change output, -1 for none
+	fp      txFingerprint
+	spent   [2]bool
+	spender [2]txFingerprint
+	known   [2]bool // the spender's fingerprint is its owner's
+	done    bool
+}
+
+// spend records that output vout is spent by a transaction with
+// fingerprint fp (known: not a joint transaction). It reports whether both
+// outputs are spent now.
+func (c *candidate) spend(vout uint32, fp txFingerprint, known bool) bool {
+	for j := range 2 {
+		if c.vout[j] == vout && !c.spent[j] {
+			c.spent[j], c.spender[j], c.known[j] = true, fp, known
+		}
+	}
+	return c.spent[0] && c.spent[1]
+}
+
+// ring holds the candidates waiting for their spenders, in block order.
+type ring struct {
+	byTx  map[heistgraph.Hash]*candidate
+	queue []*candidate
+}
+
+func newRing() *ring { return &ring{byTx: map[heistgraph.Hash]*candidate{}} }
+
+func (r *ring) get(txid heistgraph.Hash) *candidate {
+	if len(r.byTx) == 0 {
+		return nil
+	}
+	return r.byTx[txid]
+}
+
+func (r *ring) add(c *candidate) {
+	r.byTx[c.txid] = c
+	r.queue = append(r.queue, c)
+}
+
+func (r *ring) remove(c *candidate) {
+	c.done = true
+	delete(r.byTx, c.txid)
+}
+
+// expire drops the candidates of blocks below height.
+func (r *ring) expire(height int64) {
+	i := 0
+	for ; i < len(r.queue) && (r.queue[i].done || r.queue[i].height < height); i++ {
+		if !r.queue[i].done {
+			delete(r.byTx, r.queue[i].txid)
+		}
+		r.queue[i] = nil
+	}
+	if i > 0 {
+		r.queue = r.queue[i:]
+	}
+}
+
+// pow10 returns 10^d.
+func pow10(d int) int64 {
+	v := int64(1)
+	for range d {
+		v *= 10
+	}
+	return v
+}
+
+// candidate evaluates the change heuristics on a transaction (methods.md
+// §3.3, §3.4): it merges the change output into the inputs' cluster when
+// the static votes decide, keeps the transaction waiting for its outputs'
+// spenders when fingerprint votes could still decide, or drops it.
+func (e *engine) candidate(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, ins []uint32, outIDs []uint32, fresh []bool) {
+	tx := &rec.Tx
+	o := &e.opts.Change
+	if len(ins) == 0 {
+		return
+	}
+	var js [2]int
+	n := 0
+	for j := range tx.Outputs {
+		if tx.Outputs[j].Type == heistgraph.ScriptNullData {
+			continue
+		}
+		if n == 2 || outIDs[j] == 0 {
+			return
+		}
+		js[n] = j
+		n++
+	}
+	if n != 2 {
+		return
+	}
+	for _, j := range js {
+		for _, id := range ins {
+			if outIDs[j] == id {
+				return // self-change: nothing new to merge
+			}
+		}
+	}
+	for _, p := range rec.Prevouts {
+		if p == nil {
+			return
+		}
+	}
+	c := &candidate{txid: tx.TxID, height: e.bs.height, txIndex: txIndex, in: ins[0], optimal: -1, fp: fingerprintOf(tx)}
+	var w [2]int64
+	var t [2]heistgraph.ScriptType
+	for k, j := range js {
+		c.out[k], c.vout[k] = outIDs[j], uint32(j)
+		w[k], t[k] = tx.Outputs[j].Value, tx.Outputs[j].Type
+	}
+	// Static votes.
+	if o.Fresh && fresh[js[0]] != fresh[js[1]] {
+		if fresh[js[0]] {
+			c.votes[0] |= voteFresh
+		} else {
+			c.votes[1] |= voteFresh
+		}
+	}
+	if o.Round {
+		unit := pow10(o.RoundDigits)
+		r0, r1 := w[0]%unit == 0, w[1]%unit == 0
+		if r0 != r1 {
+			if r1 {
+				c.votes[0] |= voteRound
+			} else {
+				c.votes[1] |= voteRound
+			}
+		}
+	}
+	inType := rec.Prevouts[0].Type
+	sameType := true
+	minIn := rec.Prevouts[0].Value
+	for _, p := range rec.Prevouts[1:] {
+		sameType = sameType && p.Type == inType
+		minIn = min(minIn, p.Value)
+	}
+	if (o.AddressType || o.LegacyPair) && sameType && (t[0] == inType) != (t[1] == inType) {
+		if t[0] == inType {
+			c.votes[0] |= voteType
+		} else {
+			c.votes[1] |= voteType
+		}
+	}
+	if s0, s1 := w[0] < minIn, w[1] < minIn; s0 != s1 {
+		c.optimal = 0
+		if s1 {
+			c.optimal = 1
+		}
+	}
+	if o.LegacyPair {
+		for k := range 2 {
+			if c.votes[k]&voteType != 0 && c.optimal == int8(k) {
+				e.decide(ctx, c, k, c.votes[k]&voteType, true, txIndex, 1, false)
+			}
+		}
+		return
+	}
+	if !o.AddressType {
+		c.votes[0] &^= voteType
+		c.votes[1] &^= voteType
+	}
+	k, ok, open := e.verdict(c, c.votes)
+	switch {
+	case ok:
+		e.decide(ctx, c, k, c.votes[k], c.optimal == int8(k) && o.OptimalVeto, txIndex, 1, false)
+	case open && o.fingerprints():
+		e.pending.add(c)
+	}
+}
+
+// verdict applies the decision rule of §3.4 to votes: the output k with at
+// least MinVotes votes while the other has none and the optimal-change
+// rule does not point at the other (ok). open reports that fingerprint
+// votes could still decide: no contradiction yet.
+func (e *engine) verdict(c *candidate, votes [2]uint8) (k int, ok, open bool) {
+	o := &e.opts.Change
+	for k := range 2 {
+		other := 1 - k
+		vetoed := o.OptimalVeto && c.optimal == int8(other)
+		if votes[other] == 0 && !vetoed && popcount(votes[k]) >= o.MinVotes {
+			return k, true, false
+		}
+	}
+	contradiction := votes[0] != 0 && votes[1] != 0 ||
+		o.OptimalVeto && (c.optimal == 1 && votes[0] != 0 || c.optimal == 0 && votes[1] != 0)
+	return 0, false, !contradiction
+}
+
+// decideDeferred adds the fingerprint votes of a candidate whose outputs
+// are both spent now and decides it; the evidence sits at the spending
+// transaction's position.
+func (e *engine) decideDeferred(ctx context.Context, c *candidate, txIndex uint32) {
+	o := &e.opts.Change
+	votes := c.votes
+	vote := func(enabled bool, bit uint8, match func(f txFingerprint) bool) {
+		if !enabled || !c.known[0] || !c.known[1] {
+			return
+		}
+		m0, m1 := match(c.spender[0]), match(c.spender[1])
+		if m0 && !m1 {
+			votes[0] |= bit
+		} else if m1 && !m0 {
+			votes[1] |= bit
+		}
+	}
+	vote(o.Locktime, voteLocktime, func(f txFingerprint) bool { return f.lockUse == c.fp.lockUse })
+	vote(o.Version, voteVersion, func(f txFingerprint) bool { return f.version == c.fp.version })
+	vote(o.RBF, voteRBF, func(f txFingerprint) bool { return f.rbf == c.fp.rbf })
+	if k, ok, _ := e.verdict(c, votes); ok {
+		n := e.bs.n
+		e.bs.n++
+		e.decide(ctx, c, k, votes[k], c.optimal == int8(k) && o.OptimalVeto, txIndex, n, true)
+	}
+}
+
+// decide merges output k of candidate c into the inputs' cluster, unless
+// G3 (service change) skips it or another guard refuses it. The evidence
+// sits at (the block being clustered, txIndex, n).
+func (e *engine) decide(ctx context.Context, c *candidate, k int, votes uint8, optimal bool, txIndex, n uint32, deferred bool) {
+	if e.bs.replay {
+		return
+	}
+	in := e.m.of(c.in)
+	g := &e.opts.Guards
+	if int(e.m.sizeOf(in)) >= g.ChangeMaxCluster || len(e.svc[in]) > 0 {
+		e.stats.ServiceChange++
+		return
+	}
+	// G5, soft edges attach leaves: a change output whose address already
+	// belongs to a cluster of several addresses is someone's established
+	// address (a payee's reused deposit address, typically), and one soft
+	// vote must not join two established clusters.
+	if out := e.m.of(c.out[k]); out != in && e.m.sizeOf(out) > 1 {
+		e.stats.ChangeNotLeaf++
+		return
+	}
+	ev := heistgraph.ClusterEvidence{Height: e.bs.height, TxIndex: txIndex, N: n, TxID: c.txid,
+		Heuristic: heistgraph.HeuristicChange, Votes: voteList(votes, optimal), Soft: true}
+	if _, joined := e.join(ctx, []uint32{c.in, c.out[k]}, ev, true, false); joined {
+		e.stats.Change++
+		if deferred {
+			e.stats.ChangeDeferred++
+		}
+	}
+}

@@ -1,0 +1,704 @@
+package cluster
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/pattern"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// Store is what clustering reads and writes: chain data, labels (for the
+// guards) and the clusters themselves.
+type Store interface {
+	store.ChainReader
+	store.Labels
+	store.Clusters
+}
+
+// Stats counts what an Update did.
+type Stats struct {
+	Chain  heistgraph.Chain
+	Blocks int64 // blocks clustered
+	Txs    int64
+	Inputs int64
+	// Rewound is the number of clustered blocks removed because the chain
+	// was reorganised; Rebuilt reports a rebuild of the memberships from
+	// the evidence (after a rewind or an override).
+	Rewound int64
+	Rebuilt bool
+	// CoinJoins counts the CoinJoins by kind; Stonewalls the transactions
+	// of the Stonewall shape. Neither gets common-input ownership.
+	CoinJoins  map[string]int64
+	Stonewalls int64
+	// CommonInput counts common-input transactions that joined clusters;
+	// Change the change merges, of which ChangeDeferred waited for the
+	// fingerprint votes of the outputs' spenders.
+	CommonInput    int64
+	Change         int64
+	ChangeDeferred int64
+	// Refused (G2 and analysts' splits), Held (G4) and ServiceChange (G3:
+	// change inference skipped) count the guards that fired.
+	Refused       int64
+	Held          int64
+	ServiceChange int64
+	// Dropped counts change unions undone by G5 (see
+	// GuardOptions.SweepRoots); ChangeNotLeaf the change decisions not
+	// applied because the change address was in a cluster of several
+	// addresses already (G5: soft edges attach single addresses).
+	Dropped       int64
+	ChangeNotLeaf int64
+	// Addresses and Clusters are the totals after the run; Largest is the
+	// size of the largest cluster. TipHeight is the last block clustered.
+	Addresses int64
+	Clusters  int64
+	Largest   int64
+	TipHeight int64
+	Elapsed   time.Duration
+}
+
+// addrKey is a 128-bit hash of an address string: the in-memory key of
+// the address id table (two independent 64-bit hashes; a collision among
+// billions of addresses has probability below 1e-20).
+type addrKey [2]uint64
+
+// labelRef is what the guards need of a label.
+type labelRef struct {
+	entity  string
+	service bool
+}
+
+// engine is the state of one chain's clustering while a run lasts.
+type engine struct {
+	st    Store
+	chain heistgraph.Chain
+	opts  Options
+
+	seeds [2]maphash.Seed
+	ids   map[addrKey]uint32
+	m     *members
+	// svc and ents are the service entities and all labelled entities of
+	// each cluster that has any (sorted, distinct).
+	svc, ents map[uint32][]string
+	// unseen holds labels of addresses not clustered yet.
+	unseen map[addrKey][]labelRef
+	// split are the addresses analysts split off: automatic evidence
+	// never joins them.
+	split map[uint32]bool
+
+	tip     store.ClusterTip
+	pending *ring
+	stats   Stats
+	// bs is the block being clustered.
+	bs blockState
+}
+
+// blockState collects one block's changes, written as one batch.
+type blockState struct {
+	height   int64
+	first    uint32 // first address id of the block
+	replay   bool
+	seen     map[uint32]bool
+	newAddrs []string
+	moved    map[uint32]uint32
+	sizes    map[uint32]bool
+	evidence []heistgraph.ClusterEvidence
+	// n is the next evidence number at the current transaction.
+	n uint32
+}
+
+func (e *engine) key(addr string) addrKey {
+	return addrKey{maphash.String(e.seeds[0], addr), maphash.String(e.seeds[1], addr)}
+}
+
+// Update clusters chain's blocks stored since the last run, up to the
+// chain's tip, and returns what it did. It first checks that the blocks
+// clustered are still the chain's (after a reorg it rewinds the
+// clustering to the fork and rebuilds the memberships from the remaining
+// evidence), and rebuilds when an override asks for it. Each block is
+// written as one atomic batch, so an interrupted run resumes where it
+// stopped. Errors: opts invalid (heistgraph.ErrInvalid), the store's
+// errors, ctx.Err() between blocks.
+func Update(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (Stats, error) {
+	start := time.Now()
+	e, err := open(ctx, st, chain, opts)
+	if err != nil {
+		return Stats{}, err
+	}
+	if err := e.catchUp(ctx); err != nil {
+		return e.finish(start), err
+	}
+	return e.finish(start), nil
+}
+
+func (e *engine) finish(start time.Time) Stats {
+	s := e.stats
+	s.Chain = e.chain
+	s.Addresses = int64(e.m.len() - 1)
+	for id := 1; id < e.m.len(); id++ {
+		if e.m.cid[id] == uint32(id) {
+			s.Clusters++
+			s.Largest = max(s.Largest, int64(e.m.size[id]))
+		}
+	}
+	s.TipHeight = e.tip.Block.Height
+	s.Elapsed = time.Since(start)
+	return s
+}
+
+// open loads the clustering state of chain: it rewinds clustered blocks
+// that are no longer on the chain, loads the address ids and memberships,
+// rebuilds them from the evidence when needed, loads labels and
+// overrides, and replays the last Window blocks to restore the change
+// candidates that wait for their outputs' spenders.
+func open(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (*engine, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if !chain.IsUTXO() {
+		return nil, fmt.Errorf("cluster %s: only UTXO chains are clustered: %w", chain, heistgraph.ErrInvalid)
+	}
+	e := &engine{st: st, chain: chain, opts: opts, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		ids: map[addrKey]uint32{}, svc: map[uint32][]string{}, ents: map[uint32][]string{},
+		unseen: map[addrKey][]labelRef{}, split: map[uint32]bool{}, pending: newRing(),
+		stats: Stats{CoinJoins: map[string]int64{}}}
+	e.tip = store.ClusterTip{Block: heistgraph.ClusterBlock{Height: -1}, NextAddr: 1, NextOverride: 1}
+	tip, err := st.ClusterTip(ctx, chain)
+	switch {
+	case err == nil:
+		e.tip = tip
+		if err := e.checkFork(ctx); err != nil {
+			return nil, err
+		}
+	case !errors.Is(err, heistgraph.ErrNotFound):
+		return nil, fmt.Errorf("cluster %s: %w", chain, err)
+	}
+	if err := e.loadMembers(ctx); err != nil {
+		return nil, err
+	}
+	if e.tip.NeedsRebuild {
+		if err := e.rebuild(ctx); err != nil {
+			return nil, err
+		}
+	} else if err := e.loadSplits(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.loadLabels(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.replay(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// checkFork rewinds the clustering to the highest clustered block that is
+// still the chain's block at its height.
+func (e *engine) checkFork(ctx context.Context) error {
+	h := e.tip.Block.Height
+	if h < 0 {
+		return nil
+	}
+	fork := h
+	for ; fork >= 0; fork-- {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cb, err := e.st.ClusterBlock(ctx, e.chain, fork)
+		if errors.Is(err, heistgraph.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("cluster %s: %w", e.chain, err)
+		}
+		bi, err := e.st.BlockByHeight(ctx, e.chain, fork)
+		if err == nil && bi.Hash == cb.Hash {
+			break
+		}
+		if err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
+			return fmt.Errorf("cluster %s: %w", e.chain, err)
+		}
+	}
+	if fork == h {
+		return nil
+	}
+	e.opts.Logger.Info("cluster: the chain changed under the clustering; rewinding", "chain", e.chain, "from", h, "to", fork)
+	if err := e.st.RewindClusters(ctx, e.chain, fork); err != nil {
+		return fmt.Errorf("cluster %s: rewind to %d: %w", e.chain, fork, err)
+	}
+	e.stats.Rewound = h - fork
+	tip, err := e.st.ClusterTip(ctx, e.chain)
+	if err != nil {
+		return fmt.Errorf("cluster %s: %w", e.chain, err)
+	}
+	e.tip = tip
+	return nil
+}
+
+// loadMembers reads every address id and membership.
+func (e *engine) loadMembers(ctx context.Context) error {
+	e.m = newMembers(int(e.tip.NextAddr))
+	for mb, err := range e.st.Memberships(ctx, e.chain) {
+		if err != nil {
+			return fmt.Errorf("cluster %s: load: %w", e.chain, err)
+		}
+		id := e.m.add()
+		if uint64(id) != mb.AddrID || mb.ClusterID > mb.AddrID || mb.ClusterID == 0 {
+			return fmt.Errorf("cluster %s: load: address %d in cluster %d at position %d: %w", e.chain, mb.AddrID, mb.ClusterID, id, heistgraph.ErrConflict)
+		}
+		e.m.cid[id] = uint32(mb.ClusterID)
+		e.ids[e.key(mb.Address)] = id
+	}
+	if uint64(e.m.len()) != e.tip.NextAddr {
+		return fmt.Errorf("cluster %s: load: %d addresses, the next id is %d: %w", e.chain, e.m.len()-1, e.tip.NextAddr, heistgraph.ErrConflict)
+	}
+	e.m.setRings()
+	return nil
+}
+
+// loadLabels reads the chain's labels into the clusters' entity sets.
+func (e *engine) loadLabels(ctx context.Context) error {
+	clear(e.svc)
+	clear(e.ents)
+	clear(e.unseen)
+	for l, err := range e.st.Labels(ctx, store.LabelQuery{Chain: e.chain}) {
+		if err != nil {
+			return fmt.Errorf("cluster %s: labels: %w", e.chain, err)
+		}
+		if l.Entity == "" {
+			continue
+		}
+		ref := labelRef{entity: l.Entity, service: e.opts.Guards.isService(l.Category)}
+		k := e.key(l.Address)
+		if id, ok := e.ids[k]; ok {
+			e.attach(e.m.of(id), ref)
+		} else {
+			e.unseen[k] = append(e.unseen[k], ref)
+		}
+	}
+	return nil
+}
+
+// attach adds a label's entity to cluster c's sets.
+func (e *engine) attach(c uint32, ref labelRef) {
+	e.ents[c] = insertSorted(e.ents[c], ref.entity)
+	if ref.service {
+		e.svc[c] = insertSorted(e.svc[c], ref.entity)
+	}
+}
+
+func insertSorted(s []string, v string) []string {
+	i, found := slices.BinarySearch(s, v)
+	if found {
+		return s
+	}
+	return slices.Insert(s, i, v)
+}
+
+// union returns the sorted union of sorted sets a and b.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, v := range b {
+		out = insertSorted(out, v)
+	}
+	return out
+}
+
+// loadSplits reads the addresses analysts split off.
+func (e *engine) loadSplits(ctx context.Context) error {
+	clear(e.split)
+	for o, err := range e.st.Overrides(ctx, e.chain) {
+		if err != nil {
+			return fmt.Errorf("cluster %s: overrides: %w", e.chain, err)
+		}
+		if o.Kind != heistgraph.OverrideSplit {
+			continue
+		}
+		for _, a := range o.Addresses {
+			if id, ok := e.ids[e.key(a)]; ok {
+				e.split[id] = true
+			}
+		}
+	}
+	return nil
+}
+
+// replay re-reads the last Window clustered blocks to restore the change
+// candidates still waiting for their outputs to be spent. Nothing is
+// written: those blocks' decisions are stored already.
+func (e *engine) replay(ctx context.Context) error {
+	if !e.opts.Change.enabled() || !e.opts.Change.fingerprints() || e.tip.Block.Height < 0 {
+		return nil
+	}
+	from := max(0, e.tip.Block.Height-e.opts.Change.Window)
+	for h := from; h <= e.tip.Block.Height; h++ {
+		cb, err := e.st.ClusterBlock(ctx, e.chain, h)
+		if errors.Is(err, heistgraph.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("cluster %s: replay: %w", e.chain, err)
+		}
+		bi, err := e.st.BlockByHeight(ctx, e.chain, h)
+		if err != nil {
+			return fmt.Errorf("cluster %s: replay block %d: %w", e.chain, h, err)
+		}
+		if err := e.block(ctx, bi, uint32(cb.FirstAddr), true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// catchUp clusters the chain's blocks above the clustering's tip.
+func (e *engine) catchUp(ctx context.Context) error {
+	ctip, err := e.st.Tip(ctx, e.chain)
+	if errors.Is(err, heistgraph.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cluster %s: %w", e.chain, err)
+	}
+	last := time.Now()
+	for h := e.tip.Block.Height + 1; h <= ctip.Height; h++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		bi, err := e.st.BlockByHeight(ctx, e.chain, h)
+		if errors.Is(err, heistgraph.ErrNotFound) {
+			continue // a gap: blocks stored without their parents
+		}
+		if err != nil {
+			return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
+		}
+		if err := e.block(ctx, bi, e.m.nextID(), false); err != nil {
+			return err
+		}
+		if err := e.flush(ctx, &bi); err != nil {
+			return err
+		}
+		if e.opts.Progress != nil {
+			e.opts.Progress(h)
+		}
+		if now := time.Now(); now.Sub(last) >= 5*time.Second {
+			last = now
+			e.opts.Logger.Info("cluster progress", "chain", e.chain, "height", h, "of", ctip.Height,
+				"addresses", e.m.len()-1, "inputs", e.stats.Inputs)
+		}
+	}
+	return nil
+}
+
+// nextID returns the id the next new address gets.
+func (m *members) nextID() uint32 { return uint32(len(m.cid)) }
+
+// block clusters (or, with replay, replays) the block bi whose first new
+// address id is first.
+func (e *engine) block(ctx context.Context, bi heistgraph.BlockInfo, first uint32, replay bool) error {
+	bs := &e.bs
+	bs.height, bs.first, bs.replay = bi.Height, first, replay
+	if bs.seen == nil {
+		bs.seen, bs.moved, bs.sizes = map[uint32]bool{}, map[uint32]uint32{}, map[uint32]bool{}
+	}
+	clear(bs.seen)
+	clear(bs.moved)
+	clear(bs.sizes)
+	bs.newAddrs = bs.newAddrs[:0]
+	bs.evidence = bs.evidence[:0]
+	for i, txid := range bi.TxIDs {
+		if i&63 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		rec, err := e.st.Tx(ctx, e.chain, txid)
+		if err != nil {
+			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, txid, err)
+		}
+		if err := e.tx(ctx, &rec, uint32(i)); err != nil {
+			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, txid, err)
+		}
+	}
+	e.pending.expire(bi.Height - e.opts.Change.Window)
+	return nil
+}
+
+// flush writes the block's batch and makes it the tip.
+func (e *engine) flush(ctx context.Context, bi *heistgraph.BlockInfo) error {
+	bs := &e.bs
+	blk := heistgraph.ClusterBlock{Height: bi.Height, Hash: bi.Hash, FirstAddr: uint64(bs.first)}
+	b := &store.ClusterBatch{Block: &blk, NewAddresses: bs.newAddrs, Evidence: bs.evidence}
+	for _, id := range slices.Sorted(maps.Keys(bs.moved)) {
+		b.Members = append(b.Members, store.ClusterMember{AddrID: uint64(id), ClusterID: uint64(bs.moved[id])})
+	}
+	for _, c := range slices.Sorted(maps.Keys(bs.sizes)) {
+		n := int64(e.m.sizeOf(c))
+		if n < 2 {
+			n = 0
+		}
+		b.Sizes = append(b.Sizes, store.ClusterSize{ClusterID: uint64(c), Size: n})
+	}
+	if err := e.st.WriteClusters(ctx, e.chain, b); err != nil {
+		return fmt.Errorf("cluster %s: write block %d: %w", e.chain, bi.Height, err)
+	}
+	e.tip.Block = blk
+	e.tip.NextAddr = uint64(e.m.nextID())
+	e.stats.Blocks++
+	return nil
+}
+
+// idOf returns the id of addr, giving it one (as a new cluster) when it
+// has none. While replaying, every address has one already; a missing one
+// gets 0.
+func (e *engine) idOf(addr string) uint32 {
+	k := e.key(addr)
+	if id, ok := e.ids[k]; ok {
+		return id
+	}
+	if e.bs.replay {
+		return 0
+	}
+	id := e.m.add()
+	e.ids[k] = id
+	e.bs.newAddrs = append(e.bs.newAddrs, addr)
+	if refs, ok := e.unseen[k]; ok {
+		for _, r := range refs {
+			e.attach(id, r)
+		}
+		delete(e.unseen, k)
+	}
+	return id
+}
+
+// join puts the clusters of ids in one cluster, unless a guard refuses or
+// holds the union, and records the evidence ev (its AddrIDs are set from
+// ids) when record is true or the union joined anything. change marks a
+// change union (G4's stricter bound). It returns the evidence status and
+// whether clusters were joined.
+func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEvidence, change, record bool) (heistgraph.EvidenceStatus, bool) {
+	ev.AddrIDs = make([]uint64, len(ids))
+	for i, id := range ids {
+		ev.AddrIDs[i] = uint64(id)
+	}
+	var roots []uint32
+	for _, id := range ids {
+		if e.split[id] {
+			continue
+		}
+		if c := e.m.of(id); !slices.Contains(roots, c) {
+			roots = append(roots, c)
+		}
+	}
+	if !change && len(roots) >= 2 {
+		roots = e.sweep(ctx, ids, roots)
+	}
+	status := heistgraph.EvidenceApplied
+	if len(roots) >= 2 {
+		status, ev.Reason = e.guard(roots, change)
+	} else if len(ids) >= 2 && len(roots) < 2 && e.anySplit(ids) {
+		status, ev.Reason = heistgraph.EvidenceRefused, "an address was split off by an analyst"
+	}
+	joined := false
+	switch status {
+	case heistgraph.EvidenceApplied:
+		if len(roots) >= 2 {
+			joined = true
+			slices.Sort(roots)
+			for _, r := range roots[1:] {
+				e.merge(roots[0], r)
+			}
+		}
+	case heistgraph.EvidenceRefused:
+		e.stats.Refused++
+	case heistgraph.EvidenceHeld:
+		e.stats.Held++
+	}
+	ev.Status = status
+	if record || joined || status != heistgraph.EvidenceApplied {
+		e.bs.evidence = append(e.bs.evidence, ev)
+	}
+	return status, joined
+}
+
+func (e *engine) anySplit(ids []uint32) bool {
+	for _, id := range ids {
+		if e.split[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// merge joins clusters a and b (ids), moving the entity sets along and
+// recording the membership changes.
+func (e *engine) merge(a, b uint32) uint32 {
+	bs := &e.bs
+	c := e.m.merge(a, b, func(id, c uint32) { bs.moved[id] = c })
+	lost := a
+	if c == a {
+		lost = b
+	}
+	bs.sizes[c], bs.sizes[lost] = true, true
+	if s, ok := e.svc[lost]; ok {
+		e.svc[c] = union(e.svc[c], s)
+		delete(e.svc, lost)
+	}
+	if s, ok := e.ents[lost]; ok {
+		e.ents[c] = union(e.ents[c], s)
+		delete(e.ents, lost)
+	}
+	return c
+}
+
+// guard applies G2 (label conflict) and G4 (growth alarm) to a union of
+// the clusters roots.
+func (e *engine) guard(roots []uint32, change bool) (heistgraph.EvidenceStatus, string) {
+	var all []string
+	most := 0
+	for _, r := range roots {
+		all = union(all, e.svc[r])
+		most = max(most, len(e.svc[r]))
+	}
+	if len(all) > most {
+		return heistgraph.EvidenceRefused, fmt.Sprintf("G2: would join service entities %q", all)
+	}
+	sizes := make([]uint32, len(roots))
+	for i, r := range roots {
+		sizes[i] = e.m.sizeOf(r)
+	}
+	order := slices.Clone(roots)
+	slices.SortFunc(order, func(a, b uint32) int { return cmp.Compare(e.m.sizeOf(b), e.m.sizeOf(a)) })
+	big, second := e.m.sizeOf(order[0]), e.m.sizeOf(order[1])
+	g := &e.opts.Guards
+	held := int(second) >= g.HoldBoth || change && int(min(big, second)) >= g.HoldChange
+	if held && !e.shareEntity(order[0], order[1]) {
+		return heistgraph.EvidenceHeld, fmt.Sprintf("G4: union of clusters of %d and %d addresses", big, second)
+	}
+	return heistgraph.EvidenceApplied, ""
+}
+
+// shareEntity reports whether clusters a and b carry a label of the same
+// entity.
+func (e *engine) shareEntity(a, b uint32) bool {
+	for _, x := range e.ents[a] {
+		if _, found := slices.BinarySearch(e.ents[b], x); found {
+			return true
+		}
+	}
+	return false
+}
+
+// txFingerprint is what the fingerprint heuristics compare between a
+// transaction and the spenders of its outputs.
+type txFingerprint struct {
+	lockUse bool // nLockTime != 0
+	version int32
+	rbf     bool // some input signals opt-in RBF
+}
+
+func fingerprintOf(tx *heistgraph.Tx) txFingerprint {
+	f := txFingerprint{lockUse: tx.LockTime != 0, version: tx.Version}
+	for _, in := range tx.Inputs {
+		if in.Sequence < 0xfffffffe {
+			f.rbf = true
+			break
+		}
+	}
+	return f
+}
+
+// tx clusters one transaction at position txIndex of the block.
+func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32) error {
+	bs := &e.bs
+	tx := &rec.Tx
+	bs.n = 2
+	if !bs.replay {
+		e.stats.Txs++
+	}
+	coinbase := tx.IsCoinbase()
+	var ins []uint32 // distinct input address ids, in input order
+	joint := false   // a CoinJoin or the Stonewall shape: several owners may sign
+	if !coinbase {
+		if !bs.replay {
+			e.stats.Inputs += int64(len(tx.Inputs))
+		}
+		for i := range tx.Inputs {
+			if i < len(rec.Prevouts) && rec.Prevouts[i] != nil && rec.Prevouts[i].Address != "" {
+				if id := e.idOf(rec.Prevouts[i].Address); id != 0 && !slices.Contains(ins, id) {
+					ins = append(ins, id)
+				}
+			}
+		}
+		if cj, ok := pattern.AnalyzeCoinJoin(tx, rec.Prevouts, pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}); ok {
+			if !bs.replay {
+				e.stats.CoinJoins[string(cj.Kind)]++
+			}
+			joint = true
+		} else if pattern.IsStonewall(tx) {
+			if !bs.replay {
+				e.stats.Stonewalls++
+			}
+			joint = true
+		}
+		// The spends of candidates' outputs bring their fingerprint votes;
+		// a joint transaction's fingerprints are its coordinator's, not
+		// the spender's, and give none.
+		fp := fingerprintOf(tx)
+		for i := range tx.Inputs {
+			op := tx.Inputs[i].PrevOut
+			if c := e.pending.get(op.TxID); c != nil {
+				if c.spend(op.Vout, fp, !joint) {
+					e.pending.remove(c)
+					e.decideDeferred(ctx, c, txIndex)
+				}
+			}
+		}
+	}
+	outIDs := make([]uint32, len(tx.Outputs))
+	fresh := make([]bool, len(tx.Outputs))
+	for j := range tx.Outputs {
+		if a := tx.Outputs[j].Address; a != "" {
+			id := e.idOf(a)
+			outIDs[j] = id
+			fresh[j] = id != 0 && id >= bs.first && !bs.seen[id]
+		}
+	}
+	for _, id := range ins {
+		bs.seen[id] = true
+	}
+	for _, id := range outIDs {
+		if id != 0 {
+			bs.seen[id] = true
+		}
+	}
+	if coinbase || joint {
+		return nil
+	}
+	if e.opts.CommonInput && len(ins) >= 2 && !bs.replay {
+		ev := heistgraph.ClusterEvidence{Height: bs.height, TxIndex: txIndex, TxID: tx.TxID, Heuristic: heistgraph.HeuristicCommonInput}
+		if _, joined := e.join(ctx, ins, ev, false, true); joined {
+			e.stats.CommonInput++
+		}
+	}
+	if e.opts.Change.enabled() {
+		e.candidate(ctx, rec, txIndex, ins, outIDs, fresh)
+	}
+	return nil
+}
+
+// sameCluster reports whether ids are all in one cluster.
+func (e *engine) sameCluster(ids []uint32) bool {
+	for _, id := range ids[min(1, len(ids)):] {
+		if e.m.of(id) != e.m.of(ids[0]) {
+			return false
+		}
+	}
+	return len(ids) > 0
+}

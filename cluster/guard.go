@@ -1,0 +1,164 @@
+package cluster
+
+import (
+	"context"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// sweep applies the extension of G5 described at GuardOptions.SweepRoots
+// to a common-input union of the clusters roots over the input addresses
+// ids, and returns the roots after dropping change unions.
+func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
+	g := &e.opts.Guards
+	if g.SweepRoots < 0 {
+		return roots
+	}
+	// The input addresses of each cluster.
+	count := map[uint32]int{}
+	only := map[uint32]uint32{}
+	for _, id := range ids {
+		if e.split[id] {
+			continue
+		}
+		c := e.m.of(id)
+		count[c]++
+		only[c] = id
+	}
+	out := roots[:0:0]
+	for _, c := range roots {
+		a := only[c]
+		if count[c] != 1 || e.m.sizeOf(c) < 2 || !e.sweepFires(c, roots) {
+			out = append(out, c)
+			continue
+		}
+		pos, ok := e.softOnly(ctx, a)
+		if !ok {
+			out = append(out, c)
+			continue
+		}
+		e.drop(ctx, a, pos)
+		out = append(out, a)
+	}
+	return out
+}
+
+// sweepFires reports whether the other clusters of a common-input union
+// look like a payee spending: many of them, or a service label that c
+// does not carry.
+func (e *engine) sweepFires(c uint32, roots []uint32) bool {
+	if len(roots)-1 >= e.opts.Guards.SweepRoots {
+		return true
+	}
+	own := e.m.sizeOf(c)
+	for _, r := range roots {
+		if r == c {
+			continue
+		}
+		if len(e.svc[r]) > 0 && len(e.svc[c]) == 0 {
+			return true
+		}
+		if n := e.m.sizeOf(r); n >= sweepBig && n >= sweepRatio*own {
+			return true
+		}
+	}
+	return false
+}
+
+// A cluster of at least sweepBig addresses and sweepRatio times the
+// addresses of the change address's cluster looks like a service
+// consolidating deposits (see GuardOptions.SweepRoots).
+const (
+	sweepBig   = 50
+	sweepRatio = 10
+)
+
+// evidencePos is the key of an evidence record.
+type evidencePos struct {
+	height      int64
+	txIndex, n  uint32
+	inThisBlock int // index in the block's evidence, or -1
+}
+
+// softOnly reports whether address a is in its cluster only as the change
+// output of exactly one change union, and where that evidence is.
+func (e *engine) softOnly(ctx context.Context, a uint32) (evidencePos, bool) {
+	var pos evidencePos
+	found := 0
+	check := func(ev *heistgraph.ClusterEvidence, i int) bool {
+		if !ev.Status.Joins() {
+			return true
+		}
+		if ev.Heuristic != heistgraph.HeuristicChange || len(ev.AddrIDs) != 2 || ev.AddrIDs[1] != uint64(a) {
+			return false
+		}
+		found++
+		pos = evidencePos{ev.Height, ev.TxIndex, ev.N, i}
+		return found == 1
+	}
+	for i := range e.bs.evidence {
+		ev := &e.bs.evidence[i]
+		if !names(ev, a) {
+			continue
+		}
+		if !check(ev, i) {
+			return pos, false
+		}
+	}
+	for ev, err := range e.st.Evidence(ctx, e.chain, store.EvidenceQuery{Addr: uint64(a)}) {
+		if err != nil {
+			return pos, false
+		}
+		if !check(&ev, -1) {
+			return pos, false
+		}
+	}
+	return pos, found == 1
+}
+
+func names(ev *heistgraph.ClusterEvidence, a uint32) bool {
+	for _, id := range ev.AddrIDs {
+		if id == uint64(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// drop undoes the change union at pos that put address a in its cluster:
+// a leaves the cluster and the evidence is recorded as dropped.
+func (e *engine) drop(ctx context.Context, a uint32, pos evidencePos) {
+	bs := &e.bs
+	c := e.m.of(a)
+	nc := e.m.detach(a, func(id, c uint32) { bs.moved[id] = c })
+	bs.sizes[c], bs.sizes[a], bs.sizes[nc] = true, true, true
+	if c == a {
+		// a was the cluster's id: its entity sets go to the new id.
+		if s, ok := e.svc[a]; ok {
+			e.svc[nc] = s
+			delete(e.svc, a)
+		}
+		if s, ok := e.ents[a]; ok {
+			e.ents[nc] = s
+			delete(e.ents, a)
+		}
+	}
+	reason := "G5: the change address was spent with another owner's coins"
+	if pos.inThisBlock >= 0 {
+		ev := &bs.evidence[pos.inThisBlock]
+		ev.Status, ev.Reason = heistgraph.EvidenceDropped, reason
+	} else {
+		for ev, err := range e.st.Evidence(ctx, e.chain, store.EvidenceQuery{Addr: uint64(a), FromHeight: pos.height}) {
+			if err != nil {
+				break
+			}
+			if ev.Height == pos.height && ev.TxIndex == pos.txIndex && ev.N == pos.n {
+				ev.Status, ev.Reason = heistgraph.EvidenceDropped, reason
+				bs.evidence = append(bs.evidence, ev)
+				break
+			}
+		}
+	}
+	e.stats.Dropped++
+}

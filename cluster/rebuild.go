@@ -1,0 +1,135 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// rebuild recomputes every membership from the stored evidence and the
+// analysts' overrides, and writes what changed (methods.md §3.1: "undo =
+// rebuild the affected component from evidence minus the removed edge").
+// Evidence that joins (applied, released) is replayed without guards: the
+// guards were applied when it was recorded. An address an analyst split
+// off takes part in no automatic evidence, and in no analyst merge given
+// before its split. Cluster ids come out the same as incrementally: the
+// smallest address id of each component.
+func (e *engine) rebuild(ctx context.Context) error {
+	n := e.m.len()
+	parent := make([]uint32, n)
+	for i := range parent {
+		parent[i] = uint32(i)
+	}
+	find := func(x uint32) uint32 {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	unite := func(ids []uint32) {
+		if len(ids) < 2 {
+			return
+		}
+		r := find(ids[0])
+		for _, id := range ids[1:] {
+			s := find(id)
+			if s < r {
+				parent[r] = s
+				r = s
+			} else if s > r {
+				parent[s] = r
+			}
+		}
+	}
+
+	// Overrides: the last split of each address, and the merges in order.
+	type merge struct {
+		seq uint64
+		ids []uint32
+	}
+	lastSplit := map[uint32]uint64{}
+	var merges []merge
+	for o, err := range e.st.Overrides(ctx, e.chain) {
+		if err != nil {
+			return fmt.Errorf("cluster %s: rebuild: %w", e.chain, err)
+		}
+		var ids []uint32
+		for _, a := range o.Addresses {
+			if id, ok := e.ids[e.key(a)]; ok {
+				ids = append(ids, id)
+			}
+		}
+		switch o.Kind {
+		case heistgraph.OverrideSplit:
+			for _, id := range ids {
+				lastSplit[id] = o.Seq
+			}
+		case heistgraph.OverrideMerge:
+			merges = append(merges, merge{o.Seq, ids})
+		}
+	}
+	clear(e.split)
+	for id := range lastSplit {
+		e.split[id] = true
+	}
+
+	var ids []uint32
+	for ev, err := range e.st.Evidence(ctx, e.chain, store.EvidenceQuery{}) {
+		if err != nil {
+			return fmt.Errorf("cluster %s: rebuild: %w", e.chain, err)
+		}
+		if !ev.Status.Joins() {
+			continue
+		}
+		ids = ids[:0]
+		for _, id := range ev.AddrIDs {
+			if id < uint64(n) && !e.split[uint32(id)] {
+				ids = append(ids, uint32(id))
+			}
+		}
+		unite(ids)
+	}
+	for _, mg := range merges {
+		ids = ids[:0]
+		for _, id := range mg.ids {
+			if lastSplit[id] < mg.seq {
+				ids = append(ids, id)
+			}
+		}
+		unite(ids)
+	}
+
+	// Write what changed.
+	b := &store.ClusterBatch{Rebuilt: true}
+	old := slices.Clone(e.m.size)
+	for id := 1; id < n; id++ {
+		c := find(uint32(id))
+		if c != e.m.cid[id] {
+			b.Members = append(b.Members, store.ClusterMember{AddrID: uint64(id), ClusterID: uint64(c)})
+			e.m.cid[id] = c
+		}
+	}
+	e.m.setRings()
+	// Every size is written: a rewind removes them all (the removed
+	// addresses' clusters' sizes are stale).
+	for id := 1; id < n; id++ {
+		if was, now := old[id], e.m.size[id]; was >= 2 || now >= 2 {
+			size := int64(now)
+			if size < 2 {
+				size = 0
+			}
+			b.Sizes = append(b.Sizes, store.ClusterSize{ClusterID: uint64(id), Size: size})
+		}
+	}
+	if err := e.st.WriteClusters(ctx, e.chain, b); err != nil {
+		return fmt.Errorf("cluster %s: rebuild: %w", e.chain, err)
+	}
+	e.tip.NeedsRebuild = false
+	e.stats.Rebuilt = true
+	e.opts.Logger.Info("cluster: rebuilt from evidence", "chain", e.chain, "addresses", n-1, "changed", len(b.Members))
+	return nil
+}
