@@ -20,7 +20,7 @@ func (a *app) evalCmd() *cobra.Command {
 		Use:   "eval",
 		Short: "Measure clustering and tracing against a synthetic world's ground truth (truth.json)",
 	}
-	c.AddCommand(a.evalTraceCmd())
+	c.AddCommand(a.evalClusterCmd(), a.evalTraceCmd())
 	return c
 }
 

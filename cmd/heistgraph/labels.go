@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -327,6 +328,20 @@ func (a *app) labelsShow(ctx context.Context, st store.Store, chains []heistgrap
 		} else if !errors.Is(err, heistgraph.ErrNotFound) {
 			return err
 		}
+		cv, err := cluster.NewResolver(st).View(ctx, c, n)
+		if err != nil {
+			return err
+		}
+		if cv.ClusterID != 0 {
+			known = true
+			id := cv.ClusterID
+			cand.ClusterID = &id
+		}
+		for _, l := range cv.Reached {
+			cand.ClusterLabels = append(cand.ClusterLabels, clusterLabelJSON{Address: l.Address, Entity: l.Entity,
+				Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP})
+		}
+		cand.Conflicts = cv.Conflicts
 		if v == nil || known {
 			v = cand
 		}
@@ -341,6 +356,15 @@ func (a *app) labelsShow(ctx context.Context, st store.Store, chains []heistgrap
 		}
 		for _, l := range v.Labels {
 			printf(w, "  %-12s %-30s source %s, confidence %.2f\n", l.Category, l.Entity, l.Source, l.Confidence)
+		}
+		if v.ClusterID != nil {
+			printf(w, "  cluster %d\n", *v.ClusterID)
+		}
+		for _, l := range v.ClusterLabels {
+			printf(w, "  %-12s %-30s source %s, confidence %.2f, via %s in the cluster\n", l.Category, l.Entity, l.Source, l.Confidence, l.Address)
+		}
+		if len(v.Conflicts) > 0 {
+			printf(w, "  CONFLICT: several entities: %s\n", strings.Join(v.Conflicts, ", "))
 		}
 		return nil
 	})

@@ -76,7 +76,7 @@ Exit codes: 0 success, 1 failure (including "not found"), 2 bad usage or bad inp
 	_ = pf.MarkHidden("cpuprofile")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.ingestCmd(), a.showCmd(), a.storeCmd(), a.synthCmd())
-	root.AddCommand(a.labelsCmd())
+	root.AddCommand(a.labelsCmd(), a.clusterCmd())
 	root.AddCommand(a.traceCmd(), a.evalCmd())
 	root.AddCommand(a.incidentsCmd(), a.pricesCmd(), a.exportCmd(), a.importCmd())
 	markUsage(root)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -316,6 +317,25 @@ func (a *app) showAddress(ctx context.Context, r store.ChainReader, chainFlag, a
 	v := addressJSON{Address: s.Address, Chain: s.Chain, BalanceSat: s.Balance(), ReceivedSat: s.Received, SentSat: s.Sent,
 		TxCount: s.TxCount, OutputCount: s.OutputCount, SpendCount: s.SpendCount, FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
 		FirstHeight: s.FirstHeight, LastHeight: s.LastHeight, Labels: []labelJSON{}}
+	// The labels on the address and those that reach it through its
+	// cluster (a label on one address reaches its whole cluster).
+	if ls, ok := r.(cluster.LabelStore); ok {
+		cv, err := cluster.NewResolver(ls).View(ctx, s.Chain, s.Address)
+		if err != nil {
+			return err
+		}
+		if cv.ClusterID != 0 {
+			id := cv.ClusterID
+			v.ClusterID = &id
+		}
+		seen := map[labelJSON]bool{}
+		for _, l := range append(cv.Own, cv.Reached...) {
+			if j := (labelJSON{Entity: l.Entity, Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP}); !seen[j] {
+				seen[j] = true
+				v.Labels = append(v.Labels, j)
+			}
+		}
+	}
 	return a.emit(v, func(w io.Writer) error {
 		printf(w, "address %s (%s)\n  balance   %s\n  received  %s in %d outputs\n  sent      %s in %d inputs\n  txs       %d\n  first     %s (block %d)\n  last      %s (block %d)\n",
 			v.Address, v.Chain, btc(v.BalanceSat), btc(v.ReceivedSat), v.OutputCount, btc(v.SentSat), v.SpendCount, v.TxCount,

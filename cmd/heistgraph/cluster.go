@@ -1,0 +1,415 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/cluster"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// clusterFlags are the clustering options the cluster commands take.
+type clusterFlags struct {
+	chain         string
+	change        string
+	noCommonInput bool
+	window        int64
+	minVotes      int
+	sweepRoots    int
+}
+
+func (f *clusterFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&f.chain, "chain", "", "chain to cluster (default: the Bitcoin chain the store holds)")
+	c.Flags().StringVar(&f.change, "change", "default",
+		"change heuristics, comma-separated: fresh, round, type, locktime, version, rbf, optimal (veto); none; default; legacy-pair")
+	c.Flags().BoolVar(&f.noCommonInput, "no-common-input", false, "turn off common-input ownership (H1)")
+	c.Flags().Int64Var(&f.window, "window", 0, fmt.Sprintf("blocks a change candidate waits for its outputs' spenders (default %d)", cluster.DefaultWindow))
+	c.Flags().IntVar(&f.minVotes, "min-votes", 0, fmt.Sprintf("votes a change output needs, none against (default %d)", cluster.DefaultMinVotes))
+	c.Flags().IntVar(&f.sweepRoots, "sweep-roots", 0, fmt.Sprintf("G5 extension: drop a change union when its change address is spent with coins of this many other clusters (default %d; -1: off)", cluster.DefaultSweepRoots))
+}
+
+func (a *app) clusterOptions(f *clusterFlags) (cluster.Options, error) {
+	o := cluster.DefaultOptions()
+	o.CommonInput = !f.noCommonInput
+	if err := cluster.ParseChangeHeuristics(&o.Change, strings.Split(f.change, ",")); err != nil {
+		return o, usageError{fmt.Errorf("--change: %w", err)}
+	}
+	o.Change.Window, o.Change.MinVotes, o.Guards.SweepRoots = f.window, f.minVotes, f.sweepRoots
+	o.Logger = a.logger()
+	if err := o.Validate(); err != nil {
+		return o, usageError{err}
+	}
+	return o, nil
+}
+
+// clusterChain returns --chain, or the one Bitcoin chain the store holds
+// blocks of.
+func clusterChain(cmd *cobra.Command, r store.ChainReader, flag string) (heistgraph.Chain, error) {
+	if flag != "" {
+		c, err := heistgraph.ParseChain(flag)
+		if err != nil {
+			return "", usageError{fmt.Errorf("--chain: %w", err)}
+		}
+		if !c.IsUTXO() {
+			return "", usageError{fmt.Errorf("--chain %s: only Bitcoin chains are clustered: %w", c, heistgraph.ErrInvalid)}
+		}
+		return c, nil
+	}
+	chains, err := candidateChains(cmd.Context(), r, "")
+	if err != nil {
+		return "", err
+	}
+	switch len(chains) {
+	case 0:
+		return "", fmt.Errorf("no Bitcoin chain in the store: ingest blocks first: %w", heistgraph.ErrNotFound)
+	case 1:
+		return chains[0], nil
+	}
+	return "", usageError{fmt.Errorf("the store holds several chains (%v): give --chain: %w", chains, heistgraph.ErrInvalid)}
+}
+
+func (a *app) clusterCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "cluster",
+		Short: "Cluster addresses into entities, show a cluster and why, record analysts' merges and splits",
+		Long: `Address clustering (methods.md §3): common-input ownership on every transaction
+that is not a CoinJoin, change heuristics each behind a switch, guards against
+cluster collapse, and analysts' overrides that survive re-runs and reorgs.
+
+"cluster update" clusters the blocks ingested since its last run (after a reorg
+it rewinds to the fork first). Labels on one address reach its whole cluster.`,
+	}
+	c.AddCommand(a.clusterUpdateCmd(), a.clusterShowCmd(), a.clusterMergeCmd(), a.clusterSplitCmd())
+	return c
+}
+
+// clusterStatsJSON is what cluster update, merge and split print.
+type clusterStatsJSON struct {
+	Chain          heistgraph.Chain `json:"chain"`
+	TipHeight      int64            `json:"tip_height"`
+	Blocks         int64            `json:"blocks"`
+	Txs            int64            `json:"txs"`
+	Inputs         int64            `json:"inputs"`
+	Rewound        int64            `json:"rewound_blocks"`
+	Rebuilt        bool             `json:"rebuilt"`
+	CoinJoins      map[string]int64 `json:"coinjoins"`
+	Stonewalls     int64            `json:"stonewalls"`
+	CommonInput    int64            `json:"common_input_merges"`
+	Change         int64            `json:"change_merges"`
+	ChangeDeferred int64            `json:"change_merges_deferred"`
+	Refused        int64            `json:"refused"`
+	Held           int64            `json:"held"`
+	ServiceChange  int64            `json:"service_change_skipped"`
+	ChangeNotLeaf  int64            `json:"change_not_leaf_skipped"`
+	Dropped        int64            `json:"dropped"`
+	Addresses      int64            `json:"addresses"`
+	Clusters       int64            `json:"clusters"`
+	Largest        int64            `json:"largest_cluster"`
+	Seconds        float64          `json:"seconds"`
+	InputsPerS     float64          `json:"inputs_per_s"`
+}
+
+func statsJSON(s cluster.Stats) clusterStatsJSON {
+	v := clusterStatsJSON{Chain: s.Chain, TipHeight: s.TipHeight, Blocks: s.Blocks, Txs: s.Txs, Inputs: s.Inputs,
+		Rewound: s.Rewound, Rebuilt: s.Rebuilt, CoinJoins: s.CoinJoins, Stonewalls: s.Stonewalls,
+		CommonInput: s.CommonInput, Change: s.Change, ChangeDeferred: s.ChangeDeferred, Refused: s.Refused,
+		Held: s.Held, ServiceChange: s.ServiceChange, ChangeNotLeaf: s.ChangeNotLeaf, Dropped: s.Dropped, Addresses: s.Addresses, Clusters: s.Clusters,
+		Largest: s.Largest, Seconds: s.Elapsed.Seconds()}
+	if v.CoinJoins == nil {
+		v.CoinJoins = map[string]int64{}
+	}
+	if v.Seconds > 0 {
+		v.InputsPerS = float64(s.Inputs) / v.Seconds
+	}
+	return v
+}
+
+func (a *app) printStats(v clusterStatsJSON, what string) error {
+	a.logger().Info(what, "chain", v.Chain, "blocks", v.Blocks, "addresses", v.Addresses, "clusters", v.Clusters,
+		"seconds", fmt.Sprintf("%.2f", v.Seconds))
+	return a.emit(v, func(w io.Writer) error {
+		if a.quiet {
+			return nil
+		}
+		printf(w, "%s %s: %d blocks, %d txs, %d inputs in %.1fs (%.0f inputs/s); tip %d\n",
+			what, v.Chain, v.Blocks, v.Txs, v.Inputs, v.Seconds, v.InputsPerS, v.TipHeight)
+		printf(w, "  %d addresses in %d clusters (largest %d); merges: %d common-input, %d change (%d deferred)\n",
+			v.Addresses, v.Clusters, v.Largest, v.CommonInput, v.Change, v.ChangeDeferred)
+		printf(w, "  guards: %d refused, %d held, %d dropped, %d change skipped in services, %d change skipped (address not alone)\n",
+			v.Refused, v.Held, v.Dropped, v.ServiceChange, v.ChangeNotLeaf)
+		if v.Rewound > 0 || v.Rebuilt {
+			printf(w, "  rewound %d blocks, rebuilt %v\n", v.Rewound, v.Rebuilt)
+		}
+		return nil
+	})
+}
+
+func (a *app) clusterUpdateCmd() *cobra.Command {
+	var f clusterFlags
+	c := &cobra.Command{
+		Use:   "update [--chain C]",
+		Short: "Cluster the blocks ingested since the last run",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := a.clusterOptions(&f)
+			if err != nil {
+				return err
+			}
+			return a.withStore(cmd.Context(), func(st store.Store) error {
+				ch, err := clusterChain(cmd, st, f.chain)
+				if err != nil {
+					return err
+				}
+				s, err := cluster.Update(cmd.Context(), st, ch, opts)
+				if err != nil {
+					return err
+				}
+				return a.printStats(statsJSON(s), "clustered")
+			})
+		},
+	}
+	f.add(c)
+	return c
+}
+
+func (a *app) clusterMergeCmd() *cobra.Command {
+	var f clusterFlags
+	var by, why string
+	c := &cobra.Command{
+		Use:   "merge ADDRESS ADDRESS... --by WHO --why TEXT",
+		Short: "Record that addresses are one entity (an analyst's decision that wins over the heuristics)",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := a.clusterOptions(&f)
+			if err != nil {
+				return err
+			}
+			if strings.TrimSpace(by) == "" || strings.TrimSpace(why) == "" {
+				return usageError{errors.New("cluster merge: give --by WHO and --why TEXT")}
+			}
+			return a.withStore(cmd.Context(), func(st store.Store) error {
+				ch, err := clusterChain(cmd, st, f.chain)
+				if err != nil {
+					return err
+				}
+				s, err := cluster.Merge(cmd.Context(), st, ch, args, by, why, time.Now(), opts)
+				if err != nil {
+					return err
+				}
+				return a.printStats(statsJSON(s), "merged")
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&by, "by", "", "who decides (required)")
+	c.Flags().StringVar(&why, "why", "", "why (required)")
+	return c
+}
+
+func (a *app) clusterSplitCmd() *cobra.Command {
+	var f clusterFlags
+	var by, why string
+	c := &cobra.Command{
+		Use:   "split ADDRESS --by WHO --why TEXT",
+		Short: "Take an address out of its cluster (an analyst's decision that wins over the heuristics)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := a.clusterOptions(&f)
+			if err != nil {
+				return err
+			}
+			if strings.TrimSpace(by) == "" || strings.TrimSpace(why) == "" {
+				return usageError{errors.New("cluster split: give --by WHO and --why TEXT")}
+			}
+			return a.withStore(cmd.Context(), func(st store.Store) error {
+				ch, err := clusterChain(cmd, st, f.chain)
+				if err != nil {
+					return err
+				}
+				s, err := cluster.Split(cmd.Context(), st, ch, args[0], by, why, time.Now(), opts)
+				if err != nil {
+					return err
+				}
+				return a.printStats(statsJSON(s), "split")
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&by, "by", "", "who decides (required)")
+	c.Flags().StringVar(&why, "why", "", "why (required)")
+	return c
+}
+
+func (a *app) clusterShowCmd() *cobra.Command {
+	var chainFlag, to string
+	var limit, offset int
+	c := &cobra.Command{
+		Use:   "show ADDRESS [--chain C] [--limit N] [--offset N] [--to ADDRESS]",
+		Short: "Show the cluster of an address: its size, labels, conflicts and the evidence that joins it",
+		Long: `Show the cluster an address belongs to: its id (the id of its oldest address),
+its size, the labels on the address and those that reach it from other addresses
+of the cluster, conflicting entity names, and the evidence that joins the
+cluster's addresses, from the address outward (transaction, heuristic, votes,
+addresses), a page at a time (--limit, --offset). --to ADDRESS shows the chain of
+evidence that joins the two addresses. review lists unions the guards refused,
+held or dropped on the way; overrides the analysts' merges and splits.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit < 0 || offset < 0 {
+				return usageError{fmt.Errorf("--limit and --offset must be >= 0: %w", heistgraph.ErrInvalid)}
+			}
+			addr := strings.TrimSpace(args[0])
+			if addr == "" {
+				return fmt.Errorf("cluster show: empty address: %w", heistgraph.ErrInvalid)
+			}
+			return a.withStore(cmd.Context(), func(st store.Store) error {
+				ch, err := clusterChain(cmd, st, chainFlag)
+				if err != nil {
+					return err
+				}
+				x, err := cluster.Explain(cmd.Context(), st, ch, addr, cluster.ExplainOptions{Limit: limit, Offset: offset, To: strings.TrimSpace(to)})
+				if err != nil {
+					return err
+				}
+				return a.printExplanation(x, to != "")
+			})
+		},
+	}
+	c.Flags().StringVar(&chainFlag, "chain", "", "chain of the address (default: the Bitcoin chain the store holds)")
+	c.Flags().IntVar(&limit, "limit", 20, "evidence records per page")
+	c.Flags().IntVar(&offset, "offset", 0, "evidence records to skip (the next_offset of the previous page)")
+	c.Flags().StringVar(&to, "to", "", "show the chain of evidence joining ADDRESS to this address")
+	return c
+}
+
+type evidenceJSON struct {
+	TxID      heistgraph.Hash `json:"txid"`
+	Height    int64           `json:"height"`
+	Heuristic string          `json:"heuristic"`
+	Votes     []string        `json:"votes,omitempty"`
+	Soft      bool            `json:"soft,omitempty"`
+	Status    string          `json:"status"`
+	Reason    string          `json:"reason,omitempty"`
+	Addresses []string        `json:"addresses"`
+	More      int             `json:"more_addresses,omitempty"`
+}
+
+func evidenceView(es []cluster.Evidence) []evidenceJSON {
+	out := make([]evidenceJSON, 0, len(es))
+	for _, e := range es {
+		out = append(out, evidenceJSON{TxID: e.TxID, Height: e.Height, Heuristic: e.Heuristic, Votes: e.Votes, Soft: e.Soft,
+			Status: e.Status.String(), Reason: e.Reason, Addresses: e.Addresses, More: e.More})
+	}
+	return out
+}
+
+type overrideJSON struct {
+	Seq       uint64   `json:"seq"`
+	Kind      string   `json:"kind"`
+	Addresses []string `json:"addresses"`
+	By        string   `json:"by"`
+	Why       string   `json:"why"`
+	Time      int64    `json:"time"`
+	Height    int64    `json:"height"`
+}
+
+type clusterShowJSON struct {
+	Address   string             `json:"address"`
+	Chain     heistgraph.Chain   `json:"chain"`
+	ClusterID uint64             `json:"cluster_id"`
+	Size      int64              `json:"size"`
+	Labels    []clusterLabelJSON `json:"labels"`
+	Conflicts []string           `json:"conflicts"`
+	Evidence  []evidenceJSON     `json:"evidence"`
+	Next      int                `json:"next_offset"`
+	Review    []evidenceJSON     `json:"review"`
+	Overrides []overrideJSON     `json:"overrides"`
+	Path      []evidenceJSON     `json:"path,omitempty"`
+	PathFound *bool              `json:"path_found,omitempty"`
+}
+
+func (a *app) printExplanation(x cluster.Explanation, withPath bool) error {
+	v := clusterShowJSON{Address: x.Address, Chain: x.Chain, ClusterID: x.ClusterID, Size: x.Size,
+		Labels: viewLabels(x.View), Conflicts: x.Conflicts, Evidence: evidenceView(x.Evidence), Next: x.NextOffset,
+		Review: evidenceView(x.Reviews), Overrides: []overrideJSON{}}
+	for _, o := range x.Overrides {
+		v.Overrides = append(v.Overrides, overrideJSON{Seq: o.Seq, Kind: o.Kind, Addresses: o.Addresses, By: o.By, Why: o.Why, Time: o.Time, Height: o.Height})
+	}
+	if withPath {
+		v.Path, v.PathFound = evidenceView(x.Path), &x.PathFound
+	}
+	return a.emit(v, func(w io.Writer) error {
+		printf(w, "%s (%s) is in cluster %d of %d addresses\n", v.Address, v.Chain, v.ClusterID, v.Size)
+		for _, l := range v.Labels {
+			via := ""
+			if l.Address != v.Address {
+				via = " via " + l.Address
+			}
+			printf(w, "  label %-12s %-30s source %s, confidence %.2f%s\n", l.Category, l.Entity, l.Source, l.Confidence, via)
+		}
+		if len(v.Conflicts) > 0 {
+			printf(w, "  CONFLICT: the cluster carries several entities: %s\n", strings.Join(v.Conflicts, ", "))
+		}
+		pr := func(e evidenceJSON) {
+			votes := ""
+			if len(e.Votes) > 0 {
+				votes = " [" + strings.Join(e.Votes, ",") + "]"
+			}
+			more := ""
+			if e.More > 0 {
+				more = fmt.Sprintf(" +%d", e.More)
+			}
+			printf(w, "    %s at %d: %s%s %s: %s%s\n", e.TxID, e.Height, e.Heuristic, votes, e.Status, strings.Join(e.Addresses, " "), more)
+			if e.Reason != "" {
+				printf(w, "      %s\n", e.Reason)
+			}
+		}
+		if withPath {
+			if x.PathFound {
+				printf(w, "  path:\n")
+			} else {
+				printf(w, "  no chain of evidence found to the other address\n")
+			}
+			for _, e := range v.Path {
+				pr(e)
+			}
+		}
+		printf(w, "  evidence:\n")
+		for _, e := range v.Evidence {
+			pr(e)
+		}
+		if v.Next > 0 {
+			printf(w, "  (more: --offset %d)\n", v.Next)
+		}
+		if len(v.Review) > 0 {
+			printf(w, "  for review:\n")
+			for _, e := range v.Review {
+				pr(e)
+			}
+		}
+		for _, o := range v.Overrides {
+			printf(w, "  override %d: %s %s by %s: %s\n", o.Seq, o.Kind, strings.Join(o.Addresses, " "), o.By, o.Why)
+		}
+		return nil
+	})
+}
+
+// viewLabels lists the labels on an address and those that reach it
+// through its cluster.
+func viewLabels(v cluster.View) []clusterLabelJSON {
+	out := []clusterLabelJSON{}
+	for _, l := range slicesConcat(v.Own, v.Reached) {
+		out = append(out, clusterLabelJSON{Address: l.Address, Entity: l.Entity, Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP})
+	}
+	return out
+}
+
+func slicesConcat(a, b []heistgraph.Label) []heistgraph.Label {
+	return append(append([]heistgraph.Label{}, a...), b...)
+}
