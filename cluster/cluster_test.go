@@ -615,6 +615,23 @@ func TestIncrementalAndReorg(t *testing.T) {
 	if !slices.Equal(memberships(t, once), memberships(t, step)) {
 		t.Error("memberships differ between one run and a run per block")
 	}
+	// An Engine kept open, updated after every block, does the same.
+	kept := openMem(t)
+	eng, err := Open(ctx, kept, chain, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blocks {
+		if err := kept.ApplyBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.Update(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(memberships(t, once), memberships(t, kept)) || !slices.EqualFunc(evidence(t, once), evidence(t, kept), evidenceEqual) {
+		t.Error("an Engine updated per block differs from one run")
+	}
 	kinds := map[string]int{}
 	for _, e := range evidence(t, once) {
 		kinds[e.Heuristic+"/"+e.Status.String()]++
@@ -639,8 +656,17 @@ func TestIncrementalAndReorg(t *testing.T) {
 	if err := step.RewindTo(ctx, chain, 40); err != nil {
 		t.Fatal(err)
 	}
+	if err := kept.RewindTo(ctx, chain, 40); err != nil {
+		t.Fatal(err)
+	}
 	for _, b := range fork {
 		if err := step.ApplyBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := kept.ApplyBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.Update(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -665,6 +691,9 @@ func TestIncrementalAndReorg(t *testing.T) {
 	}
 	if !slices.EqualFunc(evidence(t, fresh), evidence(t, step), evidenceEqual) {
 		t.Error("evidence after the reorg differs from clustering the new chain")
+	}
+	if !slices.Equal(memberships(t, fresh), memberships(t, kept)) || !slices.EqualFunc(evidence(t, fresh), evidence(t, kept), evidenceEqual) {
+		t.Error("an Engine following the reorg differs from clustering the new chain")
 	}
 	for _, m := range memberships(t, fresh) {
 		a, _ := step.ClusterSize(ctx, chain, m.ClusterID)

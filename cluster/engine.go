@@ -138,6 +138,63 @@ func Update(ctx context.Context, st Store, chain heistgraph.Chain, opts Options)
 	return e.finish(start), nil
 }
 
+// Engine keeps one chain's clustering state in memory between updates, for
+// a process that follows a chain block by block (ingest --follow): Update
+// then costs only the new blocks, where the package-level Update loads the
+// whole state first. It assumes it is the only writer of the chain's
+// clustering while it lives (overrides given and labels imported by
+// another process are seen after Reload). It is not safe for concurrent
+// use.
+type Engine struct {
+	st    Store
+	chain heistgraph.Chain
+	opts  Options
+	e     *engine
+}
+
+// Open loads chain's clustering state (as Update does before clustering).
+func Open(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (*Engine, error) {
+	e, err := open(ctx, st, chain, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{st: st, chain: chain, opts: e.opts, e: e}, nil
+}
+
+// Update clusters the blocks stored since the last update. When the chain
+// was reorganised under the clustering it reloads the state first (which
+// rewinds and rebuilds, as Update does). Stats count this update only.
+func (x *Engine) Update(ctx context.Context) (Stats, error) {
+	start := time.Now()
+	e := x.e
+	e.stats = Stats{CoinJoins: map[string]int64{}}
+	if h := e.tip.Block.Height; h >= 0 {
+		bi, err := x.st.BlockByHeight(ctx, x.chain, h)
+		if err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
+			return Stats{}, fmt.Errorf("cluster %s: %w", x.chain, err)
+		}
+		if err != nil || bi.Hash != e.tip.Block.Hash {
+			if err := x.Reload(ctx); err != nil {
+				return Stats{}, err
+			}
+			e = x.e
+		}
+	}
+	err := e.catchUp(ctx)
+	return e.finish(start), err
+}
+
+// Reload loads the state again from the store (after a reorg, or to see
+// overrides given by another process).
+func (x *Engine) Reload(ctx context.Context) error {
+	e, err := open(ctx, x.st, x.chain, x.opts)
+	if err != nil {
+		return err
+	}
+	x.e = e
+	return nil
+}
+
 func (e *engine) finish(start time.Time) Stats {
 	s := e.stats
 	s.Chain = e.chain

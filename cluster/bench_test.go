@@ -1,0 +1,98 @@
+package cluster
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store/pebble"
+	"github.com/heistgraph/heistgraph/store/storetest"
+)
+
+// BenchmarkUpdate clusters a generated chain (storetest.Generator: 200
+// blocks of 100 transactions, in memory) from scratch and reports inputs/s
+// and the bytes per address a run keeps in memory.
+func BenchmarkUpdate(b *testing.B) {
+	ctx := context.Background()
+	opts := pebble.DefaultOptions()
+	opts.FS = vfs.NewMem()
+	st, err := pebble.Open("db", opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	gen := storetest.NewGenerator(chain, 1, 100)
+	for range 200 {
+		blk := gen.Next()
+		if err := st.ApplyBlock(ctx, blk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchUpdate(b, st, chain)
+}
+
+// BenchmarkWorld clusters the store in $HEISTGRAPH_BENCH_DATA (an ingested
+// world, say the large synthetic one) from scratch: it removes the store's
+// clustering first. See docs/benchmarks.md for the command.
+func BenchmarkWorld(b *testing.B) {
+	dir := os.Getenv("HEISTGRAPH_BENCH_DATA")
+	if dir == "" {
+		b.Skip("set HEISTGRAPH_BENCH_DATA to a data directory with an ingested world (its clustering is redone)")
+	}
+	st, err := pebble.Open(dir, pebble.DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	benchUpdate(b, st, heistgraph.ChainBTCRegtest)
+}
+
+func benchUpdate(b *testing.B, st Store, ch heistgraph.Chain) {
+	ctx := context.Background()
+	var inputs, addrs int64
+	var spent float64
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := st.RewindClusters(ctx, ch, -1); err != nil {
+			b.Fatal(err)
+		}
+		s, err := Update(ctx, st, ch, DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		inputs += s.Inputs
+		spent += s.Elapsed.Seconds()
+		addrs = s.Addresses
+	}
+	// Throughput of Update itself (not of removing the clustering first).
+	b.ReportMetric(float64(inputs)/spent, "inputs/s")
+	b.StopTimer()
+	b.ReportMetric(float64(footprint(b, st, ch))/float64(addrs), "B/address")
+	b.ReportMetric(float64(addrs), "addresses")
+}
+
+// footprint returns the heap a clustering run holds once its state is
+// loaded (address table, clusters, rings, labels, waiting candidates).
+func footprint(b *testing.B, st Store, ch heistgraph.Chain) uint64 {
+	var before, after runtime.MemStats
+	if _, err := open(context.Background(), st, ch, DefaultOptions()); err != nil { // warm the store's caches
+		b.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	e, err := open(context.Background(), st, ch, DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(e)
+	if after.HeapAlloc < before.HeapAlloc {
+		return 0
+	}
+	return after.HeapAlloc - before.HeapAlloc
+}
