@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -412,4 +413,70 @@ func viewLabels(v cluster.View) []clusterLabelJSON {
 
 func slicesConcat(a, b []heistgraph.Label) []heistgraph.Label {
 	return append(append([]heistgraph.Label{}, a...), b...)
+}
+
+// ingestClustering clusters blocks as `ingest btc --cluster` ingests them:
+// once at the end of a one-shot ingest, after every block with --follow
+// (through a cluster.Engine kept open).
+type ingestClustering struct {
+	a      *app
+	st     store.Store
+	follow bool
+	eng    *cluster.Engine
+	total  cluster.Stats
+	err    error
+}
+
+func (a *app) ingestClusterer(st store.Store, follow bool) *ingestClustering {
+	return &ingestClustering{a: a, st: st, follow: follow}
+}
+
+// applied clusters up to block b when following. An error stops the
+// clustering (the ingest goes on) and is logged.
+func (c *ingestClustering) applied(ctx context.Context, b *heistgraph.Block) {
+	if !c.follow || c.err != nil {
+		return
+	}
+	if c.eng == nil {
+		opts := cluster.DefaultOptions()
+		opts.Logger = c.a.logger()
+		if c.eng, c.err = cluster.Open(ctx, c.st, b.Chain, opts); c.err != nil {
+			c.a.logger().Error("cluster: stopped", "err", c.err)
+			return
+		}
+	}
+	s, err := c.eng.Update(ctx)
+	if err != nil {
+		c.err = err
+		c.a.logger().Error("cluster: stopped", "err", err)
+		return
+	}
+	c.total.Blocks += s.Blocks
+	c.total.Txs += s.Txs
+	c.total.Inputs += s.Inputs
+	c.total.Elapsed += s.Elapsed
+	c.total.Addresses, c.total.Clusters, c.total.Largest, c.total.TipHeight = s.Addresses, s.Clusters, s.Largest, s.TipHeight
+}
+
+// finish clusters what is left (everything, for a one-shot ingest) when on
+// is set, and returns the statistics for the report.
+func (c *ingestClustering) finish(ctx context.Context, on bool, ch heistgraph.Chain) (*clusterStatsJSON, error) {
+	if !on {
+		return nil, nil
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	if !c.follow {
+		opts := cluster.DefaultOptions()
+		opts.Logger = c.a.logger()
+		s, err := cluster.Update(ctx, c.st, ch, opts)
+		if err != nil {
+			return nil, err
+		}
+		c.total = s
+	}
+	v := statsJSON(c.total)
+	v.Chain = ch
+	return &v, nil
 }

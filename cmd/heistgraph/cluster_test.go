@@ -140,7 +140,14 @@ func TestClusterSmallWorld(t *testing.T) {
 
 func TestClusterBadUsage(t *testing.T) {
 	data := t.TempDir()
-	mustOK(t, cli(t, "--data", data, "--quiet", "ingest", "btc", "--blocks", blocks1to255), "ingest")
+	r := cli(t, "--data", data, "--json", "--quiet", "ingest", "btc", "--blocks", blocks1to255, "--cluster")
+	mustOK(t, r, "ingest --cluster")
+	type ingestOut struct {
+		Cluster *clusterStatsJSON `json:"cluster"`
+	}
+	if c := decode[ingestOut](t, r.stdout).Cluster; c == nil || c.Blocks != 256 || c.TipHeight != 255 || c.Addresses == 0 {
+		t.Errorf("ingest --cluster: %+v", c)
+	}
 	mustOK(t, cli(t, "--data", data, "--quiet", "cluster", "update"), "cluster update of mainnet blocks")
 	tests := []struct {
 		name string
@@ -167,7 +174,7 @@ func TestClusterBadUsage(t *testing.T) {
 		})
 	}
 	// Mainnet's first blocks: Hal received from Satoshi, nothing joins them.
-	r := cli(t, "--data", data, "--json", "cluster", "show", hal)
+	r = cli(t, "--data", data, "--json", "cluster", "show", hal)
 	mustOK(t, r, "cluster show hal")
 	if v := decode[clusterShowJSON](t, r.stdout); v.Size != 1 || len(v.Evidence) != 0 {
 		t.Errorf("hal: %+v", v)

@@ -40,6 +40,7 @@ type ingestBTCFlags struct {
 	confirmations int64
 	fetchAhead    int
 	poll          time.Duration
+	cluster       bool
 }
 
 func (a *app) ingestBTCCmd() *cobra.Command {
@@ -103,6 +104,7 @@ returns). The password may come from $HEISTGRAPH_RPC_PASS instead of --rpc-pass.
 	c.Flags().Int64Var(&f.confirmations, "confirmations", 0, "leave the node's newest N blocks out (reorgs shallower than N never reach the store)")
 	c.Flags().IntVar(&f.fetchAhead, "fetch-ahead", 8, "blocks fetched from the node at once, ahead of the one applied")
 	c.Flags().DurationVar(&f.poll, "poll", 2*time.Second, "with --follow, how often the node is asked for new blocks")
+	c.Flags().BoolVar(&f.cluster, "cluster", false, "cluster the new blocks' addresses too (as cluster update does; with --follow, after every block)")
 	return c
 }
 
@@ -132,6 +134,7 @@ func (a *app) ingestRPC(ctx context.Context, f ingestBTCFlags) error {
 	}
 	return a.withStore(ctx, func(st store.Store) error {
 		prog := a.newProgress()
+		cl := a.ingestClusterer(st, f.cluster && f.follow)
 		var read int64
 		sopts := ingest.SyncOptions{
 			Logger:        a.logger(),
@@ -142,6 +145,7 @@ func (a *app) ingestRPC(ctx context.Context, f ingestBTCFlags) error {
 				read += int64(b.Size)
 				prog.read(read)
 				prog.applied(b)
+				cl.applied(ctx, b)
 			}},
 		}
 		a.logger().Info("ingest from node", "rpc", src.URL(), "network", net.Name, "follow", f.follow,
@@ -160,6 +164,9 @@ func (a *app) ingestRPC(ctx context.Context, f ingestBTCFlags) error {
 		}
 		rep := ingestReport{Chain: net.Chain, RPC: src.URL(), Blocks: stats.Blocks, Txs: stats.Txs, Bytes: stats.Bytes,
 			Reorgs: stats.Reorgs, Rewound: stats.Rewound, Seconds: stats.Elapsed.Seconds()}
+		if rep.Cluster, err = cl.finish(context.WithoutCancel(ctx), f.cluster, net.Chain); err != nil {
+			return err
+		}
 		return a.report(context.WithoutCancel(ctx), st, rep)
 	})
 }
@@ -180,6 +187,8 @@ type ingestReport struct {
 	BlocksPerS float64          `json:"blocks_per_s"`
 	TxsPerS    float64          `json:"txs_per_s"`
 	MBPerS     float64          `json:"mb_per_s"`
+	// Cluster is what --cluster clustered.
+	Cluster *clusterStatsJSON `json:"cluster,omitempty"`
 }
 
 func (a *app) ingestFiles(ctx context.Context, st store.Store, f ingestBTCFlags) error {
@@ -219,6 +228,9 @@ func (a *app) ingestFiles(ctx context.Context, st store.Store, f ingestBTCFlags)
 	}
 	rep := ingestReport{Chain: net.Chain, Blocks: stats.Blocks, Txs: stats.Txs, Bytes: stats.Bytes,
 		Stale: src.StaleCount(), Skipped: src.SkippedCount(), Seconds: stats.Elapsed.Seconds()}
+	if rep.Cluster, err = a.ingestClusterer(st, false).finish(ctx, f.cluster, net.Chain); err != nil {
+		return err
+	}
 	return a.report(ctx, st, rep)
 }
 
