@@ -1,0 +1,138 @@
+package pebble
+
+import (
+	"context"
+	"fmt"
+	"iter"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+var _ store.BlockTxs = (*DB)(nil)
+
+// BlockTxs implements store.BlockTxs: one snapshot and one iterator for
+// the whole block, no spend scans, and no output lookups for inputs
+// resolved when the block was applied.
+func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64) iter.Seq2[heistgraph.TxRecord, error] {
+	return func(yield func(heistgraph.TxRecord, error) bool) {
+		fail := func(err error) {
+			yield(heistgraph.TxRecord{}, fmt.Errorf("transactions of block %d on %s: %w", height, chain, err))
+		}
+		c, err := d.readCode(chain, fmt.Sprintf("transactions of block %d", height))
+		if err != nil {
+			yield(heistgraph.TxRecord{}, err)
+			return
+		}
+		if height < 0 {
+			fail(heistgraph.ErrNotFound)
+			return
+		}
+		snap := d.db.NewSnapshot()
+		defer snap.Close()
+		hr, found, err := heightAt(snap, c, height)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !found {
+			fail(heistgraph.ErrNotFound)
+			return
+		}
+		bi, err := blockByHash(snap, chain, c, hr.Hash)
+		if err != nil {
+			yield(heistgraph.TxRecord{}, err)
+			return
+		}
+		it, err := snap.NewIter(nil)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer it.Close()
+		var key, val []byte
+		var rec txRecord
+		for i, txid := range bi.TxIDs {
+			if i&63 == 0 {
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+			}
+			v, found, err := lookup(snap, appendTxKey(key[:0], c, txid), val[:0])
+			if err != nil {
+				fail(err)
+				return
+			}
+			if !found {
+				fail(fmt.Errorf("tx %s: %w", txid, errCorrupt))
+				return
+			}
+			val = v
+			if err := decodeTxRecord(v, txid, &rec); err != nil {
+				fail(fmt.Errorf("tx %s: %w", txid, err))
+				return
+			}
+			tr := heistgraph.TxRecord{
+				Chain: chain,
+				Tx: heistgraph.Tx{
+					TxID: txid, WTxID: rec.WTxID, Version: rec.Version, LockTime: rec.LockTime,
+					Size: rec.Size, Weight: rec.Weight,
+					Inputs:  make([]heistgraph.TxIn, len(rec.Inputs)),
+					Outputs: make([]heistgraph.TxOut, rec.NOut),
+				},
+				Block:    heistgraph.BlockRef{Hash: hr.Hash, Height: height, Time: hr.Time},
+				Index:    int(rec.Index),
+				Prevouts: make([]*heistgraph.TxOut, len(rec.Inputs)),
+				Fee:      rec.Fee,
+				FeeKnown: rec.FeeKnown,
+			}
+			if err := scanOutpoints(it, prefixOutput, c, txid, func(vout uint32, v []byte) error {
+				if vout >= rec.NOut {
+					return fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt)
+				}
+				out, _, err := decodeOutputRecord(v)
+				tr.Tx.Outputs[vout] = out
+				return err
+			}); err != nil {
+				fail(fmt.Errorf("tx %s: %w", txid, err))
+				return
+			}
+			var inSum int64
+			allKnown := true
+			for j := range rec.Inputs {
+				ir := &rec.Inputs[j]
+				tr.Tx.Inputs[j] = ir.TxIn
+				switch {
+				case ir.Coinbase:
+					continue
+				case ir.Resolved:
+					tr.Prevouts[j] = &heistgraph.TxOut{Value: ir.Value, Type: ir.Type, Address: ir.Address}
+				default:
+					ov, found, err := lookup(snap, appendOutpointKey(key[:0], prefixOutput, c, ir.PrevOut), nil)
+					if err != nil {
+						fail(err)
+						return
+					}
+					if !found {
+						allKnown = false
+						continue
+					}
+					out, _, err := decodeOutputRecord(ov)
+					if err != nil {
+						fail(fmt.Errorf("output %s: %w", ir.PrevOut, err))
+						return
+					}
+					tr.Prevouts[j] = &out
+				}
+				inSum += tr.Prevouts[j].Value
+			}
+			if !tr.FeeKnown && allKnown {
+				tr.Fee, tr.FeeKnown = inSum-tr.Tx.OutputSum(), true
+			}
+			if !yield(tr, nil) {
+				return
+			}
+		}
+	}
+}
