@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store/pebble"
 	"github.com/heistgraph/heistgraph/store/storetest"
 )
 
@@ -847,5 +848,32 @@ func TestEvaluate(t *testing.T) {
 	}
 	if len(s.Mixed) != 1 || s.Mixed[0].Size != 3 || s.Mixed[0].Owners[0].Entity != "User 1" {
 		t.Errorf("mixed %+v", s.Mixed)
+	}
+}
+
+// TestWithoutBlockTxs: a store without the optional store.BlockTxs role
+// clusters the same, transaction by transaction.
+func TestWithoutBlockTxs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	gen := storetest.NewGenerator(chain, 3, 10)
+	fast, slow := openMem(t), openMem(t)
+	for range 30 {
+		b := gen.Next()
+		for _, st := range []*pebble.DB{fast, slow} {
+			if err := st.ApplyBlock(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := Update(ctx, fast, chain, DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	plain := struct{ Store }{slow}
+	if _, err := Update(ctx, plain, chain, DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(memberships(t, fast), memberships(t, slow)) || !slices.EqualFunc(evidence(t, fast), evidence(t, slow), evidenceEqual) {
+		t.Error("clustering with and without BlockTxs differs")
 	}
 }

@@ -469,18 +469,31 @@ func (e *engine) block(ctx context.Context, bi heistgraph.BlockInfo, first uint3
 	clear(bs.sizes)
 	bs.newAddrs = bs.newAddrs[:0]
 	bs.evidence = bs.evidence[:0]
-	for i, txid := range bi.TxIDs {
-		if i&63 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
+	if bt, ok := e.st.(store.BlockTxs); ok {
+		i := 0
+		for rec, err := range bt.BlockTxs(ctx, e.chain, bi.Height) {
+			if err != nil {
+				return fmt.Errorf("cluster %s: block %d: %w", e.chain, bi.Height, err)
 			}
+			if err := e.tx(ctx, &rec, uint32(i)); err != nil {
+				return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, rec.Tx.TxID, err)
+			}
+			i++
 		}
-		rec, err := e.st.Tx(ctx, e.chain, txid)
-		if err != nil {
-			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, txid, err)
-		}
-		if err := e.tx(ctx, &rec, uint32(i)); err != nil {
-			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, txid, err)
+	} else {
+		for i, txid := range bi.TxIDs {
+			if i&63 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			rec, err := e.st.Tx(ctx, e.chain, txid)
+			if err != nil {
+				return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, txid, err)
+			}
+			if err := e.tx(ctx, &rec, uint32(i)); err != nil {
+				return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, txid, err)
+			}
 		}
 	}
 	e.pending.expire(bi.Height - e.opts.Change.Window)
