@@ -10,6 +10,7 @@ import (
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/bitcoin"
+	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/ingest"
 	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/store"
@@ -55,29 +56,33 @@ func loadWorld(tb testing.TB, dir string) store.Store {
 	return st
 }
 
-// addressLabels resolves an address by its own labels only.
-type addressLabels struct{ st store.Store }
-
-func (a addressLabels) Resolve(ctx context.Context, chain heistgraph.Chain, addr string) (heistgraph.EntityRef, bool, error) {
-	ls, err := a.st.AddressLabels(ctx, chain, addr)
-	if err != nil || len(ls) == 0 {
-		return heistgraph.EntityRef{}, false, err
+// clustered clusters the world's addresses in st and returns the resolver
+// traces use in production: labels reaching whole clusters.
+func clustered(tb testing.TB, st store.Store) trace.Resolver {
+	tb.Helper()
+	if _, err := cluster.Update(context.Background(), st, heistgraph.ChainBTCRegtest, cluster.DefaultOptions()); err != nil {
+		tb.Fatal(err)
 	}
-	return heistgraph.EntityRef{Name: ls[0].Entity, Category: ls[0].Category, Source: ls[0].Source}, true, nil
+	return cluster.NewResolver(st)
 }
 
-// TestEvalTrace traces every heist of the small world under each policy
-// and checks the scoring's accounting: delivered is the truth's amount
-// minus the thief's fees, found is what the trace's sinks hold (for a
-// conserving policy, the seeds minus the trace's fees), and the ratios
-// follow from the per-entity sums.
+// TestEvalTrace runs the flow of `eval trace` on the small world (ingest,
+// labels.csv, clustering, the cluster resolver) under each policy and
+// checks the scoring's accounting: delivered is the truth's amount minus
+// the thief's fees, found is what the trace's sinks hold (for a conserving
+// policy, the seeds minus the trace's fees), and the ratios follow from the
+// per-entity sums. The default policy must keep heists without CoinJoins
+// at value recall ≥ 0.90 and false exposure ≤ 0.10 here: a regression
+// floor, below the 0.95 / 0.05 target, which this world's labels reach
+// only with perfect clustering (see TestEvalTraceEngineTarget).
 func TestEvalTrace(t *testing.T) {
 	dir, _, truth, _ := testWorld(t)
 	st := loadWorld(t, dir)
+	res := clustered(t, st)
 	for _, p := range trace.Policies() {
 		opts := trace.DefaultOptions()
 		opts.Policy = p
-		opts.Resolver = addressLabels{st}
+		opts.Resolver = res
 		ev, err := EvalTrace(context.Background(), st, truth, opts)
 		if err != nil {
 			t.Fatal(err)
@@ -107,6 +112,57 @@ func TestEvalTrace(t *testing.T) {
 					h.DeliveredSat, h.FoundSat, h.MatchedSat, h.ValueRecall, h.FalseExposure)
 			}
 			t.Logf("   %s coinjoin=%t recall %.4f exposure %.4f (%d txs)", h.ID, h.UsesCoinJoin, h.ValueRecall, h.FalseExposure, h.TxsVisited)
+			if p == trace.DefaultPolicy && !h.UsesCoinJoin && (h.ValueRecall < 0.90 || h.FalseExposure > 0.10) {
+				t.Errorf("%s %s: recall %.4f, exposure %.4f; the floor is 0.90 / 0.10", p, h.ID, h.ValueRecall, h.FalseExposure)
+			}
+		}
+	}
+}
+
+// perfectStops is a Resolver that knows every address of every entity the
+// world's labels.csv names at all: what perfect clustering would make of
+// those labels. Entities without a label stay unknown.
+type perfectStops struct {
+	owners   map[string]int
+	truth    *Truth
+	labelled map[string]bool // entity names
+}
+
+func (p perfectStops) Resolve(_ context.Context, _ heistgraph.Chain, addr string) (heistgraph.EntityRef, bool, error) {
+	i, ok := p.owners[addr]
+	if !ok || !p.labelled[p.truth.Entities[i].Name] {
+		return heistgraph.EntityRef{}, false, nil
+	}
+	e := p.truth.Entities[i]
+	return heistgraph.EntityRef{Name: e.Name, Category: e.Category}, true, nil
+}
+
+// TestEvalTraceEngineTarget checks the tracing engine against the issue's
+// target, value recall ≥ 0.95 and false exposure ≤ 0.05 with the default
+// policy on every heist without CoinJoins, when the stops are known: the
+// resolver is perfectStops, so what is left to the engine is following
+// the value and stopping at the right outputs. (The merchants labels.csv
+// never names stay a loss, as in the real flow.)
+func TestEvalTraceEngineTarget(t *testing.T) {
+	dir, _, truth, _ := testWorld(t)
+	st := loadWorld(t, dir)
+	labelled := map[string]bool{}
+	for l, err := range st.Labels(context.Background(), store.LabelQuery{Chain: heistgraph.ChainBTCRegtest}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		labelled[l.Entity] = true
+	}
+	opts := trace.DefaultOptions()
+	opts.Resolver = perfectStops{owners: truth.Owners(), truth: truth, labelled: labelled}
+	ev, err := EvalTrace(context.Background(), st, truth, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range ev.Heists {
+		t.Logf("%s coinjoin=%t recall %.4f exposure %.4f", h.ID, h.UsesCoinJoin, h.ValueRecall, h.FalseExposure)
+		if !h.UsesCoinJoin && (h.ValueRecall < 0.95 || h.FalseExposure > 0.05) {
+			t.Errorf("%s: recall %.4f, exposure %.4f; want ≥ 0.95 and ≤ 0.05", h.ID, h.ValueRecall, h.FalseExposure)
 		}
 	}
 }

@@ -367,8 +367,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 			}
 		}
 	}
-	e.f.reset(nin, nout, len(e.sources))
-	spread := false
+	e.f.reset(nin, nout, len(e.sources)) // outputs start untainted
 	if tainted {
 		rule := e.rule
 		var v, wsum int64
@@ -389,7 +388,8 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		}
 		switch {
 		case !known || v < wsum:
-			// Missing spent outputs: V is unknown (methods.md §1.8).
+			// Missing spent outputs: V is unknown (methods.md §1.8); or
+			// the store's values do not add up.
 			for vin, a := range w.inputs {
 				if a != nil {
 					e.sinkIn(SinkUntraced, w, vin, a, "", "", "")
@@ -435,17 +435,11 @@ func (e *engine) process(ctx context.Context, w *work) error {
 			for s, x := range e.f.feeT {
 				e.fees[s] += x
 			}
-			spread = true
 			if !e.o.NoEvents && !isCJ {
 				if err := e.patterns(ctx, w); err != nil {
 					return err
 				}
 			}
-		}
-	}
-	if !spread {
-		for j := range e.f.outT {
-			e.f.outT[j] = taint{}
 		}
 	}
 	hops := make([]int, nout)

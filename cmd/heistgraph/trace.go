@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/trace"
@@ -234,13 +235,12 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 	})
 }
 
-// entityResolver is the Resolver traces use: the entity an address's
-// labels name.
-//
-// TODO(cluster): cluster.NewResolver(st) once package cluster lands, so a
-// label on one address reaches its whole cluster (exchange deposit
-// addresses, a mixer's pool).
-func entityResolver(st store.Store) trace.Resolver { return labelResolver{st} }
+// entityResolver is the Resolver traces use: the entity the labels of an
+// address's cluster name, so that a label on one address reaches its
+// whole cluster (an exchange's deposit addresses, a mixer's pool). Run
+// "cluster update" (or ingest with --cluster) first; unclustered
+// addresses resolve by their own labels.
+func entityResolver(st store.Store) trace.Resolver { return cluster.NewResolver(st) }
 
 // traceChain picks the chain to trace: --chain, or the one Bitcoin chain
 // the store holds.

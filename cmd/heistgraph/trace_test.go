@@ -15,8 +15,9 @@ import (
 	"github.com/heistgraph/heistgraph/synth"
 )
 
-// tracedWorld generates a small synthetic world (seed 7) and ingests it,
-// with its labels, into a data directory, both under t.TempDir(). It
+// tracedWorld generates a small synthetic world (seed 7), ingests it,
+// imports its labels and clusters it, into a data directory; both
+// directories are under t.TempDir(). It
 // returns the world's directory, the data directory and the truth.
 func tracedWorld(t *testing.T) (dir, data string, truth *synth.Truth) {
 	t.Helper()
@@ -31,6 +32,7 @@ func tracedWorld(t *testing.T) (dir, data string, truth *synth.Truth) {
 	}
 	mustOK(t, cli(t, "--data", data, "--quiet", "ingest", "btc", "--blocks", dir), "ingest the world")
 	mustOK(t, cli(t, "--data", data, "--quiet", "labels", "import", filepath.Join(dir, synth.LabelsFile), "--format", "csv"), "import labels")
+	mustOK(t, cli(t, "--data", data, "--quiet", "cluster", "update"), "cluster")
 	return dir, data, truth
 }
 
