@@ -503,6 +503,38 @@ func TestGuards(t *testing.T) {
 	})
 }
 
+// TestWorkedExample3 is methods.md §3.6 example 3: a consolidation spends
+// inputs of cluster K ("Exchange K") and a fresh address whose cluster L
+// carries "Exchange L" only through an earlier change union. G2 fires, so
+// G5 drops that soft edge instead of refusing: the address leaves L, the
+// common-input union with K goes ahead, and the dropped edge is logged.
+func TestWorkedExample3(t *testing.T) {
+	t.Parallel()
+	g := newGraph(t)
+	g.fund("f", o("L1", 70_000_000), o("L2", 50_000_000), o("K1", 1_000_000), o("K2", 1_000_000))
+	g.fund("seen", ot("C", 10_000, pkh))
+	g.mine()
+	g.label("L1", "Exchange L", "exchange")
+	g.label("K1", "Exchange K", "exchange")
+	// L's payment: a is its change by fresh, round and type. The first
+	// run counts no category as a service, as if the labels came after it
+	// (G3 would skip change inference in a labelled exchange's cluster).
+	g.spend("pay", core, []string{"f:0", "f:1"}, ot("C", 100_000_000, pkh), o("a", 19_543_210))
+	g.mine()
+	g.update(&Options{CommonInput: true, Change: DefaultOptions().Change, Guards: GuardOptions{ServiceCategories: []string{"none"}}})
+	g.together("L1", "a")
+	// Now K consolidates K1, K2 and a.
+	g.spend("consolidate", old, []string{"f:2", "f:3", "pay:1"}, o("K3", 21_000_000))
+	g.mine()
+	s := g.update(nil)
+	g.together("K1", "K2", "a")
+	g.apart("L1", "a")
+	g.apart("L1", "K1")
+	if s.Dropped != 1 || s.Refused != 0 {
+		t.Errorf("dropped %d, refused %d", s.Dropped, s.Refused)
+	}
+}
+
 // TestOverrides: analysts' merges and splits win and survive re-runs.
 func TestOverrides(t *testing.T) {
 	t.Parallel()

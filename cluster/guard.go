@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"slices"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
@@ -48,7 +49,8 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 // look like a payee spending: many of them, or a service label that c
 // does not carry.
 func (e *engine) sweepFires(c uint32, roots []uint32) bool {
-	if len(roots)-1 >= e.opts.Guards.SweepRoots {
+	g := &e.opts.Guards
+	if len(roots)-1 >= g.SweepRoots {
 		return true
 	}
 	own := e.m.sizeOf(c)
@@ -56,10 +58,19 @@ func (e *engine) sweepFires(c uint32, roots []uint32) bool {
 		if r == c {
 			continue
 		}
-		if len(e.svc[r]) > 0 && len(e.svc[c]) == 0 {
+		// A service the soft address's cluster does not carry: G2 would
+		// fire (methods.md §3.6 example 3), or the payee is a service.
+		for _, s := range e.svc[r] {
+			if _, found := slices.BinarySearch(e.svc[c], s); !found {
+				return true
+			}
+		}
+		n := e.m.sizeOf(r)
+		if n >= sweepBig && n >= sweepRatio*own {
 			return true
 		}
-		if n := e.m.sizeOf(r); n >= sweepBig && n >= sweepRatio*own {
+		// G4 would fire.
+		if int(min(n, own)) >= g.HoldBoth {
 			return true
 		}
 	}
