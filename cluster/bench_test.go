@@ -96,3 +96,30 @@ func footprint(b *testing.B, st Store, ch heistgraph.Chain) uint64 {
 	}
 	return after.HeapAlloc - before.HeapAlloc
 }
+
+// BenchmarkWorldLoad loads the clustering state of the store in
+// $HEISTGRAPH_BENCH_DATA (clustered already), as every run does before
+// clustering new blocks, and reports the bytes per address it holds.
+func BenchmarkWorldLoad(b *testing.B) {
+	dir := os.Getenv("HEISTGRAPH_BENCH_DATA")
+	if dir == "" {
+		b.Skip("set HEISTGRAPH_BENCH_DATA to a data directory with a clustered world")
+	}
+	st, err := pebble.Open(dir, pebble.DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	ctx := context.Background()
+	var addrs int
+	for b.Loop() {
+		e, err := open(ctx, st, heistgraph.ChainBTCRegtest, DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		addrs = e.m.len() - 1
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(footprint(b, st, heistgraph.ChainBTCRegtest))/float64(addrs), "B/address")
+	b.ReportMetric(float64(addrs), "addresses")
+}
