@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/sha3"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/cluster"
@@ -241,9 +242,33 @@ func labelView(l heistgraph.Label) labelJSON {
 }
 
 // displayAddress renders a stored (normalised) address for output: EVM
-// addresses EIP-55 checksummed would need keccak; they are shown as stored
-// (lower case), which every tool accepts.
-func displayAddress(_ heistgraph.Chain, addr string) string { return addr }
+// addresses ("0x" and 40 hex digits, stored lower-cased) in EIP-55 mixed
+// case, as design.md wants them on output; others as stored.
+func displayAddress(_ heistgraph.Chain, addr string) string {
+	if len(addr) != 42 || addr[:2] != "0x" {
+		return addr
+	}
+	hexPart := strings.ToLower(addr[2:])
+	for _, r := range hexPart {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return addr
+		}
+	}
+	h := sha3.NewLegacyKeccak256()
+	h.Write([]byte(hexPart))
+	sum := h.Sum(nil)
+	out := []byte("0x" + hexPart)
+	for i := range 40 {
+		nibble := sum[i/2] >> 4
+		if i%2 == 1 {
+			nibble = sum[i/2] & 0x0f
+		}
+		if c := out[2+i]; c >= 'a' && nibble >= 8 {
+			out[2+i] = c - 'a' + 'A'
+		}
+	}
+	return string(out)
+}
 
 // labelChains returns the chains to look addr's labels up on: --chain, or,
 // without it, eth for an EVM address and every Bitcoin chain otherwise.
@@ -318,7 +343,7 @@ func (a *app) labelsShow(ctx context.Context, st store.Store, chains []heistgrap
 		if err != nil {
 			return err
 		}
-		cand := &labelsShowJSON{Address: n, Chain: c, Labels: []labelJSON{}, ClusterLabels: []clusterLabelJSON{}, Conflicts: []string{}}
+		cand := &labelsShowJSON{Address: displayAddress(c, n), Chain: c, Labels: []labelJSON{}, ClusterLabels: []clusterLabelJSON{}, Conflicts: []string{}}
 		for _, l := range ls {
 			cand.Labels = append(cand.Labels, labelView(l))
 		}
@@ -338,7 +363,7 @@ func (a *app) labelsShow(ctx context.Context, st store.Store, chains []heistgrap
 			cand.ClusterID = &id
 		}
 		for _, l := range cv.Reached {
-			cand.ClusterLabels = append(cand.ClusterLabels, clusterLabelJSON{Address: l.Address, Entity: l.Entity,
+			cand.ClusterLabels = append(cand.ClusterLabels, clusterLabelJSON{Address: displayAddress(l.Chain, l.Address), Entity: l.Entity,
 				Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP})
 		}
 		cand.Conflicts = cv.Conflicts

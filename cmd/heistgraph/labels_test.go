@@ -30,7 +30,7 @@ func TestLabelsBuiltinInFreshStore(t *testing.T) {
 	for _, l := range v.Labels {
 		cats[l.Category] = true
 	}
-	if !cats["dprk"] || !cats["sanctioned"] || v.Chain != "eth" {
+	if !cats["dprk"] || !cats["sanctioned"] || v.Chain != "eth" || v.Address != "0x098B716B8Aaf21512996dC57EB0615e2383E2f96" {
 		t.Errorf("Ronin exploiter in a fresh store: %+v, want dprk and sanctioned on eth", v)
 	}
 	// Any case is accepted; a second open does not reseed or duplicate.
