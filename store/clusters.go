@@ -62,6 +62,10 @@ type Clusters interface {
 	Evidence(ctx context.Context, chain heistgraph.Chain, q EvidenceQuery) iter.Seq2[heistgraph.ClusterEvidence, error]
 	// Overrides yields chain's overrides in order (Seq).
 	Overrides(ctx context.Context, chain heistgraph.Chain) iter.Seq2[heistgraph.ClusterOverride, error]
+	// ClusterPending returns the snapshot of pending work the clustering
+	// last stored (ClusterBatch.Pending), or an error wrapping ErrNotFound
+	// when there is none. The bytes are the caller's encoding.
+	ClusterPending(ctx context.Context, chain heistgraph.Chain) ([]byte, error)
 }
 
 // ClusterTip is the state of a chain's clustering.
@@ -114,4 +118,8 @@ type ClusterBatch struct {
 	Overrides []heistgraph.ClusterOverride
 	// Rebuilt clears NeedsRebuild; NeedsRebuild sets it.
 	Rebuilt, NeedsRebuild bool
+	// Pending, when not nil, replaces the snapshot ClusterPending returns
+	// (the change candidates waiting for spenders, in package cluster's
+	// encoding). RewindClusters removes it.
+	Pending []byte
 }

@@ -25,6 +25,7 @@ const (
 	clusterOverride byte = 'o' // seq -> override
 	clusterSize     byte = 's' // cluster id -> size
 	clusterState    byte = 't' // -> next address id, next override, flags
+	clusterPending  byte = 'w' // -> the caller's snapshot of pending work
 	clusterIndex    byte = 'x' // id, height, tx index, n -> (empty)
 )
 
@@ -355,6 +356,11 @@ func (d *DB) WriteClusters(ctx context.Context, chain heistgraph.Chain, cb *stor
 			return err
 		}
 	}
+	if cb.Pending != nil {
+		if err := b.Set(appendClusterTable(key[:0], c, clusterPending), cb.Pending, nil); err != nil {
+			return err
+		}
+	}
 	if cb.Rebuilt {
 		st.needsRebuild = false
 	}
@@ -471,6 +477,9 @@ func (d *DB) RewindClusters(ctx context.Context, chain heistgraph.Chain, height 
 	// Every cluster size: the rebuild writes them again.
 	slo, shi := clusterTableBounds(c, clusterSize)
 	if err := b.DeleteRange(slo, shi, nil); err != nil {
+		return err
+	}
+	if err := b.Delete(appendClusterTable(nil, c, clusterPending), nil); err != nil {
 		return err
 	}
 	st := clusterStateRecord{nextAddr: first, nextOverride: tip.NextOverride, needsRebuild: true}
@@ -744,4 +753,20 @@ func (d *DB) Overrides(ctx context.Context, chain heistgraph.Chain) iter.Seq2[he
 			fail(err)
 		}
 	}
+}
+
+// ClusterPending implements store.Clusters.
+func (d *DB) ClusterPending(ctx context.Context, chain heistgraph.Chain) ([]byte, error) {
+	c, err := d.readCode(chain, "pending clustering")
+	if err != nil {
+		return nil, err
+	}
+	v, found, err := lookup(d.db, appendClusterTable(nil, c, clusterPending), nil)
+	if err != nil {
+		return nil, fmt.Errorf("pending clustering of %s: %w", chain, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("pending clustering of %s: %w", chain, heistgraph.ErrNotFound)
+	}
+	return v, nil
 }

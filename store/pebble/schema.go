@@ -54,6 +54,7 @@ import (
 //	c + chain + b + height(be64)            -> block hash(32) + first address id    blocks clustered
 //	c + chain + o + seq(be64)               -> override record                      kind, addresses, by, why, time, height
 //	c + chain + t                           -> state                                next address id, next override, needs-rebuild flag
+//	c + chain + w                           -> pending work                         package cluster's snapshot of waiting change candidates
 //
 // The spender is part of the spend marker's key, not its value: writing a
 // marker needs no read to find out whether it overwrites another (an

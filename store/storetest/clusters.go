@@ -160,6 +160,15 @@ func testClusters(t *testing.T, open func(t *testing.T) store.Store) {
 	equal(t, "overrides", gotOv, ov)
 	equal(t, "next override", clusterTip(t, st).NextOverride, uint64(3))
 
+	// The pending snapshot.
+	_, err = st.ClusterPending(ctx, chain)
+	wantNotFound(t, "pending before any", err)
+	writeClusters(t, st, &store.ClusterBatch{Pending: []byte("snapshot 1")})
+	writeClusters(t, st, &store.ClusterBatch{Evidence: ev[:1]}) // nil Pending keeps it
+	if p, err := st.ClusterPending(ctx, chain); err != nil || string(p) != "snapshot 1" {
+		t.Errorf("pending: %q %v", p, err)
+	}
+
 	// The rebuild flag.
 	writeClusters(t, st, &store.ClusterBatch{NeedsRebuild: true})
 	equal(t, "needs rebuild", clusterTip(t, st).NeedsRebuild, true)
@@ -217,7 +226,7 @@ func testClustersRewind(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	st, ev := clusterFixture(t, open)
 	ov := heistgraph.ClusterOverride{Seq: 1, Kind: heistgraph.OverrideSplit, Addresses: []string{addrD}, By: "bob", Why: "payee"}
-	writeClusters(t, st, &store.ClusterBatch{Overrides: []heistgraph.ClusterOverride{ov}})
+	writeClusters(t, st, &store.ClusterBatch{Overrides: []heistgraph.ClusterOverride{ov}, Pending: []byte("p")})
 	if err := st.RewindClusters(ctx, chain, 5); err != nil { // above the tip: nothing
 		t.Fatal(err)
 	}
@@ -232,6 +241,8 @@ func testClustersRewind(t *testing.T, open func(t *testing.T) store.Store) {
 	equal(t, "evidence of B after rewind", evidence(t, st, store.EvidenceQuery{Addr: 2}), ev[:1])
 	_, err := st.AddressCluster(ctx, chain, addrD)
 	wantNotFound(t, "cluster of D after rewind", err)
+	_, err = st.ClusterPending(ctx, chain)
+	wantNotFound(t, "pending after rewind", err)
 	_, err = st.ClusterBlock(ctx, chain, 1)
 	wantNotFound(t, "cluster block 1 after rewind", err)
 	n := 0
