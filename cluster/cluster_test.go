@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
 	"github.com/heistgraph/heistgraph/store/storetest"
 )
@@ -907,5 +908,37 @@ func TestWithoutBlockTxs(t *testing.T) {
 	}
 	if !slices.Equal(memberships(t, fast), memberships(t, slow)) || !slices.EqualFunc(evidence(t, fast), evidence(t, slow), evidenceEqual) {
 		t.Error("clustering with and without BlockTxs differs")
+	}
+}
+
+// TestPendingSnapshot: a run saves the waiting change candidates and the
+// next starts from them; a snapshot that does not fit (or is broken) is
+// replaced by replaying the last Window blocks, with the same result.
+func TestPendingSnapshot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, broken := range []bool{false, true} {
+		t.Run(fmt.Sprintf("broken=%v", broken), func(t *testing.T) {
+			g := newGraph(t)
+			g.fund("f", o("P", 10_000_000))
+			g.mine()
+			g.spend("t", core, []string{"f:0"}, o("p", 3_333_333), o("d", 6_655_555))
+			g.mine()
+			g.update(nil)
+			snap, err := g.st.ClusterPending(ctx, chain)
+			if err != nil || len(snap) < 50 {
+				t.Fatalf("snapshot: %d bytes, %v", len(snap), err)
+			}
+			if broken {
+				if err := g.st.WriteClusters(ctx, chain, &store.ClusterBatch{Pending: snap[:len(snap)-3]}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			g.spend("spendP", old, []string{"t:0"}, o("p2", 3_300_000))
+			g.spend("spendD", core, []string{"t:1"}, o("d2", 6_600_000))
+			g.mine()
+			g.update(nil)
+			g.together("P", "d")
+		})
 	}
 }

@@ -76,8 +76,10 @@
 // addresses of the blocks above it) and every membership is rebuilt from
 // the remaining evidence and the overrides — exact, and linear in the
 // evidence, with no chain data read again. The change candidates waiting
-// for their spenders are not stored: a run replays the last Window blocks
-// to restore them, deciding nothing twice.
+// for their spenders are saved at the end of a run (a snapshot naming the
+// tip and the change options); when no snapshot fits, after a rewind or
+// with other options, a run replays the last Window blocks to restore
+// them, deciding nothing twice.
 //
 // # Overrides
 //
@@ -102,9 +104,9 @@
 // cluster id and a link in its cluster's member ring, plus the change
 // candidates of the last Window blocks: 70 bytes per address measured on
 // the large synthetic world (8.1 million addresses; BenchmarkWorldLoad).
-// Each run starts by loading that state and replaying the last Window
-// blocks (30 s on the large world), so a process that follows a chain keeps
-// an Engine open instead. Clustering reads each block once through
+// Each run starts by loading that state (8 s on the large world; 25 s when
+// it must replay the last Window blocks), so a process that follows a
+// chain keeps an Engine open instead. Clustering reads each block once through
 // store.BlockTxs when the store has it: about 80,000 inputs/s on the
 // medium world and 21,000 on the large one (9 million inputs in 7 minutes,
 // on two shared cores).

@@ -95,7 +95,10 @@ type engine struct {
 
 	tip     store.ClusterTip
 	pending *ring
-	stats   Stats
+	// replayed reports that the candidates were restored by replaying
+	// blocks (no snapshot fitted), so the run saves one.
+	replayed bool
+	stats    Stats
 	// bs is the block being clustered.
 	bs blockState
 }
@@ -134,6 +137,11 @@ func Update(ctx context.Context, st Store, chain heistgraph.Chain, opts Options)
 	}
 	if err := e.catchUp(ctx); err != nil {
 		return e.finish(start), err
+	}
+	if e.stats.Blocks > 0 || e.replayed {
+		if err := e.savePending(ctx); err != nil {
+			return e.finish(start), err
+		}
 	}
 	return e.finish(start), nil
 }
@@ -184,6 +192,11 @@ func (x *Engine) Update(ctx context.Context) (Stats, error) {
 	return e.finish(start), err
 }
 
+// Save stores the change candidates waiting for their spenders, so that
+// the next run (or Open) starts from them instead of replaying the last
+// Window blocks. Call it when done following; Update does not save.
+func (x *Engine) Save(ctx context.Context) error { return x.e.savePending(ctx) }
+
 // Reload loads the state again from the store (after a reorg, or to see
 // overrides given by another process).
 func (x *Engine) Reload(ctx context.Context) error {
@@ -223,7 +236,7 @@ func open(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (
 		return nil, fmt.Errorf("cluster %s: only UTXO chains are clustered: %w", chain, heistgraph.ErrInvalid)
 	}
 	e := &engine{st: st, chain: chain, opts: opts, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		ids: map[addrKey]uint32{}, svc: map[uint32][]string{}, ents: map[uint32][]string{},
+		svc: map[uint32][]string{}, ents: map[uint32][]string{},
 		unseen: map[addrKey][]labelRef{}, split: map[uint32]bool{}, pending: newRing(),
 		stats: Stats{CoinJoins: map[string]int64{}}}
 	e.tip = store.ClusterTip{Block: heistgraph.ClusterBlock{Height: -1}, NextAddr: 1, NextOverride: 1}
@@ -250,8 +263,13 @@ func open(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (
 	if err := e.loadLabels(ctx); err != nil {
 		return nil, err
 	}
-	if err := e.replay(ctx); err != nil {
+	if ok, err := e.loadPending(ctx); err != nil {
 		return nil, err
+	} else if !ok {
+		if err := e.replay(ctx); err != nil {
+			return nil, err
+		}
+		e.replayed = true
 	}
 	return e, nil
 }
@@ -302,6 +320,7 @@ func (e *engine) checkFork(ctx context.Context) error {
 // loadMembers reads every address id and membership.
 func (e *engine) loadMembers(ctx context.Context) error {
 	e.m = newMembers(int(e.tip.NextAddr))
+	e.ids = make(map[addrKey]uint32, e.tip.NextAddr)
 	for mb, err := range e.st.Memberships(ctx, e.chain) {
 		if err != nil {
 			return fmt.Errorf("cluster %s: load: %w", e.chain, err)

@@ -467,6 +467,11 @@ func (c *ingestClustering) finish(ctx context.Context, on bool, ch heistgraph.Ch
 	if c.err != nil {
 		return nil, c.err
 	}
+	if c.eng != nil {
+		if err := c.eng.Save(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if !c.follow {
 		opts := cluster.DefaultOptions()
 		opts.Logger = c.a.logger()
