@@ -124,6 +124,10 @@ func TestIngestAndShowRealBlocks(t *testing.T) {
 		r := cli(t, "--data", data, "show", "address", satoshi, "--json")
 		mustOK(t, r, "show address")
 		a := decode[addressJSON](t, r.stdout)
+		// Ingest clusters by default: the address has a cluster.
+		if a.ClusterID == nil {
+			t.Errorf("cluster_id is null after a default ingest")
+		}
 		if a.ReceivedSat < sat50BTC+sat40BTC || a.SentSat < sat50BTC || a.BalanceSat != a.ReceivedSat-a.SentSat || a.TxCount < 2 || a.Chain != "btc" || a.Labels == nil {
 			t.Fatalf("address = %+v", a)
 		}

@@ -20,7 +20,7 @@ func clusteredWorld(t *testing.T) (dir, data string) {
 	if _, err := synth.Generate(context.Background(), synth.Options{Dir: dir, Seed: 1, Scale: synth.Small}); err != nil {
 		t.Fatal(err)
 	}
-	mustOK(t, cli(t, "--data", data, "--quiet", "ingest", "btc", "--blocks", dir, "--network", "regtest"), "ingest the world")
+	mustOK(t, cli(t, "--data", data, "--quiet", "ingest", "btc", "--blocks", dir, "--network", "regtest", "--cluster=false"), "ingest the world (clustered below by cluster update)")
 	mustOK(t, cli(t, "--data", data, "--quiet", "labels", "import", filepath.Join(dir, synth.LabelsFile), "--format", "csv"), "import labels")
 	return dir, data
 }

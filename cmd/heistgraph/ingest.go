@@ -104,7 +104,7 @@ returns). The password may come from $HEISTGRAPH_RPC_PASS instead of --rpc-pass.
 	c.Flags().Int64Var(&f.confirmations, "confirmations", 0, "leave the node's newest N blocks out (reorgs shallower than N never reach the store)")
 	c.Flags().IntVar(&f.fetchAhead, "fetch-ahead", 8, "blocks fetched from the node at once, ahead of the one applied")
 	c.Flags().DurationVar(&f.poll, "poll", 2*time.Second, "with --follow, how often the node is asked for new blocks")
-	c.Flags().BoolVar(&f.cluster, "cluster", false, "cluster the new blocks' addresses too (as cluster update does; with --follow, after every block)")
+	c.Flags().BoolVar(&f.cluster, "cluster", true, "cluster the new blocks' addresses as they are ingested (as cluster update does; with --follow, after every block); --cluster=false skips it")
 	return c
 }
 
