@@ -3,14 +3,20 @@ package synth
 // mixer is a custodial mixing service: every deposit goes to a fresh
 // address of the mixer; after a delay it pays the customer, minus its fee,
 // from its pool of everyone's deposits, to new addresses of the customer.
+// Like most custodial services it keeps its change and consolidations on
+// one reused hot-wallet address, which payouts keep spending alongside
+// deposits (so common-input ownership ties its pool together, as it does
+// on the real chain for such services).
 type mixer struct {
 	ent *entity
 	w   *wallet
+	hot uint32 // the reused hot-wallet address
 }
 
 func (w *world) newMixer() *mixer {
 	e := w.newEntity(catMixer, "mixer-01", "Cyclone Mixer")
-	return &mixer{ent: e, w: newWallet(e, serviceHabits(w.rng), p2wpkh)}
+	wl := newWallet(e, serviceHabits(w.rng), p2wpkh)
+	return &mixer{ent: e, w: wl, hot: w.book.alloc(e, wl.stype)}
 }
 
 // mixerDeposit returns an output paying amount to a fresh mixer address.
@@ -33,6 +39,7 @@ func (w *world) scheduleMixerPayout(amount int64, dst *wallet, h int32, then fun
 			w.schedule(h+6, pay)
 			return
 		}
+		coins = w.mixer.withHot(h, coins)
 		d := &draft{ins: coins, hab: &mx.hab, shuffle: true}
 		left := net
 		for i := range parts {
@@ -47,7 +54,7 @@ func (w *world) scheduleMixerPayout(amount int64, dst *wallet, h int32, then fun
 			left -= v
 		}
 		d.change = len(d.outs)
-		d.outs = append(d.outs, output{addr: w.book.alloc(w.mixer.ent, mx.stype), to: mx})
+		d.outs = append(d.outs, output{addr: w.mixer.hot, to: mx})
 		if _, ok := w.commit(d); !ok {
 			mx.restore(coins)
 			w.schedule(h+6, pay)
@@ -70,8 +77,25 @@ func (w *world) mixerHousekeeping(h int32) {
 	if coins == nil {
 		return
 	}
-	d := &draft{ins: coins, outs: []output{{addr: w.book.alloc(w.mixer.ent, mx.stype), to: mx}}, change: 0, hab: &mx.hab}
+	coins = w.mixer.withHot(h, coins)
+	d := &draft{ins: coins, outs: []output{{addr: w.mixer.hot, to: mx}}, change: 0, hab: &mx.hab}
 	if _, ok := w.commit(d); !ok {
 		mx.restore(coins)
 	}
+}
+
+// withHot adds one spendable coin of the hot-wallet address to coins when
+// none is among them: the service spends its hot coins alongside deposits.
+func (m *mixer) withHot(h int32, coins []coin) []coin {
+	for _, c := range coins {
+		if c.addr == m.hot {
+			return coins
+		}
+	}
+	for i := range m.w.coins {
+		if m.w.coins[i].addr == m.hot && m.w.coins[i].spendable(h) {
+			return append(coins, m.w.removeAt([]int{i})...)
+		}
+	}
+	return coins
 }
