@@ -15,7 +15,7 @@ const labelCandidates = 24
 // writeLabels writes labels.csv: what an analyst would know, not the
 // truth. Each exchange, the mixer, the Whirlpool coordinator and the
 // bridge get one to five of their addresses (an exchange's first is a hot
-// address), every other merchant one or two; each victim its hot address
+// address), every merchant one or two; each victim its hot address
 // with category victim. Users and attackers are never labelled. Only
 // addresses that appear in the chain are labelled. It returns the number of
 // labels.
@@ -75,10 +75,8 @@ func (w *world) writeLabels(path string) (int, error) {
 	pick(w.mixer.ent, nil, 1+w.rng.IntN(5))
 	pick(w.whirl.ent, w.whirl.feeAddrs, 1+w.rng.IntN(2))
 	pick(w.bridge.ent, w.bridge.depAddrs, 1+w.rng.IntN(3))
-	for i, m := range w.merchants {
-		if i%2 == 0 {
-			pick(m.ent, nil, 1+w.rng.IntN(2))
-		}
+	for _, m := range w.merchants {
+		pick(m.ent, nil, 1+w.rng.IntN(2))
 	}
 
 	f, err := os.Create(path)

@@ -39,7 +39,7 @@ func (w *world) scheduleMixerPayout(amount int64, dst *wallet, h int32, then fun
 			w.schedule(h+6, pay)
 			return
 		}
-		coins = w.mixer.withHot(h, coins)
+		coins = mx.withCoinAt(h, coins, w.mixer.hot)
 		d := &draft{ins: coins, hab: &mx.hab, shuffle: true}
 		left := net
 		for i := range parts {
@@ -77,25 +77,9 @@ func (w *world) mixerHousekeeping(h int32) {
 	if coins == nil {
 		return
 	}
-	coins = w.mixer.withHot(h, coins)
+	coins = mx.withCoinAt(h, coins, w.mixer.hot)
 	d := &draft{ins: coins, outs: []output{{addr: w.mixer.hot, to: mx}}, change: 0, hab: &mx.hab}
 	if _, ok := w.commit(d); !ok {
 		mx.restore(coins)
 	}
-}
-
-// withHot adds one spendable coin of the hot-wallet address to coins when
-// none is among them: the service spends its hot coins alongside deposits.
-func (m *mixer) withHot(h int32, coins []coin) []coin {
-	for _, c := range coins {
-		if c.addr == m.hot {
-			return coins
-		}
-	}
-	for i := range m.w.coins {
-		if m.w.coins[i].addr == m.hot && m.w.coins[i].spendable(h) {
-			return append(coins, m.w.removeAt([]int{i})...)
-		}
-	}
-	return coins
 }

@@ -280,3 +280,20 @@ func sum(cs []coin) int64 {
 	}
 	return v
 }
+
+// withCoinAt adds one spendable coin of w paid to addr (a reused address of
+// the owner, such as a service's hot wallet) to coins when none of coins is
+// at addr: services spend their hot coins alongside fresh deposits.
+func (w *wallet) withCoinAt(h int32, coins []coin, addr uint32) []coin {
+	for _, c := range coins {
+		if c.addr == addr {
+			return coins
+		}
+	}
+	for i := range w.coins {
+		if w.coins[i].addr == addr && w.coins[i].spendable(h) {
+			return append(coins, w.removeAt([]int{i})...)
+		}
+	}
+	return coins
+}
