@@ -120,7 +120,9 @@ var readmeRows = []readmeRow{
 	{cmd: "heistgraph labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96", store: "main", want: "LAZARUS GROUP"},
 	{cmd: "heistgraph cluster show ADDRESS", store: "main", subst: []string{"ADDRESS", "$satoshi"}, want: "cluster"},
 	{cmd: `heistgraph cluster merge ADDR1 ADDR2 --by analyst --why "..."`, store: "main",
-		subst: []string{"ADDR1", "$satoshi", "ADDR2", "$hal"}},
+		subst: []string{"ADDR1", "$satoshi", "ADDR2", "$hal"}, want: "merged"},
+	{cmd: `heistgraph cluster split ADDRESS --by analyst --why "..."`, store: "main",
+		subst: []string{"ADDRESS", "$hal"}, want: "split"},
 
 	// The incident register.
 	{cmd: "heistgraph incidents report --source joint-statement-2025-01-14 --json", store: "main", want: "659130000"},
