@@ -1,6 +1,7 @@
 package label
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/heistgraph/heistgraph"
@@ -84,18 +85,69 @@ func (d designation) categories() []string {
 	return cats
 }
 
-// labels returns one label per category for one address of the entry.
-// feature is how the source names the address's asset ("Digital Currency
-// Address - XBT").
-// fix, if set, says why the chain differs from the feature's (see place).
-func (d designation) labels(chain heistgraph.Chain, addr, feature, fix string) []heistgraph.Label {
+// sdnAddress is one address of an SDN entry (or of a per-asset list) with
+// every ticker OFAC lists it under and the chains it is labelled on.
+type sdnAddress struct {
+	chains  []heistgraph.Chain // OFACChains: one, or every EVM chain
+	addr    string             // normalised
+	tickers []string           // as OFAC names them, in first-seen order: ETH, ARB, BSC
+	fix     string             // why the chain is not the ticker's; may be empty
+	listed  string             // YYYY-MM-DD the address is first known on the list; may be empty
+}
+
+// listingGroup groups (ticker, address) pairs by the address they resolve
+// to, in first-seen order: an address listed as ETH, ARB and BSC is one
+// address labelled on every EVM chain, its note naming the three tickers.
+type listingGroup struct {
+	list []*sdnAddress
+	by   map[string]*sdnAddress
+}
+
+// add resolves one (ticker, address) pair with OFACChains and adds it; the
+// error wraps heistgraph.ErrInvalid.
+func (g *listingGroup) add(ticker, address string) error {
+	chains, addr, fix, err := OFACChains(ticker, address)
+	if err != nil {
+		return err
+	}
+	ticker = strings.ToUpper(strings.TrimSpace(ticker))
+	key := string(chains[0]) + " " + addr
+	if a, ok := g.by[key]; ok {
+		if !slices.Contains(a.tickers, ticker) {
+			a.tickers = append(a.tickers, ticker)
+		}
+		if a.fix == "" {
+			a.fix = fix
+		}
+		return nil
+	}
+	if g.by == nil {
+		g.by = map[string]*sdnAddress{}
+	}
+	a := &sdnAddress{chains: chains, addr: addr, tickers: []string{ticker}, fix: fix}
+	g.by[key] = a
+	g.list = append(g.list, a)
+	return nil
+}
+
+// labels returns the labels of one address of the entry: one per (chain,
+// category). An entry without uid is the per-asset lists' anonymous one:
+// source "ofac-sdn", no entity, sanctioned only.
+func (d designation) labels(a *sdnAddress) []heistgraph.Label {
+	src := SourceOFACSDN
+	if d.UID != "" {
+		src += ":" + d.UID
+	}
 	note := notes("OFAC SDN entry", d.UID, "programs", strings.Join(d.Programs, ", "),
-		"list", d.List, "designated", d.Date, "feature", feature, "chain", fix)
+		"list", d.List, "designated", d.Date, "listed", a.listed,
+		"OFAC assets", strings.Join(a.tickers, ", "), "chain", a.fix)
 	cats := d.categories()
-	out := make([]heistgraph.Label, 0, len(cats))
-	for _, c := range cats {
-		out = append(out, heistgraph.Label{Chain: chain, Address: addr, Entity: d.Name, Category: c,
-			Source: SourceOFACSDN + ":" + d.UID, Confidence: 1, Note: note})
+	out := make([]heistgraph.Label, 0, len(cats)*len(a.chains))
+	for _, chain := range a.chains {
+		for _, c := range cats {
+			out = append(out, heistgraph.Label{Chain: chain, Address: a.addr, Entity: d.Name, Category: c,
+				Source: src, Confidence: 1, Note: note})
+		}
 	}
 	return out
 }
