@@ -103,12 +103,12 @@ type listingGroup struct {
 	by   map[string]*sdnAddress
 }
 
-// add resolves one (ticker, address) pair with OFACChains and adds it; the
-// error wraps heistgraph.ErrInvalid.
-func (g *listingGroup) add(ticker, address string) error {
+// add resolves one (ticker, address) pair with OFACChains and adds it,
+// returning the address it joined; the error wraps heistgraph.ErrInvalid.
+func (g *listingGroup) add(ticker, address string) (*sdnAddress, error) {
 	chains, addr, fix, err := OFACChains(ticker, address)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ticker = strings.ToUpper(strings.TrimSpace(ticker))
 	key := string(chains[0]) + " " + addr
@@ -119,7 +119,7 @@ func (g *listingGroup) add(ticker, address string) error {
 		if a.fix == "" {
 			a.fix = fix
 		}
-		return nil
+		return a, nil
 	}
 	if g.by == nil {
 		g.by = map[string]*sdnAddress{}
@@ -127,7 +127,7 @@ func (g *listingGroup) add(ticker, address string) error {
 	a := &sdnAddress{chains: chains, addr: addr, tickers: []string{ticker}, fix: fix}
 	g.by[key] = a
 	g.list = append(g.list, a)
-	return nil
+	return a, nil
 }
 
 // labels returns the labels of one address of the entry: one per (chain,

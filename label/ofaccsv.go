@@ -50,7 +50,7 @@ func ReadOFACCSV(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 			}
 			var g listingGroup
 			for _, it := range e.items {
-				if err := g.add(it.ticker, it.addr); err != nil {
+				if _, err := g.add(it.ticker, it.addr); err != nil {
 					if !skip(&opts, yield, &ParseError{File: opts.Name, Line: e.line, Field: "Remarks", Err: err}) {
 						return
 					}

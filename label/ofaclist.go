@@ -57,7 +57,7 @@ func ReadOFACList(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] 
 				continue
 			}
 			var g listingGroup
-			if err := g.add(asset, s); err != nil {
+			if _, err := g.add(asset, s); err != nil {
 				if !skip(&opts, yield, &ParseError{File: opts.Name, Line: line, Field: "address", Err: err}) {
 					return
 				}

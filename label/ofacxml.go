@@ -64,7 +64,7 @@ func ReadOFACXML(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 				List: p.lists[p.entryList[party.profile]], Date: p.entryDate[party.profile]}
 			var g listingGroup
 			for _, a := range party.addrs {
-				if err := g.add(a.ticker, a.value); err != nil {
+				if _, err := g.add(a.ticker, a.value); err != nil {
 					if !skip(&opts, yield, &ParseError{File: opts.Name, Line: a.line, Field: "VersionDetail", Err: err}) {
 						return
 					}
