@@ -11,7 +11,9 @@ import (
 	"github.com/heistgraph/heistgraph"
 )
 
+// Two steps, two processes: the second sees the newly embedded table.
 //go:generate go test -run ^TestBuiltinOFACTable$ -update-ofac .
+//go:generate go test -run ^TestBuiltinVersion$ -update-ofac .
 
 // builtinOFAC is every digital currency address on OFAC's SDN list, one row
 // per (ticker, address, SDN entry), generated from the copies in

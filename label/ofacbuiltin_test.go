@@ -2,6 +2,8 @@ package label
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"flag"
 	"os"
 	"path/filepath"
@@ -238,4 +240,45 @@ func noteValue(note, key string) string {
 		}
 	}
 	return ""
+}
+
+// TestBuiltinVersion pins what BuiltinVersion promises: the same version
+// means the same labels. testdata/builtin-version.txt records the version
+// and a digest of Builtin(); when the labels change but the version does
+// not (code changed what the embedded files give), bump builtinRevision;
+// when the version changes, record it with go generate ./label.
+func TestBuiltinVersion(t *testing.T) {
+	ls, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for _, l := range ls {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00%s\x00%d\x00%d\x00%s\n",
+			l.Chain, l.Address, l.Entity, l.Category, l.Source, l.Confidence, l.TLP, l.ValidFrom, l.ValidUntil, l.Note)
+	}
+	got := fmt.Sprintf("%s\n%x\n%d labels\n", BuiltinVersion(), h.Sum(nil), len(ls))
+	path := filepath.Join("testdata", "builtin-version.txt")
+	if *updateOFAC {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotVersion, _, _ := strings.Cut(got, "\n")
+	wantVersion, _, _ := strings.Cut(string(want), "\n")
+	switch {
+	case got == string(want):
+	case gotVersion == wantVersion:
+		t.Fatalf("Builtin() changed but BuiltinVersion() did not (%s): bump builtinRevision in builtin.go, then go generate ./label", gotVersion)
+	default:
+		t.Fatalf("BuiltinVersion() is %s, %s records %s: run go generate ./label", gotVersion, path, wantVersion)
+	}
+	if v := BuiltinVersion(); v != gotVersion || !strings.HasPrefix(v, "builtin-"+builtinRevision+"+ofac-") {
+		t.Errorf("BuiltinVersion() = %q, not stable or not of the documented form", v)
+	}
 }
