@@ -240,3 +240,107 @@ func TestLabelsOFACBuiltinXBT(t *testing.T) {
 	}
 	t.Logf("%d XBT addresses sanctioned, %d with their SDN entry", len(xbt), named)
 }
+
+// TestLabelsOFACBuiltinChains: an address OFAC lists as ETH is labelled on
+// eth and on bsc (one key, every EVM chain), with its entry, program and
+// listing date in the note; a TRX address on tron; an Omni Layer USDT
+// address on btc.
+func TestLabelsOFACBuiltinChains(t *testing.T) {
+	data := t.TempDir()
+	const ronin = "0x098B716B8Aaf21512996dC57EB0615e2383E2f96" // LAZARUS GROUP, sanctioned_addresses_ETH.txt
+	if !slices.Contains(listLines(t, "ETH"), ronin) {
+		t.Fatalf("%s is not in the ETH list", ronin)
+	}
+	for _, chain := range []string{"eth", "bsc", "polygon"} {
+		r := cli(t, "--data", data, "--json", "labels", "show", ronin, "--chain", chain)
+		mustOK(t, r, "labels show on "+chain)
+		v := decode[showOut](t, r.stdout)
+		cats := map[string]labelOut{}
+		for _, l := range v.Labels {
+			cats[l.Category] = l
+		}
+		if s := cats["sanctioned"]; s.Entity != "LAZARUS GROUP" || s.Source != "ofac-sdn:27307" || cats["dprk"].Entity != "LAZARUS GROUP" || v.Chain != chain {
+			t.Errorf("%s on %s: %+v, want sanctioned and dprk, LAZARUS GROUP, ofac-sdn:27307", ronin, chain, v)
+		}
+	}
+	type listOut struct {
+		Labels []labelRowJSON `json:"labels"`
+	}
+	r := cli(t, "--data", data, "--json", "labels", "list", "--source", "ofac-sdn:27307", "--chain", "bsc", "--category", "sanctioned")
+	mustOK(t, r, "labels list")
+	l := decode[listOut](t, r.stdout)
+	if len(l.Labels) != 8 {
+		t.Errorf("LAZARUS GROUP on bsc: %d addresses, want 8", len(l.Labels))
+	}
+	for _, x := range l.Labels {
+		if x.Address == ronin && (!strings.Contains(x.Note, "programs: DPRK3") || !strings.Contains(x.Note, "listed: 2022-04-14") ||
+			!strings.Contains(x.Note, "OFAC assets: ETH")) {
+			t.Errorf("note %q lacks the program, listing date or OFAC's ticker", x.Note)
+		}
+	}
+	for _, tc := range []struct{ ticker, chain string }{{"TRX", "tron"}, {"LTC", "ltc"}, {"XMR", "xmr"}, {"USDT", "btc"}} {
+		n := 0
+		for _, addr := range listLines(t, tc.ticker) {
+			chains, _, _, err := label.OFACChains(tc.ticker, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(chains[0]) != tc.chain {
+				continue
+			}
+			n++
+			r := cli(t, "--data", data, "--json", "labels", "show", addr, "--chain", tc.chain)
+			mustOK(t, r, "labels show "+addr)
+			v := decode[showOut](t, r.stdout)
+			if !slices.ContainsFunc(v.Labels, func(l labelOut) bool { return l.Category == "sanctioned" }) {
+				t.Errorf("%s %s: not sanctioned on %s: %+v", tc.ticker, addr, tc.chain, v)
+			}
+		}
+		if n == 0 {
+			t.Errorf("no %s address on %s", tc.ticker, tc.chain)
+		}
+	}
+}
+
+// TestLabelsOFACImportUpdates: importing the SDN list updates the built-in
+// set in place (same labels, nothing added), and a newer version of an
+// entry adds its new addresses.
+func TestLabelsOFACImportUpdates(t *testing.T) {
+	data := t.TempDir()
+	sdnDir := filepath.Join("..", "..", "label", "testdata", "ofac-sdn-csv")
+	type importOut struct {
+		Imported int `json:"imported"`
+		Added    int `json:"added"`
+	}
+	r := cli(t, "--data", data, "--json", "--quiet", "labels", "import", filepath.Join(sdnDir, "sdn-digital-currency-rows-2024-05-03.csv"),
+		"--format", "ofac-csv", "--comments", filepath.Join(sdnDir, "sdn_comments-2023-12-22.csv"))
+	mustOK(t, r, "import ofac-csv")
+	if got := decode[importOut](t, r.stdout); got.Imported == 0 || got.Added != 0 {
+		t.Errorf("import of the SDN rows built in: %+v, want every label already there", got)
+	}
+	// A newer LAZARUS GROUP row with one more address.
+	hist, err := os.ReadFile(filepath.Join(sdnDir, "lazarus-row-27307-history.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.SplitAfter(strings.TrimSuffix(string(hist), "\r\n"), "\r\n")
+	newer := strings.Replace(rows[len(rows)-1], "Digital Currency Address - ETH 0x098B716B8Aaf21512996dC57EB0615e2383E2f96;",
+		"Digital Currency Address - ETH 0x098B716B8Aaf21512996dC57EB0615e2383E2f96; alt. Digital Currency Address - XBT 1Archive1n2C579dMsAu3iC6tWzuQJz8dN;", 1)
+	if newer == rows[len(rows)-1] {
+		t.Fatal("the history row does not hold the Ronin address as expected")
+	}
+	f := filepath.Join(t.TempDir(), "sdn.csv")
+	if err := os.WriteFile(f, []byte(newer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", f, "--format", "ofac-csv")
+	mustOK(t, r, "import newer row")
+	if got := decode[importOut](t, r.stdout); got.Added != 2 { // sanctioned and dprk on btc
+		t.Errorf("newer row: %+v, want 2 labels added", got)
+	}
+	r = cli(t, "--data", data, "--json", "labels", "show", "1Archive1n2C579dMsAu3iC6tWzuQJz8dN")
+	mustOK(t, r, "labels show new listing")
+	if v := decode[showOut](t, r.stdout); len(v.Labels) != 2 || v.Labels[0].Entity != "LAZARUS GROUP" {
+		t.Errorf("new listing: %+v", v)
+	}
+}
