@@ -152,6 +152,19 @@ func (d designation) labels(a *sdnAddress) []heistgraph.Label {
 	return out
 }
 
+// yieldLabels yields the labels of every address of g, in order; it
+// returns false when the consumer stopped.
+func (d designation) yieldLabels(g *listingGroup, yield func(heistgraph.Label, error) bool) bool {
+	for _, a := range g.list {
+		for _, l := range d.labels(a) {
+			if !yield(l, nil) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // featurePrefix starts the OFAC feature type of every digital currency
 // address; the ticker follows.
 const featurePrefix = "Digital Currency Address - "

@@ -56,12 +56,8 @@ func ReadOFACCSV(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 					}
 				}
 			}
-			for _, a := range g.list {
-				for _, l := range e.d.labels(a) {
-					if !yield(l, nil) {
-						return
-					}
-				}
+			if !e.d.yieldLabels(&g, yield) {
+				return
 			}
 		}
 	}

@@ -63,10 +63,8 @@ func ReadOFACList(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] 
 				}
 				continue
 			}
-			for _, l := range (designation{}).labels(g.list[0]) {
-				if !yield(l, nil) {
-					return
-				}
+			if !(designation{}).yieldLabels(&g, yield) {
+				return
 			}
 		}
 		if err := sc.Err(); err != nil {

@@ -70,12 +70,8 @@ func ReadOFACXML(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 					}
 				}
 			}
-			for _, a := range g.list {
-				for _, l := range d.labels(a) {
-					if !yield(l, nil) {
-						return
-					}
-				}
+			if !d.yieldLabels(&g, yield) {
+				return
 			}
 		}
 	}
