@@ -168,3 +168,52 @@ func (d designation) yieldLabels(g *listingGroup, yield func(heistgraph.Label, e
 // featurePrefix starts the OFAC feature type of every digital currency
 // address; the ticker follows.
 const featurePrefix = "Digital Currency Address - "
+
+// OFACListing is what a label from OFAC's SDN list says about the listing,
+// in the JSON shape the screening answers use: null where no source gives
+// the fact.
+type OFACListing struct {
+	UID      *string  `json:"uid"`      // the SDN entry's uid (ent_num), "27307"
+	Entry    *string  `json:"entry"`    // its name, "LAZARUS GROUP"
+	Programs []string `json:"programs"` // DPRK3, CYBER2, ...
+	Listed   *string  `json:"listed"`   // YYYY-MM-DD the address is first known on the list
+	Assets   []string `json:"assets"`   // OFAC's tickers for the address: ETH, ARB, BSC
+}
+
+// ListingOf reads the OFAC listing of a label made by this package from the
+// SDN list (the importers or Builtin: source "ofac-sdn" or
+// "ofac-sdn:<uid>"): uid from the source, entry from the entity, programs,
+// listing date and tickers from the note. ok is false for other labels.
+func ListingOf(l heistgraph.Label) (v OFACListing, ok bool) {
+	uid, named := strings.CutPrefix(l.Source, SourceOFACSDN+":")
+	if !named && l.Source != SourceOFACSDN {
+		return OFACListing{}, false
+	}
+	str := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	list := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, ", ")
+	}
+	if named {
+		v.UID, v.Entry = str(uid), str(l.Entity)
+	}
+	for part := range strings.SplitSeq(l.Note, "; ") {
+		k, val, _ := strings.Cut(part, ": ")
+		switch {
+		case k == "programs" && v.Programs == nil:
+			v.Programs = list(val)
+		case k == "listed" && v.Listed == nil:
+			v.Listed = str(val)
+		case k == "OFAC assets" && v.Assets == nil:
+			v.Assets = list(val)
+		}
+	}
+	return v, true
+}

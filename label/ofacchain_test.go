@@ -1,6 +1,7 @@
 package label
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -73,5 +74,36 @@ func TestOFACChains(t *testing.T) {
 			t.Errorf("table row %+v: duplicate, or not exactly one rule", o)
 		}
 		seen[o.Ticker] = true
+	}
+}
+
+func TestListingOf(t *testing.T) {
+	t.Parallel()
+	ls, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := byFullKey(ls)
+	ronin := k["bsc\x000x098b716b8aaf21512996dc57eb0615e2383e2f96\x00LAZARUS GROUP\x00sanctioned\x00ofac-sdn:27307"]
+	v, ok := ListingOf(ronin)
+	got, _ := json.Marshal(v)
+	if want := `{"uid":"27307","entry":"LAZARUS GROUP","programs":["DPRK3"],"listed":"2022-04-14","assets":["ETH"]}`; !ok || string(got) != want {
+		t.Errorf("ListingOf(Ronin exploiter on bsc) = %s, %v; want %s", got, ok, want)
+	}
+	// An address designated after sdn.csv of 2024-05-03: no entry, no date.
+	var anon heistgraph.Label
+	for _, l := range ls {
+		if l.Source == SourceOFACSDN && l.Chain == "btc" {
+			anon = l
+			break
+		}
+	}
+	v, ok = ListingOf(anon)
+	got, _ = json.Marshal(v)
+	if want := `{"uid":null,"entry":null,"programs":null,"listed":null,"assets":["XBT"]}`; !ok || string(got) != want {
+		t.Errorf("ListingOf(%s) = %s, %v; want %s", anon.Address, got, ok, want)
+	}
+	if _, ok := ListingOf(heistgraph.Label{Source: "fbi:2023-08-22"}); ok {
+		t.Error("an FBI label has an OFAC listing")
 	}
 }
