@@ -9,6 +9,24 @@ import (
 
 // This file holds what the three OFAC importers share: how an SDN entry's
 // programs and identity become categories, and the label they emit.
+//
+// # Updates and delistings
+//
+// The importers give the same labels (chain, address, entity, category,
+// source) as Builtin for the same data, so `labels import --format
+// ofac-xml|ofac-csv|ofac-list` of a newer publication updates the built-in
+// set in place: new listings are added, labels it gives again get the new
+// note, nothing else changes. An import never removes a label, nor marks an
+// address missing from the file as delisted: nothing in a file says it is
+// the whole list (an excerpt, one per-asset list or a single row are valid
+// input), and a wrong "delisted" silently un-sanctions an address. A
+// delisting reaches a store in one of two ways: a binary whose built-in data
+// no longer has the address (seeding then removes its built-in labels, never
+// the user's), or, to keep the label for transfers made while it was
+// listed (methods.md §8.6), a label CSV row with the same chain, address,
+// entity, category and source and a valid_until (it replaces the stored
+// label's validity; a later re-seed of a built-in set that still lists the
+// address resets it).
 
 // SourceOFACSDN is the source of labels from OFAC's Specially Designated
 // Nationals list. Labels from a named entry (ofac-xml, ofac-csv, the
