@@ -485,3 +485,40 @@ func (c *ingestClustering) finish(ctx context.Context, on bool, ch heistgraph.Ch
 	v.Chain = ch
 	return &v, nil
 }
+
+// clustersJSON is what an answer that depends on clusters (trace, show
+// address, cluster show) adds to its JSON: the last block clustered (null
+// when the chain was never clustered) and how many blocks the clusters
+// are behind the chain, so that a script can tell an answer from
+// half-built clusters.
+type clustersJSON struct {
+	ClustersHeight      *int64 `json:"clusters_height"`
+	ClustersBehind      int64  `json:"clusters_behind"`
+	ClustersNeedRebuild bool   `json:"clusters_need_rebuild,omitempty"`
+}
+
+// clusterFreshness checks how far chain's clusters are behind its blocks
+// and, when they are, says so in one warning line on stderr (also with
+// --quiet: it qualifies the answer). Read commands do not catch the
+// clusters up themselves: they may open the store read-only, and catching
+// up a large chain takes as long as "cluster update".
+func (a *app) clusterFreshness(ctx context.Context, r store.ChainReader, chain heistgraph.Chain) (clustersJSON, error) {
+	var v clustersJSON
+	c, ok := r.(store.Clusters)
+	if !ok || !chain.IsUTXO() {
+		return v, nil
+	}
+	f, err := cluster.CheckFreshness(ctx, r, c, chain)
+	if err != nil {
+		return v, err
+	}
+	if f.Clustered() {
+		h := f.Height
+		v.ClustersHeight = &h
+	}
+	v.ClustersBehind, v.ClustersNeedRebuild = f.Behind, f.NeedsRebuild
+	if f.Stale() {
+		fmt.Fprintf(a.stderr, "heistgraph: warning: %s\n", f)
+	}
+	return v, nil
+}
