@@ -535,4 +535,3 @@ func printComparison(w io.Writer, c *trace.Comparison) {
 	}
 	printf(w, "\n")
 }
-
