@@ -316,17 +316,38 @@ type memberJSON struct {
 	Labels     []labelJSON `json:"labels"`
 }
 
-// clusterMembersJSON is what cluster show --members prints.
-type clusterMembersJSON struct {
+// clusterHeadJSON is what cluster show prints first, with or without
+// --members: the address, its cluster and the labels that reach it.
+type clusterHeadJSON struct {
 	Address   string             `json:"address"`
 	Chain     heistgraph.Chain   `json:"chain"`
 	ClusterID uint64             `json:"cluster_id"`
 	Size      int64              `json:"size"`
 	Labels    []clusterLabelJSON `json:"labels"`
 	Conflicts []string           `json:"conflicts"`
-	Offset    int                `json:"offset"`
-	Members   []memberJSON       `json:"members"`
-	Next      int                `json:"next_offset"`
+}
+
+// printClusterHead writes the head of cluster show for people.
+func printClusterHead(w io.Writer, v *clusterHeadJSON) {
+	printf(w, "%s (%s) is in cluster %d of %s\n", esc(v.Address), v.Chain, v.ClusterID, plural(v.Size, "address", "addresses"))
+	for _, l := range v.Labels {
+		via := ""
+		if l.Address != v.Address {
+			via = l.Address
+		}
+		printf(w, "  label %s\n", labelText(l.Category, l.Entity, l.Source, l.Confidence, l.TLP, via))
+	}
+	if len(v.Conflicts) > 0 {
+		printf(w, "  CONFLICT: the cluster carries several entities: %s\n", escJoin(v.Conflicts, ", "))
+	}
+}
+
+// clusterMembersJSON is what cluster show --members prints.
+type clusterMembersJSON struct {
+	clusterHeadJSON
+	Offset  int          `json:"offset"`
+	Members []memberJSON `json:"members"`
+	Next    int          `json:"next_offset"`
 	clustersJSON
 }
 
@@ -343,8 +364,8 @@ func (a *app) showMembers(ctx context.Context, st store.Store, ch heistgraph.Cha
 	if err != nil {
 		return err
 	}
-	v := clusterMembersJSON{Address: view.Address, Chain: ch, ClusterID: p.ClusterID, Size: p.Size, Labels: viewLabels(view),
-		Conflicts: view.Conflicts, Offset: p.Offset, Members: []memberJSON{}, Next: p.NextOffset, clustersJSON: fresh}
+	v := clusterMembersJSON{clusterHeadJSON: clusterHeadJSON{Address: view.Address, Chain: ch, ClusterID: p.ClusterID, Size: p.Size,
+		Labels: viewLabels(view), Conflicts: view.Conflicts}, Offset: p.Offset, Members: []memberJSON{}, Next: p.NextOffset, clustersJSON: fresh}
 	for _, m := range p.Members {
 		j := memberJSON{Address: m.Address, AddrID: m.AddrID, Labels: []labelJSON{}}
 		s, err := st.Address(ctx, ch, m.Address)
@@ -364,8 +385,7 @@ func (a *app) showMembers(ctx context.Context, st store.Store, ch heistgraph.Cha
 		v.Members = append(v.Members, j)
 	}
 	return a.emit(v, func(w io.Writer) error {
-		printf(w, "%s (%s) is in cluster %d of %s\n", esc(v.Address), v.Chain, v.ClusterID, plural(v.Size, "address", "addresses"))
-		printClusterLabels(w, v.Address, v.Labels, v.Conflicts)
+		printClusterHead(w, &v.clusterHeadJSON)
 		if len(v.Members) == 0 {
 			printf(w, "  members: none at offset %d\n", v.Offset)
 			return nil
@@ -387,22 +407,6 @@ func (a *app) showMembers(ctx context.Context, st store.Store, ch heistgraph.Cha
 		}
 		return nil
 	})
-}
-
-// printClusterLabels writes the labels that reach addr through its
-// cluster (with the address they are on when it is another) and the
-// conflicting entities.
-func printClusterLabels(w io.Writer, addr string, labels []clusterLabelJSON, conflicts []string) {
-	for _, l := range labels {
-		via := ""
-		if l.Address != addr {
-			via = l.Address
-		}
-		printf(w, "  label %s\n", labelText(l.Category, l.Entity, l.Source, l.Confidence, l.TLP, via))
-	}
-	if len(conflicts) > 0 {
-		printf(w, "  CONFLICT: the cluster carries several entities: %s\n", escJoin(conflicts, ", "))
-	}
 }
 
 // overrideMemberJSON is an address an override names, with its cluster
@@ -514,24 +518,19 @@ type overrideJSON struct {
 }
 
 type clusterShowJSON struct {
-	Address   string             `json:"address"`
-	Chain     heistgraph.Chain   `json:"chain"`
-	ClusterID uint64             `json:"cluster_id"`
-	Size      int64              `json:"size"`
-	Labels    []clusterLabelJSON `json:"labels"`
-	Conflicts []string           `json:"conflicts"`
-	Evidence  []evidenceJSON     `json:"evidence"`
-	Next      int                `json:"next_offset"`
-	Review    []evidenceJSON     `json:"review"`
-	Overrides []overrideJSON     `json:"overrides"`
-	Path      []evidenceJSON     `json:"path,omitempty"`
-	PathFound *bool              `json:"path_found,omitempty"`
+	clusterHeadJSON
+	Evidence  []evidenceJSON `json:"evidence"`
+	Next      int            `json:"next_offset"`
+	Review    []evidenceJSON `json:"review"`
+	Overrides []overrideJSON `json:"overrides"`
+	Path      []evidenceJSON `json:"path,omitempty"`
+	PathFound *bool          `json:"path_found,omitempty"`
 	clustersJSON
 }
 
 func (a *app) printExplanation(x cluster.Explanation, withPath bool, fresh clustersJSON) error {
-	v := clusterShowJSON{Address: x.Address, Chain: x.Chain, ClusterID: x.ClusterID, Size: x.Size,
-		Labels: viewLabels(x.View), Conflicts: x.Conflicts, Evidence: evidenceView(x.Evidence), Next: x.NextOffset,
+	v := clusterShowJSON{clusterHeadJSON: clusterHeadJSON{Address: x.Address, Chain: x.Chain, ClusterID: x.ClusterID, Size: x.Size,
+		Labels: viewLabels(x.View), Conflicts: x.Conflicts}, Evidence: evidenceView(x.Evidence), Next: x.NextOffset,
 		Review: evidenceView(x.Reviews), Overrides: []overrideJSON{}, clustersJSON: fresh}
 	for _, o := range x.Overrides {
 		v.Overrides = append(v.Overrides, overrideJSON{Seq: o.Seq, Kind: o.Kind, Addresses: o.Addresses, By: o.By, Why: o.Why, Time: o.Time, Height: o.Height})
@@ -540,8 +539,7 @@ func (a *app) printExplanation(x cluster.Explanation, withPath bool, fresh clust
 		v.Path, v.PathFound = evidenceView(x.Path), &x.PathFound
 	}
 	return a.emit(v, func(w io.Writer) error {
-		printf(w, "%s (%s) is in cluster %d of %s\n", esc(v.Address), v.Chain, v.ClusterID, plural(v.Size, "address", "addresses"))
-		printClusterLabels(w, v.Address, v.Labels, v.Conflicts)
+		printClusterHead(w, &v.clusterHeadJSON)
 		pr := func(e evidenceJSON) {
 			votes := ""
 			if len(e.Votes) > 0 {

@@ -422,8 +422,9 @@ func (a *app) showAddress(ctx context.Context, r store.ChainReader, chainFlag, a
 
 // printAddress writes show address for people.
 func printAddress(w io.Writer, v *addressJSON, page addressPage) {
-	printf(w, "address %s (%s)\n  balance   %s\n  received  %s in %d outputs\n  sent      %s in %d inputs\n  txs       %d\n  first     %s (block %d)\n  last      %s (block %d)\n",
-		esc(v.Address), v.Chain, btc(v.BalanceSat), btc(v.ReceivedSat), v.OutputCount, btc(v.SentSat), v.SpendCount, v.TxCount,
+	printf(w, "address %s (%s)\n  balance   %s\n  received  %s in %s\n  sent      %s in %s\n  txs       %d\n  first     %s (block %d)\n  last      %s (block %d)\n",
+		esc(v.Address), v.Chain, btc(v.BalanceSat), btc(v.ReceivedSat), plural(v.OutputCount, "output", "outputs"),
+		btc(v.SentSat), plural(v.SpendCount, "input", "inputs"), v.TxCount,
 		unixUTC(v.FirstSeen), v.FirstHeight, unixUTC(v.LastSeen), v.LastHeight)
 	switch {
 	case v.ClusterID != nil:
