@@ -90,13 +90,13 @@ func (a *app) evalCluster(ctx context.Context, st store.Store, ch heistgraph.Cha
 			s.Clusters, s.Addresses, s.Missing, s.Entities, s.MergedEntities, s.Largest)
 		for _, k := range sortedKeys(s.ByCategory) {
 			c := s.ByCategory[k]
-			printf(w, "  %-10s precision %.4f recall %.4f  %d entities, %d addresses, %d mixed clusters\n", k, c.Precision, c.Recall, c.Entities, c.Addresses, c.MergedEntities)
+			printf(w, "  %-10s precision %.4f recall %.4f  %d entities, %d addresses, %d mixed clusters\n", esc(k), c.Precision, c.Recall, c.Entities, c.Addresses, c.MergedEntities)
 		}
 		for _, k := range sortedKeys(s.Evidence) {
 			e := s.Evidence[k]
-			printf(w, "  evidence %-13s %d records, %d wrong (precision %.4f)\n", k, e.Records, e.Wrong, e.Precision)
+			printf(w, "  evidence %-13s %d records, %d wrong (precision %.4f)\n", esc(k), e.Records, e.Wrong, e.Precision)
 			for _, v := range slices.Sorted(maps.Keys(e.Votes)) {
-				printf(w, "    vote %-9s %d records, %d wrong\n", v, e.Votes[v].Records, e.Votes[v].Wrong)
+				printf(w, "    vote %-9s %d records, %d wrong\n", esc(v), e.Votes[v].Records, e.Votes[v].Wrong)
 			}
 		}
 		return nil

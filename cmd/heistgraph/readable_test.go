@@ -349,3 +349,35 @@ func TestTerminalEscapes(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalClusterWithoutClusters: eval cluster on a store that holds no
+// clusters (or nothing at all) fails as eval trace does, instead of
+// scoring no pairs as a perfect 1.0000.
+func TestEvalClusterWithoutClusters(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "world")
+	if _, err := synth.Generate(context.Background(), synth.Options{Dir: dir, Seed: 3, Scale: synth.Small}); err != nil {
+		t.Fatal(err)
+	}
+	truth := filepath.Join(dir, synth.TruthFile)
+	unclustered := filepath.Join(base, "unclustered")
+	mustOK(t, cli(t, "--data", unclustered, "--quiet", "ingest", "btc", "--blocks", dir, "--cluster=false"), "ingest without clustering")
+	tests := []struct {
+		name, data, msg string
+	}{
+		{"no store", filepath.Join(base, "nothing-here"), "holds no btc-regtest chain"},
+		{"never clustered", unclustered, "no clusters of btc-regtest"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := cli(t, "--data", tc.data, "eval", "cluster", "--truth", truth)
+			if r.code != exitFailure || !strings.Contains(r.stderr, tc.msg) || r.stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 saying %q", r.code, r.stdout, r.stderr, tc.msg)
+			}
+			j := cli(t, "--data", tc.data, "--json", "eval", "cluster", "--truth", truth)
+			if j.code != exitFailure || !strings.Contains(j.stderr, `"kind":"not_found"`) || strings.Contains(j.stdout, "precision") {
+				t.Errorf("--json: exit %d, stdout %q, stderr %q", j.code, j.stdout, j.stderr)
+			}
+		})
+	}
+}

@@ -70,7 +70,10 @@ output of a transaction) or an address (every output it received, within
 --from and --until). All seeds of one command line are one source.
 
 For every policy but poison, the sinks plus fees equal the seed amount
-exactly. --compare runs every policy and prints their sinks side by side.
+exactly. The human output lists the largest sinks (--top N, with address,
+entity, amount and hops), then the totals per sink kind and entity, in BTC;
+--json lists every sink in satoshis. --compare runs every policy and prints
+their sinks side by side.
 --graphml FILE and --dot FILE write the graph (- for stdout).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
