@@ -284,14 +284,14 @@ gives the same list.`,
 				if err != nil {
 					return err
 				}
-				fresh, err := a.clusterFreshness(cmd.Context(), st, ch)
+				if members {
+					return a.showMembers(cmd.Context(), st, ch, addr, offset, limit)
+				}
+				x, err := cluster.Explain(cmd.Context(), st, ch, addr, cluster.ExplainOptions{Limit: limit, Offset: offset, To: strings.TrimSpace(to)})
 				if err != nil {
 					return err
 				}
-				if members {
-					return a.showMembers(cmd.Context(), st, ch, addr, offset, limit, fresh)
-				}
-				x, err := cluster.Explain(cmd.Context(), st, ch, addr, cluster.ExplainOptions{Limit: limit, Offset: offset, To: strings.TrimSpace(to)})
+				fresh, err := a.clusterFreshness(cmd.Context(), st, ch)
 				if err != nil {
 					return err
 				}
@@ -351,11 +351,15 @@ type clusterMembersJSON struct {
 	clustersJSON
 }
 
-func (a *app) showMembers(ctx context.Context, st store.Store, ch heistgraph.Chain, addr string, offset, limit int, fresh clustersJSON) error {
+func (a *app) showMembers(ctx context.Context, st store.Store, ch heistgraph.Chain, addr string, offset, limit int) error {
 	if limit == 0 {
 		limit = 20
 	}
 	p, err := cluster.ListMembers(ctx, st, ch, addr, offset, limit)
+	if err != nil {
+		return err
+	}
+	fresh, err := a.clusterFreshness(ctx, st, ch)
 	if err != nil {
 		return err
 	}

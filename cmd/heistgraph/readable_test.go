@@ -309,6 +309,17 @@ func TestHalfBuiltClusters(t *testing.T) {
 		}
 	}
 
+	// A failed lookup on stale clusters says only its error.
+	for _, args := range [][]string{
+		{"--data", data, "trace", "--seed", strings.Repeat("ab", 32) + ":0"},
+		{"--data", data, "cluster", "show", "bcrt1qnotanaddressweknow"},
+		{"--data", data, "cluster", "show", "bcrt1qnotanaddressweknow", "--members"},
+	} {
+		if r := cli(t, args...); r.code != exitFailure || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stderr, "warning") {
+			t.Errorf("%v: exit %d, stderr %q; want one error line", args[2:], r.code, r.stderr)
+		}
+	}
+
 	// Caught up: no warning, nothing behind.
 	mustOK(t, cli(t, "--data", data, "--quiet", "cluster", "update"), "cluster update")
 	r = cli(t, append(trace, "--json")...)

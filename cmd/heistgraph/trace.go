@@ -215,10 +215,6 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 		}
 		opts.Chain = ch
 		opts.Resolver = entityResolver(st)
-		fresh, err := a.clusterFreshness(ctx, st, ch)
-		if err != nil {
-			return err
-		}
 		var res *trace.Result
 		var cmp *trace.Comparison
 		if f.compare {
@@ -231,6 +227,11 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 				}
 			}
 		} else if res, err = trace.Run(ctx, st, opts); err != nil {
+			return err
+		}
+		// Said once the answer is there (an error needs no warning).
+		fresh, err := a.clusterFreshness(ctx, st, ch)
+		if err != nil {
 			return err
 		}
 		if err := writeGraph(a.stdout, f.graphml, res.WriteGraphML); err != nil {
