@@ -111,12 +111,15 @@ func TestShowAddressHistoryPages(t *testing.T) {
 		r := cli(t, "--data", data, "--json", "show", "address", exch, "--history", "--limit", "7", "--offset", strconv.Itoa(off))
 		mustOK(t, r, "show address --history")
 		v = decode[addressJSON](t, r.stdout)
-		all = append(all, v.History...)
+		if v.History == nil {
+			t.Fatalf("page at %d: no history", off)
+		}
+		all = append(all, *v.History...)
 		if v.NextOffset == nil {
 			break
 		}
-		if *v.NextOffset != off+7 || len(v.History) != 7 {
-			t.Fatalf("page at %d: next %d, %d events", off, *v.NextOffset, len(v.History))
+		if *v.NextOffset != off+7 || len(*v.History) != 7 {
+			t.Fatalf("page at %d: next %d, %d events", off, *v.NextOffset, len(*v.History))
 		}
 		off = *v.NextOffset
 	}
@@ -142,6 +145,11 @@ func TestShowAddressHistoryPages(t *testing.T) {
 	}
 	if v.ClusterID == nil || v.ClusterSize < 1 || len(v.Labels) == 0 || v.Labels[0].Entity != entity || v.ClustersHeight == nil || v.ClustersBehind != 0 {
 		t.Errorf("show address: cluster %v size %d labels %+v clusters at %v behind %d", v.ClusterID, v.ClusterSize, v.Labels, v.ClustersHeight, v.ClustersBehind)
+	}
+	r := cli(t, "--data", data, "--json", "show", "address", exch, "--history", "--offset", "100000")
+	mustOK(t, r, "a page past the end")
+	if p := decode[addressJSON](t, r.stdout); p.History == nil || len(*p.History) != 0 || p.NextOffset != nil {
+		t.Errorf("a page past the end: history %v, next %v; want [] and none", p.History, p.NextOffset)
 	}
 	if r := cli(t, "--data", data, "show", "address", exch, "--history", "--limit", "-1"); r.code != exitUsage {
 		t.Errorf("--limit -1: exit %d, want 2", r.code)

@@ -317,9 +317,10 @@ type addressJSON struct {
 	ClusterLabels []clusterLabelJSON `json:"cluster_labels"`
 	Conflicts     []string           `json:"conflicts"`
 	clustersJSON
-	// History and NextOffset are set with --history.
-	History    []addressEventJSON `json:"history,omitempty"`
-	NextOffset *int               `json:"next_offset,omitempty"`
+	// History and NextOffset are set with --history (History is [] on a
+	// page past the end).
+	History    *[]addressEventJSON `json:"history,omitempty"`
+	NextOffset *int                `json:"next_offset,omitempty"`
 }
 
 type labelJSON struct {
@@ -410,9 +411,11 @@ func (a *app) showAddress(ctx context.Context, r store.ChainReader, chainFlag, a
 		v.Conflicts = append(v.Conflicts, cv.Conflicts...)
 	}
 	if page.history {
-		if v.History, v.NextOffset, err = addressHistory(ctx, r, s.Chain, s.Address, page); err != nil {
+		h, next, err := addressHistory(ctx, r, s.Chain, s.Address, page)
+		if err != nil {
 			return err
 		}
+		v.History, v.NextOffset = &h, next
 	}
 	return a.emit(v, func(w io.Writer) error {
 		printAddress(w, &v, page)
@@ -462,17 +465,18 @@ func printAddress(w io.Writer, v *addressJSON, page addressPage) {
 	if !page.history {
 		return
 	}
+	history := *v.History
 	switch {
-	case len(v.History) == 0 && page.offset > 0:
+	case len(history) == 0 && page.offset > 0:
 		printf(w, "  history: nothing at offset %d\n", page.offset)
 		return
-	case len(v.History) == 0:
+	case len(history) == 0:
 		printf(w, "  history: none\n")
 		return
 	}
-	printf(w, "  history, events %d-%d in chain order:\n", page.offset+1, page.offset+len(v.History))
+	printf(w, "  history, events %d-%d in chain order:\n", page.offset+1, page.offset+len(history))
 	printf(w, "    %8s  %-20s  %-8s %20s  %s\n", "height", "time", "kind", "BTC", "transaction")
-	for _, e := range v.History {
+	for _, e := range history {
 		tx := fmt.Sprintf("%s:%d", e.TxID, e.Index)
 		if e.Kind == heistgraph.Spent.String() {
 			tx = fmt.Sprintf("%s input %d, spends %s", e.TxID, e.Index, e.Outpoint)
