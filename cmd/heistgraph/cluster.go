@@ -135,9 +135,6 @@ func (a *app) printStats(v clusterStatsJSON, what string) error {
 	a.logger().Info(what, "chain", v.Chain, "blocks", v.Blocks, "addresses", v.Addresses, "clusters", v.Clusters,
 		"seconds", fmt.Sprintf("%.2f", v.Seconds))
 	return a.emit(v, func(w io.Writer) error {
-		if a.quiet {
-			return nil
-		}
 		printf(w, "%s %s: %d blocks, %d txs, %d inputs in %.1fs (%.0f inputs/s); tip %d\n",
 			what, v.Chain, v.Blocks, v.Txs, v.Inputs, v.Seconds, v.InputsPerS, v.TipHeight)
 		printf(w, "  %d addresses in %d clusters (largest %d); merges: %d common-input, %d change (%d deferred)\n",
@@ -199,7 +196,11 @@ func (a *app) clusterMergeCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				s, err := cluster.Merge(cmd.Context(), st, ch, args, by, why, time.Now(), opts)
+				addrs, err := validAddresses(ch, args)
+				if err != nil {
+					return fmt.Errorf("cluster merge: %w", err)
+				}
+				s, err := cluster.Merge(cmd.Context(), st, ch, addrs, by, why, time.Now(), opts)
 				if err != nil {
 					return err
 				}
@@ -233,7 +234,11 @@ func (a *app) clusterSplitCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				s, err := cluster.Split(cmd.Context(), st, ch, args[0], by, why, time.Now(), opts)
+				addr, err := validAddress(ch, args[0])
+				if err != nil {
+					return fmt.Errorf("cluster split: %w", err)
+				}
+				s, err := cluster.Split(cmd.Context(), st, ch, addr, by, why, time.Now(), opts)
 				if err != nil {
 					return err
 				}
@@ -273,6 +278,14 @@ held or dropped on the way; overrides the analysts' merges and splits.`,
 				ch, err := clusterChain(cmd, st, chainFlag)
 				if err != nil {
 					return err
+				}
+				if addr, err = validAddress(ch, addr); err != nil {
+					return fmt.Errorf("cluster show: %w", err)
+				}
+				if to != "" {
+					if to, err = validAddress(ch, to); err != nil {
+						return fmt.Errorf("cluster show --to: %w", err)
+					}
 				}
 				x, err := cluster.Explain(cmd.Context(), st, ch, addr, cluster.ExplainOptions{Limit: limit, Offset: offset, To: strings.TrimSpace(to)})
 				if err != nil {

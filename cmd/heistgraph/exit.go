@@ -39,11 +39,29 @@ func exitCode(err error) int {
 	}
 }
 
+// sentinels are the root package's error sentinels. Their texts carry the
+// package prefix ("heistgraph: not found"), as Go libraries' sentinels do;
+// on the command line, after the program's own "heistgraph: ", the class
+// reads once and without it ("address X: not found").
+var sentinels = []error{heistgraph.ErrNotFound, heistgraph.ErrInvalid, heistgraph.ErrConflict}
+
+// errorText renders err as the one line the user reads: newlines folded and
+// every sentinel's text without its package prefix.
+func errorText(err error) string {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			msg = strings.ReplaceAll(msg, s.Error(), strings.TrimPrefix(s.Error(), "heistgraph: "))
+		}
+	}
+	return msg
+}
+
 // fail reports err on stderr as one line (plus, with --json, a last line
 // holding {"error": ...}) and returns its exit code.
 func (a *app) fail(err error) int {
 	code := exitCode(err)
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	msg := errorText(err)
 	if a.json {
 		kind := "failure"
 		switch {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -129,7 +128,7 @@ replaces earlier imported records with the same ids. A bundle that does not vali
 or whose incidents would not fit the register, is refused whole (exit 2).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := os.ReadFile(args[0])
+			b, err := readInput(args[0])
 			if err != nil {
 				return fmt.Errorf("import stix: %w", err)
 			}

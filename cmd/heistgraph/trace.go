@@ -204,6 +204,9 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 			return err
 		}
 		opts.Chain = ch
+		if err := checkSeeds(ch, opts.Seeds); err != nil {
+			return err
+		}
 		opts.Resolver = entityResolver(st)
 		var res *trace.Result
 		var cmp *trace.Comparison
