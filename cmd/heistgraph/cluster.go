@@ -79,7 +79,7 @@ func (a *app) clusterCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "cluster",
 		Short: "Cluster addresses into entities, show a cluster and why, record analysts' merges and splits",
-		Long: `Address clustering (methods.md §3): common-input ownership on every transaction
+		Long: `Address clustering (docs/methods.md §3): common-input ownership on every transaction
 that is not a CoinJoin, change heuristics each behind a switch, guards against
 cluster collapse, and analysts' overrides that survive re-runs and reorgs.
 

@@ -112,7 +112,7 @@ func checkSeeds(c heistgraph.Chain, seeds []trace.Seed) error {
 		}
 		n, err := validAddress(c, seeds[i].Address)
 		if err != nil {
-			return usageError{fmt.Errorf("--seed: %w", err)}
+			return usageError{fmt.Errorf("trace --seed: %w", err)}
 		}
 		seeds[i].Address = n
 	}

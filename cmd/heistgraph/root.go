@@ -158,6 +158,9 @@ func unknownSubcommand(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	hint := ""
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default for its own message
+	}
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		hint = " (did you mean " + strings.Join(s, " or ") + "?)"
 	}
