@@ -10,6 +10,11 @@ import "github.com/spf13/cobra"
 var examples = map[string]string{
 	"": `  heistgraph ingest btc --blocks bitcoin/testdata/blocks1-256.blk
   heistgraph show tx f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16`,
+	"completion":            `  heistgraph completion bash > ~/.local/share/bash-completion/completions/heistgraph`,
+	"completion bash":       `  heistgraph completion bash > ~/.local/share/bash-completion/completions/heistgraph`,
+	"completion zsh":        `  heistgraph completion zsh > "${fpath[1]}/_heistgraph"`,
+	"completion fish":       `  heistgraph completion fish > ~/.config/fish/completions/heistgraph.fish`,
+	"completion powershell": `  heistgraph completion powershell | Out-String | Invoke-Expression`,
 	"version": `  heistgraph version
   heistgraph --version --json`,
 
