@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/synth"
 )
 
 // TestBadInput runs bad invocations and bad input, and well-formed ids the
@@ -369,4 +371,60 @@ func runs(line, path string) bool {
 		}
 	}
 	return false
+}
+
+// TestSeveralChains: on a store holding two Bitcoin chains, an id given
+// without --chain is malformed only when no chain accepts it; an address
+// of one of them is looked up (and clustered) there.
+func TestSeveralChains(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, err := synth.Generate(context.Background(), synth.Options{Dir: dir, Seed: 1, Scale: synth.Small}); err != nil {
+		t.Fatal(err)
+	}
+	blk, err := os.ReadFile(filepath.Join(dir, "blk00000.dat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs := records(t, blk)
+	regtest := writeFile(t, "regtest.blk", blk[:offs[3]]) // regtest blocks 1 to 3
+	data := t.TempDir()
+	mustOK(t, cli(t, "--data", data, "--quiet", "ingest", "btc", "--blocks", blocks1to255), "ingest mainnet")
+	mustOK(t, cli(t, "--data", data, "--quiet", "ingest", "btc", "--blocks", regtest, "--network", "regtest"), "ingest regtest")
+
+	b := decode[blockJSONTest](t, cli(t, "--data", data, "--json", "show", "block", "1", "--chain", "btc-regtest").stdout)
+	tx := decode[txJSONTest](t, cli(t, "--data", data, "--json", "show", "tx", b.TxIDs[0], "--chain", "btc-regtest").stdout)
+	var addr string
+	for _, o := range tx.Outputs {
+		if o.Address != nil {
+			addr = *o.Address
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatal("the regtest coinbase pays no address")
+	}
+	for _, args := range [][]string{{"show", "address", addr}, {"show", "address", satoshi}, {"labels", "show", addr}, {"cluster", "show", addr}, {"cluster", "show", satoshi}} {
+		r := cli(t, append([]string{"--data", data, "--json"}, args...)...)
+		mustOK(t, r, strings.Join(args, " "))
+		want := "btc-regtest"
+		if args[len(args)-1] == satoshi {
+			want = "btc"
+		}
+		if v := decode[map[string]any](t, r.stdout); v["chain"] != want {
+			t.Errorf("%v: chain %v, want %s", args, v["chain"], want)
+		}
+	}
+	for _, args := range [][]string{{"show", "address", "1NotAnAddress"}, {"cluster", "show", "1NotAnAddress"}} {
+		r := cli(t, append([]string{"--data", data}, args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "is not an address of btc, btc-regtest") {
+			t.Errorf("%v: exit %d, %q; want 2 naming both chains", args, r.code, r.stderr)
+		}
+	}
+	// A well-formed address of a chain the store does not hold says which
+	// chain it belongs to.
+	r := cli(t, "--data", data, "show", "address", "tb1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq0l98cr")
+	if r.code != 2 || !strings.Contains(r.stderr, "it is a btc-testnet address") {
+		t.Errorf("testnet address: exit %d, %q", r.code, r.stderr)
+	}
 }

@@ -192,7 +192,7 @@ func (a *app) clusterMergeCmd() *cobra.Command {
 				return usageError{errors.New("cluster merge: give --by WHO and --why TEXT")}
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
-				ch, err := clusterChain(cmd, st, f.chain)
+				ch, err := clusterChainOf(cmd, st, f.chain, args[0])
 				if err != nil {
 					return err
 				}
@@ -230,7 +230,7 @@ func (a *app) clusterSplitCmd() *cobra.Command {
 				return usageError{errors.New("cluster split: give --by WHO and --why TEXT")}
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
-				ch, err := clusterChain(cmd, st, f.chain)
+				ch, err := clusterChainOf(cmd, st, f.chain, args[0])
 				if err != nil {
 					return err
 				}
@@ -275,7 +275,7 @@ held or dropped on the way; overrides the analysts' merges and splits.`,
 				return fmt.Errorf("cluster show: empty address: %w", heistgraph.ErrInvalid)
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
-				ch, err := clusterChain(cmd, st, chainFlag)
+				ch, err := clusterChainOf(cmd, st, chainFlag, addr)
 				if err != nil {
 					return err
 				}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/label"
@@ -65,18 +68,56 @@ func addressChains(cs []heistgraph.Chain, addr string) ([]heistgraph.Chain, erro
 			first = err
 		}
 	}
-	switch {
-	case len(ok) > 0:
+	if len(ok) > 0 {
 		return ok, nil
-	case len(cs) == 1:
+	}
+	// Say so when it is another Bitcoin network's address.
+	hint := ""
+	for _, n := range heistgraph.Networks() {
+		if !slices.Contains(cs, n.Chain) {
+			if _, err := validAddress(n.Chain, addr); err == nil {
+				hint = fmt.Sprintf(" (it is a %s address)", n.Chain)
+				break
+			}
+		}
+	}
+	if len(cs) == 1 {
+		if hint != "" {
+			return nil, usageError{fmt.Errorf("%q is not a %s address%s: %w", shortText(strings.TrimSpace(addr)), cs[0], hint, heistgraph.ErrInvalid)}
+		}
 		return nil, first
 	}
 	names := make([]string, len(cs))
 	for i, c := range cs {
 		names[i] = string(c)
 	}
-	return nil, usageError{fmt.Errorf("%q is not an address of %s (give --chain for another chain): %w",
-		shortText(strings.TrimSpace(addr)), strings.Join(names, ", "), heistgraph.ErrInvalid)}
+	if hint == "" {
+		hint = " (give --chain for another chain)"
+	}
+	return nil, usageError{fmt.Errorf("%q is not an address of %s%s: %w",
+		shortText(strings.TrimSpace(addr)), strings.Join(names, ", "), hint, heistgraph.ErrInvalid)}
+}
+
+// clusterChainOf is clusterChain for a command about addr: when --chain is
+// not given and the store holds several Bitcoin chains, the one chain whose
+// address format accepts addr is meant.
+func clusterChainOf(cmd *cobra.Command, r store.ChainReader, flag, addr string) (heistgraph.Chain, error) {
+	if flag == "" {
+		cs, err := candidateChains(cmd.Context(), r, "")
+		if err != nil {
+			return "", err
+		}
+		if len(cs) > 1 {
+			ok, err := addressChains(cs, addr)
+			if err != nil {
+				return "", err
+			}
+			if len(ok) == 1 {
+				return ok[0], nil
+			}
+		}
+	}
+	return clusterChain(cmd, r, flag)
 }
 
 // checkStoreAddress checks addr against the chain --chain names or, without
