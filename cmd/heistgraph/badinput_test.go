@@ -72,6 +72,7 @@ func TestBadInput(t *testing.T) {
 		// Usage.
 		{"unknown command", []string{"nosuch"}, 2, []string{`unknown command "nosuch"`}},
 		{"unknown command, with a suggestion", []string{"shwo"}, 2, []string{`unknown command "shwo"`, "did you mean show?"}},
+		{"huge unknown command", []string{strings.Repeat("x", 100_000)}, 2, []string{`unknown command "xxxx`}},
 		{"unknown subcommand", []string{"show", "nosuch"}, 2, []string{`unknown command "nosuch" for "heistgraph show"`}},
 		{"unknown flag", []string{"show", "block", "1", "--bogus"}, 2, []string{"unknown flag: --bogus"}},
 		{"unknown global flag", []string{"--bogus", "version"}, 2, []string{"unknown flag: --bogus"}},
@@ -102,10 +103,12 @@ func TestBadInput(t *testing.T) {
 
 		// Malformed identifiers: bad input, exit 2.
 		{"malformed address", []string{"show", "address", "1NotAnAddress"}, 2, []string{`"1NotAnAddress" is not a valid btc address`}},
-		{"address of another network", []string{"show", "address", "bcrt1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqdku202"}, 2, []string{"not a valid btc address"}},
+		{"address of another network", []string{"show", "address", "bcrt1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqdku202"}, 2, []string{"is not a btc address (it is a btc-regtest address)"}},
 		{"malformed address seed", []string{"trace", "--seed", "foo"}, 2, []string{"--seed", `"foo" is not a valid btc address`}},
 		{"malformed outpoint seed", []string{"trace", "--seed", tx170 + ":x"}, 2, []string{"bad output index"}},
 		{"malformed seed", []string{"trace", "--seed", "abc:0"}, 2, []string{`seed "abc:0"`, "want TXID:VOUT, TXID or an address"}},
+		{"huge malformed address", []string{"show", "address", strings.Repeat("1", 100_000)}, 2, []string{"100000 bytes long"}},
+		{"huge malformed txid", []string{"show", "tx", strings.Repeat("a", 100_000)}, 2, []string{"want 64 hex characters, have 100000"}},
 		{"malformed txid", []string{"show", "tx", "00"}, 2, []string{`"00"`, "want 64 hex characters"}},
 		{"txid not hex", []string{"show", "tx", strings.Repeat("zz", 32)}, 2, []string{"not hex"}},
 		{"negative height", []string{"show", "block", "--", "-5"}, 2, []string{"negative height"}},
@@ -140,6 +143,10 @@ func TestBadInput(t *testing.T) {
 			line := strings.TrimSuffix(r.stderr, "\n")
 			if strings.Contains(line, "\n") || !strings.HasPrefix(line, "heistgraph: ") {
 				t.Fatalf("stderr is not one line starting heistgraph: %q", r.stderr)
+			}
+			// A bad value is quoted by a short prefix only.
+			if len(line) > 400 {
+				t.Errorf("error of %d bytes: %.200q...", len(line), line)
 			}
 			for _, s := range tc.says {
 				if !strings.Contains(line, s) {

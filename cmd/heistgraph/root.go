@@ -93,7 +93,7 @@ command or flag, a missing or unreadable input file).`,
 	pf.StringVar(&a.storeURL, "store", "", "store URL (postgres://... selects PostgreSQL, not built yet; empty means the embedded store at --data)")
 	_ = pf.MarkHidden("store")
 	pf.BoolVar(&a.json, "json", false, "machine-readable JSON on stdout; progress and logs on stderr")
-	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs (never errors)")
+	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs on stderr (never errors; answers on stdout stay)")
 	pf.StringVar(&a.cpuProf, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")
 	_ = pf.MarkHidden("cpuprofile")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
@@ -120,7 +120,7 @@ func helpCmd(root *cobra.Command) *cobra.Command {
 		RunE: func(_ *cobra.Command, args []string) error {
 			c, rest, err := root.Find(args)
 			if err != nil || len(rest) > 0 {
-				return usageError{fmt.Errorf("unknown help topic %q: %w", strings.Join(args, " "), heistgraph.ErrInvalid)}
+				return usageError{fmt.Errorf("unknown help topic %q: %w", shortText(strings.Join(args, " ")), heistgraph.ErrInvalid)}
 			}
 			c.InitDefaultHelpFlag()
 			return c.Help()
@@ -165,7 +165,7 @@ func unknownSubcommand(cmd *cobra.Command, args []string) error {
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		hint = " (did you mean " + strings.Join(s, " or ") + "?)"
 	}
-	return fmt.Errorf("unknown command %q for %q%s: %w", args[0], cmd.CommandPath(), hint, heistgraph.ErrInvalid)
+	return fmt.Errorf("unknown command %q for %q%s: %w", shortText(args[0]), cmd.CommandPath(), hint, heistgraph.ErrInvalid)
 }
 
 func (a *app) setup() {
