@@ -60,6 +60,7 @@ func TestBadInput(t *testing.T) {
 	}
 	line1 := hexBytes(raw) + "\n"
 	badHex := file("bad.hex", []byte(line1+"0100000000zz"+strings.Repeat("00", 100)+"\n"))
+	badPrices := file("prices.csv", []byte("date,asset,usd\n2024-05-31,BTC,1\n2024-06-01,BTC,-5\n"))
 	missing := filepath.Join(dir, "missing.blk")
 	absentTx := strings.Repeat("ab", 32)
 
@@ -99,6 +100,7 @@ func TestBadInput(t *testing.T) {
 		{"a folder for a file", []string{"import", "stix", dir}, 2, []string{dir, "is a folder"}},
 		{"missing label file", []string{"labels", "import", missing, "--format", "csv"}, 2, []string{missing, "no such file"}},
 		{"missing price file", []string{"prices", "import", missing}, 2, []string{missing}},
+		{"bad CSV row", []string{"prices", "import", badPrices}, 2, []string{badPrices, "line 3", `"-5"`}},
 		{"missing truth file", []string{"eval", "cluster", "--truth", missing}, 2, []string{"--truth", missing}},
 
 		// Malformed identifiers: bad input, exit 2.
