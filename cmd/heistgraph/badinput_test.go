@@ -430,6 +430,10 @@ func TestSeveralChains(t *testing.T) {
 			t.Errorf("%v: exit %d, %q; want 2 naming both chains", args, r.code, r.stderr)
 		}
 	}
+	// On a store without chains a malformed address is still bad input.
+	if r := cli(t, "--data", t.TempDir(), "cluster", "show", "1NotAnAddress"); r.code != 2 || !strings.Contains(r.stderr, "cluster show: ") {
+		t.Errorf("cluster show on an empty store: exit %d, %q; want 2", r.code, r.stderr)
+	}
 	// A well-formed address of a chain the store does not hold says which
 	// chain it belongs to.
 	r := cli(t, "--data", data, "show", "address", "tb1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq0l98cr")

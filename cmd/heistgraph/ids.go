@@ -100,17 +100,25 @@ func addressChains(cs []heistgraph.Chain, addr string) ([]heistgraph.Chain, erro
 
 // clusterChainOf is clusterChain for a command about addr: when --chain is
 // not given and the store holds several Bitcoin chains, the one chain whose
-// address format accepts addr is meant.
+// address format accepts addr is meant; when it holds none, an address no
+// Bitcoin network accepts is still bad input, not "no chain in the store".
 func clusterChainOf(cmd *cobra.Command, r store.ChainReader, flag, addr string) (heistgraph.Chain, error) {
 	if flag == "" {
 		cs, err := candidateChains(cmd.Context(), r, "")
 		if err != nil {
 			return "", err
 		}
-		if len(cs) > 1 {
+		if len(cs) == 0 {
+			for _, n := range heistgraph.Networks() {
+				cs = append(cs, n.Chain)
+			}
+			if _, err := addressChains(cs, addr); err != nil {
+				return "", fmt.Errorf("%s: %w", commandKey(cmd), err)
+			}
+		} else if len(cs) > 1 {
 			ok, err := addressChains(cs, addr)
 			if err != nil {
-				return "", err
+				return "", fmt.Errorf("%s: %w", commandKey(cmd), err)
 			}
 			if len(ok) == 1 {
 				return ok[0], nil
