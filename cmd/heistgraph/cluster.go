@@ -79,7 +79,7 @@ func (a *app) clusterCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "cluster",
 		Short: "Cluster addresses into entities, show a cluster and why, record analysts' merges and splits",
-		Long: `Address clustering (methods.md §3): common-input ownership on every transaction
+		Long: `Address clustering (docs/methods.md §3): common-input ownership on every transaction
 that is not a CoinJoin, change heuristics each behind a switch, guards against
 cluster collapse, and analysts' overrides that survive re-runs and reorgs.
 
@@ -136,9 +136,6 @@ func (a *app) printStats(v clusterStatsJSON, what string) error {
 	a.logger().Info(what, "chain", v.Chain, "blocks", v.Blocks, "addresses", v.Addresses, "clusters", v.Clusters,
 		"seconds", fmt.Sprintf("%.2f", v.Seconds))
 	return a.emit(v, func(w io.Writer) error {
-		if a.quiet {
-			return nil
-		}
 		printf(w, "%s %s: %d blocks, %d txs, %d inputs in %.1fs (%.0f inputs/s); tip %d\n",
 			what, v.Chain, v.Blocks, v.Txs, v.Inputs, v.Seconds, v.InputsPerS, v.TipHeight)
 		printf(w, "  %d addresses in %d clusters (largest %d); merges: %d common-input, %d change (%d deferred)\n",
@@ -196,11 +193,15 @@ func (a *app) clusterMergeCmd() *cobra.Command {
 				return usageError{errors.New("cluster merge: give --by WHO and --why TEXT")}
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
-				ch, err := clusterChain(cmd, st, f.chain)
+				ch, err := clusterChainOf(cmd, st, f.chain, args[0])
 				if err != nil {
 					return err
 				}
-				res, err := cluster.Merge(cmd.Context(), st, ch, args, by, why, time.Now(), opts)
+				addrs, err := validAddresses(ch, args)
+				if err != nil {
+					return fmt.Errorf("cluster merge: %w", err)
+				}
+				res, err := cluster.Merge(cmd.Context(), st, ch, addrs, by, why, time.Now(), opts)
 				if err != nil {
 					return err
 				}
@@ -230,11 +231,15 @@ func (a *app) clusterSplitCmd() *cobra.Command {
 				return usageError{errors.New("cluster split: give --by WHO and --why TEXT")}
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
-				ch, err := clusterChain(cmd, st, f.chain)
+				ch, err := clusterChainOf(cmd, st, f.chain, args[0])
 				if err != nil {
 					return err
 				}
-				res, err := cluster.Split(cmd.Context(), st, ch, args[0], by, why, time.Now(), opts)
+				addr, err := validAddress(ch, args[0])
+				if err != nil {
+					return fmt.Errorf("cluster split: %w", err)
+				}
+				res, err := cluster.Split(cmd.Context(), st, ch, addr, by, why, time.Now(), opts)
 				if err != nil {
 					return err
 				}
@@ -280,9 +285,17 @@ gives the same list.`,
 				return fmt.Errorf("cluster show: empty address: %w", heistgraph.ErrInvalid)
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
-				ch, err := clusterChain(cmd, st, chainFlag)
+				ch, err := clusterChainOf(cmd, st, chainFlag, addr)
 				if err != nil {
 					return err
+				}
+				if addr, err = validAddress(ch, addr); err != nil {
+					return fmt.Errorf("cluster show: %w", err)
+				}
+				if to != "" {
+					if to, err = validAddress(ch, to); err != nil {
+						return fmt.Errorf("cluster show --to: %w", err)
+					}
 				}
 				if members {
 					return a.showMembers(cmd.Context(), st, ch, addr, offset, limit)

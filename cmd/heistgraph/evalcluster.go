@@ -40,7 +40,7 @@ Run "heistgraph cluster update" first.`,
 			if truthPath == "" {
 				return usageError{errors.New("eval cluster: give --truth FILE")}
 			}
-			t, err := synth.LoadTruth(truthPath)
+			t, err := loadTruth(truthPath)
 			if err != nil {
 				return err
 			}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -96,7 +95,7 @@ earlier batches stay stored). Importing the same file again changes nothing.`,
 }
 
 func (a *app) importLabels(ctx context.Context, st store.Labels, path string, f label.Format, asset, source, comments string) error {
-	in, err := os.Open(path)
+	in, err := openInput(path)
 	if err != nil {
 		return fmt.Errorf("labels import: %w", err)
 	}
@@ -106,7 +105,7 @@ func (a *app) importLabels(ctx context.Context, st store.Labels, path string, f 
 		if f != label.FormatOFACCSV {
 			return usageError{fmt.Errorf("--comments is for --format ofac-csv only: %w", heistgraph.ErrInvalid)}
 		}
-		cf, err := os.Open(comments)
+		cf, err := openInput(comments)
 		if err != nil {
 			return fmt.Errorf("labels import: %w", err)
 		}
@@ -267,6 +266,9 @@ func (a *app) labelsShowCmd() *cobra.Command {
 			chains, err := labelChains(chainFlag, addr)
 			if err != nil {
 				return err
+			}
+			if chains, err = addressChains(chains, addr); err != nil {
+				return fmt.Errorf("labels show: %w", err)
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
 				return a.labelsShow(cmd.Context(), st, chains, addr)

@@ -66,7 +66,11 @@ offset is printed, and is next_offset in --json).`,
 				return fmt.Errorf("show address: empty address: %w", heistgraph.ErrInvalid)
 			}
 			return a.withReader(cmd.Context(), func(r store.ChainReader) error {
-				return a.showAddress(cmd.Context(), r, chainFlag, strings.TrimSpace(args[0]), page)
+				addr, err := checkStoreAddress(cmd.Context(), r, chainFlag, args[0])
+				if err != nil {
+					return fmt.Errorf("show address: %w", err)
+				}
+				return a.showAddress(cmd.Context(), r, chainFlag, addr, page)
 			})
 		},
 	}

@@ -60,7 +60,7 @@ func (a *app) traceCmd() *cobra.Command {
 		Use:   "trace --seed ID... [--policy P]",
 		Short: "Follow stolen value forward from seeds and say where it is now",
 		Long: `trace follows the value of its seeds forward through the chain, hop by hop,
-under a taint policy (methods.md §1), and reports where it stopped (sinks by
+under a taint policy (docs/methods.md §1), and reports where it stopped (sinks by
 kind and entity), how it moved (edges), what fees took, and the laundering
 patterns it went through (peel chains, CoinJoins, consolidations, splits,
 mixer and bridge entries).
@@ -214,6 +214,9 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 			return err
 		}
 		opts.Chain = ch
+		if err := checkSeeds(ch, opts.Seeds); err != nil {
+			return err
+		}
 		opts.Resolver = entityResolver(st)
 		var res *trace.Result
 		var cmp *trace.Comparison
