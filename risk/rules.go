@@ -108,9 +108,13 @@ func (c *Config) judge(e exposureOf, dir Direction) (Level, string) {
 	return LevelNone, ""
 }
 
-// pct renders a share as a percentage: two decimals, four below 0.01%.
+// pct renders a share as a percentage: two decimals, four below 0.01%,
+// and "<0.0001%" below that.
 func pct(s float64) string {
 	p := 100 * s
+	if p > 0 && p < 0.0001 {
+		return "<0.0001%"
+	}
 	if p > 0 && p < 0.01 {
 		return fmt.Sprintf("%.4f%%", p)
 	}

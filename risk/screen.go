@@ -197,7 +197,8 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 			}
 			ag.addVector(x, out.Block.Time)
 		} else {
-			err := r.sentFlow(self.id, map[heistgraph.Outpoint]int64{*it.Outpoint: out.Value}, ag.add)
+			// The payout itself is hop 1, whoever receives it.
+			err := r.sentFlow("", map[heistgraph.Outpoint]int64{*it.Outpoint: out.Value}, ag.add)
 			if err != nil {
 				return nil, err
 			}
