@@ -108,17 +108,20 @@ func (c *Config) judge(e exposureOf, dir Direction) (Level, string) {
 	return LevelNone, ""
 }
 
-// pct renders a share as a percentage: two decimals, four below 0.01%,
-// and "<0.0001%" below that.
+// pct renders a share as a percentage, truncated (never rounded up to a
+// threshold it does not reach): two decimals from 1%, four below, and
+// "<0.0001%" below that.
 func pct(s float64) string {
 	p := 100 * s
-	if p > 0 && p < 0.0001 {
+	switch {
+	case p <= 0:
+		return "0.00%"
+	case math.Floor(p*1e4+1e-6) == 0:
 		return "<0.0001%"
+	case p < 1:
+		return fmt.Sprintf("%.4f%%", math.Floor(p*1e4+1e-6)/1e4)
 	}
-	if p > 0 && p < 0.01 {
-		return fmt.Sprintf("%.4f%%", p)
-	}
-	return fmt.Sprintf("%.2f%%", p)
+	return fmt.Sprintf("%.2f%%", math.Floor(p*100+1e-6)/100)
 }
 
 // finish fills a's ownership, direct and indirect exposure, reasons, risk
