@@ -79,6 +79,7 @@ Exit codes: 0 success, 1 failure (including "not found"), 2 bad usage or bad inp
 	root.AddCommand(a.labelsCmd(), a.clusterCmd())
 	root.AddCommand(a.traceCmd(), a.evalCmd())
 	root.AddCommand(a.incidentsCmd(), a.pricesCmd(), a.exportCmd(), a.importCmd())
+	root.AddCommand(a.screenCmd())
 	markUsage(root)
 	return root
 }
