@@ -80,9 +80,10 @@ func benchWorld(b *testing.B, blocks, perBlock, addrs int) (store.Store, heistgr
 // BenchmarkScreen measures one screen on a 20,000-transaction world of
 // 5,000 reused addresses (each receives about 12 outputs) in an in-memory
 // Pebble store, with the Screener's labels already loaded (a server keeps
-// one Screener per label version). Per op: one screen.
+// one Screener per label version), on demand and with the precomputed
+// Table (Precompute's time is logged). Per op: one screen.
 //
-//	go test ./risk -run XXX -bench Screen -benchtime 2s
+//	go test ./risk -run XXX -bench Screen -benchtime 2s -v
 func BenchmarkScreen(b *testing.B) {
 	st, deposit := benchWorld(b, 400, 50, 5000)
 	ctx := context.Background()
@@ -99,25 +100,40 @@ func BenchmarkScreen(b *testing.B) {
 		{"deposit-outpoint", risk.Item{Outpoint: &deposit}},
 		{"unlabelled-address-sent", risk.Item{Address: "a4321", Direction: risk.Sent}},
 	}
-	for _, tc := range cases {
-		tc.it.Chain = heistgraph.ChainBTCRegtest
-		if tc.it.Direction == "" {
-			tc.it.Direction = risk.Received
-		}
-		a, err := sc.Screen(ctx, tc.it)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Logf("%s: risk %s, %d direct, %d indirect, received %v sent %v, partial %t", tc.name, a.Risk, len(a.Direct), len(a.Indirect),
-			deref(a.ReceivedSat), deref(a.SentSat), a.Partial)
-		b.Run(tc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := sc.Screen(ctx, tc.it); err != nil {
-					b.Fatal(err)
-				}
+	pre, err := risk.NewScreener(st, risk.Options{Now: func() time.Time { return time.Unix(1_800_000_000, 0) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	stats, err := pre.Precompute(ctx, heistgraph.ChainBTCRegtest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("precompute: %+v in %v", stats, time.Since(start))
+	for _, mode := range []struct {
+		name string
+		sc   *risk.Screener
+	}{{"on-demand", sc}, {"table", pre}} {
+		for _, tc := range cases {
+			tc.it.Chain = heistgraph.ChainBTCRegtest
+			if tc.it.Direction == "" {
+				tc.it.Direction = risk.Received
 			}
-		})
+			a, err := mode.sc.Screen(ctx, tc.it)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%s/%s: risk %s, %d direct, %d indirect, received %v sent %v, partial %t", mode.name, tc.name, a.Risk, len(a.Direct), len(a.Indirect),
+				deref(a.ReceivedSat), deref(a.SentSat), a.Partial)
+			b.Run(mode.name+"/"+tc.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := mode.sc.Screen(ctx, tc.it); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -42,7 +42,8 @@ type run struct {
 	vecs   map[txHop][]vector
 	reads  int
 	notes  []string
-	budget bool // the budget ran out
+	budget bool   // the budget ran out
+	tab    *Table // the precomputed exposure of chain, or nil
 }
 
 type txHop struct {
@@ -123,11 +124,17 @@ func mulDiv(a, b, c int64) int64 {
 // outputVector returns X(op) up to hop maxHop: what the transaction that
 // created op injected (its inputs' labelled owners, hop 1) and propagated
 // (its unlabelled inputs' exposure, one hop further), with the Stolen
-// hook's marks in place of any stolen:<id> that propagation brought.
-// The returned vector must not be modified.
+// hook's marks in place of any stolen:<id> that propagation brought. It
+// reads the precomputed Table when that covers op's transaction, and
+// computes on demand otherwise. The returned vector must not be modified.
 func (r *run) outputVector(op heistgraph.Outpoint, maxHop int) (vector, error) {
 	if maxHop < 1 {
 		return nil, nil
+	}
+	if r.tab != nil {
+		if _, ok := r.tab.payers[op.TxID]; ok {
+			return r.tab.vecs[op].upTo(maxHop, r.cfg.H), nil
+		}
 	}
 	var v vector
 	rec, err := r.tx(op.TxID)
@@ -141,6 +148,27 @@ func (r *run) outputVector(op heistgraph.Outpoint, maxHop int) (vector, error) {
 		}
 		v = vs[op.Vout]
 	}
+	return r.applyStolen(op, rec, v)
+}
+
+// upTo returns v restricted to hops ≤ maxHop (v itself when maxHop ≥ h,
+// the largest hop it can hold).
+func (v vector) upTo(maxHop, h int) vector {
+	if maxHop >= h || len(v) == 0 {
+		return v
+	}
+	out := vector{}
+	for k, a := range v {
+		if k.hop <= maxHop {
+			out[k] = a
+		}
+	}
+	return out
+}
+
+// applyStolen returns v with the Stolen hook's marks on op in place of
+// any stolen:<id> of the same id (a copy when there are marks).
+func (r *run) applyStolen(op heistgraph.Outpoint, rec *heistgraph.TxRecord, v vector) (vector, error) {
 	if r.stolen == nil {
 		return v, nil
 	}
@@ -173,20 +201,38 @@ func (r *run) outputVector(op heistgraph.Outpoint, maxHop int) (vector, error) {
 	return out, nil
 }
 
-// txVectors returns X of every output of rec up to hop maxHop (memoised).
+// txVectors returns X of every output of rec up to hop maxHop (memoised),
+// computing its inputs' exposure on demand.
 func (r *run) txVectors(rec *heistgraph.TxRecord, maxHop int) ([]vector, error) {
 	key := txHop{rec.Tx.TxID, maxHop}
 	if vs, ok := r.vecs[key]; ok {
 		return vs, nil
 	}
+	vs, _, err := r.exposeTx(rec, maxHop, func(op heistgraph.Outpoint) (vector, error) { return r.outputVector(op, maxHop-1) })
+	if err != nil {
+		return nil, err
+	}
+	r.vecs[key] = vs
+	return vs, nil
+}
+
+// exposeTx is the step of methods.md §8.3 for one transaction: the
+// exposure of each of its outputs up to hop maxHop (before stolen marks),
+// given prevX, the exposure of a spent output up to maxHop−1. It also
+// returns the distinct owners of its inputs, in input order.
+func (r *run) exposeTx(rec *heistgraph.TxRecord, maxHop int, prevX func(heistgraph.Outpoint) (vector, error)) ([]vector, []string, error) {
 	in := map[vkey]int64{}
+	var payers []string
 	for i, p := range rec.Prevouts {
 		if p == nil {
 			continue
 		}
 		o, err := r.ownerOf(p.Address)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if !slices.Contains(payers, o.id) {
+			payers = append(payers, o.id)
 		}
 		cats := o.cats(rec.Block.Time, r.cfg.WeakConfidence)
 		for _, c := range cats {
@@ -195,41 +241,43 @@ func (r *run) txVectors(rec *heistgraph.TxRecord, maxHop int) ([]vector, error) 
 		if (len(cats) > 0 && !r.cfg.CarryThroughLabelled) || maxHop < 2 {
 			continue // service boundary: nothing a labelled owner received is carried
 		}
-		x, err := r.outputVector(rec.Tx.Inputs[i].PrevOut, maxHop-1)
+		x, err := prevX(rec.Tx.Inputs[i].PrevOut)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for k, a := range x {
-			in[vkey{cat: k.cat, hop: k.hop + 1, weak: k.weak}] += a
-		}
-	}
-	vs := make([]vector, len(rec.Tx.Outputs))
-	if len(in) > 0 {
-		vp, f, w := value(rec)
-		for k, a := range in {
-			for j, part := range spread(a, vp, f, w) {
-				if part == 0 {
-					continue
-				}
-				if k.hop == 1 {
-					// Nothing is exposure for the owner it returns to.
-					o, err := r.ownerOf(rec.Tx.Outputs[j].Address)
-					if err != nil {
-						return nil, err
-					}
-					if o.id != "" && o.id == k.owner {
-						continue
-					}
-				}
-				if vs[j] == nil {
-					vs[j] = vector{}
-				}
-				vs[j][k] += part
+			if k.hop < maxHop {
+				in[vkey{cat: k.cat, hop: k.hop + 1, weak: k.weak}] += a
 			}
 		}
 	}
-	r.vecs[key] = vs
-	return vs, nil
+	vs := make([]vector, len(rec.Tx.Outputs))
+	if len(in) == 0 {
+		return vs, payers, nil
+	}
+	vp, f, w := value(rec)
+	for k, a := range in {
+		for j, part := range spread(a, vp, f, w) {
+			if part == 0 {
+				continue
+			}
+			if k.hop == 1 {
+				// Nothing is exposure for the owner it returns to.
+				o, err := r.ownerOf(rec.Tx.Outputs[j].Address)
+				if err != nil {
+					return nil, nil, err
+				}
+				if o.id != "" && o.id == k.owner {
+					continue
+				}
+			}
+			if vs[j] == nil {
+				vs[j] = vector{}
+			}
+			vs[j][k] += part
+		}
+	}
+	return vs, payers, nil
 }
 
 // sentFlow follows value paid out, hop by hop (methods.md §8.8): start

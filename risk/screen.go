@@ -54,6 +54,7 @@ type Screener struct {
 
 	mu     sync.Mutex
 	chains map[heistgraph.Chain]*labelIndex
+	tables map[heistgraph.Chain]*Table
 }
 
 // NewScreener returns a Screener over st. A Config out of range wraps
@@ -66,7 +67,8 @@ func NewScreener(st Store, opts Options) (*Screener, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Screener{st: st, cfg: cfg, stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{}}, nil
+	return &Screener{st: st, cfg: cfg, stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
+		tables: map[heistgraph.Chain]*Table{}}, nil
 }
 
 // Config returns the validated configuration.
@@ -132,7 +134,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 		return nil, err
 	}
 	r := &run{Screener: s, ctx: ctx, chain: it.Chain, idx: idx, txs: map[heistgraph.Hash]*heistgraph.TxRecord{},
-		owners: map[string]*owner{}, vecs: map[txHop][]vector{}}
+		owners: map[string]*owner{}, vecs: map[txHop][]vector{}, tab: s.table(it.Chain)}
 	cj := s.cfg.json()
 	cj.NoCluster = it.NoCluster
 	a := &Answer{Chain: it.Chain, Direction: it.Direction, Direct: []Direct{}, Indirect: []Indirect{}, Reasons: []string{}, Config: cj}
@@ -290,31 +292,15 @@ func (r *run) aggregate(ag *agg, self *owner, it Item) error {
 			if ev.Kind != heistgraph.Received {
 				continue
 			}
-			rec, err := r.tx(ev.TxID)
+			selfPaid, err := r.paidBy(ev.TxID, self.id)
 			if err != nil {
 				return err
 			}
 			if r.budget {
 				return nil
 			}
-			if rec != nil {
-				selfPaid := false
-				for _, p := range rec.Prevouts {
-					if p == nil {
-						continue
-					}
-					o, err := r.ownerOf(p.Address)
-					if err != nil {
-						return err
-					}
-					if o.id == self.id {
-						selfPaid = true
-						break
-					}
-				}
-				if selfPaid {
-					continue // a self-transfer inside the cluster
-				}
+			if selfPaid {
+				continue // a self-transfer inside the cluster
 			}
 			ag.total += ev.Amount
 			x, err := r.outputVector(ev.Outpoint, r.cfg.H)
@@ -325,6 +311,32 @@ func (r *run) aggregate(ag *agg, self *owner, it Item) error {
 		}
 	}
 	return nil
+}
+
+// paidBy reports whether an input of transaction h belongs to owner id.
+func (r *run) paidBy(h heistgraph.Hash, id string) (bool, error) {
+	if r.tab != nil {
+		if payers, ok := r.tab.payers[h]; ok {
+			return slices.Contains(payers, id), nil
+		}
+	}
+	rec, err := r.tx(h)
+	if err != nil || rec == nil {
+		return false, err
+	}
+	for _, p := range rec.Prevouts {
+		if p == nil {
+			continue
+		}
+		o, err := r.ownerOf(p.Address)
+		if err != nil {
+			return false, err
+		}
+		if o.id == id {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // eachSpend calls fn once for every transaction that spends an output of

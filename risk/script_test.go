@@ -53,7 +53,9 @@ type scriptEnv struct {
 // usd=N"), marks stolen outputs ("stolen": NAME:VOUT ID AMOUNT), and
 // screens ("screen address=A | transfer=NAME:VOUT [direction=sent]
 // [no-dusting-cap] [no-cluster]"), printing the answer's fields one a line.
-// Every expected answer is derived by hand in the script's comments.
+// Every expected answer is derived by hand in the script's comments, and
+// each screen runs twice, on demand and with the precomputed Table, which
+// must agree.
 func TestScripts(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		if !strings.HasSuffix(path, ".txt") {
@@ -166,7 +168,24 @@ func TestScripts(t *testing.T) {
 				if err != nil {
 					return "error: " + err.Error()
 				}
-				return render(env, a)
+				got := render(env, a)
+				// The precomputed table (methods.md §8.3) must give the
+				// same answer as the on-demand computation.
+				pre, err := risk.NewScreener(env.st, opts)
+				if err != nil {
+					d.Fatalf(t, "%v", err)
+				}
+				if _, err := pre.Precompute(ctx, env.chain); err != nil {
+					d.Fatalf(t, "precompute: %v", err)
+				}
+				pa, err := pre.Screen(ctx, it)
+				if err != nil {
+					d.Fatalf(t, "screen with the table: %v", err)
+				}
+				if pg := render(env, pa); pg != got {
+					d.Fatalf(t, "with the precomputed table:\n%s\non demand:\n%s", pg, got)
+				}
+				return got
 			}
 			d.Fatalf(t, "unknown command %q", d.Cmd)
 			return ""
