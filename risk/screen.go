@@ -116,6 +116,12 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 	if it.Direction == "" {
 		it.Direction = Received
 	}
+	if it.Direction != Received && it.Direction != Sent {
+		return nil, fmt.Errorf("screen: direction %q: want received or sent: %w", short(string(it.Direction)), heistgraph.ErrInvalid)
+	}
+	if _, err := heistgraph.ParseChain(string(it.Chain)); err != nil {
+		return nil, fmt.Errorf("screen: %w", err)
+	}
 	if it.Outpoint == nil {
 		if s.opts.Normalize != nil {
 			it.Address = s.opts.Normalize(it.Chain, it.Address)
