@@ -88,10 +88,14 @@ type Answer struct {
 	Sanctioned bool             `json:"sanctioned"`
 	// ClusterID is the screened address's cluster (nil when not
 	// clustered); ClusterSize its number of addresses.
-	ClusterID   *uint64   `json:"cluster_id"`
-	ClusterSize int64     `json:"cluster_size,omitempty"`
-	AsOf        *AsOf     `json:"as_of"`
-	Direction   Direction `json:"direction"`
+	ClusterID   *uint64 `json:"cluster_id"`
+	ClusterSize int64   `json:"cluster_size,omitempty"`
+	// ClusterConfidence is the share of the cluster's merge evidence that
+	// is common-input ownership (H1), when its members were walked
+	// (methods.md §8.6: change merges make clustering errors likelier).
+	ClusterConfidence *float64  `json:"cluster_confidence,omitempty"`
+	AsOf              *AsOf     `json:"as_of"`
+	Direction         Direction `json:"direction"`
 	// ReceivedSat is the value the screened cluster received (direction
 	// received; a transfer: the output's value), SentSat what it paid to
 	// others (direction sent): the denominators of the shares.

@@ -44,6 +44,9 @@ type run struct {
 	notes  []string
 	budget bool   // the budget ran out
 	tab    *Table // the precomputed exposure of chain, or nil
+	// clusterConf is the share of the screened cluster's merge evidence
+	// that is common-input ownership, once its members were walked.
+	clusterConf *float64
 }
 
 type txHop struct {

@@ -117,7 +117,9 @@ func (r *run) ownerOf(addr string) (*owner, error) {
 }
 
 // members returns the addresses of o's cluster, found by walking the
-// evidence that joined them (and checked against the stored membership),
+// evidence that joined them (and checked against the stored membership;
+// the share of that evidence that is common-input ownership becomes the
+// answer's cluster_confidence, methods.md §8.6),
 // or addr alone when o is not clustered, when noCluster is set, or when
 // the cluster has more than MaxClusterAddresses addresses (then a note
 // says so). The addresses come sorted.
@@ -139,7 +141,9 @@ func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, e
 	seen := map[uint64]bool{o.addrID: true}
 	queue := []uint64{o.addrID}
 	out := []string{addr}
-	for len(queue) > 0 && int64(len(out)) < size {
+	evSeen := map[[3]int64]bool{}
+	var joins, h1 int
+	for len(queue) > 0 {
 		id := queue[0]
 		queue = queue[1:]
 		for ev, err := range r.st.Evidence(r.ctx, r.chain, store.EvidenceQuery{Addr: id}) {
@@ -148,6 +152,13 @@ func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, e
 			}
 			if !ev.Status.Joins() {
 				continue
+			}
+			if !evSeen[[3]int64{ev.Height, int64(ev.TxIndex), int64(ev.N)}] {
+				evSeen[[3]int64{ev.Height, int64(ev.TxIndex), int64(ev.N)}] = true
+				joins++
+				if ev.Heuristic == heistgraph.HeuristicCommonInput {
+					h1++
+				}
 			}
 			for _, aid := range ev.AddrIDs {
 				if seen[aid] {
@@ -168,6 +179,10 @@ func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, e
 				}
 			}
 		}
+	}
+	if joins > 0 {
+		c := float64(h1) / float64(joins)
+		r.clusterConf = &c
 	}
 	if int64(len(out)) < size {
 		r.note(fmt.Sprintf("found %d of the %d addresses of cluster %d through its evidence", len(out), size, o.cluster))

@@ -237,6 +237,7 @@ func (r *run) finish(a *Answer, owners []*owner, ag *agg) {
 		a.Reasons = append(a.Reasons, j.reason)
 	}
 	a.Score = int(min(100, math.Round(100*score)))
+	a.ClusterConfidence = r.clusterConf
 	a.Notes = r.notes
 	a.Partial = len(r.notes) > 0
 }

@@ -49,7 +49,8 @@ type scriptEnv struct {
 // small chain ("build chain=C" with testutil.ParseGraph's lines), labels
 // addresses ("label": ADDR ENTITY CATEGORY SOURCE [CONFIDENCE [FROM
 // UNTIL]], entity underscores read as spaces), puts addresses in one
-// cluster ("cluster ADDR..."), prices BTC ("price day=YYYY-MM-DD
+// cluster ("cluster ADDR... [change]", joined by common-input evidence or,
+// with change, change evidence), prices BTC ("price day=YYYY-MM-DD
 // usd=N"), marks stolen outputs ("stolen": NAME:VOUT ID AMOUNT), and
 // screens ("screen address=A | transfer=NAME:VOUT [direction=sent]
 // [no-dusting-cap] [no-cluster] [budget=N]"), printing the answer's fields one a line.
@@ -104,7 +105,12 @@ func TestScripts(t *testing.T) {
 			case "cluster":
 				var b store.ClusterBatch
 				var ids []uint64
+				heur := heistgraph.HeuristicCommonInput
 				for _, a := range d.CmdArgs {
+					if a.Key == "change" {
+						heur = heistgraph.HeuristicChange
+						continue
+					}
 					b.NewAddresses = append(b.NewAddresses, a.Key)
 					ids = append(ids, env.next)
 					env.next++
@@ -113,7 +119,7 @@ func TestScripts(t *testing.T) {
 					b.Members = append(b.Members, store.ClusterMember{AddrID: ids[i], ClusterID: ids[0], Address: a})
 				}
 				b.Sizes = []store.ClusterSize{{ClusterID: ids[0], Size: int64(len(ids))}}
-				b.Evidence = []heistgraph.ClusterEvidence{{Height: 1, TxIndex: uint32(ids[0]), Heuristic: heistgraph.HeuristicCommonInput, AddrIDs: ids}}
+				b.Evidence = []heistgraph.ClusterEvidence{{Height: 1, TxIndex: uint32(ids[0]), Heuristic: heur, AddrIDs: ids}}
 				if err := env.st.WriteClusters(ctx, env.chain, &b); err != nil {
 					d.Fatalf(t, "%v", err)
 				}
@@ -231,7 +237,11 @@ func render(env *scriptEnv, a *risk.Answer) string {
 		fmt.Fprintf(&b, "address %s\n", a.Address)
 	}
 	if a.ClusterID != nil {
-		fmt.Fprintf(&b, "cluster %d size=%d\n", *a.ClusterID, a.ClusterSize)
+		fmt.Fprintf(&b, "cluster %d size=%d", *a.ClusterID, a.ClusterSize)
+		if a.ClusterConfidence != nil {
+			fmt.Fprintf(&b, " confidence=%.2f", *a.ClusterConfidence)
+		}
+		b.WriteString("\n")
 	}
 	if a.ReceivedSat != nil {
 		fmt.Fprintf(&b, "received %d\n", *a.ReceivedSat)
