@@ -77,7 +77,7 @@ func TestScripts(t *testing.T) {
 				if err != nil {
 					d.Fatalf(t, "%v", err)
 				}
-				env.g, env.st = g, openMem(t)
+				env.g, env.st, env.next = g, openMem(t), 1
 				if err := g.Apply(ctx, env.st); err != nil {
 					d.Fatalf(t, "%v", err)
 				}
