@@ -1,9 +1,12 @@
 package risk_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/heistgraph/heistgraph/internal/testutil"
 	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/store/pebble"
 )
 
 // benchWorld builds a mixing world of blocks·perBlock 2-in/3-out
@@ -142,4 +146,65 @@ func deref(p *int64) int64 {
 		return -1
 	}
 	return *p
+}
+
+// BenchmarkScreenWorld screens given items on a store built by the CLI
+// (e.g. a synth medium world ingested with its labels.csv), on demand and
+// with the precomputed Table. It is skipped unless HEISTGRAPH_SCREEN_DATA
+// names the store's --data folder and HEISTGRAPH_SCREEN_ITEMS lists the
+// items (addresses or TXID:VOUT, comma-separated); HEISTGRAPH_SCREEN_CHAIN
+// is the chain (default btc-regtest).
+func BenchmarkScreenWorld(b *testing.B) {
+	dir, list := os.Getenv("HEISTGRAPH_SCREEN_DATA"), os.Getenv("HEISTGRAPH_SCREEN_ITEMS")
+	if dir == "" || list == "" {
+		b.Skip("set HEISTGRAPH_SCREEN_DATA and HEISTGRAPH_SCREEN_ITEMS")
+	}
+	chain := heistgraph.Chain(cmp.Or(os.Getenv("HEISTGRAPH_SCREEN_CHAIN"), "btc-regtest"))
+	opts := pebble.DefaultOptions()
+	st, err := pebble.Open(dir, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	sc, err := risk.NewScreener(st, risk.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pre, err := risk.NewScreener(st, risk.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	stats, err := pre.Precompute(ctx, chain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("precompute: %+v in %v", stats, time.Since(start))
+	for _, mode := range []struct {
+		name string
+		sc   *risk.Screener
+	}{{"on-demand", sc}, {"table", pre}} {
+		for i, s := range strings.Split(list, ",") {
+			it := risk.Item{Chain: chain, Direction: risk.Received}
+			if op, err := heistgraph.ParseOutpoint(s); err == nil {
+				it.Outpoint = &op
+			} else {
+				it.Address = s
+			}
+			a, err := mode.sc.Screen(ctx, it)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%s/item%d %s: risk %s, %d direct, %d indirect, partial %t", mode.name, i, s, a.Risk, len(a.Direct), len(a.Indirect), a.Partial)
+			b.Run(fmt.Sprintf("%s/item%d", mode.name, i), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := mode.sc.Screen(ctx, it); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }

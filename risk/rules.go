@@ -108,6 +108,11 @@ func (c *Config) judge(e exposureOf, dir Direction) (Level, string) {
 	return LevelNone, ""
 }
 
+// Percent renders a share (0.06) as a percentage ("6.00%") the way reasons
+// do, truncated, so that a rendering never shows a share at a threshold it
+// does not reach.
+func Percent(share float64) string { return pct(share) }
+
 // pct renders a share as a percentage, truncated (never rounded up to a
 // threshold it does not reach): two decimals from 1%, four below, and
 // "<0.0001%" below that.

@@ -290,8 +290,16 @@ func (r *run) aggregate(ag *agg, self *owner, it Item) error {
 		}
 		return r.sentFlow(self.id, start, ag.add)
 	}
+	var from int64
+	if r.tab != nil {
+		// The table holds every receipt up to its height.
+		for _, addr := range addrs {
+			r.tab.addTo(ag, addr)
+		}
+		from = r.tab.height + 1
+	}
 	for _, addr := range addrs {
-		for ev, err := range r.st.AddressHistory(r.ctx, r.chain, addr, store.HistoryOptions{}) {
+		for ev, err := range r.st.AddressHistory(r.ctx, r.chain, addr, store.HistoryOptions{FromHeight: from}) {
 			if err != nil {
 				return fmt.Errorf("risk: history of %s: %w", addr, err)
 			}

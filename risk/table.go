@@ -4,17 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
 )
 
 // Table is the precomputed exposure of one chain (methods.md §8.3): the
-// vector X(o) of every output that carries any, and the owners of every
-// transaction's inputs (for the self-transfer test), computed in one
-// forward pass over the blocks, so that a screen is a history scan plus
-// lookups. It holds what the Screener's labels, clusters and Stolen hook
-// said when it was built; a reorg below its height rebuilds it. It lives in
+// vector X(o) of every output that carries any, the owners of every
+// transaction's inputs (for the self-transfer test), and what every address
+// received from outside its owner with its exposure summed, computed in one
+// forward pass over the blocks. With it, a transfer screen is a lookup and
+// an address screen adds up its cluster's members (receipts above the
+// table's height are still read from their histories). It holds what the
+// Screener's labels, clusters and Stolen hook said when it was built, so
+// rebuild it (with a new Screener) after labels change or clustering merges
+// or splits clusters; a reorg below its height rebuilds it. It lives in
 // memory (a store role to persist it is future work).
 type Table struct {
 	chain  heistgraph.Chain
@@ -22,7 +28,17 @@ type Table struct {
 	hash   heistgraph.Hash
 	vecs   map[heistgraph.Outpoint]vector
 	payers map[heistgraph.Hash][]string // every transaction applied (nil for a coinbase)
+	addrs  map[string]*addrAgg          // what each address received from outside its owner
 	txs    int
+}
+
+// addrAgg is one address's received exposure (methods.md §8.4 summed over
+// its receipts, self-transfers excluded): the value received, X summed
+// per coordinate, and the hop-1 amounts per UTC day (for USD valuation).
+type addrAgg struct {
+	total int64
+	x     map[vkey]int64
+	days  map[vkey]map[int64]int64
 }
 
 // TableStats describes a Table.
@@ -61,7 +77,7 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 	s.mu.Lock()
 	old := s.tables[chain]
 	s.mu.Unlock()
-	t := &Table{chain: chain, height: -1, vecs: map[heistgraph.Outpoint]vector{}, payers: map[heistgraph.Hash][]string{}}
+	t := &Table{chain: chain, height: -1, vecs: map[heistgraph.Outpoint]vector{}, payers: map[heistgraph.Hash][]string{}, addrs: map[string]*addrAgg{}}
 	if old != nil {
 		b, err := s.st.BlockByHeight(ctx, chain, old.height)
 		if err == nil && b.Hash == old.hash {
@@ -72,6 +88,9 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 			}
 			for k, v := range old.payers {
 				t.payers[k] = v
+			}
+			for k, v := range old.addrs {
+				t.addrs[k] = v.clone()
 			}
 		}
 	}
@@ -150,7 +169,80 @@ func (r *run) applyTx(t *Table, rec *heistgraph.TxRecord) error {
 	return nil
 }
 
-// put stores X(op) = v with the stolen marks applied, when not empty.
+// receive counts output j of rec (exposure v) for the address it pays,
+// unless its owner paid it (a self-transfer).
+func (t *Table) receive(r *run, rec *heistgraph.TxRecord, j int, v vector) error {
+	out := rec.Tx.Outputs[j]
+	if out.Address == "" {
+		return nil
+	}
+	o, err := r.ownerOf(out.Address)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(t.payers[rec.Tx.TxID], o.id) {
+		return nil
+	}
+	a := t.addrs[out.Address]
+	if a == nil {
+		a = &addrAgg{}
+		t.addrs[out.Address] = a
+	}
+	a.total += out.Value
+	day := rec.Block.Time / 86400
+	for k, amt := range v {
+		if a.x == nil {
+			a.x = map[vkey]int64{}
+		}
+		a.x[k] += amt
+		if k.hop == 1 {
+			if a.days == nil {
+				a.days = map[vkey]map[int64]int64{}
+			}
+			if a.days[k] == nil {
+				a.days[k] = map[int64]int64{}
+			}
+			a.days[k][day] += amt
+		}
+	}
+	return nil
+}
+
+func (a *addrAgg) clone() *addrAgg {
+	c := &addrAgg{total: a.total}
+	if a.x != nil {
+		c.x = maps.Clone(a.x)
+	}
+	if a.days != nil {
+		c.days = make(map[vkey]map[int64]int64, len(a.days))
+		for k, d := range a.days {
+			c.days[k] = maps.Clone(d)
+		}
+	}
+	return c
+}
+
+// addTo adds what address addr received (as far as t goes) to ag.
+func (t *Table) addTo(ag *agg, addr string) {
+	a := t.addrs[addr]
+	if a == nil {
+		return
+	}
+	ag.total += a.total
+	for k, amt := range a.x {
+		if k.hop != 1 {
+			ag.add(k, amt, 0)
+		}
+	}
+	for k, days := range a.days {
+		for _, d := range slices.Sorted(maps.Keys(days)) {
+			ag.add(k, days[d], d*86400)
+		}
+	}
+}
+
+// put stores X(op) = v with the stolen marks applied, when not empty, and
+// counts the output for the address it pays.
 func (t *Table) put(r *run, op heistgraph.Outpoint, rec *heistgraph.TxRecord, v vector) error {
 	v, err := r.applyStolen(op, rec, v)
 	if err != nil {
@@ -159,7 +251,7 @@ func (t *Table) put(r *run, op heistgraph.Outpoint, rec *heistgraph.TxRecord, v 
 	if len(v) > 0 {
 		t.vecs[op] = v
 	}
-	return nil
+	return t.receive(r, rec, int(op.Vout), v)
 }
 
 func (s *Screener) setTable(chain heistgraph.Chain, t *Table) {

@@ -177,7 +177,7 @@ func printScreen(w io.Writer, ans *risk.Answer) {
 			if d.Dusting {
 				extra = "  possible dusting"
 			}
-			printf(w, "    %8s  %s  %-12s %s (%s)%s\n", sharePct(d.Share), btc(d.AmountSat), d.Category, d.Entity, d.Source, extra)
+			printf(w, "    %8s  %s  %-12s %s (%s)%s\n", risk.Percent(d.Share), btc(d.AmountSat), d.Category, d.Entity, d.Source, extra)
 		}
 	}
 	if len(ans.Indirect) > 0 {
@@ -187,13 +187,10 @@ func printScreen(w io.Writer, ans *risk.Answer) {
 				printf(w, "    ... %d more\n", len(ans.Indirect)-screenTop)
 				break
 			}
-			printf(w, "    %8s  %s  %-12s hop %d\n", sharePct(d.Share), btc(d.AmountSat), d.Category, d.Hops)
+			printf(w, "    %8s  %s  %-12s hop %d\n", risk.Percent(d.Share), btc(d.AmountSat), d.Category, d.Hops)
 		}
 	}
 	for _, n := range ans.Notes {
 		printf(w, "  note: %s\n", n)
 	}
 }
-
-// sharePct renders a share with two decimals.
-func sharePct(s float64) string { return fmt.Sprintf("%.2f%%", 100*s) }
