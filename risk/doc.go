@@ -15,10 +15,20 @@
 //
 // It does not trace stolen funds itself: outputs tainted by an incident's
 // or a watch's trace come in through the Stolen hook, which the caller
-// fills (StolenSet, StolenFromTrace). It does not validate address syntax
+// fills (StolenSet, StolenSet.AddTrace). It does not validate address syntax
 // (that is package label's, which risk may not import): the caller passes
 // a normaliser and a validator to the Screener. EVM chains get
 // ownership-only answers until account-model tracing lands.
+//
+// # On demand or precomputed
+//
+// A Screener computes exposure on demand, bounded by H and a budget of
+// transaction reads (an answer past the budget says partial). After
+// Screener.Precompute it keeps the exposure Table of §8.3 in memory (every
+// output's vector and every address's summed receipts, built in one pass
+// over the blocks and extended per block), and a screen becomes lookups.
+// Both give the same answers; the scripts and BenchmarkScreenWorld check
+// it. Sent-side exposure (§8.8) is always computed on demand.
 //
 // # Requests and answers
 //
