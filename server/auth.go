@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -55,41 +56,35 @@ func ParseRole(s string) (Role, error) {
 	return RoleNone, fmt.Errorf("role %q (want admin, analyst, screener or viewer): %w", s, heistgraph.ErrInvalid)
 }
 
-// TLP levels in order of restriction; a key cleared for a level may see
-// labels marked with it or any level before it.
-var tlpLevels = []string{"clear", "green", "amber", "amber+strict", "red"}
-
-// ParseTLP checks a TLP clearance name ("white" is taken as "clear").
-func ParseTLP(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.ToLower(s), "tlp:")))
-	if s == "white" {
-		s = "clear"
-	}
-	for _, l := range tlpLevels {
-		if l == s {
-			return s, nil
-		}
-	}
-	return "", fmt.Errorf("TLP %q (want clear, green, amber, amber+strict or red): %w", s, heistgraph.ErrInvalid)
-}
+// tlpLevels are the TLP markings in order of restriction (label.ParseTLP's
+// canonical forms; "" is clear). A key cleared for a level may see labels
+// marked with it or any level before it.
+var tlpLevels = []string{label.TLPClear, label.TLPGreen, label.TLPAmber, label.TLPAmberStrict, label.TLPRed}
 
 func tlpRank(s string) int {
-	s = strings.ToLower(strings.TrimPrefix(strings.ToLower(s), "tlp:"))
-	switch s {
-	case "", "white":
-		return 0
+	t, err := label.ParseTLP(s)
+	if err != nil {
+		return len(tlpLevels) // unknown markings are treated as the most restricted
 	}
 	for i, l := range tlpLevels {
-		if l == s {
+		if l == t {
 			return i
 		}
 	}
-	return len(tlpLevels) // unknown markings are treated as the most restricted
+	return len(tlpLevels)
 }
 
 // TLPAllows reports whether a key cleared for max may see a label marked
-// tlp (empty: clear).
+// tlp (either may be "" for clear).
 func TLPAllows(max, tlp string) bool { return tlpRank(tlp) <= tlpRank(max) }
+
+// tlpName is a clearance as keys show it ("clear" rather than "").
+func tlpName(canonical string) string {
+	if canonical == label.TLPClear {
+		return "clear"
+	}
+	return canonical
+}
 
 // Caller is the authenticated key of a request.
 type Caller struct {
@@ -119,10 +114,11 @@ func NewKey(role Role, entity, tlpMax string, now time.Time) (store.APIKey, stri
 	if tlpMax == "" {
 		tlpMax = "green"
 	}
-	tlp, err := ParseTLP(tlpMax)
+	tlp, err := label.ParseTLP(tlpMax)
 	if err != nil {
 		return store.APIKey{}, "", err
 	}
+	tlp = tlpName(tlp)
 	var id [8]byte
 	var secret [32]byte
 	if _, err := rand.Read(id[:]); err != nil {

@@ -289,7 +289,7 @@ func (j LabelJSON) label() (heistgraph.Label, error) {
 		return l, fieldErrf("valid_until", "before valid_from")
 	}
 	if j.TLP != "" {
-		if l.TLP, err = ParseTLP(j.TLP); err != nil {
+		if l.TLP, err = label.ParseTLP(j.TLP); err != nil {
 			return l, fieldErr("tlp", err)
 		}
 	}

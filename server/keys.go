@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -64,7 +65,7 @@ func CreateKey(ctx context.Context, st store.Keys, req KeyRequest, now time.Time
 		return NewKeyJSON{}, fieldErr("role", err)
 	}
 	if req.TLPMax != "" {
-		if _, err := ParseTLP(req.TLPMax); err != nil {
+		if _, err := label.ParseTLP(req.TLPMax); err != nil {
 			return NewKeyJSON{}, fieldErr("tlp_max", err)
 		}
 	}

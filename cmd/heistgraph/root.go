@@ -79,6 +79,8 @@ Exit codes: 0 success, 1 failure (including "not found"), 2 bad usage or bad inp
 	root.AddCommand(a.labelsCmd(), a.clusterCmd())
 	root.AddCommand(a.traceCmd(), a.evalCmd())
 	root.AddCommand(a.incidentsCmd(), a.pricesCmd(), a.exportCmd(), a.importCmd())
+	root.AddCommand(a.serveCmd(), a.keysCmd(), a.auditCmd())
+	a.useServer(root) // next to a running serve on --data, covered commands ask it (remote.go)
 	markUsage(root)
 	return root
 }
