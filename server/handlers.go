@@ -41,7 +41,7 @@ func (s *Server) routes() []route {
 			body: screenBodySchema, resp: obj, h: postScreen},
 		{method: "GET", path: "/v1/audit", role: RoleAdmin, summary: "The audit log, oldest first",
 			query: []param{{"after", "integer", "only records after this sequence number"}, {"limit", "integer", "at most this many (default 1000)"}},
-			resp: auditSchema, h: getAudit},
+			resp:  auditSchema, h: getAudit},
 		{method: "GET", path: "/v1/keys", role: RoleAdmin, summary: "Every API key (without secrets)", resp: keysSchema, h: getKeys},
 		{method: "POST", path: "/v1/keys", role: RoleAdmin, audit: auditSync, summary: "Create a key; its secret is in this answer only",
 			body: keyBodySchema, resp: newKeySchema, h: postKey},
@@ -348,4 +348,3 @@ func highestRisk(risks []string) string {
 	}
 	return best
 }
-

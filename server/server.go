@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -115,6 +116,7 @@ type Server struct {
 	mux       *http.ServeMux
 	patterns  []string // every pattern registered on mux, in order
 	closing   atomic.Bool
+	closeOnce sync.Once
 }
 
 // New returns a server over backend, authenticating with keys and auditing
@@ -155,10 +157,12 @@ func (s *Server) Handler() http.Handler { return s.mux }
 func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
 
 // Close stops the audit writer after writing every queued record. Call it
-// once, after the last request (Serve calls it).
+// after the last request (Serve calls it); later calls do nothing.
 func (s *Server) Close() {
-	s.closing.Store(true)
-	s.audit.close()
+	s.closeOnce.Do(func() {
+		s.closing.Store(true)
+		s.audit.close()
+	})
 }
 
 // Serve answers requests on ln until ctx ends, then shuts down gracefully:

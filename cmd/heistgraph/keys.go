@@ -108,4 +108,3 @@ through the server.`,
 	c.AddCommand(create, list, revoke)
 	return c
 }
-
