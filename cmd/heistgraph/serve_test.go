@@ -3,9 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -56,7 +65,7 @@ func startServe(t *testing.T, data string, args ...string) *served {
 		default:
 		}
 		if rec, err := readRecord(filepath.Join(data, recordName)); err == nil && rec.PID == cmd.Process.Pid {
-			if resp, err := http.Get(rec.URL + "/healthz"); err == nil {
+			if resp, err := insecureClient.Get(rec.URL + "/healthz"); err == nil {
 				resp.Body.Close()
 				s.url, s.local = rec.URL, rec.Key
 				return s
@@ -67,6 +76,10 @@ func startServe(t *testing.T, data string, args ...string) *served {
 	t.Fatalf("serve did not come up\n%s", s.stderr.String())
 	return nil
 }
+
+// insecureClient trusts any certificate: the tests' servers use throwaway
+// self-signed ones.
+var insecureClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
 // stop ends the server with SIGTERM (if it still runs) and waits for it.
 func (s *served) stop(t *testing.T) {
@@ -112,7 +125,7 @@ func (s *served) call(t *testing.T, method, path, key, body string) (int, http.H
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := insecureClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -502,5 +515,62 @@ func TestServeFlags(t *testing.T) {
 	}
 	if rec, err := readRecord(filepath.Join(data, recordName)); err != nil || rec.URL != s.url {
 		t.Errorf("the second serve touched the first one's record: %+v, %v", rec, err)
+	}
+}
+
+// selfSigned writes a throwaway certificate for 127.0.0.1 and its key.
+func selfSigned(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "heistgraph test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// TestServeTLS serves HTTPS and checks that the CLI reaches it through the
+// record, which pins the certificate: a record with another certificate's
+// hash is not trusted (the CLI then finds the store locked).
+func TestServeTLS(t *testing.T) {
+	data := t.TempDir()
+	createKey(t, data, "viewer")
+	cert, key := selfSigned(t)
+	s := startServe(t, data, "--tls-cert", cert, "--tls-key", key)
+	if !strings.HasPrefix(s.url, "https://") {
+		t.Fatalf("record URL %s", s.url)
+	}
+	r := cli(t, "--data", data, "--json", "keys", "list")
+	mustOK(t, r, "keys list through the HTTPS server")
+	if decode[map[string]any](t, r.stdout)["count"] != float64(1) {
+		t.Fatalf("keys list: %s", r.stdout)
+	}
+	rec, err := readRecord(filepath.Join(data, recordName))
+	if err != nil || len(rec.CertSHA) != 64 {
+		t.Fatalf("record %+v, %v", rec, err)
+	}
+	rec.CertSHA = strings.Repeat("0", 64)
+	if err := writeRecord(data, rec); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli(t, "--data", data, "--json", "keys", "list"); r.code == 0 {
+		t.Fatalf("a record pinning another certificate was trusted: %s", r.stdout)
 	}
 }

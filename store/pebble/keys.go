@@ -54,14 +54,11 @@ func (d *DB) PutKey(ctx context.Context, k store.APIKey) error {
 	if k.ID == "" || k.Role == "" || k.Hash == ([32]byte{}) {
 		return fmt.Errorf("put key %q: id, role and hash are required: %w", k.ID, heistgraph.ErrInvalid)
 	}
-	if _, _, err := d.code(""); err != nil {
+	unlock, err := d.lockKeys(ctx)
+	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	d.keyMu.Lock()
-	defer d.keyMu.Unlock()
+	defer unlock()
 	for _, key := range [][]byte{keyIDKey(k.ID), keyHashKey(k.Hash)} {
 		if _, found, err := lookup(d.db, key, nil); err != nil {
 			return fmt.Errorf("put key %s: %w", k.ID, err)
@@ -81,6 +78,19 @@ func (d *DB) PutKey(ctx context.Context, k store.APIKey) error {
 		return fmt.Errorf("put key %s: commit: %w", k.ID, err)
 	}
 	return nil
+}
+
+// lockKeys checks that the store is open and ctx live, and takes the key
+// write lock.
+func (d *DB) lockKeys(ctx context.Context) (unlock func(), err error) {
+	if _, _, err := d.code(""); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d.keyMu.Lock()
+	return d.keyMu.Unlock, nil
 }
 
 // KeyByHash implements store.Keys.
@@ -142,14 +152,11 @@ func (d *DB) APIKeys(ctx context.Context) iter.Seq2[store.APIKey, error] {
 // RevokeKey implements store.Keys. The revocation is synced to disk before
 // it returns.
 func (d *DB) RevokeKey(ctx context.Context, id string, at int64) error {
-	if _, _, err := d.code(""); err != nil {
+	unlock, err := d.lockKeys(ctx)
+	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	d.keyMu.Lock()
-	defer d.keyMu.Unlock()
+	defer unlock()
 	k, err := d.keyByID(id)
 	if err != nil {
 		if errors.Is(err, heistgraph.ErrNotFound) {
