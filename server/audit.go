@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/heistgraph/heistgraph/store"
@@ -18,11 +19,15 @@ const maxAuditBatch = 1024
 // Writes (labels, keys) wait, which makes the write itself durable too
 // (store.Audit's contract) before they answer.
 type auditWriter struct {
-	st   store.Audit
-	ch   chan auditReq
-	done chan struct{}
-	log  *slog.Logger
-	m    *metrics
+	// mu guards closed; senders hold it shared so close cannot close ch
+	// under them.
+	mu     sync.RWMutex
+	closed bool
+	st     store.Audit
+	ch     chan auditReq
+	done   chan struct{}
+	log    *slog.Logger
+	m      *metrics
 }
 
 type auditReq struct {
@@ -88,14 +93,33 @@ func (w *auditWriter) flush(batch []auditReq) {
 	}
 }
 
-// add queues rec without waiting for it to be durable.
-func (w *auditWriter) add(rec store.AuditRecord) { w.ch <- auditReq{rec: rec} }
+// send queues r unless the writer is closed.
+func (w *auditWriter) send(r auditReq) error {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		return errShutdown
+	}
+	w.ch <- r
+	return nil
+}
+
+// add queues rec without waiting for it to be durable. After close it
+// drops rec (the server no longer answers).
+func (w *auditWriter) add(rec store.AuditRecord) {
+	if err := w.send(auditReq{rec: rec}); err != nil {
+		w.m.auditErrors.Inc()
+		w.log.Warn("audit record after shutdown dropped", "path", rec.Path, "key", rec.KeyID)
+	}
+}
 
 // addSync queues rec and waits until it (and every write before it) is
 // durable.
 func (w *auditWriter) addSync(ctx context.Context, rec store.AuditRecord) error {
 	done := make(chan error, 1)
-	w.ch <- auditReq{rec: rec, done: done}
+	if err := w.send(auditReq{rec: rec, done: done}); err != nil {
+		return err
+	}
 	select {
 	case err := <-done:
 		return err
@@ -106,6 +130,11 @@ func (w *auditWriter) addSync(ctx context.Context, rec store.AuditRecord) error 
 
 // close flushes what is queued and stops the writer. No add may follow.
 func (w *auditWriter) close() {
-	close(w.ch)
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.ch)
+	}
+	w.mu.Unlock()
 	<-w.done
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/heistgraph/heistgraph/store"
@@ -49,7 +50,7 @@ func (s *Server) handle(rt route) {
 	s.mux.HandleFunc(pat, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		status := s.serveRoute(rt, w, r)
-		s.m.requests.WithLabelValues(pat, http.StatusText(status)).Inc()
+		s.m.requests.WithLabelValues(pat, strconv.Itoa(status)).Inc()
 		s.m.latency.WithLabelValues(pat).Observe(time.Since(start).Seconds())
 	})
 }
@@ -66,6 +67,9 @@ func (s *Server) serveRoute(rt route, w http.ResponseWriter, r *http.Request) in
 	}
 	info := &reqInfo{}
 	v, err := s.authorize(rt, caller)
+	if err == nil && rt.audit != auditNone && s.closing.Load() {
+		err = errShutdown // it could not be audited
+	}
 	if err == nil {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
@@ -83,7 +87,7 @@ func (s *Server) serveRoute(rt route, w http.ResponseWriter, r *http.Request) in
 			if aerr := s.audit.addSync(r.Context(), rec); aerr != nil {
 				return s.writeError(w, r, aerr)
 			}
-		} else if !s.closing.Load() {
+		} else {
 			s.audit.add(rec)
 		}
 	}

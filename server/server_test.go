@@ -308,6 +308,11 @@ func TestServeAudit(t *testing.T) {
 	if r := recs[2]; r.Status != 403 {
 		t.Errorf("refused write record %+v", r)
 	}
+	// After Close, audited routes are refused (they could not be
+	// audited) rather than answered or crashing the server.
+	if w := ts.do(t, "POST", "/v1/screen", "screener", `{"chain":"btc"}`); w.Code != 503 {
+		t.Errorf("screening after Close: %d, want 503", w.Code)
+	}
 }
 
 // fuzzNo500 sends body to route as role and fails on a 500.

@@ -320,7 +320,7 @@ func TestServeRoutes(t *testing.T) {
 	}
 	// /metrics counts requests by route pattern.
 	_, _, body = s.call(t, "GET", "/metrics", "", "")
-	if !bytes.Contains(body, []byte(`heistgraph_http_requests_total{code="Unauthorized",route="GET /v1/addresses/{chain}/{address}"}`)) ||
+	if !bytes.Contains(body, []byte(`heistgraph_http_requests_total{code="401",route="GET /v1/addresses/{chain}/{address}"}`)) ||
 		!bytes.Contains(body, []byte(`heistgraph_store_tip_height{chain="btc-regtest"}`)) {
 		t.Errorf("metrics lack the per-route counter or the store gauge:\n%.2000s", body)
 	}
