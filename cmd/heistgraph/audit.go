@@ -21,9 +21,10 @@ func (a *app) auditCmd() *cobra.Command {
 	var after uint64
 	var limit int
 	list := &cobra.Command{
-		Use:   "list [--after SEQ] [--limit N]",
-		Short: "List audit records (every write and screening request: who, when, what, the risk answered), oldest first",
-		Args:  cobra.NoArgs,
+		Use:     "list [--after SEQ] [--limit N]",
+		Short:   "List audit records (every write and screening request: who, when, what, the risk answered), oldest first",
+		Example: `  heistgraph audit list --after 1000 --limit 50 --json`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if limit < 0 {
 				return usageError{fmt.Errorf("--limit %d < 0: %w", limit, heistgraph.ErrInvalid)}

@@ -46,7 +46,7 @@ func (b *apiBackend) view(fn func(a *app) error) (json.RawMessage, error) {
 }
 
 func (b *apiBackend) Address(ctx context.Context, chain heistgraph.Chain, addr string) (any, error) {
-	return b.view(func(a *app) error { return a.showAddress(ctx, b.st, string(chain), addr) })
+	return b.view(func(a *app) error { return a.showAddress(ctx, b.st, string(chain), addr, addressPage{}) })
 }
 
 func (b *apiBackend) Tx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.Hash) (any, error) {
@@ -77,7 +77,13 @@ func (b *apiBackend) Cluster(ctx context.Context, chain heistgraph.Chain, id uin
 	if err != nil {
 		return nil, err
 	}
-	return b.view(func(a *app) error { return a.printExplanation(x, false) })
+	return b.view(func(a *app) error {
+		fresh, err := a.clusterFreshness(ctx, b.st, ch)
+		if err != nil {
+			return err
+		}
+		return a.printExplanation(x, false, fresh)
+	})
 }
 
 func (b *apiBackend) Incidents(ctx context.Context) (any, error) {

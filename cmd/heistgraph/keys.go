@@ -28,7 +28,9 @@ through the server.`,
 	create := &cobra.Command{
 		Use:   "create --role admin|analyst|screener|viewer [--entity E] [--tlp-max green]",
 		Short: "Create a key and print its id, secret and role (the secret only now)",
-		Args:  cobra.NoArgs,
+		Example: `  heistgraph keys create --role screener --json
+  heistgraph keys create --role analyst --entity "Exchange X" --tlp-max amber`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if req.Role == "" {
 				return usageError{fmt.Errorf("keys create: give --role (admin, analyst, screener or viewer): %w", heistgraph.ErrInvalid)}
@@ -56,9 +58,10 @@ through the server.`,
 	create.Flags().StringVar(&req.Entity, "entity", "", "entity the key is scoped to")
 	create.Flags().StringVar(&req.TLPMax, "tlp-max", "green", "highest TLP marking the key may read (clear, green, amber, amber+strict, red)")
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List keys (never their secrets)",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "List keys (never their secrets)",
+		Example: `  heistgraph keys list --json`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var out server.KeysList
 			err := a.withKeysOrServer(cmd.Context(),
@@ -83,9 +86,10 @@ through the server.`,
 		},
 	}
 	revoke := &cobra.Command{
-		Use:   "revoke ID",
-		Short: "Revoke a key (at once; it stays listed as revoked)",
-		Args:  cobra.ExactArgs(1),
+		Use:     "revoke ID",
+		Short:   "Revoke a key (at once; it stays listed as revoked)",
+		Example: `  heistgraph keys revoke 3f2a9c0d1b7e4a65`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out server.KeyJSON
 			err := a.withKeysOrServer(cmd.Context(),

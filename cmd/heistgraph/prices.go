@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -55,7 +54,7 @@ A price already stored for an asset and day is replaced. A bad row fails the who
 import (exit 2) with its line named, and nothing is stored.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
+			data, err := readInput(args[0])
 			if err != nil {
 				return fmt.Errorf("prices import: %w", err)
 			}

@@ -51,6 +51,8 @@ While it runs on --data DIR it holds the store and leaves DIR/server.json (mode
 the same DIR then ask the server instead of opening the store. SIGINT or SIGTERM
 stop it gracefully: requests in flight finish, the audit log is flushed, the
 record is removed.`,
+		Example: `  heistgraph serve --addr 127.0.0.1:8080
+  heistgraph serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --rate-limit 40`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), f) },
 	}
