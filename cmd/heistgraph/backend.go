@@ -26,6 +26,23 @@ import (
 // and this backend call that layer instead.
 type apiBackend struct {
 	st store.Store
+	// cache, when set, is what the views read (backendcache.go); label
+	// writes invalidate it.
+	cache *viewCache
+}
+
+// newAPIBackend returns the backend for serve: views read through a cache
+// that label writes invalidate.
+func newAPIBackend(st store.Store) *apiBackend {
+	return &apiBackend{st: st, cache: newViewCache(st)}
+}
+
+// reader is the store the views read.
+func (b *apiBackend) reader() store.Store {
+	if b.cache != nil {
+		return b.cache
+	}
+	return b.st
 }
 
 var (
@@ -46,7 +63,7 @@ func (b *apiBackend) view(fn func(a *app) error) (json.RawMessage, error) {
 }
 
 func (b *apiBackend) Address(ctx context.Context, chain heistgraph.Chain, addr string) (any, error) {
-	return b.view(func(a *app) error { return a.showAddress(ctx, b.st, string(chain), addr, addressPage{}) })
+	return b.view(func(a *app) error { return a.showAddress(ctx, b.reader(), string(chain), addr, addressPage{}) })
 }
 
 func (b *apiBackend) Tx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.Hash) (any, error) {
@@ -170,6 +187,9 @@ type labelsPutJSON struct {
 
 func (b *apiBackend) PutLabels(ctx context.Context, ls []heistgraph.Label) (any, error) {
 	n, err := b.st.PutLabels(ctx, ls)
+	if b.cache != nil {
+		b.cache.invalidate() // also after an error: part of the batch may be stored
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +329,7 @@ func (b *apiBackend) screenOne(ctx context.Context, raw json.RawMessage) (*scree
 	}
 	ls := own
 	if chain.IsUTXO() {
-		cv, err := cluster.NewResolver(b.st).View(ctx, chain, out.Address)
+		cv, err := cluster.NewResolver(b.reader()).View(ctx, chain, out.Address)
 		if err != nil {
 			return nil, err
 		}

@@ -121,7 +121,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := server.Config{Logger: a.logger(), Registry: reg, MaxBody: f.maxBody, RateLimit: f.rateLimit, RateBurst: f.rateBurst, LocalKey: localKey}
-	srv, err := server.New(cfg, &apiBackend{st: st}, st, st)
+	srv, err := server.New(cfg, newAPIBackend(st), st, st)
 	if err != nil {
 		return err
 	}

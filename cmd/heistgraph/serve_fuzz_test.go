@@ -22,7 +22,7 @@ func fuzzServe(f *testing.F, path string, seeds ...string) {
 	if err := seedBuiltin(context.Background(), st); err != nil {
 		f.Fatal(err)
 	}
-	srv, err := server.New(server.Config{LocalKey: "k", MaxBody: 1 << 20}, &apiBackend{st: st}, st, st)
+	srv, err := server.New(server.Config{LocalKey: "k", MaxBody: 1 << 20}, newAPIBackend(st), st, st)
 	if err != nil {
 		f.Fatal(err)
 	}

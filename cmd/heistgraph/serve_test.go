@@ -303,6 +303,11 @@ func TestServeRoutes(t *testing.T) {
 			}
 		})
 	}
+	// The label posted in the table (after the address was read, and
+	// cached) shows on the address at once.
+	if _, _, body := s.call(t, "GET", "/v1/addresses/btc-regtest/"+exchange, keys["viewer"], ""); !bytes.Contains(body, []byte(`"source":"serve-test"`)) {
+		t.Errorf("the posted label is not on the address: %s", body)
+	}
 	// The screening stub finds a dprk label posted on the attacker's
 	// address.
 	if code, _, body := s.call(t, "POST", "/v1/labels", keys["analyst"], `{"labels":[{"chain":"btc-regtest","address":"`+dprk+`","entity":"Lazarus","category":"dprk","source":"serve-test","confidence":1}]}`); code != 200 {
