@@ -322,9 +322,16 @@ func (a *app) remoteCommands() map[string]func(cmd *cobra.Command, args []string
 			return a.getJSON(cmd.Context(), r, "/v1/labels?"+q.Encode())
 		},
 		"heistgraph labels import": func(cmd *cobra.Command, args []string, r *remote) error {
+			// The same checks as the command's own (labels.go).
+			if flag(cmd, "format") == "" {
+				return usageError{fmt.Errorf("labels import: give --format (ofac-list, ofac-xml, ofac-csv, tagpack or csv): %w", heistgraph.ErrInvalid)}
+			}
 			f, err := label.ParseFormat(flag(cmd, "format"))
 			if err != nil {
 				return usageError{fmt.Errorf("--format: %w", err)}
+			}
+			if src := flag(cmd, "source"); src != "" && strings.TrimSpace(src) != src {
+				return usageError{fmt.Errorf("--source %q: leading or trailing space: %w", src, heistgraph.ErrInvalid)}
 			}
 			total := int64(-1)
 			return a.importLabels(cmd.Context(), remoteLabels{r: r, total: &total}, args[0], f,
