@@ -269,7 +269,7 @@ held or dropped on the way; overrides the analysts' merges and splits.`,
 			if addr == "" {
 				return fmt.Errorf("cluster show: empty address: %w", heistgraph.ErrInvalid)
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.withView(cmd.Context(), func(st store.Store) error {
 				ch, err := clusterChain(cmd, st, chainFlag)
 				if err != nil {
 					return err
