@@ -66,7 +66,7 @@ func (e errNoStore) Error() string {
 
 // openStore opens the backend the global flags select: PostgreSQL for a
 // postgres:// --store URL, otherwise the embedded store at --data.
-func (a *app) openStore(ctx context.Context, mode openMode) (store.Store, error) {
+func (a *app) openStore(ctx context.Context, mode openMode, g *exitGuard) (store.Store, error) {
 	scheme := ""
 	if a.storeURL != "" {
 		u, err := url.Parse(a.storeURL)
@@ -77,7 +77,7 @@ func (a *app) openStore(ctx context.Context, mode openMode) (store.Store, error)
 	}
 	switch scheme {
 	case "":
-		return a.openPebble(ctx, mode)
+		return a.openPebble(ctx, mode, g)
 	case "postgres", "postgresql":
 		return nil, usageError{fmt.Errorf("--store %s: the PostgreSQL backend is not built yet (use the embedded store with --data): %w", scheme, heistgraph.ErrInvalid)}
 	default:
@@ -87,9 +87,12 @@ func (a *app) openStore(ctx context.Context, mode openMode) (store.Store, error)
 
 // openPebble opens the embedded store at --data as mode says, with the
 // built-in labels seeded.
-func (a *app) openPebble(ctx context.Context, mode openMode) (store.Store, error) {
+func (a *app) openPebble(ctx context.Context, mode openMode, g *exitGuard) (store.Store, error) {
 	opts := pebble.DefaultOptions()
 	opts.Logger = a.logger()
+	opts.OnFail = func(err error) {
+		g.after(failGrace, fmt.Errorf("store %s: %w", a.dataDir, err))
+	}
 	if mode == openWrite {
 		db, err := pebble.Open(a.dataDir, opts)
 		if err != nil {
@@ -167,32 +170,20 @@ func openError(dir string, err error) error {
 // the first error. What fn prints is durable before it is printed (see
 // openMode).
 func (a *app) withStore(ctx context.Context, fn func(store.Store) error) error {
-	st, err := a.openStore(ctx, openWrite)
-	if err != nil {
-		return err
-	}
-	return a.runStore(ctx, st, true, fn)
+	return a.useStore(ctx, openWrite, fn)
 }
 
 // withView opens the store read-only for a command that reads chain data:
 // a --data folder without a store is an error.
 func (a *app) withView(ctx context.Context, fn func(store.Store) error) error {
-	st, err := a.openStore(ctx, openRead)
-	if err != nil {
-		return err
-	}
-	return a.runStore(ctx, st, false, fn)
+	return a.useStore(ctx, openRead, fn)
 }
 
 // withBuiltin opens the store read-only for a command that can answer from
 // the built-in data (labels, incidents): a --data folder without a store
 // gives an in-memory store holding only the built-in data.
 func (a *app) withBuiltin(ctx context.Context, fn func(store.Store) error) error {
-	st, err := a.openStore(ctx, openBuiltin)
-	if err != nil {
-		return err
-	}
-	return a.runStore(ctx, st, false, fn)
+	return a.useStore(ctx, openBuiltin, fn)
 }
 
 // withReader is withView for commands that read chain data only.
@@ -200,26 +191,30 @@ func (a *app) withReader(ctx context.Context, fn func(store.ChainReader) error) 
 	return a.withView(ctx, func(st store.Store) error { return fn(st) })
 }
 
-// runStore runs fn on st under the rules of openMode and closes st. With
-// gate, the command's stdout, stderr and logger sync st before writing.
-func (a *app) runStore(ctx context.Context, st store.Store, gate bool, fn func(store.Store) error) (err error) {
-	stdout, stderr, log := a.stdout, a.stderr, a.log
-	done := make(chan struct{})
-	stopped := make(chan struct{})
+// useStore opens the store as mode says, runs fn on it under the rules of
+// openMode and closes it. For writes, the command's stdout, stderr and
+// logger sync the store before writing.
+func (a *app) useStore(ctx context.Context, mode openMode, fn func(store.Store) error) (err error) {
+	g := &exitGuard{stderr: a.stderr, json: a.json, finished: make(chan struct{})}
+	defer g.finish()
 	go func() {
-		defer close(stopped)
-		a.watch(ctx, st, stderr, done)
+		select {
+		case <-g.finished:
+		case <-ctx.Done():
+			g.after(signalGrace, fmt.Errorf("interrupted: %w", ctx.Err()))
+		}
 	}()
-	defer func() {
-		close(done)
-		<-stopped
-	}()
+	st, err := a.openStore(ctx, mode, g)
+	if err != nil {
+		return err
+	}
 	defer func() {
 		if cerr := st.Close(); cerr != nil && err == nil {
 			err = storeFault(st, fmt.Errorf("close store: %w", cerr))
 		}
 	}()
-	if gate {
+	if mode == openWrite {
+		stdout, stderr, log := a.stdout, a.stderr, a.log
 		a.stdout = &syncWriter{w: stdout, st: st}
 		a.stderr = &syncWriter{w: stderr, st: st}
 		a.log = nil
@@ -239,7 +234,7 @@ func (a *app) runStore(ctx context.Context, st store.Store, gate bool, fn func(s
 // files found corrupted.
 func storeFault(st store.Store, err error) error {
 	if c, ok := st.(interface{ CorruptFiles() []string }); ok {
-		if files := c.CorruptFiles(); len(files) > 0 {
+		if files := c.CorruptFiles(); len(files) > 0 && !strings.Contains(err.Error(), files[0]) {
 			return fmt.Errorf("the store is damaged: %s failed its checksum (heistgraph store check verifies the whole store): %w",
 				strings.Join(files, ", "), err)
 		}
@@ -265,49 +260,33 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// failer is what a store offers when it can fail for good (pebble.DB).
-type failer interface {
-	Failed() <-chan struct{}
-	Err() error
+// exitGuard ends the process when a command does not return within a grace
+// period after its store failed (a full disk leaves Pebble's writes waiting
+// for good, see pebble.Options.OnFail) or after SIGINT or SIGTERM. It reports
+// the cause on the command's own stderr (not the syncing one, which could
+// wait on the store) and exits 1.
+type exitGuard struct {
+	stderr   io.Writer
+	json     bool
+	finished chan struct{}
+	once     sync.Once
 }
 
-// watch ends the process when the command does not return (done not
-// closed) within a grace period after its store failed or after SIGINT or
-// SIGTERM cancelled ctx: a store whose write failed may hold locks that
-// the command, or closing the store, waits on forever. It reports the
-// cause on stderr (the command's own, unsynced) and exits 1.
-func (a *app) watch(ctx context.Context, st store.Store, stderr io.Writer, done <-chan struct{}) {
-	var failed <-chan struct{}
-	f, ok := st.(failer)
-	if ok {
-		failed = f.Failed()
-	}
-	var why error
-	grace := failGrace
+// finish tells g that the command is done with the store.
+func (g *exitGuard) finish() { g.once.Do(func() { close(g.finished) }) }
+
+// after waits grace for finish; without it, it reports why and exits 1.
+func (g *exitGuard) after(grace time.Duration, why error) {
+	t := time.NewTimer(grace)
+	defer t.Stop()
 	select {
-	case <-done:
+	case <-g.finished:
 		return
-	case <-failed:
-		why, failed = storeFault(st, f.Err()), nil
-	case <-ctx.Done():
-		why, grace = fmt.Errorf("interrupted: %w", ctx.Err()), signalGrace
+	case <-t.C:
 	}
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-failed:
-			// Interrupted, then failed: the fault is the news.
-			why, failed = storeFault(st, f.Err()), nil
-		case <-timer.C:
-			r := &app{stderr: stderr, json: a.json}
-			r.fail(fmt.Errorf("%w (the store did not stop within %s; exiting)", why, grace))
-			osExit(exitFailure)
-			return
-		}
-	}
+	r := &app{stderr: g.stderr, json: g.json}
+	r.fail(fmt.Errorf("%w (the command did not stop within %s; exiting)", why, grace))
+	osExit(exitFailure)
 }
 
 // builtinFresh reports whether st holds the built-in labels of this binary.

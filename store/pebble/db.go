@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -75,7 +76,7 @@ func Open(dir string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("%s: %w", dir, ErrNoStore)
 		}
 	}
-	h := newHealth()
+	h := newHealth(opts.OnFail)
 	pdb, err := pebbledb.Open(dir, opts.pebbleOptions(h))
 	if err != nil && opts.ReadOnly && (errors.Is(err, pebbledb.ErrDBDoesNotExist) || errors.Is(err, fs.ErrNotExist)) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNoStore)
@@ -92,6 +93,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	if err := d.load(); err != nil {
 		_ = pdb.Close()
+		if files := h.corruptFiles(); len(files) > 0 {
+			return nil, fmt.Errorf("pebble store %s: corrupted file %s: %w", dir, strings.Join(files, ", "), err)
+		}
 		return nil, fmt.Errorf("pebble store %s: %w", dir, err)
 	}
 	return d, nil
@@ -127,7 +131,7 @@ func (d *DB) guard(fn func() error) (err error) {
 			if !ok {
 				panic(r)
 			}
-			err = fmt.Errorf("%w: %w", ErrFailed, fp.err)
+			err = fp.err
 		}
 	}()
 	return fn()
@@ -137,7 +141,7 @@ func (d *DB) guard(fn func() error) (err error) {
 // dirty until the next Sync. Every write of the backend goes through it.
 func (d *DB) commit(b *pebbledb.Batch) error {
 	if err := d.h.fatal(); err != nil {
-		return fmt.Errorf("%w: %w", ErrFailed, err)
+		return err
 	}
 	err := d.guard(func() error { return b.Commit(d.wo) })
 	if err == nil && d.wo != pebbledb.Sync {

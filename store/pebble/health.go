@@ -27,18 +27,41 @@ type health struct {
 	err     error         // first fatal error; nil while healthy
 	failed  chan struct{} // closed when err is set
 	corrupt []string      // files Pebble reported corrupted, in order
+	onFail  func(error)   // Options.OnFail
 }
 
-func newHealth() *health { return &health{failed: make(chan struct{})} }
+func newHealth(onFail func(error)) *health {
+	return &health{failed: make(chan struct{}), onFail: onFail}
+}
 
-// fail records err as the store's fatal error (the first one wins).
-func (h *health) fail(err error) {
+// fail records err as the store's fatal error (the first one wins),
+// wrapping ErrFailed, and returns it.
+func (h *health) fail(err error) error {
+	if !errors.Is(err, ErrFailed) {
+		err = fmt.Errorf("%w: %w", ErrFailed, err)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.err == nil {
 		h.err = err
 		close(h.failed)
+		if h.onFail != nil {
+			go h.onFail(err)
+		}
 	}
+	return err
+}
+
+// diskFull is the callback of the file system wrapper that sees every
+// ENOSPC (vfs.OnDiskFull) before Pebble does: Pebble cannot continue after
+// a failed WAL write (it panics, or throws "unlock of unlocked mutex" while
+// rotating the WAL, or waits on its commit pipeline forever), so the store
+// fails here and every write to its file system, this one included, waits
+// for good. What was synced stays on disk; the process reports the error
+// (see Options.OnFail) and exits, and a rerun after space is freed resumes.
+func (h *health) diskFull() {
+	h.fail(fmt.Errorf("%w (writes stopped; free space and run the command again)", syscall.ENOSPC))
+	select {}
 }
 
 // fatal returns the recorded fatal error, or nil.
@@ -99,7 +122,7 @@ func guarded() bool {
 // so that the command reports the error (see DB.Failed) instead of
 // crashing with a stack trace.
 func (h *health) onFatal(err error) {
-	h.fail(err)
+	err = h.fail(err)
 	if guarded() {
 		panic(fatalPanic{err})
 	}
@@ -111,7 +134,7 @@ func (h *health) onFatal(err error) {
 // others are only logged.
 func (h *health) backgroundError(err error) {
 	if isStorageFault(err) {
-		h.fail(fmt.Errorf("%w: %w", ErrFailed, err))
+		h.fail(err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -49,18 +50,82 @@ func inUse(dir string, fs vfs.FS, err error) error {
 	return nil
 }
 
-// lockFS is the file system of a store: fs itself, except that a
-// read-only store on the operating system's disk takes a shared lock (so
-// read-only opens coexist and keep a writer out, and a store on a read-only
-// file system, where no lock file can be created, can be read).
+// lockFS is the file system of a store: fs itself, except for locks. A
+// read-only store on the operating system's disk takes a shared lock, so
+// that read-only opens coexist and keep a writer out, and so that a store on
+// a read-only file system, where no lock file can be created, can be read.
+// POSIX locks do not exclude each other within one process (and closing
+// any descriptor of the file drops them all), so the locks this process
+// holds are also counted in held.
 type lockFS struct {
 	vfs.FS
-	shared bool // read-only open on the OS disk
+	disk   bool // the operating system's disk (else locks are fs's own)
+	shared bool // read-only open
 }
 
+// held counts the locks of this process by lock file: -1 for a writer's,
+// n > 0 for n readers sharing one descriptor.
+var held struct {
+	sync.Mutex
+	n  map[string]int
+	fd map[string]io.Closer
+}
+
+var errHeldHere = errors.New("lock held by current process")
+
 func (l lockFS) Lock(name string) (io.Closer, error) {
-	if !l.shared {
+	if !l.disk {
 		return l.FS.Lock(name)
 	}
-	return sharedLock(name)
+	if abs, err := filepath.Abs(name); err == nil {
+		name = abs
+	}
+	held.Lock()
+	defer held.Unlock()
+	if held.n == nil {
+		held.n, held.fd = map[string]int{}, map[string]io.Closer{}
+	}
+	switch n := held.n[name]; {
+	case n < 0, n > 0 && !l.shared:
+		return nil, errHeldHere
+	case n > 0:
+		held.n[name]++
+		return heldLock{name}, nil
+	}
+	var c io.Closer
+	var err error
+	if l.shared {
+		c, err = sharedLock(name)
+	} else {
+		c, err = l.FS.Lock(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	held.fd[name] = c
+	if l.shared {
+		held.n[name] = 1
+	} else {
+		held.n[name] = -1
+	}
+	return heldLock{name}, nil
+}
+
+// heldLock is one holder's handle on a lock counted in held.
+type heldLock struct{ name string }
+
+func (h heldLock) Close() error {
+	held.Lock()
+	defer held.Unlock()
+	switch n := held.n[h.name]; {
+	case n > 1:
+		held.n[h.name]--
+		return nil
+	case n == 0:
+		return nil
+	}
+	delete(held.n, h.name)
+	c := held.fd[h.name]
+	delete(held.fd, h.name)
+	return c.Close()
 }

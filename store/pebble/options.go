@@ -41,6 +41,14 @@ type Options struct {
 	// file system. Read-only opens share the directory with each other but
 	// not with a writer.
 	ReadOnly bool
+	// OnFail, when set, is called once, on a goroutine of its own, when the
+	// store fails for good (see ErrFailed and DB.Failed): a disk that is
+	// full, a write-ahead log write that failed, corruption found in the
+	// background. Writes that hit a full disk wait forever (Pebble cannot
+	// recover from them), so a process that must not hang ends itself from
+	// here, also during Open. It is not called for a corrupted table found
+	// by a read, which the read reports as its error.
+	OnFail func(error)
 }
 
 // Defaults of Options.
@@ -89,12 +97,15 @@ func (o *Options) Validate() error {
 // storage faults Pebble reports.
 func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 	log := slogLogger{l: o.Logger, h: h}
-	fs := o.FS
-	if fs == nil {
+	fs, disk := o.FS, o.FS == nil
+	if disk {
 		fs = vfs.Default
 	}
+	if !o.ReadOnly {
+		fs = vfs.OnDiskFull(fs, h.diskFull)
+	}
 	po := &pebbledb.Options{
-		FS:                          lockFS{FS: fs, shared: o.ReadOnly},
+		FS:                          lockFS{FS: fs, disk: disk, shared: o.ReadOnly},
 		CacheSize:                   o.CacheSize,
 		MemTableSize:                o.MemTableSize,
 		MemTableStopWritesThreshold: 4,
@@ -113,7 +124,9 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 			h.backgroundError(err)
 		},
 		DataCorruption: func(info pebbledb.DataCorruptionInfo) {
-			log.Errorf("%s", info)
+			// The read that found it returns the error; the path is kept to
+			// name the file (DB.CorruptFiles).
+			log.l.Warn("on-disk corruption", "component", "pebble", "path", info.Path)
 			h.corrupted(info.Path)
 		},
 	}
