@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -49,7 +48,7 @@ func runKilled(t *testing.T, args ...string) string {
 	}
 	line, rerr := bufio.NewReader(out).ReadString('\n')
 	if rerr == nil {
-		_ = c.Process.Signal(syscall.SIGKILL)
+		_ = c.Process.Kill() // SIGKILL
 	}
 	_, _ = io.Copy(io.Discard, out)
 	werr := c.Wait()

@@ -50,7 +50,7 @@ const (
 // after its store failed, or after SIGINT or SIGTERM.
 var (
 	failGrace   = 3 * time.Second
-	signalGrace = 5 * time.Second
+	signalGrace = 10 * time.Second
 )
 
 // osExit ends the process when the store is wedged (a variable for tests).
