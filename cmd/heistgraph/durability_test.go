@@ -127,12 +127,26 @@ func TestDurability(t *testing.T) {
 	}
 	pricesFile := writeFile(t, "prices.csv", []byte(pricesCSV.String()))
 	bundle := partnerBundleFile(t)
+	world := filepath.Join(t.TempDir(), "world")
+	mustOK(t, cli(t, "synth", "--out", world, "--seed", "3", "--scale", "small", "--quiet"), "synth")
+	worldStore := filepath.Join(t.TempDir(), "world-store")
+	mustOK(t, cli(t, "--data", worldStore, "--quiet", "ingest", "btc", "--blocks", world), "ingest the world")
+	var worldTip heistgraph.BlockRef
+	func() {
+		st := reopenStore(t, worldStore)
+		defer st.Close()
+		var err error
+		if worldTip, err = st.Tip(ctx, heistgraph.ChainBTCRegtest); err != nil {
+			t.Fatal(err)
+		}
+	}()
 
 	tests := []struct {
 		name  string
 		fresh bool // an empty --data, not a copy of the template
 		args  func(data string) []string
 		check func(t *testing.T, st store.Store)
+		runs  int // 0: runs
 	}{
 		{"labels import", true,
 			func(data string) []string {
@@ -149,17 +163,17 @@ func TestDurability(t *testing.T) {
 				if n != nLabels {
 					t.Errorf("%d labels of the file stored after the success line, want %d", n, nLabels)
 				}
-			}},
+			}, 0},
 		{"cluster merge", false,
 			func(data string) []string {
 				return []string{"--data", data, "cluster", "merge", satoshi, hal, "--by", "ana", "--why", "same wallet"}
 			},
-			func(t *testing.T, st store.Store) { wantOverride(t, st, heistgraph.OverrideMerge, satoshi) }},
+			func(t *testing.T, st store.Store) { wantOverride(t, st, heistgraph.OverrideMerge, satoshi) }, 0},
 		{"cluster split", false,
 			func(data string) []string {
 				return []string{"--data", data, "cluster", "split", hal, "--by", "ana", "--why", "not the same wallet"}
 			},
-			func(t *testing.T, st store.Store) { wantOverride(t, st, heistgraph.OverrideSplit, hal) }},
+			func(t *testing.T, st store.Store) { wantOverride(t, st, heistgraph.OverrideSplit, hal) }, 0},
 		{"prices import", true,
 			func(data string) []string { return []string{"--data", data, "prices", "import", pricesFile} },
 			func(t *testing.T, st store.Store) {
@@ -170,14 +184,14 @@ func TestDurability(t *testing.T) {
 				if want := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 59); !last.Day.Equal(want) {
 					t.Errorf("latest DRB price on %s, want %s", last.Day, want)
 				}
-			}},
+			}, 0},
 		{"import stix", true,
 			func(data string) []string { return []string{"--data", data, "import", "stix", bundle} },
 			func(t *testing.T, st store.Store) {
 				if _, err := st.Incident(ctx, "partner-exchange-2025"); err != nil {
 					t.Errorf("imported incident after the success line: %v", err)
 				}
-			}},
+			}, 0},
 		{"ingest blocks", true,
 			func(data string) []string {
 				return []string{"--data", data, "ingest", "btc", "--blocks", blocks1to255}
@@ -187,11 +201,30 @@ func TestDurability(t *testing.T) {
 				if err != nil || tip.Height != 255 || tip.Hash.String() != "00000000d0a75c861fabf9ff7b92022f60e4afeed9331fe5aa073d8e4706fe3c" {
 					t.Errorf("tip after the success line: %+v, %v; want 255 00000000d0a7...", tip, err)
 				}
-			}},
+			}, 0},
+		{"ingest synth world", true,
+			func(data string) []string { return []string{"--data", data, "--json", "ingest", "btc", "--blocks", world} },
+			func(t *testing.T, st store.Store) {
+				// The world's chain: its tip, and the clusters (ingest
+				// clusters as it goes) up to it.
+				want := worldTip
+				tip, err := st.Tip(ctx, heistgraph.ChainBTCRegtest)
+				if err != nil || tip != want {
+					t.Errorf("tip after the success line: %+v, %v; want %+v", tip, err, want)
+				}
+				ct, err := st.ClusterTip(ctx, heistgraph.ChainBTCRegtest)
+				if err != nil || ct.Block.Height != want.Height {
+					t.Errorf("cluster tip after the success line: %+v, %v; want height %d", ct, err, want.Height)
+				}
+			}, 3},
 	}
 	for _, tc := range tests {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
-			for i := range runs {
+			n := runs
+			if tc.runs > 0 {
+				n = tc.runs
+			}
+			for i := range n {
 				data := filepath.Join(t.TempDir(), "data")
 				if !tc.fresh {
 					data = copyDir(t, tmpl)
@@ -204,7 +237,7 @@ func TestDurability(t *testing.T) {
 					_ = st.Close()
 				}()
 				if t.Failed() {
-					t.Fatalf("run %d of %d lost what %q claimed", i+1, runs, strings.TrimSpace(line))
+					t.Fatalf("run %d of %d lost what %q claimed", i+1, n, strings.TrimSpace(line))
 				}
 			}
 		})
