@@ -203,7 +203,9 @@ func TestDurability(t *testing.T) {
 				}
 			}, 0},
 		{"ingest synth world", true,
-			func(data string) []string { return []string{"--data", data, "--json", "ingest", "btc", "--blocks", world} },
+			func(data string) []string {
+				return []string{"--data", data, "--json", "ingest", "btc", "--blocks", world}
+			},
 			func(t *testing.T, st store.Store) {
 				// The world's chain: its tip, and the clusters (ingest
 				// clusters as it goes) up to it.
