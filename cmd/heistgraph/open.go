@@ -33,7 +33,7 @@ import (
 //     WAL write, corruption found in the background), or a signal the
 //     command does not stop on, ends the process within seconds with the
 //     error and exit 1, even when Pebble's locks are held by the failed
-//     write (see watch).
+//     write (see exitGuard).
 //
 // A read command never creates a store and opens it read-only (so a store
 // on a read-only file system can be read, and several readers can share
@@ -46,7 +46,7 @@ const (
 	openBuiltin                 // read-only; no store means the built-in data only
 )
 
-// Grace periods of watch: how long a command may take to return on its own
+// Grace periods of exitGuard: how long a command may take to return on its own
 // after its store failed, or after SIGINT or SIGTERM.
 var (
 	failGrace   = 3 * time.Second
