@@ -284,7 +284,7 @@ gives the same list.`,
 			if addr == "" {
 				return fmt.Errorf("cluster show: empty address: %w", heistgraph.ErrInvalid)
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.withView(cmd.Context(), func(st store.Store) error {
 				ch, err := clusterChainOf(cmd, st, chainFlag, addr)
 				if err != nil {
 					return err

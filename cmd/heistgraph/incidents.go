@@ -72,7 +72,7 @@ func (a *app) incidentsListCmd() *cobra.Command {
 		Short: "List every incident of the register, oldest theft first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
 				reg, prices, err := loadRegister(cmd.Context(), st)
 				if err != nil {
 					return err
@@ -272,7 +272,7 @@ output says where the money is now, by sink kind and by entity.`,
 			if id == "" {
 				return fmt.Errorf("incidents show: empty id: %w", heistgraph.ErrInvalid)
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
 				reg, prices, err := loadRegister(cmd.Context(), st)
 				if err != nil {
 					return err
@@ -432,7 +432,7 @@ incident, where the money went and the evidence).`,
 			if err := q.Validate(); err != nil {
 				return usageError{err}
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
 				return a.incidentsReport(cmd.Context(), st, q, f.html)
 			})
 		},

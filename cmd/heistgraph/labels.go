@@ -270,7 +270,7 @@ func (a *app) labelsShowCmd() *cobra.Command {
 			if chains, err = addressChains(chains, addr); err != nil {
 				return fmt.Errorf("labels show: %w", err)
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
 				return a.labelsShow(cmd.Context(), st, chains, addr)
 			})
 		},
@@ -379,7 +379,7 @@ func (a *app) labelsListCmd() *cobra.Command {
 			if limit < 0 {
 				return usageError{fmt.Errorf("--limit %d < 0: %w", limit, heistgraph.ErrInvalid)}
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
 				return a.labelsList(cmd.Context(), st, q, limit)
 			})
 		},

@@ -71,7 +71,7 @@ register always gives the same bytes. The bundle goes to stdout unless --out FIL
 			if year < 0 || year > 9999 {
 				return usageError{fmt.Errorf("export stix: --year %d out of range: %w", year, heistgraph.ErrInvalid)}
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
 				reg, _, err := loadRegister(cmd.Context(), st)
 				if err != nil {
 					return err

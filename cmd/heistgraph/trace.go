@@ -208,7 +208,7 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 	if a.json && (f.graphml == "-" || f.dot == "-") {
 		return usageError{fmt.Errorf("--json prints the trace on stdout; write the graph to a file: %w", heistgraph.ErrInvalid)}
 	}
-	return a.withStore(ctx, func(st store.Store) error {
+	return a.withView(ctx, func(st store.Store) error {
 		ch, err := traceChain(ctx, st, f.chain)
 		if err != nil {
 			return err
