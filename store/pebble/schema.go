@@ -42,12 +42,12 @@ import (
 //	                                        -> label record                         flags(1), confidence(be64 float bits), tlp, valid from/until, note
 //	g + set + chain + addr + entity + category + source + digest(8)
 //	                                        -> (empty)                              member of a label set (ReplaceLabelSet)
+//	m + "labelset/" + set                   -> version (raw string)
 //
 // Stores written before 2026-12 have label and member keys without the
 // digest (one label per chain, address, entity, category and source). They
 // are read as they are (the schema version did not change); storing such a
 // label again moves it to its key with the digest.
-//	m + "labelset/" + set                   -> version (raw string)
 //
 // Clustering (clusters.go) is chain-scoped: c + chain + a sub-table byte.
 // Ids are address ids (be64), positions are height(be64) + txindex(be32) +
