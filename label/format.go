@@ -238,3 +238,20 @@ func notes(kv ...string) string {
 	}
 	return b.String()
 }
+
+// KnownChain reports whether c is a chain the label importers know: a
+// Bitcoin chain (btc, btc-testnet, ...), an EVM chain (IsEVM), or a chain
+// that an asset of OFAC's lists or of TagPacks names (tron, sol, bnb, ltc,
+// bch, xmr, ...). heistgraph.ParseChain accepts any lower-case word, so a
+// label file's chain column must also pass this: "bitcoin" is no chain id.
+func KnownChain(c heistgraph.Chain) bool {
+	if c.IsUTXO() || IsEVM(c) {
+		return true
+	}
+	for _, ac := range assetChains {
+		if ac == c {
+			return true
+		}
+	}
+	return false
+}
