@@ -166,7 +166,7 @@ func csvLabel(rec []string, col map[string]int, file string, cr *csv.Reader) (he
 	}
 	chain, err := heistgraph.ParseChain(get("chain"))
 	if err == nil && !KnownChain(chain) {
-		err = fmt.Errorf("chain %s is not a known chain (btc, btc-testnet, eth, bsc, tron, ...): %w", short(get("chain")), heistgraph.ErrInvalid)
+		err = fmt.Errorf("%s is not a known chain (btc, btc-testnet, eth, bsc, tron, ...): %w", short(get("chain")), heistgraph.ErrInvalid)
 	}
 	if err != nil {
 		return heistgraph.Label{}, bad("chain", err)
