@@ -106,8 +106,9 @@ func (o Options) Validate() error {
 // but unambiguously one of Bitcoin, Ethereum or Tron, the label goes on that
 // chain and its Note says so: OFAC lists the Tron address
 // TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzq as XBT. Memory stays bounded by the
-// largest record, except for ofac-xml (the SDN entries that carry addresses)
-// and tagpack (the YAML document).
+// largest record, except for ofac-xml (the SDN entries that carry
+// addresses); csv records are held to MaxRecord bytes, TagPacks over 1 MiB
+// are streamed tag by tag (ReadTagPack).
 func Read(r io.Reader, f Format, opts Options) iter.Seq2[heistgraph.Label, error] {
 	switch f {
 	case FormatOFACList:

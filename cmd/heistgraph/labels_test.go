@@ -15,19 +15,7 @@ var (
 )
 
 // importOut is what labels import --json prints.
-type importOut struct {
-	Read                  int                 `json:"read"`
-	Imported              int                 `json:"imported"`
-	Unchanged             int                 `json:"unchanged"`
-	Skipped               int                 `json:"skipped"`
-	UnknownCategoryLabels int                 `json:"unknown_category_labels"`
-	UnknownCategories     map[string]int      `json:"unknown_categories"`
-	Conflicts             int                 `json:"conflicts"`
-	ConflictExamples      []labelConflictJSON `json:"conflict_examples"`
-	ByCategory            map[string]int      `json:"by_category"`
-	Problems              []labelSkipJSON     `json:"problems"`
-	Total                 int64               `json:"labels_in_store"`
-}
+type importOut = labelImportReport
 
 // labelCount counts the labels of source in the store in data.
 func labelCount(t *testing.T, data, source string) int {
