@@ -282,7 +282,16 @@ type tagStream struct {
 	itemLine   int
 	itemLong   bool
 	n          int // tags read
+
+	// Tags read but not parsed yet: parsed together, as one YAML list,
+	// since a parse has a cost of its own.
+	batch     bytes.Buffer
+	batchLine int
+	batchN    int
 }
+
+// tagBatch is how many bytes of tags are parsed together.
+const tagBatch = 64 << 10
 
 // errStop ends run without a further error: the consumer stopped.
 var errStop = errors.New("stop")
@@ -358,6 +367,9 @@ func (ts *tagStream) feed(raw []byte, yield func(heistgraph.Label, error) bool) 
 			return false, parseErr(file, ts.line, "tags", "tags is not a list of tags (- address: ...)")
 		}
 		if err := ts.flushItem(yield); err != nil {
+			return false, err
+		}
+		if err := ts.flushBatch(yield); err != nil {
 			return false, err
 		}
 		ts.inTags = false
@@ -453,34 +465,59 @@ func (ts *tagStream) flushKey() error {
 	return nil
 }
 
-// flushItem parses the tag read so far and yields its labels.
+// flushItem ends the tag read so far: it joins the batch, or is reported
+// when it is over MaxTag bytes.
 func (ts *tagStream) flushItem(yield func(heistgraph.Label, error) bool) error {
 	if ts.item.Len() == 0 {
 		return nil
 	}
-	i := ts.n
-	ts.n++
 	defer ts.item.Reset()
 	if ts.itemLong {
+		if err := ts.flushBatch(yield); err != nil {
+			return err
+		}
+		i := ts.n
+		ts.n++
 		if !skip(&ts.opts, yield, parseErr(ts.opts.Name, ts.itemLine, fmt.Sprintf("tags[%d]", i), "tag longer than %d bytes", MaxTag)) {
 			return errStop
 		}
 		return nil
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(ts.item.Bytes(), &doc); err != nil {
-		return yamlErr(ts.opts.Name, ts.itemLine-1, err)
+	if ts.batchN == 0 {
+		ts.batchLine = ts.itemLine
 	}
-	shiftLines(&doc, ts.itemLine-1)
+	ts.batch.Write(ts.item.Bytes())
+	ts.batchN++
+	if ts.batch.Len() >= tagBatch {
+		return ts.flushBatch(yield)
+	}
+	return nil
+}
+
+// flushBatch parses the batched tags and yields their labels.
+func (ts *tagStream) flushBatch(yield func(heistgraph.Label, error) bool) error {
+	if ts.batchN == 0 {
+		return nil
+	}
+	defer func() { ts.batch.Reset(); ts.batchN = 0 }()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(ts.batch.Bytes(), &doc); err != nil {
+		return yamlErr(ts.opts.Name, ts.batchLine-1, err)
+	}
+	shiftLines(&doc, ts.batchLine-1)
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
-	if root.Kind != yaml.SequenceNode || len(root.Content) != 1 {
-		return parseErr(ts.opts.Name, ts.itemLine, fmt.Sprintf("tags[%d]", i), "a tag is one list item")
+	if root.Kind != yaml.SequenceNode || len(root.Content) != ts.batchN {
+		return parseErr(ts.opts.Name, ts.batchLine, "tags", "tags is not a list of tags (- address: ...)")
 	}
-	if !ts.tp.emit(i, deref(root.Content[0]), &ts.opts, yield) {
-		return errStop
+	for _, t := range root.Content {
+		i := ts.n
+		ts.n++
+		if !ts.tp.emit(i, deref(t), &ts.opts, yield) {
+			return errStop
+		}
 	}
 	return nil
 }
@@ -489,6 +526,9 @@ func (ts *tagStream) flushItem(yield func(heistgraph.Label, error) bool) error {
 func (ts *tagStream) finish(yield func(heistgraph.Label, error) bool) error {
 	if ts.inTags {
 		if err := ts.flushItem(yield); err != nil {
+			return err
+		}
+		if err := ts.flushBatch(yield); err != nil {
 			return err
 		}
 	}
