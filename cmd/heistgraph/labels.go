@@ -119,8 +119,10 @@ const (
 	maxProblems = 20
 	// maxUnknownCategories bounds the unknown categories a report lists.
 	maxUnknownCategories = 20
-	// maxConflictExamples bounds the conflicts a report shows.
+	// maxConflictExamples bounds the conflicts a report shows, and
+	// maxConflictEntities the entities shown for each.
 	maxConflictExamples = 5
+	maxConflictEntities = 8
 	// maxImportSources bounds the sources an import remembers to find its
 	// conflicts; beyond it, conflicts are counted over every source.
 	maxImportSources = 1000
@@ -334,35 +336,29 @@ func (a *app) importLabels(ctx context.Context, st store.Labels, in labelImport)
 // labelConflicts counts the labels in the store and, among the addresses
 // that carry a label of one of sources (nil: any), those whose labels name
 // several entities (compared without case) in one category. It reads every
-// label once, one address at a time.
+// label once, in key order (one address after another), and holds per
+// address at most maxConflictEntities entities of each category, so an
+// address with a million labels costs no more.
 func labelConflicts(ctx context.Context, st store.Labels, sources map[string]bool, rep *labelImportReport) error {
-	var group []heistgraph.Label
+	type addrKey struct {
+		chain heistgraph.Chain
+		addr  string
+	}
+	var cur addrKey
+	mine := false
+	byCat := map[string][]string{} // category -> distinct entities, at most maxConflictEntities
 	check := func() {
-		if len(group) == 0 {
-			return
-		}
-		defer func() { group = group[:0] }()
-		mine := sources == nil
-		for _, l := range group {
-			mine = mine || sources[l.Source]
-		}
+		defer func() { clear(byCat); mine = false }()
 		if !mine {
 			return
-		}
-		byCat := map[string][]string{}
-		for _, l := range group {
-			if l.Entity == "" || slices.ContainsFunc(byCat[l.Category], func(e string) bool { return strings.EqualFold(e, l.Entity) }) {
-				continue
-			}
-			byCat[l.Category] = append(byCat[l.Category], l.Entity)
 		}
 		for _, c := range sortedKeys(byCat) {
 			if es := byCat[c]; len(es) > 1 {
 				rep.Conflicts++
 				if len(rep.ConflictExamples) < maxConflictExamples {
 					slices.Sort(es)
-					rep.ConflictExamples = append(rep.ConflictExamples, labelConflictJSON{Chain: group[0].Chain,
-						Address: displayAddress(group[0].Chain, group[0].Address), Category: c, Entities: es})
+					rep.ConflictExamples = append(rep.ConflictExamples, labelConflictJSON{Chain: cur.chain,
+						Address: displayAddress(cur.chain, cur.addr), Category: c, Entities: slices.Clone(es)})
 				}
 				return // an address counts once
 			}
@@ -374,10 +370,15 @@ func labelConflicts(ctx context.Context, st store.Labels, sources map[string]boo
 			return fmt.Errorf("labels import: %w", err)
 		}
 		rep.Total++
-		if len(group) > 0 && (group[0].Chain != l.Chain || group[0].Address != l.Address) {
+		if k := (addrKey{l.Chain, l.Address}); k != cur {
 			check()
+			cur = k
 		}
-		group = append(group, l)
+		mine = mine || sources == nil || sources[l.Source]
+		es := byCat[l.Category]
+		if l.Entity != "" && len(es) < maxConflictEntities && !slices.ContainsFunc(es, func(e string) bool { return strings.EqualFold(e, l.Entity) }) {
+			byCat[l.Category] = append(es, l.Entity)
+		}
 	}
 	check()
 	return nil
