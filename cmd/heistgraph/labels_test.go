@@ -299,3 +299,30 @@ func mustOut(t *testing.T, r result) string {
 	mustOK(t, r, "command")
 	return r.stdout
 }
+
+// TestLabelsImportTagPackStrict: a TagPack row that fails validation names
+// the pack's file, YAML line and key, and stores nothing unless
+// --skip-invalid.
+func TestLabelsImportTagPackStrict(t *testing.T) {
+	data := t.TempDir()
+	pack := filepath.Join("..", "..", "label", "testdata", "tagpacks", "exchange-wallets-kucoin.yaml")
+	r := cli(t, "--data", data, "labels", "import", pack, "--format", "tagpack")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "exchange-wallets-kucoin.yaml:53: address:") {
+		t.Fatalf("exit %d, stderr %s; want 2 naming exchange-wallets-kucoin.yaml:53: address", r.code, r.stderr)
+	}
+	const source = "tagpack:kucoin reserve wallets"
+	if n := labelCount(t, data, source); n != 0 {
+		t.Fatalf("%d labels stored from a rejected pack", n)
+	}
+	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", pack, "--format", "tagpack", "--skip-invalid")
+	mustOK(t, r, "import --skip-invalid")
+	got := decode[importOut](t, r.stdout)
+	// 48 labels from 48 tags; 14 of them repeat another (a USDT and an ETH
+	// tag on one address are one label on eth).
+	if got.Read != 48 || got.Imported != 34 || got.Unchanged != 14 || got.Skipped != 11 {
+		t.Errorf("kucoin: %+v; want 48 read, 34 imported, 14 unchanged, 11 skipped", got)
+	}
+	if n := labelCount(t, data, source); n != got.Imported {
+		t.Errorf("%d labels stored, the summary says %d imported", n, got.Imported)
+	}
+}
