@@ -90,7 +90,8 @@ type labelImportReport struct {
 	UnknownCategories     map[string]int `json:"unknown_categories"`
 	// Conflicts counts the addresses this file labels that carry labels
 	// of several entities in one category (all kept; labels show lists
-	// them); ConflictExamples shows the first few.
+	// them); ConflictExamples shows the first few, each with at most
+	// maxConflictEntities of its entities.
 	Conflicts        int                 `json:"conflicts"`
 	ConflictExamples []labelConflictJSON `json:"conflict_examples"`
 	ByCategory       map[string]int      `json:"by_category"`
@@ -323,7 +324,11 @@ func (a *app) importLabels(ctx context.Context, st store.Labels, in labelImport)
 		if rep.Conflicts > 0 {
 			printf(w, "  %d addresses carry labels of several entities in one category: all kept (labels show ADDRESS)\n", rep.Conflicts)
 			for _, c := range rep.ConflictExamples {
-				printf(w, "    %s %s %s: %s\n", c.Chain, c.Address, c.Category, strings.Join(c.Entities, " | "))
+				more := ""
+				if len(c.Entities) == maxConflictEntities {
+					more = " | ..."
+				}
+				printf(w, "    %s %s %s: %s%s\n", c.Chain, c.Address, c.Category, strings.Join(c.Entities, " | "), more)
 			}
 		}
 		for _, p := range rep.Problems {
