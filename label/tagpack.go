@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/heistgraph/heistgraph"
 	"gopkg.in/yaml.v3"
@@ -230,8 +231,9 @@ func newTagPack(file string, header map[string]*yaml.Node) *tagPack {
 	if title == "" {
 		title = "untitled"
 	}
-	if len(title) > MaxField {
-		title = title[:MaxField]
+	for len(title) > MaxField { // the source must stay within MaxField: cut at a rune
+		_, n := utf8.DecodeLastRuneInString(title)
+		title = title[:len(title)-n]
 	}
 	return &tagPack{file: file, title: title, header: header}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -453,5 +454,19 @@ func TestTagPackStreamedLayout(t *testing.T) {
 				t.Errorf("error message of %d bytes", len(err.Error()))
 			}
 		})
+	}
+}
+
+// TestTagPackLongTitle: a title over MaxField bytes is cut at a rune
+// boundary to name the source.
+func TestTagPackLongTitle(t *testing.T) {
+	t.Parallel()
+	in := "title: " + strings.Repeat("é", MaxField) + "\ncurrency: BTC\ntags:\n- address: 1Archive1n2C579dMsAu3iC6tWzuQJz8dN\n"
+	ls, err := ReadAll(strings.NewReader(in), FormatTagPack, Options{})
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("%+v, %v", ls, err)
+	}
+	if src := strings.TrimPrefix(ls[0].Source, SourceTagPackPrefix); len(src) > MaxField || !utf8.ValidString(src) {
+		t.Errorf("source title of %d bytes, valid UTF-8 %v", len(src), utf8.ValidString(src))
 	}
 }
