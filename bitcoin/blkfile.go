@@ -75,6 +75,9 @@ type inputFile struct {
 	key    [8]byte // xor key; zero means none
 	format format
 	magic  [4]byte // the network magic of a blk file
+	// named is set for a file the caller named itself (not one a folder
+	// stands for): an empty one is an error, not a preallocated blk file.
+	named bool
 }
 
 // listInputs expands paths: a file stands for itself, a folder for its
@@ -98,19 +101,19 @@ func listInputs(fsys fileSystem, paths []string) ([]inputFile, error) {
 	for _, p := range paths {
 		st, err := fsys.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("bitcoin: block input: %w", err)
+			return nil, inputError(p, err)
 		}
 		if !st.IsDir() {
 			k, err := keyOf(filepath.Dir(p))
 			if err != nil {
 				return nil, err
 			}
-			files = append(files, inputFile{path: p, size: st.Size(), key: k})
+			files = append(files, inputFile{path: p, size: st.Size(), key: k, named: true})
 			continue
 		}
 		ents, err := fsys.ReadDir(p)
 		if err != nil {
-			return nil, fmt.Errorf("bitcoin: block input: %w", err)
+			return nil, inputError(p, err)
 		}
 		type numbered struct {
 			n    uint64
@@ -134,12 +137,28 @@ func listInputs(fsys fileSystem, paths []string) ([]inputFile, error) {
 			path := filepath.Join(p, b.name)
 			st, err := fsys.Stat(path)
 			if err != nil {
-				return nil, fmt.Errorf("bitcoin: block input: %w", err)
+				return nil, inputError(path, err)
 			}
 			files = append(files, inputFile{path: path, size: st.Size(), key: k})
 		}
 	}
 	return files, nil
+}
+
+// inputError reports a path the caller gave that cannot be used. A missing
+// or unreadable path is bad input and wraps heistgraph.ErrInvalid as well as
+// the cause (fs.ErrNotExist, fs.ErrPermission); other failures wrap the
+// cause only. The message names the path once.
+func inputError(path string, err error) error {
+	cause := err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		cause = pe.Err
+	}
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("bitcoin: block input %s: %w: %w", path, cause, heistgraph.ErrInvalid)
+	}
+	return fmt.Errorf("bitcoin: block input %s: %w", path, cause)
 }
 
 // blkNumber parses Bitcoin Core's blk file names: "blk" digits ".dat".
@@ -188,7 +207,10 @@ func xorAt(b []byte, off int64, key *[8]byte) {
 
 // detect decides f's format from its first bytes: blk framing with a known
 // network magic (after de-obfuscation, or failing that without it), zero
-// padding or nothing (empty), or hex text.
+// padding or nothing (empty), or hex text (hex digits and white space
+// only). A file the caller named that has no bytes at all is an error, as
+// is one of neither format; the error says what the file is not and where
+// it stopped looking like hex.
 func (f *inputFile) detect(r io.ReaderAt) error {
 	var head [512]byte
 	n, err := r.ReadAt(head[:], 0)
@@ -197,6 +219,9 @@ func (f *inputFile) detect(r io.ReaderAt) error {
 	}
 	b := head[:n]
 	if n == 0 {
+		if f.named {
+			return &DecodeError{File: f.path, Err: fmt.Errorf("file is empty: not a blk file nor raw block hex: %w", heistgraph.ErrInvalid)}
+		}
 		f.format = formatEmpty
 		return nil
 	}
@@ -216,13 +241,29 @@ func (f *inputFile) detect(r io.ReaderAt) error {
 		f.format = formatEmpty // a preallocated blk file never written
 		return nil
 	}
-	t := bytes.TrimLeft(b, " \t\r\n\v\f")
-	if len(t) > 0 && isHexDigit(t[0]) || len(t) == 0 {
-		f.format = formatHex
-		return nil
+	// Hex text: the first bytes that are not white space are hex digits
+	// (enough of them that random bytes do not pass by chance; a bad
+	// character further on is the hex scan's error, with its offset).
+	i, digits := 0, 0
+	for ; i < len(b) && digits < hexProbe; i++ {
+		switch {
+		case isHexDigit(b[i]):
+			digits++
+		case strings.IndexByte(hexSpace, b[i]) < 0:
+			return &DecodeError{File: f.path, Err: fmt.Errorf("neither blk framing (no known network magic at offset 0: %x) nor block hex (byte %#02x at offset %d is not a hex digit): %w",
+				b[:min(n, 4)], b[i], i, heistgraph.ErrInvalid)}
+		}
 	}
-	return &DecodeError{File: f.path, Err: fmt.Errorf("neither blk framing with a known network magic (first bytes %x) nor block hex: %w", b[:min(n, 8)], heistgraph.ErrInvalid)}
+	f.format = formatHex
+	return nil
 }
+
+// hexProbe is how many hex digits detect wants before the first other
+// byte to take a file for hex text.
+const hexProbe = 64
+
+// hexSpace is the white space a hex file may have around its lines.
+const hexSpace = " \t\r\n\v\f"
 
 func allZero(b []byte) bool {
 	for _, c := range b {
@@ -374,10 +415,9 @@ func scanHex(ctx context.Context, f *inputFile, r io.Reader, fn func(found) erro
 }
 
 func hexLine(f *inputFile, off int64, line []byte, fn func(found) error, fail func(int64, string, ...any) error) error {
-	const space = " \t\r\n\v\f"
-	t := bytes.TrimLeft(line, space)
+	t := bytes.TrimLeft(line, hexSpace)
 	start := off + int64(len(line)-len(t))
-	t = bytes.TrimRight(t, space)
+	t = bytes.TrimRight(t, hexSpace)
 	if len(t) == 0 {
 		return nil
 	}

@@ -97,6 +97,11 @@ type FileStats struct {
 //
 // # Errors
 //
+// A file named in paths that is empty, or hex text with no block in it, is
+// an error; so is a file of neither format (the message says it is neither,
+// and where it stopped looking like hex). A folder's blk*.dat files may be
+// empty or zero padding (Bitcoin Core preallocates them).
+//
 // Bad bytes anywhere (wrong magic where a record should start, a length past
 // the end of the file or above MaxBlockSize, bad hex, a block that does not
 // decode, a merkle mismatch, a root without a BIP34 height) end the sequence
@@ -117,9 +122,10 @@ type FileSource struct {
 var _ heistgraph.BlockStream = (*FileSource)(nil)
 
 // NewFileSource lists and inspects paths (formats, xor keys, network) without
-// reading any block. Errors: a missing path, a folder without blk*.dat
-// files, a file of neither format, or a network mismatch (the last three
-// wrap heistgraph.ErrInvalid).
+// reading any block. Errors: a missing or unreadable path (wrapping the
+// cause, such as fs.ErrNotExist, and heistgraph.ErrInvalid), a folder
+// without blk*.dat files, an empty file, a file of neither format, or a
+// network mismatch (all wrap heistgraph.ErrInvalid).
 func NewFileSource(paths []string, opts FileOptions) (*FileSource, error) {
 	return newFileSource(osFS{}, paths, opts)
 }
@@ -292,8 +298,12 @@ func (s *FileSource) index(ctx context.Context, rd *readers) (*plan, error) {
 			if err != nil {
 				return nil, err
 			}
+			before := records
 			if err := scanHex(ctx, f, io.NewSectionReader(h, 0, f.size), add); err != nil {
 				return nil, err
+			}
+			if records == before {
+				return nil, &DecodeError{File: f.path, Err: fmt.Errorf("holds only white space: not a blk file nor raw block hex: %w", heistgraph.ErrInvalid)}
 			}
 		}
 	}

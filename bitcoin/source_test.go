@@ -476,7 +476,15 @@ func TestFileSourceInvalid(t *testing.T) {
 		{"no BIP34 height", map[string][]byte{"f.blk": frame(heistgraph.Mainnet.Magic, blocks[99:]...)}, "f.blk", false, 0, 0, sha256d(blocks[99][:80]).String(),
 			"neither in the input nor known, and its coinbase states no BIP34 height", false, 0},
 		{"not a block file", map[string][]byte{"f.bin": []byte("\x01\x02\x03\x04\x05\x06\x07\x08 not blocks")}, "f.bin", true, 0, 0, "",
-			"neither blk framing with a known network magic", false, 0},
+			"neither blk framing (no known network magic at offset 0: 01020304) nor block hex (byte 0x01 at offset 0", false, 0},
+		// Random bytes that start like hex text (the issue's "invalid hex
+		// character 'è'"): neither format, and where the hex stops.
+		{"binary starting with hex digits", map[string][]byte{"r.bin": []byte("a3\xc3\xa8\x00\x9f random bytes")}, "r.bin", true, 0, 0, "",
+			"nor block hex (byte 0xc3 at offset 2 is not a hex digit)", false, 0},
+		{"empty named file", map[string][]byte{"e.blk": nil}, "e.blk", true, 0, 0, "",
+			"file is empty: not a blk file nor raw block hex", false, 0},
+		{"white space only", map[string][]byte{"w.hex": []byte(" \n\n\t\n")}, "w.hex", false, 0, 0, "",
+			"holds only white space: not a blk file nor raw block hex", false, 0},
 		{"bad xor.dat", map[string][]byte{"blk00000.dat": plain, XORFile: []byte{1, 2, 3}}, "blk00000.dat", true, 0, 0, "",
 			"xor key of 3 bytes, want 8", false, 0},
 		{"folder without blk files", map[string][]byte{"notes.txt": []byte("x")}, "", true, 0, 0, "", "folder holds no blk*.dat files", false, 0},
@@ -531,19 +539,33 @@ func TestFileSourceInvalid(t *testing.T) {
 	if _, err := NewFileSource(nil, FileOptions{}); !errors.Is(err, heistgraph.ErrInvalid) {
 		t.Errorf("no paths: %v", err)
 	}
-	if _, err := NewFileSource([]string{filepath.Join(t.TempDir(), "missing")}, FileOptions{}); !errors.Is(err, os.ErrNotExist) {
+	// A missing path is bad input that names the path (and still says
+	// why, for errors.Is).
+	missing := filepath.Join(t.TempDir(), "missing")
+	if _, err := NewFileSource([]string{missing}, FileOptions{}); !errors.Is(err, os.ErrNotExist) || !errors.Is(err, heistgraph.ErrInvalid) ||
+		!strings.Contains(err.Error(), missing) {
 		t.Errorf("missing file: %v", err)
 	}
 }
 
 func TestFileSourceEmptyAndCancel(t *testing.T) {
 	t.Parallel()
-	s, _, err := sourceOf(t, FileOptions{}, map[string][]byte{"blk00000.dat": make([]byte, 1<<12), "e.hex": nil, "w.hex": []byte(" \n\n")}, "blk00000.dat", "e.hex", "w.hex")
+	// Zero padding (a blk file Bitcoin Core preallocated) and an empty
+	// blk file in a folder hold no blocks and are no error. (An empty file
+	// named on its own is an error: see TestFileSourceInvalid.)
+	s, _, err := sourceOf(t, FileOptions{}, map[string][]byte{"blk00000.dat": make([]byte, 1<<12)}, "blk00000.dat")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, err := collect(t, s); err != nil || len(got) != 0 {
 		t.Fatalf("%d blocks, %v", len(got), err)
+	}
+	s, _, err = sourceOf(t, FileOptions{}, map[string][]byte{"blk00000.dat": nil, "blk00001.dat": make([]byte, 64)}, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := collect(t, s); err != nil || len(got) != 0 {
+		t.Fatalf("empty folder files: %d blocks, %v", len(got), err)
 	}
 
 	s, _, err = sourceOf(t, FileOptions{}, map[string][]byte{"f.blk": frame(heistgraph.Mainnet.Magic, blocks1to255(t)...)}, "f.blk")

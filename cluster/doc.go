@@ -88,6 +88,9 @@
 // rebuilt from the evidence with the overrides applied in order (a split
 // address takes part in no automatic evidence, nor in merges given before
 // the split; later automatic evidence naming it is logged as refused).
+// Repeating a decision that still stands (a merge of addresses an earlier
+// merge names, none split off since; a split of an address split off and
+// not merged back) records nothing and names the override that stands.
 //
 // # Labels
 //
@@ -95,8 +98,11 @@
 // tracing engine's question "which entity is this address?" from the
 // labels on the address and on the rest of its cluster; several entities on
 // one cluster are reported as conflicts, never silently resolved. Explain
-// says why an address is in its cluster. Evaluate scores clusters against a
-// synthetic world's truth.
+// says why an address is in its cluster, ListMembers pages through its
+// members. Evaluate scores clusters against a synthetic world's truth.
+// CheckFreshness says how far the clusters are behind the stored chain (an
+// interrupted update, an ingest without clustering), so that an answer
+// that uses them can say so.
 //
 // # Cost
 //

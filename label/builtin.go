@@ -2,9 +2,12 @@ package label
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heistgraph/heistgraph"
@@ -48,16 +51,95 @@ type builtinFile struct {
 	} `yaml:"entries"`
 }
 
-// Builtin returns the built-in labels: addresses that US government
-// publications (OFAC's SDN list, FBI statements) attribute to North Korean
-// actors, embedded in the binary from label/builtin/dprk.yaml. There is one
-// label per (address, category): category dprk for all, and sanctioned as
-// well for those OFAC designated (the Ronin bridge exploiter
-// 0x098B716B8Aaf21512996dC57EB0615e2383E2f96 has both). Source is the
-// publication's id (BuiltinSources), confidence 1, Note names publisher,
-// title, date and URL. Labels come in file order; the caller owns the slice.
-// An error means the embedded file is broken, which its tests rule out.
+// Builtin returns the built-in labels, embedded in the binary:
+//
+//   - every digital currency address on OFAC's SDN list, all programs
+//     (builtin/gen_ofac.tsv: the per-asset lists of 2024-09-27 with the entry
+//     and programs of sdn.csv of 2024-05-03), labelled as ReadOFACCSV labels
+//     an entry's addresses (category sanctioned, plus dprk or the service's
+//     category; entity the SDN name and source "ofac-sdn:<uid>"), or, for the
+//     addresses designated after 2024-05-03, as ReadOFACList does (sanctioned,
+//     no entity, source "ofac-sdn"); OFACChains places each (a 0x address on
+//     every EVM chain); the note names programs, OFAC's tickers, the listing
+//     date where a source gives one, and the snapshot dates;
+//   - the curated file builtin/dprk.yaml: addresses that US government
+//     publications (OFAC's SDN list, FBI statements) attribute to North
+//     Korean actors, category dprk for all and sanctioned as well for those
+//     OFAC designated (the Ronin bridge exploiter
+//     0x098B716B8Aaf21512996dC57EB0615e2383E2f96 has both), source the
+//     publication's id (BuiltinSources), the note naming publisher, title,
+//     date and URL. An address given on an EVM chain is labelled on every
+//     EVM chain.
+//
+// There is one label per (chain, address, entity, category, source): where
+// both give the same key, the curated label is kept and the SDN label's note
+// appended to its own. Confidence is 1.
+// Labels come curated first, in file order; the caller owns the slice. An
+// error means an embedded file is broken, which the tests rule out.
+// BuiltinVersion names this content without computing it.
 func Builtin() ([]heistgraph.Label, error) {
+	curated, err := builtinDPRKLabels()
+	if err != nil {
+		return nil, err
+	}
+	ofac, err := builtinOFACLabels()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]heistgraph.Label, 0, len(curated)+len(ofac))
+	at := make(map[string]int, len(curated)+len(ofac))
+	for i, ls := range [][]heistgraph.Label{curated, ofac} {
+		for _, l := range ls {
+			k := labelKey(l)
+			j, ok := at[k]
+			switch {
+			case !ok:
+				at[k] = len(out)
+				out = append(out, l)
+			case i == 1 && !strings.Contains(out[j].Note, l.Note):
+				// The SDN label of a curated one: keep its tickers and programs.
+				out[j].Note += "; " + l.Note
+			}
+		}
+	}
+	return out, nil
+}
+
+// labelKey is a label's identity in a store: chain, address, entity,
+// category, source.
+func labelKey(l heistgraph.Label) string {
+	return strings.Join([]string{string(l.Chain), l.Address, l.Entity, l.Category, l.Source}, "\x00")
+}
+
+// builtinRevision is part of BuiltinVersion. Bump it when code changes what
+// Builtin returns for the same embedded files (a category rule, the ticker
+// table, the note); TestBuiltinVersion fails until you do.
+const builtinRevision = "2"
+
+// builtinVersion is BuiltinVersion's answer, computed once.
+var builtinVersion = sync.OnceValue(func() string {
+	h := sha256.New()
+	h.Write([]byte(builtinRevision + "\x00"))
+	for _, c := range evmChainList {
+		h.Write([]byte(string(c) + ","))
+	}
+	h.Write(builtinDPRK)
+	h.Write([]byte{0})
+	h.Write(builtinOFAC)
+	return "builtin-" + builtinRevision + "+ofac-" + builtinOFACListsDate + ":" + hex.EncodeToString(h.Sum(nil))[:16]
+})
+
+// BuiltinVersion returns the version of the built-in labels: a digest of
+// the embedded files, the EVM chains and the revision of the code that turns
+// them into labels. It is computed once per process from the embedded
+// bytes, without parsing them, so a store can compare it with the version
+// it recorded on every open and call Builtin only when they differ. Two
+// binaries with the same BuiltinVersion return the same Builtin.
+func BuiltinVersion() string { return builtinVersion() }
+
+// builtinDPRKLabels returns the labels of builtin/dprk.yaml, an EVM
+// address's on every EVM chain.
+func builtinDPRKLabels() ([]heistgraph.Label, error) {
 	f, srcs, err := parseBuiltin()
 	if err != nil {
 		return nil, err
@@ -77,6 +159,10 @@ func Builtin() ([]heistgraph.Label, error) {
 		if len(e.Categories) == 0 || len(e.Addresses) == 0 {
 			return nil, fmt.Errorf("%s: no categories or no addresses: %w", where, heistgraph.ErrInvalid)
 		}
+		chains := []heistgraph.Chain{chain}
+		if IsEVM(chain) {
+			chains = evmChainList
+		}
 		for _, a := range e.Addresses {
 			addr := NormalizeAddress(chain, a.Address)
 			if a.Listed != "" {
@@ -86,18 +172,20 @@ func Builtin() ([]heistgraph.Label, error) {
 			}
 			note := notes(src.Publisher, src.Title+", "+src.Date+", "+src.URL, "also", src.Also,
 				"listed", a.Listed, "note", a.Note)
-			for _, c := range e.Categories {
-				l := heistgraph.Label{Chain: chain, Address: addr, Entity: e.Entity, Category: c,
-					Source: src.ID, Confidence: 1, Note: note}
-				if err := Validate(l); err != nil {
-					return nil, fmt.Errorf("%s: %s: %w", where, a.Address, err)
-				}
-				key := string(chain) + " " + addr + " " + c
-				if seen[key] {
-					return nil, fmt.Errorf("%s: %s %s %s appears twice: %w", where, chain, a.Address, c, heistgraph.ErrInvalid)
-				}
+			if key := string(chain) + " " + addr + " " + e.Source; seen[key] {
+				return nil, fmt.Errorf("%s: %s %s appears twice under %s: %w", where, chain, a.Address, e.Source, heistgraph.ErrInvalid)
+			} else {
 				seen[key] = true
-				out = append(out, l)
+			}
+			for _, c := range e.Categories {
+				for _, ch := range chains {
+					l := heistgraph.Label{Chain: ch, Address: addr, Entity: e.Entity, Category: c,
+						Source: src.ID, Confidence: 1, Note: note}
+					if err := Validate(l); err != nil {
+						return nil, fmt.Errorf("%s: %s: %w", where, a.Address, err)
+					}
+					out = append(out, l)
+				}
 			}
 		}
 	}

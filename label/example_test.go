@@ -32,7 +32,7 @@ func ExampleBuiltin() {
 		panic(err)
 	}
 	for _, l := range ls {
-		if l.Address == label.NormalizeAddress("eth", "0x098B716B8Aaf21512996dC57EB0615e2383E2f96") {
+		if l.Chain == "eth" && l.Address == label.NormalizeAddress("eth", "0x098B716B8Aaf21512996dC57EB0615e2383E2f96") {
 			fmt.Println(l.Entity, l.Category, l.Source)
 		}
 	}

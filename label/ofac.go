@@ -1,6 +1,7 @@
 package label
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/heistgraph/heistgraph"
@@ -8,6 +9,24 @@ import (
 
 // This file holds what the three OFAC importers share: how an SDN entry's
 // programs and identity become categories, and the label they emit.
+//
+// # Updates and delistings
+//
+// The importers give the same labels (chain, address, entity, category,
+// source) as Builtin for the same data, so `labels import --format
+// ofac-xml|ofac-csv|ofac-list` of a newer publication updates the built-in
+// set in place: new listings are added, labels it gives again get the new
+// note, nothing else changes. An import never removes a label, nor marks an
+// address missing from the file as delisted: nothing in a file says it is
+// the whole list (an excerpt, one per-asset list or a single row are valid
+// input), and a wrong "delisted" silently un-sanctions an address. A
+// delisting reaches a store in one of two ways: a binary whose built-in data
+// no longer has the address (seeding then removes its built-in labels, never
+// the user's), or, to keep the label for transfers made while it was
+// listed (methods.md §8.6), a label CSV row with the same chain, address,
+// entity, category and source and a valid_until (it replaces the stored
+// label's validity; a later re-seed of a built-in set that still lists the
+// address resets it).
 
 // SourceOFACSDN is the source of labels from OFAC's Specially Designated
 // Nationals list. Labels from a named entry (ofac-xml, ofac-csv, the
@@ -84,22 +103,135 @@ func (d designation) categories() []string {
 	return cats
 }
 
-// labels returns one label per category for one address of the entry.
-// feature is how the source names the address's asset ("Digital Currency
-// Address - XBT").
-// fix, if set, says why the chain differs from the feature's (see place).
-func (d designation) labels(chain heistgraph.Chain, addr, feature, fix string) []heistgraph.Label {
+// sdnAddress is one address of an SDN entry (or of a per-asset list) with
+// every ticker OFAC lists it under and the chains it is labelled on.
+type sdnAddress struct {
+	chains  []heistgraph.Chain // OFACChains: one, or every EVM chain
+	addr    string             // normalised
+	tickers []string           // as OFAC names them, in first-seen order: ETH, ARB, BSC
+	fix     string             // why the chain is not the ticker's; may be empty
+	listed  string             // YYYY-MM-DD the address is first known on the list; may be empty
+}
+
+// listingGroup groups (ticker, address) pairs by the address they resolve
+// to, in first-seen order: an address listed as ETH, ARB and BSC is one
+// address labelled on every EVM chain, its note naming the three tickers.
+type listingGroup struct {
+	list []*sdnAddress
+	by   map[string]*sdnAddress
+}
+
+// add resolves one (ticker, address) pair with OFACChains and adds it,
+// returning the address it joined; the error wraps heistgraph.ErrInvalid.
+func (g *listingGroup) add(ticker, address string) (*sdnAddress, error) {
+	chains, addr, fix, err := OFACChains(ticker, address)
+	if err != nil {
+		return nil, err
+	}
+	ticker = strings.ToUpper(strings.TrimSpace(ticker))
+	key := string(chains[0]) + " " + addr
+	if a, ok := g.by[key]; ok {
+		if !slices.Contains(a.tickers, ticker) {
+			a.tickers = append(a.tickers, ticker)
+		}
+		if a.fix == "" {
+			a.fix = fix
+		}
+		return a, nil
+	}
+	if g.by == nil {
+		g.by = map[string]*sdnAddress{}
+	}
+	a := &sdnAddress{chains: chains, addr: addr, tickers: []string{ticker}, fix: fix}
+	g.by[key] = a
+	g.list = append(g.list, a)
+	return a, nil
+}
+
+// labels returns the labels of one address of the entry: one per (chain,
+// category). An entry without uid is the per-asset lists' anonymous one:
+// source "ofac-sdn", no entity, sanctioned only.
+func (d designation) labels(a *sdnAddress) []heistgraph.Label {
+	src := SourceOFACSDN
+	if d.UID != "" {
+		src += ":" + d.UID
+	}
 	note := notes("OFAC SDN entry", d.UID, "programs", strings.Join(d.Programs, ", "),
-		"list", d.List, "designated", d.Date, "feature", feature, "chain", fix)
+		"list", d.List, "designated", d.Date, "listed", a.listed,
+		"OFAC assets", strings.Join(a.tickers, ", "), "chain", a.fix)
 	cats := d.categories()
-	out := make([]heistgraph.Label, 0, len(cats))
-	for _, c := range cats {
-		out = append(out, heistgraph.Label{Chain: chain, Address: addr, Entity: d.Name, Category: c,
-			Source: SourceOFACSDN + ":" + d.UID, Confidence: 1, Note: note})
+	out := make([]heistgraph.Label, 0, len(cats)*len(a.chains))
+	for _, chain := range a.chains {
+		for _, c := range cats {
+			out = append(out, heistgraph.Label{Chain: chain, Address: a.addr, Entity: d.Name, Category: c,
+				Source: src, Confidence: 1, Note: note})
+		}
 	}
 	return out
+}
+
+// yieldLabels yields the labels of every address of g, in order; it
+// returns false when the consumer stopped.
+func (d designation) yieldLabels(g *listingGroup, yield func(heistgraph.Label, error) bool) bool {
+	for _, a := range g.list {
+		for _, l := range d.labels(a) {
+			if !yield(l, nil) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // featurePrefix starts the OFAC feature type of every digital currency
 // address; the ticker follows.
 const featurePrefix = "Digital Currency Address - "
+
+// OFACListing is what a label from OFAC's SDN list says about the listing,
+// in the JSON shape the screening answers use: null where no source gives
+// the fact.
+type OFACListing struct {
+	UID      *string  `json:"uid"`      // the SDN entry's uid (ent_num), "27307"
+	Entry    *string  `json:"entry"`    // its name, "LAZARUS GROUP"
+	Programs []string `json:"programs"` // DPRK3, CYBER2, ...
+	Listed   *string  `json:"listed"`   // YYYY-MM-DD the address is first known on the list
+	Assets   []string `json:"assets"`   // OFAC's tickers for the address: ETH, ARB, BSC
+}
+
+// ListingOf reads the OFAC listing of a label made by this package from the
+// SDN list (the importers or Builtin: source "ofac-sdn" or
+// "ofac-sdn:<uid>"): uid from the source, entry from the entity, programs,
+// listing date and tickers from the note. ok is false for other labels.
+func ListingOf(l heistgraph.Label) (v OFACListing, ok bool) {
+	uid, named := strings.CutPrefix(l.Source, SourceOFACSDN+":")
+	if !named && l.Source != SourceOFACSDN {
+		return OFACListing{}, false
+	}
+	str := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	list := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, ", ")
+	}
+	if named {
+		v.UID, v.Entry = str(uid), str(l.Entity)
+	}
+	for part := range strings.SplitSeq(l.Note, "; ") {
+		k, val, _ := strings.Cut(part, ": ")
+		switch {
+		case k == "programs" && v.Programs == nil:
+			v.Programs = list(val)
+		case k == "listed" && v.Listed == nil:
+			v.Listed = str(val)
+		case k == "OFAC assets" && v.Assets == nil:
+			v.Assets = list(val)
+		}
+	}
+	return v, true
+}

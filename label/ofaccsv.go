@@ -27,21 +27,69 @@ const sdnCommentsName = "sdn_comments.csv"
 // the first). Programs are joined as "DPRK3] [CYBER2".
 //
 // The labels are those of ReadOFACXML for the same entry (same categories,
-// entity, source "ofac-sdn:<ent_num>"), in file order; an address given
-// for several assets of one chain (ETH, USDT and USDC on Ethereum) gives
-// one label per category. Stream contract and errors as for Read; a record
+// entity, source "ofac-sdn:<ent_num>"), in file order, one per (chain,
+// category) of each address: OFACChains places it (a 0x address on every
+// EVM chain); an address given for several tickers (ETH, USDT and USDC)
+// gives one set of labels whose note names them all ("OFAC assets: ETH,
+// USDT, USDC"). Stream contract and errors as for Read; a record
 // without 12 fields, an empty ent_num or an address invalid for its chain is
 // a row-level ParseError.
 func ReadOFACCSV(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 	return func(yield func(heistgraph.Label, error) bool) {
+		for e, err := range sdnCSVEntries(r, opts) {
+			if err != nil {
+				var pe *ParseError
+				if e.rowLevel && errors.As(err, &pe) {
+					if skip(&opts, yield, pe) {
+						continue
+					}
+					return
+				}
+				yield(heistgraph.Label{}, err)
+				return
+			}
+			var g listingGroup
+			for _, it := range e.items {
+				if _, err := g.add(it.ticker, it.addr); err != nil {
+					if !skip(&opts, yield, &ParseError{File: opts.Name, Line: e.line, Field: "Remarks", Err: err}) {
+						return
+					}
+				}
+			}
+			if !e.d.yieldLabels(&g, yield) {
+				return
+			}
+		}
+	}
+}
+
+// sdnItem is one "Digital Currency Address - <TICKER> <address>" of an
+// entry's remarks, as written.
+type sdnItem struct{ ticker, addr string }
+
+// sdnEntry is one record of sdn.csv with its digital currency addresses.
+type sdnEntry struct {
+	d     designation
+	items []sdnItem
+	line  int
+	// rowLevel marks an error about this record alone (a record without
+	// 12 fields, an empty ent_num), which OnSkip may skip; other errors
+	// end the file.
+	rowLevel bool
+}
+
+// sdnCSVEntries streams the records of sdn.csv (see ReadOFACCSV), with the
+// remarks cut at 1,000 characters completed from opts.Comments.
+func sdnCSVEntries(r io.Reader, opts Options) iter.Seq2[sdnEntry, error] {
+	return func(yield func(sdnEntry, error) bool) {
 		in, err := open(r, opts)
 		if err != nil {
-			yield(heistgraph.Label{}, err)
+			yield(sdnEntry{}, err)
 			return
 		}
 		comments, err := readSDNComments(opts.Comments)
 		if err != nil {
-			yield(heistgraph.Label{}, err)
+			yield(sdnEntry{}, err)
 			return
 		}
 		cr := csv.NewReader(in)
@@ -52,25 +100,22 @@ func ReadOFACCSV(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 				return
 			}
 			if err != nil {
-				yield(heistgraph.Label{}, csvErr(opts.Name, err))
+				yield(sdnEntry{}, csvErr(opts.Name, err))
 				return
 			}
 			line, _ := cr.FieldPos(0)
 			if len(rec) == 1 && strings.Trim(rec[0], "\x1a \r\n") == "" {
 				continue // the end-of-file marker, or a blank line
 			}
-			rowErr := func(field, format string, args ...any) bool {
-				return skip(&opts, yield, parseErr(opts.Name, line, field, format, args...))
-			}
 			if len(rec) != 12 {
-				if !rowErr("", "record has %d fields, want 12", len(rec)) {
+				if !yield(sdnEntry{line: line, rowLevel: true}, parseErr(opts.Name, line, "", "record has %d fields, want 12", len(rec))) {
 					return
 				}
 				continue
 			}
 			uid := sdnField(rec[0])
 			if uid == "" {
-				if !rowErr("ent_num", "ent_num is empty") {
+				if !yield(sdnEntry{line: line, rowLevel: true}, parseErr(opts.Name, line, "ent_num", "ent_num is empty")) {
 					return
 				}
 				continue
@@ -86,34 +131,18 @@ func ReadOFACCSV(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 					remarks = remarks[:i]
 				}
 			}
-			remarks = sdnField(remarks)
-			d := designation{UID: uid, Name: sdnField(rec[1]), Programs: sdnPrograms(rec[3]), List: "SDN List"}
-			seen := map[string]bool{}
-			for item := range strings.SplitSeq(remarks, ";") {
+			e := sdnEntry{d: designation{UID: uid, Name: sdnField(rec[1]), Programs: sdnPrograms(rec[3]), List: "SDN List"}, line: line}
+			for item := range strings.SplitSeq(sdnField(remarks), ";") {
 				item = strings.TrimPrefix(strings.TrimSpace(item), "alt. ")
 				rest, ok := strings.CutPrefix(item, featurePrefix)
 				if !ok {
 					continue
 				}
 				ticker, addr, _ := strings.Cut(strings.TrimSpace(rest), " ")
-				addr = strings.TrimRight(strings.TrimSpace(addr), ".")
-				chain, a, fix, err := place(ticker, addr)
-				if err != nil {
-					if !skip(&opts, yield, &ParseError{File: opts.Name, Line: line, Field: "Remarks", Err: err}) {
-						return
-					}
-					continue
-				}
-				if key := string(chain) + " " + a; seen[key] {
-					continue
-				} else {
-					seen[key] = true
-				}
-				for _, l := range d.labels(chain, a, featurePrefix+ticker, fix) {
-					if !yield(l, nil) {
-						return
-					}
-				}
+				e.items = append(e.items, sdnItem{ticker, strings.TrimRight(strings.TrimSpace(addr), ".")})
+			}
+			if !yield(e, nil) {
+				return
 			}
 		}
 	}

@@ -20,10 +20,12 @@ var listNameRE = regexp.MustCompile(`(?i)^sanctioned_addresses_([A-Z0-9-]+)(\.[a
 // lines and lines starting with # are skipped.
 //
 // The asset is opts.Asset or, failing that, the one in the base name of
-// opts.Name; AssetChain maps it to a chain (XBT is btc, ARB arbitrum, BSC
-// bsc, TRX tron; USDT and USDC addresses by their format). Each address
-// gives one label: category sanctioned, source "ofac-sdn", confidence 1, no
-// entity (the lists carry no names; use ofac-xml or ofac-csv for them).
+// opts.Name; OFACChains maps it to chains (XBT is btc; ETH, ARB, BSC, ETC and
+// 0x USDT and USDC every EVM chain; TRX tron; Omni USDT btc; see the table in
+// ofacchain.go). Each address gives one label per chain: category
+// sanctioned, source "ofac-sdn", confidence 1, no entity (the lists carry no
+// names; use ofac-xml or ofac-csv for them), the note naming the ticker
+// ("OFAC assets: ETH").
 // Stream contract and errors as for Read; a line that is not an address of
 // the chain is a row-level ParseError with field "address".
 func ReadOFACList(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
@@ -45,7 +47,6 @@ func ReadOFACList(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] 
 			return
 		}
 		asset = strings.ToUpper(asset)
-		note := notes("OFAC SDN feature", featurePrefix+asset)
 		sc := bufio.NewScanner(in)
 		sc.Buffer(make([]byte, 0, 4096), 64<<10)
 		line := 0
@@ -55,19 +56,14 @@ func ReadOFACList(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] 
 			if s == "" || s[0] == '#' {
 				continue
 			}
-			chain, addr, fix, err := place(asset, s)
-			if err != nil {
+			var g listingGroup
+			if _, err := g.add(asset, s); err != nil {
 				if !skip(&opts, yield, &ParseError{File: opts.Name, Line: line, Field: "address", Err: err}) {
 					return
 				}
 				continue
 			}
-			l := heistgraph.Label{Chain: chain, Address: addr, Category: CategorySanctioned,
-				Source: SourceOFACSDN, Confidence: 1, Note: note}
-			if fix != "" {
-				l.Note += "; " + fix
-			}
-			if !yield(l, nil) {
+			if !(designation{}).yieldLabels(&g, yield) {
 				return
 			}
 		}

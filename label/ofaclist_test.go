@@ -22,14 +22,14 @@ func TestOFACListRealFiles(t *testing.T) {
 	wantChains := map[string]map[heistgraph.Chain]int{
 		"XBT":  {"btc": 434, "tron": 1}, // OFAC lists one Tron address as XBT
 		"ETH":  {"eth": 152},
-		"USDT": {"eth": 8, "tron": 11, "btc": 7}, // Ethereum, Tron and Omni Layer USDT
+		"USDT": {"eth": 8, "tron": 11, "btc": 7}, // EVM, Tron and Omni Layer USDT
 		"USDC": {"eth": 2},
 		"TRX":  {"tron": 6},
-		"ARB":  {"arbitrum": 1},
-		"BSC":  {"bsc": 1},
+		"ARB":  {"eth": 1}, // counted on eth: every EVM address is on every EVM chain
+		"BSC":  {"eth": 1},
 		"LTC":  {"ltc": 10},
 		"BCH":  {"bch": 7},
-		"ETC":  {"etc": 1},
+		"ETC":  {"eth": 1},
 		"XMR":  {"xmr": 3},
 	}
 	total := 0
@@ -45,13 +45,18 @@ func TestOFACListRealFiles(t *testing.T) {
 				lines++
 			}
 		}
-		ls := readTestdata(t, "ofac-lists/"+filepath.Base(path), FormatOFACList, Options{})
+		all := readTestdata(t, "ofac-lists/"+filepath.Base(path), FormatOFACList, Options{})
+		ls := onEth(all)
+		if evm := len(all) - len(ls); evm != (len(EVMChains())-1)*countBy(ls, func(l heistgraph.Label) string { return string(l.Chain) })["eth"] {
+			t.Errorf("%s: %d labels on EVM chains other than eth, want %d for each eth one", asset, evm, len(EVMChains())-1)
+		}
 		if len(ls) != lines {
 			t.Errorf("%s: %d labels, want %d (one per non-empty line)", asset, len(ls), lines)
 		}
 		for _, l := range ls {
-			if l.Category != CategorySanctioned || l.Source != SourceOFACSDN || l.Confidence != 1 || l.Entity != "" {
-				t.Errorf("%s: label %+v, want category sanctioned, source ofac-sdn, confidence 1, no entity", asset, l)
+			if l.Category != CategorySanctioned || l.Source != SourceOFACSDN || l.Confidence != 1 || l.Entity != "" ||
+				!strings.Contains(l.Note, "OFAC assets: "+asset) {
+				t.Errorf("%s: label %+v, want category sanctioned, source ofac-sdn, confidence 1, no entity, the ticker in the note", asset, l)
 			}
 		}
 		if want, ok := wantChains[asset]; ok {
@@ -89,13 +94,13 @@ func TestOFACListAsset(t *testing.T) {
 	in := "0x098B716B8Aaf21512996dC57EB0615e2383E2f96\n"
 	tests := []struct {
 		name, file, asset string
-		want              heistgraph.Chain
+		want              string // the ticker the note names
 	}{
-		{"from the file name", "lists/sanctioned_addresses_BSC.txt", "", "bsc"},
-		{"from a Windows path", `C:\lists\sanctioned_addresses_ARB.txt`, "", "arbitrum"},
-		{"option overrides the name", "sanctioned_addresses_BSC.txt", "ETC", "etc"},
-		{"option without a name", "", "ETH", "eth"},
-		{"gzip-compressed list", "sanctioned_addresses_ETH.txt.gz", "", "eth"},
+		{"from the file name", "lists/sanctioned_addresses_BSC.txt", "", "BSC"},
+		{"from a Windows path", `C:\lists\sanctioned_addresses_ARB.txt`, "", "ARB"},
+		{"option overrides the name", "sanctioned_addresses_BSC.txt", "ETC", "ETC"},
+		{"option without a name", "", "ETH", "ETH"},
+		{"gzip-compressed list", "sanctioned_addresses_ETH.txt.gz", "", "ETH"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,8 +114,9 @@ func TestOFACListAsset(t *testing.T) {
 				data = b.Bytes()
 			}
 			ls, err := ReadAll(bytes.NewReader(data), FormatOFACList, Options{Name: tc.file, Asset: tc.asset})
-			if err != nil || len(ls) != 1 || ls[0].Chain != tc.want {
-				t.Fatalf("got %+v, %v; want one label on %s", ls, err, tc.want)
+			// One label on every EVM chain, the note naming the ticker.
+			if err != nil || len(ls) != len(EVMChains()) || len(onEth(ls)) != 1 || !strings.Contains(ls[0].Note, "OFAC assets: "+tc.want) {
+				t.Fatalf("got %+v, %v; want one label on each EVM chain, listed as %s", ls, err, tc.want)
 			}
 		})
 	}
@@ -141,7 +147,7 @@ func TestOFACListErrors(t *testing.T) {
 	// An EVM address in the XBT list is moved to Ethereum, like OFAC's Tron
 	// address: dropping a sanctioned address is worse.
 	ls, err := ReadAll(strings.NewReader("0x098B716B8Aaf21512996dC57EB0615e2383E2f96\n"), FormatOFACList, Options{Name: name})
-	if err != nil || len(ls) != 1 || ls[0].Chain != "eth" || !strings.Contains(ls[0].Note, "listed as XBT, but the address is one of chain eth") {
+	if ls = onEth(ls); err != nil || len(ls) != 1 || ls[0].Chain != "eth" || !strings.Contains(ls[0].Note, "listed as XBT, but the address is one of chain eth") {
 		t.Errorf("EVM address in the XBT list: got %+v, %v", ls, err)
 	}
 	if _, err := ReadAll(strings.NewReader(""), FormatOFACList, Options{Asset: "X B"}); err == nil {

@@ -28,7 +28,9 @@ import (
 // "Program" SanctionsMeasures (DPRK3, CYBER2, ...). Individuals' names come
 // out as "LAST, First", as in sdn.csv.
 //
-// Each address gives one label per category: sanctioned always; dprk when a
+// Each address gives one label per (chain, category); OFACChains places it
+// (a 0x address on every EVM chain, the note naming OFAC's tickers). The
+// categories: sanctioned always; dprk when a
 // program is a DPRK program or the entry is a known DPRK actor (LAZARUS
 // GROUP, BLUENOROFF, ANDARIEL, KIMSUKY), except for services designated for
 // laundering North Korean funds (Tornado Cash, Sinbad) which get mixer
@@ -60,25 +62,16 @@ func ReadOFACXML(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 		for _, party := range p.parties {
 			d := designation{UID: party.uid, Name: party.name, Programs: p.programs[party.profile],
 				List: p.lists[p.entryList[party.profile]], Date: p.entryDate[party.profile]}
-			seen := map[string]bool{}
+			var g listingGroup
 			for _, a := range party.addrs {
-				chain, addr, fix, err := place(a.ticker, a.value)
-				if err != nil {
+				if _, err := g.add(a.ticker, a.value); err != nil {
 					if !skip(&opts, yield, &ParseError{File: opts.Name, Line: a.line, Field: "VersionDetail", Err: err}) {
 						return
 					}
-					continue
 				}
-				if key := string(chain) + " " + addr; seen[key] {
-					continue
-				} else {
-					seen[key] = true
-				}
-				for _, l := range d.labels(chain, addr, featurePrefix+a.ticker, fix) {
-					if !yield(l, nil) {
-						return
-					}
-				}
+			}
+			if !d.yieldLabels(&g, yield) {
+				return
 			}
 		}
 	}

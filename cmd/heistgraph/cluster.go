@@ -79,7 +79,7 @@ func (a *app) clusterCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "cluster",
 		Short: "Cluster addresses into entities, show a cluster and why, record analysts' merges and splits",
-		Long: `Address clustering (methods.md §3): common-input ownership on every transaction
+		Long: `Address clustering (docs/methods.md §3): common-input ownership on every transaction
 that is not a CoinJoin, change heuristics each behind a switch, guards against
 cluster collapse, and analysts' overrides that survive re-runs and reorgs.
 
@@ -90,7 +90,8 @@ it rewinds to the fork first). Labels on one address reach its whole cluster.`,
 	return c
 }
 
-// clusterStatsJSON is what cluster update, merge and split print.
+// clusterStatsJSON is what cluster update prints (and merge and split
+// under "stats").
 type clusterStatsJSON struct {
 	Chain          heistgraph.Chain `json:"chain"`
 	TipHeight      int64            `json:"tip_height"`
@@ -135,9 +136,6 @@ func (a *app) printStats(v clusterStatsJSON, what string) error {
 	a.logger().Info(what, "chain", v.Chain, "blocks", v.Blocks, "addresses", v.Addresses, "clusters", v.Clusters,
 		"seconds", fmt.Sprintf("%.2f", v.Seconds))
 	return a.emit(v, func(w io.Writer) error {
-		if a.quiet {
-			return nil
-		}
 		printf(w, "%s %s: %d blocks, %d txs, %d inputs in %.1fs (%.0f inputs/s); tip %d\n",
 			what, v.Chain, v.Blocks, v.Txs, v.Inputs, v.Seconds, v.InputsPerS, v.TipHeight)
 		printf(w, "  %d addresses in %d clusters (largest %d); merges: %d common-input, %d change (%d deferred)\n",
@@ -195,15 +193,19 @@ func (a *app) clusterMergeCmd() *cobra.Command {
 				return usageError{errors.New("cluster merge: give --by WHO and --why TEXT")}
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
-				ch, err := clusterChain(cmd, st, f.chain)
+				ch, err := clusterChainOf(cmd, st, f.chain, args[0])
 				if err != nil {
 					return err
 				}
-				s, err := cluster.Merge(cmd.Context(), st, ch, args, by, why, time.Now(), opts)
+				addrs, err := validAddresses(ch, args)
+				if err != nil {
+					return fmt.Errorf("cluster merge: %w", err)
+				}
+				res, err := cluster.Merge(cmd.Context(), st, ch, addrs, by, why, time.Now(), opts)
 				if err != nil {
 					return err
 				}
-				return a.printStats(statsJSON(s), "merged")
+				return a.printOverride(ch, res)
 			})
 		},
 	}
@@ -229,15 +231,19 @@ func (a *app) clusterSplitCmd() *cobra.Command {
 				return usageError{errors.New("cluster split: give --by WHO and --why TEXT")}
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
-				ch, err := clusterChain(cmd, st, f.chain)
+				ch, err := clusterChainOf(cmd, st, f.chain, args[0])
 				if err != nil {
 					return err
 				}
-				s, err := cluster.Split(cmd.Context(), st, ch, args[0], by, why, time.Now(), opts)
+				addr, err := validAddress(ch, args[0])
+				if err != nil {
+					return fmt.Errorf("cluster split: %w", err)
+				}
+				res, err := cluster.Split(cmd.Context(), st, ch, addr, by, why, time.Now(), opts)
 				if err != nil {
 					return err
 				}
-				return a.printStats(statsJSON(s), "split")
+				return a.printOverride(ch, res)
 			})
 		},
 	}
@@ -250,43 +256,251 @@ func (a *app) clusterSplitCmd() *cobra.Command {
 func (a *app) clusterShowCmd() *cobra.Command {
 	var chainFlag, to string
 	var limit, offset int
+	var members bool
 	c := &cobra.Command{
-		Use:   "show ADDRESS [--chain C] [--limit N] [--offset N] [--to ADDRESS]",
-		Short: "Show the cluster of an address: its size, labels, conflicts and the evidence that joins it",
+		Use:   "show ADDRESS [--chain C] [--limit N] [--offset N] [--to ADDRESS] [--members]",
+		Short: "Show the cluster of an address: its size, labels, conflicts and the evidence that joins it (or its members)",
 		Long: `Show the cluster an address belongs to: its id (the id of its oldest address),
 its size, the labels on the address and those that reach it from other addresses
 of the cluster, conflicting entity names, and the evidence that joins the
 cluster's addresses, from the address outward (transaction, heuristic, votes,
 addresses), a page at a time (--limit, --offset). --to ADDRESS shows the chain of
 evidence that joins the two addresses. review lists unions the guards refused,
-held or dropped on the way; overrides the analysts' merges and splits.`,
+held or dropped on the way; overrides the analysts' merges and splits.
+
+--members lists the cluster's addresses instead of its evidence, a page at a
+time (--limit, --offset), each with its balance, transaction count and labels:
+from the cluster's oldest address outward along the evidence, so every member
+gives the same list.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 0 || offset < 0 {
 				return usageError{fmt.Errorf("--limit and --offset must be >= 0: %w", heistgraph.ErrInvalid)}
+			}
+			if members && to != "" {
+				return usageError{fmt.Errorf("--members and --to cannot be combined: %w", heistgraph.ErrInvalid)}
 			}
 			addr := strings.TrimSpace(args[0])
 			if addr == "" {
 				return fmt.Errorf("cluster show: empty address: %w", heistgraph.ErrInvalid)
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
-				ch, err := clusterChain(cmd, st, chainFlag)
+				ch, err := clusterChainOf(cmd, st, chainFlag, addr)
 				if err != nil {
 					return err
+				}
+				if addr, err = validAddress(ch, addr); err != nil {
+					return fmt.Errorf("cluster show: %w", err)
+				}
+				if to != "" {
+					if to, err = validAddress(ch, to); err != nil {
+						return fmt.Errorf("cluster show --to: %w", err)
+					}
+				}
+				if members {
+					return a.showMembers(cmd.Context(), st, ch, addr, offset, limit)
 				}
 				x, err := cluster.Explain(cmd.Context(), st, ch, addr, cluster.ExplainOptions{Limit: limit, Offset: offset, To: strings.TrimSpace(to)})
 				if err != nil {
 					return err
 				}
-				return a.printExplanation(x, to != "")
+				fresh, err := a.clusterFreshness(cmd.Context(), st, ch)
+				if err != nil {
+					return err
+				}
+				return a.printExplanation(x, to != "", fresh)
 			})
 		},
 	}
 	c.Flags().StringVar(&chainFlag, "chain", "", "chain of the address (default: the Bitcoin chain the store holds)")
-	c.Flags().IntVar(&limit, "limit", 20, "evidence records per page")
-	c.Flags().IntVar(&offset, "offset", 0, "evidence records to skip (the next_offset of the previous page)")
+	c.Flags().IntVar(&limit, "limit", 20, "evidence records (with --members: addresses) per page")
+	c.Flags().IntVar(&offset, "offset", 0, "evidence records (with --members: addresses) to skip (the next_offset of the previous page)")
 	c.Flags().StringVar(&to, "to", "", "show the chain of evidence joining ADDRESS to this address")
+	c.Flags().BoolVar(&members, "members", false, "list the cluster's addresses (a page at a time) instead of its evidence")
 	return c
+}
+
+// memberJSON is one address of a cluster with its totals and own labels.
+type memberJSON struct {
+	Address    string      `json:"address"`
+	AddrID     uint64      `json:"addr_id"`
+	BalanceSat int64       `json:"balance_sat"`
+	TxCount    int64       `json:"tx_count"`
+	Labels     []labelJSON `json:"labels"`
+}
+
+// clusterHeadJSON is what cluster show prints first, with or without
+// --members: the address, its cluster and the labels that reach it.
+type clusterHeadJSON struct {
+	Address   string             `json:"address"`
+	Chain     heistgraph.Chain   `json:"chain"`
+	ClusterID uint64             `json:"cluster_id"`
+	Size      int64              `json:"size"`
+	Labels    []clusterLabelJSON `json:"labels"`
+	Conflicts []string           `json:"conflicts"`
+}
+
+// printClusterHead writes the head of cluster show for people.
+func printClusterHead(w io.Writer, v *clusterHeadJSON) {
+	printf(w, "%s (%s) is in cluster %d of %s\n", esc(v.Address), v.Chain, v.ClusterID, plural(v.Size, "address", "addresses"))
+	for _, l := range v.Labels {
+		via := ""
+		if l.Address != v.Address {
+			via = l.Address
+		}
+		printf(w, "  label %s\n", labelText(l.Category, l.Entity, l.Source, l.Confidence, l.TLP, via))
+	}
+	if len(v.Conflicts) > 0 {
+		printf(w, "  CONFLICT: the cluster carries several entities: %s\n", escJoin(v.Conflicts, ", "))
+	}
+}
+
+// clusterMembersJSON is what cluster show --members prints.
+type clusterMembersJSON struct {
+	clusterHeadJSON
+	Offset  int          `json:"offset"`
+	Members []memberJSON `json:"members"`
+	Next    int          `json:"next_offset"`
+	clustersJSON
+}
+
+func (a *app) showMembers(ctx context.Context, st store.Store, ch heistgraph.Chain, addr string, offset, limit int) error {
+	if limit == 0 {
+		limit = 20
+	}
+	p, err := cluster.ListMembers(ctx, st, ch, addr, offset, limit)
+	if err != nil {
+		return err
+	}
+	fresh, err := a.clusterFreshness(ctx, st, ch)
+	if err != nil {
+		return err
+	}
+	res := cluster.NewResolver(st)
+	view, err := res.View(ctx, ch, addr)
+	if err != nil {
+		return err
+	}
+	v := clusterMembersJSON{clusterHeadJSON: clusterHeadJSON{Address: view.Address, Chain: ch, ClusterID: p.ClusterID, Size: p.Size,
+		Labels: viewLabels(view), Conflicts: view.Conflicts}, Offset: p.Offset, Members: []memberJSON{}, Next: p.NextOffset, clustersJSON: fresh}
+	for _, m := range p.Members {
+		j := memberJSON{Address: m.Address, AddrID: m.AddrID, Labels: []labelJSON{}}
+		s, err := st.Address(ctx, ch, m.Address)
+		switch {
+		case err == nil:
+			j.BalanceSat, j.TxCount = s.Balance(), s.TxCount
+		case !errors.Is(err, heistgraph.ErrNotFound):
+			return err
+		}
+		mv, err := res.View(ctx, ch, m.Address)
+		if err != nil {
+			return err
+		}
+		for _, l := range mv.Own {
+			j.Labels = append(j.Labels, labelJSON{Entity: l.Entity, Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP})
+		}
+		v.Members = append(v.Members, j)
+	}
+	return a.emit(v, func(w io.Writer) error {
+		printClusterHead(w, &v.clusterHeadJSON)
+		if len(v.Members) == 0 {
+			printf(w, "  members: none at offset %d\n", v.Offset)
+			return nil
+		}
+		printf(w, "  members %d-%d of %d, from the cluster's oldest address outward:\n", v.Offset+1, v.Offset+len(v.Members), v.Size)
+		printf(w, "    %-44s %20s %6s  %s\n", "address", "balance BTC", "txs", "labels")
+		for _, m := range v.Members {
+			var ls []string
+			for _, l := range m.Labels {
+				ls = append(ls, entityName(l.Entity, l.Category, "-")+" ["+esc(l.Source)+"]")
+			}
+			if len(ls) == 0 {
+				ls = []string{"-"}
+			}
+			printf(w, "    %-44s %20s %6d  %s\n", esc(m.Address), btcCell(m.BalanceSat), m.TxCount, strings.Join(ls, "; "))
+		}
+		if v.Next > 0 {
+			printf(w, "  (more: --members --offset %d)\n", v.Next)
+		}
+		return nil
+	})
+}
+
+// overrideMemberJSON is an address an override names, with its cluster
+// after the override.
+type overrideMemberJSON struct {
+	Address     string `json:"address"`
+	ClusterID   uint64 `json:"cluster_id"`
+	ClusterSize int64  `json:"cluster_size"`
+}
+
+// overrideResultJSON is what cluster merge and split print: the override
+// recorded (or, with duplicate set, the earlier one that already says the
+// same: nothing was recorded), the addresses' clusters after it and, for
+// a split, the cluster the address left.
+type overrideResultJSON struct {
+	Chain     heistgraph.Chain     `json:"chain"`
+	Override  overrideJSON         `json:"override"`
+	Duplicate bool                 `json:"duplicate"`
+	Addresses []overrideMemberJSON `json:"addresses"`
+	ClusterID uint64               `json:"cluster_id"`
+	Size      int64                `json:"size"`
+	RestID    *uint64              `json:"rest_cluster_id,omitempty"`
+	RestSize  *int64               `json:"rest_size,omitempty"`
+	Stats     *clusterStatsJSON    `json:"stats,omitempty"`
+}
+
+// printOverride confirms an analyst's merge or split: what was recorded
+// under which override id, and the clusters it left.
+func (a *app) printOverride(ch heistgraph.Chain, r cluster.OverrideResult) error {
+	o := r.Override
+	v := overrideResultJSON{Chain: ch, Duplicate: r.Duplicate, Addresses: []overrideMemberJSON{},
+		Override: overrideJSON{Seq: o.Seq, Kind: o.Kind, Addresses: o.Addresses, By: o.By, Why: o.Why, Time: o.Time, Height: o.Height}}
+	for i, m := range r.Members {
+		v.Addresses = append(v.Addresses, overrideMemberJSON{Address: m.Address, ClusterID: m.ClusterID, ClusterSize: r.Sizes[i]})
+	}
+	if len(v.Addresses) > 0 {
+		v.ClusterID, v.Size = v.Addresses[0].ClusterID, v.Addresses[0].ClusterSize
+	}
+	if r.RestID != 0 {
+		v.RestID, v.RestSize = &r.RestID, &r.RestSize
+	}
+	if !r.Duplicate {
+		st := statsJSON(r.Stats)
+		v.Stats = &st
+	}
+	return a.emit(v, func(w io.Writer) error {
+		names := make([]string, len(v.Addresses))
+		for i, m := range v.Addresses {
+			names[i] = esc(m.Address)
+		}
+		who := fmt.Sprintf("by %s on %s: %s", esc(o.By), unixUTC(o.Time), esc(o.Why))
+		switch {
+		case o.Kind == heistgraph.OverrideMerge && r.Duplicate:
+			printf(w, "%s already merged by override %d (%s); nothing recorded\n", strings.Join(names, " and "), o.Seq, who)
+		case o.Kind == heistgraph.OverrideMerge:
+			printf(w, "merged %s on %s: override %d (%s)\n", strings.Join(names, " and "), ch, o.Seq, who)
+		case r.Duplicate:
+			printf(w, "%s already split by override %d (%s); nothing recorded\n", names[0], o.Seq, who)
+		default:
+			printf(w, "split %s off its cluster on %s: override %d (%s)\n", names[0], ch, o.Seq, who)
+		}
+		same := true
+		for _, m := range v.Addresses {
+			same = same && m.ClusterID == v.ClusterID
+		}
+		if same && o.Kind == heistgraph.OverrideMerge {
+			printf(w, "  cluster %d of %s\n", v.ClusterID, plural(v.Size, "address", "addresses"))
+		} else {
+			for _, m := range v.Addresses {
+				printf(w, "  %s: cluster %d of %s\n", esc(m.Address), m.ClusterID, plural(m.ClusterSize, "address", "addresses"))
+			}
+		}
+		if v.RestID != nil {
+			printf(w, "  the rest: cluster %d of %s\n", *v.RestID, plural(*v.RestSize, "address", "addresses"))
+		}
+		return nil
+	})
 }
 
 type evidenceJSON struct {
@@ -321,24 +535,20 @@ type overrideJSON struct {
 }
 
 type clusterShowJSON struct {
-	Address   string             `json:"address"`
-	Chain     heistgraph.Chain   `json:"chain"`
-	ClusterID uint64             `json:"cluster_id"`
-	Size      int64              `json:"size"`
-	Labels    []clusterLabelJSON `json:"labels"`
-	Conflicts []string           `json:"conflicts"`
-	Evidence  []evidenceJSON     `json:"evidence"`
-	Next      int                `json:"next_offset"`
-	Review    []evidenceJSON     `json:"review"`
-	Overrides []overrideJSON     `json:"overrides"`
-	Path      []evidenceJSON     `json:"path,omitempty"`
-	PathFound *bool              `json:"path_found,omitempty"`
+	clusterHeadJSON
+	Evidence  []evidenceJSON `json:"evidence"`
+	Next      int            `json:"next_offset"`
+	Review    []evidenceJSON `json:"review"`
+	Overrides []overrideJSON `json:"overrides"`
+	Path      []evidenceJSON `json:"path,omitempty"`
+	PathFound *bool          `json:"path_found,omitempty"`
+	clustersJSON
 }
 
-func (a *app) printExplanation(x cluster.Explanation, withPath bool) error {
-	v := clusterShowJSON{Address: x.Address, Chain: x.Chain, ClusterID: x.ClusterID, Size: x.Size,
-		Labels: viewLabels(x.View), Conflicts: x.Conflicts, Evidence: evidenceView(x.Evidence), Next: x.NextOffset,
-		Review: evidenceView(x.Reviews), Overrides: []overrideJSON{}}
+func (a *app) printExplanation(x cluster.Explanation, withPath bool, fresh clustersJSON) error {
+	v := clusterShowJSON{clusterHeadJSON: clusterHeadJSON{Address: x.Address, Chain: x.Chain, ClusterID: x.ClusterID, Size: x.Size,
+		Labels: viewLabels(x.View), Conflicts: x.Conflicts}, Evidence: evidenceView(x.Evidence), Next: x.NextOffset,
+		Review: evidenceView(x.Reviews), Overrides: []overrideJSON{}, clustersJSON: fresh}
 	for _, o := range x.Overrides {
 		v.Overrides = append(v.Overrides, overrideJSON{Seq: o.Seq, Kind: o.Kind, Addresses: o.Addresses, By: o.By, Why: o.Why, Time: o.Time, Height: o.Height})
 	}
@@ -346,17 +556,7 @@ func (a *app) printExplanation(x cluster.Explanation, withPath bool) error {
 		v.Path, v.PathFound = evidenceView(x.Path), &x.PathFound
 	}
 	return a.emit(v, func(w io.Writer) error {
-		printf(w, "%s (%s) is in cluster %d of %d addresses\n", v.Address, v.Chain, v.ClusterID, v.Size)
-		for _, l := range v.Labels {
-			via := ""
-			if l.Address != v.Address {
-				via = " via " + l.Address
-			}
-			printf(w, "  label %-12s %-30s source %s, confidence %.2f%s\n", l.Category, l.Entity, l.Source, l.Confidence, via)
-		}
-		if len(v.Conflicts) > 0 {
-			printf(w, "  CONFLICT: the cluster carries several entities: %s\n", strings.Join(v.Conflicts, ", "))
-		}
+		printClusterHead(w, &v.clusterHeadJSON)
 		pr := func(e evidenceJSON) {
 			votes := ""
 			if len(e.Votes) > 0 {
@@ -366,9 +566,9 @@ func (a *app) printExplanation(x cluster.Explanation, withPath bool) error {
 			if e.More > 0 {
 				more = fmt.Sprintf(" +%d", e.More)
 			}
-			printf(w, "    %s at %d: %s%s %s: %s%s\n", e.TxID, e.Height, e.Heuristic, votes, e.Status, strings.Join(e.Addresses, " "), more)
+			printf(w, "    %s at %d: %s%s %s: %s%s\n", e.TxID, e.Height, esc(e.Heuristic), esc(votes), esc(e.Status), escJoin(e.Addresses, " "), more)
 			if e.Reason != "" {
-				printf(w, "      %s\n", e.Reason)
+				printf(w, "      %s\n", esc(e.Reason))
 			}
 		}
 		if withPath {
@@ -395,7 +595,7 @@ func (a *app) printExplanation(x cluster.Explanation, withPath bool) error {
 			}
 		}
 		for _, o := range v.Overrides {
-			printf(w, "  override %d: %s %s by %s: %s\n", o.Seq, o.Kind, strings.Join(o.Addresses, " "), o.By, o.Why)
+			printf(w, "  override %d: %s %s by %s on %s: %s\n", o.Seq, esc(o.Kind), escJoin(o.Addresses, " "), esc(o.By), unixUTC(o.Time), esc(o.Why))
 		}
 		return nil
 	})
@@ -484,4 +684,41 @@ func (c *ingestClustering) finish(ctx context.Context, on bool, ch heistgraph.Ch
 	v := statsJSON(c.total)
 	v.Chain = ch
 	return &v, nil
+}
+
+// clustersJSON is what an answer that depends on clusters (trace, show
+// address, cluster show) adds to its JSON: the last block clustered (null
+// when the chain was never clustered) and how many blocks the clusters
+// are behind the chain, so that a script can tell an answer from
+// half-built clusters.
+type clustersJSON struct {
+	ClustersHeight      *int64 `json:"clusters_height"`
+	ClustersBehind      int64  `json:"clusters_behind"`
+	ClustersNeedRebuild bool   `json:"clusters_need_rebuild,omitempty"`
+}
+
+// clusterFreshness checks how far chain's clusters are behind its blocks
+// and, when they are, says so in one warning line on stderr (also with
+// --quiet: it qualifies the answer). Read commands do not catch the
+// clusters up themselves: they may open the store read-only, and catching
+// up a large chain takes as long as "cluster update".
+func (a *app) clusterFreshness(ctx context.Context, r store.ChainReader, chain heistgraph.Chain) (clustersJSON, error) {
+	var v clustersJSON
+	c, ok := r.(store.Clusters)
+	if !ok || !chain.IsUTXO() {
+		return v, nil
+	}
+	f, err := cluster.CheckFreshness(ctx, r, c, chain)
+	if err != nil {
+		return v, err
+	}
+	if f.Clustered() {
+		h := f.Height
+		v.ClustersHeight = &h
+	}
+	v.ClustersBehind, v.ClustersNeedRebuild = f.Behind, f.NeedsRebuild
+	if f.Stale() {
+		fmt.Fprintf(a.stderr, "heistgraph: warning: %s\n", f)
+	}
+	return v, nil
 }

@@ -163,7 +163,7 @@ func TestClusterBadUsage(t *testing.T) {
 		{"update unknown heuristic", []string{"cluster", "update", "--change", "fresh,bogus"}, exitUsage, "invalid"},
 		{"update an EVM chain", []string{"cluster", "update", "--chain", "eth"}, exitUsage, "invalid"},
 		{"eval without truth", []string{"eval", "cluster"}, exitUsage, "invalid"},
-		{"eval missing truth file", []string{"eval", "cluster", "--truth", filepath.Join(data, "nope.json")}, exitFailure, "failure"},
+		{"eval missing truth file", []string{"eval", "cluster", "--truth", filepath.Join(data, "nope.json")}, exitUsage, "invalid"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -50,7 +50,7 @@ apart. The trace flags are those of trace.`,
 			if err != nil {
 				return err
 			}
-			truth, err := synth.LoadTruth(truthPath)
+			truth, err := loadTruth(truthPath)
 			if err != nil {
 				return err
 			}

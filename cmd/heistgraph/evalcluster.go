@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -39,7 +40,7 @@ Run "heistgraph cluster update" first.`,
 			if truthPath == "" {
 				return usageError{errors.New("eval cluster: give --truth FILE")}
 			}
-			t, err := synth.LoadTruth(truthPath)
+			t, err := loadTruth(truthPath)
 			if err != nil {
 				return err
 			}
@@ -59,7 +60,22 @@ Run "heistgraph cluster update" first.`,
 	return c
 }
 
-func (a *app) evalCluster(ctx context.Context, st store.Clusters, ch heistgraph.Chain, t *synth.Truth) error {
+func (a *app) evalCluster(ctx context.Context, st store.Store, ch heistgraph.Chain, t *synth.Truth) error {
+	// Scoring no clusters would find no predicted pairs and report a
+	// perfect precision: say what is missing instead, as eval trace does.
+	if _, err := st.Tip(ctx, ch); err != nil {
+		return fmt.Errorf("eval cluster: the store holds no %s chain (ingest the world's blocks first): %w", ch, err)
+	}
+	f, err := cluster.CheckFreshness(ctx, st, st, ch)
+	if err != nil {
+		return fmt.Errorf("eval cluster: %w", err)
+	}
+	if !f.Clustered() {
+		return fmt.Errorf("eval cluster: the store holds no clusters of %s (run \"heistgraph cluster update\" first): %w", ch, heistgraph.ErrNotFound)
+	}
+	if f.Stale() {
+		fmt.Fprintf(a.stderr, "heistgraph: warning: %s\n", f)
+	}
 	truth := &cluster.Truth{Owners: t.Owners()}
 	for _, e := range t.Entities {
 		truth.Entities = append(truth.Entities, cluster.TruthEntity{ID: e.ID, Name: e.Name, Category: e.Category})
@@ -74,13 +90,13 @@ func (a *app) evalCluster(ctx context.Context, st store.Clusters, ch heistgraph.
 			s.Clusters, s.Addresses, s.Missing, s.Entities, s.MergedEntities, s.Largest)
 		for _, k := range sortedKeys(s.ByCategory) {
 			c := s.ByCategory[k]
-			printf(w, "  %-10s precision %.4f recall %.4f  %d entities, %d addresses, %d mixed clusters\n", k, c.Precision, c.Recall, c.Entities, c.Addresses, c.MergedEntities)
+			printf(w, "  %-10s precision %.4f recall %.4f  %d entities, %d addresses, %d mixed clusters\n", esc(k), c.Precision, c.Recall, c.Entities, c.Addresses, c.MergedEntities)
 		}
 		for _, k := range sortedKeys(s.Evidence) {
 			e := s.Evidence[k]
-			printf(w, "  evidence %-13s %d records, %d wrong (precision %.4f)\n", k, e.Records, e.Wrong, e.Precision)
+			printf(w, "  evidence %-13s %d records, %d wrong (precision %.4f)\n", esc(k), e.Records, e.Wrong, e.Precision)
 			for _, v := range slices.Sorted(maps.Keys(e.Votes)) {
-				printf(w, "    vote %-9s %d records, %d wrong\n", v, e.Votes[v].Records, e.Votes[v].Wrong)
+				printf(w, "    vote %-9s %d records, %d wrong\n", esc(v), e.Votes[v].Records, e.Votes[v].Wrong)
 			}
 		}
 		return nil

@@ -39,11 +39,46 @@ func exitCode(err error) int {
 	}
 }
 
+// sentinelText is how the root package's error sentinels read on the
+// command line. Their own texts carry the package prefix ("heistgraph: not
+// found"), as Go libraries' sentinels do; after the program's "heistgraph: "
+// the class reads once, without it ("address X: not found"). Bad input says
+// what is wrong in its own words and is exit 2 (and "kind": "invalid" with
+// --json), so its class word is left out.
+var sentinelText = []struct {
+	err  error
+	text string
+}{
+	{heistgraph.ErrNotFound, "not found"},
+	{heistgraph.ErrConflict, "conflict"},
+	{heistgraph.ErrInvalid, ""},
+}
+
+// errorText renders err as the one line the user reads: newlines folded and
+// every sentinel's text as sentinelText says.
+func errorText(err error) string {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	for _, s := range sentinelText {
+		if !errors.Is(err, s.err) {
+			continue
+		}
+		if s.text == "" {
+			msg = strings.ReplaceAll(msg, ": "+s.err.Error(), "")
+			if msg == s.err.Error() {
+				msg = "invalid input"
+			}
+			continue
+		}
+		msg = strings.ReplaceAll(msg, s.err.Error(), s.text)
+	}
+	return msg
+}
+
 // fail reports err on stderr as one line (plus, with --json, a last line
 // holding {"error": ...}) and returns its exit code.
 func (a *app) fail(err error) int {
 	code := exitCode(err)
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	msg := errorText(err)
 	if a.json {
 		kind := "failure"
 		switch {

@@ -275,7 +275,7 @@ func TestPricesImport(t *testing.T) {
 		{"bad row", []string{writeFile(t, "bad.csv", []byte("date,asset,usd\n2024-05-31,BTC,1\n2024-06-01,BTC,-5\n"))}, 2, "line 3"},
 		{"rows of another asset", []string{rows, "--asset", "ETH"}, 2, "line 2"},
 		{"unknown header", []string{writeFile(t, "x.csv", []byte("day,price\n"))}, 2, "header"},
-		{"missing file", []string{filepath.Join(t.TempDir(), "none.csv")}, 1, "none.csv"},
+		{"missing file", []string{filepath.Join(t.TempDir(), "none.csv")}, 2, "none.csv"},
 		{"no file", nil, 2, ""},
 	}
 	for _, tc := range tests {
@@ -361,6 +361,12 @@ func TestSTIX(t *testing.T) {
 		}
 		if n := strings.Count(string(file), `"type": "incident"`); n != 1 {
 			t.Errorf("%d incidents in a one-incident export", n)
+		}
+		// The summary counts the bundle's objects (it once counted
+		// indented lines and said 0).
+		b := decode[bundleTest](t, string(file))
+		if len(b.Objects) < 5 || sum["objects"] != float64(len(b.Objects)) {
+			t.Errorf("summary says %v objects, the bundle has %d", sum["objects"], len(b.Objects))
 		}
 	})
 	t.Run("export errors", func(t *testing.T) {
@@ -456,7 +462,7 @@ func TestSTIX(t *testing.T) {
 			{"not JSON", writeFile(t, "x.json", []byte("not json")), 2},
 			{"not a bundle", writeFile(t, "y.json", []byte(`{"type":"indicator","objects":[]}`)), 2},
 			{"no heistgraph incident", writeFile(t, "z.json", []byte(`{"type":"bundle","id":"bundle--1","objects":[]}`)), 2},
-			{"missing file", filepath.Join(t.TempDir(), "none.json"), 1},
+			{"missing file", filepath.Join(t.TempDir(), "none.json"), 2},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

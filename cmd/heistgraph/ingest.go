@@ -69,9 +69,19 @@ no longer has at its height) rewinds the store to the fork exactly and applies t
 node's branch. With --follow the command keeps up with new blocks until SIGINT or
 SIGTERM, then prints its summary and exits 0. A node that is down or slow is
 retried with backoff and a log line (one-shot: for --rpc-retry; --follow: until it
-returns). The password may come from $HEISTGRAPH_RPC_PASS instead of --rpc-pass.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+returns). The password may come from $HEISTGRAPH_RPC_PASS instead of --rpc-pass.
+
+The summary's time covers the whole command: reading, applying and clustering.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// Paths after --blocks (--blocks a.blk b.dat) are more block
+			// paths; --blocks stays repeatable.
+			if len(args) > 0 {
+				if len(f.blocks) == 0 {
+					return usageError{fmt.Errorf("ingest btc: unexpected argument %q: block files follow --blocks (ingest btc --blocks %s): %w", shortText(args[0]), shortText(args[0]), heistgraph.ErrInvalid)}
+				}
+				f.blocks = append(f.blocks, args...)
+			}
 			switch {
 			case len(f.blocks) > 0 && f.rpc != "":
 				return usageError{errors.New("ingest btc: give either --blocks or --rpc, not both")}
@@ -94,7 +104,7 @@ returns). The password may come from $HEISTGRAPH_RPC_PASS instead of --rpc-pass.
 			})
 		},
 	}
-	c.Flags().StringSliceVar(&f.blocks, "blocks", nil, "blk*.dat files, Bitcoin Core blocks folders, or files of raw block hex (repeatable)")
+	c.Flags().StringSliceVar(&f.blocks, "blocks", nil, "blk*.dat files, Bitcoin Core blocks folders, or files of raw block hex (--blocks PATH...; repeatable)")
 	c.Flags().StringVar(&f.network, "network", "", "mainnet|testnet|testnet4|regtest|signet (default: detected from the blk magic or read from the node; mainnet for hex files)")
 	c.Flags().StringVar(&f.rpc, "rpc", "", "JSON-RPC URL of a Bitcoin Core or btcd node (http://host:port)")
 	c.Flags().StringVar(&f.rpcUser, "rpc-user", "", "the node's RPC user")
@@ -133,6 +143,7 @@ func (a *app) ingestRPC(ctx context.Context, f ingestBTCFlags) error {
 		return err
 	}
 	return a.withStore(ctx, func(st store.Store) error {
+		start := time.Now()
 		prog := a.newProgress()
 		cl := a.ingestClusterer(st, f.cluster && f.follow)
 		var read int64
@@ -163,35 +174,39 @@ func (a *app) ingestRPC(ctx context.Context, f ingestBTCFlags) error {
 			return err
 		}
 		rep := ingestReport{Chain: net.Chain, RPC: src.URL(), Blocks: stats.Blocks, Txs: stats.Txs, Bytes: stats.Bytes,
-			Reorgs: stats.Reorgs, Rewound: stats.Rewound, Seconds: stats.Elapsed.Seconds()}
+			Reorgs: stats.Reorgs, Rewound: stats.Rewound}
 		if rep.Cluster, err = cl.finish(context.WithoutCancel(ctx), f.cluster, net.Chain); err != nil {
 			return err
 		}
+		rep.Seconds = time.Since(start).Seconds() // fetching, applying and clustering
 		return a.report(context.WithoutCancel(ctx), st, rep)
 	})
 }
 
 type ingestReport struct {
-	Chain      heistgraph.Chain `json:"chain"`
-	Blocks     int64            `json:"blocks"`
-	Txs        int64            `json:"txs"`
-	Bytes      int64            `json:"bytes"`
-	Stale      int64            `json:"stale_blocks"`
-	Skipped    int64            `json:"skipped_blocks"`
-	RPC        string           `json:"rpc,omitempty"`
-	Reorgs     int64            `json:"reorgs,omitempty"`
-	Rewound    int64            `json:"rewound_blocks,omitempty"`
-	TipHeight  int64            `json:"tip_height"`
-	TipHash    heistgraph.Hash  `json:"tip_hash"`
-	Seconds    float64          `json:"seconds"`
-	BlocksPerS float64          `json:"blocks_per_s"`
-	TxsPerS    float64          `json:"txs_per_s"`
-	MBPerS     float64          `json:"mb_per_s"`
+	Chain     heistgraph.Chain `json:"chain"`
+	Blocks    int64            `json:"blocks"`
+	Txs       int64            `json:"txs"`
+	Bytes     int64            `json:"bytes"`
+	Stale     int64            `json:"stale_blocks"`
+	Skipped   int64            `json:"skipped_blocks"`
+	RPC       string           `json:"rpc,omitempty"`
+	Reorgs    int64            `json:"reorgs,omitempty"`
+	Rewound   int64            `json:"rewound_blocks,omitempty"`
+	TipHeight int64            `json:"tip_height"`
+	TipHash   heistgraph.Hash  `json:"tip_hash"`
+	// Seconds is the whole command's time: reading, applying and
+	// clustering (Cluster.Seconds is the clustering's share).
+	Seconds    float64 `json:"seconds"`
+	BlocksPerS float64 `json:"blocks_per_s"`
+	TxsPerS    float64 `json:"txs_per_s"`
+	MBPerS     float64 `json:"mb_per_s"`
 	// Cluster is what --cluster clustered.
 	Cluster *clusterStatsJSON `json:"cluster,omitempty"`
 }
 
 func (a *app) ingestFiles(ctx context.Context, st store.Store, f ingestBTCFlags) error {
+	start := time.Now()
 	opts := bitcoin.FileOptions{Logger: a.logger()}
 	if f.network != "" {
 		n, err := heistgraph.NetworkByName(f.network)
@@ -227,10 +242,11 @@ func (a *app) ingestFiles(ctx context.Context, st store.Store, f ingestBTCFlags)
 		return err
 	}
 	rep := ingestReport{Chain: net.Chain, Blocks: stats.Blocks, Txs: stats.Txs, Bytes: stats.Bytes,
-		Stale: src.StaleCount(), Skipped: src.SkippedCount(), Seconds: stats.Elapsed.Seconds()}
+		Stale: src.StaleCount(), Skipped: src.SkippedCount()}
 	if rep.Cluster, err = a.ingestClusterer(st, false).finish(ctx, f.cluster, net.Chain); err != nil {
 		return err
 	}
+	rep.Seconds = time.Since(start).Seconds() // reading, applying and clustering
 	return a.report(ctx, st, rep)
 }
 
@@ -248,9 +264,6 @@ func (a *app) report(ctx context.Context, st store.ChainReader, rep ingestReport
 	a.logger().Info("ingest done", "chain", rep.Chain, "blocks", rep.Blocks, "txs", rep.Txs, "stale", rep.Stale,
 		"skipped", rep.Skipped, "reorgs", rep.Reorgs, "tip", rep.TipHeight, "seconds", fmt.Sprintf("%.2f", rep.Seconds))
 	return a.emit(rep, func(w io.Writer) error {
-		if a.quiet {
-			return nil
-		}
 		printf(w, "ingested %d blocks, %d txs (%.1f MB) into %s in %.1fs: %.0f blocks/s, %.0f txs/s, %.1f MB/s; tip %d %s\n",
 			rep.Blocks, rep.Txs, float64(rep.Bytes)/1e6, rep.Chain, rep.Seconds, rep.BlocksPerS, rep.TxsPerS, rep.MBPerS, rep.TipHeight, rep.TipHash)
 		if rep.Reorgs > 0 {

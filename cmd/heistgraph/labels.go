@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -19,41 +16,6 @@ import (
 	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/store"
 )
-
-// builtinSet is the label set that holds label.Builtin() in every store.
-const builtinSet = "builtin"
-
-// builtinVersion is a digest of the built-in labels, so that a binary with
-// another built-in file reseeds the set.
-func builtinVersion(ls []heistgraph.Label) string {
-	h := sha256.New()
-	for _, l := range ls {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00%s\x00%d\x00%d\x00%s\n",
-			l.Chain, l.Address, l.Entity, l.Category, l.Source, l.Confidence, l.TLP, l.ValidFrom, l.ValidUntil, l.Note)
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
-}
-
-// seedBuiltin loads the built-in labels (label.Builtin) into st when its
-// built-in set is missing or of another version.
-func seedBuiltin(ctx context.Context, st store.Labels) error {
-	ls, err := label.Builtin()
-	if err != nil {
-		return fmt.Errorf("built-in labels: %w", err)
-	}
-	v := builtinVersion(ls)
-	old, err := st.LabelSetVersion(ctx, builtinSet)
-	if err == nil && old == v {
-		return nil
-	}
-	if err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
-		return fmt.Errorf("built-in labels: %w", err)
-	}
-	if _, _, err := st.ReplaceLabelSet(ctx, builtinSet, v, ls); err != nil {
-		return fmt.Errorf("built-in labels: %w", err)
-	}
-	return nil
-}
 
 func (a *app) labelsCmd() *cobra.Command {
 	c := &cobra.Command{
@@ -204,14 +166,14 @@ type labelImport struct {
 // afresh), with --source applied. onSkip, when set, receives rows that fail
 // validation and the read goes on.
 func (in labelImport) read(onSkip func(*label.ParseError), each func(heistgraph.Label) error) error {
-	f, err := os.Open(in.path)
+	f, err := openInput(in.path)
 	if err != nil {
 		return fmt.Errorf("labels import: %w", err)
 	}
 	defer f.Close()
 	opts := label.Options{Name: in.path, Asset: in.asset, OnSkip: onSkip}
 	if in.comments != "" {
-		cf, err := os.Open(in.comments)
+		cf, err := openInput(in.comments)
 		if err != nil {
 			return fmt.Errorf("labels import: %w", err)
 		}
@@ -484,6 +446,9 @@ func (a *app) labelsShowCmd() *cobra.Command {
 			chains, err := labelChains(chainFlag, addr)
 			if err != nil {
 				return err
+			}
+			if chains, err = addressChains(chains, addr); err != nil {
+				return fmt.Errorf("labels show: %w", err)
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
 				return a.labelsShow(cmd.Context(), st, chains, addr)

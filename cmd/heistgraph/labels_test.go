@@ -133,7 +133,7 @@ func TestLabelsBadUsage(t *testing.T) {
 	}{
 		{"no format", []string{"labels", "import", ofacListXBT}, exitUsage},
 		{"unknown format", []string{"labels", "import", ofacListXBT, "--format", "xls"}, exitUsage},
-		{"missing file", []string{"labels", "import", filepath.Join(data, "nope.csv"), "--format", "csv"}, exitFailure},
+		{"missing file", []string{"labels", "import", filepath.Join(data, "nope.csv"), "--format", "csv"}, exitUsage},
 		{"broken csv", []string{"labels", "import", bad, "--format", "csv"}, exitUsage},
 		{"comments without ofac-csv", []string{"labels", "import", ofacListXBT, "--format", "ofac-list", "--comments", bad}, exitUsage},
 		{"bad chain", []string{"labels", "show", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "--chain", "btc-nope"}, exitUsage},

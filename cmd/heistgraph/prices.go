@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -112,7 +111,7 @@ const (
 // is bad input naming FILE:LINE, never quoted, and no quoted field may span
 // lines (which would let one field grow past the line limit).
 func readPriceFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openInput(path)
 	if err != nil {
 		return nil, fmt.Errorf("prices import: %w", err)
 	}

@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/heistgraph/heistgraph"
 )
 
 // app holds what every command shares: the global flags and the streams.
@@ -21,8 +24,12 @@ type app struct {
 	dataDir  string
 	storeURL string
 	json     bool
-	quiet    bool
-	cpuProf  string
+	// quiet silences progress and logs, and nothing else: it acts only
+	// through logger() and newProgress() (stderr). Errors are always
+	// reported, and answers on stdout (emit) are printed whatever quiet is.
+	quiet   bool
+	cpuProf string
+	version bool
 
 	log      *slog.Logger
 	profFile *os.File
@@ -54,7 +61,19 @@ ingests raw blocks or a node's blocks into it, and answers questions about
 blocks, transactions and addresses. Every command prints JSON with --json;
 progress and logs go to stderr.
 
-Exit codes: 0 success, 1 failure (including "not found"), 2 bad usage or bad input.`,
+The methods it implements (taint policies, clustering heuristics, patterns) are
+described in docs/methods.md.
+
+Exit codes: 0 success, 1 failure (including a well-formed id that is not in the
+store: "not found"), 2 bad usage or bad input (a malformed id, an unknown
+command or flag, a missing or unreadable input file).`,
+		Args: unknownSubcommand,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.version {
+				return a.printVersion()
+			}
+			return cmd.Help()
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -69,9 +88,12 @@ Exit codes: 0 success, 1 failure (including "not found"), 2 bad usage or bad inp
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.dataDir, "data", def, "embedded store directory")
-	pf.StringVar(&a.storeURL, "store", "", "store URL (postgres://... selects PostgreSQL; empty means the embedded store at --data)")
+	// --store is in the contract but PostgreSQL is not built yet: hidden
+	// from help until it is; openStore answers exit 2 meanwhile.
+	pf.StringVar(&a.storeURL, "store", "", "store URL (postgres://... selects PostgreSQL, not built yet; empty means the embedded store at --data)")
+	_ = pf.MarkHidden("store")
 	pf.BoolVar(&a.json, "json", false, "machine-readable JSON on stdout; progress and logs on stderr")
-	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs (never errors)")
+	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs on stderr (never errors; answers on stdout stay)")
 	pf.StringVar(&a.cpuProf, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")
 	_ = pf.MarkHidden("cpuprofile")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
@@ -79,12 +101,43 @@ Exit codes: 0 success, 1 failure (including "not found"), 2 bad usage or bad inp
 	root.AddCommand(a.labelsCmd(), a.clusterCmd())
 	root.AddCommand(a.traceCmd(), a.evalCmd())
 	root.AddCommand(a.incidentsCmd(), a.pricesCmd(), a.exportCmd(), a.importCmd())
+	root.AddCommand(a.versionCmd())
+	root.Flags().BoolVar(&a.version, "version", false, "print the version, commit and Go version (as the version command does)")
+	root.SetHelpCommand(helpCmd(root))
+	root.InitDefaultCompletionCmd() // now, not at Execute, so markUsage covers it
 	markUsage(root)
+	addExamples(root)
 	return root
 }
 
-// markUsage makes argument-count errors of every command usage errors (exit 2).
+// helpCmd replaces cobra's help command, which prints the root's usage and
+// exits 0 for a topic it does not know: here an unknown topic is bad usage
+// (exit 2).
+func helpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return usageError{fmt.Errorf("unknown help topic %q: %w", shortText(strings.Join(args, " ")), heistgraph.ErrInvalid)}
+			}
+			c.InitDefaultHelpFlag()
+			return c.Help()
+		},
+	}
+}
+
+// markUsage makes argument-count errors of every command usage errors (exit
+// 2), and gives every command group (a command with subcommands and no run
+// function of its own) a run function that prints its help when called
+// alone and rejects anything else as an unknown command. Without it cobra
+// prints the group's help and exits 0 for "heistgraph show nosuch".
 func markUsage(c *cobra.Command) {
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = unknownSubcommand
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
 	if c.Args != nil {
 		orig := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
@@ -97,6 +150,22 @@ func markUsage(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		markUsage(sub)
 	}
+}
+
+// unknownSubcommand is the Args of a command group: any argument names a
+// subcommand that does not exist.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	hint := ""
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default for its own message
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = " (did you mean " + strings.Join(s, " or ") + "?)"
+	}
+	return fmt.Errorf("unknown command %q for %q%s: %w", shortText(args[0]), cmd.CommandPath(), hint, heistgraph.ErrInvalid)
 }
 
 func (a *app) setup() {

@@ -46,19 +46,37 @@ func (a *app) showCmd() *cobra.Command {
 			})
 		},
 	}
+	var page addressPage
 	addr := &cobra.Command{
-		Use:   "address ADDRESS",
-		Short: "Show an address's balance, totals and first and last activity",
-		Args:  cobra.ExactArgs(1),
+		Use:   "address ADDRESS [--history [--limit N] [--offset N]]",
+		Short: "Show an address's balance, totals, activity, labels and cluster (and its history with --history)",
+		Long: `Show an address: its balance, what it received and spent, its first and last
+activity, the labels on it, and its cluster (id, size, and the labels that reach
+the address from other addresses of the cluster).
+
+--history lists what the address received and spent (txid, height, time,
+amount) in chain order, a page at a time (--limit, --offset; the next page's
+offset is printed, and is next_offset in --json).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if page.limit < 0 || page.offset < 0 {
+				return usageError{fmt.Errorf("--limit and --offset must be >= 0: %w", heistgraph.ErrInvalid)}
+			}
 			if strings.TrimSpace(args[0]) == "" {
 				return fmt.Errorf("show address: empty address: %w", heistgraph.ErrInvalid)
 			}
 			return a.withReader(cmd.Context(), func(r store.ChainReader) error {
-				return a.showAddress(cmd.Context(), r, chainFlag, strings.TrimSpace(args[0]))
+				addr, err := checkStoreAddress(cmd.Context(), r, chainFlag, args[0])
+				if err != nil {
+					return fmt.Errorf("show address: %w", err)
+				}
+				return a.showAddress(cmd.Context(), r, chainFlag, addr, page)
 			})
 		},
 	}
+	addr.Flags().BoolVar(&page.history, "history", false, "list the address's history: received and spent outputs, in chain order")
+	addr.Flags().IntVar(&page.limit, "limit", 20, "--history: events per page")
+	addr.Flags().IntVar(&page.offset, "offset", 0, "--history: events to skip (the next_offset of the previous page)")
 	c.AddCommand(block, tx, addr)
 	return c
 }
@@ -296,7 +314,17 @@ type addressJSON struct {
 	FirstHeight int64            `json:"first_height"`
 	LastHeight  int64            `json:"last_height"`
 	ClusterID   *uint64          `json:"cluster_id"`
+	ClusterSize int64            `json:"cluster_size"`
 	Labels      []labelJSON      `json:"labels"`
+	// ClusterLabels are the labels on other addresses of the cluster,
+	// which reach this one (also in Labels, without the address).
+	ClusterLabels []clusterLabelJSON `json:"cluster_labels"`
+	Conflicts     []string           `json:"conflicts"`
+	clustersJSON
+	// History and NextOffset are set with --history (History is [] on a
+	// page past the end).
+	History    *[]addressEventJSON `json:"history,omitempty"`
+	NextOffset *int                `json:"next_offset,omitempty"`
 }
 
 type labelJSON struct {
@@ -307,7 +335,49 @@ type labelJSON struct {
 	TLP        string  `json:"tlp,omitempty"`
 }
 
-func (a *app) showAddress(ctx context.Context, r store.ChainReader, chainFlag, addr string) error {
+// addressEventJSON is one entry of an address's history: an output it
+// received (txid:vout created it) or an input that spent one (txid is the
+// spender, vin its input, outpoint the output spent).
+type addressEventJSON struct {
+	Kind      string          `json:"kind"`
+	TxID      heistgraph.Hash `json:"txid"`
+	Index     uint32          `json:"index"`
+	Outpoint  string          `json:"outpoint"`
+	Height    int64           `json:"height"`
+	BlockHash heistgraph.Hash `json:"block_hash"`
+	Time      int64           `json:"time"`
+	AmountSat int64           `json:"amount_sat"`
+}
+
+// addressPage is the --history paging of show address.
+type addressPage struct {
+	history       bool
+	limit, offset int
+}
+
+// addressHistory returns page of addr's history and the offset of the
+// next page (nil when there is none). It reads offset+limit+1 events.
+func addressHistory(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, addr string, page addressPage) ([]addressEventJSON, *int, error) {
+	out := []addressEventJSON{}
+	i := 0
+	for e, err := range r.AddressHistory(ctx, chain, addr, store.HistoryOptions{}) {
+		if err != nil {
+			return nil, nil, fmt.Errorf("history of %s: %w", addr, err)
+		}
+		if i >= page.offset+page.limit {
+			next := i
+			return out, &next, nil
+		}
+		if i >= page.offset {
+			out = append(out, addressEventJSON{Kind: e.Kind.String(), TxID: e.TxID, Index: e.Index, Outpoint: e.Outpoint.String(),
+				Height: e.Block.Height, BlockHash: e.Block.Hash, Time: e.Block.Time, AmountSat: e.Amount})
+		}
+		i++
+	}
+	return out, nil, nil
+}
+
+func (a *app) showAddress(ctx context.Context, r store.ChainReader, chainFlag, addr string, page addressPage) error {
 	s, err := lookup(ctx, r, chainFlag, "address "+addr, func(c heistgraph.Chain) (heistgraph.AddressSummary, error) {
 		return r.Address(ctx, c, addr)
 	})
@@ -316,17 +386,20 @@ func (a *app) showAddress(ctx context.Context, r store.ChainReader, chainFlag, a
 	}
 	v := addressJSON{Address: s.Address, Chain: s.Chain, BalanceSat: s.Balance(), ReceivedSat: s.Received, SentSat: s.Sent,
 		TxCount: s.TxCount, OutputCount: s.OutputCount, SpendCount: s.SpendCount, FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
-		FirstHeight: s.FirstHeight, LastHeight: s.LastHeight, Labels: []labelJSON{}}
+		FirstHeight: s.FirstHeight, LastHeight: s.LastHeight, Labels: []labelJSON{}, ClusterLabels: []clusterLabelJSON{}, Conflicts: []string{}}
 	// The labels on the address and those that reach it through its
 	// cluster (a label on one address reaches its whole cluster).
 	if ls, ok := r.(cluster.LabelStore); ok {
+		if v.clustersJSON, err = a.clusterFreshness(ctx, r, s.Chain); err != nil {
+			return err
+		}
 		cv, err := cluster.NewResolver(ls).View(ctx, s.Chain, s.Address)
 		if err != nil {
 			return err
 		}
 		if cv.ClusterID != 0 {
 			id := cv.ClusterID
-			v.ClusterID = &id
+			v.ClusterID, v.ClusterSize = &id, cv.Size
 		}
 		seen := map[labelJSON]bool{}
 		for _, l := range append(cv.Own, cv.Reached...) {
@@ -335,13 +408,119 @@ func (a *app) showAddress(ctx context.Context, r store.ChainReader, chainFlag, a
 				v.Labels = append(v.Labels, j)
 			}
 		}
+		for _, l := range cv.Reached {
+			v.ClusterLabels = append(v.ClusterLabels, clusterLabelJSON{Address: l.Address, Entity: l.Entity, Category: l.Category,
+				Source: l.Source, Confidence: l.Confidence, TLP: l.TLP})
+		}
+		v.Conflicts = append(v.Conflicts, cv.Conflicts...)
+	}
+	if page.history {
+		h, next, err := addressHistory(ctx, r, s.Chain, s.Address, page)
+		if err != nil {
+			return err
+		}
+		v.History, v.NextOffset = &h, next
 	}
 	return a.emit(v, func(w io.Writer) error {
-		printf(w, "address %s (%s)\n  balance   %s\n  received  %s in %d outputs\n  sent      %s in %d inputs\n  txs       %d\n  first     %s (block %d)\n  last      %s (block %d)\n",
-			v.Address, v.Chain, btc(v.BalanceSat), btc(v.ReceivedSat), v.OutputCount, btc(v.SentSat), v.SpendCount, v.TxCount,
-			unixUTC(v.FirstSeen), v.FirstHeight, unixUTC(v.LastSeen), v.LastHeight)
+		printAddress(w, &v, page)
 		return nil
 	})
+}
+
+// printAddress writes show address for people.
+func printAddress(w io.Writer, v *addressJSON, page addressPage) {
+	printf(w, "address %s (%s)\n  balance   %s\n  received  %s in %s\n  sent      %s in %s\n  txs       %d\n  first     %s (block %d)\n  last      %s (block %d)\n",
+		esc(v.Address), v.Chain, btc(v.BalanceSat), btc(v.ReceivedSat), plural(v.OutputCount, "output", "outputs"),
+		btc(v.SentSat), plural(v.SpendCount, "input", "inputs"), v.TxCount,
+		unixUTC(v.FirstSeen), v.FirstHeight, unixUTC(v.LastSeen), v.LastHeight)
+	switch {
+	case v.ClusterID != nil:
+		printf(w, "  cluster   %d, %s (its evidence: cluster show %s; its members: add --members)\n", *v.ClusterID, plural(v.ClusterSize, "address", "addresses"), esc(v.Address))
+	case v.ClustersHeight == nil:
+		printf(w, "  cluster   none (the chain was never clustered)\n")
+	default:
+		printf(w, "  cluster   none (not clustered yet)\n")
+	}
+	var own []labelJSON
+	for _, l := range v.Labels {
+		reached := false
+		for _, c := range v.ClusterLabels {
+			if l == (labelJSON{Entity: c.Entity, Category: c.Category, Source: c.Source, Confidence: c.Confidence, TLP: c.TLP}) {
+				reached = true
+				break
+			}
+		}
+		if !reached {
+			own = append(own, l)
+		}
+	}
+	if len(own) == 0 && len(v.ClusterLabels) == 0 {
+		printf(w, "  labels    none\n")
+	}
+	for _, l := range own {
+		printf(w, "  label     %s\n", labelText(l.Category, l.Entity, l.Source, l.Confidence, l.TLP, ""))
+	}
+	for _, l := range v.ClusterLabels {
+		printf(w, "  cluster label %s\n", labelText(l.Category, l.Entity, l.Source, l.Confidence, l.TLP, l.Address))
+	}
+	if len(v.Conflicts) > 0 {
+		printf(w, "  CONFLICT: the cluster carries several entities: %s\n", escJoin(v.Conflicts, ", "))
+	}
+	if !page.history {
+		return
+	}
+	history := *v.History
+	switch {
+	case len(history) == 0 && page.offset > 0:
+		printf(w, "  history: nothing at offset %d\n", page.offset)
+		return
+	case len(history) == 0:
+		printf(w, "  history: none\n")
+		return
+	}
+	printf(w, "  history, events %d-%d in chain order:\n", page.offset+1, page.offset+len(history))
+	printf(w, "    %8s  %-20s  %-8s %20s  %s\n", "height", "time", "kind", "BTC", "transaction")
+	for _, e := range history {
+		tx := fmt.Sprintf("%s:%d", e.TxID, e.Index)
+		if e.Kind == heistgraph.Spent.String() {
+			tx = fmt.Sprintf("%s input %d, spends %s", e.TxID, e.Index, e.Outpoint)
+		}
+		printf(w, "    %8d  %-20s  %-8s %20s  %s\n", e.Height, unixUTC(e.Time), e.Kind, btcCell(e.AmountSat), tx)
+	}
+	if v.NextOffset != nil {
+		printf(w, "  (more: --offset %d)\n", *v.NextOffset)
+	}
+}
+
+// labelText is one label for people: category, entity, source and
+// confidence (and TLP), and the address it is on when via is set.
+func labelText(category, entity, source string, confidence float64, tlp, via string) string {
+	s := fmt.Sprintf("%-12s %-30s source %s, confidence %.2f", esc(category), esc(entity), esc(source), confidence)
+	if tlp != "" {
+		s += ", TLP:" + strings.ToUpper(esc(tlp))
+	}
+	if via != "" {
+		s += " via " + esc(via)
+	}
+	return s
+}
+
+// escJoin escapes each string for the terminal and joins them.
+func escJoin(ss []string, sep string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = esc(s)
+	}
+	return strings.Join(out, sep)
+}
+
+// plural writes n and the noun in the right number ("1 address", "2
+// addresses").
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func deref(s *string, def string) string {

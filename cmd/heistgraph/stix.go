@@ -1,9 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -38,6 +38,18 @@ type exportJSON struct {
 	Incidents []string `json:"incidents"`
 	Objects   int      `json:"objects"`
 	Bytes     int      `json:"bytes"`
+}
+
+// bundleObjects counts the objects of a STIX bundle by decoding it (the
+// bundle's "objects" array), whatever its layout.
+func bundleObjects(b []byte) (int, error) {
+	var bundle struct {
+		Objects []json.RawMessage `json:"objects"`
+	}
+	if err := json.Unmarshal(b, &bundle); err != nil {
+		return 0, fmt.Errorf("count the bundle's objects: %w", err)
+	}
+	return len(bundle.Objects), nil
 }
 
 func (a *app) exportSTIXCmd() *cobra.Command {
@@ -94,7 +106,11 @@ register always gives the same bytes. The bundle goes to stdout unless --out FIL
 				if err := writeFileWith(out, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
 					return fmt.Errorf("export stix: %w", err)
 				}
-				sum := exportJSON{Out: out, Incidents: []string{}, Objects: strings.Count(string(b), "\n    \"type\": "), Bytes: len(b)}
+				n, err := bundleObjects(b)
+				if err != nil {
+					return fmt.Errorf("export stix: %w", err)
+				}
+				sum := exportJSON{Out: out, Incidents: []string{}, Objects: n, Bytes: len(b)}
 				for _, inc := range incs {
 					sum.Incidents = append(sum.Incidents, inc.ID)
 				}
@@ -129,7 +145,7 @@ replaces earlier imported records with the same ids. A bundle that does not vali
 or whose incidents would not fit the register, is refused whole (exit 2).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := os.ReadFile(args[0])
+			b, err := readInput(args[0])
 			if err != nil {
 				return fmt.Errorf("import stix: %w", err)
 			}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +37,7 @@ type traceFlags struct {
 	graphml   string
 	dot       string
 	compare   bool
+	top       int
 }
 
 // addTraceOptions registers the flags shared by trace and eval trace.
@@ -57,7 +60,7 @@ func (a *app) traceCmd() *cobra.Command {
 		Use:   "trace --seed ID... [--policy P]",
 		Short: "Follow stolen value forward from seeds and say where it is now",
 		Long: `trace follows the value of its seeds forward through the chain, hop by hop,
-under a taint policy (methods.md §1), and reports where it stopped (sinks by
+under a taint policy (docs/methods.md §1), and reports where it stopped (sinks by
 kind and entity), how it moved (edges), what fees took, and the laundering
 patterns it went through (peel chains, CoinJoins, consolidations, splits,
 mixer and bridge entries).
@@ -67,7 +70,10 @@ output of a transaction) or an address (every output it received, within
 --from and --until). All seeds of one command line are one source.
 
 For every policy but poison, the sinks plus fees equal the seed amount
-exactly. --compare runs every policy and prints their sinks side by side.
+exactly. The human output lists the largest sinks (--top N, with address,
+entity, amount and hops), then the totals per sink kind and entity, in BTC;
+--json lists every sink in satoshis. --compare runs every policy and prints
+their sinks side by side.
 --graphml FILE and --dot FILE write the graph (- for stdout).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -81,6 +87,7 @@ exactly. --compare runs every policy and prints their sinks side by side.
 	fl.StringVar(&f.graphml, "graphml", "", "write the trace graph as GraphML to FILE (- for stdout)")
 	fl.StringVar(&f.dot, "dot", "", "write the trace graph as Graphviz DOT to FILE (- for stdout)")
 	fl.BoolVar(&f.compare, "compare", false, "run every policy on the seeds and print their sinks side by side")
+	fl.IntVar(&f.top, "top", defaultTopSinks, "human output: list this many of the largest sinks (0: none; --json lists all)")
 	f.addTraceOptions(c)
 	return c
 }
@@ -172,6 +179,9 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 	if len(f.seeds) == 0 {
 		return usageError{fmt.Errorf("trace: at least one --seed is needed: %w", heistgraph.ErrInvalid)}
 	}
+	if f.top < 0 {
+		return usageError{fmt.Errorf("--top %d: want 0 or more sinks: %w", f.top, heistgraph.ErrInvalid)}
+	}
 	opts, err := f.options()
 	if err != nil {
 		return err
@@ -204,6 +214,9 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 			return err
 		}
 		opts.Chain = ch
+		if err := checkSeeds(ch, opts.Seeds); err != nil {
+			return err
+		}
 		opts.Resolver = entityResolver(st)
 		var res *trace.Result
 		var cmp *trace.Comparison
@@ -219,6 +232,11 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 		} else if res, err = trace.Run(ctx, st, opts); err != nil {
 			return err
 		}
+		// Said once the answer is there (an error needs no warning).
+		fresh, err := a.clusterFreshness(ctx, st, ch)
+		if err != nil {
+			return err
+		}
 		if err := writeGraph(a.stdout, f.graphml, res.WriteGraphML); err != nil {
 			return err
 		}
@@ -229,9 +247,17 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 			return nil // stdout holds the graph
 		}
 		if cmp != nil {
-			return a.emit(cmp, func(w io.Writer) error { printComparison(w, cmp); return nil })
+			v := struct {
+				*trace.Comparison
+				clustersJSON
+			}{cmp, fresh}
+			return a.emit(v, func(w io.Writer) error { printComparison(w, cmp); return nil })
 		}
-		return a.emit(res, func(w io.Writer) error { printTrace(w, res); return nil })
+		v := struct {
+			*trace.Result
+			clustersJSON
+		}{res, fresh}
+		return a.emit(v, func(w io.Writer) error { printTrace(w, res, f.top); return nil })
 	})
 }
 
@@ -291,8 +317,8 @@ func writeGraph(stdout io.Writer, path string, write func(io.Writer) error) erro
 	return nil
 }
 
-// sinkGroup is one line of the human sinks table: entity sinks per entity,
-// other kinds per kind (and label, where the addresses carry one).
+// sinkGroup is one line of the human totals table: sinks of one kind and
+// entity (the label their addresses carry, if any).
 type sinkGroup struct {
 	kind             trace.SinkKind
 	entity, category string
@@ -300,6 +326,20 @@ type sinkGroup struct {
 	sinks            int
 }
 
+// sinkKindOrder is the order of sink kinds in human output: where value
+// reached someone first, then where it rests, then where the trace ended.
+var sinkKindOrder = []trace.SinkKind{trace.SinkEntity, trace.SinkUnspent, trace.SinkThreshold, trace.SinkHopLimit,
+	trace.SinkUntraced, trace.SinkBurned, trace.SinkOverlap}
+
+func kindRank(k trace.SinkKind) int {
+	if i := slices.Index(sinkKindOrder, k); i >= 0 {
+		return i
+	}
+	return len(sinkKindOrder)
+}
+
+// groupSinks sums the sinks per kind and entity, kinds in sinkKindOrder,
+// then the largest amount first.
 func groupSinks(res *trace.Result) []sinkGroup {
 	var out []sinkGroup
 	at := map[sinkGroup]int{}
@@ -314,29 +354,19 @@ func groupSinks(res *trace.Result) []sinkGroup {
 		out[i].amount += s.AmountSat
 		out[i].sinks++
 	}
-	order := map[trace.SinkKind]int{}
-	for i, k := range []trace.SinkKind{trace.SinkEntity, trace.SinkUnspent, trace.SinkThreshold, trace.SinkHopLimit,
-		trace.SinkUntraced, trace.SinkBurned, trace.SinkOverlap} {
-		order[k] = i
-	}
-	sortStable(out, func(a, b sinkGroup) bool {
-		if order[a.kind] != order[b.kind] {
-			return order[a.kind] < order[b.kind]
-		}
-		if a.amount != b.amount {
-			return a.amount > b.amount
-		}
-		return a.entity < b.entity
+	slices.SortStableFunc(out, func(a, b sinkGroup) int {
+		return cmp.Or(cmp.Compare(kindRank(a.kind), kindRank(b.kind)), cmp.Compare(b.amount, a.amount),
+			cmp.Compare(a.entity, b.entity), cmp.Compare(a.category, b.category))
 	})
 	return out
 }
 
-func sortStable[T any](s []T, less func(a, b T) bool) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
+// largestSinks returns the n largest sinks, largest first; ties keep the
+// result's (chain) order.
+func largestSinks(res *trace.Result, n int) []trace.Sink {
+	s := slices.Clone(res.Sinks)
+	slices.SortStableFunc(s, func(a, b trace.Sink) int { return cmp.Compare(b.AmountSat, a.AmountSat) })
+	return s[:min(n, len(s))]
 }
 
 // share formats part/whole as a percentage.
@@ -347,26 +377,69 @@ func share(part, whole int64) string {
 	return fmt.Sprintf("%.2f%%", 100*float64(part)/float64(whole))
 }
 
-func groupName(g sinkGroup) string {
-	if g.entity == "" {
-		return "-"
+// entityName is "Entity (category)", escaped for the terminal, or def
+// when there is no entity.
+func entityName(entity, category, def string) string {
+	if entity == "" {
+		return def
 	}
-	return fmt.Sprintf("%s (%s)", g.entity, g.category)
+	return esc(entity) + " (" + esc(category) + ")"
 }
 
-func printTrace(w io.Writer, res *trace.Result) {
+// sinkKindText is a sink's kind with its reason, if any (hop_limit/budget).
+func sinkKindText(s trace.Sink) string {
+	if s.Reason != "" {
+		return string(s.Kind) + "/" + esc(s.Reason)
+	}
+	return string(s.Kind)
+}
+
+// printTrace writes a trace for people: the largest sinks (top of them,
+// with address, entity, amount and hops), the totals per sink kind (and
+// per entity within a kind), fees, and the events.
+func printTrace(w io.Writer, res *trace.Result, top int) {
 	printf(w, "trace %s on %s: %d seed(s), %s\n", res.Policy, res.Chain, len(res.Seeds), btc(res.SeedAmountSat))
 	printf(w, "  %d transactions visited, max hop %d", res.Stats.TxsVisited, res.Stats.MaxHop)
 	if res.Stats.Budget {
 		printf(w, ", budget exhausted")
 	}
-	printf(w, "\n\n  %-10s %-36s %22s %8s %6s\n", "sink", "entity", "amount", "share", "sinks")
-	for _, g := range groupSinks(res) {
-		printf(w, "  %-10s %-36s %22s %8s %6d\n", g.kind, groupName(g), btc(g.amount), share(g.amount, res.SeedAmountSat), g.sinks)
+	printf(w, "\n")
+	if top > 0 && len(res.Sinks) > 0 {
+		shown := largestSinks(res, top)
+		printf(w, "\n  largest sinks (%d of %d", len(shown), len(res.Sinks))
+		if len(shown) < len(res.Sinks) {
+			printf(w, "; more with --top, all with --json")
+		}
+		printf(w, "):\n  %-16s %20s %4s  %-44s %s\n", "kind", "BTC", "hops", "address", "entity")
+		for _, s := range shown {
+			addr := esc(s.Address)
+			if addr == "" {
+				addr = "-"
+			}
+			printf(w, "  %-16s %20s %4d  %-44s %s\n", sinkKindText(s), btcCell(s.AmountSat), s.Hops, addr, entityName(s.Entity, s.Category, "-"))
+		}
 	}
-	printf(w, "  %-10s %-36s %22s %8s\n", "fees", "", btc(res.FeesSat), share(res.FeesSat, res.SeedAmountSat))
+	printf(w, "\n  %-44s %20s %8s %6s\n", "totals by kind", "BTC", "share", "sinks")
+	groups := groupSinks(res)
+	for i := 0; i < len(groups); {
+		j := i
+		var amount int64
+		var sinks int
+		for ; j < len(groups) && groups[j].kind == groups[i].kind; j++ {
+			amount += groups[j].amount
+			sinks += groups[j].sinks
+		}
+		printf(w, "  %-44s %20s %8s %6d\n", groups[i].kind, btcCell(amount), share(amount, res.SeedAmountSat), sinks)
+		if j-i > 1 || groups[i].entity != "" {
+			for _, g := range groups[i:j] {
+				printf(w, "    %-42s %20s %8s %6d\n", entityName(g.entity, g.category, "unlabelled"), btcCell(g.amount), share(g.amount, res.SeedAmountSat), g.sinks)
+			}
+		}
+		i = j
+	}
+	printf(w, "  %-44s %20s %8s\n", "fees", btcCell(res.FeesSat), share(res.FeesSat, res.SeedAmountSat))
 	if res.Conserved {
-		printf(w, "  %-10s %-36s %22s   (sinks + fees = seeds, exactly)\n", "total", "", btc(res.SinksSat()+res.FeesSat))
+		printf(w, "  %-44s %20s   (sinks + fees = seeds, exactly)\n", "total", btcCell(res.SinksSat()+res.FeesSat))
 	} else {
 		printf(w, "  %s does not conserve value: sinks total %s\n", res.Policy, btc(res.SinksSat()))
 	}
@@ -383,7 +456,7 @@ func printTrace(w io.Writer, res *trace.Result) {
 	}
 	printf(w, "\n  events:")
 	for _, k := range kinds {
-		printf(w, " %s ×%d", k, count[k])
+		printf(w, " %s ×%d", esc(k), count[k])
 	}
 	printf(w, "\n")
 	// Peel chains, CoinJoins and entries first: they say where the money
@@ -399,11 +472,14 @@ func printTrace(w io.Writer, res *trace.Result) {
 				printf(w, "    ... %d more (all of them with --json)\n", len(res.Events)-shown)
 				return
 			}
-			printf(w, "    %-14s %s  %s\n", e.Kind, e.TxID, eventSummary(e))
+			printf(w, "    %-14s %s  %s\n", esc(e.Kind), e.TxID, eventSummary(e))
 			shown++
 		}
 	}
 }
+
+// defaultTopSinks is how many of the largest sinks trace lists by default.
+const defaultTopSinks = 20
 
 // maxEventsShown bounds the events of the human output.
 const maxEventsShown = 25
@@ -413,22 +489,22 @@ func eventSummary(e trace.Event) string {
 	case *pattern.PeelChain:
 		var peels []string
 		for _, p := range d.PeelsByEntity {
-			name := p.Entity
+			name := esc(p.Entity)
 			if name == "" {
 				name = "unlabelled"
 			}
 			peels = append(peels, fmt.Sprintf("%s %s ×%d", name, btc(p.Amount), p.Count))
 		}
 		return fmt.Sprintf("length %d, %s in, peeled %s (%s), remainder %s %s, confidence %s",
-			d.Length, btc(d.StartAmount), btc(d.TotalPeeled), strings.Join(peels, "; "), btc(d.EndRemainder), d.End, d.Confidence)
+			d.Length, btc(d.StartAmount), btc(d.TotalPeeled), strings.Join(peels, "; "), btc(d.EndRemainder), esc(d.End), esc(d.Confidence))
 	case *trace.CoinJoinEvent:
 		how := "stopped"
 		if d.Through {
 			how = "traced through"
 		}
-		return fmt.Sprintf("%s CoinJoin (%s), %s tainted entered, %s", d.Subtype, d.Confidence, btc(d.TaintedSat), how)
+		return fmt.Sprintf("%s CoinJoin (%s), %s tainted entered, %s", esc(d.Subtype), esc(d.Confidence), btc(d.TaintedSat), how)
 	case *trace.Entry:
-		return fmt.Sprintf("%s into %s at %s", btc(d.AmountSat), d.Entity, d.Address)
+		return fmt.Sprintf("%s into %s at %s", btc(d.AmountSat), esc(d.Entity), esc(d.Address))
 	case *trace.ConsolidationEvent:
 		return fmt.Sprintf("%d inputs (%d tainted, %s) into one output of %s", d.Inputs, d.TaintedInputs, btc(d.TaintedSat), btc(d.AmountSat))
 	case *trace.SplitEvent:
@@ -442,34 +518,27 @@ func eventSummary(e trace.Event) string {
 func printComparison(w io.Writer, c *trace.Comparison) {
 	if len(c.Results) > 0 {
 		r := c.Results[0]
-		printf(w, "trace --compare on %s: %d seed(s), %s\n\n", r.Chain, len(r.Seeds), btc(r.SeedAmountSat))
+		printf(w, "trace --compare on %s: %d seed(s), %s (table in BTC)\n\n", r.Chain, len(r.Seeds), btc(r.SeedAmountSat))
 	}
-	printf(w, "  %-10s %-30s", "sink", "entity")
+	printf(w, "  %-10s %-40s", "sink", "entity")
 	for _, p := range c.Policies {
 		printf(w, " %20s", p)
 	}
 	printf(w, "\n")
 	for _, row := range c.Rows {
-		name := "-"
-		if row.Entity != "" {
-			name = fmt.Sprintf("%s (%s)", row.Entity, row.Category)
-		}
-		printf(w, "  %-10s %-30s", row.Kind, name)
+		printf(w, "  %-10s %-40s", row.Kind, entityName(row.Entity, row.Category, "-"))
 		for _, v := range row.AmountSat {
-			printf(w, " %20s", btcShort(v))
+			printf(w, " %20s", btcCell(v))
 		}
 		printf(w, "\n")
 	}
-	printf(w, "  %-10s %-30s", "fees", "")
+	printf(w, "  %-10s %-40s", "fees", "")
 	for _, v := range c.FeesSat {
-		printf(w, " %20s", btcShort(v))
+		printf(w, " %20s", btcCell(v))
 	}
-	printf(w, "\n  %-10s %-30s", "visited", "")
+	printf(w, "\n  %-10s %-40s", "visited", "")
 	for _, r := range c.Results {
 		printf(w, " %20d", r.Stats.TxsVisited)
 	}
 	printf(w, "\n")
 }
-
-// btcShort is btc without the unit, for tables.
-func btcShort(sat int64) string { return strings.TrimSuffix(btc(sat), " BTC") }

@@ -191,7 +191,10 @@ func TestTraceCLI(t *testing.T) {
 			{"two graphs on stdout", []string{"trace", "--seed", seed, "--dot", "-", "--graphml", "-"}, 2, "stdout"},
 			{"unknown output", []string{"trace", "--seed", strings.Repeat("ab", 32) + ":0"}, 1, "not found"},
 			{"output index out of range", []string{"trace", "--seed", strings.Split(seed, ":")[0] + ":99"}, 1, "not found"},
-			{"unknown address", []string{"trace", "--seed", "bcrt1qnotanaddressweknow"}, 1, "not found"},
+			// Well-formed (checksum and network prefix right) but absent:
+			// not found. A malformed one is bad input (exit 2).
+			{"unknown address", []string{"trace", "--seed", "bcrt1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqdku202"}, 1, "not found"},
+			{"malformed address", []string{"trace", "--seed", "bcrt1qnotanaddressweknow"}, 2, "not a valid btc-regtest address"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -244,7 +247,7 @@ func TestEvalTraceCLI(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, r.code, r.stderr)
 		}
 	}
-	if r := cli(t, "--data", data, "eval", "trace", "--truth", filepath.Join(t.TempDir(), "missing.json")); r.code != 1 {
-		t.Errorf("missing truth: exit %d, want 1 (%s)", r.code, r.stderr)
+	if r := cli(t, "--data", data, "eval", "trace", "--truth", filepath.Join(t.TempDir(), "missing.json")); r.code != 2 {
+		t.Errorf("missing truth: exit %d, want 2 (bad input) (%s)", r.code, r.stderr)
 	}
 }

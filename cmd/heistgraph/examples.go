@@ -1,0 +1,99 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// examples holds each command's help examples, by command path without the
+// leading "heistgraph " (the root is ""). They live in one file so that a
+// reader sees the whole tour at once and command files stay about their
+// behaviour; addExamples attaches them, and a test checks that every
+// runnable command has one.
+var examples = map[string]string{
+	"": `  heistgraph ingest btc --blocks bitcoin/testdata/blocks1-256.blk
+  heistgraph show tx f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16`,
+	"completion":            `  heistgraph completion bash > ~/.local/share/bash-completion/completions/heistgraph`,
+	"completion bash":       `  heistgraph completion bash > ~/.local/share/bash-completion/completions/heistgraph`,
+	"completion zsh":        `  heistgraph completion zsh > "${fpath[1]}/_heistgraph"`,
+	"completion fish":       `  heistgraph completion fish > ~/.config/fish/completions/heistgraph.fish`,
+	"completion powershell": `  heistgraph completion powershell | Out-String | Invoke-Expression`,
+	"version": `  heistgraph version
+  heistgraph --version --json`,
+
+	"ingest": `  heistgraph ingest btc --blocks ~/.bitcoin/blocks`,
+	"ingest btc": `  heistgraph ingest btc --blocks ~/.bitcoin/blocks                 # Bitcoin Core's folder, xor.dat honoured
+  heistgraph ingest btc --blocks blk00000.dat blk00001.dat block.hex
+  heistgraph ingest btc --rpc http://127.0.0.1:8332 --rpc-user u --follow --confirmations 6`,
+
+	"show": `  heistgraph show block 170`,
+	"show block": `  heistgraph show block 170
+  heistgraph show block 00000000d1145790a8694403d4063f323d499e655c83426834d4ce2f8dd4a2ee --json`,
+	"show tx": `  heistgraph show tx f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16`,
+	"show address": `  heistgraph show address 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S
+  heistgraph show address bcrt1q... --chain btc-regtest --json`,
+
+	"store":        `  heistgraph store digest --chain btc`,
+	"store digest": `  heistgraph store digest --chain btc                              # SHA-256 of the chain's content, to compare stores`,
+
+	"synth": `  heistgraph synth --out /tmp/w --seed 1 --scale small
+  heistgraph --data /tmp/d ingest btc --blocks /tmp/w --network regtest`,
+
+	"labels": `  heistgraph labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96`,
+	"labels import": `  heistgraph labels import sanctioned_addresses_XBT.txt --format ofac-list
+  heistgraph labels import /tmp/w/labels.csv --format csv          # chain,address,entity,category,source,confidence[,tlp]`,
+	"labels show": `  heistgraph labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96    # built in: the Ronin exploiter
+  heistgraph labels show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S --chain btc --json`,
+	"labels list": `  heistgraph labels list --category dprk
+  heistgraph labels list --category sanctioned --chain eth --limit 20 --json`,
+
+	"cluster":        `  heistgraph cluster show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S`,
+	"cluster update": `  heistgraph cluster update                                       # after ingest btc --cluster=false`,
+	"cluster show": `  heistgraph cluster show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S
+  heistgraph cluster show ADDRESS --to ADDRESS2                    # the evidence that joins the two`,
+	"cluster merge": `  heistgraph cluster merge ADDR1 ADDR2 --by alice --why "same exchange deposit, per subpoena"`,
+	"cluster split": `  heistgraph cluster split ADDRESS --by alice --why "shared custodian, not one owner"`,
+
+	"trace": `  heistgraph trace --seed TXID:VOUT --seed TXID2:1                 # haircut, the default policy
+  heistgraph trace --chain btc-regtest --seed TXID --policy fifo --json
+  heistgraph trace --seed ADDRESS --from 2024-05-01 --until 2024-05-31 --graphml trace.graphml`,
+
+	"eval":         `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json`,
+	"eval cluster": `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json --json`,
+	"eval trace":   `  heistgraph --data /tmp/d eval trace --truth /tmp/w/truth.json --policy haircut`,
+
+	"incidents":      `  heistgraph incidents report --year 2024 --by stolen --tier official`,
+	"incidents list": `  heistgraph incidents list --json`,
+	"incidents show": `  heistgraph incidents show ronin-bridge-2022`,
+	"incidents report": `  heistgraph incidents report --source joint-statement-2025-01-14     # the joint statement's $659M
+  heistgraph incidents report --year 2024 --by stolen --tier official --json`,
+
+	"prices": `  heistgraph prices import btc-usd-max.csv --asset BTC`,
+	"prices import": `  heistgraph prices import btc-usd-max.csv --asset BTC             # CoinGecko's export
+  heistgraph prices import prices.csv                               # date,asset,usd rows`,
+
+	"export": `  heistgraph export stix --incident ronin-bridge-2022 --out ronin.json`,
+	"export stix": `  heistgraph export stix --incident ronin-bridge-2022 --out ronin.json
+  heistgraph export stix --year 2024 > thefts-2024.json`,
+	"import":      `  heistgraph import stix partner-bundle.json`,
+	"import stix": `  heistgraph import stix partner-bundle.json                       # a bundle written by export stix`,
+}
+
+// addExamples sets the Example of every command in c's tree that has an
+// entry in examples and none of its own.
+func addExamples(c *cobra.Command) {
+	if c.Example == "" {
+		c.Example = examples[commandKey(c)]
+	}
+	for _, sub := range c.Commands() {
+		addExamples(sub)
+	}
+}
+
+// commandKey is c's path without the root's name: "labels show".
+func commandKey(c *cobra.Command) string {
+	if !c.HasParent() {
+		return ""
+	}
+	if p := commandKey(c.Parent()); p != "" {
+		return p + " " + c.Name()
+	}
+	return c.Name()
+}
