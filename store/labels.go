@@ -10,13 +10,12 @@ import (
 // Labels stores entity labels on addresses (heistgraph.Label): which entity
 // an address belongs to, in which category, from which source.
 //
-// A label is identified by all its fields: labels that differ in any field
-// (two entities for one address and category, or one entity with two
-// confidences or notes) are distinct and stored side by side, so that no
-// label silently overwrites another; storing a label that is stored changes
-// nothing, which makes re-importing a file idempotent. A label whose
-// confidence is 0 or -0 is the same label. Addresses are stored and looked
-// up exactly as given: callers normalise them first with
+// A label is identified by its key (chain, address, entity, category,
+// source); storing a label whose key is stored replaces its other fields
+// (confidence, TLP, validity, note). Labels of one address and category
+// that name other entities, or come from other sources, are distinct and
+// kept side by side: conflicting claims are never merged. Addresses are stored and looked up
+// exactly as given: callers normalise them first with
 // label.NormalizeAddress (EVM addresses lower-cased), so that one address
 // has one key. Labels come back in the store's key order, which groups them
 // by chain and then by address, and is the same for the same content.
@@ -24,8 +23,8 @@ import (
 // A label set is a named group of labels that is replaced as a whole, with
 // a version, such as the built-in intelligence shipped in the binary: when
 // the shipped file changes, the new version replaces the old labels of the
-// set without touching labels imported otherwise (unless they are the same
-// label, which then belongs to both).
+// set without touching labels imported otherwise (unless they have the same
+// key, which then belongs to both).
 //
 // All methods are safe for concurrent use. Returned values are the
 // caller's. A label with an empty chain, address, category or source, or a
@@ -34,9 +33,8 @@ import (
 // ctx.Err().
 type Labels interface {
 	// PutLabels stores labels in one atomic batch and returns how many of
-	// them were not stored before (a label given twice in labels counts
-	// once); the others were stored already and are unchanged. labels is
-	// not modified.
+	// them were not stored before (a key given twice in labels counts once;
+	// the last one given wins).
 	PutLabels(ctx context.Context, labels []heistgraph.Label) (added int, err error)
 	// AddressLabels returns the labels on addr on chain in key order; an
 	// address without labels gives an empty slice and a nil error.

@@ -31,19 +31,20 @@ the binary); import more with labels import.`,
 	return c
 }
 
-// labelImportReport is what `labels import --json` prints. Imported,
-// Unchanged and Skipped add up to the rows of the file that carry labels
-// (one row may give several labels, one per category): Imported labels are
-// new in the store, Unchanged ones were stored already (by an earlier
-// import, or by an identical row before in the same file), Skipped rows
-// failed validation (--skip-invalid).
+// labelImportReport is what `labels import --json` prints. Imported counts
+// the labels of the file, all stored (one row may give several labels, one
+// per category); of them, Added were new in the store and Existing were
+// stored already under the same chain, address, entity, category and source
+// (by an earlier import, or by a row before in the same file), whose
+// confidence, TLP, validity and note are now this file's. Skipped rows
+// failed validation (--skip-invalid) and stored nothing.
 type labelImportReport struct {
-	File      string       `json:"file"`
-	Format    label.Format `json:"format"`
-	Read      int          `json:"read"`
-	Imported  int          `json:"imported"`
-	Unchanged int          `json:"unchanged"`
-	Skipped   int          `json:"skipped"`
+	File     string       `json:"file"`
+	Format   label.Format `json:"format"`
+	Imported int          `json:"imported"`
+	Added    int          `json:"added"`
+	Existing int          `json:"existing"`
+	Skipped  int          `json:"skipped"`
 	// UnknownCategories counts the labels, by category, whose category
 	// screening does not know (label.KnownCategory): kept, with no
 	// severity. At most maxUnknownCategories categories are listed;
@@ -114,11 +115,13 @@ outside [0, 1], a field over its length limit, ...) stops the import with exit 2
 naming FILE:LINE: FIELD, and nothing of the file is stored; with --skip-invalid such
 rows are skipped, counted and listed instead. Syntax errors always stop it.
 
-Every label is kept: labels that differ in any field (two entities for one address,
-say) are stored side by side and labels show lists them; importing the same file
-again changes nothing. The summary counts labels imported (new), unchanged
-(stored already) and rows skipped, names categories screening does not know
-(kept), and addresses whose labels name several entities in one category.
+Labels of one address that name other entities or come from other sources are
+stored side by side, never merged, and labels show lists them; a label with the same
+chain, address, entity, category and source as a stored one replaces its confidence,
+TLP, validity and note. Importing the same file again changes nothing. The summary
+counts labels imported (new and already stored) and rows skipped, names categories
+screening does not know (kept), and addresses whose labels name several entities in
+one category.
 
 Examples:
   heistgraph labels import labels.csv --format csv
@@ -212,7 +215,7 @@ func (a *app) importLabels(ctx context.Context, st store.Labels, in labelImport)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rep.Read++
+		rep.Imported++
 		rep.ByCategory[l.Category]++
 		rep.ByChain[string(l.Chain)]++
 		if !label.KnownCategory(l.Category) {
@@ -242,8 +245,8 @@ func (a *app) importLabels(ctx context.Context, st store.Labels, in labelImport)
 		if err != nil {
 			return fmt.Errorf("labels import %s: %w", in.path, err)
 		}
-		rep.Imported += n
-		rep.Unchanged += len(batch) - n
+		rep.Added += n
+		rep.Existing += len(batch) - n
 		batch = batch[:0]
 		return nil
 	}
@@ -259,8 +262,8 @@ func (a *app) importLabels(ctx context.Context, st store.Labels, in labelImport)
 	if err == nil {
 		err = flush()
 	}
-	if err == nil && read != rep.Read {
-		err = fmt.Errorf("labels import: %s changed while it was imported (%d labels, then %d)", in.path, rep.Read, read)
+	if err == nil && read != rep.Imported {
+		err = fmt.Errorf("labels import: %s changed while it was imported (%d labels, then %d)", in.path, rep.Imported, read)
 	}
 	if err != nil {
 		return err
@@ -268,11 +271,11 @@ func (a *app) importLabels(ctx context.Context, st store.Labels, in labelImport)
 	if err := labelConflicts(ctx, st, sources, &rep); err != nil {
 		return err
 	}
-	a.logger().Info("labels imported", "file", in.path, "format", in.format, "read", rep.Read, "imported", rep.Imported,
-		"unchanged", rep.Unchanged, "skipped", rep.Skipped)
+	a.logger().Info("labels imported", "file", in.path, "format", in.format, "imported", rep.Imported, "added", rep.Added,
+		"existing", rep.Existing, "skipped", rep.Skipped)
 	return a.emit(rep, func(w io.Writer) error {
-		printf(w, "imported %d labels from %s (%d unchanged, %d rows skipped); %d labels in the store\n",
-			rep.Imported, in.path, rep.Unchanged, rep.Skipped, rep.Total)
+		printf(w, "imported %d labels from %s (%d new, %d already stored, %d rows skipped); %d labels in the store\n",
+			rep.Imported, in.path, rep.Added, rep.Existing, rep.Skipped, rep.Total)
 		for _, k := range sortedKeys(rep.ByCategory) {
 			printf(w, "  %-20s %d\n", k, rep.ByCategory[k])
 		}

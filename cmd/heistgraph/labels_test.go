@@ -75,20 +75,20 @@ func TestLabelsImportShowList(t *testing.T) {
 	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", csv, "--format", "csv", "--skip-invalid")
 	mustOK(t, r, "import csv")
 	got := decode[importOut](t, r.stdout)
-	if got.Read != 2 || got.Imported != 2 || got.Unchanged != 0 || got.Skipped != 1 || got.ByCategory["exchange"] != 1 || got.ByCategory["mixer"] != 1 ||
+	if got.Imported != 2 || got.Added != 2 || got.Existing != 0 || got.Skipped != 1 || got.ByCategory["exchange"] != 1 || got.ByCategory["mixer"] != 1 ||
 		len(got.Problems) != 1 || got.Problems[0].Line != 4 || got.Problems[0].Field != "address" {
 		t.Errorf("import csv: %+v", got)
 	}
 	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", csv, "--format", "csv", "--skip-invalid")
 	mustOK(t, r, "import csv again")
-	if again := decode[importOut](t, r.stdout); again.Read != 2 || again.Imported != 0 || again.Unchanged != 2 || again.Total != got.Total {
-		t.Errorf("import again: %+v, want 0 imported, 2 unchanged, %d in the store", again, got.Total)
+	if again := decode[importOut](t, r.stdout); again.Imported != 2 || again.Added != 0 || again.Existing != 2 || again.Total != got.Total {
+		t.Errorf("import again: %+v, want 2 imported, 0 new, 2 already stored, %d in the store", again, got.Total)
 	}
 
 	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", ofacListXBT, "--format", "ofac-list")
 	mustOK(t, r, "import ofac-list")
 	ofac := decode[importOut](t, r.stdout)
-	if ofac.Imported == 0 || ofac.ByCategory["sanctioned"] != ofac.Read {
+	if ofac.Imported == 0 || ofac.ByCategory["sanctioned"] != ofac.Imported {
 		t.Errorf("ofac list: %+v, want every label sanctioned", ofac)
 	}
 	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", ofacXML, "--format", "ofac-xml", "--source", "my-ofac-copy")
@@ -213,12 +213,12 @@ func TestLabelsImportRejects(t *testing.T) {
 			}
 			mustOK(t, r, "import --skip-invalid")
 			got := decode[importOut](t, r.stdout)
-			if got.Read != 5 || got.Imported != 2 || got.Unchanged != 3 || got.Skipped != 1 || len(got.Problems) != 1 ||
+			if got.Imported != 5 || got.Added != 2 || got.Existing != 3 || got.Skipped != 1 || len(got.Problems) != 1 ||
 				got.Problems[0].Line != tc.line || got.Problems[0].Field != tc.field {
-				t.Errorf("--skip-invalid: %+v; want 5 read, 2 imported, 3 unchanged, line %d skipped", got, tc.line)
+				t.Errorf("--skip-invalid: %+v; want 5 imported, 2 new, 3 already stored, line %d skipped", got, tc.line)
 			}
-			if n := labelCount(t, data, "rejects"); n != got.Imported {
-				t.Errorf("%d labels stored, the summary says %d imported", n, got.Imported)
+			if n := labelCount(t, data, "rejects"); n != got.Added {
+				t.Errorf("%d labels stored, the summary says %d new", n, got.Added)
 			}
 		})
 	}
@@ -266,8 +266,8 @@ func TestLabelsImportConflictingTagPack(t *testing.T) {
 	r := cli(t, "--data", data, "--json", "--quiet", "labels", "import", pack, "--format", "tagpack")
 	mustOK(t, r, "import binance")
 	got := decode[importOut](t, r.stdout)
-	if got.Read != 86 || got.Imported != 86 || got.Unchanged != 0 || got.Skipped != 0 || got.Total != before+86 {
-		t.Errorf("binance: %+v; want 86 read and imported, %d in the store", got, before+86)
+	if got.Imported != 86 || got.Added != 86 || got.Existing != 0 || got.Skipped != 0 || got.Total != before+86 {
+		t.Errorf("binance: %+v; want 86 imported and new, %d in the store", got, before+86)
 	}
 	if got.Conflicts != 12 || len(got.ConflictExamples) != maxConflictExamples || len(got.ConflictExamples[0].Entities) < 2 {
 		t.Errorf("binance conflicts: %d %+v; want 12", got.Conflicts, got.ConflictExamples)
@@ -289,8 +289,8 @@ func TestLabelsImportConflictingTagPack(t *testing.T) {
 	}
 	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", pack, "--format", "tagpack")
 	mustOK(t, r, "import binance again")
-	if again := decode[importOut](t, r.stdout); again.Imported != 0 || again.Unchanged != 86 || again.Total != got.Total {
-		t.Errorf("again: %+v; want 0 imported, 86 unchanged, %d in the store", again, got.Total)
+	if again := decode[importOut](t, r.stdout); again.Added != 0 || again.Existing != 86 || again.Total != got.Total {
+		t.Errorf("again: %+v; want 0 new, 86 already stored, %d in the store", again, got.Total)
 	}
 }
 
@@ -319,10 +319,10 @@ func TestLabelsImportTagPackStrict(t *testing.T) {
 	got := decode[importOut](t, r.stdout)
 	// 48 labels from 48 tags; 14 of them repeat another (a USDT and an ETH
 	// tag on one address are one label on eth).
-	if got.Read != 48 || got.Imported != 34 || got.Unchanged != 14 || got.Skipped != 11 {
-		t.Errorf("kucoin: %+v; want 48 read, 34 imported, 14 unchanged, 11 skipped", got)
+	if got.Imported != 48 || got.Added != 34 || got.Existing != 14 || got.Skipped != 11 {
+		t.Errorf("kucoin: %+v; want 48 imported, 34 new, 14 already stored, 11 skipped", got)
 	}
-	if n := labelCount(t, data, source); n != got.Imported {
-		t.Errorf("%d labels stored, the summary says %d imported", n, got.Imported)
+	if n := labelCount(t, data, source); n != got.Added {
+		t.Errorf("%d labels stored, the summary says %d new", n, got.Added)
 	}
 }

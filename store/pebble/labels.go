@@ -1,15 +1,12 @@
 package pebble
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
 	"math"
-	"slices"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -26,23 +23,9 @@ const (
 	labelDirect byte = 1
 )
 
-// labelDigestLen is the length of the content digest that ends a label key.
-const labelDigestLen = 8
-
 // appendLabelTail appends the part of a label key after the table prefix:
-// chain, address, entity, category and source, each length-prefixed, then
-// the digest of the label's other fields (labelDigest), so that labels that
-// differ in any field have different keys and never overwrite each other.
+// chain, address, entity, category and source, each length-prefixed.
 func appendLabelTail(dst []byte, l *heistgraph.Label) []byte {
-	dst = appendLegacyLabelTail(dst, l)
-	return labelDigest(dst, l)
-}
-
-// appendLegacyLabelTail appends the label key tail of stores written before
-// the digest was part of the key: the five fields without it. Such keys
-// still decode; writeLabels moves one to its new key when the same label is
-// stored again.
-func appendLegacyLabelTail(dst []byte, l *heistgraph.Label) []byte {
 	dst = appendAddr(dst, string(l.Chain))
 	dst = appendAddr(dst, l.Address)
 	dst = appendAddr(dst, l.Entity)
@@ -50,22 +33,8 @@ func appendLegacyLabelTail(dst []byte, l *heistgraph.Label) []byte {
 	return appendAddr(dst, l.Source)
 }
 
-// labelDigest appends the first labelDigestLen bytes of the SHA-256 of the
-// label's fields outside the five key fields: confidence (be64 float bits),
-// TLP, validity and note, encoded as in the label record.
-func labelDigest(dst []byte, l *heistgraph.Label) []byte {
-	var buf [64]byte
-	content := appendLabelContent(buf[:0], l)
-	sum := sha256.Sum256(content)
-	return append(dst, sum[:labelDigestLen]...)
-}
-
 func appendLabelKey(dst []byte, l *heistgraph.Label) []byte {
 	return appendLabelTail(append(dst, prefixLabel), l)
-}
-
-func appendLegacyLabelKey(dst []byte, l *heistgraph.Label) []byte {
-	return appendLegacyLabelTail(append(dst, prefixLabel), l)
 }
 
 // appendLabelAddrPrefix is the prefix of every label key of addr on chain.
@@ -81,15 +50,10 @@ func metaLabelSetKey(set string) []byte {
 	return append(append([]byte(nil), metaLabelSetPrefix...), set...)
 }
 
-// appendLabelRecord encodes a label's value: flags, then its content
-// (appendLabelContent).
+// appendLabelRecord encodes a label's value: flags, confidence (IEEE 754
+// bits, be64), TLP, validity and note.
 func appendLabelRecord(dst []byte, flags byte, l *heistgraph.Label) []byte {
-	return appendLabelContent(append(dst, flags), l)
-}
-
-// appendLabelContent encodes the fields of a label outside the five key
-// fields: confidence (IEEE 754 bits, be64), TLP, validity and note.
-func appendLabelContent(dst []byte, l *heistgraph.Label) []byte {
+	dst = append(dst, flags)
 	dst = appendU64(dst, math.Float64bits(l.Confidence))
 	dst = appendString(dst, l.TLP)
 	dst = appendVarint(dst, l.ValidFrom)
@@ -104,9 +68,6 @@ func decodeLabel(k, v []byte) (heistgraph.Label, byte, error) {
 	}
 	kr := reader{b: k[1:]}
 	l := heistgraph.Label{Chain: heistgraph.Chain(kr.str()), Address: kr.str(), Entity: kr.str(), Category: kr.str(), Source: kr.str()}
-	if len(kr.b) == labelDigestLen { // absent in legacy keys
-		kr.b = nil
-	}
 	if err := kr.done("label key"); err != nil {
 		return heistgraph.Label{}, 0, err
 	}
@@ -133,9 +94,6 @@ func checkLabel(l *heistgraph.Label) error {
 		return fmt.Errorf("label %s %q %q: chain, address, category and source are required: %w", l.Chain, l.Address, l.Category, heistgraph.ErrInvalid)
 	case !(l.Confidence >= 0 && l.Confidence <= 1):
 		return fmt.Errorf("label %s %s: confidence %v outside [0, 1]: %w", l.Chain, l.Address, l.Confidence, heistgraph.ErrInvalid)
-	}
-	if l.Confidence == 0 {
-		l.Confidence = 0 // -0 and 0 are one label
 	}
 	return nil
 }
@@ -164,7 +122,6 @@ func (d *DB) ReplaceLabelSet(ctx context.Context, set, version string, labels []
 // writeLabels stores labels in one batch: directly (set empty) or as the
 // new content of a label set.
 func (d *DB) writeLabels(ctx context.Context, set, version string, labels []heistgraph.Label) (added, removed int, err error) {
-	labels = slices.Clone(labels) // checkLabel normalises; the slice is the caller's
 	for i := range labels {
 		if err := checkLabel(&labels[i]); err != nil {
 			return 0, 0, err
@@ -180,7 +137,7 @@ func (d *DB) writeLabels(ctx context.Context, set, version string, labels []heis
 	defer d.labelMu.Unlock()
 	b := d.db.NewIndexedBatch()
 	defer b.Close()
-	var key, val, legacy []byte
+	var key, val []byte
 	seen := make(map[string]bool, len(labels))
 	for i := range labels {
 		l := &labels[i]
@@ -188,21 +145,6 @@ func (d *DB) writeLabels(ctx context.Context, set, version string, labels []heis
 		old, found, err := lookup(b, key, val[:0])
 		if err != nil {
 			return 0, 0, err
-		}
-		if !found {
-			// A store written before keys carried the digest may hold
-			// this very label under its legacy key: move it.
-			legacy = appendLegacyLabelKey(legacy[:0], l)
-			lv, lfound, err := lookup(b, legacy, old[:0])
-			if err != nil {
-				return 0, 0, err
-			}
-			if lfound && len(lv) > 0 && bytes.Equal(lv[1:], appendLabelContent(nil, l)) {
-				if err := b.Delete(legacy, nil); err != nil {
-					return 0, 0, err
-				}
-				old, found = lv, true
-			}
 		}
 		flags := byte(0)
 		if found && len(old) > 0 {

@@ -33,21 +33,13 @@ import (
 //	u + chain + height(be64)                -> undo record                          previous values of keys the block overwrote
 //
 // Labels (labels.go) are not chain-scoped by code: a label may name a chain
-// the store holds no blocks of. Each field is length-prefixed (uvarint);
-// digest is the first 8 bytes of the SHA-256 of the label's content
-// (confidence, tlp, validity and note, encoded as in the label record), so
-// a label's key is its whole content and two labels never share a key.
+// the store holds no blocks of. Each field is length-prefixed (uvarint).
 //
-//	l + chain + addr + entity + category + source + digest(8)
+//	l + chain + addr + entity + category + source
 //	                                        -> label record                         flags(1), confidence(be64 float bits), tlp, valid from/until, note
-//	g + set + chain + addr + entity + category + source + digest(8)
+//	g + set + chain + addr + entity + category + source
 //	                                        -> (empty)                              member of a label set (ReplaceLabelSet)
 //	m + "labelset/" + set                   -> version (raw string)
-//
-// Stores written before 2026-12 have label and member keys without the
-// digest (one label per chain, address, entity, category and source). They
-// are read as they are (the schema version did not change); storing such a
-// label again moves it to its key with the digest.
 //
 // Clustering (clusters.go) is chain-scoped: c + chain + a sub-table byte.
 // Ids are address ids (be64), positions are height(be64) + txindex(be32) +
