@@ -94,6 +94,8 @@ type Store interface {
 	Incidents
 	Labels
 	Clusters
+	Keys
+	Audit
 	// Close releases the store. It is not safe to call concurrently with
 	// other methods.
 	Close() error

@@ -30,6 +30,10 @@ var examples = map[string]string{
 	"show address": `  heistgraph show address 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S
   heistgraph show address bcrt1q... --chain btc-regtest --json`,
 
+	"screen": `  heistgraph screen --chain btc 12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h          # an address: exposure and risk of its cluster's receipts
+  heistgraph screen --chain btc TXID:VOUT --json                               # a deposit just received: that output's source of funds
+  heistgraph screen --chain btc ADDRESS --direction sent                       # where its payouts went`,
+
 	"store":        `  heistgraph store digest --chain btc`,
 	"store digest": `  heistgraph store digest --chain btc                              # SHA-256 of the chain's content, to compare stores`,
 

@@ -61,7 +61,7 @@ var readmeRows = []readmeRow{
 	// blocks 1-255.
 	{cmd: "heistgraph ingest btc --blocks ~/.bitcoin/blocks", store: "main",
 		subst: []string{"~/.bitcoin/blocks", "$core"}, want: "ingested"},
-	{cmd: "heistgraph ingest btc --blocks blk00000.dat --blocks blk00001.dat", store: "main",
+	{cmd: "heistgraph ingest btc --blocks blk00000.dat blk00001.dat", store: "main",
 		subst: []string{"blk00000.dat", "$core/blk00000.dat", "blk00001.dat", "$core/blk00001.dat"}, want: "ingested"},
 	{cmd: "heistgraph ingest btc --blocks block.hex", store: "main",
 		subst: []string{"block.hex", "$hex"}, want: "ingested 1 blocks"},
@@ -76,6 +76,9 @@ var readmeRows = []readmeRow{
 	{cmd: "heistgraph show block 170 --json", store: "main", want: `"height": 170`},
 	{cmd: "heistgraph show tx TXID --json", store: "main", subst: []string{"TXID", "$tx170"}, want: `"fee_sat": 0`},
 	{cmd: "heistgraph show address ADDRESS --json", store: "main", subst: []string{"ADDRESS", "$satoshi"}, want: `"balance_sat"`},
+	{cmd: "heistgraph show address ADDRESS", store: "main", subst: []string{"ADDRESS", "$satoshi"}, want: " BTC"},
+	{cmd: "heistgraph show address ADDRESS --history --limit 20 --offset 20", store: "main", subst: []string{"ADDRESS", "$satoshi"}, want: "received"},
+	{cmd: "heistgraph version", store: "main", want: "heistgraph"},
 
 	// Follow the money, on tx 170 of the quick start (output 0 paid Hal
 	// Finney, output 1 is Satoshi's change).
@@ -85,6 +88,8 @@ var readmeRows = []readmeRow{
 		subst: []string{"TXID", "$tx170"}, want: `"policy": "fifo"`},
 	{cmd: "heistgraph trace --seed TXID:VOUT --compare", store: "main",
 		subst: []string{"TXID:VOUT", "$tx170:0"}, want: "tiho"},
+	{cmd: "heistgraph trace --seed TXID:VOUT --top 50", store: "main",
+		subst: []string{"TXID:VOUT", "$tx170:0"}, want: "sinks + fees = seeds, exactly"},
 	{cmd: "heistgraph trace --seed TXID:VOUT --graphml trace.graphml --dot -", store: "main",
 		subst: []string{"TXID:VOUT", "$tx170:0", "trace.graphml", "$tmp/trace.graphml"}, want: "digraph"},
 
@@ -119,10 +124,17 @@ var readmeRows = []readmeRow{
 		subst: []string{"mine.csv", "$w/labels.csv"}, want: "imported"},
 	{cmd: "heistgraph labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96", store: "main", want: "LAZARUS GROUP"},
 	{cmd: "heistgraph cluster show ADDRESS", store: "main", subst: []string{"ADDRESS", "$satoshi"}, want: "cluster"},
+	{cmd: "heistgraph cluster show ADDRESS --members --limit 100", store: "main", subst: []string{"ADDRESS", "$satoshi"}, want: "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S"},
 	{cmd: `heistgraph cluster merge ADDR1 ADDR2 --by analyst --why "..."`, store: "main",
 		subst: []string{"ADDR1", "$satoshi", "ADDR2", "$hal"}, want: "merged"},
 	{cmd: `heistgraph cluster split ADDRESS --by analyst --why "..."`, store: "main",
 		subst: []string{"ADDRESS", "$hal"}, want: "split"},
+
+	// Screening: a built-in OFAC-listed address, the deposit Hal received
+	// in tx 170, and where Satoshi's payouts went.
+	{cmd: "heistgraph screen --chain btc 12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h --json", store: "main", want: `"risk": "severe"`},
+	{cmd: "heistgraph screen --chain btc TXID:VOUT", store: "main", subst: []string{"TXID:VOUT", "$tx170:0"}, want: "risk"},
+	{cmd: "heistgraph screen --chain btc ADDRESS --direction sent", store: "main", subst: []string{"ADDRESS", "$satoshi"}, want: "risk"},
 
 	// The incident register.
 	{cmd: "heistgraph incidents report --source joint-statement-2025-01-14 --json", store: "main", want: "659130000"},

@@ -101,10 +101,12 @@ command or flag, a missing or unreadable input file).`,
 	root.AddCommand(a.labelsCmd(), a.clusterCmd())
 	root.AddCommand(a.traceCmd(), a.evalCmd())
 	root.AddCommand(a.incidentsCmd(), a.pricesCmd(), a.exportCmd(), a.importCmd())
+	root.AddCommand(a.screenCmd(), a.serveCmd(), a.keysCmd(), a.auditCmd())
 	root.AddCommand(a.versionCmd())
 	root.Flags().BoolVar(&a.version, "version", false, "print the version, commit and Go version (as the version command does)")
 	root.SetHelpCommand(helpCmd(root))
 	root.InitDefaultCompletionCmd() // now, not at Execute, so markUsage covers it
+	a.useServer(root)               // next to a running serve on --data, covered commands ask it (remote.go)
 	markUsage(root)
 	addExamples(root)
 	return root

@@ -39,6 +39,12 @@ type DB struct {
 	labelMu sync.Mutex
 	// clusterMu serializes cluster writes (clusters.go).
 	clusterMu sync.Mutex
+	// keyMu serializes API key writes (keys.go).
+	keyMu sync.Mutex
+	// auditMu serializes audit appends and guards auditNext, the next
+	// sequence number (0 until read from the log; audit.go).
+	auditMu   sync.Mutex
+	auditNext uint64
 
 	// beforeCommit, when set (by tests), runs just before a block's batch is
 	// committed.

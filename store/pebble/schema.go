@@ -81,6 +81,14 @@ import (
 //	i + incident id                         -> incident record                      imported incidents (incidents.go)
 //	j + source id                           -> source record                        imported source records (incidents.go)
 //
+// The HTTP service's tables are not chain-scoped either. Key ids are the
+// random hex ids keys create gives out; an audit record's seq is given out
+// in order from 1 by AppendAudit. Both are written with a sync.
+//
+//	k + 'i' + key id                        -> key record                           sha256(32), role, entity, TLP clearance, created, revoked (keys.go)
+//	k + 'h' + sha256 of the secret(32)      -> key id (raw string)                  the index the server authenticates by
+//	v + seq(be64)                           -> audit record                         time, key id, method, path, items, status, risk (audit.go)
+//
 // Logical content (what Digest hashes) is the a, b, e, h, o, p, s and t
 // tables: apart from such overwrites they depend only on the set of blocks
 // stored, not on the order they were applied in. The m and u tables are

@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClustersInvalid", testClustersInvalid},
 		{"ClustersRewind", testClustersRewind},
 		{"BlockTxs", testBlockTxs},
+		{"Keys", testKeys},
+		{"Audit", testAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/server"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// serveFlags are serve's flags.
+type serveFlags struct {
+	addr           string
+	tlsCert        string
+	tlsKey         string
+	insecureListen bool
+	rateLimit      float64
+	rateBurst      int
+	maxBody        int64
+}
+
+func (a *app) serveCmd() *cobra.Command {
+	var f serveFlags
+	c := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:8080]",
+		Short: "Serve the HTTP API (/v1, keys, audit, metrics, OpenAPI) on the store",
+		Long: `Serve the HTTP API on the store: /v1 routes behind API keys (heistgraph keys
+create), /healthz, /readyz, /metrics and /openapi.json (the API's description).
+
+It listens on loopback by default. A non-loopback --addr needs TLS (--tls-cert and
+--tls-key) or --insecure-listen, since API keys travel in every request.
+
+While it runs on --data DIR it holds the store and leaves DIR/server.json (mode
+0600: its address and a local admin credential): other heistgraph commands on
+the same DIR then ask the server instead of opening the store. SIGINT or SIGTERM
+stop it gracefully: requests in flight finish, the audit log is flushed, the
+record is removed.`,
+		Example: `  heistgraph serve --addr 127.0.0.1:8080
+  heistgraph serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --rate-limit 40`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), f) },
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (PEM); with --tls-key serves HTTPS")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
+	fl.BoolVar(&f.insecureListen, "insecure-listen", false, "allow a non-loopback --addr without TLS")
+	fl.Float64Var(&f.rateLimit, "rate-limit", 0, "requests per second per API key (0: no limit)")
+	fl.IntVar(&f.rateBurst, "rate-burst", 0, "burst per API key (default: the rate, at least 1)")
+	fl.Int64Var(&f.maxBody, "max-body", server.DefaultMaxBody, "largest request body in bytes")
+	return c
+}
+
+// checkListen refuses a non-loopback address without TLS unless allowed.
+func checkListen(f serveFlags) error {
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return usageError{fmt.Errorf("give both --tls-cert and --tls-key: %w", heistgraph.ErrInvalid)}
+	}
+	host, _, err := net.SplitHostPort(f.addr)
+	if err != nil {
+		return usageError{fmt.Errorf("--addr %q: %v: %w", f.addr, err, heistgraph.ErrInvalid)}
+	}
+	loopback := host == "localhost"
+	if ip := net.ParseIP(host); ip != nil {
+		loopback = ip.IsLoopback()
+	}
+	if !loopback && f.tlsCert == "" && !f.insecureListen {
+		return usageError{fmt.Errorf("--addr %s is not a loopback address: serve it with --tls-cert and --tls-key, or pass --insecure-listen (API keys would cross the network in clear): %w", f.addr, heistgraph.ErrInvalid)}
+	}
+	if f.rateLimit < 0 || f.rateBurst < 0 || f.maxBody <= 0 {
+		return usageError{fmt.Errorf("--rate-limit and --rate-burst must be >= 0, --max-body > 0: %w", heistgraph.ErrInvalid)}
+	}
+	return nil
+}
+
+func (a *app) serve(ctx context.Context, f serveFlags) error {
+	if err := checkListen(f); err != nil {
+		return err
+	}
+	var tlsConfig *tls.Config
+	var certSHA string
+	if f.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+		if err != nil {
+			return usageError{fmt.Errorf("--tls-cert/--tls-key: %v: %w", err, heistgraph.ErrInvalid)}
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		sum := sha256.Sum256(cert.Certificate[0])
+		certSHA = hex.EncodeToString(sum[:])
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil {
+			a.logger().Error("close store", "err", cerr)
+		}
+	}()
+	var local [32]byte
+	if _, err := rand.Read(local[:]); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	localKey := "hgl_" + base64.RawURLEncoding.EncodeToString(local[:])
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg := server.Config{Logger: a.logger(), Registry: reg, MaxBody: f.maxBody, RateLimit: f.rateLimit, RateBurst: f.rateBurst, LocalKey: localKey}
+	srv, err := server.New(cfg, newAPIBackend(st), st, st)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String()
+	pid := os.Getpid()
+	if a.storeURL == "" {
+		if err := writeRecord(a.dataDir, serverRecord{PID: pid, URL: url, Key: localKey, CertSHA: certSHA, Started: time.Now().Unix()}); err != nil {
+			ln.Close()
+			srv.Close()
+			return err
+		}
+		defer removeRecord(a.dataDir, pid)
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a.logger().Info("serving", "url", url, "data", a.dataDir, "rate_limit", f.rateLimit)
+	if err := a.emit(map[string]any{"url": url, "addr": ln.Addr().String(), "pid": pid}, func(w io.Writer) error {
+		printf(w, "serving %s (stop with Ctrl-C)\n", url)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := srv.Serve(ctx, ln, tlsConfig); err != nil {
+		return err
+	}
+	a.logger().Info("stopped")
+	return nil
+}
+
+// withKeysOrServer runs fn with a key store: the running server's, through the
+// API, when one holds --data (r non-nil), else the store opened here.
+func (a *app) withKeysOrServer(ctx context.Context, remoteFn func(r *remote) error, fn func(st store.Store) error) error {
+	if r := a.liveServer(ctx); r != nil {
+		return remoteFn(r)
+	}
+	return a.withStore(ctx, fn)
+}

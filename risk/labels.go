@@ -1,0 +1,192 @@
+package risk
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// labelIndex is one chain's labels, by address and by cluster, read once
+// per Screener (as cluster.Resolver does: risk may not import cluster).
+type labelIndex struct {
+	byAddr    map[string][]heistgraph.Label
+	byCluster map[uint64][]heistgraph.Label
+}
+
+// loadLabels reads every label of chain and maps the labelled addresses to
+// their clusters.
+func loadLabels(ctx context.Context, st Store, chain heistgraph.Chain) (*labelIndex, error) {
+	ix := &labelIndex{byAddr: map[string][]heistgraph.Label{}, byCluster: map[uint64][]heistgraph.Label{}}
+	for l, err := range st.Labels(ctx, store.LabelQuery{Chain: chain}) {
+		if err != nil {
+			return nil, fmt.Errorf("risk: labels of %s: %w", chain, err)
+		}
+		ix.byAddr[l.Address] = append(ix.byAddr[l.Address], l)
+	}
+	if !chain.IsUTXO() {
+		return ix, nil
+	}
+	for _, a := range slices.Sorted(maps.Keys(ix.byAddr)) {
+		m, err := st.AddressCluster(ctx, chain, a)
+		if errors.Is(err, heistgraph.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("risk: cluster of labelled %s: %w", a, err)
+		}
+		ix.byCluster[m.ClusterID] = append(ix.byCluster[m.ClusterID], ix.byAddr[a]...)
+	}
+	return ix, nil
+}
+
+// owner is who holds an address: its cluster, or the address alone when
+// it is not clustered, with every label on it.
+type owner struct {
+	id      string // "c:<cluster id>", "a:<address>", or "" for no address
+	cluster uint64 // 0 when not clustered
+	addrID  uint64
+	labels  []heistgraph.Label
+}
+
+// catLabel is the label that speaks for one category of an owner.
+type catLabel struct {
+	cat, entity, source string
+	conf                float64
+	weak                bool
+}
+
+// validAt reports whether l holds at time t (Unix seconds; bounds
+// inclusive, 0 unbounded).
+func validAt(l heistgraph.Label, t int64) bool {
+	return (l.ValidFrom == 0 || t >= l.ValidFrom) && (l.ValidUntil == 0 || t <= l.ValidUntil)
+}
+
+// cats returns o's categories valid at time t, one label each (the most
+// confident, then by source and entity), sorted by category. Labels with
+// an empty category are skipped.
+func (o *owner) cats(t int64, weakBelow float64) []catLabel {
+	if o == nil || len(o.labels) == 0 {
+		return nil
+	}
+	best := map[string]heistgraph.Label{}
+	for _, l := range o.labels {
+		if l.Category == "" || !validAt(l, t) {
+			continue
+		}
+		b, ok := best[l.Category]
+		if !ok || cmp.Or(cmp.Compare(b.Confidence, l.Confidence), cmp.Compare(l.Source, b.Source), cmp.Compare(l.Entity, b.Entity)) > 0 {
+			best[l.Category] = l
+		}
+	}
+	out := make([]catLabel, 0, len(best))
+	for _, c := range slices.Sorted(maps.Keys(best)) {
+		l := best[c]
+		out = append(out, catLabel{cat: c, entity: l.Entity, source: l.Source, conf: l.Confidence, weak: l.Confidence < weakBelow})
+	}
+	return out
+}
+
+// ownerOf returns the owner of addr, memoised for the run.
+func (r *run) ownerOf(addr string) (*owner, error) {
+	if addr == "" {
+		return &owner{}, nil
+	}
+	if o, ok := r.owners[addr]; ok {
+		return o, nil
+	}
+	o := &owner{id: "a:" + addr}
+	m, err := r.st.AddressCluster(r.ctx, r.chain, addr)
+	switch {
+	case err == nil:
+		o.id, o.cluster, o.addrID = "c:"+strconv.FormatUint(m.ClusterID, 10), m.ClusterID, m.AddrID
+		o.labels = r.idx.byCluster[m.ClusterID]
+	case errors.Is(err, heistgraph.ErrNotFound):
+		o.labels = r.idx.byAddr[addr]
+	default:
+		return nil, fmt.Errorf("risk: cluster of %s: %w", addr, err)
+	}
+	r.owners[addr] = o
+	return o, nil
+}
+
+// members returns the addresses of o's cluster, found by walking the
+// evidence that joined them (and checked against the stored membership;
+// the share of that evidence that is common-input ownership becomes the
+// answer's cluster_confidence, methods.md §8.6),
+// or addr alone when o is not clustered, when noCluster is set, or when
+// the cluster has more than MaxClusterAddresses addresses (then a note
+// says so). The addresses come sorted.
+func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, error) {
+	if o.cluster == 0 || noCluster {
+		return []string{addr}, 0, nil
+	}
+	size, err := r.st.ClusterSize(r.ctx, r.chain, o.cluster)
+	if err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
+		return nil, 0, fmt.Errorf("risk: size of cluster %d: %w", o.cluster, err)
+	}
+	if size <= 1 {
+		return []string{addr}, size, nil
+	}
+	if size > int64(r.cfg.MaxClusterAddresses) {
+		r.note(fmt.Sprintf("cluster %d has %d addresses, more than %d: screened the address alone", o.cluster, size, r.cfg.MaxClusterAddresses))
+		return []string{addr}, size, nil
+	}
+	seen := map[uint64]bool{o.addrID: true}
+	queue := []uint64{o.addrID}
+	out := []string{addr}
+	evSeen := map[[3]int64]bool{}
+	var joins, h1 int
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		for ev, err := range r.st.Evidence(r.ctx, r.chain, store.EvidenceQuery{Addr: id}) {
+			if err != nil {
+				return nil, 0, fmt.Errorf("risk: evidence of address id %d: %w", id, err)
+			}
+			if !ev.Status.Joins() {
+				continue
+			}
+			if !evSeen[[3]int64{ev.Height, int64(ev.TxIndex), int64(ev.N)}] {
+				evSeen[[3]int64{ev.Height, int64(ev.TxIndex), int64(ev.N)}] = true
+				joins++
+				if ev.Heuristic == heistgraph.HeuristicCommonInput {
+					h1++
+				}
+			}
+			for _, aid := range ev.AddrIDs {
+				if seen[aid] {
+					continue
+				}
+				seen[aid] = true
+				a, err := r.st.ClusterAddress(r.ctx, r.chain, aid)
+				if err != nil {
+					return nil, 0, fmt.Errorf("risk: address id %d: %w", aid, err)
+				}
+				m, err := r.st.AddressCluster(r.ctx, r.chain, a)
+				if err != nil {
+					return nil, 0, fmt.Errorf("risk: cluster of %s: %w", a, err)
+				}
+				if m.ClusterID == o.cluster {
+					out = append(out, a)
+					queue = append(queue, aid)
+				}
+			}
+		}
+	}
+	if joins > 0 {
+		c := float64(h1) / float64(joins)
+		r.clusterConf = &c
+	}
+	if int64(len(out)) < size {
+		r.note(fmt.Sprintf("found %d of the %d addresses of cluster %d through its evidence", len(out), size, o.cluster))
+	}
+	slices.Sort(out)
+	return out, size, nil
+}

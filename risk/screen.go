@@ -1,0 +1,562 @@
+package risk
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/big"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// Store is what a Screener reads: chain data, labels and clusters. When it
+// also implements store.Prices, dusting is judged in USD at each
+// transfer's day (methods.md §8.6).
+type Store interface {
+	store.ChainReader
+	store.Labels
+	store.Clusters
+}
+
+// Options configures a Screener. Only Config is recorded in answers.
+type Options struct {
+	// Config holds the rules and bounds; its zero fields take defaults.
+	Config Config
+	// Stolen marks outputs tainted by incidents' and watches' traces; nil
+	// marks none.
+	Stolen Stolen
+	// Normalize, when set, puts a requested address in the form labels
+	// and the store use (label.NormalizeAddress).
+	Normalize func(chain heistgraph.Chain, addr string) string
+	// Validate, when set, checks a requested address for its chain
+	// (label.ValidateAddress); its error should wrap heistgraph.ErrInvalid.
+	Validate func(chain heistgraph.Chain, addr string) error
+	// Now gives the time at which ownership labels must be valid. Default
+	// time.Now.
+	Now func() time.Time
+}
+
+// Screener answers screens over one store. It reads every label of a chain
+// once, on first use, and keeps them: labels imported and clusters
+// rebuilt after that are not seen, so make a Screener per request batch, or
+// anew when labels change. It is safe for concurrent use.
+type Screener struct {
+	st     Store
+	cfg    Config
+	stolen Stolen
+	opts   Options
+
+	mu     sync.Mutex
+	chains map[heistgraph.Chain]*labelIndex
+	tables map[heistgraph.Chain]*Table
+}
+
+// NewScreener returns a Screener over st. A Config out of range wraps
+// heistgraph.ErrInvalid.
+func NewScreener(st Store, opts Options) (*Screener, error) {
+	cfg := opts.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Screener{st: st, cfg: cfg, stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
+		tables: map[heistgraph.Chain]*Table{}}, nil
+}
+
+// Config returns the validated configuration.
+func (s *Screener) Config() Config { return s.cfg }
+
+func (s *Screener) labels(ctx context.Context, chain heistgraph.Chain) (*labelIndex, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ix, ok := s.chains[chain]; ok {
+		return ix, nil
+	}
+	ix, err := loadLabels(ctx, s.st, chain)
+	if err != nil {
+		return nil, err
+	}
+	s.chains[chain] = ix
+	return ix, nil
+}
+
+// ScreenBatch screens items in order. An item that cannot be screened (its
+// errs entry is set, or Screen fails other than by ctx) gets a Result with
+// its index and error; a cancelled ctx stops the batch with ctx's error.
+func (s *Screener) ScreenBatch(ctx context.Context, items []Item, errs []error) (*Batch, error) {
+	b := &Batch{Results: make([]Result, len(items))}
+	for i, it := range items {
+		if i < len(errs) && errs[i] != nil {
+			b.Results[i] = Result{Index: i, Err: errs[i]}
+			continue
+		}
+		a, err := s.Screen(ctx, it)
+		if err != nil && ctx.Err() != nil {
+			return nil, err
+		}
+		b.Results[i] = Result{Index: i, Answer: a, Err: err}
+	}
+	return b, nil
+}
+
+// Screen answers one item: an address (its cluster's received or sent
+// value, methods.md §8.4) or a transfer (one output's own value). A
+// malformed address wraps heistgraph.ErrInvalid; a transfer whose output
+// the store does not hold wraps heistgraph.ErrNotFound. An address the
+// store has never seen is answered from its labels alone.
+func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
+	if it.Direction == "" {
+		it.Direction = Received
+	}
+	if it.Direction != Received && it.Direction != Sent {
+		return nil, fmt.Errorf("screen: direction %q: want received or sent: %w", short(string(it.Direction)), heistgraph.ErrInvalid)
+	}
+	if _, err := heistgraph.ParseChain(string(it.Chain)); err != nil {
+		return nil, fmt.Errorf("screen: %w", err)
+	}
+	if it.Outpoint == nil {
+		if s.opts.Normalize != nil {
+			it.Address = s.opts.Normalize(it.Chain, it.Address)
+		}
+		if err := CheckAddress(it.Address); err != nil {
+			return nil, fmt.Errorf("screen %s: %w", short(it.Address), err)
+		}
+		if s.opts.Validate != nil {
+			if err := s.opts.Validate(it.Chain, it.Address); err != nil {
+				return nil, fmt.Errorf("screen: %w", err)
+			}
+		}
+	}
+	idx, err := s.labels(ctx, it.Chain)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{Screener: s, ctx: ctx, chain: it.Chain, idx: idx, txs: map[heistgraph.Hash]*heistgraph.TxRecord{},
+		owners: map[string]*owner{}, vecs: map[txHop][]vector{}, tab: s.table(it.Chain)}
+	cj := s.cfg.json()
+	cj.NoCluster = it.NoCluster
+	a := &Answer{Chain: it.Chain, Direction: it.Direction, Direct: []Direct{}, Indirect: []Indirect{}, Reasons: []string{}, Config: cj}
+	switch tip, err := s.st.Tip(ctx, it.Chain); {
+	case err == nil:
+		a.AsOf = &AsOf{BlockHeight: tip.Height, Time: tip.Time}
+	case !errors.Is(err, heistgraph.ErrNotFound):
+		return nil, fmt.Errorf("risk: tip of %s: %w", it.Chain, err)
+	}
+	if !it.Chain.IsUTXO() {
+		if it.Outpoint != nil {
+			return nil, fmt.Errorf("screen %s on %s: transfers are Bitcoin outputs (TXID:VOUT): %w", it.Outpoint, it.Chain, heistgraph.ErrInvalid)
+		}
+		a.Address = it.Address
+		own := &owner{id: "a:" + it.Address, labels: idx.byAddr[it.Address]}
+		r.note("exposure on account-model chains is not computed yet: ownership only")
+		r.finish(a, []*owner{own}, newAgg(s.cfg.H))
+		return a, nil
+	}
+	var (
+		ag       = newAgg(s.cfg.H)
+		self     *owner
+		payers   []*owner
+		memberOf = it.Address
+	)
+	if it.Outpoint != nil {
+		out, err := s.st.Output(ctx, it.Chain, *it.Outpoint)
+		if err != nil {
+			return nil, fmt.Errorf("screen %s: %w", it.Outpoint, err)
+		}
+		a.Address = out.Address
+		a.TxID, a.Vout, a.AmountSat = &it.Outpoint.TxID, &it.Outpoint.Vout, &out.Value
+		memberOf = out.Address
+		if self, err = r.ownerOf(out.Address); err != nil {
+			return nil, err
+		}
+		rec, err := r.tx(it.Outpoint.TxID)
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil {
+			seen := map[string]bool{}
+			for _, p := range rec.Prevouts {
+				if p == nil {
+					continue
+				}
+				o, err := r.ownerOf(p.Address)
+				if err != nil {
+					return nil, err
+				}
+				if !seen[o.id] {
+					seen[o.id] = true
+					payers = append(payers, o)
+				}
+			}
+		}
+		ag.total = out.Value
+		if it.Direction == Received {
+			x, err := r.outputVector(*it.Outpoint, s.cfg.H)
+			if err != nil {
+				return nil, err
+			}
+			ag.addVector(x, out.Block.Time)
+		} else {
+			// The payout itself is hop 1, whoever receives it.
+			err := r.sentFlow("", map[heistgraph.Outpoint]int64{*it.Outpoint: out.Value}, ag.add)
+			if err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		a.Address = it.Address
+		if self, err = r.ownerOf(it.Address); err != nil {
+			return nil, err
+		}
+		payers = []*owner{self}
+		if err := r.aggregate(ag, self, it); err != nil {
+			return nil, err
+		}
+	}
+	if self.cluster != 0 {
+		id := self.cluster
+		a.ClusterID = &id
+		if sz, err := s.st.ClusterSize(ctx, it.Chain, id); err == nil {
+			a.ClusterSize = sz
+		}
+	}
+	if it.Direction == Received && !s.cfg.NoDustingCap {
+		if err := r.markDusting(ag, self, memberOf, it.NoCluster); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.priceDirect(ag); err != nil {
+		return nil, err
+	}
+	if it.Direction == Received {
+		a.ReceivedSat = &ag.total
+	} else {
+		a.SentSat = &ag.total
+	}
+	r.finish(a, payers, ag)
+	return a, nil
+}
+
+// aggregate sums the exposure of what self's cluster received (methods.md
+// §8.4, self-transfers excluded) or sent (§8.8) into ag.
+func (r *run) aggregate(ag *agg, self *owner, it Item) error {
+	addrs, _, err := r.members(self, it.Address, it.NoCluster)
+	if err != nil {
+		return err
+	}
+	if it.Direction == Sent {
+		start := map[heistgraph.Outpoint]int64{}
+		err := r.eachSpend(addrs, func(rec *heistgraph.TxRecord) error {
+			var mine int64
+			for _, p := range rec.Prevouts {
+				if p == nil {
+					continue
+				}
+				o, err := r.ownerOf(p.Address)
+				if err != nil {
+					return err
+				}
+				if o.id == self.id || (self.cluster == 0 && p.Address == it.Address) {
+					mine += p.Value
+				}
+			}
+			vp, f, w := value(rec)
+			for j, part := range spread(mine, vp, f, w) {
+				if part == 0 {
+					continue
+				}
+				o, err := r.ownerOf(rec.Tx.Outputs[j].Address)
+				if err != nil {
+					return err
+				}
+				if o.id == self.id {
+					continue // change
+				}
+				start[heistgraph.Outpoint{TxID: rec.Tx.TxID, Vout: uint32(j)}] += part
+				ag.total += part
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return r.sentFlow(self.id, start, ag.add)
+	}
+	var from int64
+	if r.tab != nil {
+		// The table holds every receipt up to its height.
+		for _, addr := range addrs {
+			r.tab.addTo(ag, addr)
+		}
+		from = r.tab.height + 1
+	}
+	for _, addr := range addrs {
+		for ev, err := range r.st.AddressHistory(r.ctx, r.chain, addr, store.HistoryOptions{FromHeight: from}) {
+			if err != nil {
+				return fmt.Errorf("risk: history of %s: %w", addr, err)
+			}
+			if ev.Kind != heistgraph.Received {
+				continue
+			}
+			selfPaid, err := r.paidBy(ev.TxID, self.id)
+			if err != nil {
+				return err
+			}
+			if r.budget {
+				return nil
+			}
+			if selfPaid {
+				continue // a self-transfer inside the cluster
+			}
+			ag.total += ev.Amount
+			x, err := r.outputVector(ev.Outpoint, r.cfg.H)
+			if err != nil {
+				return err
+			}
+			ag.addVector(x, ev.Block.Time)
+		}
+	}
+	return nil
+}
+
+// paidBy reports whether an input of transaction h belongs to owner id.
+func (r *run) paidBy(h heistgraph.Hash, id string) (bool, error) {
+	if r.tab != nil {
+		if payers, ok := r.tab.payers[h]; ok {
+			return slices.Contains(payers, id), nil
+		}
+	}
+	rec, err := r.tx(h)
+	if err != nil || rec == nil {
+		return false, err
+	}
+	for _, p := range rec.Prevouts {
+		if p == nil {
+			continue
+		}
+		o, err := r.ownerOf(p.Address)
+		if err != nil {
+			return false, err
+		}
+		if o.id == id {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// eachSpend calls fn once for every transaction that spends an output of
+// addrs, in the order first met.
+func (r *run) eachSpend(addrs []string, fn func(*heistgraph.TxRecord) error) error {
+	done := map[heistgraph.Hash]bool{}
+	for _, addr := range addrs {
+		for ev, err := range r.st.AddressHistory(r.ctx, r.chain, addr, store.HistoryOptions{}) {
+			if err != nil {
+				return fmt.Errorf("risk: history of %s: %w", addr, err)
+			}
+			if ev.Kind != heistgraph.Spent || done[ev.TxID] {
+				continue
+			}
+			done[ev.TxID] = true
+			rec, err := r.tx(ev.TxID)
+			if err != nil {
+				return err
+			}
+			if rec == nil {
+				if r.budget {
+					return nil
+				}
+				continue
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// markDusting marks the direct entries that methods.md §8.6 caps: an
+// unsolicited receipt (self's cluster never paid that counterparty), small
+// in value (below DustUSD at the day's price, or DustSat where no price is
+// known) and in share (below DustShare), not of a stolen category.
+func (r *run) markDusting(ag *agg, self *owner, addr string, noCluster bool) error {
+	var paid map[string]bool
+	for _, k := range ag.directKeys() {
+		d := ag.direct[k]
+		if isStolen(k.cat) || r.cfg.severity(k.cat) == "" || ag.total == 0 {
+			continue
+		}
+		if share(d.full, d.weak, ag.total) >= r.cfg.DustShare {
+			continue
+		}
+		if paid == nil {
+			paid = map[string]bool{}
+			addrs, _, err := r.members(self, addr, noCluster)
+			if err != nil {
+				return err
+			}
+			err = r.eachSpend(addrs, func(rec *heistgraph.TxRecord) error {
+				for _, o := range rec.Tx.Outputs {
+					ow, err := r.ownerOf(o.Address)
+					if err != nil {
+						return err
+					}
+					paid[ow.id] = true
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		solicited := false
+		for o := range d.owners {
+			solicited = solicited || paid[o]
+		}
+		if !solicited {
+			d.dustCandidate = true
+		}
+	}
+	return nil
+}
+
+// priceDirect prices the direct entries at each transfer's day when the store
+// has prices (Bitcoin mainnet only) and settles the dusting marks.
+func (r *run) priceDirect(ag *agg) error {
+	pr, ok := r.st.(store.Prices)
+	for _, k := range ag.directKeys() {
+		d := ag.direct[k]
+		priced := ok && r.chain == heistgraph.ChainBTC && len(d.parts) > 0
+		nano := new(big.Int)
+		if priced {
+			for _, p := range d.parts {
+				price, err := pr.PriceOn(r.ctx, "BTC", time.Unix(p.time, 0).UTC())
+				if errors.Is(err, heistgraph.ErrNotFound) {
+					priced = false
+					break
+				}
+				if err != nil {
+					return fmt.Errorf("risk: BTC price: %w", err)
+				}
+				v := new(big.Int).Mul(big.NewInt(p.amount), big.NewInt(int64(price)))
+				nano.Add(nano, v.Quo(v, big.NewInt(100_000_000)))
+			}
+		}
+		if priced {
+			cents := new(big.Int).Quo(nano, big.NewInt(heistgraph.NanoPerUSD/100))
+			f, _ := new(big.Float).SetInt(cents).Float64()
+			usd := f / 100
+			d.usd = &usd
+		}
+		if d.dustCandidate {
+			small := d.full+d.weak < r.cfg.DustSat
+			if priced {
+				small = nano.Cmp(new(big.Int).Mul(big.NewInt(r.cfg.DustUSD), big.NewInt(heistgraph.NanoPerUSD))) < 0
+			}
+			d.dust = small
+		}
+	}
+	return nil
+}
+
+func isStolen(cat string) bool {
+	return cat == "stolen" || len(cat) > len(StolenPrefix) && cat[:len(StolenPrefix)] == StolenPrefix
+}
+
+// share is (full + weak/2) / total as a float from integers.
+func share(full, weak, total int64) float64 {
+	if total <= 0 {
+		return 0
+	}
+	return float64(2*full+weak) / float64(2*total)
+}
+
+// agg is the aggregation of methods.md §8.4: per category and hop the
+// amounts (full-weight and weak), and the direct entries.
+type agg struct {
+	h      int
+	total  int64
+	cats   map[string]*catAgg
+	direct map[dkey]*directAgg
+}
+
+type catAgg struct {
+	full, weak []int64 // index: hop (1..H)
+}
+
+type dkey struct{ entity, cat, source string }
+
+type directAgg struct {
+	full, weak    int64
+	conf          float64
+	owners        map[string]bool
+	parts         []part
+	dustCandidate bool
+	dust          bool
+	usd           *float64
+}
+
+type part struct{ amount, time int64 }
+
+func newAgg(h int) *agg {
+	return &agg{h: h, cats: map[string]*catAgg{}, direct: map[dkey]*directAgg{}}
+}
+
+// add counts amount a of coordinate k, received (or sent) at time t.
+func (g *agg) add(k vkey, a, t int64) {
+	if a <= 0 || k.hop < 1 || k.hop > g.h {
+		return
+	}
+	c := g.cats[k.cat]
+	if c == nil {
+		c = &catAgg{full: make([]int64, g.h+1), weak: make([]int64, g.h+1)}
+		g.cats[k.cat] = c
+	}
+	if k.weak {
+		c.weak[k.hop] += a
+	} else {
+		c.full[k.hop] += a
+	}
+	if k.hop != 1 {
+		return
+	}
+	dk := dkey{k.entity, k.cat, k.source}
+	d := g.direct[dk]
+	if d == nil {
+		d = &directAgg{owners: map[string]bool{}}
+		g.direct[dk] = d
+	}
+	if k.weak {
+		d.weak += a
+	} else {
+		d.full += a
+	}
+	d.conf = max(d.conf, k.conf)
+	d.owners[k.owner] = true
+	d.parts = append(d.parts, part{a, t})
+}
+
+func (g *agg) addVector(x vector, t int64) {
+	keys := slices.SortedFunc(maps.Keys(x), func(a, b vkey) int {
+		return cmp.Or(cmp.Compare(a.cat, b.cat), cmp.Compare(a.hop, b.hop), cmp.Compare(a.entity, b.entity),
+			cmp.Compare(a.source, b.source), cmp.Compare(a.owner, b.owner))
+	})
+	for _, k := range keys {
+		g.add(k, x[k], t)
+	}
+}
+
+func (g *agg) directKeys() []dkey {
+	return slices.SortedFunc(maps.Keys(g.direct), func(a, b dkey) int {
+		return cmp.Or(cmp.Compare(a.cat, b.cat), cmp.Compare(a.entity, b.entity), cmp.Compare(a.source, b.source))
+	})
+}

@@ -1,0 +1,267 @@
+package risk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// Table is the precomputed exposure of one chain (methods.md §8.3): the
+// vector X(o) of every output that carries any, the owners of every
+// transaction's inputs (for the self-transfer test), and what every address
+// received from outside its owner with its exposure summed, computed in one
+// forward pass over the blocks. With it, a transfer screen is a lookup and
+// an address screen adds up its cluster's members (receipts above the
+// table's height are still read from their histories). It holds what the
+// Screener's labels, clusters and Stolen hook said when it was built, so
+// rebuild it (with a new Screener) after labels change or clustering merges
+// or splits clusters; a reorg below its height rebuilds it. It lives in
+// memory (a store role to persist it is future work).
+type Table struct {
+	chain  heistgraph.Chain
+	height int64 // the last block applied, -1 when none
+	hash   heistgraph.Hash
+	vecs   map[heistgraph.Outpoint]vector
+	payers map[heistgraph.Hash][]string // every transaction applied (nil for a coinbase)
+	addrs  map[string]*addrAgg          // what each address received from outside its owner
+	txs    int
+}
+
+// addrAgg is one address's received exposure (methods.md §8.4 summed over
+// its receipts, self-transfers excluded): the value received, X summed
+// per coordinate, and the hop-1 amounts per UTC day (for USD valuation).
+type addrAgg struct {
+	total int64
+	x     map[vkey]int64
+	days  map[vkey]map[int64]int64
+}
+
+// TableStats describes a Table.
+type TableStats struct {
+	Chain   heistgraph.Chain
+	Height  int64 // the last block applied, -1 when none
+	Txs     int   // transactions applied
+	Outputs int   // outputs that carry exposure
+	Entries int   // (output, category, hop) entries
+}
+
+// Stats returns the size of t.
+func (t *Table) Stats() TableStats {
+	n := 0
+	for _, v := range t.vecs {
+		n += len(v)
+	}
+	return TableStats{Chain: t.chain, Height: t.height, Txs: t.txs, Outputs: len(t.vecs), Entries: n}
+}
+
+// Precompute builds, or brings up to the chain's tip, the exposure Table
+// of chain, and makes later screens of chain use it: exposure of
+// transactions it covers is looked up, of newer ones computed on demand.
+// Call it again after new blocks (it applies only those) or after a reorg
+// (it notices that its last block left the best chain and rebuilds). It
+// returns the table's size. Screens running meanwhile use the previous
+// table.
+func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (TableStats, error) {
+	if !chain.IsUTXO() {
+		return TableStats{}, fmt.Errorf("risk: precompute %s: only UTXO chains: %w", chain, heistgraph.ErrInvalid)
+	}
+	idx, err := s.labels(ctx, chain)
+	if err != nil {
+		return TableStats{}, err
+	}
+	s.mu.Lock()
+	old := s.tables[chain]
+	s.mu.Unlock()
+	t := &Table{chain: chain, height: -1, vecs: map[heistgraph.Outpoint]vector{}, payers: map[heistgraph.Hash][]string{}, addrs: map[string]*addrAgg{}}
+	if old != nil {
+		b, err := s.st.BlockByHeight(ctx, chain, old.height)
+		if err == nil && b.Hash == old.hash {
+			// Extend a copy, so that running screens keep a consistent table.
+			t.height, t.hash, t.txs = old.height, old.hash, old.txs
+			for k, v := range old.vecs {
+				t.vecs[k] = v
+			}
+			for k, v := range old.payers {
+				t.payers[k] = v
+			}
+			for k, v := range old.addrs {
+				t.addrs[k] = v.clone()
+			}
+		}
+	}
+	tip, err := s.st.Tip(ctx, chain)
+	if errors.Is(err, heistgraph.ErrNotFound) {
+		s.setTable(chain, t)
+		return t.Stats(), nil
+	}
+	if err != nil {
+		return TableStats{}, fmt.Errorf("risk: precompute: tip of %s: %w", chain, err)
+	}
+	r := &run{Screener: s, ctx: ctx, chain: chain, idx: idx, txs: map[heistgraph.Hash]*heistgraph.TxRecord{},
+		owners: map[string]*owner{}, vecs: map[txHop][]vector{}}
+	bt, bulk := s.st.(store.BlockTxs)
+	for h := t.height + 1; h <= tip.Height; h++ {
+		b, err := s.st.BlockByHeight(ctx, chain, h)
+		if errors.Is(err, heistgraph.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return TableStats{}, fmt.Errorf("risk: precompute: block %d: %w", h, err)
+		}
+		apply := func(rec *heistgraph.TxRecord) error { return r.applyTx(t, rec) }
+		if bulk {
+			for rec, err := range bt.BlockTxs(ctx, chain, h) {
+				if err != nil {
+					return TableStats{}, fmt.Errorf("risk: precompute: block %d: %w", h, err)
+				}
+				if err := apply(&rec); err != nil {
+					return TableStats{}, err
+				}
+			}
+		} else {
+			for _, id := range b.TxIDs {
+				rec, err := s.st.Tx(ctx, chain, id)
+				if err != nil {
+					return TableStats{}, fmt.Errorf("risk: precompute: tx %s: %w", id, err)
+				}
+				if err := apply(&rec); err != nil {
+					return TableStats{}, err
+				}
+			}
+		}
+		t.height, t.hash = h, b.Hash
+		if len(r.owners) > 1<<20 {
+			r.owners = map[string]*owner{} // bound the memo on long chains
+		}
+	}
+	s.setTable(chain, t)
+	return t.Stats(), nil
+}
+
+// applyTx adds rec's outputs to t; its inputs' outputs are in t already
+// (or carry nothing), since blocks and transactions come in chain order.
+func (r *run) applyTx(t *Table, rec *heistgraph.TxRecord) error {
+	t.txs++
+	if rec.Tx.IsCoinbase() {
+		t.payers[rec.Tx.TxID] = nil
+		for j := range rec.Tx.Outputs {
+			if err := t.put(r, heistgraph.Outpoint{TxID: rec.Tx.TxID, Vout: uint32(j)}, rec, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	vs, payers, err := r.exposeTx(rec, r.cfg.H, func(op heistgraph.Outpoint) (vector, error) { return t.vecs[op], nil })
+	if err != nil {
+		return err
+	}
+	t.payers[rec.Tx.TxID] = payers
+	for j, v := range vs {
+		if err := t.put(r, heistgraph.Outpoint{TxID: rec.Tx.TxID, Vout: uint32(j)}, rec, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// receive counts output j of rec (exposure v) for the address it pays,
+// unless its owner paid it (a self-transfer).
+func (t *Table) receive(r *run, rec *heistgraph.TxRecord, j int, v vector) error {
+	out := rec.Tx.Outputs[j]
+	if out.Address == "" {
+		return nil
+	}
+	o, err := r.ownerOf(out.Address)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(t.payers[rec.Tx.TxID], o.id) {
+		return nil
+	}
+	a := t.addrs[out.Address]
+	if a == nil {
+		a = &addrAgg{}
+		t.addrs[out.Address] = a
+	}
+	a.total += out.Value
+	day := rec.Block.Time / 86400
+	for k, amt := range v {
+		if a.x == nil {
+			a.x = map[vkey]int64{}
+		}
+		a.x[k] += amt
+		if k.hop == 1 {
+			if a.days == nil {
+				a.days = map[vkey]map[int64]int64{}
+			}
+			if a.days[k] == nil {
+				a.days[k] = map[int64]int64{}
+			}
+			a.days[k][day] += amt
+		}
+	}
+	return nil
+}
+
+func (a *addrAgg) clone() *addrAgg {
+	c := &addrAgg{total: a.total}
+	if a.x != nil {
+		c.x = maps.Clone(a.x)
+	}
+	if a.days != nil {
+		c.days = make(map[vkey]map[int64]int64, len(a.days))
+		for k, d := range a.days {
+			c.days[k] = maps.Clone(d)
+		}
+	}
+	return c
+}
+
+// addTo adds what address addr received (as far as t goes) to ag.
+func (t *Table) addTo(ag *agg, addr string) {
+	a := t.addrs[addr]
+	if a == nil {
+		return
+	}
+	ag.total += a.total
+	for k, amt := range a.x {
+		if k.hop != 1 {
+			ag.add(k, amt, 0)
+		}
+	}
+	for k, days := range a.days {
+		for _, d := range slices.Sorted(maps.Keys(days)) {
+			ag.add(k, days[d], d*86400)
+		}
+	}
+}
+
+// put stores X(op) = v with the stolen marks applied, when not empty, and
+// counts the output for the address it pays.
+func (t *Table) put(r *run, op heistgraph.Outpoint, rec *heistgraph.TxRecord, v vector) error {
+	v, err := r.applyStolen(op, rec, v)
+	if err != nil {
+		return err
+	}
+	if len(v) > 0 {
+		t.vecs[op] = v
+	}
+	return t.receive(r, rec, int(op.Vout), v)
+}
+
+func (s *Screener) setTable(chain heistgraph.Chain, t *Table) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tables[chain] = t
+}
+
+func (s *Screener) table(chain heistgraph.Chain) *Table {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tables[chain]
+}

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// maxAuditBatch bounds the records one sync covers.
+const maxAuditBatch = 1024
+
+// auditWriter appends audit records with group commit: one goroutine takes
+// every record waiting, appends them in one batch (one sync) and wakes the
+// writers that wait for durability. Screening records do not wait: their
+// answer goes out before the sync, so it never waits for its own fsync.
+// Writes (labels, keys) wait, which makes the write itself durable too
+// (store.Audit's contract) before they answer.
+type auditWriter struct {
+	// mu guards closed; senders hold it shared so close cannot close ch
+	// under them.
+	mu     sync.RWMutex
+	closed bool
+	st     store.Audit
+	ch     chan auditReq
+	done   chan struct{}
+	log    *slog.Logger
+	m      *metrics
+}
+
+type auditReq struct {
+	rec  store.AuditRecord
+	done chan error // nil: nobody waits
+}
+
+func newAuditWriter(st store.Audit, log *slog.Logger, m *metrics) *auditWriter {
+	w := &auditWriter{st: st, ch: make(chan auditReq, 4*maxAuditBatch), done: make(chan struct{}), log: log, m: m}
+	go w.run()
+	return w
+}
+
+func (w *auditWriter) run() {
+	defer close(w.done)
+	batch := make([]auditReq, 0, maxAuditBatch)
+	for {
+		r, ok := <-w.ch
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], r)
+		open := true
+	drain:
+		for open && len(batch) < maxAuditBatch {
+			select {
+			case r, ok := <-w.ch:
+				if !ok {
+					open = false
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		w.flush(batch)
+		if !open {
+			return
+		}
+	}
+}
+
+func (w *auditWriter) flush(batch []auditReq) {
+	recs := make([]store.AuditRecord, len(batch))
+	for i, r := range batch {
+		recs[i] = r.rec
+	}
+	start := time.Now()
+	// The batch is written whatever happens to the requests that made it:
+	// their answers may already be out.
+	_, err := w.st.AppendAudit(context.Background(), recs)
+	w.m.auditBatch.Observe(float64(len(recs)))
+	w.m.auditSync.Observe(time.Since(start).Seconds())
+	if err != nil {
+		w.m.auditErrors.Add(float64(len(recs)))
+		w.log.Error("audit append failed", "records", len(recs), "err", err)
+	}
+	for _, r := range batch {
+		if r.done != nil {
+			r.done <- err
+		}
+	}
+}
+
+// send queues r unless the writer is closed.
+func (w *auditWriter) send(r auditReq) error {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		return errShutdown
+	}
+	w.ch <- r
+	return nil
+}
+
+// add queues rec without waiting for it to be durable. After close it
+// drops rec (the server no longer answers).
+func (w *auditWriter) add(rec store.AuditRecord) {
+	if err := w.send(auditReq{rec: rec}); err != nil {
+		w.m.auditErrors.Inc()
+		w.log.Warn("audit record after shutdown dropped", "path", rec.Path, "key", rec.KeyID)
+	}
+}
+
+// addSync queues rec and waits until it (and every write before it) is
+// durable.
+func (w *auditWriter) addSync(ctx context.Context, rec store.AuditRecord) error {
+	done := make(chan error, 1)
+	if err := w.send(auditReq{rec: rec, done: done}); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close flushes what is queued and stops the writer. No add may follow.
+func (w *auditWriter) close() {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.ch)
+	}
+	w.mu.Unlock()
+	<-w.done
+}

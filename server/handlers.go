@@ -1,0 +1,350 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/label"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// routes is the route table: every route the server has, and nothing else
+// (the OpenAPI document is generated from it).
+func (s *Server) routes() []route {
+	obj := schema{"type": "object"}
+	chainQ := param{"chain", "string", "chain (btc, btc-regtest, eth, ...)"}
+	return []route{
+		{method: "GET", path: "/healthz", summary: "Liveness: 200 while the process runs", resp: statusSchema, h: health},
+		{method: "GET", path: "/readyz", summary: "Readiness: 200 when the store answers, 503 while shutting down", resp: statusSchema, h: ready},
+		{method: "GET", path: "/openapi.json", summary: "This document", resp: obj, h: openapiDoc},
+		{method: "GET", path: "/v1/addresses/{chain}/{address}", role: RoleViewer, summary: "An address: balance, totals, first and last activity, cluster and labels (show address)", resp: obj, h: getAddress},
+		{method: "GET", path: "/v1/txs/{chain}/{txid}", role: RoleViewer, summary: "A transaction with its inputs resolved and its outputs' spenders (show tx)", resp: obj, h: getTx},
+		{method: "GET", path: "/v1/blocks/{chain}/{id}", role: RoleViewer, summary: "A block by height or hash (show block)", resp: obj, h: getBlock},
+		{method: "GET", path: "/v1/clusters/{id}", role: RoleViewer, summary: "A cluster by id: size, labels, conflicts, evidence (cluster show)",
+			query: []param{{"chain", "string", "chain of the cluster (default: the Bitcoin chain the store holds)"}}, resp: obj, h: getCluster},
+		{method: "GET", path: "/v1/incidents", role: RoleViewer, summary: "The incident register (incidents list)", resp: obj, h: getIncidents},
+		{method: "GET", path: "/v1/incidents/{id}", role: RoleViewer, summary: "One incident with its trace (incidents show)", resp: obj, h: getIncident},
+		{method: "GET", path: "/v1/labels", role: RoleViewer, summary: "Stored labels (labels list), filtered; labels above the key's TLP clearance are left out",
+			query: []param{chainQ, {"address", "string", "only this address (needs chain)"}, {"category", "string", "only this category"},
+				{"source", "string", "only this source id"}, {"entity", "string", "only this entity"}, {"limit", "integer", "at most this many (0: all)"}},
+			resp: obj, h: getLabels},
+		{method: "POST", path: "/v1/labels", role: RoleAnalyst, audit: auditSync, summary: "Store labels (durable before the answer); at most 10,000 a request",
+			body: labelsBodySchema, resp: obj, h: postLabels},
+		{method: "POST", path: "/v1/screen", role: RoleScreener, audit: auditAsync, summary: "Screen an address or a deposit {chain, txid, vout}, or a batch {items: [...]} of up to 1,000",
+			body: screenBodySchema, resp: obj, h: postScreen},
+		{method: "GET", path: "/v1/audit", role: RoleAdmin, summary: "The audit log, oldest first",
+			query: []param{{"after", "integer", "only records after this sequence number"}, {"limit", "integer", "at most this many (default 1000)"}},
+			resp:  auditSchema, h: getAudit},
+		{method: "GET", path: "/v1/keys", role: RoleAdmin, summary: "Every API key (without secrets)", resp: keysSchema, h: getKeys},
+		{method: "POST", path: "/v1/keys", role: RoleAdmin, audit: auditSync, summary: "Create a key; its secret is in this answer only",
+			body: keyBodySchema, resp: newKeySchema, h: postKey},
+		{method: "DELETE", path: "/v1/keys/{id}", role: RoleAdmin, audit: auditSync, summary: "Revoke a key", resp: keyJSONSchema, h: deleteKey},
+	}
+}
+
+func health(*Server, http.ResponseWriter, *http.Request, *reqInfo) (any, error) {
+	return map[string]string{"status": "ok"}, nil
+}
+
+func ready(s *Server, w http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {
+	if s.closing.Load() {
+		return nil, errShutdown
+	}
+	// A key lookup is the cheapest question that needs the store open.
+	if _, err := s.keys.KeyByHash(r.Context(), [32]byte{1}); err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
+		return nil, &statusError{status: http.StatusServiceUnavailable, msg: "store not ready: " + err.Error()}
+	}
+	return map[string]string{"status": "ready"}, nil
+}
+
+func openapiDoc(s *Server, w http.ResponseWriter, _ *http.Request, _ *reqInfo) (any, error) {
+	return s.OpenAPI(), nil
+}
+
+// pathChain parses the {chain} path parameter.
+func pathChain(r *http.Request) (heistgraph.Chain, error) {
+	c, err := heistgraph.ParseChain(r.PathValue("chain"))
+	if err != nil {
+		return "", fieldErr("chain", err)
+	}
+	return c, nil
+}
+
+// checkAddress validates and normalises an address given for chain.
+func checkAddress(field string, chain heistgraph.Chain, addr string) (string, error) {
+	n := label.NormalizeAddress(chain, addr)
+	if err := label.ValidateAddress(chain, n); err != nil {
+		return "", fieldErr(field, err)
+	}
+	return n, nil
+}
+
+func getAddress(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {
+	c, err := pathChain(r)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := checkAddress("address", c, r.PathValue("address"))
+	if err != nil {
+		return nil, err
+	}
+	return s.backend.Address(r.Context(), c, addr)
+}
+
+func getTx(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {
+	c, err := pathChain(r)
+	if err != nil {
+		return nil, err
+	}
+	txid, err := heistgraph.ParseHash(r.PathValue("txid"))
+	if err != nil {
+		return nil, fieldErr("txid", err)
+	}
+	return s.backend.Tx(r.Context(), c, txid)
+}
+
+func getBlock(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {
+	c, err := pathChain(r)
+	if err != nil {
+		return nil, err
+	}
+	id := r.PathValue("id")
+	if h, err := strconv.ParseInt(id, 10, 64); err == nil && len(id) < 64 {
+		if h < 0 {
+			return nil, fieldErrf("id", "negative height %d", h)
+		}
+	} else if _, err := heistgraph.ParseHash(id); err != nil {
+		return nil, fieldErr("id", fmt.Errorf("want a height or a block hash: %w", err))
+	}
+	return s.backend.Block(r.Context(), c, id)
+}
+
+func getCluster(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil || id == 0 {
+		return nil, fieldErrf("id", "cluster id %q is not a positive integer", r.PathValue("id"))
+	}
+	var c heistgraph.Chain
+	if q := r.URL.Query().Get("chain"); q != "" {
+		if c, err = heistgraph.ParseChain(q); err != nil {
+			return nil, fieldErr("chain", err)
+		}
+	}
+	return s.backend.Cluster(r.Context(), c, id)
+}
+
+func getIncidents(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {
+	return s.backend.Incidents(r.Context())
+}
+
+func getIncident(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {
+	id := strings.TrimSpace(r.PathValue("id"))
+	if id == "" || len(id) > 200 {
+		return nil, fieldErrf("id", "incident id %.40q", id)
+	}
+	return s.backend.Incident(r.Context(), id)
+}
+
+// queryInt parses an optional non-negative integer query parameter.
+func queryInt(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fieldErrf(name, "%q is not a non-negative integer", v)
+	}
+	return n, nil
+}
+
+func getLabels(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {
+	q := r.URL.Query()
+	lq := LabelQuery{LabelQuery: store.LabelQuery{Category: q.Get("category"), Source: q.Get("source"), Entity: q.Get("entity")}}
+	if c := q.Get("chain"); c != "" {
+		ch, err := heistgraph.ParseChain(c)
+		if err != nil {
+			return nil, fieldErr("chain", err)
+		}
+		lq.Chain = ch
+	}
+	if a := q.Get("address"); a != "" {
+		if lq.Chain == "" {
+			return nil, fieldErrf("chain", "address given without chain")
+		}
+		addr, err := checkAddress("address", lq.Chain, a)
+		if err != nil {
+			return nil, err
+		}
+		lq.Address = addr
+	}
+	var err error
+	if lq.Limit, err = queryInt(r, "limit", 0); err != nil {
+		return nil, err
+	}
+	caller, _ := CallerFrom(r.Context())
+	lq.TLPMax = caller.TLPMax
+	return s.backend.Labels(r.Context(), lq)
+}
+
+// LabelJSON is a label as POST /v1/labels takes it and GET /v1/labels and
+// labels list give it.
+type LabelJSON struct {
+	Chain      heistgraph.Chain `json:"chain"`
+	Address    string           `json:"address"`
+	Entity     string           `json:"entity"`
+	Category   string           `json:"category"`
+	Source     string           `json:"source"`
+	Confidence float64          `json:"confidence"`
+	TLP        string           `json:"tlp,omitempty"`
+	ValidFrom  int64            `json:"valid_from,omitempty"`
+	ValidUntil int64            `json:"valid_until,omitempty"`
+	Note       string           `json:"note,omitempty"`
+}
+
+// LabelsRequest is the body of POST /v1/labels.
+type LabelsRequest struct {
+	Labels []LabelJSON `json:"labels"`
+}
+
+// decodeBody decodes a JSON object body into v: a body that is not one
+// JSON object of the expected shape wraps heistgraph.ErrInvalid; a body
+// over the limit answers 413.
+func decodeBody(r *http.Request, v any) error {
+	if r.Body == nil {
+		return fieldErrf("body", "empty request body")
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return fmt.Errorf("read request body: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return fieldErrf(te.Field, "want %s, got JSON %s", te.Type, te.Value)
+		}
+		return fieldErrf("body", "not a JSON object of the expected shape: %v", err)
+	}
+	if dec.More() {
+		return fieldErrf("body", "more than one JSON value")
+	}
+	return nil
+}
+
+func postLabels(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
+	var req LabelsRequest
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	info.items = len(req.Labels)
+	if len(req.Labels) == 0 {
+		return nil, fieldErrf("labels", "no labels")
+	}
+	if len(req.Labels) > MaxLabelItems {
+		return nil, tooLarge("%d labels in one request; at most %d", len(req.Labels), MaxLabelItems)
+	}
+	ls := make([]heistgraph.Label, len(req.Labels))
+	for i, j := range req.Labels {
+		l, err := j.label()
+		if err != nil {
+			var fe *FieldError
+			if errors.As(err, &fe) {
+				return nil, fieldErr(fmt.Sprintf("labels[%d].%s", i, fe.Field), fe.Err)
+			}
+			return nil, err
+		}
+		ls[i] = l
+	}
+	return s.backend.PutLabels(r.Context(), ls)
+}
+
+// label validates j and returns it as a label with its address normalised.
+func (j LabelJSON) label() (heistgraph.Label, error) {
+	c, err := heistgraph.ParseChain(string(j.Chain))
+	if err != nil {
+		return heistgraph.Label{}, fieldErr("chain", err)
+	}
+	addr, err := checkAddress("address", c, j.Address)
+	if err != nil {
+		return heistgraph.Label{}, err
+	}
+	l := heistgraph.Label{Chain: c, Address: addr, Entity: strings.TrimSpace(j.Entity), Category: strings.TrimSpace(j.Category),
+		Source: strings.TrimSpace(j.Source), Confidence: j.Confidence, ValidFrom: j.ValidFrom, ValidUntil: j.ValidUntil, Note: j.Note}
+	switch {
+	case l.Category == "":
+		return l, fieldErrf("category", "empty")
+	case l.Source == "":
+		return l, fieldErrf("source", "empty")
+	case !(l.Confidence >= 0 && l.Confidence <= 1):
+		return l, fieldErrf("confidence", "%v is outside [0, 1]", l.Confidence)
+	case l.ValidUntil != 0 && l.ValidUntil < l.ValidFrom:
+		return l, fieldErrf("valid_until", "before valid_from")
+	}
+	if j.TLP != "" {
+		if l.TLP, err = label.ParseTLP(j.TLP); err != nil {
+			return l, fieldErr("tlp", err)
+		}
+	}
+	return l, nil
+}
+
+// screenEnvelope is what the server reads of a screening request.
+type screenEnvelope struct {
+	Items *[]json.RawMessage `json:"items"`
+}
+
+func postScreen(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
+	var raw json.RawMessage
+	if err := decodeBody(r, &raw); err != nil {
+		return nil, err
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, fieldErrf("body", "want a JSON object")
+	}
+	var env screenEnvelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, fieldErrf("items", "want an array of objects: %v", err)
+	}
+	req := ScreenRequest{Items: []json.RawMessage{raw}}
+	if env.Items != nil {
+		req = ScreenRequest{Items: *env.Items, Batch: true}
+		switch n := len(req.Items); {
+		case n == 0:
+			return nil, fieldErrf("items", "empty batch")
+		case n > MaxScreenItems:
+			info.items = n
+			return nil, tooLarge("%d items in one batch; at most %d", n, MaxScreenItems)
+		}
+	}
+	info.items = len(req.Items)
+	res, err := s.backend.Screen(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	info.risk = highestRisk(res.Risks)
+	return res.Answer, nil
+}
+
+var riskOrder = []string{"none", "low", "medium", "high", "severe"}
+
+// highestRisk returns the highest of the risk levels answered ("" when
+// none).
+func highestRisk(risks []string) string {
+	best, rank := "", -1
+	for _, r := range risks {
+		for i, o := range riskOrder {
+			if o == r && i > rank {
+				best, rank = r, i
+			}
+		}
+	}
+	return best
+}

@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// audit modes of a route.
+const (
+	auditNone  = iota
+	auditAsync // screening: group-committed, the answer does not wait for the sync
+	auditSync  // writes: durable (with the write) before the answer
+)
+
+// route is one entry of the route table, the source of the mux and of the
+// OpenAPI document.
+type route struct {
+	method, path string
+	role         Role // RoleNone: no key needed
+	audit        int
+	summary      string
+	query        []param // query parameters
+	body         schema  // request body; nil: none
+	resp         schema  // the 200 answer
+	h            func(s *Server, w http.ResponseWriter, r *http.Request, info *reqInfo) (any, error)
+}
+
+// param is a query parameter.
+type param struct {
+	name, typ, desc string
+}
+
+// reqInfo is what a handler tells the audit log about its request.
+type reqInfo struct {
+	items int
+	risk  string
+}
+
+func (rt route) pattern() string { return rt.method + " " + rt.path }
+
+// handle registers rt on the mux behind authentication, role check, rate
+// limit, body limit, metrics and audit.
+func (s *Server) handle(rt route) {
+	pat := rt.pattern()
+	s.patterns = append(s.patterns, pat)
+	s.mux.HandleFunc(pat, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		status := s.serveRoute(rt, w, r)
+		s.m.requests.WithLabelValues(pat, strconv.Itoa(status)).Inc()
+		s.m.latency.WithLabelValues(pat).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (s *Server) serveRoute(rt route, w http.ResponseWriter, r *http.Request) int {
+	var caller Caller
+	if rt.role != RoleNone {
+		c, err := s.authenticate(r)
+		if err != nil {
+			return s.writeError(w, r, err)
+		}
+		caller = c
+		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
+	}
+	info := &reqInfo{}
+	v, err := s.authorize(rt, caller)
+	if err == nil && rt.audit != auditNone && s.closing.Load() {
+		err = errShutdown // it could not be audited
+	}
+	if err == nil {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		}
+		v, err = rt.h(s, w, r, info)
+	}
+	status := http.StatusOK
+	if err != nil {
+		status = statusOf(err)
+	}
+	if rt.audit != auditNone && rt.role != RoleNone {
+		rec := store.AuditRecord{Time: s.cfg.Now().Unix(), KeyID: caller.KeyID, Method: r.Method, Path: r.URL.Path,
+			Items: info.items, Status: status, Risk: info.risk}
+		if rt.audit == auditSync && err == nil {
+			if aerr := s.audit.addSync(r.Context(), rec); aerr != nil {
+				return s.writeError(w, r, aerr)
+			}
+		} else {
+			s.audit.add(rec)
+		}
+	}
+	if err != nil {
+		return s.writeError(w, r, err)
+	}
+	if v == nil {
+		return status // the handler wrote the answer itself
+	}
+	writeJSON(w, status, v)
+	return status
+}
+
+// authorize checks the caller's role and rate limit for rt.
+func (s *Server) authorize(rt route, c Caller) (any, error) {
+	if rt.role == RoleNone {
+		return nil, nil
+	}
+	if c.Role < rt.role {
+		return nil, forbidden(c.Role, rt.role)
+	}
+	if !c.local {
+		if d, ok := s.limits.allow(c.KeyID, s.cfg.Now()); !ok {
+			return nil, &statusError{status: http.StatusTooManyRequests, retryAfter: d, msg: "rate limit of this key exceeded"}
+		}
+	}
+	return nil, nil
+}
