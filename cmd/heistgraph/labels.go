@@ -268,7 +268,14 @@ func (a *app) importLabels(ctx context.Context, st store.Labels, in labelImport)
 	if err != nil {
 		return err
 	}
-	if err := labelConflicts(ctx, st, sources, &rep); err != nil {
+	switch err := labelConflicts(ctx, st, sources, &rep); {
+	case errors.Is(err, errRemoteOnly): // a running server's store: no scan, just its count
+		stats, err := st.LabelStats(ctx)
+		if err != nil {
+			return fmt.Errorf("labels import: %w", err)
+		}
+		rep.Total = stats.Total
+	case err != nil:
 		return err
 	}
 	a.logger().Info("labels imported", "file", in.path, "format", in.format, "imported", rep.Imported, "added", rep.Added,
