@@ -284,7 +284,7 @@ gives the same list.`,
 			if addr == "" {
 				return fmt.Errorf("cluster show: empty address: %w", heistgraph.ErrInvalid)
 			}
-			return a.withView(cmd.Context(), func(st store.Store) error {
+			return noStoreAddress("cluster show", chainFlag, addr, a.withView(cmd.Context(), func(st store.Store) error {
 				ch, err := clusterChainOf(cmd, st, chainFlag, addr)
 				if err != nil {
 					return err
@@ -309,7 +309,7 @@ gives the same list.`,
 					return err
 				}
 				return a.printExplanation(x, to != "", fresh)
-			})
+			}))
 		},
 	}
 	c.Flags().StringVar(&chainFlag, "chain", "", "chain of the address (default: the Bitcoin chain the store holds)")

@@ -128,6 +128,43 @@ func clusterChainOf(cmd *cobra.Command, r store.ChainReader, flag, addr string) 
 	return clusterChain(cmd, r, flag)
 }
 
+// noStoreAddress returns err, the outcome of a lookup of addr, except
+// when there was no store to look in: then an address that --chain's chain
+// (without --chain: every known Bitcoin network) rejects is still bad input
+// (exit 2), not "no store".
+func noStoreAddress(what, chainFlag, addr string, err error) error {
+	var ns errNoStore
+	if !errors.As(err, &ns) {
+		return err
+	}
+	if perr := precheckAddress(what, chainFlag, addr); perr != nil {
+		return perr
+	}
+	return err
+}
+
+// precheckAddress classifies addr without a store: an address that
+// --chain's chain (without --chain: every known Bitcoin network) rejects is
+// bad input.
+func precheckAddress(what, chainFlag, addr string) error {
+	var cs []heistgraph.Chain
+	if chainFlag != "" {
+		c, err := heistgraph.ParseChain(chainFlag)
+		if err != nil {
+			return usageError{fmt.Errorf("--chain: %w", err)}
+		}
+		cs = []heistgraph.Chain{c}
+	} else {
+		for _, n := range heistgraph.Networks() {
+			cs = append(cs, n.Chain)
+		}
+	}
+	if _, err := addressChains(cs, addr); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
 // checkStoreAddress checks addr against the chain --chain names or, without
 // it, the Bitcoin chains the store holds (every known Bitcoin network when
 // it holds none), and returns it normalised: an address is malformed only

@@ -59,6 +59,9 @@ var osExit = os.Exit
 // holds no store.
 type errNoStore struct{ dir string }
 
+// Unwrap makes a missing store "not found" (exit 1, "kind": "not_found").
+func (e errNoStore) Unwrap() error { return heistgraph.ErrNotFound }
+
 func (e errNoStore) Error() string {
 	return fmt.Sprintf("no store at %s (ingest blocks or import labels into it first, or give --data DIR)", e.dir)
 }

@@ -65,13 +65,13 @@ offset is printed, and is next_offset in --json).`,
 			if strings.TrimSpace(args[0]) == "" {
 				return fmt.Errorf("show address: empty address: %w", heistgraph.ErrInvalid)
 			}
-			return a.withReader(cmd.Context(), func(r store.ChainReader) error {
+			return noStoreAddress("show address", chainFlag, args[0], a.withReader(cmd.Context(), func(r store.ChainReader) error {
 				addr, err := checkStoreAddress(cmd.Context(), r, chainFlag, args[0])
 				if err != nil {
 					return fmt.Errorf("show address: %w", err)
 				}
 				return a.showAddress(cmd.Context(), r, chainFlag, addr, page)
-			})
+			}))
 		},
 	}
 	addr.Flags().BoolVar(&page.history, "history", false, "list the address's history: received and spent outputs, in chain order")
