@@ -156,13 +156,39 @@ func (d *DB) commit(b *pebbledb.Batch) error {
 	return err
 }
 
+// empty reports whether the store holds no key at all.
+func (d *DB) empty() (bool, error) {
+	it, err := d.db.NewIter(nil)
+	if err != nil {
+		return false, err
+	}
+	ok := it.First()
+	if err := it.Close(); err != nil {
+		return false, err
+	}
+	return !ok, nil
+}
+
 // load checks the schema version and reads the chain code table.
 func (d *DB) load() error {
 	v, found, err := lookup(d.db, metaVersionKey, nil)
 	if err != nil {
 		return err
 	}
-	if !found && !d.opts.ReadOnly {
+	if !found && d.opts.ReadOnly {
+		// A store is created with its version (synced) before anything
+		// else is written; a process killed in between leaves a store with
+		// no keys at all, which holds nothing yet: no store.
+		empty, err := d.empty()
+		if err != nil {
+			return err
+		}
+		if empty {
+			return ErrNoStore
+		}
+		return fmt.Errorf("no schema version but data: %w", errCorrupt)
+	}
+	if !found {
 		if err := d.db.Set(metaVersionKey, appendUvarint(nil, schemaVersion), pebbledb.Sync); err != nil {
 			return err
 		}
