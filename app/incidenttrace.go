@@ -152,11 +152,13 @@ func IncidentTrace(ctx context.Context, st store.Store, inc heistgraph.Incident)
 
 // traceRun traces every output of the theft transactions txids on chain
 // with the default options (haircut; trace.DefaultOptions), resolving
-// entities as Trace does.
+// entities as Trace does (through clusters: a label on one address of a
+// cluster names the entity of all of them), so that an incident's sinks
+// are those of `trace --seed` on its theft transactions.
 func traceRun(ctx context.Context, st store.Store, chain heistgraph.Chain, txids []heistgraph.Hash, source string) (TraceRunView, error) {
 	opts := trace.DefaultOptions()
 	opts.Chain = chain
-	opts.Resolver = labelResolver{st}
+	opts.Resolver = EntityResolver(st)
 	for _, h := range txids {
 		opts.Seeds = append(opts.Seeds, trace.Seed{Kind: trace.SeedTx, TxID: h, Source: source})
 	}
@@ -179,32 +181,6 @@ func traceRun(ctx context.Context, st store.Store, chain heistgraph.Chain, txids
 			Amount: strconv.FormatInt(e.AmountSat, 10), Asset: "sat"})
 	}
 	return run, nil
-}
-
-// labelResolver names the entity of an address from the labels stored on
-// it: the most confident label (the first of equals, in the store's
-// order), the other entity names as conflicts.
-type labelResolver struct{ st store.Labels }
-
-func (r labelResolver) Resolve(ctx context.Context, chain heistgraph.Chain, addr string) (heistgraph.EntityRef, bool, error) {
-	ls, err := r.st.AddressLabels(ctx, chain, addr)
-	if err != nil || len(ls) == 0 {
-		return heistgraph.EntityRef{}, false, err
-	}
-	best := 0
-	for i, l := range ls {
-		if l.Confidence > ls[best].Confidence {
-			best = i
-		}
-	}
-	l := ls[best]
-	ref := heistgraph.EntityRef{Name: l.Entity, Category: l.Category, Source: l.Source, Confidence: l.Confidence}
-	for _, o := range ls {
-		if o.Entity != l.Entity && !slices.Contains(ref.Conflicts, o.Entity) {
-			ref.Conflicts = append(ref.Conflicts, o.Entity)
-		}
-	}
-	return ref, true, nil
 }
 
 func theftEvidenceOf(rec heistgraph.TxRecord) TheftEvidenceView {
