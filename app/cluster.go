@@ -123,6 +123,9 @@ type ClusterRequest struct {
 
 // Cluster explains the cluster of an address (cluster.Explain).
 func Cluster(ctx context.Context, st store.Store, req ClusterRequest) (ClusterView, error) {
+	if err := checkPage(req.Limit, req.Offset); err != nil {
+		return ClusterView{}, err
+	}
 	x, err := cluster.Explain(ctx, st, req.Chain, req.Address, cluster.ExplainOptions{Limit: req.Limit, Offset: req.Offset, To: req.To})
 	if err != nil {
 		return ClusterView{}, err
@@ -182,6 +185,9 @@ type MembersRequest struct {
 // Members lists a page of a cluster's addresses, from its oldest address
 // outward, each with its balance, transaction count and own labels.
 func Members(ctx context.Context, st store.Store, req MembersRequest) (MembersView, error) {
+	if err := checkPage(req.Limit, req.Offset); err != nil {
+		return MembersView{}, err
+	}
 	ch, limit := req.Chain, req.Limit
 	if limit == 0 {
 		limit = 20

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"golang.org/x/crypto/sha3"
@@ -143,6 +144,9 @@ type LabelListView struct {
 
 // LabelList lists the stored labels req selects, in the store's order.
 func LabelList(ctx context.Context, st store.Labels, req LabelListRequest) (LabelListView, error) {
+	if req.Limit < 0 {
+		return LabelListView{}, fmt.Errorf("--limit %d < 0: %w", req.Limit, heistgraph.ErrInvalid)
+	}
 	v := LabelListView{Labels: []LabelRowView{}}
 	for l, err := range st.Labels(ctx, req.Query) {
 		if err != nil {

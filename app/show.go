@@ -268,6 +268,9 @@ type AddressRequest struct {
 // those that reach it through its cluster, its cluster, and the freshness
 // of the clusters. One on no candidate chain wraps heistgraph.ErrNotFound.
 func Address(ctx context.Context, r store.ChainReader, req AddressRequest) (AddressView, error) {
+	if err := checkPage(req.Limit, req.Offset); err != nil {
+		return AddressView{}, err
+	}
 	addr := req.Address
 	s, err := Lookup(ctx, r, req.Chain, "address "+addr, func(c heistgraph.Chain) (heistgraph.AddressSummary, error) {
 		return r.Address(ctx, c, addr)
@@ -312,6 +315,14 @@ func Address(ctx context.Context, r store.ChainReader, req AddressRequest) (Addr
 		v.History, v.NextOffset = &h, next
 	}
 	return v, nil
+}
+
+// checkPage checks a page's limit and offset.
+func checkPage(limit, offset int) error {
+	if limit < 0 || offset < 0 {
+		return fmt.Errorf("--limit and --offset must be >= 0: %w", heistgraph.ErrInvalid)
+	}
+	return nil
 }
 
 // addressHistory returns a page of addr's history and the offset of the

@@ -3,7 +3,13 @@ package app
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heistgraph/heistgraph"
 
 	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/store"
@@ -97,6 +103,29 @@ func Compare(ctx context.Context, st store.Store, req TraceRequest) (CompareView
 		}
 	}
 	return v, nil
+}
+
+// ParseTime reads a time bound (trace's until and from): Unix seconds,
+// an RFC 3339 datetime, or a date (YYYY-MM-DD, UTC), which as an upper
+// bound (end) means the end of that day. Errors wrap heistgraph.ErrInvalid.
+func ParseTime(s string, end bool) (int64, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return 0, fmt.Errorf("time %q: negative Unix seconds: %w", s, heistgraph.ErrInvalid)
+		}
+		return n, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.Unix(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if end {
+			return t.Unix() + 86400 - 1, nil
+		}
+		return t.Unix(), nil
+	}
+	return 0, fmt.Errorf("time %q: want RFC 3339 (2024-05-31 or 2024-05-31T12:00:00Z) or Unix seconds: %w", s, heistgraph.ErrInvalid)
 }
 
 // SinkGroup is the sinks of one kind and entity (the label their

@@ -7,9 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -127,7 +125,7 @@ func (f *traceFlags) options() (trace.Options, error) {
 		opts.MinShare = -1
 	}
 	if f.until != "" {
-		t, err := parseTime(f.until, true)
+		t, err := hgapp.ParseTime(f.until, true)
 		if err != nil {
 			return opts, usageError{fmt.Errorf("--until: %w", err)}
 		}
@@ -152,29 +150,6 @@ func lower(ss []string) []string {
 	return out
 }
 
-// parseTime reads a time flag: Unix seconds, an RFC 3339 datetime, or a
-// date (YYYY-MM-DD, UTC), which as an upper bound (end) means the end of
-// that day. Errors wrap heistgraph.ErrInvalid.
-func parseTime(s string, end bool) (int64, error) {
-	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 {
-			return 0, fmt.Errorf("time %q: negative Unix seconds: %w", s, heistgraph.ErrInvalid)
-		}
-		return n, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.Unix(), nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		if end {
-			return t.Unix() + 86400 - 1, nil
-		}
-		return t.Unix(), nil
-	}
-	return 0, fmt.Errorf("time %q: want RFC 3339 (2024-05-31 or 2024-05-31T12:00:00Z) or Unix seconds: %w", s, heistgraph.ErrInvalid)
-}
-
 func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 	if len(f.seeds) == 0 {
 		return usageError{fmt.Errorf("trace: at least one --seed is needed: %w", heistgraph.ErrInvalid)}
@@ -188,7 +163,7 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 	}
 	var from int64
 	if f.from != "" {
-		if from, err = parseTime(f.from, false); err != nil {
+		if from, err = hgapp.ParseTime(f.from, false); err != nil {
 			return usageError{fmt.Errorf("--from: %w", err)}
 		}
 	}
