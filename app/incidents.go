@@ -189,16 +189,11 @@ type IncTxView struct {
 	InStore bool              `json:"in_store"`
 }
 
-// SourceView is a source record an incident cites.
+// SourceView is a source record an incident cites, as a report lists it,
+// and whether the register shipped it or an import brought it.
 type SourceView struct {
-	ID        string          `json:"id"`
-	Publisher string          `json:"publisher"`
-	Title     string          `json:"title"`
-	Date      string          `json:"date,omitempty"`
-	Version   string          `json:"version,omitempty"`
-	URL       string          `json:"url"`
-	Tier      heistgraph.Tier `json:"tier"`
-	Origin    string          `json:"origin"`
+	incident.ReportSource
+	Origin string `json:"origin"`
 }
 
 // IncidentRequest asks for one incident of the register by id.
@@ -272,8 +267,8 @@ func incidentOf(reg *incident.Register, inc heistgraph.Incident, prices incident
 		if !ok {
 			continue
 		}
-		out.Sources = append(out.Sources, SourceView{ID: s.ID, Publisher: s.Publisher, Title: s.Title, Date: Day(s.Date),
-			Version: s.Version, URL: s.URL, Tier: s.Tier, Origin: originOf(reg.ImportedSource(s.ID))})
+		out.Sources = append(out.Sources, SourceView{ReportSource: incident.ReportSource{ID: s.ID, Publisher: s.Publisher, Title: s.Title,
+			Date: Day(s.Date), Version: s.Version, URL: s.URL, Tier: s.Tier}, Origin: originOf(reg.ImportedSource(s.ID))})
 	}
 	return out
 }
