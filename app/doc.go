@@ -57,6 +57,7 @@
 //   - Report(ctx, store.Store, ReportRequest) (ReportView, error): incidents report (incident.Report,
 //     and the HTML page when asked).
 //   - Register(ctx, store.Store): the shipped register merged with the store's imports, with prices.
+//   - STIX(ctx, store.Store, STIXRequest) (STIXBundle, error): export stix (one incident or a year).
 //
 // # Chain choice (chain.go)
 //

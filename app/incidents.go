@@ -322,3 +322,63 @@ func Report(ctx context.Context, st store.Store, req ReportRequest) (ReportView,
 	}
 	return v, nil
 }
+
+// STIXRequest asks for a STIX 2.1 bundle of one incident (Incident) or of
+// every incident stolen in a year (Year): exactly one of them.
+type STIXRequest struct {
+	Incident string
+	Year     int
+}
+
+// STIXBundle is a STIX 2.1 bundle (incident.Export) and the ids of the
+// incidents in it.
+type STIXBundle struct {
+	Bundle    []byte
+	Incidents []string
+}
+
+// STIX exports the incidents req names from the register merged with the
+// store's imports. A request naming both or neither, or a year out of
+// range, wraps heistgraph.ErrInvalid; an unknown incident, or a year without
+// thefts, heistgraph.ErrNotFound. The same register gives the same bytes.
+func STIX(ctx context.Context, st store.Store, req STIXRequest) (STIXBundle, error) {
+	id, year := req.Incident, req.Year
+	if (id == "") == (year == 0) {
+		return STIXBundle{}, fmt.Errorf("export stix: give exactly one of --incident ID and --year Y: %w", heistgraph.ErrInvalid)
+	}
+	if year < 0 || year > 9999 {
+		return STIXBundle{}, fmt.Errorf("export stix: --year %d out of range: %w", year, heistgraph.ErrInvalid)
+	}
+	reg, _, err := Register(ctx, st)
+	if err != nil {
+		return STIXBundle{}, err
+	}
+	var incs []heistgraph.Incident
+	name := ""
+	if id != "" {
+		inc, ok := reg.Incident(id)
+		if !ok {
+			return STIXBundle{}, fmt.Errorf("export stix: incident %q: %w", id, heistgraph.ErrNotFound)
+		}
+		incs, name = append(incs, inc), "heistgraph incident "+inc.ID+": "+inc.Name
+	} else {
+		for _, inc := range reg.Incidents() {
+			if inc.StolenOn.Year() == year {
+				incs = append(incs, inc)
+			}
+		}
+		if len(incs) == 0 {
+			return STIXBundle{}, fmt.Errorf("export stix: no incident stolen in %d: %w", year, heistgraph.ErrNotFound)
+		}
+		name = fmt.Sprintf("heistgraph incident register: thefts of %d", year)
+	}
+	b, err := incident.Export(incs, reg.Sources(), incident.ExportOptions{Name: name})
+	if err != nil {
+		return STIXBundle{}, err
+	}
+	out := STIXBundle{Bundle: b, Incidents: []string{}}
+	for _, inc := range incs {
+		out.Incidents = append(out.Incidents, inc.ID)
+	}
+	return out, nil
+}

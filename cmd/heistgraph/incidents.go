@@ -17,11 +17,6 @@ import (
 	"github.com/heistgraph/heistgraph/store"
 )
 
-// loadRegister is app.Register.
-func loadRegister(ctx context.Context, st store.Store) (*incident.Register, *incident.PriceTable, error) {
-	return hgapp.Register(ctx, st)
-}
-
 func (a *app) incidentsCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "incidents",
