@@ -44,6 +44,8 @@ func TestJSONGoldens(t *testing.T) {
 		{"incidents show partner", "json/incidents_show_partner.json", []string{"--data", mainnet, "--json", "incidents", "show", "partner-exchange-2025"}},
 		{"incidents report", "json/incidents_report.json", []string{"--data", mainnet, "--json", "incidents", "report"}},
 		{"incidents report joint statement", "json/incidents_report_joint.json", []string{"--data", mainnet, "--json", "incidents", "report", "--source", jointStatement}},
+		{"world show block", "json/world_show_block_101.json", []string{"--data", data, "--json", "show", "block", "101"}},
+		{"world show tx", "json/world_show_tx_heist01.json", []string{"--data", data, "--json", "show", "tx", strings.SplitN(truth.Heists[0].Seeds[0], ":", 2)[0]}},
 		{"world show address", "json/world_show_address_exchange.json", []string{"--data", data, "--json", "show", "address", exch, "--history", "--limit", "4"}},
 		{"world cluster show", "json/world_cluster_show_exchange.json", []string{"--data", data, "--json", "cluster", "show", exch, "--limit", "3"}},
 		{"world cluster show to", "json/world_cluster_show_to_mixer.json", []string{"--data", data, "--json", "cluster", "show", exch, "--to", mixer}},
