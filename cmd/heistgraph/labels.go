@@ -9,10 +9,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/crypto/sha3"
 
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/cluster"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -335,7 +334,7 @@ func labelConflicts(ctx context.Context, st store.Labels, sources map[string]boo
 				if len(rep.ConflictExamples) < maxConflictExamples {
 					slices.Sort(es)
 					rep.ConflictExamples = append(rep.ConflictExamples, labelConflictJSON{Chain: cur.chain,
-						Address: displayAddress(cur.chain, cur.addr), Category: c, Entities: slices.Clone(es)})
+						Address: hgapp.DisplayAddress(cur.chain, cur.addr), Category: c, Entities: slices.Clone(es)})
 				}
 				return // an address counts once
 			}
@@ -370,77 +369,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-// labelRowJSON is one label with its address, as labels list prints it.
-type labelRowJSON struct {
-	Chain      heistgraph.Chain `json:"chain"`
-	Address    string           `json:"address"`
-	Entity     string           `json:"entity"`
-	Category   string           `json:"category"`
-	Source     string           `json:"source"`
-	Confidence float64          `json:"confidence"`
-	TLP        string           `json:"tlp,omitempty"`
-	ValidFrom  int64            `json:"valid_from,omitempty"`
-	ValidUntil int64            `json:"valid_until,omitempty"`
-	Note       string           `json:"note,omitempty"`
-}
-
-func labelRow(l heistgraph.Label) labelRowJSON {
-	return labelRowJSON{Chain: l.Chain, Address: displayAddress(l.Chain, l.Address), Entity: l.Entity, Category: l.Category,
-		Source: l.Source, Confidence: l.Confidence, TLP: l.TLP, ValidFrom: l.ValidFrom, ValidUntil: l.ValidUntil, Note: l.Note}
-}
-
-func labelView(l heistgraph.Label) labelJSON {
-	return labelJSON{Entity: l.Entity, Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP}
-}
-
-// displayAddress renders a stored (normalised) address for output: EVM
-// addresses ("0x" and 40 hex digits, stored lower-cased) in EIP-55 mixed
-// case, as design.md wants them on output; others as stored.
-func displayAddress(_ heistgraph.Chain, addr string) string {
-	if len(addr) != 42 || addr[:2] != "0x" {
-		return addr
-	}
-	hexPart := strings.ToLower(addr[2:])
-	for _, r := range hexPart {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return addr
-		}
-	}
-	h := sha3.NewLegacyKeccak256()
-	h.Write([]byte(hexPart))
-	sum := h.Sum(nil)
-	out := []byte("0x" + hexPart)
-	for i := range 40 {
-		nibble := sum[i/2] >> 4
-		if i%2 == 1 {
-			nibble = sum[i/2] & 0x0f
-		}
-		if c := out[2+i]; c >= 'a' && nibble >= 8 {
-			out[2+i] = c - 'a' + 'A'
-		}
-	}
-	return string(out)
-}
-
-// labelChains returns the chains to look addr's labels up on: --chain, or,
-// without it, eth for an EVM address and every Bitcoin chain otherwise.
-func labelChains(flag, addr string) ([]heistgraph.Chain, error) {
-	if flag != "" {
-		c, err := heistgraph.ParseChain(flag)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--chain: %w", err)}
-		}
-		return []heistgraph.Chain{c}, nil
-	}
-	if len(addr) == 42 && strings.HasPrefix(strings.ToLower(addr), "0x") {
-		return []heistgraph.Chain{"eth"}, nil
-	}
-	var out []heistgraph.Chain
-	for _, n := range heistgraph.Networks() {
-		out = append(out, n.Chain)
-	}
-	return out, nil
-}
+// labelRowJSON is app's view of a label with its address (labels list).
+type labelRowJSON = hgapp.LabelRowView
 
 func (a *app) labelsShowCmd() *cobra.Command {
 	var chainFlag string
@@ -453,15 +383,19 @@ func (a *app) labelsShowCmd() *cobra.Command {
 			if addr == "" {
 				return fmt.Errorf("labels show: empty address: %w", heistgraph.ErrInvalid)
 			}
-			chains, err := labelChains(chainFlag, addr)
+			chains, err := hgapp.LabelChains(chainFlag, addr)
 			if err != nil {
-				return err
+				return usageError{err}
 			}
 			if chains, err = addressChains(chains, addr); err != nil {
 				return fmt.Errorf("labels show: %w", err)
 			}
 			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
-				return a.labelsShow(cmd.Context(), st, chains, addr)
+				v, err := hgapp.Labels(cmd.Context(), st, hgapp.LabelsRequest{Chains: chains, Address: addr})
+				if err != nil {
+					return err
+				}
+				return a.printLabels(v)
 			})
 		},
 	}
@@ -469,66 +403,8 @@ func (a *app) labelsShowCmd() *cobra.Command {
 	return c
 }
 
-// labelsShowJSON is what `labels show --json` prints.
-type labelsShowJSON struct {
-	Address       string             `json:"address"`
-	Chain         heistgraph.Chain   `json:"chain"`
-	Labels        []labelJSON        `json:"labels"`
-	ClusterID     *uint64            `json:"cluster_id"`
-	ClusterLabels []clusterLabelJSON `json:"cluster_labels"`
-	Conflicts     []string           `json:"conflicts"`
-}
-
-// clusterLabelJSON is a label that reaches an address through its cluster:
-// it sits on another address of the cluster.
-type clusterLabelJSON struct {
-	Address    string  `json:"address"`
-	Entity     string  `json:"entity"`
-	Category   string  `json:"category"`
-	Source     string  `json:"source"`
-	Confidence float64 `json:"confidence"`
-	TLP        string  `json:"tlp,omitempty"`
-}
-
-func (a *app) labelsShow(ctx context.Context, st store.Store, chains []heistgraph.Chain, addr string) error {
-	var v *labelsShowJSON
-	for _, c := range chains {
-		n := label.NormalizeAddress(c, addr)
-		ls, err := st.AddressLabels(ctx, c, n)
-		if err != nil {
-			return err
-		}
-		cand := &labelsShowJSON{Address: displayAddress(c, n), Chain: c, Labels: []labelJSON{}, ClusterLabels: []clusterLabelJSON{}, Conflicts: []string{}}
-		for _, l := range ls {
-			cand.Labels = append(cand.Labels, labelView(l))
-		}
-		known := len(ls) > 0
-		if _, err := st.Address(ctx, c, n); err == nil {
-			known = true
-		} else if !errors.Is(err, heistgraph.ErrNotFound) {
-			return err
-		}
-		cv, err := cluster.NewResolver(st).View(ctx, c, n)
-		if err != nil {
-			return err
-		}
-		if cv.ClusterID != 0 {
-			known = true
-			id := cv.ClusterID
-			cand.ClusterID = &id
-		}
-		for _, l := range cv.Reached {
-			cand.ClusterLabels = append(cand.ClusterLabels, clusterLabelJSON{Address: displayAddress(l.Chain, l.Address), Entity: l.Entity,
-				Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP})
-		}
-		cand.Conflicts = cv.Conflicts
-		if v == nil || known {
-			v = cand
-		}
-		if known {
-			break
-		}
-	}
+// printLabels writes labels show.
+func (a *app) printLabels(v hgapp.LabelsView) error {
 	return a.emit(v, func(w io.Writer) error {
 		printf(w, "%s (%s)\n", v.Address, v.Chain)
 		if len(v.Labels) == 0 {
@@ -570,7 +446,11 @@ func (a *app) labelsListCmd() *cobra.Command {
 				return usageError{fmt.Errorf("--limit %d < 0: %w", limit, heistgraph.ErrInvalid)}
 			}
 			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
-				return a.labelsList(cmd.Context(), st, q, limit)
+				v, err := hgapp.LabelList(cmd.Context(), st, hgapp.LabelListRequest{Query: q, Limit: limit})
+				if err != nil {
+					return err
+				}
+				return a.printLabelList(v)
 			})
 		},
 	}
@@ -582,26 +462,8 @@ func (a *app) labelsListCmd() *cobra.Command {
 	return c
 }
 
-// labelsListJSON is what `labels list --json` prints.
-type labelsListJSON struct {
-	Count     int            `json:"count"`
-	Truncated bool           `json:"truncated"`
-	Labels    []labelRowJSON `json:"labels"`
-}
-
-func (a *app) labelsList(ctx context.Context, st store.Labels, q store.LabelQuery, limit int) error {
-	v := labelsListJSON{Labels: []labelRowJSON{}}
-	for l, err := range st.Labels(ctx, q) {
-		if err != nil {
-			return err
-		}
-		if limit > 0 && len(v.Labels) == limit {
-			v.Truncated = true
-			break
-		}
-		v.Labels = append(v.Labels, labelRow(l))
-	}
-	v.Count = len(v.Labels)
+// printLabelList writes labels list.
+func (a *app) printLabelList(v hgapp.LabelListView) error {
 	return a.emit(v, func(w io.Writer) error {
 		for _, l := range v.Labels {
 			printf(w, "%-12s %-44s %-18s %-30s %s\n", l.Chain, l.Address, l.Category, l.Entity, l.Source)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/incident"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -74,11 +75,11 @@ import (exit 2) with its line named, and nothing is stored. A line may hold at m
 			for _, p := range sorted {
 				n := len(out.Assets)
 				if n == 0 || out.Assets[n-1].Asset != p.Asset {
-					out.Assets = append(out.Assets, priceAssetJSON{Asset: p.Asset, From: dayText(p.Day)})
+					out.Assets = append(out.Assets, priceAssetJSON{Asset: p.Asset, From: hgapp.Day(p.Day)})
 					n++
 				}
 				out.Assets[n-1].Days++
-				out.Assets[n-1].To = dayText(p.Day)
+				out.Assets[n-1].To = hgapp.Day(p.Day)
 			}
 			err = a.withStore(cmd.Context(), func(st store.Store) error { return st.PutPrices(cmd.Context(), ps) })
 			if err != nil {
