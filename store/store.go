@@ -96,6 +96,8 @@ type Store interface {
 	Clusters
 	Keys
 	Audit
+	Alerts
+	Webhooks
 	// Sync makes every write that has returned durable: after Sync returns
 	// nil, a crash or a SIGKILL of the process loses none of them. Writes
 	// may be durable sooner; a caller that tells a user (or a client) that

@@ -59,6 +59,10 @@ type DB struct {
 	// sequence number (0 until read from the log; audit.go).
 	auditMu   sync.Mutex
 	auditNext uint64
+	// alertMu serializes writes to the alert and webhook tables and guards
+	// alertNext, the next alert seq (0 until read; alerts.go).
+	alertMu   sync.Mutex
+	alertNext uint64
 
 	// beforeCommit, when set (by tests), runs just before a block's batch is
 	// committed.

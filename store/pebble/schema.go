@@ -89,6 +89,21 @@ import (
 //	k + 'h' + sha256 of the secret(32)      -> key id (raw string)                  the index the server authenticates by
 //	v + seq(be64)                           -> audit record                         time, key id, method, path, items, status, risk (audit.go)
 //
+// The live monitor's alerts and their webhook deliveries (alerts.go,
+// webhooks.go) are not chain-scoped. An alert's seq is given out in raise
+// order from 1 and is its id; the idempotency index makes a key stored once
+// across restarts. An alert, its index entry and one outbox entry per
+// matching endpoint are one synced batch, so a crash never loses a delivery
+// or makes two. Endpoint ids are the random hex ids webhooks add gives out.
+//
+//	r + 'a' + seq(be64)                     -> alert record                         kind, chain, watch, txid, vout, address, entity, category, amount, height, block hash, time, share, path, incident, retracts, raised, acked, acked by
+//	r + 'k' + idempotency key(32)           -> seq(be64)                            one alert per key
+//	w + 'e' + endpoint id                   -> endpoint record                      url, secret, entity and kind filters, created, owner, disabled (+ reason), delivered, failed, last status, error, attempt
+//	w + 'o' + len(id) + id + alert seq(be64)
+//	                                        -> delivery record                      the outbox: pending, in raise order; state, attempts, next attempt, last attempt, status, error
+//	w + 'd' + len(id) + id + alert seq(be64)
+//	                                        -> delivery record                      the log: delivered or failed deliveries
+//
 // Logical content (what Digest hashes) is the a, b, e, h, o, p, s and t
 // tables: apart from such overwrites they depend only on the set of blocks
 // stored, not on the order they were applied in. The m and u tables are

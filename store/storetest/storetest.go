@@ -60,6 +60,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BlockTxs", testBlockTxs},
 		{"Keys", testKeys},
 		{"Audit", testAudit},
+		{"Alerts", testAlerts},
+		{"Webhooks", testWebhooks},
 		{"Sync", testSync},
 	}
 	for _, tc := range tests {
