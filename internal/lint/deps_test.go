@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
 	"synth":             {"bitcoin", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},
 	"monitor":           {"store", "ingest", "trace", "risk"},
+	"internal/webhooktest": {}, // test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "golang.org/x/crypto/sha3"}, // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
 	"server":            {"store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
 	"web":               {},
