@@ -20,7 +20,7 @@ import (
 func (s *Server) routes() []route {
 	obj := schema{"type": "object"}
 	chainQ := param{"chain", "string", "chain (btc, btc-regtest, eth, ...)"}
-	return []route{
+	rts := []route{
 		{method: "GET", path: "/healthz", summary: "Liveness: 200 while the process runs", resp: statusSchema, h: health},
 		{method: "GET", path: "/readyz", summary: "Readiness: 200 when the store answers, 503 while shutting down", resp: statusSchema, h: ready},
 		{method: "GET", path: "/openapi.json", summary: "This document", resp: obj, h: openapiDoc},
@@ -47,6 +47,7 @@ func (s *Server) routes() []route {
 			body: keyBodySchema, resp: newKeySchema, h: postKey},
 		{method: "DELETE", path: "/v1/keys/{id}", role: RoleAdmin, audit: auditSync, summary: "Revoke a key", resp: keyJSONSchema, h: deleteKey},
 	}
+	return append(rts, monitorRoutes()...)
 }
 
 func health(*Server, http.ResponseWriter, *http.Request, *reqInfo) (any, error) {

@@ -48,6 +48,10 @@ type Config struct {
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
 	// Now is the clock (audit times, key creation); nil means time.Now.
 	Now func() time.Time
+	// Alerts and Webhooks answer the alert and webhook routes; nil
+	// makes them answer 503.
+	Alerts   store.Alerts
+	Webhooks store.Webhooks
 }
 
 // Defaults of Config.
