@@ -78,6 +78,16 @@ var examples = map[string]string{
   heistgraph export stix --year 2024 > thefts-2024.json`,
 	"import":      `  heistgraph import stix partner-bundle.json`,
 	"import stix": `  heistgraph import stix partner-bundle.json                       # a bundle written by export stix`,
+
+	"webhooks": `  heistgraph webhooks add https://hooks.exchange.example/heistgraph --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --entity "Exchange X"`,
+	"webhooks add": `  heistgraph webhooks add https://hooks.exchange.example/heistgraph --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --entity "Exchange X"
+  heistgraph webhooks add https://soc.example/alerts --secret "whsec_$(head -c 32 /dev/urandom | base64)" --kind funds_reached_entity --kind alert_retracted`,
+	"webhooks list": `  heistgraph webhooks list --json                                  # with delivered, pending, failed, last status`,
+	"webhooks rm":   `  heistgraph webhooks rm 3f2a9c0d1e4b5a68`,
+	"alerts":        `  heistgraph alerts list --entity "Exchange X"`,
+	"alerts list": `  heistgraph alerts list --entity "Exchange X" --since 2026-12-01
+  heistgraph alerts list --watch ronin-bridge-2022 --kind funds_reached_entity --json`,
+	"alerts ack": `  heistgraph alerts ack 17`,
 }
 
 // addExamples sets the Example of every command in c's tree that has an

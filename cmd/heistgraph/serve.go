@@ -125,10 +125,17 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := server.Config{Logger: a.logger(), Registry: reg, MaxBody: f.maxBody, RateLimit: f.rateLimit, RateBurst: f.rateBurst, LocalKey: localKey}
+	cfg.Alerts, cfg.Webhooks = st, st
 	srv, err := server.New(cfg, newAPIBackend(st), st, st)
 	if err != nil {
 		return err
 	}
+	stopDeliverer, err := a.startDeliverer(ctx, st, reg) // webhooks.go
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer stopDeliverer()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		srv.Close()
