@@ -130,8 +130,9 @@ func AckAlert(ctx context.Context, st store.Alerts, id, scope, who string, now t
 
 // WebhookJSON is an endpoint as webhooks list and GET /v1/webhooks give it
 // (never its secret), with its delivery state: deliveries delivered,
-// failed (given up after the last retry) and pending, the last attempt's
-// status, error and time (Unix milliseconds).
+// failed (given up after the last retry) and pending, the attempts made at
+// the first pending one and when its next is due, the last attempt's
+// status, error and time (times in Unix milliseconds).
 type WebhookJSON struct {
 	ID             string   `json:"id"`
 	URL            string   `json:"url"`
@@ -143,6 +144,8 @@ type WebhookJSON struct {
 	Delivered      int64    `json:"delivered"`
 	Failed         int64    `json:"failed"`
 	Pending        int64    `json:"pending"`
+	Attempts       int      `json:"attempts,omitempty"`
+	NextAttemptMS  int64    `json:"next_attempt_ms,omitempty"`
 	LastStatus     int      `json:"last_status,omitempty"`
 	LastError      string   `json:"last_error,omitempty"`
 	LastAttemptMS  int64    `json:"last_attempt_ms,omitempty"`
@@ -165,7 +168,7 @@ type WebhookRequest struct {
 func webhookView(w store.Webhook) WebhookJSON {
 	v := WebhookJSON{ID: w.ID, URL: w.URL, Entities: append([]string{}, w.Entities...), Kinds: []string{}, Created: w.Created,
 		Disabled: w.Disabled, DisabledReason: w.DisabledReason, Delivered: w.Delivered, Failed: w.Failed, Pending: w.Pending,
-		LastStatus: w.LastStatus, LastError: w.LastError, LastAttemptMS: w.LastAttempt}
+		LastStatus: w.LastStatus, LastError: w.LastError, LastAttemptMS: w.LastAttempt, Attempts: w.HeadAttempts, NextAttemptMS: w.NextAttempt}
 	for _, k := range w.Kinds {
 		v.Kinds = append(v.Kinds, string(k))
 	}
@@ -355,6 +358,7 @@ var (
 		"id": str("endpoint id"), "url": str("where alerts are POSTed"), "entities": arr(str("entity")), "kinds": arr(str("alert kind")),
 		"created": intg("Unix seconds"), "disabled": schema{"type": "boolean"}, "disabled_reason": str("why (410 Gone)"),
 		"delivered": intg("deliveries answered 2xx"), "failed": intg("deliveries given up"), "pending": intg("deliveries waiting"),
+		"attempts": intg("attempts made at the first pending delivery"), "next_attempt_ms": intg("when its next attempt is due, Unix milliseconds"),
 		"last_status": intg("HTTP status of the last attempt"), "last_error": str("error of the last attempt"),
 		"last_attempt_ms": intg("Unix milliseconds"),
 	})

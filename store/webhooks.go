@@ -42,8 +42,8 @@ type Webhooks interface {
 	// disables the endpoint with d.LastError as the reason. A delivery not
 	// pending wraps heistgraph.ErrNotFound (its endpoint was removed).
 	RecordAttempt(ctx context.Context, d Delivery, disable bool) error
-	// Deliveries yields an endpoint's deliveries, finished ones (in the
-	// order they finished... by alert id) and then pending ones, by alert
+	// Deliveries yields an endpoint's deliveries: the finished ones
+	// (delivered or failed) by alert id, then the pending ones by alert
 	// id. It streams.
 	Deliveries(ctx context.Context, endpoint string) iter.Seq2[Delivery, error]
 }
@@ -66,9 +66,14 @@ type Webhook struct {
 	Delivered      int64 // deliveries answered 2xx
 	Failed         int64 // deliveries given up after the last retry
 	Pending        int64 // deliveries waiting (computed when read)
-	LastStatus     int   // HTTP status of the last attempt (0: no answer)
-	LastError      string
-	LastAttempt    int64 // Unix milliseconds; 0 before any
+	// HeadAttempts and NextAttempt are the attempts made at the first
+	// pending delivery and when its next is due (Unix milliseconds; 0 when
+	// nothing is pending); computed when read.
+	HeadAttempts int
+	NextAttempt  int64
+	LastStatus   int // HTTP status of the last attempt (0: no answer)
+	LastError    string
+	LastAttempt  int64 // Unix milliseconds; 0 before any
 }
 
 // Matches reports whether w wants alert a (disabled or not).

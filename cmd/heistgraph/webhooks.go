@@ -83,6 +83,9 @@ these commands go through the server.`,
 						state = "disabled (" + h.DisabledReason + ")"
 					}
 					printf(w, "%s  %s  delivered %d  pending %d  failed %d  last status %d  %s\n", h.ID, h.URL, h.Delivered, h.Pending, h.Failed, h.LastStatus, state)
+					if h.Attempts > 0 {
+						printf(w, "    retrying: %d attempts, next %s (%s)\n", h.Attempts, time.UnixMilli(h.NextAttemptMS).UTC().Format(time.RFC3339), h.LastError)
+					}
 					if len(h.Entities) > 0 || len(h.Kinds) > 0 {
 						printf(w, "    entities [%s]  kinds [%s]\n", strings.Join(h.Entities, ", "), strings.Join(h.Kinds, ", "))
 					}

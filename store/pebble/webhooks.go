@@ -131,7 +131,7 @@ func (d *DB) PutWebhook(ctx context.Context, w store.Webhook) error {
 	} else if found {
 		return fmt.Errorf("put webhook %s: id already stored: %w", w.ID, heistgraph.ErrConflict)
 	}
-	w.Pending = 0
+	w.Pending, w.HeadAttempts, w.NextAttempt = 0, 0, 0
 	if err := d.db.Set(webhookKey(w.ID), appendWebhookRecord(nil, &w), pebbledb.Sync); err != nil {
 		return fmt.Errorf("put webhook %s: %w", w.ID, err)
 	}
@@ -152,11 +152,24 @@ func (d *DB) webhookByID(id string, count bool) (store.Webhook, error) {
 		return store.Webhook{}, err
 	}
 	if count {
-		if w.Pending, err = d.countPrefix(outboxPrefix(webhookPending, id)); err != nil {
+		if err := d.fillPending(&w); err != nil {
 			return store.Webhook{}, err
 		}
 	}
 	return w, nil
+}
+
+// fillPending computes w's Pending, HeadAttempts and NextAttempt.
+func (d *DB) fillPending(w *store.Webhook) error {
+	var err error
+	if w.Pending, err = d.countPrefix(outboxPrefix(webhookPending, w.ID)); err != nil || w.Pending == 0 {
+		return err
+	}
+	head, ok, err := d.outboxHead(w.ID)
+	if ok {
+		w.HeadAttempts, w.NextAttempt = head.Attempts, head.NextAttempt
+	}
+	return err
 }
 
 func (d *DB) countPrefix(p []byte) (int64, error) {
@@ -201,7 +214,7 @@ func (d *DB) webhookList(ctx context.Context, count bool) ([]store.Webhook, erro
 			return nil, err
 		}
 		if count {
-			if w.Pending, err = d.countPrefix(outboxPrefix(webhookPending, w.ID)); err != nil {
+			if err := d.fillPending(&w); err != nil {
 				return nil, err
 			}
 		}

@@ -165,6 +165,9 @@ func testWebhooks(t *testing.T, open func(t *testing.T) store.Store) {
 	if heads[0].AlertID != "1" || heads[0].Attempts != 1 || heads[0].NextAttempt != 1700000105000 || heads[0].LastStatus != 500 {
 		t.Errorf("after a failed attempt the head is %+v", heads[0])
 	}
+	if w, _ := st.Webhook(ctx, "aa"); w.Pending != 2 || w.HeadAttempts != 1 || w.NextAttempt != 1700000105000 || w.LastStatus != 500 {
+		t.Errorf("after a failed attempt aa is %+v", w)
+	}
 	// Delivered: the next alert becomes the head.
 	h = heads[0]
 	h.State, h.Attempts, h.LastStatus, h.LastError = store.DeliveryDelivered, 2, 200, ""
@@ -179,7 +182,7 @@ func testWebhooks(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Fatalf("after delivery the heads are %+v", heads)
 	}
 	w, _ := st.Webhook(ctx, "aa")
-	if w.Delivered != 1 || w.Pending != 1 || w.LastStatus != 200 {
+	if w.Delivered != 1 || w.Pending != 1 || w.LastStatus != 200 || w.HeadAttempts != 0 || w.NextAttempt != 0 {
 		t.Errorf("aa state = %+v", w)
 	}
 	var states []string
