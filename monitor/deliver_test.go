@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -281,9 +283,9 @@ func TestWebhookGivesUp(t *testing.T) {
 	}
 }
 
-// TestRaiseTwiceStoresOne: raising an alert twice (and again after the
-// store is reopened, in the persistence test of cmd/heistgraph) stores one
-// alert and one delivery per endpoint.
+// TestRaiseTwiceStoresOne: raising an alert twice stores one alert and one
+// delivery per endpoint (store/pebble's TestAlertsAcrossRestarts does the
+// same across a reopening of the store).
 func TestRaiseTwiceStoresOne(t *testing.T) {
 	t.Parallel()
 	st := openStore(t)
@@ -358,5 +360,96 @@ func TestNodeVerifierRejects(t *testing.T) {
 		if r.Verified {
 			t.Errorf("request %d verified, want rejected", i)
 		}
+	}
+}
+
+// TestWebhookRetryAfter: a 429 with Retry-After delays the retry past a
+// shorter schedule delay.
+func TestWebhookRetryAfter(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	secret := newSecret(t)
+	rc := webhooktest.Start(t, secret, func(n int, _ webhooktest.Request) int {
+		if n == 1 {
+			return http.StatusTooManyRequests
+		}
+		return http.StatusOK
+	})
+	// The receiver cannot set headers through respond: wrap its URL with a
+	// proxy that adds Retry-After to a 429.
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, rc.URL, r.Body)
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		w.WriteHeader(resp.StatusCode)
+	}))
+	t.Cleanup(proxy.Close)
+	addHook(t, st, "x", proxy.URL, secret)
+	runDeliverer(t, st, monitor.DelivererOptions{Schedule: []time.Duration{0, 10 * time.Millisecond, 10 * time.Millisecond}})
+	if _, err := monitor.Raise(context.Background(), st, alert("Exchange X", 1)); err != nil {
+		t.Fatal(err)
+	}
+	reqs := rc.WaitFor(t, 10*time.Second, "the retry", func(r []webhooktest.Request) bool { return len(r) >= 2 })
+	if gap := reqs[1].At.Sub(reqs[0].At); gap < 900*time.Millisecond {
+		t.Errorf("retried after %s despite Retry-After: 1", gap)
+	}
+}
+
+// TestDelivererStops: cancelling Run ends it promptly even while a
+// receiver hangs, and the interrupted attempt is not recorded (it is made
+// again after a restart).
+func TestDelivererStops(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	secret := newSecret(t)
+	arrived := make(chan struct{}, 1)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // then the server notices the client going away
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	t.Cleanup(hang.Close)
+	addHook(t, st, "x", hang.URL, secret)
+	if _, err := monitor.Raise(context.Background(), st, alert("Exchange X", 1)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := monitor.NewDeliverer(st, monitor.DelivererOptions{Poll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan error, 1)
+	go func() { ended <- d.Run(ctx) }()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no attempt reached the receiver")
+	}
+	cancel()
+	select {
+	case err := <-ended:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	w, err := st.Webhook(context.Background(), "x")
+	if err != nil || w.Pending != 1 || w.HeadAttempts != 0 || w.LastAttempt != 0 {
+		t.Errorf("after the stop: %+v, %v; want the delivery pending and no attempt recorded", w, err)
 	}
 }
