@@ -177,6 +177,16 @@ func waitState(t *testing.T, st store.Webhooks, id string, cond func(store.Webho
 	}
 }
 
+// failFirst answers status to the first request and 200 after.
+func failFirst(status int) func(int, webhooktest.Request) int {
+	return func(n int, _ webhooktest.Request) int {
+		if n == 1 {
+			return status
+		}
+		return http.StatusOK
+	}
+}
+
 // TestWebhookRetry: a receiver that answers 500 then 200 gets the alert on
 // the retry with the same webhook-id and a fresh timestamp and signature
 // (the schedule's second delay is over a second), and the endpoint's next
@@ -185,12 +195,7 @@ func TestWebhookRetry(t *testing.T) {
 	t.Parallel()
 	st := openStore(t)
 	secret := newSecret(t)
-	rc := webhooktest.Start(t, secret, func(n int, _ webhooktest.Request) int {
-		if n == 1 {
-			return http.StatusInternalServerError
-		}
-		return http.StatusOK
-	})
+	rc := webhooktest.Start(t, secret, failFirst(http.StatusInternalServerError))
 	addHook(t, st, "x", rc.URL, secret)
 	runDeliverer(t, st, monitor.DelivererOptions{Schedule: []time.Duration{0, 1100 * time.Millisecond, time.Second}})
 	raised, err := monitor.Raise(context.Background(), st, alert("Exchange X", 1), alert("Exchange X", 2))
@@ -369,12 +374,7 @@ func TestWebhookRetryAfter(t *testing.T) {
 	t.Parallel()
 	st := openStore(t)
 	secret := newSecret(t)
-	rc := webhooktest.Start(t, secret, func(n int, _ webhooktest.Request) int {
-		if n == 1 {
-			return http.StatusTooManyRequests
-		}
-		return http.StatusOK
-	})
+	rc := webhooktest.Start(t, secret, failFirst(http.StatusTooManyRequests))
 	// The receiver cannot set headers through respond: wrap its URL with a
 	// proxy that adds Retry-After to a 429.
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
