@@ -103,8 +103,8 @@ type Delivery struct {
 	LastStatus  int // HTTP status of the last attempt; 0: no answer
 	LastError   string
 
-	// Alert is the delivery's alert (set by OutboxHeads), Webhook its
-	// endpoint (set by OutboxHeads).
+	// Alert and Webhook are the delivery's alert and endpoint, set by
+	// OutboxHeads only (zero from Deliveries).
 	Alert   heistgraph.Alert
 	Webhook Webhook
 }

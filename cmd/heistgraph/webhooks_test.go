@@ -170,6 +170,15 @@ func TestWebhookKillRestart(t *testing.T) {
 	if l := decode[server.WebhooksList](t, r.stdout); l.Count != 1 || l.Webhooks[0].ID != "00kill" {
 		t.Errorf("webhooks list through the server: %s", r.stdout)
 	}
+	r = cli(t, "--data", data, "--json", "alerts", "ack", "1")
+	mustOK(t, r, "alerts ack through the server")
+	if a := decode[server.AlertJSON](t, r.stdout); a.AckedBy != server.LocalKeyID || a.IdempotencyKey != keys[0] {
+		t.Errorf("ack through the server: %s", r.stdout)
+	}
+	mustOK(t, cli(t, "--data", data, "webhooks", "add", "https://soc.example/h", "--secret", secret, "--kind", "alert_retracted"), "webhooks add through the server")
+	if r := cli(t, "--data", data, "webhooks", "rm", "nope"); r.code != 1 {
+		t.Errorf("webhooks rm of an unknown id through the server: exit %d, want 1", r.code)
+	}
 	s2.stop(t)
 
 	want := map[string]bool{}
@@ -206,5 +215,23 @@ func TestWebhookKillRestart(t *testing.T) {
 		if w.Delivered != n || w.Pending != 0 {
 			t.Errorf("store counts %d delivered, %d pending; want %d and 0", w.Delivered, w.Pending, n)
 		}
+		if a, err := st.Alert(context.Background(), "1"); err != nil || a.Acked == 0 {
+			t.Errorf("the acknowledgement made through the server is not stored: %+v, %v", a, err)
+		}
+		if n := len(listHooks(t, st)); n != 2 {
+			t.Errorf("%d endpoints stored, want 2 (one added through the server)", n)
+		}
 	})
+}
+
+func listHooks(t *testing.T, st store.Webhooks) []store.Webhook {
+	t.Helper()
+	var out []store.Webhook
+	for w, err := range st.WebhookList(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, w)
+	}
+	return out
 }
