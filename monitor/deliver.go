@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
@@ -39,6 +40,10 @@ type DelivererOptions struct {
 	Timeout time.Duration
 	// MaxRetryAfter caps a Retry-After answer (429, 503). Default 24 h.
 	MaxRetryAfter time.Duration
+	// Jitter, in [0, 1), lengthens each retry delay by a random fraction
+	// of up to Jitter, as the specification recommends against receivers
+	// failing in step. Default 0: the schedule exactly.
+	Jitter float64
 	// Client sends the requests; nil means a client that follows no
 	// redirects (a 3xx is a failed attempt, as the specification says).
 	Client *http.Client
@@ -64,6 +69,9 @@ func (o *DelivererOptions) Validate() error {
 		if d < 0 {
 			return fmt.Errorf("deliverer options: negative duration %s: %w", d, heistgraph.ErrInvalid)
 		}
+	}
+	if o.Jitter < 0 || o.Jitter >= 1 {
+		return fmt.Errorf("deliverer options: jitter %v not in [0, 1): %w", o.Jitter, heistgraph.ErrInvalid)
 	}
 	if len(o.Schedule) == 0 {
 		o.Schedule = DefaultSchedule
@@ -97,11 +105,12 @@ type Deliverer struct {
 	wake chan struct{}
 
 	attempts *prometheus.CounterVec
+	waiting  prometheus.Gauge
 }
 
 // NewDeliverer returns a Deliverer of st's outbox. With o.Registerer set it
 // registers heistgraph_webhook_attempts_total{result} (result: delivered,
-// retry, failed, gone) there.
+// retry, failed, gone) and heistgraph_webhook_endpoints_waiting there.
 func NewDeliverer(st store.Webhooks, o DelivererOptions) (*Deliverer, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -112,9 +121,13 @@ func NewDeliverer(st store.Webhooks, o DelivererOptions) (*Deliverer, error) {
 	d := &Deliverer{st: st, o: o, wake: make(chan struct{}, 1)}
 	d.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heistgraph_webhook_attempts_total",
 		Help: "Webhook delivery attempts by result: delivered (2xx), retry (will be tried again), failed (given up), gone (410: endpoint disabled)."}, []string{"result"})
+	d.waiting = prometheus.NewGauge(prometheus.GaugeOpts{Name: "heistgraph_webhook_endpoints_waiting",
+		Help: "Enabled webhook endpoints with a pending delivery, as of the last read of the outbox."})
 	if o.Registerer != nil {
-		if err := o.Registerer.Register(d.attempts); err != nil {
-			return nil, fmt.Errorf("deliverer: metrics: %w", err)
+		for _, c := range []prometheus.Collector{d.attempts, d.waiting} {
+			if err := o.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("deliverer: metrics: %w", err)
+			}
 		}
 	}
 	return d, nil
@@ -145,6 +158,8 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		heads, err := d.st.OutboxHeads(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.o.Logger.Warn("webhook outbox", "err", err)
+		} else if err == nil {
+			d.waiting.Set(float64(len(heads)))
 		}
 		now := d.o.Now().UnixMilli()
 		for _, h := range heads {
@@ -216,6 +231,9 @@ func (d *Deliverer) attempt(ctx context.Context, h store.Delivery) {
 			break
 		}
 		delay := d.o.Schedule[h.Attempts]
+		if d.o.Jitter > 0 {
+			delay += time.Duration(rand.Float64() * d.o.Jitter * float64(delay))
+		}
 		if retryAfter > delay {
 			delay = min(retryAfter, d.o.MaxRetryAfter)
 		}

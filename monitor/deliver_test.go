@@ -135,6 +135,9 @@ func TestWebhookDeliveryVerifiedByNode(t *testing.T) {
 	if got := counter(t, reg, "delivered"); got != 3 {
 		t.Errorf("delivered counter %v, want 3", got)
 	}
+	if _, err := monitor.NewDeliverer(st, monitor.DelivererOptions{Jitter: 1}); !errors.Is(err, heistgraph.ErrInvalid) {
+		t.Errorf("jitter 1: %v, want ErrInvalid", err)
+	}
 }
 
 // counter reads heistgraph_webhook_attempts_total{result}.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -164,6 +165,15 @@ func TestWebhookKillRestart(t *testing.T) {
 		return m
 	}
 	reqs := rc.WaitFor(t, 60*time.Second, "every alert after the restart", func(r []webhooktest.Request) bool { return len(distinct(r)) >= n })
+	if resp, err := insecureClient.Get(s2.url + "/metrics"); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), `heistgraph_webhook_attempts_total{result="delivered"}`) {
+			t.Errorf("/metrics lacks the delivery counter")
+		}
+	}
 	// Next to the running server, webhooks list goes through it.
 	r := cli(t, "--data", data, "--json", "webhooks", "list")
 	mustOK(t, r, "webhooks list through the server")
