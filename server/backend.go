@@ -61,10 +61,13 @@ type Screener interface {
 
 // ScreenRequest is a screening request: one item (Batch false, one element
 // in Items) or a batch ({"items": [...]}, answered {"results": [...]} in
-// order). Items are the request's JSON objects as sent.
+// order). Items are the request's JSON objects as sent; Body is the whole
+// request body (a batch's own fields, such as a chain or direction its
+// items inherit, are there).
 type ScreenRequest struct {
 	Items []json.RawMessage
 	Batch bool
+	Body  json.RawMessage
 }
 
 // ScreenResult is a screening answer: the JSON body, and the risk level of

@@ -313,9 +313,9 @@ func postScreen(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return nil, fieldErrf("items", "want an array of objects: %v", err)
 	}
-	req := ScreenRequest{Items: []json.RawMessage{raw}}
+	req := ScreenRequest{Items: []json.RawMessage{raw}, Body: raw}
 	if env.Items != nil {
-		req = ScreenRequest{Items: *env.Items, Batch: true}
+		req = ScreenRequest{Items: *env.Items, Batch: true, Body: raw}
 		switch n := len(req.Items); {
 		case n == 0:
 			return nil, fieldErrf("items", "empty batch")

@@ -140,3 +140,38 @@ func TestScreenMainnet(t *testing.T) {
 		t.Errorf("sent screen = %+v", s)
 	}
 }
+
+// TestScreenStolen screens the outputs an incident's trace marks: the
+// partner fixture's incident, whose "theft" is block 9's coinbase, in a
+// store holding mainnet blocks 1-255. Tx 170 paid 10 BTC of it to Hal
+// Finney, unspent there: Hal's address and that transfer carry
+// stolen:partner-exchange-2025.
+func TestScreenStolen(t *testing.T) {
+	data := t.TempDir()
+	mustOK(t, cli(t, "--data", data, "--quiet", "ingest", "btc", "--blocks", blocks1to255), "ingest")
+	// Before the incident is known, nothing is stolen.
+	before := decode[screenJSON](t, cli(t, "--data", data, "--json", "screen", "--chain", "btc", hal1Q2).stdout)
+	if hasCategory(before.Answer, "stolen:partner-exchange-2025") {
+		t.Fatalf("stolen before the incident is imported: %+v", before.Direct)
+	}
+	mustOK(t, cli(t, "--data", data, "--quiet", "import", "stix", partnerBundleFile(t)), "import stix")
+	for _, item := range []string{hal1Q2, tx170 + ":0"} {
+		r := cli(t, "--data", data, "--json", "screen", "--chain", "btc", item)
+		mustOK(t, r, "screen "+item)
+		s := decode[screenJSON](t, r.stdout)
+		if !hasCategory(s.Answer, "stolen:partner-exchange-2025") || s.Risk == risk.LevelNone {
+			t.Errorf("screen %s: risk %s, direct %+v, want stolen:partner-exchange-2025", item, s.Risk, s.Direct)
+		}
+	}
+}
+
+// hasCategory reports whether an answer has a direct entry of category
+// cat.
+func hasCategory(a risk.Answer, cat string) bool {
+	for _, d := range a.Direct {
+		if d.Category == cat {
+			return true
+		}
+	}
+	return false
+}
