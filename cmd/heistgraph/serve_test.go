@@ -25,6 +25,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/chainhash/v2"
+
+	"github.com/heistgraph/heistgraph/internal/btcdtest"
+	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/synth"
 )
 
@@ -664,4 +668,94 @@ func waitTable(t *testing.T, s *served, chain string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("the %s screening table is not ready after 60 s", chain)
+}
+
+// TestServeScreenStagedHeist stages a heist on a real btcd regtest node
+// with signed transactions (a victim paid by the miner, the theft to the
+// attacker, the attacker paying everything straight to an exchange's
+// deposit address, and a bystander paid by the miner), ingests it through
+// RPC, labels the attacker dprk (labels import csv), and screens through a
+// real serve process: the deposit transfer is severe with a dprk share of
+// exactly 1, the bystander none, and a batch answers in order.
+func TestServeScreenStagedHeist(t *testing.T) {
+	node := btcdtest.Start(t, btcdtest.Options{})
+	hashes := node.Generate(t, 102)
+	coinbase := func(i int) chainhash.Hash {
+		var blk struct {
+			Tx []string `json:"tx"`
+		}
+		node.MustCall(t, &blk, "getblock", hashes[i], 1)
+		h, err := chainhash.NewHashFromStr(blk.Tx[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *h
+	}
+	victim := btcdtest.NewKey("victim", btcdtest.P2WPKH)
+	attacker := btcdtest.NewKey("attacker", btcdtest.P2WPKH)
+	exchange := btcdtest.NewKey("exchange", btcdtest.P2WPKH)
+	bystander := btcdtest.NewKey("bystander", btcdtest.P2PKH)
+	send := func(coins []btcdtest.Coin, pay []btcdtest.Payment) *btcdtest.Tx {
+		t.Helper()
+		tx, err := btcdtest.Spend(coins, pay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		node.SendRawTransaction(t, tx.Hex())
+		node.Generate(t, 1)
+		return tx
+	}
+	funding := send([]btcdtest.Coin{{TxID: coinbase(0), Value: 50e8, Key: btcdtest.MinerKey()}}, []btcdtest.Payment{{Key: victim, Value: 50e8 - 2000}})
+	theft := send(funding.Outs, []btcdtest.Payment{{Key: attacker, Value: 50e8 - 4000}})
+	deposit := send(theft.Outs, []btcdtest.Payment{{Key: exchange, Value: 50e8 - 6000}})
+	send([]btcdtest.Coin{{TxID: coinbase(1), Value: 50e8, Key: btcdtest.MinerKey()}}, []btcdtest.Payment{{Key: bystander, Value: 50e8 - 2000}})
+	node.Generate(t, 2)
+
+	data := t.TempDir()
+	mustOK(t, cli(t, append(append([]string{"--data", data, "--quiet"}, rpcArgs(node)...), "--network", "regtest", "--confirmations", "1")...), "ingest --rpc")
+	labels := writeFile(t, "labels.csv", []byte("chain,address,entity,category,source,confidence\nbtc-regtest,"+attacker.Address()+",Lazarus Group,dprk,staged-heist,1\n"))
+	mustOK(t, cli(t, "--data", data, "--quiet", "labels", "import", labels, "--format", "csv"), "labels import")
+	_, key := createKey(t, data, "screener")
+	s := startServe(t, data)
+
+	depositItem := `{"chain":"btc-regtest","txid":"` + deposit.TxID().String() + `","vout":0}`
+	code, _, body := s.call(t, "POST", "/v1/screen", key, depositItem)
+	if code != 200 {
+		t.Fatalf("screen the deposit: %d %s", code, body)
+	}
+	ans := decode[screenJSON](t, string(body))
+	if ans.Risk != risk.LevelSevere || ans.Address != exchange.Address() || ans.AmountSat == nil || *ans.AmountSat != 50e8-6000 {
+		t.Fatalf("deposit: risk %s, address %s, want severe to %s: %s", ans.Risk, ans.Address, exchange.Address(), body)
+	}
+	dprkShare := -1.0
+	for _, d := range ans.Direct {
+		if d.Category == "dprk" && d.Kind != risk.KindOwnership {
+			dprkShare = d.Share
+		}
+	}
+	if dprkShare != 1 {
+		t.Errorf("deposit: dprk share %v, want exactly 1: %+v", dprkShare, ans.Direct)
+	}
+	code, _, body = s.call(t, "POST", "/v1/screen", key, `{"chain":"btc-regtest","address":"`+bystander.Address()+`"}`)
+	if by := decode[screenJSON](t, string(body)); code != 200 || by.Risk != risk.LevelNone {
+		t.Errorf("bystander: %d, risk %s, want none: %s", code, by.Risk, body)
+	}
+	code, _, body = s.call(t, "POST", "/v1/screen", key, `{"chain":"btc-regtest","items":[`+depositItem+`,{"address":"`+bystander.Address()+
+		`"},{"address":"nope"},{"address":"`+attacker.Address()+`"},{"address":"`+victim.Address()+`","direction":"sent"}]}`)
+	if code != 200 {
+		t.Fatalf("batch: %d %s", code, body)
+	}
+	batch := decode[struct{ Results []screenJSON }](t, string(body))
+	want := []string{"severe", "none", "", "severe", "severe"}
+	if len(batch.Results) != len(want) {
+		t.Fatalf("batch: %d results, want %d: %s", len(batch.Results), len(want), body)
+	}
+	for i, r := range batch.Results {
+		if string(r.Risk) != want[i] || (want[i] == "" && (r.Index == nil || *r.Index != i || !strings.Contains(r.Error, "items[2].address"))) {
+			t.Errorf("batch result %d: risk %q, index %v, error %q; want %q", i, r.Risk, r.Index, r.Error, want[i])
+		}
+	}
+	if batch.Results[0].Address != exchange.Address() || batch.Results[1].Address != bystander.Address() || batch.Results[3].Address != attacker.Address() {
+		t.Errorf("batch out of order: %s", body)
+	}
 }
