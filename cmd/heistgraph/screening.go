@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heistgraph/heistgraph"
@@ -23,8 +24,8 @@ type screening struct {
 	log *slog.Logger
 
 	mu     sync.Mutex
-	gen    uint64         // bumped by invalidate
-	sc     *risk.Screener // nil until built, and after invalidate
+	gen    uint64                        // bumped by invalidate
+	cur    atomic.Pointer[risk.Screener] // nil until built, and after invalidate
 	cancel context.CancelFunc
 	tables map[heistgraph.Chain]tableState
 	wg     sync.WaitGroup
@@ -50,10 +51,13 @@ func newScreening(st store.Store, log *slog.Logger) *screening {
 // screener returns the current screener, building it (and starting its
 // tables' precomputation) if there is none.
 func (s *screening) screener(ctx context.Context) (*risk.Screener, error) {
+	if sc := s.cur.Load(); sc != nil {
+		return sc, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.sc != nil {
-		return s.sc, nil
+	if sc := s.cur.Load(); sc != nil {
+		return sc, nil
 	}
 	if s.closed {
 		return nil, errors.New("screening: closed")
@@ -62,7 +66,7 @@ func (s *screening) screener(ctx context.Context) (*risk.Screener, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.sc = sc
+	s.cur.Store(sc)
 	bg, cancel := context.WithCancel(s.base)
 	s.cancel = cancel
 	s.wg.Add(1)
@@ -144,7 +148,7 @@ func (s *screening) Tables() map[heistgraph.Chain]tableState {
 func (s *screening) invalidate() {
 	s.mu.Lock()
 	s.gen++
-	s.sc = nil
+	s.cur.Store(nil)
 	if s.cancel != nil {
 		s.cancel()
 		s.cancel = nil
