@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/heistgraph/heistgraph/risk"
+	"github.com/heistgraph/heistgraph/store/pebble"
 )
 
 // builtinBTC is a Bitcoin address on OFAC's SDN list that the built-in
@@ -174,4 +177,59 @@ func hasCategory(a risk.Answer, cat string) bool {
 		}
 	}
 	return false
+}
+
+// TestScreenerReuse screens the small world's exchange and dprk addresses
+// (clusters of many addresses, entered from different members) twice with
+// one screener and once with a fresh one: a long-lived screener (serve's,
+// which memoizes cluster walks) answers as a new one does.
+func TestScreenerReuse(t *testing.T) {
+	_, data, truth := world(t)
+	db, err := pebble.Open(data, pebble.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	var items []risk.Item
+	for _, e := range truth.Entities {
+		if e.Category != "exchange" && e.Category != "dprk" {
+			continue
+		}
+		for _, a := range e.Addresses[:min(3, len(e.Addresses))] {
+			items = append(items, risk.Item{Chain: "btc-regtest", Address: a, Direction: risk.Received})
+		}
+	}
+	long, err := newScreener(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func(sc *risk.Screener, it risk.Item) string {
+		a, err := sc.Screen(ctx, it)
+		if err != nil {
+			t.Fatalf("screen %s: %v", it, err)
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	clustered := 0
+	for _, it := range items {
+		first := answer(long, it)
+		if strings.Contains(first, `"cluster_size"`) && !strings.Contains(first, `"cluster_size":1,`) {
+			clustered++
+		}
+		fresh, err := newScreener(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, anew := answer(long, it), answer(fresh, it); again != first || anew != first {
+			t.Errorf("%s: answers differ:\nfirst %s\nagain %s\nfresh %s", it, first, again, anew)
+		}
+	}
+	if clustered == 0 {
+		t.Fatalf("none of the %d addresses is in a cluster of several", len(items))
+	}
 }
