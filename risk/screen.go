@@ -51,6 +51,8 @@ type Screener struct {
 	cfg    Config
 	stolen Stolen
 	opts   Options
+	// cfgJSON is cfg as answers carry it, made once (read-only).
+	cfgJSON ConfigJSON
 
 	mu     sync.Mutex
 	chains map[heistgraph.Chain]*labelIndex
@@ -71,7 +73,7 @@ func NewScreener(st Store, opts Options) (*Screener, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Screener{st: st, cfg: cfg, stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
+	return &Screener{st: st, cfg: cfg, cfgJSON: cfg.json(), stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
 		tables: map[heistgraph.Chain]*Table{}, members: map[memberKey]clusterMembers{}, clusterOf: map[chainAddr]clusterOf{}}, nil
 }
 
@@ -145,7 +147,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 	}
 	r := &run{Screener: s, ctx: ctx, chain: it.Chain, idx: idx, txs: map[heistgraph.Hash]*heistgraph.TxRecord{},
 		owners: map[string]*owner{}, vecs: map[txHop][]vector{}, tab: s.table(it.Chain), tip: -1}
-	cj := s.cfg.json()
+	cj := s.cfgJSON
 	cj.NoCluster = it.NoCluster
 	a := &Answer{Chain: it.Chain, Direction: it.Direction, Direct: []Direct{}, Indirect: []Indirect{}, Reasons: []string{}, Config: cj}
 	switch tip, err := s.st.Tip(ctx, it.Chain); {
