@@ -94,3 +94,11 @@ type StoreStats struct {
 type StatsSource interface {
 	StoreStats(ctx context.Context) (StoreStats, error)
 }
+
+// ReadyDetailer is implemented by backends that say more in /readyz than
+// the store's state: for example which screening tables are still being
+// built (screens are answered meanwhile, more slowly). The detail does not
+// change the status code.
+type ReadyDetailer interface {
+	ReadyDetail() map[string]any
+}

@@ -61,7 +61,15 @@ func ready(s *Server, w http.ResponseWriter, r *http.Request, _ *reqInfo) (any, 
 	if _, err := s.keys.KeyByHash(r.Context(), [32]byte{1}); err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
 		return nil, &statusError{status: http.StatusServiceUnavailable, msg: "store not ready: " + err.Error()}
 	}
-	return map[string]string{"status": "ready"}, nil
+	out := map[string]any{"status": "ready"}
+	if d, ok := s.backend.(ReadyDetailer); ok {
+		for k, v := range d.ReadyDetail() {
+			if k != "status" {
+				out[k] = v
+			}
+		}
+	}
+	return out, nil
 }
 
 func openapiDoc(s *Server, w http.ResponseWriter, _ *http.Request, _ *reqInfo) (any, error) {

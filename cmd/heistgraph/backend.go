@@ -52,6 +52,17 @@ func (b *apiBackend) start() { b.screening.warm() }
 // close stops the background work.
 func (b *apiBackend) close() { b.screening.close() }
 
+// ReadyDetail tells /readyz the state of each Bitcoin chain's screening
+// table: {"screening": {"tables": {"btc": {"ready": true, "height": N}}}}
+// (ready false while it is built; screens are answered on demand then).
+func (b *apiBackend) ReadyDetail() map[string]any {
+	tables := map[string]any{}
+	for chain, t := range b.screening.Tables() {
+		tables[string(chain)] = map[string]any{"ready": t.Ready, "height": t.Height}
+	}
+	return map[string]any{"screening": map[string]any{"tables": tables}}
+}
+
 // reader is the store the views read.
 func (b *apiBackend) reader() store.Store {
 	if b.cache != nil {
@@ -61,8 +72,9 @@ func (b *apiBackend) reader() store.Store {
 }
 
 var (
-	_ server.Backend     = (*apiBackend)(nil)
-	_ server.StatsSource = (*apiBackend)(nil)
+	_ server.Backend       = (*apiBackend)(nil)
+	_ server.StatsSource   = (*apiBackend)(nil)
+	_ server.ReadyDetailer = (*apiBackend)(nil)
 )
 
 // view runs fn on an app that writes --json output into a buffer, and

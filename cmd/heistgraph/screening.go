@@ -105,7 +105,7 @@ func (s *screening) precompute(ctx context.Context, gen uint64, sc *risk.Screene
 			}
 			continue
 		}
-		s.setTable(gen, n.Chain, tableState{})
+		s.setTable(gen, n.Chain, tableState{Height: -1})
 		start := time.Now()
 		stats, err := sc.Precompute(ctx, n.Chain)
 		if err != nil {

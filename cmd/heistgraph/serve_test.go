@@ -649,6 +649,20 @@ func TestServeScreenSameAsCLI(t *testing.T) {
 	check("first requests")
 	waitTable(t, s, "btc")
 	check("with the table")
+	// /readyz says the table is ready, up to the tip (block 255).
+	_, _, body := s.call(t, "GET", "/readyz", "", "")
+	var ready struct {
+		Status    string
+		Screening struct {
+			Tables map[string]struct {
+				Ready  bool
+				Height int64
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &ready); err != nil || ready.Status != "ready" || !ready.Screening.Tables["btc"].Ready || ready.Screening.Tables["btc"].Height != 255 {
+		t.Errorf("/readyz: %s", body)
+	}
 }
 
 // compactJSON returns b without insignificant white space.
