@@ -213,6 +213,35 @@ func (s *Screener) addressCluster(ctx context.Context, chain heistgraph.Chain, a
 	return m, err
 }
 
+// chainCluster is a cluster of a chain.
+type chainCluster struct {
+	chain heistgraph.Chain
+	id    uint64
+}
+
+// clusterSize is the store's ClusterSize, memoized for the Screener's life
+// as addressCluster is (bounded by maxClusterOf).
+func (s *Screener) clusterSize(ctx context.Context, chain heistgraph.Chain, id uint64) (int64, error) {
+	k := chainCluster{chain, id}
+	s.memMu.Lock()
+	n, ok := s.sizes[k]
+	s.memMu.Unlock()
+	if ok {
+		return n, nil
+	}
+	n, err := s.st.ClusterSize(ctx, chain, id)
+	if err != nil {
+		return n, err
+	}
+	s.memMu.Lock()
+	if len(s.sizes) >= maxClusterOf {
+		clear(s.sizes)
+	}
+	s.sizes[k] = n
+	s.memMu.Unlock()
+	return n, nil
+}
+
 // chainAddr is an address of a chain.
 type chainAddr struct {
 	chain heistgraph.Chain
@@ -241,7 +270,7 @@ func (s *Screener) keepMembers(k memberKey, m clusterMembers) {
 // walkMembers finds the addresses of o's cluster from addr through its
 // merge evidence.
 func (r *run) walkMembers(o *owner, addr string) ([]string, int64, error) {
-	size, err := r.st.ClusterSize(r.ctx, r.chain, o.cluster)
+	size, err := r.Screener.clusterSize(r.ctx, r.chain, o.cluster)
 	if err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
 		return nil, 0, fmt.Errorf("risk: size of cluster %d: %w", o.cluster, err)
 	}

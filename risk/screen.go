@@ -61,6 +61,7 @@ type Screener struct {
 	memMu     sync.Mutex
 	members   map[memberKey]clusterMembers // members walks (labels.go)
 	clusterOf map[chainAddr]clusterOf      // AddressCluster answers (labels.go)
+	sizes     map[chainCluster]int64       // ClusterSize answers (labels.go)
 }
 
 // NewScreener returns a Screener over st. A Config out of range wraps
@@ -74,7 +75,7 @@ func NewScreener(st Store, opts Options) (*Screener, error) {
 		opts.Now = time.Now
 	}
 	return &Screener{st: st, cfg: cfg, cfgJSON: cfg.json(), stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
-		tables: map[heistgraph.Chain]*Table{}, members: map[memberKey]clusterMembers{}, clusterOf: map[chainAddr]clusterOf{}}, nil
+		tables: map[heistgraph.Chain]*Table{}, members: map[memberKey]clusterMembers{}, clusterOf: map[chainAddr]clusterOf{}, sizes: map[chainCluster]int64{}}, nil
 }
 
 // Config returns the validated configuration.
@@ -231,7 +232,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 	if self.cluster != 0 {
 		id := self.cluster
 		a.ClusterID = &id
-		if sz, err := s.st.ClusterSize(ctx, it.Chain, id); err == nil {
+		if sz, err := s.clusterSize(ctx, it.Chain, id); err == nil {
 			a.ClusterSize = sz
 		}
 	}
