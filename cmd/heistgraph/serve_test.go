@@ -624,6 +624,7 @@ func TestServeScreenSameAsCLI(t *testing.T) {
 		{"batch", []string{satoshi, tx170 + ":1", hal1Q2, unknown},
 			`{"chain":"btc","items":[{"address":"` + satoshi + `"},{"txid":"` + tx170 + `","vout":1},{"chain":"btc","address":"` + hal1Q2 + `"},{"txid":"` + strings.Repeat("ab", 32) + `","vout":0}]}`},
 		{"sent", []string{"--direction", "sent", satoshi}, `{"chain":"btc","address":"` + satoshi + `","direction":"sent"}`},
+		{"no cluster", []string{"--no-cluster", hal1Q2}, `{"chain":"btc","address":"` + hal1Q2 + `","no_cluster":true}`},
 	}
 	want := map[string]string{}
 	for _, tc := range cases {
@@ -649,6 +650,14 @@ func TestServeScreenSameAsCLI(t *testing.T) {
 	check("first requests")
 	waitTable(t, s, "btc")
 	check("with the table")
+	// The CLI next to the running server asks it, and prints the same.
+	for _, tc := range cases {
+		r := cli(t, append([]string{"--data", data, "--json", "screen", "--chain", "btc"}, tc.args...)...)
+		mustOK(t, r, "screen through the server "+tc.name)
+		if got := compactJSON(t, []byte(r.stdout)); got != want[tc.name] {
+			t.Errorf("screen %s through the server:\n%s\nwant\n%s", tc.name, got, want[tc.name])
+		}
+	}
 	// /readyz says the table is ready, up to the tip (block 255).
 	_, _, body := s.call(t, "GET", "/readyz", "", "")
 	var ready struct {
