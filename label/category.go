@@ -2,6 +2,8 @@ package label
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -97,4 +99,35 @@ func Validate(l heistgraph.Label) error {
 		return fmt.Errorf("valid_from %d is after valid_until %d: %w", l.ValidFrom, l.ValidUntil, heistgraph.ErrInvalid)
 	}
 	return nil
+}
+
+// sourceCategories are categories an importer passes through from a source
+// that has its own vocabulary, when they have no counterpart in Categories:
+// the concept ids of GraphSense's concepts taxonomy
+// (graphsense-tagpack-tool src/tagpack/db/concepts.yaml at commit
+// 0bd6ffb7abba1ca3af33d25555d76ce2a55475d2) that tagpackCategories does not
+// map, and "unknown", which the TagPack importer gives a tag that names
+// none.
+var sourceCategories = map[string]bool{
+	"concept": true, "behaviour": true, "source": true, "mention": true, "forum_mention": true,
+	"website_mention": true, "abuse": true, "gray_usage": true, "white_usage": true,
+	"sexual_abuse": true, "entity": true, "organization": true, "user": true, "service": true,
+	"donation": true, "ico_wallet": true, "cold_wallet": true, "hot_wallet": true,
+	"warm_wallet": true, "filesharing": true, "index": true, "market": true,
+	"messaging_service": true, "search_engine": true, "shop": true, "faucet": true, "atm": true,
+	"hosting": true, "vpn": true, "item": true, "collectible": true,
+	categoryUnknown: true,
+}
+
+// KnownCategory reports whether screening knows category c: one of
+// Categories, "stolen:" followed by an incident id (stolen:ronin-2022), or
+// a source's own category that importers pass through (GraphSense concepts
+// such as "organization", "market" or "user", which carry no severity). A
+// well-formed category outside these is kept by every importer but named in
+// the import summary, since screening gives it no severity.
+func KnownCategory(c string) bool {
+	if id, ok := strings.CutPrefix(c, CategoryStolen+":"); ok {
+		return id != ""
+	}
+	return slices.Contains(Categories(), c) || sourceCategories[c]
 }

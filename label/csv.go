@@ -33,18 +33,21 @@ const csvRequired = 6
 // valid_from, valid_until and note are optional. Lines starting with # are
 // comments; a UTF-8 byte-order mark is ignored.
 //
-// Each row is validated: chain by heistgraph.ParseChain; address normalised
-// (NormalizeAddress) and valid for the chain (ValidateAddress); category
-// non-empty and well-formed (ValidateCategory, lower-cased); source
-// non-empty; confidence a number in [0, 1]; tlp one of clear, white
-// (= clear), green, amber, amber+strict, red (ParseTLP); valid_from and
-// valid_until Unix seconds or RFC 3339 (2024-05-31 or
-// 2024-05-31T12:00:00Z), from <= until. Entity may be empty.
+// Each row is validated: every field at most MaxField bytes (note MaxNote);
+// chain by heistgraph.ParseChain and KnownChain ("bitcoin" is not a chain
+// id, "btc" is); address normalised (NormalizeAddress) and valid for the
+// chain (ValidateAddress); entity non-empty; category non-empty and
+// well-formed (ValidateCategory, lower-cased; a category screening does not
+// know is kept, see KnownCategory); source non-empty; confidence a number in
+// [0, 1]; tlp one of clear, white (= clear), green, amber, amber+strict, red
+// (ParseTLP); valid_from and valid_until Unix seconds or RFC 3339
+// (2024-05-31 or 2024-05-31T12:00:00Z), from <= until.
 //
-// Stream contract and errors as for Read: broken quoting, a missing header,
-// an unknown, duplicate or missing column end the import; a row with the
-// wrong number of fields or a value that fails validation is a row-level
-// ParseError naming the line and the column.
+// Stream contract and errors as for Read: broken quoting, a record longer
+// than MaxRecord bytes, a missing header, an unknown, duplicate or missing
+// column end the import; a row with the wrong number of fields or a value
+// that fails validation is a row-level ParseError naming the line and the
+// column. Memory is bounded by MaxRecord, whatever the file's size.
 func ReadCSV(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 	return func(yield func(heistgraph.Label, error) bool) {
 		in, err := open(r, opts)
@@ -52,7 +55,7 @@ func ReadCSV(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 			yield(heistgraph.Label{}, err)
 			return
 		}
-		cr := csv.NewReader(in)
+		cr := csv.NewReader(newRecordLimiter(in, opts.Name, MaxRecord))
 		cr.FieldsPerRecord = -1
 		cr.Comment = '#'
 		hdr, err := cr.Read()
@@ -61,7 +64,7 @@ func ReadCSV(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 			return
 		}
 		if err != nil {
-			yield(heistgraph.Label{}, csvErr(opts.Name, err))
+			yield(heistgraph.Label{}, labelCSVErr(opts.Name, err))
 			return
 		}
 		col, perr := csvColumns(hdr, opts.Name, cr)
@@ -75,7 +78,7 @@ func ReadCSV(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 				return
 			}
 			if err != nil {
-				yield(heistgraph.Label{}, csvErr(opts.Name, err))
+				yield(heistgraph.Label{}, labelCSVErr(opts.Name, err))
 				return
 			}
 			l, perr := csvLabel(rec, col, opts.Name, cr)
@@ -90,6 +93,21 @@ func ReadCSV(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 			}
 		}
 	}
+}
+
+// labelCSVErr classifies an error from encoding/csv: a record over the
+// limit (recordLimiter) or broken quoting is a ParseError at its line,
+// anything else the reader's failure.
+func labelCSVErr(file string, err error) error {
+	var lim *ParseError
+	if errors.As(err, &lim) {
+		return lim
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return parseErr(file, pe.Line, "", "%v", pe.Err)
+	}
+	return inputErr(file, 0, err)
 }
 
 // csvColumns maps each CSVHeader name to its index in hdr (-1 if absent).
@@ -107,7 +125,7 @@ func csvColumns(hdr []string, file string, cr *csv.Reader) (map[string]int, *Par
 		at, known := col[name]
 		switch {
 		case !known:
-			return nil, parseErr(file, line, name, "unknown column %q (want %s)", h, strings.Join(CSVHeader, ", "))
+			return nil, parseErr(file, line, clip(name), "unknown column %s (want %s)", short(h), strings.Join(CSVHeader, ", "))
 		case at >= 0:
 			return nil, parseErr(file, line, name, "column %q appears twice", name)
 		}
@@ -137,13 +155,28 @@ func csvLabel(rec []string, col map[string]int, file string, cr *csv.Reader) (he
 	bad := func(name string, err error) *ParseError {
 		return &ParseError{File: file, Line: line, Field: name, Err: err}
 	}
+	for _, name := range CSVHeader {
+		limit := MaxField
+		if name == "note" {
+			limit = MaxNote
+		}
+		if n := len(get(name)); n > limit {
+			return heistgraph.Label{}, tooLong(file, line, name, n, limit)
+		}
+	}
 	chain, err := heistgraph.ParseChain(get("chain"))
+	if err == nil && !KnownChain(chain) {
+		err = fmt.Errorf("%s is not a known chain (btc, btc-testnet, eth, bsc, tron, ...): %w", short(get("chain")), heistgraph.ErrInvalid)
+	}
 	if err != nil {
 		return heistgraph.Label{}, bad("chain", err)
 	}
 	addr := NormalizeAddress(chain, get("address"))
 	if err := ValidateAddress(chain, addr); err != nil {
 		return heistgraph.Label{}, bad("address", err)
+	}
+	if get("entity") == "" {
+		return heistgraph.Label{}, bad("entity", fmt.Errorf("entity is empty: %w", heistgraph.ErrInvalid))
 	}
 	category := strings.ToLower(get("category"))
 	if err := ValidateCategory(category); err != nil {
@@ -156,7 +189,7 @@ func csvLabel(rec []string, col map[string]int, file string, cr *csv.Reader) (he
 	conf, err := strconv.ParseFloat(get("confidence"), 64)
 	if err != nil || math.IsNaN(conf) || conf < 0 || conf > 1 {
 		return heistgraph.Label{}, bad("confidence",
-			fmt.Errorf("confidence %q is not a number in [0, 1]: %w", get("confidence"), heistgraph.ErrInvalid))
+			fmt.Errorf("confidence %s is not a number in [0, 1]: %w", short(get("confidence")), heistgraph.ErrInvalid))
 	}
 	tlp, err := ParseTLP(get("tlp"))
 	if err != nil {
@@ -191,5 +224,5 @@ func parseTime(s string) (int64, error) {
 			return t.Unix(), nil
 		}
 	}
-	return 0, fmt.Errorf("time %q is not Unix seconds or RFC 3339 (2024-05-31, 2024-05-31T12:00:00Z): %w", s, heistgraph.ErrInvalid)
+	return 0, fmt.Errorf("time %s is not Unix seconds or RFC 3339 (2024-05-31, 2024-05-31T12:00:00Z): %w", short(s), heistgraph.ErrInvalid)
 }

@@ -106,8 +106,9 @@ func (o Options) Validate() error {
 // but unambiguously one of Bitcoin, Ethereum or Tron, the label goes on that
 // chain and its Note says so: OFAC lists the Tron address
 // TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzq as XBT. Memory stays bounded by the
-// largest record, except for ofac-xml (the SDN entries that carry addresses)
-// and tagpack (the YAML document).
+// largest record, except for ofac-xml (the SDN entries that carry
+// addresses); csv records are held to MaxRecord bytes, TagPacks over 1 MiB
+// are streamed tag by tag (ReadTagPack).
 func Read(r io.Reader, f Format, opts Options) iter.Seq2[heistgraph.Label, error] {
 	switch f {
 	case FormatOFACList:
@@ -237,4 +238,21 @@ func notes(kv ...string) string {
 		b.WriteString(kv[i+1])
 	}
 	return b.String()
+}
+
+// KnownChain reports whether c is a chain the label importers know: a
+// Bitcoin chain (btc, btc-testnet, ...), an EVM chain (IsEVM), or a chain
+// that an asset of OFAC's lists or of TagPacks names (tron, sol, bnb, ltc,
+// bch, xmr, ...). heistgraph.ParseChain accepts any lower-case word, so a
+// label file's chain column must also pass this: "bitcoin" is no chain id.
+func KnownChain(c heistgraph.Chain) bool {
+	if c.IsUTXO() || IsEVM(c) {
+		return true
+	}
+	for _, ac := range assetChains {
+		if ac == c {
+			return true
+		}
+	}
+	return false
 }

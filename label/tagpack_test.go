@@ -1,9 +1,15 @@
 package label
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -45,8 +51,9 @@ func TestTagPackRealPacks(t *testing.T) {
 		{"ronin_bridge.yaml", 6, map[string]int{"stolen": 6}, 0.5, 1, 6},
 		{"blender_io.yaml", 45, map[string]int{"mixer": 45}, 0.6, 45, 45},
 		{"sinbad_io.yaml", 2, map[string]int{"mixer": 2}, 0.6, 2, 2},
-		// 39 tags, one repeated with a trailing space (the README, not trimming it, counts 37 of 39).
-		{"tornado_cash.yaml", 38, map[string]int{"mixer": 38}, 0.6, 37, 38},
+		// 39 tags, one repeated with a trailing space (the README, not trimming it, counts 37 of 39):
+		// a label per tag, the store keeps one of the two identical ones.
+		{"tornado_cash.yaml", 39, map[string]int{"mixer": 39}, 0.6, 37, 38},
 		{"demo.yaml", 5, map[string]int{"organization": 5}, 0.5, 0, 5},
 		{"wasabi_collector.yaml", 2, map[string]int{"mixer": 2}, 0.5, 0, 2},
 		{"exchange-wallets-bybit.yaml", 8, map[string]int{"exchange": 8}, 0.5, 0, 8},
@@ -141,11 +148,55 @@ func TestTagPackFields(t *testing.T) {
 	var skipped []*ParseError
 	ku := readTestdata(t, "tagpacks/exchange-wallets-kucoin.yaml", FormatTagPack,
 		Options{OnSkip: func(e *ParseError) { skipped = append(skipped, e) }})
-	if len(ku) != 27 || len(skipped) != 11 || skipped[0].Line != 53 || skipped[0].Field != "address" {
-		t.Errorf("kucoin: %d labels, %d skipped (first %v); want 27 and 11 from line 53", len(ku), len(skipped), skipped)
+	if len(ku) != 48 || len(skipped) != 11 || skipped[0].Line != 53 || skipped[0].Field != "address" {
+		t.Errorf("kucoin: %d labels, %d skipped (first %v); want 48 and 11 from line 53", len(ku), len(skipped), skipped)
 	}
 	_, err := ReadAll(openTestdata(t, "tagpacks/exchange-wallets-kucoin.yaml"), FormatTagPack, Options{Name: "kucoin.yaml"})
 	checkParseError(t, err, "kucoin.yaml", 53, "address")
+}
+
+// TestTagPackConflictsKept imports the shipped GraphSense packs whose tags
+// give one address several entities in one category (issue 14: the importer
+// used to keep the first and drop the rest without a word). Every tag now
+// gives its labels; only labels identical in every field are one label.
+func TestTagPackConflictsKept(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file                       string
+		labels, distinct, conflict int
+	}{
+		{"exchange-wallets-binance.yaml", 86, 86, 12},
+		{"exchange-wallets-huobi.yaml", 58, 58, 5},
+		{"etherscan-wordcloud-mixing_service.yaml", 61, 61, 2},
+		// Tags for USDT and ETH on one address are one label on eth: 14 repeats.
+		{"exchange-wallets-kucoin.yaml", 48, 34, 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			ls := readTestdata(t, "tagpacks/"+tc.file, FormatTagPack, Options{OnSkip: func(*ParseError) {}})
+			distinct := map[heistgraph.Label]bool{}
+			entities := map[string]map[string]bool{}
+			for _, l := range ls {
+				distinct[l] = true
+				k := string(l.Chain) + " " + l.Address + " " + l.Category
+				if entities[k] == nil {
+					entities[k] = map[string]bool{}
+				}
+				entities[k][l.Entity] = true
+			}
+			conflict := 0
+			for _, es := range entities {
+				if len(es) > 1 {
+					conflict++
+				}
+			}
+			if len(ls) != tc.labels || len(distinct) != tc.distinct || conflict != tc.conflict {
+				t.Errorf("%d labels, %d distinct, %d addresses with several entities; want %d, %d, %d",
+					len(ls), len(distinct), conflict, tc.labels, tc.distinct, tc.conflict)
+			}
+		})
+	}
 }
 
 func TestTagPackCategories(t *testing.T) {
@@ -292,5 +343,130 @@ func FuzzTagPack(f *testing.F) {
 	f.Add([]byte("title: x\ncurrency: BTC\ntags:\n- address: &a 1Archive1n2C579dMsAu3iC6tWzuQJz8dN\n- address: *a\n  concepts: [coinjoin, sanction]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzCheck(t, data, FormatTagPack, Options{Name: "pack.yaml"})
+		// The streaming reader of packs over 1 MiB, on the same input.
+		for l, err := range readTagPack(bytes.NewReader(data), Options{Name: "pack.yaml"}, 0) {
+			if err != nil {
+				var pe *ParseError
+				if !errors.Is(err, heistgraph.ErrInvalid) || !errors.As(err, &pe) {
+					t.Fatalf("streamed: error %v (%T) is not a ParseError wrapping ErrInvalid", err, err)
+				}
+				break
+			}
+			if err := Validate(l); err != nil {
+				t.Fatalf("streamed: invalid label %+v: %v", l, err)
+			}
+		}
 	})
+}
+
+// readStreamed imports data with the streaming TagPack reader, whatever
+// its size.
+func readStreamed(data []byte, opts Options) ([]heistgraph.Label, error) {
+	var out []heistgraph.Label
+	for l, err := range readTagPack(bytes.NewReader(data), opts, 0) {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// TestTagPackStreamed reads every shipped pack both ways, as one document
+// and streamed tag by tag (as packs over 1 MiB are), and wants the same
+// labels and the same skipped rows.
+func TestTagPackStreamed(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "tagpacks", "*.yaml*"))
+	if err != nil || len(files) < 10 {
+		t.Fatalf("packs %v, %v", files, err)
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var skipWhole, skipStream []string
+			whole, err := ReadAll(bytes.NewReader(data), FormatTagPack, Options{Name: "p.yaml", OnSkip: func(e *ParseError) { skipWhole = append(skipWhole, e.Error()) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			streamed, err := readStreamed(data, Options{Name: "p.yaml", OnSkip: func(e *ParseError) { skipStream = append(skipStream, e.Error()) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(whole, streamed) || !slices.Equal(skipWhole, skipStream) {
+				t.Errorf("streamed: %d labels, skipped %v; whole: %d labels, skipped %v", len(streamed), skipStream, len(whole), skipWhole)
+			}
+		})
+	}
+	// The same for the errors that end an import and the edge cases of the
+	// layout.
+	const addr = "1Archive1n2C579dMsAu3iC6tWzuQJz8dN"
+	for _, in := range []string{
+		"title: x\ncurrency: BTC\ntags:\n- address: " + addr + "\n- address: 1Archive1n2C579dMsAu3iC6tWzuQJz8dM\n",
+		"---\ntitle: x # comment\n\ncurrency: BTC\ntags: # the tags\n  # first\n  - address: " + addr + "\n\n    label: |\n      two\n      lines\n  - address: " + addr + "\n...\nignored: [\n",
+		"title: x\ntags:\n- address: " + addr + "\n  currency: BTC\n  concepts:\n  - coinjoin\n  - sanction\ncreator: y\n",
+		"title: x\ncurrency: BTC\ntags:\n- address: " + addr + "\n  label: [a, b]\n",
+		"title: x\ncurrency: BTC\ntags:\n- address: [\n",
+		"title: x\ncurrency: BTC\ntags:\n- " + addr + "\n",
+		"title: x\ntags: []\n",
+		"title: x\ntags:\n",
+		"title: x\n",
+		"title: x\ncurrency: BTC\ntags:\n- address: " + addr + "\n  label: " + strings.Repeat("L", MaxField+1) + "\n",
+	} {
+		whole, werr := ReadAll(strings.NewReader(in), FormatTagPack, Options{Name: "p.yaml"})
+		streamed, serr := readStreamed([]byte(in), Options{Name: "p.yaml"})
+		if !slices.Equal(whole, streamed) || fmt.Sprint(werr) != fmt.Sprint(serr) {
+			t.Errorf("%q:\nstreamed %+v, %v\nwhole    %+v, %v", in, streamed, serr, whole, werr)
+		}
+	}
+}
+
+// TestTagPackStreamedLayout pins what only a pack over 1 MiB is held to:
+// header first, a block list of tags, lines and tags within their limits.
+func TestTagPackStreamedLayout(t *testing.T) {
+	t.Parallel()
+	const addr = "1Archive1n2C579dMsAu3iC6tWzuQJz8dN"
+	tests := []struct {
+		name, in string
+		line     int
+		field    string
+	}{
+		{"header after the tags", "title: x\ntags:\n- address: " + addr + "\n  currency: BTC\nlabel: y\n", 5, "label"},
+		{"flow list", "title: x\ntags: [{address: " + addr + "}]\n", 2, "tags"},
+		{"indented root", "  title: x\n  tags:\n", 1, ""},
+		{"not a mapping", "- a\n- b\n", 1, ""},
+		{"tags not a list", "title: x\ntags:\n  address: " + addr + "\n", 3, "tags"},
+		{"line too long", "title: x\ncurrency: BTC\ntags:\n- address: " + addr + "\n  label: " + strings.Repeat("L", MaxRecord) + "\n", 5, ""},
+		{"tag too long", "title: x\ncurrency: BTC\ntags:\n- address: " + addr + "\n" + strings.Repeat("  context: "+strings.Repeat("c", 1000)+"\n", MaxTag/1000), 4, "tags[0]"},
+		{"header too long", "title: x\ndescription: |\n" + strings.Repeat("  "+strings.Repeat("d", 1000)+"\n", MaxTagPackHeader/1000) + "tags:\n", 2, "description"},
+		{"second tags list", "title: x\ntags:\ntags:\n", 3, "tags"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := readStreamed([]byte(tc.in), Options{Name: "p.yaml"})
+			checkParseError(t, err, "p.yaml", tc.line, tc.field)
+			if err != nil && len(err.Error()) > 400 {
+				t.Errorf("error message of %d bytes", len(err.Error()))
+			}
+		})
+	}
+}
+
+// TestTagPackLongTitle: a title over MaxField bytes is cut at a rune
+// boundary to name the source.
+func TestTagPackLongTitle(t *testing.T) {
+	t.Parallel()
+	in := "title: " + strings.Repeat("é", MaxField) + "\ncurrency: BTC\ntags:\n- address: 1Archive1n2C579dMsAu3iC6tWzuQJz8dN\n"
+	ls, err := ReadAll(strings.NewReader(in), FormatTagPack, Options{})
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("%+v, %v", ls, err)
+	}
+	if src := strings.TrimPrefix(ls[0].Source, SourceTagPackPrefix); len(src) > MaxField || !utf8.ValidString(src) {
+		t.Errorf("source title of %d bytes, valid UTF-8 %v", len(src), utf8.ValidString(src))
+	}
 }

@@ -12,7 +12,9 @@ import (
 //
 // A label is identified by its key (chain, address, entity, category,
 // source); storing a label whose key is stored replaces its other fields
-// (confidence, TLP, validity, note). Addresses are stored and looked up
+// (confidence, TLP, validity, note). Labels of one address and category
+// that name other entities, or come from other sources, are distinct and
+// kept side by side: conflicting claims are never merged. Addresses are stored and looked up
 // exactly as given: callers normalise them first with
 // label.NormalizeAddress (EVM addresses lower-cased), so that one address
 // has one key. Labels come back in the store's key order, which groups them

@@ -96,7 +96,13 @@ type Store interface {
 	Clusters
 	Keys
 	Audit
-	// Close releases the store. It is not safe to call concurrently with
-	// other methods.
+	// Sync makes every write that has returned durable: after Sync returns
+	// nil, a crash or a SIGKILL of the process loses none of them. Writes
+	// may be durable sooner; a caller that tells a user (or a client) that
+	// something was written calls Sync first. Sync is cheap when nothing
+	// was written since the last call.
+	Sync() error
+	// Close makes every write durable and releases the store. It is not
+	// safe to call concurrently with other methods.
 	Close() error
 }

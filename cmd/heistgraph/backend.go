@@ -6,25 +6,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
-	"github.com/spf13/cobra"
-
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/cluster"
-	"github.com/heistgraph/heistgraph/incident"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/server"
 	"github.com/heistgraph/heistgraph/store"
 )
 
-// apiBackend answers the HTTP API's routes from the store by running the
-// CLI's own views and capturing their --json output, so the API gives the
-// same JSON as the CLI for the same question. It is a stopgap: the
-// application layer (issue 15, item 1) replaces it, and then both the CLI
-// and this backend call that layer instead.
+// apiBackend answers the HTTP API's routes from the store with the
+// application layer's views (package app) and screens with the risk engine
+// (screening.go), so the API gives the same JSON as the CLI for the same
+// question.
 type apiBackend struct {
 	st store.Store
 	// cache, when set, is what the views read (backendcache.go); label
@@ -77,34 +72,20 @@ var (
 	_ server.ReadyDetailer = (*apiBackend)(nil)
 )
 
-// view runs fn on an app that writes --json output into a buffer, and
-// returns that output.
-func (b *apiBackend) view(fn func(a *app) error) (json.RawMessage, error) {
-	var buf bytes.Buffer
-	a := &app{stdout: &buf, stderr: io.Discard, json: true, quiet: true}
-	a.setup()
-	if err := fn(a); err != nil {
-		return nil, err
-	}
-	return json.RawMessage(bytes.TrimSpace(buf.Bytes())), nil
-}
-
 func (b *apiBackend) Address(ctx context.Context, chain heistgraph.Chain, addr string) (any, error) {
-	return b.view(func(a *app) error { return a.showAddress(ctx, b.reader(), string(chain), addr, addressPage{}) })
+	return hgapp.Address(ctx, b.reader(), hgapp.AddressRequest{Chain: string(chain), Address: addr})
 }
 
 func (b *apiBackend) Tx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.Hash) (any, error) {
-	return b.view(func(a *app) error { return a.showTx(ctx, b.st, string(chain), txid) })
+	return hgapp.Tx(ctx, b.st, hgapp.TxRequest{Chain: string(chain), TxID: txid})
 }
 
 func (b *apiBackend) Block(ctx context.Context, chain heistgraph.Chain, id string) (any, error) {
-	return b.view(func(a *app) error { return a.showBlock(ctx, b.st, string(chain), id) })
+	return hgapp.Block(ctx, b.st, hgapp.BlockRequest{Chain: string(chain), ID: id})
 }
 
 func (b *apiBackend) Cluster(ctx context.Context, chain heistgraph.Chain, id uint64) (any, error) {
-	cmd := &cobra.Command{}
-	cmd.SetContext(ctx)
-	ch, err := clusterChain(cmd, b.st, string(chain))
+	ch, err := hgapp.ClusterChain(ctx, b.st, string(chain))
 	if err != nil {
 		return nil, err
 	}
@@ -117,59 +98,19 @@ func (b *apiBackend) Cluster(ctx context.Context, chain heistgraph.Chain, id uin
 	} else if m.ClusterID != id {
 		return nil, fmt.Errorf("cluster %d on %s: address %d is in cluster %d: %w", id, ch, id, m.ClusterID, heistgraph.ErrNotFound)
 	}
-	x, err := cluster.Explain(ctx, b.st, ch, addr, cluster.ExplainOptions{Limit: 20})
-	if err != nil {
-		return nil, err
-	}
-	return b.view(func(a *app) error {
-		fresh, err := a.clusterFreshness(ctx, b.st, ch)
-		if err != nil {
-			return err
-		}
-		return a.printExplanation(x, false, fresh)
-	})
+	return hgapp.Cluster(ctx, b.st, hgapp.ClusterRequest{Chain: ch, Address: addr, Limit: 20})
 }
 
 func (b *apiBackend) Incidents(ctx context.Context) (any, error) {
-	reg, prices, err := loadRegister(ctx, b.st)
-	if err != nil {
-		return nil, err
-	}
-	out := incListJSON{Incidents: []incListItem{}}
-	for _, inc := range reg.Incidents() {
-		v := incident.Value(inc, "", prices)
-		it := incListItem{ID: inc.ID, Name: inc.Name, Victim: inc.Victim.Name, VictimType: string(inc.Victim.Type),
-			StolenOn: dayText(inc.StolenOn), Chains: incidentChains(inc), Tier: inc.BestTier(""), Actors: []string{},
-			USD: v.USD, USDSource: v.Source, USDAt: dayText(v.At), Origin: originOf(reg.Imported(inc.ID))}
-		for _, at := range inc.Attributions {
-			if !hasString(it.Actors, at.Actor) {
-				it.Actors = append(it.Actors, at.Actor)
-			}
-		}
-		out.Incidents = append(out.Incidents, it)
-	}
-	out.Count = len(out.Incidents)
-	return out, nil
+	return hgapp.Incidents(ctx, b.st, hgapp.IncidentsRequest{})
 }
 
 func (b *apiBackend) Incident(ctx context.Context, id string) (any, error) {
-	reg, prices, err := loadRegister(ctx, b.st)
-	if err != nil {
-		return nil, err
-	}
-	inc, ok := reg.Incident(id)
-	if !ok {
-		return nil, fmt.Errorf("incident %q: %w", id, heistgraph.ErrNotFound)
-	}
-	tr, err := traceIncident(ctx, b.st, inc)
-	if err != nil {
-		return nil, err
-	}
-	return showIncident(reg, inc, prices, tr), nil
+	return hgapp.Incident(ctx, b.st, hgapp.IncidentRequest{ID: id})
 }
 
 func (b *apiBackend) Labels(ctx context.Context, q server.LabelQuery) (any, error) {
-	v := labelsListJSON{Labels: []labelRowJSON{}}
+	v := hgapp.LabelListView{Labels: []hgapp.LabelRowView{}}
 	add := func(l heistgraph.Label) bool {
 		if !q.Match(l) || !server.TLPAllows(q.TLPMax, l.TLP) {
 			return true
@@ -178,7 +119,7 @@ func (b *apiBackend) Labels(ctx context.Context, q server.LabelQuery) (any, erro
 			v.Truncated = true
 			return false
 		}
-		v.Labels = append(v.Labels, labelRow(l))
+		v.Labels = append(v.Labels, hgapp.LabelRowOf(l))
 		return true
 	}
 	if q.Address != "" {

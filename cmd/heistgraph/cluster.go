@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -49,30 +50,9 @@ func (a *app) clusterOptions(f *clusterFlags) (cluster.Options, error) {
 	return o, nil
 }
 
-// clusterChain returns --chain, or the one Bitcoin chain the store holds
-// blocks of.
+// clusterChain is app.ClusterChain for the command cmd.
 func clusterChain(cmd *cobra.Command, r store.ChainReader, flag string) (heistgraph.Chain, error) {
-	if flag != "" {
-		c, err := heistgraph.ParseChain(flag)
-		if err != nil {
-			return "", usageError{fmt.Errorf("--chain: %w", err)}
-		}
-		if !c.IsUTXO() {
-			return "", usageError{fmt.Errorf("--chain %s: only Bitcoin chains are clustered: %w", c, heistgraph.ErrInvalid)}
-		}
-		return c, nil
-	}
-	chains, err := candidateChains(cmd.Context(), r, "")
-	if err != nil {
-		return "", err
-	}
-	switch len(chains) {
-	case 0:
-		return "", fmt.Errorf("no Bitcoin chain in the store: ingest blocks first: %w", heistgraph.ErrNotFound)
-	case 1:
-		return chains[0], nil
-	}
-	return "", usageError{fmt.Errorf("the store holds several chains (%v): give --chain: %w", chains, heistgraph.ErrInvalid)}
+	return hgapp.ClusterChain(cmd.Context(), r, flag)
 }
 
 func (a *app) clusterCmd() *cobra.Command {
@@ -90,47 +70,16 @@ it rewinds to the fork first). Labels on one address reach its whole cluster.`,
 	return c
 }
 
-// clusterStatsJSON is what cluster update prints (and merge and split
-// under "stats").
-type clusterStatsJSON struct {
-	Chain          heistgraph.Chain `json:"chain"`
-	TipHeight      int64            `json:"tip_height"`
-	Blocks         int64            `json:"blocks"`
-	Txs            int64            `json:"txs"`
-	Inputs         int64            `json:"inputs"`
-	Rewound        int64            `json:"rewound_blocks"`
-	Rebuilt        bool             `json:"rebuilt"`
-	CoinJoins      map[string]int64 `json:"coinjoins"`
-	Stonewalls     int64            `json:"stonewalls"`
-	CommonInput    int64            `json:"common_input_merges"`
-	Change         int64            `json:"change_merges"`
-	ChangeDeferred int64            `json:"change_merges_deferred"`
-	Refused        int64            `json:"refused"`
-	Held           int64            `json:"held"`
-	ServiceChange  int64            `json:"service_change_skipped"`
-	ChangeNotLeaf  int64            `json:"change_not_leaf_skipped"`
-	Dropped        int64            `json:"dropped"`
-	Addresses      int64            `json:"addresses"`
-	Clusters       int64            `json:"clusters"`
-	Largest        int64            `json:"largest_cluster"`
-	Seconds        float64          `json:"seconds"`
-	InputsPerS     float64          `json:"inputs_per_s"`
-}
-
-func statsJSON(s cluster.Stats) clusterStatsJSON {
-	v := clusterStatsJSON{Chain: s.Chain, TipHeight: s.TipHeight, Blocks: s.Blocks, Txs: s.Txs, Inputs: s.Inputs,
-		Rewound: s.Rewound, Rebuilt: s.Rebuilt, CoinJoins: s.CoinJoins, Stonewalls: s.Stonewalls,
-		CommonInput: s.CommonInput, Change: s.Change, ChangeDeferred: s.ChangeDeferred, Refused: s.Refused,
-		Held: s.Held, ServiceChange: s.ServiceChange, ChangeNotLeaf: s.ChangeNotLeaf, Dropped: s.Dropped, Addresses: s.Addresses, Clusters: s.Clusters,
-		Largest: s.Largest, Seconds: s.Elapsed.Seconds()}
-	if v.CoinJoins == nil {
-		v.CoinJoins = map[string]int64{}
-	}
-	if v.Seconds > 0 {
-		v.InputsPerS = float64(s.Inputs) / v.Seconds
-	}
-	return v
-}
+// The views of the cluster commands are package app's; these names keep
+// the command's tests readable.
+type (
+	clusterStatsJSON   = hgapp.ClusterStatsView
+	clusterShowJSON    = hgapp.ClusterView
+	clusterMembersJSON = hgapp.MembersView
+	overrideResultJSON = hgapp.OverrideResultView
+	clustersJSON       = hgapp.ClustersView
+	clusterLabelJSON   = hgapp.ClusterLabelView
+)
 
 func (a *app) printStats(v clusterStatsJSON, what string) error {
 	a.logger().Info(what, "chain", v.Chain, "blocks", v.Blocks, "addresses", v.Addresses, "clusters", v.Clusters,
@@ -169,7 +118,7 @@ func (a *app) clusterUpdateCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return a.printStats(statsJSON(s), "clustered")
+				return a.printStats(hgapp.ClusterStatsOf(s), "clustered")
 			})
 		},
 	}
@@ -284,7 +233,7 @@ gives the same list.`,
 			if addr == "" {
 				return fmt.Errorf("cluster show: empty address: %w", heistgraph.ErrInvalid)
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return noStoreAddress("cluster show", chainFlag, addr, a.withView(cmd.Context(), func(st store.Store) error {
 				ch, err := clusterChainOf(cmd, st, chainFlag, addr)
 				if err != nil {
 					return err
@@ -298,18 +247,18 @@ gives the same list.`,
 					}
 				}
 				if members {
-					return a.showMembers(cmd.Context(), st, ch, addr, offset, limit)
+					v, err := hgapp.Members(cmd.Context(), st, hgapp.MembersRequest{Chain: ch, Address: addr, Limit: limit, Offset: offset})
+					if err != nil {
+						return err
+					}
+					return a.printMembers(v)
 				}
-				x, err := cluster.Explain(cmd.Context(), st, ch, addr, cluster.ExplainOptions{Limit: limit, Offset: offset, To: strings.TrimSpace(to)})
+				v, err := hgapp.Cluster(cmd.Context(), st, hgapp.ClusterRequest{Chain: ch, Address: addr, Limit: limit, Offset: offset, To: to})
 				if err != nil {
 					return err
 				}
-				fresh, err := a.clusterFreshness(cmd.Context(), st, ch)
-				if err != nil {
-					return err
-				}
-				return a.printExplanation(x, to != "", fresh)
-			})
+				return a.printExplanation(v)
+			}))
 		},
 	}
 	c.Flags().StringVar(&chainFlag, "chain", "", "chain of the address (default: the Bitcoin chain the store holds)")
@@ -320,28 +269,8 @@ gives the same list.`,
 	return c
 }
 
-// memberJSON is one address of a cluster with its totals and own labels.
-type memberJSON struct {
-	Address    string      `json:"address"`
-	AddrID     uint64      `json:"addr_id"`
-	BalanceSat int64       `json:"balance_sat"`
-	TxCount    int64       `json:"tx_count"`
-	Labels     []labelJSON `json:"labels"`
-}
-
-// clusterHeadJSON is what cluster show prints first, with or without
-// --members: the address, its cluster and the labels that reach it.
-type clusterHeadJSON struct {
-	Address   string             `json:"address"`
-	Chain     heistgraph.Chain   `json:"chain"`
-	ClusterID uint64             `json:"cluster_id"`
-	Size      int64              `json:"size"`
-	Labels    []clusterLabelJSON `json:"labels"`
-	Conflicts []string           `json:"conflicts"`
-}
-
 // printClusterHead writes the head of cluster show for people.
-func printClusterHead(w io.Writer, v *clusterHeadJSON) {
+func printClusterHead(w io.Writer, v *hgapp.ClusterHead) {
 	printf(w, "%s (%s) is in cluster %d of %s\n", esc(v.Address), v.Chain, v.ClusterID, plural(v.Size, "address", "addresses"))
 	for _, l := range v.Labels {
 		via := ""
@@ -355,54 +284,11 @@ func printClusterHead(w io.Writer, v *clusterHeadJSON) {
 	}
 }
 
-// clusterMembersJSON is what cluster show --members prints.
-type clusterMembersJSON struct {
-	clusterHeadJSON
-	Offset  int          `json:"offset"`
-	Members []memberJSON `json:"members"`
-	Next    int          `json:"next_offset"`
-	clustersJSON
-}
-
-func (a *app) showMembers(ctx context.Context, st store.Store, ch heistgraph.Chain, addr string, offset, limit int) error {
-	if limit == 0 {
-		limit = 20
-	}
-	p, err := cluster.ListMembers(ctx, st, ch, addr, offset, limit)
-	if err != nil {
-		return err
-	}
-	fresh, err := a.clusterFreshness(ctx, st, ch)
-	if err != nil {
-		return err
-	}
-	res := cluster.NewResolver(st)
-	view, err := res.View(ctx, ch, addr)
-	if err != nil {
-		return err
-	}
-	v := clusterMembersJSON{clusterHeadJSON: clusterHeadJSON{Address: view.Address, Chain: ch, ClusterID: p.ClusterID, Size: p.Size,
-		Labels: viewLabels(view), Conflicts: view.Conflicts}, Offset: p.Offset, Members: []memberJSON{}, Next: p.NextOffset, clustersJSON: fresh}
-	for _, m := range p.Members {
-		j := memberJSON{Address: m.Address, AddrID: m.AddrID, Labels: []labelJSON{}}
-		s, err := st.Address(ctx, ch, m.Address)
-		switch {
-		case err == nil:
-			j.BalanceSat, j.TxCount = s.Balance(), s.TxCount
-		case !errors.Is(err, heistgraph.ErrNotFound):
-			return err
-		}
-		mv, err := res.View(ctx, ch, m.Address)
-		if err != nil {
-			return err
-		}
-		for _, l := range mv.Own {
-			j.Labels = append(j.Labels, labelJSON{Entity: l.Entity, Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP})
-		}
-		v.Members = append(v.Members, j)
-	}
+// printMembers writes cluster show --members.
+func (a *app) printMembers(v hgapp.MembersView) error {
+	a.warnClusters(v.ClustersView)
 	return a.emit(v, func(w io.Writer) error {
-		printClusterHead(w, &v.clusterHeadJSON)
+		printClusterHead(w, &v.ClusterHead)
 		if len(v.Members) == 0 {
 			printf(w, "  members: none at offset %d\n", v.Offset)
 			return nil
@@ -426,49 +312,11 @@ func (a *app) showMembers(ctx context.Context, st store.Store, ch heistgraph.Cha
 	})
 }
 
-// overrideMemberJSON is an address an override names, with its cluster
-// after the override.
-type overrideMemberJSON struct {
-	Address     string `json:"address"`
-	ClusterID   uint64 `json:"cluster_id"`
-	ClusterSize int64  `json:"cluster_size"`
-}
-
-// overrideResultJSON is what cluster merge and split print: the override
-// recorded (or, with duplicate set, the earlier one that already says the
-// same: nothing was recorded), the addresses' clusters after it and, for
-// a split, the cluster the address left.
-type overrideResultJSON struct {
-	Chain     heistgraph.Chain     `json:"chain"`
-	Override  overrideJSON         `json:"override"`
-	Duplicate bool                 `json:"duplicate"`
-	Addresses []overrideMemberJSON `json:"addresses"`
-	ClusterID uint64               `json:"cluster_id"`
-	Size      int64                `json:"size"`
-	RestID    *uint64              `json:"rest_cluster_id,omitempty"`
-	RestSize  *int64               `json:"rest_size,omitempty"`
-	Stats     *clusterStatsJSON    `json:"stats,omitempty"`
-}
-
 // printOverride confirms an analyst's merge or split: what was recorded
 // under which override id, and the clusters it left.
 func (a *app) printOverride(ch heistgraph.Chain, r cluster.OverrideResult) error {
 	o := r.Override
-	v := overrideResultJSON{Chain: ch, Duplicate: r.Duplicate, Addresses: []overrideMemberJSON{},
-		Override: overrideJSON{Seq: o.Seq, Kind: o.Kind, Addresses: o.Addresses, By: o.By, Why: o.Why, Time: o.Time, Height: o.Height}}
-	for i, m := range r.Members {
-		v.Addresses = append(v.Addresses, overrideMemberJSON{Address: m.Address, ClusterID: m.ClusterID, ClusterSize: r.Sizes[i]})
-	}
-	if len(v.Addresses) > 0 {
-		v.ClusterID, v.Size = v.Addresses[0].ClusterID, v.Addresses[0].ClusterSize
-	}
-	if r.RestID != 0 {
-		v.RestID, v.RestSize = &r.RestID, &r.RestSize
-	}
-	if !r.Duplicate {
-		st := statsJSON(r.Stats)
-		v.Stats = &st
-	}
+	v := hgapp.OverrideResultOf(ch, r)
 	return a.emit(v, func(w io.Writer) error {
 		names := make([]string, len(v.Addresses))
 		for i, m := range v.Addresses {
@@ -503,61 +351,13 @@ func (a *app) printOverride(ch heistgraph.Chain, r cluster.OverrideResult) error
 	})
 }
 
-type evidenceJSON struct {
-	TxID      heistgraph.Hash `json:"txid"`
-	Height    int64           `json:"height"`
-	Heuristic string          `json:"heuristic"`
-	Votes     []string        `json:"votes,omitempty"`
-	Soft      bool            `json:"soft,omitempty"`
-	Status    string          `json:"status"`
-	Reason    string          `json:"reason,omitempty"`
-	Addresses []string        `json:"addresses"`
-	More      int             `json:"more_addresses,omitempty"`
-}
-
-func evidenceView(es []cluster.Evidence) []evidenceJSON {
-	out := make([]evidenceJSON, 0, len(es))
-	for _, e := range es {
-		out = append(out, evidenceJSON{TxID: e.TxID, Height: e.Height, Heuristic: e.Heuristic, Votes: e.Votes, Soft: e.Soft,
-			Status: e.Status.String(), Reason: e.Reason, Addresses: e.Addresses, More: e.More})
-	}
-	return out
-}
-
-type overrideJSON struct {
-	Seq       uint64   `json:"seq"`
-	Kind      string   `json:"kind"`
-	Addresses []string `json:"addresses"`
-	By        string   `json:"by"`
-	Why       string   `json:"why"`
-	Time      int64    `json:"time"`
-	Height    int64    `json:"height"`
-}
-
-type clusterShowJSON struct {
-	clusterHeadJSON
-	Evidence  []evidenceJSON `json:"evidence"`
-	Next      int            `json:"next_offset"`
-	Review    []evidenceJSON `json:"review"`
-	Overrides []overrideJSON `json:"overrides"`
-	Path      []evidenceJSON `json:"path,omitempty"`
-	PathFound *bool          `json:"path_found,omitempty"`
-	clustersJSON
-}
-
-func (a *app) printExplanation(x cluster.Explanation, withPath bool, fresh clustersJSON) error {
-	v := clusterShowJSON{clusterHeadJSON: clusterHeadJSON{Address: x.Address, Chain: x.Chain, ClusterID: x.ClusterID, Size: x.Size,
-		Labels: viewLabels(x.View), Conflicts: x.Conflicts}, Evidence: evidenceView(x.Evidence), Next: x.NextOffset,
-		Review: evidenceView(x.Reviews), Overrides: []overrideJSON{}, clustersJSON: fresh}
-	for _, o := range x.Overrides {
-		v.Overrides = append(v.Overrides, overrideJSON{Seq: o.Seq, Kind: o.Kind, Addresses: o.Addresses, By: o.By, Why: o.Why, Time: o.Time, Height: o.Height})
-	}
-	if withPath {
-		v.Path, v.PathFound = evidenceView(x.Path), &x.PathFound
-	}
+// printExplanation writes cluster show.
+func (a *app) printExplanation(v hgapp.ClusterView) error {
+	a.warnClusters(v.ClustersView)
+	withPath := v.PathFound != nil
 	return a.emit(v, func(w io.Writer) error {
-		printClusterHead(w, &v.clusterHeadJSON)
-		pr := func(e evidenceJSON) {
+		printClusterHead(w, &v.ClusterHead)
+		pr := func(e hgapp.EvidenceView) {
 			votes := ""
 			if len(e.Votes) > 0 {
 				votes = " [" + strings.Join(e.Votes, ",") + "]"
@@ -572,7 +372,7 @@ func (a *app) printExplanation(x cluster.Explanation, withPath bool, fresh clust
 			}
 		}
 		if withPath {
-			if x.PathFound {
+			if *v.PathFound {
 				printf(w, "  path:\n")
 			} else {
 				printf(w, "  no chain of evidence found to the other address\n")
@@ -599,20 +399,6 @@ func (a *app) printExplanation(x cluster.Explanation, withPath bool, fresh clust
 		}
 		return nil
 	})
-}
-
-// viewLabels lists the labels on an address and those that reach it
-// through its cluster.
-func viewLabels(v cluster.View) []clusterLabelJSON {
-	out := []clusterLabelJSON{}
-	for _, l := range slicesConcat(v.Own, v.Reached) {
-		out = append(out, clusterLabelJSON{Address: l.Address, Entity: l.Entity, Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP})
-	}
-	return out
-}
-
-func slicesConcat(a, b []heistgraph.Label) []heistgraph.Label {
-	return append(append([]heistgraph.Label{}, a...), b...)
 }
 
 // ingestClustering clusters blocks as `ingest btc --cluster` ingests them:
@@ -681,44 +467,16 @@ func (c *ingestClustering) finish(ctx context.Context, on bool, ch heistgraph.Ch
 		}
 		c.total = s
 	}
-	v := statsJSON(c.total)
+	v := hgapp.ClusterStatsOf(c.total)
 	v.Chain = ch
 	return &v, nil
 }
 
-// clustersJSON is what an answer that depends on clusters (trace, show
-// address, cluster show) adds to its JSON: the last block clustered (null
-// when the chain was never clustered) and how many blocks the clusters
-// are behind the chain, so that a script can tell an answer from
-// half-built clusters.
-type clustersJSON struct {
-	ClustersHeight      *int64 `json:"clusters_height"`
-	ClustersBehind      int64  `json:"clusters_behind"`
-	ClustersNeedRebuild bool   `json:"clusters_need_rebuild,omitempty"`
-}
-
-// clusterFreshness checks how far chain's clusters are behind its blocks
-// and, when they are, says so in one warning line on stderr (also with
-// --quiet: it qualifies the answer). Read commands do not catch the
-// clusters up themselves: they may open the store read-only, and catching
-// up a large chain takes as long as "cluster update".
-func (a *app) clusterFreshness(ctx context.Context, r store.ChainReader, chain heistgraph.Chain) (clustersJSON, error) {
-	var v clustersJSON
-	c, ok := r.(store.Clusters)
-	if !ok || !chain.IsUTXO() {
-		return v, nil
+// warnClusters says in one warning line on stderr how the clusters an
+// answer depends on are stale, if they are (also with --quiet: it
+// qualifies the answer).
+func (a *app) warnClusters(v hgapp.ClustersView) {
+	if v.Warning != "" {
+		fmt.Fprintf(a.stderr, "heistgraph: warning: %s\n", v.Warning)
 	}
-	f, err := cluster.CheckFreshness(ctx, r, c, chain)
-	if err != nil {
-		return v, err
-	}
-	if f.Clustered() {
-		h := f.Height
-		v.ClustersHeight = &h
-	}
-	v.ClustersBehind, v.ClustersNeedRebuild = f.Behind, f.NeedsRebuild
-	if f.Stale() {
-		fmt.Fprintf(a.stderr, "heistgraph: warning: %s\n", f)
-	}
-	return v, nil
 }

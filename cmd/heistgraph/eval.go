@@ -54,7 +54,7 @@ apart. The trace flags are those of trace.`,
 			if err != nil {
 				return err
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.withView(cmd.Context(), func(st store.Store) error {
 				opts.Resolver = entityResolver(st)
 				ev, err := evalTrace(cmd.Context(), st, truth, opts)
 				if err != nil {

@@ -50,7 +50,7 @@ Run "heistgraph cluster update" first.`,
 					return usageError{err}
 				}
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.withView(cmd.Context(), func(st store.Store) error {
 				return a.evalCluster(cmd.Context(), st, ch, t)
 			})
 		},

@@ -8,29 +8,14 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/incident"
-	"github.com/heistgraph/heistgraph/incidents"
 	"github.com/heistgraph/heistgraph/store"
 )
-
-// loadRegister returns the shipped register merged with the incidents
-// imported into st, and the prices st holds for them.
-func loadRegister(ctx context.Context, st store.Store) (*incident.Register, *incident.PriceTable, error) {
-	reg, err := incident.LoadWith(ctx, incidents.FS, st)
-	if err != nil {
-		return nil, nil, fmt.Errorf("incident register: %w", err)
-	}
-	prices, err := incident.PricesFrom(ctx, st, reg.Incidents())
-	if err != nil {
-		return nil, nil, fmt.Errorf("prices: %w", err)
-	}
-	return reg, prices, nil
-}
 
 func (a *app) incidentsCmd() *cobra.Command {
 	c := &cobra.Command{
@@ -45,52 +30,17 @@ sources report.`,
 	return c
 }
 
-// incListItem is one line of `incidents list --json`.
-type incListItem struct {
-	ID         string          `json:"id"`
-	Name       string          `json:"name"`
-	Victim     string          `json:"victim"`
-	VictimType string          `json:"victim_type"`
-	StolenOn   string          `json:"stolen_on"`
-	Chains     []string        `json:"chains"`
-	Tier       heistgraph.Tier `json:"tier"`
-	Actors     []string        `json:"actors"`
-	USD        heistgraph.USD  `json:"usd"`
-	USDSource  string          `json:"usd_source"`
-	USDAt      string          `json:"usd_at"`
-	Origin     string          `json:"origin"` // shipped or imported
-}
-
-type incListJSON struct {
-	Count     int           `json:"count"`
-	Incidents []incListItem `json:"incidents"`
-}
-
 func (a *app) incidentsListCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List every incident of the register, oldest theft first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd.Context(), func(st store.Store) error {
-				reg, prices, err := loadRegister(cmd.Context(), st)
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
+				out, err := hgapp.Incidents(cmd.Context(), st, hgapp.IncidentsRequest{})
 				if err != nil {
 					return err
 				}
-				out := incListJSON{Incidents: []incListItem{}}
-				for _, inc := range reg.Incidents() {
-					v := incident.Value(inc, "", prices)
-					it := incListItem{ID: inc.ID, Name: inc.Name, Victim: inc.Victim.Name, VictimType: string(inc.Victim.Type),
-						StolenOn: dayText(inc.StolenOn), Chains: incidentChains(inc), Tier: inc.BestTier(""), Actors: []string{},
-						USD: v.USD, USDSource: v.Source, USDAt: dayText(v.At), Origin: originOf(reg.Imported(inc.ID))}
-					for _, at := range inc.Attributions {
-						if !hasString(it.Actors, at.Actor) {
-							it.Actors = append(it.Actors, at.Actor)
-						}
-					}
-					out.Incidents = append(out.Incidents, it)
-				}
-				out.Count = len(out.Incidents)
 				return a.emit(out, func(w io.Writer) error {
 					tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 					fmt.Fprintln(tw, "STOLEN\tID\tNAME\tTIER\tUSD\tACCORDING TO")
@@ -110,49 +60,6 @@ func (a *app) incidentsListCmd() *cobra.Command {
 			})
 		},
 	}
-}
-
-func originOf(imported bool) string {
-	if imported {
-		return "imported"
-	}
-	return "shipped"
-}
-
-func incidentChains(inc heistgraph.Incident) []string {
-	out := []string{}
-	add := func(c heistgraph.Chain) {
-		if c != "" && !hasString(out, string(c)) {
-			out = append(out, string(c))
-		}
-	}
-	for _, t := range inc.Thefts {
-		add(t.Chain)
-	}
-	for _, t := range inc.Txs {
-		add(t.Chain)
-	}
-	for _, ad := range inc.Addresses {
-		add(ad.Chain)
-	}
-	return out
-}
-
-func hasString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// day formats a UTC day; "" for the zero time.
-func dayText(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.DateOnly)
 }
 
 // usdText writes u as $1,234,567.89.
@@ -175,88 +82,6 @@ func usdText(u heistgraph.USD) string {
 	return sign + "$" + b.String() + "." + frac
 }
 
-// The JSON of `incidents show`: the incident in the register's field names,
-// its valuation, the source records it cites and the trace of its theft.
-type incShowJSON struct {
-	ID           string               `json:"id"`
-	Name         string               `json:"name"`
-	Origin       string               `json:"origin"`
-	Victim       incVictimJSON        `json:"victim"`
-	StolenOn     string               `json:"stolen_on"`
-	Vectors      []string             `json:"vectors"`
-	USD          heistgraph.USD       `json:"usd"`
-	USDSource    string               `json:"usd_source"`
-	USDAt        string               `json:"usd_at"`
-	USDNow       *heistgraph.USD      `json:"usd_now,omitempty"`
-	USDNowAt     string               `json:"usd_now_at,omitempty"`
-	Thefts       []incTheftJSON       `json:"thefts"`
-	Figures      []incFigureJSON      `json:"figures"`
-	Attributions []incAttributionJSON `json:"attributions"`
-	Addresses    []incAddressJSON     `json:"addresses"`
-	Txs          []incTxJSON          `json:"txs"`
-	TLP          string               `json:"tlp"`
-	Notes        string               `json:"notes,omitempty"`
-	Sources      []incSourceJSON      `json:"sources"`
-	Trace        incidentTrace        `json:"trace"`
-}
-
-type incVictimJSON struct {
-	Name    string `json:"name"`
-	Type    string `json:"type"`
-	Country string `json:"country,omitempty"`
-}
-
-type incTheftJSON struct {
-	Chain    heistgraph.Chain `json:"chain"`
-	Asset    string           `json:"asset"`
-	Contract string           `json:"contract,omitempty"`
-	Decimals uint8            `json:"decimals"`
-	Amount   string           `json:"amount"`
-	Source   string           `json:"source"`
-}
-
-type incFigureJSON struct {
-	Source string         `json:"source"`
-	USD    heistgraph.USD `json:"usd"`
-	At     string         `json:"at"`
-	Note   string         `json:"note,omitempty"`
-}
-
-type incAttributionJSON struct {
-	Actor   string          `json:"actor"`
-	Group   string          `json:"group,omitempty"`
-	Tier    heistgraph.Tier `json:"tier"`
-	On      *string         `json:"on"`
-	Sources []string        `json:"sources"`
-	Note    string          `json:"note,omitempty"`
-}
-
-type incAddressJSON struct {
-	Chain   heistgraph.Chain       `json:"chain"`
-	Address string                 `json:"address"`
-	Role    heistgraph.AddressRole `json:"role"`
-	Source  string                 `json:"source"`
-}
-
-type incTxJSON struct {
-	Chain   heistgraph.Chain  `json:"chain"`
-	TxID    string            `json:"txid"`
-	Role    heistgraph.TxRole `json:"role"`
-	Source  string            `json:"source"`
-	InStore bool              `json:"in_store"`
-}
-
-type incSourceJSON struct {
-	ID        string          `json:"id"`
-	Publisher string          `json:"publisher"`
-	Title     string          `json:"title"`
-	Date      string          `json:"date,omitempty"`
-	Version   string          `json:"version,omitempty"`
-	URL       string          `json:"url"`
-	Tier      heistgraph.Tier `json:"tier"`
-	Origin    string          `json:"origin"`
-}
-
 func (a *app) incidentsShowCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "show ID",
@@ -272,77 +97,18 @@ output says where the money is now, by sink kind and by entity.`,
 			if id == "" {
 				return fmt.Errorf("incidents show: empty id: %w", heistgraph.ErrInvalid)
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
-				reg, prices, err := loadRegister(cmd.Context(), st)
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
+				out, err := hgapp.Incident(cmd.Context(), st, hgapp.IncidentRequest{ID: id})
 				if err != nil {
 					return err
 				}
-				inc, ok := reg.Incident(id)
-				if !ok {
-					return fmt.Errorf("incident %q: %w", id, heistgraph.ErrNotFound)
-				}
-				tr, err := traceIncident(cmd.Context(), st, inc)
-				if err != nil {
-					return err
-				}
-				out := showIncident(reg, inc, prices, tr)
 				return a.emit(out, func(w io.Writer) error { return writeShow(w, out) })
 			})
 		},
 	}
 }
 
-func showIncident(reg *incident.Register, inc heistgraph.Incident, prices incident.Prices, tr incidentTrace) incShowJSON {
-	v := incident.Value(inc, "", prices)
-	out := incShowJSON{ID: inc.ID, Name: inc.Name, Origin: originOf(reg.Imported(inc.ID)),
-		Victim:   incVictimJSON{Name: inc.Victim.Name, Type: string(inc.Victim.Type), Country: inc.Victim.Country},
-		StolenOn: dayText(inc.StolenOn), Vectors: []string{}, USD: v.USD, USDSource: v.Source, USDAt: dayText(v.At),
-		Thefts: []incTheftJSON{}, Figures: []incFigureJSON{}, Attributions: []incAttributionJSON{}, Addresses: []incAddressJSON{},
-		Txs: []incTxJSON{}, TLP: inc.TLP, Notes: inc.Notes, Sources: []incSourceJSON{}, Trace: tr}
-	if now, at, ok := incident.ValueNow(inc, prices); ok {
-		out.USDNow, out.USDNowAt = &now, dayText(at)
-	}
-	for _, vec := range inc.Vectors {
-		out.Vectors = append(out.Vectors, string(vec))
-	}
-	for _, t := range inc.Thefts {
-		out.Thefts = append(out.Thefts, incTheftJSON{Chain: t.Chain, Asset: t.Asset, Contract: t.Contract, Decimals: t.Decimals,
-			Amount: t.Amount.Dec(), Source: t.Source})
-	}
-	for _, f := range inc.Figures {
-		at := f.At
-		if at.IsZero() {
-			at = inc.StolenOn
-		}
-		out.Figures = append(out.Figures, incFigureJSON{Source: f.Source, USD: f.USD, At: dayText(at), Note: f.Note})
-	}
-	for _, at := range inc.Attributions {
-		aj := incAttributionJSON{Actor: at.Actor, Group: at.Group, Tier: at.Tier, Sources: append([]string{}, at.Sources...), Note: at.Note}
-		if !at.On.IsZero() {
-			s := dayText(at.On)
-			aj.On = &s
-		}
-		out.Attributions = append(out.Attributions, aj)
-	}
-	for _, ad := range inc.Addresses {
-		out.Addresses = append(out.Addresses, incAddressJSON{Chain: ad.Chain, Address: ad.Address, Role: ad.Role, Source: ad.Source})
-	}
-	for _, t := range inc.Txs {
-		out.Txs = append(out.Txs, incTxJSON{Chain: t.Chain, TxID: t.TxID, Role: t.Role, Source: t.Source,
-			InStore: hasString(tr.TxsInStore, t.TxID)})
-	}
-	for _, id := range inc.SourceIDs() {
-		s, ok := reg.Source(id)
-		if !ok {
-			continue
-		}
-		out.Sources = append(out.Sources, incSourceJSON{ID: s.ID, Publisher: s.Publisher, Title: s.Title, Date: dayText(s.Date),
-			Version: s.Version, URL: s.URL, Tier: s.Tier, Origin: originOf(reg.ImportedSource(s.ID))})
-	}
-	return out
-}
-
-func writeShow(w io.Writer, s incShowJSON) error {
+func writeShow(w io.Writer, s hgapp.IncidentView) error {
 	printf(w, "%s (%s)\n", s.Name, s.ID)
 	printf(w, "victim:   %s (%s%s)\n", s.Victim.Name, s.Victim.Type, withPrefix(", ", s.Victim.Country))
 	printf(w, "stolen:   %s by %s\n", s.StolenOn, strings.Join(s.Vectors, ", "))
@@ -432,7 +198,7 @@ incident, where the money went and the evidence).`,
 			if err := q.Validate(); err != nil {
 				return usageError{err}
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
 				return a.incidentsReport(cmd.Context(), st, q, f.html)
 			})
 		},
@@ -449,37 +215,20 @@ incident, where the money went and the evidence).`,
 }
 
 func (a *app) incidentsReport(ctx context.Context, st store.Store, q incident.Query, htmlOut string) error {
-	reg, prices, err := loadRegister(ctx, st)
+	v, err := hgapp.Report(ctx, st, hgapp.ReportRequest{Query: q, HTML: htmlOut != ""})
 	if err != nil {
 		return err
 	}
-	rep, err := incident.Build(reg, q, prices)
-	if err != nil {
-		return err
-	}
-	if htmlOut != "" {
-		var tr *incident.TraceSummary
-		if q.Incident != "" {
-			inc, _ := reg.Incident(q.Incident)
-			t, err := traceIncident(ctx, st, inc)
-			if err != nil {
-				return err
-			}
-			tr = t.summary(inc)
-		}
-		page, err := incident.NewPage(reg, q, prices, tr)
-		if err != nil {
-			return err
-		}
+	if v.Page != nil {
 		if htmlOut == "-" {
-			return incident.WriteHTML(a.stdout, page)
+			return incident.WriteHTML(a.stdout, *v.Page)
 		}
-		if err := writeFileWith(htmlOut, func(w io.Writer) error { return incident.WriteHTML(w, page) }); err != nil {
+		if err := writeFileWith(htmlOut, func(w io.Writer) error { return incident.WriteHTML(w, *v.Page) }); err != nil {
 			return fmt.Errorf("write HTML report: %w", err)
 		}
 		a.logger().Info("wrote HTML report", "file", htmlOut)
 	}
-	return a.emit(rep, func(w io.Writer) error { return writeReport(w, rep) })
+	return a.emit(v.Report, func(w io.Writer) error { return writeReport(w, v.Report) })
 }
 
 func writeReport(w io.Writer, rep incident.Report) error {

@@ -9,10 +9,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/crypto/sha3"
 
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/cluster"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -31,17 +30,36 @@ the binary); import more with labels import.`,
 	return c
 }
 
-// labelImportReport is what `labels import --json` prints.
+// labelImportReport is what `labels import --json` prints. Imported counts
+// the labels of the file, all stored (one row may give several labels, one
+// per category); of them, Added were new in the store and Existing were
+// stored already under the same chain, address, entity, category and source
+// (by an earlier import, or by a row before in the same file), whose
+// confidence, TLP, validity and note are now this file's. Skipped rows
+// failed validation (--skip-invalid) and stored nothing.
 type labelImportReport struct {
-	File       string          `json:"file"`
-	Format     label.Format    `json:"format"`
-	Imported   int             `json:"imported"`
-	Added      int             `json:"added"`
-	Skipped    int             `json:"skipped"`
-	ByCategory map[string]int  `json:"by_category"`
-	ByChain    map[string]int  `json:"by_chain"`
-	Problems   []labelSkipJSON `json:"problems"`
-	Total      int64           `json:"labels_in_store"`
+	File     string       `json:"file"`
+	Format   label.Format `json:"format"`
+	Imported int          `json:"imported"`
+	Added    int          `json:"added"`
+	Existing int          `json:"existing"`
+	Skipped  int          `json:"skipped"`
+	// UnknownCategories counts the labels, by category, whose category
+	// screening does not know (label.KnownCategory): kept, with no
+	// severity. At most maxUnknownCategories categories are listed;
+	// UnknownCategoryLabels counts them all.
+	UnknownCategoryLabels int            `json:"unknown_category_labels"`
+	UnknownCategories     map[string]int `json:"unknown_categories"`
+	// Conflicts counts the addresses this file labels that carry labels
+	// of several entities in one category (all kept; labels show lists
+	// them); ConflictExamples shows the first few, each with at most
+	// maxConflictEntities of its entities.
+	Conflicts        int                 `json:"conflicts"`
+	ConflictExamples []labelConflictJSON `json:"conflict_examples"`
+	ByCategory       map[string]int      `json:"by_category"`
+	ByChain          map[string]int      `json:"by_chain"`
+	Problems         []labelSkipJSON     `json:"problems"`
+	Total            int64               `json:"labels_in_store"`
 }
 
 type labelSkipJSON struct {
@@ -50,14 +68,35 @@ type labelSkipJSON struct {
 	Error string `json:"error"`
 }
 
-// maxProblems bounds the skipped rows an import report lists.
-const maxProblems = 20
+// labelConflictJSON is an address whose labels name several entities in
+// one category.
+type labelConflictJSON struct {
+	Chain    heistgraph.Chain `json:"chain"`
+	Address  string           `json:"address"`
+	Category string           `json:"category"`
+	Entities []string         `json:"entities"`
+}
+
+const (
+	// maxProblems bounds the skipped rows an import report lists.
+	maxProblems = 20
+	// maxUnknownCategories bounds the unknown categories a report lists.
+	maxUnknownCategories = 20
+	// maxConflictExamples bounds the conflicts a report shows, and
+	// maxConflictEntities the entities shown for each.
+	maxConflictExamples = 5
+	maxConflictEntities = 8
+	// maxImportSources bounds the sources an import remembers to find its
+	// conflicts; beyond it, conflicts are counted over every source.
+	maxImportSources = 1000
+)
 
 // importBatch is how many labels go into one store batch.
 const importBatch = 10_000
 
 func (a *app) labelsImportCmd() *cobra.Command {
 	var format, asset, source, comments string
+	var skipInvalid bool
 	c := &cobra.Command{
 		Use:   "import FILE --format ofac-xml|ofac-list|ofac-csv|tagpack|csv",
 		Short: "Import a label file",
@@ -67,9 +106,25 @@ Formats: ofac-list (one address a line, OFAC's per-asset lists; the asset comes
 from the file name sanctioned_addresses_<ASSET>.txt or --asset), ofac-xml (OFAC's
 sdn_advanced.xml), ofac-csv (OFAC's sdn.csv; --comments names sdn_comments.csv),
 tagpack (a GraphSense TagPack) and csv (chain,address,entity,category,source,
-confidence[,tlp]). Gzip-compressed files are recognised. Rows that fail
-validation are skipped and reported; syntax errors stop the import (labels of
-earlier batches stay stored). Importing the same file again changes nothing.`,
+confidence[,tlp]). Gzip-compressed files are recognised.
+
+The file is read twice: once to check every row, then to store. A row that fails
+validation (unknown chain, address invalid for its chain, empty entity, confidence
+outside [0, 1], a field over its length limit, ...) stops the import with exit 2,
+naming FILE:LINE: FIELD, and nothing of the file is stored; with --skip-invalid such
+rows are skipped, counted and listed instead. Syntax errors always stop it.
+
+Labels of one address that name other entities or come from other sources are
+stored side by side, never merged, and labels show lists them; a label with the same
+chain, address, entity, category and source as a stored one replaces its confidence,
+TLP, validity and note. Importing the same file again changes nothing. The summary
+counts labels imported (new and already stored) and rows skipped, names categories
+screening does not know (kept), and addresses whose labels name several entities in
+one category.
+
+Examples:
+  heistgraph labels import labels.csv --format csv
+  heistgraph labels import lazarus.yaml --format tagpack --skip-invalid`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format == "" {
@@ -82,8 +137,15 @@ earlier batches stay stored). Importing the same file again changes nothing.`,
 			if source != "" && strings.TrimSpace(source) != source {
 				return usageError{fmt.Errorf("--source %q: leading or trailing space: %w", source, heistgraph.ErrInvalid)}
 			}
+			if len(source) > label.MaxField {
+				return usageError{fmt.Errorf("--source is %d bytes long (limit %d): %w", len(source), label.MaxField, heistgraph.ErrInvalid)}
+			}
+			if comments != "" && f != label.FormatOFACCSV {
+				return usageError{fmt.Errorf("--comments is for --format ofac-csv only: %w", heistgraph.ErrInvalid)}
+			}
+			in := labelImport{path: args[0], format: f, asset: asset, source: source, comments: comments, skipInvalid: skipInvalid}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
-				return a.importLabels(cmd.Context(), st, args[0], f, asset, source, comments)
+				return a.importLabels(cmd.Context(), st, in)
 			})
 		},
 	}
@@ -91,34 +153,88 @@ earlier batches stay stored). Importing the same file again changes nothing.`,
 	c.Flags().StringVar(&asset, "asset", "", "asset of an ofac-list file (XBT, ETH, USDT, ...); default: from the file name")
 	c.Flags().StringVar(&source, "source", "", "source id to record on every label instead of the file's")
 	c.Flags().StringVar(&comments, "comments", "", "OFAC's sdn_comments.csv, for --format ofac-csv")
+	c.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "skip rows that fail validation (and count them) instead of stopping the import")
 	return c
 }
 
-func (a *app) importLabels(ctx context.Context, st store.Labels, path string, f label.Format, asset, source, comments string) error {
-	in, err := openInput(path)
+// labelImport is what `labels import` was asked to do.
+type labelImport struct {
+	path, asset, source, comments string
+	format                        label.Format
+	skipInvalid                   bool
+}
+
+// read streams the labels of the file (opening it, and the comments file,
+// afresh), with --source applied. onSkip, when set, receives rows that fail
+// validation and the read goes on.
+func (in labelImport) read(onSkip func(*label.ParseError), each func(heistgraph.Label) error) error {
+	f, err := openInput(in.path)
 	if err != nil {
 		return fmt.Errorf("labels import: %w", err)
 	}
-	defer in.Close()
-	opts := label.Options{Name: path, Asset: asset}
-	if comments != "" {
-		if f != label.FormatOFACCSV {
-			return usageError{fmt.Errorf("--comments is for --format ofac-csv only: %w", heistgraph.ErrInvalid)}
-		}
-		cf, err := openInput(comments)
+	defer f.Close()
+	opts := label.Options{Name: in.path, Asset: in.asset, OnSkip: onSkip}
+	if in.comments != "" {
+		cf, err := openInput(in.comments)
 		if err != nil {
 			return fmt.Errorf("labels import: %w", err)
 		}
 		defer cf.Close()
 		opts.Comments = cf
 	}
-	rep := labelImportReport{File: path, Format: f, ByCategory: map[string]int{}, ByChain: map[string]int{}, Problems: []labelSkipJSON{}}
-	opts.OnSkip = func(e *label.ParseError) {
-		rep.Skipped++
-		if len(rep.Problems) < maxProblems {
-			rep.Problems = append(rep.Problems, labelSkipJSON{Line: e.Line, Field: e.Field, Error: e.Error()})
+	for l, err := range label.Read(f, in.format, opts) {
+		if err != nil {
+			return fmt.Errorf("labels import: %w", err)
+		}
+		if in.source != "" {
+			l.Source = in.source
+		}
+		if err := each(l); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+func (a *app) importLabels(ctx context.Context, st store.Labels, in labelImport) error {
+	rep := labelImportReport{File: in.path, Format: in.format, UnknownCategories: map[string]int{}, ConflictExamples: []labelConflictJSON{},
+		ByCategory: map[string]int{}, ByChain: map[string]int{}, Problems: []labelSkipJSON{}}
+	var onSkip func(*label.ParseError)
+	if in.skipInvalid {
+		onSkip = func(e *label.ParseError) {
+			rep.Skipped++
+			if len(rep.Problems) < maxProblems {
+				rep.Problems = append(rep.Problems, labelSkipJSON{Line: e.Line, Field: e.Field, Error: e.Error()})
+			}
+		}
+	}
+	// Pass 1: check every row, store nothing.
+	sources := map[string]bool{}
+	err := in.read(onSkip, func(l heistgraph.Label) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rep.Imported++
+		rep.ByCategory[l.Category]++
+		rep.ByChain[string(l.Chain)]++
+		if !label.KnownCategory(l.Category) {
+			rep.UnknownCategoryLabels++
+			if _, ok := rep.UnknownCategories[l.Category]; ok || len(rep.UnknownCategories) < maxUnknownCategories {
+				rep.UnknownCategories[l.Category]++
+			}
+		}
+		if sources != nil && !sources[l.Source] {
+			sources[l.Source] = true
+			if len(sources) > maxImportSources {
+				sources = nil // too many to remember: look at every source
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Pass 2: store, in batches.
 	batch := make([]heistgraph.Label, 0, importBatch)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -126,49 +242,122 @@ func (a *app) importLabels(ctx context.Context, st store.Labels, path string, f 
 		}
 		n, err := st.PutLabels(ctx, batch)
 		if err != nil {
-			return fmt.Errorf("labels import %s: %w", path, err)
+			return fmt.Errorf("labels import %s: %w", in.path, err)
 		}
 		rep.Added += n
+		rep.Existing += len(batch) - n
 		batch = batch[:0]
 		return nil
 	}
-	for l, err := range label.Read(in, f, opts) {
-		if err != nil {
-			if ferr := flush(); ferr != nil {
-				return ferr
-			}
-			return fmt.Errorf("labels import: %w", err)
-		}
-		if source != "" {
-			l.Source = source
-		}
+	read := 0
+	err = in.read(func(*label.ParseError) {}, func(l heistgraph.Label) error {
+		read++
 		batch = append(batch, l)
-		rep.Imported++
-		rep.ByCategory[l.Category]++
-		rep.ByChain[string(l.Chain)]++
 		if len(batch) == importBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+			return flush()
 		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
 	}
-	if err := flush(); err != nil {
+	if err == nil && read != rep.Imported {
+		err = fmt.Errorf("labels import: %s changed while it was imported (%d labels, then %d)", in.path, rep.Imported, read)
+	}
+	if err != nil {
 		return err
 	}
-	if stats, err := st.LabelStats(ctx); err == nil {
+	switch err := labelConflicts(ctx, st, sources, &rep); {
+	case errors.Is(err, errRemoteOnly): // a running server's store: no scan, just its count
+		stats, err := st.LabelStats(ctx)
+		if err != nil {
+			return fmt.Errorf("labels import: %w", err)
+		}
 		rep.Total = stats.Total
+	case err != nil:
+		return err
 	}
-	a.logger().Info("labels imported", "file", path, "format", f, "imported", rep.Imported, "added", rep.Added, "skipped", rep.Skipped)
+	a.logger().Info("labels imported", "file", in.path, "format", in.format, "imported", rep.Imported, "added", rep.Added,
+		"existing", rep.Existing, "skipped", rep.Skipped)
 	return a.emit(rep, func(w io.Writer) error {
-		printf(w, "imported %d labels from %s (%d new, %d rows skipped); %d labels in the store\n", rep.Imported, path, rep.Added, rep.Skipped, rep.Total)
+		printf(w, "imported %d labels from %s (%d new, %d already stored, %d rows skipped); %d labels in the store\n",
+			rep.Imported, in.path, rep.Added, rep.Existing, rep.Skipped, rep.Total)
 		for _, k := range sortedKeys(rep.ByCategory) {
 			printf(w, "  %-20s %d\n", k, rep.ByCategory[k])
+		}
+		if rep.UnknownCategoryLabels > 0 {
+			var cs []string
+			for _, k := range sortedKeys(rep.UnknownCategories) {
+				cs = append(cs, fmt.Sprintf("%s %d", k, rep.UnknownCategories[k]))
+			}
+			printf(w, "  %d rows with categories screening does not know: kept (%s)\n", rep.UnknownCategoryLabels, strings.Join(cs, ", "))
+		}
+		if rep.Conflicts > 0 {
+			printf(w, "  %d addresses carry labels of several entities in one category: all kept (labels show ADDRESS)\n", rep.Conflicts)
+			for _, c := range rep.ConflictExamples {
+				more := ""
+				if len(c.Entities) == maxConflictEntities {
+					more = " | ..."
+				}
+				printf(w, "    %s %s %s: %s%s\n", c.Chain, c.Address, c.Category, strings.Join(c.Entities, " | "), more)
+			}
 		}
 		for _, p := range rep.Problems {
 			printf(w, "  skipped: %s\n", p.Error)
 		}
 		return nil
 	})
+}
+
+// labelConflicts counts the labels in the store and, among the addresses
+// that carry a label of one of sources (nil: any), those whose labels name
+// several entities (compared without case) in one category. It reads every
+// label once, in key order (one address after another), and holds per
+// address at most maxConflictEntities entities of each category, so an
+// address with a million labels costs no more.
+func labelConflicts(ctx context.Context, st store.Labels, sources map[string]bool, rep *labelImportReport) error {
+	type addrKey struct {
+		chain heistgraph.Chain
+		addr  string
+	}
+	var cur addrKey
+	mine := false
+	byCat := map[string][]string{} // category -> distinct entities, at most maxConflictEntities
+	check := func() {
+		defer func() { clear(byCat); mine = false }()
+		if !mine {
+			return
+		}
+		for _, c := range sortedKeys(byCat) {
+			if es := byCat[c]; len(es) > 1 {
+				rep.Conflicts++
+				if len(rep.ConflictExamples) < maxConflictExamples {
+					slices.Sort(es)
+					rep.ConflictExamples = append(rep.ConflictExamples, labelConflictJSON{Chain: cur.chain,
+						Address: hgapp.DisplayAddress(cur.chain, cur.addr), Category: c, Entities: slices.Clone(es)})
+				}
+				return // an address counts once
+			}
+		}
+	}
+	rep.Total = 0
+	for l, err := range st.Labels(ctx, store.LabelQuery{}) {
+		if err != nil {
+			return fmt.Errorf("labels import: %w", err)
+		}
+		rep.Total++
+		if k := (addrKey{l.Chain, l.Address}); k != cur {
+			check()
+			cur = k
+		}
+		mine = mine || sources == nil || sources[l.Source]
+		es := byCat[l.Category]
+		if l.Entity != "" && len(es) < maxConflictEntities && !slices.ContainsFunc(es, func(e string) bool { return strings.EqualFold(e, l.Entity) }) {
+			byCat[l.Category] = append(es, l.Entity)
+		}
+	}
+	check()
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -180,77 +369,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-// labelRowJSON is one label with its address, as labels list prints it.
-type labelRowJSON struct {
-	Chain      heistgraph.Chain `json:"chain"`
-	Address    string           `json:"address"`
-	Entity     string           `json:"entity"`
-	Category   string           `json:"category"`
-	Source     string           `json:"source"`
-	Confidence float64          `json:"confidence"`
-	TLP        string           `json:"tlp,omitempty"`
-	ValidFrom  int64            `json:"valid_from,omitempty"`
-	ValidUntil int64            `json:"valid_until,omitempty"`
-	Note       string           `json:"note,omitempty"`
-}
-
-func labelRow(l heistgraph.Label) labelRowJSON {
-	return labelRowJSON{Chain: l.Chain, Address: displayAddress(l.Chain, l.Address), Entity: l.Entity, Category: l.Category,
-		Source: l.Source, Confidence: l.Confidence, TLP: l.TLP, ValidFrom: l.ValidFrom, ValidUntil: l.ValidUntil, Note: l.Note}
-}
-
-func labelView(l heistgraph.Label) labelJSON {
-	return labelJSON{Entity: l.Entity, Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP}
-}
-
-// displayAddress renders a stored (normalised) address for output: EVM
-// addresses ("0x" and 40 hex digits, stored lower-cased) in EIP-55 mixed
-// case, as design.md wants them on output; others as stored.
-func displayAddress(_ heistgraph.Chain, addr string) string {
-	if len(addr) != 42 || addr[:2] != "0x" {
-		return addr
-	}
-	hexPart := strings.ToLower(addr[2:])
-	for _, r := range hexPart {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return addr
-		}
-	}
-	h := sha3.NewLegacyKeccak256()
-	h.Write([]byte(hexPart))
-	sum := h.Sum(nil)
-	out := []byte("0x" + hexPart)
-	for i := range 40 {
-		nibble := sum[i/2] >> 4
-		if i%2 == 1 {
-			nibble = sum[i/2] & 0x0f
-		}
-		if c := out[2+i]; c >= 'a' && nibble >= 8 {
-			out[2+i] = c - 'a' + 'A'
-		}
-	}
-	return string(out)
-}
-
-// labelChains returns the chains to look addr's labels up on: --chain, or,
-// without it, eth for an EVM address and every Bitcoin chain otherwise.
-func labelChains(flag, addr string) ([]heistgraph.Chain, error) {
-	if flag != "" {
-		c, err := heistgraph.ParseChain(flag)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--chain: %w", err)}
-		}
-		return []heistgraph.Chain{c}, nil
-	}
-	if len(addr) == 42 && strings.HasPrefix(strings.ToLower(addr), "0x") {
-		return []heistgraph.Chain{"eth"}, nil
-	}
-	var out []heistgraph.Chain
-	for _, n := range heistgraph.Networks() {
-		out = append(out, n.Chain)
-	}
-	return out, nil
-}
+// labelRowJSON is app's view of a label with its address (labels list).
+type labelRowJSON = hgapp.LabelRowView
 
 func (a *app) labelsShowCmd() *cobra.Command {
 	var chainFlag string
@@ -263,15 +383,19 @@ func (a *app) labelsShowCmd() *cobra.Command {
 			if addr == "" {
 				return fmt.Errorf("labels show: empty address: %w", heistgraph.ErrInvalid)
 			}
-			chains, err := labelChains(chainFlag, addr)
+			chains, err := hgapp.LabelChains(chainFlag, addr)
 			if err != nil {
-				return err
+				return usageError{err}
 			}
 			if chains, err = addressChains(chains, addr); err != nil {
 				return fmt.Errorf("labels show: %w", err)
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
-				return a.labelsShow(cmd.Context(), st, chains, addr)
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
+				v, err := hgapp.Labels(cmd.Context(), st, hgapp.LabelsRequest{Chains: chains, Address: addr})
+				if err != nil {
+					return err
+				}
+				return a.printLabels(v)
 			})
 		},
 	}
@@ -279,66 +403,8 @@ func (a *app) labelsShowCmd() *cobra.Command {
 	return c
 }
 
-// labelsShowJSON is what `labels show --json` prints.
-type labelsShowJSON struct {
-	Address       string             `json:"address"`
-	Chain         heistgraph.Chain   `json:"chain"`
-	Labels        []labelJSON        `json:"labels"`
-	ClusterID     *uint64            `json:"cluster_id"`
-	ClusterLabels []clusterLabelJSON `json:"cluster_labels"`
-	Conflicts     []string           `json:"conflicts"`
-}
-
-// clusterLabelJSON is a label that reaches an address through its cluster:
-// it sits on another address of the cluster.
-type clusterLabelJSON struct {
-	Address    string  `json:"address"`
-	Entity     string  `json:"entity"`
-	Category   string  `json:"category"`
-	Source     string  `json:"source"`
-	Confidence float64 `json:"confidence"`
-	TLP        string  `json:"tlp,omitempty"`
-}
-
-func (a *app) labelsShow(ctx context.Context, st store.Store, chains []heistgraph.Chain, addr string) error {
-	var v *labelsShowJSON
-	for _, c := range chains {
-		n := label.NormalizeAddress(c, addr)
-		ls, err := st.AddressLabels(ctx, c, n)
-		if err != nil {
-			return err
-		}
-		cand := &labelsShowJSON{Address: displayAddress(c, n), Chain: c, Labels: []labelJSON{}, ClusterLabels: []clusterLabelJSON{}, Conflicts: []string{}}
-		for _, l := range ls {
-			cand.Labels = append(cand.Labels, labelView(l))
-		}
-		known := len(ls) > 0
-		if _, err := st.Address(ctx, c, n); err == nil {
-			known = true
-		} else if !errors.Is(err, heistgraph.ErrNotFound) {
-			return err
-		}
-		cv, err := cluster.NewResolver(st).View(ctx, c, n)
-		if err != nil {
-			return err
-		}
-		if cv.ClusterID != 0 {
-			known = true
-			id := cv.ClusterID
-			cand.ClusterID = &id
-		}
-		for _, l := range cv.Reached {
-			cand.ClusterLabels = append(cand.ClusterLabels, clusterLabelJSON{Address: displayAddress(l.Chain, l.Address), Entity: l.Entity,
-				Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP})
-		}
-		cand.Conflicts = cv.Conflicts
-		if v == nil || known {
-			v = cand
-		}
-		if known {
-			break
-		}
-	}
+// printLabels writes labels show.
+func (a *app) printLabels(v hgapp.LabelsView) error {
 	return a.emit(v, func(w io.Writer) error {
 		printf(w, "%s (%s)\n", v.Address, v.Chain)
 		if len(v.Labels) == 0 {
@@ -379,8 +445,12 @@ func (a *app) labelsListCmd() *cobra.Command {
 			if limit < 0 {
 				return usageError{fmt.Errorf("--limit %d < 0: %w", limit, heistgraph.ErrInvalid)}
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
-				return a.labelsList(cmd.Context(), st, q, limit)
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
+				v, err := hgapp.LabelList(cmd.Context(), st, hgapp.LabelListRequest{Query: q, Limit: limit})
+				if err != nil {
+					return err
+				}
+				return a.printLabelList(v)
 			})
 		},
 	}
@@ -392,26 +462,8 @@ func (a *app) labelsListCmd() *cobra.Command {
 	return c
 }
 
-// labelsListJSON is what `labels list --json` prints.
-type labelsListJSON struct {
-	Count     int            `json:"count"`
-	Truncated bool           `json:"truncated"`
-	Labels    []labelRowJSON `json:"labels"`
-}
-
-func (a *app) labelsList(ctx context.Context, st store.Labels, q store.LabelQuery, limit int) error {
-	v := labelsListJSON{Labels: []labelRowJSON{}}
-	for l, err := range st.Labels(ctx, q) {
-		if err != nil {
-			return err
-		}
-		if limit > 0 && len(v.Labels) == limit {
-			v.Truncated = true
-			break
-		}
-		v.Labels = append(v.Labels, labelRow(l))
-	}
-	v.Count = len(v.Labels)
+// printLabelList writes labels list.
+func (a *app) printLabelList(v hgapp.LabelListView) error {
 	return a.emit(v, func(w io.Writer) error {
 		for _, l := range v.Labels {
 			printf(w, "%-12s %-44s %-18s %-30s %s\n", l.Chain, l.Address, l.Category, l.Entity, l.Source)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,19 @@ var (
 	ofacListXBT = filepath.Join("..", "..", "label", "testdata", "ofac-lists", "sanctioned_addresses_XBT.txt")
 	ofacXML     = filepath.Join("..", "..", "label", "testdata", "sdn_advanced-excerpt.xml")
 )
+
+// importOut is what labels import --json prints.
+type importOut = labelImportReport
+
+// labelCount counts the labels of source in the store in data.
+func labelCount(t *testing.T, data, source string) int {
+	t.Helper()
+	r := cli(t, "--data", data, "--json", "labels", "list", "--source", source)
+	mustOK(t, r, "labels list")
+	return decode[struct {
+		Count int `json:"count"`
+	}](t, r.stdout).Count
+}
 
 type labelsShowOut struct {
 	Address string             `json:"address"`
@@ -50,22 +64,25 @@ func TestLabelsImportShowList(t *testing.T) {
 		"btc,not-an-address,Broken,exchange,analyst,0.8,\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	type importOut struct {
-		Imported   int            `json:"imported"`
-		Added      int            `json:"added"`
-		Skipped    int            `json:"skipped"`
-		ByCategory map[string]int `json:"by_category"`
-	}
+	// Strict by default: the bad row stops the import and nothing of the file is stored.
 	r := cli(t, "--data", data, "--json", "--quiet", "labels", "import", csv, "--format", "csv")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "labels.csv:4: address:") {
+		t.Fatalf("strict import: exit %d, stderr %s; want 2 naming labels.csv:4: address", r.code, r.stderr)
+	}
+	if n := labelCount(t, data, "analyst"); n != 0 {
+		t.Fatalf("%d labels of the rejected file stored, want 0", n)
+	}
+	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", csv, "--format", "csv", "--skip-invalid")
 	mustOK(t, r, "import csv")
 	got := decode[importOut](t, r.stdout)
-	if got.Imported != 2 || got.Added != 2 || got.Skipped != 1 || got.ByCategory["exchange"] != 1 || got.ByCategory["mixer"] != 1 {
+	if got.Imported != 2 || got.Added != 2 || got.Existing != 0 || got.Skipped != 1 || got.ByCategory["exchange"] != 1 || got.ByCategory["mixer"] != 1 ||
+		len(got.Problems) != 1 || got.Problems[0].Line != 4 || got.Problems[0].Field != "address" {
 		t.Errorf("import csv: %+v", got)
 	}
-	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", csv, "--format", "csv")
+	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", csv, "--format", "csv", "--skip-invalid")
 	mustOK(t, r, "import csv again")
-	if again := decode[importOut](t, r.stdout); again.Imported != 2 || again.Added != 0 {
-		t.Errorf("import again: %+v, want 2 imported, 0 added", again)
+	if again := decode[importOut](t, r.stdout); again.Imported != 2 || again.Added != 0 || again.Existing != 2 || again.Total != got.Total {
+		t.Errorf("import again: %+v, want 2 imported, 0 new, 2 already stored, %d in the store", again, got.Total)
 	}
 
 	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", ofacListXBT, "--format", "ofac-list")
@@ -133,5 +150,179 @@ func TestLabelsBadUsage(t *testing.T) {
 				t.Errorf("stderr %q has no JSON error line", r.stderr)
 			}
 		})
+	}
+}
+
+// TestLabelsImportRejects runs labels import on files with one bad row
+// each: exit 2, the error names file:line: field, and nothing of the file is
+// stored; with --skip-invalid the row is skipped and counted (issue 14).
+func TestLabelsImportRejects(t *testing.T) {
+	const hdr = "chain,address,entity,category,source,confidence\n"
+	const good = "btc,1BoatSLRHtKNngkdXEeobR76b53LETtpyT,Exchange X,exchange,rejects,0.9\n"
+	big := strings.Repeat("E", 1<<20)
+	tests := []struct {
+		name, row string
+		line      int // 0: the file's error has no line of a row
+		field     string
+		skippable bool
+		want      string // in the message
+	}{
+		{"unknown chain", "bitcoin,1BoatSLRHtKNngkdXEeobR76b53LETtpyT,X,exchange,rejects,0.9\n", 7, "chain", true, `"bitcoin" is not a known chain`},
+		{"address of another chain", "eth,1BoatSLRHtKNngkdXEeobR76b53LETtpyT,X,exchange,rejects,0.9\n", 7, "address", true, "not a valid eth address"},
+		{"bad checksum", "btc,1BoatSLRHtKNngkdXEeobR76b53LETtpyU,X,exchange,rejects,0.9\n", 7, "address", true, "not a valid btc address"},
+		{"confidence out of range", "btc,1BoatSLRHtKNngkdXEeobR76b53LETtpyT,X,exchange,rejects,1.5\n", 7, "confidence", true, "not a number in [0, 1]"},
+		{"empty entity", "btc,1BoatSLRHtKNngkdXEeobR76b53LETtpyT,,exchange,rejects,0.9\n", 7, "entity", true, "entity is empty"},
+		{"empty source", "btc,1BoatSLRHtKNngkdXEeobR76b53LETtpyT,X,exchange,,0.9\n", 7, "source", true, "source is empty"},
+		{"malformed category", "btc,1BoatSLRHtKNngkdXEeobR76b53LETtpyT,X,high risk,rejects,0.9\n", 7, "category", true, "has character"},
+		{"wrong field count", "btc,1BoatSLRHtKNngkdXEeobR76b53LETtpyT,X\n", 7, "", true, "row has 3 fields"},
+		{"field too long", "btc,1BoatSLRHtKNngkdXEeobR76b53LETtpyT,X" + strings.Repeat("x", 300) + ",exchange,rejects,0.9\n", 7, "entity", true, "(limit 256)"},
+		{"1 MiB field", "btc,1BoatSLRHtKNngkdXEeobR76b53LETtpyT," + big + ",exchange,rejects,0.9\n", 7, "", false, "record longer than 65536 bytes"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			data := t.TempDir()
+			file := filepath.Join(t.TempDir(), "labels.csv")
+			body := hdr + good + strings.Repeat(strings.Replace(good, "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "bc1qa5wkgaew2dkv56kfvj49j0av5nml45x9ek9hz6", 1), 4) + tc.row
+			if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := cli(t, "--data", data, "labels", "import", file, "--format", "csv")
+			where := fmt.Sprintf("labels.csv:%d:", tc.line)
+			if tc.field != "" {
+				where += " " + tc.field + ":"
+			}
+			if r.code != exitUsage || !strings.Contains(r.stderr, where) || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %.400q; want 2 naming %q and %q", r.code, r.stderr, where, tc.want)
+			}
+			if len(r.stderr) > 1000 {
+				t.Errorf("stderr of %d bytes quotes too much of the value", len(r.stderr))
+			}
+			if n := labelCount(t, data, "rejects"); n != 0 {
+				t.Fatalf("%d labels of the rejected file stored, want 0", n)
+			}
+			r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", file, "--format", "csv", "--skip-invalid")
+			if !tc.skippable {
+				if r.code != exitUsage {
+					t.Errorf("--skip-invalid: exit %d, want 2: a syntax error always stops", r.code)
+				}
+				if n := labelCount(t, data, "rejects"); n != 0 {
+					t.Errorf("%d labels stored after a syntax error, want 0", n)
+				}
+				return
+			}
+			mustOK(t, r, "import --skip-invalid")
+			got := decode[importOut](t, r.stdout)
+			if got.Imported != 5 || got.Added != 2 || got.Existing != 3 || got.Skipped != 1 || len(got.Problems) != 1 ||
+				got.Problems[0].Line != tc.line || got.Problems[0].Field != tc.field {
+				t.Errorf("--skip-invalid: %+v; want 5 imported, 2 new, 3 already stored, line %d skipped", got, tc.line)
+			}
+			if n := labelCount(t, data, "rejects"); n != got.Added {
+				t.Errorf("%d labels stored, the summary says %d new", n, got.Added)
+			}
+		})
+	}
+}
+
+// TestLabelsImportUnknownCategories: a category screening does not know is
+// kept and named in the summary.
+func TestLabelsImportUnknownCategories(t *testing.T) {
+	data := t.TempDir()
+	file := filepath.Join(t.TempDir(), "labels.csv")
+	body := "chain,address,entity,category,source,confidence\n" +
+		"btc,1BoatSLRHtKNngkdXEeobR76b53LETtpyT,A,notacategory,cats,0.9\n" +
+		"btc,bc1qa5wkgaew2dkv56kfvj49j0av5nml45x9ek9hz6,B,notacategory,cats,0.9\n" +
+		"btc,1Archive1n2C579dMsAu3iC6tWzuQJz8dN,C,exchanges,cats,0.9\n" +
+		"btc,1Archive1n2C579dMsAu3iC6tWzuQJz8dN,C,stolen:ronin-2022,cats,0.9\n" +
+		"btc,1Archive1n2C579dMsAu3iC6tWzuQJz8dN,C,organization,cats,0.9\n" +
+		"btc,1Archive1n2C579dMsAu3iC6tWzuQJz8dN,C,exchange,cats,0.9\n"
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, "--data", data, "labels", "import", file, "--format", "csv")
+	mustOK(t, r, "import")
+	if !strings.Contains(r.stdout, "3 rows with categories screening does not know: kept (exchanges 1, notacategory 2)") {
+		t.Errorf("summary %q does not name the unknown categories", r.stdout)
+	}
+	r = cli(t, "--data", data, "--json", "labels", "import", file, "--format", "csv")
+	mustOK(t, r, "import --json")
+	got := decode[importOut](t, r.stdout)
+	if got.UnknownCategoryLabels != 3 || got.UnknownCategories["notacategory"] != 2 || got.UnknownCategories["exchanges"] != 1 || len(got.UnknownCategories) != 2 {
+		t.Errorf("--json: %+v", got)
+	}
+	if n := labelCount(t, data, "cats"); n != 6 {
+		t.Errorf("%d labels stored, want all 6 kept", n)
+	}
+}
+
+// TestLabelsImportConflictingTagPack imports a real GraphSense pack whose
+// tags give one address several entities (binance's wallets: 12 such
+// addresses): every tag is stored, the summary's counts are what the store
+// holds, the conflicts are named, and a second import changes nothing.
+func TestLabelsImportConflictingTagPack(t *testing.T) {
+	data := t.TempDir()
+	pack := filepath.Join("..", "..", "label", "testdata", "tagpacks", "exchange-wallets-binance.yaml")
+	before := decode[importOut](t, mustOut(t, cli(t, "--data", data, "--json", "--quiet", "labels", "import", ofacListXBT, "--format", "ofac-list"))).Total
+	r := cli(t, "--data", data, "--json", "--quiet", "labels", "import", pack, "--format", "tagpack")
+	mustOK(t, r, "import binance")
+	got := decode[importOut](t, r.stdout)
+	if got.Imported != 86 || got.Added != 86 || got.Existing != 0 || got.Skipped != 0 || got.Total != before+86 {
+		t.Errorf("binance: %+v; want 86 imported and new, %d in the store", got, before+86)
+	}
+	if got.Conflicts != 12 || len(got.ConflictExamples) != maxConflictExamples || len(got.ConflictExamples[0].Entities) < 2 {
+		t.Errorf("binance conflicts: %d %+v; want 12", got.Conflicts, got.ConflictExamples)
+	}
+	// Each conflicting address shows every entity.
+	ex := got.ConflictExamples[0]
+	r = cli(t, "--data", data, "--json", "labels", "show", ex.Address, "--chain", string(ex.Chain))
+	mustOK(t, r, "labels show")
+	shown := map[string]bool{}
+	for _, l := range decode[labelsShowOut](t, r.stdout).Labels {
+		if l.Category == ex.Category {
+			shown[l.Entity] = true
+		}
+	}
+	for _, e := range ex.Entities {
+		if !shown[e] {
+			t.Errorf("labels show %s: entity %q not shown (%v)", ex.Address, e, shown)
+		}
+	}
+	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", pack, "--format", "tagpack")
+	mustOK(t, r, "import binance again")
+	if again := decode[importOut](t, r.stdout); again.Added != 0 || again.Existing != 86 || again.Total != got.Total {
+		t.Errorf("again: %+v; want 0 new, 86 already stored, %d in the store", again, got.Total)
+	}
+}
+
+func mustOut(t *testing.T, r result) string {
+	t.Helper()
+	mustOK(t, r, "command")
+	return r.stdout
+}
+
+// TestLabelsImportTagPackStrict: a TagPack row that fails validation names
+// the pack's file, YAML line and key, and stores nothing unless
+// --skip-invalid.
+func TestLabelsImportTagPackStrict(t *testing.T) {
+	data := t.TempDir()
+	pack := filepath.Join("..", "..", "label", "testdata", "tagpacks", "exchange-wallets-kucoin.yaml")
+	r := cli(t, "--data", data, "labels", "import", pack, "--format", "tagpack")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "exchange-wallets-kucoin.yaml:53: address:") {
+		t.Fatalf("exit %d, stderr %s; want 2 naming exchange-wallets-kucoin.yaml:53: address", r.code, r.stderr)
+	}
+	const source = "tagpack:kucoin reserve wallets"
+	if n := labelCount(t, data, source); n != 0 {
+		t.Fatalf("%d labels stored from a rejected pack", n)
+	}
+	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", pack, "--format", "tagpack", "--skip-invalid")
+	mustOK(t, r, "import --skip-invalid")
+	got := decode[importOut](t, r.stdout)
+	// 48 labels from 48 tags; 14 of them repeat another (a USDT and an ETH
+	// tag on one address are one label on eth).
+	if got.Imported != 48 || got.Added != 34 || got.Existing != 14 || got.Skipped != 11 {
+		t.Errorf("kucoin: %+v; want 48 imported, 34 new, 14 already stored, 11 skipped", got)
+	}
+	if n := labelCount(t, data, source); n != got.Added {
+		t.Errorf("%d labels stored, the summary says %d new", n, got.Added)
 	}
 }

@@ -385,7 +385,7 @@ func TestEvalClusterWithoutClusters(t *testing.T) {
 	tests := []struct {
 		name, data, msg string
 	}{
-		{"no store", filepath.Join(base, "nothing-here"), "holds no btc-regtest chain"},
+		{"no store", filepath.Join(base, "nothing-here"), "no store at"},
 		{"never clustered", unclustered, "no clusters of btc-regtest"},
 	}
 	for _, tc := range tests {

@@ -57,6 +57,10 @@ var readmeRows = []readmeRow{
 	{cmd: "bash scripts/test", skip: "runs the whole test suite, this test included"},
 	{cmd: "go install ./cmd/heistgraph", skip: "installs the binary; this test runs the CLI in-process"},
 
+	// The store (the quick start's).
+	{cmd: "heistgraph store check", store: "main", want: "is sound"},
+	{cmd: "heistgraph store digest --chain btc", store: "main", want: ""},
+
 	// Ingest Bitcoin blocks. $core is a folder of two blk files holding
 	// blocks 1-255.
 	{cmd: "heistgraph ingest btc --blocks ~/.bitcoin/blocks", store: "main",
@@ -121,6 +125,8 @@ var readmeRows = []readmeRow{
 	{cmd: "heistgraph labels import lazarus.yaml --format tagpack", store: "main",
 		subst: []string{"lazarus.yaml", "$repo/label/testdata/tagpacks/lazarus.yaml"}, want: "dprk"},
 	{cmd: "heistgraph labels import mine.csv --format csv", store: "main",
+		subst: []string{"mine.csv", "$w/labels.csv"}, want: "imported"},
+	{cmd: "heistgraph labels import mine.csv --format csv --skip-invalid", store: "main",
 		subst: []string{"mine.csv", "$w/labels.csv"}, want: "imported"},
 	{cmd: "heistgraph labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96", store: "main", want: "LAZARUS GROUP"},
 	{cmd: "heistgraph cluster show ADDRESS", store: "main", subst: []string{"ADDRESS", "$satoshi"}, want: "cluster"},

@@ -334,8 +334,9 @@ func (a *app) remoteCommands() map[string]func(cmd *cobra.Command, args []string
 				return usageError{fmt.Errorf("--source %q: leading or trailing space: %w", src, heistgraph.ErrInvalid)}
 			}
 			total := int64(-1)
-			return a.importLabels(cmd.Context(), remoteLabels{r: r, total: &total}, args[0], f,
-				flag(cmd, "asset"), flag(cmd, "source"), flag(cmd, "comments"))
+			in := labelImport{path: args[0], format: f, asset: flag(cmd, "asset"), source: flag(cmd, "source"),
+				comments: flag(cmd, "comments"), skipInvalid: flag(cmd, "skip-invalid") == "true"}
+			return a.importLabels(cmd.Context(), remoteLabels{r: r, total: &total}, in)
 		},
 		"heistgraph screen": func(cmd *cobra.Command, args []string, r *remote) error {
 			items := make([]map[string]any, 0, len(args))

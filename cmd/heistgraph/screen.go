@@ -21,7 +21,7 @@ func (a *app) screenCmd() *cobra.Command {
 		Use:   "screen ADDRESS|TXID:VOUT...",
 		Short: "Exposure and risk of addresses or transfers (deposits): sanctioned, stolen, mixer, ... funds",
 		Long: `screen answers, for each address or transfer (TXID:VOUT, a deposit just received),
-whether it carries sanctioned, stolen or otherwise risky funds (methods.md §8):
+whether it carries sanctioned, stolen or otherwise risky funds (docs/methods.md §8):
 ownership (the labels of the address's cluster, or of a transfer's payer),
 direct exposure (value received from labelled clusters in one transfer),
 indirect exposure by category and hop (up to 3 hops through unlabelled

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/store"
@@ -30,15 +32,15 @@ func newScreener(ctx context.Context, st store.Store) (*risk.Screener, error) {
 }
 
 // stolenMarks traces every incident of the register (shipped and imported)
-// whose theft transactions the store holds, on each UTXO chain, with the
-// policy `incidents show` uses (trace.DefaultOptions, entities resolved by
-// the labels on the addresses: runTrace), and marks the outputs at which
+// whose theft transactions the store holds, on each UTXO chain, as
+// `incidents show` does (app.IncidentTrace: trace.DefaultOptions, entities
+// resolved through clusters by app.EntityResolver), and marks the outputs at which
 // the taint came to rest as stolen:<incident id> (risk.StolenSet.AddTrace).
 // Incidents with none of their theft transactions in the store add
 // nothing.
 func stolenMarks(ctx context.Context, st store.Store) (*risk.StolenSet, error) {
 	set := risk.NewStolenSet()
-	reg, _, err := loadRegister(ctx, st)
+	reg, _, err := hgapp.Register(ctx, st)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +55,7 @@ func stolenMarks(ctx context.Context, st store.Store) (*risk.StolenSet, error) {
 			if err != nil {
 				return nil, fmt.Errorf("incident %s: txid %s: %w", inc.ID, t.TxID, err)
 			}
-			if _, err := st.Tx(ctx, t.Chain, h); isNotFoundErr(err) {
+			if _, err := st.Tx(ctx, t.Chain, h); errors.Is(err, heistgraph.ErrNotFound) {
 				continue
 			} else if err != nil {
 				return nil, fmt.Errorf("incident %s: theft tx %s: %w", inc.ID, t.TxID, err)
@@ -66,7 +68,7 @@ func stolenMarks(ctx context.Context, st store.Store) (*risk.StolenSet, error) {
 		for _, ch := range chains {
 			opts := trace.DefaultOptions()
 			opts.Chain = ch
-			opts.Resolver = labelResolver{st}
+			opts.Resolver = hgapp.EntityResolver(st)
 			opts.Seeds = seeds[ch]
 			res, err := trace.Run(ctx, st, opts)
 			if err != nil {

@@ -104,7 +104,11 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		sum := sha256.Sum256(cert.Certificate[0])
 		certSHA = hex.EncodeToString(sum[:])
 	}
-	st, err := a.openStore(ctx)
+	// The server holds the store until it stops: a store that fails (a
+	// full disk) ends the process through the guard rather than wedging it.
+	g := &exitGuard{stderr: a.stderr, json: a.json, finished: make(chan struct{})}
+	defer g.finish()
+	st, err := a.openStore(ctx, openWrite, g)
 	if err != nil {
 		return err
 	}

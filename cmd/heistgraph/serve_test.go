@@ -451,7 +451,7 @@ func TestServeRemoteCLI(t *testing.T) {
 	for _, args := range reads {
 		viaServer[strings.Join(args, " ")] = cli(t, append([]string{"--data", data, "--json"}, args...)...)
 	}
-	imported := cli(t, "--data", data, "--json", "labels", "import", csv, "--format", "csv")
+	imported := cli(t, "--data", data, "--json", "labels", "import", csv, "--format", "csv", "--skip-invalid")
 	mustOK(t, imported, "labels import through the server")
 	created := cli(t, "--data", data, "--json", "keys", "create", "--role", "viewer")
 	mustOK(t, created, "keys create through the server")
@@ -484,7 +484,7 @@ func TestServeRemoteCLI(t *testing.T) {
 	if directUnknown := cli(t, "--data", before, "--json", "show", "address", "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"); unknown.code != directUnknown.code {
 		t.Errorf("unknown address: exit %d through the server, %d directly", unknown.code, directUnknown.code)
 	}
-	direct := cli(t, "--data", before, "--json", "labels", "import", csv, "--format", "csv")
+	direct := cli(t, "--data", before, "--json", "labels", "import", csv, "--format", "csv", "--skip-invalid")
 	mustOK(t, direct, "labels import directly")
 	if imported.stdout != direct.stdout {
 		t.Errorf("labels import report through the server differs:\n%s\ndirectly:\n%s", imported.stdout, direct.stdout)

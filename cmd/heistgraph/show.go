@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/cluster"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -65,13 +63,13 @@ offset is printed, and is next_offset in --json).`,
 			if strings.TrimSpace(args[0]) == "" {
 				return fmt.Errorf("show address: empty address: %w", heistgraph.ErrInvalid)
 			}
-			return a.withReader(cmd.Context(), func(r store.ChainReader) error {
-				addr, err := checkStoreAddress(cmd.Context(), r, chainFlag, args[0])
+			return noStoreAddress("show address", chainFlag, args[0], a.withReader(cmd.Context(), func(r store.ChainReader) error {
+				addr, err := hgapp.CheckAddress(cmd.Context(), r, chainFlag, args[0])
 				if err != nil {
 					return fmt.Errorf("show address: %w", err)
 				}
 				return a.showAddress(cmd.Context(), r, chainFlag, addr, page)
-			})
+			}))
 		},
 	}
 	addr.Flags().BoolVar(&page.history, "history", false, "list the address's history: received and spent outputs, in chain order")
@@ -81,87 +79,26 @@ offset is printed, and is next_offset in --json).`,
 	return c
 }
 
-// candidateChains returns the chains to look an id up in: the --chain flag,
-// or every Bitcoin chain the store holds data for.
-func candidateChains(ctx context.Context, r store.ChainReader, flag string) ([]heistgraph.Chain, error) {
-	if flag != "" {
-		c, err := heistgraph.ParseChain(flag)
-		if err != nil {
-			return nil, err
-		}
-		return []heistgraph.Chain{c}, nil
-	}
-	var out []heistgraph.Chain
-	for _, n := range heistgraph.Networks() {
-		if _, err := r.Tip(ctx, n.Chain); err == nil {
-			out = append(out, n.Chain)
-		} else if !errors.Is(err, heistgraph.ErrNotFound) {
-			return nil, err
-		}
-	}
-	return out, nil
-}
+// The views of show (blocks, transactions, addresses) are package app's;
+// these names keep the command's tests readable.
+type (
+	addressJSON      = hgapp.AddressView
+	addressEventJSON = hgapp.AddressEventView
+	labelJSON        = hgapp.LabelView
+)
 
-// lookup tries fn on each candidate chain and returns the first hit, or a
-// not-found error naming what was looked for.
-func lookup[T any](ctx context.Context, r store.ChainReader, flag, what string, fn func(heistgraph.Chain) (T, error)) (T, error) {
-	var zero T
-	chains, err := candidateChains(ctx, r, flag)
-	if err != nil {
-		return zero, err
-	}
-	for _, c := range chains {
-		v, err := fn(c)
-		if err == nil {
-			return v, nil
-		}
-		if !errors.Is(err, heistgraph.ErrNotFound) {
-			return zero, err
-		}
-	}
-	return zero, fmt.Errorf("%s: %w", what, heistgraph.ErrNotFound)
-}
-
-type blockJSON struct {
-	Chain      heistgraph.Chain  `json:"chain"`
-	Hash       heistgraph.Hash   `json:"hash"`
-	Height     int64             `json:"height"`
-	PrevHash   heistgraph.Hash   `json:"prev_hash"`
-	MerkleRoot heistgraph.Hash   `json:"merkle_root"`
-	Time       int64             `json:"time"`
-	Version    int32             `json:"version"`
-	Bits       string            `json:"bits"`
-	Nonce      uint32            `json:"nonce"`
-	Size       int               `json:"size"`
-	TxCount    int               `json:"tx_count"`
-	TxIDs      []heistgraph.Hash `json:"txids"`
+// addressPage is the --history paging of show address.
+type addressPage struct {
+	history       bool
+	limit, offset int
 }
 
 func (a *app) showBlock(ctx context.Context, r store.ChainReader, chainFlag, id string) error {
-	var get func(heistgraph.Chain) (heistgraph.BlockInfo, error)
-	if h, err := strconv.ParseInt(id, 10, 64); err == nil && len(id) < 64 {
-		if h < 0 {
-			return fmt.Errorf("show block: negative height %d: %w", h, heistgraph.ErrInvalid)
-		}
-		get = func(c heistgraph.Chain) (heistgraph.BlockInfo, error) { return r.BlockByHeight(ctx, c, h) }
-	} else {
-		hash, err := heistgraph.ParseHash(id)
-		if err != nil {
-			return fmt.Errorf("show block: want a height or a block hash: %w", err)
-		}
-		get = func(c heistgraph.Chain) (heistgraph.BlockInfo, error) { return r.BlockByHash(ctx, c, hash) }
-	}
-	b, err := lookup(ctx, r, chainFlag, "block "+id, get)
+	b, err := hgapp.Block(ctx, r, hgapp.BlockRequest{Chain: chainFlag, ID: id})
 	if err != nil {
 		return err
 	}
-	v := blockJSON{Chain: b.Chain, Hash: b.Hash, Height: b.Height, PrevHash: b.PrevHash, MerkleRoot: b.MerkleRoot,
-		Time: b.Time, Version: b.Version, Bits: fmt.Sprintf("%08x", b.Bits), Nonce: b.Nonce, Size: b.Size,
-		TxCount: len(b.TxIDs), TxIDs: b.TxIDs}
-	if v.TxIDs == nil {
-		v.TxIDs = []heistgraph.Hash{}
-	}
-	return a.emit(v, func(w io.Writer) error {
+	return a.emit(b, func(w io.Writer) error {
 		printf(w, "block %d %s (%s)\n", b.Height, b.Hash, b.Chain)
 		printf(w, "  prev    %s\n  merkle  %s\n  time    %s (%d)\n  size    %d bytes, %d txs\n",
 			b.PrevHash, b.MerkleRoot, unixUTC(b.Time), b.Time, b.Size, len(b.TxIDs))
@@ -172,104 +109,11 @@ func (a *app) showBlock(ctx context.Context, r store.ChainReader, chainFlag, id 
 	})
 }
 
-type inputJSON struct {
-	TxID       heistgraph.Hash        `json:"txid"`
-	Vout       uint32                 `json:"vout"`
-	Address    *string                `json:"address"`
-	AmountSat  *int64                 `json:"amount_sat"`
-	ScriptType *heistgraph.ScriptType `json:"script_type"`
-	Sequence   uint32                 `json:"sequence"`
-	Coinbase   bool                   `json:"coinbase,omitempty"`
-}
-
-type spenderJSON struct {
-	TxID heistgraph.Hash `json:"txid"`
-	Vin  uint32          `json:"vin"`
-}
-
-type outputJSON struct {
-	N          uint32                `json:"n"`
-	Address    *string               `json:"address"`
-	Keys       []string              `json:"keys,omitempty"`
-	ScriptType heistgraph.ScriptType `json:"script_type"`
-	AmountSat  int64                 `json:"amount_sat"`
-	Script     string                `json:"script_hex"`
-	SpentBy    *spenderJSON          `json:"spent_by"`
-}
-
-type txJSON struct {
-	Chain       heistgraph.Chain `json:"chain"`
-	TxID        heistgraph.Hash  `json:"txid"`
-	WTxID       heistgraph.Hash  `json:"wtxid"`
-	BlockHeight int64            `json:"block_height"`
-	BlockHash   heistgraph.Hash  `json:"block_hash"`
-	Index       int              `json:"index"`
-	Time        int64            `json:"time"`
-	Version     int32            `json:"version"`
-	LockTime    uint32           `json:"locktime"`
-	Size        int              `json:"size"`
-	VSize       int              `json:"vsize"`
-	Weight      int              `json:"weight"`
-	FeeSat      *int64           `json:"fee_sat"`
-	InputSat    *int64           `json:"input_sat"`
-	OutputSat   int64            `json:"output_sat"`
-	Inputs      []inputJSON      `json:"inputs"`
-	Outputs     []outputJSON     `json:"outputs"`
-}
-
-func strPtr(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func txView(rec heistgraph.TxRecord) txJSON {
-	tx := &rec.Tx
-	v := txJSON{Chain: rec.Chain, TxID: tx.TxID, WTxID: tx.WTxID, BlockHeight: rec.Block.Height, BlockHash: rec.Block.Hash,
-		Index: rec.Index, Time: rec.Block.Time, Version: tx.Version, LockTime: tx.LockTime, Size: tx.Size,
-		VSize: tx.VSize(), Weight: tx.Weight, OutputSat: tx.OutputSum(),
-		Inputs: make([]inputJSON, len(tx.Inputs)), Outputs: make([]outputJSON, len(tx.Outputs))}
-	var in int64
-	for i, txin := range tx.Inputs {
-		j := inputJSON{TxID: txin.PrevOut.TxID, Vout: txin.PrevOut.Vout, Sequence: txin.Sequence, Coinbase: txin.Coinbase}
-		if i < len(rec.Prevouts) && rec.Prevouts[i] != nil {
-			p := rec.Prevouts[i]
-			j.Address = strPtr(p.Address)
-			amt := p.Value
-			j.AmountSat = &amt
-			st := p.Type
-			j.ScriptType = &st
-			in += p.Value
-		}
-		v.Inputs[i] = j
-	}
-	if rec.FeeKnown {
-		fee := rec.Fee
-		v.FeeSat = &fee
-		if !tx.IsCoinbase() {
-			v.InputSat = &in
-		}
-	}
-	for n, o := range tx.Outputs {
-		j := outputJSON{N: uint32(n), Address: strPtr(o.Address), Keys: o.Keys, ScriptType: o.Type, AmountSat: o.Value,
-			Script: fmt.Sprintf("%x", o.Script)}
-		if n < len(rec.SpentBy) && rec.SpentBy[n] != nil {
-			j.SpentBy = &spenderJSON{TxID: rec.SpentBy[n].TxID, Vin: rec.SpentBy[n].Vin}
-		}
-		v.Outputs[n] = j
-	}
-	return v
-}
-
 func (a *app) showTx(ctx context.Context, r store.ChainReader, chainFlag string, txid heistgraph.Hash) error {
-	rec, err := lookup(ctx, r, chainFlag, "tx "+txid.String(), func(c heistgraph.Chain) (heistgraph.TxRecord, error) {
-		return r.Tx(ctx, c, txid)
-	})
+	v, err := hgapp.Tx(ctx, r, hgapp.TxRequest{Chain: chainFlag, TxID: txid})
 	if err != nil {
 		return err
 	}
-	v := txView(rec)
 	return a.emit(v, func(w io.Writer) error {
 		printf(w, "tx %s (%s)\n  block %d %s, %s\n", v.TxID, v.Chain, v.BlockHeight, v.BlockHash, unixUTC(v.Time))
 		if v.FeeSat != nil {
@@ -300,127 +144,12 @@ func (a *app) showTx(ctx context.Context, r store.ChainReader, chainFlag string,
 	})
 }
 
-type addressJSON struct {
-	Address     string           `json:"address"`
-	Chain       heistgraph.Chain `json:"chain"`
-	BalanceSat  int64            `json:"balance_sat"`
-	ReceivedSat int64            `json:"received_sat"`
-	SentSat     int64            `json:"sent_sat"`
-	TxCount     int64            `json:"tx_count"`
-	OutputCount int64            `json:"output_count"`
-	SpendCount  int64            `json:"spend_count"`
-	FirstSeen   int64            `json:"first_seen"`
-	LastSeen    int64            `json:"last_seen"`
-	FirstHeight int64            `json:"first_height"`
-	LastHeight  int64            `json:"last_height"`
-	ClusterID   *uint64          `json:"cluster_id"`
-	ClusterSize int64            `json:"cluster_size"`
-	Labels      []labelJSON      `json:"labels"`
-	// ClusterLabels are the labels on other addresses of the cluster,
-	// which reach this one (also in Labels, without the address).
-	ClusterLabels []clusterLabelJSON `json:"cluster_labels"`
-	Conflicts     []string           `json:"conflicts"`
-	clustersJSON
-	// History and NextOffset are set with --history (History is [] on a
-	// page past the end).
-	History    *[]addressEventJSON `json:"history,omitempty"`
-	NextOffset *int                `json:"next_offset,omitempty"`
-}
-
-type labelJSON struct {
-	Entity     string  `json:"entity"`
-	Category   string  `json:"category"`
-	Source     string  `json:"source"`
-	Confidence float64 `json:"confidence"`
-	TLP        string  `json:"tlp,omitempty"`
-}
-
-// addressEventJSON is one entry of an address's history: an output it
-// received (txid:vout created it) or an input that spent one (txid is the
-// spender, vin its input, outpoint the output spent).
-type addressEventJSON struct {
-	Kind      string          `json:"kind"`
-	TxID      heistgraph.Hash `json:"txid"`
-	Index     uint32          `json:"index"`
-	Outpoint  string          `json:"outpoint"`
-	Height    int64           `json:"height"`
-	BlockHash heistgraph.Hash `json:"block_hash"`
-	Time      int64           `json:"time"`
-	AmountSat int64           `json:"amount_sat"`
-}
-
-// addressPage is the --history paging of show address.
-type addressPage struct {
-	history       bool
-	limit, offset int
-}
-
-// addressHistory returns page of addr's history and the offset of the
-// next page (nil when there is none). It reads offset+limit+1 events.
-func addressHistory(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, addr string, page addressPage) ([]addressEventJSON, *int, error) {
-	out := []addressEventJSON{}
-	i := 0
-	for e, err := range r.AddressHistory(ctx, chain, addr, store.HistoryOptions{}) {
-		if err != nil {
-			return nil, nil, fmt.Errorf("history of %s: %w", addr, err)
-		}
-		if i >= page.offset+page.limit {
-			next := i
-			return out, &next, nil
-		}
-		if i >= page.offset {
-			out = append(out, addressEventJSON{Kind: e.Kind.String(), TxID: e.TxID, Index: e.Index, Outpoint: e.Outpoint.String(),
-				Height: e.Block.Height, BlockHash: e.Block.Hash, Time: e.Block.Time, AmountSat: e.Amount})
-		}
-		i++
-	}
-	return out, nil, nil
-}
-
 func (a *app) showAddress(ctx context.Context, r store.ChainReader, chainFlag, addr string, page addressPage) error {
-	s, err := lookup(ctx, r, chainFlag, "address "+addr, func(c heistgraph.Chain) (heistgraph.AddressSummary, error) {
-		return r.Address(ctx, c, addr)
-	})
+	v, err := hgapp.Address(ctx, r, hgapp.AddressRequest{Chain: chainFlag, Address: addr, History: page.history, Limit: page.limit, Offset: page.offset})
 	if err != nil {
 		return err
 	}
-	v := addressJSON{Address: s.Address, Chain: s.Chain, BalanceSat: s.Balance(), ReceivedSat: s.Received, SentSat: s.Sent,
-		TxCount: s.TxCount, OutputCount: s.OutputCount, SpendCount: s.SpendCount, FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
-		FirstHeight: s.FirstHeight, LastHeight: s.LastHeight, Labels: []labelJSON{}, ClusterLabels: []clusterLabelJSON{}, Conflicts: []string{}}
-	// The labels on the address and those that reach it through its
-	// cluster (a label on one address reaches its whole cluster).
-	if ls, ok := r.(cluster.LabelStore); ok {
-		if v.clustersJSON, err = a.clusterFreshness(ctx, r, s.Chain); err != nil {
-			return err
-		}
-		cv, err := cluster.NewResolver(ls).View(ctx, s.Chain, s.Address)
-		if err != nil {
-			return err
-		}
-		if cv.ClusterID != 0 {
-			id := cv.ClusterID
-			v.ClusterID, v.ClusterSize = &id, cv.Size
-		}
-		seen := map[labelJSON]bool{}
-		for _, l := range append(cv.Own, cv.Reached...) {
-			if j := (labelJSON{Entity: l.Entity, Category: l.Category, Source: l.Source, Confidence: l.Confidence, TLP: l.TLP}); !seen[j] {
-				seen[j] = true
-				v.Labels = append(v.Labels, j)
-			}
-		}
-		for _, l := range cv.Reached {
-			v.ClusterLabels = append(v.ClusterLabels, clusterLabelJSON{Address: l.Address, Entity: l.Entity, Category: l.Category,
-				Source: l.Source, Confidence: l.Confidence, TLP: l.TLP})
-		}
-		v.Conflicts = append(v.Conflicts, cv.Conflicts...)
-	}
-	if page.history {
-		h, next, err := addressHistory(ctx, r, s.Chain, s.Address, page)
-		if err != nil {
-			return err
-		}
-		v.History, v.NextOffset = &h, next
-	}
+	a.warnClusters(v.ClustersView)
 	return a.emit(v, func(w io.Writer) error {
 		printAddress(w, &v, page)
 		return nil

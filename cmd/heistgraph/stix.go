@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/incident"
 	"github.com/heistgraph/heistgraph/incidents"
 	"github.com/heistgraph/heistgraph/store"
@@ -71,34 +72,12 @@ register always gives the same bytes. The bundle goes to stdout unless --out FIL
 			if year < 0 || year > 9999 {
 				return usageError{fmt.Errorf("export stix: --year %d out of range: %w", year, heistgraph.ErrInvalid)}
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
-				reg, _, err := loadRegister(cmd.Context(), st)
+			return a.withBuiltin(cmd.Context(), func(st store.Store) error {
+				x, err := hgapp.STIX(cmd.Context(), st, hgapp.STIXRequest{Incident: id, Year: year})
 				if err != nil {
 					return err
 				}
-				var incs []heistgraph.Incident
-				name := ""
-				if id != "" {
-					inc, ok := reg.Incident(id)
-					if !ok {
-						return fmt.Errorf("export stix: incident %q: %w", id, heistgraph.ErrNotFound)
-					}
-					incs, name = append(incs, inc), "heistgraph incident "+inc.ID+": "+inc.Name
-				} else {
-					for _, inc := range reg.Incidents() {
-						if inc.StolenOn.Year() == year {
-							incs = append(incs, inc)
-						}
-					}
-					if len(incs) == 0 {
-						return fmt.Errorf("export stix: no incident stolen in %d: %w", year, heistgraph.ErrNotFound)
-					}
-					name = fmt.Sprintf("heistgraph incident register: thefts of %d", year)
-				}
-				b, err := incident.Export(incs, reg.Sources(), incident.ExportOptions{Name: name})
-				if err != nil {
-					return err
-				}
+				b := x.Bundle
 				if out == "" || out == "-" {
 					_, err := a.stdout.Write(b)
 					return err
@@ -110,10 +89,7 @@ register always gives the same bytes. The bundle goes to stdout unless --out FIL
 				if err != nil {
 					return fmt.Errorf("export stix: %w", err)
 				}
-				sum := exportJSON{Out: out, Incidents: []string{}, Objects: n, Bytes: len(b)}
-				for _, inc := range incs {
-					sum.Incidents = append(sum.Incidents, inc.ID)
-				}
+				sum := exportJSON{Out: out, Incidents: x.Incidents, Objects: n, Bytes: len(b)}
 				return a.emit(sum, func(w io.Writer) error {
 					printf(w, "wrote %s: %d incidents, %d STIX objects, %d bytes\n", out, len(sum.Incidents), sum.Objects, sum.Bytes)
 					return nil

@@ -7,14 +7,12 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/cluster"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/trace"
@@ -127,7 +125,7 @@ func (f *traceFlags) options() (trace.Options, error) {
 		opts.MinShare = -1
 	}
 	if f.until != "" {
-		t, err := parseTime(f.until, true)
+		t, err := hgapp.ParseTime(f.until, true)
 		if err != nil {
 			return opts, usageError{fmt.Errorf("--until: %w", err)}
 		}
@@ -152,29 +150,6 @@ func lower(ss []string) []string {
 	return out
 }
 
-// parseTime reads a time flag: Unix seconds, an RFC 3339 datetime, or a
-// date (YYYY-MM-DD, UTC), which as an upper bound (end) means the end of
-// that day. Errors wrap heistgraph.ErrInvalid.
-func parseTime(s string, end bool) (int64, error) {
-	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 {
-			return 0, fmt.Errorf("time %q: negative Unix seconds: %w", s, heistgraph.ErrInvalid)
-		}
-		return n, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.Unix(), nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		if end {
-			return t.Unix() + 86400 - 1, nil
-		}
-		return t.Unix(), nil
-	}
-	return 0, fmt.Errorf("time %q: want RFC 3339 (2024-05-31 or 2024-05-31T12:00:00Z) or Unix seconds: %w", s, heistgraph.ErrInvalid)
-}
-
 func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 	if len(f.seeds) == 0 {
 		return usageError{fmt.Errorf("trace: at least one --seed is needed: %w", heistgraph.ErrInvalid)}
@@ -188,7 +163,7 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 	}
 	var from int64
 	if f.from != "" {
-		if from, err = parseTime(f.from, false); err != nil {
+		if from, err = hgapp.ParseTime(f.from, false); err != nil {
 			return usageError{fmt.Errorf("--from: %w", err)}
 		}
 	}
@@ -208,35 +183,29 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 	if a.json && (f.graphml == "-" || f.dot == "-") {
 		return usageError{fmt.Errorf("--json prints the trace on stdout; write the graph to a file: %w", heistgraph.ErrInvalid)}
 	}
-	return a.withStore(ctx, func(st store.Store) error {
-		ch, err := traceChain(ctx, st, f.chain)
-		if err != nil {
-			return err
-		}
-		opts.Chain = ch
-		if err := checkSeeds(ch, opts.Seeds); err != nil {
-			return err
-		}
-		opts.Resolver = entityResolver(st)
+	req := hgapp.TraceRequest{Chain: f.chain, Options: opts}
+	return a.withView(ctx, func(st store.Store) error {
 		var res *trace.Result
-		var cmp *trace.Comparison
+		var out any
+		var fresh hgapp.ClustersView
+		var text func(io.Writer)
 		if f.compare {
-			if cmp, err = trace.Compare(ctx, st, opts); err != nil {
+			v, err := hgapp.Compare(ctx, st, req)
+			if err != nil {
 				return err
 			}
-			for _, r := range cmp.Results {
-				if r.Policy == opts.Policy {
-					res = r
-				}
+			res, out, fresh = v.Result, v, v.ClustersView
+			text = func(w io.Writer) { printComparison(w, v.Comparison) }
+		} else {
+			v, err := hgapp.Trace(ctx, st, req)
+			if err != nil {
+				return err
 			}
-		} else if res, err = trace.Run(ctx, st, opts); err != nil {
-			return err
+			res, out, fresh = v.Result, v, v.ClustersView
+			text = func(w io.Writer) { printTrace(w, v.Result, f.top) }
 		}
 		// Said once the answer is there (an error needs no warning).
-		fresh, err := a.clusterFreshness(ctx, st, ch)
-		if err != nil {
-			return err
-		}
+		a.warnClusters(fresh)
 		if err := writeGraph(a.stdout, f.graphml, res.WriteGraphML); err != nil {
 			return err
 		}
@@ -246,54 +215,14 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 		if (f.graphml == "-" || f.dot == "-") && !a.json {
 			return nil // stdout holds the graph
 		}
-		if cmp != nil {
-			v := struct {
-				*trace.Comparison
-				clustersJSON
-			}{cmp, fresh}
-			return a.emit(v, func(w io.Writer) error { printComparison(w, cmp); return nil })
-		}
-		v := struct {
-			*trace.Result
-			clustersJSON
-		}{res, fresh}
-		return a.emit(v, func(w io.Writer) error { printTrace(w, res, f.top); return nil })
+		return a.emit(out, func(w io.Writer) error { text(w); return nil })
 	})
 }
 
-// entityResolver is the Resolver traces use: the entity the labels of an
-// address's cluster name, so that a label on one address reaches its
-// whole cluster (an exchange's deposit addresses, a mixer's pool). Run
-// "cluster update" (or ingest with --cluster) first; unclustered
-// addresses resolve by their own labels.
-func entityResolver(st store.Store) trace.Resolver { return cluster.NewResolver(st) }
-
-// traceChain picks the chain to trace: --chain, or the one Bitcoin chain
-// the store holds.
-func traceChain(ctx context.Context, r store.ChainReader, flag string) (heistgraph.Chain, error) {
-	if flag != "" {
-		c, err := heistgraph.ParseChain(flag)
-		if err != nil {
-			return "", usageError{fmt.Errorf("--chain: %w", err)}
-		}
-		return c, nil
-	}
-	chains, err := candidateChains(ctx, r, "")
-	if err != nil {
-		return "", err
-	}
-	switch len(chains) {
-	case 0:
-		return "", fmt.Errorf("trace: the store holds no chain: %w", heistgraph.ErrNotFound)
-	case 1:
-		return chains[0], nil
-	}
-	names := make([]string, len(chains))
-	for i, c := range chains {
-		names[i] = string(c)
-	}
-	return "", usageError{fmt.Errorf("trace: the store holds %s: say which with --chain: %w", strings.Join(names, ", "), heistgraph.ErrInvalid)}
-}
+// entityResolver is the Resolver traces use (app.EntityResolver): run
+// "cluster update" (or ingest with --cluster) first; unclustered addresses
+// resolve by their own labels.
+func entityResolver(st store.Store) trace.Resolver { return hgapp.EntityResolver(st) }
 
 // writeGraph writes a graph to path ("-": stdout; "": nothing).
 func writeGraph(stdout io.Writer, path string, write func(io.Writer) error) error {
@@ -315,50 +244,6 @@ func writeGraph(stdout io.Writer, path string, write func(io.Writer) error) erro
 		return fmt.Errorf("write graph %s: %w", path, err)
 	}
 	return nil
-}
-
-// sinkGroup is one line of the human totals table: sinks of one kind and
-// entity (the label their addresses carry, if any).
-type sinkGroup struct {
-	kind             trace.SinkKind
-	entity, category string
-	amount           int64
-	sinks            int
-}
-
-// sinkKindOrder is the order of sink kinds in human output: where value
-// reached someone first, then where it rests, then where the trace ended.
-var sinkKindOrder = []trace.SinkKind{trace.SinkEntity, trace.SinkUnspent, trace.SinkThreshold, trace.SinkHopLimit,
-	trace.SinkUntraced, trace.SinkBurned, trace.SinkOverlap}
-
-func kindRank(k trace.SinkKind) int {
-	if i := slices.Index(sinkKindOrder, k); i >= 0 {
-		return i
-	}
-	return len(sinkKindOrder)
-}
-
-// groupSinks sums the sinks per kind and entity, kinds in sinkKindOrder,
-// then the largest amount first.
-func groupSinks(res *trace.Result) []sinkGroup {
-	var out []sinkGroup
-	at := map[sinkGroup]int{}
-	for _, s := range res.Sinks {
-		k := sinkGroup{kind: s.Kind, entity: s.Entity, category: s.Category}
-		i, ok := at[k]
-		if !ok {
-			i = len(out)
-			at[k] = i
-			out = append(out, k)
-		}
-		out[i].amount += s.AmountSat
-		out[i].sinks++
-	}
-	slices.SortStableFunc(out, func(a, b sinkGroup) int {
-		return cmp.Or(cmp.Compare(kindRank(a.kind), kindRank(b.kind)), cmp.Compare(b.amount, a.amount),
-			cmp.Compare(a.entity, b.entity), cmp.Compare(a.category, b.category))
-	})
-	return out
 }
 
 // largestSinks returns the n largest sinks, largest first; ties keep the
@@ -420,19 +305,19 @@ func printTrace(w io.Writer, res *trace.Result, top int) {
 		}
 	}
 	printf(w, "\n  %-44s %20s %8s %6s\n", "totals by kind", "BTC", "share", "sinks")
-	groups := groupSinks(res)
+	groups := hgapp.GroupSinks(res.Sinks)
 	for i := 0; i < len(groups); {
 		j := i
 		var amount int64
 		var sinks int
-		for ; j < len(groups) && groups[j].kind == groups[i].kind; j++ {
-			amount += groups[j].amount
-			sinks += groups[j].sinks
+		for ; j < len(groups) && groups[j].Kind == groups[i].Kind; j++ {
+			amount += groups[j].AmountSat
+			sinks += groups[j].Sinks
 		}
-		printf(w, "  %-44s %20s %8s %6d\n", groups[i].kind, btcCell(amount), share(amount, res.SeedAmountSat), sinks)
-		if j-i > 1 || groups[i].entity != "" {
+		printf(w, "  %-44s %20s %8s %6d\n", groups[i].Kind, btcCell(amount), share(amount, res.SeedAmountSat), sinks)
+		if j-i > 1 || groups[i].Entity != "" {
 			for _, g := range groups[i:j] {
-				printf(w, "    %-42s %20s %8s %6d\n", entityName(g.entity, g.category, "unlabelled"), btcCell(g.amount), share(g.amount, res.SeedAmountSat), g.sinks)
+				printf(w, "    %-42s %20s %8s %6d\n", entityName(g.Entity, g.Category, "unlabelled"), btcCell(g.AmountSat), share(g.AmountSat, res.SeedAmountSat), g.Sinks)
 			}
 		}
 		i = j

@@ -91,7 +91,7 @@ func (d *DB) ApplyBlock(ctx context.Context, b *heistgraph.Block) error {
 		return fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
 	}
 	d.ap.lastBatchSize = len(batch.Repr())
-	if err := batch.Commit(d.wo); err != nil {
+	if err := d.commit(batch); err != nil {
 		return fmt.Errorf("apply block %d %s on %s: commit: %w", b.Height, b.Hash, b.Chain, err)
 	}
 	if !known {

@@ -373,7 +373,7 @@ func (d *DB) WriteClusters(ctx context.Context, chain heistgraph.Chain, cb *stor
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := b.Commit(d.wo); err != nil {
+	if err := d.commit(b); err != nil {
 		return fmt.Errorf("write clusters of %s: commit: %w", chain, err)
 	}
 	return nil
@@ -489,7 +489,7 @@ func (d *DB) RewindClusters(ctx context.Context, chain heistgraph.Chain, height 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := b.Commit(d.wo); err != nil {
+	if err := d.commit(b); err != nil {
 		return fmt.Errorf("rewind clusters of %s: commit: %w", chain, err)
 	}
 	return nil

@@ -5,15 +5,23 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
 )
 
 var _ store.Store = (*DB)(nil)
+
+// ErrNoStore is the error of a read-only Open of a directory that holds no
+// store (or does not exist).
+var ErrNoStore = errors.New("pebble store: no store")
 
 // errClosed reports a call on a closed store.
 var errClosed = errors.New("pebble store: closed")
@@ -22,8 +30,14 @@ var errClosed = errors.New("pebble store: closed")
 // and release it with Close.
 type DB struct {
 	db   *pebbledb.DB
+	dir  string
 	opts Options
 	wo   *pebbledb.WriteOptions
+	h    *health
+
+	// dirty is set by every commit that was not synced, and cleared by
+	// Sync (see commit).
+	dirty atomic.Bool
 
 	// mu guards chains, nextCode and closed.
 	mu       sync.RWMutex
@@ -51,26 +65,108 @@ type DB struct {
 	beforeCommit func()
 }
 
-// Open opens (creating if needed) the store in dir. It returns an error if
-// another process holds dir, or if dir holds a store of another schema
-// version.
+// Open opens (creating if needed) the store in dir; with opts.ReadOnly it
+// opens an existing store for reading only. It returns an *InUseError if
+// another process holds dir, and an error if dir holds a store of another
+// schema version (or, read-only, no store at all).
 func Open(dir string, opts Options) (*DB, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	pdb, err := pebbledb.Open(dir, opts.pebbleOptions())
+	if opts.ReadOnly {
+		fsys := opts.FS
+		if fsys == nil {
+			fsys = vfs.Default
+		}
+		if _, err := fsys.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", dir, ErrNoStore)
+		}
+	}
+	h := newHealth(opts.OnFail)
+	pdb, err := pebbledb.Open(dir, opts.pebbleOptions(h))
+	if err != nil && opts.ReadOnly && (errors.Is(err, pebbledb.ErrDBDoesNotExist) || errors.Is(err, fs.ErrNotExist)) {
+		return nil, fmt.Errorf("%s: %w", dir, ErrNoStore)
+	}
 	if err != nil {
+		if ierr := inUse(dir, opts.FS, err); ierr != nil {
+			return nil, ierr
+		}
 		return nil, fmt.Errorf("pebble store %s: %w", dir, err)
 	}
-	d := &DB{db: pdb, opts: opts, chains: map[heistgraph.Chain]chainCode{}, nextCode: 1, wo: pebbledb.NoSync}
+	d := &DB{db: pdb, dir: dir, opts: opts, h: h, chains: map[heistgraph.Chain]chainCode{}, nextCode: 1, wo: pebbledb.NoSync}
 	if opts.SyncWrites {
 		d.wo = pebbledb.Sync
 	}
 	if err := d.load(); err != nil {
 		_ = pdb.Close()
+		if files := h.corruptFiles(); len(files) > 0 {
+			return nil, fmt.Errorf("pebble store %s: corrupted file %s: %w", dir, strings.Join(files, ", "), err)
+		}
 		return nil, fmt.Errorf("pebble store %s: %w", dir, err)
 	}
 	return d, nil
+}
+
+// Failed returns a channel that is closed when the store hits a storage
+// fault it cannot continue after (Err then returns it). A caller that waits
+// on the store (a command line, a server) selects on it to stop within
+// seconds instead of hanging on a store that can no longer write.
+func (d *DB) Failed() <-chan struct{} { return d.h.failed }
+
+// Err returns the storage fault that failed the store (wrapping ErrFailed),
+// or nil while it is healthy.
+func (d *DB) Err() error {
+	if err := d.h.fatal(); err != nil {
+		return fmt.Errorf("pebble store %s: %w", d.dir, err)
+	}
+	return nil
+}
+
+// CorruptFiles returns the paths of the files Pebble found corrupted (a
+// checksum that does not match) since the store was opened, so that an
+// error can name them.
+func (d *DB) CorruptFiles() []string { return d.h.corruptFiles() }
+
+// guard runs fn, a call into Pebble, and turns the panic of a Pebble
+// Fatalf (see health.onFatal) into the error it reports, wrapping
+// ErrFailed.
+func (d *DB) guard(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fp, ok := r.(fatalPanic)
+			if !ok {
+				panic(r)
+			}
+			err = fp.err
+		}
+	}()
+	return fn()
+}
+
+// commit commits b with the store's write options and marks the store
+// dirty until the next Sync. Every write of the backend goes through it.
+func (d *DB) commit(b *pebbledb.Batch) error {
+	if err := d.h.fatal(); err != nil {
+		return err
+	}
+	err := d.guard(func() error { return b.Commit(d.wo) })
+	if err == nil && d.wo != pebbledb.Sync {
+		d.dirty.Store(true)
+	}
+	return err
+}
+
+// empty reports whether the store holds no key at all.
+func (d *DB) empty() (bool, error) {
+	it, err := d.db.NewIter(nil)
+	if err != nil {
+		return false, err
+	}
+	ok := it.First()
+	if err := it.Close(); err != nil {
+		return false, err
+	}
+	return !ok, nil
 }
 
 // load checks the schema version and reads the chain code table.
@@ -78,6 +174,19 @@ func (d *DB) load() error {
 	v, found, err := lookup(d.db, metaVersionKey, nil)
 	if err != nil {
 		return err
+	}
+	if !found && d.opts.ReadOnly {
+		// A store is created with its version (synced) before anything
+		// else is written; a process killed in between leaves a store with
+		// no keys at all, which holds nothing yet: no store.
+		empty, err := d.empty()
+		if err != nil {
+			return err
+		}
+		if empty {
+			return ErrNoStore
+		}
+		return fmt.Errorf("no schema version but data: %w", errCorrupt)
 	}
 	if !found {
 		if err := d.db.Set(metaVersionKey, appendUvarint(nil, schemaVersion), pebbledb.Sync); err != nil {
@@ -129,16 +238,26 @@ func (d *DB) readCode(chain heistgraph.Chain, what string) (chainCode, error) {
 	return c, nil
 }
 
-// Sync makes every block applied so far durable (one fsync of the
-// write-ahead log).
+// Sync makes every write that has returned durable (one fsync of the
+// write-ahead log): after it returns nil, a crash or a SIGKILL loses none of
+// them. It costs nothing when nothing was written since the last Sync, and
+// nothing on a read-only store.
 func (d *DB) Sync() error {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.closed {
 		return errClosed
 	}
-	if err := d.db.LogData(nil, pebbledb.Sync); err != nil {
-		return fmt.Errorf("pebble store: sync: %w", err)
+	return d.sync()
+}
+
+func (d *DB) sync() error {
+	if !d.dirty.Swap(false) {
+		return nil
+	}
+	if err := d.guard(func() error { return d.db.LogData(nil, pebbledb.Sync) }); err != nil {
+		d.dirty.Store(true)
+		return fmt.Errorf("pebble store %s: sync: %w", d.dir, err)
 	}
 	return nil
 }
@@ -178,9 +297,14 @@ func (d *DB) StoredBytes(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// Close makes everything applied durable and releases the store. Calling it
-// twice returns an error.
+// Close makes everything written durable and releases the store. Calling
+// it twice returns an error. On a store that failed (see Failed) it returns
+// the fault without waiting for Pebble, whose locks the failed write may
+// hold: the process should exit soon after.
 func (d *DB) Close() error {
+	if err := d.Err(); err != nil {
+		return err
+	}
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	d.mu.Lock()
@@ -189,12 +313,15 @@ func (d *DB) Close() error {
 		return errClosed
 	}
 	d.closed = true
-	serr := d.db.LogData(nil, pebbledb.Sync)
+	serr := d.sync()
+	if err := d.Err(); err != nil {
+		return err
+	}
 	if err := d.db.Close(); err != nil {
 		return fmt.Errorf("pebble store: close: %w", err)
 	}
 	if serr != nil {
-		return fmt.Errorf("pebble store: close: sync: %w", serr)
+		return fmt.Errorf("pebble store: close: %w", serr)
 	}
 	return nil
 }

@@ -37,6 +37,33 @@
 // merge operands, so neither needs a read. Bloom filters on every level make
 // the lookups of absent keys cheap.
 //
+// # Durability and faults
+//
+// Writes commit without an fsync; every commit marks the store dirty, and
+// Sync (one fsync of the write-ahead log, nothing when clean) makes all of
+// them durable. A caller syncs before it tells anyone that a write happened
+// (cmd/heistgraph does it before any output of a writing command).
+//
+// Pebble cannot continue after some storage faults: a write-ahead log write
+// that fails makes it call Fatalf (or panic, or throw while rotating the
+// log), and a flush that hits a full disk is retried forever. The store
+// turns them into one state, failed (ErrFailed, DB.Failed, DB.Err,
+// Options.OnFail): a full disk is caught by a file system wrapper before
+// Pebble sees the error, and the write that hit it waits for good; a Fatalf
+// on a call through the store is an error of that call, on a background
+// goroutine it parks that goroutine; background I/O errors and corruption
+// fail the store. A failed store's Close returns at once. A checksum that
+// does not match is an error of the read that found it, and the file is
+// named (DB.CorruptFiles); Check verifies the whole store.
+//
+// # Locking
+//
+// One writer or any number of read-only opens (Options.ReadOnly) hold a
+// directory at a time, through POSIX locks on its LOCK file (exclusive for
+// the writer, shared for readers; a read-only store on a read-only file
+// system needs no lock). Open of a held directory returns an *InUseError
+// naming the holder's process id.
+//
 // # Concurrency
 //
 // Reads are safe for concurrent use with each other and with writes; writes

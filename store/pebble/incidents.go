@@ -66,7 +66,7 @@ func (d *DB) PutIncidents(ctx context.Context, incidents []heistgraph.Incident, 
 			return fmt.Errorf("put incidents: %w", err)
 		}
 	}
-	if err := b.Commit(d.wo); err != nil {
+	if err := d.commit(b); err != nil {
 		return fmt.Errorf("put incidents: %w", err)
 	}
 	return nil

@@ -179,7 +179,7 @@ func (d *DB) writeLabels(ctx context.Context, set, version string, labels []heis
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
 	}
-	if err := b.Commit(d.wo); err != nil {
+	if err := d.commit(b); err != nil {
 		return 0, 0, fmt.Errorf("commit: %w", err)
 	}
 	return added, removed, nil

@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -35,6 +36,19 @@ type Options struct {
 	// before it returns (an fsync each). By default a block is atomic but
 	// becomes durable only at the next Sync, RewindTo or Close.
 	SyncWrites bool
+	// ReadOnly opens an existing store for reading: nothing is created or
+	// written, every write fails, and the store can live on a read-only
+	// file system. Read-only opens share the directory with each other but
+	// not with a writer.
+	ReadOnly bool
+	// OnFail, when set, is called once, on a goroutine of its own, when the
+	// store fails for good (see ErrFailed and DB.Failed): a disk that is
+	// full, a write-ahead log write that failed, corruption found in the
+	// background. Writes that hit a full disk wait forever (Pebble cannot
+	// recover from them), so a process that must not hang ends itself from
+	// here, also during Open. It is not called for a corrupted table found
+	// by a read, which the read reports as its error.
+	OnFail func(error)
 }
 
 // Defaults of Options.
@@ -79,19 +93,42 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// pebbleOptions translates validated Options into Pebble's.
-func (o *Options) pebbleOptions() *pebbledb.Options {
+// pebbleOptions translates validated Options into Pebble's. h receives the
+// storage faults Pebble reports.
+func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
+	log := slogLogger{l: o.Logger, h: h}
+	fs, disk := o.FS, o.FS == nil
+	if disk {
+		fs = vfs.Default
+	}
+	if !o.ReadOnly {
+		fs = vfs.OnDiskFull(fs, h.diskFull)
+	}
 	po := &pebbledb.Options{
-		FS:                          o.FS,
+		FS:                          lockFS{FS: fs, disk: disk, shared: o.ReadOnly},
 		CacheSize:                   o.CacheSize,
 		MemTableSize:                o.MemTableSize,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
 		LBaseMaxBytes:               256 << 20,
-		Logger:                      slogLogger{o.Logger},
+		Logger:                      log,
 		FormatMajorVersion:          pebbledb.FormatNewest,
 		Merger:                      totalsMerger,
+		ReadOnly:                    o.ReadOnly,
+		ErrorIfNotExists:            o.ReadOnly,
+	}
+	po.EventListener = &pebbledb.EventListener{
+		BackgroundError: func(err error) {
+			log.Errorf("background error: %s", err)
+			h.backgroundError(err)
+		},
+		DataCorruption: func(info pebbledb.DataCorruptionInfo) {
+			// The read that found it returns the error; the path is kept to
+			// name the file (DB.CorruptFiles).
+			log.l.Warn("on-disk corruption", "component", "pebble", "path", info.Path)
+			h.corrupted(info.Path)
+		},
 	}
 	po.TargetFileSizes[0] = 8 << 20
 	for i := range po.Levels {
@@ -107,7 +144,10 @@ func (o *Options) pebbleOptions() *pebbledb.Options {
 }
 
 // slogLogger adapts a *slog.Logger to Pebble's Logger.
-type slogLogger struct{ l *slog.Logger }
+type slogLogger struct {
+	l *slog.Logger
+	h *health
+}
 
 func (s slogLogger) Infof(format string, args ...any) {
 	s.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
@@ -117,9 +157,22 @@ func (s slogLogger) Errorf(format string, args ...any) {
 	s.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
 }
 
-// Fatalf logs and panics: Pebble calls it only for broken invariants.
+// Fatalf logs and fails the store. Pebble calls it when it cannot go on (a
+// write-ahead log write that failed, a broken invariant); see
+// health.onFatal for how the caller is stopped without crashing the
+// process.
 func (s slogLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	s.l.Log(context.Background(), slog.LevelError, msg, "component", "pebble", "fatal", true)
-	panic("pebble: " + msg)
+	var err error
+	for _, a := range args {
+		if e, ok := a.(error); ok {
+			err = fmt.Errorf("%s: %w", msg, e)
+			break
+		}
+	}
+	if err == nil {
+		err = errors.New(msg)
+	}
+	s.h.onFatal(err)
 }

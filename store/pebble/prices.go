@@ -75,7 +75,7 @@ func (d *DB) PutPrices(ctx context.Context, ps []heistgraph.DayPrice) error {
 			return fmt.Errorf("put prices: %w", err)
 		}
 	}
-	if err := b.Commit(d.wo); err != nil {
+	if err := d.commit(b); err != nil {
 		return fmt.Errorf("put prices: %w", err)
 	}
 	return nil

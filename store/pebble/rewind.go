@@ -203,7 +203,7 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return b.Commit(d.wo)
+	return d.commit(b)
 }
 
 // outputs removes the outputs of the tx at index i and their received

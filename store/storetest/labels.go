@@ -122,6 +122,22 @@ func testLabels(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	// Order is stable.
 	equal(t, "order", allLabels(t, st, store.LabelQuery{}), allLabels(t, st, store.LabelQuery{}))
+
+	// Labels of one address and category that name other entities or come
+	// from other sources are distinct: each is kept beside the others
+	// (conflicting TagPack tags, issue 14), and storing them again adds
+	// nothing.
+	other := []heistgraph.Label{upd, upd, upd}
+	other[1].Entity = "Mixer N"
+	other[2].Source = "analyst"
+	if added, err = st.PutLabels(ctx, other); err != nil || added != 2 {
+		t.Fatalf("other entity and source: added %d, %v; want 2", added, err)
+	}
+	if added, err = st.PutLabels(ctx, other); err != nil || added != 0 {
+		t.Fatalf("again: added %d, %v; want 0", added, err)
+	}
+	got, _ = st.AddressLabels(ctx, chain, "2Nmixer")
+	equal(t, "kept side by side", labelKeys(got), labelKeys(other))
 }
 
 // testLabelsInvalid checks that a bad label stores nothing.

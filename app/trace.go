@@ -1,0 +1,212 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heistgraph/heistgraph"
+
+	"github.com/heistgraph/heistgraph/cluster"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/trace"
+)
+
+// TraceRequest is a trace to run: on Chain (or the one Bitcoin chain the
+// store holds: TraceChain), with Options (its Chain and Resolver are set
+// here; its address seeds are checked and normalised here).
+type TraceRequest struct {
+	Chain   string
+	Options trace.Options
+}
+
+// TraceView is what `trace --json` prints: the trace.Result and the
+// freshness of the clusters its entities were resolved through.
+type TraceView struct {
+	*trace.Result
+	ClustersView
+}
+
+// CompareView is what `trace --compare --json` prints: the seeds traced
+// under every policy, with the freshness of the clusters. Result (not in
+// the JSON) is the run of the request's own policy.
+type CompareView struct {
+	*trace.Comparison
+	ClustersView
+	Result *trace.Result `json:"-"`
+}
+
+// EntityResolver is the trace.Resolver traces use: the entity the labels
+// of an address's cluster name, so that a label on one address reaches its
+// whole cluster (an exchange's deposit addresses, a mixer's pool).
+// Unclustered addresses resolve by their own labels.
+func EntityResolver(st cluster.LabelStore) trace.Resolver { return cluster.NewResolver(st) }
+
+// traceOptions completes req's options: the chain, the checked seeds and
+// the resolver.
+func traceOptions(ctx context.Context, st store.Store, req TraceRequest) (trace.Options, error) {
+	opts := req.Options
+	ch, err := TraceChain(ctx, st, req.Chain)
+	if err != nil {
+		return opts, err
+	}
+	opts.Chain = ch
+	opts.Seeds = slices.Clone(opts.Seeds)
+	if err := CheckSeeds(ch, opts.Seeds); err != nil {
+		return opts, err
+	}
+	opts.Resolver = EntityResolver(st)
+	return opts, nil
+}
+
+// Trace follows the value of req's seeds forward (trace.Run), resolving
+// entities through clusters. Bad options or seeds wrap
+// heistgraph.ErrInvalid; a seed the store lacks wraps heistgraph.ErrNotFound.
+func Trace(ctx context.Context, st store.Store, req TraceRequest) (TraceView, error) {
+	opts, err := traceOptions(ctx, st, req)
+	if err != nil {
+		return TraceView{}, err
+	}
+	res, err := trace.Run(ctx, st, opts)
+	if err != nil {
+		return TraceView{}, err
+	}
+	fresh, err := Freshness(ctx, st, opts.Chain)
+	if err != nil {
+		return TraceView{}, err
+	}
+	return TraceView{Result: res, ClustersView: fresh}, nil
+}
+
+// Compare is Trace under every policy (trace.Compare).
+func Compare(ctx context.Context, st store.Store, req TraceRequest) (CompareView, error) {
+	opts, err := traceOptions(ctx, st, req)
+	if err != nil {
+		return CompareView{}, err
+	}
+	c, err := trace.Compare(ctx, st, opts)
+	if err != nil {
+		return CompareView{}, err
+	}
+	fresh, err := Freshness(ctx, st, opts.Chain)
+	if err != nil {
+		return CompareView{}, err
+	}
+	v := CompareView{Comparison: c, ClustersView: fresh}
+	for _, r := range c.Results {
+		if r.Policy == opts.Policy {
+			v.Result = r
+		}
+	}
+	return v, nil
+}
+
+// ParseTime reads a time bound (trace's until and from): Unix seconds,
+// an RFC 3339 datetime, or a date (YYYY-MM-DD, UTC), which as an upper
+// bound (end) means the end of that day. Errors wrap heistgraph.ErrInvalid.
+func ParseTime(s string, end bool) (int64, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return 0, fmt.Errorf("time %q: negative Unix seconds: %w", s, heistgraph.ErrInvalid)
+		}
+		return n, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.Unix(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if end {
+			return t.Unix() + 86400 - 1, nil
+		}
+		return t.Unix(), nil
+	}
+	return 0, fmt.Errorf("time %q: want RFC 3339 (2024-05-31 or 2024-05-31T12:00:00Z) or Unix seconds: %w", s, heistgraph.ErrInvalid)
+}
+
+// SinkGroup is the sinks of one kind and entity (the label their
+// addresses carry, if any), summed.
+type SinkGroup struct {
+	Kind      trace.SinkKind
+	Entity    string
+	Category  string
+	AmountSat int64
+	Sinks     int
+}
+
+// sinkKindOrder is the order of sink kinds in summaries: where value
+// reached someone first, then where it rests, then where the trace ended.
+var sinkKindOrder = []trace.SinkKind{trace.SinkEntity, trace.SinkUnspent, trace.SinkThreshold, trace.SinkHopLimit,
+	trace.SinkUntraced, trace.SinkBurned, trace.SinkOverlap}
+
+func kindRank(k trace.SinkKind) int {
+	if i := slices.Index(sinkKindOrder, k); i >= 0 {
+		return i
+	}
+	return len(sinkKindOrder)
+}
+
+// GroupSinks sums sinks per kind and entity: kinds in summary order
+// (entity, unspent, threshold, hop_limit, untraced, burned, overlap), then
+// the largest amount first, then by entity and category. It is the one
+// sink aggregation of the surfaces (trace's totals table, an incident's
+// by_entity).
+func GroupSinks(sinks []trace.Sink) []SinkGroup {
+	var out []SinkGroup
+	type key struct {
+		kind             trace.SinkKind
+		entity, category string
+	}
+	at := map[key]int{}
+	for _, s := range sinks {
+		k := key{s.Kind, s.Entity, s.Category}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, SinkGroup{Kind: s.Kind, Entity: s.Entity, Category: s.Category})
+		}
+		out[i].AmountSat += s.AmountSat
+		out[i].Sinks++
+	}
+	slices.SortStableFunc(out, func(a, b SinkGroup) int {
+		return cmp.Or(cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)), cmp.Compare(b.AmountSat, a.AmountSat),
+			cmp.Compare(a.Entity, b.Entity), cmp.Compare(a.Category, b.Category))
+	})
+	return out
+}
+
+// EntityTotal is what reached one entity, over every sink kind.
+type EntityTotal struct {
+	Entity    string `json:"entity"`
+	Category  string `json:"category"`
+	AmountSat int64  `json:"amount_sat"`
+}
+
+// ByEntity sums the sinks that carry an entity per entity and category,
+// the largest amount first (then by entity and category).
+func ByEntity(sinks []trace.Sink) []EntityTotal {
+	out := []EntityTotal{}
+	at := map[[2]string]int{}
+	for _, g := range GroupSinks(sinks) {
+		if g.Entity == "" {
+			continue
+		}
+		k := [2]string{g.Entity, g.Category}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, EntityTotal{Entity: g.Entity, Category: g.Category})
+		}
+		out[i].AmountSat += g.AmountSat
+	}
+	slices.SortStableFunc(out, func(a, b EntityTotal) int {
+		return cmp.Or(cmp.Compare(b.AmountSat, a.AmountSat), cmp.Compare(a.Entity, b.Entity), cmp.Compare(a.Category, b.Category))
+	})
+	return out
+}

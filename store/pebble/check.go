@@ -1,0 +1,102 @@
+package pebble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// CheckReport is what Check found in a store that is sound.
+type CheckReport struct {
+	// Keys is the number of live keys, Tables and TableBytes the sorted
+	// tables (and their bytes) whose every block was read and checksummed.
+	Keys       int64 `json:"keys"`
+	Tables     int64 `json:"tables"`
+	TableBytes int64 `json:"table_bytes"`
+	// Chains are the chains with stored blocks, by name.
+	Chains []CheckChain `json:"chains"`
+}
+
+// CheckChain is one chain of a CheckReport.
+type CheckChain struct {
+	Chain     heistgraph.Chain `json:"chain"`
+	TipHeight int64            `json:"tip_height"`
+	TipHash   heistgraph.Hash  `json:"tip_hash"`
+}
+
+// Check verifies the whole store: Pebble's level invariants over every
+// key of every sorted table, memtable and merge operand (which reads, and so
+// checksums, every block), then logical invariants cheap to check: every
+// chain in the chain table has a tip whose block is stored at that height.
+// A checksum that does not match is an error naming the file (see
+// CorruptFiles) and wrapping pebble's corruption error.
+func (d *DB) Check(ctx context.Context) (CheckReport, error) {
+	var rep CheckReport
+	d.mu.RLock()
+	closed := d.closed
+	d.mu.RUnlock()
+	if closed {
+		return rep, errClosed
+	}
+	m := d.db.Metrics()
+	for i := range m.Levels {
+		rep.Tables += m.Levels[i].TablesCount
+		rep.TableBytes += m.Levels[i].TablesSize
+	}
+	var stats pebbledb.CheckLevelsStats
+	if err := d.guard(func() error { return d.db.CheckLevels(&stats) }); err != nil {
+		return rep, d.checkError("check levels", err)
+	}
+	rep.Keys = stats.NumPoints
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	d.mu.RLock()
+	codes := make(map[heistgraph.Chain]chainCode, len(d.chains))
+	for ch, c := range d.chains {
+		codes[ch] = c
+	}
+	d.mu.RUnlock()
+	for ch, c := range codes {
+		tip, found, err := tipOf(d.db, c)
+		if err != nil {
+			return rep, d.checkError(fmt.Sprintf("tip of %s", ch), err)
+		}
+		if !found {
+			continue
+		}
+		hr, ok, err := heightAt(d.db, c, tip.Height)
+		if err != nil {
+			return rep, d.checkError(fmt.Sprintf("height %d of %s", tip.Height, ch), err)
+		}
+		if !ok || hr.Hash != tip.Hash {
+			return rep, fmt.Errorf("pebble store %s: chain %s: the tip %d %s has no height record: %w", d.dir, ch, tip.Height, tip.Hash, errCorrupt)
+		}
+		if _, found, err := lookup(d.db, appendBlockKey(nil, c, tip.Hash), nil); err != nil || !found {
+			if err == nil {
+				err = errCorrupt
+			}
+			return rep, d.checkError(fmt.Sprintf("chain %s: block %s of the tip", ch, tip.Hash), err)
+		}
+		rep.Chains = append(rep.Chains, CheckChain{Chain: ch, TipHeight: tip.Height, TipHash: tip.Hash})
+	}
+	slices.SortFunc(rep.Chains, func(a, b CheckChain) int { return strings.Compare(string(a.Chain), string(b.Chain)) })
+	return rep, nil
+}
+
+// checkError words an error Check found, naming the corrupted files.
+func (d *DB) checkError(what string, err error) error {
+	if files := d.CorruptFiles(); len(files) > 0 {
+		return fmt.Errorf("pebble store %s: %s: corrupted file %s: %w", d.dir, what, strings.Join(files, ", "), err)
+	}
+	if pebbledb.IsCorruptionError(err) || errors.Is(err, errCorrupt) {
+		return fmt.Errorf("pebble store %s: %s: corrupted: %w", d.dir, what, err)
+	}
+	return fmt.Errorf("pebble store %s: %s: %w", d.dir, what, err)
+}
