@@ -47,6 +47,9 @@ type run struct {
 	// clusterConf is the share of the screened cluster's merge evidence
 	// that is common-input ownership, once its members were walked.
 	clusterConf *float64
+	// tip is the height of the chain's tip when the screen began (-1: no
+	// block); receipts above the table's height are read only up to it.
+	tip int64
 }
 
 type txHop struct {

@@ -102,7 +102,7 @@ func (r *run) ownerOf(addr string) (*owner, error) {
 		return o, nil
 	}
 	o := &owner{id: "a:" + addr}
-	m, err := r.st.AddressCluster(r.ctx, r.chain, addr)
+	m, err := r.Screener.addressCluster(r.ctx, r.chain, addr)
 	switch {
 	case err == nil:
 		o.id, o.cluster, o.addrID = "c:"+strconv.FormatUint(m.ClusterID, 10), m.ClusterID, m.AddrID
@@ -127,7 +127,150 @@ func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, e
 	if o.cluster == 0 || noCluster {
 		return []string{addr}, 0, nil
 	}
-	size, err := r.st.ClusterSize(r.ctx, r.chain, o.cluster)
+	k := memberKey{r.chain, o.cluster, addr}
+	if m, ok := r.Screener.memberSet(k); ok {
+		if m.conf != nil {
+			c := *m.conf
+			r.clusterConf = &c
+		}
+		if m.note != "" {
+			r.note(m.note)
+		}
+		return slices.Clone(m.addrs), m.size, nil
+	}
+	conf0, notes0 := r.clusterConf, len(r.notes)
+	addrs, size, err := r.walkMembers(o, addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	m := clusterMembers{addrs: slices.Clone(addrs), size: size}
+	if r.clusterConf != conf0 && r.clusterConf != nil {
+		c := *r.clusterConf
+		m.conf = &c
+	}
+	if len(r.notes) == notes0+1 {
+		m.note = r.notes[notes0]
+	}
+	r.Screener.keepMembers(k, m)
+	return addrs, size, nil
+}
+
+// memberKey names a members walk: the cluster of chain, from addr.
+type memberKey struct {
+	chain   heistgraph.Chain
+	cluster uint64
+	addr    string
+}
+
+// clusterMembers is what a members walk found: the addresses (sorted),
+// the cluster's size, the share of its evidence that is common-input
+// (nil when none was walked) and the note the walk left (or "").
+type clusterMembers struct {
+	addrs []string
+	size  int64
+	conf  *float64
+	note  string
+}
+
+// maxMemberSets bounds the Screener's memo of members walks; it is emptied
+// when full.
+const maxMemberSets = 1 << 14
+
+// clusterOf is a memoized answer of the store's AddressCluster.
+type clusterOf struct {
+	m        store.ClusterMember
+	notFound bool
+}
+
+// maxClusterOf bounds the Screener's memo of cluster memberships; it is
+// emptied when full.
+const maxClusterOf = 1 << 16
+
+// addressCluster is the store's AddressCluster, memoized for the
+// Screener's life (clusters, like labels, are read as they were when the
+// Screener first needed them).
+func (s *Screener) addressCluster(ctx context.Context, chain heistgraph.Chain, addr string) (store.ClusterMember, error) {
+	k := chainAddr{chain, addr}
+	s.memMu.Lock()
+	c, ok := s.clusterOf[k]
+	s.memMu.Unlock()
+	if ok {
+		if c.notFound {
+			return store.ClusterMember{}, heistgraph.ErrNotFound
+		}
+		return c.m, nil
+	}
+	m, err := s.st.AddressCluster(ctx, chain, addr)
+	if err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
+		return m, err
+	}
+	s.memMu.Lock()
+	if len(s.clusterOf) >= maxClusterOf {
+		clear(s.clusterOf)
+	}
+	s.clusterOf[k] = clusterOf{m: m, notFound: err != nil}
+	s.memMu.Unlock()
+	return m, err
+}
+
+// chainCluster is a cluster of a chain.
+type chainCluster struct {
+	chain heistgraph.Chain
+	id    uint64
+}
+
+// clusterSize is the store's ClusterSize, memoized for the Screener's life
+// as addressCluster is (bounded by maxClusterOf).
+func (s *Screener) clusterSize(ctx context.Context, chain heistgraph.Chain, id uint64) (int64, error) {
+	k := chainCluster{chain, id}
+	s.memMu.Lock()
+	n, ok := s.sizes[k]
+	s.memMu.Unlock()
+	if ok {
+		return n, nil
+	}
+	n, err := s.st.ClusterSize(ctx, chain, id)
+	if err != nil {
+		return n, err
+	}
+	s.memMu.Lock()
+	if len(s.sizes) >= maxClusterOf {
+		clear(s.sizes)
+	}
+	s.sizes[k] = n
+	s.memMu.Unlock()
+	return n, nil
+}
+
+// chainAddr is an address of a chain.
+type chainAddr struct {
+	chain heistgraph.Chain
+	addr  string
+}
+
+// memberSet returns the memoized walk of k.
+func (s *Screener) memberSet(k memberKey) (clusterMembers, bool) {
+	s.memMu.Lock()
+	defer s.memMu.Unlock()
+	m, ok := s.members[k]
+	return m, ok
+}
+
+// keepMembers memoizes the walk of k: clusters, like labels, are read as
+// they were when the Screener first needed them.
+func (s *Screener) keepMembers(k memberKey, m clusterMembers) {
+	s.memMu.Lock()
+	defer s.memMu.Unlock()
+	if len(s.members) >= maxMemberSets {
+		clear(s.members)
+	}
+	s.members[k] = m
+}
+
+// walkMembers finds the addresses of o's cluster from addr through its
+// merge evidence.
+func (r *run) walkMembers(o *owner, addr string) ([]string, int64, error) {
+	size, err := r.Screener.clusterSize(r.ctx, r.chain, o.cluster)
 	if err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
 		return nil, 0, fmt.Errorf("risk: size of cluster %d: %w", o.cluster, err)
 	}

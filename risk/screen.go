@@ -51,10 +51,17 @@ type Screener struct {
 	cfg    Config
 	stolen Stolen
 	opts   Options
+	// cfgJSON is cfg as answers carry it, made once (read-only).
+	cfgJSON ConfigJSON
 
 	mu     sync.Mutex
 	chains map[heistgraph.Chain]*labelIndex
 	tables map[heistgraph.Chain]*Table
+
+	memMu     sync.Mutex
+	members   map[memberKey]clusterMembers // members walks (labels.go)
+	clusterOf map[chainAddr]clusterOf      // AddressCluster answers (labels.go)
+	sizes     map[chainCluster]int64       // ClusterSize answers (labels.go)
 }
 
 // NewScreener returns a Screener over st. A Config out of range wraps
@@ -67,8 +74,8 @@ func NewScreener(st Store, opts Options) (*Screener, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Screener{st: st, cfg: cfg, stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
-		tables: map[heistgraph.Chain]*Table{}}, nil
+	return &Screener{st: st, cfg: cfg, cfgJSON: cfg.json(), stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
+		tables: map[heistgraph.Chain]*Table{}, members: map[memberKey]clusterMembers{}, clusterOf: map[chainAddr]clusterOf{}, sizes: map[chainCluster]int64{}}, nil
 }
 
 // Config returns the validated configuration.
@@ -140,13 +147,14 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 		return nil, err
 	}
 	r := &run{Screener: s, ctx: ctx, chain: it.Chain, idx: idx, txs: map[heistgraph.Hash]*heistgraph.TxRecord{},
-		owners: map[string]*owner{}, vecs: map[txHop][]vector{}, tab: s.table(it.Chain)}
-	cj := s.cfg.json()
+		owners: map[string]*owner{}, vecs: map[txHop][]vector{}, tab: s.table(it.Chain), tip: -1}
+	cj := s.cfgJSON
 	cj.NoCluster = it.NoCluster
 	a := &Answer{Chain: it.Chain, Direction: it.Direction, Direct: []Direct{}, Indirect: []Indirect{}, Reasons: []string{}, Config: cj}
 	switch tip, err := s.st.Tip(ctx, it.Chain); {
 	case err == nil:
 		a.AsOf = &AsOf{BlockHeight: tip.Height, Time: tip.Time}
+		r.tip = tip.Height
 	case !errors.Is(err, heistgraph.ErrNotFound):
 		return nil, fmt.Errorf("risk: tip of %s: %w", it.Chain, err)
 	}
@@ -224,7 +232,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 	if self.cluster != 0 {
 		id := self.cluster
 		a.ClusterID = &id
-		if sz, err := s.st.ClusterSize(ctx, it.Chain, id); err == nil {
+		if sz, err := s.clusterSize(ctx, it.Chain, id); err == nil {
 			a.ClusterSize = sz
 		}
 	}
@@ -297,6 +305,9 @@ func (r *run) aggregate(ag *agg, self *owner, it Item) error {
 			r.tab.addTo(ag, addr)
 		}
 		from = r.tab.height + 1
+		if from > r.tip {
+			return nil // the table covers the chain up to the tip: no receipt is newer
+		}
 	}
 	for _, addr := range addrs {
 		for ev, err := range r.st.AddressHistory(r.ctx, r.chain, addr, store.HistoryOptions{FromHeight: from}) {

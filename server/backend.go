@@ -61,10 +61,13 @@ type Screener interface {
 
 // ScreenRequest is a screening request: one item (Batch false, one element
 // in Items) or a batch ({"items": [...]}, answered {"results": [...]} in
-// order). Items are the request's JSON objects as sent.
+// order). Items are the request's JSON objects as sent; Body is the whole
+// request body (a batch's own fields, such as a chain or direction its
+// items inherit, are there).
 type ScreenRequest struct {
 	Items []json.RawMessage
 	Batch bool
+	Body  json.RawMessage
 }
 
 // ScreenResult is a screening answer: the JSON body, and the risk level of
@@ -90,4 +93,12 @@ type StoreStats struct {
 // StatsSource is implemented by backends that export store gauges.
 type StatsSource interface {
 	StoreStats(ctx context.Context) (StoreStats, error)
+}
+
+// ReadyDetailer is implemented by backends that say more in /readyz than
+// the store's state: for example which screening tables are still being
+// built (screens are answered meanwhile, more slowly). The detail does not
+// change the status code.
+type ReadyDetailer interface {
+	ReadyDetail() map[string]any
 }

@@ -62,7 +62,15 @@ func ready(s *Server, w http.ResponseWriter, r *http.Request, _ *reqInfo) (any, 
 	if _, err := s.keys.KeyByHash(r.Context(), [32]byte{1}); err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
 		return nil, &statusError{status: http.StatusServiceUnavailable, msg: "store not ready: " + err.Error()}
 	}
-	return map[string]string{"status": "ready"}, nil
+	out := map[string]any{"status": "ready"}
+	if d, ok := s.backend.(ReadyDetailer); ok {
+		for k, v := range d.ReadyDetail() {
+			if k != "status" {
+				out[k] = v
+			}
+		}
+	}
+	return out, nil
 }
 
 func openapiDoc(s *Server, w http.ResponseWriter, _ *http.Request, _ *reqInfo) (any, error) {
@@ -314,9 +322,9 @@ func postScreen(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return nil, fieldErrf("items", "want an array of objects: %v", err)
 	}
-	req := ScreenRequest{Items: []json.RawMessage{raw}}
+	req := ScreenRequest{Items: []json.RawMessage{raw}, Body: raw}
 	if env.Items != nil {
-		req = ScreenRequest{Items: *env.Items, Batch: true}
+		req = ScreenRequest{Items: *env.Items, Batch: true, Body: raw}
 		switch n := len(req.Items); {
 		case n == 0:
 			return nil, fieldErrf("items", "empty batch")

@@ -6,32 +6,56 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"log/slog"
 
 	"github.com/heistgraph/heistgraph"
 	hgapp "github.com/heistgraph/heistgraph/app"
-	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/label"
+	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/server"
 	"github.com/heistgraph/heistgraph/store"
 )
 
-// apiBackend answers the HTTP API's routes from the store by running the
-// CLI's own views and capturing their --json output, so the API gives the
-// same JSON as the CLI for the same question. It is a stopgap: the
-// application layer (issue 15, item 1) replaces it, and then both the CLI
-// and this backend call that layer instead.
+// apiBackend answers the HTTP API's routes from the store with the
+// application layer's views (package app) and screens with the risk engine
+// (screening.go), so the API gives the same JSON as the CLI for the same
+// question.
 type apiBackend struct {
 	st store.Store
 	// cache, when set, is what the views read (backendcache.go); label
 	// writes invalidate it.
 	cache *viewCache
+	// screening is the risk engine of POST /v1/screen (screening.go);
+	// the cache's invalidate resets it.
+	screening *screening
 }
 
 // newAPIBackend returns the backend for serve: views read through a cache
-// that label writes invalidate.
-func newAPIBackend(st store.Store) *apiBackend {
-	return &apiBackend{st: st, cache: newViewCache(st)}
+// that label writes invalidate, screens by one long-lived screener that
+// the same writes rebuild. log (nil: none) gets the screening tables'
+// progress. Call start to build the screener in the background and close
+// before the store closes.
+func newAPIBackend(st store.Store, log *slog.Logger) *apiBackend {
+	b := &apiBackend{st: st, cache: newViewCache(st), screening: newScreening(st, log)}
+	b.cache.onInvalidate = b.screening.invalidate
+	return b
+}
+
+// start builds the screener and its precomputed tables in the background.
+func (b *apiBackend) start() { b.screening.warm() }
+
+// close stops the background work.
+func (b *apiBackend) close() { b.screening.close() }
+
+// ReadyDetail tells /readyz the state of each Bitcoin chain's screening
+// table: {"screening": {"tables": {"btc": {"ready": true, "height": N}}}}
+// (ready false while it is built; screens are answered on demand then).
+func (b *apiBackend) ReadyDetail() map[string]any {
+	tables := map[string]any{}
+	for chain, t := range b.screening.Tables() {
+		tables[string(chain)] = map[string]any{"ready": t.Ready, "height": t.Height}
+	}
+	return map[string]any{"screening": map[string]any{"tables": tables}}
 }
 
 // reader is the store the views read.
@@ -43,8 +67,9 @@ func (b *apiBackend) reader() store.Store {
 }
 
 var (
-	_ server.Backend     = (*apiBackend)(nil)
-	_ server.StatsSource = (*apiBackend)(nil)
+	_ server.Backend       = (*apiBackend)(nil)
+	_ server.StatsSource   = (*apiBackend)(nil)
+	_ server.ReadyDetailer = (*apiBackend)(nil)
 )
 
 func (b *apiBackend) Address(ctx context.Context, chain heistgraph.Chain, addr string) (any, error) {
@@ -161,161 +186,143 @@ func (b *apiBackend) StoreStats(ctx context.Context) (server.StoreStats, error) 
 	return out, nil
 }
 
-// screenItem is one screening request item (design.md's shape).
-type screenItem struct {
-	Chain     string  `json:"chain"`
-	Address   string  `json:"address"`
-	TxID      string  `json:"txid"`
-	Vout      *uint32 `json:"vout"`
-	Direction string  `json:"direction"`
-}
-
-// screenStubJSON is the stub's answer for one item: design.md's fields
-// from the labels alone.
-type screenStubJSON struct {
-	Address   string           `json:"address"`
-	Chain     heistgraph.Chain `json:"chain"`
-	TxID      string           `json:"txid,omitempty"`
-	Vout      *uint32          `json:"vout,omitempty"`
-	AmountSat *int64           `json:"amount_sat,omitempty"`
-	Risk      string           `json:"risk"`
-	Sanctions bool             `json:"sanctioned"`
-	Direct    []screenDirect   `json:"direct"`
-	Indirect  []struct{}       `json:"indirect"`
-	Reasons   []string         `json:"reasons"`
-	Engine    string           `json:"engine"`
-}
-
-type screenDirect struct {
-	Entity   string `json:"entity"`
-	Category string `json:"category"`
-	Source   string `json:"source"`
-}
-
-type screenItemError struct {
-	Index int    `json:"index"`
-	Error string `json:"error"`
-}
-
-// Screen answers POST /v1/screen with a stub until the risk engine (package
-// risk) lands: the labels on the address and on its cluster, and a risk
-// level from their categories. It has no indirect exposure.
+// Screen answers POST /v1/screen with the risk engine: the same answer as
+// `heistgraph screen --json` for the same question (one *risk.Answer, or
+// a *risk.Batch {"results": [...]} with {"index", "error"} in place of an
+// item that cannot be screened). A malformed single item is a
+// *server.FieldError naming the field (400); an outpoint the store does not
+// hold wraps heistgraph.ErrNotFound (404).
 func (b *apiBackend) Screen(ctx context.Context, req server.ScreenRequest) (server.ScreenResult, error) {
 	res := server.ScreenResult{Risks: make([]string, len(req.Items))}
-	answers := make([]any, len(req.Items))
-	for i, raw := range req.Items {
-		v, err := b.screenOne(ctx, raw)
-		if err != nil {
-			if !req.Batch {
-				return res, err
-			}
-			answers[i] = screenItemError{Index: i, Error: err.Error()}
-			continue
+	r, parseErrs, err := parseScreenRequest(req)
+	if err != nil {
+		return res, err
+	}
+	items, errs := r.Plan()
+	for i := range items {
+		if parseErrs != nil && parseErrs[i] != nil {
+			errs[i] = parseErrs[i]
 		}
-		answers[i], res.Risks[i] = v, v.Risk
+		if errs[i] == nil && items[i].Outpoint == nil {
+			prefix := ""
+			if req.Batch {
+				prefix = fmt.Sprintf("items[%d].", i)
+			}
+			items[i].Address, errs[i] = screenAddress(prefix, items[i].Chain, items[i].Address)
+		}
 	}
-	if req.Batch {
-		res.Answer = map[string]any{"results": answers}
-	} else {
-		res.Answer = answers[0]
+	sc, err := b.screening.screener(ctx)
+	if err != nil {
+		return res, err
 	}
+	if !req.Batch {
+		if errs[0] != nil {
+			return res, apiFieldError(errs[0])
+		}
+		ans, err := sc.Screen(ctx, items[0])
+		if err != nil {
+			return res, err
+		}
+		res.Answer, res.Risks[0] = ans, string(ans.Risk)
+		return res, nil
+	}
+	batch, err := sc.ScreenBatch(ctx, items, errs)
+	if err != nil {
+		return res, err
+	}
+	for i, r := range batch.Results {
+		if r.Answer != nil && r.Err == nil {
+			res.Risks[i] = string(r.Answer.Risk)
+		}
+	}
+	res.Answer = batch
 	return res, nil
 }
 
-func (b *apiBackend) screenOne(ctx context.Context, raw json.RawMessage) (*screenStubJSON, error) {
-	var it screenItem
-	dec := json.NewDecoder(bytes.NewReader(raw))
+// screenEnvelope is a batch's own fields: what its items inherit (chain,
+// direction, no_cluster), and what it must not carry.
+type screenEnvelope struct {
+	Chain     heistgraph.Chain  `json:"chain"`
+	Direction string            `json:"direction"`
+	NoCluster bool              `json:"no_cluster"`
+	Address   string            `json:"address"`
+	TxID      string            `json:"txid"`
+	Vout      *uint32           `json:"vout"`
+	Items     []json.RawMessage `json:"items"`
+}
+
+// parseScreenRequest reads a screening request with risk's request types:
+// one item as risk.ParseRequest reads it, or a batch whose items are read
+// one by one, so that a malformed item (parseErrs[i]) is answered in its
+// place. err is an error of the whole request (400).
+func parseScreenRequest(req server.ScreenRequest) (r *risk.Request, parseErrs []error, err error) {
+	if !req.Batch {
+		if len(req.Items) != 1 {
+			return nil, nil, fmt.Errorf("screen: %d items in a single request: %w", len(req.Items), heistgraph.ErrInvalid)
+		}
+		r, err := risk.ParseRequest(req.Items[0])
+		if err != nil {
+			return nil, nil, apiFieldError(err)
+		}
+		return r, nil, nil
+	}
+	var env screenEnvelope
+	body := req.Body
+	if body == nil {
+		body = []byte(`{}`)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&it); err != nil {
-		return nil, &server.FieldError{Field: "body", Err: fmt.Errorf("screening item: %v: %w", err, heistgraph.ErrInvalid)}
+	if err := dec.Decode(&env); err != nil {
+		return nil, nil, &server.FieldError{Field: "body", Err: fmt.Errorf("screen request: %v: %w", err, heistgraph.ErrInvalid)}
 	}
-	chain, err := heistgraph.ParseChain(it.Chain)
-	if err != nil {
-		return nil, &server.FieldError{Field: "chain", Err: err}
+	if env.Address != "" || env.TxID != "" || env.Vout != nil {
+		return nil, nil, &server.FieldError{Field: "items", Err: fmt.Errorf("a batch carries no address, txid or vout of its own: %w", heistgraph.ErrInvalid)}
 	}
-	if it.Direction != "" && it.Direction != "received" && it.Direction != "sent" {
-		return nil, &server.FieldError{Field: "direction", Err: fmt.Errorf("%q (want received or sent): %w", it.Direction, heistgraph.ErrInvalid)}
+	if _, err := risk.ParseDirection(env.Direction); err != nil {
+		return nil, nil, &server.FieldError{Field: "direction", Err: err}
 	}
-	out := &screenStubJSON{Chain: chain, Direct: []screenDirect{}, Indirect: []struct{}{}, Reasons: []string{}, Risk: "none",
-		Engine: "stub: labels of the address and its cluster only, until the risk engine lands"}
-	switch {
-	case it.TxID != "" && it.Address != "":
-		return nil, &server.FieldError{Field: "address", Err: fmt.Errorf("give an address or txid and vout, not both: %w", heistgraph.ErrInvalid)}
-	case it.TxID != "":
-		txid, err := heistgraph.ParseHash(it.TxID)
-		if err != nil {
-			return nil, &server.FieldError{Field: "txid", Err: err}
-		}
-		if it.Vout == nil {
-			return nil, &server.FieldError{Field: "vout", Err: fmt.Errorf("missing: %w", heistgraph.ErrInvalid)}
-		}
-		o, err := b.st.Output(ctx, chain, heistgraph.Outpoint{TxID: txid, Vout: *it.Vout})
-		if err != nil {
-			return nil, err
-		}
-		if o.Address == "" {
-			return nil, fmt.Errorf("output %s:%d has no address: %w", txid, *it.Vout, heistgraph.ErrNotFound)
-		}
-		out.TxID, out.Vout, out.Address = txid.String(), it.Vout, o.Address
-		amt := o.Value
-		out.AmountSat = &amt
-	default:
-		addr := label.NormalizeAddress(chain, it.Address)
-		if err := label.ValidateAddress(chain, addr); err != nil {
-			return nil, &server.FieldError{Field: "address", Err: err}
-		}
-		out.Address = addr
-	}
-	own, err := b.st.AddressLabels(ctx, chain, out.Address)
-	if err != nil {
-		return nil, err
-	}
-	ls := own
-	if chain.IsUTXO() {
-		cv, err := cluster.NewResolver(b.reader()).View(ctx, chain, out.Address)
-		if err != nil {
-			return nil, err
-		}
-		ls = append(append([]heistgraph.Label{}, cv.Own...), cv.Reached...)
-	}
-	seen := map[screenDirect]bool{}
-	for _, l := range ls {
-		d := screenDirect{Entity: l.Entity, Category: l.Category, Source: l.Source}
-		if seen[d] {
-			continue
-		}
-		seen[d] = true
-		out.Direct = append(out.Direct, d)
-		level := categoryRisk(l.Category)
-		if rank(level) > rank(out.Risk) {
-			out.Risk = level
-		}
-		if level != "none" {
-			out.Reasons = append(out.Reasons, fmt.Sprintf("labelled %s (%s) by %s", l.Category, l.Entity, l.Source))
-		}
-		if l.Category == "sanctioned" || l.Category == "dprk" {
-			out.Sanctions = true
+	r = &risk.Request{Chain: env.Chain, Direction: env.Direction, NoCluster: env.NoCluster, Items: make([]risk.Request, len(req.Items))}
+	parseErrs = make([]error, len(req.Items))
+	for i, raw := range req.Items {
+		sub, err := risk.ParseRequest(raw)
+		switch {
+		case err != nil:
+			var fe *risk.FieldError
+			if errors.As(err, &fe) {
+				parseErrs[i] = &risk.FieldError{Field: fmt.Sprintf("items[%d].%s", i, fe.Field), Msg: fe.Msg}
+			} else {
+				parseErrs[i] = fmt.Errorf("items[%d]: %w", i, err)
+			}
+		case sub.IsBatch():
+			parseErrs[i] = &risk.FieldError{Field: fmt.Sprintf("items[%d].items", i), Msg: "batches do not nest"}
+		default:
+			r.Items[i] = *sub
 		}
 	}
-	return out, nil
+	return r, parseErrs, nil
 }
 
-// categoryRisk is the stub's risk of owning an address of a category.
-func categoryRisk(cat string) string {
-	switch {
-	case cat == "sanctioned" || cat == "dprk" || strings.HasPrefix(cat, "stolen"):
-		return "severe"
-	case cat == "mixer" || cat == "darknet" || cat == "ransomware" || cat == "scam":
-		return "high"
+// screenAddress normalises and validates an address to screen as labels
+// are (label.NormalizeAddress, label.ValidateAddress), naming the field
+// (prefix+"address") when it is malformed.
+func screenAddress(prefix string, chain heistgraph.Chain, addr string) (string, error) {
+	n := label.NormalizeAddress(chain, addr)
+	if err := label.ValidateAddress(chain, n); err != nil {
+		return "", &risk.FieldError{Field: prefix + "address", Msg: err.Error()}
 	}
-	return "none"
+	return n, nil
 }
 
-func rank(risk string) int {
-	for i, r := range []string{"none", "low", "medium", "high", "severe"} {
-		if r == risk {
-			return i
-		}
+// apiFieldError turns a *risk.FieldError into the server's, so that the
+// 400 answer names the field; other errors are returned as they are.
+func apiFieldError(err error) error {
+	var fe *risk.FieldError
+	if errors.As(err, &fe) {
+		return &server.FieldError{Field: fe.Field, Err: fmt.Errorf("%s: %w", fe.Msg, heistgraph.ErrInvalid)}
 	}
-	return -1
+	if errors.Is(err, heistgraph.ErrInvalid) {
+		return &server.FieldError{Field: "body", Err: err}
+	}
+	return err
 }

@@ -26,6 +26,10 @@ type viewCache struct {
 	gen     uint64 // bumped by invalidate; a load started before it is not kept
 	labels  map[heistgraph.Chain][]heistgraph.Label
 	members map[memberKey]memberEntry
+
+	// onInvalidate, when set, is called by invalidate (the backend's
+	// screener is rebuilt on the new labels).
+	onInvalidate func()
 }
 
 type memberKey struct {
@@ -52,6 +56,9 @@ func (c *viewCache) invalidate() {
 	clear(c.labels)
 	clear(c.members)
 	c.mu.Unlock()
+	if c.onInvalidate != nil {
+		c.onInvalidate()
+	}
 }
 
 // Labels serves queries for a whole chain from the cache; others go to the

@@ -345,6 +345,9 @@ func (a *app) remoteCommands() map[string]func(cmd *cobra.Command, args []string
 				if d := flag(cmd, "direction"); d != "" {
 					it["direction"] = d
 				}
+				if nc, _ := cmd.Flags().GetBool("no-cluster"); nc {
+					it["no_cluster"] = true
+				}
 				if txid, vout, ok := strings.Cut(arg, ":"); ok && len(txid) == 64 {
 					var n uint32
 					if _, err := fmt.Sscanf(vout, "%d", &n); err != nil {

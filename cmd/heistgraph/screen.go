@@ -88,7 +88,7 @@ func (a *app) runScreen(ctx context.Context, chainFlag, dirFlag string, noCluste
 		return err
 	}
 	return a.withStore(ctx, func(st store.Store) error {
-		sc, err := risk.NewScreener(st, risk.Options{Normalize: label.NormalizeAddress, Validate: label.ValidateAddress})
+		sc, err := newScreener(ctx, st)
 		if err != nil {
 			return err
 		}

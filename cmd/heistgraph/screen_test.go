@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/heistgraph/heistgraph/risk"
+	"github.com/heistgraph/heistgraph/store/pebble"
 )
 
 // builtinBTC is a Bitcoin address on OFAC's SDN list that the built-in
@@ -138,5 +141,95 @@ func TestScreenMainnet(t *testing.T) {
 	mustOK(t, r, "screen sent")
 	if s := decode[screenJSON](t, r.stdout); s.Direction != risk.Sent || s.SentSat == nil || *s.SentSat < sat10BTC || s.ReceivedSat != nil || s.Risk != "severe" {
 		t.Errorf("sent screen = %+v", s)
+	}
+}
+
+// TestScreenStolen screens the outputs an incident's trace marks: the
+// partner fixture's incident, whose "theft" is block 9's coinbase, in a
+// store holding mainnet blocks 1-255. Tx 170 paid 10 BTC of it to Hal
+// Finney, unspent there: Hal's address and that transfer carry
+// stolen:partner-exchange-2025.
+func TestScreenStolen(t *testing.T) {
+	data := t.TempDir()
+	mustOK(t, cli(t, "--data", data, "--quiet", "ingest", "btc", "--blocks", blocks1to255), "ingest")
+	// Before the incident is known, nothing is stolen.
+	before := decode[screenJSON](t, cli(t, "--data", data, "--json", "screen", "--chain", "btc", hal1Q2).stdout)
+	if hasCategory(before.Answer, "stolen:partner-exchange-2025") {
+		t.Fatalf("stolen before the incident is imported: %+v", before.Direct)
+	}
+	mustOK(t, cli(t, "--data", data, "--quiet", "import", "stix", partnerBundleFile(t)), "import stix")
+	for _, item := range []string{hal1Q2, tx170 + ":0"} {
+		r := cli(t, "--data", data, "--json", "screen", "--chain", "btc", item)
+		mustOK(t, r, "screen "+item)
+		s := decode[screenJSON](t, r.stdout)
+		if !hasCategory(s.Answer, "stolen:partner-exchange-2025") || s.Risk == risk.LevelNone {
+			t.Errorf("screen %s: risk %s, direct %+v, want stolen:partner-exchange-2025", item, s.Risk, s.Direct)
+		}
+	}
+}
+
+// hasCategory reports whether an answer has a direct entry of category
+// cat.
+func hasCategory(a risk.Answer, cat string) bool {
+	for _, d := range a.Direct {
+		if d.Category == cat {
+			return true
+		}
+	}
+	return false
+}
+
+// TestScreenerReuse screens the small world's exchange and dprk addresses
+// (clusters of many addresses, entered from different members) twice with
+// one screener and once with a fresh one: a long-lived screener (serve's,
+// which memoizes cluster walks) answers as a new one does.
+func TestScreenerReuse(t *testing.T) {
+	_, data, truth := world(t)
+	db, err := pebble.Open(data, pebble.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	var items []risk.Item
+	for _, e := range truth.Entities {
+		if e.Category != "exchange" && e.Category != "dprk" {
+			continue
+		}
+		for _, a := range e.Addresses[:min(3, len(e.Addresses))] {
+			items = append(items, risk.Item{Chain: "btc-regtest", Address: a, Direction: risk.Received})
+		}
+	}
+	long, err := newScreener(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func(sc *risk.Screener, it risk.Item) string {
+		a, err := sc.Screen(ctx, it)
+		if err != nil {
+			t.Fatalf("screen %s: %v", it, err)
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	clustered := 0
+	for _, it := range items {
+		first := answer(long, it)
+		if strings.Contains(first, `"cluster_size"`) && !strings.Contains(first, `"cluster_size":1,`) {
+			clustered++
+		}
+		fresh, err := newScreener(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, anew := answer(long, it), answer(fresh, it); again != first || anew != first {
+			t.Errorf("%s: answers differ:\nfirst %s\nagain %s\nfresh %s", it, first, again, anew)
+		}
+	}
+	if clustered == 0 {
+		t.Fatalf("none of the %d addresses is in a cluster of several", len(items))
 	}
 }

@@ -126,10 +126,14 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := server.Config{Logger: a.logger(), Registry: reg, MaxBody: f.maxBody, RateLimit: f.rateLimit, RateBurst: f.rateBurst, LocalKey: localKey}
 	cfg.Alerts, cfg.Webhooks = st, st
-	srv, err := server.New(cfg, newAPIBackend(st), st, st)
+	backend := newAPIBackend(st, a.logger())
+	defer backend.close() // before the store closes
+	reg.MustRegister(tableCollector{backend.screening})
+	srv, err := server.New(cfg, backend, st, st)
 	if err != nil {
 		return err
 	}
+	backend.start()
 	stopDeliverer, err := a.startDeliverer(ctx, st, reg) // webhooks.go
 	if err != nil {
 		srv.Close()
@@ -178,4 +182,25 @@ func (a *app) withKeysOrServer(ctx context.Context, remoteFn func(r *remote) err
 		return remoteFn(r)
 	}
 	return a.withStore(ctx, fn)
+}
+
+// tableCollector exports the state of the screening tables:
+// heistgraph_screen_table_height{chain} is the height a chain's table
+// covers, -1 while it is being built.
+type tableCollector struct{ s *screening }
+
+var tableHeightDesc = prometheus.NewDesc("heistgraph_screen_table_height",
+	"Height up to which the screening exposure table of a chain is precomputed; -1 while it is built (screens are answered on demand meanwhile)",
+	[]string{"chain"}, nil)
+
+func (c tableCollector) Describe(ch chan<- *prometheus.Desc) { ch <- tableHeightDesc }
+
+func (c tableCollector) Collect(ch chan<- prometheus.Metric) {
+	for chain, t := range c.s.Tables() {
+		h := float64(-1)
+		if t.Ready {
+			h = float64(t.Height)
+		}
+		ch <- prometheus.MustNewConstMetric(tableHeightDesc, prometheus.GaugeValue, h, string(chain))
+	}
 }

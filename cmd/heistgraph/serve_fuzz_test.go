@@ -22,12 +22,14 @@ func fuzzServe(f *testing.F, path string, seeds ...string) {
 	if err := seedBuiltin(context.Background(), st); err != nil {
 		f.Fatal(err)
 	}
-	srv, err := server.New(server.Config{LocalKey: "k", MaxBody: 1 << 20}, newAPIBackend(st), st, st)
+	backend := newAPIBackend(st, nil)
+	srv, err := server.New(server.Config{LocalKey: "k", MaxBody: 1 << 20}, backend, st, st)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() {
 		srv.Close()
+		backend.close()
 		st.Close()
 	})
 	for _, s := range seeds {

@@ -25,6 +25,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/chainhash/v2"
+
+	"github.com/heistgraph/heistgraph/internal/btcdtest"
+	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/synth"
 )
 
@@ -269,6 +273,15 @@ func TestServeRoutes(t *testing.T) {
 		{"screen no key", "POST", "/v1/screen", "", `{}`, 401, ""},
 		{"screen malformed address", "POST", "/v1/screen", "screener", `{"chain":"btc-regtest","address":"bcrt1qbad"}`, 400, "address"},
 		{"screen batch too large", "POST", "/v1/screen", "screener", manyItems, 413, ""},
+		{"screen malformed txid", "POST", "/v1/screen", "screener", `{"chain":"btc-regtest","txid":"zz","vout":0}`, 400, "txid"},
+		{"screen transfer without vout", "POST", "/v1/screen", "screener", `{"chain":"btc-regtest","txid":"` + seedTx + `"}`, 400, "vout"},
+		{"screen bad direction", "POST", "/v1/screen", "screener", `{"chain":"btc-regtest","address":"` + dprk + `","direction":"up"}`, 400, "direction"},
+		{"screen bad chain", "POST", "/v1/screen", "screener", `{"chain":"nope!","address":"` + dprk + `"}`, 400, "chain"},
+		{"screen unknown field", "POST", "/v1/screen", "screener", `{"chain":"btc-regtest","address":"` + dprk + `","colour":1}`, 400, "body"},
+		{"screen batch bad direction", "POST", "/v1/screen", "screener", `{"direction":"up","items":[{"chain":"btc-regtest","address":"` + dprk + `"}]}`, 400, "direction"},
+		{"screen unknown transfer", "POST", "/v1/screen", "screener", `{"chain":"btc-regtest","txid":"` + strings.Repeat("ab", 32) + `","vout":0}`, 404, ""},
+		{"screen transfer", "POST", "/v1/screen", "screener", `{"chain":"btc-regtest","txid":"` + seedTx + `","vout":0}`, 200, ""},
+		{"screen batch with bad items", "POST", "/v1/screen", "screener", `{"chain":"btc-regtest","items":[{"address":"` + dprk + `","colour":1},{"items":[]},{"txid":"zz","vout":1}]}`, 200, ""},
 		{"screen", "POST", "/v1/screen", "screener", `{"chain":"btc-regtest","address":"` + dprk + `"}`, 200, ""},
 		{"audit analyst", "GET", "/v1/audit", "analyst", "", 403, ""},
 		{"audit", "GET", "/v1/audit", "admin", "", 200, ""},
@@ -308,8 +321,13 @@ func TestServeRoutes(t *testing.T) {
 	if _, _, body := s.call(t, "GET", "/v1/addresses/btc-regtest/"+exchange, keys["viewer"], ""); !bytes.Contains(body, []byte(`"source":"serve-test"`)) {
 		t.Errorf("the posted label is not on the address: %s", body)
 	}
-	// The screening stub finds a dprk label posted on the attacker's
-	// address.
+	// A label posted through the API reaches the screener at once (the
+	// label write invalidates it): the attacker's address, screened above
+	// without it, is owned by Lazarus (dprk) after.
+	one := `{"chain":"btc-regtest","address":"` + dprk + `"}`
+	if _, _, body := s.call(t, "POST", "/v1/screen", keys["screener"], one); bytes.Contains(body, []byte(`"source":"serve-test"`)) {
+		t.Fatalf("the attacker is labelled before the label is posted: %s", body)
+	}
 	if code, _, body := s.call(t, "POST", "/v1/labels", keys["analyst"], `{"labels":[{"chain":"btc-regtest","address":"`+dprk+`","entity":"Lazarus","category":"dprk","source":"serve-test","confidence":1}]}`); code != 200 {
 		t.Fatalf("label the attacker: %d %s", code, body)
 	}
@@ -320,8 +338,11 @@ func TestServeRoutes(t *testing.T) {
 	if err := json.Unmarshal(body, &batch); err != nil || len(batch.Results) != 3 {
 		t.Fatalf("batch: %s", body)
 	}
-	if batch.Results[0]["risk"] != "severe" || batch.Results[1]["index"] != float64(1) || batch.Results[2]["risk"] != "none" {
-		t.Errorf("batch answers %v, want severe, an error at index 1, none", batch.Results)
+	// The exchange received 1.3% of its value from a mixer within 3 hops
+	// in the small world: medium.
+	if batch.Results[0]["risk"] != "severe" || batch.Results[1]["index"] != float64(1) || batch.Results[2]["risk"] != "medium" ||
+		!strings.HasPrefix(fmt.Sprint(batch.Results[1]["error"]), "items[1].address: ") {
+		t.Errorf("batch answers %v, want severe, an error at index 1 naming items[1].address, medium", batch.Results)
 	}
 	// /metrics counts requests by route pattern.
 	_, _, body = s.call(t, "GET", "/metrics", "", "")
@@ -577,5 +598,196 @@ func TestServeTLS(t *testing.T) {
 	}
 	if r := cli(t, "--data", data, "--json", "keys", "list"); r.code == 0 {
 		t.Fatalf("a record pinning another certificate was trusted: %s", r.stdout)
+	}
+}
+
+// TestServeScreenSameAsCLI asks `heistgraph screen --json` and POST
+// /v1/screen of a real serve process the same questions on the same store
+// (mainnet blocks 1-255 with the partner fixture's incident imported, so
+// Hal's 10 BTC are stolen:partner-exchange-2025): an address, a transfer,
+// a batch with an item that cannot be screened, and direction sent. The
+// answers are byte-equal once indentation is normalised, both while the
+// server answers on demand and once its precomputed table is ready.
+func TestServeScreenSameAsCLI(t *testing.T) {
+	data := t.TempDir()
+	mustOK(t, cli(t, "--data", data, "--quiet", "ingest", "btc", "--blocks", blocks1to255), "ingest")
+	mustOK(t, cli(t, "--data", data, "--quiet", "import", "stix", partnerBundleFile(t)), "import stix")
+	_, key := createKey(t, data, "screener")
+	unknown := strings.Repeat("ab", 32) + ":0"
+	cases := []struct {
+		name string
+		args []string
+		body string
+	}{
+		{"address", []string{hal1Q2}, `{"chain":"btc","address":"` + hal1Q2 + `"}`},
+		{"transfer", []string{tx170 + ":0"}, `{"chain":"btc","txid":"` + tx170 + `","vout":0}`},
+		{"batch", []string{satoshi, tx170 + ":1", hal1Q2, unknown},
+			`{"chain":"btc","items":[{"address":"` + satoshi + `"},{"txid":"` + tx170 + `","vout":1},{"chain":"btc","address":"` + hal1Q2 + `"},{"txid":"` + strings.Repeat("ab", 32) + `","vout":0}]}`},
+		{"sent", []string{"--direction", "sent", satoshi}, `{"chain":"btc","address":"` + satoshi + `","direction":"sent"}`},
+		{"no cluster", []string{"--no-cluster", hal1Q2}, `{"chain":"btc","address":"` + hal1Q2 + `","no_cluster":true}`},
+	}
+	want := map[string]string{}
+	for _, tc := range cases {
+		r := cli(t, append([]string{"--data", data, "--json", "screen", "--chain", "btc"}, tc.args...)...)
+		mustOK(t, r, "screen "+tc.name)
+		want[tc.name] = compactJSON(t, []byte(r.stdout))
+	}
+	if !strings.Contains(want["address"], `"category":"stolen:partner-exchange-2025"`) {
+		t.Fatalf("the CLI does not screen Hal's address as stolen: %s", want["address"])
+	}
+	s := startServe(t, data)
+	check := func(when string) {
+		for _, tc := range cases {
+			code, _, body := s.call(t, "POST", "/v1/screen", key, tc.body)
+			if code != 200 {
+				t.Fatalf("%s, %s: %d %s", when, tc.name, code, body)
+			}
+			if got := compactJSON(t, body); got != want[tc.name] {
+				t.Errorf("%s, %s: the server answers\n%s\nthe CLI\n%s", when, tc.name, got, want[tc.name])
+			}
+		}
+	}
+	check("first requests")
+	waitTable(t, s, "btc")
+	check("with the table")
+	// The CLI next to the running server asks it, and prints the same.
+	for _, tc := range cases {
+		r := cli(t, append([]string{"--data", data, "--json", "screen", "--chain", "btc"}, tc.args...)...)
+		mustOK(t, r, "screen through the server "+tc.name)
+		if got := compactJSON(t, []byte(r.stdout)); got != want[tc.name] {
+			t.Errorf("screen %s through the server:\n%s\nwant\n%s", tc.name, got, want[tc.name])
+		}
+	}
+	// /readyz says the table is ready, up to the tip (block 255).
+	_, _, body := s.call(t, "GET", "/readyz", "", "")
+	var ready struct {
+		Status    string
+		Screening struct {
+			Tables map[string]struct {
+				Ready  bool
+				Height int64
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &ready); err != nil || ready.Status != "ready" || !ready.Screening.Tables["btc"].Ready || ready.Screening.Tables["btc"].Height != 255 {
+		t.Errorf("/readyz: %s", body)
+	}
+}
+
+// compactJSON returns b without insignificant white space.
+func compactJSON(t *testing.T, b []byte) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, bytes.TrimSpace(b)); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	return buf.String()
+}
+
+// waitTable waits until the server's screening table of chain is ready
+// (its /metrics gauge is not -1).
+func waitTable(t *testing.T, s *served, chain string) {
+	t.Helper()
+	prefix := `heistgraph_screen_table_height{chain="` + chain + `"} `
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		_, _, body := s.call(t, "GET", "/metrics", "", "")
+		for _, line := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(line, prefix); ok && v != "-1" {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the %s screening table is not ready after 60 s", chain)
+}
+
+// TestServeScreenStagedHeist stages a heist on a real btcd regtest node
+// with signed transactions (a victim paid by the miner, the theft to the
+// attacker, the attacker paying everything straight to an exchange's
+// deposit address, and a bystander paid by the miner), ingests it through
+// RPC, labels the attacker dprk (labels import csv), and screens through a
+// real serve process: the deposit transfer is severe with a dprk share of
+// exactly 1, the bystander none, and a batch answers in order.
+func TestServeScreenStagedHeist(t *testing.T) {
+	node := btcdtest.Start(t, btcdtest.Options{})
+	hashes := node.Generate(t, 102)
+	coinbase := func(i int) chainhash.Hash {
+		var blk struct {
+			Tx []string `json:"tx"`
+		}
+		node.MustCall(t, &blk, "getblock", hashes[i], 1)
+		h, err := chainhash.NewHashFromStr(blk.Tx[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *h
+	}
+	victim := btcdtest.NewKey("victim", btcdtest.P2WPKH)
+	attacker := btcdtest.NewKey("attacker", btcdtest.P2WPKH)
+	exchange := btcdtest.NewKey("exchange", btcdtest.P2WPKH)
+	bystander := btcdtest.NewKey("bystander", btcdtest.P2PKH)
+	send := func(coins []btcdtest.Coin, pay []btcdtest.Payment) *btcdtest.Tx {
+		t.Helper()
+		tx, err := btcdtest.Spend(coins, pay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		node.SendRawTransaction(t, tx.Hex())
+		node.Generate(t, 1)
+		return tx
+	}
+	funding := send([]btcdtest.Coin{{TxID: coinbase(0), Value: 50e8, Key: btcdtest.MinerKey()}}, []btcdtest.Payment{{Key: victim, Value: 50e8 - 2000}})
+	theft := send(funding.Outs, []btcdtest.Payment{{Key: attacker, Value: 50e8 - 4000}})
+	deposit := send(theft.Outs, []btcdtest.Payment{{Key: exchange, Value: 50e8 - 6000}})
+	send([]btcdtest.Coin{{TxID: coinbase(1), Value: 50e8, Key: btcdtest.MinerKey()}}, []btcdtest.Payment{{Key: bystander, Value: 50e8 - 2000}})
+	node.Generate(t, 2)
+
+	data := t.TempDir()
+	mustOK(t, cli(t, append(append([]string{"--data", data, "--quiet"}, rpcArgs(node)...), "--network", "regtest", "--confirmations", "1")...), "ingest --rpc")
+	labels := writeFile(t, "labels.csv", []byte("chain,address,entity,category,source,confidence\nbtc-regtest,"+attacker.Address()+",Lazarus Group,dprk,staged-heist,1\n"))
+	mustOK(t, cli(t, "--data", data, "--quiet", "labels", "import", labels, "--format", "csv"), "labels import")
+	_, key := createKey(t, data, "screener")
+	s := startServe(t, data)
+
+	depositItem := `{"chain":"btc-regtest","txid":"` + deposit.TxID().String() + `","vout":0}`
+	code, _, body := s.call(t, "POST", "/v1/screen", key, depositItem)
+	if code != 200 {
+		t.Fatalf("screen the deposit: %d %s", code, body)
+	}
+	ans := decode[screenJSON](t, string(body))
+	if ans.Risk != risk.LevelSevere || ans.Address != exchange.Address() || ans.AmountSat == nil || *ans.AmountSat != 50e8-6000 {
+		t.Fatalf("deposit: risk %s, address %s, want severe to %s: %s", ans.Risk, ans.Address, exchange.Address(), body)
+	}
+	dprkShare := -1.0
+	for _, d := range ans.Direct {
+		if d.Category == "dprk" && d.Kind != risk.KindOwnership {
+			dprkShare = d.Share
+		}
+	}
+	if dprkShare != 1 {
+		t.Errorf("deposit: dprk share %v, want exactly 1: %+v", dprkShare, ans.Direct)
+	}
+	code, _, body = s.call(t, "POST", "/v1/screen", key, `{"chain":"btc-regtest","address":"`+bystander.Address()+`"}`)
+	if by := decode[screenJSON](t, string(body)); code != 200 || by.Risk != risk.LevelNone {
+		t.Errorf("bystander: %d, risk %s, want none: %s", code, by.Risk, body)
+	}
+	code, _, body = s.call(t, "POST", "/v1/screen", key, `{"chain":"btc-regtest","items":[`+depositItem+`,{"address":"`+bystander.Address()+
+		`"},{"address":"nope"},{"address":"`+attacker.Address()+`"},{"address":"`+victim.Address()+`","direction":"sent"}]}`)
+	if code != 200 {
+		t.Fatalf("batch: %d %s", code, body)
+	}
+	batch := decode[struct{ Results []screenJSON }](t, string(body))
+	want := []string{"severe", "none", "", "severe", "severe"}
+	if len(batch.Results) != len(want) {
+		t.Fatalf("batch: %d results, want %d: %s", len(batch.Results), len(want), body)
+	}
+	for i, r := range batch.Results {
+		if string(r.Risk) != want[i] || (want[i] == "" && (r.Index == nil || *r.Index != i || !strings.Contains(r.Error, "items[2].address"))) {
+			t.Errorf("batch result %d: risk %q, index %v, error %q; want %q", i, r.Risk, r.Index, r.Error, want[i])
+		}
+	}
+	if batch.Results[0].Address != exchange.Address() || batch.Results[1].Address != bystander.Address() || batch.Results[3].Address != attacker.Address() {
+		t.Errorf("batch out of order: %s", body)
 	}
 }

@@ -32,13 +32,15 @@ var allowed = map[string][]string{
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
 	"synth":             {"bitcoin", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},
 	"monitor":           {"store", "ingest", "trace", "risk"},
-	"internal/webhooktest": {}, // test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "golang.org/x/crypto/sha3"}, // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
-	"server":            {"store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
+	"server":            {"store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "golang.org/x/time/rate"},         // x/time/rate: per-key token buckets (429)
 	"web":               {},
 	"internal/lint":     {},
 	"internal/testutil": {"store"},
 	"internal/btcdtest": {"github.com/btcsuite/btcd/"}, // test support: starts btcd, signs regtest transactions
+
+	// test support: a webhook receiver that verifies with the standardwebhooks npm package
+	"internal/webhooktest": {},
 }
 
 // free may be imported by any package (style.md's last row).

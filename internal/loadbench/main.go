@@ -11,8 +11,14 @@
 //
 // builds heistgraph, generates a synthetic world (synth), ingests it and
 // its labels, creates a viewer key and a screener key, starts serve (rate
-// limits off) and measures. -data DIR reuses a store (it must hold a
-// synthetic world's chain and labels, and must not be in use).
+// limits off), waits until serve's screening table is precomputed, picks
+// what to screen and measures. -data DIR reuses a store (it must hold a
+// synthetic world's chain and labels, and must not be in use); -cpuprofile
+// FILE writes serve's CPU profile (its whole run, the table's precomputation
+// included). The screening targets are POST /v1/screen with the risk engine
+// for a labelled (exchange) address, an unlabelled address with indirect
+// exposure, and a deposit outpoint (an output paying the labelled exchange
+// address).
 package main
 
 import (
@@ -87,6 +93,8 @@ func run() error {
 	worldDir := flag.String("world", "", "the synthetic world's folder (with -data)")
 	duration := flag.Duration("duration", 10*time.Second, "how long to drive each target")
 	conc := flag.Int("c", 8, "concurrent clients")
+	cpuProfile := flag.String("cpuprofile", "", "write serve's CPU profile to this file")
+	only := flag.String("only", "", "drive only the targets whose name contains this (the ceiling always runs first)")
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "loadbench-")
@@ -127,7 +135,19 @@ func run() error {
 		return err
 	}
 
-	serve := exec.Command(bin, "--quiet", "--data", *data, "serve", "--addr", "127.0.0.1:0")
+	deposit, err := pickDeposit(bin, *data, labelled)
+	if err != nil {
+		return err
+	}
+	serveArgs := []string{"--quiet", "--data", *data, "serve", "--addr", "127.0.0.1:0"}
+	if *cpuProfile != "" {
+		abs, err := filepath.Abs(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		serveArgs = append([]string{"--cpuprofile", abs}, serveArgs...)
+	}
+	serve := exec.Command(bin, serveArgs...)
 	serve.Stderr = os.Stderr
 	if err := serve.Start(); err != nil {
 		return err
@@ -137,6 +157,16 @@ func run() error {
 		_ = serve.Wait()
 	}()
 	url, err := waitRecord(*data, serve.Process.Pid)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "waiting for serve's screening table...")
+	start := time.Now()
+	if err := waitTable(url); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "  %.1fs\n", time.Since(start).Seconds())
+	exposed, err := pickExposed(url, screener, *worldDir, labelled)
 	if err != nil {
 		return err
 	}
@@ -165,14 +195,22 @@ func run() error {
 		{name: "ceiling: bare net/http, fixed JSON", method: "GET", url: "http://" + strings.TrimSpace(line) + "/"},
 		{name: "GET /v1/addresses (labelled exchange address)", method: "GET", url: url + "/v1/addresses/btc-regtest/" + labelled, key: viewer},
 		{name: "GET /v1/addresses (unlabelled user address)", method: "GET", url: url + "/v1/addresses/btc-regtest/" + unlabelled, key: viewer},
-		{name: "POST /v1/screen (stub: labels only, until the risk engine)", method: "POST", url: url + "/v1/screen", key: screener,
+		{name: "POST /v1/screen (labelled exchange address)", method: "POST", url: url + "/v1/screen", key: screener,
 			body: `{"chain":"btc-regtest","address":"` + labelled + `"}`},
+		{name: "POST /v1/screen (unlabelled address, indirect exposure)", method: "POST", url: url + "/v1/screen", key: screener,
+			body: `{"chain":"btc-regtest","address":"` + exposed + `"}`},
+		{name: "POST /v1/screen (deposit outpoint)", method: "POST", url: url + "/v1/screen", key: screener,
+			body: `{"chain":"btc-regtest","txid":"` + deposit.txid + `","vout":` + fmt.Sprint(deposit.vout) + `}`},
 		{name: "GET /healthz (no key, no store)", method: "GET", url: url + "/healthz"},
 	}
-	fmt.Printf("loadbench: %d clients, %s per target, %d CPUs, world %s\n\n", *conc, *duration, runtime.NumCPU(), *scale)
+	fmt.Printf("loadbench: %d clients, %s per target, %d CPUs, world %s\n", *conc, *duration, runtime.NumCPU(), *scale)
+	fmt.Printf("screening: labelled %s, unlabelled %s, deposit %s:%d\n\n", labelled, exposed, deposit.txid, deposit.vout)
 	fmt.Printf("%-60s %10s %10s %10s %8s\n", "target", "req/s", "p50", "p99", "errors")
 	var ceilingRate float64
 	for i, tg := range targets {
+		if i > 0 && *only != "" && !strings.Contains(tg.name, *only) {
+			continue
+		}
 		r := drive(tg, *conc, *duration)
 		rate := float64(r.n) / r.elapsed.Seconds()
 		if i == 0 {
@@ -272,27 +310,13 @@ func pickAddresses(world string) (labelled, unlabelled string, err error) {
 			}
 		}
 	}
-	var truth struct {
-		Entities []struct {
-			Category  string   `json:"category"`
-			Addresses []string `json:"addresses"`
-		} `json:"entities"`
-	}
-	tb, err := os.ReadFile(filepath.Join(world, "truth.json"))
+	users, err := userAddresses(world, -1)
 	if err != nil {
 		return "", "", err
 	}
-	if err := json.Unmarshal(tb, &truth); err != nil {
-		return "", "", err
-	}
-	for _, e := range truth.Entities {
-		if e.Category != "user" {
-			continue
-		}
-		for _, a := range e.Addresses {
-			if !isLabelled[a] {
-				return labelled, a, nil
-			}
+	for _, a := range users {
+		if !isLabelled[a] {
+			return labelled, a, nil
 		}
 	}
 	return "", "", fmt.Errorf("no unlabelled user address in %s", world)
@@ -329,4 +353,141 @@ func waitRecord(data string, pid int) (string, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return "", fmt.Errorf("serve did not write its record")
+}
+
+// waitTable waits until serve's screening table of btc-regtest is
+// precomputed (its /metrics gauge is no longer -1).
+func waitTable(url string) error {
+	const prefix = `heistgraph_screen_table_height{chain="btc-regtest"} `
+	deadline := time.Now().Add(10 * time.Minute)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, line := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(line, prefix); ok && v != "-1" {
+					return nil
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("serve's screening table is not ready after 10 minutes")
+}
+
+type outpoint struct {
+	txid string
+	vout uint32
+}
+
+// pickDeposit returns an output paying addr (the newest in its first page of
+// history): a deposit to the labelled exchange address.
+func pickDeposit(bin, data, addr string) (outpoint, error) {
+	out, err := exec.Command(bin, "--quiet", "--json", "--data", data, "show", "address", addr, "--chain", "btc-regtest", "--history", "--limit", "100").Output()
+	if err != nil {
+		return outpoint{}, fmt.Errorf("show address %s --history: %w", addr, err)
+	}
+	var v struct {
+		History []struct {
+			Kind  string `json:"kind"`
+			TxID  string `json:"txid"`
+			Index uint32 `json:"index"`
+		} `json:"history"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		return outpoint{}, fmt.Errorf("show address %s --history: %w", addr, err)
+	}
+	var op outpoint
+	for _, e := range v.History {
+		if e.Kind == "received" {
+			op = outpoint{e.TxID, e.Index}
+		}
+	}
+	if op.txid == "" {
+		return op, fmt.Errorf("%s received nothing", addr)
+	}
+	return op, nil
+}
+
+// pickExposed screens unlabelled user addresses of the world through the
+// server (one batch) and returns the first that nobody labels, owns no
+// labelled cluster and has indirect exposure.
+func pickExposed(url, key, world, labelled string) (string, error) {
+	_, unlabelled, err := pickAddresses(world)
+	if err != nil {
+		return "", err
+	}
+	cands, err := userAddresses(world, 1000)
+	if err != nil {
+		return "", err
+	}
+	items := make([]string, 0, len(cands))
+	for _, a := range cands {
+		items = append(items, `{"address":"`+a+`"}`)
+	}
+	req, err := http.NewRequest("POST", url+"/v1/screen", strings.NewReader(`{"chain":"btc-regtest","items":[`+strings.Join(items, ",")+`]}`))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var b struct {
+		Results []struct {
+			Address string `json:"address"`
+			Direct  []struct {
+				Kind string `json:"kind"`
+			} `json:"direct"`
+			Indirect []json.RawMessage `json:"indirect"`
+		} `json:"results"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
+		return "", fmt.Errorf("screen candidates: %w", err)
+	}
+	for _, r := range b.Results {
+		owned := false
+		for _, d := range r.Direct {
+			owned = owned || d.Kind == "ownership"
+		}
+		if !owned && len(r.Indirect) > 0 && r.Address != labelled {
+			return r.Address, nil
+		}
+	}
+	fmt.Fprintln(os.Stderr, "no unlabelled address with indirect exposure among the candidates; using", unlabelled)
+	return unlabelled, nil
+}
+
+// userAddresses returns up to n addresses of the world's users (all with
+// n < 0).
+func userAddresses(world string, n int) ([]string, error) {
+	var truth struct {
+		Entities []struct {
+			Category  string   `json:"category"`
+			Addresses []string `json:"addresses"`
+		} `json:"entities"`
+	}
+	tb, err := os.ReadFile(filepath.Join(world, "truth.json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(tb, &truth); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range truth.Entities {
+		if e.Category != "user" {
+			continue
+		}
+		for _, a := range e.Addresses {
+			if len(out) == n {
+				return out, nil
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }

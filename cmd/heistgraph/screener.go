@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
+	"github.com/heistgraph/heistgraph/label"
+	"github.com/heistgraph/heistgraph/risk"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/trace"
+)
+
+// newScreener returns the screening engine over st as both `heistgraph
+// screen` and `serve` use it: the store's labels (read once, when a chain is
+// first screened), addresses normalised and validated as labels are, and
+// the outputs at which the incident register's traces come to rest marked
+// stolen:<incident id> (stolenMarks). Labels written after it is made are
+// not seen: make a new one then.
+func newScreener(ctx context.Context, st store.Store) (*risk.Screener, error) {
+	stolen, err := stolenMarks(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := risk.NewScreener(st, risk.Options{Stolen: stolen, Normalize: label.NormalizeAddress, Validate: label.ValidateAddress})
+	if err != nil {
+		return nil, fmt.Errorf("screener: %w", err)
+	}
+	return sc, nil
+}
+
+// stolenMarks traces every incident of the register (shipped and imported)
+// whose theft transactions the store holds, on each UTXO chain, as
+// `incidents show` does (app.IncidentTrace: trace.DefaultOptions, entities
+// resolved through clusters by app.EntityResolver), and marks the outputs at which
+// the taint came to rest as stolen:<incident id> (risk.StolenSet.AddTrace).
+// Incidents with none of their theft transactions in the store add
+// nothing.
+func stolenMarks(ctx context.Context, st store.Store) (*risk.StolenSet, error) {
+	set := risk.NewStolenSet()
+	reg, _, err := hgapp.Register(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	for _, inc := range reg.Incidents() {
+		seeds := map[heistgraph.Chain][]trace.Seed{}
+		var chains []heistgraph.Chain
+		for _, t := range inc.Txs {
+			if t.Role != heistgraph.TxTheft || !t.Chain.IsUTXO() {
+				continue
+			}
+			h, err := heistgraph.ParseHash(t.TxID)
+			if err != nil {
+				return nil, fmt.Errorf("incident %s: txid %s: %w", inc.ID, t.TxID, err)
+			}
+			if _, err := st.Tx(ctx, t.Chain, h); errors.Is(err, heistgraph.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, fmt.Errorf("incident %s: theft tx %s: %w", inc.ID, t.TxID, err)
+			}
+			if _, ok := seeds[t.Chain]; !ok {
+				chains = append(chains, t.Chain)
+			}
+			seeds[t.Chain] = append(seeds[t.Chain], trace.Seed{Kind: trace.SeedTx, TxID: h, Source: inc.ID})
+		}
+		for _, ch := range chains {
+			opts := trace.DefaultOptions()
+			opts.Chain = ch
+			opts.Resolver = hgapp.EntityResolver(st)
+			opts.Seeds = seeds[ch]
+			res, err := trace.Run(ctx, st, opts)
+			if err != nil {
+				return nil, fmt.Errorf("incident %s: trace on %s: %w", inc.ID, ch, err)
+			}
+			if err := set.AddTrace(inc.ID, res); err != nil {
+				return nil, fmt.Errorf("incident %s: %w", inc.ID, err)
+			}
+		}
+	}
+	return set, nil
+}
