@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/monitor"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
 )
@@ -141,6 +142,14 @@ func TestDurability(t *testing.T) {
 		}
 	}()
 
+	// An alert in the template, for alerts ack.
+	withStore(t, tmpl, func(st *pebble.DB) {
+		if _, err := monitor.Raise(ctx, st, testAlerts("Exchange X", 1)...); err != nil {
+			t.Fatal(err)
+		}
+	})
+	hookSecret := webhookSecret(t)
+
 	tests := []struct {
 		name  string
 		fresh bool // an empty --data, not a copy of the template
@@ -219,6 +228,22 @@ func TestDurability(t *testing.T) {
 					t.Errorf("cluster tip after the success line: %+v, %v; want height %d", ct, err, want.Height)
 				}
 			}, 3},
+		{"webhooks add", true,
+			func(data string) []string {
+				return []string{"--data", data, "webhooks", "add", "https://x.example/h", "--secret", hookSecret}
+			},
+			func(t *testing.T, st store.Store) {
+				if n := len(listHooks(t, st)); n != 1 {
+					t.Errorf("%d webhooks stored after the success line, want 1", n)
+				}
+			}, 0},
+		{"alerts ack", false,
+			func(data string) []string { return []string{"--data", data, "alerts", "ack", "1"} },
+			func(t *testing.T, st store.Store) {
+				if a, err := st.Alert(ctx, "1"); err != nil || a.Acked == 0 {
+					t.Errorf("alert 1 after the success line: %+v, %v; want acknowledged", a, err)
+				}
+			}, 0},
 	}
 	for _, tc := range tests {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
