@@ -142,6 +142,16 @@ var readmeRows = []readmeRow{
 	{cmd: "heistgraph screen --chain btc TXID:VOUT", store: "main", subst: []string{"TXID:VOUT", "$tx170:0"}, want: "risk"},
 	{cmd: "heistgraph screen --chain btc ADDRESS --direction sent", store: "main", subst: []string{"ADDRESS", "$satoshi"}, want: "risk"},
 
+	// The HTTP service (serve itself runs until interrupted: serve_test.go
+	// starts real ones).
+	{cmd: "heistgraph serve --addr 127.0.0.1:8080", skip: "runs until interrupted; serve_test.go starts real serve processes"},
+	{cmd: "heistgraph keys create --role screener", store: "main", want: `screener`},
+	{cmd: "heistgraph keys list", store: "main", want: "screener"},
+	{cmd: "heistgraph audit list", store: "main", want: ""},
+	{cmd: `heistgraph webhooks add https://example.org/hook --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --entity "Exchange X"`, store: "main", want: "example.org"},
+	{cmd: "heistgraph webhooks list", store: "main", want: "example.org"},
+	{cmd: `heistgraph alerts list --entity "Exchange X"`, store: "main", want: ""},
+
 	// The incident register.
 	{cmd: "heistgraph incidents report --source joint-statement-2025-01-14 --json", store: "main", want: "659130000"},
 	{cmd: "heistgraph incidents report --year 2024 --by stolen --tier official --actor dprk --html report.html", store: "main",
