@@ -103,6 +103,7 @@ import (
 //	                                        -> delivery record                      the outbox: pending, in raise order; state, attempts, next attempt, last attempt, status, error
 //	w + 'd' + len(id) + id + alert seq(be64)
 //	                                        -> delivery record                      the log: delivered or failed deliveries
+//	n + watch name                          -> watch record                         chain, seeds, policy, created, incident (watches.go)
 //
 // Logical content (what Digest hashes) is the a, b, e, h, o, p, s and t
 // tables: apart from such overwrites they depend only on the set of blocks

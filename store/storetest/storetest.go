@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Audit", testAudit},
 		{"Alerts", testAlerts},
 		{"Webhooks", testWebhooks},
+		{"Watches", testWatches},
 		{"Sync", testSync},
 	}
 	for _, tc := range tests {
