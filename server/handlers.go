@@ -47,7 +47,8 @@ func (s *Server) routes() []route {
 			body: keyBodySchema, resp: newKeySchema, h: postKey},
 		{method: "DELETE", path: "/v1/keys/{id}", role: RoleAdmin, audit: auditSync, summary: "Revoke a key", resp: keyJSONSchema, h: deleteKey},
 	}
-	return append(rts, monitorRoutes()...)
+	rts = append(rts, monitorRoutes()...)
+	return append(rts, watchRoutes()...)
 }
 
 func health(*Server, http.ResponseWriter, *http.Request, *reqInfo) (any, error) {

@@ -52,6 +52,11 @@ type Config struct {
 	// makes them answer 503.
 	Alerts   store.Alerts
 	Webhooks store.Webhooks
+	// Watches answers the watch routes (nil makes them answer 503);
+	// Watcher, when set, checks a new watch against the store and raises
+	// its alerts at once.
+	Watches store.Watches
+	Watcher Watcher
 }
 
 // Defaults of Config.

@@ -84,7 +84,12 @@ var examples = map[string]string{
   heistgraph webhooks add https://soc.example/alerts --secret "whsec_$(head -c 32 /dev/urandom | base64)" --kind funds_reached_entity --kind alert_retracted`,
 	"webhooks list": `  heistgraph webhooks list --json                                  # with delivered, pending, failed, last status`,
 	"webhooks rm":   `  heistgraph webhooks rm 3f2a9c0d1e4b5a68`,
-	"alerts":        `  heistgraph alerts list --entity "Exchange X"`,
+	"watch":         `  heistgraph watch add --chain btc --seed 5b1f...e2:0 --name lazarus-peel`,
+	"watch add": `  heistgraph watch add --chain btc --seed 5b1f...e2:0 --name lazarus-peel   # alerts for money that already arrived, at once
+  heistgraph watch add --chain btc --seed bc1qattacker... --policy poison --json`,
+	"watch list": `  heistgraph watch list --json                                     # incidents' watches too, named by incident id`,
+	"watch rm":   `  heistgraph watch rm lazarus-peel`,
+	"alerts":     `  heistgraph alerts list --entity "Exchange X"`,
 	"alerts list": `  heistgraph alerts list --entity "Exchange X" --since 2026-12-01
   heistgraph alerts list --watch ronin-bridge-2022 --kind funds_reached_entity --json`,
 	"alerts ack": `  heistgraph alerts ack 17`,

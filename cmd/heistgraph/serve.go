@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/monitor"
 	"github.com/heistgraph/heistgraph/server"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -125,7 +126,9 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := server.Config{Logger: a.logger(), Registry: reg, MaxBody: f.maxBody, RateLimit: f.rateLimit, RateBurst: f.rateBurst, LocalKey: localKey}
-	cfg.Alerts, cfg.Webhooks = st, st
+	cfg.Alerts, cfg.Webhooks, cfg.Watches = st, st, st
+	var deliverer *monitor.Deliverer // set before serving starts
+	cfg.Watcher = &monitor.Watcher{Store: st, Notify: func() { deliverer.Notify() }}
 	backend := newAPIBackend(st, a.logger())
 	defer backend.close() // before the store closes
 	reg.MustRegister(tableCollector{backend.screening})
@@ -134,12 +137,14 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	backend.start()
-	stopDeliverer, err := a.startDeliverer(ctx, st, reg) // webhooks.go
+	deliverer, stopDeliverer, err := a.startDeliverer(ctx, st, reg) // webhooks.go
 	if err != nil {
 		srv.Close()
 		return err
 	}
 	defer stopDeliverer()
+	stopChecks := a.startWatchChecks(ctx, st, deliverer) // watch.go
+	defer stopChecks()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		srv.Close()

@@ -126,13 +126,13 @@ these commands go through the server.`,
 	return c
 }
 
-// startDeliverer runs the webhook Deliverer on st until stop is called
+// startDeliverer runs the webhook Deliverer (returned, for its Notify) on st until stop is called
 // (stop cancels it and waits until it has stopped, before the store is
 // closed). Its counters go to reg.
-func (a *app) startDeliverer(ctx context.Context, st store.Webhooks, reg prometheus.Registerer) (stop func(), err error) {
-	d, err := monitor.NewDeliverer(st, monitor.DelivererOptions{Logger: a.logger(), Registerer: reg})
+func (a *app) startDeliverer(ctx context.Context, st store.Webhooks, reg prometheus.Registerer) (d *monitor.Deliverer, stop func(), err error) {
+	d, err = monitor.NewDeliverer(st, monitor.DelivererOptions{Logger: a.logger(), Registerer: reg})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -141,7 +141,7 @@ func (a *app) startDeliverer(ctx context.Context, st store.Webhooks, reg prometh
 		defer wg.Done()
 		_ = d.Run(ctx)
 	}()
-	return func() {
+	return d, func() {
 		cancel()
 		wg.Wait()
 	}, nil
