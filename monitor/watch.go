@@ -203,15 +203,15 @@ func (x *Watcher) Prepare(ctx context.Context, w *heistgraph.Watch) error {
 
 // Check implements server.Watcher (Check, then Notify when alerts were
 // raised).
-func (x *Watcher) Check(ctx context.Context, w heistgraph.Watch) (int, bool, error) {
+func (x *Watcher) Check(ctx context.Context, w heistgraph.Watch) (alerts, raised int, waiting bool, err error) {
 	r, err := Check(ctx, x.Store, w)
 	if err != nil {
-		return 0, false, err
+		return 0, 0, false, err
 	}
 	if len(r.Raised) > 0 && x.Notify != nil {
 		x.Notify()
 	}
-	return len(r.Raised), r.Waiting, nil
+	return len(r.Alerts), len(r.Raised), r.Waiting, nil
 }
 
 // IncidentWatches makes sure every incident of the register whose theft

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,9 +29,11 @@ type Watcher interface {
 	// *FieldError).
 	Prepare(ctx context.Context, w *heistgraph.Watch) error
 	// Check traces w now and raises the alerts its trace calls for (once
-	// per idempotency key), durably. It returns how many alerts were new,
-	// and waiting when none of w's seeds is in the store yet.
-	Check(ctx context.Context, w heistgraph.Watch) (raised int, waiting bool, err error)
+	// per idempotency key), durably. It returns how many alerts the trace
+	// calls for and how many of them were new (another check, e.g. serve's
+	// at start, may have raised the others), and waiting when none of w's
+	// seeds is in the store yet.
+	Check(ctx context.Context, w heistgraph.Watch) (alerts, raised int, waiting bool, err error)
 }
 
 // WatchRequest is POST /v1/watchlists's body and watch add's flags.
@@ -41,13 +44,14 @@ type WatchRequest struct {
 	Policy string   `json:"policy,omitempty"`
 }
 
-// WatchJSON is a watch as the watch routes and commands give it. Status
-// and AlertsRaised are set by add: "traced" (the seeds were traced and
-// AlertsRaised alerts were new) or "waiting" (none of the seeds is in the
-// store yet).
+// WatchJSON is a watch as the watch routes and commands give it. Status,
+// Alerts and AlertsRaised are set by add: Status "traced" (the seeds were
+// traced: the trace calls for Alerts alerts, AlertsRaised of which were
+// new) or "waiting" (none of the seeds is in the store yet).
 type WatchJSON struct {
 	heistgraph.Watch
 	Status       string `json:"status,omitempty"`
+	Alerts       int    `json:"alerts"`
 	AlertsRaised int    `json:"alerts_raised"`
 }
 
@@ -111,8 +115,10 @@ func CheckWatchRequest(req WatchRequest) (heistgraph.Watch, error) {
 }
 
 // AddWatch checks req, stores the watch (durably) and, with wr, checks it
-// at once: a watch added after the money arrived raises its alerts now. A
-// name already stored wraps heistgraph.ErrConflict.
+// at once: a watch added after the money arrived raises its alerts now.
+// Adding a stored watch again (same name, chain, seeds and policy) checks
+// it again and answers it as stored; another watch under a stored name
+// wraps heistgraph.ErrConflict.
 func AddWatch(ctx context.Context, st store.Watches, wr Watcher, req WatchRequest, now time.Time) (WatchJSON, error) {
 	w, err := CheckWatchRequest(req)
 	if err != nil {
@@ -124,18 +130,26 @@ func AddWatch(ctx context.Context, st store.Watches, wr Watcher, req WatchReques
 		}
 	}
 	w.Created = now.Unix()
-	if err := st.PutWatch(ctx, w); err != nil {
+	if err := st.PutWatch(ctx, w); errors.Is(err, heistgraph.ErrConflict) {
+		// The same watch added again is checked again (raising nothing
+		// new); another watch under a stored name is a conflict.
+		old, gerr := st.Watch(ctx, w.Name)
+		if gerr != nil || old.Chain != w.Chain || old.Policy != w.Policy || !slices.Equal(old.Seeds, w.Seeds) {
+			return WatchJSON{}, fmt.Errorf("add watch: another watch is named %s: %w", w.Name, err)
+		}
+		w = old
+	} else if err != nil {
 		return WatchJSON{}, fmt.Errorf("add watch: %w", err)
 	}
 	out := WatchJSON{Watch: w}
 	if wr == nil {
 		return out, nil
 	}
-	raised, waiting, err := wr.Check(ctx, w)
+	alerts, raised, waiting, err := wr.Check(ctx, w)
 	if err != nil {
 		return WatchJSON{}, fmt.Errorf("watch %s stored; its first check failed: %w", w.Name, err)
 	}
-	out.Status, out.AlertsRaised = "traced", raised
+	out.Status, out.Alerts, out.AlertsRaised = "traced", alerts, raised
 	if waiting {
 		out.Status = "waiting"
 	}
@@ -209,7 +223,8 @@ var (
 		"chain": str("chain id"), "seeds": arr(str("trace seed: TXID:VOUT, TXID or ADDRESS")), "policy": str("trace policy"),
 		"created": intg("Unix seconds"), "incident": str("the incident it follows (watches made for incidents)"),
 		"status":        str("add only: traced, or waiting (no seed in the store yet)"),
-		"alerts_raised": intg("add only: alerts the first check raised"),
+		"alerts":        intg("add only: alerts the trace calls for now (raised now or before)"),
+		"alerts_raised": intg("add only: of those, the alerts this add raised"),
 	})
 	watchesSchema   = object([]string{"count", "watches"}, schema{"count": intg("watches"), "watches": arr(watchSchema)})
 	watchBodySchema = object([]string{"chain", "seeds"}, schema{

@@ -58,7 +58,7 @@ commands go through the server.`,
 				if out.Status == "waiting" {
 					printf(w, "status  waiting: none of the seeds is in the store yet\n")
 				} else {
-					printf(w, "status  %s: %d new alert(s)\n", out.Status, out.AlertsRaised)
+					printf(w, "status  %s: %d alert(s), %d new\n", out.Status, out.Alerts, out.AlertsRaised)
 				}
 				return nil
 			})

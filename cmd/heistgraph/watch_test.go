@@ -1,0 +1,237 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/internal/webhooktest"
+	"github.com/heistgraph/heistgraph/server"
+	"github.com/heistgraph/heistgraph/synth"
+)
+
+// entityHeist is the first heist of truth that reached an exchange without
+// going through a CoinJoin, with the names (as labels.csv gives them) of
+// the exchanges it reached.
+func entityHeist(t *testing.T, truth *synth.Truth) (synth.Heist, map[string]bool) {
+	t.Helper()
+	for _, h := range truth.Heists {
+		if h.UsesCoinJoin {
+			continue
+		}
+		exchanges := map[string]bool{}
+		for _, d := range h.Destinations {
+			if d.Category != "exchange" || d.AmountSat == 0 {
+				continue
+			}
+			e, ok := truth.Entity(d.Entity)
+			if !ok {
+				t.Fatalf("truth: heist %s names unknown entity %s", h.ID, d.Entity)
+			}
+			exchanges[e.Name] = true
+		}
+		if len(exchanges) > 0 {
+			return h, exchanges
+		}
+	}
+	t.Fatal("no heist of the small world reached an exchange without a CoinJoin")
+	return synth.Heist{}, nil
+}
+
+// TestWatchAlerts: on the small synthetic world, next to a running serve,
+// `watch add` with a heist's seeds raises at once one funds_reached_entity
+// alert per entity sink of `trace` on the same seeds (same output, same
+// amount), covering every exchange the truth says the money reached;
+// adding it again, or restarting serve (which checks every watch), raises
+// nothing new; `alerts list --watch` shows them; a webhook endpoint added
+// before receives each of them once, verified by the standardwebhooks npm
+// package; `watch list` and `watch rm` go through the server.
+func TestWatchAlerts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real processes")
+	}
+	t.Parallel()
+	_, data, truth := world(t)
+	heist, exchanges := entityHeist(t, truth)
+	secret := webhookSecret(t)
+	rc := webhooktest.Start(t, secret, nil)
+	mustOK(t, cli(t, "--data", data, "webhooks", "add", rc.URL, "--secret", secret), "webhooks add")
+
+	// The trace the watch must agree with, on the store before serve.
+	r := cli(t, "--data", data, "--json", "trace", "--chain", "btc-regtest", "--seed", strings.Join(heist.Seeds, ","))
+	mustOK(t, r, "trace")
+	tr := decode[traceSinks](t, r.stdout)
+	want := map[string]int64{} // txid:vout@entity -> amount
+	for _, s := range tr.Sinks {
+		if s.Kind == "entity" && s.AmountSat > 0 {
+			want[fmt.Sprintf("%s:%d@%s", s.TxID, s.Vout, s.Entity)] += s.AmountSat
+		}
+	}
+	if len(want) == 0 {
+		t.Fatalf("trace of heist %s has no entity sink", heist.ID)
+	}
+
+	// On a store of its own (no serve), add raises every alert at once.
+	_, alone, _ := world(t)
+	seedArgs := []string{"watch", "add", "--chain", "btc-regtest", "--name", "heist-one"}
+	for _, sd := range heist.Seeds {
+		seedArgs = append(seedArgs, "--seed", sd)
+	}
+	r = cli(t, append([]string{"--data", alone, "--json"}, seedArgs...)...)
+	mustOK(t, r, "watch add on its own store")
+	if w := decode[server.WatchJSON](t, r.stdout); w.Alerts != len(want) || w.AlertsRaised != len(want) {
+		t.Errorf("watch add without serve: %d alerts, %d raised; want %d", w.Alerts, w.AlertsRaised, len(want))
+	}
+
+	s := startServe(t, data)
+	args := append([]string{"--data", data, "--json"}, seedArgs...)
+	r = cli(t, args...)
+	mustOK(t, r, "watch add through the server")
+	added := decode[server.WatchJSON](t, r.stdout)
+	// serve's check of every watch at start may run at the same time and
+	// raise some of them first: together they raise each once.
+	if added.Name != "heist-one" || added.Status != "traced" || added.Alerts != len(want) {
+		t.Fatalf("watch add: %s; want %d alerts", r.stdout, len(want))
+	}
+	r = cli(t, args...)
+	mustOK(t, r, "watch add again")
+	if again := decode[server.WatchJSON](t, r.stdout); again.AlertsRaised != 0 {
+		t.Errorf("adding the watch again raised %d alerts", again.AlertsRaised)
+	}
+	r = cli(t, "--data", data, "--json", "alerts", "list", "--watch", "heist-one")
+	mustOK(t, r, "alerts list --watch")
+	list := decode[server.AlertsList](t, r.stdout)
+	if list.Count != len(want) {
+		t.Errorf("%d alerts listed, want %d", list.Count, len(want))
+	}
+	got := map[string]int64{}
+	reached := map[string]bool{}
+	keys := map[string]bool{}
+	for _, a := range list.Alerts {
+		if a.Kind != heistgraph.AlertFundsReachedEntity || a.Watch != "heist-one" || a.Chain != heistgraph.ChainBTCRegtest {
+			t.Errorf("alert %+v", a.Alert)
+		}
+		if a.BlockHeight <= 0 || a.BlockHash.IsZero() || a.Time == 0 || a.Share <= 0 || a.Share > 1 || a.Path.Hops < 1 || len(a.Path.TxIDs) == 0 || a.Path.TxIDs[len(a.Path.TxIDs)-1] != a.TxID {
+			t.Errorf("alert lacks its block, share or path: %+v", a.Alert)
+		}
+		got[fmt.Sprintf("%s:%d@%s", a.TxID, a.Vout, a.Entity)] += a.AmountSat
+		reached[a.Entity] = true
+		keys[a.IdempotencyKey] = true
+	}
+	if fmt.Sprint(sorted(got)) != fmt.Sprint(sorted(want)) {
+		t.Errorf("alerts differ from the trace's entity sinks:\n got %v\nwant %v", sorted(got), sorted(want))
+	}
+	t.Logf("heist %s: %d alerts, entities %v; the truth's exchanges %v", heist.ID, list.Count, reached, exchanges)
+	for name := range exchanges {
+		if !reached[name] {
+			t.Errorf("the truth says heist %s reached %s; no alert names it", heist.ID, name)
+		}
+	}
+	reqs := rc.WaitFor(t, 30*time.Second, "every alert delivered", func(rs []webhooktest.Request) bool {
+		n := map[string]bool{}
+		for _, q := range rs {
+			if q.Verified && q.Status == http.StatusOK {
+				n[q.ID] = true
+			}
+		}
+		return len(n) >= len(keys)
+	})
+	for _, q := range reqs {
+		if !q.Verified || !keys[q.ID] {
+			t.Errorf("request %s: verified %v (%s), an alert's key: %v", q.ID, q.Verified, q.VerifyError, keys[q.ID])
+		}
+	}
+	r = cli(t, "--data", data, "--json", "watch", "list")
+	mustOK(t, r, "watch list through the server")
+	if l := decode[server.WatchesList](t, r.stdout); l.Count != 1 || l.Watches[0].Name != "heist-one" || l.Watches[0].Policy == "" {
+		t.Errorf("watch list: %s", r.stdout)
+	}
+	if r := cli(t, "--data", data, "watch", "add", "--chain", "btc-regtest", "--seed", heist.Seeds[0], "--name", "heist-one", "--policy", "poison"); r.code != 1 {
+		t.Errorf("another watch under a stored name: exit %d, want 1; %s", r.code, r.stderr)
+	}
+	s.stop(t)
+
+	// serve checks every watch when it starts: the same state raises nothing.
+	s = startServe(t, data)
+	time.Sleep(500 * time.Millisecond)
+	r = cli(t, "--data", data, "--json", "alerts", "list", "--watch", "heist-one")
+	mustOK(t, r, "alerts list after a restart")
+	if l := decode[server.AlertsList](t, r.stdout); l.Count != list.Count {
+		t.Errorf("after a restart %d alerts, want %d", l.Count, list.Count)
+	}
+	mustOK(t, cli(t, "--data", data, "watch", "rm", "heist-one"), "watch rm through the server")
+	if r := cli(t, "--data", data, "watch", "rm", "heist-one"); r.code != 1 {
+		t.Errorf("watch rm again: exit %d, want 1", r.code)
+	}
+	s.stop(t)
+	if n := len(rc.Requests()); n != len(keys) {
+		t.Errorf("%d webhook requests for %d alerts", n, len(keys))
+	}
+}
+
+// traceSinks is the part of `trace --json` the watch tests read.
+type traceSinks struct {
+	Sinks []struct {
+		Kind      string `json:"kind"`
+		TxID      string `json:"txid"`
+		Vout      uint32 `json:"vout"`
+		Entity    string `json:"entity"`
+		AmountSat int64  `json:"amount_sat"`
+	} `json:"sinks"`
+}
+
+func sorted(m map[string]int64) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestWatchCLI covers watch add, list and rm on a store they open
+// themselves: bad input is exit 2 naming the field, an incident id is not a
+// watch name, a generated name, seeds not in the store wait, and unknown
+// names are exit 1.
+func TestWatchCLI(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	txid := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		args  []string
+		field string
+	}{
+		{[]string{"watch", "add", "--seed", txid}, "chain"},
+		{[]string{"watch", "add", "--chain", "nochain!", "--seed", txid}, "chain"},
+		{[]string{"watch", "add", "--chain", "btc"}, "seeds"},
+		{[]string{"watch", "add", "--chain", "btc", "--seed", "xyz:1"}, "seeds[0]"},
+		{[]string{"watch", "add", "--chain", "btc", "--seed", txid, "--name", "Bad_Name"}, "name"},
+		{[]string{"watch", "add", "--chain", "btc", "--seed", txid, "--policy", "random"}, "policy"},
+		{[]string{"watch", "add", "--chain", "btc", "--seed", txid, "--name", "bybit-2025"}, "name"},
+		{[]string{"watch", "rm", "UPPER"}, "watch name"},
+	} {
+		r := cli(t, append([]string{"--data", data}, tc.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.field) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming %s", tc.args, r.code, r.stderr, tc.field)
+		}
+	}
+	r := cli(t, "--data", data, "--json", "watch", "add", "--chain", "btc", "--seed", txid+":1")
+	mustOK(t, r, "watch add")
+	w := decode[server.WatchJSON](t, r.stdout)
+	if w.Name != heistgraph.WatchName(heistgraph.ChainBTC, []string{txid + ":1"}) || w.Status != "waiting" || w.AlertsRaised != 0 || w.Created == 0 {
+		t.Errorf("watch add: %s", r.stdout)
+	}
+	r = cli(t, "--data", data, "watch", "list")
+	mustOK(t, r, "watch list")
+	if !strings.Contains(r.stdout, w.Name) || !strings.Contains(r.stdout, "1 watches") {
+		t.Errorf("watch list: %s", r.stdout)
+	}
+	mustOK(t, cli(t, "--data", data, "watch", "rm", w.Name), "watch rm")
+	if r := cli(t, "--data", data, "watch", "rm", w.Name); r.code != 1 {
+		t.Errorf("watch rm again: exit %d, want 1", r.code)
+	}
+}
