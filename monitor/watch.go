@@ -171,6 +171,10 @@ type Watcher struct {
 	// Notify, when set, is called after alerts were raised (the
 	// Deliverer's Notify).
 	Notify func()
+	// Changed, when set, is called after a watch was checked or removed
+	// (serve rebuilds its screener: a watch's outputs screen as
+	// stolen:<name>).
+	Changed func()
 }
 
 // Prepare implements server.Watcher: a name that is an incident id of the
@@ -211,7 +215,17 @@ func (x *Watcher) Check(ctx context.Context, w heistgraph.Watch) (alerts, raised
 	if len(r.Raised) > 0 && x.Notify != nil {
 		x.Notify()
 	}
+	if x.Changed != nil {
+		x.Changed()
+	}
 	return len(r.Alerts), len(r.Raised), r.Waiting, nil
+}
+
+// Removed implements server.Watcher: it calls Changed.
+func (x *Watcher) Removed(context.Context, heistgraph.Watch) {
+	if x.Changed != nil {
+		x.Changed()
+	}
 }
 
 // IncidentWatches makes sure every incident of the register whose theft

@@ -34,6 +34,8 @@ type Watcher interface {
 	// at start, may have raised the others), and waiting when none of w's
 	// seeds is in the store yet.
 	Check(ctx context.Context, w heistgraph.Watch) (alerts, raised int, waiting bool, err error)
+	// Removed is told that w was removed.
+	Removed(ctx context.Context, w heistgraph.Watch)
 }
 
 // WatchRequest is POST /v1/watchlists's body and watch add's flags.
@@ -169,9 +171,9 @@ func ListWatches(ctx context.Context, st store.Watches) (WatchesList, error) {
 	return out, nil
 }
 
-// RemoveWatch removes watch name and returns it as it was; its alerts
-// stay. An unknown name wraps heistgraph.ErrNotFound.
-func RemoveWatch(ctx context.Context, st store.Watches, name string) (WatchJSON, error) {
+// RemoveWatch removes watch name (telling wr, when set) and returns it as
+// it was; its alerts stay. An unknown name wraps heistgraph.ErrNotFound.
+func RemoveWatch(ctx context.Context, st store.Watches, wr Watcher, name string) (WatchJSON, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > heistgraph.MaxWatchName {
 		return WatchJSON{}, fieldErrf("id", "watch name %.40q", name)
@@ -182,6 +184,9 @@ func RemoveWatch(ctx context.Context, st store.Watches, name string) (WatchJSON,
 	}
 	if err := st.DeleteWatch(ctx, name); err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
 		return WatchJSON{}, err
+	}
+	if wr != nil {
+		wr.Removed(ctx, w)
 	}
 	return WatchJSON{Watch: w}, nil
 }
@@ -214,7 +219,7 @@ func deleteWatch(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInf
 		return nil, errNoWatches
 	}
 	info.items = 1
-	return RemoveWatch(r.Context(), s.cfg.Watches, r.PathValue("id"))
+	return RemoveWatch(r.Context(), s.cfg.Watches, s.cfg.Watcher, r.PathValue("id"))
 }
 
 var (

@@ -8,6 +8,7 @@ import (
 	"github.com/heistgraph/heistgraph"
 	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/label"
+	"github.com/heistgraph/heistgraph/monitor"
 	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/trace"
@@ -17,7 +18,8 @@ import (
 // screen` and `serve` use it: the store's labels (read once, when a chain is
 // first screened), addresses normalised and validated as labels are, and
 // the outputs at which the incident register's traces come to rest marked
-// stolen:<incident id> (stolenMarks). Labels written after it is made are
+// stolen:<incident id> and those of the watches' traces stolen:<watch name>
+// (stolenMarks). Labels written after it is made are
 // not seen: make a new one then.
 func newScreener(ctx context.Context, st store.Store) (*risk.Screener, error) {
 	stolen, err := stolenMarks(ctx, st)
@@ -79,5 +81,38 @@ func stolenMarks(ctx context.Context, st store.Store) (*risk.StolenSet, error) {
 			}
 		}
 	}
+	if err := watchMarks(ctx, st, set); err != nil {
+		return nil, err
+	}
 	return set, nil
+}
+
+// watchMarks adds to set the outputs at which the trace of each stored
+// watch comes to rest (monitor.TraceWatch: the watch's seeds, chain and
+// policy, entities resolved as trace does), marked stolen:<watch name>.
+// The incidents' watches are left out: their incidents' traces marked
+// those outputs under the incident id already.
+func watchMarks(ctx context.Context, st store.Store, set *risk.StolenSet) error {
+	var ws []heistgraph.Watch
+	for w, err := range st.WatchList(ctx) {
+		if err != nil {
+			return fmt.Errorf("watches: %w", err)
+		}
+		if w.Incident == "" {
+			ws = append(ws, w)
+		}
+	}
+	for _, w := range ws {
+		res, err := monitor.TraceWatch(ctx, st, w)
+		if err != nil {
+			return err
+		}
+		if res == nil {
+			continue // none of its seeds is stored yet
+		}
+		if err := set.AddTrace(w.Name, res); err != nil {
+			return fmt.Errorf("watch %s: %w", w.Name, err)
+		}
+	}
+	return nil
 }

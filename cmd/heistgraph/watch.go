@@ -111,7 +111,7 @@ commands go through the server.`,
 					return r.do(cmd.Context(), http.MethodDelete, "/v1/watchlists/"+url.PathEscape(name), nil, &out)
 				},
 				func(st store.Store) (err error) {
-					out, err = server.RemoveWatch(cmd.Context(), st, name)
+					out, err = server.RemoveWatch(cmd.Context(), st, nil, name)
 					return err
 				})
 			if err != nil {

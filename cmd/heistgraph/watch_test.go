@@ -49,7 +49,9 @@ func entityHeist(t *testing.T, truth *synth.Truth) (synth.Heist, map[string]bool
 // adding it again, or restarting serve (which checks every watch), raises
 // nothing new; `alerts list --watch` shows them; a webhook endpoint added
 // before receives each of them once, verified by the standardwebhooks npm
-// package; `watch list` and `watch rm` go through the server.
+// package; the outputs where the watch's trace rests screen as
+// stolen:<name> (on its own store, and through serve after add, not after
+// rm); `watch list` and `watch rm` go through the server.
 func TestWatchAlerts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real processes")
@@ -74,6 +76,21 @@ func TestWatchAlerts(t *testing.T) {
 	if len(want) == 0 {
 		t.Fatalf("trace of heist %s has no entity sink", heist.ID)
 	}
+	resting := "" // an output where the trace's taint rests
+	for _, s := range tr.Sinks {
+		if resting == "" && s.Input == "" && (s.Kind == "unspent" || s.Kind == "entity") && s.AmountSat > 0 {
+			resting = fmt.Sprintf("%s:%d", s.TxID, s.Vout)
+		}
+	}
+	screen := func(data string) string {
+		t.Helper()
+		r := cli(t, "--data", data, "--json", "screen", "--chain", "btc-regtest", resting)
+		mustOK(t, r, "screen "+resting)
+		return r.stdout
+	}
+	if strings.Contains(screen(data), "stolen:heist-one") {
+		t.Fatal("screens as stolen:heist-one before the watch exists")
+	}
 
 	// On a store of its own (no serve), add raises every alert at once.
 	_, alone, _ := world(t)
@@ -85,6 +102,9 @@ func TestWatchAlerts(t *testing.T) {
 	mustOK(t, r, "watch add on its own store")
 	if w := decode[server.WatchJSON](t, r.stdout); w.Alerts != len(want) || w.AlertsRaised != len(want) {
 		t.Errorf("watch add without serve: %d alerts, %d raised; want %d", w.Alerts, w.AlertsRaised, len(want))
+	}
+	if out := screen(alone); !strings.Contains(out, "stolen:heist-one") {
+		t.Errorf("the watch's resting output %s does not screen as stolen:heist-one: %s", resting, out)
 	}
 
 	s := startServe(t, data)
@@ -150,6 +170,9 @@ func TestWatchAlerts(t *testing.T) {
 	if l := decode[server.WatchesList](t, r.stdout); l.Count != 1 || l.Watches[0].Name != "heist-one" || l.Watches[0].Policy == "" {
 		t.Errorf("watch list: %s", r.stdout)
 	}
+	if out := screen(data); !strings.Contains(out, "stolen:heist-one") {
+		t.Errorf("through serve, %s does not screen as stolen:heist-one after watch add: %s", resting, out)
+	}
 	if r := cli(t, "--data", data, "watch", "add", "--chain", "btc-regtest", "--seed", heist.Seeds[0], "--name", "heist-one", "--policy", "poison"); r.code != 1 {
 		t.Errorf("another watch under a stored name: exit %d, want 1; %s", r.code, r.stderr)
 	}
@@ -164,6 +187,9 @@ func TestWatchAlerts(t *testing.T) {
 		t.Errorf("after a restart %d alerts, want %d", l.Count, list.Count)
 	}
 	mustOK(t, cli(t, "--data", data, "watch", "rm", "heist-one"), "watch rm through the server")
+	if out := screen(data); strings.Contains(out, "stolen:heist-one") {
+		t.Errorf("through serve, %s still screens as stolen:heist-one after watch rm", resting)
+	}
 	if r := cli(t, "--data", data, "watch", "rm", "heist-one"); r.code != 1 {
 		t.Errorf("watch rm again: exit %d, want 1", r.code)
 	}
@@ -179,6 +205,7 @@ type traceSinks struct {
 		Kind      string `json:"kind"`
 		TxID      string `json:"txid"`
 		Vout      uint32 `json:"vout"`
+		Input     string `json:"input"`
 		Entity    string `json:"entity"`
 		AmountSat int64  `json:"amount_sat"`
 	} `json:"sinks"`
