@@ -100,7 +100,7 @@ func newTestServer(t testing.TB, cfg Config) *testServer {
 		ts.keys[r] = k.Key
 	}
 	cfg.LocalKey = "local-secret"
-	cfg.Alerts, cfg.Webhooks = st, st
+	cfg.Alerts, cfg.Webhooks, cfg.Watches = st, st, st
 	if ts.s, err = New(cfg, ts.be, st, st); err != nil {
 		t.Fatal(err)
 	}

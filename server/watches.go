@@ -25,8 +25,8 @@ const MaxWatchSeeds = 1000
 type Watcher interface {
 	// Prepare checks w against the store (its name is not an incident id
 	// of the register, its address seeds are valid on its chain) and
-	// normalises it in place. Errors wrap heistgraph.ErrInvalid (or are a
-	// *FieldError).
+	// normalises it in place. Errors about w wrap heistgraph.ErrInvalid and
+	// start with the field's name and ": " ("name: ...", "seeds[2]: ...").
 	Prepare(ctx context.Context, w *heistgraph.Watch) error
 	// Check traces w now and raises the alerts its trace calls for (once
 	// per idempotency key), durably. It returns how many alerts the trace
@@ -128,6 +128,10 @@ func AddWatch(ctx context.Context, st store.Watches, wr Watcher, req WatchReques
 	}
 	if wr != nil {
 		if err := wr.Prepare(ctx, &w); err != nil {
+			if field, rest, ok := strings.Cut(err.Error(), ": "); ok && errors.Is(err, heistgraph.ErrInvalid) &&
+				(field == "name" || strings.HasPrefix(field, "seeds[")) {
+				return WatchJSON{}, fieldErr(field, errors.New(rest)) // FieldError is ErrInvalid
+			}
 			return WatchJSON{}, err
 		}
 	}

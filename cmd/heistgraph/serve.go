@@ -128,7 +128,8 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	cfg := server.Config{Logger: a.logger(), Registry: reg, MaxBody: f.maxBody, RateLimit: f.rateLimit, RateBurst: f.rateBurst, LocalKey: localKey}
 	cfg.Alerts, cfg.Webhooks, cfg.Watches = st, st, st
 	backend := newAPIBackend(st, a.logger())
-	defer backend.close()            // before the store closes
+	defer backend.close() // before the store closes
+
 	var deliverer *monitor.Deliverer // set before serving starts
 	cfg.Watcher = &monitor.Watcher{Store: st, Notify: func() { deliverer.Notify() }, Changed: backend.screening.invalidate}
 	reg.MustRegister(tableCollector{backend.screening})

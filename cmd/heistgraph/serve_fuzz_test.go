@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/heistgraph/heistgraph/monitor"
 	"github.com/heistgraph/heistgraph/server"
 	"github.com/heistgraph/heistgraph/store/pebble"
 )
@@ -23,7 +24,9 @@ func fuzzServe(f *testing.F, path string, seeds ...string) {
 		f.Fatal(err)
 	}
 	backend := newAPIBackend(st, nil)
-	srv, err := server.New(server.Config{LocalKey: "k", MaxBody: 1 << 20}, backend, st, st)
+	cfg := server.Config{LocalKey: "k", MaxBody: 1 << 20, Watches: st, Alerts: st, Webhooks: st}
+	cfg.Watcher = &monitor.Watcher{Store: st, Changed: backend.screening.invalidate}
+	srv, err := server.New(cfg, backend, st, st)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -59,6 +62,17 @@ func FuzzServeLabels(f *testing.F) {
 		`{"labels":[{"chain":"btc","address":"1BoatSLRHtKNngkdXEeobR76b53LETtpyT","entity":"E","category":"exchange","source":"s","confidence":1}]}`,
 		`{"labels":[{"chain":"eth","address":"0x098B716B8Aaf21512996dC57EB0615e2383E2f96","category":"dprk","source":"s","confidence":0,"tlp":"red","valid_from":1,"valid_until":2}]}`,
 		`{"labels":[{"chain":"trx","address":"TXYZ","category":"c","source":"s","confidence":0.5}]}`)
+}
+
+// FuzzServeWatchlists: POST /v1/watchlists with the monitor's Watcher
+// (register check, address seeds, a check of the trace) never answers 500.
+func FuzzServeWatchlists(f *testing.F) {
+	fuzzServe(f, "/v1/watchlists",
+		`{"chain":"btc","seeds":["`+strings.Repeat("ab", 32)+`:0"],"name":"w-1","policy":"fifo"}`,
+		`{"chain":"btc","seeds":["1BoatSLRHtKNngkdXEeobR76b53LETtpyT"],"policy":"poison"}`,
+		`{"chain":"btc","seeds":["1BoatSLRHtKNngkdXEeobR76b53LETtpyX"]}`,
+		`{"chain":"btc","seeds":["`+strings.Repeat("ab", 32)+`"],"name":"bybit-2025"}`,
+		`{"chain":"btc-regtest","seeds":["`+strings.Repeat("00", 32)+`:4294967295/1"]}`, `{"chain":"eth","seeds":["0x00"]}`, `{}`)
 }
 
 func FuzzServeKeys(f *testing.F) {
