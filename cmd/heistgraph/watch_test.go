@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -9,8 +10,10 @@ import (
 	"time"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/internal/webhooktest"
 	"github.com/heistgraph/heistgraph/server"
+	"github.com/heistgraph/heistgraph/store/pebble"
 	"github.com/heistgraph/heistgraph/synth"
 )
 
@@ -261,4 +264,68 @@ func TestWatchCLI(t *testing.T) {
 	if r := cli(t, "--data", data, "watch", "rm", w.Name); r.code != 1 {
 		t.Errorf("watch rm again: exit %d, want 1", r.code)
 	}
+}
+
+// TestIncidentWatch: an incident of the register (here imported) whose
+// theft transactions are in the store is watched under its incident id
+// when serve starts, and its alerts carry the incident; the watch's name
+// is then not available to watch add.
+func TestIncidentWatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real processes")
+	}
+	t.Parallel()
+	_, data, truth := world(t)
+	heist, exchanges := entityHeist(t, truth)
+	withStore(t, data, func(st *pebble.DB) {
+		reg, _, err := hgapp.Register(context.Background(), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc, ok := reg.Incident("dmm-bitcoin-2024")
+		if !ok {
+			t.Fatal("the shipped register lacks dmm-bitcoin-2024")
+		}
+		inc.ID, inc.Name = "synth-heist-2024", "Synthetic heist"
+		src := inc.Txs[0].Source
+		inc.Txs = nil
+		for _, txid := range heist.TheftTxids {
+			inc.Txs = append(inc.Txs, heistgraph.IncidentTx{Chain: heistgraph.ChainBTCRegtest, TxID: txid, Role: heistgraph.TxTheft, Source: src})
+		}
+		if err := st.PutIncidents(context.Background(), []heistgraph.Incident{inc}, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	s := startServe(t, data)
+	var l server.AlertsList
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		r := cli(t, "--data", data, "--json", "alerts", "list", "--watch", "synth-heist-2024")
+		mustOK(t, r, "alerts list --watch <incident>")
+		if l = decode[server.AlertsList](t, r.stdout); l.Count > 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	reached := map[string]bool{}
+	for _, a := range l.Alerts {
+		reached[a.Entity] = true
+		if a.Incident != "synth-heist-2024" {
+			t.Errorf("alert %s of the incident's watch names incident %q", a.ID, a.Incident)
+		}
+	}
+	for name := range exchanges {
+		if !reached[name] {
+			t.Errorf("no alert of the incident's watch names %s (the truth says the heist reached it); %d alerts", name, l.Count)
+		}
+	}
+	r := cli(t, "--data", data, "--json", "watch", "list")
+	mustOK(t, r, "watch list")
+	if w := decode[server.WatchesList](t, r.stdout); w.Count != 1 || w.Watches[0].Name != "synth-heist-2024" || w.Watches[0].Incident != "synth-heist-2024" {
+		t.Errorf("watch list: %s", r.stdout)
+	}
+	if r := cli(t, "--data", data, "watch", "add", "--chain", "btc-regtest", "--seed", heist.Seeds[0], "--name", "synth-heist-2024"); r.code != 2 || !strings.Contains(r.stderr, "incident id") {
+		t.Errorf("watch add under an incident id: exit %d, %s; want 2", r.code, r.stderr)
+	}
+	s.stop(t)
 }
