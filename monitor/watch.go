@@ -76,7 +76,8 @@ func TraceWatch(ctx context.Context, st store.Store, w heistgraph.Watch) (*trace
 
 // Check traces w's seeds (TraceWatch) and raises, once per idempotency key
 // and durably (Raise), a funds_reached_entity alert for every entity sink
-// of the trace (EntityAlerts). Checking the same chain state again raises
+// of the trace (EntityAlerts) and a funds_moved alert for every spent
+// output of its seeds (MovedAlerts). Checking the same chain state again raises
 // nothing new; an output reached again on another block (after a reorg) is
 // a new key. A watch none of whose seeds is stored yet is Waiting and
 // raises nothing.
@@ -92,6 +93,11 @@ func Check(ctx context.Context, st store.Store, w heistgraph.Watch) (CheckResult
 	if err != nil {
 		return CheckResult{}, err
 	}
+	moved, err := MovedAlerts(ctx, st, w)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	alerts = append(alerts, moved...)
 	out := CheckResult{Trace: res, Alerts: alerts}
 	if len(alerts) == 0 {
 		return out, nil
@@ -140,6 +146,65 @@ func EntityAlerts(ctx context.Context, st store.ChainReader, w heistgraph.Watch,
 			a.Share = float64(sk.AmountSat) / float64(value)
 		}
 		out = append(out, a)
+	}
+	return out, nil
+}
+
+// MovedAlerts returns a funds_moved alert for every output of w's seeds
+// (an outpoint seed's output; every output of a transaction seed) that the
+// store holds as spent: the coin (txid, vout, address, its whole value as
+// amount, share 1), the block of the spending transaction (so a spend
+// re-mined on another block after a reorg is a new key), and the path
+// (hops 1: the seed's transaction, then the spender). Address seeds raise
+// none.
+func MovedAlerts(ctx context.Context, st store.ChainReader, w heistgraph.Watch) ([]heistgraph.Alert, error) {
+	var ops []heistgraph.Outpoint
+	seen := map[heistgraph.Outpoint]bool{}
+	for _, s := range w.Seeds {
+		sd, err := trace.ParseSeed(s)
+		if err != nil {
+			return nil, fmt.Errorf("watch %s: %w", w.Name, err)
+		}
+		switch sd.Kind {
+		case trace.SeedOutput:
+			ops = append(ops, sd.Outpoint)
+		case trace.SeedTx:
+			rec, err := st.Tx(ctx, w.Chain, sd.TxID)
+			if errors.Is(err, heistgraph.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, fmt.Errorf("watch %s: seed %s: %w", w.Name, s, err)
+			}
+			for i := range rec.Tx.Outputs {
+				ops = append(ops, heistgraph.Outpoint{TxID: sd.TxID, Vout: uint32(i)})
+			}
+		}
+	}
+	var out []heistgraph.Alert
+	for _, op := range ops {
+		if seen[op] {
+			continue
+		}
+		seen[op] = true
+		o, err := st.Output(ctx, w.Chain, op)
+		if errors.Is(err, heistgraph.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("watch %s: output %s: %w", w.Name, op, err)
+		}
+		if o.SpentBy == nil || o.Value <= 0 {
+			continue
+		}
+		sp, err := st.Tx(ctx, w.Chain, o.SpentBy.TxID)
+		if errors.Is(err, heistgraph.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("watch %s: spender of %s: %w", w.Name, op, err)
+		}
+		out = append(out, heistgraph.Alert{Kind: heistgraph.AlertFundsMoved, Chain: w.Chain, Watch: w.Name,
+			TxID: op.TxID, Vout: op.Vout, Address: o.Address, AmountSat: o.Value, Share: 1,
+			BlockHeight: sp.Block.Height, BlockHash: sp.Block.Hash, Time: sp.Block.Time,
+			Path: heistgraph.AlertPath{Hops: 1, TxIDs: []heistgraph.Hash{op.TxID, o.SpentBy.TxID}}, Incident: w.Incident})
 	}
 	return out, nil
 }

@@ -48,7 +48,8 @@ func entityHeist(t *testing.T, truth *synth.Truth) (synth.Heist, map[string]bool
 // TestWatchAlerts: on the small synthetic world, next to a running serve,
 // `watch add` with a heist's seeds raises at once one funds_reached_entity
 // alert per entity sink of `trace` on the same seeds (same output, same
-// amount), covering every exchange the truth says the money reached;
+// amount), covering every exchange the truth says the money reached, and
+// one funds_moved alert per spent seed;
 // adding it again, or restarting serve (which checks every watch), raises
 // nothing new; `alerts list --watch` shows them; a webhook endpoint added
 // before receives each of them once, verified by the standardwebhooks npm
@@ -103,8 +104,23 @@ func TestWatchAlerts(t *testing.T) {
 	}
 	r = cli(t, append([]string{"--data", alone, "--json"}, seedArgs...)...)
 	mustOK(t, r, "watch add on its own store")
-	if w := decode[server.WatchJSON](t, r.stdout); w.Alerts != len(want) || w.AlertsRaised != len(want) {
-		t.Errorf("watch add without serve: %d alerts, %d raised; want %d", w.Alerts, w.AlertsRaised, len(want))
+	// The seeds the attacker spent: one funds_moved alert each.
+	spent := 0
+	for _, sd := range heist.Seeds {
+		r := cli(t, "--data", alone, "--json", "show", "tx", strings.Split(sd, ":")[0])
+		mustOK(t, r, "show tx")
+		tx := decode[txOutputs](t, r.stdout)
+		for _, o := range tx.Outputs {
+			if fmt.Sprintf("%s:%d", strings.Split(sd, ":")[0], o.N) == sd && o.SpentBy != nil {
+				spent++
+			}
+		}
+	}
+	if spent == 0 {
+		t.Fatalf("none of heist %s's seeds is spent", heist.ID)
+	}
+	if w := decode[server.WatchJSON](t, r.stdout); w.Alerts != len(want)+spent || w.AlertsRaised != w.Alerts {
+		t.Errorf("watch add without serve: %d alerts, %d raised; want %d entity and %d moved", w.Alerts, w.AlertsRaised, len(want), spent)
 	}
 	if out := screen(alone); !strings.Contains(out, "stolen:heist-one") {
 		t.Errorf("the watch's resting output %s does not screen as stolen:heist-one: %s", resting, out)
@@ -117,8 +133,8 @@ func TestWatchAlerts(t *testing.T) {
 	added := decode[server.WatchJSON](t, r.stdout)
 	// serve's check of every watch at start may run at the same time and
 	// raise some of them first: together they raise each once.
-	if added.Name != "heist-one" || added.Status != "traced" || added.Alerts != len(want) {
-		t.Fatalf("watch add: %s; want %d alerts", r.stdout, len(want))
+	if added.Name != "heist-one" || added.Status != "traced" || added.Alerts != len(want)+spent {
+		t.Fatalf("watch add: %s; want %d alerts", r.stdout, len(want)+spent)
 	}
 	r = cli(t, args...)
 	mustOK(t, r, "watch add again")
@@ -128,22 +144,40 @@ func TestWatchAlerts(t *testing.T) {
 	r = cli(t, "--data", data, "--json", "alerts", "list", "--watch", "heist-one")
 	mustOK(t, r, "alerts list --watch")
 	list := decode[server.AlertsList](t, r.stdout)
-	if list.Count != len(want) {
-		t.Errorf("%d alerts listed, want %d", list.Count, len(want))
+	if list.Count != len(want)+spent {
+		t.Errorf("%d alerts listed, want %d", list.Count, len(want)+spent)
+	}
+	seeds := map[string]bool{}
+	for _, sd := range heist.Seeds {
+		seeds[sd] = true
 	}
 	got := map[string]int64{}
 	reached := map[string]bool{}
 	keys := map[string]bool{}
+	moved := 0
 	for _, a := range list.Alerts {
-		if a.Kind != heistgraph.AlertFundsReachedEntity || a.Watch != "heist-one" || a.Chain != heistgraph.ChainBTCRegtest {
+		keys[a.IdempotencyKey] = true
+		if a.Watch != "heist-one" || a.Chain != heistgraph.ChainBTCRegtest {
 			t.Errorf("alert %+v", a.Alert)
+		}
+		if a.Kind == heistgraph.AlertFundsMoved {
+			moved++
+			if !seeds[fmt.Sprintf("%s:%d", a.TxID, a.Vout)] || a.Share != 1 || a.AmountSat <= 0 || a.BlockHash.IsZero() || len(a.Path.TxIDs) != 2 || a.Path.TxIDs[0] != a.TxID {
+				t.Errorf("funds_moved alert is not about a spent seed: %+v", a.Alert)
+			}
+			continue
+		}
+		if a.Kind != heistgraph.AlertFundsReachedEntity {
+			t.Errorf("alert kind %s", a.Kind)
 		}
 		if a.BlockHeight <= 0 || a.BlockHash.IsZero() || a.Time == 0 || a.Share <= 0 || a.Share > 1 || a.Path.Hops < 1 || len(a.Path.TxIDs) == 0 || a.Path.TxIDs[len(a.Path.TxIDs)-1] != a.TxID {
 			t.Errorf("alert lacks its block, share or path: %+v", a.Alert)
 		}
 		got[fmt.Sprintf("%s:%d@%s", a.TxID, a.Vout, a.Entity)] += a.AmountSat
 		reached[a.Entity] = true
-		keys[a.IdempotencyKey] = true
+	}
+	if moved != spent {
+		t.Errorf("%d funds_moved alerts, want %d (the spent seeds)", moved, spent)
 	}
 	if fmt.Sprint(sorted(got)) != fmt.Sprint(sorted(want)) {
 		t.Errorf("alerts differ from the trace's entity sinks:\n got %v\nwant %v", sorted(got), sorted(want))
@@ -200,6 +234,14 @@ func TestWatchAlerts(t *testing.T) {
 	if n := len(rc.Requests()); n != len(keys) {
 		t.Errorf("%d webhook requests for %d alerts", n, len(keys))
 	}
+}
+
+// txOutputs is the part of `show tx --json` the watch tests read.
+type txOutputs struct {
+	Outputs []struct {
+		N       int `json:"n"`
+		SpentBy any `json:"spent_by"`
+	} `json:"outputs"`
 }
 
 // traceSinks is the part of `trace --json` the watch tests read.
