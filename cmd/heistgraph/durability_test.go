@@ -237,6 +237,15 @@ func TestDurability(t *testing.T) {
 					t.Errorf("%d webhooks stored after the success line, want 1", n)
 				}
 			}, 0},
+		{"watch add", false,
+			func(data string) []string {
+				return []string{"--data", data, "watch", "add", "--chain", "btc", "--seed", strings.Repeat("5a", 32) + ":0", "--name", "durable-1"}
+			},
+			func(t *testing.T, st store.Store) {
+				if w, err := st.Watch(ctx, "durable-1"); err != nil || len(w.Seeds) != 1 {
+					t.Errorf("watch after the success line: %+v, %v; want it stored", w, err)
+				}
+			}, 0},
 		{"alerts ack", false,
 			func(data string) []string { return []string{"--data", data, "alerts", "ack", "1"} },
 			func(t *testing.T, st store.Store) {
