@@ -39,6 +39,11 @@ type DB struct {
 	// Sync (see commit).
 	dirty atomic.Bool
 
+	// writes counts commits (see commit); tips memoizes each chain's tip
+	// (chainCode -> *tipMemo), valid while writes has not moved.
+	writes atomic.Uint64
+	tips   sync.Map
+
 	// mu guards chains, nextCode and closed.
 	mu       sync.RWMutex
 	chains   map[heistgraph.Chain]chainCode
@@ -150,6 +155,9 @@ func (d *DB) commit(b *pebbledb.Batch) error {
 		return err
 	}
 	err := d.guard(func() error { return b.Commit(d.wo) })
+	// Whatever happened, memoized reads taken before this commit are
+	// stale from now on.
+	d.writes.Add(1)
 	if err == nil && d.wo != pebbledb.Sync {
 		d.dirty.Store(true)
 	}

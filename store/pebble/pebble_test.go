@@ -310,3 +310,44 @@ func TestOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestTipMemo checks that the memoized tip follows every block applied
+// and every rewind, including a cancelled one (which leaves it as it was).
+func TestTipMemo(t *testing.T) {
+	db := openMem(t, DefaultMemTableSize)
+	ctx := context.Background()
+	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 5, 10)
+	var blocks []*heistgraph.Block
+	for range 4 {
+		blocks = append(blocks, g.Next())
+	}
+	want := func(b *heistgraph.Block) {
+		t.Helper()
+		for range 2 { // the second read comes from the memo
+			tip, err := db.Tip(ctx, heistgraph.ChainBTCRegtest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tip.Height != b.Height || tip.Hash != b.Hash {
+				t.Fatalf("tip %d %s, want %d %s", tip.Height, tip.Hash, b.Height, b.Hash)
+			}
+		}
+	}
+	for _, b := range blocks {
+		mustApply(t, db, b)
+		want(b)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	db.beforeCommit = cancel
+	if err := db.RewindTo(cctx, heistgraph.ChainBTCRegtest, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	db.beforeCommit = nil
+	want(blocks[3])
+	if err := db.RewindTo(ctx, heistgraph.ChainBTCRegtest, 1); err != nil {
+		t.Fatal(err)
+	}
+	want(blocks[1])
+	mustApply(t, db, blocks[2])
+	want(blocks[2])
+}
