@@ -60,6 +60,8 @@ type DB struct {
 	clusterMu sync.Mutex
 	// keyMu serializes API key writes (keys.go).
 	keyMu sync.Mutex
+	// keyMemo memoizes KeyByHash (keys.go).
+	keyMemo keyMemo
 	// auditMu serializes audit appends and guards auditNext, the next
 	// sequence number (0 until read from the log; audit.go).
 	auditMu   sync.Mutex

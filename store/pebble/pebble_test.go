@@ -351,3 +351,24 @@ func TestTipMemo(t *testing.T) {
 	mustApply(t, db, blocks[2])
 	want(blocks[2])
 }
+
+// TestKeyMemo checks that KeyByHash's memo sees a revocation at once.
+func TestKeyMemo(t *testing.T) {
+	db := openMem(t, DefaultMemTableSize)
+	ctx := context.Background()
+	k := store.APIKey{ID: "k1", Hash: [32]byte{7}, Role: "screener", Created: 1}
+	if err := db.PutKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second read comes from the memo
+		if got, err := db.KeyByHash(ctx, k.Hash); err != nil || got != k {
+			t.Fatalf("key = %+v, %v; want %+v", got, err, k)
+		}
+	}
+	if err := db.RevokeKey(ctx, "k1", 5); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.KeyByHash(ctx, k.Hash); err != nil || got.Revoked != 5 {
+		t.Fatalf("after revoke: %+v, %v; want revoked at 5", got, err)
+	}
+}
