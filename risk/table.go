@@ -26,10 +26,55 @@ type Table struct {
 	chain  heistgraph.Chain
 	height int64 // the last block applied, -1 when none
 	hash   heistgraph.Hash
-	vecs   map[heistgraph.Outpoint]vector
+	// vecs holds X(o) of every output carrying exposure as a span of
+	// ents, whose coordinates are indices into keys (interned through
+	// keyID): the map and ents hold no pointers, so the garbage collector
+	// does not scan them (they are most of the table).
+	vecs   map[heistgraph.Outpoint]span
+	ents   []ventry
+	keys   []vkey
+	keyID  map[vkey]uint32
 	payers map[heistgraph.Hash][]string // every transaction applied (nil for a coinbase)
 	addrs  map[string]*addrAgg          // what each address received from outside its owner
 	txs    int
+}
+
+// span is a run of Table.ents.
+type span struct{ off, n uint32 }
+
+// ventry is one coordinate of a stored vector: Table.keys[key] and its
+// amount.
+type ventry struct {
+	key uint32
+	amt int64
+}
+
+// vec returns X(op) as put (nil when it carries nothing), a new map.
+func (t *Table) vec(op heistgraph.Outpoint) vector {
+	sp, ok := t.vecs[op]
+	if !ok {
+		return nil
+	}
+	v := make(vector, sp.n)
+	for _, e := range t.ents[sp.off : sp.off+sp.n] {
+		v[t.keys[e.key]] = e.amt
+	}
+	return v
+}
+
+// putVec stores X(op) = v (not empty).
+func (t *Table) putVec(op heistgraph.Outpoint, v vector) {
+	sp := span{off: uint32(len(t.ents)), n: uint32(len(v))}
+	for k, a := range v {
+		id, ok := t.keyID[k]
+		if !ok {
+			id = uint32(len(t.keys))
+			t.keys = append(t.keys, k)
+			t.keyID[k] = id
+		}
+		t.ents = append(t.ents, ventry{key: id, amt: a})
+	}
+	t.vecs[op] = sp
 }
 
 // addrAgg is one address's received exposure (methods.md §8.4 summed over
@@ -53,8 +98,8 @@ type TableStats struct {
 // Stats returns the size of t.
 func (t *Table) Stats() TableStats {
 	n := 0
-	for _, v := range t.vecs {
-		n += len(v)
+	for _, sp := range t.vecs {
+		n += int(sp.n)
 	}
 	return TableStats{Chain: t.chain, Height: t.height, Txs: t.txs, Outputs: len(t.vecs), Entries: n}
 }
@@ -77,15 +122,16 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 	s.mu.Lock()
 	old := s.tables[chain]
 	s.mu.Unlock()
-	t := &Table{chain: chain, height: -1, vecs: map[heistgraph.Outpoint]vector{}, payers: map[heistgraph.Hash][]string{}, addrs: map[string]*addrAgg{}}
+	t := &Table{chain: chain, height: -1, vecs: map[heistgraph.Outpoint]span{}, keyID: map[vkey]uint32{}, payers: map[heistgraph.Hash][]string{}, addrs: map[string]*addrAgg{}}
 	if old != nil {
 		b, err := s.st.BlockByHeight(ctx, chain, old.height)
 		if err == nil && b.Hash == old.hash {
 			// Extend a copy, so that running screens keep a consistent table.
 			t.height, t.hash, t.txs = old.height, old.hash, old.txs
-			for k, v := range old.vecs {
-				t.vecs[k] = v
-			}
+			// ents and keys are shared up to their length (clipped, so
+			// that appending copies them); spans index them.
+			t.vecs, t.keyID = maps.Clone(old.vecs), maps.Clone(old.keyID)
+			t.ents, t.keys = slices.Clip(old.ents), slices.Clip(old.keys)
 			for k, v := range old.payers {
 				t.payers[k] = v
 			}
@@ -156,7 +202,7 @@ func (r *run) applyTx(t *Table, rec *heistgraph.TxRecord) error {
 		}
 		return nil
 	}
-	vs, payers, err := r.exposeTx(rec, r.cfg.H, func(op heistgraph.Outpoint) (vector, error) { return t.vecs[op], nil })
+	vs, payers, err := r.exposeTx(rec, r.cfg.H, func(op heistgraph.Outpoint) (vector, error) { return t.vec(op), nil })
 	if err != nil {
 		return err
 	}
@@ -249,7 +295,7 @@ func (t *Table) put(r *run, op heistgraph.Outpoint, rec *heistgraph.TxRecord, v 
 		return err
 	}
 	if len(v) > 0 {
-		t.vecs[op] = v
+		t.putVec(op, v)
 	}
 	return t.receive(r, rec, int(op.Vout), v)
 }
