@@ -23,8 +23,8 @@ import (
 // transactions over a pool of addrs reused addresses (each receives many
 // times), with labels on a few: 40 exchange hot wallets, 5 dprk and 5
 // mixer addresses. It returns the store and a deposit outpoint of the last
-// block, and every outpoint the world's transactions created.
-func benchWorld(b testing.TB, blocks, perBlock, addrs int) (store.Store, heistgraph.Outpoint, []heistgraph.Outpoint) {
+// block, every outpoint the world's transactions created, and the graph.
+func benchWorld(b testing.TB, blocks, perBlock, addrs int) (store.Store, heistgraph.Outpoint, []heistgraph.Outpoint, *testutil.Graph) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	g := testutil.NewGraph(heistgraph.ChainBTCRegtest)
 	g.Block(1, 0)
@@ -82,7 +82,7 @@ func benchWorld(b testing.TB, blocks, perBlock, addrs int) (store.Store, heistgr
 	if _, err := st.PutLabels(ctx, ls); err != nil {
 		b.Fatal(err)
 	}
-	return st, last, all
+	return st, last, all, g
 }
 
 // BenchmarkScreen measures one screen on a 20,000-transaction world of
@@ -93,7 +93,7 @@ func benchWorld(b testing.TB, blocks, perBlock, addrs int) (store.Store, heistgr
 //
 //	go test ./risk -run XXX -bench Screen -benchtime 2s -v
 func BenchmarkScreen(b *testing.B) {
-	st, deposit, _ := benchWorld(b, 400, 50, 5000)
+	st, deposit, _, _ := benchWorld(b, 400, 50, 5000)
 	ctx := context.Background()
 	sc, err := risk.NewScreener(st, risk.Options{Now: func() time.Time { return time.Unix(1_800_000_000, 0) }})
 	if err != nil {

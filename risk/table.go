@@ -35,8 +35,13 @@ type Table struct {
 	keys   []vkey
 	keyID  map[vkey]uint32
 	payers map[heistgraph.Hash][]string // every transaction applied (nil for a coinbase)
-	addrs  map[string]*addrAgg          // what each address received from outside its owner
-	txs    int
+	// addrs is what each address received from outside its owner while
+	// the table is built; freeze moves it to recv (by address) and rents
+	// (pointer-free) and drops it.
+	addrs map[string]*addrAgg
+	recv  map[string]recvSpan
+	rents []rentry
+	txs   int
 }
 
 // span is a run of Table.ents.
@@ -75,6 +80,80 @@ func (t *Table) putVec(op heistgraph.Outpoint, v vector) {
 		t.ents = append(t.ents, ventry{key: id, amt: a})
 	}
 	t.vecs[op] = sp
+}
+
+// recvSpan is an address's received total and its run of Table.rents.
+type recvSpan struct {
+	total int64
+	off   uint32
+	n     uint32
+}
+
+// rentry is one coordinate of what an address received: Table.keys[key],
+// the amount, and for hop 1 the UTC day (-1 above hop 1).
+type rentry struct {
+	key uint32
+	day int64
+	amt int64
+}
+
+// freeze moves the build form of what addresses received (addrs) to the
+// compact one that screens read (recv, rents), in a fixed order: the
+// coordinates above hop 1, then hop 1's by coordinate and day.
+func (t *Table) freeze() {
+	t.recv = make(map[string]recvSpan, len(t.addrs))
+	t.rents = t.rents[:0:0]
+	id := func(k vkey) uint32 {
+		i, ok := t.keyID[k]
+		if !ok {
+			i = uint32(len(t.keys))
+			t.keys = append(t.keys, k)
+			t.keyID[k] = i
+		}
+		return i
+	}
+	for addr, a := range t.addrs {
+		sp := recvSpan{total: a.total, off: uint32(len(t.rents))}
+		for k, amt := range a.x {
+			if k.hop != 1 {
+				t.rents = append(t.rents, rentry{key: id(k), day: -1, amt: amt})
+			}
+		}
+		for k, days := range a.days {
+			for _, d := range slices.Sorted(maps.Keys(days)) {
+				t.rents = append(t.rents, rentry{key: id(k), day: d, amt: days[d]})
+			}
+		}
+		sp.n = uint32(len(t.rents)) - sp.off
+		t.recv[addr] = sp
+	}
+	t.addrs = nil
+}
+
+// thaw returns the build form of what addresses received in frozen t.
+func (t *Table) thaw() map[string]*addrAgg {
+	out := make(map[string]*addrAgg, len(t.recv))
+	for addr, sp := range t.recv {
+		a := &addrAgg{total: sp.total}
+		for _, e := range t.rents[sp.off : sp.off+sp.n] {
+			k := t.keys[e.key]
+			if a.x == nil {
+				a.x = map[vkey]int64{}
+			}
+			a.x[k] += e.amt
+			if e.day >= 0 {
+				if a.days == nil {
+					a.days = map[vkey]map[int64]int64{}
+				}
+				if a.days[k] == nil {
+					a.days[k] = map[int64]int64{}
+				}
+				a.days[k][e.day] += e.amt
+			}
+		}
+		out[addr] = a
+	}
+	return out
 }
 
 // addrAgg is one address's received exposure (methods.md §8.4 summed over
@@ -135,13 +214,12 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 			for k, v := range old.payers {
 				t.payers[k] = v
 			}
-			for k, v := range old.addrs {
-				t.addrs[k] = v.clone()
-			}
+			t.addrs = old.thaw()
 		}
 	}
 	tip, err := s.st.Tip(ctx, chain)
 	if errors.Is(err, heistgraph.ErrNotFound) {
+		t.freeze()
 		s.setTable(chain, t)
 		return t.Stats(), nil
 	}
@@ -185,6 +263,7 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 			r.owners = map[string]*owner{} // bound the memo on long chains
 		}
 	}
+	t.freeze()
 	s.setTable(chain, t)
 	return t.Stats(), nil
 }
@@ -254,36 +333,15 @@ func (t *Table) receive(r *run, rec *heistgraph.TxRecord, j int, v vector) error
 	return nil
 }
 
-func (a *addrAgg) clone() *addrAgg {
-	c := &addrAgg{total: a.total}
-	if a.x != nil {
-		c.x = maps.Clone(a.x)
-	}
-	if a.days != nil {
-		c.days = make(map[vkey]map[int64]int64, len(a.days))
-		for k, d := range a.days {
-			c.days[k] = maps.Clone(d)
-		}
-	}
-	return c
-}
-
 // addTo adds what address addr received (as far as t goes) to ag.
 func (t *Table) addTo(ag *agg, addr string) {
-	a := t.addrs[addr]
-	if a == nil {
+	sp, ok := t.recv[addr]
+	if !ok {
 		return
 	}
-	ag.total += a.total
-	for k, amt := range a.x {
-		if k.hop != 1 {
-			ag.add(k, amt, 0)
-		}
-	}
-	for k, days := range a.days {
-		for _, d := range slices.Sorted(maps.Keys(days)) {
-			ag.add(k, days[d], d*86400)
-		}
+	ag.total += sp.total
+	for _, e := range t.rents[sp.off : sp.off+sp.n] {
+		ag.add(t.keys[e.key], e.amt, max(e.day, 0)*86400)
 	}
 }
 

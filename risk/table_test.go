@@ -15,10 +15,11 @@ import (
 // TestTableMatchesOnDemand screens many random addresses (received and
 // sent) and outputs of a mixing world, with some addresses clustered and
 // labelled, on demand and with the precomputed Table: the answers must be
-// identical (the scripts check this for their hand-derived worlds; this
+// identical, with a table built at once and with one built halfway and
+// extended (the scripts check this for their hand-derived worlds; this
 // covers lookups of the table on a larger one).
 func TestTableMatchesOnDemand(t *testing.T) {
-	st, _, ops := benchWorld(t, 30, 20, 300)
+	st, _, ops, g := benchWorld(t, 30, 20, 300)
 	ctx := context.Background()
 	// Clusters of 2–5 addresses (half of them around the labelled
 	// addresses, two of which stay unclustered), joined by common-input
@@ -68,6 +69,29 @@ func TestTableMatchesOnDemand(t *testing.T) {
 	if _, err := pre.Precompute(ctx, heistgraph.ChainBTCRegtest); err != nil {
 		t.Fatal(err)
 	}
+	// inc's table is built halfway, then extended after the rest of the
+	// blocks come back.
+	inc, err := risk.NewScreener(st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := g.Blocks[len(g.Blocks)/2].Height
+	if err := st.RewindTo(ctx, heistgraph.ChainBTCRegtest, half); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := inc.Precompute(ctx, heistgraph.ChainBTCRegtest); err != nil || s.Height != half {
+		t.Fatalf("precompute at half: %+v, %v", s, err)
+	}
+	for _, b := range g.Blocks {
+		if b.Height > half {
+			if err := st.ApplyBlock(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if s, err := inc.Precompute(ctx, heistgraph.ChainBTCRegtest); err != nil || s.Height != g.Blocks[len(g.Blocks)-1].Height {
+		t.Fatalf("extended precompute: %+v, %v", s, err)
+	}
 	var items []risk.Item
 	for range 150 {
 		a := fmt.Sprintf("a%d", rng.IntN(300))
@@ -86,15 +110,17 @@ func TestTableMatchesOnDemand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := pre.Screen(ctx, it)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if want.Partial {
 			continue
 		}
-		if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
-			t.Fatalf("%+v: with the table\n%s\non demand\n%s", it, g, w)
+		for name, sc := range map[string]*risk.Screener{"table": pre, "extended table": inc} {
+			got, err := sc.Screen(ctx, it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
+				t.Fatalf("%+v: with the %s\n%s\non demand\n%s", it, name, g, w)
+			}
 		}
 	}
 }
