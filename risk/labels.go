@@ -360,3 +360,16 @@ func (r *run) ownerByID(id string) *owner {
 	}
 	return &owner{id: id}
 }
+
+// output returns the stored output op (its address, value and block
+// time), from the Table when it covers op's transaction.
+func (r *run) output(op heistgraph.Outpoint) (heistgraph.Output, error) {
+	if r.tab != nil {
+		if addr, v, t, ok := r.tab.output(op); ok {
+			out := heistgraph.Output{Chain: r.chain, Outpoint: op, Block: heistgraph.BlockRef{Time: t}}
+			out.Address, out.Value = addr, v
+			return out, nil
+		}
+	}
+	return r.st.Output(r.ctx, r.chain, op)
+}

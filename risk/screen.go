@@ -175,7 +175,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 		memberOf = it.Address
 	)
 	if it.Outpoint != nil {
-		out, err := s.st.Output(ctx, it.Chain, *it.Outpoint)
+		out, err := r.output(*it.Outpoint)
 		if err != nil {
 			return nil, fmt.Errorf("screen %s: %w", it.Outpoint, err)
 		}

@@ -30,7 +30,11 @@ type Table struct {
 	// ents, whose coordinates are indices into keys (interned through
 	// keyID): the map and ents hold no pointers, so the garbage collector
 	// does not scan them (they are most of the table).
-	vecs   map[heistgraph.Outpoint]span
+	vecs map[heistgraph.Outpoint]span
+	// outs is every output of the transactions applied (what a transfer
+	// screen needs of it), its address a run of abytes: no pointers.
+	outs   map[heistgraph.Outpoint]outRec
+	abytes []byte
 	ents   []ventry
 	keys   []vkey
 	keyID  map[vkey]uint32
@@ -42,6 +46,25 @@ type Table struct {
 	recv  map[string]recvSpan
 	rents []rentry
 	txs   int
+}
+
+// outRec is one output: its address (Table.abytes[off:off+n]), value and
+// block time.
+type outRec struct {
+	off   uint32
+	n     uint32
+	value int64
+	time  int64
+}
+
+// output returns the address, value and block time of op when t covers
+// its transaction (ok false otherwise).
+func (t *Table) output(op heistgraph.Outpoint) (addr string, value, time int64, ok bool) {
+	o, ok := t.outs[op]
+	if !ok {
+		return "", 0, 0, false
+	}
+	return string(t.abytes[o.off : o.off+o.n]), o.value, o.time, true
 }
 
 // span is a run of Table.ents.
@@ -201,7 +224,7 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 	s.mu.Lock()
 	old := s.tables[chain]
 	s.mu.Unlock()
-	t := &Table{chain: chain, height: -1, vecs: map[heistgraph.Outpoint]span{}, keyID: map[vkey]uint32{}, payers: map[heistgraph.Hash][]string{}, addrs: map[string]*addrAgg{}}
+	t := &Table{chain: chain, height: -1, vecs: map[heistgraph.Outpoint]span{}, outs: map[heistgraph.Outpoint]outRec{}, keyID: map[vkey]uint32{}, payers: map[heistgraph.Hash][]string{}, addrs: map[string]*addrAgg{}}
 	if old != nil {
 		b, err := s.st.BlockByHeight(ctx, chain, old.height)
 		if err == nil && b.Hash == old.hash {
@@ -211,6 +234,7 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 			// that appending copies them); spans index them.
 			t.vecs, t.keyID = maps.Clone(old.vecs), maps.Clone(old.keyID)
 			t.ents, t.keys = slices.Clip(old.ents), slices.Clip(old.keys)
+			t.outs, t.abytes = maps.Clone(old.outs), slices.Clip(old.abytes)
 			for k, v := range old.payers {
 				t.payers[k] = v
 			}
@@ -355,6 +379,9 @@ func (t *Table) put(r *run, op heistgraph.Outpoint, rec *heistgraph.TxRecord, v 
 	if len(v) > 0 {
 		t.putVec(op, v)
 	}
+	out := rec.Tx.Outputs[op.Vout]
+	t.outs[op] = outRec{off: uint32(len(t.abytes)), n: uint32(len(out.Address)), value: out.Value, time: rec.Block.Time}
+	t.abytes = append(t.abytes, out.Address...)
 	return t.receive(r, rec, int(op.Vout), v)
 }
 
