@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +23,8 @@ import (
 // transactions over a pool of addrs reused addresses (each receives many
 // times), with labels on a few: 40 exchange hot wallets, 5 dprk and 5
 // mixer addresses. It returns the store and a deposit outpoint of the last
-// block.
-func benchWorld(b *testing.B, blocks, perBlock, addrs int) (store.Store, heistgraph.Outpoint) {
+// block, every outpoint the world's transactions created, and the graph.
+func benchWorld(b testing.TB, blocks, perBlock, addrs int) (store.Store, heistgraph.Outpoint, []heistgraph.Outpoint, *testutil.Graph) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	g := testutil.NewGraph(heistgraph.ChainBTCRegtest)
 	g.Block(1, 0)
@@ -34,6 +35,7 @@ func benchWorld(b *testing.B, blocks, perBlock, addrs int) (store.Store, heistgr
 		pool, vals = append(pool, heistgraph.Outpoint{TxID: id}), append(vals, 50_0000_0000)
 	}
 	var last heistgraph.Outpoint
+	all := slices.Clone(pool)
 	n := 0
 	for h := int64(2); h < int64(2+blocks); h++ {
 		g.Block(h, 0)
@@ -57,6 +59,7 @@ func benchWorld(b *testing.B, blocks, perBlock, addrs int) (store.Store, heistgr
 				pool = append(pool, heistgraph.Outpoint{TxID: id, Vout: uint32(k)})
 			}
 			vals = append(vals, a, a, in-fee-2*a)
+			all = append(all, pool[len(pool)-3:]...)
 			last = heistgraph.Outpoint{TxID: id, Vout: 0}
 		}
 	}
@@ -79,7 +82,7 @@ func benchWorld(b *testing.B, blocks, perBlock, addrs int) (store.Store, heistgr
 	if _, err := st.PutLabels(ctx, ls); err != nil {
 		b.Fatal(err)
 	}
-	return st, last
+	return st, last, all, g
 }
 
 // BenchmarkScreen measures one screen on a 20,000-transaction world of
@@ -90,7 +93,7 @@ func benchWorld(b *testing.B, blocks, perBlock, addrs int) (store.Store, heistgr
 //
 //	go test ./risk -run XXX -bench Screen -benchtime 2s -v
 func BenchmarkScreen(b *testing.B) {
-	st, deposit := benchWorld(b, 400, 50, 5000)
+	st, deposit, _, _ := benchWorld(b, 400, 50, 5000)
 	ctx := context.Background()
 	sc, err := risk.NewScreener(st, risk.Options{Now: func() time.Time { return time.Unix(1_800_000_000, 0) }})
 	if err != nil {
@@ -220,7 +223,7 @@ func BenchmarkScreenWorld(b *testing.B) {
 	}
 }
 
-func mustJSON(b *testing.B, v any) string {
+func mustJSON(b testing.TB, v any) string {
 	out, err := json.Marshal(v)
 	if err != nil {
 		b.Fatal(err)

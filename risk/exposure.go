@@ -139,7 +139,7 @@ func (r *run) outputVector(op heistgraph.Outpoint, maxHop int) (vector, error) {
 	}
 	if r.tab != nil {
 		if _, ok := r.tab.payers[op.TxID]; ok {
-			return r.tab.vecs[op].upTo(maxHop, r.cfg.H), nil
+			return r.tab.vec(op).upTo(maxHop, r.cfg.H), nil
 		}
 	}
 	var v vector

@@ -333,3 +333,43 @@ func (r *run) walkMembers(o *owner, addr string) ([]string, int64, error) {
 	slices.Sort(out)
 	return out, size, nil
 }
+
+// tabPayers returns the owners of transaction h's inputs as the Table
+// recorded them (ownerOf's ids, distinct, in input order), when the table
+// covers h.
+func (r *run) tabPayers(h heistgraph.Hash) ([]string, bool) {
+	if r.tab == nil {
+		return nil, false
+	}
+	ids, ok := r.tab.payers[h]
+	return ids, ok
+}
+
+// ownerByID returns the owner an ownerOf id names, with the labels
+// ownerOf would give it: a cluster's ("c:<id>"), an unclustered address's
+// ("a:<address>"), or none ("", no address).
+func (r *run) ownerByID(id string) *owner {
+	switch {
+	case len(id) > 2 && id[:2] == "c:":
+		c, err := strconv.ParseUint(id[2:], 10, 64)
+		if err == nil {
+			return &owner{id: id, cluster: c, labels: r.idx.byCluster[c]}
+		}
+	case len(id) > 2 && id[:2] == "a:":
+		return &owner{id: id, labels: r.idx.byAddr[id[2:]]}
+	}
+	return &owner{id: id}
+}
+
+// output returns the stored output op (its address, value and block
+// time), from the Table when it covers op's transaction.
+func (r *run) output(op heistgraph.Outpoint) (heistgraph.Output, error) {
+	if r.tab != nil {
+		if addr, v, t, ok := r.tab.output(op); ok {
+			out := heistgraph.Output{Chain: r.chain, Outpoint: op, Block: heistgraph.BlockRef{Time: t}}
+			out.Address, out.Value = addr, v
+			return out, nil
+		}
+	}
+	return r.st.Output(r.ctx, r.chain, op)
+}

@@ -175,7 +175,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 		memberOf = it.Address
 	)
 	if it.Outpoint != nil {
-		out, err := s.st.Output(ctx, it.Chain, *it.Outpoint)
+		out, err := r.output(*it.Outpoint)
 		if err != nil {
 			return nil, fmt.Errorf("screen %s: %w", it.Outpoint, err)
 		}
@@ -185,11 +185,15 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 		if self, err = r.ownerOf(out.Address); err != nil {
 			return nil, err
 		}
-		rec, err := r.tx(it.Outpoint.TxID)
-		if err != nil {
+		if ids, ok := r.tabPayers(it.Outpoint.TxID); ok {
+			// The table kept the distinct owners of the paying
+			// transaction's inputs, in input order: no need to read it.
+			for _, id := range ids {
+				payers = append(payers, r.ownerByID(id))
+			}
+		} else if rec, err := r.tx(it.Outpoint.TxID); err != nil {
 			return nil, err
-		}
-		if rec != nil {
+		} else if rec != nil {
 			seen := map[string]bool{}
 			for _, p := range rec.Prevouts {
 				if p == nil {

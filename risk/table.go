@@ -26,10 +26,157 @@ type Table struct {
 	chain  heistgraph.Chain
 	height int64 // the last block applied, -1 when none
 	hash   heistgraph.Hash
-	vecs   map[heistgraph.Outpoint]vector
+	// vecs holds X(o) of every output carrying exposure as a span of
+	// ents, whose coordinates are indices into keys (interned through
+	// keyID): the map and ents hold no pointers, so the garbage collector
+	// does not scan them (they are most of the table).
+	vecs map[heistgraph.Outpoint]span
+	// outs is every output of the transactions applied (what a transfer
+	// screen needs of it), its address a run of abytes: no pointers.
+	outs   map[heistgraph.Outpoint]outRec
+	abytes []byte
+	ents   []ventry
+	keys   []vkey
+	keyID  map[vkey]uint32
 	payers map[heistgraph.Hash][]string // every transaction applied (nil for a coinbase)
-	addrs  map[string]*addrAgg          // what each address received from outside its owner
-	txs    int
+	// addrs is what each address received from outside its owner while
+	// the table is built; freeze moves it to recv (by address) and rents
+	// (pointer-free) and drops it.
+	addrs map[string]*addrAgg
+	recv  map[string]recvSpan
+	rents []rentry
+	txs   int
+}
+
+// outRec is one output: its address (Table.abytes[off:off+n]), value and
+// block time.
+type outRec struct {
+	off   uint32
+	n     uint32
+	value int64
+	time  int64
+}
+
+// output returns the address, value and block time of op when t covers
+// its transaction (ok false otherwise).
+func (t *Table) output(op heistgraph.Outpoint) (addr string, value, time int64, ok bool) {
+	o, ok := t.outs[op]
+	if !ok {
+		return "", 0, 0, false
+	}
+	return string(t.abytes[o.off : o.off+o.n]), o.value, o.time, true
+}
+
+// span is a run of Table.ents.
+type span struct{ off, n uint32 }
+
+// ventry is one coordinate of a stored vector: Table.keys[key] and its
+// amount.
+type ventry struct {
+	key uint32
+	amt int64
+}
+
+// vec returns X(op) as put (nil when it carries nothing), a new map.
+func (t *Table) vec(op heistgraph.Outpoint) vector {
+	sp, ok := t.vecs[op]
+	if !ok {
+		return nil
+	}
+	v := make(vector, sp.n)
+	for _, e := range t.ents[sp.off : sp.off+sp.n] {
+		v[t.keys[e.key]] = e.amt
+	}
+	return v
+}
+
+// putVec stores X(op) = v (not empty).
+func (t *Table) putVec(op heistgraph.Outpoint, v vector) {
+	sp := span{off: uint32(len(t.ents)), n: uint32(len(v))}
+	for k, a := range v {
+		id, ok := t.keyID[k]
+		if !ok {
+			id = uint32(len(t.keys))
+			t.keys = append(t.keys, k)
+			t.keyID[k] = id
+		}
+		t.ents = append(t.ents, ventry{key: id, amt: a})
+	}
+	t.vecs[op] = sp
+}
+
+// recvSpan is an address's received total and its run of Table.rents.
+type recvSpan struct {
+	total int64
+	off   uint32
+	n     uint32
+}
+
+// rentry is one coordinate of what an address received: Table.keys[key],
+// the amount, and for hop 1 the UTC day (-1 above hop 1).
+type rentry struct {
+	key uint32
+	day int64
+	amt int64
+}
+
+// freeze moves the build form of what addresses received (addrs) to the
+// compact one that screens read (recv, rents), in a fixed order: the
+// coordinates above hop 1, then hop 1's by coordinate and day.
+func (t *Table) freeze() {
+	t.recv = make(map[string]recvSpan, len(t.addrs))
+	t.rents = t.rents[:0:0]
+	id := func(k vkey) uint32 {
+		i, ok := t.keyID[k]
+		if !ok {
+			i = uint32(len(t.keys))
+			t.keys = append(t.keys, k)
+			t.keyID[k] = i
+		}
+		return i
+	}
+	for addr, a := range t.addrs {
+		sp := recvSpan{total: a.total, off: uint32(len(t.rents))}
+		for k, amt := range a.x {
+			if k.hop != 1 {
+				t.rents = append(t.rents, rentry{key: id(k), day: -1, amt: amt})
+			}
+		}
+		for k, days := range a.days {
+			for _, d := range slices.Sorted(maps.Keys(days)) {
+				t.rents = append(t.rents, rentry{key: id(k), day: d, amt: days[d]})
+			}
+		}
+		sp.n = uint32(len(t.rents)) - sp.off
+		t.recv[addr] = sp
+	}
+	t.addrs = nil
+}
+
+// thaw returns the build form of what addresses received in frozen t.
+func (t *Table) thaw() map[string]*addrAgg {
+	out := make(map[string]*addrAgg, len(t.recv))
+	for addr, sp := range t.recv {
+		a := &addrAgg{total: sp.total}
+		for _, e := range t.rents[sp.off : sp.off+sp.n] {
+			k := t.keys[e.key]
+			if a.x == nil {
+				a.x = map[vkey]int64{}
+			}
+			a.x[k] += e.amt
+			if e.day >= 0 {
+				if a.days == nil {
+					a.days = map[vkey]map[int64]int64{}
+				}
+				if a.days[k] == nil {
+					a.days[k] = map[int64]int64{}
+				}
+				a.days[k][e.day] += e.amt
+			}
+		}
+		out[addr] = a
+	}
+	return out
 }
 
 // addrAgg is one address's received exposure (methods.md §8.4 summed over
@@ -53,8 +200,8 @@ type TableStats struct {
 // Stats returns the size of t.
 func (t *Table) Stats() TableStats {
 	n := 0
-	for _, v := range t.vecs {
-		n += len(v)
+	for _, sp := range t.vecs {
+		n += int(sp.n)
 	}
 	return TableStats{Chain: t.chain, Height: t.height, Txs: t.txs, Outputs: len(t.vecs), Entries: n}
 }
@@ -77,25 +224,26 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 	s.mu.Lock()
 	old := s.tables[chain]
 	s.mu.Unlock()
-	t := &Table{chain: chain, height: -1, vecs: map[heistgraph.Outpoint]vector{}, payers: map[heistgraph.Hash][]string{}, addrs: map[string]*addrAgg{}}
+	t := &Table{chain: chain, height: -1, vecs: map[heistgraph.Outpoint]span{}, outs: map[heistgraph.Outpoint]outRec{}, keyID: map[vkey]uint32{}, payers: map[heistgraph.Hash][]string{}, addrs: map[string]*addrAgg{}}
 	if old != nil {
 		b, err := s.st.BlockByHeight(ctx, chain, old.height)
 		if err == nil && b.Hash == old.hash {
 			// Extend a copy, so that running screens keep a consistent table.
 			t.height, t.hash, t.txs = old.height, old.hash, old.txs
-			for k, v := range old.vecs {
-				t.vecs[k] = v
-			}
+			// ents and keys are shared up to their length (clipped, so
+			// that appending copies them); spans index them.
+			t.vecs, t.keyID = maps.Clone(old.vecs), maps.Clone(old.keyID)
+			t.ents, t.keys = slices.Clip(old.ents), slices.Clip(old.keys)
+			t.outs, t.abytes = maps.Clone(old.outs), slices.Clip(old.abytes)
 			for k, v := range old.payers {
 				t.payers[k] = v
 			}
-			for k, v := range old.addrs {
-				t.addrs[k] = v.clone()
-			}
+			t.addrs = old.thaw()
 		}
 	}
 	tip, err := s.st.Tip(ctx, chain)
 	if errors.Is(err, heistgraph.ErrNotFound) {
+		t.freeze()
 		s.setTable(chain, t)
 		return t.Stats(), nil
 	}
@@ -139,6 +287,7 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 			r.owners = map[string]*owner{} // bound the memo on long chains
 		}
 	}
+	t.freeze()
 	s.setTable(chain, t)
 	return t.Stats(), nil
 }
@@ -156,7 +305,7 @@ func (r *run) applyTx(t *Table, rec *heistgraph.TxRecord) error {
 		}
 		return nil
 	}
-	vs, payers, err := r.exposeTx(rec, r.cfg.H, func(op heistgraph.Outpoint) (vector, error) { return t.vecs[op], nil })
+	vs, payers, err := r.exposeTx(rec, r.cfg.H, func(op heistgraph.Outpoint) (vector, error) { return t.vec(op), nil })
 	if err != nil {
 		return err
 	}
@@ -208,36 +357,15 @@ func (t *Table) receive(r *run, rec *heistgraph.TxRecord, j int, v vector) error
 	return nil
 }
 
-func (a *addrAgg) clone() *addrAgg {
-	c := &addrAgg{total: a.total}
-	if a.x != nil {
-		c.x = maps.Clone(a.x)
-	}
-	if a.days != nil {
-		c.days = make(map[vkey]map[int64]int64, len(a.days))
-		for k, d := range a.days {
-			c.days[k] = maps.Clone(d)
-		}
-	}
-	return c
-}
-
 // addTo adds what address addr received (as far as t goes) to ag.
 func (t *Table) addTo(ag *agg, addr string) {
-	a := t.addrs[addr]
-	if a == nil {
+	sp, ok := t.recv[addr]
+	if !ok {
 		return
 	}
-	ag.total += a.total
-	for k, amt := range a.x {
-		if k.hop != 1 {
-			ag.add(k, amt, 0)
-		}
-	}
-	for k, days := range a.days {
-		for _, d := range slices.Sorted(maps.Keys(days)) {
-			ag.add(k, days[d], d*86400)
-		}
+	ag.total += sp.total
+	for _, e := range t.rents[sp.off : sp.off+sp.n] {
+		ag.add(t.keys[e.key], e.amt, max(e.day, 0)*86400)
 	}
 }
 
@@ -249,8 +377,11 @@ func (t *Table) put(r *run, op heistgraph.Outpoint, rec *heistgraph.TxRecord, v 
 		return err
 	}
 	if len(v) > 0 {
-		t.vecs[op] = v
+		t.putVec(op, v)
 	}
+	out := rec.Tx.Outputs[op.Vout]
+	t.outs[op] = outRec{off: uint32(len(t.abytes)), n: uint32(len(out.Address)), value: out.Value, time: rec.Block.Time}
+	t.abytes = append(t.abytes, out.Address...)
 	return t.receive(r, rec, int(op.Vout), v)
 }
 

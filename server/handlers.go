@@ -249,6 +249,29 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
+// readRawBody returns the one JSON value of r's body as decodeBody into a
+// json.RawMessage would, and with its errors, but checks a well-formed
+// body with one pass of json.Valid instead of decoding it (every screen
+// comes this way).
+func readRawBody(r *http.Request) (json.RawMessage, error) {
+	if r.Body == nil {
+		return nil, fieldErrf("body", "empty request body")
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	if v := bytes.Trim(data, " \t\r\n"); json.Valid(v) {
+		return v, nil
+	}
+	var raw json.RawMessage
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	if err := decodeBody(r, &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
 func postLabels(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
 	var req LabelsRequest
 	if err := decodeBody(r, &req); err != nil {
@@ -312,8 +335,8 @@ type screenEnvelope struct {
 }
 
 func postScreen(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
-	var raw json.RawMessage
-	if err := decodeBody(r, &raw); err != nil {
+	raw, err := readRawBody(r)
+	if err != nil {
 		return nil, err
 	}
 	if len(raw) == 0 || raw[0] != '{' {

@@ -94,6 +94,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	if err := checkListen(f); err != nil {
 		return err
 	}
+	tuneGC()
 	var tlsConfig *tls.Config
 	var certSHA string
 	if f.tlsCert != "" {

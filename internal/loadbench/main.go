@@ -36,6 +36,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -77,6 +78,7 @@ type target struct {
 	url    string
 	key    string
 	body   string
+	pid    int // the server process (its CPU time is measured)
 }
 
 type result struct {
@@ -85,6 +87,32 @@ type result struct {
 	errors   int
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	cpu      time.Duration // the server process's CPU time while driven (-1: unknown)
+}
+
+// cpuTime returns the user+system CPU time of process pid from
+// /proc/PID/stat (Linux; clock ticks taken as 100 Hz), or -1.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name (which may hold spaces) start at
+	// state; utime and stime are fields 14 and 15.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
 
 func run() error {
@@ -192,7 +220,7 @@ func run() error {
 	}
 
 	targets := []target{
-		{name: "ceiling: bare net/http, fixed JSON", method: "GET", url: "http://" + strings.TrimSpace(line) + "/"},
+		{name: "ceiling: bare net/http, fixed JSON", method: "GET", url: "http://" + strings.TrimSpace(line) + "/", pid: ceil.Process.Pid},
 		{name: "GET /v1/addresses (labelled exchange address)", method: "GET", url: url + "/v1/addresses/btc-regtest/" + labelled, key: viewer},
 		{name: "GET /v1/addresses (unlabelled user address)", method: "GET", url: url + "/v1/addresses/btc-regtest/" + unlabelled, key: viewer},
 		{name: "POST /v1/screen (labelled exchange address)", method: "POST", url: url + "/v1/screen", key: screener,
@@ -205,18 +233,25 @@ func run() error {
 	}
 	fmt.Printf("loadbench: %d clients, %s per target, %d CPUs, world %s\n", *conc, *duration, runtime.NumCPU(), *scale)
 	fmt.Printf("screening: labelled %s, unlabelled %s, deposit %s:%d\n\n", labelled, exposed, deposit.txid, deposit.vout)
-	fmt.Printf("%-60s %10s %10s %10s %8s\n", "target", "req/s", "p50", "p99", "errors")
+	fmt.Printf("%-60s %10s %10s %10s %8s %9s\n", "target", "req/s", "p50", "p99", "errors", "cpu/req")
 	var ceilingRate float64
 	for i, tg := range targets {
 		if i > 0 && *only != "" && !strings.Contains(tg.name, *only) {
 			continue
+		}
+		if tg.pid == 0 {
+			tg.pid = serve.Process.Pid
 		}
 		r := drive(tg, *conc, *duration)
 		rate := float64(r.n) / r.elapsed.Seconds()
 		if i == 0 {
 			ceilingRate = rate
 		}
-		fmt.Printf("%-60s %10.0f %10s %10s %8d   (%.0f%% of ceiling)\n", r.name, rate, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors, 100*rate/ceilingRate)
+		perReq := "?"
+		if r.cpu >= 0 && r.n > 0 {
+			perReq = fmt.Sprintf("%.0fµs", float64(r.cpu.Microseconds())/float64(r.n))
+		}
+		fmt.Printf("%-60s %10.0f %10s %10s %8d %9s   (%.0f%% of ceiling)\n", r.name, rate, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors, perReq, 100*rate/ceilingRate)
 	}
 	return nil
 }
@@ -236,7 +271,7 @@ func drive(tg target, conc int, d time.Duration) result {
 	errs := 0
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime(tg.pid)
 	var wg sync.WaitGroup
 	for range conc {
 		wg.Add(1)
@@ -260,8 +295,14 @@ func drive(tg target, conc int, d time.Duration) result {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := cpuTime(tg.pid)
+	if cpu < 0 || cpu0 < 0 {
+		cpu = -1
+	} else {
+		cpu -= cpu0
+	}
 	slices.Sort(lat)
-	r := result{name: tg.name, n: len(lat), errors: errs, elapsed: elapsed}
+	r := result{name: tg.name, n: len(lat), errors: errs, elapsed: elapsed, cpu: cpu}
 	if len(lat) > 0 {
 		r.p50 = lat[len(lat)/2]
 		r.p99 = lat[len(lat)*99/100]

@@ -39,6 +39,11 @@ type DB struct {
 	// Sync (see commit).
 	dirty atomic.Bool
 
+	// writes counts commits (see commit); tips memoizes each chain's tip
+	// (chainCode -> *tipMemo), valid while writes has not moved.
+	writes atomic.Uint64
+	tips   sync.Map
+
 	// mu guards chains, nextCode and closed.
 	mu       sync.RWMutex
 	chains   map[heistgraph.Chain]chainCode
@@ -55,6 +60,8 @@ type DB struct {
 	clusterMu sync.Mutex
 	// keyMu serializes API key writes (keys.go).
 	keyMu sync.Mutex
+	// keyMemo memoizes KeyByHash (keys.go).
+	keyMemo keyMemo
 	// auditMu serializes audit appends and guards auditNext, the next
 	// sequence number (0 until read from the log; audit.go).
 	auditMu   sync.Mutex
@@ -154,6 +161,9 @@ func (d *DB) commit(b *pebbledb.Batch) error {
 		return err
 	}
 	err := d.guard(func() error { return b.Commit(d.wo) })
+	// Whatever happened, memoized reads taken before this commit are
+	// stale from now on.
+	d.writes.Add(1)
 	if err == nil && d.wo != pebbledb.Sync {
 		d.dirty.Store(true)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"sync"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -74,7 +75,9 @@ func (d *DB) PutKey(ctx context.Context, k store.APIKey) error {
 	if err := b.Set(keyHashKey(k.Hash), []byte(k.ID), nil); err != nil {
 		return err
 	}
-	if err := b.Commit(pebbledb.Sync); err != nil {
+	err = b.Commit(pebbledb.Sync)
+	d.forgetKeys()
+	if err != nil {
 		return fmt.Errorf("put key %s: commit: %w", k.ID, err)
 	}
 	return nil
@@ -98,6 +101,16 @@ func (d *DB) KeyByHash(ctx context.Context, hash [32]byte) (store.APIKey, error)
 	if _, _, err := d.code(""); err != nil {
 		return store.APIKey{}, err
 	}
+	// Every authenticated request asks: keys found are memoized until a
+	// key write (PutKey, RevokeKey) bumps the generation. Unknown hashes
+	// are not kept, so guessed secrets cannot fill the memo.
+	d.keyMemo.Lock()
+	k, ok := d.keyMemo.m[hash]
+	gen := d.keyMemo.gen
+	d.keyMemo.Unlock()
+	if ok {
+		return k, nil
+	}
 	id, found, err := lookup(d.db, keyHashKey(hash), nil)
 	if err != nil {
 		return store.APIKey{}, fmt.Errorf("key by hash: %w", err)
@@ -105,7 +118,38 @@ func (d *DB) KeyByHash(ctx context.Context, hash [32]byte) (store.APIKey, error)
 	if !found {
 		return store.APIKey{}, fmt.Errorf("key by hash: %w", heistgraph.ErrNotFound)
 	}
-	return d.keyByID(string(id))
+	k, err = d.keyByID(string(id))
+	if err != nil {
+		return k, err
+	}
+	d.keyMemo.Lock()
+	if d.keyMemo.gen == gen { // no key write since the read began
+		if d.keyMemo.m == nil || len(d.keyMemo.m) >= maxKeyMemo {
+			d.keyMemo.m = map[[32]byte]store.APIKey{}
+		}
+		d.keyMemo.m[hash] = k
+	}
+	d.keyMemo.Unlock()
+	return k, nil
+}
+
+// maxKeyMemo bounds the memo of KeyByHash; it is emptied when full.
+const maxKeyMemo = 1 << 12
+
+// keyMemo is KeyByHash's memo: keys by hash, read at generation gen
+// (bumped, and the map emptied, by every key write).
+type keyMemo struct {
+	sync.Mutex
+	gen uint64
+	m   map[[32]byte]store.APIKey
+}
+
+// forgetKeys drops the memo of KeyByHash after a key write.
+func (d *DB) forgetKeys() {
+	d.keyMemo.Lock()
+	d.keyMemo.gen++
+	d.keyMemo.m = nil
+	d.keyMemo.Unlock()
 }
 
 func (d *DB) keyByID(id string) (store.APIKey, error) {
@@ -168,7 +212,9 @@ func (d *DB) RevokeKey(ctx context.Context, id string, at int64) error {
 		return nil
 	}
 	k.Revoked = at
-	if err := d.db.Set(keyIDKey(id), appendKeyRecord(nil, &k), pebbledb.Sync); err != nil {
+	err = d.db.Set(keyIDKey(id), appendKeyRecord(nil, &k), pebbledb.Sync)
+	d.forgetKeys()
+	if err != nil {
 		return fmt.Errorf("revoke key %s: %w", id, err)
 	}
 	return nil

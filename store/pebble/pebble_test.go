@@ -310,3 +310,65 @@ func TestOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestTipMemo checks that the memoized tip follows every block applied
+// and every rewind, including a cancelled one (which leaves it as it was).
+func TestTipMemo(t *testing.T) {
+	db := openMem(t, DefaultMemTableSize)
+	ctx := context.Background()
+	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 5, 10)
+	var blocks []*heistgraph.Block
+	for range 4 {
+		blocks = append(blocks, g.Next())
+	}
+	want := func(b *heistgraph.Block) {
+		t.Helper()
+		for range 2 { // the second read comes from the memo
+			tip, err := db.Tip(ctx, heistgraph.ChainBTCRegtest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tip.Height != b.Height || tip.Hash != b.Hash {
+				t.Fatalf("tip %d %s, want %d %s", tip.Height, tip.Hash, b.Height, b.Hash)
+			}
+		}
+	}
+	for _, b := range blocks {
+		mustApply(t, db, b)
+		want(b)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	db.beforeCommit = cancel
+	if err := db.RewindTo(cctx, heistgraph.ChainBTCRegtest, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	db.beforeCommit = nil
+	want(blocks[3])
+	if err := db.RewindTo(ctx, heistgraph.ChainBTCRegtest, 1); err != nil {
+		t.Fatal(err)
+	}
+	want(blocks[1])
+	mustApply(t, db, blocks[2])
+	want(blocks[2])
+}
+
+// TestKeyMemo checks that KeyByHash's memo sees a revocation at once.
+func TestKeyMemo(t *testing.T) {
+	db := openMem(t, DefaultMemTableSize)
+	ctx := context.Background()
+	k := store.APIKey{ID: "k1", Hash: [32]byte{7}, Role: "screener", Created: 1}
+	if err := db.PutKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second read comes from the memo
+		if got, err := db.KeyByHash(ctx, k.Hash); err != nil || got != k {
+			t.Fatalf("key = %+v, %v; want %+v", got, err, k)
+		}
+	}
+	if err := db.RevokeKey(ctx, "k1", 5); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.KeyByHash(ctx, k.Hash); err != nil || got.Revoked != 5 {
+		t.Fatalf("after revoke: %+v, %v; want revoked at 5", got, err)
+	}
+}

@@ -22,6 +22,13 @@ func (d *DB) Tip(ctx context.Context, chain heistgraph.Chain) (heistgraph.BlockR
 	if err != nil {
 		return heistgraph.BlockRef{}, err
 	}
+	// A screen asks for the tip every time: it is memoized until the next
+	// commit (every write goes through commit, and the store's lock keeps
+	// other processes from writing).
+	gen := d.writes.Load()
+	if m, ok := d.tips.Load(c); ok && m.(*tipMemo).gen == gen {
+		return m.(*tipMemo).ref, nil
+	}
 	ref, found, err := tipOf(d.db, c)
 	if err != nil {
 		return heistgraph.BlockRef{}, fmt.Errorf("tip on %s: %w", chain, err)
@@ -29,7 +36,16 @@ func (d *DB) Tip(ctx context.Context, chain heistgraph.Chain) (heistgraph.BlockR
 	if !found {
 		return heistgraph.BlockRef{}, fmt.Errorf("tip on %s: no block stored: %w", chain, heistgraph.ErrNotFound)
 	}
+	// gen was read before the tip: a commit in between leaves a memo that
+	// no later Tip uses.
+	d.tips.Store(c, &tipMemo{gen: gen, ref: ref})
 	return ref, nil
+}
+
+// tipMemo is a chain's tip as read when the store had seen gen commits.
+type tipMemo struct {
+	gen uint64
+	ref heistgraph.BlockRef
 }
 
 // BlockByHeight returns the stored block at height, or an error wrapping

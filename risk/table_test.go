@@ -1,0 +1,126 @@
+package risk_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/risk"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// TestTableMatchesOnDemand screens many random addresses (received and
+// sent) and outputs of a mixing world, with some addresses clustered and
+// labelled, on demand and with the precomputed Table: the answers must be
+// identical, with a table built at once and with one built halfway and
+// extended (the scripts check this for their hand-derived worlds; this
+// covers lookups of the table on a larger one).
+func TestTableMatchesOnDemand(t *testing.T) {
+	st, _, ops, g := benchWorld(t, 30, 20, 300)
+	ctx := context.Background()
+	// Clusters of 2–5 addresses (half of them around the labelled
+	// addresses, two of which stay unclustered), joined by common-input
+	// evidence.
+	rng := rand.New(rand.NewPCG(3, 5))
+	var b store.ClusterBatch
+	id := uint64(1)
+	for c := 0; c < 40; c++ {
+		n := 2 + rng.IntN(4)
+		first := id
+		var ids []uint64
+		for k := 0; k < n; k++ {
+			a := fmt.Sprintf("a%d", (c*7+k)%300)
+			if c%2 == 1 {
+				a = fmt.Sprintf("a%d", 100+((c*7+k)%50)*37%300)
+			}
+			dup := a == "a100" || a == "a137" // labelled, left unclustered
+			for _, m := range b.Members {
+				dup = dup || m.Address == a
+			}
+			if dup {
+				continue
+			}
+			b.NewAddresses = append(b.NewAddresses, a)
+			b.Members = append(b.Members, store.ClusterMember{AddrID: id, ClusterID: first, Address: a})
+			ids = append(ids, id)
+			id++
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		b.Sizes = append(b.Sizes, store.ClusterSize{ClusterID: first, Size: int64(len(ids))})
+		b.Evidence = append(b.Evidence, heistgraph.ClusterEvidence{Height: 1, TxIndex: uint32(first), Heuristic: heistgraph.HeuristicCommonInput, AddrIDs: ids})
+	}
+	if err := st.WriteClusters(ctx, heistgraph.ChainBTCRegtest, &b); err != nil {
+		t.Fatal(err)
+	}
+	opts := risk.Options{Now: func() time.Time { return time.Unix(1_800_000_000, 0) }}
+	sc, err := risk.NewScreener(st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, err := risk.NewScreener(st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pre.Precompute(ctx, heistgraph.ChainBTCRegtest); err != nil {
+		t.Fatal(err)
+	}
+	// inc's table is built halfway, then extended after the rest of the
+	// blocks come back.
+	inc, err := risk.NewScreener(st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := g.Blocks[len(g.Blocks)/2].Height
+	if err := st.RewindTo(ctx, heistgraph.ChainBTCRegtest, half); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := inc.Precompute(ctx, heistgraph.ChainBTCRegtest); err != nil || s.Height != half {
+		t.Fatalf("precompute at half: %+v, %v", s, err)
+	}
+	for _, b := range g.Blocks {
+		if b.Height > half {
+			if err := st.ApplyBlock(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if s, err := inc.Precompute(ctx, heistgraph.ChainBTCRegtest); err != nil || s.Height != g.Blocks[len(g.Blocks)-1].Height {
+		t.Fatalf("extended precompute: %+v, %v", s, err)
+	}
+	var items []risk.Item
+	for range 150 {
+		a := fmt.Sprintf("a%d", rng.IntN(300))
+		items = append(items, risk.Item{Address: a, Direction: risk.Received}, risk.Item{Address: a, Direction: risk.Sent})
+	}
+	for range 300 {
+		op := ops[rng.IntN(len(ops))]
+		items = append(items, risk.Item{Outpoint: &op, Direction: risk.Received})
+	}
+	for i := 100; i < 300; i += 37 {
+		items = append(items, risk.Item{Address: fmt.Sprintf("a%d", i), Direction: risk.Received})
+	}
+	for _, it := range items {
+		it.Chain = heistgraph.ChainBTCRegtest
+		want, err := sc.Screen(ctx, it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Partial {
+			continue
+		}
+		for name, sc := range map[string]*risk.Screener{"table": pre, "extended table": inc} {
+			got, err := sc.Screen(ctx, it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
+				t.Fatalf("%+v: with the %s\n%s\non demand\n%s", it, name, g, w)
+			}
+		}
+	}
+}
