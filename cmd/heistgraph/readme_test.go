@@ -152,6 +152,10 @@ var readmeRows = []readmeRow{
 	{cmd: "heistgraph webhooks list", store: "main", want: "example.org"},
 	{cmd: `heistgraph alerts list --entity "Exchange X"`, store: "main", want: ""},
 
+	{cmd: "heistgraph watch add --chain btc --seed TXID:VOUT --name ronin-exploit", store: "main",
+		subst: []string{"TXID:VOUT", "$tx170:0"}, want: "ronin-exploit"},
+	{cmd: "heistgraph watch list", store: "main", want: "ronin-exploit"},
+
 	// The incident register.
 	{cmd: "heistgraph incidents report --source joint-statement-2025-01-14 --json", store: "main", want: "659130000"},
 	{cmd: "heistgraph incidents report --year 2024 --by stolen --tier official --actor dprk --html report.html", store: "main",
