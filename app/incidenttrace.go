@@ -95,35 +95,68 @@ type SinkView struct {
 	Hops      int    `json:"hops"`
 }
 
-// IncidentTrace finds the incident's theft transactions in the store and
-// traces them where it can, with the default options.
-func IncidentTrace(ctx context.Context, st store.Store, inc heistgraph.Incident) (IncidentTraceView, error) {
-	out := IncidentTraceView{TxsInStore: []string{}, Evidence: []TheftEvidenceView{}, Runs: []TraceRunView{}}
-	seeds := map[heistgraph.Chain][]heistgraph.Hash{}
-	var chains []heistgraph.Chain
-	named := 0
+// StoredTheft is what the store holds of an incident's theft transactions
+// on UTXO chains.
+type StoredTheft struct {
+	Named  int                                    // theft transactions the register names on UTXO chains
+	Chains []heistgraph.Chain                     // chains with at least one stored, in the register's order
+	TxIDs  map[heistgraph.Chain][]heistgraph.Hash // the stored ones by chain, in the register's order
+	Txs    []heistgraph.TxRecord                  // the stored ones, in the register's order
+}
+
+// StoredTheftTxs finds the incident's theft transactions (on UTXO chains)
+// that the store holds: what its trace starts from.
+func StoredTheftTxs(ctx context.Context, st store.ChainReader, inc heistgraph.Incident) (StoredTheft, error) {
+	out := StoredTheft{TxIDs: map[heistgraph.Chain][]heistgraph.Hash{}}
 	for _, t := range inc.Txs {
 		if t.Role != heistgraph.TxTheft || !t.Chain.IsUTXO() {
 			continue
 		}
-		named++
+		out.Named++
 		h, err := heistgraph.ParseHash(t.TxID)
 		if err != nil {
 			return out, fmt.Errorf("incident %s: txid %s: %w", inc.ID, t.TxID, err)
 		}
 		rec, err := st.Tx(ctx, t.Chain, h)
-		if err != nil && errors.Is(err, heistgraph.ErrNotFound) {
+		if errors.Is(err, heistgraph.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return out, fmt.Errorf("incident %s: theft tx %s: %w", inc.ID, t.TxID, err)
 		}
-		out.TxsInStore = append(out.TxsInStore, t.TxID)
-		out.Evidence = append(out.Evidence, theftEvidenceOf(rec))
-		if _, ok := seeds[t.Chain]; !ok {
-			chains = append(chains, t.Chain)
+		out.Txs = append(out.Txs, rec)
+		if _, ok := out.TxIDs[t.Chain]; !ok {
+			out.Chains = append(out.Chains, t.Chain)
 		}
-		seeds[t.Chain] = append(seeds[t.Chain], h)
+		out.TxIDs[t.Chain] = append(out.TxIDs[t.Chain], h)
+	}
+	return out, nil
+}
+
+// TheftTrace traces txids on chain with the default options, entities
+// resolved through clusters, each seed's source named source.
+func TheftTrace(ctx context.Context, st store.Store, chain heistgraph.Chain, txids []heistgraph.Hash, source string) (*trace.Result, error) {
+	opts := trace.DefaultOptions()
+	opts.Chain = chain
+	opts.Resolver = EntityResolver(st)
+	for _, h := range txids {
+		opts.Seeds = append(opts.Seeds, trace.Seed{Kind: trace.SeedTx, TxID: h, Source: source})
+	}
+	return trace.Run(ctx, st, opts)
+}
+
+// IncidentTrace finds the incident's theft transactions in the store and
+// traces them where it can, with the default options.
+func IncidentTrace(ctx context.Context, st store.Store, inc heistgraph.Incident) (IncidentTraceView, error) {
+	out := IncidentTraceView{TxsInStore: []string{}, Evidence: []TheftEvidenceView{}, Runs: []TraceRunView{}}
+	stored, err := StoredTheftTxs(ctx, st, inc)
+	if err != nil {
+		return out, err
+	}
+	named, seeds, chains := stored.Named, stored.TxIDs, stored.Chains
+	for _, rec := range stored.Txs {
+		out.TxsInStore = append(out.TxsInStore, rec.Tx.TxID.String())
+		out.Evidence = append(out.Evidence, theftEvidenceOf(rec))
 	}
 	if len(out.TxsInStore) == 0 {
 		out.Status = TraceNoData
@@ -156,13 +189,7 @@ func IncidentTrace(ctx context.Context, st store.Store, inc heistgraph.Incident)
 // cluster names the entity of all of them), so that an incident's sinks
 // are those of `trace --seed` on its theft transactions.
 func traceRun(ctx context.Context, st store.Store, chain heistgraph.Chain, txids []heistgraph.Hash, source string) (TraceRunView, error) {
-	opts := trace.DefaultOptions()
-	opts.Chain = chain
-	opts.Resolver = EntityResolver(st)
-	for _, h := range txids {
-		opts.Seeds = append(opts.Seeds, trace.Seed{Kind: trace.SeedTx, TxID: h, Source: source})
-	}
-	res, err := trace.Run(ctx, st, opts)
+	res, err := TheftTrace(ctx, st, chain, txids, source)
 	if err != nil {
 		return TraceRunView{}, err
 	}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/heistgraph/heistgraph"
 )
 
 // benchRead measures importing data in format f: bytes/s over the
@@ -109,6 +112,11 @@ var benchAddrs = []string{"1Archive1n2C579dMsAu3iC6tWzuQJz8dN", "1BoatSLRHtKNngk
 // the peak heap in use while it runs (sampled every 4,096 labels and at the
 // end), labels/s and bytes allocated per op.
 func benchHuge(b *testing.B, f Format, size int, head string, row func(dst []byte, i int) []byte) {
+	benchHugeWith(b, func(r io.Reader) iter.Seq2[heistgraph.Label, error] { return Read(r, f, Options{Name: "huge"}) }, size, head, row)
+}
+
+// benchHugeWith is benchHuge with the reader given.
+func benchHugeWith(b *testing.B, read func(io.Reader) iter.Seq2[heistgraph.Label, error], size int, head string, row func(dst []byte, i int) []byte) {
 	b.ReportAllocs()
 	b.SetBytes(int64(size))
 	var peak uint64
@@ -120,7 +128,7 @@ func benchHuge(b *testing.B, f Format, size int, head string, row func(dst []byt
 	n := 0
 	for b.Loop() {
 		runtime.GC()
-		for _, err := range Read(newGenReader(head, size, row), f, Options{Name: "huge"}) {
+		for _, err := range read(newGenReader(head, size, row)) {
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -140,14 +148,30 @@ func benchHuge(b *testing.B, f Format, size int, head string, row func(dst []byt
 //
 //	go test ./label -run XXX -bench 100MB -benchtime 1x
 func BenchmarkReadTagPack100MB(b *testing.B) {
-	head := "title: Generated pack\ncreator: heistgraph benchmark\ncurrency: BTC\nconfidence: web_crawl\ncategory: exchange\nis_public: true\ntags:\n"
-	benchHuge(b, FormatTagPack, 100<<20, head, func(dst []byte, i int) []byte {
-		dst = append(dst, "- address: "...)
-		dst = append(dst, benchAddrs[i%len(benchAddrs)]...)
-		dst = append(dst, "\n  label: Exchange "...)
-		dst = strconv.AppendInt(dst, int64(i), 10)
-		return append(dst, "\n  source: https://example.org/exchange-wallets\n"...)
-	})
+	benchHuge(b, FormatTagPack, 100<<20, packHead, packRow)
+}
+
+// BenchmarkReadTagPack20MBWhole is the reference for the streaming reader:
+// a generated 20 MB pack parsed as one YAML document, as packs up to
+// tagpackWhole still are (and every pack was before issue 14).
+//
+//	go test ./label -run XXX -bench '100MB|20MBWhole' -benchtime 1x
+func BenchmarkReadTagPack20MBWhole(b *testing.B) {
+	benchHugeWith(b, func(r io.Reader) iter.Seq2[heistgraph.Label, error] {
+		return readTagPack(r, Options{Name: "huge"}, 1<<30)
+	},
+		20<<20, packHead, packRow)
+}
+
+// packHead and packRow generate a TagPack: its header, then one tag a row.
+const packHead = "title: Generated pack\ncreator: heistgraph benchmark\ncurrency: BTC\nconfidence: web_crawl\ncategory: exchange\nis_public: true\ntags:\n"
+
+func packRow(dst []byte, i int) []byte {
+	dst = append(dst, "- address: "...)
+	dst = append(dst, benchAddrs[i%len(benchAddrs)]...)
+	dst = append(dst, "\n  label: Exchange "...)
+	dst = strconv.AppendInt(dst, int64(i), 10)
+	return append(dst, "\n  source: https://example.org/exchange-wallets\n"...)
 }
 
 // BenchmarkReadCSV100MB reads a generated 100 MB label CSV (about 1.3

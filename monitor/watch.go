@@ -306,27 +306,15 @@ func IncidentWatches(ctx context.Context, st store.Store, now int64) ([]heistgra
 	}
 	var out []heistgraph.Watch
 	for _, inc := range reg.Incidents() {
-		seeds := map[heistgraph.Chain][]string{}
-		var chains []heistgraph.Chain
-		for _, t := range inc.Txs {
-			if t.Role != heistgraph.TxTheft || !t.Chain.IsUTXO() {
-				continue
-			}
-			h, err := heistgraph.ParseHash(t.TxID)
-			if err != nil {
-				return nil, fmt.Errorf("incident %s: txid %s: %w", inc.ID, t.TxID, err)
-			}
-			if _, err := st.Tx(ctx, t.Chain, h); errors.Is(err, heistgraph.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return nil, fmt.Errorf("incident %s: theft tx %s: %w", inc.ID, t.TxID, err)
-			}
-			if _, ok := seeds[t.Chain]; !ok {
-				chains = append(chains, t.Chain)
-			}
-			seeds[t.Chain] = append(seeds[t.Chain], h.String())
+		stored, err := hgapp.StoredTheftTxs(ctx, st, inc)
+		if err != nil {
+			return nil, err
 		}
-		for i, ch := range chains {
+		for i, ch := range stored.Chains {
+			seeds := make([]string, len(stored.TxIDs[ch]))
+			for j, h := range stored.TxIDs[ch] {
+				seeds[j] = h.String()
+			}
 			name := inc.ID
 			if i > 0 {
 				name = inc.ID + "-" + strings.ReplaceAll(string(ch), "_", "-")
@@ -336,7 +324,7 @@ func IncidentWatches(ctx context.Context, st store.Store, now int64) ([]heistgra
 			}
 			w, err := st.Watch(ctx, name)
 			if errors.Is(err, heistgraph.ErrNotFound) {
-				w = heistgraph.Watch{Name: name, Chain: ch, Seeds: seeds[ch], Policy: string(trace.DefaultPolicy), Created: now, Incident: inc.ID}
+				w = heistgraph.Watch{Name: name, Chain: ch, Seeds: seeds, Policy: string(trace.DefaultPolicy), Created: now, Incident: inc.ID}
 				if err = st.PutWatch(ctx, w); errors.Is(err, heistgraph.ErrConflict) {
 					w, err = st.Watch(ctx, name)
 				}

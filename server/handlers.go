@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -205,19 +206,8 @@ func getLabels(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (a
 }
 
 // LabelJSON is a label as POST /v1/labels takes it and GET /v1/labels and
-// labels list give it.
-type LabelJSON struct {
-	Chain      heistgraph.Chain `json:"chain"`
-	Address    string           `json:"address"`
-	Entity     string           `json:"entity"`
-	Category   string           `json:"category"`
-	Source     string           `json:"source"`
-	Confidence float64          `json:"confidence"`
-	TLP        string           `json:"tlp,omitempty"`
-	ValidFrom  int64            `json:"valid_from,omitempty"`
-	ValidUntil int64            `json:"valid_until,omitempty"`
-	Note       string           `json:"note,omitempty"`
-}
+// labels list give it (app.LabelRowView).
+type LabelJSON = app.LabelRowView
 
 // LabelsRequest is the body of POST /v1/labels.
 type LabelsRequest struct {
@@ -286,7 +276,7 @@ func postLabels(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo
 	}
 	ls := make([]heistgraph.Label, len(req.Labels))
 	for i, j := range req.Labels {
-		l, err := j.label()
+		l, err := labelOf(j)
 		if err != nil {
 			var fe *FieldError
 			if errors.As(err, &fe) {
@@ -299,8 +289,8 @@ func postLabels(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo
 	return s.backend.PutLabels(r.Context(), ls)
 }
 
-// label validates j and returns it as a label with its address normalised.
-func (j LabelJSON) label() (heistgraph.Label, error) {
+// labelOf validates j and returns it as a label with its address normalised.
+func labelOf(j LabelJSON) (heistgraph.Label, error) {
 	c, err := heistgraph.ParseChain(string(j.Chain))
 	if err != nil {
 		return heistgraph.Label{}, fieldErr("chain", err)

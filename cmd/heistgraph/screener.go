@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/heistgraph/heistgraph"
@@ -11,7 +10,6 @@ import (
 	"github.com/heistgraph/heistgraph/monitor"
 	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/store"
-	"github.com/heistgraph/heistgraph/trace"
 )
 
 // newScreener returns the screening engine over st as both `heistgraph
@@ -47,32 +45,12 @@ func stolenMarks(ctx context.Context, st store.Store) (*risk.StolenSet, error) {
 		return nil, err
 	}
 	for _, inc := range reg.Incidents() {
-		seeds := map[heistgraph.Chain][]trace.Seed{}
-		var chains []heistgraph.Chain
-		for _, t := range inc.Txs {
-			if t.Role != heistgraph.TxTheft || !t.Chain.IsUTXO() {
-				continue
-			}
-			h, err := heistgraph.ParseHash(t.TxID)
-			if err != nil {
-				return nil, fmt.Errorf("incident %s: txid %s: %w", inc.ID, t.TxID, err)
-			}
-			if _, err := st.Tx(ctx, t.Chain, h); errors.Is(err, heistgraph.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return nil, fmt.Errorf("incident %s: theft tx %s: %w", inc.ID, t.TxID, err)
-			}
-			if _, ok := seeds[t.Chain]; !ok {
-				chains = append(chains, t.Chain)
-			}
-			seeds[t.Chain] = append(seeds[t.Chain], trace.Seed{Kind: trace.SeedTx, TxID: h, Source: inc.ID})
+		stored, err := hgapp.StoredTheftTxs(ctx, st, inc)
+		if err != nil {
+			return nil, err
 		}
-		for _, ch := range chains {
-			opts := trace.DefaultOptions()
-			opts.Chain = ch
-			opts.Resolver = hgapp.EntityResolver(st)
-			opts.Seeds = seeds[ch]
-			res, err := trace.Run(ctx, st, opts)
+		for _, ch := range stored.Chains {
+			res, err := hgapp.TheftTrace(ctx, st, ch, stored.TxIDs[ch], inc.ID)
 			if err != nil {
 				return nil, fmt.Errorf("incident %s: trace on %s: %w", inc.ID, ch, err)
 			}

@@ -33,7 +33,7 @@ var allowed = map[string][]string{
 	"synth":             {"bitcoin", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},
 	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                    // app: watches trace as trace does (app.Trace) and read the register
 	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "golang.org/x/crypto/sha3"}, // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
-	"server":            {"store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "golang.org/x/time/rate"},         // x/time/rate: per-key token buckets (429)
+	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "golang.org/x/time/rate"},  // x/time/rate: per-key token buckets (429)
 	"web":               {},
 	"internal/lint":     {},
 	"internal/testutil": {"store"},
