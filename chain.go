@@ -97,3 +97,108 @@ func ParseChain(s string) (Chain, error) {
 	}
 	return c, nil
 }
+
+// ChainKind is a chain's ledger model.
+type ChainKind uint8
+
+// Chain kinds.
+const (
+	KindUTXO    ChainKind = iota + 1 // Bitcoin-family: coins are outputs
+	KindAccount                      // EVM-family: balances per address and asset
+)
+
+// String returns "utxo" or "account".
+func (k ChainKind) String() string {
+	switch k {
+	case KindUTXO:
+		return "utxo"
+	case KindAccount:
+		return "account"
+	}
+	return "unknown"
+}
+
+// ChainInfo is what the registry knows about a chain: its kind, its numeric
+// chain id (EIP-155; 0 for Bitcoin chains), its native asset's symbol and
+// decimals, and for Bitcoin chains its network. EVM reports whether its
+// addresses are 20-byte hex ("0x" + 40 hex digits).
+type ChainInfo struct {
+	Chain    Chain
+	Kind     ChainKind
+	ChainID  uint64
+	Native   string // symbol of the native asset: BTC, ETH, BNB, ...
+	Decimals uint8
+	EVM      bool
+	Network  *Network // Bitcoin chains only
+}
+
+// The EVM chains heistgraph knows by name. "dev" is a geth --dev node;
+// "evm-synth" the synthetic EVM world (design.md).
+var evmChainInfos = []ChainInfo{
+	{Chain: "eth", ChainID: 1, Native: "ETH"},
+	{Chain: "etc", ChainID: 61, Native: "ETC"},
+	{Chain: "optimism", ChainID: 10, Native: "ETH"},
+	{Chain: "bsc", ChainID: 56, Native: "BNB"},
+	{Chain: "gnosis", ChainID: 100, Native: "XDAI"},
+	{Chain: "heco", ChainID: 128, Native: "HT"},
+	{Chain: "polygon", ChainID: 137, Native: "POL"},
+	{Chain: "fantom", ChainID: 250, Native: "FTM"},
+	{Chain: "kcc", ChainID: 321, Native: "KCS"},
+	{Chain: "zksync", ChainID: 324, Native: "ETH"},
+	{Chain: "cronos", ChainID: 25, Native: "CRO"},
+	{Chain: "moonbeam", ChainID: 1284, Native: "GLMR"},
+	{Chain: "dev", ChainID: 1337, Native: "ETH"},
+	{Chain: "mantle", ChainID: 5000, Native: "MNT"},
+	{Chain: "base", ChainID: 8453, Native: "ETH"},
+	{Chain: "celo", ChainID: 42220, Native: "CELO"},
+	{Chain: "arbitrum", ChainID: 42161, Native: "ETH"},
+	{Chain: "avalanche", ChainID: 43114, Native: "AVAX"},
+	{Chain: "linea", ChainID: 59144, Native: "ETH"},
+	{Chain: "blast", ChainID: 81457, Native: "ETH"},
+	{Chain: "scroll", ChainID: 534352, Native: "ETH"},
+	{Chain: "evm-synth", ChainID: 424242, Native: "ETH"},
+	{Chain: "sepolia", ChainID: 11155111, Native: "ETH"},
+	{Chain: "holesky", ChainID: 17000, Native: "ETH"},
+}
+
+// LookupChain returns what the registry knows about c. ok is false for a
+// chain it does not know (such as Tron or Solana, which labels may name but
+// heistgraph does not ingest).
+func LookupChain(c Chain) (ChainInfo, bool) {
+	if n, ok := NetworkByChain(c); ok {
+		return ChainInfo{Chain: c, Kind: KindUTXO, Native: "BTC", Decimals: 8, Network: &n}, true
+	}
+	for _, i := range evmChainInfos {
+		if i.Chain == c {
+			i.Kind, i.Decimals, i.EVM = KindAccount, 18, true
+			return i, true
+		}
+	}
+	return ChainInfo{}, false
+}
+
+// EVMChains lists the EVM chains of the registry in a fixed order.
+func EVMChains() []ChainInfo {
+	out := make([]ChainInfo, 0, len(evmChainInfos))
+	for _, i := range evmChainInfos {
+		i, _ = LookupChain(i.Chain)
+		out = append(out, i)
+	}
+	return out
+}
+
+// ChainByID returns the EVM chain of the registry with the given chain id.
+func ChainByID(id uint64) (ChainInfo, bool) {
+	for _, i := range evmChainInfos {
+		if i.ChainID == id {
+			return LookupChain(i.Chain)
+		}
+	}
+	return ChainInfo{}, false
+}
+
+// IsEVM reports whether c is an EVM chain of the registry.
+func (c Chain) IsEVM() bool {
+	i, ok := LookupChain(c)
+	return ok && i.EVM
+}
