@@ -69,6 +69,9 @@ func readCSV(tb testing.TB, path string) []map[string]string {
 		tb.Fatalf("%s: %v", path, err)
 	}
 	var out []map[string]string
+	if len(rows) == 0 {
+		return nil
+	}
 	for _, r := range rows[1:] {
 		m := map[string]string{}
 		for i, h := range rows[0] {
