@@ -263,20 +263,26 @@ type rawTx struct {
 	tx, receipt, trace string
 }
 
-// buildBlock writes a block answer (baseFee 10 wei, fee recipient cc) with
-// the given transactions, their receipts and traces.
-func buildBlock(txs ...rawTx) *evm.RawBlock {
-	var t, r, tr []string
+// buildBlock writes block 7 (baseFee 10 wei, fee recipient cc, one
+// withdrawal) with the given transactions, their receipts and traces.
+func buildBlock(txs ...rawTx) *evm.RawBlock { return buildBlockAt(7, txs...) }
+
+// blockHash is the hash buildBlockAt gives block h.
+func blockHash(h int64) string { return fmt.Sprintf("0x%064x", 0xb10c000+h) }
+
+// buildBlockAt writes block h, whose parent is block h-1 of buildBlockAt.
+func buildBlockAt(h int64, txs ...rawTx) *evm.RawBlock {
+	t, r, tr := []string{}, []string{}, []string{}
 	for i, x := range txs {
-		h := fmt.Sprintf(`"0x%064x"`, 10+i)
-		t = append(t, `{"hash":`+h+`,"transactionIndex":"0x`+strconv.FormatInt(int64(i), 16)+`",`+x.tx+`}`)
-		r = append(r, `{"transactionHash":`+h+`,`+x.receipt+`}`)
-		tr = append(tr, `{"txHash":`+h+`,"result":`+x.trace+`}`)
+		th := fmt.Sprintf(`"0x%064x"`, h<<16+int64(10+i))
+		t = append(t, `{"hash":`+th+`,"transactionIndex":"0x`+strconv.FormatInt(int64(i), 16)+`",`+x.tx+`}`)
+		r = append(r, `{"transactionHash":`+th+`,"blockHash":"`+blockHash(h)+`",`+x.receipt+`}`)
+		tr = append(tr, `{"txHash":`+th+`,"result":`+x.trace+`}`)
 	}
-	block := `{"number":"0x7","hash":"0x` + strings.Repeat("77", 32) + `","parentHash":"0x` + strings.Repeat("66", 32) + `",
+	block := `{"number":"0x` + strconv.FormatInt(h, 16) + `","hash":"` + blockHash(h) + `","parentHash":"` + blockHash(h-1) + `",
 		"timestamp":"0x10","miner":"` + cc + `","baseFeePerGas":"0xa","gasUsed":"0x0","transactions":[` + strings.Join(t, ",") + `],
 		"withdrawals":[{"index":"0x0","validatorIndex":"0x1","address":"` + cb + `","amount":"0x2"}]}`
-	return &evm.RawBlock{Height: 7, Block: []byte(block), Receipts: []byte("[" + strings.Join(r, ",") + "]"), Traces: []byte("[" + strings.Join(tr, ",") + "]")}
+	return &evm.RawBlock{Height: h, Block: []byte(block), Receipts: []byte("[" + strings.Join(r, ",") + "]"), Traces: []byte("[" + strings.Join(tr, ",") + "]")}
 }
 
 // TestLedgerTraps decodes hand-written blocks and checks the whole ledger
