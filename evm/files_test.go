@@ -64,7 +64,7 @@ func devWorld(t *testing.T) string {
 	return dir
 }
 
-func openFiles(t *testing.T, dir string, chain heistgraph.Chain) *evm.FileSource {
+func openFiles(t testing.TB, dir string, chain heistgraph.Chain) *evm.FileSource {
 	t.Helper()
 	s, err := evm.OpenFiles(dir, evm.FileOptions{Params: *params(t, chain)})
 	if err != nil {

@@ -32,20 +32,22 @@ type fakeNode struct {
 	src      *evm.FileSource
 	chainID  uint64
 	byHash   map[string]int64
+	raws     map[int64]*evm.RawBlock
 	receipts map[string]json.RawMessage // by transaction hash
 	genesis  []string                   // genesis accounts "address balance", served one a page
 
 	noDebug, noBlockReceipts bool
-	drop                     atomic.Int64 // cut this many more answers in the middle
+	latency                  time.Duration // added to every answer
+	drop                     atomic.Int64  // cut this many more answers in the middle
 	unavailable              atomic.Int64 // answer this many more requests with HTTP 503
 
 	mu    sync.Mutex
 	calls map[string]int
 }
 
-func newFakeNode(t *testing.T, src *evm.FileSource, chainID uint64) (*fakeNode, *httptest.Server) {
+func newFakeNode(t testing.TB, src *evm.FileSource, chainID uint64) (*fakeNode, *httptest.Server) {
 	t.Helper()
-	f := &fakeNode{t: t, src: src, chainID: chainID, byHash: map[string]int64{}, receipts: map[string]json.RawMessage{}, calls: map[string]int{}}
+	f := &fakeNode{t: t, src: src, chainID: chainID, byHash: map[string]int64{}, raws: map[int64]*evm.RawBlock{}, receipts: map[string]json.RawMessage{}, calls: map[string]int{}}
 	lo, hi := src.Heights()
 	for h := lo; h <= hi; h++ {
 		raw, err := src.Raw(context.Background(), h)
@@ -54,6 +56,7 @@ func newFakeNode(t *testing.T, src *evm.FileSource, chainID uint64) (*fakeNode, 
 		}
 		hash, _ := src.BlockHash(context.Background(), h)
 		f.byHash[hash.String()] = h
+		f.raws[h] = raw
 		var rs []json.RawMessage
 		if err := json.Unmarshal(raw.Receipts, &rs); err != nil {
 			t.Fatal(err)
@@ -89,6 +92,7 @@ type rpcErr struct {
 
 func (f *fakeNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
+	time.Sleep(f.latency)
 	if f.unavailable.Add(-1) >= 0 {
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 		return
@@ -102,26 +106,36 @@ func (f *fakeNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.Unmarshal(body, &one)
 		reqs = []rpcReq{one}
 	}
-	var out []map[string]any
-	for _, q := range reqs {
+	// The answers are written as they are stored, without re-encoding,
+	// so that the server costs little next to the client.
+	var out bytes.Buffer
+	if batch {
+		out.WriteByte('[')
+	}
+	for i, q := range reqs {
 		f.mu.Lock()
 		f.calls[q.Method]++
 		f.mu.Unlock()
 		res, e := f.answer(q)
-		m := map[string]any{"jsonrpc": "2.0", "id": q.ID}
-		if e != nil {
-			m["error"] = e
-		} else {
-			m["result"] = res
+		if i > 0 {
+			out.WriteByte(',')
 		}
-		out = append(out, m)
+		out.WriteString(`{"jsonrpc":"2.0","id":`)
+		out.Write(q.ID)
+		if e != nil {
+			eb, _ := json.Marshal(e)
+			out.WriteString(`,"error":`)
+			out.Write(eb)
+		} else {
+			out.WriteString(`,"result":`)
+			out.Write(res)
+		}
+		out.WriteByte('}')
 	}
-	var b []byte
 	if batch {
-		b, _ = json.Marshal(out)
-	} else {
-		b, _ = json.Marshal(out[0])
+		out.WriteByte(']')
 	}
+	b := out.Bytes()
 	w.Header().Set("Content-Type", "application/json")
 	if f.drop.Add(-1) >= 0 { // the node goes away half way through the answer
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
@@ -137,7 +151,6 @@ func (f *fakeNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeNode) answer(q rpcReq) (json.RawMessage, *rpcErr) {
-	ctx := context.Background()
 	str := func(i int) string {
 		var s string
 		if i < len(q.Params) {
@@ -151,8 +164,7 @@ func (f *fakeNode) answer(q rpcReq) (json.RawMessage, *rpcErr) {
 		if !ok {
 			return nil, false
 		}
-		raw, err := f.src.Raw(ctx, h)
-		return raw, err == nil
+		return f.raws[h], true
 	}
 	switch q.Method {
 	case "eth_chainId":
@@ -162,8 +174,8 @@ func (f *fakeNode) answer(q rpcReq) (json.RawMessage, *rpcErr) {
 		return json.RawMessage(fmt.Sprintf(`"0x%x"`, hi)), nil
 	case "eth_getBlockByNumber":
 		n, _ := strconv.ParseInt(strings.TrimPrefix(str(0), "0x"), 16, 64)
-		raw, err := f.src.Raw(ctx, n)
-		if err != nil {
+		raw, ok := f.raws[n]
+		if !ok {
 			return json.RawMessage("null"), nil
 		}
 		return raw.Block, nil
