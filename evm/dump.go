@@ -234,12 +234,8 @@ func (d *Dumping) BlockHash(ctx context.Context, height int64) (heistgraph.EVMHa
 // Block fetches the block's raw answers, writes them, and returns them
 // decoded. A block that does not decode is not written.
 func (d *Dumping) Block(ctx context.Context, height int64) (*heistgraph.AccountBlock, error) {
-	raw, err := d.Src.Raw(ctx, height)
-	if err != nil {
-		return nil, err
-	}
 	p := d.Src.Params()
-	b, err := Decode(raw, &p)
+	raw, b, err := fetchDecode(ctx, d.Src, height, &p, func(*DecodeError) {})
 	if err != nil {
 		return nil, err
 	}

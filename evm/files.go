@@ -243,28 +243,25 @@ func (s *FileSource) Raw(ctx context.Context, height int64) (*RawBlock, error) {
 // Block returns the block at height decoded with Decode (see Raw). A
 // decoding error is a *DecodeError naming the file and line.
 func (s *FileSource) Block(ctx context.Context, height int64) (*heistgraph.AccountBlock, error) {
-	raw, err := s.Raw(ctx, height)
-	if err != nil {
-		return nil, err
-	}
-	b, err := Decode(raw, &s.opts.Params)
-	if err != nil {
-		var de *DecodeError
-		if errors.As(err, &de) && de.File == "" {
-			de.File, de.Line = BlocksFile, s.blockIdx[height].line
-			switch {
-			case strings.HasPrefix(de.Field, "receipt"):
-				de.File, de.Line = ReceiptsFile, s.receiptIdx[height].line
-			case strings.HasPrefix(de.Field, "trace"):
-				de.File, de.Line = TracesFile, s.traceIdx[height].line
-			case strings.HasPrefix(de.Field, "uncle"):
-				de.File, de.Line = UnclesFile, s.uncleIdx[height].line
-			}
+	_, b, err := fetchDecode(ctx, s, height, &s.opts.Params, func(de *DecodeError) {
+		if de.File != "" {
+			return
 		}
-		return nil, err
-	}
-	return b, nil
+		de.File, de.Line = BlocksFile, s.blockIdx[height].line
+		switch {
+		case strings.HasPrefix(de.Field, "receipt"):
+			de.File, de.Line = ReceiptsFile, s.receiptIdx[height].line
+		case strings.HasPrefix(de.Field, "trace"):
+			de.File, de.Line = TracesFile, s.traceIdx[height].line
+		case strings.HasPrefix(de.Field, "uncle"):
+			de.File, de.Line = UnclesFile, s.uncleIdx[height].line
+		}
+	})
+	return b, err
 }
+
+// Params returns the source's chain parameters.
+func (s *FileSource) Params() Params { return s.opts.Params }
 
 // Token returns the token's line of tokens.jsonl, or an unknown token
 // (Known false) when it has none.

@@ -225,19 +225,26 @@ func (s *RPCSource) BlockHash(ctx context.Context, height int64) (heistgraph.EVM
 // (Source is the node's URL) wrapping heistgraph.ErrInvalid. The block is
 // the caller's.
 func (s *RPCSource) Block(ctx context.Context, height int64) (*heistgraph.AccountBlock, error) {
-	raw, err := s.Raw(ctx, height)
+	_, b, err := fetchDecode(ctx, s, height, &s.opts.Params, func(de *DecodeError) { de.Source = s.shown })
+	return b, err
+}
+
+// fetchDecode gets the raw answers for height from src and decodes them;
+// place sets where a *DecodeError happened (the node, the file and line).
+func fetchDecode(ctx context.Context, src RawSource, height int64, p *Params, place func(*DecodeError)) (*RawBlock, *heistgraph.AccountBlock, error) {
+	raw, err := src.Raw(ctx, height)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	b, err := Decode(raw, &s.opts.Params)
+	b, err := Decode(raw, p)
 	if err != nil {
 		var de *DecodeError
 		if errors.As(err, &de) {
-			de.Source = s.shown
+			place(de)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return b, nil
+	return raw, b, nil
 }
 
 // blockHead is what Raw reads of a block answer before asking for the rest.

@@ -39,7 +39,7 @@ type fakeNode struct {
 	noDebug, noBlockReceipts bool
 	latency                  time.Duration // added to every answer
 	drop                     atomic.Int64  // cut this many more answers in the middle
-	unavailable              atomic.Int64 // answer this many more requests with HTTP 503
+	unavailable              atomic.Int64  // answer this many more requests with HTTP 503
 
 	mu    sync.Mutex
 	calls map[string]int

@@ -88,15 +88,21 @@ func TestTracesMainnet(t *testing.T) {
 				}
 				want = append(want, moved{r["from_address"], r["to_address"], r["value"], strings.ReplaceAll(r["trace_address"], ",", ".")})
 			}
-			if len(got) != len(want) {
-				t.Fatalf("moved %v, want %v", got, want)
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Errorf("movement %d: %v, want %v", i, got[i], want[i])
-				}
-			}
+			sameMoves(t, got, want)
 		})
+	}
+}
+
+// sameMoves compares two lists of movements.
+func sameMoves(t *testing.T, got, want []moved) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("moved %v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("movement %d: %v, want %v", i, got[i], want[i])
+		}
 	}
 }
 
@@ -210,14 +216,7 @@ func TestInternalTraps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("moved %v, want %v", got, tc.want)
-			}
-			for i := range got {
-				if got[i] != tc.want[i] {
-					t.Errorf("movement %d: %v, want %v", i, got[i], tc.want[i])
-				}
-			}
+			sameMoves(t, got, tc.want)
 		})
 	}
 }
