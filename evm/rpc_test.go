@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/crypto/keccak"
+
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/evm"
 )
@@ -37,6 +39,8 @@ type fakeNode struct {
 	genesis  []string                   // genesis accounts "address balance", served one a page
 
 	noDebug, noBlockReceipts bool
+	noPreimages              bool   // name genesis accounts pre(keccak(address)), as geth --dev does
+	extraHashed              string // and add this account, named by a hash only, with a balance
 	latency                  time.Duration // added to every answer
 	drop                     atomic.Int64  // cut this many more answers in the middle
 	unavailable              atomic.Int64  // answer this many more requests with HTTP 503
@@ -224,13 +228,24 @@ func (f *fakeNode) answer(q rpcReq) (json.RawMessage, *rpcErr) {
 		next := ""
 		if start < len(f.genesis) {
 			a, bal, _ := strings.Cut(f.genesis[start], " ")
+			if f.noPreimages {
+				h := keccak.NewLegacyKeccak256()
+				ga := addr(f.t, a)
+				h.Write(ga[:])
+				a = fmt.Sprintf("pre(0x%x)", h.Sum(nil))
+			}
 			accounts[a] = map[string]any{"balance": bal, "nonce": 0}
+		}
+		if start == 0 && f.extraHashed != "" {
+			accounts["pre("+f.extraHashed+")"] = map[string]any{"balance": "5"}
 		}
 		if start+1 < len(f.genesis) {
 			next = fmt.Sprintf("0x%02x", start+1)
 		}
-		b, _ := json.Marshal(map[string]any{"root": "0x" + strings.Repeat("0", 64), "accounts": accounts, "next": next})
+		b, _ := json.Marshal(map[string]any{"root": strings.Repeat("0", 64), "accounts": accounts, "next": next}) // geth: no 0x
 		return b, nil
+	case "eth_accounts":
+		return json.RawMessage(`["` + eoa + `"]`), nil
 	case "eth_call":
 		var call struct{ To, Data string }
 		json.Unmarshal(q.Params[0], &call)
@@ -474,5 +489,27 @@ func TestRange(t *testing.T) {
 	}
 	if n != 1 || !errors.Is(last, heistgraph.ErrNotFound) {
 		t.Errorf("early stop %d, past the end %v", n, last)
+	}
+}
+
+// TestRPCGenesisWithoutPreimages: a node that names genesis accounts by
+// the hash of their address (geth --dev) still gives the allocations of
+// known addresses, and refuses to guess the others.
+func TestRPCGenesisWithoutPreimages(t *testing.T) {
+	files := openFiles(t, devWorld(t), "dev")
+	node, srv := newFakeNode(t, files, 1337)
+	node.noPreimages = true
+	want, err := files.Block(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := newRPC(t, srv.URL, fastOptions(t, "dev")).Block(context.Background(), 0)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("block 0 without preimages: %v\n got %v\nwant %v", err, got, want)
+	}
+	node.extraHashed = "0x" + strings.Repeat("de", 32)
+	_, err = newRPC(t, srv.URL, fastOptions(t, "dev")).Block(context.Background(), 0)
+	if !errors.Is(err, heistgraph.ErrInvalid) || !strings.Contains(err.Error(), "--cache.preimages") {
+		t.Errorf("an allocation that cannot be placed: %v", err)
 	}
 }
