@@ -39,8 +39,8 @@ type fakeNode struct {
 	genesis  []string                   // genesis accounts "address balance", served one a page
 
 	noDebug, noBlockReceipts bool
-	noPreimages              bool   // name genesis accounts pre(keccak(address)), as geth --dev does
-	extraHashed              string // and add this account, named by a hash only, with a balance
+	noPreimages              bool          // name genesis accounts pre(keccak(address)), as geth --dev does
+	extraHashed              string        // and add this account, named by a hash only, with a balance
 	latency                  time.Duration // added to every answer
 	drop                     atomic.Int64  // cut this many more answers in the middle
 	unavailable              atomic.Int64  // answer this many more requests with HTTP 503
