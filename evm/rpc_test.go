@@ -244,6 +244,13 @@ func (f *fakeNode) answer(q rpcReq) (json.RawMessage, *rpcErr) {
 		}
 		b, _ := json.Marshal(map[string]any{"root": strings.Repeat("0", 64), "accounts": accounts, "next": next}) // geth: no 0x
 		return b, nil
+	case "eth_getUncleByBlockHashAndIndex":
+		raw, ok := byHash()
+		i, _ := strconv.ParseInt(strings.TrimPrefix(str(1), "0x"), 16, 64)
+		if !ok || int(i) >= len(raw.Uncles) {
+			return json.RawMessage("null"), nil
+		}
+		return raw.Uncles[i], nil
 	case "eth_accounts":
 		return json.RawMessage(`["` + eoa + `"]`), nil
 	case "eth_call":
@@ -511,5 +518,54 @@ func TestRPCGenesisWithoutPreimages(t *testing.T) {
 	_, err = newRPC(t, srv.URL, fastOptions(t, "dev")).Block(context.Background(), 0)
 	if !errors.Is(err, heistgraph.ErrInvalid) || !strings.Contains(err.Error(), "--cache.preimages") {
 		t.Errorf("an allocation that cannot be placed: %v", err)
+	}
+}
+
+// TestRewards: on a proof-of-work chain the miner gets the block reward
+// and 1/32 of it per uncle, each uncle's miner (U + 8 − N)/8 of it; the
+// uncle headers travel through uncles.jsonl and eth_getUncleByBlockHashAndIndex.
+func TestRewards(t *testing.T) {
+	dir := t.TempDir()
+	d, err := evm.NewDumper(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := buildBlockAt(1000)
+	raw.Block = bytes.Replace(raw.Block, []byte(`"transactions":[]`), []byte(`"transactions":[],"uncles":["0x`+strings.Repeat("0c", 32)+`"]`), 1)
+	raw.Uncles = []json.RawMessage{json.RawMessage(`{"number":"0x3e6","miner":"` + cb + `"}`)} // 998
+	if err := d.WriteBlock(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files := openFiles(t, dir, "eth")
+	b, err := files.Block(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tr := range b.Transfers {
+		got = append(got, showTransfer(tr))
+	}
+	want := []string{
+		"reward 0x0000000000000000000000000000000000000000 " + cc + " native 5156250000000000000 ", // 5 + 5/32 ETH
+		"reward 0x0000000000000000000000000000000000000000 " + cb + " native 3750000000000000000 ", // (998 + 8 − 1000)/8 × 5 ETH
+		"withdrawal 0x0000000000000000000000000000000000000000 " + cb + " native 2000000000 ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ledger:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	_, srv := newFakeNode(t, files, 1)
+	fromNode, err := newRPC(t, srv.URL, fastOptions(t, "eth")).Block(context.Background(), 1000)
+	if err != nil || !reflect.DeepEqual(fromNode, b) {
+		t.Errorf("from the node: %v %v", fromNode, err)
+	}
+	raw.Uncles = nil
+	if _, err := evm.Decode(raw, params(t, "eth")); !errors.Is(err, heistgraph.ErrInvalid) {
+		t.Errorf("uncles without headers: %v", err)
+	}
+	if _, err := evm.Decode(raw, params(t, "dev")); err != nil {
+		t.Errorf("no rewards on dev: %v", err)
 	}
 }
