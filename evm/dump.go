@@ -210,7 +210,9 @@ func member(w *bytes.Buffer, h, key string, v json.RawMessage) error {
 
 // Dumping is an AccountSource that writes each block's raw answers (and
 // each token read) to a Dumper as it hands the block on: `ingest evm --rpc
-// URL --dump DIR`. Blocks are written in the order they are fetched.
+// URL --dump DIR`. Blocks are written in the order they are fetched, into
+// the Dumper's buffers: call Dump.Sync before telling anyone a block is
+// dumped (or before a checkpoint that counts on it).
 type Dumping struct {
 	Src interface {
 		heistgraph.AccountSource

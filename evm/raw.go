@@ -81,6 +81,9 @@ func (g *Genesis) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return fmt.Errorf("genesis: %w", ensureInvalid(err))
 	}
+	if v.Alloc == nil {
+		return fmt.Errorf(`genesis: no "alloc": %w`, heistgraph.ErrInvalid)
+	}
 	g.Alloc = make(map[heistgraph.EVMAddress]uint256.Int, len(v.Alloc))
 	for k, acc := range v.Alloc {
 		s := k

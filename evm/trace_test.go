@@ -375,7 +375,7 @@ func TestGenesisFile(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{`{"alloc":{"0x12":{"balance":"1"}}}`, `{"alloc":{"` + ca + `":{"balance":"-1"}}}`,
-		`{"alloc":{"` + ca + `":{"balance":"0x"}}}`, `{"alloc":{"` + ca + `":{"balance":"0x1` + strings.Repeat("0", 64) + `"}}}`, `[]`} {
+		`{"alloc":{"` + ca + `":{"balance":"0x"}}}`, `{"alloc":{"` + ca + `":{"balance":"0x1` + strings.Repeat("0", 64) + `"}}}`, `[]`, `{"config":{}}`} {
 		if err := g.UnmarshalJSON([]byte(bad)); !errors.Is(err, heistgraph.ErrInvalid) {
 			t.Errorf("%s: got %v, want ErrInvalid", bad, err)
 		}
