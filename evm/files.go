@@ -70,8 +70,9 @@ type blockRef struct {
 // concurrent use.
 //
 // OpenFiles reads each file once, line by line, to index where each
-// block's lines are (about 100 bytes a block); Block then reads only that
-// block's lines. Lines may come in any order; when a height has several
+// block's lines are (about 200 bytes of memory a block: a million blocks
+// index in some 200 MB); Block then reads only that block's lines, so no
+// file is ever held whole. Lines may come in any order; when a height has several
 // lines (a dump taken while following a chain that reorganised), the last
 // one counts. Every malformed or truncated line is a *DecodeError naming
 // the file and line, wrapping heistgraph.ErrInvalid.
