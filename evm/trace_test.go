@@ -347,15 +347,37 @@ func TestLedgerTraps(t *testing.T) {
 	}
 }
 
-// TestLedgerStatusMismatch refuses a receipt whose status contradicts the
-// trace.
-func TestLedgerStatusMismatch(t *testing.T) {
-	raw := buildBlock(rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
-		`"status":"0x1","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[]`, f("CALL", eoa, ca, "0x1", "execution reverted")})
-	_, err := evm.Decode(raw, params(t, "dev"))
-	var de *evm.DecodeError
-	if !errors.As(err, &de) || de.Tx != 0 || !errors.Is(err, heistgraph.ErrInvalid) {
-		t.Fatalf("got %v, want a *DecodeError for tx 0", err)
+// TestLedgerInconsistent refuses answers that contradict each other: a
+// receipt status against the trace, a failed transaction with logs.
+func TestLedgerInconsistent(t *testing.T) {
+	log := `{"address":"` + cb + `","topics":[],"data":"0x","logIndex":"0x0"}`
+	tests := []struct {
+		name string
+		tx   rawTx
+	}{
+		{"status 1, the trace reverted", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x1","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[]`, f("CALL", eoa, ca, "0x1", "execution reverted")}},
+		{"status 0, the trace did not", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x0","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[]`, f("CALL", eoa, ca, "0x1", "")}},
+		{"status 2", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x2","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[]`, f("CALL", eoa, ca, "0x1", "")}},
+		{"a failed transaction with logs", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x0","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[` + log + `]`, f("CALL", eoa, ca, "0x1", "execution reverted")}},
+		{"no price at all", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x1","gasUsed":"0x1","logs":[]`, f("CALL", eoa, ca, "0x1", "")}},
+		{"a creation without its address", rawTx{`"from":"` + eoa + `","to":null,"value":"0x1","input":"0x"`,
+			`"status":"0x1","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[]`, `{"type":"CREATE","from":"` + eoa + `","value":"0x1"}`}},
+		{"a removed log", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x1","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[` + strings.Replace(log, `"logIndex"`, `"removed":true,"logIndex"`, 1) + `]`, f("CALL", eoa, ca, "0x1", "")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := evm.Decode(buildBlock(tc.tx), params(t, "dev"))
+			var de *evm.DecodeError
+			if !errors.As(err, &de) || de.Tx != 0 || de.Block != 7 || !errors.Is(err, heistgraph.ErrInvalid) {
+				t.Fatalf("got %v, want a *DecodeError for block 7 tx 0", err)
+			}
+		})
 	}
 }
 
