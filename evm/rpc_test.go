@@ -569,3 +569,40 @@ func TestRewards(t *testing.T) {
 		t.Errorf("no rewards on dev: %v", err)
 	}
 }
+
+// TestRPCStatuses: what the node's HTTP status means. 429 and 5xx are
+// retried; 401 and 403 are the caller's fault (ErrInvalid) and not
+// retried; other statuses are not retried.
+func TestRPCStatuses(t *testing.T) {
+	tests := []struct {
+		status  int
+		ok      bool // answered after one refusal
+		invalid bool
+	}{
+		{http.StatusTooManyRequests, true, false},
+		{http.StatusBadGateway, true, false},
+		{http.StatusUnauthorized, false, true},
+		{http.StatusForbidden, false, true},
+		{http.StatusNotFound, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(strconv.Itoa(tc.status), func(t *testing.T) {
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) == 1 {
+					http.Error(w, "no", tc.status)
+					return
+				}
+				io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":"0x539"}`)
+			}))
+			defer srv.Close()
+			id, err := newRPC(t, srv.URL, fastOptions(t, "dev")).ChainID(context.Background())
+			if tc.ok != (err == nil && id == 1337) || errors.Is(err, heistgraph.ErrInvalid) != tc.invalid {
+				t.Errorf("got %d %v after %d requests", id, err, n.Load())
+			}
+			if !tc.ok && n.Load() != 1 {
+				t.Errorf("retried a %d (%d requests)", tc.status, n.Load())
+			}
+		})
+	}
+}
