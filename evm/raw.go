@@ -31,7 +31,8 @@ type RawBlock struct {
 	Receipts json.RawMessage
 	// Traces is the result of debug_traceBlockByNumber (or ByHash) with
 	// {"tracer": "callTracer"}; nil when the source has no debug API, and
-	// then the block's internal transfers are not known.
+	// then the block's internal transfers are not known. A block without
+	// transactions has none to miss: its Traces is [] whatever the source.
 	Traces json.RawMessage
 	// Uncles are the uncle headers (eth_getUncleByBlockHashAndIndex), in the
 	// block's order; needed only where the chain pays uncle rewards.
