@@ -93,6 +93,19 @@ func TestTracesMainnet(t *testing.T) {
 	}
 }
 
+// wantedInvalid fails t unless err wraps ErrInvalid when one is wanted
+// and is nil otherwise; it reports whether an error was wanted.
+func wantedInvalid(t *testing.T, err error, want bool) bool {
+	t.Helper()
+	switch {
+	case want && !errors.Is(err, heistgraph.ErrInvalid):
+		t.Fatalf("got %v, want ErrInvalid", err)
+	case !want && err != nil:
+		t.Fatal(err)
+	}
+	return want
+}
+
 // sameMoves compares two lists of movements.
 func sameMoves(t *testing.T, got, want []moved) {
 	t.Helper()
@@ -207,14 +220,8 @@ func TestInternalTraps(t *testing.T) {
 			err = evm.Internal(trs[0].Top, func(from, to heistgraph.EVMAddress, amount *uint256.Int, path string) {
 				got = append(got, moved{from.Lower(), to.Lower(), amount.Dec(), path})
 			})
-			if tc.err {
-				if !errors.Is(err, heistgraph.ErrInvalid) {
-					t.Fatalf("got %v, want ErrInvalid", err)
-				}
+			if wantedInvalid(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			sameMoves(t, got, tc.want)
 		})
@@ -240,14 +247,8 @@ func TestDecodeTracesForms(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			trs, err := evm.DecodeTraces([]byte(tc.answer))
-			if tc.err {
-				if !errors.Is(err, heistgraph.ErrInvalid) {
-					t.Fatalf("got %v, want ErrInvalid", err)
-				}
+			if wantedInvalid(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(trs) != 1 || trs[0].Top.Type != "CALL" || (*uint256.Int)(trs[0].Top.Value).Uint64() != 5 || (trs[0].TxHash != nil) != tc.hash {
 				t.Errorf("decoded %+v", trs)
