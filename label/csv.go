@@ -35,8 +35,8 @@ const csvRequired = 6
 //
 // Each row is validated: every field at most MaxField bytes (note MaxNote);
 // chain by heistgraph.ParseChain and KnownChain ("bitcoin" is not a chain
-// id, "btc" is); address normalised (NormalizeAddress) and valid for the
-// chain (ValidateAddress); entity non-empty; category non-empty and
+// id, "btc" is); address valid for the chain and keyed
+// (heistgraph.NormalizeAddress); entity non-empty; category non-empty and
 // well-formed (ValidateCategory, lower-cased; a category screening does not
 // know is kept, see KnownCategory); source non-empty; confidence a number in
 // [0, 1]; tlp one of clear, white (= clear), green, amber, amber+strict, red
@@ -171,8 +171,8 @@ func csvLabel(rec []string, col map[string]int, file string, cr *csv.Reader) (he
 	if err != nil {
 		return heistgraph.Label{}, bad("chain", err)
 	}
-	addr := NormalizeAddress(chain, get("address"))
-	if err := ValidateAddress(chain, addr); err != nil {
+	addr, err := heistgraph.NormalizeAddress(chain, get("address"))
+	if err != nil {
 		return heistgraph.Label{}, bad("address", err)
 	}
 	if get("entity") == "" {

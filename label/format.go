@@ -208,15 +208,14 @@ func place(asset, addr string) (chain heistgraph.Chain, a, fix string, err error
 	if chain, err = AssetChain(asset, addr); err != nil {
 		return "", "", "", err
 	}
-	a = NormalizeAddress(chain, addr)
-	err = ValidateAddress(chain, a)
+	a, err = heistgraph.NormalizeAddress(chain, addr)
 	if err == nil {
 		return chain, a, "", nil
 	}
 	// Only formats with a checksum or a fixed shape qualify: a mistyped
 	// Bitcoin address still looks like base58, which Solana also uses.
 	if c := tokenChain(addr); (c == heistgraph.ChainBTC || c == chainETH || c == chainTron) && c != chain {
-		if n := NormalizeAddress(c, addr); ValidateAddress(c, n) == nil {
+		if n, e := heistgraph.NormalizeAddress(c, addr); e == nil {
 			return c, n, fmt.Sprintf("listed as %s, but the address is one of chain %s", strings.ToUpper(strings.TrimSpace(asset)), c), nil
 		}
 	}
@@ -241,12 +240,14 @@ func notes(kv ...string) string {
 }
 
 // KnownChain reports whether c is a chain the label importers know: a
-// Bitcoin chain (btc, btc-testnet, ...), an EVM chain (IsEVM), or a chain
-// that an asset of OFAC's lists or of TagPacks names (tron, sol, bnb, ltc,
-// bch, xmr, ...). heistgraph.ParseChain accepts any lower-case word, so a
-// label file's chain column must also pass this: "bitcoin" is no chain id.
+// Bitcoin chain (btc, btc-testnet, ...), an EVM chain of the registry
+// (heistgraph.Chain.IsEVM), the shared EVM key heistgraph.ChainEVM (a label
+// on every EVM chain), or a chain that an asset of OFAC's lists or of
+// TagPacks names (tron, sol, bnb, ltc, bch, xmr, ...). heistgraph.ParseChain
+// accepts any lower-case word, so a label file's chain column must also pass
+// this: "bitcoin" is no chain id.
 func KnownChain(c heistgraph.Chain) bool {
-	if c.IsUTXO() || IsEVM(c) {
+	if c.IsUTXO() || c.IsEVM() || c == heistgraph.ChainEVM {
 		return true
 	}
 	for _, ac := range assetChains {

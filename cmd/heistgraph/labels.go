@@ -334,7 +334,7 @@ func labelConflicts(ctx context.Context, st store.Labels, sources map[string]boo
 				if len(rep.ConflictExamples) < maxConflictExamples {
 					slices.Sort(es)
 					rep.ConflictExamples = append(rep.ConflictExamples, labelConflictJSON{Chain: cur.chain,
-						Address: hgapp.DisplayAddress(cur.chain, cur.addr), Category: c, Entities: slices.Clone(es)})
+						Address: heistgraph.DisplayAddress(cur.chain, cur.addr), Category: c, Entities: slices.Clone(es)})
 				}
 				return // an address counts once
 			}

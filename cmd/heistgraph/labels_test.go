@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/risk"
 )
 
 // The real OFAC files the label package checks in (see its testdata README).
@@ -115,7 +118,7 @@ func TestLabelsImportShowList(t *testing.T) {
 	}
 	r = cli(t, "--data", data, "--json", "labels", "list", "--source", "my-ofac-copy", "--chain", "eth", "--limit", "1")
 	mustOK(t, r, "labels list source")
-	if l := decode[listOut](t, r.stdout); l.Count != 1 || l.Labels[0].Source != "my-ofac-copy" || l.Labels[0].Chain != "eth" {
+	if l := decode[listOut](t, r.stdout); l.Count != 1 || l.Labels[0].Source != "my-ofac-copy" || l.Labels[0].Chain != heistgraph.ChainEVM {
 		t.Errorf("list by source: %+v", l)
 	}
 }
@@ -324,5 +327,33 @@ func TestLabelsImportTagPackStrict(t *testing.T) {
 	}
 	if n := labelCount(t, data, source); n != got.Added {
 		t.Errorf("%d labels stored, the summary says %d new", n, got.Added)
+	}
+}
+
+// TestLabelsSharedEVMKey: an address OFAC lists under ETH only (POTEKHIN,
+// Danil, CYBER2) is sanctioned on every EVM chain, its one built-in label
+// on the shared EVM key found by labels show and screen on any of them.
+func TestLabelsSharedEVMKey(t *testing.T) {
+	data := t.TempDir()
+	const addr = "0x7F367cC41522cE07553e823bf3be79A889DEbe1B"
+	for _, args := range [][]string{{}, {"--chain", "eth"}, {"--chain", "bsc"}, {"--chain", "arbitrum"}, {"--chain", "evm"}} {
+		r := cli(t, append([]string{"--data", data, "--json", "labels", "show", strings.ToLower(addr)}, args...)...)
+		mustOK(t, r, "labels show")
+		v := decode[labelsShowOut](t, r.stdout)
+		if len(v.Labels) != 1 || v.Labels[0].Category != "sanctioned" || v.Labels[0].Entity != "POTEKHIN, Danil" || v.Address != addr {
+			t.Errorf("labels show %v: %+v, want the OFAC sanction, the address in EIP-55 case", args, v)
+		}
+	}
+	for _, chain := range []string{"bsc", "polygon", "eth"} {
+		r := cli(t, "--data", data, "--json", "screen", "--chain", chain, addr)
+		mustOK(t, r, "screen")
+		s := decode[screenJSON](t, r.stdout)
+		if !s.Sanctioned || s.Risk != risk.LevelSevere || s.Address != addr || s.Chain != heistgraph.Chain(chain) {
+			t.Errorf("screen --chain %s: %+v, want sanctioned, the address in EIP-55 case", chain, s.Answer)
+		}
+	}
+	// Not on a chain where the 0x key holds nothing: tron has no such address.
+	if r := cli(t, "--data", data, "--json", "screen", "--chain", "tron", addr); r.code != exitUsage {
+		t.Errorf("screen --chain tron 0x...: exit %d, want 2", r.code)
 	}
 }
