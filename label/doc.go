@@ -20,6 +20,7 @@
 //	ofac-csv   OFAC's sdn.csv with sdn_comments.csv (ReadOFACCSV)
 //	tagpack    a GraphSense TagPack, YAML (ReadTagPack)
 //	csv        heistgraph's label CSV: chain,address,entity,category,source,confidence[,tlp] (ReadCSV)
+//	etherscan  an Etherscan label CSV, one file per Etherscan label: ,Address,Name Tag,... (ReadEtherscan)
 //
 // Every reader returns an iter.Seq2[heistgraph.Label, error]: labels in file
 // order, one per (address, category) of each record, each passing Validate;
