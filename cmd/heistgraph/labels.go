@@ -142,38 +142,9 @@ Examples:
   heistgraph labels import binance-bsc.csv --format etherscan --tag binance --chain bsc`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format == "" {
-				return usageError{fmt.Errorf("labels import: give --format (ofac-list, ofac-xml, ofac-csv, tagpack, csv or etherscan): %w", heistgraph.ErrInvalid)}
-			}
-			f, err := label.ParseFormat(format)
+			in, err := newLabelImport(args[0], format, asset, source, comments, chain, tag, skipInvalid)
 			if err != nil {
-				return usageError{fmt.Errorf("--format: %w", err)}
-			}
-			if source != "" && strings.TrimSpace(source) != source {
-				return usageError{fmt.Errorf("--source %q: leading or trailing space: %w", source, heistgraph.ErrInvalid)}
-			}
-			if len(source) > label.MaxField {
-				return usageError{fmt.Errorf("--source is %d bytes long (limit %d): %w", len(source), label.MaxField, heistgraph.ErrInvalid)}
-			}
-			if comments != "" && f != label.FormatOFACCSV {
-				return usageError{fmt.Errorf("--comments is for --format ofac-csv only: %w", heistgraph.ErrInvalid)}
-			}
-			in := labelImport{path: args[0], format: f, asset: asset, source: source, comments: comments, tag: tag, skipInvalid: skipInvalid}
-			if (chain != "" || tag != "") && f != label.FormatEtherscan {
-				return usageError{fmt.Errorf("--chain and --tag are for --format etherscan only: %w", heistgraph.ErrInvalid)}
-			}
-			if chain != "" {
-				c, err := heistgraph.ParseChain(chain)
-				if err == nil && !c.IsEVM() && c != heistgraph.ChainEVM {
-					err = fmt.Errorf("%s is no EVM chain (eth, bsc, arbitrum, ..., or evm for every one): %w", c, heistgraph.ErrInvalid)
-				}
-				if err != nil {
-					return usageError{fmt.Errorf("--chain: %w", err)}
-				}
-				in.chain = c
-			}
-			if err := (label.Options{Tag: tag}).Validate(); err != nil {
-				return usageError{fmt.Errorf("--tag: %w", err)}
+				return err
 			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
 				return a.importLabels(cmd.Context(), st, in)
@@ -196,6 +167,45 @@ type labelImport struct {
 	chain                              heistgraph.Chain
 	format                             label.Format
 	skipInvalid                        bool
+}
+
+// newLabelImport checks the flags of `labels import` (here and against a
+// running server, remote.go); bad ones are usage errors.
+func newLabelImport(path, format, asset, source, comments, chain, tag string, skipInvalid bool) (labelImport, error) {
+	if format == "" {
+		return labelImport{}, usageError{fmt.Errorf("labels import: give --format (ofac-list, ofac-xml, ofac-csv, tagpack, csv or etherscan): %w", heistgraph.ErrInvalid)}
+	}
+	f, err := label.ParseFormat(format)
+	if err != nil {
+		return labelImport{}, usageError{fmt.Errorf("--format: %w", err)}
+	}
+	if source != "" && strings.TrimSpace(source) != source {
+		return labelImport{}, usageError{fmt.Errorf("--source %q: leading or trailing space: %w", source, heistgraph.ErrInvalid)}
+	}
+	if len(source) > label.MaxField {
+		return labelImport{}, usageError{fmt.Errorf("--source is %d bytes long (limit %d): %w", len(source), label.MaxField, heistgraph.ErrInvalid)}
+	}
+	if comments != "" && f != label.FormatOFACCSV {
+		return labelImport{}, usageError{fmt.Errorf("--comments is for --format ofac-csv only: %w", heistgraph.ErrInvalid)}
+	}
+	if (chain != "" || tag != "") && f != label.FormatEtherscan {
+		return labelImport{}, usageError{fmt.Errorf("--chain and --tag are for --format etherscan only: %w", heistgraph.ErrInvalid)}
+	}
+	in := labelImport{path: path, format: f, asset: asset, source: source, comments: comments, tag: tag, skipInvalid: skipInvalid}
+	if chain != "" {
+		c, err := heistgraph.ParseChain(chain)
+		if err == nil && !c.IsEVM() && c != heistgraph.ChainEVM {
+			err = fmt.Errorf("%s is no EVM chain (eth, bsc, arbitrum, ..., or evm for every one): %w", c, heistgraph.ErrInvalid)
+		}
+		if err != nil {
+			return labelImport{}, usageError{fmt.Errorf("--chain: %w", err)}
+		}
+		in.chain = c
+	}
+	if err := (label.Options{Tag: tag}).Validate(); err != nil {
+		return labelImport{}, usageError{fmt.Errorf("--tag: %w", err)}
+	}
+	return in, nil
 }
 
 // read streams the labels of the file (opening it, and the comments file,
