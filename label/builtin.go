@@ -59,9 +59,10 @@ type builtinFile struct {
 //     an entry's addresses (category sanctioned, plus dprk or the service's
 //     category; entity the SDN name and source "ofac-sdn:<uid>"), or, for the
 //     addresses designated after 2024-05-03, as ReadOFACList does (sanctioned,
-//     no entity, source "ofac-sdn"); OFACChains places each (a 0x address on
-//     the shared EVM key heistgraph.ChainEVM, which holds on every EVM chain); the note names programs, OFAC's tickers, the listing
-//     date where a source gives one, and the snapshot dates;
+//     no entity, source "ofac-sdn"); OFACChains places each (a 0x address
+//     on the shared EVM key heistgraph.ChainEVM, which holds on every EVM
+//     chain); the note names programs, OFAC's tickers, the listing date
+//     where a source gives one, and the snapshot dates;
 //   - the curated file builtin/dprk.yaml: addresses that US government
 //     publications (OFAC's SDN list, FBI statements) attribute to North
 //     Korean actors, category dprk for all and sanctioned as well for those
