@@ -202,3 +202,24 @@ func (c Chain) IsEVM() bool {
 	i, ok := LookupChain(c)
 	return ok && i.EVM
 }
+
+// ChainEVM is the shared key of EVM addresses: one secp256k1 key holds the
+// same 0x address on every EVM chain, so what is known of whoever holds it
+// (a sanctions listing, an attribution) holds on all of them. A label on
+// chain evm applies to every EVM chain of the registry; the store answers
+// a lookup on an EVM chain with its own labels and those on evm
+// (LabelChains). It is no chain to ingest: LookupChain does not know it.
+const ChainEVM Chain = "evm"
+
+// ChainTron is the Tron chain, which labels name (OFAC lists Tron
+// addresses) but heistgraph does not ingest.
+const ChainTron Chain = "tron"
+
+// LabelChains returns the chains whose labels hold on c: c itself and,
+// for an EVM chain of the registry, ChainEVM after it.
+func (c Chain) LabelChains() []Chain {
+	if c.IsEVM() {
+		return []Chain{c, ChainEVM}
+	}
+	return []Chain{c}
+}

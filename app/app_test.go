@@ -86,7 +86,7 @@ func TestAddressChecks(t *testing.T) {
 	if _, err := LabelChains("btc!", "x"); !errors.Is(err, heistgraph.ErrInvalid) {
 		t.Errorf("LabelChains(bad chain) = %v, want ErrInvalid", err)
 	}
-	if got := DisplayAddress("eth", "0x47666fab8bd0ac7003bce3f5c3585383f09486e2"); got != "0x47666Fab8bd0Ac7003bce3f5C3585383F09486E2" {
+	if got := heistgraph.DisplayAddress("eth", "0x47666fab8bd0ac7003bce3f5c3585383f09486e2"); got != "0x47666Fab8bd0Ac7003bce3f5C3585383F09486E2" {
 		t.Errorf("DisplayAddress = %s, want EIP-55 case", got)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/trace"
 )
@@ -144,15 +143,11 @@ func ClusterChainOf(ctx context.Context, r store.ChainReader, chain, addr, what 
 }
 
 // ValidAddress returns addr in the form the store keys it by on chain c
-// (label.NormalizeAddress: surrounding space removed, bech32 and EVM hex
-// lower-cased) after checking it is an address of c. A malformed address
-// wraps heistgraph.ErrInvalid, naming it and the chain.
+// (heistgraph.NormalizeAddress: surrounding space removed, bech32 and EVM
+// hex lower-cased) after checking it is an address of c. A malformed
+// address wraps heistgraph.ErrInvalid, naming it and the chain.
 func ValidAddress(c heistgraph.Chain, addr string) (string, error) {
-	n := label.NormalizeAddress(c, addr)
-	if err := label.ValidateAddress(c, n); err != nil {
-		return "", err
-	}
-	return n, nil
+	return heistgraph.NormalizeAddress(c, addr)
 }
 
 // ValidAddresses is ValidAddress for each of addrs, in order.
@@ -229,7 +224,7 @@ func CheckAddress(ctx context.Context, r store.ChainReader, chain, addr string) 
 	if err != nil {
 		return "", err
 	}
-	return label.NormalizeAddress(ok[0], addr), nil
+	return ValidAddress(ok[0], addr)
 }
 
 // CheckSeeds checks the address seeds of a trace on chain c and normalises
@@ -249,7 +244,8 @@ func CheckSeeds(c heistgraph.Chain, seeds []trace.Seed) error {
 }
 
 // LabelChains returns the chains to look addr's labels up on: chain, or,
-// without it, eth for an EVM address and every Bitcoin chain otherwise.
+// without it, eth for an EVM address (a lookup on eth also reads the
+// shared EVM key, heistgraph.ChainEVM) and every Bitcoin chain otherwise.
 func LabelChains(chain, addr string) ([]heistgraph.Chain, error) {
 	if chain != "" {
 		c, err := heistgraph.ParseChain(chain)
@@ -258,8 +254,8 @@ func LabelChains(chain, addr string) ([]heistgraph.Chain, error) {
 		}
 		return []heistgraph.Chain{c}, nil
 	}
-	if len(addr) == 42 && strings.HasPrefix(strings.ToLower(addr), "0x") {
-		return []heistgraph.Chain{"eth"}, nil
+	if _, err := heistgraph.ParseEVMAddress(strings.TrimSpace(addr)); err == nil {
+		return []heistgraph.Chain{"eth"}, nil // its labels on the shared EVM key come with eth's
 	}
 	var out []heistgraph.Chain
 	for _, n := range heistgraph.Networks() {

@@ -36,7 +36,6 @@
 //
 //   - Labels(ctx, store.Store, LabelsRequest) (LabelsView, error): labels show.
 //   - LabelList(ctx, store.Labels, LabelListRequest) (LabelListView, error): labels list.
-//   - DisplayAddress(chain, addr) string: a stored address as output shows it (EIP-55 for EVM).
 //   - SeedBuiltin(ctx, store.Labels) error (seed.go): the built-in label set, written once per
 //     version; surfaces call it when they open a store.
 //

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"golang.org/x/crypto/sha3"
-
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/cluster"
-	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -30,37 +27,8 @@ type LabelRowView struct {
 
 // LabelRowOf is the view of a stored label with its (displayed) address.
 func LabelRowOf(l heistgraph.Label) LabelRowView {
-	return LabelRowView{Chain: l.Chain, Address: DisplayAddress(l.Chain, l.Address), Entity: l.Entity, Category: l.Category,
+	return LabelRowView{Chain: l.Chain, Address: heistgraph.DisplayAddress(l.Chain, l.Address), Entity: l.Entity, Category: l.Category,
 		Source: l.Source, Confidence: l.Confidence, TLP: l.TLP, ValidFrom: l.ValidFrom, ValidUntil: l.ValidUntil, Note: l.Note}
-}
-
-// DisplayAddress renders a stored (normalised) address for output: EVM
-// addresses ("0x" and 40 hex digits, stored lower-cased) in EIP-55 mixed
-// case, as design.md wants them on output; others as stored.
-func DisplayAddress(_ heistgraph.Chain, addr string) string {
-	if len(addr) != 42 || addr[:2] != "0x" {
-		return addr
-	}
-	hexPart := strings.ToLower(addr[2:])
-	for _, r := range hexPart {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return addr
-		}
-	}
-	h := sha3.NewLegacyKeccak256()
-	h.Write([]byte(hexPart))
-	sum := h.Sum(nil)
-	out := []byte("0x" + hexPart)
-	for i := range 40 {
-		nibble := sum[i/2] >> 4
-		if i%2 == 1 {
-			nibble = sum[i/2] & 0x0f
-		}
-		if c := out[2+i]; c >= 'a' && nibble >= 8 {
-			out[2+i] = c - 'a' + 'A'
-		}
-	}
-	return string(out)
 }
 
 // LabelsView is what `labels show --json` prints: the labels on an
@@ -87,12 +55,15 @@ type LabelsRequest struct {
 func Labels(ctx context.Context, st store.Store, req LabelsRequest) (LabelsView, error) {
 	var v *LabelsView
 	for _, c := range req.Chains {
-		n := label.NormalizeAddress(c, req.Address)
+		n, err := heistgraph.NormalizeAddress(c, req.Address)
+		if err != nil {
+			n = strings.TrimSpace(req.Address) // no address of c: nothing found on it
+		}
 		ls, err := st.AddressLabels(ctx, c, n)
 		if err != nil {
 			return LabelsView{}, err
 		}
-		cand := &LabelsView{Address: DisplayAddress(c, n), Chain: c, Labels: []LabelView{}, ClusterLabels: []ClusterLabelView{}, Conflicts: []string{}}
+		cand := &LabelsView{Address: heistgraph.DisplayAddress(c, n), Chain: c, Labels: []LabelView{}, ClusterLabels: []ClusterLabelView{}, Conflicts: []string{}}
 		for _, l := range ls {
 			cand.Labels = append(cand.Labels, LabelOf(l))
 		}
@@ -112,7 +83,7 @@ func Labels(ctx context.Context, st store.Store, req LabelsRequest) (LabelsView,
 			cand.ClusterID = &id
 		}
 		for _, l := range cv.Reached {
-			cand.ClusterLabels = append(cand.ClusterLabels, clusterLabelOf(l, DisplayAddress(l.Chain, l.Address)))
+			cand.ClusterLabels = append(cand.ClusterLabels, clusterLabelOf(l, heistgraph.DisplayAddress(l.Chain, l.Address)))
 		}
 		cand.Conflicts = cv.Conflicts
 		if v == nil || known {

@@ -756,7 +756,8 @@ func TestResolver(t *testing.T) {
 	g.label("M", "Mixer M", "mixer")
 	g.label("M", "Mixer M", "sanctioned")
 	if _, err := g.st.PutLabels(ctx, []heistgraph.Label{{Chain: "eth", Address: "0x098b716b8aaf21512996dc57eb0615e2383e2f96",
-		Entity: "LAZARUS GROUP", Category: "dprk", Source: "ofac", Confidence: 1}}); err != nil {
+		Entity: "LAZARUS GROUP", Category: "dprk", Source: "ofac", Confidence: 1}, {Chain: heistgraph.ChainEVM,
+		Address: "0x7f367cc41522ce07553e823bf3be79a889debe1b", Entity: "POTEKHIN, Danil", Category: "sanctioned", Source: "ofac", Confidence: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	r := NewResolver(g.st)
@@ -771,6 +772,10 @@ func TestResolver(t *testing.T) {
 		{"no label", string(chain), "lone", false, heistgraph.EntityRef{}},
 		{"unknown address", string(chain), "nobody", false, heistgraph.EntityRef{}},
 		{"EVM address any case", "eth", "0x098B716B8Aaf21512996dC57EB0615e2383E2f96", true, heistgraph.EntityRef{Name: "LAZARUS GROUP", Category: "dprk", Source: "ofac", Confidence: 1}},
+		{"an eth label is not bsc's", "bsc", "0x098B716B8Aaf21512996dC57EB0615e2383E2f96", false, heistgraph.EntityRef{}},
+		{"the shared EVM key on bsc", "bsc", "0x7F367cC41522cE07553e823bf3be79A889DEbe1B", true, heistgraph.EntityRef{Name: "POTEKHIN, Danil", Category: "sanctioned", Source: "ofac", Confidence: 1}},
+		{"the shared EVM key on eth", "eth", "0x7f367cc41522ce07553e823bf3be79a889debe1b", true, heistgraph.EntityRef{Name: "POTEKHIN, Danil", Category: "sanctioned", Source: "ofac", Confidence: 1}},
+		{"the shared EVM key is not Bitcoin's", string(chain), "0x7f367cc41522ce07553e823bf3be79a889debe1b", false, heistgraph.EntityRef{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

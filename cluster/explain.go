@@ -73,7 +73,7 @@ func Explain(ctx context.Context, st LabelStore, chain heistgraph.Chain, addr st
 	if opts.Offset < 0 {
 		return Explanation{}, fmt.Errorf("explain %s: offset %d < 0: %w", addr, opts.Offset, heistgraph.ErrInvalid)
 	}
-	addr = normalize(addr)
+	addr = addressKey(chain, addr)
 	m, err := st.AddressCluster(ctx, chain, addr)
 	if err != nil {
 		return Explanation{}, fmt.Errorf("explain %s: %w", addr, err)
@@ -174,7 +174,7 @@ bfs:
 	}
 
 	if opts.To != "" {
-		path, found, err := evidencePath(ctx, st, chain, m.AddrID, normalize(opts.To), opts.MaxVisits)
+		path, found, err := evidencePath(ctx, st, chain, m.AddrID, addressKey(chain, opts.To), opts.MaxVisits)
 		if err != nil {
 			return Explanation{}, fmt.Errorf("explain %s: %w", addr, err)
 		}

@@ -40,7 +40,7 @@ func ListMembers(ctx context.Context, st store.Clusters, chain heistgraph.Chain,
 	if limit == 0 {
 		limit = 20
 	}
-	addr = normalize(addr)
+	addr = addressKey(chain, addr)
 	m, err := st.AddressCluster(ctx, chain, addr)
 	if err != nil {
 		return MemberPage{}, fmt.Errorf("members of %s: %w", addr, err)

@@ -48,19 +48,15 @@ func NewResolver(st LabelStore) *Resolver {
 	return &Resolver{st: st, chains: map[heistgraph.Chain]*chainLabels{}}
 }
 
-// normalize lower-cases EVM addresses ("0x" and 40 hex digits), as labels
-// store them (label.NormalizeAddress); other addresses are kept.
-func normalize(addr string) string {
-	a := strings.TrimSpace(addr)
-	if len(a) == 42 && (a[:2] == "0x" || a[:2] == "0X") {
-		for _, r := range a[2:] {
-			if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
-				return a
-			}
-		}
-		return "0x" + strings.ToLower(a[2:])
+// addressKey returns addr's key on chain, as labels and the store key it
+// (heistgraph.NormalizeAddress). A value that is no address of chain is
+// kept, trimmed: it is in no cluster and carries no label, which the lookup
+// then says.
+func addressKey(chain heistgraph.Chain, addr string) string {
+	if k, err := heistgraph.NormalizeAddress(chain, addr); err == nil {
+		return k
 	}
-	return a
+	return strings.TrimSpace(addr)
 }
 
 // load returns the labels of chain, reading them on first use.
@@ -114,7 +110,7 @@ type View struct {
 // address that is neither labelled nor clustered gives an empty View and
 // no error.
 func (r *Resolver) View(ctx context.Context, chain heistgraph.Chain, addr string) (View, error) {
-	addr = normalize(addr)
+	addr = addressKey(chain, addr)
 	v := View{Chain: chain, Address: addr, Own: []heistgraph.Label{}, Reached: []heistgraph.Label{}, Conflicts: []string{}}
 	cl, err := r.load(ctx, chain)
 	if err != nil {
@@ -154,7 +150,7 @@ func (r *Resolver) View(ctx context.Context, chain heistgraph.Chain, addr string
 // reaches addr through its cluster. Conflicts lists the other entity names
 // the address and its cluster carry (sorted).
 func (r *Resolver) Resolve(ctx context.Context, chain heistgraph.Chain, addr string) (heistgraph.EntityRef, bool, error) {
-	addr = normalize(addr)
+	addr = addressKey(chain, addr)
 	cl, err := r.load(ctx, chain)
 	if err != nil {
 		return heistgraph.EntityRef{}, false, err

@@ -59,17 +59,18 @@ type builtinFile struct {
 //     an entry's addresses (category sanctioned, plus dprk or the service's
 //     category; entity the SDN name and source "ofac-sdn:<uid>"), or, for the
 //     addresses designated after 2024-05-03, as ReadOFACList does (sanctioned,
-//     no entity, source "ofac-sdn"); OFACChains places each (a 0x address on
-//     every EVM chain); the note names programs, OFAC's tickers, the listing
-//     date where a source gives one, and the snapshot dates;
+//     no entity, source "ofac-sdn"); OFACChains places each (a 0x address
+//     on the shared EVM key heistgraph.ChainEVM, which holds on every EVM
+//     chain); the note names programs, OFAC's tickers, the listing date
+//     where a source gives one, and the snapshot dates;
 //   - the curated file builtin/dprk.yaml: addresses that US government
 //     publications (OFAC's SDN list, FBI statements) attribute to North
 //     Korean actors, category dprk for all and sanctioned as well for those
 //     OFAC designated (the Ronin bridge exploiter
 //     0x098B716B8Aaf21512996dC57EB0615e2383E2f96 has both), source the
 //     publication's id (BuiltinSources), the note naming publisher, title,
-//     date and URL. An address given on an EVM chain is labelled on every
-//     EVM chain.
+//     date and URL. An address given on an EVM chain is labelled on the
+//     shared EVM key (heistgraph.ChainEVM).
 //
 // There is one label per (chain, address, entity, category, source): where
 // both give the same key, the curated label is kept and the SDN label's note
@@ -114,15 +115,12 @@ func labelKey(l heistgraph.Label) string {
 // builtinRevision is part of BuiltinVersion. Bump it when code changes what
 // Builtin returns for the same embedded files (a category rule, the ticker
 // table, the note); TestBuiltinVersion fails until you do.
-const builtinRevision = "2"
+const builtinRevision = "3"
 
 // builtinVersion is BuiltinVersion's answer, computed once.
 var builtinVersion = sync.OnceValue(func() string {
 	h := sha256.New()
 	h.Write([]byte(builtinRevision + "\x00"))
-	for _, c := range evmChainList {
-		h.Write([]byte(string(c) + ","))
-	}
 	h.Write(builtinDPRK)
 	h.Write([]byte{0})
 	h.Write(builtinOFAC)
@@ -130,7 +128,7 @@ var builtinVersion = sync.OnceValue(func() string {
 })
 
 // BuiltinVersion returns the version of the built-in labels: a digest of
-// the embedded files, the EVM chains and the revision of the code that turns
+// the embedded files and the revision of the code that turns
 // them into labels. It is computed once per process from the embedded
 // bytes, without parsing them, so a store can compare it with the version
 // it recorded on every open and call Builtin only when they differ. Two
@@ -138,14 +136,14 @@ var builtinVersion = sync.OnceValue(func() string {
 func BuiltinVersion() string { return builtinVersion() }
 
 // builtinDPRKLabels returns the labels of builtin/dprk.yaml, an EVM
-// address's on every EVM chain.
+// address's on the shared EVM key.
 func builtinDPRKLabels() ([]heistgraph.Label, error) {
 	f, srcs, err := parseBuiltin()
 	if err != nil {
 		return nil, err
 	}
 	var out []heistgraph.Label
-	seen := map[string]bool{}
+	seen, emitted := map[string]bool{}, map[string]bool{}
 	for i, e := range f.Entries {
 		src, ok := srcs[e.Source]
 		where := fmt.Sprintf("builtin/dprk.yaml: entries[%d]", i)
@@ -159,12 +157,14 @@ func builtinDPRKLabels() ([]heistgraph.Label, error) {
 		if len(e.Categories) == 0 || len(e.Addresses) == 0 {
 			return nil, fmt.Errorf("%s: no categories or no addresses: %w", where, heistgraph.ErrInvalid)
 		}
-		chains := []heistgraph.Chain{chain}
-		if IsEVM(chain) {
-			chains = evmChainList
+		if chain.IsEVM() {
+			chain = heistgraph.ChainEVM // one key holds it on every EVM chain
 		}
 		for _, a := range e.Addresses {
-			addr := NormalizeAddress(chain, a.Address)
+			addr, err := heistgraph.NormalizeAddress(chain, a.Address)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
 			if a.Listed != "" {
 				if _, err := time.Parse(time.DateOnly, a.Listed); err != nil {
 					return nil, fmt.Errorf("%s: %s: listed %q is not YYYY-MM-DD: %w", where, a.Address, a.Listed, heistgraph.ErrInvalid)
@@ -172,18 +172,19 @@ func builtinDPRKLabels() ([]heistgraph.Label, error) {
 			}
 			note := notes(src.Publisher, src.Title+", "+src.Date+", "+src.URL, "also", src.Also,
 				"listed", a.Listed, "note", a.Note)
-			if key := string(chain) + " " + addr + " " + e.Source; seen[key] {
-				return nil, fmt.Errorf("%s: %s %s appears twice under %s: %w", where, chain, a.Address, e.Source, heistgraph.ErrInvalid)
+			if key := e.Chain + " " + addr + " " + e.Source; seen[key] {
+				return nil, fmt.Errorf("%s: %s %s appears twice under %s: %w", where, e.Chain, a.Address, e.Source, heistgraph.ErrInvalid)
 			} else {
 				seen[key] = true
 			}
 			for _, c := range e.Categories {
-				for _, ch := range chains {
-					l := heistgraph.Label{Chain: ch, Address: addr, Entity: e.Entity, Category: c,
-						Source: src.ID, Confidence: 1, Note: note}
-					if err := Validate(l); err != nil {
-						return nil, fmt.Errorf("%s: %s: %w", where, a.Address, err)
-					}
+				l := heistgraph.Label{Chain: chain, Address: addr, Entity: e.Entity, Category: c,
+					Source: src.ID, Confidence: 1, Note: note}
+				if err := Validate(l); err != nil {
+					return nil, fmt.Errorf("%s: %s: %w", where, a.Address, err)
+				}
+				if k := labelKey(l); !emitted[k] { // given on several EVM chains: one label on evm
+					emitted[k] = true
 					out = append(out, l)
 				}
 			}

@@ -28,7 +28,7 @@ func TestBuiltin(t *testing.T) {
 	}
 	// builtin/dprk.yaml: 58 addresses as the file gives them (SIM Hyon Sop's
 	// one EVM address three times), 56 once EVM addresses count once.
-	cur := onEth(slices.Collect(maps.Values(byFullKey(curated))))
+	cur := slices.Collect(maps.Values(byFullKey(curated)))
 	if len(cur) != 106 || len(addresses(cur)) != 56 {
 		t.Errorf("dprk.yaml: %d labels on %d addresses, want 106 on 56", len(cur), len(addresses(cur)))
 	}
@@ -61,9 +61,9 @@ func TestBuiltin(t *testing.T) {
 		seen[k] = true
 	}
 	// `labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96` in a fresh
-	// store, on eth and on bsc (one key, every EVM chain).
+	// store, on eth and on bsc alike: one label on the shared EVM key.
 	k := byFullKey(ls)
-	for _, chain := range []string{"eth", "bsc"} {
+	for _, chain := range []string{"evm"} {
 		for _, c := range []string{CategoryDPRK, CategorySanctioned} {
 			l, ok := k[chain+"\x000x098b716b8aaf21512996dc57eb0615e2383e2f96\x00LAZARUS GROUP\x00"+c+"\x00ofac-sdn:27307"]
 			if !ok || !strings.Contains(l.Note, "listed: 2022-04-14") || !strings.Contains(l.Note, "programs: DPRK3") {
@@ -147,7 +147,7 @@ func TestBuiltinLazarusDates(t *testing.T) {
 		t.Fatal(err)
 	}
 	listed := map[string]string{} // address -> note
-	for _, l := range onEth(ls) {
+	for _, l := range ls {
 		if l.Source == "ofac-sdn:27307" && l.Category == CategorySanctioned {
 			listed[l.Address] = l.Note
 		}
@@ -168,8 +168,8 @@ func TestBuiltinLazarusDates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for a := range addresses(onEth(vs)) {
-			addr := strings.TrimPrefix(a, "eth ")
+		for a := range addresses(vs) {
+			addr := strings.TrimPrefix(a, "evm ")
 			if !prev[a] && !strings.Contains(listed[addr], "listed: "+day) {
 				t.Errorf("%s first appears on %s; built-in note %q", addr, day, listed[addr])
 			}

@@ -66,8 +66,8 @@ func ValidateCategory(c string) error {
 }
 
 // Validate checks a label as every importer emits it: a valid chain, an
-// address that is normalised (NormalizeAddress) and valid for that chain
-// (ValidateAddress), a well-formed category, a confidence in [0, 1], a known
+// address that is a valid address of that chain in its key form
+// (heistgraph.ValidateAddress), a well-formed category, a confidence in [0, 1], a known
 // TLP marking (canonical form, see ParseTLP) and ValidFrom <= ValidUntil when
 // both are set. It returns an error wrapping heistgraph.ErrInvalid.
 func Validate(l heistgraph.Label) error {
@@ -78,10 +78,7 @@ func Validate(l heistgraph.Label) error {
 	if c != l.Chain {
 		return fmt.Errorf("chain %q is not in canonical form %q: %w", l.Chain, c, heistgraph.ErrInvalid)
 	}
-	if n := NormalizeAddress(l.Chain, l.Address); n != l.Address {
-		return fmt.Errorf("address %q is not normalised (want %q): %w", l.Address, n, heistgraph.ErrInvalid)
-	}
-	if err := ValidateAddress(l.Chain, l.Address); err != nil {
+	if err := heistgraph.ValidateAddress(l.Chain, l.Address); err != nil {
 		return err
 	}
 	if err := ValidateCategory(l.Category); err != nil {

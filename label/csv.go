@@ -35,8 +35,8 @@ const csvRequired = 6
 //
 // Each row is validated: every field at most MaxField bytes (note MaxNote);
 // chain by heistgraph.ParseChain and KnownChain ("bitcoin" is not a chain
-// id, "btc" is); address normalised (NormalizeAddress) and valid for the
-// chain (ValidateAddress); entity non-empty; category non-empty and
+// id, "btc" is); address valid for the chain and keyed
+// (heistgraph.NormalizeAddress); entity non-empty; category non-empty and
 // well-formed (ValidateCategory, lower-cased; a category screening does not
 // know is kept, see KnownCategory); source non-empty; confidence a number in
 // [0, 1]; tlp one of clear, white (= clear), green, amber, amber+strict, red
@@ -55,42 +55,57 @@ func ReadCSV(r io.Reader, opts Options) iter.Seq2[heistgraph.Label, error] {
 			yield(heistgraph.Label{}, err)
 			return
 		}
-		cr := csv.NewReader(newRecordLimiter(in, opts.Name, MaxRecord))
-		cr.FieldsPerRecord = -1
-		cr.Comment = '#'
-		hdr, err := cr.Read()
+		var col map[string]int
+		csvRecords(in, &opts, '#', strings.Join(CSVHeader[:csvRequired], ","), func(hdr []string, cr *csv.Reader) (perr *ParseError) {
+			col, perr = csvColumns(hdr, opts.Name, cr)
+			return perr
+		}, func(rec []string, cr *csv.Reader) (heistgraph.Label, *ParseError) {
+			return csvLabel(rec, col, opts.Name, cr)
+		}, yield)
+	}
+}
+
+// csvRecords reads a label CSV from in, records held to MaxRecord bytes
+// and lines starting with comment (0: none) skipped: the header row with
+// header (want names it in the error for a file without one), then each
+// record with row, yielding labels and errors as Read's contract says
+// (row-level problems through skip).
+func csvRecords(in io.Reader, opts *Options, comment rune, want string, header func([]string, *csv.Reader) *ParseError,
+	row func([]string, *csv.Reader) (heistgraph.Label, *ParseError), yield func(heistgraph.Label, error) bool) {
+	cr := csv.NewReader(newRecordLimiter(in, opts.Name, MaxRecord))
+	cr.FieldsPerRecord = -1
+	cr.Comment = comment
+	hdr, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		yield(heistgraph.Label{}, parseErr(opts.Name, 1, "", "no header row (want %s)", want))
+		return
+	}
+	if err != nil {
+		yield(heistgraph.Label{}, labelCSVErr(opts.Name, err))
+		return
+	}
+	if perr := header(hdr, cr); perr != nil {
+		yield(heistgraph.Label{}, perr)
+		return
+	}
+	for {
+		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			yield(heistgraph.Label{}, parseErr(opts.Name, 1, "", "no header row (want %s)", strings.Join(CSVHeader[:csvRequired], ",")))
 			return
 		}
 		if err != nil {
 			yield(heistgraph.Label{}, labelCSVErr(opts.Name, err))
 			return
 		}
-		col, perr := csvColumns(hdr, opts.Name, cr)
+		l, perr := row(rec, cr)
 		if perr != nil {
-			yield(heistgraph.Label{}, perr)
-			return
+			if !skip(opts, yield, perr) {
+				return
+			}
+			continue
 		}
-		for {
-			rec, err := cr.Read()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				yield(heistgraph.Label{}, labelCSVErr(opts.Name, err))
-				return
-			}
-			l, perr := csvLabel(rec, col, opts.Name, cr)
-			if perr != nil {
-				if !skip(&opts, yield, perr) {
-					return
-				}
-				continue
-			}
-			if !yield(l, nil) {
-				return
-			}
+		if !yield(l, nil) {
+			return
 		}
 	}
 }
@@ -171,8 +186,8 @@ func csvLabel(rec []string, col map[string]int, file string, cr *csv.Reader) (he
 	if err != nil {
 		return heistgraph.Label{}, bad("chain", err)
 	}
-	addr := NormalizeAddress(chain, get("address"))
-	if err := ValidateAddress(chain, addr); err != nil {
+	addr, err := heistgraph.NormalizeAddress(chain, get("address"))
+	if err != nil {
 		return heistgraph.Label{}, bad("address", err)
 	}
 	if get("entity") == "" {

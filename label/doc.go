@@ -20,15 +20,20 @@
 //	ofac-csv   OFAC's sdn.csv with sdn_comments.csv (ReadOFACCSV)
 //	tagpack    a GraphSense TagPack, YAML (ReadTagPack)
 //	csv        heistgraph's label CSV: chain,address,entity,category,source,confidence[,tlp] (ReadCSV)
+//	etherscan  an Etherscan label CSV, one file per Etherscan label: ,Address,Name Tag,... (ReadEtherscan)
 //
 // Every reader returns an iter.Seq2[heistgraph.Label, error]: labels in file
 // order, one per (address, category) of each record, each passing Validate;
 // the first error ends the sequence. Gzip-compressed input is recognised and decompressed.
 // ReadAll collects a sequence into a slice.
 //
-// Addresses are normalised for use as keys (NormalizeAddress): EVM addresses
-// and bech32 lower-cased, base58 kept. ValidateAddress checks them per chain,
-// with base58check and bech32/bech32m checksums on Bitcoin. AssetChain maps
+// Addresses are checked and keyed by the root package's chain registry
+// (heistgraph.NormalizeAddress): EVM addresses and bech32 lower-cased, base58
+// kept; base58check and bech32/bech32m checksums on Bitcoin, base58check on
+// Tron. An EVM address known to whoever holds its key on every EVM chain (a
+// sanctions listing, a government attribution) is labelled once, on the
+// shared EVM key heistgraph.ChainEVM, which a lookup on any EVM chain of the
+// registry reads (store.Labels). AssetChain maps
 // asset tickers to chain ids (XBT and BTC btc, ETH eth, ARB arbitrum, BSC and
 // BEP20 bsc, TRX tron, LTC ltc, ...; USDT, USDC and other multi-chain tokens
 // by address format).

@@ -65,7 +65,7 @@ const (
 	// MaxField bounds chain, entity, category, source, confidence, tlp and
 	// validity fields, and each TagPack field a label is made of except the
 	// tag's source URL, in bytes. (An address is further held to 128 bytes
-	// by ValidateAddress.)
+	// by heistgraph.NormalizeAddress.)
 	MaxField = 256
 	// MaxURL bounds a TagPack tag's source URL, in bytes.
 	MaxURL = 2048

@@ -31,8 +31,13 @@ func ExampleBuiltin() {
 	if err != nil {
 		panic(err)
 	}
+	ronin, err := heistgraph.NormalizeAddress(heistgraph.ChainEVM, "0x098B716B8Aaf21512996dC57EB0615e2383E2f96")
+	if err != nil {
+		panic(err)
+	}
 	for _, l := range ls {
-		if l.Chain == "eth" && l.Address == label.NormalizeAddress("eth", "0x098B716B8Aaf21512996dC57EB0615e2383E2f96") {
+		// One label on the shared EVM key holds on eth, bsc and every EVM chain.
+		if l.Chain == heistgraph.ChainEVM && l.Address == ronin {
 			fmt.Println(l.Entity, l.Category, l.Source)
 		}
 	}

@@ -36,11 +36,14 @@ const (
 	// FormatCSV is heistgraph's own label CSV:
 	// chain,address,entity,category,source,confidence[,tlp].
 	FormatCSV Format = "csv"
+	// FormatEtherscan is an Etherscan-style label CSV, one file per
+	// Etherscan label (accounts-binance.csv: ,Address,Name Tag,...).
+	FormatEtherscan Format = "etherscan"
 )
 
 // Formats returns the supported formats in a fixed order.
 func Formats() []Format {
-	return []Format{FormatOFACList, FormatOFACXML, FormatOFACCSV, FormatTagPack, FormatCSV}
+	return []Format{FormatOFACList, FormatOFACXML, FormatOFACCSV, FormatTagPack, FormatCSV, FormatEtherscan}
 }
 
 // ParseFormat returns the format called s. An unknown name gives an error
@@ -50,7 +53,7 @@ func ParseFormat(s string) (Format, error) {
 	if slices.Contains(Formats(), f) {
 		return f, nil
 	}
-	return "", fmt.Errorf("unknown label format %q (want ofac-list, ofac-xml, ofac-csv, tagpack or csv): %w", s, heistgraph.ErrInvalid)
+	return "", fmt.Errorf("unknown label format %q (want ofac-list, ofac-xml, ofac-csv, tagpack, csv or etherscan): %w", s, heistgraph.ErrInvalid)
 }
 
 // Options tune an import. The zero value is valid: a strict import of an
@@ -64,6 +67,14 @@ type Options struct {
 	// Asset is the asset of an ofac-list file (XBT, ETH, USDT, ...). It
 	// overrides the one in Name. Other formats ignore it.
 	Asset string
+	// Tag is the Etherscan label of an etherscan file (binance,
+	// tornado-cash, bridge, ...). It overrides the one in Name
+	// (accounts-<label>.csv). Other formats ignore it.
+	Tag string
+	// Chain is the chain of an etherscan file's addresses: an EVM chain,
+	// or heistgraph.ChainEVM for every one; default eth. Other formats
+	// ignore it.
+	Chain heistgraph.Chain
 	// Comments is OFAC's sdn_comments.csv, read fully before the import
 	// starts (errors in it name the file sdn_comments.csv). It holds the
 	// continuations of sdn.csv remarks cut at 1,000 characters, where many
@@ -90,6 +101,9 @@ var assetRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,16}$`)
 func (o Options) Validate() error {
 	if o.Asset != "" && !assetRE.MatchString(o.Asset) {
 		return fmt.Errorf("asset %q is not a ticker: %w", o.Asset, heistgraph.ErrInvalid)
+	}
+	if o.Tag != "" && !etherscanTagRE.MatchString(o.Tag) {
+		return fmt.Errorf("etherscan label %s: want lower-case letters, digits and -: %w", short(o.Tag), heistgraph.ErrInvalid)
 	}
 	return nil
 }
@@ -121,6 +135,8 @@ func Read(r io.Reader, f Format, opts Options) iter.Seq2[heistgraph.Label, error
 		return ReadTagPack(r, opts)
 	case FormatCSV:
 		return ReadCSV(r, opts)
+	case FormatEtherscan:
+		return ReadEtherscan(r, opts)
 	}
 	return func(yield func(heistgraph.Label, error) bool) {
 		_, err := ParseFormat(string(f))
@@ -208,15 +224,14 @@ func place(asset, addr string) (chain heistgraph.Chain, a, fix string, err error
 	if chain, err = AssetChain(asset, addr); err != nil {
 		return "", "", "", err
 	}
-	a = NormalizeAddress(chain, addr)
-	err = ValidateAddress(chain, a)
+	a, err = heistgraph.NormalizeAddress(chain, addr)
 	if err == nil {
 		return chain, a, "", nil
 	}
 	// Only formats with a checksum or a fixed shape qualify: a mistyped
 	// Bitcoin address still looks like base58, which Solana also uses.
 	if c := tokenChain(addr); (c == heistgraph.ChainBTC || c == chainETH || c == chainTron) && c != chain {
-		if n := NormalizeAddress(c, addr); ValidateAddress(c, n) == nil {
+		if n, e := heistgraph.NormalizeAddress(c, addr); e == nil {
 			return c, n, fmt.Sprintf("listed as %s, but the address is one of chain %s", strings.ToUpper(strings.TrimSpace(asset)), c), nil
 		}
 	}
@@ -241,12 +256,14 @@ func notes(kv ...string) string {
 }
 
 // KnownChain reports whether c is a chain the label importers know: a
-// Bitcoin chain (btc, btc-testnet, ...), an EVM chain (IsEVM), or a chain
-// that an asset of OFAC's lists or of TagPacks names (tron, sol, bnb, ltc,
-// bch, xmr, ...). heistgraph.ParseChain accepts any lower-case word, so a
-// label file's chain column must also pass this: "bitcoin" is no chain id.
+// Bitcoin chain (btc, btc-testnet, ...), an EVM chain of the registry
+// (heistgraph.Chain.IsEVM), the shared EVM key heistgraph.ChainEVM (a label
+// on every EVM chain), or a chain that an asset of OFAC's lists or of
+// TagPacks names (tron, sol, bnb, ltc, bch, xmr, ...). heistgraph.ParseChain
+// accepts any lower-case word, so a label file's chain column must also pass
+// this: "bitcoin" is no chain id.
 func KnownChain(c heistgraph.Chain) bool {
-	if c.IsUTXO() || IsEVM(c) {
+	if c.IsUTXO() || c.IsEVM() || c == heistgraph.ChainEVM {
 		return true
 	}
 	for _, ac := range assetChains {

@@ -106,7 +106,7 @@ func (d designation) categories() []string {
 // sdnAddress is one address of an SDN entry (or of a per-asset list) with
 // every ticker OFAC lists it under and the chains it is labelled on.
 type sdnAddress struct {
-	chains  []heistgraph.Chain // OFACChains: one, or every EVM chain
+	chains  []heistgraph.Chain // OFACChains: one (evm for a 0x address)
 	addr    string             // normalised
 	tickers []string           // as OFAC names them, in first-seen order: ETH, ARB, BSC
 	fix     string             // why the chain is not the ticker's; may be empty
@@ -115,7 +115,7 @@ type sdnAddress struct {
 
 // listingGroup groups (ticker, address) pairs by the address they resolve
 // to, in first-seen order: an address listed as ETH, ARB and BSC is one
-// address labelled on every EVM chain, its note naming the three tickers.
+// address labelled once on the shared EVM key, its note naming the three tickers.
 type listingGroup struct {
 	list []*sdnAddress
 	by   map[string]*sdnAddress

@@ -160,7 +160,7 @@ func TestBuiltinOFAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	byTicker := map[string]map[string]bool{} // ticker -> "chain address"
-	for _, l := range onEth(ls) {
+	for _, l := range ls {
 		if l.Category != CategorySanctioned {
 			continue
 		}
@@ -188,11 +188,7 @@ func TestBuiltinOFAC(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: %v", tk, a, err)
 			}
-			c := chains[0]
-			if IsEVM(c) {
-				c = chainETH // onEth keeps an EVM address's eth labels
-			}
-			want[string(c)+" "+addr] = true
+			want[string(chains[0])+" "+addr] = true
 		}
 		total += len(lists[tk])
 		if len(want) != len(lists[tk]) || len(byTicker[tk]) != len(lists[tk]) {

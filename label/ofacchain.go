@@ -2,7 +2,6 @@ package label
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -15,11 +14,14 @@ import (
 //
 //	ticker  chains                      why
 //	XBT     btc                         Bitcoin
-//	ETH     every EVM chain (EVMChains) one secp256k1 key holds the same 0x address on
-//	ARB     every EVM chain             every EVM chain, so whoever OFAC names holds it
-//	BSC     every EVM chain             on all of them; the label's note keeps the
-//	ETC     every EVM chain             tickers OFAC named ("OFAC assets: ETH, ARB, BSC")
-//	USDT    by address format           0x... every EVM chain; T... tron; a Bitcoin
+//	ETH     evm (every EVM chain)       one secp256k1 key holds the same 0x address on
+//	ARB     evm                         every EVM chain, so whoever OFAC names holds it
+//	BSC     evm                         on all of them: the label goes on the shared
+//	ETC     evm                         key heistgraph.ChainEVM, which a lookup on any
+//	                                    EVM chain of the registry reads, and its note
+//	                                    keeps the tickers OFAC named ("OFAC assets:
+//	                                    ETH, ARB, BSC")
+//	USDT    by address format           0x... evm; T... tron; a Bitcoin
 //	USDC    by address format           address btc (Omni Layer USDT)
 //	TRX     tron                        Tron
 //	LTC     ltc                         Litecoin
@@ -39,18 +41,17 @@ import (
 // note says so: OFAC lists the Tron address TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzq
 // as XBT. Addresses are validated where the package can (Bitcoin's
 // base58check and bech32 checksums, EVM hex, Tron base58check) and kept as
-// given elsewhere (ValidateAddress). The chain ids of non-EVM chains are
-// those AssetChain gives; the root package's chain registry does not know
-// them yet.
+// given elsewhere (heistgraph.NormalizeAddress). The chain ids of chains
+// heistgraph does not ingest are those AssetChain gives.
 
 // OFACTicker describes how the addresses OFAC lists under one ticker map to
 // chains.
 type OFACTicker struct {
 	Ticker string           // as OFAC spells it: XBT, ETH, USDT, ...
 	Chain  heistgraph.Chain // the chain; "" when EVM or ByFormat decides
-	EVM    bool             // a 0x address on every EVM chain (EVMChains)
+	EVM    bool             // a 0x address, on the shared key heistgraph.ChainEVM
 	// ByFormat marks a token issued on several chains: the address format
-	// decides (0x: every EVM chain; T...: tron; Bitcoin: btc).
+	// decides (0x: evm; T...: tron; Bitcoin: btc).
 	ByFormat bool
 	Name     string // the asset's name, for the reader
 }
@@ -80,17 +81,9 @@ var ofacTickers = []OFACTicker{
 // table. The caller owns the slice.
 func OFACTickers() []OFACTicker { return slices.Clone(ofacTickers) }
 
-// evmChainList is EVMChains' answer, sorted.
-var evmChainList = slices.Sorted(maps.Keys(evmChains))
-
-// EVMChains returns every chain whose addresses are 0x and 40 hex digits
-// (IsEVM), sorted: the chains an EVM address listed by OFAC is labelled on.
-// The caller owns the slice.
-func EVMChains() []heistgraph.Chain { return slices.Clone(evmChainList) }
-
 // OFACChains resolves an address as OFAC lists it under ticker: the chains
-// it is labelled on (one, or every EVM chain for a 0x address), the address
-// normalised (NormalizeAddress), and fix, a note when the address is not one
+// it is labelled on (one: heistgraph.ChainEVM for a 0x address), the address
+// keyed (heistgraph.NormalizeAddress), and fix, a note when the address is not one
 // of the ticker's chain but unambiguously another's (see the table in
 // ofacchain.go). An unknown ticker gives its lower-case form as the chain.
 // Errors wrap heistgraph.ErrInvalid: an empty ticker, or an address that is
@@ -120,11 +113,11 @@ func OFACChains(ticker, address string) (chains []heistgraph.Chain, addr, fix st
 	if err != nil {
 		return nil, "", "", err
 	}
+	if chain.IsEVM() {
+		chain = heistgraph.ChainEVM
+	}
 	if fix != "" {
 		fix = fmt.Sprintf("listed as %s, but the address is one of chain %s", t, chain)
-	}
-	if IsEVM(chain) {
-		return EVMChains(), addr, fix, nil
 	}
 	return []heistgraph.Chain{chain}, addr, fix, nil
 }

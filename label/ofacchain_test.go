@@ -10,21 +10,9 @@ import (
 	"github.com/heistgraph/heistgraph"
 )
 
-// onEth keeps, of the labels of an EVM address, those on eth, dropping its
-// copies on the other EVM chains: counts then read as addresses, as OFAC
-// lists them.
-func onEth(ls []heistgraph.Label) []heistgraph.Label {
-	return slices.DeleteFunc(slices.Clone(ls), func(l heistgraph.Label) bool { return IsEVM(l.Chain) && l.Chain != chainETH })
-}
-
 func TestOFACChains(t *testing.T) {
 	t.Parallel()
-	evm := EVMChains()
-	for _, c := range []heistgraph.Chain{"eth", "bsc", "arbitrum", "polygon", "avalanche", "optimism", "base", "etc"} {
-		if !slices.Contains(evm, c) {
-			t.Errorf("EVMChains() = %v lacks %s", evm, c)
-		}
-	}
+	evm := []heistgraph.Chain{heistgraph.ChainEVM} // one label on the shared key holds on every EVM chain
 	tests := []struct {
 		ticker, addr string
 		want         []heistgraph.Chain
@@ -84,11 +72,11 @@ func TestListingOf(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := byFullKey(ls)
-	ronin := k["bsc\x000x098b716b8aaf21512996dc57eb0615e2383e2f96\x00LAZARUS GROUP\x00sanctioned\x00ofac-sdn:27307"]
+	ronin := k["evm\x000x098b716b8aaf21512996dc57eb0615e2383e2f96\x00LAZARUS GROUP\x00sanctioned\x00ofac-sdn:27307"]
 	v, ok := ListingOf(ronin)
 	got, _ := json.Marshal(v)
 	if want := `{"uid":"27307","entry":"LAZARUS GROUP","programs":["DPRK3"],"listed":"2022-04-14","assets":["ETH"]}`; !ok || string(got) != want {
-		t.Errorf("ListingOf(Ronin exploiter on bsc) = %s, %v; want %s", got, ok, want)
+		t.Errorf("ListingOf(Ronin exploiter on evm) = %s, %v; want %s", got, ok, want)
 	}
 	// An address designated after sdn.csv of 2024-05-03: no entry, no date.
 	var anon heistgraph.Label

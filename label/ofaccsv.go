@@ -28,8 +28,8 @@ const sdnCommentsName = "sdn_comments.csv"
 //
 // The labels are those of ReadOFACXML for the same entry (same categories,
 // entity, source "ofac-sdn:<ent_num>"), in file order, one per (chain,
-// category) of each address: OFACChains places it (a 0x address on every
-// EVM chain); an address given for several tickers (ETH, USDT and USDC)
+// category) of each address: OFACChains places it (a 0x address on the
+// shared EVM key evm, which holds on every EVM chain); an address given for several tickers (ETH, USDT and USDC)
 // gives one set of labels whose note names them all ("OFAC assets: ETH,
 // USDT, USDC"). Stream contract and errors as for Read; a record
 // without 12 fields, an empty ent_num or an address invalid for its chain is

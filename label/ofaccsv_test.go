@@ -20,8 +20,8 @@ const (
 func TestOFACCSVRealRows(t *testing.T) {
 	t.Parallel()
 	// An EVM address counts once (it is labelled on every EVM chain).
-	with := onEth(readTestdata(t, sdnRows, FormatOFACCSV, Options{Comments: openTestdata(t, sdnComments)}))
-	without := onEth(readTestdata(t, sdnRows, FormatOFACCSV, Options{}))
+	with := readTestdata(t, sdnRows, FormatOFACCSV, Options{Comments: openTestdata(t, sdnComments)})
+	without := readTestdata(t, sdnRows, FormatOFACCSV, Options{})
 
 	perEntity := func(ls []heistgraph.Label) map[string]int { // sanctioned addresses per entity
 		m := map[string]int{}
@@ -104,7 +104,7 @@ func TestOFACCSVLazarusHistory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ls = onEth(ls)
+
 		cur := addresses(ls)
 		if len(cur) != want[i] || len(ls) != 2*want[i] {
 			t.Errorf("version %d: %d addresses, %d labels; want %d, %d", i+1, len(cur), len(ls), want[i], 2*want[i])
@@ -116,7 +116,7 @@ func TestOFACCSVLazarusHistory(t *testing.T) {
 		}
 		prev = cur
 	}
-	if !prev["eth 0x098b716b8aaf21512996dc57eb0615e2383e2f96"] {
+	if !prev["evm 0x098b716b8aaf21512996dc57eb0615e2383e2f96"] {
 		t.Error("the last version lacks the Ronin exploiter")
 	}
 }

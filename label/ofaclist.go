@@ -21,7 +21,7 @@ var listNameRE = regexp.MustCompile(`(?i)^sanctioned_addresses_([A-Z0-9-]+)(\.[a
 //
 // The asset is opts.Asset or, failing that, the one in the base name of
 // opts.Name; OFACChains maps it to chains (XBT is btc; ETH, ARB, BSC, ETC and
-// 0x USDT and USDC every EVM chain; TRX tron; Omni USDT btc; see the table in
+// 0x USDT and USDC the shared EVM key evm; TRX tron; Omni USDT btc; see the table in
 // ofacchain.go). Each address gives one label per chain: category
 // sanctioned, source "ofac-sdn", confidence 1, no entity (the lists carry no
 // names; use ofac-xml or ofac-csv for them), the note naming the ticker

@@ -21,15 +21,15 @@ func TestOFACListRealFiles(t *testing.T) {
 	}
 	wantChains := map[string]map[heistgraph.Chain]int{
 		"XBT":  {"btc": 434, "tron": 1}, // OFAC lists one Tron address as XBT
-		"ETH":  {"eth": 152},
-		"USDT": {"eth": 8, "tron": 11, "btc": 7}, // EVM, Tron and Omni Layer USDT
-		"USDC": {"eth": 2},
+		"ETH":  {"evm": 152},
+		"USDT": {"evm": 8, "tron": 11, "btc": 7}, // EVM, Tron and Omni Layer USDT
+		"USDC": {"evm": 2},
 		"TRX":  {"tron": 6},
-		"ARB":  {"eth": 1}, // counted on eth: every EVM address is on every EVM chain
-		"BSC":  {"eth": 1},
+		"ARB":  {"evm": 1}, // the shared EVM key: one label holds on every EVM chain
+		"BSC":  {"evm": 1},
 		"LTC":  {"ltc": 10},
 		"BCH":  {"bch": 7},
-		"ETC":  {"eth": 1},
+		"ETC":  {"evm": 1},
 		"XMR":  {"xmr": 3},
 	}
 	total := 0
@@ -46,10 +46,7 @@ func TestOFACListRealFiles(t *testing.T) {
 			}
 		}
 		all := readTestdata(t, "ofac-lists/"+filepath.Base(path), FormatOFACList, Options{})
-		ls := onEth(all)
-		if evm := len(all) - len(ls); evm != (len(EVMChains())-1)*countBy(ls, func(l heistgraph.Label) string { return string(l.Chain) })["eth"] {
-			t.Errorf("%s: %d labels on EVM chains other than eth, want %d for each eth one", asset, evm, len(EVMChains())-1)
-		}
+		ls := all
 		if len(ls) != lines {
 			t.Errorf("%s: %d labels, want %d (one per non-empty line)", asset, len(ls), lines)
 		}
@@ -84,7 +81,7 @@ func TestOFACListRealFiles(t *testing.T) {
 		t.Errorf("the Tron address OFAC lists as XBT: got %+v, want it on tron with a note", l)
 	}
 	eth := byKey(readTestdata(t, "ofac-lists/sanctioned_addresses_ETH.txt", FormatOFACList, Options{}))
-	if _, ok := eth["eth 0x098b716b8aaf21512996dc57eb0615e2383e2f96 sanctioned"]; !ok {
+	if _, ok := eth["evm 0x098b716b8aaf21512996dc57eb0615e2383e2f96 sanctioned"]; !ok {
 		t.Error("the Ronin bridge exploiter is not in the ETH list (lower-cased)")
 	}
 }
@@ -114,9 +111,9 @@ func TestOFACListAsset(t *testing.T) {
 				data = b.Bytes()
 			}
 			ls, err := ReadAll(bytes.NewReader(data), FormatOFACList, Options{Name: tc.file, Asset: tc.asset})
-			// One label on every EVM chain, the note naming the ticker.
-			if err != nil || len(ls) != len(EVMChains()) || len(onEth(ls)) != 1 || !strings.Contains(ls[0].Note, "OFAC assets: "+tc.want) {
-				t.Fatalf("got %+v, %v; want one label on each EVM chain, listed as %s", ls, err, tc.want)
+			// One label on the shared EVM key, the note naming the ticker.
+			if err != nil || len(ls) != 1 || ls[0].Chain != heistgraph.ChainEVM || !strings.Contains(ls[0].Note, "OFAC assets: "+tc.want) {
+				t.Fatalf("got %+v, %v; want one label on evm, listed as %s", ls, err, tc.want)
 			}
 		})
 	}
@@ -144,10 +141,10 @@ func TestOFACListErrors(t *testing.T) {
 			checkParseError(t, err, tc.file, tc.line, tc.field)
 		})
 	}
-	// An EVM address in the XBT list is moved to Ethereum, like OFAC's Tron
+	// An EVM address in the XBT list is moved to the shared EVM key, like OFAC's Tron
 	// address: dropping a sanctioned address is worse.
 	ls, err := ReadAll(strings.NewReader("0x098B716B8Aaf21512996dC57EB0615e2383E2f96\n"), FormatOFACList, Options{Name: name})
-	if ls = onEth(ls); err != nil || len(ls) != 1 || ls[0].Chain != "eth" || !strings.Contains(ls[0].Note, "listed as XBT, but the address is one of chain eth") {
+	if err != nil || len(ls) != 1 || ls[0].Chain != heistgraph.ChainEVM || !strings.Contains(ls[0].Note, "listed as XBT, but the address is one of chain evm") {
 		t.Errorf("EVM address in the XBT list: got %+v, %v", ls, err)
 	}
 	if _, err := ReadAll(strings.NewReader(""), FormatOFACList, Options{Asset: "X B"}); err == nil {

@@ -29,7 +29,7 @@ import (
 // out as "LAST, First", as in sdn.csv.
 //
 // Each address gives one label per (chain, category); OFACChains places it
-// (a 0x address on every EVM chain, the note naming OFAC's tickers). The
+// (a 0x address once on the shared EVM key evm, the note naming OFAC's tickers). The
 // categories: sanctioned always; dprk when a
 // program is a DPRK program or the entry is a known DPRK actor (LAZARUS
 // GROUP, BLUENOROFF, ANDARIEL, KIMSUKY), except for services designated for

@@ -20,9 +20,9 @@ func TestOFACXMLFixture(t *testing.T) {
 	t.Parallel()
 	all := readTestdata(t, sdnXMLFixture, FormatOFACXML, Options{})
 	k := byKey(all)
-	ls := onEth(all) // an EVM address counts once
+	ls := all // an EVM address counts once
 
-	ronin := "eth 0x098b716b8aaf21512996dc57eb0615e2383e2f96 "
+	ronin := "evm 0x098b716b8aaf21512996dc57eb0615e2383e2f96 "
 	for _, c := range []string{CategorySanctioned, CategoryDPRK} {
 		l, ok := k[ronin+c]
 		if !ok || l.Entity != "LAZARUS GROUP" || l.Source != "ofac-sdn:27307" || l.Confidence != 1 {
@@ -34,14 +34,14 @@ func TestOFACXMLFixture(t *testing.T) {
 		cats   []string
 	}
 	want := map[string]entry{ // by entity
-		"LAZARUS GROUP":      {map[heistgraph.Chain]int{"eth": 8}, []string{"dprk", "sanctioned"}},
+		"LAZARUS GROUP":      {map[heistgraph.Chain]int{"evm": 8}, []string{"dprk", "sanctioned"}},
 		"TIAN, Yinyin":       {map[heistgraph.Chain]int{"btc": 8}, []string{"dprk", "sanctioned"}},
-		"SIM, Hyon Sop":      {map[heistgraph.Chain]int{"eth": 1}, []string{"sanctioned"}}, // ETH, ARB, BSC: one EVM address
-		"KIM, Sang Man":      {map[heistgraph.Chain]int{"btc": 2, "eth": 2}, []string{"dprk", "sanctioned"}},
-		"TORNADO CASH":       {map[heistgraph.Chain]int{"eth": 90}, []string{"mixer", "sanctioned"}},
+		"SIM, Hyon Sop":      {map[heistgraph.Chain]int{"evm": 1}, []string{"sanctioned"}}, // ETH, ARB, BSC: one EVM address
+		"KIM, Sang Man":      {map[heistgraph.Chain]int{"btc": 2, "evm": 2}, []string{"dprk", "sanctioned"}},
+		"TORNADO CASH":       {map[heistgraph.Chain]int{"evm": 90}, []string{"mixer", "sanctioned"}},
 		"SINBAD":             {map[heistgraph.Chain]int{"btc": 2}, []string{"mixer", "sanctioned"}},
-		"GARANTEX EUROPE OU": {map[heistgraph.Chain]int{"btc": 2, "eth": 1}, []string{"high_risk_exchange", "sanctioned"}}, // XBT, Omni USDT, ETH
-		"WANG, Mingming":     {map[heistgraph.Chain]int{"btc": 2, "tron": 1, "eth": 1}, []string{"sanctioned"}},            // 3 XBT, one a Tron address; USDT
+		"GARANTEX EUROPE OU": {map[heistgraph.Chain]int{"btc": 2, "evm": 1}, []string{"high_risk_exchange", "sanctioned"}}, // XBT, Omni USDT, ETH
+		"WANG, Mingming":     {map[heistgraph.Chain]int{"btc": 2, "tron": 1, "evm": 1}, []string{"sanctioned"}},            // 3 XBT, one a Tron address; USDT
 	}
 	got := map[string]entry{}
 	for _, l := range ls {

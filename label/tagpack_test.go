@@ -20,11 +20,13 @@ func sdnAddresses(t *testing.T) map[string]bool {
 	return addresses(readTestdata(t, sdnRows, FormatOFACCSV, Options{Comments: openTestdata(t, sdnComments)}))
 }
 
-// onSDN counts the addresses of ls that are on the SDN list.
+// onSDN counts the addresses of ls that are on the SDN list, on their chain
+// or, for an EVM chain, on the shared EVM key.
 func onSDN(sdn map[string]bool, ls []heistgraph.Label) (on, all int) {
 	for a := range addresses(ls) {
 		all++
-		if sdn[a] {
+		chain, addr, _ := strings.Cut(a, " ")
+		if slices.ContainsFunc(heistgraph.Chain(chain).LabelChains(), func(c heistgraph.Chain) bool { return sdn[string(c)+" "+addr] }) {
 			on++
 		}
 	}

@@ -206,7 +206,7 @@ func (r *Request) item(prefix string, chain heistgraph.Chain, dir string) (Item,
 // CheckAddress checks the form every address must have whatever its
 // chain: non-empty printable ASCII without spaces, quotes or commas, at most
 // MaxAddressLen bytes. Chain-specific checks (checksums, prefixes) are the
-// Screener's Validate hook. Errors wrap heistgraph.ErrInvalid.
+// Screener's Normalize hook. Errors wrap heistgraph.ErrInvalid.
 func CheckAddress(a string) error {
 	if a == "" {
 		return fmt.Errorf("empty address: %w", heistgraph.ErrInvalid)

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math/big"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,12 +32,11 @@ type Options struct {
 	// Stolen marks outputs tainted by incidents' and watches' traces; nil
 	// marks none.
 	Stolen Stolen
-	// Normalize, when set, puts a requested address in the form labels
-	// and the store use (label.NormalizeAddress).
-	Normalize func(chain heistgraph.Chain, addr string) string
-	// Validate, when set, checks a requested address for its chain
-	// (label.ValidateAddress); its error should wrap heistgraph.ErrInvalid.
-	Validate func(chain heistgraph.Chain, addr string) error
+	// Normalize, when set, checks a requested address for its chain and
+	// puts it in the form labels and the store key it by
+	// (heistgraph.NormalizeAddress); its error should wrap
+	// heistgraph.ErrInvalid.
+	Normalize func(chain heistgraph.Chain, addr string) (string, error)
 	// Now gives the time at which ownership labels must be valid. Default
 	// time.Now.
 	Now func() time.Time
@@ -130,16 +130,15 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 		return nil, fmt.Errorf("screen: %w", err)
 	}
 	if it.Outpoint == nil {
-		if s.opts.Normalize != nil {
-			it.Address = s.opts.Normalize(it.Chain, it.Address)
-		}
-		if err := CheckAddress(it.Address); err != nil {
+		if err := CheckAddress(strings.TrimSpace(it.Address)); err != nil {
 			return nil, fmt.Errorf("screen %s: %w", short(it.Address), err)
 		}
-		if s.opts.Validate != nil {
-			if err := s.opts.Validate(it.Chain, it.Address); err != nil {
+		if s.opts.Normalize != nil {
+			n, err := s.opts.Normalize(it.Chain, it.Address)
+			if err != nil {
 				return nil, fmt.Errorf("screen: %w", err)
 			}
+			it.Address = n
 		}
 	}
 	idx, err := s.labels(ctx, it.Chain)
@@ -162,7 +161,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 		if it.Outpoint != nil {
 			return nil, fmt.Errorf("screen %s on %s: transfers are Bitcoin outputs (TXID:VOUT): %w", it.Outpoint, it.Chain, heistgraph.ErrInvalid)
 		}
-		a.Address = it.Address
+		a.Address = heistgraph.DisplayAddress(it.Chain, it.Address) // EIP-55
 		own := &owner{id: "a:" + it.Address, labels: idx.byAddr[it.Address]}
 		r.note("exposure on account-model chains is not computed yet: ownership only")
 		r.finish(a, []*owner{own}, newAgg(s.cfg.H))

@@ -90,8 +90,8 @@ func pathChain(r *http.Request) (heistgraph.Chain, error) {
 
 // checkAddress validates and normalises an address given for chain.
 func checkAddress(field string, chain heistgraph.Chain, addr string) (string, error) {
-	n := label.NormalizeAddress(chain, addr)
-	if err := label.ValidateAddress(chain, n); err != nil {
+	n, err := heistgraph.NormalizeAddress(chain, addr)
+	if err != nil {
 		return "", fieldErr(field, err)
 	}
 	return n, nil

@@ -15,10 +15,17 @@ import (
 // (confidence, TLP, validity, note). Labels of one address and category
 // that name other entities, or come from other sources, are distinct and
 // kept side by side: conflicting claims are never merged. Addresses are stored and looked up
-// exactly as given: callers normalise them first with
-// label.NormalizeAddress (EVM addresses lower-cased), so that one address
-// has one key. Labels come back in the store's key order, which groups them
-// by chain and then by address, and is the same for the same content.
+// exactly as given: callers key them first with heistgraph.NormalizeAddress
+// (EVM addresses lower-cased), so that one address has one key. Labels come
+// back in the store's key order, which groups them by chain and then by
+// address, and is the same for the same content.
+//
+// A label on the shared EVM key heistgraph.ChainEVM holds on every EVM
+// chain of the registry (one secp256k1 key holds the same 0x address on all
+// of them): a lookup on an EVM chain, by AddressLabels or by Labels with a
+// LabelQuery.Chain, returns the chain's own labels and then those on
+// heistgraph.ChainEVM (heistgraph.Chain.LabelChains), which keep their
+// chain evm. The store holds such a label once.
 //
 // A label set is a named group of labels that is replaced as a whole, with
 // a version, such as the built-in intelligence shipped in the binary: when
@@ -36,8 +43,9 @@ type Labels interface {
 	// them were not stored before (a key given twice in labels counts once;
 	// the last one given wins).
 	PutLabels(ctx context.Context, labels []heistgraph.Label) (added int, err error)
-	// AddressLabels returns the labels on addr on chain in key order; an
-	// address without labels gives an empty slice and a nil error.
+	// AddressLabels returns the labels on addr on chain in key order
+	// (for an EVM chain, then those on heistgraph.ChainEVM); an address
+	// without labels gives an empty slice and a nil error.
 	AddressLabels(ctx context.Context, chain heistgraph.Chain, addr string) ([]heistgraph.Label, error)
 	// Labels yields the stored labels that match q, in key order. It
 	// streams.
@@ -57,7 +65,9 @@ type Labels interface {
 	LabelSetVersion(ctx context.Context, set string) (string, error)
 }
 
-// LabelQuery selects labels. Empty fields match everything.
+// LabelQuery selects labels. Empty fields match everything. A Chain that
+// is an EVM chain of the registry also matches labels on the shared EVM
+// key heistgraph.ChainEVM.
 type LabelQuery struct {
 	Chain    heistgraph.Chain
 	Category string
@@ -67,7 +77,7 @@ type LabelQuery struct {
 
 // Match reports whether l is selected by q.
 func (q LabelQuery) Match(l heistgraph.Label) bool {
-	return (q.Chain == "" || l.Chain == q.Chain) &&
+	return (q.Chain == "" || l.Chain == q.Chain || l.Chain == heistgraph.ChainEVM && q.Chain.IsEVM()) &&
 		(q.Category == "" || l.Category == q.Category) &&
 		(q.Source == "" || l.Source == q.Source) &&
 		(q.Entity == "" || l.Entity == q.Entity)

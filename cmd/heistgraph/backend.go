@@ -10,7 +10,6 @@ import (
 
 	"github.com/heistgraph/heistgraph"
 	hgapp "github.com/heistgraph/heistgraph/app"
-	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/server"
 	"github.com/heistgraph/heistgraph/store"
@@ -304,11 +303,11 @@ func parseScreenRequest(req server.ScreenRequest) (r *risk.Request, parseErrs []
 }
 
 // screenAddress normalises and validates an address to screen as labels
-// are (label.NormalizeAddress, label.ValidateAddress), naming the field
-// (prefix+"address") when it is malformed.
+// are (heistgraph.NormalizeAddress), naming the field (prefix+"address")
+// when it is malformed.
 func screenAddress(prefix string, chain heistgraph.Chain, addr string) (string, error) {
-	n := label.NormalizeAddress(chain, addr)
-	if err := label.ValidateAddress(chain, n); err != nil {
+	n, err := heistgraph.NormalizeAddress(chain, addr)
+	if err != nil {
 		return "", &risk.FieldError{Field: prefix + "address", Msg: err.Error()}
 	}
 	return n, nil

@@ -42,8 +42,11 @@ var examples = map[string]string{
 
 	"labels": `  heistgraph labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96`,
 	"labels import": `  heistgraph labels import sanctioned_addresses_XBT.txt --format ofac-list
-  heistgraph labels import /tmp/w/labels.csv --format csv          # chain,address,entity,category,source,confidence[,tlp]`,
+  heistgraph labels import /tmp/w/labels.csv --format csv          # chain,address,entity,category,source,confidence[,tlp]
+  heistgraph labels import accounts-binance.csv --format etherscan  # an Etherscan label CSV (,Address,Name Tag,...), on eth
+  heistgraph labels import accounts-bridge.csv --format etherscan --chain evm --skip-invalid`,
 	"labels show": `  heistgraph labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96    # built in: the Ronin exploiter
+  heistgraph labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96 --chain bsc  # the same label: one key on every EVM chain
   heistgraph labels show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S --chain btc --json`,
 	"labels list": `  heistgraph labels list --category dprk
   heistgraph labels list --category sanctioned --chain eth --limit 20 --json`,

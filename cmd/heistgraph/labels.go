@@ -95,18 +95,31 @@ const (
 const importBatch = 10_000
 
 func (a *app) labelsImportCmd() *cobra.Command {
-	var format, asset, source, comments string
+	var format, asset, source, comments, chain, tag string
 	var skipInvalid bool
 	c := &cobra.Command{
-		Use:   "import FILE --format ofac-xml|ofac-list|ofac-csv|tagpack|csv",
+		Use:   "import FILE --format ofac-xml|ofac-list|ofac-csv|tagpack|csv|etherscan",
 		Short: "Import a label file",
 		Long: `Import a label file into the store.
 
 Formats: ofac-list (one address a line, OFAC's per-asset lists; the asset comes
 from the file name sanctioned_addresses_<ASSET>.txt or --asset), ofac-xml (OFAC's
 sdn_advanced.xml), ofac-csv (OFAC's sdn.csv; --comments names sdn_comments.csv),
-tagpack (a GraphSense TagPack) and csv (chain,address,entity,category,source,
-confidence[,tlp]). Gzip-compressed files are recognised.
+tagpack (a GraphSense TagPack), csv (chain,address,entity,category,source,
+confidence[,tlp]) and etherscan (an Etherscan label CSV, one file per Etherscan label:
+,Address,Name Tag,...; the label comes from the file name accounts-<label>.csv or --tag,
+the chain is --chain, eth by default, or evm for every EVM chain). Gzip-compressed files
+are recognised.
+
+An etherscan file's label gives the category: the exchanges' labels (binance, coinbase,
+kraken, okx, ...) exchange with the exchange as entity, tornado-cash and ethereum-mixer
+mixer, bridge bridge, ofac-sanctions-lists sanctioned, hot-wallet and cold-wallet
+hot_wallet and cold_wallet, any other label itself (blocked, high-risk: kept, with no
+severity); the entity is otherwise the owner the name tag names ("Bitkub: Hot Wallet 2"
+is Bitkub), the source etherscan:<label>, the confidence 0.8.
+
+OFAC and government attributions of EVM addresses are stored once, on the shared
+key evm, which a lookup on any EVM chain (eth, bsc, arbitrum, ...) reads.
 
 The file is read twice: once to check every row, then to store. A row that fails
 validation (unknown chain, address invalid for its chain, empty entity, confidence
@@ -124,44 +137,75 @@ one category.
 
 Examples:
   heistgraph labels import labels.csv --format csv
-  heistgraph labels import lazarus.yaml --format tagpack --skip-invalid`,
+  heistgraph labels import lazarus.yaml --format tagpack --skip-invalid
+  heistgraph labels import accounts-binance.csv --format etherscan
+  heistgraph labels import binance-bsc.csv --format etherscan --tag binance --chain bsc`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format == "" {
-				return usageError{fmt.Errorf("labels import: give --format (ofac-list, ofac-xml, ofac-csv, tagpack or csv): %w", heistgraph.ErrInvalid)}
-			}
-			f, err := label.ParseFormat(format)
+			in, err := newLabelImport(args[0], format, asset, source, comments, chain, tag, skipInvalid)
 			if err != nil {
-				return usageError{fmt.Errorf("--format: %w", err)}
+				return err
 			}
-			if source != "" && strings.TrimSpace(source) != source {
-				return usageError{fmt.Errorf("--source %q: leading or trailing space: %w", source, heistgraph.ErrInvalid)}
-			}
-			if len(source) > label.MaxField {
-				return usageError{fmt.Errorf("--source is %d bytes long (limit %d): %w", len(source), label.MaxField, heistgraph.ErrInvalid)}
-			}
-			if comments != "" && f != label.FormatOFACCSV {
-				return usageError{fmt.Errorf("--comments is for --format ofac-csv only: %w", heistgraph.ErrInvalid)}
-			}
-			in := labelImport{path: args[0], format: f, asset: asset, source: source, comments: comments, skipInvalid: skipInvalid}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
 				return a.importLabels(cmd.Context(), st, in)
 			})
 		},
 	}
-	c.Flags().StringVar(&format, "format", "", "ofac-list|ofac-xml|ofac-csv|tagpack|csv (required)")
+	c.Flags().StringVar(&format, "format", "", "ofac-list|ofac-xml|ofac-csv|tagpack|csv|etherscan (required)")
 	c.Flags().StringVar(&asset, "asset", "", "asset of an ofac-list file (XBT, ETH, USDT, ...); default: from the file name")
 	c.Flags().StringVar(&source, "source", "", "source id to record on every label instead of the file's")
 	c.Flags().StringVar(&comments, "comments", "", "OFAC's sdn_comments.csv, for --format ofac-csv")
+	c.Flags().StringVar(&chain, "chain", "", "chain of an etherscan file's addresses: an EVM chain, or evm for every one (default eth)")
+	c.Flags().StringVar(&tag, "tag", "", "Etherscan label of an etherscan file (binance, tornado-cash, bridge, ...); default: from the file name accounts-<label>.csv")
 	c.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "skip rows that fail validation (and count them) instead of stopping the import")
 	return c
 }
 
 // labelImport is what `labels import` was asked to do.
 type labelImport struct {
-	path, asset, source, comments string
-	format                        label.Format
-	skipInvalid                   bool
+	path, asset, source, comments, tag string
+	chain                              heistgraph.Chain
+	format                             label.Format
+	skipInvalid                        bool
+}
+
+// newLabelImport checks the flags of `labels import` (here and against a
+// running server, remote.go); bad ones are usage errors.
+func newLabelImport(path, format, asset, source, comments, chain, tag string, skipInvalid bool) (labelImport, error) {
+	if format == "" {
+		return labelImport{}, usageError{fmt.Errorf("labels import: give --format (ofac-list, ofac-xml, ofac-csv, tagpack, csv or etherscan): %w", heistgraph.ErrInvalid)}
+	}
+	f, err := label.ParseFormat(format)
+	if err != nil {
+		return labelImport{}, usageError{fmt.Errorf("--format: %w", err)}
+	}
+	if source != "" && strings.TrimSpace(source) != source {
+		return labelImport{}, usageError{fmt.Errorf("--source %q: leading or trailing space: %w", source, heistgraph.ErrInvalid)}
+	}
+	if len(source) > label.MaxField {
+		return labelImport{}, usageError{fmt.Errorf("--source is %d bytes long (limit %d): %w", len(source), label.MaxField, heistgraph.ErrInvalid)}
+	}
+	if comments != "" && f != label.FormatOFACCSV {
+		return labelImport{}, usageError{fmt.Errorf("--comments is for --format ofac-csv only: %w", heistgraph.ErrInvalid)}
+	}
+	if (chain != "" || tag != "") && f != label.FormatEtherscan {
+		return labelImport{}, usageError{fmt.Errorf("--chain and --tag are for --format etherscan only: %w", heistgraph.ErrInvalid)}
+	}
+	in := labelImport{path: path, format: f, asset: asset, source: source, comments: comments, tag: tag, skipInvalid: skipInvalid}
+	if chain != "" {
+		c, err := heistgraph.ParseChain(chain)
+		if err == nil && !c.IsEVM() && c != heistgraph.ChainEVM {
+			err = fmt.Errorf("%s is no EVM chain (eth, bsc, arbitrum, ..., or evm for every one): %w", c, heistgraph.ErrInvalid)
+		}
+		if err != nil {
+			return labelImport{}, usageError{fmt.Errorf("--chain: %w", err)}
+		}
+		in.chain = c
+	}
+	if err := (label.Options{Tag: tag}).Validate(); err != nil {
+		return labelImport{}, usageError{fmt.Errorf("--tag: %w", err)}
+	}
+	return in, nil
 }
 
 // read streams the labels of the file (opening it, and the comments file,
@@ -173,7 +217,7 @@ func (in labelImport) read(onSkip func(*label.ParseError), each func(heistgraph.
 		return fmt.Errorf("labels import: %w", err)
 	}
 	defer f.Close()
-	opts := label.Options{Name: in.path, Asset: in.asset, OnSkip: onSkip}
+	opts := label.Options{Name: in.path, Asset: in.asset, Tag: in.tag, Chain: in.chain, OnSkip: onSkip}
 	if in.comments != "" {
 		cf, err := openInput(in.comments)
 		if err != nil {
@@ -334,7 +378,7 @@ func labelConflicts(ctx context.Context, st store.Labels, sources map[string]boo
 				if len(rep.ConflictExamples) < maxConflictExamples {
 					slices.Sort(es)
 					rep.ConflictExamples = append(rep.ConflictExamples, labelConflictJSON{Chain: cur.chain,
-						Address: hgapp.DisplayAddress(cur.chain, cur.addr), Category: c, Entities: slices.Clone(es)})
+						Address: heistgraph.DisplayAddress(cur.chain, cur.addr), Category: c, Entities: slices.Clone(es)})
 				}
 				return // an address counts once
 			}

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/risk"
 )
 
 // The real OFAC files the label package checks in (see its testdata README).
@@ -115,7 +118,7 @@ func TestLabelsImportShowList(t *testing.T) {
 	}
 	r = cli(t, "--data", data, "--json", "labels", "list", "--source", "my-ofac-copy", "--chain", "eth", "--limit", "1")
 	mustOK(t, r, "labels list source")
-	if l := decode[listOut](t, r.stdout); l.Count != 1 || l.Labels[0].Source != "my-ofac-copy" || l.Labels[0].Chain != "eth" {
+	if l := decode[listOut](t, r.stdout); l.Count != 1 || l.Labels[0].Source != "my-ofac-copy" || l.Labels[0].Chain != heistgraph.ChainEVM {
 		t.Errorf("list by source: %+v", l)
 	}
 }
@@ -324,5 +327,97 @@ func TestLabelsImportTagPackStrict(t *testing.T) {
 	}
 	if n := labelCount(t, data, source); n != got.Added {
 		t.Errorf("%d labels stored, the summary says %d new", n, got.Added)
+	}
+}
+
+// TestLabelsSharedEVMKey: an address OFAC lists under ETH only (POTEKHIN,
+// Danil, CYBER2) is sanctioned on every EVM chain, its one built-in label
+// on the shared EVM key found by labels show and screen on any of them.
+func TestLabelsSharedEVMKey(t *testing.T) {
+	data := t.TempDir()
+	const addr = "0x7F367cC41522cE07553e823bf3be79A889DEbe1B"
+	for _, args := range [][]string{{}, {"--chain", "eth"}, {"--chain", "bsc"}, {"--chain", "arbitrum"}, {"--chain", "evm"}} {
+		r := cli(t, append([]string{"--data", data, "--json", "labels", "show", strings.ToLower(addr)}, args...)...)
+		mustOK(t, r, "labels show")
+		v := decode[labelsShowOut](t, r.stdout)
+		if len(v.Labels) != 1 || v.Labels[0].Category != "sanctioned" || v.Labels[0].Entity != "POTEKHIN, Danil" || v.Address != addr {
+			t.Errorf("labels show %v: %+v, want the OFAC sanction, the address in EIP-55 case", args, v)
+		}
+	}
+	for _, chain := range []string{"bsc", "polygon", "eth"} {
+		r := cli(t, "--data", data, "--json", "screen", "--chain", chain, addr)
+		mustOK(t, r, "screen")
+		s := decode[screenJSON](t, r.stdout)
+		if !s.Sanctioned || s.Risk != risk.LevelSevere || s.Address != addr || s.Chain != heistgraph.Chain(chain) {
+			t.Errorf("screen --chain %s: %+v, want sanctioned, the address in EIP-55 case", chain, s.Answer)
+		}
+	}
+	// Not on a chain where the 0x key holds nothing: tron has no such address.
+	if r := cli(t, "--data", data, "--json", "screen", "--chain", "tron", addr); r.code != exitUsage {
+		t.Errorf("screen --chain tron 0x...: exit %d, want 2", r.code)
+	}
+}
+
+// TestLabelsImportEtherscan imports a real Etherscan label file, strictly
+// and with --skip-invalid, on eth and on every EVM chain.
+func TestLabelsImportEtherscan(t *testing.T) {
+	data := t.TempDir()
+	binance := filepath.Join("..", "..", "label", "testdata", "etherscan-labels", "accounts-binance.csv")
+	r := cli(t, "--data", data, "--json", "--quiet", "labels", "import", binance, "--format", "etherscan")
+	mustOK(t, r, "import etherscan")
+	if got := decode[importOut](t, r.stdout); got.Imported != 57 || got.Added != 57 || got.ByCategory["exchange"] != 57 || got.ByChain["eth"] != 57 || got.Skipped != 0 {
+		t.Errorf("import accounts-binance.csv: %+v, want 57 exchange labels on eth", got)
+	}
+	const binance14 = "0x28C6c06298d514Db089934071355E5743bf21d60"
+	r = cli(t, "--data", data, "--json", "labels", "show", binance14)
+	mustOK(t, r, "labels show")
+	if v := decode[labelsShowOut](t, r.stdout); len(v.Labels) != 1 || v.Labels[0].Entity != "Binance" || v.Labels[0].Source != "etherscan:binance" || v.Address != binance14 {
+		t.Errorf("labels show Binance 14: %+v", v)
+	}
+	// On bsc the eth label does not hold; imported with --chain evm, it does.
+	r = cli(t, "--data", data, "--json", "labels", "show", binance14, "--chain", "bsc")
+	mustOK(t, r, "labels show --chain bsc")
+	if v := decode[labelsShowOut](t, r.stdout); len(v.Labels) != 0 {
+		t.Errorf("labels show --chain bsc after an eth import: %+v, want none", v)
+	}
+	mustOK(t, cli(t, "--data", data, "--quiet", "labels", "import", binance, "--format", "etherscan", "--chain", "evm"), "import --chain evm")
+	r = cli(t, "--data", data, "--json", "labels", "show", binance14, "--chain", "bsc")
+	mustOK(t, r, "labels show --chain bsc")
+	if v := decode[labelsShowOut](t, r.stdout); len(v.Labels) != 1 || v.Labels[0].Entity != "Binance" {
+		t.Errorf("labels show --chain bsc after an evm import: %+v", v)
+	}
+
+	// A bad row: exit 2 naming file:line: address, nothing stored; skipped with --skip-invalid.
+	bad := filepath.Join(t.TempDir(), "accounts-kraken.csv")
+	if err := os.WriteFile(bad, []byte(",Address,Name Tag,Balance,Txn Count\n"+
+		"0,0x2910543af39aba0cd09dbb2d50200b3e800a63d2,Kraken,0 ETH,1\n"+
+		"1,0x2910543af39aba0cd09dbb2d50200b3e800a63d,Kraken 2,0 ETH,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = cli(t, "--data", data, "--quiet", "labels", "import", bad, "--format", "etherscan")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "accounts-kraken.csv:3: address:") {
+		t.Errorf("strict import of a bad row: exit %d, stderr %s; want 2 naming accounts-kraken.csv:3: address", r.code, r.stderr)
+	}
+	if n := labelCount(t, data, "etherscan:kraken"); n != 0 {
+		t.Errorf("%d labels of the rejected file stored", n)
+	}
+	r = cli(t, "--data", data, "--json", "--quiet", "labels", "import", bad, "--format", "etherscan", "--skip-invalid")
+	mustOK(t, r, "import --skip-invalid")
+	if got := decode[importOut](t, r.stdout); got.Imported != 1 || got.Skipped != 1 || len(got.Problems) != 1 || got.Problems[0].Line != 3 {
+		t.Errorf("import --skip-invalid: %+v", got)
+	}
+	noLabel := filepath.Join(t.TempDir(), "kraken.csv")
+	if err := os.WriteFile(noLabel, []byte(",Address,Name Tag\n0,0x2910543af39aba0cd09dbb2d50200b3e800a63d2,Kraken\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"labels", "import", binance, "--format", "etherscan", "--chain", "btc"},
+		{"labels", "import", binance, "--format", "etherscan", "--tag", "Not A Label"},
+		{"labels", "import", binance, "--format", "csv", "--tag", "binance"},
+		{"labels", "import", noLabel, "--format", "etherscan"}, // which Etherscan label?
+	} {
+		if r := cli(t, append([]string{"--data", data}, args...)...); r.code != exitUsage {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, r.code, r.stderr)
+		}
 	}
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -323,19 +322,12 @@ func (a *app) remoteCommands() map[string]func(cmd *cobra.Command, args []string
 		},
 		"heistgraph labels import": func(cmd *cobra.Command, args []string, r *remote) error {
 			// The same checks as the command's own (labels.go).
-			if flag(cmd, "format") == "" {
-				return usageError{fmt.Errorf("labels import: give --format (ofac-list, ofac-xml, ofac-csv, tagpack or csv): %w", heistgraph.ErrInvalid)}
-			}
-			f, err := label.ParseFormat(flag(cmd, "format"))
+			in, err := newLabelImport(args[0], flag(cmd, "format"), flag(cmd, "asset"), flag(cmd, "source"), flag(cmd, "comments"),
+				flag(cmd, "chain"), flag(cmd, "tag"), flag(cmd, "skip-invalid") == "true")
 			if err != nil {
-				return usageError{fmt.Errorf("--format: %w", err)}
-			}
-			if src := flag(cmd, "source"); src != "" && strings.TrimSpace(src) != src {
-				return usageError{fmt.Errorf("--source %q: leading or trailing space: %w", src, heistgraph.ErrInvalid)}
+				return err
 			}
 			total := int64(-1)
-			in := labelImport{path: args[0], format: f, asset: flag(cmd, "asset"), source: flag(cmd, "source"),
-				comments: flag(cmd, "comments"), skipInvalid: flag(cmd, "skip-invalid") == "true"}
 			return a.importLabels(cmd.Context(), remoteLabels{r: r, total: &total}, in)
 		},
 		"heistgraph screen": func(cmd *cobra.Command, args []string, r *remote) error {

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -60,11 +59,11 @@ func screenItems(chain heistgraph.Chain, dir risk.Direction, noCluster bool, arg
 			}
 			it.Outpoint = &op
 		} else {
-			addr := label.NormalizeAddress(chain, s)
-			if err := risk.CheckAddress(addr); err != nil {
+			if err := risk.CheckAddress(s); err != nil {
 				return nil, usageError{fmt.Errorf("screen: %w", err)}
 			}
-			if err := label.ValidateAddress(chain, addr); err != nil {
+			addr, err := heistgraph.NormalizeAddress(chain, s)
+			if err != nil {
 				return nil, usageError{fmt.Errorf("screen: %w", err)}
 			}
 			it.Address = addr

@@ -6,7 +6,6 @@ import (
 
 	"github.com/heistgraph/heistgraph"
 	hgapp "github.com/heistgraph/heistgraph/app"
-	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/monitor"
 	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/store"
@@ -24,7 +23,7 @@ func newScreener(ctx context.Context, st store.Store) (*risk.Screener, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := risk.NewScreener(st, risk.Options{Stolen: stolen, Normalize: label.NormalizeAddress, Validate: label.ValidateAddress})
+	sc, err := risk.NewScreener(st, risk.Options{Stolen: stolen, Normalize: heistgraph.NormalizeAddress})
 	if err != nil {
 		return nil, fmt.Errorf("screener: %w", err)
 	}

@@ -453,6 +453,10 @@ func TestServeRemoteCLI(t *testing.T) {
 	}
 	imported := cli(t, "--data", data, "--json", "labels", "import", csv, "--format", "csv", "--skip-invalid")
 	mustOK(t, imported, "labels import through the server")
+	etherscan := []string{"labels", "import", filepath.Join("..", "..", "label", "testdata", "etherscan-labels", "accounts-binance.csv"),
+		"--format", "etherscan", "--chain", "bsc"}
+	importedEtherscan := cli(t, append([]string{"--data", data, "--json"}, etherscan...)...)
+	mustOK(t, importedEtherscan, "labels import --format etherscan through the server")
 	created := cli(t, "--data", data, "--json", "keys", "create", "--role", "viewer")
 	mustOK(t, created, "keys create through the server")
 	newKey := decode[map[string]any](t, created.stdout)
@@ -488,6 +492,11 @@ func TestServeRemoteCLI(t *testing.T) {
 	mustOK(t, direct, "labels import directly")
 	if imported.stdout != direct.stdout {
 		t.Errorf("labels import report through the server differs:\n%s\ndirectly:\n%s", imported.stdout, direct.stdout)
+	}
+	direct = cli(t, append([]string{"--data", before, "--json"}, etherscan...)...)
+	mustOK(t, direct, "labels import --format etherscan directly")
+	if importedEtherscan.stdout != direct.stdout || !strings.Contains(direct.stdout, `"bsc": 57`) {
+		t.Errorf("labels import --format etherscan --chain bsc through the server:\n%s\ndirectly:\n%s", importedEtherscan.stdout, direct.stdout)
 	}
 }
 

@@ -239,30 +239,37 @@ func (d *DB) LabelSetVersion(ctx context.Context, set string) (string, error) {
 // AddressLabels implements store.Labels.
 func (d *DB) AddressLabels(ctx context.Context, chain heistgraph.Chain, addr string) ([]heistgraph.Label, error) {
 	out := []heistgraph.Label{}
-	prefix := appendLabelAddrPrefix(nil, chain, addr)
-	for l, err := range d.scanLabels(ctx, prefix, store.LabelQuery{}) {
-		if err != nil {
-			return nil, fmt.Errorf("labels of %s on %s: %w", addr, chain, err)
+	for _, c := range chain.LabelChains() { // an EVM chain's, then the shared EVM key's
+		prefix := appendLabelAddrPrefix(nil, c, addr)
+		for l, err := range d.scanLabels(ctx, prefix, store.LabelQuery{}) {
+			if err != nil {
+				return nil, fmt.Errorf("labels of %s on %s: %w", addr, chain, err)
+			}
+			out = append(out, l)
 		}
-		out = append(out, l)
 	}
 	return out, nil
 }
 
 // Labels implements store.Labels.
 func (d *DB) Labels(ctx context.Context, q store.LabelQuery) iter.Seq2[heistgraph.Label, error] {
-	prefix := []byte{prefixLabel}
+	prefixes := [][]byte{{prefixLabel}}
 	if q.Chain != "" {
-		prefix = appendAddr(prefix, string(q.Chain))
+		prefixes = prefixes[:0]
+		for _, c := range q.Chain.LabelChains() { // an EVM chain's, then the shared EVM key's
+			prefixes = append(prefixes, appendAddr([]byte{prefixLabel}, string(c)))
+		}
 	}
 	return func(yield func(heistgraph.Label, error) bool) {
-		for l, err := range d.scanLabels(ctx, prefix, q) {
-			if err != nil {
-				yield(heistgraph.Label{}, fmt.Errorf("labels: %w", err))
-				return
-			}
-			if !yield(l, nil) {
-				return
+		for _, prefix := range prefixes {
+			for l, err := range d.scanLabels(ctx, prefix, q) {
+				if err != nil {
+					yield(heistgraph.Label{}, fmt.Errorf("labels: %w", err))
+					return
+				}
+				if !yield(l, nil) {
+					return
+				}
 			}
 		}
 	}

@@ -226,3 +226,53 @@ func testLabelSets(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	equal(t, "after empty builtin", labelKeys(allLabels(t, st, store.LabelQuery{})), labelKeys([]heistgraph.Label{b, user}))
 }
+
+// testLabelsSharedEVMKey checks the shared EVM key: a label on
+// heistgraph.ChainEVM comes back, once stored, from a lookup on every EVM
+// chain of the registry, after the chain's own labels, and from no other
+// chain.
+func testLabelsSharedEVMKey(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	st := open(t)
+	ronin := "0x098b716b8aaf21512996dc57eb0615e2383e2f96"
+	shared := mkLabel(heistgraph.ChainEVM, ronin, "LAZARUS GROUP", "sanctioned", "ofac-sdn:27307", 1)
+	shared.Note = "OFAC assets: ETH"
+	own := mkLabel("bsc", ronin, "Ronin exploiter", "stolen", "analyst", 0.9)
+	other := mkLabel("eth", "0x0000000000000000000000000000000000000001", "X", "exchange", "analyst", 1)
+	if _, err := st.PutLabels(ctx, []heistgraph.Label{shared, own, other}); err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range heistgraph.EVMChains() {
+		want := []heistgraph.Label{shared}
+		if info.Chain == "bsc" {
+			want = []heistgraph.Label{own, shared} // the chain's own first
+		}
+		got, err := st.AddressLabels(ctx, info.Chain, ronin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "AddressLabels on "+string(info.Chain), got, want)
+		q := allLabels(t, st, store.LabelQuery{Chain: info.Chain, Category: "sanctioned"})
+		equal(t, "Labels on "+string(info.Chain), q, []heistgraph.Label{shared})
+	}
+	equal(t, "Labels on eth", labelKeys(allLabels(t, st, store.LabelQuery{Chain: "eth"})), labelKeys([]heistgraph.Label{other, shared}))
+	for _, c := range []heistgraph.Chain{chain, "tron", "sol"} { // not EVM chains
+		got, err := st.AddressLabels(ctx, c, ronin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "AddressLabels on "+string(c), len(got), 0)
+		equal(t, "Labels on "+string(c), len(allLabels(t, st, store.LabelQuery{Chain: c})), 0)
+	}
+	// On the key itself: only its own labels, stored once.
+	got, err := st.AddressLabels(ctx, heistgraph.ChainEVM, ronin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "AddressLabels on evm", got, []heistgraph.Label{shared})
+	stats, err := st.LabelStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "stats", stats.ByChain, map[heistgraph.Chain]int64{heistgraph.ChainEVM: 1, "bsc": 1, "eth": 1})
+}

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IncidentFields", testIncidentFields},
 		{"Labels", testLabels},
 		{"LabelsInvalid", testLabelsInvalid},
+		{"LabelsSharedEVMKey", testLabelsSharedEVMKey},
 		{"LabelSets", testLabelSets},
 		{"Clusters", testClusters},
 		{"ClustersInvalid", testClustersInvalid},
