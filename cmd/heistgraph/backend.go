@@ -28,6 +28,9 @@ type apiBackend struct {
 	// screening is the risk engine of POST /v1/screen (screening.go);
 	// the cache's invalidate resets it.
 	screening *screening
+	// follow, when serve follows a node, is the follow's state for
+	// /readyz (servefollow.go).
+	follow *followState
 }
 
 // newAPIBackend returns the backend for serve: views read through a cache
@@ -55,7 +58,11 @@ func (b *apiBackend) ReadyDetail() map[string]any {
 	for chain, t := range b.screening.Tables() {
 		tables[string(chain)] = map[string]any{"ready": t.Ready, "height": t.Height}
 	}
-	return map[string]any{"screening": map[string]any{"tables": tables}}
+	out := map[string]any{"screening": map[string]any{"tables": tables}}
+	if b.follow != nil {
+		out["follow"] = b.follow.detail()
+	}
+	return out
 }
 
 // reader is the store the views read.
