@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -43,6 +44,9 @@ type Live struct {
 	mu     sync.Mutex // serialises checks, so a rewind's retraction sees every alert raised before it
 	chain  heistgraph.Chain
 	states map[string]*liveWatch
+	// undecided: some alert's height holds no stored block (Retract's
+	// waiting); each block retracts again until none is left.
+	undecided bool
 }
 
 // liveWatch is what Live remembers of one watch.
@@ -64,10 +68,11 @@ func NewLive(st store.Store, notify func(), log *slog.Logger) *Live {
 }
 
 // Start makes Live follow chain: it makes the incidents' watches
-// (IncidentWatches), retracts the alerts whose blocks the store no longer
-// holds (a reorg while serve was down, or one whose retraction a crash
-// interrupted), and checks every watch of the chain. It returns how many
-// alerts were new.
+// (IncidentWatches), retracts the alerts whose blocks the store holds
+// another block in place of (a reorg followed while serve was down), and
+// checks every watch of the chain. Alerts at heights the store holds no
+// block at (a rewind whose retractions a crash interrupted) are decided
+// as blocks land there (Applied). It returns how many alerts were new.
 func (l *Live) Start(ctx context.Context, chain heistgraph.Chain) (int, error) {
 	if _, err := IncidentWatches(ctx, l.st, time.Now().Unix()); err != nil {
 		return 0, err
@@ -75,7 +80,7 @@ func (l *Live) Start(ctx context.Context, chain heistgraph.Chain) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.chain = chain
-	ret, err := Retract(ctx, l.st, l.chain)
+	ret, err := l.retract(ctx, math.MaxInt64)
 	if err != nil {
 		return 0, err
 	}
@@ -100,28 +105,34 @@ func (l *Live) Applied(ctx context.Context, b *heistgraph.Block) (int, error) {
 	if b.Chain != l.chain {
 		return 0, nil
 	}
+	var ret []store.StoredAlert
+	if l.undecided {
+		var err error
+		if ret, err = l.retract(ctx, math.MaxInt64); err != nil {
+			return 0, err
+		}
+	}
 	n, err := l.sync(ctx, b)
+	n += len(ret)
 	if n > 0 {
 		l.raised(n)
 	}
 	return n, err
 }
 
-// Rewound retracts the alerts whose blocks the rewind removed (Retract)
-// and checks every watch of the chain again on the rewound store. It
-// returns how many alerts (retractions included) were new.
-func (l *Live) Rewound(ctx context.Context) (int, error) {
+// Rewound retracts the alerts whose blocks the rewind to height fork
+// removed (Retract) and checks every watch of the chain again on the
+// rewound store. It returns how many alerts (retractions included) were
+// new.
+func (l *Live) Rewound(ctx context.Context, fork int64) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.chain == "" {
 		return 0, nil
 	}
-	ret, err := Retract(ctx, l.st, l.chain)
+	ret, err := l.retract(ctx, fork)
 	if err != nil {
 		return 0, err
-	}
-	for _, r := range ret {
-		l.log.Info("alert retracted", "alert", r.Retracts, "retraction", r.ID, "watch", r.Watch, "block", r.BlockHeight, "hash", r.BlockHash)
 	}
 	clear(l.states)
 	n, err := l.sync(ctx, nil)
@@ -145,6 +156,20 @@ func (l *Live) Check(ctx context.Context, w heistgraph.Watch) (CheckResult, erro
 		l.raised(len(r.Raised))
 	}
 	return r, nil
+}
+
+// retract runs Retract on Live's chain, logs each retraction and
+// remembers whether alerts are left undecided. The caller holds mu.
+func (l *Live) retract(ctx context.Context, removedAbove int64) ([]store.StoredAlert, error) {
+	ret, waiting, err := Retract(ctx, l.st, l.chain, removedAbove)
+	if err != nil {
+		return nil, err
+	}
+	l.undecided = waiting > 0
+	for _, r := range ret {
+		l.log.Info("alert retracted", "alert", r.Retracts, "retraction", r.ID, "watch", r.Watch, "block", r.BlockHeight, "hash", r.BlockHash)
+	}
+	return ret, nil
 }
 
 func (l *Live) raised(n int) {
@@ -274,17 +299,22 @@ func (s *liveWatch) touchedBy(b *heistgraph.Block) bool {
 }
 
 // Retract raises an alert_retracted for every alert of chain whose block
-// the store no longer holds at its height (a reorg removed it) and that
-// no retraction names yet: the retracted alert's fields, kind
-// alert_retracted, and Retracts its idempotency key (so the retraction's
-// own key differs from it and from every other's). It returns the
-// retractions it stored.
-func Retract(ctx context.Context, st store.Store, chain heistgraph.Chain) ([]store.StoredAlert, error) {
+// the store no longer holds, and that no retraction names yet: the
+// retracted alert's fields, kind alert_retracted, and Retracts its
+// idempotency key (so the retraction's own key differs from it and from
+// every other's). An alert's block is no longer held when the store holds
+// another block at its height, or, for a height above removedAbove (the
+// fork height of a rewind that just happened), none. An alert at a height
+// where the store holds no block and that is not above removedAbove (a
+// rewind whose retractions a crash interrupted, its branch not yet
+// replaced) is undecided: it is counted in waiting and decided once a block
+// lands at its height. It returns the retractions it stored.
+func Retract(ctx context.Context, st store.Store, chain heistgraph.Chain, removedAbove int64) (retractions []store.StoredAlert, waiting int, err error) {
 	retracted := map[string]bool{}
 	var live []heistgraph.Alert
 	for a, err := range st.AlertList(ctx, store.AlertQuery{}) {
 		if err != nil {
-			return nil, fmt.Errorf("retract %s: alerts: %w", chain, err)
+			return nil, 0, fmt.Errorf("retract %s: alerts: %w", chain, err)
 		}
 		if a.Chain != chain {
 			continue
@@ -295,25 +325,33 @@ func Retract(ctx context.Context, st store.Store, chain heistgraph.Chain) ([]sto
 		}
 		live = append(live, a.Alert)
 	}
+	type held struct {
+		hash heistgraph.Hash
+		ok   bool
+	}
+	blocks := map[int64]held{}
 	var out []heistgraph.Alert
-	held := map[int64]heistgraph.Hash{}
 	for _, a := range live {
 		if retracted[a.IdempotencyKey] {
 			continue
 		}
-		h, ok := held[a.BlockHeight]
+		b, ok := blocks[a.BlockHeight]
 		if !ok {
-			b, err := st.BlockByHeight(ctx, chain, a.BlockHeight)
+			ref, err := st.BlockByHeight(ctx, chain, a.BlockHeight)
 			switch {
 			case errors.Is(err, heistgraph.ErrNotFound):
 			case err != nil:
-				return nil, fmt.Errorf("retract %s: block %d: %w", chain, a.BlockHeight, err)
+				return nil, 0, fmt.Errorf("retract %s: block %d: %w", chain, a.BlockHeight, err)
 			default:
-				h = b.Hash
+				b = held{hash: ref.Hash, ok: true}
 			}
-			held[a.BlockHeight] = h
+			blocks[a.BlockHeight] = b
 		}
-		if h == a.BlockHash {
+		switch {
+		case b.ok && b.hash == a.BlockHash:
+			continue
+		case !b.ok && a.BlockHeight <= removedAbove:
+			waiting++
 			continue
 		}
 		r := a
@@ -321,7 +359,8 @@ func Retract(ctx context.Context, st store.Store, chain heistgraph.Chain) ([]sto
 		out = append(out, r)
 	}
 	if len(out) == 0 {
-		return nil, nil
+		return nil, waiting, nil
 	}
-	return Raise(ctx, st, out...)
+	raised, err := Raise(ctx, st, out...)
+	return raised, waiting, err
 }

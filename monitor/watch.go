@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/heistgraph/heistgraph"
@@ -372,9 +373,9 @@ func IncidentWatches(ctx context.Context, st store.Store, now int64) ([]heistgra
 	return out, nil
 }
 
-// CheckAll retracts the alerts whose blocks the store no longer holds
-// (Retract, on every UTXO chain: a reorg followed while serve was not
-// running) and checks every stored watch (after IncidentWatches has made
+// CheckAll retracts the alerts whose blocks the store holds another block
+// in place of (Retract, on every UTXO chain: a reorg followed while serve
+// was not running) and checks every stored watch (after IncidentWatches has made
 // the incidents' ones). It returns how many alerts were new. serve runs it
 // at start when it does not follow a node.
 func CheckAll(ctx context.Context, st store.Store, now int64) (int, error) {
@@ -386,7 +387,7 @@ func CheckAll(ctx context.Context, st store.Store, now int64) (int, error) {
 		if !net.Chain.IsUTXO() {
 			continue
 		}
-		r, err := Retract(ctx, st, net.Chain)
+		r, _, err := Retract(ctx, st, net.Chain, math.MaxInt64)
 		if err != nil {
 			return n, err
 		}

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -374,4 +376,70 @@ func TestServeFollowsHeist(t *testing.T) {
 	}
 	s.stop(t)
 	t.Logf("end to end in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestMonitorLatency measures, on a real btcd regtest node, how long a
+// new block takes to become a webhook request at a receiver: serve follows
+// the node with --poll 100ms, a watch follows the staged heist, and each
+// round mines a block in which the watched coin pays a Binance deposit.
+// Per round it times, from just before the generate call, (a) serve
+// answering GET /v1/blocks/btc-regtest/HEIGHT (following and storing the
+// block: the reference) and (b) the alert's request arriving at the
+// receiver. It
+// only runs with HEISTGRAPH_MONITOR_BENCH=N (rounds) and asserts no
+// timing; docs/benchmarks.md records its output.
+func TestMonitorLatency(t *testing.T) {
+	rounds, _ := strconv.Atoi(os.Getenv("HEISTGRAPH_MONITOR_BENCH"))
+	if rounds <= 0 {
+		t.Skip("a benchmark: run with HEISTGRAPH_MONITOR_BENCH=N (rounds)")
+	}
+	node := btcdtest.Start(t, btcdtest.Options{})
+	h := stageHeist(t, node)
+	data := t.TempDir()
+	mustOK(t, cli(t, "--data", data, "--quiet", "labels", "import", writeFile(t, "labels.csv", []byte(h.labels)), "--format", "csv"), "labels import")
+	s := startServe(t, data, followArgs(node, node.RPCURL)...)
+	s.waitReadyz(t, http.StatusOK, 30*time.Second)
+	secret := webhookSecret(t)
+	rc := webhooktest.Start(t, secret, nil)
+	mustOK(t, cli(t, "--data", data, "webhooks", "add", rc.URL, "--secret", secret), "webhooks add")
+	mustOK(t, cli(t, "--data", data, "watch", "add", "--chain", "btc-regtest", "--seed", h.theft.TxID().String(), "--name", "bench"), "watch add")
+	rc.WaitFor(t, 30*time.Second, "the watch's first alerts", func(rs []webhooktest.Request) bool { return len(rs) >= 5 })
+	coin := h.kept
+	var stored, hooked []time.Duration
+	for i := 0; i < rounds; i++ {
+		tx := h.spend(t, false, []btcdtest.Coin{coin}, []btcdtest.Payment{{Key: h.binance2, Value: 1e6}, {Key: btcdtest.NewKey("change", btcdtest.P2WPKH), Value: coin.Value - 1e6 - 2000}})
+		coin = tx.Outs[1]
+		txid := tx.TxID().String()
+		height := node.Height(t) + 1
+		t0 := time.Now()
+		node.Generate(t, 1)
+		var st time.Duration
+		for st == 0 {
+			if code, _, _ := s.call(t, "GET", "/v1/blocks/btc-regtest/"+strconv.FormatInt(height, 10), s.local, ""); code == http.StatusOK {
+				st = time.Since(t0)
+			} else if time.Since(t0) > 20*time.Second {
+				t.Fatalf("round %d: serve did not store the block within 20 s", i)
+			}
+		}
+		rc.WaitFor(t, 20*time.Second, "round "+strconv.Itoa(i)+"'s alert", func(rs []webhooktest.Request) bool {
+			for _, q := range rs {
+				if q.Payload["txid"] == txid {
+					return true
+				}
+			}
+			return false
+		})
+		for _, q := range rc.Requests() {
+			if q.Payload["txid"] == txid {
+				hooked = append(hooked, q.At.Sub(t0))
+			}
+		}
+		stored = append(stored, st)
+	}
+	q := func(ds []time.Duration) string {
+		ds = slices.Clone(ds)
+		slices.Sort(ds)
+		return fmt.Sprintf("p50 %s  p90 %s  max %s", ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*9/10].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond))
+	}
+	t.Logf("%d blocks, serve --poll 100ms:\n  block mined -> served by GET /v1/blocks/{height}: %s\n  block mined -> webhook request received:         %s", rounds, q(stored), q(hooked))
 }

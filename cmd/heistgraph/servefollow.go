@@ -160,14 +160,14 @@ func (a *app) follow(ctx context.Context, f serveFlags, st store.Store, src *bit
 		MaxBackoff:    10 * time.Second,
 		Events: ingest.Events{
 			BlockApplied: func(b *heistgraph.Block) {
+				state.set(func() { state.height = b.Height })
 				cl.applied(ctx, b)
 				_, err := live.Applied(ctx, b)
 				checked(fmt.Sprintf("block %d %s", b.Height, b.Hash), err)
 				dirty = true
-				state.set(func() { state.height = b.Height })
 			},
 			Reorg: func(_ heistgraph.Chain, oldTip, fork int64) {
-				_, err := live.Rewound(ctx)
+				_, err := live.Rewound(ctx, fork)
 				checked(fmt.Sprintf("reorg from %d to %d", oldTip, fork), err)
 				dirty = true
 				state.set(func() { state.height = fork })
