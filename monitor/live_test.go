@@ -34,7 +34,9 @@ func tx(name string, ins []heistgraph.Outpoint, outs ...heistgraph.TxOut) heistg
 	return t
 }
 
-func op(t heistgraph.Tx, n uint32) heistgraph.Outpoint { return heistgraph.Outpoint{TxID: t.TxID, Vout: n} }
+func op(t heistgraph.Tx, n uint32) heistgraph.Outpoint {
+	return heistgraph.Outpoint{TxID: t.TxID, Vout: n}
+}
 
 // chainOf applies blocks on st, one per call, each with a coinbase of its
 // own and the given transactions.
