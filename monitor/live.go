@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heistgraph/heistgraph"
@@ -31,10 +32,11 @@ import (
 // watch of the chain.
 //
 // A watch's trace can also change without a block spending its outputs:
-// when a label is added, or when clustering merges a resting output's
-// address into a labelled cluster through another address. Live does not
-// notice those until the watch is checked again (by a block touching it,
-// a rewind, a restart, or Check).
+// when a label is added (Relabelled, then Refresh, checks every watch
+// again), or when clustering merges a resting output's address into a
+// labelled cluster through another address, which Live does not notice
+// until the watch is checked again (by a block touching it, a rewind, a
+// label write, a restart, or Check).
 type Live struct {
 	st  store.Store
 	log *slog.Logger
@@ -47,6 +49,8 @@ type Live struct {
 	// undecided: some alert's height holds no stored block (Retract's
 	// waiting); each block retracts again until none is left.
 	undecided bool
+
+	relabelled atomic.Bool // set by Relabelled, cleared by Refresh
 }
 
 // liveWatch is what Live remembers of one watch.
@@ -137,6 +141,41 @@ func (l *Live) Rewound(ctx context.Context, fork int64) (int, error) {
 	clear(l.states)
 	n, err := l.sync(ctx, nil)
 	n += len(ret)
+	if n > 0 {
+		l.raised(n)
+	}
+	return n, err
+}
+
+// Relabelled tells Live that labels changed: the next Refresh checks
+// every watch again (an output a trace left unspent may now be an
+// entity's). It never blocks.
+func (l *Live) Relabelled() { l.relabelled.Store(true) }
+
+// Refresh does what waits for the follow to catch up: after blocks landed
+// (landed), it makes the watches of incidents whose theft transactions
+// the store now holds (IncidentWatches) and checks them; after
+// Relabelled, it checks every watch of the chain again. Otherwise it does
+// nothing. It returns how many alerts were new.
+func (l *Live) Refresh(ctx context.Context, landed bool) (int, error) {
+	relabelled := l.relabelled.Swap(false)
+	if !landed && !relabelled {
+		return 0, nil
+	}
+	if landed {
+		if _, err := IncidentWatches(ctx, l.st, time.Now().Unix()); err != nil {
+			return 0, err
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.chain == "" {
+		return 0, nil
+	}
+	if relabelled {
+		clear(l.states)
+	}
+	n, err := l.sync(ctx, nil)
 	if n > 0 {
 		l.raised(n)
 	}

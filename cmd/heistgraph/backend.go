@@ -31,6 +31,9 @@ type apiBackend struct {
 	// follow, when serve follows a node, is the follow's state for
 	// /readyz (servefollow.go).
 	follow *followState
+	// onLabels, when set, is called after a label write (the monitor
+	// checks the watches again; it must not block).
+	onLabels func()
 }
 
 // newAPIBackend returns the backend for serve: views read through a cache
@@ -164,6 +167,9 @@ func (b *apiBackend) PutLabels(ctx context.Context, ls []heistgraph.Label) (any,
 	n, err := b.st.PutLabels(ctx, ls)
 	if b.cache != nil {
 		b.cache.invalidate() // also after an error: part of the batch may be stored
+	}
+	if b.onLabels != nil {
+		b.onLabels()
 	}
 	if err != nil {
 		return nil, err

@@ -139,7 +139,8 @@ func alertOf(p map[string]any) string {
 // on retry, one answering 410 is disabled; the kept coin moving in a new
 // block raises its alert; a reorg (invalidateblock) retracts the alerts of
 // the removed block, and the replacing block raises again only the one
-// whose money still arrives.
+// whose money still arrives; a label written through serve afterwards
+// raises the alert it calls for.
 func TestServeFollowsHeist(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real processes")
@@ -374,6 +375,18 @@ func TestServeFollowsHeist(t *testing.T) {
 			t.Errorf("the replacement to an unlabelled address raised %s", a.Kind)
 		}
 	}
+	// A label written through serve for the address the replacement paid
+	// makes that money an entity's: the watch is checked again at once.
+	relabel := fmt.Sprintf("funds_reached_entity %s:0 Bitstamp %d", replace.TxID(), k2.Value-20000)
+	mustOK(t, cli(t, "--data", data, "labels", "import", writeFile(t, "more.csv", []byte("chain,address,entity,category,source,confidence\nbtc-regtest,"+h.loose.Address()+",Bitstamp,exchange,staged-heist,1\n")), "--format", "csv"), "labels import through serve")
+	all.WaitFor(t, 20*time.Second, "the alert a new label calls for", func(rs []webhooktest.Request) bool {
+		for _, q := range rs {
+			if q.Status == 200 && alertOf(q.Payload) == relabel && q.Payload["block_hash"] == blockR2 {
+				return true
+			}
+		}
+		return false
+	})
 	s.stop(t)
 	t.Logf("end to end in %s", time.Since(start).Round(time.Millisecond))
 }

@@ -91,7 +91,9 @@ var _ server.Readiness = (*apiBackend)(nil)
 // ingest btc --rpc --follow does (fetch-ahead, exact reorgs, retries while
 // the node is down), clustering each block as it lands; after each block
 // live checks the watches it touches, and after a rewind it retracts the
-// removed blocks' alerts. When a pass leaves the store caught up, the
+// removed blocks' alerts. Each time a pass has caught up, live makes the
+// watches of incidents whose theft transactions just landed and, after a
+// label write through the API, checks every watch again (Live.Refresh). When a pass leaves the store caught up, the
 // backend's cached views and screener are dropped if a block landed since,
 // so answers include it. stop cancels the follow and waits for it (before
 // the store closes).
@@ -102,6 +104,7 @@ func (a *app) startFollow(ctx context.Context, f serveFlags, st store.Store, bac
 	}
 	state := &followState{rpc: src.URL(), phase: "connecting", since: time.Now()}
 	backend.follow = state
+	backend.onLabels = live.Relabelled
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -176,6 +179,8 @@ func (a *app) follow(ctx context.Context, f serveFlags, st store.Store, src *bit
 				state.set(func() { state.height, state.nodeTip = next-1, target+f.confirmations; state.to("behind") })
 			},
 			CaughtUp: func(_ heistgraph.Chain, height, nodeTip int64) {
+				_, err := live.Refresh(ctx, dirty)
+				checked("catching up", err)
 				if dirty {
 					dirty = false
 					backend.cache.invalidate() // and the screener
