@@ -456,3 +456,34 @@ func TestMonitorLatency(t *testing.T) {
 	}
 	t.Logf("%d blocks, serve --poll 100ms:\n  block mined -> served by GET /v1/blocks/{height}: %s\n  block mined -> webhook request received:         %s", rounds, q(stored), q(hooked))
 }
+
+// TestServeFollowFlags: serve's follow flags are checked (exit 2 naming
+// the flag), and serve pointed at a node that does not answer still
+// serves, with /readyz 503 saying why.
+func TestServeFollowFlags(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--confirmations", "1"}, "--btc-rpc"},
+		{[]string{"--rpc-user", "u"}, "--btc-rpc"},
+		{[]string{"--btc-rpc", "http://127.0.0.1:1", "--poll", "0s"}, "--poll"},
+		{[]string{"--btc-rpc", "http://127.0.0.1:1", "--confirmations", "-1"}, "--confirmations"},
+		{[]string{"--btc-rpc", "ftp://127.0.0.1:1"}, "--btc-rpc"},
+	} {
+		r := cli(t, append([]string{"--data", data, "serve", "--addr", "127.0.0.1:0"}, c.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("serve %v: exit %d, want 2 naming %s: %s", c.args, r.code, c.want, r.stderr)
+		}
+	}
+	s := startServe(t, data, "--btc-rpc", "http://127.0.0.1:1", "--poll", "50ms")
+	m := s.waitReadyz(t, http.StatusServiceUnavailable, 10*time.Second)
+	if msg, _ := m["error"].(string); !strings.Contains(msg, "127.0.0.1:1") {
+		t.Errorf("/readyz with no node: %v", m)
+	}
+	if code, _, body := s.call(t, "GET", "/v1/watchlists", s.local, ""); code != http.StatusOK {
+		t.Errorf("GET /v1/watchlists while the node is down: %d %s", code, body)
+	}
+}
