@@ -157,6 +157,10 @@ func TestServeFollowsHeist(t *testing.T) {
 	if f, _ := ready["follow"].(map[string]any); f["state"] != "caught_up" || f["height"] != float64(node.Height(t)) {
 		t.Errorf("/readyz caught up: %v, want height %d", ready, node.Height(t))
 	}
+	if code, _, body := s.call(t, "GET", "/metrics", "", ""); code != 200 || !strings.Contains(string(body), fmt.Sprintf(`heistgraph_follow_height{chain="btc-regtest"} %d`, node.Height(t))) ||
+		!strings.Contains(string(body), `heistgraph_follow_ready{chain="btc-regtest"} 1`) {
+		t.Errorf("/metrics lacks the follow's height and readiness")
+	}
 	proxy.Down()
 	down := s.waitReadyz(t, http.StatusServiceUnavailable, 20*time.Second)
 	if msg, _ := down["error"].(string); !strings.Contains(msg, "does not answer") {

@@ -177,7 +177,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	}
 	defer stopDeliverer()
 	if f.btcRPC != "" {
-		stopFollow, err := a.startFollow(ctx, f, st, backend, watcher.Live) // servefollow.go
+		stopFollow, err := a.startFollow(ctx, f, st, backend, watcher.Live, reg) // servefollow.go
 		if err != nil {
 			srv.Close()
 			return err

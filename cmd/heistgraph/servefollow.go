@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/bitcoin"
 	"github.com/heistgraph/heistgraph/ingest"
@@ -76,6 +78,39 @@ func (s *followState) detail() map[string]any {
 	return d
 }
 
+// followCollector exports the follow's state: heistgraph_follow_height
+// and heistgraph_follow_node_height (the store's tip and the node's, as
+// last seen) and heistgraph_follow_ready (1 when caught up).
+type followCollector struct{ s *followState }
+
+var (
+	followHeightDesc = prometheus.NewDesc("heistgraph_follow_height", "Height of the followed chain's tip in the store", []string{"chain"}, nil)
+	followNodeDesc   = prometheus.NewDesc("heistgraph_follow_node_height", "Height of the followed node's tip, as last seen", []string{"chain"}, nil)
+	followReadyDesc  = prometheus.NewDesc("heistgraph_follow_ready", "1 when the store has caught up with the followed node, else 0 (behind, node unreachable, stopped)", []string{"chain"}, nil)
+)
+
+func (c followCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- followHeightDesc
+	ch <- followNodeDesc
+	ch <- followReadyDesc
+}
+
+func (c followCollector) Collect(ch chan<- prometheus.Metric) {
+	c.s.mu.Lock()
+	chain, h, tip, ready := string(c.s.chain), float64(c.s.height), float64(c.s.nodeTip), c.s.phase == "caught_up"
+	c.s.mu.Unlock()
+	if chain == "" {
+		return
+	}
+	r := 0.0
+	if ready {
+		r = 1
+	}
+	ch <- prometheus.MustNewConstMetric(followHeightDesc, prometheus.GaugeValue, h, chain)
+	ch <- prometheus.MustNewConstMetric(followNodeDesc, prometheus.GaugeValue, tip, chain)
+	ch <- prometheus.MustNewConstMetric(followReadyDesc, prometheus.GaugeValue, r, chain)
+}
+
 // NotReady implements server.Readiness: serve following a node is not
 // ready until it has caught up.
 func (b *apiBackend) NotReady() string {
@@ -97,13 +132,16 @@ var _ server.Readiness = (*apiBackend)(nil)
 // backend's cached views and screener are dropped if a block landed since,
 // so answers include it. stop cancels the follow and waits for it (before
 // the store closes).
-func (a *app) startFollow(ctx context.Context, f serveFlags, st store.Store, backend *apiBackend, live *monitor.Live) (stop func(), err error) {
+func (a *app) startFollow(ctx context.Context, f serveFlags, st store.Store, backend *apiBackend, live *monitor.Live, reg prometheus.Registerer) (stop func(), err error) {
 	src, err := bitcoin.NewRPCSource(f.btcRPC, bitcoin.RPCOptions{User: f.rpcUser, Password: f.rpcPass, Logger: a.logger(), RetryFor: followRPCRetry})
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--btc-rpc: %w", err)}
 	}
 	state := &followState{rpc: src.URL(), phase: "connecting", since: time.Now()}
 	backend.follow = state
+	if err := reg.Register(followCollector{state}); err != nil {
+		return nil, fmt.Errorf("follow metrics: %w", err)
+	}
 	backend.onLabels = live.Relabelled
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
