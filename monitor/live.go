@@ -91,13 +91,10 @@ func (l *Live) Start(ctx context.Context, chain heistgraph.Chain) (int, error) {
 	clear(l.states)
 	n, err := l.sync(ctx, nil)
 	n += len(ret)
-	if err != nil {
-		return n, err
-	}
 	if n > 0 {
 		l.raised(n)
 	}
-	return n, nil
+	return n, err
 }
 
 // Applied checks the watches that block b (just applied) touches, and
@@ -242,15 +239,22 @@ func (l *Live) sync(ctx context.Context, b *heistgraph.Block) (int, error) {
 			delete(l.states, name)
 		}
 	}
+	// A watch that fails is forgotten (check), so the next block checks
+	// it again; the others are checked all the same.
 	n := 0
+	var errs []error
 	for _, w := range todo {
 		r, err := l.check(ctx, w)
 		if err != nil {
-			return n, err
+			if ctx.Err() != nil {
+				return n, ctx.Err()
+			}
+			errs = append(errs, err)
+			continue
 		}
 		n += len(r.Raised)
 	}
-	return n, nil
+	return n, errors.Join(errs...)
 }
 
 // check runs Check on w and remembers its resting outputs. The caller
