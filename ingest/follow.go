@@ -40,6 +40,9 @@ type SyncOptions struct {
 	// PollInterval is how long Follow waits, once caught up, before asking
 	// the source for new blocks. Default 2s.
 	PollInterval time.Duration
+	// Wake, when set, ends Follow's wait early: a receive on it makes
+	// Follow ask the source at once (a node's push of a new block).
+	Wake <-chan struct{}
 	// MaxBackoff caps Follow's wait between tries while the source fails
 	// (the wait starts at PollInterval and doubles). Default 1m.
 	MaxBackoff time.Duration
@@ -169,6 +172,8 @@ func Follow(ctx context.Context, w ChainStore, src heistgraph.BlockSource, opts 
 			s.stats.Elapsed = time.Since(s.start)
 			return s.stats, ctx.Err()
 		case <-t.C:
+		case <-opts.Wake:
+			t.Stop()
 		}
 	}
 }

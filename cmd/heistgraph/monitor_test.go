@@ -396,13 +396,14 @@ func TestServeFollowsHeist(t *testing.T) {
 }
 
 // TestMonitorLatency measures, on a real btcd regtest node, how long a
-// new block takes to become a webhook request at a receiver: serve follows
-// the node with --poll 100ms, a watch follows the staged heist, and each
-// round mines a block in which the watched coin pays a Binance deposit.
-// Per round it times, from just before the generate call, (a) serve
-// answering GET /v1/blocks/btc-regtest/HEIGHT (following and storing the
-// block: the reference) and (b) the alert's request arriving at the
-// receiver. It
+// new block takes to become a webhook request at a receiver. Two serve
+// processes follow the node with --poll 100ms, one with btcd's block push
+// (the default) and one without (--btc-push=false), each on its own store
+// with its own receiver and a watch on the staged heist; each round mines
+// a block in which the watched coin pays a Binance deposit. Per round and
+// server it times, from just before the generate call, (a) serve answering
+// GET /v1/blocks/btc-regtest/HEIGHT (the block followed and stored: the
+// reference) and (b) the alert's request arriving at the receiver. It
 // only runs with HEISTGRAPH_MONITOR_BENCH=N (rounds) and asserts no
 // timing; docs/benchmarks.md records its output.
 func TestMonitorLatency(t *testing.T) {
@@ -412,53 +413,67 @@ func TestMonitorLatency(t *testing.T) {
 	}
 	node := btcdtest.Start(t, btcdtest.Options{})
 	h := stageHeist(t, node)
-	data := t.TempDir()
-	mustOK(t, cli(t, "--data", data, "--quiet", "labels", "import", writeFile(t, "labels.csv", []byte(h.labels)), "--format", "csv"), "labels import")
-	s := startServe(t, data, followArgs(node, node.RPCURL)...)
-	s.waitReadyz(t, http.StatusOK, 30*time.Second)
 	secret := webhookSecret(t)
-	rc := webhooktest.Start(t, secret, nil)
-	mustOK(t, cli(t, "--data", data, "webhooks", "add", rc.URL, "--secret", secret), "webhooks add")
-	mustOK(t, cli(t, "--data", data, "watch", "add", "--chain", "btc-regtest", "--seed", h.theft.TxID().String(), "--name", "bench"), "watch add")
-	rc.WaitFor(t, 30*time.Second, "the watch's first alerts", func(rs []webhooktest.Request) bool { return len(rs) >= 5 })
+	type server struct {
+		name           string
+		s              *served
+		rc             *webhooktest.Receiver
+		stored, hooked []time.Duration
+	}
+	var servers []*server
+	for _, mode := range []struct{ name, flag string }{{"push", "--btc-push=true"}, {"poll", "--btc-push=false"}} {
+		data := t.TempDir()
+		mustOK(t, cli(t, "--data", data, "--quiet", "labels", "import", writeFile(t, "labels.csv", []byte(h.labels)), "--format", "csv"), "labels import")
+		s := startServe(t, data, append(followArgs(node, node.RPCURL), mode.flag)...)
+		s.waitReadyz(t, http.StatusOK, 30*time.Second)
+		rc := webhooktest.Start(t, secret, nil)
+		mustOK(t, cli(t, "--data", data, "webhooks", "add", rc.URL, "--secret", secret), "webhooks add")
+		mustOK(t, cli(t, "--data", data, "watch", "add", "--chain", "btc-regtest", "--seed", h.theft.TxID().String(), "--name", "bench"), "watch add")
+		rc.WaitFor(t, 30*time.Second, "the watch's first alerts", func(rs []webhooktest.Request) bool { return len(rs) >= 5 })
+		servers = append(servers, &server{name: mode.name, s: s, rc: rc})
+	}
 	coin := h.kept
-	var stored, hooked []time.Duration
 	for i := 0; i < rounds; i++ {
 		tx := h.spend(t, false, []btcdtest.Coin{coin}, []btcdtest.Payment{{Key: h.binance2, Value: 1e6}, {Key: btcdtest.NewKey("change", btcdtest.P2WPKH), Value: coin.Value - 1e6 - 2000}})
 		coin = tx.Outs[1]
 		txid := tx.TxID().String()
-		height := node.Height(t) + 1
+		path := "/v1/blocks/btc-regtest/" + strconv.FormatInt(node.Height(t)+1, 10)
+		time.Sleep(time.Duration(i%10) * 37 * time.Millisecond) // spread the blocks over the poll's phase
 		t0 := time.Now()
 		node.Generate(t, 1)
-		var st time.Duration
-		for st == 0 {
-			if code, _, _ := s.call(t, "GET", "/v1/blocks/btc-regtest/"+strconv.FormatInt(height, 10), s.local, ""); code == http.StatusOK {
-				st = time.Since(t0)
-			} else if time.Since(t0) > 20*time.Second {
-				t.Fatalf("round %d: serve did not store the block within 20 s", i)
-			}
-		}
-		rc.WaitFor(t, 20*time.Second, "round "+strconv.Itoa(i)+"'s alert", func(rs []webhooktest.Request) bool {
-			for _, q := range rs {
-				if q.Payload["txid"] == txid {
-					return true
+		stored := make([]time.Duration, len(servers))
+		for left := len(servers); left > 0; {
+			for k, sv := range servers {
+				if stored[k] == 0 {
+					if code, _, _ := sv.s.call(t, "GET", path, sv.s.local, ""); code == http.StatusOK {
+						stored[k] = time.Since(t0)
+						left--
+					}
 				}
 			}
-			return false
-		})
-		for _, q := range rc.Requests() {
-			if q.Payload["txid"] == txid {
-				hooked = append(hooked, q.At.Sub(t0))
+			if time.Since(t0) > 20*time.Second {
+				t.Fatalf("round %d: a serve did not store the block within 20 s", i)
 			}
 		}
-		stored = append(stored, st)
+		for k, sv := range servers {
+			sv.stored = append(sv.stored, stored[k])
+			reqs := sv.rc.WaitFor(t, 20*time.Second, "round "+strconv.Itoa(i)+"'s alert", func(rs []webhooktest.Request) bool {
+				return slices.ContainsFunc(rs, func(q webhooktest.Request) bool { return q.Payload["txid"] == txid })
+			})
+			q := reqs[slices.IndexFunc(reqs, func(q webhooktest.Request) bool { return q.Payload["txid"] == txid })]
+			sv.hooked = append(sv.hooked, q.At.Sub(t0))
+		}
 	}
 	q := func(ds []time.Duration) string {
 		ds = slices.Clone(ds)
 		slices.Sort(ds)
 		return fmt.Sprintf("p50 %s  p90 %s  max %s", ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*9/10].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond))
 	}
-	t.Logf("%d blocks, serve --poll 100ms:\n  block mined -> served by GET /v1/blocks/{height}: %s\n  block mined -> webhook request received:         %s", rounds, q(stored), q(hooked))
+	var b strings.Builder
+	for _, sv := range servers {
+		fmt.Fprintf(&b, "\n  %s: block mined -> served by GET /v1/blocks/{height}: %s\n  %s: block mined -> webhook request received:         %s", sv.name, q(sv.stored), sv.name, q(sv.hooked))
+	}
+	t.Logf("%d blocks, serve --poll 100ms, with btcd's block push and without:%s", rounds, b.String())
 }
 
 // TestServeFollowFlags: serve's follow flags are checked (exit 2 naming

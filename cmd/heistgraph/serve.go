@@ -41,6 +41,7 @@ type serveFlags struct {
 	rpcPass       string
 	confirmations int64
 	poll          time.Duration
+	push          bool
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -66,7 +67,9 @@ clusters each block as it lands and keeps serving meanwhile. After each block it
 checks the watches whose traced coins the block spends and raises their alerts;
 after a reorg it raises alert_retracted for the alerts of the removed blocks.
 /readyz answers 503 (with the reason) until the store has caught up with the node,
-while it is behind and while the node does not answer.`,
+while it is behind and while the node does not answer. A btcd node also pushes its
+new blocks over its websocket (notifyblocks), which serve follows at once; other
+nodes (Bitcoin Core) are polled every --poll.`,
 		Example: `  heistgraph serve --addr 127.0.0.1:8080
   heistgraph serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --rate-limit 40
   heistgraph serve --btc-rpc http://127.0.0.1:8332 --rpc-user u --rpc-pass p --confirmations 1 --poll 1s`,
@@ -86,6 +89,7 @@ while it is behind and while the node does not answer.`,
 	fl.StringVar(&f.rpcPass, "rpc-pass", os.Getenv("HEISTGRAPH_RPC_PASS"), "the followed node's RPC password (default $HEISTGRAPH_RPC_PASS)")
 	fl.Int64Var(&f.confirmations, "confirmations", 0, "with --btc-rpc, leave out the node's newest N blocks (reorgs shallower than N never reach the store)")
 	fl.DurationVar(&f.poll, "poll", time.Second, "with --btc-rpc, how often the node is asked for new blocks")
+	fl.BoolVar(&f.push, "btc-push", true, "with --btc-rpc, also subscribe to btcd's block notifications (websocket notifyblocks) and ask at once when one comes; nodes without it are polled")
 	return c
 }
 

@@ -187,6 +187,17 @@ func (a *app) follow(ctx context.Context, f serveFlags, st store.Store, src *bit
 	} else if n > 0 {
 		log.Info("watches checked", "chain", net.Chain, "alerts_raised", n)
 	}
+	var wake <-chan struct{}
+	if f.push {
+		w, stopPush, err := blockPush(f.btcRPC, f.rpcUser, f.rpcPass)
+		if err != nil {
+			log.Info("follow: no block push from the node, polling", "poll", f.poll, "err", err)
+		} else {
+			defer stopPush()
+			wake = w
+			log.Info("follow: the node pushes its blocks (notifyblocks)", "poll", f.poll)
+		}
+	}
 	cl := a.ingestClusterer(st, true)
 	dirty := false // a block landed since the views were last refreshed
 	checked := func(what string, err error) {
@@ -198,6 +209,7 @@ func (a *app) follow(ctx context.Context, f serveFlags, st store.Store, src *bit
 		Logger:        log,
 		Confirmations: f.confirmations,
 		PollInterval:  f.poll,
+		Wake:          wake,
 		MaxBackoff:    10 * time.Second,
 		Events: ingest.Events{
 			BlockApplied: func(b *heistgraph.Block) {
