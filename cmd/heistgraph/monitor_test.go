@@ -400,7 +400,7 @@ func TestServeFollowsHeist(t *testing.T) {
 // processes follow the node with --poll 100ms, one with btcd's block push
 // (the default) and one without (--btc-push=false), each on its own store
 // with its own receiver and a watch on the staged heist; each round mines
-// a block in which the watched coin pays a Binance deposit. Per round and
+// a block in which a watched coin pays a Binance deposit. Per round and
 // server it times, from just before the generate call, (a) serve answering
 // GET /v1/blocks/btc-regtest/HEIGHT (the block followed and stored: the
 // reference) and (b) the alert's request arriving at the receiver. It
@@ -432,10 +432,28 @@ func TestMonitorLatency(t *testing.T) {
 		rc.WaitFor(t, 30*time.Second, "the watch's first alerts", func(rs []webhooktest.Request) bool { return len(rs) >= 5 })
 		servers = append(servers, &server{name: mode.name, s: s, rc: rc})
 	}
-	coin := h.kept
+	// The kept coin is first split into one coin per round (so every
+	// round's payment is as many hops from the theft, well within the
+	// trace's hop limit); the split's block is not timed.
+	fan := make([]btcdtest.Payment, rounds)
+	for i := range fan {
+		fan[i] = btcdtest.Payment{Key: btcdtest.NewKey("fan", btcdtest.P2WPKH), Value: (h.kept.Value - 10000) / int64(rounds)}
+	}
+	coins := h.mine(t, []btcdtest.Coin{h.kept}, fan).Outs
+	for _, sv := range servers {
+		height := strconv.FormatInt(node.Height(t), 10)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if code, _, _ := sv.s.call(t, "GET", "/v1/blocks/btc-regtest/"+height, sv.s.local, ""); code == http.StatusOK {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the split's block not stored within 20 s", sv.name)
+			}
+		}
+	}
 	for i := 0; i < rounds; i++ {
+		coin := coins[i]
 		tx := h.spend(t, false, []btcdtest.Coin{coin}, []btcdtest.Payment{{Key: h.binance2, Value: 1e6}, {Key: btcdtest.NewKey("change", btcdtest.P2WPKH), Value: coin.Value - 1e6 - 2000}})
-		coin = tx.Outs[1]
 		txid := tx.TxID().String()
 		path := "/v1/blocks/btc-regtest/" + strconv.FormatInt(node.Height(t)+1, 10)
 		time.Sleep(time.Duration(i%10) * 37 * time.Millisecond) // spread the blocks over the poll's phase
