@@ -15,7 +15,7 @@ import (
 // channel that receives when a block is connected or disconnected: the
 // follow then asks the node at once instead of at its next poll. A node
 // without that websocket (Bitcoin Core) returns an error, and the follow
-// just polls. stop closes the connection.
+// just polls. stop closes the connection without waiting.
 func blockPush(rawURL, user, pass string) (wake <-chan struct{}, stop func(), err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
@@ -45,8 +45,9 @@ func blockPush(rawURL, user, pass string) (wake <-chan struct{}, stop func(), er
 		client.WaitForShutdown()
 		return nil, nil, fmt.Errorf("block push: notifyblocks: %w", err)
 	}
-	return ch, func() {
-		client.Shutdown()
-		client.WaitForShutdown()
-	}, nil
+	// stop does not wait for the client's goroutines: while the node is
+	// down its reconnect loop sleeps through its backoff (up to a minute)
+	// without watching for the shutdown. They touch nothing but the
+	// connection, and end with the process.
+	return ch, client.Shutdown, nil
 }
