@@ -40,6 +40,9 @@ type SyncOptions struct {
 	// PollInterval is how long Follow waits, once caught up, before asking
 	// the source for new blocks. Default 2s.
 	PollInterval time.Duration
+	// Wake, when set, ends Follow's wait early: a receive on it makes
+	// Follow ask the source at once (a node's push of a new block).
+	Wake <-chan struct{}
 	// MaxBackoff caps Follow's wait between tries while the source fails
 	// (the wait starts at PollInterval and doubles). Default 1m.
 	MaxBackoff time.Duration
@@ -156,6 +159,9 @@ func Follow(ctx context.Context, w ChainStore, src heistgraph.BlockSource, opts 
 		case errors.As(err, &se) && !errors.Is(err, heistgraph.ErrInvalid) && !errors.Is(err, heistgraph.ErrConflict):
 			wait = min(max(2*wait, opts.PollInterval), opts.MaxBackoff)
 			opts.Logger.Warn("ingest: source failing, retrying", "wait", wait, "err", err)
+			if opts.Events.SourceFailed != nil {
+				opts.Events.SourceFailed(s.chain, err, wait)
+			}
 		default:
 			return s.stats, err
 		}
@@ -166,6 +172,8 @@ func Follow(ctx context.Context, w ChainStore, src heistgraph.BlockSource, opts 
 			s.stats.Elapsed = time.Since(s.start)
 			return s.stats, ctx.Err()
 		case <-t.C:
+		case <-opts.Wake:
+			t.Stop()
 		}
 	}
 }
@@ -211,6 +219,9 @@ func (s *syncer) pass(ctx context.Context) error {
 			s.caughtUp(ctx, nodeTip)
 			return nil
 		}
+		if s.opts.Events.Behind != nil {
+			s.opts.Events.Behind(s.chain, next, target)
+		}
 		done, err := s.fetchApply(ctx, next, target, prev)
 		if err != nil {
 			return err
@@ -222,10 +233,17 @@ func (s *syncer) pass(ctx context.Context) error {
 	}
 }
 
-// caughtUp logs the store's tip once per new tip.
+// caughtUp reports the store's tip (Events.CaughtUp) and logs it once per
+// new tip.
 func (s *syncer) caughtUp(ctx context.Context, nodeTip int64) {
 	tip, err := s.w.Tip(ctx, s.chain)
-	if err != nil || tip == s.synced {
+	if err != nil {
+		return
+	}
+	if s.opts.Events.CaughtUp != nil {
+		s.opts.Events.CaughtUp(s.chain, tip.Height, nodeTip)
+	}
+	if tip == s.synced {
 		return
 	}
 	s.synced = tip

@@ -28,6 +28,18 @@ type Events struct {
 	// Reorg is called after the store was rewound from oldTip to the fork
 	// height, before the new branch is applied.
 	Reorg func(chain heistgraph.Chain, oldTip, forkHeight int64)
+	// Behind is called by Sync and Follow when a pass finds the source
+	// ahead of the store: next is the first height to fetch, target the
+	// height the pass syncs to (the source's tip minus the
+	// confirmations).
+	Behind func(chain heistgraph.Chain, next, target int64)
+	// CaughtUp is called by Sync and Follow after every pass that left
+	// the store level with the source (Follow: on every poll, new blocks
+	// or not): the store's tip height and the source's.
+	CaughtUp func(chain heistgraph.Chain, height, sourceTip int64)
+	// SourceFailed is called by Follow when the source failed and it
+	// waits before trying again.
+	SourceFailed func(chain heistgraph.Chain, err error, wait time.Duration)
 }
 
 // Options configures an ingest run.

@@ -7,8 +7,10 @@
 // Raise stores alerts through store.Alerts, which writes each new alert and
 // its pending deliveries (one per matching, enabled endpoint) in one synced
 // batch: raising the same event again, in this process or after a restart,
-// stores nothing. Following nodes and keeping watches traced (the callers
-// of Raise) come later; until then tests and tools call Raise directly.
+// stores nothing. Check raises a watch's alerts (a watch added, serve
+// started); Live keeps the watches of a followed chain current block by
+// block (re-tracing those a block touches) and, after a reorg, retracts
+// the alerts of the removed blocks (Retract: alert_retracted).
 //
 // # Delivery
 //

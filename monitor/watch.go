@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/heistgraph/heistgraph"
@@ -158,34 +159,12 @@ func EntityAlerts(ctx context.Context, st store.ChainReader, w heistgraph.Watch,
 // (hops 1: the seed's transaction, then the spender). Address seeds raise
 // none.
 func MovedAlerts(ctx context.Context, st store.ChainReader, w heistgraph.Watch) ([]heistgraph.Alert, error) {
-	var ops []heistgraph.Outpoint
-	seen := map[heistgraph.Outpoint]bool{}
-	for _, s := range w.Seeds {
-		sd, err := trace.ParseSeed(s)
-		if err != nil {
-			return nil, fmt.Errorf("watch %s: %w", w.Name, err)
-		}
-		switch sd.Kind {
-		case trace.SeedOutput:
-			ops = append(ops, sd.Outpoint)
-		case trace.SeedTx:
-			rec, err := st.Tx(ctx, w.Chain, sd.TxID)
-			if errors.Is(err, heistgraph.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return nil, fmt.Errorf("watch %s: seed %s: %w", w.Name, s, err)
-			}
-			for i := range rec.Tx.Outputs {
-				ops = append(ops, heistgraph.Outpoint{TxID: sd.TxID, Vout: uint32(i)})
-			}
-		}
+	ops, err := seedOutpoints(ctx, st, w)
+	if err != nil {
+		return nil, err
 	}
 	var out []heistgraph.Alert
 	for _, op := range ops {
-		if seen[op] {
-			continue
-		}
-		seen[op] = true
 		o, err := st.Output(ctx, w.Chain, op)
 		if errors.Is(err, heistgraph.ErrNotFound) {
 			continue
@@ -205,6 +184,54 @@ func MovedAlerts(ctx context.Context, st store.ChainReader, w heistgraph.Watch) 
 			TxID: op.TxID, Vout: op.Vout, Address: o.Address, AmountSat: o.Value, Share: 1,
 			BlockHeight: sp.Block.Height, BlockHash: sp.Block.Hash, Time: sp.Block.Time,
 			Path: heistgraph.AlertPath{Hops: 1, TxIDs: []heistgraph.Hash{op.TxID, o.SpentBy.TxID}}, Incident: w.Incident})
+	}
+	return out, nil
+}
+
+// seedOutpoints returns the outputs of w's seeds, each once: an outpoint
+// seed's output, and every output of a transaction seed the store holds.
+// Address seeds have none.
+func seedOutpoints(ctx context.Context, st store.ChainReader, w heistgraph.Watch) ([]heistgraph.Outpoint, error) {
+	var ops []heistgraph.Outpoint
+	seen := map[heistgraph.Outpoint]bool{}
+	add := func(op heistgraph.Outpoint) {
+		if !seen[op] {
+			seen[op] = true
+			ops = append(ops, op)
+		}
+	}
+	seeds, err := parseSeeds(w)
+	if err != nil {
+		return nil, err
+	}
+	for _, sd := range seeds {
+		switch sd.Kind {
+		case trace.SeedOutput:
+			add(sd.Outpoint)
+		case trace.SeedTx:
+			rec, err := st.Tx(ctx, w.Chain, sd.TxID)
+			if errors.Is(err, heistgraph.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, fmt.Errorf("watch %s: seed %s: %w", w.Name, sd.TxID, err)
+			}
+			for i := range rec.Tx.Outputs {
+				add(heistgraph.Outpoint{TxID: sd.TxID, Vout: uint32(i)})
+			}
+		}
+	}
+	return ops, nil
+}
+
+// parseSeeds parses w's seeds.
+func parseSeeds(w heistgraph.Watch) ([]trace.Seed, error) {
+	out := make([]trace.Seed, len(w.Seeds))
+	for i, s := range w.Seeds {
+		sd, err := trace.ParseSeed(s)
+		if err != nil {
+			return nil, fmt.Errorf("watch %s: %w", w.Name, err)
+		}
+		out[i] = sd
 	}
 	return out, nil
 }
@@ -240,6 +267,9 @@ type Watcher struct {
 	// (serve rebuilds its screener: a watch's outputs screen as
 	// stolen:<name>).
 	Changed func()
+	// Live, when set, checks the watches (so it remembers what those of
+	// its chain rest on, and a check never races a rewind's retraction).
+	Live *Live
 }
 
 // Prepare implements server.Watcher: a name that is an incident id of the
@@ -273,7 +303,12 @@ func (x *Watcher) Prepare(ctx context.Context, w *heistgraph.Watch) error {
 // Check implements server.Watcher (Check, then Notify when alerts were
 // raised).
 func (x *Watcher) Check(ctx context.Context, w heistgraph.Watch) (alerts, raised int, waiting bool, err error) {
-	r, err := Check(ctx, x.Store, w)
+	var r CheckResult
+	if x.Live != nil {
+		r, err = x.Live.Check(ctx, w)
+	} else {
+		r, err = Check(ctx, x.Store, w)
+	}
 	if err != nil {
 		return 0, 0, false, err
 	}
@@ -338,12 +373,25 @@ func IncidentWatches(ctx context.Context, st store.Store, now int64) ([]heistgra
 	return out, nil
 }
 
-// CheckAll checks every stored watch (after IncidentWatches has made the
-// incidents' ones) and returns how many alerts were new. serve runs it at
-// start.
+// CheckAll retracts the alerts whose blocks the store holds another block
+// in place of (Retract, on every UTXO chain: a reorg followed while serve
+// was not running) and checks every stored watch (after IncidentWatches has made
+// the incidents' ones). It returns how many alerts were new. serve runs it
+// at start when it does not follow a node.
 func CheckAll(ctx context.Context, st store.Store, now int64) (int, error) {
 	if _, err := IncidentWatches(ctx, st, now); err != nil {
 		return 0, err
+	}
+	n := 0
+	for _, net := range heistgraph.Networks() {
+		if !net.Chain.IsUTXO() {
+			continue
+		}
+		r, _, err := Retract(ctx, st, net.Chain, math.MaxInt64)
+		if err != nil {
+			return n, err
+		}
+		n += len(r)
 	}
 	var ws []heistgraph.Watch
 	for w, err := range st.WatchList(ctx) {
@@ -352,7 +400,6 @@ func CheckAll(ctx context.Context, st store.Store, now int64) (int, error) {
 		}
 		ws = append(ws, w)
 	}
-	n := 0
 	for _, w := range ws {
 		r, err := Check(ctx, st, w)
 		if err != nil {

@@ -102,3 +102,11 @@ type StatsSource interface {
 type ReadyDetailer interface {
 	ReadyDetail() map[string]any
 }
+
+// Readiness is implemented by backends that can be not ready while the
+// store answers: serve following a node is not ready until it has caught
+// up with it. NotReady returns why ("" when ready); /readyz then answers
+// 503 with it as the error.
+type Readiness interface {
+	NotReady() string
+}

@@ -23,7 +23,7 @@ func (s *Server) routes() []route {
 	chainQ := param{"chain", "string", "chain (btc, btc-regtest, eth, ...)"}
 	rts := []route{
 		{method: "GET", path: "/healthz", summary: "Liveness: 200 while the process runs", resp: statusSchema, h: health},
-		{method: "GET", path: "/readyz", summary: "Readiness: 200 when the store answers, 503 while shutting down", resp: statusSchema, h: ready},
+		{method: "GET", path: "/readyz", summary: "Readiness: 200 when the store answers (and a followed node is caught up), 503 while shutting down, while behind the node or while it does not answer", resp: statusSchema, h: ready},
 		{method: "GET", path: "/openapi.json", summary: "This document", resp: obj, h: openapiDoc},
 		{method: "GET", path: "/v1/addresses/{chain}/{address}", role: RoleViewer, summary: "An address: balance, totals, first and last activity, cluster and labels (show address)", resp: obj, h: getAddress},
 		{method: "GET", path: "/v1/txs/{chain}/{txid}", role: RoleViewer, summary: "A transaction with its inputs resolved and its outputs' spenders (show tx)", resp: obj, h: getTx},
@@ -63,6 +63,11 @@ func ready(s *Server, w http.ResponseWriter, r *http.Request, _ *reqInfo) (any, 
 	// A key lookup is the cheapest question that needs the store open.
 	if _, err := s.keys.KeyByHash(r.Context(), [32]byte{1}); err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
 		return nil, &statusError{status: http.StatusServiceUnavailable, msg: "store not ready: " + err.Error()}
+	}
+	if rd, ok := s.backend.(Readiness); ok {
+		if why := rd.NotReady(); why != "" {
+			return nil, &statusError{status: http.StatusServiceUnavailable, msg: why}
+		}
 	}
 	out := map[string]any{"status": "ready"}
 	if d, ok := s.backend.(ReadyDetailer); ok {

@@ -27,6 +27,12 @@ type apiBackend struct {
 	// screening is the risk engine of POST /v1/screen (screening.go);
 	// the cache's invalidate resets it.
 	screening *screening
+	// follow, when serve follows a node, is the follow's state for
+	// /readyz (servefollow.go).
+	follow *followState
+	// onLabels, when set, is called after a label write (the monitor
+	// checks the watches again; it must not block).
+	onLabels func()
 }
 
 // newAPIBackend returns the backend for serve: views read through a cache
@@ -54,7 +60,11 @@ func (b *apiBackend) ReadyDetail() map[string]any {
 	for chain, t := range b.screening.Tables() {
 		tables[string(chain)] = map[string]any{"ready": t.Ready, "height": t.Height}
 	}
-	return map[string]any{"screening": map[string]any{"tables": tables}}
+	out := map[string]any{"screening": map[string]any{"tables": tables}}
+	if b.follow != nil {
+		out["follow"] = b.follow.detail()
+	}
+	return out
 }
 
 // reader is the store the views read.
@@ -156,6 +166,9 @@ func (b *apiBackend) PutLabels(ctx context.Context, ls []heistgraph.Label) (any,
 	n, err := b.st.PutLabels(ctx, ls)
 	if b.cache != nil {
 		b.cache.invalidate() // also after an error: part of the batch may be stored
+	}
+	if b.onLabels != nil {
+		b.onLabels()
 	}
 	if err != nil {
 		return nil, err

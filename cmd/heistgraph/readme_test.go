@@ -148,6 +148,7 @@ var readmeRows = []readmeRow{
 	// The HTTP service (serve itself runs until interrupted: serve_test.go
 	// starts real ones).
 	{cmd: "heistgraph serve --addr 127.0.0.1:8080", skip: "runs until interrupted; serve_test.go starts real serve processes"},
+	{cmd: "heistgraph serve --btc-rpc http://127.0.0.1:8332 --rpc-user u --rpc-pass p --poll 1s", skip: "runs until interrupted; monitor_test.go starts serve following a real btcd"},
 	{cmd: "heistgraph keys create --role screener", store: "main", want: `screener`},
 	{cmd: "heistgraph keys list", store: "main", want: "screener"},
 	{cmd: "heistgraph audit list", store: "main", want: ""},

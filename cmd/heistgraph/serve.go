@@ -34,6 +34,14 @@ type serveFlags struct {
 	rateLimit      float64
 	rateBurst      int
 	maxBody        int64
+
+	// Following a node (servefollow.go).
+	btcRPC        string
+	rpcUser       string
+	rpcPass       string
+	confirmations int64
+	poll          time.Duration
+	push          bool
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -51,9 +59,20 @@ While it runs on --data DIR it holds the store and leaves DIR/server.json (mode
 0600: its address and a local admin credential): other heistgraph commands on
 the same DIR then ask the server instead of opening the store. SIGINT or SIGTERM
 stop it gracefully: requests in flight finish, the audit log is flushed, the
-record is removed.`,
+record is removed.
+
+With --btc-rpc it also follows a Bitcoin node (Bitcoin Core or btcd) as ingest btc
+--rpc --follow does (fetch-ahead, exact reorgs, retries while the node is down),
+clusters each block as it lands and keeps serving meanwhile. After each block it
+checks the watches whose traced coins the block spends and raises their alerts;
+after a reorg it raises alert_retracted for the alerts of the removed blocks.
+/readyz answers 503 (with the reason) until the store has caught up with the node,
+while it is behind and while the node does not answer. A btcd node also pushes its
+new blocks over its websocket (notifyblocks), which serve follows at once; other
+nodes (Bitcoin Core) are polled every --poll.`,
 		Example: `  heistgraph serve --addr 127.0.0.1:8080
-  heistgraph serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --rate-limit 40`,
+  heistgraph serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --rate-limit 40
+  heistgraph serve --btc-rpc http://127.0.0.1:8332 --rpc-user u --rpc-pass p --confirmations 1 --poll 1s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), f) },
 	}
@@ -65,6 +84,12 @@ record is removed.`,
 	fl.Float64Var(&f.rateLimit, "rate-limit", 0, "requests per second per API key (0: no limit)")
 	fl.IntVar(&f.rateBurst, "rate-burst", 0, "burst per API key (default: the rate, at least 1)")
 	fl.Int64Var(&f.maxBody, "max-body", server.DefaultMaxBody, "largest request body in bytes")
+	fl.StringVar(&f.btcRPC, "btc-rpc", "", "follow this Bitcoin node's JSON-RPC URL (http://host:port) while serving")
+	fl.StringVar(&f.rpcUser, "rpc-user", "", "the followed node's RPC user")
+	fl.StringVar(&f.rpcPass, "rpc-pass", os.Getenv("HEISTGRAPH_RPC_PASS"), "the followed node's RPC password (default $HEISTGRAPH_RPC_PASS)")
+	fl.Int64Var(&f.confirmations, "confirmations", 0, "with --btc-rpc, leave out the node's newest N blocks (reorgs shallower than N never reach the store)")
+	fl.DurationVar(&f.poll, "poll", time.Second, "with --btc-rpc, how often the node is asked for new blocks")
+	fl.BoolVar(&f.push, "btc-push", true, "with --btc-rpc, also subscribe to btcd's block notifications (websocket notifyblocks) and ask at once when one comes; nodes without it are polled")
 	return c
 }
 
@@ -86,6 +111,12 @@ func checkListen(f serveFlags) error {
 	}
 	if f.rateLimit < 0 || f.rateBurst < 0 || f.maxBody <= 0 {
 		return usageError{fmt.Errorf("--rate-limit and --rate-burst must be >= 0, --max-body > 0: %w", heistgraph.ErrInvalid)}
+	}
+	if f.btcRPC == "" && (f.rpcUser != "" || f.confirmations != 0) {
+		return usageError{fmt.Errorf("--rpc-user and --confirmations need --btc-rpc URL: %w", heistgraph.ErrInvalid)}
+	}
+	if f.confirmations < 0 || f.poll <= 0 {
+		return usageError{fmt.Errorf("--confirmations must be >= 0 and --poll a positive duration: %w", heistgraph.ErrInvalid)}
 	}
 	return nil
 }
@@ -132,7 +163,11 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	defer backend.close() // before the store closes
 
 	var deliverer *monitor.Deliverer // set before serving starts
-	cfg.Watcher = &monitor.Watcher{Store: st, Notify: func() { deliverer.Notify() }, Changed: backend.screening.invalidate}
+	watcher := &monitor.Watcher{Store: st, Notify: func() { deliverer.Notify() }, Changed: backend.screening.invalidate}
+	if f.btcRPC != "" {
+		watcher.Live = monitor.NewLive(st, func() { deliverer.Notify() }, a.logger())
+	}
+	cfg.Watcher = watcher
 	reg.MustRegister(tableCollector{backend.screening})
 	srv, err := server.New(cfg, backend, st, st)
 	if err != nil {
@@ -145,8 +180,17 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	defer stopDeliverer()
-	stopChecks := a.startWatchChecks(ctx, st, deliverer) // watch.go
-	defer stopChecks()
+	if f.btcRPC != "" {
+		stopFollow, err := a.startFollow(ctx, f, st, backend, watcher.Live, reg) // servefollow.go
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stopFollow()
+	} else {
+		stopChecks := a.startWatchChecks(ctx, st, deliverer) // watch.go
+		defer stopChecks()
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		srv.Close()

@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
 )
 
 // SetupScript is the script that installs btcd and btcctl.
@@ -349,6 +351,33 @@ func (n *Node) Generate(tb testing.TB, count int) []string {
 		tb.Fatalf("generate %d: got %d blocks", count, len(hashes))
 	}
 	return hashes
+}
+
+// Coinbase returns the coin the coinbase of block (a hash) pays to the
+// mining address: its first output, spendable by MinerKey once mature.
+func (n *Node) Coinbase(tb testing.TB, block string) Coin {
+	tb.Helper()
+	var blk struct {
+		Tx []struct {
+			TxID string `json:"txid"`
+			Vout []struct {
+				Value json.Number `json:"value"`
+			} `json:"vout"`
+		} `json:"rawtx"` // btcd's name (Bitcoin Core's is "tx")
+	}
+	n.MustCall(tb, &blk, "getblock", block, 2)
+	if len(blk.Tx) == 0 || len(blk.Tx[0].Vout) == 0 {
+		tb.Fatalf("btcdtest: block %s has no coinbase output", block)
+	}
+	h, err := chainhash.NewHashFromStr(blk.Tx[0].TxID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v, err := ParseBTC(blk.Tx[0].Vout[0].Value.String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return Coin{TxID: *h, Vout: 0, Value: v, Key: MinerKey()}
 }
 
 // Height returns the node's block count (its tip height).

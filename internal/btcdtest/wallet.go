@@ -133,12 +133,25 @@ func (t *Tx) Hex() string {
 // P2WPKH witnesses, P2TR key-path Schnorr signatures). The fee is what the
 // coins hold beyond the payments; it is an error for it to be negative.
 func Spend(coins []Coin, payments []Payment) (*Tx, error) {
+	return spend(coins, payments, wire.MaxTxInSequenceNum)
+}
+
+// SpendReplaceable is Spend with every input signalling BIP125
+// replaceability (sequence 0xfffffffd), so a node's mempool lets a
+// conflicting transaction with a higher fee replace it.
+func SpendReplaceable(coins []Coin, payments []Payment) (*Tx, error) {
+	return spend(coins, payments, wire.MaxTxInSequenceNum-2)
+}
+
+func spend(coins []Coin, payments []Payment, sequence uint32) (*Tx, error) {
 	tx := wire.NewMsgTx(2)
 	prev := make(map[wire.OutPoint]*wire.TxOut, len(coins))
 	var in int64
 	for _, c := range coins {
 		op := wire.OutPoint{Hash: c.TxID, Index: c.Vout}
-		tx.AddTxIn(wire.NewTxIn(&op, nil, nil))
+		txIn := wire.NewTxIn(&op, nil, nil)
+		txIn.Sequence = sequence
+		tx.AddTxIn(txIn)
 		prev[op] = wire.NewTxOut(c.Value, c.Key.PkScript())
 		in += c.Value
 	}

@@ -52,13 +52,16 @@ type Receiver struct {
 	respond func(n int, r Request) int
 	v       *verifier
 
-	mu   sync.Mutex
-	reqs []Request
-	got  chan struct{}
+	mu      sync.Mutex
+	arrived int // requests arrived so far (answered or not)
+	reqs    []Request
+	got     chan struct{}
 }
 
 // Start starts a receiver for secret. respond gives the status of the n-th
-// request (from 1), after verification; nil answers 200. The receiver and
+// request to arrive (from 1), after verification; nil answers 200. It is
+// called without the receiver's lock, so it may wait (a receiver that
+// hangs); a request is listed by Requests once it has been answered. The receiver and
 // its verifier stop when the test ends.
 func Start(t testing.TB, secret string, respond func(n int, r Request) int) *Receiver {
 	t.Helper()
@@ -78,14 +81,17 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 	ok, payload, verr := rc.v.verify(rc.secret, headers, body)
 	req.Verified, req.Payload, req.VerifyError = ok, payload, verr
 	rc.mu.Lock()
-	n := len(rc.reqs) + 1
+	rc.arrived++
+	n := rc.arrived
+	rc.mu.Unlock()
 	status := http.StatusOK
 	if !ok {
 		status = http.StatusUnauthorized
 	} else if rc.respond != nil {
-		status = rc.respond(n, req)
+		status = rc.respond(n, req) // outside the lock: it may wait
 	}
 	req.Status = status
+	rc.mu.Lock()
 	rc.reqs = append(rc.reqs, req)
 	rc.mu.Unlock()
 	select {
@@ -93,6 +99,13 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	w.WriteHeader(status)
+}
+
+// Arrived returns how many requests have arrived, answered or not.
+func (rc *Receiver) Arrived() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.arrived
 }
 
 // Requests returns a copy of the requests received so far, in order.
