@@ -333,8 +333,10 @@ func postScreen(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo
 		return nil, fieldErrf("body", "want a JSON object")
 	}
 	var env screenEnvelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return nil, fieldErrf("items", "want an array of objects: %v", err)
+	if mayHaveItems(raw) {
+		if err := json.Unmarshal(raw, &env); err != nil {
+			return nil, fieldErrf("items", "want an array of objects: %v", err)
+		}
 	}
 	req := ScreenRequest{Items: []json.RawMessage{raw}, Body: raw}
 	if env.Items != nil {
@@ -354,6 +356,23 @@ func postScreen(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo
 	}
 	info.risk = highestRisk(res.Risks)
 	return res.Answer, nil
+}
+
+// mayHaveItems reports whether a valid JSON body may hold an "items" key
+// as encoding/json matches it (case-insensitively, Unicode folding
+// included, after unescaping). A body of ASCII without backslashes and
+// without "item" in any case cannot, and needs no envelope decoding: a
+// single screen, the common request, is then read once, by the engine.
+func mayHaveItems(raw []byte) bool {
+	for i, b := range raw {
+		switch {
+		case b == '\\' || b >= 0x80:
+			return true
+		case b|0x20 == 'i' && i+4 <= len(raw) && raw[i+1]|0x20 == 't' && raw[i+2]|0x20 == 'e' && raw[i+3]|0x20 == 'm':
+			return true
+		}
+	}
+	return false
 }
 
 var riskOrder = []string{"none", "low", "medium", "high", "severe"}
