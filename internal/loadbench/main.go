@@ -15,10 +15,14 @@
 // what to screen and measures. -data DIR reuses a store (it must hold a
 // synthetic world's chain and labels, and must not be in use); -cpuprofile
 // FILE writes serve's CPU profile (its whole run, the table's precomputation
-// included). The screening targets are POST /v1/screen with the risk engine
-// for a labelled (exchange) address, an unlabelled address with indirect
-// exposure, and a deposit outpoint (an output paying the labelled exchange
-// address).
+// included); -bin FILE runs that heistgraph binary instead of building one
+// (to pair two builds on one store). Besides req/s and latency it reports
+// the CPU time per request of the server process (cpu/req) and of the load
+// generator itself (client), which shares the machine's cores. The
+// screening targets are POST /v1/screen with the risk engine for a
+// labelled (exchange) address, an unlabelled address with indirect
+// exposure, and a deposit outpoint (an output paying the labelled
+// exchange address).
 package main
 
 import (
@@ -88,6 +92,7 @@ type result struct {
 	elapsed  time.Duration
 	p50, p99 time.Duration
 	cpu      time.Duration // the server process's CPU time while driven (-1: unknown)
+	client   time.Duration // this process's CPU time while driving (-1: unknown)
 }
 
 // cpuTime returns the user+system CPU time of process pid from
@@ -123,6 +128,7 @@ func run() error {
 	conc := flag.Int("c", 8, "concurrent clients")
 	cpuProfile := flag.String("cpuprofile", "", "write serve's CPU profile to this file")
 	only := flag.String("only", "", "drive only the targets whose name contains this (the ceiling always runs first)")
+	prebuilt := flag.String("bin", "", "use this heistgraph binary instead of building ./cmd/heistgraph (to pair two builds)")
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "loadbench-")
@@ -131,9 +137,13 @@ func run() error {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "heistgraph")
-	fmt.Fprintln(os.Stderr, "building heistgraph...")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/heistgraph").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
+	if *prebuilt != "" {
+		bin = *prebuilt
+	} else {
+		fmt.Fprintln(os.Stderr, "building heistgraph...")
+		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/heistgraph").CombinedOutput(); err != nil {
+			return fmt.Errorf("go build: %v\n%s", err, out)
+		}
 	}
 	if *data == "" {
 		*worldDir, *data = filepath.Join(tmp, "world"), filepath.Join(tmp, "data")
@@ -233,7 +243,7 @@ func run() error {
 	}
 	fmt.Printf("loadbench: %d clients, %s per target, %d CPUs, world %s\n", *conc, *duration, runtime.NumCPU(), *scale)
 	fmt.Printf("screening: labelled %s, unlabelled %s, deposit %s:%d\n\n", labelled, exposed, deposit.txid, deposit.vout)
-	fmt.Printf("%-60s %10s %10s %10s %8s %9s\n", "target", "req/s", "p50", "p99", "errors", "cpu/req")
+	fmt.Printf("%-60s %10s %10s %10s %8s %9s %9s\n", "target", "req/s", "p50", "p99", "errors", "cpu/req", "client")
 	var ceilingRate float64
 	for i, tg := range targets {
 		if i > 0 && *only != "" && !strings.Contains(tg.name, *only) {
@@ -247,13 +257,18 @@ func run() error {
 		if i == 0 {
 			ceilingRate = rate
 		}
-		perReq := "?"
-		if r.cpu >= 0 && r.n > 0 {
-			perReq = fmt.Sprintf("%.0fµs", float64(r.cpu.Microseconds())/float64(r.n))
-		}
-		fmt.Printf("%-60s %10.0f %10s %10s %8d %9s   (%.0f%% of ceiling)\n", r.name, rate, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors, perReq, 100*rate/ceilingRate)
+		fmt.Printf("%-60s %10.0f %10s %10s %8d %9s %9s   (%.0f%% of ceiling)\n", r.name, rate, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors,
+			perRequest(r.cpu, r.n), perRequest(r.client, r.n), 100*rate/ceilingRate)
 	}
 	return nil
+}
+
+// perRequest is CPU time d over n requests, in µs ("?" when unknown).
+func perRequest(d time.Duration, n int) string {
+	if d < 0 || n == 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.0fµs", float64(d.Microseconds())/float64(n))
 }
 
 // drive sends requests from conc clients for d and measures them.
@@ -271,7 +286,7 @@ func drive(tg target, conc int, d time.Duration) result {
 	errs := 0
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	start, cpu0 := time.Now(), cpuTime(tg.pid)
+	start, cpu0, self0 := time.Now(), cpuTime(tg.pid), cpuTime(os.Getpid())
 	var wg sync.WaitGroup
 	for range conc {
 		wg.Add(1)
@@ -295,14 +310,19 @@ func drive(tg target, conc int, d time.Duration) result {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := cpuTime(tg.pid)
+	cpu, self := cpuTime(tg.pid), cpuTime(os.Getpid())
 	if cpu < 0 || cpu0 < 0 {
 		cpu = -1
 	} else {
 		cpu -= cpu0
 	}
+	if self < 0 || self0 < 0 {
+		self = -1
+	} else {
+		self -= self0
+	}
 	slices.Sort(lat)
-	r := result{name: tg.name, n: len(lat), errors: errs, elapsed: elapsed, cpu: cpu}
+	r := result{name: tg.name, n: len(lat), errors: errs, elapsed: elapsed, cpu: cpu, client: self}
 	if len(lat) > 0 {
 		r.p50 = lat[len(lat)/2]
 		r.p99 = lat[len(lat)*99/100]
