@@ -264,3 +264,44 @@ func FuzzAnswerJSON(f *testing.F) {
 		checkSameJSON(t, &risk.Batch{Results: []risk.Result{{Answer: a}, {Index: int(n), Err: errors.New(s2)}, {Index: 2}}})
 	})
 }
+
+// BenchmarkAnswerJSON writes a screening answer of the screen example
+// script's size (ownership, counterparties, indirect exposure, the whole
+// config) with the hand-written encoder and with encoding/json, as the
+// server writes it (SetEscapeHTML(false)).
+func BenchmarkAnswerJSON(b *testing.B) {
+	f := &filler{rng: rand.New(rand.NewPCG(5, 6))}
+	a := f.answer()
+	x, id := 0.875, uint64(7)
+	a.Address, a.Chain, a.Risk, a.Direction = "2NBotoGPMeic65S1tJasPipVFXLCfB21sUY", "btc-regtest", risk.LevelHigh, risk.Received
+	a.ClusterID, a.ClusterConfidence, a.Notes = &id, &x, nil
+	a.Direct = []risk.Direct{{Kind: risk.KindOwnership, Entity: "Kestrel Exchange", Category: "exchange", Source: "synth", Confidence: 1},
+		{Kind: risk.KindCounterparty, Entity: "Lazarus", Category: "dprk", Source: "ofac", Confidence: 1, Share: 0.0123, AmountSat: 1_2345_6789, Hops: 1}}
+	a.Indirect = []risk.Indirect{{Category: "mixer", Share: 0.25, AmountSat: 5000_0000, Hops: 2}, {Category: "dprk", Share: 0.0625, AmountSat: 1250_0000, Hops: 3}}
+	a.Reasons = []string{"direct exposure to dprk (Lazarus, ofac): 1.23% of received value"}
+	a.Config = risk.DefaultConfigJSON()
+	b.Run("AppendJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			var err error
+			if buf, err = a.AppendJSON(buf[:0], false); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(int64(len(buf)))
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		for b.Loop() {
+			buf.Reset()
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(a); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(int64(buf.Len()))
+	})
+}

@@ -11,3 +11,9 @@ func ParsesFlat(data []byte) bool {
 	_, ok := parseFlat(data)
 	return ok
 }
+
+// DefaultConfigJSON is the config record of answers under DefaultConfig.
+func DefaultConfigJSON() ConfigJSON {
+	c := DefaultConfig()
+	return c.json()
+}

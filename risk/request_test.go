@@ -225,3 +225,23 @@ func FuzzParseRequest(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseRequest reads a single screen (the load benchmark's
+// deposit request) with ParseRequest and with encoding/json alone.
+func BenchmarkParseRequest(b *testing.B) {
+	body := []byte(`{"chain":"btc-regtest","txid":"` + txid + `","vout":0}`)
+	for _, bc := range []struct {
+		name  string
+		parse func([]byte) (*risk.Request, error)
+	}{{"ParseRequest", risk.ParseRequest}, {"encoding-json", risk.ParseRequestJSON}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := bc.parse(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

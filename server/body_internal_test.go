@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -72,4 +73,39 @@ func FuzzMayHaveItems(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) { checkItemsShortcut(t, body) })
+}
+
+// errAfter is a reader that gives its data in pieces of at most step
+// bytes, then err.
+type errAfter struct {
+	data []byte
+	step int
+	err  error
+}
+
+func (r *errAfter) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := copy(p[:min(len(p), r.step)], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestReadAll checks that readAll gives what io.ReadAll gives, data and
+// error, whatever length the request declares (right, short, long, none)
+// and however the body ends.
+func TestReadAll(t *testing.T) {
+	body := []byte(`{"chain":"btc-regtest","address":"2NBotoGPMeic65S1tJasPipVFXLCfB21sUY"}`)
+	for _, declared := range []int64{-1, 0, 1, 10, int64(len(body)) - 1, int64(len(body)), int64(len(body)) + 1, 1 << 20} {
+		for _, step := range []int{1, 7, 1000} {
+			for _, end := range []error{io.EOF, io.ErrUnexpectedEOF, &http.MaxBytesError{Limit: 5}} {
+				got, gotErr := readAll(&errAfter{body, step, end}, declared)
+				want, wantErr := io.ReadAll(&errAfter{body, step, end})
+				if string(got) != string(want) || gotErr != wantErr {
+					t.Errorf("declared %d, step %d, end %v: got %q, %v; want %q, %v", declared, step, end, got, gotErr, want, wantErr)
+				}
+			}
+		}
+	}
 }

@@ -247,7 +247,7 @@ func readRawBody(r *http.Request) (json.RawMessage, error) {
 	if r.Body == nil {
 		return nil, fieldErrf("body", "empty request body")
 	}
-	data, err := io.ReadAll(r.Body)
+	data, err := readAll(r.Body, r.ContentLength)
 	if err != nil {
 		return nil, fmt.Errorf("read request body: %w", err)
 	}
@@ -260,6 +260,28 @@ func readRawBody(r *http.Request) (json.RawMessage, error) {
 		return nil, err
 	}
 	return raw, nil
+}
+
+// readAll reads body to its end as io.ReadAll does (with its errors), into
+// one buffer of the length the request declares when it declares a small
+// one (a screen is about 100 bytes; io.ReadAll starts at 512).
+func readAll(body io.Reader, declared int64) ([]byte, error) {
+	if declared <= 0 || declared > 64<<10 {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, 0, declared)
+	for len(buf) < cap(buf) {
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	rest, err := io.ReadAll(body) // nothing, unless the body outruns its length
+	return append(buf, rest...), err
 }
 
 func postLabels(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
