@@ -39,7 +39,7 @@ import (
 // told at any time.
 //
 // Every x table but k depends only on the set of blocks stored; Digest
-// includes all of them.
+// includes all of them but k.
 const prefixAccount byte = 'x'
 
 // Sub-tables of prefixAccount.

@@ -418,6 +418,9 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 					}
 				}
 				k, v := it.Key(), it.Value()
+				if p == prefixAccount && len(k) > len(lo) && k[len(lo)] == acctTokenKey {
+					continue // token metadata is no block's content
+				}
 				buf = append(buf[:0], p)
 				buf = appendBytes(buf, k[len(lo):])
 				buf = appendBytes(buf, v)

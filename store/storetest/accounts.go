@@ -660,6 +660,11 @@ func testAccountTokens(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	blocks := g.Blocks(0, 0, 4, heistgraph.EVMHash{})
 	applyAccounts(t, st, blocks...)
+	ref := open(t)
+	applyAccounts(t, ref, blocks...)
+	if digest(t, st, evmChain) != digest(t, ref, evmChain) {
+		t.Error("token metadata changed the digest: it is no block's content")
+	}
 	rewind(t, st, evmChain, -1)
 	for _, ti := range infos {
 		got, err := st.Token(ctx, evmChain, ti.Address)
