@@ -60,8 +60,8 @@ func TestIngestEVMGeth(t *testing.T) {
 	t.Parallel()
 	node := gethtest.Start(t, gethtest.Options{})
 	sc := gethtest.RunScenario(t, node)
-	data := t.TempDir()
-	r := cli(t, "--data", data, "--json", "ingest", "evm", "--rpc", node.RPCURL, "--chain", "dev")
+	data, dump := t.TempDir(), t.TempDir()
+	r := cli(t, "--data", data, "--json", "ingest", "evm", "--rpc", node.RPCURL, "--chain", "dev", "--dump", dump)
 	mustOK(t, r, "ingest evm")
 	rep := decode[map[string]any](t, r.stdout)
 	tip := sc.Txs["failed_plain"].BlockNumber.Int64()
@@ -140,6 +140,20 @@ func TestIngestEVMGeth(t *testing.T) {
 	ti, err := st.Token(ctx, "dev", heistgraph.EVMAddress(sc.Accounts["token"]))
 	if err != nil || ti.Symbol != "HTT" || ti.Decimals != 6 || !ti.Known {
 		t.Errorf("token metadata %+v %v, want HTT with 6 decimals", ti, err)
+	}
+
+	// The dump, ingested from files, stores the same chain.
+	fromFiles := t.TempDir()
+	mustOK(t, cli(t, "--data", fromFiles, "ingest", "evm", "--files", dump, "--chain", "dev"), "ingest evm --files")
+	d, err := st.Digest(ctx, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := evmDigest(t, fromFiles); got != d {
+		t.Errorf("ingested from its dump the chain's digest is %s, from the node %s", got, d)
+	}
+	if got, err := readStore(t, fromFiles).Token(ctx, "dev", ti.Address); err != nil || got != ti {
+		t.Errorf("token from the dump %+v %v, want %+v", got, err, ti)
 	}
 }
 
