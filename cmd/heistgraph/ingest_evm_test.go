@@ -142,6 +142,48 @@ func TestIngestEVMGeth(t *testing.T) {
 		t.Errorf("token metadata %+v %v, want HTT with 6 decimals", ti, err)
 	}
 
+	// show address, tx and block in design.md's shapes, any case in.
+	alice := sc.Accounts["alice"]
+	r = cli(t, "--data", data, "--json", "show", "address", strings.ToLower(alice.Hex()))
+	mustOK(t, r, "show address")
+	av := decode[map[string]any](t, r.stdout)
+	if av["address"] != alice.Hex() || av["chain"] != "dev" || av["balances_complete"] != true || av["cluster_id"] != nil {
+		t.Errorf("show address: %v", av)
+	}
+	bals := map[string]map[string]any{}
+	for _, b := range av["balances"].([]any) {
+		bm := b.(map[string]any)
+		bals[bm["asset"].(string)] = bm
+	}
+	if n := bals["native"]; n["amount"] != node.Balance(t, alice).String() || n["symbol"] != "ETH" || n["decimals"] != float64(18) {
+		t.Errorf("show address: native balance %v, the node says %s", n, node.Balance(t, alice))
+	}
+	if tb := bals[sc.Accounts["token"].Hex()]; tb["amount"] != "3750000" || tb["symbol"] != "HTT" || tb["decimals"] != float64(6) {
+		t.Errorf("show address: token balance %v, want 3750000 HTT (6 decimals)", tb)
+	}
+	r = cli(t, "--data", data, "show", "address", alice.Hex())
+	mustOK(t, r, "show address for people")
+	if !strings.Contains(r.stdout, "3.75 HTT") {
+		t.Errorf("show address for people does not say 3.75 HTT:\n%s", r.stdout)
+	}
+	dc := sc.Txs["delegatecall"]
+	r = cli(t, "--data", data, "--json", "show", "tx", dc.TxHash.Hex(), "--chain", "dev")
+	mustOK(t, r, "show tx")
+	tv := decode[map[string]any](t, r.stdout)
+	var kinds []string
+	for _, x := range tv["transfers"].([]any) {
+		kinds = append(kinds, x.(map[string]any)["kind"].(string))
+	}
+	if tv["status"] != float64(1) || tv["internal_transfers_known"] != true || tv["block_height"] != float64(dc.BlockNumber.Int64()) ||
+		strings.Join(kinds, ",") != "native,internal,fee,priority_fee" {
+		t.Errorf("show tx delegatecall: %v (kinds %v), want native, internal, fee, priority_fee", tv, kinds)
+	}
+	r = cli(t, "--data", data, "--json", "show", "block", dc.BlockNumber.String(), "--chain", "dev")
+	mustOK(t, r, "show block")
+	if bv := decode[map[string]any](t, r.stdout); bv["fee_recipient"] != node.Dev.Hex() || bv["tx_count"] != float64(1) || bv["base_fee"] == nil {
+		t.Errorf("show block: %v", bv)
+	}
+
 	// The dump, ingested from files, stores the same chain.
 	fromFiles := t.TempDir()
 	mustOK(t, cli(t, "--data", fromFiles, "ingest", "evm", "--files", dump, "--chain", "dev"), "ingest evm --files")
