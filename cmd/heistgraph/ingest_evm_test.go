@@ -64,9 +64,10 @@ func TestIngestEVMGeth(t *testing.T) {
 	r := cli(t, "--data", data, "--json", "ingest", "evm", "--rpc", node.RPCURL, "--chain", "dev", "--dump", dump)
 	mustOK(t, r, "ingest evm")
 	rep := decode[map[string]any](t, r.stdout)
-	tip := sc.Txs["failed_plain"].BlockNumber.Int64()
-	if rep["chain"] != "dev" || rep["tip_height"] != float64(tip) || rep["blocks"] != float64(tip+1) || rep["internal_transfers_known"] != true || rep["tokens"] != float64(1) {
-		t.Fatalf("report %v: want blocks 0..%d of dev, internal transfers known, one token", rep, tip)
+	last := sc.Txs["failed_plain"].BlockNumber.Int64()
+	tip, _ := rep["tip_height"].(float64)
+	if rep["chain"] != "dev" || tip < float64(last) || rep["blocks"] != tip+1 || rep["internal_transfers_known"] != true || rep["tokens"] != float64(1) {
+		t.Fatalf("report %v: want blocks 0..%d or more of dev, internal transfers known, one token", rep, last)
 	}
 	if strings.Contains(r.stderr, "warning") {
 		t.Errorf("a node with the debug API was warned about: %s", r.stderr)
@@ -75,7 +76,8 @@ func TestIngestEVMGeth(t *testing.T) {
 	ctx := context.Background()
 	token := heistgraph.TokenAsset(heistgraph.EVMAddress(sc.Accounts["token"]))
 
-	accounts := node.StateAccounts(t)
+	at := big.NewInt(int64(tip)) // the node may seal empty blocks meanwhile
+	accounts := node.StateAccounts(t, int64(tip))
 	// The child Forwarder created and destroyed in one transaction is gone
 	// from the state; its ledger must net to zero.
 	gone := crypto.CreateAddress(sc.Accounts["forwarder"], 2)
@@ -84,15 +86,15 @@ func TestIngestEVMGeth(t *testing.T) {
 		t.Fatalf("the node's state holds %d accounts: the scenario did not run", len(accounts))
 	}
 	for _, a := range accounts {
-		if got, want := storedBalance(t, st, a, heistgraph.NativeAsset), node.Balance(t, a); got.Cmp(want) != 0 {
+		if got, want := storedBalance(t, st, a, heistgraph.NativeAsset), node.Balance(t, a, at); got.Cmp(want) != 0 {
 			t.Errorf("%s: stored native balance %s, the node says %s", a, got, want)
 		}
-		if got, want := storedBalance(t, st, a, token), node.TokenBalance(t, sc.Accounts["token"], a); got.Cmp(want) != 0 {
+		if got, want := storedBalance(t, st, a, token), node.TokenBalance(t, sc.Accounts["token"], a, at); got.Cmp(want) != 0 {
 			t.Errorf("%s: stored token balance %s, the node says %s", a, got, want)
 		}
 	}
 	for _, name := range []string{"alice", "bob", "carol", "dave", "erin", "forwarder", "child"} {
-		if node.Balance(t, sc.Accounts[name]).Sign() == 0 && name != "child" {
+		if node.Balance(t, sc.Accounts[name], at).Sign() == 0 && name != "child" {
 			t.Errorf("%s holds nothing: the scenario did not move value to it", name)
 		}
 	}
@@ -155,8 +157,8 @@ func TestIngestEVMGeth(t *testing.T) {
 		bm := b.(map[string]any)
 		bals[bm["asset"].(string)] = bm
 	}
-	if n := bals["native"]; n["amount"] != node.Balance(t, alice).String() || n["symbol"] != "ETH" || n["decimals"] != float64(18) {
-		t.Errorf("show address: native balance %v, the node says %s", n, node.Balance(t, alice))
+	if n := bals["native"]; n["amount"] != node.Balance(t, alice, at).String() || n["symbol"] != "ETH" || n["decimals"] != float64(18) {
+		t.Errorf("show address: native balance %v, the node says %s", n, node.Balance(t, alice, at))
 	}
 	if tb := bals[sc.Accounts["token"].Hex()]; tb["amount"] != "3750000" || tb["symbol"] != "HTT" || tb["decimals"] != float64(6) {
 		t.Errorf("show address: token balance %v, want 3750000 HTT (6 decimals)", tb)
@@ -196,6 +198,31 @@ func TestIngestEVMGeth(t *testing.T) {
 	}
 	if got, err := readStore(t, fromFiles).Token(ctx, "dev", ti.Address); err != nil || got != ti {
 		t.Errorf("token from the dump %+v %v, want %+v", got, err, ti)
+	}
+
+	// The HTTP routes answer what show answers.
+	_ = st.Close()
+	_, key := createKey(t, data, "viewer")
+	srv := startServe(t, data)
+	for _, c := range []struct{ path, show string }{
+		{"/v1/addresses/dev/" + strings.ToLower(alice.Hex()), "address"},
+		{"/v1/txs/dev/" + dc.TxHash.Hex(), "tx"},
+		{"/v1/blocks/dev/" + dc.BlockNumber.String(), "block"},
+	} {
+		code, _, body := srv.call(t, "GET", c.path, key, "")
+		id := c.path[strings.LastIndex(c.path, "/")+1:]
+		r := cli(t, "--data", data, "--json", "show", c.show, id, "--chain", "dev")
+		if code != 200 || compactJSON(t, body) != compactJSON(t, []byte(r.stdout)) {
+			t.Errorf("GET %s: %d %s\nshow %s: %s", c.path, code, body, c.show, r.stdout)
+		}
+	}
+	for _, path := range []string{"/v1/txs/dev/0x12", "/v1/addresses/dev/0xnothex", "/v1/blocks/dev/-1"} {
+		if code, _, body := srv.call(t, "GET", path, key, ""); code != 400 {
+			t.Errorf("GET %s: %d %s, want 400", path, code, body)
+		}
+	}
+	if code, _, body := srv.call(t, "GET", "/v1/txs/dev/0x"+strings.Repeat("ab", 32), key, ""); code != 404 {
+		t.Errorf("GET an unknown tx: %d %s, want 404", code, body)
 	}
 }
 
