@@ -131,8 +131,9 @@ func start(tb testing.TB, bin string, opts Options) (*Node, error) {
 		"--dev", "--dev.period", strconv.Itoa(opts.Period),
 		"--datadir", filepath.Join(dir, "data"),
 		// Block 0's state is read back with debug_accountRange (the
-		// genesis allocations): it needs the addresses' preimages.
-		"--cache.preimages",
+		// genesis allocations): it needs the addresses' preimages, and,
+		// past geth's 128 recent blocks, an archive of every state.
+		"--cache.preimages", "--gcmode", "archive", "--state.scheme", "hash",
 		"--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(ports[0]),
 		"--http.api", strings.Join(opts.APIs, ","),
 		"--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(ports[1]),
