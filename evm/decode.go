@@ -180,6 +180,9 @@ func (d *decoder) tx(i int, t *rpcTx) error {
 		return invalid(h, i, "receipt status", err)
 	}
 	at.Status = status
+	if status == 0 && len(r.Logs) > 0 {
+		return invalid(h, i, "receipt logs", errors.New("a failed transaction with logs (a reverted transaction keeps none)"))
+	}
 	if err := d.fee(&at, r, t); err != nil {
 		return invalid(h, i, "fee", err)
 	}

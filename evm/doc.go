@@ -35,4 +35,16 @@
 // receipts.jsonl, traces.jsonl, tokens.jsonl, genesis.json), with errors
 // naming the file and line. Dumper writes that layout from any RawSource,
 // so that a node's blocks, dumped and read back, decode identically.
+//
+// # Limits
+//
+// What the answers cannot say is not guessed. Without a debug API a block
+// has no internal transfers (InternalKnown false) and, before Byzantium,
+// no way to tell a failed transaction (its status is taken as success).
+// Block rewards are known for Ethereum mainnet only (ParamsFor); other
+// proof-of-work chains get none. L2 specifics are partial: an OP-stack
+// receipt's l1Fee is part of the sender's fee, but the fee vaults' credits
+// and the value a deposit transaction mints are not in the ledger. Before
+// Cancun a contract that self-destructs to itself burns its balance; the
+// ledger shows that as a transfer to itself.
 package evm

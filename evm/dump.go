@@ -210,7 +210,9 @@ func member(w *bytes.Buffer, h, key string, v json.RawMessage) error {
 
 // Dumping is an AccountSource that writes each block's raw answers (and
 // each token read) to a Dumper as it hands the block on: `ingest evm --rpc
-// URL --dump DIR`. Blocks are written in the order they are fetched.
+// URL --dump DIR`. Blocks are written in the order they are fetched, into
+// the Dumper's buffers: call Dump.Sync before telling anyone a block is
+// dumped (or before a checkpoint that counts on it).
 type Dumping struct {
 	Src interface {
 		heistgraph.AccountSource
@@ -234,12 +236,8 @@ func (d *Dumping) BlockHash(ctx context.Context, height int64) (heistgraph.EVMHa
 // Block fetches the block's raw answers, writes them, and returns them
 // decoded. A block that does not decode is not written.
 func (d *Dumping) Block(ctx context.Context, height int64) (*heistgraph.AccountBlock, error) {
-	raw, err := d.Src.Raw(ctx, height)
-	if err != nil {
-		return nil, err
-	}
 	p := d.Src.Params()
-	b, err := Decode(raw, &p)
+	raw, b, err := fetchDecode(ctx, d.Src, height, &p, func(*DecodeError) {})
 	if err != nil {
 		return nil, err
 	}

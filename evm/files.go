@@ -70,8 +70,9 @@ type blockRef struct {
 // concurrent use.
 //
 // OpenFiles reads each file once, line by line, to index where each
-// block's lines are (about 100 bytes a block); Block then reads only that
-// block's lines. Lines may come in any order; when a height has several
+// block's lines are (about 200 bytes of memory a block: a million blocks
+// index in some 200 MB); Block then reads only that block's lines, so no
+// file is ever held whole. Lines may come in any order; when a height has several
 // lines (a dump taken while following a chain that reorganised), the last
 // one counts. Every malformed or truncated line is a *DecodeError naming
 // the file and line, wrapping heistgraph.ErrInvalid.
@@ -243,28 +244,25 @@ func (s *FileSource) Raw(ctx context.Context, height int64) (*RawBlock, error) {
 // Block returns the block at height decoded with Decode (see Raw). A
 // decoding error is a *DecodeError naming the file and line.
 func (s *FileSource) Block(ctx context.Context, height int64) (*heistgraph.AccountBlock, error) {
-	raw, err := s.Raw(ctx, height)
-	if err != nil {
-		return nil, err
-	}
-	b, err := Decode(raw, &s.opts.Params)
-	if err != nil {
-		var de *DecodeError
-		if errors.As(err, &de) && de.File == "" {
-			de.File, de.Line = BlocksFile, s.blockIdx[height].line
-			switch {
-			case strings.HasPrefix(de.Field, "receipt"):
-				de.File, de.Line = ReceiptsFile, s.receiptIdx[height].line
-			case strings.HasPrefix(de.Field, "trace"):
-				de.File, de.Line = TracesFile, s.traceIdx[height].line
-			case strings.HasPrefix(de.Field, "uncle"):
-				de.File, de.Line = UnclesFile, s.uncleIdx[height].line
-			}
+	_, b, err := fetchDecode(ctx, s, height, &s.opts.Params, func(de *DecodeError) {
+		if de.File != "" {
+			return
 		}
-		return nil, err
-	}
-	return b, nil
+		de.File, de.Line = BlocksFile, s.blockIdx[height].line
+		switch {
+		case strings.HasPrefix(de.Field, "receipt"):
+			de.File, de.Line = ReceiptsFile, s.receiptIdx[height].line
+		case strings.HasPrefix(de.Field, "trace"):
+			de.File, de.Line = TracesFile, s.traceIdx[height].line
+		case strings.HasPrefix(de.Field, "uncle"):
+			de.File, de.Line = UnclesFile, s.uncleIdx[height].line
+		}
+	})
+	return b, err
 }
+
+// Params returns the source's chain parameters.
+func (s *FileSource) Params() Params { return s.opts.Params }
 
 // Token returns the token's line of tokens.jsonl, or an unknown token
 // (Known false) when it has none.

@@ -31,7 +31,8 @@ type RawBlock struct {
 	Receipts json.RawMessage
 	// Traces is the result of debug_traceBlockByNumber (or ByHash) with
 	// {"tracer": "callTracer"}; nil when the source has no debug API, and
-	// then the block's internal transfers are not known.
+	// then the block's internal transfers are not known. A block without
+	// transactions has none to miss: its Traces is [] whatever the source.
 	Traces json.RawMessage
 	// Uncles are the uncle headers (eth_getUncleByBlockHashAndIndex), in the
 	// block's order; needed only where the chain pays uncle rewards.
@@ -80,6 +81,9 @@ func (g *Genesis) UnmarshalJSON(b []byte) error {
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return fmt.Errorf("genesis: %w", ensureInvalid(err))
+	}
+	if v.Alloc == nil {
+		return fmt.Errorf(`genesis: no "alloc": %w`, heistgraph.ErrInvalid)
 	}
 	g.Alloc = make(map[heistgraph.EVMAddress]uint256.Int, len(v.Alloc))
 	for k, acc := range v.Alloc {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto/keccak"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
 
@@ -225,19 +226,26 @@ func (s *RPCSource) BlockHash(ctx context.Context, height int64) (heistgraph.EVM
 // (Source is the node's URL) wrapping heistgraph.ErrInvalid. The block is
 // the caller's.
 func (s *RPCSource) Block(ctx context.Context, height int64) (*heistgraph.AccountBlock, error) {
-	raw, err := s.Raw(ctx, height)
+	_, b, err := fetchDecode(ctx, s, height, &s.opts.Params, func(de *DecodeError) { de.Source = s.shown })
+	return b, err
+}
+
+// fetchDecode gets the raw answers for height from src and decodes them;
+// place sets where a *DecodeError happened (the node, the file and line).
+func fetchDecode(ctx context.Context, src RawSource, height int64, p *Params, place func(*DecodeError)) (*RawBlock, *heistgraph.AccountBlock, error) {
+	raw, err := src.Raw(ctx, height)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	b, err := Decode(raw, &s.opts.Params)
+	b, err := Decode(raw, p)
 	if err != nil {
 		var de *DecodeError
 		if errors.As(err, &de) {
-			de.Source = s.shown
+			place(de)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return b, nil
+	return raw, b, nil
 }
 
 // blockHead is what Raw reads of a block answer before asking for the rest.
@@ -405,12 +413,19 @@ func (s *RPCSource) uncles(ctx context.Context, raw *RawBlock, head *blockHead) 
 // accountRangeMax is geth's most accounts per debug_accountRange answer.
 const accountRangeMax = 256
 
-// genesis reads block 0's allocations (see Raw).
+// genesis reads block 0's allocations (see Raw). Nodes that keep no
+// address preimages (geth without --cache.preimages, geth --dev included)
+// name accounts by the hash of their address; those are matched against
+// the node's own accounts and coinbase and the addresses 0x..01 to
+// 0x..01ff (precompiles and system contracts live there), which covers a
+// geth --dev genesis. An allocation with a balance that stays unmatched is
+// an error naming the remedy.
 func (s *RPCSource) genesis(ctx context.Context, head *blockHead) (*Genesis, error) {
 	if s.opts.Genesis != nil {
 		return s.opts.Genesis, nil
 	}
 	g := &Genesis{Alloc: map[heistgraph.EVMAddress]uint256.Int{}}
+	hashed := map[heistgraph.EVMHash]uint256.Int{} // accounts named by the hash of their address
 	var start hexutil.Bytes = []byte{}
 	for page := 0; ; page++ {
 		var dump struct {
@@ -429,7 +444,7 @@ func (s *RPCSource) genesis(ctx context.Context, head *blockHead) (*Genesis, err
 		if err != nil {
 			return nil, fmt.Errorf("evm: genesis allocations of block 0: %w (the node must still hold block 0's state: geth --gcmode archive; or give the allocations as a genesis file)", err)
 		}
-		if root, err := heistgraph.ParseEVMHash("0x" + strings.TrimPrefix(dump.Root, "0x")); err != nil || root != head.StateRoot { // geth prints the root without 0x
+		if root, err := heistgraph.ParseEVMHash("0x" + strings.TrimPrefix(dump.Root, "0x")); err != nil || root != head.StateRoot {
 			return nil, fmt.Errorf("evm rpc debug_accountRange %v at %s: state root %q, not block 0's %s: %w", formatArgs(args), s.shown, short(dump.Root), head.StateRoot, heistgraph.ErrInvalid)
 		}
 		for k, acc := range dump.Accounts {
@@ -437,23 +452,66 @@ func (s *RPCSource) genesis(ctx context.Context, head *blockHead) (*Genesis, err
 			if err != nil {
 				return nil, fmt.Errorf("evm rpc debug_accountRange at %s: account %s balance: %w", s.shown, short(k), err)
 			}
-			a, err := heistgraph.ParseEVMAddress(k)
-			if err != nil {
-				if bal.IsZero() {
-					continue // an account without address preimage and no balance
-				}
-				return nil, fmt.Errorf("evm rpc debug_accountRange at %s: account %s with balance %s has no address: %w", s.shown, short(k), bal.Dec(), heistgraph.ErrInvalid)
+			if a, err := heistgraph.ParseEVMAddress(k); err == nil {
+				g.Alloc[a] = bal
+				continue
 			}
-			g.Alloc[a] = bal
+			h, err := heistgraph.ParseEVMHash(strings.TrimSuffix(strings.TrimPrefix(k, "pre("), ")"))
+			if err != nil {
+				return nil, fmt.Errorf("evm rpc debug_accountRange at %s: account %q is neither an address nor pre(hash): %w", s.shown, short(k), heistgraph.ErrInvalid)
+			}
+			if !bal.IsZero() {
+				hashed[h] = bal
+			}
 		}
 		if len(dump.Next) == 0 {
-			return g, nil
+			break
 		}
 		if bytes.Equal(dump.Next, start) {
 			return nil, fmt.Errorf("evm rpc debug_accountRange at %s: page %d does not advance: %w", s.shown, page, heistgraph.ErrInvalid)
 		}
 		start = dump.Next
 	}
+	if len(hashed) > 0 {
+		if err := s.matchHashed(ctx, g, hashed); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// matchHashed finds the addresses of genesis accounts named by the hash of
+// their address (see genesis).
+func (s *RPCSource) matchHashed(ctx context.Context, g *Genesis, hashed map[heistgraph.EVMHash]uint256.Int) error {
+	var candidates []heistgraph.EVMAddress
+	var accounts []heistgraph.EVMAddress
+	var coinbase heistgraph.EVMAddress
+	if err := s.call(ctx, &accounts, "eth_accounts"); err == nil {
+		candidates = append(candidates, accounts...)
+	}
+	if err := s.call(ctx, &coinbase, "eth_coinbase"); err == nil {
+		candidates = append(candidates, coinbase)
+	}
+	for i := 1; i < 0x200; i++ {
+		var a heistgraph.EVMAddress
+		a[18], a[19] = byte(i>>8), byte(i)
+		candidates = append(candidates, a)
+	}
+	h := keccak.NewLegacyKeccak256()
+	for _, a := range candidates {
+		h.Reset()
+		h.Write(a[:])
+		var sum heistgraph.EVMHash
+		h.Sum(sum[:0])
+		if bal, ok := hashed[sum]; ok {
+			g.Alloc[a] = bal
+			delete(hashed, sum)
+		}
+	}
+	if len(hashed) > 0 {
+		return fmt.Errorf("evm rpc debug_accountRange at %s: %d genesis accounts with a balance are named only by the hash of their address (start geth with --cache.preimages, or give the allocations as a genesis file): %w", s.shown, len(hashed), heistgraph.ErrInvalid)
+	}
+	return nil
 }
 
 // Token reads the token contract's symbol() and decimals() with eth_call

@@ -88,15 +88,34 @@ func TestTracesMainnet(t *testing.T) {
 				}
 				want = append(want, moved{r["from_address"], r["to_address"], r["value"], strings.ReplaceAll(r["trace_address"], ",", ".")})
 			}
-			if len(got) != len(want) {
-				t.Fatalf("moved %v, want %v", got, want)
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Errorf("movement %d: %v, want %v", i, got[i], want[i])
-				}
-			}
+			sameMoves(t, got, want)
 		})
+	}
+}
+
+// wantedInvalid fails t unless err wraps ErrInvalid when one is wanted
+// and is nil otherwise; it reports whether an error was wanted.
+func wantedInvalid(t *testing.T, err error, want bool) bool {
+	t.Helper()
+	switch {
+	case want && !errors.Is(err, heistgraph.ErrInvalid):
+		t.Fatalf("got %v, want ErrInvalid", err)
+	case !want && err != nil:
+		t.Fatal(err)
+	}
+	return want
+}
+
+// sameMoves compares two lists of movements.
+func sameMoves(t *testing.T, got, want []moved) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("moved %v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("movement %d: %v, want %v", i, got[i], want[i])
+		}
 	}
 }
 
@@ -201,23 +220,10 @@ func TestInternalTraps(t *testing.T) {
 			err = evm.Internal(trs[0].Top, func(from, to heistgraph.EVMAddress, amount *uint256.Int, path string) {
 				got = append(got, moved{from.Lower(), to.Lower(), amount.Dec(), path})
 			})
-			if tc.err {
-				if !errors.Is(err, heistgraph.ErrInvalid) {
-					t.Fatalf("got %v, want ErrInvalid", err)
-				}
+			if wantedInvalid(t, err, tc.err) {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("moved %v, want %v", got, tc.want)
-			}
-			for i := range got {
-				if got[i] != tc.want[i] {
-					t.Errorf("movement %d: %v, want %v", i, got[i], tc.want[i])
-				}
-			}
+			sameMoves(t, got, tc.want)
 		})
 	}
 }
@@ -241,14 +247,8 @@ func TestDecodeTracesForms(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			trs, err := evm.DecodeTraces([]byte(tc.answer))
-			if tc.err {
-				if !errors.Is(err, heistgraph.ErrInvalid) {
-					t.Fatalf("got %v, want ErrInvalid", err)
-				}
+			if wantedInvalid(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(trs) != 1 || trs[0].Top.Type != "CALL" || (*uint256.Int)(trs[0].Top.Value).Uint64() != 5 || (trs[0].TxHash != nil) != tc.hash {
 				t.Errorf("decoded %+v", trs)
@@ -263,20 +263,26 @@ type rawTx struct {
 	tx, receipt, trace string
 }
 
-// buildBlock writes a block answer (baseFee 10 wei, fee recipient cc) with
-// the given transactions, their receipts and traces.
-func buildBlock(txs ...rawTx) *evm.RawBlock {
-	var t, r, tr []string
+// buildBlock writes block 7 (baseFee 10 wei, fee recipient cc, one
+// withdrawal) with the given transactions, their receipts and traces.
+func buildBlock(txs ...rawTx) *evm.RawBlock { return buildBlockAt(7, txs...) }
+
+// blockHash is the hash buildBlockAt gives block h.
+func blockHash(h int64) string { return fmt.Sprintf("0x%064x", 0xb10c000+h) }
+
+// buildBlockAt writes block h, whose parent is block h-1 of buildBlockAt.
+func buildBlockAt(h int64, txs ...rawTx) *evm.RawBlock {
+	t, r, tr := []string{}, []string{}, []string{}
 	for i, x := range txs {
-		h := fmt.Sprintf(`"0x%064x"`, 10+i)
-		t = append(t, `{"hash":`+h+`,"transactionIndex":"0x`+strconv.FormatInt(int64(i), 16)+`",`+x.tx+`}`)
-		r = append(r, `{"transactionHash":`+h+`,`+x.receipt+`}`)
-		tr = append(tr, `{"txHash":`+h+`,"result":`+x.trace+`}`)
+		th := fmt.Sprintf(`"0x%064x"`, h<<16+int64(10+i))
+		t = append(t, `{"hash":`+th+`,"transactionIndex":"0x`+strconv.FormatInt(int64(i), 16)+`",`+x.tx+`}`)
+		r = append(r, `{"transactionHash":`+th+`,"blockHash":"`+blockHash(h)+`",`+x.receipt+`}`)
+		tr = append(tr, `{"txHash":`+th+`,"result":`+x.trace+`}`)
 	}
-	block := `{"number":"0x7","hash":"0x` + strings.Repeat("77", 32) + `","parentHash":"0x` + strings.Repeat("66", 32) + `",
+	block := `{"number":"0x` + strconv.FormatInt(h, 16) + `","hash":"` + blockHash(h) + `","parentHash":"` + blockHash(h-1) + `",
 		"timestamp":"0x10","miner":"` + cc + `","baseFeePerGas":"0xa","gasUsed":"0x0","transactions":[` + strings.Join(t, ",") + `],
 		"withdrawals":[{"index":"0x0","validatorIndex":"0x1","address":"` + cb + `","amount":"0x2"}]}`
-	return &evm.RawBlock{Height: 7, Block: []byte(block), Receipts: []byte("[" + strings.Join(r, ",") + "]"), Traces: []byte("[" + strings.Join(tr, ",") + "]")}
+	return &evm.RawBlock{Height: h, Block: []byte(block), Receipts: []byte("[" + strings.Join(r, ",") + "]"), Traces: []byte("[" + strings.Join(tr, ",") + "]")}
 }
 
 // TestLedgerTraps decodes hand-written blocks and checks the whole ledger
@@ -298,6 +304,14 @@ func TestLedgerTraps(t *testing.T) {
 			[]string{
 				"fee " + eoa + " 0x0000000000000000000000000000000000000000 native 252000 ",
 				"priority_fee 0x0000000000000000000000000000000000000000 " + cc + " native 42000 ",
+				"withdrawal 0x0000000000000000000000000000000000000000 " + cb + " native 2000000000 ",
+			}},
+		{"before Byzantium: no status, the trace says it failed",
+			rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x64","input":"0x"`,
+				`"root":"0x` + strings.Repeat("12", 32) + `","gasUsed":"0x5208","effectiveGasPrice":"0xa","logs":[]`,
+				f("CALL", eoa, ca, "0x64", "out of gas", f("CALL", ca, cb, "0x64", ""))},
+			[]string{
+				"fee " + eoa + " 0x0000000000000000000000000000000000000000 native 210000 ",
 				"withdrawal 0x0000000000000000000000000000000000000000 " + cb + " native 2000000000 ",
 			}},
 		{"a successful call: value, inner frames, logs, fee, priority fee",
@@ -342,15 +356,37 @@ func TestLedgerTraps(t *testing.T) {
 	}
 }
 
-// TestLedgerStatusMismatch refuses a receipt whose status contradicts the
-// trace.
-func TestLedgerStatusMismatch(t *testing.T) {
-	raw := buildBlock(rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
-		`"status":"0x1","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[]`, f("CALL", eoa, ca, "0x1", "execution reverted")})
-	_, err := evm.Decode(raw, params(t, "dev"))
-	var de *evm.DecodeError
-	if !errors.As(err, &de) || de.Tx != 0 || !errors.Is(err, heistgraph.ErrInvalid) {
-		t.Fatalf("got %v, want a *DecodeError for tx 0", err)
+// TestLedgerInconsistent refuses answers that contradict each other: a
+// receipt status against the trace, a failed transaction with logs.
+func TestLedgerInconsistent(t *testing.T) {
+	log := `{"address":"` + cb + `","topics":[],"data":"0x","logIndex":"0x0"}`
+	tests := []struct {
+		name string
+		tx   rawTx
+	}{
+		{"status 1, the trace reverted", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x1","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[]`, f("CALL", eoa, ca, "0x1", "execution reverted")}},
+		{"status 0, the trace did not", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x0","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[]`, f("CALL", eoa, ca, "0x1", "")}},
+		{"status 2", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x2","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[]`, f("CALL", eoa, ca, "0x1", "")}},
+		{"a failed transaction with logs", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x0","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[` + log + `]`, f("CALL", eoa, ca, "0x1", "execution reverted")}},
+		{"no price at all", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x1","gasUsed":"0x1","logs":[]`, f("CALL", eoa, ca, "0x1", "")}},
+		{"a creation without its address", rawTx{`"from":"` + eoa + `","to":null,"value":"0x1","input":"0x"`,
+			`"status":"0x1","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[]`, `{"type":"CREATE","from":"` + eoa + `","value":"0x1"}`}},
+		{"a removed log", rawTx{`"from":"` + eoa + `","to":"` + ca + `","value":"0x1","input":"0x"`,
+			`"status":"0x1","gasUsed":"0x1","effectiveGasPrice":"0xa","logs":[` + strings.Replace(log, `"logIndex"`, `"removed":true,"logIndex"`, 1) + `]`, f("CALL", eoa, ca, "0x1", "")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := evm.Decode(buildBlock(tc.tx), params(t, "dev"))
+			var de *evm.DecodeError
+			if !errors.As(err, &de) || de.Tx != 0 || de.Block != 7 || !errors.Is(err, heistgraph.ErrInvalid) {
+				t.Fatalf("got %v, want a *DecodeError for block 7 tx 0", err)
+			}
+		})
 	}
 }
 
@@ -370,7 +406,7 @@ func TestGenesisFile(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{`{"alloc":{"0x12":{"balance":"1"}}}`, `{"alloc":{"` + ca + `":{"balance":"-1"}}}`,
-		`{"alloc":{"` + ca + `":{"balance":"0x"}}}`, `{"alloc":{"` + ca + `":{"balance":"0x1` + strings.Repeat("0", 64) + `"}}}`, `[]`} {
+		`{"alloc":{"` + ca + `":{"balance":"0x"}}}`, `{"alloc":{"` + ca + `":{"balance":"0x1` + strings.Repeat("0", 64) + `"}}}`, `[]`, `{"config":{}}`} {
 		if err := g.UnmarshalJSON([]byte(bad)); !errors.Is(err, heistgraph.ErrInvalid) {
 			t.Errorf("%s: got %v, want ErrInvalid", bad, err)
 		}

@@ -17,7 +17,7 @@ const module = "github.com/heistgraph/heistgraph"
 // style.md; a package not listed may import only std and the root package.
 var allowed = map[string][]string{
 	"bitcoin":           {"github.com/btcsuite/btcd/"},
-	"evm":               {"github.com/ethereum/go-ethereum"},
+	"evm":               {"github.com/ethereum/go-ethereum", "github.com/holiman/uint256"}, // uint256: arithmetic on the domain's amounts (heistgraph.Transfer.Amount)
 	"store":             {},
 	"store/pebble":      {"store", "github.com/cockroachdb/pebble/"},
 	"store/postgres":    {"store", "github.com/jackc/pgx/"},
