@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"math/big"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -193,6 +198,11 @@ func TestIngestEVMGeth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r = cli(t, "--data", data, "--json", "store", "digest", "--chain", "dev")
+	mustOK(t, r, "store digest")
+	if dv := decode[map[string]any](t, r.stdout); dv["digest"] != fmt.Sprintf("%x", d[:]) || dv["tip_height"] != tip {
+		t.Errorf("store digest --chain dev: %v, want %x at %v", dv, d[:], tip)
+	}
 	if got := evmDigest(t, fromFiles); got != d {
 		t.Errorf("ingested from its dump the chain's digest is %s, from the node %s", got, d)
 	}
@@ -315,4 +325,44 @@ func evmDigest(t *testing.T, data string) heistgraph.Hash {
 	}
 	_ = st.Close()
 	return d
+}
+
+// TestIngestEVMFollow follows a geth --dev node: blocks sealed after the
+// command started are ingested, and SIGTERM ends it with its summary
+// (exit 0).
+func TestIngestEVMFollow(t *testing.T) {
+	t.Parallel()
+	node := gethtest.Start(t, gethtest.Options{})
+	bob := gethtest.AddressOf(gethtest.NewKey("bob"))
+	node.Send(t, gethtest.Tx{To: &bob, Value: gethtest.Ether(1)})
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	cmd := exec.Command(exe, "--data", data, "--json", "ingest", "evm", "--rpc", node.RPCURL, "--chain", "dev", "--follow", "--poll", "50ms")
+	cmd.Env = append(os.Environ(), "HEISTGRAPH_TEST_CLI=1")
+	var stdout bytes.Buffer
+	var stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, &stderr, `caught up`)
+	r := node.Send(t, gethtest.Tx{To: &bob, Value: gethtest.Ether(2)})
+	waitLog(t, &stderr, fmt.Sprintf(`caught up.* height=%d `, r.BlockNumber.Int64()))
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v\n%s", err, stderr.String())
+	}
+	rep := decode[map[string]any](t, stdout.String())
+	if tip, _ := rep["tip_height"].(float64); tip < float64(r.BlockNumber.Int64()) {
+		t.Fatalf("summary %v: want the block sealed while following (%d)", rep, r.BlockNumber)
+	}
+	tip := big.NewInt(int64(rep["tip_height"].(float64)))
+	if got, want := storedBalance(t, readStore(t, data), bob, heistgraph.NativeAsset), node.Balance(t, bob, tip); got.Cmp(want) != 0 {
+		t.Errorf("bob: stored %s, the node says %s", got, want)
+	}
 }
