@@ -226,6 +226,14 @@ func TestIngestEVMGeth(t *testing.T) {
 			t.Errorf("GET %s: %d %s\nshow %s: %s", c.path, code, body, c.show, r.stdout)
 		}
 	}
+	// While serve holds the store, show reaches it, a 0x id without --chain
+	// too.
+	code, _, body := srv.call(t, "GET", "/v1/addresses/dev/"+alice.Hex(), key, "")
+	r = cli(t, "--data", data, "--json", "show", "address", strings.ToLower(alice.Hex()))
+	mustOK(t, r, "show address through serve")
+	if code != 200 || compactJSON(t, body) != compactJSON(t, []byte(r.stdout)) {
+		t.Errorf("show address through serve: %s\nthe route: %d %s", r.stdout, code, body)
+	}
 	for _, path := range []string{"/v1/txs/dev/0x12", "/v1/addresses/dev/0xnothex", "/v1/blocks/dev/-1"} {
 		if code, _, body := srv.call(t, "GET", path, key, ""); code != 400 {
 			t.Errorf("GET %s: %d %s, want 400", path, code, body)
