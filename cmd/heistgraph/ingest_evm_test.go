@@ -203,6 +203,14 @@ func TestIngestEVMGeth(t *testing.T) {
 	if dv := decode[map[string]any](t, r.stdout); dv["digest"] != fmt.Sprintf("%x", d[:]) || dv["tip_height"] != tip {
 		t.Errorf("store digest --chain dev: %v, want %x at %v", dv, d[:], tip)
 	}
+	r = cli(t, "--data", data, "--json", "store", "check")
+	mustOK(t, r, "store check")
+	cv := decode[struct {
+		Chains []map[string]any `json:"chains"`
+	}](t, r.stdout)
+	if len(cv.Chains) != 1 || cv.Chains[0]["chain"] != "dev" || cv.Chains[0]["tip_hash"] != rep["tip_hash"] {
+		t.Errorf("store check: %v, want chain dev at its tip %v", cv, rep["tip_hash"])
+	}
 	if got := evmDigest(t, fromFiles); got != d {
 		t.Errorf("ingested from its dump the chain's digest is %s, from the node %s", got, d)
 	}
