@@ -224,15 +224,8 @@ func (s *accountSyncer) resume(ctx context.Context, nodeTip int64) (int64, heist
 		return tip.Height + 1, tip.Hash, nil // the source is behind: wait for it
 	}
 	if fork < tip.Height {
-		if err := s.w.RewindTo(ctx, s.chain, fork); err != nil {
-			return 0, heistgraph.EVMHash{}, fmt.Errorf("ingest %s: rewind from %d to fork %d: %w", s.chain, tip.Height, fork, err)
-		}
-		s.stats.Reorgs++
-		s.stats.Rewound += tip.Height - fork
-		s.opts.Logger.Info("ingest: reorg", "chain", s.chain, "old_tip", tip.Height, "old_hash", tip.Hash,
-			"fork", fork, "depth", tip.Height-fork)
-		if s.opts.Events.Reorg != nil {
-			s.opts.Events.Reorg(s.chain, tip.Height, fork)
+		if err := reorg(ctx, s.w, s.chain, &s.opts.SyncOptions, &s.stats, tip.Height, tip.Hash, fork); err != nil {
+			return 0, heistgraph.EVMHash{}, err
 		}
 	}
 	return fork + 1, forkHash, nil

@@ -301,15 +301,23 @@ func forkPoint[H comparable](chain heistgraph.Chain, h, maxDepth int64, tip stri
 
 // rewind removes the stored blocks above fork and reports the reorg.
 func (s *syncer) rewind(ctx context.Context, tip heistgraph.BlockRef, fork int64) error {
-	if err := s.w.RewindTo(ctx, s.chain, fork); err != nil {
-		return fmt.Errorf("ingest %s: rewind from %d to fork %d: %w", s.chain, tip.Height, fork, err)
+	return reorg(ctx, s.w, s.chain, &s.opts, &s.stats, tip.Height, tip.Hash, fork)
+}
+
+// reorg rewinds w's chain from its tip at height oldTip (hash oldHash) to
+// fork, counts it in stats, logs it and calls opts.Events.Reorg.
+func reorg(ctx context.Context, w interface {
+	RewindTo(context.Context, heistgraph.Chain, int64) error
+}, chain heistgraph.Chain, opts *SyncOptions, stats *Stats, oldTip int64, oldHash fmt.Stringer, fork int64) error {
+	if err := w.RewindTo(ctx, chain, fork); err != nil {
+		return fmt.Errorf("ingest %s: rewind from %d to fork %d: %w", chain, oldTip, fork, err)
 	}
-	s.stats.Reorgs++
-	s.stats.Rewound += tip.Height - fork
-	s.opts.Logger.Info("ingest: reorg", "chain", s.chain, "old_tip", tip.Height, "old_hash", tip.Hash,
-		"fork", fork, "depth", tip.Height-fork)
-	if s.opts.Events.Reorg != nil {
-		s.opts.Events.Reorg(s.chain, tip.Height, fork)
+	stats.Reorgs++
+	stats.Rewound += oldTip - fork
+	opts.Logger.Info("ingest: reorg", "chain", chain, "old_tip", oldTip, "old_hash", oldHash,
+		"fork", fork, "depth", oldTip-fork)
+	if opts.Events.Reorg != nil {
+		opts.Events.Reorg(chain, oldTip, fork)
 	}
 	return nil
 }
