@@ -73,9 +73,10 @@ type engine struct {
 	// Kept by a Tracer only (nil in Run): the tainted outputs at rest
 	// unspent, the sinks a later block took away, and the undo journal
 	// of the block being advanced (tracer.go).
-	resting map[heistgraph.Outpoint]restingOut
-	gone    map[int]bool
-	journal *[]func()
+	resting  map[heistgraph.Outpoint]restingOut
+	gone     map[int]bool
+	journal  *[]func()
+	stepOuts map[heistgraph.Outpoint][2]int // output of a peel step → step, output index
 }
 
 type entityAnswer struct {

@@ -72,6 +72,7 @@ func Start(ctx context.Context, r store.ChainReader, opts Options, height int64)
 	e := newEngine(r, opts)
 	e.resting = map[heistgraph.Outpoint]restingOut{}
 	e.gone = map[int]bool{}
+	e.stepOuts = map[heistgraph.Outpoint][2]int{}
 	if err := e.seed(ctx); err != nil {
 		return nil, err
 	}
@@ -91,8 +92,9 @@ func (t *Tracer) Resting(op heistgraph.Outpoint) bool {
 }
 
 // Advance moves the trace over block b, the block after Height, which
-// the store behind the Tracer now holds. It reports whether b spent
-// tainted value (the result changed). It returns an error wrapping
+// the store behind the Tracer now holds. It reports whether the result
+// changed: b spent tainted value, or an output of a peel step the trace
+// saw (which links peel chains). It returns an error wrapping
 // ErrRetrace when b does not follow Height or the trace's budget ran
 // out (then the Tracer is spent: Start again).
 func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error) {
@@ -108,7 +110,15 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 		r  restingOut
 		by heistgraph.Inpoint
 	}
+	m := mark{height: b.Height, undo: len(t.log), last: e.last, stats: e.res.Stats, fees: slices.Clone(e.fees),
+		events: len(e.events), steps: len(e.steps)}
+	t.marks = append(t.marks, m)
+	t.height = b.Height
+	t.trim()
+	e.journal = &t.log
+	defer func() { e.journal = nil }()
 	var spent []spend
+	changed := false
 	for i := range b.Txs {
 		tx := &b.Txs[i]
 		for vin, in := range tx.Inputs {
@@ -118,15 +128,18 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 			if r, ok := e.resting[in.PrevOut]; ok {
 				spent = append(spent, spend{in.PrevOut, r, heistgraph.Inpoint{TxID: tx.TxID, Vin: uint32(vin)}})
 			}
+			if at, ok := e.stepOuts[in.PrevOut]; ok {
+				// As the store now answers for the step's transaction.
+				o := &e.steps[at[0]].tx.Outputs[at[1]]
+				old := o.SpentBy
+				o.SpentBy = tx.TxID
+				e.undo(func() { o.SpentBy = old })
+				changed = true
+			}
 		}
 	}
-	m := mark{height: b.Height, undo: len(t.log), last: e.last, stats: e.res.Stats, fees: slices.Clone(e.fees),
-		events: len(e.events), steps: len(e.steps)}
-	t.marks = append(t.marks, m)
-	t.height = b.Height
-	t.trim()
 	if len(spent) == 0 {
-		return false, nil
+		return changed, nil
 	}
 	// Move the taint on as Run does when it processes the outputs'
 	// transactions: in chain order, the spender now known.
@@ -136,8 +149,6 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 		}
 		return cmp.Compare(a.r.vout, b.r.vout)
 	})
-	e.journal = &t.log
-	defer func() { e.journal = nil }()
 	for _, s := range spent {
 		e.unrest(s.op, s.r)
 		w := &work{rec: s.r.w.rec, pos: s.r.w.pos}
@@ -249,6 +260,20 @@ func (e *engine) rest(op heistgraph.Outpoint, w *work, t taint, hop int) {
 	}
 	e.resting[op] = restingOut{w: &work{rec: w.rec, pos: w.pos}, vout: op.Vout, t: t, hop: hop}
 	e.undo(func() { delete(e.resting, op) })
+}
+
+// stepped remembers (for a Tracer) the outputs of peel step i, whose
+// spends a later block records.
+func (e *engine) stepped(i int) {
+	if e.stepOuts == nil {
+		return
+	}
+	c := &e.steps[i]
+	for j, o := range c.tx.Outputs {
+		op := heistgraph.Outpoint{TxID: c.tx.TxID, Vout: o.Vout}
+		e.stepOuts[op] = [2]int{i, j}
+		e.undo(func() { delete(e.stepOuts, op) })
+	}
 }
 
 // unrest takes op's taint off rest: its unspent sinks are gone.
