@@ -10,7 +10,7 @@ import (
 )
 
 // peelChain applies a coin of 50 BTC (block 1) and then one peel per
-// block: the previous change pays 0.01 BTC to a fresh address and the rest
+// block: the previous change pays 0.001 BTC to a fresh address and the rest
 // less a fee to a fresh change address. next applies the next peel block.
 type peelChain struct {
 	c      *chainOf
@@ -28,9 +28,9 @@ func newPeelChain(tb testing.TB) *peelChain {
 
 func (p *peelChain) next() *heistgraph.Block {
 	h := len(p.c.tips)
-	p.left -= 1e6 + 500
+	p.left -= 1e5 + 500
 	t := tx(fmt.Sprintf("peel%d", h), []heistgraph.Outpoint{p.change},
-		payTo(fmt.Sprintf("peeled%d", h), 1e6), payTo(fmt.Sprintf("change%d", h), p.left))
+		payTo(fmt.Sprintf("peeled%d", h), 1e5), payTo(fmt.Sprintf("change%d", h), p.left))
 	p.change = op(t, 1)
 	return p.c.apply(fmt.Sprintf("b%d", h), t)
 }
