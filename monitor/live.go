@@ -309,9 +309,7 @@ func (l *Live) advance(ctx context.Context, s *liveWatch, b *heistgraph.Block) (
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		if !errors.Is(err, trace.ErrRetrace) {
-			l.log.Warn("watch traced again from its seeds", "watch", s.w.Name, "block", b.Height, "err", err)
-		}
+		l.log.Info("watch traced again from its seeds", "watch", s.w.Name, "block", b.Height, "err", err)
 		r, err := l.check(ctx, s.w)
 		return len(r.Raised), err
 	}
