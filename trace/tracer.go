@@ -94,7 +94,9 @@ func (t *Tracer) Resting(op heistgraph.Outpoint) bool {
 // Advance moves the trace over block b, the block after Height, which
 // the store behind the Tracer now holds. It reports whether the result
 // changed: b spent tainted value, or an output of a peel step the trace
-// saw (which links peel chains). It returns an error wrapping
+// saw (which links peel chains). b must add no seed output (a seed
+// transaction, a payment to a seed address in its window): the caller
+// starts the trace again for such a block. It returns an error wrapping
 // ErrRetrace when b does not follow Height or the trace's budget ran
 // out (then the Tracer is spent: Start again).
 func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error) {
