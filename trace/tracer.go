@@ -41,6 +41,7 @@ type Tracer struct {
 	marks  []mark
 	log    []func()
 	stale  bool
+	depth  int // blocks of undo kept: DefaultUndoDepth
 }
 
 // mark is the state before one advanced block.
@@ -79,7 +80,7 @@ func Start(ctx context.Context, r store.ChainReader, opts Options, height int64)
 	if err := e.run(ctx); err != nil {
 		return nil, err
 	}
-	return &Tracer{e: e, height: height, stale: e.res.Stats.Budget}, nil
+	return &Tracer{e: e, height: height, stale: e.res.Stats.Budget, depth: DefaultUndoDepth}, nil
 }
 
 // Height is the last block the trace covers.
@@ -203,13 +204,13 @@ func (t *Tracer) Rewind(fork int64) bool {
 	return true
 }
 
-// trim forgets the undo of blocks deeper than DefaultUndoDepth, half of
-// them at a time.
+// trim forgets the undo of blocks deeper than t.depth, once twice as
+// many are kept.
 func (t *Tracer) trim() {
-	if len(t.marks) <= 2*DefaultUndoDepth {
+	if len(t.marks) <= 2*t.depth {
 		return
 	}
-	drop := len(t.marks) - DefaultUndoDepth
+	drop := len(t.marks) - t.depth
 	cut := t.marks[drop].undo
 	t.log = slices.Delete(t.log, 0, cut)
 	t.marks = slices.Delete(t.marks, 0, drop)

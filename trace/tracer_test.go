@@ -150,3 +150,53 @@ func same(t *testing.T, ctx context.Context, st store.ChainReader, tr *trace.Tra
 		t.Fatalf("%s: the tracer's GraphML differs from Run's", what)
 	}
 }
+
+// TestTracerUndoDepth checks that a Tracer keeping the undo of 2 blocks
+// rewinds the last 2 exactly (as Run on the rewound store) and refuses a
+// rewind deeper than the undo it kept (at most twice the depth).
+func TestTracerUndoDepth(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 9))
+	ctx := context.Background()
+	tried := 0
+	for i := range 30 {
+		g, _, labels := randomGraph(rng)
+		top := g.Blocks[len(g.Blocks)-1].Height
+		if top < 8 {
+			continue
+		}
+		st := openMem(t)
+		if err := st.ApplyBlock(ctx, g.Blocks[0]); err != nil {
+			t.Fatal(err)
+		}
+		opts := trace.Options{Chain: chain, Policy: trace.Haircut, Resolver: labels, MaxHops: 50,
+			Seeds: []trace.Seed{{Kind: trace.SeedTx, TxID: g.Blocks[0].Txs[0].TxID}}}
+		tr, err := trace.Start(ctx, st, opts, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trace.SetUndoDepth(tr, 2)
+		for _, b := range g.Blocks[1:] {
+			if err := st.ApplyBlock(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tr.Advance(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.RewindTo(ctx, chain, top-2); err != nil {
+			t.Fatal(err)
+		}
+		if !tr.Rewind(top - 2) {
+			t.Fatalf("graph %d: Rewind of the last 2 blocks refused", i)
+		}
+		same(t, ctx, st, tr, opts, fmt.Sprintf("graph %d, rewound to %d", i, top-2))
+		if tr.Rewind(top - 7) {
+			t.Fatalf("graph %d: Rewind of 7 blocks with the undo of at most 4 kept accepted", i)
+		}
+		tried++
+	}
+	if tried < 5 {
+		t.Fatalf("only %d graphs long enough", tried)
+	}
+}
