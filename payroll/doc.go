@@ -5,7 +5,8 @@
 // For each payee it screens the wallets' received exposure (package risk),
 // follows the pay up to H hops (sent-side exposure: where the salary
 // goes), compares the payee's name and e-mail with the OFAC SDN entries of
-// the DPRK programs (Jaro-Winkler on normalised name tokens in any order,
+// the DPRK programs (Jaro-Winkler on normalised name tokens in any order
+// (NameSimilarity),
 // exact e-mail, and the entries' listed addresses) and with a built-in
 // file of published DPRK IT-worker indicators, and across payees looks for
 // shared wallets, shared clusters and payouts converging on one address.

@@ -16,10 +16,11 @@ const NameThreshold = 0.92
 // nameRef is one name to compare payees with: its sorted-token key, the
 // name as written, and what it belongs to.
 type nameRef struct {
-	key, name string
-	alias     bool
-	entry     int // index in identities.sdn, or -1
-	ind       int // index in identities.ind, or -1
+	tokens []string
+	name   string
+	alias  bool
+	entry  int // index in identities.sdn, or -1
+	ind    int // index in identities.ind, or -1
 }
 
 // identities is the built-in identity data indexed for matching.
@@ -45,7 +46,7 @@ func loadIdentities() (*identities, error) {
 	id := &identities{sdn: sdn, ind: ind, emails: map[string][]nameRef{}, wallets: map[string][]nameRef{}}
 	addName := func(n string, ref nameRef) {
 		if t := NameTokens(n); len(t) > 0 {
-			ref.key, ref.name = nameKey(t), n
+			ref.tokens, ref.name = t, n
 			id.names = append(id.names, ref)
 		}
 	}
@@ -141,11 +142,10 @@ func (id *identities) identityFlags(p *Payee) []Flag {
 		}
 	}
 	if t := NameTokens(p.Name); len(t) > 0 {
-		key := nameKey(t)
 		best := map[[2]int]int{} // (entry, ind) -> index in id.names of the best name
 		score := map[[2]int]float64{}
 		for i, n := range id.names {
-			s := JaroWinkler(key, n.key)
+			s := tokenSimilarity(t, n.tokens)
 			if s < NameThreshold {
 				continue
 			}

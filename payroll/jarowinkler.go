@@ -81,22 +81,72 @@ func NameTokens(name string) []string {
 	return strings.Fields(b.String())
 }
 
-// nameKey is a name's tokens sorted and joined by one space: the form in
-// which names compare "in any order".
-func nameKey(tokens []string) string {
-	s := slices.Clone(tokens)
-	slices.Sort(s)
-	return strings.Join(s, " ")
+// nameKey is a name's tokens joined without spaces, in their order: the
+// form that lets "Sangman" meet "Sang Man".
+func nameKey(tokens []string) string { return strings.Join(tokens, "") }
+
+// tokenScore pairs the tokens of a and b, in any order, each pair the most
+// similar left (Jaro-Winkler, greedy), and returns the pairs' similarity
+// weighted by their length over the length of all tokens: unpaired
+// tokens count 0, so "Kim Sang Man" against "Kim Nam Ung" stays low
+// although both begin with "Kim".
+func tokenScore(a, b []string) float64 {
+	type pair struct {
+		i, j int
+		s    float64
+	}
+	ps := make([]pair, 0, len(a)*len(b))
+	total := 0
+	for _, t := range a {
+		total += len(t)
+	}
+	for _, t := range b {
+		total += len(t)
+	}
+	for i, x := range a {
+		for j, y := range b {
+			ps = append(ps, pair{i, j, JaroWinkler(x, y)})
+		}
+	}
+	slices.SortStableFunc(ps, func(x, y pair) int {
+		switch {
+		case x.s > y.s:
+			return -1
+		case x.s < y.s:
+			return 1
+		}
+		return 0
+	})
+	usedA, usedB := make([]bool, len(a)), make([]bool, len(b))
+	var sum float64
+	for _, p := range ps {
+		if usedA[p.i] || usedB[p.j] {
+			continue
+		}
+		usedA[p.i], usedB[p.j] = true, true
+		sum += p.s * float64(len(a[p.i])+len(b[p.j]))
+	}
+	if total == 0 {
+		return 0
+	}
+	return sum / float64(total)
+}
+
+// tokenSimilarity is NameSimilarity on tokens.
+func tokenSimilarity(a, b []string) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	return max(tokenScore(a, b), JaroWinkler(nameKey(a), nameKey(b)))
 }
 
 // NameSimilarity returns how alike two names are, whatever the order of
-// their tokens: the Jaro-Winkler similarity of their normalised tokens,
-// sorted and joined ("Sang Man Kim" and "KIM, Sang Man" are 1). Names
-// without tokens are 0.
+// their tokens (design.md: Jaro-Winkler on normalised name tokens in any
+// order): the tokens of each (NameTokens) are paired, each with its most
+// similar counterpart, and the pairs' Jaro-Winkler similarity is weighted
+// by length; or, when higher, the Jaro-Winkler similarity of the tokens
+// written together in their order (for "Sangman" against "Sang Man").
+// "Sang Man Kim" and "KIM, Sang Man" are 1; names without tokens are 0.
 func NameSimilarity(a, b string) float64 {
-	ta, tb := NameTokens(a), NameTokens(b)
-	if len(ta) == 0 || len(tb) == 0 {
-		return 0
-	}
-	return JaroWinkler(nameKey(ta), nameKey(tb))
+	return tokenSimilarity(NameTokens(a), NameTokens(b))
 }

@@ -187,6 +187,9 @@ func (p *Payee) check(at string) error {
 	for j := range p.Wallets {
 		w := &p.Wallets[j]
 		c, err := heistgraph.ParseChain(strings.TrimSpace(string(w.Chain)))
+		if err == nil && !known(c) {
+			err = heistgraph.ErrInvalid
+		}
 		if err != nil {
 			return ferr(fmt.Sprintf("wallets[%d].chain", j), "unknown chain %q", short(string(w.Chain)))
 		}
@@ -214,6 +217,13 @@ func (p *Payee) check(at string) error {
 		po.Chain = c
 	}
 	return nil
+}
+
+// known reports whether c is a chain of the registry (or a Bitcoin
+// network): a wallet on a chain heistgraph does not know is a typo.
+func known(c heistgraph.Chain) bool {
+	_, ok := heistgraph.LookupChain(c)
+	return ok || c.IsUTXO()
 }
 
 // printable reports whether s has no control characters.

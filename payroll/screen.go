@@ -53,7 +53,7 @@ func NewScreener(st Store, rs *risk.Screener, opts Options) (*Screener, error) {
 
 // Config returns the configuration answers record.
 func (s *Screener) Config() Config {
-	return Config{H: s.rs.Config().H, NameAlgorithm: "jaro-winkler on normalised name tokens, sorted (any order)", NameThreshold: NameThreshold,
+	return Config{H: s.rs.Config().H, NameAlgorithm: "jaro-winkler on normalised name tokens paired in any order (length-weighted), or on the tokens joined", NameThreshold: NameThreshold,
 		SDNSnapshot: SDNSnapshot, SDNPrograms: DPRKPrograms, SDNEntries: len(s.id.sdn), Indicators: len(s.id.ind),
 		Pay: "the payouts given, else every receipt of the wallets not paid by the payee's own wallets", Risk: s.rs.ConfigJSON()}
 }
