@@ -45,10 +45,6 @@ func payrollRoutes() []route {
 }
 
 func postPayroll(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
-	ps, ok := s.backend.(PayrollScreener)
-	if !ok {
-		return nil, &statusError{status: http.StatusNotImplemented, msg: "payroll screening is not available on this server"}
-	}
 	raw, err := readRawBody(r)
 	if err != nil {
 		return nil, err
@@ -66,6 +62,10 @@ func postPayroll(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInf
 		return nil, err
 	}
 	info.items = len(req.Payees)
+	ps, ok := s.backend.(PayrollScreener)
+	if !ok {
+		return nil, &statusError{status: http.StatusNotImplemented, msg: "payroll screening is not available on this server"}
+	}
 	ans, err := ps.ScreenPayroll(r.Context(), req)
 	if err != nil {
 		return nil, err
