@@ -188,7 +188,7 @@ func (id *identities) identityFlags(p *Payee) []Flag {
 			ev.Chain, ev.Address = h.wallet.Chain, h.wallet.Address
 		}
 		flags = append(flags, Flag{Kind: KindSDNMatch, Level: risk.LevelHigh, Evidence: ev,
-			Detail: fmt.Sprintf("%s similar to OFAC SDN entry %s %q (%s), score %.4f", fields(h.matches), e.UID, e.Name, strings.Join(e.Programs, ", "), sc)})
+			Detail: fmt.Sprintf("OFAC SDN entry %s %q (%s) matches on %s, score %.4f", e.UID, e.Name, strings.Join(e.Programs, ", "), fields(h.matches), sc)})
 	}
 	for i := range id.ind {
 		h := indHits[i]
@@ -203,7 +203,7 @@ func (id *identities) identityFlags(p *Payee) []Flag {
 			ev.Chain, ev.Address = h.wallet.Chain, h.wallet.Address
 		}
 		flags = append(flags, Flag{Kind: KindITWorkerIndicator, Level: risk.LevelHigh, Evidence: ev,
-			Detail: fmt.Sprintf("%s matches a published DPRK IT-worker indicator (%s: %s; %s)", fields(h.matches), in.Kind, in.Who, in.Source)})
+			Detail: fmt.Sprintf("published DPRK IT-worker indicator (%s: %s; %s) matches on %s", in.Kind, in.Who, in.Source, fields(h.matches))})
 	}
 	return flags
 }

@@ -21,6 +21,13 @@ type Options struct {
 	// MaxReach is how many outputs the walk for converging payouts may
 	// visit per payee (the walk stops there, with a note). Default 20,000.
 	MaxReach int
+	// PrecomputeFrom, when positive, builds the risk.Screener's exposure
+	// table (risk.Screener.Precompute) of each UTXO chain on which the
+	// payroll has at least this many wallets before screening them: one
+	// pass over the chain instead of a walk per wallet's cluster. For a
+	// one-off screen of a large payroll (the CLI); a server keeps its
+	// tables built and leaves it 0.
+	PrecomputeFrom int
 }
 
 // DefaultOptions returns the defaults.
@@ -76,6 +83,23 @@ func (s *Screener) Screen(ctx context.Context, req *Request) (*Answer, error) {
 		return nil, fmt.Errorf("payroll: hops %d, but the screener follows %d: %w", req.Hops, H, heistgraph.ErrInvalid)
 	}
 	a := &Answer{Payees: make([]PayeeAnswer, len(req.Payees)), Config: s.Config(), Summary: Summary{ByRisk: map[risk.Level]int{}}}
+	if s.opts.PrecomputeFrom > 0 {
+		perChain := map[heistgraph.Chain]int{}
+		for _, p := range req.Payees {
+			for _, w := range p.Wallets {
+				if w.Chain.IsUTXO() {
+					perChain[w.Chain]++
+				}
+			}
+		}
+		for _, c := range sortedChains(perChain) {
+			if perChain[c] >= s.opts.PrecomputeFrom {
+				if _, err := s.rs.Precompute(ctx, c); err != nil {
+					return nil, fmt.Errorf("payroll: exposure table of %s: %w", c, err)
+				}
+			}
+		}
+	}
 	runs := make([]*payeeRun, len(req.Payees))
 	w := newWalker(s.st, s.opts.MaxReach, H)
 	for i := range req.Payees {

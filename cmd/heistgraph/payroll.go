@@ -63,7 +63,7 @@ func (a *app) runScreenPayroll(ctx context.Context, file, format string, hops in
 		if err != nil {
 			return err
 		}
-		ans, err := screenPayroll(ctx, st, rs, req)
+		ans, err := screenPayroll(ctx, st, rs, req, payroll.Options{PrecomputeFrom: payrollPrecomputeFrom})
 		if err != nil {
 			return err
 		}
@@ -76,6 +76,12 @@ func (a *app) runScreenPayroll(ctx context.Context, file, format string, hops in
 		return enc.Encode(ans)
 	})
 }
+
+// payrollPrecomputeFrom is the number of wallets on a chain from which the
+// CLI builds that chain's exposure table before screening a payroll
+// (docs/benchmarks.md, "Payroll (issue 20)": on the medium world a wallet
+// of a large cluster costs about 0.5 s on demand, the table about 25 s).
+const payrollPrecomputeFrom = 50
 
 // payrollRiskScreener returns the risk screener a payroll of H hops uses:
 // base when its H is hops, else one made as newScreener makes it with H set.
@@ -99,8 +105,8 @@ func payrollRiskScreener(ctx context.Context, st store.Store, base *risk.Screene
 }
 
 // screenPayroll screens req with package payroll over rs.
-func screenPayroll(ctx context.Context, st store.Store, rs *risk.Screener, req *payroll.Request) (*payroll.Answer, error) {
-	ps, err := payroll.NewScreener(st, rs, payroll.Options{})
+func screenPayroll(ctx context.Context, st store.Store, rs *risk.Screener, req *payroll.Request, opts payroll.Options) (*payroll.Answer, error) {
+	ps, err := payroll.NewScreener(st, rs, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -120,5 +126,5 @@ func (b *apiBackend) ScreenPayroll(ctx context.Context, req *payroll.Request) (*
 	if err != nil {
 		return nil, err
 	}
-	return screenPayroll(ctx, b.st, rs, req)
+	return screenPayroll(ctx, b.st, rs, req, payroll.Options{})
 }
