@@ -36,7 +36,9 @@ import (
 // transaction) and converging_payouts (Z at hop 2); K, named like the SDN
 // entry KIM, Sang Man (43377, DPRK4) with that entry's listed XBT address,
 // is flagged sanctioned_wallet, sdn_match and it_worker_indicator; C, paid
-// and never moving its pay, has no flag.
+// and never moving its pay, has no flag, nor have E and F, who both sent
+// their pay to one exchange-labelled address (no convergence at a
+// service).
 func TestPayrollOnBtcd(t *testing.T) {
 	node := btcdtest.Start(t, btcdtest.Options{})
 	ctx := context.Background()
@@ -45,17 +47,21 @@ func TestPayrollOnBtcd(t *testing.T) {
 		btcdtest.NewKey("payee-a", btcdtest.P2WPKH), btcdtest.NewKey("payee-b", btcdtest.P2TR)
 	keyC, keyD, keyX, keyZ := btcdtest.NewKey("payee-c", btcdtest.P2PKH), btcdtest.NewKey("dprk-d", btcdtest.P2WPKH),
 		btcdtest.NewKey("other-x", btcdtest.P2WPKH), btcdtest.NewKey("pool-z", btcdtest.P2WPKH)
+	keyE, keyF, keyW := btcdtest.NewKey("payee-e", btcdtest.P2WPKH), btcdtest.NewKey("payee-f", btcdtest.P2WPKH), btcdtest.NewKey("exchange-w", btcdtest.P2WPKH)
 
 	const btc = 100_000_000
 	pay := send(t, node, []btcdtest.Coin{coinbase(t, node, 1)},
 		btcdtest.Payment{Key: keyP, Value: 1 * btc}, btcdtest.Payment{Key: keyA, Value: 1 * btc},
 		btcdtest.Payment{Key: keyB, Value: 1 * btc}, btcdtest.Payment{Key: keyC, Value: 1 * btc},
-		btcdtest.Payment{Key: btcdtest.MinerKey(), Value: 46*btc - btc/100})
+		btcdtest.Payment{Key: keyE, Value: 1 * btc}, btcdtest.Payment{Key: keyF, Value: 1 * btc},
+		btcdtest.Payment{Key: btcdtest.MinerKey(), Value: 44*btc - btc/100})
 	node.Generate(t, 1)
 	fwd := send(t, node, pay.Outs[:1], btcdtest.Payment{Key: keyQ, Value: 99 * btc / 100})
 	node.Generate(t, 1)
 	toD := send(t, node, fwd.Outs, btcdtest.Payment{Key: keyD, Value: btc / 2}, btcdtest.Payment{Key: keyX, Value: 48 * btc / 100})
 	together := send(t, node, pay.Outs[1:3], btcdtest.Payment{Key: keyZ, Value: 199 * btc / 100})
+	send(t, node, pay.Outs[4:5], btcdtest.Payment{Key: keyW, Value: 99 * btc / 100})
+	send(t, node, pay.Outs[5:6], btcdtest.Payment{Key: keyW, Value: 99 * btc / 100})
 	node.Generate(t, 1)
 
 	st := openStore(t)
@@ -72,7 +78,8 @@ func TestPayrollOnBtcd(t *testing.T) {
 		t.Fatal(err)
 	}
 	labels := append(builtin, heistgraph.Label{Chain: heistgraph.ChainBTCRegtest, Address: keyD.Address(), Entity: "DPRK test wallet",
-		Category: "dprk", Source: "test", Confidence: 1})
+		Category: "dprk", Source: "test", Confidence: 1},
+		heistgraph.Label{Chain: heistgraph.ChainBTCRegtest, Address: keyW.Address(), Entity: "Exchange W", Category: "exchange", Source: "test", Confidence: 1})
 	if _, err := st.PutLabels(ctx, labels); err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +100,8 @@ func TestPayrollOnBtcd(t *testing.T) {
 		{ID: "A", Name: "Ann Alder", Wallets: []payroll.Wallet{{Chain: reg, Address: keyA.Address()}}},
 		{ID: "B", Name: "Ben Birch", Email: "ben@example.org", Wallets: []payroll.Wallet{{Chain: reg, Address: keyB.Address()}}},
 		{ID: "C", Name: "Carol Clean", Wallets: []payroll.Wallet{{Chain: reg, Address: keyC.Address()}}},
+		{ID: "E", Name: "Eve Cashout", Wallets: []payroll.Wallet{{Chain: reg, Address: keyE.Address()}}},
+		{ID: "F", Name: "Fay Cashout", Wallets: []payroll.Wallet{{Chain: reg, Address: keyF.Address()}}},
 		{ID: "K", Name: "Sang Man Kim", Wallets: []payroll.Wallet{{Chain: heistgraph.ChainBTC, Address: "1D6gG9iKEhPitTcWRJiniuj1jYM2hNeAfJ"}}},
 	}}
 	if err := req.Check(); err != nil {
@@ -161,9 +170,12 @@ func TestPayrollOnBtcd(t *testing.T) {
 		t.Errorf("K has %d it_worker_indicator flags, want 2 (name and wallet indicators)", n)
 	}
 
-	// C: clean.
-	if c := byID["C"]; c.Risk != risk.LevelNone || len(c.Flags) != 0 {
-		t.Errorf("C: risk %s, flags %+v; want none", c.Risk, c.Flags)
+	// C: clean. E and F both cashed out at one labelled exchange address:
+	// no convergence (service boundary), no flag.
+	for _, id := range []string{"C", "E", "F"} {
+		if c := byID[id]; c.Risk != risk.LevelNone || len(c.Flags) != 0 {
+			t.Errorf("%s: risk %s, flags %+v; want none", id, c.Risk, c.Flags)
+		}
 	}
 	if ans.Summary.Flagged != 4 || ans.Config.H != 3 {
 		t.Errorf("summary %+v, config H %d", ans.Summary, ans.Config.H)

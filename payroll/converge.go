@@ -81,8 +81,9 @@ func (w *walker) tx(ctx context.Context, chain heistgraph.Chain, h heistgraph.Ha
 }
 
 // isLabelled reports whether addr carries a label: the pay stops there
-// (a labelled destination is exposure, which risk reports, not a
-// consolidation point).
+// and the address is no convergence point (service boundary, methods.md
+// §8.1: two payees cashing out at one exchange meet at its hot wallet;
+// a labelled actor's address is exposure, which risk reports).
 func (w *walker) isLabelled(ctx context.Context, k chainAddr) (bool, error) {
 	if v, ok := w.labelled[k]; ok {
 		return v, nil
@@ -98,9 +99,9 @@ func (w *walker) isLabelled(ctx context.Context, k chainAddr) (bool, error) {
 // walk follows the payouts ops (hop 1: the payee's own outputs) forward by
 // haircut (methods.md §8.3: the fee takes its share, the rest goes to the
 // outputs by value) up to hop H, and returns every address reached at
-// hops 2..H other than the payee's own wallets, with what arrived there.
-// It stops at labelled addresses and at the payee's wallets, and after
-// maxReach outputs (partial true).
+// hops 2..H other than the payee's own wallets and labelled addresses,
+// with what arrived there. It stops at labelled addresses and at the
+// payee's wallets, and after maxReach outputs (partial true).
 func (w *walker) walk(ctx context.Context, chain heistgraph.Chain, ops []heistgraph.Outpoint, p *Payee) (map[chainAddr]*reached, bool, error) {
 	own := map[string]bool{}
 	for _, wl := range p.Wallets {
@@ -150,6 +151,13 @@ func (w *walker) walk(ctx context.Context, chain heistgraph.Chain, ops []heistgr
 					continue
 				}
 				k := chainAddr{chain, o.Address}
+				lab, err := w.isLabelled(ctx, k)
+				if err != nil {
+					return nil, false, err
+				}
+				if lab {
+					continue // a service's or an actor's address: exposure, not consolidation
+				}
 				r := out[k]
 				if r == nil {
 					r = &reached{hops: hop}
@@ -159,13 +167,7 @@ func (w *walker) walk(ctx context.Context, chain heistgraph.Chain, ops []heistgr
 				if !slices.Contains(r.txids, h) {
 					r.txids = append(r.txids, h)
 				}
-				lab, err := w.isLabelled(ctx, k)
-				if err != nil {
-					return nil, false, err
-				}
-				if !lab {
-					next[heistgraph.Outpoint{TxID: h, Vout: uint32(j)}] += part
-				}
+				next[heistgraph.Outpoint{TxID: h, Vout: uint32(j)}] += part
 				if visited++; visited >= w.maxReach {
 					return out, true, nil
 				}
