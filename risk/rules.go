@@ -231,6 +231,10 @@ func (r *run) finish(a *Answer, owners []*owner, ag *agg) {
 		}
 		if l, why := r.cfg.judge(e, a.Direction); l != LevelNone {
 			js = append(js, judged{l, cat, why})
+			if a.Levels == nil {
+				a.Levels = map[string]Level{}
+			}
+			a.Levels[cat] = l
 		}
 	}
 	slices.SortStableFunc(a.Indirect, func(x, y Indirect) int {

@@ -49,6 +49,7 @@ func (s *Server) routes() []route {
 		{method: "DELETE", path: "/v1/keys/{id}", role: RoleAdmin, audit: auditSync, summary: "Revoke a key", resp: keyJSONSchema, h: deleteKey},
 	}
 	rts = append(rts, monitorRoutes()...)
+	rts = append(rts, payrollRoutes()...)
 	return append(rts, watchRoutes()...)
 }
 

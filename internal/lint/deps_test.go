@@ -32,9 +32,9 @@ var allowed = map[string][]string{
 	"incidents":         {},
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
 	"synth":             {"bitcoin", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},
-	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                    // app: watches trace as trace does (app.Trace) and read the register
-	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "golang.org/x/crypto/sha3"}, // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
-	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "golang.org/x/time/rate"},  // x/time/rate: per-key token buckets (429)
+	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                              // app: watches trace as trace does (app.Trace) and read the register
+	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "golang.org/x/crypto/sha3"},           // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
+	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
 	"web":               {},
 	"internal/lint":     {},
 	"internal/testutil": {"store"},
@@ -43,6 +43,9 @@ var allowed = map[string][]string{
 
 	// test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"internal/webhooktest": {},
+
+	// payroll screening; norm: accents off names before Jaro-Winkler
+	"payroll": {"store", "trace", "risk", "golang.org/x/text/unicode/norm"},
 }
 
 // free may be imported by any package (style.md's last row).
