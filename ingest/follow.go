@@ -142,32 +142,10 @@ func Follow(ctx context.Context, w ChainStore, src heistgraph.BlockSource, opts 
 		return Stats{}, err
 	}
 	s := &syncer{w: w, src: src, opts: opts, start: time.Now()}
-	wait := time.Duration(0)
-	for {
-		err := s.pass(ctx)
+	return follow(ctx, opts, s.pass, func() Stats {
 		s.stats.Elapsed = time.Since(s.start)
-		if ctx.Err() != nil {
-			return s.stats, ctx.Err()
-		}
-		var se *sourceError
-		switch {
-		case err == nil:
-			wait = opts.PollInterval
-		case errors.As(err, &se) && !errors.Is(err, heistgraph.ErrInvalid) && !errors.Is(err, heistgraph.ErrConflict):
-			wait = min(max(2*wait, opts.PollInterval), opts.MaxBackoff)
-			opts.Logger.Warn("ingest: source failing, retrying", "wait", wait, "err", err)
-		default:
-			return s.stats, err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			s.stats.Elapsed = time.Since(s.start)
-			return s.stats, ctx.Err()
-		case <-t.C:
-		}
-	}
+		return s.stats
+	})
 }
 
 // syncer is the state of one Sync or Follow.

@@ -66,6 +66,9 @@ type Stats struct {
 	Reorgs  int64 // reorgs carried out (Sync and Follow)
 	Rewound int64 // blocks removed by those reorgs
 	Elapsed time.Duration
+	// Account chains (SyncAccounts, FollowAccounts).
+	Transfers int64 // ledger entries applied
+	Tokens    int64 // tokens whose metadata was read and stored
 }
 
 type item struct {
