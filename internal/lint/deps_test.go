@@ -38,14 +38,15 @@ var allowed = map[string][]string{
 	"web":               {},
 	"internal/lint":     {},
 	"internal/testutil": {"store"},
-	"internal/btcdtest": {"github.com/btcsuite/btcd/"}, // test support: starts btcd, signs regtest transactions
+	"internal/btcdtest": {"github.com/btcsuite/btcd/"},                            // test support: starts btcd, signs regtest transactions
+	"internal/gethtest": {"internal/btcdtest", "github.com/ethereum/go-ethereum"}, // test support: starts geth --dev, deploys the scenario contracts; btcdtest: Required and Proxy
 
 	// test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"internal/webhooktest": {},
 }
 
 // free may be imported by any package (style.md's last row).
-var free = []string{"github.com/prometheus/client_golang/", "golang.org/x/sync/errgroup", "gopkg.in/yaml.v3"}
+var free = []string{"github.com/prometheus/client_golang/", "golang.org/x/sync/errgroup", "gopkg.in/yaml.v3", "github.com/holiman/uint256"}
 
 func TestImportTable(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"/...").Output()
