@@ -552,14 +552,21 @@ func (e *acctEngine) debit(ctx context.Context, ev *store.AccountEvent, from hei
 			return nil, err
 		}
 	}
+	var limit *uint256.Int
+	if e.o.Policy == TIHO && t.Kind != heistgraph.TransferFee {
+		limit = e.tihoLimit(h, ev)
+	}
 	for h.qhead < len(h.queue) && !rem.IsZero() {
 		q := &h.queue[h.qhead]
 		d := rem
 		if q.amt.Lt(&d) {
 			d = q.amt
 		}
-		e.rule.take(q, &d, &e.piece, nil)
+		e.rule.take(q, &d, &e.piece, limit)
 		e.rule.add(out, &e.piece)
+		if limit != nil {
+			limit.Sub(limit, &e.piece.tnt)
+		}
 		rem.Sub(&rem, &d)
 		if q.amt.IsZero() {
 			h.qhead++
@@ -585,10 +592,6 @@ func (e *acctEngine) debit(ctx context.Context, ev *store.AccountEvent, from hei
 		short.Sub(&rem, &h.p.amt)
 		e.rule.prependClean(&h.p, &short)
 	}
-	var limit *uint256.Int
-	if e.o.Policy == TIHO && t.Kind != heistgraph.TransferFee && h.p.tainted() {
-		limit = e.tihoLimit(h, ev)
-	}
 	e.rule.take(&h.p, &rem, &e.piece, limit)
 	e.piece.hop = h.p.hop + 1
 	e.rule.add(out, &e.piece)
@@ -598,10 +601,11 @@ func (e *acctEngine) debit(ctx context.Context, ev *store.AccountEvent, from hei
 	return out, nil
 }
 
-// tihoLimit returns the taint a taint-first debit may take: the debits of
-// h's address and asset in this transaction (fees left out) are served
-// largest first (ties in ledger order) from the taint h holds when the
-// first of them is made.
+// tihoLimit returns the taint a taint-first debit may take (the caller
+// counts it down as it takes): the debits of h's address and asset in this
+// transaction (fees left out) are served largest first (ties in ledger
+// order) from the taint h holds, in its balance and its inflows waiting in
+// this transaction, when the first of them is made.
 func (e *acctEngine) tihoLimit(h *holding, ev *store.AccountEvent) *uint256.Int {
 	if h.planFor != e.group || h.plan == nil {
 		h.plan = h.plan[:0]
@@ -618,6 +622,9 @@ func (e *acctEngine) tihoLimit(h *holding, ev *store.AccountEvent) *uint256.Int 
 		}
 		slices.SortStableFunc(h.plan, func(a, b tihoShare) int { return b.amt.Cmp(&a.amt) })
 		rem := h.p.tnt
+		for i := h.qhead; i < len(h.queue); i++ {
+			addSat(&rem, &h.queue[i].tnt)
+		}
 		for i := range h.plan {
 			g := h.plan[i].amt
 			if rem.Lt(&g) {
