@@ -126,6 +126,8 @@ type txClaim struct {
 	node   *acctNode
 	asset  heistgraph.Asset
 	amount uint256.Int
+	tx     heistgraph.EVMHash
+	time   int64
 }
 
 type acctSinkKey struct {
@@ -295,7 +297,7 @@ func (e *acctEngine) seedTx(ctx context.Context, s AccountSeed) error {
 			return err
 		}
 		n.claims++
-		e.claims[g] = append(e.claims[g], txClaim{node: n, asset: k.asset, amount: net})
+		e.claims[g] = append(e.claims[g], txClaim{node: n, asset: k.asset, amount: net, tx: s.Tx, time: rec.Block.Time})
 		claimed = true
 	}
 	if !claimed {
@@ -442,9 +444,15 @@ func (e *acctEngine) run(ctx context.Context) error {
 			if err := e.apply(ctx, &ev); err != nil {
 				return err
 			}
+			if err := e.check(ev.Transfer.Kind.String()); err != nil {
+				return err
+			}
 		}
 		e.inGroup = false
 		if err := e.endGroup(ctx); err != nil {
+			return err
+		}
+		if err := e.check("endgroup"); err != nil {
 			return err
 		}
 	}
@@ -565,7 +573,11 @@ func (e *acctEngine) debit(ctx context.Context, ev *store.AccountEvent, from hei
 		e.rule.take(q, &d, &e.piece, limit)
 		e.rule.add(out, &e.piece)
 		if limit != nil {
-			limit.Sub(limit, &e.piece.tnt)
+			if limit.Lt(&e.piece.tnt) {
+				limit.Clear()
+			} else {
+				limit.Sub(limit, &e.piece.tnt)
+			}
 		}
 		rem.Sub(&rem, &d)
 		if q.amt.IsZero() {
@@ -1052,6 +1064,24 @@ func (e *acctEngine) finish(ctx context.Context) error {
 				}
 			}
 			e.sinkAt0(kind, h, reason)
+		}
+	}
+	// Transaction seeds the walk did not reach (it stopped first) rest
+	// where they were put.
+	groups := make([]acctGroup, 0, len(e.claims))
+	for g := range e.claims {
+		groups = append(groups, g)
+	}
+	slices.SortFunc(groups, func(a, b acctGroup) int { return cmp.Or(cmp.Compare(a.h, b.h), cmp.Compare(a.tx, b.tx)) })
+	for _, g := range groups {
+		for _, c := range e.claims[g] {
+			kind, reason := SinkUnspent, e.cut
+			if e.cut == "budget" {
+				kind = SinkHopLimit
+			}
+			addSat(&e.total(c.asset).seed, &c.amount)
+			e.addSink(AccountSink{Kind: kind, Address: c.node.addr, TxID: c.tx, Asset: c.asset, Reason: reason, Time: c.time,
+				amt: c.amount, at: acctPos{g.h, -1}}, e.entityOf(c.node.addr))
 		}
 	}
 	res := e.res

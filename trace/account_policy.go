@@ -128,8 +128,9 @@ func (r *acctRule) prependClean(p *parcel, n *uint256.Int) {
 // take moves d base units (d ≤ p.amt) out of p into out (reset first)
 // under the policy: FIFO from the oldest lots, LIFO from the newest,
 // haircut ⌊d·tnt/amt⌋ (the floor residue stays in p), taint-first
-// min(d, tnt) (and at most *limit when limit is not nil), poison all of d
-// when p is tainted. out.hop is p.hop.
+// min(d, tnt) (and at most *limit when limit is not nil, unless p's clean
+// part cannot cover the rest), poison all of d when p is tainted. out.hop
+// is p.hop.
 func (r *acctRule) take(p *parcel, d *uint256.Int, out *parcel, limit *uint256.Int) {
 	out.reset()
 	out.amt = *d
@@ -153,6 +154,15 @@ func (r *acctRule) take(p *parcel, d *uint256.Int, out *parcel, limit *uint256.I
 		}
 		if limit != nil && limit.Lt(&out.tnt) {
 			out.tnt = *limit
+		}
+		// What the clean part cannot cover is tainted, whatever the limit.
+		var clean, floor uint256.Int
+		clean.Sub(&p.amt, &p.tnt)
+		if clean.Lt(d) {
+			floor.Sub(d, &clean)
+			if out.tnt.Lt(&floor) {
+				out.tnt = floor
+			}
 		}
 	case FIFO:
 		r.takeFront(p, d, out)
