@@ -346,3 +346,17 @@ type acctPos struct {
 }
 
 func (p acctPos) less(q acctPos) bool { return p.h < q.h || p.h == q.h && p.seq < q.seq }
+
+// FormatUnits writes base units v of an asset with the given decimals as a
+// decimal number of whole units without trailing zeros ("4.99975", "3").
+func FormatUnits(v *uint256.Int, decimals uint8) string {
+	s := v.Dec()
+	if decimals == 0 {
+		return s
+	}
+	d := int(decimals)
+	if len(s) <= d {
+		s = strings.Repeat("0", d-len(s)+1) + s
+	}
+	return strings.TrimSuffix(strings.TrimRight(s[:len(s)-d]+"."+s[len(s)-d:], "0"), ".")
+}

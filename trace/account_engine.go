@@ -284,8 +284,7 @@ func (e *acctEngine) seedTx(ctx context.Context, s AccountSeed) error {
 		if !ok {
 			continue
 		}
-		var net uint256.Int
-		net = *got
+		net := *got
 		if o, ok := out[k]; ok {
 			if !o.Lt(got) {
 				continue

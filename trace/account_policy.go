@@ -94,16 +94,6 @@ func (r *acctRule) add(p, q *parcel) {
 	}
 }
 
-// addClean joins n clean base units to the end of p.
-func (r *acctRule) addClean(p *parcel, n *uint256.Int) {
-	var q parcel
-	q.amt = *n
-	if r.lines {
-		q.lots = []lot{{n: *n}}
-	}
-	r.add(p, &q)
-}
-
 // prependClean puts n clean base units at the start (oldest part) of p:
 // an opening balance, or value whose history the store lacks.
 func (r *acctRule) prependClean(p *parcel, n *uint256.Int) {

@@ -81,18 +81,7 @@ func (l *ledger) amount(asset, s string) (uint256.Int, error) {
 }
 
 // units formats base units of an asset as a decimal number of whole units.
-func units(v uint256.Int, decimals uint8) string {
-	s := v.Dec()
-	if decimals == 0 {
-		return s
-	}
-	d := int(decimals)
-	if len(s) <= d {
-		s = strings.Repeat("0", d-len(s)+1) + s
-	}
-	out := strings.TrimRight(s[:len(s)-d]+"."+s[len(s)-d:], "0")
-	return strings.TrimSuffix(out, ".")
-}
+func units(v uint256.Int, decimals uint8) string { return trace.FormatUnits(&v, decimals) }
 
 // parse reads a world:
 //
