@@ -297,7 +297,7 @@ func (a *AssetTotal) Balanced() bool {
 type AccountStats struct {
 	TxsVisited       int   `json:"txs_visited"`
 	TransfersVisited int   `json:"transfers_visited"`
-	Addresses        int   `json:"addresses"` // addresses that held taint
+	Addresses        int   `json:"addresses"` // addresses followed (that held taint, or a seed's)
 	MaxHop           int   `json:"max_hop"`
 	Budget           bool  `json:"budget_exhausted"`
 	MS               int64 `json:"ms"`
