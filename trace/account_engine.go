@@ -32,7 +32,7 @@ import (
 // 1:1 between native and WETH (§6.6): the input asset's taint is a swap
 // sink and continues in the output asset. A balance's opening value (what
 // it held before taint arrived) is summed from its history only when a
-// policy needs it (FIFO, LIFO, haircut) and only when taint stays past the
+// policy needs it (all but taint-first) and only when taint stays past the
 // transaction; debits beyond what the stored history explains take clean
 // value first (a store that starts above block 0).
 //
@@ -604,9 +604,9 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 	h := n.holding(asset)
 	if h == nil {
 		h = &holding{node: n, asset: asset, openAt: posOf(ev)}
-		// Taint-first and poison need no opening balance: debits
-		// beyond the known balance take clean value first anyway.
-		h.opened = e.o.Policy == TIHO || e.o.Policy == Poison
+		// Taint-first needs no opening balance: a debit takes taint
+		// first, and one beyond the known balance clean value anyway.
+		h.opened = e.o.Policy == TIHO
 		n.hold = append(n.hold, h)
 	}
 	h.lastTx, h.lastAt, h.lastT = ev.Transfer.TxHash, posOf(ev), ev.Block.Time

@@ -20,12 +20,14 @@ type lot struct {
 
 // parcel is value of one asset: its amount, its tainted part and, for
 // FIFO and LIFO, its lots in line order (oldest first) summing to amt.
-// Under poison a tainted parcel is tainted whole (tnt == amt). hop is the
-// smallest hop of its taint (meaningful when tnt > 0).
+// Under poison a tainted parcel is tainted whole (tnt == amt) and stays
+// marked even when its balance runs to zero (methods.md §2.2: once tainted,
+// every later debit is). hop is the smallest hop of its taint.
 type parcel struct {
 	amt, tnt uint256.Int
 	lots     []lot
 	hop      int
+	mark     bool // poison: tainted for good
 }
 
 // acctRule is one policy on balances.
@@ -40,14 +42,15 @@ func (p *parcel) reset() {
 	p.tnt.Clear()
 	p.lots = p.lots[:0]
 	p.hop = 0
+	p.mark = false
 }
 
 // tainted reports whether p carries taint.
-func (p *parcel) tainted() bool { return !p.tnt.IsZero() }
+func (p *parcel) tainted() bool { return p.mark || !p.tnt.IsZero() }
 
 // set makes p a copy of q (reusing p's lots).
 func (p *parcel) set(q *parcel) {
-	p.amt, p.tnt, p.hop = q.amt, q.tnt, q.hop
+	p.amt, p.tnt, p.hop, p.mark = q.amt, q.tnt, q.hop, q.mark
 	p.lots = append(p.lots[:0], q.lots...)
 }
 
@@ -81,7 +84,7 @@ func (r *acctRule) add(p, q *parcel) {
 	switch {
 	case r.policy == Poison:
 		if wasTainted || q.tainted() {
-			p.tnt = p.amt
+			p.tnt, p.mark = p.amt, true
 		}
 	case r.lines:
 		addSat(&p.tnt, &q.tnt)
@@ -231,7 +234,7 @@ func (r *acctRule) taintNewest(p *parcel, n *uint256.Int) uint256.Int {
 	p.hop = 0
 	switch {
 	case r.policy == Poison:
-		p.tnt = p.amt
+		p.tnt, p.mark = p.amt, true
 		return give
 	case r.lines:
 		rem := give
@@ -262,6 +265,7 @@ func (r *acctRule) taintNewest(p *parcel, n *uint256.Int) uint256.Int {
 // clearTaint makes p wholly clean (its taint became a sink).
 func (r *acctRule) clearTaint(p *parcel) {
 	p.tnt.Clear()
+	p.mark = false
 	for i := range p.lots {
 		p.lots[i].tainted = false
 	}

@@ -16,7 +16,12 @@ import (
 // walk reaches their transaction, address seeds to windows on streams that
 // start at their first credit in the window.
 func (e *acctEngine) seed(ctx context.Context) error {
+	seen := map[string]bool{}
 	for _, s := range e.o.Seeds {
+		if seen[s.String()] {
+			continue // the same seed twice taints once
+		}
+		seen[s.String()] = true
 		e.res.Seeds = append(e.res.Seeds, s.String())
 		if s.IsTx() {
 			if err := e.seedTx(ctx, s); err != nil {

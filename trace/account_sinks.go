@@ -118,6 +118,9 @@ func (e *acctEngine) sink(kind SinkKind, ev *store.AccountEvent, addr heistgraph
 
 // sinkAt0 records the taint h holds as a sink.
 func (e *acctEngine) sinkAt0(kind SinkKind, h *holding, reason string) {
+	if h.p.tnt.IsZero() {
+		return // a poisoned balance that is empty now
+	}
 	e.addSink(AccountSink{Kind: kind, Address: h.node.addr, TxID: h.lastTx, Asset: h.asset, Hops: h.p.hop, Reason: reason,
 		Time: h.lastT, amt: h.p.tnt, at: h.lastAt}, e.entityOf(h.node.addr))
 }
