@@ -297,7 +297,8 @@ func (a *AssetTotal) Balanced() bool {
 type AccountStats struct {
 	TxsVisited       int   `json:"txs_visited"`
 	TransfersVisited int   `json:"transfers_visited"`
-	Addresses        int   `json:"addresses"` // addresses followed (that held taint, or a seed's)
+	Addresses        int   `json:"addresses"`      // addresses followed (that held taint, or a seed's)
+	OpeningEvents    int   `json:"opening_events"` // history events read for opening balances
 	MaxHop           int   `json:"max_hop"`
 	Budget           bool  `json:"budget_exhausted"`
 	MS               int64 `json:"ms"`

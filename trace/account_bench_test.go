@@ -77,19 +77,20 @@ func BenchmarkAccountTrace(b *testing.B) {
 		b.Run("policy="+string(p), func(b *testing.B) {
 			opts := trace.AccountOptions{Chain: evmChain, Seeds: []trace.AccountSeed{{Tx: seed}}, Policy: p,
 				MinAmount: uint256.NewInt(1), MaxHops: 1_000}
-			visited, addrs := 0, 0
+			visited, addrs, opening := 0, 0, 0
 			start := time.Now()
 			for b.Loop() {
 				res, err := trace.RunAccounts(ctx, st, opts)
 				if err != nil {
 					b.Fatal(err)
 				}
-				visited, addrs = res.Stats.TransfersVisited, res.Stats.Addresses
+				visited, addrs, opening = res.Stats.TransfersVisited, res.Stats.Addresses, res.Stats.OpeningEvents
 			}
 			el := time.Since(start).Seconds()
 			b.ReportMetric(float64(visited*b.N)/el, "transfers/s")
 			b.ReportMetric(float64(visited), "transfers/op")
 			b.ReportMetric(float64(addrs), "addresses/op")
+			b.ReportMetric(float64(opening), "opening-events/op")
 		})
 	}
 }

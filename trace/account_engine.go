@@ -694,6 +694,7 @@ func (e *acctEngine) open(ctx context.Context, h *holding) error {
 		if !posOf(&ev).less(h.openAt) {
 			break
 		}
+		e.res.Stats.OpeningEvents++
 		if ev.Credit && ev.Debit {
 			continue
 		}
