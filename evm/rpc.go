@@ -444,7 +444,7 @@ func (s *RPCSource) genesis(ctx context.Context, head *blockHead) (*Genesis, err
 		if err != nil {
 			return nil, fmt.Errorf("evm: genesis allocations of block 0: %w (the node must still hold block 0's state: geth --gcmode archive; or give the allocations as a genesis file)", err)
 		}
-		if root, err := heistgraph.ParseEVMHash("0x" + strings.TrimPrefix(dump.Root, "0x")); err != nil || root != head.StateRoot { // geth prints the root without 0x
+		if root, err := heistgraph.ParseEVMHash("0x" + strings.TrimPrefix(dump.Root, "0x")); err != nil || root != head.StateRoot {
 			return nil, fmt.Errorf("evm rpc debug_accountRange %v at %s: state root %q, not block 0's %s: %w", formatArgs(args), s.shown, short(dump.Root), head.StateRoot, heistgraph.ErrInvalid)
 		}
 		for k, acc := range dump.Accounts {

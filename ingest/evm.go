@@ -181,38 +181,13 @@ func (s *accountSyncer) pass(ctx context.Context) error {
 	if err := s.checkChain(ctx); err != nil {
 		return err
 	}
-	for restart := 0; ; restart++ {
-		if restart > maxRestarts {
-			return &sourceError{fmt.Errorf("ingest %s: the source's chain changed %d times during one sync", s.chain, restart-1)}
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		nodeTip, err := s.src.TipHeight(ctx)
-		if err != nil {
-			return &sourceError{fmt.Errorf("ingest %s: source tip: %w", s.chain, err)}
-		}
-		target := nodeTip - s.opts.Confirmations
+	target := func(nodeTip int64) int64 {
 		if s.opts.Bounded {
-			target = min(target, s.opts.To)
+			return min(nodeTip-s.opts.Confirmations, s.opts.To)
 		}
-		next, prev, err := s.resume(ctx, nodeTip)
-		if err != nil {
-			return err
-		}
-		if next > target {
-			s.caughtUp(ctx, nodeTip)
-			return nil
-		}
-		done, err := s.fetchApply(ctx, next, target, prev)
-		if err != nil {
-			return err
-		}
-		if done {
-			s.caughtUp(ctx, nodeTip)
-			return nil
-		}
+		return nodeTip - s.opts.Confirmations
 	}
+	return runPass(ctx, s.chain, s.src.TipHeight, target, s.resume, s.fetchApply, s.caughtUp)
 }
 
 func (s *accountSyncer) caughtUp(ctx context.Context, nodeTip int64) {
@@ -249,49 +224,22 @@ func (s *accountSyncer) resume(ctx context.Context, nodeTip int64) (int64, heist
 		return tip.Height + 1, tip.Hash, nil // the source is behind: wait for it
 	}
 	if fork < tip.Height {
-		if err := s.w.RewindTo(ctx, s.chain, fork); err != nil {
-			return 0, heistgraph.EVMHash{}, fmt.Errorf("ingest %s: rewind from %d to fork %d: %w", s.chain, tip.Height, fork, err)
-		}
-		s.stats.Reorgs++
-		s.stats.Rewound += tip.Height - fork
-		s.opts.Logger.Info("ingest: reorg", "chain", s.chain, "old_tip", tip.Height, "old_hash", tip.Hash,
-			"fork", fork, "depth", tip.Height-fork)
-		if s.opts.Events.Reorg != nil {
-			s.opts.Events.Reorg(s.chain, tip.Height, fork)
+		if err := reorg(ctx, s.w, s.chain, &s.opts.SyncOptions, &s.stats, tip.Height, tip.Hash, fork); err != nil {
+			return 0, heistgraph.EVMHash{}, err
 		}
 	}
 	return fork + 1, forkHash, nil
 }
 
 // fork walks down from height h to the highest stored height where the
-// stored block is the source's. Heights without a stored block are passed
-// over; below the lowest stored block there is nothing to agree on.
+// stored block is the source's (forkPoint).
 func (s *accountSyncer) fork(ctx context.Context, h int64, tip heistgraph.AccountBlockRef) (int64, heistgraph.EVMHash, error) {
-	for top := h; h >= 0; h-- {
-		if top-h > s.opts.MaxReorgDepth {
-			return 0, heistgraph.EVMHash{}, fmt.Errorf("ingest %s: the stored chain (tip %d %s) and the source's share no block from %d down to %d: not rewinding deeper than %d blocks (another chain stored?): %w",
-				s.chain, tip.Height, tip.Hash, top, h+1, s.opts.MaxReorgDepth, heistgraph.ErrConflict)
-		}
-		local, err := s.w.AccountBlockByHeight(ctx, s.chain, h)
-		if errors.Is(err, heistgraph.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return 0, heistgraph.EVMHash{}, fmt.Errorf("ingest %s: stored block %d: %w", s.chain, h, err)
-		}
-		remote, err := s.src.BlockHash(ctx, h)
-		if errors.Is(err, heistgraph.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return 0, heistgraph.EVMHash{}, &sourceError{fmt.Errorf("ingest %s: source block hash %d: %w", s.chain, h, err)}
-		}
-		if local.Hash == remote {
-			return h, local.Hash, nil
-		}
-	}
-	return 0, heistgraph.EVMHash{}, fmt.Errorf("ingest %s: the stored chain (tip %d %s) and the source's share no stored block: %w",
-		s.chain, tip.Height, tip.Hash, heistgraph.ErrConflict)
+	return forkPoint(s.chain, h, s.opts.MaxReorgDepth, fmt.Sprintf("tip %d %s", tip.Height, tip.Hash),
+		func(h int64) (heistgraph.EVMHash, error) {
+			b, err := s.w.AccountBlockByHeight(ctx, s.chain, h)
+			return b.Hash, err
+		},
+		func(h int64) (heistgraph.EVMHash, error) { return s.src.BlockHash(ctx, h) })
 }
 
 // fetchApply fetches blocks from..to with up to FetchAhead in flight and

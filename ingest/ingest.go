@@ -4,9 +4,13 @@
 // the store level with a heistgraph.BlockSource (a node), fetching blocks
 // ahead in parallel and carrying out reorgs (rewind to the fork, apply the
 // new branch); Follow keeps doing so as the source grows, retrying while
-// it is down. It knows nothing of file formats or RPC (those are adapters
-// that implement heistgraph.BlockStream or heistgraph.BlockSource) and
-// nothing of a particular backend (it writes through store.ChainWriter).
+// it is down. SyncAccounts and FollowAccounts do the same for account-model
+// (EVM) chains from a heistgraph.AccountSource, checking the source's chain
+// id against the registry and storing each token's metadata once. It knows
+// nothing of file formats or RPC (those are adapters that implement
+// heistgraph.BlockStream, heistgraph.BlockSource or heistgraph.AccountSource)
+// and nothing of a particular backend (it writes through store.ChainWriter
+// and store.AccountWriter).
 package ingest
 
 import (

@@ -102,6 +102,17 @@ func getAddress(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (
 	if err != nil {
 		return nil, err
 	}
+	if c.IsEVM() {
+		addr, err := heistgraph.ParseEVMAddress(r.PathValue("address"))
+		if err != nil {
+			return nil, fieldErr("address", err)
+		}
+		av, err := s.accountViews(c)
+		if err != nil {
+			return nil, err
+		}
+		return av.EVMAddress(r.Context(), c, addr)
+	}
 	addr, err := checkAddress("address", c, r.PathValue("address"))
 	if err != nil {
 		return nil, err
@@ -109,10 +120,31 @@ func getAddress(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (
 	return s.backend.Address(r.Context(), c, addr)
 }
 
+// accountViews returns the backend's EVM views, or an error wrapping
+// heistgraph.ErrNotFound when it has none.
+func (s *Server) accountViews(c heistgraph.Chain) (AccountViews, error) {
+	av, ok := s.backend.(AccountViews)
+	if !ok {
+		return nil, fmt.Errorf("chain %s: this server holds no EVM chains: %w", c, heistgraph.ErrNotFound)
+	}
+	return av, nil
+}
+
 func getTx(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {
 	c, err := pathChain(r)
 	if err != nil {
 		return nil, err
+	}
+	if c.IsEVM() {
+		txid, err := heistgraph.ParseEVMHash(r.PathValue("txid"))
+		if err != nil {
+			return nil, fieldErr("txid", err)
+		}
+		av, err := s.accountViews(c)
+		if err != nil {
+			return nil, err
+		}
+		return av.EVMTx(r.Context(), c, txid)
 	}
 	txid, err := heistgraph.ParseHash(r.PathValue("txid"))
 	if err != nil {
@@ -127,6 +159,20 @@ func getBlock(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (an
 		return nil, err
 	}
 	id := r.PathValue("id")
+	if c.IsEVM() {
+		if h, err := strconv.ParseInt(id, 10, 64); err == nil {
+			if h < 0 {
+				return nil, fieldErrf("id", "negative height %d", h)
+			}
+		} else if _, err := heistgraph.ParseEVMHash(id); err != nil {
+			return nil, fieldErr("id", fmt.Errorf("want a height or a block hash: %w", err))
+		}
+		av, err := s.accountViews(c)
+		if err != nil {
+			return nil, err
+		}
+		return av.EVMBlock(r.Context(), c, id)
+	}
 	if h, err := strconv.ParseInt(id, 10, 64); err == nil && len(id) < 64 {
 		if h < 0 {
 			return nil, fieldErrf("id", "negative height %d", h)

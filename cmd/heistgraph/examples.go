@@ -28,10 +28,13 @@ var examples = map[string]string{
 
 	"show": `  heistgraph show block 170`,
 	"show block": `  heistgraph show block 170
-  heistgraph show block 00000000d1145790a8694403d4063f323d499e655c83426834d4ce2f8dd4a2ee --json`,
-	"show tx": `  heistgraph show tx f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16`,
+  heistgraph show block 00000000d1145790a8694403d4063f323d499e655c83426834d4ce2f8dd4a2ee --json
+  heistgraph show block 19000000 --chain eth`,
+	"show tx": `  heistgraph show tx f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16
+  heistgraph show tx 0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060 --chain eth --json`,
 	"show address": `  heistgraph show address 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S
-  heistgraph show address bcrt1q... --chain btc-regtest --json`,
+  heistgraph show address bcrt1q... --chain btc-regtest --json
+  heistgraph show address 0x098b716b8aaf21512996dc57eb0615e2383e2f96 --chain eth --history`,
 
 	"screen": `  heistgraph screen --chain btc 12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h          # an address: exposure and risk of its cluster's receipts
   heistgraph screen --chain btc TXID:VOUT --json                               # a deposit just received: that output's source of funds

@@ -176,25 +176,25 @@ func Pack(tb testing.TB, c Contract, method string, args ...any) []byte {
 }
 
 // TokenBalance returns owner's balance of the ERC-20 token at token
-// (balanceOf at the latest block).
-func (n *Node) TokenBalance(tb testing.TB, token, owner common.Address) *big.Int {
+// (balanceOf) at block (nil: the latest).
+func (n *Node) TokenBalance(tb testing.TB, token, owner common.Address, block *big.Int) *big.Int {
 	tb.Helper()
 	data := append(common.FromHex("0x70a08231"), common.LeftPadBytes(owner.Bytes(), 32)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err := n.eth.CallContract(ctx, ethereum.CallMsg{To: &token, Data: data}, nil)
+	out, err := n.eth.CallContract(ctx, ethereum.CallMsg{To: &token, Data: data}, block)
 	if err != nil || len(out) != 32 {
 		tb.Fatalf("gethtest: balanceOf(%s) on %s: %x %v", owner, token, out, err)
 	}
 	return new(big.Int).SetBytes(out)
 }
 
-// Balance returns addr's native balance at the latest block.
-func (n *Node) Balance(tb testing.TB, addr common.Address) *big.Int {
+// Balance returns addr's native balance at block (nil: the latest).
+func (n *Node) Balance(tb testing.TB, addr common.Address, block *big.Int) *big.Int {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b, err := n.eth.BalanceAt(ctx, addr, nil)
+	b, err := n.eth.BalanceAt(ctx, addr, block)
 	if err != nil {
 		tb.Fatalf("gethtest: balance of %s: %v", addr, err)
 	}

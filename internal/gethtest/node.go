@@ -13,8 +13,6 @@ package gethtest
 import (
 	"context"
 	"fmt"
-	"go/build"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,24 +66,7 @@ type Node struct {
 
 // Binary returns the path of the geth binary, or an error naming the setup
 // script.
-func Binary() (string, error) {
-	if p := os.Getenv("HEISTGRAPH_GETH"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("gethtest: $HEISTGRAPH_GETH=%s: %w (run %s and unset it)", p, err, SetupScript)
-		}
-		return p, nil
-	}
-	for _, gopath := range filepath.SplitList(build.Default.GOPATH) {
-		p := filepath.Join(gopath, "bin", "geth")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("geth"); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("gethtest: geth not found (run %s, or set $HEISTGRAPH_GETH)", SetupScript)
-}
+func Binary() (string, error) { return btcdtest.FindBinary("geth", "HEISTGRAPH_GETH", SetupScript) }
 
 // Start starts geth --dev on free loopback ports with a temporary data
 // directory, waits until it answers JSON-RPC, and stops it when tb ends. It
@@ -122,7 +103,7 @@ func start(tb testing.TB, bin string, opts Options) (*Node, error) {
 	}
 	ports := make([]int, 2)
 	for i := range ports {
-		if ports[i], err = freePort(); err != nil {
+		if ports[i], err = btcdtest.FreePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -131,8 +112,9 @@ func start(tb testing.TB, bin string, opts Options) (*Node, error) {
 		"--dev", "--dev.period", strconv.Itoa(opts.Period),
 		"--datadir", filepath.Join(dir, "data"),
 		// Block 0's state is read back with debug_accountRange (the
-		// genesis allocations): it needs the addresses' preimages.
-		"--cache.preimages",
+		// genesis allocations): it needs the addresses' preimages, and,
+		// past geth's 128 recent blocks, an archive of every state.
+		"--cache.preimages", "--gcmode", "archive", "--state.scheme", "hash",
 		"--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(ports[0]),
 		"--http.api", strings.Join(opts.APIs, ","),
 		"--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(ports[1]),
@@ -179,15 +161,6 @@ func (n *Node) launch(bin string, args []string) error {
 		close(exited)
 	}()
 	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // waitReady waits until the node answers eth_accounts with the dev account.

@@ -17,7 +17,7 @@ func TestStart(t *testing.T) {
 	if err != nil || id.Int64() != ChainID {
 		t.Fatalf("chain id %v %v, want %d", id, err, ChainID)
 	}
-	if n.Balance(t, n.Dev).Sign() <= 0 {
+	if n.Balance(t, n.Dev, nil).Sign() <= 0 {
 		t.Error("the dev account holds nothing")
 	}
 }

@@ -88,9 +88,9 @@ func RunScenario(tb testing.TB, n *Node) Scenario {
 	return s
 }
 
-// StateAccounts returns every account of the node's state at the latest
-// block (debug_accountRange; the node keeps preimages, see Start).
-func (n *Node) StateAccounts(tb testing.TB) []common.Address {
+// StateAccounts returns every account of the node's state at block
+// (debug_accountRange; the node keeps preimages, see Start).
+func (n *Node) StateAccounts(tb testing.TB, block int64) []common.Address {
 	tb.Helper()
 	var out []common.Address
 	start := hexutil.Bytes{}
@@ -102,7 +102,7 @@ func (n *Node) StateAccounts(tb testing.TB) []common.Address {
 			Next hexutil.Bytes `json:"next"`
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := n.rpc.CallContext(ctx, &dump, "debug_accountRange", "latest", start, 256, true, true, true)
+		err := n.rpc.CallContext(ctx, &dump, "debug_accountRange", hexutil.Uint64(block), start, 256, true, true, true)
 		cancel()
 		if err != nil {
 			tb.Fatalf("gethtest: debug_accountRange: %v", err)

@@ -24,6 +24,16 @@ func (r *reader) evmAddress() (a heistgraph.EVMAddress) {
 	return a
 }
 
+// i32 reads a varint that must fit an int32.
+func (r *reader) i32() int32 {
+	v := r.varint()
+	if v < -1<<31 || v > 1<<31-1 {
+		r.fail()
+		return 0
+	}
+	return int32(v)
+}
+
 func (r *reader) evmHash() heistgraph.EVMHash { return heistgraph.EVMHash(r.hash()) }
 
 func (r *reader) amount() (v uint256.Int) {
@@ -187,7 +197,7 @@ func decodeTransferRecord(v []byte, t *heistgraph.Transfer) error {
 	r := reader{b: v}
 	*t = heistgraph.Transfer{Kind: heistgraph.TransferKind(r.byte())}
 	flags := r.byte()
-	t.TxIndex = int32(r.varint())
+	t.TxIndex = r.i32()
 	if flags&xferFromZero == 0 {
 		t.From = r.evmAddress()
 	}
@@ -198,7 +208,7 @@ func decodeTransferRecord(v []byte, t *heistgraph.Transfer) error {
 		t.Asset = heistgraph.Asset(r.evmAddress())
 	}
 	t.Amount = r.amount()
-	t.LogIndex = int32(r.varint())
+	t.LogIndex = r.i32()
 	t.TracePath = r.str()
 	return r.done("transfer record")
 }
