@@ -15,10 +15,11 @@ import (
 // address, under every policy. She pays bob 1 ETH directly and 0.5 ETH
 // through the Forwarder contract (an internal CALL: the tx-local rule
 // passes it through), and pays the fees of her four transactions (one
-// failed). Every policy finds bob's 1.5 ETH and alice's fees exactly
-// (her balance is tainted whole, so they agree), the Forwarder holds no
-// taint, and native sinks + fees = 10 ETH exactly; FIFO leaves bob's
-// 1.5 untouched behind his older clean ETH when he pays his own gas.
+// failed). Every conserving policy finds bob's 1.5 ETH and alice's fees
+// exactly (her balance is tainted whole, so they agree), the Forwarder
+// holds no taint, and native sinks + fees = 10 ETH exactly; FIFO leaves
+// bob's 1.5 untouched behind his older clean ETH when he pays his own gas.
+// Poison taints alice's and bob's whole balances, as the node reports them.
 func TestTraceAccountsGeth(t *testing.T) {
 	t.Parallel()
 	node := gethtest.Start(t, gethtest.Options{})
@@ -59,11 +60,25 @@ func TestTraceAccountsGeth(t *testing.T) {
 				}
 				at[s.Address].Add(at[s.Address], v)
 			}
-			if total.Cmp(seed) != 0 {
-				t.Errorf("sinks + fees = %s, want the seed %s exactly", total, seed)
-			}
 			if at[forwarder] != nil {
 				t.Errorf("the Forwarder holds %s tainted: the tx-local rule should pass it through", at[forwarder])
+			}
+			if policy == "poison" {
+				// Poison taints whole balances: alice's and bob's, as
+				// the node holds them, and every fee they paid after.
+				for _, who := range []string{"alice", "bob"} {
+					a := heistgraph.EVMAddress(sc.Accounts[who]).Hex()
+					if want := node.Balance(t, sc.Accounts[who], nil); at[a] == nil || at[a].Cmp(want) != 0 {
+						t.Errorf("poison: %s holds %v tainted, the node says the balance is %s", who, at[a], want)
+					}
+				}
+				if want := new(big.Int).Add(aliceFees, fee(sc.Txs["token_burn"])); fees.Cmp(want) != 0 {
+					t.Errorf("poison: fees %s, want alice's and bob's %s", fees, want)
+				}
+				return
+			}
+			if total.Cmp(seed) != 0 {
+				t.Errorf("sinks + fees = %s, want the seed %s exactly", total, seed)
 			}
 			// Bob's own gas fee (token_burn) may take some of his taint,
 			// by policy; FIFO pays it from his older clean ETH.
