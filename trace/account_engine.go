@@ -352,7 +352,9 @@ func (e *acctEngine) apply(ctx context.Context, ev *store.AccountEvent) error {
 			return err
 		}
 		if moved.tainted() {
-			e.convert(ev, w, heistgraph.NativeAsset, t.Asset, moved)
+			if err := e.convert(ctx, ev, w, heistgraph.NativeAsset, t.Asset, moved); err != nil {
+				return err
+			}
 			e.edge(ev, w, t.To, t.Asset, &moved.tnt)
 		}
 		return e.credit(ctx, ev, w, t.To, t.Asset, moved, true)
@@ -366,7 +368,9 @@ func (e *acctEngine) apply(ctx context.Context, ev *store.AccountEvent) error {
 		w := heistgraph.EVMAddress(t.Asset)
 		if moved.tainted() {
 			e.edge(ev, t.From, w, t.Asset, &moved.tnt)
-			e.convert(ev, w, t.Asset, heistgraph.NativeAsset, moved)
+			if err := e.convert(ctx, ev, w, t.Asset, heistgraph.NativeAsset, moved); err != nil {
+				return err
+			}
 		}
 		return e.credit(ctx, ev, t.From, w, heistgraph.NativeAsset, moved, true)
 	}
@@ -402,9 +406,14 @@ func (e *acctEngine) apply(ctx context.Context, ev *store.AccountEvent) error {
 
 // convert records a conversion's input taint as a swap sink at the
 // converting contract and the output asset's converted amount.
-func (e *acctEngine) convert(ev *store.AccountEvent, at heistgraph.EVMAddress, from, to heistgraph.Asset, p *parcel) {
-	e.sink(SinkSwap, ev, at, from, &p.tnt, p.hop, e.entityOf(at), "")
+func (e *acctEngine) convert(ctx context.Context, ev *store.AccountEvent, at heistgraph.EVMAddress, from, to heistgraph.Asset, p *parcel) error {
+	ent, err := e.resolve(ctx, at)
+	if err != nil {
+		return err
+	}
+	e.sink(SinkSwap, ev, at, from, &p.tnt, p.hop, ent, "")
 	addSat(&e.total(to).conv, &p.tnt)
+	return nil
 }
 
 // debit takes a transfer's amount out of from's balance of asset and
