@@ -91,6 +91,11 @@ their sinks side by side.
 			if f.asset != "" {
 				return usageError{fmt.Errorf("--asset: only for EVM chains (--chain eth, ...): %w", heistgraph.ErrInvalid)}
 			}
+			for _, s := range f.seeds {
+				if f.chain == "" && (strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X")) {
+					return usageError{fmt.Errorf("--seed %s: an EVM seed needs its chain (--chain eth, ...): %w", s, heistgraph.ErrInvalid)}
+				}
+			}
 			return a.runTrace(cmd.Context(), &f)
 		},
 	}

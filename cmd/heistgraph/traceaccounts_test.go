@@ -173,6 +173,7 @@ func TestTraceAccounts(t *testing.T) {
 		{"chain not stored", []string{"--chain", "bsc", "--seed", tx("stolen").String()}, 1, "holds no block of bsc"},
 		{"asset on bitcoin", []string{"--chain", "btc", "--seed", addr("Z").Hex(), "--asset", "native"}, 2, "only for EVM chains"},
 		{"compare", []string{"--chain", "eth", "--seed", tx("stolen").String(), "--compare"}, 2, "--compare"},
+		{"no chain", []string{"--seed", tx("stolen").String()}, 2, "needs its chain"},
 		{"no credit in window", []string{"--chain", "eth", "--seed", addr("K").Hex(), "--from", "1800000000"}, 1, "received no native"},
 	}
 	for _, tc := range bad {
