@@ -615,7 +615,9 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 		h = &holding{node: n, asset: asset, openAt: posOf(ev)}
 		// Taint-first needs no opening balance: a debit takes taint
 		// first, and one beyond the known balance clean value anyway.
-		h.opened = e.o.Policy == TIHO
+		// Poison neither: every debit is tainted whole, and what rests
+		// is the whole balance where the walk stops (restingPoison).
+		h.opened = e.o.Policy == TIHO || e.o.Policy == Poison
 		n.hold = append(n.hold, h)
 	}
 	h.lastTx, h.lastAt, h.lastT = ev.Transfer.TxHash, posOf(ev), ev.Block.Time
@@ -759,8 +761,8 @@ func (e *acctEngine) endGroup(ctx context.Context) error {
 	}
 	for _, h := range e.touched {
 		h.touched = false
-		if !h.p.tainted() || h.p.hop == 0 {
-			continue
+		if !h.p.tainted() || h.p.hop == 0 || e.o.Policy == Poison {
+			continue // poison: the balance is known only at the end
 		}
 		share := false
 		if e.o.Policy == Haircut && e.o.MinShare > 0 {

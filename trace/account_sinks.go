@@ -152,6 +152,11 @@ func (e *acctEngine) finish(ctx context.Context) error {
 	slices.SortFunc(addrs, func(a, b heistgraph.EVMAddress) int { return slices.Compare(a[:], b[:]) })
 	for _, a := range addrs {
 		n := e.nodes[a]
+		if e.o.Policy == Poison {
+			if err := e.restingPoison(ctx, n); err != nil {
+				return err
+			}
+		}
 		for _, h := range n.hold {
 			if err := e.flush(ctx, h); err != nil {
 				return err
@@ -243,6 +248,77 @@ func (e *acctEngine) finish(ctx context.Context) error {
 	if len(seeded) == 1 {
 		t := e.totals[seeded[0]]
 		res.SeedAmount, res.SeedAsset, res.Decimals = t.Seed, seeded[0].String(), t.Decimals
+	}
+	return nil
+}
+
+// restingPoison sets each poisoned balance of n to the address's whole
+// balance of its asset where the walk stopped: the stored balance at the
+// tip (store.AccountSummary) less the net of what n's stream still holds
+// after the stop, and at least what the walk saw rest there. Queues are
+// flushed first.
+func (e *acctEngine) restingPoison(ctx context.Context, n *acctNode) error {
+	poisoned := false
+	for _, h := range n.hold {
+		if err := e.flush(ctx, h); err != nil {
+			return err
+		}
+		poisoned = poisoned || h.p.tainted()
+	}
+	if !poisoned {
+		return nil
+	}
+	sum, err := e.r.AccountSummary(ctx, e.o.Chain, n.addr)
+	if err != nil {
+		return fmt.Errorf("trace: balance of %s: %w", n.addr.Hex(), err)
+	}
+	type flow struct{ in, out uint256.Int }
+	later := map[heistgraph.Asset]*flow{}
+	if n.idx >= 0 {
+		ev := n.cur
+		for {
+			if ev.Credit != ev.Debit && n.holding(ev.Transfer.Asset) != nil {
+				f := later[ev.Transfer.Asset]
+				if f == nil {
+					f = &flow{}
+					later[ev.Transfer.Asset] = f
+				}
+				if ev.Credit {
+					addSat(&f.in, &ev.Transfer.Amount)
+				} else {
+					addSat(&f.out, &ev.Transfer.Amount)
+				}
+			}
+			var ok bool
+			ev, err, ok = n.next()
+			if err != nil {
+				return fmt.Errorf("trace: %w", err)
+			}
+			if !ok {
+				break
+			}
+		}
+	}
+	for _, h := range n.hold {
+		if !h.p.tainted() {
+			continue
+		}
+		b, _ := sum.Balance(h.asset)
+		bal := b.Balance
+		if f := later[h.asset]; f != nil {
+			addSat(&bal, &f.out)
+			if bal.Lt(&f.in) {
+				bal.Clear()
+			} else {
+				bal.Sub(&bal, &f.in)
+			}
+		}
+		// What the walk saw rest there is a floor (a store without the
+		// address's earlier history shows a smaller balance).
+		if bal.Lt(&h.p.amt) {
+			bal = h.p.amt
+		}
+		h.p.amt, h.p.tnt, h.p.lots = bal, bal, h.p.lots[:0]
 	}
 	return nil
 }
