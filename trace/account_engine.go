@@ -32,7 +32,7 @@ import (
 // 1:1 between native and WETH (§6.6): the input asset's taint is a swap
 // sink and continues in the output asset. A balance's opening value (what
 // it held before taint arrived) is summed from its history only when a
-// policy needs it (all but taint-first) and only when taint stays past the
+// policy needs it (FIFO, LIFO, haircut) and only when taint stays past the
 // transaction; debits beyond what the stored history explains take clean
 // value first (a store that starts above block 0).
 //
