@@ -180,6 +180,13 @@ func replay(blocks []*heistgraph.AccountBlock, rule acctRule, seed heistgraph.EV
 // pay from their own balance inside the call; tokens move the same way;
 // every transaction pays a fee.
 func solventLedger(seed uint64, nblocks int) []*heistgraph.AccountBlock {
+	return solventLedgerWETH(seed, nblocks, false)
+}
+
+// solventLedgerWETH is solventLedger, with WETH wraps and unwraps (a
+// native payment to the WETH contract and its Deposit log; a Withdrawal
+// log and the contract's internal payment back) when weth is set.
+func solventLedgerWETH(seed uint64, nblocks int, weth bool) []*heistgraph.AccountBlock {
 	r := rand.New(rand.NewPCG(seed, 99))
 	addr := func(what string, i int) heistgraph.EVMAddress {
 		h := sha256.Sum256(fmt.Appendf(nil, "%d/%s/%d", seed, what, i))
@@ -250,6 +257,22 @@ func solventLedger(seed uint64, nblocks int) []*heistgraph.AccountBlock {
 					dst = heistgraph.EVMAddress{} // a burn
 				}
 				xfer(heistgraph.TransferERC20, from, dst, token, amount(replayKey{from, token}))
+			}
+			if weth && r.IntN(3) == 0 {
+				w := addr("weth", 0)
+				wa := heistgraph.TokenAsset(w)
+				if v := amount(nat); v > 0 {
+					xfer(heistgraph.TransferInternal, from, w, heistgraph.NativeAsset, v)
+					bal[replayKey{from, wa}] += v
+					b.Transfers = append(b.Transfers, heistgraph.Transfer{Kind: heistgraph.TransferWETHDeposit, TxIndex: tx.Index, TxHash: tx.Hash,
+						To: from, Asset: wa, Amount: *uint256.NewInt(v), LogIndex: -1})
+				}
+				if v := amount(replayKey{from, wa}); v > 0 && r.IntN(2) == 0 {
+					bal[replayKey{from, wa}] -= v
+					b.Transfers = append(b.Transfers, heistgraph.Transfer{Kind: heistgraph.TransferWETHWithdrawal, TxIndex: tx.Index, TxHash: tx.Hash,
+						From: from, Asset: wa, Amount: *uint256.NewInt(v), LogIndex: -1})
+					xfer(heistgraph.TransferInternal, w, from, heistgraph.NativeAsset, v)
+				}
 			}
 			if fee > 0 {
 				bal[nat] += fee
@@ -331,5 +354,66 @@ func TestAccountReplay(t *testing.T) {
 			}
 		}
 		st.Close()
+	}
+}
+
+// TestAccountConversionsConserve traces solvent random ledgers with WETH
+// wraps and unwraps under every policy: per asset, seed + converted =
+// sinks + fees exactly (RunAccounts checks it and fails otherwise; here it
+// is recomputed from the sinks), and conversions happen.
+func TestAccountConversionsConserve(t *testing.T) {
+	ctx := context.Background()
+	converted := 0
+	for world := uint64(1); world <= 4; world++ {
+		blocks := solventLedgerWETH(world, 60, true)
+		opts := pebble.DefaultOptions()
+		opts.FS = vfs.NewMem()
+		st, err := pebble.Open("db", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range blocks {
+			if err := st.ApplyAccountBlock(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, h := range []int{1, 5, 20} {
+			if len(blocks[h].Txs) == 0 {
+				continue
+			}
+			for _, p := range Policies() {
+				res, err := RunAccounts(ctx, st, AccountOptions{Chain: "dev", Seeds: []AccountSeed{{Tx: blocks[h].Txs[0].Hash}}, Policy: p,
+					MinAmount: uint256.NewInt(1), MaxLots: 3})
+				if err != nil {
+					t.Fatalf("world%d/block%d/%s: %v", world, h, p, err)
+				}
+				sinks := map[heistgraph.Asset]*uint256.Int{}
+				for _, sk := range res.Sinks {
+					if sinks[sk.Asset] == nil {
+						sinks[sk.Asset] = new(uint256.Int)
+					}
+					addSat(sinks[sk.Asset], &sk.amt)
+					if sk.Kind == SinkSwap && p == FIFO {
+						converted++
+					}
+				}
+				for _, a := range res.Assets {
+					out := new(uint256.Int)
+					if sinks[a.Asset] != nil {
+						out.Set(sinks[a.Asset])
+					}
+					addSat(out, &a.fees)
+					in := a.seed
+					addSat(&in, &a.conv)
+					if p != Poison && !in.Eq(out) {
+						t.Errorf("world%d/block%d/%s: %s: seed %s + converted %s != sinks and fees %s", world, h, p, a.Asset, a.Seed, a.Converted, out.Dec())
+					}
+				}
+			}
+		}
+		st.Close()
+	}
+	if converted == 0 {
+		t.Fatal("no trace went through a conversion: the ledgers do not test it")
 	}
 }
