@@ -580,7 +580,7 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 			if err != nil {
 				return err
 			}
-			min_, err := e.threshold(ctx, asset)
+			least, err := e.threshold(ctx, asset)
 			if err != nil {
 				return err
 			}
@@ -588,7 +588,7 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 			switch {
 			case ent != nil && e.o.stops(ent.Category) && !e.converterAhead(to):
 				stop = SinkEntity
-			case p.tnt.Lt(min_):
+			case p.tnt.Lt(least):
 				stop = SinkThreshold
 			case p.hop >= e.o.MaxHops:
 				stop = SinkHopLimit
