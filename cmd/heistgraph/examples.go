@@ -69,7 +69,9 @@ var examples = map[string]string{
 
 	"trace": `  heistgraph trace --seed TXID:VOUT --seed TXID2:1                 # haircut, the default policy
   heistgraph trace --chain btc-regtest --seed TXID --policy fifo --json
-  heistgraph trace --seed ADDRESS --from 2024-05-01 --until 2024-05-31 --graphml trace.graphml`,
+  heistgraph trace --seed ADDRESS --from 2024-05-01 --until 2024-05-31 --graphml trace.graphml
+  heistgraph trace --chain eth --seed 0xTXHASH --policy fifo --json      # EVM: what the transaction moved
+  heistgraph trace --chain eth --seed 0xADDRESS --asset native --from 2024-05-31`,
 
 	"eval":         `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json`,
 	"eval cluster": `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json --json`,
