@@ -20,6 +20,7 @@ type ingestEVMFlags struct {
 	files         string
 	chain         string
 	from, to      int64
+	fromSet       bool // --from given
 	follow        bool
 	confirmations int64
 	fetchAhead    int
@@ -88,6 +89,7 @@ shows a deficit, flagged incomplete, never a wrapped-around number.`,
 			if err != nil || !chain.IsEVM() {
 				return usageError{fmt.Errorf("ingest evm: --chain %q is not an EVM chain heistgraph knows (eth, bsc, polygon, arbitrum, dev, ...): %w", f.chain, heistgraph.ErrInvalid)}
 			}
+			f.fromSet = fl.Changed("from")
 			return a.ingestEVM(cmd.Context(), chain, f, fl.Changed("to"))
 		},
 	}
@@ -151,6 +153,11 @@ func (a *app) ingestEVM(ctx context.Context, chain heistgraph.Chain, f ingestEVM
 		}
 		defer fs.Close()
 		src = fs
+		// A dump need not start at block 0: without --from, a store that
+		// holds nothing of the chain starts at the dump's first block.
+		if low, _ := fs.Heights(); low > 0 && !f.fromSet {
+			f.from = low
+		}
 	}
 	// Ask the source first, so a node that is unreachable or on another
 	// chain fails before the store is opened.

@@ -76,6 +76,19 @@ var readmeRows = []readmeRow{
 	{cmd: "HEISTGRAPH_RPC_PASS=P heistgraph ingest btc --rpc 127.0.0.1:8332 --rpc-user U --follow --confirmations 2",
 		skip: "needs a node, and --follow runs until interrupted"},
 
+	// EVM chains: two real mainnet blocks in the files layout, into the
+	// quick start's store (it holds several chains).
+	{cmd: "heistgraph ingest evm --files evm/testdata/mainnet-17173049 --chain eth", store: "main",
+		subst: []string{"evm/testdata/", "$repo/evm/testdata/"}, want: "ingested 2 blocks"},
+	{cmd: "heistgraph show tx 0x24f11d9f91360b9a429481d2283d5f463a8f8e677690125c986ea07a65bc52b3 --chain eth --json", store: "main",
+		want: `"kind": "erc20"`},
+	{cmd: "heistgraph show address 0xEE61D14B941654a249421Aa1fA9457872eDCD66a --chain eth --json", store: "main",
+		want: `"amount": "2018391280111522936728527039"`},
+	{cmd: "heistgraph trace --chain eth --seed 0x24f11d9f91360b9a429481d2283d5f463a8f8e677690125c986ea07a65bc52b3 --policy fifo --json", store: "main",
+		want: `"policy": "fifo"`},
+	{cmd: "heistgraph ingest evm --rpc http://127.0.0.1:8545 --chain dev --follow --dump ./dev-dump",
+		skip: "needs a geth --dev node, and --follow runs until interrupted (ingest_evm_test.go runs one)"},
+
 	// Look things up.
 	{cmd: "heistgraph show block 170 --json", store: "main", want: `"height": 170`},
 	{cmd: "heistgraph show tx TXID --json", store: "main", subst: []string{"TXID", "$tx170"}, want: `"fee_sat": 0`},
