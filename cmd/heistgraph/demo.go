@@ -135,8 +135,14 @@ func (a *app) demo(ctx context.Context, f demoFlags, keepData bool) (err error) 
 		if sum, hookID, err = a.buildDemo(ctx, st, filepath.Join(tmp, "world"), f.seed, rcv); err != nil {
 			return err
 		}
+		// The alerts reach the receiver now, so the summary can say so.
+		if sum.Deliveries, err = a.deliverDemo(ctx, st, rcv, sum.Alerts); err != nil {
+			return err
+		}
 		if f.noServe {
-			sum.Deliveries, err = a.deliverDemo(ctx, st, rcv, sum.Alerts)
+			// The receiver ends with this process: its endpoint goes too, so
+			// a later serve --data DIR retries no deliveries to nowhere.
+			_, err := server.RemoveWebhook(ctx, st, hookID, "")
 			return err
 		}
 		k, err := server.CreateKey(ctx, st, server.KeyRequest{Role: "admin"}, time.Now())
@@ -155,7 +161,6 @@ func (a *app) demo(ctx context.Context, f demoFlags, keepData bool) (err error) 
 		return a.emit(sum, func(w io.Writer) error { return writeDemoSummary(w, sum) })
 	}
 	sf.ready = func(url string) error {
-		sum.Deliveries = rcv.count()
 		out := demoServe{URL: url, Key: key, Summary: sum, Data: a.dataDir}
 		for _, g := range guide {
 			out.Guide = append(out.Guide, strings.NewReplacer("URL", url, "KEY", key, "DATA", a.dataDir).Replace(g))
@@ -181,9 +186,7 @@ func (a *app) demo(ctx context.Context, f demoFlags, keepData bool) (err error) 
 		return err
 	}
 	a.logger().Info("demo stopped", "webhook_deliveries", rcv.count())
-	if keepData {
-		// The receiver dies with this process: its endpoint goes too, so a
-		// later serve on DIR does not retry deliveries to nowhere.
+	if keepData { // as for --no-serve above
 		return a.withStore(context.WithoutCancel(ctx), func(st store.Store) error {
 			_, err := server.RemoveWebhook(context.WithoutCancel(ctx), st, hookID, "")
 			return err
