@@ -153,6 +153,13 @@ func (a *app) demo(ctx context.Context, f demoFlags, keepData bool) (err error) 
 		guide, err = demoGuide(ctx, st, sum)
 		return err
 	})
+	if err != nil && ctx.Err() != nil {
+		what := "the temporary store is removed"
+		if keepData {
+			what = a.dataDir + " holds a partial world: remove it before demo --data " + a.dataDir + " again"
+		}
+		return fmt.Errorf("demo: interrupted while building the world (%s): %w", what, err)
+	}
 	if err != nil {
 		return err
 	}
