@@ -43,11 +43,18 @@ func CandidateChains(ctx context.Context, r store.ChainReader, chain string) ([]
 // hit, or an error wrapping heistgraph.ErrNotFound that names what was
 // looked for.
 func Lookup[T any](ctx context.Context, r store.ChainReader, chain, what string, fn func(heistgraph.Chain) (T, error)) (T, error) {
-	var zero T
 	chains, err := CandidateChains(ctx, r, chain)
 	if err != nil {
+		var zero T
 		return zero, err
 	}
+	return lookupIn(chains, what, fn)
+}
+
+// lookupIn tries fn on each chain and returns the first hit, or an error
+// wrapping heistgraph.ErrNotFound that names what was looked for.
+func lookupIn[T any](chains []heistgraph.Chain, what string, fn func(heistgraph.Chain) (T, error)) (T, error) {
+	var zero T
 	for _, c := range chains {
 		v, err := fn(c)
 		if err == nil {

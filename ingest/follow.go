@@ -145,37 +145,10 @@ func Follow(ctx context.Context, w ChainStore, src heistgraph.BlockSource, opts 
 		return Stats{}, err
 	}
 	s := &syncer{w: w, src: src, opts: opts, start: time.Now()}
-	wait := time.Duration(0)
-	for {
-		err := s.pass(ctx)
+	return follow(ctx, opts, func() heistgraph.Chain { return s.chain }, s.pass, func() Stats {
 		s.stats.Elapsed = time.Since(s.start)
-		if ctx.Err() != nil {
-			return s.stats, ctx.Err()
-		}
-		var se *sourceError
-		switch {
-		case err == nil:
-			wait = opts.PollInterval
-		case errors.As(err, &se) && !errors.Is(err, heistgraph.ErrInvalid) && !errors.Is(err, heistgraph.ErrConflict):
-			wait = min(max(2*wait, opts.PollInterval), opts.MaxBackoff)
-			opts.Logger.Warn("ingest: source failing, retrying", "wait", wait, "err", err)
-			if opts.Events.SourceFailed != nil {
-				opts.Events.SourceFailed(s.chain, err, wait)
-			}
-		default:
-			return s.stats, err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			s.stats.Elapsed = time.Since(s.start)
-			return s.stats, ctx.Err()
-		case <-t.C:
-		case <-opts.Wake:
-			t.Stop()
-		}
-	}
+		return s.stats
+	})
 }
 
 // syncer is the state of one Sync or Follow.
@@ -199,35 +172,52 @@ func (s *syncer) pass(ctx context.Context) error {
 		}
 		s.chain = net.Chain
 	}
+	fetchApply := s.fetchApply
+	if s.opts.Events.Behind != nil {
+		fetchApply = func(ctx context.Context, next, target int64, prev heistgraph.Hash) (bool, error) {
+			s.opts.Events.Behind(s.chain, next, target)
+			return s.fetchApply(ctx, next, target, prev)
+		}
+	}
+	return runPass(ctx, s.chain, s.src.TipHeight, func(nodeTip int64) int64 { return nodeTip - s.opts.Confirmations },
+		s.resume, fetchApply, s.caughtUp)
+}
+
+// runPass brings a store up to its target once: it asks the source's tip
+// (tipHeight), the height to reach (target of the tip), where to resume
+// (resume: the next height and what its block's parent must be), then
+// fetches and applies up to the target (fetchApply), starting over when
+// the source reorganised under it (fetchApply returns false), at most
+// maxRestarts times; caughtUp is called once the target is reached.
+func runPass[H any](ctx context.Context, chain heistgraph.Chain, tipHeight func(context.Context) (int64, error), target func(int64) int64,
+	resume func(context.Context, int64) (int64, H, error), fetchApply func(context.Context, int64, int64, H) (bool, error),
+	caughtUp func(context.Context, int64)) error {
 	for restart := 0; ; restart++ {
 		if restart > maxRestarts {
-			return &sourceError{fmt.Errorf("ingest %s: the source's chain changed %d times during one sync", s.chain, restart-1)}
+			return &sourceError{fmt.Errorf("ingest %s: the source's chain changed %d times during one sync", chain, restart-1)}
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		nodeTip, err := s.src.TipHeight(ctx)
+		nodeTip, err := tipHeight(ctx)
 		if err != nil {
-			return &sourceError{fmt.Errorf("ingest %s: source tip: %w", s.chain, err)}
+			return &sourceError{fmt.Errorf("ingest %s: source tip: %w", chain, err)}
 		}
-		target := nodeTip - s.opts.Confirmations
-		next, prev, err := s.resume(ctx, nodeTip)
+		to := target(nodeTip)
+		next, prev, err := resume(ctx, nodeTip)
 		if err != nil {
 			return err
 		}
-		if next > target {
-			s.caughtUp(ctx, nodeTip)
+		if next > to {
+			caughtUp(ctx, nodeTip)
 			return nil
 		}
-		if s.opts.Events.Behind != nil {
-			s.opts.Events.Behind(s.chain, next, target)
-		}
-		done, err := s.fetchApply(ctx, next, target, prev)
+		done, err := fetchApply(ctx, next, to, prev)
 		if err != nil {
 			return err
 		}
 		if done {
-			s.caughtUp(ctx, nodeTip)
+			caughtUp(ctx, nodeTip)
 			return nil
 		}
 	}
@@ -284,44 +274,67 @@ func (s *syncer) resume(ctx context.Context, nodeTip int64) (int64, heistgraph.H
 // hash. Heights with no stored block (a store filled from files with gaps)
 // are passed over.
 func (s *syncer) fork(ctx context.Context, h int64, tip heistgraph.BlockRef) (int64, heistgraph.Hash, error) {
+	return forkPoint(s.chain, h, s.opts.MaxReorgDepth, fmt.Sprintf("tip %d %s", tip.Height, tip.Hash),
+		func(h int64) (heistgraph.Hash, error) {
+			b, err := s.w.BlockByHeight(ctx, s.chain, h)
+			return b.Hash, err
+		},
+		func(h int64) (heistgraph.Hash, error) { return s.src.BlockHash(ctx, h) })
+}
+
+// forkPoint walks down from height h to the highest height where the
+// stored block (stored; ErrNotFound for none) is the source's (source;
+// ErrNotFound when the source's chain shrank meanwhile), passing over
+// heights either lacks. A fork deeper than maxDepth, or none at all, wraps
+// heistgraph.ErrConflict; tip describes the stored tip in those errors.
+func forkPoint[H comparable](chain heistgraph.Chain, h, maxDepth int64, tip string, stored, source func(int64) (H, error)) (int64, H, error) {
+	var zero H
 	for top := h; h >= 0; h-- {
-		if top-h > s.opts.MaxReorgDepth {
-			return 0, heistgraph.Hash{}, fmt.Errorf("ingest %s: the stored chain (tip %d %s) and the source's share no block from %d down to %d: not rewinding deeper than %d blocks (another chain stored?): %w",
-				s.chain, tip.Height, tip.Hash, top, h+1, s.opts.MaxReorgDepth, heistgraph.ErrConflict)
+		if top-h > maxDepth {
+			return 0, zero, fmt.Errorf("ingest %s: the stored chain (%s) and the source's share no block from %d down to %d: not rewinding deeper than %d blocks (another chain stored?): %w",
+				chain, tip, top, h+1, maxDepth, heistgraph.ErrConflict)
 		}
-		local, err := s.w.BlockByHeight(ctx, s.chain, h)
+		local, err := stored(h)
 		if errors.Is(err, heistgraph.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return 0, heistgraph.Hash{}, fmt.Errorf("ingest %s: stored block %d: %w", s.chain, h, err)
+			return 0, zero, fmt.Errorf("ingest %s: stored block %d: %w", chain, h, err)
 		}
-		remote, err := s.src.BlockHash(ctx, h)
+		remote, err := source(h)
 		if errors.Is(err, heistgraph.ErrNotFound) {
 			continue // the source's chain shrank meanwhile; look lower
 		}
 		if err != nil {
-			return 0, heistgraph.Hash{}, &sourceError{fmt.Errorf("ingest %s: source block hash %d: %w", s.chain, h, err)}
+			return 0, zero, &sourceError{fmt.Errorf("ingest %s: source block hash %d: %w", chain, h, err)}
 		}
-		if local.Hash == remote {
-			return h, local.Hash, nil
+		if local == remote {
+			return h, local, nil
 		}
 	}
-	return 0, heistgraph.Hash{}, fmt.Errorf("ingest %s: the stored chain (tip %d %s) and the source's share no block, not even the genesis block: %w",
-		s.chain, tip.Height, tip.Hash, heistgraph.ErrConflict)
+	return 0, zero, fmt.Errorf("ingest %s: the stored chain (%s) and the source's share no block, not even the genesis block: %w",
+		chain, tip, heistgraph.ErrConflict)
 }
 
 // rewind removes the stored blocks above fork and reports the reorg.
 func (s *syncer) rewind(ctx context.Context, tip heistgraph.BlockRef, fork int64) error {
-	if err := s.w.RewindTo(ctx, s.chain, fork); err != nil {
-		return fmt.Errorf("ingest %s: rewind from %d to fork %d: %w", s.chain, tip.Height, fork, err)
+	return reorg(ctx, s.w, s.chain, &s.opts, &s.stats, tip.Height, tip.Hash, fork)
+}
+
+// reorg rewinds w's chain from its tip at height oldTip (hash oldHash) to
+// fork, counts it in stats, logs it and calls opts.Events.Reorg.
+func reorg(ctx context.Context, w interface {
+	RewindTo(context.Context, heistgraph.Chain, int64) error
+}, chain heistgraph.Chain, opts *SyncOptions, stats *Stats, oldTip int64, oldHash fmt.Stringer, fork int64) error {
+	if err := w.RewindTo(ctx, chain, fork); err != nil {
+		return fmt.Errorf("ingest %s: rewind from %d to fork %d: %w", chain, oldTip, fork, err)
 	}
-	s.stats.Reorgs++
-	s.stats.Rewound += tip.Height - fork
-	s.opts.Logger.Info("ingest: reorg", "chain", s.chain, "old_tip", tip.Height, "old_hash", tip.Hash,
-		"fork", fork, "depth", tip.Height-fork)
-	if s.opts.Events.Reorg != nil {
-		s.opts.Events.Reorg(s.chain, tip.Height, fork)
+	stats.Reorgs++
+	stats.Rewound += oldTip - fork
+	opts.Logger.Info("ingest: reorg", "chain", chain, "old_tip", oldTip, "old_hash", oldHash,
+		"fork", fork, "depth", oldTip-fork)
+	if opts.Events.Reorg != nil {
+		opts.Events.Reorg(chain, oldTip, fork)
 	}
 	return nil
 }

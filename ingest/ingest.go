@@ -4,9 +4,13 @@
 // the store level with a heistgraph.BlockSource (a node), fetching blocks
 // ahead in parallel and carrying out reorgs (rewind to the fork, apply the
 // new branch); Follow keeps doing so as the source grows, retrying while
-// it is down. It knows nothing of file formats or RPC (those are adapters
-// that implement heistgraph.BlockStream or heistgraph.BlockSource) and
-// nothing of a particular backend (it writes through store.ChainWriter).
+// it is down. SyncAccounts and FollowAccounts do the same for account-model
+// (EVM) chains from a heistgraph.AccountSource, checking the source's chain
+// id against the registry and storing each token's metadata once. It knows
+// nothing of file formats or RPC (those are adapters that implement
+// heistgraph.BlockStream, heistgraph.BlockSource or heistgraph.AccountSource)
+// and nothing of a particular backend (it writes through store.ChainWriter
+// and store.AccountWriter).
 package ingest
 
 import (
@@ -78,6 +82,9 @@ type Stats struct {
 	Reorgs  int64 // reorgs carried out (Sync and Follow)
 	Rewound int64 // blocks removed by those reorgs
 	Elapsed time.Duration
+	// Account chains (SyncAccounts, FollowAccounts).
+	Transfers int64 // ledger entries applied
+	Tokens    int64 // tokens whose metadata was read and stored
 }
 
 type item struct {

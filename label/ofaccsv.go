@@ -71,7 +71,10 @@ type sdnItem struct{ ticker, addr string }
 type sdnEntry struct {
 	d     designation
 	items []sdnItem
-	line  int
+	// typ is SDN_Type ("individual", "vessel", "aircraft"; "" for an
+	// entity) and remarks the whole remarks, continuation joined.
+	typ, remarks string
+	line         int
 	// rowLevel marks an error about this record alone (a record without
 	// 12 fields, an empty ent_num), which OnSkip may skip; other errors
 	// end the file.
@@ -131,7 +134,8 @@ func sdnCSVEntries(r io.Reader, opts Options) iter.Seq2[sdnEntry, error] {
 					remarks = remarks[:i]
 				}
 			}
-			e := sdnEntry{d: designation{UID: uid, Name: sdnField(rec[1]), Programs: sdnPrograms(rec[3]), List: "SDN List"}, line: line}
+			e := sdnEntry{d: designation{UID: uid, Name: sdnField(rec[1]), Programs: sdnPrograms(rec[3]), List: "SDN List"}, line: line,
+				typ: sdnField(rec[2]), remarks: sdnField(remarks)}
 			for item := range strings.SplitSeq(sdnField(remarks), ";") {
 				item = strings.TrimPrefix(strings.TrimSpace(item), "alt. ")
 				rest, ok := strings.CutPrefix(item, featurePrefix)

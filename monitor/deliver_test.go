@@ -24,7 +24,7 @@ import (
 	"github.com/heistgraph/heistgraph/store/pebble"
 )
 
-func openStore(t *testing.T) *pebble.DB {
+func openStore(t testing.TB) *pebble.DB {
 	t.Helper()
 	st, err := pebble.Open("", pebble.Options{FS: vfs.NewMem(), CacheSize: 1 << 20, MemTableSize: 1 << 20})
 	if err != nil {

@@ -9,8 +9,10 @@
 // batch: raising the same event again, in this process or after a restart,
 // stores nothing. Check raises a watch's alerts (a watch added, serve
 // started); Live keeps the watches of a followed chain current block by
-// block (re-tracing those a block touches) and, after a reorg, retracts
-// the alerts of the removed blocks (Retract: alert_retracted).
+// block (each watch's trace a trace.Tracer that a block moves on only by
+// the tainted value it spends, equal to a trace from the seeds) and, after
+// a reorg, rewinds those traces and retracts the alerts of the removed
+// blocks (Retract: alert_retracted).
 //
 // # Delivery
 //

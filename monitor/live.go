@@ -20,23 +20,32 @@ import (
 // the follower calls Applied after each applied block and Rewound after a
 // reorg's rewind (the hooks of ingest.Events).
 //
-// It is not an incremental taint engine. It remembers, per watch, the
-// outputs whose spending can change the watch's trace or alerts: the
-// tainted outputs at rest unspent (sinks of kind unspent) and the outputs
-// of its seeds (funds_moved); and, for a watch none of whose seeds is
-// stored yet, the seeds themselves. A block re-traces (Check, from the
-// seeds, on the store as it is after the block) only the watches whose
-// remembered outputs it spends, or whose seed transactions or seed
-// addresses it holds; the others cost a map lookup per input. A rewind
-// retracts the alerts of the removed blocks (Retract) and re-traces every
-// watch of the chain.
+// It keeps each watch's trace current incrementally (issue 16): a
+// trace.Tracer per watch holds the trace's state after the last block
+// (the tainted outputs at rest unspent with their taint and hop, sinks,
+// edges), and a block moves on only the tainted value it spends, through
+// the trace engine's own per-transaction step (Tracer.Advance); the
+// result equals a trace from the seeds on the store after the block, and
+// the alerts are raised from it as Check raises them. The seed outputs'
+// spends (funds_moved) are among the outputs at rest. A block that holds
+// one of a watch's seed transactions or pays one of its seed addresses
+// (new seed outputs), a watch none of whose seeds was stored (its seeds
+// remembered), a changed watch, and a step the Tracer cannot take
+// (ErrRetrace: a block out of order, the budget run out) trace again
+// from the seeds. A rewind retracts the alerts of the removed blocks
+// (Retract) and rewinds each watch's trace exactly (Tracer.Rewind, from
+// its per-block undo, DefaultUndoDepth blocks deep); a watch it cannot
+// rewind (deeper, or traced after the fork) is traced again from the
+// seeds. The traces live in memory only: Start traces every watch from
+// its seeds.
 //
 // A watch's trace can also change without a block spending its outputs:
-// when a label is added (Relabelled, then Refresh, checks every watch
-// again), or when clustering merges a resting output's address into a
-// labelled cluster through another address, which Live does not notice
-// until the watch is checked again (by a block touching it, a rewind, a
-// label write, a restart, or Check).
+// when a label is added (Relabelled, then Refresh, traces every watch
+// again from its seeds), or when clustering merges an address the trace
+// reached into a labelled cluster through another address: the Tracer
+// keeps the entity answer it got for an address, so Live does not notice
+// until the watch is traced again (a label write, a restart, a rewind it
+// cannot undo, a seed block, or Check).
 type Live struct {
 	st  store.Store
 	log *slog.Logger
@@ -56,7 +65,8 @@ type Live struct {
 // liveWatch is what Live remembers of one watch.
 type liveWatch struct {
 	w       heistgraph.Watch
-	resting map[heistgraph.Outpoint]bool // a spend of these re-traces
+	tr      *trace.Tracer                // the kept trace; nil while w waits for its seeds
+	resting map[heistgraph.Outpoint]bool // while waiting: a spend of these re-traces
 	txs     map[heistgraph.Hash]bool     // seed transactions (and outpoint seeds' ones)
 	addrs   map[string]bool              // address seeds
 }
@@ -135,9 +145,26 @@ func (l *Live) Rewound(ctx context.Context, fork int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	clear(l.states)
-	n, err := l.sync(ctx, nil)
-	n += len(ret)
+	n := len(ret)
+	var errs []error
+	for name, s := range l.states {
+		if s.tr == nil || !s.tr.Rewind(fork) {
+			delete(l.states, name) // traced again from the seeds (sync)
+			continue
+		}
+		// The rewound trace's alerts were raised as its blocks landed;
+		// raising them again adds what a failure may have lost.
+		r, err := checkTracer(ctx, l.st, s.w, s.tr)
+		if err != nil {
+			delete(l.states, name)
+			errs = append(errs, err)
+			continue
+		}
+		n += len(r.Raised)
+	}
+	m, err := l.sync(ctx, nil)
+	n += m
+	err = errors.Join(append(errs, err)...)
 	if n > 0 {
 		l.raised(n)
 	}
@@ -221,6 +248,7 @@ func (l *Live) raised(n int) {
 func (l *Live) sync(ctx context.Context, b *heistgraph.Block) (int, error) {
 	seen := map[string]bool{}
 	var todo []heistgraph.Watch
+	var advance []*liveWatch
 	for w, err := range l.st.WatchList(ctx) {
 		if err != nil {
 			return 0, fmt.Errorf("live %s: watches: %w", l.chain, err)
@@ -230,8 +258,11 @@ func (l *Live) sync(ctx context.Context, b *heistgraph.Block) (int, error) {
 		}
 		seen[w.Name] = true
 		s, ok := l.states[w.Name]
-		if !ok || !sameWatch(s.w, w) || (b != nil && s.touchedBy(b)) {
+		switch {
+		case !ok || !sameWatch(s.w, w) || (b != nil && s.touchedBy(b)):
 			todo = append(todo, w)
+		case b != nil && s.tr != nil:
+			advance = append(advance, s)
 		}
 	}
 	for name := range l.states {
@@ -243,6 +274,17 @@ func (l *Live) sync(ctx context.Context, b *heistgraph.Block) (int, error) {
 	// it again; the others are checked all the same.
 	n := 0
 	var errs []error
+	for _, s := range advance {
+		m, err := l.advance(ctx, s, b)
+		if err != nil {
+			if ctx.Err() != nil {
+				return n, ctx.Err()
+			}
+			errs = append(errs, err)
+			continue
+		}
+		n += m
+	}
 	for _, w := range todo {
 		r, err := l.check(ctx, w)
 		if err != nil {
@@ -257,22 +299,56 @@ func (l *Live) sync(ctx context.Context, b *heistgraph.Block) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// check runs Check on w and remembers its resting outputs. The caller
+// advance moves s's trace over block b and raises the alerts it calls
+// for when b spent tainted value; a step the Tracer cannot take traces
+// again from the seeds. It returns how many alerts were new. The caller
 // holds mu.
+func (l *Live) advance(ctx context.Context, s *liveWatch, b *heistgraph.Block) (int, error) {
+	changed, err := s.tr.Advance(ctx, b)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		l.log.Info("watch traced again from its seeds", "watch", s.w.Name, "block", b.Height, "err", err)
+		r, err := l.check(ctx, s.w)
+		return len(r.Raised), err
+	}
+	if !changed {
+		return 0, nil
+	}
+	r, err := checkTracer(ctx, l.st, s.w, s.tr)
+	if err != nil {
+		delete(l.states, s.w.Name) // traced again on the next block
+		return 0, err
+	}
+	return len(r.Raised), nil
+}
+
+// check traces w from its seeds (StartWatch), raises its alerts (Check)
+// and remembers its trace. The caller holds mu.
 func (l *Live) check(ctx context.Context, w heistgraph.Watch) (CheckResult, error) {
-	r, err := Check(ctx, l.st, w)
-	if err != nil {
-		delete(l.states, w.Name) // checked again on the next block
-		return r, err
-	}
 	if w.Chain != l.chain {
-		return r, nil
+		return Check(ctx, l.st, w)
 	}
-	s, err := restingOf(ctx, l.st, w, r.Trace)
+	fail := func(err error) (CheckResult, error) {
+		delete(l.states, w.Name) // checked again on the next block
+		return CheckResult{}, err
+	}
+	tr, err := StartWatch(ctx, l.st, w)
 	if err != nil {
-		delete(l.states, w.Name)
-		return r, err
+		return fail(err)
 	}
+	r := CheckResult{Waiting: true}
+	if tr != nil {
+		if r, err = checkTracer(ctx, l.st, w, tr); err != nil {
+			return fail(err)
+		}
+	}
+	s, err := restingOf(ctx, l.st, w, tr == nil)
+	if err != nil {
+		return fail(err)
+	}
+	s.tr = tr
 	l.states[w.Name] = s
 	return r, nil
 }
@@ -282,9 +358,9 @@ func sameWatch(a, b heistgraph.Watch) bool {
 	return a.Name == b.Name && a.Chain == b.Chain && a.Policy == b.Policy && a.Created == b.Created && slices.Equal(a.Seeds, b.Seeds)
 }
 
-// restingOf is what a spend of which re-traces w, after a check that
-// traced res (nil while w is waiting).
-func restingOf(ctx context.Context, st store.ChainReader, w heistgraph.Watch, res *trace.Result) (*liveWatch, error) {
+// restingOf is what in a block traces w again from its seeds: its seed
+// transactions and addresses, and, while w is waiting, its seed outputs.
+func restingOf(ctx context.Context, st store.ChainReader, w heistgraph.Watch, waiting bool) (*liveWatch, error) {
 	s := &liveWatch{w: w, resting: map[heistgraph.Outpoint]bool{}, txs: map[heistgraph.Hash]bool{}, addrs: map[string]bool{}}
 	seeds, err := parseSeeds(w)
 	if err != nil {
@@ -300,6 +376,9 @@ func restingOf(ctx context.Context, st store.ChainReader, w heistgraph.Watch, re
 			s.addrs[sd.Address] = true
 		}
 	}
+	if !waiting {
+		return s, nil
+	}
 	ops, err := seedOutpoints(ctx, st, w)
 	if err != nil {
 		return nil, err
@@ -307,18 +386,11 @@ func restingOf(ctx context.Context, st store.ChainReader, w heistgraph.Watch, re
 	for _, op := range ops {
 		s.resting[op] = true
 	}
-	if res != nil {
-		for _, sk := range res.Sinks {
-			if sk.Kind == trace.SinkUnspent && sk.Input == "" {
-				s.resting[heistgraph.Outpoint{TxID: sk.TxID, Vout: sk.Vout}] = true
-			}
-		}
-	}
 	return s, nil
 }
 
-// touchedBy reports whether block b spends one of s's resting outputs,
-// holds one of its seed transactions, or pays one of its seed addresses.
+// touchedBy reports whether block b holds one of s's seed transactions,
+// pays one of its seed addresses, or spends one of its resting outputs.
 func (s *liveWatch) touchedBy(b *heistgraph.Block) bool {
 	for i := range b.Txs {
 		tx := &b.Txs[i]

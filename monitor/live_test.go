@@ -41,7 +41,7 @@ func op(t heistgraph.Tx, n uint32) heistgraph.Outpoint {
 // chainOf applies blocks on st, one per call, each with a coinbase of its
 // own and the given transactions.
 type chainOf struct {
-	t    *testing.T
+	t    testing.TB
 	st   store.Store
 	tips []*heistgraph.Block // the applied blocks by height
 }

@@ -90,6 +90,11 @@ func Check(ctx context.Context, st store.Store, w heistgraph.Watch) (CheckResult
 	if res == nil {
 		return CheckResult{Waiting: true}, nil
 	}
+	return checkTrace(ctx, st, w, res)
+}
+
+// checkTrace raises the alerts of res, w's trace on st as it is (Check).
+func checkTrace(ctx context.Context, st store.Store, w heistgraph.Watch, res *trace.Result) (CheckResult, error) {
 	alerts, err := EntityAlerts(ctx, st, w, res)
 	if err != nil {
 		return CheckResult{}, err

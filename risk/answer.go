@@ -110,6 +110,9 @@ type Answer struct {
 	Partial bool       `json:"partial,omitempty"`
 	Notes   []string   `json:"notes,omitempty"`
 	Config  ConfigJSON `json:"config"`
+	// Levels is the level §8.5 gives each category with a rule that
+	// fires (the level of its reason); not part of the JSON answer.
+	Levels map[string]Level `json:"-"`
 }
 
 // Result is one entry of a batch answer: the Answer, or the item's index

@@ -223,10 +223,16 @@ func BenchmarkScreenWorld(b *testing.B) {
 	}
 }
 
+// mustJSON returns v's JSON; an answer's hand-written encoding is checked
+// against encoding/json's on the way (every screen of the table and
+// benchmark tests).
 func mustJSON(b testing.TB, v any) string {
 	out, err := json.Marshal(v)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if a, ok := v.(appender); ok {
+		checkSameJSON(b, a)
 	}
 	return string(out)
 }

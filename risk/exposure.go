@@ -38,7 +38,7 @@ type run struct {
 	chain  heistgraph.Chain
 	idx    *labelIndex
 	txs    map[heistgraph.Hash]*heistgraph.TxRecord
-	owners map[string]*owner
+	owners map[string]*owner // the run's memo of ownerOf (nil: the Screener's, see owner)
 	vecs   map[txHop][]vector
 	reads  int
 	notes  []string

@@ -98,21 +98,51 @@ func (r *run) ownerOf(addr string) (*owner, error) {
 	if addr == "" {
 		return &owner{}, nil
 	}
-	if o, ok := r.owners[addr]; ok {
-		return o, nil
+	if r.owners != nil {
+		if o, ok := r.owners[addr]; ok {
+			return o, nil
+		}
+	}
+	o, err := r.Screener.owner(r.ctx, r.chain, addr, r.idx)
+	if err != nil {
+		return nil, err
+	}
+	if r.owners != nil {
+		r.owners[addr] = o
+	}
+	return o, nil
+}
+
+// owner returns the owner of addr on chain: its cluster, with the
+// cluster's labels in idx (the Screener's index of chain), or the address
+// alone with its own. Owners are kept with the memoized cluster
+// membership they come from (addressCluster), for as long as it is kept;
+// they are shared, and nobody may modify them.
+func (s *Screener) owner(ctx context.Context, chain heistgraph.Chain, addr string, idx *labelIndex) (*owner, error) {
+	k := chainAddr{chain, addr}
+	s.memMu.Lock()
+	c, ok := s.clusterOf[k]
+	s.memMu.Unlock()
+	if ok && c.own != nil {
+		return c.own, nil
 	}
 	o := &owner{id: "a:" + addr}
-	m, err := r.Screener.addressCluster(r.ctx, r.chain, addr)
+	m, err := s.addressCluster(ctx, chain, addr)
 	switch {
 	case err == nil:
 		o.id, o.cluster, o.addrID = "c:"+strconv.FormatUint(m.ClusterID, 10), m.ClusterID, m.AddrID
-		o.labels = r.idx.byCluster[m.ClusterID]
+		o.labels = idx.byCluster[m.ClusterID]
 	case errors.Is(err, heistgraph.ErrNotFound):
-		o.labels = r.idx.byAddr[addr]
+		o.labels = idx.byAddr[addr]
 	default:
 		return nil, fmt.Errorf("risk: cluster of %s: %w", addr, err)
 	}
-	r.owners[addr] = o
+	s.memMu.Lock()
+	if c, ok := s.clusterOf[k]; ok && c.own == nil {
+		c.own = o
+		s.clusterOf[k] = c
+	}
+	s.memMu.Unlock()
 	return o, nil
 }
 
@@ -180,6 +210,7 @@ const maxMemberSets = 1 << 14
 type clusterOf struct {
 	m        store.ClusterMember
 	notFound bool
+	own      *owner // the owner made of it (nil until asked for)
 }
 
 // maxClusterOf bounds the Screener's memo of cluster memberships; it is

@@ -3,6 +3,7 @@ package risk_test
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -106,9 +107,78 @@ func TestPlanBatch(t *testing.T) {
 	}
 }
 
-// FuzzParseRequest checks that no request body panics the parser, and that
-// whatever parses plans into one checked item per entry, each either an
-// item or an error wrapping heistgraph.ErrInvalid.
+// flatBodies are single requests around the edges of ParseRequest's
+// one-pass reader: flat says whether it reads them itself (the others go
+// to encoding/json). Either way the answer must be encoding/json's.
+var flatBodies = []struct {
+	body string
+	flat bool
+}{
+	{`{"chain":"btc","address":"1abc"}`, true},
+	{`{"chain":"btc","txid":"` + txid + `","vout":0,"direction":"sent"}`, true},
+	{" \t\r\n{ \"chain\" : \"btc\" ,\n\"address\":\"1abc\", \"no_cluster\" : true } \n", true},
+	{`{"address":"a","no_cluster":false,"vout":4294967295}`, true},
+	{`{}`, true},
+	{`{"direction":"Sideways","chain":"","address":""}`, true},
+	{`{"vout":4294967296}`, false},
+	{`{"vout":00}`, false},
+	{`{"vout":-0}`, false},
+	{`{"vout":1.0}`, false},
+	{`{"vout":1e2}`, false},
+	{`{"vout":null}`, false},
+	{`{"vout":"1"}`, false},
+	{`{"no_cluster":tru}`, false},
+	{`{"no_cluster":truex}`, false},
+	{`{"address":"a","address":"b"}`, false},
+	{`{"Chain":"btc","address":"a"}`, false},
+	{`{"chain":"\u0062tc","address":"a"}`, false},
+	{`{"chain":"btc","address":"é"}`, false},
+	{`{"chain":"btc","address":"a\u0000"}`, false},
+	{`{"chain":"btc",}`, false},
+	{`{"chain":"btc"`, false},
+	{`{"chain":"btc"} x`, false},
+	{`{"chain":"btc"}{}`, false},
+	{`{"chain":"btc","items":[]}`, false},
+	{`{"chain":"btc","adress":"1abc"}`, false},
+	{`{"chain" "btc"}`, false},
+	{`{,}`, false},
+	{`[]`, false},
+	{`null`, false},
+	{``, false},
+}
+
+// TestParseRequestFlat checks that the one-pass reader takes the plain
+// single requests (so that it is in use at all) and leaves the rest, and
+// that ParseRequest answers every body as encoding/json alone does.
+func TestParseRequestFlat(t *testing.T) {
+	t.Parallel()
+	for _, tc := range flatBodies {
+		if got := risk.ParsesFlat([]byte(tc.body)); got != tc.flat {
+			t.Errorf("%q: read in one pass %v, want %v", tc.body, got, tc.flat)
+		}
+		checkSameRequest(t, []byte(tc.body))
+	}
+}
+
+// checkSameRequest fails unless ParseRequest gives for data the request
+// or the error that encoding/json alone gives.
+func checkSameRequest(t *testing.T, data []byte) {
+	t.Helper()
+	got, gerr := risk.ParseRequest(data)
+	want, werr := risk.ParseRequestJSON(data)
+	if (gerr != nil) != (werr != nil) || (gerr != nil && gerr.Error() != werr.Error()) {
+		t.Fatalf("%q: ParseRequest error %v, encoding/json %v", data, gerr, werr)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q: ParseRequest read %+v, encoding/json %+v", data, got, want)
+	}
+}
+
+// FuzzParseRequest checks that no request body panics the parser, that
+// ParseRequest reads every body as encoding/json alone does (its
+// one-pass reader included), and that whatever parses plans into one
+// checked item per entry, each either an item or an error wrapping
+// heistgraph.ErrInvalid.
 func FuzzParseRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"chain":"btc","address":"1abc"}`,
@@ -118,7 +188,11 @@ func FuzzParseRequest(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	for _, tc := range flatBodies {
+		f.Add([]byte(tc.body))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSameRequest(t, data)
 		r, err := risk.ParseRequest(data)
 		if err != nil {
 			if !errors.Is(err, heistgraph.ErrInvalid) {
@@ -150,4 +224,24 @@ func FuzzParseRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkParseRequest reads a single screen (the load benchmark's
+// deposit request) with ParseRequest and with encoding/json alone.
+func BenchmarkParseRequest(b *testing.B) {
+	body := []byte(`{"chain":"btc-regtest","txid":"` + txid + `","vout":0}`)
+	for _, bc := range []struct {
+		name  string
+		parse func([]byte) (*risk.Request, error)
+	}{{"ParseRequest", risk.ParseRequest}, {"encoding-json", risk.ParseRequestJSON}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := bc.parse(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

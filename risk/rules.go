@@ -205,6 +205,9 @@ func (r *run) finish(a *Answer, owners []*owner, ag *agg) {
 	}
 	var js []judged
 	var score float64
+	if n := len(ag.cats) * (r.cfg.H - 1); cap(a.Indirect) < n {
+		a.Indirect = make([]Indirect, 0, n)
+	}
 	for _, cat := range slices.Sorted(maps.Keys(cats)) {
 		e := exposureOf{cat: cat, sev: r.cfg.severity(cat), n: make([]int64, r.cfg.H+1), total2: 2 * ag.total}
 		if o, ok := owned[cat]; ok {
@@ -228,6 +231,10 @@ func (r *run) finish(a *Answer, owners []*owner, ag *agg) {
 		}
 		if l, why := r.cfg.judge(e, a.Direction); l != LevelNone {
 			js = append(js, judged{l, cat, why})
+			if a.Levels == nil {
+				a.Levels = map[string]Level{}
+			}
+			a.Levels[cat] = l
 		}
 	}
 	slices.SortStableFunc(a.Indirect, func(x, y Indirect) int {

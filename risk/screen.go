@@ -145,8 +145,9 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Owners come from the Screener's memo (r.owners stays nil).
 	r := &run{Screener: s, ctx: ctx, chain: it.Chain, idx: idx, txs: map[heistgraph.Hash]*heistgraph.TxRecord{},
-		owners: map[string]*owner{}, vecs: map[txHop][]vector{}, tab: s.table(it.Chain), tip: -1}
+		vecs: map[txHop][]vector{}, tab: s.table(it.Chain), tip: -1}
 	cj := s.cfgJSON
 	cj.NoCluster = it.NoCluster
 	a := &Answer{Chain: it.Chain, Direction: it.Direction, Direct: []Direct{}, Indirect: []Indirect{}, Reasons: []string{}, Config: cj}
@@ -450,8 +451,9 @@ func (r *run) priceDirect(ag *agg) error {
 	for _, k := range ag.directKeys() {
 		d := ag.direct[k]
 		priced := ok && r.chain == heistgraph.ChainBTC && len(d.parts) > 0
-		nano := new(big.Int)
+		var nano *big.Int // the entry's value in nano-USD, when priced
 		if priced {
+			nano = new(big.Int)
 			for _, p := range d.parts {
 				price, err := pr.PriceOn(r.ctx, "BTC", time.Unix(p.time, 0).UTC())
 				if errors.Is(err, heistgraph.ErrNotFound) {
@@ -501,6 +503,7 @@ type agg struct {
 	total  int64
 	cats   map[string]*catAgg
 	direct map[dkey]*directAgg
+	keys   []dkey // direct's keys sorted, nil until asked for (and after a new key)
 }
 
 type catAgg struct {
@@ -548,6 +551,7 @@ func (g *agg) add(k vkey, a, t int64) {
 	if d == nil {
 		d = &directAgg{owners: map[string]bool{}}
 		g.direct[dk] = d
+		g.keys = nil
 	}
 	if k.weak {
 		d.weak += a
@@ -569,8 +573,13 @@ func (g *agg) addVector(x vector, t int64) {
 	}
 }
 
+// directKeys returns the keys of the direct entries in order (the
+// caller must not modify it; it is kept until a new entry is added).
 func (g *agg) directKeys() []dkey {
-	return slices.SortedFunc(maps.Keys(g.direct), func(a, b dkey) int {
-		return cmp.Or(cmp.Compare(a.cat, b.cat), cmp.Compare(a.entity, b.entity), cmp.Compare(a.source, b.source))
-	})
+	if g.keys == nil {
+		g.keys = slices.SortedFunc(maps.Keys(g.direct), func(a, b dkey) int {
+			return cmp.Or(cmp.Compare(a.cat, b.cat), cmp.Compare(a.entity, b.entity), cmp.Compare(a.source, b.source))
+		})
+	}
+	return g.keys
 }

@@ -177,6 +177,7 @@ func TestScripts(t *testing.T) {
 				if err != nil {
 					return "error: " + err.Error()
 				}
+				checkSameJSON(t, a)
 				got := render(env, a)
 				// The precomputed table (methods.md §8.3) must give the
 				// same answer as the on-demand computation.

@@ -33,6 +33,20 @@ type Views interface {
 	Labels(ctx context.Context, q LabelQuery) (any, error)
 }
 
+// AccountViews answers the read routes for EVM chains (account-model
+// views: balances per asset, transfers). A backend without it answers those
+// routes 404.
+type AccountViews interface {
+	// EVMAddress answers GET /v1/addresses/{chain}/{address} on an EVM
+	// chain.
+	EVMAddress(ctx context.Context, chain heistgraph.Chain, addr heistgraph.EVMAddress) (any, error)
+	// EVMTx answers GET /v1/txs/{chain}/{txid} on an EVM chain.
+	EVMTx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.EVMHash) (any, error)
+	// EVMBlock answers GET /v1/blocks/{chain}/{id} on an EVM chain: id is a
+	// height or a 0x block hash.
+	EVMBlock(ctx context.Context, chain heistgraph.Chain, id string) (any, error)
+}
+
 // LabelQuery is GET /v1/labels's query: the store's filters, an address
 // (with Query.Chain), at most Limit labels (0: all), and the caller's TLP
 // clearance (labels marked above it are left out).

@@ -49,6 +49,7 @@ func (s *Server) routes() []route {
 		{method: "DELETE", path: "/v1/keys/{id}", role: RoleAdmin, audit: auditSync, summary: "Revoke a key", resp: keyJSONSchema, h: deleteKey},
 	}
 	rts = append(rts, monitorRoutes()...)
+	rts = append(rts, payrollRoutes()...)
 	return append(rts, watchRoutes()...)
 }
 
@@ -107,6 +108,17 @@ func getAddress(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (
 	if err != nil {
 		return nil, err
 	}
+	if c.IsEVM() {
+		addr, err := heistgraph.ParseEVMAddress(r.PathValue("address"))
+		if err != nil {
+			return nil, fieldErr("address", err)
+		}
+		av, err := s.accountViews(c)
+		if err != nil {
+			return nil, err
+		}
+		return av.EVMAddress(r.Context(), c, addr)
+	}
 	addr, err := checkAddress("address", c, r.PathValue("address"))
 	if err != nil {
 		return nil, err
@@ -114,10 +126,31 @@ func getAddress(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (
 	return s.backend.Address(r.Context(), c, addr)
 }
 
+// accountViews returns the backend's EVM views, or an error wrapping
+// heistgraph.ErrNotFound when it has none.
+func (s *Server) accountViews(c heistgraph.Chain) (AccountViews, error) {
+	av, ok := s.backend.(AccountViews)
+	if !ok {
+		return nil, fmt.Errorf("chain %s: this server holds no EVM chains: %w", c, heistgraph.ErrNotFound)
+	}
+	return av, nil
+}
+
 func getTx(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {
 	c, err := pathChain(r)
 	if err != nil {
 		return nil, err
+	}
+	if c.IsEVM() {
+		txid, err := heistgraph.ParseEVMHash(r.PathValue("txid"))
+		if err != nil {
+			return nil, fieldErr("txid", err)
+		}
+		av, err := s.accountViews(c)
+		if err != nil {
+			return nil, err
+		}
+		return av.EVMTx(r.Context(), c, txid)
 	}
 	txid, err := heistgraph.ParseHash(r.PathValue("txid"))
 	if err != nil {
@@ -132,6 +165,20 @@ func getBlock(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (an
 		return nil, err
 	}
 	id := r.PathValue("id")
+	if c.IsEVM() {
+		if h, err := strconv.ParseInt(id, 10, 64); err == nil {
+			if h < 0 {
+				return nil, fieldErrf("id", "negative height %d", h)
+			}
+		} else if _, err := heistgraph.ParseEVMHash(id); err != nil {
+			return nil, fieldErr("id", fmt.Errorf("want a height or a block hash: %w", err))
+		}
+		av, err := s.accountViews(c)
+		if err != nil {
+			return nil, err
+		}
+		return av.EVMBlock(r.Context(), c, id)
+	}
 	if h, err := strconv.ParseInt(id, 10, 64); err == nil && len(id) < 64 {
 		if h < 0 {
 			return nil, fieldErrf("id", "negative height %d", h)
@@ -252,7 +299,7 @@ func readRawBody(r *http.Request) (json.RawMessage, error) {
 	if r.Body == nil {
 		return nil, fieldErrf("body", "empty request body")
 	}
-	data, err := io.ReadAll(r.Body)
+	data, err := readAll(r.Body, r.ContentLength)
 	if err != nil {
 		return nil, fmt.Errorf("read request body: %w", err)
 	}
@@ -265,6 +312,28 @@ func readRawBody(r *http.Request) (json.RawMessage, error) {
 		return nil, err
 	}
 	return raw, nil
+}
+
+// readAll reads body to its end as io.ReadAll does (with its errors), into
+// one buffer of the length the request declares when it declares a small
+// one (a screen is about 100 bytes; io.ReadAll starts at 512).
+func readAll(body io.Reader, declared int64) ([]byte, error) {
+	if declared <= 0 || declared > 64<<10 {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, 0, declared)
+	for len(buf) < cap(buf) {
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	rest, err := io.ReadAll(body) // nothing, unless the body outruns its length
+	return append(buf, rest...), err
 }
 
 func postLabels(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
@@ -338,8 +407,10 @@ func postScreen(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo
 		return nil, fieldErrf("body", "want a JSON object")
 	}
 	var env screenEnvelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return nil, fieldErrf("items", "want an array of objects: %v", err)
+	if mayHaveItems(raw) {
+		if err := json.Unmarshal(raw, &env); err != nil {
+			return nil, fieldErrf("items", "want an array of objects: %v", err)
+		}
 	}
 	req := ScreenRequest{Items: []json.RawMessage{raw}, Body: raw}
 	if env.Items != nil {
@@ -359,6 +430,23 @@ func postScreen(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo
 	}
 	info.risk = highestRisk(res.Risks)
 	return res.Answer, nil
+}
+
+// mayHaveItems reports whether a valid JSON body may hold an "items" key
+// as encoding/json matches it (case-insensitively, Unicode folding
+// included, after unescaping). A body of ASCII without backslashes and
+// without "item" in any case cannot, and needs no envelope decoding: a
+// single screen, the common request, is then read once, by the engine.
+func mayHaveItems(raw []byte) bool {
+	for i, b := range raw {
+		switch {
+		case b == '\\' || b >= 0x80:
+			return true
+		case b|0x20 == 'i' && i+4 <= len(raw) && raw[i+1]|0x20 == 't' && raw[i+2]|0x20 == 'e' && raw[i+3]|0x20 == 'm':
+			return true
+		}
+	}
+	return false
 }
 
 var riskOrder = []string{"none", "low", "medium", "high", "severe"}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -47,12 +50,46 @@ func (rt route) pattern() string { return rt.method + " " + rt.path }
 func (s *Server) handle(rt route) {
 	pat := rt.pattern()
 	s.patterns = append(s.patterns, pat)
+	rm := &routeMetrics{m: s.m, pat: pat}
 	s.mux.HandleFunc(pat, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		status := s.serveRoute(rt, w, r)
-		s.m.requests.WithLabelValues(pat, strconv.Itoa(status)).Inc()
-		s.m.latency.WithLabelValues(pat).Observe(time.Since(start).Seconds())
+		rm.observe(status, time.Since(start))
 	})
+}
+
+// routeMetrics are one route's series, each looked up in its vector once
+// (on the route's first request with that status, so /metrics lists the
+// same series as when they were looked up at every request).
+type routeMetrics struct {
+	m       *metrics
+	pat     string
+	latency atomic.Pointer[observerRef]
+	codes   [600]atomic.Pointer[counterRef] // by status code
+}
+
+type observerRef struct{ prometheus.Observer }
+
+type counterRef struct{ prometheus.Counter }
+
+// observe counts a request answered with status in d.
+func (rm *routeMetrics) observe(status int, d time.Duration) {
+	if status >= 0 && status < len(rm.codes) {
+		c := rm.codes[status].Load()
+		if c == nil {
+			c = &counterRef{rm.m.requests.WithLabelValues(rm.pat, strconv.Itoa(status))}
+			rm.codes[status].Store(c)
+		}
+		c.Inc()
+	} else {
+		rm.m.requests.WithLabelValues(rm.pat, strconv.Itoa(status)).Inc()
+	}
+	o := rm.latency.Load()
+	if o == nil {
+		o = &observerRef{rm.m.latency.WithLabelValues(rm.pat)}
+		rm.latency.Store(o)
+	}
+	o.Observe(d.Seconds())
 }
 
 func (s *Server) serveRoute(rt route, w http.ResponseWriter, r *http.Request) int {

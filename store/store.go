@@ -90,6 +90,8 @@ type ChainWriter interface {
 type Store interface {
 	ChainReader
 	ChainWriter
+	AccountReader
+	AccountWriter
 	Prices
 	Incidents
 	Labels

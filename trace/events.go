@@ -77,6 +77,7 @@ func (e *engine) patterns(ctx context.Context, w *work) error {
 		o.Fresh = fresh
 	}
 	e.steps = append(e.steps, peelCandidate{tx: p, pos: w.pos})
+	e.stepped(len(e.steps) - 1)
 	return nil
 }
 

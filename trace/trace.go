@@ -69,6 +69,14 @@ type engine struct {
 
 	f   flow
 	res *Result
+
+	// Kept by a Tracer only (nil in Run): the tainted outputs at rest
+	// unspent, the sinks a later block took away, and the undo journal
+	// of the block being advanced (tracer.go).
+	resting  map[heistgraph.Outpoint]restingOut
+	gone     map[int]bool
+	journal  *[]func()
+	stepOuts map[heistgraph.Outpoint][2]int // output of a peel step → step, output index
 }
 
 type entityAnswer struct {
@@ -318,7 +326,7 @@ func (e *engine) run(ctx context.Context) error {
 		delete(e.pending, w.rec.Tx.TxID)
 		e.res.Stats.TxsVisited++
 		e.last = w.pos
-		e.res.txPos[w.rec.Tx.TxID] = w.pos
+		e.setPos(w.rec.Tx.TxID, w.pos)
 		if err := e.process(ctx, w); err != nil {
 			return err
 		}
@@ -343,7 +351,7 @@ func (e *engine) drain() error {
 		for _, c := range w.claims {
 			o := w.rec.Tx.Outputs[c.vout]
 			t := taint{segs: []seg{{src: c.src, hi: c.amount}}}
-			e.res.txPos[w.rec.Tx.TxID] = w.pos
+			e.setPos(w.rec.Tx.TxID, w.pos)
 			e.sinkOut(SinkHopLimit, heistgraph.Outpoint{TxID: w.rec.Tx.TxID, Vout: c.vout}, o, t, 0, w.rec.Block.Time, w.pos, nil, "budget")
 		}
 	}
@@ -556,6 +564,7 @@ func (e *engine) forward(ctx context.Context, w *work, vout uint32, t taint, hop
 	}
 	if spender == nil {
 		e.sinkOut(SinkUnspent, op, o, t, hop, at, w.pos, lab, "")
+		e.rest(op, w, t, hop)
 		return nil
 	}
 	if hop >= e.o.MaxHops && e.o.Until == 0 {
@@ -610,6 +619,9 @@ func (e *engine) forward(ctx context.Context, w *work, vout uint32, t taint, hop
 	if !ok {
 		ed = &Edge{From: k[0], To: k[1], fromPos: w.pos, toPos: next.pos}
 		e.edges[k] = ed
+		e.undo(func() { delete(e.edges, k) })
+	} else {
+		e.undo(func() { ed.AmountSat -= total; ed.Outputs-- })
 	}
 	ed.AmountSat += total
 	ed.Outputs++
@@ -647,7 +659,7 @@ func (e *engine) sinkOut(kind SinkKind, op heistgraph.Outpoint, o heistgraph.TxO
 		}
 		e.addSink(s, sinkKey{kind, op.TxID, op.Vout, false, sa.src})
 	}
-	e.res.txPos[op.TxID] = p
+	e.setPos(op.TxID, p)
 }
 
 // sinkIn records the taint arriving on input vin of w's transaction at
@@ -678,12 +690,16 @@ func (e *engine) spans(t taint, src int32) [][2]int64 {
 
 func (e *engine) addSink(s Sink, k sinkKey) {
 	if i, ok := e.sinkAt[k]; ok {
+		amt, n := e.sinks[i].AmountSat, len(e.sinks[i].Spans)
+		e.undo(func() { e.sinks[i].AmountSat, e.sinks[i].Spans = amt, e.sinks[i].Spans[:n] })
 		e.sinks[i].AmountSat += s.AmountSat
 		e.sinks[i].Spans = append(e.sinks[i].Spans, s.Spans...)
 		return
 	}
-	e.sinkAt[k] = len(e.sinks)
+	i := len(e.sinks)
+	e.sinkAt[k] = i
 	e.sinks = append(e.sinks, s)
+	e.undo(func() { delete(e.sinkAt, k); e.sinks = e.sinks[:i] })
 }
 
 func (e *engine) event(kind string, p pos, txid heistgraph.Hash, detail any) {
@@ -697,6 +713,14 @@ func (e *engine) finish(ctx context.Context) error {
 	}
 	res := e.res
 	res.Sinks = e.sinks
+	if len(e.gone) > 0 {
+		res.Sinks = make([]Sink, 0, len(e.sinks)-len(e.gone))
+		for i, s := range e.sinks {
+			if !e.gone[i] {
+				res.Sinks = append(res.Sinks, s)
+			}
+		}
+	}
 	if res.Sinks == nil {
 		res.Sinks = []Sink{}
 	}

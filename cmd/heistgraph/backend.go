@@ -89,6 +89,20 @@ func (b *apiBackend) Tx(ctx context.Context, chain heistgraph.Chain, txid heistg
 	return hgapp.Tx(ctx, b.st, hgapp.TxRequest{Chain: string(chain), TxID: txid})
 }
 
+var _ server.AccountViews = (*apiBackend)(nil)
+
+func (b *apiBackend) EVMAddress(ctx context.Context, chain heistgraph.Chain, addr heistgraph.EVMAddress) (any, error) {
+	return hgapp.EVMAddress(ctx, b.st, hgapp.AddressRequest{Chain: string(chain), Address: addr.Hex()})
+}
+
+func (b *apiBackend) EVMTx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.EVMHash) (any, error) {
+	return hgapp.EVMTx(ctx, b.st, hgapp.EVMTxRequest{Chain: string(chain), TxID: txid})
+}
+
+func (b *apiBackend) EVMBlock(ctx context.Context, chain heistgraph.Chain, id string) (any, error) {
+	return hgapp.EVMBlock(ctx, b.st, hgapp.BlockRequest{Chain: string(chain), ID: id})
+}
+
 func (b *apiBackend) Block(ctx context.Context, chain heistgraph.Chain, id string) (any, error) {
 	return hgapp.Block(ctx, b.st, hgapp.BlockRequest{Chain: string(chain), ID: id})
 }

@@ -22,17 +22,26 @@ var examples = map[string]string{
 	"ingest btc": `  heistgraph ingest btc --blocks ~/.bitcoin/blocks                 # Bitcoin Core's folder, xor.dat honoured
   heistgraph ingest btc --blocks blk00000.dat blk00001.dat block.hex
   heistgraph ingest btc --rpc http://127.0.0.1:8332 --rpc-user u --follow --confirmations 6`,
+	"ingest evm": `  heistgraph ingest evm --rpc http://127.0.0.1:8545 --chain eth --from 19000000 --to 19000100
+  heistgraph ingest evm --rpc http://127.0.0.1:8545 --chain dev --follow --confirmations 2 --dump ./dev-dump
+  heistgraph ingest evm --files ./dev-dump --chain dev`,
 
 	"show": `  heistgraph show block 170`,
 	"show block": `  heistgraph show block 170
-  heistgraph show block 00000000d1145790a8694403d4063f323d499e655c83426834d4ce2f8dd4a2ee --json`,
-	"show tx": `  heistgraph show tx f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16`,
+  heistgraph show block 00000000d1145790a8694403d4063f323d499e655c83426834d4ce2f8dd4a2ee --json
+  heistgraph show block 19000000 --chain eth`,
+	"show tx": `  heistgraph show tx f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16
+  heistgraph show tx 0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060 --chain eth --json`,
 	"show address": `  heistgraph show address 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S
-  heistgraph show address bcrt1q... --chain btc-regtest --json`,
+  heistgraph show address bcrt1q... --chain btc-regtest --json
+  heistgraph show address 0x098b716b8aaf21512996dc57eb0615e2383e2f96 --chain eth --history`,
 
 	"screen": `  heistgraph screen --chain btc 12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h          # an address: exposure and risk of its cluster's receipts
   heistgraph screen --chain btc TXID:VOUT --json                               # a deposit just received: that output's source of funds
   heistgraph screen --chain btc ADDRESS --direction sent                       # where its payouts went`,
+	"screen payroll": `  heistgraph screen payroll payroll.csv                                        # header id,name,email,chain,address; JSON answer
+  heistgraph screen payroll payroll.csv --format csv > flags.csv               # one row per flag, for a spreadsheet
+  heistgraph screen payroll payroll.csv --hops 4`,
 
 	"store":        `  heistgraph store digest --chain btc`,
 	"store digest": `  heistgraph store digest --chain btc                              # SHA-256 of the chain's content, to compare stores`,
@@ -60,7 +69,9 @@ var examples = map[string]string{
 
 	"trace": `  heistgraph trace --seed TXID:VOUT --seed TXID2:1                 # haircut, the default policy
   heistgraph trace --chain btc-regtest --seed TXID --policy fifo --json
-  heistgraph trace --seed ADDRESS --from 2024-05-01 --until 2024-05-31 --graphml trace.graphml`,
+  heistgraph trace --seed ADDRESS --from 2024-05-01 --until 2024-05-31 --graphml trace.graphml
+  heistgraph trace --chain eth --seed 0xTXHASH --policy fifo --json      # EVM: what the transaction moved
+  heistgraph trace --chain eth --seed 0xADDRESS --asset native --from 2024-05-31`,
 
 	"eval":         `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json`,
 	"eval cluster": `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json --json`,

@@ -24,7 +24,7 @@ func (a *app) ingestCmd() *cobra.Command {
 		Use:   "ingest",
 		Short: "Load chain data into the store",
 	}
-	c.AddCommand(a.ingestBTCCmd())
+	c.AddCommand(a.ingestBTCCmd(), a.ingestEVMCmd())
 	return c
 }
 
@@ -318,10 +318,13 @@ func (p *progress) start(total int64) {
 // read is the source's callback: bytes read so far.
 func (p *progress) read(bytes int64) { p.readB.Store(bytes) }
 
-func (p *progress) applied(b *heistgraph.Block) {
+func (p *progress) applied(b *heistgraph.Block) { p.step(b.Height, len(b.Txs)) }
+
+// step counts one block applied at height with txs transactions.
+func (p *progress) step(height int64, txs int) {
 	p.blocks++
-	p.txs += int64(len(b.Txs))
-	p.height = b.Height
+	p.txs += int64(txs)
+	p.height = height
 	if p.bar != nil {
 		r := p.readB.Load()
 		_ = p.bar.Add64(r - p.lastRead)

@@ -146,6 +146,10 @@ var readmeRows = []readmeRow{
 	{cmd: "heistgraph screen --chain btc 12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h --json", store: "main", want: `"risk": "severe"`},
 	{cmd: "heistgraph screen --chain btc TXID:VOUT", store: "main", subst: []string{"TXID:VOUT", "$tx170:0"}, want: "risk"},
 	{cmd: "heistgraph screen --chain btc ADDRESS --direction sent", store: "main", subst: []string{"ADDRESS", "$satoshi"}, want: "risk"},
+	{cmd: "heistgraph screen payroll payroll.csv", store: "main",
+		subst: []string{"payroll.csv", "$repo/payroll/testdata/example-payroll.csv"}, want: `"uid": "43377"`},
+	{cmd: "heistgraph screen payroll payroll.csv --format csv --hops 3", store: "main",
+		subst: []string{"payroll.csv", "$repo/payroll/testdata/example-payroll.csv"}, want: "c-002,Sang Man Kim,,severe,sanctioned_wallet"},
 
 	// The HTTP service (serve itself runs until interrupted: serve_test.go
 	// starts real ones).

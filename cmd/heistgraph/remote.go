@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -279,6 +280,12 @@ func (a *app) remoteCommands() map[string]func(cmd *cobra.Command, args []string
 			chains = chains[:0]
 			for _, n := range heistgraph.Networks() {
 				chains = append(chains, string(n.Chain))
+			}
+			if hgapp.IsEVMID(id) { // a 0x id: the EVM chains, as show does
+				chains = chains[:0]
+				for _, i := range heistgraph.EVMChains() {
+					chains = append(chains, string(i.Chain))
+				}
 			}
 		}
 		for _, c := range chains {

@@ -41,6 +41,7 @@ one object; several print {"results": [...]} in order, with {"index",
 	fl.StringVar(&chainFlag, "chain", "btc", "chain of the addresses and transfers (btc, btc-testnet, btc-regtest, ...)")
 	fl.StringVar(&dirFlag, "direction", "received", "received (source of funds) or sent (destination of funds)")
 	fl.BoolVar(&noCluster, "no-cluster", false, "screen each address alone, not its cluster")
+	c.AddCommand(a.screenPayrollCmd())
 	return c
 }
 

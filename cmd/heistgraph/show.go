@@ -19,12 +19,17 @@ func (a *app) showCmd() *cobra.Command {
 		Use:   "show",
 		Short: "Show one block, transaction or address",
 	}
-	c.PersistentFlags().StringVar(&chainFlag, "chain", "", "chain of the id (btc, btc-testnet, btc-regtest, ...); default: the chain in the store that has it")
+	c.PersistentFlags().StringVar(&chainFlag, "chain", "", "chain of the id (btc, btc-testnet, btc-regtest, ..., or an EVM chain: eth, bsc, dev, ...); default: the chain in the store that has it (0x ids: the EVM chains)")
 	block := &cobra.Command{
 		Use:   "block HEIGHT|HASH",
 		Short: "Show a block by height or hash",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if evmShow(chainFlag, args[0]) {
+				return a.withView(cmd.Context(), func(st store.Store) error {
+					return a.showEVMBlock(cmd.Context(), st, chainFlag, args[0])
+				})
+			}
 			return a.withReader(cmd.Context(), func(r store.ChainReader) error {
 				return a.showBlock(cmd.Context(), r, chainFlag, args[0])
 			})
@@ -35,6 +40,11 @@ func (a *app) showCmd() *cobra.Command {
 		Short: "Show a transaction with its inputs resolved and its outputs' spenders",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if evmShow(chainFlag, args[0]) {
+				return a.withView(cmd.Context(), func(st store.Store) error {
+					return a.showEVMTx(cmd.Context(), st, chainFlag, args[0])
+				})
+			}
 			txid, err := heistgraph.ParseHash(args[0])
 			if err != nil {
 				return fmt.Errorf("show tx: %w", err)
@@ -62,6 +72,11 @@ offset is printed, and is next_offset in --json).`,
 			}
 			if strings.TrimSpace(args[0]) == "" {
 				return fmt.Errorf("show address: empty address: %w", heistgraph.ErrInvalid)
+			}
+			if evmShow(chainFlag, strings.TrimSpace(args[0])) {
+				return a.withView(cmd.Context(), func(st store.Store) error {
+					return a.showEVMAddress(cmd.Context(), st, chainFlag, args[0], page)
+				})
 			}
 			return noStoreAddress("show address", chainFlag, args[0], a.withReader(cmd.Context(), func(r store.ChainReader) error {
 				addr, err := hgapp.CheckAddress(cmd.Context(), r, chainFlag, args[0])

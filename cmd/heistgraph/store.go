@@ -25,8 +25,13 @@ func (a *app) storeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withReader(cmd.Context(), func(r store.ChainReader) error {
+			return a.withView(cmd.Context(), func(r store.Store) error {
 				tip, terr := r.Tip(cmd.Context(), ch)
+				if ch.IsEVM() {
+					var at heistgraph.AccountBlockRef
+					at, terr = r.AccountTip(cmd.Context(), ch)
+					tip.Height = at.Height
+				}
 				if errors.Is(terr, heistgraph.ErrNotFound) {
 					// The digest of nothing would look like an answer.
 					return fmt.Errorf("no blocks of chain %s in the store: %w", ch, heistgraph.ErrNotFound)

@@ -36,6 +36,9 @@ type traceFlags struct {
 	dot       string
 	compare   bool
 	top       int
+	// EVM chains (traceaccounts.go).
+	asset        string
+	minAmountSet bool
 }
 
 // addTraceOptions registers the flags shared by trace and eval trace.
@@ -43,7 +46,7 @@ func (f *traceFlags) addTraceOptions(c *cobra.Command) {
 	fl := c.Flags()
 	fl.StringVar(&f.policy, "policy", string(trace.DefaultPolicy), "taint policy: poison, haircut, fifo, lifo or tiho")
 	fl.IntVar(&f.maxHops, "max-hops", trace.DefaultMaxHops, "stop value this many transactions from a seed (hop_limit sinks)")
-	fl.Int64Var(&f.minAmount, "min-amount", trace.DefaultMinAmount, "stop taint below this many satoshis in one output (threshold sinks); 0 for none")
+	fl.Int64Var(&f.minAmount, "min-amount", trace.DefaultMinAmount, "stop taint below this many satoshis in one output (threshold sinks); 0 for none. EVM chains: base units of every asset (default 10^(decimals-6) per asset)")
 	fl.Float64Var(&f.minShare, "min-share", trace.DefaultMinShare, "haircut only: stop an output whose tainted share is below this; 0 for none")
 	fl.StringVar(&f.until, "until", "", "time bound: outputs spent after it count as unspent (RFC 3339 date or datetime, or Unix seconds)")
 	fl.IntVar(&f.budget, "budget", trace.DefaultBudget, "transactions a trace may visit; what is left becomes hop_limit sinks (reason budget)")
@@ -67,6 +70,12 @@ A seed is TXID:VOUT (an output; TXID:VOUT/SAT for part of it), TXID (every
 output of a transaction) or an address (every output it received, within
 --from and --until). All seeds of one command line are one source.
 
+On an EVM chain (--chain eth, dev, ...) a seed is 0xTXHASH (what the
+transaction moved, per address and asset) or 0xADDRESS with --asset (every
+credit of the asset within --from and --until); the policies work on
+balances per address and asset (docs/methods.md §2), amounts are base units
+per asset, and WETH wraps and unwraps convert the taint (swap sinks).
+
 For every policy but poison, the sinks plus fees equal the seed amount
 exactly. The human output lists the largest sinks (--top N, with address,
 entity, amount and hops), then the totals per sink kind and entity, in BTC;
@@ -75,11 +84,24 @@ their sinks side by side.
 --graphml FILE and --dot FILE write the graph (- for stdout).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.minAmountSet = cmd.Flags().Changed("min-amount")
+			if hgapp.IsAccountChain(f.chain) {
+				return a.runAccountTrace(cmd.Context(), &f)
+			}
+			if f.asset != "" {
+				return usageError{fmt.Errorf("--asset: only for EVM chains (--chain eth, ...): %w", heistgraph.ErrInvalid)}
+			}
+			for _, s := range f.seeds {
+				if f.chain == "" && (strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X")) {
+					return usageError{fmt.Errorf("--seed %s: an EVM seed needs its chain (--chain eth, ...): %w", s, heistgraph.ErrInvalid)}
+				}
+			}
 			return a.runTrace(cmd.Context(), &f)
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.chain, "chain", "", "chain to trace (btc, btc-regtest, ...); default: the one Bitcoin chain the store holds")
+	fl.StringVar(&f.chain, "chain", "", "chain to trace (btc, btc-regtest, ..., or an EVM chain: eth, dev, ...); default: the one Bitcoin chain the store holds")
+	fl.StringVar(&f.asset, "asset", "", "EVM chains: the asset of an address seed (native, the default, or a token contract); restricts a transaction seed to one asset")
 	fl.StringSliceVar(&f.seeds, "seed", nil, "seed: TXID:VOUT, TXID or ADDRESS (repeat or separate with commas)")
 	fl.StringVar(&f.from, "from", "", "address seeds: only outputs received at or after this time (RFC 3339 or Unix seconds)")
 	fl.StringVar(&f.graphml, "graphml", "", "write the trace graph as GraphML to FILE (- for stdout)")

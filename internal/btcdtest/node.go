@@ -78,23 +78,28 @@ func Required() bool {
 
 // Binary returns the path of the btcd binary, or an error naming the setup
 // script.
-func Binary() (string, error) {
-	if p := os.Getenv("HEISTGRAPH_BTCD"); p != "" {
+func Binary() (string, error) { return FindBinary("btcd", "HEISTGRAPH_BTCD", SetupScript) }
+
+// FindBinary returns the path of the node binary name: $env when set, then
+// $(go env GOPATH)/bin, then $PATH; or an error naming script, which
+// installs it.
+func FindBinary(name, env, script string) (string, error) {
+	if p := os.Getenv(env); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("btcdtest: $HEISTGRAPH_BTCD=%s: %w (run %s and unset it)", p, err, SetupScript)
+			return "", fmt.Errorf("%s: $%s=%s: %w (run %s and unset it)", name, env, p, err, script)
 		}
 		return p, nil
 	}
 	for _, gopath := range filepath.SplitList(build.Default.GOPATH) {
-		p := filepath.Join(gopath, "bin", "btcd")
+		p := filepath.Join(gopath, "bin", name)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	if p, err := exec.LookPath("btcd"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("btcdtest: btcd not found (run %s, or set $HEISTGRAPH_BTCD)", SetupScript)
+	return "", fmt.Errorf("%s not found (run %s, or set $%s)", name, script, env)
 }
 
 // Start starts a btcd node in regtest on free loopback ports with a
@@ -210,6 +215,9 @@ func (n *Node) launch() error {
 	}()
 	return nil
 }
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort() (int, error) { return freePort() }
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -32,20 +32,24 @@ var allowed = map[string][]string{
 	"incidents":         {},
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
 	"synth":             {"bitcoin", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},
-	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                    // app: watches trace as trace does (app.Trace) and read the register
-	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "golang.org/x/crypto/sha3"}, // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
-	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "golang.org/x/time/rate"},  // x/time/rate: per-key token buckets (429)
+	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                              // app: watches trace as trace does (app.Trace) and read the register
+	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "golang.org/x/crypto/sha3"},           // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
+	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
 	"web":               {},
 	"internal/lint":     {},
 	"internal/testutil": {"store"},
-	"internal/btcdtest": {"github.com/btcsuite/btcd/"}, // test support: starts btcd, signs regtest transactions
+	"internal/btcdtest": {"github.com/btcsuite/btcd/"},                            // test support: starts btcd, signs regtest transactions
+	"internal/gethtest": {"internal/btcdtest", "github.com/ethereum/go-ethereum"}, // test support: starts geth --dev, deploys the scenario contracts; btcdtest: Required and Proxy
 
 	// test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"internal/webhooktest": {},
+
+	// payroll screening; norm: accents off names before Jaro-Winkler
+	"payroll": {"store", "trace", "risk", "golang.org/x/text/unicode/norm"},
 }
 
 // free may be imported by any package (style.md's last row).
-var free = []string{"github.com/prometheus/client_golang/", "golang.org/x/sync/errgroup", "gopkg.in/yaml.v3"}
+var free = []string{"github.com/prometheus/client_golang/", "golang.org/x/sync/errgroup", "gopkg.in/yaml.v3", "github.com/holiman/uint256"}
 
 func TestImportTable(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"/...").Output()

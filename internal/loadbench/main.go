@@ -15,10 +15,17 @@
 // what to screen and measures. -data DIR reuses a store (it must hold a
 // synthetic world's chain and labels, and must not be in use); -cpuprofile
 // FILE writes serve's CPU profile (its whole run, the table's precomputation
-// included). The screening targets are POST /v1/screen with the risk engine
-// for a labelled (exchange) address, an unlabelled address with indirect
-// exposure, and a deposit outpoint (an output paying the labelled exchange
-// address).
+// included); -bin FILE runs that heistgraph binary instead of building one
+// (to pair two builds on one store); -slice 1s drives each target in
+// slices alternating with the ceiling and gives its share of the ceiling
+// over those same slices (on a machine whose other load changes by the
+// second, the ceiling measured once, first, is a moving reference). Besides req/s and latency it reports
+// the CPU time per request of the server process (cpu/req) and of the load
+// generator itself (client), which shares the machine's cores. The
+// screening targets are POST /v1/screen with the risk engine for a
+// labelled (exchange) address, an unlabelled address with indirect
+// exposure, and a deposit outpoint (an output paying the labelled
+// exchange address).
 package main
 
 import (
@@ -88,6 +95,7 @@ type result struct {
 	elapsed  time.Duration
 	p50, p99 time.Duration
 	cpu      time.Duration // the server process's CPU time while driven (-1: unknown)
+	client   time.Duration // this process's CPU time while driving (-1: unknown)
 }
 
 // cpuTime returns the user+system CPU time of process pid from
@@ -123,6 +131,8 @@ func run() error {
 	conc := flag.Int("c", 8, "concurrent clients")
 	cpuProfile := flag.String("cpuprofile", "", "write serve's CPU profile to this file")
 	only := flag.String("only", "", "drive only the targets whose name contains this (the ceiling always runs first)")
+	prebuilt := flag.String("bin", "", "use this heistgraph binary instead of building ./cmd/heistgraph (to pair two builds)")
+	slice := flag.Duration("slice", 0, "drive each target in slices of this length alternating with the ceiling (0: the ceiling once, first)")
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "loadbench-")
@@ -131,9 +141,13 @@ func run() error {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "heistgraph")
-	fmt.Fprintln(os.Stderr, "building heistgraph...")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/heistgraph").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
+	if *prebuilt != "" {
+		bin = *prebuilt
+	} else {
+		fmt.Fprintln(os.Stderr, "building heistgraph...")
+		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/heistgraph").CombinedOutput(); err != nil {
+			return fmt.Errorf("go build: %v\n%s", err, out)
+		}
 	}
 	if *data == "" {
 		*worldDir, *data = filepath.Join(tmp, "world"), filepath.Join(tmp, "data")
@@ -198,6 +212,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Serve finishes what the precomputation left (its garbage collected,
+	// its memory returned) before the first target is driven, so that no
+	// target is charged for it.
+	fmt.Fprintln(os.Stderr, "waiting for serve to be idle...")
+	start = time.Now()
+	waitIdle(serve.Process.Pid, time.Minute)
+	fmt.Fprintf(os.Stderr, "  %.1fs\n", time.Since(start).Seconds())
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -233,8 +254,16 @@ func run() error {
 	}
 	fmt.Printf("loadbench: %d clients, %s per target, %d CPUs, world %s\n", *conc, *duration, runtime.NumCPU(), *scale)
 	fmt.Printf("screening: labelled %s, unlabelled %s, deposit %s:%d\n\n", labelled, exposed, deposit.txid, deposit.vout)
-	fmt.Printf("%-60s %10s %10s %10s %8s %9s\n", "target", "req/s", "p50", "p99", "errors", "cpu/req")
-	var ceilingRate float64
+	if *slice > 0 {
+		fmt.Printf("each target driven in %s slices alternating with the ceiling; its share is of the ceiling in those slices\n\n", *slice)
+	}
+	fmt.Printf("%-60s %10s %10s %10s %8s %9s %9s\n", "target", "req/s", "p50", "p99", "errors", "cpu/req", "client")
+	report := func(r, ceiling result) {
+		rate := float64(r.n) / r.elapsed.Seconds()
+		fmt.Printf("%-60s %10.0f %10s %10s %8d %9s %9s   (%.0f%% of ceiling)\n", r.name, rate, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors,
+			perRequest(r.cpu, r.n), perRequest(r.client, r.n), 100*rate/(float64(ceiling.n)/ceiling.elapsed.Seconds()))
+	}
+	var ceiling result
 	for i, tg := range targets {
 		if i > 0 && *only != "" && !strings.Contains(tg.name, *only) {
 			continue
@@ -242,72 +271,135 @@ func run() error {
 		if tg.pid == 0 {
 			tg.pid = serve.Process.Pid
 		}
-		r := drive(tg, *conc, *duration)
-		rate := float64(r.n) / r.elapsed.Seconds()
-		if i == 0 {
-			ceilingRate = rate
+		switch {
+		case i == 0 && *slice > 0:
+			continue // driven with each target
+		case i == 0:
+			ceiling = drive(tg, *conc, *duration)
+			report(ceiling, ceiling)
+		case *slice > 0:
+			r, c := drivePaired(tg, targets[0], *conc, *duration, *slice)
+			c.name = "  ceiling in the same slices"
+			report(r, c)
+			report(c, c)
+		default:
+			report(drive(tg, *conc, *duration), ceiling)
 		}
-		perReq := "?"
-		if r.cpu >= 0 && r.n > 0 {
-			perReq = fmt.Sprintf("%.0fµs", float64(r.cpu.Microseconds())/float64(r.n))
-		}
-		fmt.Printf("%-60s %10.0f %10s %10s %8d %9s   (%.0f%% of ceiling)\n", r.name, rate, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors, perReq, 100*rate/ceilingRate)
 	}
 	return nil
 }
 
-// drive sends requests from conc clients for d and measures them.
-func drive(tg target, conc int, d time.Duration) result {
-	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	defer tr.CloseIdleConnections()
-	// Warm up connections and caches.
-	warm := time.Now().Add(d / 10)
-	for time.Now().Before(warm) {
-		_ = once(client, tg)
+// perRequest is CPU time d over n requests, in µs ("?" when unknown).
+func perRequest(d time.Duration, n int) string {
+	if d < 0 || n == 0 {
+		return "?"
 	}
+	return fmt.Sprintf("%.0fµs", float64(d.Microseconds())/float64(n))
+}
+
+// driver drives one target with its own keep-alive clients, in one or
+// more slices of time, and adds up what it measured.
+type driver struct {
+	tg      target
+	conc    int
+	tr      *http.Transport
+	client  *http.Client
+	lat     []time.Duration
+	errs    int
+	elapsed time.Duration
+	cpu     time.Duration // -1 once unknown
+	self    time.Duration // -1 once unknown
+}
+
+// newDriver opens conc connections to tg and warms them (and the target's
+// caches) up for warm.
+func newDriver(tg target, conc int, warm time.Duration) *driver {
+	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}
+	dr := &driver{tg: tg, conc: conc, tr: tr, client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+	until := time.Now().Add(warm)
+	for time.Now().Before(until) {
+		_ = once(dr.client, tg)
+	}
+	return dr
+}
+
+func (dr *driver) close() { dr.tr.CloseIdleConnections() }
+
+// slice sends requests from the driver's clients for d.
+func (dr *driver) slice(d time.Duration) {
 	var mu sync.Mutex
-	var lat []time.Duration
-	errs := 0
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	start, cpu0 := time.Now(), cpuTime(tg.pid)
+	start, cpu0, self0 := time.Now(), cpuTime(dr.tg.pid), cpuTime(os.Getpid())
 	var wg sync.WaitGroup
-	for range conc {
+	for range dr.conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mine := make([]time.Duration, 0, 1<<14)
+			mine := make([]time.Duration, 0, 1<<12)
 			bad := 0
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				if err := once(client, tg); err != nil {
+				if err := once(dr.client, dr.tg); err != nil {
 					bad++
 					continue
 				}
 				mine = append(mine, time.Since(t0))
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
-			errs += bad
+			dr.lat = append(dr.lat, mine...)
+			dr.errs += bad
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	cpu := cpuTime(tg.pid)
-	if cpu < 0 || cpu0 < 0 {
-		cpu = -1
+	dr.elapsed += time.Since(start)
+	cpu, self := cpuTime(dr.tg.pid), cpuTime(os.Getpid())
+	if cpu < 0 || cpu0 < 0 || dr.cpu < 0 {
+		dr.cpu = -1
 	} else {
-		cpu -= cpu0
+		dr.cpu += cpu - cpu0
 	}
-	slices.Sort(lat)
-	r := result{name: tg.name, n: len(lat), errors: errs, elapsed: elapsed, cpu: cpu}
+	if self < 0 || self0 < 0 || dr.self < 0 {
+		dr.self = -1
+	} else {
+		dr.self += self - self0
+	}
+}
+
+// result sums up the slices driven so far.
+func (dr *driver) result() result {
+	lat := slices.Sorted(slices.Values(dr.lat))
+	r := result{name: dr.tg.name, n: len(lat), errors: dr.errs, elapsed: dr.elapsed, cpu: dr.cpu, client: dr.self}
 	if len(lat) > 0 {
 		r.p50 = lat[len(lat)/2]
 		r.p99 = lat[len(lat)*99/100]
 	}
 	return r
+}
+
+// drive sends requests from conc clients to tg for d (after a warm-up of
+// d/10) and measures them.
+func drive(tg target, conc int, d time.Duration) result {
+	dr := newDriver(tg, conc, d/10)
+	defer dr.close()
+	dr.slice(d)
+	return dr.result()
+}
+
+// drivePaired drives tg and the ceiling in alternating slices of length
+// slice until each had d, so that both see the same machine (what else
+// runs on it changes by the second); it returns tg's result and the
+// ceiling's over the same slices.
+func drivePaired(tg, ceiling target, conc int, d, slice time.Duration) (result, result) {
+	dt, dc := newDriver(tg, conc, d/10), newDriver(ceiling, conc, d/10)
+	defer dt.close()
+	defer dc.close()
+	for done := time.Duration(0); done < d; done += slice {
+		dc.slice(slice)
+		dt.slice(slice)
+	}
+	return dt.result(), dc.result()
 }
 
 func once(c *http.Client, tg target) error {
@@ -415,6 +507,21 @@ func waitTable(url string) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Errorf("serve's screening table is not ready after 10 minutes")
+}
+
+// waitIdle waits until process pid uses less than 2% of a core over half
+// a second, or for at most limit.
+func waitIdle(pid int, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	prev := cpuTime(pid)
+	for time.Now().Before(deadline) && prev >= 0 {
+		time.Sleep(500 * time.Millisecond)
+		cur := cpuTime(pid)
+		if cur-prev < 10*time.Millisecond {
+			return
+		}
+		prev = cur
+	}
 }
 
 type outpoint struct {

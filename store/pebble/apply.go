@@ -95,12 +95,17 @@ func (d *DB) ApplyBlock(ctx context.Context, b *heistgraph.Block) error {
 		return fmt.Errorf("apply block %d %s on %s: commit: %w", b.Height, b.Hash, b.Chain, err)
 	}
 	if !known {
-		d.mu.Lock()
-		d.chains[b.Chain] = code
-		d.nextCode++
-		d.mu.Unlock()
+		d.register(b.Chain, code)
 	}
 	return nil
+}
+
+// register records the code of a chain whose first write just committed.
+func (d *DB) register(chain heistgraph.Chain, code chainCode) {
+	d.mu.Lock()
+	d.chains[chain] = code
+	d.nextCode++
+	d.mu.Unlock()
 }
 
 // localOut is an output created earlier in the block being applied.

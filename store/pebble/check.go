@@ -27,7 +27,7 @@ type CheckReport struct {
 type CheckChain struct {
 	Chain     heistgraph.Chain `json:"chain"`
 	TipHeight int64            `json:"tip_height"`
-	TipHash   heistgraph.Hash  `json:"tip_hash"`
+	TipHash   string           `json:"tip_hash"` // as the chain's explorers print it
 }
 
 // Check verifies the whole store: Pebble's level invariants over every
@@ -69,6 +69,13 @@ func (d *DB) Check(ctx context.Context) (CheckReport, error) {
 			return rep, d.checkError(fmt.Sprintf("tip of %s", ch), err)
 		}
 		if !found {
+			cc, found, err := checkAccountTip(d.db, ch, c)
+			if err != nil {
+				return rep, d.checkError(fmt.Sprintf("chain %s", ch), err)
+			}
+			if found {
+				rep.Chains = append(rep.Chains, cc)
+			}
 			continue
 		}
 		hr, ok, err := heightAt(d.db, c, tip.Height)
@@ -84,10 +91,26 @@ func (d *DB) Check(ctx context.Context) (CheckReport, error) {
 			}
 			return rep, d.checkError(fmt.Sprintf("chain %s: block %s of the tip", ch, tip.Hash), err)
 		}
-		rep.Chains = append(rep.Chains, CheckChain{Chain: ch, TipHeight: tip.Height, TipHash: tip.Hash})
+		rep.Chains = append(rep.Chains, CheckChain{Chain: ch, TipHeight: tip.Height, TipHash: tip.Hash.String()})
 	}
 	slices.SortFunc(rep.Chains, func(a, b CheckChain) int { return strings.Compare(string(a.Chain), string(b.Chain)) })
 	return rep, nil
+}
+
+// checkAccountTip looks up the tip block of an account chain: found is
+// false for a chain without account blocks.
+func checkAccountTip(r pebbledb.Reader, ch heistgraph.Chain, c chainCode) (CheckChain, bool, error) {
+	tip, found, err := acctTipOf(r, c)
+	if err != nil || !found {
+		return CheckChain{}, false, err
+	}
+	if _, found, err := lookup(r, appendAcctBlockKey(nil, c, tip.Hash), nil); err != nil || !found {
+		if err == nil {
+			err = fmt.Errorf("block %s of the tip %d: %w", tip.Hash, tip.Height, errCorrupt)
+		}
+		return CheckChain{}, false, err
+	}
+	return CheckChain{Chain: ch, TipHeight: tip.Height, TipHash: tip.Hash.String()}, true, nil
 }
 
 // checkError words an error Check found, naming the corrupted files.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
@@ -370,5 +371,50 @@ func TestKeyMemo(t *testing.T) {
 	}
 	if got, err := db.KeyByHash(ctx, k.Hash); err != nil || got.Revoked != 5 {
 		t.Fatalf("after revoke: %+v, %v; want revoked at 5", got, err)
+	}
+}
+
+// BenchmarkAccountBytes applies 2,000 generated account-model blocks (every
+// transfer kind among 500 addresses and two tokens) and reports the bytes of
+// the compacted store per transfer, and the apply rate:
+//
+//	go test -run '^$' -bench AccountBytes -benchtime 1x ./store/pebble
+func BenchmarkAccountBytes(b *testing.B) {
+	ctx := context.Background()
+	g := storetest.NewAccountGen("eth", 1, 500)
+	blocks := g.Blocks(0, 0, 2000, heistgraph.EVMHash{})
+	var transfers int64
+	for _, blk := range blocks {
+		transfers += int64(len(blk.Transfers))
+	}
+	for b.Loop() {
+		b.StopTimer()
+		db, err := Open(b.TempDir(), DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		for _, blk := range blocks {
+			if err := db.ApplyAccountBlock(ctx, blk); err != nil {
+				b.Fatal(err)
+			}
+		}
+		el := time.Since(start).Seconds()
+		b.StopTimer()
+		if err := db.Compact(ctx); err != nil {
+			b.Fatal(err)
+		}
+		n, err := db.StoredBytes(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(n)/float64(transfers), "B/transfer")
+		b.ReportMetric(float64(transfers)/el, "transfers/s")
+		b.ReportMetric(float64(len(blocks))/el, "blocks/s")
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
 	}
 }

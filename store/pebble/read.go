@@ -332,11 +332,7 @@ func (d *DB) AddressHistory(ctx context.Context, chain heistgraph.Chain, addr st
 			return
 		}
 		prefix := appendEventPrefix(nil, c, addr)
-		lo := appendU64(append([]byte(nil), prefix...), uint64(opts.FromHeight))
-		hi := prefixEnd(prefix)
-		if opts.ToHeight != 0 {
-			hi = appendU64(append([]byte(nil), prefix...), uint64(opts.ToHeight)+1)
-		}
+		lo, hi := heightBounds(prefix, opts.FromHeight, opts.ToHeight)
 		snap := d.db.NewSnapshot()
 		defer snap.Close()
 		it, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
@@ -380,6 +376,17 @@ func (d *DB) AddressHistory(ctx context.Context, chain heistgraph.Chain, addr st
 	}
 }
 
+// heightBounds returns the key range of the keys under prefix whose next
+// eight bytes are a height from..to (to 0: no upper end).
+func heightBounds(prefix []byte, from, to int64) (lo, hi []byte) {
+	lo = appendU64(append([]byte(nil), prefix...), uint64(from))
+	hi = prefixEnd(prefix)
+	if to != 0 {
+		hi = appendU64(append([]byte(nil), prefix...), uint64(to)+1)
+	}
+	return lo, hi
+}
+
 // Digest returns a SHA-256 over the logical content of chain: the address,
 // block, event, height, output, pending, spend and tx tables in key order,
 // each key without its chain code, each key and value length-prefixed. Undo
@@ -411,6 +418,9 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 					}
 				}
 				k, v := it.Key(), it.Value()
+				if p == prefixAccount && len(k) > len(lo) && k[len(lo)] == acctTokenKey {
+					continue // token metadata is no block's content
+				}
 				buf = append(buf[:0], p)
 				buf = appendBytes(buf, k[len(lo):])
 				buf = appendBytes(buf, v)

@@ -24,6 +24,25 @@ func (d *DB) RewindTo(ctx context.Context, chain heistgraph.Chain, height int64)
 	if height < -1 {
 		return fmt.Errorf("rewind %s to height %d: %w", chain, height, heistgraph.ErrInvalid)
 	}
+	if chain.IsEVM() {
+		return d.rewindLoop(ctx, chain, height, d.undoAccountTip)
+	}
+	return d.rewindLoop(ctx, chain, height, func(ctx context.Context, c chainCode, height int64) (bool, error) {
+		tip, found, err := tipOf(d.db, c)
+		if err != nil || !found || tip.Height <= height {
+			return false, err
+		}
+		if err := d.undoBlock(ctx, c, tip.Height); err != nil {
+			return false, fmt.Errorf("block %d %s: %w", tip.Height, tip.Hash, err)
+		}
+		return true, nil
+	})
+}
+
+// rewindLoop calls step, which removes chain code c's tip block when it is
+// above height (reporting whether it did), until it removes nothing, then
+// syncs once if anything was removed. It holds writeMu throughout.
+func (d *DB) rewindLoop(ctx context.Context, chain heistgraph.Chain, height int64, step func(ctx context.Context, c chainCode, height int64) (bool, error)) error {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	c, ok, err := d.code(chain)
@@ -35,15 +54,12 @@ func (d *DB) RewindTo(ctx context.Context, chain heistgraph.Chain, height int64)
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("rewind %s to height %d: %w", chain, height, err)
 		}
-		tip, found, err := tipOf(d.db, c)
+		more, err := step(ctx, c, height)
 		if err != nil {
 			return fmt.Errorf("rewind %s to height %d: %w", chain, height, err)
 		}
-		if !found || tip.Height <= height {
+		if !more {
 			break
-		}
-		if err := d.undoBlock(ctx, c, tip.Height); err != nil {
-			return fmt.Errorf("rewind %s to height %d: block %d %s: %w", chain, height, tip.Height, tip.Hash, err)
 		}
 		removed++
 	}

@@ -105,10 +105,14 @@ import (
 //	                                        -> delivery record                      the log: delivered or failed deliveries
 //	n + watch name                          -> watch record                         chain, seeds, policy, created, incident (watches.go)
 //
+// Account-model (EVM) chains keep their blocks, ledgers, balances and
+// tokens in the x table, laid out in accounts.go.
+//
 // Logical content (what Digest hashes) is the a, b, e, h, o, p, s and t
 // tables: apart from such overwrites they depend only on the set of blocks
 // stored, not on the order they were applied in. The m and u tables are
 // bookkeeping and excluded, and the chain code is left out of each key.
+// For account chains it is the x table (accounts.go).
 const (
 	prefixMeta    byte = 'm'
 	prefixAddress byte = 'a'
@@ -130,7 +134,7 @@ const (
 )
 
 // logicalPrefixes are the tables Digest hashes, in key order.
-var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeight, prefixOutput, prefixPending, prefixSpend, prefixTx}
+var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeight, prefixOutput, prefixPending, prefixSpend, prefixTx, prefixAccount}
 
 // schemaVersion is stored under metaVersionKey; Open refuses other versions.
 const schemaVersion = 1

@@ -1,0 +1,55 @@
+package gethtest
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/heistgraph/heistgraph/internal/btcdtest"
+)
+
+func TestStart(t *testing.T) {
+	n := Start(t, Options{})
+	id, err := n.Eth().ChainID(context.Background())
+	if err != nil || id.Int64() != ChainID {
+		t.Fatalf("chain id %v %v, want %d", id, err, ChainID)
+	}
+	if n.Balance(t, n.Dev, nil).Sign() <= 0 {
+		t.Error("the dev account holds nothing")
+	}
+}
+
+// TestContractsCompiled recompiles testdata/contracts.sol with the pinned
+// solc-js and checks that the shipped contracts.json, which the geth tests
+// deploy, is exactly what the source compiles to.
+func TestContractsCompiled(t *testing.T) {
+	if _, err := os.Stat(filepath.Join("testdata", "node_modules", "solc", "package.json")); err != nil {
+		if btcdtest.Required() {
+			t.Fatalf("solc-js is not installed (run scripts/setup-node-solc.sh); it is required here (CI or HEISTGRAPH_REQUIRE_NODES=1)")
+		}
+		t.Skip("solc-js is not installed: run scripts/setup-node-solc.sh")
+	}
+	cmd := exec.Command("node", "compile.mjs")
+	cmd.Dir = "testdata"
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node compile.mjs: %v\n%s", err, stderr.String())
+	}
+	if !bytes.Equal(out, contractsJSON) {
+		t.Fatal("testdata/contracts.json is not what contracts.sol compiles to: run (cd internal/gethtest/testdata && node compile.mjs > contracts.json)")
+	}
+	cs, err := Contracts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Forwarder", "Reverter", "PayLib", "Child", "Token"} {
+		if len(cs[name].Bytecode) == 0 {
+			t.Errorf("contract %s missing", name)
+		}
+	}
+}
