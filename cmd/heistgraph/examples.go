@@ -107,6 +107,9 @@ var examples = map[string]string{
 	"alerts list": `  heistgraph alerts list --entity "Exchange X" --since 2026-12-01
   heistgraph alerts list --watch ronin-bridge-2022 --kind funds_reached_entity --json`,
 	"alerts ack": `  heistgraph alerts ack 17`,
+	"demo": `  heistgraph demo                                                  # serves on 127.0.0.1:8080; prints an admin key and commands to try
+  heistgraph demo --no-serve --json                                # the summary only: blocks, txs, heists, incidents, labels, alerts, sinks_by_kind
+  heistgraph demo --data /tmp/demo --seed 7 --addr 127.0.0.1:0     # keep another world in /tmp/demo; any free port`,
 }
 
 // addExamples sets the Example of every command in c's tree that has an

@@ -206,12 +206,22 @@ type ingestReport struct {
 }
 
 func (a *app) ingestFiles(ctx context.Context, st store.Store, f ingestBTCFlags) error {
+	rep, err := a.ingestBlockFiles(ctx, st, f)
+	if err != nil {
+		return err
+	}
+	return a.report(ctx, st, rep)
+}
+
+// ingestBlockFiles ingests f.blocks (and clusters them as f.cluster says)
+// and returns the report, without its tip and rates (report completes it).
+func (a *app) ingestBlockFiles(ctx context.Context, st store.Store, f ingestBTCFlags) (ingestReport, error) {
 	start := time.Now()
 	opts := bitcoin.FileOptions{Logger: a.logger()}
 	if f.network != "" {
 		n, err := heistgraph.NetworkByName(f.network)
 		if err != nil {
-			return usageError{fmt.Errorf("--network: %w", err)}
+			return ingestReport{}, usageError{fmt.Errorf("--network: %w", err)}
 		}
 		opts.Network = &n
 	}
@@ -231,7 +241,7 @@ func (a *app) ingestFiles(ctx context.Context, st store.Store, f ingestBTCFlags)
 	opts.Progress = func(b, _ int64) { prog.read(b) }
 	src, err := bitcoin.NewFileSource(f.blocks, opts)
 	if err != nil {
-		return err
+		return ingestReport{}, err
 	}
 	net := src.Network()
 	chain.Store(net.Chain)
@@ -239,15 +249,15 @@ func (a *app) ingestFiles(ctx context.Context, st store.Store, f ingestBTCFlags)
 	stats, err := ingest.Stream(ctx, st, src, ingest.Options{Logger: a.logger(), Events: ingest.Events{BlockApplied: prog.applied}})
 	prog.finish()
 	if err != nil {
-		return err
+		return ingestReport{}, err
 	}
 	rep := ingestReport{Chain: net.Chain, Blocks: stats.Blocks, Txs: stats.Txs, Bytes: stats.Bytes,
 		Stale: src.StaleCount(), Skipped: src.SkippedCount()}
 	if rep.Cluster, err = a.ingestClusterer(st, false).finish(ctx, f.cluster, net.Chain); err != nil {
-		return err
+		return ingestReport{}, err
 	}
 	rep.Seconds = time.Since(start).Seconds() // reading, applying and clustering
-	return a.report(ctx, st, rep)
+	return rep, nil
 }
 
 // report completes rep with the store's tip and the rates, logs it and

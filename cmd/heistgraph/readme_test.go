@@ -54,6 +54,8 @@ var readmeRows = []readmeRow{
 		subst: []string{"bitcoin/testdata/", "$repo/bitcoin/testdata/"}, want: "ingested 256 blocks"},
 	{cmd: "go run ./cmd/heistgraph show tx f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16", store: "main",
 		want: "1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3"},
+	{cmd: "go run ./cmd/heistgraph demo", skip: "serves until Ctrl-C: TestDemoServe runs demo serving, TestDemoSummary and the demo --no-serve row below check what it builds"},
+	{cmd: "heistgraph demo --no-serve --json --data /tmp/demo", subst: []string{"/tmp/demo", "$tmp/demo"}, want: `"sinks_by_kind"`},
 	{cmd: "bash scripts/test", skip: "runs the whole test suite, this test included"},
 	{cmd: "go install ./cmd/heistgraph", skip: "installs the binary; this test runs the CLI in-process"},
 

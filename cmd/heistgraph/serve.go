@@ -42,6 +42,10 @@ type serveFlags struct {
 	confirmations int64
 	poll          time.Duration
 	push          bool
+
+	// ready, when set (demo), is called with the URL once serve listens,
+	// in place of serve's own announcement on stdout.
+	ready func(url string) error
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -213,10 +217,18 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	a.logger().Info("serving", "url", url, "data", a.dataDir, "rate_limit", f.rateLimit)
-	if err := a.emit(map[string]any{"url": url, "addr": ln.Addr().String(), "pid": pid}, func(w io.Writer) error {
-		printf(w, "serving %s (stop with Ctrl-C)\n", url)
-		return nil
-	}); err != nil {
+	announce := func(url string) error {
+		return a.emit(map[string]any{"url": url, "addr": ln.Addr().String(), "pid": pid}, func(w io.Writer) error {
+			printf(w, "serving %s (stop with Ctrl-C)\n", url)
+			return nil
+		})
+	}
+	if f.ready != nil {
+		announce = f.ready
+	}
+	if err := announce(url); err != nil {
+		ln.Close()
+		srv.Close()
 		return err
 	}
 	if err := srv.Serve(ctx, ln, tlsConfig); err != nil {
