@@ -217,11 +217,7 @@ func (o *AccountOptions) Validate() error {
 
 // stops reports whether category cat stops the trace.
 func (o *AccountOptions) stops(cat string) bool {
-	c := strings.ToLower(cat)
-	if slices.Contains(o.StopCategories, c) {
-		return true
-	}
-	return !slices.Contains(o.PassCategories, c)
+	return stopsAt(o.StopCategories, o.PassCategories, cat)
 }
 
 // AccountSink is tainted value at rest on an EVM chain (design.md): where

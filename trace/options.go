@@ -277,9 +277,16 @@ func (o *Options) Validate() error {
 
 // stops reports whether category cat stops the trace.
 func (o *Options) stops(cat string) bool {
+	return stopsAt(o.StopCategories, o.PassCategories, cat)
+}
+
+// stopsAt reports whether category cat stops a trace with these stop and
+// pass lists: a listed stop does, a listed pass does not, and a category
+// in neither list does.
+func stopsAt(stop, pass []string, cat string) bool {
 	c := strings.ToLower(cat)
-	if slices.Contains(o.StopCategories, c) {
+	if slices.Contains(stop, c) {
 		return true
 	}
-	return !slices.Contains(o.PassCategories, c)
+	return !slices.Contains(pass, c)
 }
