@@ -73,6 +73,10 @@ type Alert struct {
 	// Retracts is, for an alert_retracted, the idempotency key of the
 	// alert it retracts.
 	Retracts string `json:"retracts,omitempty"`
+	// RetractedKind is, for an alert_retracted, the kind of the alert it
+	// retracts, so that an endpoint subscribed to that kind receives the
+	// retraction too.
+	RetractedKind AlertKind `json:"retracted_kind,omitempty"`
 }
 
 // AlertPath is the way tainted value took: the hops from the seeds and the

@@ -470,7 +470,7 @@ func Retract(ctx context.Context, st store.Store, chain heistgraph.Chain, remove
 			continue
 		}
 		r := a
-		r.ID, r.Kind, r.Retracts = "", heistgraph.AlertRetracted, a.IdempotencyKey
+		r.ID, r.Kind, r.Retracts, r.RetractedKind = "", heistgraph.AlertRetracted, a.IdempotencyKey, a.Kind
 		out = append(out, r)
 	}
 	if len(out) == 0 {

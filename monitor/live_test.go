@@ -160,16 +160,18 @@ func TestLive(t *testing.T) {
 	if n, err := live.Rewound(ctx, 2); err != nil || n != 0 {
 		t.Fatalf("rewound again: %d alerts, %v; want none", n, err)
 	}
-	retracted := map[string]bool{}
+	retracted := map[string]heistgraph.AlertKind{}
 	for _, r := range all(store.AlertQuery{Kind: heistgraph.AlertRetracted}) {
-		retracted[r.Retracts] = true
+		retracted[r.Retracts] = r.RetractedKind
 		if r.IdempotencyKey == r.Retracts || r.BlockHash != b3.Hash {
 			t.Errorf("retraction %+v", r.Alert)
 		}
 	}
 	for _, a := range first {
-		if !retracted[a.IdempotencyKey] {
+		if k, ok := retracted[a.IdempotencyKey]; !ok {
 			t.Errorf("%s %s not retracted", a.Kind, a.IdempotencyKey)
+		} else if k != a.Kind {
+			t.Errorf("retraction of %s %s says retracted_kind %q", a.Kind, a.IdempotencyKey, k)
 		}
 	}
 	b3a := c.apply("b3a", deposit)

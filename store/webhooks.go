@@ -76,10 +76,12 @@ type Webhook struct {
 	LastAttempt  int64 // Unix milliseconds; 0 before any
 }
 
-// Matches reports whether w wants alert a (disabled or not).
+// Matches reports whether w wants alert a (disabled or not). An endpoint
+// that wants a kind also gets the retractions of alerts of that kind.
 func (w *Webhook) Matches(a *heistgraph.Alert) bool {
 	return (len(w.Entities) == 0 || slices.Contains(w.Entities, a.Entity)) &&
-		(len(w.Kinds) == 0 || slices.Contains(w.Kinds, a.Kind))
+		(len(w.Kinds) == 0 || slices.Contains(w.Kinds, a.Kind) ||
+			a.Kind == heistgraph.AlertRetracted && a.RetractedKind != "" && slices.Contains(w.Kinds, a.RetractedKind))
 }
 
 // DeliveryState is where a delivery stands.

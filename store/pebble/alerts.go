@@ -52,7 +52,11 @@ func appendAlertRecord(dst []byte, a *store.StoredAlert) []byte {
 	dst = appendString(dst, a.Retracts)
 	dst = appendVarint(dst, a.Raised)
 	dst = appendVarint(dst, a.Acked)
-	return appendString(dst, a.AckedBy)
+	dst = appendString(dst, a.AckedBy)
+	if a.RetractedKind != "" { // optional trailer: records written before it have none
+		dst = appendString(dst, string(a.RetractedKind))
+	}
+	return dst
 }
 
 func decodeAlertRecord(seq uint64, v []byte) (store.StoredAlert, error) {
@@ -92,6 +96,9 @@ func decodeAlertRecord(seq uint64, v []byte) (store.StoredAlert, error) {
 	a.Raised = r.varint()
 	a.Acked = r.varint()
 	a.AckedBy = r.str()
+	if len(r.b) > 0 {
+		a.RetractedKind = heistgraph.AlertKind(r.str())
+	}
 	if err := r.done("alert record " + a.ID); err != nil {
 		return store.StoredAlert{}, err
 	}

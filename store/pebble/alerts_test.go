@@ -48,3 +48,44 @@ func TestAlertsAcrossRestarts(t *testing.T) {
 		t.Errorf("pending deliveries %d (%v), want 3", w.Pending, err)
 	}
 }
+
+// A retraction keeps the kind of the alert it retracts across a reopen and
+// an acknowledgement (the record's optional trailer), and a record without
+// the trailer still reads.
+func TestAlertRetractedKindStored(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	orig := heistgraph.Alert{Kind: heistgraph.AlertFundsReachedEntity, Chain: heistgraph.ChainBTCRegtest, Watch: "w", Entity: "E"}
+	orig.TxID[0] = 7
+	orig.IdempotencyKey = orig.Key()
+	r := orig
+	r.Kind, r.Retracts, r.RetractedKind = heistgraph.AlertRetracted, orig.IdempotencyKey, orig.Kind
+	r.IdempotencyKey = r.Key()
+	st, err := Open(dir, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.RaiseAlerts(ctx, []heistgraph.Alert{orig, r}, 1)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("raise: %v, %v", got, err)
+	}
+	if _, err := st.AckAlert(ctx, got[1].ID, 2, "analyst"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = Open(dir, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, err := st.Alert(ctx, got[0].ID)
+	if err != nil || a.RetractedKind != "" || a.Kind != heistgraph.AlertFundsReachedEntity {
+		t.Errorf("original alert read back as %+v, %v", a, err)
+	}
+	b, err := st.Alert(ctx, got[1].ID)
+	if err != nil || b.RetractedKind != heistgraph.AlertFundsReachedEntity || b.Retracts != orig.IdempotencyKey || b.AckedBy != "analyst" {
+		t.Errorf("retraction read back as %+v, %v", b, err)
+	}
+}
