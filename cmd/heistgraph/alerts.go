@@ -93,14 +93,9 @@ on the same --data, these commands go through the server.`,
 			if id == "" {
 				return usageError{fmt.Errorf("alerts ack: empty id: %w", heistgraph.ErrInvalid)}
 			}
-			var out server.AlertJSON
-			err := a.withKeysOrServer(cmd.Context(),
-				func(r *remote) error {
-					return r.do(cmd.Context(), http.MethodPost, "/v1/alerts/"+url.PathEscape(id)+"/ack", nil, &out)
-				},
-				func(st store.Store) (err error) {
-					out, err = server.AckAlert(cmd.Context(), st, id, "", server.LocalKeyID, time.Now())
-					return err
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodPost, "/v1/alerts/"+url.PathEscape(id)+"/ack", nil,
+				func(st store.Store) (server.AlertJSON, error) {
+					return server.AckAlert(cmd.Context(), st, id, "", server.LocalKeyID, time.Now())
 				})
 			if err != nil {
 				return err

@@ -38,12 +38,9 @@ through the server.`,
 			if _, err := server.ParseRole(req.Role); err != nil {
 				return usageError{fmt.Errorf("--role: %w", err)}
 			}
-			var out server.NewKeyJSON
-			err := a.withKeysOrServer(cmd.Context(),
-				func(r *remote) error { return r.do(cmd.Context(), http.MethodPost, "/v1/keys", req, &out) },
-				func(st store.Store) (err error) {
-					out, err = server.CreateKey(cmd.Context(), st, req, time.Now())
-					return err
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodPost, "/v1/keys", req,
+				func(st store.Store) (server.NewKeyJSON, error) {
+					return server.CreateKey(cmd.Context(), st, req, time.Now())
 				})
 			if err != nil {
 				return err
@@ -63,13 +60,8 @@ through the server.`,
 		Example: `  heistgraph keys list --json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out server.KeysList
-			err := a.withKeysOrServer(cmd.Context(),
-				func(r *remote) error { return r.do(cmd.Context(), http.MethodGet, "/v1/keys", nil, &out) },
-				func(st store.Store) (err error) {
-					out, err = server.ListKeys(cmd.Context(), st)
-					return err
-				})
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodGet, "/v1/keys", nil,
+				func(st store.Store) (server.KeysList, error) { return server.ListKeys(cmd.Context(), st) })
 			if err != nil {
 				return err
 			}
@@ -91,14 +83,9 @@ through the server.`,
 		Example: `  heistgraph keys revoke 3f2a9c0d1b7e4a65`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out server.KeyJSON
-			err := a.withKeysOrServer(cmd.Context(),
-				func(r *remote) error {
-					return r.do(cmd.Context(), http.MethodDelete, "/v1/keys/"+url.PathEscape(args[0]), nil, &out)
-				},
-				func(st store.Store) (err error) {
-					out, err = server.RevokeKey(cmd.Context(), st, args[0], time.Now())
-					return err
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodDelete, "/v1/keys/"+url.PathEscape(args[0]), nil,
+				func(st store.Store) (server.KeyJSON, error) {
+					return server.RevokeKey(cmd.Context(), st, args[0], time.Now())
 				})
 			if err != nil {
 				return err

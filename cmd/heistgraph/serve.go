@@ -267,3 +267,17 @@ func (c tableCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(tableHeightDesc, prometheus.GaugeValue, h, string(chain))
 	}
 }
+
+// viaServerOrStore answers one keys-or-server command: through the running
+// server's HTTP API (method, path and body) when one holds --data, else by
+// local on the store; both give the same JSON.
+func viaServerOrStore[T any](a *app, ctx context.Context, method, path string, body any, local func(st store.Store) (T, error)) (T, error) {
+	var out T
+	err := a.withKeysOrServer(ctx,
+		func(r *remote) error { return r.do(ctx, method, path, body, &out) },
+		func(st store.Store) (err error) {
+			out, err = local(st)
+			return err
+		})
+	return out, err
+}

@@ -43,12 +43,9 @@ commands go through the server.`,
 				return usageError{fmt.Errorf("watch add: %w", err)}
 			}
 			req.Name, req.Seeds, req.Chain, req.Policy = checked.Name, checked.Seeds, string(checked.Chain), checked.Policy
-			var out server.WatchJSON
-			err = a.withKeysOrServer(cmd.Context(),
-				func(r *remote) error { return r.do(cmd.Context(), http.MethodPost, "/v1/watchlists", req, &out) },
-				func(st store.Store) (err error) {
-					out, err = server.AddWatch(cmd.Context(), st, &monitor.Watcher{Store: st}, req, time.Now())
-					return err
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodPost, "/v1/watchlists", req,
+				func(st store.Store) (server.WatchJSON, error) {
+					return server.AddWatch(cmd.Context(), st, &monitor.Watcher{Store: st}, req, time.Now())
 				})
 			if err != nil {
 				return err
@@ -73,13 +70,8 @@ commands go through the server.`,
 		Short: "List the watches",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out server.WatchesList
-			err := a.withKeysOrServer(cmd.Context(),
-				func(r *remote) error { return r.do(cmd.Context(), http.MethodGet, "/v1/watchlists", nil, &out) },
-				func(st store.Store) (err error) {
-					out, err = server.ListWatches(cmd.Context(), st)
-					return err
-				})
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodGet, "/v1/watchlists", nil,
+				func(st store.Store) (server.WatchesList, error) { return server.ListWatches(cmd.Context(), st) })
 			if err != nil {
 				return err
 			}
@@ -105,14 +97,9 @@ commands go through the server.`,
 			if err := heistgraph.ValidateWatchName(name); err != nil {
 				return usageError{fmt.Errorf("watch rm: %w", err)}
 			}
-			var out server.WatchJSON
-			err := a.withKeysOrServer(cmd.Context(),
-				func(r *remote) error {
-					return r.do(cmd.Context(), http.MethodDelete, "/v1/watchlists/"+url.PathEscape(name), nil, &out)
-				},
-				func(st store.Store) (err error) {
-					out, err = server.RemoveWatch(cmd.Context(), st, nil, name)
-					return err
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodDelete, "/v1/watchlists/"+url.PathEscape(name), nil,
+				func(st store.Store) (server.WatchJSON, error) {
+					return server.RemoveWatch(cmd.Context(), st, nil, name)
 				})
 			if err != nil {
 				return err

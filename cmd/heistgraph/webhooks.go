@@ -42,12 +42,9 @@ these commands go through the server.`,
 			if err != nil {
 				return usageError{fmt.Errorf("webhooks add: %w", err)}
 			}
-			var out server.WebhookJSON
-			err = a.withKeysOrServer(cmd.Context(),
-				func(r *remote) error { return r.do(cmd.Context(), http.MethodPost, "/v1/webhooks", checked, &out) },
-				func(st store.Store) (err error) {
-					out, err = server.AddWebhook(cmd.Context(), st, checked, "", time.Now())
-					return err
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodPost, "/v1/webhooks", checked,
+				func(st store.Store) (server.WebhookJSON, error) {
+					return server.AddWebhook(cmd.Context(), st, checked, "", time.Now())
 				})
 			if err != nil {
 				return err
@@ -66,13 +63,8 @@ these commands go through the server.`,
 		Short: "List endpoints with their delivery state (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out server.WebhooksList
-			err := a.withKeysOrServer(cmd.Context(),
-				func(r *remote) error { return r.do(cmd.Context(), http.MethodGet, "/v1/webhooks", nil, &out) },
-				func(st store.Store) (err error) {
-					out, err = server.ListWebhooks(cmd.Context(), st, "")
-					return err
-				})
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodGet, "/v1/webhooks", nil,
+				func(st store.Store) (server.WebhooksList, error) { return server.ListWebhooks(cmd.Context(), st, "") })
 			if err != nil {
 				return err
 			}
@@ -104,14 +96,9 @@ these commands go through the server.`,
 			if id == "" {
 				return usageError{fmt.Errorf("webhooks rm: empty id: %w", heistgraph.ErrInvalid)}
 			}
-			var out server.WebhookJSON
-			err := a.withKeysOrServer(cmd.Context(),
-				func(r *remote) error {
-					return r.do(cmd.Context(), http.MethodDelete, "/v1/webhooks/"+url.PathEscape(id), nil, &out)
-				},
-				func(st store.Store) (err error) {
-					out, err = server.RemoveWebhook(cmd.Context(), st, id, "")
-					return err
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodDelete, "/v1/webhooks/"+url.PathEscape(id), nil,
+				func(st store.Store) (server.WebhookJSON, error) {
+					return server.RemoveWebhook(cmd.Context(), st, id, "")
 				})
 			if err != nil {
 				return err
