@@ -13,6 +13,50 @@ var (
 	TopicWithdrawal = mustHash("0x7fcf532c15f0a6db0bd6d0e038bea71d30d808c7d98cb3bf7268a95bf5081b65")
 )
 
+// Topics of the logs a ledger keeps besides its transfers
+// (heistgraph.EventLog): DEX swaps (methods.md §6.6), Tornado Cash
+// deposits and withdrawals (§4.8) and ERC-20 approvals (§7.3).
+var (
+	// TopicSwapV2 is Uniswap v2's Swap(address indexed sender, uint256
+	// amount0In, uint256 amount1In, uint256 amount0Out, uint256 amount1Out,
+	// address indexed to), also emitted by its forks.
+	TopicSwapV2 = mustHash("0xd78ad95fa46c994b6551d0da85fc275fe613ce37657fb8d5e3d130840159d822")
+	// TopicSwapV3 is Uniswap v3's Swap(address indexed sender, address
+	// indexed recipient, int256 amount0, int256 amount1, uint160
+	// sqrtPriceX96, uint128 liquidity, int24 tick).
+	TopicSwapV3 = mustHash("0xc42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67")
+	// TopicMixerDeposit is Tornado Cash's Deposit(bytes32 indexed
+	// commitment, uint32 leafIndex, uint256 timestamp).
+	TopicMixerDeposit = mustHash("0xa945e51eec50ab98c161376f0db4cf2aeba3ec92755fe2fcd388bdbbb80ff196")
+	// TopicMixerWithdrawal is Tornado Cash's Withdrawal(address to, bytes32
+	// nullifierHash, address indexed relayer, uint256 fee).
+	TopicMixerWithdrawal = mustHash("0xe9e508bad6d4c3227e881ca19068f099da81b5164dd6d62b2eaf1e8bc6c34931")
+	// TopicApproval is ERC-20's Approval(address indexed owner, address
+	// indexed spender, uint256 value).
+	TopicApproval = mustHash("0x8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925")
+)
+
+// maxKeptLogData bounds the data a kept log may carry: the kept events'
+// ABIs need at most 160 bytes (a v3 swap), so a longer log is not one of
+// them and is not kept.
+const maxKeptLogData = 256
+
+// KeptTopic reports whether a log whose first topic is t is kept in the
+// ledger as a heistgraph.EventLog.
+func KeptTopic(t heistgraph.EVMHash) bool {
+	switch t {
+	case TopicSwapV2, TopicSwapV3, TopicMixerDeposit, TopicMixerWithdrawal, TopicApproval:
+		return true
+	}
+	return false
+}
+
+// keep reports whether l is kept in the ledger: a kept topic, at most four
+// topics, and data no longer than any kept event's.
+func keep(l *Log) bool {
+	return len(l.Topics) > 0 && len(l.Topics) <= 4 && len(l.Data) <= maxKeptLogData && KeptTopic(l.Topics[0])
+}
+
 // Log is an event log as a receipt lists it.
 type Log struct {
 	Address heistgraph.EVMAddress
