@@ -134,23 +134,23 @@ func DecodeLog(l *Log, p *Params) (heistgraph.Transfer, bool) {
 			return heistgraph.Transfer{}, false
 		}
 		t.Kind = heistgraph.TransferERC20
-		t.From, ok = topicAddress(l.Topics[1])
+		t.From, ok = TopicAddress(l.Topics[1])
 		if !ok {
 			return heistgraph.Transfer{}, false
 		}
-		t.To, ok = topicAddress(l.Topics[2])
+		t.To, ok = TopicAddress(l.Topics[2])
 	case TopicDeposit:
 		if len(l.Topics) != 2 || !p.isWETH(l.Address) {
 			return heistgraph.Transfer{}, false
 		}
 		t.Kind = heistgraph.TransferWETHDeposit
-		t.To, ok = topicAddress(l.Topics[1])
+		t.To, ok = TopicAddress(l.Topics[1])
 	case TopicWithdrawal:
 		if len(l.Topics) != 2 || !p.isWETH(l.Address) {
 			return heistgraph.Transfer{}, false
 		}
 		t.Kind = heistgraph.TransferWETHWithdrawal
-		t.From, ok = topicAddress(l.Topics[1])
+		t.From, ok = TopicAddress(l.Topics[1])
 	}
 	if !ok {
 		return heistgraph.Transfer{}, false
@@ -158,8 +158,9 @@ func DecodeLog(l *Log, p *Params) (heistgraph.Transfer, bool) {
 	return t, true
 }
 
-// topicAddress reads an indexed address: 12 zero bytes, then the address.
-func topicAddress(h heistgraph.EVMHash) (heistgraph.EVMAddress, bool) {
+// TopicAddress reads an address from a 32-byte word (an indexed topic or
+// an ABI head word): 12 zero bytes, then the address; false otherwise.
+func TopicAddress(h heistgraph.EVMHash) (heistgraph.EVMAddress, bool) {
 	var a heistgraph.EVMAddress
 	for _, b := range h[:12] {
 		if b != 0 {

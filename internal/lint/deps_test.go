@@ -46,6 +46,9 @@ var allowed = map[string][]string{
 
 	// payroll screening; norm: accents off names before Jaro-Winkler
 	"payroll": {"store", "trace", "risk", "golang.org/x/text/unicode/norm"},
+	// THORChain memos and router events (methods.md §6.1): evm for the
+	// event topics, uint256 for the domain's amounts
+	"thorchain": {"evm", "github.com/holiman/uint256"},
 }
 
 // free may be imported by any package (style.md's last row).
