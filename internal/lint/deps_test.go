@@ -49,6 +49,8 @@ var allowed = map[string][]string{
 	// THORChain memos and router events (methods.md §6.1): evm for the
 	// event topics, uint256 for the domain's amounts
 	"thorchain": {"evm", "github.com/holiman/uint256"},
+	// bridge links (methods.md §6.2–6.5), same reasons
+	"bridge": {"evm", "github.com/holiman/uint256"},
 }
 
 // free may be imported by any package (style.md's last row).
