@@ -122,6 +122,8 @@ type stixObject struct {
 	XSources      []string      `json:"x_heistgraph_sources,omitempty"`
 	XNote         string        `json:"x_heistgraph_note,omitempty"`
 	XSourceRecord *fileSource   `json:"x_heistgraph_source_record,omitempty"`
+	XStatus       string        `json:"x_heistgraph_status,omitempty"`
+	XFigureChoice string        `json:"x_heistgraph_figure_choice,omitempty"`
 }
 
 type stixExternalRef struct {
@@ -347,7 +349,7 @@ func (e *exporter) incident(inc heistgraph.Incident, srcByID map[string]heistgra
 	obj := e.add(&stixObject{Type: "incident", ID: oid, CreatedByRef: e.producer, Created: stolen, Modified: modified,
 		Name: inc.Name, Description: describe(inc), ExternalReferences: refs,
 		XID: inc.ID, XStolenOn: f.StolenOn, XVectors: f.Vectors, XThefts: f.Thefts, XFigures: f.Figures,
-		XTxs: f.Txs, XAddresses: other, XNotes: inc.Notes})
+		XTxs: f.Txs, XAddresses: other, XNotes: inc.Notes, XStatus: inc.Status, XFigureChoice: inc.FigureChoice})
 	e.mark(obj, level)
 	e.mark(e.add(rel("targets", oid, victim.ID, stolen, e.producer)), level)
 
@@ -521,7 +523,7 @@ func Import(bundle []byte) (*Register, error) {
 			fileOf[o.ID] = len(files)
 			files = append(files, fileIncident{ID: o.XID, Name: o.Name, StolenOn: o.XStolenOn, Vectors: o.XVectors,
 				Thefts: o.XThefts, Figures: o.XFigures, Txs: o.XTxs, Addresses: slices.Clone(o.XAddresses),
-				Notes: o.XNotes, TLP: tlpOf(o.ObjectMarkingRefs)})
+				Notes: o.XNotes, TLP: tlpOf(o.ObjectMarkingRefs), Status: o.XStatus, FigureChoice: o.XFigureChoice})
 			names = append(names, "stix:"+o.ID)
 		}
 	}
