@@ -130,13 +130,13 @@ func formatDate(t time.Time) string {
 }
 
 var (
-	idRE       = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	assetRE    = regexp.MustCompile(`^[A-Z0-9][A-Z0-9.]{0,19}$`)
-	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
-	evmAddrRE  = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
-	evmTxRE    = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)
-	hexTxRE    = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	base58RE   = regexp.MustCompile(`^[1-9A-HJ-NP-Za-km-z]+$`)
+	idRE      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	assetRE   = regexp.MustCompile(`^[A-Z0-9][A-Z0-9.]{0,19}$`)
+	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+	evmAddrRE = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
+	evmTxRE   = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)
+	hexTxRE   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	base58RE  = regexp.MustCompile(`^[1-9A-HJ-NP-Za-km-z]+$`)
 )
 
 // checker turns file-form values into domain values and records every

@@ -146,7 +146,8 @@ type ExportOptions struct {
 }
 
 // Export writes incidents, and the sources among sources they cite or that
-// claim aggregates over them, as an indented STIX 2.1 bundle. The same input
+// claim aggregates over them (an aggregate that names no incident covers
+// the exported thefts of its year), as an indented STIX 2.1 bundle. The same input
 // always gives the same bytes. Aggregates keep only the exported incidents,
 // so a partial export imports on its own. It returns an error wrapping
 // heistgraph.ErrInvalid for an empty incident list or a citation of a source
@@ -190,6 +191,21 @@ func Export(incidents []heistgraph.Incident, sources []heistgraph.Source, opts E
 		fs := encodeSource(s)
 		var aggs []fileAggregate
 		for _, a := range fs.Aggregates {
+			if len(a.Incidents) == 0 {
+				// A claim that names no incident (a yearly total alone) goes
+				// with the exported thefts of its year, which it covers.
+				covered := false
+				for _, inc := range incs {
+					if inc.StolenOn.Year() == a.Year {
+						srcRefs[s.ID] = append(srcRefs[s.ID], exported[inc.ID])
+						covered = true
+					}
+				}
+				if covered {
+					aggs = append(aggs, a)
+				}
+				continue
+			}
 			var keep []string
 			for _, id := range a.Incidents {
 				if oid, ok := exported[id]; ok {
