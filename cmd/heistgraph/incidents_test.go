@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -39,6 +40,9 @@ type reportJSONTest struct {
 	Count     int                  `json:"count"`
 	Incidents []reportIncidentTest `json:"incidents"`
 	Claims    []claimTest          `json:"claims"`
+	// Suspected incidents: counted or left out (listed).
+	IncludeSuspected bool     `json:"include_suspected"`
+	SuspectedLeftOut []string `json:"suspected_left_out"`
 }
 
 type reportIncidentTest struct {
@@ -52,6 +56,12 @@ type reportIncidentTest struct {
 	AttributedOn *string      `json:"attributed_on"`
 	Tier         string       `json:"tier"`
 	Sources      []string     `json:"sources"`
+	Status       string       `json:"status"`
+	Figures      []struct {
+		Source string      `json:"source"`
+		USD    json.Number `json:"usd"`
+	} `json:"figures"`
+	FigureChoice string `json:"figure_choice"`
 }
 
 type claimTest struct {
@@ -179,6 +189,46 @@ func TestIncidentsReportFlags(t *testing.T) {
 		off := report(t, data, "--tier", "official")
 		if off.Count+rep.Count > all.Count || off.Count == 0 {
 			t.Errorf("official %d + industry %d > all %d", off.Count, rep.Count, all.Count)
+		}
+	})
+	t.Run("2025 with and without the suspected", func(t *testing.T) {
+		rep := report(t, data, "--year", "2025")
+		with := report(t, data, "--year", "2025", "--include-suspected")
+		got := map[string]string{}
+		for _, ri := range rep.Incidents {
+			got[ri.ID] = ri.Status
+		}
+		if got["bybit-2025"] != "attributed" || got["phemex-2025"] != "attributed" || len(got) != rep.Count {
+			t.Errorf("2025 attributed thefts = %v", got)
+		}
+		left := []string{"bitopro-2025", "woo-x-2025", "upbit-2025"}
+		if rep.IncludeSuspected || !slices.Equal(rep.SuspectedLeftOut, left) {
+			t.Errorf("left out %v (include %v), want %v", rep.SuspectedLeftOut, rep.IncludeSuspected, left)
+		}
+		if !with.IncludeSuspected || with.Count != rep.Count+len(left) || len(with.SuspectedLeftOut) != 0 {
+			t.Errorf("--include-suspected: %d incidents, left out %v; want %d and none", with.Count, with.SuspectedLeftOut, rep.Count+len(left))
+		}
+		total, _ := new(big.Rat).SetString(rep.TotalUSD.String())
+		for _, ri := range with.Incidents {
+			if slices.Contains(left, ri.ID) {
+				if ri.Status != "suspected" {
+					t.Errorf("%s: status %s", ri.ID, ri.Status)
+				}
+				usd, _ := new(big.Rat).SetString(ri.USD.String())
+				total.Add(total, usd)
+			}
+		}
+		if withTotal, _ := new(big.Rat).SetString(with.TotalUSD.String()); withTotal.Cmp(total) != 0 {
+			t.Errorf("total with the suspected %s, want %s + theirs = %s", with.TotalUSD, rep.TotalUSD, total.FloatString(2))
+		}
+		bybit := with.Incidents[slices.IndexFunc(with.Incidents, func(ri reportIncidentTest) bool { return ri.ID == "bybit-2025" })]
+		if len(bybit.Figures) < 3 || bybit.Figures[0].Source != "fbi-2025-02-26-bybit" || bybit.FigureChoice == "" {
+			t.Errorf("bybit figures %+v, choice %q: want every source's figure, the FBI's first, and why", bybit.Figures, bybit.FigureChoice)
+		}
+		text := cli(t, "--data", data, "incidents", "report", "--year", "2025")
+		mustOK(t, text, "2025 report as text")
+		if !strings.Contains(text.stdout, "left out as suspected (--include-suspected counts them): bitopro-2025, woo-x-2025, upbit-2025") {
+			t.Errorf("text report does not name the suspected incidents it leaves out:\n%s", text.stdout)
 		}
 	})
 	t.Run("one incident", func(t *testing.T) {
