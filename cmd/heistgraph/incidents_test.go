@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/incident"
 	"github.com/heistgraph/heistgraph/incidents"
 )
@@ -732,4 +733,63 @@ func TestIncidentsList(t *testing.T) {
 	if !strings.Contains(text.stdout, "dmm-bitcoin-2024") || !strings.Contains(text.stdout, fmt.Sprintf("%d incidents", list.Count)) {
 		t.Errorf("text list:\n%s", text.stdout)
 	}
+}
+
+// TestReadmeIncidentsYearlyTable recomputes the README's yearly table of the
+// register (DPRK, by day stolen, preferred figures) through the command a
+// reader would run, with and without --include-suspected, so the README
+// cannot drift from the register.
+func TestReadmeIncidentsYearlyTable(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- incidents yearly table", "<!-- end of incidents yearly table -->"
+	i, j := bytes.Index(readme, []byte(begin)), bytes.Index(readme, []byte(end))
+	if i < 0 || j < i {
+		t.Fatal("README has no incidents yearly table")
+	}
+	var rows [][]string
+	for _, line := range strings.Split(string(readme[i:j]), "\n") {
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) == 5 && cells[0] != "year" && !strings.HasPrefix(cells[0], "---") {
+			rows = append(rows, cells)
+		}
+	}
+	data := t.TempDir()
+	money := func(usd json.Number) string {
+		whole, cents, _ := strings.Cut(usd.String(), ".")
+		if strings.Trim(cents, "0") != "" {
+			return usdTextOf(t, usd)
+		}
+		return strings.TrimSuffix(usdTextOf(t, json.Number(whole+".00")), ".00")
+	}
+	years := map[string]bool{}
+	for _, r := range rows {
+		years[r[0]] = true
+		rep := report(t, data, "--year", r[0], "--actor", "dprk")
+		all := report(t, data, "--year", r[0], "--actor", "dprk", "--include-suspected")
+		got := []string{r[0], fmt.Sprint(rep.Count), money(rep.TotalUSD), fmt.Sprint(all.Count), money(all.TotalUSD)}
+		if !slices.Equal(got, r) {
+			t.Errorf("README row %v, the register gives %v", r, got)
+		}
+	}
+	// Every year the register has a DPRK theft in has its row.
+	every := report(t, data, "--actor", "dprk", "--include-suspected")
+	for _, ri := range every.Incidents {
+		if y := ri.StolenOn[:4]; !years[y] {
+			t.Errorf("the register has %s stolen in %s; the README table has no row for %s", ri.ID, y, y)
+		}
+	}
+}
+
+// usdTextOf writes a report's decimal USD as the text report does.
+func usdTextOf(t *testing.T, usd json.Number) string {
+	t.Helper()
+	v, err := heistgraph.ParseUSD(usd.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return usdText(v)
 }
