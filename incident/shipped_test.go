@@ -2,6 +2,7 @@ package incident
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -270,4 +271,55 @@ func readLines(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestIncidentsReadmeTable checks the table of incidents/README.md against
+// the register, row by row (on a difference it prints the table to paste).
+func TestIncidentsReadmeTable(t *testing.T) {
+	t.Parallel()
+	reg := loadShipped(t)
+	var want strings.Builder
+	want.WriteString("| id | name | stolen | status | USD figures (source; the first is preferred) | attributions: tier actor/group day (sources) |\n")
+	want.WriteString("| --- | --- | --- | --- | --- | --- |\n")
+	for _, inc := range reg.Incidents() {
+		var figs, atts []string
+		for _, f := range inc.Figures {
+			figs = append(figs, fmt.Sprintf("$%s (%s)", groupThousands(usdText(f.USD)), f.Source))
+		}
+		for _, a := range inc.Attributions {
+			who := a.Actor
+			if a.Group != "" {
+				who += "/" + a.Group
+			}
+			day := "undated"
+			if !a.On.IsZero() {
+				day = formatDate(a.On)
+			}
+			atts = append(atts, fmt.Sprintf("%s %s %s (%s)", a.Tier, who, day, strings.Join(a.Sources, ", ")))
+		}
+		fmt.Fprintf(&want, "| `%s` | %s | %s | %s | %s | %s |\n", inc.ID, inc.Name, formatDate(inc.StolenOn), inc.Status,
+			strings.Join(figs, "; "), strings.Join(atts, "; "))
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "incidents", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), want.String()) {
+		t.Errorf("incidents/README.md's table differs from the register; it should read:\n%s", want.String())
+	}
+}
+
+func groupThousands(s string) string {
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(whole[i])
+	}
+	if frac != "" {
+		return b.String() + "." + frac
+	}
+	return b.String()
 }
