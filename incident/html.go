@@ -322,7 +322,7 @@ official (a government), industry (a named analytics firm or researcher) or susp
 <tbody>
 {{- range .Incidents}}
 <tr><td>{{.Name}}<br><span class="muted">{{.Victim}} · {{.ID}}</span></td><td>{{.StolenOn}}</td><td>{{deref .AttributedOn}}</td>
-<td class="tier-{{.Tier}}">{{.Tier}}{{if eq .Status "suspected"}} (suspected){{end}}{{if .Groups}}<br><span class="muted">{{join .Groups ", "}}</span>{{end}}</td>
+<td class="tier-{{.Tier}}">{{.Tier}}{{if and (eq .Status "suspected") (ne .Tier "suspected")}} (status suspected){{end}}{{if .Groups}}<br><span class="muted">{{join .Groups ", "}}</span>{{end}}</td>
 <td class="num">{{usd .USD}}{{if .USDNow}}<br><span class="muted">now {{usdp .USDNow}} ({{.USDNowAt}})</span>{{end}}</td>
 <td>{{.USDSource}}<br><span class="muted">{{.USDAt}}</span>{{if .FigureChoice}}<br><span class="muted">{{.FigureChoice}}</span>{{end}}</td><td class="muted">{{join .Sources ", "}}</td></tr>
 {{- end}}

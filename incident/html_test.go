@@ -122,3 +122,43 @@ func TestHTMLFlow(t *testing.T) {
 		t.Error("an entity name went into the SVG unescaped")
 	}
 }
+
+// TestHTMLSuspected: the page of 2025 names the suspected incidents it
+// leaves out and shows each preferred figure's reason; with them included
+// it counts them and marks them.
+func TestHTMLSuspected(t *testing.T) {
+	t.Parallel()
+	reg := loadShipped(t)
+	render := func(q Query) string {
+		t.Helper()
+		p, err := NewPage(reg, q, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := WriteHTML(&buf, p); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	without := render(Query{Year: 2025})
+	for _, want := range []string{`id="count">2<`, "Left out as suspected: bitopro-2025, woo-x-2025, upbit-2025.",
+		"the first official figure"} {
+		if !strings.Contains(without, want) {
+			t.Errorf("the 2025 page lacks %q", want)
+		}
+	}
+	with := render(Query{Year: 2025, IncludeSuspected: true})
+	for _, want := range []string{`id="count">5<`, "suspected incidents included"} {
+		if !strings.Contains(with, want) {
+			t.Errorf("the 2025 page with the suspected lacks %q", want)
+		}
+	}
+	if strings.Contains(with, "Left out as suspected") {
+		t.Error("the page with the suspected still lists some as left out")
+	}
+	// PlayDapp: official attribution, status suspected (contested).
+	if p24 := render(Query{Year: 2024, IncludeSuspected: true}); !strings.Contains(p24, "official (status suspected)") {
+		t.Error("the 2024 page does not mark PlayDapp's official attribution as status suspected")
+	}
+}
