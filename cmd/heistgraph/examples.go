@@ -80,8 +80,9 @@ var examples = map[string]string{
 	"incidents":      `  heistgraph incidents report --year 2024 --by stolen --tier official`,
 	"incidents list": `  heistgraph incidents list --json`,
 	"incidents show": `  heistgraph incidents show ronin-bridge-2022`,
-	"incidents report": `  heistgraph incidents report --source joint-statement-2025-01-14     # the joint statement's $659M
-  heistgraph incidents report --year 2024 --by stolen --tier official --json`,
+	"incidents report": `  heistgraph incidents report --source joint-statement-2025-01-14     # the joint statement's five amounts
+  heistgraph incidents report --year 2024 --by stolen --tier official --json
+  heistgraph incidents report --year 2025 --include-suspected        # suspected incidents counted too`,
 
 	"prices": `  heistgraph prices import btc-usd-max.csv --asset BTC`,
 	"prices import": `  heistgraph prices import btc-usd-max.csv --asset BTC             # CoinGecko's export
