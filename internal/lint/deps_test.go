@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"pattern":           {},
 	"label":             {"gopkg.in/yaml.v3"},
 	"cluster":           {"store", "pattern"},
-	"trace":             {"store", "pattern"},
+	"trace":             {"store", "pattern", "mixer"},
 	"risk":              {"store", "trace"},
 	"incident":          {"store", "gopkg.in/yaml.v3"},
 	"incidents":         {},
@@ -43,6 +43,9 @@ var allowed = map[string][]string{
 
 	// test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"internal/webhooktest": {},
+
+	// Tornado Cash pools, events and deposit→withdrawal links (methods.md §4.8, §4.9)
+	"mixer": {"store"},
 
 	// payroll screening; norm: accents off names before Jaro-Winkler
 	"payroll": {"store", "trace", "risk", "golang.org/x/text/unicode/norm"},
