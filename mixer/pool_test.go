@@ -89,7 +89,7 @@ func TestTokenPoolsFromLabels(t *testing.T) {
 		addr, token string
 		denom       uint256.Int
 	}{
-		{"0xfd8610d20aa15b7b2e3be39b396a1bc3516c7144", "0x6B175474E89094C44Da98b954EedeAC495271d0F", mul(1000, pow(10, 18))}, // 1,000 DAI
+		{"0xfd8610d20aa15b7b2e3be39b396a1bc3516c7144", "0x6B175474E89094C44Da98b954EedeAC495271d0F", mul(1000, pow(10, 18))},  // 1,000 DAI
 		{"0x07687e702b410fa43f4cb4af7fa097918ffd2730", "0x6B175474E89094C44Da98b954EedeAC495271d0F", mul(10000, pow(10, 18))}, // 10,000 DAI 2
 		{"0x169ad27a470d064dede56a2d3ff727986b15d52b", "0xdAC17F958D2ee523a2206206994597C13D831ec7", mul(100, pow(10, 6))},    // 100 USDT
 		{"0x178169b423a011fff22b9e3f3abea13414ddd0f1", "0x2260FAC5E5542a773Aa44fBCe8eDd085f8A5B0b6", mul(1, pow(10, 7))},      // 0.1 WBTC
