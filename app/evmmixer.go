@@ -44,6 +44,24 @@ func txMixerLinks(ctx context.Context, r store.AccountReader, rec *store.Account
 	if err != nil {
 		return err
 	}
+	// A contract labelled mixer that logs Tornado's events is a pool.
+	if ls, ok := r.(store.Labels); ok {
+		for i := range rec.Logs {
+			a := rec.Logs[i].Address
+			if t.Known(a) {
+				continue
+			}
+			labels, err := ls.AddressLabels(ctx, rec.Chain, a.Lower())
+			if err != nil {
+				return fmt.Errorf("labels of %s: %w", a.Hex(), err)
+			}
+			for _, l := range labels {
+				if l.Category == mixer.Category && t.Learn(rec, a, l.Entity) {
+					break
+				}
+			}
+		}
+	}
 	k := mixer.NewLinker(r, t, mixer.Options{})
 	if v.MixerDeposits, v.MixerWithdrawals, err = k.TxEvents(ctx, rec.Tx.Hash); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
 )
 
 // Category is the label category of mixers (label.CategoryMixer).
@@ -214,4 +215,41 @@ func mustAddr(s string) heistgraph.EVMAddress {
 // comparePos orders two places in a chain: height, then log index.
 func comparePos(h1 int64, i1 int32, h2 int64, i2 int32) int {
 	return cmp.Or(cmp.Compare(h1, h2), cmp.Compare(i1, i2))
+}
+
+// Learn adds the contract at a to the table as a pool called name when
+// transaction rec holds a well-formed Tornado Deposit or Withdrawal that a
+// logged: a contract a label calls a mixer and that logs Tornado's exact
+// events is a Tornado pool. Its asset is the token that moved to or from a
+// in rec, else native; its denomination is left unknown (what withdrawals
+// pay out tells it). It reports whether a is a pool of the table now.
+func (t *Table) Learn(rec *store.AccountTxRecord, a heistgraph.EVMAddress, name string) bool {
+	if _, ok := t.pools[a]; ok {
+		return true
+	}
+	found := false
+	for i := range rec.Logs {
+		l := &rec.Logs[i]
+		if l.Address != a {
+			continue
+		}
+		if _, err := DecodeDeposit(l); err == nil {
+			found = true
+		} else if _, err := DecodeWithdrawal(l); err == nil {
+			found = true
+		}
+	}
+	if !found {
+		return false
+	}
+	p := Pool{Address: a, Name: name}
+	for i := range rec.Transfers {
+		tr := &rec.Transfers[i]
+		if tr.Kind == heistgraph.TransferERC20 && (tr.To == a || tr.From == a) {
+			p.Asset = tr.Asset
+			break
+		}
+	}
+	t.Add(p)
+	return true
 }

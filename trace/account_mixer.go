@@ -129,7 +129,7 @@ func (e *acctEngine) mixerCredit(ctx context.Context, ev *store.AccountEvent, to
 		if ent == nil || ent.Category != mixer.Category {
 			return false, nil
 		}
-		learnt, err := e.learnPool(ctx, ev.Transfer.TxHash, to, asset, ent.Name)
+		learnt, err := e.learnPool(ctx, ev.Transfer.TxHash, to, ent.Name)
 		if err != nil || !learnt {
 			return false, err
 		}
@@ -155,24 +155,14 @@ func (e *acctEngine) mixerCredit(ctx context.Context, ev *store.AccountEvent, to
 	return true, nil
 }
 
-// learnPool adds a labelled mixer contract to the table as a pool of asset
-// when it logged a well-formed Tornado deposit in transaction tx.
-func (e *acctEngine) learnPool(ctx context.Context, tx heistgraph.EVMHash, at heistgraph.EVMAddress, asset heistgraph.Asset, name string) (bool, error) {
+// learnPool adds a contract labelled mixer to the table as a pool when it
+// logged a well-formed Tornado event in transaction tx (mixer.Table.Learn).
+func (e *acctEngine) learnPool(ctx context.Context, tx heistgraph.EVMHash, at heistgraph.EVMAddress, name string) (bool, error) {
 	rec, err := e.r.AccountTx(ctx, e.o.Chain, tx)
 	if err != nil {
 		return false, fmt.Errorf("trace: %w", err)
 	}
-	for i := range rec.Logs {
-		l := &rec.Logs[i]
-		if l.Address != at || l.Topic0() != mixer.TopicDeposit {
-			continue
-		}
-		if _, err := mixer.DecodeDeposit(l); err == nil {
-			e.mix().table.Add(mixer.Pool{Address: at, Asset: asset, Name: name})
-			return true, nil
-		}
-	}
-	return false, nil
+	return e.mix().table.Learn(&rec, at, name), nil
 }
 
 // apportion256 splits d over weights w by largest remainder (methods.md
