@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"slices"
 
 	"github.com/holiman/uint256"
@@ -166,47 +167,39 @@ func (e *acctEngine) learnPool(ctx context.Context, tx heistgraph.EVMHash, at he
 }
 
 // apportion256 splits d over weights w by largest remainder (methods.md
-// §0.1, as Apportion, in 256 bits): shares sum to d; a zero total gives
-// everything to index 0.
+// §0.1, as Apportion, in big integers): shares sum to d, ties to the lower
+// index; a zero total gives everything to index 0.
 func apportion256(d *uint256.Int, w []uint256.Int) []uint256.Int {
 	q := make([]uint256.Int, len(w))
 	if len(w) == 0 {
 		return q
 	}
-	var total uint256.Int
+	total := new(big.Int)
 	for i := range w {
-		addSat(&total, &w[i])
+		total.Add(total, w[i].ToBig())
 	}
-	if total.IsZero() {
+	if total.Sign() == 0 {
 		q[0] = *d
 		return q
 	}
-	rem := make([]uint256.Int, len(w))
-	var given uint256.Int
+	dd := d.ToBig()
+	rem := make([]*big.Int, len(w))
+	given := new(big.Int)
 	for j := range w {
-		var hi uint256.Int
-		// d·w/total with its remainder (d·w mod total): in 512 bits.
-		if _, over := hi.MulDivOverflow(d, &w[j], &total); over {
-			hi.Set(d) // cannot happen for d ≤ total·2^256; keep it bounded
-		}
-		q[j] = hi
-		var prod, back uint256.Int
-		prod.Mul(d, &w[j])
-		back.Mul(&hi, &total)
-		rem[j].Sub(&prod, &back) // exact modulo 2^256: the remainder is < total
-		given.Add(&given, &hi)
+		share, r := new(big.Int).QuoRem(new(big.Int).Mul(dd, w[j].ToBig()), total, new(big.Int))
+		q[j].SetFromBig(share) // share ≤ d: fits
+		rem[j] = r
+		given.Add(given, share)
 	}
-	var left uint256.Int
-	left.Sub(d, &given)
+	left := new(big.Int).Sub(dd, given).Int64() // fewer than len(w)
 	idx := make([]int, len(w))
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return rem[b].Cmp(&rem[a]) })
+	slices.SortStableFunc(idx, func(a, b int) int { return rem[b].Cmp(rem[a]) })
 	one := uint256.NewInt(1)
-	for i := 0; !left.IsZero(); i = (i + 1) % len(idx) {
+	for i := range left {
 		q[idx[i]].Add(&q[idx[i]], one)
-		left.Sub(&left, one)
 	}
 	return q
 }
