@@ -284,7 +284,7 @@ func (e *acctEngine) finishMixers(ctx context.Context) error {
 // followLink traces a link from its withdrawal: the recipient gets the
 // deposit's taint less the relayer's share (fee over denomination), the
 // relayer its share as a relayer sink; the recipient's part is traced on
-// with the same options (links are not followed again).
+// with the same policy and stops (links are not followed again).
 func (e *acctEngine) followLink(ctx context.Context, lt *LinkedTrace, l mixer.Link, taint *uint256.Int, hop int, inferred bool) error {
 	lt.Links = append(lt.Links, l)
 	m := e.mx
@@ -312,8 +312,12 @@ func (e *acctEngine) followLink(ctx context.Context, lt *LinkedTrace, l mixer.Li
 	if err != nil {
 		return fmt.Errorf("trace: withdrawal %s: %w", l.WithdrawalTx, err)
 	}
+	// Links are not followed again; hops and the budget count on from the
+	// confirmed trace.
 	o := e.o
 	o.FollowLinks, o.FollowHypotheses = false, false
+	o.MaxHops = max(e.o.MaxHops-hop-1, 1)
+	o.Budget = max(e.o.Budget-e.res.Stats.TxsVisited, 1)
 	sub := newAcctEngine(e.r, o)
 	defer sub.close()
 	sub.entities, sub.decimals = e.entities, e.decimals // the same answers; shared caches

@@ -111,7 +111,8 @@ func tornadoLogs(input string) (string, func(l *ledger) error) {
 }
 
 // TestAccountMixerScripts runs testdata/mixer: worlds with Tornado-like
-// pools ("pools": NAME DENOM lines; "label" as in the account scripts),
+// pools ("pools": NAME DENOM [TOKEN] lines, or NAME alone for an entry
+// point; "label" as in the account scripts),
 // traced with follow-links and follow-hypotheses; the output adds each
 // mixer sink's deposits, the links found and the inferred and hypotheses
 // parts.
@@ -146,11 +147,15 @@ func TestAccountMixerScripts(t *testing.T) {
 						table.AddEntry(l.addr(f[0]), f[0])
 						continue
 					}
-					v, err := l.amount("ETH", f[1])
+					asset := "ETH"
+					if len(f) > 2 {
+						asset = f[2]
+					}
+					v, err := l.amount(asset, f[1])
 					if err != nil {
 						d.Fatalf(t, "%v", err)
 					}
-					table.Add(mixer.Pool{Address: l.addr(f[0]), Denomination: v, Name: f[0]})
+					table.Add(mixer.Pool{Address: l.addr(f[0]), Asset: l.asset(asset), Denomination: v, Name: f[0]})
 				}
 				return "ok"
 			case "label":
