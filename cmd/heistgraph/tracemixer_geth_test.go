@@ -190,4 +190,11 @@ func TestTraceMixerGeth(t *testing.T) {
 		len(tx.Links) != 1 || tx.Links[0].DepositTx != heistgraph.EVMHash(dep.TxHash).String() {
 		t.Errorf("show tx of the withdrawal: %s", r.stdout)
 	}
+	r = cli(t, "--data", data, "show", "tx", heistgraph.EVMHash(dep.TxHash).String(), "--chain", "dev")
+	mustOK(t, r, "show tx human")
+	for _, want := range []string{"Tornado deposit into " + hex(pool) + ": leaf 1", "link " + heistgraph.EVMHash(dep.TxHash).String()} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("show tx of the deposit lacks %q:\n%s", want, r.stdout)
+		}
+	}
 }
