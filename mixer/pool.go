@@ -198,8 +198,8 @@ func (t *Table) parsePool(addr heistgraph.EVMAddress, tag string) (Pool, bool) {
 		return Pool{}, false
 	}
 	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(decimals)), nil)))
-	if !r.IsInt() || p.Denomination.SetFromBig(r.Num()) {
-		return Pool{}, false
+	if !r.IsInt() || r.Sign() == 0 || p.Denomination.SetFromBig(r.Num()) {
+		return Pool{}, false // a fraction of a base unit, nothing, or too much
 	}
 	return p, true
 }

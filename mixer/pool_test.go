@@ -117,3 +117,30 @@ func TestTokenPoolsFromLabels(t *testing.T) {
 		t.Errorf("eth labels gave %d pools on bsc", n)
 	}
 }
+
+// FuzzAddLabels: any label note or entity is read without panic; a pool it
+// adds has the tag as its name, a non-zero denomination, and is a native or
+// mainnet token pool.
+func FuzzAddLabels(f *testing.F) {
+	for _, s := range []string{"name tag: Tornado.Cash: 1,000 DAI", "name tag: Tornado.Cash: 0.1 ETH", "name tag: Tornado.Cash: 10,000 DAI 2",
+		"name tag: Tornado.Cash: Router", "Tornado Cash", "name tag: Tornado.Cash: 1e99 ETH", "name tag: Tornado.Cash: 0 ETH"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, note string) {
+		tb := mixer.NewTable("eth")
+		l := heistgraph.Label{Chain: "eth", Address: "0x12d66f87a04a9e220743712ce6d9bb1b5616b8fc", Entity: note, Category: mixer.Category, Note: note}
+		n := tb.AddLabels([]heistgraph.Label{l})
+		for _, p := range tb.Pools() {
+			if p.Denomination.IsZero() && note != "" {
+				// A zero amount names no pool.
+				t.Fatalf("%q: pool with zero denomination", note)
+			}
+			if p.Name == "" {
+				t.Fatalf("%q: pool without a name", note)
+			}
+		}
+		if n > 1 {
+			t.Fatalf("%q: one label added %d", note, n)
+		}
+	})
+}
