@@ -310,7 +310,11 @@ func (k *Linker) Links(ctx context.Context, d Deposit) ([]Link, error) {
 
 // t1 is the address match: the depositor's deposits into the pool and the
 // pool's withdrawals to the depositor, paired in chain order (each
-// withdrawal takes the earliest unpaired deposit before it).
+// withdrawal takes the earliest unpaired deposit before it). methods.md's
+// "(any pool)" is read as: in every pool, each within its own pool (a note
+// is withdrawn from the pool it was deposited in). The depositor's
+// deposits are those its history shows sent to a pool or entry point of
+// the table (MaxHistory events), plus d itself.
 func (k *Linker) t1(ctx context.Context, x *Index, d Deposit, add func(Withdrawal, Evidence)) error {
 	if d.Depositor.IsZero() {
 		return nil
