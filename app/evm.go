@@ -10,6 +10,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/mixer"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -175,6 +176,11 @@ type EVMTxView struct {
 	Fee               string             `json:"fee"`
 	InternalKnown     bool               `json:"internal_transfers_known"`
 	Transfers         []EVMTransferView  `json:"transfers"`
+	// Tornado Cash events of the transaction and their T1 links
+	// (methods.md §4.8, §4.9; evmmixer.go), when it has any.
+	MixerDeposits    []mixer.Deposit    `json:"mixer_deposits,omitempty"`
+	MixerWithdrawals []mixer.Withdrawal `json:"mixer_withdrawals,omitempty"`
+	Links            []mixer.Link       `json:"links,omitempty"`
 }
 
 // EVMTxRequest asks for one transaction on Chain, or on the EVM chain in
@@ -204,6 +210,9 @@ func EVMTx(ctx context.Context, r store.AccountReader, req EVMTxRequest) (EVMTxV
 			return EVMTxView{}, err
 		}
 		v.Transfers = append(v.Transfers, t)
+	}
+	if err := txMixerLinks(ctx, r, &rec, &v); err != nil {
+		return EVMTxView{}, err
 	}
 	return v, nil
 }

@@ -71,7 +71,9 @@ var examples = map[string]string{
   heistgraph trace --chain btc-regtest --seed TXID --policy fifo --json
   heistgraph trace --seed ADDRESS --from 2024-05-01 --until 2024-05-31 --graphml trace.graphml
   heistgraph trace --chain eth --seed 0xTXHASH --policy fifo --json      # EVM: what the transaction moved
-  heistgraph trace --chain eth --seed 0xADDRESS --asset native --from 2024-05-31`,
+  heistgraph trace --chain eth --seed 0xADDRESS --asset native --from 2024-05-31
+  heistgraph trace --chain eth --seed 0xTXHASH --follow-links --json      # Tornado: follow T1 links (inferred)
+  heistgraph trace --chain eth --seed 0xTXHASH --follow-hypotheses        # also T2-T4 (hypotheses)`,
 
 	"eval":         `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json`,
 	"eval cluster": `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json --json`,

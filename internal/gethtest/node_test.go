@@ -47,7 +47,7 @@ func TestContractsCompiled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"Forwarder", "Reverter", "PayLib", "Child", "Token"} {
+	for _, name := range []string{"Forwarder", "Reverter", "PayLib", "Child", "Token", "MiniTornado"} {
 		if len(cs[name].Bytecode) == 0 {
 			t.Errorf("contract %s missing", name)
 		}

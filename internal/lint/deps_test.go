@@ -26,14 +26,14 @@ var allowed = map[string][]string{
 	"pattern":           {},
 	"label":             {"gopkg.in/yaml.v3"},
 	"cluster":           {"store", "pattern"},
-	"trace":             {"store", "pattern"},
+	"trace":             {"store", "pattern", "mixer"},
 	"risk":              {"store", "trace"},
 	"incident":          {"store", "gopkg.in/yaml.v3"},
 	"incidents":         {},
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
 	"synth":             {"bitcoin", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},
 	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                              // app: watches trace as trace does (app.Trace) and read the register
-	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "golang.org/x/crypto/sha3"},           // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
+	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "mixer", "golang.org/x/crypto/sha3"},  // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
 	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
 	"web":               {},
 	"internal/lint":     {},
@@ -43,6 +43,9 @@ var allowed = map[string][]string{
 
 	// test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"internal/webhooktest": {},
+
+	// Tornado Cash pools, events and deposit→withdrawal links (methods.md §4.8, §4.9)
+	"mixer": {"store"},
 
 	// payroll screening; norm: accents off names before Jaro-Winkler
 	"payroll": {"store", "trace", "risk", "golang.org/x/text/unicode/norm"},
