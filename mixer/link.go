@@ -12,11 +12,11 @@ import (
 	"github.com/heistgraph/heistgraph/store"
 )
 
-// Link confidences (methods.md §0.3).
+// Link confidences (methods.md §0.3), heistgraph's levels.
 const (
-	Strong     = "strong"
-	Probable   = "probable"
-	Hypothesis = "hypothesis"
+	Strong     = heistgraph.ConfidenceStrong
+	Probable   = heistgraph.ConfidenceProbable
+	Hypothesis = heistgraph.ConfidenceHypothesis
 )
 
 // Heuristic ids (methods.md §4.9).
@@ -86,7 +86,7 @@ type Link struct {
 	DepositTx    heistgraph.EVMHash    `json:"deposit_tx"`
 	WithdrawalTx heistgraph.EVMHash    `json:"withdrawal_tx"`
 	Heuristics   []string              `json:"heuristics"`
-	Confidence   string                `json:"confidence"`
+	Confidence   heistgraph.Confidence `json:"confidence"`
 	AnonymitySet int                   `json:"anonymity_set"`
 	// AnonymityExact is false when the store lacks part of the pool's
 	// history (Index.Exact): the set is then a lower bound's guess.

@@ -47,12 +47,12 @@ type MixerDeposit struct {
 // through (design.md: {method, src, dst, confidence, inferred}): Src the
 // deposit transaction, Dst the withdrawal transaction.
 type Via struct {
-	Method     string             `json:"method"`
-	Src        heistgraph.EVMHash `json:"src"`
-	Dst        heistgraph.EVMHash `json:"dst"`
-	Confidence string             `json:"confidence"`
-	Inferred   bool               `json:"inferred"`
-	Heuristics []string           `json:"heuristics"`
+	Method     string                `json:"method"`
+	Src        heistgraph.EVMHash    `json:"src"`
+	Dst        heistgraph.EVMHash    `json:"dst"`
+	Confidence heistgraph.Confidence `json:"confidence"`
+	Inferred   bool                  `json:"inferred"`
+	Heuristics []string              `json:"heuristics"`
 }
 
 // LinkedTrace is the part of a trace reached through links (methods.md
