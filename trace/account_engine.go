@@ -166,7 +166,8 @@ type acctEngine struct {
 	tnodes  []*acctNode
 	claims  map[acctGroup][]txClaim
 
-	moved, piece parcel // scratch
+	moved, piece parcel     // scratch
+	swap         *swapState // the swaps of the transaction (account_swap.go)
 
 	entities map[heistgraph.EVMAddress]acctEntity
 	decimals map[heistgraph.Asset]uint8
@@ -341,6 +342,11 @@ func (e *acctEngine) apply(ctx context.Context, ev *store.AccountEvent) error {
 	t := &ev.Transfer
 	if t.From == t.To || t.Amount.IsZero() {
 		return nil // self-transfers are ignored (methods.md §2.4)
+	}
+	if t.Kind == heistgraph.TransferERC20 {
+		if done, err := e.swapTurn(ctx, ev); done || err != nil {
+			return err
+		}
 	}
 	switch t.Kind {
 	case heistgraph.TransferWETHDeposit:
@@ -574,6 +580,9 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 		e.res.Stats.MaxHop = p.hop
 	}
 	if !conv {
+		if done, err := e.swapIn(ctx, ev, from, to, asset, p); done || err != nil {
+			return err
+		}
 		e.edge(ev, from, to, asset, &p.tnt)
 		if p.hop > 0 {
 			ent, err := e.resolve(ctx, to)
