@@ -104,6 +104,8 @@ type holding struct {
 	lastT   int64
 	plan    []tihoShare // TIHO: this transaction's debits, largest first
 	planFor acctGroup
+	inflows int // inflows queued so far
+	planIn  int // inflows when the plan was made
 }
 
 // tihoShare is the taint a taint-first debit is given (methods.md §2.2:
@@ -509,11 +511,12 @@ func (e *acctEngine) debit(ctx context.Context, ev *store.AccountEvent, from hei
 // counts it down as it takes): the debits of h's address and asset in this
 // transaction (fees left out) are served largest first (ties in ledger
 // order) from the taint h holds, in its balance and its inflows waiting in
-// this transaction, when the first of them is made.
+// this transaction, when the first of them is made, and again, for the
+// debits still to come, whenever an inflow has arrived since.
 func (e *acctEngine) tihoLimit(h *holding, ev *store.AccountEvent) *uint256.Int {
-	if h.planFor != e.group || h.plan == nil {
+	if h.planFor != e.group || h.plan == nil || h.planIn != h.inflows {
 		h.plan = h.plan[:0]
-		h.planFor = e.group
+		h.planFor, h.planIn = e.group, h.inflows
 		last := int32(-1)
 		for j := e.bi; j < len(e.buf); j++ {
 			t := &e.buf[j].Transfer
@@ -645,6 +648,7 @@ func (e *acctEngine) queue(ctx context.Context, h *holding, p *parcel, ev *store
 		h.queue = append(h.queue, parcel{})
 	}
 	h.queue[len(h.queue)-1].set(p)
+	h.inflows++
 	if e.o.NoTxLocal {
 		return e.flush(ctx, h)
 	}
