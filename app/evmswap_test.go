@@ -21,13 +21,7 @@ import (
 func TestEVMTxSwaps(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	opts := pebble.DefaultOptions()
-	opts.FS = vfs.NewMem()
-	st, err := pebble.Open("db", opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := memStore(t)
 	must := func(s string) heistgraph.EVMAddress {
 		a, err := heistgraph.ParseEVMAddress(s)
 		if err != nil {
@@ -89,4 +83,17 @@ func TestEVMTxSwaps(t *testing.T) {
 	if v.Swaps == nil || len(v.Swaps) != 0 {
 		t.Errorf("a pool of no listed factory: swaps %+v, want []", v.Swaps)
 	}
+}
+
+// memStore opens a Pebble store in memory, closed when t ends.
+func memStore(t *testing.T) *pebble.DB {
+	t.Helper()
+	opts := pebble.DefaultOptions()
+	opts.FS = vfs.NewMem()
+	st, err := pebble.Open("db", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
 }
