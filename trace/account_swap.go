@@ -113,8 +113,8 @@ func (e *acctEngine) swapTurn(ctx context.Context, ev *store.AccountEvent) (bool
 	if e.swap != nil && e.swap.group == e.group && e.swap.done[t.LogIndex] {
 		return true, nil
 	}
-	if t.From.IsZero() {
-		return false, nil // a mint
+	if t.From.IsZero() || !e.paidLater(t.From) {
+		return false, nil // a mint, or no input to pull forward
 	}
 	swaps, err := e.swapsAt(ctx, ev, t.From)
 	if err != nil || len(swaps) == 0 {
@@ -138,6 +138,17 @@ func (e *acctEngine) swapTurn(ctx context.Context, ev *store.AccountEvent) (bool
 		}
 	}
 	return e.swap.done[t.LogIndex], nil
+}
+
+// paidLater reports whether the walk holds an ERC-20 transfer to addr
+// later in this transaction (so that addr's logs need reading only then).
+func (e *acctEngine) paidLater(addr heistgraph.EVMAddress) bool {
+	for j := e.bi + 1; j < len(e.buf); j++ {
+		if t := &e.buf[j].Transfer; t.Kind == heistgraph.TransferERC20 && t.To == addr {
+			return true
+		}
+	}
+	return false
 }
 
 // swapIn converts a tainted parcel p of asset paid to to by ev when ev is
