@@ -5,11 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/holiman/uint256"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/store/pebble"
 	"github.com/heistgraph/heistgraph/trace"
 )
 
@@ -276,6 +282,93 @@ tx swap Z router 0
 			if !gotB.Eq(&want) || gotSwap.Uint64() != stolen {
 				t.Fatalf("%s: in %d (%d stolen), out %d: B taint %s, want ⌊out·stolen/in⌋ = %s; swap sink %s", p, in, stolen, out, gotB.Dec(), want.Dec(), gotSwap.Dec())
 			}
+		}
+	}
+}
+
+// BenchmarkAccountTraceSwaps measures the trace through swaps on a random
+// swap world (newSwapWorld: every transaction a swap, a route, a payment or
+// a forwarder's several payments; HEISTGRAPH_BENCH_BLOCKS blocks, default
+// 5,000) in a Pebble store on disk, seeded with its first payment, the
+// threshold off. Paired in the same run with the same ledger stored
+// without its Swap logs (pools are then ordinary contracts: what the swap
+// recognition costs) and with the floor, an AccountHistory scan of every
+// address.
+func BenchmarkAccountTraceSwaps(b *testing.B) {
+	blocks := 5_000
+	if s := os.Getenv("HEISTGRAPH_BENCH_BLOCKS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		blocks = n
+	}
+	ctx := context.Background()
+	w := newSwapWorld(7)
+	for h := 2; h < blocks; h++ {
+		w.step(h)
+	}
+	if err := w.l.parse(strings.Join(w.blocks, "\n")); err != nil {
+		b.Fatal(err)
+	}
+	open := func() *pebble.DB {
+		st, err := pebble.Open(b.TempDir(), pebble.DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = st.Close() })
+		if err := w.l.apply(ctx, st); err != nil {
+			b.Fatal(err)
+		}
+		return st
+	}
+	withLogs := open()
+	for _, blk := range w.l.blocks {
+		blk.Logs = nil
+	}
+	noLogs := open()
+	seed := trace.AccountSeed{Tx: w.l.txHash(w.txs[0])}
+	b.Run("floor=history-scan", func(b *testing.B) {
+		events := 0
+		start := time.Now()
+		for b.Loop() {
+			for a := range w.l.names {
+				for _, err := range withLogs.AccountHistory(ctx, evmChain, a, store.AccountHistoryOptions{}) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					events++
+				}
+			}
+		}
+		b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
+	})
+	for _, p := range []trace.Policy{trace.Haircut, trace.Poison} {
+		for _, c := range []struct {
+			name string
+			st   *pebble.DB
+		}{{"swaps", withLogs}, {"no-swap-logs", noLogs}} {
+			b.Run("policy="+string(p)+"/"+c.name, func(b *testing.B) {
+				opts := trace.AccountOptions{Chain: evmChain, Seeds: []trace.AccountSeed{seed}, Policy: p,
+					MinAmount: new(uint256.Int), MinShare: -1, MaxHops: 1_000_000}
+				visited, swaps := 0, 0
+				start := time.Now()
+				for b.Loop() {
+					res, err := trace.RunAccounts(ctx, c.st, opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					visited, swaps = res.Stats.TransfersVisited, 0
+					for _, s := range res.Sinks {
+						if s.Kind == trace.SinkSwap {
+							swaps++
+						}
+					}
+				}
+				b.ReportMetric(float64(visited*b.N)/time.Since(start).Seconds(), "transfers/s")
+				b.ReportMetric(float64(visited), "transfers/op")
+				b.ReportMetric(float64(swaps), "swap-sinks/op")
+			})
 		}
 	}
 }
