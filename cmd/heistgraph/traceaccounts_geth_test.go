@@ -2,6 +2,7 @@ package main
 
 import (
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/core/types"
@@ -223,6 +224,12 @@ func TestTraceHeistGeth(t *testing.T) {
 	if sw.Pool != hex("pair") || sw.Version != "v2" || sw.Sender != hex("router") || sw.Recipient != hex("attacker") ||
 		sw.In.Asset != stolen || sw.In.Amount != gethtest.HeistTokens.String() || sw.Out.Asset != usd || sw.Out.Amount != h.SwapOut.String() {
 		t.Errorf("show tx: swap %+v", sw)
+	}
+	r = cli(t, "--data", data, "show", "tx", h.Txs["swap"].TxHash.Hex(), "--chain", "dev")
+	mustOK(t, r, "show tx")
+	if !strings.Contains(r.stdout, "swaps:") || !strings.Contains(r.stdout, "pool "+hex("pair")+": 50000 HTT in, ") ||
+		!strings.Contains(r.stdout, " HTT out to "+hex("attacker")) {
+		t.Errorf("show tx text does not list the swap:\n%s", r.stdout)
 	}
 }
 
