@@ -31,11 +31,11 @@ import (
 // stopping category are entity sinks. WETH Deposit and Withdrawal convert
 // 1:1 between native and WETH, and recognised Uniswap v2/v3 swaps at
 // ⌊out × taint_in / in⌋ (§6.6, account_swap.go): the input asset's taint
-// is a swap sink and continues in the output asset. A balance's opening value (what
-// it held before taint arrived) is summed from its history only when a
-// policy needs it (FIFO, LIFO, haircut) and only when taint stays past the
-// transaction; debits beyond what the stored history explains take clean
-// value first (a store that starts above block 0).
+// is a swap sink and continues in the output asset. A balance's opening
+// value (what it held before taint arrived) is summed from its history
+// only when a policy needs it (FIFO, LIFO, haircut) and only when taint
+// stays past the transaction; debits beyond what the stored history
+// explains take clean value first (a store that starts above block 0).
 //
 // The result is deterministic for a store, options and resolver, except
 // Stats.MS. Errors: bad options wrap heistgraph.ErrInvalid; a seed the
