@@ -29,6 +29,12 @@ import (
 // own ledger (§0.2), so the input is applied first, when the output is
 // reached, if it is among the transaction's transfers the walk holds
 // (otherwise it comes from an address without taint and is clean).
+//
+// Known limit: when the payer of a v3 pool's input receives its taint
+// inside the pool's callback (after the output was walked: a router that
+// wraps ETH in the callback), the output was already credited clean and
+// is credited again with its taint, so the recipient's balance counts the
+// output twice (its taint exact, its share under haircut diluted).
 
 // swapState is what the engine knows of the swaps of the transaction it is
 // processing.
