@@ -346,7 +346,7 @@ func (e *acctEngine) apply(ctx context.Context, ev *store.AccountEvent) error {
 	if t.From == t.To || t.Amount.IsZero() {
 		return nil // self-transfers are ignored (methods.md §2.4)
 	}
-	if t.Kind == heistgraph.TransferERC20 {
+	if t.LogIndex >= 0 {
 		if done, err := e.swapTurn(ctx, ev); done || err != nil {
 			return err
 		}

@@ -30,11 +30,12 @@ import (
 // reached, if it is among the transaction's transfers the walk holds
 // (otherwise it comes from an address without taint and is clean).
 //
-// Known limit: when the payer of a v3 pool's input receives its taint
-// inside the pool's callback (after the output was walked: a router that
-// wraps ETH in the callback), the output was already credited clean and
-// is credited again with its taint, so the recipient's balance counts the
-// output twice (its taint exact, its share under haircut diluted).
+// Known limit: when the walk reaches a pool's payer only after the
+// pool's output (the payer's taint arrives inside the callback by a
+// transfer of another asset: a nested swap), the output was already
+// credited clean to a recipient that holds that asset and is credited
+// again with its taint: the recipient's balance then counts the output
+// twice (its taint exact, its share under haircut diluted).
 
 // swapState is what the engine knows of the swaps of the transaction it is
 // processing.
@@ -109,18 +110,20 @@ func (e *acctEngine) swapsAt(ctx context.Context, ev *store.AccountEvent, pool h
 	return s.pools[pool], nil
 }
 
-// swapTurn is called for each ERC-20 transfer before it is applied. It
+// swapTurn is called for each log-based transfer before it is applied. It
 // reports whether the transfer was already applied out of turn (a swap's
 // input pulled forward, or an output a conversion credited), and applies,
 // before a pool's output, the input that pays for it when the walk holds
-// that input later in the transaction.
+// that input later in the transaction, together with the walk's transfers
+// of the input's asset before it (in order: what funds the input, such as
+// a WETH Deposit in the pool's callback, comes first).
 func (e *acctEngine) swapTurn(ctx context.Context, ev *store.AccountEvent) (bool, error) {
 	t := &ev.Transfer
 	if e.swap != nil && e.swap.group == e.group && e.swap.done[t.LogIndex] {
 		return true, nil
 	}
-	if t.From.IsZero() || !e.paidLater(t.From) {
-		return false, nil // a mint, or no input to pull forward
+	if t.Kind != heistgraph.TransferERC20 || t.From.IsZero() || !e.paidLater(t.From) {
+		return false, nil // no pool's output, or no input to pull forward
 	}
 	swaps, err := e.swapsAt(ctx, ev, t.From)
 	if err != nil || len(swaps) == 0 {
@@ -131,16 +134,24 @@ func (e *acctEngine) swapTurn(ctx context.Context, ev *store.AccountEvent) (bool
 		if sw.OutLog != t.LogIndex || sw.InLog < t.LogIndex || e.swap.done[sw.InLog] {
 			continue
 		}
+		var pull []store.AccountEvent // copies: applying them may insert into buf
 		for j := e.bi + 1; j < len(e.buf); j++ {
-			in := e.buf[j] // a copy: applying it may insert into buf
-			if in.Transfer.Kind != heistgraph.TransferERC20 || in.Transfer.LogIndex != sw.InLog || !e.last.less(posOf(&in)) {
+			x := e.buf[j]
+			li := x.Transfer.LogIndex
+			if li < 0 || li > sw.InLog || x.Transfer.Asset != sw.AssetIn || e.swap.done[li] || !e.last.less(posOf(&x)) ||
+				(len(pull) > 0 && pull[len(pull)-1].Transfer.LogIndex == li) {
 				continue
 			}
-			if err := e.apply(ctx, &in); err != nil {
+			pull = append(pull, x)
+		}
+		if len(pull) == 0 || pull[len(pull)-1].Transfer.LogIndex != sw.InLog {
+			continue // the input is not the walk's: it is clean
+		}
+		for k := range pull {
+			if err := e.apply(ctx, &pull[k]); err != nil {
 				return false, err
 			}
-			e.swap.done[sw.InLog] = true
-			break
+			e.swap.done[pull[k].Transfer.LogIndex] = true
 		}
 	}
 	return e.swap.done[t.LogIndex], nil
