@@ -41,12 +41,22 @@ var (
 	swapUsers  = []string{"U1", "U2", "U3", "U4", "U5"}
 	// pools: name, version, token x, token y
 	swapPools = [][4]string{{"P1", "v2", "A", "B"}, {"P2", "v2", "B", "C"}, {"P3", "v3", "A", "C"}}
+	// wethPool is a v3 WETH/C pool that ETH buys C from through the
+	// router, which wraps the ETH inside the pool's callback.
+	wethPool = [4]string{"P4", "v3", "WETH", "C"}
 )
 
 func newSwapWorld(seed uint64) *swapWorld {
 	w := &swapWorld{l: newLedger(), r: rand.New(rand.NewPCG(seed, 99)), bal: map[[2]string]uint64{}}
+	w.line("block 0")
+	w.line("genesis WETH 1")
+	for _, u := range swapUsers {
+		w.line("genesis " + u + " 1000000")
+		w.bal[[2]string{u, "ETH"}] = 1_000_000 * 1e6 // in micro-ETH: what ethSome draws from
+	}
 	w.line("block 1")
 	w.line("tx mint D D 0")
+	w.credit("0", wethPool[0], "C", 1_000_000)
 	for _, tok := range swapTokens {
 		for _, u := range swapUsers {
 			w.credit("0", u, tok, 1000+uint64(w.r.IntN(1000)))
@@ -114,7 +124,32 @@ func (w *swapWorld) step(h int) {
 	u := swapUsers[w.r.IntN(len(swapUsers))]
 	v := swapUsers[w.r.IntN(len(swapUsers))]
 	tok := swapTokens[w.r.IntN(len(swapTokens))]
-	switch k := w.r.IntN(6); k {
+	switch k := w.r.IntN(8); k {
+	case 6: // a native payment
+		amt := w.some(u, "ETH")
+		if amt == 0 || u == v {
+			return
+		}
+		name := fmt.Sprintf("t%d", w.nTx+1)
+		w.nTx++
+		w.line(fmt.Sprintf("tx %s %s %s 0.%06d", name, u, v, amt%1_000_000))
+		w.bal[[2]string{u, "ETH"}] -= amt % 1_000_000
+		w.bal[[2]string{v, "ETH"}] += amt % 1_000_000
+		w.txs = append(w.txs, name)
+	case 7: // ETH for C through the WETH pool, wrapped in its callback
+		amt := w.some(u, "ETH") % 1_000_000
+		if amt == 0 {
+			return
+		}
+		w.nTx++
+		w.line(fmt.Sprintf("tx t%d %s router 0.%06d", w.nTx, u, amt))
+		w.line(fmt.Sprintf("  internal router WETH 0.%06d", amt))
+		w.bal[[2]string{u, "ETH"}] -= amt
+		out := 1 + uint64(w.r.IntN(1000))
+		w.credit(wethPool[0], v, "C", out)
+		w.line(fmt.Sprintf("  deposit WETH router 0.%06d", amt))
+		w.line(fmt.Sprintf("  erc20 WETH router %s 0.%06d", wethPool[0], amt))
+		w.line(fmt.Sprintf("  swap v3 %s router %s WETH=+0.%06d C=-%d", wethPool[0], v, amt, out))
 	case 0: // a payment
 		amt := w.some(u, tok)
 		if amt == 0 || u == v {
@@ -160,13 +195,15 @@ func (w *swapWorld) step(h int) {
 	}
 }
 
-// TestAccountSwapConservation traces random worlds with swaps from random
-// payments under every policy and checks per asset, from the sinks, that
+// TestAccountSwapConservation traces random worlds with swaps (among them
+// ETH bought through a v3 pool whose router wraps it in the callback) from
+// random token and native payments under every policy and checks per asset, from the sinks, that
 // seed + converted = sinks + fees exactly for every conserving policy
 // (built with -tags invariants, after every transfer too), and that every
 // swap sink sits at a pool.
 func TestAccountSwapConservation(t *testing.T) {
 	ctx := context.Background()
+	wethSwaps := 0
 	for world := uint64(1); world <= 6; world++ {
 		w := newSwapWorld(world)
 		for h := 2; h < 60; h++ {
@@ -183,12 +220,12 @@ func TestAccountSwapConservation(t *testing.T) {
 		if err := w.l.apply(ctx, st); err != nil {
 			t.Fatal(err)
 		}
-		pools := map[heistgraph.EVMAddress]bool{}
+		pools := map[heistgraph.EVMAddress]bool{w.l.addr(wethPool[0]): true, w.l.addr("WETH"): true}
 		for _, p := range swapPools {
 			pools[w.l.addr(p[0])] = true
 		}
 		swaps := 0
-		for k := 0; k < 8 && len(w.txs) > 0; k++ {
+		for k := 0; k < 12 && len(w.txs) > 0; k++ {
 			seed := trace.AccountSeed{Tx: w.l.txHash(w.txs[w.r.IntN(len(w.txs))])}
 			for _, p := range trace.Policies() {
 				for _, noThreshold := range []bool{false, true} {
@@ -208,6 +245,9 @@ func TestAccountSwapConservation(t *testing.T) {
 					for _, s := range res.Sinks {
 						if s.Kind == trace.SinkSwap {
 							swaps++
+							if s.Address == w.l.addr(wethPool[0]) {
+								wethSwaps++
+							}
 							if !pools[s.Address] {
 								t.Fatalf("%s: swap sink at %s, no pool", name, w.l.name(s.Address))
 							}
@@ -219,6 +259,9 @@ func TestAccountSwapConservation(t *testing.T) {
 		if swaps == 0 {
 			t.Errorf("world %d: no trace crossed a swap", world)
 		}
+	}
+	if wethSwaps == 0 {
+		t.Error("no trace crossed a swap wrapped in its pool's callback")
 	}
 }
 
