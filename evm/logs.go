@@ -36,16 +36,59 @@ var (
 	TopicApproval = mustHash("0x8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925")
 )
 
-// maxKeptLogData bounds the data a kept log may carry: the kept events'
-// ABIs need at most 160 bytes (a v3 swap), so a longer log is not one of
-// them and is not kept.
-const maxKeptLogData = 256
+// Topics of the cross-chain events a ledger keeps (methods.md §6.1–6.4).
+var (
+	// TopicTHORDeposit is the THORChain router's Deposit(address indexed
+	// to, address indexed asset, uint256 amount, string memo): an inbound
+	// to the vault `to`.
+	TopicTHORDeposit = mustHash("0xef519b7eb82aaf6ac376a6df2d793843ebfd593de5f1a0601d3cc6ab49ebb395")
+	// TopicTHORTransferOut is the THORChain router's TransferOut(address
+	// indexed vault, address indexed to, address asset, uint256 amount,
+	// string memo): an outbound, memo OUT:<inbound id> or REFUND:<id>.
+	TopicTHORTransferOut = mustHash("0xa9cd03aa3c1b4515114539cd53d22085129d495cb9e9f9af77864526240f1bf7")
+	// TopicWormholeMessage is Wormhole core's LogMessagePublished(address
+	// indexed sender, uint64 sequence, uint32 nonce, bytes payload, uint8
+	// consistencyLevel).
+	TopicWormholeMessage = mustHash("0x6eb224fb001ed210e379b335e35efe88672a8ce935d981a6896b27ffdf52a3b2")
+	// TopicWormholeRedeemed is Wormhole's token bridge
+	// TransferRedeemed(uint16 indexed emitterChainId, bytes32 indexed
+	// emitterAddress, uint64 indexed sequence).
+	TopicWormholeRedeemed = mustHash("0xcaf280c8cfeba144da67230d9b009c8f868a75bac9a528fa0474be1ba317c169")
+	// TopicAnySwapOut is Multichain's LogAnySwapOut(address indexed token,
+	// address indexed from, address indexed to, uint256 amount, uint256
+	// fromChainID, uint256 toChainID).
+	TopicAnySwapOut = mustHash("0x97116cf6cd4f6412bb47914d6db18da9e16ab2142f543b86e207c24fbd16b23a")
+	// TopicAnySwapIn is Multichain's LogAnySwapIn(bytes32 indexed txhash,
+	// address indexed token, address indexed to, uint256 amount, uint256
+	// fromChainID, uint256 toChainID).
+	TopicAnySwapIn = mustHash("0xaac9ce45fe3adf5143598c4f18a369591a20a3384aedaf1b525d29127e1fcd55")
+	// TopicAvalancheMint is the Avalanche bridge token's Mint(address to,
+	// uint256 amount, address feeAddress, uint256 feeAmount, bytes32
+	// originTxId).
+	TopicAvalancheMint = mustHash("0x918d77674bb88eaf75afb307c9723ea6037706de68d6fc07dd0c6cba423a5250")
+	// TopicAvalancheMintBTC is BTC.b's six-field Mint(address, uint256,
+	// address, uint256, bytes32, uint256).
+	TopicAvalancheMintBTC = mustHash("0xc5532043e6f3d77e1c320ff59bd4157ca9075ef59f6b55ceab6c3f7d2f78c9ca")
+	// TopicAvalancheUnwrap is the Avalanche bridge token's Unwrap(uint256
+	// amount, uint256 chainId).
+	TopicAvalancheUnwrap = mustHash("0x37a06799a3500428a773d00284aa706101f5ad94dae9ec37e1c3773aa54c3304")
+)
+
+// maxKeptLogData bounds the data a kept log may carry. The fixed-size kept
+// events need at most 192 bytes; the ones with a string or bytes field
+// (THORChain memos, at most 250 bytes by THORChain's own rule; Wormhole
+// payloads, 133 bytes for a token transfer) fit in 1,024 with their ABI
+// head. A longer log is not kept: it is not one THORChain would act on,
+// and a Wormhole payload that long is no token transfer.
+const maxKeptLogData = 1024
 
 // KeptTopic reports whether a log whose first topic is t is kept in the
 // ledger as a heistgraph.EventLog.
 func KeptTopic(t heistgraph.EVMHash) bool {
 	switch t {
-	case TopicSwapV2, TopicSwapV3, TopicMixerDeposit, TopicMixerWithdrawal, TopicApproval:
+	case TopicSwapV2, TopicSwapV3, TopicMixerDeposit, TopicMixerWithdrawal, TopicApproval,
+		TopicTHORDeposit, TopicTHORTransferOut, TopicWormholeMessage, TopicWormholeRedeemed,
+		TopicAnySwapOut, TopicAnySwapIn, TopicAvalancheMint, TopicAvalancheMintBTC, TopicAvalancheUnwrap:
 		return true
 	}
 	return false
@@ -91,23 +134,23 @@ func DecodeLog(l *Log, p *Params) (heistgraph.Transfer, bool) {
 			return heistgraph.Transfer{}, false
 		}
 		t.Kind = heistgraph.TransferERC20
-		t.From, ok = topicAddress(l.Topics[1])
+		t.From, ok = TopicAddress(l.Topics[1])
 		if !ok {
 			return heistgraph.Transfer{}, false
 		}
-		t.To, ok = topicAddress(l.Topics[2])
+		t.To, ok = TopicAddress(l.Topics[2])
 	case TopicDeposit:
 		if len(l.Topics) != 2 || !p.isWETH(l.Address) {
 			return heistgraph.Transfer{}, false
 		}
 		t.Kind = heistgraph.TransferWETHDeposit
-		t.To, ok = topicAddress(l.Topics[1])
+		t.To, ok = TopicAddress(l.Topics[1])
 	case TopicWithdrawal:
 		if len(l.Topics) != 2 || !p.isWETH(l.Address) {
 			return heistgraph.Transfer{}, false
 		}
 		t.Kind = heistgraph.TransferWETHWithdrawal
-		t.From, ok = topicAddress(l.Topics[1])
+		t.From, ok = TopicAddress(l.Topics[1])
 	}
 	if !ok {
 		return heistgraph.Transfer{}, false
@@ -115,8 +158,9 @@ func DecodeLog(l *Log, p *Params) (heistgraph.Transfer, bool) {
 	return t, true
 }
 
-// topicAddress reads an indexed address: 12 zero bytes, then the address.
-func topicAddress(h heistgraph.EVMHash) (heistgraph.EVMAddress, bool) {
+// TopicAddress reads an address from a 32-byte word (an indexed topic or
+// an ABI head word): 12 zero bytes, then the address; false otherwise.
+func TopicAddress(h heistgraph.EVMHash) (heistgraph.EVMAddress, bool) {
 	var a heistgraph.EVMAddress
 	for _, b := range h[:12] {
 		if b != 0 {

@@ -56,6 +56,9 @@ func RunAccounts(ctx context.Context, r store.AccountReader, opts AccountOptions
 	if err := e.run(ctx); err != nil {
 		return nil, err
 	}
+	if err := e.finishMixers(ctx); err != nil { // account_mixer.go
+		return nil, err
+	}
 	if err := e.finish(ctx); err != nil {
 		return nil, err
 	}
@@ -182,6 +185,7 @@ type acctEngine struct {
 	fees     uint256.Int
 	cut      string // "budget" or "until" when the walk stopped early
 	res      *AccountResult
+	mx       *mixState // Tornado deposits and links (account_mixer.go)
 }
 
 func newAcctEngine(r store.AccountReader, o AccountOptions) *acctEngine {
@@ -589,6 +593,9 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 		}
 		e.edge(ev, from, to, asset, &p.tnt)
 		if p.hop > 0 {
+			if stop, err := e.mixerCredit(ctx, ev, to, asset, p); stop || err != nil { // account_mixer.go
+				return err
+			}
 			ent, err := e.resolve(ctx, to)
 			if err != nil {
 				return err

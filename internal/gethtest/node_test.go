@@ -22,9 +22,10 @@ func TestStart(t *testing.T) {
 	}
 }
 
-// TestContractsCompiled recompiles testdata/contracts.sol with the pinned
-// solc-js and checks that the shipped contracts.json, which the geth tests
-// deploy, is exactly what the source compiles to.
+// TestContractsCompiled recompiles testdata/contracts.sol and heist.sol
+// with the pinned solc-js and checks that the shipped contracts.json and
+// heist.json, which the geth tests deploy, are exactly what the sources
+// compile to.
 func TestContractsCompiled(t *testing.T) {
 	if _, err := os.Stat(filepath.Join("testdata", "node_modules", "solc", "package.json")); err != nil {
 		if btcdtest.Required() {
@@ -53,7 +54,7 @@ func TestContractsCompiled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"Forwarder", "Reverter", "PayLib", "Child", "Token", "Pair", "Router"} {
+	for _, name := range []string{"Forwarder", "Reverter", "PayLib", "Child", "Token", "MiniTornado", "Pair", "Router"} {
 		if len(cs[name].Bytecode) == 0 && len(hs[name].Bytecode) == 0 {
 			t.Errorf("contract %s missing", name)
 		}
