@@ -3,6 +3,7 @@ package synth
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -260,34 +261,59 @@ func TestEVMWETHKnown(t *testing.T) {
 	}
 }
 
-// TestEVMEvalTrace traces every heist of the shared world with the default
-// policy and entity stops from labels (as eval trace does) and checks the
-// scores: heists with neither mixer nor swap reach value recall ≥ 0.95 and
-// false exposure ≤ 0.05; every trace conserves.
+// TestEVMEvalTrace traces every heist of small worlds of several seeds
+// with the default policy and entity stops from labels (as eval trace
+// does) and checks the scores: heists with neither mixer nor swap reach
+// value recall ≥ 0.95 and false exposure ≤ 0.05 (issue 18); every trace
+// conserves. Heists with swaps and mixers are scored and logged: what the
+// engine finds there is the swap and mixer work's to improve.
 func TestEVMEvalTrace(t *testing.T) {
-	dir, _, truth, _ := evmTestWorld(t)
-	st := loadEVMWorld(t, dir)
-	ev, err := EvalAccountTrace(context.Background(), st, truth, trace.AccountOptions{Resolver: cluster.NewResolver(st)})
+	seeds := []int64{testSeed, 1, 2, 3}
+	if testing.Short() {
+		seeds = seeds[:1]
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			dir, truth := evmTestWorldSeed(t, seed)
+			st := loadEVMWorld(t, dir)
+			ev, err := EvalAccountTrace(context.Background(), st, truth, trace.AccountOptions{Resolver: cluster.NewResolver(st)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ev.Heists) != len(truth.Heists) {
+				t.Fatalf("%d heists scored, truth has %d", len(ev.Heists), len(truth.Heists))
+			}
+			for _, h := range ev.Heists {
+				t.Logf("%s %-10s mixer=%-5v swap=%-5v recall %.4f exposure %.4f visited %d txs %d transfers sinks %v",
+					h.ID, h.Kind, h.UsesMixer, h.UsesSwap, h.ValueRecall, h.FalseExposure, h.TxsVisited, h.TransfersVisited, h.SinksByKind)
+				if !h.Conserved {
+					t.Errorf("%s: the trace does not conserve", h.ID)
+				}
+				if !h.UsesMixer && !h.UsesSwap && (h.ValueRecall < 0.95 || h.FalseExposure > 0.05) {
+					t.Errorf("%s: recall %.4f, exposure %.4f: want ≥ 0.95 and ≤ 0.05", h.ID, h.ValueRecall, h.FalseExposure)
+				}
+			}
+			if ev.Plain.Heists == 0 {
+				t.Fatal("no heist without mixer or swap")
+			}
+		})
+	}
+}
+
+// evmTestWorldSeed returns the shared world for testSeed, else a new small
+// world of seed in a temporary folder.
+func evmTestWorldSeed(t *testing.T, seed int64) (string, *EVMTruth) {
+	if seed == testSeed {
+		dir, _, truth, _ := evmTestWorld(t)
+		return dir, truth
+	}
+	dir := t.TempDir()
+	if _, err := GenerateEVM(context.Background(), Options{Dir: dir, Seed: seed, Scale: Small}); err != nil {
+		t.Fatal(err)
+	}
+	truth, err := LoadEVMTruth(filepath.Join(dir, TruthFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ev.Heists) != len(truth.Heists) {
-		t.Fatalf("%d heists scored, truth has %d", len(ev.Heists), len(truth.Heists))
-	}
-	for _, h := range ev.Heists {
-		t.Logf("%s %-10s mixer=%-5v swap=%-5v recall %.4f exposure %.4f visited %d txs %d transfers sinks %v",
-			h.ID, h.Kind, h.UsesMixer, h.UsesSwap, h.ValueRecall, h.FalseExposure, h.TxsVisited, h.TransfersVisited, h.SinksByKind)
-		for _, e := range h.Entities {
-			t.Logf("    %-12s %-9s %-8s delivered %26s found %26s", e.Entity, e.Category, e.Asset.Key()[:min(8, len(e.Asset.Key()))], e.Delivered, e.Found)
-		}
-		if !h.Conserved {
-			t.Errorf("%s: the trace does not conserve", h.ID)
-		}
-		if !h.UsesMixer && !h.UsesSwap && (h.ValueRecall < 0.95 || h.FalseExposure > 0.05) {
-			t.Errorf("%s: recall %.4f, exposure %.4f: want ≥ 0.95 and ≤ 0.05", h.ID, h.ValueRecall, h.FalseExposure)
-		}
-	}
-	if ev.Plain.Heists == 0 {
-		t.Fatal("no heist without mixer or swap")
-	}
+	return dir, truth
 }
