@@ -54,7 +54,7 @@ type EVMSummary struct {
 	Txs       int64            `json:"txs"`
 	Heists    int              `json:"heists"`
 	Entities  int              `json:"entities"`
-	Addresses int              `json:"addresses"`
+	Addresses int              `json:"addresses"` // that appear on the chain (truth.json's)
 	Labels    int              `json:"labels"`
 	Bytes     int64            `json:"bytes"` // of the files layout
 	Files     []string         `json:"files"`
@@ -196,7 +196,7 @@ func generateEVM(ctx context.Context, opts Options) (*evmWorld, EVMSummary, erro
 		return nil, EVMSummary{}, err
 	}
 	s := EVMSummary{Chain: EVMChain, Blocks: w.p.blocks + 1, Txs: w.txs, Heists: len(w.heists), Entities: len(w.ents),
-		Addresses: len(w.owner), Labels: nlabels}
+		Addresses: len(w.seen), Labels: nlabels}
 	for _, f := range append(layout[:3:3], evm.TokensFile, evm.GenesisFile, TruthFile, LabelsFile) {
 		fi, err := os.Stat(filepath.Join(opts.Dir, f))
 		if err != nil {

@@ -137,6 +137,14 @@ func TestEVMWorldIngests(t *testing.T) {
 		t.Fatalf("only %d balances checked", checked)
 	}
 	owners := truth.Owners()
+	if len(owners) != sum.Addresses {
+		t.Errorf("truth owns %d addresses, summary says %d", len(owners), sum.Addresses)
+	}
+	for _, k := range keys {
+		if _, ok := owners[k.addr]; !ok && !k.addr.IsZero() {
+			t.Errorf("%s holds %s but the truth gives it no owner", k.addr, k.asset)
+		}
+	}
 	for _, e := range truth.Entities {
 		for _, a := range e.Addresses {
 			if owners[a] != slices.IndexFunc(truth.Entities, func(x EVMEntity) bool { return x.ID == e.ID }) {

@@ -88,8 +88,11 @@ type AccountEntityEval struct {
 // the policy, resolver and the rest are the caller's) and scores the sinks
 // against the truth. r must hold the world's chain. Errors are
 // trace.RunAccounts's, or wrap heistgraph.ErrInvalid for a malformed
-// truth.
+// truth (an amount that is not a decimal, a heist that does not conserve).
 func EvalAccountTrace(ctx context.Context, r store.AccountReader, t *EVMTruth, opts trace.AccountOptions) (AccountTraceEval, error) {
+	if err := t.check(); err != nil {
+		return AccountTraceEval{}, err
+	}
 	opts.Chain = t.Chain
 	if opts.Policy == "" {
 		opts.Policy = trace.DefaultPolicy

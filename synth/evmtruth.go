@@ -183,7 +183,8 @@ func bigOf(s, what string) (*big.Int, error) {
 }
 
 // check verifies each heist's conservation per asset: stolen + converted
-// in == destinations + converted out + fees (ETH).
+// in == destinations + converted out + fees (ETH). Errors wrap
+// heistgraph.ErrInvalid.
 func (t *EVMTruth) check() error {
 	for _, h := range t.Heists {
 		bal := map[heistgraph.Asset]*big.Int{}
@@ -215,7 +216,7 @@ func (t *EVMTruth) check() error {
 		}
 		for a, v := range bal {
 			if v.Sign() != 0 {
-				return fmt.Errorf("synth: truth: heist %s does not conserve %s: off by %s", h.ID, a, v)
+				return fmt.Errorf("synth: truth: heist %s does not conserve %s: off by %s: %w", h.ID, a, v, heistgraph.ErrInvalid)
 			}
 		}
 	}
@@ -321,12 +322,16 @@ func seedUnits(h *evmHeist, asset heistgraph.Asset, v *big.Int) *big.Int {
 func swapRate(cs []EVMConversion, from, to heistgraph.Asset, v *big.Int) (*big.Int, bool) {
 	in, out := new(big.Int), new(big.Int)
 	for _, c := range cs {
-		if c.AssetIn == from && c.AssetOut == to {
-			a, _ := new(big.Int).SetString(c.AmountIn, 10)
-			b, _ := new(big.Int).SetString(c.AmountOut, 10)
-			in.Add(in, a)
-			out.Add(out, b)
+		if c.AssetIn != from || c.AssetOut != to {
+			continue
 		}
+		a, err1 := bigOf(c.AmountIn, "amount_in")
+		b, err2 := bigOf(c.AmountOut, "amount_out")
+		if err1 != nil || err2 != nil {
+			continue // EVMTruth.check refuses it
+		}
+		in.Add(in, a)
+		out.Add(out, b)
 	}
 	if out.Sign() == 0 {
 		return nil, false
