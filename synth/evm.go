@@ -134,6 +134,7 @@ type evmWorld struct {
 	heists     []*evmHeist
 	genesis    map[heistgraph.EVMAddress]uint256.Int
 	deposits   []EVMDepositAddress
+	burned     uint256.Int // base fees: what fees paid beyond the priority fees
 }
 
 // GenerateEVM writes an EVM world into opts.Dir in the files layout `ingest

@@ -54,11 +54,25 @@ func evmTestWorld(t testing.TB) (string, EVMSummary, *EVMTruth, map[acctKey]uint
 }
 
 // generateEVMWithBook is GenerateEVM that also returns the generator's
-// final balance book.
+// final balance book. It checks the book's conservation of ETH first: the
+// genesis allocations are what the addresses hold plus the base fees
+// burned.
 func generateEVMWithBook(ctx context.Context, opts Options) (EVMSummary, map[acctKey]uint256.Int, error) {
 	w, s, err := generateEVM(ctx, opts)
 	if err != nil {
 		return s, nil, err
+	}
+	var alloc, held uint256.Int
+	for _, v := range w.genesis {
+		alloc.Add(&alloc, &v)
+	}
+	for k, v := range w.book {
+		if k.asset.IsNative() {
+			held.Add(&held, v)
+		}
+	}
+	if held.Add(&held, &w.burned); !held.Eq(&alloc) || w.burned.IsZero() {
+		return s, nil, fmt.Errorf("ETH held + burned = %s, genesis allocated %s", held.Dec(), alloc.Dec())
 	}
 	book := make(map[acctKey]uint256.Int, len(w.book))
 	for k, v := range w.book {

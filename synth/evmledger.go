@@ -227,6 +227,9 @@ func (w *evmWorld) send(tx *evmTx) (heistgraph.EVMHash, []moved, error) {
 	if err := move(heistgraph.TransferPriorityFee, heistgraph.EVMAddress{}, w.blk.miner, heistgraph.NativeAsset, &tip); err != nil {
 		return heistgraph.EVMHash{}, nil, err
 	}
+	var burn uint256.Int
+	burn.Sub(&fee, &tip)
+	w.burned.Add(&w.burned, &burn)
 	w.seen[tx.from], w.seen[tx.to] = true, true
 	h := w.hash("tx", uint64(w.txs))
 	w.writeTx(h, tx)
