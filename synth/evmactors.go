@@ -214,9 +214,10 @@ func (d *evmDex) swapTokensForETH(w *evmWorld, from, to heistgraph.EVMAddress, u
 
 // evmTornado is a Tornado-like mixer: fixed-denomination ETH pools.
 type evmTornado struct {
-	ent   *evmEntity
-	pools []tornadoPool
-	notes []*tornadoNote
+	ent       *evmEntity
+	pools     []tornadoPool
+	notes     []*tornadoNote
+	userNotes int // deposits by users (not attackers)
 }
 
 type tornadoPool struct {
@@ -472,7 +473,7 @@ func (w *evmWorld) action() error {
 		v.Div(&spendable, uint256.NewInt(2+w.rng.Uint64N(4)))
 		_, _, _, err := w.dex.swapETHForTokens(w, a, a, v)
 		return err
-	case r < 78 && rich(1010): // a Tornado deposit, withdrawn later to a new address
+	case r < 78 && rich(1010): // a Tornado deposit, withdrawn later
 		pool := pool10
 		if rich(10_100) && w.chance(40) {
 			pool = pool100
@@ -481,7 +482,15 @@ func (w *evmWorld) action() error {
 		if err != nil {
 			return err
 		}
-		w.at(w.height+20+w.rng.Int64N(200), func() error { return w.tornado.withdraw(w, n, w.newAddr(u.ent)) })
+		// Most withdraw to a new address of theirs; one user deposit in
+		// three, the first included, carelessly to the depositing address
+		// (what methods.md §4.9's T1 finds).
+		to := a
+		if w.tornado.userNotes%3 != 0 {
+			to = w.newAddr(u.ent)
+		}
+		w.tornado.userNotes++
+		w.at(w.height+20+w.rng.Int64N(200), func() error { return w.tornado.withdraw(w, n, to) })
 		return nil
 	case r < 84 && rich(10): // wrap or unwrap
 		if wb := w.bal(a, heistgraph.TokenAsset(w.weth)); !wb.IsZero() && w.chance(50) {

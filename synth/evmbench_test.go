@@ -98,6 +98,7 @@ func BenchmarkEVMWorldTrace(b *testing.B) {
 		}
 		b.ReportMetric(float64(keys)/time.Since(start).Seconds(), "keys/s")
 		b.ReportMetric(float64(keys)/(cpuTime(b)-cpu0).Seconds(), "keys/cpu-s")
+		b.ReportMetric(float64(keys)/float64(b.N), "keys/op")
 	})
 
 	st, err = pebble.Open(db, pebble.DefaultOptions())
@@ -122,6 +123,7 @@ func BenchmarkEVMWorldTrace(b *testing.B) {
 		}
 		b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
 		b.ReportMetric(float64(events)/(cpuTime(b)-cpu0).Seconds(), "events/cpu-s")
+		b.ReportMetric(float64(events)/float64(b.N), "events/op")
 	})
 	run := func(b *testing.B, opts trace.AccountOptions, heists []EVMHeist) {
 		b.ReportAllocs()
