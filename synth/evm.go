@@ -271,7 +271,7 @@ func (w *evmWorld) at(h int64, fn func() error) {
 	w.jobs[h] = append(w.jobs[h], fn)
 }
 
-// eth returns n/100 ETH in wei.
+// centiEth returns n/100 ETH in wei.
 func centiEth(n uint64) uint256.Int {
 	var v uint256.Int
 	v.Mul(uint256.NewInt(n), uint256.NewInt(ether/100))
