@@ -47,7 +47,9 @@ var examples = map[string]string{
 	"store digest": `  heistgraph store digest --chain btc                              # SHA-256 of the chain's content, to compare stores`,
 
 	"synth": `  heistgraph synth --out /tmp/w --seed 1 --scale small
-  heistgraph --data /tmp/d ingest btc --blocks /tmp/w --network regtest`,
+  heistgraph --data /tmp/d ingest btc --blocks /tmp/w --network regtest
+  heistgraph synth --out /tmp/e --seed 1 --scale small --chain evm            # an EVM world (evm-synth) in the files layout
+  heistgraph --data /tmp/de ingest evm --files /tmp/e --chain evm-synth`,
 
 	"labels": `  heistgraph labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96`,
 	"labels import": `  heistgraph labels import sanctioned_addresses_XBT.txt --format ofac-list
@@ -77,7 +79,8 @@ var examples = map[string]string{
 
 	"eval":         `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json`,
 	"eval cluster": `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json --json`,
-	"eval trace":   `  heistgraph --data /tmp/d eval trace --truth /tmp/w/truth.json --policy haircut`,
+	"eval trace": `  heistgraph --data /tmp/d eval trace --truth /tmp/w/truth.json --policy haircut
+  heistgraph --data /tmp/de eval trace --truth /tmp/e/truth.json --json     # an EVM world (synth --chain evm), after labels import`,
 
 	"incidents":      `  heistgraph incidents report --year 2024 --by stolen --tier official`,
 	"incidents list": `  heistgraph incidents list --json`,

@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"incident":          {"store", "gopkg.in/yaml.v3"},
 	"incidents":         {},
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
-	"synth":             {"bitcoin", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},
+	"synth":             {"bitcoin", "evm", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},                                             // evm: EVM worlds are written in the files layout with its Dumper
 	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                              // app: watches trace as trace does (app.Trace) and read the register
 	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "mixer", "golang.org/x/crypto/sha3"},  // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
 	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
