@@ -168,6 +168,8 @@ type acctEngine struct {
 
 	moved, piece parcel // scratch
 
+	internalKnown map[int64]bool // InternalKnown of the blocks unseenCall looked at
+
 	entities map[heistgraph.EVMAddress]acctEntity
 	decimals map[heistgraph.Asset]uint8
 	minAmt   map[heistgraph.Asset]uint256.Int
@@ -584,17 +586,23 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 			if err != nil {
 				return err
 			}
-			stop := SinkKind("")
+			unseen, err := e.unseenCall(ctx, ev, to, asset)
+			if err != nil {
+				return err
+			}
+			stop, reason := SinkKind(""), ""
 			switch {
 			case ent != nil && e.o.stops(ent.Category) && !e.converterAhead(to):
 				stop = SinkEntity
+			case unseen:
+				stop, reason = SinkUntraced, ReasonInternalUnknown
 			case p.tnt.Lt(least):
 				stop = SinkThreshold
 			case p.hop >= e.o.MaxHops:
 				stop = SinkHopLimit
 			}
 			if stop != "" {
-				e.sink(stop, ev, to, asset, &p.tnt, p.hop, ent, "")
+				e.sink(stop, ev, to, asset, &p.tnt, p.hop, ent, reason)
 				if stop == SinkEntity || n == nil {
 					return nil
 				}
