@@ -32,7 +32,7 @@ func (e *acctEngine) unseenCall(ctx context.Context, ev *store.AccountEvent, to 
 	h := ev.Block.Height
 	known, ok := e.internalKnown[h]
 	if !ok {
-		bi, err := e.r.AccountBlockByHeight(ctx, e.o.Chain, h)
+		bi, err := e.r.AccountBlockByHash(ctx, e.o.Chain, ev.Block.Hash)
 		if err != nil {
 			return false, fmt.Errorf("trace: block %d: %w", h, err)
 		}

@@ -3,7 +3,10 @@ package pebble
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
+	"time"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -64,7 +67,7 @@ func appendLegacyEventValue(dst []byte, flags byte, asset heistgraph.Asset) []by
 
 // toLegacy rewrites every history record of db in the form older stores
 // hold.
-func toLegacy(t *testing.T, db *DB) {
+func toLegacy(t testing.TB, db *DB) {
 	t.Helper()
 	lo, hi := tableBounds(prefixAccount, 1)
 	it, err := db.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
@@ -220,4 +223,106 @@ func TestAccountRefCacheBound(t *testing.T) {
 	if n := len(rc.m); n > acctRefCacheMax || n == 0 {
 		t.Fatalf("%d entries, bound %d", n, acctRefCacheMax)
 	}
+}
+
+// BenchmarkAccountHistory reads the history of every address of a
+// generated ledger (storetest.AccountGen seed 42, 2,000 addresses,
+// HEISTGRAPH_BENCH_BLOCKS blocks, default 20,000) in a compacted store on
+// disk, warm after the first pass: the physical floor (a raw Pebble
+// iteration over the same history keys, touching each value), then
+// AccountHistory on records that keep the transfer, then on records in the
+// older form (flags and asset; the transfer read from the ledger and the
+// tx hash from the block record). Each reports events a second and the
+// store's bytes a transfer.
+func BenchmarkAccountHistory(b *testing.B) {
+	blocks := benchBlocks(b)
+	ctx := context.Background()
+	g := storetest.NewAccountGen(histChain, 42, 2000)
+	open := func(legacy bool) (*DB, float64) {
+		db, err := Open(b.TempDir(), DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		var parent heistgraph.EVMHash
+		transfers := 0
+		for h := range blocks {
+			blk := g.Block(0, h, parent)
+			parent = blk.Hash
+			transfers += len(blk.Transfers)
+			applyAcct(b, db, blk)
+		}
+		if legacy {
+			toLegacy(b, db)
+		}
+		if err := db.Compact(ctx); err != nil {
+			b.Fatal(err)
+		}
+		n, err := db.StoredBytes(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return db, float64(n) / float64(transfers)
+	}
+	cur, curBytes := open(false)
+	old, oldBytes := open(true)
+	b.Logf("%d blocks; bytes a transfer: %.1f (records with the transfer), %.1f (older records)", blocks, curBytes, oldBytes)
+
+	b.Run("floor=raw-pebble", func(b *testing.B) {
+		c, _, _ := cur.code(histChain)
+		events, sum := 0, 0
+		start := time.Now()
+		for b.Loop() {
+			for _, a := range g.Addrs {
+				p := appendAcctEventPrefix(nil, c, a)
+				it, err := cur.db.NewIter(&pebbledb.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for ok := it.First(); ok; ok = it.Next() {
+					sum += len(it.Key()) + len(it.Value())
+					events++
+				}
+				if err := it.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
+		b.ReportMetric(float64(sum)/float64(events), "record-bytes/event")
+	})
+	for _, s := range []struct {
+		name  string
+		db    *DB
+		bytes float64
+	}{{"history", cur, curBytes}, {"history-old-records", old, oldBytes}} {
+		b.Run(s.name, func(b *testing.B) {
+			events := 0
+			start := time.Now()
+			for b.Loop() {
+				for _, a := range g.Addrs {
+					for _, err := range s.db.AccountHistory(ctx, histChain, a, store.AccountHistoryOptions{}) {
+						if err != nil {
+							b.Fatal(err)
+						}
+						events++
+					}
+				}
+			}
+			b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
+			b.ReportMetric(s.bytes, "store-bytes/transfer")
+		})
+	}
+}
+
+func benchBlocks(b *testing.B) int64 {
+	s := os.Getenv("HEISTGRAPH_BENCH_BLOCKS")
+	if s == "" {
+		return 20_000
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
