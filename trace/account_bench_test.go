@@ -114,4 +114,3 @@ func BenchmarkAccountTrace(b *testing.B) {
 		})
 	}
 }
-
