@@ -703,6 +703,13 @@ func (e *acctEngine) open(ctx context.Context, h *holding) error {
 	if h.opened {
 		return nil
 	}
+	return e.openBalance(ctx, h)
+}
+
+// openBalance is open's work, apart so that the common call (a balance
+// opened already) allocates nothing: the history loop's captures are
+// allocated on entry.
+func (e *acctEngine) openBalance(ctx context.Context, h *holding) error {
 	h.opened = true
 	var recv, sent uint256.Int
 	asset := h.asset

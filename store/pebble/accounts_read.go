@@ -94,7 +94,12 @@ func (d *DB) AccountBlockByHeight(ctx context.Context, chain heistgraph.Chain, h
 // AccountBlockByHash returns a stored block by hash, or an error wrapping
 // heistgraph.ErrNotFound.
 func (d *DB) AccountBlockByHash(ctx context.Context, chain heistgraph.Chain, hash heistgraph.EVMHash) (store.AccountBlockInfo, error) {
-	c, err := d.readCode(chain, "block "+hash.String())
+	c, ok, err := d.code(chain)
+	if err == nil && !ok {
+		// readCode's error, its context built only when needed: the
+		// trace asks for blocks by hash on its hot path.
+		_, err = d.readCode(chain, "block "+hash.String())
+	}
 	if err != nil {
 		return store.AccountBlockInfo{}, err
 	}
