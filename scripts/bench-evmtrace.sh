@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench-evmtrace.sh: the EVM account trace and its store reads, paired in one
 # run with their references: the implementation before the history-record
-# rework (commit REF, default dc718f1, built from
+# rework (commit REF, default dc718f1; built from
 # `git archive` with today's benchmark file) and the raw Pebble iteration
 # over the same history keys. HEISTGRAPH_BENCH_BLOCKS sets the ledger size
 # (default 20000). Usage: scripts/bench-evmtrace.sh [REF]
