@@ -326,3 +326,73 @@ func benchBlocks(b *testing.B) int64 {
 	}
 	return n
 }
+
+// TestAccountRefCacheConcurrent: histories read while another goroutine
+// rewinds and re-applies two branches in turn are each the history of
+// one stored state (a prefix of one branch's), never a mix of a branch's
+// transfers with the other branch's block hashes from the cache.
+func TestAccountRefCacheConcurrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g := storetest.NewAccountGen(histChain, 12, 5)
+	a := g.Blocks(0, 0, 20, heistgraph.EVMHash{})
+	b := g.Blocks(1, 12, 8, a[11].Hash)
+	branch := func(blocks []*heistgraph.AccountBlock) map[heistgraph.EVMAddress][]store.AccountEvent {
+		db := openMem(t, 256<<10)
+		applyAcct(t, db, blocks...)
+		out := map[heistgraph.EVMAddress][]store.AccountEvent{}
+		for _, addr := range g.Addrs {
+			out[addr] = collect(t, db.AccountHistory(ctx, histChain, addr, store.AccountHistoryOptions{}))
+		}
+		return out
+	}
+	wantA, wantB := branch(a), branch(append(append([]*heistgraph.AccountBlock(nil), a[:12]...), b...))
+	prefixOf := func(got, want []store.AccountEvent) bool {
+		return len(got) <= len(want) && fmt.Sprint(got) == fmt.Sprint(want[:len(got)])
+	}
+	db := openMem(t, 256<<10)
+	applyAcct(t, db, a...)
+	done := make(chan struct{})
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			for n := 0; ; n++ {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				addr := g.Addrs[n%len(g.Addrs)]
+				var got []store.AccountEvent
+				for ev, err := range db.AccountHistory(ctx, histChain, addr, store.AccountHistoryOptions{}) {
+					if err != nil {
+						errs <- err
+						return
+					}
+					got = append(got, ev)
+				}
+				if !prefixOf(got, wantA[addr]) && !prefixOf(got, wantB[addr]) {
+					errs <- fmt.Errorf("history of %s is no stored state's:\n%+v", addr, got)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 6 {
+		if err := db.RewindTo(ctx, histChain, 11); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			applyAcct(t, db, b...)
+		} else {
+			applyAcct(t, db, a[12:]...)
+		}
+	}
+	close(done)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
