@@ -139,6 +139,15 @@ func TestAccountHistoryOldRecords(t *testing.T) {
 	}
 }
 
+// forkedBranches returns a generator of seed over n addresses, its branch
+// a of 20 blocks, and its branch b of nb blocks forking from a after
+// height 11.
+func forkedBranches(seed uint64, n int, nb int64) (g *storetest.AccountGen, a, b []*heistgraph.AccountBlock) {
+	g = storetest.NewAccountGen(histChain, seed, n)
+	a = g.Blocks(0, 0, 20, heistgraph.EVMHash{})
+	return g, a, g.Blocks(1, 12, nb, a[11].Hash)
+}
+
 // TestAccountRefCacheRewind: the cached block of a height is never served
 // once a rewind removed it. Histories read (filling the cache), a rewind
 // and another branch applied at the same heights, read again, equal a
@@ -146,9 +155,7 @@ func TestAccountHistoryOldRecords(t *testing.T) {
 func TestAccountRefCacheRewind(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	g := storetest.NewAccountGen(histChain, 8, 6)
-	a := g.Blocks(0, 0, 20, heistgraph.EVMHash{})
-	b := g.Blocks(1, 12, 10, a[11].Hash)
+	g, a, b := forkedBranches(8, 6, 10)
 	addrs := g.Addrs
 	db := openMem(t, 256<<10)
 	applyAcct(t, db, a...)
@@ -334,9 +341,7 @@ func benchBlocks(b *testing.B) int64 {
 func TestAccountRefCacheConcurrent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	g := storetest.NewAccountGen(histChain, 12, 5)
-	a := g.Blocks(0, 0, 20, heistgraph.EVMHash{})
-	b := g.Blocks(1, 12, 8, a[11].Hash)
+	g, a, b := forkedBranches(12, 5, 8)
 	branch := func(blocks []*heistgraph.AccountBlock) map[heistgraph.EVMAddress][]store.AccountEvent {
 		db := openMem(t, 256<<10)
 		applyAcct(t, db, blocks...)
