@@ -248,7 +248,8 @@ type AccountSink struct {
 	Decimals uint8                 `json:"decimals"`
 	Hops     int                   `json:"hops"`
 	Chain    heistgraph.Chain      `json:"chain"`
-	// Reason qualifies the kind: "budget" or "until".
+	// Reason qualifies the kind: "budget" or "until", or for an
+	// untraced sink ReasonInternalUnknown.
 	Reason string `json:"reason,omitempty"`
 	// Time is the block time of TxID.
 	Time int64 `json:"time"`

@@ -84,8 +84,9 @@ func posOf(ev *store.AccountEvent) acctPos { return acctPos{ev.Block.Height, ev.
 type acctNode struct {
 	addr    heistgraph.EVMAddress
 	hold    []*holding
-	next    func() (store.AccountEvent, error, bool)
+	pull    func() (store.AccountEvent, error, bool) // its history stream
 	stop    func()
+	ahead   readAhead
 	cur     store.AccountEvent
 	idx     int // in the heap; -1 when its stream is not there
 	touched bool
@@ -175,6 +176,8 @@ type acctEngine struct {
 	moved, piece parcel     // scratch
 	swap         *swapState // the swaps of the transaction (account_swap.go)
 
+	internalKnown map[int64]bool // InternalKnown of the blocks unseenCall looked at
+
 	entities map[heistgraph.EVMAddress]acctEntity
 	decimals map[heistgraph.Asset]uint8
 	minAmt   map[heistgraph.Asset]uint256.Int
@@ -230,13 +233,13 @@ func (e *acctEngine) follow(ctx context.Context, addr heistgraph.EVMAddress, fro
 	if n, ok := e.nodes[addr]; ok {
 		return n, nil
 	}
-	n := &acctNode{addr: addr, idx: -1}
+	n := &acctNode{addr: addr, idx: -1, ahead: readAhead{streams: &e.heap}}
 	e.nodes[addr] = n
 	if !e.seen[addr] {
 		e.seen[addr] = true
 		e.res.Stats.Addresses++
 	}
-	n.next, n.stop = iter.Pull2(e.r.AccountHistory(ctx, e.o.Chain, addr, store.AccountHistoryOptions{FromHeight: max(from.h, 0)}))
+	n.pull, n.stop = iter.Pull2(e.r.AccountHistory(ctx, e.o.Chain, addr, store.AccountHistoryOptions{FromHeight: max(from.h, 0)}))
 	for {
 		ev, err, ok := n.next()
 		if err != nil {
@@ -259,6 +262,72 @@ func (e *acctEngine) follow(ctx context.Context, addr heistgraph.EVMAddress, fro
 		heap.Push(&e.heap, n)
 		return n, nil
 	}
+}
+
+// A followed address's stream reads one event at a time for its first
+// readAheadAfter events, and while the walk merges fewer than
+// readAheadStreams streams; then ahead of the walk in batches of up to
+// maxReadAhead.
+const (
+	readAheadAfter   = 8
+	readAheadStreams = 256
+	maxReadAhead     = 16
+)
+
+// readAhead holds the events an address's stream read ahead of the walk.
+// A walk over many streams takes one event of each in turn, and each step
+// of a stream whose iterator went cold in between costs several times a
+// step of a warm one; a stream read in batches stays warm for a batch.
+// Batches start once the walk has taken readAheadAfter events from the
+// stream and double, up to maxReadAhead, while it keeps taking, so that
+// an address followed briefly reads nothing ahead; and only while the
+// walk merges many streams (few stay warm without it, and what a stream
+// read ahead when its address stops being followed is wasted).
+type readAhead struct {
+	streams *nodeHeap // the walk's open streams
+	evs     []store.AccountEvent
+	head    int
+	taken   int
+	batch   int
+	err     error // the stream's error, after the events before it
+	end     bool  // the stream ended after evs
+}
+
+// next returns n's next history event as its stream would (an error comes
+// with ok true), reading ahead in batches.
+func (n *acctNode) next() (store.AccountEvent, error, bool) {
+	a := &n.ahead
+	if a.head == len(a.evs) {
+		if a.err != nil || a.end {
+			err := a.err
+			a.err, a.end = nil, true
+			return store.AccountEvent{}, err, err != nil
+		}
+		a.evs, a.head = a.evs[:0], 0
+		if a.taken < readAheadAfter || len(*a.streams) < readAheadStreams {
+			a.batch = 1
+		} else {
+			a.batch = min(2*a.batch, maxReadAhead)
+		}
+		for range a.batch {
+			ev, err, ok := n.pull()
+			if err != nil {
+				a.err = err
+				break
+			}
+			if !ok {
+				a.end = true
+				break
+			}
+			a.evs = append(a.evs, ev)
+		}
+		if len(a.evs) == 0 {
+			return n.next()
+		}
+	}
+	a.head++
+	a.taken++
+	return a.evs[a.head-1], nil, true
 }
 
 // insert puts ev into the rest of buf by ledger position.
@@ -604,17 +673,23 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 			if err != nil {
 				return err
 			}
-			stop := SinkKind("")
+			unseen, err := e.unseenCall(ctx, ev, to, asset)
+			if err != nil {
+				return err
+			}
+			stop, reason := SinkKind(""), ""
 			switch {
 			case ent != nil && e.o.stops(ent.Category) && !e.converterAhead(to):
 				stop = SinkEntity
+			case unseen:
+				stop, reason = SinkUntraced, ReasonInternalUnknown
 			case p.tnt.Lt(least):
 				stop = SinkThreshold
 			case p.hop >= e.o.MaxHops:
 				stop = SinkHopLimit
 			}
 			if stop != "" {
-				e.sink(stop, ev, to, asset, &p.tnt, p.hop, ent, "")
+				e.sink(stop, ev, to, asset, &p.tnt, p.hop, ent, reason)
 				if stop == SinkEntity || n == nil {
 					return nil
 				}
@@ -716,6 +791,13 @@ func (e *acctEngine) open(ctx context.Context, h *holding) error {
 	if h.opened {
 		return nil
 	}
+	return e.openBalance(ctx, h)
+}
+
+// openBalance is open's work, apart so that the common call (a balance
+// opened already) allocates nothing: the history loop's captures are
+// allocated on entry.
+func (e *acctEngine) openBalance(ctx context.Context, h *holding) error {
 	h.opened = true
 	var recv, sent uint256.Int
 	asset := h.asset

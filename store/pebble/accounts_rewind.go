@@ -122,6 +122,7 @@ func (d *DB) undoAccountBlock(ctx context.Context, c chainCode, tip heistgraph.A
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer d.refs.removing()()
 	return d.commit(b)
 }
 
