@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heistgraph/heistgraph/store"
@@ -14,8 +15,9 @@ import (
 // GET /v1/events is a stream of server-sent events for the UI
 // (text/event-stream): "ready" once subscribed, "alert" for every alert
 // raised from then on (the GET /v1/alerts item; a scoped key gets its
-// entity's only) and "trace" for the progress and end of the caller's
-// trace jobs (the GET /v1/traces/{id} object without its result). A
+// entity's only), "trace" for the progress and end of the caller's trace
+// jobs (the GET /v1/traces/{id} object without its result), and "lost"
+// after events that a stream too far behind missed. A
 // comment line every 15 s keeps proxies from closing an idle stream.
 //
 // Alerts are found by asking the store (store.Alerts) every AlertPoll
@@ -33,11 +35,17 @@ type event struct {
 	job      bool
 }
 
-// subscriber is one open stream.
+// subscriber is one open stream. lost is set when an event did not fit
+// in ch; the stream then says "lost" once it has caught up.
 type subscriber struct {
 	caller Caller
 	ch     chan event
+	lost   atomic.Bool
 }
+
+// streamBuffer is how many events a stream may lag behind before it loses
+// some (a new watch can raise hundreds of alerts at once).
+const streamBuffer = 4096
 
 // broker fans events out to the open streams and polls the alert store
 // while there is one.
@@ -79,7 +87,7 @@ func (b *broker) subscribe(c Caller) (*subscriber, bool) {
 	if b.closed {
 		return nil, false
 	}
-	s := &subscriber{caller: c, ch: make(chan event, 64)}
+	s := &subscriber{caller: c, ch: make(chan event, streamBuffer)}
 	b.subs[s] = true
 	if b.alerts != nil && !b.polling {
 		b.polling = true
@@ -95,8 +103,8 @@ func (b *broker) unsubscribe(s *subscriber) {
 }
 
 // publish sends e to the streams that may see it. A stream too slow to
-// take it (64 events behind) loses it; the UI reloads the alert queue when
-// it reconnects.
+// take it (streamBuffer events behind) loses it and is sent a "lost" event
+// (the UI reloads what it shows).
 func (b *broker) publish(e event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -111,6 +119,7 @@ func (b *broker) publish(e event) {
 		select {
 		case s.ch <- e:
 		default:
+			s.lost.Store(true)
 		}
 	}
 }
@@ -246,6 +255,9 @@ func getEvents(s *Server, w http.ResponseWriter, r *http.Request, _ *reqInfo) (a
 			return nil, nil
 		case e := <-sub.ch:
 			if write(e) != nil {
+				return nil, nil
+			}
+			if len(sub.ch) == 0 && sub.lost.Swap(false) && write(event{name: "lost", data: []byte(`{}`)}) != nil {
 				return nil, nil
 			}
 		case <-beat.C:

@@ -174,6 +174,16 @@ export function render(container, res, {depth = 3, onSelect, onChange} = {}) {
     done();
     return add.length;
   };
+  // expandAll shows every node (one layout).
+  ctl.expandAll = () => {
+    for (const id of m.nodes.keys()) shown.add(id);
+    cy.batch(() => {
+      cy.elements().remove();
+      cy.add(elements());
+    });
+    layout();
+    done();
+  };
   ctl.expandable = () => cy.nodes('.more').map((n) => n.id());
   cy.on('tap', 'node', (ev) => {
     const id = ev.target.id();

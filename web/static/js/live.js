@@ -7,6 +7,7 @@ export const live = {
   stopFn: null,
   connected: false,
   newAlerts: 0,
+  onLost: null,
   start(stream) {
     if (this.stopFn) return;
     const badge = document.getElementById('alert-badge');
@@ -30,6 +31,7 @@ export const live = {
           badge.hidden = false;
           badge.textContent = String(this.newAlerts);
         }
+        if (name === 'lost' && this.onLost) this.onLost(); // missed events: show the page afresh
         for (const l of listeners) l(name, data);
       },
     });

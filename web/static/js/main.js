@@ -100,6 +100,7 @@ function loginForm(msg) {
 
 function start() {
   document.getElementById('logout').hidden = false;
+  live.onLost = route;
   live.start(stream);
   route();
 }

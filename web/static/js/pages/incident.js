@@ -93,6 +93,7 @@ export async function incidentPage(view, r) {
     const g = render(box, job.result, {onSelect: (n) => showNode(detail, run.chain, n)});
     window.__hg = Object.assign(window.__hg || {}, {graph: g});
     exports.appendChild(h('button', {type: 'button', class: 'secondary', onclick: async () => download(await g.png(), id + '.png')}, 'Export PNG'));
+    exports.appendChild(h('button', {type: 'button', class: 'secondary', onclick: () => g.expandAll()}, 'Open every node'));
     exports.appendChild(h('button', {type: 'button', class: 'secondary', onclick: () => graphml(job.id, id)}, 'Export GraphML'));
     exports.appendChild(h('a', {href: '#/trace?chain=' + encodeURIComponent(run.chain) + '&seed=' + encodeURIComponent(run.seeds.join(',')) +
       '&policy=' + encodeURIComponent(run.policy)}, 'Open in the trace workbench'));

@@ -64,6 +64,7 @@ export async function tracePage(view, r) {
     for (const id of open) g.expand(id);
     graphs.push(g);
     exportRow.appendChild(h('button', {type: 'button', class: 'secondary', onclick: async () => download(await g.png(), 'trace-' + res.policy + '.png')}, 'Export PNG'));
+    exportRow.appendChild(h('button', {type: 'button', class: 'secondary', onclick: () => g.expandAll()}, 'Open every node'));
     if (!req.compare && res.seed_amount_sat !== undefined) {
       exportRow.appendChild(h('button', {type: 'button', class: 'secondary', onclick: () => graphml(job.id, 'trace-' + job.id)}, 'Export GraphML'));
     }

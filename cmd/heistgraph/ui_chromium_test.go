@@ -1,0 +1,581 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// The web UI in real headless Chromium (driven with chromedp over the
+// DevTools protocol), on a real serve process with the demo world: what the
+// pages show is compared with what the API and the CLI answer for the same
+// questions. go test ./cmd/heistgraph -run TestUIInChromium -docs also
+// writes the pages' screenshots to docs/screenshots/.
+
+// xssLabel is an entity name that would run script if a page parsed it as
+// HTML.
+const xssLabel = `<img src=x onerror=alert(1)>`
+
+// uiWorld is the demo world served for the browser: demo --no-serve on a
+// --data folder, an incident staged on its first heist (imported as STIX),
+// an admin key, and the expected report, read before serve holds the store.
+type uiWorld struct {
+	data, key, chain string
+	heist            []string // the first watch's seeds
+	report           reportJSONTest
+	srv              *served
+}
+
+func newUIWorld(t *testing.T) *uiWorld {
+	t.Helper()
+	w := &uiWorld{data: filepath.Join(t.TempDir(), "demo")}
+	mustOK(t, cli(t, "--data", w.data, "--quiet", "demo", "--no-serve", "--seed", "1"), "demo --no-serve")
+	r := cli(t, "--data", w.data, "--json", "watch", "list")
+	mustOK(t, r, "watch list")
+	watches := decode[struct {
+		Watches []struct {
+			Name  string   `json:"name"`
+			Chain string   `json:"chain"`
+			Seeds []string `json:"seeds"`
+		} `json:"watches"`
+	}](t, r.stdout).Watches
+	if len(watches) == 0 {
+		t.Fatal("the demo world has no watches")
+	}
+	w.heist, w.chain = watches[0].Seeds, watches[0].Chain
+	var txids []string
+	for _, s := range w.heist {
+		if id, _, _ := strings.Cut(s, ":"); !slices.Contains(txids, id) {
+			txids = append(txids, id)
+		}
+	}
+	mustOK(t, cli(t, "--data", w.data, "--quiet", "import", "stix", stagedIncident(t, txids, 1)), "import the staged incident")
+	_, w.key = createKey(t, w.data, "admin")
+	r = cli(t, "--data", w.data, "--json", "incidents", "report")
+	mustOK(t, r, "incidents report")
+	w.report = decodeNumbers[reportJSONTest](t, r.stdout)
+	w.srv = startServe(t, w.data)
+	return w
+}
+
+// api calls the served API with the admin key and decodes the answer.
+func (w *uiWorld) api(t *testing.T, method, path, body string, out any) {
+	t.Helper()
+	code, _, b := w.srv.call(t, method, path, w.key, body)
+	if code != 200 {
+		t.Fatalf("%s %s: %d %s", method, path, code, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+}
+
+// browser is one headless Chromium tab with what it reported: console
+// errors, uncaught exceptions, log errors (failed loads) and dialogs.
+type browser struct {
+	ctx      context.Context
+	mu       sync.Mutex
+	problems []string
+	dialogs  []string
+}
+
+func newBrowser(t *testing.T, bin string) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
+		chromedp.WindowSize(1280, 800), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("force-device-scale-factor", "1"), chromedp.Flag("disable-quic", true))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	b := &browser{ctx: ctx}
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	dialogs := make(chan struct{}, 16)
+	err := chromedp.Listen(ctx, func(ev any) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+				var args []string
+				for _, a := range e.Args {
+					args = append(args, string(a.Value)+a.Description)
+				}
+				b.problems = append(b.problems, "console."+string(e.Type)+": "+strings.Join(args, " "))
+			}
+		case *runtime.EventExceptionThrown:
+			msg := e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+			b.problems = append(b.problems, "exception: "+msg)
+		case *log.EventEntryAdded:
+			if e.Entry.Level == log.EntryLevelError {
+				b.problems = append(b.problems, "log: "+e.Entry.Text+" "+e.Entry.URL)
+			}
+		case *page.EventJavascriptDialogOpening:
+			b.dialogs = append(b.dialogs, string(e.Type)+": "+e.Message)
+			select {
+			case dialogs <- struct{}{}:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("listen to chromium: %v", err)
+	}
+	// A dialog (there should be none) is dismissed, so the page goes on.
+	go func() {
+		for range dialogs {
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+		}
+	}()
+	t.Cleanup(func() { close(dialogs) })
+	return b
+}
+
+// run runs actions with a deadline, failing the test with what the page
+// said when they fail.
+func (b *browser) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.fail(t, what, err)
+	}
+}
+
+// fail ends the test with what the page shows and reported.
+func (b *browser) fail(t *testing.T, what string, err error) {
+	t.Helper()
+	text, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(document.getElementById('main')||document.body).innerText.slice(0, 600)`))
+	t.Fatalf("%s: %v\npage: %s\nproblems: %v", what, err, text, b.report())
+}
+
+// evalInto is eval into *v.
+func evalInto[T any](t *testing.T, b *browser, what, expr string, v *T) {
+	t.Helper()
+	*v = eval[T](t, b, what, expr)
+}
+
+// eval evaluates a JavaScript expression in the page and decodes its value.
+func eval[T any](t *testing.T, b *browser, what, expr string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.fail(t, what, err)
+	}
+	return v
+}
+
+func (b *browser) report() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append(append([]string(nil), b.problems...), b.dialogs...)
+}
+
+// open goes to the UI page at hash and waits until it has drawn itself.
+func (b *browser) open(t *testing.T, hash string) {
+	t.Helper()
+	b.run(t, "open "+hash, chromedp.Evaluate[chromedp.Void](`location.hash = `+jsString(hash)),
+		chromedp.WaitVisible(chromedp.CSS(`#view[data-ready]`)))
+}
+
+// shot saves a screenshot of the viewport as docs/screenshots/NAME.png
+// with -docs (else into a temporary folder) and checks it is not blank.
+func (b *browser) shot(t *testing.T, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.fail(t, "screenshot "+name, err)
+	}
+	img, err := png.Decode(bytes.NewReader(buf))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if ink, _ := pixels(img); ink < img.Bounds().Dx()*img.Bounds().Dy()/50 {
+		t.Errorf("screenshot %s: %d pixels not white: a blank page", name, ink)
+	}
+	dir := t.TempDir()
+	if *updateDocs {
+		dir = filepath.Join("..", "..", "docs", "screenshots")
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// login opens the UI and logs in with key through the form.
+func (b *browser) login(t *testing.T, url, key string) {
+	t.Helper()
+	b.run(t, "login", chromedp.Navigate(url+"/#/"), chromedp.WaitVisible(chromedp.CSS(`#key`)),
+		chromedp.SendKeys(chromedp.CSS(`#key`), key), chromedp.Click(chromedp.CSS(`#login button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#view[data-ready]`)), chromedp.WaitVisible(chromedp.CSS(`body[data-live]`)))
+}
+
+// TestUIInChromium drives every page of the UI in Chromium on the demo
+// world and checks each against the API and the CLI.
+func TestUIInChromium(t *testing.T) {
+	bin := chromium(t)
+	w := newUIWorld(t)
+	b := newBrowser(t, bin)
+
+	// The XSS label: stored through the API on an address of the world's
+	// first block (category unknown: it stops no trace).
+	var blk struct {
+		TxIDs []string `json:"txids"`
+	}
+	w.api(t, "GET", "/v1/blocks/"+w.chain+"/1", "", &blk)
+	var tx struct {
+		Outputs []struct {
+			Address string `json:"address"`
+		} `json:"outputs"`
+	}
+	w.api(t, "GET", "/v1/txs/"+w.chain+"/"+blk.TxIDs[0], "", &tx)
+	xssAddr := tx.Outputs[0].Address
+	body, _ := json.Marshal(map[string]any{"labels": []map[string]any{{"chain": w.chain, "address": xssAddr, "entity": xssLabel,
+		"category": "unknown", "source": "ui-test", "confidence": 1}}})
+	w.api(t, "POST", "/v1/labels", string(body), nil)
+
+	b.login(t, w.srv.url, w.key)
+	t.Run("dashboard", func(t *testing.T) { uiDashboard(t, b, w) })
+	t.Run("incident", func(t *testing.T) { uiIncident(t, b, w) })
+	t.Run("screening", func(t *testing.T) { uiScreening(t, b, w) })
+	t.Run("live alert", func(t *testing.T) { uiLiveAlert(t, b, w) })
+	t.Run("xss", func(t *testing.T) { uiXSS(t, b, w, xssAddr) })
+	t.Run("workbench", func(t *testing.T) { uiWorkbench(t, b, w) })
+	t.Run("alerts", func(t *testing.T) { uiAlerts(t, b, w) })
+	t.Run("admin", func(t *testing.T) {
+		b.open(t, "#/admin")
+		var keys int
+		evalInto(t, b, "keys", `document.querySelectorAll('#keys tbody tr').length`, &keys)
+		if keys < 1 {
+			t.Errorf("admin page lists %d keys", keys)
+		}
+		b.shot(t, "admin")
+	})
+	if p := b.report(); len(p) > 0 {
+		t.Errorf("the browser reported problems or dialogs:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+func uiDashboard(t *testing.T, b *browser, w *uiWorld) {
+	b.open(t, "#/")
+	var got struct {
+		Total string     `json:"total"`
+		Count string     `json:"count"`
+		Years [][]string `json:"years"`
+	}
+	evalInto(t, b, "read totals", `({total: document.getElementById('total-usd').textContent,
+		count: document.getElementById('incident-count').textContent,
+		years: [...document.querySelectorAll('#by-year tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent))})`, &got)
+	rep := w.report
+	if want := usdString(string(rep.TotalUSD)); got.Total != want || got.Count != fmt.Sprint(rep.Count) {
+		t.Errorf("dashboard total %q over %s incidents; incidents report --json: %s over %d", got.Total, got.Count, want, rep.Count)
+	}
+	years := map[string][2]int64{}
+	for _, i := range rep.Incidents {
+		y := years[i.StolenOn[:4]]
+		years[i.StolenOn[:4]] = [2]int64{y[0] + centsOf(t, string(i.USD)), y[1] + 1}
+	}
+	if len(got.Years) != len(years) {
+		t.Errorf("dashboard has %d years, the report %d", len(got.Years), len(years))
+	}
+	for _, row := range got.Years {
+		y := years[row[0]]
+		if want := usdString(fmt.Sprintf("%d.%02d", y[0]/100, y[0]%100)); row[1] != want || row[2] != fmt.Sprint(y[1]) {
+			t.Errorf("dashboard year %s: %s over %s; report: %s over %d", row[0], row[1], row[2], want, y[1])
+		}
+	}
+	// The watches' traces fill in where their money is.
+	b.run(t, "watch traces", chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#watches tr')].every((tr) => !tr.textContent.includes('…'))`,
+		chromedp.WithPollingTimeout(15*time.Second)))
+	b.shot(t, "dashboard")
+}
+
+// usdString writes a report's USD figure ("659130000.5" or "1.00") as the
+// dashboard does: "$659,130,000.50".
+func usdString(s string) string {
+	whole, frac, _ := strings.Cut(s, ".")
+	frac = (frac + "00")[:2]
+	return "$" + groupThousands(whole) + "." + frac
+}
+
+func centsOf(t *testing.T, s string) int64 {
+	t.Helper()
+	whole, frac, _ := strings.Cut(s, ".")
+	var w, f int64
+	if _, err := fmt.Sscan(whole, &w); err != nil {
+		t.Fatalf("usd %q: %v", s, err)
+	}
+	if frac != "" {
+		if _, err := fmt.Sscan((frac + "00")[:2], &f); err != nil {
+			t.Fatalf("usd %q: %v", s, err)
+		}
+	}
+	return w*100 + f
+}
+
+// graphNodes is what the drawn graph holds: the ids of its nodes, its
+// sinks (txid:vout kind amount) and the nodes that have hidden next hops.
+type graphNodes struct {
+	Nodes      []string `json:"nodes"`
+	Sinks      []string `json:"sinks"`
+	ModelSinks []string `json:"modelSinks"`
+	More       []string `json:"more"`
+}
+
+const readGraph = `(() => { const g = window.__hg.graph; const key = (s) => s.txid + ':' + s.vout + ' ' + s.kind + ' ' + s.amount_sat;
+  return {nodes: g.cy.nodes().map((n) => n.id()),
+    sinks: g.cy.nodes('.sink').map((n) => key(g.model.nodes.get(n.id()).sink)),
+    modelSinks: [...g.model.nodes.values()].filter((n) => n.type === 'sink').map((n) => key(n.sink)),
+    more: g.expandable()}; })()`
+
+func uiIncident(t *testing.T, b *browser, w *uiWorld) {
+	var inc struct {
+		Trace struct {
+			Runs []struct {
+				Sinks []sinkKey `json:"sinks"`
+			} `json:"runs"`
+		} `json:"trace"`
+	}
+	w.api(t, "GET", "/v1/incidents/synth-heist-2026", "", &inc)
+	if len(inc.Trace.Runs) != 1 || len(inc.Trace.Runs[0].Sinks) == 0 {
+		t.Fatalf("the staged incident's trace: %+v", inc.Trace)
+	}
+	var want []string
+	for _, s := range inc.Trace.Runs[0].Sinks {
+		want = append(want, fmt.Sprintf("%s:%d %s %d", s.TxID, s.Vout, s.Kind, s.AmountSat))
+	}
+	slices.Sort(want)
+	b.open(t, "#/incident/synth-heist-2026")
+	b.run(t, "graph drawn", chromedp.WaitVisible(chromedp.CSS(`#incident-graph[data-nodes]`)))
+	var g graphNodes
+	evalInto(t, b, "read graph", readGraph, &g)
+	slices.Sort(g.ModelSinks)
+	if !slices.Equal(g.ModelSinks, want) {
+		t.Errorf("the incident graph's sinks differ from GET /v1/incidents/{id}'s:\n got %v\nwant %v", g.ModelSinks, want)
+	}
+	for _, s := range g.Sinks {
+		if !slices.Contains(want, s) {
+			t.Errorf("the graph draws sink %s, which the API does not have", s)
+		}
+	}
+	if len(g.More) == 0 {
+		t.Fatalf("no node with hidden next hops to click (%d nodes drawn, %d sinks)", len(g.Nodes), len(g.ModelSinks))
+	}
+	b.shot(t, "incident")
+
+	// A real click on the canvas, at a node with hidden next hops, opens
+	// exactly its next hops.
+	var target struct {
+		ID       string   `json:"id"`
+		X        float64  `json:"x"`
+		Y        float64  `json:"y"`
+		Children []string `json:"children"`
+	}
+	b.run(t, "scroll", chromedp.ScrollIntoView(chromedp.CSS(`#incident-graph`)))
+	time.Sleep(600 * time.Millisecond) // cytoscape ignores taps while the page scrolls (250 ms)
+	evalInto(t, b, "pick node", `(() => { const g = window.__hg.graph; const box = document.getElementById('incident-graph').getBoundingClientRect();
+	  const n = g.cy.nodes('.more').filter((n) => { const p = n.renderedPosition(); return p.x > 10 && p.y > 10 && p.x < box.width - 10 && p.y < box.height - 10; })[0];
+	  const p = n.renderedPosition();
+	  return {id: n.id(), x: box.left + p.x, y: box.top + p.y, children: g.model.children.get(n.id()).filter((c) => !g.shown.has(c))}; })()`, &target)
+	if len(target.Children) == 0 {
+		t.Fatalf("node %s has no hidden next hops", target.ID)
+	}
+	b.run(t, "click node", chromedp.MouseClickXY(target.X, target.Y))
+	var after graphNodes
+	b.run(t, "expanded", chromedp.Poll[chromedp.Void](`document.getElementById('incident-graph').getAttribute('data-nodes') > `+fmt.Sprint(len(g.Nodes)),
+		chromedp.WithPollingTimeout(5*time.Second)))
+	evalInto(t, b, "read expanded", readGraph, &after)
+	for _, c := range target.Children {
+		if !slices.Contains(after.Nodes, c) {
+			t.Errorf("after clicking %s, its next hop %s is not drawn", target.ID, c)
+		}
+	}
+	if len(after.Nodes) != len(g.Nodes)+len(target.Children) {
+		t.Errorf("clicking %s went from %d to %d nodes, want %d more", target.ID, len(g.Nodes), len(after.Nodes), len(target.Children))
+	}
+	// Every node opened, the graph draws exactly the API's sinks.
+	var all []string
+	evalInto(t, b, "open all", `(() => { const g = window.__hg.graph; g.expandAll();
+	  return g.cy.nodes('.sink').map((n) => { const s = g.model.nodes.get(n.id()).sink; return s.txid + ':' + s.vout + ' ' + s.kind + ' ' + s.amount_sat; }); })()`, &all)
+	slices.Sort(all)
+	if !slices.Equal(all, want) {
+		t.Errorf("fully opened, the graph draws %d sinks, the API has %d", len(all), len(want))
+	}
+}
+
+func uiScreening(t *testing.T, b *browser, w *uiWorld) {
+	var alerts struct {
+		Alerts []struct {
+			Address string `json:"address"`
+			Kind    string `json:"kind"`
+		} `json:"alerts"`
+	}
+	w.api(t, "GET", "/v1/alerts?kind=funds_reached_entity&limit=2", "", &alerts)
+	if len(alerts.Alerts) == 0 {
+		t.Fatal("no alert to screen the address of")
+	}
+	addrs := []string{alerts.Alerts[0].Address}
+	for _, a := range alerts.Alerts[1:] {
+		if !slices.Contains(addrs, a.Address) {
+			addrs = append(addrs, a.Address)
+		}
+	}
+	items := []map[string]string{}
+	for _, a := range addrs {
+		items = append(items, map[string]string{"chain": w.chain, "address": a})
+	}
+	body, _ := json.Marshal(map[string]any{"items": items})
+	var want struct {
+		Results []struct {
+			Address string   `json:"address"`
+			Risk    string   `json:"risk"`
+			Reasons []string `json:"reasons"`
+		} `json:"results"`
+	}
+	w.api(t, "POST", "/v1/screen", string(body), &want)
+	b.open(t, "#/screen")
+	b.run(t, "screen", chromedp.SetValue(chromedp.CSS(`#screen-form input[name=chain]`), w.chain),
+		chromedp.SendKeys(chromedp.CSS(`#screen-addresses`), strings.Join(addrs, "\n")),
+		chromedp.Click(chromedp.CSS(`#screen-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#screen-results`)))
+	var rows [][]string
+	evalInto(t, b, "read results", `[...document.querySelectorAll('#screen-results tbody tr')].map((tr) =>
+	  [tr.cells[0].textContent, tr.cells[1].textContent, ...[...tr.cells[5].querySelectorAll('li')].map((li) => li.textContent)])`, &rows)
+	if len(rows) != len(want.Results) {
+		t.Fatalf("the page shows %d results, the API %d", len(rows), len(want.Results))
+	}
+	for i, r := range want.Results {
+		if got := rows[i]; got[0] != r.Address || got[1] != r.Risk || !slices.Equal(got[2:], r.Reasons) {
+			t.Errorf("result %d: page %q, API %s %s %q", i, got, r.Address, r.Risk, r.Reasons)
+		}
+	}
+	if want.Results[0].Risk == "none" {
+		t.Errorf("the address stolen coins reached screens as risk none")
+	}
+	b.shot(t, "screening")
+}
+
+func uiLiveAlert(t *testing.T, b *browser, w *uiWorld) {
+	b.open(t, "#/")
+	b.run(t, "mark the page", chromedp.Evaluate[chromedp.Void](`window.__noReload = 1`), chromedp.WaitVisible(chromedp.CSS(`body[data-live]`)))
+	// A new watch on the first heist: the monitor raises its alerts at once.
+	body, _ := json.Marshal(map[string]any{"name": "ui-live", "chain": w.chain, "seeds": w.heist})
+	w.api(t, "POST", "/v1/watchlists", string(body), nil)
+	var raised struct {
+		Alerts []struct {
+			ID string `json:"id"`
+		} `json:"alerts"`
+	}
+	w.api(t, "GET", "/v1/alerts?watch=ui-live", "", &raised)
+	if len(raised.Alerts) == 0 {
+		t.Fatal("the new watch raised no alerts")
+	}
+	for _, a := range []string{raised.Alerts[0].ID, raised.Alerts[len(raised.Alerts)-1].ID} {
+		b.run(t, "alert "+a+" appears", chromedp.WaitVisible(chromedp.CSS(`#alert-queue tr[data-alert="`+a+`"]`)))
+	}
+	var same bool
+	evalInto(t, b, "no reload", `window.__noReload === 1`, &same)
+	if !same {
+		t.Error("the page reloaded to show the alert")
+	}
+	b.shot(t, "dashboard-live-alert")
+}
+
+func uiXSS(t *testing.T, b *browser, w *uiWorld, addr string) {
+	b.open(t, "#/address/"+w.chain+"/"+addr)
+	var got struct {
+		Labels []string `json:"labels"`
+		Imgs   int      `json:"imgs"`
+	}
+	evalInto(t, b, "read labels", `({labels: [...document.querySelectorAll('.label-entity')].map((e) => e.textContent),
+	  imgs: document.querySelectorAll('#main img').length})`, &got)
+	if !slices.Contains(got.Labels, xssLabel) || got.Imgs != 0 {
+		t.Errorf("address page labels %q with %d img elements; want the label %q shown as text and no img", got.Labels, got.Imgs, xssLabel)
+	}
+	b.shot(t, "address")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.dialogs) > 0 {
+		t.Errorf("a dialog opened: %v", b.dialogs)
+	}
+}
+
+func uiWorkbench(t *testing.T, b *browser, w *uiWorld) {
+	hash := "#/trace?chain=" + w.chain + "&seed=" + strings.Join(w.heist, ",") + "&policy=haircut&compare=1"
+	b.open(t, hash)
+	var policies []string
+	evalInto(t, b, "compare", `[...document.querySelectorAll('.graph[data-nodes]')].map((g) => g.getAttribute('data-policy'))`, &policies)
+	if len(policies) != 5 {
+		t.Errorf("compare draws graphs for %v, want the five policies", policies)
+	}
+	b.shot(t, "trace-compare")
+	// A deep link with an opened node reproduces the view.
+	b.open(t, "#/trace?chain="+w.chain+"&seed="+strings.Join(w.heist, ",")+"&policy=fifo")
+	var first graphNodes
+	evalInto(t, b, "read", readGraph, &first)
+	if len(first.More) == 0 {
+		t.Skip("the fifo graph opens whole: no deep link to check")
+	}
+	open := first.More[0]
+	b.open(t, "#/trace?chain="+w.chain+"&seed="+strings.Join(w.heist, ",")+"&policy=fifo&open="+open)
+	var linked graphNodes
+	evalInto(t, b, "read linked", readGraph, &linked)
+	if len(linked.Nodes) <= len(first.Nodes) || slices.Contains(linked.More, open) {
+		t.Errorf("the deep link opening %s draws %d nodes (closed: %d)", open, len(linked.Nodes), len(first.Nodes))
+	}
+	b.shot(t, "trace")
+}
+
+func uiAlerts(t *testing.T, b *browser, w *uiWorld) {
+	b.open(t, "#/alerts?watch=ui-live")
+	var id string
+	evalInto(t, b, "alert to ack", `document.querySelector('button[data-ack]').getAttribute('data-ack')`, &id)
+	b.run(t, "ack", chromedp.Click(chromedp.CSS(`button[data-ack]`), chromedp.NodeVisible),
+		chromedp.WaitNotPresent(chromedp.CSS(`button[data-ack="`+id+`"]`)))
+	var list struct {
+		Alerts []struct {
+			ID    string `json:"id"`
+			Acked int64  `json:"acked"`
+		} `json:"alerts"`
+	}
+	w.api(t, "GET", "/v1/alerts?watch=ui-live", "", &list)
+	i := slices.IndexFunc(list.Alerts, func(a struct {
+		ID    string `json:"id"`
+		Acked int64  `json:"acked"`
+	}) bool {
+		return a.ID == id
+	})
+	if i < 0 || list.Alerts[i].Acked == 0 {
+		t.Errorf("alert %s acknowledged on the page is not acked in the API", id)
+	}
+	b.shot(t, "alerts")
+}
