@@ -95,8 +95,7 @@ type browser struct {
 	dialogs  []string
 }
 
-func newBrowser(t *testing.T, bin string) *browser {
-	t.Helper()
+func newBrowser(t *testing.T, bin string) (*browser, error) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
 		chromedp.WindowSize(1280, 800), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("force-device-scale-factor", "1"), chromedp.Flag("disable-quic", true))
@@ -105,7 +104,7 @@ func newBrowser(t *testing.T, bin string) *browser {
 	t.Cleanup(func() { cancelB(); cancelA() })
 	b := &browser{ctx: ctx}
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		return nil, fmt.Errorf("start chromium: %w", err)
 	}
 	dialogs := make(chan struct{}, 16)
 	err := chromedp.Listen(ctx, func(ev any) {
@@ -139,7 +138,7 @@ func newBrowser(t *testing.T, bin string) *browser {
 		}
 	})
 	if err != nil {
-		t.Fatalf("listen to chromium: %v", err)
+		return nil, fmt.Errorf("listen to chromium: %w", err)
 	}
 	// A dialog (there should be none) is dismissed, so the page goes on.
 	go func() {
@@ -148,7 +147,7 @@ func newBrowser(t *testing.T, bin string) *browser {
 		}
 	}()
 	t.Cleanup(func() { close(dialogs) })
-	return b
+	return b, nil
 }
 
 // run runs actions with a deadline, failing the test with what the page
@@ -243,8 +242,25 @@ func (b *browser) login(t *testing.T, url, key string) {
 // world and checks each against the API and the CLI.
 func TestUIInChromium(t *testing.T) {
 	bin := chromium(t)
+	start := time.Now()
+	// Chromium starts while the world is built.
+	type started struct {
+		b   *browser
+		err error
+	}
+	up := make(chan started, 1)
+	go func() {
+		b, err := newBrowser(t, bin)
+		up <- started{b, err}
+	}()
 	w := newUIWorld(t)
-	b := newBrowser(t, bin)
+	t.Logf("world served in %v", time.Since(start))
+	s := <-up
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	b := s.b
+	t.Logf("browser up in %v", time.Since(start))
 
 	// The XSS label: stored through the API on an address of the world's
 	// first block (category unknown: it stops no trace).
@@ -264,6 +280,7 @@ func TestUIInChromium(t *testing.T) {
 	w.api(t, "POST", "/v1/labels", string(body), nil)
 
 	b.login(t, w.srv.url, w.key)
+	t.Logf("logged in at %v", time.Since(start))
 	t.Run("dashboard", func(t *testing.T) { uiDashboard(t, b, w) })
 	t.Run("incident", func(t *testing.T) { uiIncident(t, b, w) })
 	t.Run("screening", func(t *testing.T) { uiScreening(t, b, w) })
@@ -374,10 +391,13 @@ func uiIncident(t *testing.T, b *browser, w *uiWorld) {
 		want = append(want, fmt.Sprintf("%s:%d %s %d", s.TxID, s.Vout, s.Kind, s.AmountSat))
 	}
 	slices.Sort(want)
+	start := time.Now()
 	b.open(t, "#/incident/synth-heist-2026")
 	b.run(t, "graph drawn", chromedp.WaitVisible(chromedp.CSS(`#incident-graph[data-nodes]`)))
 	var g graphNodes
 	evalInto(t, b, "read graph", readGraph, &g)
+	t.Logf("incident graph: %d nodes drawn of %d, in %v (render %s ms)", len(g.Nodes), eval[int](t, b, "size", `window.__hg.graph.model.nodes.size`), time.Since(start),
+		eval[string](t, b, "ms", `document.getElementById('incident-graph').getAttribute('data-render-ms')`))
 	slices.Sort(g.ModelSinks)
 	if !slices.Equal(g.ModelSinks, want) {
 		t.Errorf("the incident graph's sinks differ from GET /v1/incidents/{id}'s:\n got %v\nwant %v", g.ModelSinks, want)
@@ -530,7 +550,8 @@ func uiXSS(t *testing.T, b *browser, w *uiWorld, addr string) {
 }
 
 func uiWorkbench(t *testing.T, b *browser, w *uiWorld) {
-	hash := "#/trace?chain=" + w.chain + "&seed=" + strings.Join(w.heist, ",") + "&policy=haircut&compare=1"
+	// Six hops keep the five graphs small.
+	hash := "#/trace?chain=" + w.chain + "&seed=" + strings.Join(w.heist, ",") + "&policy=haircut&compare=1&max_hops=6"
 	b.open(t, hash)
 	var policies []string
 	evalInto(t, b, "compare", `[...document.querySelectorAll('.graph[data-nodes]')].map((g) => g.getAttribute('data-policy'))`, &policies)
@@ -539,14 +560,14 @@ func uiWorkbench(t *testing.T, b *browser, w *uiWorld) {
 	}
 	b.shot(t, "trace-compare")
 	// A deep link with an opened node reproduces the view.
-	b.open(t, "#/trace?chain="+w.chain+"&seed="+strings.Join(w.heist, ",")+"&policy=fifo")
+	b.open(t, "#/trace?chain="+w.chain+"&seed="+strings.Join(w.heist, ",")+"&policy=fifo&max_hops=6")
 	var first graphNodes
 	evalInto(t, b, "read", readGraph, &first)
 	if len(first.More) == 0 {
 		t.Skip("the fifo graph opens whole: no deep link to check")
 	}
 	open := first.More[0]
-	b.open(t, "#/trace?chain="+w.chain+"&seed="+strings.Join(w.heist, ",")+"&policy=fifo&open="+open)
+	b.open(t, "#/trace?chain="+w.chain+"&seed="+strings.Join(w.heist, ",")+"&policy=fifo&max_hops=6&open="+open)
 	var linked graphNodes
 	evalInto(t, b, "read linked", readGraph, &linked)
 	if len(linked.Nodes) <= len(first.Nodes) || slices.Contains(linked.More, open) {
