@@ -58,13 +58,21 @@ func (b *apiBackend) CheckTrace(_ context.Context, req server.TraceRequest) erro
 		_, err := f.accountOptions()
 		return apiTraceError(err)
 	}
-	if req.Chain != "" {
-		if _, err := heistgraph.ParseChain(req.Chain); err != nil {
-			return &server.FieldError{Field: "chain", Err: err}
-		}
+	r, err := f.request()
+	if err != nil {
+		return apiTraceError(err)
 	}
-	_, err := f.request()
-	return apiTraceError(err)
+	if req.Chain == "" {
+		return nil // the store's one Bitcoin chain: seeds are checked when it runs
+	}
+	chain, err := heistgraph.ParseChain(req.Chain)
+	if err != nil {
+		return &server.FieldError{Field: "chain", Err: err}
+	}
+	if err := hgapp.CheckSeeds(chain, r.Options.Seeds); err != nil {
+		return &server.FieldError{Field: "seeds", Err: err}
+	}
+	return nil
 }
 
 // apiTraceError turns trace's usage errors (naming flags) into 400s.
