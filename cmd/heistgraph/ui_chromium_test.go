@@ -179,7 +179,7 @@ func eval[T any](t *testing.T, b *browser, what, expr string) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		b.fail(t, what, err)
 	}
@@ -411,6 +411,8 @@ func uiIncident(t *testing.T, b *browser, w *uiWorld) {
 		t.Fatalf("no node with hidden next hops to click (%d nodes drawn, %d sinks)", len(g.Nodes), len(g.ModelSinks))
 	}
 	b.shot(t, "incident")
+	b.run(t, "scroll to the graph", chromedp.ScrollIntoView(chromedp.CSS(`#incident-graph`)))
+	b.shot(t, "incident-graph")
 
 	// A real click on the canvas, at a node with hidden next hops, opens
 	// exactly its next hops.
@@ -573,6 +575,7 @@ func uiWorkbench(t *testing.T, b *browser, w *uiWorld) {
 	if len(linked.Nodes) <= len(first.Nodes) || slices.Contains(linked.More, open) {
 		t.Errorf("the deep link opening %s draws %d nodes (closed: %d)", open, len(linked.Nodes), len(first.Nodes))
 	}
+	b.run(t, "scroll to the graph", chromedp.ScrollIntoView(chromedp.CSS(`.graph`)))
 	b.shot(t, "trace")
 }
 
@@ -599,4 +602,87 @@ func uiAlerts(t *testing.T, b *browser, w *uiWorld) {
 		t.Errorf("alert %s acknowledged on the page is not acked in the API", id)
 	}
 	b.shot(t, "alerts")
+}
+
+// syntheticTrace is a trace result of n nodes for the render benchmark: a
+// binary tree of n/2 transactions, each with one sink (kinds and entity
+// categories in turn), in trace --json's shape.
+func syntheticTrace(n int) string {
+	txs := n / 2
+	id := func(i int) string { return fmt.Sprintf("%064x", i+1) }
+	kinds := []string{"entity", "unspent", "threshold", "hop_limit"}
+	cats := []string{"exchange", "mixer", "bridge"}
+	var edges, sinks []map[string]any
+	for i := range txs {
+		for _, c := range []int{2*i + 1, 2*i + 2} {
+			if c < txs {
+				edges = append(edges, map[string]any{"from": id(i), "to": id(c), "amount_sat": 100000 >> min(20, c%20), "outputs": 1})
+			}
+		}
+		s := map[string]any{"kind": kinds[i%4], "txid": id(i), "vout": 0, "address": fmt.Sprintf("bcrt1qsynthetic%d", i), "amount_sat": 1000 + i, "hops": 1}
+		if i%4 == 0 {
+			s["entity"], s["category"] = fmt.Sprintf("Service %d", i%7), cats[i%3]
+		}
+		sinks = append(sinks, s)
+	}
+	b, _ := json.Marshal(map[string]any{"policy": "haircut", "seeds": []string{id(0)}, "seed_amount_sat": 10000000, "sinks": sinks, "edges": edges})
+	return string(b)
+}
+
+// fcpJS waits for the page's first contentful paint and returns its time.
+const fcpJS = `new Promise((resolve) => { const f = () => { const e = performance.getEntriesByName('first-contentful-paint')[0];
+  if (e) resolve(e.startTime); else setTimeout(f, 20); }; f(); })`
+
+// TestUITimings measures, in Chromium on the demo world, the UI's first
+// contentful paint and the time until the dashboard shows its data (the
+// login page's first paint as the reference), and the time to render a
+// 500-node trace graph (a 50-node one as the reference), each the median
+// of 5. It asserts nothing: run it to get the numbers of docs/benchmarks.md:
+//
+//	HEISTGRAPH_UI_BENCH=1 go test ./cmd/heistgraph -run TestUITimings -v
+func TestUITimings(t *testing.T) {
+	if os.Getenv("HEISTGRAPH_UI_BENCH") != "1" {
+		t.Skip("a measurement, not a test: set HEISTGRAPH_UI_BENCH=1")
+	}
+	bin := chromium(t)
+	w := newUIWorld(t)
+	b, err := newBrowser(t, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.login(t, w.srv.url, w.key)
+	median := func(xs []float64) float64 {
+		slices.Sort(xs)
+		return xs[len(xs)/2]
+	}
+	const runs = 5
+	var fcpLogin, fcpDash, ready []float64
+	for range runs {
+		// The login page (no key in the tab): the reference.
+		b.run(t, "logged out", chromedp.Evaluate[chromedp.Void](`sessionStorage.clear(); location.reload()`), chromedp.WaitVisible(chromedp.CSS(`#login`)))
+		fcpLogin = append(fcpLogin, eval[float64](t, b, "fcp", fcpJS))
+		b.run(t, "dashboard", chromedp.Evaluate[chromedp.Void](`sessionStorage.setItem('heistgraph.key', `+jsString(w.key)+`); location.hash = '#/'; location.reload()`),
+			chromedp.WaitVisible(chromedp.CSS(`#view[data-ready]`)))
+		fcpDash = append(fcpDash, eval[float64](t, b, "fcp", fcpJS))
+		ready = append(ready, eval[float64](t, b, "ready", `Number(document.getElementById('view').getAttribute('data-ready'))`))
+	}
+	t.Logf("first contentful paint: login page %.0f ms, dashboard %.0f ms; dashboard data shown at %.0f ms (medians of %d loads)",
+		median(fcpLogin), median(fcpDash), median(ready), runs)
+	for _, n := range []int{50, 500} {
+		var ms, layout []float64
+		for range runs {
+			r := eval[[]float64](t, b, "render", `(async () => {
+			  const {render} = await import('/js/graph.js');
+			  const box = document.createElement('div'); box.className = 'graph';
+			  document.getElementById('view').replaceChildren(box);
+			  const t0 = performance.now();
+			  const g = render(box, `+syntheticTrace(n)+`, {depth: 1e9});
+			  const t1 = performance.now();
+			  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+			  if (g.cy.nodes().length !== `+fmt.Sprint(n)+`) throw new Error('drew ' + g.cy.nodes().length + ' nodes');
+			  return [performance.now() - t0, t1 - t0]; })()`)
+			ms, layout = append(ms, r[0]), append(layout, r[1])
+		}
+		t.Logf("trace graph of %d nodes: rendered (layout and first frame) in %.0f ms, of which building and layout %.0f ms (medians of %d)", n, median(ms), median(layout), runs)
+	}
 }

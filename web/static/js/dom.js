@@ -111,6 +111,12 @@ export function section(title, ...children) {
   return h('section', {class: 'card'}, h('h2', {}, title), ...children);
 }
 
+// wide makes a section span the whole grid.
+export function wide(el) {
+  el.classList.add('wide');
+  return el;
+}
+
 // errorBox shows an error.
 export function errorBox(err) {
   return h('p', {class: 'error', role: 'alert'}, String(err && err.message ? err.message : err));

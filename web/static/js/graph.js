@@ -95,7 +95,7 @@ export function model(res) {
 }
 
 const STYLE = [
-  {selector: 'node', style: {'label': 'data(label)', 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 3,
+  {selector: 'node', style: {'label': 'data(label)', 'font-size': 9, 'min-zoomed-font-size': 7, 'text-valign': 'bottom', 'text-margin-y': 3,
     'color': '#222', 'text-wrap': 'ellipsis', 'text-max-width': 120, 'width': 18, 'height': 18, 'background-color': '#90a4ae'}},
   {selector: 'node.tx', style: {'shape': 'ellipse', 'background-color': '#546e7a'}},
   {selector: 'node.seed', style: {'background-color': '#d32f2f', 'width': 24, 'height': 24}},
@@ -108,6 +108,41 @@ const STYLE = [
   {selector: 'edge.labelled', style: {'label': 'data(label)'}},
   {selector: 'edge:selected', style: {'label': 'data(label)', 'line-color': '#1e88e5', 'target-arrow-color': '#1e88e5'}},
 ];
+
+// LAYERED_ABOVE is the node count above which render lays out by layers.
+export const LAYERED_ABOVE = 250;
+
+// layered places the shown nodes left to right by depth (hops from the
+// seeds), each column ordered by the mean row of its parents (one pass of
+// the barycentre heuristic), in O(nodes + edges).
+export function layered(m, shown) {
+  const parents = new Map();
+  for (const e of m.edges) {
+    if (!shown.has(e.source) || !shown.has(e.target)) continue;
+    if (!parents.has(e.target)) parents.set(e.target, []);
+    parents.get(e.target).push(e.source);
+  }
+  const cols = [];
+  for (const id of shown) {
+    const d = m.nodes.get(id).depth;
+    (cols[d] = cols[d] || []).push(id);
+  }
+  const row = new Map();
+  const pos = {};
+  cols.forEach((col, d) => {
+    if (!col) return;
+    const key = (id) => {
+      const ps = (parents.get(id) || []).filter((p) => row.has(p));
+      return ps.length ? ps.reduce((a, p) => a + row.get(p), 0) / ps.length : 0;
+    };
+    col.sort((a, b) => key(a) - key(b));
+    col.forEach((id, i) => {
+      row.set(id, i);
+      pos[id] = {x: d * 140, y: i * 28};
+    });
+  });
+  return pos;
+}
 
 // render draws res into container, opening `depth` hops from the seeds (all
 // of it when the graph is small). onSelect(node) is called with the model
@@ -150,8 +185,16 @@ export function render(container, res, {depth = 3, onSelect, onChange} = {}) {
     for (const e of m.edges) if (shown.has(e.source) && shown.has(e.target)) out.push(edgeEl(e));
     return out;
   };
-  const cy = cytoscape({container, elements: elements(), style: STYLE, wheelSensitivity: 0.3, boxSelectionEnabled: false});
-  const layout = () => cy.layout({name: 'dagre', rankDir: 'LR', nodeSep: 14, rankSep: 60, animate: false, fit: true, padding: 20}).run();
+  const cy = cytoscape({container, elements: elements(), style: STYLE, wheelSensitivity: 0.3, boxSelectionEnabled: false, pixelRatio: 1});
+  // dagre (crossings minimised) up to LAYERED_ABOVE nodes; above, a linear
+  // left-to-right layering by hops, which keeps big graphs fast.
+  const layout = () => {
+    if (cy.nodes().length > LAYERED_ABOVE) {
+      cy.layout({name: 'preset', positions: layered(m, shown), animate: false, fit: true, padding: 20}).run();
+    } else {
+      cy.layout({name: 'dagre', rankDir: 'LR', nodeSep: 14, rankSep: 60, animate: false, fit: true, padding: 20}).run();
+    }
+  };
   layout();
   const ctl = {cy, model: m, shown, renderMS: performance.now() - t0};
   const done = () => {

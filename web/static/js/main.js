@@ -68,7 +68,7 @@ async function route() {
     }
     view.appendChild(errorBox(e));
   }
-  if (n === current) view.setAttribute('data-ready', '1');
+  if (n === current) view.setAttribute('data-ready', performance.now().toFixed(1)); // ms since the page loaded
 }
 
 function loginForm(msg) {

@@ -4,7 +4,7 @@
 // store's tip per chain.
 
 import {api} from '../api.js';
-import {h, clear, table, num, section, cents, fmtCents, fmtSat, fmtTime, short, errorBox} from '../dom.js';
+import {h, clear, table, num, section, wide, cents, fmtCents, fmtSat, fmtTime, short, errorBox} from '../dom.js';
 import {live} from '../live.js';
 import {runTrace} from '../jobs.js';
 
@@ -44,14 +44,15 @@ export async function dashboard(view) {
 
   const queue = h('tbody', {id: 'alert-queue'});
   const row = (a) => h('tr', {'data-alert': a.id},
-    h('td', {}, fmtTime(a.raised)), h('td', {}, a.kind), h('td', {}, a.watch),
+    h('td', {class: 'nowrap'}, fmtTime(a.raised)), h('td', {}, a.kind), h('td', {}, a.watch),
     h('td', {}, a.entity || ''), h('td', {class: 'num'}, a.amount_sat !== undefined ? fmtSat(a.amount_sat) : String(a.amount || '')),
     h('td', {}, h('a', {href: '#/tx/' + a.chain + '/' + a.txid, class: 'mono', title: a.txid}, short(a.txid))));
-  for (const a of alerts.alerts.slice(-25).reverse()) queue.appendChild(row(a));
+  for (const a of alerts.alerts.slice(-12).reverse()) queue.appendChild(row(a));
   const count = h('span', {id: 'alert-count'}, String(alerts.count));
-  grid.appendChild(section('Alert queue',
+  grid.appendChild(section('Ingest status', await ingestStatus()));
+  grid.appendChild(wide(section('Alert queue',
     h('p', {class: 'muted'}, count, ' alerts; new ones appear here as the monitor raises them. ', h('a', {href: '#/alerts'}, 'All alerts')),
-    h('table', {}, h('thead', {}, h('tr', {}, ['Raised', 'Kind', 'Watch', 'Entity', 'Amount', 'Tx'].map((x) => h('th', {}, x)))), queue)));
+    h('table', {}, h('thead', {}, h('tr', {}, ['Raised', 'Kind', 'Watch', 'Entity', 'Amount', 'Tx'].map((x) => h('th', {}, x)))), queue))));
   live.on(queue, (name, a) => {
     if (name !== 'alert') return;
     const r = row(a);
@@ -63,7 +64,7 @@ export async function dashboard(view) {
   const wbody = h('tbody', {id: 'watches'});
   const wsec = section('Watched heists', h('table', {}, h('thead', {}, h('tr', {},
     ['Watch', 'Chain', 'Seeds', 'Unspent', 'At services', 'Trace'].map((x) => h('th', {}, x)))), wbody));
-  grid.appendChild(wsec);
+  grid.appendChild(wide(wsec));
   for (const w of watches.watches) {
     const unspent = h('td', {class: 'num'}, '…');
     const services = h('td', {class: 'num'}, '…');
@@ -87,7 +88,6 @@ export async function dashboard(view) {
   }
   if (!watches.watches.length) wbody.appendChild(h('tr', {}, h('td', {colspan: 6, class: 'muted'}, 'No watches.')));
 
-  grid.appendChild(section('Ingest status', await ingestStatus()));
 }
 
 // ingestStatus reads the store's tips from /metrics and the state from /readyz.

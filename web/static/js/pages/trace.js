@@ -95,5 +95,5 @@ function summary(res) {
   return h('div', {},
     h('p', {class: 'muted'}, 'seed ', res.seed_amount_sat !== undefined ? fmtSat(res.seed_amount_sat) : String(res.seed_amount || ''),
       ', fees ', res.fees_sat !== undefined ? fmtSat(res.fees_sat) : String(res.fees || ''), ', ', String((res.stats && res.stats.txs_visited) || 0), ' transactions visited'),
-    table(['Sink kind', 'Sinks', 'Amount'], [...byKind].map(([k, v]) => [k, num(String(v.n)), num(fmtSat(v.sat))])));
+    table(['Sink kind', 'Sinks', 'Amount'], [...byKind].map(([k, v]) => [k, num(String(v.n)), num(fmtSat(v.sat))]), {class: 'compact'}));
 }
