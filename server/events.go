@@ -225,7 +225,9 @@ func getEvents(s *Server, w http.ResponseWriter, r *http.Request, _ *reqInfo) (a
 	}
 	defer s.events.unsubscribe(sub)
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	// A stream outlives the server's read and write timeouts.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")

@@ -317,6 +317,27 @@ func TestEventsAlerts(t *testing.T) {
 	}
 }
 
+// TestEventsOutliveTimeouts: a stream stays open past the HTTP server's
+// read and write timeouts.
+func TestEventsOutliveTimeouts(t *testing.T) {
+	ts := newTestServer(t, Config{AlertPoll: 10 * time.Millisecond})
+	hs := httptest.NewUnstartedServer(ts.s.Handler())
+	hs.Config.ReadTimeout, hs.Config.WriteTimeout = 100*time.Millisecond, 100*time.Millisecond
+	hs.Start()
+	t.Cleanup(hs.Close)
+	events := openEvents(t, hs.URL, ts.keys["viewer"])
+	time.Sleep(400 * time.Millisecond)
+	a := heistgraph.Alert{Kind: heistgraph.AlertFundsReachedEntity, Chain: heistgraph.ChainBTCRegtest, Watch: "w", Entity: "E", AmountSat: 1}
+	a.TxID[2] = 1
+	a.IdempotencyKey = a.Key()
+	if _, err := ts.st.RaiseAlerts(context.Background(), []heistgraph.Alert{a}, time.Now().Unix()); err != nil {
+		t.Fatal(err)
+	}
+	if name, data := events.next(t); name != "alert" {
+		t.Errorf("after the timeouts: %s %s, want the alert", name, data)
+	}
+}
+
 // TestReportRoute: GET /v1/incidents/report parses its query as incidents
 // report does its flags (defaults any/stolen), 400 for a bad one, 404 on a
 // backend without reports.

@@ -8,6 +8,7 @@ export const live = {
   connected: false,
   newAlerts: 0,
   onLost: null,
+  readies: 0,
   start(stream) {
     if (this.stopFn) return;
     const badge = document.getElementById('alert-badge');
@@ -21,6 +22,8 @@ export const live = {
       },
       onEvent: (name, data) => {
         if (name === 'ready') {
+          // A stream opened again may have missed events: show the page afresh.
+          if (this.readies++ > 0 && this.onLost) this.onLost();
           this.connected = true;
           dot.textContent = 'live';
           dot.classList.add('on');
