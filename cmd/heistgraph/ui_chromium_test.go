@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // The web UI in real headless Chromium (driven with chromedp over the
@@ -288,6 +289,15 @@ func TestUIInChromium(t *testing.T) {
 	t.Run("xss", func(t *testing.T) { uiXSS(t, b, w, xssAddr) })
 	t.Run("workbench", func(t *testing.T) { uiWorkbench(t, b, w) })
 	t.Run("alerts", func(t *testing.T) { uiAlerts(t, b, w) })
+	t.Run("keyboard", func(t *testing.T) {
+		// Enter on a focused link of the menu opens its page, and the focus
+		// moves to the page's heading.
+		b.run(t, "enter on Screening", chromedp.SendKeys(chromedp.CSS(`#nav a[href="#/screen"]`), kb.Enter),
+			chromedp.WaitVisible(chromedp.CSS(`#view[data-page=screen][data-ready]`)))
+		if got := eval[string](t, b, "focus", `document.activeElement.tagName + ' ' + document.activeElement.textContent`); got != "H1 Screening" {
+			t.Errorf("focus after Enter on the menu: %q, want the heading", got)
+		}
+	})
 	t.Run("admin", func(t *testing.T) {
 		b.open(t, "#/admin")
 		var keys int
@@ -552,8 +562,8 @@ func uiXSS(t *testing.T, b *browser, w *uiWorld, addr string) {
 }
 
 func uiWorkbench(t *testing.T, b *browser, w *uiWorld) {
-	// Six hops keep the five graphs small.
-	hash := "#/trace?chain=" + w.chain + "&seed=" + strings.Join(w.heist, ",") + "&policy=haircut&compare=1&max_hops=6"
+	// Four hops keep the five graphs small.
+	hash := "#/trace?chain=" + w.chain + "&seed=" + strings.Join(w.heist, ",") + "&policy=haircut&compare=1&max_hops=4"
 	b.open(t, hash)
 	var policies []string
 	evalInto(t, b, "compare", `[...document.querySelectorAll('.graph[data-nodes]')].map((g) => g.getAttribute('data-policy'))`, &policies)

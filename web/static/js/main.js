@@ -68,7 +68,14 @@ async function route() {
     }
     view.appendChild(errorBox(e));
   }
-  if (n === current) view.setAttribute('data-ready', performance.now().toFixed(1)); // ms since the page loaded
+  if (n !== current) return;
+  view.setAttribute('data-ready', performance.now().toFixed(1)); // ms since the page loaded
+  // Keyboard users land on the page's heading, not on the link they followed.
+  const h1 = view.querySelector('h1');
+  if (h1 && document.activeElement && document.activeElement.closest('#nav, #view')) {
+    h1.setAttribute('tabindex', '-1');
+    h1.focus({preventScroll: true});
+  }
 }
 
 function loginForm(msg) {

@@ -25,6 +25,10 @@ function totalsTable(id, head, rows) {
   return table([head, 'USD', 'Incidents'], rows.map(([k, c, n]) => [k, num(fmtCents(c)), num(String(n))]), {id});
 }
 
+// AUTO_TRACED is how many watches the dashboard traces when it opens (each
+// is a trace job); the others have their trace link.
+const AUTO_TRACED = 10;
+
 export async function dashboard(view) {
   view.appendChild(h('h1', {}, 'Dashboard'));
   const grid = h('div', {class: 'grid'});
@@ -65,13 +69,15 @@ export async function dashboard(view) {
   const wsec = section('Watched heists', h('table', {}, h('thead', {}, h('tr', {},
     ['Watch', 'Chain', 'Seeds', 'Unspent', 'At services', 'Trace'].map((x) => h('th', {}, x)))), wbody));
   grid.appendChild(wide(wsec));
-  for (const w of watches.watches) {
-    const unspent = h('td', {class: 'num'}, '…');
-    const services = h('td', {class: 'num'}, '…');
+  watches.watches.forEach((w, i) => {
+    const auto = i < AUTO_TRACED;
+    const unspent = h('td', {class: 'num'}, auto ? '…' : '');
+    const services = h('td', {class: 'num'}, auto ? '…' : '');
     const seeds = w.seeds.join(',');
     wbody.appendChild(h('tr', {'data-watch': w.name}, h('td', {}, w.name), h('td', {}, w.chain), h('td', {class: 'num'}, String(w.seeds.length)),
       unspent, services, h('td', {}, h('a', {href: '#/trace?chain=' + encodeURIComponent(w.chain) + '&seed=' + encodeURIComponent(seeds) +
         '&policy=' + encodeURIComponent(w.policy || 'haircut')}, 'open'))));
+    if (!auto) return; // the trace link shows it
     runTrace({chain: w.chain, seeds: w.seeds, policy: w.policy}, {el: wbody}).then((job) => {
       let u = 0n;
       let s = 0n;
@@ -85,7 +91,7 @@ export async function dashboard(view) {
       unspent.textContent = '';
       clear(services, errorBox(e));
     });
-  }
+  });
   if (!watches.watches.length) wbody.appendChild(h('tr', {}, h('td', {colspan: 6, class: 'muted'}, 'No watches.')));
 
 }
