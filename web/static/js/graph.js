@@ -196,6 +196,16 @@ export function render(container, res, {depth = 3, onSelect, onChange} = {}) {
     }
   };
   layout();
+  // The container may change size after the first layout (a scroll bar
+  // appears, the window narrows): keep the graph fitted to it.
+  let size = container.clientWidth + 'x' + container.clientHeight;
+  new ResizeObserver(() => {
+    const now = container.clientWidth + 'x' + container.clientHeight;
+    if (now === size || !container.isConnected) return;
+    size = now;
+    cy.resize();
+    cy.fit(undefined, 20);
+  }).observe(container);
   const ctl = {cy, model: m, shown, renderMS: performance.now() - t0};
   const done = () => {
     container.setAttribute('data-nodes', String(cy.nodes().length));
