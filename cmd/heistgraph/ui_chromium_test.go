@@ -454,6 +454,16 @@ func uiIncident(t *testing.T, b *browser, w *uiWorld) {
 	if len(after.Nodes) != len(g.Nodes)+len(target.Children) {
 		t.Errorf("clicking %s went from %d to %d nodes, want %d more", target.ID, len(g.Nodes), len(after.Nodes), len(target.Children))
 	}
+	// The clicked node's panel takes a note, shown as text (never markup).
+	b.run(t, "annotate", chromedp.SetValue(chromedp.CSS(`#node-detail textarea[name=note]`), xssLabel),
+		chromedp.Click(chromedp.CSS(`#node-detail .note-form button`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#node-detail .note').textContent === `+jsString(xssLabel)))
+	if n := eval[int](t, b, "imgs", `document.querySelectorAll('#main img').length`); n != 0 {
+		t.Errorf("%d img elements after the note", n)
+	}
+	if l := eval[string](t, b, "label", `window.__hg.graph.cy.getElementById(`+jsString(target.ID)+`).data('label')`); !strings.HasSuffix(l, " ✎ "+xssLabel) {
+		t.Errorf("the annotated node's label is %q", l)
+	}
 	// Every node opened, the graph draws exactly the API's sinks.
 	var all []string
 	evalInto(t, b, "open all", `(() => { const g = window.__hg.graph; g.expandAll();

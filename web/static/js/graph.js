@@ -109,6 +109,19 @@ const STYLE = [
   {selector: 'edge:selected', style: {'label': 'data(label)', 'line-color': '#1e88e5', 'target-arrow-color': '#1e88e5'}},
 ];
 
+// Notes: an investigator's annotation of a node (a transaction or a sink),
+// kept in this browser (localStorage) under the node's id and shown as text.
+const NOTE = 'heistgraph.note.';
+
+export function getNote(id) {
+  return localStorage.getItem(NOTE + id) || '';
+}
+
+export function setNote(id, text) {
+  if (text) localStorage.setItem(NOTE + id, text);
+  else localStorage.removeItem(NOTE + id);
+}
+
 // LAYERED_ABOVE is the node count above which render lays out by layers.
 export const LAYERED_ABOVE = 250;
 
@@ -155,11 +168,13 @@ export function render(container, res, {depth = 3, onSelect, onChange} = {}) {
   const shown = new Set();
   for (const n of m.nodes.values()) if (small || n.depth <= depth) shown.add(n.id);
   const label = (n) => {
+    const note = getNote(n.id);
+    const tail = note ? ' ✎ ' + note : '';
     if (n.type === 'sink') {
       const s = n.sink;
-      return (s.entity ? s.entity : s.kind) + ' · ' + fmtAmount(s);
+      return (s.entity ? s.entity : s.kind) + ' · ' + fmtAmount(s) + tail;
     }
-    return short(n.txid);
+    return short(n.txid) + tail;
   };
   const nodeEl = (n) => {
     const hidden = (m.children.get(n.id) || []).some((c) => !shown.has(c));
@@ -244,6 +259,11 @@ export function render(container, res, {depth = 3, onSelect, onChange} = {}) {
     if (n.type === 'tx') ctl.expand(id);
     if (onSelect) onSelect(n);
   });
+  // relabel redraws node id's label (after its note changed).
+  ctl.relabel = (id) => {
+    const el = cy.getElementById(id);
+    if (el.nonempty()) el.data('label', label(m.nodes.get(id)));
+  };
   ctl.png = () => cy.png({full: true, scale: 2, bg: '#ffffff', output: 'blob'});
   done();
   return ctl;

@@ -5,7 +5,7 @@
 
 import {api} from '../api.js';
 import {h, table, num, section, cents, fmtCents, fmtSat, short, download, clear, errorBox} from '../dom.js';
-import {render, sinkColour} from '../graph.js';
+import {render, sinkColour, getNote, setNote} from '../graph.js';
 import {runTrace} from '../jobs.js';
 
 export async function incidentsPage(view) {
@@ -90,7 +90,7 @@ export async function incidentPage(view, r) {
     tr.appendChild(bar);
     tr.appendChild(h('div', {class: 'split'}, box, detail));
     const job = await runTrace({chain: run.chain, seeds: run.seeds, policy: run.policy}, {onProgress: bar.update, el: bar});
-    const g = render(box, job.result, {onSelect: (n) => showNode(detail, run.chain, n)});
+    const g = render(box, job.result, {onSelect: (n) => showNode(detail, run.chain, n, g)});
     window.__hg = Object.assign(window.__hg || {}, {graph: g});
     exports.appendChild(h('button', {type: 'button', class: 'secondary', onclick: async () => download(await g.png(), id + '.png')}, 'Export PNG'));
     exports.appendChild(h('button', {type: 'button', class: 'secondary', onclick: () => g.expandAll()}, 'Open every node'));
@@ -105,11 +105,27 @@ export async function graphml(jobID, name) {
   download(await res.blob(), name + '.graphml');
 }
 
-// showNode fills the detail panel with a node of the graph.
-export function showNode(panel, chain, n) {
+// noteForm lets the investigator annotate node n of graph g (kept in this
+// browser; shown as text in the panel and the graph).
+function noteForm(n, g) {
+  const shown = h('p', {class: 'note'}, getNote(n.id));
+  const input = h('textarea', {name: 'note', rows: 2, 'aria-label': 'note'});
+  input.value = getNote(n.id);
+  const form = h('form', {class: 'note-form'}, h('label', {}, 'Note', input), h('button', {type: 'submit', class: 'secondary'}, 'Save note'), shown);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    setNote(n.id, input.value.trim());
+    shown.textContent = getNote(n.id);
+    if (g) g.relabel(n.id);
+  });
+  return form;
+}
+
+// showNode fills the detail panel with a node of graph g.
+export function showNode(panel, chain, n, g) {
   if (n.type === 'tx') {
     clear(panel, h('h2', {}, 'Transaction'), h('p', {class: 'mono'}, n.txid),
-      h('p', {}, h('a', {href: '#/tx/' + chain + '/' + n.txid}, 'Open the transaction')));
+      h('p', {}, h('a', {href: '#/tx/' + chain + '/' + n.txid}, 'Open the transaction')), noteForm(n, g));
     return;
   }
   const s = n.sink;
@@ -119,7 +135,7 @@ export function showNode(panel, chain, n) {
       ['Amount', s.amount_sat !== undefined ? fmtSat(s.amount_sat) : String(s.amount)],
       ['Hops', String(s.hops)], ['Output', h('span', {class: 'mono'}, s.txid + ':' + s.vout)],
       ['Address', s.address ? h('a', {href: '#/address/' + chain + '/' + s.address, class: 'mono'}, s.address) : '-'],
-    ]));
+    ]), noteForm(n, g));
 }
 
 export {errorBox};

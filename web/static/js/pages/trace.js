@@ -58,7 +58,7 @@ export async function tracePage(view, r) {
     const card = section('Policy ' + res.policy, sum, legend(res.sinks || []), exportRow, req.compare ? h('div', {}, box, detail) : h('div', {class: 'split'}, box, detail));
     grid.appendChild(card);
     const g = render(box, res, {onSelect: (n) => {
-      showNode(detail, chainName, n);
+      showNode(detail, chainName, n, g);
       if (n.type === 'tx') remember(n.id);
     }});
     for (const id of open) g.expand(id);
