@@ -298,6 +298,20 @@ func TestUIInChromium(t *testing.T) {
 			t.Errorf("focus after Enter on the menu: %q, want the heading", got)
 		}
 	})
+	t.Run("narrow", func(t *testing.T) {
+		// On a phone-sized screen the pages reflow: nothing wider than the
+		// screen but the graphs' and tables' own scrolling boxes.
+		b.run(t, "narrow", chromedp.EmulateViewport(390, 844))
+		defer b.run(t, "wide again", chromedp.EmulateReset())
+		for _, hash := range []string{"#/", "#/screen", "#/incident/synth-heist-2026"} {
+			b.open(t, hash)
+			if w := eval[int](t, b, "width", `document.documentElement.scrollWidth`); w > 390 {
+				t.Errorf("%s is %d px wide on a 390 px screen", hash, w)
+			}
+		}
+		b.open(t, "#/")
+		b.shot(t, "dashboard-narrow")
+	})
 	t.Run("admin", func(t *testing.T) {
 		b.open(t, "#/admin")
 		var keys int
