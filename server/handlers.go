@@ -50,6 +50,9 @@ func (s *Server) routes() []route {
 	}
 	rts = append(rts, monitorRoutes()...)
 	rts = append(rts, payrollRoutes()...)
+	rts = append(rts, reportRoutes()...)
+	rts = append(rts, traceRoutes()...)
+	rts = append(rts, eventRoutes()...)
 	return append(rts, watchRoutes()...)
 }
 

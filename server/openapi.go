@@ -89,6 +89,8 @@ func (s *Server) OpenAPI() map[string]any {
 		ok := schema{"description": "OK", "content": schema{"application/json": schema{"schema": rt.resp}}}
 		if rt.path == "/metrics" {
 			ok = schema{"description": "Prometheus text exposition", "content": schema{"text/plain": schema{"schema": schema{"type": "string"}}}}
+		} else if rt.contentType != "" {
+			ok = schema{"description": "OK", "content": schema{rt.contentType: schema{"schema": rt.resp}}}
 		}
 		resp := schema{"200": ok}
 		errRef := func(desc string) schema {

@@ -58,6 +58,9 @@ type Config struct {
 	// its alerts at once.
 	Watches store.Watches
 	Watcher Watcher
+	// AlertPoll is how often GET /v1/events asks Alerts for new alerts
+	// while a stream is open. Default 1 s.
+	AlertPoll time.Duration
 }
 
 // Defaults of Config.
@@ -105,6 +108,7 @@ func (c *Config) Validate() error {
 	def(&c.WriteTimeout, 60*time.Second)
 	def(&c.IdleTimeout, 120*time.Second)
 	def(&c.ShutdownTimeout, 10*time.Second)
+	def(&c.AlertPoll, time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -127,6 +131,8 @@ type Server struct {
 	patterns  []string // every pattern registered on mux, in order
 	closing   atomic.Bool
 	closeOnce sync.Once
+	jobs      *traceJobs // POST /v1/traces (traces.go)
+	events    *broker    // GET /v1/events (events.go)
 }
 
 // New returns a server over backend, authenticating with keys and auditing
@@ -138,7 +144,8 @@ func New(cfg Config, backend Backend, keys store.Keys, audit store.Audit) (*Serv
 	if backend == nil || keys == nil || audit == nil {
 		return nil, fmt.Errorf("server: backend, keys and audit are required: %w", heistgraph.ErrInvalid)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, backend: backend, keys: keys, auditLog: audit, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, backend: backend, keys: keys, auditLog: audit, mux: http.NewServeMux(),
+		jobs: newTraceJobs(), events: newBroker(cfg.Alerts, cfg.AlertPoll, cfg.Now, cfg.Logger)}
 	if cfg.LocalKey != "" {
 		s.localHash = sha256.Sum256([]byte(cfg.LocalKey))
 	}
@@ -153,9 +160,7 @@ func New(cfg Config, backend Backend, keys store.Keys, audit store.Audit) (*Serv
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	s.patterns = append(s.patterns, "GET /metrics")
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, errorBody{Error: "no route " + r.Method + " " + r.URL.Path})
-	})
+	s.mux.Handle("/", uiOr404()) // ui.go
 	return s, nil
 }
 
@@ -171,6 +176,8 @@ func (s *Server) Patterns() []string { return append([]string(nil), s.patterns..
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
+		s.events.close()
+		s.jobs.close()
 		s.audit.close()
 	})
 }
@@ -189,6 +196,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Conf
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsConfig,
 	}
+	hs.RegisterOnShutdown(s.events.close) // event streams end, Shutdown need not wait for them
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {

@@ -54,7 +54,8 @@ func (a *app) serveCmd() *cobra.Command {
 		Use:   "serve [--addr 127.0.0.1:8080]",
 		Short: "Serve the HTTP API (/v1, keys, audit, metrics, OpenAPI) on the store",
 		Long: `Serve the HTTP API on the store: /v1 routes behind API keys (heistgraph keys
-create), /healthz, /readyz, /metrics and /openapi.json (the API's description).
+create), /healthz, /readyz, /metrics and /openapi.json (the API's description),
+and the web UI under / (open the URL in a browser and log in with an API key).
 
 It listens on loopback by default. A non-loopback --addr needs TLS (--tls-cert and
 --tls-key) or --insecure-listen, since API keys travel in every request.
