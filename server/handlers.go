@@ -50,6 +50,7 @@ func (s *Server) routes() []route {
 	}
 	rts = append(rts, monitorRoutes()...)
 	rts = append(rts, payrollRoutes()...)
+	rts = append(rts, taxiiRoutes()...)
 	return append(rts, watchRoutes()...)
 }
 

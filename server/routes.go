@@ -29,6 +29,7 @@ type route struct {
 	query        []param // query parameters
 	body         schema  // request body; nil: none
 	resp         schema  // the 200 answer
+	media        string  // media type of the bodies; "": application/json
 	h            func(s *Server, w http.ResponseWriter, r *http.Request, info *reqInfo) (any, error)
 }
 

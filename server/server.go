@@ -58,6 +58,9 @@ type Config struct {
 	// its alerts at once.
 	Watches store.Watches
 	Watcher Watcher
+	// Sharing answers the TAXII 2.1 routes under /taxii2/; nil makes them
+	// answer 503.
+	Sharing Sharing
 }
 
 // Defaults of Config.
