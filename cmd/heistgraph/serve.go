@@ -22,6 +22,7 @@ import (
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/monitor"
 	"github.com/heistgraph/heistgraph/server"
+	hgshare "github.com/heistgraph/heistgraph/share"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -42,6 +43,9 @@ type serveFlags struct {
 	confirmations int64
 	poll          time.Duration
 	push          bool
+
+	// feedsEvery is how often serve pulls the partner feeds (feeds.go).
+	feedsEvery time.Duration
 
 	// ready, when set (demo), is called with the URL once serve listens,
 	// in place of serve's own announcement on stdout.
@@ -93,6 +97,7 @@ nodes (Bitcoin Core) are polled every --poll.`,
 	fl.StringVar(&f.rpcPass, "rpc-pass", os.Getenv("HEISTGRAPH_RPC_PASS"), "the followed node's RPC password (default $HEISTGRAPH_RPC_PASS)")
 	fl.Int64Var(&f.confirmations, "confirmations", 0, "with --btc-rpc, leave out the node's newest N blocks (reorgs shallower than N never reach the store)")
 	fl.DurationVar(&f.poll, "poll", time.Second, "with --btc-rpc, how often the node is asked for new blocks")
+	fl.DurationVar(&f.feedsEvery, "feeds-every", 5*time.Minute, "how often the partner feeds (heistgraph feeds) are pulled")
 	fl.BoolVar(&f.push, "btc-push", true, "with --btc-rpc, also subscribe to btcd's block notifications (websocket notifyblocks) and ask at once when one comes; nodes without it are polled")
 	return c
 }
@@ -118,6 +123,9 @@ func checkListen(f serveFlags) error {
 	}
 	if f.btcRPC == "" && (f.rpcUser != "" || f.confirmations != 0) {
 		return usageError{fmt.Errorf("--rpc-user and --confirmations need --btc-rpc URL: %w", heistgraph.ErrInvalid)}
+	}
+	if f.feedsEvery < 0 {
+		return usageError{fmt.Errorf("--feeds-every must be a positive duration: %w", heistgraph.ErrInvalid)}
 	}
 	if f.confirmations < 0 || f.poll <= 0 {
 		return usageError{fmt.Errorf("--confirmations must be >= 0 and --poll a positive duration: %w", heistgraph.ErrInvalid)}
@@ -163,6 +171,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := server.Config{Logger: a.logger(), Registry: reg, MaxBody: f.maxBody, RateLimit: f.rateLimit, RateBurst: f.rateBurst, LocalKey: localKey}
 	cfg.Alerts, cfg.Webhooks, cfg.Watches = st, st, st
+	cfg.Sharing = &hgshare.Publisher{Store: st} // TAXII 2.1 (feeds.go)
 	backend := newAPIBackend(st, a.logger())
 	defer backend.close() // before the store closes
 
@@ -195,6 +204,14 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		stopChecks := a.startWatchChecks(ctx, st, deliverer) // watch.go
 		defer stopChecks()
 	}
+	if f.feedsEvery == 0 {
+		f.feedsEvery = 5 * time.Minute // demo leaves it unset
+	}
+	stopFeeds := a.startFeedPulls(ctx, st, watcher, f.feedsEvery, func() {
+		backend.screening.invalidate()
+		deliverer.Notify()
+	})
+	defer stopFeeds()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		srv.Close()

@@ -118,9 +118,25 @@ the register's fields) and keep its incidents and source records in the store, w
 "incidents" commands find them beside the shipped register. The shipped register wins:
 an incident or source whose id it has is skipped (and listed as such). A later import
 replaces earlier imported records with the same ids. A bundle that does not validate,
-or whose incidents would not fit the register, is refused whole (exit 2).`,
+or whose incidents would not fit the register, is refused whole (exit 2).
+
+A bundle another tool wrote (OpenCTI, MISP) is read for its addresses: indicators
+whose pattern compares cryptocurrency-wallet:value, cryptocurrency-wallet observables
+and MISP btc/eth/xmr attributes become labels (source stix:<file name>), with the
+partner incident (category stolen) or actor (illicit_actor) they relate to as
+entity, their TLP marking, confidence and STIX ids (in the note). Threat actors,
+intrusion sets and incidents are listed; other object types are counted, not fatal.
+The file is streamed: a bundle over the limits (1,000,000 objects, 1 MiB or 32 levels
+of nesting per object) is refused with the byte offset and object index (exit 2).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := readPartner(args[0]) // stixpartner.go: streamed, bounded
+			if err != nil {
+				return err
+			}
+			if p.Register == 0 {
+				return a.importPartner(cmd.Context(), args[0], p)
+			}
 			b, err := readInput(args[0])
 			if err != nil {
 				return fmt.Errorf("import stix: %w", err)

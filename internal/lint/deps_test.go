@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"synth":             {"bitcoin", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},
 	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                              // app: watches trace as trace does (app.Trace) and read the register
 	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "golang.org/x/crypto/sha3"},           // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
-	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
+	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "taxii", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
 	"web":               {},
 	"internal/lint":     {},
 	"internal/testutil": {"store"},
@@ -46,6 +46,10 @@ var allowed = map[string][]string{
 
 	// payroll screening; norm: accents off names before Jaro-Winkler
 	"payroll": {"store", "trace", "risk", "golang.org/x/text/unicode/norm"},
+	// TAXII 2.1 wire protocol (std only)
+	"taxii": {},
+	// what is shared with partners: the register (app, incident), labels, the store, TAXII
+	"share": {"app", "incident", "label", "store", "taxii"},
 }
 
 // free may be imported by any package (style.md's last row).
