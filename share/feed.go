@@ -78,7 +78,7 @@ func PartnerIncidentRef(feedID string, inc Incident) string {
 	return "partner:" + feedID + ":" + inc.Name + " (" + inc.ID + ")"
 }
 
-// Pull fetches every object of f's collection (the latest version of
+// Pull fetches, with c and f's key, every object of f's collection (the latest version of
 // each), reads them as Read does and replaces the feed's labels with what
 // they give (label set LabelSet(f.ID): labels the partner withdrew or
 // revoked go). With f.AsWatches each partner incident with addresses
@@ -103,7 +103,9 @@ func Pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now 
 
 func pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now time.Time) (PullResult, error) {
 	res := PullResult{Feed: f.ID, Watches: []string{}, Withdrawn: []string{}}
-	raws, err := c.Objects(ctx, taxii.CollectionURL(f.URL, f.Collection), nil)
+	cl := *c
+	cl.Key = f.Key
+	raws, err := cl.Objects(ctx, taxii.CollectionURL(f.URL, f.Collection), nil)
 	if err != nil {
 		return res, fmt.Errorf("feed %s: %w", f.ID, err)
 	}

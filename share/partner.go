@@ -261,7 +261,7 @@ func (p *Partner) interpret(latest map[string]*stixObj, opts ReadOptions) {
 		}
 		// What the object points to: directly, or through the indicator
 		// based on an observable.
-		ctx := near[id]
+		ctx := slices.Clone(near[id])
 		for _, n := range near[id] {
 			if live[n] != nil && live[n].Type == "indicator" {
 				ctx = append(ctx, near[n]...)

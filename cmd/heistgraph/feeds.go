@@ -240,7 +240,7 @@ func pullFeeds(ctx context.Context, st store.Store, ids []string, check func(hei
 	res := []hgshare.PullResult{}
 	var first error
 	for _, f := range feeds {
-		r, err := hgshare.Pull(ctx, st, f, &taxii.Client{HTTP: feedClient, Key: f.Key}, time.Now())
+		r, err := hgshare.Pull(ctx, st, f, &taxii.Client{HTTP: feedClient}, time.Now())
 		if err != nil {
 			if first == nil {
 				first = fmt.Errorf("feeds pull: %w", err)
