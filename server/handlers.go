@@ -51,6 +51,7 @@ func (s *Server) routes() []route {
 	rts = append(rts, monitorRoutes()...)
 	rts = append(rts, payrollRoutes()...)
 	rts = append(rts, taxiiRoutes()...)
+	rts = append(rts, feedRoutes()...)
 	return append(rts, watchRoutes()...)
 }
 

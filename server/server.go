@@ -61,6 +61,8 @@ type Config struct {
 	// Sharing answers the TAXII 2.1 routes under /taxii2/; nil makes them
 	// answer 503.
 	Sharing Sharing
+	// Feeds answers /v1/feeds; nil makes those routes answer 503.
+	Feeds Feeds
 }
 
 // Defaults of Config.

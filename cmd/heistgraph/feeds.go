@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +17,7 @@ import (
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/monitor"
+	"github.com/heistgraph/heistgraph/server"
 	hgshare "github.com/heistgraph/heistgraph/share"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/taxii"
@@ -49,60 +52,161 @@ func (a *app) feedsCmd() *cobra.Command {
 labels (source feed:<id>) with the addresses its indicators and observables give, so
 what a partner withdraws or revokes goes. With --as-watches each partner incident
 also becomes one watch (its alerts name the partner's incident). serve pulls every
-feed each --feeds-every; feeds pull pulls now. These commands open the store: stop
-a serve that holds --data first.`,
+feed each --feeds-every; feeds pull pulls now. Next to a serve on the same --data
+they go through it.`,
 	}
 	c.AddCommand(a.feedsAddCmd(), a.feedsListCmd(), a.feedsRmCmd(), a.feedsPullCmd())
 	return c
 }
 
+// feedsRemoved is what feeds rm prints.
+type feedsRemoved struct {
+	ID             string `json:"id"`
+	LabelsRemoved  int    `json:"labels_removed"`
+	WatchesRemoved int    `json:"watches_removed"`
+}
+
+// feedsPulled is what feeds pull prints.
+type feedsPulled struct {
+	Pulls []hgshare.PullResult `json:"pulls"`
+}
+
+// addFeed checks req and stores the feed (serve and the CLI alike).
+func addFeed(ctx context.Context, st store.Sharing, req server.FeedRequest, now time.Time) (feedJSON, error) {
+	u, err := url.Parse(req.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return feedJSON{}, fmt.Errorf("feeds add: URL %q: want http(s)://host/.../ (the partner's TAXII API root): %w", req.URL, heistgraph.ErrInvalid)
+	}
+	if req.Collection == "" {
+		return feedJSON{}, fmt.Errorf("feeds add: --collection is required: %w", heistgraph.ErrInvalid)
+	}
+	if req.TLPMax == "" {
+		req.TLPMax = "amber"
+	}
+	tlp, err := label.ParseTLP(req.TLPMax)
+	if err != nil {
+		return feedJSON{}, fmt.Errorf("feeds add: --tlp-max: %w", err)
+	}
+	if tlp == label.TLPClear {
+		tlp = "clear"
+	}
+	f := store.Feed{ID: req.ID, URL: req.URL, Collection: req.Collection, Key: req.Key, AsWatches: req.AsWatches, TLPMax: tlp, Created: now.Unix()}
+	if f.ID == "" {
+		h := sha256.Sum256([]byte(f.URL + "\x00" + f.Collection))
+		f.ID = "feed-" + hex.EncodeToString(h[:5])
+	}
+	if err := store.ValidateFeedID(f.ID); err != nil {
+		return feedJSON{}, fmt.Errorf("feeds add: --id: %w", err)
+	}
+	if err := st.PutFeed(ctx, f); err != nil {
+		return feedJSON{}, fmt.Errorf("feeds add: %w", err)
+	}
+	return feedView(f), nil
+}
+
+// listFeeds lists the feeds.
+func listFeeds(ctx context.Context, st store.Sharing) (feedsListJSON, error) {
+	out := feedsListJSON{Feeds: []feedJSON{}}
+	for f, err := range st.FeedList(ctx) {
+		if err != nil {
+			return out, err
+		}
+		out.Feeds = append(out.Feeds, feedView(f))
+	}
+	out.Count = len(out.Feeds)
+	return out, nil
+}
+
+// removeFeed removes a feed with its labels and its watches.
+func removeFeed(ctx context.Context, st store.Store, id string) (feedsRemoved, error) {
+	f, err := st.Feed(ctx, id)
+	if err != nil {
+		return feedsRemoved{}, fmt.Errorf("feeds rm: %w", err)
+	}
+	_, removed, err := st.ReplaceLabelSet(ctx, hgshare.LabelSet(f.ID), "removed", nil)
+	if err != nil {
+		return feedsRemoved{}, fmt.Errorf("feeds rm %s: %w", f.ID, err)
+	}
+	var gone []string
+	for w, err := range st.WatchList(ctx) {
+		if err != nil {
+			return feedsRemoved{}, err
+		}
+		if strings.HasPrefix(w.Incident, "partner:"+f.ID+":") {
+			gone = append(gone, w.Name)
+		}
+	}
+	for _, n := range gone {
+		if err := st.DeleteWatch(ctx, n); err != nil {
+			return feedsRemoved{}, fmt.Errorf("feeds rm %s: %w", f.ID, err)
+		}
+	}
+	if err := st.DeleteFeed(ctx, f.ID); err != nil {
+		return feedsRemoved{}, fmt.Errorf("feeds rm: %w", err)
+	}
+	return feedsRemoved{ID: f.ID, LabelsRemoved: removed, WatchesRemoved: len(gone)}, nil
+}
+
+// feedsAPI is server.Feeds over serve's store: a pull checks the watches
+// it adds and tells changed.
+type feedsAPI struct {
+	mu      sync.Mutex // one pull or removal at a time
+	st      store.Store
+	check   func(heistgraph.Watch)
+	changed func()
+}
+
+func (f *feedsAPI) AddFeed(ctx context.Context, req server.FeedRequest) (any, error) {
+	return addFeed(ctx, f.st, req, time.Now())
+}
+
+func (f *feedsAPI) ListFeeds(ctx context.Context) (any, error) { return listFeeds(ctx, f.st) }
+
+func (f *feedsAPI) RemoveFeed(ctx context.Context, id string) (any, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out, err := removeFeed(ctx, f.st, id)
+	if err == nil {
+		f.changed()
+	}
+	return out, err
+}
+
+func (f *feedsAPI) PullFeeds(ctx context.Context, ids []string) (any, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	res, err := pullFeeds(ctx, f.st, ids, f.check)
+	if len(res) > 0 {
+		f.changed()
+	}
+	return feedsPulled{Pulls: res}, err
+}
+
 func (a *app) feedsAddCmd() *cobra.Command {
-	var f store.Feed
+	var req server.FeedRequest
 	c := &cobra.Command{
 		Use:   "add URL --collection ID --key K [--as-watches] [--tlp-max amber]",
 		Short: "Subscribe to a partner's TAXII 2.1 collection (URL: its API root)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u, err := url.Parse(args[0])
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return usageError{fmt.Errorf("feeds add: URL %q: want http(s)://host/.../ (the partner's TAXII API root): %w", args[0], heistgraph.ErrInvalid)}
-			}
-			if f.Collection == "" {
-				return usageError{fmt.Errorf("feeds add: --collection is required: %w", heistgraph.ErrInvalid)}
-			}
-			tlp, err := label.ParseTLP(f.TLPMax)
+			req.URL = args[0]
+			v, err := viaServerOrStore(a, cmd.Context(), http.MethodPost, "/v1/feeds", req,
+				func(st store.Store) (feedJSON, error) { return addFeed(cmd.Context(), st, req, time.Now()) })
 			if err != nil {
-				return usageError{fmt.Errorf("feeds add: --tlp-max: %w", err)}
+				return err
 			}
-			if tlp == label.TLPClear {
-				tlp = "clear"
-			}
-			f.URL, f.TLPMax, f.Created = args[0], tlp, time.Now().Unix()
-			if f.ID == "" {
-				h := sha256.Sum256([]byte(f.URL + "\x00" + f.Collection))
-				f.ID = "feed-" + hex.EncodeToString(h[:5])
-			}
-			if err := store.ValidateFeedID(f.ID); err != nil {
-				return usageError{fmt.Errorf("feeds add: --id: %w", err)}
-			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
-				if err := st.PutFeed(cmd.Context(), f); err != nil {
-					return fmt.Errorf("feeds add: %w", err)
-				}
-				v := feedView(f)
-				return a.emit(v, func(w io.Writer) error {
-					printf(w, "feed %s: %s collection %s (as watches: %v, up to TLP:%s)\n", v.ID, v.URL, v.Collection, v.AsWatches, v.TLPMax)
-					return nil
-				})
+			return a.emit(v, func(w io.Writer) error {
+				printf(w, "feed %s: %s collection %s (as watches: %v, up to TLP:%s)\n", v.ID, v.URL, v.Collection, v.AsWatches, v.TLPMax)
+				return nil
 			})
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.Collection, "collection", "", "the partner's collection id (heistgraph-watches, heistgraph-indicators, ...)")
-	fl.StringVar(&f.Key, "key", "", "the API key the partner gave (sent as Bearer)")
-	fl.BoolVar(&f.AsWatches, "as-watches", false, "make each partner incident a watch whose alerts name it")
-	fl.StringVar(&f.TLPMax, "tlp-max", "amber", "drop objects marked above this TLP level (clear, green, amber, amber+strict, red)")
-	fl.StringVar(&f.ID, "id", "", "the feed's id (lower-case letters, digits, -; default: from URL and collection)")
+	fl.StringVar(&req.Collection, "collection", "", "the partner's collection id (heistgraph-watches, heistgraph-indicators, ...)")
+	fl.StringVar(&req.Key, "key", "", "the API key the partner gave (sent as Bearer)")
+	fl.BoolVar(&req.AsWatches, "as-watches", false, "make each partner incident a watch whose alerts name it")
+	fl.StringVar(&req.TLPMax, "tlp-max", "amber", "drop objects marked above this TLP level (clear, green, amber, amber+strict, red)")
+	fl.StringVar(&req.ID, "id", "", "the feed's id (lower-case letters, digits, -; default: from URL and collection)")
 	return c
 }
 
@@ -118,29 +222,24 @@ func (a *app) feedsListCmd() *cobra.Command {
 		Short: "List the feeds and their last pull",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd.Context(), func(st store.Store) error {
-				out := feedsListJSON{Feeds: []feedJSON{}}
-				for f, err := range st.FeedList(cmd.Context()) {
-					if err != nil {
-						return err
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodGet, "/v1/feeds", nil,
+				func(st store.Store) (feedsListJSON, error) { return listFeeds(cmd.Context(), st) })
+			if err != nil {
+				return err
+			}
+			return a.emit(out, func(w io.Writer) error {
+				for _, f := range out.Feeds {
+					last := "never pulled"
+					if f.LastPull != 0 {
+						last = fmt.Sprintf("pulled %s: %d objects, %d labels, %d watches", time.Unix(f.LastPull, 0).UTC().Format(time.RFC3339), f.Objects, f.Labels, f.Watches)
 					}
-					out.Feeds = append(out.Feeds, feedView(f))
+					if f.LastError != "" {
+						last += " (error: " + f.LastError + ")"
+					}
+					printf(w, "%s  %s  %s  %s\n", f.ID, f.URL, f.Collection, last)
 				}
-				out.Count = len(out.Feeds)
-				return a.emit(out, func(w io.Writer) error {
-					for _, f := range out.Feeds {
-						last := "never pulled"
-						if f.LastPull != 0 {
-							last = fmt.Sprintf("pulled %s: %d objects, %d labels, %d watches", time.Unix(f.LastPull, 0).UTC().Format(time.RFC3339), f.Objects, f.Labels, f.Watches)
-						}
-						if f.LastError != "" {
-							last += " (error: " + f.LastError + ")"
-						}
-						printf(w, "%s  %s  %s  %s\n", f.ID, f.URL, f.Collection, last)
-					}
-					printf(w, "%d feeds\n", out.Count)
-					return nil
-				})
+				printf(w, "%d feeds\n", out.Count)
+				return nil
 			})
 		},
 	}
@@ -152,38 +251,14 @@ func (a *app) feedsRmCmd() *cobra.Command {
 		Short: "Unsubscribe: remove a feed, its labels and its watches",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			return a.withStore(ctx, func(st store.Store) error {
-				f, err := st.Feed(ctx, args[0])
-				if err != nil {
-					return fmt.Errorf("feeds rm: %w", err)
-				}
-				_, removed, err := st.ReplaceLabelSet(ctx, hgshare.LabelSet(f.ID), "removed", nil)
-				if err != nil {
-					return fmt.Errorf("feeds rm %s: %w", f.ID, err)
-				}
-				var gone []string
-				for w, err := range st.WatchList(ctx) {
-					if err != nil {
-						return err
-					}
-					if len(w.Incident) > len("partner:"+f.ID+":") && w.Incident[:len("partner:"+f.ID+":")] == "partner:"+f.ID+":" {
-						gone = append(gone, w.Name)
-					}
-				}
-				for _, n := range gone {
-					if err := st.DeleteWatch(ctx, n); err != nil {
-						return fmt.Errorf("feeds rm %s: %w", f.ID, err)
-					}
-				}
-				if err := st.DeleteFeed(ctx, f.ID); err != nil {
-					return fmt.Errorf("feeds rm: %w", err)
-				}
-				out := map[string]any{"id": f.ID, "labels_removed": removed, "watches_removed": len(gone)}
-				return a.emit(out, func(w io.Writer) error {
-					printf(w, "removed feed %s: %d labels, %d watches\n", f.ID, removed, len(gone))
-					return nil
-				})
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodDelete, "/v1/feeds/"+url.PathEscape(args[0]), nil,
+				func(st store.Store) (feedsRemoved, error) { return removeFeed(cmd.Context(), st, args[0]) })
+			if err != nil {
+				return err
+			}
+			return a.emit(out, func(w io.Writer) error {
+				printf(w, "removed feed %s: %d labels, %d watches\n", out.ID, out.LabelsRemoved, out.WatchesRemoved)
+				return nil
 			})
 		},
 	}
@@ -194,20 +269,20 @@ func (a *app) feedsPullCmd() *cobra.Command {
 		Use:   "pull [ID...]",
 		Short: "Pull feeds now (every feed without IDs)",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			return a.withStore(ctx, func(st store.Store) error {
-				res, err := pullFeeds(ctx, st, args, nil)
-				if err != nil {
-					return err
-				}
-				out := map[string]any{"pulls": res}
-				return a.emit(out, func(w io.Writer) error {
-					for _, r := range res {
-						printf(w, "%s: %d objects, %d labels (%d new, %d withdrawn), %d watches (%d withdrawn)\n",
-							r.Feed, r.Objects, r.Labels, r.Added, r.Removed, len(r.Watches), len(r.Withdrawn))
-					}
-					return nil
+			out, err := viaServerOrStore(a, cmd.Context(), http.MethodPost, "/v1/feeds/pull", server.FeedPullRequest{IDs: args},
+				func(st store.Store) (feedsPulled, error) {
+					res, err := pullFeeds(cmd.Context(), st, args, nil)
+					return feedsPulled{Pulls: res}, err
 				})
+			if err != nil {
+				return err
+			}
+			return a.emit(out, func(w io.Writer) error {
+				for _, r := range out.Pulls {
+					printf(w, "%s: %d objects, %d labels (%d new, %d withdrawn), %d watches (%d withdrawn)\n",
+						r.Feed, r.Objects, r.Labels, r.Added, r.Removed, len(r.Watches), len(r.Withdrawn))
+				}
+				return nil
 			})
 		},
 	}
@@ -257,10 +332,9 @@ func pullFeeds(ctx context.Context, st store.Store, ids []string, check func(hei
 	return res, first
 }
 
-// startFeedPulls pulls every feed now and then every interval while ctx
-// lives, checking the watches each pull adds with watcher and telling
-// changed (labels and watches screen) after each pull.
-func (a *app) startFeedPulls(ctx context.Context, st store.Store, watcher *monitor.Watcher, interval time.Duration, changed func()) (stop func()) {
+// startFeedPulls pulls every feed through api now and then every
+// interval while ctx lives.
+func (a *app) startFeedPulls(ctx context.Context, api *feedsAPI, interval time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -268,18 +342,8 @@ func (a *app) startFeedPulls(ctx context.Context, st store.Store, watcher *monit
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
-			res, err := pullFeeds(ctx, st, nil, func(w heistgraph.Watch) {
-				if _, raised, _, err := watcher.Check(ctx, w); err != nil && ctx.Err() == nil {
-					a.logger().Error("check feed watch", "watch", w.Name, "err", err)
-				} else if raised > 0 {
-					a.logger().Info("feed watch alerts", "watch", w.Name, "raised", raised)
-				}
-			})
-			if err != nil && ctx.Err() == nil {
+			if _, err := api.PullFeeds(ctx, nil); err != nil && ctx.Err() == nil {
 				a.logger().Warn("pull feeds", "err", err)
-			}
-			if len(res) > 0 {
-				changed()
 			}
 			select {
 			case <-ctx.Done():
@@ -292,4 +356,16 @@ func (a *app) startFeedPulls(ctx context.Context, st store.Store, watcher *monit
 		cancel()
 		<-done
 	}
+}
+
+// newFeedsAPI is serve's feeds: the watches a pull adds are checked at
+// once (their alerts raised and delivered), and screening is told.
+func (a *app) newFeedsAPI(ctx context.Context, st store.Store, watcher *monitor.Watcher, changed func()) *feedsAPI {
+	return &feedsAPI{st: st, changed: changed, check: func(w heistgraph.Watch) {
+		if _, raised, _, err := watcher.Check(ctx, w); err != nil && ctx.Err() == nil {
+			a.logger().Error("check feed watch", "watch", w.Name, "err", err)
+		} else if raised > 0 {
+			a.logger().Info("feed watch alerts", "watch", w.Name, "raised", raised)
+		}
+	}}
 }

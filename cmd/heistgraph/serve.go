@@ -181,6 +181,11 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		watcher.Live = monitor.NewLive(st, func() { deliverer.Notify() }, a.logger())
 	}
 	cfg.Watcher = watcher
+	feeds := a.newFeedsAPI(ctx, st, watcher, func() {
+		backend.screening.invalidate()
+		deliverer.Notify()
+	})
+	cfg.Feeds = feeds
 	reg.MustRegister(tableCollector{backend.screening})
 	srv, err := server.New(cfg, backend, st, st)
 	if err != nil {
@@ -207,10 +212,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	if f.feedsEvery == 0 {
 		f.feedsEvery = 5 * time.Minute // demo leaves it unset
 	}
-	stopFeeds := a.startFeedPulls(ctx, st, watcher, f.feedsEvery, func() {
-		backend.screening.invalidate()
-		deliverer.Notify()
-	})
+	stopFeeds := a.startFeedPulls(ctx, feeds, f.feedsEvery)
 	defer stopFeeds()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
