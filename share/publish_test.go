@@ -10,12 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/app"
+	"github.com/heistgraph/heistgraph/incident"
 	"github.com/heistgraph/heistgraph/server"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
@@ -253,5 +256,79 @@ func TestPullFeedAsWatches(t *testing.T) {
 	bad, ferr := c.Feed(ctx, "bad")
 	if err == nil || ferr != nil || bad.LastError == "" {
 		t.Errorf("wrong key: %v, feed %+v %v", err, bad, ferr)
+	}
+}
+
+// TestWithObservables adds OpenCTI's wallet observables to an export of
+// the register: one per address, each with a based-on relationship from
+// its indicator, all valid under the official schemas where there is one,
+// the same bytes twice, and read back as the same addresses.
+func TestWithObservables(t *testing.T) {
+	ctx := context.Background()
+	reg, _, err := app.Register(ctx, openStore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, ok := reg.Incident("ronin-bridge-2022")
+	if !ok {
+		t.Fatal("the shipped register lacks ronin-bridge-2022")
+	}
+	b, err := incident.Export([]heistgraph.Incident{inc}, reg.Sources(), incident.ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := WithObservables(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := WithObservables(b)
+	if !bytes.Equal(out, again) {
+		t.Error("two runs differ")
+	}
+	var bundle struct {
+		ID      string
+		Objects []json.RawMessage
+	}
+	if err := json.Unmarshal(out, &bundle); err != nil {
+		t.Fatal(err)
+	}
+	schemas := stixSchemas(t)
+	wallets, basedOn, indicators := map[string]string{}, 0, 0
+	for _, raw := range bundle.Objects {
+		var o struct {
+			Type, ID, Value  string
+			RelationshipType string `json:"relationship_type"`
+		}
+		_ = json.Unmarshal(raw, &o)
+		switch {
+		case o.Type == "cryptocurrency-wallet":
+			wallets[o.ID] = o.Value
+		case o.Type == "relationship" && o.RelationshipType == "based-on":
+			basedOn++
+			validate(t, schemas, raw)
+		case o.Type == "indicator":
+			indicators++
+		}
+	}
+	if len(wallets) == 0 || basedOn != indicators || len(wallets) > indicators {
+		t.Errorf("%d wallets, %d based-on, %d indicators", len(wallets), basedOn, indicators)
+	}
+	plain, err := Read(bytes.NewReader(b), ReadOptions{Source: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, err := Read(bytes.NewReader(out), ReadOptions{Source: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := func(p *Partner) string {
+		var s []string
+		for _, l := range p.Labels {
+			s = append(s, string(l.Chain)+":"+l.Address)
+		}
+		return strings.Join(slices.Compact(s), " ")
+	}
+	if addrs(plain) == "" || addrs(plain) != addrs(with) {
+		t.Errorf("addresses without observables %q, with %q", addrs(plain), addrs(with))
 	}
 }

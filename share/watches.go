@@ -13,8 +13,10 @@ import (
 	"github.com/heistgraph/heistgraph/taxii"
 )
 
-// watchObject is a STIX object of the watches collection.
-type watchObject struct {
+// stixObject is a STIX object this package writes (the watches
+// collection, the relationships WithObservables adds): the union of the
+// properties used, empty ones left out.
+type stixObject struct {
 	Type              string   `json:"type"`
 	SpecVersion       string   `json:"spec_version"`
 	ID                string   `json:"id"`
@@ -53,17 +55,17 @@ func WatchObjects(w heistgraph.Watch, addrs []string, tlp string) ([]json.RawMes
 	at := incident.STIXTime(time.Unix(w.Created, 0))
 	producer := incident.STIXProducerID()
 	incID := incident.STIXID("incident", "watch|"+w.Name)
-	objs := []watchObject{{Type: "incident", ID: incID, CreatedByRef: producer, Created: at, Modified: at, Name: w.Name,
+	objs := []stixObject{{Type: "incident", ID: incID, CreatedByRef: producer, Created: at, Modified: at, Name: w.Name,
 		Description:       fmt.Sprintf("Stolen funds followed by heistgraph watch %s on %s (seeds %s).", w.Name, w.Chain, strings.Join(w.Seeds, ", ")),
 		ObjectMarkingRefs: []string{mark}, XWatch: w.Name, XIncident: w.Incident, XChain: string(w.Chain), XSeeds: w.Seeds}}
 	for _, a := range addrs {
 		ind := incident.STIXID("indicator", "watch|"+w.Name+"|"+string(w.Chain)+"|"+a)
 		objs = append(objs,
-			watchObject{Type: "indicator", ID: ind, CreatedByRef: producer, Created: at, Modified: at,
+			stixObject{Type: "indicator", ID: ind, CreatedByRef: producer, Created: at, Modified: at,
 				Name: "Stolen funds of " + w.Name + ": " + a, IndicatorTypes: []string{"malicious-activity"},
 				Pattern: fmt.Sprintf("[cryptocurrency-wallet:value = '%s']", strings.ReplaceAll(a, "'", `\'`)), PatternType: "stix",
 				ValidFrom: at, ObjectMarkingRefs: []string{mark}, XChain: string(w.Chain)},
-			watchObject{Type: "relationship", ID: incident.STIXID("relationship", "indicates|"+ind+"|"+incID), CreatedByRef: producer,
+			stixObject{Type: "relationship", ID: incident.STIXID("relationship", "indicates|"+ind+"|"+incID), CreatedByRef: producer,
 				Created: at, Modified: at, RelationshipType: "indicates", SourceRef: ind, TargetRef: incID, ObjectMarkingRefs: []string{mark}})
 	}
 	out := make([]json.RawMessage, 0, len(objs))

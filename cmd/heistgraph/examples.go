@@ -89,7 +89,8 @@ var examples = map[string]string{
 
 	"export": `  heistgraph export stix --incident ronin-bridge-2022 --out ronin.json`,
 	"export stix": `  heistgraph export stix --incident ronin-bridge-2022 --out ronin.json
-  heistgraph export stix --year 2024 > thefts-2024.json`,
+  heistgraph export stix --year 2024 > thefts-2024.json
+  heistgraph export stix --year 2024 --observables --out opencti-2024.json   # wallets as observables too, for OpenCTI`,
 	"import": `  heistgraph import stix partner-bundle.json`,
 	"import stix": `  heistgraph import stix partner-bundle.json                       # a bundle written by export stix
   heistgraph import stix opencti-export.json --json                # OpenCTI or MISP: wallets and indicators become labels`,

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/heistgraph/heistgraph"
 	hgshare "github.com/heistgraph/heistgraph/share"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -54,6 +55,9 @@ type partnerImportJSON struct {
 
 // importPartner stores a partner bundle's labels.
 func (a *app) importPartner(ctx context.Context, path string, p *hgshare.Partner) error {
+	if len(p.Labels)+len(p.Incidents)+len(p.Actors) == 0 {
+		return fmt.Errorf("import stix %s: the bundle's %d objects hold no heistgraph incident, address, partner incident or actor: %w", path, p.Objects, heistgraph.ErrInvalid)
+	}
 	return a.withStore(ctx, func(st store.Store) error {
 		added, err := st.PutLabels(ctx, p.Labels)
 		if err != nil {
