@@ -40,8 +40,9 @@ type param struct {
 
 // reqInfo is what a handler tells the audit log about its request.
 type reqInfo struct {
-	items int
-	risk  string
+	items  int
+	risk   string
+	status int // the status a handler that wrote its own answer gave (0: 200)
 }
 
 func (rt route) pattern() string { return rt.method + " " + rt.path }
@@ -115,6 +116,9 @@ func (s *Server) serveRoute(rt route, w http.ResponseWriter, r *http.Request) in
 		v, err = rt.h(s, w, r, info)
 	}
 	status := http.StatusOK
+	if info.status != 0 {
+		status = info.status
+	}
 	if err != nil {
 		status = statusOf(err)
 	}

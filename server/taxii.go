@@ -315,6 +315,7 @@ func taxiiPostObjects(s *Server, w http.ResponseWriter, r *http.Request, info *r
 		return nil, err
 	}
 	writeTAXII(w, http.StatusAccepted, st)
+	info.status = http.StatusAccepted
 	return nil, nil
 }
 

@@ -128,6 +128,7 @@ func Read(r io.Reader, opts ReadOptions) (*Partner, error) {
 	p := &Partner{Types: map[string]int{}, Unknown: map[string]int{}}
 	latest := map[string]*stixObj{} // id -> the latest version of each used object
 	isBundle := false
+	kept := 0
 	err := s.bundle(func(i int, raw []byte) error {
 		var o stixObj
 		if err := json.Unmarshal(raw, &o); err != nil {
@@ -151,6 +152,9 @@ func Read(r io.Reader, opts ReadOptions) (*Partner, error) {
 		o.Pattern, o.Definition, o.XSourceRecord = walletsOf(o.Pattern), nil, nil // keep only what is needed
 		if old, ok := latest[o.ID]; ok && cmp.Or(o.Modified, o.Created) < cmp.Or(old.Modified, old.Created) {
 			return nil
+		}
+		if kept += len(raw); kept > s.lim.MaxKept {
+			return s.fail("the objects kept (indicators, observables, incidents, actors, relationships) exceed %d bytes: %w", s.lim.MaxKept, heistgraph.ErrInvalid)
 		}
 		latest[o.ID] = &o
 		return nil

@@ -135,6 +135,8 @@ func TestReadHostile(t *testing.T) {
 		{"deep nesting", strings.NewReader(deep), Limits{}, 0, "nested deeper than 32"},
 		{"huge string", strings.NewReader(huge), Limits{}, 0, "larger than 1048576 bytes"},
 		{"too many objects", newRepeat(`{"type":"bundle","objects":[`, obj, `]}`, 1001), Limits{MaxObjects: 1000}, 1000, "more than 1000 objects"},
+		{"too much kept", newRepeat(`{"type":"bundle","objects":[`, `{"type":"incident","id":"incident--N","name":"`+strings.Repeat("n", 1000)+`"}`, `]}`, 200),
+			Limits{MaxKept: 100_000}, 94, "exceed 100000 bytes"},
 		{"not a bundle", strings.NewReader(`[1,2]`), Limits{}, -1, "want a JSON object"},
 		{"a report, not a bundle", strings.NewReader(`{"type":"report","objects":[]}`), Limits{}, -1, "not a STIX bundle"},
 		{"truncated", strings.NewReader(`{"type":"bundle","objects":[{"type":"note","id":"note--1"},`), Limits{}, 1, "unexpected end"},

@@ -19,11 +19,15 @@ type Limits struct {
 	// MaxDepth is the deepest nesting of arrays and objects inside an
 	// object (default 32).
 	MaxDepth int
+	// MaxKept bounds the bytes of the objects Read keeps until the end of
+	// the bundle (indicators, observables, incidents, actors,
+	// relationships; default 256 MiB): what a bundle costs in memory.
+	MaxKept int
 }
 
 // DefaultLimits returns the default Limits.
 func DefaultLimits() Limits {
-	return Limits{MaxObjects: 1_000_000, MaxObjectBytes: 1 << 20, MaxDepth: 32}
+	return Limits{MaxObjects: 1_000_000, MaxObjectBytes: 1 << 20, MaxDepth: 32, MaxKept: 256 << 20}
 }
 
 func (l Limits) withDefaults() Limits {
@@ -36,6 +40,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = d.MaxDepth
+	}
+	if l.MaxKept <= 0 {
+		l.MaxKept = d.MaxKept
 	}
 	return l
 }
