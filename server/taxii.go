@@ -213,7 +213,7 @@ func (s *Server) readable(r *http.Request) ([]taxii.Object, taxii.Query, error) 
 		if !TLPAllows(c.TLPMax, o.TLP) {
 			continue
 		}
-		if c.Entity != "" && o.Type != "marking-definition" && !strings.EqualFold(o.Entity, c.Entity) {
+		if c.Entity != "" && o.Entity != taxii.AnyEntity && !strings.EqualFold(o.Entity, c.Entity) {
 			continue
 		}
 		keep = append(keep, o)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/heistgraph/heistgraph"
@@ -89,8 +90,60 @@ func objectOf(raw []byte, added time.Time) (taxii.Object, error) {
 	o.TLP = incident.TLPOfMarkings(m.Markings)
 	if o.Type == "marking-definition" {
 		o.TLP = "" // the definitions themselves are public
+		o.Entity = taxii.AnyEntity
 	}
 	return o, nil
+}
+
+// entities maps the objects of a register export to the entity they
+// concern, for keys scoped to one entity: an incident, its victim and
+// what points to it (indicators, relationships) concern the victim;
+// threat actors, the producer and markings are shared context
+// (taxii.AnyEntity); reports span incidents and concern no one entity.
+func entities(objs []json.RawMessage) map[string]string {
+	type head struct {
+		Type, ID, Name string
+		Kind           string `json:"relationship_type"`
+		Source         string `json:"source_ref"`
+		Target         string `json:"target_ref"`
+	}
+	var hs []head
+	victim := map[string]string{} // identity id -> name
+	for _, raw := range objs {
+		var h head
+		_ = json.Unmarshal(raw, &h)
+		hs = append(hs, h)
+		if h.Type == "identity" {
+			victim[h.ID] = h.Name
+		}
+	}
+	out := map[string]string{incident.STIXProducerID(): taxii.AnyEntity}
+	for _, h := range hs {
+		if h.Type == "threat-actor" {
+			out[h.ID] = taxii.AnyEntity
+		}
+		if h.Type == "relationship" && h.Kind == "targets" && strings.HasPrefix(h.Source, "incident--") {
+			out[h.Source], out[h.Target], out[h.ID] = victim[h.Target], victim[h.Target], victim[h.Target]
+		}
+	}
+	for _, h := range hs {
+		if h.Type != "relationship" || h.Kind == "targets" {
+			continue
+		}
+		inc, other := h.Target, h.Source
+		if strings.HasPrefix(h.Source, "incident--") {
+			inc, other = h.Source, h.Target
+		}
+		e := out[inc]
+		if !strings.HasPrefix(inc, "incident--") || e == "" {
+			continue
+		}
+		out[h.ID] = e
+		if strings.HasPrefix(other, "indicator--") {
+			out[other] = e
+		}
+	}
+	return out
 }
 
 // indicatorTypes are the objects of the indicators collection.
@@ -118,12 +171,14 @@ func (p *Publisher) register(ctx context.Context, indicators bool) ([]taxii.Obje
 	if err := json.Unmarshal(b, &bundle); err != nil {
 		return nil, fmt.Errorf("share: the register's bundle: %w", err)
 	}
+	entity := entities(bundle.Objects)
 	var out []taxii.Object
 	for _, raw := range bundle.Objects {
 		o, err := objectOf(compact(raw), time.Time{})
 		if err != nil {
 			return nil, err
 		}
+		o.Entity = entity[o.ID]
 		o.DateAdded = o.Version
 		if o.Type == "marking-definition" {
 			o.DateAdded = time.Date(2022, 10, 1, 0, 0, 0, 0, time.UTC)

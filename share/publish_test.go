@@ -161,12 +161,17 @@ func (nopBackend) Screen(context.Context, server.ScreenRequest) (server.ScreenRe
 // partnerServer serves st's collections over TAXII with a viewer key of
 // clearance tlp; it returns the API root URL and the key.
 func partnerServer(t *testing.T, st *pebble.DB, watchTLP, keyTLP string) (string, string) {
+	return partnerServerKey(t, st, watchTLP, server.KeyRequest{Role: "viewer", TLPMax: keyTLP})
+}
+
+// partnerServerKey is partnerServer with the key that req asks for.
+func partnerServerKey(t *testing.T, st *pebble.DB, watchTLP string, req server.KeyRequest) (string, string) {
 	t.Helper()
 	srv, err := server.New(server.Config{Sharing: &Publisher{Store: st, WatchTLP: watchTLP}}, nopBackend{}, st, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := server.CreateKey(context.Background(), st, server.KeyRequest{Role: "viewer", TLPMax: keyTLP}, time.Now())
+	k, err := server.CreateKey(context.Background(), st, req, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,5 +335,58 @@ func TestWithObservables(t *testing.T) {
 	}
 	if addrs(plain) == "" || addrs(plain) != addrs(with) {
 		t.Errorf("addresses without observables %q, with %q", addrs(plain), addrs(with))
+	}
+}
+
+// TestEntityScope: a key scoped to an incident's victim reads, of the
+// incidents collection, that incident and what concerns it (its victim,
+// indicators, relationships) and the shared context (actors, producer,
+// markings), and nothing of other incidents; watches concern no victim.
+func TestEntityScope(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	if err := st.PutWatch(ctx, heistgraph.Watch{Name: "w", Chain: heistgraph.ChainBTCRegtest, Seeds: []string{"bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"}, Policy: "haircut", Created: 1}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := (&Publisher{Store: st}).Objects(ctx, CollectionIncidents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := ""
+	for _, o := range all {
+		if o.Type == "incident" && bytes.Contains(o.Raw, []byte(`"x_heistgraph_id":"ronin-bridge-2022"`)) {
+			victim = o.Entity
+		}
+	}
+	if victim == "" || victim == taxii.AnyEntity {
+		t.Fatalf("ronin-bridge-2022 concerns %q", victim)
+	}
+	url, key := partnerServerKey(t, st, "green", server.KeyRequest{Role: "viewer", Entity: victim, TLPMax: "red"})
+	c := &taxii.Client{Key: key}
+	got, err := c.Objects(ctx, taxii.CollectionURL(url, CollectionIncidents), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]int{}
+	for _, raw := range got {
+		var o struct {
+			Type string
+			XID  string `json:"x_heistgraph_id"`
+		}
+		_ = json.Unmarshal(raw, &o)
+		types[o.Type]++
+		if o.Type == "incident" && o.XID != "ronin-bridge-2022" {
+			t.Errorf("a key scoped to %s read incident %s", victim, o.XID)
+		}
+		if o.Type == "report" {
+			t.Errorf("a scoped key read a report spanning incidents")
+		}
+	}
+	if types["incident"] != 1 || types["indicator"] == 0 || types["threat-actor"] == 0 || len(got) >= len(all) {
+		t.Errorf("scoped key read %v of %d objects", types, len(all))
+	}
+	w, err := c.Objects(ctx, taxii.CollectionURL(url, CollectionWatches), nil)
+	if err != nil || len(w) != 1 {
+		t.Errorf("scoped key read %d objects of the watches collection (want only the marking), %v", len(w), err)
 	}
 }

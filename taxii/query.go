@@ -26,10 +26,17 @@ type Object struct {
 	// (clear, green, amber, amber+strict, red; "" for none): the server
 	// serves it only to keys cleared for it.
 	TLP string
-	// Entity, when set, is the one entity the object concerns (an
-	// incident's victim): a key scoped to another entity is not served it.
+	// Entity is the entity the object concerns (an incident's victim), for
+	// keys scoped to one entity: such a key is served the objects of its
+	// entity and those marked AnyEntity (shared context: markings, actors,
+	// the producer), never others ("" concerns no one entity: only
+	// unscoped keys are served it).
 	Entity string
 }
+
+// AnyEntity marks an object every key may be served whatever its entity
+// scope (Object.Entity).
+const AnyEntity = "*"
 
 // DefaultLimit and MaxLimit bound a page: a request without limit gets
 // DefaultLimit objects, one asking for more gets MaxLimit.
