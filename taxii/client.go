@@ -58,15 +58,18 @@ func CollectionURL(root, id string) string {
 
 // Objects pulls every object (the latest version of each, as the server
 // selects by default) of the collection at collURL (its URL, ending in
-// /collections/ID/), following next tokens, and returns them in the order
-// served. extra adds query parameters (match[type], added_after, ...).
+// /collections/ID/), following next tokens (or, from a server that says
+// more without a next token, added_after set to the page's
+// X-TAXII-Date-Added-Last, as section 3.4.1 of the specification allows),
+// and returns them in the order served. extra adds query parameters
+// (match[type], ...).
 func (c *Client) Objects(ctx context.Context, collURL string, extra url.Values) ([]json.RawMessage, error) {
 	maxObjs := c.MaxObjects
 	if maxObjs <= 0 {
 		maxObjs = 1_000_000
 	}
 	var out []json.RawMessage
-	next := ""
+	next, after := "", ""
 	for page := 0; ; page++ {
 		q := url.Values{}
 		for k, v := range extra {
@@ -75,12 +78,16 @@ func (c *Client) Objects(ctx context.Context, collURL string, extra url.Values) 
 		if next != "" {
 			q.Set("next", next)
 		}
+		if after != "" {
+			q.Set("added_after", after)
+		}
 		u := strings.TrimRight(collURL, "/") + "/objects/"
 		if len(q) > 0 {
 			u += "?" + q.Encode()
 		}
 		var env Envelope
-		if err := c.get(ctx, u, &env); err != nil {
+		h, err := c.get(ctx, u, &env)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, env.Objects...)
@@ -90,18 +97,23 @@ func (c *Client) Objects(ctx context.Context, collURL string, extra url.Values) 
 		if !env.More {
 			return out, nil
 		}
-		if env.Next == "" || env.Next == next {
-			return nil, fmt.Errorf("taxii: %s page %d: more is true without a new next token: %w", collURL, page, heistgraph.ErrInvalid)
+		switch last := h.Get("X-TAXII-Date-Added-Last"); {
+		case env.Next != "" && env.Next != next:
+			next = env.Next
+		case env.Next == "" && last != "" && last != after:
+			next, after = "", last
+		default:
+			return nil, fmt.Errorf("taxii: %s page %d: more is true without a new next token or X-TAXII-Date-Added-Last: %w", collURL, page, heistgraph.ErrInvalid)
 		}
-		next = env.Next
 	}
 }
 
-// get fetches u and decodes its TAXII body into v.
-func (c *Client) get(ctx context.Context, u string, v any) error {
+// get fetches u and decodes its TAXII body into v; it returns the
+// answer's headers.
+func (c *Client) get(ctx context.Context, u string, v any) (http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return fmt.Errorf("taxii: %w", err)
+		return nil, fmt.Errorf("taxii: %w", err)
 	}
 	req.Header.Set("Accept", MediaType)
 	if c.Key != "" {
@@ -113,7 +125,7 @@ func (c *Client) get(ctx context.Context, u string, v any) error {
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("taxii: %w", err)
+		return nil, fmt.Errorf("taxii: %w", err)
 	}
 	defer resp.Body.Close()
 	limit := c.MaxPage
@@ -122,10 +134,10 @@ func (c *Client) get(ctx context.Context, u string, v any) error {
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return fmt.Errorf("taxii: GET %s: %w", u, err)
+		return nil, fmt.Errorf("taxii: GET %s: %w", u, err)
 	}
 	if int64(len(body)) > limit {
-		return fmt.Errorf("taxii: GET %s: answer larger than %d bytes: %w", u, limit, heistgraph.ErrInvalid)
+		return nil, fmt.Errorf("taxii: GET %s: answer larger than %d bytes: %w", u, limit, heistgraph.ErrInvalid)
 	}
 	if resp.StatusCode != http.StatusOK {
 		he := &HTTPError{URL: u, Status: resp.StatusCode}
@@ -133,12 +145,12 @@ func (c *Client) get(ctx context.Context, u string, v any) error {
 		if json.Unmarshal(body, &e) == nil {
 			he.Title = e.Title
 		}
-		return he
+		return nil, he
 	}
 	if err := DecodeBody(body, v); err != nil {
-		return fmt.Errorf("taxii: GET %s: %w", u, err)
+		return nil, fmt.Errorf("taxii: GET %s: %w", u, err)
 	}
-	return nil
+	return resp.Header, nil
 }
 
 // DecodeBody decodes a TAXII answer or request body into v (an
