@@ -89,7 +89,7 @@ func specObject(t *testing.T, typ, uuid, modified, tlp string, addedDay int) tax
 }
 
 // taxiiReq sends a TAXII request with the specification's Accept header.
-func (ts *testServer) taxiiReq(t *testing.T, method, path, key, accept, ctype, body string) *httptest.ResponseRecorder {
+func (ts *testServer) taxiiReq(t testing.TB, method, path, key, accept, ctype, body string) *httptest.ResponseRecorder {
 	t.Helper()
 	var req *http.Request
 	if body != "" {
@@ -111,7 +111,7 @@ func (ts *testServer) taxiiReq(t *testing.T, method, path, key, accept, ctype, b
 	return w
 }
 
-func decodeTAXII(t *testing.T, w *httptest.ResponseRecorder, status int, v any) {
+func decodeTAXII(t testing.TB, w *httptest.ResponseRecorder, status int, v any) {
 	t.Helper()
 	if w.Code != status {
 		t.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
@@ -336,6 +336,24 @@ func TestTAXIISpecWalk(t *testing.T) {
 		}
 		if pulls < 10 || pushes != 4 || accepted != 1 {
 			t.Errorf("audited %d pulls and %d pushes (%d answered 202)", pulls, pushes, accepted)
+		}
+	})
+}
+
+// FuzzTAXIIPost posts arbitrary bodies to the inbox: the answer is 202
+// or a 4xx TAXII error resource, never a 500.
+func FuzzTAXIIPost(f *testing.F) {
+	f.Add(`{"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--c410e480-e42b-47d1-9476-85307c12bcbf","created":"2018-02-27T13:57:10.515Z"}]}`)
+	f.Add(`{"objects":[]}`)
+	f.Add(`[]`)
+	ts := newTestServer(f, Config{Sharing: &memSharing{}})
+	f.Fuzz(func(t *testing.T, body string) {
+		w := ts.taxiiReq(t, "POST", "/taxii2/api/collections/inbox/objects/", ts.keys["analyst"], "", taxii.MediaType, body)
+		if w.Code != http.StatusAccepted && (w.Code < 400 || w.Code >= 500) {
+			t.Fatalf("status %d for %q: %s", w.Code, body, w.Body)
+		}
+		if ct := w.Header().Get("Content-Type"); ct != taxii.MediaType {
+			t.Fatalf("Content-Type %q", ct)
 		}
 	})
 }

@@ -146,8 +146,8 @@ func Read(r io.Reader, opts ReadOptions) (*Partner, error) {
 			p.Unknown[o.Type]++
 			return nil
 		}
-		if o.Type == "x-misp-attribute" && !mispWallets[o.XMISPType] {
-			return nil
+		if o.Type == "x-misp-attribute" && !mispWallets[o.XMISPType] || o.Type == "identity" || o.Type == "marking-definition" {
+			return nil // known, nothing to keep (markings are read through object_marking_refs)
 		}
 		o.Pattern, o.Definition, o.XSourceRecord = walletsOf(o.Pattern), nil, nil // keep only what is needed
 		if old, ok := latest[o.ID]; ok && cmp.Or(o.Modified, o.Created) < cmp.Or(old.Modified, old.Created) {
