@@ -37,6 +37,17 @@ type Publisher struct {
 	WatchTLP string
 	// Now is the clock of posts (date added); nil means time.Now.
 	Now func() time.Time
+	// Alerts publishes the monitor's alerts too (CollectionAlerts, marked
+	// like the watches).
+	Alerts bool
+}
+
+// watchTLP is the marking of the watches and alerts collections.
+func (p *Publisher) watchTLP() string {
+	if p.WatchTLP == "" {
+		return "green"
+	}
+	return p.WatchTLP
 }
 
 // Collections lists the four collections.
@@ -45,12 +56,16 @@ func (p *Publisher) Collections() []taxii.CollectionInfo {
 		return taxii.CollectionInfo{Collection: taxii.Collection{ID: id, Title: id, Description: desc,
 			MediaTypes: []string{taxii.STIXMediaType}}, ReadRole: read, WriteRole: write}
 	}
-	return []taxii.CollectionInfo{
+	cols := []taxii.CollectionInfo{
 		col(CollectionIncidents, "The incident register: incidents, victims, actors, sources and their addresses", "viewer", ""),
 		col(CollectionIndicators, "Attacker and stolen-fund addresses as indicators, with the incidents they indicate", "viewer", ""),
 		col(CollectionWatches, "Flagged addresses of the live monitor's watches, one incident per watch", "viewer", ""),
 		col(CollectionInbox, "What partners post to us", "analyst", "analyst"),
 	}
+	if p.Alerts {
+		cols = append(cols, col(CollectionAlerts, "The live monitor's alerts, each a sighting of its watch's incident", "viewer", ""))
+	}
+	return cols
 }
 
 // Objects returns the objects of a collection.
@@ -60,6 +75,10 @@ func (p *Publisher) Objects(ctx context.Context, id string) ([]taxii.Object, err
 		return p.register(ctx, id == CollectionIndicators)
 	case CollectionWatches:
 		return p.watches(ctx)
+	case CollectionAlerts:
+		if p.Alerts {
+			return p.alerts(ctx, p.watchTLP())
+		}
 	case CollectionInbox:
 		var out []taxii.Object
 		for so, err := range p.Store.SharedObjects(ctx, CollectionInbox) {

@@ -67,7 +67,7 @@ func stixSchemas(t *testing.T) map[string]*jsonschema.Schema {
 		t.Fatal(err)
 	}
 	out := map[string]*jsonschema.Schema{}
-	for _, typ := range []string{"incident", "indicator", "relationship", "identity", "threat-actor", "report", "marking-definition", "intrusion-set"} {
+	for _, typ := range []string{"incident", "indicator", "relationship", "identity", "threat-actor", "report", "marking-definition", "intrusion-set", "sighting"} {
 		s, err := c.Compile(byType[typ])
 		if err != nil {
 			t.Fatalf("compile %s: %v", typ, err)
@@ -106,9 +106,22 @@ func TestPublishedObjectsValidate(t *testing.T) {
 	if err := st.PutWatch(ctx, w); err != nil {
 		t.Fatal(err)
 	}
-	p := &Publisher{Store: st}
+	// An alert of the watch, and a reorg's retraction of it.
+	hit := heistgraph.Alert{Kind: heistgraph.AlertFundsReachedEntity, Chain: w.Chain, Watch: w.Name, TxID: heistgraph.Hash{1}, Vout: 1,
+		Address: w.Seeds[0], Entity: "Exchange X", Category: "exchange", AmountSat: 5e8, BlockHeight: 7, BlockHash: heistgraph.Hash{2}, Time: 1700000500}
+	hit.IdempotencyKey = hit.Key()
+	retraction := heistgraph.Alert{Kind: heistgraph.AlertRetracted, Chain: w.Chain, Watch: w.Name, TxID: hit.TxID, Vout: 1, Entity: "Exchange X",
+		BlockHeight: 7, BlockHash: heistgraph.Hash{2}, Time: 1700000600, Retracts: hit.IdempotencyKey, RetractedKind: hit.Kind}
+	retraction.IdempotencyKey = retraction.Key()
+	if _, err := st.RaiseAlerts(ctx, []heistgraph.Alert{hit}, 1700000501); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RaiseAlerts(ctx, []heistgraph.Alert{retraction}, 1700000601); err != nil {
+		t.Fatal(err)
+	}
+	p := &Publisher{Store: st, Alerts: true}
 	schemas := stixSchemas(t)
-	for _, col := range []string{CollectionIncidents, CollectionIndicators, CollectionWatches} {
+	for _, col := range []string{CollectionIncidents, CollectionIndicators, CollectionWatches, CollectionAlerts} {
 		objs, err := p.Objects(ctx, col)
 		if err != nil {
 			t.Fatal(err)
@@ -127,6 +140,15 @@ func TestPublishedObjectsValidate(t *testing.T) {
 		}
 		if col == CollectionIndicators && (types["report"] != 0 || types["threat-actor"] != 0 || types["indicator"] == 0) {
 			t.Errorf("indicators collection: %v", types)
+		}
+		if col == CollectionAlerts {
+			// The sighting in two versions, the later revoked; of the
+			// watch's incident; concerning the exchange.
+			if types["sighting"] != 2 || objs[0].ID != objs[1].ID || objs[0].Entity != "Exchange X" ||
+				bytes.Contains(objs[0].Raw, []byte(`"revoked"`)) == bytes.Contains(objs[1].Raw, []byte(`"revoked"`)) ||
+				!bytes.Contains(objs[0].Raw, []byte(incident.STIXID("incident", "watch|heist-1"))) {
+				t.Errorf("alerts collection: %v %s %s", types, objs[0].Raw, objs[1].Raw)
+			}
 		}
 	}
 }

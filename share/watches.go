@@ -115,10 +115,7 @@ func (p *Publisher) watchAddresses(ctx context.Context, w heistgraph.Watch) []st
 
 // watches publishes every watch.
 func (p *Publisher) watches(ctx context.Context) ([]taxii.Object, error) {
-	tlp := p.WatchTLP
-	if tlp == "" {
-		tlp = "green"
-	}
+	tlp := p.watchTLP()
 	var out []taxii.Object
 	levels := map[string]bool{}
 	for w, err := range p.Store.WatchList(ctx) {

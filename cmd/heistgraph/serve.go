@@ -48,8 +48,9 @@ type serveFlags struct {
 
 	// feedsEvery is how often serve pulls the partner feeds (feeds.go);
 	// watchesTLP marks the watches collection served over TAXII.
-	feedsEvery time.Duration
-	watchesTLP string
+	feedsEvery  time.Duration
+	watchesTLP  string
+	shareAlerts bool
 
 	// ready, when set (demo), is called with the URL once serve listens,
 	// in place of serve's own announcement on stdout.
@@ -86,14 +87,17 @@ nodes (Bitcoin Core) are polled every --poll.
 It serves TAXII 2.1 under /taxii2/ (discovery) and /taxii2/api/ (the API root) for
 partners, with the same API keys: the collections heistgraph-incidents,
 heistgraph-indicators and heistgraph-watches (marked --watches-tlp), readable by
-viewers, and heistgraph-inbox, where analysts' keys post. An object marked above a
+viewers, with --share-alerts heistgraph-alerts (each alert a sighting of its watch's
+incident, concerning the entity the money reached; a retracted alert is revoked),
+and heistgraph-inbox, where analysts' keys post. An object marked above a
 key's TLP clearance (keys create --tlp-max) is never served to it, and every pull
 and post is in the audit log. It pulls the partner feeds (heistgraph feeds) every
 --feeds-every.`,
 		Example: `  heistgraph serve --addr 127.0.0.1:8080
   heistgraph serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --rate-limit 40
   heistgraph serve --btc-rpc http://127.0.0.1:8332 --rpc-user u --rpc-pass p --confirmations 1 --poll 1s
-  heistgraph serve --feeds-every 1m --watches-tlp amber     # partners pull /taxii2/ with keys cleared for amber`,
+  heistgraph serve --feeds-every 1m --watches-tlp amber     # partners pull /taxii2/ with keys cleared for amber
+  heistgraph serve --share-alerts                           # alerts too, as STIX sightings (heistgraph-alerts)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), f) },
 	}
@@ -111,6 +115,7 @@ and post is in the audit log. It pulls the partner feeds (heistgraph feeds) ever
 	fl.Int64Var(&f.confirmations, "confirmations", 0, "with --btc-rpc, leave out the node's newest N blocks (reorgs shallower than N never reach the store)")
 	fl.DurationVar(&f.poll, "poll", time.Second, "with --btc-rpc, how often the node is asked for new blocks")
 	fl.DurationVar(&f.feedsEvery, "feeds-every", 5*time.Minute, "how often the partner feeds (heistgraph feeds) are pulled")
+	fl.BoolVar(&f.shareAlerts, "share-alerts", false, "also serve the alerts over TAXII (collection heistgraph-alerts: sightings, marked --watches-tlp)")
 	fl.StringVar(&f.watchesTLP, "watches-tlp", "green", "TLP marking of the watches collection served over TAXII (/taxii2/): only keys cleared for it read it")
 	fl.BoolVar(&f.push, "btc-push", true, "with --btc-rpc, also subscribe to btcd's block notifications (websocket notifyblocks) and ask at once when one comes; nodes without it are polled")
 	return c
@@ -188,7 +193,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := server.Config{Logger: a.logger(), Registry: reg, MaxBody: f.maxBody, RateLimit: f.rateLimit, RateBurst: f.rateBurst, LocalKey: localKey}
 	cfg.Alerts, cfg.Webhooks, cfg.Watches = st, st, st
-	cfg.Sharing = &hgshare.Publisher{Store: st, WatchTLP: watchesTLP(f.watchesTLP)} // TAXII 2.1 under /taxii2/
+	cfg.Sharing = &hgshare.Publisher{Store: st, WatchTLP: watchesTLP(f.watchesTLP), Alerts: f.shareAlerts} // TAXII 2.1 under /taxii2/
 	backend := newAPIBackend(st, a.logger())
 	defer backend.close() // before the store closes
 
