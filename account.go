@@ -341,7 +341,31 @@ type AccountBlock struct {
 	GasUsed       uint64
 	Txs           []AccountTx
 	Transfers     []Transfer
+	Logs          []EventLog // kept logs (KeptTopic), by log index
 	InternalKnown bool
+}
+
+// EventLog is an event log a ledger keeps besides its transfers: those
+// whose first topic names an event that tracing, clustering or linking
+// reads (DEX swaps, mixer deposits and withdrawals, ERC-20 approvals;
+// evm.KeptTopic lists them). Only logs of successful transactions exist
+// (a reverted transaction keeps none). Address is the emitting contract.
+type EventLog struct {
+	TxIndex  int32
+	TxHash   EVMHash
+	LogIndex int32
+	Address  EVMAddress
+	Topics   []EVMHash
+	Data     []byte
+}
+
+// Topic0 returns the log's first topic (its event signature), zero when it
+// has none.
+func (l *EventLog) Topic0() EVMHash {
+	if len(l.Topics) == 0 {
+		return EVMHash{}
+	}
+	return l.Topics[0]
 }
 
 // AccountBlockRef places something in an EVM chain.

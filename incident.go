@@ -344,6 +344,13 @@ type Incident struct {
 	Attributions []Attribution
 	TLP          string // clear, green, amber, amber+strict or red
 	Notes        string
+	// Status is the register's judgment of the attribution: "attributed"
+	// (counted in report totals) or "suspected" (left out of them unless
+	// asked for); empty means attributed. See package incident.
+	Status string
+	// FigureChoice says why the first figure is the register's preferred
+	// one when the sources' figures disagree; empty when they agree.
+	FigureChoice string
 }
 
 // BestTier returns the strongest tier among the incident's attributions

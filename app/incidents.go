@@ -40,6 +40,7 @@ type IncidentItem struct {
 	USDSource  string          `json:"usd_source"`
 	USDAt      string          `json:"usd_at"`
 	Origin     string          `json:"origin"` // shipped or imported
+	Status     string          `json:"status"` // attributed or suspected
 }
 
 // IncidentsView is what `incidents list --json` prints: every incident of
@@ -63,7 +64,7 @@ func Incidents(ctx context.Context, st store.Store, _ IncidentsRequest) (Inciden
 		v := incident.Value(inc, "", prices)
 		it := IncidentItem{ID: inc.ID, Name: inc.Name, Victim: inc.Victim.Name, VictimType: string(inc.Victim.Type),
 			StolenOn: Day(inc.StolenOn), Chains: incidentChains(inc), Tier: inc.BestTier(""), Actors: []string{},
-			USD: v.USD, USDSource: v.Source, USDAt: Day(v.At), Origin: originOf(reg.Imported(inc.ID))}
+			USD: v.USD, USDSource: v.Source, USDAt: Day(v.At), Origin: originOf(reg.Imported(inc.ID)), Status: inc.Status}
 		for _, at := range inc.Attributions {
 			if !slices.Contains(it.Actors, at.Actor) {
 				it.Actors = append(it.Actors, at.Actor)
@@ -133,6 +134,10 @@ type IncidentView struct {
 	Notes        string            `json:"notes,omitempty"`
 	Sources      []SourceView      `json:"sources"`
 	Trace        IncidentTraceView `json:"trace"`
+	// Status is attributed or suspected; FigureChoice says why the first
+	// figure is preferred when the sources disagree.
+	Status       string `json:"status"`
+	FigureChoice string `json:"figure_choice,omitempty"`
 }
 
 // VictimView is an incident's victim.
@@ -229,7 +234,8 @@ func incidentOf(reg *incident.Register, inc heistgraph.Incident, prices incident
 		Victim:   VictimView{Name: inc.Victim.Name, Type: string(inc.Victim.Type), Country: inc.Victim.Country},
 		StolenOn: Day(inc.StolenOn), Vectors: []string{}, USD: v.USD, USDSource: v.Source, USDAt: Day(v.At),
 		Thefts: []TheftView{}, Figures: []FigureView{}, Attributions: []AttributionView{}, Addresses: []IncAddressView{},
-		Txs: []IncTxView{}, TLP: inc.TLP, Notes: inc.Notes, Sources: []SourceView{}, Trace: tr}
+		Txs: []IncTxView{}, TLP: inc.TLP, Notes: inc.Notes, Sources: []SourceView{}, Trace: tr,
+		Status: inc.Status, FigureChoice: inc.FigureChoice}
 	if now, at, ok := incident.ValueNow(inc, prices); ok {
 		out.USDNow, out.USDNowAt = &now, Day(at)
 	}

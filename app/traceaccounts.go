@@ -39,6 +39,13 @@ func TraceAccounts(ctx context.Context, st store.Store, opts trace.AccountOption
 		return AccountTraceView{}, err
 	}
 	opts.Resolver = EntityResolver(st)
+	if opts.Mixers == nil {
+		t, err := MixerTable(ctx, st, opts.Chain)
+		if err != nil {
+			return AccountTraceView{}, err
+		}
+		opts.Mixers = t
+	}
 	res, err := trace.RunAccounts(ctx, st, opts)
 	if err != nil {
 		return AccountTraceView{}, err

@@ -15,7 +15,8 @@ import (
 // AccountBlock documents: genesis allocations (block 0), then per
 // transaction its top-level value, its internal transfers in call-trace
 // pre-order, its logs' transfers by log index, its fee and its priority
-// fee; then block and uncle rewards, then beacon withdrawals.
+// fee; then block and uncle rewards, then beacon withdrawals. The logs of
+// the events KeptTopic names are kept as they are in AccountBlock.Logs.
 //
 // A failed transaction (receipt status 0) moves no value and pays its fee.
 // Before Byzantium receipts have no status: it is then read from the call
@@ -216,7 +217,14 @@ func (d *decoder) tx(i int, t *rpcTx) error {
 			return invalid(h, i, field, fmt.Errorf("logIndex %d after %d", uint64(l.LogIndex), last))
 		}
 		last = int64(l.LogIndex)
-		tr, ok := DecodeLog(&Log{Address: l.Address, Topics: l.Topics, Data: l.Data}, d.p)
+		lg := Log{Address: l.Address, Topics: l.Topics, Data: l.Data}
+		if keep(&lg) {
+			d.b.Logs = append(d.b.Logs, heistgraph.EventLog{
+				TxIndex: base.TxIndex, TxHash: base.TxHash, LogIndex: int32(l.LogIndex),
+				Address: l.Address, Topics: l.Topics, Data: l.Data,
+			})
+		}
+		tr, ok := DecodeLog(&lg, d.p)
 		if !ok {
 			continue
 		}

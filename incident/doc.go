@@ -48,18 +48,29 @@
 //	attributions:                            # required
 //	  - {actor: dprk, group: tradertraitor, tier: official, on: 2024-12-23, sources: [fbi-2024-12-23-dmm]}
 //	tlp: clear                               # clear (default) | green | amber | amber+strict | red
+//	status: attributed                       # attributed | suspected; omitted: from the tiers
+//	figure_choice: ...                       # why the first figure, when the figures disagree
 //	notes: ...
 //
 // Vocabularies: victim types, attack vectors, address roles and transaction
 // roles are listed by heistgraph.VictimTypes, AttackVectors, AddressRoles and
 // TxRoles; actors and their groups by Actors. Chains go through
 // heistgraph.ParseChain and must be written in canonical form; Bitcoin
-// chains take base58 or bech32 addresses and 64-hex txids, tron and solana
-// their own forms, every other chain is an EVM chain (0x + 40 hex addresses,
-// 0x + 64 hex txids). An attribution's tier may not exceed the best tier of
-// its sources, and an official attribution needs a day. Every source id
-// cited must exist in sources.yaml, and every incident an aggregate names
-// must exist. Load reports every violation as a *ValidationError naming the
+// chains take base58check or bech32 addresses that pass their checksum for
+// the chain's network and 64-hex txids, tron base58check addresses, solana
+// base58 ones, every other chain is an EVM chain (0x + 40 hex addresses,
+// either all lower case or EIP-55 mixed case whose checksum holds; 0x + 64
+// hex txids). An attribution's tier may not exceed the best tier of its
+// sources, and an official attribution needs a day. Every source id cited
+// must exist in sources.yaml, and every incident an aggregate names must
+// exist. A transaction is the theft of one incident only.
+//
+// An incident's status is the register's judgment: attributed (counted in
+// report totals) needs an attribution of the industry or official tier;
+// suspected (left out of totals unless a query asks for them) is for
+// thefts only a victim's, a journalist's or an official's suspicion ties to
+// an actor, or whose attribution the register judges contested, the notes
+// saying why. Omitted, the status follows from the tiers. Load reports every violation as a *ValidationError naming the
 // file and the field path ("attributions[0].tier").
 //
 // # Reports and valuation
@@ -73,7 +84,10 @@
 // `date,asset,usd` or CoinGecko CSV); its preferred figure. Each line says
 // which (usd_source) and for which day (usd_at); with prices, usd_now values
 // the amounts at the latest price. Sources' aggregate claims for the year are
-// set beside the register's named incidents (Claims).
+// set beside the register's named incidents (Claims). Incidents of status
+// suspected are left out of the total and listed in SuspectedLeftOut unless
+// Query.IncludeSuspected (or tier suspected); every line carries its
+// status and every source's figure side by side, with figure_choice.
 //
 // # The store
 //

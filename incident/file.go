@@ -51,6 +51,12 @@ type fileIncident struct {
 	Attributions []fileAttribution `yaml:"attributions" json:"attributions"`
 	TLP          string            `yaml:"tlp,omitempty" json:"tlp,omitempty"`
 	Notes        string            `yaml:"notes,omitempty" json:"notes,omitempty"`
+	// Status is attributed or suspected (Statuses); omitted, it follows the
+	// attributions: attributed when one reaches the industry tier.
+	Status string `yaml:"status,omitempty" json:"status,omitempty"`
+	// FigureChoice says why the first figure is preferred when the
+	// figures disagree.
+	FigureChoice string `yaml:"figure_choice,omitempty" json:"figure_choice,omitempty"`
 }
 
 type fileVictim struct {
@@ -98,6 +104,21 @@ type fileAttribution struct {
 	Note    string   `yaml:"note,omitempty" json:"note,omitempty"`
 }
 
+// The incident statuses: the register's judgment of an attribution.
+const (
+	// StatusAttributed incidents are counted in report totals: an
+	// official or industry source attributes them.
+	StatusAttributed = "attributed"
+	// StatusSuspected incidents are left out of report totals unless the
+	// query asks for them (Query.IncludeSuspected): only a victim's,
+	// a journalist's or an official's suspicion names the actor, or the
+	// register judges the attribution contested (the notes say why).
+	StatusSuspected = "suspected"
+)
+
+// Statuses lists the incident statuses.
+func Statuses() []string { return []string{StatusAttributed, StatusSuspected} }
+
 // dateLayout is how files write days.
 const dateLayout = "2006-01-02"
 
@@ -109,16 +130,13 @@ func formatDate(t time.Time) string {
 }
 
 var (
-	idRE       = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	assetRE    = regexp.MustCompile(`^[A-Z0-9][A-Z0-9.]{0,19}$`)
-	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
-	evmAddrRE  = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
-	evmTxRE    = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)
-	hexTxRE    = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	base58RE   = regexp.MustCompile(`^[1-9A-HJ-NP-Za-km-z]+$`)
-	bech32RE   = regexp.MustCompile(`^(bc|tb|bcrt)1[02-9ac-hj-np-z]{8,87}$`)
-	btcBase58  = regexp.MustCompile(`^[123mn][1-9A-HJ-NP-Za-km-z]{25,34}$`)
-	tronAddrRE = regexp.MustCompile(`^T[1-9A-HJ-NP-Za-km-z]{33}$`)
+	idRE      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	assetRE   = regexp.MustCompile(`^[A-Z0-9][A-Z0-9.]{0,19}$`)
+	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+	evmAddrRE = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
+	evmTxRE   = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)
+	hexTxRE   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	base58RE  = regexp.MustCompile(`^[1-9A-HJ-NP-Za-km-z]+$`)
 )
 
 // checker turns file-form values into domain values and records every
@@ -199,23 +217,35 @@ func chainKind(ch heistgraph.Chain) string {
 	return "evm"
 }
 
+// address checks v as an address of chain ch: Bitcoin and Tron addresses
+// by their base58check or bech32 checksum (heistgraph.NormalizeAddress),
+// EVM addresses as 0x and 40 hex digits, either all lower case or in EIP-55
+// mixed case with a valid checksum (a mixed-case address whose checksum
+// fails was mistyped somewhere), Solana addresses by their alphabet and
+// length.
 func (c *checker) address(field string, ch heistgraph.Chain, v string) {
 	if !c.required(field, v) || ch == "" {
 		return
 	}
 	ok := false
+	why := ""
 	switch chainKind(ch) {
-	case "btc":
-		ok = btcBase58.MatchString(v) || bech32RE.MatchString(v)
-	case "tron":
-		ok = tronAddrRE.MatchString(v)
+	case "btc", "tron":
+		_, err := heistgraph.NormalizeAddress(ch, v)
+		ok = err == nil
+		if err != nil {
+			why = ": bad checksum or form"
+		}
 	case "solana":
 		ok = base58RE.MatchString(v) && len(v) >= 32 && len(v) <= 44
 	default:
 		ok = evmAddrRE.MatchString(v)
+		if ok && v != strings.ToLower(v) && v != heistgraph.DisplayAddress(ch, strings.ToLower(v)) {
+			ok, why = false, fmt.Sprintf(": mixed case fails the EIP-55 checksum (want %s)", heistgraph.DisplayAddress(ch, strings.ToLower(v)))
+		}
 	}
 	if !ok {
-		c.fail(field, "%q is not a %s address", v, ch)
+		c.fail(field, "%q is not a %s address%s", v, ch, why)
 	}
 }
 
@@ -393,8 +423,32 @@ func (c *checker) incident(f fileIncident) heistgraph.Incident {
 	if !contains(heistgraph.TLPs(), inc.TLP) {
 		c.fail("tlp", "unknown TLP %q (want one of %v)", f.TLP, heistgraph.TLPs())
 	}
+	inc.Status = c.status(f.Status, inc.BestTier(""))
+	inc.FigureChoice = f.FigureChoice
 	canonical(&inc)
 	return inc
+}
+
+// status checks an incident's status against its best attribution tier:
+// attributed needs an attribution of the industry tier or above; omitted,
+// the status follows from the tier.
+func (c *checker) status(v string, best heistgraph.Tier) string {
+	reaches := best.Rank() >= heistgraph.TierIndustry.Rank()
+	switch v {
+	case "":
+		if reaches || best == "" {
+			return StatusAttributed
+		}
+		return StatusSuspected
+	case StatusAttributed:
+		if best != "" && !reaches {
+			c.fail("status", "attributed needs an attribution of industry or official tier (the best is %s): write suspected", best)
+		}
+	case StatusSuspected:
+	default:
+		c.fail("status", "unknown status %q (want one of %v)", v, Statuses())
+	}
+	return v
 }
 
 func (c *checker) theft(p string, t fileTheft) heistgraph.Theft {
@@ -495,6 +549,7 @@ func encodeSource(s heistgraph.Source) fileSource {
 // encodeIncident is the file form of inc.
 func encodeIncident(inc heistgraph.Incident) fileIncident {
 	f := fileIncident{ID: inc.ID, Name: inc.Name, StolenOn: formatDate(inc.StolenOn), TLP: inc.TLP, Notes: inc.Notes,
+		Status: inc.Status, FigureChoice: inc.FigureChoice,
 		Victim: fileVictim{Name: inc.Victim.Name, Type: string(inc.Victim.Type), Country: inc.Victim.Country}}
 	for _, v := range inc.Vectors {
 		f.Vectors = append(f.Vectors, string(v))

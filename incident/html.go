@@ -293,7 +293,8 @@ code { font-size: .85em; word-break: break-all; }
 <h1>{{.Title}}</h1>
 <p class="summary">
 {{with .Report}}<span class="total" id="total-usd">{{usd .TotalUSD}}</span> stolen in <span id="count">{{.Count}}</span> incident{{if ne .Count 1}}s{{end}}
-({{year .Year}}, by day {{.By}}, tier {{.Tier}}, actor {{.Actor}}{{if .Source}}, as named by {{.Source}}{{end}}).{{end}}
+({{year .Year}}, by day {{.By}}, tier {{.Tier}}, actor {{.Actor}}{{if .Source}}, as named by {{.Source}}{{end}}){{if .IncludeSuspected}}, suspected incidents included{{end}}.
+{{if .SuspectedLeftOut}}<span id="left-out">Left out as suspected: {{join .SuspectedLeftOut ", "}}.</span>{{end}}{{end}}
 </p>
 <p class="muted">Each value is either the figure a named source reports (column "according to") or, where daily prices were imported,
 the stolen amounts valued at the day of the theft ("prices"). Tier says who made the attribution:
@@ -321,9 +322,9 @@ official (a government), industry (a named analytics firm or researcher) or susp
 <tbody>
 {{- range .Incidents}}
 <tr><td>{{.Name}}<br><span class="muted">{{.Victim}} · {{.ID}}</span></td><td>{{.StolenOn}}</td><td>{{deref .AttributedOn}}</td>
-<td class="tier-{{.Tier}}">{{.Tier}}{{if .Groups}}<br><span class="muted">{{join .Groups ", "}}</span>{{end}}</td>
+<td class="tier-{{.Tier}}">{{.Tier}}{{if and (eq .Status "suspected") (ne .Tier "suspected")}} (status suspected){{end}}{{if .Groups}}<br><span class="muted">{{join .Groups ", "}}</span>{{end}}</td>
 <td class="num">{{usd .USD}}{{if .USDNow}}<br><span class="muted">now {{usdp .USDNow}} ({{.USDNowAt}})</span>{{end}}</td>
-<td>{{.USDSource}}<br><span class="muted">{{.USDAt}}</span></td><td class="muted">{{join .Sources ", "}}</td></tr>
+<td>{{.USDSource}}<br><span class="muted">{{.USDAt}}</span>{{if .FigureChoice}}<br><span class="muted">{{.FigureChoice}}</span>{{end}}</td><td class="muted">{{join .Sources ", "}}</td></tr>
 {{- end}}
 </tbody>
 <tfoot><tr><th colspan="4">Total</th><th class="num">{{usd .TotalUSD}}</th><th colspan="2">{{.Count}} incident{{if ne .Count 1}}s{{end}}</th></tr></tfoot>

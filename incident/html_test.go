@@ -29,7 +29,7 @@ func TestHTML(t *testing.T) {
 		"DMM Bitcoin", "Upbit", "2024-11-21", // Upbit's attribution day
 		`href="https://www.state.gov/office-of-the-spokesperson/releases/2025/01/joint-statement-on-cryptocurrency-thefts-by-the-democratic-peoples-republic-of-korea-and-public-private-collaboration"`,
 		"<svg", "2019", "2024", "DPRK state cyber actors",
-		"-$130,000", // the statement's $659M against the register's $659.13M
+		"Derived from the listed amounts", // the statement's total is the sum of its amounts
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the page lacks %q", want)
@@ -120,5 +120,45 @@ func TestHTMLFlow(t *testing.T) {
 	}
 	if strings.Contains(svg, "<X>") {
 		t.Error("an entity name went into the SVG unescaped")
+	}
+}
+
+// TestHTMLSuspected: the page of 2025 names the suspected incidents it
+// leaves out and shows each preferred figure's reason; with them included
+// it counts them and marks them.
+func TestHTMLSuspected(t *testing.T) {
+	t.Parallel()
+	reg := loadShipped(t)
+	render := func(q Query) string {
+		t.Helper()
+		p, err := NewPage(reg, q, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := WriteHTML(&buf, p); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	without := render(Query{Year: 2025})
+	for _, want := range []string{`id="count">2<`, "Left out as suspected: bitopro-2025, woo-x-2025, upbit-2025.",
+		"the first official figure"} {
+		if !strings.Contains(without, want) {
+			t.Errorf("the 2025 page lacks %q", want)
+		}
+	}
+	with := render(Query{Year: 2025, IncludeSuspected: true})
+	for _, want := range []string{`id="count">5<`, "suspected incidents included"} {
+		if !strings.Contains(with, want) {
+			t.Errorf("the 2025 page with the suspected lacks %q", want)
+		}
+	}
+	if strings.Contains(with, "Left out as suspected") {
+		t.Error("the page with the suspected still lists some as left out")
+	}
+	// PlayDapp: official attribution, status suspected (contested).
+	if p24 := render(Query{Year: 2024, IncludeSuspected: true}); !strings.Contains(p24, "official (status suspected)") {
+		t.Error("the 2024 page does not mark PlayDapp's official attribution as status suspected")
 	}
 }

@@ -156,6 +156,7 @@ func build(sourcesName string, fsrc []fileSource, names []string, files []fileIn
 		r.incByID[inc.ID] = i
 		r.incidents = append(r.incidents, inc)
 	}
+	errs = append(errs, sharedTheftTxs(names, files)...)
 	for i, s := range r.sources {
 		for j, a := range s.Aggregates {
 			for k, id := range a.Incidents {
@@ -182,6 +183,28 @@ func build(sourcesName string, fsrc []fileSource, names []string, files []fileIn
 		r.srcByID[s.ID] = i
 	}
 	return r, nil
+}
+
+// sharedTheftTxs reports every theft transaction that a second incident
+// also names as its theft: one transaction is one theft.
+func sharedTheftTxs(names []string, files []fileIncident) []error {
+	var errs []error
+	first := map[string]string{} // chain:txid -> incident id
+	for i, inc := range files {
+		for j, t := range inc.Txs {
+			if t.Role != string(heistgraph.TxTheft) {
+				continue
+			}
+			key := strings.ToLower(t.Chain) + ":" + strings.ToLower(t.TxID)
+			if other, dup := first[key]; dup && other != inc.ID {
+				errs = append(errs, &ValidationError{File: names[i], Field: fmt.Sprintf("txs[%d].txid", j),
+					Err: fmt.Errorf("theft transaction %s is also the theft of incident %s: %w", t.TxID, other, heistgraph.ErrInvalid)})
+				continue
+			}
+			first[key] = inc.ID
+		}
+	}
+	return errs
 }
 
 // Incidents returns every incident, ordered by the day stolen, then id.

@@ -158,9 +158,16 @@ func TestLoadRejects(t *testing.T) {
 		{name: "bad txid", old: "975ec405ac9dc9fa5ab8009d94d6a1fe31dff8a8127ea90d023104e52754e4d7", new: "975ec405", file: "test-2024.yaml", wantField: "txs[0].txid"},
 		{name: "bad address role", old: "role: attacker", new: "role: villain", file: "test-2024.yaml", wantField: "addresses[0].role"},
 		{name: "bad tlp", old: "tlp: clear", new: "tlp: white", file: "test-2024.yaml", wantField: "tlp"},
-		{name: "id does not match file", old: "id: test-2024", new: "id: other-2024", file: "test-2024.yaml", wantField: "id"},
+		{name: "id does not match file", old: "id: test-2024", new: "id: zeta-2024", file: "test-2024.yaml", wantField: "id"},
 		{name: "bad id", old: "id: test-2024", new: "id: Test_2024", file: "test-2024.yaml", wantField: "id"},
 		{name: "sequence for a string", old: "name: Test", new: "name: [a, b]", file: "test-2024.yaml", wantField: "name"},
+		{name: "evm address failing EIP-55", old: "0x098B716B8Aaf21512996dC57EB0615e2383E2f96", new: "0x098b716B8Aaf21512996dC57EB0615e2383E2f96", file: "test-2024.yaml", wantField: "addresses[0].address"},
+		{name: "bitcoin address failing its checksum", old: "{chain: eth, address: \"0x098B716B8Aaf21512996dC57EB0615e2383E2f96\"", new: "{chain: btc, address: 1B6rJRfjTXwEy36SCs5zofGMmdv2kdZw7Q", file: "test-2024.yaml", wantField: "addresses[0].address"},
+		{name: "bech32 address failing its checksum", old: "{chain: eth, address: \"0x098B716B8Aaf21512996dC57EB0615e2383E2f96\"", new: "{chain: btc, address: bc1qfesn3jj65fhmf00hh45ueql8je8jae6ep3qk85", file: "test-2024.yaml", wantField: "addresses[0].address"},
+		{name: "testnet address on btc", old: "{chain: eth, address: \"0x098B716B8Aaf21512996dC57EB0615e2383E2f96\"", new: "{chain: btc, address: tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", file: "test-2024.yaml", wantField: "addresses[0].address"},
+		{name: "tron address failing its checksum", old: "{chain: eth, address: \"0x098B716B8Aaf21512996dC57EB0615e2383E2f96\"", new: "{chain: tron, address: TLAD2m71VqtEEz7uH7gwTSRqknK83JgdV7", file: "test-2024.yaml", wantField: "addresses[0].address"},
+		{name: "unknown status", old: "tlp: clear\n", new: "tlp: clear\nstatus: confirmed\n", file: "test-2024.yaml", wantField: "status"},
+		{name: "attributed on a victim's word", old: "tier: official, on: 2024-12-23, sources: [gov]}\ntlp: clear\n", new: "tier: suspected, sources: [gov]}\ntlp: clear\nstatus: attributed\n", file: "test-2024.yaml", wantField: "status"},
 		{name: "source bad tier", src: strings.Replace(testSources, "tier: official", "tier: gov", 1), file: SourcesFile, wantField: "sources[0].tier"},
 		{name: "source unknown key", src: strings.Replace(testSources, "tier: official", "tier: official, colour: red", 1), file: SourcesFile, wantField: "sources[0].colour"},
 		{name: "source without date", src: strings.Replace(testSources, "date: 2024-12-23, ", "", 1), file: SourcesFile, wantField: "sources[0].date"},
@@ -227,5 +234,59 @@ func TestNewChecksDomainValues(t *testing.T) {
 	var ve *ValidationError
 	if !errors.As(err, &ve) || ve.File != bad.ID || ve.Field != "attributions" {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestStatus: an omitted status follows the attributions; suspected may be
+// written over any tier (a contested attribution); attributed needs an
+// industry or official one.
+func TestStatus(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"official, omitted", "", "", StatusAttributed},
+		{"official, written suspected", "tlp: clear\n", "tlp: clear\nstatus: suspected\n", StatusSuspected},
+		{"suspected tier, omitted", "tier: official, on: 2024-12-23,", "tier: suspected,", StatusSuspected},
+		{"industry tier, attributed", "tier: official, on: 2024-12-23, sources: [gov]}\ntlp: clear\n", "tier: industry, sources: [firm]}\ntlp: clear\nstatus: attributed\n", StatusAttributed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			inc := testIncident
+			if tc.old != "" {
+				if !strings.Contains(inc, tc.old) {
+					t.Fatalf("test case: %q not in the base file", tc.old)
+				}
+				inc = strings.Replace(inc, tc.old, tc.new, 1)
+			}
+			reg, err := Load(testFS(testSources, inc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := reg.Incident("test-2024"); got.Status != tc.want {
+				t.Errorf("status %q, want %q", got.Status, tc.want)
+			}
+		})
+	}
+}
+
+// TestSharedTheftTx: one transaction is the theft of one incident; a
+// second incident naming it as its theft is rejected, naming the file, the
+// field and the first incident.
+func TestSharedTheftTx(t *testing.T) {
+	t.Parallel()
+	other := strings.ReplaceAll(testIncident, "test-2024", "zeta-2024")
+	fsys := testFS(testSources, testIncident)
+	fsys["zeta-2024.yaml"] = &fstest.MapFile{Data: []byte(other)}
+	_, err := Load(fsys)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.File != "zeta-2024.yaml" || ve.Field != "txs[0].txid" || !strings.Contains(err.Error(), "test-2024") {
+		t.Fatalf("err = %v", err)
+	}
+	// As a laundering transaction of the second incident it is fine.
+	fsys["zeta-2024.yaml"] = &fstest.MapFile{Data: []byte(strings.Replace(other, "role: theft", "role: laundering", 1))}
+	if _, err := Load(fsys); err != nil {
+		t.Fatalf("a laundering tx shared with another incident's theft was rejected: %v", err)
 	}
 }

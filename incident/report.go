@@ -44,6 +44,10 @@ type Query struct {
 	Source string
 	// Incident keeps one incident (for a one-incident HTML report).
 	Incident string
+	// IncludeSuspected keeps the incidents whose status is suspected too;
+	// without it they are left out (and listed in Report.SuspectedLeftOut).
+	// Tier "suspected" asks for them by name and implies it.
+	IncludeSuspected bool
 }
 
 // Validate checks q and fills defaults. It returns an error wrapping
@@ -86,6 +90,11 @@ type Report struct {
 	Incidents []ReportIncident `json:"incidents"`
 	Claims    []Claim          `json:"claims,omitempty"`
 	Sources   []ReportSource   `json:"sources"`
+	// IncludeSuspected says whether incidents of status suspected are
+	// counted; SuspectedLeftOut lists the ids of those the query would
+	// otherwise keep, when they are not.
+	IncludeSuspected bool     `json:"include_suspected"`
+	SuspectedLeftOut []string `json:"suspected_left_out,omitempty"`
 }
 
 // ReportIncident is one incident in a report with the value the report
@@ -111,6 +120,19 @@ type ReportIncident struct {
 	Actor        string          `json:"actor"`
 	Groups       []string        `json:"groups"`
 	Sources      []string        `json:"sources"` // ids, as cited by the incident
+	// Status is attributed or suspected (see Statuses).
+	Status string `json:"status"`
+	// Figures are every source's USD figure for the incident, side by
+	// side; FigureChoice says why the first is the preferred one when
+	// they disagree.
+	Figures      []ReportFigure `json:"figures"`
+	FigureChoice string         `json:"figure_choice,omitempty"`
+}
+
+// ReportFigure is one source's USD figure for an incident.
+type ReportFigure struct {
+	Source string         `json:"source"`
+	USD    heistgraph.USD `json:"usd"`
 }
 
 // Claim is a source's aggregate claim set beside the register: the total the
@@ -170,7 +192,8 @@ func Build(reg *Register, q Query, prices Prices) (Report, error) {
 			return Report{}, fmt.Errorf("report: incident %q: %w", q.Incident, heistgraph.ErrNotFound)
 		}
 	}
-	rep := Report{By: q.By, Tier: q.Tier, Actor: q.Actor, Source: q.Source, Incidents: []ReportIncident{}}
+	rep := Report{By: q.By, Tier: q.Tier, Actor: q.Actor, Source: q.Source, Incidents: []ReportIncident{},
+		IncludeSuspected: q.suspectedToo()}
 	if q.Year != 0 {
 		y := q.Year
 		rep.Year = &y
@@ -179,6 +202,10 @@ func Build(reg *Register, q Query, prices Prices) (Report, error) {
 	for _, inc := range reg.Incidents() {
 		ri, ok := row(inc, q, prices)
 		if !ok {
+			continue
+		}
+		if ri.Status == StatusSuspected && !rep.IncludeSuspected {
+			rep.SuspectedLeftOut = append(rep.SuspectedLeftOut, ri.ID)
 			continue
 		}
 		rep.Incidents = append(rep.Incidents, ri)
@@ -217,6 +244,11 @@ func Build(reg *Register, q Query, prices Prices) (Report, error) {
 		rep.Sources = []ReportSource{}
 	}
 	return rep, nil
+}
+
+// suspectedToo reports whether q counts suspected incidents.
+func (q Query) suspectedToo() bool {
+	return q.IncludeSuspected || q.Tier == string(heistgraph.TierSuspected)
 }
 
 func keyDay(ri ReportIncident, by By) string {
@@ -278,7 +310,14 @@ func row(inc heistgraph.Incident, q Query, prices Prices) (ReportIncident, bool)
 		}
 	}
 	ri := ReportIncident{ID: inc.ID, Name: inc.Name, Victim: inc.Victim.Name, StolenOn: formatDate(inc.StolenOn),
-		Tier: tier, Groups: groups, Sources: inc.SourceIDs()}
+		Tier: tier, Groups: groups, Sources: inc.SourceIDs(), Status: inc.Status, FigureChoice: inc.FigureChoice,
+		Figures: []ReportFigure{}}
+	if ri.Status == "" {
+		ri.Status = StatusAttributed
+	}
+	for _, f := range inc.Figures {
+		ri.Figures = append(ri.Figures, ReportFigure{Source: f.Source, USD: f.USD})
+	}
 	if ri.Groups == nil {
 		ri.Groups = []string{}
 	}

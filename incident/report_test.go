@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
@@ -62,14 +63,18 @@ func TestJointStatement(t *testing.T) {
 				t.Errorf("%s: %s from %s, want %s from the statement", ri.ID, ri.USD, ri.USDSource, want)
 			}
 		}
-		if len(rep.Claims) != 1 || rep.Claims[0].NamedUSD != 659_130_000_00 || rep.Claims[0].USD != 659_000_000_00 {
+		// The statement lists amounts and no total: the register records the
+		// total derived from them, so nothing remains unnamed.
+		if len(rep.Claims) != 1 || rep.Claims[0].NamedUSD != 659_130_000_00 || rep.Claims[0].USD != 659_130_000_00 ||
+			rep.Claims[0].RemainderUSD != 0 || !strings.HasPrefix(rep.Claims[0].Note, "Derived from the listed amounts") {
 			t.Errorf("claims = %+v", rep.Claims)
 		}
 	}
 }
 
-// TestOfficial2024ByStolen: the statement's four thefts of 2024, $609.13M,
-// and nothing stolen in 2019.
+// TestOfficial2024ByStolen: the statement's four thefts of 2024 and the
+// MSMT's BingX and Kyrrex, $667.63M, and nothing stolen in 2019; PlayDapp,
+// official but contested (status suspected), only with IncludeSuspected.
 func TestOfficial2024ByStolen(t *testing.T) {
 	t.Parallel()
 	reg := loadShipped(t)
@@ -77,12 +82,19 @@ func TestOfficial2024ByStolen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"dmm-bitcoin-2024", "radiant-capital-2024", "rain-management-2024", "wazirx-2024"}
+	want := []string{"bingx-2024", "dmm-bitcoin-2024", "kyrrex-2024", "radiant-capital-2024", "rain-management-2024", "wazirx-2024"}
 	if got := ids(rep); !slices.Equal(got, want) {
 		t.Errorf("incidents %v, want %v (plus any other officially attributed 2024 theft added to the register)", got, want)
 	}
-	if rep.TotalUSD != 609_130_000_00 {
-		t.Errorf("total %s, want 609130000.00", rep.TotalUSD)
+	if rep.TotalUSD != 667_630_000_00 || rep.IncludeSuspected || !slices.Equal(rep.SuspectedLeftOut, []string{"playdapp-2024"}) {
+		t.Errorf("total %s, suspected left out %v, want 667630000.00 and [playdapp-2024]", rep.TotalUSD, rep.SuspectedLeftOut)
+	}
+	with, err := Build(reg, Query{Year: 2024, By: ByStolen, Tier: "official", IncludeSuspected: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if with.TotalUSD != 957_630_000_00 || with.Count != 7 || len(with.SuspectedLeftOut) != 0 || !with.IncludeSuspected {
+		t.Errorf("with suspected: total %s over %d, left out %v", with.TotalUSD, with.Count, with.SuspectedLeftOut)
 	}
 	// Beside it: the industry tier's aggregate for 2024.
 	var found bool
@@ -137,8 +149,21 @@ func TestIndustryTier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if all.Year != nil || all.By != ByStolen || all.Tier != Any || all.Actor != Any || all.Count != len(reg.Incidents()) {
+	if all.Year != nil || all.By != ByStolen || all.Tier != Any || all.Actor != Any ||
+		all.Count+len(all.SuspectedLeftOut) != len(reg.Incidents()) {
 		t.Errorf("default report = year %v by %s tier %s actor %s count %d", all.Year, all.By, all.Tier, all.Actor, all.Count)
+	}
+	for _, inc := range reg.Incidents() {
+		if left := slices.Contains(all.SuspectedLeftOut, inc.ID); left != (inc.Status == StatusSuspected) {
+			t.Errorf("%s (status %s): left out = %v", inc.ID, inc.Status, left)
+		}
+	}
+	sus, err := Build(reg, Query{Tier: "suspected"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sus.IncludeSuspected || len(sus.SuspectedLeftOut) != 0 || !slices.Contains(ids(sus), "upbit-2025") {
+		t.Errorf("--tier suspected = %v, left out %v: want it to ask for the suspected incidents", ids(sus), sus.SuspectedLeftOut)
 	}
 	var sum heistgraph.USD
 	for _, ri := range all.Incidents {
@@ -262,7 +287,7 @@ func TestTotals(t *testing.T) {
 			y2024 = tt
 		}
 	}
-	if y2024.Actor != "dprk" || y2024.USD != 610_850_000_00 || y2024.Count != 5 {
+	if y2024.Actor != "dprk" || y2024.USD != 669_350_000_00 || y2024.Count != 7 {
 		t.Errorf("2024 total = %+v", y2024)
 	}
 }

@@ -122,6 +122,8 @@ type stixObject struct {
 	XSources      []string      `json:"x_heistgraph_sources,omitempty"`
 	XNote         string        `json:"x_heistgraph_note,omitempty"`
 	XSourceRecord *fileSource   `json:"x_heistgraph_source_record,omitempty"`
+	XStatus       string        `json:"x_heistgraph_status,omitempty"`
+	XFigureChoice string        `json:"x_heistgraph_figure_choice,omitempty"`
 }
 
 type stixExternalRef struct {
@@ -144,7 +146,8 @@ type ExportOptions struct {
 }
 
 // Export writes incidents, and the sources among sources they cite or that
-// claim aggregates over them, as an indented STIX 2.1 bundle. The same input
+// claim aggregates over them (an aggregate that names no incident covers
+// the exported thefts of its year), as an indented STIX 2.1 bundle. The same input
 // always gives the same bytes. Aggregates keep only the exported incidents,
 // so a partial export imports on its own. It returns an error wrapping
 // heistgraph.ErrInvalid for an empty incident list or a citation of a source
@@ -188,6 +191,21 @@ func Export(incidents []heistgraph.Incident, sources []heistgraph.Source, opts E
 		fs := encodeSource(s)
 		var aggs []fileAggregate
 		for _, a := range fs.Aggregates {
+			if len(a.Incidents) == 0 {
+				// A claim that names no incident (a yearly total alone) goes
+				// with the exported thefts of its year, which it covers.
+				covered := false
+				for _, inc := range incs {
+					if inc.StolenOn.Year() == a.Year {
+						srcRefs[s.ID] = append(srcRefs[s.ID], exported[inc.ID])
+						covered = true
+					}
+				}
+				if covered {
+					aggs = append(aggs, a)
+				}
+				continue
+			}
 			var keep []string
 			for _, id := range a.Incidents {
 				if oid, ok := exported[id]; ok {
@@ -347,7 +365,7 @@ func (e *exporter) incident(inc heistgraph.Incident, srcByID map[string]heistgra
 	obj := e.add(&stixObject{Type: "incident", ID: oid, CreatedByRef: e.producer, Created: stolen, Modified: modified,
 		Name: inc.Name, Description: describe(inc), ExternalReferences: refs,
 		XID: inc.ID, XStolenOn: f.StolenOn, XVectors: f.Vectors, XThefts: f.Thefts, XFigures: f.Figures,
-		XTxs: f.Txs, XAddresses: other, XNotes: inc.Notes})
+		XTxs: f.Txs, XAddresses: other, XNotes: inc.Notes, XStatus: inc.Status, XFigureChoice: inc.FigureChoice})
 	e.mark(obj, level)
 	e.mark(e.add(rel("targets", oid, victim.ID, stolen, e.producer)), level)
 
@@ -521,7 +539,7 @@ func Import(bundle []byte) (*Register, error) {
 			fileOf[o.ID] = len(files)
 			files = append(files, fileIncident{ID: o.XID, Name: o.Name, StolenOn: o.XStolenOn, Vectors: o.XVectors,
 				Thefts: o.XThefts, Figures: o.XFigures, Txs: o.XTxs, Addresses: slices.Clone(o.XAddresses),
-				Notes: o.XNotes, TLP: tlpOf(o.ObjectMarkingRefs)})
+				Notes: o.XNotes, TLP: tlpOf(o.ObjectMarkingRefs), Status: o.XStatus, FigureChoice: o.XFigureChoice})
 			names = append(names, "stix:"+o.ID)
 		}
 	}

@@ -43,6 +43,11 @@ type AccountReader interface {
 	AccountHistory(ctx context.Context, chain heistgraph.Chain, addr heistgraph.EVMAddress, opts AccountHistoryOptions) iter.Seq2[AccountEvent, error]
 	// Token returns the stored metadata of the token contract at addr.
 	Token(ctx context.Context, chain heistgraph.Chain, addr heistgraph.EVMAddress) (heistgraph.TokenInfo, error)
+	// AccountLogs yields the kept event logs (heistgraph.EventLog) that the
+	// contract at addr emitted, in chain order (height, then log index),
+	// restricted to opts' heights (opts.Asset is ignored). It streams, and
+	// ends as AccountHistory does on bad heights or a cancelled ctx.
+	AccountLogs(ctx context.Context, chain heistgraph.Chain, addr heistgraph.EVMAddress, opts AccountHistoryOptions) iter.Seq2[AccountLog, error]
 	// AccountStored returns the range of stored blocks of chain: the lowest
 	// and highest stored heights and the number of blocks stored. The
 	// history is complete (every balance exact) when Lowest is 0 and Count
@@ -105,14 +110,21 @@ func (b *AccountBlockInfo) Ref() heistgraph.AccountBlockRef {
 }
 
 // AccountTxRecord is a stored transaction: its fields, its block, whether
-// the block's internal transfers are known, and its transfers in ledger
-// order (TxHash set on each).
+// the block's internal transfers are known, its transfers in ledger order
+// (TxHash set on each) and its kept event logs by log index.
 type AccountTxRecord struct {
 	Chain         heistgraph.Chain
 	Tx            heistgraph.AccountTx
 	Block         heistgraph.AccountBlockRef
 	InternalKnown bool
 	Transfers     []heistgraph.Transfer
+	Logs          []heistgraph.EventLog
+}
+
+// AccountLog is one kept event log with the block that holds it.
+type AccountLog struct {
+	Block heistgraph.AccountBlockRef
+	Log   heistgraph.EventLog
 }
 
 // AccountBalance is one asset's position of an address: the sums of its

@@ -8,6 +8,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/mixer"
 )
 
 // This file holds the account-model (EVM) trace's options, seeds and
@@ -15,8 +16,9 @@ import (
 // account_engine.go, the policies on a balance in account_policy.go.
 
 // SinkSwap is value a conversion inside a transaction took out of its asset
-// (a WETH wrap or unwrap, methods.md §6.6): the taint continues in the
-// output asset, so per asset the sinks still add up.
+// (a WETH wrap or unwrap, or a recognised DEX swap at its pool, methods.md
+// §6.6): the taint continues in the output asset, so per asset the sinks
+// still add up.
 const SinkSwap SinkKind = "swap"
 
 // Defaults of AccountOptions.
@@ -157,6 +159,16 @@ type AccountOptions struct {
 	// StopCategories and PassCategories as in Options.
 	StopCategories []string
 	PassCategories []string
+	// Mixers is the Tornado Cash pool table (methods.md §4.8): value
+	// credited to a pool or entry point is an entity sink (category mixer)
+	// listing its deposits. nil means mixer.Builtin(Chain).
+	Mixers *mixer.Table
+	// FollowLinks follows strong (T1) deposit→withdrawal links on from the
+	// withdrawal, in AccountResult.Inferred (methods.md §4.9).
+	FollowLinks bool
+	// FollowHypotheses looks for T2–T4 links too and follows the probable
+	// ones, in AccountResult.Hypotheses.
+	FollowHypotheses bool
 }
 
 // Validate checks o and fills in defaults for zero fields. Errors wrap
@@ -240,6 +252,10 @@ type AccountSink struct {
 	Reason string `json:"reason,omitempty"`
 	// Time is the block time of TxID.
 	Time int64 `json:"time"`
+	// Mixer lists the Tornado deposits of a mixer sink (account_mixer.go).
+	Mixer []MixerDeposit `json:"mixer,omitempty"`
+	// Via is the link a sink of Inferred or Hypotheses was reached by.
+	Via *Via `json:"via,omitempty"`
 
 	amt uint256.Int
 	at  acctPos
@@ -308,6 +324,9 @@ type AccountParams struct {
 	Until     int64   `json:"until"`
 	Budget    int     `json:"budget"`
 	Resolver  bool    `json:"entity_stops"`
+	// FollowLinks and FollowHypotheses: which mixer links were followed.
+	FollowLinks      bool `json:"follow_links"`
+	FollowHypotheses bool `json:"follow_hypotheses"`
 }
 
 // AccountResult is a trace on an EVM chain (design.md): seeds, where the
@@ -333,6 +352,12 @@ type AccountResult struct {
 	Assets     []AssetTotal     `json:"assets"`
 	Params     AccountParams    `json:"params"`
 	Stats      AccountStats     `json:"stats"`
+	// Links are the links of the mixer sinks' deposits (T1; T2–T4 with
+	// FollowHypotheses), followed or not; Inferred and Hypotheses are the
+	// traces through the followed ones, beside the confirmed trace.
+	Links      []mixer.Link `json:"links,omitempty"`
+	Inferred   *LinkedTrace `json:"inferred,omitempty"`
+	Hypotheses *LinkedTrace `json:"hypotheses,omitempty"`
 }
 
 // acctPos places a transfer in its chain's ledger: block height, then

@@ -29,12 +29,13 @@ import (
 // account cannot pass value on inside a transaction, and a transaction's
 // fee always draws on the sender's balance). Labelled addresses of a
 // stopping category are entity sinks. WETH Deposit and Withdrawal convert
-// 1:1 between native and WETH (§6.6): the input asset's taint is a swap
-// sink and continues in the output asset. A balance's opening value (what
-// it held before taint arrived) is summed from its history only when a
-// policy needs it (FIFO, LIFO, haircut) and only when taint stays past the
-// transaction; debits beyond what the stored history explains take clean
-// value first (a store that starts above block 0).
+// 1:1 between native and WETH, and recognised Uniswap v2/v3 swaps at
+// ⌊out × taint_in / in⌋ (§6.6, account_swap.go): the input asset's taint
+// is a swap sink and continues in the output asset. A balance's opening
+// value (what it held before taint arrived) is summed from its history
+// only when a policy needs it (FIFO, LIFO, haircut) and only when taint
+// stays past the transaction; debits beyond what the stored history
+// explains take clean value first (a store that starts above block 0).
 //
 // The result is deterministic for a store, options and resolver, except
 // Stats.MS. Errors: bad options wrap heistgraph.ErrInvalid; a seed the
@@ -53,6 +54,9 @@ func RunAccounts(ctx context.Context, r store.AccountReader, opts AccountOptions
 		return nil, err
 	}
 	if err := e.run(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.finishMixers(ctx); err != nil { // account_mixer.go
 		return nil, err
 	}
 	if err := e.finish(ctx); err != nil {
@@ -104,6 +108,8 @@ type holding struct {
 	lastT   int64
 	plan    []tihoShare // TIHO: this transaction's debits, largest first
 	planFor acctGroup
+	inflows int // inflows queued so far
+	planIn  int // inflows when the plan was made
 }
 
 // tihoShare is the taint a taint-first debit is given (methods.md §2.2:
@@ -166,7 +172,8 @@ type acctEngine struct {
 	tnodes  []*acctNode
 	claims  map[acctGroup][]txClaim
 
-	moved, piece parcel // scratch
+	moved, piece parcel     // scratch
+	swap         *swapState // the swaps of the transaction (account_swap.go)
 
 	entities map[heistgraph.EVMAddress]acctEntity
 	decimals map[heistgraph.Asset]uint8
@@ -178,6 +185,7 @@ type acctEngine struct {
 	fees     uint256.Int
 	cut      string // "budget" or "until" when the walk stopped early
 	res      *AccountResult
+	mx       *mixState // Tornado deposits and links (account_mixer.go)
 }
 
 func newAcctEngine(r store.AccountReader, o AccountOptions) *acctEngine {
@@ -342,6 +350,11 @@ func (e *acctEngine) apply(ctx context.Context, ev *store.AccountEvent) error {
 	if t.From == t.To || t.Amount.IsZero() {
 		return nil // self-transfers are ignored (methods.md §2.4)
 	}
+	if t.LogIndex >= 0 {
+		if done, err := e.swapTurn(ctx, ev); done || err != nil {
+			return err
+		}
+	}
 	switch t.Kind {
 	case heistgraph.TransferWETHDeposit:
 		// The WETH contract turns the native value it received in this
@@ -503,11 +516,12 @@ func (e *acctEngine) debit(ctx context.Context, ev *store.AccountEvent, from hei
 // counts it down as it takes): the debits of h's address and asset in this
 // transaction (fees left out) are served largest first (ties in ledger
 // order) from the taint h holds, in its balance and its inflows waiting in
-// this transaction, when the first of them is made.
+// this transaction, when the first of them is made, and again, for the
+// debits still to come, whenever an inflow has arrived since.
 func (e *acctEngine) tihoLimit(h *holding, ev *store.AccountEvent) *uint256.Int {
-	if h.planFor != e.group || h.plan == nil {
+	if h.planFor != e.group || h.plan == nil || h.planIn != h.inflows {
 		h.plan = h.plan[:0]
-		h.planFor = e.group
+		h.planFor, h.planIn = e.group, h.inflows
 		last := int32(-1)
 		for j := e.bi; j < len(e.buf); j++ {
 			t := &e.buf[j].Transfer
@@ -574,8 +588,14 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 		e.res.Stats.MaxHop = p.hop
 	}
 	if !conv {
+		if done, err := e.swapIn(ctx, ev, from, to, asset, p); done || err != nil {
+			return err
+		}
 		e.edge(ev, from, to, asset, &p.tnt)
 		if p.hop > 0 {
+			if stop, err := e.mixerCredit(ctx, ev, to, asset, p); stop || err != nil { // account_mixer.go
+				return err
+			}
 			ent, err := e.resolve(ctx, to)
 			if err != nil {
 				return err
@@ -636,6 +656,7 @@ func (e *acctEngine) queue(ctx context.Context, h *holding, p *parcel, ev *store
 		h.queue = append(h.queue, parcel{})
 	}
 	h.queue[len(h.queue)-1].set(p)
+	h.inflows++
 	if e.o.NoTxLocal {
 		return e.flush(ctx, h)
 	}

@@ -71,7 +71,9 @@ var examples = map[string]string{
   heistgraph trace --chain btc-regtest --seed TXID --policy fifo --json
   heistgraph trace --seed ADDRESS --from 2024-05-01 --until 2024-05-31 --graphml trace.graphml
   heistgraph trace --chain eth --seed 0xTXHASH --policy fifo --json      # EVM: what the transaction moved
-  heistgraph trace --chain eth --seed 0xADDRESS --asset native --from 2024-05-31`,
+  heistgraph trace --chain eth --seed 0xADDRESS --asset native --from 2024-05-31
+  heistgraph trace --chain eth --seed 0xTXHASH --follow-links --json      # Tornado: follow T1 links (inferred)
+  heistgraph trace --chain eth --seed 0xTXHASH --follow-hypotheses        # also T2-T4 (hypotheses)`,
 
 	"eval":         `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json`,
 	"eval cluster": `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json --json`,
@@ -80,8 +82,9 @@ var examples = map[string]string{
 	"incidents":      `  heistgraph incidents report --year 2024 --by stolen --tier official`,
 	"incidents list": `  heistgraph incidents list --json`,
 	"incidents show": `  heistgraph incidents show ronin-bridge-2022`,
-	"incidents report": `  heistgraph incidents report --source joint-statement-2025-01-14     # the joint statement's $659M
-  heistgraph incidents report --year 2024 --by stolen --tier official --json`,
+	"incidents report": `  heistgraph incidents report --source joint-statement-2025-01-14     # the joint statement's five amounts
+  heistgraph incidents report --year 2024 --by stolen --tier official --json
+  heistgraph incidents report --year 2025 --include-suspected        # suspected incidents counted too`,
 
 	"prices": `  heistgraph prices import btc-usd-max.csv --asset BTC`,
 	"prices import": `  heistgraph prices import btc-usd-max.csv --asset BTC             # CoinGecko's export

@@ -49,6 +49,9 @@ func (a *app) incidentsListCmd() *cobra.Command {
 						if it.Origin == "imported" {
 							name += " (imported)"
 						}
+						if it.Status == incident.StatusSuspected {
+							name += " (suspected)"
+						}
 						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.StolenOn, it.ID, name, it.Tier, usdText(it.USD), it.USDSource)
 					}
 					if err := tw.Flush(); err != nil {
@@ -117,6 +120,7 @@ func writeShow(w io.Writer, s hgapp.IncidentView) error {
 		printf(w, "; %s at the latest prices (%s)", usdText(*s.USDNow), s.USDNowAt)
 	}
 	printf(w, "\norigin:   %s register, TLP:%s\n", s.Origin, strings.ToUpper(s.TLP))
+	printf(w, "status:   %s\n", s.Status)
 	if len(s.Thefts) > 0 {
 		printf(w, "\ntaken:\n")
 		for _, t := range s.Thefts {
@@ -126,6 +130,9 @@ func writeShow(w io.Writer, s hgapp.IncidentView) error {
 	printf(w, "\nfigures:\n")
 	for _, f := range s.Figures {
 		printf(w, "  %s on %s  [%s]%s\n", usdText(f.USD), f.At, f.Source, withPrefix("  ", f.Note))
+	}
+	if s.FigureChoice != "" {
+		printf(w, "  chosen: the first, %s\n", s.FigureChoice)
 	}
 	printf(w, "\nattribution:\n")
 	for _, at := range s.Attributions {
@@ -176,6 +183,7 @@ type reportFlags struct {
 	source   string
 	incident string
 	html     string
+	suspects bool
 }
 
 func (a *app) incidentsReportCmd() *cobra.Command {
@@ -191,10 +199,15 @@ Defaults: every year, --by stolen, --tier any, every actor. --source ID keeps th
 incidents that source names, whatever their year, valued with that source's figures.
 --html FILE also writes a self-contained HTML report (summary, a bar chart of totals
 by year and actor, the incident table with sources; for --incident ID of a traced
-incident, where the money went and the evidence).`,
+incident, where the money went and the evidence).
+
+Incidents whose status is suspected (no official or industry attribution, or a
+contested one) are left out of the totals and listed as left out;
+--include-suspected counts them (--tier suspected implies it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := incident.Query{Year: f.year, By: incident.By(f.by), Tier: f.tier, Actor: f.actor, Source: f.source, Incident: f.incident}
+			q := incident.Query{Year: f.year, By: incident.By(f.by), Tier: f.tier, Actor: f.actor, Source: f.source, Incident: f.incident,
+				IncludeSuspected: f.suspects}
 			if err := q.Validate(); err != nil {
 				return usageError{err}
 			}
@@ -211,6 +224,7 @@ incident, where the money went and the evidence).`,
 	fl.StringVar(&f.source, "source", "", "keep the incidents this source names, valued with its figures")
 	fl.StringVar(&f.incident, "incident", "", "keep one incident (for a one-incident HTML report)")
 	fl.StringVar(&f.html, "html", "", "also write the HTML report to FILE (- for stdout, instead of the report)")
+	fl.BoolVar(&f.suspects, "include-suspected", false, "also count the incidents whose status is suspected (left out of totals by default)")
 	return c
 }
 
@@ -237,7 +251,11 @@ func writeReport(w io.Writer, rep incident.Report) error {
 		year = strconv.Itoa(*rep.Year)
 	}
 	printf(w, "%s, by day %s, tier %s, actor %s%s\n", year, rep.By, rep.Tier, rep.Actor, withPrefix(", named by ", rep.Source))
-	printf(w, "total %s in %d incidents\n\n", usdText(rep.TotalUSD), rep.Count)
+	printf(w, "total %s in %d incidents\n", usdText(rep.TotalUSD), rep.Count)
+	if len(rep.SuspectedLeftOut) > 0 {
+		printf(w, "left out as suspected (--include-suspected counts them): %s\n", strings.Join(rep.SuspectedLeftOut, ", "))
+	}
+	printf(w, "\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STOLEN\tATTRIBUTED\tTIER\tUSD\tACCORDING TO\tINCIDENT")
 	for _, ri := range rep.Incidents {

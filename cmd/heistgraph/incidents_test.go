@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/incident"
 	"github.com/heistgraph/heistgraph/incidents"
 )
@@ -39,6 +41,9 @@ type reportJSONTest struct {
 	Count     int                  `json:"count"`
 	Incidents []reportIncidentTest `json:"incidents"`
 	Claims    []claimTest          `json:"claims"`
+	// Suspected incidents: counted or left out (listed).
+	IncludeSuspected bool     `json:"include_suspected"`
+	SuspectedLeftOut []string `json:"suspected_left_out"`
 }
 
 type reportIncidentTest struct {
@@ -52,6 +57,12 @@ type reportIncidentTest struct {
 	AttributedOn *string      `json:"attributed_on"`
 	Tier         string       `json:"tier"`
 	Sources      []string     `json:"sources"`
+	Status       string       `json:"status"`
+	Figures      []struct {
+		Source string      `json:"source"`
+		USD    json.Number `json:"usd"`
+	} `json:"figures"`
+	FigureChoice string `json:"figure_choice"`
 }
 
 type claimTest struct {
@@ -179,6 +190,46 @@ func TestIncidentsReportFlags(t *testing.T) {
 		off := report(t, data, "--tier", "official")
 		if off.Count+rep.Count > all.Count || off.Count == 0 {
 			t.Errorf("official %d + industry %d > all %d", off.Count, rep.Count, all.Count)
+		}
+	})
+	t.Run("2025 with and without the suspected", func(t *testing.T) {
+		rep := report(t, data, "--year", "2025")
+		with := report(t, data, "--year", "2025", "--include-suspected")
+		got := map[string]string{}
+		for _, ri := range rep.Incidents {
+			got[ri.ID] = ri.Status
+		}
+		if got["bybit-2025"] != "attributed" || got["phemex-2025"] != "attributed" || len(got) != rep.Count {
+			t.Errorf("2025 attributed thefts = %v", got)
+		}
+		left := []string{"bitopro-2025", "woo-x-2025", "upbit-2025"}
+		if rep.IncludeSuspected || !slices.Equal(rep.SuspectedLeftOut, left) {
+			t.Errorf("left out %v (include %v), want %v", rep.SuspectedLeftOut, rep.IncludeSuspected, left)
+		}
+		if !with.IncludeSuspected || with.Count != rep.Count+len(left) || len(with.SuspectedLeftOut) != 0 {
+			t.Errorf("--include-suspected: %d incidents, left out %v; want %d and none", with.Count, with.SuspectedLeftOut, rep.Count+len(left))
+		}
+		total, _ := new(big.Rat).SetString(rep.TotalUSD.String())
+		for _, ri := range with.Incidents {
+			if slices.Contains(left, ri.ID) {
+				if ri.Status != "suspected" {
+					t.Errorf("%s: status %s", ri.ID, ri.Status)
+				}
+				usd, _ := new(big.Rat).SetString(ri.USD.String())
+				total.Add(total, usd)
+			}
+		}
+		if withTotal, _ := new(big.Rat).SetString(with.TotalUSD.String()); withTotal.Cmp(total) != 0 {
+			t.Errorf("total with the suspected %s, want %s + theirs = %s", with.TotalUSD, rep.TotalUSD, total.FloatString(2))
+		}
+		bybit := with.Incidents[slices.IndexFunc(with.Incidents, func(ri reportIncidentTest) bool { return ri.ID == "bybit-2025" })]
+		if len(bybit.Figures) < 3 || bybit.Figures[0].Source != "fbi-2025-02-26-bybit" || bybit.FigureChoice == "" {
+			t.Errorf("bybit figures %+v, choice %q: want every source's figure, the FBI's first, and why", bybit.Figures, bybit.FigureChoice)
+		}
+		text := cli(t, "--data", data, "incidents", "report", "--year", "2025")
+		mustOK(t, text, "2025 report as text")
+		if !strings.Contains(text.stdout, "left out as suspected (--include-suspected counts them): bitopro-2025, woo-x-2025, upbit-2025") {
+			t.Errorf("text report does not name the suspected incidents it leaves out:\n%s", text.stdout)
 		}
 	})
 	t.Run("one incident", func(t *testing.T) {
@@ -682,4 +733,63 @@ func TestIncidentsList(t *testing.T) {
 	if !strings.Contains(text.stdout, "dmm-bitcoin-2024") || !strings.Contains(text.stdout, fmt.Sprintf("%d incidents", list.Count)) {
 		t.Errorf("text list:\n%s", text.stdout)
 	}
+}
+
+// TestReadmeIncidentsYearlyTable recomputes the README's yearly table of the
+// register (DPRK, by day stolen, preferred figures) through the command a
+// reader would run, with and without --include-suspected, so the README
+// cannot drift from the register.
+func TestReadmeIncidentsYearlyTable(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- incidents yearly table", "<!-- end of incidents yearly table -->"
+	i, j := bytes.Index(readme, []byte(begin)), bytes.Index(readme, []byte(end))
+	if i < 0 || j < i {
+		t.Fatal("README has no incidents yearly table")
+	}
+	var rows [][]string
+	for _, line := range strings.Split(string(readme[i:j]), "\n") {
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) == 5 && cells[0] != "year" && !strings.HasPrefix(cells[0], "---") {
+			rows = append(rows, cells)
+		}
+	}
+	data := t.TempDir()
+	money := func(usd json.Number) string {
+		whole, cents, _ := strings.Cut(usd.String(), ".")
+		if strings.Trim(cents, "0") != "" {
+			return usdTextOf(t, usd)
+		}
+		return strings.TrimSuffix(usdTextOf(t, json.Number(whole+".00")), ".00")
+	}
+	years := map[string]bool{}
+	for _, r := range rows {
+		years[r[0]] = true
+		rep := report(t, data, "--year", r[0], "--actor", "dprk")
+		all := report(t, data, "--year", r[0], "--actor", "dprk", "--include-suspected")
+		got := []string{r[0], fmt.Sprint(rep.Count), money(rep.TotalUSD), fmt.Sprint(all.Count), money(all.TotalUSD)}
+		if !slices.Equal(got, r) {
+			t.Errorf("README row %v, the register gives %v", r, got)
+		}
+	}
+	// Every year the register has a DPRK theft in has its row.
+	every := report(t, data, "--actor", "dprk", "--include-suspected")
+	for _, ri := range every.Incidents {
+		if y := ri.StolenOn[:4]; !years[y] {
+			t.Errorf("the register has %s stolen in %s; the README table has no row for %s", ri.ID, y, y)
+		}
+	}
+}
+
+// usdTextOf writes a report's decimal USD as the text report does.
+func usdTextOf(t *testing.T, usd json.Number) string {
+	t.Helper()
+	v, err := heistgraph.ParseUSD(usd.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return usdText(v)
 }

@@ -183,6 +183,7 @@ var readmeRows = []readmeRow{
 	{cmd: "heistgraph incidents report --source joint-statement-2025-01-14 --json", store: "main", want: "659130000"},
 	{cmd: "heistgraph incidents report --year 2024 --by stolen --tier official --actor dprk --html report.html", store: "main",
 		subst: []string{"report.html", "$tmp/report.html"}, want: "2024"},
+	{cmd: "heistgraph incidents report --year 2025 --include-suspected", store: "main", want: "upbit-2025"},
 	{cmd: "heistgraph incidents list", store: "main", want: "dmm-bitcoin-2024"},
 	{cmd: "heistgraph incidents show dmm-bitcoin-2024", store: "main", want: "DMM Bitcoin"},
 	{cmd: "heistgraph prices import btc-usd-max.csv --asset BTC", store: "main",

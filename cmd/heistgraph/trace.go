@@ -39,6 +39,8 @@ type traceFlags struct {
 	// EVM chains (traceaccounts.go).
 	asset        string
 	minAmountSet bool
+	// Tornado links (traceaccounts.go, addLinkFlags).
+	followLinks, followHypotheses bool
 }
 
 // addTraceOptions registers the flags shared by trace and eval trace.
@@ -91,6 +93,9 @@ their sinks side by side.
 			if f.asset != "" {
 				return usageError{fmt.Errorf("--asset: only for EVM chains (--chain eth, ...): %w", heistgraph.ErrInvalid)}
 			}
+			if err := f.checkLinkFlags(); err != nil {
+				return err
+			}
 			for _, s := range f.seeds {
 				if f.chain == "" && (strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X")) {
 					return usageError{fmt.Errorf("--seed %s: an EVM seed needs its chain (--chain eth, ...): %w", s, heistgraph.ErrInvalid)}
@@ -109,6 +114,7 @@ their sinks side by side.
 	fl.BoolVar(&f.compare, "compare", false, "run every policy on the seeds and print their sinks side by side")
 	fl.IntVar(&f.top, "top", defaultTopSinks, "human output: list this many of the largest sinks (0: none; --json lists all)")
 	f.addTraceOptions(c)
+	f.addLinkFlags(c)
 	return c
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/holiman/uint256"
+	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
 	hgapp "github.com/heistgraph/heistgraph/app"
@@ -42,7 +43,8 @@ func (f *traceFlags) accountOptions() (trace.AccountOptions, error) {
 		return opts, usageError{fmt.Errorf("--chain: %w", err)}
 	}
 	opts = trace.AccountOptions{Chain: chain, Policy: btc.Policy, MaxHops: btc.MaxHops, MinShare: btc.MinShare,
-		Until: btc.Until, Budget: btc.Budget, StopCategories: btc.StopCategories, PassCategories: btc.PassCategories}
+		Until: btc.Until, Budget: btc.Budget, StopCategories: btc.StopCategories, PassCategories: btc.PassCategories,
+		FollowLinks: f.followLinks, FollowHypotheses: f.followHypotheses}
 	if f.minAmountSet {
 		opts.MinAmount = uint256.NewInt(uint64(f.minAmount))
 	}
@@ -72,6 +74,23 @@ func (f *traceFlags) accountOptions() (trace.AccountOptions, error) {
 		opts.Seeds = append(opts.Seeds, sd)
 	}
 	return opts, nil
+}
+
+// addLinkFlags registers the flags that follow mixer links (methods.md
+// §4.9; design.md: --follow-links, --follow-hypotheses).
+func (f *traceFlags) addLinkFlags(c *cobra.Command) {
+	fl := c.Flags()
+	fl.BoolVar(&f.followLinks, "follow-links", false, "EVM chains: follow strong links (Tornado T1: the depositor withdrew to itself) on from the withdrawal, in the inferred part of the result")
+	fl.BoolVar(&f.followHypotheses, "follow-hypotheses", false, "EVM chains: also look for Tornado T2-T4 links and follow the probable ones, in the hypotheses part")
+}
+
+// checkLinkFlags refuses the link flags on a Bitcoin trace: it has no
+// mixer links to follow (CoinJoins: --through-coinjoin).
+func (f *traceFlags) checkLinkFlags() error {
+	if f.followLinks || f.followHypotheses {
+		return usageError{fmt.Errorf("--follow-links and --follow-hypotheses: only on EVM chains (Tornado Cash links; on Bitcoin see --through-coinjoin): %w", heistgraph.ErrInvalid)}
+	}
+	return nil
 }
 
 // runAccountTrace is trace on an EVM chain.
@@ -160,6 +179,41 @@ func printAccountTrace(w io.Writer, res *trace.AccountResult, top int) {
 		printf(w, "  per asset, sinks + fees = seeds + conversions, exactly\n")
 	} else {
 		printf(w, "  %s does not conserve value\n", res.Policy)
+	}
+	printMixerLinks(w, res, dec)
+}
+
+// printMixerLinks writes the Tornado deposits of the mixer sinks, their
+// links, and the totals of the inferred and hypotheses parts.
+func printMixerLinks(w io.Writer, res *trace.AccountResult, dec map[heistgraph.Asset]uint8) {
+	deps := 0
+	for _, s := range res.Sinks {
+		deps += len(s.Mixer)
+	}
+	if deps == 0 {
+		return
+	}
+	printf(w, "\n  %d Tornado deposit(s), %d link(s) found:\n", deps, len(res.Links))
+	for _, s := range res.Sinks {
+		for _, m := range s.Mixer {
+			printf(w, "  deposit  %s  %s %s into %s (anonymity set %d)\n", s.TxID, baseUnits(m.Amount, dec[s.Asset]), assetShort(s.Asset), m.Pool.Hex(), m.AnonymitySet)
+		}
+	}
+	for _, l := range res.Links {
+		printf(w, "  link     %s -> %s  %v %s (anonymity set %d)\n", l.DepositTx, l.WithdrawalTx, l.Heuristics, l.Confidence, l.AnonymitySet)
+	}
+	for _, part := range []struct {
+		name string
+		lt   *trace.LinkedTrace
+	}{{"inferred (--follow-links)", res.Inferred}, {"hypotheses (--follow-hypotheses)", res.Hypotheses}} {
+		if part.lt == nil {
+			continue
+		}
+		printf(w, "\n  %s, through %d link(s), not part of the totals above:\n", part.name, len(part.lt.Links))
+		for _, s := range part.lt.Sinks {
+			printf(w, "  %-16s %28s %-8s %4d  %-42s %s\n", s.Kind, baseUnits(s.Amount, s.Decimals), assetShort(s.Asset), s.Hops, s.Address.Hex(),
+				entityName(s.Entity, s.Category, "-"))
+		}
 	}
 }
 

@@ -172,6 +172,7 @@ func TestTraceAccounts(t *testing.T) {
 		{"bad seed", []string{"--chain", "eth", "--seed", "0x1234"}, 2, "want 0x and a 64-digit"},
 		{"chain not stored", []string{"--chain", "bsc", "--seed", tx("stolen").String()}, 1, "holds no block of bsc"},
 		{"asset on bitcoin", []string{"--chain", "btc", "--seed", addr("Z").Hex(), "--asset", "native"}, 2, "only for EVM chains"},
+		{"links on bitcoin", []string{"--chain", "btc", "--seed", strings.Repeat("ab", 32), "--follow-links"}, 2, "only on EVM chains"},
 		{"compare", []string{"--chain", "eth", "--seed", tx("stolen").String(), "--compare"}, 2, "--compare"},
 		{"no chain", []string{"--seed", tx("stolen").String()}, 2, "needs its chain"},
 		{"no credit in window", []string{"--chain", "eth", "--seed", addr("K").Hex(), "--from", "1800000000"}, 1, "received no native"},

@@ -23,17 +23,17 @@ var allowed = map[string][]string{
 	"store/pebble":      {"store", "github.com/cockroachdb/pebble/"},
 	"store/postgres":    {"store", "github.com/jackc/pgx/"},
 	"store/storetest":   {"store"},
-	"pattern":           {},
+	"pattern":           {"golang.org/x/crypto/sha3"}, // sha3: CREATE2 addresses of allow-listed DEX factories' pools (swapfactory.go)
 	"label":             {"gopkg.in/yaml.v3"},
 	"cluster":           {"store", "pattern"},
-	"trace":             {"store", "pattern"},
+	"trace":             {"store", "pattern", "mixer"},
 	"risk":              {"store", "trace"},
 	"incident":          {"store", "gopkg.in/yaml.v3"},
 	"incidents":         {},
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
 	"synth":             {"bitcoin", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},
 	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                                       // app: watches trace as trace does (app.Trace) and read the register
-	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "golang.org/x/crypto/sha3"},                    // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
+	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "mixer", "golang.org/x/crypto/sha3"},           // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
 	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "taxii", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
 	"web":               {},
 	"internal/lint":     {},
@@ -44,8 +44,16 @@ var allowed = map[string][]string{
 	// test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"internal/webhooktest": {},
 
+	// Tornado Cash pools, events and deposit→withdrawal links (methods.md §4.8, §4.9)
+	"mixer": {"store"},
+
 	// payroll screening; norm: accents off names before Jaro-Winkler
 	"payroll": {"store", "trace", "risk", "golang.org/x/text/unicode/norm"},
+	// THORChain memos and router events (methods.md §6.1): evm for the
+	// event topics, uint256 for the domain's amounts
+	"thorchain": {"evm", "github.com/holiman/uint256"},
+	// bridge links (methods.md §6.2–6.5), same reasons
+	"bridge": {"evm", "github.com/holiman/uint256"},
 	// TAXII 2.1 wire protocol (std only)
 	"taxii": {},
 	// what is shared with partners: the register (app, incident), labels, the store, TAXII

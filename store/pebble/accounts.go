@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -28,6 +29,7 @@ import (
 //	x + chain + a + addr(20)                -> summary record                       tx count, transfers, first and last seen
 //	x + chain + n                           -> block count (uvarint)                blocks stored (is the stored range complete?)
 //	x + chain + k + token(20)               -> token record                         known, decimals, symbol (PutToken; no block's)
+//	x + chain + g, x + chain + o            -> log records                          kept event logs (accounts_logs.go)
 //
 // A block's own records (h, b, t, l and the e keys its ledger names) are
 // enough to derive the exact inverse of its effect on the balances and
@@ -273,7 +275,7 @@ func (d *DB) ApplyAccountBlock(ctx context.Context, b *heistgraph.AccountBlock) 
 	where := func(err error) error {
 		return fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
 	}
-	if err := checkLedger(b); err != nil {
+	if err := errors.Join(checkLedger(b), checkLogs(b)); err != nil {
 		return where(err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -355,6 +357,7 @@ func buildAccountBlock(ctx context.Context, db *pebbledb.DB, batch *pebbledb.Bat
 	// Each tx's range of the ledger (checkLedger made them contiguous).
 	first := make([]int32, len(b.Txs))
 	count := make([]int32, len(b.Txs))
+	logCount, firstLog := txLogRanges(b)
 	e := newAcctEffects()
 	for seq := range b.Transfers {
 		if seq&1023 == 1023 {
@@ -405,11 +408,14 @@ func buildAccountBlock(ctx context.Context, db *pebbledb.DB, batch *pebbledb.Bat
 				return fmt.Errorf("tx %d %s: stored in the block at height %d (rewind first): %w", i, tx.Hash, h, heistgraph.ErrConflict)
 			}
 		}
-		rec := acctTxRecord{Tx: *tx, Height: b.Height, FirstSeq: first[i], Transfers: count[i]}
+		rec := acctTxRecord{Tx: *tx, Height: b.Height, FirstSeq: first[i], Transfers: count[i], FirstLog: firstLog[i], Logs: logCount[i]}
 		val = appendAcctTxRecord(val[:0], &rec)
 		if err := batch.Set(key, val, nil); err != nil {
 			return err
 		}
+	}
+	if err := writeLogs(batch, c, b); err != nil {
+		return err
 	}
 	if err := writeBalances(db, batch, c, e, +1); err != nil {
 		return err

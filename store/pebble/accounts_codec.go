@@ -220,6 +220,8 @@ type acctTxRecord struct {
 	Height    int64
 	FirstSeq  int32
 	Transfers int32
+	FirstLog  int32 // the log index of its first kept log
+	Logs      int32 // how many kept logs it has (an optional trailer)
 }
 
 func appendAcctTxRecord(dst []byte, rec *acctTxRecord) []byte {
@@ -247,7 +249,12 @@ func appendAcctTxRecord(dst []byte, rec *acctTxRecord) []byte {
 	dst = appendAmount(dst, &tx.EffectiveGasPrice)
 	dst = appendAmount(dst, &tx.Fee)
 	dst = appendUvarint(dst, uint64(rec.FirstSeq))
-	return appendUvarint(dst, uint64(rec.Transfers))
+	dst = appendUvarint(dst, uint64(rec.Transfers))
+	if rec.Logs == 0 {
+		return dst
+	}
+	dst = appendUvarint(dst, uint64(rec.Logs))
+	return appendUvarint(dst, uint64(rec.FirstLog))
 }
 
 func decodeAcctTxRecord(v []byte, hash heistgraph.EVMHash) (acctTxRecord, error) {
@@ -279,6 +286,10 @@ func decodeAcctTxRecord(v []byte, hash heistgraph.EVMHash) (acctTxRecord, error)
 	tx.Fee = r.amount()
 	rec.FirstSeq = int32(r.u32())
 	rec.Transfers = int32(r.u32())
+	if len(r.b) > 0 {
+		rec.Logs = int32(r.u32())
+		rec.FirstLog = int32(r.u32())
+	}
 	return rec, r.done("account tx record")
 }
 

@@ -178,6 +178,9 @@ func (d *DB) AccountTx(ctx context.Context, chain heistgraph.Chain, hash heistgr
 			return fail(fmt.Errorf("ledger holds %d of its %d transfers: %w", len(out.Transfers), rec.Transfers, errCorrupt))
 		}
 	}
+	if out.Logs, err = txLogs(snap, c, rec.Height, hash, rec.FirstLog, rec.Logs); err != nil {
+		return fail(err)
+	}
 	return out, nil
 }
 

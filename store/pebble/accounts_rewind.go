@@ -93,6 +93,9 @@ func (d *DB) undoAccountBlock(ctx context.Context, c chainCode, tip heistgraph.A
 	if n != bi.Transfers {
 		return fmt.Errorf("ledger holds %d transfers, the block record says %d: %w", n, bi.Transfers, errCorrupt)
 	}
+	if err := undoLogs(d.db, b, c, h); err != nil {
+		return err
+	}
 	for _, txh := range bi.TxHashes {
 		if err := b.Delete(appendAcctTxKey(key[:0], c, txh), nil); err != nil {
 			return err

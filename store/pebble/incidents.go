@@ -178,6 +178,8 @@ type incidentRecord struct {
 	Attributions []attributionRecord `json:"attributions,omitempty"`
 	TLP          string              `json:"tlp,omitempty"`
 	Notes        string              `json:"notes,omitempty"`
+	Status       string              `json:"status,omitempty"`        // absent in older records
+	FigureChoice string              `json:"figure_choice,omitempty"` // absent in older records
 }
 
 type victimRecord struct {
@@ -265,6 +267,7 @@ func decodeTime(s string) (time.Time, error) {
 
 func encodeIncident(inc *heistgraph.Incident) ([]byte, error) {
 	r := incidentRecord{ID: inc.ID, Name: inc.Name, StolenOn: encodeTime(inc.StolenOn), TLP: inc.TLP, Notes: inc.Notes,
+		Status: inc.Status, FigureChoice: inc.FigureChoice,
 		Victim: victimRecord{Name: inc.Victim.Name, Type: string(inc.Victim.Type), Country: inc.Victim.Country}}
 	for _, v := range inc.Vectors {
 		r.Vectors = append(r.Vectors, string(v))
@@ -295,7 +298,7 @@ func decodeIncident(v []byte) (heistgraph.Incident, error) {
 	if err := unmarshalRecord(v, &r); err != nil {
 		return heistgraph.Incident{}, err
 	}
-	inc := heistgraph.Incident{ID: r.ID, Name: r.Name, TLP: r.TLP, Notes: r.Notes,
+	inc := heistgraph.Incident{ID: r.ID, Name: r.Name, TLP: r.TLP, Notes: r.Notes, Status: r.Status, FigureChoice: r.FigureChoice,
 		Victim: heistgraph.Victim{Name: r.Victim.Name, Type: heistgraph.VictimType(r.Victim.Type), Country: r.Victim.Country}}
 	var err error
 	if inc.StolenOn, err = decodeTime(r.StolenOn); err != nil {

@@ -119,6 +119,10 @@ func (g *AccountGen) Block(variant, h int64, parent heistgraph.EVMHash) *heistgr
 			b.Transfers = append(b.Transfers, heistgraph.Transfer{Kind: heistgraph.TransferGenesis, TxIndex: -1, To: a, Amount: amount(), LogIndex: -1})
 		}
 	}
+	// Kept event logs come from their own stream, so that adding them left
+	// the blocks' transfers as they were.
+	rl := rand.New(rand.NewPCG(g.seed^0x10c5, uint64(variant)<<32|uint64(h)))
+	logIndex := int32(rl.IntN(3))
 	ntx := r.IntN(5)
 	for i := 0; i < ntx; i++ {
 		tx := heistgraph.AccountTx{
@@ -157,6 +161,23 @@ func (g *AccountGen) Block(variant, h int64, parent heistgraph.EVMHash) *heistgr
 				b.Transfers = append(b.Transfers, t)
 			}
 		}
+		for j := rl.IntN(4); tx.Status == 1 && j > 0; j-- {
+			l := heistgraph.EventLog{
+				TxIndex: tx.Index, TxHash: tx.Hash, LogIndex: logIndex,
+				Address: g.Tokens[rl.IntN(len(g.Tokens))],
+			}
+			for k := rl.IntN(5); k > 0; k-- {
+				l.Topics = append(l.Topics, evmHash(g.seed, "topic", int64(rl.IntN(1000))))
+			}
+			if n := rl.IntN(200); n > 0 {
+				l.Data = make([]byte, n)
+				for k := range l.Data {
+					l.Data[k] = byte(rl.IntN(256))
+				}
+			}
+			b.Logs = append(b.Logs, l)
+			logIndex += 1 + int32(rl.IntN(3))
+		}
 		b.Transfers = append(b.Transfers, xfer(heistgraph.TransferFee, tx.From, heistgraph.EVMAddress{}, heistgraph.NativeAsset, tx.Fee))
 		var prio uint256.Int
 		prio.Mul(uint256.NewInt(tx.GasUsed), uint256.NewInt(uint64(r.IntN(5))))
@@ -176,6 +197,7 @@ func (g *AccountGen) pick(r *rand.Rand) heistgraph.EVMAddress { return g.Addrs[r
 // ledgerModel is the test's own account of balances, in math/big: what
 // the store's AccountSummary must say.
 type ledgerModel struct {
+	blocks     []*heistgraph.AccountBlock
 	recv, sent map[[2]string]*big.Int
 	txs        map[string]map[heistgraph.EVMHash]bool
 	transfers  map[string]int64
@@ -187,7 +209,7 @@ func newLedgerModel(blocks ...*heistgraph.AccountBlock) *ledgerModel {
 	m := &ledgerModel{
 		recv: map[[2]string]*big.Int{}, sent: map[[2]string]*big.Int{},
 		txs: map[string]map[heistgraph.EVMHash]bool{}, transfers: map[string]int64{},
-		first: map[string]int64{}, last: map[string]int64{},
+		first: map[string]int64{}, last: map[string]int64{}, blocks: blocks,
 	}
 	for _, b := range blocks {
 		for i := range b.Transfers {
@@ -235,11 +257,13 @@ func (m *ledgerModel) add(h int64, t *heistgraph.Transfer) {
 	}
 }
 
-// check compares the store's summary of every address in addrs with the
-// model.
+// check compares the store's summary of every address in addrs, and the
+// kept logs of every transaction and of every address as a contract, with
+// the model.
 func (m *ledgerModel) check(t *testing.T, st store.Store, chain heistgraph.Chain, addrs []heistgraph.EVMAddress) {
 	t.Helper()
 	ctx := context.Background()
+	m.checkLogs(t, st, chain, addrs)
 	for _, a := range addrs {
 		s, err := st.AccountSummary(ctx, chain, a)
 		k := a.Lower()
@@ -371,7 +395,13 @@ func testAccountLedger(t *testing.T, open func(t *testing.T) store.Store) {
 					wantT = append(wantT, x)
 				}
 			}
-			equal(t, "tx "+tx.Hash.String(), got, store.AccountTxRecord{Chain: evmChain, Tx: tx, Block: b.Ref(), InternalKnown: b.InternalKnown, Transfers: wantT})
+			var wantL []heistgraph.EventLog
+			for _, l := range b.Logs {
+				if l.TxIndex == int32(i) {
+					wantL = append(wantL, l)
+				}
+			}
+			equal(t, "tx "+tx.Hash.String(), got, store.AccountTxRecord{Chain: evmChain, Tx: tx, Block: b.Ref(), InternalKnown: b.InternalKnown, Transfers: wantT, Logs: wantL})
 		}
 	}
 	if ntx == 0 {
@@ -424,7 +454,7 @@ func testAccountConflict(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	dup := g.Block(2, 9, blocks[5].Hash)
 	dup.Txs = append([]heistgraph.AccountTx(nil), withTx.Txs[0])
-	dup.Transfers = nil
+	dup.Transfers, dup.Logs = nil, nil
 	if err := st.ApplyAccountBlock(ctx, dup); !errors.Is(err, heistgraph.ErrConflict) {
 		t.Errorf("a transaction stored in another block: %v, want ErrConflict", err)
 	}
@@ -439,7 +469,7 @@ func testAccountInvalid(t *testing.T, open func(t *testing.T) store.Store) {
 	st := open(t)
 	base := func() *heistgraph.AccountBlock {
 		for h := int64(1); ; h++ {
-			if b := g.Block(0, h, heistgraph.EVMHash{}); len(b.Txs) >= 2 && len(b.Transfers) >= 3 {
+			if b := g.Block(0, h, heistgraph.EVMHash{}); len(b.Txs) >= 2 && len(b.Transfers) >= 3 && len(b.Logs) >= 2 {
 				return b
 			}
 		}
@@ -480,6 +510,19 @@ func testAccountInvalid(t *testing.T, open func(t *testing.T) store.Store) {
 			return b
 		}},
 		{"unknown kind", func(b *heistgraph.AccountBlock) *heistgraph.AccountBlock { b.Transfers[0].Kind = 99; return b }},
+		{"log of a missing tx", func(b *heistgraph.AccountBlock) *heistgraph.AccountBlock {
+			b.Logs[len(b.Logs)-1].TxIndex = int32(len(b.Txs))
+			return b
+		}},
+		{"log with the wrong hash", func(b *heistgraph.AccountBlock) *heistgraph.AccountBlock { b.Logs[0].TxHash[0] ^= 1; return b }},
+		{"logs out of index order", func(b *heistgraph.AccountBlock) *heistgraph.AccountBlock {
+			b.Logs[1].LogIndex = b.Logs[0].LogIndex
+			return b
+		}},
+		{"log with five topics", func(b *heistgraph.AccountBlock) *heistgraph.AccountBlock {
+			b.Logs[0].Topics = make([]heistgraph.EVMHash, 5)
+			return b
+		}},
 	}
 	for _, tc := range tests {
 		b := tc.edit(base())
@@ -757,4 +800,77 @@ func testAccountRandomReorgs(t *testing.T, open func(t *testing.T) store.Store) 
 	if err != nil || tip != cur[len(cur)-1].Ref() {
 		t.Errorf("tip %+v %v, want %+v", tip, err, cur[len(cur)-1].Ref())
 	}
+}
+
+// checkLogs compares the kept logs the store gives per transaction
+// (AccountTx) and per emitting contract (AccountLogs, over the model's
+// addresses and the generator's tokens) with the model's blocks.
+func (m *ledgerModel) checkLogs(t *testing.T, st store.Store, chain heistgraph.Chain, addrs []heistgraph.EVMAddress) {
+	t.Helper()
+	ctx := context.Background()
+	byContract := map[heistgraph.EVMAddress][]store.AccountLog{}
+	for _, b := range m.blocks {
+		byTx := make([][]heistgraph.EventLog, len(b.Txs))
+		for _, l := range b.Logs {
+			byTx[l.TxIndex] = append(byTx[l.TxIndex], l)
+			byContract[l.Address] = append(byContract[l.Address], store.AccountLog{Block: b.Ref(), Log: l})
+		}
+		for i := range b.Txs {
+			rec, err := st.AccountTx(ctx, chain, b.Txs[i].Hash)
+			if err != nil {
+				t.Fatalf("tx %s: %v", b.Txs[i].Hash, err)
+			}
+			if !equalLogs(rec.Logs, byTx[i]) {
+				t.Errorf("tx %s at %d: kept logs %+v, want %+v", b.Txs[i].Hash, b.Height, rec.Logs, byTx[i])
+			}
+		}
+	}
+	seen := map[heistgraph.EVMAddress]bool{}
+	for _, a := range addrs {
+		seen[a] = true
+	}
+	for a := range byContract {
+		if !seen[a] {
+			addrs = append(addrs, a)
+			seen[a] = true
+		}
+	}
+	for _, a := range addrs {
+		var got []store.AccountLog
+		for l, err := range st.AccountLogs(ctx, chain, a, store.AccountHistoryOptions{}) {
+			if err != nil {
+				t.Fatalf("logs of %s: %v", a, err)
+			}
+			got = append(got, l)
+		}
+		want := byContract[a]
+		if len(got) != len(want) {
+			t.Errorf("logs of %s: %d, want %d", a, len(got), len(want))
+			continue
+		}
+		for i := range got {
+			if got[i].Block != want[i].Block || !equalLogs([]heistgraph.EventLog{got[i].Log}, []heistgraph.EventLog{want[i].Log}) {
+				t.Errorf("logs of %s [%d]: %+v, want %+v", a, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func equalLogs(a, b []heistgraph.EventLog) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if x.TxIndex != y.TxIndex || x.TxHash != y.TxHash || x.LogIndex != y.LogIndex || x.Address != y.Address ||
+			len(x.Topics) != len(y.Topics) || string(x.Data) != string(y.Data) {
+			return false
+		}
+		for j := range x.Topics {
+			if x.Topics[j] != y.Topics[j] {
+				return false
+			}
+		}
+	}
+	return true
 }

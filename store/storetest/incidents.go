@@ -50,8 +50,10 @@ func incidentFixture(t *testing.T, id string) heistgraph.Incident {
 			{Actor: "dprk", Group: "tradertraitor", Tier: heistgraph.TierOfficial, On: day(2025, 2, 26), Sources: []string{"partner-report", "fbi"}, Note: "PSA"},
 			{Actor: "dprk", Tier: heistgraph.TierSuspected, Sources: []string{"partner-report"}},
 		},
-		TLP:   "amber",
-		Notes: "Imported from a partner's STIX bundle.",
+		TLP:          "amber",
+		Notes:        "Imported from a partner's STIX bundle.",
+		Status:       "suspected",
+		FigureChoice: "the partner's own figure",
 	}
 }
 
@@ -268,7 +270,7 @@ func testIncidentFields(t *testing.T, _ func(t *testing.T) store.Store) {
 		v    any
 		want int
 	}{
-		{"Incident", heistgraph.Incident{}, 12},
+		{"Incident", heistgraph.Incident{}, 14},
 		{"Source", heistgraph.Source{}, 9},
 		{"Aggregate", heistgraph.Aggregate{}, 5},
 		{"Theft", heistgraph.Theft{}, 6},

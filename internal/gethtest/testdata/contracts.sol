@@ -123,3 +123,47 @@ contract Token {
         emit Transfer(from, to, value);
     }
 }
+
+// MiniTornado is a Tornado Cash-like pool without zero knowledge, for the
+// mixer tests (methods.md §4.8): deposits of exactly `denomination` wei
+// with a commitment, withdrawals naming an unspent nullifier hash (anyone
+// may withdraw: there is no proof), each emitting tornado-core's exact
+// event (contracts/Tornado.sol), so the ledger keeps them.
+contract MiniTornado {
+    event Deposit(bytes32 indexed commitment, uint32 leafIndex, uint256 timestamp);
+    event Withdrawal(address to, bytes32 nullifierHash, address indexed relayer, uint256 fee);
+
+    uint256 public immutable denomination;
+    uint32 public nextIndex;
+    mapping(bytes32 => bool) public commitments;
+    mapping(bytes32 => bool) public nullifierHashes;
+
+    constructor(uint256 _denomination) {
+        denomination = _denomination;
+    }
+
+    // deposit takes exactly the denomination and records the commitment as
+    // the next leaf.
+    function deposit(bytes32 commitment) external payable {
+        require(msg.value == denomination, "wrong amount");
+        require(!commitments[commitment], "commitment used");
+        commitments[commitment] = true;
+        emit Deposit(commitment, nextIndex, block.timestamp);
+        nextIndex++;
+    }
+
+    // withdraw pays `to` the denomination less `fee` and the relayer `fee`,
+    // each by an inner CALL (internal transfers).
+    function withdraw(address payable to, bytes32 nullifierHash, address payable relayer, uint256 fee) external {
+        require(fee <= denomination, "fee too high");
+        require(!nullifierHashes[nullifierHash], "spent");
+        nullifierHashes[nullifierHash] = true;
+        (bool ok, ) = to.call{value: denomination - fee}("");
+        require(ok, "payment failed");
+        if (fee > 0) {
+            (ok, ) = relayer.call{value: fee}("");
+            require(ok, "fee failed");
+        }
+        emit Withdrawal(to, nullifierHash, relayer, fee);
+    }
+}

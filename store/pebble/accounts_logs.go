@@ -1,0 +1,267 @@
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"iter"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// Kept event logs (heistgraph.EventLog) of account chains live in two
+// sub-tables of prefixAccount, each key holding the whole log record (logs
+// are small, and neither read then needs a second lookup):
+//
+//	x + chain + g + height(be64) + log index(be32)                -> log record   the block's kept logs, by index
+//	x + chain + o + contract(20) + height(be64) + log index(be32) -> log record   the logs a contract emitted
+//
+// A transaction's kept logs are contiguous in g (log indices follow
+// transaction order); its tx record ends with their count and first index.
+const (
+	acctLog         byte = 'g'
+	acctContractLog byte = 'o'
+)
+
+// maxLogTopics is the most topics a log has (LOG0..LOG4).
+const maxLogTopics = 4
+
+func appendBlockLogKey(dst []byte, c chainCode, h int64, logIndex int32) []byte {
+	return appendU32(appendU64(appendAcctKey(dst, c, acctLog), uint64(h)), uint32(logIndex))
+}
+
+func appendContractLogPrefix(dst []byte, c chainCode, a heistgraph.EVMAddress) []byte {
+	return append(appendAcctKey(dst, c, acctContractLog), a[:]...)
+}
+
+func appendContractLogKey(dst []byte, c chainCode, a heistgraph.EVMAddress, h int64, logIndex int32) []byte {
+	return appendU32(appendU64(appendContractLogPrefix(dst, c, a), uint64(h)), uint32(logIndex))
+}
+
+// appendLogRecord encodes a kept log without its block position (the key
+// has it) or its tx hash (the block record lists the txs).
+func appendLogRecord(dst []byte, l *heistgraph.EventLog) []byte {
+	dst = appendUvarint(dst, uint64(l.TxIndex))
+	dst = append(dst, l.Address[:]...)
+	dst = append(dst, byte(len(l.Topics)))
+	for i := range l.Topics {
+		dst = append(dst, l.Topics[i][:]...)
+	}
+	return appendBytes(dst, l.Data)
+}
+
+func decodeLogRecord(v []byte, l *heistgraph.EventLog) error {
+	r := reader{b: v}
+	*l = heistgraph.EventLog{TxIndex: int32(r.u32())}
+	l.Address = r.evmAddress()
+	n := int(r.byte())
+	if n > maxLogTopics {
+		r.fail()
+	}
+	if !r.bad && n > 0 {
+		l.Topics = make([]heistgraph.EVMHash, n)
+		for i := range l.Topics {
+			l.Topics[i] = r.evmHash()
+		}
+	}
+	l.Data = r.bytes()
+	return r.done("log record")
+}
+
+// checkLogs checks b's kept logs against its transactions: each names a
+// transaction of b by index and hash, log indices strictly increase, and
+// no log has more than four topics.
+func checkLogs(b *heistgraph.AccountBlock) error {
+	last := int64(-1)
+	for i := range b.Logs {
+		l := &b.Logs[i]
+		if l.TxIndex < 0 || int(l.TxIndex) >= len(b.Txs) {
+			return fmt.Errorf("log %d: tx index %d, the block has %d txs: %w", l.LogIndex, l.TxIndex, len(b.Txs), heistgraph.ErrInvalid)
+		}
+		if l.TxHash != b.Txs[l.TxIndex].Hash {
+			return fmt.Errorf("log %d: tx hash %s, tx %d is %s: %w", l.LogIndex, l.TxHash, l.TxIndex, b.Txs[l.TxIndex].Hash, heistgraph.ErrInvalid)
+		}
+		if int64(l.LogIndex) <= last {
+			return fmt.Errorf("log %d after log %d: kept logs not in index order: %w", l.LogIndex, last, heistgraph.ErrInvalid)
+		}
+		if len(l.Topics) > maxLogTopics {
+			return fmt.Errorf("log %d: %d topics: %w", l.LogIndex, len(l.Topics), heistgraph.ErrInvalid)
+		}
+		last = int64(l.LogIndex)
+	}
+	return nil
+}
+
+// txLogRanges returns, per transaction of b, the number of its kept logs
+// and the log index of the first.
+func txLogRanges(b *heistgraph.AccountBlock) (count, first []int32) {
+	count = make([]int32, len(b.Txs))
+	first = make([]int32, len(b.Txs))
+	for i := range b.Logs {
+		l := &b.Logs[i]
+		if count[l.TxIndex] == 0 {
+			first[l.TxIndex] = l.LogIndex
+		}
+		count[l.TxIndex]++
+	}
+	return count, first
+}
+
+// writeLogs adds b's kept logs to both log tables.
+func writeLogs(w pebbledb.Writer, c chainCode, b *heistgraph.AccountBlock) error {
+	var key, val []byte
+	for i := range b.Logs {
+		l := &b.Logs[i]
+		val = appendLogRecord(val[:0], l)
+		key = appendBlockLogKey(key[:0], c, b.Height, l.LogIndex)
+		if err := w.Set(key, val, nil); err != nil {
+			return err
+		}
+		key = appendContractLogKey(key[:0], c, l.Address, b.Height, l.LogIndex)
+		if err := w.Set(key, val, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// undoLogs deletes the kept logs of the block at height h from both
+// tables, reading them from r.
+func undoLogs(r pebbledb.Reader, w pebbledb.Writer, c chainCode, h int64) error {
+	lo := appendBlockLogKey(nil, c, h, 0)
+	hi := appendBlockLogKey(nil, c, h+1, 0)
+	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	var l heistgraph.EventLog
+	var key []byte
+	for ok := it.First(); ok; ok = it.Next() {
+		if err := decodeLogRecord(it.Value(), &l); err != nil {
+			it.Close()
+			return err
+		}
+		k := it.Key()
+		idx := int32(binary.BigEndian.Uint32(k[len(k)-4:]))
+		key = appendContractLogKey(key[:0], c, l.Address, h, idx)
+		if err := errors.Join(w.Delete(key, nil), w.Delete(k, nil)); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	return errors.Join(it.Error(), it.Close())
+}
+
+// txLogs reads the kept logs of the transaction at block height h whose
+// first kept log has index first, count of them.
+func txLogs(r pebbledb.Reader, c chainCode, h int64, hash heistgraph.EVMHash, first, count int32) ([]heistgraph.EventLog, error) {
+	if count == 0 {
+		return nil, nil
+	}
+	lo := appendBlockLogKey(nil, c, h, first)
+	hi := appendBlockLogKey(nil, c, h+1, 0)
+	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]heistgraph.EventLog, 0, count)
+	for ok := it.First(); ok && len(out) < int(count); ok = it.Next() {
+		var l heistgraph.EventLog
+		if err := decodeLogRecord(it.Value(), &l); err != nil {
+			it.Close()
+			return nil, err
+		}
+		k := it.Key()
+		l.LogIndex = int32(binary.BigEndian.Uint32(k[len(k)-4:]))
+		l.TxHash = hash
+		out = append(out, l)
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return nil, err
+	}
+	if len(out) != int(count) {
+		return nil, fmt.Errorf("%d of its %d kept logs stored: %w", len(out), count, errCorrupt)
+	}
+	return out, nil
+}
+
+// AccountLogs yields the kept logs the contract at addr emitted, in chain
+// order, from one consistent snapshot (store.AccountReader).
+func (d *DB) AccountLogs(ctx context.Context, chain heistgraph.Chain, addr heistgraph.EVMAddress, opts store.AccountHistoryOptions) iter.Seq2[store.AccountLog, error] {
+	return func(yield func(store.AccountLog, error) bool) {
+		fail := func(err error) {
+			yield(store.AccountLog{}, fmt.Errorf("logs of contract %s on %s: %w", addr.Hex(), chain, err))
+		}
+		if opts.FromHeight < 0 || opts.ToHeight < 0 {
+			fail(fmt.Errorf("heights %d..%d: %w", opts.FromHeight, opts.ToHeight, heistgraph.ErrInvalid))
+			return
+		}
+		c, ok, err := d.code(chain)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !ok || opts.ToHeight != 0 && opts.ToHeight < opts.FromHeight {
+			return
+		}
+		prefix := appendContractLogPrefix(nil, c, addr)
+		lo, hi := heightBounds(prefix, opts.FromHeight, opts.ToHeight)
+		snap := d.db.NewSnapshot()
+		defer snap.Close()
+		it, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer it.Close()
+		var bi store.AccountBlockInfo
+		bi.Height = -1
+		for valid := it.First(); valid; valid = it.Next() {
+			if err := ctx.Err(); err != nil {
+				fail(err)
+				return
+			}
+			k := it.Key()
+			if len(k) != len(prefix)+12 {
+				fail(fmt.Errorf("contract log key: %w", errCorrupt))
+				return
+			}
+			h := int64(binary.BigEndian.Uint64(k[len(prefix):]))
+			var out store.AccountLog
+			if err := decodeLogRecord(it.Value(), &out.Log); err != nil {
+				fail(err)
+				return
+			}
+			out.Log.LogIndex = int32(binary.BigEndian.Uint32(k[len(k)-4:]))
+			if h != bi.Height {
+				hr, found, err := acctHeightAt(snap, c, h)
+				if err == nil && !found {
+					err = fmt.Errorf("height %d not indexed: %w", h, errCorrupt)
+				}
+				if err == nil {
+					bi, err = acctBlockByHash(snap, chain, c, heistgraph.EVMHash(hr.Hash))
+				}
+				if err != nil {
+					fail(err)
+					return
+				}
+			}
+			if int(out.Log.TxIndex) >= len(bi.TxHashes) {
+				fail(fmt.Errorf("log %d at height %d: tx %d: %w", out.Log.LogIndex, h, out.Log.TxIndex, errCorrupt))
+				return
+			}
+			out.Log.TxHash = bi.TxHashes[out.Log.TxIndex]
+			out.Block = bi.Ref()
+			if !yield(out, nil) {
+				return
+			}
+		}
+		if err := it.Error(); err != nil {
+			fail(err)
+		}
+	}
+}
