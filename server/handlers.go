@@ -53,6 +53,8 @@ func (s *Server) routes() []route {
 	rts = append(rts, reportRoutes()...)
 	rts = append(rts, traceRoutes()...)
 	rts = append(rts, eventRoutes()...)
+	rts = append(rts, taxiiRoutes()...)
+	rts = append(rts, feedRoutes()...)
 	return append(rts, watchRoutes()...)
 }
 

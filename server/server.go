@@ -61,6 +61,11 @@ type Config struct {
 	// AlertPoll is how often GET /v1/events asks Alerts for new alerts
 	// while a stream is open. Default 1 s.
 	AlertPoll time.Duration
+	// Sharing answers the TAXII 2.1 routes under /taxii2/; nil makes them
+	// answer 503.
+	Sharing Sharing
+	// Feeds answers /v1/feeds; nil makes those routes answer 503.
+	Feeds Feeds
 }
 
 // Defaults of Config.

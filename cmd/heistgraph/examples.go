@@ -95,9 +95,11 @@ var examples = map[string]string{
 
 	"export": `  heistgraph export stix --incident ronin-bridge-2022 --out ronin.json`,
 	"export stix": `  heistgraph export stix --incident ronin-bridge-2022 --out ronin.json
-  heistgraph export stix --year 2024 > thefts-2024.json`,
-	"import":      `  heistgraph import stix partner-bundle.json`,
-	"import stix": `  heistgraph import stix partner-bundle.json                       # a bundle written by export stix`,
+  heistgraph export stix --year 2024 > thefts-2024.json
+  heistgraph export stix --year 2024 --observables --out opencti-2024.json   # wallets as observables too, for OpenCTI`,
+	"import": `  heistgraph import stix partner-bundle.json`,
+	"import stix": `  heistgraph import stix partner-bundle.json                       # a bundle written by export stix
+  heistgraph import stix opencti-export.json --json                # OpenCTI or MISP: wallets and indicators become labels`,
 
 	"webhooks": `  heistgraph webhooks add https://hooks.exchange.example/heistgraph --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --entity "Exchange X"`,
 	"webhooks add": `  heistgraph webhooks add https://hooks.exchange.example/heistgraph --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --entity "Exchange X"
@@ -116,6 +118,15 @@ var examples = map[string]string{
 	"demo": `  heistgraph demo                                                  # serves on 127.0.0.1:8080; prints an admin key and commands to try
   heistgraph demo --no-serve --json                                # the summary only: blocks, txs, heists, incidents, labels, alerts, sinks_by_kind
   heistgraph demo --data /tmp/demo --seed 7 --addr 127.0.0.1:0     # keep another world in /tmp/demo; any free port`,
+
+	"feeds": `  heistgraph feeds add https://partner.example/taxii2/api/ --collection heistgraph-watches --key hg_... --as-watches
+  heistgraph feeds list`,
+	"feeds add": `  heistgraph feeds add https://partner.example/taxii2/api/ --collection heistgraph-watches --key hg_... --as-watches --tlp-max amber
+  heistgraph feeds add https://opencti.example/taxii2/root/ --collection 0c2d8d5e-... --key TOKEN --id seal-isac`,
+	"feeds list": `  heistgraph feeds list --json`,
+	"feeds rm":   `  heistgraph feeds rm seal-isac`,
+	"feeds pull": `  heistgraph feeds pull              # every feed now
+  heistgraph feeds pull seal-isac --json`,
 }
 
 // addExamples sets the Example of every command in c's tree that has an

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Alerts", testAlerts},
 		{"Webhooks", testWebhooks},
 		{"Watches", testWatches},
+		{"Sharing", testSharing},
 		{"Sync", testSync},
 		{"Accounts", testAccounts},
 	}
