@@ -326,7 +326,9 @@ func (e *engine) shared(ctx context.Context, rec *store.AccountTxRecord, d *depo
 	}
 	first := uint64(d.Senders[0])
 	for _, k := range d.Evidence {
-		if i := slices.IndexFunc(bs.evidence, func(ev heistgraph.ClusterEvidence) bool { return ev.Height == k.Height && ev.TxIndex == k.TxIndex && ev.N == k.N }); i >= 0 {
+		if i := slices.IndexFunc(bs.evidence, func(ev heistgraph.ClusterEvidence) bool {
+			return ev.Height == k.Height && ev.TxIndex == k.TxIndex && ev.N == k.N
+		}); i >= 0 {
 			bs.evidence[i].Status, bs.evidence[i].Reason = heistgraph.EvidenceDropped, reason
 			continue
 		}

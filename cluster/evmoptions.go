@@ -66,4 +66,6 @@ func (a *AccountOptions) validate() error {
 	return nil
 }
 
-func (a *AccountOptions) isExchange(cat string) bool { return slices.Contains(a.ExchangeCategories, cat) }
+func (a *AccountOptions) isExchange(cat string) bool {
+	return slices.Contains(a.ExchangeCategories, cat)
+}

@@ -137,7 +137,7 @@ func (e *engine) saveAccount(ctx context.Context) error {
 	a := e.acct
 	s := acctSnapshot{Height: e.tip.Block.Height, Hash: e.tip.Block.Hash, Options: e.opts.Account.print(),
 		Contracts: slices.Sorted(maps.Keys(a.contract)), Miners: slices.Sorted(maps.Keys(a.miner)),
-		Approvals: slices.SortedFunc(maps.Keys(a.approvals), func(x, y [3]uint32) int { return slices.Compare(x[:], y[:]) }),
+		Approvals:  slices.SortedFunc(maps.Keys(a.approvals), func(x, y [3]uint32) int { return slices.Compare(x[:], y[:]) }),
 		Authorized: slices.SortedFunc(maps.Keys(a.authorized), func(x, y [2]uint32) int { return slices.Compare(x[:], y[:]) })}
 	for _, id := range slices.Sorted(maps.Keys(a.deposits)) {
 		s.Deposits = append(s.Deposits, depositEntry{id, *a.deposits[id]})
