@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/internal/testutil"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
 )
@@ -47,13 +48,13 @@ func TestAccountIncremental(t *testing.T) {
 		text := string(input)
 		world := text[strings.Index(text, "world\n")+len("world\n"):]
 		world = world[:strings.Index(world, "----")]
-		w := &acctWorld{names: map[string]string{}}
-		if err := parseWorld(w, world); err != nil {
+		w := testutil.NewAccounts()
+		if err := w.Parse(ethChain, world); err != nil {
 			t.Fatal(err)
 		}
 		labels := []heistgraph.Label{
-			{Chain: ethChain, Address: w.addr("X").Lower(), Category: "exchange", Entity: "Exchange X", Source: "test", Confidence: 1},
-			{Chain: ethChain, Address: w.addr("Svc").Lower(), Category: "payment_processor", Entity: "PayCo", Source: "test", Confidence: 1},
+			{Chain: ethChain, Address: w.Addr("X").Lower(), Category: "exchange", Entity: "Exchange X", Source: "test", Confidence: 1},
+			{Chain: ethChain, Address: w.Addr("Svc").Lower(), Category: "payment_processor", Entity: "PayCo", Source: "test", Confidence: 1},
 		}
 		opts := DefaultOptions()
 		opts.Account.MaxDepositSenders = 2
@@ -62,11 +63,11 @@ func TestAccountIncremental(t *testing.T) {
 			if _, err := st.PutLabels(ctx, labels); err != nil {
 				t.Fatal(err)
 			}
-			for i, b := range w.blocks {
+			for i, b := range w.Blocks {
 				if err := st.ApplyAccountBlock(ctx, b); err != nil {
 					t.Fatal(err)
 				}
-				if !perBlock && i < len(w.blocks)-1 {
+				if !perBlock && i < len(w.Blocks)-1 {
 					continue
 				}
 				if replay {
@@ -100,16 +101,16 @@ func TestAccountIncremental(t *testing.T) {
 // evidence of the removed blocks goes, and the memberships follow.
 func TestAccountRewind(t *testing.T) {
 	ctx := context.Background()
-	w := &acctWorld{names: map[string]string{}}
-	if err := parseWorld(w, "block 1\ntx S1 D 1\ntx S2 D 1\nblock 2\ntx D X 0.9999\ntx D X 0.9999\n"); err != nil {
+	w := testutil.NewAccounts()
+	if err := w.Parse(ethChain, "block 1\ntx S1 D 1\ntx S2 D 1\nblock 2\ntx D X 0.9999\ntx D X 0.9999\n"); err != nil {
 		t.Fatal(err)
 	}
 	st := openMem(t)
-	if _, err := st.PutLabels(ctx, []heistgraph.Label{{Chain: ethChain, Address: w.addr("X").Lower(), Category: "exchange",
+	if _, err := st.PutLabels(ctx, []heistgraph.Label{{Chain: ethChain, Address: w.Addr("X").Lower(), Category: "exchange",
 		Entity: "Exchange X", Source: "test", Confidence: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range w.blocks {
+	for _, b := range w.Blocks {
 		if err := st.ApplyAccountBlock(ctx, b); err != nil {
 			t.Fatal(err)
 		}
@@ -118,11 +119,11 @@ func TestAccountRewind(t *testing.T) {
 		t.Fatal(err)
 	}
 	same := func() bool {
-		a, err := st.AddressCluster(ctx, ethChain, w.addr("S1").Lower())
+		a, err := st.AddressCluster(ctx, ethChain, w.Addr("S1").Lower())
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := st.AddressCluster(ctx, ethChain, w.addr("S2").Lower())
+		b, err := st.AddressCluster(ctx, ethChain, w.Addr("S2").Lower())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,13 +136,13 @@ func TestAccountRewind(t *testing.T) {
 	if err := st.RewindTo(ctx, ethChain, 1); err != nil {
 		t.Fatal(err)
 	}
-	alt := &acctWorld{names: map[string]string{}}
-	if err := parseWorld(alt, "block 2\ntx D Y 0.5\n"); err != nil {
+	alt := testutil.NewAccounts()
+	if err := alt.Parse(ethChain, "block 2\ntx D Y 0.5\n"); err != nil {
 		t.Fatal(err)
 	}
-	alt.blocks[0].Hash[0] ^= 1
-	alt.blocks[0].ParentHash = w.blocks[0].Hash
-	if err := st.ApplyAccountBlock(ctx, alt.blocks[0]); err != nil {
+	alt.Blocks[0].Hash[0] ^= 1
+	alt.Blocks[0].ParentHash = w.Blocks[0].Hash
+	if err := st.ApplyAccountBlock(ctx, alt.Blocks[0]); err != nil {
 		t.Fatal(err)
 	}
 	s, err := Update(ctx, st, ethChain, DefaultOptions())

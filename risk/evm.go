@@ -1,0 +1,368 @@
+package risk
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/holiman/uint256"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// This file screens addresses of account (EVM) chains (methods.md §8.3 on
+// accounts): each address's balance of each asset carries the §2.2
+// haircut state with categories as sources, hop-resolved.
+//
+//   - Injection: a debit of an address whose owner (its cluster, or the
+//     address alone) carries labels gives the receiver, for each category
+//     valid at that time, the whole amount at hop 1, naming the entity.
+//   - Propagation: an unlabelled address's debit of a carries, for each
+//     (category, hop h < H) of its balance, ⌊a·tainted/balance⌋ at hop
+//     h+1, taken out of its state (the per-debit floor of §2.2: the
+//     residue stays). Fees take their share and carry it nowhere. A
+//     history that starts above block 0 can debit more than it was seen
+//     to receive: the balance is then taken as the debit.
+//   - Aggregation (§8.4): over the credits to the screened cluster from
+//     outside it, per asset: shares are over what it received of that
+//     asset, and the rules of §8.5 run on each asset's shares; the answer
+//     takes the highest level and lists every asset's entries with their
+//     asset. Amounts are summed exactly; an asset whose received total
+//     passes 2^62 base units is judged on amounts rounded down to a power
+//     of ten (a note says so).
+//
+// Exposure is computed on demand, by reading the histories of the
+// senders up to H−1 hops back, within the Screener's budget of reads. What
+// it does not do yet: sent-side exposure, the dusting cap, prices, and
+// stolen:<id> marks from traces (the Stolen hook names Bitcoin outputs).
+
+// acctKey places a transfer: its block and position in the block's
+// ledger, the same for its debit and its credit.
+type acctKey struct {
+	height int64
+	seq    int32
+}
+
+// avector is the exposure an account transfer carries: base units of its
+// asset by coordinate.
+type avector map[vkey]uint256.Int
+
+// acctRun computes account exposure for one screen.
+type acctRun struct {
+	*run
+	ar    store.AccountReader
+	memo  map[acctMemoKey]map[acctKey]avector
+	reads int
+}
+
+type acctMemoKey struct {
+	addr  heistgraph.EVMAddress
+	depth int
+}
+
+// carried returns what each debit of addr carries to its receiver, at
+// hops up to depth, keyed by the transfer.
+func (x *acctRun) carried(addr heistgraph.EVMAddress, depth int) (map[acctKey]avector, error) {
+	mk := acctMemoKey{addr, depth}
+	if m, ok := x.memo[mk]; ok {
+		return m, nil
+	}
+	out := map[acctKey]avector{}
+	x.memo[mk] = out
+	if depth < 1 || x.budget {
+		return out, nil
+	}
+	o, err := x.ownerOf(addr.Lower())
+	if err != nil {
+		return nil, err
+	}
+	labelled := len(o.labels) > 0
+	if !labelled && depth < 2 {
+		return out, nil
+	}
+	type state struct {
+		balance uint256.Int
+		tainted map[vkey]uint256.Int
+	}
+	states := map[heistgraph.Asset]*state{}
+	for ev, err := range x.ar.AccountHistory(x.ctx, x.chain, addr, store.AccountHistoryOptions{ToHeight: max(x.tip, 0)}) {
+		if err != nil {
+			return nil, fmt.Errorf("risk: history of %s: %w", addr.Hex(), err)
+		}
+		if x.reads++; x.reads > 50*x.cfg.Budget {
+			x.budget = true
+			x.note(fmt.Sprintf("the budget of %d transfers read (50 per transaction of the budget) ran out: exposure is partial", 50*x.cfg.Budget))
+			return out, nil
+		}
+		t := &ev.Transfer
+		k := acctKey{ev.Block.Height, ev.Seq}
+		if labelled {
+			if ev.Debit && !ev.Credit && t.Kind != heistgraph.TransferFee {
+				var v avector
+				for _, c := range o.cats(ev.Block.Time, x.cfg.WeakConfidence) {
+					if v == nil {
+						v = avector{}
+					}
+					v[vkey{cat: c.cat, hop: 1, entity: c.entity, source: c.source, owner: o.id, conf: c.conf, weak: c.weak}] = t.Amount
+				}
+				if v != nil {
+					out[k] = v
+				}
+			}
+			continue
+		}
+		if ev.Credit && ev.Debit {
+			continue // a self-transfer moves nothing
+		}
+		s := states[t.Asset]
+		if s == nil {
+			s = &state{tainted: map[vkey]uint256.Int{}}
+			states[t.Asset] = s
+		}
+		if ev.Credit {
+			s.balance.Add(&s.balance, &t.Amount)
+			if t.From.IsZero() {
+				continue
+			}
+			in, err := x.carried(t.From, depth-1)
+			if err != nil {
+				return nil, err
+			}
+			for vk, a := range in[k] {
+				cur := s.tainted[vk]
+				cur.Add(&cur, &a)
+				s.tainted[vk] = cur
+			}
+			continue
+		}
+		if s.balance.Lt(&t.Amount) {
+			s.balance = t.Amount
+		}
+		var v avector
+		for _, vk := range slices.SortedFunc(maps.Keys(s.tainted), vkeyCmp) {
+			cur := s.tainted[vk]
+			var c uint256.Int
+			c.MulDivOverflow(&t.Amount, &cur, &s.balance)
+			if c.IsZero() {
+				continue
+			}
+			cur.Sub(&cur, &c)
+			s.tainted[vk] = cur
+			if t.Kind == heistgraph.TransferFee || vk.hop+1 > depth {
+				continue
+			}
+			if v == nil {
+				v = avector{}
+			}
+			nk := vkey{cat: vk.cat, hop: vk.hop + 1, weak: vk.weak}
+			sum := v[nk]
+			sum.Add(&sum, &c)
+			v[nk] = sum
+		}
+		s.balance.Sub(&s.balance, &t.Amount)
+		if v != nil {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+func vkeyCmp(a, b vkey) int {
+	return cmp.Or(cmp.Compare(a.cat, b.cat), cmp.Compare(a.hop, b.hop), cmp.Compare(a.entity, b.entity),
+		cmp.Compare(a.source, b.source), cmp.Compare(a.owner, b.owner))
+}
+
+// assetAgg is what the screened cluster received of one asset.
+type assetAgg struct {
+	total   uint256.Int
+	entries map[vkey]uint256.Int
+	times   map[vkey]int64 // the last receipt's time of each entry
+}
+
+// screenAccount completes a, the answer for the address it.Address of an
+// account chain (methods.md §8.3 on accounts, §8.4, §8.5).
+func (r *run) screenAccount(a *Answer, it Item) error {
+	ar, ok := r.st.(store.AccountReader)
+	a.Address = heistgraph.DisplayAddress(it.Chain, it.Address) // EIP-55
+	self, err := r.ownerOf(it.Address)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		r.note("the store keeps no account chains: ownership only")
+		r.finish(a, []*owner{self}, newAgg(r.cfg.H))
+		return nil
+	}
+	switch tip, err := ar.AccountTip(r.ctx, it.Chain); {
+	case err == nil:
+		a.AsOf = &AsOf{BlockHeight: tip.Height, Time: tip.Time}
+		r.tip = tip.Height
+	case !errors.Is(err, heistgraph.ErrNotFound):
+		return fmt.Errorf("risk: tip of %s: %w", it.Chain, err)
+	}
+	if it.Direction == Sent {
+		r.note("sent-side exposure is not computed on account chains yet: ownership only")
+		r.finish(a, []*owner{self}, newAgg(r.cfg.H))
+		return nil
+	}
+	if self.cluster != 0 {
+		id := self.cluster
+		a.ClusterID = &id
+		if sz, err := r.clusterSize(r.ctx, it.Chain, id); err == nil {
+			a.ClusterSize = sz
+		}
+	}
+	members, _, err := r.members(self, it.Address, it.NoCluster)
+	if err != nil {
+		return err
+	}
+	inside := map[heistgraph.EVMAddress]bool{}
+	var addrs []heistgraph.EVMAddress
+	for _, m := range members {
+		ea, err := heistgraph.ParseEVMAddress(m)
+		if err != nil {
+			return fmt.Errorf("risk: member %s: %w", m, err)
+		}
+		inside[ea] = true
+		addrs = append(addrs, ea)
+	}
+	x := &acctRun{run: r, ar: ar, memo: map[acctMemoKey]map[acctKey]avector{}}
+	byAsset := map[heistgraph.Asset]*assetAgg{}
+	for _, m := range addrs {
+		for ev, err := range ar.AccountHistory(r.ctx, it.Chain, m, store.AccountHistoryOptions{ToHeight: max(r.tip, 0)}) {
+			if err != nil {
+				return fmt.Errorf("risk: history of %s: %w", m.Hex(), err)
+			}
+			t := &ev.Transfer
+			if !ev.Credit || ev.Debit || inside[t.From] {
+				continue // self-transfers inside the cluster do not count (§8.4)
+			}
+			g := byAsset[t.Asset]
+			if g == nil {
+				g = &assetAgg{entries: map[vkey]uint256.Int{}, times: map[vkey]int64{}}
+				byAsset[t.Asset] = g
+			}
+			g.total.Add(&g.total, &t.Amount)
+			if t.From.IsZero() {
+				continue
+			}
+			in, err := x.carried(t.From, r.cfg.H)
+			if err != nil {
+				return err
+			}
+			for vk, amt := range in[acctKey{ev.Block.Height, ev.Seq}] {
+				cur := g.entries[vk]
+				cur.Add(&cur, &amt)
+				g.entries[vk] = cur
+				g.times[vk] = ev.Block.Time
+			}
+		}
+	}
+	return r.judgeAssets(a, self, byAsset)
+}
+
+// judgeAssets runs the rules on each asset's shares and puts the results
+// together in a: the highest level and score, every asset's entries and
+// reasons (prefixed with the asset).
+func (r *run) judgeAssets(a *Answer, self *owner, byAsset map[heistgraph.Asset]*assetAgg) error {
+	if len(byAsset) == 0 {
+		r.finish(a, []*owner{self}, newAgg(r.cfg.H))
+		return nil
+	}
+	assets := slices.SortedFunc(maps.Keys(byAsset), func(x, y heistgraph.Asset) int { return cmp.Compare(x.Key(), y.Key()) })
+	var owned []Direct
+	a.Reasons = []string{}
+	for i, as := range assets {
+		g := byAsset[as]
+		dec, err := r.decimals(as)
+		if err != nil {
+			return err
+		}
+		// The rules take int64 amounts: scale a huge total down.
+		scale := uint256.NewInt(1)
+		limit := uint256.NewInt(1 << 62)
+		for !new(uint256.Int).Div(&g.total, scale).Lt(limit) {
+			scale.Mul(scale, uint256.NewInt(10))
+		}
+		if !scale.Eq(uint256.NewInt(1)) {
+			r.note(fmt.Sprintf("%s: shares judged on amounts rounded down to %s base units", as, scale.Dec()))
+		}
+		ag := newAgg(r.cfg.H)
+		ag.total = int64(new(uint256.Int).Div(&g.total, scale).Uint64())
+		for _, vk := range slices.SortedFunc(maps.Keys(g.entries), vkeyCmp) {
+			amt := g.entries[vk]
+			ag.add(vk, int64(new(uint256.Int).Div(&amt, scale).Uint64()), g.times[vk])
+		}
+		ta := &Answer{Direction: a.Direction, Direct: []Direct{}, Indirect: []Indirect{}, Reasons: []string{}}
+		r.finish(ta, []*owner{self}, ag)
+		d := dec
+		exact := func(cat string, hop int, entity, source string) string {
+			var sum uint256.Int
+			for vk, amt := range g.entries {
+				if vk.cat == cat && vk.hop == hop && (hop != 1 || vk.entity == entity && vk.source == source) {
+					sum.Add(&sum, &amt)
+				}
+			}
+			return sum.Dec()
+		}
+		for _, e := range ta.Direct {
+			if e.Kind == KindOwnership {
+				if i == 0 {
+					owned = append(owned, e)
+				}
+				continue
+			}
+			e.Amount, e.Asset, e.Decimals, e.AmountSat = exact(e.Category, 1, e.Entity, e.Source), as.String(), &d, 0
+			a.Direct = append(a.Direct, e)
+		}
+		for _, e := range ta.Indirect {
+			e.Amount, e.Asset, e.Decimals, e.AmountSat = exact(e.Category, e.Hops, "", ""), as.String(), &d, 0
+			a.Indirect = append(a.Indirect, e)
+		}
+		for _, why := range ta.Reasons {
+			a.Reasons = append(a.Reasons, as.String()+": "+why)
+		}
+		if ta.Risk.rank() > a.Risk.rank() || i == 0 {
+			a.Risk = ta.Risk
+		}
+		a.Score = max(a.Score, ta.Score)
+		a.Sanctioned = a.Sanctioned || ta.Sanctioned
+		for c, l := range ta.Levels {
+			if a.Levels == nil {
+				a.Levels = map[string]Level{}
+			}
+			if l.rank() > a.Levels[c].rank() {
+				a.Levels[c] = l
+			}
+		}
+		a.Received = append(a.Received, AssetAmount{Asset: as.String(), Amount: g.total.Dec(), Decimals: dec})
+	}
+	a.Direct = append(owned, a.Direct...)
+	a.ClusterConfidence = r.clusterConf
+	a.Notes = r.notes
+	a.Partial = len(r.notes) > 0
+	return nil
+}
+
+// decimals returns the decimals of asset (18 for the native coin and for
+// tokens the store has no metadata of).
+func (r *run) decimals(as heistgraph.Asset) (uint8, error) {
+	if as.IsNative() {
+		if info, ok := heistgraph.LookupChain(r.chain); ok {
+			return info.Decimals, nil
+		}
+		return 18, nil
+	}
+	ar, _ := r.st.(store.AccountReader)
+	t, err := ar.Token(r.ctx, r.chain, heistgraph.EVMAddress(as))
+	switch {
+	case err == nil && t.Known:
+		return t.Decimals, nil
+	case err != nil && !errors.Is(err, heistgraph.ErrNotFound):
+		return 0, fmt.Errorf("risk: token %s: %w", as, err)
+	}
+	return 18, nil
+}
