@@ -40,10 +40,8 @@ func TestAccountScripts(t *testing.T) {
 					d.Fatalf(t, "%v", err)
 				}
 				st = openMem(t)
-				for _, b := range w.Blocks {
-					if err := st.ApplyAccountBlock(ctx, b); err != nil {
-						d.Fatalf(t, "%v", err)
-					}
+				if err := w.Apply(ctx, st); err != nil {
+					d.Fatalf(t, "%v", err)
 				}
 				return "ok"
 			case "label":

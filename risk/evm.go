@@ -30,9 +30,10 @@ import (
 //     outside it, per asset: shares are over what it received of that
 //     asset, and the rules of §8.5 run on each asset's shares; the answer
 //     takes the highest level and lists every asset's entries with their
-//     asset. Amounts are summed exactly; an asset whose received total
-//     passes 2^62 base units is judged on amounts rounded down to a power
-//     of ten (a note says so).
+//     asset. Amounts are summed and reported exactly; the rules, which
+//     take 64-bit amounts, judge an asset whose received total passes
+//     2^62 base units on amounts rounded down to a power of ten (shares
+//     then move by less than one part in 10^17 per entry).
 //
 // Exposure is computed on demand, by reading the histories of the
 // senders up to H−1 hops back, within the Screener's budget of reads. What
@@ -286,9 +287,6 @@ func (r *run) judgeAssets(a *Answer, self *owner, byAsset map[heistgraph.Asset]*
 		limit := uint256.NewInt(1 << 62)
 		for !new(uint256.Int).Div(&g.total, scale).Lt(limit) {
 			scale.Mul(scale, uint256.NewInt(10))
-		}
-		if !scale.Eq(uint256.NewInt(1)) {
-			r.note(fmt.Sprintf("%s: shares judged on amounts rounded down to %s base units", as, scale.Dec()))
 		}
 		ag := newAgg(r.cfg.H)
 		ag.total = int64(new(uint256.Int).Div(&g.total, scale).Uint64())

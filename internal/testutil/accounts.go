@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"math/big"
@@ -10,6 +11,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
 )
 
 // topicApproval is ERC-20's Approval(address,address,uint256) topic.
@@ -182,4 +184,14 @@ func (w *Accounts) Names(s string) string {
 		}
 	}
 	return s
+}
+
+// Apply writes w's blocks to st, in order.
+func (w *Accounts) Apply(ctx context.Context, st store.AccountWriter) error {
+	for _, b := range w.Blocks {
+		if err := st.ApplyAccountBlock(ctx, b); err != nil {
+			return fmt.Errorf("block %d: %w", b.Height, err)
+		}
+	}
+	return nil
 }
