@@ -56,7 +56,30 @@ type acctRun struct {
 	*run
 	ar    store.AccountReader
 	memo  map[acctMemoKey]map[acctKey]avector
+	hist  map[heistgraph.EVMAddress][]store.AccountEvent
 	reads int
+}
+
+// history returns addr's transfers up to the screen's tip, read once per
+// screen; ok is false when the budget ran out (then a note says so).
+func (x *acctRun) history(addr heistgraph.EVMAddress) ([]store.AccountEvent, bool, error) {
+	if h, ok := x.hist[addr]; ok {
+		return h, true, nil
+	}
+	var h []store.AccountEvent
+	for ev, err := range x.ar.AccountHistory(x.ctx, x.chain, addr, store.AccountHistoryOptions{ToHeight: max(x.tip, 0)}) {
+		if err != nil {
+			return nil, false, fmt.Errorf("risk: history of %s: %w", addr.Hex(), err)
+		}
+		if x.reads++; x.reads > 50*x.cfg.Budget {
+			x.budget = true
+			x.note(fmt.Sprintf("the budget of %d transfers read (50 per transaction of the budget) ran out: exposure is partial", 50*x.cfg.Budget))
+			return nil, false, nil
+		}
+		h = append(h, ev)
+	}
+	x.hist[addr] = h
+	return h, true, nil
 }
 
 type acctMemoKey struct {
@@ -89,15 +112,12 @@ func (x *acctRun) carried(addr heistgraph.EVMAddress, depth int) (map[acctKey]av
 		tainted map[vkey]uint256.Int
 	}
 	states := map[heistgraph.Asset]*state{}
-	for ev, err := range x.ar.AccountHistory(x.ctx, x.chain, addr, store.AccountHistoryOptions{ToHeight: max(x.tip, 0)}) {
-		if err != nil {
-			return nil, fmt.Errorf("risk: history of %s: %w", addr.Hex(), err)
-		}
-		if x.reads++; x.reads > 50*x.cfg.Budget {
-			x.budget = true
-			x.note(fmt.Sprintf("the budget of %d transfers read (50 per transaction of the budget) ran out: exposure is partial", 50*x.cfg.Budget))
-			return out, nil
-		}
+	hist, ok, err := x.history(addr)
+	if err != nil || !ok {
+		return out, err
+	}
+	for i := range hist {
+		ev := &hist[i]
 		t := &ev.Transfer
 		k := acctKey{ev.Block.Height, ev.Seq}
 		if labelled {
@@ -230,7 +250,7 @@ func (r *run) screenAccount(a *Answer, it Item) error {
 		inside[ea] = true
 		addrs = append(addrs, ea)
 	}
-	x := &acctRun{run: r, ar: ar, memo: map[acctMemoKey]map[acctKey]avector{}}
+	x := &acctRun{run: r, ar: ar, memo: map[acctMemoKey]map[acctKey]avector{}, hist: map[heistgraph.EVMAddress][]store.AccountEvent{}}
 	byAsset := map[heistgraph.Asset]*assetAgg{}
 	for _, m := range addrs {
 		for ev, err := range ar.AccountHistory(r.ctx, it.Chain, m, store.AccountHistoryOptions{ToHeight: max(r.tip, 0)}) {
