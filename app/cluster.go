@@ -176,6 +176,9 @@ type MemberView struct {
 	BalanceSat int64       `json:"balance_sat"`
 	TxCount    int64       `json:"tx_count"`
 	Labels     []LabelView `json:"labels"`
+	// Balance is, on EVM chains, the native balance in base units (wei),
+	// a decimal string; BalanceSat is then 0.
+	Balance string `json:"balance,omitempty"`
 }
 
 // MembersView is what `cluster show --members --json` prints.
@@ -222,11 +225,7 @@ func Members(ctx context.Context, st store.Store, req MembersRequest) (MembersVi
 		Labels: viewLabels(view), Conflicts: view.Conflicts}, Offset: p.Offset, Members: []MemberView{}, Next: p.NextOffset, ClustersView: fresh}
 	for _, m := range p.Members {
 		j := MemberView{Address: m.Address, AddrID: m.AddrID, Labels: []LabelView{}}
-		s, err := st.Address(ctx, ch, m.Address)
-		switch {
-		case err == nil:
-			j.BalanceSat, j.TxCount = s.Balance(), s.TxCount
-		case !errors.Is(err, heistgraph.ErrNotFound):
+		if err := memberTotals(ctx, st, ch, &j); err != nil {
 			return MembersView{}, err
 		}
 		mv, err := res.View(ctx, ch, m.Address)
@@ -239,6 +238,36 @@ func Members(ctx context.Context, st store.Store, req MembersRequest) (MembersVi
 		v.Members = append(v.Members, j)
 	}
 	return v, nil
+}
+
+// memberTotals sets j's balance and transaction count.
+func memberTotals(ctx context.Context, st store.Store, ch heistgraph.Chain, j *MemberView) error {
+	if !ch.IsUTXO() {
+		a, err := heistgraph.ParseEVMAddress(j.Address)
+		if err != nil {
+			return err
+		}
+		s, err := st.AccountSummary(ctx, ch, a)
+		if errors.Is(err, heistgraph.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		j.TxCount, j.Balance = s.TxCount, "0"
+		if b, ok := s.Balance(heistgraph.NativeAsset); ok {
+			j.Balance = b.Balance.Dec()
+		}
+		return nil
+	}
+	s, err := st.Address(ctx, ch, j.Address)
+	switch {
+	case err == nil:
+		j.BalanceSat, j.TxCount = s.Balance(), s.TxCount
+	case !errors.Is(err, heistgraph.ErrNotFound):
+		return err
+	}
+	return nil
 }
 
 // ClusterStatsView is what cluster update prints (and merge and split

@@ -314,7 +314,11 @@ func (a *app) printMembers(v hgapp.MembersView) error {
 			return nil
 		}
 		printf(w, "  members %d-%d of %d, from the cluster's oldest address outward:\n", v.Offset+1, v.Offset+len(v.Members), v.Size)
-		printf(w, "    %-44s %20s %6s  %s\n", "address", "balance BTC", "txs", "labels")
+		unit := "balance BTC"
+		if !v.Chain.IsUTXO() {
+			unit = "balance (wei)"
+		}
+		printf(w, "    %-44s %20s %6s  %s\n", "address", unit, "txs", "labels")
 		for _, m := range v.Members {
 			var ls []string
 			for _, l := range m.Labels {
@@ -323,7 +327,11 @@ func (a *app) printMembers(v hgapp.MembersView) error {
 			if len(ls) == 0 {
 				ls = []string{"-"}
 			}
-			printf(w, "    %-44s %20s %6d  %s\n", esc(m.Address), btcCell(m.BalanceSat), m.TxCount, strings.Join(ls, "; "))
+			bal := btcCell(m.BalanceSat)
+			if m.Balance != "" {
+				bal = m.Balance
+			}
+			printf(w, "    %-44s %20s %6d  %s\n", esc(m.Address), bal, m.TxCount, strings.Join(ls, "; "))
 		}
 		if v.Next > 0 {
 			printf(w, "  (more: --members --offset %d)\n", v.Next)
