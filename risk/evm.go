@@ -37,8 +37,9 @@ import (
 //
 // Exposure is computed on demand, by reading the histories of the
 // senders up to H−1 hops back, within the Screener's budget of reads. What
-// it does not do yet: sent-side exposure, the dusting cap, prices, and
-// stolen:<id> marks from traces (the Stolen hook names Bitcoin outputs).
+// it does not do yet: sent-side exposure, the dusting cap and prices.
+// Stolen value comes from the Stolen hook when it is an AccountStolen
+// (evmstolen.go).
 
 // acctKey places a transfer: its block and position in the block's
 // ledger, the same for its debit and its credit.
@@ -281,6 +282,9 @@ func (r *run) screenAccount(a *Answer, it Item) error {
 				g.times[vk] = ev.Block.Time
 			}
 		}
+	}
+	if err := r.addStolen(addrs, inside, byAsset); err != nil {
+		return err
 	}
 	return r.judgeAssets(a, self, byAsset)
 }

@@ -2,6 +2,7 @@ package risk_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/heistgraph/heistgraph/internal/testutil"
 	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/trace"
 )
 
 const evmChain heistgraph.Chain = "eth"
@@ -21,7 +23,8 @@ const evmChain heistgraph.Chain = "eth"
 // TestEVMScripts runs the data-driven scripts in testdata/evm (*.evm):
 // each builds an account chain ("world", internal/testutil.Accounts'
 // lines), labels addresses ("label": NAME ENTITY CATEGORY [CONFIDENCE]),
-// clusters it ("cluster") and screens ("screen address=NAME
+// clusters it ("cluster"), marks what a trace moved as stolen ("stolen
+// id=ID block=H tx=I") and screens ("screen address=NAME
 // [no-cluster]"), printing the answer's fields one a line with the
 // world's names. Every expected answer is derived by hand in the script's
 // comments.
@@ -30,6 +33,7 @@ func TestEVMScripts(t *testing.T) {
 		ctx := context.Background()
 		var w *testutil.Accounts
 		var st store.Store
+		stolen := risk.NewStolenSet()
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			switch d.Cmd {
 			case "world":
@@ -60,6 +64,23 @@ func TestEVMScripts(t *testing.T) {
 					d.Fatalf(t, "%v", err)
 				}
 				return "ok"
+			case "stolen":
+				// stolen id=ID block=H tx=I: the haircut trace of block H's
+				// I-th transaction marks what it moved as stolen:ID.
+				var id string
+				var h, i int
+				d.ScanArgs(t, "id", &id)
+				d.ScanArgs(t, "block", &h)
+				d.ScanArgs(t, "tx", &i)
+				seed := heistgraph.EVMHash(sha256.Sum256(fmt.Appendf(nil, "tx/%d/%d", h, i))) // testutil's transaction hashes
+				res, err := trace.RunAccounts(ctx, st, trace.AccountOptions{Chain: evmChain, Policy: trace.Haircut, Seeds: []trace.AccountSeed{{Tx: seed}}})
+				if err != nil {
+					d.Fatalf(t, "%v", err)
+				}
+				if err := stolen.AddAccountTrace(id, res); err != nil {
+					d.Fatalf(t, "%v", err)
+				}
+				return "ok"
 			case "cluster":
 				if _, err := cluster.Update(ctx, st, evmChain, cluster.DefaultOptions()); err != nil {
 					d.Fatalf(t, "%v", err)
@@ -68,7 +89,7 @@ func TestEVMScripts(t *testing.T) {
 			case "screen":
 				var name string
 				d.ScanArgs(t, "address", &name)
-				sc, err := risk.NewScreener(st, risk.Options{Now: func() time.Time { return scriptNow }})
+				sc, err := risk.NewScreener(st, risk.Options{Now: func() time.Time { return scriptNow }, Stolen: stolen})
 				if err != nil {
 					d.Fatalf(t, "%v", err)
 				}
