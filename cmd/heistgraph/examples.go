@@ -38,7 +38,8 @@ var examples = map[string]string{
 
 	"screen": `  heistgraph screen --chain btc 12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h          # an address: exposure and risk of its cluster's receipts
   heistgraph screen --chain btc TXID:VOUT --json                               # a deposit just received: that output's source of funds
-  heistgraph screen --chain btc ADDRESS --direction sent                       # where its payouts went`,
+  heistgraph screen --chain btc ADDRESS --direction sent                       # where its payouts went
+  heistgraph screen --chain eth 0xADDRESS                                      # an EVM address: exposure per asset from the account ledger`,
 	"screen payroll": `  heistgraph screen payroll payroll.csv                                        # header id,name,email,chain,address; JSON answer
   heistgraph screen payroll payroll.csv --format csv > flags.csv               # one row per flag, for a spreadsheet
   heistgraph screen payroll payroll.csv --hops 4`,

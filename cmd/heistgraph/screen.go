@@ -6,9 +6,11 @@ import (
 	"io"
 	"strings"
 
+	"github.com/holiman/uint256"
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -146,6 +148,9 @@ func printScreen(w io.Writer, ans *risk.Answer) {
 	if ans.SentSat != nil {
 		printf(w, "  sent      %s\n", btc(*ans.SentSat))
 	}
+	for _, r := range ans.Received {
+		printf(w, "  received  %s\n", evmAmount(r.Amount, r.Decimals, r.Asset))
+	}
 	if len(ans.Reasons) > 0 {
 		printf(w, "  reasons:\n")
 		for _, r := range ans.Reasons {
@@ -177,7 +182,11 @@ func printScreen(w io.Writer, ans *risk.Answer) {
 			if d.Dusting {
 				extra = "  possible dusting"
 			}
-			printf(w, "    %8s  %s  %-12s %s (%s)%s\n", risk.Percent(d.Share), btc(d.AmountSat), d.Category, d.Entity, d.Source, extra)
+			amount := btc(d.AmountSat)
+			if d.Asset != "" {
+				amount = evmAmount(d.Amount, deref8(d.Decimals), d.Asset)
+			}
+			printf(w, "    %8s  %s  %-12s %s (%s)%s\n", risk.Percent(d.Share), amount, d.Category, d.Entity, d.Source, extra)
 		}
 	}
 	if len(ans.Indirect) > 0 {
@@ -187,10 +196,31 @@ func printScreen(w io.Writer, ans *risk.Answer) {
 				printf(w, "    ... %d more\n", len(ans.Indirect)-screenTop)
 				break
 			}
-			printf(w, "    %8s  %s  %-12s hop %d\n", risk.Percent(d.Share), btc(d.AmountSat), d.Category, d.Hops)
+			amount := btc(d.AmountSat)
+			if d.Asset != "" {
+				amount = evmAmount(d.Amount, deref8(d.Decimals), d.Asset)
+			}
+			printf(w, "    %8s  %s  %-12s hop %d\n", risk.Percent(d.Share), amount, d.Category, d.Hops)
 		}
 	}
 	for _, n := range ans.Notes {
 		printf(w, "  note: %s\n", n)
 	}
+}
+
+// evmAmount shows an EVM amount (decimal base units) in whole units of its
+// asset: "1.5 native" or "100 0xToken...".
+func evmAmount(amount string, decimals uint8, asset string) string {
+	var v uint256.Int
+	if err := v.SetFromDecimal(amount); err != nil {
+		return amount + " " + asset
+	}
+	return hgapp.FormatUnits(&v, decimals) + " " + asset
+}
+
+func deref8(p *uint8) uint8 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
