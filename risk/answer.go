@@ -99,11 +99,14 @@ type Answer struct {
 	Address string           `json:"address"`
 	Chain   heistgraph.Chain `json:"chain"`
 	// TxID, Vout and AmountSat are set for a transfer.
-	TxID       *heistgraph.Hash `json:"txid,omitempty"`
-	Vout       *uint32          `json:"vout,omitempty"`
-	AmountSat  *int64           `json:"amount_sat,omitempty"`
-	Risk       Level            `json:"risk"`
-	Sanctioned bool             `json:"sanctioned"`
+	TxID      *heistgraph.Hash `json:"txid,omitempty"`
+	Vout      *uint32          `json:"vout,omitempty"`
+	AmountSat *int64           `json:"amount_sat,omitempty"`
+	// TxHash is set for a transfer of an account (EVM) chain: the
+	// transaction whose value Address received (Received: how much).
+	TxHash     *heistgraph.EVMHash `json:"tx_hash,omitempty"`
+	Risk       Level               `json:"risk"`
+	Sanctioned bool                `json:"sanctioned"`
 	// ClusterID is the screened address's cluster (nil when not
 	// clustered); ClusterSize its number of addresses.
 	ClusterID   *uint64 `json:"cluster_id"`

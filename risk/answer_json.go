@@ -93,6 +93,9 @@ func (e *jsonWriter) answer(a *Answer) {
 	if a.AmountSat != nil {
 		e.intField(`,"amount_sat":`, *a.AmountSat)
 	}
+	if a.TxHash != nil {
+		e.strField(`,"tx_hash":`, a.TxHash.String())
+	}
 	e.strField(`,"risk":`, string(a.Risk))
 	e.b = append(e.b, `,"sanctioned":`...)
 	e.bool(a.Sanctioned)

@@ -208,6 +208,21 @@ type assetAgg struct {
 // account chain (methods.md §8.3 on accounts, §8.4, §8.5).
 func (r *run) screenAccount(a *Answer, it Item) error {
 	ar, ok := r.st.(store.AccountReader)
+	if ok {
+		switch tip, err := ar.AccountTip(r.ctx, it.Chain); {
+		case err == nil:
+			a.AsOf = &AsOf{BlockHeight: tip.Height, Time: tip.Time}
+			r.tip = tip.Height
+		case !errors.Is(err, heistgraph.ErrNotFound):
+			return fmt.Errorf("risk: tip of %s: %w", it.Chain, err)
+		}
+	}
+	if it.Tx != nil {
+		if !ok {
+			return fmt.Errorf("screen %s: the store keeps no account chains: %w", it.Tx, heistgraph.ErrNotFound)
+		}
+		return r.screenAccountTx(a, ar, it)
+	}
 	a.Address = heistgraph.DisplayAddress(it.Chain, it.Address) // EIP-55
 	self, err := r.ownerOf(it.Address)
 	if err != nil {
@@ -217,13 +232,6 @@ func (r *run) screenAccount(a *Answer, it Item) error {
 		r.note("the store keeps no account chains: ownership only")
 		r.finish(a, []*owner{self}, newAgg(r.cfg.H))
 		return nil
-	}
-	switch tip, err := ar.AccountTip(r.ctx, it.Chain); {
-	case err == nil:
-		a.AsOf = &AsOf{BlockHeight: tip.Height, Time: tip.Time}
-		r.tip = tip.Height
-	case !errors.Is(err, heistgraph.ErrNotFound):
-		return fmt.Errorf("risk: tip of %s: %w", it.Chain, err)
 	}
 	if it.Direction == Sent {
 		r.note("sent-side exposure is not computed on account chains yet: ownership only")
@@ -258,28 +266,11 @@ func (r *run) screenAccount(a *Answer, it Item) error {
 			if err != nil {
 				return fmt.Errorf("risk: history of %s: %w", m.Hex(), err)
 			}
-			t := &ev.Transfer
-			if !ev.Credit || ev.Debit || inside[t.From] {
+			if !ev.Credit || ev.Debit || inside[ev.Transfer.From] {
 				continue // self-transfers inside the cluster do not count (§8.4)
 			}
-			g := byAsset[t.Asset]
-			if g == nil {
-				g = &assetAgg{entries: map[vkey]uint256.Int{}, times: map[vkey]int64{}}
-				byAsset[t.Asset] = g
-			}
-			g.total.Add(&g.total, &t.Amount)
-			if t.From.IsZero() {
-				continue
-			}
-			in, err := x.carried(t.From, r.cfg.H)
-			if err != nil {
+			if err := x.receive(byAsset, &ev); err != nil {
 				return err
-			}
-			for vk, amt := range in[acctKey{ev.Block.Height, ev.Seq}] {
-				cur := g.entries[vk]
-				cur.Add(&cur, &amt)
-				g.entries[vk] = cur
-				g.times[vk] = ev.Block.Time
 			}
 		}
 	}
@@ -287,6 +278,93 @@ func (r *run) screenAccount(a *Answer, it Item) error {
 		return err
 	}
 	return r.judgeAssets(a, self, byAsset)
+}
+
+// screenAccountTx completes a for the transfer it.Tx (methods.md §8.4 on
+// one deposit): what the transaction's first recipient of value received
+// in it, per asset, with the exposure those transfers carried; ownership
+// comes from the transaction's sender. A transaction the store does not
+// hold wraps heistgraph.ErrNotFound; one that moved no value,
+// heistgraph.ErrInvalid. Stolen marks, which sum a receiver's whole
+// history per sender, are not applied to one transfer.
+func (r *run) screenAccountTx(a *Answer, ar store.AccountReader, it Item) error {
+	rec, err := ar.AccountTx(r.ctx, it.Chain, *it.Tx)
+	if err != nil {
+		return fmt.Errorf("screen %s: %w", it.Tx, err)
+	}
+	var recv heistgraph.EVMAddress
+	found := false
+	for i := range rec.Transfers {
+		if t := &rec.Transfers[i]; t.Kind != heistgraph.TransferFee && t.Debits() && t.Credits() && t.From != t.To {
+			recv, found = t.To, true
+			break
+		}
+	}
+	if !found {
+		return fmt.Errorf("screen %s: the transaction moved no value to anyone: %w", it.Tx, heistgraph.ErrInvalid)
+	}
+	a.Address, a.TxHash = recv.Hex(), it.Tx
+	payer, err := r.ownerOf(rec.Tx.From.Lower())
+	if err != nil {
+		return err
+	}
+	self, err := r.ownerOf(recv.Lower())
+	if err != nil {
+		return err
+	}
+	if self.cluster != 0 {
+		id := self.cluster
+		a.ClusterID = &id
+		if sz, err := r.clusterSize(r.ctx, it.Chain, id); err == nil {
+			a.ClusterSize = sz
+		}
+	}
+	if it.Direction == Sent {
+		r.note("sent-side exposure is not computed on account chains yet: ownership only")
+		r.finish(a, []*owner{payer}, newAgg(r.cfg.H))
+		return nil
+	}
+	x := &acctRun{run: r, ar: ar, memo: map[acctMemoKey]map[acctKey]avector{}, hist: map[heistgraph.EVMAddress][]store.AccountEvent{}}
+	byAsset := map[heistgraph.Asset]*assetAgg{}
+	h := rec.Block.Height
+	for ev, err := range ar.AccountHistory(r.ctx, it.Chain, recv, store.AccountHistoryOptions{FromHeight: h, ToHeight: max(h, 1)}) {
+		if err != nil {
+			return fmt.Errorf("risk: history of %s: %w", recv.Hex(), err)
+		}
+		t := &ev.Transfer
+		if ev.Block.Height != h || t.TxHash != *it.Tx || !ev.Credit || ev.Debit || t.From.IsZero() {
+			continue // mints and WETH deposits are conversions, not the transfer
+		}
+		if err := x.receive(byAsset, &ev); err != nil {
+			return err
+		}
+	}
+	return r.judgeAssets(a, payer, byAsset)
+}
+
+// receive adds the credit ev and the exposure it carried to byAsset.
+func (x *acctRun) receive(byAsset map[heistgraph.Asset]*assetAgg, ev *store.AccountEvent) error {
+	t := &ev.Transfer
+	g := byAsset[t.Asset]
+	if g == nil {
+		g = &assetAgg{entries: map[vkey]uint256.Int{}, times: map[vkey]int64{}}
+		byAsset[t.Asset] = g
+	}
+	g.total.Add(&g.total, &t.Amount)
+	if t.From.IsZero() {
+		return nil
+	}
+	in, err := x.carried(t.From, x.cfg.H)
+	if err != nil {
+		return err
+	}
+	for vk, amt := range in[acctKey{ev.Block.Height, ev.Seq}] {
+		cur := g.entries[vk]
+		cur.Add(&cur, &amt)
+		g.entries[vk] = cur
+		g.times[vk] = ev.Block.Time
+	}
+	return nil
 }
 
 // judgeAssets runs the rules on each asset's shares and puts the results
@@ -300,6 +378,8 @@ func (r *run) judgeAssets(a *Answer, self *owner, byAsset map[heistgraph.Asset]*
 	assets := slices.SortedFunc(maps.Keys(byAsset), func(x, y heistgraph.Asset) int { return cmp.Compare(x.Key(), y.Key()) })
 	var owned []Direct
 	a.Reasons = []string{}
+	reasons := map[string][]string{} // reason → the assets it holds for
+	var order []string               // reasons, first seen first
 	for i, as := range assets {
 		g := byAsset[as]
 		dec, err := r.decimals(as)
@@ -345,7 +425,10 @@ func (r *run) judgeAssets(a *Answer, self *owner, byAsset map[heistgraph.Asset]*
 			a.Indirect = append(a.Indirect, e)
 		}
 		for _, why := range ta.Reasons {
-			a.Reasons = append(a.Reasons, as.String()+": "+why)
+			if reasons[why] == nil {
+				order = append(order, why)
+			}
+			reasons[why] = append(reasons[why], as.String())
 		}
 		if ta.Risk.rank() > a.Risk.rank() || i == 0 {
 			a.Risk = ta.Risk
@@ -361,6 +444,18 @@ func (r *run) judgeAssets(a *Answer, self *owner, byAsset map[heistgraph.Asset]*
 			}
 		}
 		a.Received = append(a.Received, AssetAmount{Asset: as.String(), Amount: g.total.Dec(), Decimals: dec})
+	}
+	// A reason every asset gives (ownership) is said once; the others
+	// name their asset.
+	for _, why := range order {
+		as := reasons[why]
+		if len(as) == len(assets) {
+			a.Reasons = append(a.Reasons, why)
+			continue
+		}
+		for _, x := range as {
+			a.Reasons = append(a.Reasons, x+": "+why)
+		}
 	}
 	a.Direct = append(owned, a.Direct...)
 	a.ClusterConfidence = r.clusterConf

@@ -24,8 +24,8 @@ const evmChain heistgraph.Chain = "eth"
 // each builds an account chain ("world", internal/testutil.Accounts'
 // lines), labels addresses ("label": NAME ENTITY CATEGORY [CONFIDENCE]),
 // clusters it ("cluster"), marks what a trace moved as stolen ("stolen
-// id=ID block=H tx=I") and screens ("screen address=NAME
-// [no-cluster]"), printing the answer's fields one a line with the
+// id=ID block=H tx=I") and screens ("screen address=NAME [no-cluster]",
+// or a transfer: "screen block=H tx=I"), printing the answer's fields one a line with the
 // world's names. Every expected answer is derived by hand in the script's
 // comments.
 func TestEVMScripts(t *testing.T) {
@@ -87,13 +87,23 @@ func TestEVMScripts(t *testing.T) {
 				}
 				return "ok"
 			case "screen":
-				var name string
-				d.ScanArgs(t, "address", &name)
+				it := risk.Item{Chain: evmChain, NoCluster: d.HasArg("no-cluster")}
+				if d.HasArg("address") {
+					var name string
+					d.ScanArgs(t, "address", &name)
+					it.Address = w.Addr(name).Hex()
+				} else {
+					var h, i int
+					d.ScanArgs(t, "block", &h)
+					d.ScanArgs(t, "tx", &i)
+					tx := heistgraph.EVMHash(sha256.Sum256(fmt.Appendf(nil, "tx/%d/%d", h, i)))
+					it.Tx = &tx
+				}
 				sc, err := risk.NewScreener(st, risk.Options{Now: func() time.Time { return scriptNow }, Stolen: stolen})
 				if err != nil {
 					d.Fatalf(t, "%v", err)
 				}
-				a, err := sc.Screen(ctx, risk.Item{Chain: evmChain, Address: w.Addr(name).Hex(), NoCluster: d.HasArg("no-cluster")})
+				a, err := sc.Screen(ctx, it)
 				if err != nil {
 					return "error: " + err.Error()
 				}

@@ -129,7 +129,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 	if _, err := heistgraph.ParseChain(string(it.Chain)); err != nil {
 		return nil, fmt.Errorf("screen: %w", err)
 	}
-	if it.Outpoint == nil {
+	if it.Outpoint == nil && it.Tx == nil {
 		if err := CheckAddress(strings.TrimSpace(it.Address)); err != nil {
 			return nil, fmt.Errorf("screen %s: %w", short(it.Address), err)
 		}
@@ -151,6 +151,9 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 	cj := s.cfgJSON
 	cj.NoCluster = it.NoCluster
 	a := &Answer{Chain: it.Chain, Direction: it.Direction, Direct: []Direct{}, Indirect: []Indirect{}, Reasons: []string{}, Config: cj}
+	if it.Tx != nil && it.Chain.IsUTXO() {
+		return nil, fmt.Errorf("screen %s on %s: a Bitcoin transfer is TXID:VOUT: %w", it.Tx, it.Chain, heistgraph.ErrInvalid)
+	}
 	if !it.Chain.IsUTXO() {
 		if it.Outpoint != nil {
 			return nil, fmt.Errorf("screen %s on %s: transfers are Bitcoin outputs (TXID:VOUT): %w", it.Outpoint, it.Chain, heistgraph.ErrInvalid)

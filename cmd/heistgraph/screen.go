@@ -47,15 +47,21 @@ one object; several print {"results": [...]} in order, with {"index",
 	return c
 }
 
-// screenItems parses the command line's items: TXID:VOUT for a transfer,
-// anything else an address of chain (normalised and validated). Malformed
+// screenItems parses the command line's items: TXID:VOUT for a transfer
+// (on an EVM chain: a transaction hash), anything else an address of chain (normalised and validated). Malformed
 // items are usage errors (exit 2).
 func screenItems(chain heistgraph.Chain, dir risk.Direction, noCluster bool, args []string) ([]risk.Item, error) {
 	items := make([]risk.Item, 0, len(args))
 	for _, arg := range args {
 		s := strings.TrimSpace(arg)
 		it := risk.Item{Chain: chain, Direction: dir, NoCluster: noCluster}
-		if i := strings.LastIndexByte(s, ':'); i == 64 {
+		if !chain.IsUTXO() && len(s) == 66 && hgapp.IsEVMID(s) {
+			h, err := heistgraph.ParseEVMHash(s)
+			if err != nil {
+				return nil, usageError{fmt.Errorf("screen: %w", err)}
+			}
+			it.Tx = &h
+		} else if i := strings.LastIndexByte(s, ':'); i == 64 {
 			op, err := heistgraph.ParseOutpoint(s)
 			if err != nil {
 				return nil, usageError{fmt.Errorf("screen: %w", err)}
@@ -128,6 +134,9 @@ const screenTop = 10
 // then ownership and the top exposures.
 func printScreen(w io.Writer, ans *risk.Answer) {
 	what := ans.Address
+	if ans.TxHash != nil {
+		what = fmt.Sprintf("transfer %s (to %s)", ans.TxHash, ans.Address)
+	}
 	if ans.TxID != nil {
 		what = fmt.Sprintf("transfer %s:%d (%s to %s)", ans.TxID, *ans.Vout, btc(*ans.AmountSat), ans.Address)
 	}

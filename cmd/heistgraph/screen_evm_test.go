@@ -40,18 +40,38 @@ func TestScreenEVMParity(t *testing.T) {
 	if !found {
 		t.Errorf("no direct dprk entry of 7.4 ETH: %s", r.stdout)
 	}
+	// The transfer itself: the 7.4 ETH the router received from 0x64a0….
+	const deposit = "0xec7cc4df1ff542793053335700f18d59c3f870e1e4820a42d558c76db832bd14"
+	rt := cli(t, "--data", data, "--json", "screen", "--chain", "eth", deposit)
+	mustOK(t, rt, "screen transfer")
+	var txCLI map[string]any
+	if err := json.Unmarshal([]byte(rt.stdout), &txCLI); err != nil {
+		t.Fatal(err)
+	}
+	if txCLI["tx_hash"] != deposit || txCLI["address"] != router || txCLI["risk"] != "severe" {
+		t.Fatalf("screen %s: %s", deposit, rt.stdout)
+	}
 	_, key := createKey(t, data, "screener")
 	s := startServe(t, data)
 	defer s.stop(t)
-	code, _, body := s.call(t, "POST", "/v1/screen", key, `{"chain":"eth","address":"`+router+`"}`)
-	if code != 200 {
-		t.Fatalf("POST /v1/screen: %d %s", code, body)
-	}
-	var fromAPI map[string]any
-	if err := json.Unmarshal(body, &fromAPI); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(fromCLI, fromAPI) {
-		t.Errorf("CLI and API differ:\nCLI %s\nAPI %s", r.stdout, body)
+	for _, tc := range []struct {
+		body string
+		cli  map[string]any
+		out  string
+	}{
+		{`{"chain":"eth","address":"` + router + `"}`, fromCLI, r.stdout},
+		{`{"chain":"eth","txid":"` + deposit + `"}`, txCLI, rt.stdout},
+	} {
+		code, _, body := s.call(t, "POST", "/v1/screen", key, tc.body)
+		if code != 200 {
+			t.Fatalf("POST /v1/screen %s: %d %s", tc.body, code, body)
+		}
+		var fromAPI map[string]any
+		if err := json.Unmarshal(body, &fromAPI); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(tc.cli, fromAPI) {
+			t.Errorf("CLI and API differ:\nCLI %s\nAPI %s", tc.out, body)
+		}
 	}
 }
