@@ -33,7 +33,13 @@ An address is screened with its whole cluster's receipts (--no-cluster: the
 address alone); a transfer by that output's own value. --direction sent
 screens where the value went instead (withdrawals, payroll). One item prints
 one object; several print {"results": [...]} in order, with {"index",
-"error"} in place of an item that cannot be screened.`,
+"error"} in place of an item that cannot be screened.
+
+On EVM chains (--chain eth, ...) exposure comes from the account ledger: each
+address's balance of each asset carries the haircut state with label
+categories as sources; shares are per asset, over what the cluster received of
+it, and entries carry amount, asset and decimals. A transfer is a transaction
+hash (0x and 64 hex digits): what its first recipient received in it.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runScreen(cmd.Context(), chainFlag, dirFlag, noCluster, args)
