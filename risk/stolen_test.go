@@ -98,9 +98,10 @@ func TestScreenItemErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	// An EVM address gets an ownership-only answer, marked partial.
+	// An EVM address the store never saw: nothing received, no risk, and
+	// nothing left out (testdata/scripts/evm_screen.txt screens real ones).
 	a, err := sc.Screen(ctx, risk.Item{Chain: "eth", Address: "0x098b716b8aaf21512996dc57eb0615e2383e2f96"})
-	if err != nil || !a.Partial || a.Risk != risk.LevelNone {
+	if err != nil || a.Partial || a.Risk != risk.LevelNone || len(a.Received) != 0 {
 		t.Errorf("EVM address: %+v, %v", a, err)
 	}
 	if _, err := risk.NewScreener(openMem(t), risk.Options{Config: risk.Config{H: 99}}); !errors.Is(err, heistgraph.ErrInvalid) {

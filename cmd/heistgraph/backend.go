@@ -229,7 +229,7 @@ func (b *apiBackend) Screen(ctx context.Context, req server.ScreenRequest) (serv
 		if parseErrs != nil && parseErrs[i] != nil {
 			errs[i] = parseErrs[i]
 		}
-		if errs[i] == nil && items[i].Outpoint == nil {
+		if errs[i] == nil && items[i].Outpoint == nil && items[i].Tx == nil {
 			prefix := ""
 			if req.Batch {
 				prefix = fmt.Sprintf("items[%d].", i)

@@ -38,7 +38,8 @@ var examples = map[string]string{
 
 	"screen": `  heistgraph screen --chain btc 12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h          # an address: exposure and risk of its cluster's receipts
   heistgraph screen --chain btc TXID:VOUT --json                               # a deposit just received: that output's source of funds
-  heistgraph screen --chain btc ADDRESS --direction sent                       # where its payouts went`,
+  heistgraph screen --chain btc ADDRESS --direction sent                       # where its payouts went
+  heistgraph screen --chain eth 0xADDRESS                                      # an EVM address: exposure per asset from the account ledger`,
 	"screen payroll": `  heistgraph screen payroll payroll.csv                                        # header id,name,email,chain,address; JSON answer
   heistgraph screen payroll payroll.csv --format csv > flags.csv               # one row per flag, for a spreadsheet
   heistgraph screen payroll payroll.csv --hops 4`,
@@ -62,10 +63,12 @@ var examples = map[string]string{
 	"labels list": `  heistgraph labels list --category dprk
   heistgraph labels list --category sanctioned --chain eth --limit 20 --json`,
 
-	"cluster":        `  heistgraph cluster show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S`,
-	"cluster update": `  heistgraph cluster update                                       # after ingest btc --cluster=false`,
+	"cluster": `  heistgraph cluster show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S`,
+	"cluster update": `  heistgraph cluster update                                       # after ingest btc --cluster=false
+  heistgraph cluster update --chain eth                           # EVM: deposit-address reuse, self-authorization`,
 	"cluster show": `  heistgraph cluster show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S
-  heistgraph cluster show ADDRESS --to ADDRESS2                    # the evidence that joins the two`,
+  heistgraph cluster show ADDRESS --to ADDRESS2                    # the evidence that joins the two
+  heistgraph cluster show --chain eth 0xADDRESS                    # an EVM address: its exchange or user cluster and why`,
 	"cluster merge": `  heistgraph cluster merge ADDR1 ADDR2 --by alice --why "same exchange deposit, per subpoena"`,
 	"cluster split": `  heistgraph cluster split ADDRESS --by alice --why "shared custodian, not one owner"`,
 
