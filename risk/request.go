@@ -64,6 +64,10 @@ type Item struct {
 	Outpoint  *heistgraph.Outpoint
 	Direction Direction
 	NoCluster bool
+	// Normalized says Address is already in the form Options.Normalize
+	// gives (its caller normalized it, to name the field at fault):
+	// Screen does not check it again.
+	Normalized bool
 }
 
 // String names the item: its address or TXID:VOUT.
