@@ -21,7 +21,9 @@
 // over those same slices (on a machine whose other load changes by the
 // second, the ceiling measured once, first, is a moving reference). Besides req/s and latency it reports
 // the CPU time per request of the server process (cpu/req) and of the load
-// generator itself (client), which shares the machine's cores. The
+// generator itself (client), which shares the machine's cores, and from
+// them the CPU bound of each share (the share a target could reach if the
+// server and the load generator had the cores to themselves). The
 // screening targets are POST /v1/screen with the risk engine for a
 // labelled (exchange) address, an unlabelled address with indirect
 // exposure, and a deposit outpoint (an output paying the labelled
