@@ -67,6 +67,10 @@ type Item struct {
 	Tx        *heistgraph.EVMHash
 	Direction Direction
 	NoCluster bool
+	// Normalized says Address is already in the form Options.Normalize
+	// gives (its caller normalized it, to name the field at fault):
+	// Screen does not check it again.
+	Normalized bool
 }
 
 // String names the item: its address or TXID:VOUT.

@@ -129,7 +129,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 	if _, err := heistgraph.ParseChain(string(it.Chain)); err != nil {
 		return nil, fmt.Errorf("screen: %w", err)
 	}
-	if it.Outpoint == nil && it.Tx == nil {
+	if it.Outpoint == nil && it.Tx == nil && !(it.Normalized && s.opts.Normalize != nil) {
 		if err := CheckAddress(strings.TrimSpace(it.Address)); err != nil {
 			return nil, fmt.Errorf("screen %s: %w", short(it.Address), err)
 		}
@@ -146,8 +146,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 		return nil, err
 	}
 	// Owners come from the Screener's memo (r.owners stays nil).
-	r := &run{Screener: s, ctx: ctx, chain: it.Chain, idx: idx, txs: map[heistgraph.Hash]*heistgraph.TxRecord{},
-		vecs: map[txHop][]vector{}, tab: s.table(it.Chain), tip: -1}
+	r := &run{Screener: s, ctx: ctx, chain: it.Chain, idx: idx, tab: s.table(it.Chain), tip: -1}
 	cj := s.cfgJSON
 	cj.NoCluster = it.NoCluster
 	a := &Answer{Chain: it.Chain, Direction: it.Direction, Direct: []Direct{}, Indirect: []Indirect{}, Reasons: []string{}, Config: cj}

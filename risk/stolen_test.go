@@ -3,6 +3,7 @@ package risk_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +107,29 @@ func TestScreenItemErrors(t *testing.T) {
 	}
 	if _, err := risk.NewScreener(openMem(t), risk.Options{Config: risk.Config{H: 99}}); !errors.Is(err, heistgraph.ErrInvalid) {
 		t.Errorf("H 99: %v", err)
+	}
+}
+
+// TestScreenNormalized checks that Screen puts an address in the form
+// Options.Normalize gives, and refuses one it refuses, unless the item
+// says its caller did that already (Item.Normalized).
+func TestScreenNormalized(t *testing.T) {
+	t.Parallel()
+	sc, err := risk.NewScreener(openMem(t), risk.Options{Normalize: heistgraph.NormalizeAddress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const lower = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+	a, err := sc.Screen(ctx, risk.Item{Chain: "btc", Address: " " + strings.ToUpper(lower)})
+	if err != nil || a.Address != lower {
+		t.Errorf("upper-case bech32: address %q, %v; want %q", a.Address, err, lower)
+	}
+	if _, err := sc.Screen(ctx, risk.Item{Chain: "btc", Address: lower[:len(lower)-1] + "5"}); !errors.Is(err, heistgraph.ErrInvalid) {
+		t.Errorf("bad checksum: %v, want ErrInvalid", err)
+	}
+	a, err = sc.Screen(ctx, risk.Item{Chain: "btc", Address: lower, Normalized: true})
+	if err != nil || a.Address != lower {
+		t.Errorf("normalised by the caller: address %q, %v", a.Address, err)
 	}
 }

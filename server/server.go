@@ -159,7 +159,7 @@ func New(cfg Config, backend Backend, keys store.Keys, audit store.Audit) (*Serv
 	}
 	stats, _ := backend.(StatsSource)
 	s.m = newMetrics(cfg.Registry, stats, cfg.Logger)
-	s.audit = newAuditWriter(audit, cfg.Logger, s.m)
+	s.audit = newAuditWriter(audit, cfg.Logger, s.m, auditLinger)
 	for _, rt := range s.routes() {
 		s.handle(rt)
 	}

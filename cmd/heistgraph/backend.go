@@ -235,6 +235,7 @@ func (b *apiBackend) Screen(ctx context.Context, req server.ScreenRequest) (serv
 				prefix = fmt.Sprintf("items[%d].", i)
 			}
 			items[i].Address, errs[i] = screenAddress(prefix, items[i].Chain, items[i].Address)
+			items[i].Normalized = true // the Screener normalizes with the same function
 		}
 	}
 	sc, err := b.screening.screener(ctx)
