@@ -164,6 +164,18 @@ func Update(ctx context.Context, st Store, chain heistgraph.Chain, opts Options)
 	return e.finish(start), nil
 }
 
+// Recluster clusters chain again from its first stored block: the
+// clustering's evidence and memberships are removed (overrides are kept)
+// and Update runs. Heuristics that read labels (EVM deposit-address reuse
+// needs the exchanges' hot wallets) see the labels as they are now, where
+// Update only applies them to the blocks it has not clustered yet.
+func Recluster(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (Stats, error) {
+	if err := st.RewindClusters(ctx, chain, -1); err != nil {
+		return Stats{}, fmt.Errorf("cluster %s: %w", chain, err)
+	}
+	return Update(ctx, st, chain, opts)
+}
+
 // Engine keeps one chain's clustering state in memory between updates, for
 // a process that follows a chain block by block (ingest --follow): Update
 // then costs only the new blocks, where the package-level Update loads the

@@ -35,7 +35,7 @@ func TestUIServed(t *testing.T) {
 		{"GET", "/nope.html", 404, "application/json"},
 		{"GET", "/v1/nope", 404, "application/json"},
 		{"GET", "/v1", 404, "application/json"},
-		{"GET", "/taxii2/", 401, "application/taxii+json;version=2.1"}, // TAXII's own route, not the UI
+		{"GET", "/taxii2/", 401, "application/taxii+json;version=2.1"},                  // TAXII's own route, not the UI
 		{"GET", "/taxii2/nope/deeper/still", 401, "application/taxii+json;version=2.1"}, // keys first, as every TAXII path
 		{"POST", "/", 404, "application/json"},
 		{"GET", "/vendor/", 404, "application/json"},

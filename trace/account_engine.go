@@ -677,9 +677,17 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 			if err != nil {
 				return err
 			}
+			stopsAt := ent != nil && e.o.stops(ent.Category) && !e.converterAhead(to)
+			if stopsAt {
+				passes, err := e.passesOn(ctx, ev, to, ent.Category) // account_dex.go
+				if err != nil {
+					return err
+				}
+				stopsAt = !passes
+			}
 			stop, reason := SinkKind(""), ""
 			switch {
-			case ent != nil && e.o.stops(ent.Category) && !e.converterAhead(to):
+			case stopsAt:
 				stop = SinkEntity
 			case unseen:
 				stop, reason = SinkUntraced, ReasonInternalUnknown

@@ -120,6 +120,7 @@ func (a *app) printStats(v clusterStatsJSON, what string) error {
 
 func (a *app) clusterUpdateCmd() *cobra.Command {
 	var f clusterFlags
+	var fromScratch bool
 	c := &cobra.Command{
 		Use:   "update [--chain C]",
 		Short: "Cluster the blocks ingested since the last run",
@@ -134,7 +135,11 @@ func (a *app) clusterUpdateCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				s, err := cluster.Update(cmd.Context(), st, ch, opts)
+				run := cluster.Update
+				if fromScratch {
+					run = cluster.Recluster
+				}
+				s, err := run(cmd.Context(), st, ch, opts)
 				if err != nil {
 					return err
 				}
@@ -143,6 +148,7 @@ func (a *app) clusterUpdateCmd() *cobra.Command {
 		},
 	}
 	f.add(c)
+	c.Flags().BoolVar(&fromScratch, "from-scratch", false, "cluster every stored block again (overrides kept): after importing labels that heuristics read, such as EVM exchanges' hot wallets")
 	return c
 }
 
