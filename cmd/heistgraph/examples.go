@@ -113,6 +113,9 @@ var examples = map[string]string{
 	"demo": `  heistgraph demo                                                  # serves on 127.0.0.1:8080; prints an admin key and commands to try
   heistgraph demo --no-serve --json                                # the summary only: blocks, txs, heists, incidents, labels, alerts, sinks_by_kind
   heistgraph demo --data /tmp/demo --seed 7 --addr 127.0.0.1:0     # keep another world in /tmp/demo; any free port`,
+	"links": `  heistgraph links build --chain btc --chain eth`,
+	"links build": `  heistgraph links build --chain btc --chain eth                  # THORChain swaps between Bitcoin and Ethereum
+  heistgraph show tx <txid>                                        # then lists the links of the tx`,
 }
 
 // addExamples sets the Example of every command in c's tree that has an
