@@ -66,7 +66,7 @@ func appendLinkRecord(dst []byte, l *store.StoredLink) []byte {
 	dst = append(dst, inferred)
 	for i, e := range []*heistgraph.LinkEnd{&l.Src, &l.Dst} {
 		dst = appendString(dst, string(e.Chain))
-		dst = appendString(dst, strings.ToLower(e.TxID))
+		dst = appendString(dst, e.TxID) // lower-cased by PutLinks
 		dst = appendVarint(dst, e.Index)
 		dst = appendString(dst, e.Asset)
 		amt := e.Amount.Bytes()
