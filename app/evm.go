@@ -177,11 +177,13 @@ type EVMTxView struct {
 	Fee               string             `json:"fee"`
 	InternalKnown     bool               `json:"internal_transfers_known"`
 	Transfers         []EVMTransferView  `json:"transfers"`
-	// Tornado Cash events of the transaction and their T1 links
-	// (methods.md §4.8, §4.9; evmmixer.go), when it has any.
+	// Tornado Cash events of the transaction (methods.md §4.8;
+	// evmmixer.go), when it has any.
 	MixerDeposits    []mixer.Deposit    `json:"mixer_deposits,omitempty"`
 	MixerWithdrawals []mixer.Withdrawal `json:"mixer_withdrawals,omitempty"`
-	Links            []mixer.Link       `json:"links,omitempty"`
+	// Links are the transaction's links: bridges and THORChain (the
+	// store's, links.go), then Tornado's T1 links (§4.9).
+	Links []TxLinkView `json:"links,omitempty"`
 	// Swaps are the DEX swaps recognised in the transaction (methods.md
 	// §6.6, pattern.Swaps), in log order.
 	Swaps []EVMSwapView `json:"swaps"`
@@ -257,6 +259,9 @@ func EVMTx(ctx context.Context, r store.AccountReader, req EVMTxRequest) (EVMTxV
 		}
 		v.Swaps = append(v.Swaps, EVMSwapView{Pool: sw.Pool.Hex(), Version: string(sw.Version), Exchange: sw.Exchange, LogIndex: sw.LogIndex,
 			Sender: sw.Sender.Hex(), Recipient: sw.Recipient.Hex(), In: in, Out: out})
+	}
+	if v.Links, err = storedTxLinks(ctx, r, rec.Chain, tx.Hash.String()); err != nil {
+		return EVMTxView{}, err
 	}
 	if err := txMixerLinks(ctx, r, &rec, &v); err != nil {
 		return EVMTxView{}, err

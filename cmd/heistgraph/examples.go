@@ -131,6 +131,9 @@ var examples = map[string]string{
 	"feeds rm":   `  heistgraph feeds rm seal-isac`,
 	"feeds pull": `  heistgraph feeds pull              # every feed now
   heistgraph feeds pull seal-isac --json`,
+	"links": `  heistgraph links build --chain btc --chain eth`,
+	"links build": `  heistgraph links build --chain btc --chain eth                  # THORChain swaps between Bitcoin and Ethereum
+  heistgraph show tx <txid>                                        # then lists the links of the tx`,
 }
 
 // addExamples sets the Example of every command in c's tree that has an

@@ -119,7 +119,11 @@ func printTxMixer(w io.Writer, v *hgapp.EVMTxView) {
 		printf(w, "  Tornado withdrawal from %s to %s, relayer %s, fee %s\n", x.Pool, x.To, x.Relayer, x.Fee)
 	}
 	for _, l := range v.Links {
-		printf(w, "  link %s -> %s %v %s (anonymity set %d)\n", l.DepositTx, l.WithdrawalTx, l.Heuristics, l.Confidence, l.AnonymitySet)
+		if m := l.Link; m != nil {
+			printf(w, "  link %s -> %s %v %s (anonymity set %d)\n", m.DepositTx, m.WithdrawalTx, m.Heuristics, m.Confidence, m.AnonymitySet)
+			continue
+		}
+		printLink(w, &l)
 	}
 }
 

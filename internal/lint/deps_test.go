@@ -54,6 +54,10 @@ var allowed = map[string][]string{
 	"thorchain": {"evm", "github.com/holiman/uint256"},
 	// bridge links (methods.md §6.2–6.5), same reasons
 	"bridge": {"evm", "github.com/holiman/uint256"},
+	// finds THORChain links in the store: evm for the router topics
+	"linkfind": {"evm", "store", "thorchain"},
+	// a two-chain world for linkfind's and the CLI's tests
+	"linkfind/linkfindtest": {"evm", "linkfind", "store", "github.com/holiman/uint256"},
 	// TAXII 2.1 wire protocol (std only)
 	"taxii": {},
 	// what is shared with partners: the register (app, incident), labels, the store, TAXII

@@ -116,6 +116,9 @@ func (d *DB) undoAccountBlock(ctx context.Context, c chainCode, tip heistgraph.A
 	if err := b.Delete(bkey, nil); err != nil {
 		return err
 	}
+	if err := d.unlinkHeight(b, c, h); err != nil {
+		return err
+	}
 	if d.beforeCommit != nil {
 		d.beforeCommit()
 	}

@@ -115,7 +115,8 @@ import (
 //	f + 's' + status id                     -> status resource (JSON)
 //
 // Account-model (EVM) chains keep their blocks, ledgers, balances and
-// tokens in the x table, laid out in accounts.go.
+// tokens in the x table, laid out in accounts.go. Cross-chain links are the
+// z table (links.go).
 //
 // Logical content (what Digest hashes) is the a, b, e, h, o, p, s and t
 // tables: apart from such overwrites they depend only on the set of blocks

@@ -67,6 +67,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Sharing", testSharing},
 		{"Sync", testSync},
 		{"Accounts", testAccounts},
+		{"Links", testLinks},
+		{"LinksRewind", testLinksRewind},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
