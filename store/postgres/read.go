@@ -267,30 +267,47 @@ func (db *DB) AddressHistory(ctx context.Context, chain heistgraph.Chain, addr s
 			yield(heistgraph.AddressEvent{}, fmt.Errorf("history of %s: %w", addr, err))
 			return
 		}
-		defer rows.Close()
-		for rows.Next() {
+		stream(ctx, rows, func(ev heistgraph.AddressEvent, err error) bool {
+			if err != nil {
+				err = fmt.Errorf("history of %s: %w", addr, err)
+			}
+			return yield(ev, err)
+		}, func(rows pgx.Rows) (heistgraph.AddressEvent, error) {
 			var ev heistgraph.AddressEvent
 			var kind int
 			var outTxid, txid, bhash []byte
 			var vout, n int64
-			if err := rows.Scan(&kind, &outTxid, &vout, &txid, &n, &ev.Amount, &bhash, &ev.Block.Height, &ev.Block.Time); err != nil {
-				yield(heistgraph.AddressEvent{}, fmt.Errorf("history of %s: %w", addr, err))
-				return
-			}
+			err := rows.Scan(&kind, &outTxid, &vout, &txid, &n, &ev.Amount, &bhash, &ev.Block.Height, &ev.Block.Time)
 			ev.Kind = heistgraph.AddressEventKind(kind)
 			ev.Outpoint = heistgraph.Outpoint{TxID: toHash(outTxid), Vout: uint32(vout)}
 			ev.TxID, ev.Index, ev.Block.Hash = toHash(txid), uint32(n), toHash(bhash)
-			if !yield(ev, nil) {
-				return
-			}
-			if err := ctx.Err(); err != nil {
-				yield(heistgraph.AddressEvent{}, fmt.Errorf("history of %s: %w", addr, err))
-				return
-			}
+			return ev, err
+		})
+	}
+}
+
+// stream yields the rows of a query, each decoded by scan, and closes
+// rows. A failed scan, a cancelled ctx (checked after each row) or a
+// query error ends the sequence with one error.
+func stream[T any](ctx context.Context, rows pgx.Rows, yield func(T, error) bool, scan func(pgx.Rows) (T, error)) {
+	defer rows.Close()
+	var zero T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			yield(zero, err)
+			return
 		}
-		if err := rows.Err(); err != nil {
-			yield(heistgraph.AddressEvent{}, fmt.Errorf("history of %s: %w", addr, err))
+		if !yield(v, nil) {
+			return
 		}
+		if err := ctx.Err(); err != nil {
+			yield(zero, err)
+			return
+		}
+	}
+	if err := rows.Err(); err != nil {
+		yield(zero, err)
 	}
 }
 

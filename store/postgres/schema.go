@@ -79,6 +79,13 @@ var migrations = []string{
 	);
 	CREATE INDEX inputs_prevout ON inputs (chain, prev_txid, prev_vout);
 	CREATE INDEX inputs_height ON inputs (chain, height);`,
+	// 2: prices (a small reference table).
+	`CREATE TABLE prices (
+		asset text   NOT NULL,
+		day   bigint NOT NULL,
+		usd   bigint NOT NULL,
+		PRIMARY KEY (asset, day)
+	);`,
 }
 
 // SchemaVersion is the schema version this binary writes.

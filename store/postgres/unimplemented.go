@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"time"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
@@ -168,21 +167,6 @@ func (unimplemented) ReplaceLabelSet(context.Context, string, string, []heistgra
 }
 func (unimplemented) LabelSetVersion(context.Context, string) (string, error) {
 	return "", notImpl("labels")
-}
-
-// Prices.
-
-func (unimplemented) PutPrices(context.Context, []heistgraph.DayPrice) error {
-	return notImpl("prices")
-}
-func (unimplemented) PriceOn(context.Context, string, time.Time) (heistgraph.Price, error) {
-	return 0, notImpl("prices")
-}
-func (unimplemented) LatestPrice(context.Context, string) (heistgraph.DayPrice, error) {
-	return heistgraph.DayPrice{}, notImpl("prices")
-}
-func (unimplemented) PriceHistory(context.Context, string, time.Time, time.Time) iter.Seq2[heistgraph.DayPrice, error] {
-	return errSeq[heistgraph.DayPrice]("prices")
 }
 
 // Watches.
