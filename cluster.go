@@ -13,6 +13,12 @@ const (
 	HeuristicCommonInput = "common-input" // H1: inputs of one transaction (methods.md §3.2)
 	HeuristicChange      = "change"       // a change output joins the inputs' cluster (§3.3)
 	HeuristicAnalyst     = "analyst"      // an analyst's merge (cluster merge)
+
+	// Account (EVM) chains, methods.md §7.
+	HeuristicExchangeDeposit = "exchange-deposit"   // a deposit address joins its exchange's cluster (§7.1)
+	HeuristicDepositReuse    = "deposit-reuse"      // senders to one deposit address are one user (§7.1)
+	HeuristicSelfAuth        = "self-authorization" // an approval used by its own spender (§7.3)
+	HeuristicFundedBy        = "funded_by"          // who paid an address's first gas: a hint, never a merge (§7.4)
 )
 
 // EvidenceStatus says what became of a piece of evidence.
@@ -35,6 +41,9 @@ const (
 	// evidence contradicted it (methods.md §3.5 G5): the change address was
 	// later spent together with another owner's coins.
 	EvidenceDropped
+	// EvidenceHint: a linking hint recorded for analysts that never joins
+	// clusters (methods.md §7.4, gas funding).
+	EvidenceHint
 )
 
 // String returns applied, refused, held, released or dropped.
@@ -50,6 +59,8 @@ func (s EvidenceStatus) String() string {
 		return "released"
 	case EvidenceDropped:
 		return "dropped"
+	case EvidenceHint:
+		return "hint"
 	}
 	return "unknown"
 }

@@ -91,6 +91,11 @@ func onlyChain(ctx context.Context, r store.ChainReader, none string, several fu
 	if err != nil {
 		return "", err
 	}
+	return oneOf(chains, none, several)
+}
+
+// oneOf returns the one chain of chains, or onlyChain's errors.
+func oneOf(chains []heistgraph.Chain, none string, several func([]heistgraph.Chain) string) (heistgraph.Chain, error) {
 	switch len(chains) {
 	case 0:
 		return "", fmt.Errorf("%s: %w", none, heistgraph.ErrNotFound)
@@ -108,8 +113,8 @@ func ClusterChain(ctx context.Context, r store.ChainReader, chain string) (heist
 		if err != nil {
 			return "", fmt.Errorf("--chain: %w", err)
 		}
-		if !c.IsUTXO() {
-			return "", fmt.Errorf("--chain %s: only Bitcoin chains are clustered: %w", c, heistgraph.ErrInvalid)
+		if !c.IsUTXO() && !c.IsEVM() {
+			return "", fmt.Errorf("--chain %s: only Bitcoin and EVM chains of the registry are clustered: %w", c, heistgraph.ErrInvalid)
 		}
 		return c, nil
 	}
@@ -122,8 +127,18 @@ func ClusterChain(ctx context.Context, r store.ChainReader, chain string) (heist
 // and with several Bitcoin chains in the store, the one chain whose address
 // format accepts addr is meant; with none in the store, an address no
 // Bitcoin network accepts is still bad input, not "no chain in the store".
-// what prefixes the errors about addr ("cluster show").
+// An EVM address ("0x...") without chain is meant on the one EVM chain the
+// store holds. what prefixes the errors about addr ("cluster show").
 func ClusterChainOf(ctx context.Context, r store.ChainReader, chain, addr, what string) (heistgraph.Chain, error) {
+	if ar, ok := r.(store.AccountReader); ok && chain == "" && IsEVMID(addr) {
+		cs, err := EVMChains(ctx, ar, "")
+		if err != nil {
+			return "", err
+		}
+		return oneOf(cs, what+": no EVM chain in the store: ingest one first", func(cs []heistgraph.Chain) string {
+			return fmt.Sprintf("%s: the store holds %s: say which with --chain", what, chainNames(cs))
+		})
+	}
 	if chain == "" {
 		cs, err := CandidateChains(ctx, r, "")
 		if err != nil {

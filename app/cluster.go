@@ -27,16 +27,19 @@ type ClustersView struct {
 // Freshness checks how far chain's clusters are behind its blocks. It does
 // not catch them up: a read may run on a read-only store, and catching up a
 // large chain takes as long as "cluster update". A store without clusters,
-// or a chain that is not clustered (EVM), gives the zero view.
+// or an EVM chain never clustered, gives the zero view.
 func Freshness(ctx context.Context, r store.ChainReader, chain heistgraph.Chain) (ClustersView, error) {
 	var v ClustersView
 	c, ok := r.(store.Clusters)
-	if !ok || !chain.IsUTXO() {
+	if !ok {
 		return v, nil
 	}
 	f, err := cluster.CheckFreshness(ctx, r, c, chain)
 	if err != nil {
 		return v, err
+	}
+	if !chain.IsUTXO() && !f.Clustered() {
+		return v, nil // EVM chains are clustered on demand (cluster update --chain)
 	}
 	if f.Clustered() {
 		h := f.Height
@@ -62,22 +65,32 @@ type ClusterHead struct {
 
 // EvidenceView is one record of the evidence that joins a cluster.
 type EvidenceView struct {
-	TxID      heistgraph.Hash `json:"txid"`
-	Height    int64           `json:"height"`
-	Heuristic string          `json:"heuristic"`
-	Votes     []string        `json:"votes,omitempty"`
-	Soft      bool            `json:"soft,omitempty"`
-	Status    string          `json:"status"`
-	Reason    string          `json:"reason,omitempty"`
-	Addresses []string        `json:"addresses"`
-	More      int             `json:"more_addresses,omitempty"`
+	// TxID is the transaction's id as explorers show it (EVM: 0x and
+	// the hash in lower-case hex).
+	TxID      string   `json:"txid"`
+	Height    int64    `json:"height"`
+	Heuristic string   `json:"heuristic"`
+	Votes     []string `json:"votes,omitempty"`
+	Soft      bool     `json:"soft,omitempty"`
+	Status    string   `json:"status"`
+	Reason    string   `json:"reason,omitempty"`
+	Addresses []string `json:"addresses"`
+	More      int      `json:"more_addresses,omitempty"`
 }
 
-func evidenceOf(es []cluster.Evidence) []EvidenceView {
+func evidenceOf(chain heistgraph.Chain, es []cluster.Evidence) []EvidenceView {
 	out := make([]EvidenceView, 0, len(es))
 	for _, e := range es {
-		out = append(out, EvidenceView{TxID: e.TxID, Height: e.Height, Heuristic: e.Heuristic, Votes: e.Votes, Soft: e.Soft,
-			Status: e.Status.String(), Reason: e.Reason, Addresses: e.Addresses, More: e.More})
+		txid := e.TxID.String()
+		if !chain.IsUTXO() {
+			txid = heistgraph.EVMHash(e.TxID).String()
+		}
+		addrs := make([]string, len(e.Addresses))
+		for i, a := range e.Addresses {
+			addrs[i] = heistgraph.DisplayAddress(chain, a)
+		}
+		out = append(out, EvidenceView{TxID: txid, Height: e.Height, Heuristic: e.Heuristic, Votes: e.Votes, Soft: e.Soft,
+			Status: e.Status.String(), Reason: e.Reason, Addresses: addrs, More: e.More})
 	}
 	return out
 }
@@ -135,13 +148,13 @@ func Cluster(ctx context.Context, st store.Store, req ClusterRequest) (ClusterVi
 		return ClusterView{}, err
 	}
 	v := ClusterView{ClusterHead: ClusterHead{Address: x.Address, Chain: x.Chain, ClusterID: x.ClusterID, Size: x.Size,
-		Labels: viewLabels(x.View), Conflicts: x.Conflicts}, Evidence: evidenceOf(x.Evidence), Next: x.NextOffset,
-		Review: evidenceOf(x.Reviews), Overrides: []OverrideView{}, ClustersView: fresh}
+		Labels: viewLabels(x.View), Conflicts: x.Conflicts}, Evidence: evidenceOf(req.Chain, x.Evidence), Next: x.NextOffset,
+		Review: evidenceOf(req.Chain, x.Reviews), Overrides: []OverrideView{}, ClustersView: fresh}
 	for _, o := range x.Overrides {
 		v.Overrides = append(v.Overrides, overrideOf(o))
 	}
 	if req.To != "" {
-		v.Path, v.PathFound = evidenceOf(x.Path), &x.PathFound
+		v.Path, v.PathFound = evidenceOf(req.Chain, x.Path), &x.PathFound
 	}
 	return v, nil
 }
@@ -163,6 +176,9 @@ type MemberView struct {
 	BalanceSat int64       `json:"balance_sat"`
 	TxCount    int64       `json:"tx_count"`
 	Labels     []LabelView `json:"labels"`
+	// Balance is, on EVM chains, the native balance in base units (wei),
+	// a decimal string; BalanceSat is then 0.
+	Balance string `json:"balance,omitempty"`
 }
 
 // MembersView is what `cluster show --members --json` prints.
@@ -209,11 +225,7 @@ func Members(ctx context.Context, st store.Store, req MembersRequest) (MembersVi
 		Labels: viewLabels(view), Conflicts: view.Conflicts}, Offset: p.Offset, Members: []MemberView{}, Next: p.NextOffset, ClustersView: fresh}
 	for _, m := range p.Members {
 		j := MemberView{Address: m.Address, AddrID: m.AddrID, Labels: []LabelView{}}
-		s, err := st.Address(ctx, ch, m.Address)
-		switch {
-		case err == nil:
-			j.BalanceSat, j.TxCount = s.Balance(), s.TxCount
-		case !errors.Is(err, heistgraph.ErrNotFound):
+		if err := memberTotals(ctx, st, ch, &j); err != nil {
 			return MembersView{}, err
 		}
 		mv, err := res.View(ctx, ch, m.Address)
@@ -226,6 +238,36 @@ func Members(ctx context.Context, st store.Store, req MembersRequest) (MembersVi
 		v.Members = append(v.Members, j)
 	}
 	return v, nil
+}
+
+// memberTotals sets j's balance and transaction count.
+func memberTotals(ctx context.Context, st store.Store, ch heistgraph.Chain, j *MemberView) error {
+	if !ch.IsUTXO() {
+		a, err := heistgraph.ParseEVMAddress(j.Address)
+		if err != nil {
+			return err
+		}
+		s, err := st.AccountSummary(ctx, ch, a)
+		if errors.Is(err, heistgraph.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		j.TxCount, j.Balance = s.TxCount, "0"
+		if b, ok := s.Balance(heistgraph.NativeAsset); ok {
+			j.Balance = b.Balance.Dec()
+		}
+		return nil
+	}
+	s, err := st.Address(ctx, ch, j.Address)
+	switch {
+	case err == nil:
+		j.BalanceSat, j.TxCount = s.Balance(), s.TxCount
+	case !errors.Is(err, heistgraph.ErrNotFound):
+		return err
+	}
+	return nil
 }
 
 // ClusterStatsView is what cluster update prints (and merge and split
@@ -253,6 +295,19 @@ type ClusterStatsView struct {
 	Largest        int64            `json:"largest_cluster"`
 	Seconds        float64          `json:"seconds"`
 	InputsPerS     float64          `json:"inputs_per_s"`
+	// EVM chains (methods.md §7), set on them only.
+	Account *AccountClusterStatsView `json:"account,omitempty"`
+}
+
+// AccountClusterStatsView is what clustering an EVM chain did.
+type AccountClusterStatsView struct {
+	Transfers      int64   `json:"transfers"`
+	Deposits       int64   `json:"deposit_addresses"`
+	DepositReuse   int64   `json:"deposit_reuse_merges"`
+	SharedDeposits int64   `json:"shared_deposits"`
+	SelfAuth       int64   `json:"self_authorization_merges"`
+	FundedBy       int64   `json:"funded_by_hints"`
+	TransfersPerS  float64 `json:"transfers_per_s"`
 }
 
 // ClusterStatsOf is the view of a clustering run's statistics.
@@ -267,6 +322,13 @@ func ClusterStatsOf(s cluster.Stats) ClusterStatsView {
 	}
 	if v.Seconds > 0 {
 		v.InputsPerS = float64(s.Inputs) / v.Seconds
+	}
+	if !s.Chain.IsUTXO() {
+		v.Account = &AccountClusterStatsView{Transfers: s.Transfers, Deposits: s.Deposits, DepositReuse: s.DepositReuse,
+			SharedDeposits: s.SharedDeposits, SelfAuth: s.SelfAuth, FundedBy: s.FundedBy}
+		if v.Seconds > 0 {
+			v.Account.TransfersPerS = float64(s.Transfers) / v.Seconds
+		}
 	}
 	return v
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/mixer"
+	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -176,11 +177,47 @@ type EVMTxView struct {
 	Fee               string             `json:"fee"`
 	InternalKnown     bool               `json:"internal_transfers_known"`
 	Transfers         []EVMTransferView  `json:"transfers"`
-	// Tornado Cash events of the transaction and their T1 links
-	// (methods.md §4.8, §4.9; evmmixer.go), when it has any.
+	// Tornado Cash events of the transaction (methods.md §4.8;
+	// evmmixer.go), when it has any.
 	MixerDeposits    []mixer.Deposit    `json:"mixer_deposits,omitempty"`
 	MixerWithdrawals []mixer.Withdrawal `json:"mixer_withdrawals,omitempty"`
-	Links            []mixer.Link       `json:"links,omitempty"`
+	// Links are the transaction's links: bridges and THORChain (the
+	// store's, links.go), then Tornado's T1 links (§4.9).
+	Links []TxLinkView `json:"links,omitempty"`
+	// Swaps are the DEX swaps recognised in the transaction (methods.md
+	// §6.6, pattern.Swaps), in log order.
+	Swaps []EVMSwapView `json:"swaps"`
+}
+
+// EVMSwapView is a recognised DEX swap of a transaction: the pool, its
+// Swap log's version and log index, the allow-listed exchange its pool
+// derives from ("" on a chain without an allow-list), who called it and
+// who was paid, and what the pool took (in) and paid (out).
+type EVMSwapView struct {
+	Pool      string        `json:"pool"`
+	Version   string        `json:"version"`
+	Exchange  string        `json:"exchange"`
+	LogIndex  int32         `json:"log_index"`
+	Sender    string        `json:"sender"`
+	Recipient string        `json:"recipient"`
+	In        EVMAmountView `json:"in"`
+	Out       EVMAmountView `json:"out"`
+}
+
+// EVMAmountView is an amount of one asset (base units, decimal string).
+type EVMAmountView struct {
+	Asset    string `json:"asset"`
+	Symbol   string `json:"symbol"`
+	Decimals uint8  `json:"decimals"`
+	Amount   string `json:"amount"`
+}
+
+func (s *assets) amount(ctx context.Context, a heistgraph.Asset, v *uint256.Int) (EVMAmountView, error) {
+	sym, dec, err := s.of(ctx, a)
+	if err != nil {
+		return EVMAmountView{}, err
+	}
+	return EVMAmountView{Asset: a.String(), Symbol: sym, Decimals: dec, Amount: v.Dec()}, nil
 }
 
 // EVMTxRequest asks for one transaction on Chain, or on the EVM chain in
@@ -202,7 +239,7 @@ func EVMTx(ctx context.Context, r store.AccountReader, req EVMTxRequest) (EVMTxV
 	v := EVMTxView{TxID: tx.Hash, Chain: rec.Chain, BlockHeight: rec.Block.Height, BlockHash: rec.Block.Hash, Time: rec.Block.Time,
 		Index: tx.Index, From: tx.From.Hex(), To: addrPtr(tx.To), Create: tx.Create, Nonce: tx.Nonce, Value: tx.Value.Dec(),
 		Status: tx.Status, GasUsed: tx.GasUsed, EffectiveGasPrice: tx.EffectiveGasPrice.Dec(), Fee: tx.Fee.Dec(),
-		InternalKnown: rec.InternalKnown, Transfers: []EVMTransferView{}}
+		InternalKnown: rec.InternalKnown, Transfers: []EVMTransferView{}, Swaps: []EVMSwapView{}}
 	as := newAssets(r, rec.Chain)
 	for i := range rec.Transfers {
 		t, err := as.transfer(ctx, &rec.Transfers[i])
@@ -210,6 +247,21 @@ func EVMTx(ctx context.Context, r store.AccountReader, req EVMTxRequest) (EVMTxV
 			return EVMTxView{}, err
 		}
 		v.Transfers = append(v.Transfers, t)
+	}
+	for _, sw := range pattern.Swaps(rec.Chain, rec.Transfers, rec.Logs) {
+		in, err := as.amount(ctx, sw.AssetIn, &sw.AmountIn)
+		if err != nil {
+			return EVMTxView{}, err
+		}
+		out, err := as.amount(ctx, sw.AssetOut, &sw.AmountOut)
+		if err != nil {
+			return EVMTxView{}, err
+		}
+		v.Swaps = append(v.Swaps, EVMSwapView{Pool: sw.Pool.Hex(), Version: string(sw.Version), Exchange: sw.Exchange, LogIndex: sw.LogIndex,
+			Sender: sw.Sender.Hex(), Recipient: sw.Recipient.Hex(), In: in, Out: out})
+	}
+	if v.Links, err = storedTxLinks(ctx, r, rec.Chain, tx.Hash.String()); err != nil {
+		return EVMTxView{}, err
 	}
 	if err := txMixerLinks(ctx, r, &rec, &v); err != nil {
 		return EVMTxView{}, err

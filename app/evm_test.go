@@ -5,11 +5,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/holiman/uint256"
 
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/store/pebble"
 )
 
 func TestFormatUnits(t *testing.T) {
@@ -46,13 +44,7 @@ func TestFormatUnits(t *testing.T) {
 func TestEVMViews(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	opts := pebble.DefaultOptions()
-	opts.FS = vfs.NewMem()
-	st, err := pebble.Open("db", opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := memStore(t)
 	a := heistgraph.EVMAddress{0xaa, 1}
 	b := heistgraph.EVMAddress{0xbb, 2}
 	tok := heistgraph.EVMAddress{0xcc, 3}

@@ -66,8 +66,12 @@ func txMixerLinks(ctx context.Context, r store.AccountReader, rec *store.Account
 	if v.MixerDeposits, v.MixerWithdrawals, err = k.TxEvents(ctx, rec.Tx.Hash); err != nil {
 		return err
 	}
-	if v.Links, err = k.TxLinks(ctx, rec.Tx.Hash); err != nil {
+	links, err := k.TxLinks(ctx, rec.Tx.Hash)
+	if err != nil {
 		return err
+	}
+	for _, l := range links {
+		v.Links = append(v.Links, mixerTxLink(rec.Chain, l))
 	}
 	return nil
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // The link from an incident to the chain data: its theft transactions on
-// the UTXO chains the store holds, and where their money went.
+// the UTXO chains the store holds, and where their money went (EVM chains:
+// incidenttraceevm.go).
 
 // Trace statuses of an IncidentTraceView.
 const (
@@ -23,7 +24,8 @@ const (
 	// money is.
 	TraceDone = "traced"
 	// TraceNoData: the store holds none of the incident's theft
-	// transactions (or the incident names none on a UTXO chain).
+	// transactions (or the incident names none on a chain heistgraph
+	// ingests).
 	TraceNoData = "no_chain_data"
 )
 
@@ -37,6 +39,10 @@ type IncidentTraceView struct {
 	Evidence []TheftEvidenceView `json:"evidence"`
 	// Runs has one trace per chain traced.
 	Runs []TraceRunView `json:"runs"`
+	// AccountEvidence and AccountRuns are the same for the theft
+	// transactions on EVM chains (incidenttraceevm.go).
+	AccountEvidence []AccountTheftEvidenceView `json:"account_evidence,omitempty"`
+	AccountRuns     []AccountRunView           `json:"account_runs,omitempty"`
 }
 
 // TheftEvidenceView is a theft transaction as the store holds it: who paid
@@ -146,7 +152,8 @@ func TheftTrace(ctx context.Context, st store.Store, chain heistgraph.Chain, txi
 }
 
 // IncidentTrace finds the incident's theft transactions in the store and
-// traces them where it can, with the default options.
+// traces them where it can, with the default options: on UTXO chains from
+// their outputs, on EVM chains from what they moved (AccountRuns).
 func IncidentTrace(ctx context.Context, st store.Store, inc heistgraph.Incident) (IncidentTraceView, error) {
 	out := IncidentTraceView{TxsInStore: []string{}, Evidence: []TheftEvidenceView{}, Runs: []TraceRunView{}}
 	stored, err := StoredTheftTxs(ctx, st, inc)
@@ -158,21 +165,26 @@ func IncidentTrace(ctx context.Context, st store.Store, inc heistgraph.Incident)
 		out.TxsInStore = append(out.TxsInStore, rec.Tx.TxID.String())
 		out.Evidence = append(out.Evidence, theftEvidenceOf(rec))
 	}
-	if len(out.TxsInStore) == 0 {
-		out.Status = TraceNoData
-		if named == 0 {
-			out.Note = "no chain data traced: the register names no theft transaction of this incident on a UTXO chain"
-		} else {
-			out.Note = fmt.Sprintf("no chain data traced: the store holds none of the incident's %d theft transaction(s); ingest the blocks that hold them", named)
-		}
-		return out, nil
-	}
 	for _, ch := range chains {
 		run, err := traceRun(ctx, st, ch, seeds[ch], inc.ID)
 		if err != nil {
 			return out, fmt.Errorf("incident %s: trace on %s: %w", inc.ID, ch, err)
 		}
 		out.Runs = append(out.Runs, run)
+	}
+	namedEVM, err := accountIncidentTrace(ctx, st, inc, &out)
+	if err != nil {
+		return out, err
+	}
+	named += namedEVM
+	if len(out.TxsInStore) == 0 {
+		out.Status = TraceNoData
+		if named == 0 {
+			out.Note = "no chain data traced: the register names no theft transaction of this incident on a chain heistgraph ingests"
+		} else {
+			out.Note = fmt.Sprintf("no chain data traced: the store holds none of the incident's %d theft transaction(s); ingest the blocks that hold them", named)
+		}
+		return out, nil
 	}
 	out.Status = TraceDone
 	out.Note = fmt.Sprintf("traced %d of the incident's %d theft transaction(s) with the default policy; the others are not in the store",
@@ -238,7 +250,7 @@ func theftEvidenceOf(rec heistgraph.TxRecord) TheftEvidenceView {
 // Summary turns the trace into what the HTML report shows; nil when there
 // is nothing traced to show.
 func (t IncidentTraceView) Summary(inc heistgraph.Incident) *incident.TraceSummary {
-	if len(t.Runs) == 0 {
+	if len(t.Runs) == 0 && len(t.AccountRuns) == 0 {
 		return nil
 	}
 	s := &incident.TraceSummary{Incident: inc.ID}
@@ -265,5 +277,6 @@ func (t IncidentTraceView) Summary(inc heistgraph.Incident) *incident.TraceSumma
 				Note: fmt.Sprintf("theft tx output %d, block %d", o.N, ev.Height)})
 		}
 	}
+	t.addAccountSummary(s)
 	return s
 }

@@ -115,6 +115,9 @@ type TxView struct {
 	OutputSat   int64            `json:"output_sat"`
 	Inputs      []InputView      `json:"inputs"`
 	Outputs     []OutputView     `json:"outputs"`
+	// Links are the transaction's cross-chain links (links.go), when it
+	// has any.
+	Links []TxLinkView `json:"links,omitempty"`
 }
 
 // TxRequest asks for one transaction on Chain, or on the chain in the store
@@ -133,7 +136,11 @@ func Tx(ctx context.Context, r store.ChainReader, req TxRequest) (TxView, error)
 	if err != nil {
 		return TxView{}, err
 	}
-	return TxOf(rec), nil
+	v := TxOf(rec)
+	if v.Links, err = storedTxLinks(ctx, r, rec.Chain, rec.Tx.TxID.String()); err != nil {
+		return TxView{}, err
+	}
+	return v, nil
 }
 
 // TxOf is the view of a transaction record the store returned.

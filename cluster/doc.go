@@ -40,6 +40,33 @@
 //     cluster (GuardOptions.SweepRoots), the path by which a payee's
 //     address collapses the payer's cluster into the payee's.
 //
+// # Account (EVM) chains
+//
+// The same engine clusters account chains (methods.md §7; evm.go): every
+// address gets its id at its first transfer in ledger order, and the
+// evidence, guards, overrides, rewinds and rebuilds are the UTXO chains'.
+//
+//   - Deposit-address reuse (§7.1): an EOA D whose credit (S → D, a₁, b₁)
+//     it forwards itself to an exchange's hot wallet X (an address with
+//     its own label of an exchange category) within DepositWindow blocks,
+//     short by at most DepositSlack (native) or exactly, or as the sum of
+//     its credits since the last sweep (tokens), joins X's cluster
+//     (evidence exchange-deposit); the senders of what D forwards are one
+//     user (deposit-reuse). Senders that are contracts, miners or labelled
+//     services are not merged; a D with more than MaxDepositSenders
+//     distinct senders is shared_deposit: its deposit-reuse evidence is
+//     dropped and the memberships rebuilt.
+//   - Self-authorization (§7.3): an ERC-20 Approval(O, P) to a spender
+//     not known as a contract, then P's own transaction calling the token
+//     that moves O's tokens: O and P are one (self-authorization).
+//   - Gas funding (§7.4): the first native funder of a new address is
+//     recorded as funded_by evidence with status hint when the address
+//     sends its first transaction; never a merge.
+//
+// The state these need across blocks (contracts and miners seen, deposit
+// candidates, approvals, funders) is saved with the tip and replayed from
+// the clustered blocks when no saved state fits.
+//
 // # Defaults, as measured
 //
 // On the medium synthetic world (seed 1: 101,165 transactions, 349,518

@@ -62,6 +62,18 @@ type Stats struct {
 	Largest   int64
 	TipHeight int64
 	Elapsed   time.Duration
+	// Account chains (methods.md §7): Transfers read; Deposits, the
+	// deposit addresses joined to an exchange; DepositReuse, the senders
+	// joined through a shared deposit address; SharedDeposits, deposit
+	// addresses with too many senders to merge any; SelfAuth, owners
+	// joined to the spender that used their approval; FundedBy, the gas
+	// funding hints recorded.
+	Transfers      int64
+	Deposits       int64
+	DepositReuse   int64
+	SharedDeposits int64
+	SelfAuth       int64
+	FundedBy       int64
 }
 
 // addrKey is a 128-bit hash of an address string: the in-memory key of
@@ -101,6 +113,9 @@ type engine struct {
 	stats    Stats
 	// bs is the block being clustered.
 	bs blockState
+	// acct is the state of an account chain's clustering (nil on UTXO
+	// chains).
+	acct *acctState
 }
 
 // blockState collects one block's changes, written as one batch.
@@ -115,6 +130,9 @@ type blockState struct {
 	evidence []heistgraph.ClusterEvidence
 	// n is the next evidence number at the current transaction.
 	n uint32
+	// rebuild asks for the memberships to be rebuilt from the evidence
+	// once the block is written (evidence of earlier blocks was dropped).
+	rebuild bool
 }
 
 func (e *engine) key(addr string) addrKey {
@@ -144,6 +162,18 @@ func Update(ctx context.Context, st Store, chain heistgraph.Chain, opts Options)
 		}
 	}
 	return e.finish(start), nil
+}
+
+// Recluster clusters chain again from its first stored block: the
+// clustering's evidence and memberships are removed (overrides are kept)
+// and Update runs. Heuristics that read labels (EVM deposit-address reuse
+// needs the exchanges' hot wallets) see the labels as they are now, where
+// Update only applies them to the blocks it has not clustered yet.
+func Recluster(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (Stats, error) {
+	if err := st.RewindClusters(ctx, chain, -1); err != nil {
+		return Stats{}, fmt.Errorf("cluster %s: %w", chain, err)
+	}
+	return Update(ctx, st, chain, opts)
 }
 
 // Engine keeps one chain's clustering state in memory between updates, for
@@ -177,11 +207,11 @@ func (x *Engine) Update(ctx context.Context) (Stats, error) {
 	e := x.e
 	e.stats = Stats{CoinJoins: map[string]int64{}}
 	if h := e.tip.Block.Height; h >= 0 {
-		bi, err := x.st.BlockByHeight(ctx, x.chain, h)
+		hash, err := e.blockHash(ctx, h)
 		if err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
 			return Stats{}, fmt.Errorf("cluster %s: %w", x.chain, err)
 		}
-		if err != nil || bi.Hash != e.tip.Block.Hash {
+		if err != nil || hash != e.tip.Block.Hash {
 			if err := x.Reload(ctx); err != nil {
 				return Stats{}, err
 			}
@@ -232,13 +262,17 @@ func open(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	if !chain.IsUTXO() {
-		return nil, fmt.Errorf("cluster %s: only UTXO chains are clustered: %w", chain, heistgraph.ErrInvalid)
-	}
 	e := &engine{st: st, chain: chain, opts: opts, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 		svc: map[uint32][]string{}, ents: map[uint32][]string{},
 		unseen: map[addrKey][]labelRef{}, split: map[uint32]bool{}, pending: newRing(),
 		stats: Stats{CoinJoins: map[string]int64{}}}
+	if !chain.IsUTXO() {
+		acct, ok := st.(store.AccountReader)
+		if !ok {
+			return nil, fmt.Errorf("cluster %s: the store keeps no account chains: %w", chain, heistgraph.ErrInvalid)
+		}
+		e.acct = newAcctState(acct)
+	}
 	e.tip = store.ClusterTip{Block: heistgraph.ClusterBlock{Height: -1}, NextAddr: 1, NextOverride: 1}
 	tip, err := st.ClusterTip(ctx, chain)
 	switch {
@@ -262,6 +296,9 @@ func open(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (
 	}
 	if err := e.loadLabels(ctx); err != nil {
 		return nil, err
+	}
+	if e.acct != nil {
+		return e, e.openAccount(ctx)
 	}
 	if ok, err := e.loadPending(ctx); err != nil {
 		return nil, err
@@ -293,8 +330,8 @@ func (e *engine) checkFork(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("cluster %s: %w", e.chain, err)
 		}
-		bi, err := e.st.BlockByHeight(ctx, e.chain, fork)
-		if err == nil && bi.Hash == cb.Hash {
+		hash, err := e.blockHash(ctx, fork)
+		if err == nil && hash == cb.Hash {
 			break
 		}
 		if err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
@@ -435,7 +472,7 @@ func (e *engine) replay(ctx context.Context) error {
 
 // catchUp clusters the chain's blocks above the clustering's tip.
 func (e *engine) catchUp(ctx context.Context) error {
-	ctip, err := e.st.Tip(ctx, e.chain)
+	lo, hi, err := e.chainRange(ctx)
 	if errors.Is(err, heistgraph.ErrNotFound) {
 		return nil
 	}
@@ -443,21 +480,26 @@ func (e *engine) catchUp(ctx context.Context) error {
 		return fmt.Errorf("cluster %s: %w", e.chain, err)
 	}
 	last := time.Now()
-	for h := e.tip.Block.Height + 1; h <= ctip.Height; h++ {
+	for h := max(lo, e.tip.Block.Height+1); h <= hi; h++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		bi, err := e.st.BlockByHeight(ctx, e.chain, h)
+		var hash heistgraph.Hash
+		if e.acct != nil {
+			hash, err = e.accountBlock(ctx, h, e.m.nextID(), false)
+		} else {
+			var bi heistgraph.BlockInfo
+			if bi, err = e.st.BlockByHeight(ctx, e.chain, h); err == nil {
+				hash, err = bi.Hash, e.block(ctx, bi, e.m.nextID(), false)
+			}
+		}
 		if errors.Is(err, heistgraph.ErrNotFound) {
 			continue // a gap: blocks stored without their parents
 		}
 		if err != nil {
 			return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
 		}
-		if err := e.block(ctx, bi, e.m.nextID(), false); err != nil {
-			return err
-		}
-		if err := e.flush(ctx, &bi); err != nil {
+		if err := e.flush(ctx, h, hash); err != nil {
 			return err
 		}
 		if e.opts.Progress != nil {
@@ -465,8 +507,8 @@ func (e *engine) catchUp(ctx context.Context) error {
 		}
 		if now := time.Now(); now.Sub(last) >= 5*time.Second {
 			last = now
-			e.opts.Logger.Info("cluster progress", "chain", e.chain, "height", h, "of", ctip.Height,
-				"addresses", e.m.len()-1, "inputs", e.stats.Inputs)
+			e.opts.Logger.Info("cluster progress", "chain", e.chain, "height", h, "of", hi,
+				"addresses", e.m.len()-1, "inputs", e.stats.Inputs, "transfers", e.stats.Transfers)
 		}
 	}
 	return nil
@@ -478,16 +520,7 @@ func (m *members) nextID() uint32 { return uint32(len(m.cid)) }
 // block clusters (or, with replay, replays) the block bi whose first new
 // address id is first.
 func (e *engine) block(ctx context.Context, bi heistgraph.BlockInfo, first uint32, replay bool) error {
-	bs := &e.bs
-	bs.height, bs.first, bs.replay = bi.Height, first, replay
-	if bs.seen == nil {
-		bs.seen, bs.moved, bs.sizes = map[uint32]bool{}, map[uint32]uint32{}, map[uint32]bool{}
-	}
-	clear(bs.seen)
-	clear(bs.moved)
-	clear(bs.sizes)
-	bs.newAddrs = bs.newAddrs[:0]
-	bs.evidence = bs.evidence[:0]
+	e.bs.start(bi.Height, first, replay)
 	if bt, ok := e.st.(store.BlockTxs); ok {
 		i := 0
 		for rec, err := range bt.BlockTxs(ctx, e.chain, bi.Height) {
@@ -519,11 +552,48 @@ func (e *engine) block(ctx context.Context, bi heistgraph.BlockInfo, first uint3
 	return nil
 }
 
+// start empties bs for the block at height whose first new address id is
+// first.
+func (bs *blockState) start(height int64, first uint32, replay bool) {
+	bs.height, bs.first, bs.replay = height, first, replay
+	if bs.seen == nil {
+		bs.seen, bs.moved, bs.sizes = map[uint32]bool{}, map[uint32]uint32{}, map[uint32]bool{}
+	}
+	clear(bs.seen)
+	clear(bs.moved)
+	clear(bs.sizes)
+	bs.newAddrs = bs.newAddrs[:0]
+	bs.evidence = bs.evidence[:0]
+	bs.rebuild = false
+}
+
+// chainRange returns the lowest and highest stored heights of the chain;
+// ErrNotFound when it holds none.
+func (e *engine) chainRange(ctx context.Context) (int64, int64, error) {
+	if e.acct != nil {
+		r, err := e.acct.r.AccountStored(ctx, e.chain)
+		return r.Lowest, r.Highest, err
+	}
+	tip, err := e.st.Tip(ctx, e.chain)
+	return 0, tip.Height, err
+}
+
+// blockHash returns the hash of the chain's stored block at height, in
+// the form clustered blocks keep it.
+func (e *engine) blockHash(ctx context.Context, height int64) (heistgraph.Hash, error) {
+	if e.acct != nil {
+		b, err := e.acct.r.AccountBlockByHeight(ctx, e.chain, height)
+		return heistgraph.Hash(b.Hash), err
+	}
+	bi, err := e.st.BlockByHeight(ctx, e.chain, height)
+	return bi.Hash, err
+}
+
 // flush writes the block's batch and makes it the tip.
-func (e *engine) flush(ctx context.Context, bi *heistgraph.BlockInfo) error {
+func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) error {
 	bs := &e.bs
-	blk := heistgraph.ClusterBlock{Height: bi.Height, Hash: bi.Hash, FirstAddr: uint64(bs.first)}
-	b := &store.ClusterBatch{Block: &blk, NewAddresses: bs.newAddrs, Evidence: bs.evidence}
+	blk := heistgraph.ClusterBlock{Height: height, Hash: hash, FirstAddr: uint64(bs.first)}
+	b := &store.ClusterBatch{Block: &blk, NewAddresses: bs.newAddrs, Evidence: bs.evidence, NeedsRebuild: bs.rebuild}
 	for _, id := range slices.Sorted(maps.Keys(bs.moved)) {
 		b.Members = append(b.Members, store.ClusterMember{AddrID: uint64(id), ClusterID: uint64(bs.moved[id])})
 	}
@@ -535,11 +605,19 @@ func (e *engine) flush(ctx context.Context, bi *heistgraph.BlockInfo) error {
 		b.Sizes = append(b.Sizes, store.ClusterSize{ClusterID: uint64(c), Size: n})
 	}
 	if err := e.st.WriteClusters(ctx, e.chain, b); err != nil {
-		return fmt.Errorf("cluster %s: write block %d: %w", e.chain, bi.Height, err)
+		return fmt.Errorf("cluster %s: write block %d: %w", e.chain, height, err)
 	}
 	e.tip.Block = blk
 	e.tip.NextAddr = uint64(e.m.nextID())
 	e.stats.Blocks++
+	if bs.rebuild {
+		// Evidence of this block was dropped (a shared deposit address):
+		// memberships follow the remaining evidence.
+		if err := e.rebuild(ctx); err != nil {
+			return err
+		}
+		return e.loadLabels(ctx)
+	}
 	return nil
 }
 
@@ -588,11 +666,14 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	if !change && len(roots) >= 2 {
 		roots = e.sweep(ctx, ids, roots)
 	}
-	status := heistgraph.EvidenceApplied
+	status, reason := heistgraph.EvidenceApplied, ""
 	if len(roots) >= 2 {
-		status, ev.Reason = e.guard(roots, change)
+		status, reason = e.guard(roots, change)
 	} else if len(ids) >= 2 && len(roots) < 2 && e.anySplit(ids) {
-		status, ev.Reason = heistgraph.EvidenceRefused, "an address was split off by an analyst"
+		status, reason = heistgraph.EvidenceRefused, "an address was split off by an analyst"
+	}
+	if reason != "" {
+		ev.Reason = reason // a refusal's reason replaces the heuristic's explanation
 	}
 	joined := false
 	switch status {

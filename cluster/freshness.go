@@ -50,10 +50,16 @@ func (f Freshness) String() string {
 }
 
 // CheckFreshness compares chain's clustering with its stored blocks. A
-// chain with no block stored is up to date. It reads two records.
+// chain with no block stored is up to date. On an account chain r must be
+// a store.AccountReader too. It reads two records.
 func CheckFreshness(ctx context.Context, r store.ChainReader, c store.Clusters, chain heistgraph.Chain) (Freshness, error) {
 	f := Freshness{Chain: chain, ChainHeight: -1, Height: -1}
 	tip, err := r.Tip(ctx, chain)
+	if ar, ok := r.(store.AccountReader); ok && !chain.IsUTXO() {
+		var at heistgraph.AccountBlockRef
+		at, err = ar.AccountTip(ctx, chain)
+		tip.Height = at.Height
+	}
 	switch {
 	case errors.Is(err, heistgraph.ErrNotFound):
 	case err != nil:

@@ -19,6 +19,8 @@ type Options struct {
 	Change ChangeOptions
 	// Guards configures the guards against cluster collapse (§3.5).
 	Guards GuardOptions
+	// Account configures the heuristics of account (EVM) chains (§7).
+	Account AccountOptions
 	// Logger receives progress lines; nil discards them.
 	Logger *slog.Logger
 	// Progress, when set, is called after each block is clustered.
@@ -136,6 +138,7 @@ func DefaultOptions() Options {
 			HoldChange:        DefaultHoldChange,
 			SweepRoots:        DefaultSweepRoots,
 		},
+		Account: DefaultAccountOptions(),
 	}
 }
 
@@ -177,6 +180,9 @@ func (o *Options) Validate() error {
 	}
 	if g.SweepRoots == 0 {
 		g.SweepRoots = DefaultSweepRoots
+	}
+	if err := o.Account.validate(); err != nil {
+		return err
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -169,6 +169,9 @@ func (e *engine) loadPending(ctx context.Context) (bool, error) {
 
 // savePending stores the ring for the next run.
 func (e *engine) savePending(ctx context.Context) error {
+	if e.acct != nil {
+		return e.saveAccount(ctx)
+	}
 	if !e.opts.Change.enabled() || !e.opts.Change.fingerprints() || e.tip.Block.Height < 0 {
 		return nil
 	}

@@ -73,17 +73,15 @@ func (r *Resolver) load(ctx context.Context, chain heistgraph.Chain) (*chainLabe
 		}
 		cl.byAddr[l.Address] = append(cl.byAddr[l.Address], l)
 	}
-	if chain.IsUTXO() {
-		for _, a := range slices.Sorted(maps.Keys(cl.byAddr)) {
-			m, err := r.st.AddressCluster(ctx, chain, a)
-			if errors.Is(err, heistgraph.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("resolver: %w", err)
-			}
-			cl.byCluster[m.ClusterID] = append(cl.byCluster[m.ClusterID], cl.byAddr[a]...)
+	for _, a := range slices.Sorted(maps.Keys(cl.byAddr)) {
+		m, err := r.st.AddressCluster(ctx, chain, a)
+		if errors.Is(err, heistgraph.ErrNotFound) {
+			continue
 		}
+		if err != nil {
+			return nil, fmt.Errorf("resolver: %w", err)
+		}
+		cl.byCluster[m.ClusterID] = append(cl.byCluster[m.ClusterID], cl.byAddr[a]...)
 	}
 	r.chains[chain] = cl
 	return cl, nil
@@ -117,10 +115,6 @@ func (r *Resolver) View(ctx context.Context, chain heistgraph.Chain, addr string
 		return View{}, err
 	}
 	v.Own = append(v.Own, cl.byAddr[addr]...)
-	if !chain.IsUTXO() {
-		v.Conflicts = conflicts(v.Own)
-		return v, nil
-	}
 	m, err := r.st.AddressCluster(ctx, chain, addr)
 	switch {
 	case errors.Is(err, heistgraph.ErrNotFound):

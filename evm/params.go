@@ -44,6 +44,8 @@ var wethByChain = map[heistgraph.Chain][]heistgraph.EVMAddress{
 	"arbitrum": {mustAddress("0x82aF49447D8a07e3bd95BD0d56f35241523fBab1")},
 	"bsc":      {mustAddress("0xbb4CdB9CBd36B01bD1cBaEBF2De08d9173bc095c")}, // WBNB
 	"polygon":  {mustAddress("0x0d500B1d8E8eF31E21C99d1Db9A6444d3ADf1270")}, // WMATIC/WPOL
+	// The synthetic world (synth --chain evm) deploys WETH9 at mainnet's address.
+	"evm-synth": {ethWETH},
 }
 
 // ethRewards is Ethereum mainnet's block reward: 5 ETH (Frontier), 3 ETH
@@ -58,7 +60,7 @@ var ethRewards = []RewardStep{
 
 // ParamsFor returns the parameters of chain c: its WETH contracts and
 // reward schedule where this package knows them, none otherwise (geth
-// --dev and evm-synth have no WETH unless the caller adds one). A chain
+// --dev has no WETH unless the caller adds one). A chain
 // that is not an EVM chain of the registry wraps heistgraph.ErrInvalid.
 // The slices are the caller's.
 func ParamsFor(c heistgraph.Chain) (Params, error) {

@@ -58,6 +58,12 @@ type Direct struct {
 	USD *float64 `json:"usd,omitempty"`
 	// Dusting marks an unsolicited, small receipt that §8.6 caps at low.
 	Dusting bool `json:"possible_dusting,omitempty"`
+	// EVM chains: Amount (decimal base units) of Asset (native or the
+	// token contract) with its Decimals, in place of AmountSat; Share is
+	// over what the cluster received of that asset.
+	Amount   string `json:"amount,omitempty"`
+	Asset    string `json:"asset,omitempty"`
+	Decimals *uint8 `json:"decimals,omitempty"`
 }
 
 // Indirect is exposure to a category at hop 2..H: AmountSat of the received
@@ -65,8 +71,20 @@ type Direct struct {
 type Indirect struct {
 	Category  string  `json:"category"`
 	Share     float64 `json:"share"`
-	AmountSat int64   `json:"amount_sat"`
+	AmountSat int64   `json:"amount_sat,omitempty"`
 	Hops      int     `json:"hops"`
+	// EVM chains: as in Direct.
+	Amount   string `json:"amount,omitempty"`
+	Asset    string `json:"asset,omitempty"`
+	Decimals *uint8 `json:"decimals,omitempty"`
+}
+
+// AssetAmount is an amount of one asset of an EVM chain: decimal base
+// units with the asset (native or the token contract) and its decimals.
+type AssetAmount struct {
+	Asset    string `json:"asset"`
+	Amount   string `json:"amount"`
+	Decimals uint8  `json:"decimals"`
 }
 
 // AsOf is the chain tip a screen read: its height and block time.
@@ -81,11 +99,14 @@ type Answer struct {
 	Address string           `json:"address"`
 	Chain   heistgraph.Chain `json:"chain"`
 	// TxID, Vout and AmountSat are set for a transfer.
-	TxID       *heistgraph.Hash `json:"txid,omitempty"`
-	Vout       *uint32          `json:"vout,omitempty"`
-	AmountSat  *int64           `json:"amount_sat,omitempty"`
-	Risk       Level            `json:"risk"`
-	Sanctioned bool             `json:"sanctioned"`
+	TxID      *heistgraph.Hash `json:"txid,omitempty"`
+	Vout      *uint32          `json:"vout,omitempty"`
+	AmountSat *int64           `json:"amount_sat,omitempty"`
+	// TxHash is set for a transfer of an account (EVM) chain: the
+	// transaction whose value Address received (Received: how much).
+	TxHash     *heistgraph.EVMHash `json:"tx_hash,omitempty"`
+	Risk       Level               `json:"risk"`
+	Sanctioned bool                `json:"sanctioned"`
 	// ClusterID is the screened address's cluster (nil when not
 	// clustered); ClusterSize its number of addresses.
 	ClusterID   *uint64 `json:"cluster_id"`
@@ -99,12 +120,15 @@ type Answer struct {
 	// ReceivedSat is the value the screened cluster received (direction
 	// received; a transfer: the output's value), SentSat what it paid to
 	// others (direction sent): the denominators of the shares.
-	ReceivedSat *int64     `json:"received_sat,omitempty"`
-	SentSat     *int64     `json:"sent_sat,omitempty"`
-	Score       int        `json:"score"`
-	Direct      []Direct   `json:"direct"`
-	Indirect    []Indirect `json:"indirect"`
-	Reasons     []string   `json:"reasons"`
+	ReceivedSat *int64 `json:"received_sat,omitempty"`
+	SentSat     *int64 `json:"sent_sat,omitempty"`
+	// Received is, on EVM chains, what the screened cluster received of
+	// each asset (the denominators of that asset's shares).
+	Received []AssetAmount `json:"received,omitempty"`
+	Score    int           `json:"score"`
+	Direct   []Direct      `json:"direct"`
+	Indirect []Indirect    `json:"indirect"`
+	Reasons  []string      `json:"reasons"`
 	// Partial is set when the budget ran out or part of the question could
 	// not be answered; Notes say what.
 	Partial bool       `json:"partial,omitempty"`

@@ -93,6 +93,9 @@ func (e *jsonWriter) answer(a *Answer) {
 	if a.AmountSat != nil {
 		e.intField(`,"amount_sat":`, *a.AmountSat)
 	}
+	if a.TxHash != nil {
+		e.strField(`,"tx_hash":`, a.TxHash.String())
+	}
 	e.strField(`,"risk":`, string(a.Risk))
 	e.b = append(e.b, `,"sanctioned":`...)
 	e.bool(a.Sanctioned)
@@ -122,6 +125,10 @@ func (e *jsonWriter) answer(a *Answer) {
 	}
 	if a.SentSat != nil {
 		e.intField(`,"sent_sat":`, *a.SentSat)
+	}
+	if len(a.Received) > 0 {
+		e.b = append(e.b, `,"received":`...)
+		list(e, a.Received, (*jsonWriter).assetAmount)
 	}
 	e.intField(`,"score":`, int64(a.Score))
 	e.b = append(e.b, `,"direct":`...)
@@ -163,14 +170,38 @@ func (e *jsonWriter) direct(d *Direct) {
 	if d.Dusting {
 		e.b = append(e.b, `,"possible_dusting":true`...)
 	}
+	e.amount(d.Amount, d.Asset, d.Decimals)
+	e.b = append(e.b, '}')
+}
+
+// amount writes the EVM amount fields of Direct and Indirect.
+func (e *jsonWriter) amount(amount, asset string, decimals *uint8) {
+	if amount != "" {
+		e.strField(`,"amount":`, amount)
+	}
+	if asset != "" {
+		e.strField(`,"asset":`, asset)
+	}
+	if decimals != nil {
+		e.intField(`,"decimals":`, int64(*decimals))
+	}
+}
+
+func (e *jsonWriter) assetAmount(x *AssetAmount) {
+	e.strField(`{"asset":`, x.Asset)
+	e.strField(`,"amount":`, x.Amount)
+	e.intField(`,"decimals":`, int64(x.Decimals))
 	e.b = append(e.b, '}')
 }
 
 func (e *jsonWriter) indirect(in *Indirect) {
 	e.strField(`{"category":`, in.Category)
 	e.floatField(`,"share":`, in.Share)
-	e.intField(`,"amount_sat":`, in.AmountSat)
+	if in.AmountSat != 0 {
+		e.intField(`,"amount_sat":`, in.AmountSat)
+	}
 	e.intField(`,"hops":`, int64(in.Hops))
+	e.amount(in.Amount, in.Asset, in.Decimals)
 	e.b = append(e.b, '}')
 }
 

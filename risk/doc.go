@@ -17,8 +17,19 @@
 // or a watch's trace come in through the Stolen hook, which the caller
 // fills (StolenSet, StolenSet.AddTrace). It does not validate address syntax
 // (that is package label's, which risk may not import): the caller passes
-// a normaliser and a validator to the Screener. EVM chains get
-// ownership-only answers until account-model tracing lands.
+// a normaliser and a validator to the Screener.
+//
+// # Account (EVM) chains
+//
+// An EVM address is screened on demand from the account ledger (evm.go):
+// each address's balance of each asset carries the §2.2 haircut state
+// with categories as sources, hop-resolved up to H; the screened cluster's
+// receipts from outside it are aggregated per asset, the rules run on each
+// asset's shares, and the answer takes the highest level, listing every
+// entry with its asset, exact amount and decimals. Stolen value comes from
+// an AccountStolen hook (StolenSet.AddAccountTrace). Not yet on accounts:
+// the sent direction, the dusting cap, prices, transfers (a transaction
+// hash) and a precomputed table.
 //
 // # On demand or precomputed
 //

@@ -37,9 +37,9 @@ type run struct {
 	ctx    context.Context
 	chain  heistgraph.Chain
 	idx    *labelIndex
-	txs    map[heistgraph.Hash]*heistgraph.TxRecord
-	owners map[string]*owner // the run's memo of ownerOf (nil: the Screener's, see owner)
-	vecs   map[txHop][]vector
+	txs    map[heistgraph.Hash]*heistgraph.TxRecord // nil until the first read
+	owners map[string]*owner                        // the run's memo of ownerOf (nil: the Screener's, see owner)
+	vecs   map[txHop][]vector                       // nil until the first vector computed
 	reads  int
 	notes  []string
 	budget bool   // the budget ran out
@@ -73,6 +73,9 @@ func (r *run) tx(h heistgraph.Hash) (*heistgraph.TxRecord, error) {
 		return nil, nil
 	}
 	r.reads++
+	if r.txs == nil {
+		r.txs = map[heistgraph.Hash]*heistgraph.TxRecord{} // (made when first needed: most screens read none)
+	}
 	rec, err := r.st.Tx(r.ctx, r.chain, h)
 	if errors.Is(err, heistgraph.ErrNotFound) {
 		r.txs[h] = nil
@@ -217,6 +220,9 @@ func (r *run) txVectors(rec *heistgraph.TxRecord, maxHop int) ([]vector, error) 
 	vs, _, err := r.exposeTx(rec, maxHop, func(op heistgraph.Outpoint) (vector, error) { return r.outputVector(op, maxHop-1) })
 	if err != nil {
 		return nil, err
+	}
+	if r.vecs == nil {
+		r.vecs = map[txHop][]vector{}
 	}
 	r.vecs[key] = vs
 	return vs, nil

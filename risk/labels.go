@@ -30,9 +30,6 @@ func loadLabels(ctx context.Context, st Store, chain heistgraph.Chain) (*labelIn
 		}
 		ix.byAddr[l.Address] = append(ix.byAddr[l.Address], l)
 	}
-	if !chain.IsUTXO() {
-		return ix, nil
-	}
 	for _, a := range slices.Sorted(maps.Keys(ix.byAddr)) {
 		m, err := st.AddressCluster(ctx, chain, a)
 		if errors.Is(err, heistgraph.ErrNotFound) {

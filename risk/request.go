@@ -59,17 +59,27 @@ type Request struct {
 // Item is one thing to screen, checked: an address, or a transfer when
 // Outpoint is set.
 type Item struct {
-	Chain     heistgraph.Chain
-	Address   string
-	Outpoint  *heistgraph.Outpoint
+	Chain    heistgraph.Chain
+	Address  string
+	Outpoint *heistgraph.Outpoint
+	// Tx is, on account (EVM) chains, a transfer: the transaction whose
+	// value its recipient received ({"chain", "txid"} without vout).
+	Tx        *heistgraph.EVMHash
 	Direction Direction
 	NoCluster bool
+	// Normalized says Address is already in the form Options.Normalize
+	// gives (its caller normalized it, to name the field at fault):
+	// Screen does not check it again.
+	Normalized bool
 }
 
 // String names the item: its address or TXID:VOUT.
 func (it Item) String() string {
 	if it.Outpoint != nil {
 		return it.Outpoint.String()
+	}
+	if it.Tx != nil {
+		return it.Tx.String()
 	}
 	return it.Address
 }
@@ -322,6 +332,12 @@ func (r *Request) item(prefix string, chain heistgraph.Chain, dir string) (Item,
 			return Item{}, ferr("address", err.Error())
 		}
 		it.Address = a
+	case r.TxID != "" && r.Vout == nil && !c.IsUTXO():
+		h, err := heistgraph.ParseEVMHash(strings.TrimSpace(r.TxID))
+		if err != nil {
+			return Item{}, ferr("txid", fmt.Sprintf("%q is not an EVM transaction hash (0x and 64 hex digits)", short(r.TxID)))
+		}
+		it.Tx = &h
 	case r.TxID != "" || r.Vout != nil:
 		if r.TxID == "" {
 			return Item{}, ferr("txid", "missing (a transfer is txid and vout)")

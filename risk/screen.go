@@ -129,7 +129,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 	if _, err := heistgraph.ParseChain(string(it.Chain)); err != nil {
 		return nil, fmt.Errorf("screen: %w", err)
 	}
-	if it.Outpoint == nil {
+	if it.Outpoint == nil && it.Tx == nil && !(it.Normalized && s.opts.Normalize != nil) {
 		if err := CheckAddress(strings.TrimSpace(it.Address)); err != nil {
 			return nil, fmt.Errorf("screen %s: %w", short(it.Address), err)
 		}
@@ -146,27 +146,28 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 		return nil, err
 	}
 	// Owners come from the Screener's memo (r.owners stays nil).
-	r := &run{Screener: s, ctx: ctx, chain: it.Chain, idx: idx, txs: map[heistgraph.Hash]*heistgraph.TxRecord{},
-		vecs: map[txHop][]vector{}, tab: s.table(it.Chain), tip: -1}
+	r := &run{Screener: s, ctx: ctx, chain: it.Chain, idx: idx, tab: s.table(it.Chain), tip: -1}
 	cj := s.cfgJSON
 	cj.NoCluster = it.NoCluster
 	a := &Answer{Chain: it.Chain, Direction: it.Direction, Direct: []Direct{}, Indirect: []Indirect{}, Reasons: []string{}, Config: cj}
+	if it.Tx != nil && it.Chain.IsUTXO() {
+		return nil, fmt.Errorf("screen %s on %s: a Bitcoin transfer is TXID:VOUT: %w", it.Tx, it.Chain, heistgraph.ErrInvalid)
+	}
+	if !it.Chain.IsUTXO() {
+		if it.Outpoint != nil {
+			return nil, fmt.Errorf("screen %s on %s: transfers are Bitcoin outputs (TXID:VOUT): %w", it.Outpoint, it.Chain, heistgraph.ErrInvalid)
+		}
+		if err := r.screenAccount(a, it); err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
 	switch tip, err := s.st.Tip(ctx, it.Chain); {
 	case err == nil:
 		a.AsOf = &AsOf{BlockHeight: tip.Height, Time: tip.Time}
 		r.tip = tip.Height
 	case !errors.Is(err, heistgraph.ErrNotFound):
 		return nil, fmt.Errorf("risk: tip of %s: %w", it.Chain, err)
-	}
-	if !it.Chain.IsUTXO() {
-		if it.Outpoint != nil {
-			return nil, fmt.Errorf("screen %s on %s: transfers are Bitcoin outputs (TXID:VOUT): %w", it.Outpoint, it.Chain, heistgraph.ErrInvalid)
-		}
-		a.Address = heistgraph.DisplayAddress(it.Chain, it.Address) // EIP-55
-		own := &owner{id: "a:" + it.Address, labels: idx.byAddr[it.Address]}
-		r.note("exposure on account-model chains is not computed yet: ownership only")
-		r.finish(a, []*owner{own}, newAgg(s.cfg.H))
-		return a, nil
 	}
 	var (
 		ag       = newAgg(s.cfg.H)

@@ -36,6 +36,9 @@ type StolenMark struct {
 // concurrent reads once built.
 type StolenSet struct {
 	m map[heistgraph.Chain]map[heistgraph.Outpoint][]StolenMark
+	// acct holds the marks of account chains, by receiver
+	// (AddAccountTrace).
+	acct map[heistgraph.Chain]map[heistgraph.EVMAddress][]AccountStolenMark
 }
 
 // NewStolenSet returns an empty set.

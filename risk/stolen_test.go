@@ -3,6 +3,7 @@ package risk_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,12 +99,37 @@ func TestScreenItemErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	// An EVM address gets an ownership-only answer, marked partial.
+	// An EVM address the store never saw: nothing received, no risk, and
+	// nothing left out (testdata/scripts/evm_screen.txt screens real ones).
 	a, err := sc.Screen(ctx, risk.Item{Chain: "eth", Address: "0x098b716b8aaf21512996dc57eb0615e2383e2f96"})
-	if err != nil || !a.Partial || a.Risk != risk.LevelNone {
+	if err != nil || a.Partial || a.Risk != risk.LevelNone || len(a.Received) != 0 {
 		t.Errorf("EVM address: %+v, %v", a, err)
 	}
 	if _, err := risk.NewScreener(openMem(t), risk.Options{Config: risk.Config{H: 99}}); !errors.Is(err, heistgraph.ErrInvalid) {
 		t.Errorf("H 99: %v", err)
+	}
+}
+
+// TestScreenNormalized checks that Screen puts an address in the form
+// Options.Normalize gives, and refuses one it refuses, unless the item
+// says its caller did that already (Item.Normalized).
+func TestScreenNormalized(t *testing.T) {
+	t.Parallel()
+	sc, err := risk.NewScreener(openMem(t), risk.Options{Normalize: heistgraph.NormalizeAddress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const lower = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+	a, err := sc.Screen(ctx, risk.Item{Chain: "btc", Address: " " + strings.ToUpper(lower)})
+	if err != nil || a.Address != lower {
+		t.Errorf("upper-case bech32: address %q, %v; want %q", a.Address, err, lower)
+	}
+	if _, err := sc.Screen(ctx, risk.Item{Chain: "btc", Address: lower[:len(lower)-1] + "5"}); !errors.Is(err, heistgraph.ErrInvalid) {
+		t.Errorf("bad checksum: %v, want ErrInvalid", err)
+	}
+	a, err = sc.Screen(ctx, risk.Item{Chain: "btc", Address: lower, Normalized: true})
+	if err != nil || a.Address != lower {
+		t.Errorf("normalised by the caller: address %q, %v", a.Address, err)
 	}
 }

@@ -12,6 +12,10 @@ import (
 // maxAuditBatch bounds the records one sync covers.
 const maxAuditBatch = 1024
 
+// auditLinger is how long a batch of screening records waits for more
+// before its sync (auditWriter.linger).
+const auditLinger = 2 * time.Millisecond
+
 // auditWriter appends audit records with group commit: one goroutine takes
 // every record waiting, appends them in one batch (one sync) and wakes the
 // writers that wait for durability. Screening records do not wait: their
@@ -28,6 +32,12 @@ type auditWriter struct {
 	done   chan struct{}
 	log    *slog.Logger
 	m      *metrics
+	// linger is how long a batch of records nobody waits for (screens)
+	// stays open for more before its sync: with many screens a second,
+	// one sync covers many answers instead of one or two. A record whose
+	// writer waits closes the batch at once. timer is run's.
+	linger time.Duration
+	timer  *time.Timer
 }
 
 type auditReq struct {
@@ -35,8 +45,8 @@ type auditReq struct {
 	done chan error // nil: nobody waits
 }
 
-func newAuditWriter(st store.Audit, log *slog.Logger, m *metrics) *auditWriter {
-	w := &auditWriter{st: st, ch: make(chan auditReq, 4*maxAuditBatch), done: make(chan struct{}), log: log, m: m}
+func newAuditWriter(st store.Audit, log *slog.Logger, m *metrics, linger time.Duration) *auditWriter {
+	w := &auditWriter{st: st, ch: make(chan auditReq, 4*maxAuditBatch), done: make(chan struct{}), log: log, m: m, linger: linger}
 	go w.run()
 	return w
 }
@@ -50,7 +60,16 @@ func (w *auditWriter) run() {
 			return
 		}
 		batch = append(batch[:0], r)
-		open := true
+		open, wait := true, r.done != nil
+		var linger <-chan time.Time
+		if !wait && w.linger > 0 {
+			if w.timer == nil {
+				w.timer = time.NewTimer(w.linger)
+			} else {
+				w.timer.Reset(w.linger)
+			}
+			linger = w.timer.C
+		}
 	drain:
 		for open && len(batch) < maxAuditBatch {
 			select {
@@ -60,9 +79,31 @@ func (w *auditWriter) run() {
 					break drain
 				}
 				batch = append(batch, r)
+				wait = wait || r.done != nil
+				continue
 			default:
+			}
+			if wait || linger == nil {
+				break // someone waits for this batch (or no linger): sync now
+			}
+			// Only answered records so far: let more join the batch for up
+			// to w.linger (their answers are out already), unless a writer
+			// that waits comes.
+			select {
+			case r, ok := <-w.ch:
+				if !ok {
+					open = false
+					break drain
+				}
+				batch = append(batch, r)
+				wait = wait || r.done != nil
+			case <-linger:
+				linger = nil
 				break drain
 			}
+		}
+		if linger != nil {
+			w.timer.Stop() // (Go 1.23 timers: no stale tick is left behind)
 		}
 		w.flush(batch)
 		if !open {

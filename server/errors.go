@@ -112,6 +112,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) i
 			body.Error = "internal error"
 		}
 	}
+	if isTAXII(r) {
+		writeTAXIIError(w, status, body.Error)
+		return status
+	}
 	writeJSON(w, status, body)
 	return status
 }

@@ -50,6 +50,11 @@ func (s *Server) routes() []route {
 	}
 	rts = append(rts, monitorRoutes()...)
 	rts = append(rts, payrollRoutes()...)
+	rts = append(rts, reportRoutes()...)
+	rts = append(rts, traceRoutes()...)
+	rts = append(rts, eventRoutes()...)
+	rts = append(rts, taxiiRoutes()...)
+	rts = append(rts, feedRoutes()...)
 	return append(rts, watchRoutes()...)
 }
 
@@ -332,7 +337,19 @@ func readAll(body io.Reader, declared int64) ([]byte, error) {
 			return buf, err
 		}
 	}
-	rest, err := io.ReadAll(body) // nothing, unless the body outruns its length
+	// Nothing more, unless the body outruns its length; a reader that gave
+	// the last byte without io.EOF is asked once more before io.ReadAll
+	// (whose 512-byte buffer would be garbage at every such request).
+	var probe [1]byte
+	n, err := body.Read(probe[:])
+	buf = append(buf, probe[:n]...)
+	switch {
+	case err == io.EOF:
+		return buf, nil
+	case err != nil:
+		return buf, err
+	}
+	rest, err := io.ReadAll(body)
 	return append(buf, rest...), err
 }
 

@@ -83,12 +83,18 @@ func (s *Server) OpenAPI() map[string]any {
 		if params != nil {
 			op["parameters"] = params
 		}
-		if rt.body != nil {
-			op["requestBody"] = schema{"required": true, "content": schema{"application/json": schema{"schema": rt.body}}}
+		media := "application/json"
+		if rt.media != "" {
+			media = rt.media
 		}
-		ok := schema{"description": "OK", "content": schema{"application/json": schema{"schema": rt.resp}}}
+		if rt.body != nil {
+			op["requestBody"] = schema{"required": true, "content": schema{media: schema{"schema": rt.body}}}
+		}
+		ok := schema{"description": "OK", "content": schema{media: schema{"schema": rt.resp}}}
 		if rt.path == "/metrics" {
 			ok = schema{"description": "Prometheus text exposition", "content": schema{"text/plain": schema{"schema": schema{"type": "string"}}}}
+		} else if rt.contentType != "" {
+			ok = schema{"description": "OK", "content": schema{rt.contentType: schema{"schema": rt.resp}}}
 		}
 		resp := schema{"200": ok}
 		errRef := func(desc string) schema {
@@ -140,6 +146,9 @@ func operationID(rt route) string {
 			continue
 		}
 		b.WriteString(strings.ToUpper(part[:1]) + strings.ReplaceAll(part[1:], "_", ""))
+	}
+	if len(rt.path) > 1 && strings.HasSuffix(rt.path, "/") {
+		b.WriteString("Slash") // the TAXII routes exist with and without it
 	}
 	return b.String()
 }

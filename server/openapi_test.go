@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -84,12 +83,5 @@ func TestOpenAPIRoutes(t *testing.T) {
 	slices.Sort(registered)
 	if !slices.Equal(documented, registered) {
 		t.Errorf("documented operations and registered routes differ:\ndocumented %v\nregistered %v", documented, registered)
-	}
-	// Routes of design.md not built yet are neither served nor documented.
-	for _, p := range []string{"POST /v1/traces", "GET /v1/events"} {
-		method, path, _ := strings.Cut(p, " ")
-		if _, pat := ts.s.mux.Handler(httptest.NewRequest(method, path, nil)); pat != "/" {
-			t.Errorf("%s is routed to %q before it is built", p, pat)
-		}
 	}
 }

@@ -29,6 +29,8 @@ type route struct {
 	query        []param // query parameters
 	body         schema  // request body; nil: none
 	resp         schema  // the 200 answer
+	contentType  string  // of the 200 answer; "" means application/json
+	media        string  // media type of the bodies; "": application/json
 	h            func(s *Server, w http.ResponseWriter, r *http.Request, info *reqInfo) (any, error)
 }
 
@@ -39,8 +41,9 @@ type param struct {
 
 // reqInfo is what a handler tells the audit log about its request.
 type reqInfo struct {
-	items int
-	risk  string
+	items  int
+	risk   string
+	status int // the status a handler that wrote its own answer gave (0: 200)
 }
 
 func (rt route) pattern() string { return rt.method + " " + rt.path }
@@ -114,6 +117,9 @@ func (s *Server) serveRoute(rt route, w http.ResponseWriter, r *http.Request) in
 		v, err = rt.h(s, w, r, info)
 	}
 	status := http.StatusOK
+	if info.status != 0 {
+		status = info.status
+	}
 	if err != nil {
 		status = statusOf(err)
 	}

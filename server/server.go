@@ -58,6 +58,14 @@ type Config struct {
 	// its alerts at once.
 	Watches store.Watches
 	Watcher Watcher
+	// AlertPoll is how often GET /v1/events asks Alerts for new alerts
+	// while a stream is open. Default 1 s.
+	AlertPoll time.Duration
+	// Sharing answers the TAXII 2.1 routes under /taxii2/; nil makes them
+	// answer 503.
+	Sharing Sharing
+	// Feeds answers /v1/feeds; nil makes those routes answer 503.
+	Feeds Feeds
 }
 
 // Defaults of Config.
@@ -105,6 +113,7 @@ func (c *Config) Validate() error {
 	def(&c.WriteTimeout, 60*time.Second)
 	def(&c.IdleTimeout, 120*time.Second)
 	def(&c.ShutdownTimeout, 10*time.Second)
+	def(&c.AlertPoll, time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -127,6 +136,8 @@ type Server struct {
 	patterns  []string // every pattern registered on mux, in order
 	closing   atomic.Bool
 	closeOnce sync.Once
+	jobs      *traceJobs // POST /v1/traces (traces.go)
+	events    *broker    // GET /v1/events (events.go)
 }
 
 // New returns a server over backend, authenticating with keys and auditing
@@ -138,7 +149,8 @@ func New(cfg Config, backend Backend, keys store.Keys, audit store.Audit) (*Serv
 	if backend == nil || keys == nil || audit == nil {
 		return nil, fmt.Errorf("server: backend, keys and audit are required: %w", heistgraph.ErrInvalid)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, backend: backend, keys: keys, auditLog: audit, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, backend: backend, keys: keys, auditLog: audit, mux: http.NewServeMux(),
+		jobs: newTraceJobs(), events: newBroker(cfg.Alerts, cfg.AlertPoll, cfg.Now, cfg.Logger)}
 	if cfg.LocalKey != "" {
 		s.localHash = sha256.Sum256([]byte(cfg.LocalKey))
 	}
@@ -147,15 +159,13 @@ func New(cfg Config, backend Backend, keys store.Keys, audit store.Audit) (*Serv
 	}
 	stats, _ := backend.(StatsSource)
 	s.m = newMetrics(cfg.Registry, stats, cfg.Logger)
-	s.audit = newAuditWriter(audit, cfg.Logger, s.m)
+	s.audit = newAuditWriter(audit, cfg.Logger, s.m, auditLinger)
 	for _, rt := range s.routes() {
 		s.handle(rt)
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	s.patterns = append(s.patterns, "GET /metrics")
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, errorBody{Error: "no route " + r.Method + " " + r.URL.Path})
-	})
+	s.mux.Handle("/", uiOr404()) // ui.go
 	return s, nil
 }
 
@@ -171,6 +181,8 @@ func (s *Server) Patterns() []string { return append([]string(nil), s.patterns..
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
+		s.events.close()
+		s.jobs.close()
 		s.audit.close()
 	})
 }
@@ -189,6 +201,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Conf
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsConfig,
 	}
+	hs.RegisterOnShutdown(s.events.close) // event streams end, Shutdown need not wait for them
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {

@@ -87,11 +87,20 @@ type testServer struct {
 
 func newTestServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
+	be := &fakeBackend{}
+	ts := newTestServerWith(t, cfg, be)
+	ts.be = be
+	return ts
+}
+
+// newTestServerWith is newTestServer over the backend be.
+func newTestServerWith(t testing.TB, cfg Config, be Backend) *testServer {
+	t.Helper()
 	st, err := pebble.Open("", pebble.Options{FS: vfs.NewMem(), CacheSize: 1 << 20, MemTableSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{st: st, be: &fakeBackend{}, keys: map[string]string{}}
+	ts := &testServer{st: st, keys: map[string]string{}}
 	for _, r := range []string{"viewer", "screener", "analyst", "admin"} {
 		k, err := CreateKey(context.Background(), st, KeyRequest{Role: r}, time.Unix(1700000000, 0))
 		if err != nil {
@@ -101,7 +110,7 @@ func newTestServer(t testing.TB, cfg Config) *testServer {
 	}
 	cfg.LocalKey = "local-secret"
 	cfg.Alerts, cfg.Webhooks, cfg.Watches = st, st, st
-	if ts.s, err = New(cfg, ts.be, st, st); err != nil {
+	if ts.s, err = New(cfg, be, st, st); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -101,6 +101,7 @@ type Store interface {
 	Alerts
 	Webhooks
 	Watches
+	Sharing
 	// Sync makes every write that has returned durable: after Sync returns
 	// nil, a crash or a SIGKILL of the process loses none of them. Writes
 	// may be durable sooner; a caller that tells a user (or a client) that

@@ -1,7 +1,8 @@
-// Package synth generates synthetic Bitcoin worlds with ground truth: a
-// regtest chain in Bitcoin Core's blk-file format, truth.json (who owns
-// every address, where every heist's stolen value went) and labels.csv
-// (what an analyst would know). Worlds are how heistgraph's clustering and
+// Package synth generates synthetic Bitcoin and EVM worlds with ground
+// truth: a regtest chain in Bitcoin Core's blk-file format (or an EVM
+// chain's JSON-RPC answers in the files layout `ingest evm --files` reads),
+// truth.json (who owns every address, where every heist's stolen value
+// went) and labels.csv (what an analyst would know). Worlds are how heistgraph's clustering and
 // tracing are measured; see design.md for the contract and methods.md for
 // the behaviours the world exercises.
 //
@@ -34,6 +35,27 @@
 // touches a CoinJoin, the second always sends part of the loot into one.
 // truth.json also lists every CoinJoin and Tx0 and each heist's peel
 // chains, so detectors can be scored too.
+//
+// # EVM worlds
+//
+// GenerateEVM writes chain evm-synth (chain id 424242): block 0's genesis
+// allocations, then blocks of type-2 transactions with receipts and
+// callTracer traces, every value movement checked against a balance book
+// in the ledger order the decoder reads (value, internal calls, logs, fee,
+// priority fee), so that ingested balances equal the book's. Exchanges
+// give each customer a deposit address and sweep it into their hot wallet
+// within 300 blocks, losing only the sweep's gas (methods.md §7.1); WETH9
+// sits at mainnet's address; a Uniswap v2 pair of WETH and a 6-decimal
+// stablecoin, behind a router, emits Transfer, Sync and Swap logs
+// (§6.6); a Tornado-like mixer takes 10 and 100 ETH notes with Deposit and
+// Withdrawal events and relayers (§4.8); users trade, wrap, swap, mix and
+// pay each other. Heists (evmheist.go) drain a victim in one transaction,
+// fan out to fresh addresses that pay their own gas, hop, swap, deposit
+// 100 ETH notes into the mixer, deposit at fresh exchange deposit
+// addresses and leave some unspent; truth.json (EVMTruth) records per heist
+// its seeds, amount, destinations per entity and asset, fees and swaps, and
+// the world's mixer notes and deposit addresses. EvalAccountTrace scores
+// account traces against it.
 //
 // # Determinism and memory
 //

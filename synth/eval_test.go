@@ -23,13 +23,7 @@ import (
 func loadWorld(tb testing.TB, dir string) store.Store {
 	tb.Helper()
 	ctx := context.Background()
-	opts := pebble.DefaultOptions()
-	opts.FS = vfs.NewMem()
-	st, err := pebble.Open("db", opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
+	st := memStore(tb)
 	net := heistgraph.Regtest
 	src, err := bitcoin.NewFileSource([]string{dir}, bitcoin.FileOptions{Network: &net})
 	if err != nil {
@@ -38,6 +32,26 @@ func loadWorld(tb testing.TB, dir string) store.Store {
 	if _, err := ingest.Stream(ctx, st, src, ingest.Options{}); err != nil {
 		tb.Fatal(err)
 	}
+	importLabels(tb, st, dir)
+	return st
+}
+
+// memStore opens an empty Pebble store in memory, closed when tb ends.
+func memStore(tb testing.TB) store.Store {
+	tb.Helper()
+	opts := pebble.DefaultOptions()
+	opts.FS = vfs.NewMem()
+	st, err := pebble.Open("db", opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// importLabels imports the world's labels.csv into st.
+func importLabels(tb testing.TB, st store.Store, dir string) {
+	tb.Helper()
 	f, err := os.Open(filepath.Join(dir, LabelsFile))
 	if err != nil {
 		tb.Fatal(err)
@@ -50,10 +64,9 @@ func loadWorld(tb testing.TB, dir string) store.Store {
 		}
 		labels = append(labels, l)
 	}
-	if _, err := st.PutLabels(ctx, labels); err != nil {
+	if _, err := st.PutLabels(context.Background(), labels); err != nil {
 		tb.Fatal(err)
 	}
-	return st
 }
 
 // clustered clusters the world's addresses in st and returns the resolver

@@ -3,7 +3,6 @@ package synth
 import (
 	"bufio"
 	"fmt"
-	"os"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -79,36 +78,40 @@ func (w *world) writeLabels(path string) (int, error) {
 		pick(m.ent, nil, 1+w.rng.IntN(2))
 	}
 
-	f, err := os.Create(path)
+	err := writeFileBuffered(path, func(bw *bufio.Writer) error {
+		bw.WriteString(labelsHeader)
+		for _, r := range rows {
+			if err := w.writeLabelRow(bw, r.e, r.addr, r.cat); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("synth: %w", err)
-	}
-	bw := bufio.NewWriter(f)
-	bw.WriteString("chain,address,entity,category,source,confidence,tlp\n")
-	for _, r := range rows {
-		a, err := w.book.encode(r.addr)
-		if err != nil {
-			f.Close()
-			return 0, err
-		}
-		conf := "1.00"
-		if c := 90 + w.rng.IntN(11); c < 100 {
-			conf = fmt.Sprintf("0.%02d", c)
-		}
-		tlp := "clear"
-		if w.chance(20) {
-			tlp = "green"
-		}
-		fmt.Fprintf(bw, "%s,%s,%s,%s,synth,%s,%s\n", heistgraph.ChainBTCRegtest, a, csvField(r.e.name), r.cat, conf, tlp)
-	}
-	err = bw.Flush()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return 0, fmt.Errorf("synth: write %s: %w", path, err)
+		return 0, err
 	}
 	return len(rows), nil
+}
+
+// labelsHeader is labels.csv's header row (design.md's label CSV).
+const labelsHeader = "chain,address,entity,category,source,confidence,tlp\n"
+
+// writeLabelRow writes one label with a random confidence and TLP.
+func (w *world) writeLabelRow(bw *bufio.Writer, e *entity, addr uint32, cat string) error {
+	a, err := w.book.encode(addr)
+	if err != nil {
+		return err
+	}
+	conf := "1.00"
+	if c := 90 + w.rng.IntN(11); c < 100 {
+		conf = fmt.Sprintf("0.%02d", c)
+	}
+	tlp := "clear"
+	if w.chance(20) {
+		tlp = "green"
+	}
+	fmt.Fprintf(bw, "%s,%s,%s,%s,synth,%s,%s\n", heistgraph.ChainBTCRegtest, a, csvField(e.name), cat, conf, tlp)
+	return nil
 }
 
 // csvField quotes s if it needs quoting in CSV.

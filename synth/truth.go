@@ -207,22 +207,7 @@ func (w *world) truthHeists() []Heist {
 // writeTruth writes truth.json, streaming the entities' addresses (there
 // may be millions) instead of building the whole document in memory.
 func (w *world) writeTruth(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("synth: %w", err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = w.encodeTruth(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("synth: write %s: %w", path, err)
-	}
-	return nil
+	return writeFileBuffered(path, w.encodeTruth)
 }
 
 func (w *world) encodeTruth(bw *bufio.Writer) error {

@@ -16,8 +16,9 @@ import (
 // account_engine.go, the policies on a balance in account_policy.go.
 
 // SinkSwap is value a conversion inside a transaction took out of its asset
-// (a WETH wrap or unwrap, methods.md §6.6): the taint continues in the
-// output asset, so per asset the sinks still add up.
+// (a WETH wrap or unwrap, or a recognised DEX swap at its pool, methods.md
+// §6.6): the taint continues in the output asset, so per asset the sinks
+// still add up.
 const SinkSwap SinkKind = "swap"
 
 // Defaults of AccountOptions.
@@ -247,7 +248,8 @@ type AccountSink struct {
 	Decimals uint8                 `json:"decimals"`
 	Hops     int                   `json:"hops"`
 	Chain    heistgraph.Chain      `json:"chain"`
-	// Reason qualifies the kind: "budget" or "until".
+	// Reason qualifies the kind: "budget" or "until", or for an
+	// untraced sink ReasonInternalUnknown.
 	Reason string `json:"reason,omitempty"`
 	// Time is the block time of TxID.
 	Time int64 `json:"time"`

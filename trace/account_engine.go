@@ -29,12 +29,13 @@ import (
 // account cannot pass value on inside a transaction, and a transaction's
 // fee always draws on the sender's balance). Labelled addresses of a
 // stopping category are entity sinks. WETH Deposit and Withdrawal convert
-// 1:1 between native and WETH (§6.6): the input asset's taint is a swap
-// sink and continues in the output asset. A balance's opening value (what
-// it held before taint arrived) is summed from its history only when a
-// policy needs it (FIFO, LIFO, haircut) and only when taint stays past the
-// transaction; debits beyond what the stored history explains take clean
-// value first (a store that starts above block 0).
+// 1:1 between native and WETH, and recognised Uniswap v2/v3 swaps at
+// ⌊out × taint_in / in⌋ (§6.6, account_swap.go): the input asset's taint
+// is a swap sink and continues in the output asset. A balance's opening
+// value (what it held before taint arrived) is summed from its history
+// only when a policy needs it (FIFO, LIFO, haircut) and only when taint
+// stays past the transaction; debits beyond what the stored history
+// explains take clean value first (a store that starts above block 0).
 //
 // The result is deterministic for a store, options and resolver, except
 // Stats.MS. Errors: bad options wrap heistgraph.ErrInvalid; a seed the
@@ -83,8 +84,9 @@ func posOf(ev *store.AccountEvent) acctPos { return acctPos{ev.Block.Height, ev.
 type acctNode struct {
 	addr    heistgraph.EVMAddress
 	hold    []*holding
-	next    func() (store.AccountEvent, error, bool)
+	pull    func() (store.AccountEvent, error, bool) // its history stream
 	stop    func()
+	ahead   readAhead
 	cur     store.AccountEvent
 	idx     int // in the heap; -1 when its stream is not there
 	touched bool
@@ -107,6 +109,8 @@ type holding struct {
 	lastT   int64
 	plan    []tihoShare // TIHO: this transaction's debits, largest first
 	planFor acctGroup
+	inflows int // inflows queued so far
+	planIn  int // inflows when the plan was made
 }
 
 // tihoShare is the taint a taint-first debit is given (methods.md §2.2:
@@ -169,7 +173,10 @@ type acctEngine struct {
 	tnodes  []*acctNode
 	claims  map[acctGroup][]txClaim
 
-	moved, piece parcel // scratch
+	moved, piece parcel     // scratch
+	swap         *swapState // the swaps of the transaction (account_swap.go)
+
+	internalKnown map[int64]bool // InternalKnown of the blocks unseenCall looked at
 
 	entities map[heistgraph.EVMAddress]acctEntity
 	decimals map[heistgraph.Asset]uint8
@@ -226,13 +233,13 @@ func (e *acctEngine) follow(ctx context.Context, addr heistgraph.EVMAddress, fro
 	if n, ok := e.nodes[addr]; ok {
 		return n, nil
 	}
-	n := &acctNode{addr: addr, idx: -1}
+	n := &acctNode{addr: addr, idx: -1, ahead: readAhead{streams: &e.heap}}
 	e.nodes[addr] = n
 	if !e.seen[addr] {
 		e.seen[addr] = true
 		e.res.Stats.Addresses++
 	}
-	n.next, n.stop = iter.Pull2(e.r.AccountHistory(ctx, e.o.Chain, addr, store.AccountHistoryOptions{FromHeight: max(from.h, 0)}))
+	n.pull, n.stop = iter.Pull2(e.r.AccountHistory(ctx, e.o.Chain, addr, store.AccountHistoryOptions{FromHeight: max(from.h, 0)}))
 	for {
 		ev, err, ok := n.next()
 		if err != nil {
@@ -255,6 +262,72 @@ func (e *acctEngine) follow(ctx context.Context, addr heistgraph.EVMAddress, fro
 		heap.Push(&e.heap, n)
 		return n, nil
 	}
+}
+
+// A followed address's stream reads one event at a time for its first
+// readAheadAfter events, and while the walk merges fewer than
+// readAheadStreams streams; then ahead of the walk in batches of up to
+// maxReadAhead.
+const (
+	readAheadAfter   = 8
+	readAheadStreams = 256
+	maxReadAhead     = 16
+)
+
+// readAhead holds the events an address's stream read ahead of the walk.
+// A walk over many streams takes one event of each in turn, and each step
+// of a stream whose iterator went cold in between costs several times a
+// step of a warm one; a stream read in batches stays warm for a batch.
+// Batches start once the walk has taken readAheadAfter events from the
+// stream and double, up to maxReadAhead, while it keeps taking, so that
+// an address followed briefly reads nothing ahead; and only while the
+// walk merges many streams (few stay warm without it, and what a stream
+// read ahead when its address stops being followed is wasted).
+type readAhead struct {
+	streams *nodeHeap // the walk's open streams
+	evs     []store.AccountEvent
+	head    int
+	taken   int
+	batch   int
+	err     error // the stream's error, after the events before it
+	end     bool  // the stream ended after evs
+}
+
+// next returns n's next history event as its stream would (an error comes
+// with ok true), reading ahead in batches.
+func (n *acctNode) next() (store.AccountEvent, error, bool) {
+	a := &n.ahead
+	if a.head == len(a.evs) {
+		if a.err != nil || a.end {
+			err := a.err
+			a.err, a.end = nil, true
+			return store.AccountEvent{}, err, err != nil
+		}
+		a.evs, a.head = a.evs[:0], 0
+		if a.taken < readAheadAfter || len(*a.streams) < readAheadStreams {
+			a.batch = 1
+		} else {
+			a.batch = min(2*a.batch, maxReadAhead)
+		}
+		for range a.batch {
+			ev, err, ok := n.pull()
+			if err != nil {
+				a.err = err
+				break
+			}
+			if !ok {
+				a.end = true
+				break
+			}
+			a.evs = append(a.evs, ev)
+		}
+		if len(a.evs) == 0 {
+			return n.next()
+		}
+	}
+	a.head++
+	a.taken++
+	return a.evs[a.head-1], nil, true
 }
 
 // insert puts ev into the rest of buf by ledger position.
@@ -345,6 +418,11 @@ func (e *acctEngine) apply(ctx context.Context, ev *store.AccountEvent) error {
 	t := &ev.Transfer
 	if t.From == t.To || t.Amount.IsZero() {
 		return nil // self-transfers are ignored (methods.md §2.4)
+	}
+	if t.LogIndex >= 0 {
+		if done, err := e.swapTurn(ctx, ev); done || err != nil {
+			return err
+		}
 	}
 	switch t.Kind {
 	case heistgraph.TransferWETHDeposit:
@@ -507,11 +585,12 @@ func (e *acctEngine) debit(ctx context.Context, ev *store.AccountEvent, from hei
 // counts it down as it takes): the debits of h's address and asset in this
 // transaction (fees left out) are served largest first (ties in ledger
 // order) from the taint h holds, in its balance and its inflows waiting in
-// this transaction, when the first of them is made.
+// this transaction, when the first of them is made, and again, for the
+// debits still to come, whenever an inflow has arrived since.
 func (e *acctEngine) tihoLimit(h *holding, ev *store.AccountEvent) *uint256.Int {
-	if h.planFor != e.group || h.plan == nil {
+	if h.planFor != e.group || h.plan == nil || h.planIn != h.inflows {
 		h.plan = h.plan[:0]
-		h.planFor = e.group
+		h.planFor, h.planIn = e.group, h.inflows
 		last := int32(-1)
 		for j := e.bi; j < len(e.buf); j++ {
 			t := &e.buf[j].Transfer
@@ -578,6 +657,9 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 		e.res.Stats.MaxHop = p.hop
 	}
 	if !conv {
+		if done, err := e.swapIn(ctx, ev, from, to, asset, p); done || err != nil {
+			return err
+		}
 		e.edge(ev, from, to, asset, &p.tnt)
 		if p.hop > 0 {
 			if stop, err := e.mixerCredit(ctx, ev, to, asset, p); stop || err != nil { // account_mixer.go
@@ -591,17 +673,31 @@ func (e *acctEngine) credit(ctx context.Context, ev *store.AccountEvent, from, t
 			if err != nil {
 				return err
 			}
-			stop := SinkKind("")
+			unseen, err := e.unseenCall(ctx, ev, to, asset)
+			if err != nil {
+				return err
+			}
+			stopsAt := ent != nil && e.o.stops(ent.Category) && !e.converterAhead(to)
+			if stopsAt {
+				passes, err := e.passesOn(ctx, ev, to, ent.Category) // account_dex.go
+				if err != nil {
+					return err
+				}
+				stopsAt = !passes
+			}
+			stop, reason := SinkKind(""), ""
 			switch {
-			case ent != nil && e.o.stops(ent.Category) && !e.converterAhead(to):
+			case stopsAt:
 				stop = SinkEntity
+			case unseen:
+				stop, reason = SinkUntraced, ReasonInternalUnknown
 			case p.tnt.Lt(least):
 				stop = SinkThreshold
 			case p.hop >= e.o.MaxHops:
 				stop = SinkHopLimit
 			}
 			if stop != "" {
-				e.sink(stop, ev, to, asset, &p.tnt, p.hop, ent, "")
+				e.sink(stop, ev, to, asset, &p.tnt, p.hop, ent, reason)
 				if stop == SinkEntity || n == nil {
 					return nil
 				}
@@ -643,6 +739,7 @@ func (e *acctEngine) queue(ctx context.Context, h *holding, p *parcel, ev *store
 		h.queue = append(h.queue, parcel{})
 	}
 	h.queue[len(h.queue)-1].set(p)
+	h.inflows++
 	if e.o.NoTxLocal {
 		return e.flush(ctx, h)
 	}
@@ -702,6 +799,13 @@ func (e *acctEngine) open(ctx context.Context, h *holding) error {
 	if h.opened {
 		return nil
 	}
+	return e.openBalance(ctx, h)
+}
+
+// openBalance is open's work, apart so that the common call (a balance
+// opened already) allocates nothing: the history loop's captures are
+// allocated on entry.
+func (e *acctEngine) openBalance(ctx context.Context, h *holding) error {
 	h.opened = true
 	var recv, sent uint256.Int
 	asset := h.asset

@@ -1,6 +1,7 @@
 package trace_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/trace"
 )
@@ -255,6 +257,20 @@ func (l *ledger) parse(input string) error {
 			if err := xfer(kind, from, to, l.asset(f[1]), v); err != nil {
 				return err
 			}
+		case "swap":
+			if len(f) != 7 || (f[1] != "v2" && f[1] != "v3") {
+				return fail("want swap v2|v3 POOL SENDER TO TOKEN=±AMOUNT TOKEN=±AMOUNT")
+			}
+			if tx == nil {
+				return fail("no transaction")
+			}
+			lg, err := l.swapLog(f[1], f[2], f[3], f[4], f[5:])
+			if err != nil {
+				return fail("%v", err)
+			}
+			lg.TxIndex, lg.TxHash, lg.LogIndex = tx.Index, tx.Hash, logIndex
+			logIndex++
+			b.Logs = append(b.Logs, lg)
 		default:
 			return fail("unknown directive %q", f[0])
 		}
@@ -263,6 +279,63 @@ func (l *ledger) parse(input string) error {
 		endTx()
 	}
 	return nil
+}
+
+// swapLog builds a Swap log: sides are TOKEN=+AMOUNT (the pool received
+// it) and TOKEN=-AMOUNT (the pool paid it), in whole units.
+func (l *ledger) swapLog(version, pool, sender, to string, sides []string) (heistgraph.EventLog, error) {
+	type side struct {
+		token heistgraph.EVMAddress
+		in    bool
+		v     uint256.Int
+	}
+	var ss [2]side
+	for i, arg := range sides {
+		name, amt, ok := strings.Cut(arg, "=")
+		if !ok || len(amt) < 2 || (amt[0] != '+' && amt[0] != '-') {
+			return heistgraph.EventLog{}, fmt.Errorf("swap side %q: want TOKEN=+AMOUNT or TOKEN=-AMOUNT", arg)
+		}
+		v, err := l.amount(name, amt[1:])
+		if err != nil {
+			return heistgraph.EventLog{}, err
+		}
+		ss[i] = side{token: l.addr(name), in: amt[0] == '+', v: v}
+	}
+	if bytes.Compare(ss[0].token[:], ss[1].token[:]) > 0 {
+		ss[0], ss[1] = ss[1], ss[0]
+	}
+	word := func(v *uint256.Int) []byte { b := v.Bytes32(); return b[:] }
+	topic := func(a heistgraph.EVMAddress) heistgraph.EVMHash {
+		var h heistgraph.EVMHash
+		copy(h[12:], a[:])
+		return h
+	}
+	lg := heistgraph.EventLog{Address: l.addr(pool), Topics: []heistgraph.EVMHash{pattern.TopicSwapV2, topic(l.addr(sender)), topic(l.addr(to))}}
+	var zero uint256.Int
+	if version == "v2" {
+		var in, out [2]*uint256.Int
+		for i := range ss {
+			in[i], out[i] = &zero, &zero
+			if ss[i].in {
+				in[i] = &ss[i].v
+			} else {
+				out[i] = &ss[i].v
+			}
+		}
+		lg.Data = bytes.Join([][]byte{word(in[0]), word(in[1]), word(out[0]), word(out[1])}, nil)
+		return lg, nil
+	}
+	lg.Topics[0] = pattern.TopicSwapV3
+	var signed [2]uint256.Int
+	for i := range ss {
+		signed[i] = ss[i].v
+		if !ss[i].in {
+			signed[i].Neg(&ss[i].v)
+		}
+	}
+	one := uint256.NewInt(1)
+	lg.Data = bytes.Join([][]byte{word(&signed[0]), word(&signed[1]), word(one), word(one), word(&zero)}, nil)
+	return lg, nil
 }
 
 // apply writes the world's blocks and token metadata to st.

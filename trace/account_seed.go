@@ -7,6 +7,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -37,7 +38,9 @@ func (e *acctEngine) seed(ctx context.Context) error {
 }
 
 // seedTx claims the positive net per (address, asset) of a transaction's
-// transfers (fees and block-level credits left out).
+// transfers (fees and block-level credits left out), a conversion inside
+// it counted once, as its output: a WETH wrap's native value is the WETH
+// contract's debit, a recognised swap's input the pool's.
 func (e *acctEngine) seedTx(ctx context.Context, s AccountSeed) error {
 	rec, err := e.r.AccountTx(ctx, e.o.Chain, s.Tx)
 	if err != nil {
@@ -69,7 +72,15 @@ func (e *acctEngine) seedTx(ctx context.Context, s AccountSeed) error {
 			heistgraph.TransferWithdrawal, heistgraph.TransferGenesis:
 			continue
 		}
-		if t.From == t.To || (s.Asset != nil && t.Asset != *s.Asset) {
+		if t.From == t.To {
+			continue
+		}
+		// A wrap turns the native value the WETH contract received into
+		// the WETH it credits: that value is counted once, as WETH.
+		if t.Kind == heistgraph.TransferWETHDeposit && (s.Asset == nil || s.Asset.IsNative()) {
+			add(out, key{heistgraph.EVMAddress(t.Asset), heistgraph.NativeAsset}, &t.Amount)
+		}
+		if s.Asset != nil && t.Asset != *s.Asset {
 			continue
 		}
 		if t.Credits() {
@@ -77,6 +88,13 @@ func (e *acctEngine) seedTx(ctx context.Context, s AccountSeed) error {
 		}
 		if t.Debits() {
 			add(out, key{t.From, t.Asset}, &t.Amount)
+		}
+	}
+	// A swap turns what its pool took into what it paid out: the input is
+	// counted once, as the output.
+	for _, sw := range pattern.Swaps(e.o.Chain, rec.Transfers, rec.Logs) {
+		if s.Asset == nil || *s.Asset == sw.AssetIn {
+			add(out, key{sw.Pool, sw.AssetIn}, &sw.AmountIn)
 		}
 	}
 	g := acctGroup{rec.Block.Height, rec.Tx.Index}

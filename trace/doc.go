@@ -16,7 +16,7 @@
 // RunAccounts traces EVM chains (methods.md §2): the policies work on each
 // (address, asset) balance, fed by the address's history in ledger order;
 // inside a transaction, outflows first match the same transaction's inflows
-// (the tx-local rule, §2.3); WETH wraps and unwraps convert the taint
-// (swap sinks, §6.6). Results are decimal strings of base units per asset,
+// (the tx-local rule, §2.3); WETH wraps and unwraps and DEX swaps that
+// package pattern recognises convert the taint (swap sinks, §6.6). Results are decimal strings of base units per asset,
 // and conservation holds per asset (AccountResult).
 package trace

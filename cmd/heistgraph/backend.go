@@ -229,12 +229,13 @@ func (b *apiBackend) Screen(ctx context.Context, req server.ScreenRequest) (serv
 		if parseErrs != nil && parseErrs[i] != nil {
 			errs[i] = parseErrs[i]
 		}
-		if errs[i] == nil && items[i].Outpoint == nil {
+		if errs[i] == nil && items[i].Outpoint == nil && items[i].Tx == nil {
 			prefix := ""
 			if req.Batch {
 				prefix = fmt.Sprintf("items[%d].", i)
 			}
 			items[i].Address, errs[i] = screenAddress(prefix, items[i].Chain, items[i].Address)
+			items[i].Normalized = true // the Screener normalizes with the same function
 		}
 	}
 	sc, err := b.screening.screener(ctx)

@@ -24,15 +24,20 @@ type clusterFlags struct {
 	window        int64
 	minVotes      int
 	sweepRoots    int
+	// EVM chains (methods.md §7).
+	noDepositReuse, noSelfAuth, noFundedBy bool
 }
 
 func (f *clusterFlags) add(c *cobra.Command) {
-	c.Flags().StringVar(&f.chain, "chain", "", "chain to cluster (default: the Bitcoin chain the store holds)")
+	c.Flags().StringVar(&f.chain, "chain", "", "chain to cluster: a Bitcoin chain or an EVM chain such as eth (default: the Bitcoin chain the store holds)")
 	c.Flags().StringVar(&f.change, "change", "default",
 		"change heuristics, comma-separated: fresh, round, type, locktime, version, rbf, optimal (veto); none; default; legacy-pair")
 	c.Flags().BoolVar(&f.noCommonInput, "no-common-input", false, "turn off common-input ownership (H1)")
 	c.Flags().Int64Var(&f.window, "window", 0, fmt.Sprintf("blocks a change candidate waits for its outputs' spenders (default %d)", cluster.DefaultWindow))
 	c.Flags().IntVar(&f.minVotes, "min-votes", 0, fmt.Sprintf("votes a change output needs, none against (default %d)", cluster.DefaultMinVotes))
+	c.Flags().BoolVar(&f.noDepositReuse, "no-deposit-reuse", false, "EVM chains: turn off deposit-address reuse (methods.md §7.1)")
+	c.Flags().BoolVar(&f.noSelfAuth, "no-self-authorization", false, "EVM chains: turn off self-authorization (§7.3)")
+	c.Flags().BoolVar(&f.noFundedBy, "no-funded-by", false, "EVM chains: record no funded_by hints (§7.4)")
 	c.Flags().IntVar(&f.sweepRoots, "sweep-roots", 0, fmt.Sprintf("G5 extension: drop a change union when its change address is spent with coins of this many other clusters (default %d; -1: off)", cluster.DefaultSweepRoots))
 }
 
@@ -43,6 +48,7 @@ func (a *app) clusterOptions(f *clusterFlags) (cluster.Options, error) {
 		return o, usageError{fmt.Errorf("--change: %w", err)}
 	}
 	o.Change.Window, o.Change.MinVotes, o.Guards.SweepRoots = f.window, f.minVotes, f.sweepRoots
+	o.Account.DepositReuse, o.Account.SelfAuth, o.Account.FundedBy = !f.noDepositReuse, !f.noSelfAuth, !f.noFundedBy
 	o.Logger = a.logger()
 	if err := o.Validate(); err != nil {
 		return o, usageError{err}
@@ -64,7 +70,13 @@ that is not a CoinJoin, change heuristics each behind a switch, guards against
 cluster collapse, and analysts' overrides that survive re-runs and reorgs.
 
 "cluster update" clusters the blocks ingested since its last run (after a reorg
-it rewinds to the fork first). Labels on one address reach its whole cluster.`,
+it rewinds to the fork first). Labels on one address reach its whole cluster.
+
+On EVM chains (cluster update --chain eth, docs/methods.md §7): deposit-address
+reuse (an address that forwards its credits to a labelled exchange's hot wallet
+within 3,200 blocks joins the exchange; the senders of what it forwards are one
+user), self-authorization (an ERC-20 approval used by its own spender), and gas
+funding recorded as funded_by hints, never merged.`,
 	}
 	c.AddCommand(a.clusterUpdateCmd(), a.clusterShowCmd(), a.clusterMergeCmd(), a.clusterSplitCmd())
 	return c
@@ -85,6 +97,14 @@ func (a *app) printStats(v clusterStatsJSON, what string) error {
 	a.logger().Info(what, "chain", v.Chain, "blocks", v.Blocks, "addresses", v.Addresses, "clusters", v.Clusters,
 		"seconds", fmt.Sprintf("%.2f", v.Seconds))
 	return a.emit(v, func(w io.Writer) error {
+		if x := v.Account; x != nil {
+			printf(w, "%s %s: %d blocks, %d txs, %d transfers in %.1fs (%.0f transfers/s); tip %d\n",
+				what, v.Chain, v.Blocks, v.Txs, x.Transfers, v.Seconds, x.TransfersPerS, v.TipHeight)
+			printf(w, "  %d addresses in %d clusters (largest %d); %d deposit addresses, %d deposit-reuse merges, %d shared deposits, %d self-authorization merges, %d funded_by hints\n",
+				v.Addresses, v.Clusters, v.Largest, x.Deposits, x.DepositReuse, x.SharedDeposits, x.SelfAuth, x.FundedBy)
+			printf(w, "  guards: %d refused, %d held\n", v.Refused, v.Held)
+			return nil
+		}
 		printf(w, "%s %s: %d blocks, %d txs, %d inputs in %.1fs (%.0f inputs/s); tip %d\n",
 			what, v.Chain, v.Blocks, v.Txs, v.Inputs, v.Seconds, v.InputsPerS, v.TipHeight)
 		printf(w, "  %d addresses in %d clusters (largest %d); merges: %d common-input, %d change (%d deferred)\n",
@@ -100,6 +120,7 @@ func (a *app) printStats(v clusterStatsJSON, what string) error {
 
 func (a *app) clusterUpdateCmd() *cobra.Command {
 	var f clusterFlags
+	var fromScratch bool
 	c := &cobra.Command{
 		Use:   "update [--chain C]",
 		Short: "Cluster the blocks ingested since the last run",
@@ -114,7 +135,11 @@ func (a *app) clusterUpdateCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				s, err := cluster.Update(cmd.Context(), st, ch, opts)
+				run := cluster.Update
+				if fromScratch {
+					run = cluster.Recluster
+				}
+				s, err := run(cmd.Context(), st, ch, opts)
 				if err != nil {
 					return err
 				}
@@ -123,6 +148,7 @@ func (a *app) clusterUpdateCmd() *cobra.Command {
 		},
 	}
 	f.add(c)
+	c.Flags().BoolVar(&fromScratch, "from-scratch", false, "cluster every stored block again (overrides kept): after importing labels that heuristics read, such as EVM exchanges' hot wallets")
 	return c
 }
 
@@ -294,7 +320,11 @@ func (a *app) printMembers(v hgapp.MembersView) error {
 			return nil
 		}
 		printf(w, "  members %d-%d of %d, from the cluster's oldest address outward:\n", v.Offset+1, v.Offset+len(v.Members), v.Size)
-		printf(w, "    %-44s %20s %6s  %s\n", "address", "balance BTC", "txs", "labels")
+		unit := "balance BTC"
+		if !v.Chain.IsUTXO() {
+			unit = "balance (wei)"
+		}
+		printf(w, "    %-44s %20s %6s  %s\n", "address", unit, "txs", "labels")
 		for _, m := range v.Members {
 			var ls []string
 			for _, l := range m.Labels {
@@ -303,7 +333,11 @@ func (a *app) printMembers(v hgapp.MembersView) error {
 			if len(ls) == 0 {
 				ls = []string{"-"}
 			}
-			printf(w, "    %-44s %20s %6d  %s\n", esc(m.Address), btcCell(m.BalanceSat), m.TxCount, strings.Join(ls, "; "))
+			bal := btcCell(m.BalanceSat)
+			if m.Balance != "" {
+				bal = m.Balance
+			}
+			printf(w, "    %-44s %20s %6d  %s\n", esc(m.Address), bal, m.TxCount, strings.Join(ls, "; "))
 		}
 		if v.Next > 0 {
 			printf(w, "  (more: --members --offset %d)\n", v.Next)

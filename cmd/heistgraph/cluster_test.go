@@ -161,7 +161,7 @@ func TestClusterBadUsage(t *testing.T) {
 		{"show unknown address", []string{"cluster", "show", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"}, exitFailure, "not_found"},
 		{"show negative limit", []string{"cluster", "show", satoshi, "--limit", "-1"}, exitUsage, "invalid"},
 		{"update unknown heuristic", []string{"cluster", "update", "--change", "fresh,bogus"}, exitUsage, "invalid"},
-		{"update an EVM chain", []string{"cluster", "update", "--chain", "eth"}, exitUsage, "invalid"},
+		{"update a chain not in the registry", []string{"cluster", "update", "--chain", "nochain"}, exitUsage, "invalid"},
 		{"eval without truth", []string{"eval", "cluster"}, exitUsage, "invalid"},
 		{"eval missing truth file", []string{"eval", "cluster", "--truth", filepath.Join(data, "nope.json")}, exitUsage, "invalid"},
 	}

@@ -345,6 +345,7 @@ func (a *app) deliverDemo(ctx context.Context, st store.Webhooks, rcv *demoRecei
 func demoGuide(ctx context.Context, st store.Store, sum demoSummary) ([]string, error) {
 	auth := `curl -s -H "Authorization: Bearer KEY" `
 	g := []string{
+		"# the web UI: open URL/ in a browser and log in with the key KEY",
 		"# the watched heists, and the alerts raised where their money reached services",
 		auth + "URL/v1/watchlists",
 		auth + "URL/v1/alerts",

@@ -40,11 +40,23 @@ sink amounts at addresses the truth gives to e. Per heist and overall:
   false exposure = Σ max(0, found_e − delivered_e) / Σ found_e
 
 with heists that use CoinJoins (uses_coinjoin in the truth) also pooled
-apart. The trace flags are those of trace.`,
+apart. The trace flags are those of trace.
+
+On an EVM world (synth --chain evm, ingested with ingest evm --files DIR
+--chain evm-synth) each heist is traced from its seed transactions in its
+seed asset, found and delivered are taken per entity and asset in the seed
+asset's units (a swapped-into asset at the heist's swaps' rate), swap sinks
+and fees count in neither, and heists are pooled by uses_mixer.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if truthPath == "" {
 				return usageError{fmt.Errorf("eval trace: --truth FILE is needed: %w", heistgraph.ErrInvalid)}
+			}
+			if isEVM, err := isEVMTruth(truthPath); err != nil || isEVM {
+				if err != nil {
+					return err
+				}
+				return a.evalAccountTrace(cmd, f, truthPath)
 			}
 			opts, err := f.options()
 			if err != nil {

@@ -38,7 +38,8 @@ var examples = map[string]string{
 
 	"screen": `  heistgraph screen --chain btc 12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h          # an address: exposure and risk of its cluster's receipts
   heistgraph screen --chain btc TXID:VOUT --json                               # a deposit just received: that output's source of funds
-  heistgraph screen --chain btc ADDRESS --direction sent                       # where its payouts went`,
+  heistgraph screen --chain btc ADDRESS --direction sent                       # where its payouts went
+  heistgraph screen --chain eth 0xADDRESS                                      # an EVM address: exposure per asset from the account ledger`,
 	"screen payroll": `  heistgraph screen payroll payroll.csv                                        # header id,name,email,chain,address; JSON answer
   heistgraph screen payroll payroll.csv --format csv > flags.csv               # one row per flag, for a spreadsheet
   heistgraph screen payroll payroll.csv --hops 4`,
@@ -47,7 +48,9 @@ var examples = map[string]string{
 	"store digest": `  heistgraph store digest --chain btc                              # SHA-256 of the chain's content, to compare stores`,
 
 	"synth": `  heistgraph synth --out /tmp/w --seed 1 --scale small
-  heistgraph --data /tmp/d ingest btc --blocks /tmp/w --network regtest`,
+  heistgraph --data /tmp/d ingest btc --blocks /tmp/w --network regtest
+  heistgraph synth --out /tmp/e --seed 1 --scale small --chain evm            # an EVM world (evm-synth) in the files layout
+  heistgraph --data /tmp/de ingest evm --files /tmp/e --chain evm-synth`,
 
 	"labels": `  heistgraph labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96`,
 	"labels import": `  heistgraph labels import sanctioned_addresses_XBT.txt --format ofac-list
@@ -60,10 +63,13 @@ var examples = map[string]string{
 	"labels list": `  heistgraph labels list --category dprk
   heistgraph labels list --category sanctioned --chain eth --limit 20 --json`,
 
-	"cluster":        `  heistgraph cluster show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S`,
-	"cluster update": `  heistgraph cluster update                                       # after ingest btc --cluster=false`,
+	"cluster": `  heistgraph cluster show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S`,
+	"cluster update": `  heistgraph cluster update                                       # after ingest btc --cluster=false
+  heistgraph cluster update --chain eth                           # EVM: deposit-address reuse, self-authorization
+  heistgraph cluster update --chain eth --from-scratch            # again from the first block, after importing exchange labels`,
 	"cluster show": `  heistgraph cluster show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S
-  heistgraph cluster show ADDRESS --to ADDRESS2                    # the evidence that joins the two`,
+  heistgraph cluster show ADDRESS --to ADDRESS2                    # the evidence that joins the two
+  heistgraph cluster show --chain eth 0xADDRESS                    # an EVM address: its exchange or user cluster and why`,
 	"cluster merge": `  heistgraph cluster merge ADDR1 ADDR2 --by alice --why "same exchange deposit, per subpoena"`,
 	"cluster split": `  heistgraph cluster split ADDRESS --by alice --why "shared custodian, not one owner"`,
 
@@ -77,7 +83,8 @@ var examples = map[string]string{
 
 	"eval":         `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json`,
 	"eval cluster": `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json --json`,
-	"eval trace":   `  heistgraph --data /tmp/d eval trace --truth /tmp/w/truth.json --policy haircut`,
+	"eval trace": `  heistgraph --data /tmp/d eval trace --truth /tmp/w/truth.json --policy haircut
+  heistgraph --data /tmp/de eval trace --truth /tmp/e/truth.json --json     # an EVM world (synth --chain evm), after labels import`,
 
 	"incidents":      `  heistgraph incidents report --year 2024 --by stolen --tier official`,
 	"incidents list": `  heistgraph incidents list --json`,
@@ -92,9 +99,11 @@ var examples = map[string]string{
 
 	"export": `  heistgraph export stix --incident ronin-bridge-2022 --out ronin.json`,
 	"export stix": `  heistgraph export stix --incident ronin-bridge-2022 --out ronin.json
-  heistgraph export stix --year 2024 > thefts-2024.json`,
-	"import":      `  heistgraph import stix partner-bundle.json`,
-	"import stix": `  heistgraph import stix partner-bundle.json                       # a bundle written by export stix`,
+  heistgraph export stix --year 2024 > thefts-2024.json
+  heistgraph export stix --year 2024 --observables --out opencti-2024.json   # wallets as observables too, for OpenCTI`,
+	"import": `  heistgraph import stix partner-bundle.json`,
+	"import stix": `  heistgraph import stix partner-bundle.json                       # a bundle written by export stix
+  heistgraph import stix opencti-export.json --json                # OpenCTI or MISP: wallets and indicators become labels`,
 
 	"webhooks": `  heistgraph webhooks add https://hooks.exchange.example/heistgraph --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --entity "Exchange X"`,
 	"webhooks add": `  heistgraph webhooks add https://hooks.exchange.example/heistgraph --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --entity "Exchange X"
@@ -113,6 +122,18 @@ var examples = map[string]string{
 	"demo": `  heistgraph demo                                                  # serves on 127.0.0.1:8080; prints an admin key and commands to try
   heistgraph demo --no-serve --json                                # the summary only: blocks, txs, heists, incidents, labels, alerts, sinks_by_kind
   heistgraph demo --data /tmp/demo --seed 7 --addr 127.0.0.1:0     # keep another world in /tmp/demo; any free port`,
+
+	"feeds": `  heistgraph feeds add https://partner.example/taxii2/api/ --collection heistgraph-watches --key hg_... --as-watches
+  heistgraph feeds list`,
+	"feeds add": `  heistgraph feeds add https://partner.example/taxii2/api/ --collection heistgraph-watches --key hg_... --as-watches --tlp-max amber
+  heistgraph feeds add https://opencti.example/taxii2/root/ --collection 0c2d8d5e-... --key TOKEN --id seal-isac`,
+	"feeds list": `  heistgraph feeds list --json`,
+	"feeds rm":   `  heistgraph feeds rm seal-isac`,
+	"feeds pull": `  heistgraph feeds pull              # every feed now
+  heistgraph feeds pull seal-isac --json`,
+	"links": `  heistgraph links build --chain btc --chain eth`,
+	"links build": `  heistgraph links build --chain btc --chain eth                  # THORChain swaps between Bitcoin and Ethereum
+  heistgraph show tx <txid>                                        # then lists the links of the tx`,
 }
 
 // addExamples sets the Example of every command in c's tree that has an

@@ -24,4 +24,5 @@ func writeTrace(w io.Writer, t hgapp.IncidentTraceView) {
 			printf(w, "    entity %s (%s): %d sat\n", e.Entity, e.Category, e.AmountSat)
 		}
 	}
+	writeAccountTrace(w, t)
 }

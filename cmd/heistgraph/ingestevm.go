@@ -27,6 +27,7 @@ type ingestEVMFlags struct {
 	poll          time.Duration
 	rpcRetry      time.Duration
 	dump          string
+	cluster       bool
 }
 
 func (a *app) ingestEVMCmd() *cobra.Command {
@@ -105,6 +106,7 @@ shows a deficit, flagged incomplete, never a wrapped-around number.`,
 	fl.DurationVar(&f.poll, "poll", 2*time.Second, "with --follow, how often the node is asked for new blocks")
 	fl.DurationVar(&f.rpcRetry, "rpc-retry", 2*time.Minute, "how long one RPC call is retried while the node is down or slow (0: no retries)")
 	fl.StringVar(&f.dump, "dump", "", "also write the node's answers in the files layout into DIR")
+	fl.BoolVar(&f.cluster, "cluster", true, "cluster the chain's addresses when the ingest ends (as cluster update --chain does: docs/methods.md §7); --cluster=false skips it")
 	return c
 }
 
@@ -199,6 +201,10 @@ func (a *app) ingestEVM(ctx context.Context, chain heistgraph.Chain, f ingestEVM
 		} else {
 			rep.Files = where
 		}
+		if rep.Cluster, err = a.ingestClusterer(st, false).finish(context.WithoutCancel(ctx), f.cluster, chain); err != nil {
+			return err
+		}
+		rep.Seconds = time.Since(start).Seconds() // fetching, applying and clustering
 		return a.reportEVM(context.WithoutCancel(ctx), st, rep)
 	})
 }
@@ -228,6 +234,8 @@ type evmIngestReport struct {
 	BlocksPerS    float64             `json:"blocks_per_s"`
 	TxsPerS       float64             `json:"txs_per_s"`
 	TransfersPerS float64             `json:"transfers_per_s"`
+	// Cluster is what --cluster clustered.
+	Cluster *clusterStatsJSON `json:"cluster,omitempty"`
 }
 
 // reportEVM completes rep with the store's tip and the rates, logs it and
@@ -256,6 +264,10 @@ func (a *app) reportEVM(ctx context.Context, st store.AccountReader, rep evmInge
 		}
 		if !rep.InternalKnown {
 			printf(w, "internal transfers unknown: the source had no call traces\n")
+		}
+		if c := rep.Cluster; c != nil && c.Account != nil {
+			printf(w, "clustered %d addresses in %d clusters in %.1fs: %d deposit addresses, %d deposit-reuse and %d self-authorization merges\n",
+				c.Addresses, c.Clusters, c.Seconds, c.Account.Deposits, c.Account.DepositReuse, c.Account.SelfAuth)
 		}
 		return nil
 	})

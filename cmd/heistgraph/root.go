@@ -104,7 +104,9 @@ command or flag, a missing or unreadable input file).`,
 	root.AddCommand(a.screenCmd(), a.serveCmd(), a.keysCmd(), a.auditCmd())
 	root.AddCommand(a.versionCmd())
 	root.AddCommand(a.webhooksCmd(), a.alertsCmd(), a.watchCmd())
+	root.AddCommand(a.feedsCmd())
 	root.AddCommand(a.demoCmd())
+	root.AddCommand(a.linksCmd())
 	root.Flags().BoolVar(&a.version, "version", false, "print the version, commit and Go version (as the version command does)")
 	root.SetHelpCommand(helpCmd(root))
 	root.InitDefaultCompletionCmd() // now, not at Execute, so markUsage covers it

@@ -6,9 +6,11 @@ import (
 	"io"
 	"strings"
 
+	"github.com/holiman/uint256"
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -31,7 +33,13 @@ An address is screened with its whole cluster's receipts (--no-cluster: the
 address alone); a transfer by that output's own value. --direction sent
 screens where the value went instead (withdrawals, payroll). One item prints
 one object; several print {"results": [...]} in order, with {"index",
-"error"} in place of an item that cannot be screened.`,
+"error"} in place of an item that cannot be screened.
+
+On EVM chains (--chain eth, ...) exposure comes from the account ledger: each
+address's balance of each asset carries the haircut state with label
+categories as sources; shares are per asset, over what the cluster received of
+it, and entries carry amount, asset and decimals. A transfer is a transaction
+hash (0x and 64 hex digits): what its first recipient received in it.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runScreen(cmd.Context(), chainFlag, dirFlag, noCluster, args)
@@ -45,15 +53,21 @@ one object; several print {"results": [...]} in order, with {"index",
 	return c
 }
 
-// screenItems parses the command line's items: TXID:VOUT for a transfer,
-// anything else an address of chain (normalised and validated). Malformed
+// screenItems parses the command line's items: TXID:VOUT for a transfer
+// (on an EVM chain: a transaction hash), anything else an address of chain (normalised and validated). Malformed
 // items are usage errors (exit 2).
 func screenItems(chain heistgraph.Chain, dir risk.Direction, noCluster bool, args []string) ([]risk.Item, error) {
 	items := make([]risk.Item, 0, len(args))
 	for _, arg := range args {
 		s := strings.TrimSpace(arg)
 		it := risk.Item{Chain: chain, Direction: dir, NoCluster: noCluster}
-		if i := strings.LastIndexByte(s, ':'); i == 64 {
+		if !chain.IsUTXO() && len(s) == 66 && hgapp.IsEVMID(s) {
+			h, err := heistgraph.ParseEVMHash(s)
+			if err != nil {
+				return nil, usageError{fmt.Errorf("screen: %w", err)}
+			}
+			it.Tx = &h
+		} else if i := strings.LastIndexByte(s, ':'); i == 64 {
 			op, err := heistgraph.ParseOutpoint(s)
 			if err != nil {
 				return nil, usageError{fmt.Errorf("screen: %w", err)}
@@ -126,6 +140,9 @@ const screenTop = 10
 // then ownership and the top exposures.
 func printScreen(w io.Writer, ans *risk.Answer) {
 	what := ans.Address
+	if ans.TxHash != nil {
+		what = fmt.Sprintf("transfer %s (to %s)", ans.TxHash, ans.Address)
+	}
 	if ans.TxID != nil {
 		what = fmt.Sprintf("transfer %s:%d (%s to %s)", ans.TxID, *ans.Vout, btc(*ans.AmountSat), ans.Address)
 	}
@@ -145,6 +162,9 @@ func printScreen(w io.Writer, ans *risk.Answer) {
 	}
 	if ans.SentSat != nil {
 		printf(w, "  sent      %s\n", btc(*ans.SentSat))
+	}
+	for _, r := range ans.Received {
+		printf(w, "  received  %s\n", evmAmount(r.Amount, r.Decimals, r.Asset))
 	}
 	if len(ans.Reasons) > 0 {
 		printf(w, "  reasons:\n")
@@ -177,7 +197,11 @@ func printScreen(w io.Writer, ans *risk.Answer) {
 			if d.Dusting {
 				extra = "  possible dusting"
 			}
-			printf(w, "    %8s  %s  %-12s %s (%s)%s\n", risk.Percent(d.Share), btc(d.AmountSat), d.Category, d.Entity, d.Source, extra)
+			amount := btc(d.AmountSat)
+			if d.Asset != "" {
+				amount = evmAmount(d.Amount, deref8(d.Decimals), d.Asset)
+			}
+			printf(w, "    %8s  %s  %-12s %s (%s)%s\n", risk.Percent(d.Share), amount, d.Category, d.Entity, d.Source, extra)
 		}
 	}
 	if len(ans.Indirect) > 0 {
@@ -187,10 +211,31 @@ func printScreen(w io.Writer, ans *risk.Answer) {
 				printf(w, "    ... %d more\n", len(ans.Indirect)-screenTop)
 				break
 			}
-			printf(w, "    %8s  %s  %-12s hop %d\n", risk.Percent(d.Share), btc(d.AmountSat), d.Category, d.Hops)
+			amount := btc(d.AmountSat)
+			if d.Asset != "" {
+				amount = evmAmount(d.Amount, deref8(d.Decimals), d.Asset)
+			}
+			printf(w, "    %8s  %s  %-12s hop %d\n", risk.Percent(d.Share), amount, d.Category, d.Hops)
 		}
 	}
 	for _, n := range ans.Notes {
 		printf(w, "  note: %s\n", n)
 	}
+}
+
+// evmAmount shows an EVM amount (decimal base units) in whole units of its
+// asset: "1.5 native" or "100 0xToken...".
+func evmAmount(amount string, decimals uint8, asset string) string {
+	var v uint256.Int
+	if err := v.SetFromDecimal(amount); err != nil {
+		return amount + " " + asset
+	}
+	return hgapp.FormatUnits(&v, decimals) + " " + asset
+}
+
+func deref8(p *uint8) uint8 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,8 +21,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/monitor"
 	"github.com/heistgraph/heistgraph/server"
+	hgshare "github.com/heistgraph/heistgraph/share"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -43,6 +46,12 @@ type serveFlags struct {
 	poll          time.Duration
 	push          bool
 
+	// feedsEvery is how often serve pulls the partner feeds (feeds.go);
+	// watchesTLP marks the watches collection served over TAXII.
+	feedsEvery  time.Duration
+	watchesTLP  string
+	shareAlerts bool
+
 	// ready, when set (demo), is called with the URL once serve listens,
 	// in place of serve's own announcement on stdout.
 	ready func(url string) error
@@ -54,7 +63,8 @@ func (a *app) serveCmd() *cobra.Command {
 		Use:   "serve [--addr 127.0.0.1:8080]",
 		Short: "Serve the HTTP API (/v1, keys, audit, metrics, OpenAPI) on the store",
 		Long: `Serve the HTTP API on the store: /v1 routes behind API keys (heistgraph keys
-create), /healthz, /readyz, /metrics and /openapi.json (the API's description).
+create), /healthz, /readyz, /metrics and /openapi.json (the API's description),
+and the web UI under / (open the URL in a browser and log in with an API key).
 
 It listens on loopback by default. A non-loopback --addr needs TLS (--tls-cert and
 --tls-key) or --insecure-listen, since API keys travel in every request.
@@ -73,10 +83,22 @@ after a reorg it raises alert_retracted for the alerts of the removed blocks.
 /readyz answers 503 (with the reason) until the store has caught up with the node,
 while it is behind and while the node does not answer. A btcd node also pushes its
 new blocks over its websocket (notifyblocks), which serve follows at once; other
-nodes (Bitcoin Core) are polled every --poll.`,
+nodes (Bitcoin Core) are polled every --poll.
+
+It serves TAXII 2.1 under /taxii2/ (discovery) and /taxii2/api/ (the API root) for
+partners, with the same API keys: the collections heistgraph-incidents,
+heistgraph-indicators and heistgraph-watches (marked --watches-tlp), readable by
+viewers, with --share-alerts heistgraph-alerts (each alert a sighting of its watch's
+incident, concerning the entity the money reached; a retracted alert is revoked),
+and heistgraph-inbox, where analysts' keys post. An object marked above a
+key's TLP clearance (keys create --tlp-max) is never served to it, and every pull
+and post is in the audit log. It pulls the partner feeds (heistgraph feeds) every
+--feeds-every.`,
 		Example: `  heistgraph serve --addr 127.0.0.1:8080
   heistgraph serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --rate-limit 40
-  heistgraph serve --btc-rpc http://127.0.0.1:8332 --rpc-user u --rpc-pass p --confirmations 1 --poll 1s`,
+  heistgraph serve --btc-rpc http://127.0.0.1:8332 --rpc-user u --rpc-pass p --confirmations 1 --poll 1s
+  heistgraph serve --feeds-every 1m --watches-tlp amber     # partners pull /taxii2/ with keys cleared for amber
+  heistgraph serve --share-alerts                           # alerts too, as STIX sightings (heistgraph-alerts)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), f) },
 	}
@@ -93,6 +115,9 @@ nodes (Bitcoin Core) are polled every --poll.`,
 	fl.StringVar(&f.rpcPass, "rpc-pass", os.Getenv("HEISTGRAPH_RPC_PASS"), "the followed node's RPC password (default $HEISTGRAPH_RPC_PASS)")
 	fl.Int64Var(&f.confirmations, "confirmations", 0, "with --btc-rpc, leave out the node's newest N blocks (reorgs shallower than N never reach the store)")
 	fl.DurationVar(&f.poll, "poll", time.Second, "with --btc-rpc, how often the node is asked for new blocks")
+	fl.DurationVar(&f.feedsEvery, "feeds-every", 5*time.Minute, "how often the partner feeds (heistgraph feeds) are pulled")
+	fl.BoolVar(&f.shareAlerts, "share-alerts", false, "also serve the alerts over TAXII (collection heistgraph-alerts: sightings, marked --watches-tlp)")
+	fl.StringVar(&f.watchesTLP, "watches-tlp", "green", "TLP marking of the watches collection served over TAXII (/taxii2/): only keys cleared for it read it")
 	fl.BoolVar(&f.push, "btc-push", true, "with --btc-rpc, also subscribe to btcd's block notifications (websocket notifyblocks) and ask at once when one comes; nodes without it are polled")
 	return c
 }
@@ -118,6 +143,12 @@ func checkListen(f serveFlags) error {
 	}
 	if f.btcRPC == "" && (f.rpcUser != "" || f.confirmations != 0) {
 		return usageError{fmt.Errorf("--rpc-user and --confirmations need --btc-rpc URL: %w", heistgraph.ErrInvalid)}
+	}
+	if _, err := label.ParseTLP(f.watchesTLP); err != nil {
+		return usageError{fmt.Errorf("--watches-tlp: %w", err)}
+	}
+	if f.feedsEvery < 0 {
+		return usageError{fmt.Errorf("--feeds-every must be a positive duration: %w", heistgraph.ErrInvalid)}
 	}
 	if f.confirmations < 0 || f.poll <= 0 {
 		return usageError{fmt.Errorf("--confirmations must be >= 0 and --poll a positive duration: %w", heistgraph.ErrInvalid)}
@@ -163,6 +194,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := server.Config{Logger: a.logger(), Registry: reg, MaxBody: f.maxBody, RateLimit: f.rateLimit, RateBurst: f.rateBurst, LocalKey: localKey}
 	cfg.Alerts, cfg.Webhooks, cfg.Watches = st, st, st
+	cfg.Sharing = &hgshare.Publisher{Store: st, WatchTLP: watchesTLP(f.watchesTLP), Alerts: f.shareAlerts} // TAXII 2.1 under /taxii2/
 	backend := newAPIBackend(st, a.logger())
 	defer backend.close() // before the store closes
 
@@ -172,6 +204,11 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		watcher.Live = monitor.NewLive(st, func() { deliverer.Notify() }, a.logger())
 	}
 	cfg.Watcher = watcher
+	feeds := a.newFeedsAPI(ctx, st, watcher, func() {
+		backend.screening.invalidate()
+		deliverer.Notify()
+	})
+	cfg.Feeds = feeds
 	reg.MustRegister(tableCollector{backend.screening})
 	srv, err := server.New(cfg, backend, st, st)
 	if err != nil {
@@ -195,6 +232,11 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		stopChecks := a.startWatchChecks(ctx, st, deliverer) // watch.go
 		defer stopChecks()
 	}
+	if f.feedsEvery == 0 {
+		f.feedsEvery = 5 * time.Minute // demo leaves it unset
+	}
+	stopFeeds := a.startFeedPulls(ctx, feeds, f.feedsEvery)
+	defer stopFeeds()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		srv.Close()
@@ -280,4 +322,17 @@ func viaServerOrStore[T any](a *app, ctx context.Context, method, path string, b
 			return err
 		})
 	return out, err
+}
+
+// watchesTLP is the TLP level of --watches-tlp as TLP 2.0 names it
+// (checked by checkListen; unset: green).
+func watchesTLP(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "green"
+	}
+	t, _ := label.ParseTLP(s)
+	if t == label.TLPClear {
+		return "clear"
+	}
+	return t
 }

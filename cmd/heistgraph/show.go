@@ -155,6 +155,9 @@ func (a *app) showTx(ctx context.Context, r store.ChainReader, chainFlag string,
 			}
 			printf(w, "    %3d %-42s %-22s %s  %s\n", o.N, deref(o.Address, "-"), o.ScriptType, btc(o.AmountSat), spent)
 		}
+		for _, l := range v.Links {
+			printLink(w, &l)
+		}
 		return nil
 	})
 }

@@ -94,6 +94,17 @@ func (a *app) showEVMTx(ctx context.Context, st store.AccountReader, chainFlag, 
 			}
 			printf(w, "    %-15s %-9s %-42s -> %-42s %s\n", t.Kind, where, deref(t.From, "-"), deref(t.To, "-"), units(t.Amount, t.Symbol, t.Decimals))
 		}
+		if len(v.Swaps) > 0 {
+			printf(w, "  swaps:\n")
+		}
+		for _, sw := range v.Swaps {
+			ex := sw.Exchange
+			if ex == "" {
+				ex = "swap " + sw.Version
+			}
+			printf(w, "    log %-5d %s pool %s: %s in, %s out to %s\n", sw.LogIndex, esc(ex), sw.Pool,
+				units(sw.In.Amount, sw.In.Symbol, sw.In.Decimals), units(sw.Out.Amount, sw.Out.Symbol, sw.Out.Decimals), sw.Recipient)
+		}
 		printTxMixer(w, &v)
 		return nil
 	})
@@ -108,7 +119,11 @@ func printTxMixer(w io.Writer, v *hgapp.EVMTxView) {
 		printf(w, "  Tornado withdrawal from %s to %s, relayer %s, fee %s\n", x.Pool, x.To, x.Relayer, x.Fee)
 	}
 	for _, l := range v.Links {
-		printf(w, "  link %s -> %s %v %s (anonymity set %d)\n", l.DepositTx, l.WithdrawalTx, l.Heuristics, l.Confidence, l.AnonymitySet)
+		if m := l.Link; m != nil {
+			printf(w, "  link %s -> %s %v %s (anonymity set %d)\n", m.DepositTx, m.WithdrawalTx, m.Heuristics, m.Confidence, m.AnonymitySet)
+			continue
+		}
+		printLink(w, &l)
 	}
 }
 

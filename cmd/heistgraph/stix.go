@@ -12,6 +12,7 @@ import (
 	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/incident"
 	"github.com/heistgraph/heistgraph/incidents"
+	hgshare "github.com/heistgraph/heistgraph/share"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -56,6 +57,7 @@ func bundleObjects(b []byte) (int, error) {
 func (a *app) exportSTIXCmd() *cobra.Command {
 	var id, out string
 	var year int
+	var observables bool
 	c := &cobra.Command{
 		Use:   "stix --incident ID|--year Y [--out FILE]",
 		Short: "Write a STIX 2.1 bundle of one incident or of a year's thefts (OpenCTI, MISP)",
@@ -63,7 +65,10 @@ func (a *app) exportSTIXCmd() *cobra.Command {
 in a year (--year Y): the producer and victims (identity), the actors (threat-actor),
 the incidents, an indicator per attacker, laundering or linked address, the
 relationships between them, a report per source and TLP 2.0 markings. The same
-register always gives the same bytes. The bundle goes to stdout unless --out FILE.`,
+register always gives the same bytes. The bundle goes to stdout unless --out FILE.
+With --observables each address is also a cryptocurrency-wallet observable (value:
+the address) that its indicator is based on, the form OpenCTI imports as an
+observable.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (id == "") == (year == 0) {
@@ -78,6 +83,11 @@ register always gives the same bytes. The bundle goes to stdout unless --out FIL
 					return err
 				}
 				b := x.Bundle
+				if observables {
+					if b, err = hgshare.WithObservables(b); err != nil {
+						return fmt.Errorf("export stix: %w", err)
+					}
+				}
 				if out == "" || out == "-" {
 					_, err := a.stdout.Write(b)
 					return err
@@ -100,6 +110,7 @@ register always gives the same bytes. The bundle goes to stdout unless --out FIL
 	c.Flags().StringVar(&id, "incident", "", "the incident to export")
 	c.Flags().IntVar(&year, "year", 0, "export every incident stolen in this year")
 	c.Flags().StringVar(&out, "out", "", "write the bundle to FILE instead of stdout")
+	c.Flags().BoolVar(&observables, "observables", false, "also write a cryptocurrency-wallet observable per address (with a based-on relationship from its indicator), as OpenCTI links them")
 	return c
 }
 
@@ -118,9 +129,25 @@ the register's fields) and keep its incidents and source records in the store, w
 "incidents" commands find them beside the shipped register. The shipped register wins:
 an incident or source whose id it has is skipped (and listed as such). A later import
 replaces earlier imported records with the same ids. A bundle that does not validate,
-or whose incidents would not fit the register, is refused whole (exit 2).`,
+or whose incidents would not fit the register, is refused whole (exit 2).
+
+A bundle another tool wrote (OpenCTI, MISP) is read for its addresses: indicators
+whose pattern compares cryptocurrency-wallet:value, cryptocurrency-wallet observables
+and MISP btc/eth/xmr attributes become labels (source stix:<file name>), with the
+partner incident (category stolen) or actor (illicit_actor) they relate to as
+entity, their TLP marking, confidence and STIX ids (in the note). Threat actors,
+intrusion sets and incidents are listed; other object types are counted, not fatal.
+The file is streamed: a bundle over the limits (1,000,000 objects, 1 MiB or 32 levels
+of nesting per object) is refused with the byte offset and object index (exit 2).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := readPartner(args[0]) // stixpartner.go: streamed, bounded
+			if err != nil {
+				return err
+			}
+			if p.Register == 0 {
+				return a.importPartner(cmd.Context(), args[0], p)
+			}
 			b, err := readInput(args[0])
 			if err != nil {
 				return fmt.Errorf("import stix: %w", err)

@@ -8,12 +8,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/synth"
 )
 
 // synthReport is what `synth --json` prints.
 type synthReport struct {
 	Dir       string   `json:"dir"`
+	Chain     string   `json:"chain"`
 	Seed      int64    `json:"seed"`
 	Scale     string   `json:"scale"`
 	Blocks    int64    `json:"blocks"`
@@ -34,9 +36,10 @@ func (a *app) synthCmd() *cobra.Command {
 		out   string
 		seed  int64
 		scale string
+		chain string
 	)
 	c := &cobra.Command{
-		Use:   "synth --out DIR [--seed N] [--scale small|medium|large]",
+		Use:   "synth --out DIR [--seed N] [--scale small|medium|large] [--chain btc|evm]",
 		Short: "Generate a synthetic regtest chain with ground truth (blk*.dat, truth.json, labels.csv)",
 		Long: `Generate a synthetic Bitcoin world in real block format.
 
@@ -48,7 +51,16 @@ Ingest the blocks with: heistgraph ingest btc --blocks DIR --network regtest.
 
 The same --seed and --scale give the same bytes. Scales: small (a few thousand
 transactions, about a second), medium (about 100,000), large (a few million,
-minutes; streamed to disk with bounded memory).`,
+minutes; streamed to disk with bounded memory).
+
+--chain evm writes an EVM world (chain evm-synth, chain id 424242) instead: the
+JSON-RPC answers of its blocks in the files layout (blocks.jsonl, receipts.jsonl,
+traces.jsonl, tokens.jsonl, genesis.json), truth.json and labels.csv. Ingest it
+with: heistgraph ingest evm --files DIR --chain evm-synth. Exchanges sweep their
+customers' deposit addresses into hot wallets, a Uniswap v2 pool swaps WETH and a
+stablecoin, a Tornado-like mixer takes 10 and 100 ETH notes, users trade, and the
+heists fan out, hop, swap, mix and deposit at exchanges; truth.json says where each
+heist's value went, per entity and asset.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -61,6 +73,13 @@ minutes; streamed to disk with bounded memory).`,
 			log := a.logger()
 			next := int64(0)
 			opts := synth.Options{Dir: out, Seed: seed, Scale: sc}
+			switch chain {
+			case "btc":
+			case "evm":
+				return a.synthEVM(cmd.Context(), opts)
+			default:
+				return usageError{fmt.Errorf("synth: --chain %q: want btc or evm: %w", chain, heistgraph.ErrInvalid)}
+			}
 			opts.Events.BlockWritten = func(h, last, txs int64) {
 				if h >= next {
 					log.Info("synth", "height", h, "of", last, "txs", txs)
@@ -74,7 +93,7 @@ minutes; streamed to disk with bounded memory).`,
 			}
 			secs := time.Since(start).Seconds()
 			r := synthReport{
-				Dir: out, Seed: seed, Scale: string(sc),
+				Dir: out, Chain: string(heistgraph.ChainBTCRegtest), Seed: seed, Scale: string(sc),
 				Blocks: s.Blocks, Txs: s.Txs, Heists: s.Heists, Entities: s.Entities, Addresses: s.Addresses,
 				CoinJoins: s.CoinJoins, Labels: s.Labels, Bytes: s.Bytes, Files: s.Files,
 				Seconds: secs, TxsPerS: float64(s.Txs) / max(secs, 1e-9),
@@ -91,6 +110,7 @@ minutes; streamed to disk with bounded memory).`,
 	f.StringVar(&out, "out", "", "directory to write the world to (created if missing)")
 	f.Int64Var(&seed, "seed", 1, "seed: the same seed and scale give the same bytes")
 	f.StringVar(&scale, "scale", string(synth.Small), "small|medium|large")
+	f.StringVar(&chain, "chain", "btc", "btc (a regtest chain in blk files) or evm (an evm-synth chain in the ingest evm --files layout)")
 	return c
 }
 

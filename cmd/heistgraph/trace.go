@@ -168,6 +168,32 @@ func (f *traceFlags) options() (trace.Options, error) {
 	return opts, nil
 }
 
+// request turns the flags into a Bitcoin trace request (options and
+// seeds; the chain is checked when it runs). Bad values are usage errors.
+func (f *traceFlags) request() (hgapp.TraceRequest, error) {
+	opts, err := f.options()
+	if err != nil {
+		return hgapp.TraceRequest{}, err
+	}
+	var from int64
+	if f.from != "" {
+		if from, err = hgapp.ParseTime(f.from, false); err != nil {
+			return hgapp.TraceRequest{}, usageError{fmt.Errorf("--from: %w", err)}
+		}
+	}
+	for _, s := range f.seeds {
+		sd, err := trace.ParseSeed(s)
+		if err != nil {
+			return hgapp.TraceRequest{}, usageError{err}
+		}
+		if sd.Kind == trace.SeedAddress {
+			sd.From = from
+		}
+		opts.Seeds = append(opts.Seeds, sd)
+	}
+	return hgapp.TraceRequest{Chain: f.chain, Options: opts}, nil
+}
+
 func lower(ss []string) []string {
 	out := make([]string, 0, len(ss))
 	for _, s := range ss {
@@ -185,25 +211,9 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 	if f.top < 0 {
 		return usageError{fmt.Errorf("--top %d: want 0 or more sinks: %w", f.top, heistgraph.ErrInvalid)}
 	}
-	opts, err := f.options()
+	req, err := f.request()
 	if err != nil {
 		return err
-	}
-	var from int64
-	if f.from != "" {
-		if from, err = hgapp.ParseTime(f.from, false); err != nil {
-			return usageError{fmt.Errorf("--from: %w", err)}
-		}
-	}
-	for _, s := range f.seeds {
-		sd, err := trace.ParseSeed(s)
-		if err != nil {
-			return usageError{err}
-		}
-		if sd.Kind == trace.SeedAddress {
-			sd.From = from
-		}
-		opts.Seeds = append(opts.Seeds, sd)
 	}
 	if f.graphml == "-" && f.dot == "-" {
 		return usageError{fmt.Errorf("--graphml and --dot cannot both write to stdout: %w", heistgraph.ErrInvalid)}
@@ -211,7 +221,6 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 	if a.json && (f.graphml == "-" || f.dot == "-") {
 		return usageError{fmt.Errorf("--json prints the trace on stdout; write the graph to a file: %w", heistgraph.ErrInvalid)}
 	}
-	req := hgapp.TraceRequest{Chain: f.chain, Options: opts}
 	return a.withView(ctx, func(st store.Store) error {
 		var res *trace.Result
 		var out any

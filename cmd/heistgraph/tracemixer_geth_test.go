@@ -187,12 +187,15 @@ func TestTraceMixerGeth(t *testing.T) {
 			To, Relayer, Fee string
 		} `json:"mixer_withdrawals"`
 		Links []struct {
+			Method     string `json:"method"`
+			Src        struct{ TxID string }
 			DepositTx  string   `json:"deposit_tx"`
 			Heuristics []string `json:"heuristics"`
 		} `json:"links"`
 	}](t, r.stdout)
 	if len(tx.Withdrawals) != 1 || tx.Withdrawals[0].To != hex(attacker) || tx.Withdrawals[0].Fee != gethtest.Ether(100).String() ||
-		len(tx.Links) != 1 || tx.Links[0].DepositTx != heistgraph.EVMHash(dep.TxHash).String() {
+		len(tx.Links) != 1 || tx.Links[0].DepositTx != heistgraph.EVMHash(dep.TxHash).String() ||
+		tx.Links[0].Method != "tornado" || tx.Links[0].Src.TxID != tx.Links[0].DepositTx {
 		t.Errorf("show tx of the withdrawal: %s", r.stdout)
 	}
 	r = cli(t, "--data", data, "show", "tx", heistgraph.EVMHash(dep.TxHash).String(), "--chain", "dev")

@@ -35,25 +35,28 @@ type Contract struct {
 
 // Contracts returns the compiled scenario contracts by name (Forwarder,
 // Reverter, PayLib, Child, Token).
-func Contracts() (map[string]Contract, error) {
+func Contracts() (map[string]Contract, error) { return parseContracts("contracts.json", contractsJSON) }
+
+// parseContracts reads a compile.mjs output.
+func parseContracts(file string, data []byte) (map[string]Contract, error) {
 	var f struct {
 		Contracts map[string]struct {
 			ABI      json.RawMessage `json:"abi"`
 			Bytecode string          `json:"bytecode"`
 		} `json:"contracts"`
 	}
-	if err := json.Unmarshal(contractsJSON, &f); err != nil {
-		return nil, fmt.Errorf("gethtest: contracts.json: %w", err)
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("gethtest: %s: %w", file, err)
 	}
 	out := map[string]Contract{}
 	for name, c := range f.Contracts {
 		a, err := abi.JSON(strings.NewReader(string(c.ABI)))
 		if err != nil {
-			return nil, fmt.Errorf("gethtest: contracts.json: %s abi: %w", name, err)
+			return nil, fmt.Errorf("gethtest: %s: %s abi: %w", file, name, err)
 		}
 		code, err := hexutil.Decode(c.Bytecode)
 		if err != nil {
-			return nil, fmt.Errorf("gethtest: contracts.json: %s bytecode: %w", name, err)
+			return nil, fmt.Errorf("gethtest: %s: %s bytecode: %w", file, name, err)
 		}
 		out[name] = Contract{ABI: a, Bytecode: code}
 	}

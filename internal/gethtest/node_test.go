@@ -22,9 +22,10 @@ func TestStart(t *testing.T) {
 	}
 }
 
-// TestContractsCompiled recompiles testdata/contracts.sol with the pinned
-// solc-js and checks that the shipped contracts.json, which the geth tests
-// deploy, is exactly what the source compiles to.
+// TestContractsCompiled recompiles testdata/contracts.sol and heist.sol
+// with the pinned solc-js and checks that the shipped contracts.json and
+// heist.json, which the geth tests deploy, are exactly what the sources
+// compile to.
 func TestContractsCompiled(t *testing.T) {
 	if _, err := os.Stat(filepath.Join("testdata", "node_modules", "solc", "package.json")); err != nil {
 		if btcdtest.Required() {
@@ -32,23 +33,29 @@ func TestContractsCompiled(t *testing.T) {
 		}
 		t.Skip("solc-js is not installed: run scripts/setup-node-solc.sh")
 	}
-	cmd := exec.Command("node", "compile.mjs")
-	cmd.Dir = "testdata"
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node compile.mjs: %v\n%s", err, stderr.String())
-	}
-	if !bytes.Equal(out, contractsJSON) {
-		t.Fatal("testdata/contracts.json is not what contracts.sol compiles to: run (cd internal/gethtest/testdata && node compile.mjs > contracts.json)")
+	for src, shipped := range map[string][]byte{"contracts": contractsJSON, "heist": heistJSON} {
+		cmd := exec.Command("node", "compile.mjs", src+".sol")
+		cmd.Dir = "testdata"
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("node compile.mjs %s.sol: %v\n%s", src, err, stderr.String())
+		}
+		if !bytes.Equal(out, shipped) {
+			t.Fatalf("testdata/%[1]s.json is not what %[1]s.sol compiles to: run (cd internal/gethtest/testdata && node compile.mjs %[1]s.sol > %[1]s.json)", src)
+		}
 	}
 	cs, err := Contracts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"Forwarder", "Reverter", "PayLib", "Child", "Token", "MiniTornado"} {
-		if len(cs[name].Bytecode) == 0 {
+	hs, err := HeistContracts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Forwarder", "Reverter", "PayLib", "Child", "Token", "MiniTornado", "Pair", "Router"} {
+		if len(cs[name].Bytecode) == 0 && len(hs[name].Bytecode) == 0 {
 			t.Errorf("contract %s missing", name)
 		}
 	}

@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"store/pebble":      {"store", "github.com/cockroachdb/pebble/"},
 	"store/postgres":    {"store", "github.com/jackc/pgx/"},
 	"store/storetest":   {"store"},
-	"pattern":           {},
+	"pattern":           {"golang.org/x/crypto/sha3"}, // sha3: CREATE2 addresses of allow-listed DEX factories' pools (swapfactory.go)
 	"label":             {"gopkg.in/yaml.v3"},
 	"cluster":           {"store", "pattern"},
 	"trace":             {"store", "pattern", "mixer"},
@@ -31,10 +31,10 @@ var allowed = map[string][]string{
 	"incident":          {"store", "gopkg.in/yaml.v3"},
 	"incidents":         {},
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
-	"synth":             {"bitcoin", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},
-	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                              // app: watches trace as trace does (app.Trace) and read the register
-	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "mixer", "golang.org/x/crypto/sha3"},  // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
-	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
+	"synth":             {"bitcoin", "evm", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},                                                      // evm: EVM worlds are written in the files layout with its Dumper
+	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                                       // app: watches trace as trace does (app.Trace) and read the register
+	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "mixer", "golang.org/x/crypto/sha3"},           // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
+	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "taxii", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
 	"web":               {},
 	"internal/lint":     {},
 	"internal/testutil": {"store"},
@@ -54,6 +54,14 @@ var allowed = map[string][]string{
 	"thorchain": {"evm", "github.com/holiman/uint256"},
 	// bridge links (methods.md §6.2–6.5), same reasons
 	"bridge": {"evm", "github.com/holiman/uint256"},
+	// finds THORChain links in the store: evm for the router topics
+	"linkfind": {"evm", "store", "thorchain"},
+	// a two-chain world for linkfind's and the CLI's tests
+	"linkfind/linkfindtest": {"evm", "linkfind", "store", "github.com/holiman/uint256"},
+	// TAXII 2.1 wire protocol (std only)
+	"taxii": {},
+	// what is shared with partners: the register (app, incident), labels, the store, TAXII
+	"share": {"app", "incident", "label", "store", "taxii"},
 }
 
 // free may be imported by any package (style.md's last row).

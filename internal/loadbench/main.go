@@ -21,7 +21,9 @@
 // over those same slices (on a machine whose other load changes by the
 // second, the ceiling measured once, first, is a moving reference). Besides req/s and latency it reports
 // the CPU time per request of the server process (cpu/req) and of the load
-// generator itself (client), which shares the machine's cores. The
+// generator itself (client), which shares the machine's cores, and from
+// them the CPU bound of each share (the share a target could reach if the
+// server and the load generator had the cores to themselves). The
 // screening targets are POST /v1/screen with the risk engine for a
 // labelled (exchange) address, an unlabelled address with indirect
 // exposure, and a deposit outpoint (an output paying the labelled
@@ -260,8 +262,8 @@ func run() error {
 	fmt.Printf("%-60s %10s %10s %10s %8s %9s %9s\n", "target", "req/s", "p50", "p99", "errors", "cpu/req", "client")
 	report := func(r, ceiling result) {
 		rate := float64(r.n) / r.elapsed.Seconds()
-		fmt.Printf("%-60s %10.0f %10s %10s %8d %9s %9s   (%.0f%% of ceiling)\n", r.name, rate, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors,
-			perRequest(r.cpu, r.n), perRequest(r.client, r.n), 100*rate/(float64(ceiling.n)/ceiling.elapsed.Seconds()))
+		fmt.Printf("%-60s %10.0f %10s %10s %8d %9s %9s   (%.0f%% of ceiling%s)\n", r.name, rate, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors,
+			perRequest(r.cpu, r.n), perRequest(r.client, r.n), 100*rate/(float64(ceiling.n)/ceiling.elapsed.Seconds()), cpuBound(r, ceiling))
 	}
 	var ceiling result
 	for i, tg := range targets {
@@ -287,6 +289,19 @@ func run() error {
 		}
 	}
 	return nil
+}
+
+// cpuBound says what share of the ceiling r could reach if the server and
+// the load generator, on the same cores, were all that ran: the ceiling's
+// server and client CPU per request over r's ("" when unknown, or for the
+// ceiling itself).
+func cpuBound(r, ceiling result) string {
+	if r.cpu < 0 || r.client < 0 || ceiling.cpu < 0 || ceiling.client < 0 || r.n == 0 || ceiling.n == 0 || r.name == ceiling.name {
+		return ""
+	}
+	own := float64(r.cpu+r.client) / float64(r.n)
+	ref := float64(ceiling.cpu+ceiling.client) / float64(ceiling.n)
+	return fmt.Sprintf("; CPU bound %.0f%%", 100*ref/own)
 }
 
 // perRequest is CPU time d over n requests, in µs ("?" when unknown).

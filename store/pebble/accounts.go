@@ -24,12 +24,22 @@ import (
 //	x + chain + l + height(be64) + seq(be32)
 //	                                        -> transfer record                      the block's ledger, in ledger order
 //	x + chain + e + addr(20) + height(be64) + seq(be32)
-//	                                        -> flags(1) [+ asset(20)]               history: the transfer credits and/or debits addr
+//	                                        -> flags(1) + transfer record [+ tx hash(32)]
+//	                                                                                history: the transfer credits and/or debits addr
 //	x + chain + v + addr(20) + asset(20)    -> balance record                       received and sent (exact sums), credits, debits
 //	x + chain + a + addr(20)                -> summary record                       tx count, transfers, first and last seen
 //	x + chain + n                           -> block count (uvarint)                blocks stored (is the stored range complete?)
 //	x + chain + k + token(20)               -> token record                         known, decimals, symbol (PutToken; no block's)
 //	x + chain + g, x + chain + o            -> log records                          kept event logs (accounts_logs.go)
+//
+// A history record holds a copy of its ledger entry and the entry's tx
+// hash (none for a block-level transfer), so that reading a history is one
+// iterator step a transfer, plus the block's hash and time by height
+// (accounts_refs.go caches them). Stores written before kept only the flags
+// and, for a token, the asset (flag eventToken, no eventTransfer); such
+// records are still read, through the ledger and the block record, and new
+// blocks are written in the new form, so nothing needs re-ingesting (but
+// the digest of a block's records differs between the two forms).
 //
 // A block's own records (h, b, t, l and the e keys its ledger names) are
 // enough to derive the exact inverse of its effect on the balances and
@@ -386,7 +396,7 @@ func buildAccountBlock(ctx context.Context, db *pebbledb.DB, batch *pebbledb.Bat
 				continue
 			}
 			key = appendAcctEventKey(key[:0], c, ev.a, b.Height, int32(seq))
-			val = appendEventValue(val[:0], ev.flags, t.Asset)
+			val = appendEventValue(val[:0], ev.flags, t)
 			if err := batch.Set(key, val, nil); err != nil {
 				return err
 			}

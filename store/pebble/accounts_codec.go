@@ -159,9 +159,10 @@ const (
 	acctTxCreate = 1 << 0
 	acctTxToZero = 1 << 1
 
-	eventCredit = 1 << 0
-	eventDebit  = 1 << 1
-	eventToken  = 1 << 2 // the asset follows
+	eventCredit   = 1 << 0
+	eventDebit    = 1 << 1
+	eventToken    = 1 << 2 // the asset follows (records without the transfer)
+	eventTransfer = 1 << 3 // the transfer record and its tx hash follow
 )
 
 // appendTransferRecord encodes a ledger entry. The tx hash is not stored:
@@ -195,6 +196,12 @@ func appendTransferRecord(dst []byte, t *heistgraph.Transfer) []byte {
 
 func decodeTransferRecord(v []byte, t *heistgraph.Transfer) error {
 	r := reader{b: v}
+	r.transfer(t)
+	return r.done("transfer record")
+}
+
+// transfer reads a transfer record (appendTransferRecord) into t.
+func (r *reader) transfer(t *heistgraph.Transfer) {
 	*t = heistgraph.Transfer{Kind: heistgraph.TransferKind(r.byte())}
 	flags := r.byte()
 	t.TxIndex = r.i32()
@@ -210,7 +217,6 @@ func decodeTransferRecord(v []byte, t *heistgraph.Transfer) error {
 	t.Amount = r.amount()
 	t.LogIndex = r.i32()
 	t.TracePath = r.str()
-	return r.done("transfer record")
 }
 
 // acctTxRecord is the stored form of a transaction: its fields, its block
@@ -340,20 +346,39 @@ func decodeAcctBlockRecord(v []byte) (store.AccountBlockInfo, error) {
 	return bi, r.done("account block record")
 }
 
-func appendEventValue(dst []byte, flags byte, asset heistgraph.Asset) []byte {
-	if !asset.IsNative() {
-		return append(append(dst, flags|eventToken), asset[:]...)
+// appendEventValue encodes a history record: flags (credit, debit), then
+// the transfer as the ledger holds it and its tx hash (absent for a
+// block-level transfer), so that a history step needs no other read.
+func appendEventValue(dst []byte, flags byte, t *heistgraph.Transfer) []byte {
+	dst = appendTransferRecord(append(dst, flags|eventTransfer), t)
+	if t.TxIndex >= 0 {
+		dst = append(dst, t.TxHash[:]...)
 	}
-	return append(dst, flags)
+	return dst
 }
 
-func decodeEventValue(v []byte) (flags byte, asset heistgraph.Asset, err error) {
+// decodeEventValue decodes a history record into ev's flags and, when the
+// record carries it (eventTransfer; see accounts.go), its transfer and tx
+// hash. A record without the transfer (written before it was kept there)
+// holds flags and asset only: full is false, and ev.Transfer holds only the
+// asset.
+func decodeEventValue(v []byte, ev *store.AccountEvent) (full bool, err error) {
 	r := reader{b: v}
-	flags = r.byte()
-	if flags&eventToken != 0 {
-		asset = heistgraph.Asset(r.evmAddress())
+	flags := r.byte()
+	ev.Credit, ev.Debit = flags&eventCredit != 0, flags&eventDebit != 0
+	switch {
+	case flags&eventTransfer != 0:
+		r.transfer(&ev.Transfer)
+		if ev.Transfer.TxIndex >= 0 {
+			ev.Transfer.TxHash = r.evmHash()
+		}
+		full = true
+	case flags&eventToken != 0:
+		ev.Transfer = heistgraph.Transfer{Asset: heistgraph.Asset(r.evmAddress())}
+	default:
+		ev.Transfer = heistgraph.Transfer{}
 	}
-	return flags, asset, r.done("account event")
+	return full, r.done("account event")
 }
 
 func appendTokenRecord(dst []byte, t *heistgraph.TokenInfo) []byte {

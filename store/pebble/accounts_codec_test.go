@@ -7,6 +7,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/storetest"
 )
 
@@ -35,6 +36,12 @@ func TestAccountCodecRoundTrip(t *testing.T) {
 			if err := decodeTransferRecord(appendTransferRecord(nil, &b.Transfers[i]), &got); err != nil || !reflect.DeepEqual(got, want) {
 				t.Fatalf("transfer %d of block %d:\n got %+v %v\nwant %+v", i, b.Height, got, err, want)
 			}
+			// A history record keeps the whole transfer, tx hash included.
+			var ev store.AccountEvent
+			full, err := decodeEventValue(appendEventValue(nil, eventCredit|eventDebit, &b.Transfers[i]), &ev)
+			if err != nil || !full || !ev.Credit || !ev.Debit || !reflect.DeepEqual(ev.Transfer, b.Transfers[i]) {
+				t.Fatalf("history record of transfer %d of block %d:\n got %+v %v\nwant %+v", i, b.Height, ev.Transfer, err, b.Transfers[i])
+			}
 		}
 	}
 	var max uint256.Int
@@ -60,6 +67,7 @@ func FuzzDecodeAccount(f *testing.F) {
 		f.Add(appendAcctBlockRecord(nil, b))
 		for i := range b.Transfers {
 			f.Add(appendTransferRecord(nil, &b.Transfers[i]))
+			f.Add(appendEventValue(nil, eventCredit, &b.Transfers[i]))
 		}
 		for i := range b.Txs {
 			f.Add(appendAcctTxRecord(nil, &acctTxRecord{Tx: b.Txs[i], Height: b.Height}))
@@ -85,7 +93,20 @@ func FuzzDecodeAccount(f *testing.F) {
 		_, _ = decodeAcctBlockRecord(v)
 		_, _ = decodeSummaryRecord(v)
 		_, _ = decodeTokenRecord(v)
-		_, _, _ = decodeEventValue(v)
+		var ev store.AccountEvent
+		if full, err := decodeEventValue(v, &ev); err == nil && full {
+			flags := byte(0)
+			if ev.Credit {
+				flags |= eventCredit
+			}
+			if ev.Debit {
+				flags |= eventDebit
+			}
+			var back store.AccountEvent
+			if _, err := decodeEventValue(appendEventValue(nil, flags, &ev.Transfer), &back); err != nil || !reflect.DeepEqual(back, ev) {
+				t.Fatalf("history record %+v does not round-trip: %+v %v", ev, back, err)
+			}
+		}
 		_, _ = decodeCountRecord(v)
 	})
 }

@@ -193,75 +193,24 @@ func txLogs(r pebbledb.Reader, c chainCode, h int64, hash heistgraph.EVMHash, fi
 // order, from one consistent snapshot (store.AccountReader).
 func (d *DB) AccountLogs(ctx context.Context, chain heistgraph.Chain, addr heistgraph.EVMAddress, opts store.AccountHistoryOptions) iter.Seq2[store.AccountLog, error] {
 	return func(yield func(store.AccountLog, error) bool) {
-		fail := func(err error) {
+		err := d.scanAccount(ctx, chain, opts, func(c chainCode) []byte { return appendContractLogPrefix(nil, c, addr) },
+			func(s *acctScan, h int64, idx int32, v []byte) (bool, error) {
+				var out store.AccountLog
+				if err := decodeLogRecord(v, &out.Log); err != nil {
+					return false, err
+				}
+				out.Log.LogIndex = idx
+				var err error
+				if out.Block, err = s.ref(h); err != nil {
+					return false, err
+				}
+				if out.Log.TxHash, err = s.txHash(h, out.Log.TxIndex); err != nil {
+					return false, fmt.Errorf("log %d: %w", idx, err)
+				}
+				return yield(out, nil), nil
+			})
+		if err != nil {
 			yield(store.AccountLog{}, fmt.Errorf("logs of contract %s on %s: %w", addr.Hex(), chain, err))
-		}
-		if opts.FromHeight < 0 || opts.ToHeight < 0 {
-			fail(fmt.Errorf("heights %d..%d: %w", opts.FromHeight, opts.ToHeight, heistgraph.ErrInvalid))
-			return
-		}
-		c, ok, err := d.code(chain)
-		if err != nil {
-			fail(err)
-			return
-		}
-		if !ok || opts.ToHeight != 0 && opts.ToHeight < opts.FromHeight {
-			return
-		}
-		prefix := appendContractLogPrefix(nil, c, addr)
-		lo, hi := heightBounds(prefix, opts.FromHeight, opts.ToHeight)
-		snap := d.db.NewSnapshot()
-		defer snap.Close()
-		it, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
-		if err != nil {
-			fail(err)
-			return
-		}
-		defer it.Close()
-		var bi store.AccountBlockInfo
-		bi.Height = -1
-		for valid := it.First(); valid; valid = it.Next() {
-			if err := ctx.Err(); err != nil {
-				fail(err)
-				return
-			}
-			k := it.Key()
-			if len(k) != len(prefix)+12 {
-				fail(fmt.Errorf("contract log key: %w", errCorrupt))
-				return
-			}
-			h := int64(binary.BigEndian.Uint64(k[len(prefix):]))
-			var out store.AccountLog
-			if err := decodeLogRecord(it.Value(), &out.Log); err != nil {
-				fail(err)
-				return
-			}
-			out.Log.LogIndex = int32(binary.BigEndian.Uint32(k[len(k)-4:]))
-			if h != bi.Height {
-				hr, found, err := acctHeightAt(snap, c, h)
-				if err == nil && !found {
-					err = fmt.Errorf("height %d not indexed: %w", h, errCorrupt)
-				}
-				if err == nil {
-					bi, err = acctBlockByHash(snap, chain, c, heistgraph.EVMHash(hr.Hash))
-				}
-				if err != nil {
-					fail(err)
-					return
-				}
-			}
-			if int(out.Log.TxIndex) >= len(bi.TxHashes) {
-				fail(fmt.Errorf("log %d at height %d: tx %d: %w", out.Log.LogIndex, h, out.Log.TxIndex, errCorrupt))
-				return
-			}
-			out.Log.TxHash = bi.TxHashes[out.Log.TxIndex]
-			out.Block = bi.Ref()
-			if !yield(out, nil) {
-				return
-			}
-		}
-		if err := it.Error(); err != nil {
-			fail(err)
 		}
 	}
 }

@@ -94,7 +94,12 @@ func (d *DB) AccountBlockByHeight(ctx context.Context, chain heistgraph.Chain, h
 // AccountBlockByHash returns a stored block by hash, or an error wrapping
 // heistgraph.ErrNotFound.
 func (d *DB) AccountBlockByHash(ctx context.Context, chain heistgraph.Chain, hash heistgraph.EVMHash) (store.AccountBlockInfo, error) {
-	c, err := d.readCode(chain, "block "+hash.String())
+	c, ok, err := d.code(chain)
+	if err == nil && !ok {
+		// readCode's error, its context built only when needed: the
+		// trace asks for blocks by hash on its hot path.
+		_, err = d.readCode(chain, "block "+hash.String())
+	}
 	if err != nil {
 		return store.AccountBlockInfo{}, err
 	}
@@ -288,92 +293,155 @@ func (d *DB) Token(ctx context.Context, chain heistgraph.Chain, addr heistgraph.
 // consistent snapshot (store.AccountReader).
 func (d *DB) AccountHistory(ctx context.Context, chain heistgraph.Chain, addr heistgraph.EVMAddress, opts store.AccountHistoryOptions) iter.Seq2[store.AccountEvent, error] {
 	return func(yield func(store.AccountEvent, error) bool) {
-		fail := func(err error) {
+		var ev store.AccountEvent
+		var key []byte
+		err := d.scanAccount(ctx, chain, opts, func(c chainCode) []byte { return appendAcctEventPrefix(nil, c, addr) },
+			func(s *acctScan, h int64, seq int32, v []byte) (bool, error) {
+				full, err := decodeEventValue(v, &ev)
+				if err != nil {
+					return false, err
+				}
+				if full && opts.Asset != nil && ev.Transfer.Asset != *opts.Asset {
+					return true, nil
+				}
+				ev.Seq = seq
+				if ev.Block, err = s.ref(h); err != nil {
+					return false, err
+				}
+				if !full {
+					// A record of a store written before history records
+					// kept the transfer: read it from the ledger.
+					if opts.Asset != nil && ev.Transfer.Asset != *opts.Asset {
+						return true, nil
+					}
+					if key, err = s.ledgerTransfer(key, h, seq, &ev.Transfer); err != nil {
+						return false, err
+					}
+				}
+				return yield(ev, nil), nil
+			})
+		if err != nil {
 			yield(store.AccountEvent{}, fmt.Errorf("history of address %s on %s: %w", addr.Hex(), chain, err))
 		}
-		if opts.FromHeight < 0 || opts.ToHeight < 0 {
-			fail(fmt.Errorf("heights %d..%d: %w", opts.FromHeight, opts.ToHeight, heistgraph.ErrInvalid))
-			return
-		}
-		c, ok, err := d.code(chain)
-		if err != nil {
-			fail(err)
-			return
-		}
-		if !ok || opts.ToHeight != 0 && opts.ToHeight < opts.FromHeight {
-			return
-		}
-		lo, hi := heightBounds(appendAcctEventPrefix(nil, c, addr), opts.FromHeight, opts.ToHeight)
-		snap := d.db.NewSnapshot()
-		defer snap.Close()
-		it, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
-		if err != nil {
-			fail(err)
-			return
-		}
-		defer it.Close()
-		var bi store.AccountBlockInfo
-		bi.Height = -1
-		var key []byte
-		for valid := it.First(); valid; valid = it.Next() {
+	}
+}
+
+// acctScan is one read of an account table keyed by address, height and
+// position (history, contract logs) from one snapshot, with the blocks of
+// the heights it reaches.
+type acctScan struct {
+	d     *DB
+	chain heistgraph.Chain
+	c     chainCode
+	snap  *pebbledb.Snapshot
+	gen   uint64 // the block cache's generation (accounts_refs.go)
+	cache bool   // whether the cache may be used
+	last  heistgraph.AccountBlockRef
+	block store.AccountBlockInfo // the whole record of the last block read (Height -1: none)
+}
+
+// scanAccount calls each, in key order, for the keys prefix(c) +
+// height(be64) + position(be32) within opts' heights, from one snapshot,
+// until each returns false or an error. The chain's code and the heights
+// are checked first; a chain with nothing stored has no keys.
+func (d *DB) scanAccount(ctx context.Context, chain heistgraph.Chain, opts store.AccountHistoryOptions, prefix func(chainCode) []byte,
+	each func(s *acctScan, h int64, pos int32, v []byte) (bool, error)) error {
+	if opts.FromHeight < 0 || opts.ToHeight < 0 {
+		return fmt.Errorf("heights %d..%d: %w", opts.FromHeight, opts.ToHeight, heistgraph.ErrInvalid)
+	}
+	c, ok, err := d.code(chain)
+	if err != nil || !ok || opts.ToHeight != 0 && opts.ToHeight < opts.FromHeight {
+		return err
+	}
+	p := prefix(c)
+	lo, hi := heightBounds(p, opts.FromHeight, opts.ToHeight)
+	s := acctScan{d: d, chain: chain, c: c, last: heistgraph.AccountBlockRef{Height: -1}}
+	s.block.Height = -1
+	s.snap, s.gen, s.cache = d.refs.snapshot(d.db)
+	defer s.snap.Close()
+	it, err := s.snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	n := 0
+	for valid := it.First(); valid; valid = it.Next() {
+		if n++; n&63 == 1 {
 			if err := ctx.Err(); err != nil {
-				fail(err)
-				return
-			}
-			k := it.Key()
-			if len(k) != acctEventKeyLen {
-				fail(fmt.Errorf("account event key: %w", errCorrupt))
-				return
-			}
-			flags, asset, err := decodeEventValue(it.Value())
-			if err != nil {
-				fail(err)
-				return
-			}
-			if opts.Asset != nil && asset != *opts.Asset {
-				continue
-			}
-			h := eventHeight(k)
-			seq := int32(binary.BigEndian.Uint32(k[len(k)-4:]))
-			if h != bi.Height {
-				hr, found, err := acctHeightAt(snap, c, h)
-				if err == nil && !found {
-					err = fmt.Errorf("height %d not indexed: %w", h, errCorrupt)
-				}
-				if err == nil {
-					bi, err = acctBlockByHash(snap, chain, c, heistgraph.EVMHash(hr.Hash))
-				}
-				if err != nil {
-					fail(err)
-					return
-				}
-			}
-			ev := store.AccountEvent{Block: bi.Ref(), Seq: seq, Credit: flags&eventCredit != 0, Debit: flags&eventDebit != 0}
-			key = appendLedgerKey(key[:0], c, h, seq)
-			v, found, err := lookup(snap, key, nil)
-			if err == nil && !found {
-				err = fmt.Errorf("transfer %d at height %d missing: %w", seq, h, errCorrupt)
-			}
-			if err == nil {
-				err = decodeTransferRecord(v, &ev.Transfer)
-			}
-			if err != nil {
-				fail(err)
-				return
-			}
-			if ti := ev.Transfer.TxIndex; ti >= 0 {
-				if int(ti) >= len(bi.TxHashes) {
-					fail(fmt.Errorf("transfer %d at height %d: tx %d: %w", seq, h, ti, errCorrupt))
-					return
-				}
-				ev.Transfer.TxHash = bi.TxHashes[ti]
-			}
-			if !yield(ev, nil) {
-				return
+				return err
 			}
 		}
-		if err := it.Error(); err != nil {
-			fail(err)
+		k := it.Key()
+		if len(k) != len(p)+12 {
+			return fmt.Errorf("key of %d bytes: %w", len(k), errCorrupt)
+		}
+		h := int64(binary.BigEndian.Uint64(k[len(p):]))
+		more, err := each(&s, h, int32(binary.BigEndian.Uint32(k[len(k)-4:])), it.Value())
+		if err != nil || !more {
+			return err
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return it.Error()
+}
+
+// ref returns the hash, height and time of the block at height h.
+func (s *acctScan) ref(h int64) (heistgraph.AccountBlockRef, error) {
+	if h == s.last.Height {
+		return s.last, nil
+	}
+	if r, ok := s.d.refs.get(s.c, h, s.gen); s.cache && ok {
+		s.last = r
+		return r, nil
+	}
+	hr, found, err := acctHeightAt(s.snap, s.c, h)
+	if err == nil && !found {
+		err = fmt.Errorf("height %d not indexed: %w", h, errCorrupt)
+	}
+	if err != nil {
+		return heistgraph.AccountBlockRef{}, err
+	}
+	s.last = heistgraph.AccountBlockRef{Hash: heistgraph.EVMHash(hr.Hash), Height: h, Time: hr.Time}
+	if s.cache {
+		s.d.refs.put(s.c, s.last, s.gen)
+	}
+	return s.last, nil
+}
+
+// txHash returns the hash of the transaction at index tx of the block at
+// height h, reading the block record when h is not the last one read.
+func (s *acctScan) txHash(h int64, tx int32) (heistgraph.EVMHash, error) {
+	if h != s.block.Height {
+		ref, err := s.ref(h)
+		if err != nil {
+			return heistgraph.EVMHash{}, err
+		}
+		if s.block, err = acctBlockByHash(s.snap, s.chain, s.c, ref.Hash); err != nil {
+			s.block.Height = -1
+			return heistgraph.EVMHash{}, err
+		}
+	}
+	if tx < 0 || int(tx) >= len(s.block.TxHashes) {
+		return heistgraph.EVMHash{}, fmt.Errorf("height %d: tx %d: %w", h, tx, errCorrupt)
+	}
+	return s.block.TxHashes[tx], nil
+}
+
+// ledgerTransfer reads the ledger entry at height h and position seq into
+// t, with its tx hash, using key as a buffer.
+func (s *acctScan) ledgerTransfer(key []byte, h int64, seq int32, t *heistgraph.Transfer) ([]byte, error) {
+	key = appendLedgerKey(key[:0], s.c, h, seq)
+	v, found, err := lookup(s.snap, key, nil)
+	if err == nil && !found {
+		err = fmt.Errorf("transfer %d at height %d missing: %w", seq, h, errCorrupt)
+	}
+	if err == nil {
+		err = decodeTransferRecord(v, t)
+	}
+	if err == nil && t.TxIndex >= 0 {
+		t.TxHash, err = s.txHash(h, t.TxIndex)
+	}
+	return key, err
 }

@@ -116,12 +116,16 @@ func (d *DB) undoAccountBlock(ctx context.Context, c chainCode, tip heistgraph.A
 	if err := b.Delete(bkey, nil); err != nil {
 		return err
 	}
+	if err := d.unlinkHeight(b, c, h); err != nil {
+		return err
+	}
 	if d.beforeCommit != nil {
 		d.beforeCommit()
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer d.refs.removing()()
 	return d.commit(b)
 }
 

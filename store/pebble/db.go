@@ -43,6 +43,8 @@ type DB struct {
 	// (chainCode -> *tipMemo), valid while writes has not moved.
 	writes atomic.Uint64
 	tips   sync.Map
+	// refs caches account block hashes and times (accounts_refs.go).
+	refs acctRefCache
 
 	// mu guards chains, nextCode and closed.
 	mu       sync.RWMutex

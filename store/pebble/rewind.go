@@ -213,6 +213,9 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 			}
 		}
 	}
+	if err := d.unlinkHeight(b, c, h); err != nil {
+		return err
+	}
 	if d.beforeCommit != nil {
 		d.beforeCommit()
 	}

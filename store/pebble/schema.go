@@ -105,8 +105,18 @@ import (
 //	                                        -> delivery record                      the log: delivered or failed deliveries
 //	n + watch name                          -> watch record                         chain, seeds, policy, created, incident (watches.go)
 //
+// Sharing with partners (sharing.go): the feeds pulled, the STIX objects
+// partners post to the TAXII collections and their status resources, each
+// written with a sync.
+//
+//	f + 'd' + feed id                       -> feed record                          url, collection, key, tlp max, last error, as-watches, created, last pull, counts
+//	f + 'o' + collection + 0x00 + object id + 0x00 + version(be64, sign flipped)
+//	                                        -> added(varint), key id, raw JSON     objects posted to a collection
+//	f + 's' + status id                     -> status resource (JSON)
+//
 // Account-model (EVM) chains keep their blocks, ledgers, balances and
-// tokens in the x table, laid out in accounts.go.
+// tokens in the x table, laid out in accounts.go. Cross-chain links are the
+// z table (links.go).
 //
 // Logical content (what Digest hashes) is the a, b, e, h, o, p, s and t
 // tables: apart from such overwrites they depend only on the set of blocks

@@ -70,8 +70,11 @@ func RunExcept(t *testing.T, open func(t *testing.T) store.Store, skip map[strin
 		{"Alerts", testAlerts},
 		{"Webhooks", testWebhooks},
 		{"Watches", testWatches},
+		{"Sharing", testSharing},
 		{"Sync", testSync},
 		{"Accounts", testAccounts},
+		{"Links", testLinks},
+		{"LinksRewind", testLinksRewind},
 	}
 	known := map[string]bool{}
 	for _, tc := range tests {

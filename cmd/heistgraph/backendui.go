@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
+	"github.com/heistgraph/heistgraph/incident"
+	"github.com/heistgraph/heistgraph/server"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/trace"
+)
+
+// The routes the web UI needs beyond the views: trace jobs (POST
+// /v1/traces) and the incident report (GET /v1/incidents/report), answered
+// by the application layer as trace --json and incidents report --json are.
+
+var (
+	_ server.Tracer   = (*apiBackend)(nil)
+	_ server.Reporter = (*apiBackend)(nil)
+)
+
+// Report answers GET /v1/incidents/report: incidents report --json's
+// object for q.
+func (b *apiBackend) Report(ctx context.Context, q incident.Query) (any, error) {
+	v, err := hgapp.Report(ctx, b.st, hgapp.ReportRequest{Query: q})
+	if err != nil {
+		return nil, err
+	}
+	return v.Report, nil
+}
+
+// traceFlagsOf is the trace command's flags for req: its fields where
+// given, trace's flag defaults elsewhere.
+func traceFlagsOf(req server.TraceRequest) *traceFlags {
+	f := &traceFlags{chain: req.Chain, seeds: req.Seeds, policy: string(trace.DefaultPolicy), maxHops: trace.DefaultMaxHops,
+		minAmount: trace.DefaultMinAmount, minShare: trace.DefaultMinShare, budget: trace.DefaultBudget,
+		until: req.Until, through: req.ThroughCoinJoin, compare: req.Compare}
+	if p := strings.TrimSpace(req.Policy); p != "" {
+		f.policy = p
+	}
+	if req.MaxHops > 0 {
+		f.maxHops = req.MaxHops
+	}
+	if req.MinAmount != nil {
+		f.minAmount, f.minAmountSet = *req.MinAmount, true
+	}
+	return f
+}
+
+// CheckTrace validates req's options and seeds as trace checks its flags.
+func (b *apiBackend) CheckTrace(_ context.Context, req server.TraceRequest) error {
+	f := traceFlagsOf(req)
+	if hgapp.IsAccountChain(req.Chain) {
+		_, err := f.accountOptions()
+		return apiTraceError(err)
+	}
+	r, err := f.request()
+	if err != nil {
+		return apiTraceError(err)
+	}
+	if req.Chain == "" {
+		return nil // the store's one Bitcoin chain: seeds are checked when it runs
+	}
+	chain, err := heistgraph.ParseChain(req.Chain)
+	if err != nil {
+		return &server.FieldError{Field: "chain", Err: err}
+	}
+	if err := hgapp.CheckSeeds(chain, r.Options.Seeds); err != nil {
+		return &server.FieldError{Field: "seeds", Err: err}
+	}
+	return nil
+}
+
+// apiTraceError turns trace's usage errors (naming flags) into 400s.
+func apiTraceError(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := strings.NewReplacer("--seed", "seeds", "--max-hops", "max_hops", "--min-amount", "min_amount", "--until", "until",
+		"--through-coinjoin", "through_coinjoin", "--policy", "policy", "--compare", "compare").Replace(err.Error())
+	return &server.FieldError{Field: "body", Err: fmt.Errorf("%s: %w", msg, heistgraph.ErrInvalid)}
+}
+
+// Trace runs req as trace --json (--compare --json) does on the store,
+// reporting the transactions read as progress.
+func (b *apiBackend) Trace(ctx context.Context, req server.TraceRequest, progress func(int64)) (server.TraceAnswer, error) {
+	f := traceFlagsOf(req)
+	st := &countingStore{Store: b.st, progress: progress}
+	if hgapp.IsAccountChain(req.Chain) {
+		opts, err := f.accountOptions()
+		if err != nil {
+			return server.TraceAnswer{}, apiTraceError(err)
+		}
+		v, err := hgapp.TraceAccounts(ctx, st, opts)
+		return server.TraceAnswer{Result: v}, err
+	}
+	r, err := f.request()
+	if err != nil {
+		return server.TraceAnswer{}, apiTraceError(err)
+	}
+	if f.compare {
+		v, err := hgapp.Compare(ctx, st, r)
+		if err != nil {
+			return server.TraceAnswer{}, err
+		}
+		return server.TraceAnswer{Result: v, GraphML: v.Result.WriteGraphML}, nil
+	}
+	v, err := hgapp.Trace(ctx, st, r)
+	if err != nil {
+		return server.TraceAnswer{}, err
+	}
+	return server.TraceAnswer{Result: v, GraphML: v.Result.WriteGraphML}, nil
+}
+
+// countingStore is the store a trace job reads, counting the transactions
+// it reads for the job's progress.
+type countingStore struct {
+	store.Store
+	n        atomic.Int64
+	progress func(int64)
+}
+
+func (c *countingStore) Tx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.Hash) (heistgraph.TxRecord, error) {
+	c.progress(c.n.Add(1))
+	return c.Store.Tx(ctx, chain, txid)
+}
+
+func (c *countingStore) AccountTx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.EVMHash) (store.AccountTxRecord, error) {
+	c.progress(c.n.Add(1))
+	return c.Store.AccountTx(ctx, chain, txid)
+}

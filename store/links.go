@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// StoredLink is a link (methods.md §6) as the store keeps it: the link and
+// the heights of the blocks holding its two ends' transactions, which tie
+// the link to those blocks: a rewind of either chain below its end's height
+// removes the link.
+type StoredLink struct {
+	heistgraph.Link
+	SrcHeight int64 `json:"src_height"`
+	DstHeight int64 `json:"dst_height"`
+}
+
+// Links holds the links between transfers found by link discovery
+// (package linkfind): THORChain inbounds and outbounds, bridge messages and
+// their redemptions. It is a role apart from Store: a backend that keeps
+// links implements it beside Store, and callers type-assert it.
+//
+// A link is identified by its method and its two ends (chain, txid and
+// index each); txids are compared case-insensitively (stored lower-case).
+// All methods are safe for concurrent use.
+type Links interface {
+	// PutLinks stores ls in one atomic batch. Storing a link already
+	// stored replaces it (amounts, assets, confidence and heights are
+	// taken from the new one), so writes are idempotent. Each end's chain
+	// must hold a best-chain block at the end's height, else the call
+	// wraps heistgraph.ErrNotFound and nothing is stored; a link with an
+	// empty method, chain or txid, a negative height or index, or an
+	// unknown confidence wraps heistgraph.ErrInvalid.
+	PutLinks(ctx context.Context, ls []StoredLink) error
+	// LinksOfTx returns the links with an end at transaction txid of
+	// chain, in the order of their ends (source ends first) and then of
+	// method and the other end. A transaction without links returns
+	// none and no error.
+	LinksOfTx(ctx context.Context, chain heistgraph.Chain, txid string) ([]StoredLink, error)
+}

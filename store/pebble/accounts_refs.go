@@ -1,0 +1,83 @@
+package pebble
+
+import (
+	"sync"
+	"sync/atomic"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// acctRefCache caches the hash and time of account blocks by chain and
+// height for the history reads (AccountHistory, AccountLogs), whose every
+// step names a height: many streams of one trace read the same heights,
+// each from its own snapshot.
+//
+// A cached block at a height is the block some reader's snapshot held
+// there. Applying a block only adds a height; only removing blocks
+// (RewindTo) changes what a height holds. So the cache counts removals in
+// gen, odd while one is being committed: a reader that saw the same even
+// gen before and after taking its snapshot shares the snapshot's heights
+// with every reader that did so at that gen, and reads and fills only the
+// entries of that gen. A removal clears the cache before it ends.
+type acctRefCache struct {
+	gen atomic.Uint64
+	mu  sync.RWMutex
+	m   map[acctRefKey]acctRefEntry
+}
+
+type acctRefKey struct {
+	c chainCode
+	h int64
+}
+
+type acctRefEntry struct {
+	hash heistgraph.EVMHash
+	time int64
+	gen  uint64
+}
+
+// acctRefCacheMax bounds the cache (about 80 bytes an entry); a full cache
+// is cleared.
+const acctRefCacheMax = 1 << 17
+
+// snapshot takes a snapshot of db and returns the cache generation the
+// reads from it may use, ok false when they may not use the cache.
+func (rc *acctRefCache) snapshot(db *pebbledb.DB) (snap *pebbledb.Snapshot, gen uint64, ok bool) {
+	gen = rc.gen.Load()
+	snap = db.NewSnapshot()
+	return snap, gen, gen&1 == 0 && rc.gen.Load() == gen
+}
+
+func (rc *acctRefCache) get(c chainCode, h int64, gen uint64) (heistgraph.AccountBlockRef, bool) {
+	rc.mu.RLock()
+	e, ok := rc.m[acctRefKey{c, h}]
+	rc.mu.RUnlock()
+	if !ok || e.gen != gen {
+		return heistgraph.AccountBlockRef{}, false
+	}
+	return heistgraph.AccountBlockRef{Hash: e.hash, Height: h, Time: e.time}, true
+}
+
+func (rc *acctRefCache) put(c chainCode, ref heistgraph.AccountBlockRef, gen uint64) {
+	rc.mu.Lock()
+	if rc.m == nil || len(rc.m) >= acctRefCacheMax {
+		rc.m = make(map[acctRefKey]acctRefEntry)
+	}
+	rc.m[acctRefKey{c, ref.Height}] = acctRefEntry{hash: ref.Hash, time: ref.Time, gen: gen}
+	rc.mu.Unlock()
+}
+
+// removing marks the start of a commit that removes account blocks; the
+// returned function, called once the commit is over (whatever its
+// outcome), clears the cache and ends the mark.
+func (rc *acctRefCache) removing() (done func()) {
+	rc.gen.Add(1)
+	return func() {
+		rc.mu.Lock()
+		rc.m = nil
+		rc.mu.Unlock()
+		rc.gen.Add(1)
+	}
+}
