@@ -81,7 +81,7 @@ func TestBadInput(t *testing.T) {
 		{"help for an unknown subcommand", []string{"help", "show", "nosuch"}, 2, []string{`unknown help topic "show nosuch"`}},
 		{"extra argument", []string{"show", "block", "1", "2"}, 2, []string{"accepts 1 arg"}},
 		{"stray path without --blocks", []string{"ingest", "btc", "a.blk"}, 2, []string{`unexpected argument "a.blk"`, "--blocks"}},
-		{"postgres store", []string{"--store", "postgres://localhost/hg", "show", "block", "1"}, 2, []string{"PostgreSQL", "not built yet"}},
+		{"postgres store not a URL", []string{"--store", "postgres://u:pw@[::1/hg", "show", "block", "1"}, 2, []string{"--store: not a URL"}},
 		{"bad --network", []string{"ingest", "btc", "--blocks", blocks1to255, "--network", "moonnet"}, 2, []string{"--network", `"moonnet"`}},
 		{"bad --chain", []string{"show", "tx", tx170, "--chain", "btc-moon"}, 2, []string{`"btc-moon"`}},
 		{"bad --policy", []string{"trace", "--seed", tx170 + ":0", "--policy", "magic"}, 2, []string{"--policy", "magic"}},

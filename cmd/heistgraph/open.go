@@ -73,7 +73,8 @@ func (a *app) openStore(ctx context.Context, mode openMode, g *exitGuard) (store
 	if a.storeURL != "" {
 		u, err := url.Parse(a.storeURL)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("--store %q: %w", a.storeURL, err)}
+			// Not the URL itself: it may hold a password.
+			return nil, usageError{fmt.Errorf("--store: not a URL: %w", heistgraph.ErrInvalid)}
 		}
 		scheme = strings.ToLower(u.Scheme)
 	}
@@ -81,7 +82,7 @@ func (a *app) openStore(ctx context.Context, mode openMode, g *exitGuard) (store
 	case "":
 		return a.openPebble(ctx, mode, g)
 	case "postgres", "postgresql":
-		return nil, usageError{fmt.Errorf("--store %s: the PostgreSQL backend is not built yet (use the embedded store with --data): %w", scheme, heistgraph.ErrInvalid)}
+		return openPostgres(ctx, a.storeURL)
 	default:
 		return nil, usageError{fmt.Errorf("--store: unknown scheme %q (want postgres://, or no --store for the embedded store): %w", scheme, heistgraph.ErrInvalid)}
 	}

@@ -88,9 +88,9 @@ command or flag, a missing or unreadable input file).`,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.dataDir, "data", def, "embedded store directory")
-	// --store is in the contract but PostgreSQL is not built yet: hidden
-	// from help until it is; openStore answers exit 2 meanwhile.
-	pf.StringVar(&a.storeURL, "store", "", "store URL (postgres://... selects PostgreSQL, not built yet; empty means the embedded store at --data)")
+	// --store is in the contract; PostgreSQL has Bitcoin chain data and
+	// prices so far (store/postgres): hidden from help until every role is.
+	pf.StringVar(&a.storeURL, "store", "", "store URL (postgres://... selects PostgreSQL; empty means the embedded store at --data)")
 	_ = pf.MarkHidden("store")
 	pf.BoolVar(&a.json, "json", false, "machine-readable JSON on stdout; progress and logs on stderr")
 	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs on stderr (never errors; answers on stdout stay)")

@@ -1,0 +1,213 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/internal/pgtest"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/store/postgres"
+	"github.com/heistgraph/heistgraph/store/storetest"
+)
+
+// openFunc returns a storetest open function: each call opens the store
+// in a new database of cluster c and closes it when the test ends.
+func openFunc(c *pgtest.Cluster) func(t *testing.T) store.Store {
+	return func(t *testing.T) store.Store {
+		t.Helper()
+		db, err := postgres.Open(context.Background(), c.NewDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+}
+
+// unimplemented are the conformance subtests of roles the PostgreSQL store
+// does not have yet (their methods return ErrNotImplemented).
+var unimplemented = map[string]string{
+	"Incidents":          "incidents role not implemented in store/postgres yet",
+	"IncidentFields":     "incidents role not implemented in store/postgres yet",
+	"Labels":             "labels role not implemented in store/postgres yet",
+	"LabelsInvalid":      "labels role not implemented in store/postgres yet",
+	"LabelsSharedEVMKey": "labels role not implemented in store/postgres yet",
+	"LabelSets":          "labels role not implemented in store/postgres yet",
+	"Clusters":           "clusters role not implemented in store/postgres yet",
+	"ClustersInvalid":    "clusters role not implemented in store/postgres yet",
+	"ClustersRewind":     "clusters role not implemented in store/postgres yet",
+	"Keys":               "keys role not implemented in store/postgres yet",
+	"Audit":              "audit role not implemented in store/postgres yet",
+	"Alerts":             "alerts role not implemented in store/postgres yet",
+	"Webhooks":           "webhooks role not implemented in store/postgres yet",
+	"Watches":            "watches role not implemented in store/postgres yet",
+	"Sharing":            "sharing role (TAXII feeds) not implemented in store/postgres yet",
+	"Accounts":           "accounts (EVM chain data) role not implemented in store/postgres yet",
+}
+
+// One cluster serves every test of the package (initdb is slow).
+func TestPostgres(t *testing.T) {
+	c := pgtest.Start(t)
+	t.Run("Conformance", func(t *testing.T) { storetest.RunExcept(t, openFunc(c), unimplemented) })
+	t.Run("Unimplemented", func(t *testing.T) { testUnimplemented(t, c) })
+	t.Run("Reopen", func(t *testing.T) { testReopen(t, c) })
+	t.Run("Newer", func(t *testing.T) { testNewer(t, c) })
+	t.Run("Foreign", func(t *testing.T) { testForeign(t, c) })
+	t.Run("Unreachable", testUnreachable)
+	t.Run("WrongPassword", func(t *testing.T) { testWrongPassword(t, c) })
+}
+
+// withConn runs fn on a connection to url.
+func withConn(t *testing.T, url string, fn func(ctx context.Context, conn *pgx.Conn) error) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if err := fn(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func exec(t *testing.T, url string, sql string) {
+	t.Helper()
+	withConn(t, url, func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, sql)
+		return err
+	})
+}
+
+func tables(t *testing.T, url string) (names []string) {
+	t.Helper()
+	withConn(t, url, func(ctx context.Context, conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
+		if err != nil {
+			return err
+		}
+		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	return names
+}
+
+func testUnimplemented(t *testing.T, c *pgtest.Cluster) {
+	st := openFunc(c)(t)
+	ctx := context.Background()
+	calls := map[string]error{
+		"labels":   func() error { _, err := st.PutLabels(ctx, nil); return err }(),
+		"keys":     st.RevokeKey(ctx, "k", 1),
+		"accounts": st.ApplyAccountBlock(ctx, &heistgraph.AccountBlock{}),
+	}
+	for role, err := range calls {
+		if !errors.Is(err, postgres.ErrNotImplemented) || !strings.Contains(err.Error(), role) {
+			t.Errorf("%s: error %v, want one naming the role and wrapping ErrNotImplemented", role, err)
+		}
+	}
+}
+
+// testReopen opens a store twice: the second open finds the schema current
+// and keeps the data.
+func testReopen(t *testing.T, c *pgtest.Cluster) {
+	url := c.NewDatabase(t)
+	ctx := context.Background()
+	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 1, 5)
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := g.Next()
+	if err := db.ApplyBlock(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	want, err := db.Digest(ctx, b.Chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	if got, err := db.Digest(ctx, b.Chain); err != nil || got != want {
+		t.Errorf("after reopening: digest %s, %v; want %s", got, err, want)
+	}
+}
+
+func testNewer(t *testing.T, c *pgtest.Cluster) {
+	url := c.NewDatabase(t)
+	db, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	newer := strconv.Itoa(postgres.SchemaVersion() + 1)
+	exec(t, url, "UPDATE heistgraph_meta SET value = '"+newer+"' WHERE key = 'schema_version'")
+	_, err = postgres.Open(context.Background(), url)
+	if err == nil || !strings.Contains(err.Error(), "schema version "+newer+" is newer") {
+		t.Errorf("open of a newer schema: error %v, want a refusal naming version %s", err, newer)
+	}
+}
+
+func testForeign(t *testing.T, c *pgtest.Cluster) {
+	tests := []struct{ name, sql string }{
+		{"tables of another application", "CREATE TABLE invoices (id int)"},
+		{"a meta table naming another application", "CREATE TABLE heistgraph_meta (key text PRIMARY KEY, value text NOT NULL); INSERT INTO heistgraph_meta VALUES ('application', 'other'), ('schema_version', '1')"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			url := c.NewDatabase(t)
+			exec(t, url, tc.sql)
+			before := tables(t, url)
+			_, err := postgres.Open(context.Background(), url)
+			if !errors.Is(err, postgres.ErrForeign) {
+				t.Fatalf("error %v, want one wrapping ErrForeign", err)
+			}
+			if after := tables(t, url); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("refused database changed: tables %v, were %v", after, before)
+			}
+		})
+	}
+}
+
+func testUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close() // nothing listens there now
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	url := fmt.Sprintf("postgres://analyst:s3cret-pw@127.0.0.1:%d/heist?sslmode=disable&connect_timeout=5", port)
+	_, err = postgres.Open(ctx, url)
+	if err == nil {
+		t.Fatal("open of a closed port succeeded")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, fmt.Sprintf("127.0.0.1:%d", port)) || strings.Contains(msg, "s3cret-pw") {
+		t.Errorf("error %q: want host and port named, password never", msg)
+	}
+}
+
+func testWrongPassword(t *testing.T, c *pgtest.Cluster) {
+	url := strings.Replace(c.NewDatabase(t), pgtest.Password, "not-the-password-42", 1)
+	_, err := postgres.Open(context.Background(), url)
+	if err == nil {
+		t.Fatal("open with a wrong password succeeded")
+	}
+	if strings.Contains(err.Error(), "not-the-password-42") {
+		t.Errorf("error %q prints the password", err)
+	}
+}
