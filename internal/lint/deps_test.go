@@ -40,6 +40,7 @@ var allowed = map[string][]string{
 	"internal/testutil": {"store"},
 	"internal/btcdtest": {"github.com/btcsuite/btcd/"},                            // test support: starts btcd, signs regtest transactions
 	"internal/gethtest": {"internal/btcdtest", "github.com/ethereum/go-ethereum"}, // test support: starts geth --dev, deploys the scenario contracts; btcdtest: Required and Proxy
+	"internal/pgtest":   {"internal/btcdtest", "github.com/jackc/pgx/"},           // test support: a throwaway PostgreSQL cluster; btcdtest: Required
 
 	// test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"internal/webhooktest": {},
