@@ -243,35 +243,42 @@ func taxiiGetObjects(s *Server, w http.ResponseWriter, r *http.Request, info *re
 }
 
 func taxiiGetObject(s *Server, w http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
-	objs, q, err := s.readable(r)
+	p, err := s.objectPage(w, r, info, false)
 	if err != nil {
 		return nil, err
 	}
-	q.IDs = []string{r.PathValue("object_id")}
-	p := taxii.Select(objs, q)
-	if len(p.Objects) == 0 {
-		return nil, fmt.Errorf("object %q: %w", r.PathValue("object_id"), heistgraph.ErrNotFound)
-	}
-	info.items = len(p.Objects)
-	pageHeaders(w, p)
 	writeTAXII(w, http.StatusOK, taxii.EnvelopeOf(p))
 	return nil, nil
 }
 
 func taxiiVersions(s *Server, w http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
-	objs, q, err := s.readable(r)
+	p, err := s.objectPage(w, r, info, true)
 	if err != nil {
 		return nil, err
 	}
-	q.IDs, q.Versions = []string{r.PathValue("object_id")}, []string{"all"}
+	writeTAXII(w, http.StatusOK, taxii.VersionsOf(p))
+	return nil, nil
+}
+
+// objectPage selects the readable versions of the path's object (every
+// version with allVersions, else as the query asks), not found when there
+// are none, and writes the page's headers.
+func (s *Server) objectPage(w http.ResponseWriter, r *http.Request, info *reqInfo, allVersions bool) (taxii.Page, error) {
+	objs, q, err := s.readable(r)
+	if err != nil {
+		return taxii.Page{}, err
+	}
+	q.IDs = []string{r.PathValue("object_id")}
+	if allVersions {
+		q.Versions = []string{"all"}
+	}
 	p := taxii.Select(objs, q)
 	if len(p.Objects) == 0 {
-		return nil, fmt.Errorf("object %q: %w", r.PathValue("object_id"), heistgraph.ErrNotFound)
+		return taxii.Page{}, fmt.Errorf("object %q: %w", r.PathValue("object_id"), heistgraph.ErrNotFound)
 	}
 	info.items = len(p.Objects)
 	pageHeaders(w, p)
-	writeTAXII(w, http.StatusOK, taxii.VersionsOf(p))
-	return nil, nil
+	return p, nil
 }
 
 func taxiiManifest(s *Server, w http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
