@@ -54,7 +54,7 @@ import (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "-ceiling" {
-		ceiling()
+		ceiling(os.Args[2:])
 		return
 	}
 	if err := run(); err != nil {
@@ -67,17 +67,34 @@ func main() {
 // address answer.
 var ceilingBody = []byte(`{"address":"bcrt1qcdqc7cqhcrte2dsal99ujg9e5x8teld6xeh34l","chain":"btc-regtest","balance_sat":0,"received_sat":150000000,"sent_sat":150000000,"tx_count":2,"output_count":1,"spend_count":1,"first_seen":1700000000,"last_seen":1700000600,"first_height":12,"last_height":14,"cluster_id":7,"labels":[{"entity":"Kestrel Exchange","category":"exchange","source":"synth","confidence":1}]}` + "\n")
 
-// ceiling serves ceilingBody on 127.0.0.1:0 and prints its address.
-func ceiling() {
+// ceiling serves ceilingBody on 127.0.0.1:0 and prints its address. Given
+// files, it also serves each one's bytes, fixed, at /NAME (its base name)
+// after reading the request's body: the matched ceiling of a target whose
+// answer those bytes are (-matched).
+func ceiling(files []string) {
+	bodies := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		bodies["/"+filepath.Base(f)] = b
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	fmt.Println(ln.Addr().String())
-	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := bodies[r.URL.Path]
+		if !ok {
+			body = ceilingBody
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(ceilingBody)
+		_, _ = w.Write(body)
 	}))
 }
 
@@ -87,7 +104,8 @@ type target struct {
 	url    string
 	key    string
 	body   string
-	pid    int // the server process (its CPU time is measured)
+	pid    int     // the server process (its CPU time is measured)
+	ref    *target // its own ceiling (-matched), else the shared one
 }
 
 type result struct {
@@ -135,7 +153,14 @@ func run() error {
 	only := flag.String("only", "", "drive only the targets whose name contains this (the ceiling always runs first)")
 	prebuilt := flag.String("bin", "", "use this heistgraph binary instead of building ./cmd/heistgraph (to pair two builds)")
 	slice := flag.Duration("slice", 0, "drive each target in slices of this length alternating with the ceiling (0: the ceiling once, first)")
+	matched := flag.Bool("matched", false, "pair each screening target with a matched ceiling: the bare handler answering that target's own answer bytes, fixed, to the same POST")
+	pin := flag.Bool("pin", false, "run the servers (serve, the ceiling) on CPU 0 and this load generator on CPU 1 (Linux, 2+ CPUs)")
 	flag.Parse()
+	if *pin {
+		if err := pinSelf(1); err != nil {
+			return fmt.Errorf("-pin: %w", err)
+		}
+	}
 
 	tmp, err := os.MkdirTemp("", "loadbench-")
 	if err != nil {
@@ -191,7 +216,7 @@ func run() error {
 		}
 		serveArgs = append([]string{"--cpuprofile", abs}, serveArgs...)
 	}
-	serve := exec.Command(bin, serveArgs...)
+	serve := pinned(*pin, bin, serveArgs...)
 	serve.Stderr = os.Stderr
 	if err := serve.Start(); err != nil {
 		return err
@@ -225,7 +250,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	ceil := exec.Command(self, "-ceiling")
+	var answers []string
+	if *matched {
+		if answers, err = captureAnswers(tmp, url, screener, screens(labelled, exposed, deposit)); err != nil {
+			return err
+		}
+	}
+	ceil := pinned(*pin, self, append([]string{"-ceiling"}, answers...)...)
 	stdout, err := ceil.StdoutPipe()
 	if err != nil {
 		return err
@@ -246,15 +277,18 @@ func run() error {
 		{name: "ceiling: bare net/http, fixed JSON", method: "GET", url: "http://" + strings.TrimSpace(line) + "/", pid: ceil.Process.Pid},
 		{name: "GET /v1/addresses (labelled exchange address)", method: "GET", url: url + "/v1/addresses/btc-regtest/" + labelled, key: viewer},
 		{name: "GET /v1/addresses (unlabelled user address)", method: "GET", url: url + "/v1/addresses/btc-regtest/" + unlabelled, key: viewer},
-		{name: "POST /v1/screen (labelled exchange address)", method: "POST", url: url + "/v1/screen", key: screener,
-			body: `{"chain":"btc-regtest","address":"` + labelled + `"}`},
-		{name: "POST /v1/screen (unlabelled address, indirect exposure)", method: "POST", url: url + "/v1/screen", key: screener,
-			body: `{"chain":"btc-regtest","address":"` + exposed + `"}`},
-		{name: "POST /v1/screen (deposit outpoint)", method: "POST", url: url + "/v1/screen", key: screener,
-			body: `{"chain":"btc-regtest","txid":"` + deposit.txid + `","vout":` + fmt.Sprint(deposit.vout) + `}`},
-		{name: "GET /healthz (no key, no store)", method: "GET", url: url + "/healthz"},
 	}
-	fmt.Printf("loadbench: %d clients, %s per target, %d CPUs, world %s\n", *conc, *duration, runtime.NumCPU(), *scale)
+	ceilURL := "http://" + strings.TrimSpace(line)
+	for i, sc := range screens(labelled, exposed, deposit) {
+		tg := target{name: sc.name, method: "POST", url: url + "/v1/screen", key: screener, body: sc.body}
+		if *matched {
+			tg.ref = &target{name: "  matched ceiling (same POST, same answer bytes)", method: "POST", url: ceilURL + "/" + filepath.Base(answers[i]),
+				body: sc.body, pid: ceil.Process.Pid}
+		}
+		targets = append(targets, tg)
+	}
+	targets = append(targets, target{name: "GET /healthz (no key, no store)", method: "GET", url: url + "/healthz"})
+	fmt.Printf("loadbench: %d clients, %s per target, %d CPUs, world %s, pinned %v, matched ceilings %v\n", *conc, *duration, runtime.NumCPU(), *scale, *pin, *matched)
 	fmt.Printf("screening: labelled %s, unlabelled %s, deposit %s:%d\n\n", labelled, exposed, deposit.txid, deposit.vout)
 	if *slice > 0 {
 		fmt.Printf("each target driven in %s slices alternating with the ceiling; its share is of the ceiling in those slices\n\n", *slice)
@@ -273,6 +307,10 @@ func run() error {
 		if tg.pid == 0 {
 			tg.pid = serve.Process.Pid
 		}
+		ref := targets[0]
+		if tg.ref != nil {
+			ref = *tg.ref
+		}
 		switch {
 		case i == 0 && *slice > 0:
 			continue // driven with each target
@@ -280,10 +318,14 @@ func run() error {
 			ceiling = drive(tg, *conc, *duration)
 			report(ceiling, ceiling)
 		case *slice > 0:
-			r, c := drivePaired(tg, targets[0], *conc, *duration, *slice)
+			r, c := drivePaired(tg, ref, *conc, *duration, *slice)
 			c.name = "  ceiling in the same slices"
 			report(r, c)
 			report(c, c)
+		case tg.ref != nil:
+			c := drive(ref, *conc, *duration)
+			report(c, c)
+			report(drive(tg, *conc, *duration), c)
 		default:
 			report(drive(tg, *conc, *duration), ceiling)
 		}
