@@ -5,7 +5,6 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
@@ -20,15 +19,13 @@ var unwrapJSON []byte
 func UnwrapContracts() (map[string]Contract, error) { return parseContracts("unwrap.json", unwrapJSON) }
 
 // Unwrap is what RunUnwrap staged: its transactions and addresses by name,
-// and the ETH the router paid for the stolen tokens.
+// and the ETH the router paid for the stolen tokens. Txs names each
+// transaction: "theft" (the stolen tokens, from the dev account to the
+// attacker), "approve", "cashout" (the swap to ETH), "deposit" (half the
+// ETH to the exchange). Accounts: attacker, cashout, exchange (EOAs),
+// stolen (the token), weth, pair, router.
 type Unwrap struct {
-	// Txs names each transaction: "theft" (the stolen tokens, from the
-	// dev account to the attacker), "approve", "cashout" (the swap to
-	// ETH), "deposit" (half the ETH to the exchange).
-	Txs map[string]*types.Receipt
-	// Accounts: attacker, cashout, exchange (EOAs), stolen (the token),
-	// weth, pair, router.
-	Accounts map[string]common.Address
+	Staged
 	// ETHOut is the ETH the router paid cashout; Deposited what cashout
 	// paid the exchange (half of it).
 	ETHOut, Deposited *big.Int
@@ -66,18 +63,9 @@ func RunUnwrap(tb testing.TB, n *Node) Unwrap {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	u := Unwrap{Txs: map[string]*types.Receipt{}, Accounts: map[string]common.Address{}}
-	for _, name := range []string{"attacker", "cashout", "exchange"} {
-		u.Accounts[name] = AddressOf(NewKey("unwrap " + name))
-	}
-	to := func(name string) *common.Address { a := u.Accounts[name]; return &a }
-	ok := func(name string, r *types.Receipt) {
-		tb.Helper()
-		if r.Status != types.ReceiptStatusSuccessful {
-			tb.Fatalf("gethtest unwrap: %s (tx %s) failed", name, r.TxHash)
-		}
-		u.Txs[name] = r
-	}
+	u := Unwrap{Staged: newStaged("unwrap", "attacker", "cashout", "exchange")}
+	to := u.to
+	ok := func(name string, r *types.Receipt) { tb.Helper(); u.ok(tb, name, r) }
 	tok, weth := cs["Token"], us["WETH"]
 	u.Accounts["stolen"] = n.Deploy(tb, tok, nil, heistSupply)
 	u.Accounts["weth"] = n.Deploy(tb, weth, nil)
