@@ -227,3 +227,42 @@ func TestOrderLedgerKeeps(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeOrdersUnwrap decodes a router's unwrap as a node answers it
+// (the WETH contract B's payout and the router A's payment in the call
+// trace, the pool C's WETH Transfer and B's Withdrawal in the logs): the
+// ledger has the logs first, then the payout, then the payment.
+func TestDecodeOrdersUnwrap(t *testing.T) {
+	word := func(a string) string { return "0x000000000000000000000000" + a[2:] }
+	five := `"data":"0x` + strings.Repeat("0", 63) + `5"`
+	logs := `{"address":"` + cb + `","topics":["` + evm.TopicTransfer.String() + `","` + word(cc) + `","` + word(ca) + `"],` + five + `,"logIndex":"0x0"},` +
+		`{"address":"` + cb + `","topics":["` + evm.TopicWithdrawal.String() + `","` + word(ca) + `"],` + five + `,"logIndex":"0x1"}`
+	tx := rawTx{`"type":"0x2","from":"` + eoa + `","to":"` + ca + `","value":"0x0","input":"0x18cbafe5"`,
+		`"status":"0x1","gasUsed":"0x5208","effectiveGasPrice":"0xa","logs":[` + logs + `]`,
+		f("CALL", eoa, ca, "0x0", "",
+			f("CALL", ca, cc, "0x0", ""),
+			f("CALL", ca, cb, "0x0", "", f("CALL", cb, ca, "0x5", "")),
+			f("CALL", ca, eoa, "0x5", ""))}
+	p := params(t, "dev")
+	p.WETH = append(p.WETH, addr(t, cb))
+	b, err := evm.Decode(buildBlock(tx), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tr := range b.Transfers {
+		got = append(got, showTransfer(tr))
+	}
+	zero, weth := "0x0000000000000000000000000000000000000000", heistgraph.TokenAsset(addr(t, cb)).Key()
+	want := []string{
+		"erc20 " + cc + " " + ca + " " + weth + " 5 ",
+		"weth_withdrawal " + ca + " " + zero + " " + weth + " 5 ",
+		"internal " + cb + " " + ca + " native 5 1.0",
+		"internal " + ca + " " + eoa + " native 5 2",
+		"fee " + eoa + " " + zero + " native 210000 ",
+		"withdrawal " + zero + " " + cb + " native 2000000000 ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ledger:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
