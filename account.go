@@ -326,8 +326,10 @@ type AccountTx struct {
 // with receipts, and Transfers, every value movement of the block in ledger
 // order (methods.md §0.2: block-level credits of genesis first; per
 // transaction its top-level value, internal transfers in call-trace
-// pre-order with reverted subtrees dropped, logs by index, then its fee
-// and priority fee; after the last transaction, rewards and withdrawals).
+// pre-order with reverted subtrees dropped, logs by index (a WETH unwrap
+// moved before the internal transfer that pays it out, evm.OrderLedger),
+// then its fee and priority fee; after the last transaction, rewards and
+// withdrawals).
 // InternalKnown is false when the source had no debug API: the block then
 // lacks internal transfers, and says so.
 type AccountBlock struct {

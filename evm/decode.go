@@ -14,8 +14,10 @@ import (
 // with its ledger (AccountBlock.Transfers) in the order account.go's
 // AccountBlock documents: genesis allocations (block 0), then per
 // transaction its top-level value, its internal transfers in call-trace
-// pre-order, its logs' transfers by log index, its fee and its priority
-// fee; then block and uncle rewards, then beacon withdrawals. The logs of
+// pre-order, its logs' transfers by log index (each WETH unwrap moved
+// before the internal transfer that pays it out, with the logs before
+// it: OrderLedger), its fee and its priority fee; then block and uncle
+// rewards, then beacon withdrawals. The logs of
 // the events KeptTopic names are kept as they are in AccountBlock.Logs.
 //
 // A failed transaction (receipt status 0) moves no value and pays its fee.
@@ -188,6 +190,7 @@ func (d *decoder) tx(i int, t *rpcTx) error {
 		return invalid(h, i, "fee", err)
 	}
 	base := heistgraph.Transfer{TxIndex: int32(i), TxHash: t.Hash, LogIndex: -1}
+	first := len(d.transfers)
 	if status == 1 && !at.Value.IsZero() {
 		if at.Create && at.To.IsZero() {
 			return invalid(h, i, "receipt", errors.New("contract creation without contractAddress"))
@@ -231,6 +234,7 @@ func (d *decoder) tx(i int, t *rpcTx) error {
 		tr.TxIndex, tr.TxHash, tr.LogIndex = base.TxIndex, base.TxHash, int32(l.LogIndex)
 		d.transfers = append(d.transfers, tr)
 	}
+	orderTx(d.transfers[first:])
 	if !at.Fee.IsZero() {
 		tr := base
 		tr.Kind, tr.From, tr.Amount = heistgraph.TransferFee, at.From, at.Fee

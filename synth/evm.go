@@ -151,6 +151,12 @@ func GenerateEVM(ctx context.Context, opts Options) (EVMSummary, error) {
 
 // generateEVM is GenerateEVM, also returning the world as it ended.
 func generateEVM(ctx context.Context, opts Options) (*evmWorld, EVMSummary, error) {
+	return generateEVMWith(ctx, opts, evmParamsFor(opts.Scale))
+}
+
+// generateEVMWith is generateEVM with the world sized by p rather than by
+// opts.Scale (tests make small worlds with other heists).
+func generateEVMWith(ctx context.Context, opts Options, p evmParams) (*evmWorld, EVMSummary, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, EVMSummary{}, err
 	}
@@ -167,7 +173,7 @@ func generateEVM(ctx context.Context, opts Options) (*evmWorld, EVMSummary, erro
 	if err != nil {
 		return nil, EVMSummary{}, fmt.Errorf("synth: %w", err)
 	}
-	w := newEVMWorld(opts, d)
+	w := newEVMWorld(opts, p, d)
 	if err := w.run(ctx); err != nil {
 		d.Close()
 		return nil, EVMSummary{}, err
@@ -209,11 +215,11 @@ func generateEVM(ctx context.Context, opts Options) (*evmWorld, EVMSummary, erro
 	return w, s, nil
 }
 
-func newEVMWorld(opts Options, d *evm.Dumper) *evmWorld {
+func newEVMWorld(opts Options, p evmParams, d *evm.Dumper) *evmWorld {
 	seed := uint64(opts.Seed)
 	w := &evmWorld{
 		opt:     opts,
-		p:       evmParamsFor(opts.Scale),
+		p:       p,
 		rng:     rand.New(rand.NewPCG(seed^0x5eed0e7a, seed^0x9e3779b97f4a7c15)),
 		out:     d,
 		book:    map[acctKey]*uint256.Int{},

@@ -285,10 +285,9 @@ func TestEVMWETHKnown(t *testing.T) {
 
 // TestEVMEvalTrace traces every heist of small worlds of several seeds
 // with the default policy and entity stops from labels (as eval trace
-// does) and checks the scores: heists with neither mixer nor swap reach
-// value recall ≥ 0.95 and false exposure ≤ 0.05 (issue 18); every trace
-// conserves. Heists with swaps and mixers are scored and logged: what the
-// engine finds there is the swap and mixer work's to improve.
+// does) and checks the scores: heists without a mixer (swaps included)
+// reach value recall ≥ 0.95 and false exposure ≤ 0.05 (issue 18); every
+// trace conserves. Heists with mixers are scored and logged.
 func TestEVMEvalTrace(t *testing.T) {
 	seeds := []int64{testSeed, 1, 2, 3}
 	if testing.Short() {
@@ -305,18 +304,57 @@ func TestEVMEvalTrace(t *testing.T) {
 			if len(ev.Heists) != len(truth.Heists) {
 				t.Fatalf("%d heists scored, truth has %d", len(ev.Heists), len(truth.Heists))
 			}
-			for _, h := range ev.Heists {
-				t.Logf("%s %-10s mixer=%-5v swap=%-5v recall %.4f exposure %.4f visited %d txs %d transfers sinks %v",
-					h.ID, h.Kind, h.UsesMixer, h.UsesSwap, h.ValueRecall, h.FalseExposure, h.TxsVisited, h.TransfersVisited, h.SinksByKind)
-				if !h.Conserved {
-					t.Errorf("%s: the trace does not conserve", h.ID)
-				}
-				if !h.UsesMixer && !h.UsesSwap && (h.ValueRecall < 0.95 || h.FalseExposure > 0.05) {
-					t.Errorf("%s: recall %.4f, exposure %.4f: want ≥ 0.95 and ≤ 0.05", h.ID, h.ValueRecall, h.FalseExposure)
-				}
-			}
+			checkEVMEval(t, ev)
 			if ev.Plain.Heists == 0 {
 				t.Fatal("no heist without mixer or swap")
+			}
+		})
+	}
+}
+
+// checkEVMEval logs each heist's scores and checks that every trace
+// conserves and that heists without a mixer meet the issue's bar.
+func checkEVMEval(t *testing.T, ev AccountTraceEval) {
+	t.Helper()
+	for _, h := range ev.Heists {
+		t.Logf("%s %-10s mixer=%-5v swap=%-5v recall %.4f exposure %.4f visited %d txs %d transfers sinks %v",
+			h.ID, h.Kind, h.UsesMixer, h.UsesSwap, h.ValueRecall, h.FalseExposure, h.TxsVisited, h.TransfersVisited, h.SinksByKind)
+		if !h.Conserved {
+			t.Errorf("%s: the trace does not conserve", h.ID)
+		}
+		if !h.UsesMixer && (h.ValueRecall < 0.95 || h.FalseExposure > 0.05) {
+			t.Errorf("%s (%s): recall %.4f, exposure %.4f: want ≥ 0.95 and ≤ 0.05", h.ID, h.Kind, h.ValueRecall, h.FalseExposure)
+		}
+	}
+}
+
+// TestEVMEvalTokenHeist scores the token heist (stolen USDS fanned out and
+// partly swapped to ETH through the router, which unwraps the pool's WETH
+// and pays the ETH in the same transaction) on small worlds that stage it
+// beside a fan-out: the ETH out of the router carries the taint (the
+// ledger puts each unwrap before its payout, evm.OrderLedger), so the heist
+// meets the bar like the others.
+func TestEVMEvalTokenHeist(t *testing.T) {
+	p := evmParamsFor(Small)
+	p.heists = []string{kindFanOut, kindToken}
+	for _, seed := range []int64{testSeed, 2, 3} {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			dir := t.TempDir()
+			if _, _, err := generateEVMWith(context.Background(), Options{Dir: dir, Seed: seed, Scale: Small}, p); err != nil {
+				t.Fatal(err)
+			}
+			truth, err := LoadEVMTruth(filepath.Join(dir, TruthFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := loadEVMWorld(t, dir)
+			ev, err := EvalAccountTrace(context.Background(), st, truth, trace.AccountOptions{Resolver: cluster.NewResolver(st)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkEVMEval(t, ev)
+			if !slices.ContainsFunc(ev.Heists, func(h AccountHeistEval) bool { return h.Kind == kindToken && h.UsesSwap }) {
+				t.Fatalf("no token heist with a swap among %d heists", len(ev.Heists))
 			}
 		})
 	}

@@ -442,7 +442,9 @@ func (e *acctEngine) apply(ctx context.Context, ev *store.AccountEvent) error {
 		return e.credit(ctx, ev, w, t.To, t.Asset, moved, true)
 	case heistgraph.TransferWETHWithdrawal:
 		// From's WETH goes back to the contract as native value, which
-		// it then sends on (an internal transfer of this transaction).
+		// it then sends on: the internal transfer that pays From comes
+		// after the Withdrawal in the ledger (evm.OrderLedger), so the
+		// tx-local rule matches it to this inflow.
 		moved, err := e.debit(ctx, ev, t.From, t.Asset, false)
 		if err != nil {
 			return err

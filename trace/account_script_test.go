@@ -14,6 +14,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/evm"
 	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/trace"
@@ -96,7 +97,11 @@ func units(v uint256.Int, decimals uint8) string { return trace.FormatUnits(&v, 
 //	  deposit WETH TO AMOUNT            a WETH Deposit(TO, AMOUNT) log
 //	  withdraw WETH FROM AMOUNT         a WETH Withdrawal(FROM, AMOUNT) log
 //
-// A transaction's fee comes last in its ledger.
+// A transaction's fee comes last in its ledger. Its other transfers are in
+// the order listed, except that each WETH unwrap moves before the internal
+// transfer that pays it out, as ingest orders a node's answers
+// (evm.OrderLedger): a script may list a transaction as a node does, its
+// internal transfers before its logs.
 func (l *ledger) parse(input string) error {
 	var b *heistgraph.AccountBlock
 	var fee *heistgraph.Transfer
@@ -277,6 +282,9 @@ func (l *ledger) parse(input string) error {
 	}
 	if b != nil {
 		endTx()
+	}
+	for _, b := range l.blocks {
+		evm.OrderLedger(b.Transfers)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
@@ -21,16 +20,14 @@ var heistJSON []byte
 func HeistContracts() (map[string]Contract, error) { return parseContracts("heist.json", heistJSON) }
 
 // Heist is what RunHeist staged: its transactions and addresses by name,
-// and what the pool paid for the stolen tokens.
+// and what the pool paid for the stolen tokens. Txs names each
+// transaction: "theft_eth", "theft_token" (the thefts, from the dev
+// account), "fanout1", "fanout2", "fanout3", "forward", "hop_pays",
+// "approve", "swap", "deposit_usd". Accounts: attacker, hop1, hop2, hop3,
+// exchange1, exchange2 (EOAs), forwarder, stolen (the stolen token), usd
+// (the pool's other token), pair, router.
 type Heist struct {
-	// Txs names each transaction: "theft_eth", "theft_token" (the
-	// thefts, from the dev account), "fanout1", "fanout2", "fanout3",
-	// "forward", "hop_pays", "approve", "swap", "deposit_usd".
-	Txs map[string]*types.Receipt
-	// Accounts: attacker, hop1, hop2, hop3, exchange1, exchange2 (EOAs),
-	// forwarder, stolen (the stolen token), usd (the pool's other token),
-	// pair, router.
-	Accounts map[string]common.Address
+	Staged
 	// SwapOut is the usd the pair paid the attacker for the stolen tokens.
 	SwapOut *big.Int
 }
@@ -68,18 +65,9 @@ func RunHeist(tb testing.TB, n *Node) Heist {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := Heist{Txs: map[string]*types.Receipt{}, Accounts: map[string]common.Address{}}
-	for _, name := range append(heistSigners, "exchange1", "exchange2") {
-		h.Accounts[name] = AddressOf(NewKey("heist " + name))
-	}
-	to := func(name string) *common.Address { a := h.Accounts[name]; return &a }
-	ok := func(name string, r *types.Receipt) {
-		tb.Helper()
-		if r.Status != types.ReceiptStatusSuccessful {
-			tb.Fatalf("gethtest heist: %s (tx %s) failed", name, r.TxHash)
-		}
-		h.Txs[name] = r
-	}
+	h := Heist{Staged: newStaged("heist", append(heistSigners, "exchange1", "exchange2")...)}
+	to := h.to
+	ok := func(name string, r *types.Receipt) { tb.Helper(); h.ok(tb, name, r) }
 	tok := cs["Token"]
 	h.Accounts["stolen"] = n.Deploy(tb, tok, nil, heistSupply)
 	h.Accounts["usd"] = n.Deploy(tb, tok, nil, heistSupply)

@@ -22,10 +22,10 @@ func TestStart(t *testing.T) {
 	}
 }
 
-// TestContractsCompiled recompiles testdata/contracts.sol and heist.sol
-// with the pinned solc-js and checks that the shipped contracts.json and
-// heist.json, which the geth tests deploy, are exactly what the sources
-// compile to.
+// TestContractsCompiled recompiles testdata/contracts.sol, heist.sol and
+// unwrap.sol with the pinned solc-js and checks that the shipped
+// contracts.json, heist.json and unwrap.json, which the geth tests deploy,
+// are exactly what the sources compile to.
 func TestContractsCompiled(t *testing.T) {
 	if _, err := os.Stat(filepath.Join("testdata", "node_modules", "solc", "package.json")); err != nil {
 		if btcdtest.Required() {
@@ -33,7 +33,7 @@ func TestContractsCompiled(t *testing.T) {
 		}
 		t.Skip("solc-js is not installed: run scripts/setup-node-solc.sh")
 	}
-	for src, shipped := range map[string][]byte{"contracts": contractsJSON, "heist": heistJSON} {
+	for src, shipped := range map[string][]byte{"contracts": contractsJSON, "heist": heistJSON, "unwrap": unwrapJSON} {
 		cmd := exec.Command("node", "compile.mjs", src+".sol")
 		cmd.Dir = "testdata"
 		var stderr bytes.Buffer
@@ -54,8 +54,12 @@ func TestContractsCompiled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"Forwarder", "Reverter", "PayLib", "Child", "Token", "MiniTornado", "Pair", "Router"} {
-		if len(cs[name].Bytecode) == 0 && len(hs[name].Bytecode) == 0 {
+	us, err := UnwrapContracts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Forwarder", "Reverter", "PayLib", "Child", "Token", "MiniTornado", "Pair", "Router", "WETH", "UnwrapRouter"} {
+		if len(cs[name].Bytecode) == 0 && len(hs[name].Bytecode) == 0 && len(us[name].Bytecode) == 0 {
 			t.Errorf("contract %s missing", name)
 		}
 	}
