@@ -163,8 +163,12 @@ export function view(base, grp, collapsed) {
 }
 
 const STYLE = [
-  {selector: 'node', style: {'label': 'data(label)', 'font-size': 9, 'min-zoomed-font-size': 7, 'text-valign': 'bottom', 'text-margin-y': 3,
-    'color': '#222', 'text-wrap': 'ellipsis', 'text-max-width': 120, 'width': 18, 'height': 18, 'background-color': '#90a4ae'}},
+  // Labels are clipped in clip (not by cytoscape's text-wrap, which measures
+  // every label while the graph is set up), edges straight (no control
+  // points to compute; the graph has one edge per node pair): both keep
+  // big graphs fast to draw.
+  {selector: 'node', style: {'label': 'data(text)', 'font-size': 9, 'min-zoomed-font-size': 7, 'text-valign': 'bottom', 'text-margin-y': 3,
+    'color': '#222', 'text-wrap': 'none', 'width': 18, 'height': 18, 'background-color': '#90a4ae'}},
   {selector: 'node.tx', style: {'shape': 'ellipse', 'background-color': '#546e7a'}},
   {selector: 'node.seed', style: {'background-color': '#d32f2f', 'width': 24, 'height': 24}},
   {selector: 'node.group', style: {'shape': 'round-octagon', 'width': 34, 'height': 24, 'border-width': 2, 'border-style': 'double',
@@ -175,11 +179,17 @@ const STYLE = [
   {selector: 'node.sink', style: {'shape': 'round-rectangle', 'width': 26, 'height': 18, 'background-color': 'data(colour)'}},
   {selector: 'node:selected', style: {'border-width': 3, 'border-color': '#1e88e5'}},
   {selector: 'edge', style: {'width': 'data(w)', 'line-color': '#b0bec5', 'target-arrow-color': '#b0bec5',
-    'target-arrow-shape': 'triangle', 'curve-style': 'bezier', 'font-size': 8, 'color': '#37474f',
+    'target-arrow-shape': 'triangle', 'curve-style': 'straight', 'font-size': 8, 'color': '#37474f',
     'text-background-color': '#fff', 'text-background-opacity': 0.8, 'text-rotation': 'autorotate'}},
   {selector: 'edge.labelled', style: {'label': 'data(label)'}},
   {selector: 'edge:selected', style: {'label': 'data(label)', 'line-color': '#1e88e5', 'target-arrow-color': '#1e88e5'}},
 ];
+
+// clip shortens a label for the graph (the whole label stays in the
+// node's data, the detail panel and the SVG export).
+export function clip(s) {
+  return s.length > 28 ? s.slice(0, 27) + '…' : s;
+}
 
 // Notes: an investigator's annotation of a node (a transaction or a sink),
 // kept in this browser (localStorage) under the node's id and shown as text.
@@ -260,7 +270,8 @@ export function render(container, res, {depth = 3, onSelect, onChange} = {}) {
     if (n.type === 'peel_chain' || n.type === 'coinjoin') cls.push('group');
     if (n.type === 'tx' ? seedTxs.has(n.txid) : n.type !== 'sink' && n.members.some((id) => seedTxs.has(id))) cls.push('seed');
     if (hidden) cls.push('more');
-    const data = {id: n.id, label: label(n), type: n.type};
+    const text = label(n);
+    const data = {id: n.id, label: text, text: clip(text), type: n.type};
     if (n.type === 'sink') {
       data.colour = sinkColour(n.sink);
       data.kind = n.sink.kind;
@@ -280,7 +291,10 @@ export function render(container, res, {depth = 3, onSelect, onChange} = {}) {
     for (const e of m.edges) if (shown.has(e.source) && shown.has(e.target)) out.push(edgeEl(e));
     return out;
   };
-  const cy = cytoscape({container, elements: elements(), style: STYLE, wheelSensitivity: 0.3, boxSelectionEnabled: false, pixelRatio: 1});
+  const els = elements();
+  const t1 = performance.now();
+  const cy = cytoscape({container, elements: els, style: STYLE, wheelSensitivity: 0.3, boxSelectionEnabled: false, pixelRatio: 1});
+  const t2 = performance.now();
   // dagre (crossings minimised) up to LAYERED_ABOVE nodes; above, a linear
   // left-to-right layering by hops, which keeps big graphs fast.
   const layout = () => {
@@ -291,6 +305,7 @@ export function render(container, res, {depth = 3, onSelect, onChange} = {}) {
     }
   };
   layout();
+  const t3 = performance.now();
   // The container may change size after the first layout (a scroll bar
   // appears, the window narrows): keep the graph fitted to it.
   let size = container.clientWidth + 'x' + container.clientHeight;
@@ -301,7 +316,8 @@ export function render(container, res, {depth = 3, onSelect, onChange} = {}) {
     cy.resize();
     cy.fit(undefined, 20);
   }).observe(container);
-  const ctl = {cy, base, groups: grp, model: m, shown, renderMS: performance.now() - t0};
+  // timings: building the elements, cytoscape's setup and the layout (ms).
+  const ctl = {cy, base, groups: grp, model: m, shown, renderMS: t3 - t0, timings: {elements: t1 - t0, cytoscape: t2 - t1, layout: t3 - t2}};
   const done = () => {
     container.setAttribute('data-nodes', String(cy.nodes().length));
     container.setAttribute('data-edges', String(cy.edges().length));
@@ -364,7 +380,10 @@ export function render(container, res, {depth = 3, onSelect, onChange} = {}) {
   // relabel redraws node id's label (after its note changed).
   ctl.relabel = (id) => {
     const el = cy.getElementById(id);
-    if (el.nonempty()) el.data('label', label(m.nodes.get(id)));
+    if (el.nonempty()) {
+      const text = label(m.nodes.get(id));
+      el.data({label: text, text: clip(text)});
+    }
   };
   ctl.png = () => cy.png({full: true, scale: 2, bg: '#ffffff', output: 'blob'});
   ctl.svg = () => svgOf(cy);
