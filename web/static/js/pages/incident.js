@@ -185,7 +185,7 @@ function groupDetail(chain, n, g) {
         ['Confidence', ev.confidence],
       ]),
       h('h2', {}, 'Peels by entity'),
-      table(['Entity', 'Category', 'Amount', 'Peels'], (ev.peels_by_entity || []).map((p) => [p.entity || '(unlabelled)', p.category || '-',
+      table(['Entity', 'Amount', 'Peels'], (ev.peels_by_entity || []).map((p) => [p.entity ? p.entity + ' (' + p.category + ')' : '(unlabelled)',
         num(fmtSat(p.amount)), num(String(p.count))])),
       h('h2', {}, 'Steps'), txList);
   }
