@@ -676,15 +676,37 @@ func uiPeelChain(t *testing.T, b *browser) {
 	var cj struct {
 		Groups int      `json:"groups"`
 		Bad    []string `json:"bad"`
+		Opened struct {
+			ID      string `json:"id"`
+			Added   int    `json:"added"`
+			Members int    `json:"members"`
+			Drawn   int    `json:"drawn"`
+			Gone    bool   `json:"gone"`
+		} `json:"opened"`
 	}
 	evalInto(t, b, "coinjoins", `(() => { const g = window.__hg.graph; const bad = []; let n = 0;
 	  for (const grp of g.groups.byID.values()) { if (grp.type !== 'coinjoin') continue; n++;
 	    const [tx, ...sinks] = grp.members;
 	    if (tx !== grp.event.txid || !sinks.length) bad.push(grp.id);
 	    for (const id of sinks) { const s = g.base.nodes.get(id).sink; if (s.txid !== tx || s.entity !== 'coinjoin/' + grp.event.subtype) bad.push(id); } }
-	  return {groups: n, bad}; })()`, &cj)
+	  // One CoinJoin opened: its transaction and mixer sinks take its place.
+	  // (The hops up to the nearest one are opened first, a click each.)
+	  const cjs = [...g.model.nodes.values()].filter((x) => x.type === 'coinjoin').sort((a, b) => a.depth - b.depth);
+	  if (cjs.length) { const parent = new Map(g.model.edges.map((e) => [e.target, e.source])); const path = [];
+	    for (let id = parent.get(cjs[0].id); id !== undefined && !g.shown.has(cjs[0].id); id = parent.get(id)) path.unshift(id);
+	    for (const id of path) if (g.shown.has(id)) g.expand(id); }
+	  const node = g.cy.nodes('.coinjoin')[0]; let opened = {};
+	  if (node) { const grp = g.groups.byID.get(node.id()); const added = g.expand(node.id());
+	    opened = {id: node.id(), added, members: grp.members.length, drawn: grp.members.filter((id) => g.cy.getElementById(id).nonempty()).length,
+	      gone: g.cy.getElementById(node.id()).empty()}; }
+	  return {groups: n, bad, opened}; })()`, &cj)
 	if cj.Groups == 0 || len(cj.Bad) > 0 {
 		t.Errorf("%d CoinJoins collapsed; wrong members: %v", cj.Groups, cj.Bad)
+	}
+	if o := cj.Opened; o.ID == "" {
+		t.Error("no CoinJoin drawn in the incident graph after opening the hops to one (the demo's first heist reaches some)")
+	} else if !o.Gone || o.Drawn != o.Members || o.Added != o.Members-1 {
+		t.Errorf("opening CoinJoin %s: gone %v, %d of its %d members drawn, %d nodes added", o.ID, o.Gone, o.Drawn, o.Members, o.Added)
 	}
 }
 
