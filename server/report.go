@@ -19,14 +19,14 @@ type Reporter interface {
 }
 
 func reportRoutes() []route {
-	return []route{{method: "GET", path: "/v1/incidents/report", role: RoleViewer,
+	return append(incidentExportRoutes(), route{method: "GET", path: "/v1/incidents/report", role: RoleViewer,
 		summary: "Total, count and breakdown of the thefts a query keeps (incidents report --json)",
 		query: []param{{"year", "integer", "keep this year's incidents (0 or absent: every year)"},
 			{"by", "string", "which day places an incident in a year: stolen (default) or attributed"},
 			{"tier", "string", "official, industry, suspected or any (default)"}, {"actor", "string", "actor (dprk) or any (default)"},
 			{"source", "string", "keep the incidents this source names, valued with its figures"},
 			{"incident", "string", "keep one incident"}},
-		resp: schema{"type": "object"}, h: getReport}}
+		resp: schema{"type": "object"}, h: getReport})
 }
 
 func getReport(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {

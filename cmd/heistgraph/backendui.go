@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -132,4 +133,72 @@ func (c *countingStore) Tx(ctx context.Context, chain heistgraph.Chain, txid hei
 func (c *countingStore) AccountTx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.EVMHash) (store.AccountTxRecord, error) {
 	c.progress(c.n.Add(1))
 	return c.Store.AccountTx(ctx, chain, txid)
+}
+
+var _ server.IncidentExporter = (*apiBackend)(nil)
+
+// IncidentSTIX answers GET /v1/incidents/{id}/stix: export stix --incident
+// id's bundle.
+func (b *apiBackend) IncidentSTIX(ctx context.Context, id string) ([]byte, error) {
+	x, err := hgapp.STIX(ctx, b.st, hgapp.STIXRequest{Incident: id})
+	if err != nil {
+		return nil, err
+	}
+	return x.Bundle, nil
+}
+
+// IncidentReportHTML answers GET /v1/incidents/{id}/report.html: incidents
+// report --incident id --include-suspected --html -.
+func (b *apiBackend) IncidentReportHTML(ctx context.Context, id string) ([]byte, error) {
+	reg, _, err := hgapp.Register(ctx, b.st)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := reg.Incident(id); !ok {
+		return nil, fmt.Errorf("incident %q: %w", id, heistgraph.ErrNotFound)
+	}
+	q := incident.Query{By: incident.ByStolen, Tier: incident.Any, Actor: incident.Any, Incident: id, IncludeSuspected: true}
+	v, err := hgapp.Report(ctx, b.st, hgapp.ReportRequest{Query: q, HTML: true})
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := incident.WriteHTML(&buf, *v.Page); err != nil {
+		return nil, fmt.Errorf("incident %s: HTML report: %w", id, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// IncidentGraphML answers GET /v1/incidents/{id}/graph.graphml: the graph
+// of trace --chain C --seed S... --policy P --graphml - for the seeds and
+// policy of the incident's trace run on chain (the first run when chain is
+// ""), traced as POST /v1/traces traces.
+func (b *apiBackend) IncidentGraphML(ctx context.Context, id, chain string) ([]byte, error) {
+	inc, err := hgapp.Incident(ctx, b.st, hgapp.IncidentRequest{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	var run *hgapp.TraceRunView
+	for i, r := range inc.Trace.Runs {
+		if chain == "" || string(r.Chain) == chain {
+			run = &inc.Trace.Runs[i]
+			break
+		}
+	}
+	if run == nil {
+		where := "on a UTXO chain (GraphML is written for Bitcoin traces)"
+		if chain != "" {
+			where = "on " + chain
+		}
+		return nil, fmt.Errorf("incident %s has no trace %s: %w", id, where, heistgraph.ErrNotFound)
+	}
+	ans, err := b.Trace(ctx, server.TraceRequest{Chain: string(run.Chain), Seeds: run.Seeds, Policy: run.Policy}, func(int64) {})
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := ans.GraphML(&buf); err != nil {
+		return nil, fmt.Errorf("incident %s: GraphML: %w", id, err)
+	}
+	return buf.Bytes(), nil
 }

@@ -69,8 +69,12 @@ export async function incidentPage(view, r) {
       h('ul', {id: 'sources'}, inc.sources.map((s) => h('li', {}, s.url ? h('a', {href: s.url, rel: 'noopener noreferrer', target: '_blank'}, s.title) : s.title,
         ' — ', s.publisher, s.date ? ', ' + s.date : '', ' (', s.tier, ')'))))));
 
-  const exports = h('p', {class: 'row'},
-    h('button', {type: 'button', class: 'secondary', onclick: () => download(new Blob([JSON.stringify(inc, null, 2)], {type: 'application/json'}), id + '.json')}, 'Export JSON'));
+  const base = '/v1/incidents/' + encodeURIComponent(id);
+  const exports = h('p', {class: 'row', id: 'incident-exports'},
+    h('button', {type: 'button', class: 'secondary', onclick: () => download(new Blob([JSON.stringify(inc, null, 2)], {type: 'application/json'}), id + '.json')}, 'Export JSON'),
+    exportLink(base + '/stix', id + '.stix.json', 'STIX 2.1 bundle'),
+    exportLink(base + '/report.html', id + '-report.html', 'HTML report'));
+  if (inc.trace.runs.length) exports.appendChild(exportLink(base + '/graph.graphml', id + '.graphml', 'GraphML of the trace'));
   const tr = section('Where the money went', h('p', {class: 'muted'}, inc.trace.note || ''), exports);
   tr.id = 'trace-section';
   view.appendChild(tr);
@@ -93,11 +97,34 @@ export async function incidentPage(view, r) {
     const g = render(box, job.result, {onSelect: (n) => showNode(detail, run.chain, n, g)});
     window.__hg = Object.assign(window.__hg || {}, {graph: g});
     exports.appendChild(h('button', {type: 'button', class: 'secondary', onclick: async () => download(await g.png(), id + '.png')}, 'Export PNG'));
+    exports.appendChild(h('button', {type: 'button', class: 'secondary', onclick: () => downloadSVG(g, id)}, 'Export SVG'));
     exports.appendChild(h('button', {type: 'button', class: 'secondary', onclick: () => g.expandAll()}, 'Open every node'));
-    exports.appendChild(h('button', {type: 'button', class: 'secondary', onclick: () => graphml(job.id, id)}, 'Export GraphML'));
     exports.appendChild(h('a', {href: '#/trace?chain=' + encodeURIComponent(run.chain) + '&seed=' + encodeURIComponent(run.seeds.join(',')) +
       '&policy=' + encodeURIComponent(run.policy)}, 'Open in the trace workbench'));
   }
+}
+
+// exportLink is a link to an export route of the API: a click fetches it
+// with the key (a plain link would send none) and saves the answer.
+function exportLink(path, name, text) {
+  const status = h('span', {class: 'muted', 'aria-live': 'polite'});
+  const a = h('a', {href: path, download: name, class: 'export', onclick: async (ev) => {
+    ev.preventDefault();
+    status.textContent = ' …';
+    try {
+      const res = await api(path, {raw: true});
+      download(await res.blob(), name);
+      status.textContent = '';
+    } catch (err) {
+      status.textContent = ' ' + (err && err.message ? err.message : String(err));
+    }
+  }}, text);
+  return h('span', {}, a, status);
+}
+
+// downloadSVG saves graph g as drawn as an SVG file.
+export function downloadSVG(g, name) {
+  download(new Blob([g.svg()], {type: 'image/svg+xml'}), name + '.svg');
 }
 
 export async function graphml(jobID, name) {
@@ -128,6 +155,10 @@ export function showNode(panel, chain, n, g) {
       h('p', {}, h('a', {href: '#/tx/' + chain + '/' + n.txid}, 'Open the transaction')), noteForm(n, g));
     return;
   }
+  if (n.type === 'peel_chain' || n.type === 'coinjoin') {
+    clear(panel, groupDetail(chain, n, g), noteForm(n, g));
+    return;
+  }
   const s = n.sink;
   clear(panel, h('h2', {}, 'Sink: ' + s.kind),
     table(['Field', 'Value'], [
@@ -136,6 +167,36 @@ export function showNode(panel, chain, n, g) {
       ['Hops', String(s.hops)], ['Output', h('span', {class: 'mono'}, s.txid + ':' + s.vout)],
       ['Address', s.address ? h('a', {href: '#/address/' + chain + '/' + s.address, class: 'mono'}, s.address) : '-'],
     ]), noteForm(n, g));
+}
+
+// groupDetail describes a collapsed peel chain or CoinJoin (the trace
+// event's fields) and lists its transactions.
+function groupDetail(chain, n, g) {
+  const ev = n.event;
+  const txs = n.members.filter((id) => g && g.base.nodes.get(id).type === 'tx');
+  const txList = h('ol', {class: 'mono'}, txs.map((t) => h('li', {}, h('a', {href: '#/tx/' + chain + '/' + t}, short(t)))));
+  if (n.type === 'peel_chain') {
+    return h('div', {},
+      h('h2', {}, 'Peel chain of ' + ev.length + ' steps'),
+      h('p', {class: 'muted'}, 'Opened into its steps in the graph; the peels are the edges to sinks.'),
+      table(['Field', 'Value'], [
+        ['Start amount', fmtSat(ev.start_amount)], ['Peeled', fmtSat(ev.total_peeled)], ['Fees', fmtSat(ev.total_fees)],
+        ['End remainder', fmtSat(ev.end_remainder) + ' (' + ev.end + ')'], ['Median gap', String(ev.median_gap_s) + ' s'],
+        ['Confidence', ev.confidence],
+      ]),
+      h('h2', {}, 'Peels by entity'),
+      table(['Entity', 'Amount', 'Peels'], (ev.peels_by_entity || []).map((p) => [p.entity ? p.entity + ' (' + p.category + ')' : '(unlabelled)',
+        num(fmtSat(p.amount)), num(String(p.count))])),
+      h('h2', {}, 'Steps'), txList);
+  }
+  return h('div', {},
+    h('h2', {}, 'CoinJoin (' + ev.subtype + ')'),
+    h('p', {class: 'muted'}, 'Opened into the transaction and its outputs in the graph.'),
+    table(['Field', 'Value'], [
+      ['Tainted amount in', fmtSat(ev.tainted_sat)], ['Confidence', ev.confidence || '-'], ['Participants', String(ev.participants || '-')],
+      ['Anonymity set', String(ev.anonymity_set || '-')], ['Traced through', ev.through ? 'yes' : 'no (the trace stops: a mixer sink)'],
+    ]),
+    h('h2', {}, 'Transaction'), txList);
 }
 
 export {errorBox};

@@ -6,7 +6,7 @@
 import {h, table, num, section, fmtSat, download} from '../dom.js';
 import {render} from '../graph.js';
 import {runTrace} from '../jobs.js';
-import {progressBar, legend, graphml, showNode} from './incident.js';
+import {progressBar, legend, graphml, showNode, downloadSVG} from './incident.js';
 
 const POLICIES = ['haircut', 'poison', 'fifo', 'lifo', 'tiho'];
 
@@ -59,11 +59,12 @@ export async function tracePage(view, r) {
     grid.appendChild(card);
     const g = render(box, res, {onSelect: (n) => {
       showNode(detail, chainName, n, g);
-      if (n.type === 'tx') remember(n.id);
+      if (n.type !== 'sink') remember(n.id);
     }});
     for (const id of open) g.expand(id);
     graphs.push(g);
     exportRow.appendChild(h('button', {type: 'button', class: 'secondary', onclick: async () => download(await g.png(), 'trace-' + res.policy + '.png')}, 'Export PNG'));
+    exportRow.appendChild(h('button', {type: 'button', class: 'secondary', onclick: () => downloadSVG(g, 'trace-' + res.policy)}, 'Export SVG'));
     exportRow.appendChild(h('button', {type: 'button', class: 'secondary', onclick: () => g.expandAll()}, 'Open every node'));
     if (!req.compare && res.seed_amount_sat !== undefined) {
       exportRow.appendChild(h('button', {type: 'button', class: 'secondary', onclick: () => graphml(job.id, 'trace-' + job.id)}, 'Export GraphML'));
