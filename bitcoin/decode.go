@@ -121,7 +121,6 @@ func decodeBlock(raw []byte, p *addrParams) (*heistgraph.Block, error) {
 		bd.tx(raw, sh, &b.Txs[i])
 		ids[i] = b.Txs[i].TxID
 	}
-	bd.finish()
 	root, mutated := merkleRoot(ids)
 	if mutated || root != b.MerkleRoot {
 		return nil, &DecodeError{Offset: 36, Hash: b.Hash.String(), Err: &MerkleError{Header: b.MerkleRoot, Computed: root, Mutated: mutated}}
@@ -152,7 +151,6 @@ func DecodeTx(raw []byte, net heistgraph.Network) (*heistgraph.Tx, error) {
 	bd.alloc(p)
 	tx := new(heistgraph.Tx)
 	bd.tx(raw, sh, tx)
-	bd.finish()
 	return tx, nil
 }
 
@@ -232,22 +230,19 @@ func bip34(script []byte) (int64, bool) {
 // builder turns transactions the checker has walked into domain values,
 // reading them straight from the bytes: the checker has already refused
 // any count or length the bytes cannot hold, so the builder reads without
-// checking. Inputs, outputs, script bytes and address strings are carved
-// from one allocation each, sized by the checker's totals (addresses: one
-// string for the whole block, each output's Address a substring of it).
+// checking. Inputs, outputs and script bytes are carved from one allocation
+// each, sized by the checker's totals. Each address is a string of its own:
+// one string for all of a block's addresses, each a substring of it, was
+// not measurably faster and would keep them all alive for the sake of one.
 type builder struct {
 	p                  *addrParams
 	nIn, nOut, scripts int
 	ins                []heistgraph.TxIn
 	outs               []heistgraph.TxOut
 	arena              []byte
-	// allOuts is every output in block order; addrEnd[i] is where output
-	// i's address ends in addrs (it starts where output i-1's ends).
-	allOuts  []heistgraph.TxOut
-	addrEnd  []int32
-	addrs    []byte
-	stripped hash.Hash // the txid hash of a segwit transaction
-	sum      [sha256.Size]byte
+	addr               [96]byte          // scratch for encoding an address
+	stripped           hash.Hash         // the txid hash of a segwit transaction
+	sum                [sha256.Size]byte // its first SHA-256
 }
 
 func (bd *builder) add(sh shape) {
@@ -260,13 +255,7 @@ func (bd *builder) alloc(p *addrParams) {
 	bd.p = p
 	bd.ins = make([]heistgraph.TxIn, bd.nIn)
 	bd.outs = make([]heistgraph.TxOut, bd.nOut)
-	bd.allOuts = bd.outs
 	bd.arena = make([]byte, bd.scripts)
-	if p != nil {
-		bd.addrEnd = make([]int32, 0, bd.nOut)
-		// Most outputs pay a P2PKH, P2SH or P2WPKH address of 34-42 bytes.
-		bd.addrs = make([]byte, 0, 36*bd.nOut)
-	}
 }
 
 // tx reads the checked transaction sh of raw into tx.
@@ -324,30 +313,13 @@ func (bd *builder) tx(raw []byte, sh shape, tx *heistgraph.Tx) {
 			bd.arena = bd.arena[n:]
 			copy(o.Script, script)
 		}
-		if bd.p == nil {
-			o.Type, _, _ = classifyAppend(nil, script, nil)
-			continue
+		var addr []byte
+		o.Type, addr, o.Keys = classifyAppend(bd.addr[:0], script, bd.p)
+		if len(addr) > 0 {
+			o.Address = string(addr)
 		}
-		o.Type, bd.addrs, o.Keys = classifyAppend(bd.addrs, script, bd.p)
-		bd.addrEnd = append(bd.addrEnd, int32(len(bd.addrs)))
 	}
 	tx.Inputs, tx.Outputs = ins, outs
-}
-
-// finish sets every output's Address: substrings of one string holding
-// them all.
-func (bd *builder) finish() {
-	if bd.p == nil {
-		return
-	}
-	all := string(bd.addrs)
-	start := int32(0)
-	for i, end := range bd.addrEnd {
-		if end > start {
-			bd.allOuts[i].Address = all[start:end]
-		}
-		start = end
-	}
 }
 
 // varintLen returns the length of the compact size whose first byte is b.
