@@ -9,10 +9,9 @@ import (
 
 // checker walks a serialized block or transaction and enforces the
 // serialization rules DecodeBlock documents, reporting the exact position of
-// a fault, without allocating. It runs before btcd's wire decodes the bytes:
-// wire.MsgTx sizes its allocations by the counts it reads (up to what a
-// 32 MB message could hold), so a hostile count must be refused first, and
-// the walk yields exact totals for allocating the results once.
+// a fault, without allocating. It runs before the builder reads the values
+// out of the bytes, so that the builder can trust every count and length,
+// and its walk yields exact totals for allocating the results once.
 type checker struct {
 	raw []byte
 	pos int
@@ -21,8 +20,13 @@ type checker struct {
 // shape is what the checker learned of one transaction.
 type shape struct {
 	start, end int // its bytes in raw
-	ins, outs  int
-	scripts    int // output script bytes
+	// body and bodyEnd delimit the input count, inputs, output count and
+	// outputs: with the version before and the lock time after, the
+	// serialization without witness the txid hashes.
+	body, bodyEnd int
+	segwit        bool // the BIP144 marker and flag are present
+	ins, outs     int
+	scripts       int // output script bytes
 }
 
 // fail returns a *DecodeError at offset pos of raw wrapping ErrInvalid.
@@ -55,6 +59,7 @@ func (c *checker) tx(index int) (shape, error) {
 		c.pos += 2
 	}
 	bodyStart := c.pos
+	sh.body, sh.segwit = c.pos, segwit
 	nIn, err := c.count("input", minTxInSize)
 	if err != nil {
 		return sh, wrapTx(index, err)
@@ -108,6 +113,7 @@ func (c *checker) tx(index int) (shape, error) {
 		}
 		sh.scripts += n
 	}
+	sh.bodyEnd = c.pos
 	if segwit {
 		bodyEnd := c.pos
 		witnesses := false

@@ -1,13 +1,11 @@
 package bitcoin
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"math"
-
-	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -48,9 +46,10 @@ const (
 // hostile count allocates nothing). Scripts are not run and signatures are
 // not checked.
 //
-// The transactions are decoded and hashed by btcd's wire package, once a
-// walk over the bytes has checked the rules above (wire allocates by the
-// counts it reads) and counted what to allocate.
+// A walk over the bytes checks the rules above and counts what to
+// allocate; a second pass reads the values and hashes the transactions
+// straight from raw (differential tests and fuzzing hold it to btcd's wire
+// package).
 //
 // Errors are *DecodeError wrapping heistgraph.ErrInvalid, with Offset the
 // position in raw where the failing element starts; a merkle mismatch wraps
@@ -119,9 +118,7 @@ func decodeBlock(raw []byte, p *addrParams) (*heistgraph.Block, error) {
 	b.Txs = make([]heistgraph.Tx, n)
 	ids := make([]heistgraph.Hash, n, n+1)
 	for i, sh := range shapes {
-		if err := bd.tx(raw, sh, i, &b.Txs[i]); err != nil {
-			return nil, named(err)
-		}
+		bd.tx(raw, sh, &b.Txs[i])
 		ids[i] = b.Txs[i].TxID
 	}
 	root, mutated := merkleRoot(ids)
@@ -153,9 +150,7 @@ func DecodeTx(raw []byte, net heistgraph.Network) (*heistgraph.Tx, error) {
 	bd.add(sh)
 	bd.alloc(p)
 	tx := new(heistgraph.Tx)
-	if err := bd.tx(raw, sh, -1, tx); err != nil {
-		return nil, err
-	}
+	bd.tx(raw, sh, tx)
 	return tx, nil
 }
 
@@ -232,16 +227,22 @@ func bip34(script []byte) (int64, bool) {
 	return int64(h), true
 }
 
-// builder turns transactions decoded by wire into domain values, carving
-// inputs, outputs and script bytes from one allocation each, sized by the
-// checker's totals.
+// builder turns transactions the checker has walked into domain values,
+// reading them straight from the bytes: the checker has already refused
+// any count or length the bytes cannot hold, so the builder reads without
+// checking. Inputs, outputs and script bytes are carved from one allocation
+// each, sized by the checker's totals. Each address is a string of its own:
+// one string for all of a block's addresses, each a substring of it, was
+// not measurably faster and would keep them all alive for the sake of one.
 type builder struct {
 	p                  *addrParams
 	nIn, nOut, scripts int
 	ins                []heistgraph.TxIn
 	outs               []heistgraph.TxOut
 	arena              []byte
-	r                  bytes.Reader
+	addr               [96]byte          // scratch for encoding an address
+	stripped           hash.Hash         // the txid hash of a segwit transaction
+	sum                [sha256.Size]byte // its first SHA-256
 }
 
 func (bd *builder) add(sh shape) {
@@ -257,51 +258,95 @@ func (bd *builder) alloc(p *addrParams) {
 	bd.arena = make([]byte, bd.scripts)
 }
 
-// tx decodes the checked transaction sh of raw with wire into tx. index is
-// its position in the block, or -1 for a lone transaction.
-func (bd *builder) tx(raw []byte, sh shape, index int, tx *heistgraph.Tx) error {
-	var m wire.MsgTx
-	bd.r.Reset(raw[sh.start:sh.end])
-	err := m.Deserialize(&bd.r)
-	if err == nil && (bd.r.Len() != 0 || len(m.TxIn) != sh.ins || len(m.TxOut) != sh.outs) {
-		err = fmt.Errorf("decoded %d bytes, %d inputs, %d outputs; the check saw %d, %d, %d",
-			sh.end-sh.start-bd.r.Len(), len(m.TxIn), len(m.TxOut), sh.end-sh.start, sh.ins, sh.outs)
+// tx reads the checked transaction sh of raw into tx.
+func (bd *builder) tx(raw []byte, sh shape, tx *heistgraph.Tx) {
+	b := raw[sh.start:sh.end]
+	lockTime := b[len(b)-4:]
+	tx.Version = int32(binary.LittleEndian.Uint32(b))
+	tx.LockTime = binary.LittleEndian.Uint32(lockTime)
+	tx.Size = len(b)
+	tx.WTxID = sha256d(b)
+	if sh.segwit {
+		if bd.stripped == nil {
+			bd.stripped = sha256.New()
+		}
+		h := bd.stripped
+		h.Reset()
+		h.Write(b[:4])
+		h.Write(raw[sh.body:sh.bodyEnd])
+		h.Write(lockTime)
+		tx.TxID = sha256.Sum256(h.Sum(bd.sum[:0]))
+		tx.Weight = (4+sh.bodyEnd-sh.body+4)*3 + tx.Size
+	} else {
+		tx.TxID = tx.WTxID
+		tx.Weight = 4 * tx.Size
 	}
-	if err != nil {
-		return wrapTx(index, &DecodeError{Offset: int64(sh.start), Err: fmt.Errorf("wire: %v: %w", err, heistgraph.ErrInvalid)})
-	}
-	tx.Version, tx.LockTime = m.Version, m.LockTime
-	tx.TxID = heistgraph.Hash(m.TxHash())
-	tx.WTxID = tx.TxID
-	if m.HasWitness() {
-		tx.WTxID = heistgraph.Hash(m.WitnessHash())
-	}
-	tx.Size = m.SerializeSize()
-	tx.Weight = m.SerializeSizeStripped()*3 + tx.Size
 
+	pos := sh.body + varintLen(raw[sh.body])
 	ins := bd.ins[:sh.ins:sh.ins]
 	bd.ins = bd.ins[sh.ins:]
-	for j, in := range m.TxIn {
-		op := heistgraph.Outpoint{TxID: heistgraph.Hash(in.PreviousOutPoint.Hash), Vout: in.PreviousOutPoint.Index}
-		ins[j] = heistgraph.TxIn{PrevOut: op, Sequence: in.Sequence, Coinbase: index <= 0 && sh.ins == 1 && op.IsNull()}
+	for j := range ins {
+		in := &ins[j]
+		copy(in.PrevOut.TxID[:], raw[pos:pos+32])
+		in.PrevOut.Vout = binary.LittleEndian.Uint32(raw[pos+32:])
+		n, w := readVarint(raw, pos+36)
+		pos += 36 + w + n
+		in.Sequence = binary.LittleEndian.Uint32(raw[pos:])
+		pos += 4
 	}
+	// The checker allows the null outpoint only in a lone input of the
+	// first transaction (or of a lone transaction).
+	ins[0].Coinbase = sh.ins == 1 && ins[0].PrevOut.IsNull()
+
+	pos += varintLen(raw[pos])
 	outs := bd.outs[:sh.outs:sh.outs]
 	bd.outs = bd.outs[sh.outs:]
-	for j, out := range m.TxOut {
+	for j := range outs {
 		o := &outs[j]
-		o.Value = out.Value
-		if n := len(out.PkScript); n > 0 {
-			if n > len(bd.arena) {
-				return wrapTx(index, &DecodeError{Offset: int64(sh.start), Err: fmt.Errorf("wire: output scripts exceed the %d bytes the check saw: %w", sh.scripts, heistgraph.ErrInvalid)})
-			}
+		o.Value = int64(binary.LittleEndian.Uint64(raw[pos:]))
+		n, w := readVarint(raw, pos+8)
+		pos += 8 + w
+		script := raw[pos : pos+n]
+		pos += n
+		if n > 0 {
 			o.Script = bd.arena[:n:n]
 			bd.arena = bd.arena[n:]
-			copy(o.Script, out.PkScript)
+			copy(o.Script, script)
 		}
-		o.Type, o.Address, o.Keys = classify(out.PkScript, bd.p)
+		var addr []byte
+		o.Type, addr, o.Keys = classifyAppend(bd.addr[:0], script, bd.p)
+		if len(addr) > 0 {
+			o.Address = string(addr)
+		}
 	}
 	tx.Inputs, tx.Outputs = ins, outs
-	return nil
+}
+
+// varintLen returns the length of the compact size whose first byte is b.
+func varintLen(b byte) int {
+	switch b {
+	case 0xfd:
+		return 3
+	case 0xfe:
+		return 5
+	case 0xff:
+		return 9
+	}
+	return 1
+}
+
+// readVarint reads a compact size the checker has accepted (so it is in
+// bounds and fits an int) at pos, and returns it and its length.
+func readVarint(raw []byte, pos int) (int, int) {
+	switch raw[pos] {
+	case 0xfd:
+		return int(binary.LittleEndian.Uint16(raw[pos+1:])), 3
+	case 0xfe:
+		return int(binary.LittleEndian.Uint32(raw[pos+1:])), 5
+	case 0xff:
+		return int(binary.LittleEndian.Uint64(raw[pos+1:])), 9
+	}
+	return int(raw[pos]), 1
 }
 
 // sha256d returns SHA-256(SHA-256(b)), Bitcoin's hash for blocks and txids.

@@ -513,30 +513,33 @@ func TestDecodeBlockDoesNotAlias(t *testing.T) {
 }
 
 // The checker's walk finds each transaction where wire does, with the
-// counts the results are allocated by.
+// counts the results are allocated by and the stripped body the txid
+// hashes.
 func TestCheckerShapes(t *testing.T) {
 	t.Parallel()
 	for _, raw := range [][]byte{readFile(t, block574200File), blocks1to255(t)[169], segwitBlock(t)} {
-		b, err := DecodeBlock(raw, heistgraph.Mainnet)
-		if err != nil {
+		var m wire.MsgBlock
+		if err := m.Deserialize(bytes.NewReader(raw)); err != nil {
 			t.Fatal(err)
 		}
 		c := checker{raw: raw, pos: HeaderSize}
 		n, err := c.count("transaction", minTxSize)
-		if err != nil || n != len(b.Txs) {
+		if err != nil || n != len(m.Transactions) {
 			t.Fatalf("%d txs, %v", n, err)
 		}
-		for i, tx := range b.Txs {
+		for i, tx := range m.Transactions {
 			sh, err := c.tx(i)
 			if err != nil {
 				t.Fatal(err)
 			}
 			scripts := 0
-			for _, o := range tx.Outputs {
-				scripts += len(o.Script)
+			for _, o := range tx.TxOut {
+				scripts += len(o.PkScript)
 			}
-			if sh.end-sh.start != tx.Size || sh.ins != len(tx.Inputs) || sh.outs != len(tx.Outputs) || sh.scripts != scripts {
-				t.Fatalf("tx %d: shape %+v; size %d, %d inputs, %d outputs, %d script bytes", i, sh, tx.Size, len(tx.Inputs), len(tx.Outputs), scripts)
+			if sh.end-sh.start != tx.SerializeSize() || 4+sh.bodyEnd-sh.body+4 != tx.SerializeSizeStripped() ||
+				sh.segwit != tx.HasWitness() || sh.ins != len(tx.TxIn) || sh.outs != len(tx.TxOut) || sh.scripts != scripts {
+				t.Fatalf("tx %d: shape %+v; wire: size %d, stripped %d, witness %v, %d inputs, %d outputs, %d script bytes",
+					i, sh, tx.SerializeSize(), tx.SerializeSizeStripped(), tx.HasWitness(), len(tx.TxIn), len(tx.TxOut), scripts)
 			}
 		}
 	}

@@ -2,8 +2,6 @@ package bitcoin
 
 import (
 	"github.com/btcsuite/btcd/address/v2"
-	"github.com/btcsuite/btcd/address/v2/base58"
-	"github.com/btcsuite/btcd/address/v2/bech32"
 	"github.com/btcsuite/btcd/txscript/v2"
 
 	"github.com/heistgraph/heistgraph"
@@ -63,54 +61,63 @@ func ClassifyScript(script []byte, net heistgraph.Network) (typ heistgraph.Scrip
 }
 
 // classify is ClassifyScript with the network's prefixes looked up; p may be
-// nil for "no addresses". It checks byte patterns for the common forms first
-// and tokenizes only what is left.
+// nil for "no addresses".
 func classify(s []byte, p *addrParams) (heistgraph.ScriptType, string, []string) {
+	var buf [90]byte
+	typ, addr, keys := classifyAppend(buf[:0], s, p)
+	return typ, string(addr), keys
+}
+
+// classifyAppend classifies s and appends its address, if it has one, to
+// dst; p may be nil for "no addresses". It checks byte patterns for the
+// common forms first and tokenizes only what is left.
+func classifyAppend(dst, s []byte, p *addrParams) (heistgraph.ScriptType, []byte, []string) {
 	n := len(s)
 	switch {
 	case n == 25 && s[0] == opDup && s[1] == opHash160 && s[2] == opData20 && s[23] == opEqualVerify && s[24] == opCheckSig:
-		return heistgraph.ScriptPubKeyHash, p.base58(p.pkh(), s[3:23]), nil
+		return heistgraph.ScriptPubKeyHash, p.base58(dst, p.pkh(), s[3:23]), nil
 	case n == 22 && s[0] == op0 && s[1] == opData20:
-		return heistgraph.ScriptWitnessV0KeyHash, p.segwit(0, s[2:]), nil
+		return heistgraph.ScriptWitnessV0KeyHash, p.segwit(dst, 0, s[2:]), nil
 	case n == 23 && s[0] == opHash160 && s[1] == opData20 && s[22] == opEqual:
-		return heistgraph.ScriptScriptHash, p.base58(p.sh(), s[2:22]), nil
+		return heistgraph.ScriptScriptHash, p.base58(dst, p.sh(), s[2:22]), nil
 	case n == 34 && s[0] == op0 && s[1] == opData32:
-		return heistgraph.ScriptWitnessV0ScriptHash, p.segwit(0, s[2:]), nil
+		return heistgraph.ScriptWitnessV0ScriptHash, p.segwit(dst, 0, s[2:]), nil
 	case n == 34 && s[0] == op1 && s[1] == opData32:
-		return heistgraph.ScriptWitnessV1Taproot, p.segwit(1, s[2:]), nil
+		return heistgraph.ScriptWitnessV1Taproot, p.segwit(dst, 1, s[2:]), nil
 	case n == 35 && s[0] == opData33 && s[34] == opCheckSig && (s[1] == 0x02 || s[1] == 0x03),
 		n == 67 && s[0] == opData65 && s[66] == opCheckSig && (s[1] == 0x04 || s[1] == 0x06 || s[1] == 0x07):
-		return heistgraph.ScriptPubKey, p.pubKeyAddr(s[1 : n-1]), nil
+		return heistgraph.ScriptPubKey, p.pubKeyAddr(dst, s[1:n-1]), nil
 	case n > 0 && s[0] == opReturn:
 		if pushOnly(s[1:]) {
-			return heistgraph.ScriptNullData, "", nil
+			return heistgraph.ScriptNullData, dst, nil
 		}
-		return heistgraph.ScriptNonStandard, "", nil
+		return heistgraph.ScriptNonStandard, dst, nil
 	}
 	if version, program, ok := witnessProgram(s); ok {
 		switch {
 		case version == 0:
 			// Core and btcd: only 20- and 32-byte programs are standard.
-			return heistgraph.ScriptNonStandard, "", nil
+			return heistgraph.ScriptNonStandard, dst, nil
 		case version == 1 && len(program) == 2 && program[0] == 0x4e && program[1] == 0x73:
-			return heistgraph.ScriptAnchor, p.segwit(1, program), nil
+			return heistgraph.ScriptAnchor, p.segwit(dst, 1, program), nil
 		default:
-			return heistgraph.ScriptWitnessUnknown, p.segwit(byte(version), program), nil
+			return heistgraph.ScriptWitnessUnknown, p.segwit(dst, byte(version), program), nil
 		}
 	}
 	if n > 0 && s[n-1] == opCheckMultiSig {
 		if keys, ok := multisigKeys(s); ok {
 			if p == nil {
-				return heistgraph.ScriptMultisig, "", nil
+				return heistgraph.ScriptMultisig, dst, nil
 			}
 			addrs := make([]string, len(keys))
+			var buf [40]byte
 			for i, k := range keys {
-				addrs[i] = p.pubKeyAddr(k)
+				addrs[i] = string(p.pubKeyAddr(buf[:0], k))
 			}
-			return heistgraph.ScriptMultisig, "", addrs
+			return heistgraph.ScriptMultisig, dst, addrs
 		}
 	}
-	return heistgraph.ScriptNonStandard, "", nil
+	return heistgraph.ScriptNonStandard, dst, nil
 }
 
 func (p *addrParams) pkh() byte {
@@ -127,58 +134,29 @@ func (p *addrParams) sh() byte {
 	return p.scriptHash
 }
 
-// base58 encodes a 20-byte hash as a base58check address with version v.
-func (p *addrParams) base58(v byte, hash []byte) string {
+// base58 appends the base58check address of a 20-byte hash with version v.
+func (p *addrParams) base58(dst []byte, v byte, hash []byte) []byte {
 	if p == nil {
-		return ""
+		return dst
 	}
-	return base58.CheckEncode(hash, v)
+	return appendBase58Check(dst, v, hash)
 }
 
-// pubKeyAddr returns the P2PKH address of a serialized public key.
-func (p *addrParams) pubKeyAddr(key []byte) string {
+// pubKeyAddr appends the P2PKH address of a serialized public key.
+func (p *addrParams) pubKeyAddr(dst, key []byte) []byte {
 	if p == nil {
-		return ""
+		return dst
 	}
-	return base58.CheckEncode(address.Hash160(key), p.pubKeyHash)
+	return appendBase58Check(dst, p.pubKeyHash, address.Hash160(key))
 }
 
-// segwit encodes a witness program as a bech32 (version 0) or bech32m
-// (version 1 and up) address, per BIP173 and BIP350.
-func (p *addrParams) segwit(version byte, program []byte) string {
+// segwit appends the bech32 (version 0) or bech32m (version 1 and up)
+// address of a witness program, per BIP173 and BIP350.
+func (p *addrParams) segwit(dst []byte, version byte, program []byte) []byte {
 	if p == nil {
-		return ""
+		return dst
 	}
-	// 8-bit to 5-bit groups: at most 40 bytes become 64 groups.
-	var buf [1 + 64]byte
-	data := buf[:1]
-	data[0] = version
-	var acc uint32
-	var bits uint8
-	for _, b := range program {
-		acc = acc<<8 | uint32(b)
-		bits += 8
-		for bits >= 5 {
-			bits -= 5
-			data = append(data, byte(acc>>bits)&31)
-		}
-	}
-	if bits > 0 {
-		data = append(data, byte(acc<<(5-bits))&31)
-	}
-	var s string
-	var err error
-	if version == 0 {
-		s, err = bech32.Encode(p.hrp, data)
-	} else {
-		s, err = bech32.EncodeM(p.hrp, data)
-	}
-	if err != nil {
-		// Encode fails only for bytes >= 32 or a bad hrp, which the loop
-		// and our parameters rule out.
-		panic("bitcoin: bech32 encoding failed: " + err.Error())
-	}
-	return s
+	return appendSegwit(dst, p.hrp, version, program)
 }
 
 // witnessProgram reports whether s is a witness program as BIP141 and Core's
