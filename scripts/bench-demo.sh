@@ -22,4 +22,4 @@ for h in $(python3 -c "import json,sys; [print(h['id'] + '=' + ','.join(h['seeds
 done
 $hg --quiet --data "$t/d" alerts list --json >/dev/null
 STEPS
-farm-bench -n "${1:-5}" --timeout 600 --vs "sh $bin/steps.sh $bin/heistgraph" -- "$bin/heistgraph" --quiet demo --no-serve --json
+scripts/paired.sh "${1:-5}" "$bin/heistgraph --quiet demo --no-serve --json" "sh $bin/steps.sh $bin/heistgraph"

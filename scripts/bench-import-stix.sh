@@ -30,5 +30,5 @@ while len(objs) < 100000:
 json.dump({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000", "objects": objs}, open(sys.argv[1], "w"))
 PY
 ls -l "$t/big.json" >&2
-farm-bench -n "${1:-5}" --timeout 600 --vs "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' $t/big.json" -- \
-	"$t/heistgraph" --quiet --data "$t/d" import stix "$t/big.json"
+"$(dirname "$0")/paired.sh" "${1:-5}" "$t/heistgraph --quiet --data $t/d import stix $t/big.json" \
+	"python3 -c 'import json,sys; json.load(open(sys.argv[1]))' $t/big.json"
