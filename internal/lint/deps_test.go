@@ -44,6 +44,7 @@ var allowed = map[string][]string{
 
 	// test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"internal/webhooktest": {},
+	"internal/loadbench":   {"golang.org/x/sys/unix"}, // a benchmark command: pins itself to a CPU (-pin)
 
 	// Tornado Cash pools, events and deposit→withdrawal links (methods.md §4.8, §4.9)
 	"mixer": {"store"},
