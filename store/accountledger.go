@@ -19,3 +19,14 @@ type AccountLedger interface {
 	// heistgraph.ErrNotFound.
 	AccountLedger(ctx context.Context, chain heistgraph.Chain, height int64) (AccountBlockInfo, []heistgraph.Transfer, error)
 }
+
+// AccountInternals is an optional role for the account trace's hot path:
+// whether a stored block was stored with its internal transfers, asked
+// once per height a trace reaches. Consumers check for it with a type
+// assertion and fall back to AccountReader.AccountBlockByHash.
+type AccountInternals interface {
+	// InternalKnown returns AccountBlockInfo.InternalKnown of the stored
+	// block hash (a store may keep the answers). A block not stored wraps
+	// heistgraph.ErrNotFound.
+	InternalKnown(ctx context.Context, chain heistgraph.Chain, hash heistgraph.EVMHash) (bool, error)
+}

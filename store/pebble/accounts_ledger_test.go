@@ -69,3 +69,44 @@ func TestAccountLedger(t *testing.T) {
 		t.Errorf("a chain with nothing stored: %v, want not found", err)
 	}
 }
+
+// TestInternalKnown: InternalKnown answers what the block record says,
+// from the cache once asked, and a rewind drops the cached answers: the
+// same block applied again without its internal transfers answers false.
+func TestInternalKnown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, a, _ := forkedBranches(9, 8, 1)
+	for i, b := range a {
+		b.InternalKnown = i%2 == 0
+	}
+	db := openMem(t, 256<<10)
+	applyAcct(t, db, a...)
+	for range 2 { // the second time from the cache
+		for i, b := range a {
+			k, err := db.InternalKnown(ctx, histChain, b.Hash)
+			if err != nil || k != (i%2 == 0) {
+				t.Fatalf("block %d: %v %v, want %v", b.Height, k, err, i%2 == 0)
+			}
+		}
+	}
+	if err := db.RewindTo(ctx, histChain, 9); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.InternalKnown(ctx, histChain, a[10].Hash); !errors.Is(err, heistgraph.ErrNotFound) {
+		t.Fatalf("a removed block: %v, want not found", err)
+	}
+	for _, b := range a[10:] {
+		b.InternalKnown = !b.InternalKnown
+	}
+	applyAcct(t, db, a[10:]...)
+	for i, b := range a {
+		k, err := db.InternalKnown(ctx, histChain, b.Hash)
+		if want := (i%2 == 0) != (i >= 10); err != nil || k != want {
+			t.Fatalf("after the rewind, block %d: %v %v, want %v", b.Height, k, err, want)
+		}
+	}
+	if _, err := db.InternalKnown(ctx, "bsc", a[0].Hash); !errors.Is(err, heistgraph.ErrNotFound) {
+		t.Fatalf("a chain with nothing stored: %v", err)
+	}
+}

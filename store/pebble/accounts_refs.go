@@ -25,6 +25,8 @@ type acctRefCache struct {
 	gen atomic.Uint64
 	mu  sync.RWMutex
 	m   map[acctRefKey]acctRefEntry
+	// known holds InternalKnown by block (accounts_known.go).
+	known map[acctKnownKey]acctKnownEntry
 }
 
 type acctRefKey struct {
@@ -76,7 +78,7 @@ func (rc *acctRefCache) removing() (done func()) {
 	rc.gen.Add(1)
 	return func() {
 		rc.mu.Lock()
-		rc.m = nil
+		rc.m, rc.known = nil, nil
 		rc.mu.Unlock()
 		rc.gen.Add(1)
 	}
