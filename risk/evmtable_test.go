@@ -218,3 +218,44 @@ func compareAnswers(t *testing.T, what string, want, got []string) {
 		t.Errorf("%s: %d of %d answers differ", what, bad, len(want))
 	}
 }
+
+// TestEVMTableConcurrent screens while Precompute extends the table (run
+// with -race): every answer is the on-demand one, whether it came from
+// the table or, while the table was behind the tip, on demand.
+func TestEVMTableConcurrent(t *testing.T) {
+	ctx := context.Background()
+	st := openMem(t)
+	gen, txs, all := evmTableWorld(t, st, 120)
+	opts := risk.Options{Now: func() time.Time { return time.Unix(1_800_000_000, 0) }}
+	od, err := risk.NewScreener(st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := screenAll(t, od, gen, txs)
+	aw := st.(store.AccountWriter)
+	if err := aw.RewindTo(ctx, evmChain, all[59].Height); err != nil {
+		t.Fatal(err)
+	}
+	pre, err := risk.NewScreener(st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pre.Precompute(ctx, evmChain); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range all[60:] {
+		if err := aw.ApplyAccountBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := pre.Precompute(ctx, evmChain)
+		done <- err
+	}()
+	compareAnswers(t, "during the extension", want, screenAll(t, pre, gen, txs))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	compareAnswers(t, "after it", want, screenAll(t, pre, gen, txs))
+}
