@@ -35,8 +35,11 @@ import (
 //     2^62 base units on amounts rounded down to a power of ten (shares
 //     then move by less than one part in 10^17 per entry).
 //
-// Exposure is computed on demand, by reading the histories of the
-// senders up to H−1 hops back, within the Screener's budget of reads. What
+// Exposure is looked up in the precomputed table (evmtable.go) when
+// Precompute built one that ends at the tip, else computed on demand, by
+// reading the histories of the senders up to H−1 hops back, within the
+// Screener's budget of reads: the same answers, as long as the budget
+// does not run out. What
 // it does not do yet: sent-side exposure, the dusting cap and prices.
 // Stolen value comes from the Stolen hook when it is an AccountStolen
 // (evmstolen.go).
@@ -59,6 +62,7 @@ type acctRun struct {
 	memo  map[acctMemoKey]map[acctKey]avector
 	hist  map[heistgraph.EVMAddress][]store.AccountEvent
 	reads int
+	tab   *acctTable // the precomputed exposure, when it ends at the tip; else nil
 }
 
 // history returns addr's transfers up to the screen's tip, read once per
@@ -208,11 +212,13 @@ type assetAgg struct {
 // account chain (methods.md §8.3 on accounts, §8.4, §8.5).
 func (r *run) screenAccount(a *Answer, it Item) error {
 	ar, ok := r.st.(store.AccountReader)
+	var tab *acctTable
 	if ok {
 		switch tip, err := ar.AccountTip(r.ctx, it.Chain); {
 		case err == nil:
 			a.AsOf = &AsOf{BlockHeight: tip.Height, Time: tip.Time}
 			r.tip = tip.Height
+			tab = r.acctTableAt(it.Chain, tip)
 		case !errors.Is(err, heistgraph.ErrNotFound):
 			return fmt.Errorf("risk: tip of %s: %w", it.Chain, err)
 		}
@@ -221,7 +227,7 @@ func (r *run) screenAccount(a *Answer, it Item) error {
 		if !ok {
 			return fmt.Errorf("screen %s: the store keeps no account chains: %w", it.Tx, heistgraph.ErrNotFound)
 		}
-		return r.screenAccountTx(a, ar, it)
+		return r.screenAccountTx(a, ar, tab, it)
 	}
 	a.Address = heistgraph.DisplayAddress(it.Chain, it.Address) // EIP-55
 	self, err := r.ownerOf(it.Address)
@@ -259,7 +265,7 @@ func (r *run) screenAccount(a *Answer, it Item) error {
 		inside[ea] = true
 		addrs = append(addrs, ea)
 	}
-	x := &acctRun{run: r, ar: ar, memo: map[acctMemoKey]map[acctKey]avector{}, hist: map[heistgraph.EVMAddress][]store.AccountEvent{}}
+	x := &acctRun{run: r, ar: ar, tab: tab, memo: map[acctMemoKey]map[acctKey]avector{}, hist: map[heistgraph.EVMAddress][]store.AccountEvent{}}
 	byAsset := map[heistgraph.Asset]*assetAgg{}
 	for _, m := range addrs {
 		for ev, err := range ar.AccountHistory(r.ctx, it.Chain, m, store.AccountHistoryOptions{ToHeight: max(r.tip, 0)}) {
@@ -287,7 +293,7 @@ func (r *run) screenAccount(a *Answer, it Item) error {
 // hold wraps heistgraph.ErrNotFound; one that moved no value,
 // heistgraph.ErrInvalid. Stolen marks, which sum a receiver's whole
 // history per sender, are not applied to one transfer.
-func (r *run) screenAccountTx(a *Answer, ar store.AccountReader, it Item) error {
+func (r *run) screenAccountTx(a *Answer, ar store.AccountReader, tab *acctTable, it Item) error {
 	rec, err := ar.AccountTx(r.ctx, it.Chain, *it.Tx)
 	if err != nil {
 		return fmt.Errorf("screen %s: %w", it.Tx, err)
@@ -324,7 +330,7 @@ func (r *run) screenAccountTx(a *Answer, ar store.AccountReader, it Item) error 
 		r.finish(a, []*owner{payer}, newAgg(r.cfg.H))
 		return nil
 	}
-	x := &acctRun{run: r, ar: ar, memo: map[acctMemoKey]map[acctKey]avector{}, hist: map[heistgraph.EVMAddress][]store.AccountEvent{}}
+	x := &acctRun{run: r, ar: ar, tab: tab, memo: map[acctMemoKey]map[acctKey]avector{}, hist: map[heistgraph.EVMAddress][]store.AccountEvent{}}
 	byAsset := map[heistgraph.Asset]*assetAgg{}
 	h := rec.Block.Height
 	for ev, err := range ar.AccountHistory(r.ctx, it.Chain, recv, store.AccountHistoryOptions{FromHeight: h, ToHeight: max(h, 1)}) {
@@ -354,11 +360,18 @@ func (x *acctRun) receive(byAsset map[heistgraph.Asset]*assetAgg, ev *store.Acco
 	if t.From.IsZero() {
 		return nil
 	}
-	in, err := x.carried(t.From, x.cfg.H)
-	if err != nil {
-		return err
+	k := acctKey{ev.Block.Height, ev.Seq}
+	var in avector
+	if x.tab != nil {
+		in = x.tab.vector(k)
+	} else {
+		m, err := x.carried(t.From, x.cfg.H)
+		if err != nil {
+			return err
+		}
+		in = m[k]
 	}
-	for vk, amt := range in[acctKey{ev.Block.Height, ev.Seq}] {
+	for vk, amt := range in {
 		cur := g.entries[vk]
 		cur.Add(&cur, &amt)
 		g.entries[vk] = cur

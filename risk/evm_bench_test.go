@@ -2,6 +2,9 @@ package risk_test
 
 import (
 	"context"
+	"reflect"
+	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -12,16 +15,10 @@ import (
 	"github.com/heistgraph/heistgraph/store/storetest"
 )
 
-// BenchmarkScreenEVM screens addresses of an account chain on demand: 5,000
-// blocks of storetest.AccountGen (1,000 addresses that meet often, every
-// transfer kind), clustered, with ten addresses labelled dprk, mixer and
-// exchange. Each screen reads the histories of the address's senders up
-// to H−1 hops back. See docs/benchmarks.md:
-//
-//	go test ./risk -run XXX -bench ScreenEVM -benchtime 5x -v
-//
-// history, the reference, reads the screened address's own history once.
-func BenchmarkScreenEVM(b *testing.B) {
+// evmBenchWorld is BenchmarkScreenEVM's world: 5,000 blocks of
+// storetest.AccountGen seed 11 over 1,000 addresses, clustered, ten
+// addresses labelled.
+func evmBenchWorld(b *testing.B) (store.Store, *storetest.AccountGen) {
 	ctx := context.Background()
 	st := openMem(b)
 	gen := storetest.NewAccountGen(evmChain, 11, 1000)
@@ -44,6 +41,21 @@ func BenchmarkScreenEVM(b *testing.B) {
 	if _, err := cluster.Update(ctx, st, evmChain, cluster.DefaultOptions()); err != nil {
 		b.Fatal(err)
 	}
+	return st, gen
+}
+
+// BenchmarkScreenEVM screens addresses of an account chain on demand: 5,000
+// blocks of storetest.AccountGen (1,000 addresses that meet often, every
+// transfer kind), clustered, with ten addresses labelled dprk, mixer and
+// exchange. Each screen reads the histories of the address's senders up
+// to H−1 hops back. See docs/benchmarks.md:
+//
+//	go test ./risk -run XXX -bench 'ScreenEVM$' -benchtime 5x -v
+//
+// history, the reference, reads the screened address's own history once.
+func BenchmarkScreenEVM(b *testing.B) {
+	ctx := context.Background()
+	st, gen := evmBenchWorld(b)
 	for _, addr := range []heistgraph.EVMAddress{gen.Addrs[500], gen.Addrs[7]} {
 		it := risk.Item{Chain: evmChain, Address: addr.Hex(), Direction: risk.Received}
 		sc, err := risk.NewScreener(st, risk.Options{Now: func() time.Time { return time.Unix(1_800_000_000, 0) }})
@@ -80,4 +92,80 @@ func BenchmarkScreenEVM(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkScreenEVMTable screens addresses of BenchmarkScreenEVM's world
+// with one long-lived Screener (as serve keeps), on demand (the
+// reference: the first 12 addresses) and with the precomputed table (all
+// 1,000), and reports screens a second (wall and per CPU second of the
+// process), the latency's p50 and p99, the table's build time and size.
+// Each address is screened once per run; answers must be the same both
+// ways.
+//
+//	go test ./risk -run XXX -bench ScreenEVMTable -benchtime 1x -v
+func BenchmarkScreenEVMTable(b *testing.B) {
+	ctx := context.Background()
+	st, gen := evmBenchWorld(b)
+	opts := risk.Options{Now: func() time.Time { return time.Unix(1_800_000_000, 0) }}
+	screenSet := func(b *testing.B, sc *risk.Screener, addrs []heistgraph.EVMAddress) []*risk.Answer {
+		var lat []time.Duration
+		var out []*risk.Answer
+		start, cpu := time.Now(), benchCPU(b)
+		for _, a := range addrs {
+			t0 := time.Now()
+			ans, err := sc.Screen(ctx, risk.Item{Chain: evmChain, Address: a.Hex()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+			out = append(out, ans)
+		}
+		wall, cpuS := time.Since(start).Seconds(), (benchCPU(b) - cpu).Seconds()
+		slices.Sort(lat)
+		b.ReportMetric(float64(len(addrs))/wall, "screens/s")
+		b.ReportMetric(float64(len(addrs))/cpuS, "screens/cpu-s")
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds())/1000, "p99-ms")
+		return out
+	}
+	var want []*risk.Answer
+	b.Run("on-demand", func(b *testing.B) {
+		sc, err := risk.NewScreener(st, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			want = screenSet(b, sc, gen.Addrs[:12])
+		}
+	})
+	b.Run("table", func(b *testing.B) {
+		sc, err := risk.NewScreener(st, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start, cpu := time.Now(), benchCPU(b)
+		stats, err := sc.Precompute(ctx, evmChain)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("table: built in %s (%.2f CPU-s), %d transfers, %d carry exposure, %d entries", time.Since(start).Round(time.Millisecond), (benchCPU(b) - cpu).Seconds(), stats.Txs, stats.Outputs, stats.Entries)
+		var got []*risk.Answer
+		for b.Loop() {
+			got = screenSet(b, sc, gen.Addrs)
+		}
+		for i := range want {
+			if !reflect.DeepEqual(want[i], got[i]) {
+				b.Fatalf("%s: the table's answer differs from the on-demand one", gen.Addrs[i].Hex())
+			}
+		}
+	})
+}
+
+// benchCPU returns the CPU time (user and system) the process has used.
+func benchCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

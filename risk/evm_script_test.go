@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -104,8 +105,24 @@ func TestEVMScripts(t *testing.T) {
 					d.Fatalf(t, "%v", err)
 				}
 				a, err := sc.Screen(ctx, it)
+				// The same screen with the precomputed table: the same
+				// answer, or the same error.
+				pre, perr := risk.NewScreener(st, risk.Options{Now: func() time.Time { return scriptNow }, Stolen: stolen})
+				if perr != nil {
+					d.Fatalf(t, "%v", perr)
+				}
+				if _, perr := pre.Precompute(ctx, evmChain); perr != nil {
+					d.Fatalf(t, "precompute: %v", perr)
+				}
+				pa, perr := pre.Screen(ctx, it)
+				if fmt.Sprint(err) != fmt.Sprint(perr) {
+					d.Fatalf(t, "on demand: %v; with the table: %v", err, perr)
+				}
 				if err != nil {
 					return "error: " + err.Error()
+				}
+				if !reflect.DeepEqual(a, pa) {
+					d.Fatalf(t, "the table's answer differs:\non demand %s\ntable     %s", evmAnswer(w, a), evmAnswer(w, pa))
 				}
 				return evmAnswer(w, a)
 			}

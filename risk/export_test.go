@@ -1,5 +1,12 @@
 package risk
 
+import (
+	"context"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
 // ParseRequestJSON is ParseRequest without its one-pass reader: what
 // encoding/json alone makes of a request (the reference the fast path is
 // compared with).
@@ -16,4 +23,11 @@ func ParsesFlat(data []byte) bool {
 func DefaultConfigJSON() ConfigJSON {
 	c := DefaultConfig()
 	return c.json()
+}
+
+// UsesAccountTable reports whether s screens chain with its precomputed
+// account table: one that ends at the store's tip.
+func UsesAccountTable(s *Screener, chain heistgraph.Chain) bool {
+	tip, err := s.st.(store.AccountReader).AccountTip(context.Background(), chain)
+	return err == nil && s.acctTableAt(chain, tip) != nil
 }

@@ -57,6 +57,8 @@ type Screener struct {
 	mu     sync.Mutex
 	chains map[heistgraph.Chain]*labelIndex
 	tables map[heistgraph.Chain]*Table
+	// atables is the precomputed exposure of account chains (evmtable.go).
+	atables map[heistgraph.Chain]*acctTable
 
 	memMu     sync.Mutex
 	members   map[memberKey]clusterMembers // members walks (labels.go)
@@ -75,7 +77,7 @@ func NewScreener(st Store, opts Options) (*Screener, error) {
 		opts.Now = time.Now
 	}
 	return &Screener{st: st, cfg: cfg, cfgJSON: cfg.json(), stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
-		tables: map[heistgraph.Chain]*Table{}, members: map[memberKey]clusterMembers{}, clusterOf: map[chainAddr]clusterOf{}, sizes: map[chainCluster]int64{}}, nil
+		tables: map[heistgraph.Chain]*Table{}, atables: map[heistgraph.Chain]*acctTable{}, members: map[memberKey]clusterMembers{}, clusterOf: map[chainAddr]clusterOf{}, sizes: map[chainCluster]int64{}}, nil
 }
 
 // Config returns the validated configuration.

@@ -212,10 +212,12 @@ func (t *Table) Stats() TableStats {
 // Call it again after new blocks (it applies only those) or after a reorg
 // (it notices that its last block left the best chain and rebuilds). It
 // returns the table's size. Screens running meanwhile use the previous
-// table.
+// table. On an account (EVM) chain it builds evmtable.go's table instead,
+// which screens use only while it ends at the chain's tip (else they
+// compute on demand, the same answers).
 func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (TableStats, error) {
 	if !chain.IsUTXO() {
-		return TableStats{}, fmt.Errorf("risk: precompute %s: only UTXO chains: %w", chain, heistgraph.ErrInvalid)
+		return s.precomputeAccount(ctx, chain)
 	}
 	idx, err := s.labels(ctx, chain)
 	if err != nil {

@@ -21,8 +21,12 @@ go test -c -o "$tmp/new.pebble.test" ./store/pebble
 uptime
 for run in ref new; do
 	echo "== trace, $run ($([ $run = ref ] && echo "$ref" || git rev-parse --short HEAD)), $blocks blocks"
-	"$tmp/$run.trace.test" -test.run '^$' -test.bench BenchmarkAccountTrace -test.benchtime 3x -test.benchmem -test.v |
+	# The wide walk (poison) and the floor 3 times; the short walks of the
+	# conserving policies (a few ms) 300 times, so that noise averages out.
+	"$tmp/$run.trace.test" -test.run '^$' -test.bench 'BenchmarkAccountTrace$/(floor|policy=poison)' -test.benchtime 3x -test.benchmem -test.v |
 		grep -E 'ledger:|^Benchmark.*-[0-9]+ '
+	"$tmp/$run.trace.test" -test.run '^$' -test.bench 'BenchmarkAccountTrace$/policy=(haircut|fifo|tiho)' -test.benchtime 300x -test.benchmem -test.v |
+		grep -E '^Benchmark.*-[0-9]+ '
 done
 echo "== store reads, $blocks blocks"
 "$tmp/new.pebble.test" -test.run '^$' -test.bench BenchmarkAccountHistory -test.benchtime 3x -test.benchmem -test.v |

@@ -184,6 +184,7 @@ type acctEngine struct {
 	sinks    []AccountSink
 	sinkAt   map[acctSinkKey]int
 	edges    map[acctEdgeKey]*AccountEdge
+	edgeList []*AccountEdge // edges in the order made (account_sinks.go)
 	totals   map[heistgraph.Asset]*AssetTotal
 	fees     uint256.Int
 	cut      string // "budget" or "until" when the walk stopped early

@@ -105,6 +105,7 @@ func (e *acctEngine) edge(ev *store.AccountEvent, from, to heistgraph.EVMAddress
 	if !ok {
 		ed = &AccountEdge{From: from, To: to, Asset: asset, Chain: e.o.Chain, first: posOf(ev)}
 		e.edges[k] = ed
+		e.edgeList = append(e.edgeList, ed)
 	}
 	addSat(&ed.amt, amt)
 	ed.Transfers++
@@ -212,15 +213,21 @@ func (e *acctEngine) finish(ctx context.Context) error {
 		return cmp.Or(cmp.Compare(a.at.h, b.at.h), cmp.Compare(a.at.seq, b.at.seq), slices.Compare(a.Address[:], b.Address[:]),
 			slices.Compare(a.Asset[:], b.Asset[:]), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Reason, b.Reason))
 	})
-	res.Edges = make([]AccountEdge, 0, len(e.edges))
-	for _, ed := range e.edges {
-		ed.Amount = ed.amt.Dec()
-		res.Edges = append(res.Edges, *ed)
-	}
-	slices.SortFunc(res.Edges, func(a, b AccountEdge) int {
+	// Edges are made in ledger order, the result's order but for ties:
+	// sorted (as pointers: an edge is about 200 bytes) only when needed.
+	eds := e.edgeList
+	edgeCmp := func(a, b *AccountEdge) int {
 		return cmp.Or(cmp.Compare(a.first.h, b.first.h), cmp.Compare(a.first.seq, b.first.seq), slices.Compare(a.From[:], b.From[:]),
 			slices.Compare(a.To[:], b.To[:]), slices.Compare(a.Asset[:], b.Asset[:]))
-	})
+	}
+	if !slices.IsSortedFunc(eds, edgeCmp) {
+		slices.SortFunc(eds, edgeCmp)
+	}
+	res.Edges = make([]AccountEdge, len(eds))
+	for i, ed := range eds {
+		ed.Amount = ed.amt.Dec()
+		res.Edges[i] = *ed
+	}
 	res.Fees = e.fees.Dec()
 	var seeded []heistgraph.Asset
 	for a, t := range e.totals {

@@ -32,11 +32,17 @@ func (e *acctEngine) unseenCall(ctx context.Context, ev *store.AccountEvent, to 
 	h := ev.Block.Height
 	known, ok := e.internalKnown[h]
 	if !ok {
-		bi, err := e.r.AccountBlockByHash(ctx, e.o.Chain, ev.Block.Hash)
+		var err error
+		if ik, isIK := e.r.(store.AccountInternals); isIK {
+			known, err = ik.InternalKnown(ctx, e.o.Chain, ev.Block.Hash)
+		} else {
+			var bi store.AccountBlockInfo
+			bi, err = e.r.AccountBlockByHash(ctx, e.o.Chain, ev.Block.Hash)
+			known = bi.InternalKnown
+		}
 		if err != nil {
 			return false, fmt.Errorf("trace: block %d: %w", h, err)
 		}
-		known = bi.InternalKnown
 		if e.internalKnown == nil {
 			e.internalKnown = map[int64]bool{}
 		}

@@ -52,7 +52,7 @@ func (b *apiBackend) start() { b.screening.warm() }
 // close stops the background work.
 func (b *apiBackend) close() { b.screening.close() }
 
-// ReadyDetail tells /readyz the state of each Bitcoin chain's screening
+// ReadyDetail tells /readyz the state of each chain's screening
 // table: {"screening": {"tables": {"btc": {"ready": true, "height": N}}}}
 // (ready false while it is built; screens are answered on demand then).
 func (b *apiBackend) ReadyDetail() map[string]any {

@@ -16,7 +16,7 @@ import (
 )
 
 // screening holds serve's one long-lived risk.Screener (newScreener) and
-// brings each Bitcoin chain's precomputed exposure table up in the
+// brings each chain's precomputed exposure table up in the
 // background: until a chain's table is ready, its screens are answered on
 // demand (the same answers, slower). A label write calls invalidate: the
 // screener and its tables are dropped, and a new one (with the new labels
@@ -93,32 +93,50 @@ func (s *screening) warm() {
 	}()
 }
 
-// precompute builds the table of every Bitcoin chain the store holds, one
-// after the other, for sc (of generation gen).
+// precompute builds the table of every Bitcoin chain, then of every EVM
+// chain, the store holds, one after the other, for sc (of generation gen).
+// An EVM chain's table is used only while it ends at the chain's tip.
 func (s *screening) precompute(ctx context.Context, gen uint64, sc *risk.Screener) {
 	defer s.wg.Done()
+	var chains []heistgraph.Chain
 	for _, n := range heistgraph.Networks() {
-		if !n.Chain.IsUTXO() {
-			continue
-		}
 		if _, err := s.st.Tip(ctx, n.Chain); err != nil {
 			if !errors.Is(err, heistgraph.ErrNotFound) && ctx.Err() == nil {
 				s.log.Error("screening: tip", "chain", n.Chain, "err", err)
 			}
 			continue
 		}
-		s.setTable(gen, n.Chain, tableState{Height: -1})
+		chains = append(chains, n.Chain)
+	}
+	// EVM tables need the AccountLedger role (without it, screens compute
+	// on demand).
+	if ar, ok := s.st.(interface {
+		store.AccountReader
+		store.AccountLedger
+	}); ok {
+		for _, c := range heistgraph.EVMChains() {
+			if _, err := ar.AccountTip(ctx, c.Chain); err != nil {
+				if !errors.Is(err, heistgraph.ErrNotFound) && ctx.Err() == nil {
+					s.log.Error("screening: tip", "chain", c.Chain, "err", err)
+				}
+				continue
+			}
+			chains = append(chains, c.Chain)
+		}
+	}
+	for _, chain := range chains {
+		s.setTable(gen, chain, tableState{Height: -1})
 		start := time.Now()
-		stats, err := sc.Precompute(ctx, n.Chain)
+		stats, err := sc.Precompute(ctx, chain)
 		if err != nil {
 			if ctx.Err() == nil {
-				s.log.Error("screening: precompute", "chain", n.Chain, "err", err)
+				s.log.Error("screening: precompute", "chain", chain, "err", err)
 			}
 			return
 		}
 		took := time.Since(start)
-		if s.setTable(gen, n.Chain, tableState{Ready: true, Height: stats.Height}) {
-			s.log.Info("screening table ready", "chain", n.Chain, "height", stats.Height, "outputs", stats.Outputs, "took", took.Round(time.Millisecond))
+		if s.setTable(gen, chain, tableState{Ready: true, Height: stats.Height}) {
+			s.log.Info("screening table ready", "chain", chain, "height", stats.Height, "outputs", stats.Outputs, "took", took.Round(time.Millisecond))
 		}
 	}
 }

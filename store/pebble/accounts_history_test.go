@@ -160,7 +160,7 @@ func TestAccountRefCacheRewind(t *testing.T) {
 	db := openMem(t, 256<<10)
 	applyAcct(t, db, a...)
 	before := histories(t, db, addrs, nil)
-	if len(db.refs.m) == 0 {
+	if db.refs.n == 0 {
 		t.Fatal("reading histories filled no block cache")
 	}
 	if err := db.RewindTo(ctx, histChain, 11); err != nil {
@@ -227,8 +227,15 @@ func TestAccountRefCacheBound(t *testing.T) {
 	for h := range int64(acctRefCacheMax + 10) {
 		rc.put(1, heistgraph.AccountBlockRef{Height: h}, 0)
 	}
-	if n := len(rc.m); n > acctRefCacheMax || n == 0 {
+	if n := rc.n; n > acctRefCacheMax || n == 0 {
 		t.Fatalf("%d entries, bound %d", n, acctRefCacheMax)
+	}
+	// Sparse heights: the pages are bounded too.
+	for h := range int64(acctRefMaxPages + 10) {
+		rc.put(1, heistgraph.AccountBlockRef{Height: h << 20}, 0)
+	}
+	if n := len(rc.m); n > acctRefMaxPages || n == 0 || rc.n != n {
+		t.Fatalf("%d pages (%d entries), bound %d", n, rc.n, acctRefMaxPages)
 	}
 }
 
