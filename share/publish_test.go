@@ -412,3 +412,30 @@ func TestEntityScope(t *testing.T) {
 		t.Errorf("scoped key read %d objects of the watches collection (want only the marking), %v", len(w), err)
 	}
 }
+
+// TestPullFetchesWhatTheManifestLists: objects the partner added with a
+// date before the point the feed resumes from (a clock set back, a
+// register import of old incidents) are not in the incremental page, but
+// the partner's manifest lists them: the pull fetches them by id.
+func TestPullFetchesWhatTheManifestLists(t *testing.T) {
+	ctx := context.Background()
+	a, b := openStore(t), openStore(t)
+	seed := "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
+	if err := a.PutWatch(ctx, heistgraph.Watch{Name: "old-hack", Chain: heistgraph.ChainBTCRegtest, Seeds: []string{seed}, Policy: "haircut", Created: 1600000000}); err != nil {
+		t.Fatal(err)
+	}
+	url, key := partnerServer(t, a, "green", "green")
+	f := store.Feed{ID: "partner-a", URL: url, Collection: CollectionWatches, Key: key, AsWatches: true, TLPMax: "amber",
+		AddedLast: "2100-01-01T00:00:00.000000Z"}
+	res, err := Pull(ctx, b, f, &taxii.Client{}, time.Unix(1700000100, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Fetched != 4 || res.Objects != 4 || res.Labels != 1 || len(res.Watches) != 1 || res.AddedLast != f.AddedLast {
+		t.Errorf("pull %+v", res)
+	}
+	// Again: the copy has every listed version, nothing is fetched.
+	if res, err = Pull(ctx, b, f, &taxii.Client{}, time.Unix(1700000200, 0)); err != nil || res.Fetched != 0 || res.Objects != 4 {
+		t.Errorf("second pull %+v, %v", res, err)
+	}
+}

@@ -52,11 +52,21 @@ func TestClientPaging(t *testing.T) {
 	}
 	for _, withNext := range []bool{true, false} {
 		hs := httptest.NewServer(serve(withNext))
-		got, err := (&Client{Key: "k"}).Objects(context.Background(), CollectionURL(hs.URL+"/api/", "c"), nil)
-		hs.Close()
-		if err != nil || len(got) != 5 {
-			t.Fatalf("next %v: %d objects, %v", withNext, len(got), err)
+		got, last, err := (&Client{Key: "k"}).ObjectsAfter(context.Background(), CollectionURL(hs.URL+"/api/", "c"), "", nil)
+		if err != nil || len(got) != 5 || last != Timestamp(objs[4].DateAdded) {
+			t.Fatalf("next %v: %d objects, last %s, %v", withNext, len(got), last, err)
 		}
+		// Incrementally: after the second object's date, three objects
+		// (two pages); after the last, none, and the point stays.
+		inc, last2, err := (&Client{Key: "k"}).ObjectsAfter(context.Background(), CollectionURL(hs.URL+"/api/", "c"), Timestamp(objs[1].DateAdded), nil)
+		if err != nil || len(inc) != 3 || !strings.Contains(string(inc[0]), `"note--2"`) || last2 != last {
+			t.Errorf("next %v: after object 1: %d objects, last %s, %v", withNext, len(inc), last2, err)
+		}
+		none, last3, err := (&Client{Key: "k"}).ObjectsAfter(context.Background(), CollectionURL(hs.URL+"/api/", "c"), last, nil)
+		if err != nil || len(none) != 0 || last3 != last {
+			t.Errorf("next %v: after the last: %d objects, last %s, %v", withNext, len(none), last3, err)
+		}
+		hs.Close()
 		for i, raw := range got {
 			if !strings.Contains(string(raw), fmt.Sprintf(`"note--%d"`, i)) {
 				t.Errorf("next %v: object %d is %s", withNext, i, raw)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -37,20 +38,26 @@ type feedJSON struct {
 	Labels     int    `json:"labels"`
 	Watches    int    `json:"watches"`
 	LastError  string `json:"last_error,omitempty"`
+	// AddedLast is where the next pull starts (the partner's last
+	// X-TAXII-Date-Added-Last).
+	AddedLast string `json:"added_last,omitempty"`
 }
 
 func feedView(f store.Feed) feedJSON {
 	return feedJSON{ID: f.ID, URL: f.URL, Collection: f.Collection, AsWatches: f.AsWatches, TLPMax: f.TLPMax, Created: f.Created,
-		LastPull: f.LastPull, Objects: f.Objects, Labels: f.Labels, Watches: f.Watches, LastError: f.LastError}
+		LastPull: f.LastPull, Objects: f.Objects, Labels: f.Labels, Watches: f.Watches, LastError: f.LastError, AddedLast: f.AddedLast}
 }
 
 func (a *app) feedsCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "feeds",
 		Short: "Partners' TAXII 2.1 feeds: their flagged addresses become labels (and watches)",
-		Long: `Partners' TAXII 2.1 collections that heistgraph pulls. Each pull replaces the feed's
-labels (source feed:<id>) with the addresses its indicators and observables give, so
-what a partner withdraws or revokes goes. With --as-watches each partner incident
+		Long: `Partners' TAXII 2.1 collections that heistgraph pulls. Each pull fetches the objects
+added since the previous one (added_after, from the partner's last
+X-TAXII-Date-Added-Last, kept with the feed), keeps a local copy, drops what the
+partner's manifest no longer lists, and replaces the feed's labels (source
+feed:<id>) with the addresses the copy's indicators and observables give, so what a
+partner withdraws or revokes goes. With --as-watches each partner incident
 also becomes one watch (its alerts name the partner's incident). serve pulls every
 feed each --feeds-every; feeds pull pulls now. Next to a serve on the same --data
 they go through it.`,
@@ -140,6 +147,16 @@ func removeFeed(ctx context.Context, st store.Store, id string) (feedsRemoved, e
 		if err := st.DeleteWatch(ctx, n); err != nil {
 			return feedsRemoved{}, fmt.Errorf("feeds rm %s: %w", f.ID, err)
 		}
+	}
+	var copyVs []store.SharedVersion
+	for so, err := range st.SharedObjects(ctx, store.FeedCollection(f.ID)) {
+		if err != nil {
+			return feedsRemoved{}, err
+		}
+		copyVs = append(copyVs, store.SharedVersion{ID: so.ID, Version: so.Version})
+	}
+	if err := st.DeleteSharedObjects(ctx, store.FeedCollection(f.ID), copyVs); err != nil {
+		return feedsRemoved{}, fmt.Errorf("feeds rm %s: %w", f.ID, err)
 	}
 	if err := st.DeleteFeed(ctx, f.ID); err != nil {
 		return feedsRemoved{}, fmt.Errorf("feeds rm: %w", err)
@@ -279,8 +296,8 @@ func (a *app) feedsPullCmd() *cobra.Command {
 			}
 			return a.emit(out, func(w io.Writer) error {
 				for _, r := range out.Pulls {
-					printf(w, "%s: %d objects, %d labels (%d new, %d withdrawn), %d watches (%d withdrawn)\n",
-						r.Feed, r.Objects, r.Labels, r.Added, r.Removed, len(r.Watches), len(r.Withdrawn))
+					printf(w, "%s: %d objects fetched (added after %s), %d gone, %d kept; %d labels (%d new, %d withdrawn), %d watches (%d withdrawn)\n",
+						r.Feed, r.Fetched, cmp.Or(r.AddedAfter, "the start"), r.Deleted, r.Objects, r.Labels, r.Added, r.Removed, len(r.Watches), len(r.Withdrawn))
 				}
 				return nil
 			})
