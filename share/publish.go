@@ -271,6 +271,19 @@ func (p *Publisher) AddObjects(ctx context.Context, id, keyID string, raws []jso
 	return st, nil
 }
 
+// DeleteObjects removes versions of the inbox's objects (a partner's
+// TAXII DELETE); the other collections are generated and not writable.
+func (p *Publisher) DeleteObjects(ctx context.Context, id string, objs []taxii.Object) error {
+	if id != CollectionInbox {
+		return fmt.Errorf("collection %s is not writable: %w", id, heistgraph.ErrInvalid)
+	}
+	vs := make([]store.SharedVersion, len(objs))
+	for i, o := range objs {
+		vs[i] = store.SharedVersion{ID: o.ID, Version: o.Version.UnixNano()}
+	}
+	return p.Store.DeleteSharedObjects(ctx, CollectionInbox, vs)
+}
+
 // Status returns a stored status.
 func (p *Publisher) Status(ctx context.Context, id string) (taxii.Status, error) {
 	b, err := p.Store.ShareStatus(ctx, id)
