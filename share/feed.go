@@ -15,16 +15,19 @@ import (
 	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/app"
+	"github.com/heistgraph/heistgraph/incident"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/taxii"
 )
 
 // FeedStore is what a pull writes: the feed's labels (one label set), its
-// watches and the feed's record.
+// watches, its local copy and record, and the partner's incidents.
 type FeedStore interface {
 	store.Labels
 	store.Watches
 	store.Sharing
+	store.Incidents
 }
 
 // LabelSet is the label set holding a feed's labels.
@@ -57,6 +60,9 @@ type PullResult struct {
 	Revoked    int                `json:"revoked"`
 	Dropped    int                `json:"dropped_tlp"`
 	Unknown    map[string]int     `json:"unknown"`
+	// Incidents says what the pull did to the partner's incidents in the
+	// register.
+	Incidents incident.PartnerSaved `json:"incidents"`
 }
 
 // FeedWatchName is the name of the watch a feed keeps for a partner
@@ -233,9 +239,24 @@ func pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now 
 	if err != nil {
 		return res, fmt.Errorf("feed %s: labels: %w", f.ID, err)
 	}
-	if !f.AsWatches {
-		return res, nil
+	if f.AsWatches {
+		if err := syncWatches(ctx, st, f, p, now, &res); err != nil {
+			return res, err
+		}
 	}
+	// The partner's incidents join the register (status partner); those
+	// it no longer publishes, or revoked, are withdrawn.
+	b := RegisterBatch(p, LabelSet(f.ID), taxii.CollectionURL(f.URL, f.Collection), now)
+	b.Complete = true
+	if res.Incidents, err = app.SavePartner(ctx, st, b); err != nil {
+		return res, fmt.Errorf("feed %s: partner incidents: %w", f.ID, err)
+	}
+	return res, nil
+}
+
+// syncWatches makes the feed's watches those of the partner incidents of
+// p: new ones added, withdrawn or changed ones removed.
+func syncWatches(ctx context.Context, st FeedStore, f store.Feed, p *Partner, now time.Time, res *PullResult) error {
 	want := map[string]heistgraph.Watch{}
 	for _, inc := range p.Incidents {
 		if w, ok := feedWatch(f.ID, inc, now); ok {
@@ -246,7 +267,7 @@ func pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now 
 	var have []heistgraph.Watch
 	for w, err := range st.WatchList(ctx) {
 		if err != nil {
-			return res, err
+			return err
 		}
 		if strings.HasPrefix(w.Name, prefix) && strings.HasPrefix(w.Incident, "partner:"+f.ID+":") {
 			have = append(have, w)
@@ -262,7 +283,7 @@ func pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now 
 		// Withdrawn, revoked or changed: remove (a changed one is added
 		// again below with its new seeds).
 		if err := st.DeleteWatch(ctx, w.Name); err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
-			return res, err
+			return err
 		}
 		if !ok {
 			res.Withdrawn = append(res.Withdrawn, w.Name)
@@ -276,13 +297,13 @@ func pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now 
 	for _, n := range names {
 		w := want[n]
 		if err := st.PutWatch(ctx, w); err != nil {
-			return res, fmt.Errorf("feed %s: watch %s: %w", f.ID, n, err)
+			return fmt.Errorf("feed %s: watch %s: %w", f.ID, n, err)
 		}
 		res.Watches = append(res.Watches, n)
 		res.NewWatches = append(res.NewWatches, w)
 	}
 	slices.Sort(res.Watches)
-	return res, nil
+	return nil
 }
 
 // feedWatch is the watch of a partner incident: its own chain and seeds

@@ -176,7 +176,14 @@ func (p *Publisher) register(ctx context.Context, indicators bool) ([]taxii.Obje
 	if err != nil {
 		return nil, err
 	}
-	incs := reg.Incidents()
+	// Partners' incidents are not republished: each partner publishes its
+	// own (and two partners pulling each other's incidents would echo).
+	var incs []heistgraph.Incident
+	for _, inc := range reg.Incidents() {
+		if inc.Partner == nil {
+			incs = append(incs, inc)
+		}
+	}
 	if len(incs) == 0 {
 		return nil, nil
 	}

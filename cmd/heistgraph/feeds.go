@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/monitor"
 	"github.com/heistgraph/heistgraph/server"
@@ -71,6 +72,9 @@ type feedsRemoved struct {
 	ID             string `json:"id"`
 	LabelsRemoved  int    `json:"labels_removed"`
 	WatchesRemoved int    `json:"watches_removed"`
+	// IncidentsWithdrawn counts the feed's partner incidents withdrawn
+	// from the register.
+	IncidentsWithdrawn int `json:"incidents_withdrawn"`
 }
 
 // feedsPulled is what feeds pull prints.
@@ -158,10 +162,17 @@ func removeFeed(ctx context.Context, st store.Store, id string) (feedsRemoved, e
 	if err := st.DeleteSharedObjects(ctx, store.FeedCollection(f.ID), copyVs); err != nil {
 		return feedsRemoved{}, fmt.Errorf("feeds rm %s: %w", f.ID, err)
 	}
+	// The partner's incidents leave the register (kept as withdrawn).
+	b := hgshare.RegisterBatch(&hgshare.Partner{}, hgshare.LabelSet(f.ID), taxii.CollectionURL(f.URL, f.Collection), time.Now())
+	b.Complete = true
+	sv, err := hgapp.SavePartner(ctx, st, b)
+	if err != nil {
+		return feedsRemoved{}, fmt.Errorf("feeds rm %s: partner incidents: %w", f.ID, err)
+	}
 	if err := st.DeleteFeed(ctx, f.ID); err != nil {
 		return feedsRemoved{}, fmt.Errorf("feeds rm: %w", err)
 	}
-	return feedsRemoved{ID: f.ID, LabelsRemoved: removed, WatchesRemoved: len(gone)}, nil
+	return feedsRemoved{ID: f.ID, LabelsRemoved: removed, WatchesRemoved: len(gone), IncidentsWithdrawn: len(sv.Withdrawn)}, nil
 }
 
 // feedsAPI is server.Feeds over serve's store: a pull checks the watches
@@ -274,7 +285,7 @@ func (a *app) feedsRmCmd() *cobra.Command {
 				return err
 			}
 			return a.emit(out, func(w io.Writer) error {
-				printf(w, "removed feed %s: %d labels, %d watches\n", out.ID, out.LabelsRemoved, out.WatchesRemoved)
+				printf(w, "removed feed %s: %d labels, %d watches, %d partner incidents withdrawn\n", out.ID, out.LabelsRemoved, out.WatchesRemoved, out.IncidentsWithdrawn)
 				return nil
 			})
 		},
@@ -296,8 +307,9 @@ func (a *app) feedsPullCmd() *cobra.Command {
 			}
 			return a.emit(out, func(w io.Writer) error {
 				for _, r := range out.Pulls {
-					printf(w, "%s: %d objects fetched (added after %s), %d gone, %d kept; %d labels (%d new, %d withdrawn), %d watches (%d withdrawn)\n",
-						r.Feed, r.Fetched, cmp.Or(r.AddedAfter, "the start"), r.Deleted, r.Objects, r.Labels, r.Added, r.Removed, len(r.Watches), len(r.Withdrawn))
+					printf(w, "%s: %d objects fetched (added after %s), %d gone, %d kept; %d labels (%d new, %d withdrawn), %d watches (%d withdrawn); partner incidents: %d added, %d updated, %d withdrawn\n",
+						r.Feed, r.Fetched, cmp.Or(r.AddedAfter, "the start"), r.Deleted, r.Objects, r.Labels, r.Added, r.Removed, len(r.Watches), len(r.Withdrawn),
+						len(r.Incidents.Added), len(r.Incidents.Updated), len(r.Incidents.Withdrawn))
 				}
 				return nil
 			})
