@@ -66,11 +66,11 @@ type Incident struct {
 	// who wrote it (the created_by_ref identity) and every name of its
 	// actors (names and aliases, to find them in the register's
 	// vocabulary).
-	FirstSeen   string   `json:"-"`
-	Description string   `json:"-"`
-	Victim      string   `json:"-"`
-	CreatedBy   string   `json:"-"`
-	ActorNames  []string `json:"-"`
+	FirstSeen   string     `json:"-"`
+	Description string     `json:"-"`
+	Victim      string     `json:"-"`
+	CreatedBy   string     `json:"-"`
+	ActorNames  [][]string `json:"-"` // per actor: its name, then its aliases
 }
 
 // Actor is a threat actor or intrusion set.
@@ -262,7 +262,7 @@ func (p *Partner) interpret(latest map[string]*stixObj, opts ReadOptions) {
 		}
 	}
 	actorName := map[string]string{}
-	actorNames := map[string][]string{}
+	actorNames := map[string][]string{} // id -> name, then aliases
 	for _, a := range p.Actors {
 		actorName[a.ID] = a.Name
 		actorNames[a.ID] = append([]string{a.Name}, a.Aliases...)
@@ -271,7 +271,7 @@ func (p *Partner) interpret(latest map[string]*stixObj, opts ReadOptions) {
 		for _, n := range near[id] {
 			if name, ok := actorName[n]; ok && !slices.Contains(inc.Actors, name) {
 				inc.Actors = append(inc.Actors, name)
-				inc.ActorNames = append(inc.ActorNames, actorNames[n]...)
+				inc.ActorNames = append(inc.ActorNames, actorNames[n])
 			}
 			if v := live[n]; v != nil && v.Type == "identity" && inc.Victim == "" && targeted[[2]string{id, n}] {
 				inc.Victim = v.Name

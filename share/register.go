@@ -84,14 +84,21 @@ func registerIncident(pi Incident, srcID, from string, now time.Time) heistgraph
 			Role: heistgraph.RoleLinked, Source: srcID})
 	}
 	seen := map[string]bool{}
-	for _, name := range pi.ActorNames {
-		actor, group, ok := incident.PartnerActor(name)
-		if !ok || seen[actor+"/"+group] {
-			continue
+	for _, names := range pi.ActorNames {
+		// An actor is the first of its names (its name, then its aliases)
+		// that the vocabulary knows.
+		for _, name := range names {
+			actor, group, ok := incident.PartnerActor(name)
+			if !ok {
+				continue
+			}
+			if !seen[actor+"/"+group] {
+				seen[actor+"/"+group] = true
+				inc.Attributions = append(inc.Attributions, heistgraph.Attribution{Actor: actor, Group: group, Tier: heistgraph.TierSuspected,
+					Sources: []string{srcID}, Note: "the partner relates the incident to " + names[0]})
+			}
+			break
 		}
-		seen[actor+"/"+group] = true
-		inc.Attributions = append(inc.Attributions, heistgraph.Attribution{Actor: actor, Group: group, Tier: heistgraph.TierSuspected,
-			Sources: []string{srcID}, Note: "the partner relates the incident to " + name})
 	}
 	return inc
 }

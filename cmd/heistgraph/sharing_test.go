@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/internal/btcdtest"
 	"github.com/heistgraph/heistgraph/internal/webhooktest"
 	"github.com/heistgraph/heistgraph/server"
@@ -178,7 +179,8 @@ func TestFeedPullIncremental(t *testing.T) {
 
 	first := pull("first pull")
 	served, seq1 := servedSince(seq)
-	if first.AddedAfter != "" || first.AddedLast == "" || first.Fetched == 0 || served != first.Fetched || len(first.Watches) != 1 {
+	if first.AddedAfter != "" || first.AddedLast == "" || first.Fetched == 0 || served != first.Fetched || len(first.Watches) != 1 ||
+		len(first.Incidents.Added) != 1 {
 		t.Fatalf("first pull %+v, A served %d objects", first, served)
 	}
 	fl := decode[feedsListJSON](t, cli(t, "--data", dataB, "--json", "feeds", "list").stdout)
@@ -194,7 +196,8 @@ func TestFeedPullIncremental(t *testing.T) {
 	// The second watch is an incident, its indicator and their
 	// relationship, like the first; the marking is not served again.
 	if second.AddedAfter != first.AddedLast || second.Fetched != 3 || served != 3 || second.Deleted != 0 ||
-		len(second.Watches) != 2 || second.Objects != first.Objects+3 || second.AddedLast <= first.AddedLast {
+		len(second.Watches) != 2 || second.Objects != first.Objects+3 || second.AddedLast <= first.AddedLast ||
+		len(second.Incidents.Added) != 1 || len(second.Incidents.Unchanged) != 1 {
 		t.Fatalf("second pull %+v (first %+v), A served %d objects", second, first, served)
 	}
 
@@ -207,7 +210,20 @@ func TestFeedPullIncremental(t *testing.T) {
 	mustOK(t, cli(t, "--data", dataA, "watch", "rm", "first-hack"), "watch rm on A")
 	fourth := pull("fourth pull")
 	if fourth.Deleted != 3 || fourth.Fetched != 0 || len(fourth.Withdrawn) != 1 || fourth.Removed != 1 || len(fourth.Watches) != 1 ||
-		!strings.Contains(fourth.Watches[0], "second-hack") {
+		!strings.Contains(fourth.Watches[0], "second-hack") || fmt.Sprint(fourth.Incidents.Withdrawn) != fmt.Sprint(first.Incidents.Added) {
 		t.Fatalf("after A withdrew: %+v", fourth)
+	}
+	// B's register lists A's remaining incident as a partner's, not the
+	// withdrawn one.
+	r = cli(t, "--data", dataB, "--json", "incidents", "list")
+	mustOK(t, r, "incidents list on B")
+	var partners []string
+	for _, it := range decode[hgapp.IncidentsView](t, r.stdout).Incidents {
+		if it.Partner != nil && it.Partner.Source == "feed:partner-a" && it.Status == "partner" {
+			partners = append(partners, it.ID)
+		}
+	}
+	if fmt.Sprint(partners) != fmt.Sprint(second.Incidents.Added) {
+		t.Errorf("B's register holds partner incidents %v, want %v", partners, second.Incidents.Added)
 	}
 }
