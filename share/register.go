@@ -56,8 +56,14 @@ func RegisterBatch(p *Partner, from, url string, now time.Time) incident.Partner
 		Date: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), URL: url, Tier: heistgraph.TierSuspected,
 		Note: "a partner's STIX incidents: listed and shown, left out of report totals unless asked for (status partner)"}
 	b := incident.PartnerBatch{Source: src, From: from}
+	ids := map[string]bool{}
 	for _, pi := range p.Incidents {
-		b.Incidents = append(b.Incidents, registerIncident(pi, src.ID, from, now))
+		inc := registerIncident(pi, src.ID, from, now)
+		if ids[inc.ID] {
+			continue // the same UUID in other letter case: one incident
+		}
+		ids[inc.ID] = true
+		b.Incidents = append(b.Incidents, inc)
 	}
 	for _, pi := range p.RevokedIncidents {
 		b.Withdrawn = append(b.Withdrawn, heistgraph.PartnerIncident{STIXID: pi.ID, Modified: stixTime(pi.Modified, now), Source: from})
@@ -73,8 +79,8 @@ func registerIncident(pi Incident, srcID, from string, now time.Time) heistgraph
 	if len(notes) > maxNotes {
 		notes = strings.ToValidUTF8(notes[:maxNotes], "") + "..."
 	}
-	inc := heistgraph.Incident{ID: incident.PartnerID(pi.ID), Name: pi.Name,
-		Victim:   heistgraph.Victim{Name: cmp.Or(pi.Victim, "not named by the partner"), Type: heistgraph.VictimOther},
+	inc := heistgraph.Incident{ID: incident.PartnerID(pi.ID), Name: cmp.Or(strings.TrimSpace(pi.Name), pi.ID),
+		Victim:   heistgraph.Victim{Name: cmp.Or(strings.TrimSpace(pi.Victim), "not named by the partner"), Type: heistgraph.VictimOther},
 		StolenOn: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), Vectors: []heistgraph.AttackVector{heistgraph.VectorUnknown},
 		TLP: cmp.Or(pi.TLP, "clear"), Notes: notes, Status: incident.StatusPartner,
 		Partner: &heistgraph.PartnerIncident{STIXID: pi.ID, Modified: stixTime(pi.Modified, now), Source: from, Actors: pi.Actors}}

@@ -78,3 +78,29 @@ func TestRegisterBatchOpenCTI(t *testing.T) {
 		t.Errorf("MISP batch %+v", mb)
 	}
 }
+
+// TestRegisterBatchOddBundles: incidents with a blank name, a blank
+// victim, ids differing only in letter case, odd timestamps and
+// addresses on several chains still make a register that passes its
+// checks (a partner cannot block a feed's pulls with them).
+func TestRegisterBatchOddBundles(t *testing.T) {
+	bundle := `{"type":"bundle","id":"bundle--1","objects":[
+	{"type":"incident","id":"incident--AAAAAAAA-0000-4000-8000-000000000001","name":"  ","modified":"not a time","first_seen":"1969-12-31T23:59:59Z"},
+	{"type":"incident","id":"incident--aaaaaaaa-0000-4000-8000-000000000001","name":"dup"},
+	{"type":"incident","id":"incident--x y","created":"2024-01-01T00:00:00Z"},
+	{"type":"identity","id":"identity--1","name":" "},
+	{"type":"relationship","id":"relationship--1","relationship_type":"targets","source_ref":"incident--x y","target_ref":"identity--1"},
+	{"type":"indicator","id":"indicator--1","pattern":"[cryptocurrency-wallet:value = '0x098b716b8aaf21512996dc57eb0615e2383e2f96'] OR [cryptocurrency-wallet:value = '1KFHE7w8BhaENAswwryaoccDb6qcT6DbYY']"},
+	{"type":"relationship","id":"relationship--2","relationship_type":"indicates","source_ref":"indicator--1","target_ref":"incident--x y"}]}`
+	p, err := Read(strings.NewReader(bundle), ReadOptions{Source: "stix:odd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := RegisterBatch(p, "stix:odd", "", time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC))
+	if len(b.Incidents) != 2 {
+		t.Errorf("%d incidents, want 2 (one per UUID)", len(b.Incidents))
+	}
+	if _, err := incident.New([]heistgraph.Source{b.Source}, b.Incidents); err != nil {
+		t.Errorf("the register refuses them: %v\n%+v", err, b.Incidents)
+	}
+}
