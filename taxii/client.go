@@ -96,10 +96,7 @@ func (c *Client) ObjectsAfter(ctx context.Context, collURL, addedAfter string, e
 func (c *Client) Manifest(ctx context.Context, collURL string) ([]ManifestRecord, error) {
 	var out []ManifestRecord
 	_, err := c.pages(ctx, strings.TrimRight(collURL, "/")+"/manifest/", "", nil, func(body []byte) (bool, string, error) {
-		var m struct {
-			Manifest
-			Next string `json:"next"`
-		}
+		var m Manifest
 		if err := DecodeBody(body, &m); err != nil {
 			return false, "", err
 		}

@@ -107,3 +107,39 @@ func TestClientPaging(t *testing.T) {
 		t.Errorf("oversized page: %v", err)
 	}
 }
+
+// TestClientManifestTies pages a manifest whose objects were all added at
+// the same instant: following next tokens, none is skipped (paging by
+// added_after alone would stop after the first page).
+func TestClientManifestTies(t *testing.T) {
+	var objs []Object
+	for i := range 5 {
+		o, err := ObjectOf(json.RawMessage(fmt.Sprintf(`{"type":"note","id":"note--%d","modified":"2024-01-01T00:00:00Z"}`, i)), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, o)
+	}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := ParseQuery(r.URL.Query())
+		if err != nil || !strings.HasSuffix(r.URL.Path, "/manifest/") {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		q.Limit = 2
+		p := Select(objs, q)
+		w.Header().Set("Content-Type", MediaType)
+		w.Header().Set("X-TAXII-Date-Added-Last", Timestamp(p.Last))
+		_ = json.NewEncoder(w).Encode(ManifestOf(p))
+	}))
+	defer hs.Close()
+	m, err := (&Client{}).Manifest(context.Background(), CollectionURL(hs.URL+"/api/", "c"))
+	if err != nil || len(m) != 5 {
+		t.Fatalf("%d records, %v", len(m), err)
+	}
+	for i, r := range m {
+		if r.ID != fmt.Sprintf("note--%d", i) {
+			t.Errorf("record %d: %s", i, r.ID)
+		}
+	}
+}
