@@ -330,13 +330,16 @@ func TestTAXIISpecWalk(t *testing.T) {
 	})
 	t.Run("5.7 delete an object", func(t *testing.T) {
 		// Section 5.7: DELETE {api-root}/collections/{id}/objects/{object-id}/
-		// deletes an object by its id; match[version] (and
-		// match[spec_version]) pick versions, and without them every
-		// version goes. 200 on success (the example answers with no body);
-		// 403 when the client may see the object but not delete it; 404
-		// when the object is not found or not the client's to see.
+		// "deletes an object from a Collection by its id"; "to support
+		// removing a particular version of an object, this Endpoint
+		// supports filtering" (match[version], match[spec_version]); "if no
+		// filters are applied, all versions of the object will be
+		// deleted". 200 on success; 403 when "the client has access to
+		// the object, but not to delete it" (can_write false); 404 when
+		// "the API Root, Collection ID and/or Object ID are not found, or
+		// the client does not have access to the object".
 		analyst := ts.keys["analyst"]
-		const obj = "indicator--252c7c11-daf2-42bd-843b-be65edca9f61" // the section's example id
+		const obj = "indicator--252c7c11-daf2-42bd-843b-be65edca9f61"
 		version := func(modified string) string {
 			return fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":%q,"created":"2016-11-01T03:04:05.000Z","modified":%q,
 				"pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2016-11-01T03:04:05.000Z"}`, obj, modified)
