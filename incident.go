@@ -351,6 +351,28 @@ type Incident struct {
 	// FigureChoice says why the first figure is the register's preferred
 	// one when the sources' figures disagree; empty when they agree.
 	FigureChoice string
+	// Partner is where a partner's incident came from (status "partner":
+	// read from a partner's STIX bundle or TAXII feed); nil for the
+	// register's own incidents.
+	Partner *PartnerIncident
+}
+
+// PartnerIncident is the provenance of a partner's incident: the STIX
+// object it was read from and who shared it.
+type PartnerIncident struct {
+	STIXID   string    // the partner's STIX id (incident--uuid)
+	Modified time.Time // the version kept (the object's modified, else created)
+	// Source is where it came from, as partner labels name it: a feed's
+	// "feed:<id>", a file's "stix:<name>".
+	Source string
+	// Actors are the partner's threat actors and intrusion sets the
+	// incident is related to, by name (those of the register's vocabulary
+	// are attributions as well).
+	Actors []string
+	// Withdrawn marks a revoked or withdrawn incident: the record is kept
+	// so that an older version cannot bring it back, and is no longer part
+	// of the register.
+	Withdrawn bool
 }
 
 // BestTier returns the strongest tier among the incident's attributions

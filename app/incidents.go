@@ -26,6 +26,12 @@ func Register(ctx context.Context, st store.Store) (*incident.Register, *inciden
 	return reg, prices, nil
 }
 
+// SavePartner stores a partner's incidents beside the shipped register
+// (incident.SavePartner).
+func SavePartner(ctx context.Context, st store.Incidents, b incident.PartnerBatch) (incident.PartnerSaved, error) {
+	return incident.SavePartner(ctx, incidents.FS, st, b)
+}
+
 // IncidentItem is one line of `incidents list --json`.
 type IncidentItem struct {
 	ID         string          `json:"id"`
@@ -39,8 +45,39 @@ type IncidentItem struct {
 	USD        heistgraph.USD  `json:"usd"`
 	USDSource  string          `json:"usd_source"`
 	USDAt      string          `json:"usd_at"`
-	Origin     string          `json:"origin"` // shipped or imported
-	Status     string          `json:"status"` // attributed or suspected
+	Origin     string          `json:"origin"` // shipped, imported or partner
+	Status     string          `json:"status"` // attributed, suspected or partner
+	// Partner is a partner's incident's provenance (origin partner).
+	Partner *PartnerView `json:"partner,omitempty"`
+}
+
+// PartnerView is where a partner's incident came from: its STIX id and
+// version, the feed or file, the partner's actors.
+type PartnerView struct {
+	STIXID   string   `json:"stix_id"`
+	Modified string   `json:"modified"`
+	Source   string   `json:"source"`
+	Actors   []string `json:"actors"`
+}
+
+func partnerView(inc heistgraph.Incident) *PartnerView {
+	if inc.Partner == nil {
+		return nil
+	}
+	p := inc.Partner
+	v := &PartnerView{STIXID: p.STIXID, Modified: p.Modified.UTC().Format(time.RFC3339Nano), Source: p.Source, Actors: slices.Clone(p.Actors)}
+	if v.Actors == nil {
+		v.Actors = []string{}
+	}
+	return v
+}
+
+// originOfIncident is an incident's origin: shipped, imported or partner.
+func originOfIncident(reg *incident.Register, inc heistgraph.Incident) string {
+	if inc.Partner != nil {
+		return "partner"
+	}
+	return originOf(reg.Imported(inc.ID))
 }
 
 // IncidentsView is what `incidents list --json` prints: every incident of
@@ -64,7 +101,8 @@ func Incidents(ctx context.Context, st store.Store, _ IncidentsRequest) (Inciden
 		v := incident.Value(inc, "", prices)
 		it := IncidentItem{ID: inc.ID, Name: inc.Name, Victim: inc.Victim.Name, VictimType: string(inc.Victim.Type),
 			StolenOn: Day(inc.StolenOn), Chains: incidentChains(inc), Tier: inc.BestTier(""), Actors: []string{},
-			USD: v.USD, USDSource: v.Source, USDAt: Day(v.At), Origin: originOf(reg.Imported(inc.ID)), Status: inc.Status}
+			USD: v.USD, USDSource: v.Source, USDAt: Day(v.At), Origin: originOfIncident(reg, inc), Status: inc.Status,
+			Partner: partnerView(inc)}
 		for _, at := range inc.Attributions {
 			if !slices.Contains(it.Actors, at.Actor) {
 				it.Actors = append(it.Actors, at.Actor)
@@ -138,6 +176,8 @@ type IncidentView struct {
 	// figure is preferred when the sources disagree.
 	Status       string `json:"status"`
 	FigureChoice string `json:"figure_choice,omitempty"`
+	// Partner is a partner's incident's provenance (status partner).
+	Partner *PartnerView `json:"partner,omitempty"`
 }
 
 // VictimView is an incident's victim.
@@ -230,7 +270,7 @@ func Incident(ctx context.Context, st store.Store, req IncidentRequest) (Inciden
 
 func incidentOf(reg *incident.Register, inc heistgraph.Incident, prices incident.Prices, tr IncidentTraceView) IncidentView {
 	v := incident.Value(inc, "", prices)
-	out := IncidentView{ID: inc.ID, Name: inc.Name, Origin: originOf(reg.Imported(inc.ID)),
+	out := IncidentView{ID: inc.ID, Name: inc.Name, Origin: originOfIncident(reg, inc), Partner: partnerView(inc),
 		Victim:   VictimView{Name: inc.Victim.Name, Type: string(inc.Victim.Type), Country: inc.Victim.Country},
 		StolenOn: Day(inc.StolenOn), Vectors: []string{}, USD: v.USD, USDSource: v.Source, USDAt: Day(v.At),
 		Thefts: []TheftView{}, Figures: []FigureView{}, Attributions: []AttributionView{}, Addresses: []IncAddressView{},
@@ -366,10 +406,14 @@ func STIX(ctx context.Context, st store.Store, req STIXRequest) (STIXBundle, err
 		if !ok {
 			return STIXBundle{}, fmt.Errorf("export stix: incident %q: %w", id, heistgraph.ErrNotFound)
 		}
+		if inc.Partner != nil {
+			return STIXBundle{}, fmt.Errorf("export stix: incident %q is a partner's (%s, STIX %s): heistgraph does not republish partners' incidents: %w",
+				id, inc.Partner.Source, inc.Partner.STIXID, heistgraph.ErrInvalid)
+		}
 		incs, name = append(incs, inc), "heistgraph incident "+inc.ID+": "+inc.Name
 	} else {
 		for _, inc := range reg.Incidents() {
-			if inc.StolenOn.Year() == year {
+			if inc.StolenOn.Year() == year && inc.Partner == nil { // partners' incidents are not republished
 				incs = append(incs, inc)
 			}
 		}

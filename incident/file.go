@@ -3,6 +3,7 @@ package incident
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +58,9 @@ type fileIncident struct {
 	// FigureChoice says why the first figure is preferred when the
 	// figures disagree.
 	FigureChoice string `yaml:"figure_choice,omitempty" json:"figure_choice,omitempty"`
+	// Partner carries a partner incident's provenance through the checks
+	// (never in a file or a STIX custom property).
+	Partner *heistgraph.PartnerIncident `yaml:"-" json:"-"`
 }
 
 type fileVictim struct {
@@ -114,10 +118,20 @@ const (
 	// a journalist's or an official's suspicion names the actor, or the
 	// register judges the attribution contested (the notes say why).
 	StatusSuspected = "suspected"
+	// StatusPartner incidents are a partner's, read from its STIX bundle
+	// or TAXII feed (heistgraph.Incident.Partner says whose): the register
+	// lists and shows them, and report totals leave them out unless the
+	// query asks for them (Query.IncludePartner). They need no USD figure
+	// and no attribution.
+	StatusPartner = "partner"
 )
 
 // Statuses lists the incident statuses.
-func Statuses() []string { return []string{StatusAttributed, StatusSuspected} }
+func Statuses() []string { return []string{StatusAttributed, StatusSuspected, StatusPartner} }
+
+// PartnerSourcePrefix starts the id of a partner's source record (one per
+// feed or bundle file); such a record may have no URL (a file has none).
+const PartnerSourcePrefix = "partner-"
 
 // dateLayout is how files write days.
 const dateLayout = "2006-01-02"
@@ -273,7 +287,9 @@ func (c *checker) sourceRecord(f fileSource) heistgraph.Source {
 	c.id("id", f.ID)
 	c.required("publisher", f.Publisher)
 	c.required("title", f.Title)
-	c.required("url", f.URL)
+	if !strings.HasPrefix(f.ID, PartnerSourcePrefix) {
+		c.required("url", f.URL)
+	}
 	if f.URL != "" && !strings.HasPrefix(f.URL, "https://") && !strings.HasPrefix(f.URL, "http://") {
 		c.fail("url", "%q: want an http(s) URL", f.URL)
 	}
@@ -356,7 +372,21 @@ func (c *checker) incident(f fileIncident) heistgraph.Incident {
 		inc.Thefts = append(inc.Thefts, c.theft(fmt.Sprintf("thefts[%d]", i), t))
 	}
 
-	if len(f.Figures) == 0 {
+	partner := f.Status == StatusPartner
+	switch {
+	case partner && f.Partner == nil:
+		c.fail("status", "partner is for a partner's incident (read from STIX): write attributed or suspected")
+	case !partner && f.Partner != nil:
+		c.fail("status", "a partner's incident has status partner, not %q", f.Status)
+	case partner && (f.Partner.STIXID == "" || f.Partner.Source == ""):
+		c.fail("partner", "a partner's incident needs its STIX id and source")
+	}
+	if f.Partner != nil {
+		p := *f.Partner
+		p.Actors = slices.Clone(p.Actors)
+		inc.Partner = &p
+	}
+	if len(f.Figures) == 0 && !partner {
 		c.fail("figures", "required: at least one USD figure with its source")
 	}
 	for i, fg := range f.Figures {
@@ -409,7 +439,7 @@ func (c *checker) incident(f fileIncident) heistgraph.Incident {
 			Source: c.source(p+".source", t.Source)})
 	}
 
-	if len(f.Attributions) == 0 {
+	if len(f.Attributions) == 0 && !partner {
 		c.fail("attributions", "required: at least one attribution")
 	}
 	for i, a := range f.Attributions {
@@ -444,7 +474,7 @@ func (c *checker) status(v string, best heistgraph.Tier) string {
 		if best != "" && !reaches {
 			c.fail("status", "attributed needs an attribution of industry or official tier (the best is %s): write suspected", best)
 		}
-	case StatusSuspected:
+	case StatusSuspected, StatusPartner:
 	default:
 		c.fail("status", "unknown status %q (want one of %v)", v, Statuses())
 	}
@@ -549,7 +579,7 @@ func encodeSource(s heistgraph.Source) fileSource {
 // encodeIncident is the file form of inc.
 func encodeIncident(inc heistgraph.Incident) fileIncident {
 	f := fileIncident{ID: inc.ID, Name: inc.Name, StolenOn: formatDate(inc.StolenOn), TLP: inc.TLP, Notes: inc.Notes,
-		Status: inc.Status, FigureChoice: inc.FigureChoice,
+		Status: inc.Status, FigureChoice: inc.FigureChoice, Partner: inc.Partner,
 		Victim: fileVictim{Name: inc.Victim.Name, Type: string(inc.Victim.Type), Country: inc.Victim.Country}}
 	for _, v := range inc.Vectors {
 		f.Vectors = append(f.Vectors, string(v))

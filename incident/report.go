@@ -48,6 +48,9 @@ type Query struct {
 	// without it they are left out (and listed in Report.SuspectedLeftOut).
 	// Tier "suspected" asks for them by name and implies it.
 	IncludeSuspected bool
+	// IncludePartner keeps partners' incidents (status partner) too;
+	// without it they are left out (and listed in Report.PartnerLeftOut).
+	IncludePartner bool
 }
 
 // Validate checks q and fills defaults. It returns an error wrapping
@@ -95,6 +98,11 @@ type Report struct {
 	// otherwise keep, when they are not.
 	IncludeSuspected bool     `json:"include_suspected"`
 	SuspectedLeftOut []string `json:"suspected_left_out,omitempty"`
+	// IncludePartner says whether partners' incidents are counted;
+	// PartnerLeftOut lists the ids of those the query would otherwise
+	// keep, when they are not.
+	IncludePartner bool     `json:"include_partner"`
+	PartnerLeftOut []string `json:"partner_left_out,omitempty"`
 }
 
 // ReportIncident is one incident in a report with the value the report
@@ -120,7 +128,7 @@ type ReportIncident struct {
 	Actor        string          `json:"actor"`
 	Groups       []string        `json:"groups"`
 	Sources      []string        `json:"sources"` // ids, as cited by the incident
-	// Status is attributed or suspected (see Statuses).
+	// Status is attributed, suspected or partner (see Statuses).
 	Status string `json:"status"`
 	// Figures are every source's USD figure for the incident, side by
 	// side; FigureChoice says why the first is the preferred one when
@@ -193,7 +201,7 @@ func Build(reg *Register, q Query, prices Prices) (Report, error) {
 		}
 	}
 	rep := Report{By: q.By, Tier: q.Tier, Actor: q.Actor, Source: q.Source, Incidents: []ReportIncident{},
-		IncludeSuspected: q.suspectedToo()}
+		IncludeSuspected: q.suspectedToo(), IncludePartner: q.IncludePartner}
 	if q.Year != 0 {
 		y := q.Year
 		rep.Year = &y
@@ -206,6 +214,10 @@ func Build(reg *Register, q Query, prices Prices) (Report, error) {
 		}
 		if ri.Status == StatusSuspected && !rep.IncludeSuspected {
 			rep.SuspectedLeftOut = append(rep.SuspectedLeftOut, ri.ID)
+			continue
+		}
+		if ri.Status == StatusPartner && !rep.IncludePartner {
+			rep.PartnerLeftOut = append(rep.PartnerLeftOut, ri.ID)
 			continue
 		}
 		rep.Incidents = append(rep.Incidents, ri)

@@ -40,7 +40,7 @@ func LoadWith(ctx context.Context, fsys fs.FS, st store.Incidents) (*Register, e
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := shipped.Incident(inc.ID); !ok {
+		if _, ok := shipped.Incident(inc.ID); !ok && !withdrawn(inc) {
 			incs = append(incs, inc)
 		}
 	}
@@ -57,6 +57,10 @@ func LoadWith(ctx context.Context, fsys fs.FS, st store.Incidents) (*Register, e
 	}
 	return merge(shipped, incs, srcs)
 }
+
+// withdrawn reports a partner's incident the partner revoked or withdrew:
+// its record stays in the store, out of the register.
+func withdrawn(inc heistgraph.Incident) bool { return inc.Partner != nil && inc.Partner.Withdrawn }
 
 // merge builds the register of shipped plus the imported incidents and
 // sources (whose ids shipped does not have), marking the imported ones.
@@ -126,40 +130,7 @@ func SaveImported(ctx context.Context, fsys fs.FS, st store.Incidents, in *Regis
 		newSrc = append(newSrc, s)
 		sv.Sources = append(sv.Sources, s.ID)
 	}
-	// What LoadWith will see: the records stored before, replaced by id.
-	incs := map[string]heistgraph.Incident{}
-	srcs := map[string]heistgraph.Source{}
-	for inc, err := range st.ListIncidents(ctx) {
-		if err != nil {
-			return Saved{}, err
-		}
-		if _, ok := shipped.Incident(inc.ID); !ok {
-			incs[inc.ID] = inc
-		}
-	}
-	for s, err := range st.ListSources(ctx) {
-		if err != nil {
-			return Saved{}, err
-		}
-		if _, ok := shipped.Source(s.ID); !ok {
-			srcs[s.ID] = s
-		}
-	}
-	for _, inc := range newInc {
-		incs[inc.ID] = inc
-	}
-	for _, s := range newSrc {
-		srcs[s.ID] = s
-	}
-	var allInc []heistgraph.Incident
-	var allSrc []heistgraph.Source
-	for _, inc := range incs {
-		allInc = append(allInc, inc)
-	}
-	for _, s := range srcs {
-		allSrc = append(allSrc, s)
-	}
-	if _, err := merge(shipped, allInc, allSrc); err != nil {
+	if err := checkStored(ctx, shipped, st, newInc, newSrc); err != nil {
 		return Saved{}, err
 	}
 	slices.Sort(sv.Incidents)
@@ -173,6 +144,48 @@ func SaveImported(ctx context.Context, fsys fs.FS, st store.Incidents, in *Regis
 		return Saved{}, fmt.Errorf("store imported incidents: %w", err)
 	}
 	return sv, nil
+}
+
+// checkStored checks that the register LoadWith builds once incs and srcs
+// are stored beside what st holds (replacing stored records by id) is
+// valid.
+func checkStored(ctx context.Context, shipped *Register, st store.Incidents, incs []heistgraph.Incident, srcs []heistgraph.Source) error {
+	allInc := map[string]heistgraph.Incident{}
+	allSrc := map[string]heistgraph.Source{}
+	for inc, err := range st.ListIncidents(ctx) {
+		if err != nil {
+			return err
+		}
+		if _, ok := shipped.Incident(inc.ID); !ok {
+			allInc[inc.ID] = inc
+		}
+	}
+	for s, err := range st.ListSources(ctx) {
+		if err != nil {
+			return err
+		}
+		if _, ok := shipped.Source(s.ID); !ok {
+			allSrc[s.ID] = s
+		}
+	}
+	for _, inc := range incs {
+		allInc[inc.ID] = inc
+	}
+	for _, s := range srcs {
+		allSrc[s.ID] = s
+	}
+	var li []heistgraph.Incident
+	var ls []heistgraph.Source
+	for _, inc := range allInc {
+		if !withdrawn(inc) {
+			li = append(li, inc)
+		}
+	}
+	for _, s := range allSrc {
+		ls = append(ls, s)
+	}
+	_, err := merge(shipped, li, ls)
+	return err
 }
 
 // PricesFrom reads from st the prices a report over incs needs: each stolen

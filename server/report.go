@@ -25,7 +25,9 @@ func reportRoutes() []route {
 			{"by", "string", "which day places an incident in a year: stolen (default) or attributed"},
 			{"tier", "string", "official, industry, suspected or any (default)"}, {"actor", "string", "actor (dprk) or any (default)"},
 			{"source", "string", "keep the incidents this source names, valued with its figures"},
-			{"incident", "string", "keep one incident"}},
+			{"incident", "string", "keep one incident"},
+			{"include_suspected", "boolean", "also count incidents of status suspected"},
+			{"include_partner", "boolean", "also count partners' incidents (status partner)"}},
 		resp: schema{"type": "object"}, h: getReport})
 }
 
@@ -45,6 +47,18 @@ func getReport(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (a
 	}
 	if iq.Actor == "" {
 		iq.Actor = incident.Any
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"include_suspected", &iq.IncludeSuspected}, {"include_partner", &iq.IncludePartner}} {
+		if v := q.Get(b.name); v != "" {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fieldErrf(b.name, "%.20q: want true or false", v)
+			}
+			*b.dst = on
+		}
 	}
 	if y := q.Get("year"); y != "" {
 		n, err := strconv.Atoi(y)

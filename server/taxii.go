@@ -31,6 +31,9 @@ type Sharing interface {
 	// Status returns a stored status resource; an unknown id wraps
 	// heistgraph.ErrNotFound.
 	Status(ctx context.Context, id string) (taxii.Status, error)
+	// DeleteObjects removes the versions objs (as Objects returned them)
+	// from the writable collection id, durably before it returns.
+	DeleteObjects(ctx context.Context, id string, objs []taxii.Object) error
 }
 
 // taxiiRoot is the path of the one API root.
@@ -61,6 +64,10 @@ func taxiiRoutes() []route {
 			summary: "Add objects (an envelope) to a writable collection; answers 202 with a status resource", body: taxiiObj, h: taxiiPostObjects},
 		{method: "GET", path: taxiiRoot + "collections/{id}/objects/{object_id}/", role: RoleViewer, audit: auditAsync, query: colQ,
 			summary: "One object of a collection (an envelope of its versions selected by match[version])", h: taxiiGetObject},
+		{method: "DELETE", path: taxiiRoot + "collections/{id}/objects/{object_id}/", role: RoleAnalyst, audit: auditSync,
+			query: []param{{"match[version]", "string", "the versions to delete: all (default), first, last or timestamps"},
+				{"match[spec_version]", "string", "only versions of these STIX versions (2.1)"}},
+			summary: "Delete an object (every version, or those match[version] selects) from a writable collection; 200 with no body", h: taxiiDeleteObject},
 		{method: "GET", path: taxiiRoot + "collections/{id}/objects/{object_id}/versions/", role: RoleViewer, audit: auditAsync, query: colQ,
 			summary: "The versions of one object", h: taxiiVersions},
 		{method: "GET", path: taxiiRoot + "collections/{id}/manifest/", role: RoleViewer, audit: auditAsync, query: colQ,
@@ -323,6 +330,41 @@ func taxiiPostObjects(s *Server, w http.ResponseWriter, r *http.Request, info *r
 	}
 	writeTAXII(w, http.StatusAccepted, st)
 	info.status = http.StatusAccepted
+	return nil, nil
+}
+
+// taxiiDeleteObject is section 5.7 of the specification, Delete An
+// Object: the versions of the object that match[version] selects (every
+// version without it) and match[spec_version] keeps go; a collection the
+// key may read but not write is 403; an object with no such version, or
+// none the key may see, is 404. The answer is 200 without a body.
+func taxiiDeleteObject(s *Server, w http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
+	objs, q, err := s.readable(r)
+	if err != nil {
+		return nil, err
+	}
+	col, err := s.callerCollection(r, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if !col.CanWrite {
+		return nil, &statusError{status: http.StatusForbidden, msg: "this key may not delete from collection " + col.ID}
+	}
+	sel := taxii.Query{IDs: []string{r.PathValue("object_id")}, Versions: q.Versions, SpecVersions: q.SpecVersions}
+	if len(sel.Versions) == 0 {
+		sel.Versions = []string{"all"}
+	}
+	gone := taxii.Filter(objs, sel)
+	if len(gone) == 0 {
+		return nil, fmt.Errorf("object %q (of those versions): %w", r.PathValue("object_id"), heistgraph.ErrNotFound)
+	}
+	if err := s.cfg.Sharing.DeleteObjects(r.Context(), col.ID, gone); err != nil {
+		return nil, err
+	}
+	info.items = len(gone)
+	w.Header().Set("Content-Type", taxii.MediaType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
 	return nil, nil
 }
 

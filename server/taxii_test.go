@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -63,6 +64,18 @@ func (m *memSharing) AddObjects(_ context.Context, id, keyID string, raws []json
 	}
 	m.status[st.ID] = st
 	return st, nil
+}
+
+func (m *memSharing) DeleteObjects(_ context.Context, id string, objs []taxii.Object) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id != "inbox" {
+		return fmt.Errorf("collection %s is not writable: %w", id, heistgraph.ErrInvalid)
+	}
+	m.inbox = slices.DeleteFunc(m.inbox, func(o taxii.Object) bool {
+		return slices.ContainsFunc(objs, func(g taxii.Object) bool { return g.ID == o.ID && g.Version.Equal(o.Version) })
+	})
+	return nil
 }
 
 func (m *memSharing) Status(_ context.Context, id string) (taxii.Status, error) {
@@ -272,7 +285,7 @@ func TestTAXIISpecWalk(t *testing.T) {
 			decodeTAXII(t, ts.taxiiReq(t, "GET", "/taxii2/api/collections/c1/objects/?"+bad, viewer, accept, "", ""), 400, nil)
 		}
 	})
-	t.Run("5.4 manifest and 5.7 versions", func(t *testing.T) {
+	t.Run("5.4 manifest and 5.8 versions", func(t *testing.T) {
 		var m taxii.Manifest
 		w := ts.taxiiReq(t, "GET", "/taxii2/api/collections/c1/manifest/?match[version]=all", viewer, accept, "", "")
 		decodeTAXII(t, w, 200, &m)
@@ -315,12 +328,79 @@ func TestTAXIISpecWalk(t *testing.T) {
 			t.Errorf("inbox holds %d objects", len(env.Objects))
 		}
 	})
+	t.Run("5.7 delete an object", func(t *testing.T) {
+		// Section 5.7: DELETE {api-root}/collections/{id}/objects/{object-id}/
+		// "deletes an object from a Collection by its id"; "to support
+		// removing a particular version of an object, this Endpoint
+		// supports filtering" (match[version], match[spec_version]); "if no
+		// filters are applied, all versions of the object will be
+		// deleted". 200 on success; 403 when "the client has access to
+		// the object, but not to delete it" (can_write false); 404 when
+		// "the API Root, Collection ID and/or Object ID are not found, or
+		// the client does not have access to the object".
+		analyst := ts.keys["analyst"]
+		const obj = "indicator--252c7c11-daf2-42bd-843b-be65edca9f61"
+		version := func(modified string) string {
+			return fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":%q,"created":"2016-11-01T03:04:05.000Z","modified":%q,
+				"pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2016-11-01T03:04:05.000Z"}`, obj, modified)
+		}
+		body := `{"objects":[` + version("2016-11-01T03:04:05.000Z") + `,` + version("2017-01-27T13:49:53.935Z") + `]}`
+		decodeTAXII(t, ts.taxiiReq(t, "POST", "/taxii2/api/collections/inbox/objects/", analyst, accept, accept, body), http.StatusAccepted, nil)
+		versions := func() string {
+			t.Helper()
+			w := ts.taxiiReq(t, "GET", "/taxii2/api/collections/inbox/objects/"+obj+"/versions/", analyst, accept, "", "")
+			if w.Code == 404 {
+				return "none"
+			}
+			var v taxii.Versions
+			decodeTAXII(t, w, 200, &v)
+			return strings.Join(v.Versions, " ")
+		}
+		if got := versions(); got != "2016-11-01T03:04:05.000Z 2017-01-27T13:49:53.935Z" {
+			t.Fatalf("versions before deleting: %s", got)
+		}
+		path := "/taxii2/api/collections/inbox/objects/" + obj + "/"
+		decodeTAXII(t, ts.taxiiReq(t, "DELETE", path, viewer, accept, "", ""), http.StatusForbidden, nil)
+		decodeTAXII(t, ts.taxiiReq(t, "DELETE", "/taxii2/api/collections/c1/objects/indicator--cd981c25-8042-4166-8945-51178443bdac/", analyst, accept, "", ""), http.StatusForbidden, nil)
+		decodeTAXII(t, ts.taxiiReq(t, "DELETE", "/taxii2/api/collections/inbox/objects/indicator--00000000-0000-4000-8000-000000000000/", analyst, accept, "", ""), 404, nil)
+		decodeTAXII(t, ts.taxiiReq(t, "DELETE", "/taxii2/api/collections/nowhere/objects/"+obj+"/", analyst, accept, "", ""), 404, nil)
+		decodeTAXII(t, ts.taxiiReq(t, "DELETE", path, analyst, "application/json", "", ""), http.StatusNotAcceptable, nil)
+		decodeTAXII(t, ts.taxiiReq(t, "DELETE", path+"?match[version]=2015-01-01T00:00:00.000Z", analyst, accept, "", ""), 404, nil)
+		decodeTAXII(t, ts.taxiiReq(t, "DELETE", path+"?match[spec_version]=2.0", analyst, accept, "", ""), 404, nil)
+		decodeTAXII(t, ts.taxiiReq(t, "DELETE", path+"?match[version]=never", analyst, accept, "", ""), 400, nil)
+		if got := versions(); got != "2016-11-01T03:04:05.000Z 2017-01-27T13:49:53.935Z" {
+			t.Fatalf("refused deletes deleted: %s", got)
+		}
+		// One version, then the rest (without the trailing slash too).
+		w := ts.taxiiReq(t, "DELETE", path+"?match[version]=2016-11-01T03:04:05.000Z", analyst, accept, "", "")
+		decodeTAXII(t, w, 200, nil)
+		if w.Body.Len() != 0 {
+			t.Errorf("a delete answered a body: %s", w.Body)
+		}
+		if got := versions(); got != "2017-01-27T13:49:53.935Z" {
+			t.Errorf("after deleting the first version: %s", got)
+		}
+		decodeTAXII(t, ts.taxiiReq(t, "DELETE", strings.TrimSuffix(path, "/"), analyst, accept, "", ""), 200, nil)
+		if got := versions(); got != "none" {
+			t.Errorf("after deleting every version: %s", got)
+		}
+		decodeTAXII(t, ts.taxiiReq(t, "GET", path, analyst, accept, "", ""), 404, nil)
+		decodeTAXII(t, ts.taxiiReq(t, "DELETE", path, analyst, accept, "", ""), 404, nil)
+		var env taxii.Envelope
+		decodeTAXII(t, ts.taxiiReq(t, "GET", "/taxii2/api/collections/inbox/objects/", analyst, accept, "", ""), 200, &env)
+		if len(env.Objects) != 1 {
+			t.Errorf("the inbox's other object went too: %d objects", len(env.Objects))
+		}
+	})
 	t.Run("every pull and push audited", func(t *testing.T) {
 		ts.s.Close() // flush the audit writer
-		var pulls, pushes, accepted int
+		var pulls, pushes, accepted, deletes int
 		for rec, err := range ts.st.AuditLog(context.Background(), store.AuditQuery{}) {
 			if err != nil {
 				t.Fatal(err)
+			}
+			if rec.Method == "DELETE" && strings.Contains(rec.Path, "/objects/") {
+				deletes++
 			}
 			if strings.HasSuffix(strings.TrimSuffix(rec.Path, "/"), "/objects") || strings.Contains(rec.Path, "/manifest") || strings.Contains(rec.Path, "/versions") {
 				switch rec.Method {
@@ -334,8 +414,8 @@ func TestTAXIISpecWalk(t *testing.T) {
 				}
 			}
 		}
-		if pulls < 10 || pushes != 4 || accepted != 1 {
-			t.Errorf("audited %d pulls and %d pushes (%d answered 202)", pulls, pushes, accepted)
+		if pulls < 10 || pushes != 5 || accepted != 2 || deletes != 11 {
+			t.Errorf("audited %d pulls, %d pushes (%d answered 202), %d deletes", pulls, pushes, accepted, deletes)
 		}
 	})
 }

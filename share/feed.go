@@ -9,21 +9,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/app"
+	"github.com/heistgraph/heistgraph/incident"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/taxii"
 )
 
 // FeedStore is what a pull writes: the feed's labels (one label set), its
-// watches and the feed's record.
+// watches, its local copy and record, and the partner's incidents.
 type FeedStore interface {
 	store.Labels
 	store.Watches
 	store.Sharing
+	store.Incidents
 }
 
 // LabelSet is the label set holding a feed's labels.
@@ -31,11 +35,22 @@ func LabelSet(feedID string) string { return "feed:" + feedID }
 
 // PullResult is what one pull of a feed did.
 type PullResult struct {
-	Feed    string `json:"feed"`
-	Objects int    `json:"objects"`
-	Labels  int    `json:"labels"`
-	Added   int    `json:"labels_added"`
-	Removed int    `json:"labels_removed"`
+	Feed string `json:"feed"`
+	// Objects counts the objects of the feed's local copy (what its labels
+	// and watches come from); Fetched those this pull fetched (the objects
+	// added after the previous pull, and any the partner's manifest lists
+	// that the copy lacked); Deleted those the partner no longer has.
+	Objects int `json:"objects"`
+	Fetched int `json:"fetched"`
+	Deleted int `json:"deleted"`
+	// AddedAfter is where this pull started (the previous pull's last
+	// X-TAXII-Date-Added-Last; "" for everything) and AddedLast where the
+	// next one starts.
+	AddedAfter string `json:"added_after,omitempty"`
+	AddedLast  string `json:"added_last,omitempty"`
+	Labels     int    `json:"labels"`
+	Added      int    `json:"labels_added"`
+	Removed    int    `json:"labels_removed"`
 	// Watches are the feed's watches after the pull; NewWatches those it
 	// added and Withdrawn those it removed (the partner withdrew or
 	// revoked the incident).
@@ -45,6 +60,9 @@ type PullResult struct {
 	Revoked    int                `json:"revoked"`
 	Dropped    int                `json:"dropped_tlp"`
 	Unknown    map[string]int     `json:"unknown"`
+	// Incidents says what the pull did to the partner's incidents in the
+	// register.
+	Incidents incident.PartnerSaved `json:"incidents"`
 }
 
 // FeedWatchName is the name of the watch a feed keeps for a partner
@@ -78,14 +96,20 @@ func PartnerIncidentRef(feedID string, inc Incident) string {
 	return "partner:" + feedID + ":" + inc.Name + " (" + inc.ID + ")"
 }
 
-// Pull fetches, with c and f's key, every object of f's collection (the latest version of
-// each), reads them as Read does and replaces the feed's labels with what
-// they give (label set LabelSet(f.ID): labels the partner withdrew or
-// revoked go). With f.AsWatches each partner incident with addresses
-// becomes one watch (the incident's own seeds when a heistgraph partner
-// publishes them, else its addresses), and the feed's watches of
-// incidents no longer published are removed. The feed's record keeps the
-// outcome (and the error of a failed pull).
+// Pull pulls f's collection with c and f's key, incrementally: the
+// objects added after the previous pull's X-TAXII-Date-Added-Last
+// (f.AddedLast), following the partner's paging, join the feed's local
+// copy (store.FeedCollection); the partner's manifest then tells which
+// objects it no longer has (they leave the copy: withdrawn) and which
+// versions the copy lacks (fetched by id). The copy is read as Read does
+// (the latest version of each object) and replaces the feed's labels
+// (label set LabelSet(f.ID): labels the partner withdrew or revoked go).
+// With f.AsWatches each partner incident with addresses becomes one watch
+// (the incident's own seeds when a heistgraph partner publishes them, else
+// its addresses), and the feed's watches of incidents no longer published
+// are removed. The feed's record keeps the outcome, where the next pull
+// starts, and the error of a failed pull (which starts the next pull where
+// it started).
 func Pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now time.Time) (PullResult, error) {
 	res, err := pull(ctx, st, f, c, now)
 	f.LastPull = now.Unix()
@@ -93,7 +117,7 @@ func Pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now 
 	if err != nil {
 		f.LastError = err.Error()
 	} else {
-		f.Objects, f.Labels, f.Watches = res.Objects, res.Labels, len(res.Watches)
+		f.Objects, f.Labels, f.Watches, f.AddedLast = res.Objects, res.Labels, len(res.Watches), res.AddedLast
 	}
 	if perr := st.PutFeed(ctx, f); perr != nil && err == nil {
 		err = perr
@@ -101,11 +125,108 @@ func Pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now 
 	return res, err
 }
 
+// fetchIDs is how many ids one match[id] request names.
+const fetchIDs = 50
+
+// syncCopy brings the feed's local copy up to date with the partner's
+// collection and returns the copy's objects.
+func syncCopy(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now time.Time, res *PullResult) ([]json.RawMessage, error) {
+	coll := taxii.CollectionURL(f.URL, f.Collection)
+	local := store.FeedCollection(f.ID)
+	raws, last, err := c.ObjectsAfter(ctx, coll, f.AddedLast, nil)
+	if err != nil {
+		return nil, err
+	}
+	res.AddedAfter, res.AddedLast = f.AddedLast, last
+	if err := putCopy(ctx, st, local, raws, now); err != nil {
+		return nil, err
+	}
+	res.Fetched = len(raws)
+	man, err := c.Manifest(ctx, coll)
+	hasManifest := true
+	var he *taxii.HTTPError
+	switch {
+	case errors.As(err, &he) && (he.Status == 404 || he.Status == 405 || he.Status == 501):
+		hasManifest = false // nothing to reconcile with
+	case err != nil:
+		return nil, err
+	}
+	have := map[string][]int64{}
+	for so, err := range st.SharedObjects(ctx, local) {
+		if err != nil {
+			return nil, err
+		}
+		have[so.ID] = append(have[so.ID], so.Version)
+	}
+	if hasManifest {
+		listed := map[string]bool{}
+		var missing []string
+		for _, m := range man {
+			listed[m.ID] = true
+			v, err := taxii.ParseTimestamp(m.Version)
+			if err != nil {
+				return nil, fmt.Errorf("manifest of %s: object %s: version %q: %w", coll, m.ID, m.Version, heistgraph.ErrInvalid)
+			}
+			if !slices.ContainsFunc(have[m.ID], func(h int64) bool {
+				return time.Unix(0, h).Truncate(time.Millisecond).Equal(v.Truncate(time.Millisecond))
+			}) && !slices.Contains(missing, m.ID) {
+				missing = append(missing, m.ID)
+			}
+		}
+		var gone []store.SharedVersion
+		for id, vs := range have {
+			if !listed[id] {
+				for _, v := range vs {
+					gone = append(gone, store.SharedVersion{ID: id, Version: v})
+				}
+				res.Deleted++
+			}
+		}
+		if err := st.DeleteSharedObjects(ctx, local, gone); err != nil {
+			return nil, err
+		}
+		for len(missing) > 0 {
+			n := min(len(missing), fetchIDs)
+			got, err := c.Objects(ctx, coll, url.Values{"match[id]": {strings.Join(missing[:n], ",")}})
+			if err != nil {
+				return nil, err
+			}
+			if err := putCopy(ctx, st, local, got, now); err != nil {
+				return nil, err
+			}
+			res.Fetched += len(got)
+			missing = missing[n:]
+		}
+	}
+	var out []json.RawMessage
+	for so, err := range st.SharedObjects(ctx, local) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, so.Raw)
+	}
+	return out, nil
+}
+
+// putCopy adds raws to the feed's local copy; an object that is no STIX
+// object is refused with the pull.
+func putCopy(ctx context.Context, st FeedStore, local string, raws []json.RawMessage, now time.Time) error {
+	objs := make([]store.SharedObject, 0, len(raws))
+	for i, raw := range raws {
+		o, err := taxii.ObjectOf(raw, now)
+		if err != nil {
+			return fmt.Errorf("object %d: %w", i, err)
+		}
+		objs = append(objs, store.SharedObject{ID: o.ID, Version: o.Version.UnixNano(), DateAdded: now.UnixNano(), Raw: compact(raw)})
+	}
+	return st.PutSharedObjects(ctx, local, objs)
+}
+
 func pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now time.Time) (PullResult, error) {
 	res := PullResult{Feed: f.ID, Watches: []string{}, Withdrawn: []string{}}
 	cl := *c
 	cl.Key = f.Key
-	raws, err := cl.Objects(ctx, taxii.CollectionURL(f.URL, f.Collection), nil)
+	raws, err := syncCopy(ctx, st, f, &cl, now, &res)
 	if err != nil {
 		return res, fmt.Errorf("feed %s: %w", f.ID, err)
 	}
@@ -118,9 +239,24 @@ func pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now 
 	if err != nil {
 		return res, fmt.Errorf("feed %s: labels: %w", f.ID, err)
 	}
-	if !f.AsWatches {
-		return res, nil
+	if f.AsWatches {
+		if err := syncWatches(ctx, st, f, p, now, &res); err != nil {
+			return res, err
+		}
 	}
+	// The partner's incidents join the register (status partner); those
+	// it no longer publishes, or revoked, are withdrawn.
+	b := RegisterBatch(p, LabelSet(f.ID), taxii.CollectionURL(f.URL, f.Collection), now)
+	b.Complete = true
+	if res.Incidents, err = app.SavePartner(ctx, st, b); err != nil {
+		return res, fmt.Errorf("feed %s: partner incidents: %w", f.ID, err)
+	}
+	return res, nil
+}
+
+// syncWatches makes the feed's watches those of the partner incidents of
+// p: new ones added, withdrawn or changed ones removed.
+func syncWatches(ctx context.Context, st FeedStore, f store.Feed, p *Partner, now time.Time, res *PullResult) error {
 	want := map[string]heistgraph.Watch{}
 	for _, inc := range p.Incidents {
 		if w, ok := feedWatch(f.ID, inc, now); ok {
@@ -131,7 +267,7 @@ func pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now 
 	var have []heistgraph.Watch
 	for w, err := range st.WatchList(ctx) {
 		if err != nil {
-			return res, err
+			return err
 		}
 		if strings.HasPrefix(w.Name, prefix) && strings.HasPrefix(w.Incident, "partner:"+f.ID+":") {
 			have = append(have, w)
@@ -147,7 +283,7 @@ func pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now 
 		// Withdrawn, revoked or changed: remove (a changed one is added
 		// again below with its new seeds).
 		if err := st.DeleteWatch(ctx, w.Name); err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
-			return res, err
+			return err
 		}
 		if !ok {
 			res.Withdrawn = append(res.Withdrawn, w.Name)
@@ -161,13 +297,13 @@ func pull(ctx context.Context, st FeedStore, f store.Feed, c *taxii.Client, now 
 	for _, n := range names {
 		w := want[n]
 		if err := st.PutWatch(ctx, w); err != nil {
-			return res, fmt.Errorf("feed %s: watch %s: %w", f.ID, n, err)
+			return fmt.Errorf("feed %s: watch %s: %w", f.ID, n, err)
 		}
 		res.Watches = append(res.Watches, n)
 		res.NewWatches = append(res.NewWatches, w)
 	}
 	slices.Sort(res.Watches)
-	return res, nil
+	return nil
 }
 
 // feedWatch is the watch of a partner incident: its own chain and seeds

@@ -39,10 +39,12 @@ type Partner struct {
 	Labels    []heistgraph.Label `json:"-"`
 	Incidents []Incident         `json:"incidents"`
 	Actors    []Actor            `json:"actors"`
-	// Revoked lists the ids whose latest version is revoked; Dropped
-	// counts objects marked above TLPMax.
-	Revoked []string `json:"revoked"`
-	Dropped int      `json:"dropped_tlp"`
+	// Revoked lists the ids whose latest version is revoked (the
+	// incidents among them are also in RevokedIncidents, with their
+	// revoked version); Dropped counts objects marked above TLPMax.
+	Revoked          []string   `json:"revoked"`
+	RevokedIncidents []Incident `json:"-"`
+	Dropped          int        `json:"dropped_tlp"`
 	// Register counts the objects that carry heistgraph's register fields
 	// (an incident's x_heistgraph_id, a report's source record): a bundle
 	// with any is heistgraph's own export (incident.Import reads it whole).
@@ -59,6 +61,16 @@ type Incident struct {
 	Seeds     []string `json:"seeds,omitempty"` // x_heistgraph_seeds of a heistgraph watch
 	Addresses []string `json:"addresses"`       // chain:address
 	Actors    []string `json:"actors,omitempty"`
+	// What the register keeps of it: the day it began (first_seen, else
+	// created), its description, the victim (the identity it targets),
+	// who wrote it (the created_by_ref identity) and every name of its
+	// actors (names and aliases, to find them in the register's
+	// vocabulary).
+	FirstSeen   string     `json:"-"`
+	Description string     `json:"-"`
+	Victim      string     `json:"-"`
+	CreatedBy   string     `json:"-"`
+	ActorNames  [][]string `json:"-"` // per actor: its name, then its aliases
 }
 
 // Actor is a threat actor or intrusion set.
@@ -75,6 +87,9 @@ type stixObj struct {
 	ID               string          `json:"id"`
 	SpecVersion      string          `json:"spec_version"`
 	Created          string          `json:"created"`
+	FirstSeen        string          `json:"first_seen"`
+	Description      string          `json:"description"`
+	CreatedByRef     string          `json:"created_by_ref"`
 	Modified         string          `json:"modified"`
 	Revoked          bool            `json:"revoked"`
 	Name             string          `json:"name"`
@@ -146,10 +161,13 @@ func Read(r io.Reader, opts ReadOptions) (*Partner, error) {
 			p.Unknown[o.Type]++
 			return nil
 		}
-		if o.Type == "x-misp-attribute" && !mispWallets[o.XMISPType] || o.Type == "identity" || o.Type == "marking-definition" {
+		if o.Type == "x-misp-attribute" && !mispWallets[o.XMISPType] || o.Type == "marking-definition" {
 			return nil // known, nothing to keep (markings are read through object_marking_refs)
 		}
 		o.Pattern, o.Definition, o.XSourceRecord = walletsOf(o.Pattern), nil, nil // keep only what is needed
+		if o.Type != "incident" {
+			o.Description = ""
+		}
 		if old, ok := latest[o.ID]; ok && cmp.Or(o.Modified, o.Created) < cmp.Or(old.Modified, old.Created) {
 			return nil
 		}
@@ -199,6 +217,9 @@ func (p *Partner) interpret(latest map[string]*stixObj, opts ReadOptions) {
 		switch {
 		case o.Revoked:
 			p.Revoked = append(p.Revoked, id)
+			if o.Type == "incident" {
+				p.RevokedIncidents = append(p.RevokedIncidents, Incident{ID: id, Name: cmp.Or(o.Name, id), Modified: cmp.Or(o.Modified, o.Created)})
+			}
 		case opts.TLPMax != "" && !tlpAllows(opts.TLPMax, tlpOf(o)):
 			p.Dropped++
 		default:
@@ -207,6 +228,7 @@ func (p *Partner) interpret(latest map[string]*stixObj, opts ReadOptions) {
 	}
 	// Neighbours over relationships, both ways.
 	near := map[string][]string{}
+	targeted := map[[2]string]bool{} // (incident, identity) of targets relationships
 	for _, id := range ids {
 		o := live[id]
 		if o == nil || o.Type != "relationship" {
@@ -217,6 +239,9 @@ func (p *Partner) interpret(latest map[string]*stixObj, opts ReadOptions) {
 		}
 		near[o.SourceRef] = append(near[o.SourceRef], o.TargetRef)
 		near[o.TargetRef] = append(near[o.TargetRef], o.SourceRef)
+		if o.RelationshipType == "targets" {
+			targeted[[2]string{o.SourceRef, o.TargetRef}] = true
+		}
 	}
 	incs := map[string]*Incident{}
 	for _, id := range ids {
@@ -227,21 +252,32 @@ func (p *Partner) interpret(latest map[string]*stixObj, opts ReadOptions) {
 		switch o.Type {
 		case "incident":
 			incs[id] = &Incident{ID: id, Name: cmp.Or(o.Name, id), TLP: tlpOf(o), Modified: cmp.Or(o.Modified, o.Created),
-				Chain: o.XChain, Seeds: o.XSeeds, Addresses: []string{}}
+				Chain: o.XChain, Seeds: o.XSeeds, Addresses: []string{}, FirstSeen: cmp.Or(o.FirstSeen, o.Created),
+				Description: o.Description}
+			if by := live[o.CreatedByRef]; by != nil && by.Type == "identity" {
+				incs[id].CreatedBy = by.Name
+			}
 		case "threat-actor", "intrusion-set":
 			p.Actors = append(p.Actors, Actor{ID: id, Type: o.Type, Name: o.Name, Aliases: o.Aliases})
 		}
 	}
 	actorName := map[string]string{}
+	actorNames := map[string][]string{} // id -> name, then aliases
 	for _, a := range p.Actors {
 		actorName[a.ID] = a.Name
+		actorNames[a.ID] = append([]string{a.Name}, a.Aliases...)
 	}
 	for id, inc := range incs {
 		for _, n := range near[id] {
 			if name, ok := actorName[n]; ok && !slices.Contains(inc.Actors, name) {
 				inc.Actors = append(inc.Actors, name)
+				inc.ActorNames = append(inc.ActorNames, actorNames[n])
+			}
+			if v := live[n]; v != nil && v.Type == "identity" && inc.Victim == "" && targeted[[2]string{id, n}] {
+				inc.Victim = v.Name
 			}
 		}
+		slices.Sort(inc.Actors)
 	}
 	seen := map[string]int{} // label key -> index in p.Labels
 	for _, id := range ids {

@@ -176,7 +176,14 @@ func (p *Publisher) register(ctx context.Context, indicators bool) ([]taxii.Obje
 	if err != nil {
 		return nil, err
 	}
-	incs := reg.Incidents()
+	// Partners' incidents are not republished: each partner publishes its
+	// own (and two partners pulling each other's incidents would echo).
+	var incs []heistgraph.Incident
+	for _, inc := range reg.Incidents() {
+		if inc.Partner == nil {
+			incs = append(incs, inc)
+		}
+	}
 	if len(incs) == 0 {
 		return nil, nil
 	}
@@ -269,6 +276,19 @@ func (p *Publisher) AddObjects(ctx context.Context, id, keyID string, raws []jso
 		return taxii.Status{}, err
 	}
 	return st, nil
+}
+
+// DeleteObjects removes versions of the inbox's objects (a partner's
+// TAXII DELETE); the other collections are generated and not writable.
+func (p *Publisher) DeleteObjects(ctx context.Context, id string, objs []taxii.Object) error {
+	if id != CollectionInbox {
+		return fmt.Errorf("collection %s is not writable: %w", id, heistgraph.ErrInvalid)
+	}
+	vs := make([]store.SharedVersion, len(objs))
+	for i, o := range objs {
+		vs[i] = store.SharedVersion{ID: o.ID, Version: o.Version.UnixNano()}
+	}
+	return p.Store.DeleteSharedObjects(ctx, CollectionInbox, vs)
 }
 
 // Status returns a stored status.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -410,5 +411,98 @@ func TestEntityScope(t *testing.T) {
 	w, err := c.Objects(ctx, taxii.CollectionURL(url, CollectionWatches), nil)
 	if err != nil || len(w) != 1 {
 		t.Errorf("scoped key read %d objects of the watches collection (want only the marking), %v", len(w), err)
+	}
+}
+
+// TestPullFetchesWhatTheManifestLists: objects the partner added with a
+// date before the point the feed resumes from (a clock set back, a
+// register import of old incidents) are not in the incremental page, but
+// the partner's manifest lists them: the pull fetches them by id.
+func TestPullFetchesWhatTheManifestLists(t *testing.T) {
+	ctx := context.Background()
+	a, b := openStore(t), openStore(t)
+	seed := "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
+	if err := a.PutWatch(ctx, heistgraph.Watch{Name: "old-hack", Chain: heistgraph.ChainBTCRegtest, Seeds: []string{seed}, Policy: "haircut", Created: 1600000000}); err != nil {
+		t.Fatal(err)
+	}
+	url, key := partnerServer(t, a, "green", "green")
+	f := store.Feed{ID: "partner-a", URL: url, Collection: CollectionWatches, Key: key, AsWatches: true, TLPMax: "amber",
+		AddedLast: "2100-01-01T00:00:00.000000Z"}
+	res, err := Pull(ctx, b, f, &taxii.Client{}, time.Unix(1700000100, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Fetched != 4 || res.Objects != 4 || res.Labels != 1 || len(res.Watches) != 1 || res.AddedLast != f.AddedLast {
+		t.Errorf("pull %+v", res)
+	}
+	// Again: the copy has every listed version, nothing is fetched.
+	if res, err = Pull(ctx, b, f, &taxii.Client{}, time.Unix(1700000200, 0)); err != nil || res.Fetched != 0 || res.Objects != 4 {
+		t.Errorf("second pull %+v, %v", res, err)
+	}
+}
+
+// TestInboxPostAndDelete: a partner posts two versions of an indicator to
+// the inbox over HTTP and deletes one, then the other: the store keeps
+// exactly what is left, and a deleted version is not served again.
+func TestInboxPostAndDelete(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	root, key := partnerServerKey(t, st, "green", server.KeyRequest{Role: "analyst", TLPMax: "amber"})
+	do := func(method, path, body string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, root+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Accept", taxii.MediaType)
+		if body != "" {
+			req.Header.Set("Content-Type", taxii.MediaType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	const id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+	obj := func(modified string) string {
+		return `{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"2024-01-01T00:00:00.000Z","modified":"` + modified +
+			`","pattern":"[cryptocurrency-wallet:value = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}`
+	}
+	if code := do("POST", "collections/heistgraph-inbox/objects/", `{"objects":[`+obj("2024-01-01T00:00:00.000Z")+`,`+obj("2024-02-01T00:00:00.000Z")+`]}`); code != 202 {
+		t.Fatalf("post: %d", code)
+	}
+	stored := func() []int64 {
+		var vs []int64
+		for so, err := range st.SharedObjects(ctx, CollectionInbox) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs = append(vs, so.Version)
+		}
+		return vs
+	}
+	if got := stored(); len(got) != 2 {
+		t.Fatalf("stored %v", got)
+	}
+	if code := do("DELETE", "collections/heistgraph-inbox/objects/"+id+"/?match[version]=first", ""); code != 200 {
+		t.Fatalf("delete the first version: %d", code)
+	}
+	if got := stored(); len(got) != 1 || got[0] != time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC).UnixNano() {
+		t.Errorf("after deleting the first version: %v", got)
+	}
+	if code := do("DELETE", "collections/heistgraph-incidents/objects/"+id+"/", ""); code != 403 {
+		t.Errorf("delete from a generated collection: %d, want 403", code)
+	}
+	if code := do("DELETE", "collections/heistgraph-inbox/objects/"+id+"/", ""); code != 200 {
+		t.Fatalf("delete the rest: %d", code)
+	}
+	if got := stored(); len(got) != 0 {
+		t.Errorf("after deleting every version: %v", got)
+	}
+	if code := do("GET", "collections/heistgraph-inbox/objects/"+id+"/", ""); code != 404 {
+		t.Errorf("get a deleted object: %d", code)
 	}
 }

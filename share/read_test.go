@@ -8,8 +8,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/incident"
 	"github.com/heistgraph/heistgraph/label"
 )
 
@@ -190,6 +192,12 @@ func FuzzRead(f *testing.F) {
 			if err := label.Validate(l); err != nil {
 				t.Fatalf("label %+v: %v", l, err)
 			}
+		}
+		// What a bundle gives the register always passes its checks (a
+		// partner cannot block a feed's pulls with an odd incident).
+		rb := RegisterBatch(p, "stix:fuzz", "", time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC))
+		if _, err := incident.New([]heistgraph.Source{rb.Source}, rb.Incidents); err != nil {
+			t.Fatalf("partner incidents %+v: %v", rb.Incidents, err)
 		}
 	})
 }

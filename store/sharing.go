@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"strings"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -35,6 +36,10 @@ type Sharing interface {
 	// SharedObjects yields the objects of collection in (id, version)
 	// order. It streams.
 	SharedObjects(ctx context.Context, collection string) iter.Seq2[SharedObject, error]
+	// DeleteSharedObjects removes the versions vs of collection's objects
+	// in one atomic batch (a TAXII DELETE, a feed's local copy); a version
+	// not stored is no error.
+	DeleteSharedObjects(ctx context.Context, collection string, vs []SharedVersion) error
 	// PutShareStatus stores the status resource (JSON) of a post under id,
 	// replacing any; ShareStatus returns it.
 	PutShareStatus(ctx context.Context, id string, status []byte) error
@@ -60,6 +65,10 @@ type Feed struct {
 	Labels    int
 	Watches   int
 	LastError string
+	// AddedLast is the last X-TAXII-Date-Added-Last the partner's server
+	// answered (its own timestamp text, "" before the first pull): the
+	// next pull asks for the objects added after it.
+	AddedLast string
 }
 
 // SharedObject is one version of one STIX object a partner posted.
@@ -69,6 +78,41 @@ type SharedObject struct {
 	DateAdded int64  // when it was posted, Unix nanoseconds
 	KeyID     string // the key that posted it
 	Raw       []byte // the object's JSON, byte for byte
+}
+
+// SharedVersion names one version of one shared object.
+type SharedVersion struct {
+	ID      string // STIX id
+	Version int64  // Unix nanoseconds, as SharedObject.Version
+}
+
+// FeedCollection is the collection holding the local copy of feed id's
+// objects (what its pulls fetched).
+func FeedCollection(id string) string { return "feed:" + id }
+
+// CheckFeed checks what PutFeed requires of f: a valid id, a URL and a
+// collection. It wraps heistgraph.ErrInvalid.
+func CheckFeed(f Feed) error {
+	if err := ValidateFeedID(f.ID); err != nil {
+		return err
+	}
+	if f.URL == "" || f.Collection == "" {
+		return fmt.Errorf("feed %s: URL and collection are required: %w", f.ID, heistgraph.ErrInvalid)
+	}
+	return nil
+}
+
+// ValidateShareName checks a collection, object or status id as the
+// Sharing role keeps it: 1 to 256 bytes without NUL. what names it in the
+// error, which wraps heistgraph.ErrInvalid.
+func ValidateShareName(what, s string) error {
+	if s == "" || len(s) > 256 {
+		return fmt.Errorf("%s %.70q: want 1 to 256 bytes: %w", what, s, heistgraph.ErrInvalid)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return fmt.Errorf("%s %.70q: holds a NUL byte: %w", what, s, heistgraph.ErrInvalid)
+	}
+	return nil
 }
 
 // MaxFeedID is the longest feed id, in bytes.

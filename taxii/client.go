@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -64,13 +65,69 @@ func CollectionURL(root, id string) string {
 // and returns them in the order served. extra adds query parameters
 // (match[type], ...).
 func (c *Client) Objects(ctx context.Context, collURL string, extra url.Values) ([]json.RawMessage, error) {
-	maxObjs := c.MaxObjects
-	if maxObjs <= 0 {
-		maxObjs = 1_000_000
-	}
+	raws, _, err := c.ObjectsAfter(ctx, collURL, "", extra)
+	return raws, err
+}
+
+// ObjectsAfter is Objects for the objects added after addedAfter (a
+// timestamp the server gave in X-TAXII-Date-Added-Last; "" for every
+// object). It also returns the latest X-TAXII-Date-Added-Last of the pages
+// (addedAfter when no page had one): where the next incremental pull
+// starts.
+func (c *Client) ObjectsAfter(ctx context.Context, collURL, addedAfter string, extra url.Values) ([]json.RawMessage, string, error) {
 	var out []json.RawMessage
-	next, after := "", ""
-	for page := 0; ; page++ {
+	last, err := c.pages(ctx, strings.TrimRight(collURL, "/")+"/objects/", addedAfter, extra, func(body []byte) (bool, string, error) {
+		var env Envelope
+		if err := DecodeBody(body, &env); err != nil {
+			return false, "", err
+		}
+		out = append(out, env.Objects...)
+		if len(out) > c.maxObjects() {
+			return false, "", fmt.Errorf("taxii: %s: more than %d objects: %w", collURL, c.maxObjects(), ErrTooMany)
+		}
+		return env.More, env.Next, nil
+	})
+	return out, last, err
+}
+
+// Manifest pulls the manifest of the collection at collURL (one record
+// per object and version the server selects by default: its latest
+// version), paging as Objects does.
+func (c *Client) Manifest(ctx context.Context, collURL string) ([]ManifestRecord, error) {
+	var out []ManifestRecord
+	_, err := c.pages(ctx, strings.TrimRight(collURL, "/")+"/manifest/", "", nil, func(body []byte) (bool, string, error) {
+		var m Manifest
+		if err := DecodeBody(body, &m); err != nil {
+			return false, "", err
+		}
+		out = append(out, m.Objects...)
+		if len(out) > c.maxObjects() {
+			return false, "", fmt.Errorf("taxii: %s: more than %d manifest records: %w", collURL, c.maxObjects(), ErrTooMany)
+		}
+		return m.More, m.Next, nil
+	})
+	return out, err
+}
+
+func (c *Client) maxObjects() int {
+	if c.MaxObjects <= 0 {
+		return 1_000_000
+	}
+	return c.MaxObjects
+}
+
+// pages GETs endpoint u page after page: page reads a body and says
+// whether there is more and the next token. Pages after the first follow
+// the next token, or, without one, added_after set to the page's
+// X-TAXII-Date-Added-Last. It returns the latest of addedAfter and the
+// X-TAXII-Date-Added-Last headers seen ("" for none).
+func (c *Client) pages(ctx context.Context, u, addedAfter string, extra url.Values, page func(body []byte) (more bool, next string, err error)) (string, error) {
+	next, after, latest := "", addedAfter, ""
+	var latestT time.Time
+	if t, err := ParseTimestamp(addedAfter); err == nil {
+		latest, latestT = addedAfter, t // the point never moves back
+	}
+	for n := 0; ; n++ {
 		q := url.Values{}
 		for k, v := range extra {
 			q[k] = v
@@ -81,39 +138,47 @@ func (c *Client) Objects(ctx context.Context, collURL string, extra url.Values) 
 		if after != "" {
 			q.Set("added_after", after)
 		}
-		u := strings.TrimRight(collURL, "/") + "/objects/"
+		pu := u
 		if len(q) > 0 {
-			u += "?" + q.Encode()
+			pu += "?" + q.Encode()
 		}
-		var env Envelope
-		h, err := c.get(ctx, u, &env)
+		body, h, err := c.get(ctx, pu)
 		if err != nil {
-			return nil, err
+			return latest, err
 		}
-		out = append(out, env.Objects...)
-		if len(out) > maxObjs {
-			return nil, fmt.Errorf("taxii: %s: more than %d objects: %w", collURL, maxObjs, ErrTooMany)
+		more, nxt, err := page(body)
+		if err != nil {
+			return latest, fmt.Errorf("taxii: GET %s: %w", pu, err)
 		}
-		if !env.More {
-			return out, nil
+		last := h.Get("X-TAXII-Date-Added-Last")
+		if last != "" {
+			t, err := ParseTimestamp(last)
+			if err != nil {
+				return latest, fmt.Errorf("taxii: GET %s: X-TAXII-Date-Added-Last %q: %w", pu, short(last), heistgraph.ErrInvalid)
+			}
+			if latest == "" || t.After(latestT) {
+				latest, latestT = last, t
+			}
 		}
-		switch last := h.Get("X-TAXII-Date-Added-Last"); {
-		case env.Next != "" && env.Next != next:
-			next = env.Next
-		case env.Next == "" && last != "" && last != after:
+		if !more {
+			return latest, nil
+		}
+		switch {
+		case nxt != "" && nxt != next:
+			next = nxt
+		case nxt == "" && last != "" && last != after:
 			next, after = "", last
 		default:
-			return nil, fmt.Errorf("taxii: %s page %d: more is true without a new next token or X-TAXII-Date-Added-Last: %w", collURL, page, heistgraph.ErrInvalid)
+			return latest, fmt.Errorf("taxii: %s page %d: more is true without a new next token or X-TAXII-Date-Added-Last: %w", u, n, heistgraph.ErrInvalid)
 		}
 	}
 }
 
-// get fetches u and decodes its TAXII body into v; it returns the
-// answer's headers.
-func (c *Client) get(ctx context.Context, u string, v any) (http.Header, error) {
+// get fetches u and returns its body (a 200 answer's) and headers.
+func (c *Client) get(ctx context.Context, u string) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("taxii: %w", err)
+		return nil, nil, fmt.Errorf("taxii: %w", err)
 	}
 	req.Header.Set("Accept", MediaType)
 	if c.Key != "" {
@@ -125,7 +190,7 @@ func (c *Client) get(ctx context.Context, u string, v any) (http.Header, error) 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("taxii: %w", err)
+		return nil, nil, fmt.Errorf("taxii: %w", err)
 	}
 	defer resp.Body.Close()
 	limit := c.MaxPage
@@ -134,10 +199,10 @@ func (c *Client) get(ctx context.Context, u string, v any) (http.Header, error) 
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("taxii: GET %s: %w", u, err)
+		return nil, nil, fmt.Errorf("taxii: GET %s: %w", u, err)
 	}
 	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("taxii: GET %s: answer larger than %d bytes: %w", u, limit, heistgraph.ErrInvalid)
+		return nil, nil, fmt.Errorf("taxii: GET %s: answer larger than %d bytes: %w", u, limit, heistgraph.ErrInvalid)
 	}
 	if resp.StatusCode != http.StatusOK {
 		he := &HTTPError{URL: u, Status: resp.StatusCode}
@@ -145,12 +210,9 @@ func (c *Client) get(ctx context.Context, u string, v any) (http.Header, error) 
 		if json.Unmarshal(body, &e) == nil {
 			he.Title = e.Title
 		}
-		return nil, he
+		return nil, nil, he
 	}
-	if err := DecodeBody(body, v); err != nil {
-		return nil, fmt.Errorf("taxii: GET %s: %w", u, err)
-	}
-	return resp.Header, nil
+	return body, resp.Header, nil
 }
 
 // DecodeBody decodes a TAXII answer or request body into v (an

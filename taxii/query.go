@@ -253,7 +253,7 @@ func decodeNext(tok string) (time.Time, string, time.Time, error) {
 
 // ManifestOf is the manifest records of a page.
 func ManifestOf(p Page) Manifest {
-	m := Manifest{More: p.More}
+	m := Manifest{More: p.More, Next: p.Next}
 	for _, o := range p.Objects {
 		m.Objects = append(m.Objects, ManifestRecord{ID: o.ID, DateAdded: Timestamp(o.DateAdded),
 			Version: stixTimestamp(o.Version), MediaType: STIXMediaType})

@@ -96,9 +96,12 @@ type Envelope struct {
 	Objects []json.RawMessage `json:"objects,omitempty"`
 }
 
-// Manifest is a page of the manifest endpoint.
+// Manifest is a page of the manifest endpoint. Next is not in the
+// specification's manifest resource but servers send it (as envelopes do)
+// so that pages of objects added at the same instant are not skipped.
 type Manifest struct {
 	More    bool             `json:"more,omitempty"`
+	Next    string           `json:"next,omitempty"`
 	Objects []ManifestRecord `json:"objects,omitempty"`
 }
 

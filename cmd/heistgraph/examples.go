@@ -91,7 +91,8 @@ var examples = map[string]string{
 	"incidents show": `  heistgraph incidents show ronin-bridge-2022`,
 	"incidents report": `  heistgraph incidents report --source joint-statement-2025-01-14     # the joint statement's five amounts
   heistgraph incidents report --year 2024 --by stolen --tier official --json
-  heistgraph incidents report --year 2025 --include-suspected        # suspected incidents counted too`,
+  heistgraph incidents report --year 2025 --include-suspected        # suspected incidents counted too
+  heistgraph incidents report --include-partner                      # partners' incidents (import stix, feeds) counted too`,
 
 	"prices": `  heistgraph prices import btc-usd-max.csv --asset BTC`,
 	"prices import": `  heistgraph prices import btc-usd-max.csv --asset BTC             # CoinGecko's export

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/label"
 	"github.com/heistgraph/heistgraph/monitor"
 	"github.com/heistgraph/heistgraph/server"
@@ -37,20 +39,26 @@ type feedJSON struct {
 	Labels     int    `json:"labels"`
 	Watches    int    `json:"watches"`
 	LastError  string `json:"last_error,omitempty"`
+	// AddedLast is where the next pull starts (the partner's last
+	// X-TAXII-Date-Added-Last).
+	AddedLast string `json:"added_last,omitempty"`
 }
 
 func feedView(f store.Feed) feedJSON {
 	return feedJSON{ID: f.ID, URL: f.URL, Collection: f.Collection, AsWatches: f.AsWatches, TLPMax: f.TLPMax, Created: f.Created,
-		LastPull: f.LastPull, Objects: f.Objects, Labels: f.Labels, Watches: f.Watches, LastError: f.LastError}
+		LastPull: f.LastPull, Objects: f.Objects, Labels: f.Labels, Watches: f.Watches, LastError: f.LastError, AddedLast: f.AddedLast}
 }
 
 func (a *app) feedsCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "feeds",
 		Short: "Partners' TAXII 2.1 feeds: their flagged addresses become labels (and watches)",
-		Long: `Partners' TAXII 2.1 collections that heistgraph pulls. Each pull replaces the feed's
-labels (source feed:<id>) with the addresses its indicators and observables give, so
-what a partner withdraws or revokes goes. With --as-watches each partner incident
+		Long: `Partners' TAXII 2.1 collections that heistgraph pulls. Each pull fetches the objects
+added since the previous one (added_after, from the partner's last
+X-TAXII-Date-Added-Last, kept with the feed), keeps a local copy, drops what the
+partner's manifest no longer lists, and replaces the feed's labels (source
+feed:<id>) with the addresses the copy's indicators and observables give, so what a
+partner withdraws or revokes goes. With --as-watches each partner incident
 also becomes one watch (its alerts name the partner's incident). serve pulls every
 feed each --feeds-every; feeds pull pulls now. Next to a serve on the same --data
 they go through it.`,
@@ -64,6 +72,9 @@ type feedsRemoved struct {
 	ID             string `json:"id"`
 	LabelsRemoved  int    `json:"labels_removed"`
 	WatchesRemoved int    `json:"watches_removed"`
+	// IncidentsWithdrawn counts the feed's partner incidents withdrawn
+	// from the register.
+	IncidentsWithdrawn int `json:"incidents_withdrawn"`
 }
 
 // feedsPulled is what feeds pull prints.
@@ -141,10 +152,27 @@ func removeFeed(ctx context.Context, st store.Store, id string) (feedsRemoved, e
 			return feedsRemoved{}, fmt.Errorf("feeds rm %s: %w", f.ID, err)
 		}
 	}
+	var copyVs []store.SharedVersion
+	for so, err := range st.SharedObjects(ctx, store.FeedCollection(f.ID)) {
+		if err != nil {
+			return feedsRemoved{}, err
+		}
+		copyVs = append(copyVs, store.SharedVersion{ID: so.ID, Version: so.Version})
+	}
+	if err := st.DeleteSharedObjects(ctx, store.FeedCollection(f.ID), copyVs); err != nil {
+		return feedsRemoved{}, fmt.Errorf("feeds rm %s: %w", f.ID, err)
+	}
+	// The partner's incidents leave the register (kept as withdrawn).
+	b := hgshare.RegisterBatch(&hgshare.Partner{}, hgshare.LabelSet(f.ID), taxii.CollectionURL(f.URL, f.Collection), time.Now())
+	b.Complete = true
+	sv, err := hgapp.SavePartner(ctx, st, b)
+	if err != nil {
+		return feedsRemoved{}, fmt.Errorf("feeds rm %s: partner incidents: %w", f.ID, err)
+	}
 	if err := st.DeleteFeed(ctx, f.ID); err != nil {
 		return feedsRemoved{}, fmt.Errorf("feeds rm: %w", err)
 	}
-	return feedsRemoved{ID: f.ID, LabelsRemoved: removed, WatchesRemoved: len(gone)}, nil
+	return feedsRemoved{ID: f.ID, LabelsRemoved: removed, WatchesRemoved: len(gone), IncidentsWithdrawn: len(sv.Withdrawn)}, nil
 }
 
 // feedsAPI is server.Feeds over serve's store: a pull checks the watches
@@ -257,7 +285,7 @@ func (a *app) feedsRmCmd() *cobra.Command {
 				return err
 			}
 			return a.emit(out, func(w io.Writer) error {
-				printf(w, "removed feed %s: %d labels, %d watches\n", out.ID, out.LabelsRemoved, out.WatchesRemoved)
+				printf(w, "removed feed %s: %d labels, %d watches, %d partner incidents withdrawn\n", out.ID, out.LabelsRemoved, out.WatchesRemoved, out.IncidentsWithdrawn)
 				return nil
 			})
 		},
@@ -279,8 +307,9 @@ func (a *app) feedsPullCmd() *cobra.Command {
 			}
 			return a.emit(out, func(w io.Writer) error {
 				for _, r := range out.Pulls {
-					printf(w, "%s: %d objects, %d labels (%d new, %d withdrawn), %d watches (%d withdrawn)\n",
-						r.Feed, r.Objects, r.Labels, r.Added, r.Removed, len(r.Watches), len(r.Withdrawn))
+					printf(w, "%s: %d objects fetched (added after %s), %d gone, %d kept; %d labels (%d new, %d withdrawn), %d watches (%d withdrawn); partner incidents: %d added, %d updated, %d withdrawn\n",
+						r.Feed, r.Fetched, cmp.Or(r.AddedAfter, "the start"), r.Deleted, r.Objects, r.Labels, r.Added, r.Removed, len(r.Watches), len(r.Withdrawn),
+						len(r.Incidents.Added), len(r.Incidents.Updated), len(r.Incidents.Withdrawn))
 				}
 				return nil
 			})

@@ -52,6 +52,9 @@ func (a *app) incidentsListCmd() *cobra.Command {
 						if it.Status == incident.StatusSuspected {
 							name += " (suspected)"
 						}
+						if it.Partner != nil {
+							name += " (partner " + it.Partner.Source + ", " + it.Partner.STIXID + ")"
+						}
 						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.StolenOn, it.ID, name, it.Tier, usdText(it.USD), it.USDSource)
 					}
 					if err := tw.Flush(); err != nil {
@@ -121,6 +124,13 @@ func writeShow(w io.Writer, s hgapp.IncidentView) error {
 	}
 	printf(w, "\norigin:   %s register, TLP:%s\n", s.Origin, strings.ToUpper(s.TLP))
 	printf(w, "status:   %s\n", s.Status)
+	if p := s.Partner; p != nil {
+		printf(w, "partner:  %s (STIX %s, version %s)", p.Source, p.STIXID, p.Modified)
+		if len(p.Actors) > 0 {
+			printf(w, ", actors %s", strings.Join(p.Actors, ", "))
+		}
+		printf(w, "\n")
+	}
 	if len(s.Thefts) > 0 {
 		printf(w, "\ntaken:\n")
 		for _, t := range s.Thefts {
@@ -184,6 +194,7 @@ type reportFlags struct {
 	incident string
 	html     string
 	suspects bool
+	partners bool
 }
 
 func (a *app) incidentsReportCmd() *cobra.Command {
@@ -203,11 +214,13 @@ incident, where the money went and the evidence).
 
 Incidents whose status is suspected (no official or industry attribution, or a
 contested one) are left out of the totals and listed as left out;
---include-suspected counts them (--tier suspected implies it).`,
+--include-suspected counts them (--tier suspected implies it). Partners' incidents
+(status partner: read by import stix or a feed) are left out likewise;
+--include-partner counts them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := incident.Query{Year: f.year, By: incident.By(f.by), Tier: f.tier, Actor: f.actor, Source: f.source, Incident: f.incident,
-				IncludeSuspected: f.suspects}
+				IncludeSuspected: f.suspects, IncludePartner: f.partners}
 			if err := q.Validate(); err != nil {
 				return usageError{err}
 			}
@@ -225,6 +238,7 @@ contested one) are left out of the totals and listed as left out;
 	fl.StringVar(&f.incident, "incident", "", "keep one incident (for a one-incident HTML report)")
 	fl.StringVar(&f.html, "html", "", "also write the HTML report to FILE (- for stdout, instead of the report)")
 	fl.BoolVar(&f.suspects, "include-suspected", false, "also count the incidents whose status is suspected (left out of totals by default)")
+	fl.BoolVar(&f.partners, "include-partner", false, "also count partners' incidents (status partner, from import stix and feeds; left out of totals by default)")
 	return c
 }
 
@@ -254,6 +268,9 @@ func writeReport(w io.Writer, rep incident.Report) error {
 	printf(w, "total %s in %d incidents\n", usdText(rep.TotalUSD), rep.Count)
 	if len(rep.SuspectedLeftOut) > 0 {
 		printf(w, "left out as suspected (--include-suspected counts them): %s\n", strings.Join(rep.SuspectedLeftOut, ", "))
+	}
+	if len(rep.PartnerLeftOut) > 0 {
+		printf(w, "left out as partners' (--include-partner counts them): %s\n", strings.Join(rep.PartnerLeftOut, ", "))
 	}
 	printf(w, "\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

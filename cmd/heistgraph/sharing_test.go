@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/internal/btcdtest"
 	"github.com/heistgraph/heistgraph/internal/webhooktest"
 	"github.com/heistgraph/heistgraph/server"
+	hgshare "github.com/heistgraph/heistgraph/share"
 )
 
 // TestServeSharesHeist is issue 25's scene with two real serve processes
@@ -116,5 +118,112 @@ func TestServeSharesHeist(t *testing.T) {
 	mustOK(t, r, "feeds list on B")
 	if fl := decode[feedsListJSON](t, r.stdout); fl.Count != 1 || fl.Feeds[0].LastError != "" || fl.Feeds[0].Watches != 0 {
 		t.Errorf("B's feeds: %s", r.stdout)
+	}
+}
+
+// TestFeedPullIncremental pulls a real serve's watches collection with
+// feeds pull, each pull its own process (a restart of the puller): the
+// first pull fetches everything; the second asks for what was added after
+// the first pull's X-TAXII-Date-Added-Last (kept with the feed) and is
+// served only the new watch's objects (counted in A's audit log); a pull
+// with nothing new is served none; a watch A withdraws leaves B's copy,
+// labels and watches.
+func TestFeedPullIncremental(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real serve")
+	}
+	dataA, dataB := t.TempDir(), t.TempDir()
+	a := startServe(t, dataA)
+	addWatch := func(name, seed string) {
+		t.Helper()
+		mustOK(t, cli(t, "--data", dataA, "watch", "add", "--chain", "btc-regtest", "--seed", seed, "--name", name), "watch add "+name)
+	}
+	addWatch("first-hack", "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080")
+	r := cli(t, "--data", dataA, "--json", "keys", "create", "--role", "viewer", "--tlp-max", "amber")
+	mustOK(t, r, "keys create on A")
+	partnerKey := decode[server.NewKeyJSON](t, r.stdout)
+	mustOK(t, cli(t, "--data", dataB, "feeds", "add", a.url+"/taxii2/api/", "--collection", "heistgraph-watches",
+		"--key", partnerKey.Key, "--as-watches", "--id", "partner-a"), "feeds add on B")
+
+	// servedSince sums the objects A's objects endpoint served B's key in
+	// the audit records after seq, and returns the last sequence number.
+	objectsPath := "/taxii2/api/collections/heistgraph-watches/objects/"
+	servedSince := func(seq uint64) (int, uint64) {
+		t.Helper()
+		time.Sleep(300 * time.Millisecond) // GETs are audited asynchronously
+		code, _, body := a.call(t, "GET", fmt.Sprintf("/v1/audit?after=%d", seq), a.local, "")
+		var al server.AuditList
+		if code != 200 || json.Unmarshal(body, &al) != nil {
+			t.Fatalf("A's audit: %d %s", code, body)
+		}
+		n := 0
+		for _, rec := range al.Records {
+			if rec.KeyID == partnerKey.ID && rec.Path == objectsPath && rec.Status == 200 {
+				n += rec.Items
+			}
+			seq = max(seq, rec.Seq)
+		}
+		return n, seq
+	}
+	_, seq := servedSince(0)
+	pull := func(what string) hgshare.PullResult {
+		t.Helper()
+		r := cli(t, "--data", dataB, "--json", "feeds", "pull", "partner-a")
+		mustOK(t, r, what)
+		p := decode[struct{ Pulls []hgshare.PullResult }](t, r.stdout)
+		if len(p.Pulls) != 1 {
+			t.Fatalf("%s: %s", what, r.stdout)
+		}
+		return p.Pulls[0]
+	}
+
+	first := pull("first pull")
+	served, seq1 := servedSince(seq)
+	if first.AddedAfter != "" || first.AddedLast == "" || first.Fetched == 0 || served != first.Fetched || len(first.Watches) != 1 ||
+		len(first.Incidents.Added) != 1 {
+		t.Fatalf("first pull %+v, A served %d objects", first, served)
+	}
+	fl := decode[feedsListJSON](t, cli(t, "--data", dataB, "--json", "feeds", "list").stdout)
+	if fl.Count != 1 || fl.Feeds[0].AddedLast != first.AddedLast {
+		t.Fatalf("B's feed after the first pull: %+v, want added_last %s", fl, first.AddedLast)
+	}
+
+	// A's watches are dated to the second: the new one is added later.
+	time.Sleep(1100 * time.Millisecond)
+	addWatch("second-hack", btcdtest.NewKey("second", btcdtest.P2WPKH).Address())
+	second := pull("second pull")
+	served, seq2 := servedSince(seq1)
+	// The second watch is an incident, its indicator and their
+	// relationship, like the first; the marking is not served again.
+	if second.AddedAfter != first.AddedLast || second.Fetched != 3 || served != 3 || second.Deleted != 0 ||
+		len(second.Watches) != 2 || second.Objects != first.Objects+3 || second.AddedLast <= first.AddedLast ||
+		len(second.Incidents.Added) != 1 || len(second.Incidents.Unchanged) != 1 {
+		t.Fatalf("second pull %+v (first %+v), A served %d objects", second, first, served)
+	}
+
+	third := pull("third pull")
+	if served, _ := servedSince(seq2); third.Fetched != 0 || served != 0 || third.AddedAfter != second.AddedLast || len(third.Watches) != 2 {
+		t.Fatalf("third pull %+v, A served %d objects", third, served)
+	}
+
+	// A withdraws the first watch: B's copy, labels and watch follow.
+	mustOK(t, cli(t, "--data", dataA, "watch", "rm", "first-hack"), "watch rm on A")
+	fourth := pull("fourth pull")
+	if fourth.Deleted != 3 || fourth.Fetched != 0 || len(fourth.Withdrawn) != 1 || fourth.Removed != 1 || len(fourth.Watches) != 1 ||
+		!strings.Contains(fourth.Watches[0], "second-hack") || fmt.Sprint(fourth.Incidents.Withdrawn) != fmt.Sprint(first.Incidents.Added) {
+		t.Fatalf("after A withdrew: %+v", fourth)
+	}
+	// B's register lists A's remaining incident as a partner's, not the
+	// withdrawn one.
+	r = cli(t, "--data", dataB, "--json", "incidents", "list")
+	mustOK(t, r, "incidents list on B")
+	var partners []string
+	for _, it := range decode[hgapp.IncidentsView](t, r.stdout).Incidents {
+		if it.Partner != nil && it.Partner.Source == "feed:partner-a" && it.Status == "partner" {
+			partners = append(partners, it.ID)
+		}
+	}
+	if fmt.Sprint(partners) != fmt.Sprint(second.Incidents.Added) {
+		t.Errorf("B's register holds partner incidents %v, want %v", partners, second.Incidents.Added)
 	}
 }

@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
+	"github.com/heistgraph/heistgraph/incident"
 	hgshare "github.com/heistgraph/heistgraph/share"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -50,10 +53,14 @@ type partnerImportJSON struct {
 	Source      string `json:"source"`
 	Labels      int    `json:"labels"`
 	LabelsAdded int    `json:"labels_added"`
+	// Register says what the partner's incidents did in the register
+	// (status partner).
+	Register incident.PartnerSaved `json:"register"`
 	*hgshare.Partner
 }
 
-// importPartner stores a partner bundle's labels.
+// importPartner stores a partner bundle's labels and its incidents (the
+// register's partner incidents).
 func (a *app) importPartner(ctx context.Context, path string, p *hgshare.Partner) error {
 	if len(p.Labels)+len(p.Incidents)+len(p.Actors) == 0 {
 		return fmt.Errorf("import stix %s: the bundle's %d objects hold no heistgraph incident, address, partner incident or actor: %w", path, p.Objects, heistgraph.ErrInvalid)
@@ -63,12 +70,19 @@ func (a *app) importPartner(ctx context.Context, path string, p *hgshare.Partner
 		if err != nil {
 			return fmt.Errorf("import stix %s: %w", path, err)
 		}
-		out := partnerImportJSON{File: path, Format: "partner", Source: partnerSource(path), Labels: len(p.Labels), LabelsAdded: added, Partner: p}
+		sv, err := hgapp.SavePartner(ctx, st, hgshare.RegisterBatch(p, partnerSource(path), "", time.Now()))
+		if err != nil {
+			return fmt.Errorf("import stix %s: partner incidents: %w", path, err)
+		}
+		out := partnerImportJSON{File: path, Format: "partner", Source: partnerSource(path), Labels: len(p.Labels), LabelsAdded: added,
+			Register: sv, Partner: p}
 		return a.emit(out, func(w io.Writer) error {
 			printf(w, "imported from %s (%d STIX objects): %d labels (%d new), source %s\n", path, p.Objects, len(p.Labels), added, out.Source)
 			for _, inc := range p.Incidents {
-				printf(w, "  incident %s  %s  %d addresses\n", inc.ID, inc.Name, len(inc.Addresses))
+				printf(w, "  incident %s  %s  %d addresses -> register %s (status partner)\n", inc.ID, inc.Name, len(inc.Addresses), incident.PartnerID(inc.ID))
 			}
+			printf(w, "register: %d added, %d updated, %d unchanged, %d withdrawn, %d older than stored\n",
+				len(sv.Added), len(sv.Updated), len(sv.Unchanged), len(sv.Withdrawn), len(sv.Older))
 			for _, ac := range p.Actors {
 				printf(w, "  %s %s  %s\n", ac.Type, ac.ID, ac.Name)
 			}

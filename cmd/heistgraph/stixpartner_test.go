@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +85,120 @@ func TestFeedsCommands(t *testing.T) {
 	r = cli(t, "--data", data, "--json", "feeds", "list")
 	if decode[feedsListJSON](t, r.stdout).Count != 0 {
 		t.Errorf("after rm: %s", r.stdout)
+	}
+}
+
+// TestImportPartnerIncidents: the OpenCTI bundle's incident joins the
+// register as a partner's (incidents list and show name its STIX id,
+// source and actor; report totals leave it out unless --include-partner);
+// importing the bundle again changes nothing; a newer version of the
+// incident updates it, an older one does not; a revoked version
+// withdraws it (incidents show: not found), and the older version cannot
+// bring it back.
+func TestImportPartnerIncidents(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	orig, err := os.ReadFile(filepath.Join("..", "..", "share", "testdata", "opencti-lazarus.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const stixID, id = "incident--0b7a5f9b-3f1e-4d6b-8f0c-6f8b1e0a9c21", "partner-0b7a5f9b-3f1e-4d6b-8f0c-6f8b1e0a9c21"
+	// variant rewrites the bundle's incident: its modified time, name and
+	// revoked flag (the file keeps the bundle's name: one partner source).
+	variant := func(modified, name string, revoked bool) string {
+		t.Helper()
+		var b struct {
+			Type    string           `json:"type"`
+			ID      string           `json:"id"`
+			Objects []map[string]any `json:"objects"`
+		}
+		if err := json.Unmarshal(orig, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range b.Objects {
+			if o["id"] == stixID {
+				o["modified"], o["name"] = modified, name
+				if revoked {
+					o["revoked"] = true
+				}
+			}
+		}
+		out, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return writeFile(t, "opencti-lazarus.json", out)
+	}
+	type saved struct {
+		Register struct{ Added, Updated, Unchanged, Withdrawn, Older []string }
+	}
+	imp := func(path, what string) saved {
+		t.Helper()
+		r := cli(t, "--data", data, "--json", "import", "stix", path)
+		mustOK(t, r, what)
+		return decode[saved](t, r.stdout)
+	}
+	first := imp(filepath.Join("..", "..", "share", "testdata", "opencti-lazarus.json"), "import")
+	if fmt.Sprint(first.Register.Added) != "["+id+"]" {
+		t.Fatalf("first import: %+v", first)
+	}
+	show := func() (int, map[string]any) {
+		t.Helper()
+		r := cli(t, "--data", data, "--json", "incidents", "show", id)
+		if r.code != 0 {
+			return r.code, nil
+		}
+		return 0, decode[map[string]any](t, r.stdout)
+	}
+	code, inc := show()
+	p, _ := inc["partner"].(map[string]any)
+	if code != 0 || inc["status"] != "partner" || inc["origin"] != "partner" || inc["tlp"] != "amber" || p["stix_id"] != stixID ||
+		p["source"] != "stix:opencti-lazarus" || fmt.Sprint(p["actors"]) != "[Lazarus Group]" || inc["name"] != "Example exchange hot wallet drain" {
+		t.Fatalf("incidents show: %d %v", code, inc)
+	}
+	if addrs := fmt.Sprint(inc["addresses"]); !strings.Contains(addrs, "3Cwgr2g7vsi1bXDUkpEnVoRLA9w4FZfC69") {
+		t.Errorf("addresses %s", addrs)
+	}
+	r := cli(t, "--data", data, "incidents", "list")
+	mustOK(t, r, "incidents list")
+	if !strings.Contains(r.stdout, id) || !strings.Contains(r.stdout, "(partner stix:opencti-lazarus, "+stixID+")") {
+		t.Errorf("incidents list lacks the partner incident: %s", r.stdout)
+	}
+	report := func(args ...string) map[string]any {
+		t.Helper()
+		r := cli(t, append([]string{"--data", data, "--json", "incidents", "report", "--actor", "dprk"}, args...)...)
+		mustOK(t, r, "incidents report")
+		return decode[map[string]any](t, r.stdout)
+	}
+	plain, with := report(), report("--include-partner")
+	if fmt.Sprint(plain["partner_left_out"]) != "["+id+"]" || with["count"].(float64) != plain["count"].(float64)+1 ||
+		!strings.Contains(fmt.Sprint(with["incidents"]), id) || strings.Contains(fmt.Sprint(plain["incidents"]), id) {
+		t.Errorf("report: left out %v, count %v; with --include-partner count %v", plain["partner_left_out"], plain["count"], with["count"])
+	}
+
+	if again := imp(filepath.Join("..", "..", "share", "testdata", "opencti-lazarus.json"), "import again"); fmt.Sprint(again.Register.Unchanged) != "["+id+"]" ||
+		len(again.Register.Added)+len(again.Register.Updated) != 0 {
+		t.Errorf("re-import: %+v", again)
+	}
+	newer := imp(variant("2024-02-10T00:00:00.000Z", "Exchange hot wallet drain (confirmed)", false), "newer version")
+	if fmt.Sprint(newer.Register.Updated) != "["+id+"]" {
+		t.Errorf("newer version: %+v", newer)
+	}
+	if older := imp(filepath.Join("..", "..", "share", "testdata", "opencti-lazarus.json"), "older version"); fmt.Sprint(older.Register.Older) != "["+id+"]" {
+		t.Errorf("older version: %+v", older)
+	}
+	if _, inc := show(); inc["name"] != "Exchange hot wallet drain (confirmed)" {
+		t.Errorf("after the older version: %v", inc["name"])
+	}
+	revoked := imp(variant("2024-02-11T00:00:00.000Z", "Exchange hot wallet drain (confirmed)", true), "revoked version")
+	if fmt.Sprint(revoked.Register.Withdrawn) != "["+id+"]" {
+		t.Errorf("revoked: %+v", revoked)
+	}
+	if code, _ := show(); code != 1 {
+		t.Errorf("incidents show of a revoked incident: exit %d, want 1 (not found)", code)
+	}
+	imp(variant("2024-02-10T00:00:00.000Z", "Exchange hot wallet drain (confirmed)", false), "the older version after the revocation")
+	if code, _ := show(); code != 1 {
+		t.Errorf("an older version brought the revoked incident back: exit %d", code)
 	}
 }

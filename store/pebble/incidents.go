@@ -180,6 +180,15 @@ type incidentRecord struct {
 	Notes        string              `json:"notes,omitempty"`
 	Status       string              `json:"status,omitempty"`        // absent in older records
 	FigureChoice string              `json:"figure_choice,omitempty"` // absent in older records
+	Partner      *partnerRecord      `json:"partner,omitempty"`       // a partner's incident
+}
+
+type partnerRecord struct {
+	STIXID    string   `json:"stix_id"`
+	Modified  string   `json:"modified"`
+	Source    string   `json:"source"`
+	Actors    []string `json:"actors,omitempty"`
+	Withdrawn bool     `json:"withdrawn,omitempty"`
 }
 
 type victimRecord struct {
@@ -290,6 +299,9 @@ func encodeIncident(inc *heistgraph.Incident) ([]byte, error) {
 		r.Attributions = append(r.Attributions, attributionRecord{Actor: a.Actor, Group: a.Group, Tier: string(a.Tier),
 			On: encodeTime(a.On), Sources: a.Sources, Note: a.Note})
 	}
+	if p := inc.Partner; p != nil {
+		r.Partner = &partnerRecord{STIXID: p.STIXID, Modified: encodeTime(p.Modified), Source: p.Source, Actors: p.Actors, Withdrawn: p.Withdrawn}
+	}
 	return marshalRecord(r)
 }
 
@@ -337,6 +349,13 @@ func decodeIncident(v []byte) (heistgraph.Incident, error) {
 		}
 		inc.Attributions = append(inc.Attributions, heistgraph.Attribution{Actor: a.Actor, Group: a.Group,
 			Tier: heistgraph.Tier(a.Tier), On: on, Sources: a.Sources, Note: a.Note})
+	}
+	if p := r.Partner; p != nil {
+		m, err := decodeTime(p.Modified)
+		if err != nil {
+			return heistgraph.Incident{}, err
+		}
+		inc.Partner = &heistgraph.PartnerIncident{STIXID: p.STIXID, Modified: m, Source: p.Source, Actors: p.Actors, Withdrawn: p.Withdrawn}
 	}
 	return inc, nil
 }

@@ -54,7 +54,7 @@ func appendFeedRecord(dst []byte, f *store.Feed) []byte {
 	for _, v := range []int64{asWatches, f.Created, f.LastPull, int64(f.Objects), int64(f.Labels), int64(f.Watches)} {
 		dst = appendVarint(dst, v)
 	}
-	return dst
+	return appendString(dst, f.AddedLast)
 }
 
 func decodeFeedRecord(id string, v []byte) (store.Feed, error) {
@@ -64,6 +64,9 @@ func decodeFeedRecord(id string, v []byte) (store.Feed, error) {
 	f.AsWatches = r.varint() == 1
 	f.Created, f.LastPull = r.varint(), r.varint()
 	f.Objects, f.Labels, f.Watches = int(r.varint()), int(r.varint()), int(r.varint())
+	if len(r.b) > 0 { // records written before incremental pulls end here
+		f.AddedLast = r.str()
+	}
 	if err := r.done("feed record " + id); err != nil {
 		return store.Feed{}, err
 	}
@@ -72,11 +75,8 @@ func decodeFeedRecord(id string, v []byte) (store.Feed, error) {
 
 // PutFeed implements store.Sharing: synced before it returns.
 func (d *DB) PutFeed(ctx context.Context, f store.Feed) error {
-	if err := store.ValidateFeedID(f.ID); err != nil {
+	if err := store.CheckFeed(f); err != nil {
 		return fmt.Errorf("put feed: %w", err)
-	}
-	if f.URL == "" || f.Collection == "" {
-		return fmt.Errorf("put feed %s: URL and collection are required: %w", f.ID, heistgraph.ErrInvalid)
 	}
 	if err := d.ready(ctx); err != nil {
 		return err
@@ -169,25 +169,13 @@ func (d *DB) DeleteFeed(ctx context.Context, id string) error {
 	return nil
 }
 
-func validShareName(what, s string) error {
-	if s == "" || len(s) > 256 {
-		return fmt.Errorf("%s %.70q: want 1 to 256 bytes: %w", what, s, heistgraph.ErrInvalid)
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return fmt.Errorf("%s %.70q: holds a NUL byte: %w", what, s, heistgraph.ErrInvalid)
-		}
-	}
-	return nil
-}
-
 // PutSharedObjects implements store.Sharing: one synced batch.
 func (d *DB) PutSharedObjects(ctx context.Context, collection string, objs []store.SharedObject) error {
-	if err := validShareName("collection", collection); err != nil {
+	if err := store.ValidateShareName("collection", collection); err != nil {
 		return fmt.Errorf("put shared objects: %w", err)
 	}
 	for _, o := range objs {
-		if err := validShareName("object id", o.ID); err != nil {
+		if err := store.ValidateShareName("object id", o.ID); err != nil {
 			return fmt.Errorf("put shared objects: %w", err)
 		}
 		if len(o.Raw) == 0 {
@@ -233,9 +221,35 @@ func (d *DB) SharedObjects(ctx context.Context, collection string) iter.Seq2[sto
 	})
 }
 
+// DeleteSharedObjects implements store.Sharing: one synced batch.
+func (d *DB) DeleteSharedObjects(ctx context.Context, collection string, vs []store.SharedVersion) error {
+	if err := store.ValidateShareName("collection", collection); err != nil {
+		return fmt.Errorf("delete shared objects: %w", err)
+	}
+	for _, v := range vs {
+		if err := store.ValidateShareName("object id", v.ID); err != nil {
+			return fmt.Errorf("delete shared objects: %w", err)
+		}
+	}
+	if err := d.ready(ctx); err != nil {
+		return err
+	}
+	b := d.db.NewBatch()
+	defer b.Close()
+	for _, v := range vs {
+		if err := b.Delete(sharedKey(collection, v.ID, v.Version), nil); err != nil {
+			return fmt.Errorf("delete shared objects: %w", err)
+		}
+	}
+	if err := b.Commit(pebbledb.Sync); err != nil {
+		return fmt.Errorf("delete shared objects: %w", err)
+	}
+	return nil
+}
+
 // PutShareStatus implements store.Sharing: synced before it returns.
 func (d *DB) PutShareStatus(ctx context.Context, id string, status []byte) error {
-	if err := validShareName("status id", id); err != nil {
+	if err := store.ValidateShareName("status id", id); err != nil {
 		return fmt.Errorf("put status: %w", err)
 	}
 	if err := d.ready(ctx); err != nil {
@@ -252,7 +266,7 @@ func (d *DB) ShareStatus(ctx context.Context, id string) ([]byte, error) {
 	if err := d.ready(ctx); err != nil {
 		return nil, err
 	}
-	if validShareName("status id", id) != nil {
+	if store.ValidateShareName("status id", id) != nil {
 		return nil, fmt.Errorf("status %.70q: %w", id, heistgraph.ErrNotFound)
 	}
 	v, found, err := lookup(d.db, statusKey(id), nil)

@@ -50,7 +50,6 @@ var unimplemented = map[string]string{
 	"Alerts":             "alerts role not implemented in store/postgres yet",
 	"Webhooks":           "webhooks role not implemented in store/postgres yet",
 	"Watches":            "watches role not implemented in store/postgres yet",
-	"Sharing":            "sharing role (TAXII feeds) not implemented in store/postgres yet",
 	"Accounts":           "accounts (EVM chain data) role not implemented in store/postgres yet",
 }
 

@@ -86,6 +86,8 @@ var migrations = []string{
 		usd   bigint NOT NULL,
 		PRIMARY KEY (asset, day)
 	);`,
+	// 3: the Sharing role (sharing.go).
+	sharingSchema,
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -199,24 +199,3 @@ func (unimplemented) RecordAttempt(context.Context, store.Delivery, bool) error 
 func (unimplemented) Deliveries(context.Context, string) iter.Seq2[store.Delivery, error] {
 	return errSeq[store.Delivery]("webhooks")
 }
-
-// Sharing (TAXII feeds and posted objects).
-
-func (unimplemented) PutFeed(context.Context, store.Feed) error { return notImpl("sharing") }
-func (unimplemented) Feed(context.Context, string) (store.Feed, error) {
-	return store.Feed{}, notImpl("sharing")
-}
-func (unimplemented) FeedList(context.Context) iter.Seq2[store.Feed, error] {
-	return errSeq[store.Feed]("sharing")
-}
-func (unimplemented) DeleteFeed(context.Context, string) error { return notImpl("sharing") }
-func (unimplemented) PutSharedObjects(context.Context, string, []store.SharedObject) error {
-	return notImpl("sharing")
-}
-func (unimplemented) SharedObjects(context.Context, string) iter.Seq2[store.SharedObject, error] {
-	return errSeq[store.SharedObject]("sharing")
-}
-func (unimplemented) PutShareStatus(context.Context, string, []byte) error { return notImpl("sharing") }
-func (unimplemented) ShareStatus(context.Context, string) ([]byte, error) {
-	return nil, notImpl("sharing")
-}

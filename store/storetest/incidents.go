@@ -54,6 +54,9 @@ func incidentFixture(t *testing.T, id string) heistgraph.Incident {
 		Notes:        "Imported from a partner's STIX bundle.",
 		Status:       "suspected",
 		FigureChoice: "the partner's own figure",
+		Partner: &heistgraph.PartnerIncident{STIXID: "incident--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+			Modified: time.Date(2025, 3, 1, 12, 30, 45, 123000000, time.UTC), Source: "feed:partner-a",
+			Actors: []string{"Lazarus Group", "APT38"}, Withdrawn: true},
 	}
 }
 
@@ -270,7 +273,8 @@ func testIncidentFields(t *testing.T, _ func(t *testing.T) store.Store) {
 		v    any
 		want int
 	}{
-		{"Incident", heistgraph.Incident{}, 14},
+		{"Incident", heistgraph.Incident{}, 15},
+		{"PartnerIncident", heistgraph.PartnerIncident{}, 5},
 		{"Source", heistgraph.Source{}, 9},
 		{"Aggregate", heistgraph.Aggregate{}, 5},
 		{"Theft", heistgraph.Theft{}, 6},

@@ -32,7 +32,8 @@ func testSharing(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Fatalf("new store lists feeds %+v", got)
 	}
 	b := store.Feed{ID: "partner-b", URL: "https://b.example/taxii2/api/", Collection: "heistgraph-watches", Key: "hg_x",
-		AsWatches: true, TLPMax: "amber", Created: 1700000000, LastPull: 1700000100, Objects: 7, Labels: 3, Watches: 1, LastError: "timeout"}
+		AsWatches: true, TLPMax: "amber", Created: 1700000000, LastPull: 1700000100, Objects: 7, Labels: 3, Watches: 1, LastError: "timeout",
+		AddedLast: "2026-12-05T10:11:12.123456Z"}
 	a := store.Feed{ID: "a1", URL: "http://a", Collection: "c", Created: 1}
 	for _, f := range []store.Feed{b, a} {
 		if err := st.PutFeed(ctx, f); err != nil {
@@ -95,6 +96,29 @@ func testSharing(t *testing.T, open func(t *testing.T) store.Store) {
 	if got := collect(t, "objects", st.SharedObjects(ctx, "none")); len(got) != 0 {
 		t.Errorf("empty collection yields %+v", got)
 	}
+	// Deleting: the versions named go (one never stored is no error), the
+	// other versions, ids and collections stay.
+	if err := st.DeleteSharedObjects(ctx, "inbox", []store.SharedVersion{{ID: "indicator--b", Version: -5}, {ID: "indicator--b", Version: 99},
+		{ID: "incident--zz", Version: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "after deleting one version", collect(t, "objects", st.SharedObjects(ctx, "inbox")), []store.SharedObject{o2, o1})
+	if err := st.DeleteSharedObjects(ctx, "inbox", []store.SharedVersion{{ID: "incident--a", Version: 30}, {ID: "indicator--b", Version: 20}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := collect(t, "objects", st.SharedObjects(ctx, "inbox")); len(got) != 0 {
+		t.Errorf("after deleting every version: %+v", got)
+	}
+	equal(t, "the other collection", collect(t, "objects", st.SharedObjects(ctx, "inbox-2")), []store.SharedObject{other})
+	for _, bad := range []struct {
+		col string
+		vs  []store.SharedVersion
+	}{{"", nil}, {"inbox-2", []store.SharedVersion{{ID: ""}}}, {"inbox-2", []store.SharedVersion{{ID: "incident--a", Version: 30}, {ID: "a\x00b"}}}} {
+		if err := st.DeleteSharedObjects(ctx, bad.col, bad.vs); !errors.Is(err, heistgraph.ErrInvalid) {
+			t.Errorf("delete %q %+v: %v, want ErrInvalid", bad.col, bad.vs, err)
+		}
+	}
+	equal(t, "after refused deletes", collect(t, "objects", st.SharedObjects(ctx, "inbox-2")), []store.SharedObject{other})
 
 	status := []byte(`{"id":"s1","status":"complete"}`)
 	if err := st.PutShareStatus(ctx, "s1", status); err != nil {
