@@ -90,6 +90,9 @@ func toHash(b []byte) heistgraph.Hash {
 
 func insertBlock(ctx context.Context, tx pgx.Tx, b *heistgraph.Block) error {
 	chain := string(b.Chain)
+	if _, err := tx.Exec(ctx, "INSERT INTO chains (chain) VALUES ($1) ON CONFLICT DO NOTHING", chain); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO blocks (chain, height, hash, prev_hash, merkle_root, time, version, bits, nonce, size)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		chain, b.Height, b.Hash[:], b.PrevHash[:], b.MerkleRoot[:], b.Time, b.Version, int64(b.Bits), int64(b.Nonce), int64(b.Size)); err != nil {

@@ -36,22 +36,13 @@ func openFunc(c *pgtest.Cluster) func(t *testing.T) store.Store {
 // unimplemented are the conformance subtests of roles the PostgreSQL store
 // does not have yet (their methods return ErrNotImplemented).
 var unimplemented = map[string]string{
-	"Incidents":          "incidents role not implemented in store/postgres yet",
-	"IncidentFields":     "incidents role not implemented in store/postgres yet",
-	"Labels":             "labels role not implemented in store/postgres yet",
-	"LabelsInvalid":      "labels role not implemented in store/postgres yet",
-	"LabelsSharedEVMKey": "labels role not implemented in store/postgres yet",
-	"LabelSets":          "labels role not implemented in store/postgres yet",
-	"Clusters":           "clusters role not implemented in store/postgres yet",
-	"ClustersInvalid":    "clusters role not implemented in store/postgres yet",
-	"ClustersRewind":     "clusters role not implemented in store/postgres yet",
-	"Keys":               "keys role not implemented in store/postgres yet",
-	"Audit":              "audit role not implemented in store/postgres yet",
-	"Alerts":             "alerts role not implemented in store/postgres yet",
-	"Webhooks":           "webhooks role not implemented in store/postgres yet",
-	"Watches":            "watches role not implemented in store/postgres yet",
-	"Sharing":            "sharing role (TAXII feeds) not implemented in store/postgres yet",
-	"Accounts":           "accounts (EVM chain data) role not implemented in store/postgres yet",
+	"Keys":     "keys role not implemented in store/postgres yet",
+	"Audit":    "audit role not implemented in store/postgres yet",
+	"Alerts":   "alerts role not implemented in store/postgres yet",
+	"Webhooks": "webhooks role not implemented in store/postgres yet",
+	"Watches":  "watches role not implemented in store/postgres yet",
+	"Sharing":  "sharing role (TAXII feeds) not implemented in store/postgres yet",
+	"Accounts": "accounts (EVM chain data) role not implemented in store/postgres yet",
 }
 
 // One cluster serves every test of the package (initdb is slow).
@@ -105,7 +96,6 @@ func testUnimplemented(t *testing.T, c *pgtest.Cluster) {
 	st := openFunc(c)(t)
 	ctx := context.Background()
 	calls := map[string]error{
-		"labels":   func() error { _, err := st.PutLabels(ctx, nil); return err }(),
 		"keys":     st.RevokeKey(ctx, "k", 1),
 		"accounts": st.ApplyAccountBlock(ctx, &heistgraph.AccountBlock{}),
 	}

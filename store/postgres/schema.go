@@ -86,6 +86,180 @@ var migrations = []string{
 		usd   bigint NOT NULL,
 		PRIMARY KEY (asset, day)
 	);`,
+	// 3: the chains anything was stored for (a small reference table).
+	`CREATE TABLE chains (
+		chain text COLLATE "C" PRIMARY KEY
+	);
+	INSERT INTO chains SELECT DISTINCT chain FROM blocks;`,
+	// 4: labels and label sets (reference tables: looked up by address on
+	// every hop of a trace, written rarely).
+	`CREATE TABLE labels (
+		chain       text COLLATE "C" NOT NULL,
+		address     text COLLATE "C" NOT NULL,
+		entity      text COLLATE "C" NOT NULL,
+		category    text COLLATE "C" NOT NULL,
+		source      text COLLATE "C" NOT NULL,
+		confidence  double precision NOT NULL,
+		tlp         text    NOT NULL,
+		valid_from  bigint  NOT NULL,
+		valid_until bigint  NOT NULL,
+		note        text    NOT NULL,
+		direct      boolean NOT NULL, -- stored by PutLabels, not only through a set
+		PRIMARY KEY (chain, address, entity, category, source)
+	);
+	CREATE TABLE label_sets (
+		name    text COLLATE "C" PRIMARY KEY,
+		version text NOT NULL
+	);
+	CREATE TABLE label_set_members (
+		name     text COLLATE "C" NOT NULL,
+		chain    text COLLATE "C" NOT NULL,
+		address  text COLLATE "C" NOT NULL,
+		entity   text COLLATE "C" NOT NULL,
+		category text COLLATE "C" NOT NULL,
+		source   text COLLATE "C" NOT NULL,
+		PRIMARY KEY (name, chain, address, entity, category, source)
+	);`,
+	// 5: incidents and sources imported from partners (reference tables).
+	`CREATE TABLE incidents (
+		id             text COLLATE "C" PRIMARY KEY,
+		name           text   NOT NULL,
+		victim_name    text   NOT NULL,
+		victim_type    text   NOT NULL,
+		victim_country text   NOT NULL,
+		stolen_on      timestamptz,
+		vectors        text[] NOT NULL,
+		tlp            text   NOT NULL,
+		notes          text   NOT NULL,
+		status         text   NOT NULL,
+		figure_choice  text   NOT NULL
+	);
+	CREATE TABLE incident_thefts (
+		incident text     NOT NULL REFERENCES incidents ON DELETE CASCADE,
+		n        integer  NOT NULL,
+		chain    text     NOT NULL,
+		asset    text     NOT NULL,
+		contract text     NOT NULL,
+		decimals smallint NOT NULL,
+		amount   numeric(78, 0) NOT NULL,
+		source   text     NOT NULL,
+		PRIMARY KEY (incident, n)
+	);
+	CREATE TABLE incident_figures (
+		incident  text    NOT NULL REFERENCES incidents ON DELETE CASCADE,
+		n         integer NOT NULL,
+		source    text    NOT NULL,
+		usd_cents bigint  NOT NULL,
+		at        timestamptz,
+		note      text    NOT NULL,
+		PRIMARY KEY (incident, n)
+	);
+	CREATE TABLE incident_addresses (
+		incident text    NOT NULL REFERENCES incidents ON DELETE CASCADE,
+		n        integer NOT NULL,
+		chain    text    NOT NULL,
+		address  text    NOT NULL,
+		role     text    NOT NULL,
+		source   text    NOT NULL,
+		PRIMARY KEY (incident, n)
+	);
+	CREATE TABLE incident_txs (
+		incident text    NOT NULL REFERENCES incidents ON DELETE CASCADE,
+		n        integer NOT NULL,
+		chain    text    NOT NULL,
+		txid     text    NOT NULL,
+		role     text    NOT NULL,
+		source   text    NOT NULL,
+		PRIMARY KEY (incident, n)
+	);
+	CREATE TABLE incident_attributions (
+		incident text    NOT NULL REFERENCES incidents ON DELETE CASCADE,
+		n        integer NOT NULL,
+		actor    text    NOT NULL,
+		grp      text    NOT NULL,
+		tier     text    NOT NULL,
+		made_on  timestamptz,
+		sources  text[]  NOT NULL,
+		note     text    NOT NULL,
+		PRIMARY KEY (incident, n)
+	);
+	CREATE TABLE sources (
+		id        text COLLATE "C" PRIMARY KEY,
+		publisher text NOT NULL,
+		title     text NOT NULL,
+		date      timestamptz,
+		version   text NOT NULL,
+		url       text NOT NULL,
+		tier      text NOT NULL,
+		note      text NOT NULL
+	);
+	CREATE TABLE source_aggregates (
+		source    text    NOT NULL REFERENCES sources ON DELETE CASCADE,
+		n         integer NOT NULL,
+		year      integer NOT NULL,
+		usd_cents bigint  NOT NULL,
+		count     integer NOT NULL,
+		incidents text[]  NOT NULL,
+		note      text    NOT NULL,
+		PRIMARY KEY (source, n)
+	);`,
+	// 6: address clustering. cluster_addrs and cluster_evidence are large
+	// (distributed by chain and address id, resp. chain and height); the
+	// rest is small per chain.
+	`CREATE TABLE cluster_state (
+		chain         text COLLATE "C" PRIMARY KEY,
+		next_addr     bigint  NOT NULL DEFAULT 1,
+		next_override bigint  NOT NULL DEFAULT 1,
+		needs_rebuild boolean NOT NULL DEFAULT false,
+		pending       bytea
+	);
+	CREATE TABLE cluster_blocks (
+		chain      text   NOT NULL,
+		height     bigint NOT NULL,
+		hash       bytea  NOT NULL,
+		first_addr bigint NOT NULL,
+		PRIMARY KEY (chain, height)
+	);
+	CREATE TABLE cluster_addrs (
+		chain   text   NOT NULL,
+		id      bigint NOT NULL,
+		address text   NOT NULL,
+		cluster bigint, -- NULL: the address is its own cluster
+		PRIMARY KEY (chain, id)
+	);
+	CREATE UNIQUE INDEX cluster_addrs_address ON cluster_addrs (chain, address);
+	CREATE TABLE cluster_sizes (
+		chain   text   NOT NULL,
+		cluster bigint NOT NULL,
+		size    bigint NOT NULL,
+		PRIMARY KEY (chain, cluster)
+	);
+	CREATE TABLE cluster_evidence (
+		chain     text     NOT NULL,
+		height    bigint   NOT NULL,
+		tx_index  bigint   NOT NULL,
+		n         bigint   NOT NULL,
+		txid      bytea    NOT NULL,
+		heuristic text     NOT NULL,
+		votes     text[]   NOT NULL,
+		soft      boolean  NOT NULL,
+		status    smallint NOT NULL,
+		reason    text     NOT NULL,
+		addr_ids  bigint[] NOT NULL,
+		PRIMARY KEY (chain, height, tx_index, n)
+	);
+	CREATE INDEX cluster_evidence_addrs ON cluster_evidence USING gin (addr_ids);
+	CREATE TABLE cluster_overrides (
+		chain     text   NOT NULL,
+		seq       bigint NOT NULL,
+		kind      text   NOT NULL,
+		addresses text[] NOT NULL,
+		by_whom   text   NOT NULL,
+		why       text   NOT NULL,
+		time      bigint NOT NULL,
+		height    bigint NOT NULL,
+		PRIMARY KEY (chain, seq)
+	);`,
 }
 
 // SchemaVersion is the schema version this binary writes.

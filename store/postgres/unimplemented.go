@@ -83,60 +83,6 @@ func (unimplemented) AuditLog(context.Context, store.AuditQuery) iter.Seq2[store
 	return errSeq[store.AuditRecord]("audit")
 }
 
-// Clusters.
-
-func (unimplemented) ClusterTip(context.Context, heistgraph.Chain) (store.ClusterTip, error) {
-	return store.ClusterTip{}, notImpl("clusters")
-}
-func (unimplemented) ClusterBlock(context.Context, heistgraph.Chain, int64) (heistgraph.ClusterBlock, error) {
-	return heistgraph.ClusterBlock{}, notImpl("clusters")
-}
-func (unimplemented) WriteClusters(context.Context, heistgraph.Chain, *store.ClusterBatch) error {
-	return notImpl("clusters")
-}
-func (unimplemented) RewindClusters(context.Context, heistgraph.Chain, int64) error {
-	return notImpl("clusters")
-}
-func (unimplemented) AddressCluster(context.Context, heistgraph.Chain, string) (store.ClusterMember, error) {
-	return store.ClusterMember{}, notImpl("clusters")
-}
-func (unimplemented) ClusterAddress(context.Context, heistgraph.Chain, uint64) (string, error) {
-	return "", notImpl("clusters")
-}
-func (unimplemented) ClusterSize(context.Context, heistgraph.Chain, uint64) (int64, error) {
-	return 0, notImpl("clusters")
-}
-func (unimplemented) Memberships(context.Context, heistgraph.Chain) iter.Seq2[store.ClusterMember, error] {
-	return errSeq[store.ClusterMember]("clusters")
-}
-func (unimplemented) Evidence(context.Context, heistgraph.Chain, store.EvidenceQuery) iter.Seq2[heistgraph.ClusterEvidence, error] {
-	return errSeq[heistgraph.ClusterEvidence]("clusters")
-}
-func (unimplemented) Overrides(context.Context, heistgraph.Chain) iter.Seq2[heistgraph.ClusterOverride, error] {
-	return errSeq[heistgraph.ClusterOverride]("clusters")
-}
-func (unimplemented) ClusterPending(context.Context, heistgraph.Chain) ([]byte, error) {
-	return nil, notImpl("clusters")
-}
-
-// Incidents.
-
-func (unimplemented) PutIncidents(context.Context, []heistgraph.Incident, []heistgraph.Source) error {
-	return notImpl("incidents")
-}
-func (unimplemented) Incident(context.Context, string) (heistgraph.Incident, error) {
-	return heistgraph.Incident{}, notImpl("incidents")
-}
-func (unimplemented) Source(context.Context, string) (heistgraph.Source, error) {
-	return heistgraph.Source{}, notImpl("incidents")
-}
-func (unimplemented) ListIncidents(context.Context) iter.Seq2[heistgraph.Incident, error] {
-	return errSeq[heistgraph.Incident]("incidents")
-}
-func (unimplemented) ListSources(context.Context) iter.Seq2[heistgraph.Source, error] {
-	return errSeq[heistgraph.Source]("incidents")
-}
-
 // Keys.
 
 func (unimplemented) PutKey(context.Context, store.APIKey) error { return notImpl("keys") }
@@ -147,27 +93,6 @@ func (unimplemented) APIKeys(context.Context) iter.Seq2[store.APIKey, error] {
 	return errSeq[store.APIKey]("keys")
 }
 func (unimplemented) RevokeKey(context.Context, string, int64) error { return notImpl("keys") }
-
-// Labels.
-
-func (unimplemented) PutLabels(context.Context, []heistgraph.Label) (int, error) {
-	return 0, notImpl("labels")
-}
-func (unimplemented) AddressLabels(context.Context, heistgraph.Chain, string) ([]heistgraph.Label, error) {
-	return nil, notImpl("labels")
-}
-func (unimplemented) Labels(context.Context, store.LabelQuery) iter.Seq2[heistgraph.Label, error] {
-	return errSeq[heistgraph.Label]("labels")
-}
-func (unimplemented) LabelStats(context.Context) (store.LabelStats, error) {
-	return store.LabelStats{}, notImpl("labels")
-}
-func (unimplemented) ReplaceLabelSet(context.Context, string, string, []heistgraph.Label) (int, int, error) {
-	return 0, 0, notImpl("labels")
-}
-func (unimplemented) LabelSetVersion(context.Context, string) (string, error) {
-	return "", notImpl("labels")
-}
 
 // Watches.
 
