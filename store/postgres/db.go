@@ -24,7 +24,8 @@ var ErrForeign = errForeign
 // DB is a heistgraph store in a PostgreSQL database. It is safe for
 // concurrent use, and several processes may open one database at once.
 type DB struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	claimID string // names this DB's claims on webhook outboxes (alerts.go)
 	unimplemented
 }
 
@@ -56,7 +57,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres at %s database %s: %w", where, cfg.ConnConfig.Database, err)
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, claimID: newClaimID()}, nil
 }
 
 // Sync does nothing: every write is one committed transaction, durable

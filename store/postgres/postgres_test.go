@@ -36,11 +36,6 @@ func openFunc(c *pgtest.Cluster) func(t *testing.T) store.Store {
 // unimplemented are the conformance subtests of roles the PostgreSQL store
 // does not have yet (their methods return ErrNotImplemented).
 var unimplemented = map[string]string{
-	"Keys":     "keys role not implemented in store/postgres yet",
-	"Audit":    "audit role not implemented in store/postgres yet",
-	"Alerts":   "alerts role not implemented in store/postgres yet",
-	"Webhooks": "webhooks role not implemented in store/postgres yet",
-	"Watches":  "watches role not implemented in store/postgres yet",
 	"Sharing":  "sharing role (TAXII feeds) not implemented in store/postgres yet",
 	"Accounts": "accounts (EVM chain data) role not implemented in store/postgres yet",
 }
@@ -96,7 +91,6 @@ func testUnimplemented(t *testing.T, c *pgtest.Cluster) {
 	st := openFunc(c)(t)
 	ctx := context.Background()
 	calls := map[string]error{
-		"keys":     st.RevokeKey(ctx, "k", 1),
 		"accounts": st.ApplyAccountBlock(ctx, &heistgraph.AccountBlock{}),
 	}
 	for role, err := range calls {

@@ -260,6 +260,93 @@ var migrations = []string{
 		height    bigint NOT NULL,
 		PRIMARY KEY (chain, seq)
 	);`,
+	// 7: the service's API keys (a reference table).
+	`CREATE TABLE api_keys (
+		id      text COLLATE "C" PRIMARY KEY,
+		hash    bytea  NOT NULL UNIQUE,
+		role    text   NOT NULL,
+		entity  text   NOT NULL,
+		tlp_max text   NOT NULL,
+		created bigint NOT NULL,
+		revoked bigint NOT NULL
+	);`,
+	// 8: the audit log (append-only).
+	`CREATE TABLE audit (
+		seq    bigint PRIMARY KEY,
+		time   bigint NOT NULL,
+		key_id text   NOT NULL,
+		method text   NOT NULL,
+		path   text   NOT NULL,
+		items  bigint NOT NULL,
+		status bigint NOT NULL,
+		risk   text   NOT NULL
+	);`,
+	// 9: the live monitor's watches.
+	`CREATE TABLE watches (
+		name     text COLLATE "C" PRIMARY KEY,
+		chain    text   NOT NULL,
+		seeds    text[] NOT NULL,
+		policy   text   NOT NULL,
+		created  bigint NOT NULL,
+		incident text   NOT NULL
+	);`,
+	// 10: alerts, webhook endpoints and their outbox.
+	`CREATE TABLE alerts (
+		seq            bigint PRIMARY KEY,
+		idem_key       bytea  NOT NULL UNIQUE,
+		kind           text   NOT NULL,
+		chain          text   NOT NULL,
+		watch          text   NOT NULL,
+		txid           bytea  NOT NULL,
+		vout           bigint NOT NULL,
+		address        text   NOT NULL,
+		entity         text   NOT NULL,
+		category       text   NOT NULL,
+		amount_sat     bigint NOT NULL,
+		block_height   bigint NOT NULL,
+		block_hash     bytea  NOT NULL,
+		time           bigint NOT NULL,
+		share          double precision NOT NULL,
+		hops           bigint NOT NULL,
+		path_txids     bytea[] NOT NULL,
+		incident       text   NOT NULL,
+		retracts       text   NOT NULL,
+		retracted_kind text   NOT NULL,
+		raised         bigint NOT NULL,
+		acked          bigint NOT NULL DEFAULT 0,
+		acked_by       text   NOT NULL DEFAULT ''
+	);
+	CREATE TABLE webhooks (
+		id              text COLLATE "C" PRIMARY KEY,
+		url             text    NOT NULL,
+		secret          text    NOT NULL,
+		entities        text[]  NOT NULL,
+		kinds           text[]  NOT NULL,
+		created         bigint  NOT NULL,
+		owner           text    NOT NULL,
+		disabled        boolean NOT NULL,
+		disabled_reason text    NOT NULL,
+		delivered       bigint  NOT NULL,
+		failed          bigint  NOT NULL,
+		last_status     bigint  NOT NULL,
+		last_error      text    NOT NULL,
+		last_attempt    bigint  NOT NULL,
+		claimed_by      text,        -- the process delivering its outbox
+		claimed_until   timestamptz  -- until when, unless it polls again
+	);
+	CREATE TABLE deliveries (
+		endpoint     text    NOT NULL REFERENCES webhooks ON DELETE CASCADE,
+		alert        bigint  NOT NULL REFERENCES alerts,
+		done         boolean NOT NULL DEFAULT false,
+		state        text    NOT NULL,
+		attempts     bigint  NOT NULL DEFAULT 0,
+		next_attempt bigint  NOT NULL DEFAULT 0,
+		last_attempt bigint  NOT NULL DEFAULT 0,
+		last_status  bigint  NOT NULL DEFAULT 0,
+		last_error   text    NOT NULL DEFAULT '',
+		PRIMARY KEY (endpoint, alert)
+	);
+	CREATE INDEX deliveries_pending ON deliveries (endpoint, alert) WHERE NOT done;`,
 }
 
 // SchemaVersion is the schema version this binary writes.
