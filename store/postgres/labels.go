@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"iter"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -69,7 +70,14 @@ func (db *DB) writeLabels(ctx context.Context, set, version string, labels []hei
 	var conf []float64
 	var tlp, note []string
 	var from, until []int64
-	for _, l := range lastOf(labels, keyOf) { // the last label given with a key wins
+	// The last label given with a key wins; rows are written in key order,
+	// so that concurrent writers lock them in one order (no deadlock).
+	rows := lastOf(labels, keyOf)
+	slices.SortFunc(rows, func(a, b heistgraph.Label) int {
+		ka, kb := keyOf(&a), keyOf(&b)
+		return slices.Compare(ka[:], kb[:])
+	})
+	for _, l := range rows {
 		k := keyOf(&l)
 		for j := range k {
 			keys[j] = append(keys[j], k[j])

@@ -44,6 +44,9 @@ var unimplemented = map[string]string{
 func TestPostgres(t *testing.T) {
 	c := pgtest.Start(t)
 	t.Run("Conformance", func(t *testing.T) { storetest.RunExcept(t, openFunc(c), unimplemented) })
+	t.Run("ConcurrentOverrides", func(t *testing.T) { testConcurrentOverrides(t, c) })
+	t.Run("ConcurrentOutbox", func(t *testing.T) { testConcurrentOutbox(t, c) })
+	t.Run("ConcurrentLabels", func(t *testing.T) { testConcurrentLabels(t, c) })
 	t.Run("Unimplemented", func(t *testing.T) { testUnimplemented(t, c) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, c) })
 	t.Run("Newer", func(t *testing.T) { testNewer(t, c) })
