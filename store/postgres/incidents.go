@@ -218,16 +218,7 @@ func children[T any](ctx context.Context, tx pgx.Tx, sql, id string, scan func(p
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return collect(rows, scan)
 }
 
 // Source implements store.Incidents.

@@ -321,6 +321,11 @@ func (db *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Ha
 		"SELECT t::text FROM txs t WHERE chain = $1 ORDER BY txid, height",
 		"SELECT t::text FROM outputs t WHERE chain = $1 ORDER BY txid, vout, height",
 		"SELECT t::text FROM inputs t WHERE chain = $1 ORDER BY txid, vin, height",
+		"SELECT t::text FROM account_blocks t WHERE chain = $1 ORDER BY height",
+		"SELECT t::text FROM account_txs t WHERE chain = $1 ORDER BY hash",
+		"SELECT t::text FROM account_transfers t WHERE chain = $1 ORDER BY height, seq",
+		"SELECT t::text FROM account_events t WHERE chain = $1 ORDER BY addr, height, seq",
+		"SELECT t::text FROM account_logs t WHERE chain = $1 ORDER BY height, log_index",
 	} {
 		rows, err := db.pool.Query(ctx, q, string(chain))
 		if err != nil {

@@ -347,6 +347,111 @@ var migrations = []string{
 		PRIMARY KEY (endpoint, alert)
 	);
 	CREATE INDEX deliveries_pending ON deliveries (endpoint, alert) WHERE NOT done;`,
+	// 11: account-model (EVM) chain data. account_txs is distributed by
+	// hash, account_events by address, the rest by (chain, height).
+	`CREATE TABLE account_blocks (
+		chain          text    NOT NULL,
+		height         bigint  NOT NULL,
+		hash           bytea   NOT NULL,
+		parent_hash    bytea   NOT NULL,
+		time           bigint  NOT NULL,
+		fee_recipient  bytea   NOT NULL,
+		base_fee       numeric(78, 0) NOT NULL,
+		gas_used       bigint  NOT NULL,
+		transfers      integer NOT NULL,
+		internal_known boolean NOT NULL,
+		PRIMARY KEY (chain, height)
+	);
+	CREATE UNIQUE INDEX account_blocks_hash ON account_blocks (chain, hash);
+	CREATE TABLE account_txs (
+		chain     text     NOT NULL,
+		hash      bytea    NOT NULL,
+		height    bigint   NOT NULL,
+		idx       integer  NOT NULL,
+		type      smallint NOT NULL,
+		from_addr bytea    NOT NULL,
+		to_addr   bytea    NOT NULL,
+		create_tx boolean  NOT NULL,
+		nonce     bigint   NOT NULL,
+		value     numeric(78, 0) NOT NULL,
+		selector  bytea    NOT NULL,
+		input_len integer  NOT NULL,
+		status    smallint NOT NULL,
+		gas_used  bigint   NOT NULL,
+		gas_price numeric(78, 0) NOT NULL,
+		fee       numeric(78, 0) NOT NULL,
+		PRIMARY KEY (chain, hash)
+	);
+	CREATE INDEX account_txs_block ON account_txs (chain, height, idx);
+	CREATE TABLE account_transfers (
+		chain      text     NOT NULL,
+		height     bigint   NOT NULL,
+		seq        integer  NOT NULL,
+		kind       smallint NOT NULL,
+		tx_index   integer  NOT NULL,
+		tx_hash    bytea    NOT NULL,
+		from_addr  bytea    NOT NULL,
+		to_addr    bytea    NOT NULL,
+		asset      bytea    NOT NULL,
+		amount     numeric(78, 0) NOT NULL,
+		log_index  integer  NOT NULL,
+		trace_path text     NOT NULL,
+		PRIMARY KEY (chain, height, seq)
+	);
+	CREATE TABLE account_events (
+		chain    text    NOT NULL,
+		addr     bytea   NOT NULL,
+		height   bigint  NOT NULL,
+		seq      integer NOT NULL,
+		tx_index integer NOT NULL,
+		credit   boolean NOT NULL,
+		debit    boolean NOT NULL,
+		PRIMARY KEY (chain, addr, height, seq)
+	);
+	CREATE INDEX account_events_height ON account_events (chain, height);
+	CREATE TABLE account_logs (
+		chain     text    NOT NULL,
+		height    bigint  NOT NULL,
+		log_index integer NOT NULL,
+		tx_index  integer NOT NULL,
+		tx_hash   bytea   NOT NULL,
+		address   bytea   NOT NULL,
+		topics    bytea[] NOT NULL,
+		data      bytea   NOT NULL,
+		PRIMARY KEY (chain, height, log_index)
+	);
+	CREATE INDEX account_logs_address ON account_logs (chain, address, height, log_index);
+	CREATE TABLE tokens (
+		chain    text     NOT NULL,
+		address  bytea    NOT NULL,
+		symbol   text     NOT NULL,
+		decimals smallint NOT NULL,
+		known    boolean  NOT NULL,
+		PRIMARY KEY (chain, address)
+	);`,
+	// 12: links between transfers (package linkfind).
+	`CREATE TABLE links (
+		method     text COLLATE "C" NOT NULL,
+		src_chain  text COLLATE "C" NOT NULL,
+		src_txid   text COLLATE "C" NOT NULL,
+		src_index  bigint NOT NULL,
+		src_asset  text   NOT NULL,
+		src_amount numeric(78, 0) NOT NULL,
+		src_height bigint NOT NULL,
+		dst_chain  text COLLATE "C" NOT NULL,
+		dst_txid   text COLLATE "C" NOT NULL,
+		dst_index  bigint NOT NULL,
+		dst_asset  text   NOT NULL,
+		dst_amount numeric(78, 0) NOT NULL,
+		dst_height bigint NOT NULL,
+		confidence text   NOT NULL,
+		inferred   boolean NOT NULL,
+		PRIMARY KEY (method, src_chain, src_txid, src_index, dst_chain, dst_txid, dst_index)
+	);
+	CREATE INDEX links_src ON links (src_chain, src_txid);
+	CREATE INDEX links_dst ON links (dst_chain, dst_txid);
+	CREATE INDEX links_src_height ON links (src_chain, src_height);
+	CREATE INDEX links_dst_height ON links (dst_chain, dst_height);`,
 }
 
 // SchemaVersion is the schema version this binary writes.

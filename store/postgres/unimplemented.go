@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"iter"
 
-	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -21,42 +20,6 @@ func errSeq[T any](role string) iter.Seq2[T, error] {
 		var zero T
 		yield(zero, notImpl(role))
 	}
-}
-
-// Accounts (EVM chain data).
-
-func (unimplemented) AccountTip(context.Context, heistgraph.Chain) (heistgraph.AccountBlockRef, error) {
-	return heistgraph.AccountBlockRef{}, notImpl("accounts")
-}
-func (unimplemented) AccountBlockByHeight(context.Context, heistgraph.Chain, int64) (store.AccountBlockInfo, error) {
-	return store.AccountBlockInfo{}, notImpl("accounts")
-}
-func (unimplemented) AccountBlockByHash(context.Context, heistgraph.Chain, heistgraph.EVMHash) (store.AccountBlockInfo, error) {
-	return store.AccountBlockInfo{}, notImpl("accounts")
-}
-func (unimplemented) AccountTx(context.Context, heistgraph.Chain, heistgraph.EVMHash) (store.AccountTxRecord, error) {
-	return store.AccountTxRecord{}, notImpl("accounts")
-}
-func (unimplemented) AccountSummary(context.Context, heistgraph.Chain, heistgraph.EVMAddress) (store.AccountSummary, error) {
-	return store.AccountSummary{}, notImpl("accounts")
-}
-func (unimplemented) AccountHistory(context.Context, heistgraph.Chain, heistgraph.EVMAddress, store.AccountHistoryOptions) iter.Seq2[store.AccountEvent, error] {
-	return errSeq[store.AccountEvent]("accounts")
-}
-func (unimplemented) Token(context.Context, heistgraph.Chain, heistgraph.EVMAddress) (heistgraph.TokenInfo, error) {
-	return heistgraph.TokenInfo{}, notImpl("accounts")
-}
-func (unimplemented) AccountLogs(context.Context, heistgraph.Chain, heistgraph.EVMAddress, store.AccountHistoryOptions) iter.Seq2[store.AccountLog, error] {
-	return errSeq[store.AccountLog]("accounts")
-}
-func (unimplemented) AccountStored(context.Context, heistgraph.Chain) (store.AccountRange, error) {
-	return store.AccountRange{}, notImpl("accounts")
-}
-func (unimplemented) ApplyAccountBlock(context.Context, *heistgraph.AccountBlock) error {
-	return notImpl("accounts")
-}
-func (unimplemented) PutToken(context.Context, heistgraph.TokenInfo) error {
-	return notImpl("accounts")
 }
 
 // Sharing (TAXII feeds and posted objects).
