@@ -461,46 +461,53 @@ func SchemaVersion() int { return len(migrations) }
 var errForeign = errors.New("database belongs to another application")
 
 // migrate checks that the database is heistgraph's (or empty) and not
-// newer than the binary, then applies the missing migrations, each in one
-// transaction. It writes nothing to a database it refuses.
-func migrate(ctx context.Context, conn *pgx.Conn) error {
-	for {
-		done, err := migrateOne(ctx, conn)
+// newer than the binary, then applies the missing migrations up to
+// version upto, each in one transaction, and returns the version it found
+// and the version it left. It writes nothing to a database it refuses.
+func migrate(ctx context.Context, conn *pgx.Conn, upto int) (from, to int, err error) {
+	for first := true; ; first = false {
+		v, done, err := migrateOne(ctx, conn, upto)
+		if first {
+			from = v
+		}
 		if err != nil || done {
-			return err
+			return from, v, err
 		}
 	}
 }
 
-// migrateOne applies the next migration, if any, in one transaction, and
-// reports whether the schema was already current.
-func migrateOne(ctx context.Context, conn *pgx.Conn) (done bool, err error) {
+// migrateOne applies the next migration, if any below upto, in one
+// transaction, and returns the version before it and whether there was
+// nothing to apply. The migrations run one per transaction so that a
+// process killed in the middle of one leaves the previous version behind
+// and the next run takes it from there.
+func migrateOne(ctx context.Context, conn *pgx.Conn, upto int) (version int, done bool, err error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it does nothing
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
-		return false, err
+		return 0, false, err
 	}
-	version, err := schemaVersion(ctx, tx)
+	version, err = schemaVersion(ctx, tx)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	if version > len(migrations) {
-		return false, fmt.Errorf("schema version %d is newer than this binary's %d (upgrade heistgraph): %w", version, len(migrations), heistgraph.ErrConflict)
+		return version, false, fmt.Errorf("schema version %d is newer than this binary's %d (upgrade heistgraph): %w", version, len(migrations), heistgraph.ErrConflict)
 	}
-	if version == len(migrations) {
-		return true, nil
+	if version >= upto {
+		return version, true, nil
 	}
 	if _, err := tx.Exec(ctx, migrations[version]); err != nil {
-		return false, fmt.Errorf("migration %d: %w", version+1, err)
+		return version, false, fmt.Errorf("migration %d: %w", version+1, err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO heistgraph_meta (key, value) VALUES ('application', $1), ('schema_version', $2)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, application, fmt.Sprint(version+1)); err != nil {
-		return false, fmt.Errorf("migration %d: %w", version+1, err)
+		return version, false, fmt.Errorf("migration %d: %w", version+1, err)
 	}
-	return false, tx.Commit(ctx)
+	return version, false, tx.Commit(ctx)
 }
 
 // schemaVersion returns the schema version of the database: 0 when it is
