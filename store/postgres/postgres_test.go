@@ -291,3 +291,17 @@ func testInterruptedMigration(t *testing.T, c *pgtest.Cluster) {
 		t.Errorf("after migrating again the table of migration 3 is missing (%v)", err)
 	}
 }
+
+// BenchmarkStore runs the store benchmarks on a throwaway PostgreSQL
+// (pgtest: loopback, fsync off), each in a new database.
+func BenchmarkStore(b *testing.B) {
+	c := pgtest.Start(b)
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		db, err := postgres.Open(context.Background(), c.NewDatabase(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		return db
+	})
+}

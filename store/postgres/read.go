@@ -208,17 +208,20 @@ func (db *DB) Output(ctx context.Context, chain heistgraph.Chain, op heistgraph.
 // (kind 0) and every stored input spending one of them (kind 1, counted
 // once however many instances of the output are stored), with the
 // position of the event's transaction in its block.
+// addressEvents are the events of address $2 on chain $1 between heights
+// $3 and $4. (o.address <> '' lets a generic plan of the prepared
+// statement use the partial index outputs_address.)
 const addressEvents = `
 	SELECT 0 AS kind, o.txid AS out_txid, o.vout, o.txid, o.vout AS n, o.value, o.height, t.idx
 	FROM outputs o JOIN txs t ON t.chain = o.chain AND t.txid = o.txid AND t.height = o.height
-	WHERE o.chain = $1 AND o.address = $2 AND o.height BETWEEN $3 AND $4
+	WHERE o.chain = $1 AND o.address = $2 AND o.address <> '' AND o.height BETWEEN $3 AND $4
 	UNION ALL
 	SELECT * FROM (
 		SELECT DISTINCT ON (i.txid, i.vin, i.height) 1, o.txid, o.vout, i.txid, i.vin, o.value, i.height, t.idx
 		FROM outputs o
 		JOIN inputs i ON i.chain = o.chain AND i.prev_txid = o.txid AND i.prev_vout = o.vout
 		JOIN txs t ON t.chain = i.chain AND t.txid = i.txid AND t.height = i.height
-		WHERE o.chain = $1 AND o.address = $2 AND i.height BETWEEN $3 AND $4
+		WHERE o.chain = $1 AND o.address = $2 AND o.address <> '' AND i.height BETWEEN $3 AND $4
 		ORDER BY i.txid, i.vin, i.height, o.height DESC
 	) s`
 
