@@ -27,8 +27,8 @@ func TestPostgresUnreachable(t *testing.T) {
 
 // TestPostgresIngest ingests the small synthetic world into Pebble and into
 // a real PostgreSQL, and checks that show answers the same JSON on both
-// for a sample of blocks and every transaction in them. (show address
-// needs the clusters role, which store/postgres does not have yet.)
+// for a sample of blocks and every transaction in them, and for show
+// address (totals, labels, cluster) of an output address of a few of them.
 func TestPostgresIngest(t *testing.T) {
 	c := pgtest.Start(t)
 	pg := c.NewDatabase(t)
@@ -52,7 +52,7 @@ func TestPostgresIngest(t *testing.T) {
 		mustOK(t, a, strings.Join(args, " "))
 		return a.stdout
 	}
-	txs := 0
+	txs, addrs := 0, 0
 	for h := int64(0); h < sum.Blocks; h += 25 {
 		var blk struct {
 			TxIDs []string `json:"txids"`
@@ -60,10 +60,28 @@ func TestPostgresIngest(t *testing.T) {
 		if err := json.Unmarshal([]byte(same("show", "block", strconv.FormatInt(h, 10))), &blk); err != nil {
 			t.Fatal(err)
 		}
-		for _, txid := range blk.TxIDs {
-			same("show", "tx", txid)
+		for i, txid := range blk.TxIDs {
+			out := same("show", "tx", txid)
 			txs++
+			if i > 0 || h > 100 {
+				continue
+			}
+			var tx struct {
+				Outputs []struct {
+					Address *string `json:"address"`
+				} `json:"outputs"`
+			}
+			if err := json.Unmarshal([]byte(out), &tx); err != nil {
+				t.Fatal(err)
+			}
+			if len(tx.Outputs) > 0 && tx.Outputs[0].Address != nil {
+				same("show", "address", *tx.Outputs[0].Address)
+				addrs++
+			}
 		}
+	}
+	if addrs == 0 {
+		t.Error("no address compared: the JSON field read here is wrong")
 	}
 	if txs == 0 {
 		t.Fatal("no transaction in the sampled blocks: the JSON field read here is wrong")

@@ -209,7 +209,7 @@ func (db *DB) Output(ctx context.Context, chain heistgraph.Chain, op heistgraph.
 // once however many instances of the output are stored), with the
 // position of the event's transaction in its block.
 // addressEvents are the events of address $2 on chain $1 between heights
-// $3 and $4. (o.address <> '' lets a generic plan of the prepared
+// $3 and $4. (o.address <> ” lets a generic plan of the prepared
 // statement use the partial index outputs_address.)
 const addressEvents = `
 	SELECT 0 AS kind, o.txid AS out_txid, o.vout, o.txid, o.vout AS n, o.value, o.height, t.idx
