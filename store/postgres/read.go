@@ -207,10 +207,9 @@ func (db *DB) Output(ctx context.Context, chain heistgraph.Chain, op heistgraph.
 // address, $3 and $4 the height range): every stored output paying it
 // (kind 0) and every stored input spending one of them (kind 1, counted
 // once however many instances of the output are stored), with the
-// position of the event's transaction in its block.
-// addressEvents are the events of address $2 on chain $1 between heights
-// $3 and $4. (o.address <> ” lets a generic plan of the prepared
-// statement use the partial index outputs_address.)
+// position of the event's transaction in its block. Its conditions repeat
+// the predicate of the partial index outputs_address (a non-empty
+// address), so that a generic plan of the prepared statement can use it.
 const addressEvents = `
 	SELECT 0 AS kind, o.txid AS out_txid, o.vout, o.txid, o.vout AS n, o.value, o.height, t.idx
 	FROM outputs o JOIN txs t ON t.chain = o.chain AND t.txid = o.txid AND t.height = o.height
