@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"iter"
 
 	"github.com/holiman/uint256"
@@ -192,4 +193,72 @@ type AccountEvent struct {
 	Transfer heistgraph.Transfer
 	Credit   bool
 	Debit    bool
+}
+
+// MaxLogTopics is the most topics an EVM event log has.
+const MaxLogTopics = 4
+
+// CheckLedger reports, wrapping heistgraph.ErrInvalid, a block whose
+// ledger or kept logs contradict its transactions (AccountWriter): a tx out
+// of place or twice, a transfer or log naming a tx the block lacks (or the
+// wrong hash), a transaction's transfers not together in tx order, an
+// unknown transfer kind, logs not in index order, or a log with more than
+// MaxLogTopics topics. Every backend checks blocks with it.
+func CheckLedger(b *heistgraph.AccountBlock) error {
+	seen := make(map[heistgraph.EVMHash]bool, len(b.Txs))
+	for i := range b.Txs {
+		tx := &b.Txs[i]
+		if tx.Index != int32(i) {
+			return fmt.Errorf("tx %d %s: index %d: %w", i, tx.Hash, tx.Index, heistgraph.ErrInvalid)
+		}
+		if seen[tx.Hash] {
+			return fmt.Errorf("tx %d %s: twice in the block: %w", i, tx.Hash, heistgraph.ErrInvalid)
+		}
+		seen[tx.Hash] = true
+	}
+	// txOf checks that index and hash name one of b's transactions.
+	txOf := func(what string, n int, index int32, hash heistgraph.EVMHash) error {
+		if index < 0 || int(index) >= len(b.Txs) {
+			return fmt.Errorf("%s %d: tx index %d, the block has %d txs: %w", what, n, index, len(b.Txs), heistgraph.ErrInvalid)
+		}
+		if hash != b.Txs[index].Hash {
+			return fmt.Errorf("%s %d: tx hash %s, tx %d is %s: %w", what, n, hash, index, b.Txs[index].Hash, heistgraph.ErrInvalid)
+		}
+		return nil
+	}
+	last := int32(-1)
+	for seq := range b.Transfers {
+		t := &b.Transfers[seq]
+		if t.Kind < heistgraph.TransferNative || t.Kind > heistgraph.TransferGenesis {
+			return fmt.Errorf("transfer %d: kind %d: %w", seq, t.Kind, heistgraph.ErrInvalid)
+		}
+		if t.TxIndex == -1 {
+			if !t.TxHash.IsZero() {
+				return fmt.Errorf("transfer %d: block-level %s with tx hash %s: %w", seq, t.Kind, t.TxHash, heistgraph.ErrInvalid)
+			}
+			continue
+		}
+		if err := txOf("transfer", seq, t.TxIndex, t.TxHash); err != nil {
+			return err
+		}
+		if t.TxIndex < last {
+			return fmt.Errorf("transfer %d: tx %d after tx %d: the ledger is not in tx order: %w", seq, t.TxIndex, last, heistgraph.ErrInvalid)
+		}
+		last = t.TxIndex
+	}
+	lastLog := int64(-1)
+	for i := range b.Logs {
+		l := &b.Logs[i]
+		if err := txOf("log", int(l.LogIndex), l.TxIndex, l.TxHash); err != nil {
+			return err
+		}
+		if int64(l.LogIndex) <= lastLog {
+			return fmt.Errorf("log %d after log %d: kept logs not in index order: %w", l.LogIndex, lastLog, heistgraph.ErrInvalid)
+		}
+		if len(l.Topics) > MaxLogTopics {
+			return fmt.Errorf("log %d: %d topics: %w", l.LogIndex, len(l.Topics), heistgraph.ErrInvalid)
+		}
+		lastLog = int64(l.LogIndex)
+	}
+	return nil
 }

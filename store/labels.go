@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"iter"
 
 	"github.com/heistgraph/heistgraph"
@@ -89,4 +90,17 @@ type LabelStats struct {
 	Total      int64
 	ByCategory map[string]int64
 	ByChain    map[heistgraph.Chain]int64
+}
+
+// CheckLabel validates what every backend needs of a label: a chain, an
+// address, a category and a source, and a confidence in [0, 1]. Its error
+// wraps heistgraph.ErrInvalid.
+func CheckLabel(l *heistgraph.Label) error {
+	switch {
+	case l.Chain == "" || l.Address == "" || l.Category == "" || l.Source == "":
+		return fmt.Errorf("label %s %q %q: chain, address, category and source are required: %w", l.Chain, l.Address, l.Category, heistgraph.ErrInvalid)
+	case !(l.Confidence >= 0 && l.Confidence <= 1):
+		return fmt.Errorf("label %s %s: confidence %v outside [0, 1]: %w", l.Chain, l.Address, l.Confidence, heistgraph.ErrInvalid)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -38,4 +39,24 @@ type Links interface {
 	// method and the other end. A transaction without links returns
 	// none and no error.
 	LinksOfTx(ctx context.Context, chain heistgraph.Chain, txid string) ([]StoredLink, error)
+}
+
+// CheckLink checks what every backend needs of a link (Links.PutLinks): a
+// method, a known confidence, and ends with a chain and a txid, an index
+// and a height not negative. Its error wraps heistgraph.ErrInvalid.
+func CheckLink(l *StoredLink) error {
+	if l.Method == "" || l.Confidence.Rank() == 0 {
+		return fmt.Errorf("link %q: method and a known confidence (%q) are required: %w", l.Method, l.Confidence, heistgraph.ErrInvalid)
+	}
+	for _, e := range []struct {
+		side string
+		end  *heistgraph.LinkEnd
+		h    int64
+	}{{"src", &l.Src, l.SrcHeight}, {"dst", &l.Dst, l.DstHeight}} {
+		if e.end.Chain == "" || e.end.TxID == "" || e.end.Index < 0 || e.h < 0 {
+			return fmt.Errorf("link %s %s: chain %q, txid %q, index %d, height %d: chain and txid are required, index and height not negative: %w",
+				l.Method, e.side, e.end.Chain, e.end.TxID, e.end.Index, e.h, heistgraph.ErrInvalid)
+		}
+	}
+	return nil
 }

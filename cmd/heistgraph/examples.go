@@ -46,6 +46,8 @@ var examples = map[string]string{
 
 	"store":        `  heistgraph store digest --chain btc`,
 	"store digest": `  heistgraph store digest --chain btc                              # SHA-256 of the chain's content, to compare stores`,
+	"store migrate": `  heistgraph --store postgres://heistgraph@db.internal:5432/heistgraph store migrate   # after upgrading heistgraph
+  PGPASSWORD=... heistgraph --store postgres://analyst@localhost/hg store migrate --json`,
 
 	"synth": `  heistgraph synth --out /tmp/w --seed 1 --scale small
   heistgraph --data /tmp/d ingest btc --blocks /tmp/w --network regtest

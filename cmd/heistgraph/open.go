@@ -69,22 +69,39 @@ func (e errNoStore) Error() string {
 // openStore opens the backend the global flags select: PostgreSQL for a
 // postgres:// --store URL, otherwise the embedded store at --data.
 func (a *app) openStore(ctx context.Context, mode openMode, g *exitGuard) (store.Store, error) {
-	scheme := ""
-	if a.storeURL != "" {
-		u, err := url.Parse(a.storeURL)
-		if err != nil {
-			// Not the URL itself: it may hold a password.
-			return nil, usageError{fmt.Errorf("--store: not a URL: %w", heistgraph.ErrInvalid)}
-		}
-		scheme = strings.ToLower(u.Scheme)
+	backend, err := a.backend()
+	if err != nil {
+		return nil, err
 	}
-	switch scheme {
-	case "":
-		return a.openPebble(ctx, mode, g)
-	case "postgres", "postgresql":
+	if backend == backendPostgres {
 		return openPostgres(ctx, a.storeURL)
+	}
+	return a.openPebble(ctx, mode, g)
+}
+
+// The backends --store selects.
+const (
+	backendPebble   = "pebble"
+	backendPostgres = "postgres"
+)
+
+// backend returns the backend the global flags select: postgres for a
+// postgres:// --store URL, pebble (the embedded store at --data) when
+// --store is empty; anything else is a usage error.
+func (a *app) backend() (string, error) {
+	if a.storeURL == "" {
+		return backendPebble, nil
+	}
+	u, err := url.Parse(a.storeURL)
+	if err != nil {
+		// Not the URL itself: it may hold a password.
+		return "", usageError{fmt.Errorf("--store: not a URL: %w", heistgraph.ErrInvalid)}
+	}
+	switch scheme := strings.ToLower(u.Scheme); scheme {
+	case "postgres", "postgresql":
+		return backendPostgres, nil
 	default:
-		return nil, usageError{fmt.Errorf("--store: unknown scheme %q (want postgres://, or no --store for the embedded store): %w", scheme, heistgraph.ErrInvalid)}
+		return "", usageError{fmt.Errorf("--store: unknown scheme %q (want postgres://, or no --store for the embedded store): %w", scheme, heistgraph.ErrInvalid)}
 	}
 }
 

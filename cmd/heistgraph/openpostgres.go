@@ -4,23 +4,80 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/postgres"
 )
 
-// openPostgres opens the PostgreSQL store at url (--store). A malformed URL
-// is a usage error (exit 2); an unreachable database, or one the store
-// refuses, is exit 1 with an error naming host and port, never the
-// password.
+// openPostgres opens the PostgreSQL store at url (--store), with the
+// built-in labels seeded as the embedded store has them (a no-op when the
+// database holds this binary's version). A malformed URL is a usage error
+// (exit 2); an unreachable database, or one the store refuses, is exit 1
+// with an error naming host and port, never the password.
 func openPostgres(ctx context.Context, url string) (store.Store, error) {
 	db, err := postgres.Open(ctx, url)
-	if errors.Is(err, heistgraph.ErrInvalid) {
-		return nil, usageError{fmt.Errorf("--store: %w", err)}
-	}
 	if err != nil {
-		return nil, err
+		return nil, postgresError(err)
+	}
+	if err := seedBuiltin(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("postgres store: %w", err)
 	}
 	return db, nil
+}
+
+// postgresError makes a malformed --store URL a usage error.
+func postgresError(err error) error {
+	if errors.Is(err, heistgraph.ErrInvalid) {
+		return usageError{fmt.Errorf("--store: %w", err)}
+	}
+	return err
+}
+
+// storeMigrateCmd is `store migrate`: the PostgreSQL schema brought to
+// this binary's version (what every command does when it opens the
+// database), as a step of its own for an operator upgrading heistgraph.
+func (a *app) storeMigrateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Bring the schema of a PostgreSQL store (--store postgres://...) to this binary's version",
+		Long: `Bring the schema of a PostgreSQL store (--store postgres://...) to this binary's version, one
+migration per transaction: a run that is interrupted leaves the database at its last complete
+version, and running the command again completes it. A database whose schema is newer than this
+binary, or that holds another application's tables, is refused and left unchanged (exit 1).
+Every command migrates the database when it opens it; this runs that step alone. The embedded
+store (--data) needs no migration.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			backend, err := a.backend()
+			if err != nil {
+				return err
+			}
+			v := struct {
+				Backend string `json:"backend"`
+				From    *int   `json:"from_version,omitempty"` // PostgreSQL only
+				To      *int   `json:"to_version,omitempty"`
+				Applied int    `json:"applied"`
+			}{Backend: backend}
+			if backend == backendPebble {
+				return a.emit(v, func(w io.Writer) error {
+					printf(w, "the embedded store at %s needs no migration\n", a.dataDir)
+					return nil
+				})
+			}
+			m, err := postgres.Migrate(cmd.Context(), a.storeURL)
+			if err != nil {
+				return postgresError(err)
+			}
+			v.From, v.To, v.Applied = &m.From, &m.To, m.To-m.From
+			return a.emit(v, func(w io.Writer) error {
+				printf(w, "schema version %d (was %d: %d migrations applied)\n", m.To, m.From, v.Applied)
+				return nil
+			})
+		},
+	}
 }

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/heistgraph/heistgraph/internal/pgtest"
+	"github.com/heistgraph/heistgraph/store/postgres"
 	"github.com/heistgraph/heistgraph/synth"
 )
 
@@ -24,8 +27,8 @@ func TestPostgresUnreachable(t *testing.T) {
 
 // TestPostgresIngest ingests the small synthetic world into Pebble and into
 // a real PostgreSQL, and checks that show answers the same JSON on both
-// for a sample of blocks and every transaction in them. (show address
-// needs the clusters role, which store/postgres does not have yet.)
+// for a sample of blocks and every transaction in them, and for show
+// address (totals, labels, cluster) of an output address of a few of them.
 func TestPostgresIngest(t *testing.T) {
 	c := pgtest.Start(t)
 	pg := c.NewDatabase(t)
@@ -49,7 +52,7 @@ func TestPostgresIngest(t *testing.T) {
 		mustOK(t, a, strings.Join(args, " "))
 		return a.stdout
 	}
-	txs := 0
+	txs, addrs := 0, 0
 	for h := int64(0); h < sum.Blocks; h += 25 {
 		var blk struct {
 			TxIDs []string `json:"txids"`
@@ -57,12 +60,111 @@ func TestPostgresIngest(t *testing.T) {
 		if err := json.Unmarshal([]byte(same("show", "block", strconv.FormatInt(h, 10))), &blk); err != nil {
 			t.Fatal(err)
 		}
-		for _, txid := range blk.TxIDs {
-			same("show", "tx", txid)
+		for i, txid := range blk.TxIDs {
+			out := same("show", "tx", txid)
 			txs++
+			if i > 0 || h > 100 {
+				continue
+			}
+			var tx struct {
+				Outputs []struct {
+					Address *string `json:"address"`
+				} `json:"outputs"`
+			}
+			if err := json.Unmarshal([]byte(out), &tx); err != nil {
+				t.Fatal(err)
+			}
+			if len(tx.Outputs) > 0 && tx.Outputs[0].Address != nil {
+				same("show", "address", *tx.Outputs[0].Address)
+				addrs++
+			}
 		}
+	}
+	if addrs == 0 {
+		t.Error("no address compared: the JSON field read here is wrong")
 	}
 	if txs == 0 {
 		t.Fatal("no transaction in the sampled blocks: the JSON field read here is wrong")
+	}
+}
+
+// TestStoreMigrate: store migrate brings an empty database to the binary's
+// schema version and then has nothing to do; a database of another
+// application, or one newer than the binary, is refused with exit 1 and
+// left as it was.
+func TestStoreMigrate(t *testing.T) {
+	c := pgtest.Start(t)
+	type migration struct {
+		Backend string `json:"backend"`
+		From    int    `json:"from_version"`
+		To      int    `json:"to_version"`
+		Applied int    `json:"applied"`
+	}
+	migrate := func(url string) (migration, result) {
+		t.Helper()
+		r := cli(t, "--store", url, "--json", "store", "migrate")
+		var m migration
+		if r.code == 0 {
+			if err := json.Unmarshal([]byte(r.stdout), &m); err != nil {
+				t.Fatalf("store migrate --json: %v: %s", err, r.stdout)
+			}
+		}
+		return m, r
+	}
+	url := c.NewDatabase(t)
+	m, r := migrate(url)
+	mustOK(t, r, "store migrate")
+	want := migration{Backend: "postgres", From: 0, To: postgres.SchemaVersion(), Applied: postgres.SchemaVersion()}
+	if m != want {
+		t.Errorf("first migrate: %+v, want %+v", m, want)
+	}
+	m, r = migrate(url)
+	mustOK(t, r, "store migrate again")
+	if want.From, want.Applied = want.To, 0; m != want {
+		t.Errorf("second migrate: %+v, want %+v", m, want)
+	}
+
+	sqlExec := func(url, sql string) {
+		t.Helper()
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tables := func(url string) string {
+		t.Helper()
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		var names string
+		if err := conn.QueryRow(context.Background(), "SELECT coalesce(string_agg(table_name, ',' ORDER BY table_name), '') FROM information_schema.tables WHERE table_schema = 'public'").Scan(&names); err != nil {
+			t.Fatal(err)
+		}
+		return names
+	}
+	foreign := c.NewDatabase(t)
+	sqlExec(foreign, "CREATE TABLE invoices (id int)")
+	_, r = migrate(foreign)
+	if r.code != 1 || !strings.Contains(r.stderr, "another application") {
+		t.Errorf("database of another application: exit %d, stderr %q; want exit 1 saying so", r.code, r.stderr)
+	}
+	if got := tables(foreign); got != "invoices" {
+		t.Errorf("refused database now holds tables %s", got)
+	}
+	sqlExec(url, "UPDATE heistgraph_meta SET value = '999' WHERE key = 'schema_version'")
+	_, r = migrate(url)
+	if r.code != 1 || !strings.Contains(r.stderr, "schema version 999 is newer") {
+		t.Errorf("newer database: exit %d, stderr %q; want exit 1 naming version 999", r.code, r.stderr)
+	}
+	r = cli(t, "--data", t.TempDir(), "--json", "store", "migrate")
+	var pm map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &pm); r.code != 0 || err != nil || pm["backend"] != "pebble" || pm["applied"] != 0.0 || len(pm) != 2 {
+		t.Errorf("store migrate on the embedded store: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -88,10 +88,7 @@ command or flag, a missing or unreadable input file).`,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.dataDir, "data", def, "embedded store directory")
-	// --store is in the contract; PostgreSQL has Bitcoin chain data and
-	// prices so far (store/postgres): hidden from help until every role is.
 	pf.StringVar(&a.storeURL, "store", "", "store URL (postgres://... selects PostgreSQL; empty means the embedded store at --data)")
-	_ = pf.MarkHidden("store")
 	pf.BoolVar(&a.json, "json", false, "machine-readable JSON on stdout; progress and logs on stderr")
 	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs on stderr (never errors; answers on stdout stay)")
 	pf.StringVar(&a.cpuProf, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")

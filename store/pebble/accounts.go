@@ -3,12 +3,12 @@ package pebble
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
 )
 
 // Account-model (EVM) chains keep their own tables under one prefix, x,
@@ -143,50 +143,9 @@ func acctTipOf(r pebbledb.Reader, c chainCode) (heistgraph.AccountBlockRef, bool
 	return heistgraph.AccountBlockRef{Hash: heistgraph.EVMHash(hr.Hash), Height: int64(binary.BigEndian.Uint64(k[len(lo):])), Time: hr.Time}, true, nil
 }
 
-// checkLedger reports a block whose ledger contradicts its transactions: a
-// tx out of place, a transfer naming a tx the block lacks (or the wrong
-// hash), a transaction's transfers not together in tx order, or an unknown
-// kind.
-func checkLedger(b *heistgraph.AccountBlock) error {
-	if len(b.Txs) > 1<<30 || len(b.Transfers) > 1<<30 {
-		return fmt.Errorf("too many txs or transfers: %w", heistgraph.ErrInvalid)
-	}
-	seen := make(map[heistgraph.EVMHash]bool, len(b.Txs))
-	for i := range b.Txs {
-		tx := &b.Txs[i]
-		if tx.Index != int32(i) {
-			return fmt.Errorf("tx %d %s: index %d: %w", i, tx.Hash, tx.Index, heistgraph.ErrInvalid)
-		}
-		if seen[tx.Hash] {
-			return fmt.Errorf("tx %d %s: twice in the block: %w", i, tx.Hash, heistgraph.ErrInvalid)
-		}
-		seen[tx.Hash] = true
-	}
-	last := int32(-1)
-	for seq := range b.Transfers {
-		t := &b.Transfers[seq]
-		if t.Kind < heistgraph.TransferNative || t.Kind > heistgraph.TransferGenesis {
-			return fmt.Errorf("transfer %d: kind %d: %w", seq, t.Kind, heistgraph.ErrInvalid)
-		}
-		if t.TxIndex == -1 {
-			if !t.TxHash.IsZero() {
-				return fmt.Errorf("transfer %d: block-level %s with tx hash %s: %w", seq, t.Kind, t.TxHash, heistgraph.ErrInvalid)
-			}
-			continue
-		}
-		if t.TxIndex < 0 || int(t.TxIndex) >= len(b.Txs) {
-			return fmt.Errorf("transfer %d: tx index %d, the block has %d txs: %w", seq, t.TxIndex, len(b.Txs), heistgraph.ErrInvalid)
-		}
-		if t.TxHash != b.Txs[t.TxIndex].Hash {
-			return fmt.Errorf("transfer %d: tx hash %s, tx %d is %s: %w", seq, t.TxHash, t.TxIndex, b.Txs[t.TxIndex].Hash, heistgraph.ErrInvalid)
-		}
-		if t.TxIndex < last {
-			return fmt.Errorf("transfer %d: tx %d after tx %d: the ledger is not in tx order: %w", seq, t.TxIndex, last, heistgraph.ErrInvalid)
-		}
-		last = t.TxIndex
-	}
-	return nil
-}
+// checkLedger reports a block whose ledger or kept logs contradict its
+// transactions (store.CheckLedger).
+func checkLedger(b *heistgraph.AccountBlock) error { return store.CheckLedger(b) }
 
 // balKey names one address's position in one asset.
 type balKey struct {
@@ -285,7 +244,7 @@ func (d *DB) ApplyAccountBlock(ctx context.Context, b *heistgraph.AccountBlock) 
 	where := func(err error) error {
 		return fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
 	}
-	if err := errors.Join(checkLedger(b), checkLogs(b)); err != nil {
+	if err := checkLedger(b); err != nil {
 		return where(err)
 	}
 	if err := ctx.Err(); err != nil {

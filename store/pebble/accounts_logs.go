@@ -72,30 +72,6 @@ func decodeLogRecord(v []byte, l *heistgraph.EventLog) error {
 	return r.done("log record")
 }
 
-// checkLogs checks b's kept logs against its transactions: each names a
-// transaction of b by index and hash, log indices strictly increase, and
-// no log has more than four topics.
-func checkLogs(b *heistgraph.AccountBlock) error {
-	last := int64(-1)
-	for i := range b.Logs {
-		l := &b.Logs[i]
-		if l.TxIndex < 0 || int(l.TxIndex) >= len(b.Txs) {
-			return fmt.Errorf("log %d: tx index %d, the block has %d txs: %w", l.LogIndex, l.TxIndex, len(b.Txs), heistgraph.ErrInvalid)
-		}
-		if l.TxHash != b.Txs[l.TxIndex].Hash {
-			return fmt.Errorf("log %d: tx hash %s, tx %d is %s: %w", l.LogIndex, l.TxHash, l.TxIndex, b.Txs[l.TxIndex].Hash, heistgraph.ErrInvalid)
-		}
-		if int64(l.LogIndex) <= last {
-			return fmt.Errorf("log %d after log %d: kept logs not in index order: %w", l.LogIndex, last, heistgraph.ErrInvalid)
-		}
-		if len(l.Topics) > maxLogTopics {
-			return fmt.Errorf("log %d: %d topics: %w", l.LogIndex, len(l.Topics), heistgraph.ErrInvalid)
-		}
-		last = int64(l.LogIndex)
-	}
-	return nil
-}
-
 // txLogRanges returns, per transaction of b, the number of its kept logs
 // and the log index of the first.
 func txLogRanges(b *heistgraph.AccountBlock) (count, first []int32) {

@@ -88,15 +88,7 @@ func decodeLabel(k, v []byte) (heistgraph.Label, byte, error) {
 }
 
 // checkLabel validates what the store needs of a label.
-func checkLabel(l *heistgraph.Label) error {
-	switch {
-	case l.Chain == "" || l.Address == "" || l.Category == "" || l.Source == "":
-		return fmt.Errorf("label %s %q %q: chain, address, category and source are required: %w", l.Chain, l.Address, l.Category, heistgraph.ErrInvalid)
-	case !(l.Confidence >= 0 && l.Confidence <= 1):
-		return fmt.Errorf("label %s %s: confidence %v outside [0, 1]: %w", l.Chain, l.Address, l.Confidence, heistgraph.ErrInvalid)
-	}
-	return nil
-}
+func checkLabel(l *heistgraph.Label) error { return store.CheckLabel(l) }
 
 // PutLabels implements store.Labels.
 func (d *DB) PutLabels(ctx context.Context, labels []heistgraph.Label) (int, error) {

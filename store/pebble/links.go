@@ -114,22 +114,8 @@ func linkIndexKeys(l *store.StoredLink, id linkID, codes [2]chainCode) [][]byte 
 	return keys
 }
 
-func validLink(l *store.StoredLink) error {
-	if l.Method == "" || l.Confidence.Rank() == 0 {
-		return fmt.Errorf("link %q: method and a known confidence (%q) are required: %w", l.Method, l.Confidence, heistgraph.ErrInvalid)
-	}
-	for _, e := range []struct {
-		side string
-		end  *heistgraph.LinkEnd
-		h    int64
-	}{{"src", &l.Src, l.SrcHeight}, {"dst", &l.Dst, l.DstHeight}} {
-		if e.end.Chain == "" || e.end.TxID == "" || e.end.Index < 0 || e.h < 0 {
-			return fmt.Errorf("link %s %s: chain %q, txid %q, index %d, height %d: chain and txid are required, index and height not negative: %w",
-				l.Method, e.side, e.end.Chain, e.end.TxID, e.end.Index, e.h, heistgraph.ErrInvalid)
-		}
-	}
-	return nil
-}
+// validLink checks what the store needs of a link.
+func validLink(l *store.StoredLink) error { return store.CheckLink(l) }
 
 // PutLinks implements store.Links. It holds the write lock, so a link is
 // never written for a block that a concurrent RewindTo is removing.

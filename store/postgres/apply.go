@@ -90,6 +90,9 @@ func toHash(b []byte) heistgraph.Hash {
 
 func insertBlock(ctx context.Context, tx pgx.Tx, b *heistgraph.Block) error {
 	chain := string(b.Chain)
+	if _, err := tx.Exec(ctx, "INSERT INTO chains (chain) VALUES ($1) ON CONFLICT DO NOTHING", chain); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO blocks (chain, height, hash, prev_hash, merkle_root, time, version, bits, nonce, size)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		chain, b.Height, b.Hash[:], b.PrevHash[:], b.MerkleRoot[:], b.Time, b.Version, int64(b.Bits), int64(b.Nonce), int64(b.Size)); err != nil {
@@ -131,15 +134,22 @@ func insertBlock(ctx context.Context, tx pgx.Tx, b *heistgraph.Block) error {
 }
 
 // RewindTo deletes the blocks of chain above height, newest first, each in
-// one transaction. Nothing derived is stored, so deleting a block's rows
-// restores exactly the state before it was applied.
+// one transaction, with the links that have an end in them. Nothing
+// derived from other blocks is stored, so deleting a block's rows restores
+// exactly the state before it was applied.
 func (db *DB) RewindTo(ctx context.Context, chain heistgraph.Chain, height int64) error {
 	if height < -1 {
 		return fmt.Errorf("rewind %s to height %d: %w", chain, height, heistgraph.ErrInvalid)
 	}
+	// Tables in delete order, the block table last.
+	tables := []string{"inputs", "outputs", "txs", "blocks"}
+	if chain.IsEVM() {
+		tables = []string{"account_events", "account_logs", "account_transfers", "account_txs", "account_blocks"}
+	}
+	blocks := tables[len(tables)-1]
 	for {
 		var top int64
-		err := db.pool.QueryRow(ctx, "SELECT height FROM blocks WHERE chain = $1 AND height > $2 ORDER BY height DESC LIMIT 1", string(chain), height).Scan(&top)
+		err := db.pool.QueryRow(ctx, "SELECT height FROM "+blocks+" WHERE chain = $1 AND height > $2 ORDER BY height DESC LIMIT 1", string(chain), height).Scan(&top)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -147,12 +157,12 @@ func (db *DB) RewindTo(ctx context.Context, chain heistgraph.Chain, height int64
 			return fmt.Errorf("rewind %s to height %d: %w", chain, height, err)
 		}
 		err = db.inTx(ctx, chain, func(tx pgx.Tx) error {
-			for _, table := range []string{"inputs", "outputs", "txs", "blocks"} {
-				if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE chain = $1 AND height = $2", string(chain), top); err != nil {
-					return fmt.Errorf("delete from %s: %w", table, err)
-				}
+			b := &pgx.Batch{}
+			b.Queue("DELETE FROM links WHERE src_chain = $1 AND src_height = $2 OR dst_chain = $1 AND dst_height = $2", string(chain), top)
+			for _, table := range tables {
+				b.Queue("DELETE FROM "+table+" WHERE chain = $1 AND height = $2", string(chain), top)
 			}
-			return nil
+			return tx.SendBatch(ctx, b).Close()
 		})
 		if err != nil {
 			return fmt.Errorf("rewind %s block %d: %w", chain, top, err)

@@ -24,5 +24,7 @@
 // database whose schema is newer than the binary and a database that holds
 // tables of another application.
 //
-// Roles not implemented yet return an error wrapping ErrNotImplemented.
+// Every store role is implemented; optional bulk roles a caller checks for
+// by type assertion (store.BlockTxs, store.AccountLedger,
+// store.AccountInternals) are not, and callers fall back to reads by block.
 package postgres

@@ -207,18 +207,20 @@ func (db *DB) Output(ctx context.Context, chain heistgraph.Chain, op heistgraph.
 // address, $3 and $4 the height range): every stored output paying it
 // (kind 0) and every stored input spending one of them (kind 1, counted
 // once however many instances of the output are stored), with the
-// position of the event's transaction in its block.
+// position of the event's transaction in its block. Its conditions repeat
+// the predicate of the partial index outputs_address (a non-empty
+// address), so that a generic plan of the prepared statement can use it.
 const addressEvents = `
 	SELECT 0 AS kind, o.txid AS out_txid, o.vout, o.txid, o.vout AS n, o.value, o.height, t.idx
 	FROM outputs o JOIN txs t ON t.chain = o.chain AND t.txid = o.txid AND t.height = o.height
-	WHERE o.chain = $1 AND o.address = $2 AND o.height BETWEEN $3 AND $4
+	WHERE o.chain = $1 AND o.address = $2 AND o.address <> '' AND o.height BETWEEN $3 AND $4
 	UNION ALL
 	SELECT * FROM (
 		SELECT DISTINCT ON (i.txid, i.vin, i.height) 1, o.txid, o.vout, i.txid, i.vin, o.value, i.height, t.idx
 		FROM outputs o
 		JOIN inputs i ON i.chain = o.chain AND i.prev_txid = o.txid AND i.prev_vout = o.vout
 		JOIN txs t ON t.chain = i.chain AND t.txid = i.txid AND t.height = i.height
-		WHERE o.chain = $1 AND o.address = $2 AND i.height BETWEEN $3 AND $4
+		WHERE o.chain = $1 AND o.address = $2 AND o.address <> '' AND i.height BETWEEN $3 AND $4
 		ORDER BY i.txid, i.vin, i.height, o.height DESC
 	) s`
 
@@ -321,6 +323,11 @@ func (db *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Ha
 		"SELECT t::text FROM txs t WHERE chain = $1 ORDER BY txid, height",
 		"SELECT t::text FROM outputs t WHERE chain = $1 ORDER BY txid, vout, height",
 		"SELECT t::text FROM inputs t WHERE chain = $1 ORDER BY txid, vin, height",
+		"SELECT t::text FROM account_blocks t WHERE chain = $1 ORDER BY height",
+		"SELECT t::text FROM account_txs t WHERE chain = $1 ORDER BY hash",
+		"SELECT t::text FROM account_transfers t WHERE chain = $1 ORDER BY height, seq",
+		"SELECT t::text FROM account_events t WHERE chain = $1 ORDER BY addr, height, seq",
+		"SELECT t::text FROM account_logs t WHERE chain = $1 ORDER BY height, log_index",
 	} {
 		rows, err := db.pool.Query(ctx, q, string(chain))
 		if err != nil {
