@@ -342,7 +342,11 @@ func (c *crosser) crossFrom(ctx context.Context, p piece) ([]piece, error) {
 			w[j] = srcs[j].Amount
 		}
 		shares := apportion256(&s.taint, w)
+		// What continues: each source's share once, however many exact
+		// links it has (a THORChain inbound with an outbound and a partial
+		// refund: each converts the source's taint, together they are it).
 		var continued uint256.Int
+		taken := make([]bool, len(srcs))
 		for _, l := range links {
 			j := slices.IndexFunc(srcs, func(e heistgraph.LinkEnd) bool { return e.Index == l.Src.Index })
 			tainted := shares[j]
@@ -371,17 +375,22 @@ func (c *crosser) crossFrom(ctx context.Context, p piece) ([]piece, error) {
 			if err != nil {
 				return nil, fmt.Errorf("trace: %w", err)
 			}
-			cl.Part, cl.DstTainted = part, dst.Dec()
-			c.across.Links = append(c.across.Links, cl)
-			if part == p.part && l.Confidence == heistgraph.ConfidenceExact && !tainted.IsZero() {
+			cl.Part = part
+			if part == p.part && l.Confidence == heistgraph.ConfidenceExact && !taken[j] {
+				taken[j] = true
 				continued.Add(&continued, &tainted)
 			}
 			if dst.IsZero() {
+				c.across.Links = append(c.across.Links, cl)
 				continue
 			}
 			org := p.origin
 			if org == nil {
-				org = &originRate{chain: l.Src.Chain, asset: l.Src.Asset}
+				asset := l.Src.Asset
+				if a, err := heistgraph.ParseAsset(asset); err == nil && l.Src.Chain.IsEVM() {
+					asset = a.String()
+				}
+				org = &originRate{chain: l.Src.Chain, asset: asset}
 				org.num.SetInt64(1)
 				org.den.SetInt64(1)
 			}
@@ -396,6 +405,8 @@ func (c *crosser) crossFrom(ctx context.Context, p piece) ([]piece, error) {
 			if err != nil {
 				return nil, err
 			}
+			cl.DstTainted = dst.Dec() // as traced: at most what the destination holds
+			c.across.Links = append(c.across.Links, cl)
 			if next != nil {
 				out = append(out, *next)
 			}
@@ -431,11 +442,15 @@ func (c *crosser) untraced(l *heistgraph.Link, dst *uint256.Int, hops int, part 
 			dec = info.Decimals
 		}
 	}
-	t := c.total(part, l.Dst.Chain, l.Dst.Asset, dec)
+	asset := l.Dst.Asset
+	if a, err := heistgraph.ParseAsset(asset); err == nil && l.Dst.Chain.IsEVM() {
+		asset = a.String()
+	}
+	t := c.total(part, l.Dst.Chain, asset, dec)
 	t.in.Add(&t.in, dst.ToBig())
 	t.sinks.Add(&t.sinks, dst.ToBig())
 	c.across.Sinks = append(c.across.Sinks, CrossSink{Part: part, Chain: l.Dst.Chain, Kind: SinkUntraced, TxID: l.Dst.TxID,
-		Vout: uint32(max(l.Dst.Index, 0)), Amount: dst.Dec(), Asset: l.Dst.Asset, Decimals: dec, Hops: hops, Reason: reason, Via: via,
+		Vout: uint32(max(l.Dst.Index, 0)), Amount: dst.Dec(), Asset: asset, Decimals: dec, Hops: hops, Reason: reason, Via: via,
 		Origin: CrossOrigin{Chain: rate.chain, Asset: rate.asset, Amount: rate.amount(dst)}, amt: *dst})
 }
 
@@ -481,10 +496,13 @@ func (c *crosser) traceUTXO(ctx context.Context, l *heistgraph.Link, dst *uint25
 	if err != nil {
 		return nil, fmt.Errorf("trace: link destination %s: %w", endString(&l.Dst), err)
 	}
+	// A link that converts more than its destination output holds (an
+	// inconsistent link) carries what the output holds.
 	value := rec.Tx.Outputs[l.Dst.Index].Value
 	amt := int64(dst.Uint64())
 	if !dst.IsUint64() || amt > value || amt < 0 {
 		amt = value
+		dst.SetUint64(uint64(value))
 	}
 	if amt == value {
 		amt = 0 // the whole output
@@ -572,10 +590,10 @@ func (c *crosser) traceEVM(ctx context.Context, l *heistgraph.Link, dst *uint256
 		c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 		return nil, nil
 	}
-	amt := *dst
-	if amt.Gt(&l.Dst.Amount) {
-		amt = l.Dst.Amount
+	if dst.Gt(&l.Dst.Amount) {
+		*dst = l.Dst.Amount
 	}
+	amt := *dst
 	maxHops, budget := c.remaining(hops)
 	o := AccountOptions{Chain: l.Dst.Chain, Policy: c.base.policy, MaxHops: maxHops, MinShare: c.base.minShare, Until: c.base.until,
 		Budget: budget, Resolver: c.base.resolver, StopCategories: c.base.stop, PassCategories: c.base.pass,
