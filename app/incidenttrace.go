@@ -229,7 +229,7 @@ func traceRun(ctx context.Context, st store.Store, chain heistgraph.Chain, txids
 	}
 	run := TraceRunView{Chain: res.Chain, Policy: string(res.Policy), Seeds: append([]string{}, res.Seeds...),
 		SeedAmountSat: res.SeedAmountSat, FeesSat: res.FeesSat, ByKind: []KindTotalView{}, ByEntity: ByEntity(res.Sinks),
-		Sinks: []SinkView{}, TxsVisited: res.Stats.TxsVisited, Across: res.Across}
+		Sinks: []SinkView{}, TxsVisited: res.Stats.TxsVisited, Across: acrossShown(res.Across)}
 	for _, k := range res.Totals {
 		run.ByKind = append(run.ByKind, KindTotalView{Kind: string(k.Kind), Sinks: k.Sinks, AmountSat: k.AmountSat})
 	}
@@ -302,6 +302,15 @@ func (t IncidentTraceView) Summary(inc heistgraph.Incident) *incident.TraceSumma
 	}
 	t.addAccountSummary(s)
 	return s
+}
+
+// acrossShown is a run's Across when it found links (nil otherwise: an
+// incident that crossed no chain shows as before).
+func acrossShown(a *trace.Across) *trace.Across {
+	if a == nil || len(a.Links) == 0 {
+		return nil
+	}
+	return a
 }
 
 // addAcrossSummary adds the confirmed part beyond a run's links to the

@@ -171,7 +171,7 @@ func accountRunOf(res *trace.AccountResult) AccountRunView {
 	run := AccountRunView{Chain: res.Chain, Policy: string(res.Policy), Seeds: slices.Clone(res.Seeds), SeedAmount: res.SeedAmount,
 		SeedAsset: res.SeedAsset, Decimals: res.Decimals, Fees: res.Fees, Conserved: res.Conserved, Assets: res.Assets,
 		ByKind: []AccountKindTotalView{}, ByEntity: []AccountEntityTotal{}, Sinks: res.Sinks, TxsVisited: res.Stats.TxsVisited,
-		TransfersVisited: res.Stats.TransfersVisited, Across: res.Across}
+		TransfersVisited: res.Stats.TransfersVisited, Across: acrossShown(res.Across)}
 	type kindKey struct {
 		kind  string
 		asset heistgraph.Asset
