@@ -104,7 +104,7 @@ func printAcross(w io.Writer, a *trace.Across) {
 		if part == "" {
 			part = "not followed"
 		}
-		printf(w, "  link  %-10s %-9s %s:%s -> %s:%s  %s tainted -> %s  (%s)\n", esc(l.Method), l.Confidence, esc(string(l.Src.Chain)), esc(l.Src.TxID),
+		printf(w, "  link  %-10s %-9s %s:%s -> %s:%s  %s -> %s base units tainted  (%s)\n", esc(l.Method), l.Confidence, esc(string(l.Src.Chain)), esc(l.Src.TxID),
 			esc(string(l.Dst.Chain)), esc(l.Dst.TxID), baseUnits(l.SrcTainted, 0), baseUnits(l.DstTainted, 0), esc(part))
 	}
 	for _, s := range a.Sinks {
