@@ -37,12 +37,17 @@ import (
 // sinks of the seed chains less what continued, plus the confirmed sinks of
 // Across.
 
+// LinkReader reads the stored links of a transaction (store.Links's read).
+type LinkReader interface {
+	LinksOfTx(ctx context.Context, chain heistgraph.Chain, txid string) ([]store.StoredLink, error)
+}
+
 // CrossReader is what following links across chains reads: both kinds of
 // chain and the stored links. The Pebble store implements it.
 type CrossReader interface {
 	store.ChainReader
 	store.AccountReader
-	store.Links
+	LinkReader
 }
 
 // MaxCrossings bounds how many links one path of a trace crosses (a swap
