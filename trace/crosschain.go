@@ -207,13 +207,13 @@ func crossBaseOfAccounts(o *AccountOptions) crossBase {
 // bridgeSink is a bridge sink of one traced piece, in either engine's
 // terms: where it is, its taint, and how to mark what continued.
 type bridgeSink struct {
-	chain     heistgraph.Chain
-	txid      string
-	vout      int64 // UTXO: the output; -1 on EVM chains
-	asset     heistgraph.Asset
-	taint     uint256.Int
-	hops      int
-	continue_ func(*uint256.Int)
+	chain         heistgraph.Chain
+	txid          string
+	vout          int64 // UTXO: the output; -1 on EVM chains
+	asset         heistgraph.Asset
+	taint         uint256.Int
+	hops          int
+	markContinued func(*uint256.Int)
 }
 
 // piece is one traced run: the seed run, or one beyond a link.
@@ -420,7 +420,7 @@ func (c *crosser) crossFrom(ctx context.Context, p piece) ([]piece, error) {
 			if continued.Gt(&s.taint) {
 				continued = s.taint
 			}
-			s.continue_(&continued)
+			s.markContinued(&continued)
 		}
 	}
 	return out, nil
@@ -544,7 +544,7 @@ func (c *crosser) traceUTXO(ctx context.Context, l *heistgraph.Link, dst *uint25
 		var v uint256.Int
 		v.SetUint64(uint64(s.AmountSat))
 		next.sinks = append(next.sinks, bridgeSink{chain: l.Dst.Chain, txid: s.TxID.String(), vout: int64(s.Vout), taint: v, hops: s.Hops + hops,
-			continue_: func(x *uint256.Int) { c.across.Sinks[i].Continued = x.Dec() }})
+			markContinued: func(x *uint256.Int) { c.across.Sinks[i].Continued = x.Dec() }})
 	}
 	for _, e := range res.Edges {
 		c.across.Edges = append(c.across.Edges, CrossEdge{Part: part, Chain: l.Dst.Chain, From: e.From.String(), To: e.To.String(),
@@ -629,7 +629,7 @@ func (c *crosser) traceEVM(ctx context.Context, l *heistgraph.Link, dst *uint256
 		}
 		i := first + k
 		next.sinks = append(next.sinks, bridgeSink{chain: l.Dst.Chain, txid: s.TxID.String(), vout: -1, asset: s.Asset, taint: s.amt,
-			hops: s.Hops + hops, continue_: func(x *uint256.Int) { c.across.Sinks[i].Continued = x.Dec() }})
+			hops: s.Hops + hops, markContinued: func(x *uint256.Int) { c.across.Sinks[i].Continued = x.Dec() }})
 	}
 	for _, e := range res.Edges {
 		c.across.Edges = append(c.across.Edges, CrossEdge{Part: part, Chain: l.Dst.Chain, From: e.From.Hex(), To: e.To.Hex(),
@@ -698,7 +698,7 @@ func acrossOfResult(ctx context.Context, r CrossReader, o *Options, res *Result)
 		var v uint256.Int
 		v.SetUint64(uint64(s.AmountSat))
 		root.sinks = append(root.sinks, bridgeSink{chain: res.Chain, txid: s.TxID.String(), vout: int64(s.Vout), taint: v, hops: s.Hops,
-			continue_: func(x *uint256.Int) { res.Sinks[i].ContinuedSat += int64(x.Uint64()) }})
+			markContinued: func(x *uint256.Int) { res.Sinks[i].ContinuedSat += int64(x.Uint64()) }})
 	}
 	return followAcross(ctx, r, crossBaseOf(o), root, res.Stats.TxsVisited)
 }
@@ -713,7 +713,7 @@ func acrossOfAccounts(ctx context.Context, r CrossReader, o *AccountOptions, res
 			continue
 		}
 		root.sinks = append(root.sinks, bridgeSink{chain: res.Chain, txid: s.TxID.String(), vout: -1, asset: s.Asset, taint: s.amt, hops: s.Hops,
-			continue_: func(x *uint256.Int) { res.Sinks[i].Continued = x.Dec() }})
+			markContinued: func(x *uint256.Int) { res.Sinks[i].Continued = x.Dec() }})
 	}
 	return followAcross(ctx, r, crossBaseOfAccounts(o), root, res.Stats.TxsVisited)
 }
