@@ -439,17 +439,18 @@ func (c *crosser) total(part string, chain heistgraph.Chain, asset string, decim
 
 // untraced records the link's converted taint as an untraced sink on its
 // destination: the store cannot follow it there.
-func (c *crosser) untraced(l *heistgraph.Link, dst *uint256.Int, hops int, part string, rate *originRate, via *LinkVia, reason string) {
-	dec := uint8(8)
+func (c *crosser) untraced(ctx context.Context, l *heistgraph.Link, dst *uint256.Int, hops int, part string, rate *originRate, via *LinkVia, reason string) {
+	asset, dec := l.Dst.Asset, uint8(8)
 	if l.Dst.Chain.IsEVM() {
 		dec = 18
-		if info, ok := heistgraph.LookupChain(l.Dst.Chain); ok && l.Dst.Asset == "native" {
-			dec = info.Decimals
+		if a, err := heistgraph.ParseAsset(asset); err == nil {
+			asset = a.String()
+			if info, ok := heistgraph.LookupChain(l.Dst.Chain); ok && a.IsNative() {
+				dec = info.Decimals
+			} else if t, err := c.r.Token(ctx, l.Dst.Chain, heistgraph.EVMAddress(a)); err == nil && t.Known {
+				dec = t.Decimals
+			}
 		}
-	}
-	asset := l.Dst.Asset
-	if a, err := heistgraph.ParseAsset(asset); err == nil && l.Dst.Chain.IsEVM() {
-		asset = a.String()
 	}
 	t := c.total(part, l.Dst.Chain, asset, dec)
 	t.in.Add(&t.in, dst.ToBig())
@@ -471,7 +472,7 @@ func (c *crosser) remaining(hops int) (maxHops, budget int) {
 func (c *crosser) traceDst(ctx context.Context, l *heistgraph.Link, dst *uint256.Int, hops int, part string, depth int,
 	rate *originRate, via *LinkVia) (*piece, error) {
 	if hops >= c.base.maxHops {
-		c.untraced(l, dst, hops, part, rate, via, "")
+		c.untraced(ctx, l, dst, hops, part, rate, via, "")
 		s := &c.across.Sinks[len(c.across.Sinks)-1]
 		s.Kind = SinkHopLimit
 		return nil, nil
@@ -482,7 +483,7 @@ func (c *crosser) traceDst(ctx context.Context, l *heistgraph.Link, dst *uint256
 	case l.Dst.Chain.IsEVM():
 		return c.traceEVM(ctx, l, dst, hops, part, depth, rate, via)
 	}
-	c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+	c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 	return nil, nil
 }
 
@@ -490,12 +491,12 @@ func (c *crosser) traceUTXO(ctx context.Context, l *heistgraph.Link, dst *uint25
 	rate *originRate, via *LinkVia) (*piece, error) {
 	h, err := heistgraph.ParseHash(l.Dst.TxID)
 	if err != nil || l.Dst.Index < 0 || l.Dst.Index > 0xffffffff {
-		c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+		c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 		return nil, nil
 	}
 	rec, err := c.r.Tx(ctx, l.Dst.Chain, h)
 	if errors.Is(err, heistgraph.ErrNotFound) || (err == nil && int(l.Dst.Index) >= len(rec.Tx.Outputs)) {
-		c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+		c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 		return nil, nil
 	}
 	if err != nil {
@@ -566,12 +567,12 @@ func (c *crosser) traceEVM(ctx context.Context, l *heistgraph.Link, dst *uint256
 	h, err := heistgraph.ParseEVMHash(l.Dst.TxID)
 	asset, aerr := heistgraph.ParseAsset(l.Dst.Asset)
 	if err != nil || aerr != nil {
-		c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+		c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 		return nil, nil
 	}
 	rec, err := c.r.AccountTx(ctx, l.Dst.Chain, h)
 	if errors.Is(err, heistgraph.ErrNotFound) {
-		c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+		c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 		return nil, nil
 	}
 	if err != nil {
@@ -592,7 +593,7 @@ func (c *crosser) traceEVM(ctx context.Context, l *heistgraph.Link, dst *uint256
 		}
 	}
 	if !found {
-		c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+		c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 		return nil, nil
 	}
 	if dst.Gt(&l.Dst.Amount) {
