@@ -105,15 +105,15 @@ type evmLinked struct {
 // its BTC outbounds (planned here, paid by the Bitcoin world) and, when
 // its limit cannot be met, its refund on the EVM chain.
 type thorSwap struct {
-	heist    *evmHeist // nil for a bridge user
-	from     heistgraph.EVMAddress
-	txid     heistgraph.EVMHash
-	time     int64
-	asset    heistgraph.Asset
-	amount   uint256.Int
-	memo     string
-	refund   heistgraph.EVMHash // the refund's transaction, once paid
-	outs     []*plannedOut
+	heist  *evmHeist // nil for a bridge user
+	from   heistgraph.EVMAddress
+	txid   heistgraph.EVMHash
+	time   int64
+	asset  heistgraph.Asset
+	amount uint256.Int
+	memo   string
+	refund heistgraph.EVMHash // the refund's transaction, once paid
+	outs   []*plannedOut
 }
 
 // linkedSetup creates the linked part's actors after the rest of the

@@ -289,7 +289,7 @@ func (w *evmWorld) truth() *EVMTruth {
 // decimals returns the decimals of an asset of the world.
 func (w *evmWorld) decimals(a heistgraph.Asset) uint8 {
 	if a == w.usds.asset {
-	return w.usds.decimals
+		return w.usds.decimals
 	}
 	return 18
 }

@@ -33,9 +33,9 @@ type synthReport struct {
 
 func (a *app) synthCmd() *cobra.Command {
 	var (
-		out   string
-		seed  int64
-		scale string
+		out    string
+		seed   int64
+		scale  string
 		chain  string
 		linked bool
 	)
