@@ -29,10 +29,13 @@ type AccountTraceEval struct {
 	FalseExposure float64          `json:"false_exposure"`
 	// WithoutMixer and WithMixer pool the heists by the truth's
 	// uses_mixer; Plain pools those with neither mixer nor swap.
-	WithoutMixer AccountEvalGroup   `json:"without_mixer"`
-	WithMixer    AccountEvalGroup   `json:"with_mixer"`
-	Plain        AccountEvalGroup   `json:"without_mixer_or_swap"`
-	Heists       []AccountHeistEval `json:"heists"`
+	WithoutMixer AccountEvalGroup `json:"without_mixer"`
+	WithMixer    AccountEvalGroup `json:"with_mixer"`
+	Plain        AccountEvalGroup `json:"without_mixer_or_swap"`
+	// CrossChain pools the heists that cross to the linked chain
+	// without a mixer (crosses_chains in the truth).
+	CrossChain AccountEvalGroup   `json:"crosses_chains_without_mixer"`
+	Heists     []AccountHeistEval `json:"heists"`
 }
 
 // AccountEvalGroup pools the heists of one group; amounts in wei.
@@ -54,6 +57,7 @@ type AccountHeistEval struct {
 	Kind             string                 `json:"kind"`
 	UsesMixer        bool                   `json:"uses_mixer"`
 	UsesSwap         bool                   `json:"uses_swap"`
+	CrossesChains    bool                   `json:"crosses_chains,omitempty"`
 	ValueRecall      float64                `json:"value_recall"`
 	FalseExposure    float64                `json:"false_exposure"`
 	Asset            heistgraph.Asset       `json:"asset"`
@@ -126,6 +130,9 @@ func EvalAccountTrace(ctx context.Context, r store.AccountReader, t *EVMTruth, o
 		if !h.UsesMixer && !h.UsesSwap {
 			groups = append(groups, &ev.Plain)
 		}
+		if !h.UsesMixer && h.CrossesChains {
+			groups = append(groups, &ev.CrossChain)
+		}
 		rate := func(s string) *big.Int {
 			v, _ := new(big.Int).SetString(s, 10)
 			return t.toWei(h.Asset, v)
@@ -137,7 +144,7 @@ func EvalAccountTrace(ctx context.Context, r store.AccountReader, t *EVMTruth, o
 			g.matched.Add(&g.matched, rate(he.Matched))
 		}
 	}
-	for _, g := range []*AccountEvalGroup{&all, &ev.WithoutMixer, &ev.WithMixer, &ev.Plain} {
+	for _, g := range []*AccountEvalGroup{&all, &ev.WithoutMixer, &ev.WithMixer, &ev.Plain, &ev.CrossChain} {
 		g.ValueRecall, g.FalseExposure = bigRatios(&g.matched, &g.delivered, &g.found)
 		g.DeliveredWei, g.FoundWei, g.MatchedWei = g.delivered.String(), g.found.String(), g.matched.String()
 	}
@@ -147,7 +154,7 @@ func EvalAccountTrace(ctx context.Context, r store.AccountReader, t *EVMTruth, o
 
 // scoreAccountHeist compares one trace with the heist's truth.
 func scoreAccountHeist(t *EVMTruth, owners map[heistgraph.EVMAddress]int, h EVMHeist, res *trace.AccountResult) (AccountHeistEval, error) {
-	he := AccountHeistEval{ID: h.ID, Kind: h.Kind, UsesMixer: h.UsesMixer, UsesSwap: h.UsesSwap, Asset: h.Asset, Decimals: h.Decimals,
+	he := AccountHeistEval{ID: h.ID, Kind: h.Kind, UsesMixer: h.UsesMixer, UsesSwap: h.UsesSwap, CrossesChains: h.CrossesChains, Asset: h.Asset, Decimals: h.Decimals,
 		Amount: h.Amount, Fees: res.Fees, Conserved: res.Conserved, TxsVisited: res.Stats.TxsVisited,
 		TransfersVisited: res.Stats.TransfersVisited, SinksByKind: map[trace.SinkKind]int{}}
 	type key struct {
