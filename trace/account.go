@@ -166,8 +166,12 @@ type AccountOptions struct {
 	// FollowLinks follows strong (T1) deposit→withdrawal links on from the
 	// withdrawal, in AccountResult.Inferred (methods.md §4.9).
 	FollowLinks bool
+	// FollowLinks also continues value that reaches a bridge across the
+	// stored links to the other chain, in AccountResult.Across
+	// (crosschain.go), when the reader holds links (CrossReader).
+	//
 	// FollowHypotheses looks for T2–T4 links too and follows the probable
-	// ones, in AccountResult.Hypotheses.
+	// ones, in AccountResult.Hypotheses (and probable cross-chain links).
 	FollowHypotheses bool
 }
 
@@ -257,6 +261,10 @@ type AccountSink struct {
 	Mixer []MixerDeposit `json:"mixer,omitempty"`
 	// Via is the link a sink of Inferred or Hypotheses was reached by.
 	Via *Via `json:"via,omitempty"`
+	// Continued is, for a bridge sink, the part of Amount that continues
+	// across an exact link (AccountResult.Across, part confirmed): counted
+	// there, where it sits now, not here.
+	Continued string `json:"continued,omitempty"`
 
 	amt uint256.Int
 	at  acctPos
@@ -328,6 +336,9 @@ type AccountParams struct {
 	// FollowLinks and FollowHypotheses: which mixer links were followed.
 	FollowLinks      bool `json:"follow_links"`
 	FollowHypotheses bool `json:"follow_hypotheses"`
+	// AcrossChains tells whether bridge sinks were followed across links
+	// (FollowLinks on a store with links).
+	AcrossChains bool `json:"across_chains,omitempty"`
 }
 
 // AccountResult is a trace on an EVM chain (design.md): seeds, where the
@@ -359,6 +370,9 @@ type AccountResult struct {
 	Links      []mixer.Link `json:"links,omitempty"`
 	Inferred   *LinkedTrace `json:"inferred,omitempty"`
 	Hypotheses *LinkedTrace `json:"hypotheses,omitempty"`
+	// Across is the trace beyond the links its bridge sinks crossed
+	// (FollowLinks; crosschain.go).
+	Across *Across `json:"across,omitempty"`
 }
 
 // acctPos places a transfer in its chain's ledger: block height, then

@@ -62,6 +62,13 @@ func RunAccounts(ctx context.Context, r store.AccountReader, opts AccountOptions
 	if err := e.finish(ctx); err != nil {
 		return nil, err
 	}
+	if cr, ok := r.(CrossReader); ok && opts.FollowLinks {
+		a, err := acrossOfAccounts(ctx, cr, &opts, e.res)
+		if err != nil {
+			return nil, err
+		}
+		e.res.Across, e.res.Params.AcrossChains = a, true
+	}
 	e.res.Stats.MS = time.Since(start).Milliseconds()
 	return e.res, nil
 }

@@ -25,6 +25,7 @@ const evmChain heistgraph.Chain = "dev"
 // tokens and transactions, applied to a real Pebble store as account blocks
 // (ApplyAccountBlock).
 type ledger struct {
+	chain    heistgraph.Chain // evmChain unless set
 	names    map[heistgraph.EVMAddress]string
 	txNames  map[heistgraph.EVMHash]string
 	decimals map[string]uint8 // token name → decimals
@@ -33,6 +34,14 @@ type ledger struct {
 
 func newLedger() *ledger {
 	return &ledger{names: map[heistgraph.EVMAddress]string{}, txNames: map[heistgraph.EVMHash]string{}, decimals: map[string]uint8{}}
+}
+
+// chainOf returns the ledger's chain: evmChain unless set.
+func (l *ledger) chainOf() heistgraph.Chain {
+	if l.chain == "" {
+		return evmChain
+	}
+	return l.chain
 }
 
 // addr returns the address a script calls name (its own name back in output).
@@ -172,7 +181,7 @@ func (l *ledger) parse(input string) error {
 			if b != nil {
 				parent = b.Hash
 			}
-			b = &heistgraph.AccountBlock{Chain: evmChain, Height: h, Hash: heistgraph.EVMHash(sha256.Sum256(fmt.Appendf(nil, "block/%d", h))),
+			b = &heistgraph.AccountBlock{Chain: l.chainOf(), Height: h, Hash: heistgraph.EVMHash(sha256.Sum256(fmt.Appendf(nil, "block/%d", h))),
 				ParentHash: parent, Time: 1_700_000_000 + 12*h, InternalKnown: true}
 			l.blocks = append(l.blocks, b)
 			logIndex = 0
@@ -346,7 +355,7 @@ func (l *ledger) apply(ctx context.Context, st store.Store) error {
 		}
 	}
 	for name, d := range l.decimals {
-		if err := st.PutToken(ctx, heistgraph.TokenInfo{Chain: evmChain, Address: l.addr(name), Symbol: name, Decimals: d, Known: true}); err != nil {
+		if err := st.PutToken(ctx, heistgraph.TokenInfo{Chain: l.chainOf(), Address: l.addr(name), Symbol: name, Decimals: d, Known: true}); err != nil {
 			return err
 		}
 	}
@@ -494,7 +503,11 @@ func accountScriptOptions(t *testing.T, d *datadriven.TestData, l *ledger) trace
 			opts.MaxLots = int(num())
 		case "no-txlocal":
 			opts.NoTxLocal = true
-		case "no-labels", "edges":
+		case "follow-links":
+			opts.FollowLinks = true
+		case "follow-hypotheses":
+			opts.FollowHypotheses = true
+		case "no-labels", "edges", "chain":
 		default:
 			d.Fatalf(t, "unknown argument %s", a.Key)
 		}

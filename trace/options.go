@@ -174,6 +174,14 @@ type Options struct {
 	// MaxIntervals caps the spans a FIFO/LIFO output carries before
 	// amount-exact compaction (methods.md §1.5). Default 64.
 	MaxIntervals int
+	// FollowLinks continues value that reaches a bridge (an entity sink
+	// of category bridge) across the stored links to the other chain, in
+	// Result.Across (crosschain.go): exact links as ordinary flow, strong
+	// ones in the inferred part. It needs a store with links (CrossReader);
+	// on another reader it does nothing (Params.AcrossChains false).
+	FollowLinks bool
+	// FollowHypotheses also follows probable links (the hypotheses part).
+	FollowHypotheses bool
 	// NoEvents skips pattern detection (peel chains, consolidations,
 	// splits, CoinJoins are still detected when they stop the trace).
 	NoEvents bool

@@ -64,6 +64,10 @@ type Sink struct {
 	// Time is the block time of the output (or, for a sink at an input,
 	// of the spending transaction).
 	Time int64 `json:"time"`
+	// ContinuedSat is, for a bridge sink, the part of AmountSat that
+	// continues across an exact link (Result.Across, part confirmed):
+	// counted there, where it sits now, not here.
+	ContinuedSat int64 `json:"continued_sat,omitempty"`
 
 	pos pos
 }
@@ -177,6 +181,11 @@ type Params struct {
 	Budget          int     `json:"budget"`
 	ThroughCoinJoin Policy  `json:"through_coinjoin,omitempty"`
 	Resolver        bool    `json:"entity_stops"`
+	// FollowLinks and FollowHypotheses as asked; AcrossChains tells
+	// whether links were followed (the store holds links).
+	FollowLinks      bool `json:"follow_links,omitempty"`
+	FollowHypotheses bool `json:"follow_hypotheses,omitempty"`
+	AcrossChains     bool `json:"across_chains,omitempty"`
 }
 
 // Result is a trace: its seeds, where the value went (sinks), how it
@@ -200,6 +209,9 @@ type Result struct {
 	Totals        []KindTotal      `json:"totals"`
 	Params        Params           `json:"params"`
 	Stats         Stats            `json:"stats"`
+	// Across is the trace beyond the links its bridge sinks crossed
+	// (Options.FollowLinks; crosschain.go).
+	Across *Across `json:"across,omitempty"`
 
 	// seedTxs are the transactions that created seed outputs, for the
 	// graph exports.

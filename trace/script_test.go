@@ -138,7 +138,11 @@ func scriptOptions(t *testing.T, d *datadriven.TestData) trace.Options {
 			opts.Budget = int(num())
 		case "through-coinjoin":
 			opts.ThroughCoinJoin = trace.Policy(v)
-		case "no-labels", "edges":
+		case "follow-links":
+			opts.FollowLinks = true
+		case "follow-hypotheses":
+			opts.FollowHypotheses = true
+		case "no-labels", "edges", "chain":
 		default:
 			d.Fatalf(t, "unknown argument %s", a.Key)
 		}

@@ -39,6 +39,14 @@ func Run(ctx context.Context, r store.ChainReader, opts Options) (*Result, error
 	if err := e.finish(ctx); err != nil {
 		return nil, err
 	}
+	e.res.Params.FollowLinks, e.res.Params.FollowHypotheses = opts.FollowLinks, opts.FollowHypotheses
+	if cr, ok := r.(CrossReader); ok && opts.FollowLinks {
+		a, err := acrossOfResult(ctx, cr, &opts, e.res)
+		if err != nil {
+			return nil, err
+		}
+		e.res.Across, e.res.Params.AcrossChains = a, true
+	}
 	e.res.Stats.MS = time.Since(start).Milliseconds()
 	return e.res, nil
 }
