@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/heistgraph/heistgraph"
@@ -44,6 +45,8 @@ type EVMTruth struct {
 	// Linked describes the Bitcoin world linked to this one by THORChain
 	// (absent when none was written).
 	Linked *EVMLinkedTruth `json:"linked,omitempty"`
+
+	linked *Truth // the linked world's truth, read by LoadEVMTruth
 }
 
 // EVMToken is a token of the world.
@@ -174,6 +177,16 @@ func LoadEVMTruth(path string) (*EVMTruth, error) {
 	}
 	if !t.Chain.IsEVM() {
 		return nil, fmt.Errorf("synth: load truth %s: chain %q is not an EVM chain: %w", path, t.Chain, heistgraph.ErrInvalid)
+	}
+	if l := t.Linked; l != nil {
+		if l.Truth == "" || filepath.Base(l.Truth) != l.Truth {
+			return nil, fmt.Errorf("synth: load truth %s: linked truth %q: want a file name beside it: %w", path, l.Truth, heistgraph.ErrInvalid)
+		}
+		lt, err := LoadTruth(filepath.Join(filepath.Dir(path), l.Truth))
+		if err != nil {
+			return nil, fmt.Errorf("synth: load truth %s: its linked world: %w", path, err)
+		}
+		t.linked = lt
 	}
 	return &t, nil
 }
