@@ -67,6 +67,12 @@ func generateLinkedBTC(ctx context.Context, opts Options, plan *linkPlan) (*worl
 		return nil, Summary{}, fmt.Errorf("synth: %s holds an xor.dat, which would garble the blocks for readers: %w", opts.Dir, heistgraph.ErrInvalid)
 	}
 	opts.Events = Events{}
+	// A large EVM world links to a medium Bitcoin world: enough to host
+	// its swaps (a few hours of the EVM chain), without millions of
+	// Bitcoin transactions nobody asked for.
+	if opts.Scale == Large {
+		opts.Scale = Medium
+	}
 	w := newLinkedWorld(opts, plan)
 	if err := w.run(ctx); err != nil {
 		w.out.abort()
