@@ -43,6 +43,11 @@ type IncidentTraceView struct {
 	// transactions on EVM chains (incidenttraceevm.go).
 	AccountEvidence []AccountTheftEvidenceView `json:"account_evidence,omitempty"`
 	AccountRuns     []AccountRunView           `json:"account_runs,omitempty"`
+	// ByChain is where the money sits on each chain it reached: the runs'
+	// sinks, with what crossed a link (a bridge or THORChain deposit
+	// followed to the other chain, exact links) counted where it arrived
+	// (Holdings).
+	ByChain []ChainHoldings `json:"by_chain"`
 }
 
 // TheftEvidenceView is a theft transaction as the store holds it: who paid
@@ -77,6 +82,9 @@ type TraceRunView struct {
 	ByEntity      []EntityTotal    `json:"by_entity"`
 	Sinks         []SinkView       `json:"sinks"`
 	TxsVisited    int              `json:"txs_visited"`
+	// Across is the trace beyond the links the run's bridge sinks crossed
+	// (trace.Across).
+	Across *trace.Across `json:"across,omitempty"`
 
 	edges []incident.TraceEdge // for the HTML flow graph
 }
@@ -99,6 +107,8 @@ type SinkView struct {
 	Category  string `json:"category"`
 	AmountSat int64  `json:"amount_sat"`
 	Hops      int    `json:"hops"`
+	// ContinuedSat is what of a bridge sink continued across a link.
+	ContinuedSat int64 `json:"continued_sat,omitempty"`
 }
 
 // StoredTheft is what the store holds of an incident's theft transactions
@@ -142,20 +152,25 @@ func StoredTheftTxs(ctx context.Context, st store.ChainReader, inc heistgraph.In
 // TheftTrace traces txids on chain with the default options, entities
 // resolved through clusters, each seed's source named source.
 func TheftTrace(ctx context.Context, st store.Store, chain heistgraph.Chain, txids []heistgraph.Hash, source string) (*trace.Result, error) {
+	return trace.Run(ctx, st, theftOptions(st, chain, txids, source))
+}
+
+// theftOptions are TheftTrace's options.
+func theftOptions(st store.Store, chain heistgraph.Chain, txids []heistgraph.Hash, source string) trace.Options {
 	opts := trace.DefaultOptions()
 	opts.Chain = chain
 	opts.Resolver = EntityResolver(st)
 	for _, h := range txids {
 		opts.Seeds = append(opts.Seeds, trace.Seed{Kind: trace.SeedTx, TxID: h, Source: source})
 	}
-	return trace.Run(ctx, st, opts)
+	return opts
 }
 
 // IncidentTrace finds the incident's theft transactions in the store and
 // traces them where it can, with the default options: on UTXO chains from
 // their outputs, on EVM chains from what they moved (AccountRuns).
 func IncidentTrace(ctx context.Context, st store.Store, inc heistgraph.Incident) (IncidentTraceView, error) {
-	out := IncidentTraceView{TxsInStore: []string{}, Evidence: []TheftEvidenceView{}, Runs: []TraceRunView{}}
+	out := IncidentTraceView{TxsInStore: []string{}, Evidence: []TheftEvidenceView{}, Runs: []TraceRunView{}, ByChain: []ChainHoldings{}}
 	stored, err := StoredTheftTxs(ctx, st, inc)
 	if err != nil {
 		return out, err
@@ -165,17 +180,20 @@ func IncidentTrace(ctx context.Context, st store.Store, inc heistgraph.Incident)
 		out.TxsInStore = append(out.TxsInStore, rec.Tx.TxID.String())
 		out.Evidence = append(out.Evidence, theftEvidenceOf(rec))
 	}
+	var utxo []*trace.Result
 	for _, ch := range chains {
-		run, err := traceRun(ctx, st, ch, seeds[ch], inc.ID)
+		run, res, err := traceRun(ctx, st, ch, seeds[ch], inc.ID)
 		if err != nil {
 			return out, fmt.Errorf("incident %s: trace on %s: %w", inc.ID, ch, err)
 		}
 		out.Runs = append(out.Runs, run)
+		utxo = append(utxo, res)
 	}
-	namedEVM, err := accountIncidentTrace(ctx, st, inc, &out)
+	namedEVM, acct, err := accountIncidentTrace(ctx, st, inc, &out)
 	if err != nil {
 		return out, err
 	}
+	out.ByChain = Holdings(utxo, acct)
 	named += namedEVM
 	if len(out.TxsInStore) == 0 {
 		out.Status = TraceNoData
@@ -196,30 +214,34 @@ func IncidentTrace(ctx context.Context, st store.Store, inc heistgraph.Incident)
 }
 
 // traceRun traces every output of the theft transactions txids on chain
-// with the default options (haircut; trace.DefaultOptions), resolving
-// entities as Trace does (through clusters: a label on one address of a
-// cluster names the entity of all of them), so that an incident's sinks
-// are those of `trace --seed` on its theft transactions.
-func traceRun(ctx context.Context, st store.Store, chain heistgraph.Chain, txids []heistgraph.Hash, source string) (TraceRunView, error) {
-	res, err := TheftTrace(ctx, st, chain, txids, source)
+// with the default options (haircut; trace.DefaultOptions) and the links
+// followed (exact ones as ordinary flow: where laundering crossed to
+// another chain, the money is followed there), resolving entities as Trace
+// does (through clusters: a label on one address of a cluster names the
+// entity of all of them), so that an incident's sinks are those of `trace
+// --follow-links --seed` on its theft transactions.
+func traceRun(ctx context.Context, st store.Store, chain heistgraph.Chain, txids []heistgraph.Hash, source string) (TraceRunView, *trace.Result, error) {
+	opts := theftOptions(st, chain, txids, source)
+	opts.FollowLinks = true
+	res, err := trace.Run(ctx, st, opts)
 	if err != nil {
-		return TraceRunView{}, err
+		return TraceRunView{}, nil, err
 	}
 	run := TraceRunView{Chain: res.Chain, Policy: string(res.Policy), Seeds: append([]string{}, res.Seeds...),
 		SeedAmountSat: res.SeedAmountSat, FeesSat: res.FeesSat, ByKind: []KindTotalView{}, ByEntity: ByEntity(res.Sinks),
-		Sinks: []SinkView{}, TxsVisited: res.Stats.TxsVisited}
+		Sinks: []SinkView{}, TxsVisited: res.Stats.TxsVisited, Across: acrossShown(res.Across)}
 	for _, k := range res.Totals {
 		run.ByKind = append(run.ByKind, KindTotalView{Kind: string(k.Kind), Sinks: k.Sinks, AmountSat: k.AmountSat})
 	}
 	for _, s := range res.Sinks {
 		run.Sinks = append(run.Sinks, SinkView{Kind: string(s.Kind), Address: s.Address, TxID: s.TxID.String(), Vout: s.Vout,
-			Entity: s.Entity, Category: s.Category, AmountSat: s.AmountSat, Hops: s.Hops})
+			Entity: s.Entity, Category: s.Category, AmountSat: s.AmountSat, Hops: s.Hops, ContinuedSat: s.ContinuedSat})
 	}
 	for _, e := range res.Edges {
 		run.edges = append(run.edges, incident.TraceEdge{From: e.From.String(), To: e.To.String(),
 			Amount: strconv.FormatInt(e.AmountSat, 10), Asset: "sat"})
 	}
-	return run, nil
+	return run, res, nil
 }
 
 func theftEvidenceOf(rec heistgraph.TxRecord) TheftEvidenceView {
@@ -258,10 +280,11 @@ func (t IncidentTraceView) Summary(inc heistgraph.Incident) *incident.TraceSumma
 		s.Policy = run.Policy
 		s.Seeds = append(s.Seeds, run.Seeds...)
 		for _, k := range run.Sinks {
-			s.Sinks = append(s.Sinks, incident.TraceSink{Kind: k.Kind, Entity: k.Entity, Category: k.Category, Address: k.Address,
+			s.Sinks = append(s.Sinks, incident.TraceSink{Chain: run.Chain, Kind: k.Kind, Entity: k.Entity, Category: k.Category, Address: k.Address,
 				TxID: k.TxID, Amount: strconv.FormatInt(k.AmountSat, 10), Asset: "sat"})
 		}
 		s.Edges = append(s.Edges, run.edges...)
+		addAcrossSummary(s, run.Across)
 	}
 	for _, ev := range t.Evidence {
 		for _, o := range ev.Outputs {
@@ -279,4 +302,41 @@ func (t IncidentTraceView) Summary(inc heistgraph.Incident) *incident.TraceSumma
 	}
 	t.addAccountSummary(s)
 	return s
+}
+
+// acrossShown is a run's Across when it found links (nil otherwise: an
+// incident that crossed no chain shows as before).
+func acrossShown(a *trace.Across) *trace.Across {
+	if a == nil || len(a.Links) == 0 {
+		return nil
+	}
+	return a
+}
+
+// addAcrossSummary adds the confirmed part beyond a run's links to the
+// HTML report's summary: its sinks (with their chain) and edges, and one
+// edge per followed link from the bridge deposit to the transaction it
+// became, so that the flow graph goes on across chains.
+func addAcrossSummary(s *incident.TraceSummary, a *trace.Across) {
+	if a == nil {
+		return
+	}
+	for _, l := range a.Links {
+		if l.Part != trace.PartConfirmed || l.DstTainted == "0" {
+			continue
+		}
+		s.Edges = append(s.Edges, incident.TraceEdge{From: l.Src.TxID, To: l.Dst.TxID, Amount: l.DstTainted, Asset: l.Dst.Asset + " via " + l.Method})
+	}
+	for _, k := range a.Sinks {
+		if k.Part != trace.PartConfirmed {
+			continue
+		}
+		s.Sinks = append(s.Sinks, incident.TraceSink{Chain: k.Chain, Kind: string(k.Kind), Entity: k.Entity, Category: k.Category, Address: k.Address,
+			TxID: k.TxID, Amount: k.Amount, Asset: k.Asset})
+	}
+	for _, e := range a.Edges {
+		if e.Part == trace.PartConfirmed {
+			s.Edges = append(s.Edges, incident.TraceEdge{From: e.From, To: e.To, Amount: e.Amount, Asset: e.Asset})
+		}
+	}
 }

@@ -64,6 +64,9 @@ type AccountRunView struct {
 	Sinks            []trace.AccountSink    `json:"sinks"`
 	TxsVisited       int                    `json:"txs_visited"`
 	TransfersVisited int                    `json:"transfers_visited"`
+	// Across is the trace beyond the links the run's bridge sinks crossed
+	// (trace.Across).
+	Across *trace.Across `json:"across,omitempty"`
 
 	edges []incident.TraceEdge // for the HTML flow graph
 }
@@ -124,29 +127,31 @@ func storedAccountTheftTxs(ctx context.Context, st store.AccountReader, inc heis
 
 // accountIncidentTrace adds to out the incident's EVM theft transactions
 // the store holds (TxsInStore, AccountEvidence) and one trace per chain
-// (AccountRuns). It returns how many theft transactions the register names
-// on EVM chains.
-func accountIncidentTrace(ctx context.Context, st store.Store, inc heistgraph.Incident, out *IncidentTraceView) (int, error) {
+// (AccountRuns), links followed as traceRun follows them. It returns how
+// many theft transactions the register names on EVM chains, and the traces.
+func accountIncidentTrace(ctx context.Context, st store.Store, inc heistgraph.Incident, out *IncidentTraceView) (int, []*trace.AccountResult, error) {
 	stored, err := storedAccountTheftTxs(ctx, st, inc)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
+	var results []*trace.AccountResult
 	for _, rec := range stored.txs {
 		out.TxsInStore = append(out.TxsInStore, rec.Tx.Hash.String())
 		out.AccountEvidence = append(out.AccountEvidence, accountEvidenceOf(rec))
 	}
 	for _, ch := range stored.chains {
-		opts := trace.AccountOptions{Chain: ch, Resolver: EntityResolver(st)}
+		opts := trace.AccountOptions{Chain: ch, Resolver: EntityResolver(st), FollowLinks: true}
 		for _, h := range stored.txids[ch] {
 			opts.Seeds = append(opts.Seeds, trace.AccountSeed{Tx: h})
 		}
 		res, err := trace.RunAccounts(ctx, st, opts)
 		if err != nil {
-			return stored.named, fmt.Errorf("incident %s: trace on %s: %w", inc.ID, ch, err)
+			return stored.named, nil, fmt.Errorf("incident %s: trace on %s: %w", inc.ID, ch, err)
 		}
 		out.AccountRuns = append(out.AccountRuns, accountRunOf(res))
+		results = append(results, res)
 	}
-	return stored.named, nil
+	return stored.named, results, nil
 }
 
 func accountEvidenceOf(rec store.AccountTxRecord) AccountTheftEvidenceView {
@@ -166,7 +171,7 @@ func accountRunOf(res *trace.AccountResult) AccountRunView {
 	run := AccountRunView{Chain: res.Chain, Policy: string(res.Policy), Seeds: slices.Clone(res.Seeds), SeedAmount: res.SeedAmount,
 		SeedAsset: res.SeedAsset, Decimals: res.Decimals, Fees: res.Fees, Conserved: res.Conserved, Assets: res.Assets,
 		ByKind: []AccountKindTotalView{}, ByEntity: []AccountEntityTotal{}, Sinks: res.Sinks, TxsVisited: res.Stats.TxsVisited,
-		TransfersVisited: res.Stats.TransfersVisited}
+		TransfersVisited: res.Stats.TransfersVisited, Across: acrossShown(res.Across)}
 	type kindKey struct {
 		kind  string
 		asset heistgraph.Asset
@@ -224,10 +229,11 @@ func (t IncidentTraceView) addAccountSummary(s *incident.TraceSummary) {
 		s.Policy = run.Policy
 		s.Seeds = append(s.Seeds, run.Seeds...)
 		for _, k := range run.Sinks {
-			s.Sinks = append(s.Sinks, incident.TraceSink{Kind: string(k.Kind), Entity: k.Entity, Category: k.Category, Address: k.Address.Hex(),
+			s.Sinks = append(s.Sinks, incident.TraceSink{Chain: run.Chain, Kind: string(k.Kind), Entity: k.Entity, Category: k.Category, Address: k.Address.Hex(),
 				TxID: k.TxID.String(), Amount: k.Amount, Asset: k.Asset.String()})
 		}
 		s.Edges = append(s.Edges, run.edges...)
+		addAcrossSummary(s, run.Across)
 	}
 	for _, ev := range t.AccountEvidence {
 		for _, tr := range ev.Transfers {

@@ -29,6 +29,9 @@ type TraceRequest struct {
 type TraceView struct {
 	*trace.Result
 	ClustersView
+	// ByChain is where the money sits per chain when the trace crossed
+	// links (--follow-links; Holdings).
+	ByChain []ChainHoldings `json:"by_chain,omitempty"`
 }
 
 // CompareView is what `trace --compare --json` prints: the seeds traced
@@ -79,7 +82,11 @@ func Trace(ctx context.Context, st store.Store, req TraceRequest) (TraceView, er
 	if err != nil {
 		return TraceView{}, err
 	}
-	return TraceView{Result: res, ClustersView: fresh}, nil
+	v := TraceView{Result: res, ClustersView: fresh}
+	if res.Across != nil {
+		v.ByChain = Holdings([]*trace.Result{res}, nil)
+	}
+	return v, nil
 }
 
 // Compare is Trace under every policy (trace.Compare).

@@ -14,6 +14,9 @@ import (
 // trace.AccountResult (design.md's EVM trace shape).
 type AccountTraceView struct {
 	*trace.AccountResult
+	// ByChain is where the money sits per chain when the trace crossed
+	// links (--follow-links; Holdings).
+	ByChain []ChainHoldings `json:"by_chain,omitempty"`
 }
 
 // IsAccountChain reports whether chain (as given on the command line) names
@@ -50,5 +53,9 @@ func TraceAccounts(ctx context.Context, st store.Store, opts trace.AccountOption
 	if err != nil {
 		return AccountTraceView{}, err
 	}
-	return AccountTraceView{AccountResult: res}, nil
+	v := AccountTraceView{AccountResult: res}
+	if res.Across != nil {
+		v.ByChain = Holdings(nil, []*trace.AccountResult{res})
+	}
+	return v, nil
 }

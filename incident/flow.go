@@ -76,7 +76,11 @@ func flowSVG(t *TraceSummary) template.HTML {
 		if who == "" {
 			who = shortAddress(s.Address)
 		}
-		n := &flowNode{id: id, sink: true, lines: [2]string{s.Kind + " · " + who, amountText(s.Amount, s.Asset)}, fill: sinkFill[s.Kind]}
+		head := s.Kind + " · " + who
+		if s.Chain != "" {
+			head = string(s.Chain) + " · " + head
+		}
+		n := &flowNode{id: id, sink: true, lines: [2]string{head, amountText(s.Amount, s.Asset)}, fill: sinkFill[s.Kind]}
 		if n.fill == "" {
 			n.fill = "#ffffff"
 		}

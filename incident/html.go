@@ -41,7 +41,8 @@ type TraceEdge struct {
 
 // TraceSink is where part of the money ended up.
 type TraceSink struct {
-	Kind     string // unspent, entity, threshold, hop_limit, untraced, burned, overlap
+	Chain    heistgraph.Chain // the chain it sits on ("" when the trace has one)
+	Kind     string           // unspent, entity, threshold, hop_limit, untraced, burned, overlap
 	Entity   string
 	Category string
 	Address  string
@@ -359,10 +360,10 @@ official (a government), industry (a named analytics firm or researcher) or susp
 <p>Traced from {{join .Seeds ", "}} with the {{.Policy}} policy.</p>
 {{if $.Flow}}<div id="flow">{{$.Flow}}</div>{{end}}
 <table id="sinks">
-<thead><tr><th>Kind</th><th>Entity</th><th>Category</th><th>Address</th><th class="num">Amount</th></tr></thead>
+<thead><tr><th>Chain</th><th>Kind</th><th>Entity</th><th>Category</th><th>Address</th><th class="num">Amount</th></tr></thead>
 <tbody>
 {{- range .Sinks}}
-<tr><td>{{.Kind}}</td><td>{{.Entity}}</td><td>{{.Category}}</td><td><code>{{.Address}}</code></td><td class="num">{{.Amount}} {{.Asset}}</td></tr>
+<tr><td>{{.Chain}}</td><td>{{.Kind}}</td><td>{{.Entity}}</td><td>{{.Category}}</td><td><code>{{.Address}}</code></td><td class="num">{{.Amount}} {{.Asset}}</td></tr>
 {{- end}}
 </tbody>
 </table>

@@ -81,7 +81,9 @@ var examples = map[string]string{
   heistgraph trace --chain eth --seed 0xTXHASH --policy fifo --json      # EVM: what the transaction moved
   heistgraph trace --chain eth --seed 0xADDRESS --asset native --from 2024-05-31
   heistgraph trace --chain eth --seed 0xTXHASH --follow-links --json      # Tornado: follow T1 links (inferred)
-  heistgraph trace --chain eth --seed 0xTXHASH --follow-hypotheses        # also T2-T4 (hypotheses)`,
+  heistgraph trace --chain eth --seed 0xTXHASH --follow-hypotheses        # also T2-T4 (hypotheses)
+  heistgraph trace --chain eth --seed 0xTXHASH --follow-links             # across chains: THORChain/bridge deposits continue on the other chain
+  heistgraph trace --seed eth:0xTXHASH --seed btc:TXID:VOUT --follow-links --json   # seeds on two chains: one run each, by_chain`,
 
 	"eval":         `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json`,
 	"eval cluster": `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json --json`,

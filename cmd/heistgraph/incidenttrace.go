@@ -25,4 +25,7 @@ func writeTrace(w io.Writer, t hgapp.IncidentTraceView) {
 		}
 	}
 	writeAccountTrace(w, t)
+	if len(t.ByChain) > 1 {
+		printHoldings(w, t.ByChain)
+	}
 }

@@ -72,6 +72,21 @@ A seed is TXID:VOUT (an output; TXID:VOUT/SAT for part of it), TXID (every
 output of a transaction) or an address (every output it received, within
 --from and --until). All seeds of one command line are one source.
 
+A seed may name its chain with a prefix, CHAIN:ID (eth:0xTXHASH,
+btc:TXID:VOUT); --chain is the chain of the seeds without one. Seeds on
+several chains are traced together, each chain by its engine: --json prints
+one run per chain and where the money sits per chain (by_chain).
+
+With --follow-links, value that reaches a bridge or THORChain deposit (an
+entity sink of category bridge) continues as the linked transfer on the
+other chain (links build finds the links), its taint converted by the
+link's ratio (a haircut across the link, docs/methods.md §6), and is traced
+there with the same policy: the part beyond the links is "across" (sinks
+with chain, via and origin: the amount converted back to the asset that
+entered the first link), exact links as confirmed flow, strong ones as
+inferred, probable ones only with --follow-hypotheses. The bridge sink says
+how much of it continued; by_chain counts it once, where it arrived.
+
 On an EVM chain (--chain eth, dev, ...) a seed is 0xTXHASH (what the
 transaction moved, per address and asset) or 0xADDRESS with --asset (every
 credit of the asset within --from and --until); the policies work on
@@ -87,14 +102,18 @@ their sinks side by side.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.minAmountSet = cmd.Flags().Changed("min-amount")
+			chains, byChain := hgapp.SeedsByChain(f.seeds, f.chain)
+			if len(chains) > 1 {
+				return a.runChainsTrace(cmd.Context(), &f, chains, byChain)
+			}
+			if len(chains) == 1 {
+				f.chain, f.seeds = chains[0], byChain[chains[0]]
+			}
 			if hgapp.IsAccountChain(f.chain) {
 				return a.runAccountTrace(cmd.Context(), &f)
 			}
 			if f.asset != "" {
 				return usageError{fmt.Errorf("--asset: only for EVM chains (--chain eth, ...): %w", heistgraph.ErrInvalid)}
-			}
-			if err := f.checkLinkFlags(); err != nil {
-				return err
 			}
 			for _, s := range f.seeds {
 				if f.chain == "" && (strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X")) {
@@ -162,6 +181,7 @@ func (f *traceFlags) options() (trace.Options, error) {
 	if f.stop != nil {
 		opts.StopCategories = lower(f.stop)
 	}
+	opts.FollowLinks, opts.FollowHypotheses = f.followLinks, f.followHypotheses
 	if f.pass != nil {
 		opts.PassCategories = lower(f.pass)
 	}
@@ -239,7 +259,11 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 				return err
 			}
 			res, out, fresh = v.Result, v, v.ClustersView
-			text = func(w io.Writer) { printTrace(w, v.Result, f.top) }
+			text = func(w io.Writer) {
+				printTrace(w, v.Result, f.top)
+				printAcross(w, v.Across)
+				printHoldings(w, v.ByChain)
+			}
 		}
 		// Said once the answer is there (an error needs no warning).
 		a.warnClusters(fresh)

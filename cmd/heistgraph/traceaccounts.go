@@ -80,17 +80,8 @@ func (f *traceFlags) accountOptions() (trace.AccountOptions, error) {
 // §4.9; design.md: --follow-links, --follow-hypotheses).
 func (f *traceFlags) addLinkFlags(c *cobra.Command) {
 	fl := c.Flags()
-	fl.BoolVar(&f.followLinks, "follow-links", false, "EVM chains: follow strong links (Tornado T1: the depositor withdrew to itself) on from the withdrawal, in the inferred part of the result")
-	fl.BoolVar(&f.followHypotheses, "follow-hypotheses", false, "EVM chains: also look for Tornado T2-T4 links and follow the probable ones, in the hypotheses part")
-}
-
-// checkLinkFlags refuses the link flags on a Bitcoin trace: it has no
-// mixer links to follow (CoinJoins: --through-coinjoin).
-func (f *traceFlags) checkLinkFlags() error {
-	if f.followLinks || f.followHypotheses {
-		return usageError{fmt.Errorf("--follow-links and --follow-hypotheses: only on EVM chains (Tornado Cash links; on Bitcoin see --through-coinjoin): %w", heistgraph.ErrInvalid)}
-	}
-	return nil
+	fl.BoolVar(&f.followLinks, "follow-links", false, "continue value at bridge and THORChain deposits across the stored links onto the other chain (across); EVM chains: also follow strong Tornado links (T1) from the withdrawal, in the inferred part")
+	fl.BoolVar(&f.followHypotheses, "follow-hypotheses", false, "also follow probable links (cross-chain, and Tornado T2-T4), in the hypotheses part")
 }
 
 // runAccountTrace is trace on an EVM chain.
@@ -104,7 +95,12 @@ func (a *app) runAccountTrace(ctx context.Context, f *traceFlags) error {
 		if err != nil {
 			return err
 		}
-		return a.emit(v, func(w io.Writer) error { printAccountTrace(w, v.AccountResult, f.top); return nil })
+		return a.emit(v, func(w io.Writer) error {
+			printAccountTrace(w, v.AccountResult, f.top)
+			printAcross(w, v.Across)
+			printHoldings(w, v.ByChain)
+			return nil
+		})
 	})
 }
 
