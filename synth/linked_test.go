@@ -227,6 +227,19 @@ func TestLinkedWorld(t *testing.T) {
 			t.Errorf("swap %s: links to %v, truth %v", s.TxID, have, want)
 		}
 	}
+	if len(lt.BitcoinRefunds) == 0 {
+		t.Error("no swap refunded on Bitcoin")
+	}
+	for _, r := range lt.BitcoinRefunds {
+		ls, err := st.LinksOfTx(ctx, LinkedChain, r.Inbound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ls) != 1 || ls[0].Method != thorchain.MethodRefund || ls[0].Src.Chain != LinkedChain || ls[0].Dst.TxID != r.Refund || ls[0].Dst.Index != 0 {
+			t.Errorf("Bitcoin refund %s: links %+v, want one to %s:0", r.Inbound, ls, r.Refund)
+		}
+		links++
+	}
 	if rep.Links != links {
 		t.Errorf("links build stored %d links, the truth has %d", rep.Links, links)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/btcsuite/btcd/address/v2/bech32"
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -98,6 +99,15 @@ type btcLink struct {
 	nfund   int
 	heists  map[string]*heist
 	pending []*plannedOut
+	// refunds are the Bitcoin swaps THORChain refunded on Bitcoin: a
+	// miner's swap whose limit no pool can meet, paid back with
+	// REFUND:<its txid>.
+	refunds []btcRefund
+}
+
+// btcRefund is an inbound on Bitcoin and the vault's refund of it.
+type btcRefund struct {
+	inbound, refund chainhash.Hash
 }
 
 // linkedStartTime is a linked Bitcoin world's first block's parent time:
@@ -159,6 +169,8 @@ func (w *world) linkStep(h int32) {
 	l := w.link
 	if l.funded < l.need {
 		w.addLiquidity(h)
+	} else if len(l.refunds) == 0 {
+		w.refundedSwap(h)
 	}
 	keep := l.pending[:0]
 	for _, o := range l.pending {
@@ -187,6 +199,45 @@ func (w *world) addLiquidity(h int32) {
 		return
 	}
 	l.funded += d.outs[0].value
+}
+
+// refundedSwap has a miner swap 1 BTC to ETH with a limit no pool can
+// meet; two blocks later the vault refunds it, less its outbound fee, to
+// the miner's address, with REFUND:<the inbound's txid>.
+func (w *world) refundedSwap(h int32) {
+	l := w.link
+	m := w.miners[l.nfund%len(w.miners)]
+	coins := m.w.pick(w.rng, h, 120_000_000, 3)
+	if coins == nil {
+		return
+	}
+	const amount = 100_000_000
+	k := len(l.refunds) % thorVaults
+	memo := "=:e:0x" + fmt.Sprintf("%x", sha256.Sum256([]byte(m.ent.id)))[:40] + ":9e15"
+	d := &draft{ins: coins, outs: []output{{addr: uint32(k), value: amount, to: l.vaults[k]}, {data: []byte(memo)}, {addr: m.cbAddr, to: m.w}},
+		change: 2, hab: &m.w.hab}
+	cm, ok := w.commit(d)
+	if !ok {
+		m.w.restore(coins)
+		return
+	}
+	r := btcRefund{inbound: cm.txid}
+	l.refunds = append(l.refunds, r)
+	w.schedule(h+2, func(h int32) {
+		coins := l.vaults[k].pick(w.rng, h, amount, 20)
+		if coins == nil {
+			return // linkCheck reports it
+		}
+		id := strings.ToUpper(r.inbound.String())
+		d := &draft{ins: coins, outs: []output{{addr: m.cbAddr, value: amount - outboundFeeSat, to: m.w}, {addr: uint32(k), to: l.vaults[k]},
+			{data: []byte("REFUND:" + id)}}, change: 1, hab: &l.vaults[k].hab}
+		cm, ok := w.commit(d)
+		if !ok {
+			l.vaults[k].restore(coins)
+			return
+		}
+		l.refunds[len(l.refunds)-1].refund = cm.txid
+	})
 }
 
 // thorAddress is a THORChain address (bech32, prefix thor) derived from
@@ -290,6 +341,11 @@ func (w *world) linkPeel(hs *heist, rec *peelRecord, c coin, left int, h int32) 
 // linkCheck reports an outbound the world did not pay (its chain ended
 // first, or the vaults ran dry): a bug of the world's sizes.
 func (w *world) linkCheck() error {
+	for _, r := range w.link.refunds {
+		if r.refund == (chainhash.Hash{}) {
+			return fmt.Errorf("synth: linked world: the refund of Bitcoin swap %s was never paid", r.inbound)
+		}
+	}
 	for _, o := range w.link.plan.outs {
 		if o.paid == (chainhash.Hash{}) {
 			return fmt.Errorf("synth: linked world: the outbound OUT:%s of %d sat was never paid (vaults funded with %d of %d sat)",

@@ -24,6 +24,16 @@ type EVMLinkedTruth struct {
 	Vault         heistgraph.EVMAddress `json:"vault"`
 	BitcoinVaults []string              `json:"bitcoin_vaults"`
 	Swaps         []EVMLinkedSwap       `json:"swaps"`
+	// BitcoinRefunds are swaps made on Bitcoin that THORChain refunded
+	// there (REFUND:<inbound txid>): their inbound and refund txids.
+	BitcoinRefunds []EVMLinkedRefund `json:"bitcoin_refunds"`
+}
+
+// EVMLinkedRefund is a Bitcoin inbound and the vault's refund of it
+// (output 0 pays the sender back).
+type EVMLinkedRefund struct {
+	Inbound string `json:"inbound_txid"`
+	Refund  string `json:"refund_txid"`
 }
 
 // EVMLinkedSwap is one deposit at the router: its transaction, sender,
@@ -132,6 +142,10 @@ func (w *evmWorld) linkedTruth(t *EVMTruth, bw *world) {
 			ts.Outbounds = append(ts.Outbounds, EVMLinkedOutbound{TxID: o.paid.String(), Address: a, AmountSat: o.amount, Height: o.height})
 		}
 		lt.Swaps = append(lt.Swaps, ts)
+	}
+	lt.BitcoinRefunds = []EVMLinkedRefund{}
+	for _, r := range bw.link.refunds {
+		lt.BitcoinRefunds = append(lt.BitcoinRefunds, EVMLinkedRefund{Inbound: r.inbound.String(), Refund: r.refund.String()})
 	}
 	t.Linked = lt
 	for _, h := range l.heists {

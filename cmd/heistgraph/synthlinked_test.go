@@ -34,6 +34,7 @@ func TestSynthLinkedEvalCLI(t *testing.T) {
 			want++
 		}
 	}
+	want += len(truth.Linked.BitcoinRefunds)
 	if got := decode[struct {
 		Links     int   `json:"links"`
 		Malformed []any `json:"malformed"`
