@@ -64,7 +64,8 @@
 // router emitting the real router's Deposit events with swap memos in
 // THORChain's forms, Bitcoin vaults paying the outbounds with OP_RETURN
 // OUT:<inbound tx hash> (streaming swaps in several outbounds, a refund
-// back on the EVM chain through the router's TransferOut), liquidity
+// back on the EVM chain through the router's TransferOut, and one on
+// Bitcoin, REFUND:<txid>, of a swap whose limit no pool meets), liquidity
 // providers, bridge users as noise, and heists that swap ETH or the
 // stablecoin to Bitcoin and peel it into the Bitcoin world's exchanges.
 // Its blk*.dat sit beside the EVM files, its truth in LinkedTruthFile; the

@@ -15,8 +15,9 @@ import (
 // the outbounds THORChain owes), THORChain's two vaults, funded by
 // liquidity providers' add-liquidity deposits (memo +:BTC.BTC:<thor
 // address>), paying each outbound with an OP_RETURN OUT:<inbound id> once
-// the Bitcoin chain's time has passed the swap's, and the attackers'
-// laundering of what arrives: peel chains into deposit addresses of the
+// the Bitcoin chain's time has passed the swap's, a swap made on Bitcoin
+// and refunded there (REFUND:<txid>), and the attackers' laundering of
+// what arrives: peel chains into deposit addresses of the
 // world's exchanges, the last remainder deposited or kept.
 
 // linkPlan is what the EVM side asks of the Bitcoin world. The Bitcoin

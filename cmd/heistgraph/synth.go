@@ -65,7 +65,7 @@ heist's value went, per entity and asset. It also writes, into the same DIR, the
 Bitcoin world (btc-regtest) linked to it by THORChain: a router on the EVM chain
 takes deposits with swap memos (Deposit events), THORChain's Bitcoin vaults pay
 the outbounds (OP_RETURN OUT:<inbound tx hash>, streaming swaps in several
-outbounds, a refund back on the EVM chain), and heists bridge ETH and the
+outbounds, a refund back on the EVM chain and one on Bitcoin), and heists bridge ETH and the
 stablecoin to Bitcoin and on to its exchanges; blk*.dat, truth-btc.json, its
 labels in labels.csv, and in truth.json the cross-chain heists (crosses_chains)
 with their destinations on both chains. Ingest the Bitcoin side with: heistgraph
