@@ -47,6 +47,14 @@
 //   - GroupSinks([]trace.Sink) []SinkGroup and ByEntity([]trace.Sink) []EntityTotal: the one sink
 //     aggregation (per kind and entity; per entity).
 //
+// # Across chains (tracechains.go)
+//
+//   - TraceChains(ctx, store.Store, []ChainTrace) (ChainsTraceView, error): trace with seeds on
+//     several chains (SeedsByChain, SplitSeedChain: chain:ID prefixes), one run per chain.
+//   - Holdings([]*trace.Result, []*trace.AccountResult) []ChainHoldings: where the money sits per
+//     chain and asset, what crossed a link (trace.Across) counted once, where it arrived; Trace,
+//     TraceAccounts and IncidentTrace give it as by_chain when links were followed.
+//
 // # Incidents (incidents.go, incidenttrace.go)
 //
 //   - Incidents(ctx, store.Store, IncidentsRequest) (IncidentsView, error): incidents list.

@@ -31,6 +31,9 @@ func SplitSeedChain(s string) (heistgraph.Chain, string, bool) {
 	if err != nil {
 		return "", s, false
 	}
+	if _, ok := heistgraph.LookupChain(c); !ok {
+		return "", s, false
+	}
 	return c, rest, true
 }
 

@@ -37,12 +37,17 @@ import (
 // sinks of the seed chains less what continued, plus the confirmed sinks of
 // Across.
 
+// LinkReader reads the stored links of a transaction (store.Links's read).
+type LinkReader interface {
+	LinksOfTx(ctx context.Context, chain heistgraph.Chain, txid string) ([]store.StoredLink, error)
+}
+
 // CrossReader is what following links across chains reads: both kinds of
 // chain and the stored links. The Pebble store implements it.
 type CrossReader interface {
 	store.ChainReader
 	store.AccountReader
-	store.Links
+	LinkReader
 }
 
 // MaxCrossings bounds how many links one path of a trace crosses (a swap
@@ -202,13 +207,13 @@ func crossBaseOfAccounts(o *AccountOptions) crossBase {
 // bridgeSink is a bridge sink of one traced piece, in either engine's
 // terms: where it is, its taint, and how to mark what continued.
 type bridgeSink struct {
-	chain     heistgraph.Chain
-	txid      string
-	vout      int64 // UTXO: the output; -1 on EVM chains
-	asset     heistgraph.Asset
-	taint     uint256.Int
-	hops      int
-	continue_ func(*uint256.Int)
+	chain         heistgraph.Chain
+	txid          string
+	vout          int64 // UTXO: the output; -1 on EVM chains
+	asset         heistgraph.Asset
+	taint         uint256.Int
+	hops          int
+	markContinued func(*uint256.Int)
 }
 
 // piece is one traced run: the seed run, or one beyond a link.
@@ -415,7 +420,7 @@ func (c *crosser) crossFrom(ctx context.Context, p piece) ([]piece, error) {
 			if continued.Gt(&s.taint) {
 				continued = s.taint
 			}
-			s.continue_(&continued)
+			s.markContinued(&continued)
 		}
 	}
 	return out, nil
@@ -434,17 +439,18 @@ func (c *crosser) total(part string, chain heistgraph.Chain, asset string, decim
 
 // untraced records the link's converted taint as an untraced sink on its
 // destination: the store cannot follow it there.
-func (c *crosser) untraced(l *heistgraph.Link, dst *uint256.Int, hops int, part string, rate *originRate, via *LinkVia, reason string) {
-	dec := uint8(8)
+func (c *crosser) untraced(ctx context.Context, l *heistgraph.Link, dst *uint256.Int, hops int, part string, rate *originRate, via *LinkVia, reason string) {
+	asset, dec := l.Dst.Asset, uint8(8)
 	if l.Dst.Chain.IsEVM() {
 		dec = 18
-		if info, ok := heistgraph.LookupChain(l.Dst.Chain); ok && l.Dst.Asset == "native" {
-			dec = info.Decimals
+		if a, err := heistgraph.ParseAsset(asset); err == nil {
+			asset = a.String()
+			if info, ok := heistgraph.LookupChain(l.Dst.Chain); ok && a.IsNative() {
+				dec = info.Decimals
+			} else if t, err := c.r.Token(ctx, l.Dst.Chain, heistgraph.EVMAddress(a)); err == nil && t.Known {
+				dec = t.Decimals
+			}
 		}
-	}
-	asset := l.Dst.Asset
-	if a, err := heistgraph.ParseAsset(asset); err == nil && l.Dst.Chain.IsEVM() {
-		asset = a.String()
 	}
 	t := c.total(part, l.Dst.Chain, asset, dec)
 	t.in.Add(&t.in, dst.ToBig())
@@ -466,7 +472,7 @@ func (c *crosser) remaining(hops int) (maxHops, budget int) {
 func (c *crosser) traceDst(ctx context.Context, l *heistgraph.Link, dst *uint256.Int, hops int, part string, depth int,
 	rate *originRate, via *LinkVia) (*piece, error) {
 	if hops >= c.base.maxHops {
-		c.untraced(l, dst, hops, part, rate, via, "")
+		c.untraced(ctx, l, dst, hops, part, rate, via, "")
 		s := &c.across.Sinks[len(c.across.Sinks)-1]
 		s.Kind = SinkHopLimit
 		return nil, nil
@@ -477,7 +483,7 @@ func (c *crosser) traceDst(ctx context.Context, l *heistgraph.Link, dst *uint256
 	case l.Dst.Chain.IsEVM():
 		return c.traceEVM(ctx, l, dst, hops, part, depth, rate, via)
 	}
-	c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+	c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 	return nil, nil
 }
 
@@ -485,12 +491,12 @@ func (c *crosser) traceUTXO(ctx context.Context, l *heistgraph.Link, dst *uint25
 	rate *originRate, via *LinkVia) (*piece, error) {
 	h, err := heistgraph.ParseHash(l.Dst.TxID)
 	if err != nil || l.Dst.Index < 0 || l.Dst.Index > 0xffffffff {
-		c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+		c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 		return nil, nil
 	}
 	rec, err := c.r.Tx(ctx, l.Dst.Chain, h)
 	if errors.Is(err, heistgraph.ErrNotFound) || (err == nil && int(l.Dst.Index) >= len(rec.Tx.Outputs)) {
-		c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+		c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 		return nil, nil
 	}
 	if err != nil {
@@ -539,7 +545,7 @@ func (c *crosser) traceUTXO(ctx context.Context, l *heistgraph.Link, dst *uint25
 		var v uint256.Int
 		v.SetUint64(uint64(s.AmountSat))
 		next.sinks = append(next.sinks, bridgeSink{chain: l.Dst.Chain, txid: s.TxID.String(), vout: int64(s.Vout), taint: v, hops: s.Hops + hops,
-			continue_: func(x *uint256.Int) { c.across.Sinks[i].Continued = x.Dec() }})
+			markContinued: func(x *uint256.Int) { c.across.Sinks[i].Continued = x.Dec() }})
 	}
 	for _, e := range res.Edges {
 		c.across.Edges = append(c.across.Edges, CrossEdge{Part: part, Chain: l.Dst.Chain, From: e.From.String(), To: e.To.String(),
@@ -561,12 +567,12 @@ func (c *crosser) traceEVM(ctx context.Context, l *heistgraph.Link, dst *uint256
 	h, err := heistgraph.ParseEVMHash(l.Dst.TxID)
 	asset, aerr := heistgraph.ParseAsset(l.Dst.Asset)
 	if err != nil || aerr != nil {
-		c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+		c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 		return nil, nil
 	}
 	rec, err := c.r.AccountTx(ctx, l.Dst.Chain, h)
 	if errors.Is(err, heistgraph.ErrNotFound) {
-		c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+		c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 		return nil, nil
 	}
 	if err != nil {
@@ -587,7 +593,7 @@ func (c *crosser) traceEVM(ctx context.Context, l *heistgraph.Link, dst *uint256
 		}
 	}
 	if !found {
-		c.untraced(l, dst, hops, part, rate, via, ReasonLinkNotHeld)
+		c.untraced(ctx, l, dst, hops, part, rate, via, ReasonLinkNotHeld)
 		return nil, nil
 	}
 	if dst.Gt(&l.Dst.Amount) {
@@ -624,7 +630,7 @@ func (c *crosser) traceEVM(ctx context.Context, l *heistgraph.Link, dst *uint256
 		}
 		i := first + k
 		next.sinks = append(next.sinks, bridgeSink{chain: l.Dst.Chain, txid: s.TxID.String(), vout: -1, asset: s.Asset, taint: s.amt,
-			hops: s.Hops + hops, continue_: func(x *uint256.Int) { c.across.Sinks[i].Continued = x.Dec() }})
+			hops: s.Hops + hops, markContinued: func(x *uint256.Int) { c.across.Sinks[i].Continued = x.Dec() }})
 	}
 	for _, e := range res.Edges {
 		c.across.Edges = append(c.across.Edges, CrossEdge{Part: part, Chain: l.Dst.Chain, From: e.From.Hex(), To: e.To.Hex(),
@@ -693,7 +699,7 @@ func acrossOfResult(ctx context.Context, r CrossReader, o *Options, res *Result)
 		var v uint256.Int
 		v.SetUint64(uint64(s.AmountSat))
 		root.sinks = append(root.sinks, bridgeSink{chain: res.Chain, txid: s.TxID.String(), vout: int64(s.Vout), taint: v, hops: s.Hops,
-			continue_: func(x *uint256.Int) { res.Sinks[i].ContinuedSat += int64(x.Uint64()) }})
+			markContinued: func(x *uint256.Int) { res.Sinks[i].ContinuedSat += int64(x.Uint64()) }})
 	}
 	return followAcross(ctx, r, crossBaseOf(o), root, res.Stats.TxsVisited)
 }
@@ -708,7 +714,7 @@ func acrossOfAccounts(ctx context.Context, r CrossReader, o *AccountOptions, res
 			continue
 		}
 		root.sinks = append(root.sinks, bridgeSink{chain: res.Chain, txid: s.TxID.String(), vout: -1, asset: s.Asset, taint: s.amt, hops: s.Hops,
-			continue_: func(x *uint256.Int) { res.Sinks[i].Continued = x.Dec() }})
+			markContinued: func(x *uint256.Int) { res.Sinks[i].Continued = x.Dec() }})
 	}
 	return followAcross(ctx, r, crossBaseOfAccounts(o), root, res.Stats.TxsVisited)
 }

@@ -60,6 +60,31 @@ tx ret mix:1 -> vault:4.9997
 // part, chain and asset the totals beyond the links balance and what they
 // took in is what the links converted into them.
 func TestCrossChainInvariants(t *testing.T) {
+	seen := map[string]int{} // part/kind of the sinks beyond links, over every world
+	for world := range 12 {
+		crossWorldCheck(t, uint64(world), seen)
+	}
+	// The draws must have reached every part and both ends of a link.
+	for _, k := range []string{"confirmed/entity", "confirmed/untraced", "inferred/unspent", "hypotheses/unspent"} {
+		if seen[k] == 0 {
+			t.Errorf("no world reached a %s sink beyond a link: %v", k, seen)
+		}
+	}
+}
+
+// FuzzCrossChainInvariants checks TestCrossChainInvariants's invariants on
+// the links a fuzzed seed draws.
+func FuzzCrossChainInvariants(f *testing.F) {
+	for _, s := range []uint64{0, 3, 8, 10, 1 << 40} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s uint64) { crossWorldCheck(t, s, map[string]int{}) })
+}
+
+// crossWorldCheck builds the two-chain world with links drawn from seed
+// and checks the invariants of every trace on it, counting in seen the
+// part and kind of the sinks beyond the links.
+func crossWorldCheck(t *testing.T, seed uint64, seen map[string]int) {
 	ctx := context.Background()
 	eth := newLedger()
 	eth.chain = "eth"
@@ -89,87 +114,78 @@ func TestCrossChainInvariants(t *testing.T) {
 		v, _ := testutil.ParseAmount(d.amount)
 		outputs[fmt.Sprintf("%s:%d", testutil.TxID(d.tx), d.idx)] = big.NewInt(v)
 	}
-	seen := map[string]int{} // part/kind of the sinks beyond links, over every world
-	for world := range 12 {
-		rng := rand.New(rand.NewPCG(uint64(world), 7))
-		st := openMem(t)
-		if err := eth.apply(ctx, st); err != nil {
-			t.Fatal(err)
-		}
-		if err := g.Apply(ctx, st); err != nil {
-			t.Fatal(err)
-		}
-		scale := func(s string, num int64) string { // s × num/100, as a decimal of whole units
-			r, _ := new(big.Rat).SetString(s)
-			return r.Mul(r, big.NewRat(num, 100)).FloatString(8)
-		}
-		var ls []store.StoredLink
-		for _, src := range ethEnds {
-			for range rng.IntN(3) {
-				d := btcDsts[rng.IntN(len(btcDsts))]
-				ls = append(ls, crossLink(t, eth, confs[rng.IntN(len(confs))], "eth", src.tx, src.idx, src.amount, src.height,
-					"btc", d.tx, d.idx, scale(d.amount, 50+rng.Int64N(60)), d.height))
-			}
-		}
-		for _, src := range btcSrcs {
-			if rng.IntN(2) == 0 {
-				d := ethDsts[rng.IntN(len(ethDsts))]
-				amount := d.amount
-				if rng.IntN(2) == 0 {
-					amount = scale(d.amount, 90)
-				}
-				ls = append(ls, crossLink(t, eth, confs[rng.IntN(len(confs))], "btc", src.tx, src.idx, src.amount, src.height,
-					"eth", d.tx, d.idx, amount, d.height))
-			}
-		}
-		if len(ls) > 0 {
-			if err := st.(store.Links).PutLinks(ctx, ls); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, p := range []trace.Policy{trace.Poison, trace.Haircut, trace.FIFO, trace.LIFO, trace.TIHO} {
-			for _, hyp := range []bool{false, true} {
-				name := fmt.Sprintf("world%d/%s/hyp=%t", world, p, hyp)
-				res, err := trace.RunAccounts(ctx, st, trace.AccountOptions{Chain: "eth", Policy: p, Resolver: labels,
-					Seeds: []trace.AccountSeed{{Tx: eth.txHash("stolen")}}, FollowLinks: true, FollowHypotheses: hyp})
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				var sinks []crossSide
-				for _, s := range res.Sinks {
-					sinks = append(sinks, crossSide{res.Chain, s.TxID.String(), s.Value(), s.Continued})
-				}
-				checkAcross(t, name, res.Across, sinks, p.Conserving(), outputs)
-				for _, s := range res.Across.Sinks {
-					seen[s.Part+"/"+string(s.Kind)]++
-				}
-				// Bitcoin seeds cross the other way.
-				bres, err := trace.Run(ctx, st, trace.Options{Chain: chain, Policy: p, Resolver: labels, FollowLinks: true, FollowHypotheses: hyp,
-					Seeds: []trace.Seed{{Kind: trace.SeedOutput, Outpoint: heistgraph.Outpoint{TxID: testutil.TxID("c2")}}}})
-				if err != nil {
-					t.Fatalf("%s btc: %v", name, err)
-				}
-				sinks = sinks[:0]
-				for _, s := range bres.Sinks {
-					var v uint256.Int
-					v.SetUint64(uint64(s.AmountSat))
-					c := ""
-					if s.ContinuedSat != 0 {
-						c = fmt.Sprint(s.ContinuedSat)
-					}
-					sinks = append(sinks, crossSide{bres.Chain, s.TxID.String(), v, c})
-				}
-				checkAcross(t, name+" btc", bres.Across, sinks, p.Conserving(), outputs)
-				for _, s := range bres.Across.Sinks {
-					seen[s.Part+"/"+string(s.Kind)]++
-				}
-			}
+	rng := rand.New(rand.NewPCG(seed, 7))
+	st := openMem(t)
+	if err := eth.apply(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Apply(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	scale := func(s string, num int64) string { // s × num/100, as a decimal of whole units
+		r, _ := new(big.Rat).SetString(s)
+		return r.Mul(r, big.NewRat(num, 100)).FloatString(8)
+	}
+	var ls []store.StoredLink
+	for _, src := range ethEnds {
+		for range rng.IntN(3) {
+			d := btcDsts[rng.IntN(len(btcDsts))]
+			ls = append(ls, crossLink(t, eth, confs[rng.IntN(len(confs))], "eth", src.tx, src.idx, src.amount, src.height,
+				"btc", d.tx, d.idx, scale(d.amount, 50+rng.Int64N(60)), d.height))
 		}
 	}
-	// The draws must have reached every part and both ends of a link.
-	for _, k := range []string{"confirmed/entity", "confirmed/untraced", "inferred/unspent", "hypotheses/unspent"} {
-		if seen[k] == 0 {
-			t.Errorf("no world reached a %s sink beyond a link: %v", k, seen)
+	for _, src := range btcSrcs {
+		if rng.IntN(2) == 0 {
+			d := ethDsts[rng.IntN(len(ethDsts))]
+			amount := d.amount
+			if rng.IntN(2) == 0 {
+				amount = scale(d.amount, 90)
+			}
+			ls = append(ls, crossLink(t, eth, confs[rng.IntN(len(confs))], "btc", src.tx, src.idx, src.amount, src.height,
+				"eth", d.tx, d.idx, amount, d.height))
+		}
+	}
+	if len(ls) > 0 {
+		if err := st.(store.Links).PutLinks(ctx, ls); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []trace.Policy{trace.Poison, trace.Haircut, trace.FIFO, trace.LIFO, trace.TIHO} {
+		for _, hyp := range []bool{false, true} {
+			name := fmt.Sprintf("world%d/%s/hyp=%t", seed, p, hyp)
+			res, err := trace.RunAccounts(ctx, st, trace.AccountOptions{Chain: "eth", Policy: p, Resolver: labels,
+				Seeds: []trace.AccountSeed{{Tx: eth.txHash("stolen")}}, FollowLinks: true, FollowHypotheses: hyp})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			var sinks []crossSide
+			for _, s := range res.Sinks {
+				sinks = append(sinks, crossSide{res.Chain, s.TxID.String(), s.Value(), s.Continued})
+			}
+			checkAcross(t, name, res.Across, sinks, p.Conserving(), outputs)
+			for _, s := range res.Across.Sinks {
+				seen[s.Part+"/"+string(s.Kind)]++
+			}
+			// Bitcoin seeds cross the other way.
+			bres, err := trace.Run(ctx, st, trace.Options{Chain: chain, Policy: p, Resolver: labels, FollowLinks: true, FollowHypotheses: hyp,
+				Seeds: []trace.Seed{{Kind: trace.SeedOutput, Outpoint: heistgraph.Outpoint{TxID: testutil.TxID("c2")}}}})
+			if err != nil {
+				t.Fatalf("%s btc: %v", name, err)
+			}
+			sinks = sinks[:0]
+			for _, s := range bres.Sinks {
+				var v uint256.Int
+				v.SetUint64(uint64(s.AmountSat))
+				c := ""
+				if s.ContinuedSat != 0 {
+					c = fmt.Sprint(s.ContinuedSat)
+				}
+				sinks = append(sinks, crossSide{bres.Chain, s.TxID.String(), v, c})
+			}
+			checkAcross(t, name+" btc", bres.Across, sinks, p.Conserving(), outputs)
+			for _, s := range bres.Across.Sinks {
+				seen[s.Part+"/"+string(s.Kind)]++
+			}
 		}
 	}
 }

@@ -124,6 +124,15 @@ type countingStore struct {
 	progress func(int64)
 }
 
+// LinksOfTx passes the store's links through (a trace that follows links
+// reads them), none when the store keeps no links.
+func (c *countingStore) LinksOfTx(ctx context.Context, chain heistgraph.Chain, txid string) ([]store.StoredLink, error) {
+	if l, ok := c.Store.(store.Links); ok {
+		return l.LinksOfTx(ctx, chain, txid)
+	}
+	return nil, nil
+}
+
 func (c *countingStore) Tx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.Hash) (heistgraph.TxRecord, error) {
 	c.progress(c.n.Add(1))
 	return c.Store.Tx(ctx, chain, txid)
