@@ -57,6 +57,24 @@
 // the world's mixer notes and deposit addresses. EvalAccountTrace scores
 // account traces against it.
 //
+// # Linked worlds
+//
+// GenerateEVM also writes, unless Options.Unlinked, the Bitcoin world
+// linked to the EVM world by THORChain (evmlinked.go, linkedbtc.go): a
+// router emitting the real router's Deposit events with swap memos in
+// THORChain's forms, Bitcoin vaults paying the outbounds with OP_RETURN
+// OUT:<inbound tx hash> (streaming swaps in several outbounds, a refund
+// back on the EVM chain through the router's TransferOut, and one on
+// Bitcoin, REFUND:<txid>, of a swap whose limit no pool meets), liquidity
+// providers, bridge users as noise, and heists that swap ETH or the
+// stablecoin to Bitcoin and peel it into the Bitcoin world's exchanges.
+// Its blk*.dat sit beside the EVM files, its truth in LinkedTruthFile; the
+// EVM truth marks those heists crosses_chains, with destinations on both
+// chains in the seed asset's units at the swaps' rates, and lists every
+// swap with its outbounds (EVMLinkedTruth). The linked part draws from
+// its own generator and names its own addresses and transactions, so the
+// world's other heists are those of the unlinked world, field for field.
+//
 // # Determinism and memory
 //
 // The same seed and scale give the same bytes: one PCG generator drives

@@ -58,6 +58,9 @@ type EVMSummary struct {
 	Labels    int              `json:"labels"`
 	Bytes     int64            `json:"bytes"` // of the files layout
 	Files     []string         `json:"files"`
+	// Linked summarises the linked Bitcoin world (absent when
+	// Options.Unlinked); its files are in Files too.
+	Linked *Summary `json:"linked,omitempty"`
 }
 
 // evmParams sizes an EVM world.
@@ -135,6 +138,11 @@ type evmWorld struct {
 	genesis    map[heistgraph.EVMAddress]uint256.Int
 	deposits   []EVMDepositAddress
 	burned     uint256.Int // base fees: what fees paid beyond the priority fees
+
+	// linked is the part linking the world to a Bitcoin world (nil when
+	// Options.Unlinked); ltxs counts its transactions.
+	linked *evmLinked
+	ltxs   int64
 }
 
 // GenerateEVM writes an EVM world into opts.Dir in the files layout `ingest
@@ -191,18 +199,30 @@ func generateEVMWith(ctx context.Context, opts Options, p evmParams) (*evmWorld,
 	if err := d.Close(); err != nil {
 		return nil, EVMSummary{}, fmt.Errorf("synth: %w", err)
 	}
+	var bw *world
+	var bs Summary
+	if w.linked != nil {
+		if bw, bs, err = generateLinkedBTC(ctx, opts, w.linked.plan); err != nil {
+			return nil, EVMSummary{}, err
+		}
+	} else if err := removeLinked(opts.Dir); err != nil {
+		return nil, EVMSummary{}, err
+	}
 	truth := w.truth()
+	if bw != nil {
+		w.linkedTruth(truth, bw)
+	}
 	if err := truth.check(); err != nil {
 		return nil, EVMSummary{}, err
 	}
-	nlabels, err := w.writeLabels(filepath.Join(opts.Dir, LabelsFile))
+	nlabels, err := w.writeLabels(filepath.Join(opts.Dir, LabelsFile), bw)
 	if err != nil {
 		return nil, EVMSummary{}, err
 	}
 	if err := writeJSONFile(filepath.Join(opts.Dir, TruthFile), truth); err != nil {
 		return nil, EVMSummary{}, err
 	}
-	s := EVMSummary{Chain: EVMChain, Blocks: w.p.blocks + 1, Txs: w.txs, Heists: len(w.heists), Entities: len(w.ents),
+	s := EVMSummary{Chain: EVMChain, Blocks: w.p.blocks + 1, Txs: w.txs + w.ltxs, Heists: len(truth.Heists), Entities: len(w.ents),
 		Addresses: len(w.seen), Labels: nlabels}
 	for _, f := range append(layout[:3:3], evm.TokensFile, evm.GenesisFile, TruthFile, LabelsFile) {
 		fi, err := os.Stat(filepath.Join(opts.Dir, f))
@@ -211,6 +231,11 @@ func generateEVMWith(ctx context.Context, opts Options, p evmParams) (*evmWorld,
 		}
 		s.Files = append(s.Files, f)
 		s.Bytes += fi.Size()
+	}
+	if bw != nil {
+		s.Linked = &bs
+		s.Files = append(s.Files, bs.Files...)
+		s.Bytes += bs.Bytes
 	}
 	return w, s, nil
 }
@@ -232,6 +257,9 @@ func newEVMWorld(opts Options, p evmParams, d *evm.Dumper) *evmWorld {
 		weth:    EVMWETH,
 	}
 	w.setup()
+	if !opts.Unlinked {
+		w.linkedSetup()
+	}
 	return w
 }
 

@@ -7,6 +7,8 @@ import (
 	"math/big"
 	"slices"
 
+	"github.com/holiman/uint256"
+
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/trace"
@@ -29,10 +31,13 @@ type AccountTraceEval struct {
 	FalseExposure float64          `json:"false_exposure"`
 	// WithoutMixer and WithMixer pool the heists by the truth's
 	// uses_mixer; Plain pools those with neither mixer nor swap.
-	WithoutMixer AccountEvalGroup   `json:"without_mixer"`
-	WithMixer    AccountEvalGroup   `json:"with_mixer"`
-	Plain        AccountEvalGroup   `json:"without_mixer_or_swap"`
-	Heists       []AccountHeistEval `json:"heists"`
+	WithoutMixer AccountEvalGroup `json:"without_mixer"`
+	WithMixer    AccountEvalGroup `json:"with_mixer"`
+	Plain        AccountEvalGroup `json:"without_mixer_or_swap"`
+	// CrossChain pools the heists that cross to the linked chain
+	// without a mixer (crosses_chains in the truth).
+	CrossChain AccountEvalGroup   `json:"crosses_chains_without_mixer"`
+	Heists     []AccountHeistEval `json:"heists"`
 }
 
 // AccountEvalGroup pools the heists of one group; amounts in wei.
@@ -54,6 +59,7 @@ type AccountHeistEval struct {
 	Kind             string                 `json:"kind"`
 	UsesMixer        bool                   `json:"uses_mixer"`
 	UsesSwap         bool                   `json:"uses_swap"`
+	CrossesChains    bool                   `json:"crosses_chains,omitempty"`
 	ValueRecall      float64                `json:"value_recall"`
 	FalseExposure    float64                `json:"false_exposure"`
 	Asset            heistgraph.Asset       `json:"asset"`
@@ -74,6 +80,8 @@ type AccountHeistEval struct {
 // the seed asset's units ("" entity: sinks at addresses the truth does not
 // know).
 type AccountEntityEval struct {
+	// Chain is the linked chain for an entity there (empty: the world's).
+	Chain     heistgraph.Chain `json:"chain,omitempty"`
 	Entity    string           `json:"entity"`
 	Category  string           `json:"category"`
 	Asset     heistgraph.Asset `json:"asset"`
@@ -126,6 +134,9 @@ func EvalAccountTrace(ctx context.Context, r store.AccountReader, t *EVMTruth, o
 		if !h.UsesMixer && !h.UsesSwap {
 			groups = append(groups, &ev.Plain)
 		}
+		if !h.UsesMixer && h.CrossesChains {
+			groups = append(groups, &ev.CrossChain)
+		}
 		rate := func(s string) *big.Int {
 			v, _ := new(big.Int).SetString(s, 10)
 			return t.toWei(h.Asset, v)
@@ -137,7 +148,7 @@ func EvalAccountTrace(ctx context.Context, r store.AccountReader, t *EVMTruth, o
 			g.matched.Add(&g.matched, rate(he.Matched))
 		}
 	}
-	for _, g := range []*AccountEvalGroup{&all, &ev.WithoutMixer, &ev.WithMixer, &ev.Plain} {
+	for _, g := range []*AccountEvalGroup{&all, &ev.WithoutMixer, &ev.WithMixer, &ev.Plain, &ev.CrossChain} {
 		g.ValueRecall, g.FalseExposure = bigRatios(&g.matched, &g.delivered, &g.found)
 		g.DeliveredWei, g.FoundWei, g.MatchedWei = g.delivered.String(), g.found.String(), g.matched.String()
 	}
@@ -147,21 +158,22 @@ func EvalAccountTrace(ctx context.Context, r store.AccountReader, t *EVMTruth, o
 
 // scoreAccountHeist compares one trace with the heist's truth.
 func scoreAccountHeist(t *EVMTruth, owners map[heistgraph.EVMAddress]int, h EVMHeist, res *trace.AccountResult) (AccountHeistEval, error) {
-	he := AccountHeistEval{ID: h.ID, Kind: h.Kind, UsesMixer: h.UsesMixer, UsesSwap: h.UsesSwap, Asset: h.Asset, Decimals: h.Decimals,
+	he := AccountHeistEval{ID: h.ID, Kind: h.Kind, UsesMixer: h.UsesMixer, UsesSwap: h.UsesSwap, CrossesChains: h.CrossesChains, Asset: h.Asset, Decimals: h.Decimals,
 		Amount: h.Amount, Fees: res.Fees, Conserved: res.Conserved, TxsVisited: res.Stats.TxsVisited,
 		TransfersVisited: res.Stats.TransfersVisited, SinksByKind: map[trace.SinkKind]int{}}
 	type key struct {
+		chain  heistgraph.Chain
 		entity string
 		asset  heistgraph.Asset
 	}
 	at := map[key]int{}
-	entry := func(id, cat string, a heistgraph.Asset) *AccountEntityEval {
-		k := key{id, a}
+	entry := func(c heistgraph.Chain, id, cat string, a heistgraph.Asset) *AccountEntityEval {
+		k := key{c, id, a}
 		i, ok := at[k]
 		if !ok {
 			i = len(he.Entities)
 			at[k] = i
-			he.Entities = append(he.Entities, AccountEntityEval{Entity: id, Category: cat, Asset: a})
+			he.Entities = append(he.Entities, AccountEntityEval{Chain: c, Entity: id, Category: cat, Asset: a})
 		}
 		return &he.Entities[i]
 	}
@@ -170,7 +182,7 @@ func scoreAccountHeist(t *EVMTruth, owners map[heistgraph.EVMAddress]int, h EVMH
 		if err != nil {
 			return he, err
 		}
-		e := entry(d.Entity, d.Category, d.Asset)
+		e := entry(d.Chain, d.Entity, d.Category, d.Asset)
 		e.delivered.Add(&e.delivered, v)
 	}
 	for i := range res.Sinks {
@@ -183,9 +195,15 @@ func scoreAccountHeist(t *EVMTruth, owners map[heistgraph.EVMAddress]int, h EVMH
 		if j, ok := owners[s.Address]; ok {
 			id, cat = t.Entities[j].ID, t.Entities[j].Category
 		}
-		v := s.Value()
-		e := entry(id, cat, s.Asset)
-		e.found.Add(&e.found, t.inSeedUnits(h, s.Asset, v.ToBig()))
+		v, err := stays(s.Value(), s.Continued)
+		if err != nil {
+			return he, err
+		}
+		e := entry("", id, cat, s.Asset)
+		e.found.Add(&e.found, t.inSeedUnits(h, s.Asset, v))
+	}
+	if err := t.scoreAcross(&he, owners, h, res.Across, entry); err != nil {
+		return he, err
 	}
 	var delivered, found, matched big.Int
 	for i := range he.Entities {
@@ -211,6 +229,76 @@ func scoreAccountHeist(t *EVMTruth, owners map[heistgraph.EVMAddress]int, h EVMH
 	he.Delivered, he.Found, he.Matched = delivered.String(), found.String(), matched.String()
 	he.ValueRecall, he.FalseExposure = bigRatios(&matched, &delivered, &found)
 	return he, nil
+}
+
+// scoreAcross adds the confirmed sinks of a trace across chains to the
+// found amounts: on the world's chain (after a refund) by the truth's
+// owners, on the linked chain by the linked world's truth, converted into
+// the seed asset at the heist's swaps' rate as the truth converts its
+// destinations there. What a sink passed on across a further link is
+// counted where it went, not at the sink.
+func (t *EVMTruth) scoreAcross(he *AccountHeistEval, owners map[heistgraph.EVMAddress]int, h EVMHeist, across *trace.Across,
+	entry func(heistgraph.Chain, string, string, heistgraph.Asset) *AccountEntityEval) error {
+	if across == nil {
+		return nil
+	}
+	var linked map[string]int
+	if t.linked != nil {
+		linked = t.linked.Owners()
+	}
+	for i := range across.Sinks {
+		s := &across.Sinks[i]
+		if s.Part != trace.PartConfirmed {
+			continue
+		}
+		he.SinksByKind[s.Kind]++
+		if s.Kind == trace.SinkSwap {
+			continue
+		}
+		v, err := stays(s.Value(), s.Continued)
+		if err != nil {
+			return err
+		}
+		switch s.Chain {
+		case t.Chain:
+			asset, err := heistgraph.ParseAsset(s.Asset)
+			if err != nil {
+				return fmt.Errorf("synth: eval trace: heist %s: sink asset %q: %w", h.ID, s.Asset, err)
+			}
+			id, cat := "", ""
+			if a, err := heistgraph.ParseEVMAddress(s.Address); err == nil {
+				if j, ok := owners[a]; ok {
+					id, cat = t.Entities[j].ID, t.Entities[j].Category
+				}
+			}
+			e := entry("", id, cat, asset)
+			e.found.Add(&e.found, t.inSeedUnits(h, asset, v))
+		default:
+			id, cat := "", ""
+			if j, ok := linked[s.Address]; ok && s.Chain == t.linkedChain() {
+				id, cat = t.linked.Entities[j].ID, t.linked.Entities[j].Category
+			}
+			e := entry(s.Chain, id, cat, heistgraph.NativeAsset)
+			e.found.Add(&e.found, crossRate(h.Conversions, h.Asset, s.Chain, v))
+		}
+	}
+	return nil
+}
+
+// stays is a sink's amount less what continued across a link from it.
+func stays(v uint256.Int, continued string) (*big.Int, error) {
+	out := v.ToBig()
+	if continued == "" {
+		return out, nil
+	}
+	c, err := bigOf(continued, "continued")
+	if err != nil {
+		return nil, err
+	}
+	if c.Cmp(out) > 0 {
+		return nil, fmt.Errorf("synth: eval trace: a sink of %s continued %s: %w", out, c, heistgraph.ErrInvalid)
+	}
+	return out.Sub(out, c), nil
 }
 
 // inSeedUnits converts v of asset into h's seed asset: at the heist's

@@ -16,6 +16,9 @@ func FuzzEVMTruth(f *testing.F) {
 "entities":[{"id":"x","addresses":["0x541F6B281495d0A647459cA428C08E7b94b7BD40"]}]}`))
 	f.Add([]byte(`{"chain":"evm-synth","heists":[{"amount":"-1","fees":"x"}],"tokens":[{"rate_num":"0","rate_den":"0"}]}`))
 	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"chain":"evm-synth","linked":{"chain":"btc-regtest","truth":"truth-btc.json"},"heists":[{"id":"h","asset":"native","amount":"100","fees":"0",
+"linked_fees":"2","crosses_chains":true,"conversions":[{"asset_in":"native","amount_in":"100","asset_out":"native","chain_out":"btc-regtest","amount_out":"7","via":"thorchain"}],
+"destinations":[{"chain":"btc-regtest","entity":"exchange-01","asset":"native","amount":"5","seed_amount":"71"}]}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var tr EVMTruth
 		if json.Unmarshal(b, &tr) != nil {
@@ -27,6 +30,7 @@ func FuzzEVMTruth(f *testing.F) {
 			for _, d := range h.Destinations {
 				if v, err := bigOf(d.Amount, "amount"); err == nil {
 					_ = tr.inSeedUnits(h, d.Asset, v)
+					_ = crossRate(h.Conversions, h.Asset, d.Chain, v)
 				}
 			}
 		}

@@ -91,6 +91,9 @@ type evmTx struct {
 	calls    []evmCall
 	logs     []evmLog
 	price    uint256.Int // effective gas price; set by quote
+	// linked marks a transaction of the linked part (evmlinked.go): its
+	// hash comes from its own namespace and counter.
+	linked bool
 }
 
 // moved is one value movement a mined transaction made, in ledger order.
@@ -231,9 +234,15 @@ func (w *evmWorld) send(tx *evmTx) (heistgraph.EVMHash, []moved, error) {
 	burn.Sub(&fee, &tip)
 	w.burned.Add(&w.burned, &burn)
 	w.seen[tx.from], w.seen[tx.to] = true, true
-	h := w.hash("tx", uint64(w.txs))
+	var h heistgraph.EVMHash
+	if tx.linked {
+		h = w.hash("linked tx", uint64(w.ltxs))
+		w.ltxs++
+	} else {
+		h = w.hash("tx", uint64(w.txs))
+		w.txs++
+	}
 	w.writeTx(h, tx)
-	w.txs++
 	return h, mv, nil
 }
 

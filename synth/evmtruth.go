@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/heistgraph/heistgraph"
@@ -41,6 +42,11 @@ type EVMTruth struct {
 	// a payee, a contract called, or a genesis allocation), each exactly
 	// once.
 	Entities []EVMEntity `json:"entities"`
+	// Linked describes the Bitcoin world linked to this one by THORChain
+	// (absent when none was written).
+	Linked *EVMLinkedTruth `json:"linked,omitempty"`
+
+	linked *Truth // the linked world's truth, read by LoadEVMTruth
 }
 
 // EVMToken is a token of the world.
@@ -90,10 +96,19 @@ type EVMHeist struct {
 	Destinations []EVMDestination     `json:"destinations"`
 	Fees         string               `json:"fees"`
 	Conversions  []EVMConversion      `json:"conversions"`
+	// CrossesChains is set when the heist swapped value to the linked
+	// chain; its destinations there carry that chain, and LinkedFees is
+	// what the attacker paid in fees there (its base units).
+	CrossesChains bool   `json:"crosses_chains,omitempty"`
+	LinkedFees    string `json:"linked_fees,omitempty"`
 }
 
 // EVMDestination is stolen value that reached an entity (by its id).
 type EVMDestination struct {
+	// Chain is the linked chain for a destination there; empty for the
+	// world's own chain (Entity is then an entity of the linked world's
+	// truth, Asset native its coin).
+	Chain      heistgraph.Chain `json:"chain,omitempty"`
 	Entity     string           `json:"entity"`
 	Category   string           `json:"category"`
 	Asset      heistgraph.Asset `json:"asset"`
@@ -109,6 +124,12 @@ type EVMConversion struct {
 	AmountIn  string             `json:"amount_in"`
 	AssetOut  heistgraph.Asset   `json:"asset_out"`
 	AmountOut string             `json:"amount_out"`
+	// ChainOut is the chain the output is on when it is not the world's
+	// (a THORChain swap to Bitcoin); Via names a link's method
+	// (thorchain, thorchain_refund) and OutTxID a refund's transaction.
+	ChainOut heistgraph.Chain `json:"chain_out,omitempty"`
+	Via      string           `json:"via,omitempty"`
+	OutTxID  string           `json:"out_txid,omitempty"`
 }
 
 // EVMMixerNote is one mixer deposit and its withdrawal (zero when never
@@ -157,6 +178,16 @@ func LoadEVMTruth(path string) (*EVMTruth, error) {
 	if !t.Chain.IsEVM() {
 		return nil, fmt.Errorf("synth: load truth %s: chain %q is not an EVM chain: %w", path, t.Chain, heistgraph.ErrInvalid)
 	}
+	if l := t.Linked; l != nil {
+		if l.Truth == "" || filepath.Base(l.Truth) != l.Truth {
+			return nil, fmt.Errorf("synth: load truth %s: linked truth %q: want a file name beside it: %w", path, l.Truth, heistgraph.ErrInvalid)
+		}
+		lt, err := LoadTruth(filepath.Join(filepath.Dir(path), l.Truth))
+		if err != nil {
+			return nil, fmt.Errorf("synth: load truth %s: its linked world: %w", path, err)
+		}
+		t.linked = lt
+	}
 	return &t, nil
 }
 
@@ -187,8 +218,13 @@ func bigOf(s, what string) (*big.Int, error) {
 // heistgraph.ErrInvalid.
 func (t *EVMTruth) check() error {
 	for _, h := range t.Heists {
-		bal := map[heistgraph.Asset]*big.Int{}
-		add := func(a heistgraph.Asset, s, what string, sign int) error {
+		type key struct {
+			chain heistgraph.Chain
+			asset heistgraph.Asset
+		}
+		bal := map[key]*big.Int{}
+		add := func(c heistgraph.Chain, asset heistgraph.Asset, s, what string, sign int) error {
+			a := key{c, asset}
 			v, err := bigOf(s, what)
 			if err != nil {
 				return err
@@ -202,12 +238,15 @@ func (t *EVMTruth) check() error {
 			bal[a].Add(bal[a], v)
 			return nil
 		}
-		errs := []error{add(h.Asset, h.Amount, "amount", 1), add(heistgraph.NativeAsset, h.Fees, "fees", -1)}
+		errs := []error{add("", h.Asset, h.Amount, "amount", 1), add("", heistgraph.NativeAsset, h.Fees, "fees", -1)}
+		if h.LinkedFees != "" {
+			errs = append(errs, add(t.linkedChain(), heistgraph.NativeAsset, h.LinkedFees, "linked_fees", -1))
+		}
 		for _, c := range h.Conversions {
-			errs = append(errs, add(c.AssetOut, c.AmountOut, "amount_out", 1), add(c.AssetIn, c.AmountIn, "amount_in", -1))
+			errs = append(errs, add(c.ChainOut, c.AssetOut, c.AmountOut, "amount_out", 1), add("", c.AssetIn, c.AmountIn, "amount_in", -1))
 		}
 		for _, d := range h.Destinations {
-			errs = append(errs, add(d.Asset, d.Amount, "destination amount", -1))
+			errs = append(errs, add(d.Chain, d.Asset, d.Amount, "destination amount", -1))
 		}
 		for _, err := range errs {
 			if err != nil {
@@ -216,7 +255,7 @@ func (t *EVMTruth) check() error {
 		}
 		for a, v := range bal {
 			if v.Sign() != 0 {
-				return fmt.Errorf("synth: truth: heist %s does not conserve %s: off by %s: %w", h.ID, a, v, heistgraph.ErrInvalid)
+				return fmt.Errorf("synth: truth: heist %s does not conserve %s%s: off by %s: %w", h.ID, a.chain, a.asset, v, heistgraph.ErrInvalid)
 			}
 		}
 	}
@@ -226,7 +265,7 @@ func (t *EVMTruth) check() error {
 // truth builds the world's truth from its state at the end.
 func (w *evmWorld) truth() *EVMTruth {
 	t := &EVMTruth{Chain: EVMChain, ChainID: evmSynthChainID, Seed: w.opt.Seed, Scale: string(w.opt.Scale), Blocks: w.p.blocks + 1,
-		Txs: w.txs, WETH: w.weth, DEX: EVMDEXTruth{Router: w.dex.router, Pair: w.dex.pair},
+		Txs: w.txs + w.ltxs, WETH: w.weth, DEX: EVMDEXTruth{Router: w.dex.router, Pair: w.dex.pair},
 		Tokens: []EVMToken{
 			// 1 ETH opens at 3,000 USDS: 10^18 wei per 3·10^9 base units.
 			{Address: w.usds.addr, Symbol: w.usds.symbol, Decimals: w.usds.decimals, RateNum: "1000000000", RateDen: "3"},
@@ -237,54 +276,11 @@ func (w *evmWorld) truth() *EVMTruth {
 	if t.DepositAddresses == nil {
 		t.DepositAddresses = []EVMDepositAddress{}
 	}
-	dec := func(a heistgraph.Asset) uint8 {
-		if a == w.usds.asset {
-			return w.usds.decimals
-		}
-		return 18
-	}
 	for _, h := range w.heists {
 		if len(h.seeds) == 0 {
 			continue // after the world's last block
 		}
-		th := EVMHeist{ID: h.id, Name: h.name, Kind: h.kind, Victim: h.victim.id, Attacker: h.attacker.id, Height: h.height, Time: h.time,
-			Seeds: h.seeds, Asset: h.asset, Decimals: dec(h.asset), Amount: h.amount.Dec(), UsesMixer: h.usesMixer, UsesSwap: h.usesSwap,
-			Fees: h.fees.Dec(), Conversions: h.conversions, Destinations: []EVMDestination{}}
-		if th.Conversions == nil {
-			th.Conversions = []EVMConversion{}
-		}
-		ds := slices.Clone(h.delivered)
-		for _, k := range h.keys {
-			if s := h.stolen[k]; !s.IsZero() {
-				ds = append(ds, evmDelivery{ent: h.attacker, asset: k.asset, amount: *s})
-			}
-		}
-		// Merge the attacker's unspent value per asset.
-		var merged []evmDelivery
-		for _, d := range ds {
-			i := slices.IndexFunc(merged, func(m evmDelivery) bool { return m.ent == d.ent && m.asset == d.asset })
-			if i < 0 {
-				merged = append(merged, d)
-				continue
-			}
-			merged[i].amount.Add(&merged[i].amount, &d.amount)
-		}
-		for _, d := range merged {
-			if d.amount.IsZero() {
-				continue
-			}
-			th.Destinations = append(th.Destinations, EVMDestination{Entity: d.ent.id, Category: d.ent.category, Asset: d.asset,
-				Decimals: dec(d.asset), Amount: d.amount.Dec(), SeedAmount: seedUnits(h, d.asset, d.amount.ToBig()).String()})
-		}
-		slices.SortStableFunc(th.Destinations, func(a, b EVMDestination) int {
-			x, _ := new(big.Int).SetString(a.SeedAmount, 10)
-			y, _ := new(big.Int).SetString(b.SeedAmount, 10)
-			if c := y.Cmp(x); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.Entity, b.Entity)
-		})
-		t.Heists = append(t.Heists, th)
+		t.Heists = append(t.Heists, w.heistTruth(h, nil))
 	}
 	for _, n := range w.tornado.notes {
 		p := w.tornado.pools[n.pool]
@@ -301,6 +297,60 @@ func (w *evmWorld) truth() *EVMTruth {
 		t.Entities = append(t.Entities, te)
 	}
 	return t
+}
+
+// decimals returns the decimals of an asset of the world.
+func (w *evmWorld) decimals(a heistgraph.Asset) uint8 {
+	if a == w.usds.asset {
+		return w.usds.decimals
+	}
+	return 18
+}
+
+// heistTruth is h's truth: its destinations (those it delivered, the
+// attacker's unspent value, and linked, what it delivered on the linked
+// chain), largest in the seed asset first.
+func (w *evmWorld) heistTruth(h *evmHeist, linked []EVMDestination) EVMHeist {
+	dec := w.decimals
+	th := EVMHeist{ID: h.id, Name: h.name, Kind: h.kind, Victim: h.victim.id, Attacker: h.attacker.id, Height: h.height, Time: h.time,
+		Seeds: h.seeds, Asset: h.asset, Decimals: dec(h.asset), Amount: h.amount.Dec(), UsesMixer: h.usesMixer, UsesSwap: h.usesSwap,
+		Fees: h.fees.Dec(), Conversions: h.conversions, Destinations: []EVMDestination{}}
+	if th.Conversions == nil {
+		th.Conversions = []EVMConversion{}
+	}
+	ds := slices.Clone(h.delivered)
+	for _, k := range h.keys {
+		if s := h.stolen[k]; !s.IsZero() {
+			ds = append(ds, evmDelivery{ent: h.attacker, asset: k.asset, amount: *s})
+		}
+	}
+	// Merge the attacker's unspent value per asset.
+	var merged []evmDelivery
+	for _, d := range ds {
+		i := slices.IndexFunc(merged, func(m evmDelivery) bool { return m.ent == d.ent && m.asset == d.asset })
+		if i < 0 {
+			merged = append(merged, d)
+			continue
+		}
+		merged[i].amount.Add(&merged[i].amount, &d.amount)
+	}
+	for _, d := range merged {
+		if d.amount.IsZero() {
+			continue
+		}
+		th.Destinations = append(th.Destinations, EVMDestination{Entity: d.ent.id, Category: d.ent.category, Asset: d.asset,
+			Decimals: dec(d.asset), Amount: d.amount.Dec(), SeedAmount: seedUnits(h, d.asset, d.amount.ToBig()).String()})
+	}
+	th.Destinations = append(th.Destinations, linked...)
+	slices.SortStableFunc(th.Destinations, func(a, b EVMDestination) int {
+		x, _ := new(big.Int).SetString(a.SeedAmount, 10)
+		y, _ := new(big.Int).SetString(b.SeedAmount, 10)
+		if c := y.Cmp(x); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Entity, b.Entity)
+	})
+	return th
 }
 
 // seedUnits converts v of asset into h's seed asset at the rate of h's
@@ -322,7 +372,7 @@ func seedUnits(h *evmHeist, asset heistgraph.Asset, v *big.Int) *big.Int {
 func swapRate(cs []EVMConversion, from, to heistgraph.Asset, v *big.Int) (*big.Int, bool) {
 	in, out := new(big.Int), new(big.Int)
 	for _, c := range cs {
-		if c.AssetIn != from || c.AssetOut != to {
+		if c.AssetIn != from || c.AssetOut != to || c.ChainOut != "" {
 			continue
 		}
 		a, err1 := bigOf(c.AmountIn, "amount_in")
@@ -344,7 +394,11 @@ func swapRate(cs []EVMConversion, from, to heistgraph.Asset, v *big.Int) (*big.I
 // exchange's hot wallet (never its deposit addresses: finding those is
 // clustering's job), the mixer's pools, the DEX's router and pair, and
 // each victim's drained wallet. Attackers and users are never labelled.
-func (w *evmWorld) writeLabels(path string) (int, error) {
+//
+// A linked world adds THORChain's router and vault (category bridge,
+// entity THORChain, as linkfind finds them) and its heists' victims, then
+// the Bitcoin world's labels (bw's, THORChain's vaults among them).
+func (w *evmWorld) writeLabels(path string, bw *world) (int, error) {
 	type row struct {
 		a   heistgraph.EVMAddress
 		e   *evmEntity
@@ -361,17 +415,29 @@ func (w *evmWorld) writeLabels(path string) (int, error) {
 	for _, h := range w.heists {
 		rows = append(rows, row{h.hot, h.victim, "victim"})
 	}
-	err := writeFileBuffered(path, func(bw *bufio.Writer) error {
-		bw.WriteString(labelsHeader)
-		for _, r := range rows {
-			fmt.Fprintf(bw, "%s,%s,%s,%s,synth,1.00,clear\n", EVMChain, r.a.Hex(), csvField(r.e.name), r.cat)
+	if l := w.linked; l != nil {
+		rows = append(rows, row{l.router, l.thor, "bridge"}, row{l.vault, l.thor, "bridge"})
+		for _, h := range l.heists {
+			rows = append(rows, row{h.hot, h.victim, "victim"})
 		}
-		return nil
+	}
+	n := len(rows)
+	err := writeFileBuffered(path, func(out *bufio.Writer) error {
+		out.WriteString(labelsHeader)
+		for _, r := range rows {
+			fmt.Fprintf(out, "%s,%s,%s,%s,synth,1.00,clear\n", EVMChain, r.a.Hex(), csvField(r.e.name), r.cat)
+		}
+		if bw == nil {
+			return nil
+		}
+		m, err := bw.writeLabelsTo(out)
+		n += m
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	return len(rows), nil
+	return n, nil
 }
 
 // writeFileBuffered creates path and writes it through a buffer with fn;

@@ -52,6 +52,9 @@ type heist struct {
 
 	nPeel, nCJ            int
 	cleanLoop, mixingLoop bool
+	// linked marks the Bitcoin side of an EVM world's heist: its thefts
+	// are THORChain's outbounds, its truth is the EVM world's.
+	linked bool
 }
 
 // attackerAccount is an attacker's account at an exchange.

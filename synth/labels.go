@@ -19,6 +19,23 @@ const labelCandidates = 24
 // addresses that appear in the chain are labelled. It returns the number of
 // labels.
 func (w *world) writeLabels(path string) (int, error) {
+	var n int
+	err := writeFileBuffered(path, func(bw *bufio.Writer) error {
+		bw.WriteString(labelsHeader)
+		var err error
+		n, err = w.writeLabelsTo(bw)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// writeLabelsTo writes writeLabels' rows, without the header, to bw; a
+// linked world adds THORChain's vaults (category bridge, entity
+// THORChain).
+func (w *world) writeLabelsTo(bw *bufio.Writer) (int, error) {
 	// The first used addresses of every service, by id.
 	service := make([]bool, len(w.ents))
 	for _, e := range w.ents {
@@ -78,17 +95,15 @@ func (w *world) writeLabels(path string) (int, error) {
 		pick(m.ent, nil, 1+w.rng.IntN(2))
 	}
 
-	err := writeFileBuffered(path, func(bw *bufio.Writer) error {
-		bw.WriteString(labelsHeader)
-		for _, r := range rows {
-			if err := w.writeLabelRow(bw, r.e, r.addr, r.cat); err != nil {
-				return err
-			}
+	if l := w.link; l != nil {
+		for k := range thorVaults {
+			rows = append(rows, row{l.thor, uint32(k), catBridge})
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
+	}
+	for _, r := range rows {
+		if err := w.writeLabelRow(bw, r.e, r.addr, r.cat); err != nil {
+			return 0, err
+		}
 	}
 	return len(rows), nil
 }

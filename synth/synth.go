@@ -48,6 +48,10 @@ type Options struct {
 	Scale Scale
 	// Events receives progress; nil callbacks are skipped.
 	Events Events
+	// Unlinked leaves out, in an EVM world, the Bitcoin world linked to
+	// it by THORChain (GenerateEVM); the rest of the world is the same
+	// either way.
+	Unlinked bool
 }
 
 // Events are callbacks Generate makes while it runs, on its own goroutine.

@@ -149,8 +149,8 @@ func (t *Truth) Entity(id string) (Entity, bool) {
 func (w *world) truthHeists() []Heist {
 	out := make([]Heist, 0, len(w.heists))
 	for _, hs := range w.heists {
-		if hs.amount == 0 {
-			continue // the victim never had money to steal before the end
+		if hs.amount == 0 || hs.linked {
+			continue // the victim never had money to steal before the end; or the EVM world's
 		}
 		th := Heist{
 			ID:           hs.id,

@@ -48,6 +48,10 @@ type world struct {
 	txs       int64
 	coinjoins []cjRecord
 	tx0s      []chainhash.Hash
+
+	// link is the linked part of a world linked to an EVM world
+	// (linkedbtc.go); nil otherwise.
+	link *btcLink
 }
 
 // cjRecord names one CoinJoin transaction for truth.json.
@@ -56,7 +60,12 @@ type cjRecord struct {
 	kind string
 }
 
-func newWorld(opts Options) *world {
+func newWorld(opts Options) *world { return newLinkedWorld(opts, nil) }
+
+// newLinkedWorld is newWorld, linked to an EVM world by plan when plan is
+// not nil: the plan's entities and addresses come first, the chain starts
+// before the EVM world does, and THORChain's vaults pay its outbounds.
+func newLinkedWorld(opts Options, plan *linkPlan) *world {
 	seed := uint64(opts.Seed)
 	w := &world{
 		opt:    opts,
@@ -68,6 +77,10 @@ func newWorld(opts Options) *world {
 		level:  500,
 		market: 5,
 		out:    newBlockWriter(opts.Dir),
+	}
+	if plan != nil {
+		w.link = &btcLink{plan: plan}
+		w.time = linkedStartTime
 	}
 	w.setup()
 	return w
@@ -84,6 +97,9 @@ func (w *world) newEntity(category, id, name string) *entity {
 // the scale.
 func (w *world) setup() {
 	p := w.p
+	if w.link != nil {
+		w.linkSetup()
+	}
 	for i := range p.miners {
 		w.newMiner(i)
 	}
@@ -112,6 +128,9 @@ func (w *world) setup() {
 		}
 	}
 	w.planHeists(victims)
+	if w.link != nil {
+		w.linkHeists()
+	}
 }
 
 // run generates the blocks.
@@ -127,6 +146,9 @@ func (w *world) run(ctx context.Context) error {
 		if h > coinbaseMaturity {
 			w.tasks.run(h)
 			w.economy(h)
+			if w.link != nil {
+				w.linkStep(h)
+			}
 		}
 		if err := w.endBlock(); err != nil {
 			return fmt.Errorf("synth: block %d: %w", h, err)

@@ -94,6 +94,11 @@ type Memo struct {
 	InboundID string `json:"inbound_id,omitempty"`
 
 	Params []string `json:"params,omitempty"`
+
+	// Passthrough is the data after the memo's first "|", kept as written
+	// and not parsed: THORChain passes it on, appended to the outbound's
+	// memo (thornode merge request 5363).
+	Passthrough string `json:"passthrough,omitempty"`
 }
 
 // Streaming reports whether the swap is streamed: an interval above 1, or
@@ -142,12 +147,16 @@ func ParseMemo(s string) (*Memo, error) {
 			return fail("memo", fmt.Errorf("byte %d is %q: memos are printable ASCII without spaces", i, c))
 		}
 	}
-	parts := strings.Split(s, ":")
+	body, pass, hasPass := strings.Cut(s, "|")
+	if hasPass && pass == "" {
+		return fail("passthrough", errors.New(`nothing after "|"`))
+	}
+	parts := strings.Split(body, ":")
 	fn, ok := functions[strings.ToUpper(parts[0])]
 	if !ok {
 		return fail("function", fmt.Errorf("unknown function %q", short(parts[0])))
 	}
-	m := &Memo{Raw: s, Function: fn}
+	m := &Memo{Raw: s, Function: fn, Passthrough: pass}
 	switch fn {
 	case FuncSwap:
 		if err := m.parseSwap(parts[1:]); err != nil {
@@ -294,11 +303,17 @@ func digits(s string) bool {
 
 // NormalizeID returns an inbound or outbound transaction id in THORChain's
 // form: upper-case hex without 0x (methods.md §6.1: normalise case and
-// prefix before matching). Ids are 32 bytes (64 hex digits).
+// prefix before matching). Ids are 32 bytes (64 hex digits), or a Solana
+// signature (64 bytes in base58, 86 to 88 characters), which is
+// case-sensitive and kept as written (thornode merge request 5363: OUT:
+// memos of Solana inbounds).
 func NormalizeID(s string) (string, error) {
+	if n := len(s); n >= 86 && n <= 88 && base58(s) {
+		return s, nil
+	}
 	h := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
 	if len(h) != 64 {
-		return "", fmt.Errorf("tx id %q: want 64 hex digits (with or without 0x)", short(s))
+		return "", fmt.Errorf("tx id %q: want 64 hex digits (with or without 0x), or a base58 Solana signature", short(s))
 	}
 	for i := 0; i < len(h); i++ {
 		c := h[i]
@@ -307,4 +322,15 @@ func NormalizeID(s string) (string, error) {
 		}
 	}
 	return strings.ToUpper(h), nil
+}
+
+// base58 reports whether s is in Bitcoin's base58 alphabet (no 0, O, I, l).
+func base58(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '1' && c <= '9' || c >= 'A' && c <= 'Z' && c != 'I' && c != 'O' || c >= 'a' && c <= 'z' && c != 'l') {
+			return false
+		}
+	}
+	return true
 }

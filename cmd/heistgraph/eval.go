@@ -46,7 +46,13 @@ On an EVM world (synth --chain evm, ingested with ingest evm --files DIR
 --chain evm-synth) each heist is traced from its seed transactions in its
 seed asset, found and delivered are taken per entity and asset in the seed
 asset's units (a swapped-into asset at the heist's swaps' rate), swap sinks
-and fees count in neither, and heists are pooled by uses_mixer.`,
+and fees count in neither, and heists are pooled by uses_mixer. On a linked world (synth --chain evm writes
+one: ingest its Bitcoin side with ingest btc --blocks DIR, then links build
+--chain evm-synth --chain btc-regtest), --follow-links traces the cross-chain
+heists (crosses_chains) on across THORChain's links: their sinks on Bitcoin are
+scored against the linked world's truth (truth-btc.json), in the seed asset's
+units at the heist's swaps' rate, and the heists crossing chains without a mixer
+are pooled apart.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if truthPath == "" {
@@ -62,6 +68,7 @@ and fees count in neither, and heists are pooled by uses_mixer.`,
 			if err != nil {
 				return err
 			}
+			opts.FollowLinks, opts.FollowHypotheses = f.followLinks, f.followHypotheses
 			truth, err := loadTruth(truthPath)
 			if err != nil {
 				return err
@@ -81,6 +88,7 @@ and fees count in neither, and heists are pooled by uses_mixer.`,
 	}
 	c.Flags().StringVar(&truthPath, "truth", "", "the world's truth.json")
 	f.addTraceOptions(c)
+	f.addLinkFlags(c)
 	return c
 }
 

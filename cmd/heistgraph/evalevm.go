@@ -75,10 +75,14 @@ func (a *app) evalAccountTrace(cmd *cobra.Command, f traceFlags, truthPath strin
 }
 
 func printAccountTraceEval(w io.Writer, ev *synth.AccountTraceEval) {
-	printf(w, "eval trace on %s, policy %s\n\n  %-9s %-10s %-6s %-5s %8s %9s %10s %10s\n", ev.Chain, ev.Policy,
-		"heist", "kind", "mixer", "swap", "recall", "exposure", "txs", "transfers")
+	printf(w, "eval trace on %s, policy %s\n\n  %-9s %-16s %-6s %-5s %-6s %8s %9s %10s %10s\n", ev.Chain, ev.Policy,
+		"heist", "kind", "mixer", "swap", "chains", "recall", "exposure", "txs", "transfers")
 	for _, h := range ev.Heists {
-		printf(w, "  %-9s %-10s %-6t %-5t %8.4f %9.4f %10d %10d\n", h.ID, h.Kind, h.UsesMixer, h.UsesSwap, h.ValueRecall, h.FalseExposure,
+		chains := "one"
+		if h.CrossesChains {
+			chains = "two"
+		}
+		printf(w, "  %-9s %-16s %-6t %-5t %-6s %8.4f %9.4f %10d %10d\n", h.ID, h.Kind, h.UsesMixer, h.UsesSwap, chains, h.ValueRecall, h.FalseExposure,
 			h.TxsVisited, h.TransfersVisited)
 	}
 	printf(w, "\n  %-24s %8s %9s\n", "", "recall", "exposure")
@@ -86,7 +90,8 @@ func printAccountTraceEval(w io.Writer, ev *synth.AccountTraceEval) {
 	for _, g := range []struct {
 		name string
 		g    synth.AccountEvalGroup
-	}{{"without mixer", ev.WithoutMixer}, {"with mixer", ev.WithMixer}, {"without mixer or swap", ev.Plain}} {
+	}{{"without mixer", ev.WithoutMixer}, {"with mixer", ev.WithMixer}, {"without mixer or swap", ev.Plain},
+		{"across chains, no mixer", ev.CrossChain}} {
 		printf(w, "  %-24s %8.4f %9.4f  (%d heists)\n", g.name, g.g.ValueRecall, g.g.FalseExposure, g.g.Heists)
 	}
 }

@@ -52,7 +52,9 @@ var examples = map[string]string{
 	"synth": `  heistgraph synth --out /tmp/w --seed 1 --scale small
   heistgraph --data /tmp/d ingest btc --blocks /tmp/w --network regtest
   heistgraph synth --out /tmp/e --seed 1 --scale small --chain evm            # an EVM world (evm-synth) in the files layout
-  heistgraph --data /tmp/de ingest evm --files /tmp/e --chain evm-synth`,
+  heistgraph --data /tmp/de ingest evm --files /tmp/e --chain evm-synth
+  heistgraph --data /tmp/de ingest btc --blocks /tmp/e --network regtest   # the Bitcoin world linked to it by THORChain
+  heistgraph synth --out /tmp/e0 --seed 1 --chain evm --linked=false        # the EVM world alone`,
 
 	"labels": `  heistgraph labels show 0x098B716B8Aaf21512996dC57EB0615e2383E2f96`,
 	"labels import": `  heistgraph labels import sanctioned_addresses_XBT.txt --format ofac-list
@@ -88,7 +90,9 @@ var examples = map[string]string{
 	"eval":         `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json`,
 	"eval cluster": `  heistgraph --data /tmp/d eval cluster --truth /tmp/w/truth.json --json`,
 	"eval trace": `  heistgraph --data /tmp/d eval trace --truth /tmp/w/truth.json --policy haircut
-  heistgraph --data /tmp/de eval trace --truth /tmp/e/truth.json --json     # an EVM world (synth --chain evm), after labels import`,
+  heistgraph --data /tmp/de eval trace --truth /tmp/e/truth.json --json     # an EVM world (synth --chain evm), after labels import
+  heistgraph --data /tmp/de links build --chain evm-synth --chain btc-regtest
+  heistgraph --data /tmp/de eval trace --truth /tmp/e/truth.json --follow-links   # its heists across THORChain to Bitcoin`,
 
 	"incidents":      `  heistgraph incidents report --year 2024 --by stolen --tier official`,
 	"incidents list": `  heistgraph incidents list --json`,

@@ -33,10 +33,11 @@ type synthReport struct {
 
 func (a *app) synthCmd() *cobra.Command {
 	var (
-		out   string
-		seed  int64
-		scale string
-		chain string
+		out    string
+		seed   int64
+		scale  string
+		chain  string
+		linked bool
 	)
 	c := &cobra.Command{
 		Use:   "synth --out DIR [--seed N] [--scale small|medium|large] [--chain btc|evm]",
@@ -60,7 +61,16 @@ with: heistgraph ingest evm --files DIR --chain evm-synth. Exchanges sweep their
 customers' deposit addresses into hot wallets, a Uniswap v2 pool swaps WETH and a
 stablecoin, a Tornado-like mixer takes 10 and 100 ETH notes, users trade, and the
 heists fan out, hop, swap, mix and deposit at exchanges; truth.json says where each
-heist's value went, per entity and asset.`,
+heist's value went, per entity and asset. It also writes, into the same DIR, the
+Bitcoin world (btc-regtest) linked to it by THORChain: a router on the EVM chain
+takes deposits with swap memos (Deposit events), THORChain's Bitcoin vaults pay
+the outbounds (OP_RETURN OUT:<inbound tx hash>, streaming swaps in several
+outbounds, a refund back on the EVM chain and one on Bitcoin), and heists bridge ETH and the
+stablecoin to Bitcoin and on to its exchanges; blk*.dat, truth-btc.json, its
+labels in labels.csv, and in truth.json the cross-chain heists (crosses_chains)
+with their destinations on both chains. Ingest the Bitcoin side with: heistgraph
+ingest btc --blocks DIR --network regtest. --linked=false leaves it out; the EVM
+world's other heists are the same either way.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -76,6 +86,7 @@ heist's value went, per entity and asset.`,
 			switch chain {
 			case "btc":
 			case "evm":
+				opts.Unlinked = !linked
 				return a.synthEVM(cmd.Context(), opts)
 			default:
 				return usageError{fmt.Errorf("synth: --chain %q: want btc or evm: %w", chain, heistgraph.ErrInvalid)}
@@ -110,6 +121,7 @@ heist's value went, per entity and asset.`,
 	f.StringVar(&out, "out", "", "directory to write the world to (created if missing)")
 	f.Int64Var(&seed, "seed", 1, "seed: the same seed and scale give the same bytes")
 	f.StringVar(&scale, "scale", string(synth.Small), "small|medium|large")
+	f.BoolVar(&linked, "linked", true, "with --chain evm: also write the Bitcoin world linked to it by THORChain (blk*.dat, truth-btc.json)")
 	f.StringVar(&chain, "chain", "btc", "btc (a regtest chain in blk files) or evm (an evm-synth chain in the ingest evm --files layout)")
 	return c
 }

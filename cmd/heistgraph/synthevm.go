@@ -32,6 +32,10 @@ func (a *app) synthEVM(ctx context.Context, opts synth.Options) error {
 			r.Blocks, r.Chain, r.Txs, r.Heists, r.Entities, r.Addresses, r.Labels, opts.Dir)
 		printf(w, "%s in %d files, %.1f s (%.0f txs/s); ingest with: heistgraph ingest evm --files %s --chain %s\n",
 			mib(r.Bytes), len(r.Files), r.Seconds, r.TxsPerS, opts.Dir, r.Chain)
+		if l := s.Linked; l != nil {
+			printf(w, "linked Bitcoin world: %d blocks, %d txs, %d heists of its own; ingest with: heistgraph ingest btc --blocks %s --network regtest\n",
+				l.Blocks, l.Txs, l.Heists, opts.Dir)
+		}
 		return nil
 	})
 }
