@@ -56,27 +56,9 @@ func ParseRole(s string) (Role, error) {
 	return RoleNone, fmt.Errorf("role %q (want admin, analyst, screener or viewer): %w", s, heistgraph.ErrInvalid)
 }
 
-// tlpLevels are the TLP markings in order of restriction (label.ParseTLP's
-// canonical forms; "" is clear). A key cleared for a level may see labels
-// marked with it or any level before it.
-var tlpLevels = []string{label.TLPClear, label.TLPGreen, label.TLPAmber, label.TLPAmberStrict, label.TLPRed}
-
-func tlpRank(s string) int {
-	t, err := label.ParseTLP(s)
-	if err != nil {
-		return len(tlpLevels) // unknown markings are treated as the most restricted
-	}
-	for i, l := range tlpLevels {
-		if l == t {
-			return i
-		}
-	}
-	return len(tlpLevels)
-}
-
 // TLPAllows reports whether a key cleared for max may see a label marked
-// tlp (either may be "" for clear).
-func TLPAllows(max, tlp string) bool { return tlpRank(tlp) <= tlpRank(max) }
+// tlp (either may be "" for clear): label.TLPAllows.
+func TLPAllows(max, tlp string) bool { return label.TLPAllows(max, tlp) }
 
 // tlpName is a clearance as keys show it ("clear" rather than "").
 func tlpName(canonical string) string {

@@ -403,14 +403,6 @@ func addressOf(chain, a string) (heistgraph.Chain, string, bool) {
 	return "", "", false
 }
 
-var tlpOrder = []string{label.TLPClear, label.TLPGreen, label.TLPAmber, label.TLPAmberStrict, label.TLPRed}
+func tlpRank(s string) int { return label.TLPRank(s) }
 
-func tlpRank(s string) int {
-	t, err := label.ParseTLP(s)
-	if err != nil {
-		return len(tlpOrder)
-	}
-	return slices.Index(tlpOrder, t)
-}
-
-func tlpAllows(max, tlp string) bool { return tlpRank(tlp) <= tlpRank(max) }
+func tlpAllows(max, tlp string) bool { return label.TLPAllows(max, tlp) }

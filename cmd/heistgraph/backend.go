@@ -125,11 +125,52 @@ func (b *apiBackend) Cluster(ctx context.Context, chain heistgraph.Chain, id uin
 }
 
 func (b *apiBackend) Incidents(ctx context.Context) (any, error) {
-	return hgapp.Incidents(ctx, b.st, hgapp.IncidentsRequest{})
+	v, err := hgapp.Incidents(ctx, b.st, hgapp.IncidentsRequest{})
+	if err != nil {
+		return nil, err
+	}
+	c, ok := server.CallerFrom(ctx)
+	if !ok {
+		return v, nil
+	}
+	reg, _, err := hgapp.Register(ctx, b.st)
+	if err != nil {
+		return nil, err
+	}
+	kept := v.Incidents[:0]
+	for _, it := range v.Incidents {
+		if inc, ok := reg.Incident(it.ID); !ok || server.TLPAllows(c.TLPMax, inc.TLP) {
+			kept = append(kept, it)
+		}
+	}
+	v.Incidents, v.Count = kept, len(kept)
+	return v, nil
 }
 
 func (b *apiBackend) Incident(ctx context.Context, id string) (any, error) {
+	if err := b.incidentVisible(ctx, id); err != nil {
+		return nil, err
+	}
 	return hgapp.Incident(ctx, b.st, hgapp.IncidentRequest{ID: id})
+}
+
+// incidentVisible refuses, as not found (its existence is not confirmed),
+// an incident marked above the calling key's TLP clearance: an incident the
+// key may not see never leaves through the incident routes or their
+// exports (issue 25's TLP rule, as TAXII collections apply it).
+func (b *apiBackend) incidentVisible(ctx context.Context, id string) error {
+	c, ok := server.CallerFrom(ctx)
+	if !ok {
+		return nil
+	}
+	reg, _, err := hgapp.Register(ctx, b.st)
+	if err != nil {
+		return err
+	}
+	if inc, ok := reg.Incident(id); ok && !server.TLPAllows(c.TLPMax, inc.TLP) {
+		return fmt.Errorf("incident %q: %w", id, heistgraph.ErrNotFound)
+	}
+	return nil
 }
 
 func (b *apiBackend) Labels(ctx context.Context, q server.LabelQuery) (any, error) {

@@ -149,6 +149,9 @@ var _ server.IncidentExporter = (*apiBackend)(nil)
 // IncidentSTIX answers GET /v1/incidents/{id}/stix: export stix --incident
 // id's bundle.
 func (b *apiBackend) IncidentSTIX(ctx context.Context, id string) ([]byte, error) {
+	if err := b.incidentVisible(ctx, id); err != nil {
+		return nil, err
+	}
 	x, err := hgapp.STIX(ctx, b.st, hgapp.STIXRequest{Incident: id})
 	if err != nil {
 		return nil, err
@@ -159,6 +162,9 @@ func (b *apiBackend) IncidentSTIX(ctx context.Context, id string) ([]byte, error
 // IncidentReportHTML answers GET /v1/incidents/{id}/report.html: incidents
 // report --incident id --include-suspected --html -.
 func (b *apiBackend) IncidentReportHTML(ctx context.Context, id string) ([]byte, error) {
+	if err := b.incidentVisible(ctx, id); err != nil {
+		return nil, err
+	}
 	reg, _, err := hgapp.Register(ctx, b.st)
 	if err != nil {
 		return nil, err
@@ -183,6 +189,9 @@ func (b *apiBackend) IncidentReportHTML(ctx context.Context, id string) ([]byte,
 // policy of the incident's trace run on chain (the first run when chain is
 // ""), traced as POST /v1/traces traces.
 func (b *apiBackend) IncidentGraphML(ctx context.Context, id, chain string) ([]byte, error) {
+	if err := b.incidentVisible(ctx, id); err != nil {
+		return nil, err
+	}
 	inc, err := hgapp.Incident(ctx, b.st, hgapp.IncidentRequest{ID: id})
 	if err != nil {
 		return nil, err

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/heistgraph/heistgraph/server"
 )
 
 // TestImportPartnerSTIX imports bundles other tools write: OpenCTI's
@@ -200,5 +205,63 @@ func TestImportPartnerIncidents(t *testing.T) {
 	imp(variant("2024-02-10T00:00:00.000Z", "Exchange hot wallet drain (confirmed)", false), "the older version after the revocation")
 	if code, _ := show(); code != 1 {
 		t.Errorf("an older version brought the revoked incident back: exit %d", code)
+	}
+}
+
+// TestIncidentRoutesTLP: a partner's incident marked TLP:AMBER never
+// leaves through the incident routes or their exports to a key cleared
+// only for green (404, and absent from the list, as for an unknown id),
+// and does to a key cleared for amber.
+func TestIncidentRoutesTLP(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	const id = "partner-0b7a5f9b-3f1e-4d6b-8f0c-6f8b1e0a9c21"
+	mustOK(t, cli(t, "--data", data, "import", "stix", filepath.Join("..", "..", "share", "testdata", "opencti-lazarus.json")), "import stix")
+	keyFor := func(tlp string) string {
+		r := cli(t, "--data", data, "--json", "keys", "create", "--role", "viewer", "--tlp-max", tlp)
+		mustOK(t, r, "keys create --tlp-max "+tlp)
+		return decode[server.NewKeyJSON](t, r.stdout).Key
+	}
+	green, amber := keyFor("green"), keyFor("amber")
+	s := startServe(t, data)
+	listed := func(key string) bool {
+		status, _, body := s.call(t, "GET", "/v1/incidents", key, "")
+		if status != http.StatusOK {
+			t.Fatalf("GET /v1/incidents: %d %s", status, body)
+		}
+		var v struct {
+			Count     int
+			Incidents []struct{ ID string }
+		}
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Count != len(v.Incidents) {
+			t.Errorf("count %d, %d incidents listed", v.Count, len(v.Incidents))
+		}
+		return slices.ContainsFunc(v.Incidents, func(i struct{ ID string }) bool { return i.ID == id })
+	}
+	if listed(green) || !listed(amber) {
+		t.Errorf("listed to green %v, to amber %v: want false, true", listed(green), listed(amber))
+	}
+	for _, path := range []string{"/v1/incidents/" + id, "/v1/incidents/" + id + "/stix", "/v1/incidents/" + id + "/report.html"} {
+		if status, _, body := s.call(t, "GET", path, green, ""); status != http.StatusNotFound || bytes.Contains(body, []byte("hot wallet drain")) {
+			t.Errorf("GET %s with a green key: %d %.200s, want 404 without the incident", path, status, body)
+		}
+		// An amber key sees it; its STIX export is refused for another
+		// reason (partners' incidents are not republished).
+		want := http.StatusOK
+		if strings.HasSuffix(path, "/stix") {
+			want = http.StatusBadRequest
+		}
+		if status, _, body := s.call(t, "GET", path, amber, ""); status != want {
+			t.Errorf("GET %s with an amber key: %d %.200s, want %d", path, status, body, want)
+		}
+	}
+	// A shipped incident (clear) is seen by both.
+	for _, key := range []string{green, amber} {
+		if status, _, body := s.call(t, "GET", "/v1/incidents/bybit-2025", key, ""); status != http.StatusOK {
+			t.Errorf("GET a clear incident: %d %.200s", status, body)
+		}
 	}
 }
