@@ -32,6 +32,11 @@ type TraceRequest struct {
 	MinAmount       *int64   `json:"min_amount,omitempty"`
 	Until           string   `json:"until,omitempty"`
 	ThroughCoinJoin string   `json:"through_coinjoin,omitempty"`
+	// FollowLinks and FollowHypotheses are trace's --follow-links and
+	// --follow-hypotheses: continue across stored links (bridges,
+	// THORChain, mixers' strong links), and also across probable ones.
+	FollowLinks      bool `json:"follow_links,omitempty"`
+	FollowHypotheses bool `json:"follow_hypotheses,omitempty"`
 }
 
 // MaxTraceSeeds is the most seeds one trace job may have.
@@ -192,6 +197,8 @@ var traceBodySchema = object([]string{"chain", "seeds"}, schema{
 	"policy": str("haircut (default), poison, fifo, lifo, tiho"), "compare": schema{"type": "boolean", "description": "trace under every policy (Bitcoin chains)"},
 	"max_hops": intg("stop after this many hops (default 50)"), "min_amount": intg("threshold in base units (default 546 sat)"),
 	"until": str("time bound: date, RFC 3339 or Unix seconds"), "through_coinjoin": str("policy to apply through CoinJoins (Bitcoin chains)"),
+	"follow_links":      schema{"type": "boolean", "description": "continue across stored links: bridges and THORChain onto other chains, mixers' strong links (trace --follow-links)"},
+	"follow_hypotheses": schema{"type": "boolean", "description": "also across probable links (trace --follow-hypotheses)"},
 })
 
 func (s *Server) tracer() (Tracer, error) {

@@ -39,7 +39,8 @@ func (b *apiBackend) Report(ctx context.Context, q incident.Query) (any, error) 
 func traceFlagsOf(req server.TraceRequest) *traceFlags {
 	f := &traceFlags{chain: req.Chain, seeds: req.Seeds, policy: string(trace.DefaultPolicy), maxHops: trace.DefaultMaxHops,
 		minAmount: trace.DefaultMinAmount, minShare: trace.DefaultMinShare, budget: trace.DefaultBudget,
-		until: req.Until, through: req.ThroughCoinJoin, compare: req.Compare}
+		until: req.Until, through: req.ThroughCoinJoin, compare: req.Compare,
+		followLinks: req.FollowLinks || req.FollowHypotheses, followHypotheses: req.FollowHypotheses}
 	if p := strings.TrimSpace(req.Policy); p != "" {
 		f.policy = p
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -331,4 +333,28 @@ tlp: green
 		t.Fatal(err)
 	}
 	return writeFile(t, "cross.json", b)
+}
+
+// TestTraceJobAcrossChains: POST /v1/traces with follow_links answers what
+// trace --follow-links --json prints (the links crossed included).
+func TestTraceJobAcrossChains(t *testing.T) {
+	data, w := crossWorld(t)
+	r := cli(t, "--data", data, "--json", "trace", "--chain", "eth", "--seed", w.Stolen.String(), "--follow-links")
+	mustOK(t, r, "trace --follow-links")
+	var want any
+	if err := json.Unmarshal([]byte(r.stdout), &want); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.stdout, `"across"`) {
+		t.Fatalf("the CLI trace crossed no link: %s", r.stdout)
+	}
+	_, key := createKey(t, data, "analyst")
+	srv := startServe(t, data)
+	if _, got := runTraceJob(t, srv, key, map[string]any{"chain": "eth", "seeds": []string{w.Stolen.String()}, "follow_links": true}); !reflect.DeepEqual(got, withoutMS(want)) {
+		t.Errorf("the trace job with follow_links differs from trace --follow-links --json:\n%v\n%v", got, withoutMS(want))
+	}
+	_, plain := runTraceJob(t, srv, key, map[string]any{"chain": "eth", "seeds": []string{w.Stolen.String()}})
+	if b, _ := json.Marshal(plain); strings.Contains(string(b), `"across"`) {
+		t.Errorf("a trace job without follow_links crossed a link")
+	}
 }

@@ -59,29 +59,7 @@ func TestUIRoutesSameAsCLI(t *testing.T) {
 	_, key := createKey(t, data, "analyst")
 	srv := startServe(t, data)
 
-	job := func(body map[string]any) (string, any) {
-		t.Helper()
-		b, _ := json.Marshal(body)
-		code, _, out := srv.call(t, "POST", "/v1/traces", key, string(b))
-		var j struct {
-			ID, Status, Error string
-			Result            any
-		}
-		if err := json.Unmarshal(out, &j); code != 200 || err != nil {
-			t.Fatalf("POST /v1/traces: %d %s", code, out)
-		}
-		for deadline := time.Now().Add(30 * time.Second); j.Status != "done" && j.Status != "failed" && time.Now().Before(deadline); {
-			time.Sleep(20 * time.Millisecond)
-			_, _, out = srv.call(t, "GET", "/v1/traces/"+j.ID, key, "")
-			if err := json.Unmarshal(out, &j); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if j.Status != "done" {
-			t.Fatalf("trace job %s: %s %s", j.ID, j.Status, j.Error)
-		}
-		return j.ID, withoutMS(j.Result)
-	}
+	job := func(body map[string]any) (string, any) { t.Helper(); return runTraceJob(t, srv, key, body) }
 	req := map[string]any{"chain": "btc-regtest", "policy": "fifo", "max_hops": 20, "seeds": seeds}
 	id, got := job(req)
 	if !reflect.DeepEqual(got, wantTrace) {
@@ -108,4 +86,30 @@ func TestUIRoutesSameAsCLI(t *testing.T) {
 	if code != 400 || !strings.Contains(string(out), "policy") {
 		t.Errorf("bad policy: %d %s", code, out)
 	}
+}
+
+// runTraceJob posts a trace job with body, waits until it is done and
+// returns its id and result (without elapsed times).
+func runTraceJob(t *testing.T, srv *served, key string, body map[string]any) (string, any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	code, _, out := srv.call(t, "POST", "/v1/traces", key, string(b))
+	var j struct {
+		ID, Status, Error string
+		Result            any
+	}
+	if err := json.Unmarshal(out, &j); code != 200 || err != nil {
+		t.Fatalf("POST /v1/traces: %d %s", code, out)
+	}
+	for deadline := time.Now().Add(30 * time.Second); j.Status != "done" && j.Status != "failed" && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		_, _, out = srv.call(t, "GET", "/v1/traces/"+j.ID, key, "")
+		if err := json.Unmarshal(out, &j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if j.Status != "done" {
+		t.Fatalf("trace job %s: %s %s", j.ID, j.Status, j.Error)
+	}
+	return j.ID, withoutMS(j.Result)
 }
