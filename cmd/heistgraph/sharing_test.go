@@ -114,10 +114,21 @@ func TestServeSharesHeist(t *testing.T) {
 			t.Fatalf("B kept the watch A withdrew: %s", body)
 		}
 	}
-	r = cli(t, "--data", dataB, "--json", "feeds", "list")
-	mustOK(t, r, "feeds list on B")
-	if fl := decode[feedsListJSON](t, r.stdout); fl.Count != 1 || fl.Feeds[0].LastError != "" || fl.Feeds[0].Watches != 0 {
-		t.Errorf("B's feeds: %s", r.stdout)
+	// The pull removes the watch, then records the feed's counts: wait
+	// for the record of that pull.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r = cli(t, "--data", dataB, "--json", "feeds", "list")
+		mustOK(t, r, "feeds list on B")
+		fl := decode[feedsListJSON](t, r.stdout)
+		if fl.Count != 1 || fl.Feeds[0].LastError != "" {
+			t.Fatalf("B's feeds: %s", r.stdout)
+		}
+		if fl.Feeds[0].Watches == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B's feed still counts the withdrawn watch: %s", r.stdout)
+		}
 	}
 }
 
