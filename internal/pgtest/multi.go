@@ -3,6 +3,8 @@ package pgtest
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -55,4 +57,10 @@ func (c *Cluster) available(ext string) error {
 		return fmt.Errorf("postgresql: extension %s is not installed in %s (run %s)", ext, c.bin, SetupScript)
 	}
 	return nil
+}
+
+// Log returns the server log of c so far (what auto_explain writes, for
+// one).
+func (c *Cluster) Log() ([]byte, error) {
+	return os.ReadFile(filepath.Join(c.dir, "log"))
 }
