@@ -216,7 +216,7 @@ func partitionOf(t *testing.T, url, table, txid string) string {
 }
 
 // plannedScan matches a scan of a partition in an auto_explain plan.
-var plannedScan = regexp.MustCompile(`(Foreign Scan|Index Scan using \S+|Seq Scan|Bitmap Heap Scan|Index Only Scan using \S+) on public\.((txs|outputs|inputs)_\d)`)
+var plannedScan = regexp.MustCompile(`(Foreign Scan|Index Scan(?: Backward)? using \S+|Seq Scan|Bitmap Heap Scan|Index Only Scan using \S+) on public\.((txs|outputs|inputs)_\d)`)
 
 // testDistributedPlans runs show tx on the coordinator for
 // a transaction on a remote shard, and checks the plans auto_explain logged
