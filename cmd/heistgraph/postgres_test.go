@@ -124,17 +124,6 @@ func TestStoreMigrate(t *testing.T) {
 		t.Errorf("second migrate: %+v, want %+v", m, want)
 	}
 
-	sqlExec := func(url, sql string) {
-		t.Helper()
-		conn, err := pgx.Connect(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), sql); err != nil {
-			t.Fatal(err)
-		}
-	}
 	tables := func(url string) string {
 		t.Helper()
 		conn, err := pgx.Connect(context.Background(), url)
@@ -149,7 +138,7 @@ func TestStoreMigrate(t *testing.T) {
 		return names
 	}
 	foreign := c.NewDatabase(t)
-	sqlExec(foreign, "CREATE TABLE invoices (id int)")
+	sqlExec(t, foreign, "CREATE TABLE invoices (id int)")
 	_, r = migrate(foreign)
 	if r.code != 1 || !strings.Contains(r.stderr, "another application") {
 		t.Errorf("database of another application: exit %d, stderr %q; want exit 1 saying so", r.code, r.stderr)
@@ -157,7 +146,7 @@ func TestStoreMigrate(t *testing.T) {
 	if got := tables(foreign); got != "invoices" {
 		t.Errorf("refused database now holds tables %s", got)
 	}
-	sqlExec(url, "UPDATE heistgraph_meta SET value = '999' WHERE key = 'schema_version'")
+	sqlExec(t, url, "UPDATE heistgraph_meta SET value = '999' WHERE key = 'schema_version'")
 	_, r = migrate(url)
 	if r.code != 1 || !strings.Contains(r.stderr, "schema version 999 is newer") {
 		t.Errorf("newer database: exit %d, stderr %q; want exit 1 naming version 999", r.code, r.stderr)
