@@ -51,6 +51,10 @@ type Query struct {
 	// IncludePartner keeps partners' incidents (status partner) too;
 	// without it they are left out (and listed in Report.PartnerLeftOut).
 	IncludePartner bool
+	// Visible, when set, keeps only the incidents it accepts (a reader's
+	// TLP clearance): the others are left out without a trace, not even
+	// in the left-out lists.
+	Visible func(heistgraph.Incident) bool
 }
 
 // Validate checks q and fills defaults. It returns an error wrapping
@@ -196,7 +200,7 @@ func Build(reg *Register, q Query, prices Prices) (Report, error) {
 		}
 	}
 	if q.Incident != "" {
-		if _, ok := reg.Incident(q.Incident); !ok {
+		if inc, ok := reg.Incident(q.Incident); !ok || (q.Visible != nil && !q.Visible(inc)) {
 			return Report{}, fmt.Errorf("report: incident %q: %w", q.Incident, heistgraph.ErrNotFound)
 		}
 	}
@@ -208,6 +212,9 @@ func Build(reg *Register, q Query, prices Prices) (Report, error) {
 	}
 	cited := map[string]bool{}
 	for _, inc := range reg.Incidents() {
+		if q.Visible != nil && !q.Visible(inc) {
+			continue
+		}
 		ri, ok := row(inc, q, prices)
 		if !ok {
 			continue

@@ -27,6 +27,9 @@ var (
 // Report answers GET /v1/incidents/report: incidents report --json's
 // object for q.
 func (b *apiBackend) Report(ctx context.Context, q incident.Query) (any, error) {
+	if c, ok := server.CallerFrom(ctx); ok {
+		q.Visible = func(inc heistgraph.Incident) bool { return server.TLPAllows(c.TLPMax, inc.TLP) }
+	}
 	v, err := hgapp.Report(ctx, b.st, hgapp.ReportRequest{Query: q})
 	if err != nil {
 		return nil, err

@@ -258,6 +258,14 @@ func TestIncidentRoutesTLP(t *testing.T) {
 			t.Errorf("GET %s with an amber key: %d %.200s, want %d", path, status, body, want)
 		}
 	}
+	// The report counts it for an amber key that asks for partners'
+	// incidents, and does not name it to a green key.
+	for key, want := range map[string]bool{green: false, amber: true} {
+		status, _, body := s.call(t, "GET", "/v1/incidents/report?include_partner=true", key, "")
+		if status != http.StatusOK || bytes.Contains(body, []byte(id)) != want {
+			t.Errorf("GET /v1/incidents/report?include_partner=true (names it: want %v): %d %.300s", want, status, body)
+		}
+	}
 	// A shipped incident (clear) is seen by both.
 	for _, key := range []string{green, amber} {
 		if status, _, body := s.call(t, "GET", "/v1/incidents/bybit-2025", key, ""); status != http.StatusOK {
