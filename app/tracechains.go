@@ -70,6 +70,16 @@ func TraceChains(ctx context.Context, st store.Store, reqs []ChainTrace) (Chains
 	v := ChainsTraceView{Chains: []heistgraph.Chain{}, Seeds: []string{}, Runs: []ChainRunView{}}
 	var utxo []*trace.Result
 	var acct []*trace.AccountResult
+	// run records one chain's trace in the view.
+	run := func(policy trace.Policy, chain heistgraph.Chain, seeds []string, rv ChainRunView) {
+		v.Policy = policy
+		v.Chains = append(v.Chains, chain)
+		for _, s := range seeds {
+			v.Seeds = append(v.Seeds, string(chain)+":"+s)
+		}
+		rv.Chain = chain
+		v.Runs = append(v.Runs, rv)
+	}
 	for _, r := range reqs {
 		switch {
 		case r.UTXO != nil:
@@ -77,24 +87,14 @@ func TraceChains(ctx context.Context, st store.Store, reqs []ChainTrace) (Chains
 			if err != nil {
 				return v, fmt.Errorf("trace on %s: %w", r.UTXO.Chain, err)
 			}
-			v.Policy = tv.Policy
-			v.Chains = append(v.Chains, tv.Chain)
-			for _, s := range tv.Seeds {
-				v.Seeds = append(v.Seeds, string(tv.Chain)+":"+s)
-			}
-			v.Runs = append(v.Runs, ChainRunView{Chain: tv.Chain, UTXO: &tv})
+			run(tv.Policy, tv.Chain, tv.Seeds, ChainRunView{UTXO: &tv})
 			utxo = append(utxo, tv.Result)
 		case r.Account != nil:
 			av, err := TraceAccounts(ctx, st, *r.Account)
 			if err != nil {
 				return v, fmt.Errorf("trace on %s: %w", r.Account.Chain, err)
 			}
-			v.Policy = av.Policy
-			v.Chains = append(v.Chains, av.Chain)
-			for _, s := range av.Seeds {
-				v.Seeds = append(v.Seeds, string(av.Chain)+":"+s)
-			}
-			v.Runs = append(v.Runs, ChainRunView{Chain: av.Chain, Account: &av})
+			run(av.Policy, av.Chain, av.Seeds, ChainRunView{Account: &av})
 			acct = append(acct, av.AccountResult)
 		}
 	}

@@ -238,15 +238,25 @@ func pageHeaders(w http.ResponseWriter, p taxii.Page) {
 }
 
 func taxiiGetObjects(s *Server, w http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
-	objs, q, err := s.readable(r)
+	p, err := s.queryPage(w, r, info)
 	if err != nil {
 		return nil, err
+	}
+	writeTAXII(w, http.StatusOK, taxii.EnvelopeOf(p))
+	return nil, nil
+}
+
+// queryPage selects the readable objects the query asks for and writes the
+// page's headers.
+func (s *Server) queryPage(w http.ResponseWriter, r *http.Request, info *reqInfo) (taxii.Page, error) {
+	objs, q, err := s.readable(r)
+	if err != nil {
+		return taxii.Page{}, err
 	}
 	p := taxii.Select(objs, q)
 	info.items = len(p.Objects)
 	pageHeaders(w, p)
-	writeTAXII(w, http.StatusOK, taxii.EnvelopeOf(p))
-	return nil, nil
+	return p, nil
 }
 
 func taxiiGetObject(s *Server, w http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
@@ -289,13 +299,10 @@ func (s *Server) objectPage(w http.ResponseWriter, r *http.Request, info *reqInf
 }
 
 func taxiiManifest(s *Server, w http.ResponseWriter, r *http.Request, info *reqInfo) (any, error) {
-	objs, q, err := s.readable(r)
+	p, err := s.queryPage(w, r, info)
 	if err != nil {
 		return nil, err
 	}
-	p := taxii.Select(objs, q)
-	info.items = len(p.Objects)
-	pageHeaders(w, p)
 	writeTAXII(w, http.StatusOK, taxii.ManifestOf(p))
 	return nil, nil
 }

@@ -123,8 +123,16 @@ txs:
 tlp: green
 `,
 	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+	return registerBundle(t, dir, files, "staged")
+}
+
+// registerBundle writes files (a register's incident and source YAML) into
+// dir, loads them as a register and exports it as the STIX bundle
+// NAME.json, whose path it returns.
+func registerBundle(t *testing.T, dir string, files map[string]string, name string) string {
+	t.Helper()
+	for file, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,9 +140,9 @@ tlp: green
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := incident.Export(reg.Incidents(), reg.Sources(), incident.ExportOptions{Name: "staged"})
+	b, err := incident.Export(reg.Incidents(), reg.Sources(), incident.ExportOptions{Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return writeFile(t, "staged.json", b)
+	return writeFile(t, name+".json", b)
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/incident"
 	lft "github.com/heistgraph/heistgraph/linkfind/linkfindtest"
 	"github.com/heistgraph/heistgraph/store/pebble"
 )
@@ -319,20 +318,7 @@ txs:
 tlp: green
 `,
 	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	reg, err := incident.Load(os.DirFS(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := incident.Export(reg.Incidents(), reg.Sources(), incident.ExportOptions{Name: "cross"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return writeFile(t, "cross.json", b)
+	return registerBundle(t, dir, files, "cross")
 }
 
 // TestTraceJobAcrossChains: POST /v1/traces with follow_links answers what
