@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"os"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +25,12 @@ import (
 //     read and the transactions hashed from the bytes, the merkle check,
 //     script classification and address encoding, the domain values);
 //   - noaddr: the same without encoding addresses;
+//   - scan: Scanner.Scan, the fast path ingest reads (the same checks,
+//     txids, merkle check, script types and binary address keys; no
+//     wtxids, no strings, no allocation once its arenas have grown);
+//   - hashes: only the hashing a decode with txids and a merkle check
+//     cannot avoid with this SHA-256 (the transactions' bounds found
+//     beforehand): the ceiling of any such decode;
 //   - wire: btcd's MsgBlock.Deserialize plus TxHash and WitnessHash of
 //     every transaction (no checks, no merkle root, no addresses);
 //   - sha256d: double SHA-256 over the block bytes once, the floor;
@@ -77,6 +84,10 @@ type decodeVariant struct {
 }
 
 func decodeVariants() []decodeVariant {
+	var s Scanner
+	bounds := map[*byte][]RawTx{}
+	var ids []heistgraph.Hash
+	var stripped []byte
 	return []decodeVariant{
 		{"heistgraph", func(raw []byte) error {
 			_, err := DecodeBlock(raw, heistgraph.Mainnet)
@@ -85,6 +96,37 @@ func decodeVariants() []decodeVariant {
 		{"noaddr", func(raw []byte) error {
 			_, err := decodeBlock(raw, nil)
 			return err
+		}},
+		{"scan", func(raw []byte) error {
+			_, err := s.Scan(raw)
+			return err
+		}},
+		{"hashes", func(raw []byte) error {
+			// Only the hashing Scan cannot avoid: the header, every txid
+			// (over the stripped bytes), the merkle tree; the
+			// transactions' bounds found beforehand, outside the timing.
+			txs, ok := bounds[&raw[0]]
+			if !ok {
+				b, err := s.Scan(raw)
+				if err != nil {
+					return err
+				}
+				txs = slices.Clone(b.Txs)
+				bounds[&raw[0]] = txs
+			}
+			_ = sha256d(raw[:HeaderSize])
+			ids = ids[:0]
+			for i := range txs {
+				sh := &txs[i].sh
+				if !sh.segwit {
+					ids = append(ids, sha256d(raw[sh.start:sh.end]))
+					continue
+				}
+				stripped = append(append(append(stripped[:0], raw[sh.start:sh.start+4]...), raw[sh.body:sh.bodyEnd]...), raw[sh.end-4:sh.end]...)
+				ids = append(ids, sha256d(stripped))
+			}
+			merkleRoot(ids)
+			return nil
 		}},
 		{"wire", func(raw []byte) error {
 			var m wire.MsgBlock
@@ -108,7 +150,7 @@ func decodeVariants() []decodeVariant {
 // decodePaired runs every variant in turn on the same blocks within each
 // iteration, and reports each one's rate in process CPU time (getrusage:
 // user + system, the garbage collector's included) and the rates of
-// heistgraph and noaddr as percentages of sha256d's, the floor. On a
+// heistgraph, noaddr and scan as percentages of sha256d's, the floor. On a
 // shared, loaded machine wall time measures the neighbours; CPU time of
 // paired runs keeps the ratios.
 func decodePaired(b *testing.B, variants []decodeVariant, blocks [][]byte, size int64) {
@@ -127,7 +169,7 @@ func decodePaired(b *testing.B, variants []decodeVariant, blocks [][]byte, size 
 	floor := spent[len(spent)-1]
 	for i, v := range variants {
 		b.ReportMetric(float64(size)*float64(b.N)/spent[i].Seconds()/1e6, v.name+"-MB/s")
-		if v.name == "heistgraph" || v.name == "noaddr" {
+		if v.name != "wire" && v.name != "sha256d" {
 			b.ReportMetric(100*floor.Seconds()/spent[i].Seconds(), v.name+"-%-of-floor")
 		}
 	}

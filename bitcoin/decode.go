@@ -3,9 +3,8 @@ package bitcoin
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
-	"hash"
 	"math"
+	"sync"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -58,7 +57,7 @@ const (
 func DecodeBlock(raw []byte, net heistgraph.Network) (*heistgraph.Block, error) {
 	p, ok := addrParamsFor(net)
 	if !ok {
-		return nil, &DecodeError{Err: fmt.Errorf("unknown network %q (chain %q): %w", net.Name, net.Chain, heistgraph.ErrInvalid)}
+		return nil, unknownNetwork(net)
 	}
 	b, err := decodeBlock(raw, p)
 	if err != nil {
@@ -68,64 +67,20 @@ func DecodeBlock(raw []byte, net heistgraph.Network) (*heistgraph.Block, error) 
 	return b, nil
 }
 
+// scanners holds Scanners for DecodeBlock and DecodeTx, whose results do
+// not alias the Scanner's arenas.
+var scanners = sync.Pool{New: func() any { return new(Scanner) }}
+
 // decodeBlock is DecodeBlock with the address parameters looked up; nil p
 // classifies scripts without encoding addresses.
 func decodeBlock(raw []byte, p *addrParams) (*heistgraph.Block, error) {
-	if len(raw) > MaxBlockSize {
-		return nil, &DecodeError{Err: fmt.Errorf("block of %d bytes exceeds the maximum of %d: %w", len(raw), MaxBlockSize, heistgraph.ErrInvalid)}
-	}
-	if len(raw) < HeaderSize {
-		return nil, &DecodeError{Err: fmt.Errorf("truncated header: %d of %d bytes: %w", len(raw), HeaderSize, heistgraph.ErrInvalid)}
-	}
-	b := &heistgraph.Block{
-		Hash:    sha256d(raw[:HeaderSize]),
-		Version: int32(binary.LittleEndian.Uint32(raw[0:])),
-		Time:    int64(binary.LittleEndian.Uint32(raw[68:])),
-		Bits:    binary.LittleEndian.Uint32(raw[72:]),
-		Nonce:   binary.LittleEndian.Uint32(raw[76:]),
-		Size:    len(raw),
-	}
-	copy(b.PrevHash[:], raw[4:36])
-	copy(b.MerkleRoot[:], raw[36:68])
-	named := func(err error) error {
-		if de, ok := err.(*DecodeError); ok {
-			de.Hash = b.Hash.String()
-		}
-		return err
-	}
-
-	c := checker{raw: raw, pos: HeaderSize}
-	n, err := c.count("transaction", minTxSize)
+	s := scanners.Get().(*Scanner)
+	defer scanners.Put(s)
+	rb, err := s.Scan(raw)
 	if err != nil {
-		return nil, named(err)
+		return nil, err
 	}
-	if n == 0 {
-		return nil, named(c.fail(HeaderSize, "block has no transactions"))
-	}
-	shapes := make([]shape, n) // n is bounded by the bytes
-	var bd builder
-	for i := range shapes {
-		if shapes[i], err = c.tx(i); err != nil {
-			return nil, named(err)
-		}
-		bd.add(shapes[i])
-	}
-	if c.pos != len(raw) {
-		return nil, named(c.fail(c.pos, "%d trailing bytes after %d transactions", len(raw)-c.pos, n))
-	}
-
-	bd.alloc(p)
-	b.Txs = make([]heistgraph.Tx, n)
-	ids := make([]heistgraph.Hash, n, n+1)
-	for i, sh := range shapes {
-		bd.tx(raw, sh, &b.Txs[i])
-		ids[i] = b.Txs[i].TxID
-	}
-	root, mutated := merkleRoot(ids)
-	if mutated || root != b.MerkleRoot {
-		return nil, &DecodeError{Offset: 36, Hash: b.Hash.String(), Err: &MerkleError{Header: b.MerkleRoot, Computed: root, Mutated: mutated}}
-	}
-	return b, nil
+	return rb.block(p), nil
 }
 
 // DecodeTx decodes one serialized transaction (with or without witness) of
@@ -136,7 +91,7 @@ func decodeBlock(raw []byte, p *addrParams) (*heistgraph.Block, error) {
 func DecodeTx(raw []byte, net heistgraph.Network) (*heistgraph.Tx, error) {
 	p, ok := addrParamsFor(net)
 	if !ok {
-		return nil, &DecodeError{Err: fmt.Errorf("unknown network %q (chain %q): %w", net.Name, net.Chain, heistgraph.ErrInvalid)}
+		return nil, unknownNetwork(net)
 	}
 	c := checker{raw: raw}
 	sh, err := c.tx(-1)
@@ -146,11 +101,17 @@ func DecodeTx(raw []byte, net heistgraph.Network) (*heistgraph.Tx, error) {
 	if c.pos != len(raw) {
 		return nil, c.fail(c.pos, "%d trailing bytes after the transaction", len(raw)-c.pos)
 	}
-	var bd builder
-	bd.add(sh)
-	bd.alloc(p)
+	s := scanners.Get().(*Scanner)
+	defer scanners.Put(s)
+	s.grow(sh.ins, sh.outs)
+	rb := RawBlock{Raw: raw}
+	rt := RawTx{sh: sh}
+	s.read(raw, &rt, s.ins, s.outs)
+	var m materializer
+	m.add(&sh)
+	m.alloc(p)
 	tx := new(heistgraph.Tx)
-	bd.tx(raw, sh, tx)
+	m.tx(&rb, &rt, tx)
 	return tx, nil
 }
 
@@ -225,101 +186,6 @@ func bip34(script []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(h), true
-}
-
-// builder turns transactions the checker has walked into domain values,
-// reading them straight from the bytes: the checker has already refused
-// any count or length the bytes cannot hold, so the builder reads without
-// checking. Inputs, outputs and script bytes are carved from one allocation
-// each, sized by the checker's totals. Each address is a string of its own:
-// one string for all of a block's addresses, each a substring of it, was
-// not measurably faster and would keep them all alive for the sake of one.
-type builder struct {
-	p                  *addrParams
-	nIn, nOut, scripts int
-	ins                []heistgraph.TxIn
-	outs               []heistgraph.TxOut
-	arena              []byte
-	addr               [96]byte          // scratch for encoding an address
-	stripped           hash.Hash         // the txid hash of a segwit transaction
-	sum                [sha256.Size]byte // its first SHA-256
-}
-
-func (bd *builder) add(sh shape) {
-	bd.nIn += sh.ins
-	bd.nOut += sh.outs
-	bd.scripts += sh.scripts
-}
-
-func (bd *builder) alloc(p *addrParams) {
-	bd.p = p
-	bd.ins = make([]heistgraph.TxIn, bd.nIn)
-	bd.outs = make([]heistgraph.TxOut, bd.nOut)
-	bd.arena = make([]byte, bd.scripts)
-}
-
-// tx reads the checked transaction sh of raw into tx.
-func (bd *builder) tx(raw []byte, sh shape, tx *heistgraph.Tx) {
-	b := raw[sh.start:sh.end]
-	lockTime := b[len(b)-4:]
-	tx.Version = int32(binary.LittleEndian.Uint32(b))
-	tx.LockTime = binary.LittleEndian.Uint32(lockTime)
-	tx.Size = len(b)
-	tx.WTxID = sha256d(b)
-	if sh.segwit {
-		if bd.stripped == nil {
-			bd.stripped = sha256.New()
-		}
-		h := bd.stripped
-		h.Reset()
-		h.Write(b[:4])
-		h.Write(raw[sh.body:sh.bodyEnd])
-		h.Write(lockTime)
-		tx.TxID = sha256.Sum256(h.Sum(bd.sum[:0]))
-		tx.Weight = (4+sh.bodyEnd-sh.body+4)*3 + tx.Size
-	} else {
-		tx.TxID = tx.WTxID
-		tx.Weight = 4 * tx.Size
-	}
-
-	pos := sh.body + varintLen(raw[sh.body])
-	ins := bd.ins[:sh.ins:sh.ins]
-	bd.ins = bd.ins[sh.ins:]
-	for j := range ins {
-		in := &ins[j]
-		copy(in.PrevOut.TxID[:], raw[pos:pos+32])
-		in.PrevOut.Vout = binary.LittleEndian.Uint32(raw[pos+32:])
-		n, w := readVarint(raw, pos+36)
-		pos += 36 + w + n
-		in.Sequence = binary.LittleEndian.Uint32(raw[pos:])
-		pos += 4
-	}
-	// The checker allows the null outpoint only in a lone input of the
-	// first transaction (or of a lone transaction).
-	ins[0].Coinbase = sh.ins == 1 && ins[0].PrevOut.IsNull()
-
-	pos += varintLen(raw[pos])
-	outs := bd.outs[:sh.outs:sh.outs]
-	bd.outs = bd.outs[sh.outs:]
-	for j := range outs {
-		o := &outs[j]
-		o.Value = int64(binary.LittleEndian.Uint64(raw[pos:]))
-		n, w := readVarint(raw, pos+8)
-		pos += 8 + w
-		script := raw[pos : pos+n]
-		pos += n
-		if n > 0 {
-			o.Script = bd.arena[:n:n]
-			bd.arena = bd.arena[n:]
-			copy(o.Script, script)
-		}
-		var addr []byte
-		o.Type, addr, o.Keys = classifyAppend(bd.addr[:0], script, bd.p)
-		if len(addr) > 0 {
-			o.Address = string(addr)
-		}
-	}
-	tx.Inputs, tx.Outputs = ins, outs
 }
 
 // varintLen returns the length of the compact size whose first byte is b.

@@ -69,94 +69,91 @@ func classify(s []byte, p *addrParams) (heistgraph.ScriptType, string, []string)
 }
 
 // classifyAppend classifies s and appends its address, if it has one, to
-// dst; p may be nil for "no addresses". It checks byte patterns for the
-// common forms first and tokenizes only what is left.
+// dst; p may be nil for "no addresses".
 func classifyAppend(dst, s []byte, p *addrParams) (heistgraph.ScriptType, []byte, []string) {
+	var key AddrKey
+	typ := classifyKey(s, &key, nil)
+	if p == nil {
+		return typ, dst, nil
+	}
+	dst = key.appendAddr(dst, p)
+	if typ != heistgraph.ScriptMultisig {
+		return typ, dst, nil
+	}
+	return typ, dst, multisigAddrs(s, p)
+}
+
+// multisigAddrs returns the P2PKH addresses of the keys of the bare
+// multisig script s.
+func multisigAddrs(s []byte, p *addrParams) []string {
+	keys, _ := multisigKeys(s, true)
+	addrs := make([]string, len(keys))
+	var buf [40]byte
+	for i, k := range keys {
+		addrs[i] = string(appendBase58Check(buf[:0], p.pubKeyHash, address.Hash160(k)))
+	}
+	return addrs
+}
+
+// classifyKey classifies s and sets *k to the key of the address it pays
+// (the zero key for none). It checks byte patterns for the common forms
+// first and tokenizes only what is left. h hashes P2PK keys; nil allocates
+// a hasher when one is needed.
+func classifyKey(s []byte, k *AddrKey, h *hasher160) heistgraph.ScriptType {
 	n := len(s)
 	switch {
 	case n == 25 && s[0] == opDup && s[1] == opHash160 && s[2] == opData20 && s[23] == opEqualVerify && s[24] == opCheckSig:
-		return heistgraph.ScriptPubKeyHash, p.base58(dst, p.pkh(), s[3:23]), nil
+		k.setHash(AddrPubKeyHash, s[3:23])
+		return heistgraph.ScriptPubKeyHash
 	case n == 22 && s[0] == op0 && s[1] == opData20:
-		return heistgraph.ScriptWitnessV0KeyHash, p.segwit(dst, 0, s[2:]), nil
+		k.setWitness(0, s[2:])
+		return heistgraph.ScriptWitnessV0KeyHash
 	case n == 23 && s[0] == opHash160 && s[1] == opData20 && s[22] == opEqual:
-		return heistgraph.ScriptScriptHash, p.base58(dst, p.sh(), s[2:22]), nil
+		k.setHash(AddrScriptHash, s[2:22])
+		return heistgraph.ScriptScriptHash
 	case n == 34 && s[0] == op0 && s[1] == opData32:
-		return heistgraph.ScriptWitnessV0ScriptHash, p.segwit(dst, 0, s[2:]), nil
+		k.setWitness(0, s[2:])
+		return heistgraph.ScriptWitnessV0ScriptHash
 	case n == 34 && s[0] == op1 && s[1] == opData32:
-		return heistgraph.ScriptWitnessV1Taproot, p.segwit(dst, 1, s[2:]), nil
+		k.setWitness(1, s[2:])
+		return heistgraph.ScriptWitnessV1Taproot
 	case n == 35 && s[0] == opData33 && s[34] == opCheckSig && (s[1] == 0x02 || s[1] == 0x03),
 		n == 67 && s[0] == opData65 && s[66] == opCheckSig && (s[1] == 0x04 || s[1] == 0x06 || s[1] == 0x07):
-		return heistgraph.ScriptPubKey, p.pubKeyAddr(dst, s[1:n-1]), nil
+		if h == nil {
+			h = new(hasher160)
+		}
+		k.setHash(AddrPubKeyHash, h.sum(s[1:n-1]))
+		return heistgraph.ScriptPubKey
 	case n > 0 && s[0] == opReturn:
 		if pushOnly(s[1:]) {
-			return heistgraph.ScriptNullData, dst, nil
+			*k = AddrKey{}
+			return heistgraph.ScriptNullData
 		}
-		return heistgraph.ScriptNonStandard, dst, nil
+		*k = AddrKey{}
+		return heistgraph.ScriptNonStandard
 	}
 	if version, program, ok := witnessProgram(s); ok {
 		switch {
 		case version == 0:
 			// Core and btcd: only 20- and 32-byte programs are standard.
-			return heistgraph.ScriptNonStandard, dst, nil
+			*k = AddrKey{}
+			return heistgraph.ScriptNonStandard
 		case version == 1 && len(program) == 2 && program[0] == 0x4e && program[1] == 0x73:
-			return heistgraph.ScriptAnchor, p.segwit(dst, 1, program), nil
+			k.setWitness(1, program)
+			return heistgraph.ScriptAnchor
 		default:
-			return heistgraph.ScriptWitnessUnknown, p.segwit(dst, byte(version), program), nil
+			k.setWitness(byte(version), program)
+			return heistgraph.ScriptWitnessUnknown
 		}
 	}
 	if n > 0 && s[n-1] == opCheckMultiSig {
-		if keys, ok := multisigKeys(s); ok {
-			if p == nil {
-				return heistgraph.ScriptMultisig, dst, nil
-			}
-			addrs := make([]string, len(keys))
-			var buf [40]byte
-			for i, k := range keys {
-				addrs[i] = string(p.pubKeyAddr(buf[:0], k))
-			}
-			return heistgraph.ScriptMultisig, dst, addrs
+		if _, ok := multisigKeys(s, false); ok {
+			*k = AddrKey{}
+			return heistgraph.ScriptMultisig
 		}
 	}
-	return heistgraph.ScriptNonStandard, dst, nil
-}
-
-func (p *addrParams) pkh() byte {
-	if p == nil {
-		return 0
-	}
-	return p.pubKeyHash
-}
-
-func (p *addrParams) sh() byte {
-	if p == nil {
-		return 0
-	}
-	return p.scriptHash
-}
-
-// base58 appends the base58check address of a 20-byte hash with version v.
-func (p *addrParams) base58(dst []byte, v byte, hash []byte) []byte {
-	if p == nil {
-		return dst
-	}
-	return appendBase58Check(dst, v, hash)
-}
-
-// pubKeyAddr appends the P2PKH address of a serialized public key.
-func (p *addrParams) pubKeyAddr(dst, key []byte) []byte {
-	if p == nil {
-		return dst
-	}
-	return appendBase58Check(dst, p.pubKeyHash, address.Hash160(key))
-}
-
-// segwit appends the bech32 (version 0) or bech32m (version 1 and up)
-// address of a witness program, per BIP173 and BIP350.
-func (p *addrParams) segwit(dst []byte, version byte, program []byte) []byte {
-	if p == nil {
-		return dst
-	}
-	return appendSegwit(dst, p.hrp, version, program)
+	*k = AddrKey{}
+	return heistgraph.ScriptNonStandard
 }
 
 // witnessProgram reports whether s is a witness program as BIP141 and Core's
@@ -226,8 +223,9 @@ func pushOnly(s []byte) bool {
 // (extractMultisigScriptDetails): a small integer, pushes, a small integer
 // equal to the number of pushes, OP_CHECKMULTISIG. It returns the pushes
 // that are strictly encoded public keys (33 bytes starting 02 or 03, 65
-// bytes starting 04); the others count towards the total but are skipped.
-func multisigKeys(s []byte) ([][]byte, bool) {
+// bytes starting 04), when collect is set; the others count towards the
+// total but are skipped.
+func multisigKeys(s []byte, collect bool) ([][]byte, bool) {
 	const scriptVersion = 0
 	tok := txscript.MakeScriptTokenizer(scriptVersion, s)
 	if !tok.Next() || !txscript.IsSmallInt(tok.Opcode()) {
@@ -240,7 +238,7 @@ func multisigKeys(s []byte) ([][]byte, bool) {
 			break
 		}
 		pushes++
-		if d := tok.Data(); len(d) == 33 && (d[0] == 0x02 || d[0] == 0x03) || len(d) == 65 && d[0] == 0x04 {
+		if d := tok.Data(); collect && len(d) == 33 && (d[0] == 0x02 || d[0] == 0x03) || len(d) == 65 && d[0] == 0x04 {
 			keys = append(keys, d)
 		}
 	}

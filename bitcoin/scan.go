@@ -1,0 +1,340 @@
+package bitcoin
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"slices"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// Scanner reads serialized blocks into views that alias the block bytes and
+// reuse the Scanner's arenas: the fast path for ingesting a chain, which
+// needs txids, prevouts, output values and addresses but no strings and no
+// allocation per transaction or output. DecodeBlock is Scan followed by
+// RawBlock.Block.
+//
+// A Scanner is not safe for concurrent use: use one per goroutine. Each
+// Scan reuses the arenas of the one before, so a RawBlock is valid only
+// until the next Scan on the same Scanner; the zero Scanner is ready.
+type Scanner struct {
+	txs      []RawTx
+	ins      []RawIn
+	outs     []RawOut
+	ids      []heistgraph.Hash
+	blk      RawBlock
+	stripped hash.Hash         // the txid hash of a segwit transaction
+	sum      [sha256.Size]byte // its first SHA-256
+	h160     hasher160         // for P2PK outputs
+}
+
+// RawBlock is a block Scan has checked, as a view of its bytes. Its slices
+// point into the Scanner's arenas and Raw; neither may change while the
+// view is in use.
+type RawBlock struct {
+	Raw        []byte // the serialized block, as given to Scan
+	Hash       heistgraph.Hash
+	PrevHash   heistgraph.Hash
+	MerkleRoot heistgraph.Hash // checked against the txids
+	Version    int32
+	Time       int64
+	Bits       uint32
+	Nonce      uint32
+	Txs        []RawTx // Txs[0] is the coinbase
+}
+
+// RawTx is one transaction of a RawBlock. Inputs and Outputs point into the
+// Scanner's arenas.
+type RawTx struct {
+	TxID     heistgraph.Hash
+	Version  int32
+	LockTime uint32
+	Inputs   []RawIn
+	Outputs  []RawOut
+	sh       shape
+}
+
+// RawIn is a transaction input. In a scanned block, the null outpoint is
+// spent only by the coinbase's single input, so PrevOut.IsNull() tells a
+// coinbase input.
+type RawIn struct {
+	PrevOut  heistgraph.Outpoint
+	Sequence uint32
+}
+
+// RawOut is a transaction output: its value, the script's type and the key
+// of the address it pays (the zero key for none), and the script, which
+// aliases the block's bytes.
+type RawOut struct {
+	Value  int64 // satoshis
+	Type   heistgraph.ScriptType
+	Addr   AddrKey
+	Script []byte
+}
+
+// Segwit reports whether tx is serialized with a witness.
+func (tx *RawTx) Segwit() bool { return tx.sh.segwit }
+
+// Size returns tx's serialized size, witness included.
+func (tx *RawTx) Size() int { return tx.sh.end - tx.sh.start }
+
+// Weight returns tx's BIP141 weight: stripped size × 3 + full size.
+func (tx *RawTx) Weight() int {
+	if !tx.sh.segwit {
+		return 4 * tx.Size()
+	}
+	return (4+tx.sh.bodyEnd-tx.sh.body+4)*3 + tx.Size()
+}
+
+// Bytes returns tx's serialization within the block.
+func (b *RawBlock) Bytes(tx *RawTx) []byte { return b.Raw[tx.sh.start:tx.sh.end] }
+
+// WTxID computes tx's wtxid, the hash of its full serialization (the
+// txid for a transaction without witness; for a coinbase with witness the
+// real hash, not the zero of BIP141's commitment). Scan does not compute
+// wtxids: nothing Scan checks needs them.
+func (b *RawBlock) WTxID(tx *RawTx) heistgraph.Hash {
+	if !tx.sh.segwit {
+		return tx.TxID
+	}
+	return sha256d(b.Bytes(tx))
+}
+
+// Scan checks raw as DecodeBlock does (the same rules, the same errors,
+// the merkle root against the txids) and returns a view of it. It computes
+// the block hash, every txid, every output's script type and address key;
+// wtxids are computed by RawBlock.WTxID when asked for, and address strings
+// by AddrKey.Address. The view aliases raw and is valid until the next Scan
+// on s.
+func (s *Scanner) Scan(raw []byte) (*RawBlock, error) {
+	if len(raw) > MaxBlockSize {
+		return nil, &DecodeError{Err: fmt.Errorf("block of %d bytes exceeds the maximum of %d: %w", len(raw), MaxBlockSize, heistgraph.ErrInvalid)}
+	}
+	if len(raw) < HeaderSize {
+		return nil, &DecodeError{Err: fmt.Errorf("truncated header: %d of %d bytes: %w", len(raw), HeaderSize, heistgraph.ErrInvalid)}
+	}
+	b := &s.blk
+	*b = RawBlock{
+		Raw:     raw,
+		Hash:    sha256d(raw[:HeaderSize]),
+		Version: int32(binary.LittleEndian.Uint32(raw[0:])),
+		Time:    int64(binary.LittleEndian.Uint32(raw[68:])),
+		Bits:    binary.LittleEndian.Uint32(raw[72:]),
+		Nonce:   binary.LittleEndian.Uint32(raw[76:]),
+	}
+	copy(b.PrevHash[:], raw[4:36])
+	copy(b.MerkleRoot[:], raw[36:68])
+	named := func(err error) error {
+		if de, ok := err.(*DecodeError); ok {
+			de.Hash = b.Hash.String()
+		}
+		return err
+	}
+
+	c := checker{raw: raw, pos: HeaderSize}
+	n, err := c.count("transaction", minTxSize)
+	if err != nil {
+		return nil, named(err)
+	}
+	if n == 0 {
+		return nil, named(c.fail(HeaderSize, "block has no transactions"))
+	}
+	// The arenas grow with the transactions walked, not with the count a
+	// hostile block states.
+	txs := s.txs[:0]
+	nIn, nOut := 0, 0
+	for i := range n {
+		sh, err := c.tx(i)
+		if err != nil {
+			return nil, named(err)
+		}
+		txs = append(txs, RawTx{sh: sh})
+		nIn += sh.ins
+		nOut += sh.outs
+	}
+	s.txs = txs
+	if c.pos != len(raw) {
+		return nil, named(c.fail(c.pos, "%d trailing bytes after %d transactions", len(raw)-c.pos, n))
+	}
+
+	s.grow(nIn, nOut)
+	ins, outs := s.ins, s.outs
+	ids := slices.Grow(s.ids[:0], n+1) // merkleRoot may append one
+	for i := range txs {
+		tx := &txs[i]
+		ins, outs = s.read(raw, tx, ins, outs)
+		ids = append(ids, tx.TxID)
+	}
+	s.ids = ids
+	root, mutated := merkleRoot(ids)
+	if mutated || root != b.MerkleRoot {
+		return nil, &DecodeError{Offset: 36, Hash: b.Hash.String(), Err: &MerkleError{Header: b.MerkleRoot, Computed: root, Mutated: mutated}}
+	}
+	b.Txs = txs
+	return b, nil
+}
+
+// grow makes the input and output arenas hold at least nIn and nOut.
+func (s *Scanner) grow(nIn, nOut int) {
+	if cap(s.ins) < nIn {
+		s.ins = make([]RawIn, nIn)
+	}
+	if cap(s.outs) < nOut {
+		s.outs = make([]RawOut, nOut)
+	}
+	s.ins, s.outs = s.ins[:cap(s.ins)], s.outs[:cap(s.outs)]
+}
+
+// read reads the checked transaction tx.sh of raw into tx, its inputs and
+// outputs into the front of ins and outs, and returns what is left of them.
+// The checker has refused any count or length the bytes cannot hold, so
+// read reads without checking.
+func (s *Scanner) read(raw []byte, tx *RawTx, ins []RawIn, outs []RawOut) ([]RawIn, []RawOut) {
+	sh := tx.sh
+	b := raw[sh.start:sh.end]
+	lockTime := b[len(b)-4:]
+	tx.Version = int32(binary.LittleEndian.Uint32(b))
+	tx.LockTime = binary.LittleEndian.Uint32(lockTime)
+	if sh.segwit {
+		if s.stripped == nil {
+			s.stripped = sha256.New()
+		}
+		h := s.stripped
+		h.Reset()
+		h.Write(b[:4])
+		h.Write(raw[sh.body:sh.bodyEnd])
+		h.Write(lockTime)
+		tx.TxID = sha256.Sum256(h.Sum(s.sum[:0]))
+	} else {
+		tx.TxID = sha256d(b)
+	}
+
+	pos := sh.body + varintLen(raw[sh.body])
+	tx.Inputs = ins[:sh.ins:sh.ins]
+	for j := range tx.Inputs {
+		in := &tx.Inputs[j]
+		copy(in.PrevOut.TxID[:], raw[pos:pos+32])
+		in.PrevOut.Vout = binary.LittleEndian.Uint32(raw[pos+32:])
+		n, w := readVarint(raw, pos+36)
+		pos += 36 + w + n
+		in.Sequence = binary.LittleEndian.Uint32(raw[pos:])
+		pos += 4
+	}
+
+	pos += varintLen(raw[pos])
+	tx.Outputs = outs[:sh.outs:sh.outs]
+	for j := range tx.Outputs {
+		o := &tx.Outputs[j]
+		o.Value = int64(binary.LittleEndian.Uint64(raw[pos:]))
+		n, w := readVarint(raw, pos+8)
+		pos += 8 + w
+		o.Script = raw[pos : pos+n : pos+n]
+		pos += n
+		o.Type = classifyKey(o.Script, &o.Addr, &s.h160)
+	}
+	return ins[sh.ins:], outs[sh.outs:]
+}
+
+// Block returns the domain value of b on network net, as DecodeBlock
+// returns it: wtxids computed, address strings encoded, output scripts
+// copied into one allocation of the block's own (it does not alias Raw or
+// the Scanner), Height 0. It returns an error wrapping
+// heistgraph.ErrInvalid for a network without address prefixes.
+func (b *RawBlock) Block(net heistgraph.Network) (*heistgraph.Block, error) {
+	p, ok := addrParamsFor(net)
+	if !ok {
+		return nil, unknownNetwork(net)
+	}
+	blk := b.block(p)
+	blk.Chain = net.Chain
+	return blk, nil
+}
+
+func unknownNetwork(net heistgraph.Network) error {
+	return &DecodeError{Err: fmt.Errorf("unknown network %q (chain %q): %w", net.Name, net.Chain, heistgraph.ErrInvalid)}
+}
+
+// block is Block with the address parameters looked up; nil p leaves the
+// addresses out.
+func (b *RawBlock) block(p *addrParams) *heistgraph.Block {
+	blk := &heistgraph.Block{
+		Hash: b.Hash, PrevHash: b.PrevHash, MerkleRoot: b.MerkleRoot,
+		Version: b.Version, Time: b.Time, Bits: b.Bits, Nonce: b.Nonce, Size: len(b.Raw),
+	}
+	var m materializer
+	for i := range b.Txs {
+		m.add(&b.Txs[i].sh)
+	}
+	m.alloc(p)
+	blk.Txs = make([]heistgraph.Tx, len(b.Txs))
+	for i := range b.Txs {
+		m.tx(b, &b.Txs[i], &blk.Txs[i])
+	}
+	return blk
+}
+
+// materializer turns scanned transactions into domain values. Inputs,
+// outputs and script bytes are carved from one allocation each, sized by
+// the checker's totals. Each address is a string of its own: one string for
+// all of a block's addresses, each a substring of it, was not measurably
+// faster and would keep them all alive for the sake of one.
+type materializer struct {
+	p                  *addrParams
+	nIn, nOut, scripts int
+	ins                []heistgraph.TxIn
+	outs               []heistgraph.TxOut
+	arena              []byte
+	addr               [96]byte // scratch for encoding an address
+}
+
+func (m *materializer) add(sh *shape) {
+	m.nIn += sh.ins
+	m.nOut += sh.outs
+	m.scripts += sh.scripts
+}
+
+func (m *materializer) alloc(p *addrParams) {
+	m.p = p
+	m.ins = make([]heistgraph.TxIn, m.nIn)
+	m.outs = make([]heistgraph.TxOut, m.nOut)
+	m.arena = make([]byte, m.scripts)
+}
+
+// tx fills dst with the domain value of tx, a transaction of b.
+func (m *materializer) tx(b *RawBlock, tx *RawTx, dst *heistgraph.Tx) {
+	dst.TxID, dst.WTxID = tx.TxID, b.WTxID(tx)
+	dst.Version, dst.LockTime = tx.Version, tx.LockTime
+	dst.Size, dst.Weight = tx.Size(), tx.Weight()
+	ins := m.ins[:len(tx.Inputs):len(tx.Inputs)]
+	m.ins = m.ins[len(tx.Inputs):]
+	for j, in := range tx.Inputs {
+		ins[j] = heistgraph.TxIn{PrevOut: in.PrevOut, Sequence: in.Sequence}
+	}
+	// The checker allows the null outpoint only in a lone input of the
+	// first transaction (or of a lone transaction).
+	ins[0].Coinbase = len(ins) == 1 && ins[0].PrevOut.IsNull()
+
+	outs := m.outs[:len(tx.Outputs):len(tx.Outputs)]
+	m.outs = m.outs[len(tx.Outputs):]
+	for j := range tx.Outputs {
+		o, dst := &tx.Outputs[j], &outs[j]
+		dst.Value, dst.Type = o.Value, o.Type
+		if n := len(o.Script); n > 0 {
+			dst.Script = m.arena[:n:n]
+			m.arena = m.arena[n:]
+			copy(dst.Script, o.Script)
+		}
+		if m.p == nil {
+			continue
+		}
+		if addr := o.Addr.appendAddr(m.addr[:0], m.p); len(addr) > 0 {
+			dst.Address = string(addr)
+		}
+		if o.Type == heistgraph.ScriptMultisig {
+			dst.Keys = multisigAddrs(o.Script, m.p)
+		}
+	}
+	dst.Inputs, dst.Outputs = ins, outs
+}
