@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -136,14 +138,42 @@ func writeFile(tb testing.TB, dir, name string, b []byte) string {
 }
 
 // collect ranges over a source and returns its blocks or the first error.
+// It also ranges over RawBlocks and fails the test unless that yields the
+// same blocks (seen through their views) and the same error.
 func collect(tb testing.TB, s *FileSource) ([]*heistgraph.Block, error) {
 	tb.Helper()
 	var out []*heistgraph.Block
-	for b, err := range s.Blocks(tb.Context()) {
-		if err != nil {
-			return out, err
+	var err error
+	for b, e := range s.Blocks(tb.Context()) {
+		if err = e; err != nil {
+			break
 		}
 		out = append(out, b)
+	}
+	// A copy that neither logs nor reports progress, so the caller sees
+	// only the first pass's.
+	quiet := &FileSource{fsys: s.fsys, files: s.files, net: s.net, opts: s.opts, size: s.size}
+	quiet.opts.Logger, quiet.opts.Progress = slog.New(slog.DiscardHandler), nil
+	n := 0
+	for rb, e := range quiet.RawBlocks(tb.Context()) {
+		if e != nil {
+			if err == nil || e.Error() != err.Error() || n != len(out) {
+				tb.Fatalf("RawBlocks: error %v after %d blocks; Blocks: %v after %d", e, n, err, len(out))
+			}
+			return out, err
+		}
+		if n >= len(out) {
+			tb.Fatalf("RawBlocks yields block %d (%s), Blocks %d blocks", n, rb.Hash, len(out))
+		}
+		got := viewBlock(rb, s.Network())
+		got.Height = rb.Height
+		if !reflect.DeepEqual(got, out[n]) {
+			tb.Fatalf("RawBlocks: block %d (%s at %d) differs from Blocks' (%s at %d)", n, rb.Hash, rb.Height, out[n].Hash, out[n].Height)
+		}
+		n++
+	}
+	if n != len(out) || err != nil {
+		tb.Fatalf("RawBlocks: %d blocks and no error; Blocks: %d, %v", n, len(out), err)
 	}
 	return out, nil
 }

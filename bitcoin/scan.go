@@ -35,6 +35,7 @@ type Scanner struct {
 // view is in use.
 type RawBlock struct {
 	Raw        []byte // the serialized block, as given to Scan
+	Height     int64  // 0 from Scan (a raw block does not state it); FileSource.RawBlocks sets it
 	Hash       heistgraph.Hash
 	PrevHash   heistgraph.Hash
 	MerkleRoot heistgraph.Hash // checked against the txids

@@ -222,29 +222,73 @@ func (s *FileSource) setStats(f func(*FileStats)) {
 // of a pair) ends the sequence; so does cancelling ctx, with ctx's error.
 // Each block is newly allocated and owned by the caller.
 func (s *FileSource) Blocks(ctx context.Context) iter.Seq2[*heistgraph.Block, error] {
-	return func(yield func(*heistgraph.Block, error) bool) {
+	return emit(ctx, s, func() func(*readers, *record, *[]byte) (*heistgraph.Block, error) {
+		return func(rd *readers, r *record, buf *[]byte) (*heistgraph.Block, error) {
+			b, err := s.decode(rd, r, buf, decodeDomain)
+			if err != nil {
+				return nil, err
+			}
+			b.Height = r.height
+			return b, nil
+		}
+	})
+}
+
+// RawBlocks is Blocks for the fast path: the same blocks in the same order,
+// checked the same way with the same errors, each yielded as a RawBlock
+// scanned by one Scanner (Scanner.Scan), with Height set. A yielded view
+// and its bytes are valid only until the loop asks for the next block:
+// keep nothing of it but copies. Each call of RawBlocks starts over with a
+// Scanner of its own.
+func (s *FileSource) RawBlocks(ctx context.Context) iter.Seq2[*RawBlock, error] {
+	return emit(ctx, s, func() func(*readers, *record, *[]byte) (*RawBlock, error) {
+		var sc Scanner
+		return func(rd *readers, r *record, buf *[]byte) (*RawBlock, error) {
+			var rb *RawBlock
+			_, err := s.decode(rd, r, buf, func(raw []byte, _ heistgraph.Network) (*heistgraph.Block, heistgraph.Hash, error) {
+				var err error
+				if rb, err = sc.Scan(raw); err != nil {
+					return nil, heistgraph.Hash{}, err
+				}
+				return nil, rb.Hash, nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			rb.Height = r.height
+			return rb, nil
+		}
+	})
+}
+
+// emit is the loop of Blocks and RawBlocks: index, then read each block to
+// emit with the function newRead makes for the sequence, in height order,
+// counting and reporting progress.
+func emit[T any](ctx context.Context, s *FileSource, newRead func() func(*readers, *record, *[]byte) (T, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
 		s.setStats(func(st *FileStats) { *st = FileStats{Files: len(s.files)} })
 		rd := &readers{fsys: s.fsys, files: s.files}
 		defer rd.close()
 		p, err := s.index(ctx, rd)
 		if err != nil {
-			yield(nil, err)
+			yield(zero, err)
 			return
 		}
+		read := newRead()
 		var buf []byte
 		var bytesRead, emitted int64
 		for _, i := range p.emit {
 			if err := ctx.Err(); err != nil {
-				yield(nil, err)
+				yield(zero, err)
 				return
 			}
 			r := &p.recs[i]
-			b, err := s.decode(rd, r, &buf)
+			b, err := read(rd, r, &buf)
 			if err != nil {
-				yield(nil, err)
+				yield(zero, err)
 				return
 			}
-			b.Height = r.height
 			bytesRead += int64(r.size)
 			emitted++
 			s.setStats(func(st *FileStats) { st.Emitted++ })
@@ -384,10 +428,29 @@ func (s *FileSource) rootHeight(rd *readers, r *record) (int64, error) {
 	return height, nil
 }
 
-// decode reads and decodes the block of r.
-func (s *FileSource) decode(rd *readers, r *record, buf *[]byte) (*heistgraph.Block, error) {
+// decoder decodes the bytes of a block of net and returns its hash; the
+// block may be nil (RawBlocks keeps its view aside).
+type decoder func(raw []byte, net heistgraph.Network) (*heistgraph.Block, heistgraph.Hash, error)
+
+// decodeDomain is the decoder of Blocks.
+func decodeDomain(raw []byte, net heistgraph.Network) (*heistgraph.Block, heistgraph.Hash, error) {
+	b, err := DecodeBlock(raw, net)
+	if err != nil {
+		return nil, heistgraph.Hash{}, err
+	}
+	return b, b.Hash, nil
+}
+
+// decode reads the block of r and decodes it with dec, naming the file,
+// offset and height in its errors, and checks its hash against the index.
+func (s *FileSource) decode(rd *readers, r *record, buf *[]byte, dec decoder) (*heistgraph.Block, error) {
 	if r.file == genesisFile {
-		return Genesis(s.net)
+		raw, err := genesisBytes(s.net)
+		if err != nil {
+			return nil, err
+		}
+		b, _, err := dec(raw, s.net)
+		return b, err
 	}
 	f := &s.files[r.file]
 	h, err := rd.get(r.file)
@@ -404,7 +467,7 @@ func (s *FileSource) decode(rd *readers, r *record, buf *[]byte) (*heistgraph.Bl
 		return nil, err
 	}
 	*buf = raw[:0]
-	b, err := DecodeBlock(raw, s.net)
+	b, hash, err := dec(raw, s.net)
 	if err != nil {
 		var de *DecodeError
 		if errors.As(err, &de) {
@@ -412,9 +475,9 @@ func (s *FileSource) decode(rd *readers, r *record, buf *[]byte) (*heistgraph.Bl
 		}
 		return nil, err
 	}
-	if b.Hash != r.hash {
+	if hash != r.hash {
 		return nil, &DecodeError{File: f.path, Offset: s.recordStart(r), Height: r.height, Hash: r.hash.String(),
-			Err: fmt.Errorf("block hash is now %s (file changed since indexing?): %w", b.Hash, heistgraph.ErrInvalid)}
+			Err: fmt.Errorf("block hash is now %s (file changed since indexing?): %w", hash, heistgraph.ErrInvalid)}
 	}
 	return b, nil
 }
