@@ -220,31 +220,3 @@ func sha256d(b []byte) heistgraph.Hash {
 	first := sha256.Sum256(b)
 	return sha256.Sum256(first[:])
 }
-
-// merkleRoot returns the merkle root of ids, and whether the tree is
-// mutated: some level pairs two equal hashes (Core's ComputeMerkleRoot).
-// It overwrites ids.
-func merkleRoot(ids []heistgraph.Hash) (heistgraph.Hash, bool) {
-	if len(ids) == 0 {
-		return heistgraph.Hash{}, false
-	}
-	mutated := false
-	var pair [64]byte
-	for len(ids) > 1 {
-		for i := 0; i+1 < len(ids); i += 2 {
-			if ids[i] == ids[i+1] {
-				mutated = true
-			}
-		}
-		if len(ids)%2 == 1 {
-			ids = append(ids, ids[len(ids)-1])
-		}
-		for i := 0; i < len(ids); i += 2 {
-			copy(pair[:32], ids[i][:])
-			copy(pair[32:], ids[i+1][:])
-			ids[i/2] = sha256d(pair[:])
-		}
-		ids = ids[:len(ids)/2]
-	}
-	return ids[0], mutated
-}

@@ -253,7 +253,7 @@ func serialize(m *wire.MsgBlock) []byte {
 	return buf.Bytes()
 }
 
-// testMerkle is a plain recursive merkle root, independent of merkleRoot.
+// testMerkle is a plain recursive merkle root, independent of doubler.merkleRoot.
 func testMerkle(ids []chainhash.Hash) chainhash.Hash {
 	if len(ids) == 1 {
 		return ids[0]

@@ -20,14 +20,13 @@ import (
 // Scan reuses the arenas of the one before, so a RawBlock is valid only
 // until the next Scan on the same Scanner; the zero Scanner is ready.
 type Scanner struct {
-	txs      []RawTx
-	ins      []RawIn
-	outs     []RawOut
-	ids      []heistgraph.Hash
-	blk      RawBlock
-	stripped hash.Hash         // the txid hash of a segwit transaction
-	sum      [sha256.Size]byte // its first SHA-256
-	h160     hasher160         // for P2PK outputs
+	txs  []RawTx
+	ins  []RawIn
+	outs []RawOut
+	ids  []heistgraph.Hash
+	blk  RawBlock
+	d    doubler
+	h160 hasher160 // for P2PK outputs
 }
 
 // RawBlock is a block Scan has checked, as a view of its bytes. Its slices
@@ -119,7 +118,7 @@ func (s *Scanner) Scan(raw []byte) (*RawBlock, error) {
 	b := &s.blk
 	*b = RawBlock{
 		Raw:     raw,
-		Hash:    sha256d(raw[:HeaderSize]),
+		Hash:    s.d.sum(raw[:HeaderSize]),
 		Version: int32(binary.LittleEndian.Uint32(raw[0:])),
 		Time:    int64(binary.LittleEndian.Uint32(raw[68:])),
 		Bits:    binary.LittleEndian.Uint32(raw[72:]),
@@ -169,7 +168,7 @@ func (s *Scanner) Scan(raw []byte) (*RawBlock, error) {
 		ids = append(ids, tx.TxID)
 	}
 	s.ids = ids
-	root, mutated := merkleRoot(ids)
+	root, mutated := s.d.merkleRoot(ids)
 	if mutated || root != b.MerkleRoot {
 		return nil, &DecodeError{Offset: 36, Hash: b.Hash.String(), Err: &MerkleError{Header: b.MerkleRoot, Computed: root, Mutated: mutated}}
 	}
@@ -199,17 +198,9 @@ func (s *Scanner) read(raw []byte, tx *RawTx, ins []RawIn, outs []RawOut) ([]Raw
 	tx.Version = int32(binary.LittleEndian.Uint32(b))
 	tx.LockTime = binary.LittleEndian.Uint32(lockTime)
 	if sh.segwit {
-		if s.stripped == nil {
-			s.stripped = sha256.New()
-		}
-		h := s.stripped
-		h.Reset()
-		h.Write(b[:4])
-		h.Write(raw[sh.body:sh.bodyEnd])
-		h.Write(lockTime)
-		tx.TxID = sha256.Sum256(h.Sum(s.sum[:0]))
+		tx.TxID = s.d.sum3(b[:4], raw[sh.body:sh.bodyEnd], lockTime)
 	} else {
-		tx.TxID = sha256d(b)
+		tx.TxID = s.d.sum(b)
 	}
 
 	pos := sh.body + varintLen(raw[sh.body])
@@ -338,4 +329,61 @@ func (m *materializer) tx(b *RawBlock, tx *RawTx, dst *heistgraph.Tx) {
 		}
 	}
 	dst.Inputs, dst.Outputs = ins, outs
+}
+
+// doubler computes double SHA-256 with one reused state: on the short
+// inputs of txids and merkle nodes it costs less a call than sha256.Sum256,
+// which sets up a state of its own each time. The zero value is ready.
+type doubler struct {
+	h    hash.Hash
+	mid  [sha256.Size]byte
+	out  heistgraph.Hash
+	pair [2 * sha256.Size]byte
+}
+
+// sum3 returns SHA-256(SHA-256(a || b || c)).
+func (d *doubler) sum3(a, b, c []byte) heistgraph.Hash {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	h := d.h
+	h.Reset()
+	h.Write(a)
+	h.Write(b)
+	h.Write(c)
+	h.Sum(d.mid[:0])
+	h.Reset()
+	h.Write(d.mid[:])
+	h.Sum(d.out[:0])
+	return d.out
+}
+
+// sum returns SHA-256(SHA-256(b)).
+func (d *doubler) sum(b []byte) heistgraph.Hash { return d.sum3(b, nil, nil) }
+
+// merkleRoot returns the merkle root of ids, and whether the tree is
+// mutated: some level pairs two equal hashes (Core's ComputeMerkleRoot).
+// It overwrites ids, and may append one to it.
+func (d *doubler) merkleRoot(ids []heistgraph.Hash) (heistgraph.Hash, bool) {
+	if len(ids) == 0 {
+		return heistgraph.Hash{}, false
+	}
+	mutated := false
+	for len(ids) > 1 {
+		for i := 0; i+1 < len(ids); i += 2 {
+			if ids[i] == ids[i+1] {
+				mutated = true
+			}
+		}
+		if len(ids)%2 == 1 {
+			ids = append(ids, ids[len(ids)-1])
+		}
+		for i := 0; i < len(ids); i += 2 {
+			copy(d.pair[:32], ids[i][:])
+			copy(d.pair[32:], ids[i+1][:])
+			ids[i/2] = d.sum(d.pair[:])
+		}
+		ids = ids[:len(ids)/2]
+	}
+	return ids[0], mutated
 }
