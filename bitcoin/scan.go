@@ -74,6 +74,18 @@ type RawOut struct {
 	Script []byte
 }
 
+// Keys returns what heistgraph.TxOut.Keys holds: for a bare multisig
+// output, the P2PKH address on net of each strictly encoded key in script
+// order; nil for any other output or an unknown network. It allocates: the
+// fast path leaves it to the rare output that needs it.
+func (o *RawOut) Keys(net heistgraph.Network) []string {
+	p, ok := addrParamsFor(net)
+	if !ok || o.Type != heistgraph.ScriptMultisig {
+		return nil
+	}
+	return multisigAddrs(o.Script, p)
+}
+
 // Segwit reports whether tx is serialized with a witness.
 func (tx *RawTx) Segwit() bool { return tx.sh.segwit }
 

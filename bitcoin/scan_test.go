@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -34,9 +35,7 @@ func viewBlock(rb *RawBlock, net heistgraph.Network) *heistgraph.Block {
 			if len(o.Script) > 0 {
 				out.Script = bytes.Clone(o.Script)
 			}
-			if o.Type == heistgraph.ScriptMultisig {
-				_, _, out.Keys = ClassifyScript(o.Script, net)
-			}
+			out.Keys = o.Keys(net)
 			tx.Outputs = append(tx.Outputs, out)
 		}
 		b.Txs = append(b.Txs, tx)
@@ -292,4 +291,38 @@ func FuzzAddrKey(f *testing.F) {
 			t.Fatalf("%x: script %x classifies to %x (%q), key address %q", b[:n], script, back.Data(), addr, k.Address(heistgraph.Mainnet))
 		}
 	})
+}
+
+// A block with a bare multisig and a P2PK output: the view's Keys and
+// address keys give what DecodeBlock gives, and btcd's txscript agrees.
+func TestScanMultisigAndPubKey(t *testing.T) {
+	g, _ := GenesisHash(heistgraph.Mainnet)
+	base := synth{prev: g, version: 0x20000000, height: 9}
+	tx := spendTx(base.msg().Transactions[0].TxHash(), 1e8)
+	multisig, _ := hex.DecodeString("51210279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f817982102c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee552ae")
+	p2pk, _ := hex.DecodeString("210279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798ac")
+	tx.AddTxOut(wire.NewTxOut(5000, multisig))
+	tx.AddTxOut(wire.NewTxOut(6000, p2pk))
+	base.txs = []*wire.MsgTx{tx}
+	raw := base.bytes()
+	var s Scanner
+	rb, err := s.Scan(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := DecodeBlock(raw, heistgraph.Mainnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, pk := &rb.Txs[1].Outputs[1], &rb.Txs[1].Outputs[2]
+	if keys := ms.Keys(heistgraph.Mainnet); len(keys) != 2 || !reflect.DeepEqual(keys, want.Txs[1].Outputs[1].Keys) || !ms.Addr.IsZero() {
+		t.Errorf("multisig: keys %q, want %q; key %v", keys, want.Txs[1].Outputs[1].Keys, ms.Addr)
+	}
+	if pk.Type != heistgraph.ScriptPubKey || pk.Addr.Kind() != AddrPubKeyHash || pk.Addr.Address(heistgraph.Mainnet) != want.Txs[1].Outputs[2].Address ||
+		pk.Keys(heistgraph.Mainnet) != nil {
+		t.Errorf("p2pk: %s %v", pk.Type, pk.Addr)
+	}
+	if err := compareWire(raw, viewBlock(rb, heistgraph.Mainnet), &chaincfg.MainNetParams); err != nil {
+		t.Fatal(err)
+	}
 }
