@@ -142,12 +142,10 @@ func (c *checker) tx(index int) (shape, error) {
 }
 
 func isNullOutpoint(b []byte) bool {
-	for _, c := range b[:32] {
-		if c != 0 {
-			return false
-		}
-	}
-	return binary.LittleEndian.Uint32(b[32:]) == 0xffffffff
+	_ = b[35]
+	return binary.LittleEndian.Uint32(b[32:]) == 0xffffffff &&
+		binary.LittleEndian.Uint64(b[0:])|binary.LittleEndian.Uint64(b[8:])|
+			binary.LittleEndian.Uint64(b[16:])|binary.LittleEndian.Uint64(b[24:]) == 0
 }
 
 // varint reads a compact size, which must be canonical.

@@ -20,6 +20,22 @@
 // the caller sets Block.Height; CoinbaseHeight reads the BIP34 height a
 // coinbase states. DecodeTx decodes one transaction.
 //
+// # The fast path
+//
+// Scanner.Scan is DecodeBlock without the domain values, for ingesting a
+// chain: the same checks and errors, the block hash, every txid and the
+// merkle check, but the result is a RawBlock view that aliases the block's
+// bytes and reuses the Scanner's arenas (no allocation once they have
+// grown). Each output carries its value, script type and an AddrKey (the
+// address as a fixed-size binary value: kind and hash or witness program,
+// usable as a map key, the same for a P2PK output as for the P2PKH of its
+// key); address strings are made by AddrKey.Address when shown, wtxids by
+// RawBlock.WTxID when asked for. FileSource.RawBlocks yields a file's
+// blocks as such views, in the order and with the checks of Blocks. A view
+// is valid until the next Scan: copy what must outlive it. RawBlock.Block
+// turns a view into what DecodeBlock returns (DecodeBlock is Scan followed
+// by Block).
+//
 // # Scripts and addresses
 //
 // ClassifyScript names an output script with btcd's and Bitcoin Core's words
