@@ -4,6 +4,10 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash"
+	"strings"
+
+	"github.com/btcsuite/btcd/address/v2/base58"
+	"github.com/btcsuite/btcd/address/v2/bech32"
 
 	//lint:ignore SA1019 Bitcoin's P2PKH addresses are RIPEMD-160 hashes; btcd uses this package too
 	"golang.org/x/crypto/ripemd160"
@@ -161,4 +165,63 @@ func ReadAddrKey(b []byte) (AddrKey, int, error) {
 	key := AddrKey{kind: kind, n: uint8(n)}
 	copy(key.data[:], b[2:2+n])
 	return key, 2 + n, nil
+}
+
+// ParseAddress returns the key of an address string of net: base58check
+// with net's P2PKH or P2SH version, or a segwit address with net's
+// human-readable part (bech32 for version 0, bech32m from version 1; upper
+// case accepted). It is the inverse of AddrKey.Address: an address it
+// accepts reads back the same (in lower case for segwit). Errors wrap
+// heistgraph.ErrInvalid and name the address.
+func ParseAddress(addr string, net heistgraph.Network) (AddrKey, error) {
+	p, ok := addrParamsFor(net)
+	if !ok {
+		return AddrKey{}, unknownNetwork(net)
+	}
+	bad := func(format string, args ...any) (AddrKey, error) {
+		return AddrKey{}, fmt.Errorf("bitcoin: address %q: %s: %w", addr, fmt.Sprintf(format, args...), heistgraph.ErrInvalid)
+	}
+	var k AddrKey
+	canonical := addr
+	if hrp, data, enc, err := bech32.DecodeGeneric(addr); err == nil {
+		if hrp != p.hrp {
+			return bad("not a %s address (prefix %q, want %q)", net.Name, hrp, p.hrp)
+		}
+		if len(data) == 0 || data[0] > 16 {
+			return bad("no witness version")
+		}
+		v := data[0]
+		if want := bech32.VersionM; v == 0 && enc != bech32.Version0 || v > 0 && enc != want {
+			return bad("witness version %d with the wrong checksum (bech32 for version 0, bech32m after)", v)
+		}
+		program, err := bech32.ConvertBits(data[1:], 5, 8, false)
+		if err != nil {
+			return bad("%v", err)
+		}
+		if n := len(program); n < 2 || n > maxProgram || v == 0 && n != 20 && n != 32 {
+			return bad("witness version %d program of %d bytes", v, n)
+		}
+		k.setWitness(v, program)
+		canonical = strings.ToLower(addr)
+	} else {
+		decoded, version, err := base58.CheckDecode(addr)
+		if err != nil {
+			return bad("neither bech32 nor base58check (%v)", err)
+		}
+		switch {
+		case len(decoded) != 20:
+			return bad("base58 payload of %d bytes, want 20", len(decoded))
+		case version == p.pubKeyHash:
+			k.setHash(AddrPubKeyHash, decoded)
+		case version == p.scriptHash:
+			k.setHash(AddrScriptHash, decoded)
+		default:
+			return bad("base58 version %d is not %s's P2PKH (%d) or P2SH (%d)", version, net.Name, p.pubKeyHash, p.scriptHash)
+		}
+	}
+	var buf [96]byte
+	if string(k.appendAddr(buf[:0], p)) != canonical {
+		return bad("not in canonical form")
+	}
+	return k, nil
 }

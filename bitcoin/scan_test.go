@@ -5,7 +5,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -86,6 +90,14 @@ func TestScanMatchesWire(t *testing.T) {
 				}
 				byKey[o.Addr], byAddr[addr] = addr, o.Addr
 			}
+		}
+	}
+	for k, addr := range byKey {
+		if k.IsZero() {
+			continue
+		}
+		if back, err := ParseAddress(addr, heistgraph.Mainnet); err != nil || back != k {
+			t.Fatalf("ParseAddress(%s) = %x, %v; want %x", addr, back.Data(), err, k.Data())
 		}
 	}
 	if len(byKey) < 10_000 {
@@ -290,6 +302,11 @@ func FuzzAddrKey(f *testing.F) {
 		if back != k || k.Address(heistgraph.Mainnet) != addr || addr == "" {
 			t.Fatalf("%x: script %x classifies to %x (%q), key address %q", b[:n], script, back.Data(), addr, k.Address(heistgraph.Mainnet))
 		}
+		for _, net := range []heistgraph.Network{heistgraph.Mainnet, heistgraph.Testnet, heistgraph.Regtest} {
+			if parsed, err := ParseAddress(k.Address(net), net); err != nil || parsed != k {
+				t.Fatalf("%s: ParseAddress(%s) = %x, %v", net.Name, k.Address(net), parsed.Data(), err)
+			}
+		}
 	})
 }
 
@@ -325,4 +342,91 @@ func TestScanMultisigAndPubKey(t *testing.T) {
 	if err := compareWire(raw, viewBlock(rb, heistgraph.Mainnet), &chaincfg.MainNetParams); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestParseAddress(t *testing.T) {
+	good := []struct {
+		addr string
+		net  heistgraph.Network
+		kind AddrKind
+	}{
+		{"1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH", heistgraph.Mainnet, AddrPubKeyHash},
+		{"3QGenMj5hD4LBp24xow1hsagmMDjgnDpoo", heistgraph.Mainnet, AddrScriptHash},
+		{"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", heistgraph.Mainnet, AddrWitness0},
+		{"BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4", heistgraph.Mainnet, AddrWitness0},
+		{"bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", heistgraph.Regtest, AddrWitness0},
+		{"bc1pfeessrawgf", heistgraph.Mainnet, AddrWitness0 + 1},
+		// BIP350 test vectors: versions 1 and 16, a 40-byte program.
+		{"bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0", heistgraph.Mainnet, AddrWitness0 + 1},
+		{"bc1sw50qgdz25j", heistgraph.Mainnet, AddrWitness0 + 16},
+		{"bc1pw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y", heistgraph.Mainnet, AddrWitness0 + 1},
+	}
+	for _, tc := range good {
+		k, err := ParseAddress(tc.addr, tc.net)
+		want := tc.addr
+		if tc.kind >= AddrWitness0 {
+			want = strings.ToLower(want)
+		}
+		if err != nil || k.Kind() != tc.kind || k.Address(tc.net) != want {
+			t.Errorf("%s: %v kind %d, reads back %q", tc.addr, err, k.Kind(), k.Address(tc.net))
+		}
+	}
+	bad := []struct{ addr, why string }{
+		{"", "neither"},
+		{"1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMJ", "neither"},        // checksum
+		{"mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn", "base58 version"}, // testnet P2PKH on mainnet
+		{"tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", "prefix"}, // testnet segwit on mainnet
+		{"bc1zw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7k", "neither"}, // too long
+		{"bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7v8n0nx0muaewav253zgeav", "program"},                                                         // 41 bytes? BIP350: invalid program length
+		{"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh", "checksum"},                                                                                          // v0 with bech32m
+		{"bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqh2y7hd", "checksum"},                                                                      // v1 with bech32
+		{"BC1QR508D6QEJXTDG4Y5R3ZARVARYV98GJ9P", "program"},                                                                                                 // v0, 16 bytes
+		{"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "neither"},                                                                   // a public key
+		{"Bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "neither"},                                                                                           // mixed case
+	}
+	for _, tc := range bad {
+		_, err := ParseAddress(tc.addr, heistgraph.Mainnet)
+		if !errors.Is(err, heistgraph.ErrInvalid) || !strings.Contains(err.Error(), tc.why) {
+			t.Errorf("%s: %v, want an error saying %q", tc.addr, err, tc.why)
+		}
+	}
+	if _, err := ParseAddress("1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH", heistgraph.Network{Name: "x"}); !errors.Is(err, heistgraph.ErrInvalid) {
+		t.Errorf("unknown network: %v", err)
+	}
+}
+
+// FuzzParseAddress: whatever string ParseAddress accepts reads back the
+// same from its key, and btcd's address decoder, where it knows the kind,
+// agrees on the script it pays.
+func FuzzParseAddress(f *testing.F) {
+	for _, s := range []string{"1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH", "3QGenMj5hD4LBp24xow1hsagmMDjgnDpoo",
+		"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "bc1pfeessrawgf", "bc1sw50qgdz25j", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseAddress(s, heistgraph.Mainnet)
+		if err != nil {
+			if !errors.Is(err, heistgraph.ErrInvalid) {
+				t.Fatal(err)
+			}
+			return
+		}
+		if k.Address(heistgraph.Mainnet) != strings.ToLower(s) && k.Address(heistgraph.Mainnet) != s {
+			t.Fatalf("%q reads back as %q", s, k.Address(heistgraph.Mainnet))
+		}
+		a, err := address.DecodeAddress(s, &chaincfg.MainNetParams)
+		if err != nil {
+			if k.Kind() <= AddrWitness0 {
+				t.Fatalf("%q: btcd refuses a kind it knows: %v", s, err)
+			}
+			return
+		}
+		script, err := txscript.PayToAddrScript(a)
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if !bytes.Equal(script, scriptOf(k)) {
+			t.Fatalf("%q: btcd pays %x, the key %x", s, script, scriptOf(k))
+		}
+	})
 }
