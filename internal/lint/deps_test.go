@@ -17,7 +17,7 @@ const module = "github.com/heistgraph/heistgraph"
 // library and the root package heistgraph). It is the import table of
 // style.md; a package not listed may import only std and the root package.
 var allowed = map[string][]string{
-	"bitcoin":           {"github.com/btcsuite/btcd/"},
+	"bitcoin":           {"github.com/btcsuite/btcd/", "golang.org/x/crypto/ripemd160"},    // ripemd160: HASH160 of P2PK keys with one reused state (btcd uses the same package)
 	"evm":               {"github.com/ethereum/go-ethereum", "github.com/holiman/uint256"}, // uint256: arithmetic on the domain's amounts (heistgraph.Transfer.Amount)
 	"store":             {},
 	"store/pebble":      {"store", "github.com/cockroachdb/pebble/"},
