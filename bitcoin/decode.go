@@ -71,11 +71,19 @@ func DecodeBlock(raw []byte, net heistgraph.Network) (*heistgraph.Block, error) 
 // not alias the Scanner's arenas.
 var scanners = sync.Pool{New: func() any { return new(Scanner) }}
 
+// putScanner returns s to the pool without its references to the caller's
+// bytes (the view's Raw, the outputs' scripts).
+func putScanner(s *Scanner) {
+	s.blk = RawBlock{}
+	clear(s.outs)
+	scanners.Put(s)
+}
+
 // decodeBlock is DecodeBlock with the address parameters looked up; nil p
 // classifies scripts without encoding addresses.
 func decodeBlock(raw []byte, p *addrParams) (*heistgraph.Block, error) {
 	s := scanners.Get().(*Scanner)
-	defer scanners.Put(s)
+	defer putScanner(s)
 	rb, err := s.Scan(raw)
 	if err != nil {
 		return nil, err
@@ -102,7 +110,7 @@ func DecodeTx(raw []byte, net heistgraph.Network) (*heistgraph.Tx, error) {
 		return nil, c.fail(c.pos, "%d trailing bytes after the transaction", len(raw)-c.pos)
 	}
 	s := scanners.Get().(*Scanner)
-	defer scanners.Put(s)
+	defer putScanner(s)
 	s.grow(sh.ins, sh.outs)
 	rb := RawBlock{Raw: raw}
 	rt := RawTx{sh: sh}
