@@ -226,39 +226,71 @@ func BenchmarkClassifyScript(b *testing.B) {
 
 // BenchmarkFileSource reads the 16 MiB blk file of blocks 0-14131 (early
 // blocks: tiny, nearly all coinbase-only) and blocks 1-255 plus 574200 as
-// hex, through NewFileSource and Blocks: indexing, ordering, reading and
-// decoding. Bytes are the files' sizes.
+// hex, through NewFileSource and Blocks (blocks) or RawBlocks (raw, the
+// fast path): indexing, ordering, reading and decoding or scanning. Bytes
+// are the files' sizes. paired runs both in turn in each iteration and
+// reports each one's rate in process CPU time.
 func BenchmarkFileSource(b *testing.B) {
 	big := bigBlkPath(b)
 	dir := b.TempDir()
 	hexPath := writeFile(b, dir, "blocks.hex", hexLines(append(blocks1to255(b), readFile(b, block574200File)), "\n"))
 	blkPath := writeFile(b, dir, "blk00000.dat", append(frame(heistgraph.Mainnet.Magic, readFile(b, block574200File)), make([]byte, 1024)...))
+	read := func(tb testing.TB, path string, raw bool) {
+		s, err := NewFileSource([]string{path}, FileOptions{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		n := 0
+		if raw {
+			for _, err := range s.RawBlocks(tb.Context()) {
+				if err != nil {
+					tb.Fatal(err)
+				}
+				n++
+			}
+		} else {
+			for _, err := range s.Blocks(tb.Context()) {
+				if err != nil {
+					tb.Fatal(err)
+				}
+				n++
+			}
+		}
+		if n == 0 {
+			tb.Fatal("no blocks")
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		path string
 	}{{"blk-0-to-14131", big}, {"hex-1-255+574200", hexPath}, {"blk-574200", blkPath}} {
-		b.Run(tc.name, func(b *testing.B) {
-			st, err := os.Stat(tc.path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(st.Size())
-			b.ReportAllocs()
+		st, err := os.Stat(tc.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, v := range []struct {
+			name string
+			raw  bool
+		}{{"blocks", false}, {"raw", true}} {
+			b.Run(tc.name+"/"+v.name, func(b *testing.B) {
+				b.SetBytes(st.Size())
+				b.ReportAllocs()
+				for b.Loop() {
+					read(b, tc.path, v.raw)
+				}
+			})
+		}
+		b.Run(tc.name+"/paired", func(b *testing.B) {
+			var spent [2]time.Duration
 			for b.Loop() {
-				s, err := NewFileSource([]string{tc.path}, FileOptions{})
-				if err != nil {
-					b.Fatal(err)
+				for i, raw := range []bool{false, true} {
+					t0 := cpuTime(b)
+					read(b, tc.path, raw)
+					spent[i] += cpuTime(b) - t0
 				}
-				n := 0
-				for _, err := range s.Blocks(b.Context()) {
-					if err != nil {
-						b.Fatal(err)
-					}
-					n++
-				}
-				if n == 0 {
-					b.Fatal("no blocks")
-				}
+			}
+			for i, name := range []string{"blocks", "raw"} {
+				b.ReportMetric(float64(st.Size())*float64(b.N)/spent[i].Seconds()/1e6, name+"-MB/s")
 			}
 		})
 	}
