@@ -29,8 +29,9 @@
 // grown). Each output carries its value, script type and an AddrKey (the
 // address as a fixed-size binary value: kind and hash or witness program,
 // usable as a map key, the same for a P2PK output as for the P2PKH of its
-// key); address strings are made by AddrKey.Address when shown, wtxids by
-// RawBlock.WTxID when asked for. FileSource.RawBlocks yields a file's
+// key); address strings are made by AddrKey.Address when shown
+// (ParseAddress turns one back into its key), wtxids by RawBlock.WTxID
+// when asked for. FileSource.RawBlocks yields a file's
 // blocks as such views, in the order and with the checks of Blocks. A view
 // is valid until the next Scan: copy what must outlive it. RawBlock.Block
 // turns a view into what DecodeBlock returns (DecodeBlock is Scan followed
