@@ -1,0 +1,276 @@
+package txgraph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/bitcoin"
+	"github.com/heistgraph/heistgraph/ingest"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/store/pebble"
+	"github.com/heistgraph/heistgraph/synth"
+	"github.com/heistgraph/heistgraph/trace"
+	"github.com/heistgraph/heistgraph/txgraph"
+)
+
+const chain = heistgraph.ChainBTCRegtest
+
+func openStore(t testing.TB) *pebble.DB {
+	t.Helper()
+	st, err := pebble.Open("", pebble.Options{FS: vfs.NewMem(), CacheSize: 8 << 20, MemTableSize: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// world is a small synthetic world: its blocks in chain order, its truth,
+// and a store holding it.
+type world struct {
+	blocks []*heistgraph.Block
+	truth  *synth.Truth
+	st     *pebble.DB
+}
+
+var worlds = map[int64]*world{}
+
+func synthWorld(t testing.TB, seed int64) *world {
+	t.Helper()
+	if w, ok := worlds[seed]; ok {
+		return w
+	}
+	dir := t.TempDir()
+	ctx := context.Background()
+	if _, err := synth.Generate(ctx, synth.Options{Dir: dir, Seed: seed, Scale: synth.Small}); err != nil {
+		t.Fatal(err)
+	}
+	truth, err := synth.LoadTruth(filepath.Join(dir, synth.TruthFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net := heistgraph.Regtest
+	src, err := bitcoin.NewFileSource([]string{dir}, bitcoin.FileOptions{Network: &net})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := pebble.Open("", pebble.Options{FS: vfs.NewMem(), CacheSize: 8 << 20, MemTableSize: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{truth: truth, st: st}
+	opts := ingest.Options{Events: ingest.Events{BlockApplied: func(b *heistgraph.Block) { w.blocks = append(w.blocks, b) }}}
+	if _, err := ingest.Stream(ctx, st, src, opts); err != nil {
+		t.Fatal(err)
+	}
+	worlds[seed] = w
+	return w
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, w := range worlds {
+		w.st.Close()
+	}
+	os.Exit(code)
+}
+
+func build(t testing.TB, st *pebble.DB, path string) (*txgraph.Graph, txgraph.Stats) {
+	t.Helper()
+	stats, err := txgraph.Update(context.Background(), st, chain, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := txgraph.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return g, stats
+}
+
+// trimmed is rec without the fields the graph leaves out (package doc).
+func trimmed(rec heistgraph.TxRecord) heistgraph.TxRecord {
+	rec.Tx.WTxID, rec.Tx.Version, rec.Tx.LockTime, rec.Tx.Size, rec.Tx.Weight = heistgraph.Hash{}, 0, 0, 0, 0
+	for i := range rec.Tx.Inputs {
+		rec.Tx.Inputs[i].Sequence = 0
+	}
+	trim := func(o *heistgraph.TxOut) {
+		o.Keys = nil
+		if o.Address != "" {
+			o.Script = nil
+		}
+	}
+	for i := range rec.Tx.Outputs {
+		trim(&rec.Tx.Outputs[i])
+	}
+	for _, p := range rec.Prevouts {
+		if p != nil {
+			trim(p)
+		}
+	}
+	return rec
+}
+
+// TestReaderMatchesStore reads every transaction, output and address of
+// a synthetic world through the graph and through the store: equal, but
+// for the fields the graph leaves out.
+func TestReaderMatchesStore(t *testing.T) {
+	w := synthWorld(t, 3)
+	ctx := context.Background()
+	g, stats := build(t, w.st, filepath.Join(t.TempDir(), "g.txg"))
+	if !stats.Rebuilt || stats.Blocks != len(w.blocks) {
+		t.Fatalf("stats %+v, want a build of %d blocks", stats, len(w.blocks))
+	}
+	r := txgraph.NewReader(g, w.st)
+	txs, outs, addrs := 0, 0, map[string]bool{}
+	for _, b := range w.blocks {
+		for _, tx := range b.Txs {
+			want, err := w.st.Tx(ctx, chain, tx.TxID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.Tx(ctx, chain, tx.TxID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(trimmed(got), trimmed(want)) {
+				t.Fatalf("tx %s:\ngraph %+v\nstore %+v", tx.TxID, trimmed(got), trimmed(want))
+			}
+			txs++
+			for n, o := range tx.Outputs {
+				op := heistgraph.Outpoint{TxID: tx.TxID, Vout: uint32(n)}
+				want, err := w.st.Output(ctx, chain, op)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := r.Output(ctx, chain, op)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want.Keys = nil
+				if want.Address != "" {
+					want.Script = nil
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("output %s:\ngraph %+v\nstore %+v", op, got, want)
+				}
+				outs++
+				if o.Address != "" && !addrs[o.Address] {
+					addrs[o.Address] = true
+					s, err := w.st.Address(ctx, chain, o.Address)
+					if err != nil {
+						t.Fatal(err)
+					}
+					h, ok, err := r.FirstHeight(ctx, chain, o.Address)
+					if err != nil || !ok || h != s.FirstHeight {
+						t.Fatalf("first height of %s: %d %v %v, store %d", o.Address, h, ok, err, s.FirstHeight)
+					}
+				}
+			}
+		}
+	}
+	if _, ok, _ := r.FirstHeight(ctx, chain, "bcrt1qnotinthegraph"); ok {
+		t.Error("an address the graph does not hold has a first height")
+	}
+	var missing heistgraph.Hash
+	missing[0] = 1
+	if _, err := r.Tx(ctx, chain, missing); err == nil {
+		t.Error("a txid nothing stores was found")
+	}
+	if g.Txs() != txs {
+		t.Errorf("graph holds %d txs, the world %d", g.Txs(), txs)
+	}
+	t.Logf("%d txs, %d outputs, %d addresses compared", txs, outs, len(addrs))
+}
+
+// truthResolver names the entity of an address from the world's truth.
+type truthResolver map[string]heistgraph.EntityRef
+
+func (r truthResolver) Resolve(_ context.Context, _ heistgraph.Chain, addr string) (heistgraph.EntityRef, bool, error) {
+	ref, ok := r[addr]
+	return ref, ok, nil
+}
+
+// TestTraceIdentical traces every heist of two synthetic worlds under
+// every policy, stopping at CoinJoins and going through them, with entity
+// stops from the truth and without: the JSON and GraphML of a trace read
+// through the graph are byte-identical to those read from the store.
+func TestTraceIdentical(t *testing.T) {
+	ctx := context.Background()
+	for _, seed := range []int64{3, 11} {
+		w := synthWorld(t, seed)
+		g, _ := build(t, w.st, filepath.Join(t.TempDir(), "g.txg"))
+		gr := txgraph.NewReader(g, w.st)
+		labels := truthResolver{}
+		for _, e := range w.truth.Entities {
+			for _, a := range e.Addresses {
+				labels[a] = heistgraph.EntityRef{Name: e.ID, Category: e.Category}
+			}
+		}
+		runs, visits := 0, 0
+		for _, h := range w.truth.Heists {
+			var seeds []trace.Seed
+			for _, s := range h.Seeds {
+				sd, err := trace.ParseSeed(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				seeds = append(seeds, sd)
+			}
+			for _, p := range trace.Policies() {
+				for _, through := range []trace.Policy{"", trace.Haircut, trace.FIFO} {
+					for _, res := range []trace.Resolver{nil, labels} {
+						opts := trace.Options{Chain: chain, Seeds: seeds, Policy: p, ThroughCoinJoin: through, Resolver: res}
+						name := fmt.Sprintf("seed %d %s %s through=%q labels=%v", seed, h.ID, p, through, res != nil)
+						want := render(t, ctx, w.st, opts, name)
+						got := render(t, ctx, gr, opts, name)
+						if !bytes.Equal(got, want) {
+							t.Fatalf("%s: the graph's trace differs:\ngraph %s\nstore %s", name, got, want)
+						}
+						runs++
+						var v struct {
+							Stats trace.Stats `json:"stats"`
+						}
+						if err := json.NewDecoder(bytes.NewReader(got)).Decode(&v); err != nil {
+							t.Fatal(err)
+						}
+						visits += v.Stats.TxsVisited
+					}
+				}
+			}
+		}
+		if runs == 0 || visits < 10*runs {
+			t.Fatalf("seed %d: %d traces visited %d txs: too little to compare", seed, runs, visits)
+		}
+		t.Logf("seed %d: %d traces, %d txs visited, identical", seed, runs, visits)
+	}
+}
+
+// render runs a trace and returns its JSON and GraphML, Stats.MS zeroed.
+func render(t *testing.T, ctx context.Context, r store.ChainReader, opts trace.Options, name string) []byte {
+	t.Helper()
+	res, err := trace.Run(ctx, r, opts)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	res.Stats.MS = 0
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gml bytes.Buffer
+	if err := res.WriteGraphML(&gml); err != nil {
+		t.Fatal(err)
+	}
+	return append(b, gml.Bytes()...)
+}
