@@ -20,8 +20,9 @@ type Stats struct {
 	// Blocks and Txs are the blocks and transactions read from the store.
 	Blocks int `json:"blocks"`
 	Txs    int `json:"txs"`
-	// Tip is the graph's last block after the update.
-	Tip heistgraph.BlockRef `json:"tip"`
+	// TipHeight and TipHash are the graph's last block after the update.
+	TipHeight int64           `json:"tip_height"`
+	TipHash   heistgraph.Hash `json:"tip_hash"`
 }
 
 // Update brings the graph of chain at path up to r's tip: it extends the
@@ -47,7 +48,7 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 			return st, err
 		}
 		if ok && g.m.TipHeight == tip.Height {
-			st.Tip = g.Tip()
+			st.TipHeight, st.TipHash = g.m.TipHeight, g.m.TipHash
 			return st, nil
 		}
 		if ok && g.m.Chain == chain {
@@ -98,10 +99,7 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 	if err := write(path, &b.t, b.m); err != nil {
 		return st, err
 	}
-	st.Tip = heistgraph.BlockRef{Hash: b.m.TipHash, Height: b.m.TipHeight}
-	if n := len(b.t.blkTime); n > 0 {
-		st.Tip.Time = b.t.blkTime[n-1]
-	}
+	st.TipHeight, st.TipHash = b.m.TipHeight, b.m.TipHash
 	return st, nil
 }
 

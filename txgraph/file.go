@@ -22,10 +22,10 @@ var ErrFormat = errors.New("txgraph: not a graph file of this version")
 // field is one array of tables as bytes, for writing and mapping.
 type field struct {
 	name  string
-	bytes func() []byte             // the array's bytes
-	set   func(b []byte, n uint64)  // point the array at b (n elements)
-	size  uint64                    // bytes per element
-	count func() uint64             // elements
+	bytes func() []byte            // the array's bytes
+	set   func(b []byte, n uint64) // point the array at b (n elements)
+	size  uint64                   // bytes per element
+	count func() uint64            // elements
 }
 
 func fieldOf[T any](name string, p *[]T) field {

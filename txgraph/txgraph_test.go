@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -273,4 +274,131 @@ func render(t *testing.T, ctx context.Context, r store.ChainReader, opts trace.O
 		t.Fatal(err)
 	}
 	return append(b, gml.Bytes()...)
+}
+
+// TestUpdateExtendsAndRewinds builds the graph of half a world, extends it
+// block by block to the whole (the file then equals a build from
+// scratch), and after a rewind of the store rebuilds it: Current says
+// when the graph no longer holds the store's tip.
+func TestUpdateExtendsAndRewinds(t *testing.T) {
+	w := synthWorld(t, 3)
+	ctx := context.Background()
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.txg")
+	if _, err := txgraph.Update(ctx, w.st, chain, full); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	half := len(w.blocks) / 2
+	for _, b := range w.blocks[:half] {
+		if err := st.ApplyBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "g.txg")
+	s, err := txgraph.Update(ctx, st, chain, path)
+	if err != nil || !s.Rebuilt || s.Blocks != half {
+		t.Fatalf("first build: %+v %v", s, err)
+	}
+	current := func(want bool) {
+		t.Helper()
+		g, err := txgraph.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		ok, err := g.Current(ctx, st)
+		if err != nil || ok != want {
+			t.Fatalf("current %v %v, want %v", ok, err, want)
+		}
+	}
+	current(true)
+	for i, b := range w.blocks[half:] {
+		if err := st.ApplyBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if i%7 != 0 && i != len(w.blocks)-half-1 {
+			continue
+		}
+		current(false)
+		s, err := txgraph.Update(ctx, st, chain, path)
+		if err != nil || s.Rebuilt || s.TipHeight != b.Height {
+			t.Fatalf("extend to %d: %+v %v", b.Height, s, err)
+		}
+		current(true)
+	}
+	if s, err := txgraph.Update(ctx, st, chain, path); err != nil || s.Blocks != 0 || s.Rebuilt {
+		t.Fatalf("update of a current graph: %+v %v", s, err)
+	}
+	a, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Fatalf("the extended graph (%d bytes) differs from one built at once (%d bytes)", len(a), len(b))
+	}
+
+	// A reorg: the graph's last block leaves the chain.
+	tip := w.blocks[len(w.blocks)-1].Height
+	if err := st.RewindTo(ctx, chain, tip-5); err != nil {
+		t.Fatal(err)
+	}
+	current(false)
+	s, err = txgraph.Update(ctx, st, chain, path)
+	if err != nil || !s.Rebuilt || s.TipHeight != tip-5 {
+		t.Fatalf("after the rewind: %+v %v", s, err)
+	}
+	current(true)
+	g, err := txgraph.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	r := txgraph.NewReader(g, st)
+	for _, blk := range w.blocks {
+		for _, tx := range blk.Txs {
+			want, werr := st.Tx(ctx, chain, tx.TxID)
+			got, gerr := r.Tx(ctx, chain, tx.TxID)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("tx %s: store %v, graph %v", tx.TxID, werr, gerr)
+			}
+			if werr == nil && !reflect.DeepEqual(trimmed(got), trimmed(want)) {
+				t.Fatalf("tx %s after the rewind:\ngraph %+v\nstore %+v", tx.TxID, trimmed(got), trimmed(want))
+			}
+		}
+	}
+}
+
+// TestOpenRejectsDamage opens truncated and altered graph files: an
+// error wrapping ErrFormat, never a panic.
+func TestOpenRejectsDamage(t *testing.T) {
+	w := synthWorld(t, 3)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "g.txg")
+	if _, err := txgraph.Update(context.Background(), w.st, chain, path); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 7, 16, 100, len(good) / 2, len(good) - 8} {
+		bad := filepath.Join(dir, fmt.Sprintf("cut%d.txg", n))
+		if err := os.WriteFile(bad, good[:n], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if g, err := txgraph.Open(bad); err == nil {
+			g.Close()
+			t.Errorf("a graph cut at %d bytes opened", n)
+		} else if n > 0 && !errors.Is(err, txgraph.ErrFormat) {
+			t.Errorf("cut at %d: %v, want ErrFormat", n, err)
+		}
+	}
+	if _, err := txgraph.Open(filepath.Join(dir, "none.txg")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a missing graph: %v, want os.ErrNotExist", err)
+	}
 }
