@@ -122,6 +122,9 @@ func write(path string, t *tables, m meta) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("txgraph: write %s: %w", path, err)
+	}
 	w := bufio.NewWriterSize(tmp, 1<<20)
 	var head [16]byte
 	copy(head[:8], magic[:])
