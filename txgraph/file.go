@@ -209,11 +209,47 @@ func (t *tables) check() error {
 	if !ok {
 		return fmt.Errorf("txgraph: array lengths disagree: %w", ErrFormat)
 	}
-	// Every tx's inputs and outputs lie inside the input and output arrays.
+	// Every number in the arrays points inside them, so that no read by
+	// number of a damaged file goes out of bounds.
+	bad := func(what string, i int) error {
+		return fmt.Errorf("txgraph: %s %d out of bounds: %w", what, i, ErrFormat)
+	}
 	for n := range nt {
-		if t.txIn[n]+uint64(t.txNIn[n]) > uint64(ni) || t.txOut[n]+uint64(t.txNOut[n]) > uint64(no) ||
-			(t.txBlock[n] >= 0 && int(t.txBlock[n]) >= nb) {
-			return fmt.Errorf("txgraph: tx %d out of bounds: %w", n, ErrFormat)
+		if t.txIn[n] > uint64(ni) || uint64(t.txNIn[n]) > uint64(ni)-t.txIn[n] ||
+			t.txOut[n] > uint64(no) || uint64(t.txNOut[n]) > uint64(no)-t.txOut[n] ||
+			t.txBlock[n] < -1 || int(t.txBlock[n]) >= nb {
+			return bad("tx", n)
+		}
+	}
+	for i, p := range t.inPrev {
+		if p != none && int(p) >= nt {
+			return bad("input", i)
+		}
+	}
+	na := len(t.addrFirst)
+	for o := range no {
+		if (t.outAddr[o] != none && int(t.outAddr[o]) >= na) || (t.outSpTx[o] != none && int(t.outSpTx[o]) >= nt) {
+			return bad("output", o)
+		}
+	}
+	for i := range na {
+		if t.addrOff[i] > t.addrOff[i+1] {
+			return bad("address", i)
+		}
+	}
+	for i, o := range t.scrOut {
+		if o >= uint64(no) || (i > 0 && o <= t.scrOut[i-1]) || t.scrOff[i] > t.scrOff[i+1] {
+			return bad("script", i)
+		}
+	}
+	for i, s := range t.txSlots {
+		if int(s) > nt {
+			return bad("tx slot", i)
+		}
+	}
+	for i, s := range t.addrSlots {
+		if int(s) > na {
+			return bad("address slot", i)
 		}
 	}
 	return nil

@@ -95,7 +95,8 @@ func (t *tables) lookupAddr(addr string) (uint32, bool) {
 		return 0, false
 	}
 	mask := uint64(len(t.addrSlots) - 1)
-	for i := fnv(addr) & mask; ; i = (i + 1) & mask {
+	i := fnv(addr) & mask
+	for range t.addrSlots {
 		s := t.addrSlots[i]
 		if s == 0 {
 			return 0, false
@@ -103,7 +104,9 @@ func (t *tables) lookupAddr(addr string) (uint32, bool) {
 		if string(t.address(s-1)) == addr {
 			return s - 1, true
 		}
+		i = (i + 1) & mask
 	}
+	return 0, false
 }
 
 // lookupTx returns the number of txid.
@@ -112,7 +115,8 @@ func (t *tables) lookupTx(txid heistgraph.Hash) (uint32, bool) {
 		return 0, false
 	}
 	mask := uint64(len(t.txSlots) - 1)
-	for i := txHash(txid) & mask; ; i = (i + 1) & mask {
+	i := txHash(txid) & mask
+	for range t.txSlots { // bounded: a damaged table may have no empty slot
 		s := t.txSlots[i]
 		if s == 0 {
 			return 0, false
@@ -120,7 +124,9 @@ func (t *tables) lookupTx(txid heistgraph.Hash) (uint32, bool) {
 		if t.txid[s-1] == txid {
 			return s - 1, true
 		}
+		i = (i + 1) & mask
 	}
+	return 0, false
 }
 
 // txHash spreads txids over the table: their bytes are already uniform.
