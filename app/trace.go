@@ -14,6 +14,7 @@ import (
 	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/trace"
+	"github.com/heistgraph/heistgraph/txgraph"
 )
 
 // TraceRequest is a trace to run: on Chain (or the one Bitcoin chain the
@@ -22,6 +23,11 @@ import (
 type TraceRequest struct {
 	Chain   string
 	Options trace.Options
+	// GraphDir is a folder of transaction graphs (txgraph.Path; the CLI's
+	// is DATA/txgraph). A trace reads its chain's graph there when the
+	// graph is current (its last block is the store's tip), and the store
+	// otherwise; the result is the same either way. "" reads the store.
+	GraphDir string
 }
 
 // TraceView is what `trace --json` prints: the trace.Result and the
@@ -74,7 +80,9 @@ func Trace(ctx context.Context, st store.Store, req TraceRequest) (TraceView, er
 	if err != nil {
 		return TraceView{}, err
 	}
-	res, err := trace.Run(ctx, st, opts)
+	r, done := TraceReader(ctx, st, req.GraphDir, opts)
+	defer done()
+	res, err := trace.Run(ctx, r, opts)
 	if err != nil {
 		return TraceView{}, err
 	}
@@ -95,7 +103,9 @@ func Compare(ctx context.Context, st store.Store, req TraceRequest) (CompareView
 	if err != nil {
 		return CompareView{}, err
 	}
-	c, err := trace.Compare(ctx, st, opts)
+	r, done := TraceReader(ctx, st, req.GraphDir, opts)
+	defer done()
+	c, err := trace.Compare(ctx, r, opts)
 	if err != nil {
 		return CompareView{}, err
 	}
@@ -110,6 +120,26 @@ func Compare(ctx context.Context, st store.Store, req TraceRequest) (CompareView
 		}
 	}
 	return v, nil
+}
+
+// TraceReader returns what a trace with opts reads: the transaction graph
+// of opts.Chain under dir when there is one and it is current, st
+// otherwise (also for a trace that follows links, which reads the store's
+// links). done releases the graph. A graph that cannot be opened (absent,
+// of another version, damaged) is passed over: the store answers.
+func TraceReader(ctx context.Context, st store.ChainReader, dir string, opts trace.Options) (r store.ChainReader, done func()) {
+	if dir == "" || opts.FollowLinks {
+		return st, func() {}
+	}
+	g, err := txgraph.Open(txgraph.Path(dir, opts.Chain))
+	if err != nil {
+		return st, func() {}
+	}
+	if ok, err := g.Current(ctx, st); err != nil || !ok {
+		g.Close()
+		return st, func() {}
+	}
+	return txgraph.NewReader(g, st), func() { g.Close() }
 }
 
 // ParseTime reads a time bound (trace's until and from): Unix seconds,

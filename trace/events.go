@@ -81,10 +81,28 @@ func (e *engine) patterns(ctx context.Context, w *work) error {
 	return nil
 }
 
+// FirstHeights is an optional role of the reader a trace reads (the
+// transaction graph's reader has it): the height an address was first
+// paid at, AddressSummary.FirstHeight without the rest of the summary.
+// ok is false when the reader does not know addr; the trace then asks
+// Address.
+type FirstHeights interface {
+	FirstHeight(ctx context.Context, chain heistgraph.Chain, addr string) (height int64, ok bool, err error)
+}
+
 // fresh reports whether addr was first seen at height.
 func (e *engine) fresh(ctx context.Context, addr string, height int64) (bool, error) {
 	if addr == "" {
 		return false, nil
+	}
+	if fh, ok := e.r.(FirstHeights); ok {
+		h, ok, err := fh.FirstHeight(ctx, e.o.Chain, addr)
+		if err != nil {
+			return false, fmt.Errorf("trace: address %s: %w", addr, err)
+		}
+		if ok {
+			return h == height, nil
+		}
 	}
 	s, err := e.r.Address(ctx, e.o.Chain, addr)
 	if err != nil {

@@ -154,8 +154,11 @@ func (t *taint) total() int64 {
 
 // bySource returns the tainted amount per source, for sources with taint,
 // in source order.
-func (t *taint) bySource() []srcAmount {
-	var out []srcAmount
+func (t *taint) bySource() []srcAmount { return t.appendBySource(nil) }
+
+// appendBySource is bySource appending to buf (a caller's reused buffer).
+func (t *taint) appendBySource(buf []srcAmount) []srcAmount {
+	out := buf[:0]
 	for _, s := range t.segs {
 		found := false
 		for i := range out {

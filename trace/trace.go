@@ -78,6 +78,12 @@ type engine struct {
 	f   flow
 	res *Result
 
+	// Reused and slab-allocated per visit: the hot path allocates little.
+	bySrc    []srcAmount
+	works    slab[work]
+	arrivals slab[arrival]
+	edgeSlab slab[Edge]
+
 	// Kept by a Tracer only (nil in Run): the tainted outputs at rest
 	// unspent, the sinks a later block took away, and the undo journal
 	// of the block being advanced (tracer.go).
@@ -311,7 +317,8 @@ func (e *engine) workFor(rec *heistgraph.TxRecord) *work {
 	if w, ok := e.pending[rec.Tx.TxID]; ok {
 		return w
 	}
-	w := &work{rec: *rec, pos: pos{rec.Block.Height, rec.Index}}
+	w := e.works.alloc()
+	w.rec, w.pos = *rec, pos{rec.Block.Height, rec.Index}
 	e.pending[rec.Tx.TxID] = w
 	heap.Push(&e.queue, w)
 	return w
@@ -621,11 +628,14 @@ func (e *engine) forward(ctx context.Context, w *work, vout uint32, t taint, hop
 	if next.inputs == nil {
 		next.inputs = make([]*arrival, len(next.rec.Tx.Inputs))
 	}
-	next.inputs[spender.Vin] = &arrival{t: t, hop: hop, time: at, pos: w.pos, out: o, lab: lab}
+	a := e.arrivals.alloc()
+	*a = arrival{t: t, hop: hop, time: at, pos: w.pos, out: o, lab: lab}
+	next.inputs[spender.Vin] = a
 	k := [2]heistgraph.Hash{rec.Tx.TxID, spender.TxID}
 	ed, ok := e.edges[k]
 	if !ok {
-		ed = &Edge{From: k[0], To: k[1], fromPos: w.pos, toPos: next.pos}
+		ed = e.edgeSlab.alloc()
+		*ed = Edge{From: k[0], To: k[1], fromPos: w.pos, toPos: next.pos}
 		e.edges[k] = ed
 		e.undo(func() { delete(e.edges, k) })
 	} else {
@@ -659,7 +669,8 @@ func isBurn(o heistgraph.TxOut) bool {
 
 // sinkOut records taint t at rest in output op, one sink per source.
 func (e *engine) sinkOut(kind SinkKind, op heistgraph.Outpoint, o heistgraph.TxOut, t taint, hop int, at int64, p pos, lab *heistgraph.EntityRef, reason string) {
-	for _, sa := range t.bySource() {
+	e.bySrc = t.appendBySource(e.bySrc)
+	for _, sa := range e.bySrc {
 		s := Sink{Kind: kind, Address: o.Address, TxID: op.TxID, Vout: op.Vout, AmountSat: sa.amount, Hops: hop,
 			Source: e.sources[sa.src], Reason: reason, Compacted: t.compacted, ViaCoinJoin: t.viaCJ, Time: at, pos: p, Spans: e.spans(t, sa.src)}
 		if lab != nil {
@@ -674,7 +685,8 @@ func (e *engine) sinkOut(kind SinkKind, op heistgraph.Outpoint, o heistgraph.TxO
 // rest there (a CoinJoin, or a spender the trace cannot value).
 func (e *engine) sinkIn(kind SinkKind, w *work, vin int, a *arrival, entity, category, reason string) {
 	prev := w.rec.Tx.Inputs[vin].PrevOut
-	for _, sa := range a.t.bySource() {
+	e.bySrc = a.t.appendBySource(e.bySrc)
+	for _, sa := range e.bySrc {
 		s := Sink{Kind: kind, Address: a.out.Address, TxID: w.rec.Tx.TxID, Vout: uint32(vin), Input: prev.String(),
 			Entity: entity, Category: category, AmountSat: sa.amount, Hops: a.hop, Source: e.sources[sa.src],
 			Reason: reason, Compacted: a.t.compacted, ViaCoinJoin: a.t.viaCJ, Time: w.rec.Block.Time, pos: w.pos, Spans: e.spans(a.t, sa.src)}
@@ -797,6 +809,18 @@ func (e *engine) finish(ctx context.Context) error {
 		res.Totals = []KindTotal{}
 	}
 	return nil
+}
+
+// slab hands out zeroed values of T from blocks of 256: one allocation
+// for many small objects (a block lives while any of its values does).
+type slab[T any] struct{ buf []T }
+
+func (s *slab[T]) alloc() *T {
+	if len(s.buf) == cap(s.buf) {
+		s.buf = make([]T, 0, 256)
+	}
+	s.buf = s.buf[:len(s.buf)+1]
+	return &s.buf[len(s.buf)-1]
 }
 
 // workQueue is a min-heap of work by chain position.

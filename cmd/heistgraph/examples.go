@@ -26,6 +26,10 @@ var examples = map[string]string{
   heistgraph ingest evm --rpc http://127.0.0.1:8545 --chain dev --follow --confirmations 2 --dump ./dev-dump
   heistgraph ingest evm --files ./dev-dump --chain dev`,
 
+	"graph": `  heistgraph graph build`,
+	"graph build": `  heistgraph graph build                          # DATA/txgraph/CHAIN.txg, read by trace while current
+  heistgraph graph build --chain btc-regtest --json`,
+
 	"show": `  heistgraph show block 170`,
 	"show block": `  heistgraph show block 170
   heistgraph show block 00000000d1145790a8694403d4063f323d499e655c83426834d4ce2f8dd4a2ee --json

@@ -104,6 +104,7 @@ command or flag, a missing or unreadable input file).`,
 	root.AddCommand(a.feedsCmd())
 	root.AddCommand(a.demoCmd())
 	root.AddCommand(a.linksCmd())
+	root.AddCommand(a.graphCmd())
 	root.Flags().BoolVar(&a.version, "version", false, "print the version, commit and Go version (as the version command does)")
 	root.SetHelpCommand(helpCmd(root))
 	root.InitDefaultCompletionCmd() // now, not at Execute, so markUsage covers it

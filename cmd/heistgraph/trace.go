@@ -41,6 +41,8 @@ type traceFlags struct {
 	minAmountSet bool
 	// Tornado links (traceaccounts.go, addLinkFlags).
 	followLinks, followHypotheses bool
+	// noGraph reads the store even when the transaction graph is current.
+	noGraph bool
 }
 
 // addTraceOptions registers the flags shared by trace and eval trace.
@@ -132,6 +134,7 @@ their sinks side by side.
 	fl.StringVar(&f.dot, "dot", "", "write the trace graph as Graphviz DOT to FILE (- for stdout)")
 	fl.BoolVar(&f.compare, "compare", false, "run every policy on the seeds and print their sinks side by side")
 	fl.IntVar(&f.top, "top", defaultTopSinks, "human output: list this many of the largest sinks (0: none; --json lists all)")
+	fl.BoolVar(&f.noGraph, "no-graph", false, "read the store even when the transaction graph (graph build) is current; the result is the same")
 	f.addTraceOptions(c)
 	f.addLinkFlags(c)
 	return c
@@ -240,6 +243,9 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 	}
 	if a.json && (f.graphml == "-" || f.dot == "-") {
 		return usageError{fmt.Errorf("--json prints the trace on stdout; write the graph to a file: %w", heistgraph.ErrInvalid)}
+	}
+	if !f.noGraph {
+		req.GraphDir = a.graphDir()
 	}
 	return a.withView(ctx, func(st store.Store) error {
 		var res *trace.Result

@@ -31,10 +31,10 @@ var allowed = map[string][]string{
 	"incident":          {"store", "gopkg.in/yaml.v3"},
 	"incidents":         {},
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
-	"synth":             {"bitcoin", "evm", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},                                                      // evm: EVM worlds are written in the files layout with its Dumper
-	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                                       // app: watches trace as trace does (app.Trace) and read the register
-	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "mixer", "golang.org/x/crypto/sha3"},           // sha3: EIP-55 display of EVM addresses; incidents: the shipped register
-	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "taxii", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429)
+	"synth":             {"bitcoin", "evm", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},                                                       // evm: EVM worlds are written in the files layout with its Dumper
+	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                                        // app: watches trace as trace does (app.Trace) and read the register
+	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "mixer", "txgraph", "golang.org/x/crypto/sha3"}, // sha3: EIP-55 display of EVM addresses; incidents: the shipped register; txgraph: traces read the transaction graph
+	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "taxii", "golang.org/x/time/rate"},  // x/time/rate: per-key token buckets (429)
 	"web":               {},
 	"internal/lint":     {},
 	"internal/testutil": {"store"},
@@ -60,6 +60,8 @@ var allowed = map[string][]string{
 	"linkfind": {"evm", "store", "thorchain"},
 	// a two-chain world for linkfind's and the CLI's tests
 	"linkfind/linkfindtest": {"evm", "linkfind", "store", "github.com/holiman/uint256"},
+	// the transaction graph (issue 23): built from the store, read by trace
+	"txgraph": {"store"},
 	// TAXII 2.1 wire protocol (std only)
 	"taxii": {},
 	// what is shared with partners: the register (app, incident), labels, the store, TAXII

@@ -1,0 +1,256 @@
+package txgraph
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"unsafe"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+var magic = [8]byte{'H', 'G', 'T', 'X', 'G', 0, 0, 1}
+
+// ErrFormat says a graph file is not one this build reads (another
+// version, truncated, or corrupt). Rebuild it.
+var ErrFormat = errors.New("txgraph: not a graph file of this version")
+
+// field is one array of tables as bytes, for writing and mapping.
+type field struct {
+	name  string
+	bytes func() []byte            // the array's bytes
+	set   func(b []byte, n uint64) // point the array at b (n elements)
+	size  uint64                   // bytes per element
+	count func() uint64            // elements
+}
+
+func fieldOf[T any](name string, p *[]T) field {
+	var z T
+	sz := uint64(unsafe.Sizeof(z))
+	return field{
+		name: name,
+		size: sz,
+		bytes: func() []byte {
+			if len(*p) == 0 {
+				return nil
+			}
+			return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(*p))), uint64(len(*p))*sz)
+		},
+		set: func(b []byte, n uint64) {
+			if n == 0 {
+				*p = nil
+				return
+			}
+			*p = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
+		},
+		count: func() uint64 { return uint64(len(*p)) },
+	}
+}
+
+func (t *tables) fields() []field {
+	return []field{
+		fieldOf("blk_hash", &t.blkHash), fieldOf("blk_height", &t.blkHeight), fieldOf("blk_time", &t.blkTime),
+		fieldOf("txid", &t.txid), fieldOf("tx_block", &t.txBlock), fieldOf("tx_index", &t.txIndex),
+		fieldOf("tx_fee", &t.txFee), fieldOf("tx_flags", &t.txFlags), fieldOf("tx_in", &t.txIn), fieldOf("tx_nin", &t.txNIn),
+		fieldOf("tx_out", &t.txOut), fieldOf("tx_nout", &t.txNOut), fieldOf("tx_slots", &t.txSlots),
+		fieldOf("in_prev", &t.inPrev), fieldOf("in_vout", &t.inVout),
+		fieldOf("out_value", &t.outValue), fieldOf("out_addr", &t.outAddr), fieldOf("out_type", &t.outType),
+		fieldOf("out_sp_tx", &t.outSpTx), fieldOf("out_sp_vin", &t.outSpVin),
+		fieldOf("scr_out", &t.scrOut), fieldOf("scr_off", &t.scrOff), fieldOf("scr_bytes", &t.scrBytes),
+		fieldOf("addr_off", &t.addrOff), fieldOf("addr_bytes", &t.addrBytes), fieldOf("addr_first", &t.addrFirst),
+		fieldOf("addr_slots", &t.addrSlots),
+	}
+}
+
+// littleEndian reports whether the host stores integers as the file does.
+func littleEndian() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}
+
+// Path returns the file of chain's graph under dir (a data directory's
+// txgraph folder).
+func Path(dir string, chain heistgraph.Chain) string {
+	return filepath.Join(dir, string(chain)+".txg")
+}
+
+func align8(n uint64) uint64 { return (n + 7) &^ 7 }
+
+// write writes t with m to path atomically (a temporary file, synced,
+// renamed over path, the directory synced).
+func write(path string, t *tables, m meta) (err error) {
+	if !littleEndian() {
+		return fmt.Errorf("txgraph: write %s: big-endian hosts are not supported", path)
+	}
+	fs := t.fields()
+	// The header's length depends on the offsets it holds: lay the
+	// sections out after a header padded to a fixed room, grown until it
+	// fits.
+	room := uint64(4096)
+	var hdr []byte
+	for {
+		off := align8(16 + room)
+		m.Sections = m.Sections[:0]
+		for _, f := range fs {
+			n := f.count()
+			m.Sections = append(m.Sections, section{Name: f.name, Off: off, Len: n})
+			off = align8(off + n*f.size)
+		}
+		hdr, err = json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("txgraph: write %s: %w", path, err)
+		}
+		if uint64(len(hdr)) <= room {
+			break
+		}
+		room = align8(uint64(len(hdr)) * 2)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("txgraph: write %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("txgraph: write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("txgraph: write %s: %w", path, err)
+	}
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	var head [16]byte
+	copy(head[:8], magic[:])
+	binary.LittleEndian.PutUint64(head[8:], uint64(len(hdr)))
+	w.Write(head[:])
+	w.Write(hdr)
+	pos := uint64(16 + len(hdr))
+	pad := func(to uint64) {
+		for ; pos < to; pos++ {
+			w.WriteByte(0)
+		}
+	}
+	for i, f := range fs {
+		pad(m.Sections[i].Off)
+		b := f.bytes()
+		w.Write(b)
+		pos += uint64(len(b))
+	}
+	pad(align8(pos))
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("txgraph: write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("txgraph: write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("txgraph: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("txgraph: write %s: %w", path, err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// parse reads the header of a mapped file and points t's arrays into it.
+func parse(path string, b []byte, t *tables) (meta, error) {
+	var m meta
+	bad := func(what string) (meta, error) {
+		return meta{}, fmt.Errorf("txgraph: %s: %s: %w", path, what, ErrFormat)
+	}
+	if len(b) < 16 || [8]byte(b[:8]) != magic {
+		return bad("bad magic")
+	}
+	n := binary.LittleEndian.Uint64(b[8:16])
+	if n > uint64(len(b))-16 {
+		return bad("header past the end")
+	}
+	if err := json.Unmarshal(b[16:16+n], &m); err != nil {
+		return meta{}, fmt.Errorf("txgraph: %s: header: %v: %w", path, err, ErrFormat)
+	}
+	fs := t.fields()
+	if len(m.Sections) != len(fs) {
+		return bad(fmt.Sprintf("%d sections, want %d", len(m.Sections), len(fs)))
+	}
+	for i, f := range fs {
+		s := m.Sections[i]
+		if s.Name != f.name || s.Off%8 != 0 || s.Off > uint64(len(b)) || s.Len > (uint64(len(b))-s.Off)/f.size {
+			return bad("section " + s.Name)
+		}
+		f.set(b[s.Off:s.Off+s.Len*f.size], s.Len)
+	}
+	return m, t.check()
+}
+
+// check verifies the arrays' lengths agree, so that reads by number stay
+// in bounds (values inside are trusted: the file is ours).
+func (t *tables) check() error {
+	nb, nt := len(t.blkHash), len(t.txid)
+	ni, no := len(t.inPrev), len(t.outValue)
+	ok := len(t.blkHeight) == nb && len(t.blkTime) == nb &&
+		len(t.txBlock) == nt && len(t.txIndex) == nt && len(t.txFee) == nt && len(t.txFlags) == nt &&
+		len(t.txIn) == nt && len(t.txNIn) == nt && len(t.txOut) == nt && len(t.txNOut) == nt &&
+		len(t.txSlots)&(len(t.txSlots)-1) == 0 && len(t.txSlots) >= 2*nt && len(t.txSlots) > 0 &&
+		len(t.inVout) == ni && len(t.outAddr) == no && len(t.outType) == no && len(t.outSpTx) == no && len(t.outSpVin) == no &&
+		len(t.scrOff) == len(t.scrOut)+1 && t.scrOff[len(t.scrOut)] == uint64(len(t.scrBytes)) &&
+		len(t.addrOff) >= 1 && t.addrOff[len(t.addrOff)-1] == uint64(len(t.addrBytes)) &&
+		len(t.addrFirst) == len(t.addrOff)-1 && len(t.addrSlots)&(len(t.addrSlots)-1) == 0 && len(t.addrSlots) >= 2*(len(t.addrOff)-1) && len(t.addrSlots) > 0
+	if !ok {
+		return fmt.Errorf("txgraph: array lengths disagree: %w", ErrFormat)
+	}
+	// Every number in the arrays points inside them, so that no read by
+	// number of a damaged file goes out of bounds.
+	bad := func(what string, i int) error {
+		return fmt.Errorf("txgraph: %s %d out of bounds: %w", what, i, ErrFormat)
+	}
+	for n := range nt {
+		if t.txIn[n] > uint64(ni) || uint64(t.txNIn[n]) > uint64(ni)-t.txIn[n] ||
+			t.txOut[n] > uint64(no) || uint64(t.txNOut[n]) > uint64(no)-t.txOut[n] ||
+			t.txBlock[n] < -1 || int(t.txBlock[n]) >= nb {
+			return bad("tx", n)
+		}
+	}
+	for i, p := range t.inPrev {
+		if p != none && int(p) >= nt {
+			return bad("input", i)
+		}
+	}
+	na := len(t.addrFirst)
+	for o := range no {
+		if (t.outAddr[o] != none && int(t.outAddr[o]) >= na) || (t.outSpTx[o] != none && int(t.outSpTx[o]) >= nt) {
+			return bad("output", o)
+		}
+	}
+	for i := range na {
+		if t.addrOff[i] > t.addrOff[i+1] {
+			return bad("address", i)
+		}
+	}
+	for i, o := range t.scrOut {
+		if o >= uint64(no) || (i > 0 && o <= t.scrOut[i-1]) || t.scrOff[i] > t.scrOff[i+1] {
+			return bad("script", i)
+		}
+	}
+	for i, s := range t.txSlots {
+		if int(s) > nt {
+			return bad("tx slot", i)
+		}
+	}
+	for i, s := range t.addrSlots {
+		if int(s) > na {
+			return bad("address slot", i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package txgraph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// Graph is an opened graph file: read-only, safe for concurrent use,
+// valid until Close. Values it returns are copies (nothing points into
+// the mapping).
+type Graph struct {
+	t     tables
+	m     meta
+	types []heistgraph.ScriptType
+	unmap func() error
+	path  string
+}
+
+// Open maps the graph file at path. A missing file wraps
+// os.ErrNotExist; a file of another version wraps ErrFormat.
+func Open(path string) (*Graph, error) {
+	if !littleEndian() {
+		return nil, fmt.Errorf("txgraph: open %s: big-endian hosts are not supported: %w", path, ErrFormat)
+	}
+	b, unmap, err := mapFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("txgraph: open: %w", err)
+	}
+	g := &Graph{unmap: unmap, path: path}
+	m, err := parse(path, b, &g.t)
+	if err != nil {
+		unmap()
+		return nil, err
+	}
+	g.m = m
+	for _, s := range m.Types {
+		g.types = append(g.types, heistgraph.ScriptType(s))
+	}
+	for _, c := range g.t.outType {
+		if int(c) >= len(g.types) {
+			unmap()
+			return nil, fmt.Errorf("txgraph: %s: script type code %d of %d: %w", path, c, len(g.types), ErrFormat)
+		}
+	}
+	return g, nil
+}
+
+// Close unmaps the file.
+func (g *Graph) Close() error {
+	if g.unmap == nil {
+		return nil
+	}
+	err := g.unmap()
+	g.unmap = nil
+	g.t = tables{}
+	return err
+}
+
+// Chain is the chain the graph holds.
+func (g *Graph) Chain() heistgraph.Chain { return g.m.Chain }
+
+// Tip is the last block the graph holds.
+func (g *Graph) Tip() heistgraph.BlockRef {
+	r := heistgraph.BlockRef{Hash: g.m.TipHash, Height: g.m.TipHeight}
+	if n := len(g.t.blkTime); n > 0 {
+		r.Time = g.t.blkTime[n-1]
+	}
+	return r
+}
+
+// Txs is the number of stored transactions the graph holds.
+func (g *Graph) Txs() int {
+	n := 0
+	for _, b := range g.t.txBlock {
+		if b >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Current reports whether the graph holds r's chain up to its tip: the
+// store's tip is the graph's last block. A store with nothing stored is
+// current only for an empty graph.
+func (g *Graph) Current(ctx context.Context, r store.ChainReader) (bool, error) {
+	tip, err := r.Tip(ctx, g.m.Chain)
+	if errors.Is(err, heistgraph.ErrNotFound) {
+		return g.m.TipHash.IsZero() && len(g.t.blkHash) == 0, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("txgraph: tip of %s: %w", g.m.Chain, err)
+	}
+	return tip.Hash == g.m.TipHash && tip.Height == g.m.TipHeight, nil
+}

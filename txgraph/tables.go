@@ -1,0 +1,186 @@
+package txgraph
+
+import (
+	"github.com/heistgraph/heistgraph"
+)
+
+// none marks a missing tx number, address id or spender.
+const none = ^uint32(0)
+
+// Transaction flags.
+const (
+	flagFeeKnown uint8 = 1 << iota // the stored record knew its fee
+	flagStore                      // answer this transaction from the store
+)
+
+// tables are the graph's arrays: built in memory by a builder, or
+// memory-mapped from a file by Open. Tx numbers index the tx arrays, input
+// numbers the input arrays, output numbers the output arrays.
+type tables struct {
+	blkHash   []heistgraph.Hash
+	blkHeight []int64
+	blkTime   []int64
+
+	txid    []heistgraph.Hash
+	txBlock []int32
+	txIndex []uint32
+	txFee   []int64
+	txFlags []uint8
+	txIn    []uint64 // first input number
+	txNIn   []uint32
+	txOut   []uint64 // first output number
+	txNOut  []uint32
+	txSlots []uint32 // tx number+1 by the txid's first 8 bytes; 0 empty; len a power of two
+
+	inPrev []uint32
+	inVout []uint32
+
+	outValue []int64
+	outAddr  []uint32
+	outType  []uint8
+	outSpTx  []uint32
+	outSpVin []uint32
+
+	scrOut   []uint64 // output numbers with a script kept, sorted
+	scrOff   []uint64 // n+1
+	scrBytes []byte
+
+	addrOff   []uint64 // n+1
+	addrBytes []byte
+	addrFirst []int64
+	addrSlots []uint32 // id+1; 0 empty; len a power of two
+}
+
+// meta is the file's JSON header.
+type meta struct {
+	Chain     heistgraph.Chain `json:"chain"`
+	TipHash   heistgraph.Hash  `json:"tip_hash"`
+	TipHeight int64            `json:"tip_height"`
+	Types     []string         `json:"script_types"` // script type of code i
+	Sections  []section        `json:"sections"`
+}
+
+// section locates one array in the file.
+type section struct {
+	Name string `json:"name"`
+	Off  uint64 `json:"off"`
+	Len  uint64 `json:"len"` // elements
+}
+
+// address returns address id a.
+func (t *tables) address(a uint32) []byte {
+	return t.addrBytes[t.addrOff[a]:t.addrOff[a+1]]
+}
+
+// script returns the script kept for output o, if any.
+func (t *tables) script(o uint64) ([]byte, bool) {
+	lo, hi := 0, len(t.scrOut)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if t.scrOut[m] < o {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == len(t.scrOut) || t.scrOut[lo] != o {
+		return nil, false
+	}
+	return t.scrBytes[t.scrOff[lo]:t.scrOff[lo+1]], true
+}
+
+// lookupAddr returns the id of addr.
+func (t *tables) lookupAddr(addr string) (uint32, bool) {
+	if len(t.addrSlots) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(t.addrSlots) - 1)
+	i := fnv(addr) & mask
+	for range t.addrSlots {
+		s := t.addrSlots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if string(t.address(s-1)) == addr {
+			return s - 1, true
+		}
+		i = (i + 1) & mask
+	}
+	return 0, false
+}
+
+// lookupTx returns the number of txid.
+func (t *tables) lookupTx(txid heistgraph.Hash) (uint32, bool) {
+	if len(t.txSlots) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(t.txSlots) - 1)
+	i := txHash(txid) & mask
+	for range t.txSlots { // bounded: a damaged table may have no empty slot
+		s := t.txSlots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if t.txid[s-1] == txid {
+			return s - 1, true
+		}
+		i = (i + 1) & mask
+	}
+	return 0, false
+}
+
+// txHash spreads txids over the table: their bytes are already uniform.
+func txHash(h heistgraph.Hash) uint64 {
+	return uint64(h[0]) | uint64(h[1])<<8 | uint64(h[2])<<16 | uint64(h[3])<<24 |
+		uint64(h[4])<<32 | uint64(h[5])<<40 | uint64(h[6])<<48 | uint64(h[7])<<56
+}
+
+// fillTxSlots builds the txid table.
+func (t *tables) fillTxSlots() {
+	size := tableSize(len(t.txid))
+	t.txSlots = make([]uint32, size)
+	mask := uint64(size - 1)
+	for n, h := range t.txid {
+		i := txHash(h) & mask
+		for t.txSlots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.txSlots[i] = uint32(n) + 1
+	}
+}
+
+// tableSize is the slots of an open addressing table for n keys: a power
+// of two at least twice n.
+func tableSize(n int) int {
+	size := 8
+	for size < 2*n {
+		size <<= 1
+	}
+	return size
+}
+
+// fnv is the 64-bit FNV-1a hash of s: stable across processes, as the
+// file's address table needs.
+func fnv(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// fillAddrSlots builds the address table.
+func (t *tables) fillAddrSlots() {
+	n := len(t.addrOff) - 1
+	size := tableSize(n)
+	t.addrSlots = make([]uint32, size)
+	mask := uint64(size - 1)
+	for a := range n {
+		i := fnv(string(t.address(uint32(a)))) & mask
+		for t.addrSlots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.addrSlots[i] = uint32(a) + 1
+	}
+}

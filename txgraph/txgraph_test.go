@@ -1,0 +1,453 @@
+package txgraph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/bitcoin"
+	"github.com/heistgraph/heistgraph/ingest"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/store/pebble"
+	"github.com/heistgraph/heistgraph/synth"
+	"github.com/heistgraph/heistgraph/trace"
+	"github.com/heistgraph/heistgraph/txgraph"
+)
+
+const chain = heistgraph.ChainBTCRegtest
+
+func openStore(t testing.TB) *pebble.DB {
+	t.Helper()
+	st, err := pebble.Open("", pebble.Options{FS: vfs.NewMem(), CacheSize: 8 << 20, MemTableSize: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// world is a small synthetic world: its blocks in chain order, its truth,
+// and a store holding it.
+type world struct {
+	blocks []*heistgraph.Block
+	truth  *synth.Truth
+	st     *pebble.DB
+}
+
+var worlds = map[int64]*world{}
+
+func synthWorld(t testing.TB, seed int64) *world {
+	t.Helper()
+	if w, ok := worlds[seed]; ok {
+		return w
+	}
+	dir := t.TempDir()
+	ctx := context.Background()
+	if _, err := synth.Generate(ctx, synth.Options{Dir: dir, Seed: seed, Scale: synth.Small}); err != nil {
+		t.Fatal(err)
+	}
+	truth, err := synth.LoadTruth(filepath.Join(dir, synth.TruthFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net := heistgraph.Regtest
+	src, err := bitcoin.NewFileSource([]string{dir}, bitcoin.FileOptions{Network: &net})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := pebble.Open("", pebble.Options{FS: vfs.NewMem(), CacheSize: 8 << 20, MemTableSize: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{truth: truth, st: st}
+	opts := ingest.Options{Events: ingest.Events{BlockApplied: func(b *heistgraph.Block) { w.blocks = append(w.blocks, b) }}}
+	if _, err := ingest.Stream(ctx, st, src, opts); err != nil {
+		t.Fatal(err)
+	}
+	worlds[seed] = w
+	return w
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, w := range worlds {
+		w.st.Close()
+	}
+	os.Exit(code)
+}
+
+func build(t testing.TB, st *pebble.DB, path string) (*txgraph.Graph, txgraph.Stats) {
+	t.Helper()
+	stats, err := txgraph.Update(context.Background(), st, chain, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := txgraph.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return g, stats
+}
+
+// trimmed is rec without the fields the graph leaves out (package doc).
+func trimmed(rec heistgraph.TxRecord) heistgraph.TxRecord {
+	rec.Tx.WTxID, rec.Tx.Version, rec.Tx.LockTime, rec.Tx.Size, rec.Tx.Weight = heistgraph.Hash{}, 0, 0, 0, 0
+	for i := range rec.Tx.Inputs {
+		rec.Tx.Inputs[i].Sequence = 0
+	}
+	trim := func(o *heistgraph.TxOut) {
+		o.Keys = nil
+		if o.Address != "" {
+			o.Script = nil
+		}
+	}
+	for i := range rec.Tx.Outputs {
+		trim(&rec.Tx.Outputs[i])
+	}
+	for _, p := range rec.Prevouts {
+		if p != nil {
+			trim(p)
+		}
+	}
+	return rec
+}
+
+// TestReaderMatchesStore reads every transaction, output and address of
+// a synthetic world through the graph and through the store: equal, but
+// for the fields the graph leaves out.
+func TestReaderMatchesStore(t *testing.T) {
+	w := synthWorld(t, 3)
+	ctx := context.Background()
+	g, stats := build(t, w.st, filepath.Join(t.TempDir(), "g.txg"))
+	if !stats.Rebuilt || stats.Blocks != len(w.blocks) {
+		t.Fatalf("stats %+v, want a build of %d blocks", stats, len(w.blocks))
+	}
+	r := txgraph.NewReader(g, w.st)
+	txs, outs, addrs := 0, 0, map[string]bool{}
+	for _, b := range w.blocks {
+		for _, tx := range b.Txs {
+			want, err := w.st.Tx(ctx, chain, tx.TxID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.Tx(ctx, chain, tx.TxID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(trimmed(got), trimmed(want)) {
+				t.Fatalf("tx %s:\ngraph %+v\nstore %+v", tx.TxID, trimmed(got), trimmed(want))
+			}
+			txs++
+			for n, o := range tx.Outputs {
+				op := heistgraph.Outpoint{TxID: tx.TxID, Vout: uint32(n)}
+				want, err := w.st.Output(ctx, chain, op)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := r.Output(ctx, chain, op)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want.Keys = nil
+				if want.Address != "" {
+					want.Script = nil
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("output %s:\ngraph %+v\nstore %+v", op, got, want)
+				}
+				outs++
+				if o.Address != "" && !addrs[o.Address] {
+					addrs[o.Address] = true
+					s, err := w.st.Address(ctx, chain, o.Address)
+					if err != nil {
+						t.Fatal(err)
+					}
+					h, ok, err := r.FirstHeight(ctx, chain, o.Address)
+					if err != nil || !ok || h != s.FirstHeight {
+						t.Fatalf("first height of %s: %d %v %v, store %d", o.Address, h, ok, err, s.FirstHeight)
+					}
+				}
+			}
+		}
+	}
+	if _, ok, _ := r.FirstHeight(ctx, chain, "bcrt1qnotinthegraph"); ok {
+		t.Error("an address the graph does not hold has a first height")
+	}
+	var missing heistgraph.Hash
+	missing[0] = 1
+	if _, err := r.Tx(ctx, chain, missing); err == nil {
+		t.Error("a txid nothing stores was found")
+	}
+	if g.Txs() != txs {
+		t.Errorf("graph holds %d txs, the world %d", g.Txs(), txs)
+	}
+	t.Logf("%d txs, %d outputs, %d addresses compared", txs, outs, len(addrs))
+}
+
+// truthResolver names the entity of an address from the world's truth.
+type truthResolver map[string]heistgraph.EntityRef
+
+func (r truthResolver) Resolve(_ context.Context, _ heistgraph.Chain, addr string) (heistgraph.EntityRef, bool, error) {
+	ref, ok := r[addr]
+	return ref, ok, nil
+}
+
+// TestTraceIdentical traces every heist of two synthetic worlds under
+// every policy, stopping at CoinJoins and going through them, with entity
+// stops from the truth and without: the JSON and GraphML of a trace read
+// through the graph are byte-identical to those read from the store.
+func TestTraceIdentical(t *testing.T) {
+	ctx := context.Background()
+	for _, seed := range []int64{3, 11} {
+		w := synthWorld(t, seed)
+		g, _ := build(t, w.st, filepath.Join(t.TempDir(), "g.txg"))
+		gr := txgraph.NewReader(g, w.st)
+		labels := truthResolver{}
+		for _, e := range w.truth.Entities {
+			for _, a := range e.Addresses {
+				labels[a] = heistgraph.EntityRef{Name: e.ID, Category: e.Category}
+			}
+		}
+		runs, visits := 0, 0
+		for _, h := range w.truth.Heists {
+			var seeds []trace.Seed
+			for _, s := range h.Seeds {
+				sd, err := trace.ParseSeed(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				seeds = append(seeds, sd)
+			}
+			for _, p := range trace.Policies() {
+				for _, through := range []trace.Policy{"", trace.Haircut, trace.FIFO} {
+					for _, res := range []trace.Resolver{nil, labels} {
+						opts := trace.Options{Chain: chain, Seeds: seeds, Policy: p, ThroughCoinJoin: through, Resolver: res}
+						name := fmt.Sprintf("seed %d %s %s through=%q labels=%v", seed, h.ID, p, through, res != nil)
+						want := render(t, ctx, w.st, opts, name)
+						got := render(t, ctx, gr, opts, name)
+						if !bytes.Equal(got, want) {
+							t.Fatalf("%s: the graph's trace differs:\ngraph %s\nstore %s", name, got, want)
+						}
+						runs++
+						var v struct {
+							Stats trace.Stats `json:"stats"`
+						}
+						if err := json.NewDecoder(bytes.NewReader(got)).Decode(&v); err != nil {
+							t.Fatal(err)
+						}
+						visits += v.Stats.TxsVisited
+					}
+				}
+			}
+		}
+		if runs == 0 || visits < 10*runs {
+			t.Fatalf("seed %d: %d traces visited %d txs: too little to compare", seed, runs, visits)
+		}
+		t.Logf("seed %d: %d traces, %d txs visited, identical", seed, runs, visits)
+	}
+}
+
+// render runs a trace and returns its JSON and GraphML, Stats.MS zeroed.
+func render(t *testing.T, ctx context.Context, r store.ChainReader, opts trace.Options, name string) []byte {
+	t.Helper()
+	res, err := trace.Run(ctx, r, opts)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	res.Stats.MS = 0
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gml bytes.Buffer
+	if err := res.WriteGraphML(&gml); err != nil {
+		t.Fatal(err)
+	}
+	return append(b, gml.Bytes()...)
+}
+
+// TestUpdateExtendsAndRewinds builds the graph of half a world, extends it
+// block by block to the whole (the file then equals a build from
+// scratch), and after a rewind of the store rebuilds it: Current says
+// when the graph no longer holds the store's tip.
+func TestUpdateExtendsAndRewinds(t *testing.T) {
+	w := synthWorld(t, 3)
+	ctx := context.Background()
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.txg")
+	if _, err := txgraph.Update(ctx, w.st, chain, full); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	half := len(w.blocks) / 2
+	for _, b := range w.blocks[:half] {
+		if err := st.ApplyBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "g.txg")
+	s, err := txgraph.Update(ctx, st, chain, path)
+	if err != nil || !s.Rebuilt || s.Blocks != half {
+		t.Fatalf("first build: %+v %v", s, err)
+	}
+	current := func(want bool) {
+		t.Helper()
+		g, err := txgraph.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		ok, err := g.Current(ctx, st)
+		if err != nil || ok != want {
+			t.Fatalf("current %v %v, want %v", ok, err, want)
+		}
+	}
+	current(true)
+	for i, b := range w.blocks[half:] {
+		if err := st.ApplyBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if i%7 != 0 && i != len(w.blocks)-half-1 {
+			continue
+		}
+		current(false)
+		s, err := txgraph.Update(ctx, st, chain, path)
+		if err != nil || s.Rebuilt || s.TipHeight != b.Height {
+			t.Fatalf("extend to %d: %+v %v", b.Height, s, err)
+		}
+		current(true)
+	}
+	if s, err := txgraph.Update(ctx, st, chain, path); err != nil || s.Blocks != 0 || s.Rebuilt {
+		t.Fatalf("update of a current graph: %+v %v", s, err)
+	}
+	a, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Fatalf("the extended graph (%d bytes) differs from one built at once (%d bytes)", len(a), len(b))
+	}
+
+	// A reorg: the graph's last block leaves the chain.
+	tip := w.blocks[len(w.blocks)-1].Height
+	if err := st.RewindTo(ctx, chain, tip-5); err != nil {
+		t.Fatal(err)
+	}
+	current(false)
+	s, err = txgraph.Update(ctx, st, chain, path)
+	if err != nil || !s.Rebuilt || s.TipHeight != tip-5 {
+		t.Fatalf("after the rewind: %+v %v", s, err)
+	}
+	current(true)
+	g, err := txgraph.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	r := txgraph.NewReader(g, st)
+	for _, blk := range w.blocks {
+		for _, tx := range blk.Txs {
+			want, werr := st.Tx(ctx, chain, tx.TxID)
+			got, gerr := r.Tx(ctx, chain, tx.TxID)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("tx %s: store %v, graph %v", tx.TxID, werr, gerr)
+			}
+			if werr == nil && !reflect.DeepEqual(trimmed(got), trimmed(want)) {
+				t.Fatalf("tx %s after the rewind:\ngraph %+v\nstore %+v", tx.TxID, trimmed(got), trimmed(want))
+			}
+		}
+	}
+}
+
+// TestOpenRejectsDamage opens truncated and altered graph files: an
+// error wrapping ErrFormat, never a panic.
+func TestOpenRejectsDamage(t *testing.T) {
+	w := synthWorld(t, 3)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "g.txg")
+	if _, err := txgraph.Update(context.Background(), w.st, chain, path); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 7, 16, 100, len(good) / 2, len(good) - 8} {
+		bad := filepath.Join(dir, fmt.Sprintf("cut%d.txg", n))
+		if err := os.WriteFile(bad, good[:n], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if g, err := txgraph.Open(bad); err == nil {
+			g.Close()
+			t.Errorf("a graph cut at %d bytes opened", n)
+		} else if n > 0 && !errors.Is(err, txgraph.ErrFormat) {
+			t.Errorf("cut at %d: %v, want ErrFormat", n, err)
+		}
+	}
+	if _, err := txgraph.Open(filepath.Join(dir, "none.txg")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a missing graph: %v, want os.ErrNotExist", err)
+	}
+}
+
+// FuzzOpen opens damaged graph files (a small world's, with bytes
+// changed or cut) and reads every transaction of those that open: an
+// error wrapping ErrFormat or an answer, never a panic.
+func FuzzOpen(f *testing.F) {
+	w := synthWorld(f, 3)
+	dir := f.TempDir()
+	path := filepath.Join(dir, "g.txg")
+	if _, err := txgraph.Update(context.Background(), w.st, chain, path); err != nil {
+		f.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(uint32(0), byte(0), uint32(len(good)))
+	f.Add(uint32(len(good)/3), byte(0xff), uint32(len(good)))
+	f.Add(uint32(len(good)-5), byte(0x80), uint32(len(good)))
+	f.Add(uint32(20), byte('9'), uint32(len(good)))
+	f.Fuzz(func(t *testing.T, at uint32, x byte, cut uint32) {
+		b := append([]byte(nil), good[:min(int(cut), len(good))]...)
+		if len(b) > 0 {
+			b[int(at)%len(b)] ^= x
+		}
+		p := filepath.Join(t.TempDir(), "f.txg")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		g, err := txgraph.Open(p)
+		if err != nil {
+			if !errors.Is(err, txgraph.ErrFormat) {
+				t.Fatalf("%v, want ErrFormat", err)
+			}
+			return
+		}
+		defer g.Close()
+		r := txgraph.NewReader(g, w.st)
+		ctx := context.Background()
+		for _, blk := range w.blocks[:min(len(w.blocks), 40)] {
+			for _, tx := range blk.Txs {
+				r.Tx(ctx, chain, tx.TxID)
+				r.Output(ctx, chain, heistgraph.Outpoint{TxID: tx.TxID})
+				for _, o := range tx.Outputs {
+					r.FirstHeight(ctx, chain, o.Address)
+				}
+			}
+		}
+	})
+}
