@@ -19,6 +19,12 @@ type exchange struct {
 	sweepPhase    int32
 	withdrawEvery int32
 	withdrawPhase int32
+	// swept is a deposit address of the exchange's first sweep (valid
+	// when hasSwept): the deposit an analyst with an account there makes
+	// and sees swept, as real attributions of exchange deposit clusters
+	// start.
+	swept    uint32
+	hasSwept bool
 }
 
 var exchangeNames = []string{"Kestrel", "Harbor", "Quillon", "Nimbus", "Baobab", "Sable", "Corvid", "Tessera",
@@ -85,6 +91,10 @@ func (w *world) sweep(x *exchange, h int32) {
 	d := &draft{ins: coins, outs: []output{{addr: w.hotAddr(x), to: x.hot}}, change: 0, hab: &x.hot.hab}
 	if _, ok := w.commit(d); !ok {
 		x.deposits.restore(coins)
+		return
+	}
+	if !x.hasSwept {
+		x.swept, x.hasSwept = coins[0].addr, true
 	}
 }
 

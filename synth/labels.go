@@ -86,7 +86,21 @@ func (w *world) writeLabelsTo(bw *bufio.Writer) (int, error) {
 		if len(x.hotAddrs) > 0 {
 			first = x.hotAddrs[:1]
 		}
-		pick(x.ent, first, 1+w.rng.IntN(5))
+		n := 1 + w.rng.IntN(5)
+		if w.link != nil && x.hasSwept {
+			// A linked world labels a swept deposit address of every
+			// exchange too: the deposits of an exchange are swept into
+			// its hot wallet by transactions with one output, so no
+			// clustering heuristic joins them to its hot addresses, and
+			// an analyst learns the deposit cluster as real attributions
+			// do, by depositing there. Without it an exchange whose
+			// labels are all hot addresses has unlabelled deposit
+			// addresses, and a trace runs through its sweeps into its
+			// customers' withdrawals (docs/benchmarks.md, issue 19).
+			first = append(first, x.swept)
+			n = max(n, len(first))
+		}
+		pick(x.ent, first, n)
 	}
 	pick(w.mixer.ent, nil, 1+w.rng.IntN(5))
 	pick(w.whirl.ent, w.whirl.feeAddrs, 1+w.rng.IntN(2))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strconv"
@@ -192,16 +193,57 @@ type crossBase struct {
 	resolver   Resolver
 	stop, pass []string
 	hypotheses bool
+	// minAmount is the threshold the user set on the seed chain, in its
+	// base units (of the asset that enters the first link), converted on
+	// each far chain by the links crossed (farMin); nil when it was left
+	// at its default, so each chain keeps its own (546 sat of dust on
+	// Bitcoin, 10^(decimals−6) base units on EVM chains: the dust limit
+	// does not convert into a sensible number of wei, nor 10¹² wei into
+	// satoshis); zero for none.
+	minAmount *big.Int
 }
 
+// crossBaseOf keeps a UTXO trace's options (validated: MinAmount −1 is
+// none, DefaultMinAmount the default).
 func crossBaseOf(o *Options) crossBase {
-	return crossBase{policy: o.Policy, through: o.ThroughCoinJoin, maxHops: o.MaxHops, minShare: o.MinShare, until: o.Until,
+	b := crossBase{policy: o.Policy, through: o.ThroughCoinJoin, maxHops: o.MaxHops, minShare: o.MinShare, until: o.Until,
 		budget: o.Budget, resolver: o.Resolver, stop: o.StopCategories, pass: o.PassCategories, hypotheses: o.FollowHypotheses}
+	switch {
+	case o.MinAmount < 0:
+		b.minAmount = new(big.Int)
+	case o.MinAmount != DefaultMinAmount:
+		b.minAmount = big.NewInt(o.MinAmount)
+	}
+	return b
 }
 
 func crossBaseOfAccounts(o *AccountOptions) crossBase {
-	return crossBase{policy: o.Policy, maxHops: o.MaxHops, minShare: o.MinShare, until: o.Until,
+	b := crossBase{policy: o.Policy, maxHops: o.MaxHops, minShare: o.MinShare, until: o.Until,
 		budget: o.Budget, resolver: o.Resolver, stop: o.StopCategories, pass: o.PassCategories, hypotheses: o.FollowHypotheses}
+	if o.MinAmount != nil {
+		b.minAmount = o.MinAmount.ToBig()
+	}
+	return b
+}
+
+// farMin is the user's threshold on a far chain reached at rate (far
+// amounts × num / den are origin amounts): ⌈min × den / num⌉, at least 1
+// base unit; nil when the user set none (the far chain's default), zero
+// for no threshold.
+func (b *crossBase) farMin(rate *originRate) *big.Int {
+	if b.minAmount == nil || b.minAmount.Sign() == 0 {
+		return b.minAmount
+	}
+	x := new(big.Int).Mul(b.minAmount, &rate.den)
+	if rate.num.Sign() > 0 {
+		x.Add(x, &rate.num)
+		x.Sub(x, big.NewInt(1))
+		x.Quo(x, &rate.num)
+	}
+	if x.Sign() == 0 {
+		x.SetInt64(1)
+	}
+	return x
 }
 
 // bridgeSink is a bridge sink of one traced piece, in either engine's
@@ -209,7 +251,8 @@ func crossBaseOfAccounts(o *AccountOptions) crossBase {
 type bridgeSink struct {
 	chain         heistgraph.Chain
 	txid          string
-	vout          int64 // UTXO: the output; -1 on EVM chains
+	vout          int64                 // UTXO: the output; -1 on EVM chains
+	address       heistgraph.EVMAddress // EVM: the address credited
 	asset         heistgraph.Asset
 	taint         uint256.Int
 	hops          int
@@ -342,9 +385,22 @@ func (c *crosser) crossFrom(ctx context.Context, p piece) ([]piece, error) {
 				srcs = append(srcs, l.Src)
 			}
 		}
-		w := make([]uint256.Int, len(srcs))
+		// The sink's value beyond what its links name (a payment of which
+		// only a part is linked) keeps its share of the taint on this
+		// side: each linked part carries taint × its amount / the value
+		// (the haircut of §6 at the deposit), never all of the taint.
+		w := make([]uint256.Int, len(srcs), len(srcs)+1)
+		var linked uint256.Int
 		for j := range srcs {
 			w[j] = srcs[j].Amount
+			linked.Add(&linked, &srcs[j].Amount)
+		}
+		value, err := c.sinkValue(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		if value.Gt(&linked) {
+			w = append(w, *new(uint256.Int).Sub(&value, &linked))
 		}
 		shares := apportion256(&s.taint, w)
 		// What continues: each source's share once, however many exact
@@ -424,6 +480,50 @@ func (c *crosser) crossFrom(ctx context.Context, p piece) ([]piece, error) {
 		}
 	}
 	return out, nil
+}
+
+// sinkValue returns the value of bridge sink s's deposit, tainted or not:
+// on a UTXO chain its output's value, on an EVM chain what the
+// transaction credited the sink's address in its asset. Zero when it is
+// not found (the links' amounts then stand for the value).
+func (c *crosser) sinkValue(ctx context.Context, s *bridgeSink) (uint256.Int, error) {
+	var v uint256.Int
+	if s.vout >= 0 {
+		h, err := heistgraph.ParseHash(s.txid)
+		if err != nil {
+			return v, nil
+		}
+		rec, err := c.r.Tx(ctx, s.chain, h)
+		if errors.Is(err, heistgraph.ErrNotFound) {
+			return v, nil
+		}
+		if err != nil {
+			return v, fmt.Errorf("trace: bridge deposit %s %s: %w", s.chain, s.txid, err)
+		}
+		if s.vout < int64(len(rec.Tx.Outputs)) && rec.Tx.Outputs[s.vout].Value > 0 {
+			v.SetUint64(uint64(rec.Tx.Outputs[s.vout].Value))
+		}
+		return v, nil
+	}
+	h, err := heistgraph.ParseEVMHash(s.txid)
+	if err != nil {
+		return v, nil
+	}
+	rec, err := c.r.AccountTx(ctx, s.chain, h)
+	if errors.Is(err, heistgraph.ErrNotFound) {
+		return v, nil
+	}
+	if err != nil {
+		return v, fmt.Errorf("trace: bridge deposit %s %s: %w", s.chain, s.txid, err)
+	}
+	for i := range rec.Transfers {
+		t := &rec.Transfers[i]
+		if t.Kind == heistgraph.TransferFee || t.Kind == heistgraph.TransferPriorityFee || !t.Credits() || t.To != s.address || t.Asset != s.asset {
+			continue
+		}
+		v.Add(&v, &t.Amount)
+	}
+	return v, nil
 }
 
 // total returns the account of (part, chain, asset).
@@ -517,6 +617,16 @@ func (c *crosser) traceUTXO(ctx context.Context, l *heistgraph.Link, dst *uint25
 	o := Options{Chain: l.Dst.Chain, Policy: c.base.policy, ThroughCoinJoin: c.base.through, MaxHops: maxHops, MinShare: c.base.minShare,
 		Until: c.base.until, Budget: budget, Resolver: c.base.resolver, StopCategories: c.base.stop, PassCategories: c.base.pass,
 		Seeds: []Seed{{Kind: SeedOutput, Outpoint: heistgraph.Outpoint{TxID: h, Vout: uint32(l.Dst.Index)}, Amount: amt}}}
+	if m := c.base.farMin(rate); m != nil {
+		switch {
+		case m.Sign() == 0:
+			o.MinAmount = -1
+		case m.IsInt64():
+			o.MinAmount = m.Int64()
+		default:
+			o.MinAmount = math.MaxInt64
+		}
+	}
 	res, err := Run(ctx, c.r, o)
 	if err != nil {
 		return nil, fmt.Errorf("trace: beyond link %s: %w", linkKey(l), err)
@@ -604,6 +714,13 @@ func (c *crosser) traceEVM(ctx context.Context, l *heistgraph.Link, dst *uint256
 	o := AccountOptions{Chain: l.Dst.Chain, Policy: c.base.policy, MaxHops: maxHops, MinShare: c.base.minShare, Until: c.base.until,
 		Budget: budget, Resolver: c.base.resolver, StopCategories: c.base.stop, PassCategories: c.base.pass,
 		Seeds: []AccountSeed{{Tx: h, Asset: &asset}}}
+	if m := c.base.farMin(rate); m != nil {
+		var v uint256.Int
+		if v.SetFromBig(m) { // overflow: no amount reaches it
+			v.SetAllOne()
+		}
+		o.MinAmount = &v
+	}
 	res, err := runAccountClaim(ctx, c.r, o, to, &rec, asset, amt, "link:"+endString(&l.Dst))
 	if err != nil {
 		return nil, fmt.Errorf("trace: beyond link %s: %w", linkKey(l), err)
@@ -629,7 +746,7 @@ func (c *crosser) traceEVM(ctx context.Context, l *heistgraph.Link, dst *uint256
 			continue
 		}
 		i := first + k
-		next.sinks = append(next.sinks, bridgeSink{chain: l.Dst.Chain, txid: s.TxID.String(), vout: -1, asset: s.Asset, taint: s.amt,
+		next.sinks = append(next.sinks, bridgeSink{chain: l.Dst.Chain, txid: s.TxID.String(), vout: -1, address: s.Address, asset: s.Asset, taint: s.amt,
 			hops: s.Hops + hops, markContinued: func(x *uint256.Int) { c.across.Sinks[i].Continued = x.Dec() }})
 	}
 	for _, e := range res.Edges {
@@ -713,7 +830,7 @@ func acrossOfAccounts(ctx context.Context, r CrossReader, o *AccountOptions, res
 		if !isBridge(s.Kind, s.Category) {
 			continue
 		}
-		root.sinks = append(root.sinks, bridgeSink{chain: res.Chain, txid: s.TxID.String(), vout: -1, asset: s.Asset, taint: s.amt, hops: s.Hops,
+		root.sinks = append(root.sinks, bridgeSink{chain: res.Chain, txid: s.TxID.String(), vout: -1, address: s.Address, asset: s.Asset, taint: s.amt, hops: s.Hops,
 			markContinued: func(x *uint256.Int) { res.Sinks[i].Continued = x.Dec() }})
 	}
 	return followAcross(ctx, r, crossBaseOfAccounts(o), root, res.Stats.TxsVisited)

@@ -270,6 +270,21 @@ func TestIncidentAcrossChains(t *testing.T) {
 	if !strings.Contains(string(page), "<td>"+string(lft.BTC)+"</td><td>entity</td><td>Kestrel Exchange</td>") {
 		t.Errorf("the HTML report lists no Bitcoin sink of the exchange")
 	}
+	// The report's flow graph draws both chains: the Bitcoin sink of the
+	// exchange, named with its chain, and the link that carried the value
+	// across, labelled with its method.
+	svg := string(page)
+	if i := strings.Index(svg, `<svg id="flowgraph"`); i >= 0 {
+		svg = svg[i:]
+		svg = svg[:strings.Index(svg, "</svg>")]
+	} else {
+		t.Fatal("the HTML report draws no flow graph")
+	}
+	for _, want := range []string{string(lft.BTC) + " · entity · Kestrel Exchange", " via thorchain"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the flow graph lacks %q", want)
+		}
+	}
 
 	s := startServe(t, data)
 	defer s.stop(t)
