@@ -15,18 +15,18 @@ import (
 // display order as everywhere in heistgraph.
 
 type blockLine struct {
-	Kind       string          `json:"kind"`
+	Kind       string           `json:"kind"`
 	Chain      heistgraph.Chain `json:"chain"`
-	Height     int64           `json:"height"`
-	Hash       heistgraph.Hash `json:"hash"`
-	PrevHash   heistgraph.Hash `json:"prev_hash"`
-	MerkleRoot heistgraph.Hash `json:"merkle_root"`
-	Time       int64           `json:"time"`
-	Version    int32           `json:"version"`
-	Bits       uint32          `json:"bits"`
-	Nonce      uint32          `json:"nonce"`
-	Size       int             `json:"size"`
-	Txs        int             `json:"txs"`
+	Height     int64            `json:"height"`
+	Hash       heistgraph.Hash  `json:"hash"`
+	PrevHash   heistgraph.Hash  `json:"prev_hash"`
+	MerkleRoot heistgraph.Hash  `json:"merkle_root"`
+	Time       int64            `json:"time"`
+	Version    int32            `json:"version"`
+	Bits       uint32           `json:"bits"`
+	Nonce      uint32           `json:"nonce"`
+	Size       int              `json:"size"`
+	Txs        int              `json:"txs"`
 }
 
 func newBlockLine(b *heistgraph.BlockInfo) blockLine {

@@ -51,7 +51,7 @@ func newWorld(p worldParams) *world {
 
 	labels := []heistgraph.Label{
 		{Chain: utxoChain, Address: "placeholder", Entity: "Exchange A", Category: "exchange", Source: "test", Confidence: 0.9, TLP: "clear"},
-		{Chain: heistgraph.ChainEVM, Address: "0x00000000000000000000000000000000000000aa", Entity: "Mixer\x00B", Category: "mixer", Source: "test", Confidence: 1},
+		{Chain: heistgraph.ChainEVM, Address: "0x00000000000000000000000000000000000000aa", Entity: "Mixer B", Category: "mixer", Source: "test", Confidence: 1},
 		{Chain: heistgraph.ChainTron, Address: "TXyz", Entity: "Scam", Category: "scam", Source: "ofac", Confidence: 0.5, Note: "ünïcode <&>"},
 	}
 
@@ -143,7 +143,12 @@ func newWorld(p worldParams) *world {
 	both(tokens)
 
 	// Clustering of the surviving chain, then an analyst's overrides.
-	addrs := []string{best[1].Txs[0].Outputs[0].Address, best[len(best)-1].Txs[0].Outputs[0].Address}
+	addrs := []string{best[1].Txs[0].Outputs[0].Address}
+	for _, b := range best[2:] {
+		if a := b.Txs[len(b.Txs)-1].Outputs[0].Address; a != "" && a != addrs[0] && len(addrs) == 1 {
+			addrs = append(addrs, a)
+		}
+	}
 	both(clusterStep)
 	both(func(ctx context.Context, st store.Store) error {
 		at := time.Unix(1_700_000_000, 0)
@@ -200,4 +205,25 @@ func openPebble(t testing.TB) *pebble.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// openPebbleWith returns a Pebble store written by steps.
+func openPebbleWith(t testing.TB, steps []step) *pebble.DB {
+	t.Helper()
+	st := openPebble(t)
+	run(t, st, steps)
+	return st
+}
+
+func chainOf(s string) heistgraph.Chain { return heistgraph.Chain(s) }
+
+// linesOf returns the lines of d whose chain is chain.
+func linesOf(d []byte, chain string) []byte {
+	var out []byte
+	for _, l := range bytes.SplitAfter(d, []byte("\n")) {
+		if bytes.Contains(l, []byte(`,"chain":"`+chain+`",`)) {
+			out = append(out, l...)
+		}
+	}
+	return out
 }
