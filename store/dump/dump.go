@@ -59,7 +59,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
@@ -183,22 +187,44 @@ func (d *dumper) utxoBlocks(c heistgraph.Chain) error {
 		if err := d.emit(newBlockLine(&b)); err != nil {
 			return err
 		}
-		for _, txid := range b.TxIDs {
-			r, err := d.src.Tx(d.ctx, c, txid)
-			if err != nil {
+		txs := make([]heistgraph.TxRecord, len(b.TxIDs))
+		err = d.each(len(txs), func(ctx context.Context, i int) (err error) {
+			txs[i], err = d.src.Tx(ctx, c, b.TxIDs[i])
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for i := range txs {
+			if err := d.emit(newTxLine(&txs[i], b.Height)); err != nil {
 				return err
 			}
-			if err := d.emit(newTxLine(&r, b.Height)); err != nil {
-				return err
-			}
-			for vout := range r.Tx.Outputs {
-				if err := d.emit(newOutputLine(&r, vout)); err != nil {
+			for vout := range txs[i].Tx.Outputs {
+				if err := d.emit(newOutputLine(&txs[i], vout)); err != nil {
 					return err
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// lookups is how many point reads a dump keeps in flight: a store on a
+// server (PostgreSQL) answers them on several connections at once.
+const lookups = 4
+
+// each calls fn for 0, ..., n-1, up to lookups at a time, and returns the
+// first error.
+func (d *dumper) each(n int, fn func(ctx context.Context, i int) error) error {
+	g, ctx := errgroup.WithContext(d.ctx)
+	g.SetLimit(lookups)
+	for i := range n {
+		g.Go(func() error { return fn(ctx, i) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return d.ctx.Err()
 }
 
 func (d *dumper) accountBlocks(c heistgraph.Chain) error {
@@ -232,15 +258,18 @@ func (d *dumper) accountBlocks(c heistgraph.Chain) error {
 }
 
 // sorted writes the lines that each yields (with its sort key) in key
-// order.
+// order. add is safe for concurrent use.
 func (d *dumper) sorted(each func(add func(key string, line any) error) error) error {
 	s := d.sorter()
 	defer s.close()
+	var mu sync.Mutex
 	err := each(func(key string, v any) error {
 		b, err := d.encode(v)
 		if err != nil {
 			return err
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		return s.add([]byte(key), b)
 	})
 	if err != nil {
@@ -249,39 +278,48 @@ func (d *dumper) sorted(each func(add func(key string, line any) error) error) e
 	return s.writeTo(d.w)
 }
 
+// lookupAll calls fn on every key that keys yields, up to lookups at a
+// time, and returns the first error.
+func lookupAll[K any](d *dumper, keys iter.Seq2[K, error], fn func(ctx context.Context, k K) error) error {
+	g, ctx := errgroup.WithContext(d.ctx)
+	g.SetLimit(lookups)
+	for k, err := range keys {
+		if err != nil {
+			g.Wait()
+			return err
+		}
+		if ctx.Err() != nil {
+			break // a lookup failed: Wait reports it
+		}
+		g.Go(func() error { return fn(ctx, k) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return d.ctx.Err()
+}
+
 func (d *dumper) addresses(c heistgraph.Chain) error {
 	return d.sorted(func(add func(string, any) error) error {
-		for a, err := range d.src.Addresses(d.ctx, c) {
+		return lookupAll(d, d.src.Addresses(d.ctx, c), func(ctx context.Context, a string) error {
+			s, err := d.src.Address(ctx, c, a)
 			if err != nil {
 				return err
 			}
-			s, err := d.src.Address(d.ctx, c, a)
-			if err != nil {
-				return err
-			}
-			if err := add(a, newAddressLine(&s)); err != nil {
-				return err
-			}
-		}
-		return nil
+			return add(a, newAddressLine(&s))
+		})
 	})
 }
 
 func (d *dumper) accounts(c heistgraph.Chain) error {
 	return d.sorted(func(add func(string, any) error) error {
-		for a, err := range d.src.Accounts(d.ctx, c) {
+		return lookupAll(d, d.src.Accounts(d.ctx, c), func(ctx context.Context, a heistgraph.EVMAddress) error {
+			s, err := d.src.AccountSummary(ctx, c, a)
 			if err != nil {
 				return err
 			}
-			s, err := d.src.AccountSummary(d.ctx, c, a)
-			if err != nil {
-				return err
-			}
-			if err := add(string(a[:]), newAccountLine(&s)); err != nil {
-				return err
-			}
-		}
-		return nil
+			return add(string(a[:]), newAccountLine(&s))
+		})
 	})
 }
 
