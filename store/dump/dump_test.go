@@ -2,6 +2,8 @@ package dump_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -80,4 +82,24 @@ func firstDiff(a, b []byte) string {
 		}
 	}
 	return "(equal)"
+}
+
+// TestCancel: a cancelled dump ends with the context's error, not with a
+// dump that looks whole.
+func TestCancel(t *testing.T) {
+	st := openPebble(t)
+	run(t, st, newWorld(smallWorld).history)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	src, err := dump.For(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := dump.Write(ctx, &b, src, dump.Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("dump with a cancelled context: %v, want context.Canceled", err)
+	}
+	if _, err := dump.For(struct{}{}); err == nil {
+		t.Error("dump.For accepted a value that is no store")
+	}
 }
