@@ -32,7 +32,7 @@ func dumpOf(t *testing.T, storeArgs ...string) string {
 // pgDump returns the dump of the PostgreSQL database at url after an
 // ANALYZE, as autovacuum would leave it: on tables just loaded the planner
 // has no statistics and reads each address's totals by scanning every
-// input of the chain (20 ms an address instead of 1).
+// input of the chain.
 func pgDump(t *testing.T, url string, args ...string) string {
 	t.Helper()
 	sqlExec(t, url, "ANALYZE")
