@@ -100,7 +100,7 @@ func ingestArgs(world string) []string {
 
 // TestStoreDumpPostgres: a synthetic world (clustered as it is ingested)
 // and its labels, ingested into Pebble and into a real PostgreSQL, dump
-// byte-identically, whole and by chain; so does PostgreSQL after ingests
+// byte-identically, whole and by chain, and so does a synthetic EVM world; so does PostgreSQL after ingests
 // SIGKILLed at random moments (one fresh database each) and run again; a
 // bad --chain is exit 2 naming it.
 func TestStoreDumpPostgres(t *testing.T) {
@@ -139,6 +139,23 @@ func TestStoreDumpPostgres(t *testing.T) {
 			r := cli(t, "--data", data, "--json", "store", "dump", "--chain", bad)
 			if r.code != exitUsage || !strings.Contains(r.stderr, bad) || r.stdout != "" {
 				t.Errorf("--chain %q: exit %d, stderr %q; want exit 2 naming it and no output", bad, r.code, r.stderr)
+			}
+		}
+	})
+	t.Run("evm", func(t *testing.T) {
+		world := filepath.Join(t.TempDir(), "evm")
+		mustOK(t, cli(t, "--quiet", "synth", "--out", world, "--seed", "2", "--scale", "small", "--chain", "evm", "--linked=false"), "synth --chain evm")
+		pg, data := c.NewDatabase(t), t.TempDir()
+		for _, st := range [][]string{{"--data", data}, {"--store", pg}} {
+			mustOK(t, cli(t, append(st, "--quiet", "ingest", "evm", "--files", world, "--chain", "evm-synth")...), "ingest evm")
+		}
+		want := dumpOf(t, "--data", data, "--chain", "evm-synth")
+		if got := pgDump(t, pg, "--chain", "evm-synth"); got != want {
+			t.Fatalf("Pebble and PostgreSQL dumps of the EVM world differ:\n%s", firstDiffText(got, want))
+		}
+		for _, kind := range []string{"block", "tx", "transfer", "account", "token"} {
+			if !strings.Contains(want, `{"kind":"`+kind+`"`) {
+				t.Errorf("no %s line in the EVM dump", kind)
 			}
 		}
 	})
