@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -93,9 +95,15 @@ type LabelStats struct {
 }
 
 // CheckLabel validates what every backend needs of a label: a chain, an
-// address, a category and a source, and a confidence in [0, 1]. Its error
-// wraps heistgraph.ErrInvalid.
+// address, a category and a source, a confidence in [0, 1], and text
+// fields that are valid UTF-8 without NUL bytes (PostgreSQL's text holds
+// no other). Its error wraps heistgraph.ErrInvalid.
 func CheckLabel(l *heistgraph.Label) error {
+	for _, f := range []string{string(l.Chain), l.Address, l.Entity, l.Category, l.Source, l.TLP, l.Note} {
+		if !utf8.ValidString(f) || strings.IndexByte(f, 0) >= 0 {
+			return fmt.Errorf("label %s %q: text %q is not UTF-8 without NUL bytes: %w", l.Chain, l.Address, f, heistgraph.ErrInvalid)
+		}
+	}
 	switch {
 	case l.Chain == "" || l.Address == "" || l.Category == "" || l.Source == "":
 		return fmt.Errorf("label %s %q %q: chain, address, category and source are required: %w", l.Chain, l.Address, l.Category, heistgraph.ErrInvalid)

@@ -50,6 +50,9 @@ var examples = map[string]string{
 
 	"store":        `  heistgraph store digest --chain btc`,
 	"store digest": `  heistgraph store digest --chain btc                              # SHA-256 of the chain's content, to compare stores`,
+	"store dump": `  heistgraph store dump > content.jsonl                            # every chain, then the labels, as sorted JSON lines
+  heistgraph store dump --chain btc | sha256sum                    # equal for equal content, on Pebble and PostgreSQL alike
+  diff <(heistgraph --data /tmp/a store dump) <(heistgraph --store postgres://hg@localhost/hg store dump)`,
 	"store migrate": `  heistgraph --store postgres://heistgraph@db.internal:5432/heistgraph store migrate   # after upgrading heistgraph
   PGPASSWORD=... heistgraph --store postgres://analyst@localhost/hg store migrate --json`,
 

@@ -62,6 +62,7 @@ var readmeRows = []readmeRow{
 	// The store (the quick start's).
 	{cmd: "heistgraph store check", store: "main", want: "is sound"},
 	{cmd: "heistgraph store digest --chain btc", store: "main", want: ""},
+	{cmd: "heistgraph store dump --chain btc", store: "main", want: `{"kind":"block","chain":"btc","height":1,`},
 
 	// Ingest Bitcoin blocks. $core is a folder of two blk files holding
 	// blocks 1-255.

@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"store/pebble":      {"store", "github.com/cockroachdb/pebble/"},
 	"store/postgres":    {"store", "github.com/jackc/pgx/"},
 	"store/storetest":   {"store"},
+	"store/dump":        {"store", "golang.org/x/sync/errgroup"},
 	"pattern":           {"golang.org/x/crypto/sha3"}, // sha3: CREATE2 addresses of allow-listed DEX factories' pools (swapfactory.go)
 	"label":             {"gopkg.in/yaml.v3"},
 	"cluster":           {"store", "pattern"},

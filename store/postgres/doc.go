@@ -24,7 +24,8 @@
 // database whose schema is newer than the binary and a database that holds
 // tables of another application.
 //
-// Every store role is implemented; optional bulk roles a caller checks for
-// by type assertion (store.BlockTxs, store.AccountLedger,
-// store.AccountInternals) are not, and callers fall back to reads by block.
+// Every store role is implemented; of the optional roles a caller checks
+// for by type assertion, store.Enumerator and store.AccountLedger are
+// (dump.go), store.BlockTxs and store.AccountInternals are not, and
+// callers fall back to reads by block.
 package postgres

@@ -154,6 +154,8 @@ func testLabelsInvalid(t *testing.T, open func(t *testing.T) store.Store) {
 		{"no source", mkLabel(chain, "a", "E", "exchange", "", 1)},
 		{"confidence above 1", mkLabel(chain, "a", "E", "exchange", "s", 1.5)},
 		{"negative confidence", mkLabel(chain, "a", "E", "exchange", "s", -0.1)},
+		{"NUL in entity", mkLabel(chain, "a", "E\x00F", "exchange", "s", 1)},
+		{"bad UTF-8 in address", mkLabel(chain, "a\xff", "E", "exchange", "s", 1)},
 	}
 	st := open(t)
 	for _, tc := range tests {

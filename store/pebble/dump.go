@@ -1,0 +1,124 @@
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"iter"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+var _ store.Enumerator = (*DB)(nil)
+
+// BlockHeights implements store.Enumerator: the keys of the height index
+// (h for a UTXO chain, x h for an account chain), in key order.
+func (d *DB) BlockHeights(ctx context.Context, chain heistgraph.Chain) iter.Seq2[int64, error] {
+	bounds, prefixLen := func(c chainCode) ([]byte, []byte) { return tableBounds(prefixHeight, c) }, 3
+	if !chain.IsUTXO() {
+		bounds = func(c chainCode) ([]byte, []byte) {
+			return appendAcctKey(nil, c, acctHeight), appendAcctKey(nil, c, acctHeight+1)
+		}
+		prefixLen = 4
+	}
+	return scanKeys(ctx, d, chain, "block heights", bounds, func(k, _ []byte) (int64, error) {
+		if len(k) != prefixLen+8 {
+			return 0, errCorrupt
+		}
+		return int64(binary.BigEndian.Uint64(k[prefixLen:])), nil
+	})
+}
+
+// Addresses implements store.Enumerator: the keys of the address totals
+// (a), in key order (by length, then bytes).
+func (d *DB) Addresses(ctx context.Context, chain heistgraph.Chain) iter.Seq2[string, error] {
+	sub := func(c chainCode) ([]byte, []byte) { return tableBounds(prefixAddress, c) }
+	return scanKeys(ctx, d, chain, "addresses", sub, func(k, _ []byte) (string, error) {
+		n, w := binary.Uvarint(k[3:])
+		if w <= 0 || uint64(len(k)-3-w) != n {
+			return "", errCorrupt
+		}
+		return string(k[3+w:]), nil
+	})
+}
+
+// Accounts implements store.Enumerator: the keys of the account summaries
+// (x a), in key order.
+func (d *DB) Accounts(ctx context.Context, chain heistgraph.Chain) iter.Seq2[heistgraph.EVMAddress, error] {
+	sub := func(c chainCode) ([]byte, []byte) {
+		return appendAcctKey(nil, c, acctSummary), appendAcctKey(nil, c, acctSummary+1)
+	}
+	return scanKeys(ctx, d, chain, "accounts", sub, func(k, _ []byte) (heistgraph.EVMAddress, error) {
+		if len(k) != 4+20 {
+			return heistgraph.EVMAddress{}, errCorrupt
+		}
+		return heistgraph.EVMAddress(k[4:]), nil
+	})
+}
+
+// Tokens implements store.Enumerator: the token records (x k), in key
+// order.
+func (d *DB) Tokens(ctx context.Context, chain heistgraph.Chain) iter.Seq2[heistgraph.TokenInfo, error] {
+	sub := func(c chainCode) ([]byte, []byte) {
+		return appendAcctKey(nil, c, acctTokenKey), appendAcctKey(nil, c, acctTokenKey+1)
+	}
+	return scanKeys(ctx, d, chain, "tokens", sub, func(k, v []byte) (heistgraph.TokenInfo, error) {
+		if len(k) != 4+20 {
+			return heistgraph.TokenInfo{}, errCorrupt
+		}
+		t, err := decodeTokenRecord(v)
+		t.Chain, t.Address = chain, heistgraph.EVMAddress(k[4:])
+		return t, err
+	})
+}
+
+// scanKeys yields the records of one key range of chain (bounds gives it
+// for the chain's code) from a snapshot, each decoded by decode (which
+// must copy what it keeps). A chain never stored yields nothing.
+func scanKeys[T any](ctx context.Context, d *DB, chain heistgraph.Chain, what string, bounds func(chainCode) ([]byte, []byte), decode func(k, v []byte) (T, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		fail := func(err error) { yield(zero, fmt.Errorf("%s of %s: %w", what, chain, err)) }
+		c, ok, err := d.code(chain)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !ok {
+			return
+		}
+		lo, hi := bounds(c)
+		snap := d.db.NewSnapshot()
+		defer snap.Close()
+		it, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer it.Close()
+		n := 0
+		for valid := it.First(); valid; valid = it.Next() {
+			if n++; n&1023 == 0 {
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+			}
+			v, err := decode(it.Key(), it.Value())
+			if err != nil {
+				fail(fmt.Errorf("key %x: %w", it.Key(), err))
+				return
+			}
+			if !yield(v, nil) {
+				return
+			}
+		}
+		if err := errors.Join(it.Error(), ctx.Err()); err != nil {
+			fail(err)
+		}
+	}
+}
