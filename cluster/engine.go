@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"maps"
 	"slices"
 	"time"
@@ -76,11 +75,6 @@ type Stats struct {
 	FundedBy       int64
 }
 
-// addrKey is a 128-bit hash of an address string: the in-memory key of
-// the address id table (two independent 64-bit hashes; a collision among
-// billions of addresses has probability below 1e-20).
-type addrKey [2]uint64
-
 // labelRef is what the guards need of a label.
 type labelRef struct {
 	entity  string
@@ -93,9 +87,9 @@ type engine struct {
 	chain heistgraph.Chain
 	opts  Options
 
-	seeds [2]maphash.Seed
-	ids   map[addrKey]uint32
-	m     *members
+	h   hasher
+	ids *addrTable
+	m   *members
 	// svc and ents are the service entities and all labelled entities of
 	// each cluster that has any (sorted, distinct).
 	svc, ents map[uint32][]string
@@ -135,8 +129,13 @@ type blockState struct {
 	rebuild bool
 }
 
-func (e *engine) key(addr string) addrKey {
-	return addrKey{maphash.String(e.seeds[0], addr), maphash.String(e.seeds[1], addr)}
+func (e *engine) key(addr string) addrKey { return e.h.key(addr) }
+
+// idOfKey returns the id of the address with key k; false when it has
+// none.
+func (e *engine) idOfKey(k addrKey) (uint32, bool) {
+	id := e.ids.get(k)
+	return id, id != 0
 }
 
 // Update clusters chain's blocks stored since the last run, up to the
@@ -243,9 +242,9 @@ func (e *engine) finish(start time.Time) Stats {
 	s.Chain = e.chain
 	s.Addresses = int64(e.m.len() - 1)
 	for id := 1; id < e.m.len(); id++ {
-		if e.m.cid[id] == uint32(id) {
+		if n := e.m.sizeOf(uint32(id)); n > 0 {
 			s.Clusters++
-			s.Largest = max(s.Largest, int64(e.m.size[id]))
+			s.Largest = max(s.Largest, int64(n))
 		}
 	}
 	s.TipHeight = e.tip.Block.Height
@@ -262,7 +261,7 @@ func open(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	e := &engine{st: st, chain: chain, opts: opts, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+	e := &engine{st: st, chain: chain, opts: opts, h: newHasher(),
 		svc: map[uint32][]string{}, ents: map[uint32][]string{},
 		unseen: map[addrKey][]labelRef{}, split: map[uint32]bool{}, pending: newRing(),
 		stats: Stats{CoinJoins: map[string]int64{}}}
@@ -357,7 +356,7 @@ func (e *engine) checkFork(ctx context.Context) error {
 // loadMembers reads every address id and membership.
 func (e *engine) loadMembers(ctx context.Context) error {
 	e.m = newMembers(int(e.tip.NextAddr))
-	e.ids = make(map[addrKey]uint32, e.tip.NextAddr)
+	e.ids = newAddrTable(int(e.tip.NextAddr))
 	for mb, err := range e.st.Memberships(ctx, e.chain) {
 		if err != nil {
 			return fmt.Errorf("cluster %s: load: %w", e.chain, err)
@@ -366,8 +365,8 @@ func (e *engine) loadMembers(ctx context.Context) error {
 		if uint64(id) != mb.AddrID || mb.ClusterID > mb.AddrID || mb.ClusterID == 0 {
 			return fmt.Errorf("cluster %s: load: address %d in cluster %d at position %d: %w", e.chain, mb.AddrID, mb.ClusterID, id, heistgraph.ErrConflict)
 		}
-		e.m.cid[id] = uint32(mb.ClusterID)
-		e.ids[e.key(mb.Address)] = id
+		e.m.assign(id, uint32(mb.ClusterID))
+		e.ids.add(e.key(mb.Address))
 	}
 	if uint64(e.m.len()) != e.tip.NextAddr {
 		return fmt.Errorf("cluster %s: load: %d addresses, the next id is %d: %w", e.chain, e.m.len()-1, e.tip.NextAddr, heistgraph.ErrConflict)
@@ -390,7 +389,7 @@ func (e *engine) loadLabels(ctx context.Context) error {
 		}
 		ref := labelRef{entity: l.Entity, service: e.opts.Guards.isService(l.Category)}
 		k := e.key(l.Address)
-		if id, ok := e.ids[k]; ok {
+		if id, ok := e.idOfKey(k); ok {
 			e.attach(e.m.of(id), ref)
 		} else {
 			e.unseen[k] = append(e.unseen[k], ref)
@@ -435,7 +434,7 @@ func (e *engine) loadSplits(ctx context.Context) error {
 			continue
 		}
 		for _, a := range o.Addresses {
-			if id, ok := e.ids[e.key(a)]; ok {
+			if id, ok := e.idOfKey(e.key(a)); ok {
 				e.split[id] = true
 			}
 		}
@@ -626,14 +625,14 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 // gets 0.
 func (e *engine) idOf(addr string) uint32 {
 	k := e.key(addr)
-	if id, ok := e.ids[k]; ok {
+	if id, ok := e.idOfKey(k); ok {
 		return id
 	}
 	if e.bs.replay {
 		return 0
 	}
 	id := e.m.add()
-	e.ids[k] = id
+	e.ids.add(k)
 	e.bs.newAddrs = append(e.bs.newAddrs, addr)
 	if refs, ok := e.unseen[k]; ok {
 		for _, r := range refs {
