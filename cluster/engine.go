@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"time"
@@ -478,8 +479,12 @@ func (e *engine) catchUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cluster %s: %w", e.chain, err)
 	}
+	from := max(lo, e.tip.Block.Height+1)
+	if br, ok := e.st.(store.BlockRangeTxs); ok && e.acct == nil {
+		return e.catchUpRange(ctx, br, from, hi)
+	}
 	last := time.Now()
-	for h := max(lo, e.tip.Block.Height+1); h <= hi; h++ {
+	for h := from; h <= hi; h++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -498,17 +503,54 @@ func (e *engine) catchUp(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
 		}
-		if err := e.flush(ctx, h, hash); err != nil {
+		if err := e.done(ctx, h, hi, hash, &last); err != nil {
 			return err
 		}
-		if e.opts.Progress != nil {
-			e.opts.Progress(h)
+	}
+	return nil
+}
+
+// catchUpRange is catchUp reading the blocks from..hi in bulk.
+func (e *engine) catchUpRange(ctx context.Context, br store.BlockRangeTxs, from, hi int64) error {
+	last := time.Now()
+	for b, err := range br.BlockRangeTxs(ctx, e.chain, from, hi) {
+		if err != nil {
+			return fmt.Errorf("cluster %s: %w", e.chain, err)
 		}
-		if now := time.Now(); now.Sub(last) >= 5*time.Second {
-			last = now
-			e.opts.Logger.Info("cluster progress", "chain", e.chain, "height", h, "of", hi,
-				"addresses", e.m.len()-1, "inputs", e.stats.Inputs, "transfers", e.stats.Transfers)
+		if err := ctx.Err(); err != nil {
+			return err
 		}
+		h := b.Block.Height
+		e.bs.start(h, e.m.nextID(), false)
+		if err := e.txs(ctx, h, func(yield func(heistgraph.TxRecord, error) bool) {
+			for _, rec := range b.Txs {
+				if !yield(rec, nil) {
+					return
+				}
+			}
+		}); err != nil {
+			return err
+		}
+		if err := e.done(ctx, h, hi, b.Block.Hash, &last); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// done writes block h (of hi) with hash and reports progress, logging it
+// when 5 seconds have passed since *last.
+func (e *engine) done(ctx context.Context, h, hi int64, hash heistgraph.Hash, last *time.Time) error {
+	if err := e.flush(ctx, h, hash); err != nil {
+		return err
+	}
+	if e.opts.Progress != nil {
+		e.opts.Progress(h)
+	}
+	if now := time.Now(); now.Sub(*last) >= 5*time.Second {
+		*last = now
+		e.opts.Logger.Info("cluster progress", "chain", e.chain, "height", h, "of", hi,
+			"addresses", e.m.len()-1, "inputs", e.stats.Inputs, "transfers", e.stats.Transfers)
 	}
 	return nil
 }
@@ -521,33 +563,41 @@ func (m *members) nextID() uint32 { return uint32(len(m.cid)) }
 func (e *engine) block(ctx context.Context, bi heistgraph.BlockInfo, first uint32, replay bool) error {
 	e.bs.start(bi.Height, first, replay)
 	if bt, ok := e.st.(store.BlockTxs); ok {
-		i := 0
-		for rec, err := range bt.BlockTxs(ctx, e.chain, bi.Height) {
-			if err != nil {
-				return fmt.Errorf("cluster %s: block %d: %w", e.chain, bi.Height, err)
-			}
-			if err := e.tx(ctx, &rec, uint32(i)); err != nil {
-				return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, rec.Tx.TxID, err)
-			}
-			i++
-		}
-	} else {
+		return e.txs(ctx, bi.Height, bt.BlockTxs(ctx, e.chain, bi.Height))
+	}
+	return e.txs(ctx, bi.Height, func(yield func(heistgraph.TxRecord, error) bool) {
 		for i, txid := range bi.TxIDs {
 			if i&63 == 0 {
 				if err := ctx.Err(); err != nil {
-					return err
+					yield(heistgraph.TxRecord{}, err)
+					return
 				}
 			}
 			rec, err := e.st.Tx(ctx, e.chain, txid)
 			if err != nil {
-				return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, txid, err)
+				err = fmt.Errorf("tx %s: %w", txid, err)
 			}
-			if err := e.tx(ctx, &rec, uint32(i)); err != nil {
-				return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, txid, err)
+			if !yield(rec, err) || err != nil {
+				return
 			}
 		}
+	})
+}
+
+// txs clusters the transactions of the block at height (bs started), in
+// block order, then expires the candidates that waited too long.
+func (e *engine) txs(ctx context.Context, height int64, recs iter.Seq2[heistgraph.TxRecord, error]) error {
+	i := 0
+	for rec, err := range recs {
+		if err != nil {
+			return fmt.Errorf("cluster %s: block %d: %w", e.chain, height, err)
+		}
+		if err := e.tx(ctx, &rec, uint32(i)); err != nil {
+			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, height, rec.Tx.TxID, err)
+		}
+		i++
 	}
-	e.pending.expire(bi.Height - e.opts.Change.Window)
+	e.pending.expire(height - e.opts.Change.Window)
 	return nil
 }
 
