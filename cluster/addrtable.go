@@ -28,8 +28,8 @@ func (h *hasher) key(addr string) addrKey {
 // order. Keys are kept by id in two flat arrays (12 bytes an address) and
 // found through an open-addressing table of ids with linear probing (4
 // bytes a slot, at most maxLoad full): no pointers, so the garbage
-// collector never scans it, and about 18 bytes an address in all where a
-// Go map of the same keys takes about 36.
+// collector never scans it, and about 18 bytes an address in all where the
+// Go map of 128-bit keys it replaced took about 40 (docs/benchmarks.md).
 type addrTable struct {
 	hi    []uint64 // hi[id]; id 0 unused
 	lo    []uint32
