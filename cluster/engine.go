@@ -115,10 +115,13 @@ type engine struct {
 
 // blockState collects one block's changes, written as one batch.
 type blockState struct {
-	height   int64
-	first    uint32 // first address id of the block
-	replay   bool
-	seen     map[uint32]bool
+	height int64
+	first  uint32 // first address id of the block
+	replay bool
+	// seen[id-first] marks the addresses given out in this block that a
+	// transaction of it used already (a fresh address is one given out in
+	// the block and not seen before).
+	seen     []bool
 	newAddrs []string
 	moved    map[uint32]uint32
 	sizes    map[uint32]bool
@@ -605,15 +608,37 @@ func (e *engine) txs(ctx context.Context, height int64, recs iter.Seq2[heistgrap
 // first.
 func (bs *blockState) start(height int64, first uint32, replay bool) {
 	bs.height, bs.first, bs.replay = height, first, replay
-	if bs.seen == nil {
-		bs.seen, bs.moved, bs.sizes = map[uint32]bool{}, map[uint32]uint32{}, map[uint32]bool{}
+	if bs.moved == nil {
+		bs.moved, bs.sizes = map[uint32]uint32{}, map[uint32]bool{}
 	}
-	clear(bs.seen)
+	bs.seen = bs.seen[:0]
 	clear(bs.moved)
 	clear(bs.sizes)
 	bs.newAddrs = bs.newAddrs[:0]
 	bs.evidence = bs.evidence[:0]
 	bs.rebuild = false
+}
+
+// see records that a transaction of the block used address id.
+func (bs *blockState) see(id uint32) {
+	if id < bs.first {
+		return // older than the block: never fresh
+	}
+	i := int(id - bs.first)
+	if i >= len(bs.seen) {
+		bs.seen = append(bs.seen, make([]bool, i+1-len(bs.seen))...)
+	}
+	bs.seen[i] = true
+}
+
+// fresh reports whether address id was given out in this block and no
+// transaction of it used the address before.
+func (bs *blockState) fresh(id uint32) bool {
+	if id == 0 || id < bs.first {
+		return false
+	}
+	i := int(id - bs.first)
+	return i >= len(bs.seen) || !bs.seen[i]
 }
 
 // chainRange returns the lowest and highest stored heights of the chain;
@@ -886,16 +911,14 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		if a := tx.Outputs[j].Address; a != "" {
 			id := e.idOf(a)
 			outIDs[j] = id
-			fresh[j] = id != 0 && id >= bs.first && !bs.seen[id]
+			fresh[j] = bs.fresh(id)
 		}
 	}
 	for _, id := range ins {
-		bs.seen[id] = true
+		bs.see(id)
 	}
 	for _, id := range outIDs {
-		if id != 0 {
-			bs.seen[id] = true
-		}
+		bs.see(id)
 	}
 	if coinbase || joint {
 		return nil
