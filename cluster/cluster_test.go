@@ -889,30 +889,44 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
-// TestWithoutBlockTxs: a store without the optional store.BlockTxs role
-// clusters the same, transaction by transaction.
+// TestWithoutBlockTxs: a store without the optional bulk reads
+// (store.BlockRangeTxs, store.BlockTxs) clusters the same, block by block
+// or transaction by transaction, in one run or several.
 func TestWithoutBlockTxs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	gen := storetest.NewGenerator(chain, 3, 10)
-	fast, slow := openMem(t), openMem(t)
-	for range 30 {
-		b := gen.Next()
-		for _, st := range []*pebble.DB{fast, slow} {
-			if err := st.ApplyBlock(ctx, b); err != nil {
+	stores := []*pebble.DB{openMem(t), openMem(t), openMem(t)}
+	views := []Store{
+		stores[0],
+		struct {
+			Store
+			store.BlockTxs
+		}{stores[1], stores[1]},
+		struct{ Store }{stores[2]},
+	}
+	for range 3 {
+		for range 30 {
+			b := gen.Next()
+			for _, st := range stores {
+				if err := st.ApplyBlock(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for _, v := range views {
+			if _, err := Update(ctx, v, chain, DefaultOptions()); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if _, err := Update(ctx, fast, chain, DefaultOptions()); err != nil {
-		t.Fatal(err)
+	if len(memberships(t, stores[0])) < 100 || len(evidence(t, stores[0])) < 10 {
+		t.Fatal("too little clustered to compare")
 	}
-	plain := struct{ Store }{slow}
-	if _, err := Update(ctx, plain, chain, DefaultOptions()); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(memberships(t, fast), memberships(t, slow)) || !slices.EqualFunc(evidence(t, fast), evidence(t, slow), evidenceEqual) {
-		t.Error("clustering with and without BlockTxs differs")
+	for i, st := range stores[1:] {
+		if !slices.Equal(memberships(t, stores[0]), memberships(t, st)) || !slices.EqualFunc(evidence(t, stores[0]), evidence(t, st), evidenceEqual) {
+			t.Errorf("clustering with all the reads and with view %d differs", i+1)
+		}
 	}
 }
 

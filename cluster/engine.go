@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
+	"iter"
 	"maps"
 	"slices"
 	"time"
@@ -76,11 +76,6 @@ type Stats struct {
 	FundedBy       int64
 }
 
-// addrKey is a 128-bit hash of an address string: the in-memory key of
-// the address id table (two independent 64-bit hashes; a collision among
-// billions of addresses has probability below 1e-20).
-type addrKey [2]uint64
-
 // labelRef is what the guards need of a label.
 type labelRef struct {
 	entity  string
@@ -93,9 +88,9 @@ type engine struct {
 	chain heistgraph.Chain
 	opts  Options
 
-	seeds [2]maphash.Seed
-	ids   map[addrKey]uint32
-	m     *members
+	h   hasher
+	ids *addrTable
+	m   *members
 	// svc and ents are the service entities and all labelled entities of
 	// each cluster that has any (sorted, distinct).
 	svc, ents map[uint32][]string
@@ -120,10 +115,13 @@ type engine struct {
 
 // blockState collects one block's changes, written as one batch.
 type blockState struct {
-	height   int64
-	first    uint32 // first address id of the block
-	replay   bool
-	seen     map[uint32]bool
+	height int64
+	first  uint32 // first address id of the block
+	replay bool
+	// seen[id-first] marks the addresses given out in this block that a
+	// transaction of it used already (a fresh address is one given out in
+	// the block and not seen before).
+	seen     []bool
 	newAddrs []string
 	moved    map[uint32]uint32
 	sizes    map[uint32]bool
@@ -135,8 +133,13 @@ type blockState struct {
 	rebuild bool
 }
 
-func (e *engine) key(addr string) addrKey {
-	return addrKey{maphash.String(e.seeds[0], addr), maphash.String(e.seeds[1], addr)}
+func (e *engine) key(addr string) addrKey { return e.h.key(addr) }
+
+// idOfKey returns the id of the address with key k; false when it has
+// none.
+func (e *engine) idOfKey(k addrKey) (uint32, bool) {
+	id := e.ids.get(k)
+	return id, id != 0
 }
 
 // Update clusters chain's blocks stored since the last run, up to the
@@ -243,9 +246,9 @@ func (e *engine) finish(start time.Time) Stats {
 	s.Chain = e.chain
 	s.Addresses = int64(e.m.len() - 1)
 	for id := 1; id < e.m.len(); id++ {
-		if e.m.cid[id] == uint32(id) {
+		if n := e.m.sizeOf(uint32(id)); n > 0 {
 			s.Clusters++
-			s.Largest = max(s.Largest, int64(e.m.size[id]))
+			s.Largest = max(s.Largest, int64(n))
 		}
 	}
 	s.TipHeight = e.tip.Block.Height
@@ -262,7 +265,7 @@ func open(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	e := &engine{st: st, chain: chain, opts: opts, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+	e := &engine{st: st, chain: chain, opts: opts, h: newHasher(),
 		svc: map[uint32][]string{}, ents: map[uint32][]string{},
 		unseen: map[addrKey][]labelRef{}, split: map[uint32]bool{}, pending: newRing(),
 		stats: Stats{CoinJoins: map[string]int64{}}}
@@ -357,7 +360,7 @@ func (e *engine) checkFork(ctx context.Context) error {
 // loadMembers reads every address id and membership.
 func (e *engine) loadMembers(ctx context.Context) error {
 	e.m = newMembers(int(e.tip.NextAddr))
-	e.ids = make(map[addrKey]uint32, e.tip.NextAddr)
+	e.ids = newAddrTable(int(e.tip.NextAddr))
 	for mb, err := range e.st.Memberships(ctx, e.chain) {
 		if err != nil {
 			return fmt.Errorf("cluster %s: load: %w", e.chain, err)
@@ -366,8 +369,8 @@ func (e *engine) loadMembers(ctx context.Context) error {
 		if uint64(id) != mb.AddrID || mb.ClusterID > mb.AddrID || mb.ClusterID == 0 {
 			return fmt.Errorf("cluster %s: load: address %d in cluster %d at position %d: %w", e.chain, mb.AddrID, mb.ClusterID, id, heistgraph.ErrConflict)
 		}
-		e.m.cid[id] = uint32(mb.ClusterID)
-		e.ids[e.key(mb.Address)] = id
+		e.m.assign(id, uint32(mb.ClusterID))
+		e.ids.add(e.key(mb.Address))
 	}
 	if uint64(e.m.len()) != e.tip.NextAddr {
 		return fmt.Errorf("cluster %s: load: %d addresses, the next id is %d: %w", e.chain, e.m.len()-1, e.tip.NextAddr, heistgraph.ErrConflict)
@@ -390,7 +393,7 @@ func (e *engine) loadLabels(ctx context.Context) error {
 		}
 		ref := labelRef{entity: l.Entity, service: e.opts.Guards.isService(l.Category)}
 		k := e.key(l.Address)
-		if id, ok := e.ids[k]; ok {
+		if id, ok := e.idOfKey(k); ok {
 			e.attach(e.m.of(id), ref)
 		} else {
 			e.unseen[k] = append(e.unseen[k], ref)
@@ -435,7 +438,7 @@ func (e *engine) loadSplits(ctx context.Context) error {
 			continue
 		}
 		for _, a := range o.Addresses {
-			if id, ok := e.ids[e.key(a)]; ok {
+			if id, ok := e.idOfKey(e.key(a)); ok {
 				e.split[id] = true
 			}
 		}
@@ -479,8 +482,12 @@ func (e *engine) catchUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cluster %s: %w", e.chain, err)
 	}
+	from := max(lo, e.tip.Block.Height+1)
+	if br, ok := e.st.(store.BlockRangeTxs); ok && e.acct == nil {
+		return e.catchUpRange(ctx, br, from, hi)
+	}
 	last := time.Now()
-	for h := max(lo, e.tip.Block.Height+1); h <= hi; h++ {
+	for h := from; h <= hi; h++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -499,17 +506,54 @@ func (e *engine) catchUp(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
 		}
-		if err := e.flush(ctx, h, hash); err != nil {
+		if err := e.done(ctx, h, hi, hash, &last); err != nil {
 			return err
 		}
-		if e.opts.Progress != nil {
-			e.opts.Progress(h)
+	}
+	return nil
+}
+
+// catchUpRange is catchUp reading the blocks from..hi in bulk.
+func (e *engine) catchUpRange(ctx context.Context, br store.BlockRangeTxs, from, hi int64) error {
+	last := time.Now()
+	for b, err := range br.BlockRangeTxs(ctx, e.chain, from, hi) {
+		if err != nil {
+			return fmt.Errorf("cluster %s: %w", e.chain, err)
 		}
-		if now := time.Now(); now.Sub(last) >= 5*time.Second {
-			last = now
-			e.opts.Logger.Info("cluster progress", "chain", e.chain, "height", h, "of", hi,
-				"addresses", e.m.len()-1, "inputs", e.stats.Inputs, "transfers", e.stats.Transfers)
+		if err := ctx.Err(); err != nil {
+			return err
 		}
+		h := b.Block.Height
+		e.bs.start(h, e.m.nextID(), false)
+		if err := e.txs(ctx, h, func(yield func(heistgraph.TxRecord, error) bool) {
+			for _, rec := range b.Txs {
+				if !yield(rec, nil) {
+					return
+				}
+			}
+		}); err != nil {
+			return err
+		}
+		if err := e.done(ctx, h, hi, b.Block.Hash, &last); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// done writes block h (of hi) with hash and reports progress, logging it
+// when 5 seconds have passed since *last.
+func (e *engine) done(ctx context.Context, h, hi int64, hash heistgraph.Hash, last *time.Time) error {
+	if err := e.flush(ctx, h, hash); err != nil {
+		return err
+	}
+	if e.opts.Progress != nil {
+		e.opts.Progress(h)
+	}
+	if now := time.Now(); now.Sub(*last) >= 5*time.Second {
+		*last = now
+		e.opts.Logger.Info("cluster progress", "chain", e.chain, "height", h, "of", hi,
+			"addresses", e.m.len()-1, "inputs", e.stats.Inputs, "transfers", e.stats.Transfers)
 	}
 	return nil
 }
@@ -522,33 +566,41 @@ func (m *members) nextID() uint32 { return uint32(len(m.cid)) }
 func (e *engine) block(ctx context.Context, bi heistgraph.BlockInfo, first uint32, replay bool) error {
 	e.bs.start(bi.Height, first, replay)
 	if bt, ok := e.st.(store.BlockTxs); ok {
-		i := 0
-		for rec, err := range bt.BlockTxs(ctx, e.chain, bi.Height) {
-			if err != nil {
-				return fmt.Errorf("cluster %s: block %d: %w", e.chain, bi.Height, err)
-			}
-			if err := e.tx(ctx, &rec, uint32(i)); err != nil {
-				return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, rec.Tx.TxID, err)
-			}
-			i++
-		}
-	} else {
+		return e.txs(ctx, bi.Height, bt.BlockTxs(ctx, e.chain, bi.Height))
+	}
+	return e.txs(ctx, bi.Height, func(yield func(heistgraph.TxRecord, error) bool) {
 		for i, txid := range bi.TxIDs {
 			if i&63 == 0 {
 				if err := ctx.Err(); err != nil {
-					return err
+					yield(heistgraph.TxRecord{}, err)
+					return
 				}
 			}
 			rec, err := e.st.Tx(ctx, e.chain, txid)
 			if err != nil {
-				return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, txid, err)
+				err = fmt.Errorf("tx %s: %w", txid, err)
 			}
-			if err := e.tx(ctx, &rec, uint32(i)); err != nil {
-				return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, bi.Height, txid, err)
+			if !yield(rec, err) || err != nil {
+				return
 			}
 		}
+	})
+}
+
+// txs clusters the transactions of the block at height (bs started), in
+// block order, then expires the candidates that waited too long.
+func (e *engine) txs(ctx context.Context, height int64, recs iter.Seq2[heistgraph.TxRecord, error]) error {
+	i := 0
+	for rec, err := range recs {
+		if err != nil {
+			return fmt.Errorf("cluster %s: block %d: %w", e.chain, height, err)
+		}
+		if err := e.tx(ctx, &rec, uint32(i)); err != nil {
+			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, height, rec.Tx.TxID, err)
+		}
+		i++
 	}
-	e.pending.expire(bi.Height - e.opts.Change.Window)
+	e.pending.expire(height - e.opts.Change.Window)
 	return nil
 }
 
@@ -556,15 +608,37 @@ func (e *engine) block(ctx context.Context, bi heistgraph.BlockInfo, first uint3
 // first.
 func (bs *blockState) start(height int64, first uint32, replay bool) {
 	bs.height, bs.first, bs.replay = height, first, replay
-	if bs.seen == nil {
-		bs.seen, bs.moved, bs.sizes = map[uint32]bool{}, map[uint32]uint32{}, map[uint32]bool{}
+	if bs.moved == nil {
+		bs.moved, bs.sizes = map[uint32]uint32{}, map[uint32]bool{}
 	}
-	clear(bs.seen)
+	bs.seen = bs.seen[:0]
 	clear(bs.moved)
 	clear(bs.sizes)
 	bs.newAddrs = bs.newAddrs[:0]
 	bs.evidence = bs.evidence[:0]
 	bs.rebuild = false
+}
+
+// see records that a transaction of the block used address id.
+func (bs *blockState) see(id uint32) {
+	if id < bs.first {
+		return // older than the block: never fresh
+	}
+	i := int(id - bs.first)
+	if i >= len(bs.seen) {
+		bs.seen = append(bs.seen, make([]bool, i+1-len(bs.seen))...)
+	}
+	bs.seen[i] = true
+}
+
+// fresh reports whether address id was given out in this block and no
+// transaction of it used the address before.
+func (bs *blockState) fresh(id uint32) bool {
+	if id == 0 || id < bs.first {
+		return false
+	}
+	i := int(id - bs.first)
+	return i >= len(bs.seen) || !bs.seen[i]
 }
 
 // chainRange returns the lowest and highest stored heights of the chain;
@@ -626,14 +700,14 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 // gets 0.
 func (e *engine) idOf(addr string) uint32 {
 	k := e.key(addr)
-	if id, ok := e.ids[k]; ok {
+	if id, ok := e.idOfKey(k); ok {
 		return id
 	}
 	if e.bs.replay {
 		return 0
 	}
 	id := e.m.add()
-	e.ids[k] = id
+	e.ids.add(k)
 	e.bs.newAddrs = append(e.bs.newAddrs, addr)
 	if refs, ok := e.unseen[k]; ok {
 		for _, r := range refs {
@@ -837,16 +911,14 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		if a := tx.Outputs[j].Address; a != "" {
 			id := e.idOf(a)
 			outIDs[j] = id
-			fresh[j] = id != 0 && id >= bs.first && !bs.seen[id]
+			fresh[j] = bs.fresh(id)
 		}
 	}
 	for _, id := range ins {
-		bs.seen[id] = true
+		bs.see(id)
 	}
 	for _, id := range outIDs {
-		if id != 0 {
-			bs.seen[id] = true
-		}
+		bs.see(id)
 	}
 	if coinbase || joint {
 		return nil

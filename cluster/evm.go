@@ -191,10 +191,11 @@ func (e *engine) accountTx(ctx context.Context, rec *store.AccountTxRecord) erro
 		if t.Kind == heistgraph.TransferInternal {
 			a.contract[from] = true
 		}
-		if t.Asset.IsNative() && to >= bs.first && !bs.seen[to] && !a.service[e.key(t.From.Lower())] {
+		if t.Asset.IsNative() && bs.fresh(to) && !a.service[e.key(t.From.Lower())] {
 			a.funder[to] = from
 		}
-		bs.seen[from], bs.seen[to] = true, true
+		bs.see(from)
+		bs.see(to)
 		if o.SelfAuth && t.Kind == heistgraph.TransferERC20 && tx.From != t.From && tx.To == heistgraph.EVMAddress(t.Asset) {
 			e.selfAuth(ctx, rec, t, from, sender)
 		}

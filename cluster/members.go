@@ -2,22 +2,22 @@ package cluster
 
 import "iter"
 
-// members holds the cluster of every address id in memory: cid[id] is the
-// id of its cluster (the smallest address id in it), next links the
-// members of each cluster in a ring, and size[c] counts the members of
-// cluster c. Id 0 is unused. Merging two clusters relabels the members of
-// the one with the larger id, so a lookup is one array read and the
-// persisted membership of an address changes only when its cluster id
-// does.
+// members holds the cluster of every address id in memory, in 8 bytes an
+// address. A cluster's id is the smallest address id in it, so for an
+// address id that is not its cluster's id, cid[id] < id is the cluster;
+// for a cluster's own id c, cid[c] >= c and holds the size instead:
+// cid[c] = c + size - 1 (which fits: the other members' ids are distinct
+// and above c). next links the members of each cluster in a ring. Id 0 is
+// unused. Merging two clusters relabels the members of the one with the
+// larger id, so a lookup is one array read and the persisted membership of
+// an address changes only when its cluster id does.
 type members struct {
 	cid  []uint32
 	next []uint32
-	size []uint32
 }
 
 func newMembers(n int) *members {
-	m := &members{cid: make([]uint32, 1, n+1), next: make([]uint32, 1, n+1), size: make([]uint32, 1, n+1)}
-	return m
+	return &members{cid: make([]uint32, 1, n+1), next: make([]uint32, 1, n+1)}
 }
 
 // len returns the number of address ids given out plus one (for id 0).
@@ -26,17 +26,29 @@ func (m *members) len() int { return len(m.cid) }
 // add appends a new address as its own cluster and returns its id.
 func (m *members) add() uint32 {
 	id := uint32(len(m.cid))
-	m.cid = append(m.cid, id)
+	m.cid = append(m.cid, id) // size 1
 	m.next = append(m.next, id)
-	m.size = append(m.size, 1)
 	return id
 }
 
 // of returns the cluster of address id.
-func (m *members) of(id uint32) uint32 { return m.cid[id] }
+func (m *members) of(id uint32) uint32 {
+	if c := m.cid[id]; c < id {
+		return c
+	}
+	return id
+}
 
-// sizeOf returns the size of cluster c.
-func (m *members) sizeOf(c uint32) uint32 { return m.size[c] }
+// sizeOf returns the size of cluster c; 0 when c is not a cluster's id.
+func (m *members) sizeOf(c uint32) uint32 {
+	if v := m.cid[c]; v >= c {
+		return v - c + 1
+	}
+	return 0
+}
+
+// setSize records that cluster c has n >= 1 members.
+func (m *members) setSize(c, n uint32) { m.cid[c] = c + n - 1 }
 
 // all yields the members of cluster c.
 func (m *members) all(c uint32) iter.Seq[uint32] {
@@ -64,6 +76,7 @@ func (m *members) merge(a, b uint32, moved func(id, c uint32)) uint32 {
 	if b < a {
 		a, b = b, a
 	}
+	n := m.sizeOf(a) + m.sizeOf(b)
 	for id := range m.all(b) {
 		m.cid[id] = a
 		if moved != nil {
@@ -72,24 +85,29 @@ func (m *members) merge(a, b uint32, moved func(id, c uint32)) uint32 {
 	}
 	// Splice the rings.
 	m.next[a], m.next[b] = m.next[b], m.next[a]
-	m.size[a] += m.size[b]
-	m.size[b] = 0
+	m.setSize(a, n)
 	return a
 }
 
-// setRings rebuilds the rings and sizes from cid (after loading or a
-// rebuild). It relies on cid[c] == c for every cluster id c in use, which
-// holds because a cluster's id is one of its members.
+// assign sets the cluster of id to c <= id, for a caller that assigns
+// every id (loading, a rebuild) and calls setRings afterwards; until then
+// of and sizeOf are undefined for the ids assigned.
+func (m *members) assign(id, c uint32) { m.cid[id] = c }
+
+// setRings rebuilds the rings and sizes once every id has been assigned
+// its cluster (after loading or a rebuild). It relies on every cluster id
+// being one of its members and the smallest.
 func (m *members) setRings() {
-	clear(m.size)
 	for id := range m.next {
 		m.next[id] = uint32(id)
 	}
+	// Clusters' own ids come first in id order, so each member's cluster
+	// is counted after its cid is final: cid[c] == c means size 1 so far.
 	for id := 1; id < len(m.cid); id++ {
 		c := m.cid[id]
-		m.size[c]++
-		if uint32(id) != c {
+		if c < uint32(id) {
 			m.next[id], m.next[c] = m.next[c], uint32(id)
+			m.cid[c]++
 		}
 	}
 }
@@ -100,8 +118,9 @@ func (m *members) setRings() {
 // is called for every address whose cluster id changes, id included. It
 // walks the cluster once or twice.
 func (m *members) detach(id uint32, moved func(id, c uint32)) uint32 {
-	c := m.cid[id]
-	if m.size[c] <= 1 {
+	c := m.of(id)
+	n := m.sizeOf(c)
+	if n <= 1 {
 		return 0
 	}
 	p := id
@@ -110,7 +129,6 @@ func (m *members) detach(id uint32, moved func(id, c uint32)) uint32 {
 	}
 	m.next[p] = m.next[id]
 	m.next[id] = id
-	n := m.size[c] - 1
 	if id == c {
 		nc := p
 		for x := range m.all(p) {
@@ -120,12 +138,10 @@ func (m *members) detach(id uint32, moved func(id, c uint32)) uint32 {
 			m.cid[x] = nc
 			moved(x, nc)
 		}
-		m.size[nc] = n
 		c = nc
-	} else {
-		m.size[c] = n
 	}
-	m.cid[id], m.size[id] = id, 1
+	m.setSize(c, n-1)
+	m.setSize(id, 1)
 	moved(id, id)
 	return c
 }

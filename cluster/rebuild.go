@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
@@ -59,7 +58,7 @@ func (e *engine) rebuild(ctx context.Context) error {
 		}
 		var ids []uint32
 		for _, a := range o.Addresses {
-			if id, ok := e.ids[e.key(a)]; ok {
+			if id, ok := e.idOfKey(e.key(a)); ok {
 				ids = append(ids, id)
 			}
 		}
@@ -105,19 +104,22 @@ func (e *engine) rebuild(ctx context.Context) error {
 
 	// Write what changed.
 	b := &store.ClusterBatch{Rebuilt: true}
-	old := slices.Clone(e.m.size)
+	old := make([]uint32, n)
+	for id := 1; id < n; id++ {
+		old[id] = e.m.sizeOf(uint32(id))
+	}
 	for id := 1; id < n; id++ {
 		c := find(uint32(id))
-		if c != e.m.cid[id] {
+		if c != e.m.of(uint32(id)) {
 			b.Members = append(b.Members, store.ClusterMember{AddrID: uint64(id), ClusterID: uint64(c)})
-			e.m.cid[id] = c
 		}
+		e.m.assign(uint32(id), c)
 	}
 	e.m.setRings()
 	// Every size is written: a rewind removes them all (the removed
 	// addresses' clusters' sizes are stale).
 	for id := 1; id < n; id++ {
-		if was, now := old[id], e.m.size[id]; was >= 2 || now >= 2 {
+		if was, now := old[id], e.m.sizeOf(uint32(id)); was >= 2 || now >= 2 {
 			size := int64(now)
 			if size < 2 {
 				size = 0

@@ -73,20 +73,7 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}
-			tr := heistgraph.TxRecord{
-				Chain: chain,
-				Tx: heistgraph.Tx{
-					TxID: txid, WTxID: rec.WTxID, Version: rec.Version, LockTime: rec.LockTime,
-					Size: rec.Size, Weight: rec.Weight,
-					Inputs:  make([]heistgraph.TxIn, len(rec.Inputs)),
-					Outputs: make([]heistgraph.TxOut, rec.NOut),
-				},
-				Block:    heistgraph.BlockRef{Hash: hr.Hash, Height: height, Time: hr.Time},
-				Index:    int(rec.Index),
-				Prevouts: make([]*heistgraph.TxOut, len(rec.Inputs)),
-				Fee:      rec.Fee,
-				FeeKnown: rec.FeeKnown,
-			}
+			tr := newBlockTxRecord(chain, txid, &rec, heistgraph.BlockRef{Hash: hr.Hash, Height: height, Time: hr.Time})
 			if err := scanOutpoints(it, prefixOutput, c, txid, func(vout uint32, v []byte) error {
 				if vout >= rec.NOut {
 					return fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt)
@@ -98,37 +85,9 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}
-			var inSum int64
-			allKnown := true
-			for j := range rec.Inputs {
-				ir := &rec.Inputs[j]
-				tr.Tx.Inputs[j] = ir.TxIn
-				switch {
-				case ir.Coinbase:
-					continue
-				case ir.Resolved:
-					tr.Prevouts[j] = &heistgraph.TxOut{Value: ir.Value, Type: ir.Type, Address: ir.Address}
-				default:
-					ov, found, err := lookup(snap, appendOutpointKey(key[:0], prefixOutput, c, ir.PrevOut), nil)
-					if err != nil {
-						fail(err)
-						return
-					}
-					if !found {
-						allKnown = false
-						continue
-					}
-					out, _, err := decodeOutputRecord(ov)
-					if err != nil {
-						fail(fmt.Errorf("output %s: %w", ir.PrevOut, err))
-						return
-					}
-					tr.Prevouts[j] = &out
-				}
-				inSum += tr.Prevouts[j].Value
-			}
-			if !tr.FeeKnown && allKnown {
-				tr.Fee, tr.FeeKnown = inSum-tr.Tx.OutputSum(), true
+			if err := resolveBlockTxInputs(snap, c, &tr, &rec); err != nil {
+				fail(fmt.Errorf("tx %s: %w", txid, err))
+				return
 			}
 			if !yield(tr, nil) {
 				return

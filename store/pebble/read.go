@@ -133,21 +133,8 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 	if err != nil {
 		return heistgraph.TxRecord{}, err
 	}
-	tr := heistgraph.TxRecord{
-		Chain: chain,
-		Tx: heistgraph.Tx{
-			TxID: txid, WTxID: rec.WTxID, Version: rec.Version, LockTime: rec.LockTime,
-			Size: rec.Size, Weight: rec.Weight,
-			Inputs:  make([]heistgraph.TxIn, len(rec.Inputs)),
-			Outputs: make([]heistgraph.TxOut, rec.NOut),
-		},
-		Block:    heistgraph.BlockRef{Hash: hr.Hash, Height: rec.Height, Time: hr.Time},
-		Index:    int(rec.Index),
-		Prevouts: make([]*heistgraph.TxOut, len(rec.Inputs)),
-		SpentBy:  make([]*heistgraph.Inpoint, rec.NOut),
-		Fee:      rec.Fee,
-		FeeKnown: rec.FeeKnown,
-	}
+	tr := newBlockTxRecord(chain, txid, &rec, heistgraph.BlockRef{Hash: hr.Hash, Height: rec.Height, Time: hr.Time})
+	tr.SpentBy = make([]*heistgraph.Inpoint, rec.NOut)
 	it, err := r.NewIter(nil)
 	if err != nil {
 		return heistgraph.TxRecord{}, err

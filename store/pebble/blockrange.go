@@ -1,0 +1,208 @@
+package pebble
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"iter"
+	"slices"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+var _ store.BlockRangeTxs = (*DB)(nil)
+
+// rangeSpanTxs is about how many transactions BlockRangeTxs reads under
+// one snapshot: enough that their keys, sorted, fall close together in the
+// tables, few enough that a span's records stay small in memory.
+const rangeSpanTxs = 8192
+
+// BlockRangeTxs implements store.BlockRangeTxs. It reads the blocks in
+// spans of about rangeSpanTxs transactions, one snapshot a span: the
+// span's txids sorted, then the transaction records and the outputs each
+// read with one forward iterator seeking in key order (neighbouring seeks
+// reuse the data blocks already loaded), and the records put back in block
+// order.
+func (d *DB) BlockRangeTxs(ctx context.Context, chain heistgraph.Chain, from, to int64) iter.Seq2[store.BlockRecords, error] {
+	return func(yield func(store.BlockRecords, error) bool) {
+		c, err := d.readCode(chain, fmt.Sprintf("transactions of blocks %d to %d", from, to))
+		if err != nil {
+			yield(store.BlockRecords{}, err)
+			return
+		}
+		for h := max(from, 0); h <= to; {
+			if err := ctx.Err(); err != nil {
+				yield(store.BlockRecords{}, fmt.Errorf("transactions of blocks %d to %d on %s: %w", h, to, chain, err))
+				return
+			}
+			blocks, next, err := d.readSpan(chain, c, h, to)
+			if err != nil {
+				yield(store.BlockRecords{}, err)
+				return
+			}
+			for _, b := range blocks {
+				if !yield(b, nil) {
+					return
+				}
+			}
+			h = next
+		}
+	}
+}
+
+// spanRef places one transaction of a span: block b, position i.
+type spanRef struct {
+	txid heistgraph.Hash
+	b, i int
+}
+
+// readSpan reads the blocks from height h up to to, stopping after the
+// block that brings the span to rangeSpanTxs transactions, and returns
+// them with the next height to read.
+func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store.BlockRecords, int64, error) {
+	snap := d.db.NewSnapshot()
+	defer snap.Close()
+	var blocks []store.BlockRecords
+	var refs []spanRef
+	var times []int64
+	for ; h <= to && len(refs) < rangeSpanTxs; h++ {
+		hr, found, err := heightAt(snap, c, h)
+		if err != nil {
+			return nil, 0, fmt.Errorf("transactions of block %d on %s: %w", h, chain, err)
+		}
+		if !found {
+			continue
+		}
+		bi, err := blockByHash(snap, chain, c, hr.Hash)
+		if err != nil {
+			return nil, 0, err
+		}
+		for i, txid := range bi.TxIDs {
+			refs = append(refs, spanRef{txid: txid, b: len(blocks), i: i})
+		}
+		blocks = append(blocks, store.BlockRecords{Block: bi, Txs: make([]heistgraph.TxRecord, len(bi.TxIDs))})
+		times = append(times, hr.Time)
+	}
+	slices.SortFunc(refs, func(a, b spanRef) int { return bytes.Compare(a.txid[:], b.txid[:]) })
+
+	txLo, txHi := tableBounds(prefixTx, c)
+	txIt, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: txLo, UpperBound: txHi})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer txIt.Close()
+	outLo, outHi := tableBounds(prefixOutput, c)
+	outIt, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: outLo, UpperBound: outHi})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer outIt.Close()
+	var key []byte
+	var rec txRecord
+	for _, r := range refs {
+		b := &blocks[r.b]
+		bref := heistgraph.BlockRef{Hash: b.Block.Hash, Height: b.Block.Height, Time: times[r.b]}
+		fail := func(err error) error {
+			return fmt.Errorf("transactions of block %d on %s: tx %s: %w", bref.Height, chain, r.txid, err)
+		}
+		key = appendTxKey(key[:0], c, r.txid)
+		if !txIt.SeekGE(key) || !bytes.Equal(txIt.Key(), key) {
+			if err := txIt.Error(); err != nil {
+				return nil, 0, fail(err)
+			}
+			return nil, 0, fail(errCorrupt)
+		}
+		if err := decodeTxRecord(txIt.Value(), r.txid, &rec); err != nil {
+			return nil, 0, fail(err)
+		}
+		tr := newBlockTxRecord(chain, r.txid, &rec, bref)
+		key = appendTxOutpointsPrefix(key[:0], prefixOutput, c, r.txid)
+		for ok := outIt.SeekGE(key); ok && bytes.HasPrefix(outIt.Key(), key); ok = outIt.Next() {
+			k := outIt.Key()
+			if len(k) != len(key)+4 {
+				return nil, 0, fail(fmt.Errorf("outpoint key: %w", errCorrupt))
+			}
+			vout := binary.BigEndian.Uint32(k[len(key):])
+			if vout >= rec.NOut {
+				return nil, 0, fail(fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt))
+			}
+			out, _, err := decodeOutputRecord(outIt.Value())
+			if err != nil {
+				return nil, 0, fail(err)
+			}
+			tr.Tx.Outputs[vout] = out
+		}
+		if err := outIt.Error(); err != nil {
+			return nil, 0, fail(err)
+		}
+		if err := resolveBlockTxInputs(snap, c, &tr, &rec); err != nil {
+			return nil, 0, fail(err)
+		}
+		b.Txs[r.i] = tr
+	}
+	return blocks, h, nil
+}
+
+// newBlockTxRecord returns the record Tx and BlockTxs yield for the stored
+// transaction rec with id txid in block ref, its outputs still to fill in
+// and its inputs to resolve (resolveBlockTxInputs).
+func newBlockTxRecord(chain heistgraph.Chain, txid heistgraph.Hash, rec *txRecord, ref heistgraph.BlockRef) heistgraph.TxRecord {
+	return heistgraph.TxRecord{
+		Chain: chain,
+		Tx: heistgraph.Tx{
+			TxID: txid, WTxID: rec.WTxID, Version: rec.Version, LockTime: rec.LockTime,
+			Size: rec.Size, Weight: rec.Weight,
+			Inputs:  make([]heistgraph.TxIn, len(rec.Inputs)),
+			Outputs: make([]heistgraph.TxOut, rec.NOut),
+		},
+		Block:    ref,
+		Index:    int(rec.Index),
+		Prevouts: make([]*heistgraph.TxOut, len(rec.Inputs)),
+		Fee:      rec.Fee,
+		FeeKnown: rec.FeeKnown,
+	}
+}
+
+// resolveBlockTxInputs fills in tr's inputs and prevouts from rec: the
+// prevouts resolved when the block was applied carry only their value,
+// type and address; the others are read from r. The fee is set when every
+// prevout is known.
+func resolveBlockTxInputs(r pebbledb.Reader, c chainCode, tr *heistgraph.TxRecord, rec *txRecord) error {
+	var key []byte
+	var inSum int64
+	allKnown := true
+	for j := range rec.Inputs {
+		ir := &rec.Inputs[j]
+		tr.Tx.Inputs[j] = ir.TxIn
+		switch {
+		case ir.Coinbase:
+			continue
+		case ir.Resolved:
+			tr.Prevouts[j] = &heistgraph.TxOut{Value: ir.Value, Type: ir.Type, Address: ir.Address}
+		default:
+			key = appendOutpointKey(key[:0], prefixOutput, c, ir.PrevOut)
+			ov, found, err := lookup(r, key, nil)
+			if err != nil {
+				return err
+			}
+			if !found {
+				allKnown = false
+				continue
+			}
+			out, _, err := decodeOutputRecord(ov)
+			if err != nil {
+				return fmt.Errorf("output %s: %w", ir.PrevOut, err)
+			}
+			tr.Prevouts[j] = &out
+		}
+		inSum += tr.Prevouts[j].Value
+	}
+	if !tr.FeeKnown && allKnown {
+		tr.Fee, tr.FeeKnown = inSum-tr.Tx.OutputSum(), true
+	}
+	return nil
+}
