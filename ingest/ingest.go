@@ -1,5 +1,6 @@
 // Package ingest drives blocks from a source into the store: one atomic
-// batch per block, in chain order, with progress reported through callbacks.
+// batch per block (per batch of blocks for a store.BlockBatcher), in chain
+// order, with progress reported through callbacks.
 // Stream applies a finite heistgraph.BlockStream (block files). Sync brings
 // the store level with a heistgraph.BlockSource (a node), fetching blocks
 // ahead in parallel and carrying out reorgs (rewind to the fork, apply the
