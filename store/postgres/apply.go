@@ -135,6 +135,7 @@ func newBlocks(ctx context.Context, tx pgx.Tx, bs []*heistgraph.Block) (todo []*
 	if err != nil {
 		return nil, false, err
 	}
+	defer rows.Close()
 	byHeight := make(map[int64]heistgraph.Hash)
 	byHash := make(map[heistgraph.Hash]int64)
 	for rows.Next() {
