@@ -1,5 +1,6 @@
 // Package ingest drives blocks from a source into the store: one atomic
-// batch per block, in chain order, with progress reported through callbacks.
+// batch per block (per batch of blocks for a store.BlockBatcher), in chain
+// order, with progress reported through callbacks.
 // Stream applies a finite heistgraph.BlockStream (block files). Sync brings
 // the store level with a heistgraph.BlockSource (a node), fetching blocks
 // ahead in parallel and carrying out reorgs (rewind to the fork, apply the
@@ -92,10 +93,19 @@ type item struct {
 	err error
 }
 
+// Batches of blocks Stream gives a store.BlockBatcher: up to batchBlocks
+// blocks or batchBytesMax serialized bytes, whichever comes first.
+const (
+	batchBlocks   = 256
+	batchBytesMax = 8 << 20
+)
+
 // Stream applies every block of src to w in the order src yields them, one
-// atomic batch per block. Decoding (in src) overlaps writing. On error the
-// blocks applied so far stay applied (each is whole), so a rerun resumes
-// where this one stopped. Cancelling ctx stops between blocks.
+// atomic batch per block, or per batch of blocks when w is a
+// store.BlockBatcher (PostgreSQL: a commit each costs a round trip and a
+// flush). Decoding (in src) overlaps writing. On error the blocks applied
+// so far stay applied (each is whole), so a rerun resumes where this one
+// stopped. Cancelling ctx stops between blocks (batches).
 func Stream(ctx context.Context, w store.ChainWriter, src heistgraph.BlockStream, opts Options) (Stats, error) {
 	if err := opts.Validate(); err != nil {
 		return Stats{}, err
@@ -118,27 +128,60 @@ func Stream(ctx context.Context, w store.ChainWriter, src heistgraph.BlockStream
 		}
 	}()
 	var st Stats
+	batcher, _ := w.(store.BlockBatcher)
+	var batch []*heistgraph.Block
+	var batchBytes int64
+	// flush writes the blocks of batch: one atomic batch when w is a
+	// BlockBatcher, one per block otherwise.
+	flush := func() error {
+		bs := batch
+		batch, batchBytes = nil, 0
+		if len(bs) == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if batcher != nil {
+			if err := batcher.ApplyBlocks(ctx, bs); err != nil {
+				return err
+			}
+		} else if err := w.ApplyBlock(ctx, bs[0]); err != nil {
+			return fmt.Errorf("apply block %d %s: %w", bs[0].Height, bs[0].Hash, err)
+		}
+		for _, b := range bs {
+			st.Blocks++
+			st.Txs += int64(len(b.Txs))
+			st.Bytes += int64(b.Size)
+			if opts.Events.BlockApplied != nil {
+				opts.Events.BlockApplied(b)
+			}
+		}
+		return nil
+	}
 	for it := range ch {
 		if it.err != nil {
+			// The blocks before the source's error are applied.
+			if err := flush(); err != nil {
+				it.err = err
+			}
 			st.Elapsed = time.Since(start)
 			return st, it.err
 		}
-		if err := ctx.Err(); err != nil {
+		batch = append(batch, it.b)
+		batchBytes += int64(it.b.Size)
+		if batcher != nil && len(batch) < batchBlocks && batchBytes < batchBytesMax {
+			continue
+		}
+		if err := flush(); err != nil {
 			st.Elapsed = time.Since(start)
 			return st, err
 		}
-		b := it.b
-		if err := w.ApplyBlock(ctx, b); err != nil {
-			st.Elapsed = time.Since(start)
-			return st, fmt.Errorf("apply block %d %s: %w", b.Height, b.Hash, err)
-		}
-		st.Blocks++
-		st.Txs += int64(len(b.Txs))
-		st.Bytes += int64(b.Size)
-		if opts.Events.BlockApplied != nil {
-			opts.Events.BlockApplied(b)
-		}
 	}
+	err := flush()
 	st.Elapsed = time.Since(start)
+	if err != nil {
+		return st, err
+	}
 	return st, ctx.Err()
 }

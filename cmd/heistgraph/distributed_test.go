@@ -267,9 +267,9 @@ func testDistributedPlans(t *testing.T, c *pgtest.Cluster, coord string, truth *
 	}{
 		{"show tx: the transaction", "SELECT t.idx, t.wtxid", "txs_" + shard, map[string]int{"txs_" + shard: 1}},
 		{"show tx: its inputs, each with the output it spends", "SELECT i.prev_txid, i.prev_vout", "inputs_" + shard,
-			map[string]int{"inputs_" + shard: 1, "outputs_0": 1, "outputs_1": 1, "outputs_2": 1}},
+			map[string]int{"inputs_" + shard: 1, "txs_" + shard: 1, "outputs_0": 1, "outputs_1": 1, "outputs_2": 1}},
 		{"show tx: its outputs, each with its spender", "SELECT o.value, o.script, o.type, o.address, o.keys, sp.txid", "outputs_" + shard,
-			map[string]int{"outputs_" + shard: 1, "inputs_0": 1, "inputs_1": 1, "inputs_2": 1}},
+			map[string]int{"outputs_" + shard: 1, "txs_" + shard: 1, "inputs_0": 1, "inputs_1": 1, "inputs_2": 1}},
 	} {
 		var plan string
 		for _, p := range plans {

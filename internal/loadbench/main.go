@@ -154,6 +154,7 @@ func run() error {
 	prebuilt := flag.String("bin", "", "use this heistgraph binary instead of building ./cmd/heistgraph (to pair two builds)")
 	slice := flag.Duration("slice", 0, "drive each target in slices of this length alternating with the ceiling (0: the ceiling once, first)")
 	matched := flag.Bool("matched", false, "pair each screening target with a matched ceiling: the bare handler answering that target's own answer bytes, fixed, to the same POST")
+	storeURL := flag.String("store", "", "serve on this PostgreSQL store (postgres://...) instead of an embedded one; with -world it is reused, else the world is built into it")
 	pin := flag.Bool("pin", false, "run the servers (serve, the ceiling) on CPU 0 and this load generator on CPU 1 (Linux, 2+ CPUs)")
 	flag.Parse()
 	if *pin {
@@ -176,12 +177,20 @@ func run() error {
 			return fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	}
-	if *data == "" {
-		*worldDir, *data = filepath.Join(tmp, "world"), filepath.Join(tmp, "data")
+	where := []string{"--data", *data} // the store every command is given
+	if *storeURL != "" {
+		where = []string{"--store", *storeURL}
+	}
+	if *data == "" && *storeURL == "" || *storeURL != "" && *worldDir == "" {
+		*worldDir = filepath.Join(tmp, "world")
+		if *storeURL == "" {
+			*data = filepath.Join(tmp, "data")
+			where = []string{"--data", *data}
+		}
 		for _, args := range [][]string{
 			{"synth", "--out", *worldDir, "--seed", "1", "--scale", *scale},
-			{"--data", *data, "ingest", "btc", "--blocks", *worldDir, "--network", "regtest"},
-			{"--data", *data, "labels", "import", filepath.Join(*worldDir, "labels.csv"), "--format", "csv"},
+			append(slices.Clip(where), "ingest", "btc", "--blocks", *worldDir, "--network", "regtest"),
+			append(slices.Clip(where), "labels", "import", filepath.Join(*worldDir, "labels.csv"), "--format", "csv"),
 		} {
 			fmt.Fprintln(os.Stderr, "heistgraph", strings.Join(args, " "))
 			start := time.Now()
@@ -195,20 +204,20 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	viewer, err := newKey(bin, *data, "viewer")
+	viewer, err := newKey(bin, where, "viewer")
 	if err != nil {
 		return err
 	}
-	screener, err := newKey(bin, *data, "screener")
+	screener, err := newKey(bin, where, "screener")
 	if err != nil {
 		return err
 	}
 
-	deposit, err := pickDeposit(bin, *data, labelled)
+	deposit, err := pickDeposit(bin, where, labelled)
 	if err != nil {
 		return err
 	}
-	serveArgs := []string{"--quiet", "--data", *data, "serve", "--addr", "127.0.0.1:0"}
+	serveArgs := append(append([]string{"--quiet", "--json"}, where...), "serve", "--addr", "127.0.0.1:0")
 	if *cpuProfile != "" {
 		abs, err := filepath.Abs(*cpuProfile)
 		if err != nil {
@@ -218,6 +227,10 @@ func run() error {
 	}
 	serve := pinned(*pin, bin, serveArgs...)
 	serve.Stderr = os.Stderr
+	announced, err := serve.StdoutPipe()
+	if err != nil {
+		return err
+	}
 	if err := serve.Start(); err != nil {
 		return err
 	}
@@ -225,7 +238,7 @@ func run() error {
 		_ = serve.Process.Signal(syscall.SIGTERM)
 		_ = serve.Wait()
 	}()
-	url, err := waitRecord(*data, serve.Process.Pid)
+	url, err := waitAnnounced(announced)
 	if err != nil {
 		return err
 	}
@@ -512,8 +525,8 @@ func pickAddresses(world string) (labelled, unlabelled string, err error) {
 	return "", "", fmt.Errorf("no unlabelled user address in %s", world)
 }
 
-func newKey(bin, data, role string) (string, error) {
-	out, err := exec.Command(bin, "--quiet", "--json", "--data", data, "keys", "create", "--role", role).Output()
+func newKey(bin string, where []string, role string) (string, error) {
+	out, err := exec.Command(bin, append(append([]string{"--quiet", "--json"}, where...), "keys", "create", "--role", role)...).Output()
 	if err != nil {
 		return "", fmt.Errorf("keys create: %w", err)
 	}
@@ -526,23 +539,18 @@ func newKey(bin, data, role string) (string, error) {
 	return k.Key, nil
 }
 
-// waitRecord waits for serve's record and returns its URL.
-func waitRecord(data string, pid int) (string, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		b, err := os.ReadFile(filepath.Join(data, "server.json"))
-		if err == nil {
-			var rec struct {
-				PID int    `json:"pid"`
-				URL string `json:"url"`
-			}
-			if json.Unmarshal(bytes.TrimSpace(b), &rec) == nil && rec.PID == pid {
-				return rec.URL, nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
+// waitAnnounced reads serve's --json announcement (its first output, a
+// JSON object with the URL it listens on) and drains the rest.
+func waitAnnounced(out io.Reader) (string, error) {
+	var a struct {
+		URL string `json:"url"`
 	}
-	return "", fmt.Errorf("serve did not write its record")
+	dec := json.NewDecoder(out)
+	if err := dec.Decode(&a); err != nil || a.URL == "" {
+		return "", fmt.Errorf("serve's announcement: %v", err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, io.MultiReader(dec.Buffered(), out)) }()
+	return a.URL, nil
 }
 
 // waitTable waits until serve's screening table of btc-regtest is
@@ -588,8 +596,8 @@ type outpoint struct {
 
 // pickDeposit returns an output paying addr (the newest in its first page of
 // history): a deposit to the labelled exchange address.
-func pickDeposit(bin, data, addr string) (outpoint, error) {
-	out, err := exec.Command(bin, "--quiet", "--json", "--data", data, "show", "address", addr, "--chain", "btc-regtest", "--history", "--limit", "100").Output()
+func pickDeposit(bin string, where []string, addr string) (outpoint, error) {
+	out, err := exec.Command(bin, append(append([]string{"--quiet", "--json"}, where...), "show", "address", addr, "--chain", "btc-regtest", "--history", "--limit", "100")...).Output()
 	if err != nil {
 		return outpoint{}, fmt.Errorf("show address %s --history: %w", addr, err)
 	}

@@ -21,9 +21,13 @@ var ErrForeign = errForeign
 type DB struct {
 	pool    *pgxpool.Pool
 	claimID string // names this DB's claims on webhook outboxes (alerts.go)
+	analyze analyzer
 }
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store        = (*DB)(nil)
+	_ store.BlockBatcher = (*DB)(nil)
+)
 
 // Open connects to the database at url (postgres://user:password@host:port/db
 // or a key=value connection string), runs the missing migrations and returns
@@ -33,7 +37,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{pool: pool, claimID: newClaimID()}, nil
+	return &DB{pool: pool, claimID: newClaimID(), analyze: analyzer{held: -1}}, nil
 }
 
 // Migration is what Migrate did: the schema version it found (0 for an

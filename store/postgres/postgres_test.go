@@ -48,6 +48,8 @@ func TestPostgres(t *testing.T) {
 	t.Run("ConcurrentOutbox", func(t *testing.T) { testConcurrentOutbox(t, c) })
 	t.Run("ConcurrentLabels", func(t *testing.T) { testConcurrentLabels(t, c) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, c) })
+	t.Run("ApplyBlocks", func(t *testing.T) { testApplyBlocks(t, c) })
+	t.Run("Analyze", func(t *testing.T) { testAnalyze(t, c) })
 	t.Run("InterruptedMigration", func(t *testing.T) { testInterruptedMigration(t, c) })
 	t.Run("Newer", func(t *testing.T) { testNewer(t, c) })
 	t.Run("Foreign", func(t *testing.T) { testForeign(t, c) })
