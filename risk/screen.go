@@ -51,7 +51,8 @@ type Screener struct {
 	cfg    Config
 	stolen Stolen
 	opts   Options
-	// cfgJSON is cfg as answers carry it, made once (read-only).
+	// cfgJSON is cfg as answers carry it, made once with its JSON
+	// (read-only).
 	cfgJSON ConfigJSON
 
 	mu     sync.Mutex
@@ -76,7 +77,7 @@ func NewScreener(st Store, opts Options) (*Screener, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Screener{st: st, cfg: cfg, cfgJSON: cfg.json(), stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
+	return &Screener{st: st, cfg: cfg, cfgJSON: cfg.json().encoded(), stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
 		tables: map[heistgraph.Chain]*Table{}, atables: map[heistgraph.Chain]*acctTable{}, members: map[memberKey]clusterMembers{}, clusterOf: map[chainAddr]clusterOf{}, sizes: map[chainCluster]int64{}}, nil
 }
 
