@@ -210,16 +210,15 @@ func (e *jsonWriter) indirect(in *Indirect) {
 // Screener carries the same record, and writing it is a tenth of a
 // screen's handling in `serve`. b is indexed by [escapeHTML][NoCluster].
 type configEncoding struct {
-	of  ConfigJSON // the record encoded (NoCluster false, enc nil)
-	sev uintptr    // its Severity map
-	b   [2][2][]byte
+	of ConfigJSON // the record encoded (NoCluster false, enc nil)
+	b  [2][2][]byte
 }
 
 // encoded returns c with its encoding attached (c as it is when a number
 // in it cannot be encoded).
 func (c ConfigJSON) encoded() ConfigJSON {
 	c.enc = nil
-	enc := &configEncoding{of: c, sev: reflect.ValueOf(c.Severity).Pointer()}
+	enc := &configEncoding{of: c}
 	enc.of.NoCluster = false
 	for html := range 2 {
 		for nc := range 2 {
@@ -243,10 +242,15 @@ func (c ConfigJSON) encoded() ConfigJSON {
 func (enc *configEncoding) matches(c *ConfigJSON) bool {
 	o := &enc.of
 	f := math.Float64bits
-	return c.H == o.H && f(c.Lambda) == f(o.Lambda) && c.Thresholds == o.Thresholds && reflect.ValueOf(c.Severity).Pointer() == enc.sev &&
+	return c.H == o.H && f(c.Lambda) == f(o.Lambda) && c.Thresholds == o.Thresholds && sameMap(c.Severity, o.Severity) &&
 		len(c.Severity) == len(o.Severity) && c.DustingCap == o.DustingCap && c.DustUSD == o.DustUSD && c.DustSat == o.DustSat &&
 		f(c.DustShare) == f(o.DustShare) && c.ServiceBoundary == o.ServiceBoundary && f(c.WeakConfidence) == f(o.WeakConfidence) &&
 		c.Budget == o.Budget && c.MaxClusterAddresses == o.MaxClusterAddresses
+}
+
+// sameMap reports whether a and b are the same map (not only equal).
+func sameMap(a, b map[Severity][]string) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 func (e *jsonWriter) config(c *ConfigJSON) {
