@@ -230,8 +230,16 @@ func (r *run) finish(a *Answer, owners []*owner, ag *agg) {
 	}
 	var js []judged
 	var score float64
-	if n := len(ag.cats) * (r.cfg.H - 1); cap(a.Indirect) < n {
-		a.Indirect = make([]Indirect, 0, n)
+	n := 0 // the indirect entries: each category's hops 2..H that carry value
+	for _, c := range ag.cats {
+		for h := 2; h <= r.cfg.H; h++ {
+			if c.full[h]+c.weak[h] > 0 {
+				n++
+			}
+		}
+	}
+	if cap(a.Indirect)-len(a.Indirect) < n {
+		a.Indirect = slices.Grow(a.Indirect, n)
 	}
 	ns := make([]int64, len(cats)*(r.cfg.H+1)) // each category's e.n
 	for i, cat := range cats {
