@@ -294,7 +294,11 @@ func Address(ctx context.Context, r store.ChainReader, req AddressRequest) (Addr
 		if v.ClustersView, err = Freshness(ctx, r, s.Chain); err != nil {
 			return AddressView{}, err
 		}
-		cv, err := cluster.NewResolver(ls).View(ctx, s.Chain, s.Address)
+		res := cluster.NewResolver(ls)
+		if k, ok := r.(ResolverKeeper); ok {
+			res = k.Resolver()
+		}
+		cv, err := res.View(ctx, s.Chain, s.Address)
 		if err != nil {
 			return AddressView{}, err
 		}
@@ -322,6 +326,14 @@ func Address(ctx context.Context, r store.ChainReader, req AddressRequest) (Addr
 		v.History, v.NextOffset = &h, next
 	}
 	return v, nil
+}
+
+// ResolverKeeper is a store that keeps one cluster.Resolver across
+// questions, its labels read once until they change (the API backend's
+// cache). Address asks it rather than making a Resolver, which would read
+// every label of the chain for one address.
+type ResolverKeeper interface {
+	Resolver() *cluster.Resolver
 }
 
 // checkPage checks a page's limit and offset.

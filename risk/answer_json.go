@@ -3,6 +3,7 @@ package risk
 import (
 	"encoding/json"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -205,7 +206,65 @@ func (e *jsonWriter) indirect(in *Indirect) {
 	e.b = append(e.b, '}')
 }
 
+// configEncoding is a ConfigJSON's encoding, made once: every answer of a
+// Screener carries the same record, and writing it is a tenth of a
+// screen's handling in `serve`. b is indexed by [escapeHTML][NoCluster].
+type configEncoding struct {
+	of ConfigJSON // the record encoded (NoCluster false, enc nil)
+	b  [2][2][]byte
+}
+
+// encoded returns c with its encoding attached (c as it is when a number
+// in it cannot be encoded).
+func (c ConfigJSON) encoded() ConfigJSON {
+	c.enc = nil
+	enc := &configEncoding{of: c}
+	enc.of.NoCluster = false
+	for html := range 2 {
+		for nc := range 2 {
+			x := enc.of
+			x.NoCluster = nc == 1
+			e := jsonWriter{html: html == 1}
+			e.config(&x)
+			if e.bad {
+				return c
+			}
+			enc.b[html][nc] = e.b
+		}
+	}
+	c.enc = enc
+	return c
+}
+
+// matches reports whether c (but for NoCluster) is the record enc encodes:
+// an answer's record changed after the screen is written anew. The
+// Severity map is compared by identity (a Screener's answers share it).
+func (enc *configEncoding) matches(c *ConfigJSON) bool {
+	o := &enc.of
+	f := math.Float64bits
+	return c.H == o.H && f(c.Lambda) == f(o.Lambda) && c.Thresholds == o.Thresholds && sameMap(c.Severity, o.Severity) &&
+		len(c.Severity) == len(o.Severity) && c.DustingCap == o.DustingCap && c.DustUSD == o.DustUSD && c.DustSat == o.DustSat &&
+		f(c.DustShare) == f(o.DustShare) && c.ServiceBoundary == o.ServiceBoundary && f(c.WeakConfidence) == f(o.WeakConfidence) &&
+		c.Budget == o.Budget && c.MaxClusterAddresses == o.MaxClusterAddresses
+}
+
+// sameMap reports whether a and b are the same map (not only equal).
+func sameMap(a, b map[Severity][]string) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
 func (e *jsonWriter) config(c *ConfigJSON) {
+	if c.enc != nil && c.enc.matches(c) {
+		html, nc := 0, 0
+		if e.html {
+			html = 1
+		}
+		if c.NoCluster {
+			nc = 1
+		}
+		e.b = append(e.b, c.enc.b[html][nc]...)
+		return
+	}
 	e.intField(`{"H":`, int64(c.H))
 	e.floatField(`,"lambda":`, c.Lambda)
 	e.strField(`,"thresholds":`, c.Thresholds)

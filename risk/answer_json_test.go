@@ -216,6 +216,48 @@ func TestAnswerJSONMatchesEncodingJSON(t *testing.T) {
 	checkSameJSON(t, (*risk.Batch)(nil))
 }
 
+// TestAnswerJSONScreenerConfig: a Screener writes its config record once
+// and copies it into every answer; an answer whose record was changed
+// after the screen (any field, found by reflection) must still be written
+// as encoding/json writes it, not as the copy.
+func TestAnswerJSONScreenerConfig(t *testing.T) {
+	t.Parallel()
+	f := &filler{rng: rand.New(rand.NewPCG(3, 4))}
+	for _, nc := range []bool{false, true} {
+		a := risk.Answer{Direct: []risk.Direct{}, Config: risk.ScreenerConfigJSON()}
+		a.Config.NoCluster = nc
+		checkSameJSON(t, &a)
+	}
+	cv := reflect.ValueOf(risk.ScreenerConfigJSON())
+	for i := range cv.NumField() {
+		if !cv.Type().Field(i).IsExported() {
+			continue
+		}
+		for range 20 {
+			a := risk.Answer{Config: risk.ScreenerConfigJSON()}
+			fv := reflect.ValueOf(&a.Config).Elem().Field(i)
+			before := fmt.Sprint(fv.Interface())
+			f.fill(fv)
+			if fv.Kind() == reflect.Float64 && fv.Float() == 0 && f.rng.IntN(2) == 0 {
+				fv.SetFloat(math.Copysign(0, -1)) // -0 is == 0 but written "-0"
+			}
+			if fmt.Sprint(fv.Interface()) == before && fv.Kind() != reflect.Float64 {
+				continue
+			}
+			checkSameJSON(t, &a)
+		}
+	}
+	// The severity lists changed in place, through a copy of the map.
+	a := risk.Answer{Config: risk.ScreenerConfigJSON()}
+	sev := map[risk.Severity][]string{}
+	for k, v := range a.Config.Severity {
+		sev[k] = v
+	}
+	sev[risk.Severe] = append(sev[risk.Severe], "added")
+	a.Config.Severity = sev
+	checkSameJSON(t, &a)
+}
+
 // TestAnswerJSONRefusesNaN: encoding/json refuses NaN and infinities, and
 // so must the encoder (in any field that holds a float).
 func TestAnswerJSONRefusesNaN(t *testing.T) {

@@ -233,6 +233,10 @@ type ConfigJSON struct {
 	Budget              int                   `json:"budget"`
 	MaxClusterAddresses int                   `json:"max_cluster_addresses"`
 	NoCluster           bool                  `json:"no_cluster,omitempty"`
+
+	// enc is this record's JSON made once, when a Screener made the
+	// record (every answer carries it); nil otherwise.
+	enc *configEncoding
 }
 
 // json returns the record of c (validated) for answers.

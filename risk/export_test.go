@@ -25,6 +25,13 @@ func DefaultConfigJSON() ConfigJSON {
 	return c.json()
 }
 
+// ScreenerConfigJSON is the config record a Screener under DefaultConfig
+// gives its answers: with its encoding made once.
+func ScreenerConfigJSON() ConfigJSON {
+	c := DefaultConfig()
+	return c.json().encoded()
+}
+
 // UsesAccountTable reports whether s screens chain with its precomputed
 // account table: one that ends at the store's tip.
 func UsesAccountTable(s *Screener, chain heistgraph.Chain) bool {

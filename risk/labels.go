@@ -149,7 +149,8 @@ func (s *Screener) owner(ctx context.Context, chain heistgraph.Chain, addr strin
 // answer's cluster_confidence, methods.md §8.6),
 // or addr alone when o is not clustered, when noCluster is set, or when
 // the cluster has more than MaxClusterAddresses addresses (then a note
-// says so). The addresses come sorted.
+// says so). The addresses come sorted, and may be the memoized list that
+// other screens read: callers must not modify them.
 func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, error) {
 	if o.cluster == 0 || noCluster {
 		return []string{addr}, 0, nil
@@ -163,7 +164,7 @@ func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, e
 		if m.note != "" {
 			r.note(m.note)
 		}
-		return slices.Clone(m.addrs), m.size, nil
+		return m.addrs, m.size, nil
 	}
 	conf0, notes0 := r.clusterConf, len(r.notes)
 	addrs, size, err := r.walkMembers(o, addr)

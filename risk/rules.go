@@ -3,7 +3,6 @@ package risk
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -134,39 +133,61 @@ func pct(s float64) string {
 // payers) and the aggregation.
 func (r *run) finish(a *Answer, owners []*owner, ag *agg) {
 	now := r.opts.Now().Unix()
+	// owned is the best label of each category the owners hold (a few:
+	// a slice searched in order, not a map).
 	type own struct {
-		entity, source string
-		conf           float64
+		cat, entity, source string
+		conf                float64
 	}
-	owned := map[string]own{}
-	seen := map[[3]string]bool{}
+	var ownBuf [8]own
+	owned := ownBuf[:0]
+	ownedCat := func(cat string) int {
+		for i := range owned {
+			if owned[i].cat == cat {
+				return i
+			}
+		}
+		return -1
+	}
+	nLabels := 0
+	for _, o := range owners {
+		nLabels += len(o.labels)
+	}
+	if n := nLabels + len(ag.direct); cap(a.Direct)-len(a.Direct) < n {
+		a.Direct = slices.Grow(a.Direct, n)
+	}
 	for _, o := range owners {
 		for _, l := range o.labels {
 			if l.Category == "" || !validAt(l, now) {
 				continue
 			}
-			k := [3]string{l.Entity, l.Category, l.Source}
-			if !seen[k] {
-				seen[k] = true
+			if !slices.ContainsFunc(a.Direct, func(d Direct) bool {
+				return d.Entity == l.Entity && d.Category == l.Category && d.Source == l.Source
+			}) {
 				a.Direct = append(a.Direct, Direct{Kind: KindOwnership, Entity: l.Entity, Category: l.Category, Source: l.Source, Confidence: l.Confidence})
 			}
-			if b, ok := owned[l.Category]; !ok || l.Confidence > b.conf || l.Confidence == b.conf && l.Source < b.source {
-				owned[l.Category] = own{l.Entity, l.Source, l.Confidence}
+			if i := ownedCat(l.Category); i < 0 {
+				owned = append(owned, own{l.Category, l.Entity, l.Source, l.Confidence})
+			} else if b := owned[i]; l.Confidence > b.conf || l.Confidence == b.conf && l.Source < b.source {
+				owned[i] = own{l.Category, l.Entity, l.Source, l.Confidence}
 			}
 		}
 	}
-	_, a.Sanctioned = owned["sanctioned"]
+	a.Sanctioned = ownedCat("sanctioned") >= 0
 	slices.SortStableFunc(a.Direct, func(x, y Direct) int {
 		return cmp.Or(sevRank(r.cfg.severity(x.Category))-sevRank(r.cfg.severity(y.Category)), cmp.Compare(x.Category, y.Category),
 			cmp.Compare(x.Entity, y.Entity), cmp.Compare(x.Source, y.Source))
 	})
-	var counter []Direct
-	dust := map[string]*exposureOf{}
+	nOwn := len(a.Direct)
+	var dust map[string]*exposureOf
 	for _, k := range ag.directKeys() {
 		d := ag.direct[k]
-		counter = append(counter, Direct{Kind: KindCounterparty, Entity: k.entity, Category: k.cat, Source: k.source, Confidence: d.conf,
+		a.Direct = append(a.Direct, Direct{Kind: KindCounterparty, Entity: k.entity, Category: k.cat, Source: k.source, Confidence: d.conf,
 			Share: share(d.full, d.weak, ag.total), AmountSat: d.full + d.weak, Hops: 1, USD: d.usd, Dusting: d.dust})
 		if d.dust {
+			if dust == nil {
+				dust = map[string]*exposureOf{}
+			}
 			e := dust[k.cat]
 			if e == nil {
 				e = &exposureOf{}
@@ -186,18 +207,22 @@ func (r *run) finish(a *Answer, owners []*owner, ag *agg) {
 			}
 		}
 	}
-	slices.SortStableFunc(counter, func(x, y Direct) int {
+	slices.SortStableFunc(a.Direct[nOwn:], func(x, y Direct) int {
 		return cmp.Or(cmp.Compare(y.Share, x.Share), cmp.Compare(x.Category, y.Category), cmp.Compare(x.Entity, y.Entity), cmp.Compare(x.Source, y.Source))
 	})
-	a.Direct = append(a.Direct, counter...)
 
-	cats := map[string]bool{}
+	// The categories exposed or owned, sorted.
+	var catBuf [16]string
+	cats := catBuf[:0]
 	for c := range ag.cats {
-		cats[c] = true
+		cats = append(cats, c)
 	}
-	for c := range owned {
-		cats[c] = true
+	for _, o := range owned {
+		if ag.cats[o.cat] == nil {
+			cats = append(cats, o.cat)
+		}
 	}
+	slices.Sort(cats)
 	type judged struct {
 		l      Level
 		cat    string
@@ -205,13 +230,22 @@ func (r *run) finish(a *Answer, owners []*owner, ag *agg) {
 	}
 	var js []judged
 	var score float64
-	if n := len(ag.cats) * (r.cfg.H - 1); cap(a.Indirect) < n {
-		a.Indirect = make([]Indirect, 0, n)
+	n := 0 // the indirect entries: each category's hops 2..H that carry value
+	for _, c := range ag.cats {
+		for h := 2; h <= r.cfg.H; h++ {
+			if c.full[h]+c.weak[h] > 0 {
+				n++
+			}
+		}
 	}
-	for _, cat := range slices.Sorted(maps.Keys(cats)) {
-		e := exposureOf{cat: cat, sev: r.cfg.severity(cat), n: make([]int64, r.cfg.H+1), total2: 2 * ag.total}
-		if o, ok := owned[cat]; ok {
-			e.owned, e.ownEntity, e.ownSource = true, o.entity, o.source
+	if cap(a.Indirect)-len(a.Indirect) < n {
+		a.Indirect = slices.Grow(a.Indirect, n)
+	}
+	ns := make([]int64, len(cats)*(r.cfg.H+1)) // each category's e.n
+	for i, cat := range cats {
+		e := exposureOf{cat: cat, sev: r.cfg.severity(cat), n: ns[i*(r.cfg.H+1) : (i+1)*(r.cfg.H+1) : (i+1)*(r.cfg.H+1)], total2: 2 * ag.total}
+		if i := ownedCat(cat); i >= 0 {
+			e.owned, e.ownEntity, e.ownSource = true, owned[i].entity, owned[i].source
 		}
 		if c := ag.cats[cat]; c != nil {
 			var ek float64

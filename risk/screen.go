@@ -51,7 +51,8 @@ type Screener struct {
 	cfg    Config
 	stolen Stolen
 	opts   Options
-	// cfgJSON is cfg as answers carry it, made once (read-only).
+	// cfgJSON is cfg as answers carry it, made once with its JSON
+	// (read-only).
 	cfgJSON ConfigJSON
 
 	mu     sync.Mutex
@@ -76,7 +77,7 @@ func NewScreener(st Store, opts Options) (*Screener, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Screener{st: st, cfg: cfg, cfgJSON: cfg.json(), stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
+	return &Screener{st: st, cfg: cfg, cfgJSON: cfg.json().encoded(), stolen: opts.Stolen, opts: opts, chains: map[heistgraph.Chain]*labelIndex{},
 		tables: map[heistgraph.Chain]*Table{}, atables: map[heistgraph.Chain]*acctTable{}, members: map[memberKey]clusterMembers{}, clusterOf: map[chainAddr]clusterOf{}, sizes: map[chainCluster]int64{}}, nil
 }
 
@@ -172,7 +173,7 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 		return nil, fmt.Errorf("risk: tip of %s: %w", it.Chain, err)
 	}
 	var (
-		ag       = newAgg(s.cfg.H)
+		ag       = getAgg(s.cfg.H)
 		self     *owner
 		payers   []*owner
 		memberOf = it.Address
@@ -214,11 +215,13 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 		}
 		ag.total = out.Value
 		if it.Direction == Received {
-			x, err := r.outputVector(*it.Outpoint, s.cfg.H)
-			if err != nil {
-				return nil, err
+			if !r.tab.addVector(ag, *it.Outpoint, out.Block.Time) {
+				x, err := r.outputVector(*it.Outpoint, s.cfg.H)
+				if err != nil {
+					return nil, err
+				}
+				ag.addVector(x, out.Block.Time)
 			}
-			ag.addVector(x, out.Block.Time)
 		} else {
 			// The payout itself is hop 1, whoever receives it.
 			err := r.sentFlow("", map[heistgraph.Outpoint]int64{*it.Outpoint: out.Value}, ag.add)
@@ -251,12 +254,14 @@ func (s *Screener) Screen(ctx context.Context, it Item) (*Answer, error) {
 	if err := r.priceDirect(ag); err != nil {
 		return nil, err
 	}
+	total := ag.total
 	if it.Direction == Received {
-		a.ReceivedSat = &ag.total
+		a.ReceivedSat = &total
 	} else {
-		a.SentSat = &ag.total
+		a.SentSat = &total
 	}
 	r.finish(a, payers, ag)
+	ag.release()
 	return a, nil
 }
 
@@ -506,7 +511,12 @@ type agg struct {
 	total  int64
 	cats   map[string]*catAgg
 	direct map[dkey]*directAgg
-	keys   []dkey // direct's keys sorted, nil until asked for (and after a new key)
+	keys   []dkey // direct's keys sorted, when sorted is set
+	sorted bool
+	// freeCats and freeDirect are entries of earlier screens, emptied,
+	// for reuse (an agg from aggPool).
+	freeCats   []*catAgg
+	freeDirect []*directAgg
 }
 
 type catAgg struct {
@@ -531,6 +541,69 @@ func newAgg(h int) *agg {
 	return &agg{h: h, cats: map[string]*catAgg{}, direct: map[dkey]*directAgg{}}
 }
 
+// aggPool holds aggregations for reuse: its maps and entries were most of
+// what an address screen allocated.
+var aggPool = sync.Pool{New: func() any { return newAgg(0) }}
+
+// Bounds of what release keeps: an aggregation larger than this (a rare
+// screen of a big cluster) is left to the garbage collector.
+const (
+	maxPooledCats   = 64
+	maxPooledDirect = 256
+)
+
+// getAgg returns an empty aggregation for hops 1..h from aggPool.
+func getAgg(h int) *agg {
+	g := aggPool.Get().(*agg)
+	g.h = h
+	return g
+}
+
+// release empties g and puts it back in aggPool. Nothing may use g, or
+// anything it held, after: an answer keeps none of it (finish copies what
+// it reads).
+func (g *agg) release() {
+	if len(g.cats) > maxPooledCats || len(g.direct) > maxPooledDirect {
+		return
+	}
+	for _, c := range g.cats {
+		g.freeCats = append(g.freeCats, c)
+	}
+	clear(g.cats)
+	for _, d := range g.direct {
+		clear(d.owners)
+		*d = directAgg{owners: d.owners, parts: d.parts[:0]}
+		g.freeDirect = append(g.freeDirect, d)
+	}
+	clear(g.direct)
+	g.total, g.keys, g.sorted = 0, g.keys[:0], false
+	aggPool.Put(g)
+}
+
+// newCat returns an empty catAgg, reused when g has one.
+func (g *agg) newCat() *catAgg {
+	if n := len(g.freeCats); n > 0 {
+		c := g.freeCats[n-1]
+		g.freeCats = g.freeCats[:n-1]
+		if len(c.full) == g.h+1 {
+			clear(c.full)
+			clear(c.weak)
+			return c
+		}
+	}
+	return &catAgg{full: make([]int64, g.h+1), weak: make([]int64, g.h+1)}
+}
+
+// newDirect returns an empty directAgg, reused when g has one.
+func (g *agg) newDirect() *directAgg {
+	if n := len(g.freeDirect); n > 0 {
+		d := g.freeDirect[n-1]
+		g.freeDirect = g.freeDirect[:n-1]
+		return d
+	}
+	return &directAgg{owners: map[string]bool{}}
+}
+
 // add counts amount a of coordinate k, received (or sent) at time t.
 func (g *agg) add(k vkey, a, t int64) {
 	if a <= 0 || k.hop < 1 || k.hop > g.h {
@@ -538,7 +611,7 @@ func (g *agg) add(k vkey, a, t int64) {
 	}
 	c := g.cats[k.cat]
 	if c == nil {
-		c = &catAgg{full: make([]int64, g.h+1), weak: make([]int64, g.h+1)}
+		c = g.newCat()
 		g.cats[k.cat] = c
 	}
 	if k.weak {
@@ -552,9 +625,9 @@ func (g *agg) add(k vkey, a, t int64) {
 	dk := dkey{k.entity, k.cat, k.source}
 	d := g.direct[dk]
 	if d == nil {
-		d = &directAgg{owners: map[string]bool{}}
+		d = g.newDirect()
 		g.direct[dk] = d
-		g.keys = nil
+		g.sorted = false
 	}
 	if k.weak {
 		d.weak += a
@@ -579,10 +652,12 @@ func (g *agg) addVector(x vector, t int64) {
 // directKeys returns the keys of the direct entries in order (the
 // caller must not modify it; it is kept until a new entry is added).
 func (g *agg) directKeys() []dkey {
-	if g.keys == nil {
-		g.keys = slices.SortedFunc(maps.Keys(g.direct), func(a, b dkey) int {
+	if !g.sorted {
+		g.keys = slices.AppendSeq(g.keys[:0], maps.Keys(g.direct))
+		slices.SortFunc(g.keys, func(a, b dkey) int {
 			return cmp.Or(cmp.Compare(a.cat, b.cat), cmp.Compare(a.entity, b.entity), cmp.Compare(a.source, b.source))
 		})
+		g.sorted = true
 	}
 	return g.keys
 }

@@ -359,6 +359,25 @@ func (t *Table) receive(r *run, rec *heistgraph.TxRecord, j int, v vector) error
 	return nil
 }
 
+// addVector adds X(op) to ag as received at time at, as ag.addVector of
+// outputVector(op, H) does (in the table's order of coordinates, not
+// sorted: an aggregation's sums do not depend on it), when t covers op's
+// transaction; it reports whether it did. A nil Table covers nothing.
+func (t *Table) addVector(ag *agg, op heistgraph.Outpoint, at int64) bool {
+	if t == nil {
+		return false
+	}
+	if _, ok := t.payers[op.TxID]; !ok {
+		return false
+	}
+	if sp, ok := t.vecs[op]; ok {
+		for _, e := range t.ents[sp.off : sp.off+sp.n] {
+			ag.add(t.keys[e.key], e.amt, at)
+		}
+	}
+	return true
+}
+
 // addTo adds what address addr received (as far as t goes) to ag.
 func (t *Table) addTo(ag *agg, addr string) {
 	sp, ok := t.recv[addr]

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -26,6 +27,9 @@ type viewCache struct {
 	gen     uint64 // bumped by invalidate; a load started before it is not kept
 	labels  map[heistgraph.Chain][]heistgraph.Label
 	members map[memberKey]memberEntry
+	// resolver answers the address view (app.ResolverKeeper); nil until
+	// asked for, and again after invalidate.
+	resolver *cluster.Resolver
 
 	// onInvalidate, when set, is called by invalidate (the backend's
 	// screener is rebuilt on the new labels).
@@ -55,10 +59,24 @@ func (c *viewCache) invalidate() {
 	c.gen++
 	clear(c.labels)
 	clear(c.members)
+	c.resolver = nil
 	c.mu.Unlock()
 	if c.onInvalidate != nil {
 		c.onInvalidate()
 	}
+}
+
+// Resolver returns the resolver the views share until the next
+// invalidate: it reads a chain's labels (and their clusters) once, not at
+// every address answer. One made after an invalidate reads what the
+// store holds after the write that called it.
+func (c *viewCache) Resolver() *cluster.Resolver {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.resolver == nil {
+		c.resolver = cluster.NewResolver(c)
+	}
+	return c.resolver
 }
 
 // Labels serves queries for a whole chain from the cache; others go to the
