@@ -38,25 +38,41 @@ func (c Confidence) Rank() int {
 // transaction and the output (UTXO) or log (EVM) index, with its asset and
 // amount in the asset's base units. Asset is "native" or a token contract
 // on EVM chains, the chain's coin on UTXO chains.
+//
+// The destination of an open link (Link.Open) names no transaction: only
+// its chain and the Address the source's instruction (a THORChain memo)
+// sends to; its asset is what the instruction asks for and its amount is
+// unknown (zero).
 type LinkEnd struct {
-	Chain  Chain       `json:"chain"`
-	TxID   string      `json:"txid"`
-	Index  int64       `json:"index"`
-	Asset  string      `json:"asset"`
-	Amount uint256.Int `json:"-"`
+	Chain   Chain       `json:"chain"`
+	TxID    string      `json:"txid"`
+	Index   int64       `json:"index"`
+	Asset   string      `json:"asset"`
+	Amount  uint256.Int `json:"-"`
+	Address string      `json:"address,omitempty"`
 }
 
 // Link joins a transfer on one chain to the transfer it became on another
 // (methods.md §6: bridges, THORChain) or in the same chain (a mixer's
 // deposit and withdrawal, §4.9). Inferred is set for links a trace may
 // follow only as inferred flow (anything but exact).
+//
+// An open link (Open) is one whose destination transfer is not known: a
+// THORChain inbound whose outbound the store does not hold (its chain or
+// its range not ingested). Its destination names the chain and address the
+// memo (kept in Memo) sends to; its confidence is the source side's.
 type Link struct {
 	Method     string     `json:"method"`
 	Src        LinkEnd    `json:"src"`
 	Dst        LinkEnd    `json:"dst"`
 	Confidence Confidence `json:"confidence"`
 	Inferred   bool       `json:"inferred"`
+	Memo       string     `json:"memo,omitempty"`
 }
+
+// Open reports whether the link's destination transfer is unknown (its
+// destination names no transaction).
+func (l *Link) Open() bool { return l.Dst.TxID == "" }
 
 // Convert returns the taint the destination carries when srcTainted of the
 // source is tainted: ⌊dst.amount × srcTainted / src.amount⌋ (methods.md

@@ -21,7 +21,10 @@ var _ store.Links = (*DB)(nil)
 // overwrites it. Both ends are indexed by transaction (side 0 = source,
 // 1 = destination) and by block height, so RewindTo finds the links of a
 // removed block with one prefix scan and removes them in the block's own
-// batch.
+// batch. An open link (no destination transaction) is indexed by its
+// source end only, and its record ends with the destination address and
+// the memo (records of closed links written before open links existed
+// end without them).
 //
 //	z + 'r' + id(32)                                        -> link record
 //	z + 't' + chain + len(txid) + txid + side(1) + id(32)   -> (empty)
@@ -73,6 +76,10 @@ func appendLinkRecord(dst []byte, l *store.StoredLink) []byte {
 		dst = appendBytes(dst, amt)
 		dst = appendVarint(dst, [2]int64{l.SrcHeight, l.DstHeight}[i])
 	}
+	if l.Dst.Address != "" || l.Memo != "" {
+		dst = appendString(dst, l.Dst.Address)
+		dst = appendString(dst, l.Memo)
+	}
 	return dst
 }
 
@@ -95,18 +102,31 @@ func decodeLinkRecord(v []byte) (store.StoredLink, error) {
 		e.Amount.SetBytes(amt)
 		*heights[i] = r.varint()
 	}
+	if len(r.b) > 0 {
+		l.Dst.Address = r.str()
+		l.Memo = r.str()
+	}
 	if err := r.done("link record"); err != nil {
 		return store.StoredLink{}, err
 	}
 	return l, nil
 }
 
-// linkKeys returns the four index keys of l (two per end); codes maps its
-// ends' chains to their codes.
+// linkIndexEnds returns the ends of l that are indexed: both, or the
+// source of an open link.
+func linkIndexEnds(l *store.StoredLink) []*heistgraph.LinkEnd {
+	if l.Open() {
+		return []*heistgraph.LinkEnd{&l.Src}
+	}
+	return []*heistgraph.LinkEnd{&l.Src, &l.Dst}
+}
+
+// linkIndexKeys returns the index keys of l (two per indexed end); codes
+// maps its ends' chains to their codes.
 func linkIndexKeys(l *store.StoredLink, id linkID, codes [2]chainCode) [][]byte {
 	var keys [][]byte
 	heights := [2]int64{l.SrcHeight, l.DstHeight}
-	for i, e := range []*heistgraph.LinkEnd{&l.Src, &l.Dst} {
+	for i, e := range linkIndexEnds(l) {
 		keys = append(keys,
 			append(append(appendLinkTxPrefix(nil, codes[i], e.TxID), byte(i)), id[:]...),
 			append(appendLinkHeightPrefix(nil, codes[i], heights[i]), id[:]...))
@@ -136,15 +156,19 @@ func (d *DB) PutLinks(ctx context.Context, ls []store.StoredLink) error {
 		l := ls[i]
 		l.Src.TxID, l.Dst.TxID = strings.ToLower(l.Src.TxID), strings.ToLower(l.Dst.TxID)
 		var codes [2]chainCode
-		for j, e := range []struct {
-			end *heistgraph.LinkEnd
-			h   int64
-		}{{&l.Src, l.SrcHeight}, {&l.Dst, l.DstHeight}} {
-			c, err := d.blockCode(b, e.end.Chain, e.h)
+		for j, e := range linkIndexEnds(&l) {
+			c, err := d.blockCode(b, e.Chain, [2]int64{l.SrcHeight, l.DstHeight}[j])
 			if err != nil {
 				return fmt.Errorf("put links: link %s %s→%s: %w", l.Method, l.Src.TxID, l.Dst.TxID, err)
 			}
 			codes[j] = c
+		}
+		skip, err := d.replaceOpen(b, &l, codes[0])
+		if err != nil {
+			return fmt.Errorf("put links: %w", err)
+		}
+		if skip {
+			continue
 		}
 		id := idOfLink(&l.Link)
 		if err := d.deleteLink(b, id); err != nil {
@@ -163,6 +187,54 @@ func (d *DB) PutLinks(ctx context.Context, ls []store.StoredLink) error {
 		return fmt.Errorf("put links: commit: %w", err)
 	}
 	return nil
+}
+
+// replaceOpen keeps one kind of link per source end in b: before a closed
+// link l is stored it deletes the open links from l's source end (chain
+// code c); for an open l it reports whether a closed link from that end is
+// stored (then l is not).
+func (d *DB) replaceOpen(b *pebbledb.Batch, l *store.StoredLink, c chainCode) (skip bool, err error) {
+	lo := append(appendLinkTxPrefix(nil, c, l.Src.TxID), 0)
+	it, err := b.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return false, err
+	}
+	var open []linkID
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != len(lo)+32 {
+			it.Close()
+			return false, fmt.Errorf("link tx key: %w", errCorrupt)
+		}
+		v, found, err := lookup(b, linkRecordKey(linkID(k[len(lo):])), nil)
+		if err == nil && !found {
+			err = fmt.Errorf("link record missing: %w", errCorrupt)
+		}
+		var o store.StoredLink
+		if err == nil {
+			o, err = decodeLinkRecord(v)
+		}
+		if err != nil {
+			it.Close()
+			return false, err
+		}
+		switch {
+		case o.Src.Index != l.Src.Index:
+		case !o.Open() && l.Open():
+			skip = true
+		case o.Open() && !l.Open():
+			open = append(open, linkID(k[len(lo):]))
+		}
+	}
+	if err := it.Close(); err != nil {
+		return false, err
+	}
+	for _, id := range open {
+		if err := d.deleteLink(b, id); err != nil {
+			return false, err
+		}
+	}
+	return skip, nil
 }
 
 // blockCode returns the code of chain after checking that it holds a
@@ -199,13 +271,13 @@ func (d *DB) deleteLink(b *pebbledb.Batch, id linkID) error {
 		return err
 	}
 	var codes [2]chainCode
-	for i, c := range []heistgraph.Chain{l.Src.Chain, l.Dst.Chain} {
-		code, ok, err := d.code(c)
+	for i, e := range linkIndexEnds(&l) {
+		code, ok, err := d.code(e.Chain)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("link record names chain %s: %w", c, errCorrupt)
+			return fmt.Errorf("link record names chain %s: %w", e.Chain, errCorrupt)
 		}
 		codes[i] = code
 	}

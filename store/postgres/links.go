@@ -20,7 +20,10 @@ var _ store.Links = (*DB)(nil)
 // chains of both ends while it checks that their blocks are stored, and
 // RewindTo deletes, in the transaction that removes a block, the links
 // with an end at its height: a link never outlives the blocks it is tied
-// to.
+// to. An open link (no destination transaction) has dst_txid '' and
+// dst_height -1, so only its source block's removal deletes it; storing a
+// closed link deletes the open ones from its source end, and an open link
+// is not inserted when a closed one from its source end is stored.
 
 // PutLinks implements store.Links.
 func (db *DB) PutLinks(ctx context.Context, ls []store.StoredLink) error {
@@ -42,10 +45,14 @@ func (db *DB) PutLinks(ctx context.Context, ls []store.StoredLink) error {
 		b := &pgx.Batch{}
 		for i := range ls {
 			l := &ls[i]
-			for _, e := range []struct {
+			ends := []struct {
 				c heistgraph.Chain
 				h int64
-			}{{l.Src.Chain, l.SrcHeight}, {l.Dst.Chain, l.DstHeight}} {
+			}{{l.Src.Chain, l.SrcHeight}, {l.Dst.Chain, l.DstHeight}}
+			if l.Open() {
+				ends = ends[:1]
+			}
+			for _, e := range ends {
 				var stored bool
 				table := "blocks"
 				if e.c.IsEVM() {
@@ -58,16 +65,27 @@ func (db *DB) PutLinks(ctx context.Context, ls []store.StoredLink) error {
 					return fmt.Errorf("link %s %s→%s: no %s block at height %d: %w", l.Method, l.Src.TxID, l.Dst.TxID, e.c, e.h, heistgraph.ErrNotFound)
 				}
 			}
+			src := []any{string(l.Src.Chain), strings.ToLower(l.Src.TxID), l.Src.Index}
+			// One kind of link per source end: a closed link replaces the
+			// open ones, an open link is not stored beside a closed one.
+			cond := "dst_txid <> ''"
+			if !l.Open() {
+				b.Queue("DELETE FROM links WHERE src_chain = $1 AND src_txid = $2 AND src_index = $3 AND dst_txid = ''", src...)
+				cond = "false"
+			}
 			b.Queue(`INSERT INTO links (method, src_chain, src_txid, src_index, src_asset, src_amount, src_height,
-					dst_chain, dst_txid, dst_index, dst_asset, dst_amount, dst_height, confidence, inferred)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+					dst_chain, dst_txid, dst_index, dst_asset, dst_amount, dst_height, confidence, inferred, dst_address, memo)
+				SELECT $1::text, $2::text, $3::text, $4::bigint, $5::text, $6::numeric, $7::bigint, $8::text, $9::text, $10::bigint,
+					$11::text, $12::numeric, $13::bigint, $14::text, $15::boolean, $16::text, $17::text
+				WHERE NOT EXISTS (SELECT 1 FROM links WHERE src_chain = $2 AND src_txid = $3 AND src_index = $4 AND `+cond+`)
 				ON CONFLICT (method, src_chain, src_txid, src_index, dst_chain, dst_txid, dst_index) DO UPDATE SET
 					src_asset = excluded.src_asset, src_amount = excluded.src_amount, src_height = excluded.src_height,
 					dst_asset = excluded.dst_asset, dst_amount = excluded.dst_amount, dst_height = excluded.dst_height,
-					confidence = excluded.confidence, inferred = excluded.inferred`,
+					confidence = excluded.confidence, inferred = excluded.inferred,
+					dst_address = excluded.dst_address, memo = excluded.memo`,
 				l.Method, string(l.Src.Chain), strings.ToLower(l.Src.TxID), l.Src.Index, l.Src.Asset, num(&l.Src.Amount), l.SrcHeight,
 				string(l.Dst.Chain), strings.ToLower(l.Dst.TxID), l.Dst.Index, l.Dst.Asset, num(&l.Dst.Amount), l.DstHeight,
-				string(l.Confidence), l.Inferred)
+				string(l.Confidence), l.Inferred, l.Dst.Address, l.Memo)
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
@@ -78,7 +96,7 @@ func (db *DB) PutLinks(ctx context.Context, ls []store.StoredLink) error {
 }
 
 const linkCols = `method, src_chain, src_txid, src_index, src_asset, src_amount::text, src_height,
-	dst_chain, dst_txid, dst_index, dst_asset, dst_amount::text, dst_height, confidence, inferred`
+	dst_chain, dst_txid, dst_index, dst_asset, dst_amount::text, dst_height, confidence, inferred, dst_address, memo`
 
 // LinksOfTx implements store.Links.
 func (db *DB) LinksOfTx(ctx context.Context, chain heistgraph.Chain, txid string) ([]store.StoredLink, error) {
@@ -95,7 +113,8 @@ func (db *DB) LinksOfTx(ctx context.Context, chain heistgraph.Chain, txid string
 		var side int
 		var src, dst, conf, srcAmt, dstAmt string
 		if err := r.Scan(&side, &l.Method, &src, &l.Src.TxID, &l.Src.Index, &l.Src.Asset, &srcAmt, &l.SrcHeight,
-			&dst, &l.Dst.TxID, &l.Dst.Index, &l.Dst.Asset, &dstAmt, &l.DstHeight, &conf, &l.Inferred); err != nil {
+			&dst, &l.Dst.TxID, &l.Dst.Index, &l.Dst.Asset, &dstAmt, &l.DstHeight, &conf, &l.Inferred,
+			&l.Dst.Address, &l.Memo); err != nil {
 			return l, err
 		}
 		l.Src.Chain, l.Dst.Chain, l.Confidence = heistgraph.Chain(src), heistgraph.Chain(dst), heistgraph.Confidence(conf)

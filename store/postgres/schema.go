@@ -465,6 +465,10 @@ var migrations = []string{
 		actors    text[]  NOT NULL,
 		withdrawn boolean NOT NULL
 	);`,
+	// 15: open links (a THORChain inbound whose outbound is not held):
+	// dst_txid '' and dst_height -1, with the memo's destination address.
+	`ALTER TABLE links ADD COLUMN dst_address text NOT NULL DEFAULT '',
+		ADD COLUMN memo text NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -278,3 +278,80 @@ func testLinksRewind(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Fatal("the random rounds left no link: the test checks nothing at its end")
 	}
 }
+
+// testLinksOpen checks open links (no destination transaction: a THORChain
+// inbound whose outbound is not held): stored with their address and memo
+// on the source block alone, whatever the destination chain; written
+// again without a duplicate; replaced by the closed link of their source
+// end, never stored beside it; removed with their source block only.
+func testLinksOpen(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	st := open(t)
+	ls := linksOf(t, st)
+	lc := newLinkChains(t, st, 4)
+	const addr, memo = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh", "=:BTC.BTC:bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"
+	openFrom := func(h int64, n int) store.StoredLink {
+		l := mkLink("thorchain", heistgraph.LinkEnd{Chain: evmChain, TxID: lc.txAt(evmChain, h, n), Index: 2, Asset: "native"},
+			heistgraph.LinkEnd{Chain: heistgraph.ChainBTC, Address: addr, Asset: "BTC"}, h, -1, 5_000_000_000_000_000_000, 0)
+		l.Memo = memo
+		return l
+	}
+	o := openFrom(3, 0)
+	if err := ls.PutLinks(ctx, []store.StoredLink{o, o}); err != nil {
+		t.Fatalf("an open link to a chain not held: %v", err)
+	}
+	if err := ls.PutLinks(ctx, []store.StoredLink{o}); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "links of the open link's source", linksOfTx(t, ls, evmChain, o.Src.TxID), []store.StoredLink{o})
+
+	for _, tc := range []struct {
+		name string
+		mut  func(l *store.StoredLink)
+	}{
+		{"no address", func(l *store.StoredLink) { l.Dst.Address = "" }},
+		{"dst height 0", func(l *store.StoredLink) { l.DstHeight = 0 }},
+		{"dst index", func(l *store.StoredLink) { l.Dst.Index = 1 }},
+		{"no dst chain", func(l *store.StoredLink) { l.Dst.Chain = "" }},
+	} {
+		b := openFrom(2, 5)
+		tc.mut(&b)
+		if err := ls.PutLinks(ctx, []store.StoredLink{b}); !errors.Is(err, heistgraph.ErrInvalid) {
+			t.Errorf("open link with %s: error %v, want one wrapping %v", tc.name, err, heistgraph.ErrInvalid)
+		}
+	}
+	unstored := openFrom(3, 7)
+	unstored.SrcHeight = 4
+	if err := ls.PutLinks(ctx, []store.StoredLink{unstored}); !errors.Is(err, heistgraph.ErrNotFound) {
+		t.Errorf("open link from a block not stored: error %v, want one wrapping %v", err, heistgraph.ErrNotFound)
+	}
+
+	// The outbound arrives: the closed link replaces the open one, and
+	// writing the open one again (a pass that missed the outbound) leaves
+	// the closed one alone.
+	closed := o
+	closed.Dst = heistgraph.LinkEnd{Chain: chain, TxID: lc.txAt(chain, 3, 0), Index: 0, Asset: "BTC"}
+	closed.Dst.Amount.SetUint64(15_000_000)
+	closed.DstHeight, closed.Memo = 3, ""
+	if err := ls.PutLinks(ctx, []store.StoredLink{closed}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.PutLinks(ctx, []store.StoredLink{o}); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "links of the source once closed", linksOfTx(t, ls, evmChain, o.Src.TxID), wantLinks([]store.StoredLink{closed}, evmChain, o.Src.TxID))
+
+	// Another open link, from a block one below: a rewind of the other
+	// chain, and of its source chain above its block, keep it; the rewind
+	// of its block removes it.
+	o2 := openFrom(2, 1)
+	if err := ls.PutLinks(ctx, []store.StoredLink{o2}); err != nil {
+		t.Fatal(err)
+	}
+	lc.rewind(chain, 0)
+	equal(t, "closed link after its destination's rewind", linksOfTx(t, ls, evmChain, o.Src.TxID), []store.StoredLink{})
+	lc.rewind(evmChain, 2)
+	equal(t, "open link after rewinds above its block", linksOfTx(t, ls, evmChain, o2.Src.TxID), []store.StoredLink{o2})
+	lc.rewind(evmChain, 1)
+	equal(t, "open link after its block's rewind", linksOfTx(t, ls, evmChain, o2.Src.TxID), []store.StoredLink{})
+}

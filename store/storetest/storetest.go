@@ -75,6 +75,7 @@ func RunExcept(t *testing.T, open func(t *testing.T) store.Store, skip map[strin
 		{"Accounts", testAccounts},
 		{"Links", testLinks},
 		{"LinksRewind", testLinksRewind},
+		{"LinksOpen", testLinksOpen},
 		{"Enumerate", testEnumerate},
 	}
 	known := map[string]bool{}
