@@ -8,6 +8,12 @@
 // (writes are idempotent), so it finds the same links whichever chain was
 // ingested first. Malformed memos are reported with their transaction,
 // never guessed.
+//
+// A swap inbound without an outbound (its destination chain not held, or
+// its range not yet ingested) is an open link (heistgraph.Link.Open): its
+// source is the inbound, its destination the chain and address the memo
+// names, with no transaction and no amount. A later pass that finds the
+// outbound stores the closed link, which replaces it.
 package linkfind
 
 import (
@@ -15,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/evm"
@@ -47,6 +54,9 @@ type Report struct {
 	// THORChain inbounds: THORChain ignores them).
 	NoMemo    int         `json:"no_memo"`
 	Links     int         `json:"links"`
+	// Open counts the open links stored: swap inbounds whose outbound
+	// was not found.
+	Open      int         `json:"open"`
 	Malformed []Malformed `json:"malformed"`
 }
 
@@ -83,13 +93,21 @@ func Run(ctx context.Context, st Store, chains []heistgraph.Chain) (Report, erro
 		byID[o.Memo.InboundID] = append(byID[o.Memo.InboundID], o)
 	}
 	var ls []store.StoredLink
+	open := 0
 	for _, in := range f.inbounds {
 		outs := byID[in.ID()]
 		plain := make([]thorchain.Transfer, len(outs))
 		for i := range outs {
 			plain[i] = outs[i].Transfer
 		}
-		for _, l := range thorchain.Links(in.Transfer, plain) {
+		closed := thorchain.Links(in.Transfer, plain)
+		if len(closed) == 0 {
+			if l, ok := openLink(in.Transfer, chains); ok {
+				ls = append(ls, store.StoredLink{Link: l, SrcHeight: in.height, DstHeight: -1})
+				open++
+			}
+		}
+		for _, l := range closed {
 			dh := int64(-1)
 			for _, o := range outs {
 				if o.End == l.Dst {
@@ -99,7 +117,7 @@ func Run(ctx context.Context, st Store, chains []heistgraph.Chain) (Report, erro
 			ls = append(ls, store.StoredLink{Link: l, SrcHeight: in.height, DstHeight: dh})
 		}
 	}
-	f.rep.Inbounds, f.rep.Outbounds, f.rep.Links = len(f.inbounds), len(f.outbounds), len(ls)
+	f.rep.Inbounds, f.rep.Outbounds, f.rep.Links, f.rep.Open = len(f.inbounds), len(f.outbounds), len(ls)-open, open
 	if len(ls) == 0 {
 		return f.rep, nil
 	}
@@ -107,6 +125,35 @@ func Run(ctx context.Context, st Store, chains []heistgraph.Chain) (Report, erro
 		return f.rep, fmt.Errorf("link discovery: %w", err)
 	}
 	return f.rep, nil
+}
+
+// openLink returns the open link of a swap inbound whose outbound is not
+// found: to the chain of the memo's asset (DestChain) and its destination
+// address, the memo kept; false for an inbound that is no swap with a
+// destination (a malformed memo, an add, a donation …).
+func openLink(in thorchain.Transfer, held []heistgraph.Chain) (heistgraph.Link, bool) {
+	m := in.Memo
+	if m == nil || m.Function != thorchain.FuncSwap || m.Asset == nil || m.Destination == "" {
+		return heistgraph.Link{}, false
+	}
+	dst := heistgraph.LinkEnd{Chain: DestChain(m.Asset.Chain, held), Address: m.Destination, Asset: m.Asset.String()}
+	return heistgraph.Link{Method: thorchain.MethodOut, Src: in.End, Dst: dst, Confidence: heistgraph.ConfidenceExact, Memo: m.Raw}, true
+}
+
+// DestChain names the chain a THORChain chain code (a memo asset's chain:
+// BTC, ETH, AVAX …) is in heistgraph's terms: BTC is the first Bitcoin
+// chain of held (btc, btc-testnet … as the store holds it), else btc; any
+// other code its lower-case form (eth, avax, bsc, base, doge, ltc …).
+func DestChain(code string, held []heistgraph.Chain) heistgraph.Chain {
+	if strings.EqualFold(code, "BTC") {
+		for _, c := range held {
+			if c.IsUTXO() {
+				return c
+			}
+		}
+		return heistgraph.ChainBTC
+	}
+	return heistgraph.Chain(strings.ToLower(code))
 }
 
 // labelled returns the addresses labelled THORChain bridge on chain.

@@ -106,12 +106,12 @@ func TestExample1BothOrders(t *testing.T) {
 			first, second = second, first
 		}
 		first(t, w, st)
-		if rep := run(t, st); rep.Links != 0 {
-			t.Fatalf("btc first %v: %d links with one chain stored", btcFirst, rep.Links)
+		if rep := run(t, st); rep.Links != 0 || rep.Open != 1 {
+			t.Fatalf("btc first %v: %d links and %d open with one chain stored, want 0 and the one swap inbound open", btcFirst, rep.Links, rep.Open)
 		}
 		second(t, w, st)
 		rep := run(t, st)
-		if rep.Links != 2 || rep.Inbounds != 3 || rep.Outbounds != 2 {
+		if rep.Links != 2 || rep.Open != 0 || rep.Inbounds != 3 || rep.Outbounds != 2 {
 			t.Errorf("btc first %v: report %+v, want 2 links of 3 inbounds and 2 outbounds", btcFirst, rep)
 		}
 		if len(rep.Malformed) != 1 || rep.Malformed[0].TxID != w.Bad.TxID.String() || rep.Malformed[0].Memo != "SWAP:" {
@@ -158,4 +158,82 @@ func TestRewindRemovesLinks(t *testing.T) {
 	}
 	run(t, st)
 	check(t, w, st)
+}
+
+// TestOpenLink checks the open link of the Ethereum deposit while Bitcoin
+// is not held (to the memo's chain and address, tied to the deposit's
+// block), its replacement by the closed link once Bitcoin is ingested, and
+// its return when the outbound's block is rewound and links are built
+// again.
+func TestOpenLink(t *testing.T) {
+	ctx := context.Background()
+	st := openMem(t)
+	w := lft.NewWorld()
+	applyETH(t, w, st)
+	isOpen := func(what string, chain heistgraph.Chain) {
+		t.Helper()
+		ls := links(t, st, eth, w.Dep.String())
+		if len(ls) != 1 {
+			t.Fatalf("%s: links of the deposit %+v, want one open link", what, ls)
+		}
+		l := ls[0]
+		if !l.Open() || l.Method != "thorchain" || l.Confidence != heistgraph.ConfidenceExact || l.Dst.Chain != chain ||
+			l.Dst.Address != lft.Dest || l.Dst.Asset != "BTC.BTC" || !l.Dst.Amount.IsZero() || l.DstHeight != -1 ||
+			l.Memo != "=:BTC.BTC:"+lft.Dest || l.Src.Amount.Dec() != "10000000000000000000" || l.SrcHeight != 1 {
+			t.Errorf("%s: open link %+v", what, l)
+		}
+	}
+	// Only Ethereum is scanned: the memo's BTC is named btc; once a
+	// Bitcoin chain is scanned, it is named by that chain.
+	rep, err := linkfind.Run(ctx, st, []heistgraph.Chain{eth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Links != 0 || rep.Open != 1 {
+		t.Errorf("Ethereum alone: report %+v, want one open link", rep)
+	}
+	isOpen("Ethereum alone", heistgraph.ChainBTC)
+	applyBTC(t, w, st)
+	if rep := run(t, st); rep.Links != 2 || rep.Open != 0 {
+		t.Errorf("both chains: report %+v, want 2 links and none open", rep)
+	}
+	check(t, w, st)
+	// The outbound's block rewound: the closed link goes with it, and the
+	// next pass opens the link again.
+	if err := st.RewindTo(ctx, btc, 1); err != nil {
+		t.Fatal(err)
+	}
+	if ls := links(t, st, eth, w.Dep.String()); len(ls) != 0 {
+		t.Errorf("links of the deposit after its outbound's rewind: %+v", ls)
+	}
+	if rep := run(t, st); rep.Open != 1 {
+		t.Errorf("after the rewind: report %+v, want the deposit open", rep)
+	}
+	isOpen("after the rewind", btc)
+	// The deposit's own block rewound: the open link goes with it.
+	if err := st.RewindTo(ctx, eth, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ls := links(t, st, eth, w.Dep.String()); len(ls) != 0 {
+		t.Errorf("links of the deposit after its own rewind: %+v", ls)
+	}
+}
+
+func TestDestChain(t *testing.T) {
+	for _, tc := range []struct {
+		code string
+		held []heistgraph.Chain
+		want heistgraph.Chain
+	}{
+		{"BTC", nil, heistgraph.ChainBTC},
+		{"BTC", []heistgraph.Chain{eth}, heistgraph.ChainBTC},
+		{"btc", []heistgraph.Chain{eth, heistgraph.ChainBTCRegtest}, heistgraph.ChainBTCRegtest},
+		{"ETH", []heistgraph.Chain{heistgraph.ChainBTCRegtest}, "eth"},
+		{"AVAX", nil, "avax"},
+		{"DOGE", nil, "doge"},
+	} {
+		if got := linkfind.DestChain(tc.code, tc.held); got != tc.want {
+			t.Errorf("DestChain(%q, %v) = %q, want %q", tc.code, tc.held, got, tc.want)
+		}
+	}
 }

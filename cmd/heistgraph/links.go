@@ -63,6 +63,9 @@ do not parse are listed, never guessed. "show tx" lists a transaction's links.`,
 			return a.emit(rep, func(w io.Writer) error {
 				printf(w, "%d inbound(s), %d outbound(s), %d link(s) stored; %d vault payment(s) without a memo\n",
 					rep.Inbounds, rep.Outbounds, rep.Links, rep.NoMemo)
+				if rep.Open > 0 {
+					printf(w, "%d open link(s) stored: swap inbound(s) whose outbound is not held\n", rep.Open)
+				}
 				for _, m := range rep.Malformed {
 					printf(w, "  malformed memo %q in %s tx %s (index %d): %s\n", m.Memo, m.Chain, m.TxID, m.Index, m.Error)
 				}
