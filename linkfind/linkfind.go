@@ -52,8 +52,8 @@ type Report struct {
 	Outbounds int `json:"outbounds"`
 	// NoMemo counts payments to a vault without an OP_RETURN memo (not
 	// THORChain inbounds: THORChain ignores them).
-	NoMemo    int         `json:"no_memo"`
-	Links     int         `json:"links"`
+	NoMemo int `json:"no_memo"`
+	Links  int `json:"links"`
 	// Open counts the open links stored: swap inbounds whose outbound
 	// was not found.
 	Open      int         `json:"open"`
