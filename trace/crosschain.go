@@ -64,7 +64,8 @@ const (
 
 // ReasonLinkNotHeld is the reason of an untraced sink for a link whose
 // destination transaction (or chain) the store does not hold, or whose
-// transfer it cannot find in it.
+// transfer it cannot find in it, and of an open link's sink (no
+// destination transaction known: heistgraph.Link.Open).
 const ReasonLinkNotHeld = "link_destination_not_held"
 
 // LinkVia is the link a cross-chain sink was reached through (design.md:
@@ -127,6 +128,10 @@ type CrossSink struct {
 	// Continued is the part of the sink's amount that crossed another
 	// link (an exact one, in the same part).
 	Continued string `json:"continued,omitempty"`
+	// Note explains an open link's sink: its amount is the source's
+	// taint in the source's asset (what the destination received is not
+	// known), at the address the link's memo names.
+	Note string `json:"note,omitempty"`
 
 	amt uint256.Int
 }
@@ -310,7 +315,12 @@ func followAcross(ctx context.Context, r CrossReader, base crossBase, root piece
 	return c.across, nil
 }
 
+// endString is chain:txid:index, or chain:address:ADDRESS for an open
+// link's destination.
 func endString(e *heistgraph.LinkEnd) string {
+	if e.TxID == "" && e.Address != "" {
+		return string(e.Chain) + ":address:" + e.Address
+	}
 	return string(e.Chain) + ":" + e.TxID + ":" + strconv.FormatInt(e.Index, 10)
 }
 
@@ -432,29 +442,25 @@ func (c *crosser) crossFrom(ctx context.Context, p piece) ([]piece, error) {
 				continue
 			}
 			c.seen[part+" "+linkKey(&l)] = true
-			dst, err := l.Convert(&tainted)
-			if err != nil {
-				return nil, fmt.Errorf("trace: %w", err)
-			}
 			cl.Part = part
 			if part == p.part && l.Confidence == heistgraph.ConfidenceExact && !taken[j] {
 				taken[j] = true
 				continued.Add(&continued, &tainted)
 			}
+			if l.Open() {
+				c.across.Links = append(c.across.Links, cl)
+				c.openSink(ctx, &l, &tainted, s.hops+1, part, p.origin)
+				continue
+			}
+			dst, err := l.Convert(&tainted)
+			if err != nil {
+				return nil, fmt.Errorf("trace: %w", err)
+			}
 			if dst.IsZero() {
 				c.across.Links = append(c.across.Links, cl)
 				continue
 			}
-			org := p.origin
-			if org == nil {
-				asset := l.Src.Asset
-				if a, err := heistgraph.ParseAsset(asset); err == nil && l.Src.Chain.IsEVM() {
-					asset = a.String()
-				}
-				org = &originRate{chain: l.Src.Chain, asset: asset}
-				org.num.SetInt64(1)
-				org.den.SetInt64(1)
-			}
+			org := originOf(p.origin, &l)
 			rate := &originRate{chain: org.chain, asset: org.asset}
 			rate.num.Mul(&org.num, l.Src.Amount.ToBig())
 			rate.den.Mul(&org.den, l.Dst.Amount.ToBig())
@@ -480,6 +486,66 @@ func (c *crosser) crossFrom(ctx context.Context, p piece) ([]piece, error) {
 		}
 	}
 	return out, nil
+}
+
+// originOf is the rate to the origin of a piece reached at rate org (nil
+// for the seed run) before it crosses link l: org, or for the seed run
+// the identity on l's source asset.
+func originOf(org *originRate, l *heistgraph.Link) *originRate {
+	if org != nil {
+		return org
+	}
+	asset := l.Src.Asset
+	if a, err := heistgraph.ParseAsset(asset); err == nil && l.Src.Chain.IsEVM() {
+		asset = a.String()
+	}
+	org = &originRate{chain: l.Src.Chain, asset: asset}
+	org.num.SetInt64(1)
+	org.den.SetInt64(1)
+	return org
+}
+
+// openSink records the taint entering open link l (tainted, of its source)
+// as an untraced sink on the destination chain at the memo's address: no
+// ratio is known, so the sink holds the source's taint in the source's
+// asset, named SRCCHAIN:ASSET (eth:native: never mistaken for an asset of
+// the destination chain), its total on the destination chain kept in
+// that asset, with its origin as for any sink.
+func (c *crosser) openSink(ctx context.Context, l *heistgraph.Link, tainted *uint256.Int, hops int, part string, org *originRate) {
+	src, dec := c.assetOf(ctx, &l.Src)
+	asset := string(l.Src.Chain) + ":" + src
+	if info, ok := heistgraph.LookupChain(l.Src.Chain); ok && (src == "native" || !l.Src.Chain.IsEVM()) {
+		src = info.Native
+	}
+	t := c.total(part, l.Dst.Chain, asset, dec)
+	t.in.Add(&t.in, tainted.ToBig())
+	t.sinks.Add(&t.sinks, tainted.ToBig())
+	rate := originOf(org, l)
+	via := &LinkVia{Method: l.Method, Src: endString(&l.Src), Dst: endString(&l.Dst), Confidence: l.Confidence, Inferred: part != PartConfirmed}
+	c.across.Sinks = append(c.across.Sinks, CrossSink{Part: part, Chain: l.Dst.Chain, Kind: SinkUntraced, Address: l.Dst.Address,
+		Amount: tainted.Dec(), Asset: asset, Decimals: dec, Hops: hops, Reason: ReasonLinkNotHeld, Via: via,
+		Origin: CrossOrigin{Chain: rate.chain, Asset: rate.asset, Amount: rate.amount(tainted)}, amt: *tainted,
+		Note: fmt.Sprintf("open link: no outbound held; the amount is the taint that entered it on %s, in %s base units; what %s received (%s) is not known",
+			l.Src.Chain, src, l.Dst.Address, l.Dst.Asset)})
+}
+
+// assetOf is the asset of link end e as sinks name it (a token contract
+// or native on EVM chains, the link's asset on UTXO chains) and its
+// decimals.
+func (c *crosser) assetOf(ctx context.Context, e *heistgraph.LinkEnd) (string, uint8) {
+	asset, dec := e.Asset, uint8(8)
+	if e.Chain.IsEVM() {
+		dec = 18
+		if a, err := heistgraph.ParseAsset(asset); err == nil {
+			asset = a.String()
+			if info, ok := heistgraph.LookupChain(e.Chain); ok && a.IsNative() {
+				dec = info.Decimals
+			} else if t, err := c.r.Token(ctx, e.Chain, heistgraph.EVMAddress(a)); err == nil && t.Known {
+				dec = t.Decimals
+			}
+		}
+	}
+	return asset, dec
 }
 
 // sinkValue returns the value of bridge sink s's deposit, tainted or not:
@@ -540,18 +606,7 @@ func (c *crosser) total(part string, chain heistgraph.Chain, asset string, decim
 // untraced records the link's converted taint as an untraced sink on its
 // destination: the store cannot follow it there.
 func (c *crosser) untraced(ctx context.Context, l *heistgraph.Link, dst *uint256.Int, hops int, part string, rate *originRate, via *LinkVia, reason string) {
-	asset, dec := l.Dst.Asset, uint8(8)
-	if l.Dst.Chain.IsEVM() {
-		dec = 18
-		if a, err := heistgraph.ParseAsset(asset); err == nil {
-			asset = a.String()
-			if info, ok := heistgraph.LookupChain(l.Dst.Chain); ok && a.IsNative() {
-				dec = info.Decimals
-			} else if t, err := c.r.Token(ctx, l.Dst.Chain, heistgraph.EVMAddress(a)); err == nil && t.Known {
-				dec = t.Decimals
-			}
-		}
-	}
+	asset, dec := c.assetOf(ctx, &l.Dst)
 	t := c.total(part, l.Dst.Chain, asset, dec)
 	t.in.Add(&t.in, dst.ToBig())
 	t.sinks.Add(&t.sinks, dst.ToBig())

@@ -38,7 +38,8 @@ func (env *crossEnv) store(t *testing.T) store.Store {
 // (NAME ENTITY CATEGORY; a name is a Bitcoin address or an EVM ledger's
 // name), "link" (METHOD CONFIDENCE SRC DST, each end
 // CHAIN:TX:INDEX:ASSET:AMOUNT@HEIGHT with btc for the Bitcoin chain and
-// amounts in whole units) and "trace chain=C seed=... [follow-links]
+// amounts in whole units, or for an open link's destination
+// open:CHAIN:ADDRESS:ASSET) and "trace chain=C seed=... [follow-links]
 // [follow-hypotheses]", printing the seed chain's sinks (with what
 // continued), the links found, the sinks beyond them with part, chain, via
 // and origin, and the totals per part, chain and asset.
@@ -161,8 +162,19 @@ func TestCrossChainScripts(t *testing.T) {
 	})
 }
 
-// end parses CHAIN:TX:INDEX:ASSET:AMOUNT@HEIGHT.
+// end parses CHAIN:TX:INDEX:ASSET:AMOUNT@HEIGHT, or open:CHAIN:ADDRESS:ASSET
+// (an open link's destination: height -1).
 func (env *crossEnv) end(t *testing.T, d *datadriven.TestData, s string) (heistgraph.LinkEnd, int64) {
+	if f := strings.Split(s, ":"); f[0] == "open" {
+		if len(f) != 4 {
+			d.Fatalf(t, "open link end %q: want open:CHAIN:ADDRESS:ASSET", s)
+		}
+		c := heistgraph.Chain(f[1])
+		if f[1] == "btc" {
+			c = chain
+		}
+		return heistgraph.LinkEnd{Chain: c, Address: f[2], Asset: f[3]}, -1
+	}
 	body, hs, ok := strings.Cut(s, "@")
 	f := strings.Split(body, ":")
 	h, err := strconv.ParseInt(hs, 10, 64)
@@ -231,6 +243,15 @@ func (env *crossEnv) endName(s string) string {
 	return f[0] + ":" + env.name(c, f[1]) + ":" + f[2]
 }
 
+// openEndName is endName's form of a link end, or chain:address:ADDRESS
+// for an open link's destination.
+func (env *crossEnv) openEndName(e *heistgraph.LinkEnd) string {
+	if e.TxID == "" {
+		return env.chainName(e.Chain) + ":address:" + e.Address
+	}
+	return env.endName(string(e.Chain) + ":" + e.TxID + ":" + strconv.FormatInt(e.Index, 10))
+}
+
 func (env *crossEnv) chainName(c heistgraph.Chain) string {
 	if c == chain {
 		return "btc"
@@ -247,7 +268,7 @@ func (env *crossEnv) renderAcross(b *strings.Builder, a *trace.Across) {
 	for _, l := range a.Links {
 		fmt.Fprintf(b, "link %s %s %s -> %s src_tainted=%s dst_tainted=%s part=%q", l.Method, l.Confidence,
 			env.endName(string(l.Src.Chain)+":"+l.Src.TxID+":"+strconv.FormatInt(l.Src.Index, 10)),
-			env.endName(string(l.Dst.Chain)+":"+l.Dst.TxID+":"+strconv.FormatInt(l.Dst.Index, 10)), l.SrcTainted, l.DstTainted, l.Part)
+			env.openEndName(&l.Dst), l.SrcTainted, l.DstTainted, l.Part)
 		if l.Note != "" {
 			fmt.Fprintf(b, " note=%q", l.Note)
 		}
@@ -256,7 +277,9 @@ func (env *crossEnv) renderAcross(b *strings.Builder, a *trace.Across) {
 	for _, s := range a.Sinks {
 		v := s.Value()
 		at := env.name(s.Chain, s.TxID)
-		if s.Chain == chain {
+		if s.TxID == "" {
+			at = "-"
+		} else if s.Chain == chain {
 			at += ":" + strconv.FormatUint(uint64(s.Vout), 10)
 		}
 		fmt.Fprintf(b, "across %-10s %-6s %-9s %-10s %-8s %s %s hops=%d", s.Part, env.chainName(s.Chain), s.Kind, at,
@@ -269,6 +292,9 @@ func (env *crossEnv) renderAcross(b *strings.Builder, a *trace.Across) {
 		}
 		if s.Continued != "" {
 			fmt.Fprintf(b, " continued=%s", s.Continued)
+		}
+		if s.Note != "" {
+			fmt.Fprintf(b, "\n  note %s", s.Note)
 		}
 		fmt.Fprintf(b, "\n  via %s %s %s -> %s; origin %s %s %s\n", s.Via.Method, s.Via.Confidence, env.endName(s.Via.Src), env.endName(s.Via.Dst),
 			env.chainName(s.Origin.Chain), env.name(s.Origin.Chain, s.Origin.Asset), s.Origin.Amount)
