@@ -79,6 +79,12 @@ do not parse are listed, never guessed. "show tx" lists a transaction's links.`,
 
 // printLink writes one link of show tx.
 func printLink(w io.Writer, l *hgapp.TxLinkView) {
+	if l.Open {
+		printf(w, "  link %s %s (open: outbound not held): %s %s:%d %s %s -> %s %s %s, memo %q\n", l.Method, l.Confidence,
+			l.Src.Chain, l.Src.TxID, l.Src.Index, l.Src.Amount, l.Src.Asset,
+			esc(string(l.Dst.Chain)), esc(l.Dst.Address), esc(l.Dst.Asset), l.Memo)
+		return
+	}
 	printf(w, "  link %s %s: %s %s:%d %s %s -> %s %s:%d %s %s\n", l.Method, l.Confidence,
 		l.Src.Chain, l.Src.TxID, l.Src.Index, l.Src.Amount, l.Src.Asset,
 		l.Dst.Chain, l.Dst.TxID, l.Dst.Index, l.Dst.Amount, l.Dst.Asset)

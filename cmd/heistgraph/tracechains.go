@@ -104,8 +104,12 @@ func printAcross(w io.Writer, a *trace.Across) {
 		if part == "" {
 			part = "not followed"
 		}
+		dst := l.Dst.TxID
+		if l.Open() {
+			dst = "address " + l.Dst.Address + " (open link)"
+		}
 		printf(w, "  link  %-10s %-9s %s:%s -> %s:%s  %s -> %s base units tainted  (%s)\n", esc(l.Method), l.Confidence, esc(string(l.Src.Chain)), esc(l.Src.TxID),
-			esc(string(l.Dst.Chain)), esc(l.Dst.TxID), baseUnits(l.SrcTainted, 0), baseUnits(l.DstTainted, 0), esc(part))
+			esc(string(l.Dst.Chain)), esc(dst), baseUnits(l.SrcTainted, 0), baseUnits(l.DstTainted, 0), esc(part))
 	}
 	for _, s := range a.Sinks {
 		addr := esc(s.Address)
