@@ -76,3 +76,55 @@ func TestLinksBuild(t *testing.T) {
 		t.Errorf("show tx of the deposit lacks %q and the refund's txid:\n%s", want, r.stdout)
 	}
 }
+
+// TestLinksBuildOpen: in a store holding only Ethereum, links build stores
+// the deposit's swap to Bitcoin as an open link (reported as such), and
+// show tx lists it with the memo's address and the memo, in text and JSON.
+func TestLinksBuildOpen(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	w := lft.NewWorld()
+	db, err := pebble.Open(data, pebble.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PutLabels(ctx, []heistgraph.Label{lft.VaultLabel}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range w.ETH {
+		if err := db.ApplyAccountBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, "--data", data, "links", "build", "--chain", string(lft.ETH))
+	mustOK(t, r, "links build")
+	if want := "1 open link(s) stored"; !strings.Contains(r.stdout, want) {
+		t.Errorf("links build does not say %q:\n%s", want, r.stdout)
+	}
+	r = cli(t, "--data", data, "--json", "show", "tx", w.Dep.String(), "--chain", string(lft.ETH))
+	mustOK(t, r, "show tx")
+	tx := decode[struct {
+		Links []struct {
+			Method string
+			Open   bool
+			Memo   string
+			Dst    struct {
+				Chain, TxID, Address, Amount string
+				Height                       int64 `json:"block_height"`
+			}
+		} `json:"links"`
+	}](t, r.stdout)
+	if len(tx.Links) != 1 || tx.Links[0].Method != "thorchain" || !tx.Links[0].Open || tx.Links[0].Memo != "=:BTC.BTC:"+lft.Dest ||
+		tx.Links[0].Dst.Chain != "btc" || tx.Links[0].Dst.Address != lft.Dest || tx.Links[0].Dst.TxID != "" || tx.Links[0].Dst.Amount != "" ||
+		tx.Links[0].Dst.Height != -1 {
+		t.Errorf("show tx of the deposit: %s", r.stdout)
+	}
+	r = cli(t, "--data", data, "show", "tx", w.Dep.String(), "--chain", string(lft.ETH))
+	mustOK(t, r, "show tx (text)")
+	if want := "(open: outbound not held): eth " + w.Dep.String(); !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "btc "+lft.Dest) {
+		t.Errorf("show tx of the deposit lacks %q and the memo's address:\n%s", want, r.stdout)
+	}
+}
