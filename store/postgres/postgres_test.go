@@ -51,6 +51,7 @@ func TestPostgres(t *testing.T) {
 	t.Run("ApplyBlocks", func(t *testing.T) { testApplyBlocks(t, c) })
 	t.Run("Analyze", func(t *testing.T) { testAnalyze(t, c) })
 	t.Run("InterruptedMigration", func(t *testing.T) { testInterruptedMigration(t, c) })
+	t.Run("LinksMigration", func(t *testing.T) { testLinksMigration(t, c) })
 	t.Run("Newer", func(t *testing.T) { testNewer(t, c) })
 	t.Run("Foreign", func(t *testing.T) { testForeign(t, c) })
 	t.Run("Unreachable", testUnreachable)
