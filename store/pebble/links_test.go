@@ -18,6 +18,9 @@ func FuzzDecodeLinkRecord(f *testing.F) {
 	l.Src.Amount.SetUint64(100_000_000)
 	l.Dst.Amount.SetAllOne()
 	f.Add(appendLinkRecord(nil, &l))
+	open := l
+	open.Dst, open.DstHeight, open.Memo = heistgraph.LinkEnd{Chain: "btc", Address: "bc1qdest", Asset: "BTC.BTC"}, -1, "=:BTC.BTC:bc1qdest"
+	f.Add(appendLinkRecord(nil, &open))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, v []byte) {
 		got, err := decodeLinkRecord(v)
@@ -40,5 +43,28 @@ func TestLinkRecordRoundTrip(t *testing.T) {
 	got, err := decodeLinkRecord(appendLinkRecord(nil, &l))
 	if err != nil || !reflect.DeepEqual(got, l) {
 		t.Errorf("round trip: %+v (%v), want %+v", got, err, l)
+	}
+}
+
+// TestOpenLinkRecordRoundTrip: an open link keeps its destination address
+// and memo; a closed link's record ends as before open links existed.
+func TestOpenLinkRecordRoundTrip(t *testing.T) {
+	l := store.StoredLink{Link: heistgraph.Link{Method: "thorchain", Confidence: heistgraph.ConfidenceExact, Memo: "=:BTC.BTC:bc1qdest",
+		Src: heistgraph.LinkEnd{Chain: "eth", TxID: "0xab", Index: 2, Asset: "native"},
+		Dst: heistgraph.LinkEnd{Chain: "btc", Address: "bc1qdest", Asset: "BTC.BTC"}}, SrcHeight: 7, DstHeight: -1}
+	l.Src.Amount.SetUint64(5)
+	got, err := decodeLinkRecord(appendLinkRecord(nil, &l))
+	if err != nil || !reflect.DeepEqual(got, l) {
+		t.Errorf("round trip: %+v (%v), want %+v", got, err, l)
+	}
+	closed := l
+	closed.Dst, closed.DstHeight, closed.Memo = heistgraph.LinkEnd{Chain: "btc", TxID: "cd", Asset: "BTC"}, 9, ""
+	withTrailer := appendLinkRecord(nil, &closed)
+	withTrailer = appendString(appendString(withTrailer, ""), "")
+	if len(appendLinkRecord(nil, &closed))+2 != len(withTrailer) {
+		t.Errorf("a closed link's record carries the open link's fields")
+	}
+	if got, err := decodeLinkRecord(withTrailer); err != nil || !reflect.DeepEqual(got, closed) {
+		t.Errorf("closed link with empty trailer: %+v (%v)", got, err)
 	}
 }
