@@ -55,10 +55,27 @@ type Options struct {
 	// ReadAhead is how many decoded blocks may wait between the source and
 	// the store (decoding overlaps writing). Default 8.
 	ReadAhead int
+	// GroupBytes is, for Stream into a store that can apply several blocks
+	// in one batch (BlocksWriter), how many bytes of serialized blocks it
+	// hands over at once: blocks are applied and reported (BlockApplied)
+	// when that much has been read, or the source ended. Default 8 MiB; a
+	// negative value applies block by block.
+	GroupBytes int
 }
 
+// DefaultGroupBytes is the default of Options.GroupBytes.
+const DefaultGroupBytes = 8 << 20
+
 // DefaultOptions returns the defaults documented on Options.
-func DefaultOptions() Options { return Options{ReadAhead: 8} }
+func DefaultOptions() Options { return Options{ReadAhead: 8, GroupBytes: DefaultGroupBytes} }
+
+// BlocksWriter is a store.ChainWriter that can apply several blocks in one
+// batch (store/pebble's DB). ApplyBlocks means ApplyBlock on each block in
+// turn; it returns how many of bs are stored, a non-nil error concerning
+// bs[n].
+type BlocksWriter interface {
+	ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) (n int, err error)
+}
 
 // Validate checks o and fills defaults.
 func (o *Options) Validate() error {
@@ -67,6 +84,9 @@ func (o *Options) Validate() error {
 	}
 	if o.ReadAhead == 0 {
 		o.ReadAhead = 8
+	}
+	if o.GroupBytes == 0 {
+		o.GroupBytes = DefaultGroupBytes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -92,10 +112,11 @@ type item struct {
 	err error
 }
 
-// Stream applies every block of src to w in the order src yields them, one
-// atomic batch per block. Decoding (in src) overlaps writing. On error the
+// Stream applies every block of src to w in the order src yields them, each
+// block atomically (several blocks a batch when w is a BlocksWriter, see
+// Options.GroupBytes). Decoding (in src) overlaps writing. On error the
 // blocks applied so far stay applied (each is whole), so a rerun resumes
-// where this one stopped. Cancelling ctx stops between blocks.
+// where this one stopped. Cancelling ctx stops between batches.
 func Stream(ctx context.Context, w store.ChainWriter, src heistgraph.BlockStream, opts Options) (Stats, error) {
 	if err := opts.Validate(); err != nil {
 		return Stats{}, err
@@ -117,21 +138,12 @@ func Stream(ctx context.Context, w store.ChainWriter, src heistgraph.BlockStream
 			}
 		}
 	}()
+	bw, grouped := w.(BlocksWriter)
+	grouped = grouped && opts.GroupBytes > 0
 	var st Stats
-	for it := range ch {
-		if it.err != nil {
-			st.Elapsed = time.Since(start)
-			return st, it.err
-		}
-		if err := ctx.Err(); err != nil {
-			st.Elapsed = time.Since(start)
-			return st, err
-		}
-		b := it.b
-		if err := w.ApplyBlock(ctx, b); err != nil {
-			st.Elapsed = time.Since(start)
-			return st, fmt.Errorf("apply block %d %s: %w", b.Height, b.Hash, err)
-		}
+	var group []*heistgraph.Block
+	size := 0
+	applied := func(b *heistgraph.Block) {
 		st.Blocks++
 		st.Txs += int64(len(b.Txs))
 		st.Bytes += int64(b.Size)
@@ -139,6 +151,55 @@ func Stream(ctx context.Context, w store.ChainWriter, src heistgraph.BlockStream
 			opts.Events.BlockApplied(b)
 		}
 	}
+	flush := func() error {
+		n, err := bw.ApplyBlocks(ctx, group)
+		for _, b := range group[:n] {
+			applied(b)
+		}
+		if err != nil {
+			b := group[n]
+			return fmt.Errorf("apply block %d %s: %w", b.Height, b.Hash, err)
+		}
+		clear(group)
+		group, size = group[:0], 0
+		return nil
+	}
+	err := func() error {
+		for it := range ch {
+			if it.err != nil {
+				if len(group) > 0 {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+				return it.err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			b := it.b
+			if grouped {
+				group = append(group, b)
+				if size += b.Size; size >= opts.GroupBytes {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if err := w.ApplyBlock(ctx, b); err != nil {
+				return fmt.Errorf("apply block %d %s: %w", b.Height, b.Hash, err)
+			}
+			applied(b)
+		}
+		if len(group) > 0 {
+			return flush()
+		}
+		return nil
+	}()
 	st.Elapsed = time.Since(start)
+	if err != nil {
+		return st, err
+	}
 	return st, ctx.Err()
 }

@@ -32,6 +32,14 @@ type Options struct {
 	// txids not stored) cheap. Default 10 (about 1% false positives); a
 	// negative value turns the filters off.
 	BloomBitsPerKey int
+	// UTXOCacheSize bounds, in bytes, the cache of unspent outputs that
+	// resolves spends without a point lookup while blocks are applied.
+	// Default 64 MiB; a negative value turns it off.
+	UTXOCacheSize int64
+	// GroupBytes is how much ApplyBlocks writes in one batch at most (the
+	// batch may pass it by one block's writes). Default 32 MiB; it is held
+	// in memory twice while the batch is built and committed.
+	GroupBytes int64
 	// SyncWrites makes every ApplyBlock and every rewound block durable
 	// before it returns (an fsync each). By default a block is atomic but
 	// becomes durable only at the next Sync, RewindTo or Close.
@@ -56,6 +64,8 @@ const (
 	DefaultCacheSize       = 256 << 20
 	DefaultMemTableSize    = 64 << 20
 	DefaultBloomBitsPerKey = 10
+	DefaultUTXOCacheSize   = 64 << 20
+	DefaultGroupBytes      = 32 << 20
 
 	maxMemTableSize = 1 << 30
 )
@@ -66,6 +76,8 @@ func DefaultOptions() Options {
 		CacheSize:       DefaultCacheSize,
 		MemTableSize:    DefaultMemTableSize,
 		BloomBitsPerKey: DefaultBloomBitsPerKey,
+		UTXOCacheSize:   DefaultUTXOCacheSize,
+		GroupBytes:      DefaultGroupBytes,
 	}
 }
 
@@ -83,6 +95,15 @@ func (o *Options) Validate() error {
 	}
 	if o.MemTableSize == 0 {
 		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.GroupBytes < 0 {
+		return fmt.Errorf("pebble store: group bytes %d < 0: %w", o.GroupBytes, heistgraph.ErrInvalid)
+	}
+	if o.UTXOCacheSize == 0 {
+		o.UTXOCacheSize = DefaultUTXOCacheSize
+	}
+	if o.GroupBytes == 0 {
+		o.GroupBytes = DefaultGroupBytes
 	}
 	if o.BloomBitsPerKey == 0 {
 		o.BloomBitsPerKey = DefaultBloomBitsPerKey
