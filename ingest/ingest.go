@@ -61,13 +61,22 @@ type Options struct {
 	// when that much has been read, or the source ended. Default 8 MiB; a
 	// negative value applies block by block.
 	GroupBytes int
+	// GroupBlocks caps the blocks of such a group. Default 256 (early
+	// mainnet blocks are a few hundred bytes: a group of them is still
+	// committed every few milliseconds).
+	GroupBlocks int
 }
 
-// DefaultGroupBytes is the default of Options.GroupBytes.
-const DefaultGroupBytes = 8 << 20
+// Defaults of Options.GroupBytes and Options.GroupBlocks.
+const (
+	DefaultGroupBytes  = 8 << 20
+	DefaultGroupBlocks = 256
+)
 
 // DefaultOptions returns the defaults documented on Options.
-func DefaultOptions() Options { return Options{ReadAhead: 8, GroupBytes: DefaultGroupBytes} }
+func DefaultOptions() Options {
+	return Options{ReadAhead: 8, GroupBytes: DefaultGroupBytes, GroupBlocks: DefaultGroupBlocks}
+}
 
 // BlocksWriter is a store.ChainWriter that can apply several blocks in one
 // batch (store/pebble's DB). ApplyBlocks means ApplyBlock on each block in
@@ -87,6 +96,9 @@ func (o *Options) Validate() error {
 	}
 	if o.GroupBytes == 0 {
 		o.GroupBytes = DefaultGroupBytes
+	}
+	if o.GroupBlocks <= 0 {
+		o.GroupBlocks = DefaultGroupBlocks
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -180,7 +192,7 @@ func Stream(ctx context.Context, w store.ChainWriter, src heistgraph.BlockStream
 			b := it.b
 			if grouped {
 				group = append(group, b)
-				if size += b.Size; size >= opts.GroupBytes {
+				if size += b.Size; size >= opts.GroupBytes || len(group) >= opts.GroupBlocks {
 					if err := flush(); err != nil {
 						return err
 					}
