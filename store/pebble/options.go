@@ -197,3 +197,24 @@ func (s slogLogger) Fatalf(format string, args ...any) {
 	}
 	s.h.onFatal(err)
 }
+
+// MinMemory is the smallest budget FitMemory accepts.
+const MinMemory = 64 << 20
+
+// FitMemory sizes the store's memory to a budget of total bytes: the
+// block cache a quarter, the output cache a quarter, each memtable a
+// sixteenth (writes stop while four are full, so at most a quarter), and a
+// batch of ApplyBlocks a thirty-second (held about twice while it is
+// committed), leaving about a sixth to the rest of the process (decoded
+// blocks waiting, the clustering engine). Budgets below MinMemory wrap
+// heistgraph.ErrInvalid.
+func (o *Options) FitMemory(total int64) error {
+	if total < MinMemory {
+		return fmt.Errorf("pebble store: memory %d bytes < %d: %w", total, MinMemory, heistgraph.ErrInvalid)
+	}
+	o.CacheSize = total / 4
+	o.UTXOCacheSize = total / 4
+	o.MemTableSize = uint64(min(total/16, maxMemTableSize))
+	o.GroupBytes = total / 32
+	return nil
+}
