@@ -24,16 +24,16 @@ func (b *batching) ApplyBlock(context.Context, *heistgraph.Block) error {
 	return errors.New("ApplyBlock called on a BlockBatcher")
 }
 
-func (b *batching) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) error {
+func (b *batching) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) (int, error) {
 	var hs []int64
-	for _, blk := range bs {
+	for i, blk := range bs {
 		if err := b.Store.ApplyBlock(ctx, blk); err != nil {
-			return err
+			return i, err
 		}
 		hs = append(hs, blk.Height)
 	}
 	b.batches = append(b.batches, hs)
-	return nil
+	return len(bs), nil
 }
 
 // TestStreamBatches: a BlockBatcher gets every block once, in order, in

@@ -1,6 +1,5 @@
 // Package ingest drives blocks from a source into the store: one atomic
-// batch per block (per batch of blocks for a store.BlockBatcher), in chain
-// order, with progress reported through callbacks.
+// batch per block, in chain order, with progress reported through callbacks.
 // Stream applies a finite heistgraph.BlockStream (block files). Sync brings
 // the store level with a heistgraph.BlockSource (a node), fetching blocks
 // ahead in parallel and carrying out reorgs (rewind to the fork, apply the
@@ -56,10 +55,28 @@ type Options struct {
 	// ReadAhead is how many decoded blocks may wait between the source and
 	// the store (decoding overlaps writing). Default 8.
 	ReadAhead int
+	// GroupBytes is, for Stream into a store that can apply several blocks
+	// in one batch (store.BlockBatcher), how many bytes of serialized blocks it
+	// hands over at once: blocks are applied and reported (BlockApplied)
+	// when that much has been read, or the source ended. Default 8 MiB; a
+	// negative value applies block by block.
+	GroupBytes int
+	// GroupBlocks caps the blocks of such a group. Default 256 (early
+	// mainnet blocks are a few hundred bytes: a group of them is still
+	// committed every few milliseconds).
+	GroupBlocks int
 }
 
+// Defaults of Options.GroupBytes and Options.GroupBlocks.
+const (
+	DefaultGroupBytes  = 8 << 20
+	DefaultGroupBlocks = 256
+)
+
 // DefaultOptions returns the defaults documented on Options.
-func DefaultOptions() Options { return Options{ReadAhead: 8} }
+func DefaultOptions() Options {
+	return Options{ReadAhead: 8, GroupBytes: DefaultGroupBytes, GroupBlocks: DefaultGroupBlocks}
+}
 
 // Validate checks o and fills defaults.
 func (o *Options) Validate() error {
@@ -68,6 +85,12 @@ func (o *Options) Validate() error {
 	}
 	if o.ReadAhead == 0 {
 		o.ReadAhead = 8
+	}
+	if o.GroupBytes == 0 {
+		o.GroupBytes = DefaultGroupBytes
+	}
+	if o.GroupBlocks <= 0 {
+		o.GroupBlocks = DefaultGroupBlocks
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -93,19 +116,11 @@ type item struct {
 	err error
 }
 
-// Batches of blocks Stream gives a store.BlockBatcher: up to batchBlocks
-// blocks or batchBytesMax serialized bytes, whichever comes first.
-const (
-	batchBlocks   = 256
-	batchBytesMax = 8 << 20
-)
-
-// Stream applies every block of src to w in the order src yields them, one
-// atomic batch per block, or per batch of blocks when w is a
-// store.BlockBatcher (PostgreSQL: a commit each costs a round trip and a
-// flush). Decoding (in src) overlaps writing. On error the blocks applied
-// so far stay applied (each is whole), so a rerun resumes where this one
-// stopped. Cancelling ctx stops between blocks (batches).
+// Stream applies every block of src to w in the order src yields them, each
+// block atomically (several blocks a batch when w is a store.BlockBatcher, see
+// Options.GroupBytes). Decoding (in src) overlaps writing. On error the
+// blocks applied so far stay applied (each is whole), so a rerun resumes
+// where this one stopped. Cancelling ctx stops between batches.
 func Stream(ctx context.Context, w store.ChainWriter, src heistgraph.BlockStream, opts Options) (Stats, error) {
 	if err := opts.Validate(); err != nil {
 		return Stats{}, err
@@ -127,58 +142,65 @@ func Stream(ctx context.Context, w store.ChainWriter, src heistgraph.BlockStream
 			}
 		}
 	}()
+	bw, grouped := w.(store.BlockBatcher)
+	grouped = grouped && opts.GroupBytes > 0
 	var st Stats
-	batcher, _ := w.(store.BlockBatcher)
-	var batch []*heistgraph.Block
-	var batchBytes int64
-	// flush writes the blocks of batch: one atomic batch when w is a
-	// BlockBatcher, one per block otherwise.
+	var group []*heistgraph.Block
+	size := 0
+	applied := func(b *heistgraph.Block) {
+		st.Blocks++
+		st.Txs += int64(len(b.Txs))
+		st.Bytes += int64(b.Size)
+		if opts.Events.BlockApplied != nil {
+			opts.Events.BlockApplied(b)
+		}
+	}
 	flush := func() error {
-		bs := batch
-		batch, batchBytes = nil, 0
-		if len(bs) == 0 {
-			return nil
+		n, err := bw.ApplyBlocks(ctx, group)
+		for _, b := range group[:n] {
+			applied(b)
 		}
-		if err := ctx.Err(); err != nil {
-			return err
+		if err != nil {
+			b := group[n]
+			return fmt.Errorf("apply block %d %s: %w", b.Height, b.Hash, err)
 		}
-		if batcher != nil {
-			if err := batcher.ApplyBlocks(ctx, bs); err != nil {
-				return err
-			}
-		} else if err := w.ApplyBlock(ctx, bs[0]); err != nil {
-			return fmt.Errorf("apply block %d %s: %w", bs[0].Height, bs[0].Hash, err)
-		}
-		for _, b := range bs {
-			st.Blocks++
-			st.Txs += int64(len(b.Txs))
-			st.Bytes += int64(b.Size)
-			if opts.Events.BlockApplied != nil {
-				opts.Events.BlockApplied(b)
-			}
-		}
+		clear(group)
+		group, size = group[:0], 0
 		return nil
 	}
-	for it := range ch {
-		if it.err != nil {
-			// The blocks before the source's error are applied.
-			if err := flush(); err != nil {
-				it.err = err
+	err := func() error {
+		for it := range ch {
+			if it.err != nil {
+				if len(group) > 0 {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+				return it.err
 			}
-			st.Elapsed = time.Since(start)
-			return st, it.err
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			b := it.b
+			if grouped {
+				group = append(group, b)
+				if size += b.Size; size >= opts.GroupBytes || len(group) >= opts.GroupBlocks {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if err := w.ApplyBlock(ctx, b); err != nil {
+				return fmt.Errorf("apply block %d %s: %w", b.Height, b.Hash, err)
+			}
+			applied(b)
 		}
-		batch = append(batch, it.b)
-		batchBytes += int64(it.b.Size)
-		if batcher != nil && len(batch) < batchBlocks && batchBytes < batchBytesMax {
-			continue
+		if len(group) > 0 {
+			return flush()
 		}
-		if err := flush(); err != nil {
-			st.Elapsed = time.Since(start)
-			return st, err
-		}
-	}
-	err := flush()
+		return nil
+	}()
 	st.Elapsed = time.Since(start)
 	if err != nil {
 		return st, err

@@ -92,7 +92,8 @@ func TestStreamCancelKeepsWholeBlocks(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var last int64
 	_, err := ingest.Stream(ctx, st, source(t, st, blocks1to255), ingest.Options{
-		ReadAhead: 1,
+		ReadAhead:  1,
+		GroupBytes: -1, // block by block (TestStreamCancelKeepsWholeGroups: in groups)
 		Events: ingest.Events{BlockApplied: func(b *heistgraph.Block) {
 			last = b.Height
 			if b.Height == 120 {
@@ -115,6 +116,56 @@ func TestStreamCancelKeepsWholeBlocks(t *testing.T) {
 	}
 	if got, _ := st.Digest(context.Background(), heistgraph.ChainBTC); got != want {
 		t.Fatal("resumed ingest differs from a clean one")
+	}
+}
+
+// TestStreamCancelKeepsWholeGroups cancels an ingest that applies blocks a
+// few at a time (ApplyBlocks) and checks that the store holds exactly the
+// blocks reported applied, whole groups, and that a rerun completes to the
+// state of an uninterrupted block-by-block run.
+func TestStreamCancelKeepsWholeGroups(t *testing.T) {
+	t.Parallel()
+	clean := memStore(t)
+	if _, err := ingest.Stream(context.Background(), clean, source(t, clean, blocks1to255), ingest.Options{GroupBytes: -1}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := clean.Digest(context.Background(), heistgraph.ChainBTC)
+
+	st := memStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var last int64
+	var reported []int64
+	_, err := ingest.Stream(ctx, st, source(t, st, blocks1to255), ingest.Options{
+		ReadAhead:  1,
+		GroupBytes: 4096, // about 19 of these blocks a group
+		Events: ingest.Events{BlockApplied: func(b *heistgraph.Block) {
+			last = b.Height
+			reported = append(reported, b.Height)
+			if b.Height == 120 {
+				cancel()
+			}
+		}},
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	tip, err := st.Tip(context.Background(), heistgraph.ChainBTC)
+	if err != nil || tip.Height != last || last < 120 || last >= 255 {
+		t.Fatalf("tip %d, last applied %d (%v), want the end of the group holding 120", tip.Height, last, err)
+	}
+	for i, h := range reported {
+		if h != int64(i) {
+			t.Fatalf("reported heights %v, want 0..%d in order", reported, last)
+		}
+	}
+	if _, err := st.BlockByHeight(context.Background(), heistgraph.ChainBTC, last+1); !errors.Is(err, heistgraph.ErrNotFound) {
+		t.Fatalf("block %d present after cancel: %v", last+1, err)
+	}
+	if _, err := ingest.Stream(context.Background(), st, source(t, st, blocks1to255), ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Digest(context.Background(), heistgraph.ChainBTC); got != want {
+		t.Fatal("resumed grouped ingest differs from a clean block-by-block one")
 	}
 }
 

@@ -20,6 +20,9 @@ type BlockBatcher interface {
 	// without the blocks before it in bs, and the error names the block
 	// that failed when one did (a conflict wraps ErrConflict, a malformed
 	// block ErrInvalid, as ApplyBlock's). The blocks may belong to one
-	// chain only; a nil or empty bs does nothing.
-	ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) error
+	// chain only; a nil or empty bs does nothing. n is how many blocks of bs
+	// the store holds after the call (bs[:n]); a non-nil error concerns
+	// bs[n] (or, for a failure of the batch as a whole, such as a lost
+	// connection, the batch from bs[n] on).
+	ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) (n int, err error)
 }

@@ -21,7 +21,8 @@ var examples = map[string]string{
 	"ingest": `  heistgraph ingest btc --blocks ~/.bitcoin/blocks`,
 	"ingest btc": `  heistgraph ingest btc --blocks ~/.bitcoin/blocks                 # Bitcoin Core's folder, xor.dat honoured
   heistgraph ingest btc --blocks blk00000.dat blk00001.dat block.hex
-  heistgraph ingest btc --rpc http://127.0.0.1:8332 --rpc-user u --follow --confirmations 6`,
+  heistgraph ingest btc --rpc http://127.0.0.1:8332 --rpc-user u --follow --confirmations 6
+  heistgraph --memory 4GiB ingest btc --blocks ~/.bitcoin/blocks   # caches and memtables sized to 4 GiB`,
 	"ingest evm": `  heistgraph ingest evm --rpc http://127.0.0.1:8545 --chain eth --from 19000000 --to 19000100
   heistgraph ingest evm --rpc http://127.0.0.1:8545 --chain dev --follow --confirmations 2 --dump ./dev-dump
   heistgraph ingest evm --files ./dev-dump --chain dev`,

@@ -109,6 +109,9 @@ func (a *app) backend() (string, error) {
 // built-in labels seeded.
 func (a *app) openPebble(ctx context.Context, mode openMode, g *exitGuard) (store.Store, error) {
 	opts := pebble.DefaultOptions()
+	if err := a.fitMemory(&opts); err != nil {
+		return nil, err
+	}
 	opts.Logger = a.logger()
 	opts.OnFail = func(err error) {
 		g.after(failGrace, fmt.Errorf("store %s: %w", a.dataDir, err))

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -26,78 +27,187 @@ import (
 // wraps heistgraph.ErrInvalid. If ctx is cancelled before the batch is
 // committed, nothing is written.
 func (d *DB) ApplyBlock(ctx context.Context, b *heistgraph.Block) error {
-	if b == nil {
-		return fmt.Errorf("apply block: nil block: %w", heistgraph.ErrInvalid)
-	}
-	if b.Chain == "" || b.Height < 0 {
-		return fmt.Errorf("apply block %s at height %d on %q: want a chain and a height >= 0: %w", b.Hash, b.Height, b.Chain, heistgraph.ErrInvalid)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
-	}
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
-	code, known, err := d.code(b.Chain)
+	_, err := d.applyGroup(ctx, []*heistgraph.Block{b})
+	return err
+}
+
+// ApplyBlocks applies bs in order with the meaning of ApplyBlock called on
+// each in turn, but commits runs of consecutive blocks in one batch each
+// (up to Options.GroupBytes of writes), which is much cheaper than a batch a
+// block when blocks are small. Each batch is atomic: a crash or a
+// cancelled ctx leaves a prefix of bs applied, each block whole. It
+// returns how many of bs are stored when it returns (already stored blocks
+// count); a non-nil error concerns bs[n], reported exactly as ApplyBlock
+// would report it. A block that must read what the blocks before it in the
+// run wrote beyond their outputs (it resolves a spend stored earlier
+// without its output, or repeats a stored txid) starts a run of its own, so
+// that every read it makes sees a committed store.
+func (d *DB) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) (int, error) {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	n := 0
+	for n < len(bs) {
+		k, err := d.applyGroup(ctx, bs[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// applyGroup applies a prefix of bs (at least one block unless it fails) in
+// one batch and returns its length. The caller holds writeMu.
+func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error) {
+	a := &d.ap
+	a.startGroup(d.opts.UTXOCacheSize)
+	var first chainCode
+	newChain := false
+	taken, written := 0, 0
+	for k, b := range bs {
+		if k > 0 && len(a.w.buf) >= int(d.opts.GroupBytes) {
+			break
+		}
+		code, known, stored, err := d.checkBlock(ctx, b)
+		if err != nil {
+			if k == 0 {
+				return 0, err
+			}
+			break // reported when the block is applied alone
+		}
+		if k > 0 && (!known || code != first) {
+			break
+		}
+		first = code
+		if stored {
+			taken++
+			continue
+		}
+		if !known {
+			newChain = true
+			if err := a.w.Set(metaChainKey(b.Chain), binary.BigEndian.AppendUint16(nil, uint16(code)), nil); err != nil {
+				return 0, err
+			}
+		}
+		ok, err := a.build(ctx, d.db, b, code, known, k > 0)
+		if err != nil {
+			a.dropGroup()
+			if k > 0 {
+				// Apply the blocks before it one by one; b reports its own
+				// error (or, if that was ctx, nothing is written).
+				return d.applyEach(ctx, bs[:k+1])
+			}
+			return 0, fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
+		}
+		if !ok {
+			break // b starts the next run
+		}
+		a.grp.add(b)
+		taken++
+		written++
+	}
+	if written == 0 {
+		return taken, nil
+	}
+	last := bs[taken-1]
+	batch := d.db.NewBatchWithSize(a.lastBatchSize)
+	defer batch.Close()
+	if err := a.w.writeTo(batch); err != nil {
+		a.dropGroup()
+		return 0, err
+	}
+	if d.beforeCommit != nil {
+		d.beforeCommit()
+	}
+	if err := ctx.Err(); err != nil {
+		a.dropGroup()
+		return 0, fmt.Errorf("apply block %d %s on %s: %w", bs[0].Height, bs[0].Hash, bs[0].Chain, err)
+	}
+	a.lastBatchSize = len(batch.Repr())
+	if err := d.commit(batch); err != nil {
+		a.dropGroup()
+		return 0, fmt.Errorf("apply block %d %s on %s: commit: %w", last.Height, last.Hash, last.Chain, err)
+	}
+	a.commitGroup()
+	if newChain {
+		d.register(bs[0].Chain, first)
+	}
+	return taken, nil
+}
+
+// applyEach applies bs one block a batch, stopping at the first error.
+func (d *DB) applyEach(ctx context.Context, bs []*heistgraph.Block) (int, error) {
+	for i := range bs {
+		if _, err := d.applyGroup(ctx, bs[i:i+1]); err != nil {
+			return i, err
+		}
+	}
+	return len(bs), nil
+}
+
+// checkBlock validates b and checks it against the store and the blocks of
+// the run being built: its chain's code (known false for a chain with
+// nothing stored yet), and stored true when b is stored already at its
+// height (applying it again is a no-op).
+func (d *DB) checkBlock(ctx context.Context, b *heistgraph.Block) (code chainCode, known, stored bool, err error) {
+	if b == nil {
+		return 0, false, false, fmt.Errorf("apply block: nil block: %w", heistgraph.ErrInvalid)
+	}
+	if b.Chain == "" || b.Height < 0 {
+		return 0, false, false, fmt.Errorf("apply block %s at height %d on %q: want a chain and a height >= 0: %w", b.Hash, b.Height, b.Chain, heistgraph.ErrInvalid)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, false, false, fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
+	}
+	code, known, err = d.code(b.Chain)
 	if err != nil {
-		return err
+		return 0, false, false, err
 	}
 	if !known {
 		d.mu.RLock()
 		code = d.nextCode
 		d.mu.RUnlock()
 		if code == 0 {
-			return fmt.Errorf("apply block %d on %s: no chain code left: %w", b.Height, b.Chain, heistgraph.ErrInvalid)
+			return 0, false, false, fmt.Errorf("apply block %d on %s: no chain code left: %w", b.Height, b.Chain, heistgraph.ErrInvalid)
 		}
-	} else {
-		hr, found, err := heightAt(d.db, code, b.Height)
+		return code, false, false, nil
+	}
+	g := &d.ap.grp
+	hash, found := g.heights[b.Height]
+	if !found {
+		hr, ok, err := heightAt(d.db, code, b.Height)
 		if err != nil {
-			return fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
+			return 0, false, false, fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
 		}
-		if found {
-			if hr.Hash == b.Hash {
-				return nil
-			}
-			return fmt.Errorf("apply block %s at height %d on %s: the height holds block %s (rewind first): %w",
-				b.Hash, b.Height, b.Chain, hr.Hash, heistgraph.ErrConflict)
+		hash, found = hr.Hash, ok
+	}
+	if found {
+		if hash == b.Hash {
+			return code, true, true, nil
 		}
-		v, found, err := lookup(d.db, appendBlockKey(nil, code, b.Hash), nil)
+		return 0, false, false, fmt.Errorf("apply block %s at height %d on %s: the height holds block %s (rewind first): %w",
+			b.Hash, b.Height, b.Chain, hash, heistgraph.ErrConflict)
+	}
+	h, found := g.hashes[b.Hash]
+	if !found {
+		v, ok, err := lookup(d.db, appendBlockKey(nil, code, b.Hash), nil)
 		if err != nil {
-			return fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
+			return 0, false, false, fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
 		}
-		if found {
-			h := int64(-1)
+		if found = ok; found {
+			h = -1
 			if bi, err := decodeBlockRecord(v); err == nil {
 				h = bi.Height
 			}
-			return fmt.Errorf("apply block %s at height %d on %s: the block is stored at height %d: %w",
-				b.Hash, b.Height, b.Chain, h, heistgraph.ErrConflict)
 		}
 	}
-
-	batch := d.db.NewBatchWithSize(d.ap.lastBatchSize)
-	defer batch.Close()
-	if !known {
-		if err := batch.Set(metaChainKey(b.Chain), binary.BigEndian.AppendUint16(nil, uint16(code)), nil); err != nil {
-			return err
-		}
+	if found {
+		return 0, false, false, fmt.Errorf("apply block %s at height %d on %s: the block is stored at height %d: %w",
+			b.Hash, b.Height, b.Chain, h, heistgraph.ErrConflict)
 	}
-	if err := d.ap.build(ctx, d.db, batch, b, code, known); err != nil {
-		return fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
-	}
-	if d.beforeCommit != nil {
-		d.beforeCommit()
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("apply block %d %s on %s: %w", b.Height, b.Hash, b.Chain, err)
-	}
-	d.ap.lastBatchSize = len(batch.Repr())
-	if err := d.commit(batch); err != nil {
-		return fmt.Errorf("apply block %d %s on %s: commit: %w", b.Height, b.Hash, b.Chain, err)
-	}
-	if !known {
-		d.register(b.Chain, code)
-	}
-	return nil
+	return code, true, false, nil
 }
 
 // register records the code of a chain whose first write just committed.
@@ -106,13 +216,6 @@ func (d *DB) register(chain heistgraph.Chain, code chainCode) {
 	d.chains[chain] = code
 	d.nextCode++
 	d.mu.Unlock()
-}
-
-// localOut is an output created earlier in the block being applied.
-type localOut struct {
-	Value   int64
-	Type    heistgraph.ScriptType
-	Address string
 }
 
 // addrDelta accumulates what one block changes in one address's totals.
@@ -183,30 +286,61 @@ type touchKey struct {
 	txIndex uint32
 }
 
-// applier builds a block's batch. It is reused from block to block (under
+// applier builds a run's batch. It is reused from run to run (under
 // DB.writeMu) so that its buffers and maps are allocated once.
 type applier struct {
 	key, key2, val, val2 []byte
-	outs                 map[heistgraph.Outpoint]localOut
 	deltas               deltas
 	undo                 []undoEntry
 	spenders             map[heistgraph.Hash]*txRecord
 	touched              map[touchKey]bool
 	rec                  txRecord
 	lastBatchSize        int
+	// collided holds, per tx of the block, its stored record when its
+	// txid is stored already (nil otherwise).
+	collided [][]byte
+	// w collects the run's writes to hand them to the batch in key order.
+	w sortedWrites
+	// grp is what the run wrote that later blocks of it read; utxo the
+	// outputs of committed runs (utxo.go).
+	grp  group
+	utxo utxoCache
 }
 
+// reset prepares the applier for the next block of a run.
 func (a *applier) reset() {
-	if a.outs == nil {
-		a.outs = map[heistgraph.Outpoint]localOut{}
+	if a.spenders == nil {
 		a.spenders = map[heistgraph.Hash]*txRecord{}
 		a.touched = map[touchKey]bool{}
 	}
-	clear(a.outs)
 	clear(a.spenders)
 	clear(a.touched)
 	a.deltas.reset()
 	a.undo = nil
+}
+
+// startGroup empties the run's state; cacheBytes bounds the output cache.
+func (a *applier) startGroup(cacheBytes int64) {
+	a.w.reset()
+	a.grp.reset()
+	a.utxo.limit(cacheBytes)
+}
+
+// dropGroup forgets a run that was not committed.
+func (a *applier) dropGroup() {
+	a.w.reset()
+	a.grp.reset()
+}
+
+// commitGroup moves the run's unspent outputs into the cache once its
+// batch is committed.
+func (a *applier) commitGroup() {
+	for k, o := range a.grp.outs {
+		if !o.spent {
+			a.utxo.put(k, o)
+		}
+	}
+	a.grp.reset()
 }
 
 // keep records the previous value of a key the block overwrites.
@@ -214,25 +348,39 @@ func (a *applier) keep(key, prev []byte, present bool) {
 	a.undo = append(a.undo, undoEntry{Key: append([]byte(nil), key...), Prev: prev, Present: present})
 }
 
-// build fills batch with block b of chain code c. known is false for a
-// chain with nothing stored yet.
-func (a *applier) build(ctx context.Context, db *pebbledb.DB, batch *pebbledb.Batch, b *heistgraph.Block, c chainCode, known bool) error {
+// build adds block b of chain code c to the run's writes. known is false
+// for a chain with nothing stored yet. In a run that holds blocks already
+// (later true), a block that would read the store beyond outputs (a stored
+// spend waiting for its output, a txid stored already) is not built: build
+// reports false and the block starts the next run.
+func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Block, c chainCode, known, later bool) (bool, error) {
 	a.reset()
-	pending := false
-	if known {
+	batch := &a.w
+	pending := a.grp.pending
+	if known && !pending {
 		var err error
 		if pending, err = hasKeys(db, prefixPending, c); err != nil {
-			return err
+			return false, err
 		}
+	}
+	if later && pending {
+		return false, nil
+	}
+	collided, err := a.findCollisions(db, b, c)
+	if err != nil {
+		return false, err
+	}
+	if later && collided {
+		return false, nil
 	}
 	for i := range b.Txs {
 		if i&255 == 255 {
 			if err := ctx.Err(); err != nil {
-				return err
+				return false, err
 			}
 		}
 		if err := a.applyTx(db, batch, b, c, uint32(i), pending); err != nil {
-			return fmt.Errorf("tx %d %s: %w", i, b.Txs[i].TxID, err)
+			return false, fmt.Errorf("tx %d %s: %w", i, b.Txs[i].TxID, err)
 		}
 	}
 	for txid, rec := range a.spenders {
@@ -240,34 +388,65 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, batch *pebbledb.Ba
 		a.key = appendTxKey(a.key[:0], c, txid)
 		a.val = appendTxRecord(a.val[:0], txid, rec)
 		if err := batch.Set(a.key, a.val, nil); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if err := a.writeTotals(batch, c, b.Height, b.Time); err != nil {
-		return err
+		return false, err
 	}
 	a.key = appendHeightKey(a.key[:0], c, b.Height)
 	a.val = appendHeightRecord(a.val[:0], heightRecord{Hash: b.Hash, Time: b.Time})
 	if err := batch.Set(a.key, a.val, nil); err != nil {
-		return err
+		return false, err
 	}
 	a.key = appendBlockKey(a.key[:0], c, b.Hash)
 	a.val = appendBlockRecord(a.val[:0], b)
 	if err := batch.Set(a.key, a.val, nil); err != nil {
-		return err
+		return false, err
 	}
 	if len(a.undo) > 0 {
 		a.key = appendUndoKey(a.key[:0], c, b.Height)
 		a.val = appendUndoRecord(a.val[:0], a.undo)
 		if err := batch.Set(a.key, a.val, nil); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
+}
+
+// findCollisions reads, for each tx of b, whether its txid is stored
+// already, in the store or earlier in the run (a.collided), and reports
+// whether any is. A txid repeated within b is not a collision: its records
+// are simply written twice, as one batch.
+func (a *applier) findCollisions(db *pebbledb.DB, b *heistgraph.Block, c chainCode) (bool, error) {
+	a.collided = slices.Grow(a.collided[:0], len(b.Txs))[:len(b.Txs)]
+	hit := false
+	for i := range b.Txs {
+		txid := b.Txs[i].TxID
+		a.collided[i] = nil
+		if _, ok := a.grp.txids[txid]; ok {
+			a.collided[i] = []byte{} // never read: a run never holds a collision
+			hit = true
+			continue
+		}
+		a.key = appendTxKey(a.key[:0], c, txid)
+		prev, found, err := lookup(db, a.key, nil)
+		if err != nil {
+			return false, fmt.Errorf("tx %d %s: %w", i, txid, err)
+		}
+		if found {
+			if prev == nil {
+				prev = []byte{}
+			}
+			a.collided[i] = prev
+			hit = true
+		}
+	}
+	return hit, nil
 }
 
 // applyTx adds the tx at index i of b to batch.
-func (a *applier) applyTx(db *pebbledb.DB, batch *pebbledb.Batch, b *heistgraph.Block, c chainCode, i uint32, pending bool) error {
+func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Block, c chainCode, i uint32, pending bool) error {
 	tx := &b.Txs[i]
 	h := b.Height
 	if len(tx.Outputs) > 1<<31 || len(tx.Inputs) > 1<<31 {
@@ -279,12 +458,10 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *pebbledb.Batch, b *heistgraph.
 	rec.NOut = uint32(len(tx.Outputs))
 	rec.Inputs = rec.Inputs[:0]
 
-	a.key = appendTxKey(a.key[:0], c, tx.TxID)
-	prev, collided, err := lookup(db, a.key, nil)
-	if err != nil {
-		return err
-	}
+	prev := a.collided[i]
+	collided := prev != nil
 	if collided {
+		a.key = appendTxKey(a.key[:0], c, tx.TxID)
 		a.keep(a.key, prev, true)
 	}
 
@@ -314,7 +491,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *pebbledb.Batch, b *heistgraph.
 		if err := batch.Set(a.key, a.val, nil); err != nil {
 			return err
 		}
-		a.outs[op] = localOut{Value: out.Value, Type: out.Type, Address: out.Address}
+		a.grp.outs[utxoKey{c, op}] = utxo{Value: out.Value, Type: out.Type, Address: out.Address}
 		if out.Address != "" {
 			a.key = appendEventKey(a.key[:0], c, out.Address, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
 			a.val = appendReceivedEvent(a.val[:0], tx.TxID, out.Value)
@@ -349,9 +526,14 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *pebbledb.Batch, b *heistgraph.
 // output was created earlier in the block) and writes its spend marker,
 // pending marker or address event. collided reports that the tx is stored
 // already (so its markers may exist).
-func (a *applier) applyInput(db *pebbledb.DB, batch *pebbledb.Batch, c chainCode, h int64, i uint32, txid heistgraph.Hash, vin uint32, ir *inputRecord, collided bool) error {
+func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, h int64, i uint32, txid heistgraph.Hash, vin uint32, ir *inputRecord, collided bool) error {
 	op := ir.PrevOut
-	if lo, ok := a.outs[op]; ok {
+	uk := utxoKey{c, op}
+	if lo, ok := a.grp.outs[uk]; ok {
+		ir.Resolved, ir.Value, ir.Type, ir.Address = true, lo.Value, lo.Type, lo.Address
+		lo.spent = true
+		a.grp.outs[uk] = lo
+	} else if lo, ok := a.utxo.take(uk); ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address = true, lo.Value, lo.Type, lo.Address
 	} else {
 		a.key = appendOutpointKey(a.key[:0], prefixOutput, c, op)
@@ -382,6 +564,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *pebbledb.Batch, c chainCode
 		return err
 	}
 	if !ir.Resolved {
+		a.grp.pending = true
 		a.key = appendOutpointKey(a.key[:0], prefixPending, c, op)
 		if collided {
 			if err := a.keepCurrent(db, a.key); err != nil {
@@ -420,7 +603,7 @@ func (a *applier) keepCurrent(db *pebbledb.DB, key []byte) error {
 
 // backfill resolves the stored spends of op, an output the block creates
 // that blocks applied earlier already spend.
-func (a *applier) backfill(db *pebbledb.DB, batch *pebbledb.Batch, c chainCode, op heistgraph.Outpoint, out *heistgraph.TxOut) error {
+func (a *applier) backfill(db *pebbledb.DB, batch *sortedWrites, c chainCode, op heistgraph.Outpoint, out *heistgraph.TxOut) error {
 	a.key2 = appendOutpointKey(a.key2[:0], prefixPending, c, op)
 	if err := batch.Delete(a.key2, nil); err != nil {
 		return err
@@ -437,7 +620,7 @@ func (a *applier) backfill(db *pebbledb.DB, batch *pebbledb.Batch, c chainCode, 
 	return nil
 }
 
-func (a *applier) backfillSpend(db *pebbledb.DB, batch *pebbledb.Batch, c chainCode, op heistgraph.Outpoint, out *heistgraph.TxOut, sp heistgraph.Inpoint) error {
+func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCode, op heistgraph.Outpoint, out *heistgraph.TxOut, sp heistgraph.Inpoint) error {
 	rec, err := loadSpender(db, a.spenders, c, sp.TxID)
 	if err != nil {
 		return err
@@ -524,7 +707,7 @@ func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainC
 }
 
 // writeTotals merges the block's delta into each address's totals.
-func (a *applier) writeTotals(batch *pebbledb.Batch, c chainCode, h, time int64) error {
+func (a *applier) writeTotals(batch *sortedWrites, c chainCode, h, time int64) error {
 	for j, addr := range a.deltas.addrs {
 		dl := &a.deltas.ds[j]
 		t := totals{Received: dl.received, Sent: dl.sent, TxCount: dl.txs, OutputCount: dl.outputs, SpendCount: dl.spends}

@@ -262,8 +262,9 @@ func (d *DB) WriteClusters(ctx context.Context, chain heistgraph.Chain, cb *stor
 			return fmt.Errorf("write clusters of %s: block %d gives out address ids from %d, the next is %d: %w", chain, blk.Height, blk.FirstAddr, st.nextAddr, heistgraph.ErrConflict)
 		}
 	}
-	b := d.db.NewBatch()
-	defer b.Close()
+	// Written in key order (sortbatch.go): the memtable inserts of
+	// clustering's batches were a sixth of ingest's CPU.
+	b := &sortedWrites{}
 	var key, val []byte
 	for _, a := range cb.NewAddresses {
 		if a == "" {
@@ -373,7 +374,12 @@ func (d *DB) WriteClusters(ctx context.Context, chain heistgraph.Chain, cb *stor
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := d.commit(b); err != nil {
+	pb := d.db.NewBatchWithSize(len(b.buf) + 16*len(b.ops))
+	defer pb.Close()
+	if err := b.writeTo(pb); err != nil {
+		return err
+	}
+	if err := d.commit(pb); err != nil {
 		return fmt.Errorf("write clusters of %s: commit: %w", chain, err)
 	}
 	return nil

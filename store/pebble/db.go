@@ -17,7 +17,10 @@ import (
 	"github.com/heistgraph/heistgraph/store"
 )
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store        = (*DB)(nil)
+	_ store.BlockBatcher = (*DB)(nil)
+)
 
 // ErrNoStore is the error of a read-only Open of a directory that holds no
 // store (or does not exist).

@@ -32,6 +32,14 @@ type Options struct {
 	// txids not stored) cheap. Default 10 (about 1% false positives); a
 	// negative value turns the filters off.
 	BloomBitsPerKey int
+	// UTXOCacheSize bounds, in bytes, the cache of unspent outputs that
+	// resolves spends without a point lookup while blocks are applied.
+	// Default 64 MiB; a negative value turns it off.
+	UTXOCacheSize int64
+	// GroupBytes is how much ApplyBlocks writes in one batch at most (the
+	// batch may pass it by one block's writes). Default 32 MiB; it is held
+	// in memory twice while the batch is built and committed.
+	GroupBytes int64
 	// SyncWrites makes every ApplyBlock and every rewound block durable
 	// before it returns (an fsync each). By default a block is atomic but
 	// becomes durable only at the next Sync, RewindTo or Close.
@@ -56,6 +64,8 @@ const (
 	DefaultCacheSize       = 256 << 20
 	DefaultMemTableSize    = 64 << 20
 	DefaultBloomBitsPerKey = 10
+	DefaultUTXOCacheSize   = 64 << 20
+	DefaultGroupBytes      = 32 << 20
 
 	maxMemTableSize = 1 << 30
 )
@@ -66,6 +76,8 @@ func DefaultOptions() Options {
 		CacheSize:       DefaultCacheSize,
 		MemTableSize:    DefaultMemTableSize,
 		BloomBitsPerKey: DefaultBloomBitsPerKey,
+		UTXOCacheSize:   DefaultUTXOCacheSize,
+		GroupBytes:      DefaultGroupBytes,
 	}
 }
 
@@ -83,6 +95,15 @@ func (o *Options) Validate() error {
 	}
 	if o.MemTableSize == 0 {
 		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.GroupBytes < 0 {
+		return fmt.Errorf("pebble store: group bytes %d < 0: %w", o.GroupBytes, heistgraph.ErrInvalid)
+	}
+	if o.UTXOCacheSize == 0 {
+		o.UTXOCacheSize = DefaultUTXOCacheSize
+	}
+	if o.GroupBytes == 0 {
+		o.GroupBytes = DefaultGroupBytes
 	}
 	if o.BloomBitsPerKey == 0 {
 		o.BloomBitsPerKey = DefaultBloomBitsPerKey
@@ -175,4 +196,25 @@ func (s slogLogger) Fatalf(format string, args ...any) {
 		err = errors.New(msg)
 	}
 	s.h.onFatal(err)
+}
+
+// MinMemory is the smallest budget FitMemory accepts.
+const MinMemory = 64 << 20
+
+// FitMemory sizes the store's memory to a budget of total bytes: the
+// block cache a quarter, the output cache a quarter, each memtable a
+// sixteenth (writes stop while four are full, so at most a quarter), and a
+// batch of ApplyBlocks a thirty-second (held about twice while it is
+// committed), leaving about a sixth to the rest of the process (decoded
+// blocks waiting, the clustering engine). Budgets below MinMemory wrap
+// heistgraph.ErrInvalid.
+func (o *Options) FitMemory(total int64) error {
+	if total < MinMemory {
+		return fmt.Errorf("pebble store: memory %d bytes < %d: %w", total, MinMemory, heistgraph.ErrInvalid)
+	}
+	o.CacheSize = total / 4
+	o.UTXOCacheSize = total / 4
+	o.MemTableSize = uint64(min(total/16, maxMemTableSize))
+	o.GroupBytes = total / 32
+	return nil
 }

@@ -45,6 +45,9 @@ func (d *DB) RewindTo(ctx context.Context, chain heistgraph.Chain, height int64)
 func (d *DB) rewindLoop(ctx context.Context, chain heistgraph.Chain, height int64, step func(ctx context.Context, c chainCode, height int64) (bool, error)) error {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
+	// A rewind removes outputs, and may put back ones a removed block
+	// overwrote: the output cache is emptied rather than kept in step.
+	d.ap.utxo.clear()
 	c, ok, err := d.code(chain)
 	if err != nil || !ok {
 		return err

@@ -79,16 +79,18 @@ func (db *DB) ApplyBlock(ctx context.Context, b *heistgraph.Block) error {
 // one or with an earlier block of bs, the blocks are applied one at a time
 // instead, so that those before it are applied and its error is
 // ApplyBlock's. See store.BlockBatcher.
-func (db *DB) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) error {
+func (db *DB) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) (int, error) {
 	if len(bs) == 0 {
-		return nil
+		return 0, nil
 	}
-	for _, b := range bs {
-		if err := checkBlock(b); err != nil {
-			return err
+	for i, b := range bs {
+		err := checkBlock(b)
+		if err == nil && b.Chain != bs[0].Chain {
+			err = fmt.Errorf("apply blocks: %s block %d %s in a batch of %s: %w", b.Chain, b.Height, b.Hash, bs[0].Chain, heistgraph.ErrInvalid)
 		}
-		if b.Chain != bs[0].Chain {
-			return fmt.Errorf("apply blocks: %s block %d %s in a batch of %s: %w", b.Chain, b.Height, b.Hash, bs[0].Chain, heistgraph.ErrInvalid)
+		if err != nil {
+			// A malformed batch writes nothing.
+			return 0, fmt.Errorf("apply blocks: block %d of the batch: %w", i, err)
 		}
 	}
 	chain := bs[0].Chain
@@ -103,22 +105,22 @@ func (db *DB) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) error {
 		return insertBlocks(ctx, tx, todo)
 	})
 	if err != nil {
-		return fmt.Errorf("apply %s blocks %d-%d: %w", chain, bs[0].Height, bs[len(bs)-1].Height, err)
+		return 0, fmt.Errorf("apply %s blocks %d-%d: %w", chain, bs[0].Height, bs[len(bs)-1].Height, err)
 	}
 	if conflict {
-		for _, b := range bs {
+		for i, b := range bs {
 			if err := db.ApplyBlock(ctx, b); err != nil {
-				return err
+				return i, err
 			}
 		}
-		return nil
+		return len(bs), nil
 	}
 	var rows int64
 	for _, b := range todo {
 		rows += rowsOf(b)
 	}
 	db.wrote(ctx, rows)
-	return nil
+	return len(bs), nil
 }
 
 // newBlocks returns the blocks of bs not stored yet, in order, or conflict

@@ -80,7 +80,7 @@ func testApplyBlocks(t *testing.T, c *pgtest.Cluster) {
 			n := 1 + rng.IntN(12)
 			from := max(0, i-rng.IntN(3)) // some blocks again: no-ops
 			to := min(len(bs), i+n)
-			if err := db.ApplyBlocks(ctx, bs[from:to]); err != nil {
+			if _, err := db.ApplyBlocks(ctx, bs[from:to]); err != nil {
 				t.Fatalf("blocks %d-%d: %v", from, to-1, err)
 			}
 			i = to
@@ -89,7 +89,7 @@ func testApplyBlocks(t *testing.T, c *pgtest.Cluster) {
 			t.Errorf("batched: %s, one at a time: %s", got, want)
 		}
 		// The whole chain again: nothing changes.
-		if err := db.ApplyBlocks(ctx, bs); err != nil {
+		if _, err := db.ApplyBlocks(ctx, bs); err != nil {
 			t.Fatal(err)
 		}
 		if got := digestOf(t, db, chain); got != want {
@@ -101,13 +101,13 @@ func testApplyBlocks(t *testing.T, c *pgtest.Cluster) {
 		// Blocks 0-29 stored; a batch of 25-34 whose block 31 is another
 		// block at height 28.
 		db, _ := open(t, c)
-		if err := db.ApplyBlocks(ctx, bs[:30]); err != nil {
+		if _, err := db.ApplyBlocks(ctx, bs[:30]); err != nil {
 			t.Fatal(err)
 		}
 		other := *bs[28]
 		other.Hash[0] ^= 0xff
 		batch := append(append(append([]*heistgraph.Block(nil), bs[25:31]...), &other), bs[31:35]...)
-		err := db.ApplyBlocks(ctx, batch)
+		_, err := db.ApplyBlocks(ctx, batch)
 		if !errors.Is(err, heistgraph.ErrConflict) || !strings.Contains(err.Error(), "block 28 "+other.Hash.String()) {
 			t.Fatalf("error %v, want a conflict naming block 28 %s", err, other.Hash)
 		}
@@ -117,7 +117,7 @@ func testApplyBlocks(t *testing.T, c *pgtest.Cluster) {
 		// A block stored at another height is a conflict too.
 		moved := *bs[5]
 		moved.Height = 31
-		if err := db.ApplyBlocks(ctx, []*heistgraph.Block{&moved}); !errors.Is(err, heistgraph.ErrConflict) {
+		if _, err := db.ApplyBlocks(ctx, []*heistgraph.Block{&moved}); !errors.Is(err, heistgraph.ErrConflict) {
 			t.Errorf("block 5 again at height 31: %v, want a conflict", err)
 		}
 	})
@@ -133,7 +133,7 @@ func testApplyBlocks(t *testing.T, c *pgtest.Cluster) {
 			"two chains":  {bs[0], bs[1], bs[2], &other},
 			"a nil block": {bs[0], nil},
 		} {
-			if err := db.ApplyBlocks(ctx, batch); !errors.Is(err, heistgraph.ErrInvalid) {
+			if _, err := db.ApplyBlocks(ctx, batch); !errors.Is(err, heistgraph.ErrInvalid) {
 				t.Errorf("%s: %v, want ErrInvalid", name, err)
 			}
 			if got, want := digestOf(t, db, chain), sequential(t, c, nil); got != want {
@@ -145,7 +145,7 @@ func testApplyBlocks(t *testing.T, c *pgtest.Cluster) {
 	t.Run("rewind", func(t *testing.T) {
 		db, _ := open(t, c)
 		for i := 0; i < len(bs); i += 20 {
-			if err := db.ApplyBlocks(ctx, bs[i:i+20]); err != nil {
+			if _, err := db.ApplyBlocks(ctx, bs[i:i+20]); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -165,7 +165,7 @@ func testApplyBlocks(t *testing.T, c *pgtest.Cluster) {
 		for range 30 {
 			branch = append(branch, f.Next())
 		}
-		if err := db.ApplyBlocks(ctx, branch); err != nil {
+		if _, err := db.ApplyBlocks(ctx, branch); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := digestOf(t, db, chain), sequential(t, c, append(append([]*heistgraph.Block(nil), bs[:34]...), branch...)); got != want {
@@ -185,7 +185,7 @@ func testAnalyze(t *testing.T, c *pgtest.Cluster) {
 		bs = append(bs, g.Next())
 	}
 	for i := 0; i < len(bs); i += 50 {
-		if err := db.ApplyBlocks(ctx, bs[i:i+50]); err != nil {
+		if _, err := db.ApplyBlocks(ctx, bs[i:i+50]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,0 +1,121 @@
+package pebble
+
+import (
+	"github.com/heistgraph/heistgraph"
+)
+
+// utxoKey names an output of one chain.
+type utxoKey struct {
+	c  chainCode
+	op heistgraph.Outpoint
+}
+
+// utxo is what resolving a spend needs of an output: the head of its output
+// record. spent marks an output of the run being built that one of the
+// run's inputs spends (it is not moved into the cache).
+type utxo struct {
+	Value   int64
+	Type    heistgraph.ScriptType
+	Address string
+	spent   bool
+}
+
+// utxoEntryBytes is what one cache entry costs in memory, roughly: the key
+// and value in the map with its overhead, and the address string.
+const utxoEntryBytes = 160
+
+// utxoCache holds outputs of committed blocks, as their output records
+// hold them, so that most spends resolve without a point lookup: ingest
+// spends most outputs within a few thousand blocks of their creation. An
+// entry is removed when an input spends it (a second spender, in
+// conflicting data, reads the store), and the whole cache is emptied by a
+// rewind, which may change or remove outputs. It is bounded: past its size,
+// arbitrary entries are dropped (a miss only costs a lookup).
+type utxoCache struct {
+	m   map[utxoKey]utxo
+	max int
+}
+
+// limit sets the bound in bytes (0 or less: no cache).
+func (u *utxoCache) limit(bytes int64) {
+	u.max = int(bytes / utxoEntryBytes)
+	if u.m == nil && u.max > 0 {
+		u.m = map[utxoKey]utxo{}
+	}
+	u.trim()
+}
+
+// take returns k's output and removes it.
+func (u *utxoCache) take(k utxoKey) (utxo, bool) {
+	o, ok := u.m[k]
+	if ok {
+		delete(u.m, k)
+	}
+	return o, ok
+}
+
+// put adds (or replaces) k's output.
+func (u *utxoCache) put(k utxoKey, o utxo) {
+	if u.max <= 0 {
+		return
+	}
+	u.m[k] = o
+	if len(u.m) > u.max {
+		u.trim()
+	}
+}
+
+// trim drops entries until the cache holds at most three quarters of its
+// bound.
+func (u *utxoCache) trim() {
+	if len(u.m) <= u.max {
+		return
+	}
+	keep := u.max - u.max/4
+	for k := range u.m {
+		if len(u.m) <= keep {
+			break
+		}
+		delete(u.m, k)
+	}
+}
+
+// clear empties the cache (after a rewind).
+func (u *utxoCache) clear() { clear(u.m) }
+
+// group is what the blocks of the run being built wrote that a later block
+// of the run reads: the heights and hashes it stores (the conflict checks of
+// ApplyBlock), its txids (a later block repeating one starts a run of its
+// own), its outputs (spends resolve from them), and whether it wrote a
+// pending marker (a later block then starts a run of its own, since
+// resolving pending spends reads the store).
+type group struct {
+	heights map[int64]heistgraph.Hash
+	hashes  map[heistgraph.Hash]int64
+	txids   map[heistgraph.Hash]struct{}
+	outs    map[utxoKey]utxo
+	pending bool
+}
+
+func (g *group) reset() {
+	if g.outs == nil {
+		g.heights = map[int64]heistgraph.Hash{}
+		g.hashes = map[heistgraph.Hash]int64{}
+		g.txids = map[heistgraph.Hash]struct{}{}
+		g.outs = map[utxoKey]utxo{}
+	}
+	clear(g.heights)
+	clear(g.hashes)
+	clear(g.txids)
+	clear(g.outs)
+	g.pending = false
+}
+
+// add records a block built into the run.
+func (g *group) add(b *heistgraph.Block) {
+	g.heights[b.Height] = b.Hash
+	g.hashes[b.Hash] = b.Height
+	for i := range b.Txs {
+		g.txids[b.Txs[i].TxID] = struct{}{}
+	}
+}
