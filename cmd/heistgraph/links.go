@@ -33,7 +33,11 @@ Bitcoin payments to vault addresses (labels of category bridge, entity THORChain
 OP_RETURN memo (inbound) and vault payments with an OUT:/REFUND: memo (outbound). An
 outbound is linked to the inbound its memo names. Give every chain of a swap: links are
 found whichever chain was ingested first, and rerunning stores nothing twice. Memos that
-do not parse are listed, never guessed. "show tx" lists a transaction's links.`,
+do not parse are listed, never guessed. A swap inbound whose outbound is not found (its
+destination chain not held, or not ingested that far) is stored as an open link to the
+chain and address its memo names; a later run that finds the outbound replaces it, and
+trace --follow-links ends it in an untraced sink naming the link. "show tx" lists a
+transaction's links.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(chains) == 0 {
