@@ -50,7 +50,7 @@ func (f *traceFlags) addTraceOptions(c *cobra.Command) {
 	fl := c.Flags()
 	fl.StringVar(&f.policy, "policy", string(trace.DefaultPolicy), "taint policy: poison, haircut, fifo, lifo or tiho")
 	fl.IntVar(&f.maxHops, "max-hops", trace.DefaultMaxHops, "stop value this many transactions from a seed (hop_limit sinks)")
-	fl.Int64Var(&f.minAmount, "min-amount", trace.DefaultMinAmount, "stop taint below this many satoshis in one output (threshold sinks); 0 for none. EVM chains: base units of every asset (default 10^(decimals-6) per asset)")
+	fl.Int64Var(&f.minAmount, "min-amount", trace.DefaultMinAmount, "stop taint below this many satoshis in one output (threshold sinks); 0 for none. EVM chains: base units of every asset (default 10^(decimals-6) per asset). With --follow-links a value given here holds on the far side of each link, converted by the links' ratios; unset, each chain keeps its own default")
 	fl.Float64Var(&f.minShare, "min-share", trace.DefaultMinShare, "haircut only: stop an output whose tainted share is below this; 0 for none")
 	fl.StringVar(&f.until, "until", "", "time bound: outputs spent after it count as unspent (RFC 3339 date or datetime, or Unix seconds)")
 	fl.IntVar(&f.budget, "budget", trace.DefaultBudget, "transactions a trace may visit; what is left becomes hop_limit sinks (reason budget)")
