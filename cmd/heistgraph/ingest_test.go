@@ -144,16 +144,7 @@ func TestIngestKilledResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills child processes; slow")
 	}
-	f, err := os.Open(filepath.Join("..", "..", "bitcoin", "testdata", "blk-0-to-14131.dat.bz2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(bzip2.NewReader(f))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blk := writeFile(t, "blk00000.dat", raw)
+	blk := mainnetBlkFile(t)
 
 	clean := t.TempDir()
 	start := time.Now()
@@ -218,3 +209,19 @@ func tipHeight(t *testing.T, data string) int64 {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// mainnetBlkFile writes mainnet blocks 0-14131 (bitcoin/testdata) as a
+// block file in a temporary directory and returns its path.
+func mainnetBlkFile(t *testing.T) string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "bitcoin", "testdata", "blk-0-to-14131.dat.bz2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(bzip2.NewReader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, "blk00000.dat", raw)
+}

@@ -14,29 +14,7 @@ import (
 // mirror in a store holding both chains, reports the malformed memo, and
 // show tx lists the links on both chains.
 func TestLinksBuild(t *testing.T) {
-	ctx := context.Background()
-	data := t.TempDir()
-	w := lft.NewWorld()
-	db, err := pebble.Open(data, pebble.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.PutLabels(ctx, []heistgraph.Label{lft.VaultLabel}); err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range w.BTC {
-		if err := db.ApplyBlock(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, b := range w.ETH {
-		if err := db.ApplyAccountBlock(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	data, w := linkWorldStore(t, true)
 
 	r := cli(t, "--data", data, "links", "build")
 	if r.code != 2 {
@@ -81,24 +59,7 @@ func TestLinksBuild(t *testing.T) {
 // the deposit's swap to Bitcoin as an open link (reported as such), and
 // show tx lists it with the memo's address and the memo, in text and JSON.
 func TestLinksBuildOpen(t *testing.T) {
-	ctx := context.Background()
-	data := t.TempDir()
-	w := lft.NewWorld()
-	db, err := pebble.Open(data, pebble.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.PutLabels(ctx, []heistgraph.Label{lft.VaultLabel}); err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range w.ETH {
-		if err := db.ApplyAccountBlock(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	data, w := linkWorldStore(t, false)
 	r := cli(t, "--data", data, "links", "build", "--chain", string(lft.ETH))
 	mustOK(t, r, "links build")
 	if want := "1 open link(s) stored"; !strings.Contains(r.stdout, want) {
@@ -127,4 +88,37 @@ func TestLinksBuildOpen(t *testing.T) {
 	if want := "(open: outbound not held): eth " + w.Dep.String(); !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "btc "+lft.Dest) {
 		t.Errorf("show tx of the deposit lacks %q and the memo's address:\n%s", want, r.stdout)
 	}
+}
+
+// linkWorldStore writes linkfindtest's world into a new Pebble store with
+// THORChain's vault label: its Ethereum blocks, and its Bitcoin blocks when
+// withBTC. It returns the data directory and the world.
+func linkWorldStore(t *testing.T, withBTC bool) (string, *lft.World) {
+	t.Helper()
+	ctx := context.Background()
+	data := t.TempDir()
+	w := lft.NewWorld()
+	db, err := pebble.Open(data, pebble.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PutLabels(ctx, []heistgraph.Label{lft.VaultLabel}); err != nil {
+		t.Fatal(err)
+	}
+	if withBTC {
+		for _, b := range w.BTC {
+			if err := db.ApplyBlock(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, b := range w.ETH {
+		if err := db.ApplyAccountBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return data, w
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"compress/bzip2"
 	"context"
 	"encoding/json"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -174,16 +172,7 @@ func TestPostgresIngestKilledResumes(t *testing.T) {
 		t.Skip("kills child processes; slow")
 	}
 	c := pgtest.Start(t)
-	f, err := os.Open(filepath.Join("..", "..", "bitcoin", "testdata", "blk-0-to-14131.dat.bz2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(bzip2.NewReader(f))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blk := writeFile(t, "blk00000.dat", raw)
+	blk := mainnetBlkFile(t)
 	pgDigest := func(url string) (string, int64) {
 		t.Helper()
 		r := cli(t, "--store", url, "--json", "store", "digest", "--chain", "btc")
