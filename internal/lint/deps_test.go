@@ -17,8 +17,8 @@ const module = "github.com/heistgraph/heistgraph"
 // library and the root package heistgraph). It is the import table of
 // style.md; a package not listed may import only std and the root package.
 var allowed = map[string][]string{
-	"bitcoin":           {"github.com/btcsuite/btcd/", "golang.org/x/crypto/ripemd160"},    // ripemd160: HASH160 of P2PK keys with one reused state (btcd uses the same package)
-	"evm":               {"github.com/ethereum/go-ethereum", "github.com/holiman/uint256"}, // uint256: arithmetic on the domain's amounts (heistgraph.Transfer.Amount)
+	"bitcoin":           {"github.com/btcsuite/btcd/", "golang.org/x/crypto/ripemd160", "internal/sha256d"}, // ripemd160: HASH160 of P2PK keys with one reused state (btcd uses the same package); sha256d: txids and merkle nodes
+	"evm":               {"github.com/ethereum/go-ethereum", "github.com/holiman/uint256"},                  // uint256: arithmetic on the domain's amounts (heistgraph.Transfer.Amount)
 	"store":             {},
 	"store/pebble":      {"store", "github.com/cockroachdb/pebble/"},
 	"store/postgres":    {"store", "github.com/jackc/pgx/"},
@@ -67,6 +67,9 @@ var allowed = map[string][]string{
 	"taxii": {},
 	// what is shared with partners: the register (app, incident), labels, the store, TAXII
 	"share": {"app", "incident", "label", "store", "taxii"},
+	// Bitcoin's double SHA-256 (issue 23): SHA-NI assembly, x/sys/cpu for
+	// the CPU's features
+	"internal/sha256d": {"golang.org/x/sys/cpu"},
 }
 
 // free may be imported by any package (style.md's last row).

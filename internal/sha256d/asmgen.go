@@ -1,0 +1,276 @@
+//go:build ignore
+
+// asmgen writes sha256d_amd64.s: SHA-256 with the x86 SHA extensions
+// (SHA-NI), specialised for Bitcoin's double hashing. Run it with
+// go generate (see sha256d_amd64.go).
+//
+// The round sequence is the one of crypto/sha256's blockSHANI (Go's
+// crypto/internal/fips140/sha256/sha256block_amd64.s, BSD licence), itself
+// Intel's reference ("Intel SHA Extensions", 2013); what is new here is the
+// double hash in one call with the first hash's state fed to the second as
+// its message in registers, and the 64-byte input's padding block with its
+// whole message schedule precomputed (as Bitcoin Core's SHA256D64 does).
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"log"
+	"os"
+)
+
+var out bytes.Buffer
+
+func p(format string, args ...any) { fmt.Fprintf(&out, "\t"+format+"\n", args...) }
+func label(l string)               { fmt.Fprintf(&out, "%s:\n", l) }
+func comment(c string)             { fmt.Fprintf(&out, "\n\t// %s\n", c) }
+
+var k = [64]uint32{
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+}
+
+var iv = [8]uint32{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}
+
+func ror(x uint32, n uint) uint32 { return x>>n | x<<(32-n) }
+
+// padSchedule returns W[i]+K[i] for the padding block of a 64-byte
+// message: 0x80000000, 14 zero words, the length 512 in bits.
+func padSchedule() [64]uint32 {
+	var w [64]uint32
+	w[0], w[15] = 0x80000000, 512
+	for i := 16; i < 64; i++ {
+		s0 := ror(w[i-15], 7) ^ ror(w[i-15], 18) ^ w[i-15]>>3
+		s1 := ror(w[i-2], 17) ^ ror(w[i-2], 19) ^ w[i-2]>>10
+		w[i] = w[i-16] + s0 + w[i-7] + s1
+	}
+	for i := range w {
+		w[i] += k[i]
+	}
+	return w
+}
+
+func data(name string, words []uint32) {
+	for i := 0; i < len(words); i += 2 {
+		fmt.Fprintf(&out, "DATA %s<>+%d(SB)/8, $0x%08x%08x\n", name, 4*i, words[i+1], words[i])
+	}
+	fmt.Fprintf(&out, "GLOBL %s<>(SB), RODATA|NOPTR, $%d\n\n", name, 4*len(words))
+}
+
+// Registers: X1, X2 the state (ABEF, CDGH), X3-X6 the message schedule,
+// X0 and X7 scratch, X8 the byte-order mask, X9, X10 the state before
+// the block. msg(g) is the schedule register of round group g.
+func msg(g int) string { return fmt.Sprintf("X%d", 3+g%4) }
+
+// rounds emits the 64 rounds of one block. For the first four groups,
+// load(g) leaves the message words of group g in X0 and msg(g).
+func rounds(load func(g int)) {
+	for g := range 16 {
+		if g < 4 {
+			load(g)
+		} else {
+			p("MOVO %s, X0", msg(g))
+		}
+		p("PADDD K256<>+%d(SB), X0", 16*g)
+		p("SHA256RNDS2 X0, X1, X2")
+		if g >= 3 && g <= 14 {
+			p("MOVO %s, X7", msg(g))
+			p("PALIGNR $4, %s, X7", msg(g-1))
+			p("PADDD X7, %s", msg(g+1))
+			p("SHA256MSG2 %s, %s", msg(g), msg(g+1))
+		}
+		p("PSHUFD $0x0e, X0, X0")
+		p("SHA256RNDS2 X0, X2, X1")
+		if g >= 1 && g <= 12 {
+			p("SHA256MSG1 %s, %s", msg(g), msg(g-1))
+		}
+	}
+}
+
+// block emits one block's compression of the 64 bytes at off(reg).
+func block(reg string, off int) {
+	p("MOVO X1, X9")
+	p("MOVO X2, X10")
+	rounds(func(g int) {
+		p("MOVOU %d(%s), X0", off+16*g, reg)
+		p("PSHUFB X8, X0")
+		p("MOVO X0, %s", msg(g))
+	})
+	p("PADDD X9, X1")
+	p("PADDD X10, X2")
+}
+
+// padBlock emits the compression of the padding block of a 64-byte
+// message, whose schedule is the constant table PAD64.
+func padBlock() {
+	p("MOVO X1, X9")
+	p("MOVO X2, X10")
+	for g := range 16 {
+		p("MOVO PAD64<>+%d(SB), X0", 16*g)
+		p("SHA256RNDS2 X0, X1, X2")
+		p("PSHUFD $0x0e, X0, X0")
+		p("SHA256RNDS2 X0, X2, X1")
+	}
+	p("PADDD X9, X1")
+	p("PADDD X10, X2")
+}
+
+// toNative turns the state in X1, X2 from h[0..3], h[4..7] to the
+// instructions' ABEF, CDGH.
+func toNative() {
+	p("PSHUFD $0xb1, X1, X1")
+	p("PSHUFD $0x1b, X2, X2")
+	p("MOVO X1, X7")
+	p("PALIGNR $8, X2, X1")
+	p("PBLENDW $0xf0, X7, X2")
+}
+
+// fromNative is toNative's inverse.
+func fromNative() {
+	p("PSHUFD $0x1b, X1, X1")
+	p("PSHUFD $0xb1, X2, X2")
+	p("MOVO X1, X7")
+	p("PBLENDW $0xf0, X2, X1")
+	p("PALIGNR $8, X7, X2")
+}
+
+func loadIV() {
+	p("MOVO IV<>+0(SB), X1")
+	p("MOVO IV<>+16(SB), X2")
+	toNative()
+}
+
+// second emits the second hash: the first hash's state in X1, X2 is the
+// message (its words are the digest's big-endian words), then padding
+// for 32 bytes; the digest is stored at 0(reg).
+func second(reg string) {
+	fromNative()
+	p("MOVO X1, X3")
+	p("MOVO X2, X4")
+	loadIV()
+	p("MOVO X1, X9")
+	p("MOVO X2, X10")
+	rounds(func(g int) {
+		switch g {
+		case 2:
+			p("MOVO PAD32<>+0(SB), X5")
+		case 3:
+			p("MOVO PAD32<>+16(SB), X6")
+		}
+		p("MOVO %s, X0", msg(g))
+	})
+	p("PADDD X9, X1")
+	p("PADDD X10, X2")
+	fromNative()
+	p("PSHUFB X8, X1")
+	p("PSHUFB X8, X2")
+	p("MOVOU X1, 0(%s)", reg)
+	p("MOVOU X2, 16(%s)", reg)
+}
+
+func main() {
+	out.WriteString("// Code generated by asmgen.go; DO NOT EDIT.\n\n//go:build amd64 && !purego\n\n#include \"textflag.h\"\n\n")
+	data("K256", k[:])
+	data("IV", iv[:])
+	pad := padSchedule()
+	data("PAD64", pad[:])
+	data("PAD32", []uint32{0x80000000, 0, 0, 0, 0, 0, 0, 256})
+	data("FLIP", []uint32{0x00010203, 0x04050607, 0x08090a0b, 0x0c0d0e0f})
+
+	out.WriteString("// func blocksSHANI(h *[8]uint32, p []byte)\nTEXT ·blocksSHANI(SB), NOSPLIT, $0-32\n")
+	p("MOVQ h+0(FP), DI")
+	p("MOVQ p_base+8(FP), SI")
+	p("MOVQ p_len+16(FP), DX")
+	p("SHRQ $6, DX")
+	p("SHLQ $6, DX")
+	p("JEQ blocksDone")
+	p("ADDQ SI, DX")
+	p("MOVOU 0(DI), X1")
+	p("MOVOU 16(DI), X2")
+	toNative()
+	p("MOVO FLIP<>+0(SB), X8")
+	label("blocksLoop")
+	block("SI", 0)
+	p("ADDQ $64, SI")
+	p("CMPQ SI, DX")
+	p("JNE blocksLoop")
+	fromNative()
+	p("MOVOU X1, 0(DI)")
+	p("MOVOU X2, 16(DI)")
+	label("blocksDone")
+	p("RET")
+
+	out.WriteString("\n// func doubleSHANI(out *[32]byte, h *[8]uint32, p []byte, tail []byte)\nTEXT ·doubleSHANI(SB), NOSPLIT, $0-64\n")
+	p("MOVQ h+8(FP), DI")
+	p("MOVQ p_base+16(FP), SI")
+	p("MOVQ p_len+24(FP), DX")
+	p("MOVQ tail_base+40(FP), R8")
+	p("MOVQ tail_len+48(FP), R9")
+	p("SHRQ $6, DX")
+	p("SHLQ $6, DX")
+	p("ADDQ SI, DX")
+	p("SHRQ $6, R9")
+	p("SHLQ $6, R9")
+	p("ADDQ R8, R9")
+	p("MOVOU 0(DI), X1")
+	p("MOVOU 16(DI), X2")
+	toNative()
+	p("MOVO FLIP<>+0(SB), X8")
+	p("MOVQ $0, R10 // 1 once p is done and the tail is being hashed")
+	label("doubleLoop")
+	p("CMPQ SI, DX")
+	p("JNE doubleBlock")
+	p("CMPQ R10, $0")
+	p("JNE doubleSecond")
+	p("MOVQ $1, R10")
+	p("MOVQ R8, SI")
+	p("MOVQ R9, DX")
+	p("JMP doubleLoop")
+	label("doubleBlock")
+	block("SI", 0)
+	p("ADDQ $64, SI")
+	p("JMP doubleLoop")
+	label("doubleSecond")
+	p("MOVQ out+0(FP), DI")
+	second("DI")
+	p("RET")
+
+	out.WriteString("\n// func nodesSHANI(dst *[32]byte, src *[64]byte, n int)\nTEXT ·nodesSHANI(SB), NOSPLIT, $0-24\n")
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ n+16(FP), DX")
+	p("MOVO FLIP<>+0(SB), X8")
+	p("CMPQ DX, $0")
+	p("JEQ nodesDone")
+	label("nodesLoop")
+	loadIV()
+	block("SI", 0)
+	padBlock()
+	second("DI")
+	p("ADDQ $64, SI")
+	p("ADDQ $32, DI")
+	p("DECQ DX")
+	p("JNE nodesLoop")
+	label("nodesDone")
+	p("RET")
+
+	out.WriteString("\n// func cpuid(leaf, sub uint32) (a, b, c, d uint32)\nTEXT ·cpuid(SB), NOSPLIT, $0-24\n")
+	p("MOVL leaf+0(FP), AX")
+	p("MOVL sub+4(FP), CX")
+	p("CPUID")
+	p("MOVL AX, a+8(FP)")
+	p("MOVL BX, b+12(FP)")
+	p("MOVL CX, c+16(FP)")
+	p("MOVL DX, d+20(FP)")
+	p("RET")
+
+	if err := os.WriteFile("sha256d_amd64.s", out.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+}

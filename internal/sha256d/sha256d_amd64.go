@@ -1,0 +1,40 @@
+//go:build amd64 && !purego
+
+package sha256d
+
+import "golang.org/x/sys/cpu"
+
+//go:generate go run asmgen.go
+
+// useSHANI tells whether the assembly runs; tests turn it off to check the
+// fallback on the same machine.
+var useSHANI = cpu.X86.HasSSE41 && cpu.X86.HasSSSE3 && hasSHA()
+
+// hasSHA reports whether the CPU has the SHA extensions (CPUID leaf 7,
+// EBX bit 29), which golang.org/x/sys/cpu does not report.
+func hasSHA() bool {
+	if maxLeaf, _, _, _ := cpuid(0, 0); maxLeaf < 7 {
+		return false
+	}
+	_, b, _, _ := cpuid(7, 0)
+	return b&(1<<29) != 0
+}
+
+func cpuid(leaf, sub uint32) (a, b, c, d uint32)
+
+// blocksSHANI compresses the whole 64-byte blocks of p into h.
+//
+//go:noescape
+func blocksSHANI(h *[8]uint32, p []byte)
+
+// doubleSHANI compresses the whole blocks of p and then of tail (the
+// padded end of the message) into a copy of h, and stores the SHA-256 of
+// the resulting digest in out.
+//
+//go:noescape
+func doubleSHANI(out *[Size]byte, h *[8]uint32, p []byte, tail []byte)
+
+// nodesSHANI stores the double SHA-256 of src[i] in dst[i] for i < n.
+//
+//go:noescape
+func nodesSHANI(dst *[Size]byte, src *[2 * Size]byte, n int)
