@@ -1,8 +1,9 @@
 package bitcoin
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
+
+	"github.com/heistgraph/heistgraph/internal/sha256d"
 )
 
 // Address encoders that append to a buffer without allocating. They produce
@@ -23,9 +24,8 @@ func appendBase58Check(dst []byte, version byte, hash []byte) []byte {
 	var payload [25]byte
 	payload[0] = version
 	copy(payload[1:21], hash)
-	first := sha256.Sum256(payload[:21])
-	second := sha256.Sum256(first[:])
-	copy(payload[21:], second[:4])
+	check := sha256d.Sum(payload[:21])
+	copy(payload[21:], check[:4])
 	return appendBase58(dst, payload[:])
 }
 

@@ -3,6 +3,7 @@ package bitcoin
 import (
 	"bytes"
 	"crypto/sha256"
+	"hash"
 	"os"
 	"slices"
 	"syscall"
@@ -29,8 +30,10 @@ import (
 //     txids, merkle check, script types and binary address keys; no
 //     wtxids, no strings, no allocation once its arenas have grown);
 //   - hashes: only the hashing a decode with txids and a merkle check
-//     cannot avoid with this SHA-256 (the transactions' bounds found
-//     beforehand): the ceiling of any such decode;
+//     cannot avoid (the transactions' bounds found beforehand), with
+//     internal/sha256d as Scan does it: the ceiling of any such decode;
+//   - hashes-crypto: the same with crypto/sha256, a call a hash (how Scan
+//     hashed before internal/sha256d);
 //   - wire: btcd's MsgBlock.Deserialize plus TxHash and WitnessHash of
 //     every transaction (no checks, no merkle root, no addresses);
 //   - sha256d: double SHA-256 over the block bytes once, the floor;
@@ -92,9 +95,22 @@ type decodeVariant struct {
 
 func decodeVariants() []decodeVariant {
 	var s Scanner
-	bounds := map[*byte][]RawTx{}
+	known := map[*byte][]RawTx{}
+	bounds := func(raw []byte) ([]RawTx, error) {
+		txs, ok := known[&raw[0]]
+		if !ok {
+			b, err := s.Scan(raw)
+			if err != nil {
+				return nil, err
+			}
+			txs = slices.Clone(b.Txs)
+			known[&raw[0]] = txs
+		}
+		return txs, nil
+	}
 	var ids []heistgraph.Hash
 	var d doubler
+	var c cryptoDoubler
 	return []decodeVariant{
 		{"heistgraph", func(raw []byte) error {
 			_, err := DecodeBlock(raw, heistgraph.Mainnet)
@@ -112,26 +128,23 @@ func decodeVariants() []decodeVariant {
 			// Only the hashing Scan cannot avoid: the header, every txid
 			// (over the stripped bytes), the merkle tree; the
 			// transactions' bounds found beforehand (the warm-up).
-			txs, ok := bounds[&raw[0]]
-			if !ok {
-				b, err := s.Scan(raw)
-				if err != nil {
-					return err
-				}
-				txs = slices.Clone(b.Txs)
-				bounds[&raw[0]] = txs
+			txs, err := bounds(raw)
+			if err != nil {
+				return err
 			}
-			_ = d.sum(raw[:HeaderSize])
-			ids = ids[:0]
-			for i := range txs {
-				sh := &txs[i].sh
-				if !sh.segwit {
-					ids = append(ids, d.sum(raw[sh.start:sh.end]))
-					continue
-				}
-				ids = append(ids, d.sum3(raw[sh.start:sh.start+4], raw[sh.body:sh.bodyEnd], raw[sh.end-4:sh.end]))
+			ids = txids(&d, raw, txs, ids[:0])
+			merkleRoot(ids)
+			return nil
+		}},
+		{"hashes-crypto", func(raw []byte) error {
+			// The same hashing with crypto/sha256 (Scan's before
+			// internal/sha256d): one reused state, a call a hash.
+			txs, err := bounds(raw)
+			if err != nil {
+				return err
 			}
-			d.merkleRoot(ids)
+			ids = txids(&c, raw, txs, ids[:0])
+			c.merkleRoot(ids)
 			return nil
 		}},
 		{"wire", func(raw []byte) error {
@@ -294,4 +307,66 @@ func BenchmarkFileSource(b *testing.B) {
 			}
 		})
 	}
+}
+
+// txids hashes the header of raw and appends the txids of its
+// transactions txs (their bounds known) to ids.
+func txids(d interface {
+	sum(b []byte) heistgraph.Hash
+	sum3(a, b, c []byte) heistgraph.Hash
+}, raw []byte, txs []RawTx, ids []heistgraph.Hash) []heistgraph.Hash {
+	_ = d.sum(raw[:HeaderSize])
+	for i := range txs {
+		sh := &txs[i].sh
+		if !sh.segwit {
+			ids = append(ids, d.sum(raw[sh.start:sh.end]))
+			continue
+		}
+		ids = append(ids, d.sum3(raw[sh.start:sh.start+4], raw[sh.body:sh.bodyEnd], raw[sh.end-4:sh.end]))
+	}
+	return ids
+}
+
+// cryptoDoubler is the double SHA-256 Scan used before internal/sha256d:
+// crypto/sha256 with one reused state, a call a hash and a merkle node.
+type cryptoDoubler struct {
+	h    hash.Hash
+	mid  [sha256.Size]byte
+	out  heistgraph.Hash
+	pair [2 * sha256.Size]byte
+}
+
+func (d *cryptoDoubler) sum3(a, b, c []byte) heistgraph.Hash {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	h := d.h
+	h.Reset()
+	h.Write(a)
+	h.Write(b)
+	h.Write(c)
+	h.Sum(d.mid[:0])
+	h.Reset()
+	h.Write(d.mid[:])
+	h.Sum(d.out[:0])
+	return d.out
+}
+
+func (d *cryptoDoubler) sum(b []byte) heistgraph.Hash { return d.sum3(b, nil, nil) }
+
+// merkleRoot computes the root as merkleRoot does, without the mutation
+// check.
+func (d *cryptoDoubler) merkleRoot(ids []heistgraph.Hash) heistgraph.Hash {
+	for len(ids) > 1 {
+		if len(ids)%2 == 1 {
+			ids = append(ids, ids[len(ids)-1])
+		}
+		for i := 0; i < len(ids); i += 2 {
+			copy(d.pair[:32], ids[i][:])
+			copy(d.pair[32:], ids[i+1][:])
+			ids[i/2] = d.sum(d.pair[:])
+		}
+		ids = ids[:len(ids)/2]
+	}
+	return ids[0]
 }

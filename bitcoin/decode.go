@@ -1,12 +1,12 @@
 package bitcoin
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"math"
 	"sync"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/internal/sha256d"
 )
 
 // Size limits of the serialization.
@@ -223,8 +223,5 @@ func readVarint(raw []byte, pos int) (int, int) {
 	return int(raw[pos]), 1
 }
 
-// sha256d returns SHA-256(SHA-256(b)), Bitcoin's hash for blocks and txids.
-func sha256d(b []byte) heistgraph.Hash {
-	first := sha256.Sum256(b)
-	return sha256.Sum256(first[:])
-}
+// hash256 returns SHA-256(SHA-256(b)), Bitcoin's hash for blocks and txids.
+func hash256(b []byte) heistgraph.Hash { return sha256d.Sum(b) }

@@ -464,7 +464,7 @@ func TestDecodeBlockInvalid(t *testing.T) {
 			if errors.As(err, &me) != tc.merkle {
 				t.Errorf("MerkleError: %v, want %v", me, tc.merkle)
 			}
-			if len(tc.raw) >= 80 && len(tc.raw) <= MaxBlockSize && de.Hash != sha256d(tc.raw[:80]).String() {
+			if len(tc.raw) >= 80 && len(tc.raw) <= MaxBlockSize && de.Hash != hash256(tc.raw[:80]).String() {
 				t.Errorf("error names block %q", de.Hash)
 			}
 		})

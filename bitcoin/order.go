@@ -36,7 +36,7 @@ const genesisFile = -1
 // recordOf builds a record from what pass 1 found.
 func recordOf(file int32, f found) record {
 	r := record{
-		hash:    sha256d(f.header[:]),
+		hash:    hash256(f.header[:]),
 		off:     f.off,
 		size:    int32(f.size),
 		file:    file,

@@ -1,13 +1,12 @@
 package bitcoin
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"hash"
 	"slices"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/internal/sha256d"
 )
 
 // Scanner reads serialized blocks into views that alias the block bytes and
@@ -111,7 +110,7 @@ func (b *RawBlock) WTxID(tx *RawTx) heistgraph.Hash {
 	if !tx.sh.segwit {
 		return tx.TxID
 	}
-	return sha256d(b.Bytes(tx))
+	return hash256(b.Bytes(tx))
 }
 
 // Scan checks raw as DecodeBlock does (the same rules, the same errors,
@@ -180,7 +179,7 @@ func (s *Scanner) Scan(raw []byte) (*RawBlock, error) {
 		ids = append(ids, tx.TxID)
 	}
 	s.ids = ids
-	root, mutated := s.d.merkleRoot(ids)
+	root, mutated := merkleRoot(ids)
 	if mutated || root != b.MerkleRoot {
 		return nil, &DecodeError{Offset: 36, Hash: b.Hash.String(), Err: &MerkleError{Header: b.MerkleRoot, Computed: root, Mutated: mutated}}
 	}
@@ -343,40 +342,29 @@ func (m *materializer) tx(b *RawBlock, tx *RawTx, dst *heistgraph.Tx) {
 	dst.Inputs, dst.Outputs = ins, outs
 }
 
-// doubler computes double SHA-256 with one reused state: on the short
-// inputs of txids and merkle nodes it costs less a call than sha256.Sum256,
-// which sets up a state of its own each time. The zero value is ready.
+// doubler computes Bitcoin's double SHA-256 (internal/sha256d: one
+// assembly call a txid with SHA-NI, a merkle level per call), reusing one
+// state for the txids of segwit transactions, hashed in three parts. The
+// zero value is ready.
 type doubler struct {
-	h    hash.Hash
-	mid  [sha256.Size]byte
-	out  heistgraph.Hash
-	pair [2 * sha256.Size]byte
+	d sha256d.Double
 }
 
 // sum3 returns SHA-256(SHA-256(a || b || c)).
 func (d *doubler) sum3(a, b, c []byte) heistgraph.Hash {
-	if d.h == nil {
-		d.h = sha256.New()
-	}
-	h := d.h
-	h.Reset()
-	h.Write(a)
-	h.Write(b)
-	h.Write(c)
-	h.Sum(d.mid[:0])
-	h.Reset()
-	h.Write(d.mid[:])
-	h.Sum(d.out[:0])
-	return d.out
+	d.d.Write(a)
+	d.d.Write(b)
+	d.d.Write(c)
+	return d.d.Sum()
 }
 
 // sum returns SHA-256(SHA-256(b)).
-func (d *doubler) sum(b []byte) heistgraph.Hash { return d.sum3(b, nil, nil) }
+func (d *doubler) sum(b []byte) heistgraph.Hash { return sha256d.Sum(b) }
 
 // merkleRoot returns the merkle root of ids, and whether the tree is
 // mutated: some level pairs two equal hashes (Core's ComputeMerkleRoot).
 // It overwrites ids, and may append one to it.
-func (d *doubler) merkleRoot(ids []heistgraph.Hash) (heistgraph.Hash, bool) {
+func merkleRoot(ids []heistgraph.Hash) (heistgraph.Hash, bool) {
 	if len(ids) == 0 {
 		return heistgraph.Hash{}, false
 	}
@@ -390,11 +378,7 @@ func (d *doubler) merkleRoot(ids []heistgraph.Hash) (heistgraph.Hash, bool) {
 		if len(ids)%2 == 1 {
 			ids = append(ids, ids[len(ids)-1])
 		}
-		for i := 0; i < len(ids); i += 2 {
-			copy(d.pair[:32], ids[i][:])
-			copy(d.pair[32:], ids[i+1][:])
-			ids[i/2] = d.sum(d.pair[:])
-		}
+		sha256d.Nodes(ids, ids)
 		ids = ids[:len(ids)/2]
 	}
 	return ids[0], mutated

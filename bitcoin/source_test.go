@@ -92,7 +92,7 @@ func want0to255(t *testing.T) []heistgraph.Hash {
 	g, _ := GenesisHash(heistgraph.Mainnet)
 	hs := []heistgraph.Hash{g}
 	for _, b := range blocks1to255(t) {
-		hs = append(hs, sha256d(b[:80]))
+		hs = append(hs, hash256(b[:80]))
 	}
 	return hs
 }
@@ -200,7 +200,7 @@ func TestListInputsNumericOrder(t *testing.T) {
 func TestFileSourceStaleFork(t *testing.T) {
 	t.Parallel()
 	blocks := blocks1to255(t)
-	at250 := sha256d(blocks[249][:80])
+	at250 := hash256(blocks[249][:80])
 	want := want0to255(t)
 	tests := []struct {
 		name      string
@@ -232,7 +232,7 @@ func TestFileSourceStaleFork(t *testing.T) {
 			if !tc.realWins {
 				wantHs = wantHs[:251]
 				for _, b := range fork {
-					wantHs = append(wantHs, sha256d(b[:80]))
+					wantHs = append(wantHs, hash256(b[:80]))
 				}
 			}
 			if !slices.Equal(hs, wantHs) {
@@ -360,7 +360,7 @@ func TestFileSourceNetworks(t *testing.T) {
 	for h := range 3 {
 		b := synth{prev: prev, version: 4, height: int64(h + 1), tag: byte(h)}.bytes()
 		regtest = append(regtest, b)
-		prev = sha256d(b[:80])
+		prev = hash256(b[:80])
 	}
 	tests := []struct {
 		name    string
@@ -473,7 +473,7 @@ func TestFileSourceInvalid(t *testing.T) {
 		{"bad hex", map[string][]byte{"f.hex": hexBad}, "f.hex", false, 500, 0, "", "invalid hex character 'x'", false, -1},
 		{"odd hex", map[string][]byte{"f.hex": append(bytes.Clone(hexFile), "\nabc\n"...)}, "f.hex", false, int64(len(hexFile) + 1), 0, "", "odd number of hex digits", false, 0},
 		{"hex too short for a header", map[string][]byte{"f.hex": []byte("  abcd  \n")}, "f.hex", false, 2, 0, "", "cannot hold a block header", false, 0},
-		{"no BIP34 height", map[string][]byte{"f.blk": frame(heistgraph.Mainnet.Magic, blocks[99:]...)}, "f.blk", false, 0, 0, sha256d(blocks[99][:80]).String(),
+		{"no BIP34 height", map[string][]byte{"f.blk": frame(heistgraph.Mainnet.Magic, blocks[99:]...)}, "f.blk", false, 0, 0, hash256(blocks[99][:80]).String(),
 			"neither in the input nor known, and its coinbase states no BIP34 height", false, 0},
 		{"not a block file", map[string][]byte{"f.bin": []byte("\x01\x02\x03\x04\x05\x06\x07\x08 not blocks")}, "f.bin", true, 0, 0, "",
 			"neither blk framing (no known network magic at offset 0: 01020304) nor block hex (byte 0x01 at offset 0", false, 0},
