@@ -111,6 +111,17 @@ func decodeVariants() []decodeVariant {
 	var ids []heistgraph.Hash
 	var d doubler
 	var c cryptoDoubler
+	hashes := func(d hasher, root func([]heistgraph.Hash)) func([]byte) error {
+		return func(raw []byte) error {
+			txs, err := bounds(raw)
+			if err != nil {
+				return err
+			}
+			ids = txids(d, raw, txs, ids[:0])
+			root(ids)
+			return nil
+		}
+	}
 	return []decodeVariant{
 		{"heistgraph", func(raw []byte) error {
 			_, err := DecodeBlock(raw, heistgraph.Mainnet)
@@ -124,29 +135,12 @@ func decodeVariants() []decodeVariant {
 			_, err := s.Scan(raw)
 			return err
 		}},
-		{"hashes", func(raw []byte) error {
-			// Only the hashing Scan cannot avoid: the header, every txid
-			// (over the stripped bytes), the merkle tree; the
-			// transactions' bounds found beforehand (the warm-up).
-			txs, err := bounds(raw)
-			if err != nil {
-				return err
-			}
-			ids = txids(&d, raw, txs, ids[:0])
-			merkleRoot(ids)
-			return nil
-		}},
-		{"hashes-crypto", func(raw []byte) error {
-			// The same hashing with crypto/sha256 (Scan's before
-			// internal/sha256d): one reused state, a call a hash.
-			txs, err := bounds(raw)
-			if err != nil {
-				return err
-			}
-			ids = txids(&c, raw, txs, ids[:0])
-			c.merkleRoot(ids)
-			return nil
-		}},
+		// Only the hashing Scan cannot avoid: the header, every txid (over
+		// the stripped bytes), the merkle tree; the transactions' bounds
+		// found beforehand (the warm-up). hashes-crypto does it with
+		// crypto/sha256 (Scan's before internal/sha256d).
+		{"hashes", hashes(&d, func(ids []heistgraph.Hash) { merkleRoot(ids) })},
+		{"hashes-crypto", hashes(&c, func(ids []heistgraph.Hash) { c.merkleRoot(ids) })},
 		{"wire", func(raw []byte) error {
 			var m wire.MsgBlock
 			if err := m.Deserialize(bytes.NewReader(raw)); err != nil {
@@ -309,12 +303,15 @@ func BenchmarkFileSource(b *testing.B) {
 	}
 }
 
-// txids hashes the header of raw and appends the txids of its
-// transactions txs (their bounds known) to ids.
-func txids(d interface {
+// hasher is doubler or cryptoDoubler.
+type hasher interface {
 	sum(b []byte) heistgraph.Hash
 	sum3(a, b, c []byte) heistgraph.Hash
-}, raw []byte, txs []RawTx, ids []heistgraph.Hash) []heistgraph.Hash {
+}
+
+// txids hashes the header of raw and appends the txids of its
+// transactions txs (their bounds known) to ids.
+func txids(d hasher, raw []byte, txs []RawTx, ids []heistgraph.Hash) []heistgraph.Hash {
 	_ = d.sum(raw[:HeaderSize])
 	for i := range txs {
 		sh := &txs[i].sh

@@ -343,20 +343,15 @@ func (m *materializer) tx(b *RawBlock, tx *RawTx, dst *heistgraph.Tx) {
 }
 
 // doubler computes Bitcoin's double SHA-256 (internal/sha256d: one
-// assembly call a txid with SHA-NI, a merkle level per call), reusing one
-// state for the txids of segwit transactions, hashed in three parts. The
+// assembly call a txid with SHA-NI, a merkle level per call); the state is
+// for segwit txids, hashed in three parts, where SHA-NI is missing. The
 // zero value is ready.
 type doubler struct {
 	d sha256d.Double
 }
 
 // sum3 returns SHA-256(SHA-256(a || b || c)).
-func (d *doubler) sum3(a, b, c []byte) heistgraph.Hash {
-	d.d.Write(a)
-	d.d.Write(b)
-	d.d.Write(c)
-	return d.d.Sum()
-}
+func (d *doubler) sum3(a, b, c []byte) heistgraph.Hash { return d.d.Sum3(a, b, c) }
 
 // sum returns SHA-256(SHA-256(b)).
 func (d *doubler) sum(b []byte) heistgraph.Hash { return sha256d.Sum(b) }

@@ -22,7 +22,7 @@ func Sum(p []byte) [Size]byte {
 	var out [Size]byte
 	var tail [2 * blockSize]byte
 	n := len(p) &^ (blockSize - 1)
-	doubleSHANI(&out, &iv, p[:n], pad(&tail, p[n:], uint64(len(p))))
+	doubleSHANI(&out, &iv, nil, p[:n], pad(&tail, p[n:], uint64(len(p))))
 	return out
 }
 
@@ -120,15 +120,48 @@ func (d *Double) Sum() [Size]byte {
 		d.Reset()
 	}
 	var tail [2 * blockSize]byte
-	doubleSHANI(&out, &d.h, nil, pad(&tail, d.buf[:d.nbuf], d.len))
+	doubleSHANI(&out, &d.h, nil, nil, pad(&tail, d.buf[:d.nbuf], d.len))
 	d.Reset()
+	return out
+}
+
+// Sum3 returns SHA-256(SHA-256(a || b || c)), and resets d: a segwit
+// txid, the transaction's version, its inputs and outputs, and its lock
+// time. With SHA-NI it is one assembly call when a is shorter than a block
+// and c shorter than 56 bytes (a txid's 4 and 4 are).
+func (d *Double) Sum3(a, b, c []byte) [Size]byte {
+	if !useSHANI || len(a) >= blockSize || len(c) > blockSize-9 {
+		d.Reset()
+		d.Write(a)
+		d.Write(b)
+		d.Write(c)
+		return d.Sum()
+	}
+	var out [Size]byte
+	var head [blockSize]byte
+	var tail [2 * blockSize]byte
+	n := uint64(len(a) + len(b) + len(c))
+	if len(a)+len(b) < blockSize {
+		k := copy(tail[:], a)
+		k += copy(tail[k:], b)
+		k += copy(tail[k:], c)
+		doubleSHANI(&out, &iv, nil, nil, pad(&tail, tail[:k], n))
+		return out
+	}
+	k := copy(head[:], a)
+	b = b[copy(head[k:], b):]
+	m := len(b) &^ (blockSize - 1)
+	k = copy(tail[:], b[m:])
+	k += copy(tail[k:], c)
+	doubleSHANI(&out, &iv, head[:], b[:m], pad(&tail, tail[:k], n))
 	return out
 }
 
 const blockSize = 64
 
-// pad writes the last bytes of a message of n bytes (fewer than a block)
-// and SHA-256's padding into buf, and returns the one or two blocks.
+// pad appends SHA-256's padding for a message of n bytes to its last
+// bytes, which buf may already hold (fewer than 2*blockSize-8), and
+// returns the one or two blocks. buf must be zero after them.
 func pad(buf *[2 * blockSize]byte, last []byte, n uint64) []byte {
 	k := copy(buf[:], last)
 	buf[k] = 0x80

@@ -27,12 +27,12 @@ func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 //go:noescape
 func blocksSHANI(h *[8]uint32, p []byte)
 
-// doubleSHANI compresses the whole blocks of p and then of tail (the
-// padded end of the message) into a copy of h, and stores the SHA-256 of
-// the resulting digest in out.
+// doubleSHANI compresses the whole blocks of head, p and tail (the padded
+// end of the message), in that order, into a copy of h, and stores the
+// SHA-256 of the resulting digest in out.
 //
 //go:noescape
-func doubleSHANI(out *[Size]byte, h *[8]uint32, p []byte, tail []byte)
+func doubleSHANI(out *[Size]byte, h *[8]uint32, head, p, tail []byte)
 
 // nodesSHANI stores the double SHA-256 of src[i] in dst[i] for i < n.
 //

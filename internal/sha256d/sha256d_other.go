@@ -4,6 +4,6 @@ package sha256d
 
 var useSHANI = false
 
-func blocksSHANI(h *[8]uint32, p []byte)                               { panic("sha256d: no SHA-NI") }
-func doubleSHANI(out *[Size]byte, h *[8]uint32, p []byte, tail []byte) { panic("sha256d: no SHA-NI") }
-func nodesSHANI(dst *[Size]byte, src *[2 * Size]byte, n int)           { panic("sha256d: no SHA-NI") }
+func blocksSHANI(h *[8]uint32, p []byte)                              { panic("sha256d: no SHA-NI") }
+func doubleSHANI(out *[Size]byte, h *[8]uint32, head, p, tail []byte) { panic("sha256d: no SHA-NI") }
+func nodesSHANI(dst *[Size]byte, src *[2 * Size]byte, n int)          { panic("sha256d: no SHA-NI") }

@@ -130,6 +130,12 @@ func TestLengths(t *testing.T) {
 				if got := d.Sum(); got != want {
 					t.Fatalf("Double of %d bytes in parts %d+%d+%d = %x, want %x", n, len(a), len(b), len(c), got, want)
 				}
+				if got := d.Sum3(a, b, c); got != want {
+					t.Fatalf("Sum3 of %d bytes in parts %d+%d+%d = %x, want %x", n, len(a), len(b), len(c), got, want)
+				}
+				if got := d.Sum3(c, a, b); got != ref(slices.Concat(c, a, b)) {
+					t.Fatalf("Sum3 of %d bytes in parts %d+%d+%d = %x, want %x", n, len(c), len(a), len(b), got, want)
+				}
 			}
 		}
 	})
@@ -180,6 +186,7 @@ func TestSumAllocs(t *testing.T) {
 			d.Write(data[:5])
 			d.Write(data[5:])
 			_ = d.Sum()
+			_ = d.Sum3(data[:4], data[4:196], data[196:])
 		}); n != 0 {
 			t.Errorf("%v allocations a run, want 0", n)
 		}
@@ -214,6 +221,9 @@ func FuzzSum(f *testing.F) {
 			d.Write(c)
 			if got := d.Sum(); got != want {
 				t.Fatalf("shani=%v: Double in parts %d+%d+%d = %x, want %x", on, len(a), len(b), len(c), got, want)
+			}
+			if got := d.Sum3(a, b, c); got != want {
+				t.Fatalf("shani=%v: Sum3 in parts %d+%d+%d = %x, want %x", on, len(a), len(b), len(c), got, want)
 			}
 			checkNodes(t, src)
 		}
