@@ -109,7 +109,7 @@ func decodeVariants() []decodeVariant {
 		return txs, nil
 	}
 	var ids []heistgraph.Hash
-	var d doubler
+	var d scanHasher
 	var c cryptoDoubler
 	hashes := func(d hasher, root func([]heistgraph.Hash)) func([]byte) error {
 		return func(raw []byte) error {
@@ -117,7 +117,7 @@ func decodeVariants() []decodeVariant {
 			if err != nil {
 				return err
 			}
-			ids = txids(d, raw, txs, ids[:0])
+			ids = d.txids(raw, txs, ids[:0])
 			root(ids)
 			return nil
 		}
@@ -303,23 +303,20 @@ func BenchmarkFileSource(b *testing.B) {
 	}
 }
 
-// hasher is doubler or cryptoDoubler.
+// hasher is doubler (Scan's hashing) or cryptoDoubler.
 type hasher interface {
-	sum(b []byte) heistgraph.Hash
-	sum3(a, b, c []byte) heistgraph.Hash
+	// txids hashes the header of raw and appends the txids of its
+	// transactions txs (their bounds known) to ids.
+	txids(raw []byte, txs []RawTx, ids []heistgraph.Hash) []heistgraph.Hash
 }
 
-// txids hashes the header of raw and appends the txids of its
-// transactions txs (their bounds known) to ids.
-func txids(d hasher, raw []byte, txs []RawTx, ids []heistgraph.Hash) []heistgraph.Hash {
-	_ = d.sum(raw[:HeaderSize])
+type scanHasher struct{ d doubler }
+
+func (h *scanHasher) txids(raw []byte, txs []RawTx, ids []heistgraph.Hash) []heistgraph.Hash {
+	_ = h.d.sum(raw[:HeaderSize])
+	h.d.txids(raw, txs)
 	for i := range txs {
-		sh := &txs[i].sh
-		if !sh.segwit {
-			ids = append(ids, d.sum(raw[sh.start:sh.end]))
-			continue
-		}
-		ids = append(ids, d.sum3(raw[sh.start:sh.start+4], raw[sh.body:sh.bodyEnd], raw[sh.end-4:sh.end]))
+		ids = append(ids, txs[i].TxID)
 	}
 	return ids
 }
@@ -350,6 +347,15 @@ func (d *cryptoDoubler) sum3(a, b, c []byte) heistgraph.Hash {
 }
 
 func (d *cryptoDoubler) sum(b []byte) heistgraph.Hash { return d.sum3(b, nil, nil) }
+
+func (d *cryptoDoubler) txids(raw []byte, txs []RawTx, ids []heistgraph.Hash) []heistgraph.Hash {
+	_ = d.sum(raw[:HeaderSize])
+	for i := range txs {
+		p := txParts(raw, &txs[i].sh)
+		ids = append(ids, d.sum3(p[0], p[1], p[2]))
+	}
+	return ids
+}
 
 // merkleRoot computes the root as merkleRoot does, without the mutation
 // check.

@@ -113,13 +113,15 @@ func DecodeTx(raw []byte, net heistgraph.Network) (*heistgraph.Tx, error) {
 	defer putScanner(s)
 	s.grow(sh.ins, sh.outs)
 	rb := RawBlock{Raw: raw}
-	rt := RawTx{sh: sh}
-	s.read(raw, &rt, s.ins, s.outs)
+	txs := []RawTx{{sh: sh}}
+	rt := &txs[0]
+	s.d.txids(raw, txs)
+	s.read(raw, rt, s.ins, s.outs)
 	var m materializer
 	m.add(&sh)
 	m.alloc(p)
 	tx := new(heistgraph.Tx)
-	m.tx(&rb, &rt, tx)
+	m.tx(&rb, rt, tx)
 	return tx, nil
 }
 

@@ -172,6 +172,7 @@ func (s *Scanner) Scan(raw []byte) (*RawBlock, error) {
 
 	s.grow(nIn, nOut)
 	ins, outs := s.ins, s.outs
+	s.d.txids(raw, txs)
 	ids := slices.Grow(s.ids[:0], n+1) // merkleRoot may append one
 	for i := range txs {
 		tx := &txs[i]
@@ -198,7 +199,8 @@ func (s *Scanner) grow(nIn, nOut int) {
 	s.ins, s.outs = s.ins[:cap(s.ins)], s.outs[:cap(s.outs)]
 }
 
-// read reads the checked transaction tx.sh of raw into tx, its inputs and
+// read reads the checked transaction tx.sh of raw into tx (but its txid),
+// its inputs and
 // outputs into the front of ins and outs, and returns what is left of them.
 // The checker has refused any count or length the bytes cannot hold, so
 // read reads without checking.
@@ -208,11 +210,6 @@ func (s *Scanner) read(raw []byte, tx *RawTx, ins []RawIn, outs []RawOut) ([]Raw
 	lockTime := b[len(b)-4:]
 	tx.Version = int32(binary.LittleEndian.Uint32(b))
 	tx.LockTime = binary.LittleEndian.Uint32(lockTime)
-	if sh.segwit {
-		tx.TxID = s.d.sum3(b[:4], raw[sh.body:sh.bodyEnd], lockTime)
-	} else {
-		tx.TxID = s.d.sum(b)
-	}
 
 	pos := sh.body + varintLen(raw[sh.body])
 	tx.Inputs = ins[:sh.ins:sh.ins]
@@ -352,6 +349,31 @@ type doubler struct {
 
 // sum3 returns SHA-256(SHA-256(a || b || c)).
 func (d *doubler) sum3(a, b, c []byte) heistgraph.Hash { return d.d.Sum3(a, b, c) }
+
+// txids sets the TxID of txs, checked transactions of raw, two at a time
+// (sha256d.Double.Sum3Pair interleaves their rounds).
+func (d *doubler) txids(raw []byte, txs []RawTx) {
+	i := 0
+	for ; i+1 < len(txs); i += 2 {
+		x, y := txParts(raw, &txs[i].sh), txParts(raw, &txs[i+1].sh)
+		txs[i].TxID, txs[i+1].TxID = d.d.Sum3Pair(&x, &y)
+	}
+	if i < len(txs) {
+		x := txParts(raw, &txs[i].sh)
+		txs[i].TxID = d.d.Sum3(x[0], x[1], x[2])
+	}
+}
+
+// txParts returns the bytes a txid hashes, in three parts: the
+// transaction of raw with the shape sh without its marker, flag and
+// witnesses (BIP144) is its version, its body (inputs and outputs) and its
+// lock time.
+func txParts(raw []byte, sh *shape) [3][]byte {
+	if !sh.segwit {
+		return [3][]byte{nil, raw[sh.start:sh.end], nil}
+	}
+	return [3][]byte{raw[sh.start : sh.start+4], raw[sh.body:sh.bodyEnd], raw[sh.end-4 : sh.end]}
+}
 
 // sum returns SHA-256(SHA-256(b)).
 func (d *doubler) sum(b []byte) heistgraph.Hash { return sha256d.Sum(b) }

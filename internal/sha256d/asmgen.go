@@ -234,6 +234,12 @@ func (s *stream) node(src, dst, save string) {
 	// The second hash: the first's digest words are its message.
 	s.fromNative()
 	s.u("MOVO "+s.s0+", "+s.m[0], "MOVO "+s.s1+", "+s.m[1])
+	s.second(dst)
+}
+
+// second emits the second hash of a digest whose words are in m[0] and
+// m[1] (in order), stored at dst.
+func (s *stream) second(dst string) {
 	s.u("MOVO IVN<>+0(SB), "+s.s0, "MOVO IVN<>+16(SB), "+s.s1)
 	s.rounds(func(g int) {
 		switch g {
@@ -249,6 +255,22 @@ func (s *stream) node(src, dst, save string) {
 	s.u("MOVOU "+s.s0+", 0"+dst, "MOVOU "+s.s1+", 16"+dst)
 }
 
+func (s *stream) toNative() {
+	s.u("PSHUFD $0xb1, "+s.s0+", "+s.s0, "PSHUFD $0x1b, "+s.s1+", "+s.s1)
+	s.u("MOVO "+s.s0+", "+s.t, "PALIGNR $8, "+s.s1+", "+s.s0, "PBLENDW $0xf0, "+s.t+", "+s.s1)
+}
+
+// compress emits the compression of the block at src into the state,
+// kept at save (32 bytes) for the feed-forward.
+func (s *stream) compress(src, save string) {
+	s.u("MOVOU "+s.s0+", 0+"+save, "MOVOU "+s.s1+", 16+"+save)
+	s.rounds(func(g int) {
+		s.u(fmt.Sprintf("MOVOU %d%s, %s", 16*g, src, s.msg(g)), "PSHUFB X8, "+s.msg(g))
+	})
+	s.u("MOVOU 0+"+save+", "+s.t, "PADDD "+s.t+", "+s.s0)
+	s.u("MOVOU 16+"+save+", "+s.t, "PADDD "+s.t+", "+s.s1)
+}
+
 // interleave emits the units of a and b alternately.
 func interleave(a, b *stream) {
 	if len(a.units) != len(b.units) {
@@ -262,6 +284,13 @@ func interleave(a, b *stream) {
 			p("%s", in)
 		}
 	}
+}
+
+// streams returns the two streams' registers.
+func streams() (a, b *stream) {
+	a = &stream{s0: "X1", s1: "X2", t: "X7", m: [4]string{"X3", "X4", "X5", "X6"}}
+	b = &stream{s0: "X9", s1: "X10", t: "X15", m: [4]string{"X11", "X12", "X13", "X14"}}
+	return a, b
 }
 
 // native returns the state h in the instructions' layout: ABEF, CDGH as
@@ -350,8 +379,7 @@ func main() {
 	label("nodesPair")
 	p("CMPQ DX, $2")
 	p("JLT nodesOne")
-	a := &stream{s0: "X1", s1: "X2", t: "X7", m: [4]string{"X3", "X4", "X5", "X6"}}
-	b := &stream{s0: "X9", s1: "X10", t: "X15", m: [4]string{"X11", "X12", "X13", "X14"}}
+	a, b := streams()
 	a.node("(SI)", "(DI)", "0(SP)")
 	b.node("+64(SI)", "+32(DI)", "32(SP)")
 	interleave(a, b)
@@ -367,6 +395,53 @@ func main() {
 	padBlock()
 	second("DI")
 	label("nodesDone")
+	p("RET")
+
+	out.WriteString("\n// func blocks2SHANI(ha, hb *[8]uint32, a, b *byte, n int)\nTEXT ·blocks2SHANI(SB), NOSPLIT, $64-40\n")
+	p("MOVQ ha+0(FP), AX")
+	p("MOVQ hb+8(FP), BX")
+	p("MOVQ a+16(FP), SI")
+	p("MOVQ b+24(FP), DI")
+	p("MOVQ n+32(FP), DX")
+	p("MOVO FLIP<>+0(SB), X8")
+	a, b = streams()
+	a.u("MOVOU 0(AX), X1", "MOVOU 16(AX), X2")
+	b.u("MOVOU 0(BX), X9", "MOVOU 16(BX), X10")
+	a.toNative()
+	b.toNative()
+	interleave(a, b)
+	p("CMPQ DX, $0")
+	p("JEQ blocks2Store")
+	label("blocks2Loop")
+	a, b = streams()
+	a.compress("(SI)", "0(SP)")
+	b.compress("(DI)", "32(SP)")
+	interleave(a, b)
+	p("ADDQ $64, SI")
+	p("ADDQ $64, DI")
+	p("DECQ DX")
+	p("JNE blocks2Loop")
+	label("blocks2Store")
+	a, b = streams()
+	a.fromNative()
+	b.fromNative()
+	a.u("MOVOU X1, 0(AX)", "MOVOU X2, 16(AX)")
+	b.u("MOVOU X9, 0(BX)", "MOVOU X10, 16(BX)")
+	interleave(a, b)
+	p("RET")
+
+	out.WriteString("\n// func final2SHANI(outA, outB *[32]byte, ha, hb *[8]uint32)\nTEXT ·final2SHANI(SB), NOSPLIT, $0-32\n")
+	p("MOVQ outA+0(FP), SI")
+	p("MOVQ outB+8(FP), DI")
+	p("MOVQ ha+16(FP), AX")
+	p("MOVQ hb+24(FP), BX")
+	p("MOVO FLIP<>+0(SB), X8")
+	a, b = streams()
+	a.u("MOVOU 0(AX), X3", "MOVOU 16(AX), X4")
+	b.u("MOVOU 0(BX), X11", "MOVOU 16(BX), X12")
+	a.second("(SI)")
+	b.second("(DI)")
+	interleave(a, b)
 	p("RET")
 
 	out.WriteString("\n// func cpuid(leaf, sub uint32) (a, b, c, d uint32)\nTEXT ·cpuid(SB), NOSPLIT, $0-24\n")

@@ -130,7 +130,10 @@ func (d *Double) Sum() [Size]byte {
 // time. With SHA-NI it is one assembly call when a is shorter than a block
 // and c shorter than 56 bytes (a txid's 4 and 4 are).
 func (d *Double) Sum3(a, b, c []byte) [Size]byte {
-	if !useSHANI || len(a) >= blockSize || len(c) > blockSize-9 {
+	var head [blockSize]byte
+	var tail [2 * blockSize]byte
+	runs, ok := split(&head, &tail, a, b, c)
+	if !ok {
 		d.Reset()
 		d.Write(a)
 		d.Write(b)
@@ -138,23 +141,73 @@ func (d *Double) Sum3(a, b, c []byte) [Size]byte {
 		return d.Sum()
 	}
 	var out [Size]byte
-	var head [blockSize]byte
-	var tail [2 * blockSize]byte
+	doubleSHANI(&out, &iv, runs[0], runs[1], runs[2])
+	return out
+}
+
+// Sum3Pair returns what Sum3 returns for the parts of x and for the parts
+// of y, and resets d. With SHA-NI the two are hashed together, their
+// rounds interleaved: a round's latency leaves room for another's.
+func (d *Double) Sum3Pair(x, y *[3][]byte) (hx, hy [Size]byte) {
+	var headX, headY [blockSize]byte
+	var tailX, tailY [2 * blockSize]byte
+	rx, okX := split(&headX, &tailX, x[0], x[1], x[2])
+	ry, okY := split(&headY, &tailY, y[0], y[1], y[2])
+	if !okX || !okY {
+		return d.Sum3(x[0], x[1], x[2]), d.Sum3(y[0], y[1], y[2])
+	}
+	sx, sy := iv, iv
+	i, j := 0, 0
+	for {
+		for i < len(rx) && len(rx[i]) == 0 {
+			i++
+		}
+		for j < len(ry) && len(ry[j]) == 0 {
+			j++
+		}
+		if i == len(rx) || j == len(ry) {
+			break
+		}
+		n := min(len(rx[i]), len(ry[j])) / blockSize
+		blocks2SHANI(&sx, &sy, &rx[i][0], &ry[j][0], n)
+		rx[i], ry[j] = rx[i][n*blockSize:], ry[j][n*blockSize:]
+	}
+	for ; i < len(rx); i++ {
+		blocksSHANI(&sx, rx[i])
+	}
+	for ; j < len(ry); j++ {
+		blocksSHANI(&sy, ry[j])
+	}
+	final2SHANI(&hx, &hy, &sx, &sy)
+	return hx, hy
+}
+
+// split lays a || b || c out as whole blocks for the assembly: the first
+// block (a and the front of b, copied into head) or none, the blocks
+// within b, and the last bytes with the padding (copied into tail). It
+// returns false without SHA-NI, or when a is a block or longer or c
+// longer than 55 bytes.
+func split(head *[blockSize]byte, tail *[2 * blockSize]byte, a, b, c []byte) ([3][]byte, bool) {
+	if !useSHANI || len(a) >= blockSize || len(c) > blockSize-9 {
+		return [3][]byte{}, false
+	}
 	n := uint64(len(a) + len(b) + len(c))
 	if len(a)+len(b) < blockSize {
 		k := copy(tail[:], a)
 		k += copy(tail[k:], b)
 		k += copy(tail[k:], c)
-		doubleSHANI(&out, &iv, nil, nil, pad(&tail, tail[:k], n))
-		return out
+		return [3][]byte{nil, nil, pad(tail, tail[:k], n)}, true
 	}
-	k := copy(head[:], a)
-	b = b[copy(head[k:], b):]
+	var first []byte
+	if len(a) > 0 {
+		k := copy(head[:], a)
+		b = b[copy(head[k:], b):]
+		first = head[:]
+	}
 	m := len(b) &^ (blockSize - 1)
-	k = copy(tail[:], b[m:])
+	k := copy(tail[:], b[m:])
 	k += copy(tail[k:], c)
-	doubleSHANI(&out, &iv, head[:], b[:m], pad(&tail, tail[:k], n))
-	return out
+	return [3][]byte{first, b[:m], pad(tail, tail[:k], n)}, true
 }
 
 const blockSize = 64

@@ -38,3 +38,15 @@ func doubleSHANI(out *[Size]byte, h *[8]uint32, head, p, tail []byte)
 //
 //go:noescape
 func nodesSHANI(dst *[Size]byte, src *[2 * Size]byte, n int)
+
+// blocks2SHANI compresses n blocks at a into ha and n blocks at b into
+// hb, the two interleaved.
+//
+//go:noescape
+func blocks2SHANI(ha, hb *[8]uint32, a, b *byte, n int)
+
+// final2SHANI stores the SHA-256 of the digests ha and hb (states after
+// the first hash's last block) in outA and outB.
+//
+//go:noescape
+func final2SHANI(outA, outB *[Size]byte, ha, hb *[8]uint32)

@@ -133,8 +133,21 @@ func TestLengths(t *testing.T) {
 				if got := d.Sum3(a, b, c); got != want {
 					t.Fatalf("Sum3 of %d bytes in parts %d+%d+%d = %x, want %x", n, len(a), len(b), len(c), got, want)
 				}
-				if got := d.Sum3(c, a, b); got != ref(slices.Concat(c, a, b)) {
-					t.Fatalf("Sum3 of %d bytes in parts %d+%d+%d = %x, want %x", n, len(c), len(a), len(b), got, want)
+				want2 := ref(slices.Concat(c, a, b))
+				if got := d.Sum3(c, a, b); got != want2 {
+					t.Fatalf("Sum3 of %d bytes in parts %d+%d+%d = %x, want %x", n, len(c), len(a), len(b), got, want2)
+				}
+				// Paired with every other length, both ways round.
+				for m := 0; m <= len(data); m += 7 {
+					q := data[len(data)-m:]
+					wantQ := ref(q)
+					x, y := [3][]byte{a, b, c}, [3][]byte{q[:min(4, m)], q[min(4, m):], nil}
+					if gx, gy := d.Sum3Pair(&x, &y); gx != want || gy != wantQ {
+						t.Fatalf("Sum3Pair of %d+%d+%d and %d bytes = %x, %x, want %x, %x", len(a), len(b), len(c), m, gx, gy, want, wantQ)
+					}
+					if gy, gx := d.Sum3Pair(&y, &x); gx != want || gy != wantQ {
+						t.Fatalf("Sum3Pair of %d and %d+%d+%d bytes = %x, %x, want %x, %x", m, len(a), len(b), len(c), gy, gx, wantQ, want)
+					}
 				}
 			}
 		}
@@ -187,6 +200,8 @@ func TestSumAllocs(t *testing.T) {
 			d.Write(data[5:])
 			_ = d.Sum()
 			_ = d.Sum3(data[:4], data[4:196], data[196:])
+			x, y := [3][]byte{data[:4], data[4:196], data[196:]}, [3][]byte{nil, data[7:], nil}
+			_, _ = d.Sum3Pair(&x, &y)
 		}); n != 0 {
 			t.Errorf("%v allocations a run, want 0", n)
 		}
@@ -224,6 +239,10 @@ func FuzzSum(f *testing.F) {
 			}
 			if got := d.Sum3(a, b, c); got != want {
 				t.Fatalf("shani=%v: Sum3 in parts %d+%d+%d = %x, want %x", on, len(a), len(b), len(c), got, want)
+			}
+			x, y := [3][]byte{a, b, c}, [3][]byte{nil, c, nil}
+			if gx, gy := d.Sum3Pair(&x, &y); gx != want || gy != ref(c) {
+				t.Fatalf("shani=%v: Sum3Pair of %d+%d+%d and %d bytes = %x, %x, want %x, %x", on, len(a), len(b), len(c), len(c), gx, gy, want, ref(c))
 			}
 			checkNodes(t, src)
 		}
