@@ -347,12 +347,21 @@ type doubler struct {
 	d sha256d.Double
 }
 
-// txids sets the TxID of txs, checked transactions of raw, two in flight
-// at a time (sha256d.Double.SumAll interleaves their rounds).
+// sum3 returns SHA-256(SHA-256(a || b || c)).
+func (d *doubler) sum3(a, b, c []byte) heistgraph.Hash { return d.d.Sum3(a, b, c) }
+
+// txids sets the TxID of txs, checked transactions of raw, two at a time
+// (sha256d.Double.Sum3Pair interleaves their rounds).
 func (d *doubler) txids(raw []byte, txs []RawTx) {
-	d.d.SumAll(len(txs),
-		func(i int) [3][]byte { return txParts(raw, &txs[i].sh) },
-		func(i int, h [sha256d.Size]byte) { txs[i].TxID = h })
+	i := 0
+	for ; i+1 < len(txs); i += 2 {
+		x, y := txParts(raw, &txs[i].sh), txParts(raw, &txs[i+1].sh)
+		txs[i].TxID, txs[i+1].TxID = d.d.Sum3Pair(&x, &y)
+	}
+	if i < len(txs) {
+		x := txParts(raw, &txs[i].sh)
+		txs[i].TxID = d.d.Sum3(x[0], x[1], x[2])
+	}
 }
 
 // txParts returns the bytes a txid hashes, in three parts: the

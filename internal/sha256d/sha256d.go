@@ -58,7 +58,6 @@ type Double struct {
 	buf   [blockSize]byte
 	nbuf  int
 	len   uint64
-	cur   [2]cursor // SumAll's messages in flight
 	ready bool      // h holds a state: the zero Double has not
 	slow  hash.Hash // crypto/sha256's, without SHA-NI
 	mid   [Size]byte
@@ -183,133 +182,6 @@ func (d *Double) Sum3Pair(x, y *[3][]byte) (hx, hy [Size]byte) {
 	return hx, hy
 }
 
-// SumAll hashes n messages, each given by parts(i) as three parts
-// concatenated (as Sum3 takes them), and gives each's double SHA-256 to
-// sum(i, h), in no particular order; it resets d. With SHA-NI it keeps two
-// messages in flight, their rounds interleaved (a message that ends makes
-// room for the next), so messages of different lengths pair as well as
-// equal ones.
-func (d *Double) SumAll(n int, parts func(i int) [3][]byte, sum func(i int, h [Size]byte)) {
-	if !useSHANI {
-		for i := range n {
-			p := parts(i)
-			sum(i, d.Sum3(p[0], p[1], p[2]))
-		}
-		return
-	}
-	// The cursors live in d: their runs point into their own buffers,
-	// which on the stack would move them to the heap.
-	x, y := &d.cur[0], &d.cur[1]
-	var fin finals
-	next := 0
-	// load starts c on the next message split can lay out, hashing any
-	// other on the way with Sum3; it reports false when none is left.
-	load := func(c *cursor) bool {
-		for ; next < n; next++ {
-			p := parts(next)
-			if c.start(next, p) {
-				next++
-				return true
-			}
-			sum(next, d.Sum3(p[0], p[1], p[2]))
-		}
-		return false
-	}
-	okX, okY := load(x), load(y)
-	for okX && okY {
-		rx, ry := x.run(), y.run()
-		k := min(len(rx), len(ry)) / blockSize
-		blocks2SHANI(&x.h, &y.h, &rx[0], &ry[0], k)
-		x.advance(k)
-		y.advance(k)
-		if x.done() {
-			fin.add(x, sum)
-			okX = load(x)
-		}
-		if y.done() {
-			fin.add(y, sum)
-			okY = load(y)
-		}
-	}
-	for _, c := range [...]*cursor{x, y} {
-		if c == x && !okX || c == y && !okY {
-			continue
-		}
-		for ; c.i < len(c.runs); c.i++ {
-			blocksSHANI(&c.h, c.runs[c.i])
-		}
-		fin.add(c, sum)
-	}
-	fin.flush(sum)
-	x.runs, y.runs = [3][]byte{}, [3][]byte{} // keep nothing of the caller's
-}
-
-// A cursor is a message of SumAll being hashed: its whole blocks as split
-// lays them out, the run being hashed, and the state.
-type cursor struct {
-	idx  int
-	runs [3][]byte
-	i    int
-	h    [8]uint32
-	head [blockSize]byte
-	tail [2 * blockSize]byte
-}
-
-func (c *cursor) start(idx int, p [3][]byte) bool {
-	runs, ok := split(&c.head, &c.tail, p[0], p[1], p[2])
-	if !ok {
-		return false
-	}
-	c.idx, c.runs, c.i, c.h = idx, runs, 0, iv
-	c.skip()
-	return true
-}
-
-// skip moves past empty runs.
-func (c *cursor) skip() {
-	for c.i < len(c.runs) && len(c.runs[c.i]) == 0 {
-		c.i++
-	}
-}
-
-func (c *cursor) run() []byte { return c.runs[c.i] }
-
-func (c *cursor) advance(k int) {
-	c.runs[c.i] = c.runs[c.i][k*blockSize:]
-	c.skip()
-}
-
-func (c *cursor) done() bool { return c.i == len(c.runs) }
-
-// finals pairs the messages whose first hash is done for their second
-// hashes, computed two at a time.
-type finals struct {
-	n   int
-	idx [2]int
-	h   [2][8]uint32
-}
-
-func (f *finals) add(c *cursor, sum func(int, [Size]byte)) {
-	f.idx[f.n], f.h[f.n] = c.idx, c.h
-	f.n++
-	if f.n == 2 {
-		var a, b [Size]byte
-		final2SHANI(&a, &b, &f.h[0], &f.h[1])
-		f.n = 0
-		sum(f.idx[0], a)
-		sum(f.idx[1], b)
-	}
-}
-
-func (f *finals) flush(sum func(int, [Size]byte)) {
-	if f.n == 1 {
-		var out [Size]byte
-		doubleSHANI(&out, &f.h[0], nil, nil, nil)
-		f.n = 0
-		sum(f.idx[0], out)
-	}
-}
-
 // split lays a || b || c out as whole blocks for the assembly: the first
 // block (a and the front of b, copied into head) or none, the blocks
 // within b, and the last bytes with the padding (copied into tail). It
@@ -342,7 +214,7 @@ const blockSize = 64
 
 // pad appends SHA-256's padding for a message of n bytes to its last
 // bytes, which buf may already hold (fewer than 2*blockSize-8), and
-// returns the one or two blocks.
+// returns the one or two blocks. buf must be zero after them.
 func pad(buf *[2 * blockSize]byte, last []byte, n uint64) []byte {
 	k := copy(buf[:], last)
 	buf[k] = 0x80
@@ -350,7 +222,6 @@ func pad(buf *[2 * blockSize]byte, last []byte, n uint64) []byte {
 	if k >= blockSize-8 {
 		end = 2 * blockSize
 	}
-	clear(buf[k+1 : end-8])
 	binary.BigEndian.PutUint64(buf[end-8:], n<<3)
 	return buf[:end]
 }

@@ -154,52 +154,6 @@ func TestLengths(t *testing.T) {
 	})
 }
 
-// TestSumAll hashes messages of every length up to 300 bytes in parts,
-// in several orders, and some that SumAll must hash alone (a first part
-// of a block or more, a last part of 56 bytes or more).
-func TestSumAll(t *testing.T) {
-	data := make([]byte, 300)
-	for i := range data {
-		data[i] = byte(i*13 + 1)
-	}
-	var msgs [][3][]byte
-	for n := range len(data) + 1 {
-		p := data[:n]
-		cut := min(4, n)
-		msgs = append(msgs, [3][]byte{p[:cut], p[cut : n-min(4, n-cut)], p[n-min(4, n-cut):]})
-	}
-	msgs = append(msgs, [3][]byte{data[:64], data[64:100], nil}, [3][]byte{nil, data[:10], data[10:66]})
-	paths(t, func(t *testing.T) {
-		var d Double
-		for _, order := range []string{"up", "down", "mixed"} {
-			ms := slices.Clone(msgs)
-			switch order {
-			case "down":
-				slices.Reverse(ms)
-			case "mixed":
-				for i := range ms {
-					j := (i * 7919) % len(ms)
-					ms[i], ms[j] = ms[j], ms[i]
-				}
-			}
-			for _, count := range []int{0, 1, 2, 3, len(ms)} {
-				got := make([][Size]byte, count)
-				seen := make([]int, count)
-				d.SumAll(count, func(i int) [3][]byte { return ms[i] }, func(i int, h [Size]byte) {
-					got[i] = h
-					seen[i]++
-				})
-				for i := range count {
-					if want := ref(slices.Concat(ms[i][0], ms[i][1], ms[i][2])); got[i] != want || seen[i] != 1 {
-						t.Fatalf("%s, %d messages: message %d (%d+%d+%d bytes) = %x (given %d times), want %x once",
-							order, count, i, len(ms[i][0]), len(ms[i][1]), len(ms[i][2]), got[i], seen[i], want)
-					}
-				}
-			}
-		}
-	})
-}
-
 func checkNodes(t *testing.T, src [][Size]byte) {
 	t.Helper()
 	want := make([][Size]byte, len(src)/2)
@@ -248,7 +202,6 @@ func TestSumAllocs(t *testing.T) {
 			_ = d.Sum3(data[:4], data[4:196], data[196:])
 			x, y := [3][]byte{data[:4], data[4:196], data[196:]}, [3][]byte{nil, data[7:], nil}
 			_, _ = d.Sum3Pair(&x, &y)
-			d.SumAll(3, func(i int) [3][]byte { return [3][]byte{nil, data[i:], nil} }, func(int, [Size]byte) {})
 		}); n != 0 {
 			t.Errorf("%v allocations a run, want 0", n)
 		}
@@ -291,12 +244,6 @@ func FuzzSum(f *testing.F) {
 			if gx, gy := d.Sum3Pair(&x, &y); gx != want || gy != ref(c) {
 				t.Fatalf("shani=%v: Sum3Pair of %d+%d+%d and %d bytes = %x, %x, want %x, %x", on, len(a), len(b), len(c), len(c), gx, gy, want, ref(c))
 			}
-			ms := [][3][]byte{{a, b, c}, {nil, c, nil}, {nil, data, nil}, {c, b, a}, {b, nil, nil}}
-			d.SumAll(len(ms), func(i int) [3][]byte { return ms[i] }, func(i int, h [Size]byte) {
-				if want := ref(slices.Concat(ms[i][0], ms[i][1], ms[i][2])); h != want {
-					t.Fatalf("shani=%v: SumAll message %d = %x, want %x", on, i, h, want)
-				}
-			})
 			checkNodes(t, src)
 		}
 	})
