@@ -343,16 +343,13 @@ func (m *materializer) tx(b *RawBlock, tx *RawTx, dst *heistgraph.Tx) {
 	dst.Inputs, dst.Outputs = ins, outs
 }
 
-// doubler computes Bitcoin's double SHA-256 (internal/sha256d: one
-// assembly call a txid with SHA-NI, a merkle level per call); the state is
-// for segwit txids, hashed in three parts, where SHA-NI is missing. The
-// zero value is ready.
+// doubler computes Bitcoin's double SHA-256 with internal/sha256d: with
+// SHA-NI one assembly call a pair of txids, their rounds interleaved, and
+// a merkle level per call; without, its state serves segwit txids, hashed
+// in three parts. The zero value is ready.
 type doubler struct {
 	d sha256d.Double
 }
-
-// sum3 returns SHA-256(SHA-256(a || b || c)).
-func (d *doubler) sum3(a, b, c []byte) heistgraph.Hash { return d.d.Sum3(a, b, c) }
 
 // txids sets the TxID of txs, checked transactions of raw, two at a time
 // (sha256d.Double.Sum3Pair interleaves their rounds).
