@@ -60,7 +60,8 @@ func BenchmarkNodes(b *testing.B) {
 // in process CPU time with each way in turn in every iteration (the
 // machine is shared): txid-like messages (4 + 150 to 1,100 + 4 bytes, two
 // by two with Sum3Pair against one by one with Sum3), and a merkle level
-// of 4,096 nodes (Nodes over the level against Nodes one node a call).
+// of 4,096 nodes (Nodes one node a call, then over the level with SHA-NI
+// two at a time, then with AVX-512 16 at a time where the CPU has it).
 //
 //	go test ./internal/sha256d -run '^$' -bench Interleave -benchtime 2s
 func BenchmarkInterleave(b *testing.B) {
@@ -100,7 +101,13 @@ func BenchmarkInterleave(b *testing.B) {
 				Nodes(ids[i:i+1], ids[2*i:2*i+2])
 			}
 		}},
-		{"nodes-two", func() { Nodes(ids[:len(ids)/2], ids) }},
+		{"nodes-two", func() { // SHA-NI two at a time, without AVX-512
+			avx := useAVX512
+			useAVX512 = false
+			Nodes(ids[:len(ids)/2], ids)
+			useAVX512 = avx
+		}},
+		{"nodes-avx512", func() { Nodes(ids[:len(ids)/2], ids) }},
 	}
 	spent := make([]time.Duration, len(ways))
 	for b.Loop() {

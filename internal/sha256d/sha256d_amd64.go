@@ -50,3 +50,12 @@ func blocks2SHANI(ha, hb *[8]uint32, a, b *byte, n int)
 //
 //go:noescape
 func final2SHANI(outA, outB *[Size]byte, ha, hb *[8]uint32)
+
+// useAVX512 tells whether Nodes hashes 16 nodes at a time with AVX-512.
+var useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+
+// nodes16AVX512 stores the double SHA-256 of src[i] in dst[i] for i < n
+// rounded down to a multiple of 16, 16 at a time.
+//
+//go:noescape
+func nodes16AVX512(dst *[Size]byte, src *[2 * Size]byte, n int)
