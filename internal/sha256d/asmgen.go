@@ -301,47 +301,52 @@ func native(h [8]uint32) []uint32 {
 
 // The AVX-512 path hashes 16 merkle nodes at once, one in each 32-bit
 // lane of the Z registers (Bitcoin Core's SHA256D64 does 8 with AVX2):
-// plain SHA-256 rounds in vector instructions, no SHA-NI. Registers:
-// the state in avxState (renamed each round rather than moved), the
-// message schedule in avxW (a ring of 16), scratch Z24-Z26, the byte-order
-// mask Z27, the gather and scatter offsets Z28 (64 bytes a lane) and Z29
-// (32 bytes a lane).
-var (
-	avxW = func() (w [16]string) {
-		for i := range w {
-			w[i] = fmt.Sprintf("Z%d", 8+i)
-		}
-		return w
-	}()
-)
+// plain SHA-256 rounds in vector instructions, no SHA-NI. Registers: the
+// state in Z0-Z7 (renamed each round rather than moved), the message
+// schedule in avxW (a ring of 16), scratch Z24-Z26, the byte-order mask
+// Z27, the gather and scatter offsets Z28 (64 bytes a lane) and Z29 (32
+// bytes a lane).
+var avxW = func() (w [16]string) {
+	for i := range w {
+		w[i] = fmt.Sprintf("Z%d", 8+i)
+	}
+	return w
+}()
+
+// avxSigma adds to dst x rotated right by r1 xor x rotated right by r2
+// xor x rotated (op VPRORD) or shifted (VPSRLD) right by r3: SHA-256's
+// Σ and σ functions.
+func avxSigma(dst, x string, r1, r2 int, op string, r3 int) {
+	p("VPRORD $%d, %s, Z24", r1, x)
+	p("VPRORD $%d, %s, Z25", r2, x)
+	p("%s $%d, %s, Z26", op, r3, x)
+	p("VPTERNLOGD $0x96, Z26, Z25, Z24")
+	p("VPADDD Z24, %s, %s", dst, dst)
+}
+
+// avxTernary adds to dst the bitwise function with truth table imm of x,
+// y, z: Ch is 0xca, Maj 0xe8.
+func avxTernary(dst string, imm int, x, y, z string) {
+	p("VMOVDQA32 %s, Z24", x)
+	p("VPTERNLOGD $0x%02x, %s, %s, Z24", imm, z, y)
+	p("VPADDD Z24, %s, %s", dst, dst)
+}
 
 // avxRounds emits 64 rounds on the state st (renamed in place); w(i)
-// returns the register holding W[i] or "" when W[i]+K[i] is the constant
-// at wk(i).
+// returns the register holding W[i], or "" when W[i]+K[i] is the
+// constant at wk(i) (else K[i]).
 func avxRounds(st *[8]string, w func(i int) string, wk func(i int) string) {
 	for i := range 64 {
 		a, b, c, d, e, f, g, h := st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7]
-		p("VPRORD $6, %s, Z24", e)
-		p("VPRORD $11, %s, Z25", e)
-		p("VPRORD $25, %s, Z26", e)
-		p("VPTERNLOGD $0x96, Z26, Z25, Z24")
-		p("VPADDD Z24, %s, %s", h, h)
-		p("VMOVDQA32 %s, Z24", e)
-		p("VPTERNLOGD $0xca, %s, %s, Z24", g, f)
-		p("VPADDD Z24, %s, %s", h, h)
+		avxSigma(h, e, 6, 11, "VPRORD", 25)
+		avxTernary(h, 0xca, e, f, g)
 		if r := w(i); r != "" {
 			p("VPADDD %s, %s, %s", r, h, h)
 		}
 		p("VPADDD.BCST %s, %s, %s", wk(i), h, h)
 		p("VPADDD %s, %s, %s", h, d, d)
-		p("VPRORD $2, %s, Z24", a)
-		p("VPRORD $13, %s, Z25", a)
-		p("VPRORD $22, %s, Z26", a)
-		p("VPTERNLOGD $0x96, Z26, Z25, Z24")
-		p("VPADDD Z24, %s, %s", h, h)
-		p("VMOVDQA32 %s, Z24", a)
-		p("VPTERNLOGD $0xe8, %s, %s, Z24", c, b)
-		p("VPADDD Z24, %s, %s", h, h)
+		avxSigma(h, a, 2, 13, "VPRORD", 22)
+		avxTernary(h, 0xe8, a, b, c)
 		*st = [8]string{h, a, b, c, d, e, f, g}
 	}
 }
@@ -351,17 +356,8 @@ func avxRounds(st *[8]string, w func(i int) string, wk func(i int) string) {
 func avxSchedule(i int) string {
 	r := avxW[i%16]
 	if i >= 16 {
-		x, y := avxW[(i-15)%16], avxW[(i-2)%16]
-		p("VPRORD $7, %s, Z24", x)
-		p("VPRORD $18, %s, Z25", x)
-		p("VPSRLD $3, %s, Z26", x)
-		p("VPTERNLOGD $0x96, Z26, Z25, Z24")
-		p("VPADDD Z24, %s, %s", r, r)
-		p("VPRORD $17, %s, Z24", y)
-		p("VPRORD $19, %s, Z25", y)
-		p("VPSRLD $10, %s, Z26", y)
-		p("VPTERNLOGD $0x96, Z26, Z25, Z24")
-		p("VPADDD Z24, %s, %s", r, r)
+		avxSigma(r, avxW[(i-15)%16], 7, 18, "VPSRLD", 3)
+		avxSigma(r, avxW[(i-2)%16], 17, 19, "VPSRLD", 10)
 		p("VPADDD %s, %s, %s", avxW[(i-7)%16], r, r)
 	}
 	return r
