@@ -35,7 +35,10 @@
 // blocks as such views, in the order and with the checks of Blocks. A view
 // is valid until the next Scan: copy what must outlive it. RawBlock.Block
 // turns a view into what DecodeBlock returns (DecodeBlock is Scan followed
-// by Block).
+// by Block). The double SHA-256 of txids, merkle nodes, headers and
+// base58 checksums is internal/sha256d's: SHA-NI assembly that hashes two
+// transactions together and a merkle level per call (AVX-512 for 16 nodes
+// at a time where the CPU has it), crypto/sha256 elsewhere.
 //
 // # Scripts and addresses
 //
