@@ -38,7 +38,7 @@ func Nodes[H ~[Size]byte](dst, src []H) {
 	}
 	_ = dst[n-1]
 	if k := n &^ 15; useAVX512 && k > 0 {
-		// Writes lag reads: in place, dst[k:] is still src[2k:]'s front.
+		// In place, writing dst[:k] leaves src[2k:] as it was.
 		nodes16AVX512((*[Size]byte)(unsafe.Pointer(&dst[0])), (*[2 * Size]byte)(unsafe.Pointer(&src[0])), k)
 		if dst, src, n = dst[k:], src[2*k:], n-k; n == 0 {
 			return
