@@ -36,8 +36,9 @@ import (
 //     hashed before internal/sha256d);
 //   - wire: btcd's MsgBlock.Deserialize plus TxHash and WitnessHash of
 //     every transaction (no checks, no merkle root, no addresses);
-//   - sha256d: double SHA-256 over the block bytes once, the floor;
-//   - paired: all four in turn in each iteration, rates in CPU time (the
+//   - sha256d: double SHA-256 (crypto/sha256) over the block bytes once,
+//     the floor;
+//   - paired: all of them in turn in each iteration, rates in CPU time (the
 //     figures docs/benchmarks.md quotes on a shared machine).
 //
 // DecodeBlock decoded with wire until issue 23 (mainnet scale): reading the
