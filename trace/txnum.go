@@ -53,9 +53,9 @@ type txEntry struct {
 	pos       pos
 	time      int64
 	nin, nout int
-	gnum      uint32                // the reader's number; noNum: rec holds it
+	gnum      uint32               // the reader's number; noNum: rec holds it
 	rec       *heistgraph.TxRecord // read with Tx, or built by record
-	placed    bool                  // in the result (Result.txPos)
+	placed    bool                 // in the result (Result.txPos)
 }
 
 // addrEntry is one address of a trace: its string (once known) and its
@@ -306,4 +306,3 @@ func (t *txTable) address(a int32) string {
 	}
 	return x.s
 }
-
