@@ -67,10 +67,11 @@ type engine struct {
 	nseeds  []int
 	fees    []int64
 
-	tx      *txTable
-	queue   workQueue
-	pending []*work // by tx number; nil: not queued
-	last    pos     // position of the last transaction processed
+	tx       *txTable
+	entities map[addrRef]entityAnswer
+	queue    workQueue
+	pending  []*work // by tx number; nil: not queued
+	last     pos     // position of the last transaction processed
 
 	edges   map[uint64]int32 // from<<32 | to → index in edgeBuf
 	edgeBuf []edge
@@ -140,7 +141,7 @@ type sink struct {
 	vout   uint32
 	src    int32
 	hops   int32
-	addr   int32 // -1: none
+	addr   addrRef
 	lab    int32 // -1: none
 	spans  int32 // index in engine.spans, -1: none
 	kind   uint8 // index in sinkKinds
@@ -176,14 +177,15 @@ type edge struct {
 
 func newEngine(r store.ChainReader, o Options) *engine {
 	e := &engine{
-		r:      r,
-		o:      o,
-		rule:   spreaderFor(o.Policy),
-		lines:  o.Policy == FIFO || o.Policy == LIFO,
-		tx:     newTxTable(r, o.Chain),
-		edges:  map[uint64]int32{},
-		sinkAt: map[sinkKey]int{},
-		cjLab:  map[string]int32{},
+		r:        r,
+		o:        o,
+		rule:     spreaderFor(o.Policy),
+		lines:    o.Policy == FIFO || o.Policy == LIFO,
+		tx:       newTxTable(r, o.Chain),
+		entities: map[addrRef]entityAnswer{},
+		edges:    map[uint64]int32{},
+		sinkAt:   map[sinkKey]int{},
+		cjLab:    map[string]int32{},
 		res: &Result{
 			Chain:     o.Chain,
 			Policy:    o.Policy,
@@ -578,7 +580,7 @@ func (e *engine) mayPattern(n int32) bool {
 	x := &e.tx.txs[n]
 	var spend, burn, burnAny int // outputs with value, not burned / burned; burned of any value
 	for j := range x.nout {
-		v, _, b := e.tx.output(n, j)
+		v, b := e.tx.valueBurn(n, j)
 		switch {
 		case b:
 			burnAny++
@@ -737,15 +739,14 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	return nil
 }
 
-// resolve returns the entity of address a (-1: none) through the
-// resolver, asked once per address.
-func (e *engine) resolve(ctx context.Context, a int32) (entityAnswer, error) {
+// resolve returns the entity of address a through the resolver, asked
+// once per address.
+func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
 	if e.o.Resolver == nil || a < 0 {
 		return entityAnswer{lab: -1}, nil
 	}
-	x := &e.tx.addrs[a]
-	if x.resolved {
-		return x.ent, nil
+	if ans, ok := e.entities[a]; ok {
+		return ans, nil
 	}
 	addr := e.tx.address(a)
 	ref, ok, err := e.o.Resolver.Resolve(ctx, e.o.Chain, addr)
@@ -757,8 +758,7 @@ func (e *engine) resolve(ctx context.Context, a int32) (entityAnswer, error) {
 		ans.lab = int32(len(e.labs))
 		e.labs = append(e.labs, ref)
 	}
-	x = &e.tx.addrs[a]
-	x.resolved, x.ent = true, ans
+	e.entities[a] = ans
 	return ans, nil
 }
 
@@ -780,7 +780,7 @@ func isBurn(o heistgraph.TxOut) bool {
 
 // sinkOut records taint t at rest in output vout of tx n (address addr),
 // one sink per source.
-func (e *engine) sinkOut(kind SinkKind, n int32, vout uint32, addr int32, t taint, hop int, lab int32, reason uint8) {
+func (e *engine) sinkOut(kind SinkKind, n int32, vout uint32, addr addrRef, t taint, hop int, lab int32, reason uint8) {
 	e.bySrc = t.appendBySource(e.bySrc)
 	k := kindIndex(kind)
 	for _, sa := range e.bySrc {

@@ -42,9 +42,8 @@ type txTable struct {
 	byID  map[heistgraph.Hash]int32
 	byNum map[uint32]int32
 
-	addrs     []addrEntry
-	addrByID  map[uint32]int32
-	addrByStr map[string]int32
+	strs      []string         // addresses read as strings (records read with Tx)
+	addrByStr map[string]int32 // index in strs
 }
 
 // txEntry is one transaction of a trace.
@@ -58,19 +57,19 @@ type txEntry struct {
 	placed    bool                 // in the result (Result.txPos)
 }
 
-// addrEntry is one address of a trace: its string (once known) and its
-// entity (once resolved).
-type addrEntry struct {
-	gid      uint32 // the reader's address id; noNum: s holds it
-	s        string
-	hasS     bool
-	resolved bool
-	ent      entityAnswer
-}
+// addrRef is an address as the engine keeps it: -1 for none, the
+// reader's address id (TxNumbers) below 1<<32, and 1<<32 + its index in
+// txTable.strs above (an address read as a string).
+type addrRef int64
+
+const (
+	noAddr   addrRef = -1
+	strAddr0 addrRef = 1 << 32
+)
 
 func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
 	t := &txTable{r: r, chain: chain, byID: map[heistgraph.Hash]int32{}, byNum: map[uint32]int32{},
-		addrByID: map[uint32]int32{}, addrByStr: map[string]int32{}}
+		addrByStr: map[string]int32{}}
 	if n, ok := r.(TxNumbers); ok {
 		t.num = n
 	}
@@ -181,28 +180,40 @@ func (t *txTable) prevOutpoint(n int32, vin int) heistgraph.Outpoint {
 	return heistgraph.Outpoint{TxID: id, Vout: v}
 }
 
-// prevAddr returns the address (number, -1 for none) of the output input
-// vin of tx n spends, which must be known.
-func (t *txTable) prevAddr(n int32, vin int) int32 {
+// prevAddr returns the address of the output input vin of tx n spends,
+// which must be known.
+func (t *txTable) prevAddr(n int32, vin int) addrRef {
 	x := &t.txs[n]
 	if x.gnum == noNum {
 		return t.addrOfString(x.rec.Prevouts[vin].Address)
 	}
 	p, v, _, _ := t.num.NumberedInput(x.gnum, vin)
 	_, a, _, _, _ := t.num.NumberedOutput(p, int(v))
-	return t.addrOfID(a)
+	return addrOfID(a)
 }
 
-// output returns output vout of tx n: value, address number (-1: none)
-// and whether it is provably unspendable.
-func (t *txTable) output(n int32, vout int) (value int64, addr int32, burn bool) {
+// output returns output vout of tx n: value, address and whether it is
+// provably unspendable.
+func (t *txTable) output(n int32, vout int) (value int64, addr addrRef, burn bool) {
 	x := &t.txs[n]
 	if x.gnum == noNum {
 		o := &x.rec.Tx.Outputs[vout]
 		return o.Value, t.addrOfString(o.Address), isBurn(*o)
 	}
 	v, a, b, _, _ := t.num.NumberedOutput(x.gnum, vout)
-	return v, t.addrOfID(a), b
+	return v, addrOfID(a), b
+}
+
+// valueBurn returns the value of output vout of tx n and whether it is
+// provably unspendable.
+func (t *txTable) valueBurn(n int32, vout int) (int64, bool) {
+	x := &t.txs[n]
+	if x.gnum == noNum {
+		o := &x.rec.Tx.Outputs[vout]
+		return o.Value, isBurn(*o)
+	}
+	v, _, b, _, _ := t.num.NumberedOutput(x.gnum, vout)
+	return v, b
 }
 
 // value returns the value of output vout of tx n.
@@ -236,6 +247,9 @@ func (t *txTable) spender(ctx context.Context, n int32, vout int) (m int32, vin 
 	} else {
 		var sp uint32
 		_, _, _, sp, vin = t.num.NumberedOutput(x.gnum, vout)
+		if m, ok := t.byNum[sp]; ok {
+			return m, vin, true, nil
+		}
 		if t.num.Numbered(sp) {
 			return t.byGraph(sp), vin, true, nil
 		}
@@ -266,43 +280,35 @@ func (t *txTable) setSpender(n int32, vout uint32, in heistgraph.Inpoint) func()
 	return func() { rec.SpentBy = old; t.txs[n].gnum = g }
 }
 
-// addrOfID returns the number of the reader's address id a (-1 for
-// NoAddress).
-func (t *txTable) addrOfID(a uint32) int32 {
+// addrOfID returns the reader's address id a as an addrRef.
+func addrOfID(a uint32) addrRef {
 	if a == noNum {
-		return -1
+		return noAddr
 	}
-	if n, ok := t.addrByID[a]; ok {
-		return n
-	}
-	n := int32(len(t.addrs))
-	t.addrs = append(t.addrs, addrEntry{gid: a})
-	t.addrByID[a] = n
-	return n
+	return addrRef(a)
 }
 
-// addrOfString returns the number of address s (-1 for "").
-func (t *txTable) addrOfString(s string) int32 {
+// addrOfString returns address s as an addrRef.
+func (t *txTable) addrOfString(s string) addrRef {
 	if s == "" {
-		return -1
+		return noAddr
 	}
-	if n, ok := t.addrByStr[s]; ok {
-		return n
+	n, ok := t.addrByStr[s]
+	if !ok {
+		n = int32(len(t.strs))
+		t.strs = append(t.strs, s)
+		t.addrByStr[s] = n
 	}
-	n := int32(len(t.addrs))
-	t.addrs = append(t.addrs, addrEntry{gid: noNum, s: s, hasS: true})
-	t.addrByStr[s] = n
-	return n
+	return strAddr0 + addrRef(n)
 }
 
-// address returns address a as a string ("" for -1).
-func (t *txTable) address(a int32) string {
-	if a < 0 {
+// address returns address a as a string ("" for none).
+func (t *txTable) address(a addrRef) string {
+	switch {
+	case a < 0:
 		return ""
+	case a >= strAddr0:
+		return t.strs[a-strAddr0]
 	}
-	x := &t.addrs[a]
-	if !x.hasS {
-		x.s, x.hasS = t.num.NumberedAddress(x.gid), true
-	}
-	return x.s
+	return t.num.NumberedAddress(uint32(a))
 }
