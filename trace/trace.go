@@ -854,12 +854,12 @@ func (e *engine) event(kind string, p pos, txid heistgraph.Hash, detail any) {
 	e.events = append(e.events, Event{Kind: kind, TxID: txid, Detail: detail, pos: p})
 }
 
-// sinkOf writes out the engine's sink s.
-func (e *engine) sinkOf(s *sink) Sink {
+// writeSink writes out the engine's sink s to out, which is zero.
+func (e *engine) writeSink(s *sink, out *Sink) {
 	x := &e.tx.txs[s.tx]
-	out := Sink{Kind: sinkKinds[s.kind], Address: e.tx.address(s.addr), TxID: x.id, Vout: s.vout, AmountSat: s.amount,
-		Hops: int(s.hops), Source: e.sources[s.src], Reason: sinkReasons[s.reason], Compacted: s.compct,
-		ViaCoinJoin: s.via, Time: x.time, pos: x.pos}
+	out.Kind, out.Address, out.TxID, out.Vout, out.AmountSat = sinkKinds[s.kind], e.tx.address(s.addr), x.id, s.vout, s.amount
+	out.Hops, out.Source, out.Reason, out.Compacted = int(s.hops), e.sources[s.src], sinkReasons[s.reason], s.compct
+	out.ViaCoinJoin, out.Time, out.pos = s.via, x.time, x.pos
 	if s.input {
 		out.Input = e.tx.prevOutpoint(s.tx, int(s.vout)).String()
 	}
@@ -869,7 +869,6 @@ func (e *engine) sinkOf(s *sink) Sink {
 	if s.spans >= 0 {
 		out.Spans = e.spans[s.spans]
 	}
-	return out
 }
 
 // finish detects peel chains, orders everything and checks conservation.
@@ -878,10 +877,12 @@ func (e *engine) finish(ctx context.Context) error {
 		return err
 	}
 	res := e.res
-	res.Sinks = make([]Sink, 0, len(e.sinks)-len(e.gone))
+	res.Sinks = make([]Sink, len(e.sinks)-len(e.gone))
+	k := 0
 	for i := range e.sinks {
 		if !e.gone[i] {
-			res.Sinks = append(res.Sinks, e.sinkOf(&e.sinks[i]))
+			e.writeSink(&e.sinks[i], &res.Sinks[k])
+			k++
 		}
 	}
 	slices.SortStableFunc(res.Sinks, func(a, b Sink) int {
