@@ -28,8 +28,8 @@ type TxNumbers interface {
 const noNum = ^uint32(0)
 
 // txTable numbers the transactions one trace reads 0, 1, 2… in the order
-// it first reads them, and the addresses of their outputs likewise: the
-// engine keys everything by these numbers. A transaction is read from the
+// it first reads them: the engine keys everything by these numbers, and
+// addresses by addrRef. A transaction is read from the
 // reader by number when it has TxNumbers and answers it (nothing but
 // numbers is read then, until record asks for the whole record), and with
 // Tx otherwise (the record is kept).
@@ -39,8 +39,8 @@ type txTable struct {
 	chain heistgraph.Chain
 
 	txs   []txEntry
-	byID  map[heistgraph.Hash]int32
-	byNum map[uint32]int32
+	byID  map[heistgraph.Hash]int32 // transactions read with Tx
+	byNum map[uint32]int32          // the reader's number → ours
 
 	strs      []string         // addresses read as strings (records read with Tx)
 	addrByStr map[string]int32 // index in strs
