@@ -32,7 +32,7 @@ type SplitEvent struct {
 // patterns runs the per-transaction detectors on a transaction the policy
 // spread taint through, and keeps peel-step candidates for peelChains.
 func (e *engine) patterns(ctx context.Context, w *work) error {
-	rec := &w.rec
+	rec := e.tx.record(w.n)
 	var tin int64
 	n := 0
 	for _, a := range w.inputs {
@@ -56,19 +56,20 @@ func (e *engine) patterns(ctx context.Context, w *work) error {
 	}
 	// A service paying one customer per transaction from a big coin looks
 	// like a peel chain (methods.md §5.4); the victim is such a service.
-	ref, labelled, err := e.resolve(ctx, rec.Prevouts[0].Address)
+	ans, err := e.resolve(ctx, e.tx.prevAddr(w.n, 0))
 	if err != nil {
 		return err
 	}
-	p.Service = labelled && (e.o.stops(ref.Category) || ref.Category == "victim")
+	p.Service = ans.ok && (e.o.stops(ans.ref.Category) || ans.ref.Category == "victim")
 	for i := range p.Outputs {
 		o := &p.Outputs[i]
-		ref, labelled, err := e.resolve(ctx, o.Address)
+		_, addr, _ := e.tx.output(w.n, int(o.Vout))
+		ans, err := e.resolve(ctx, addr)
 		if err != nil {
 			return err
 		}
-		if labelled && e.o.stops(ref.Category) {
-			o.Entity, o.Category = ref.Name, ref.Category
+		if ans.ok && e.o.stops(ans.ref.Category) {
+			o.Entity, o.Category = ans.ref.Name, ans.ref.Category
 		}
 		fresh, err := e.fresh(ctx, o.Address, rec.Block.Height)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"container/heap"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -51,7 +50,11 @@ func Run(ctx context.Context, r store.ChainReader, opts Options) (*Result, error
 	return e.res, nil
 }
 
-// engine is one trace in progress (methods.md §1.2).
+// engine is one trace in progress (methods.md §1.2). It keys everything
+// by the numbers its txTable gives the transactions and addresses it
+// reads: the queue, the pending set, positions, edges, arrivals (by the
+// input they arrive on) and sinks, which stay compact until finish
+// writes the result.
 type engine struct {
 	r       store.ChainReader
 	o       Options
@@ -64,16 +67,21 @@ type engine struct {
 	nseeds  []int
 	fees    []int64
 
-	queue   workQueue
-	pending map[heistgraph.Hash]*work
-	last    pos // position of the last transaction processed
+	tx       *txTable
+	entities map[addrRef]entityAnswer
+	queue    workQueue
+	pending  []*work // by tx number; nil: not queued
+	last     pos     // position of the last transaction processed
 
-	entities map[string]entityAnswer
-	edges    map[[2]heistgraph.Hash]*Edge
-	sinks    []Sink
-	sinkAt   map[sinkKey]int
-	events   []Event
-	steps    []peelCandidate
+	edges   map[uint64]int32 // from<<32 | to → index in edgeBuf
+	edgeBuf []edge
+	sinks   []sink
+	sinkAt  map[sinkKey]int
+	spans   [][][2]int64 // FIFO/LIFO: the spans of sink i's spans index
+	labs    []heistgraph.EntityRef
+	cjLab   map[string]int32 // CoinJoin subtype → labs index
+	events  []Event
+	steps   []peelCandidate
 
 	f   flow
 	res *Result
@@ -82,7 +90,7 @@ type engine struct {
 	bySrc    []srcAmount
 	works    slab[work]
 	arrivals slab[arrival]
-	edgeSlab slab[Edge]
+	vals     []int64
 
 	// Kept by a Tracer only (nil in Run): the tainted outputs at rest
 	// unspent, the sinks a later block took away, and the undo journal
@@ -96,12 +104,13 @@ type engine struct {
 type entityAnswer struct {
 	ref heistgraph.EntityRef
 	ok  bool
+	lab int32 // index in engine.labs; -1 when not ok
 }
 
-// work is a transaction the trace will process: its record, the taint
+// work is a transaction the trace will process: its number, the taint
 // arriving on its inputs, and seed claims on its outputs.
 type work struct {
-	rec    heistgraph.TxRecord
+	n      int32
 	pos    pos
 	inputs []*arrival // by vin; nil for an untainted input
 	claims []claim
@@ -112,10 +121,9 @@ type work struct {
 type arrival struct {
 	t    taint
 	hop  int
-	time int64 // block time of the output
-	pos  pos   // position of the output's transaction
-	out  heistgraph.TxOut
-	lab  *heistgraph.EntityRef
+	from int32 // the output's transaction
+	vout uint32
+	lab  int32 // the output's entity (engine.labs), -1 none
 }
 
 // claim is a seed on one output of a transaction.
@@ -125,12 +133,46 @@ type claim struct {
 	amount int64
 }
 
+// sink is a Sink as the engine keeps it until finish: numbers for the
+// transaction, address and entity, indexes for kind and reason.
+type sink struct {
+	amount int64
+	tx     int32 // TxID, Time and position come from it
+	vout   uint32
+	src    int32
+	hops   int32
+	addr   addrRef
+	lab    int32 // -1: none
+	spans  int32 // index in engine.spans, -1: none
+	kind   uint8 // index in sinkKinds
+	reason uint8 // index in sinkReasons
+	input  bool
+	compct bool
+	via    bool
+}
+
+// sinkReasons are the values of Sink.Reason.
+var sinkReasons = []string{"", "budget", "until"}
+
+const (
+	reasonNone uint8 = iota
+	reasonBudget
+	reasonUntil
+)
+
 type sinkKey struct {
-	kind  SinkKind
-	txid  heistgraph.Hash
+	tx    int32
 	vout  uint32
-	input bool
 	src   int32
+	kind  uint8
+	input bool
+}
+
+// edge is an Edge as the engine keeps it until finish.
+type edge struct {
+	from, to int32
+	amount   int64
+	outputs  int
 }
 
 func newEngine(r store.ChainReader, o Options) *engine {
@@ -139,16 +181,16 @@ func newEngine(r store.ChainReader, o Options) *engine {
 		o:        o,
 		rule:     spreaderFor(o.Policy),
 		lines:    o.Policy == FIFO || o.Policy == LIFO,
-		pending:  map[heistgraph.Hash]*work{},
-		entities: map[string]entityAnswer{},
-		edges:    map[[2]heistgraph.Hash]*Edge{},
+		tx:       newTxTable(r, o.Chain),
+		entities: map[addrRef]entityAnswer{},
+		edges:    map[uint64]int32{},
 		sinkAt:   map[sinkKey]int{},
+		cjLab:    map[string]int32{},
 		res: &Result{
 			Chain:     o.Chain,
 			Policy:    o.Policy,
 			Conserved: o.Policy.Conserving() && (o.ThroughCoinJoin == "" || o.ThroughCoinJoin.Conserving()),
 			seedTxs:   map[heistgraph.Hash]bool{},
-			txPos:     map[heistgraph.Hash]pos{},
 			Params: Params{MaxHops: o.MaxHops, MinAmount: o.MinAmount, MinShare: o.MinShare, Until: o.Until,
 				Budget: o.Budget, ThroughCoinJoin: o.ThroughCoinJoin, Resolver: o.Resolver != nil},
 		},
@@ -163,7 +205,7 @@ func newEngine(r store.ChainReader, o Options) *engine {
 // seedOutput is one output a seed names, before sources are ordered.
 type seedOutput struct {
 	op     heistgraph.Outpoint
-	rec    *heistgraph.TxRecord
+	n      int32 // its transaction
 	amount int64
 	source string
 	order  int // position of the seed on the command line
@@ -172,17 +214,12 @@ type seedOutput struct {
 // seed resolves the seeds to outputs, orders the sources (by the chain
 // position of their first output, then name) and queues the claims.
 func (e *engine) seed(ctx context.Context) error {
-	recs := map[heistgraph.Hash]*heistgraph.TxRecord{}
-	getTx := func(txid heistgraph.Hash, what string) (*heistgraph.TxRecord, error) {
-		if rec, ok := recs[txid]; ok {
-			return rec, nil
-		}
-		rec, err := e.r.Tx(ctx, e.o.Chain, txid)
+	getTx := func(txid heistgraph.Hash, what string) (int32, error) {
+		n, err := e.tx.byTxID(ctx, txid)
 		if err != nil {
-			return nil, fmt.Errorf("trace: seed %s: %w", what, err)
+			return 0, fmt.Errorf("trace: seed %s: %w", what, err)
 		}
-		recs[txid] = &rec
-		return &rec, nil
+		return n, nil
 	}
 	var outs []seedOutput
 	for i, s := range e.o.Seeds {
@@ -193,14 +230,14 @@ func (e *engine) seed(ctx context.Context) error {
 		}
 		switch s.Kind {
 		case SeedOutput:
-			rec, err := getTx(s.Outpoint.TxID, s.String())
+			n, err := getTx(s.Outpoint.TxID, s.String())
 			if err != nil {
 				return err
 			}
-			if int(s.Outpoint.Vout) >= len(rec.Tx.Outputs) {
-				return fmt.Errorf("trace: seed %s: the transaction has %d outputs: %w", s, len(rec.Tx.Outputs), heistgraph.ErrNotFound)
+			if nout := e.tx.txs[n].nout; int(s.Outpoint.Vout) >= nout {
+				return fmt.Errorf("trace: seed %s: the transaction has %d outputs: %w", s, nout, heistgraph.ErrNotFound)
 			}
-			v := rec.Tx.Outputs[s.Outpoint.Vout].Value
+			v := e.tx.value(n, int(s.Outpoint.Vout))
 			if v == 0 {
 				return fmt.Errorf("trace: seed %s: the output holds no value: %w", s, heistgraph.ErrInvalid)
 			}
@@ -211,15 +248,15 @@ func (e *engine) seed(ctx context.Context) error {
 			if amt == 0 {
 				amt = v
 			}
-			outs = append(outs, seedOutput{op: s.Outpoint, rec: rec, amount: amt, source: src, order: i})
+			outs = append(outs, seedOutput{op: s.Outpoint, n: n, amount: amt, source: src, order: i})
 		case SeedTx:
-			rec, err := getTx(s.TxID, s.String())
+			n, err := getTx(s.TxID, s.String())
 			if err != nil {
 				return err
 			}
-			for n, o := range rec.Tx.Outputs {
-				if o.Value > 0 {
-					outs = append(outs, seedOutput{op: heistgraph.Outpoint{TxID: s.TxID, Vout: uint32(n)}, rec: rec, amount: o.Value, source: src, order: i})
+			for j := range e.tx.txs[n].nout {
+				if v := e.tx.value(n, j); v > 0 {
+					outs = append(outs, seedOutput{op: heistgraph.Outpoint{TxID: s.TxID, Vout: uint32(j)}, n: n, amount: v, source: src, order: i})
 				}
 			}
 		case SeedAddress:
@@ -236,11 +273,11 @@ func (e *engine) seed(ctx context.Context) error {
 				if ev.Kind != heistgraph.Received || ev.Amount == 0 || ev.Block.Time < s.From || (until > 0 && ev.Block.Time > until) {
 					continue
 				}
-				rec, err := getTx(ev.Outpoint.TxID, s.String())
+				n, err := getTx(ev.Outpoint.TxID, s.String())
 				if err != nil {
 					return err
 				}
-				outs = append(outs, seedOutput{op: ev.Outpoint, rec: rec, amount: ev.Amount, source: src, order: i})
+				outs = append(outs, seedOutput{op: ev.Outpoint, n: n, amount: ev.Amount, source: src, order: i})
 			}
 			if !found {
 				return fmt.Errorf("trace: seed address %s: %w", s.Address, heistgraph.ErrNotFound)
@@ -255,7 +292,7 @@ func (e *engine) seed(ctx context.Context) error {
 	first := map[string]pos{}
 	var names []string
 	for _, so := range outs {
-		p := pos{so.rec.Block.Height, so.rec.Index}
+		p := e.tx.txs[so.n].pos
 		if q, ok := first[so.source]; !ok {
 			first[so.source] = p
 			names = append(names, so.source)
@@ -280,7 +317,7 @@ func (e *engine) seed(ctx context.Context) error {
 
 	// Queue the claims in chain order; a source names each output once.
 	slices.SortStableFunc(outs, func(a, b seedOutput) int {
-		if c := (pos{a.rec.Block.Height, a.rec.Index}).cmp(pos{b.rec.Block.Height, b.rec.Index}); c != 0 {
+		if c := e.tx.txs[a.n].pos.cmp(e.tx.txs[b.n].pos); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.op.Vout, b.op.Vout); c != 0 {
@@ -306,22 +343,34 @@ func (e *engine) seed(ctx context.Context) error {
 		e.nseeds[src]++
 		e.res.SeedAmountSat += so.amount
 		e.res.seedTxs[so.op.TxID] = true
-		w := e.workFor(so.rec)
+		w := e.workFor(so.n)
 		w.claims = append(w.claims, claim{vout: so.op.Vout, src: src, amount: so.amount})
 	}
 	return nil
 }
 
-// workFor returns the pending work of rec's transaction, queueing it.
-func (e *engine) workFor(rec *heistgraph.TxRecord) *work {
-	if w, ok := e.pending[rec.Tx.TxID]; ok {
-		return w
+// workFor returns the pending work of tx n, queueing it.
+func (e *engine) workFor(n int32) *work {
+	if int(n) < len(e.pending) {
+		if w := e.pending[n]; w != nil {
+			return w
+		}
+	} else {
+		e.pending = append(e.pending, make([]*work, int(n)+1-len(e.pending))...)
 	}
 	w := e.works.alloc()
-	w.rec, w.pos = *rec, pos{rec.Block.Height, rec.Index}
-	e.pending[rec.Tx.TxID] = w
+	w.n, w.pos = n, e.tx.txs[n].pos
+	e.pending[n] = w
 	heap.Push(&e.queue, w)
 	return w
+}
+
+// queued returns the pending work of tx n, or nil.
+func (e *engine) queued(n int32) *work {
+	if int(n) < len(e.pending) {
+		return e.pending[n]
+	}
+	return nil
 }
 
 // run processes the queue in chain order until it is empty or the budget
@@ -338,10 +387,10 @@ func (e *engine) run(ctx context.Context) error {
 			}
 		}
 		w := heap.Pop(&e.queue).(*work)
-		delete(e.pending, w.rec.Tx.TxID)
+		e.pending[w.n] = nil
 		e.res.Stats.TxsVisited++
 		e.last = w.pos
-		e.setPos(w.rec.Tx.TxID, w.pos)
+		e.setPos(w.n)
 		if err := e.process(ctx, w); err != nil {
 			return err
 		}
@@ -355,19 +404,19 @@ func (e *engine) run(ctx context.Context) error {
 func (e *engine) drain() error {
 	for e.queue.Len() > 0 {
 		w := heap.Pop(&e.queue).(*work)
-		delete(e.pending, w.rec.Tx.TxID)
-		for vin, a := range w.inputs {
+		e.pending[w.n] = nil
+		for _, a := range w.inputs {
 			if a == nil {
 				continue
 			}
-			op := w.rec.Tx.Inputs[vin].PrevOut
-			e.sinkOut(SinkHopLimit, op, a.out, a.t, a.hop, a.time, a.pos, a.lab, "budget")
+			_, addr, _ := e.tx.output(a.from, int(a.vout))
+			e.sinkOut(SinkHopLimit, a.from, a.vout, addr, a.t, a.hop, a.lab, reasonBudget)
 		}
 		for _, c := range w.claims {
-			o := w.rec.Tx.Outputs[c.vout]
+			_, addr, _ := e.tx.output(w.n, int(c.vout))
 			t := taint{segs: []seg{{src: c.src, hi: c.amount}}}
-			e.setPos(w.rec.Tx.TxID, w.pos)
-			e.sinkOut(SinkHopLimit, heistgraph.Outpoint{TxID: w.rec.Tx.TxID, Vout: c.vout}, o, t, 0, w.rec.Block.Time, w.pos, nil, "budget")
+			e.setPos(w.n)
+			e.sinkOut(SinkHopLimit, w.n, c.vout, addr, t, 0, -1, reasonBudget)
 		}
 	}
 	return nil
@@ -377,9 +426,8 @@ func (e *engine) drain() error {
 // policy (or stop at a CoinJoin or at missing data), seed claims join the
 // outputs, and each tainted output is stopped or queued at its spender.
 func (e *engine) process(ctx context.Context, w *work) error {
-	rec := &w.rec
-	tx := &rec.Tx
-	nin, nout := len(tx.Inputs), len(tx.Outputs)
+	x := &e.tx.txs[w.n]
+	nin, nout := x.nin, x.nout
 	tainted := false
 	hop := -1
 	for _, a := range w.inputs {
@@ -394,20 +442,28 @@ func (e *engine) process(ctx context.Context, w *work) error {
 	if tainted {
 		rule := e.rule
 		var v, wsum int64
-		known := !tx.IsCoinbase()
+		known := !e.tx.coinbase(w.n)
 		for i := range nin {
-			if i >= len(rec.Prevouts) || rec.Prevouts[i] == nil {
+			if !known {
+				break
+			}
+			pv, ok := e.tx.prevout(w.n, i)
+			if !ok {
 				known = false
 				break
 			}
-			v += rec.Prevouts[i].Value
+			e.f.in[i] = pv
+			v += pv
 		}
-		for _, o := range tx.Outputs {
-			wsum += o.Value
+		e.vals = e.vals[:0]
+		for j := range nout {
+			e.f.out[j] = e.tx.value(w.n, j)
+			wsum += e.f.out[j]
 		}
 		cj, isCJ := CoinJoinEvent{}, false
-		if known {
-			cj, isCJ = detectCoinJoin(tx, rec.Prevouts)
+		if known && e.mayCoinJoin(w.n) {
+			rec := e.tx.record(w.n)
+			cj, isCJ = detectCoinJoin(&rec.Tx, rec.Prevouts)
 		}
 		switch {
 		case !known || v < wsum:
@@ -415,17 +471,17 @@ func (e *engine) process(ctx context.Context, w *work) error {
 			// the store's values do not add up.
 			for vin, a := range w.inputs {
 				if a != nil {
-					e.sinkIn(SinkUntraced, w, vin, a, "", "", "")
+					e.sinkIn(SinkUntraced, w, vin, a, -1, reasonNone)
 				}
 			}
 		case isCJ && e.through == nil:
 			for vin, a := range w.inputs {
 				if a != nil {
 					cj.TaintedSat += a.t.total()
-					e.sinkIn(SinkEntity, w, vin, a, "coinjoin/"+cj.Subtype, "mixer", "")
+					e.sinkIn(SinkEntity, w, vin, a, e.cjLabel(cj.Subtype), reasonNone)
 				}
 			}
-			e.event("coinjoin", w.pos, tx.TxID, &cj)
+			e.event("coinjoin", w.pos, x.id, &cj)
 		default:
 			if isCJ {
 				rule = e.through
@@ -435,16 +491,12 @@ func (e *engine) process(ctx context.Context, w *work) error {
 					}
 				}
 				cj.Through = true
-				e.event("coinjoin", w.pos, tx.TxID, &cj)
+				e.event("coinjoin", w.pos, x.id, &cj)
 			}
 			for i := range nin {
-				e.f.in[i] = rec.Prevouts[i].Value
 				if a := w.inputs[i]; a != nil {
 					e.f.inT[i] = &a.t
 				}
-			}
-			for j, o := range tx.Outputs {
-				e.f.out[j] = o.Value
 			}
 			e.f.fee = v - wsum
 			rule.spread(&e.f)
@@ -458,12 +510,13 @@ func (e *engine) process(ctx context.Context, w *work) error {
 			for s, x := range e.f.feeT {
 				e.fees[s] += x
 			}
-			if !e.o.NoEvents && !isCJ {
+			if !e.o.NoEvents && !isCJ && e.mayPattern(w.n) {
 				if err := e.patterns(ctx, w); err != nil {
 					return err
 				}
 			}
 		}
+		e.tx.dropRecord(w.n)
 	}
 	hops := make([]int, nout)
 	for j := range hops {
@@ -481,11 +534,68 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		if hops[j] > e.res.Stats.MaxHop {
 			e.res.Stats.MaxHop = hops[j]
 		}
-		if err := e.forward(ctx, w, uint32(j), t, hops[j]); err != nil {
+		if err := e.forward(ctx, w.n, uint32(j), t, hops[j]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// mayCoinJoin reports whether tx n may be a CoinJoin, from its counts and
+// values only, so that the record is built only for those that may: every
+// detector of package pattern (methods.md §4) wants two inputs, two
+// outputs and a spendable output value paid at least twice.
+func (e *engine) mayCoinJoin(n int32) bool {
+	x := &e.tx.txs[n]
+	if x.nin < 2 || x.nout < 2 {
+		return false
+	}
+	vals := e.f.out[:x.nout]
+	if len(vals) <= 16 {
+		for i := range vals {
+			for j := i + 1; j < len(vals); j++ {
+				if vals[i] == vals[j] {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	e.vals = append(e.vals[:0], vals...)
+	slices.Sort(e.vals)
+	for i := 1; i < len(e.vals); i++ {
+		if e.vals[i] == e.vals[i-1] {
+			return true
+		}
+	}
+	return false
+}
+
+// mayPattern reports whether tx n may have the shape of one of the
+// patterns detectors (a consolidation, a Whirlpool Tx0, a split, a peel
+// step), from its counts and values only: each detector's first test,
+// loosened where a count needs the script type (an output the trace
+// counts as burned may or may not be OP_RETURN).
+func (e *engine) mayPattern(n int32) bool {
+	x := &e.tx.txs[n]
+	var spend, burn, burnAny int // outputs with value, not burned / burned; burned of any value
+	for j := range x.nout {
+		v, b := e.tx.valueBurn(n, j)
+		switch {
+		case b:
+			burnAny++
+			if v > 0 {
+				burn++
+			}
+		case v > 0:
+			spend++
+		}
+	}
+	between := func(k int) bool { return spend <= k && k <= spend+burn }
+	return (x.nin >= pattern.MinConsolidationInputs && between(1)) ||
+		burnAny >= 1 ||
+		spend+burn >= pattern.MinSplitOutputs ||
+		(x.nin <= pattern.DefaultPeelOptions().MaxInputs && between(2))
 }
 
 // addClaim adds a seed claim to an output's taint. Value already tainted
@@ -494,7 +604,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 // the claim's source, so every source still conserves.
 func (e *engine) addClaim(w *work, c claim) {
 	t := &e.f.outT[c.vout]
-	o := w.rec.Tx.Outputs[c.vout]
+	value, addr, _ := e.tx.output(w.n, int(c.vout))
 	var added int64
 	if e.lines {
 		// Add [0, amount) minus the spans already there.
@@ -519,7 +629,7 @@ func (e *engine) addClaim(w *work, c claim) {
 			t.segs = appendSpan(t.segs, s)
 		}
 	} else {
-		room := o.Value - t.total()
+		room := value - t.total()
 		added = min(room, c.amount)
 		if added > 0 {
 			i := slices.IndexFunc(t.segs, func(s seg) bool { return s.src >= c.src })
@@ -534,132 +644,133 @@ func (e *engine) addClaim(w *work, c claim) {
 		}
 	}
 	if over := c.amount - added; over > 0 {
-		op := heistgraph.Outpoint{TxID: w.rec.Tx.TxID, Vout: c.vout}
-		e.sinkOut(SinkOverlap, op, o, taint{segs: []seg{{src: c.src, hi: over}}}, 0, w.rec.Block.Time, w.pos, nil, "")
+		e.sinkOut(SinkOverlap, w.n, c.vout, addr, taint{segs: []seg{{src: c.src, hi: over}}}, 0, -1, reasonNone)
 	}
 }
 
-// forward applies the stop rules to one tainted output (methods.md §1.9:
-// entity, threshold, unspent, hop limit, untraced; burned first) and
-// queues what passes at its spender. Seeds (hop 0) pass the entity and
-// threshold stops: an analyst who seeds there means to follow it.
-func (e *engine) forward(ctx context.Context, w *work, vout uint32, t taint, hop int) error {
-	rec := &w.rec
-	o := rec.Tx.Outputs[vout]
-	op := heistgraph.Outpoint{TxID: rec.Tx.TxID, Vout: vout}
-	at := rec.Block.Time
-	ref, labelled, err := e.resolve(ctx, o.Address)
+// forward applies the stop rules to one tainted output, output vout of tx
+// n (methods.md §1.9: entity, threshold, unspent, hop limit, untraced;
+// burned first) and queues what passes at its spender. Seeds (hop 0) pass
+// the entity and threshold stops: an analyst who seeds there means to
+// follow it.
+func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop int) error {
+	x := &e.tx.txs[n]
+	value, addr, burn := e.tx.output(n, int(vout))
+	ans, err := e.resolve(ctx, addr)
 	if err != nil {
 		return err
 	}
-	var lab *heistgraph.EntityRef
-	if labelled {
-		lab = &ref
-	}
-	if isBurn(o) {
-		e.sinkOut(SinkBurned, op, o, t, hop, at, w.pos, lab, "")
+	lab := ans.lab
+	if burn {
+		e.sinkOut(SinkBurned, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	if hop > 0 && labelled && e.o.stops(ref.Category) {
-		e.sinkOut(SinkEntity, op, o, t, hop, at, w.pos, lab, "")
-		if kind, ok := pattern.EntryKind(ref.Category); ok {
-			e.event(kind, w.pos, op.TxID, &Entry{Vout: vout, Address: o.Address, Entity: ref.Name,
-				Category: ref.Category, AmountSat: t.total(), Hops: hop})
+	if hop > 0 && ans.ok && e.o.stops(ans.ref.Category) {
+		e.sinkOut(SinkEntity, n, vout, addr, t, hop, lab, reasonNone)
+		if kind, ok := pattern.EntryKind(ans.ref.Category); ok {
+			e.event(kind, x.pos, x.id, &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ans.ref.Name,
+				Category: ans.ref.Category, AmountSat: t.total(), Hops: hop})
 		}
 		return nil
 	}
 	total := t.total()
-	if hop > 0 && (total < e.o.MinAmount || (e.o.Policy == Haircut && e.o.MinShare > 0 && float64(total) < e.o.MinShare*float64(o.Value))) {
-		e.sinkOut(SinkThreshold, op, o, t, hop, at, w.pos, lab, "")
+	if hop > 0 && (total < e.o.MinAmount || (e.o.Policy == Haircut && e.o.MinShare > 0 && float64(total) < e.o.MinShare*float64(value))) {
+		e.sinkOut(SinkThreshold, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	var spender *heistgraph.Inpoint
-	if int(vout) < len(rec.SpentBy) {
-		spender = rec.SpentBy[vout]
-	}
-	if spender == nil {
-		e.sinkOut(SinkUnspent, op, o, t, hop, at, w.pos, lab, "")
-		e.rest(op, w, t, hop)
+	if !e.tx.spent(n, int(vout)) {
+		e.sinkOut(SinkUnspent, n, vout, addr, t, hop, lab, reasonNone)
+		e.rest(n, vout, t, hop)
 		return nil
 	}
 	if hop >= e.o.MaxHops && e.o.Until == 0 {
-		e.sinkOut(SinkHopLimit, op, o, t, hop, at, w.pos, lab, "")
+		e.sinkOut(SinkHopLimit, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	next, ok := e.pending[spender.TxID]
-	if !ok {
-		srec, err := e.r.Tx(ctx, e.o.Chain, spender.TxID)
-		switch {
-		case errors.Is(err, heistgraph.ErrNotFound):
-			kind := SinkUntraced
-			if hop >= e.o.MaxHops {
-				kind = SinkHopLimit
-			}
-			e.sinkOut(kind, op, o, t, hop, at, w.pos, lab, "")
-			return nil
-		case err != nil:
-			return fmt.Errorf("trace: spender of %s: %w", op, err)
-		}
-		if e.o.Until > 0 && srec.Block.Time > e.o.Until {
-			e.sinkOut(SinkUnspent, op, o, t, hop, at, w.pos, lab, "until")
-			return nil
-		}
+	next, vin, found, err := e.tx.spender(ctx, n, int(vout))
+	switch {
+	case err != nil:
+		return fmt.Errorf("trace: spender of %s: %w", heistgraph.Outpoint{TxID: x.id, Vout: vout}, err)
+	case !found:
+		kind := SinkUntraced
 		if hop >= e.o.MaxHops {
-			e.sinkOut(SinkHopLimit, op, o, t, hop, at, w.pos, lab, "")
-			return nil
+			kind = SinkHopLimit
 		}
-		if p := (pos{srec.Block.Height, srec.Index}); p.cmp(e.last) <= 0 || int(spender.Vin) >= len(srec.Tx.Inputs) {
+		e.sinkOut(kind, n, vout, addr, t, hop, lab, reasonNone)
+		return nil
+	}
+	y := &e.tx.txs[next]
+	if e.o.Until > 0 && y.time > e.o.Until {
+		e.sinkOut(SinkUnspent, n, vout, addr, t, hop, lab, reasonUntil)
+		return nil
+	}
+	if hop >= e.o.MaxHops {
+		e.sinkOut(SinkHopLimit, n, vout, addr, t, hop, lab, reasonNone)
+		return nil
+	}
+	w := e.queued(next)
+	if w == nil {
+		if y.pos.cmp(e.last) <= 0 || int(vin) >= y.nin {
 			// The store places the spender before its parent: data we
 			// cannot follow.
-			e.sinkOut(SinkUntraced, op, o, t, hop, at, w.pos, lab, "")
+			e.sinkOut(SinkUntraced, n, vout, addr, t, hop, lab, reasonNone)
 			return nil
 		}
-		next = e.workFor(&srec)
-	} else {
-		if e.o.Until > 0 && next.rec.Block.Time > e.o.Until {
-			e.sinkOut(SinkUnspent, op, o, t, hop, at, w.pos, lab, "until")
-			return nil
-		}
-		if hop >= e.o.MaxHops {
-			e.sinkOut(SinkHopLimit, op, o, t, hop, at, w.pos, lab, "")
-			return nil
-		}
+		w = e.workFor(next)
 	}
-	if next.inputs == nil {
-		next.inputs = make([]*arrival, len(next.rec.Tx.Inputs))
+	if w.inputs == nil {
+		w.inputs = make([]*arrival, y.nin)
 	}
 	a := e.arrivals.alloc()
-	*a = arrival{t: t, hop: hop, time: at, pos: w.pos, out: o, lab: lab}
-	next.inputs[spender.Vin] = a
-	k := [2]heistgraph.Hash{rec.Tx.TxID, spender.TxID}
-	ed, ok := e.edges[k]
+	*a = arrival{t: t, hop: hop, from: n, vout: vout, lab: lab}
+	w.inputs[vin] = a
+	k := uint64(uint32(n))<<32 | uint64(uint32(next))
+	i, ok := e.edges[k]
 	if !ok {
-		ed = e.edgeSlab.alloc()
-		*ed = Edge{From: k[0], To: k[1], fromPos: w.pos, toPos: next.pos}
-		e.edges[k] = ed
-		e.undo(func() { delete(e.edges, k) })
+		i = int32(len(e.edgeBuf))
+		e.edgeBuf = append(e.edgeBuf, edge{from: n, to: next})
+		e.edges[k] = i
+		e.undo(func() { delete(e.edges, k); e.edgeBuf[i] = edge{} })
 	} else {
-		e.undo(func() { ed.AmountSat -= total; ed.Outputs-- })
+		e.undo(func() { e.edgeBuf[i].amount -= total; e.edgeBuf[i].outputs-- })
 	}
-	ed.AmountSat += total
-	ed.Outputs++
+	e.edgeBuf[i].amount += total
+	e.edgeBuf[i].outputs++
 	return nil
 }
 
-// resolve returns the entity of addr through the resolver, cached.
-func (e *engine) resolve(ctx context.Context, addr string) (heistgraph.EntityRef, bool, error) {
-	if e.o.Resolver == nil || addr == "" {
-		return heistgraph.EntityRef{}, false, nil
+// resolve returns the entity of address a through the resolver, asked
+// once per address.
+func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
+	if e.o.Resolver == nil || a < 0 {
+		return entityAnswer{lab: -1}, nil
 	}
-	if a, ok := e.entities[addr]; ok {
-		return a.ref, a.ok, nil
+	if ans, ok := e.entities[a]; ok {
+		return ans, nil
 	}
+	addr := e.tx.address(a)
 	ref, ok, err := e.o.Resolver.Resolve(ctx, e.o.Chain, addr)
 	if err != nil {
-		return heistgraph.EntityRef{}, false, fmt.Errorf("trace: resolve %s: %w", addr, err)
+		return entityAnswer{}, fmt.Errorf("trace: resolve %s: %w", addr, err)
 	}
-	e.entities[addr] = entityAnswer{ref, ok}
-	return ref, ok, nil
+	ans := entityAnswer{ref: ref, ok: ok, lab: -1}
+	if ok {
+		ans.lab = int32(len(e.labs))
+		e.labs = append(e.labs, ref)
+	}
+	e.entities[a] = ans
+	return ans, nil
+}
+
+// cjLabel returns the labs index of a CoinJoin of subtype sub.
+func (e *engine) cjLabel(sub string) int32 {
+	if i, ok := e.cjLab[sub]; ok {
+		return i
+	}
+	i := int32(len(e.labs))
+	e.labs = append(e.labs, heistgraph.EntityRef{Name: "coinjoin/" + sub, Category: "mixer"})
+	e.cjLab[sub] = i
+	return i
 }
 
 // isBurn reports whether o is provably unspendable: OP_RETURN.
@@ -667,39 +778,44 @@ func isBurn(o heistgraph.TxOut) bool {
 	return o.Type == heistgraph.ScriptNullData || (len(o.Script) > 0 && o.Script[0] == 0x6a)
 }
 
-// sinkOut records taint t at rest in output op, one sink per source.
-func (e *engine) sinkOut(kind SinkKind, op heistgraph.Outpoint, o heistgraph.TxOut, t taint, hop int, at int64, p pos, lab *heistgraph.EntityRef, reason string) {
+// sinkOut records taint t at rest in output vout of tx n (address addr),
+// one sink per source.
+func (e *engine) sinkOut(kind SinkKind, n int32, vout uint32, addr addrRef, t taint, hop int, lab int32, reason uint8) {
 	e.bySrc = t.appendBySource(e.bySrc)
+	k := kindIndex(kind)
 	for _, sa := range e.bySrc {
-		s := Sink{Kind: kind, Address: o.Address, TxID: op.TxID, Vout: op.Vout, AmountSat: sa.amount, Hops: hop,
-			Source: e.sources[sa.src], Reason: reason, Compacted: t.compacted, ViaCoinJoin: t.viaCJ, Time: at, pos: p, Spans: e.spans(t, sa.src)}
-		if lab != nil {
-			s.Entity, s.Category = lab.Name, lab.Category
-		}
-		e.addSink(s, sinkKey{kind, op.TxID, op.Vout, false, sa.src})
+		s := sink{kind: k, tx: n, vout: vout, addr: addr, amount: sa.amount, hops: int32(hop), src: sa.src,
+			reason: reason, compct: t.compacted, via: t.viaCJ, lab: lab, spans: -1}
+		e.addSink(s, &t)
 	}
-	e.setPos(op.TxID, p)
+	e.setPos(n)
 }
 
 // sinkIn records the taint arriving on input vin of w's transaction at
 // rest there (a CoinJoin, or a spender the trace cannot value).
-func (e *engine) sinkIn(kind SinkKind, w *work, vin int, a *arrival, entity, category, reason string) {
-	prev := w.rec.Tx.Inputs[vin].PrevOut
+func (e *engine) sinkIn(kind SinkKind, w *work, vin int, a *arrival, lab int32, reason uint8) {
+	_, addr, _ := e.tx.output(a.from, int(a.vout))
 	e.bySrc = a.t.appendBySource(e.bySrc)
+	k := kindIndex(kind)
 	for _, sa := range e.bySrc {
-		s := Sink{Kind: kind, Address: a.out.Address, TxID: w.rec.Tx.TxID, Vout: uint32(vin), Input: prev.String(),
-			Entity: entity, Category: category, AmountSat: sa.amount, Hops: a.hop, Source: e.sources[sa.src],
-			Reason: reason, Compacted: a.t.compacted, ViaCoinJoin: a.t.viaCJ, Time: w.rec.Block.Time, pos: w.pos, Spans: e.spans(a.t, sa.src)}
-		e.addSink(s, sinkKey{kind, w.rec.Tx.TxID, uint32(vin), true, sa.src})
+		s := sink{kind: k, tx: w.n, vout: uint32(vin), input: true, addr: addr, lab: lab, amount: sa.amount,
+			hops: int32(a.hop), src: sa.src, reason: reason, compct: a.t.compacted, via: a.t.viaCJ, spans: -1}
+		e.addSink(s, &a.t)
 	}
 }
 
-// spans returns the spans of source src in t for the interval policies.
-func (e *engine) spans(t taint, src int32) [][2]int64 {
-	if !e.lines {
-		return nil
+func kindIndex(k SinkKind) uint8 {
+	for i, x := range sinkKinds {
+		if x == k {
+			return uint8(i)
+		}
 	}
-	var out [][2]int64
+	panic("trace: unknown sink kind " + string(k))
+}
+
+// appendSpans appends the spans of source src in t to out (interval
+// policies only).
+func appendSpans(out [][2]int64, t *taint, src int32) [][2]int64 {
 	for _, s := range t.segs {
 		if s.src == src {
 			out = append(out, [2]int64{s.lo, s.hi})
@@ -708,13 +824,25 @@ func (e *engine) spans(t taint, src int32) [][2]int64 {
 	return out
 }
 
-func (e *engine) addSink(s Sink, k sinkKey) {
+// addSink adds s, with its source's spans of t, or adds it to the sink of
+// the same place, kind and source.
+func (e *engine) addSink(s sink, t *taint) {
+	k := sinkKey{tx: s.tx, vout: s.vout, src: s.src, kind: s.kind, input: s.input}
 	if i, ok := e.sinkAt[k]; ok {
-		amt, n := e.sinks[i].AmountSat, len(e.sinks[i].Spans)
-		e.undo(func() { e.sinks[i].AmountSat, e.sinks[i].Spans = amt, e.sinks[i].Spans[:n] })
-		e.sinks[i].AmountSat += s.AmountSat
-		e.sinks[i].Spans = append(e.sinks[i].Spans, s.Spans...)
+		amt := e.sinks[i].amount
+		e.sinks[i].amount += s.amount
+		if sp := e.sinks[i].spans; sp >= 0 {
+			n := len(e.spans[sp])
+			e.spans[sp] = appendSpans(e.spans[sp], t, s.src)
+			e.undo(func() { e.sinks[i].amount, e.spans[sp] = amt, e.spans[sp][:n] })
+		} else {
+			e.undo(func() { e.sinks[i].amount = amt })
+		}
 		return
+	}
+	if e.lines {
+		s.spans = int32(len(e.spans))
+		e.spans = append(e.spans, appendSpans(nil, t, s.src))
 	}
 	i := len(e.sinks)
 	e.sinkAt[k] = i
@@ -726,23 +854,36 @@ func (e *engine) event(kind string, p pos, txid heistgraph.Hash, detail any) {
 	e.events = append(e.events, Event{Kind: kind, TxID: txid, Detail: detail, pos: p})
 }
 
+// writeSink writes out the engine's sink s to out, which is zero.
+func (e *engine) writeSink(s *sink, out *Sink) {
+	x := &e.tx.txs[s.tx]
+	out.Kind, out.Address, out.TxID, out.Vout, out.AmountSat = sinkKinds[s.kind], e.tx.address(s.addr), x.id, s.vout, s.amount
+	out.Hops, out.Source, out.Reason, out.Compacted = int(s.hops), e.sources[s.src], sinkReasons[s.reason], s.compct
+	out.ViaCoinJoin, out.Time, out.pos = s.via, x.time, x.pos
+	if s.input {
+		out.Input = e.tx.prevOutpoint(s.tx, int(s.vout)).String()
+	}
+	if s.lab >= 0 {
+		out.Entity, out.Category = e.labs[s.lab].Name, e.labs[s.lab].Category
+	}
+	if s.spans >= 0 {
+		out.Spans = e.spans[s.spans]
+	}
+}
+
 // finish detects peel chains, orders everything and checks conservation.
 func (e *engine) finish(ctx context.Context) error {
 	if err := e.peelChains(ctx); err != nil {
 		return err
 	}
 	res := e.res
-	res.Sinks = e.sinks
-	if len(e.gone) > 0 {
-		res.Sinks = make([]Sink, 0, len(e.sinks)-len(e.gone))
-		for i, s := range e.sinks {
-			if !e.gone[i] {
-				res.Sinks = append(res.Sinks, s)
-			}
+	res.Sinks = make([]Sink, len(e.sinks)-len(e.gone))
+	k := 0
+	for i := range e.sinks {
+		if !e.gone[i] {
+			e.writeSink(&e.sinks[i], &res.Sinks[k])
+			k++
 		}
-	}
-	if res.Sinks == nil {
-		res.Sinks = []Sink{}
 	}
 	slices.SortStableFunc(res.Sinks, func(a, b Sink) int {
 		if c := a.pos.cmp(b.pos); c != 0 {
@@ -757,8 +898,11 @@ func (e *engine) finish(ctx context.Context) error {
 		return cmp.Compare(a.Source, b.Source)
 	})
 	res.Edges = make([]Edge, 0, len(e.edges))
-	for _, ed := range e.edges {
-		res.Edges = append(res.Edges, *ed)
+	for _, i := range e.edges {
+		ed := &e.edgeBuf[i]
+		from, to := &e.tx.txs[ed.from], &e.tx.txs[ed.to]
+		res.Edges = append(res.Edges, Edge{From: from.id, To: to.id, AmountSat: ed.amount, Outputs: ed.outputs,
+			fromPos: from.pos, toPos: to.pos})
 	}
 	slices.SortFunc(res.Edges, func(a, b Edge) int {
 		if c := a.fromPos.cmp(b.fromPos); c != 0 {
@@ -766,6 +910,12 @@ func (e *engine) finish(ctx context.Context) error {
 		}
 		return a.toPos.cmp(b.toPos)
 	})
+	res.txPos = map[heistgraph.Hash]pos{}
+	for i := range e.tx.txs {
+		if x := &e.tx.txs[i]; x.placed {
+			res.txPos[x.id] = x.pos
+		}
+	}
 	res.Events = e.events
 	if res.Events == nil {
 		res.Events = []Event{}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -58,7 +57,7 @@ type mark struct {
 // restingOut is a tainted output at rest unspent: what forward needs to
 // move its taint on when a block spends it.
 type restingOut struct {
-	w    *work // its transaction (record and position only)
+	n    int32 // its transaction
 	vout uint32
 	t    taint
 	hop  int
@@ -118,6 +117,7 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 	t.marks = append(t.marks, m)
 	t.height = b.Height
 	t.trim()
+	e.tx.forget()
 	e.journal = &t.log
 	defer func() { e.journal = nil }()
 	var spent []spend
@@ -147,19 +147,15 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 	// Move the taint on as Run does when it processes the outputs'
 	// transactions: in chain order, the spender now known.
 	slices.SortFunc(spent, func(a, b spend) int {
-		if c := a.r.w.pos.cmp(b.r.w.pos); c != 0 {
+		if c := e.tx.txs[a.r.n].pos.cmp(e.tx.txs[b.r.n].pos); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.r.vout, b.r.vout)
 	})
 	for _, s := range spent {
 		e.unrest(s.op, s.r)
-		w := &work{rec: s.r.w.rec, pos: s.r.w.pos}
-		by := make([]*heistgraph.Inpoint, max(len(w.rec.SpentBy), len(w.rec.Tx.Outputs)))
-		copy(by, w.rec.SpentBy)
-		by[s.r.vout] = &s.by
-		w.rec.SpentBy = by
-		if err := e.forward(ctx, w, s.r.vout, s.r.t, s.r.hop); err != nil {
+		e.undo(e.tx.setSpender(s.r.n, s.r.vout, s.by))
+		if err := e.forward(ctx, s.r.n, s.r.vout, s.r.t, s.r.hop); err != nil {
 			t.stale = true
 			return false, err
 		}
@@ -223,13 +219,12 @@ func (t *Tracer) trim() {
 func (t *Tracer) Result(ctx context.Context) (*Result, error) {
 	start := time.Now()
 	e := t.e
-	saved, sinks, events := e.res, e.sinks, e.events
+	saved, events := e.res, e.events
 	r := *saved
 	r.Sinks, r.Edges, r.Events, r.Sources, r.Totals = nil, nil, nil, nil, nil
-	r.txPos = maps.Clone(saved.txPos)
-	e.res, e.sinks, e.events = &r, slices.Clone(sinks), slices.Clone(events)
+	e.res, e.events = &r, slices.Clone(events)
 	err := e.finish(ctx)
-	e.res, e.sinks, e.events = saved, sinks, events
+	e.res, e.events = saved, events
 	if err != nil {
 		return nil, err
 	}
@@ -247,21 +242,22 @@ func (e *engine) undo(f func()) {
 	}
 }
 
-// setPos places txid at p in the result.
-func (e *engine) setPos(txid heistgraph.Hash, p pos) {
-	if _, ok := e.res.txPos[txid]; !ok {
-		e.undo(func() { delete(e.res.txPos, txid) })
+// setPos places tx n in the result.
+func (e *engine) setPos(n int32) {
+	if x := &e.tx.txs[n]; !x.placed {
+		x.placed = true
+		e.undo(func() { e.tx.txs[n].placed = false })
 	}
-	e.res.txPos[txid] = p
 }
 
-// rest remembers (for a Tracer) that op, an output of w's transaction,
-// holds taint t at rest unspent.
-func (e *engine) rest(op heistgraph.Outpoint, w *work, t taint, hop int) {
+// rest remembers (for a Tracer) that output vout of tx n holds taint t at
+// rest unspent.
+func (e *engine) rest(n int32, vout uint32, t taint, hop int) {
 	if e.resting == nil {
 		return
 	}
-	e.resting[op] = restingOut{w: &work{rec: w.rec, pos: w.pos}, vout: op.Vout, t: t, hop: hop}
+	op := heistgraph.Outpoint{TxID: e.tx.txs[n].id, Vout: vout}
+	e.resting[op] = restingOut{n: n, vout: vout, t: t, hop: hop}
 	e.undo(func() { delete(e.resting, op) })
 }
 
@@ -284,7 +280,7 @@ func (e *engine) unrest(op heistgraph.Outpoint, r restingOut) {
 	delete(e.resting, op)
 	e.undo(func() { e.resting[op] = r })
 	for _, sa := range r.t.bySource() {
-		k := sinkKey{SinkUnspent, op.TxID, op.Vout, false, sa.src}
+		k := sinkKey{tx: r.n, vout: op.Vout, src: sa.src, kind: kindIndex(SinkUnspent)}
 		i, ok := e.sinkAt[k]
 		if !ok {
 			continue

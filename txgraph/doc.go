@@ -16,6 +16,11 @@
 // applied but not stored, a transaction stored after one of its spenders)
 // are marked, and Reader answers them from the store.
 //
+// Reader also answers by number (TxNumber, NumberedTx, NumberedInput,
+// NumberedOutput, NumberedRecord: trace.TxNumbers), field by field, for a
+// trace that keys its state by transaction numbers and builds a record only
+// for the transactions whose patterns it looks at.
+//
 // Build writes the graph of a chain from a store; Update extends it with
 // the blocks added since, or rebuilds it when its last block left the
 // chain (a reorg). A graph is current while its last block is the store's

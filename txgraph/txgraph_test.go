@@ -451,3 +451,80 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestNumbersMatchRecords reads every transaction of a synthetic world by
+// number (trace.TxNumbers) and checks each field against the record Tx
+// reads: place, inputs (what they spend, known or not, coinbase), outputs
+// (value, address, burn as trace decides it, spender), and the record
+// NumberedRecord builds.
+func TestNumbersMatchRecords(t *testing.T) {
+	w := synthWorld(t, 3)
+	ctx := context.Background()
+	g, _ := build(t, w.st, filepath.Join(t.TempDir(), "g.txg"))
+	r := txgraph.NewReader(g, w.st)
+	var _ trace.TxNumbers = r
+	if _, ok := r.TxNumber(heistgraph.ChainBTC, w.blocks[1].Txs[0].TxID); ok {
+		t.Error("a transaction of another chain has a number")
+	}
+	numbered := 0
+	for _, b := range w.blocks {
+		for _, tx := range b.Txs {
+			rec, err := r.Tx(ctx, chain, tx.TxID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, ok := r.TxNumber(chain, tx.TxID)
+			if !ok {
+				continue
+			}
+			numbered++
+			id, h, idx, tm, nin, nout := r.NumberedTx(n)
+			if id != tx.TxID || h != rec.Block.Height || idx != rec.Index || tm != rec.Block.Time || nin != len(rec.Tx.Inputs) || nout != len(rec.Tx.Outputs) {
+				t.Fatalf("tx %s: number %d reads %s %d %d %d %d %d", tx.TxID, n, id, h, idx, tm, nin, nout)
+			}
+			for vin, in := range rec.Tx.Inputs {
+				prev, vout, known, cb := r.NumberedInput(n, vin)
+				if cb != in.Coinbase || vout != in.PrevOut.Vout || known != (rec.Prevouts[vin] != nil) {
+					t.Fatalf("tx %s input %d: %d %d %v %v", tx.TxID, vin, prev, vout, known, cb)
+				}
+				if known {
+					pid, _, _, _, _, _ := r.NumberedTx(prev)
+					v, a, _, _, _ := r.NumberedOutput(prev, int(vout))
+					if pid != in.PrevOut.TxID || v != rec.Prevouts[vin].Value || addr(r, a) != rec.Prevouts[vin].Address {
+						t.Fatalf("tx %s input %d spends %s:%d worth %d at %q", tx.TxID, vin, pid, vout, v, addr(r, a))
+					}
+				}
+			}
+			for vout, o := range rec.Tx.Outputs {
+				v, a, burn, sp, spVin := r.NumberedOutput(n, vout)
+				wantBurn := o.Type == heistgraph.ScriptNullData || (len(o.Script) > 0 && o.Script[0] == 0x6a)
+				if v != o.Value || addr(r, a) != o.Address || burn != wantBurn {
+					t.Fatalf("tx %s output %d: %d %q %v", tx.TxID, vout, v, addr(r, a), burn)
+				}
+				switch by := rec.SpentBy[vout]; {
+				case by == nil && sp != txgraph.NoTx:
+					t.Fatalf("tx %s output %d: unspent, spender %d", tx.TxID, vout, sp)
+				case by != nil:
+					sid, _, _, _, _, _ := r.NumberedTx(sp)
+					if sp == txgraph.NoTx || sid != by.TxID || spVin != by.Vin {
+						t.Fatalf("tx %s output %d: spent by %v, number %d reads %s:%d", tx.TxID, vout, *by, sp, sid, spVin)
+					}
+				}
+			}
+			if got := r.NumberedRecord(n); !reflect.DeepEqual(got, rec) {
+				t.Fatalf("tx %s: NumberedRecord\n%+v\nTx\n%+v", tx.TxID, got, rec)
+			}
+		}
+	}
+	if numbered == 0 {
+		t.Fatal("no transaction answered by number")
+	}
+	t.Logf("%d transactions read by number", numbered)
+}
+
+func addr(r *txgraph.Reader, a uint32) string {
+	if a == txgraph.NoAddress {
+		return ""
+	}
+	return r.NumberedAddress(a)
+}

@@ -1,0 +1,314 @@
+package trace
+
+import (
+	"context"
+	"errors"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// TxNumbers is an optional role of the reader a UTXO trace reads (the
+// transaction graph's reader, txgraph.Reader, has it): transactions by
+// number, read one field at a time, so that the trace builds a record only
+// for the transactions whose patterns it looks at. TxNumber gives a
+// transaction's number when the reader answers it by number (Numbered);
+// the others the trace reads with Tx. NoTx (^0) is no transaction (an
+// unspent output's spender), NoAddress (^0) no address.
+type TxNumbers interface {
+	TxNumber(chain heistgraph.Chain, txid heistgraph.Hash) (uint32, bool)
+	Numbered(n uint32) bool
+	NumberedTx(n uint32) (txid heistgraph.Hash, height int64, index int, time int64, nin, nout int)
+	NumberedInput(n uint32, vin int) (prev, vout uint32, known, coinbase bool)
+	NumberedOutput(n uint32, vout int) (value int64, addr uint32, burn bool, spender, vin uint32)
+	NumberedRecord(n uint32) heistgraph.TxRecord
+	NumberedAddress(a uint32) string
+}
+
+const noNum = ^uint32(0)
+
+// txTable numbers the transactions one trace reads 0, 1, 2… in the order
+// it first reads them: the engine keys everything by these numbers, and
+// addresses by addrRef. A transaction is read from the
+// reader by number when it has TxNumbers and answers it (nothing but
+// numbers is read then, until record asks for the whole record), and with
+// Tx otherwise (the record is kept).
+type txTable struct {
+	r     store.ChainReader
+	num   TxNumbers // nil: every transaction is read with Tx
+	chain heistgraph.Chain
+
+	txs   []txEntry
+	byID  map[heistgraph.Hash]int32 // transactions read with Tx
+	byNum map[uint32]int32          // the reader's number → ours
+
+	strs      []string         // addresses read as strings (records read with Tx)
+	addrByStr map[string]int32 // index in strs
+}
+
+// txEntry is one transaction of a trace.
+type txEntry struct {
+	id        heistgraph.Hash
+	pos       pos
+	time      int64
+	nin, nout int
+	gnum      uint32               // the reader's number; noNum: rec holds it
+	rec       *heistgraph.TxRecord // read with Tx, or built by record
+	placed    bool                 // in the result (Result.txPos)
+}
+
+// addrRef is an address as the engine keeps it: -1 for none, the
+// reader's address id (TxNumbers) below 1<<32, and 1<<32 + its index in
+// txTable.strs above (an address read as a string).
+type addrRef int64
+
+const (
+	noAddr   addrRef = -1
+	strAddr0 addrRef = 1 << 32
+)
+
+func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
+	t := &txTable{r: r, chain: chain, byID: map[heistgraph.Hash]int32{}, byNum: map[uint32]int32{},
+		addrByStr: map[string]int32{}}
+	if n, ok := r.(TxNumbers); ok {
+		t.num = n
+	}
+	return t
+}
+
+// byTxID returns the number of txid, reading it. Errors are the reader's
+// (heistgraph.ErrNotFound for a transaction it does not hold).
+func (t *txTable) byTxID(ctx context.Context, txid heistgraph.Hash) (int32, error) {
+	if n, ok := t.byID[txid]; ok {
+		return n, nil
+	}
+	if t.num != nil {
+		if g, ok := t.num.TxNumber(t.chain, txid); ok {
+			return t.byGraph(g), nil
+		}
+	}
+	rec, err := t.r.Tx(ctx, t.chain, txid)
+	if err != nil {
+		return 0, err
+	}
+	n := int32(len(t.txs))
+	t.txs = append(t.txs, txEntry{id: txid, pos: pos{rec.Block.Height, rec.Index}, time: rec.Block.Time,
+		nin: len(rec.Tx.Inputs), nout: len(rec.Tx.Outputs), gnum: noNum, rec: &rec})
+	t.byID[txid] = n
+	return n, nil
+}
+
+// forget makes the next lookup of every transaction read it again (a
+// Tracer's next block: the store may have changed under a reorg). The
+// numbers given so far stay valid, with what was read for them.
+func (t *txTable) forget() {
+	clear(t.byID)
+	clear(t.byNum)
+}
+
+// byGraph returns the number of the reader's (Numbered) transaction g.
+func (t *txTable) byGraph(g uint32) int32 {
+	if n, ok := t.byNum[g]; ok {
+		return n
+	}
+	id, h, i, tm, nin, nout := t.num.NumberedTx(g)
+	n := int32(len(t.txs))
+	t.txs = append(t.txs, txEntry{id: id, pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
+	t.byNum[g] = n
+	return n
+}
+
+// record returns tx n's whole record.
+func (t *txTable) record(n int32) *heistgraph.TxRecord {
+	x := &t.txs[n]
+	if x.rec == nil {
+		rec := t.num.NumberedRecord(x.gnum)
+		x.rec = &rec
+	}
+	return x.rec
+}
+
+// dropRecord forgets a record built from numbers (it can be built again).
+func (t *txTable) dropRecord(n int32) {
+	if x := &t.txs[n]; x.gnum != noNum {
+		x.rec = nil
+	}
+}
+
+// coinbase reports whether tx n is a coinbase (heistgraph.Tx.IsCoinbase).
+func (t *txTable) coinbase(n int32) bool {
+	x := &t.txs[n]
+	if x.gnum == noNum {
+		return x.rec.Tx.IsCoinbase()
+	}
+	if x.nin != 1 {
+		return false
+	}
+	_, _, _, cb := t.num.NumberedInput(x.gnum, 0)
+	return cb
+}
+
+// prevout returns the value of the output input vin of tx n spends; false
+// when it is unknown (a nil prevout).
+func (t *txTable) prevout(n int32, vin int) (int64, bool) {
+	x := &t.txs[n]
+	if x.gnum == noNum {
+		if vin >= len(x.rec.Prevouts) || x.rec.Prevouts[vin] == nil {
+			return 0, false
+		}
+		return x.rec.Prevouts[vin].Value, true
+	}
+	p, v, known, _ := t.num.NumberedInput(x.gnum, vin)
+	if !known {
+		return 0, false
+	}
+	val, _, _, _, _ := t.num.NumberedOutput(p, int(v))
+	return val, true
+}
+
+// prevOutpoint returns the outpoint input vin of tx n spends.
+func (t *txTable) prevOutpoint(n int32, vin int) heistgraph.Outpoint {
+	x := &t.txs[n]
+	if x.gnum == noNum {
+		return x.rec.Tx.Inputs[vin].PrevOut
+	}
+	p, v, _, cb := t.num.NumberedInput(x.gnum, vin)
+	if cb {
+		return heistgraph.Outpoint{Vout: v}
+	}
+	id, _, _, _, _, _ := t.num.NumberedTx(p)
+	return heistgraph.Outpoint{TxID: id, Vout: v}
+}
+
+// prevAddr returns the address of the output input vin of tx n spends,
+// which must be known.
+func (t *txTable) prevAddr(n int32, vin int) addrRef {
+	x := &t.txs[n]
+	if x.gnum == noNum {
+		return t.addrOfString(x.rec.Prevouts[vin].Address)
+	}
+	p, v, _, _ := t.num.NumberedInput(x.gnum, vin)
+	_, a, _, _, _ := t.num.NumberedOutput(p, int(v))
+	return addrOfID(a)
+}
+
+// output returns output vout of tx n: value, address and whether it is
+// provably unspendable.
+func (t *txTable) output(n int32, vout int) (value int64, addr addrRef, burn bool) {
+	x := &t.txs[n]
+	if x.gnum == noNum {
+		o := &x.rec.Tx.Outputs[vout]
+		return o.Value, t.addrOfString(o.Address), isBurn(*o)
+	}
+	v, a, b, _, _ := t.num.NumberedOutput(x.gnum, vout)
+	return v, addrOfID(a), b
+}
+
+// valueBurn returns the value of output vout of tx n and whether it is
+// provably unspendable.
+func (t *txTable) valueBurn(n int32, vout int) (int64, bool) {
+	x := &t.txs[n]
+	if x.gnum == noNum {
+		o := &x.rec.Tx.Outputs[vout]
+		return o.Value, isBurn(*o)
+	}
+	v, _, b, _, _ := t.num.NumberedOutput(x.gnum, vout)
+	return v, b
+}
+
+// value returns the value of output vout of tx n.
+func (t *txTable) value(n int32, vout int) int64 {
+	x := &t.txs[n]
+	if x.gnum == noNum {
+		return x.rec.Tx.Outputs[vout].Value
+	}
+	v, _, _, _, _ := t.num.NumberedOutput(x.gnum, vout)
+	return v
+}
+
+// spent reports whether output vout of tx n is spent.
+func (t *txTable) spent(n int32, vout int) bool {
+	x := &t.txs[n]
+	if x.gnum == noNum {
+		return vout < len(x.rec.SpentBy) && x.rec.SpentBy[vout] != nil
+	}
+	_, _, _, sp, _ := t.num.NumberedOutput(x.gnum, vout)
+	return sp != noNum
+}
+
+// spender returns the transaction spending output vout of tx n (which is
+// spent) and the input index, reading it; found is false when the reader
+// does not hold it.
+func (t *txTable) spender(ctx context.Context, n int32, vout int) (m int32, vin uint32, found bool, err error) {
+	x := &t.txs[n]
+	var txid heistgraph.Hash
+	if x.gnum == noNum {
+		txid, vin = x.rec.SpentBy[vout].TxID, x.rec.SpentBy[vout].Vin
+	} else {
+		var sp uint32
+		_, _, _, sp, vin = t.num.NumberedOutput(x.gnum, vout)
+		if m, ok := t.byNum[sp]; ok {
+			return m, vin, true, nil
+		}
+		if t.num.Numbered(sp) {
+			return t.byGraph(sp), vin, true, nil
+		}
+		txid, _, _, _, _, _ = t.num.NumberedTx(sp)
+	}
+	m, err = t.byTxID(ctx, txid)
+	if errors.Is(err, heistgraph.ErrNotFound) {
+		return 0, 0, false, nil
+	}
+	if err != nil {
+		return 0, 0, false, err
+	}
+	return m, vin, true, nil
+}
+
+// setSpender records that output vout of tx n is now spent by in (a
+// Tracer's new block) and returns the undo.
+func (t *txTable) setSpender(n int32, vout uint32, in heistgraph.Inpoint) func() {
+	rec := t.record(n)
+	old := rec.SpentBy
+	by := make([]*heistgraph.Inpoint, max(len(rec.SpentBy), len(rec.Tx.Outputs)))
+	copy(by, rec.SpentBy)
+	by[vout] = &in
+	rec.SpentBy = by
+	x := &t.txs[n]
+	g := x.gnum
+	x.gnum = noNum // the record answers now
+	return func() { rec.SpentBy = old; t.txs[n].gnum = g }
+}
+
+// addrOfID returns the reader's address id a as an addrRef.
+func addrOfID(a uint32) addrRef {
+	if a == noNum {
+		return noAddr
+	}
+	return addrRef(a)
+}
+
+// addrOfString returns address s as an addrRef.
+func (t *txTable) addrOfString(s string) addrRef {
+	if s == "" {
+		return noAddr
+	}
+	n, ok := t.addrByStr[s]
+	if !ok {
+		n = int32(len(t.strs))
+		t.strs = append(t.strs, s)
+		t.addrByStr[s] = n
+	}
+	return strAddr0 + addrRef(n)
+}
+
+// address returns address a as a string ("" for none).
+func (t *txTable) address(a addrRef) string {
+	switch {
+	case a < 0:
+		return ""
+	case a >= strAddr0:
+		return t.strs[a-strAddr0]
+	}
+	return t.num.NumberedAddress(uint32(a))
+}

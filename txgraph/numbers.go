@@ -1,0 +1,99 @@
+package txgraph
+
+import (
+	"github.com/heistgraph/heistgraph"
+)
+
+// Transactions by number, for a trace that works on numbers end to end
+// (trace.TxNumbers): the same facts Tx gives, one field at a time, with
+// no record built, no string made and no lookup by txid. A number is
+// valid only for this Reader's graph.
+
+// TxNumber returns the number of txid when the graph answers it by number:
+// it is stored, not marked, and none of the outputs it spends is in a
+// marked transaction (what Tx would answer from the graph). false: read it
+// with Tx.
+func (r *Reader) TxNumber(chain heistgraph.Chain, txid heistgraph.Hash) (uint32, bool) {
+	if chain != r.g.m.Chain {
+		return 0, false
+	}
+	n, ok := r.g.t.lookupTx(txid)
+	if !ok || !r.Numbered(n) {
+		return 0, false
+	}
+	return n, true
+}
+
+// Numbered reports whether tx n is answered by number (see TxNumber).
+func (r *Reader) Numbered(n uint32) bool {
+	g := r.g
+	if !g.direct(n) {
+		return false
+	}
+	t := &g.t
+	for i := t.txIn[n]; i < t.txIn[n]+uint64(t.txNIn[n]); i++ {
+		if p := t.inPrev[i]; p != none && t.txBlock[p] >= 0 && t.inVout[i] < t.txNOut[p] && t.txFlags[p]&flagStore != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// NumberedTx returns tx n's txid, its place in the chain (block height,
+// position in the block, block time) and its number of inputs and outputs.
+func (r *Reader) NumberedTx(n uint32) (txid heistgraph.Hash, height int64, index int, time int64, nin, nout int) {
+	t := &r.g.t
+	b := t.txBlock[n]
+	if b >= 0 {
+		height, time = t.blkHeight[b], t.blkTime[b]
+	}
+	return t.txid[n], height, int(t.txIndex[n]), time, int(t.txNIn[n]), int(t.txNOut[n])
+}
+
+// NumberedInput returns what input vin of tx n spends: the number of the
+// transaction and the output index. coinbase marks a coinbase input;
+// known is false when the spent output is not in the graph (its
+// transaction is not stored, or has no such output), as a nil prevout of
+// Tx.
+func (r *Reader) NumberedInput(n uint32, vin int) (prev, vout uint32, known, coinbase bool) {
+	t := &r.g.t
+	i := t.txIn[n] + uint64(vin)
+	p, v := t.inPrev[i], t.inVout[i]
+	if p == none {
+		return 0, v, false, true
+	}
+	return p, v, t.txBlock[p] >= 0 && v < t.txNOut[p], false
+}
+
+// NumberedOutput returns output vout of tx n: its value, its address id
+// (NoAddress for none), whether it is provably unspendable (OP_RETURN, as
+// trace decides it from Tx), and its spender's number and input index
+// (spender NoTx: unspent).
+func (r *Reader) NumberedOutput(n uint32, vout int) (value int64, addr uint32, burn bool, spender, vin uint32) {
+	t := &r.g.t
+	o := t.txOut[n] + uint64(vout)
+	addr = t.outAddr[o]
+	burn = r.g.types[t.outType[o]] == heistgraph.ScriptNullData
+	if !burn && addr == none {
+		if s, ok := t.script(o); ok && len(s) > 0 && s[0] == 0x6a {
+			burn = true
+		}
+	}
+	return t.outValue[o], addr, burn, t.outSpTx[o], t.outSpVin[o]
+}
+
+// NumberedRecord returns tx n's record as Tx gives it. n must be
+// Numbered.
+func (r *Reader) NumberedRecord(n uint32) heistgraph.TxRecord {
+	rec, _ := r.g.record(n)
+	return rec
+}
+
+// NumberedAddress returns address id a as a string.
+func (r *Reader) NumberedAddress(a uint32) string { return string(r.g.t.address(a)) }
+
+// NoTx and NoAddress are the numbers of no transaction and no address.
+const (
+	NoTx      = none
+	NoAddress = none
+)
