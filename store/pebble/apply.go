@@ -328,14 +328,14 @@ func (a *applier) reset() {
 	a.undo = nil
 }
 
-// startGroup empties the run's state; cacheBytes bounds the output cache
-// (three quarters) and the address ids cache (a quarter).
+// startGroup empties the run's state; cacheBytes bounds the output cache,
+// and the address ids cache takes half as much again.
 func (a *applier) startGroup(cacheBytes int64) {
 	a.w.reset()
 	a.grp.reset()
 	a.ids.reset()
-	a.utxo.limit(cacheBytes - cacheBytes/4)
-	a.idCache.limit(cacheBytes / 4)
+	a.utxo.limit(cacheBytes)
+	a.idCache.limit(cacheBytes / 2)
 }
 
 // dropGroup forgets a run that was not committed.

@@ -61,9 +61,11 @@ import (
 // are keyed by the address's id, a dense number per chain (from 1) that
 // ApplyBlock gives an address the first time it has an event, kept in the
 // totals value (so looking up an address's totals also finds its id, and no
-// separate address-to-id table is needed). An id is never given out twice:
-// when a rewind removes an address's last event (and its totals), the next
-// event of that address gets a new id. A uvarint is a prefix code, so one
+// separate address-to-id table is needed). An id is never given to two
+// addresses: when a rewind removes an address's last event (and its
+// totals), a later event of that address may get a new id, never another
+// address's. Nothing outside the backend sees the ids: Digest hashes the
+// events as if keyed by address string. A uvarint is a prefix code, so one
 // address's event keys never interleave with another's.
 //
 // The spender is part of the spend marker's key, not its value: writing a
