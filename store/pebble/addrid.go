@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 )
@@ -105,6 +106,13 @@ func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, 
 		r.ids[k] = id
 		return id, nil
 	}
+	f, err := a.newFilter(db, c)
+	if err != nil {
+		return 0, err
+	}
+	if f != nil && !f.has(addr) {
+		return a.giveID(db, c, k, f)
+	}
 	a.idKey = appendAddressKey(a.idKey[:0], c, addr)
 	v, closer, err := db.Get(a.idKey)
 	switch {
@@ -125,6 +133,13 @@ func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, 
 	case !errors.Is(err, pebbledb.ErrNotFound):
 		return 0, err
 	}
+	return a.giveID(db, c, k, f)
+}
+
+// giveID gives address k a new id from chain c's counter, and adds it to
+// the chain's filter f (nil: none).
+func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter) (uint64, error) {
+	r := &a.ids
 	if r.next == 0 || r.c != c {
 		if r.given {
 			return 0, fmt.Errorf("address ids of two chains in one run: %w", errCorrupt)
@@ -139,7 +154,71 @@ func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, 
 	r.next++
 	r.given = true
 	r.ids[k] = id
+	if f != nil {
+		f.add(k.addr)
+	}
 	return id, nil
+}
+
+// An addrFilter is a Bloom filter of the addresses of one chain that have
+// ids, kept by the process that gave every one of them out: it is made only
+// for a chain whose counter is unset when the process first gives it an
+// id (no address of the chain has totals yet), so an address it does not
+// hold is new, without a lookup. That is every address of an initial
+// ingest; a store that already holds addresses of the chain (a resumed
+// ingest) looks each address up instead. A rewind only removes addresses,
+// which leaves the filter a superset: what it holds is looked up as before.
+type addrFilter struct {
+	bits []uint64
+	seed maphash.Seed
+}
+
+// addrFilterProbes is the number of bits an address sets.
+const addrFilterProbes = 7
+
+func (f *addrFilter) probes(addr string, fn func(word int, bit uint64) bool) bool {
+	h := maphash.String(f.seed, addr)
+	h1, h2 := h&0xffffffff, h>>32|1
+	m := uint64(len(f.bits)) * 64
+	for i := uint64(0); i < addrFilterProbes; i++ {
+		b := (h1 + i*h2) % m
+		if !fn(int(b/64), 1<<(b%64)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *addrFilter) add(addr string) {
+	f.probes(addr, func(w int, bit uint64) bool { f.bits[w] |= bit; return true })
+}
+
+func (f *addrFilter) has(addr string) bool {
+	return f.probes(addr, func(w int, bit uint64) bool { return f.bits[w]&bit != 0 })
+}
+
+// newFilter returns chain c's filter, deciding on the chain's first lookup
+// whether it gets one (nil: it does not, or the ids cache has no room).
+func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error) {
+	if f, ok := a.filters[c]; ok {
+		return f, nil
+	}
+	if a.filters == nil {
+		a.filters = map[chainCode]*addrFilter{}
+	}
+	var f *addrFilter
+	words := a.idCache.max * addrIDEntryBytes / 4 / 8 // a quarter of the ids cache's bytes
+	if words > 0 {
+		next, err := nextAddrID(db, c)
+		if err != nil {
+			return nil, err
+		}
+		if next == 1 && (a.ids.c != c || !a.ids.given) {
+			f = &addrFilter{bits: make([]uint64, words), seed: maphash.MakeSeed()}
+		}
+	}
+	a.filters[c] = f
+	return f, nil
 }
 
 // nextAddrID reads chain c's address id counter (1 when none is stored).

@@ -314,6 +314,7 @@ type applier struct {
 	ids     runIDs
 	idCache addrIDCache
 	idKey   []byte
+	filters map[chainCode]*addrFilter
 }
 
 // reset prepares the applier for the next block of a run.
