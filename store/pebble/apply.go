@@ -112,6 +112,10 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 		return taken, nil
 	}
 	last := bs[taken-1]
+	if err := a.writeIDs(); err != nil {
+		a.dropGroup()
+		return 0, err
+	}
 	batch := d.db.NewBatchWithSize(a.lastBatchSize)
 	defer batch.Close()
 	if err := a.w.writeTo(batch); err != nil {
@@ -305,6 +309,12 @@ type applier struct {
 	// outputs of committed runs (utxo.go).
 	grp  group
 	utxo utxoCache
+	// ids are the address ids the run read or gave out, idCache those of
+	// committed runs (addrid.go); idKey is addrID's key buffer.
+	ids     runIDs
+	idCache addrIDCache
+	idKey   []byte
+	filters map[chainCode]*addrFilter
 }
 
 // reset prepares the applier for the next block of a run.
@@ -319,17 +329,21 @@ func (a *applier) reset() {
 	a.undo = nil
 }
 
-// startGroup empties the run's state; cacheBytes bounds the output cache.
+// startGroup empties the run's state; cacheBytes bounds the output cache,
+// and the address ids cache takes half as much again.
 func (a *applier) startGroup(cacheBytes int64) {
 	a.w.reset()
 	a.grp.reset()
+	a.ids.reset()
 	a.utxo.limit(cacheBytes)
+	a.idCache.limit(cacheBytes / 2)
 }
 
 // dropGroup forgets a run that was not committed.
 func (a *applier) dropGroup() {
 	a.w.reset()
 	a.grp.reset()
+	a.ids.reset()
 }
 
 // commitGroup moves the run's unspent outputs into the cache once its
@@ -341,6 +355,7 @@ func (a *applier) commitGroup() {
 		}
 	}
 	a.grp.reset()
+	a.commitIDs()
 }
 
 // keep records the previous value of a key the block overwrites.
@@ -491,9 +506,16 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		if err := batch.Set(a.key, a.val, nil); err != nil {
 			return err
 		}
-		a.grp.outs[utxoKey{c, op}] = utxo{Value: out.Value, Type: out.Type, Address: out.Address}
+		var id uint64
 		if out.Address != "" {
-			a.key = appendEventKey(a.key[:0], c, out.Address, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
+			var err error
+			if id, err = a.addrID(db, c, out.Address); err != nil {
+				return err
+			}
+		}
+		a.grp.outs[utxoKey{c, op}] = utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id}
+		if out.Address != "" {
+			a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
 			a.val = appendReceivedEvent(a.val[:0], tx.TxID, out.Value)
 			if err := batch.Set(a.key, a.val, nil); err != nil {
 				return err
@@ -529,12 +551,13 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, h int64, i uint32, txid heistgraph.Hash, vin uint32, ir *inputRecord, collided bool) error {
 	op := ir.PrevOut
 	uk := utxoKey{c, op}
+	var id uint64
 	if lo, ok := a.grp.outs[uk]; ok {
-		ir.Resolved, ir.Value, ir.Type, ir.Address = true, lo.Value, lo.Type, lo.Address
+		ir.Resolved, ir.Value, ir.Type, ir.Address, id = true, lo.Value, lo.Type, lo.Address, lo.ID
 		lo.spent = true
 		a.grp.outs[uk] = lo
 	} else if lo, ok := a.utxo.take(uk); ok {
-		ir.Resolved, ir.Value, ir.Type, ir.Address = true, lo.Value, lo.Type, lo.Address
+		ir.Resolved, ir.Value, ir.Type, ir.Address, id = true, lo.Value, lo.Type, lo.Address, lo.ID
 	} else {
 		a.key = appendOutpointKey(a.key[:0], prefixOutput, c, op)
 		v, closer, err := db.Get(a.key)
@@ -576,7 +599,15 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	if ir.Address == "" {
 		return nil
 	}
-	a.key = appendEventKey(a.key[:0], c, ir.Address, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Spent, Index: vin})
+	if id == 0 {
+		var err error
+		if id, err = a.addrID(db, c, ir.Address); err != nil {
+			return err
+		}
+	} else {
+		a.ids.ids[addrKey{c, ir.Address}] = id // for writeTotals
+	}
+	a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Spent, Index: vin})
 	a.val = appendSpentEvent(a.val[:0], txid, op, ir.Value)
 	if err := batch.Set(a.key, a.val, nil); err != nil {
 		return err
@@ -636,7 +667,11 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 	if out.Address == "" {
 		return nil
 	}
-	a.key2 = appendEventKey(a.key2[:0], c, out.Address, eventPos{Height: rec.Height, TxIndex: rec.Index, Kind: heistgraph.Spent, Index: sp.Vin})
+	id, err := a.addrID(db, c, out.Address)
+	if err != nil {
+		return err
+	}
+	a.key2 = appendEventKey(a.key2[:0], c, id, eventPos{Height: rec.Height, TxIndex: rec.Index, Kind: heistgraph.Spent, Index: sp.Vin})
 	a.val2 = appendSpentEvent(a.val2[:0], sp.TxID, op, out.Value)
 	if err := batch.Set(a.key2, a.val2, nil); err != nil {
 		return err
@@ -649,7 +684,7 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 	newTx := false
 	if !a.touched[tk] {
 		a.touched[tk] = true
-		has, err := hasEventsAt(db, c, out.Address, rec.Height, rec.Index)
+		has, err := hasEventsAt(db, c, id, rec.Height, rec.Index)
 		if err != nil {
 			return err
 		}
@@ -719,6 +754,11 @@ func (a *applier) writeTotals(batch *sortedWrites, c chainCode, h, time int64) e
 			t.see(&seen, dl.minH, dl.minT)
 			t.see(&seen, dl.maxH, dl.maxT)
 		}
+		id, ok := a.ids.ids[addrKey{c, addr}]
+		if !ok {
+			return fmt.Errorf("address %q: no id: %w", addr, errCorrupt)
+		}
+		t.ID = id
 		a.key = appendAddressKey(a.key[:0], c, addr)
 		a.val = appendTotals(a.val[:0], &t)
 		if err := batch.Merge(a.key, a.val, nil); err != nil {
@@ -750,10 +790,10 @@ func hasKeys(r pebbledb.Reader, prefix byte, c chainCode) (bool, error) {
 	return hasRange(r, lo, hi)
 }
 
-// hasEventsAt reports whether addr has events in the tx at (height,
-// txIndex).
-func hasEventsAt(r pebbledb.Reader, c chainCode, addr string, height int64, txIndex uint32) (bool, error) {
-	lo := appendU32(appendU64(appendEventPrefix(nil, c, addr), uint64(height)), txIndex)
+// hasEventsAt reports whether the address with id id has events in the tx
+// at (height, txIndex).
+func hasEventsAt(r pebbledb.Reader, c chainCode, id uint64, height int64, txIndex uint32) (bool, error) {
+	lo := appendU32(appendU64(appendEventPrefix(nil, c, id), uint64(height)), txIndex)
 	return hasRange(r, lo, prefixEnd(lo))
 }
 

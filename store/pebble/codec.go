@@ -466,8 +466,10 @@ func decodeEvent(v []byte, p eventPos) (heistgraph.AddressEvent, error) {
 	return ev, r.done("event record")
 }
 
-// totals is the stored form of an address's summary.
+// totals is the stored form of an address's summary, with the address's
+// id (schema.go), which comes first in the value.
 type totals struct {
+	ID                               uint64
 	Received, Sent                   int64
 	TxCount, OutputCount, SpendCount int64
 	FirstHeight, FirstTime           int64
@@ -475,6 +477,7 @@ type totals struct {
 }
 
 func appendTotals(dst []byte, t *totals) []byte {
+	dst = appendUvarint(dst, t.ID)
 	dst = appendVarint(dst, t.Received)
 	dst = appendVarint(dst, t.Sent)
 	dst = appendVarint(dst, t.TxCount)
@@ -486,11 +489,17 @@ func appendTotals(dst []byte, t *totals) []byte {
 	return appendVarint(dst, t.LastTime)
 }
 
-// add merges u into t: sums add up, first and last seen widen. It is
+// add merges u into t: sums add up, first and last seen widen, and the id
+// is either's (every operand of one address carries the same id). It is
 // associative and commutative, as a Pebble merge operator must be.
 func (t *totals) add(u *totals) {
+	if t.ID == 0 {
+		t.ID = u.ID
+	}
 	if t.OutputCount+t.SpendCount == 0 {
+		id := t.ID
 		*t = *u
+		t.ID = id
 		return
 	}
 	if u.OutputCount+u.SpendCount == 0 {
@@ -523,7 +532,7 @@ var totalsMerger = &pebbledb.Merger{
 
 type totalsMerge struct {
 	t   totals
-	buf [9 * binary.MaxVarintLen64]byte
+	buf [10 * binary.MaxVarintLen64]byte
 }
 
 func (m *totalsMerge) MergeNewer(value []byte) error {
@@ -544,6 +553,7 @@ func (m *totalsMerge) Finish(includesBase bool) ([]byte, io.Closer, error) {
 func decodeTotals(v []byte) (totals, error) {
 	r := reader{b: v}
 	t := totals{
+		ID:       r.uvarint(),
 		Received: r.varint(), Sent: r.varint(),
 		TxCount: r.varint(), OutputCount: r.varint(), SpendCount: r.varint(),
 		FirstHeight: r.varint(), FirstTime: r.varint(),

@@ -128,7 +128,7 @@ func TestRecordRoundTrips(t *testing.T) {
 		}},
 		{"event key position", func(t *testing.T) {
 			p := eventPos{Height: 574200, TxIndex: 12, Kind: heistgraph.Spent, Index: 3}
-			got, ok := decodeEventPos(appendEventKey(nil, 7, "1abc", p))
+			got, ok := decodeEventPos(appendEventKey(nil, 7, 1<<20+3, p))
 			if !ok || got != p {
 				t.Errorf("got %+v, want %+v", got, p)
 			}

@@ -212,7 +212,7 @@ func (d *DB) load() error {
 			return err
 		}
 	} else if n, k := binary.Uvarint(v); k <= 0 || n != schemaVersion {
-		return fmt.Errorf("schema version %d, this build reads %d: %w", n, schemaVersion, heistgraph.ErrInvalid)
+		return fmt.Errorf("schema version %d, this build reads %d (the layout changed): re-ingest into a new data directory: %w", n, schemaVersion, heistgraph.ErrInvalid)
 	}
 	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: metaChainPrefix, UpperBound: metaChainPrefixE})
 	if err != nil {

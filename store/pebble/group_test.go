@@ -167,6 +167,8 @@ func TestApplyBlocksMatchesApplyBlock(t *testing.T) {
 					if got, want := mustDigest(t, runs, c), mustDigest(t, one, c); got != want {
 						t.Fatalf("step %d: %s digest %s in runs, %s block by block", i, c, got, want)
 					}
+					checkAddrIDs(t, one, c)
+					checkAddrIDs(t, runs, c)
 				}
 			}
 		})

@@ -34,7 +34,9 @@ type Options struct {
 	BloomBitsPerKey int
 	// UTXOCacheSize bounds, in bytes, the cache of unspent outputs that
 	// resolves spends without a point lookup while blocks are applied.
-	// Default 64 MiB; a negative value turns it off.
+	// The cache of address ids takes half as much again, and an initial
+	// ingest's filter of addresses an eighth (addrid.go). Default 64 MiB;
+	// a negative value turns all three off.
 	UTXOCacheSize int64
 	// GroupBytes is how much ApplyBlocks writes in one batch at most (the
 	// batch may pass it by one block's writes). Default 32 MiB; it is held
@@ -152,6 +154,13 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 		},
 	}
 	po.TargetFileSizes[0] = 8 << 20
+	// zstd (level 1) on the bottom level, which holds nearly all of a
+	// store once compacted, and on the value blocks of the level above;
+	// the fast codec above, where tables are rewritten soon. Pebble's
+	// "Good" profile (zstd 3 on the two bottom levels) cost ingest 18% more
+	// CPU for 7% less disk; this one costs none (docs/benchmarks.md,
+	// "Compact store layout").
+	po.ApplyCompressionSettings(func() pebbledb.DBCompressionSettings { return pebbledb.DBCompressionBalanced })
 	for i := range po.Levels {
 		l := &po.Levels[i]
 		if o.BloomBitsPerKey > 0 {
@@ -202,7 +211,8 @@ func (s slogLogger) Fatalf(format string, args ...any) {
 const MinMemory = 64 << 20
 
 // FitMemory sizes the store's memory to a budget of total bytes: the
-// block cache a quarter, the output cache a quarter, each memtable a
+// block cache a quarter, the output cache a sixth (with the address ids
+// cache and filter, which take 5/8 of it again, about a quarter), each memtable a
 // sixteenth (writes stop while four are full, so at most a quarter), and a
 // batch of ApplyBlocks a thirty-second (held about twice while it is
 // committed), leaving about a sixth to the rest of the process (decoded
@@ -213,7 +223,7 @@ func (o *Options) FitMemory(total int64) error {
 		return fmt.Errorf("pebble store: memory %d bytes < %d: %w", total, MinMemory, heistgraph.ErrInvalid)
 	}
 	o.CacheSize = total / 4
-	o.UTXOCacheSize = total / 4
+	o.UTXOCacheSize = total / 6
 	o.MemTableSize = uint64(min(total/16, maxMemTableSize))
 	o.GroupBytes = total / 32
 	return nil

@@ -19,7 +19,8 @@ func TestFitMemory(t *testing.T) {
 		if err := o.Validate(); err != nil {
 			t.Fatalf("FitMemory(%d): options do not validate: %v", total, err)
 		}
-		used := o.CacheSize + o.UTXOCacheSize + 4*int64(o.MemTableSize) + 2*o.GroupBytes
+		// The output cache, and the address ids cache and filter sized from it.
+		used := o.CacheSize + o.UTXOCacheSize*13/8 + 4*int64(o.MemTableSize) + 2*o.GroupBytes
 		if used > total || o.MemTableSize > maxMemTableSize || o.GroupBytes <= 0 {
 			t.Errorf("FitMemory(%d): cache %d, output cache %d, memtable %d, batch %d: %d in all",
 				total, o.CacheSize, o.UTXOCacheSize, o.MemTableSize, o.GroupBytes, used)

@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -240,6 +241,34 @@ func TestSchemaVersion(t *testing.T) {
 	}
 	if _, err := Open("db", Options{FS: fs}); !errors.Is(err, heistgraph.ErrInvalid) {
 		t.Fatalf("open of another schema version: %v, want ErrInvalid", err)
+	}
+}
+
+// TestSchemaVersionOlder: a store of an older layout (version 1 keyed
+// address events by address string) is refused, naming the directory and
+// telling the user to re-ingest, and is left as it was.
+func TestSchemaVersionOlder(t *testing.T) {
+	fs := vfs.NewMem()
+	db, err := Open("old-store", Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.db.Set(metaVersionKey, appendUvarint(nil, 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, ro := range []bool{false, true} {
+		_, err := Open("old-store", Options{FS: fs, ReadOnly: ro})
+		if !errors.Is(err, heistgraph.ErrInvalid) {
+			t.Fatalf("read-only %v: open of a version 1 store: %v, want ErrInvalid", ro, err)
+		}
+		for _, want := range []string{"old-store", "schema version 1", "re-ingest"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("read-only %v: error %q does not say %q", ro, err, want)
+			}
+		}
 	}
 }
 

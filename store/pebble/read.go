@@ -1,11 +1,13 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"iter"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -318,10 +320,18 @@ func (d *DB) AddressHistory(ctx context.Context, chain heistgraph.Chain, addr st
 		if !ok || opts.ToHeight != 0 && opts.ToHeight < opts.FromHeight {
 			return
 		}
-		prefix := appendEventPrefix(nil, c, addr)
-		lo, hi := heightBounds(prefix, opts.FromHeight, opts.ToHeight)
 		snap := d.db.NewSnapshot()
 		defer snap.Close()
+		id, found, err := storedAddrID(snap, c, addr)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !found {
+			return
+		}
+		prefix := appendEventPrefix(nil, c, id)
+		lo, hi := heightBounds(prefix, opts.FromHeight, opts.ToHeight)
 		it, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
 		if err != nil {
 			fail(err)
@@ -391,6 +401,12 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 		defer snap.Close()
 		var buf []byte
 		for _, p := range logicalPrefixes {
+			if p == prefixEvent {
+				if err := digestEvents(ctx, snap, c, h); err != nil {
+					return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+				}
+				continue
+			}
 			lo, hi := tableBounds(p, c)
 			it, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
 			if err != nil {
@@ -408,6 +424,16 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 				if p == prefixAccount && len(k) > len(lo) && k[len(lo)] == acctTokenKey {
 					continue // token metadata is no block's content
 				}
+				if p == prefixAddress {
+					// The address id is left out: it depends on the order
+					// addresses were first seen in.
+					_, w := binary.Uvarint(v)
+					if w <= 0 {
+						it.Close()
+						return heistgraph.Hash{}, fmt.Errorf("digest of %s: address totals: %w", chain, errCorrupt)
+					}
+					v = v[w:]
+				}
 				buf = append(buf[:0], p)
 				buf = appendBytes(buf, k[len(lo):])
 				buf = appendBytes(buf, v)
@@ -421,4 +447,50 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 	var out heistgraph.Hash
 	h.Sum(out[:0])
 	return out, nil
+}
+
+// digestEvents hashes chain c's address events into h as Digest does, in
+// the order and form they would have keyed by address string: for each
+// address of the totals table (in its key order), its events, each key
+// with the address in place of its id. So the digest does not depend on
+// the ids, which depend on the order addresses were first seen in.
+func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Hash) error {
+	lo, hi := tableBounds(prefixAddress, c)
+	addrs, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	defer addrs.Close()
+	elo, ehi := tableBounds(prefixEvent, c)
+	evs, err := r.NewIter(&pebbledb.IterOptions{LowerBound: elo, UpperBound: ehi})
+	if err != nil {
+		return err
+	}
+	defer evs.Close()
+	var buf, prefix, key []byte
+	n := 0
+	for valid := addrs.First(); valid; valid = addrs.Next() {
+		if n++; n&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		addr := addrs.Key()[len(lo):]
+		t, err := decodeTotals(addrs.Value())
+		if err != nil {
+			return fmt.Errorf("address totals %x: %w", addr, err)
+		}
+		prefix = appendEventPrefix(prefix[:0], c, t.ID)
+		for ok := evs.SeekGE(prefix); ok && bytes.HasPrefix(evs.Key(), prefix); ok = evs.Next() {
+			key = append(append(key[:0], addr...), evs.Key()[len(prefix):]...)
+			buf = append(buf[:0], prefixEvent)
+			buf = appendBytes(buf, key)
+			buf = appendBytes(buf, evs.Value())
+			h.Write(buf)
+		}
+		if err := evs.Error(); err != nil {
+			return err
+		}
+	}
+	return addrs.Error()
 }

@@ -48,6 +48,7 @@ func (d *DB) rewindLoop(ctx context.Context, chain heistgraph.Chain, height int6
 	// A rewind removes outputs, and may put back ones a removed block
 	// overwrote: the output cache is emptied rather than kept in step.
 	d.ap.utxo.clear()
+	d.ap.idCache.clear()
 	c, ok, err := d.code(chain)
 	if err != nil || !ok {
 		return err
@@ -106,14 +107,31 @@ type undoer struct {
 	deltas   deltas
 	spenders map[heistgraph.Hash]*txRecord
 	touched  map[touchKey]bool
+	ids      map[string]uint64
 	key      []byte
+}
+
+// id returns addr's id, read from its totals before the batch changes them.
+func (u *undoer) id(addr string) (uint64, error) {
+	if id, ok := u.ids[addr]; ok {
+		return id, nil
+	}
+	id, found, err := storedAddrID(u.b, u.c, addr)
+	if err != nil {
+		return 0, err
+	}
+	if !found {
+		return 0, fmt.Errorf("address %s: totals missing: %w", addr, errCorrupt)
+	}
+	u.ids[addr] = id
+	return id, nil
 }
 
 // undoBlock removes the block at height h of chain c in one batch.
 func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 	b := d.db.NewIndexedBatch()
 	defer b.Close()
-	u := &undoer{b: b, c: c, h: h, inBlock: map[heistgraph.Hash]bool{}, spenders: map[heistgraph.Hash]*txRecord{}, touched: map[touchKey]bool{}}
+	u := &undoer{b: b, c: c, h: h, inBlock: map[heistgraph.Hash]bool{}, spenders: map[heistgraph.Hash]*txRecord{}, touched: map[touchKey]bool{}, ids: map[string]uint64{}}
 
 	hr, found, err := heightAt(b, c, h)
 	if err != nil {
@@ -175,7 +193,11 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 		}
 	}
 	for tk := range u.touched {
-		has, err := hasEventsAt(b, c, tk.addr, tk.height, tk.txIndex)
+		id, err := u.id(tk.addr)
+		if err != nil {
+			return err
+		}
+		has, err := hasEventsAt(b, c, id, tk.height, tk.txIndex)
 		if err != nil {
 			return err
 		}
@@ -249,7 +271,11 @@ func (u *undoer) outputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 			return err
 		}
 		if head.Address != "" {
-			u.key = appendEventKey(u.key[:0], u.c, head.Address, eventPos{Height: u.h, TxIndex: i, Kind: heistgraph.Received, Index: n})
+			id, err := u.id(head.Address)
+			if err != nil {
+				return err
+			}
+			u.key = appendEventKey(u.key[:0], u.c, id, eventPos{Height: u.h, TxIndex: i, Kind: heistgraph.Received, Index: n})
 			if err := u.b.Delete(u.key, nil); err != nil {
 				return err
 			}
@@ -288,7 +314,11 @@ func (u *undoer) unresolve(op heistgraph.Outpoint) error {
 			continue
 		}
 		if ir.Address != "" {
-			u.key = appendEventKey(u.key[:0], u.c, ir.Address, eventPos{Height: srec.Height, TxIndex: srec.Index, Kind: heistgraph.Spent, Index: sp.Vin})
+			id, err := u.id(ir.Address)
+			if err != nil {
+				return err
+			}
+			u.key = appendEventKey(u.key[:0], u.c, id, eventPos{Height: srec.Height, TxIndex: srec.Index, Kind: heistgraph.Spent, Index: sp.Vin})
 			if err := u.b.Delete(u.key, nil); err != nil {
 				return err
 			}
@@ -329,7 +359,11 @@ func (u *undoer) inputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 		if ir.Address == "" {
 			continue
 		}
-		u.key = appendEventKey(u.key[:0], u.c, ir.Address, eventPos{Height: u.h, TxIndex: i, Kind: heistgraph.Spent, Index: uint32(vin)})
+		id, err := u.id(ir.Address)
+		if err != nil {
+			return err
+		}
+		u.key = appendEventKey(u.key[:0], u.c, id, eventPos{Height: u.h, TxIndex: i, Kind: heistgraph.Spent, Index: uint32(vin)})
 		if err := u.b.Delete(u.key, nil); err != nil {
 			return err
 		}
@@ -388,7 +422,11 @@ func (u *undoer) writeTotals() error {
 
 // firstLast sets t's first and last seen from addr's remaining events.
 func (u *undoer) firstLast(addr string, t *totals) error {
-	lo := appendEventPrefix(nil, u.c, addr)
+	id, err := u.id(addr)
+	if err != nil {
+		return err
+	}
+	lo := appendEventPrefix(nil, u.c, id)
 	it, err := u.b.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
 	if err != nil {
 		return err

@@ -27,9 +27,10 @@ import (
 //	s + chain + txid(32) + vout(be32) + spender txid(32) + vin(be32)
 //	                                        -> (empty)                              spend marker, also for outputs not stored
 //	p + chain + txid(32) + vout(be32)       -> (empty)                              pending: a spend whose output is not stored
-//	e + chain + len(addr) + addr + height(be64) + txindex(be32) + kind(1) + index(be32)
+//	e + chain + address id(uvarint) + height(be64) + txindex(be32) + kind(1) + index(be32)
 //	                                        -> event record                         address history in chain order
-//	a + chain + len(addr) + addr            -> address totals                       written with Merge (codec.go totalsMerger)
+//	a + chain + len(addr) + addr            -> address id + totals                  written with Merge (codec.go totalsMerger)
+//	m + "addrid/" + chain                   -> next address id (uvarint)            given out at ingest (addrid.go)
 //	u + chain + height(be64)                -> undo record                          previous values of keys the block overwrote
 //
 // Labels (labels.go) are not chain-scoped by code: a label may name a chain
@@ -55,6 +56,17 @@ import (
 //	c + chain + o + seq(be64)               -> override record                      kind, addresses, by, why, time, height
 //	c + chain + t                           -> state                                next address id, next override, needs-rebuild flag
 //	c + chain + w                           -> pending work                         package cluster's snapshot of waiting change candidates
+//
+// An address is written as a string once, in its totals key; its events
+// are keyed by the address's id, a dense number per chain (from 1) that
+// ApplyBlock gives an address the first time it has an event, kept in the
+// totals value (so looking up an address's totals also finds its id, and no
+// separate address-to-id table is needed). An id is never given to two
+// addresses: when a rewind removes an address's last event (and its
+// totals), a later event of that address may get a new id, never another
+// address's. Nothing outside the backend sees the ids: Digest hashes the
+// events as if keyed by address string. A uvarint is a prefix code, so one
+// address's event keys never interleave with another's.
 //
 // The spender is part of the spend marker's key, not its value: writing a
 // marker needs no read to find out whether it overwrites another (an
@@ -147,7 +159,8 @@ const (
 var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeight, prefixOutput, prefixPending, prefixSpend, prefixTx, prefixAccount}
 
 // schemaVersion is stored under metaVersionKey; Open refuses other versions.
-const schemaVersion = 1
+// Version 2 keys address events by address id (version 1 by address string).
+const schemaVersion = 2
 
 var (
 	metaVersionKey   = []byte("mversion")
@@ -155,7 +168,13 @@ var (
 	metaChainPrefixE = []byte("mchain0") // '/'+1: end of the chain table
 
 	metaLabelSetPrefix = []byte("mlabelset/")
+	metaAddrIDPrefix   = []byte("maddrid/")
 )
+
+// metaAddrIDKey is the key of chain c's next address id.
+func metaAddrIDKey(c chainCode) []byte {
+	return append(append([]byte(nil), metaAddrIDPrefix...), byte(c>>8), byte(c))
+}
 
 // chainCode is the short number that stands for a chain in keys. Codes are
 // given out in order of first use, starting at 1, and never reused.
@@ -235,9 +254,10 @@ func appendAddressKey(dst []byte, c chainCode, addr string) []byte {
 	return appendAddr(appendTable(dst, prefixAddress, c), addr)
 }
 
-// appendEventPrefix is the prefix of all of addr's history keys.
-func appendEventPrefix(dst []byte, c chainCode, addr string) []byte {
-	return appendAddr(appendTable(dst, prefixEvent, c), addr)
+// appendEventPrefix is the prefix of all history keys of the address with
+// id id.
+func appendEventPrefix(dst []byte, c chainCode, id uint64) []byte {
+	return binary.AppendUvarint(appendTable(dst, prefixEvent, c), id)
 }
 
 // eventPos is the chain-order position of an address event, the tail of its
@@ -252,8 +272,8 @@ type eventPos struct {
 // eventPosLen is the length of an encoded eventPos.
 const eventPosLen = 8 + 4 + 1 + 4
 
-func appendEventKey(dst []byte, c chainCode, addr string, p eventPos) []byte {
-	dst = appendEventPrefix(dst, c, addr)
+func appendEventKey(dst []byte, c chainCode, id uint64, p eventPos) []byte {
+	dst = appendEventPrefix(dst, c, id)
 	dst = appendU64(dst, uint64(p.Height))
 	dst = appendU32(dst, p.TxIndex)
 	dst = append(dst, byte(p.Kind))

@@ -17,6 +17,7 @@ type utxo struct {
 	Value   int64
 	Type    heistgraph.ScriptType
 	Address string
+	ID      uint64 // the address's id (0 without an address)
 	spent   bool
 }
 

@@ -1,0 +1,269 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+)
+
+// Address ids (schema.go): ApplyBlock gives an address its id the first
+// time it has an event, from the chain's counter (m + "addrid/" + chain),
+// and keeps the id in the address's totals value. Finding the id of an
+// address seen before is a point lookup of its totals, which the ids cache
+// answers for most addresses during ingest.
+
+// addrKey names an address of one chain.
+type addrKey struct {
+	c    chainCode
+	addr string
+}
+
+// addrIDEntryBytes is what one ids cache entry costs in memory, roughly:
+// the map entry with its overhead and the address string.
+const addrIDEntryBytes = 112
+
+// addrIDCache holds the ids of addresses of committed blocks. It is
+// bounded: past its size, arbitrary entries are dropped (a miss only costs
+// a lookup), and it is emptied by a rewind, which may remove an address's
+// totals and with them its id.
+type addrIDCache struct {
+	m   map[addrKey]uint64
+	max int
+}
+
+// limit sets the bound in bytes (0 or less: no cache).
+func (u *addrIDCache) limit(bytes int64) {
+	u.max = int(bytes / addrIDEntryBytes)
+	if u.m == nil && u.max > 0 {
+		u.m = map[addrKey]uint64{}
+	}
+	if len(u.m) > u.max {
+		u.trim()
+	}
+}
+
+func (u *addrIDCache) get(k addrKey) (uint64, bool) {
+	id, ok := u.m[k]
+	return id, ok
+}
+
+func (u *addrIDCache) put(k addrKey, id uint64) {
+	if u.max <= 0 {
+		return
+	}
+	u.m[k] = id
+	if len(u.m) > u.max {
+		u.trim()
+	}
+}
+
+// trim drops entries until the cache holds at most three quarters of its
+// bound.
+func (u *addrIDCache) trim() {
+	keep := u.max - u.max/4
+	for k := range u.m {
+		if len(u.m) <= keep {
+			break
+		}
+		delete(u.m, k)
+	}
+}
+
+// clear empties the cache (after a rewind).
+func (u *addrIDCache) clear() { clear(u.m) }
+
+// runIDs is what the run being built knows of address ids: the ids it read
+// or gave out, and the chain's next id once the run has read its counter
+// (next 0: not read). A run holds blocks of one chain.
+type runIDs struct {
+	ids   map[addrKey]uint64
+	c     chainCode
+	next  uint64
+	given bool // the run gave out ids: its batch writes the counter
+}
+
+func (r *runIDs) reset() {
+	if r.ids == nil {
+		r.ids = map[addrKey]uint64{}
+	}
+	clear(r.ids)
+	r.c, r.next, r.given = 0, 0, false
+}
+
+// addrID returns the id of addr on chain c: from the run, the cache, or
+// the address's stored totals, and otherwise a new id from the chain's
+// counter. The caller holds DB.writeMu.
+func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, error) {
+	k := addrKey{c, addr}
+	r := &a.ids
+	if id, ok := r.ids[k]; ok {
+		return id, nil
+	}
+	if id, ok := a.idCache.get(k); ok {
+		r.ids[k] = id
+		return id, nil
+	}
+	f, err := a.newFilter(db, c)
+	if err != nil {
+		return 0, err
+	}
+	if f != nil && !f.has(addr) {
+		return a.giveID(db, c, k, f)
+	}
+	a.idKey = appendAddressKey(a.idKey[:0], c, addr)
+	v, closer, err := db.Get(a.idKey)
+	switch {
+	case err == nil:
+		t, derr := decodeTotals(v)
+		cerr := closer.Close()
+		if derr != nil {
+			return 0, fmt.Errorf("address %q: %w", addr, derr)
+		}
+		if cerr != nil {
+			return 0, cerr
+		}
+		if t.ID == 0 {
+			return 0, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
+		}
+		r.ids[k] = t.ID
+		return t.ID, nil
+	case !errors.Is(err, pebbledb.ErrNotFound):
+		return 0, err
+	}
+	return a.giveID(db, c, k, f)
+}
+
+// giveID gives address k a new id from chain c's counter, and adds it to
+// the chain's filter f (nil: none).
+func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter) (uint64, error) {
+	r := &a.ids
+	if r.next == 0 || r.c != c {
+		if r.given {
+			return 0, fmt.Errorf("address ids of two chains in one run: %w", errCorrupt)
+		}
+		next, err := nextAddrID(db, c)
+		if err != nil {
+			return 0, err
+		}
+		r.c, r.next = c, next
+	}
+	id := r.next
+	r.next++
+	r.given = true
+	r.ids[k] = id
+	if f != nil {
+		f.add(k.addr)
+	}
+	return id, nil
+}
+
+// An addrFilter is a Bloom filter of the addresses of one chain that have
+// ids, kept by the process that gave every one of them out: it is made only
+// for a chain whose counter is unset when the process first gives it an
+// id (no address of the chain has totals yet), so an address it does not
+// hold is new, without a lookup. That is every address of an initial
+// ingest; a store that already holds addresses of the chain (a resumed
+// ingest) looks each address up instead. A rewind only removes addresses,
+// which leaves the filter a superset: what it holds is looked up as before.
+type addrFilter struct {
+	bits []uint64
+	seed maphash.Seed
+}
+
+// addrFilterProbes is the number of bits an address sets.
+const addrFilterProbes = 7
+
+func (f *addrFilter) probes(addr string, fn func(word int, bit uint64) bool) bool {
+	h := maphash.String(f.seed, addr)
+	h1, h2 := h&0xffffffff, h>>32|1
+	m := uint64(len(f.bits)) * 64
+	for i := uint64(0); i < addrFilterProbes; i++ {
+		b := (h1 + i*h2) % m
+		if !fn(int(b/64), 1<<(b%64)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *addrFilter) add(addr string) {
+	f.probes(addr, func(w int, bit uint64) bool { f.bits[w] |= bit; return true })
+}
+
+func (f *addrFilter) has(addr string) bool {
+	return f.probes(addr, func(w int, bit uint64) bool { return f.bits[w]&bit != 0 })
+}
+
+// newFilter returns chain c's filter, deciding on the chain's first lookup
+// whether it gets one (nil: it does not, or the ids cache has no room).
+func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error) {
+	if f, ok := a.filters[c]; ok {
+		return f, nil
+	}
+	if a.filters == nil {
+		a.filters = map[chainCode]*addrFilter{}
+	}
+	var f *addrFilter
+	words := a.idCache.max * addrIDEntryBytes / 4 / 8 // a quarter of the ids cache's bytes
+	if words > 0 {
+		next, err := nextAddrID(db, c)
+		if err != nil {
+			return nil, err
+		}
+		if next == 1 && (a.ids.c != c || !a.ids.given) {
+			f = &addrFilter{bits: make([]uint64, words), seed: maphash.MakeSeed()}
+		}
+	}
+	a.filters[c] = f
+	return f, nil
+}
+
+// nextAddrID reads chain c's address id counter (1 when none is stored).
+func nextAddrID(db pebbledb.Reader, c chainCode) (uint64, error) {
+	v, found, err := lookup(db, metaAddrIDKey(c), nil)
+	if err != nil || !found {
+		return 1, err
+	}
+	n, w := binary.Uvarint(v)
+	if w <= 0 || w != len(v) || n == 0 {
+		return 0, fmt.Errorf("address id counter: %w", errCorrupt)
+	}
+	return n, nil
+}
+
+// writeIDs adds the run's id counter to its writes when it gave out ids.
+func (a *applier) writeIDs() error {
+	if !a.ids.given {
+		return nil
+	}
+	return a.w.Set(metaAddrIDKey(a.ids.c), appendUvarint(nil, a.ids.next), nil)
+}
+
+// commitIDs moves the run's ids into the cache once its batch is
+// committed.
+func (a *applier) commitIDs() {
+	for k, id := range a.ids.ids {
+		a.idCache.put(k, id)
+	}
+	a.ids.reset()
+}
+
+// storedAddrID returns the id of addr from its stored totals in r (found
+// false when the address has no totals).
+func storedAddrID(r pebbledb.Reader, c chainCode, addr string) (id uint64, found bool, err error) {
+	v, found, err := lookup(r, appendAddressKey(nil, c, addr), nil)
+	if err != nil || !found {
+		return 0, false, err
+	}
+	t, err := decodeTotals(v)
+	if err != nil {
+		return 0, false, fmt.Errorf("address %q: %w", addr, err)
+	}
+	if t.ID == 0 {
+		return 0, false, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
+	}
+	return t.ID, true, nil
+}
