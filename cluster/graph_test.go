@@ -1,0 +1,174 @@
+package cluster
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store/pebble"
+	"github.com/heistgraph/heistgraph/store/storetest"
+	"github.com/heistgraph/heistgraph/txgraph"
+)
+
+// graphRun clusters st's chain as `cluster update` does with a graph: it
+// brings the graph at path up to the store's tip when extend is set (else
+// the graph stays as it is, behind the store), opens it and runs Update
+// with it.
+func graphRun(t *testing.T, st *pebble.DB, path string, extend bool, opts Options) Stats {
+	t.Helper()
+	ctx := context.Background()
+	if extend {
+		if _, err := txgraph.Update(ctx, st, chain, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, err := txgraph.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	opts.Graph = g
+	s, err := Update(ctx, st, chain, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Elapsed = 0
+	return s
+}
+
+// TestGraphPath clusters one generated chain through the store (block
+// reads, addresses hashed) and through its transaction graph (addresses
+// are the graph's ids), run by run: a graph current and one behind the
+// store, labels given before their addresses appear, a reorganisation, an
+// analyst's merge and split. Every membership, evidence record and count
+// must be the same.
+func TestGraphPath(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const seed, txs = 5, 30
+	opts := DefaultOptions()
+	opts.Change.Window = 6
+	opts.Guards.HoldBoth, opts.Guards.HoldChange, opts.Guards.ChangeMaxCluster = 40, 20, 40
+	plain, viaGraph := openMem(t), openMem(t)
+	path := filepath.Join(t.TempDir(), "btc.txg")
+	gen := storetest.NewGenerator(chain, seed, txs)
+	var blocks []*heistgraph.Block
+	apply := func(n int) {
+		for range n {
+			b := gen.Next()
+			blocks = append(blocks, b)
+			for _, st := range []*pebble.DB{plain, viaGraph} {
+				if err := st.ApplyBlock(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	compare := func(step string, a, b Stats) {
+		t.Helper()
+		a.Elapsed = 0
+		if !equalStats(a, b) {
+			t.Errorf("%s: counts differ:\nstore %+v\ngraph %+v", step, a, b)
+		}
+		if !slices.Equal(memberships(t, plain), memberships(t, viaGraph)) {
+			t.Errorf("%s: memberships differ", step)
+		}
+		if !slices.EqualFunc(evidence(t, plain), evidence(t, viaGraph), evidenceEqual) {
+			t.Errorf("%s: evidence differs", step)
+		}
+	}
+	run := func(step string, extend bool) {
+		t.Helper()
+		a, err := Update(ctx, plain, chain, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compare(step, a, graphRun(t, viaGraph, path, extend, opts))
+	}
+	label := func(addr, entity string) {
+		for _, st := range []*pebble.DB{plain, viaGraph} {
+			if _, err := st.PutLabels(ctx, []heistgraph.Label{{Chain: chain, Address: addr, Entity: entity,
+				Category: "exchange", Source: "test", Confidence: 1}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	apply(30)
+	// Labels on addresses of the first blocks and of blocks not stored yet.
+	label(blocks[3].Txs[1].Outputs[0].Address, "Exchange A")
+	label(blocks[20].Txs[2].Outputs[0].Address, "Exchange B")
+	run("first run", true)
+	later := gen.Fork(0) // the same blocks as gen from here on
+	next := later.Next()
+	label(next.Txs[1].Outputs[0].Address, "Exchange C")
+	apply(25)
+	run("graph behind the store", false)
+	apply(15)
+	run("graph extended", true)
+
+	// Reorganisation: the last 12 blocks are replaced by a branch of 18.
+	fork := int64(len(blocks) - 13)
+	regen := storetest.NewGenerator(chain, seed, txs)
+	for range fork + 1 {
+		regen.Next()
+	}
+	gen = regen.Fork(77)
+	blocks = blocks[:fork+1]
+	for _, st := range []*pebble.DB{plain, viaGraph} {
+		if err := st.RewindTo(ctx, chain, fork); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(18)
+	run("after the reorganisation", true)
+
+	// An analyst's merge and split, then more blocks.
+	ms := memberships(t, plain)
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	for _, st := range []*pebble.DB{plain, viaGraph} {
+		o := opts
+		if st == viaGraph {
+			g, err := txgraph.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			o.Graph = g
+		}
+		if _, err := Merge(ctx, st, chain, []string{ms[5].Address, ms[len(ms)/2].Address}, "test", "merge", now, o); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Split(ctx, st, chain, ms[len(ms)/3].Address, "test", "split", now, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compare("after the overrides", Stats{}, Stats{})
+	apply(20)
+	run("after more blocks", true)
+
+	var joined, dropped, held int
+	for _, e := range evidence(t, plain) {
+		switch e.Status {
+		case heistgraph.EvidenceApplied:
+			joined++
+		case heistgraph.EvidenceDropped:
+			dropped++
+		case heistgraph.EvidenceHeld:
+			held++
+		}
+	}
+	if joined < 50 || held+dropped == 0 {
+		t.Errorf("too little clustered to compare: %d joining records, %d held, %d dropped", joined, held, dropped)
+	}
+}
+
+// equalStats compares two runs' counts.
+func equalStats(a, b Stats) bool {
+	a.Elapsed, b.Elapsed = 0, 0
+	return reflect.DeepEqual(a, b)
+}
