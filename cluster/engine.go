@@ -122,6 +122,40 @@ type engine struct {
 	// acct is the state of an account chain's clustering (nil on UTXO
 	// chains).
 	acct *acctState
+	// run gathers the blocks' batches into large writes while catchUp
+	// lasts, when the store has the role (nil otherwise: a write per
+	// block); runStart is when the run last committed.
+	run      store.ClusterRun
+	runStart time.Time
+	// runEv is the evidence of the blocks the run holds and has not
+	// written, in order; runByAddr indexes it by the addresses it names.
+	// The G5 sweep reads them with the store's (softOnly).
+	runEv     []heistgraph.ClusterEvidence
+	runByAddr map[uint32][]int32
+}
+
+// ranOut forgets the evidence of the run's blocks: written, or dropped.
+func (e *engine) ranOut() {
+	e.runEv = e.runEv[:0]
+	clear(e.runByAddr)
+}
+
+// runCommitEvery bounds the time between a run's commits, so that an
+// interrupted run loses at most that much work.
+const runCommitEvery = time.Minute
+
+// commitRun stores the blocks the run gathered: when a catch-up ends, and
+// before a rebuild reads the store's evidence.
+func (e *engine) commitRun(ctx context.Context) error {
+	if e.run == nil || e.run.Pending() == 0 {
+		return nil
+	}
+	e.runStart = time.Now()
+	e.ranOut()
+	if err := e.run.Commit(ctx); err != nil {
+		return fmt.Errorf("cluster %s: write blocks up to %d: %w", e.chain, e.tip.Block.Height, err)
+	}
+	return nil
 }
 
 // blockState collects one block's changes, written as one batch.
@@ -510,8 +544,32 @@ func (e *engine) replay(ctx context.Context) error {
 	return nil
 }
 
-// catchUp clusters the chain's blocks above the clustering's tip.
+// catchUp clusters the chain's blocks above the clustering's tip. On a
+// UTXO chain, when the store gathers batches in runs (store.ClusterRuns),
+// the blocks are written in runs, all of them before it returns without
+// error; after an error, blocks clustered but not written are clustered
+// again by the next run.
 func (e *engine) catchUp(ctx context.Context) error {
+	if rs, ok := e.st.(store.ClusterRuns); ok && e.acct == nil {
+		run, err := rs.ClusterRun(ctx, e.chain)
+		if err != nil {
+			return fmt.Errorf("cluster %s: %w", e.chain, err)
+		}
+		e.run, e.runStart = run, time.Now()
+		if e.runByAddr == nil {
+			e.runByAddr = map[uint32][]int32{}
+		}
+		defer func() { e.run = nil; e.ranOut() }()
+		if err := e.catchUpBlocks(ctx); err != nil {
+			return err
+		}
+		return e.commitRun(ctx)
+	}
+	return e.catchUpBlocks(ctx)
+}
+
+// catchUpBlocks is catchUp's loop over the blocks.
+func (e *engine) catchUpBlocks(ctx context.Context) error {
 	lo, hi, err := e.chainRange(ctx)
 	if errors.Is(err, heistgraph.ErrNotFound) {
 		return nil
@@ -781,13 +839,36 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 		}
 		b.Sizes = append(b.Sizes, store.ClusterSize{ClusterID: uint64(c), Size: n})
 	}
-	if err := e.st.WriteClusters(ctx, e.chain, b); err != nil {
+	if e.run != nil {
+		for _, ev := range b.Evidence {
+			i := int32(len(e.runEv))
+			e.runEv = append(e.runEv, ev)
+			for _, id := range ev.AddrIDs {
+				e.runByAddr[uint32(id)] = append(e.runByAddr[uint32(id)], i)
+			}
+		}
+		committed, err := e.run.Add(ctx, b)
+		if err != nil {
+			return fmt.Errorf("cluster %s: write block %d: %w", e.chain, height, err)
+		}
+		if committed {
+			e.runStart = time.Now()
+			e.ranOut()
+		} else if time.Since(e.runStart) >= runCommitEvery {
+			if err := e.commitRun(ctx); err != nil {
+				return err
+			}
+		}
+	} else if err := e.st.WriteClusters(ctx, e.chain, b); err != nil {
 		return fmt.Errorf("cluster %s: write block %d: %w", e.chain, height, err)
 	}
 	e.tip.Block = blk
 	e.tip.NextAddr = uint64(e.m.nextID())
 	e.stats.Blocks++
 	if bs.rebuild {
+		if err := e.commitRun(ctx); err != nil {
+			return err
+		}
 		// Evidence of this block was dropped (a shared deposit address):
 		// memberships follow the remaining evidence.
 		if err := e.rebuild(ctx); err != nil {
