@@ -3,14 +3,18 @@ package cluster
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
 	"github.com/heistgraph/heistgraph/store/storetest"
+	"github.com/heistgraph/heistgraph/txgraph"
 )
 
 // BenchmarkUpdate clusters a generated chain (storetest.Generator: 200
@@ -71,20 +75,20 @@ func benchUpdate(b *testing.B, st Store, ch heistgraph.Chain) {
 	// Throughput of Update itself (not of removing the clustering first).
 	b.ReportMetric(float64(inputs)/spent, "inputs/s")
 	b.StopTimer()
-	b.ReportMetric(float64(footprint(b, st, ch))/float64(addrs), "B/address")
+	b.ReportMetric(float64(footprint(b, st, ch, DefaultOptions()))/float64(addrs), "B/address")
 	b.ReportMetric(float64(addrs), "addresses")
 }
 
 // footprint returns the heap a clustering run holds once its state is
 // loaded (address table, clusters, rings, labels, waiting candidates).
-func footprint(b *testing.B, st Store, ch heistgraph.Chain) uint64 {
+func footprint(b *testing.B, st Store, ch heistgraph.Chain, opts Options) uint64 {
 	var before, after runtime.MemStats
-	if _, err := open(context.Background(), st, ch, DefaultOptions()); err != nil { // warm the store's caches
+	if _, err := open(context.Background(), st, ch, opts); err != nil { // warm the store's caches
 		b.Fatal(err)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	e, err := open(context.Background(), st, ch, DefaultOptions())
+	e, err := open(context.Background(), st, ch, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,6 +124,87 @@ func BenchmarkWorldLoad(b *testing.B) {
 		addrs = e.m.len() - 1
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(footprint(b, st, heistgraph.ChainBTCRegtest))/float64(addrs), "B/address")
+	b.ReportMetric(float64(footprint(b, st, heistgraph.ChainBTCRegtest, DefaultOptions()))/float64(addrs), "B/address")
 	b.ReportMetric(float64(addrs), "addresses")
+}
+
+// discardWrites is a store whose clustering writes go nowhere: what is left
+// of a run is the engine and its reads of the chain.
+type discardWrites struct{ Store }
+
+func (discardWrites) WriteClusters(context.Context, heistgraph.Chain, *store.ClusterBatch) error {
+	return nil
+}
+
+// BenchmarkWorldGraph clusters the world ingested in $HEISTGRAPH_BENCH_DATA
+// from scratch reading the store's blocks (store) and reading its
+// transaction graph (graph: DATA/txgraph/btc-regtest.txg, written by
+// `heistgraph graph build`), in turn, and reports inputs per CPU second
+// of the process, Pebble's writes, flushes and compactions included. The
+// -engine cases discard the clustering's writes (and so read no evidence
+// back: G5's few drops may differ): the engine and its reads of the chain
+// alone. graph also reports the bytes per address of the loaded state.
+func BenchmarkWorldGraph(b *testing.B) {
+	dir := os.Getenv("HEISTGRAPH_BENCH_DATA")
+	if dir == "" {
+		b.Skip("set HEISTGRAPH_BENCH_DATA to a data directory with an ingested world and its graph (graph build)")
+	}
+	ctx := context.Background()
+	ch := heistgraph.ChainBTCRegtest
+	st, err := pebble.Open(dir, pebble.DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	g, err := txgraph.Open(txgraph.Path(filepath.Join(dir, "txgraph"), ch))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = g.Close() })
+	if cur, err := g.Current(ctx, st); err != nil || !cur {
+		b.Fatalf("the graph is not the store's chain (%v): run graph build", err)
+	}
+	withGraph := DefaultOptions()
+	withGraph.Graph = g
+	for _, c := range []struct {
+		name string
+		st   Store
+		opts Options
+	}{
+		{"store", st, DefaultOptions()},
+		{"graph", st, withGraph},
+		{"store-engine", struct {
+			discardWrites
+			store.BlockRangeTxs
+		}{discardWrites{st}, st}, DefaultOptions()},
+		{"graph-engine", discardWrites{st}, withGraph},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var inputs, addrs int64
+			var cpu time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				if err := st.RewindClusters(ctx, ch, -1); err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				b.StartTimer()
+				start := cpuTime(b)
+				s, err := Update(ctx, c.st, ch, c.opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpuTime(b) - start
+				inputs += s.Inputs
+				addrs = s.Addresses
+			}
+			if cpu > 0 {
+				b.ReportMetric(float64(inputs)/cpu.Seconds(), "inputs/cpu-s")
+			}
+			b.StopTimer()
+			if c.name == "graph" {
+				b.ReportMetric(float64(footprint(b, st, ch, c.opts))/float64(addrs), "B/address")
+			}
+		})
+	}
 }

@@ -96,8 +96,11 @@
 // # Incremental runs and reorgs
 //
 // Each block is one batch (new addresses, membership changes, cluster
-// sizes, evidence, the block's hash), so an interrupted run resumes at the
-// next block. At the start of a run the clustered tip is compared with the
+// sizes, evidence, the block's hash), written atomically: alone, or, when
+// the store gathers runs (store.ClusterRuns: Pebble), with the blocks
+// before it in one key-sorted write committed when it passes half a
+// memtable, once a minute and when the run ends, so an interrupted run
+// resumes after the last block written. At the start of a run the clustered tip is compared with the
 // chain's block at its height; after a reorg the clustering is rewound to
 // the fork (store.Clusters.RewindClusters removes the evidence and
 // addresses of the blocks above it) and every membership is rebuilt from

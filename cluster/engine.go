@@ -210,9 +210,10 @@ func (e *engine) remember(addr string, id uint32) {
 // chain's tip, and returns what it did. It first checks that the blocks
 // clustered are still the chain's (after a reorg it rewinds the
 // clustering to the fork and rebuilds the memberships from the remaining
-// evidence), and rebuilds when an override asks for it. Each block is
-// written as one atomic batch, so an interrupted run resumes where it
-// stopped. Errors: opts invalid (heistgraph.ErrInvalid), the store's
+// evidence), and rebuilds when an override asks for it. Each block's
+// batch is written atomically, alone or with the blocks before it in a
+// run (store.ClusterRuns), so an interrupted run resumes after the last
+// block written. Errors: opts invalid (heistgraph.ErrInvalid), the store's
 // errors, ctx.Err() between blocks.
 func Update(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (Stats, error) {
 	start := time.Now()
