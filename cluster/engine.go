@@ -176,6 +176,19 @@ type blockState struct {
 	// rebuild asks for the memberships to be rebuilt from the evidence
 	// once the block is written (evidence of earlier blocks was dropped).
 	rebuild bool
+	// ins, outIDs and outFresh are tx's buffers, reused (nothing keeps
+	// them: evidence and candidates copy the ids).
+	ins      []uint32
+	outIDs   []uint32
+	outFresh []bool
+}
+
+// resize returns s with length n, reusing its array when it has room.
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }
 
 func (e *engine) key(addr string) addrKey { return e.h.key(addr) }
@@ -906,7 +919,9 @@ func (e *engine) idOfGraph(a uint32) uint32 {
 	}
 	id := e.m.add()
 	e.gid[a] = id
-	e.added(id, strings.Clone(e.g.Address(a)))
+	// Not copied: the batch that writes it is built while the graph is
+	// open (Options.Graph).
+	e.added(id, e.g.Address(a))
 	return id
 }
 
@@ -1076,7 +1091,7 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		e.stats.Txs++
 	}
 	coinbase := tx.IsCoinbase()
-	var ins []uint32 // distinct input address ids, in input order
+	ins := bs.ins[:0] // distinct input address ids, in input order
 	joint := false   // a CoinJoin or the Stonewall shape: several owners may sign
 	if !coinbase {
 		if !bs.replay {
@@ -1118,8 +1133,10 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 			}
 		}
 	}
-	outIDs := make([]uint32, len(tx.Outputs))
-	fresh := make([]bool, len(tx.Outputs))
+	bs.outIDs, bs.outFresh = resize(bs.outIDs, len(tx.Outputs)), resize(bs.outFresh, len(tx.Outputs))
+	outIDs, fresh := bs.outIDs, bs.outFresh
+	clear(outIDs)
+	clear(fresh)
 	for j := range tx.Outputs {
 		var id uint32
 		if gout != nil {
@@ -1132,6 +1149,7 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 			fresh[j] = bs.fresh(id)
 		}
 	}
+	bs.ins = ins
 	for _, id := range ins {
 		bs.see(id)
 	}
