@@ -1092,7 +1092,7 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 	}
 	coinbase := tx.IsCoinbase()
 	ins := bs.ins[:0] // distinct input address ids, in input order
-	joint := false   // a CoinJoin or the Stonewall shape: several owners may sign
+	joint := false    // a CoinJoin or the Stonewall shape: several owners may sign
 	if !coinbase {
 		if !bs.replay {
 			e.stats.Inputs += int64(len(tx.Inputs))
