@@ -487,12 +487,9 @@ func (d *DB) ClusterRun(ctx context.Context, chain heistgraph.Chain) (store.Clus
 	if err != nil {
 		return nil, err
 	}
-	limit := int(d.opts.MemTableSize/2) + 1<<20
-	// Room for a whole run up front: growing the buffers by doubling
-	// copied them about twice.
-	r.w.buf = make([]byte, 0, limit)
-	r.w.ops = make([]writeOp, 0, limit/48)
-	return &pebbleClusterRun{r: r, limit: limit}, nil
+	// The buffers grow with the run (a follower's run is a block or two)
+	// and are reused after each commit.
+	return &pebbleClusterRun{r: r, limit: int(d.opts.MemTableSize/2) + 1<<20}, nil
 }
 
 type pebbleClusterRun struct {
