@@ -2,15 +2,20 @@ package cluster
 
 import (
 	"context"
+	"iter"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
 	"github.com/heistgraph/heistgraph/store/storetest"
+	"github.com/heistgraph/heistgraph/txgraph"
 )
 
 // BenchmarkUpdate clusters a generated chain (storetest.Generator: 200
@@ -71,20 +76,20 @@ func benchUpdate(b *testing.B, st Store, ch heistgraph.Chain) {
 	// Throughput of Update itself (not of removing the clustering first).
 	b.ReportMetric(float64(inputs)/spent, "inputs/s")
 	b.StopTimer()
-	b.ReportMetric(float64(footprint(b, st, ch))/float64(addrs), "B/address")
+	b.ReportMetric(float64(footprint(b, st, ch, DefaultOptions()))/float64(addrs), "B/address")
 	b.ReportMetric(float64(addrs), "addresses")
 }
 
 // footprint returns the heap a clustering run holds once its state is
 // loaded (address table, clusters, rings, labels, waiting candidates).
-func footprint(b *testing.B, st Store, ch heistgraph.Chain) uint64 {
+func footprint(b *testing.B, st Store, ch heistgraph.Chain, opts Options) uint64 {
 	var before, after runtime.MemStats
-	if _, err := open(context.Background(), st, ch, DefaultOptions()); err != nil { // warm the store's caches
+	if _, err := open(context.Background(), st, ch, opts); err != nil { // warm the store's caches
 		b.Fatal(err)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	e, err := open(context.Background(), st, ch, DefaultOptions())
+	e, err := open(context.Background(), st, ch, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,7 +104,10 @@ func footprint(b *testing.B, st Store, ch heistgraph.Chain) uint64 {
 
 // BenchmarkWorldLoad loads the clustering state of the store in
 // $HEISTGRAPH_BENCH_DATA (clustered already), as every run does before
-// clustering new blocks, and reports the bytes per address it holds.
+// clustering new blocks, and reports the bytes per address it holds: with
+// addresses found by their hashes (store), and with the chain's
+// transaction graph giving their ids (graph, when DATA/txgraph holds it;
+// the graph's own pages are the file's, mapped, not the heap's).
 func BenchmarkWorldLoad(b *testing.B) {
 	dir := os.Getenv("HEISTGRAPH_BENCH_DATA")
 	if dir == "" {
@@ -111,15 +119,130 @@ func BenchmarkWorldLoad(b *testing.B) {
 	}
 	b.Cleanup(func() { _ = st.Close() })
 	ctx := context.Background()
-	var addrs int
-	for b.Loop() {
-		e, err := open(ctx, st, heistgraph.ChainBTCRegtest, DefaultOptions())
-		if err != nil {
-			b.Fatal(err)
+	ch := heistgraph.ChainBTCRegtest
+	load := func(b *testing.B, opts Options) {
+		var addrs int
+		for b.Loop() {
+			e, err := open(ctx, st, ch, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			addrs = e.m.len() - 1
 		}
-		addrs = e.m.len() - 1
+		b.StopTimer()
+		b.ReportMetric(float64(footprint(b, st, ch, opts))/float64(addrs), "B/address")
+		b.ReportMetric(float64(addrs), "addresses")
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(footprint(b, st, heistgraph.ChainBTCRegtest))/float64(addrs), "B/address")
-	b.ReportMetric(float64(addrs), "addresses")
+	b.Run("store", func(b *testing.B) { load(b, DefaultOptions()) })
+	g, err := txgraph.Open(txgraph.Path(filepath.Join(dir, "txgraph"), ch))
+	if err != nil {
+		return // no graph: the store case only
+	}
+	b.Cleanup(func() { _ = g.Close() })
+	opts := DefaultOptions()
+	opts.Graph = g
+	b.Run("graph", func(b *testing.B) { load(b, opts) })
+}
+
+// blankClusters is a store that shows no clustering and writes none: a
+// run on it is the engine and its reads of the chain alone, with no
+// Pebble writes, flushes or compactions (and so no evidence read back:
+// G5's few drops may differ from a real run's).
+type blankClusters struct{ Store }
+
+func (blankClusters) WriteClusters(context.Context, heistgraph.Chain, *store.ClusterBatch) error {
+	return nil
+}
+
+func (blankClusters) ClusterTip(context.Context, heistgraph.Chain) (store.ClusterTip, error) {
+	return store.ClusterTip{}, heistgraph.ErrNotFound
+}
+
+func (blankClusters) ClusterPending(context.Context, heistgraph.Chain) ([]byte, error) {
+	return nil, heistgraph.ErrNotFound
+}
+
+func (blankClusters) Memberships(context.Context, heistgraph.Chain) iter.Seq2[store.ClusterMember, error] {
+	return func(func(store.ClusterMember, error) bool) {}
+}
+
+func (blankClusters) Evidence(context.Context, heistgraph.Chain, store.EvidenceQuery) iter.Seq2[heistgraph.ClusterEvidence, error] {
+	return func(func(heistgraph.ClusterEvidence, error) bool) {}
+}
+
+func (blankClusters) Overrides(context.Context, heistgraph.Chain) iter.Seq2[heistgraph.ClusterOverride, error] {
+	return func(func(heistgraph.ClusterOverride, error) bool) {}
+}
+
+// BenchmarkWorldGraph clusters the world ingested in $HEISTGRAPH_BENCH_DATA
+// from scratch reading the store's blocks (store) and reading its
+// transaction graph (graph: DATA/txgraph/btc-regtest.txg, written by
+// `heistgraph graph build`), in turn, and reports inputs per CPU second
+// of the process, Pebble's writes, flushes and compactions included (the
+// CPU of compacting away the clustering a run replaces may fall in the
+// next case: pair the cases by running with -count). The -engine cases,
+// run first, use blankClusters: the engine and its reads of the chain
+// alone. BenchmarkWorldLoad measures the bytes per address.
+func BenchmarkWorldGraph(b *testing.B) {
+	dir := os.Getenv("HEISTGRAPH_BENCH_DATA")
+	if dir == "" {
+		b.Skip("set HEISTGRAPH_BENCH_DATA to a data directory with an ingested world and its graph (graph build)")
+	}
+	ctx := context.Background()
+	ch := heistgraph.ChainBTCRegtest
+	st, err := pebble.Open(dir, pebble.DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	g, err := txgraph.Open(txgraph.Path(filepath.Join(dir, "txgraph"), ch))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = g.Close() })
+	if cur, err := g.Current(ctx, st); err != nil || !cur {
+		b.Fatalf("the graph is not the store's chain (%v): run graph build", err)
+	}
+	withGraph := DefaultOptions()
+	withGraph.Graph = g
+	for _, c := range []struct {
+		name string
+		st   Store
+		opts Options
+	}{
+		{"store-engine", struct {
+			blankClusters
+			store.BlockRangeTxs
+		}{blankClusters{st}, st}, DefaultOptions()},
+		{"graph-engine", blankClusters{st}, withGraph},
+		{"store", st, DefaultOptions()},
+		{"graph", st, withGraph},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var inputs, addrs int64
+			var cpu time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				if _, blank := c.st.(blankClusters); !blank && c.name != "store-engine" {
+					if err := st.RewindClusters(ctx, ch, -1); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				b.StartTimer()
+				start := cpuTime(b)
+				s, err := Update(ctx, c.st, ch, c.opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpuTime(b) - start
+				inputs += s.Inputs
+				addrs = s.Addresses
+			}
+			if cpu > 0 {
+				b.ReportMetric(float64(inputs)/cpu.Seconds(), "inputs/cpu-s")
+			}
+			b.ReportMetric(float64(addrs), "addresses")
+		})
+	}
 }

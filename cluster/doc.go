@@ -96,8 +96,11 @@
 // # Incremental runs and reorgs
 //
 // Each block is one batch (new addresses, membership changes, cluster
-// sizes, evidence, the block's hash), so an interrupted run resumes at the
-// next block. At the start of a run the clustered tip is compared with the
+// sizes, evidence, the block's hash), written atomically: alone, or, when
+// the store gathers runs (store.ClusterRuns: Pebble), with the blocks
+// before it in one key-sorted write committed when it passes half a
+// memtable, once a minute and when the run ends, so an interrupted run
+// resumes after the last block written. At the start of a run the clustered tip is compared with the
 // chain's block at its height; after a reorg the clustering is rewound to
 // the fork (store.Clusters.RewindClusters removes the evidence and
 // addresses of the blocks above it) and every membership is rebuilt from
@@ -133,14 +136,18 @@
 //
 // # Cost
 //
-// A run keeps, per address, a 128-bit hash of it in a map to its id, its
-// cluster id and a link in its cluster's member ring, plus the change
-// candidates of the last Window blocks: 70 bytes per address measured on
-// the large synthetic world (8.1 million addresses; BenchmarkWorldLoad).
-// Each run starts by loading that state (8 s on the large world; 25 s when
-// it must replay the last Window blocks), so a process that follows a
-// chain keeps an Engine open instead. Clustering reads each block once through
-// store.BlockTxs when the store has it: about 80,000 inputs/s on the
-// medium world and 21,000 on the large one (9 million inputs in 7 minutes,
-// on two shared cores).
+// A run keeps, per address, its cluster id and a link in its cluster's
+// member ring (8 bytes), and a way to find an address's id: with the
+// chain's transaction graph (Options.Graph) a 4-byte array indexed by the
+// graph's address ids, otherwise a 96-bit hash of the address in a flat
+// open-addressing table (about 18 bytes); plus the change candidates of
+// the last Window blocks and the labels' entity sets. Measured on the
+// medium synthetic world (350,873 addresses; BenchmarkWorldLoad): 17.4
+// bytes an address with the graph, 31.1 without. Each run starts by
+// loading that state, so a process that follows a chain keeps an Engine
+// open instead. Clustering reads blocks from the graph when it is current,
+// otherwise once each through store.BlockRangeTxs (or BlockTxs, or Tx);
+// on the medium world the engine alone runs at 0.4-0.6 million inputs per
+// CPU second on the graph, and a whole run at about 45,000, bounded by
+// writing the clustering (docs/benchmarks.md).
 package cluster

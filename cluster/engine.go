@@ -8,11 +8,14 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/txgraph"
 )
 
 // Store is what clustering reads and writes: chain data, labels (for the
@@ -88,14 +91,22 @@ type engine struct {
 	chain heistgraph.Chain
 	opts  Options
 
-	h   hasher
+	h hasher
+	// ids finds the id of an address from its key; nil when the
+	// addresses' identity is g's (see Options.Graph).
 	ids *addrTable
-	m   *members
+	// g is the chain's transaction graph, when given: gid[a] is the id of
+	// the graph's address a (0 while it has none), extra the ids of
+	// addresses the graph does not hold (blocks added after it).
+	g     *txgraph.Graph
+	gid   []uint32
+	extra map[string]uint32
+	m     *members
 	// svc and ents are the service entities and all labelled entities of
 	// each cluster that has any (sorted, distinct).
 	svc, ents map[uint32][]string
 	// unseen holds labels of addresses not clustered yet.
-	unseen map[addrKey][]labelRef
+	unseen map[string][]labelRef
 	// split are the addresses analysts split off: automatic evidence
 	// never joins them.
 	split map[uint32]bool
@@ -111,6 +122,40 @@ type engine struct {
 	// acct is the state of an account chain's clustering (nil on UTXO
 	// chains).
 	acct *acctState
+	// run gathers the blocks' batches into large writes while catchUp
+	// lasts, when the store has the role (nil otherwise: a write per
+	// block); runStart is when the run last committed.
+	run      store.ClusterRun
+	runStart time.Time
+	// runEv is the evidence of the blocks the run holds and has not
+	// written, in order; runByAddr indexes it by the addresses it names.
+	// The G5 sweep reads them with the store's (softOnly).
+	runEv     []heistgraph.ClusterEvidence
+	runByAddr map[uint32][]int32
+}
+
+// ranOut forgets the evidence of the run's blocks: written, or dropped.
+func (e *engine) ranOut() {
+	e.runEv = e.runEv[:0]
+	clear(e.runByAddr)
+}
+
+// runCommitEvery bounds the time between a run's commits, so that an
+// interrupted run loses at most that much work.
+const runCommitEvery = time.Minute
+
+// commitRun stores the blocks the run gathered: when a catch-up ends, and
+// before a rebuild reads the store's evidence.
+func (e *engine) commitRun(ctx context.Context) error {
+	if e.run == nil || e.run.Pending() == 0 {
+		return nil
+	}
+	e.runStart = time.Now()
+	e.ranOut()
+	if err := e.run.Commit(ctx); err != nil {
+		return fmt.Errorf("cluster %s: write blocks up to %d: %w", e.chain, e.tip.Block.Height, err)
+	}
+	return nil
 }
 
 // blockState collects one block's changes, written as one batch.
@@ -131,24 +176,57 @@ type blockState struct {
 	// rebuild asks for the memberships to be rebuilt from the evidence
 	// once the block is written (evidence of earlier blocks was dropped).
 	rebuild bool
+	// ins, outIDs and outFresh are tx's buffers, reused (nothing keeps
+	// them: evidence and candidates copy the ids).
+	ins      []uint32
+	outIDs   []uint32
+	outFresh []bool
+}
+
+// resize returns s with length n, reusing its array when it has room.
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }
 
 func (e *engine) key(addr string) addrKey { return e.h.key(addr) }
 
-// idOfKey returns the id of the address with key k; false when it has
-// none.
-func (e *engine) idOfKey(k addrKey) (uint32, bool) {
-	id := e.ids.get(k)
-	return id, id != 0
+// lookup returns the id of addr; false when it has none.
+func (e *engine) lookup(addr string) (uint32, bool) {
+	if e.g == nil {
+		id := e.ids.get(e.key(addr))
+		return id, id != 0
+	}
+	if a, ok := e.g.AddressID(addr); ok {
+		return e.gid[a], e.gid[a] != 0
+	}
+	id, ok := e.extra[addr]
+	return id, ok
+}
+
+// remember records that addr has id.
+func (e *engine) remember(addr string, id uint32) {
+	if e.g == nil {
+		e.ids.add(e.key(addr))
+		return
+	}
+	if a, ok := e.g.AddressID(addr); ok {
+		e.gid[a] = id
+		return
+	}
+	e.extra[strings.Clone(addr)] = id
 }
 
 // Update clusters chain's blocks stored since the last run, up to the
 // chain's tip, and returns what it did. It first checks that the blocks
 // clustered are still the chain's (after a reorg it rewinds the
 // clustering to the fork and rebuilds the memberships from the remaining
-// evidence), and rebuilds when an override asks for it. Each block is
-// written as one atomic batch, so an interrupted run resumes where it
-// stopped. Errors: opts invalid (heistgraph.ErrInvalid), the store's
+// evidence), and rebuilds when an override asks for it. Each block's
+// batch is written atomically, alone or with the blocks before it in a
+// run (store.ClusterRuns), so an interrupted run resumes after the last
+// block written. Errors: opts invalid (heistgraph.ErrInvalid), the store's
 // errors, ctx.Err() between blocks.
 func Update(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (Stats, error) {
 	start := time.Now()
@@ -267,7 +345,7 @@ func open(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (
 	}
 	e := &engine{st: st, chain: chain, opts: opts, h: newHasher(),
 		svc: map[uint32][]string{}, ents: map[uint32][]string{},
-		unseen: map[addrKey][]labelRef{}, split: map[uint32]bool{}, pending: newRing(),
+		unseen: map[string][]labelRef{}, split: map[uint32]bool{}, pending: newRing(),
 		stats: Stats{CoinJoins: map[string]int64{}}}
 	if !chain.IsUTXO() {
 		acct, ok := st.(store.AccountReader)
@@ -275,6 +353,9 @@ func open(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (
 			return nil, fmt.Errorf("cluster %s: the store keeps no account chains: %w", chain, heistgraph.ErrInvalid)
 		}
 		e.acct = newAcctState(acct)
+	}
+	if g := opts.Graph; g != nil && chain.IsUTXO() && g.Chain() == chain {
+		e.g, e.extra = g, map[string]uint32{}
 	}
 	e.tip = store.ClusterTip{Block: heistgraph.ClusterBlock{Height: -1}, NextAddr: 1, NextOverride: 1}
 	tip, err := st.ClusterTip(ctx, chain)
@@ -360,7 +441,12 @@ func (e *engine) checkFork(ctx context.Context) error {
 // loadMembers reads every address id and membership.
 func (e *engine) loadMembers(ctx context.Context) error {
 	e.m = newMembers(int(e.tip.NextAddr))
-	e.ids = newAddrTable(int(e.tip.NextAddr))
+	if e.g != nil {
+		e.gid = make([]uint32, e.g.Addresses())
+		clear(e.extra)
+	} else {
+		e.ids = newAddrTable(int(e.tip.NextAddr))
+	}
 	for mb, err := range e.st.Memberships(ctx, e.chain) {
 		if err != nil {
 			return fmt.Errorf("cluster %s: load: %w", e.chain, err)
@@ -370,7 +456,7 @@ func (e *engine) loadMembers(ctx context.Context) error {
 			return fmt.Errorf("cluster %s: load: address %d in cluster %d at position %d: %w", e.chain, mb.AddrID, mb.ClusterID, id, heistgraph.ErrConflict)
 		}
 		e.m.assign(id, uint32(mb.ClusterID))
-		e.ids.add(e.key(mb.Address))
+		e.remember(mb.Address, id)
 	}
 	if uint64(e.m.len()) != e.tip.NextAddr {
 		return fmt.Errorf("cluster %s: load: %d addresses, the next id is %d: %w", e.chain, e.m.len()-1, e.tip.NextAddr, heistgraph.ErrConflict)
@@ -392,11 +478,10 @@ func (e *engine) loadLabels(ctx context.Context) error {
 			continue
 		}
 		ref := labelRef{entity: l.Entity, service: e.opts.Guards.isService(l.Category)}
-		k := e.key(l.Address)
-		if id, ok := e.idOfKey(k); ok {
+		if id, ok := e.lookup(l.Address); ok {
 			e.attach(e.m.of(id), ref)
 		} else {
-			e.unseen[k] = append(e.unseen[k], ref)
+			e.unseen[l.Address] = append(e.unseen[l.Address], ref)
 		}
 	}
 	return nil
@@ -438,7 +523,7 @@ func (e *engine) loadSplits(ctx context.Context) error {
 			continue
 		}
 		for _, a := range o.Addresses {
-			if id, ok := e.idOfKey(e.key(a)); ok {
+			if id, ok := e.lookup(a); ok {
 				e.split[id] = true
 			}
 		}
@@ -473,8 +558,32 @@ func (e *engine) replay(ctx context.Context) error {
 	return nil
 }
 
-// catchUp clusters the chain's blocks above the clustering's tip.
+// catchUp clusters the chain's blocks above the clustering's tip. On a
+// UTXO chain, when the store gathers batches in runs (store.ClusterRuns),
+// the blocks are written in runs, all of them before it returns without
+// error; after an error, blocks clustered but not written are clustered
+// again by the next run.
 func (e *engine) catchUp(ctx context.Context) error {
+	if rs, ok := e.st.(store.ClusterRuns); ok && e.acct == nil {
+		run, err := rs.ClusterRun(ctx, e.chain)
+		if err != nil {
+			return fmt.Errorf("cluster %s: %w", e.chain, err)
+		}
+		e.run, e.runStart = run, time.Now()
+		if e.runByAddr == nil {
+			e.runByAddr = map[uint32][]int32{}
+		}
+		defer func() { e.run = nil; e.ranOut() }()
+		if err := e.catchUpBlocks(ctx); err != nil {
+			return err
+		}
+		return e.commitRun(ctx)
+	}
+	return e.catchUpBlocks(ctx)
+}
+
+// catchUpBlocks is catchUp's loop over the blocks.
+func (e *engine) catchUpBlocks(ctx context.Context) error {
 	lo, hi, err := e.chainRange(ctx)
 	if errors.Is(err, heistgraph.ErrNotFound) {
 		return nil
@@ -483,6 +592,15 @@ func (e *engine) catchUp(ctx context.Context) error {
 		return fmt.Errorf("cluster %s: %w", e.chain, err)
 	}
 	from := max(lo, e.tip.Block.Height+1)
+	if e.g != nil && e.acct == nil {
+		cur, err := e.g.Current(ctx, e.st)
+		if err != nil {
+			return fmt.Errorf("cluster %s: %w", e.chain, err)
+		}
+		if cur {
+			return e.catchUpGraph(ctx, from, hi)
+		}
+	}
 	if br, ok := e.st.(store.BlockRangeTxs); ok && e.acct == nil {
 		return e.catchUpRange(ctx, br, from, hi)
 	}
@@ -535,6 +653,63 @@ func (e *engine) catchUpRange(ctx context.Context, br store.BlockRangeTxs, from,
 			return err
 		}
 		if err := e.done(ctx, h, hi, b.Block.Hash, &last); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// catchUpGraph is catchUp reading the blocks from..hi from the graph
+// (current: its blocks are the store's). A block or transaction the graph
+// cannot answer is read from the store.
+func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
+	g := e.g
+	last := time.Now()
+	var nums []uint32
+	var ct txgraph.ClusterTx
+	i := sort.Search(g.Blocks(), func(i int) bool { return g.Block(i).Height >= from })
+	for ; i < g.Blocks(); i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ref := g.Block(i)
+		h := ref.Height
+		if h > hi {
+			break
+		}
+		var ok bool
+		if nums, ok = g.BlockTxs(i, nums[:0]); !ok {
+			bi, err := e.st.BlockByHeight(ctx, e.chain, h)
+			if err == nil {
+				err = e.block(ctx, bi, e.m.nextID(), false)
+			}
+			if err != nil {
+				return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
+			}
+		} else {
+			e.bs.start(h, e.m.nextID(), false)
+			for k, n := range nums {
+				if k&255 == 255 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+				}
+				var err error
+				if g.ReadCluster(n, &ct) {
+					err = e.tx(ctx, &ct.Rec, uint32(k), ct.In, ct.Out)
+				} else {
+					var rec heistgraph.TxRecord
+					if rec, err = e.st.Tx(ctx, e.chain, g.TxID(n)); err == nil {
+						err = e.tx(ctx, &rec, uint32(k), nil, nil)
+					}
+				}
+				if err != nil {
+					return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, h, g.TxID(n), err)
+				}
+			}
+			e.pending.expire(h - e.opts.Change.Window)
+		}
+		if err := e.done(ctx, h, hi, ref.Hash, &last); err != nil {
 			return err
 		}
 	}
@@ -595,7 +770,7 @@ func (e *engine) txs(ctx context.Context, height int64, recs iter.Seq2[heistgrap
 		if err != nil {
 			return fmt.Errorf("cluster %s: block %d: %w", e.chain, height, err)
 		}
-		if err := e.tx(ctx, &rec, uint32(i)); err != nil {
+		if err := e.tx(ctx, &rec, uint32(i), nil, nil); err != nil {
 			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, height, rec.Tx.TxID, err)
 		}
 		i++
@@ -678,13 +853,36 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 		}
 		b.Sizes = append(b.Sizes, store.ClusterSize{ClusterID: uint64(c), Size: n})
 	}
-	if err := e.st.WriteClusters(ctx, e.chain, b); err != nil {
+	if e.run != nil {
+		for _, ev := range b.Evidence {
+			i := int32(len(e.runEv))
+			e.runEv = append(e.runEv, ev)
+			for _, id := range ev.AddrIDs {
+				e.runByAddr[uint32(id)] = append(e.runByAddr[uint32(id)], i)
+			}
+		}
+		committed, err := e.run.Add(ctx, b)
+		if err != nil {
+			return fmt.Errorf("cluster %s: write block %d: %w", e.chain, height, err)
+		}
+		if committed {
+			e.runStart = time.Now()
+			e.ranOut()
+		} else if time.Since(e.runStart) >= runCommitEvery {
+			if err := e.commitRun(ctx); err != nil {
+				return err
+			}
+		}
+	} else if err := e.st.WriteClusters(ctx, e.chain, b); err != nil {
 		return fmt.Errorf("cluster %s: write block %d: %w", e.chain, height, err)
 	}
 	e.tip.Block = blk
 	e.tip.NextAddr = uint64(e.m.nextID())
 	e.stats.Blocks++
 	if bs.rebuild {
+		if err := e.commitRun(ctx); err != nil {
+			return err
+		}
 		// Evidence of this block was dropped (a shared deposit address):
 		// memberships follow the remaining evidence.
 		if err := e.rebuild(ctx); err != nil {
@@ -699,23 +897,47 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 // has none. While replaying, every address has one already; a missing one
 // gets 0.
 func (e *engine) idOf(addr string) uint32 {
-	k := e.key(addr)
-	if id, ok := e.idOfKey(k); ok {
+	if id, ok := e.lookup(addr); ok {
 		return id
 	}
 	if e.bs.replay {
 		return 0
 	}
 	id := e.m.add()
-	e.ids.add(k)
+	e.remember(addr, id)
+	e.added(id, addr)
+	return id
+}
+
+// idOfGraph is idOf for the graph's address a (NoAddress: none, id 0).
+func (e *engine) idOfGraph(a uint32) uint32 {
+	if a == txgraph.NoAddress {
+		return 0
+	}
+	if id := e.gid[a]; id != 0 || e.bs.replay {
+		return id
+	}
+	id := e.m.add()
+	e.gid[a] = id
+	// Not copied: the batch that writes it is built while the graph is
+	// open (Options.Graph).
+	e.added(id, e.g.Address(a))
+	return id
+}
+
+// added records the new address addr with id: written with the block,
+// and the labels waiting for it attached.
+func (e *engine) added(id uint32, addr string) {
 	e.bs.newAddrs = append(e.bs.newAddrs, addr)
-	if refs, ok := e.unseen[k]; ok {
+	if len(e.unseen) == 0 {
+		return
+	}
+	if refs, ok := e.unseen[addr]; ok {
 		for _, r := range refs {
 			e.attach(id, r)
 		}
-		delete(e.unseen, k)
+		delete(e.unseen, addr)
 	}
-	return id
 }
 
 // join puts the clusters of ids in one cluster, unless a guard refuses or
@@ -859,7 +1081,9 @@ func fingerprintOf(tx *heistgraph.Tx) txFingerprint {
 }
 
 // tx clusters one transaction at position txIndex of the block.
-func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32) error {
+// gin and gout, when not nil, are the graph's address ids of the spent
+// outputs and of the outputs (txgraph.ClusterTx).
+func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, gin, gout []uint32) error {
 	bs := &e.bs
 	tx := &rec.Tx
 	bs.n = 2
@@ -867,17 +1091,21 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		e.stats.Txs++
 	}
 	coinbase := tx.IsCoinbase()
-	var ins []uint32 // distinct input address ids, in input order
-	joint := false   // a CoinJoin or the Stonewall shape: several owners may sign
+	ins := bs.ins[:0] // distinct input address ids, in input order
+	joint := false    // a CoinJoin or the Stonewall shape: several owners may sign
 	if !coinbase {
 		if !bs.replay {
 			e.stats.Inputs += int64(len(tx.Inputs))
 		}
 		for i := range tx.Inputs {
-			if i < len(rec.Prevouts) && rec.Prevouts[i] != nil && rec.Prevouts[i].Address != "" {
-				if id := e.idOf(rec.Prevouts[i].Address); id != 0 && !slices.Contains(ins, id) {
-					ins = append(ins, id)
-				}
+			var id uint32
+			if gin != nil {
+				id = e.idOfGraph(gin[i])
+			} else if i < len(rec.Prevouts) && rec.Prevouts[i] != nil && rec.Prevouts[i].Address != "" {
+				id = e.idOf(rec.Prevouts[i].Address)
+			}
+			if id != 0 && !slices.Contains(ins, id) {
+				ins = append(ins, id)
 			}
 		}
 		if cj, ok := pattern.AnalyzeCoinJoin(tx, rec.Prevouts, pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}); ok {
@@ -905,15 +1133,23 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 			}
 		}
 	}
-	outIDs := make([]uint32, len(tx.Outputs))
-	fresh := make([]bool, len(tx.Outputs))
+	bs.outIDs, bs.outFresh = resize(bs.outIDs, len(tx.Outputs)), resize(bs.outFresh, len(tx.Outputs))
+	outIDs, fresh := bs.outIDs, bs.outFresh
+	clear(outIDs)
+	clear(fresh)
 	for j := range tx.Outputs {
-		if a := tx.Outputs[j].Address; a != "" {
-			id := e.idOf(a)
+		var id uint32
+		if gout != nil {
+			id = e.idOfGraph(gout[j])
+		} else if a := tx.Outputs[j].Address; a != "" {
+			id = e.idOf(a)
+		}
+		if id != 0 {
 			outIDs[j] = id
 			fresh[j] = bs.fresh(id)
 		}
 	}
+	bs.ins = ins
 	for _, id := range ins {
 		bs.see(id)
 	}

@@ -117,10 +117,20 @@ func (e *engine) softOnly(ctx context.Context, a uint32) (evidencePos, bool) {
 			return pos, false
 		}
 	}
+	// The earlier blocks' evidence: the store's, with what the run holds
+	// and has not written over it.
+	prev := map[evidencePos]heistgraph.ClusterEvidence{}
 	for ev, err := range e.st.Evidence(ctx, e.chain, store.EvidenceQuery{Addr: uint64(a)}) {
 		if err != nil {
 			return pos, false
 		}
+		prev[evidencePos{ev.Height, ev.TxIndex, ev.N, -1}] = ev
+	}
+	for _, i := range e.runByAddr[a] {
+		ev := e.runEv[i]
+		prev[evidencePos{ev.Height, ev.TxIndex, ev.N, -1}] = ev
+	}
+	for _, ev := range prev {
 		if !check(&ev, -1) {
 			return pos, false
 		}
@@ -159,6 +169,9 @@ func (e *engine) drop(ctx context.Context, a uint32, pos evidencePos) {
 	if pos.inThisBlock >= 0 {
 		ev := &bs.evidence[pos.inThisBlock]
 		ev.Status, ev.Reason = heistgraph.EvidenceDropped, reason
+	} else if ev, ok := e.runEvidence(a, pos); ok {
+		ev.Status, ev.Reason = heistgraph.EvidenceDropped, reason
+		bs.evidence = append(bs.evidence, ev)
 	} else {
 		for ev, err := range e.st.Evidence(ctx, e.chain, store.EvidenceQuery{Addr: uint64(a), FromHeight: pos.height}) {
 			if err != nil {
@@ -172,4 +185,16 @@ func (e *engine) drop(ctx context.Context, a uint32, pos evidencePos) {
 		}
 	}
 	e.stats.Dropped++
+}
+
+// runEvidence returns the latest evidence record at pos naming a among
+// those the run holds and has not written.
+func (e *engine) runEvidence(a uint32, pos evidencePos) (heistgraph.ClusterEvidence, bool) {
+	ids := e.runByAddr[a]
+	for k := len(ids) - 1; k >= 0; k-- {
+		if ev := e.runEv[ids[k]]; ev.Height == pos.height && ev.TxIndex == pos.txIndex && ev.N == pos.n {
+			return ev, true
+		}
+	}
+	return heistgraph.ClusterEvidence{}, false
 }

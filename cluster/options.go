@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/txgraph"
 )
 
 // Options configures clustering. The zero value is not useful: start from
@@ -25,6 +26,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress, when set, is called after each block is clustered.
 	Progress func(height int64)
+	// Graph, when set to the transaction graph of the chain clustered
+	// (package txgraph), gives the addresses their in-memory identity (its
+	// address ids: no address hashing, 4 bytes an address) and is read
+	// instead of the store's blocks while its last block is the store's
+	// tip. The result is the same with and without it. UTXO chains only;
+	// the caller keeps it open while the run (or Engine) lasts.
+	Graph *txgraph.Graph
 }
 
 // ChangeOptions configures the change heuristics. A transaction is a

@@ -58,7 +58,7 @@ func (e *engine) rebuild(ctx context.Context) error {
 		}
 		var ids []uint32
 		for _, a := range o.Addresses {
-			if id, ok := e.idOfKey(e.key(a)); ok {
+			if id, ok := e.lookup(a); ok {
 				ids = append(ids, id)
 			}
 		}

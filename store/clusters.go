@@ -123,3 +123,33 @@ type ClusterBatch struct {
 	// encoding). RewindClusters removes it.
 	Pending []byte
 }
+
+// ClusterRuns is an optional role of a store's Clusters: clustering's
+// per-block batches gathered into large atomic writes (a key-sorted batch
+// that a store can write without inserting each key into its write
+// buffer). Package cluster uses it when the store has it and falls back to
+// WriteClusters per block.
+type ClusterRuns interface {
+	// ClusterRun starts a run of chain's clustering batches at the
+	// clustering's stored state. One run per chain at a time.
+	ClusterRun(ctx context.Context, chain heistgraph.Chain) (ClusterRun, error)
+}
+
+// ClusterRun is a run of clustering batches (ClusterRuns). Nothing added is
+// stored, nor seen by the store's reads, before a commit; a batch that
+// WriteClusters would refuse is refused by Add with the same error and
+// nothing of it added.
+type ClusterRun interface {
+	// Add validates b against the state of the batches added before and
+	// adds it (b is the caller's again when Add returns). When the run has
+	// grown past the store's bound it commits everything added, in one
+	// atomic batch, and reports committed.
+	Add(ctx context.Context, b *ClusterBatch) (committed bool, err error)
+	// Commit stores what was added since the last commit in one atomic
+	// batch. When the chain's clustering was changed by another writer
+	// since the run began (or last committed) it wraps ErrConflict and
+	// stores nothing.
+	Commit(ctx context.Context) error
+	// Pending is the number of batches added and not committed.
+	Pending() int
+}

@@ -142,6 +142,8 @@ func (b *builder) load(g *Graph) {
 	}
 	b.t = tables{
 		blkHash: slices.Clone(t.blkHash), blkHeight: slices.Clone(t.blkHeight), blkTime: slices.Clone(t.blkTime),
+		blkFirst: slices.Clone(t.blkFirst), blkNTx: slices.Clone(t.blkNTx),
+		txLock: slices.Clone(t.txLock), txVersion: slices.Clone(t.txVersion),
 		txid: slices.Clone(t.txid), txBlock: slices.Clone(t.txBlock), txIndex: slices.Clone(t.txIndex),
 		txFee: slices.Clone(t.txFee), txFlags: slices.Clone(t.txFlags),
 		txIn: slices.Clone(t.txIn), txNIn: slices.Clone(t.txNIn), txOut: slices.Clone(t.txOut), txNOut: slices.Clone(t.txNOut),
@@ -162,6 +164,8 @@ func (b *builder) block(bi heistgraph.BlockInfo) {
 	b.t.blkHash = append(b.t.blkHash, bi.Hash)
 	b.t.blkHeight = append(b.t.blkHeight, bi.Height)
 	b.t.blkTime = append(b.t.blkTime, bi.Time)
+	b.t.blkFirst = append(b.t.blkFirst, uint32(len(b.t.txid)))
+	b.t.blkNTx = append(b.t.blkNTx, 0)
 }
 
 // num returns the number of txid, adding it (as spent only, not stored)
@@ -177,6 +181,8 @@ func (b *builder) num(txid heistgraph.Hash) uint32 {
 	t.txIndex = append(t.txIndex, 0)
 	t.txFee = append(t.txFee, 0)
 	t.txFlags = append(t.txFlags, 0)
+	t.txLock = append(t.txLock, 0)
+	t.txVersion = append(t.txVersion, 0)
 	t.txIn = append(t.txIn, uint64(len(t.inPrev)))
 	t.txNIn = append(t.txNIn, 0)
 	t.txOut = append(t.txOut, uint64(len(t.outValue)))
@@ -202,6 +208,7 @@ func (b *builder) slotTx(n uint32) {
 func (b *builder) tx(rec *heistgraph.TxRecord) {
 	t := &b.t
 	tx := &rec.Tx
+	t.blkNTx[len(t.blkNTx)-1]++
 	n, seen := t.lookupTx(tx.TxID)
 	if !seen {
 		n = b.num(tx.TxID)
@@ -227,6 +234,13 @@ func (b *builder) tx(rec *heistgraph.TxRecord) {
 	t.txFee[n] = rec.Fee
 	if rec.FeeKnown {
 		t.txFlags[n] |= flagFeeKnown
+	}
+	t.txLock[n], t.txVersion[n] = tx.LockTime, tx.Version
+	for _, in := range tx.Inputs {
+		if in.Sequence < 0xfffffffe {
+			t.txFlags[n] |= flagRBF
+			break
+		}
 	}
 	t.txIn[n], t.txNIn[n] = uint64(len(t.inPrev)), uint32(len(tx.Inputs))
 	for vin := range tx.Inputs {

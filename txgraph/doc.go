@@ -26,9 +26,14 @@
 // chain (a reorg). A graph is current while its last block is the store's
 // tip (Graph.Current); callers use it only then.
 //
+// Address clustering (package cluster) reads the graph too (ReadCluster,
+// BlockTxs, AddressID): its addresses are the graph's ids, so it keeps no
+// table of address hashes, and a block's transactions are array loads.
+//
 // File layout (little-endian, every section 8-byte aligned): the 8-byte
-// magic "HGTXG\x00\x00\x01", the length of a JSON header (meta) as a
-// uint64, the header, then the sections the header locates:
+// magic "HGTXG\x00\x00\x02" (version 2; a graph of version 1 is rebuilt
+// by Update), the length of a JSON header (meta) as a uint64, the header,
+// then the sections the header locates:
 //
 //	blocks:    hash [32]byte, height int64, time int64 per block
 //	txs:       txid [32]byte; block int32 (-1: a txid only spent, not stored);
@@ -40,6 +45,9 @@
 //	scripts:   output number uint64 (sorted), offset uint64 (n+1), bytes
 //	addresses: offset uint64 (n+1), bytes, first height int64, and an open
 //	           addressing table of id+1 by FNV-1a of the address
+//	version 2: per block the first tx number given out while it was added
+//	           uint32 and its stored transactions uint32; per tx nLockTime
+//	           uint32 and nVersion int32 (flags gain bit 2: opt-in RBF)
 //
 // A build keeps the whole graph and a map of every address in memory and
 // writes the file whole (the medium synthetic world, 101,787 transactions

@@ -13,7 +13,7 @@ import (
 	"github.com/heistgraph/heistgraph"
 )
 
-var magic = [8]byte{'H', 'G', 'T', 'X', 'G', 0, 0, 1}
+var magic = [8]byte{'H', 'G', 'T', 'X', 'G', 0, 0, 2}
 
 // ErrFormat says a graph file is not one this build reads (another
 // version, truncated, or corrupt). Rebuild it.
@@ -63,6 +63,10 @@ func (t *tables) fields() []field {
 		fieldOf("scr_out", &t.scrOut), fieldOf("scr_off", &t.scrOff), fieldOf("scr_bytes", &t.scrBytes),
 		fieldOf("addr_off", &t.addrOff), fieldOf("addr_bytes", &t.addrBytes), fieldOf("addr_first", &t.addrFirst),
 		fieldOf("addr_slots", &t.addrSlots),
+		// Version 2, for clustering: appended, so that the sections above
+		// keep their order.
+		fieldOf("blk_first", &t.blkFirst), fieldOf("blk_ntx", &t.blkNTx),
+		fieldOf("tx_lock", &t.txLock), fieldOf("tx_version", &t.txVersion),
 	}
 }
 
@@ -219,6 +223,11 @@ func (t *tables) check() error {
 			t.txOut[n] > uint64(no) || uint64(t.txNOut[n]) > uint64(no)-t.txOut[n] ||
 			t.txBlock[n] < -1 || int(t.txBlock[n]) >= nb {
 			return bad("tx", n)
+		}
+	}
+	for i, f := range t.blkFirst {
+		if int(f) > nt || (i > 0 && f < t.blkFirst[i-1]) {
+			return bad("block", i)
 		}
 	}
 	for i, p := range t.inPrev {

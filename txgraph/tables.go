@@ -11,6 +11,7 @@ const none = ^uint32(0)
 const (
 	flagFeeKnown uint8 = 1 << iota // the stored record knew its fee
 	flagStore                      // answer this transaction from the store
+	flagRBF                        // some input signals opt-in RBF (sequence < 0xfffffffe)
 )
 
 // tables are the graph's arrays: built in memory by a builder, or
@@ -20,17 +21,25 @@ type tables struct {
 	blkHash   []heistgraph.Hash
 	blkHeight []int64
 	blkTime   []int64
+	// blkFirst is the first tx number given out while block i was added
+	// and blkNTx the transactions stored in it: when the numbers from
+	// blkFirst[i] on that belong to block i are blkNTx[i], they are the
+	// block's transactions in order (version 2).
+	blkFirst []uint32
+	blkNTx   []uint32
 
-	txid    []heistgraph.Hash
-	txBlock []int32
-	txIndex []uint32
-	txFee   []int64
-	txFlags []uint8
-	txIn    []uint64 // first input number
-	txNIn   []uint32
-	txOut   []uint64 // first output number
-	txNOut  []uint32
-	txSlots []uint32 // tx number+1 by the txid's first 8 bytes; 0 empty; len a power of two
+	txid      []heistgraph.Hash
+	txBlock   []int32
+	txIndex   []uint32
+	txFee     []int64
+	txFlags   []uint8
+	txIn      []uint64 // first input number
+	txNIn     []uint32
+	txOut     []uint64 // first output number
+	txNOut    []uint32
+	txLock    []uint32 // nLockTime (version 2)
+	txVersion []int32  // nVersion (version 2)
+	txSlots   []uint32 // tx number+1 by the txid's first 8 bytes; 0 empty; len a power of two
 
 	inPrev []uint32
 	inVout []uint32

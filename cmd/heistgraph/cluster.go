@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	hgapp "github.com/heistgraph/heistgraph/app"
 	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/txgraph"
 )
 
 // clusterFlags are the clustering options the cluster commands take.
@@ -118,9 +120,41 @@ func (a *app) printStats(v clusterStatsJSON, what string) error {
 	})
 }
 
+// Graph modes of clustering (cluster update --graph).
+const (
+	graphAuto  = "auto"  // read the graph when its file exists, extended first
+	graphBuild = "build" // build it first when it does not exist
+	graphOff   = "off"   // read the store
+)
+
+// clusterGraph returns the transaction graph of ch for clustering, brought
+// up to st's tip first (as graph build does), or nil when clustering reads
+// the store: mode off, an account chain, no data folder, or mode auto
+// and no graph file. The caller closes it.
+func (a *app) clusterGraph(ctx context.Context, st store.ChainReader, ch heistgraph.Chain, mode string) (*txgraph.Graph, error) {
+	if mode == graphOff || !ch.IsUTXO() || a.graphDir() == "" {
+		return nil, nil
+	}
+	path := txgraph.Path(a.graphDir(), ch)
+	if mode == graphAuto {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	if _, err := txgraph.Update(ctx, st, ch, path); err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", ch, err)
+	}
+	g, err := txgraph.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", ch, err)
+	}
+	return g, nil
+}
+
 func (a *app) clusterUpdateCmd() *cobra.Command {
 	var f clusterFlags
 	var fromScratch bool
+	var graph string
 	c := &cobra.Command{
 		Use:   "update [--chain C]",
 		Short: "Cluster the blocks ingested since the last run",
@@ -130,10 +164,21 @@ func (a *app) clusterUpdateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if graph != graphAuto && graph != graphBuild && graph != graphOff {
+				return usageError{fmt.Errorf("--graph %q: want auto, build or off: %w", graph, heistgraph.ErrInvalid)}
+			}
 			return a.withStore(cmd.Context(), func(st store.Store) error {
 				ch, err := clusterChain(cmd, st, f.chain)
 				if err != nil {
 					return err
+				}
+				g, err := a.clusterGraph(cmd.Context(), st, ch, graph)
+				if err != nil {
+					return err
+				}
+				if g != nil {
+					defer g.Close()
+					opts.Graph = g
 				}
 				run := cluster.Update
 				if fromScratch {
@@ -149,6 +194,7 @@ func (a *app) clusterUpdateCmd() *cobra.Command {
 	}
 	f.add(c)
 	c.Flags().BoolVar(&fromScratch, "from-scratch", false, "cluster every stored block again (overrides kept): after importing labels that heuristics read, such as EVM exchanges' hot wallets")
+	c.Flags().StringVar(&graph, "graph", graphAuto, "Bitcoin chains: read the transaction graph (DATA/txgraph/CHAIN.txg, extended to the store's tip first) instead of the store's blocks: auto (when it exists), build (build it when it does not), off; the clusters are the same")
 	return c
 }
 
@@ -495,6 +541,14 @@ func (c *ingestClustering) finish(ctx context.Context, on bool, ch heistgraph.Ch
 	if !c.follow {
 		opts := cluster.DefaultOptions()
 		opts.Logger = c.a.logger()
+		g, err := c.a.clusterGraph(ctx, c.st, ch, graphAuto)
+		if err != nil {
+			return nil, err
+		}
+		if g != nil {
+			defer g.Close()
+			opts.Graph = g
+		}
 		s, err := cluster.Update(ctx, c.st, ch, opts)
 		if err != nil {
 			return nil, err

@@ -78,7 +78,8 @@ var examples = map[string]string{
 	"cluster": `  heistgraph cluster show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S`,
 	"cluster update": `  heistgraph cluster update                                       # after ingest btc --cluster=false
   heistgraph cluster update --chain eth                           # EVM: deposit-address reuse, self-authorization
-  heistgraph cluster update --chain eth --from-scratch            # again from the first block, after importing exchange labels`,
+  heistgraph cluster update --chain eth --from-scratch            # again from the first block, after importing exchange labels
+  heistgraph cluster update --graph build                         # read the transaction graph (built first when missing)`,
 	"cluster show": `  heistgraph cluster show 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S
   heistgraph cluster show ADDRESS --to ADDRESS2                    # the evidence that joins the two
   heistgraph cluster show --chain eth 0xADDRESS                    # an EVM address: its exchange or user cluster and why`,

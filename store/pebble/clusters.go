@@ -13,7 +13,10 @@ import (
 	"github.com/heistgraph/heistgraph/store"
 )
 
-var _ store.Clusters = (*DB)(nil)
+var (
+	_ store.Clusters    = (*DB)(nil)
+	_ store.ClusterRuns = (*DB)(nil)
+)
 
 // Cluster sub-tables: the byte after c + chain (schema.go).
 const (
@@ -244,61 +247,83 @@ func (d *DB) WriteClusters(ctx context.Context, chain heistgraph.Chain, cb *stor
 	}
 	d.clusterMu.Lock()
 	defer d.clusterMu.Unlock()
+	r, err := d.newClusterRun(chain, c)
+	if err != nil {
+		return err
+	}
+	if err := r.add(cb); err != nil {
+		return err
+	}
+	return r.commitLocked(ctx)
+}
+
+// clusterRun gathers clustering batches into one key-sorted Pebble batch
+// (sortbatch.go): WriteClusters commits one, a store.ClusterRun many.
+type clusterRun struct {
+	d     *DB
+	chain heistgraph.Chain
+	c     chainCode
+	// base is the state at the last commit, st the state with the
+	// batches added since; tip the height of the last block added.
+	base, st clusterStateRecord
+	baseTip  int64
+	tip      int64
+	found    bool
+	w        sortedWrites
+	batches  int
+	// written holds the address ids of the evidence records added since
+	// the last commit, by position: a record replaced within the run
+	// drops the index entries of the one added before it.
+	written map[string][]uint64
+}
+
+// newClusterRun starts a run at the chain's stored clustering state.
+func (d *DB) newClusterRun(chain heistgraph.Chain, c chainCode) (*clusterRun, error) {
 	tip, found, err := clusterTipOf(d.db, c)
 	if err != nil {
-		return fmt.Errorf("write clusters of %s: %w", chain, err)
+		return nil, fmt.Errorf("write clusters of %s: %w", chain, err)
 	}
-	st := clusterStateRecord{nextAddr: 1, nextOverride: 1}
+	r := &clusterRun{d: d, chain: chain, c: c, found: found, tip: -1, written: map[string][]uint64{}}
+	r.st = clusterStateRecord{nextAddr: 1, nextOverride: 1}
 	if found {
-		st = clusterStateRecord{nextAddr: tip.NextAddr, nextOverride: tip.NextOverride, needsRebuild: tip.NeedsRebuild}
+		r.st = clusterStateRecord{nextAddr: tip.NextAddr, nextOverride: tip.NextOverride, needsRebuild: tip.NeedsRebuild}
+		r.tip = tip.Block.Height
 	}
+	r.base, r.baseTip = r.st, r.tip
+	return r, nil
+}
+
+// add validates cb against the run's state and adds its writes; nothing
+// is added when it is malformed.
+func (r *clusterRun) add(cb *store.ClusterBatch) error {
+	chain, c, st := r.chain, r.c, r.st
 	if blk := cb.Block; blk != nil {
 		switch {
 		case blk.Height < 0:
 			return fmt.Errorf("write clusters of %s: block height %d: %w", chain, blk.Height, heistgraph.ErrInvalid)
-		case found && blk.Height <= tip.Block.Height:
-			return fmt.Errorf("write clusters of %s: block %d after tip %d: %w", chain, blk.Height, tip.Block.Height, heistgraph.ErrConflict)
+		case r.tip >= 0 && blk.Height <= r.tip:
+			return fmt.Errorf("write clusters of %s: block %d after tip %d: %w", chain, blk.Height, r.tip, heistgraph.ErrConflict)
 		case blk.FirstAddr != st.nextAddr:
 			return fmt.Errorf("write clusters of %s: block %d gives out address ids from %d, the next is %d: %w", chain, blk.Height, blk.FirstAddr, st.nextAddr, heistgraph.ErrConflict)
 		}
 	}
-	// Written in key order (sortbatch.go): the memtable inserts of
-	// clustering's batches were a sixth of ingest's CPU.
-	b := &sortedWrites{}
-	var key, val []byte
+	// Validate everything before adding anything.
+	next := st.nextAddr
 	for _, a := range cb.NewAddresses {
 		if a == "" {
 			return fmt.Errorf("write clusters of %s: empty address: %w", chain, heistgraph.ErrInvalid)
 		}
-		id := st.nextAddr
-		st.nextAddr++
-		if err := errors.Join(
-			b.Set(clusterAddrKey(key[:0], c, a), appendUvarint(val[:0], id), nil),
-			b.Set(clusterIDKey(key[:0], c, clusterID, id), []byte(a), nil)); err != nil {
-			return err
-		}
+		next++
 	}
-	valid := func(id uint64) bool { return id >= 1 && id < st.nextAddr }
+	valid := func(id uint64) bool { return id >= 1 && id < next }
 	for _, m := range cb.Members {
 		if !valid(m.AddrID) || !valid(m.ClusterID) {
-			return fmt.Errorf("write clusters of %s: address %d in cluster %d: ids out of range [1, %d): %w", chain, m.AddrID, m.ClusterID, st.nextAddr, heistgraph.ErrInvalid)
-		}
-		if err := b.Set(clusterIDKey(key[:0], c, clusterMember, m.AddrID), appendUvarint(val[:0], m.ClusterID), nil); err != nil {
-			return err
+			return fmt.Errorf("write clusters of %s: address %d in cluster %d: ids out of range [1, %d): %w", chain, m.AddrID, m.ClusterID, next, heistgraph.ErrInvalid)
 		}
 	}
 	for _, s := range cb.Sizes {
 		if !valid(s.ClusterID) || s.Size < 0 {
 			return fmt.Errorf("write clusters of %s: size %d of cluster %d: %w", chain, s.Size, s.ClusterID, heistgraph.ErrInvalid)
-		}
-		k := clusterIDKey(key[:0], c, clusterSize, s.ClusterID)
-		if s.Size == 0 {
-			err = b.Delete(k, nil)
-		} else {
-			err = b.Set(k, appendUvarint(val[:0], uint64(s.Size)), nil)
-		}
-		if err != nil {
-			return err
 		}
 	}
 	for i := range cb.Evidence {
@@ -311,56 +336,90 @@ func (d *DB) WriteClusters(ctx context.Context, chain heistgraph.Chain, cb *stor
 				return fmt.Errorf("write clusters of %s: evidence names address %d, not given out: %w", chain, id, heistgraph.ErrInvalid)
 			}
 		}
-		pos := appendEvidencePos(nil, e.Height, e.TxIndex, e.N)
-		ek := append(appendClusterTable(key[:0], c, clusterEvidence), pos...)
-		// A replaced record's index entries go first.
-		old, found, err := lookup(d.db, ek, val[:0])
-		if err != nil {
-			return err
-		}
-		if found {
-			oe, err := decodeEvidenceRecord(pos, old)
-			if err != nil {
-				return err
-			}
-			for _, id := range oe.AddrIDs {
-				if err := b.Delete(append(clusterIDKey(nil, c, clusterIndex, id), pos...), nil); err != nil {
-					return err
-				}
-			}
-		}
-		if err := b.Set(ek, appendEvidenceRecord(val[:0], e), nil); err != nil {
-			return err
-		}
-		for _, id := range e.AddrIDs {
-			if err := b.Set(append(clusterIDKey(key[:0], c, clusterIndex, id), pos...), nil, nil); err != nil {
-				return err
-			}
-		}
 	}
+	nextOverride := st.nextOverride
 	for i := range cb.Overrides {
 		o := &cb.Overrides[i]
-		if o.Seq != st.nextOverride {
-			return fmt.Errorf("write clusters of %s: override %d, the next is %d: %w", chain, o.Seq, st.nextOverride, heistgraph.ErrConflict)
+		if o.Seq != nextOverride {
+			return fmt.Errorf("write clusters of %s: override %d, the next is %d: %w", chain, o.Seq, nextOverride, heistgraph.ErrConflict)
 		}
 		if (o.Kind != heistgraph.OverrideMerge && o.Kind != heistgraph.OverrideSplit) || len(o.Addresses) == 0 {
 			return fmt.Errorf("write clusters of %s: override %q of %d addresses: %w", chain, o.Kind, len(o.Addresses), heistgraph.ErrInvalid)
 		}
-		st.nextOverride++
-		if err := b.Set(clusterIDKey(key[:0], c, clusterOverride, o.Seq), appendOverrideRecord(val[:0], o), nil); err != nil {
+		nextOverride++
+	}
+	// The replaced evidence records (read before anything is added).
+	type replaced struct {
+		pos []byte
+		ids []uint64
+	}
+	var old []replaced
+	var key, val []byte
+	for i := range cb.Evidence {
+		e := &cb.Evidence[i]
+		pos := appendEvidencePos(nil, e.Height, e.TxIndex, e.N)
+		if ids, ok := r.written[string(pos)]; ok {
+			old = append(old, replaced{pos, ids})
+			continue
+		}
+		ek := append(appendClusterTable(key[:0], c, clusterEvidence), pos...)
+		v, found, err := lookup(r.d.db, ek, val[:0])
+		if err != nil {
 			return err
 		}
+		if found {
+			oe, err := decodeEvidenceRecord(pos, v)
+			if err != nil {
+				return err
+			}
+			old = append(old, replaced{pos, oe.AddrIDs})
+		}
+	}
+
+	b := &r.w
+	for _, a := range cb.NewAddresses {
+		id := st.nextAddr
+		st.nextAddr++
+		b.add(opSet, clusterAddrKey(key[:0], c, a), appendUvarint(val[:0], id))
+		b.add(opSet, clusterIDKey(key[:0], c, clusterID, id), []byte(a))
+	}
+	for _, m := range cb.Members {
+		b.add(opSet, clusterIDKey(key[:0], c, clusterMember, m.AddrID), appendUvarint(val[:0], m.ClusterID))
+	}
+	for _, s := range cb.Sizes {
+		k := clusterIDKey(key[:0], c, clusterSize, s.ClusterID)
+		if s.Size == 0 {
+			b.add(opDelete, k, nil)
+		} else {
+			b.add(opSet, k, appendUvarint(val[:0], uint64(s.Size)))
+		}
+	}
+	// A replaced record's index entries go first.
+	for _, o := range old {
+		for _, id := range o.ids {
+			b.add(opDelete, append(clusterIDKey(key[:0], c, clusterIndex, id), o.pos...), nil)
+		}
+	}
+	for i := range cb.Evidence {
+		e := &cb.Evidence[i]
+		pos := appendEvidencePos(nil, e.Height, e.TxIndex, e.N)
+		b.add(opSet, append(appendClusterTable(key[:0], c, clusterEvidence), pos...), appendEvidenceRecord(val[:0], e))
+		for _, id := range e.AddrIDs {
+			b.add(opSet, append(clusterIDKey(key[:0], c, clusterIndex, id), pos...), nil)
+		}
+		r.written[string(pos)] = e.AddrIDs
+	}
+	for i := range cb.Overrides {
+		o := &cb.Overrides[i]
+		st.nextOverride++
+		b.add(opSet, clusterIDKey(key[:0], c, clusterOverride, o.Seq), appendOverrideRecord(val[:0], o))
 	}
 	if blk := cb.Block; blk != nil {
-		v := appendUvarint(append(val[:0], blk.Hash[:]...), blk.FirstAddr)
-		if err := b.Set(clusterIDKey(key[:0], c, clusterBlock, uint64(blk.Height)), v, nil); err != nil {
-			return err
-		}
+		b.add(opSet, clusterIDKey(key[:0], c, clusterBlock, uint64(blk.Height)), appendUvarint(append(val[:0], blk.Hash[:]...), blk.FirstAddr))
+		r.tip = blk.Height
 	}
 	if cb.Pending != nil {
-		if err := b.Set(appendClusterTable(key[:0], c, clusterPending), cb.Pending, nil); err != nil {
-			return err
-		}
+		b.add(opSet, appendClusterTable(key[:0], c, clusterPending), cb.Pending)
 	}
 	if cb.Rebuilt {
 		st.needsRebuild = false
@@ -368,22 +427,96 @@ func (d *DB) WriteClusters(ctx context.Context, chain heistgraph.Chain, cb *stor
 	if cb.NeedsRebuild {
 		st.needsRebuild = true
 	}
-	if err := b.Set(appendClusterTable(key[:0], c, clusterState), appendClusterState(val[:0], st), nil); err != nil {
-		return err
+	r.st = st
+	r.batches++
+	return nil
+}
+
+// size is about the bytes of the Pebble batch the run makes.
+func (r *clusterRun) size() int { return len(r.w.buf) + 16*len(r.w.ops) }
+
+// commitLocked writes the batches added since the last commit, and the
+// state, in one atomic batch; d.clusterMu is held. The stored state must
+// still be the run's: another writer in between wraps ErrConflict.
+func (r *clusterRun) commitLocked(ctx context.Context) error {
+	if r.batches == 0 {
+		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	pb := d.db.NewBatchWithSize(len(b.buf) + 16*len(b.ops))
+	tip, found, err := clusterTipOf(r.d.db, r.c)
+	if err != nil {
+		return fmt.Errorf("write clusters of %s: %w", r.chain, err)
+	}
+	now := clusterStateRecord{nextAddr: 1, nextOverride: 1}
+	h := int64(-1)
+	if found {
+		now = clusterStateRecord{nextAddr: tip.NextAddr, nextOverride: tip.NextOverride, needsRebuild: tip.NeedsRebuild}
+		h = tip.Block.Height
+	}
+	if now != r.base || h != r.baseTip {
+		return fmt.Errorf("write clusters of %s: the clustering changed under the run: %w", r.chain, heistgraph.ErrConflict)
+	}
+	r.w.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
+	pb := r.d.db.NewBatchWithSize(r.size())
 	defer pb.Close()
-	if err := b.writeTo(pb); err != nil {
+	if err := r.w.writeTo(pb); err != nil {
 		return err
 	}
-	if err := d.commit(pb); err != nil {
-		return fmt.Errorf("write clusters of %s: commit: %w", chain, err)
+	if err := r.d.commit(pb); err != nil {
+		return fmt.Errorf("write clusters of %s: commit: %w", r.chain, err)
 	}
+	r.base, r.baseTip = r.st, r.tip
+	r.batches = 0
+	clear(r.written)
 	return nil
 }
+
+// ClusterRun implements store.ClusterRuns: the run commits when its
+// writes pass half a memtable, the size from which Pebble hands a batch
+// to the flush as it is instead of inserting its keys into the memtable.
+func (d *DB) ClusterRun(ctx context.Context, chain heistgraph.Chain) (store.ClusterRun, error) {
+	c, err := d.readCode(chain, "write clusters")
+	if err != nil {
+		return nil, err
+	}
+	d.clusterMu.Lock()
+	defer d.clusterMu.Unlock()
+	r, err := d.newClusterRun(chain, c)
+	if err != nil {
+		return nil, err
+	}
+	// The buffers grow with the run (a follower's run is a block or two)
+	// and are reused after each commit.
+	return &pebbleClusterRun{r: r, limit: int(d.opts.MemTableSize/2) + 1<<20}, nil
+}
+
+type pebbleClusterRun struct {
+	r     *clusterRun
+	limit int
+}
+
+func (p *pebbleClusterRun) Add(ctx context.Context, cb *store.ClusterBatch) (bool, error) {
+	if cb == nil {
+		return false, fmt.Errorf("write clusters of %s: nil batch: %w", p.r.chain, heistgraph.ErrInvalid)
+	}
+	if err := p.r.add(cb); err != nil {
+		return false, err
+	}
+	if p.r.size() < p.limit {
+		return false, nil
+	}
+	return true, p.Commit(ctx)
+}
+
+func (p *pebbleClusterRun) Commit(ctx context.Context) error {
+	p.r.d.clusterMu.Lock()
+	defer p.r.d.clusterMu.Unlock()
+	return p.r.commitLocked(ctx)
+}
+
+func (p *pebbleClusterRun) Pending() int { return p.r.batches }
 
 // RewindClusters implements store.Clusters.
 func (d *DB) RewindClusters(ctx context.Context, chain heistgraph.Chain, height int64) error {
@@ -427,32 +560,15 @@ func (d *DB) RewindClusters(ctx context.Context, chain heistgraph.Chain, height 
 	if err := b.DeleteRange(clusterIDKey(nil, c, clusterBlock, uint64(height+1)), bhi, nil); err != nil {
 		return err
 	}
-	// Evidence above height, and its index entries.
+	// Evidence above height, and its index entries (all of them when
+	// every block goes).
 	elo, ehi := clusterTableBounds(c, clusterEvidence)
 	from := appendU64(append([]byte(nil), elo...), uint64(height+1))
-	it, err = d.db.NewIter(&pebbledb.IterOptions{LowerBound: from, UpperBound: ehi})
-	if err != nil {
-		return err
-	}
-	for valid := it.First(); valid; valid = it.Next() {
-		if err := ctx.Err(); err != nil {
-			it.Close()
+	if height >= 0 {
+		if err := d.deleteEvidenceIndex(ctx, b, c, from, ehi); err != nil {
 			return err
 		}
-		pos := it.Key()[len(elo):]
-		e, err := decodeEvidenceRecord(pos, it.Value())
-		if err != nil {
-			it.Close()
-			return err
-		}
-		for _, id := range e.AddrIDs {
-			if err := b.Delete(append(clusterIDKey(nil, c, clusterIndex, id), pos...), nil); err != nil {
-				it.Close()
-				return err
-			}
-		}
-	}
-	if err := errors.Join(it.Error(), it.Close()); err != nil {
+	} else if err := b.DeleteRange(clusterIDKey(nil, c, clusterIndex, 0), prefixEnd(appendClusterTable(nil, c, clusterIndex)), nil); err != nil {
 		return err
 	}
 	if err := b.DeleteRange(from, ehi, nil); err != nil {
@@ -460,19 +576,26 @@ func (d *DB) RewindClusters(ctx context.Context, chain heistgraph.Chain, height 
 	}
 	// Addresses from first on: their strings, ids, memberships, clusters
 	// and index entries.
-	_, ihi := clusterTableBounds(c, clusterID)
-	it, err = d.db.NewIter(&pebbledb.IterOptions{LowerBound: clusterIDKey(nil, c, clusterID, first), UpperBound: ihi})
-	if err != nil {
-		return err
-	}
-	for valid := it.First(); valid; valid = it.Next() {
-		if err := b.Delete(clusterAddrKey(nil, c, string(it.Value())), nil); err != nil {
-			it.Close()
+	if first <= 1 {
+		alo, ahi := clusterTableBounds(c, clusterAddr)
+		if err := b.DeleteRange(alo, ahi, nil); err != nil {
 			return err
 		}
-	}
-	if err := errors.Join(it.Error(), it.Close()); err != nil {
-		return err
+	} else {
+		_, ihi := clusterTableBounds(c, clusterID)
+		it, err = d.db.NewIter(&pebbledb.IterOptions{LowerBound: clusterIDKey(nil, c, clusterID, first), UpperBound: ihi})
+		if err != nil {
+			return err
+		}
+		for valid := it.First(); valid; valid = it.Next() {
+			if err := b.Delete(clusterAddrKey(nil, c, string(it.Value())), nil); err != nil {
+				it.Close()
+				return err
+			}
+		}
+		if err := errors.Join(it.Error(), it.Close()); err != nil {
+			return err
+		}
 	}
 	for _, sub := range []byte{clusterID, clusterMember, clusterIndex} {
 		_, hi := clusterTableBounds(c, sub)
@@ -499,6 +622,35 @@ func (d *DB) RewindClusters(ctx context.Context, chain heistgraph.Chain, height 
 		return fmt.Errorf("rewind clusters of %s: commit: %w", chain, err)
 	}
 	return nil
+}
+
+// deleteEvidenceIndex adds to b the deletion of the index entries of the
+// evidence records in [from, to).
+func (d *DB) deleteEvidenceIndex(ctx context.Context, b *pebbledb.Batch, c chainCode, from, to []byte) error {
+	elo, _ := clusterTableBounds(c, clusterEvidence)
+	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: from, UpperBound: to})
+	if err != nil {
+		return err
+	}
+	for valid := it.First(); valid; valid = it.Next() {
+		if err := ctx.Err(); err != nil {
+			it.Close()
+			return err
+		}
+		pos := it.Key()[len(elo):]
+		e, err := decodeEvidenceRecord(pos, it.Value())
+		if err != nil {
+			it.Close()
+			return err
+		}
+		for _, id := range e.AddrIDs {
+			if err := b.Delete(append(clusterIDKey(nil, c, clusterIndex, id), pos...), nil); err != nil {
+				it.Close()
+				return err
+			}
+		}
+	}
+	return errors.Join(it.Error(), it.Close())
 }
 
 // AddressCluster implements store.Clusters.

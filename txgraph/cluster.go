@@ -1,0 +1,152 @@
+package txgraph
+
+import (
+	"unsafe"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// NoAddress is the address id of an output without an address (and of an
+// input whose spent output the graph does not hold).
+const NoAddress = none
+
+// Blocks returns the number of blocks the graph holds; Block(i) for i in
+// [0, Blocks()) is in chain order.
+func (g *Graph) Blocks() int { return len(g.t.blkHash) }
+
+// Block returns block i.
+func (g *Graph) Block(i int) heistgraph.BlockRef {
+	return heistgraph.BlockRef{Hash: g.t.blkHash[i], Height: g.t.blkHeight[i], Time: g.t.blkTime[i]}
+}
+
+// BlockTxs appends to dst the numbers of block i's transactions in block
+// order and returns it. ok is false when the graph cannot list them
+// (a transaction of the block was numbered before the block, spent before
+// it was stored, or stored twice): read the block from the store then.
+func (g *Graph) BlockTxs(i int, dst []uint32) (txs []uint32, ok bool) {
+	t := &g.t
+	end := uint32(len(t.txid))
+	if i+1 < len(t.blkFirst) {
+		end = t.blkFirst[i+1]
+	}
+	for n := t.blkFirst[i]; n < end; n++ {
+		if t.txBlock[n] == int32(i) {
+			dst = append(dst, n)
+		}
+	}
+	return dst, len(dst) == int(t.blkNTx[i])
+}
+
+// TxID returns the txid of transaction n.
+func (g *Graph) TxID(n uint32) heistgraph.Hash { return g.t.txid[n] }
+
+// Addresses returns the number of address ids; ids are 0 to Addresses()-1,
+// given out in order of first appearance as an output.
+func (g *Graph) Addresses() int { return len(g.t.addrFirst) }
+
+// AddressID returns the id of addr; false when the graph does not hold it.
+func (g *Graph) AddressID(addr string) (uint32, bool) { return g.t.lookupAddr(addr) }
+
+// Address returns address id a. The string points into the graph's
+// memory: valid until Close (strings.Clone it to keep it longer).
+func (g *Graph) Address(a uint32) string {
+	b := g.t.address(a)
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// ClusterTx is a transaction as address clustering reads it (ReadCluster):
+// its record, and the address ids of its inputs' spent outputs and of its
+// outputs (NoAddress for none). Its slices are reused by the next read.
+type ClusterTx struct {
+	Rec      heistgraph.TxRecord
+	In, Out  []uint32
+	prev     []heistgraph.TxOut
+	prevPtrs []*heistgraph.TxOut
+}
+
+// ReadCluster fills ct with transaction n for clustering: Tx's TxID,
+// Version, LockTime, inputs (outpoints, coinbase; Sequence 0xfffffffd on
+// every input when the transaction signals opt-in RBF, 0xffffffff
+// otherwise), outputs (value, type, address; Script only without an
+// address), and the spent outputs in Prevouts; Block and Index. Fee,
+// SpentBy, WTxID, Size, Weight and witnesses are left zero. Address
+// strings point into the graph's memory (see Address). It returns false
+// when the store must answer for n (see Reader).
+func (g *Graph) ReadCluster(n uint32, ct *ClusterTx) bool {
+	t := &g.t
+	if !g.direct(n) {
+		return false
+	}
+	in0, nin := t.txIn[n], int(t.txNIn[n])
+	out0, nout := t.txOut[n], int(t.txNOut[n])
+	rec := &ct.Rec
+	*rec = heistgraph.TxRecord{
+		Chain: g.m.Chain,
+		Tx: heistgraph.Tx{
+			TxID: t.txid[n], Version: t.txVersion[n], LockTime: t.txLock[n],
+			Inputs: resize(rec.Tx.Inputs, nin), Outputs: resize(rec.Tx.Outputs, nout),
+		},
+		Block:    g.blockRef(n),
+		Index:    int(t.txIndex[n]),
+		Prevouts: resize(ct.prevPtrs, nin),
+	}
+	ct.prevPtrs = rec.Prevouts
+	ct.prev = resize(ct.prev, nin)
+	ct.In, ct.Out = resize(ct.In, nin), resize(ct.Out, nout)
+	seq := uint32(0xffffffff)
+	if t.txFlags[n]&flagRBF != 0 {
+		seq = 0xfffffffd
+	}
+	for k := range nin {
+		i := in0 + uint64(k)
+		p := t.inPrev[i]
+		in := &rec.Tx.Inputs[k]
+		*in = heistgraph.TxIn{PrevOut: heistgraph.Outpoint{Vout: t.inVout[i]}, Sequence: seq}
+		rec.Prevouts[k] = nil
+		ct.In[k] = none
+		if p == none {
+			in.Coinbase = true
+			continue
+		}
+		in.PrevOut.TxID = t.txid[p]
+		if t.txBlock[p] < 0 || t.inVout[i] >= t.txNOut[p] {
+			continue
+		}
+		if t.txFlags[p]&flagStore != 0 {
+			return false
+		}
+		o := t.txOut[p] + uint64(t.inVout[i])
+		g.clusterOutput(o, &ct.prev[k])
+		rec.Prevouts[k] = &ct.prev[k]
+		ct.In[k] = t.outAddr[o]
+	}
+	for k := range nout {
+		o := out0 + uint64(k)
+		g.clusterOutput(o, &rec.Tx.Outputs[k])
+		ct.Out[k] = t.outAddr[o]
+	}
+	return true
+}
+
+// clusterOutput fills out with output o, its address pointing into the
+// graph's memory.
+func (g *Graph) clusterOutput(o uint64, out *heistgraph.TxOut) {
+	t := &g.t
+	*out = heistgraph.TxOut{Value: t.outValue[o], Type: g.types[t.outType[o]]}
+	if a := t.outAddr[o]; a != none {
+		out.Address = g.Address(a)
+	} else if s, ok := t.script(o); ok {
+		out.Script = s
+	}
+}
+
+// resize returns s with length n, reusing its array when it has room.
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}

@@ -1,0 +1,110 @@
+package txgraph_test
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/txgraph"
+)
+
+// forCluster is rec as ReadCluster gives it (its documentation): no fee,
+// spenders, WTxID, size or weight, multisig keys or scripts of outputs
+// with an address; of the input sequences only the RBF signal.
+func forCluster(rec heistgraph.TxRecord) heistgraph.TxRecord {
+	rec.Tx.WTxID, rec.Tx.Size, rec.Tx.Weight = heistgraph.Hash{}, 0, 0
+	rec.Fee, rec.FeeKnown, rec.SpentBy = 0, false, nil
+	seq := uint32(0xffffffff)
+	for _, in := range rec.Tx.Inputs {
+		if in.Sequence < 0xfffffffe {
+			seq = 0xfffffffd
+		}
+	}
+	for i := range rec.Tx.Inputs {
+		rec.Tx.Inputs[i].Sequence = seq
+	}
+	trim := func(o *heistgraph.TxOut) {
+		o.Keys = nil
+		if o.Address != "" {
+			o.Script = nil
+		}
+	}
+	for i := range rec.Tx.Outputs {
+		trim(&rec.Tx.Outputs[i])
+	}
+	for _, p := range rec.Prevouts {
+		if p != nil {
+			trim(p)
+		}
+	}
+	return rec
+}
+
+// TestReadClusterMatchesStore reads every block of a synthetic world as
+// clustering does (BlockTxs, ReadCluster) and compares each transaction
+// with the store's record and its address ids with its addresses.
+func TestReadClusterMatchesStore(t *testing.T) {
+	w := synthWorld(t, 3)
+	ctx := context.Background()
+	g, _ := build(t, w.st, filepath.Join(t.TempDir(), "g.txg"))
+	if g.Blocks() != len(w.blocks) {
+		t.Fatalf("%d blocks in the graph, %d in the world", g.Blocks(), len(w.blocks))
+	}
+	addrOf := func(id uint32) string {
+		if id == txgraph.NoAddress {
+			return ""
+		}
+		return g.Address(id)
+	}
+	var ct txgraph.ClusterTx
+	rbf := 0
+	for i, b := range w.blocks {
+		if ref := g.Block(i); ref.Hash != b.Hash || ref.Height != b.Height {
+			t.Fatalf("block %d: graph %v, world %s at %d", i, ref, b.Hash, b.Height)
+		}
+		nums, ok := g.BlockTxs(i, nil)
+		if !ok || len(nums) != len(b.Txs) {
+			t.Fatalf("block %d: %d txs (ok %v), want %d", i, len(nums), ok, len(b.Txs))
+		}
+		for k, n := range nums {
+			if g.TxID(n) != b.Txs[k].TxID {
+				t.Fatalf("block %d tx %d: %s, want %s", i, k, g.TxID(n), b.Txs[k].TxID)
+			}
+			want, err := w.st.Tx(ctx, chain, b.Txs[k].TxID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !g.ReadCluster(n, &ct) {
+				t.Fatalf("tx %s: the graph cannot answer it", want.Tx.TxID)
+			}
+			if got := forCluster(ct.Rec); !reflect.DeepEqual(got, forCluster(want)) {
+				t.Fatalf("tx %s:\ngraph %+v\nstore %+v", want.Tx.TxID, got, forCluster(want))
+			}
+			for j, p := range want.Prevouts {
+				a := ""
+				if p != nil {
+					a = p.Address
+				}
+				if addrOf(ct.In[j]) != a {
+					t.Fatalf("tx %s input %d: address id %d is %q, want %q", want.Tx.TxID, j, ct.In[j], addrOf(ct.In[j]), a)
+				}
+			}
+			for j, o := range want.Tx.Outputs {
+				if addrOf(ct.Out[j]) != o.Address {
+					t.Fatalf("tx %s output %d: address id %d is %q, want %q", want.Tx.TxID, j, ct.Out[j], addrOf(ct.Out[j]), o.Address)
+				}
+				if id, ok := g.AddressID(o.Address); o.Address != "" && (!ok || id != ct.Out[j]) {
+					t.Fatalf("AddressID(%s) = %d %v, want %d", o.Address, id, ok, ct.Out[j])
+				}
+			}
+			if ct.Rec.Tx.Inputs[0].Sequence == 0xfffffffd {
+				rbf++
+			}
+		}
+	}
+	if rbf == 0 {
+		t.Error("no transaction of the world signals RBF: the flag is not compared")
+	}
+}
