@@ -92,8 +92,6 @@ func (r *Reader) NumberedRecord(n uint32) heistgraph.TxRecord {
 // NumberedAddress returns address id a as a string.
 func (r *Reader) NumberedAddress(a uint32) string { return string(r.g.t.address(a)) }
 
-// NoTx and NoAddress are the numbers of no transaction and no address.
-const (
-	NoTx      = none
-	NoAddress = none
-)
+// NoTx is the number of no transaction (NoAddress, in cluster.go, that of
+// no address).
+const NoTx = none
