@@ -51,7 +51,9 @@ func TestWrites(t *testing.T) {
 			_, err := db.AppendAudit(ctx, []store.AuditRecord{{Time: 1, KeyID: "k", Method: "POST", Path: "/v1/screen", Items: 1, Status: 200, Risk: "none"}})
 			return err
 		}, false},
-		{"put a key", func() error { return db.PutKey(ctx, store.APIKey{ID: "k1", Hash: [32]byte{1}, Role: "screener", Created: 1}) }, false},
+		{"put a key", func() error {
+			return db.PutKey(ctx, store.APIKey{ID: "k1", Hash: [32]byte{1}, Role: "screener", Created: 1})
+		}, false},
 		{"revoke it", func() error { return db.RevokeKey(ctx, "k1", 2) }, false},
 	}
 	for _, tc := range tests {
