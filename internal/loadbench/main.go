@@ -38,6 +38,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -743,8 +744,8 @@ func userAddresses(world string, n int) ([]string, error) {
 const maxDistinct = 100_000
 
 // distinctScreens returns single screening requests for up to n distinct
-// addresses of the world, taken evenly across all its entities (users,
-// merchants, exchanges, mixers, victims...) in a fixed order.
+// addresses of the world, drawn from all its entities (users, merchants,
+// exchanges, mixers, victims...) in a fixed random order.
 func distinctScreens(world string, n int) ([]string, error) {
 	var truth struct {
 		Entities []struct {
@@ -768,10 +769,13 @@ func distinctScreens(world string, n int) ([]string, error) {
 			}
 		}
 	}
-	step := max(1, len(all)/n)
+	// A fixed shuffle: any stretch of the run screens the world's mix
+	// (mostly users' addresses in small clusters, some exchanges' and
+	// merchants' in large ones), not one entity after another.
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	var out []string
-	for i := 0; i < len(all) && len(out) < n; i += step {
-		out = append(out, `{"chain":"btc-regtest","address":"`+all[i]+`"}`)
+	for _, a := range all[:min(n, len(all))] {
+		out = append(out, `{"chain":"btc-regtest","address":"`+a+`"}`)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no addresses in %s", world)
