@@ -188,8 +188,15 @@ func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, e
 	if o.cluster == 0 || noCluster {
 		return []string{addr}, 0, nil
 	}
+	// A walk that found the whole cluster found the same addresses, and
+	// walked the same evidence, from any of them: it is kept for the
+	// cluster (addr ""), and other walks for their address.
 	k := memberKey{r.chain, o.cluster, addr}
-	if m, ok := r.Screener.memberSet(k); ok {
+	m, ok := r.Screener.memberSet(memberKey{r.chain, o.cluster, ""})
+	if !ok {
+		m, ok = r.Screener.memberSet(k)
+	}
+	if ok {
 		if m.conf != nil {
 			c := *m.conf
 			r.clusterConf = &c
@@ -204,7 +211,7 @@ func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, e
 	if err != nil {
 		return nil, 0, err
 	}
-	m := clusterMembers{addrs: slices.Clone(addrs), size: size}
+	m = clusterMembers{addrs: slices.Clone(addrs), size: size}
 	if r.clusterConf != conf0 && r.clusterConf != nil {
 		c := *r.clusterConf
 		m.conf = &c
@@ -212,11 +219,15 @@ func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, e
 	if len(r.notes) == notes0+1 {
 		m.note = r.notes[notes0]
 	}
+	if size > 1 && int64(len(addrs)) == size && len(r.notes) == notes0 && slices.Contains(addrs, addr) {
+		k.addr = "" // the whole cluster
+	}
 	r.Screener.keepMembers(k, m)
 	return addrs, size, nil
 }
 
-// memberKey names a members walk: the cluster of chain, from addr.
+// memberKey names a members walk: the cluster of chain, from addr ("": a
+// walk that found the whole cluster, from any of its addresses).
 type memberKey struct {
 	chain   heistgraph.Chain
 	cluster uint64
