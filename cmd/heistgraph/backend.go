@@ -294,7 +294,7 @@ func (b *apiBackend) Screen(ctx context.Context, req server.ScreenRequest) (serv
 			return res, err
 		}
 		res.Answer, res.Risks[0] = ans, string(ans.Risk)
-		res.Until = b.answerUntil(ctx, sc, items[0].Chain, at) // servecache.go
+		res.Until = b.answerUntil(ctx, sc, ans, items[0].Chain, at) // servecache.go
 		return res, nil
 	}
 	batch, err := sc.ScreenBatch(ctx, items, errs)

@@ -41,11 +41,13 @@ func (b *apiBackend) ScreenEpoch() (server.ScreenEpoch, int64, bool) {
 	return e, time.Now().Unix(), true
 }
 
-// answerUntil is how long an answer on chain given at or after at holds
-// (server.ScreenResult.Until): until a label of the chain next changes
-// validity; 0 (not kept) when that cannot be told.
-func (b *apiBackend) answerUntil(ctx context.Context, sc *risk.Screener, chain heistgraph.Chain, at int64) int64 {
-	if _, ok := b.st.(store.WriteCounter); !ok {
+// answerUntil is how long ans, an answer on chain given at or after at,
+// holds (server.ScreenResult.Until): until a label of the chain next
+// changes validity; 0 (not kept) when that cannot be told, and for a
+// partial answer (its budget ran out on demand, before the chain's table
+// was ready: the table's answer, soon, is whole).
+func (b *apiBackend) answerUntil(ctx context.Context, sc *risk.Screener, ans *risk.Answer, chain heistgraph.Chain, at int64) int64 {
+	if _, ok := b.st.(store.WriteCounter); !ok || ans.Partial {
 		return 0
 	}
 	until, err := sc.LabelsChangeAfter(ctx, chain, at)
