@@ -14,6 +14,7 @@ import (
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/monitor"
+	"github.com/heistgraph/heistgraph/risk"
 	"github.com/heistgraph/heistgraph/server"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
@@ -283,4 +284,29 @@ func TestServeScreenCache(t *testing.T) {
 		t.Errorf("once valid, the label is not in the answer: %s", a6["exchange"])
 	}
 	changed("once the label is valid", a5, a6, "exchange")
+}
+
+// TestServeScreenCacheOtherWriters checks that nothing is kept over a
+// store that is not a store.WriteCounter (PostgreSQL, which other
+// processes write): the backend has no epoch to give.
+func TestServeScreenCacheOtherWriters(t *testing.T) {
+	st, err := pebble.Open(t.TempDir(), pebble.Options{CacheSize: 1 << 20, MemTableSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	own := newAPIBackend(st, nil)
+	defer own.close()
+	if _, _, ok := own.ScreenEpoch(); !ok {
+		t.Fatal("no epoch over the embedded store")
+	}
+	other := struct{ store.Store }{st} // the store's roles, without Writes
+	b := newAPIBackend(other, nil)
+	defer b.close()
+	if _, _, ok := b.ScreenEpoch(); ok {
+		t.Error("an epoch over a store other processes may write")
+	}
+	if u := b.answerUntil(context.Background(), nil, &risk.Answer{}, heistgraph.ChainBTCRegtest, 0); u != 0 {
+		t.Errorf("an answer over a store other processes may write is kept until %d", u)
+	}
 }
