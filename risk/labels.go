@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 
@@ -18,6 +19,9 @@ import (
 type labelIndex struct {
 	byAddr    map[string][]heistgraph.Label
 	byCluster map[uint64][]heistgraph.Label
+	// changes are the times (Unix seconds) at which a label starts
+	// (ValidFrom) or stops (ValidUntil+1) being valid, sorted, distinct.
+	changes []int64
 }
 
 // loadLabels reads every label of chain and maps the labelled addresses to
@@ -29,7 +33,15 @@ func loadLabels(ctx context.Context, st Store, chain heistgraph.Chain) (*labelIn
 			return nil, fmt.Errorf("risk: labels of %s: %w", chain, err)
 		}
 		ix.byAddr[l.Address] = append(ix.byAddr[l.Address], l)
+		if l.ValidFrom != 0 {
+			ix.changes = append(ix.changes, l.ValidFrom)
+		}
+		if l.ValidUntil != 0 && l.ValidUntil < math.MaxInt64 {
+			ix.changes = append(ix.changes, l.ValidUntil+1)
+		}
 	}
+	slices.Sort(ix.changes)
+	ix.changes = slices.Compact(ix.changes)
 	for _, a := range slices.Sorted(maps.Keys(ix.byAddr)) {
 		m, err := st.AddressCluster(ctx, chain, a)
 		if errors.Is(err, heistgraph.ErrNotFound) {
@@ -41,6 +53,27 @@ func loadLabels(ctx context.Context, st Store, chain heistgraph.Chain) (*labelIn
 		ix.byCluster[m.ClusterID] = append(ix.byCluster[m.ClusterID], ix.byAddr[a]...)
 	}
 	return ix, nil
+}
+
+// LabelsChangeAfter returns the first time (Unix seconds) after t at which
+// a label of chain starts or stops being valid (math.MaxInt64 when none
+// does). The time a screen is answered matters to its answer only through
+// the validity of its owners' labels (Options.Now), so an answer on chain
+// given at t is the answer at any time before that one, as long as
+// nothing else changed (the store, or the Screener).
+func (s *Screener) LabelsChangeAfter(ctx context.Context, chain heistgraph.Chain, t int64) (int64, error) {
+	idx, err := s.labels(ctx, chain)
+	if err != nil {
+		return 0, err
+	}
+	i, found := slices.BinarySearch(idx.changes, t)
+	if found {
+		i++
+	}
+	if i == len(idx.changes) {
+		return math.MaxInt64, nil
+	}
+	return idx.changes[i], nil
 }
 
 // owner is who holds an address: its cluster, or the address alone when
@@ -155,8 +188,15 @@ func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, e
 	if o.cluster == 0 || noCluster {
 		return []string{addr}, 0, nil
 	}
+	// A walk that found the whole cluster found the same addresses, and
+	// walked the same evidence, from any of them: it is kept for the
+	// cluster (addr ""), and other walks for their address.
 	k := memberKey{r.chain, o.cluster, addr}
-	if m, ok := r.Screener.memberSet(k); ok {
+	m, ok := r.Screener.memberSet(memberKey{r.chain, o.cluster, ""})
+	if !ok {
+		m, ok = r.Screener.memberSet(k)
+	}
+	if ok {
 		if m.conf != nil {
 			c := *m.conf
 			r.clusterConf = &c
@@ -171,7 +211,7 @@ func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, e
 	if err != nil {
 		return nil, 0, err
 	}
-	m := clusterMembers{addrs: slices.Clone(addrs), size: size}
+	m = clusterMembers{addrs: slices.Clone(addrs), size: size}
 	if r.clusterConf != conf0 && r.clusterConf != nil {
 		c := *r.clusterConf
 		m.conf = &c
@@ -179,11 +219,15 @@ func (r *run) members(o *owner, addr string, noCluster bool) ([]string, int64, e
 	if len(r.notes) == notes0+1 {
 		m.note = r.notes[notes0]
 	}
+	if size > 1 && int64(len(addrs)) == size && len(r.notes) == notes0 && slices.Contains(addrs, addr) {
+		k.addr = "" // the whole cluster
+	}
 	r.Screener.keepMembers(k, m)
 	return addrs, size, nil
 }
 
-// memberKey names a members walk: the cluster of chain, from addr.
+// memberKey names a members walk: the cluster of chain, from addr ("": a
+// walk that found the whole cluster, from any of its addresses).
 type memberKey struct {
 	chain   heistgraph.Chain
 	cluster uint64

@@ -17,7 +17,8 @@ import (
 // labelled, on demand and with the precomputed Table: the answers must be
 // identical, with a table built at once and with one built halfway and
 // extended (the scripts check this for their hand-derived worlds; this
-// covers lookups of the table on a larger one).
+// covers lookups of the table on a larger one), and with a new Screener
+// for each item (nothing remembered from the items before).
 func TestTableMatchesOnDemand(t *testing.T) {
 	st, _, ops, g := benchWorld(t, 30, 20, 300)
 	ctx := context.Background()
@@ -121,6 +122,20 @@ func TestTableMatchesOnDemand(t *testing.T) {
 			if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
 				t.Fatalf("%+v: with the %s\n%s\non demand\n%s", it, name, g, w)
 			}
+		}
+		// sc remembers the cluster walks of the items before (a walk
+		// that found a whole cluster serves all its addresses): a new
+		// Screener, which walks from this item's address, must agree.
+		fresh, err := risk.NewScreener(st, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fresh.Screen(ctx, it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
+			t.Fatalf("%+v: a new Screener answers\n%s\none that screened other addresses first\n%s", it, g, w)
 		}
 	}
 }

@@ -89,6 +89,11 @@ type ScreenRequest struct {
 type ScreenResult struct {
 	Answer any
 	Risks  []string
+	// Until, for a single item, is the time (Unix seconds, the clock of
+	// ScreenCacher) before which the answer holds while the epoch read
+	// before it was asked for does not move; 0 keeps it out of the answer
+	// cache.
+	Until int64
 }
 
 // Backend is everything the routes call.

@@ -66,6 +66,10 @@ type Config struct {
 	Sharing Sharing
 	// Feeds answers /v1/feeds; nil makes those routes answer 503.
 	Feeds Feeds
+	// ScreenCache is the size in bytes of the answer cache of single
+	// screens, used when the backend is a ScreenCacher (default
+	// DefaultScreenCache; negative: no cache).
+	ScreenCache int64
 }
 
 // Defaults of Config.
@@ -99,6 +103,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBody == 0 {
 		c.MaxBody = DefaultMaxBody
+	}
+	if c.ScreenCache == 0 {
+		c.ScreenCache = DefaultScreenCache
 	}
 	if c.RateBurst == 0 {
 		c.RateBurst = max(1, int(c.RateLimit+0.999))
@@ -136,8 +143,10 @@ type Server struct {
 	patterns  []string // every pattern registered on mux, in order
 	closing   atomic.Bool
 	closeOnce sync.Once
-	jobs      *traceJobs // POST /v1/traces (traces.go)
-	events    *broker    // GET /v1/events (events.go)
+	jobs      *traceJobs   // POST /v1/traces (traces.go)
+	answers   *answerCache // single screens' answers (screencache.go); nil: none
+	cacher    ScreenCacher
+	events    *broker // GET /v1/events (events.go)
 }
 
 // New returns a server over backend, authenticating with keys and auditing
@@ -160,6 +169,9 @@ func New(cfg Config, backend Backend, keys store.Keys, audit store.Audit) (*Serv
 	stats, _ := backend.(StatsSource)
 	s.m = newMetrics(cfg.Registry, stats, cfg.Logger)
 	s.audit = newAuditWriter(audit, cfg.Logger, s.m, auditLinger)
+	if sc, ok := backend.(ScreenCacher); ok && cfg.ScreenCache > 0 {
+		s.cacher, s.answers = sc, newAnswerCache(cfg.ScreenCache, cfg.Registry)
+	}
 	for _, rt := range s.routes() {
 		s.handle(rt)
 	}
@@ -258,6 +270,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["X-Content-Type-Options"] = noSniff
+	if en, ok := v.(*cachedEntry); ok {
+		en.write(w, status)
+		return
+	}
 	if a, ok := v.(jsonAppender); ok {
 		bp := bodyPool.Get().(*[]byte)
 		b, err := a.AppendJSON((*bp)[:0], false)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/heistgraph/heistgraph"
 	hgapp "github.com/heistgraph/heistgraph/app"
@@ -287,11 +288,13 @@ func (b *apiBackend) Screen(ctx context.Context, req server.ScreenRequest) (serv
 		if errs[0] != nil {
 			return res, apiFieldError(errs[0])
 		}
+		at := time.Now().Unix() // no later than the screen's own clock
 		ans, err := sc.Screen(ctx, items[0])
 		if err != nil {
 			return res, err
 		}
 		res.Answer, res.Risks[0] = ans, string(ans.Risk)
+		res.Until = b.answerUntil(ctx, sc, ans, items[0].Chain, at) // servecache.go
 		return res, nil
 	}
 	batch, err := sc.ScreenBatch(ctx, items, errs)

@@ -25,8 +25,11 @@ type screening struct {
 	st  store.Store
 	log *slog.Logger
 
-	mu     sync.Mutex
-	gen    uint64                        // bumped by invalidate
+	mu  sync.Mutex
+	gen uint64 // bumped by invalidate
+	// epoch is gen for readers without mu (apiBackend.ScreenEpoch): bumped by
+	// invalidate after cur is dropped.
+	epoch  atomic.Uint64
 	cur    atomic.Pointer[risk.Screener] // nil until built, and after invalidate
 	cancel context.CancelFunc
 	tables map[heistgraph.Chain]tableState
@@ -169,6 +172,7 @@ func (s *screening) invalidate() {
 	s.mu.Lock()
 	s.gen++
 	s.cur.Store(nil)
+	s.epoch.Add(1) // after cur: whoever reads the new epoch gets a new screener
 	if s.cancel != nil {
 		s.cancel()
 		s.cancel = nil

@@ -93,7 +93,13 @@ incident, concerning the entity the money reached; a retracted alert is revoked)
 and heistgraph-inbox, where analysts' keys post. An object marked above a
 key's TLP clearance (keys create --tlp-max) is never served to it, and every pull
 and post is in the audit log. It pulls the partner feeds (heistgraph feeds) every
---feeds-every.`,
+--feeds-every.
+
+It keeps the answers to single screens (up to 32 MiB, least recently used out)
+and gives one again to the same request while nothing it was computed from has
+changed: any write of chain data, labels, clusters, incidents, links, prices or
+watches, and the next time a label starts or stops being valid, end it. On a
+PostgreSQL store (--store), which other processes may write, nothing is kept.`,
 		Example: `  heistgraph serve --addr 127.0.0.1:8080
   heistgraph serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --rate-limit 40
   heistgraph serve --btc-rpc http://127.0.0.1:8332 --rpc-user u --rpc-pass p --confirmations 1 --poll 1s

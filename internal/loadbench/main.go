@@ -38,6 +38,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -48,6 +49,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -106,6 +108,10 @@ type target struct {
 	body   string
 	pid    int     // the server process (its CPU time is measured)
 	ref    *target // its own ceiling (-matched), else the shared one
+	// bodies, when set, are sent in turn in place of body, each once
+	// until all were sent (distinct requests: no answer cache helps).
+	bodies []string
+	next   *atomic.Uint64
 }
 
 type result struct {
@@ -116,6 +122,7 @@ type result struct {
 	p50, p99 time.Duration
 	cpu      time.Duration // the server process's CPU time while driven (-1: unknown)
 	client   time.Duration // this process's CPU time while driving (-1: unknown)
+	cache    string        // what serve's answer cache did meanwhile ("" unknown)
 }
 
 // cpuTime returns the user+system CPU time of process pid from
@@ -300,6 +307,12 @@ func run() error {
 		}
 		targets = append(targets, tg)
 	}
+	distinct, err := distinctScreens(*worldDir, maxDistinct)
+	if err != nil {
+		return err
+	}
+	targets = append(targets, target{name: fmt.Sprintf("POST /v1/screen (%d distinct addresses in turn)", len(distinct)), method: "POST", url: url + "/v1/screen",
+		key: screener, bodies: distinct, next: new(atomic.Uint64)})
 	targets = append(targets, target{name: "GET /healthz (no key, no store)", method: "GET", url: url + "/healthz"})
 	fmt.Printf("loadbench: %d clients, %s per target, %d CPUs, world %s, pinned %v, matched ceilings %v\n", *conc, *duration, runtime.NumCPU(), *scale, *pin, *matched)
 	fmt.Printf("screening: labelled %s, unlabelled %s, deposit %s:%d\n\n", labelled, exposed, deposit.txid, deposit.vout)
@@ -307,10 +320,27 @@ func run() error {
 		fmt.Printf("each target driven in %s slices alternating with the ceiling; its share is of the ceiling in those slices\n\n", *slice)
 	}
 	fmt.Printf("%-60s %10s %10s %10s %8s %9s %9s\n", "target", "req/s", "p50", "p99", "errors", "cpu/req", "client")
+	// drive, for serve's targets, also says how many answers serve's
+	// answer cache gave (builds without one export no counts).
+	driveOne := drive
+	drive := func(tg target, conc int, d time.Duration) result {
+		if tg.pid != serve.Process.Pid {
+			return driveOne(tg, conc, d)
+		}
+		h0, m0, ok0 := cacheCounts(url)
+		r := driveOne(tg, conc, d)
+		if h1, m1, ok1 := cacheCounts(url); ok0 && ok1 {
+			r.cache = fmt.Sprintf("   answer cache while driven (warm-up included): %.0f hits, %.0f misses", h1-h0, m1-m0)
+		}
+		return r
+	}
 	report := func(r, ceiling result) {
 		rate := float64(r.n) / r.elapsed.Seconds()
 		fmt.Printf("%-60s %10.0f %10s %10s %8d %9s %9s   (%.0f%% of ceiling%s)\n", r.name, rate, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors,
 			perRequest(r.cpu, r.n), perRequest(r.client, r.n), 100*rate/(float64(ceiling.n)/ceiling.elapsed.Seconds()), cpuBound(r, ceiling))
+		if r.cache != "" && strings.Contains(r.name, "screen") {
+			fmt.Println(r.cache)
+		}
 	}
 	var ceiling result
 	for i, tg := range targets {
@@ -474,7 +504,10 @@ func drivePaired(tg, ceiling target, conc int, d, slice time.Duration) (result, 
 
 func once(c *http.Client, tg target) error {
 	var body io.Reader
-	if tg.body != "" {
+	switch {
+	case len(tg.bodies) > 0:
+		body = strings.NewReader(tg.bodies[(tg.next.Add(1)-1)%uint64(len(tg.bodies))])
+	case tg.body != "":
 		body = strings.NewReader(tg.body)
 	}
 	req, err := http.NewRequest(tg.method, tg.url, body)
@@ -703,4 +736,74 @@ func userAddresses(world string, n int) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// maxDistinct is how many distinct addresses the distinct target screens
+// in turn: more than it sends in a run, so that every request is a new
+// question.
+const maxDistinct = 100_000
+
+// distinctScreens returns single screening requests for up to n distinct
+// addresses of the world, drawn from all its entities (users, merchants,
+// exchanges, mixers, victims...) in a fixed random order.
+func distinctScreens(world string, n int) ([]string, error) {
+	var truth struct {
+		Entities []struct {
+			Addresses []string `json:"addresses"`
+		} `json:"entities"`
+	}
+	tb, err := os.ReadFile(filepath.Join(world, "truth.json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(tb, &truth); err != nil {
+		return nil, err
+	}
+	var all []string
+	seen := map[string]bool{}
+	for _, e := range truth.Entities {
+		for _, a := range e.Addresses {
+			if !seen[a] {
+				seen[a] = true
+				all = append(all, a)
+			}
+		}
+	}
+	// A fixed shuffle: any stretch of the run screens the world's mix
+	// (mostly users' addresses in small clusters, some exchanges' and
+	// merchants' in large ones), not one entity after another.
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	var out []string
+	for _, a := range all[:min(n, len(all))] {
+		out = append(out, `{"chain":"btc-regtest","address":"`+a+`"}`)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no addresses in %s", world)
+	}
+	return out, nil
+}
+
+// cacheCounts reads serve's answer cache counters from /metrics.
+func cacheCounts(url string) (hits, misses float64, ok bool) {
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		return 0, 0, false
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, false
+	}
+	var found int
+	for _, line := range strings.Split(string(b), "\n") {
+		for name, v := range map[string]*float64{"heistgraph_screen_cache_hits_total ": &hits, "heistgraph_screen_cache_misses_total ": &misses} {
+			if rest, cut := strings.CutPrefix(line, name); cut {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(rest), 64); err == nil {
+					*v = f
+					found++
+				}
+			}
+		}
+	}
+	return hits, misses, found == 2
 }

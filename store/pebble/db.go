@@ -20,6 +20,7 @@ import (
 var (
 	_ store.Store        = (*DB)(nil)
 	_ store.BlockBatcher = (*DB)(nil)
+	_ store.WriteCounter = (*DB)(nil)
 )
 
 // ErrNoStore is the error of a read-only Open of a directory that holds no
@@ -174,6 +175,11 @@ func (d *DB) commit(b *pebbledb.Batch) error {
 	}
 	return err
 }
+
+// Writes implements store.WriteCounter: the commits of chain data,
+// labels, clusters, incidents, links and prices (commit), and the watch
+// writes. The process holds the store's lock, so no other process writes.
+func (d *DB) Writes() uint64 { return d.writes.Load() }
 
 // empty reports whether the store holds no key at all.
 func (d *DB) empty() (bool, error) {
