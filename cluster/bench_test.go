@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/internal/testutil"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
 	"github.com/heistgraph/heistgraph/store/storetest"
@@ -230,12 +231,12 @@ func BenchmarkWorldGraph(b *testing.B) {
 				}
 				runtime.GC()
 				b.StartTimer()
-				start := cpuTime(b)
+				start := testutil.CPUTime(b)
 				s, err := Update(ctx, c.st, ch, c.opts)
 				if err != nil {
 					b.Fatal(err)
 				}
-				cpu += cpuTime(b) - start
+				cpu += testutil.CPUTime(b) - start
 				inputs += s.Inputs
 				addrs = s.Addresses
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/internal/testutil"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
 	"github.com/heistgraph/heistgraph/store/storetest"
@@ -74,7 +75,7 @@ func BenchmarkAccountTrace(b *testing.B) {
 
 	b.Run("floor=history-scan", func(b *testing.B) {
 		events := 0
-		start, cpu := time.Now(), cpuTime(b)
+		start, cpu := time.Now(), testutil.CPUTime(b)
 		for b.Loop() {
 			for _, a := range g.Addrs {
 				for _, err := range st.AccountHistory(ctx, evmChain, a, store.AccountHistoryOptions{}) {
@@ -86,7 +87,7 @@ func BenchmarkAccountTrace(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
-		if c := cpuTime(b); c > 0 {
+		if c := testutil.CPUTime(b); c > 0 {
 			b.ReportMetric(float64(events)/(c-cpu).Seconds(), "events/cpu-s")
 		}
 	})
@@ -95,7 +96,7 @@ func BenchmarkAccountTrace(b *testing.B) {
 			opts := trace.AccountOptions{Chain: evmChain, Seeds: []trace.AccountSeed{{Tx: seed}}, Policy: p,
 				MinAmount: uint256.NewInt(1), MaxHops: 1_000}
 			visited, addrs, opening := 0, 0, 0
-			start, cpu := time.Now(), cpuTime(b)
+			start, cpu := time.Now(), testutil.CPUTime(b)
 			for b.Loop() {
 				res, err := trace.RunAccounts(ctx, st, opts)
 				if err != nil {
@@ -105,7 +106,7 @@ func BenchmarkAccountTrace(b *testing.B) {
 			}
 			el := time.Since(start).Seconds()
 			b.ReportMetric(float64(visited*b.N)/el, "transfers/s")
-			if c := cpuTime(b); c > 0 {
+			if c := testutil.CPUTime(b); c > 0 {
 				b.ReportMetric(float64(visited*b.N)/(c-cpu).Seconds(), "transfers/cpu-s")
 			}
 			b.ReportMetric(float64(visited), "transfers/op")
