@@ -93,7 +93,7 @@ command or flag, a missing or unreadable input file).`,
 	pf.StringVar(&a.storeURL, "store", "", "store URL (postgres://... selects PostgreSQL; empty means the embedded store at --data)")
 	pf.BoolVar(&a.json, "json", false, "machine-readable JSON on stdout; progress and logs on stderr")
 	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs on stderr (never errors; answers on stdout stay)")
-	pf.StringVar(&a.memory, "memory", "", "memory budget of the embedded store, e.g. 2GiB: block cache, output cache and memtables are sized to fit it (default: 256 MiB cache, 64 MiB output cache, 64 MiB memtables)")
+	pf.StringVar(&a.memory, "memory", "", "memory budget of the embedded store, e.g. 2GiB: block cache, output and address-id caches and memtables are sized to fit it (default: 256 MiB cache, 64 MiB output cache, 32 MiB address-id cache and an 8 MiB filter, 64 MiB memtables)")
 	pf.StringVar(&a.cpuProf, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")
 	_ = pf.MarkHidden("cpuprofile")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
