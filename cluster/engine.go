@@ -561,8 +561,9 @@ func (e *engine) replay(ctx context.Context) error {
 // catchUp clusters the chain's blocks above the clustering's tip. On a
 // UTXO chain, when the store gathers batches in runs (store.ClusterRuns),
 // the blocks are written in runs, all of them before it returns without
-// error; after an error, blocks clustered but not written are clustered
-// again by the next run.
+// error; when ctx is cancelled the blocks clustered so far are written
+// before ctx's error is returned; after another error, blocks clustered but
+// not written are clustered again by the next run.
 func (e *engine) catchUp(ctx context.Context) error {
 	if rs, ok := e.st.(store.ClusterRuns); ok && e.acct == nil {
 		run, err := rs.ClusterRun(ctx, e.chain)
@@ -575,6 +576,13 @@ func (e *engine) catchUp(ctx context.Context) error {
 		}
 		defer func() { e.run = nil; e.ranOut() }()
 		if err := e.catchUpBlocks(ctx); err != nil {
+			if ctx.Err() != nil {
+				// Interrupted (a SIGINT): keep the whole blocks clustered
+				// so far, as writing a batch per block did.
+				if cerr := e.commitRun(context.WithoutCancel(ctx)); cerr != nil {
+					return errors.Join(err, cerr)
+				}
+			}
 			return err
 		}
 		return e.commitRun(ctx)
