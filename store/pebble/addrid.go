@@ -29,51 +29,7 @@ const addrIDEntryBytes = 112
 // bounded: past its size, arbitrary entries are dropped (a miss only costs
 // a lookup), and it is emptied by a rewind, which may remove an address's
 // totals and with them its id.
-type addrIDCache struct {
-	m   map[addrKey]uint64
-	max int
-}
-
-// limit sets the bound in bytes (0 or less: no cache).
-func (u *addrIDCache) limit(bytes int64) {
-	u.max = int(bytes / addrIDEntryBytes)
-	if u.m == nil && u.max > 0 {
-		u.m = map[addrKey]uint64{}
-	}
-	if len(u.m) > u.max {
-		u.trim()
-	}
-}
-
-func (u *addrIDCache) get(k addrKey) (uint64, bool) {
-	id, ok := u.m[k]
-	return id, ok
-}
-
-func (u *addrIDCache) put(k addrKey, id uint64) {
-	if u.max <= 0 {
-		return
-	}
-	u.m[k] = id
-	if len(u.m) > u.max {
-		u.trim()
-	}
-}
-
-// trim drops entries until the cache holds at most three quarters of its
-// bound.
-func (u *addrIDCache) trim() {
-	keep := u.max - u.max/4
-	for k := range u.m {
-		if len(u.m) <= keep {
-			break
-		}
-		delete(u.m, k)
-	}
-}
-
-// clear empties the cache (after a rewind).
-func (u *addrIDCache) clear() { clear(u.m) }
+type addrIDCache = bounded[addrKey, uint64]
 
 // runIDs is what the run being built knows of address ids: the ids it read
 // or gave out, and the chain's next id once the run has read its counter

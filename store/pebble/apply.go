@@ -335,8 +335,8 @@ func (a *applier) startGroup(cacheBytes int64) {
 	a.w.reset()
 	a.grp.reset()
 	a.ids.reset()
-	a.utxo.limit(cacheBytes)
-	a.idCache.limit(cacheBytes / 2)
+	a.utxo.limit(cacheBytes, utxoEntryBytes)
+	a.idCache.limit(cacheBytes/2, addrIDEntryBytes)
 }
 
 // dropGroup forgets a run that was not committed.

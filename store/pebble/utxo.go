@@ -32,57 +32,7 @@ const utxoEntryBytes = 160
 // conflicting data, reads the store), and the whole cache is emptied by a
 // rewind, which may change or remove outputs. It is bounded: past its size,
 // arbitrary entries are dropped (a miss only costs a lookup).
-type utxoCache struct {
-	m   map[utxoKey]utxo
-	max int
-}
-
-// limit sets the bound in bytes (0 or less: no cache).
-func (u *utxoCache) limit(bytes int64) {
-	u.max = int(bytes / utxoEntryBytes)
-	if u.m == nil && u.max > 0 {
-		u.m = map[utxoKey]utxo{}
-	}
-	u.trim()
-}
-
-// take returns k's output and removes it.
-func (u *utxoCache) take(k utxoKey) (utxo, bool) {
-	o, ok := u.m[k]
-	if ok {
-		delete(u.m, k)
-	}
-	return o, ok
-}
-
-// put adds (or replaces) k's output.
-func (u *utxoCache) put(k utxoKey, o utxo) {
-	if u.max <= 0 {
-		return
-	}
-	u.m[k] = o
-	if len(u.m) > u.max {
-		u.trim()
-	}
-}
-
-// trim drops entries until the cache holds at most three quarters of its
-// bound.
-func (u *utxoCache) trim() {
-	if len(u.m) <= u.max {
-		return
-	}
-	keep := u.max - u.max/4
-	for k := range u.m {
-		if len(u.m) <= keep {
-			break
-		}
-		delete(u.m, k)
-	}
-}
-
-// clear empties the cache (after a rewind).
-func (u *utxoCache) clear() { clear(u.m) }
+type utxoCache = bounded[utxoKey, utxo]
 
 // group is what the blocks of the run being built wrote that a later block
 // of the run reads: the heights and hashes it stores (the conflict checks of
