@@ -25,20 +25,7 @@ func forCluster(rec heistgraph.TxRecord) heistgraph.TxRecord {
 	for i := range rec.Tx.Inputs {
 		rec.Tx.Inputs[i].Sequence = seq
 	}
-	trim := func(o *heistgraph.TxOut) {
-		o.Keys = nil
-		if o.Address != "" {
-			o.Script = nil
-		}
-	}
-	for i := range rec.Tx.Outputs {
-		trim(&rec.Tx.Outputs[i])
-	}
-	for _, p := range rec.Prevouts {
-		if p != nil {
-			trim(p)
-		}
-	}
+	trimOutputs(&rec)
 	return rec
 }
 
