@@ -184,17 +184,10 @@ func (c *answerCache) len() int {
 	return len(c.m)
 }
 
-// AppendJSON implements jsonAppender (the answer without its newline).
-func (en *cachedEntry) AppendJSON(dst []byte, _ bool) ([]byte, error) {
-	return append(dst, en.body[:len(en.body)-1]...), nil
-}
-
-// write writes the kept answer with status.
+// write writes the kept answer with status (writeJSON has set the other
+// headers).
 func (en *cachedEntry) write(w http.ResponseWriter, status int) {
-	h := w.Header()
-	h["Content-Type"] = jsonContentType
-	h["X-Content-Type-Options"] = noSniff
-	h["Content-Length"] = en.clen
+	w.Header()["Content-Length"] = en.clen
 	w.WriteHeader(status)
 	_, _ = w.Write(en.body)
 }
