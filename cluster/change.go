@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/binary"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -55,6 +56,7 @@ type candidate struct {
 	spender [2]txFingerprint
 	known   [2]bool // the spender's fingerprint is its owner's
 	done    bool
+	sameKey *candidate // the next candidate of the same txKey (ring)
 }
 
 // spend records that output vout is spent by a transaction with
@@ -70,28 +72,65 @@ func (c *candidate) spend(vout uint32, fp txFingerprint, known bool) bool {
 }
 
 // ring holds the candidates waiting for their spenders, in block order.
+// byTx finds them by txid as a map keyed by the txid would (adding a
+// candidate replaces the one of the same txid, removing one removes its
+// txid's), keyed by the txid's first 8 bytes: candidates sharing them are
+// chained by sameKey. Every input of every transaction asks it.
 type ring struct {
-	byTx  map[heistgraph.Hash]*candidate
+	byTx  map[uint64]*candidate
 	queue []*candidate
 }
 
-func newRing() *ring { return &ring{byTx: map[heistgraph.Hash]*candidate{}} }
+func newRing() *ring { return &ring{byTx: map[uint64]*candidate{}} }
 
-func (r *ring) get(txid heistgraph.Hash) *candidate {
+func txKey(txid *heistgraph.Hash) uint64 { return binary.LittleEndian.Uint64(txid[:8]) }
+
+func (r *ring) get(txid *heistgraph.Hash) *candidate {
 	if len(r.byTx) == 0 {
 		return nil
 	}
-	return r.byTx[txid]
+	for c := r.byTx[txKey(txid)]; c != nil; c = c.sameKey {
+		if c.txid == *txid {
+			return c
+		}
+	}
+	return nil
 }
 
 func (r *ring) add(c *candidate) {
-	r.byTx[c.txid] = c
+	r.forget(&c.txid)
+	k := txKey(&c.txid)
+	c.sameKey = r.byTx[k]
+	r.byTx[k] = c
 	r.queue = append(r.queue, c)
+}
+
+// forget removes the candidate of txid from byTx.
+func (r *ring) forget(txid *heistgraph.Hash) {
+	k := txKey(txid)
+	p := r.byTx[k]
+	switch {
+	case p == nil:
+	case p.txid == *txid:
+		if p.sameKey == nil {
+			delete(r.byTx, k)
+		} else {
+			r.byTx[k] = p.sameKey
+		}
+		p.sameKey = nil
+	default:
+		for ; p.sameKey != nil; p = p.sameKey {
+			if q := p.sameKey; q.txid == *txid {
+				p.sameKey, q.sameKey = q.sameKey, nil
+				return
+			}
+		}
+	}
 }
 
 func (r *ring) remove(c *candidate) {
 	c.done = true
-	delete(r.byTx, c.txid)
+	r.forget(&c.txid)
 }
 
 // expire drops the candidates of blocks below height.
@@ -99,7 +138,7 @@ func (r *ring) expire(height int64) {
 	i := 0
 	for ; i < len(r.queue) && (r.queue[i].done || r.queue[i].height < height); i++ {
 		if !r.queue[i].done {
-			delete(r.byTx, r.queue[i].txid)
+			r.forget(&r.queue[i].txid)
 		}
 		r.queue[i] = nil
 	}

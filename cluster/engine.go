@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -132,6 +131,8 @@ type engine struct {
 	// The G5 sweep reads them with the store's (softOnly).
 	runEv     []heistgraph.ClusterEvidence
 	runByAddr map[uint32][]int32
+	// sweepBuf is sweep's buffer, reused.
+	sweepBuf []uint64
 }
 
 // ranOut forgets the evidence of the run's blocks: written, or dropped.
@@ -168,8 +169,13 @@ type blockState struct {
 	// the block and not seen before).
 	seen     []bool
 	newAddrs []string
-	moved    map[uint32]uint32
-	sizes    map[uint32]bool
+	// moves and sizes record the membership changes, written with the
+	// block: moves holds id<<32 | i for the i-th change, which put address
+	// id in cluster movedTo[i] (the last change of an id wins); sizes the
+	// clusters whose size changed (both may repeat).
+	moves    []uint64
+	movedTo  []uint32
+	sizes    []uint32
 	evidence []heistgraph.ClusterEvidence
 	// n is the next evidence number at the current transaction.
 	n uint32
@@ -181,6 +187,7 @@ type blockState struct {
 	ins      []uint32
 	outIDs   []uint32
 	outFresh []bool
+	values   []int64
 }
 
 // resize returns s with length n, reusing its array when it has room.
@@ -440,7 +447,13 @@ func (e *engine) checkFork(ctx context.Context) error {
 
 // loadMembers reads every address id and membership.
 func (e *engine) loadMembers(ctx context.Context) error {
-	e.m = newMembers(int(e.tip.NextAddr))
+	n := int(e.tip.NextAddr)
+	if e.g != nil {
+		// Every address of the graph gets an id once its blocks are
+		// clustered: the arrays are allocated once.
+		n = max(n, e.g.Addresses())
+	}
+	e.m = newMembers(n)
 	if e.g != nil {
 		e.gid = make([]uint32, e.g.Addresses())
 		clear(e.extra)
@@ -791,15 +804,31 @@ func (e *engine) txs(ctx context.Context, height int64, recs iter.Seq2[heistgrap
 // first.
 func (bs *blockState) start(height int64, first uint32, replay bool) {
 	bs.height, bs.first, bs.replay = height, first, replay
-	if bs.moved == nil {
-		bs.moved, bs.sizes = map[uint32]uint32{}, map[uint32]bool{}
-	}
 	bs.seen = bs.seen[:0]
-	clear(bs.moved)
-	clear(bs.sizes)
+	bs.moves, bs.movedTo, bs.sizes = bs.moves[:0], bs.movedTo[:0], bs.sizes[:0]
 	bs.newAddrs = bs.newAddrs[:0]
 	bs.evidence = bs.evidence[:0]
 	bs.rebuild = false
+}
+
+// move records that address id is in cluster c now.
+func (bs *blockState) move(id, c uint32) {
+	bs.moves = append(bs.moves, uint64(id)<<32|uint64(len(bs.movedTo)))
+	bs.movedTo = append(bs.movedTo, c)
+}
+
+// members appends the block's membership changes to dst in address id
+// order, an address's last change only.
+func (bs *blockState) members(dst []store.ClusterMember) []store.ClusterMember {
+	slices.Sort(bs.moves)
+	for i, k := range bs.moves {
+		id := k >> 32
+		if i+1 < len(bs.moves) && bs.moves[i+1]>>32 == id {
+			continue // a later change of id follows
+		}
+		dst = append(dst, store.ClusterMember{AddrID: id, ClusterID: uint64(bs.movedTo[uint32(k)])})
+	}
+	return dst
 }
 
 // see records that a transaction of the block used address id.
@@ -851,10 +880,9 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 	bs := &e.bs
 	blk := heistgraph.ClusterBlock{Height: height, Hash: hash, FirstAddr: uint64(bs.first)}
 	b := &store.ClusterBatch{Block: &blk, NewAddresses: bs.newAddrs, Evidence: bs.evidence, NeedsRebuild: bs.rebuild}
-	for _, id := range slices.Sorted(maps.Keys(bs.moved)) {
-		b.Members = append(b.Members, store.ClusterMember{AddrID: uint64(id), ClusterID: uint64(bs.moved[id])})
-	}
-	for _, c := range slices.Sorted(maps.Keys(bs.sizes)) {
+	b.Members = bs.members(nil)
+	slices.Sort(bs.sizes)
+	for _, c := range slices.Compact(bs.sizes) {
 		n := int64(e.m.sizeOf(c))
 		if n < 2 {
 			n = 0
@@ -1014,12 +1042,12 @@ func (e *engine) anySplit(ids []uint32) bool {
 // recording the membership changes.
 func (e *engine) merge(a, b uint32) uint32 {
 	bs := &e.bs
-	c := e.m.merge(a, b, func(id, c uint32) { bs.moved[id] = c })
+	c := e.m.merge(a, b, bs.move)
 	lost := a
 	if c == a {
 		lost = b
 	}
-	bs.sizes[c], bs.sizes[lost] = true, true
+	bs.sizes = append(bs.sizes, c, lost)
 	if s, ok := e.svc[lost]; ok {
 		e.svc[c] = union(e.svc[c], s)
 		delete(e.svc, lost)
@@ -1116,7 +1144,9 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 				ins = append(ins, id)
 			}
 		}
-		if cj, ok := pattern.AnalyzeCoinJoin(tx, rec.Prevouts, pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}); ok {
+		if !mayBeJoint(tx, &bs.values) {
+			// Neither a CoinJoin nor the Stonewall shape.
+		} else if cj, ok := pattern.AnalyzeCoinJoin(tx, rec.Prevouts, pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}); ok {
 			if !bs.replay {
 				e.stats.CoinJoins[string(cj.Kind)]++
 			}
@@ -1133,7 +1163,7 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		fp := fingerprintOf(tx)
 		for i := range tx.Inputs {
 			op := tx.Inputs[i].PrevOut
-			if c := e.pending.get(op.TxID); c != nil {
+			if c := e.pending.get(&op.TxID); c != nil {
 				if c.spend(op.Vout, fp, !joint) {
 					e.pending.remove(c)
 					e.decideDeferred(ctx, c, txIndex)
@@ -1177,6 +1207,48 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		e.candidate(ctx, rec, txIndex, ins, outIDs, fresh)
 	}
 	return nil
+}
+
+// mayBeJoint reports whether tx may be a CoinJoin (pattern.AnalyzeCoinJoin)
+// or have the Stonewall shape (pattern.IsStonewall); false is certain.
+// Every rule of both needs two inputs and two spendable outputs of one
+// value (methods.md §4: a Whirlpool pool's n outputs, Wasabi's base level,
+// Wasabi 2's repeated denominations, the JoinMarket and generic equal
+// outputs, Stonewall's pair), and most transactions pay different
+// amounts: they skip the detectors' maps and byte-slice keys. buf is a
+// buffer for the values of transactions of many outputs.
+func mayBeJoint(tx *heistgraph.Tx, buf *[]int64) bool {
+	if len(tx.Inputs) < 2 || len(tx.Outputs) < 2 {
+		return false
+	}
+	outs := tx.Outputs
+	if len(outs) <= 16 {
+		for i := range outs {
+			if outs[i].Type == heistgraph.ScriptNullData {
+				continue
+			}
+			for j := i + 1; j < len(outs); j++ {
+				if outs[j].Value == outs[i].Value && outs[j].Type != heistgraph.ScriptNullData {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	vs := (*buf)[:0]
+	for i := range outs {
+		if outs[i].Type != heistgraph.ScriptNullData {
+			vs = append(vs, outs[i].Value)
+		}
+	}
+	*buf = vs
+	slices.Sort(vs)
+	for i := 1; i < len(vs); i++ {
+		if vs[i] == vs[i-1] {
+			return true
+		}
+	}
+	return false
 }
 
 // sameCluster reports whether ids are all in one cluster.

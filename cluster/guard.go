@@ -16,24 +16,27 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 	if g.SweepRoots < 0 {
 		return roots
 	}
-	// The input addresses of each cluster.
-	count := map[uint32]int{}
-	only := map[uint32]uint32{}
-	for _, id := range ids {
-		if e.split[id] {
-			continue
+	// The input addresses of each cluster: c<<32 | i for input address
+	// ids[i] in cluster c, sorted.
+	byCluster := e.sweepBuf[:0]
+	for i, id := range ids {
+		if !e.split[id] {
+			byCluster = append(byCluster, uint64(e.m.of(id))<<32|uint64(i))
 		}
-		c := e.m.of(id)
-		count[c]++
-		only[c] = id
 	}
+	slices.Sort(byCluster)
+	e.sweepBuf = byCluster
 	out := roots[:0:0]
 	for _, c := range roots {
-		a := only[c]
-		if count[c] != 1 || e.m.sizeOf(c) < 2 || !e.sweepFires(c, roots) {
+		// The cluster's only input address, when it has one.
+		i, _ := slices.BinarySearch(byCluster, uint64(c)<<32)
+		only := i < len(byCluster) && byCluster[i]>>32 == uint64(c) &&
+			(i+1 == len(byCluster) || byCluster[i+1]>>32 != uint64(c))
+		if !only || e.m.sizeOf(c) < 2 || !e.sweepFires(c, roots) {
 			out = append(out, c)
 			continue
 		}
+		a := ids[uint32(byCluster[i])]
 		pos, ok := e.softOnly(ctx, a)
 		if !ok {
 			out = append(out, c)
@@ -152,8 +155,8 @@ func names(ev *heistgraph.ClusterEvidence, a uint32) bool {
 func (e *engine) drop(ctx context.Context, a uint32, pos evidencePos) {
 	bs := &e.bs
 	c := e.m.of(a)
-	nc := e.m.detach(a, func(id, c uint32) { bs.moved[id] = c })
-	bs.sizes[c], bs.sizes[a], bs.sizes[nc] = true, true, true
+	nc := e.m.detach(a, bs.move)
+	bs.sizes = append(bs.sizes, c, a, nc)
 	if c == a {
 		// a was the cluster's id: its entity sets go to the new id.
 		if s, ok := e.svc[a]; ok {
