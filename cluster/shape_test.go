@@ -1,0 +1,175 @@
+package cluster
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/pattern"
+)
+
+// fuzzTx builds a transaction and its prevouts from data: the first byte
+// gives the numbers of inputs and outputs, each further byte an output's
+// value (from a few amounts, Whirlpool's and Wasabi's among them) and
+// type (OP_RETURN included), or an input's prevout (nil included).
+func fuzzTx(data []byte) (*heistgraph.Tx, []*heistgraph.TxOut) {
+	values := []int64{100_000, 1_000_000, 10_000_000, 5_000, 2_000, 123_456, 2_730, 20_000_000, 150_000, 1_050_000, 7, 100_100, 9_999_999, 33_000, 64_000_000, 500}
+	types := []heistgraph.ScriptType{heistgraph.ScriptWitnessV0KeyHash, heistgraph.ScriptWitnessV1Taproot, heistgraph.ScriptPubKeyHash, heistgraph.ScriptNullData}
+	next := func() byte {
+		if len(data) == 0 {
+			return 0
+		}
+		b := data[0]
+		data = data[1:]
+		return b
+	}
+	head := next()
+	nin, nout := 1+int(head&7)*4%30, 1+int(head>>3)%40
+	tx := &heistgraph.Tx{Version: 2}
+	var prev []*heistgraph.TxOut
+	for i := range nin {
+		b := next()
+		tx.Inputs = append(tx.Inputs, heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: heistgraph.Hash{byte(i + 1)}, Vout: uint32(b)}})
+		if b&0x80 != 0 {
+			prev = append(prev, nil)
+			continue
+		}
+		prev = append(prev, &heistgraph.TxOut{Value: values[b&15] + int64(b>>4&3)*100, Type: types[b>>4&1], Address: string(rune('a' + b&7))})
+	}
+	for range nout {
+		b := next()
+		tx.Outputs = append(tx.Outputs, heistgraph.TxOut{Value: values[b&15], Type: types[b>>4&3], Address: string(rune('a' + b>>6))})
+	}
+	return tx, prev
+}
+
+// FuzzMayBeJoint: mayBeJoint never says no to a transaction the CoinJoin
+// detectors or the Stonewall rule accept (clustering would then apply
+// common-input ownership to a CoinJoin).
+func FuzzMayBeJoint(f *testing.F) {
+	f.Add([]byte{0x22, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00})
+	f.Add([]byte{0x10, 0x01, 0x02, 0x03, 0x03, 0x04})
+	f.Add([]byte{0xff, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x31, 0x02})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tx, prev := fuzzTx(data)
+		var buf []int64
+		may := mayBeJoint(tx, &buf)
+		if cj, ok := pattern.AnalyzeCoinJoin(tx, prev, pattern.CoinJoinOptions{}); ok && !may {
+			t.Fatalf("a %s CoinJoin of %d inputs and %d outputs: mayBeJoint says no", cj.Kind, len(tx.Inputs), len(tx.Outputs))
+		}
+		if pattern.IsStonewall(tx) && !may {
+			t.Fatalf("a Stonewall of %d inputs and %d outputs: mayBeJoint says no", len(tx.Inputs), len(tx.Outputs))
+		}
+	})
+}
+
+// TestMayBeJoint: the detectors' shapes pass, two different amounts do
+// not, with few and with many outputs.
+func TestMayBeJoint(t *testing.T) {
+	out := func(v int64, ty heistgraph.ScriptType) heistgraph.TxOut { return heistgraph.TxOut{Value: v, Type: ty} }
+	p2wpkh, nulldata := heistgraph.ScriptWitnessV0KeyHash, heistgraph.ScriptNullData
+	many := func(n int, dup bool) []heistgraph.TxOut {
+		var o []heistgraph.TxOut
+		for i := range n {
+			o = append(o, out(int64(1000+i), p2wpkh))
+		}
+		if dup {
+			o[n-1].Value = o[3].Value
+		}
+		return o
+	}
+	two := []heistgraph.TxIn{{}, {}}
+	for _, c := range []struct {
+		name string
+		tx   heistgraph.Tx
+		want bool
+	}{
+		{"two amounts", heistgraph.Tx{Inputs: two, Outputs: []heistgraph.TxOut{out(5, p2wpkh), out(6, p2wpkh)}}, false},
+		{"two equal", heistgraph.Tx{Inputs: two, Outputs: []heistgraph.TxOut{out(5, p2wpkh), out(5, p2wpkh)}}, true},
+		{"one input", heistgraph.Tx{Inputs: two[:1], Outputs: []heistgraph.TxOut{out(5, p2wpkh), out(5, p2wpkh)}}, false},
+		{"equal to an OP_RETURN", heistgraph.Tx{Inputs: two, Outputs: []heistgraph.TxOut{out(0, nulldata), out(0, p2wpkh), out(6, p2wpkh)}}, false},
+		{"40 distinct", heistgraph.Tx{Inputs: two, Outputs: many(40, false)}, false},
+		{"40, two equal", heistgraph.Tx{Inputs: two, Outputs: many(40, true)}, true},
+	} {
+		var buf []int64
+		if got := mayBeJoint(&c.tx, &buf); got != c.want {
+			t.Errorf("%s: mayBeJoint = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// mapRing is the ring as it was, a map keyed by the whole txid: the
+// reference TestRingSameKey holds the ring to.
+type mapRing struct {
+	byTx  map[heistgraph.Hash]*candidate
+	queue []*candidate
+	done  map[*candidate]bool
+}
+
+func (r *mapRing) add(c *candidate) {
+	r.byTx[c.txid] = c
+	r.queue = append(r.queue, c)
+}
+
+func (r *mapRing) remove(c *candidate) {
+	r.done[c] = true
+	delete(r.byTx, c.txid)
+}
+
+func (r *mapRing) expire(height int64) {
+	i := 0
+	for ; i < len(r.queue) && (r.done[r.queue[i]] || r.queue[i].height < height); i++ {
+		if !r.done[r.queue[i]] {
+			delete(r.byTx, r.queue[i].txid)
+		}
+	}
+	r.queue = r.queue[i:]
+}
+
+// TestRingSameKey: the ring finds, replaces and forgets candidates as a
+// map keyed by the whole txid did, also when txids share the first 8
+// bytes (the key of its map) and when one txid comes twice (a later
+// candidate of a txid replaces the earlier; the earlier's expiry forgets
+// the txid).
+func TestRingSameKey(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	r := newRing()
+	ref := &mapRing{byTx: map[heistgraph.Hash]*candidate{}, done: map[*candidate]bool{}}
+	txid := func() heistgraph.Hash {
+		var h heistgraph.Hash
+		h[0] = byte(rng.IntN(3)) // few keys: long chains
+		h[31] = byte(rng.IntN(12))
+		return h
+	}
+	removed := 0
+	for step := range 5000 {
+		h := txid()
+		switch rng.IntN(4) {
+		case 0, 1:
+			c := &candidate{txid: h, height: int64(step / 50)}
+			r.add(c)
+			ref.add(c)
+		case 2:
+			if c := r.get(&h); c != nil {
+				r.remove(c)
+				ref.remove(c)
+				removed++
+			}
+		default:
+			r.expire(int64(step/50 - 3))
+			ref.expire(int64(step/50 - 3))
+		}
+		for i := range 3 {
+			for j := range 12 {
+				var h heistgraph.Hash
+				h[0], h[31] = byte(i), byte(j)
+				if got, want := r.get(&h), ref.byTx[h]; got != want {
+					t.Fatalf("step %d: get(%x…%x) = %p, want %p", step, h[0], h[31], got, want)
+				}
+			}
+		}
+	}
+	if removed < 100 {
+		t.Fatalf("%d candidates removed: the test does not exercise removal", removed)
+	}
+}
