@@ -1,11 +1,14 @@
 package pebble
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -269,7 +272,7 @@ type clusterRun struct {
 	baseTip  int64
 	tip      int64
 	found    bool
-	w        sortedWrites
+	w        clusterWrites
 	batches  int
 	// written holds the address ids of the evidence records added since
 	// the last commit, by position: a record replaced within the run
@@ -376,50 +379,44 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 		}
 	}
 
-	b := &r.w
+	w := &r.w
 	for _, a := range cb.NewAddresses {
-		id := st.nextAddr
+		w.address(st.nextAddr, a)
 		st.nextAddr++
-		b.add(opSet, clusterAddrKey(key[:0], c, a), appendUvarint(val[:0], id))
-		b.add(opSet, clusterIDKey(key[:0], c, clusterID, id), []byte(a))
 	}
 	for _, m := range cb.Members {
-		b.add(opSet, clusterIDKey(key[:0], c, clusterMember, m.AddrID), appendUvarint(val[:0], m.ClusterID))
+		w.members.add(m.AddrID, m.ClusterID, false)
 	}
 	for _, s := range cb.Sizes {
-		k := clusterIDKey(key[:0], c, clusterSize, s.ClusterID)
-		if s.Size == 0 {
-			b.add(opDelete, k, nil)
-		} else {
-			b.add(opSet, k, appendUvarint(val[:0], uint64(s.Size)))
-		}
+		w.sizes.add(s.ClusterID, uint64(s.Size), s.Size == 0)
 	}
 	// A replaced record's index entries go first.
 	for _, o := range old {
 		for _, id := range o.ids {
-			b.add(opDelete, append(clusterIDKey(key[:0], c, clusterIndex, id), o.pos...), nil)
+			w.index = append(w.index, indexWrite{id: id, pos: decodeEvidencePosKey(o.pos), seq: uint32(len(w.index)), del: true})
 		}
 	}
 	for i := range cb.Evidence {
 		e := &cb.Evidence[i]
 		pos := appendEvidencePos(nil, e.Height, e.TxIndex, e.N)
-		b.add(opSet, append(appendClusterTable(key[:0], c, clusterEvidence), pos...), appendEvidenceRecord(val[:0], e))
+		w.low.add(opSet, append(appendClusterTable(key[:0], c, clusterEvidence), pos...), appendEvidenceRecord(val[:0], e))
+		p := decodeEvidencePosKey(pos)
 		for _, id := range e.AddrIDs {
-			b.add(opSet, append(clusterIDKey(key[:0], c, clusterIndex, id), pos...), nil)
+			w.index = append(w.index, indexWrite{id: id, pos: p, seq: uint32(len(w.index))})
 		}
 		r.written[string(pos)] = e.AddrIDs
 	}
 	for i := range cb.Overrides {
 		o := &cb.Overrides[i]
 		st.nextOverride++
-		b.add(opSet, clusterIDKey(key[:0], c, clusterOverride, o.Seq), appendOverrideRecord(val[:0], o))
+		w.mid.add(opSet, clusterIDKey(key[:0], c, clusterOverride, o.Seq), appendOverrideRecord(val[:0], o))
 	}
 	if blk := cb.Block; blk != nil {
-		b.add(opSet, clusterIDKey(key[:0], c, clusterBlock, uint64(blk.Height)), appendUvarint(append(val[:0], blk.Hash[:]...), blk.FirstAddr))
+		w.low.add(opSet, clusterIDKey(key[:0], c, clusterBlock, uint64(blk.Height)), appendUvarint(append(val[:0], blk.Hash[:]...), blk.FirstAddr))
 		r.tip = blk.Height
 	}
 	if cb.Pending != nil {
-		b.add(opSet, appendClusterTable(key[:0], c, clusterPending), cb.Pending)
+		w.high.add(opSet, appendClusterTable(key[:0], c, clusterPending), cb.Pending)
 	}
 	if cb.Rebuilt {
 		st.needsRebuild = false
@@ -433,7 +430,7 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 }
 
 // size is about the bytes of the Pebble batch the run makes.
-func (r *clusterRun) size() int { return len(r.w.buf) + 16*len(r.w.ops) }
+func (r *clusterRun) size() int { return r.w.size() }
 
 // commitLocked writes the batches added since the last commit, and the
 // state, in one atomic batch; d.clusterMu is held. The stored state must
@@ -458,10 +455,10 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	if now != r.base || h != r.baseTip {
 		return fmt.Errorf("write clusters of %s: the clustering changed under the run: %w", r.chain, heistgraph.ErrConflict)
 	}
-	r.w.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
+	r.w.high.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
 	pb := r.d.db.NewBatchWithSize(r.size())
 	defer pb.Close()
-	if err := r.w.writeTo(pb); err != nil {
+	if err := r.w.writeTo(pb, r.c); err != nil {
 		return err
 	}
 	if err := r.d.commit(pb); err != nil {
@@ -927,4 +924,246 @@ func (d *DB) ClusterPending(ctx context.Context, chain heistgraph.Chain) ([]byte
 		return nil, fmt.Errorf("pending clustering of %s: %w", chain, heistgraph.ErrNotFound)
 	}
 	return v, nil
+}
+
+// evidencePosKey is an evidence position as its key orders it.
+type evidencePosKey struct {
+	height     uint64
+	txIndex, n uint32
+}
+
+func decodeEvidencePosKey(b []byte) evidencePosKey {
+	h, tx, n := decodeEvidencePos(b)
+	return evidencePosKey{uint64(h), tx, n}
+}
+
+func (p evidencePosKey) compare(q evidencePosKey) int {
+	if c := cmp.Compare(p.height, q.height); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(p.txIndex, q.txIndex); c != 0 {
+		return c
+	}
+	return cmp.Compare(p.n, q.n)
+}
+
+// clusterWrites holds a run's writes table by table until the commit, which
+// hands them to a Pebble batch in key order: the tables a run writes most
+// (addresses both ways, memberships, sizes, the evidence index) are kept as
+// values and put in order by sorts of their own (ids and positions compared
+// as integers; the address table by the encoded keys), the others
+// (blocks, evidence records, overrides, state, pending work) as encoded
+// writes sorted by key (sortedWrites). Several writes to one key keep
+// only the last, which is what the batch would leave.
+type clusterWrites struct {
+	// addrs holds the new addresses' key suffixes (appendAddr) back to
+	// back, addrAt where each suffix and its address start and addrEnd
+	// where each ends; the i-th has id firstAddr+i.
+	addrs     []byte
+	addrAt    [][2]uint32
+	addrEnd   []uint32
+	firstAddr uint64
+	members   idWrites // clusterMember: address id -> cluster id
+	sizes     idWrites // clusterSize: cluster id -> size, or deleted
+	index     []indexWrite
+	// low holds the tables between the address table and the id table
+	// (blocks, evidence), mid the overrides, high state and pending work.
+	low, mid, high sortedWrites
+	// order is writeTo's buffer for sorting the addresses.
+	order []addrOrder
+	bytes int
+}
+
+// writeOverhead is what size counts for a write besides its key and value.
+const writeOverhead = 16
+
+// idKeyLen is the length of a cluster key ending in an id (clusterIDKey).
+const idKeyLen = 3 + 1 + 8
+
+// address adds the new address addr with id.
+func (w *clusterWrites) address(id uint64, addr string) {
+	if len(w.addrEnd) == 0 {
+		w.firstAddr = id
+	}
+	n := len(w.addrs)
+	w.addrs = appendAddr(w.addrs, addr)
+	w.addrAt = append(w.addrAt, [2]uint32{uint32(n), uint32(len(w.addrs) - len(addr))})
+	w.addrEnd = append(w.addrEnd, uint32(len(w.addrs)))
+	w.bytes += 2*(len(w.addrs)-n+writeOverhead) + idKeyLen + 3 + 3
+}
+
+// addr returns the key suffix of the i-th new address and the address.
+func (w *clusterWrites) addr(i int) (suffix, addr []byte) {
+	at, end := w.addrAt[i], w.addrEnd[i]
+	return w.addrs[at[0]:end], w.addrs[at[1]:end]
+}
+
+// addrOrder sorts the new addresses by their keys: the first 16 bytes of
+// the suffix as integers, then the rest.
+type addrOrder struct {
+	hi, lo uint64
+	i      uint32
+}
+
+type idWrite struct {
+	id, v uint64
+	seq   uint32
+	del   bool
+}
+
+// idWrites are the writes of a table keyed by an id, in the order given.
+type idWrites []idWrite
+
+func (w *idWrites) add(id, v uint64, del bool) {
+	*w = append(*w, idWrite{id: id, v: v, seq: uint32(len(*w)), del: del})
+}
+
+// sorted sorts w by id, keeping the order given among the writes of one
+// id, and returns the last write of each id.
+func (w idWrites) sorted() idWrites {
+	slices.SortFunc(w, func(a, b idWrite) int {
+		if c := cmp.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	out := w[:0]
+	for i := range w {
+		if i+1 < len(w) && w[i+1].id == w[i].id {
+			continue
+		}
+		out = append(out, w[i])
+	}
+	return out
+}
+
+// indexWrite is a write of the evidence index: address id, position.
+type indexWrite struct {
+	id  uint64
+	pos evidencePosKey
+	seq uint32
+	del bool
+}
+
+func (w *clusterWrites) size() int {
+	return w.bytes + (len(w.members)+len(w.sizes))*(idKeyLen+3+writeOverhead) +
+		len(w.index)*(idKeyLen+evidencePosLen+writeOverhead) +
+		len(w.low.buf) + len(w.mid.buf) + len(w.high.buf) +
+		writeOverhead*(len(w.low.ops)+len(w.mid.ops)+len(w.high.ops))
+}
+
+// writeTo adds the writes to b in key order, chain code c's tables, and
+// empties w.
+func (w *clusterWrites) writeTo(b *pebbledb.Batch, c chainCode) error {
+	var key, val []byte
+	// The addresses: addr -> id.
+	order := w.order[:0]
+	for i := range w.addrEnd {
+		suffix, _ := w.addr(i)
+		var pad [16]byte
+		copy(pad[:], suffix)
+		order = append(order, addrOrder{binary.BigEndian.Uint64(pad[:8]), binary.BigEndian.Uint64(pad[8:]), uint32(i)})
+	}
+	slices.SortFunc(order, func(x, y addrOrder) int {
+		if c := cmp.Compare(x.hi, y.hi); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.lo, y.lo); c != 0 {
+			return c
+		}
+		sx, _ := w.addr(int(x.i))
+		sy, _ := w.addr(int(y.i))
+		if c := bytes.Compare(sx, sy); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.i, y.i)
+	})
+	w.order = order
+	for k, o := range order {
+		suffix, _ := w.addr(int(o.i))
+		if k+1 < len(order) {
+			if next, _ := w.addr(int(order[k+1].i)); bytes.Equal(next, suffix) {
+				continue // the same address given again: the last id stands
+			}
+		}
+		key = append(appendClusterTable(key[:0], c, clusterAddr), suffix...)
+		if err := b.Set(key, appendUvarint(val[:0], w.firstAddr+uint64(o.i)), nil); err != nil {
+			return err
+		}
+	}
+	if err := w.low.writeTo(b); err != nil {
+		return err
+	}
+	// id -> addr, in id order already.
+	for i := range w.addrEnd {
+		_, addr := w.addr(i)
+		if err := b.Set(clusterIDKey(key[:0], c, clusterID, w.firstAddr+uint64(i)), addr, nil); err != nil {
+			return err
+		}
+	}
+	if err := w.writeIDs(b, c, clusterMember, w.members.sorted()); err != nil {
+		return err
+	}
+	if err := w.mid.writeTo(b); err != nil {
+		return err
+	}
+	if err := w.writeIDs(b, c, clusterSize, w.sizes.sorted()); err != nil {
+		return err
+	}
+	if err := w.high.writeTo(b); err != nil {
+		return err
+	}
+	slices.SortFunc(w.index, func(a, b indexWrite) int {
+		if c := cmp.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		if c := a.pos.compare(b.pos); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	for i, x := range w.index {
+		if i+1 < len(w.index) && w.index[i+1].id == x.id && w.index[i+1].pos == x.pos {
+			continue
+		}
+		key = appendU32(appendU32(appendU64(clusterIDKey(key[:0], c, clusterIndex, x.id), x.pos.height), x.pos.txIndex), x.pos.n)
+		var err error
+		if x.del {
+			err = b.Delete(key, nil)
+		} else {
+			err = b.Set(key, nil, nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	w.reset()
+	return nil
+}
+
+// writeIDs adds the writes ws of table sub, sorted, to b.
+func (w *clusterWrites) writeIDs(b *pebbledb.Batch, c chainCode, sub byte, ws idWrites) error {
+	var key, val []byte
+	for _, x := range ws {
+		key = clusterIDKey(key[:0], c, sub, x.id)
+		var err error
+		if x.del {
+			err = b.Delete(key, nil)
+		} else {
+			err = b.Set(key, appendUvarint(val[:0], x.v), nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *clusterWrites) reset() {
+	w.addrs, w.addrAt, w.addrEnd = w.addrs[:0], w.addrAt[:0], w.addrEnd[:0]
+	w.members, w.sizes, w.index = w.members[:0], w.sizes[:0], w.index[:0]
+	w.low.reset()
+	w.mid.reset()
+	w.high.reset()
+	w.bytes = 0
 }

@@ -1,0 +1,131 @@
+package pebble
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/batchrepr"
+)
+
+// TestClusterWritesOrder: a run's writes, handed to a batch table by table,
+// leave what the same writes applied one after another leave (the last
+// write of a key wins: ids and index positions written several times,
+// deletions and sets of one key, one address given two ids, addresses
+// whose length takes two varint bytes), with the batch's keys in order.
+func TestClusterWritesOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const c chainCode = 7
+	for round := range 20 {
+		var w clusterWrites
+		type op struct {
+			del      bool
+			key, val string
+		}
+		var ref []op
+		set := func(k, v []byte) { ref = append(ref, op{false, string(k), string(v)}) }
+		del := func(k []byte) { ref = append(ref, op{true, string(k), ""}) }
+		var addrs []string
+		next := uint64(1 + rng.IntN(1000))
+		for range 200 {
+			var k []byte
+			switch rng.IntN(8) {
+			case 0: // a new address, sometimes one given before, sometimes long
+				a := fmt.Sprintf("bcrt1q%x", rng.IntN(300))
+				if rng.IntN(9) == 0 {
+					a = strings.Repeat("x", 120+rng.IntN(20))
+				}
+				if len(addrs) > 0 && rng.IntN(6) == 0 {
+					a = addrs[rng.IntN(len(addrs))]
+				}
+				addrs = append(addrs, a)
+				w.address(next, a)
+				set(clusterAddrKey(nil, c, a), appendUvarint(nil, next))
+				set(clusterIDKey(nil, c, clusterID, next), []byte(a))
+				next++
+			case 1:
+				id, v := uint64(rng.IntN(40)+1), uint64(rng.IntN(40)+1)
+				w.members.add(id, v, false)
+				set(clusterIDKey(nil, c, clusterMember, id), appendUvarint(nil, v))
+			case 2:
+				id, n := uint64(rng.IntN(40)+1), uint64(rng.IntN(3))
+				w.sizes.add(id, n, n == 0)
+				if k = clusterIDKey(nil, c, clusterSize, id); n == 0 {
+					del(k)
+				} else {
+					set(k, appendUvarint(nil, n))
+				}
+			case 3:
+				id := uint64(rng.IntN(20) + 1)
+				pos := evidencePosKey{uint64(rng.IntN(4)), uint32(rng.IntN(3)), uint32(rng.IntN(3))}
+				d := rng.IntN(3) == 0
+				w.index = append(w.index, indexWrite{id: id, pos: pos, seq: uint32(len(w.index)), del: d})
+				k = appendU32(appendU32(appendU64(clusterIDKey(nil, c, clusterIndex, id), pos.height), pos.txIndex), pos.n)
+				if d {
+					del(k)
+				} else {
+					set(k, nil)
+				}
+			default: // the other tables, encoded
+				var sw *sortedWrites
+				sub := []byte{clusterBlock, clusterEvidence, clusterOverride, clusterState, clusterPending}[rng.IntN(5)]
+				switch sub {
+				case clusterBlock, clusterEvidence:
+					sw = &w.low
+				case clusterOverride:
+					sw = &w.mid
+				default:
+					sw = &w.high
+				}
+				k = clusterIDKey(nil, c, sub, uint64(rng.IntN(5)))
+				v := []byte{byte(rng.IntN(256))}
+				sw.add(opSet, k, v)
+				set(k, v)
+			}
+		}
+		want := map[string]op{}
+		for _, o := range ref {
+			want[o.key] = o
+		}
+		if w.size() <= 0 {
+			t.Fatalf("round %d: size %d", round, w.size())
+		}
+		b := openMem(t, 1<<20).db.NewBatch()
+		if err := w.writeTo(b, c); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]op{}
+		r := batchrepr.Read(b.Repr())
+		var prev []byte
+		for {
+			kind, k, v, ok, err := r.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			// Keys written several times in the tables kept encoded
+			// (sortedWrites) come in the order given.
+			if prev != nil && bytes.Compare(prev, k) > 0 {
+				t.Fatalf("round %d: key %x after %x", round, k, prev)
+			}
+			prev = bytes.Clone(k)
+			got[string(k)] = op{kind == pebbledb.InternalKeyKindDelete, string(k), string(v)}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("round %d: %d keys written, want %d", round, len(got), len(want))
+		}
+		for k, o := range want {
+			if got[k] != o {
+				t.Fatalf("round %d: key %x: %+v, want %+v", round, k, got[k], o)
+			}
+		}
+		if w.size() != 0 || len(w.members)+len(w.index)+len(w.addrEnd) != 0 {
+			t.Fatalf("round %d: writes left after writeTo", round)
+		}
+	}
+}
