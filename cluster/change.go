@@ -49,11 +49,11 @@ type candidate struct {
 	in      uint32    // an input address
 	out     [2]uint32 // the two outputs' addresses
 	vout    [2]uint32 // the two outputs' indexes
-	votes   [2]uint8  // static votes
-	optimal int8      // the optimal-change output, -1 for none
 	fp      txFingerprint
-	spent   [2]bool
 	spender [2]txFingerprint
+	votes   [2]uint8 // static votes
+	optimal int8     // the optimal-change output, -1 for none
+	spent   [2]bool
 	known   [2]bool // the spender's fingerprint is its owner's
 	done    bool
 	sameKey *candidate // the next candidate of the same txKey (ring)
@@ -76,20 +76,35 @@ func (c *candidate) spend(vout uint32, fp txFingerprint, known bool) bool {
 // candidate replaces the one of the same txid, removing one removes its
 // txid's), keyed by the txid's first 8 bytes: candidates sharing them are
 // chained by sameKey. Every input of every transaction asks it.
+//
+// seen has a bit for the low ringBits bits of the txKey of every candidate
+// added since it was last rebuilt, so most inputs (which spend no
+// candidate's output) skip the map; stale counts the candidates forgotten
+// since, and past twice the candidates waiting the bits are rebuilt.
 type ring struct {
 	byTx  map[uint64]*candidate
 	queue []*candidate
+	seen  [1 << ringBits / 64]uint64
+	stale int
 }
+
+// ringBits is the width of ring.seen's index: 8 KiB of bits.
+const ringBits = 16
 
 func newRing() *ring { return &ring{byTx: map[uint64]*candidate{}} }
 
 func txKey(txid *heistgraph.Hash) uint64 { return binary.LittleEndian.Uint64(txid[:8]) }
 
+func (r *ring) mark(k uint64) { r.seen[k>>6%uint64(len(r.seen))] |= 1 << (k & 63) }
+
+func (r *ring) marked(k uint64) bool { return r.seen[k>>6%uint64(len(r.seen))]&(1<<(k&63)) != 0 }
+
 func (r *ring) get(txid *heistgraph.Hash) *candidate {
-	if len(r.byTx) == 0 {
+	k := txKey(txid)
+	if !r.marked(k) {
 		return nil
 	}
-	for c := r.byTx[txKey(txid)]; c != nil; c = c.sameKey {
+	for c := r.byTx[k]; c != nil; c = c.sameKey {
 		if c.txid == *txid {
 			return c
 		}
@@ -102,13 +117,22 @@ func (r *ring) add(c *candidate) {
 	k := txKey(&c.txid)
 	c.sameKey = r.byTx[k]
 	r.byTx[k] = c
+	r.mark(k)
 	r.queue = append(r.queue, c)
 }
 
 // forget removes the candidate of txid from byTx.
 func (r *ring) forget(txid *heistgraph.Hash) {
 	k := txKey(txid)
+	if !r.marked(k) {
+		return
+	}
 	p := r.byTx[k]
+	if p != nil {
+		if r.stale++; r.stale > 2*len(r.byTx)+64 {
+			defer r.remark()
+		}
+	}
 	switch {
 	case p == nil:
 	case p.txid == *txid:
@@ -126,6 +150,15 @@ func (r *ring) forget(txid *heistgraph.Hash) {
 			}
 		}
 	}
+}
+
+// remark rebuilds seen from the candidates waiting.
+func (r *ring) remark() {
+	clear(r.seen[:])
+	for k := range r.byTx {
+		r.mark(k)
+	}
+	r.stale = 0
 }
 
 func (r *ring) remove(c *candidate) {

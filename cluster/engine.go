@@ -1071,10 +1071,6 @@ func (e *engine) guard(roots []uint32, change bool) (heistgraph.EvidenceStatus, 
 	if len(all) > most {
 		return heistgraph.EvidenceRefused, fmt.Sprintf("G2: would join service entities %q", all)
 	}
-	sizes := make([]uint32, len(roots))
-	for i, r := range roots {
-		sizes[i] = e.m.sizeOf(r)
-	}
 	order := slices.Clone(roots)
 	slices.SortFunc(order, func(a, b uint32) int { return cmp.Compare(e.m.sizeOf(b), e.m.sizeOf(a)) })
 	big, second := e.m.sizeOf(order[0]), e.m.sizeOf(order[1])
@@ -1100,8 +1096,8 @@ func (e *engine) shareEntity(a, b uint32) bool {
 // txFingerprint is what the fingerprint heuristics compare between a
 // transaction and the spenders of its outputs.
 type txFingerprint struct {
-	lockUse bool // nLockTime != 0
 	version int32
+	lockUse bool // nLockTime != 0
 	rbf     bool // some input signals opt-in RBF
 }
 

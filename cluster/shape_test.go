@@ -130,7 +130,7 @@ func (r *mapRing) expire(height int64) {
 // map keyed by the whole txid did, also when txids share the first 8
 // bytes (the key of its map) and when one txid comes twice (a later
 // candidate of a txid replaces the earlier; the earlier's expiry forgets
-// the txid).
+// the txid), across rebuilds of its bits.
 func TestRingSameKey(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	r := newRing()
