@@ -57,11 +57,46 @@ func decodeAuditFields(rd *reader, seq uint64) store.AuditRecord {
 	return rec
 }
 
+var _ store.AuditBuffer = (*DB)(nil)
+
 // AppendAudit implements store.Audit: one frame of the audit log file
 // (auditlog.go), synced, and then a sync of the write-ahead log when the
 // store holds writes not yet synced, which makes every earlier write
 // durable too.
 func (d *DB) AppendAudit(ctx context.Context, recs []store.AuditRecord) (uint64, error) {
+	last, err := d.appendAudit(ctx, recs, true)
+	if err != nil || len(recs) == 0 {
+		return last, err
+	}
+	if err := d.Sync(); err != nil {
+		return 0, fmt.Errorf("append audit: %w", err)
+	}
+	return last, nil
+}
+
+// AppendAuditBuffered implements store.AuditBuffer: one frame of the audit
+// log file, written but not synced.
+func (d *DB) AppendAuditBuffered(ctx context.Context, recs []store.AuditRecord) (uint64, error) {
+	return d.appendAudit(ctx, recs, false)
+}
+
+// SyncAudit implements store.AuditBuffer.
+func (d *DB) SyncAudit(ctx context.Context) error {
+	if _, _, err := d.code(""); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.auditMu.Lock()
+	defer d.auditMu.Unlock()
+	if err := d.auditLog.sync(); err != nil {
+		return fmt.Errorf("sync audit: %s: %w", d.auditLogPath(), err)
+	}
+	return nil
+}
+
+func (d *DB) appendAudit(ctx context.Context, recs []store.AuditRecord, sync bool) (uint64, error) {
 	for i := range recs {
 		if r := &recs[i]; r.KeyID == "" || r.Method == "" || r.Path == "" {
 			return 0, fmt.Errorf("append audit: record %d: key id, method and path are required: %w", i, heistgraph.ErrInvalid)
@@ -93,13 +128,10 @@ func (d *DB) AppendAudit(ctx context.Context, recs []store.AuditRecord) (uint64,
 	for i := range recs {
 		d.auditBuf = appendAuditRecord(d.auditBuf, &recs[i])
 	}
-	if err := d.auditLog.append(first, uint64(len(recs)), d.auditBuf); err != nil {
+	if err := d.auditLog.append(first, uint64(len(recs)), d.auditBuf, sync); err != nil {
 		return 0, fmt.Errorf("append audit: %s: %w", d.auditLogPath(), err)
 	}
 	d.auditNext = first + uint64(len(recs))
-	if err := d.Sync(); err != nil {
-		return 0, fmt.Errorf("append audit: %w", err)
-	}
 	return d.auditNext - 1, nil
 }
 

@@ -63,6 +63,8 @@ type auditFile struct {
 	index   []auditMark
 	indexed bool
 	sinceIx uint64 // records appended since the last mark
+
+	unsynced bool // a frame was written without a sync since the last (appends only)
 }
 
 type auditMark struct {
@@ -280,10 +282,11 @@ func (a *auditFile) scan(name string, size int64) (end int64, next uint64, err e
 	return off, next, nil
 }
 
-// append writes one frame holding payload (first seq, count, records) and
-// syncs it. On error nothing counts as written: the size stays, and the
-// next append overwrites whatever reached the file.
-func (a *auditFile) append(first, count uint64, records []byte) error {
+// append writes one frame holding payload (first seq, count, records),
+// and syncs the file when sync is set. On error nothing counts as written:
+// the size stays, and the next append overwrites whatever reached the
+// file.
+func (a *auditFile) append(first, count uint64, records []byte, sync bool) error {
 	a.buf = a.buf[:0]
 	a.buf = append(a.buf, 0, 0, 0, 0)
 	a.buf = binary.AppendUvarint(a.buf, first)
@@ -300,8 +303,13 @@ func (a *auditFile) append(first, count uint64, records []byte) error {
 	if _, err := a.f.WriteAt(a.buf, off); err != nil {
 		return err
 	}
-	if err := a.f.SyncData(); err != nil {
-		return err
+	if sync {
+		if err := a.f.SyncData(); err != nil {
+			return err
+		}
+		a.unsynced = false
+	} else {
+		a.unsynced = true
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -312,6 +320,18 @@ func (a *auditFile) append(first, count uint64, records []byte) error {
 	a.sinceIx += count
 	a.size = off + int64(len(a.buf))
 	a.next = first + count
+	return nil
+}
+
+// sync syncs the frames written without a sync.
+func (a *auditFile) sync() error {
+	if a == nil || !a.unsynced {
+		return nil
+	}
+	if err := a.f.SyncData(); err != nil {
+		return err
+	}
+	a.unsynced = false
 	return nil
 }
 

@@ -137,7 +137,7 @@ func TestAuditFileTornTail(t *testing.T) {
 			t.Fatal(err)
 		}
 		a.f = file
-		if err := a.append(4, 2, recs); err != nil {
+		if err := a.append(4, 2, recs, true); err != nil {
 			t.Fatal(err)
 		}
 		return a.buf
@@ -266,6 +266,65 @@ func TestAuditSyncsEarlierWrites(t *testing.T) {
 		}
 		if audit {
 			checkAudit(t, db, 2)
+		}
+		_ = db.Close()
+	}
+}
+
+// TestAuditBuffered holds AppendAuditBuffered to its contract: its records
+// survive the process (a reopen), not the machine (a crash of a file system
+// that loses what was not synced) until SyncAudit or a synced append, which
+// covers them.
+func TestAuditBuffered(t *testing.T) {
+	ctx := context.Background()
+	for _, then := range []string{"nothing", "SyncAudit", "AppendAudit"} {
+		fs := vfs.NewCrashableMem()
+		if err := fs.MkdirAll("d", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		db, err := Open("d", Options{FS: fs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.AppendAudit(ctx, auditRecs(0, 2)); err != nil {
+			t.Fatal(err)
+		}
+		if last, err := db.AppendAuditBuffered(ctx, auditRecs(2, 3)); err != nil || last != 5 {
+			t.Fatalf("buffered append: last %d, %v", last, err)
+		}
+		checkAudit(t, db, 5)
+		want := 2
+		switch then {
+		case "SyncAudit":
+			if err := db.SyncAudit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			want = 5
+		case "AppendAudit":
+			if _, err := db.AppendAudit(ctx, auditRecs(5, 1)); err != nil {
+				t.Fatal(err)
+			}
+			want = 6
+		}
+		crashed := fs.CrashClone(vfs.CrashCloneCfg{})
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// The process's end (Close) kept everything.
+		db, err = Open("d", Options{FS: fs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkAudit(t, db, max(want, 5))
+		_ = db.Close()
+		// The machine's crash kept what was synced.
+		db, err = Open("d", Options{FS: crashed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkAudit(t, db, want)
+		if last, err := db.AppendAudit(ctx, auditRecs(want, 1)); err != nil || last != uint64(want+1) {
+			t.Fatalf("%s: append after the crash: last %d, %v", then, last, err)
 		}
 		_ = db.Close()
 	}

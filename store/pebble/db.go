@@ -358,7 +358,10 @@ func (d *DB) Close() error {
 	if err := d.Err(); err != nil {
 		return err
 	}
-	aerr := d.auditLog.close()
+	aerr := d.auditLog.sync()
+	if err := d.auditLog.close(); aerr == nil {
+		aerr = err
+	}
 	if err := d.db.Close(); err != nil {
 		return fmt.Errorf("pebble store: close: %w", err)
 	}
