@@ -16,6 +16,13 @@ const maxAuditBatch = 1024
 // before its sync (auditWriter.linger).
 const auditLinger = 2 * time.Millisecond
 
+// auditSyncEvery is, on a store with store.AuditBuffer, how long batches
+// of screening records may stay written but not synced: they are written
+// at once (a crash of the process loses none), and synced together at
+// most this long after the first of them (a crash of the machine may lose
+// this much), or with the next batch a writer waits for.
+const auditSyncEvery = 100 * time.Millisecond
+
 // auditWriter appends audit records with group commit: one goroutine takes
 // every record waiting, appends them in one batch (one sync) and wakes the
 // writers that wait for durability. Screening records do not wait: their
@@ -38,6 +45,10 @@ type auditWriter struct {
 	// writer waits closes the batch at once. timer is run's.
 	linger time.Duration
 	timer  *time.Timer
+	// buf, when the store has the role, takes batches nobody waits for
+	// without a sync; syncTimer (run's) ends the wait for their sync.
+	buf       store.AuditBuffer
+	syncTimer *time.Timer
 }
 
 type auditReq struct {
@@ -47,6 +58,7 @@ type auditReq struct {
 
 func newAuditWriter(st store.Audit, log *slog.Logger, m *metrics, linger time.Duration) *auditWriter {
 	w := &auditWriter{st: st, ch: make(chan auditReq, 4*maxAuditBatch), done: make(chan struct{}), log: log, m: m, linger: linger}
+	w.buf, _ = st.(store.AuditBuffer)
 	go w.run()
 	return w
 }
@@ -54,8 +66,22 @@ func newAuditWriter(st store.Audit, log *slog.Logger, m *metrics, linger time.Du
 func (w *auditWriter) run() {
 	defer close(w.done)
 	batch := make([]auditReq, 0, maxAuditBatch)
+	var syncDue <-chan time.Time // set while batches wait for their sync
+	defer func() {
+		if syncDue != nil {
+			w.syncBuffered()
+		}
+	}()
 	for {
-		r, ok := <-w.ch
+		var r auditReq
+		var ok bool
+		select {
+		case r, ok = <-w.ch:
+		case <-syncDue:
+			syncDue = nil
+			w.syncBuffered()
+			continue
+		}
 		if !ok {
 			return
 		}
@@ -105,14 +131,28 @@ func (w *auditWriter) run() {
 		if linger != nil {
 			w.timer.Stop() // (Go 1.23 timers: no stale tick is left behind)
 		}
-		w.flush(batch)
+		buffered := !wait && w.buf != nil
+		w.flush(batch, buffered)
+		switch {
+		case buffered && syncDue == nil:
+			if w.syncTimer == nil {
+				w.syncTimer = time.NewTimer(auditSyncEvery)
+			} else {
+				w.syncTimer.Reset(auditSyncEvery)
+			}
+			syncDue = w.syncTimer.C
+		case !buffered && syncDue != nil:
+			w.syncTimer.Stop() // the batch's sync covered the earlier ones
+			syncDue = nil
+		}
 		if !open {
 			return
 		}
 	}
 }
 
-func (w *auditWriter) flush(batch []auditReq) {
+// flush appends batch, without a sync when buffered (w.buf).
+func (w *auditWriter) flush(batch []auditReq, buffered bool) {
 	recs := make([]store.AuditRecord, len(batch))
 	for i, r := range batch {
 		recs[i] = r.rec
@@ -120,7 +160,12 @@ func (w *auditWriter) flush(batch []auditReq) {
 	start := time.Now()
 	// The batch is written whatever happens to the requests that made it:
 	// their answers may already be out.
-	_, err := w.st.AppendAudit(context.Background(), recs)
+	var err error
+	if buffered {
+		_, err = w.buf.AppendAuditBuffered(context.Background(), recs)
+	} else {
+		_, err = w.st.AppendAudit(context.Background(), recs)
+	}
 	w.m.auditBatch.Observe(float64(len(recs)))
 	w.m.auditSync.Observe(time.Since(start).Seconds())
 	if err != nil {
@@ -131,6 +176,16 @@ func (w *auditWriter) flush(batch []auditReq) {
 		if r.done != nil {
 			r.done <- err
 		}
+	}
+}
+
+// syncBuffered syncs the batches written without a sync.
+func (w *auditWriter) syncBuffered() {
+	start := time.Now()
+	err := w.buf.SyncAudit(context.Background())
+	w.m.auditSync.Observe(time.Since(start).Seconds())
+	if err != nil {
+		w.log.Error("audit sync failed", "err", err)
 	}
 }
 

@@ -35,7 +35,7 @@ func newMetrics(reg prometheus.Registerer, stats StatsSource, log *slog.Logger) 
 		}),
 		auditSync: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "heistgraph_audit_sync_seconds",
-			Help:    "Time to append and sync one batch of audit records.",
+			Help:    "Time to append one batch of audit records and sync it (or, for screening records on a store that can, to append it without a sync), and to sync the batches appended without one.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
 		}),
 		auditErrors: prometheus.NewCounter(prometheus.CounterOpts{

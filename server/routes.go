@@ -111,7 +111,7 @@ func (s *Server) serveRoute(rt route, w http.ResponseWriter, r *http.Request) in
 		err = errShutdown // it could not be audited
 	}
 	if err == nil {
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 		}
 		v, err = rt.h(s, w, r, info)

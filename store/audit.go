@@ -48,3 +48,20 @@ type AuditQuery struct {
 	After uint64 // only records with a larger sequence number
 	Limit int    // at most this many; 0 means all
 }
+
+// AuditBuffer is an optional role of an Audit store that can append
+// without waiting for the disk. A screening service appends a record per
+// answer; their answers are out before the records are durable anyway
+// (the records are group-committed), so waiting for a sync of every group
+// only holds up the answers that come next (on Pebble, an fdatasync holds
+// the goroutine's processor for as long as the disk takes).
+type AuditBuffer interface {
+	// AppendAuditBuffered stores recs as AppendAudit does, in one atomic
+	// batch with the next sequence numbers, handed to the operating
+	// system so that a crash of the process loses nothing, but not
+	// synced: a crash of the machine may lose them, and the batches
+	// appended after them, until the next AppendAudit or SyncAudit.
+	AppendAuditBuffered(ctx context.Context, recs []AuditRecord) (last uint64, err error)
+	// SyncAudit makes every record appended so far durable.
+	SyncAudit(ctx context.Context) error
+}

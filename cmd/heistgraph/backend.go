@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/heistgraph/heistgraph"
@@ -34,6 +35,17 @@ type apiBackend struct {
 	// onLabels, when set, is called after a label write (the monitor
 	// checks the watches again; it must not block).
 	onLabels func()
+	// labels memoizes the label count of /metrics while the store's write
+	// count stays (stores with store.WriteCounter only): a scrape would
+	// otherwise read every label.
+	labels labelCountMemo
+}
+
+type labelCountMemo struct {
+	mu     sync.Mutex
+	ok     bool
+	writes uint64
+	n      int64
 }
 
 // newAPIBackend returns the backend for serve: views read through a cache
@@ -246,11 +258,28 @@ func (b *apiBackend) StoreStats(ctx context.Context) (server.StoreStats, error) 
 			return out, err
 		}
 	}
+	wc, counted := b.st.(store.WriteCounter)
+	var writes uint64
+	if counted {
+		writes = wc.Writes()
+		b.labels.mu.Lock()
+		n, ok := b.labels.n, b.labels.ok && b.labels.writes == writes
+		b.labels.mu.Unlock()
+		if ok {
+			out.Labels = n
+			return out, nil
+		}
+	}
 	stats, err := b.st.LabelStats(ctx)
 	if err != nil {
 		return out, err
 	}
 	out.Labels = stats.Total
+	if counted {
+		b.labels.mu.Lock()
+		b.labels.ok, b.labels.writes, b.labels.n = true, writes, stats.Total
+		b.labels.mu.Unlock()
+	}
 	return out, nil
 }
 

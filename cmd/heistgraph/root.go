@@ -29,6 +29,7 @@ type app struct {
 	// reported, and answers on stdout (emit) are printed whatever quiet is.
 	quiet   bool
 	cpuProf string
+	memProf string
 	version bool
 	// memory is --memory: the embedded store's memory budget (memory.go).
 	memory string
@@ -96,6 +97,8 @@ command or flag, a missing or unreadable input file).`,
 	pf.StringVar(&a.memory, "memory", "", "memory budget of the embedded store, e.g. 2GiB: block cache, output and address-id caches and memtables are sized to fit it (default: 256 MiB cache, 64 MiB output cache, 32 MiB address-id cache and an 8 MiB filter, 64 MiB memtables)")
 	pf.StringVar(&a.cpuProf, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")
 	_ = pf.MarkHidden("cpuprofile")
+	pf.StringVar(&a.memProf, "memprofile", "", "write the allocations of the command (a heap profile at its end) to FILE (for performance work)")
+	_ = pf.MarkHidden("memprofile")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.ingestCmd(), a.showCmd(), a.storeCmd(), a.synthCmd())
 	root.AddCommand(a.labelsCmd(), a.clusterCmd())
@@ -230,5 +233,12 @@ func (a *app) stopProfile() {
 		pprof.StopCPUProfile()
 		a.profFile.Close()
 		a.profFile = nil
+	}
+	if a.memProf != "" {
+		if f, err := os.Create(a.memProf); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+		a.memProf = ""
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -328,8 +329,16 @@ func TestServeRoutes(t *testing.T) {
 	if _, _, body := s.call(t, "POST", "/v1/screen", keys["screener"], one); bytes.Contains(body, []byte(`"source":"serve-test"`)) {
 		t.Fatalf("the attacker is labelled before the label is posted: %s", body)
 	}
+	// The labels gauge of /metrics follows label writes (it is memoized
+	// between writes).
+	_, _, body = s.call(t, "GET", "/metrics", "", "")
+	labels0 := metricValue(t, body, "heistgraph_store_labels")
 	if code, _, body := s.call(t, "POST", "/v1/labels", keys["analyst"], `{"labels":[{"chain":"btc-regtest","address":"`+dprk+`","entity":"Lazarus","category":"dprk","source":"serve-test","confidence":1}]}`); code != 200 {
 		t.Fatalf("label the attacker: %d %s", code, body)
+	}
+	_, _, body = s.call(t, "GET", "/metrics", "", "")
+	if got := metricValue(t, body, "heistgraph_store_labels"); got != labels0+1 {
+		t.Errorf("heistgraph_store_labels %v after one more label, want %v", got, labels0+1)
 	}
 	_, _, body = s.call(t, "POST", "/v1/screen", keys["screener"], `{"items":[{"chain":"btc-regtest","address":"`+dprk+`"},{"chain":"btc-regtest","address":"zz"},{"chain":"btc-regtest","address":"`+exchange+`"}]}`)
 	var batch struct {
@@ -799,4 +808,21 @@ func TestServeScreenStagedHeist(t *testing.T) {
 	if batch.Results[0].Address != exchange.Address() || batch.Results[1].Address != bystander.Address() || batch.Results[3].Address != attacker.Address() {
 		t.Errorf("batch out of order: %s", body)
 	}
+}
+
+// metricValue returns the value of the unlabelled series name in a
+// Prometheus text exposition.
+func metricValue(t *testing.T, body []byte, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", name)
+	return 0
 }

@@ -157,6 +157,7 @@ func run() error {
 	duration := flag.Duration("duration", 10*time.Second, "how long to drive each target")
 	conc := flag.Int("c", 8, "concurrent clients")
 	cpuProfile := flag.String("cpuprofile", "", "write serve's CPU profile to this file")
+	memProfile := flag.String("memprofile", "", "write serve's allocation profile (its whole run) to this file")
 	only := flag.String("only", "", "drive only the targets whose name contains this (the ceiling always runs first)")
 	prebuilt := flag.String("bin", "", "use this heistgraph binary instead of building ./cmd/heistgraph (to pair two builds)")
 	slice := flag.Duration("slice", 0, "drive each target in slices of this length alternating with the ceiling (0: the ceiling once, first)")
@@ -231,6 +232,13 @@ func run() error {
 			return err
 		}
 		serveArgs = append([]string{"--cpuprofile", abs}, serveArgs...)
+	}
+	if *memProfile != "" {
+		abs, err := filepath.Abs(*memProfile)
+		if err != nil {
+			return err
+		}
+		serveArgs = append([]string{"--memprofile", abs}, serveArgs...)
 	}
 	serve := pinned(*pin, bin, serveArgs...)
 	serve.Stderr = os.Stderr

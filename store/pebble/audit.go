@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"iter"
 
@@ -14,8 +15,9 @@ import (
 
 var _ store.Audit = (*DB)(nil)
 
-// prefixAudit is the audit log table (schema.go): v + seq(be64) -> audit
-// record.
+// prefixAudit is the audit log table of earlier versions (schema.go):
+// v + seq(be64) -> audit record. Records are appended to the audit log file
+// now (auditlog.go); the table is read, never written.
 const prefixAudit byte = 'v'
 
 func auditKey(seq uint64) []byte { return appendU64([]byte{prefixAudit}, seq) }
@@ -35,7 +37,16 @@ func decodeAuditRecord(k, v []byte) (store.AuditRecord, error) {
 		return store.AuditRecord{}, fmt.Errorf("audit key: %w", errCorrupt)
 	}
 	rd := reader{b: v}
-	rec := store.AuditRecord{Seq: binary.BigEndian.Uint64(k[1:])}
+	rec := decodeAuditFields(&rd, binary.BigEndian.Uint64(k[1:]))
+	if err := rd.done(fmt.Sprintf("audit record %d", rec.Seq)); err != nil {
+		return store.AuditRecord{}, err
+	}
+	return rec, nil
+}
+
+// decodeAuditFields reads one record's fields (appendAuditRecord) from rd.
+func decodeAuditFields(rd *reader, seq uint64) store.AuditRecord {
+	rec := store.AuditRecord{Seq: seq}
 	rec.Time = rd.varint()
 	rec.KeyID = rd.str()
 	rec.Method = rd.str()
@@ -43,15 +54,49 @@ func decodeAuditRecord(k, v []byte) (store.AuditRecord, error) {
 	rec.Items = int(rd.uvarint())
 	rec.Status = int(rd.uvarint())
 	rec.Risk = rd.str()
-	if err := rd.done(fmt.Sprintf("audit record %d", rec.Seq)); err != nil {
-		return store.AuditRecord{}, err
-	}
-	return rec, nil
+	return rec
 }
 
-// AppendAudit implements store.Audit: one batch, committed with a sync of
-// the write-ahead log, which also makes every earlier write durable.
+var _ store.AuditBuffer = (*DB)(nil)
+
+// AppendAudit implements store.Audit: one frame of the audit log file
+// (auditlog.go), synced, and then a sync of the write-ahead log when the
+// store holds writes not yet synced, which makes every earlier write
+// durable too.
 func (d *DB) AppendAudit(ctx context.Context, recs []store.AuditRecord) (uint64, error) {
+	last, err := d.appendAudit(ctx, recs, true)
+	if err != nil || len(recs) == 0 {
+		return last, err
+	}
+	if err := d.Sync(); err != nil {
+		return 0, fmt.Errorf("append audit: %w", err)
+	}
+	return last, nil
+}
+
+// AppendAuditBuffered implements store.AuditBuffer: one frame of the audit
+// log file, written but not synced.
+func (d *DB) AppendAuditBuffered(ctx context.Context, recs []store.AuditRecord) (uint64, error) {
+	return d.appendAudit(ctx, recs, false)
+}
+
+// SyncAudit implements store.AuditBuffer.
+func (d *DB) SyncAudit(ctx context.Context) error {
+	if _, _, err := d.code(""); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.auditMu.Lock()
+	defer d.auditMu.Unlock()
+	if err := d.auditLog.sync(); err != nil {
+		return fmt.Errorf("sync audit: %s: %w", d.auditLogPath(), err)
+	}
+	return nil
+}
+
+func (d *DB) appendAudit(ctx context.Context, recs []store.AuditRecord, sync bool) (uint64, error) {
 	for i := range recs {
 		if r := &recs[i]; r.KeyID == "" || r.Method == "" || r.Path == "" {
 			return 0, fmt.Errorf("append audit: record %d: key id, method and path are required: %w", i, heistgraph.ErrInvalid)
@@ -66,34 +111,47 @@ func (d *DB) AppendAudit(ctx context.Context, recs []store.AuditRecord) (uint64,
 	if len(recs) == 0 {
 		return 0, nil
 	}
+	if d.opts.ReadOnly {
+		return 0, fmt.Errorf("append audit: the store is open read-only: %w", heistgraph.ErrInvalid)
+	}
 	d.auditMu.Lock()
 	defer d.auditMu.Unlock()
 	if d.auditNext == 0 {
-		next, err := d.lastAuditSeq()
+		next, err := d.nextAuditSeq()
 		if err != nil {
 			return 0, fmt.Errorf("append audit: %w", err)
 		}
-		d.auditNext = next + 1
+		d.auditNext = next
 	}
-	b := d.db.NewBatch()
-	defer b.Close()
-	seq := d.auditNext
-	var val []byte
+	first := d.auditNext
+	d.auditBuf = d.auditBuf[:0]
 	for i := range recs {
-		val = appendAuditRecord(val[:0], &recs[i])
-		if err := b.Set(auditKey(seq), val, nil); err != nil {
-			return 0, err
-		}
-		seq++
+		d.auditBuf = appendAuditRecord(d.auditBuf, &recs[i])
 	}
-	if err := b.Commit(pebbledb.Sync); err != nil {
-		return 0, fmt.Errorf("append audit: commit: %w", err)
+	if err := d.auditLog.append(first, uint64(len(recs)), d.auditBuf, sync); err != nil {
+		return 0, fmt.Errorf("append audit: %s: %w", d.auditLogPath(), err)
 	}
-	d.auditNext = seq
-	return seq - 1, nil
+	d.auditNext = first + uint64(len(recs))
+	return d.auditNext - 1, nil
 }
 
-// lastAuditSeq returns the largest stored sequence number, 0 for none.
+func (d *DB) auditLogPath() string { return d.fs().PathJoin(d.dir, auditFileName) }
+
+// nextAuditSeq returns the sequence number the next record gets: after the
+// file's last, or after the last record an earlier version kept in Pebble.
+func (d *DB) nextAuditSeq() (uint64, error) {
+	d.auditLog.mu.Lock()
+	next := d.auditLog.next
+	d.auditLog.mu.Unlock()
+	if next != 0 {
+		return next, nil
+	}
+	last, err := d.lastAuditSeq()
+	return last + 1, err
+}
+
+// lastAuditSeq returns the largest sequence number stored in Pebble by
+// earlier versions, 0 for none.
 func (d *DB) lastAuditSeq() (uint64, error) {
 	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: []byte{prefixAudit}, UpperBound: []byte{prefixAudit + 1}})
 	if err != nil {
@@ -109,7 +167,8 @@ func (d *DB) lastAuditSeq() (uint64, error) {
 	return binary.BigEndian.Uint64(it.Key()[1:]), nil
 }
 
-// AuditLog implements store.Audit.
+// AuditLog implements store.Audit: the records earlier versions kept in
+// Pebble, then the file's.
 func (d *DB) AuditLog(ctx context.Context, q store.AuditQuery) iter.Seq2[store.AuditRecord, error] {
 	return func(yield func(store.AuditRecord, error) bool) {
 		if _, _, err := d.code(""); err != nil {
@@ -123,29 +182,86 @@ func (d *DB) AuditLog(ctx context.Context, q store.AuditQuery) iter.Seq2[store.A
 		if q.After == ^uint64(0) {
 			return
 		}
-		it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: auditKey(q.After + 1), UpperBound: []byte{prefixAudit + 1}})
-		if err != nil {
-			yield(store.AuditRecord{}, err)
-			return
-		}
-		defer it.Close()
 		n := 0
-		for ok := it.First(); ok; ok = it.Next() {
-			if q.Limit > 0 && n == q.Limit {
-				return
+		after := q.After
+		more := func(rec store.AuditRecord, err error) bool {
+			if err == nil && q.Limit > 0 && n == q.Limit {
+				return false
 			}
-			if err := ctx.Err(); err != nil {
-				yield(store.AuditRecord{}, fmt.Errorf("audit log: %w", err))
-				return
+			if err == nil {
+				if err = ctx.Err(); err != nil {
+					err = fmt.Errorf("audit log: %w", err)
+				}
 			}
-			rec, err := decodeAuditRecord(it.Key(), it.Value())
-			if !yield(rec, err) || err != nil {
-				return
+			if err != nil {
+				yield(store.AuditRecord{}, err)
+				return false
 			}
 			n++
+			after = rec.Seq
+			return yield(rec, nil)
 		}
-		if err := it.Error(); err != nil {
-			yield(store.AuditRecord{}, fmt.Errorf("audit log: %w", err))
+		if !d.legacyAuditLog(after, more) {
+			return
 		}
+		d.fileAuditLog(after, more)
+	}
+}
+
+// legacyAuditLog yields the records above after that Pebble holds, and
+// reports whether to go on.
+func (d *DB) legacyAuditLog(after uint64, more func(store.AuditRecord, error) bool) bool {
+	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: auditKey(after + 1), UpperBound: []byte{prefixAudit + 1}})
+	if err != nil {
+		return more(store.AuditRecord{}, err)
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		rec, err := decodeAuditRecord(it.Key(), it.Value())
+		if !more(rec, err) {
+			return false
+		}
+	}
+	if err := it.Error(); err != nil {
+		return more(store.AuditRecord{}, fmt.Errorf("audit log: %w", err))
+	}
+	return true
+}
+
+// errStopAudit ends a walk of the file that its consumer stopped.
+var errStopAudit = errors.New("stop")
+
+// fileAuditLog yields the records above after that the file holds.
+func (d *DB) fileAuditLog(after uint64, more func(store.AuditRecord, error) bool) {
+	off, size, err := d.auditLog.from(after + 1)
+	if err != nil {
+		more(store.AuditRecord{}, fmt.Errorf("audit log: %w", err))
+		return
+	}
+	err = d.auditLog.frames(off, size, func(payload []byte) error {
+		first, count, recs, ok := framePayloadHead(payload)
+		if !ok {
+			return fmt.Errorf("audit log: frame of seq %d: %w", first, errCorrupt)
+		}
+		if first+count <= after+1 {
+			return nil
+		}
+		rd := reader{b: recs}
+		for seq := first; seq < first+count; seq++ {
+			rec := decodeAuditFields(&rd, seq)
+			if rd.bad {
+				return fmt.Errorf("audit record %d: %w", seq, errCorrupt)
+			}
+			if seq <= after {
+				continue
+			}
+			if !more(rec, nil) {
+				return errStopAudit
+			}
+		}
+		return rd.done(fmt.Sprintf("audit frame of seq %d", first))
+	})
+	if err != nil && !errors.Is(err, errStopAudit) {
+		more(store.AuditRecord{}, fmt.Errorf("audit log %s: %w", d.auditLogPath(), err))
 	}
 }

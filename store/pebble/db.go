@@ -72,6 +72,10 @@ type DB struct {
 	// sequence number (0 until read from the log; audit.go).
 	auditMu   sync.Mutex
 	auditNext uint64
+	// auditLog is the audit log's file and auditBuf the records of the
+	// batch being appended (auditlog.go; auditMu guards auditBuf).
+	auditLog *auditFile
+	auditBuf []byte
 	// alertMu serializes writes to the alert and webhook tables and guards
 	// alertNext, the next alert seq (0 until read; alerts.go).
 	alertMu   sync.Mutex
@@ -121,7 +125,19 @@ func Open(dir string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("pebble store %s: %w", dir, err)
 	}
+	if d.auditLog, err = openAuditFile(d.fs(), dir, opts.ReadOnly); err != nil {
+		_ = pdb.Close()
+		return nil, fmt.Errorf("pebble store %s: %w", dir, err)
+	}
 	return d, nil
+}
+
+// fs is the file system the store lives on.
+func (d *DB) fs() vfs.FS {
+	if d.opts.FS != nil {
+		return d.opts.FS
+	}
+	return vfs.Default
 }
 
 // Failed returns a channel that is closed when the store hits a storage
@@ -342,8 +358,15 @@ func (d *DB) Close() error {
 	if err := d.Err(); err != nil {
 		return err
 	}
+	aerr := d.auditLog.sync()
+	if err := d.auditLog.close(); aerr == nil {
+		aerr = err
+	}
 	if err := d.db.Close(); err != nil {
 		return fmt.Errorf("pebble store: close: %w", err)
+	}
+	if aerr != nil {
+		return fmt.Errorf("pebble store: close the audit log: %w", aerr)
 	}
 	if serr != nil {
 		return fmt.Errorf("pebble store: close: %w", serr)
