@@ -17,7 +17,7 @@ import "bytes"
 // (and json.Encoder with SetIndent) writes for the same src.
 func Append(dst, src []byte, prefix, indent string) []byte {
 	depth := 0
-	open := false // the last byte written opened an object or array
+	open := false                         // the last byte written opened an object or array
 	nl := append([]byte{'\n'}, prefix...) // a newline and the indent of depth, grown as needed
 	newline := func() {
 		n := 1 + len(prefix) + max(depth, 0)*len(indent)
