@@ -211,8 +211,7 @@ func (a *app) emit(v any, text func(w io.Writer) error) error {
 		if err := enc.Encode(v); err != nil {
 			return err
 		}
-		_, err := a.stdout.Write(jsonindent.Append(make([]byte, 0, b.Len()+b.Len()/2), b.Bytes(), "", "  "))
-		return err
+		return jsonindent.Write(a.stdout, b.Bytes(), "", "  ")
 	}
 	return text(a.stdout)
 }

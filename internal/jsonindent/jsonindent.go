@@ -6,7 +6,10 @@
 // json.Encoder.SetIndent.
 package jsonindent
 
-import "bytes"
+import (
+	"bytes"
+	"io"
+)
 
 // Append appends to dst the indented form of src, which must be JSON as
 // encoding/json writes it (compact: no space outside strings), and
@@ -16,6 +19,28 @@ import "bytes"
 // "{}" and "[]", and trailing newlines of src are kept: what json.Indent
 // (and json.Encoder with SetIndent) writes for the same src.
 func Append(dst, src []byte, prefix, indent string) []byte {
+	dst, _ = run(dst, src, prefix, indent, nil)
+	return dst
+}
+
+// Write writes the indented form of src (as Append) to w, through a
+// buffer of 64 KiB rather than the whole answer at once.
+func Write(w io.Writer, src []byte, prefix, indent string) error {
+	buf := make([]byte, 0, flushAt+4096)
+	buf, err := run(buf, src, prefix, indent, w)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(buf)
+	return err
+}
+
+// flushAt is the size at which run writes its buffer out to w.
+const flushAt = 64 << 10
+
+// run is Append, writing dst out to w (when not nil) and reusing it
+// whenever it holds flushAt bytes.
+func run(dst, src []byte, prefix, indent string, w io.Writer) ([]byte, error) {
 	depth := 0
 	open := false                         // the last byte written opened an object or array
 	nl := append([]byte{'\n'}, prefix...) // a newline and the indent of depth, grown as needed
@@ -27,6 +52,12 @@ func Append(dst, src []byte, prefix, indent string) []byte {
 		dst = append(dst, nl[:n]...)
 	}
 	for i := 0; i < len(src); {
+		if w != nil && len(dst) >= flushAt {
+			if _, err := w.Write(dst); err != nil {
+				return dst, err
+			}
+			dst = dst[:0]
+		}
 		c := src[i]
 		if open && c != '}' && c != ']' {
 			open = false
@@ -68,7 +99,7 @@ func Append(dst, src []byte, prefix, indent string) []byte {
 		}
 		i++
 	}
-	return dst
+	return dst, nil
 }
 
 // stringEnd returns the index just past the quote that closes the string

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +17,13 @@ func same(t *testing.T, src []byte, prefix, indent string) {
 	}
 	if got := Append(nil, src, prefix, indent); !bytes.Equal(got, want.Bytes()) {
 		t.Fatalf("Append(%q, %q, %q):\n got %q\nwant %q", src, prefix, indent, got, want.Bytes())
+	}
+	var w bytes.Buffer
+	if err := Write(&w, src, prefix, indent); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w.Bytes(), want.Bytes()) {
+		t.Fatalf("Write(%q, %q, %q):\n got %q\nwant %q", src, prefix, indent, w.Bytes(), want.Bytes())
 	}
 }
 
@@ -38,6 +46,11 @@ func TestAppendMatchesIndent(t *testing.T) {
 		inner{}, inner{A: "x", B: []int64{1, 2}, C: map[string]string{"k:": "v,", "{": "}"}, D: &inner{H: []string{}},
 			E: [][2]int64{{5, 6}}, F: 1.25, G: true, H: []string{"[", "]"}, I: map[string]any{"n": []any{}}},
 	}
+	big := make([]inner, 3000)
+	for i := range big {
+		big[i] = inner{A: strings.Repeat("ab\"", i%7), B: []int64{int64(i)}, H: []string{}}
+	}
+	values = append(values, big)
 	for _, v := range values {
 		for _, esc := range []bool{true, false} {
 			var b bytes.Buffer
