@@ -53,10 +53,31 @@ func NewResolver(st LabelStore) *Resolver {
 // kept, trimmed: it is in no cluster and carries no label, which the lookup
 // then says.
 func addressKey(chain heistgraph.Chain, addr string) string {
+	if chain.IsUTXO() && ownKey(addr) {
+		return addr // what NormalizeAddress or the fallback gives, without decoding
+	}
 	if k, err := heistgraph.NormalizeAddress(chain, addr); err == nil {
 		return k
 	}
 	return strings.TrimSpace(addr)
+}
+
+// ownKey reports whether a is its own key on a UTXO chain, which a
+// trace's many addresses (read from the store, so keys already) mostly
+// are, without decoding it: NormalizeAddress keeps a base58 string as it
+// is, lower-cases only a bech32 one (prefix bc1, tb1 or bcrt1, in any
+// case), and addressKey keeps an invalid one trimmed. So a string without
+// surrounding space (or bytes TrimSpace could take) that has no upper
+// case letter, or does not begin like a bech32 address, is its own key.
+func ownKey(a string) bool {
+	if a == "" || a[0] <= ' ' || a[0] >= 0x7f || a[len(a)-1] <= ' ' || a[len(a)-1] >= 0x7f {
+		return false
+	}
+	if !strings.ContainsFunc(a, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
+		return true
+	}
+	low := strings.ToLower(a[:min(len(a), 5)])
+	return !strings.HasPrefix(low, "bc1") && !strings.HasPrefix(low, "tb1") && !strings.HasPrefix(low, "bcrt1")
 }
 
 // load returns the labels of chain, reading them on first use.

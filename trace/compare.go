@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sync"
 
+	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -37,6 +39,9 @@ func Compare(ctx context.Context, r store.ChainReader, opts Options) (*Compariso
 		entity, category string
 	}
 	at := map[key]int{}
+	if opts.Resolver != nil {
+		opts.Resolver = &memoResolver{r: opts.Resolver, m: map[memoKey]memoAnswer{}}
+	}
 	for i, p := range c.Policies {
 		o := opts
 		o.Policy = p
@@ -72,6 +77,44 @@ func Compare(ctx context.Context, r store.ChainReader, opts Options) (*Compariso
 		return cmp.Compare(a.Entity, b.Entity)
 	})
 	return c, nil
+}
+
+// memoResolver asks its resolver once per address for the runs of one
+// Compare: the policies see one answer for each address, and the store is
+// read once, not once per policy.
+type memoResolver struct {
+	r  Resolver
+	mu sync.Mutex
+	m  map[memoKey]memoAnswer
+}
+
+type memoKey struct {
+	chain heistgraph.Chain
+	addr  string
+}
+
+type memoAnswer struct {
+	ref heistgraph.EntityRef
+	ok  bool
+}
+
+// Resolve implements Resolver. Errors are not kept.
+func (m *memoResolver) Resolve(ctx context.Context, chain heistgraph.Chain, addr string) (heistgraph.EntityRef, bool, error) {
+	k := memoKey{chain, addr}
+	m.mu.Lock()
+	a, ok := m.m[k]
+	m.mu.Unlock()
+	if ok {
+		return a.ref, a.ok, nil
+	}
+	ref, found, err := m.r.Resolve(ctx, chain, addr)
+	if err != nil {
+		return ref, found, err
+	}
+	m.mu.Lock()
+	m.m[k] = memoAnswer{ref, found}
+	m.mu.Unlock()
+	return ref, found, nil
 }
 
 // sinkKinds lists the sink kinds in the order totals and tables use.

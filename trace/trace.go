@@ -854,14 +854,23 @@ func (e *engine) event(kind string, p pos, txid heistgraph.Hash, detail any) {
 	e.events = append(e.events, Event{Kind: kind, TxID: txid, Detail: detail, pos: p})
 }
 
-// writeSink writes out the engine's sink s to out, which is zero.
-func (e *engine) writeSink(s *sink, out *Sink) {
+// writeSink writes out the engine's sink s to out, which is zero; c
+// keeps the strings of the last sink written, which the next one (the
+// same output's other sources and kinds) often shares.
+func (e *engine) writeSink(s *sink, out *Sink, c *sinkStrings) {
 	x := &e.tx.txs[s.tx]
-	out.Kind, out.Address, out.TxID, out.Vout, out.AmountSat = sinkKinds[s.kind], e.tx.address(s.addr), x.id, s.vout, s.amount
+	if s.addr != c.addr || !c.addrSet {
+		c.addr, c.addrSet, c.addrStr = s.addr, true, e.tx.address(s.addr)
+	}
+	out.Kind, out.Address, out.TxID, out.Vout, out.AmountSat = sinkKinds[s.kind], c.addrStr, x.id, s.vout, s.amount
 	out.Hops, out.Source, out.Reason, out.Compacted = int(s.hops), e.sources[s.src], sinkReasons[s.reason], s.compct
 	out.ViaCoinJoin, out.Time, out.pos = s.via, x.time, x.pos
 	if s.input {
-		out.Input = e.tx.prevOutpoint(s.tx, int(s.vout)).String()
+		if !c.inSet || c.inTx != s.tx || c.inVin != s.vout {
+			c.inSet, c.inTx, c.inVin = true, s.tx, s.vout
+			c.inStr = e.tx.prevOutpoint(s.tx, int(s.vout)).String()
+		}
+		out.Input = c.inStr
 	}
 	if s.lab >= 0 {
 		out.Entity, out.Category = e.labs[s.lab].Name, e.labs[s.lab].Category
@@ -871,45 +880,104 @@ func (e *engine) writeSink(s *sink, out *Sink) {
 	}
 }
 
+// sinkStrings are the strings of the last sink writeSink wrote.
+type sinkStrings struct {
+	addr    addrRef
+	addrSet bool
+	addrStr string
+	inTx    int32
+	inVin   uint32
+	inSet   bool
+	inStr   string
+}
+
+// sinkOrder is a sink's place in Result.Sinks as sortSinks orders them:
+// its transaction's position, output index, kind and source (ranked as
+// their names sort), then the order the engine added it in.
+type sinkOrder struct {
+	pos  pos
+	vout uint32
+	kind uint8
+	src  int32
+	i    int32 // index in engine.sinks
+}
+
+// sortSinks returns the engine's sinks that are not gone in the order of
+// Result.Sinks: by position, output index, kind name and source name,
+// ties in the order they were added (what a stable sort of the written
+// sinks gives), sorting compact records rather than Sinks.
+func (e *engine) sortSinks() []sinkOrder {
+	kindRank := make([]uint8, len(sinkKinds))
+	byName := slices.Clone(sinkKinds)
+	slices.Sort(byName)
+	for i, k := range sinkKinds {
+		kindRank[i] = uint8(slices.Index(byName, k))
+	}
+	srcRank := make([]int32, len(e.sources))
+	names := make([]int32, len(e.sources))
+	for i := range names {
+		names[i] = int32(i)
+	}
+	slices.SortFunc(names, func(a, b int32) int { return cmp.Compare(e.sources[a], e.sources[b]) })
+	for r, i := range names {
+		srcRank[i] = int32(r)
+	}
+	order := make([]sinkOrder, 0, len(e.sinks)-len(e.gone))
+	for i := range e.sinks {
+		if len(e.gone) > 0 && e.gone[i] {
+			continue
+		}
+		s := &e.sinks[i]
+		order = append(order, sinkOrder{pos: e.tx.txs[s.tx].pos, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)})
+	}
+	slices.SortFunc(order, func(a, b sinkOrder) int {
+		if c := a.pos.cmp(b.pos); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.vout, b.vout), cmp.Compare(a.kind, b.kind), cmp.Compare(a.src, b.src), cmp.Compare(a.i, b.i))
+	})
+	return order
+}
+
 // finish detects peel chains, orders everything and checks conservation.
 func (e *engine) finish(ctx context.Context) error {
 	if err := e.peelChains(ctx); err != nil {
 		return err
 	}
 	res := e.res
-	res.Sinks = make([]Sink, len(e.sinks)-len(e.gone))
-	k := 0
-	for i := range e.sinks {
-		if !e.gone[i] {
-			e.writeSink(&e.sinks[i], &res.Sinks[k])
-			k++
-		}
+	order := e.sortSinks()
+	res.Sinks = make([]Sink, len(order))
+	sinks := make([]int64, len(e.sources))
+	kinds := make([]KindTotal, len(sinkKinds))
+	var c sinkStrings
+	for k, o := range order {
+		s := &e.sinks[o.i]
+		e.writeSink(s, &res.Sinks[k], &c)
+		sinks[s.src] += s.amount
+		kinds[s.kind].Sinks++
+		kinds[s.kind].AmountSat += s.amount
 	}
-	slices.SortStableFunc(res.Sinks, func(a, b Sink) int {
-		if c := a.pos.cmp(b.pos); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Vout, b.Vout); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Source, b.Source)
-	})
-	res.Edges = make([]Edge, 0, len(e.edges))
+	type edgeOrder struct {
+		from, to pos
+		i        int32
+	}
+	eo := make([]edgeOrder, 0, len(e.edges))
 	for _, i := range e.edges {
 		ed := &e.edgeBuf[i]
-		from, to := &e.tx.txs[ed.from], &e.tx.txs[ed.to]
-		res.Edges = append(res.Edges, Edge{From: from.id, To: to.id, AmountSat: ed.amount, Outputs: ed.outputs,
-			fromPos: from.pos, toPos: to.pos})
+		eo = append(eo, edgeOrder{from: e.tx.txs[ed.from].pos, to: e.tx.txs[ed.to].pos, i: i})
 	}
-	slices.SortFunc(res.Edges, func(a, b Edge) int {
-		if c := a.fromPos.cmp(b.fromPos); c != 0 {
+	slices.SortFunc(eo, func(a, b edgeOrder) int {
+		if c := a.from.cmp(b.from); c != 0 {
 			return c
 		}
-		return a.toPos.cmp(b.toPos)
+		return a.to.cmp(b.to)
 	})
+	res.Edges = make([]Edge, len(eo))
+	for k, o := range eo {
+		ed := &e.edgeBuf[o.i]
+		res.Edges[k] = Edge{From: e.tx.txs[ed.from].id, To: e.tx.txs[ed.to].id, AmountSat: ed.amount, Outputs: ed.outputs,
+			fromPos: o.from, toPos: o.to}
+	}
 	res.txPos = map[heistgraph.Hash]pos{}
 	for i := range e.tx.txs {
 		if x := &e.tx.txs[i]; x.placed {
@@ -926,14 +994,6 @@ func (e *engine) finish(ctx context.Context) error {
 		}
 		return cmp.Compare(a.Kind, b.Kind)
 	})
-	sinks := make([]int64, len(e.sources))
-	idx := map[string]int{}
-	for i, s := range e.sources {
-		idx[s] = i
-	}
-	for _, s := range res.Sinks {
-		sinks[idx[s.Source]] += s.AmountSat
-	}
 	for i, name := range e.sources {
 		res.FeesSat += e.fees[i]
 		res.Sources = append(res.Sources, SourceTotal{Source: name, Seeds: e.nseeds[i], SeedAmountSat: e.seedAmt[i],
@@ -943,15 +1003,9 @@ func (e *engine) finish(ctx context.Context) error {
 				name, sinks[i], e.fees[i], e.seedAmt[i])
 		}
 	}
-	for _, k := range sinkKinds {
-		kt := KindTotal{Kind: k}
-		for _, s := range res.Sinks {
-			if s.Kind == k {
-				kt.Sinks++
-				kt.AmountSat += s.AmountSat
-			}
-		}
-		if kt.Sinks > 0 {
+	for i, k := range sinkKinds {
+		if kt := kinds[i]; kt.Sinks > 0 {
+			kt.Kind = k
 			res.Totals = append(res.Totals, kt)
 		}
 	}

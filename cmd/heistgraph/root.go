@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/internal/jsonindent"
 )
 
 // app holds what every command shares: the global flags and the streams.
@@ -204,10 +206,15 @@ func isTerminal(w io.Writer) bool {
 // emit writes v as indented JSON on stdout when --json is set, else calls text.
 func (a *app) emit(v any, text func(w io.Writer) error) error {
 	if a.json {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
+		// What json.Encoder writes with SetIndent("", "  "), indented by
+		// jsonindent (a large trace's answer is mostly indenting).
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false)
-		return enc.Encode(v)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		return jsonindent.Write(a.stdout, b.Bytes(), "", "  ")
 	}
 	return text(a.stdout)
 }

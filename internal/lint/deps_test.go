@@ -46,6 +46,7 @@ var allowed = map[string][]string{
 	// test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"internal/webhooktest": {},
 	"internal/loadbench":   {"golang.org/x/sys/unix"}, // a benchmark command: pins itself to a CPU (-pin)
+	"internal/jsonindent":  {},                        // json.Indent's output for encoding/json's, faster (the CLI's --json)
 
 	// Tornado Cash pools, events and deposit→withdrawal links (methods.md §4.8, §4.9)
 	"mixer": {"store"},
