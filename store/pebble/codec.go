@@ -439,31 +439,47 @@ func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
 	return out, height, r.done("output record")
 }
 
-// An event record holds what the event key does not: the tx id (creating tx
-// for Received, spending tx for Spent), the spent outpoint for Spent (for
-// Received it is TxID:Index), and the amount.
-func appendReceivedEvent(dst []byte, txid heistgraph.Hash, amount int64) []byte {
-	return appendVarint(append(dst, txid[:]...), amount)
-}
+// An event record holds only the amount (varint): everything else an
+// event says is in its key or derived on read (eventTxs, read.go). Its tx
+// (the creating tx of a Received event, the spending tx of a Spent one) is
+// the tx at the key's height and tx index, named by that block's record;
+// a Spent event's outpoint is what input Index of that tx spends, in the
+// tx's record; a Received event's outpoint is TxID:Index.
+func appendEvent(dst []byte, amount int64) []byte { return appendVarint(dst, amount) }
 
-func appendSpentEvent(dst []byte, spender heistgraph.Hash, op heistgraph.Outpoint, amount int64) []byte {
-	dst = append(dst, spender[:]...)
-	dst = append(dst, op.TxID[:]...)
-	dst = appendUvarint(dst, uint64(op.Vout))
-	return appendVarint(dst, amount)
-}
-
-// decodeEvent decodes an event record at position p (Block is the caller's).
-func decodeEvent(v []byte, p eventPos) (heistgraph.AddressEvent, error) {
+// decodeEventAmount decodes an event record.
+func decodeEventAmount(v []byte) (int64, error) {
 	r := reader{b: v}
-	ev := heistgraph.AddressEvent{Kind: p.Kind, Index: p.Index, TxID: r.hash()}
-	if p.Kind == heistgraph.Spent {
-		ev.Outpoint = heistgraph.Outpoint{TxID: r.hash(), Vout: r.u32()}
-	} else {
-		ev.Outpoint = heistgraph.Outpoint{TxID: ev.TxID, Vout: p.Index}
+	amount := r.varint()
+	return amount, r.done("event record")
+}
+
+// appendEventV2 appends an event's record as schema 2 stored it (with its
+// txids), the form Digest hashes so that the digest does not depend on the
+// layout.
+func appendEventV2(dst []byte, ev *heistgraph.AddressEvent) []byte {
+	dst = append(dst, ev.TxID[:]...)
+	if ev.Kind == heistgraph.Spent {
+		dst = append(dst, ev.Outpoint.TxID[:]...)
+		dst = appendUvarint(dst, uint64(ev.Outpoint.Vout))
 	}
-	ev.Amount = r.varint()
-	return ev, r.done("event record")
+	return appendVarint(dst, ev.Amount)
+}
+
+// blockRecordTxIDs returns the txids of a block record, 32 bytes each in
+// block order, aliasing v.
+func blockRecordTxIDs(v []byte) ([]byte, error) {
+	r := reader{b: v}
+	r.hash()
+	r.hash()
+	for range 6 { // height, time, version, bits, nonce, size
+		r.uvarint()
+	}
+	n := r.uvarint()
+	if r.bad || n != uint64(len(r.b))/32 || len(r.b)%32 != 0 {
+		return nil, fmt.Errorf("block record: %w", errCorrupt)
+	}
+	return r.b, nil
 }
 
 // totals is the stored form of an address's summary, with the address's
