@@ -393,14 +393,7 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 // it is the standard script of the type and address (scripts.go), which
 // decodeOutputRecord rebuilds.
 func appendOutputRecord(dst []byte, out *heistgraph.TxOut, height int64) []byte {
-	dst = appendVarint(dst, out.Value)
-	dst = appendScriptType(dst, out.Type)
-	dst = appendString(dst, out.Address)
-	dst = appendUvarint(dst, uint64(height))
-	dst = appendUvarint(dst, uint64(len(out.Keys)))
-	for _, k := range out.Keys {
-		dst = appendString(dst, k)
-	}
+	dst = appendOutputFields(dst, out, height)
 	n := len(dst)
 	s, ok := standardScript(dst, out.Type, out.Address)
 	if ok && bytes.Equal(s[n:], out.Script) {
@@ -409,6 +402,26 @@ func appendOutputRecord(dst []byte, out *heistgraph.TxOut, height int64) []byte 
 	dst = s[:n]
 	dst = appendUvarint(dst, uint64(len(out.Script))+1)
 	return append(dst, out.Script...)
+}
+
+// appendOutputFields appends the fields of an output record before its
+// script.
+func appendOutputFields(dst []byte, out *heistgraph.TxOut, height int64) []byte {
+	dst = appendVarint(dst, out.Value)
+	dst = appendScriptType(dst, out.Type)
+	dst = appendString(dst, out.Address)
+	dst = appendUvarint(dst, uint64(height))
+	dst = appendUvarint(dst, uint64(len(out.Keys)))
+	for _, k := range out.Keys {
+		dst = appendString(dst, k)
+	}
+	return dst
+}
+
+// appendOutputRecordV2 appends an output record as schema 2 stored it
+// (every script kept, length-prefixed), the form Digest hashes.
+func appendOutputRecordV2(dst []byte, out *heistgraph.TxOut, height int64) []byte {
+	return appendBytes(appendOutputFields(dst, out, height), out.Script)
 }
 
 // outputHead is the part of an output record that resolving a prevout needs.
