@@ -387,6 +387,44 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 	return r.done("tx record")
 }
 
+// txRecordPrevOut returns the outpoint that input vin of a tx record
+// spends, reading no more of the record than it must and copying nothing
+// (an address history reads it for each spend, decodeTxRecord decodes the
+// same layout whole).
+func txRecordPrevOut(v []byte, vin uint32) (heistgraph.Outpoint, error) {
+	r := reader{b: v}
+	flags := r.byte()
+	r.varint()  // version
+	r.uvarint() // lock time
+	r.uvarint() // size
+	r.uvarint() // weight
+	if flags&txFlagWTxID != 0 {
+		r.hash()
+	}
+	r.uvarint() // height
+	r.uvarint() // index
+	r.varint()  // fee or output sum
+	r.uvarint() // outputs
+	n := r.uvarint()
+	for i := uint64(0); i < n && !r.bad; i++ {
+		f := r.byte()
+		op := heistgraph.Outpoint{TxID: r.hash(), Vout: r.u32()}
+		if i == uint64(vin) {
+			if r.bad {
+				break
+			}
+			return op, nil
+		}
+		r.uvarint() // sequence
+		if f&inFlagResolved != 0 {
+			r.varint() // value
+			r.scriptType()
+			r.raw() // address
+		}
+	}
+	return heistgraph.Outpoint{}, fmt.Errorf("tx record: input %d: %w", vin, errCorrupt)
+}
+
 // appendOutputRecord encodes an output and the height of its block. Value,
 // type and address come first: resolving a prevout reads only those. The
 // script comes last, as its length plus one and its bytes, or as a 0 when

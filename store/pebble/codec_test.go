@@ -216,12 +216,28 @@ func FuzzDecode(f *testing.F) {
 	txid := hashOf(1)
 	rec := txRecord{WTxID: hashOf(2), NOut: 2, Inputs: []inputRecord{{Resolved: true, Value: 5, Address: "x"}}}
 	f.Add(appendTxRecord(nil, txid, &rec))
+	many := txRecord{WTxID: txid, FeeKnown: true, Inputs: []inputRecord{
+		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 1 << 20}, Sequence: 7}},
+		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(4), Vout: 2}}, Resolved: true, Value: 9, Type: "custom", Address: "bc1q"},
+		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(5)}}, Resolved: true, Value: 1, Type: heistgraph.ScriptPubKeyHash, Address: "1x"},
+	}}
+	f.Add(appendTxRecord(nil, txid, &many))
 	f.Add(appendOutputRecord(nil, &heistgraph.TxOut{Value: 1, Keys: []string{"a"}, Script: []byte{1}}, 3))
 	f.Add(appendTotals(nil, &totals{Received: 1}))
 	f.Add(appendUndoRecord(nil, []undoEntry{{Key: []byte("k"), Prev: []byte("v"), Present: true}}))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var r txRecord
-		_ = decodeTxRecord(v, txid, &r)
+		if decodeTxRecord(v, txid, &r) == nil {
+			// txRecordPrevOut reads the same layout.
+			for i, in := range r.Inputs {
+				if op, err := txRecordPrevOut(v, uint32(i)); err != nil || op != in.PrevOut {
+					t.Errorf("input %d: prevout %v (%v), decodeTxRecord %v", i, op, err, in.PrevOut)
+				}
+			}
+			if _, err := txRecordPrevOut(v, uint32(len(r.Inputs))); err == nil {
+				t.Errorf("input %d of %d: no error", len(r.Inputs), len(r.Inputs))
+			}
+		}
 		_, _, _ = decodeOutputRecord(v)
 		_, _ = decodeOutputHead(v)
 		_, _ = decodeBlockRecord(v)

@@ -10,7 +10,7 @@ import (
 
 // eventTxs derives what an event record leaves out (codec.go): the event's
 // tx from its block's record, a Spent event's outpoint from its tx's
-// record, and the event's block. It keeps the last block and tx it read, so
+// record, and the event's block. It keeps the last block it read, so
 // an address's events (in chain order) read each block once; with a byte
 // budget (cache > 0) it also keeps earlier blocks' txids, for Digest, which
 // visits heights out of order.
@@ -25,10 +25,7 @@ type eventTxs struct {
 	cache            map[int64]cachedBlock
 	cached, cacheCap int // bytes of txids kept, and the budget
 
-	spender heistgraph.Hash
-	rec     txRecord
-	haveRec bool
-	key     []byte
+	key []byte
 }
 
 type cachedBlock struct {
@@ -107,25 +104,17 @@ func (e *eventTxs) event(v []byte, pos eventPos) (heistgraph.AddressEvent, error
 		ev.Outpoint = heistgraph.Outpoint{TxID: ev.TxID, Vout: pos.Index}
 		return ev, nil
 	}
-	if !e.haveRec || e.spender != ev.TxID {
-		e.haveRec = false
-		e.key = appendTxKey(e.key[:0], e.c, ev.TxID)
-		v, closer, err := e.r.Get(e.key)
-		if err != nil {
-			return heistgraph.AddressEvent{}, fmt.Errorf("spender %s of an event: %w", ev.TxID, err)
-		}
-		err = decodeTxRecord(v, ev.TxID, &e.rec)
-		if cerr := closer.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return heistgraph.AddressEvent{}, fmt.Errorf("spender %s of an event: %w", ev.TxID, err)
-		}
-		e.spender, e.haveRec = ev.TxID, true
+	e.key = appendTxKey(e.key[:0], e.c, ev.TxID)
+	v, closer, err := e.r.Get(e.key)
+	if err != nil {
+		return heistgraph.AddressEvent{}, fmt.Errorf("spender %s of an event: %w", ev.TxID, err)
 	}
-	if uint64(pos.Index) >= uint64(len(e.rec.Inputs)) {
-		return heistgraph.AddressEvent{}, fmt.Errorf("spender %s has no input %d: %w", ev.TxID, pos.Index, errCorrupt)
+	ev.Outpoint, err = txRecordPrevOut(v, pos.Index)
+	if cerr := closer.Close(); err == nil {
+		err = cerr
 	}
-	ev.Outpoint = e.rec.Inputs[pos.Index].PrevOut
+	if err != nil {
+		return heistgraph.AddressEvent{}, fmt.Errorf("spender %s of an event: %w", ev.TxID, err)
+	}
 	return ev, nil
 }
