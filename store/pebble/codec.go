@@ -387,44 +387,6 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 	return r.done("tx record")
 }
 
-// txRecordPrevOut returns the outpoint that input vin of a tx record
-// spends, reading no more of the record than it must and copying nothing
-// (an address history reads it for each spend, decodeTxRecord decodes the
-// same layout whole).
-func txRecordPrevOut(v []byte, vin uint32) (heistgraph.Outpoint, error) {
-	r := reader{b: v}
-	flags := r.byte()
-	r.varint()  // version
-	r.uvarint() // lock time
-	r.uvarint() // size
-	r.uvarint() // weight
-	if flags&txFlagWTxID != 0 {
-		r.hash()
-	}
-	r.uvarint() // height
-	r.uvarint() // index
-	r.varint()  // fee or output sum
-	r.uvarint() // outputs
-	n := r.uvarint()
-	for i := uint64(0); i < n && !r.bad; i++ {
-		f := r.byte()
-		op := heistgraph.Outpoint{TxID: r.hash(), Vout: r.u32()}
-		if i == uint64(vin) {
-			if r.bad {
-				break
-			}
-			return op, nil
-		}
-		r.uvarint() // sequence
-		if f&inFlagResolved != 0 {
-			r.varint() // value
-			r.scriptType()
-			r.raw() // address
-		}
-	}
-	return heistgraph.Outpoint{}, fmt.Errorf("tx record: input %d: %w", vin, errCorrupt)
-}
-
 // appendOutputRecord encodes an output and the height of its block. Value,
 // type and address come first: resolving a prevout reads only those. The
 // script comes last, as its length plus one and its bytes, or as a 0 when
@@ -513,19 +475,29 @@ func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
 	return out, height, r.done("output record")
 }
 
-// An event record holds only the amount (varint): everything else an
-// event says is in its key or derived on read (eventTxs, read.go). Its tx
-// (the creating tx of a Received event, the spending tx of a Spent one) is
-// the tx at the key's height and tx index, named by that block's record;
-// a Spent event's outpoint is what input Index of that tx spends, in the
-// tx's record; a Received event's outpoint is TxID:Index.
-func appendEvent(dst []byte, amount int64) []byte { return appendVarint(dst, amount) }
+// An event record holds what its key does not and the chain cannot give
+// cheaply: the amount (varint), and for a Spent event first the outpoint
+// spent (txid, vout uvarint). Its tx (the creating tx of a Received event,
+// the spending tx of a Spent one) is the tx at the key's height and tx
+// index, named by that block's record (eventTxs, events.go); a Received
+// event's outpoint is TxID:Index.
+func appendReceivedEvent(dst []byte, amount int64) []byte { return appendVarint(dst, amount) }
 
-// decodeEventAmount decodes an event record.
-func decodeEventAmount(v []byte) (int64, error) {
+func appendSpentEvent(dst []byte, op heistgraph.Outpoint, amount int64) []byte {
+	dst = appendUvarint(append(dst, op.TxID[:]...), uint64(op.Vout))
+	return appendVarint(dst, amount)
+}
+
+// decodeEvent decodes an event record of kind kind: the outpoint a Spent
+// event spends (zero for a Received one) and the amount.
+func decodeEvent(v []byte, kind heistgraph.AddressEventKind) (heistgraph.Outpoint, int64, error) {
 	r := reader{b: v}
+	var op heistgraph.Outpoint
+	if kind == heistgraph.Spent {
+		op = heistgraph.Outpoint{TxID: r.hash(), Vout: r.u32()}
+	}
 	amount := r.varint()
-	return amount, r.done("event record")
+	return op, amount, r.done("event record")
 }
 
 // appendEventV2 appends an event's record as schema 2 stored it (with its

@@ -114,14 +114,22 @@ func TestRecordRoundTrips(t *testing.T) {
 			}
 		}},
 		{"events", func(t *testing.T) {
+			spentOp := heistgraph.Outpoint{TxID: hashOf(9), Vout: 1 << 20}
 			for _, amount := range []int64{0, 1, -1, 99, 1 << 40} {
-				got, err := decodeEventAmount(appendEvent(nil, amount))
-				if err != nil || got != amount {
-					t.Errorf("amount %d: got %d (%v)", amount, got, err)
+				op, got, err := decodeEvent(appendReceivedEvent(nil, amount), heistgraph.Received)
+				if err != nil || got != amount || op != (heistgraph.Outpoint{}) {
+					t.Errorf("received %d: got %d, %v (%v)", amount, got, op, err)
+				}
+				op, got, err = decodeEvent(appendSpentEvent(nil, spentOp, amount), heistgraph.Spent)
+				if err != nil || got != amount || op != spentOp {
+					t.Errorf("spent %d: got %d, %v (%v), want %v", amount, got, op, err, spentOp)
 				}
 			}
-			if _, err := decodeEventAmount(append(appendEvent(nil, 5), 0)); err == nil {
+			if _, _, err := decodeEvent(append(appendReceivedEvent(nil, 5), 0), heistgraph.Received); err == nil {
 				t.Error("an event record with a byte left over decodes")
+			}
+			if _, _, err := decodeEvent(appendReceivedEvent(nil, 5), heistgraph.Spent); err == nil {
+				t.Error("a received event's record decodes as a spend's")
 			}
 			// Digest hashes events in schema 2's form: txid, then for a
 			// spend the outpoint, then the amount.
@@ -227,24 +235,15 @@ func FuzzDecode(f *testing.F) {
 	f.Add(appendUndoRecord(nil, []undoEntry{{Key: []byte("k"), Prev: []byte("v"), Present: true}}))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var r txRecord
-		if decodeTxRecord(v, txid, &r) == nil {
-			// txRecordPrevOut reads the same layout.
-			for i, in := range r.Inputs {
-				if op, err := txRecordPrevOut(v, uint32(i)); err != nil || op != in.PrevOut {
-					t.Errorf("input %d: prevout %v (%v), decodeTxRecord %v", i, op, err, in.PrevOut)
-				}
-			}
-			if _, err := txRecordPrevOut(v, uint32(len(r.Inputs))); err == nil {
-				t.Errorf("input %d of %d: no error", len(r.Inputs), len(r.Inputs))
-			}
-		}
+		_ = decodeTxRecord(v, txid, &r)
 		_, _, _ = decodeOutputRecord(v)
 		_, _ = decodeOutputHead(v)
 		_, _ = decodeBlockRecord(v)
 		_, _ = decodeTotals(v)
 		_, _ = decodeUndoRecord(v)
 		_, _ = decodeHeightRecord(v)
-		_, _ = decodeEventAmount(v)
+		_, _, _ = decodeEvent(v, heistgraph.Spent)
+		_, _, _ = decodeEvent(v, heistgraph.Received)
 		_, _ = blockRecordTxIDs(v)
 	})
 }

@@ -9,8 +9,7 @@ import (
 )
 
 // eventTxs derives what an event record leaves out (codec.go): the event's
-// tx from its block's record, a Spent event's outpoint from its tx's
-// record, and the event's block. It keeps the last block it read, so
+// tx from its block's record, and the event's block. It keeps the last block it read, so
 // an address's events (in chain order) read each block once; with a byte
 // budget (cache > 0) it also keeps earlier blocks' txids, for Digest, which
 // visits heights out of order.
@@ -88,7 +87,7 @@ func (e *eventTxs) block(height int64) error {
 
 // event decodes the event record v at position pos, with its block.
 func (e *eventTxs) event(v []byte, pos eventPos) (heistgraph.AddressEvent, error) {
-	amount, err := decodeEventAmount(v)
+	op, amount, err := decodeEvent(v, pos.Kind)
 	if err != nil {
 		return heistgraph.AddressEvent{}, err
 	}
@@ -98,23 +97,10 @@ func (e *eventTxs) event(v []byte, pos eventPos) (heistgraph.AddressEvent, error
 	if uint64(pos.TxIndex) >= uint64(len(e.txids)/32) {
 		return heistgraph.AddressEvent{}, fmt.Errorf("event at %d:%d: the block has %d txs: %w", pos.Height, pos.TxIndex, len(e.txids)/32, errCorrupt)
 	}
-	ev := heistgraph.AddressEvent{Kind: pos.Kind, Index: pos.Index, Amount: amount, Block: e.ref}
+	ev := heistgraph.AddressEvent{Kind: pos.Kind, Index: pos.Index, Outpoint: op, Amount: amount, Block: e.ref}
 	copy(ev.TxID[:], e.txids[32*int(pos.TxIndex):])
 	if pos.Kind != heistgraph.Spent {
 		ev.Outpoint = heistgraph.Outpoint{TxID: ev.TxID, Vout: pos.Index}
-		return ev, nil
-	}
-	e.key = appendTxKey(e.key[:0], e.c, ev.TxID)
-	v, closer, err := e.r.Get(e.key)
-	if err != nil {
-		return heistgraph.AddressEvent{}, fmt.Errorf("spender %s of an event: %w", ev.TxID, err)
-	}
-	ev.Outpoint, err = txRecordPrevOut(v, pos.Index)
-	if cerr := closer.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return heistgraph.AddressEvent{}, fmt.Errorf("spender %s of an event: %w", ev.TxID, err)
 	}
 	return ev, nil
 }
