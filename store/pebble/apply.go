@@ -516,7 +516,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		a.grp.outs[utxoKey{c, op}] = utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id}
 		if out.Address != "" {
 			a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
-			a.val = appendReceivedEvent(a.val[:0], out.Value)
+			a.val = appendReceivedEvent(a.val[:0], tx.TxID, out.Value)
 			if err := batch.Set(a.key, a.val, nil); err != nil {
 				return err
 			}
@@ -608,7 +608,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		a.ids.ids[addrKey{c, ir.Address}] = id // for writeTotals
 	}
 	a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Spent, Index: vin})
-	a.val = appendSpentEvent(a.val[:0], op, ir.Value)
+	a.val = appendSpentEvent(a.val[:0], txid, op, ir.Value)
 	if err := batch.Set(a.key, a.val, nil); err != nil {
 		return err
 	}
@@ -672,7 +672,7 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 		return err
 	}
 	a.key2 = appendEventKey(a.key2[:0], c, id, eventPos{Height: rec.Height, TxIndex: rec.Index, Kind: heistgraph.Spent, Index: sp.Vin})
-	a.val2 = appendSpentEvent(a.val2[:0], op, out.Value)
+	a.val2 = appendSpentEvent(a.val2[:0], sp.TxID, op, out.Value)
 	if err := batch.Set(a.key2, a.val2, nil); err != nil {
 		return err
 	}

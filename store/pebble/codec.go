@@ -475,57 +475,31 @@ func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
 	return out, height, r.done("output record")
 }
 
-// An event record holds what its key does not and the chain cannot give
-// cheaply: the amount (varint), and for a Spent event first the outpoint
-// spent (txid, vout uvarint). Its tx (the creating tx of a Received event,
-// the spending tx of a Spent one) is the tx at the key's height and tx
-// index, named by that block's record (eventTxs, events.go); a Received
-// event's outpoint is TxID:Index.
-func appendReceivedEvent(dst []byte, amount int64) []byte { return appendVarint(dst, amount) }
+// An event record holds what the event key does not: the tx id (creating tx
+// for Received, spending tx for Spent), the spent outpoint for Spent (for
+// Received it is TxID:Index), and the amount.
+func appendReceivedEvent(dst []byte, txid heistgraph.Hash, amount int64) []byte {
+	return appendVarint(append(dst, txid[:]...), amount)
+}
 
-func appendSpentEvent(dst []byte, op heistgraph.Outpoint, amount int64) []byte {
-	dst = appendUvarint(append(dst, op.TxID[:]...), uint64(op.Vout))
+func appendSpentEvent(dst []byte, spender heistgraph.Hash, op heistgraph.Outpoint, amount int64) []byte {
+	dst = append(dst, spender[:]...)
+	dst = append(dst, op.TxID[:]...)
+	dst = appendUvarint(dst, uint64(op.Vout))
 	return appendVarint(dst, amount)
 }
 
-// decodeEvent decodes an event record of kind kind: the outpoint a Spent
-// event spends (zero for a Received one) and the amount.
-func decodeEvent(v []byte, kind heistgraph.AddressEventKind) (heistgraph.Outpoint, int64, error) {
+// decodeEvent decodes an event record at position p (Block is the caller's).
+func decodeEvent(v []byte, p eventPos) (heistgraph.AddressEvent, error) {
 	r := reader{b: v}
-	var op heistgraph.Outpoint
-	if kind == heistgraph.Spent {
-		op = heistgraph.Outpoint{TxID: r.hash(), Vout: r.u32()}
+	ev := heistgraph.AddressEvent{Kind: p.Kind, Index: p.Index, TxID: r.hash()}
+	if p.Kind == heistgraph.Spent {
+		ev.Outpoint = heistgraph.Outpoint{TxID: r.hash(), Vout: r.u32()}
+	} else {
+		ev.Outpoint = heistgraph.Outpoint{TxID: ev.TxID, Vout: p.Index}
 	}
-	amount := r.varint()
-	return op, amount, r.done("event record")
-}
-
-// appendEventV2 appends an event's record as schema 2 stored it (with its
-// txids), the form Digest hashes so that the digest does not depend on the
-// layout.
-func appendEventV2(dst []byte, ev *heistgraph.AddressEvent) []byte {
-	dst = append(dst, ev.TxID[:]...)
-	if ev.Kind == heistgraph.Spent {
-		dst = append(dst, ev.Outpoint.TxID[:]...)
-		dst = appendUvarint(dst, uint64(ev.Outpoint.Vout))
-	}
-	return appendVarint(dst, ev.Amount)
-}
-
-// blockRecordTxIDs returns the txids of a block record, 32 bytes each in
-// block order, aliasing v.
-func blockRecordTxIDs(v []byte) ([]byte, error) {
-	r := reader{b: v}
-	r.hash()
-	r.hash()
-	for range 6 { // height, time, version, bits, nonce, size
-		r.uvarint()
-	}
-	n := r.uvarint()
-	if r.bad || n != uint64(len(r.b))/32 || len(r.b)%32 != 0 {
-		return nil, fmt.Errorf("block record: %w", errCorrupt)
-	}
-	return r.b, nil
+	ev.Amount = r.varint()
+	return ev, r.done("event record")
 }
 
 // totals is the stored form of an address's summary, with the address's

@@ -12,8 +12,8 @@ import (
 )
 
 // digestWorldWant is the digest of digestWorld's blocks as schema 2
-// (main at a91694f, which stored every script and the events' txids)
-// computed it: the digest must not depend on the layout.
+// (main at a91694f, which stored every script) computed it: the digest
+// must not depend on the layout.
 const digestWorldWant = "9da9622cf03a4c681b72f12afd7b4e2c87aa132d1e1d1de311e0d03f428078a5"
 
 // digestWorld is 40 generated blocks whose odd transactions pay real
@@ -58,8 +58,7 @@ func mustHex(s string) []byte {
 }
 
 // TestDigestAcrossLayouts: the digest of a store is the one schema 2 gave
-// the same blocks, with scripts left out of output records and txids out
-// of event records.
+// the same blocks, with scripts left out of output records.
 func TestDigestAcrossLayouts(t *testing.T) {
 	db, err := Open("db", Options{FS: vfs.NewMem()})
 	if err != nil {

@@ -338,7 +338,7 @@ func (d *DB) AddressHistory(ctx context.Context, chain heistgraph.Chain, addr st
 			return
 		}
 		defer it.Close()
-		txs := newEventTxs(snap, c, 0)
+		ref := heistgraph.BlockRef{Height: -1}
 		for valid := it.First(); valid; valid = it.Next() {
 			if err := ctx.Err(); err != nil {
 				fail(err)
@@ -349,11 +349,20 @@ func (d *DB) AddressHistory(ctx context.Context, chain heistgraph.Chain, addr st
 				fail(fmt.Errorf("event key: %w", errCorrupt))
 				return
 			}
-			ev, err := txs.event(it.Value(), pos)
+			ev, err := decodeEvent(it.Value(), pos)
 			if err != nil {
 				fail(err)
 				return
 			}
+			if pos.Height != ref.Height {
+				hr, _, err := heightAt(snap, c, pos.Height)
+				if err != nil {
+					fail(err)
+					return
+				}
+				ref = heistgraph.BlockRef{Hash: hr.Hash, Height: pos.Height, Time: hr.Time}
+			}
+			ev.Block = ref
 			if !yield(ev, nil) {
 				return
 			}
@@ -378,8 +387,7 @@ func heightBounds(prefix []byte, from, to int64) (lo, hi []byte) {
 // Digest returns a SHA-256 over the logical content of chain: the address,
 // block, event, height, output, pending, spend and tx tables in key order,
 // each key without its chain code, each key and value length-prefixed,
-// output and event records in the form schema 2 stored them (every script,
-// the events' txids: digestEvents). Undo
+// output records in the form schema 2 stored them (every script). Undo
 // records and the chain code table are left out, so the digest depends only
 // on the blocks stored (see schema.go for the exceptions). A chain with
 // nothing stored has the digest of empty content.
@@ -453,15 +461,11 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 	return out, nil
 }
 
-// digestBlockCache bounds the bytes of block txids digestEvents keeps.
-const digestBlockCache = 64 << 20
-
 // digestEvents hashes chain c's address events into h as Digest does, in
 // the order and form they would have keyed by address string: for each
 // address of the totals table (in its key order), its events, each key
-// with the address in place of its id and each value with its txids, as
-// schema 2 stored them. So the digest does not depend on the ids, which
-// depend on the order addresses were first seen in, nor on the layout.
+// with the address in place of its id. So the digest does not depend on
+// the ids, which depend on the order addresses were first seen in.
 func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Hash) error {
 	lo, hi := tableBounds(prefixAddress, c)
 	addrs, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
@@ -475,8 +479,7 @@ func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Ha
 		return err
 	}
 	defer evs.Close()
-	var buf, prefix, key, val []byte
-	txs := newEventTxs(r, c, digestBlockCache)
+	var buf, prefix, key []byte
 	n := 0
 	for valid := addrs.First(); valid; valid = addrs.Next() {
 		if n++; n&1023 == 0 {
@@ -491,19 +494,10 @@ func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Ha
 		}
 		prefix = appendEventPrefix(prefix[:0], c, t.ID)
 		for ok := evs.SeekGE(prefix); ok && bytes.HasPrefix(evs.Key(), prefix); ok = evs.Next() {
-			pos, ok := decodeEventPos(evs.Key())
-			if !ok || len(evs.Key()) != len(prefix)+eventPosLen {
-				return fmt.Errorf("event key: %w", errCorrupt)
-			}
-			ev, err := txs.event(evs.Value(), pos)
-			if err != nil {
-				return err
-			}
 			key = append(append(key[:0], addr...), evs.Key()[len(prefix):]...)
-			val = appendEventV2(val[:0], &ev)
 			buf = append(buf[:0], prefixEvent)
 			buf = appendBytes(buf, key)
-			buf = appendBytes(buf, val)
+			buf = appendBytes(buf, evs.Value())
 			h.Write(buf)
 		}
 		if err := evs.Error(); err != nil {

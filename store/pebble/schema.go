@@ -28,7 +28,7 @@ import (
 //	                                        -> (empty)                              spend marker, also for outputs not stored
 //	p + chain + txid(32) + vout(be32)       -> (empty)                              pending: a spend whose output is not stored
 //	e + chain + address id(uvarint) + height(be64) + txindex(be32) + kind(1) + index(be32)
-//	                                        -> [spent outpoint] + amount            address history in chain order
+//	                                        -> event record                         address history in chain order
 //	a + chain + len(addr) + addr            -> address id + totals                  written with Merge (codec.go totalsMerger)
 //	m + "addrid/" + chain                   -> next address id (uvarint)            given out at ingest (addrid.go)
 //	u + chain + height(be64)                -> undo record                          previous values of keys the block overwrote
@@ -160,8 +160,8 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 
 // schemaVersion is stored under metaVersionKey; Open refuses other versions.
 // Version 2 keys address events by address id (version 1 by address
-// string); version 3 leaves the event's own txid out of an event record
-// and standard scripts out of output records (codec.go).
+// string); version 3 leaves standard scripts out of output records
+// (codec.go, scripts.go).
 const schemaVersion = 3
 
 var (
