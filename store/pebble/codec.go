@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -387,8 +388,25 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 }
 
 // appendOutputRecord encodes an output and the height of its block. Value,
-// type and address come first: resolving a prevout reads only those.
+// type and address come first: resolving a prevout reads only those. The
+// script comes last, as its length plus one and its bytes, or as a 0 when
+// it is the standard script of the type and address (scripts.go), which
+// decodeOutputRecord rebuilds.
 func appendOutputRecord(dst []byte, out *heistgraph.TxOut, height int64) []byte {
+	dst = appendOutputFields(dst, out, height)
+	n := len(dst)
+	s, ok := standardScript(dst, out.Type, out.Address)
+	if ok && bytes.Equal(s[n:], out.Script) {
+		return append(s[:n], 0)
+	}
+	dst = s[:n]
+	dst = appendUvarint(dst, uint64(len(out.Script))+1)
+	return append(dst, out.Script...)
+}
+
+// appendOutputFields appends the fields of an output record before its
+// script.
+func appendOutputFields(dst []byte, out *heistgraph.TxOut, height int64) []byte {
 	dst = appendVarint(dst, out.Value)
 	dst = appendScriptType(dst, out.Type)
 	dst = appendString(dst, out.Address)
@@ -397,7 +415,13 @@ func appendOutputRecord(dst []byte, out *heistgraph.TxOut, height int64) []byte 
 	for _, k := range out.Keys {
 		dst = appendString(dst, k)
 	}
-	return appendBytes(dst, out.Script)
+	return dst
+}
+
+// appendOutputRecordV2 appends an output record as schema 2 stored it
+// (every script kept, length-prefixed), the form Digest hashes.
+func appendOutputRecordV2(dst []byte, out *heistgraph.TxOut, height int64) []byte {
+	return appendBytes(appendOutputFields(dst, out, height), out.Script)
 }
 
 // outputHead is the part of an output record that resolving a prevout needs.
@@ -435,7 +459,19 @@ func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
 			out.Keys[i] = r.str()
 		}
 	}
-	out.Script = r.bytes()
+	switch n := r.uvarint(); {
+	case r.bad:
+	case n == 0:
+		var ok bool
+		if out.Script, ok = standardScript(nil, out.Type, out.Address); !ok {
+			r.fail()
+		}
+	case n-1 > uint64(len(r.b)):
+		r.fail()
+	case n > 1:
+		out.Script = append([]byte(nil), r.b[:n-1]...)
+		r.b = r.b[n-1:]
+	}
 	return out, height, r.done("output record")
 }
 

@@ -190,6 +190,12 @@ func FuzzDecode(f *testing.F) {
 	txid := hashOf(1)
 	rec := txRecord{WTxID: hashOf(2), NOut: 2, Inputs: []inputRecord{{Resolved: true, Value: 5, Address: "x"}}}
 	f.Add(appendTxRecord(nil, txid, &rec))
+	many := txRecord{WTxID: txid, FeeKnown: true, Inputs: []inputRecord{
+		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 1 << 20}, Sequence: 7}},
+		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(4), Vout: 2}}, Resolved: true, Value: 9, Type: "custom", Address: "bc1q"},
+		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(5)}}, Resolved: true, Value: 1, Type: heistgraph.ScriptPubKeyHash, Address: "1x"},
+	}}
+	f.Add(appendTxRecord(nil, txid, &many))
 	f.Add(appendOutputRecord(nil, &heistgraph.TxOut{Value: 1, Keys: []string{"a"}, Script: []byte{1}}, 3))
 	f.Add(appendTotals(nil, &totals{Received: 1}))
 	f.Add(appendUndoRecord(nil, []undoEntry{{Key: []byte("k"), Prev: []byte("v"), Present: true}}))

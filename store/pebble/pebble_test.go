@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -245,28 +246,31 @@ func TestSchemaVersion(t *testing.T) {
 }
 
 // TestSchemaVersionOlder: a store of an older layout (version 1 keyed
-// address events by address string) is refused, naming the directory and
-// telling the user to re-ingest, and is left as it was.
+// address events by address string, version 2 kept their txids) is
+// refused, naming the directory and telling the user to re-ingest, and is
+// left as it was.
 func TestSchemaVersionOlder(t *testing.T) {
-	fs := vfs.NewMem()
-	db, err := Open("old-store", Options{FS: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.db.Set(metaVersionKey, appendUvarint(nil, 1), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, ro := range []bool{false, true} {
-		_, err := Open("old-store", Options{FS: fs, ReadOnly: ro})
-		if !errors.Is(err, heistgraph.ErrInvalid) {
-			t.Fatalf("read-only %v: open of a version 1 store: %v, want ErrInvalid", ro, err)
+	for _, version := range []uint64{1, 2} {
+		fs := vfs.NewMem()
+		db, err := Open("old-store", Options{FS: fs})
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, want := range []string{"old-store", "schema version 1", "re-ingest"} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("read-only %v: error %q does not say %q", ro, err, want)
+		if err := db.db.Set(metaVersionKey, appendUvarint(nil, version), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, ro := range []bool{false, true} {
+			_, err := Open("old-store", Options{FS: fs, ReadOnly: ro})
+			if !errors.Is(err, heistgraph.ErrInvalid) {
+				t.Fatalf("read-only %v: open of a version %d store: %v, want ErrInvalid", ro, version, err)
+			}
+			for _, want := range []string{"old-store", fmt.Sprintf("schema version %d,", version), "re-ingest"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("read-only %v: error %q does not say %q", ro, err, want)
+				}
 			}
 		}
 	}

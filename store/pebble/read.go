@@ -386,7 +386,8 @@ func heightBounds(prefix []byte, from, to int64) (lo, hi []byte) {
 
 // Digest returns a SHA-256 over the logical content of chain: the address,
 // block, event, height, output, pending, spend and tx tables in key order,
-// each key without its chain code, each key and value length-prefixed. Undo
+// each key without its chain code, each key and value length-prefixed,
+// output records in the form schema 2 stored them (every script). Undo
 // records and the chain code table are left out, so the digest depends only
 // on the blocks stored (see schema.go for the exceptions). A chain with
 // nothing stored has the digest of empty content.
@@ -399,7 +400,7 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 	if ok {
 		snap := d.db.NewSnapshot()
 		defer snap.Close()
-		var buf []byte
+		var buf, val []byte
 		for _, p := range logicalPrefixes {
 			if p == prefixEvent {
 				if err := digestEvents(ctx, snap, c, h); err != nil {
@@ -423,6 +424,17 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 				k, v := it.Key(), it.Value()
 				if p == prefixAccount && len(k) > len(lo) && k[len(lo)] == acctTokenKey {
 					continue // token metadata is no block's content
+				}
+				if p == prefixOutput {
+					// In schema 2's form: the digest does not depend on
+					// which scripts are left out.
+					out, height, err := decodeOutputRecord(v)
+					if err != nil {
+						it.Close()
+						return heistgraph.Hash{}, fmt.Errorf("digest of %s: output: %w", chain, err)
+					}
+					val = appendOutputRecordV2(val[:0], &out, height)
+					v = val
 				}
 				if p == prefixAddress {
 					// The address id is left out: it depends on the order
