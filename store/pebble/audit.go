@@ -2,25 +2,15 @@ package pebble
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
-
-	pebbledb "github.com/cockroachdb/pebble/v2"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
 )
 
 var _ store.Audit = (*DB)(nil)
-
-// prefixAudit is the audit log table of earlier versions (schema.go):
-// v + seq(be64) -> audit record. Records are appended to the audit log file
-// now (auditlog.go); the table is read, never written.
-const prefixAudit byte = 'v'
-
-func auditKey(seq uint64) []byte { return appendU64([]byte{prefixAudit}, seq) }
 
 func appendAuditRecord(dst []byte, r *store.AuditRecord) []byte {
 	dst = appendVarint(dst, r.Time)
@@ -30,18 +20,6 @@ func appendAuditRecord(dst []byte, r *store.AuditRecord) []byte {
 	dst = appendUvarint(dst, uint64(r.Items))
 	dst = appendUvarint(dst, uint64(r.Status))
 	return appendString(dst, r.Risk)
-}
-
-func decodeAuditRecord(k, v []byte) (store.AuditRecord, error) {
-	if len(k) != 9 {
-		return store.AuditRecord{}, fmt.Errorf("audit key: %w", errCorrupt)
-	}
-	rd := reader{b: v}
-	rec := decodeAuditFields(&rd, binary.BigEndian.Uint64(k[1:]))
-	if err := rd.done(fmt.Sprintf("audit record %d", rec.Seq)); err != nil {
-		return store.AuditRecord{}, err
-	}
-	return rec, nil
 }
 
 // decodeAuditFields reads one record's fields (appendAuditRecord) from rd.
@@ -117,11 +95,7 @@ func (d *DB) appendAudit(ctx context.Context, recs []store.AuditRecord, sync boo
 	d.auditMu.Lock()
 	defer d.auditMu.Unlock()
 	if d.auditNext == 0 {
-		next, err := d.nextAuditSeq()
-		if err != nil {
-			return 0, fmt.Errorf("append audit: %w", err)
-		}
-		d.auditNext = next
+		d.auditNext = d.nextAuditSeq()
 	}
 	first := d.auditNext
 	d.auditBuf = d.auditBuf[:0]
@@ -138,37 +112,14 @@ func (d *DB) appendAudit(ctx context.Context, recs []store.AuditRecord, sync boo
 func (d *DB) auditLogPath() string { return d.fs().PathJoin(d.dir, auditFileName) }
 
 // nextAuditSeq returns the sequence number the next record gets: after the
-// file's last, or after the last record an earlier version kept in Pebble.
-func (d *DB) nextAuditSeq() (uint64, error) {
+// file's last (1 for an empty log).
+func (d *DB) nextAuditSeq() uint64 {
 	d.auditLog.mu.Lock()
-	next := d.auditLog.next
-	d.auditLog.mu.Unlock()
-	if next != 0 {
-		return next, nil
-	}
-	last, err := d.lastAuditSeq()
-	return last + 1, err
+	defer d.auditLog.mu.Unlock()
+	return max(d.auditLog.next, 1)
 }
 
-// lastAuditSeq returns the largest sequence number stored in Pebble by
-// earlier versions, 0 for none.
-func (d *DB) lastAuditSeq() (uint64, error) {
-	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: []byte{prefixAudit}, UpperBound: []byte{prefixAudit + 1}})
-	if err != nil {
-		return 0, err
-	}
-	defer it.Close()
-	if !it.Last() {
-		return 0, it.Error()
-	}
-	if len(it.Key()) != 9 {
-		return 0, fmt.Errorf("audit key: %w", errCorrupt)
-	}
-	return binary.BigEndian.Uint64(it.Key()[1:]), nil
-}
-
-// AuditLog implements store.Audit: the records earlier versions kept in
-// Pebble, then the file's.
+// AuditLog implements store.Audit: the records of the audit log file.
 func (d *DB) AuditLog(ctx context.Context, q store.AuditQuery) iter.Seq2[store.AuditRecord, error] {
 	return func(yield func(store.AuditRecord, error) bool) {
 		if _, _, err := d.code(""); err != nil {
@@ -201,31 +152,8 @@ func (d *DB) AuditLog(ctx context.Context, q store.AuditQuery) iter.Seq2[store.A
 			after = rec.Seq
 			return yield(rec, nil)
 		}
-		if !d.legacyAuditLog(after, more) {
-			return
-		}
 		d.fileAuditLog(after, more)
 	}
-}
-
-// legacyAuditLog yields the records above after that Pebble holds, and
-// reports whether to go on.
-func (d *DB) legacyAuditLog(after uint64, more func(store.AuditRecord, error) bool) bool {
-	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: auditKey(after + 1), UpperBound: []byte{prefixAudit + 1}})
-	if err != nil {
-		return more(store.AuditRecord{}, err)
-	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		rec, err := decodeAuditRecord(it.Key(), it.Value())
-		if !more(rec, err) {
-			return false
-		}
-	}
-	if err := it.Error(); err != nil {
-		return more(store.AuditRecord{}, fmt.Errorf("audit log: %w", err))
-	}
-	return true
 }
 
 // errStopAudit ends a walk of the file that its consumer stopped.

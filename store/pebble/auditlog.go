@@ -18,8 +18,8 @@ import (
 // Pebble's key space: a busy screening service appends tens of thousands of
 // records a second, and through Pebble each one would be inserted in the
 // memtable, flushed and compacted again and again on the cores that answer
-// the screens. Records appended by earlier versions, under keys
-// v + seq (audit.go), stay where they are and are read first.
+// the screens (schemas before 3 kept them under keys v + seq; such stores
+// are refused on open).
 //
 // The file is a magic header followed by frames, one per AppendAudit batch:
 //

@@ -186,44 +186,6 @@ func TestAuditFileTornTail(t *testing.T) {
 	}
 }
 
-// TestAuditFileAfterPebbleRecords reads a store whose earlier version kept
-// its records in Pebble: they come first, and new records continue their
-// numbering in the file.
-func TestAuditFileAfterPebbleRecords(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := db.db.NewBatch()
-	for i, r := range auditRecs(0, 4) {
-		if err := b.Set(auditKey(uint64(i+1)), appendAuditRecord(nil, &r), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.commit(b); err != nil {
-		t.Fatal(err)
-	}
-	checkAudit(t, db, 4)
-	if last, err := db.AppendAudit(ctx, auditRecs(4, 3)); err != nil || last != 7 {
-		t.Fatalf("append after Pebble's records: last %d, %v", last, err)
-	}
-	checkAudit(t, db, 7)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err = Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if last, err := db.AppendAudit(ctx, auditRecs(7, 1)); err != nil || last != 8 {
-		t.Fatalf("append after reopen: last %d, %v", last, err)
-	}
-	checkAudit(t, db, 8)
-}
-
 // TestAuditSyncsEarlierWrites holds AppendAudit to its contract on a file
 // system that loses what was not synced: a write made without a sync, then
 // an audit record, both survive a crash right after AppendAudit returns;

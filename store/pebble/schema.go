@@ -96,12 +96,11 @@ import (
 // The HTTP service's tables are not chain-scoped either. Key ids are the
 // random hex ids keys create gives out; an audit record's seq is given out
 // in order from 1 by AppendAudit. Both are written with a sync. Audit
-// records are appended to the file audit.log beside Pebble's (auditlog.go);
-// the v table holds those of earlier versions, read before the file's.
+// records are not in Pebble: they are appended to the file audit.log beside
+// Pebble's (auditlog.go); schemas 1 and 2 kept them under v + seq(be64).
 //
 //	k + 'i' + key id                        -> key record                           sha256(32), role, entity, TLP clearance, created, revoked (keys.go)
 //	k + 'h' + sha256 of the secret(32)      -> key id (raw string)                  the index the server authenticates by
-//	v + seq(be64)                           -> audit record                         time, key id, method, path, items, status, risk (audit.go; read only)
 //
 // The live monitor's alerts and their webhook deliveries (alerts.go,
 // webhooks.go) are not chain-scoped. An alert's seq is given out in raise
