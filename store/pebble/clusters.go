@@ -459,7 +459,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 		return fmt.Errorf("write clusters of %s: the clustering changed under the run: %w", r.chain, heistgraph.ErrConflict)
 	}
 	r.w.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
-	pb := r.d.db.NewBatchWithSize(r.size())
+	pb := r.d.db.NewBatch() // writeTo sets its bytes
 	defer pb.Close()
 	if err := r.w.writeTo(pb); err != nil {
 		return err
