@@ -482,8 +482,9 @@ func (a *app) printExplanation(v hgapp.ClusterView) error {
 }
 
 // ingestClustering clusters blocks as `ingest btc --cluster` ingests them:
-// once at the end of a one-shot ingest, after every block with --follow
-// (through a cluster.Engine kept open).
+// once at the end of a one-shot ingest (a file ingest without a
+// transaction graph clusters alongside instead: clusterAlongside), after
+// every block with --follow (through a cluster.Engine kept open).
 type ingestClustering struct {
 	a      *app
 	st     store.Store

@@ -246,15 +246,34 @@ func (a *app) ingestBlockFiles(ctx context.Context, st store.Store, f ingestBTCF
 	net := src.Network()
 	chain.Store(net.Chain)
 	prog.start(src.TotalBytes())
-	stats, err := ingest.Stream(ctx, st, src, ingest.Options{Logger: a.logger(), Events: ingest.Events{BlockApplied: prog.applied}})
+	applied := prog.applied
+	var cl *clusterAlongside
+	if a.clusterWhileIngesting(f.cluster, net.Chain) {
+		cl = a.startClustering(ctx, st, net.Chain)
+		applied = func(b *heistgraph.Block) {
+			prog.applied(b)
+			cl.applied()
+		}
+	}
+	stats, err := ingest.Stream(ctx, st, src, ingest.Options{Logger: a.logger(), Events: ingest.Events{BlockApplied: applied}})
 	prog.finish()
+	var cv *clusterStatsJSON
+	var cerr error
+	if cl != nil {
+		cv, cerr = cl.finish(err == nil)
+	}
 	if err != nil {
 		return ingestReport{}, err
 	}
+	if cerr != nil {
+		return ingestReport{}, cerr
+	}
 	rep := ingestReport{Chain: net.Chain, Blocks: stats.Blocks, Txs: stats.Txs, Bytes: stats.Bytes,
-		Stale: src.StaleCount(), Skipped: src.SkippedCount()}
-	if rep.Cluster, err = a.ingestClusterer(st, false).finish(ctx, f.cluster, net.Chain); err != nil {
-		return ingestReport{}, err
+		Stale: src.StaleCount(), Skipped: src.SkippedCount(), Cluster: cv}
+	if cl == nil {
+		if rep.Cluster, err = a.ingestClusterer(st, false).finish(ctx, f.cluster, net.Chain); err != nil {
+			return ingestReport{}, err
+		}
 	}
 	rep.Seconds = time.Since(start).Seconds() // reading, applying and clustering
 	return rep, nil

@@ -3,9 +3,14 @@ package pebble
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
+	"fmt"
+	"math"
 	"slices"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
 )
 
 // sortedWrites collects a run's writes and hands them to a Pebble batch in
@@ -23,8 +28,11 @@ type sortedWrites struct {
 	ops []writeOp
 }
 
-// writeOp is one write: buf[key:val] is the key, buf[val:end] the value.
+// writeOp is one write: buf[key:val] is the key, buf[val:end] the value;
+// pre is the key's first 8 bytes, big-endian (zeros past a shorter key),
+// which orders most pairs of keys without reading buf.
 type writeOp struct {
+	pre           uint64
 	kind          byte
 	key, val, end uint32
 }
@@ -46,6 +54,9 @@ func (w *sortedWrites) add(kind byte, key, val []byte) {
 	o.val = uint32(len(w.buf))
 	w.buf = append(w.buf, val...)
 	o.end = uint32(len(w.buf))
+	var pre [8]byte
+	copy(pre[:], key)
+	o.pre = binary.BigEndian.Uint64(pre[:])
 	w.ops = append(w.ops, o)
 }
 
@@ -66,33 +77,74 @@ func (w *sortedWrites) Delete(key []byte, _ *pebbledb.WriteOptions) error {
 	return nil
 }
 
-// writeTo adds the writes to b in key order (stable) and empties w.
+// writeTo adds the writes to b in key order (stable) and empties w. When b
+// is empty, its contents are set to the writes, encoded in one pass in
+// Pebble's batch format (batchrepr: a 12-byte header, then per write its
+// kind, the key and, but for a deletion, the value, each after its
+// uvarint length), instead of a Set, Merge or Delete call each; otherwise
+// each write is added by its call.
 func (w *sortedWrites) writeTo(b *pebbledb.Batch) error {
 	buf := w.buf
 	// Offsets grow with the order of writing: they break ties, which
 	// makes the order total and an unstable sort (pdqsort, several times
 	// faster than a stable merge sort here) keep writes to one key in order.
 	slices.SortFunc(w.ops, func(x, y writeOp) int {
+		if x.pre != y.pre {
+			return cmp.Compare(x.pre, y.pre)
+		}
 		if c := bytes.Compare(buf[x.key:x.val], buf[y.key:y.val]); c != 0 {
 			return c
 		}
 		return cmp.Compare(x.key, y.key)
 	})
+	if !b.Empty() {
+		// b holds other writes (clustering's tables written apart):
+		// SetRepr would replace them, so add the writes one by one.
+		for _, o := range w.ops {
+			k, v := buf[o.key:o.val], buf[o.val:o.end]
+			var err error
+			switch o.kind {
+			case opSet:
+				err = b.Set(k, v, nil)
+			case opMerge:
+				err = b.Merge(k, v, nil)
+			default:
+				err = b.Delete(k, nil)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		w.reset()
+		return nil
+	}
+	if len(w.ops) > math.MaxUint32 {
+		return fmt.Errorf("batch of %d writes: %w", len(w.ops), heistgraph.ErrInvalid)
+	}
+	n := batchHeaderLen + len(buf) + len(w.ops)*(1+2*binary.MaxVarintLen32)
+	repr := make([]byte, batchHeaderLen, n)
+	binary.LittleEndian.PutUint32(repr[8:batchHeaderLen], uint32(len(w.ops)))
 	for _, o := range w.ops {
-		k, v := buf[o.key:o.val], buf[o.val:o.end]
-		var err error
 		switch o.kind {
 		case opSet:
-			err = b.Set(k, v, nil)
+			repr = append(repr, byte(pebbledb.InternalKeyKindSet))
 		case opMerge:
-			err = b.Merge(k, v, nil)
+			repr = append(repr, byte(pebbledb.InternalKeyKindMerge))
 		default:
-			err = b.Delete(k, nil)
+			repr = append(repr, byte(pebbledb.InternalKeyKindDelete))
 		}
-		if err != nil {
-			return err
+		repr = binary.AppendUvarint(repr, uint64(o.val-o.key))
+		repr = append(repr, buf[o.key:o.val]...)
+		if o.kind != opDelete {
+			repr = binary.AppendUvarint(repr, uint64(o.end-o.val))
+			repr = append(repr, buf[o.val:o.end]...)
 		}
 	}
 	w.reset()
-	return nil
+	return b.SetRepr(repr)
 }
+
+// batchHeaderLen is the length of a Pebble batch's header: the sequence
+// number (8 bytes, set on commit) and the count of writes (4 bytes, little
+// endian).
+const batchHeaderLen = 12

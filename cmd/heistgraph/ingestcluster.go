@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/heistgraph/heistgraph"
+	hgapp "github.com/heistgraph/heistgraph/app"
+	"github.com/heistgraph/heistgraph/cluster"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/txgraph"
+)
+
+// clusterAlongside clusters a one-shot file ingest's blocks while the
+// ingest goes on, instead of in a pass after it: a goroutine of its own
+// brings a cluster.Engine up to the store's tip each time a run of blocks
+// was applied (kick), so that clustering takes the second core while the
+// ingest applies the next runs. The engine reads only committed blocks,
+// runs are clustered in chain order, and each update ends at the tip it
+// saw when it started, exactly as consecutive `cluster update` runs do;
+// the clustering written is the one a pass after the ingest writes.
+type clusterAlongside struct {
+	chain  heistgraph.Chain
+	kick   chan struct{}
+	done   chan struct{}
+	cancel context.CancelFunc
+	// stop, set before kick is closed, skips the final update (the
+	// ingest failed).
+	stop  bool
+	total cluster.Stats
+	err   error
+}
+
+// clusterWhileIngesting reports whether a file ingest of ch can cluster
+// alongside: clustering is on and no transaction graph is kept for ch
+// (with one, clustering reads the graph, which is extended to the store's
+// tip after the ingest; ingestClustering.finish does that).
+func (a *app) clusterWhileIngesting(on bool, ch heistgraph.Chain) bool {
+	if !on || !ch.IsUTXO() {
+		return false
+	}
+	if dir := a.graphDir(); dir != "" {
+		if _, err := os.Stat(txgraph.Path(dir, ch)); !errors.Is(err, os.ErrNotExist) {
+			return false
+		}
+	}
+	return true
+}
+
+// startClustering starts clustering ch's blocks alongside the ingest.
+func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph.Chain) *clusterAlongside {
+	ctx, cancel := context.WithCancel(ctx)
+	c := &clusterAlongside{chain: ch, kick: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel}
+	opts := cluster.DefaultOptions()
+	opts.Logger = a.logger()
+	go func() {
+		defer close(c.done)
+		var eng *cluster.Engine
+		update := func() error {
+			if eng == nil {
+				var err error
+				if eng, err = cluster.Open(ctx, st, ch, opts); err != nil {
+					return err
+				}
+			}
+			s, err := eng.Update(ctx)
+			addClusterStats(&c.total, s)
+			return err
+		}
+		for range c.kick {
+			if c.err = update(); c.err != nil {
+				return
+			}
+		}
+		if c.stop {
+			return
+		}
+		if c.err = update(); c.err == nil {
+			c.err = eng.Save(ctx)
+		}
+	}()
+	return c
+}
+
+// applied tells the clustering that more blocks are stored. It does not
+// block: kicks given while an update runs fold into one.
+func (c *clusterAlongside) applied() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// finish waits for the clustering. ok is whether the ingest succeeded:
+// then the clustering catches up to the tip and saves its state; if not,
+// it stops after the blocks it is clustering (each clustered block is
+// whole, and the next run resumes after it).
+func (c *clusterAlongside) finish(ok bool) (*clusterStatsJSON, error) {
+	if !ok {
+		c.stop = true
+		c.cancel()
+	}
+	close(c.kick)
+	<-c.done
+	c.cancel()
+	if c.err != nil {
+		return nil, c.err
+	}
+	v := hgapp.ClusterStatsOf(c.total)
+	v.Chain = c.chain
+	return &v, nil
+}
+
+// addClusterStats adds one update's statistics s to t: counts add up, the
+// totals (addresses, clusters, the largest, the tip) are s's.
+func addClusterStats(t *cluster.Stats, s cluster.Stats) {
+	counts := [...][2]*int64{{&t.Blocks, &s.Blocks}, {&t.Txs, &s.Txs}, {&t.Inputs, &s.Inputs},
+		{&t.Rewound, &s.Rewound}, {&t.Stonewalls, &s.Stonewalls}, {&t.CommonInput, &s.CommonInput},
+		{&t.Change, &s.Change}, {&t.ChangeDeferred, &s.ChangeDeferred}, {&t.Refused, &s.Refused},
+		{&t.Held, &s.Held}, {&t.ServiceChange, &s.ServiceChange}, {&t.Dropped, &s.Dropped},
+		{&t.ChangeNotLeaf, &s.ChangeNotLeaf}, {&t.Transfers, &s.Transfers}, {&t.Deposits, &s.Deposits},
+		{&t.DepositReuse, &s.DepositReuse}, {&t.SharedDeposits, &s.SharedDeposits},
+		{&t.SelfAuth, &s.SelfAuth}, {&t.FundedBy, &s.FundedBy}}
+	for _, c := range counts {
+		*c[0] += *c[1]
+	}
+	if len(s.CoinJoins) > 0 && t.CoinJoins == nil {
+		t.CoinJoins = map[string]int64{}
+	}
+	for k, n := range s.CoinJoins {
+		t.CoinJoins[k] += n
+	}
+	t.Chain = s.Chain
+	t.Rebuilt = t.Rebuilt || s.Rebuilt
+	t.Addresses, t.Clusters, t.Largest, t.TipHeight = s.Addresses, s.Clusters, s.Largest, s.TipHeight
+	t.Elapsed += s.Elapsed
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/heistgraph/heistgraph/synth"
+)
+
+// TestIngestClustersAlongside ingests one synthetic world (720 blocks:
+// several runs of blocks, so the clustering updates while later runs are
+// applied) with clustering on, which clusters alongside the ingest, and
+// once with --cluster=false followed by cluster update: the store dumps
+// (clusters and evidence included) and the clustering's counts must be
+// the same. Labels are imported first, so the guards that read them fire
+// in both. A rerun over a store that holds every block already clusters
+// them all.
+func TestIngestClustersAlongside(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "world")
+	if _, err := synth.Generate(context.Background(), synth.Options{Dir: dir, Seed: 3, Scale: synth.Small}); err != nil {
+		t.Fatal(err)
+	}
+	labels := filepath.Join(dir, synth.LabelsFile)
+	along, after, rerun := filepath.Join(base, "along"), filepath.Join(base, "after"), filepath.Join(base, "rerun")
+	for _, data := range []string{along, after, rerun} {
+		mustOK(t, cli(t, "--data", data, "--quiet", "labels", "import", labels, "--format", "csv"), "labels import")
+	}
+	r := cli(t, "--data", along, "--quiet", "--json", "ingest", "btc", "--blocks", dir)
+	mustOK(t, r, "ingest, clustering alongside")
+	got := decode[ingestReport](t, r.stdout)
+	mustOK(t, cli(t, "--data", after, "--quiet", "ingest", "btc", "--blocks", dir, "--cluster=false"), "ingest --cluster=false")
+	r = cli(t, "--data", after, "--quiet", "--json", "cluster", "update", "--graph", "off")
+	mustOK(t, r, "cluster update")
+	want := decode[clusterStatsJSON](t, r.stdout)
+	if got.Cluster == nil {
+		t.Fatal("ingest reported no clustering")
+	}
+	c := *got.Cluster
+	c.Seconds, c.InputsPerS, want.Seconds, want.InputsPerS = 0, 0, 0, 0
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("clustering counts differ:\nalongside %+v\nafter     %+v", c, want)
+	}
+	if c.Blocks != got.Blocks || c.TipHeight != got.TipHeight {
+		t.Fatalf("clustered %d blocks to %d, ingested %d to %d", c.Blocks, c.TipHeight, got.Blocks, got.TipHeight)
+	}
+	dump := dumpOf(t, "--data", after)
+	if dumpOf(t, "--data", along) != dump {
+		t.Fatal("store dumps differ between clustering alongside the ingest and after it")
+	}
+	// A rerun that finds every block stored applies none: the clustering
+	// still catches up, after the ingest.
+	mustOK(t, cli(t, "--data", rerun, "--quiet", "ingest", "btc", "--blocks", dir, "--cluster=false"), "ingest --cluster=false")
+	mustOK(t, cli(t, "--data", rerun, "--quiet", "ingest", "btc", "--blocks", dir), "ingest again, clustering")
+	if dumpOf(t, "--data", rerun) != dump {
+		t.Fatal("store dumps differ after a rerun that only clusters")
+	}
+}
