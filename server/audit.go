@@ -9,11 +9,12 @@ import (
 	"github.com/heistgraph/heistgraph/store"
 )
 
-// maxAuditBatch bounds the records one sync covers.
+// maxAuditBatch is the number of waiting records that closes a batch
+// before its linger ends.
 const maxAuditBatch = 1024
 
 // auditLinger is how long a batch of screening records waits for more
-// before its sync (auditWriter.linger).
+// before it is written (auditWriter.linger).
 const auditLinger = 2 * time.Millisecond
 
 // auditSyncEvery is, on a store with store.AuditBuffer, how long batches
@@ -29,20 +30,26 @@ const auditSyncEvery = 100 * time.Millisecond
 // answer goes out before the sync, so it never waits for its own fsync.
 // Writes (labels, keys) wait, which makes the write itself durable too
 // (store.Audit's contract) before they answer.
+//
+// Records wait in a slice, not a channel: the goroutine is woken once per
+// batch (by its first record, a record whose writer waits, a full batch
+// or close), not once per record, which on a busy server's processor
+// would put a switch to the writer between answers.
 type auditWriter struct {
-	// mu guards closed; senders hold it shared so close cannot close ch
-	// under them.
-	mu     sync.RWMutex
-	closed bool
-	st     store.Audit
-	ch     chan auditReq
-	done   chan struct{}
-	log    *slog.Logger
-	m      *metrics
+	mu      sync.Mutex
+	closed  bool
+	pending []auditReq // the records of the open batch (mu)
+	spare   []auditReq // run's: the slice pending takes after a batch
+	opened  chan struct{}
+	now     chan struct{} // close the open batch now (a waiter, full, close)
+	done    chan struct{}
+	st      store.Audit
+	log     *slog.Logger
+	m       *metrics
 	// linger is how long a batch of records nobody waits for (screens)
-	// stays open for more before its sync: with many screens a second,
-	// one sync covers many answers instead of one or two. A record whose
-	// writer waits closes the batch at once. timer is run's.
+	// stays open for more before it is written: with many screens a
+	// second, one write covers many answers instead of one or two. A
+	// record whose writer waits closes the batch at once. timer is run's.
 	linger time.Duration
 	timer  *time.Timer
 	// buf, when the store has the role, takes batches nobody waits for
@@ -57,95 +64,78 @@ type auditReq struct {
 }
 
 func newAuditWriter(st store.Audit, log *slog.Logger, m *metrics, linger time.Duration) *auditWriter {
-	w := &auditWriter{st: st, ch: make(chan auditReq, 4*maxAuditBatch), done: make(chan struct{}), log: log, m: m, linger: linger}
+	w := &auditWriter{st: st, opened: make(chan struct{}, 1), now: make(chan struct{}, 1), done: make(chan struct{}),
+		log: log, m: m, linger: linger}
 	w.buf, _ = st.(store.AuditBuffer)
 	go w.run()
 	return w
 }
 
+// signal wakes run through c unless it has a wake-up waiting there.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
 func (w *auditWriter) run() {
 	defer close(w.done)
-	batch := make([]auditReq, 0, maxAuditBatch)
 	var syncDue <-chan time.Time // set while batches wait for their sync
-	defer func() {
-		if syncDue != nil {
-			w.syncBuffered()
-		}
-	}()
 	for {
-		var r auditReq
-		var ok bool
 		select {
-		case r, ok = <-w.ch:
+		case <-w.opened:
+			if w.linger > 0 {
+				// Only answered records so far: let more join the batch
+				// for up to w.linger (their answers are out already),
+				// unless a writer that waits comes (or close).
+				if w.timer == nil {
+					w.timer = time.NewTimer(w.linger)
+				} else {
+					w.timer.Reset(w.linger)
+				}
+				select {
+				case <-w.now:
+					w.timer.Stop() // (Go 1.23 timers: no stale tick is left behind)
+				case <-w.timer.C:
+				}
+			}
+		case <-w.now:
 		case <-syncDue:
 			syncDue = nil
 			w.syncBuffered()
 			continue
 		}
-		if !ok {
-			return
+		w.mu.Lock()
+		batch, closed := w.pending, w.closed
+		w.pending = w.spare[:0]
+		w.mu.Unlock()
+		wait := false
+		for _, r := range batch {
+			wait = wait || r.done != nil
 		}
-		batch = append(batch[:0], r)
-		open, wait := true, r.done != nil
-		var linger <-chan time.Time
-		if !wait && w.linger > 0 {
-			if w.timer == nil {
-				w.timer = time.NewTimer(w.linger)
-			} else {
-				w.timer.Reset(w.linger)
-			}
-			linger = w.timer.C
-		}
-	drain:
-		for open && len(batch) < maxAuditBatch {
-			select {
-			case r, ok := <-w.ch:
-				if !ok {
-					open = false
-					break drain
+		if len(batch) > 0 {
+			buffered := !wait && w.buf != nil
+			w.flush(batch, buffered)
+			switch {
+			case buffered && syncDue == nil:
+				if w.syncTimer == nil {
+					w.syncTimer = time.NewTimer(auditSyncEvery)
+				} else {
+					w.syncTimer.Reset(auditSyncEvery)
 				}
-				batch = append(batch, r)
-				wait = wait || r.done != nil
-				continue
-			default:
-			}
-			if wait || linger == nil {
-				break // someone waits for this batch (or no linger): sync now
-			}
-			// Only answered records so far: let more join the batch for up
-			// to w.linger (their answers are out already), unless a writer
-			// that waits comes.
-			select {
-			case r, ok := <-w.ch:
-				if !ok {
-					open = false
-					break drain
-				}
-				batch = append(batch, r)
-				wait = wait || r.done != nil
-			case <-linger:
-				linger = nil
-				break drain
+				syncDue = w.syncTimer.C
+			case !buffered && syncDue != nil:
+				w.syncTimer.Stop() // the batch's sync covered the earlier ones
+				syncDue = nil
 			}
 		}
-		if linger != nil {
-			w.timer.Stop() // (Go 1.23 timers: no stale tick is left behind)
-		}
-		buffered := !wait && w.buf != nil
-		w.flush(batch, buffered)
-		switch {
-		case buffered && syncDue == nil:
-			if w.syncTimer == nil {
-				w.syncTimer = time.NewTimer(auditSyncEvery)
-			} else {
-				w.syncTimer.Reset(auditSyncEvery)
+		clear(batch) // (the records' strings)
+		w.spare = batch[:0]
+		if closed {
+			if syncDue != nil {
+				w.syncBuffered()
 			}
-			syncDue = w.syncTimer.C
-		case !buffered && syncDue != nil:
-			w.syncTimer.Stop() // the batch's sync covered the earlier ones
-			syncDue = nil
-		}
-		if !open {
 			return
 		}
 	}
@@ -191,12 +181,20 @@ func (w *auditWriter) syncBuffered() {
 
 // send queues r unless the writer is closed.
 func (w *auditWriter) send(r auditReq) error {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
+	w.mu.Lock()
 	if w.closed {
+		w.mu.Unlock()
 		return errShutdown
 	}
-	w.ch <- r
+	w.pending = append(w.pending, r)
+	n := len(w.pending)
+	w.mu.Unlock()
+	switch {
+	case r.done != nil || n >= maxAuditBatch:
+		signal(w.now)
+	case n == 1:
+		signal(w.opened)
+	}
 	return nil
 }
 
@@ -224,13 +222,11 @@ func (w *auditWriter) addSync(ctx context.Context, rec store.AuditRecord) error 
 	}
 }
 
-// close flushes what is queued and stops the writer. No add may follow.
+// close writes what is queued and stops the writer. No add may follow.
 func (w *auditWriter) close() {
 	w.mu.Lock()
-	if !w.closed {
-		w.closed = true
-		close(w.ch)
-	}
+	w.closed = true
 	w.mu.Unlock()
+	signal(w.now)
 	<-w.done
 }
