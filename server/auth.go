@@ -79,8 +79,14 @@ type Caller struct {
 
 type callerKey struct{}
 
+// withCaller returns ctx carrying c for CallerFrom.
+func withCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
 // CallerFrom returns the caller of a request's context (set for every
-// authenticated route).
+// authenticated route; a route whose handler passes it on itself,
+// route.callerInHandler, gives it to what it calls).
 func CallerFrom(ctx context.Context) (Caller, bool) {
 	c, ok := ctx.Value(callerKey{}).(Caller)
 	return c, ok

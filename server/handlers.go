@@ -39,7 +39,7 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/v1/labels", role: RoleAnalyst, audit: auditSync, summary: "Store labels (durable before the answer); at most 10,000 a request",
 			body: labelsBodySchema, resp: obj, h: postLabels},
 		{method: "POST", path: "/v1/screen", role: RoleScreener, audit: auditAsync, summary: "Screen an address or a deposit {chain, txid, vout}, or a batch {items: [...]} of up to 1,000",
-			body: screenBodySchema, resp: obj, h: postScreen},
+			body: screenBodySchema, resp: obj, h: postScreen, callerInHandler: true},
 		{method: "GET", path: "/v1/audit", role: RoleAdmin, summary: "The audit log, oldest first",
 			query: []param{{"after", "integer", "only records after this sequence number"}, {"limit", "integer", "at most this many (default 1000)"}},
 			resp:  auditSchema, h: getAudit},
@@ -456,7 +456,10 @@ func postScreen(s *Server, _ http.ResponseWriter, r *http.Request, info *reqInfo
 		}
 	}
 	info.items = len(req.Items)
-	res, err := s.backend.Screen(r.Context(), req)
+	// The route leaves the caller out of r's context (a copy of the
+	// request a screen from the answer cache does not need): the backend
+	// gets it here.
+	res, err := s.backend.Screen(withCaller(r.Context(), info.caller), req)
 	if err != nil {
 		return nil, err
 	}

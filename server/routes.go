@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -32,6 +31,10 @@ type route struct {
 	contentType  string  // of the 200 answer; "" means application/json
 	media        string  // media type of the bodies; "": application/json
 	h            func(s *Server, w http.ResponseWriter, r *http.Request, info *reqInfo) (any, error)
+	// callerInHandler: the handler passes info.caller on (withCaller)
+	// to whatever reads CallerFrom, and the request's context does not
+	// carry it (no copy of the request).
+	callerInHandler bool
 }
 
 // param is a query parameter.
@@ -41,6 +44,7 @@ type param struct {
 
 // reqInfo is what a handler tells the audit log about its request.
 type reqInfo struct {
+	caller Caller // the authenticated key (zero on routes without one)
 	items  int
 	risk   string
 	status int // the status a handler that wrote its own answer gave (0: 200)
@@ -96,16 +100,18 @@ func (rm *routeMetrics) observe(status int, d time.Duration) {
 }
 
 func (s *Server) serveRoute(rt route, w http.ResponseWriter, r *http.Request) int {
-	var caller Caller
+	info := &reqInfo{}
 	if rt.role != RoleNone {
 		c, err := s.authenticate(r)
 		if err != nil {
 			return s.writeError(w, r, err)
 		}
-		caller = c
-		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
+		info.caller = c
+		if !rt.callerInHandler {
+			r = r.WithContext(withCaller(r.Context(), c))
+		}
 	}
-	info := &reqInfo{}
+	caller := info.caller
 	v, err := s.authorize(rt, caller)
 	if err == nil && rt.audit != auditNone && s.closing.Load() {
 		err = errShutdown // it could not be audited

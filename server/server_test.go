@@ -56,8 +56,13 @@ func (f *fakeBackend) PutLabels(_ context.Context, ls []heistgraph.Label) (any, 
 	f.labels = append(f.labels, ls...)
 	return map[string]int{"added": len(ls)}, nil
 }
-func (f *fakeBackend) Screen(_ context.Context, req ScreenRequest) (ScreenResult, error) {
+func (f *fakeBackend) Screen(ctx context.Context, req ScreenRequest) (ScreenResult, error) {
 	res := ScreenResult{}
+	// Backends read the key from the context (TLP, scopes): the screen
+	// route passes it on itself (route.callerInHandler).
+	if c, ok := CallerFrom(ctx); !ok || c.Role < RoleScreener {
+		return res, fmt.Errorf("screen without the caller in its context (%+v, %v)", c, ok)
+	}
 	var answers []any
 	for _, raw := range req.Items {
 		var it struct {
