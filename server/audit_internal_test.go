@@ -51,20 +51,28 @@ func (b *batchCounter) calls() []int {
 	return slices.Clone(b.batches)
 }
 
+// countedWriter returns an audit writer with linger over a memory store
+// that records the calls made to it (closed at the test's end).
+func countedWriter(t *testing.T, linger time.Duration) (*batchCounter, *auditWriter) {
+	t.Helper()
+	db, err := pebble.Open("", pebble.Options{FS: vfs.NewMem(), CacheSize: 1 << 20, MemTableSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := &batchCounter{DB: db}
+	log := slog.New(slog.DiscardHandler)
+	return st, newAuditWriter(st, log, newMetrics(prometheus.NewRegistry(), nil, log), linger)
+}
+
 // TestAuditLinger checks the audit writer's group commit with a linger
 // far longer than the test: screening records nobody waits for stay in
 // the open batch, a write that waits closes it at once (it does not wait
 // for the linger), and closing the writer flushes what is left; every
 // record is stored once, in the order it came.
 func TestAuditLinger(t *testing.T) {
-	db, err := pebble.Open("", pebble.Options{FS: vfs.NewMem(), CacheSize: 1 << 20, MemTableSize: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st := &batchCounter{DB: db}
-	log := slog.New(slog.DiscardHandler)
-	w := newAuditWriter(st, log, newMetrics(prometheus.NewRegistry(), nil, log), time.Hour)
+	st, w := countedWriter(t, time.Hour)
+	db := st.DB
 	rec := func(i int) store.AuditRecord {
 		return store.AuditRecord{Time: 1, KeyID: "k", Method: "POST", Path: "/v1/screen", Items: i, Status: 200}
 	}
@@ -98,14 +106,7 @@ func TestAuditLinger(t *testing.T) {
 // that a batch a write waits for is appended with a sync, which covers
 // the earlier ones.
 func TestAuditBufferedSync(t *testing.T) {
-	db, err := pebble.Open("", pebble.Options{FS: vfs.NewMem(), CacheSize: 1 << 20, MemTableSize: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st := &batchCounter{DB: db}
-	log := slog.New(slog.DiscardHandler)
-	w := newAuditWriter(st, log, newMetrics(prometheus.NewRegistry(), nil, log), 0)
+	st, w := countedWriter(t, 0)
 	defer w.close()
 	rec := store.AuditRecord{Time: 1, KeyID: "k", Method: "POST", Path: "/v1/screen", Status: 200}
 	w.add(rec)

@@ -715,24 +715,36 @@ func pickExposed(url, key, world, labelled string) (string, error) {
 	return unlabelled, nil
 }
 
-// userAddresses returns up to n addresses of the world's users (all with
-// n < 0).
-func userAddresses(world string, n int) ([]string, error) {
+// truthEntity is an entity of a synthetic world's truth.json.
+type truthEntity struct {
+	Category  string   `json:"category"`
+	Addresses []string `json:"addresses"`
+}
+
+// worldEntities reads the entities of the world's truth.json.
+func worldEntities(world string) ([]truthEntity, error) {
 	var truth struct {
-		Entities []struct {
-			Category  string   `json:"category"`
-			Addresses []string `json:"addresses"`
-		} `json:"entities"`
+		Entities []truthEntity `json:"entities"`
 	}
 	tb, err := os.ReadFile(filepath.Join(world, "truth.json"))
 	if err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(tb, &truth); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(world, "truth.json"), err)
+	}
+	return truth.Entities, nil
+}
+
+// userAddresses returns up to n addresses of the world's users (all with
+// n < 0).
+func userAddresses(world string, n int) ([]string, error) {
+	entities, err := worldEntities(world)
+	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, e := range truth.Entities {
+	for _, e := range entities {
 		if e.Category != "user" {
 			continue
 		}
@@ -755,21 +767,13 @@ const maxDistinct = 100_000
 // addresses of the world, drawn from all its entities (users, merchants,
 // exchanges, mixers, victims...) in a fixed random order.
 func distinctScreens(world string, n int) ([]string, error) {
-	var truth struct {
-		Entities []struct {
-			Addresses []string `json:"addresses"`
-		} `json:"entities"`
-	}
-	tb, err := os.ReadFile(filepath.Join(world, "truth.json"))
+	entities, err := worldEntities(world)
 	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(tb, &truth); err != nil {
 		return nil, err
 	}
 	var all []string
 	seen := map[string]bool{}
-	for _, e := range truth.Entities {
+	for _, e := range entities {
 		for _, a := range e.Addresses {
 			if !seen[a] {
 				seen[a] = true

@@ -193,14 +193,7 @@ func TestAuditFileTornTail(t *testing.T) {
 func TestAuditSyncsEarlierWrites(t *testing.T) {
 	ctx := context.Background()
 	for _, audit := range []bool{true, false} {
-		fs := vfs.NewCrashableMem()
-		if err := fs.MkdirAll("d", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		db, err := Open("d", Options{FS: fs})
-		if err != nil {
-			t.Fatal(err)
-		}
+		fs, db := openCrashable(t)
 		b := db.db.NewBatch()
 		if err := b.Set([]byte("zz-test"), []byte("v"), nil); err != nil {
 			t.Fatal(err)
@@ -215,7 +208,7 @@ func TestAuditSyncsEarlierWrites(t *testing.T) {
 		}
 		crashed := fs.CrashClone(vfs.CrashCloneCfg{})
 		_ = db.Close()
-		db, err = Open("d", Options{FS: crashed})
+		db, err := Open("d", Options{FS: crashed})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +217,7 @@ func TestAuditSyncsEarlierWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		if found != audit {
-			t.Errorf("audit %v: the unsynced write survived the crash: %v", audit, found)
+			t.Errorf("audit appended %v: the write made before survived the crash: %v, want %v", audit, found, audit)
 		}
 		if audit {
 			checkAudit(t, db, 2)
@@ -240,14 +233,7 @@ func TestAuditSyncsEarlierWrites(t *testing.T) {
 func TestAuditBuffered(t *testing.T) {
 	ctx := context.Background()
 	for _, then := range []string{"nothing", "SyncAudit", "AppendAudit"} {
-		fs := vfs.NewCrashableMem()
-		if err := fs.MkdirAll("d", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		db, err := Open("d", Options{FS: fs})
-		if err != nil {
-			t.Fatal(err)
-		}
+		fs, db := openCrashable(t)
 		if _, err := db.AppendAudit(ctx, auditRecs(0, 2)); err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +259,7 @@ func TestAuditBuffered(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The process's end (Close) kept everything.
-		db, err = Open("d", Options{FS: fs})
+		db, err := Open("d", Options{FS: fs})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,4 +276,19 @@ func TestAuditBuffered(t *testing.T) {
 		}
 		_ = db.Close()
 	}
+}
+
+// openCrashable opens a store in the folder d of a file system that a
+// crash clone (CrashClone) can take back to what was synced.
+func openCrashable(t *testing.T) (*vfs.MemFS, *DB) {
+	t.Helper()
+	fs := vfs.NewCrashableMem()
+	if err := fs.MkdirAll("d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open("d", Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs, db
 }

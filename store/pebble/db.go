@@ -358,10 +358,12 @@ func (d *DB) Close() error {
 	if err := d.Err(); err != nil {
 		return err
 	}
+	d.auditMu.Lock() // an append under way finishes first
 	aerr := d.auditLog.sync()
 	if err := d.auditLog.close(); aerr == nil {
 		aerr = err
 	}
+	d.auditMu.Unlock()
 	if err := d.db.Close(); err != nil {
 		return fmt.Errorf("pebble store: close: %w", err)
 	}
