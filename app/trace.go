@@ -80,7 +80,7 @@ func Trace(ctx context.Context, st store.Store, req TraceRequest) (TraceView, er
 	if err != nil {
 		return TraceView{}, err
 	}
-	r, done := TraceReader(ctx, st, req.GraphDir, opts)
+	r, done := traceReader(ctx, st, req.GraphDir, &opts)
 	defer done()
 	res, err := trace.Run(ctx, r, opts)
 	if err != nil {
@@ -103,7 +103,7 @@ func Compare(ctx context.Context, st store.Store, req TraceRequest) (CompareView
 	if err != nil {
 		return CompareView{}, err
 	}
-	r, done := TraceReader(ctx, st, req.GraphDir, opts)
+	r, done := traceReader(ctx, st, req.GraphDir, &opts)
 	defer done()
 	c, err := trace.Compare(ctx, r, opts)
 	if err != nil {
@@ -128,18 +128,69 @@ func Compare(ctx context.Context, st store.Store, req TraceRequest) (CompareView
 // links). done releases the graph. A graph that cannot be opened (absent,
 // of another version, damaged) is passed over: the store answers.
 func TraceReader(ctx context.Context, st store.ChainReader, dir string, opts trace.Options) (r store.ChainReader, done func()) {
-	if dir == "" || opts.FollowLinks {
-		return st, func() {}
-	}
-	g, err := txgraph.Open(txgraph.Path(dir, opts.Chain))
-	if err != nil {
-		return st, func() {}
-	}
-	if ok, err := g.Current(ctx, st); err != nil || !ok {
-		g.Close()
+	g := currentGraph(ctx, st, dir, opts)
+	if g == nil {
 		return st, func() {}
 	}
 	return txgraph.NewReader(g, st), func() { g.Close() }
+}
+
+// currentGraph opens the graph TraceReader reads, or returns nil.
+func currentGraph(ctx context.Context, st store.ChainReader, dir string, opts trace.Options) *txgraph.Graph {
+	if dir == "" || opts.FollowLinks {
+		return nil
+	}
+	g, err := txgraph.Open(txgraph.Path(dir, opts.Chain))
+	if err != nil {
+		return nil
+	}
+	if ok, err := g.Current(ctx, st); err != nil || !ok {
+		g.Close()
+		return nil
+	}
+	return g
+}
+
+// traceReader is TraceReader for Trace and Compare: with the graph, when
+// the cluster ids beside it are current (txgraph.ClusterIDs, under the
+// store's clustering stamp), opts's resolver reads a graph address's
+// cluster there instead of in the store; the answers are the same.
+func traceReader(ctx context.Context, st store.Store, dir string, opts *trace.Options) (r store.ChainReader, done func()) {
+	g := currentGraph(ctx, st, dir, *opts)
+	if g == nil {
+		return st, func() {}
+	}
+	done = func() { g.Close() }
+	if ss, ok := st.(store.ClusterStamps); ok {
+		stamp, err := ss.ClusterStamp(ctx, opts.Chain)
+		if err == nil {
+			if ids, err := txgraph.OpenClusterIDs(txgraph.ClusterIDsPath(dir, opts.Chain), g, stamp); err == nil {
+				opts.Resolver = EntityResolver(graphClusters{LabelStore: st, ids: ids})
+				done = func() { ids.Close(); g.Close() }
+			}
+		}
+	}
+	return txgraph.NewReader(g, st), done
+}
+
+// graphClusters is a cluster.LabelStore whose AddressCluster answers the
+// graph's addresses from the cluster ids beside it, and asks the store for
+// the others.
+type graphClusters struct {
+	cluster.LabelStore
+	ids *txgraph.ClusterIDs
+}
+
+func (s graphClusters) AddressCluster(ctx context.Context, chain heistgraph.Chain, addr string) (store.ClusterMember, error) {
+	if chain == s.ids.Chain() {
+		if m, ok, held := s.ids.Member(addr); held {
+			if !ok {
+				return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, heistgraph.ErrNotFound)
+			}
+			return m, nil
+		}
+	}
+	return s.LabelStore.AddressCluster(ctx, chain, addr)
 }
 
 // ParseTime reads a time bound (trace's until and from): Unix seconds,

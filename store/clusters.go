@@ -153,3 +153,15 @@ type ClusterRun interface {
 	// Pending is the number of batches added and not committed.
 	Pending() int
 }
+
+// ClusterStamps is an optional role of a store's Clusters: a stamp of a
+// chain's clustering that every write of it (WriteClusters, a ClusterRun's
+// commit, RewindClusters) replaces, in the same atomic batch, by a value
+// not given before. A copy of the memberships read between two equal
+// stamps is the clustering as it stood under that stamp, and stays current
+// while the stamp does (txgraph keeps cluster ids beside the graph this
+// way). Stamp 0 says no write was stamped yet (a store clustered by a
+// build without stamps): nothing is known to be current then.
+type ClusterStamps interface {
+	ClusterStamp(ctx context.Context, chain heistgraph.Chain) (uint64, error)
+}

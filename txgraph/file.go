@@ -86,7 +86,7 @@ func align8(n uint64) uint64 { return (n + 7) &^ 7 }
 
 // write writes t with m to path atomically (a temporary file, synced,
 // renamed over path, the directory synced).
-func write(path string, t *tables, m meta) (err error) {
+func write(path string, t *tables, m meta) error {
 	if !littleEndian() {
 		return fmt.Errorf("txgraph: write %s: big-endian hosts are not supported", path)
 	}
@@ -96,6 +96,7 @@ func write(path string, t *tables, m meta) (err error) {
 	// fits.
 	room := uint64(4096)
 	var hdr []byte
+	var err error
 	for {
 		off := align8(16 + room)
 		m.Sections = m.Sections[:0]
@@ -113,6 +114,32 @@ func write(path string, t *tables, m meta) (err error) {
 		}
 		room = align8(uint64(len(hdr)) * 2)
 	}
+	return writeFile(path, func(w *bufio.Writer) {
+		var head [16]byte
+		copy(head[:8], magic[:])
+		binary.LittleEndian.PutUint64(head[8:], uint64(len(hdr)))
+		w.Write(head[:])
+		w.Write(hdr)
+		pos := uint64(16 + len(hdr))
+		pad := func(to uint64) {
+			for ; pos < to; pos++ {
+				w.WriteByte(0)
+			}
+		}
+		for i, f := range fs {
+			pad(m.Sections[i].Off)
+			b := f.bytes()
+			w.Write(b)
+			pos += uint64(len(b))
+		}
+		pad(align8(pos))
+	})
+}
+
+// writeFile writes path atomically with what fill writes (a temporary
+// file in its folder, synced, renamed over path, the folder synced). A
+// write error of fill's surfaces at the final flush.
+func writeFile(path string, fill func(w *bufio.Writer)) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("txgraph: write %s: %w", path, err)
 	}
@@ -130,24 +157,7 @@ func write(path string, t *tables, m meta) (err error) {
 		return fmt.Errorf("txgraph: write %s: %w", path, err)
 	}
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	var head [16]byte
-	copy(head[:8], magic[:])
-	binary.LittleEndian.PutUint64(head[8:], uint64(len(hdr)))
-	w.Write(head[:])
-	w.Write(hdr)
-	pos := uint64(16 + len(hdr))
-	pad := func(to uint64) {
-		for ; pos < to; pos++ {
-			w.WriteByte(0)
-		}
-	}
-	for i, f := range fs {
-		pad(m.Sections[i].Off)
-		b := f.bytes()
-		w.Write(b)
-		pos += uint64(len(b))
-	}
-	pad(align8(pos))
+	fill(w)
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("txgraph: write %s: %w", path, err)
 	}

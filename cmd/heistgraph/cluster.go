@@ -188,6 +188,11 @@ func (a *app) clusterUpdateCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if g != nil {
+					if err := writeClusterIDs(cmd.Context(), st, a.graphDir(), ch); err != nil {
+						return err
+					}
+				}
 				return a.printStats(hgapp.ClusterStatsOf(s), "clustered")
 			})
 		},

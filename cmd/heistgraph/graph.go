@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -34,7 +35,12 @@ store lookups. The result of a trace is the same with and without it.
 
 Run it again after ingesting: it extends the graph with the new blocks, or
 rebuilds it when its last block left the chain (a reorg). trace reads the
-graph only while its last block is the store's tip, and the store otherwise.`,
+graph only while its last block is the store's tip, and the store otherwise.
+
+It also writes DATA/txgraph/CHAIN.cid, the clusters' ids of the graph's
+addresses, which trace reads to resolve entities while the clustering has
+not changed since (cluster update writes it again; an override or a rewind
+leaves it stale, and trace asks the store then).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -49,6 +55,9 @@ graph only while its last block is the store's tip, and the store otherwise.`,
 				path := txgraph.Path(a.graphDir(), ch)
 				s, err := txgraph.Update(ctx, st, ch, path)
 				if err != nil {
+					return err
+				}
+				if err := writeClusterIDs(ctx, st, a.graphDir(), ch); err != nil {
 					return err
 				}
 				v := struct {
@@ -73,4 +82,19 @@ graph only while its last block is the store's tip, and the store otherwise.`,
 	build.Flags().StringVar(&chain, "chain", "", "UTXO chain (btc, btc-regtest, ...); default: the one Bitcoin chain the store holds")
 	c.AddCommand(build)
 	return c
+}
+
+// writeClusterIDs writes the cluster ids beside ch's graph under dir
+// (txgraph.WriteClusterIDs), when there is a graph; a trace reads them
+// while the store's clustering stamp is the one they were written under.
+func writeClusterIDs(ctx context.Context, st store.Store, dir string, ch heistgraph.Chain) error {
+	g, err := txgraph.Open(txgraph.Path(dir, ch))
+	if err != nil {
+		return nil // no graph (or one Update will rebuild): nothing to keep beside it
+	}
+	defer g.Close()
+	if _, err := txgraph.WriteClusterIDs(ctx, st, g, txgraph.ClusterIDsPath(dir, ch)); err != nil {
+		return err
+	}
+	return nil
 }

@@ -456,6 +456,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 		return fmt.Errorf("write clusters of %s: the clustering changed under the run: %w", r.chain, heistgraph.ErrConflict)
 	}
 	r.w.high.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
+	r.w.high.add(opSet, metaClusterStampKey(r.c), newClusterStamp()) // after every cluster key ('m' > 'c')
 	pb := r.d.db.NewBatchWithSize(r.size())
 	defer pb.Close()
 	if err := r.w.writeTo(pb, r.c); err != nil {
@@ -610,6 +611,9 @@ func (d *DB) RewindClusters(ctx context.Context, chain heistgraph.Chain, height 
 	}
 	st := clusterStateRecord{nextAddr: first, nextOverride: tip.NextOverride, needsRebuild: true}
 	if err := b.Set(appendClusterTable(nil, c, clusterState), appendClusterState(nil, st), nil); err != nil {
+		return err
+	}
+	if err := b.Set(metaClusterStampKey(c), newClusterStamp(), nil); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
