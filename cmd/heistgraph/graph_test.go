@@ -38,6 +38,11 @@ func TestGraphBuildCLI(t *testing.T) {
 			t.Fatalf("trace %v: the graph's answer differs from the store's", args)
 		}
 	}
+	// The clusters' ids beside the graph, which trace resolves through.
+	cid := filepath.Join(data, "txgraph", "btc-regtest.cid")
+	if _, err := os.Stat(cid); err != nil {
+		t.Fatalf("graph build wrote no cluster ids: %v", err)
+	}
 	for _, h := range truth.Heists[:2] {
 		for _, p := range []string{"haircut", "poison", "fifo", "lifo", "tiho"} {
 			same(append(seedArgs(h), "--policy", p, "--through-coinjoin", "haircut")...)
@@ -51,6 +56,11 @@ func TestGraphBuildCLI(t *testing.T) {
 	if want := "already current"; !strings.Contains(r.stdout, want) {
 		t.Fatalf("second build: %q, want %q", r.stdout, want)
 	}
+	// Damaged cluster ids are passed over: the store answers.
+	if err := os.WriteFile(cid, []byte("not cluster ids"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	same(seedArgs(truth.Heists[0])...)
 	// A damaged graph is passed over: the store answers.
 	if err := os.WriteFile(v.Path, []byte("not a graph"), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,176 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/bitcoin"
+	"github.com/heistgraph/heistgraph/cluster"
+	"github.com/heistgraph/heistgraph/ingest"
+	"github.com/heistgraph/heistgraph/label"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/store/pebble"
+	"github.com/heistgraph/heistgraph/synth"
+	"github.com/heistgraph/heistgraph/trace"
+	"github.com/heistgraph/heistgraph/txgraph"
+)
+
+// countingStore counts the store's AddressCluster reads.
+type countingStore struct {
+	*pebble.DB
+	reads atomic.Int64
+}
+
+func (s *countingStore) AddressCluster(ctx context.Context, chain heistgraph.Chain, addr string) (store.ClusterMember, error) {
+	s.reads.Add(1)
+	return s.DB.AddressCluster(ctx, chain, addr)
+}
+
+// TestTraceResolvesThroughClusterIDs traces every heist of a small world,
+// labelled and clustered, on the graph with the cluster ids beside it and
+// on the store: the JSON is the same, the first asks the store for no
+// address's cluster that the graph holds, and after an analyst's merge
+// (the ids are stale) the store answers again, still the same.
+func TestTraceResolvesThroughClusterIDs(t *testing.T) {
+	ctx := context.Background()
+	const ch = heistgraph.ChainBTCRegtest
+	world, gdir := t.TempDir(), t.TempDir()
+	if _, err := synth.Generate(ctx, synth.Options{Dir: world, Seed: 7, Scale: synth.Small}); err != nil {
+		t.Fatal(err)
+	}
+	truth, err := synth.LoadTruth(filepath.Join(world, synth.TruthFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := pebble.Open("", pebble.Options{FS: vfs.NewMem(), CacheSize: 8 << 20, MemTableSize: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := &countingStore{DB: db}
+	net := heistgraph.Regtest
+	src, err := bitcoin.NewFileSource([]string{world}, bitcoin.FileOptions{Network: &net})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Stream(ctx, st, src, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(world, synth.LabelsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []heistgraph.Label
+	for l, err := range label.ReadCSV(f, label.Options{Name: synth.LabelsFile}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels = append(labels, l)
+	}
+	f.Close()
+	if _, err := st.PutLabels(ctx, labels); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cluster.Update(ctx, st, ch, cluster.DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := txgraph.Update(ctx, st, ch, txgraph.Path(gdir, ch)); err != nil {
+		t.Fatal(err)
+	}
+	g, err := txgraph.Open(txgraph.Path(gdir, ch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := txgraph.WriteClusterIDs(ctx, st, g, txgraph.ClusterIDsPath(gdir, ch)); err != nil || !ok {
+		t.Fatalf("write cluster ids: %v %v", ok, err)
+	}
+	defer g.Close()
+	held := func(addr string) bool { _, ok := g.AddressID(addr); return ok }
+
+	// run traces every heist, haircut through CoinJoins, and returns the
+	// JSON and the store's cluster reads of addresses the graph holds.
+	run := func(dir string) ([]byte, int) {
+		t.Helper()
+		st.reads.Store(0)
+		var out []byte
+		entities := 0
+		for _, h := range truth.Heists {
+			var seeds []trace.Seed
+			for _, s := range h.Seeds {
+				sd, err := trace.ParseSeed(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				seeds = append(seeds, sd)
+			}
+			v, err := Trace(ctx, st, TraceRequest{GraphDir: dir, Options: trace.Options{Seeds: seeds, Policy: trace.Haircut, ThroughCoinJoin: trace.Haircut}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v.Stats.MS = 0
+			for _, s := range v.Sinks {
+				if s.Entity != "" && held(s.Address) {
+					entities++
+				}
+			}
+			b, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b...)
+		}
+		if entities == 0 {
+			t.Fatal("no sink reaches an entity: the resolver is not exercised")
+		}
+		return out, int(st.reads.Load())
+	}
+	want, storeReads := run("")
+	got, idReads := run(gdir)
+	if string(got) != string(want) {
+		t.Fatal("the trace resolved through the cluster ids differs from the store's")
+	}
+	// The resolver reads the cluster of each labelled address once (some
+	// are not in the graph) and of each address a trace reaches.
+	labelled := 0
+	for _, l := range labels {
+		if l.Chain == ch && !held(l.Address) {
+			labelled++
+		}
+	}
+	if idReads > labelled*len(truth.Heists) || storeReads <= idReads {
+		t.Fatalf("store cluster reads: %d with the cluster ids (at most %d wanted), %d without", idReads, labelled*len(truth.Heists), storeReads)
+	}
+
+	// A merge makes the ids stale: the store answers, the same.
+	var a, b string
+	for x := range uint32(g.Addresses()) {
+		if m, err := st.DB.AddressCluster(ctx, ch, g.Address(x)); err == nil {
+			if a == "" {
+				a = g.Address(x)
+			} else if ma, _ := st.DB.AddressCluster(ctx, ch, a); ma.ClusterID != m.ClusterID {
+				b = g.Address(x)
+				break
+			}
+		}
+	}
+	if _, err := cluster.Merge(ctx, st, ch, []string{a, b}, "test", "one owner", time.Unix(1700000000, 0), cluster.DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	want, _ = run("")
+	got, staleReads := run(gdir)
+	if string(got) != string(want) {
+		t.Fatal("after a merge, the trace on the graph differs from the store's")
+	}
+	t.Logf("store cluster reads: %d on the store, %d with the cluster ids, %d with them stale", storeReads, idReads, staleReads)
+	if staleReads <= idReads {
+		t.Fatalf("after a merge the stale cluster ids were read (%d store reads, %d before)", staleReads, idReads)
+	}
+}
