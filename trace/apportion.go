@@ -15,10 +15,24 @@ import (
 // must not be negative and d must be ≥ 0; products are computed in 128
 // bits, so no amount overflows. The returned slice is the caller's.
 func Apportion(d int64, w []int64) []int64 {
+	var sc apportionScratch
+	return sc.apportion(d, w, nil)
+}
+
+// apportionScratch holds Apportion's working slices for reuse.
+type apportionScratch struct {
+	rem []uint64
+	idx []int
+}
+
+// apportion is Apportion into q (resized to len(w)), reusing sc's
+// slices: the trace's hot path allocates nothing here.
+func (sc *apportionScratch) apportion(d int64, w []int64, q []int64) []int64 {
 	if len(w) == 0 {
 		return nil
 	}
-	q := make([]int64, len(w))
+	q = grow(q, len(w))
+	clear(q)
 	var total int64
 	for _, x := range w {
 		if x < 0 {
@@ -33,7 +47,10 @@ func Apportion(d int64, w []int64) []int64 {
 		q[0] = d
 		return q
 	}
-	rem := make([]uint64, len(w))
+	if cap(sc.rem) < len(w) {
+		sc.rem = make([]uint64, len(w))
+	}
+	rem := sc.rem[:len(w)]
 	var given int64
 	for j, x := range w {
 		q[j], rem[j] = mulDiv(d, x, total)
@@ -43,12 +60,13 @@ func Apportion(d int64, w []int64) []int64 {
 	if left == 0 {
 		return q
 	}
-	idx := make([]int, 0, len(w))
+	idx := sc.idx[:0]
 	for j := range w {
 		if rem[j] > 0 {
 			idx = append(idx, j)
 		}
 	}
+	sc.idx = idx
 	slices.SortStableFunc(idx, func(a, b int) int {
 		switch {
 		case rem[a] > rem[b]:

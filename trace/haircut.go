@@ -39,10 +39,10 @@ func (haircut) spread(f *flow) {
 		if d == 0 {
 			continue
 		}
-		q := Apportion(d, f.capa)
-		for j, a := range q {
+		f.q = f.ap.apportion(d, f.capa, f.q)
+		for j, a := range f.q {
 			if a > 0 {
-				f.outT[j].segs = append(f.outT[j].segs, seg{src: int32(s), hi: a})
+				f.addSeg(j, seg{src: int32(s), hi: a})
 				f.capa[j] -= a
 			}
 		}

@@ -15,7 +15,7 @@ func (poison) spread(f *flow) {
 		f.feeT[s] = f.fee
 		for j, w := range f.out {
 			if w > 0 {
-				f.outT[j].segs = append(f.outT[j].segs, seg{src: int32(s), hi: w})
+				f.addSeg(j, seg{src: int32(s), hi: w})
 			}
 		}
 	}

@@ -78,6 +78,26 @@ type flow struct {
 	srcT []int64 // per source: T_s, the taint entering (value policies)
 	capa []int64 // scratch: remaining capacity per output
 	ord  []int   // scratch
+	q    []int64 // scratch: haircut's shares
+	ap   apportionScratch
+	slab []seg // where outputs' first segments are cut from (addSeg)
+}
+
+// addSeg appends sg to output j's taint. An output's first segment is cut
+// from a slab, one allocation for many visits (the segments outlive the
+// visit, in arrivals), with room for one: a second segment grows the
+// slice out of the slab.
+func (f *flow) addSeg(j int, sg seg) {
+	t := &f.outT[j]
+	if t.segs == nil {
+		if len(f.slab) == cap(f.slab) {
+			f.slab = make([]seg, 0, 512)
+		}
+		n := len(f.slab)
+		f.slab = f.slab[:n+1]
+		t.segs = f.slab[n:n:n+1]
+	}
+	t.segs = append(t.segs, sg)
 }
 
 // reset prepares f for a transaction with the given number of inputs and

@@ -481,7 +481,8 @@ func (e *engine) process(ctx context.Context, w *work) error {
 					e.sinkIn(SinkEntity, w, vin, a, e.cjLabel(cj.Subtype), reasonNone)
 				}
 			}
-			e.event("coinjoin", w.pos, x.id, &cj)
+			ev := cj // a copy: cj stays on the stack on the visits that are no CoinJoin
+			e.event("coinjoin", w.pos, x.id, &ev)
 		default:
 			if isCJ {
 				rule = e.through
@@ -491,7 +492,8 @@ func (e *engine) process(ctx context.Context, w *work) error {
 					}
 				}
 				cj.Through = true
-				e.event("coinjoin", w.pos, x.id, &cj)
+				ev := cj // a copy: cj stays on the stack on the visits that are no CoinJoin
+				e.event("coinjoin", w.pos, x.id, &ev)
 			}
 			for i := range nin {
 				if a := w.inputs[i]; a != nil {
@@ -730,8 +732,12 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		i = int32(len(e.edgeBuf))
 		e.edgeBuf = append(e.edgeBuf, edge{from: n, to: next})
 		e.edges[k] = i
-		e.undo(func() { delete(e.edges, k); e.edgeBuf[i] = edge{} })
-	} else {
+		if e.journal != nil { // a closure made outside the test is allocated, journal or not
+			i := i
+			e.undo(func() { delete(e.edges, k); e.edgeBuf[i] = edge{} })
+		}
+	} else if e.journal != nil {
+		i := i
 		e.undo(func() { e.edgeBuf[i].amount -= total; e.edgeBuf[i].outputs-- })
 	}
 	e.edgeBuf[i].amount += total
@@ -834,8 +840,10 @@ func (e *engine) addSink(s sink, t *taint) {
 		if sp := e.sinks[i].spans; sp >= 0 {
 			n := len(e.spans[sp])
 			e.spans[sp] = appendSpans(e.spans[sp], t, s.src)
-			e.undo(func() { e.sinks[i].amount, e.spans[sp] = amt, e.spans[sp][:n] })
-		} else {
+			if e.journal != nil {
+				e.undo(func() { e.sinks[i].amount, e.spans[sp] = amt, e.spans[sp][:n] })
+			}
+		} else if e.journal != nil {
 			e.undo(func() { e.sinks[i].amount = amt })
 		}
 		return
@@ -847,7 +855,9 @@ func (e *engine) addSink(s sink, t *taint) {
 	i := len(e.sinks)
 	e.sinkAt[k] = i
 	e.sinks = append(e.sinks, s)
-	e.undo(func() { delete(e.sinkAt, k); e.sinks = e.sinks[:i] })
+	if e.journal != nil {
+		e.undo(func() { delete(e.sinkAt, k); e.sinks = e.sinks[:i] })
+	}
 }
 
 func (e *engine) event(kind string, p pos, txid heistgraph.Hash, detail any) {

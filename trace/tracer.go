@@ -246,7 +246,9 @@ func (e *engine) undo(f func()) {
 func (e *engine) setPos(n int32) {
 	if x := &e.tx.txs[n]; !x.placed {
 		x.placed = true
-		e.undo(func() { e.tx.txs[n].placed = false })
+		if e.journal != nil { // a closure is allocated where it is made, journal or not
+			e.undo(func() { e.tx.txs[n].placed = false })
+		}
 	}
 }
 
