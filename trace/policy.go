@@ -95,7 +95,7 @@ func (f *flow) addSeg(j int, sg seg) {
 		}
 		n := len(f.slab)
 		f.slab = f.slab[:n+1]
-		t.segs = f.slab[n:n:n+1]
+		t.segs = f.slab[n : n : n+1]
 	}
 	t.segs = append(t.segs, sg)
 }
