@@ -559,6 +559,11 @@ func (c *ingestClustering) finish(ctx context.Context, on bool, ch heistgraph.Ch
 		if err != nil {
 			return nil, err
 		}
+		if g != nil {
+			if err := writeClusterIDs(ctx, c.st, c.a.graphDir(), ch); err != nil {
+				return nil, err
+			}
+		}
 		c.total = s
 	}
 	v := hgapp.ClusterStatsOf(c.total)
