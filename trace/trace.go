@@ -68,7 +68,7 @@ type engine struct {
 	fees    []int64
 
 	tx       *txTable
-	entities map[addrRef]entityAnswer
+	entities map[addrRef]int32 // the labs index of an address's entity, -1 for none
 	queue    workQueue
 	pending  []*work // by tx number; nil: not queued
 	last     pos     // position of the last transaction processed
@@ -182,7 +182,7 @@ func newEngine(r store.ChainReader, o Options) *engine {
 		rule:     spreaderFor(o.Policy),
 		lines:    o.Policy == FIFO || o.Policy == LIFO,
 		tx:       newTxTable(r, o.Chain),
-		entities: map[addrRef]entityAnswer{},
+		entities: map[addrRef]int32{},
 		edges:    map[uint64]int32{},
 		sinkAt:   map[sinkKey]int{},
 		cjLab:    map[string]int32{},
@@ -751,8 +751,11 @@ func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
 	if e.o.Resolver == nil || a < 0 {
 		return entityAnswer{lab: -1}, nil
 	}
-	if ans, ok := e.entities[a]; ok {
-		return ans, nil
+	if lab, ok := e.entities[a]; ok {
+		if lab < 0 {
+			return entityAnswer{lab: -1}, nil
+		}
+		return entityAnswer{ref: e.labs[lab], ok: true, lab: lab}, nil
 	}
 	addr := e.tx.address(a)
 	ref, ok, err := e.o.Resolver.Resolve(ctx, e.o.Chain, addr)
@@ -764,7 +767,7 @@ func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
 		ans.lab = int32(len(e.labs))
 		e.labs = append(e.labs, ref)
 	}
-	e.entities[a] = ans
+	e.entities[a] = ans.lab // 4 bytes a value: the map grows cheaply
 	return ans, nil
 }
 
