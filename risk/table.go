@@ -44,6 +44,9 @@ type Table struct {
 	// category: what the dusting control asks (methods.md §8.6, "C never
 	// sent anything to that counterparty"), without walking C's spends.
 	paid map[paidPair]struct{}
+	// members is the members walk done for every clustered address (nil
+	// when nothing was clustered).
+	members *memberIndex
 	// addrs is what each address received from outside its owner while
 	// the table is built; freeze moves it to recv (by address) and rents
 	// (pointer-free) and drops it.
@@ -296,8 +299,23 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 		}
 	}
 	t.freeze()
+	if t.members, err = s.memberIndex(ctx, chain, old); err != nil {
+		return TableStats{}, err
+	}
 	s.setTable(chain, t)
 	return t.Stats(), nil
+}
+
+// memberIndex returns old's members index while the clustering of chain is
+// the one it was built from, else a new one.
+func (s *Screener) memberIndex(ctx context.Context, chain heistgraph.Chain, old *Table) (*memberIndex, error) {
+	if old != nil && old.members != nil {
+		tip, err := s.st.ClusterTip(ctx, chain)
+		if err == nil && tip == old.members.tip {
+			return old.members, nil
+		}
+	}
+	return buildMemberIndex(ctx, s.st, chain)
 }
 
 // applyTx adds rec's outputs to t; its inputs' outputs are in t already

@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"label":             {"gopkg.in/yaml.v3"},
 	"cluster":           {"store", "pattern", "txgraph"}, // txgraph: the chain's address ids and transactions read from the graph
 	"trace":             {"store", "pattern", "mixer"},
-	"risk":              {"store", "trace"},
+	"risk":              {"store", "trace", "internal/unionfind"}, // unionfind: the members index
 	"incident":          {"store", "gopkg.in/yaml.v3"},
 	"incidents":         {},
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
@@ -70,7 +70,8 @@ var allowed = map[string][]string{
 	"share": {"app", "incident", "label", "store", "taxii"},
 	// Bitcoin's double SHA-256 (issue 23): SHA-NI assembly, x/sys/cpu for
 	// the CPU's features
-	"internal/sha256d": {"golang.org/x/sys/cpu"},
+	"internal/sha256d":   {"golang.org/x/sys/cpu"},
+	"internal/unionfind": {},
 }
 
 // free may be imported by any package (style.md's last row).
