@@ -551,7 +551,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 				return err
 			}
 		}
-		a.val = appendOutputRecord(a.val[:0], out, h, i)
+		a.val = appendOutputRecord(a.val[:0], out, h)
 		if err := batch.Set(a.key, a.val, nil); err != nil {
 			return err
 		}
@@ -562,7 +562,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 				return err
 			}
 		}
-		a.grp.outs[utxoKey{c, op}] = utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Height: h, TxIndex: i}
+		a.grp.outs[utxoKey{c, op}] = utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id}
 		if out.Address != "" {
 			a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
 			a.val = appendReceivedEvent(a.val[:0], tx.TxID, out.Value)
@@ -581,7 +581,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 				return err
 			}
 			if found {
-				if err := a.backfill(db, batch, c, op, out, spentRef{Height: h, TxIndex: i, Vout: op.Vout}); err != nil {
+				if err := a.backfill(db, batch, c, op, out); err != nil {
 					return fmt.Errorf("resolve earlier spend of %s: %w", op, err)
 				}
 			}
@@ -601,15 +601,12 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	op := ir.PrevOut
 	uk := utxoKey{c, op}
 	var id uint64
-	ref := spentRef{Vout: op.Vout}
 	if lo, ok := a.grp.outs[uk]; ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id = true, lo.Value, lo.Type, lo.Address, lo.ID
-		ref.Height, ref.TxIndex = lo.Height, lo.TxIndex
 		lo.spent = true
 		a.grp.outs[uk] = lo
 	} else if lo, ok := a.utxo.take(uk); ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id = true, lo.Value, lo.Type, lo.Address, lo.ID
-		ref.Height, ref.TxIndex = lo.Height, lo.TxIndex
 	} else {
 		a.key = appendOutpointKey(a.key[:0], prefixOutput, c, op)
 		v, closer, err := db.Get(a.key)
@@ -624,7 +621,6 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 				return cerr
 			}
 			ir.Resolved, ir.Value, ir.Type, ir.Address = true, head.Value, head.Type, head.Address
-			ref.Height, ref.TxIndex = head.Height, head.TxIndex
 		case !errors.Is(err, pebbledb.ErrNotFound):
 			return err
 		}
@@ -661,7 +657,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		a.ids.ids[addrKey{c, ir.Address}] = id // for writeTotals
 	}
 	a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Spent, Index: vin})
-	a.val = appendSpentEvent(a.val[:0], h, txid, ref, ir.Value)
+	a.val = appendSpentEvent(a.val[:0], txid, op, ir.Value)
 	if err := batch.Set(a.key, a.val, nil); err != nil {
 		return err
 	}
@@ -687,7 +683,7 @@ func (a *applier) keepCurrent(db *pebbledb.DB, key []byte) error {
 
 // backfill resolves the stored spends of op, an output the block creates
 // that blocks applied earlier already spend.
-func (a *applier) backfill(db *pebbledb.DB, batch *sortedWrites, c chainCode, op heistgraph.Outpoint, out *heistgraph.TxOut, ref spentRef) error {
+func (a *applier) backfill(db *pebbledb.DB, batch *sortedWrites, c chainCode, op heistgraph.Outpoint, out *heistgraph.TxOut) error {
 	a.key2 = appendOutpointKey(a.key2[:0], prefixPending, c, op)
 	if err := batch.Delete(a.key2, nil); err != nil {
 		return err
@@ -697,14 +693,14 @@ func (a *applier) backfill(db *pebbledb.DB, batch *sortedWrites, c chainCode, op
 		return err
 	}
 	for _, sp := range spenders {
-		if err := a.backfillSpend(db, batch, c, op, out, ref, sp); err != nil {
+		if err := a.backfillSpend(db, batch, c, op, out, sp); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCode, op heistgraph.Outpoint, out *heistgraph.TxOut, ref spentRef, sp heistgraph.Inpoint) error {
+func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCode, op heistgraph.Outpoint, out *heistgraph.TxOut, sp heistgraph.Inpoint) error {
 	rec, err := loadSpender(db, a.spenders, c, sp.TxID)
 	if err != nil {
 		return err
@@ -725,7 +721,7 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 		return err
 	}
 	a.key2 = appendEventKey(a.key2[:0], c, id, eventPos{Height: rec.Height, TxIndex: rec.Index, Kind: heistgraph.Spent, Index: sp.Vin})
-	a.val2 = appendSpentEvent(a.val2[:0], rec.Height, sp.TxID, ref, out.Value)
+	a.val2 = appendSpentEvent(a.val2[:0], sp.TxID, op, out.Value)
 	if err := batch.Set(a.key2, a.val2, nil); err != nil {
 		return err
 	}

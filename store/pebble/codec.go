@@ -404,7 +404,7 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 // resolving a prevout reads only those. The script comes last, as its
 // length plus one and its bytes, or as a 0 when it is the standard script
 // of the type and address (scripts.go), which decodeOutputRecord rebuilds.
-func appendOutputRecord(dst []byte, out *heistgraph.TxOut, height int64, txIndex uint32) []byte {
+func appendOutputRecord(dst []byte, out *heistgraph.TxOut, height int64) []byte {
 	p, packed := packAddr(out.Address)
 	dst = appendVarint(dst, out.Value)
 	dst = appendScriptType(dst, out.Type)
@@ -413,9 +413,7 @@ func appendOutputRecord(dst []byte, out *heistgraph.TxOut, height int64, txIndex
 	} else {
 		dst = appendAddrValue(dst, out.Address)
 	}
-	dst = appendUvarint(dst, uint64(height))
-	dst = appendUvarint(dst, uint64(txIndex))
-	dst = appendOutputKeys(dst, out)
+	dst = appendOutputTail(dst, out, height)
 	if packed {
 		n := len(dst)
 		s, ok := packedScript(dst, out.Type, &p)
@@ -434,12 +432,13 @@ func appendOutputFields(dst []byte, out *heistgraph.TxOut, height int64) []byte 
 	dst = appendVarint(dst, out.Value)
 	dst = appendScriptType(dst, out.Type)
 	dst = appendString(dst, out.Address)
-	dst = appendUvarint(dst, uint64(height))
-	return appendOutputKeys(dst, out)
+	return appendOutputTail(dst, out, height)
 }
 
-// appendOutputKeys appends the keys of an output record.
-func appendOutputKeys(dst []byte, out *heistgraph.TxOut) []byte {
+// appendOutputTail appends the fields of an output record between its
+// address and its script.
+func appendOutputTail(dst []byte, out *heistgraph.TxOut, height int64) []byte {
+	dst = appendUvarint(dst, uint64(height))
 	dst = appendUvarint(dst, uint64(len(out.Keys)))
 	for _, k := range out.Keys {
 		dst = appendString(dst, k)
@@ -453,20 +452,17 @@ func appendOutputRecordV2(dst []byte, out *heistgraph.TxOut, height int64) []byt
 	return appendBytes(appendOutputFields(dst, out, height), out.Script)
 }
 
-// outputHead is the part of an output record that resolving a prevout needs:
-// with the place of its tx (height and index in the block), where its
-// Received event is.
+// outputHead is the part of an output record that resolving a prevout needs.
 type outputHead struct {
 	Value   int64
 	Type    heistgraph.ScriptType
 	Address string
 	Height  int64
-	TxIndex uint32
 }
 
 func decodeOutputHead(v []byte) (outputHead, error) {
 	r := reader{b: v}
-	h := outputHead{Value: r.varint(), Type: r.scriptType(), Address: r.addrValue(), Height: int64(r.uvarint()), TxIndex: r.u32()}
+	h := outputHead{Value: r.varint(), Type: r.scriptType(), Address: r.addrValue(), Height: int64(r.uvarint())}
 	if r.bad {
 		return h, fmt.Errorf("output record: %w", errCorrupt)
 	}
@@ -487,7 +483,6 @@ func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
 		}
 	}
 	height := int64(r.uvarint())
-	_ = r.u32() // the tx's index in its block
 	n := r.uvarint()
 	if n > uint64(len(r.b)) {
 		r.fail()
@@ -516,59 +511,30 @@ func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
 }
 
 // An event record holds what the event key does not: the tx id (creating tx
-// for Received, spending tx for Spent) and the amount, and for Spent where
-// the spent output's Received event is (spentRef): the spent output is the
-// address's own, so its Received event, under the same address id, holds
-// its txid (and for Received the outpoint is TxID:Index).
+// for Received, spending tx for Spent), the spent outpoint for Spent (for
+// Received it is TxID:Index), and the amount.
 func appendReceivedEvent(dst []byte, txid heistgraph.Hash, amount int64) []byte {
 	return appendVarint(append(dst, txid[:]...), amount)
 }
 
-// spentRef is the place of the Received event of the output a Spent event
-// spends: the height and index of the tx that created it, and its vout.
-type spentRef struct {
-	Height  int64
-	TxIndex uint32
-	Vout    uint32
-}
-
-// appendSpentEvent encodes a Spent event at height: the spender, the
-// spent output's Received event (its height as the distance below the
-// spend's, its tx index and vout) and the amount.
-func appendSpentEvent(dst []byte, height int64, spender heistgraph.Hash, ref spentRef, amount int64) []byte {
-	dst = append(dst, spender[:]...)
-	dst = appendVarint(dst, height-ref.Height)
-	dst = appendUvarint(dst, uint64(ref.TxIndex))
-	dst = appendUvarint(dst, uint64(ref.Vout))
-	return appendVarint(dst, amount)
-}
-
-// appendSpentEventV3 appends a Spent event as schema 3 stored it (the
-// spent outpoint in full), the form Digest hashes.
-func appendSpentEventV3(dst []byte, spender heistgraph.Hash, op heistgraph.Outpoint, amount int64) []byte {
+func appendSpentEvent(dst []byte, spender heistgraph.Hash, op heistgraph.Outpoint, amount int64) []byte {
 	dst = append(dst, spender[:]...)
 	dst = append(dst, op.TxID[:]...)
 	dst = appendUvarint(dst, uint64(op.Vout))
 	return appendVarint(dst, amount)
 }
 
-// decodeEvent decodes an event record at position p (Block is the
-// caller's). For a Spent event the outpoint's txid is left zero: the
-// caller reads it from the Received event at ref (receivedTxIDs).
-func decodeEvent(v []byte, p eventPos) (heistgraph.AddressEvent, spentRef, error) {
+// decodeEvent decodes an event record at position p (Block is the caller's).
+func decodeEvent(v []byte, p eventPos) (heistgraph.AddressEvent, error) {
 	r := reader{b: v}
 	ev := heistgraph.AddressEvent{Kind: p.Kind, Index: p.Index, TxID: r.hash()}
-	var ref spentRef
 	if p.Kind == heistgraph.Spent {
-		ref.Height = p.Height - r.varint()
-		ref.TxIndex = r.u32()
-		ref.Vout = r.u32()
-		ev.Outpoint.Vout = ref.Vout
+		ev.Outpoint = heistgraph.Outpoint{TxID: r.hash(), Vout: r.u32()}
 	} else {
 		ev.Outpoint = heistgraph.Outpoint{TxID: ev.TxID, Vout: p.Index}
 	}
 	ev.Amount = r.varint()
-	return ev, ref, r.done("event record")
+	return ev, r.done("event record")
 }
 
 // totals is the stored form of an address's summary, with the address's

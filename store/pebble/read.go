@@ -339,13 +339,17 @@ func (d *DB) AddressHistory(ctx context.Context, chain heistgraph.Chain, addr st
 		}
 		defer it.Close()
 		ref := heistgraph.BlockRef{Height: -1}
-		txids := newReceivedTxIDs(snap, prefix)
 		for valid := it.First(); valid; valid = it.Next() {
 			if err := ctx.Err(); err != nil {
 				fail(err)
 				return
 			}
-			ev, pos, err := txids.event(it.Key(), it.Value())
+			pos, ok := decodeEventPos(it.Key())
+			if !ok || len(it.Key()) != len(prefix)+eventPosLen {
+				fail(fmt.Errorf("event key: %w", errCorrupt))
+				return
+			}
+			ev, err := decodeEvent(it.Value(), pos)
 			if err != nil {
 				fail(err)
 				return
@@ -492,8 +496,7 @@ func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Ha
 		return err
 	}
 	defer evs.Close()
-	var buf, prefix, key, val []byte
-	txids := newReceivedTxIDs(r, nil)
+	var buf, prefix, key []byte
 	n := 0
 	for valid := addrs.First(); valid; valid = addrs.Next() {
 		if n++; n&1023 == 0 {
@@ -507,22 +510,11 @@ func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Ha
 			return fmt.Errorf("address totals %x: %w", addr, err)
 		}
 		prefix = appendEventPrefix(prefix[:0], c, t.ID)
-		txids.reset(prefix)
 		for ok := evs.SeekGE(prefix); ok && bytes.HasPrefix(evs.Key(), prefix); ok = evs.Next() {
 			key = append(append(key[:0], addr...), evs.Key()[len(prefix):]...)
-			v := evs.Value()
-			// Spent events in schema 3's form, with their outpoints.
-			ev, pos, err := txids.event(evs.Key(), v)
-			if err != nil {
-				return fmt.Errorf("event of address %x: %w", addr, err)
-			}
-			if pos.Kind == heistgraph.Spent {
-				val = appendSpentEventV3(val[:0], ev.TxID, ev.Outpoint, ev.Amount)
-				v = val
-			}
 			buf = append(buf[:0], prefixEvent)
 			buf = appendBytes(buf, key)
-			buf = appendBytes(buf, v)
+			buf = appendBytes(buf, evs.Value())
 			h.Write(buf)
 		}
 		if err := evs.Error(); err != nil {

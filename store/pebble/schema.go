@@ -277,12 +277,7 @@ type eventPos struct {
 const eventPosLen = 8 + 4 + 1 + 4
 
 func appendEventKey(dst []byte, c chainCode, id uint64, p eventPos) []byte {
-	return appendEventPos(appendEventPrefix(dst, c, id), p)
-}
-
-// appendEventPos appends the tail of an event key after its address's
-// prefix.
-func appendEventPos(dst []byte, p eventPos) []byte {
+	dst = appendEventPrefix(dst, c, id)
 	dst = appendU64(dst, uint64(p.Height))
 	dst = appendU32(dst, p.TxIndex)
 	dst = append(dst, byte(p.Kind))

@@ -68,7 +68,7 @@ func TestOutputRecordScripts(t *testing.T) {
 		{"nonstandard", heistgraph.TxOut{Value: 5, Type: heistgraph.ScriptNonStandard, Script: []byte{0x51}}, false},
 	}
 	for _, tt := range tests {
-		v := appendOutputRecord(nil, &tt.out, 9, 2)
+		v := appendOutputRecord(nil, &tt.out, 9)
 		got, h, err := decodeOutputRecord(v)
 		if err != nil || h != 9 || !reflect.DeepEqual(got, tt.out) {
 			t.Errorf("%s: got %+v at %d (%v), want %+v", tt.name, got, h, err, tt.out)
@@ -79,7 +79,7 @@ func TestOutputRecordScripts(t *testing.T) {
 	}
 	// A record that says "standard" for an address that is not one is
 	// corrupt.
-	v := appendOutputRecord(nil, &heistgraph.TxOut{Type: heistgraph.ScriptPubKeyHash, Address: "x"}, 1, 0)
+	v := appendOutputRecord(nil, &heistgraph.TxOut{Type: heistgraph.ScriptPubKeyHash, Address: "x"}, 1)
 	v[len(v)-1] = 0
 	if _, _, err := decodeOutputRecord(v); err == nil {
 		t.Error("a left-out script of a nonstandard address decodes")

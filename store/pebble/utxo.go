@@ -18,8 +18,6 @@ type utxo struct {
 	Type    heistgraph.ScriptType
 	Address string
 	ID      uint64 // the address's id (0 without an address)
-	Height  int64  // the place of the output's tx: where its Received event is
-	TxIndex uint32
 	spent   bool
 }
 
