@@ -22,7 +22,7 @@ import (
 //
 //	h + chain + height(be64)                -> block hash(32) + time(varint)        best-chain height index
 //	b + chain + hash(32)                    -> block record                         header, size, txids in order
-//	t + chain + txid(32)                    -> tx record                            header fields, place, inputs (+ resolved spent outputs), fee
+//	t + chain + txid(32)                    -> tx record                            header fields, place, inputs (+ resolved spent outputs, addresses binary), fee
 //	o + chain + txid(32) + vout(be32)       -> output record                        value, script type, address (binary), height, keys, script (left out when standard)
 //	s + chain + txid(32) + vout(be32) + spender txid(32) + vin(be32)
 //	                                        -> (empty)                              spend marker, also for outputs not stored
