@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/storetest"
@@ -59,6 +61,21 @@ func allKeys(t *testing.T, db *DB) [][2][]byte {
 // added; a run whose clustering was changed by another writer commits
 // nothing.
 func TestClusterRun(t *testing.T) {
+	// Both ways a run's commit writes: a batch, and sstables ingested
+	// (every commit, whatever its size).
+	for _, c := range []struct {
+		name string
+		min  int
+	}{{"batch", 1 << 40}, {"ingest", 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			defer func(m int) { clusterIngestMin = m }(clusterIngestMin)
+			clusterIngestMin = c.min
+			testClusterRun(t)
+		})
+	}
+}
+
+func testClusterRun(t *testing.T) {
 	ctx := context.Background()
 	const ch = heistgraph.ChainBTCRegtest
 	one, run := openMem(t, 1<<20), openMem(t, 1<<20)
@@ -133,5 +150,70 @@ func TestClusterRun(t *testing.T) {
 	}
 	if _, err := run.AddressCluster(ctx, ch, "a6"); !errors.Is(err, heistgraph.ErrNotFound) {
 		t.Fatalf("a refused run's address is stored: %v", err)
+	}
+}
+
+// TestClusterRunAfterRewind: a clustering rewound to nothing (its tables
+// excised) and written again by an ingesting run holds exactly what a
+// store that never had one holds after the same batches; a file an
+// interrupted ingesting commit left in the store's directory is removed.
+func TestClusterRunAfterRewind(t *testing.T) {
+	defer func(m int) { clusterIngestMin = m }(clusterIngestMin)
+	clusterIngestMin = 0
+	ctx := context.Background()
+	const ch = heistgraph.ChainBTCRegtest
+	var batches []*store.ClusterBatch
+	for _, cb := range clusterRunBatches() {
+		if len(cb.Overrides) == 0 { // a rewind keeps the overrides
+			batches = append(batches, cb)
+		}
+	}
+	fresh, again := openMem(t, 1<<20), openMem(t, 1<<20)
+	b := storetest.NewGenerator(ch, 1, 2).Next()
+	mustApply(t, fresh, b)
+	mustApply(t, again, b)
+	for _, cb := range batches {
+		if err := fresh.WriteClusters(ctx, ch, cb); err != nil {
+			t.Fatal(err)
+		}
+		if err := again.WriteClusters(ctx, ch, cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := again.RewindClusters(ctx, ch, -1); err != nil {
+		t.Fatal(err)
+	}
+	fs := again.fs()
+	left := fs.PathJoin(again.dir, ingestPrefix+"1-1.sst")
+	f, err := fs.Create(left, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := again.ClusterRun(ctx, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Stat(left); err == nil {
+		t.Fatal("an interrupted commit's file is still in the store's directory")
+	}
+	for _, cb := range batches {
+		if _, err := r.Add(ctx, cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want, got := allKeys(t, fresh), allKeys(t, again)
+	if len(want) != len(got) {
+		t.Fatalf("%d keys after rewind and run, %d in a fresh store", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(want[i][0], got[i][0]) || !bytes.Equal(want[i][1], got[i][1]) {
+			t.Fatalf("key %d: rewound %x=%x, fresh %x=%x", i, got[i][0], got[i][1], want[i][0], want[i][1])
+		}
 	}
 }

@@ -274,6 +274,9 @@ type clusterRun struct {
 	found    bool
 	w        clusterWrites
 	batches  int
+	// ingest lets a large commit write sstables and ingest them
+	// (clusteringest.go): a store.ClusterRun's commits.
+	ingest bool
 	// written holds the address ids of the evidence records added since
 	// the last commit, by position: a record replaced within the run
 	// drops the index entries of the one added before it.
@@ -456,12 +459,17 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 		return fmt.Errorf("write clusters of %s: the clustering changed under the run: %w", r.chain, heistgraph.ErrConflict)
 	}
 	r.w.high.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
-	pb := r.d.db.NewBatchWithSize(r.size())
+	size := r.size()
+	pb := r.d.db.NewBatchWithSize(size)
 	defer pb.Close()
 	if err := r.w.writeTo(pb, r.c); err != nil {
 		return err
 	}
-	if err := r.d.commit(pb); err != nil {
+	if r.ingest && size >= clusterIngestMin {
+		if err := r.d.ingestBatch(ctx, pb); err != nil {
+			return fmt.Errorf("write clusters of %s: ingest: %w", r.chain, err)
+		}
+	} else if err := r.d.commit(pb); err != nil {
 		return fmt.Errorf("write clusters of %s: commit: %w", r.chain, err)
 	}
 	r.base, r.baseTip = r.st, r.tip
@@ -484,6 +492,10 @@ func (d *DB) ClusterRun(ctx context.Context, chain heistgraph.Chain) (store.Clus
 	if err != nil {
 		return nil, err
 	}
+	if err := d.removeIngestLeftovers(); err != nil {
+		return nil, fmt.Errorf("write clusters of %s: %w", chain, err)
+	}
+	r.ingest = true
 	// The buffers grow with the run (a follower's run is a block or two)
 	// and are reused after each commit.
 	return &pebbleClusterRun{r: r, limit: int(d.opts.MemTableSize/2) + 1<<20}, nil
@@ -617,6 +629,30 @@ func (d *DB) RewindClusters(ctx context.Context, chain heistgraph.Chain, height 
 	}
 	if err := d.commit(b); err != nil {
 		return fmt.Errorf("rewind clusters of %s: commit: %w", chain, err)
+	}
+	if first <= 1 && height < 0 {
+		return d.exciseClusters(ctx, chain, c)
+	}
+	return nil
+}
+
+// exciseClusters removes from the LSM the tables a rewind of everything
+// deleted (all but the overrides and the state), now that they hold only
+// range deletions and the data those cover. Pebble's Excise drops whole
+// files and cuts the ones on the edges into virtual tables: the old
+// clustering is never read back, merged or rewritten by the compactions
+// of the run that rebuilds it. The deletions are committed already, so
+// stopping anywhere here changes nothing anyone reads.
+func (d *DB) exciseClusters(ctx context.Context, chain heistgraph.Chain, c chainCode) error {
+	spans := [][2]byte{{clusterAddr, clusterOverride}, {clusterSize, clusterState}, {clusterPending, clusterIndex + 1}}
+	for _, s := range spans {
+		lo := appendClusterTable(nil, c, s[0])
+		hi := appendClusterTable(nil, c, s[1])
+		err := d.guard(func() error { return d.db.Excise(ctx, pebbledb.KeyRange{Start: lo, End: hi}) })
+		d.writes.Add(1)
+		if err != nil {
+			return fmt.Errorf("rewind clusters of %s: excise: %w", chain, err)
+		}
 	}
 	return nil
 }
