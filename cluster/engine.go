@@ -188,6 +188,10 @@ type blockState struct {
 	outIDs   []uint32
 	outFresh []bool
 	values   []int64
+	// members and sizeRecs are flush's buffers for the batch, reused (the
+	// store copies what it writes before WriteClusters or Add returns).
+	memberRecs []store.ClusterMember
+	sizeRecs   []store.ClusterSize
 }
 
 // resize returns s with length n, reusing its array when it has room.
@@ -880,8 +884,10 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 	bs := &e.bs
 	blk := heistgraph.ClusterBlock{Height: height, Hash: hash, FirstAddr: uint64(bs.first)}
 	b := &store.ClusterBatch{Block: &blk, NewAddresses: bs.newAddrs, Evidence: bs.evidence, NeedsRebuild: bs.rebuild}
-	b.Members = bs.members(nil)
+	b.Members = bs.members(bs.memberRecs[:0])
+	bs.memberRecs = b.Members
 	slices.Sort(bs.sizes)
+	b.Sizes = bs.sizeRecs[:0]
 	for _, c := range slices.Compact(bs.sizes) {
 		n := int64(e.m.sizeOf(c))
 		if n < 2 {
@@ -889,6 +895,7 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 		}
 		b.Sizes = append(b.Sizes, store.ClusterSize{ClusterID: uint64(c), Size: n})
 	}
+	bs.sizeRecs = b.Sizes
 	if e.run != nil {
 		for _, ev := range b.Evidence {
 			i := int32(len(e.runEv))

@@ -63,7 +63,7 @@ func (d *DB) ingestBatch(ctx context.Context, b *pebbledb.Batch) (err error) {
 	fs := d.fs()
 	po := d.opts.pebbleOptions(d.h)
 	po.EnsureDefaults()
-	wo := po.MakeWriterOptions(len(po.Levels)-1, d.db.TableFormat())
+	wo := po.MakeWriterOptions(0, d.db.TableFormat())
 	var (
 		paths   []string
 		w       *sstable.Writer

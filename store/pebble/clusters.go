@@ -281,6 +281,30 @@ type clusterRun struct {
 	// the last commit, by position: a record replaced within the run
 	// drops the index entries of the one added before it.
 	written map[string][]uint64
+	// stored is the height of the last evidence record stored (-1: none),
+	// known once storedOK: a record above it replaces none stored, so add
+	// need not look for one (every record of a run that rebuilds).
+	stored   int64
+	storedOK bool
+}
+
+// lastEvidence returns the height of the chain's last stored evidence
+// record, -1 when there is none.
+func lastEvidence(r pebbledb.Reader, c chainCode) (int64, error) {
+	lo, hi := clusterTableBounds(c, clusterEvidence)
+	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return 0, err
+	}
+	h := int64(-1)
+	if it.Last() {
+		if pos := it.Key()[len(lo):]; len(pos) == evidencePosLen {
+			h, _, _ = decodeEvidencePos(pos)
+		} else {
+			h = 1<<63 - 1 // unreadable: look every record up
+		}
+	}
+	return h, errors.Join(it.Error(), it.Close())
 }
 
 // newClusterRun starts a run at the chain's stored clustering state.
@@ -361,12 +385,22 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 	}
 	var old []replaced
 	var key, val []byte
+	if len(cb.Evidence) > 0 && !r.storedOK {
+		h, err := lastEvidence(r.d.db, c)
+		if err != nil {
+			return err
+		}
+		r.stored, r.storedOK = h, true
+	}
 	for i := range cb.Evidence {
 		e := &cb.Evidence[i]
 		pos := appendEvidencePos(nil, e.Height, e.TxIndex, e.N)
 		if ids, ok := r.written[string(pos)]; ok {
 			old = append(old, replaced{pos, ids})
 			continue
+		}
+		if e.Height > r.stored {
+			continue // above every stored record
 		}
 		ek := append(appendClusterTable(key[:0], c, clusterEvidence), pos...)
 		v, found, err := lookup(r.d.db, ek, val[:0])
@@ -475,6 +509,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	r.base, r.baseTip = r.st, r.tip
 	r.batches = 0
 	clear(r.written)
+	r.storedOK = false // the records just committed are stored now
 	return nil
 }
 
