@@ -993,9 +993,10 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	for i, id := range ids {
 		ev.AddrIDs[i] = uint64(id)
 	}
-	var roots []uint32
+	var buf [8]uint32
+	roots := buf[:0]
 	for _, id := range ids {
-		if e.split[id] {
+		if e.isSplit(id) {
 			continue
 		}
 		if c := e.m.of(id); !slices.Contains(roots, c) {
@@ -1036,9 +1037,15 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	return status, joined
 }
 
+// isSplit reports whether analysts split address id off (a map lookup
+// only when they split any).
+func (e *engine) isSplit(id uint32) bool {
+	return len(e.split) > 0 && e.split[id]
+}
+
 func (e *engine) anySplit(ids []uint32) bool {
 	for _, id := range ids {
-		if e.split[id] {
+		if e.isSplit(id) {
 			return true
 		}
 	}
