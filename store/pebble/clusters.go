@@ -516,6 +516,8 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 // ClusterRun implements store.ClusterRuns: the run commits when its
 // writes pass half a memtable, the size from which Pebble hands a batch
 // to the flush as it is instead of inserting its keys into the memtable.
+// A commit of at least clusterIngestMin bytes is written as sstables and
+// ingested instead (clusteringest.go).
 func (d *DB) ClusterRun(ctx context.Context, chain heistgraph.Chain) (store.ClusterRun, error) {
 	c, err := d.readCode(chain, "write clusters")
 	if err != nil {
@@ -1152,7 +1154,7 @@ func (w *clusterWrites) writeTo(b *pebbledb.Batch, c chainCode) error {
 	w.order = order
 	for k, o := range order {
 		suffix, _ := w.addr(int(o.i))
-		if k+1 < len(order) {
+		if k+1 < len(order) && order[k+1].hi == o.hi && order[k+1].lo == o.lo {
 			if next, _ := w.addr(int(order[k+1].i)); bytes.Equal(next, suffix) {
 				continue // the same address given again: the last id stands
 			}
