@@ -51,106 +51,127 @@ func (d *DB) removeIngestLeftovers() error {
 	return nil
 }
 
-// ingestBatch writes the writes of b, which are in key order (clusterWrites
-// puts them so), as one sstable per cluster table and ingests them in one
-// atomic step. Several writes to one key keep the last, as the batch
-// would. Ingestion is durable when it returns (the files are synced and
-// the manifest that names them too).
-func (d *DB) ingestBatch(ctx context.Context, b *pebbledb.Batch) (err error) {
-	if err := d.h.fatal(); err != nil {
-		return err
-	}
-	fs := d.fs()
+// kvSink takes a commit's writes in key order: a *pebbledb.Batch, or a
+// tableSink.
+type kvSink interface {
+	Set(key, val []byte, _ *pebbledb.WriteOptions) error
+	Delete(key []byte, _ *pebbledb.WriteOptions) error
+}
+
+// tableSink writes the writes it is given, in key order, as one sstable per
+// cluster table in the store's directory; several writes to one key keep
+// the last, as a batch would. ingest hands the files to Pebble.
+type tableSink struct {
+	d       *DB
+	fs      vfs.FS
+	wo      sstable.WriterOptions
+	paths   []string
+	w       *sstable.Writer
+	table   []byte // the table prefix of w's keys
+	key     []byte // the pending write, held until the next key differs
+	val     []byte
+	del     bool
+	pending bool
+	err     error
+}
+
+func (d *DB) newTableSink() *tableSink {
 	po := d.opts.pebbleOptions(d.h)
 	po.EnsureDefaults()
-	wo := po.MakeWriterOptions(0, d.db.TableFormat())
-	var (
-		paths   []string
-		w       *sstable.Writer
-		table   []byte // the table prefix of w's keys
-		key     []byte
-		val     []byte
-		kind    pebbledb.InternalKeyKind
-		pending bool
-	)
-	defer func() {
-		if w != nil {
-			_ = w.Close()
-		}
-		if err != nil {
-			for _, p := range paths {
-				_ = fs.Remove(p)
-			}
-		}
-	}()
-	put := func() error {
-		if !pending {
-			return nil
-		}
-		pending = false
-		if w == nil || !bytes.HasPrefix(key, table) {
-			if w != nil {
-				if err := w.Close(); err != nil {
-					w = nil
-					return err
-				}
-				w = nil
-			}
-			p := fs.PathJoin(d.dir, fmt.Sprintf("%s%d-%d.sst", ingestPrefix, os.Getpid(), ingestSeq.Add(1)))
-			f, err := fs.Create(p, vfs.WriteCategoryUnspecified)
-			if err != nil {
-				return err
-			}
-			paths = append(paths, p)
-			w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
-			table = append(table[:0], key[:min(len(key), idKeyLen-8)]...)
-		}
-		if kind == pebbledb.InternalKeyKindDelete {
-			return w.Delete(key)
-		}
-		return w.Set(key, val)
+	// The flush's options (its fast codec): compressing with the bottom
+	// level's zstd was a tenth of a run's CPU.
+	return &tableSink{d: d, fs: d.fs(), wo: po.MakeWriterOptions(0, d.db.TableFormat())}
+}
+
+func (t *tableSink) Set(key, val []byte, _ *pebbledb.WriteOptions) error {
+	return t.add(key, val, false)
+}
+
+func (t *tableSink) Delete(key []byte, _ *pebbledb.WriteOptions) error {
+	return t.add(key, nil, true)
+}
+
+func (t *tableSink) add(key, val []byte, del bool) error {
+	if t.err != nil {
+		return t.err
 	}
-	r := b.Reader()
-	for {
-		k, uk, v, ok, rerr := r.Next()
-		if rerr != nil {
-			return rerr
-		}
-		if !ok {
-			break
-		}
-		if k != pebbledb.InternalKeyKindSet && k != pebbledb.InternalKeyKindDelete {
-			return fmt.Errorf("ingest clusters: write of kind %s: %w", k, errCorrupt)
-		}
-		if pending {
-			switch c := bytes.Compare(uk, key); {
-			case c < 0:
-				return fmt.Errorf("ingest clusters: keys out of order: %w", errCorrupt)
-			case c > 0:
-				if err := put(); err != nil {
-					return err
-				}
+	if t.pending {
+		switch c := bytes.Compare(key, t.key); {
+		case c < 0:
+			t.err = fmt.Errorf("ingest clusters: keys out of order: %w", errCorrupt)
+			return t.err
+		case c > 0:
+			if t.err = t.put(); t.err != nil {
+				return t.err
 			}
 		}
-		key, val, kind, pending = append(key[:0], uk...), append(val[:0], v...), k, true
 	}
-	if err := put(); err != nil {
-		return err
-	}
-	if w != nil {
-		err := w.Close()
-		w = nil
+	t.key, t.val, t.del, t.pending = append(t.key[:0], key...), append(t.val[:0], val...), del, true
+	return nil
+}
+
+// put writes the pending write, to a new file when its table is not the
+// current file's.
+func (t *tableSink) put() error {
+	t.pending = false
+	if t.w == nil || !bytes.HasPrefix(t.key, t.table) {
+		if err := t.closeFile(); err != nil {
+			return err
+		}
+		p := t.fs.PathJoin(t.d.dir, fmt.Sprintf("%s%d-%d.sst", ingestPrefix, os.Getpid(), ingestSeq.Add(1)))
+		f, err := t.fs.Create(p, vfs.WriteCategoryUnspecified)
 		if err != nil {
 			return err
 		}
+		t.paths = append(t.paths, p)
+		t.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), t.wo)
+		t.table = append(t.table[:0], t.key[:min(len(t.key), idKeyLen-8)]...)
 	}
-	if len(paths) == 0 {
+	if t.del {
+		return t.w.Delete(t.key)
+	}
+	return t.w.Set(t.key, t.val)
+}
+
+// closeFile finishes the current file (synced on close).
+func (t *tableSink) closeFile() error {
+	if t.w == nil {
 		return nil
 	}
-	err = d.guard(func() error { return d.db.Ingest(ctx, paths) })
-	d.writes.Add(1)
-	if err == nil {
-		paths = nil // Pebble's now
+	err := t.w.Close()
+	t.w = nil
+	return err
+}
+
+// discard removes the files written, when they are not ingested.
+func (t *tableSink) discard() {
+	_ = t.closeFile()
+	for _, p := range t.paths {
+		_ = t.fs.Remove(p)
 	}
+	t.paths = nil
+}
+
+// ingest finishes the files and ingests them in one atomic step, durable
+// when it returns (the files are synced and the manifest that names them
+// too). The files are removed when it fails.
+func (t *tableSink) ingest(ctx context.Context) error {
+	err := t.err
+	if err == nil && t.pending {
+		err = t.put()
+	}
+	if err == nil {
+		err = t.closeFile()
+	}
+	if err == nil && len(t.paths) > 0 {
+		if err = t.d.h.fatal(); err == nil {
+			err = t.d.guard(func() error { return t.d.db.Ingest(ctx, t.paths) })
+			t.d.writes.Add(1)
+			if err == nil {
+				t.paths = nil // Pebble's now
+			}
+		}
+	}
+	t.discard()
 	return err
 }

@@ -493,18 +493,24 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 		return fmt.Errorf("write clusters of %s: the clustering changed under the run: %w", r.chain, heistgraph.ErrConflict)
 	}
 	r.w.high.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
-	size := r.size()
-	pb := r.d.db.NewBatchWithSize(size)
-	defer pb.Close()
-	if err := r.w.writeTo(pb, r.c); err != nil {
-		return err
-	}
-	if r.ingest && size >= clusterIngestMin {
-		if err := r.d.ingestBatch(ctx, pb); err != nil {
+	if size := r.size(); r.ingest && size >= clusterIngestMin {
+		t := r.d.newTableSink()
+		if err := r.w.writeTo(t, r.c, r.d.db.NewBatch); err != nil {
+			t.discard()
+			return err
+		}
+		if err := t.ingest(ctx); err != nil {
 			return fmt.Errorf("write clusters of %s: ingest: %w", r.chain, err)
 		}
-	} else if err := r.d.commit(pb); err != nil {
-		return fmt.Errorf("write clusters of %s: commit: %w", r.chain, err)
+	} else {
+		pb := r.d.db.NewBatchWithSize(size)
+		defer pb.Close()
+		if err := r.w.writeTo(pb, r.c, r.d.db.NewBatch); err != nil {
+			return err
+		}
+		if err := r.d.commit(pb); err != nil {
+			return fmt.Errorf("write clusters of %s: commit: %w", r.chain, err)
+		}
 	}
 	r.base, r.baseTip = r.st, r.tip
 	r.batches = 0
@@ -1126,8 +1132,9 @@ func (w *clusterWrites) size() int {
 }
 
 // writeTo adds the writes to b in key order, chain code c's tables, and
-// empties w.
-func (w *clusterWrites) writeTo(b *pebbledb.Batch, c chainCode) error {
+// empties w; newBatch gives the batch that puts the encoded writes in
+// order when b is not a batch.
+func (w *clusterWrites) writeTo(b kvSink, c chainCode, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
 	var key, val []byte
 	// The addresses: addr -> id.
 	order := w.order[:0]
@@ -1164,7 +1171,7 @@ func (w *clusterWrites) writeTo(b *pebbledb.Batch, c chainCode) error {
 			return err
 		}
 	}
-	if err := w.low.writeTo(b); err != nil {
+	if err := writeSorted(b, &w.low, newBatch); err != nil {
 		return err
 	}
 	// id -> addr, in id order already.
@@ -1177,13 +1184,13 @@ func (w *clusterWrites) writeTo(b *pebbledb.Batch, c chainCode) error {
 	if err := w.writeIDs(b, c, clusterMember, w.members.sorted()); err != nil {
 		return err
 	}
-	if err := w.mid.writeTo(b); err != nil {
+	if err := writeSorted(b, &w.mid, newBatch); err != nil {
 		return err
 	}
 	if err := w.writeIDs(b, c, clusterSize, w.sizes.sorted()); err != nil {
 		return err
 	}
-	if err := w.high.writeTo(b); err != nil {
+	if err := writeSorted(b, &w.high, newBatch); err != nil {
 		return err
 	}
 	slices.SortFunc(w.index, func(a, b indexWrite) int {
@@ -1214,8 +1221,40 @@ func (w *clusterWrites) writeTo(b *pebbledb.Batch, c chainCode) error {
 	return nil
 }
 
+// writeSorted adds the writes of s to b in key order and empties s: through
+// a batch of their own when b is not one (a batch sorts them).
+func writeSorted(b kvSink, s *sortedWrites, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
+	if pb, ok := b.(*pebbledb.Batch); ok {
+		return s.writeTo(pb)
+	}
+	pb := newBatch()
+	defer pb.Close()
+	if err := s.writeTo(pb); err != nil {
+		return err
+	}
+	r := pb.Reader()
+	for {
+		kind, k, v, ok, err := r.Next()
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return nil
+		case kind == pebbledb.InternalKeyKindSet:
+			err = b.Set(k, v, nil)
+		case kind == pebbledb.InternalKeyKindDelete:
+			err = b.Delete(k, nil)
+		default:
+			err = fmt.Errorf("cluster write of kind %s: %w", kind, errCorrupt)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // writeIDs adds the writes ws of table sub, sorted, to b.
-func (w *clusterWrites) writeIDs(b *pebbledb.Batch, c chainCode, sub byte, ws idWrites) error {
+func (w *clusterWrites) writeIDs(b kvSink, c chainCode, sub byte, ws idWrites) error {
 	var key, val []byte
 	for _, x := range ws {
 		key = clusterIDKey(key[:0], c, sub, x.id)
