@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -216,4 +217,64 @@ func TestClusterRunAfterRewind(t *testing.T) {
 			t.Fatalf("key %d: rewound %x=%x, fresh %x=%x", i, got[i][0], got[i][1], want[i][0], want[i][1])
 		}
 	}
+}
+
+// TestClusterRunIngestCancelled: an ingesting commit whose context is
+// cancelled writes nothing and leaves no file behind; the run's writes
+// are gone with it, as a batch commit's are.
+func TestClusterRunIngestCancelled(t *testing.T) {
+	defer func(m int) { clusterIngestMin = m }(clusterIngestMin)
+	clusterIngestMin = 0
+	ctx, cancel := context.WithCancel(context.Background())
+	const ch = heistgraph.ChainBTCRegtest
+	db := openMem(t, 1<<20)
+	mustApply(t, db, storetest.NewGenerator(ch, 1, 2).Next())
+	before := allKeys(t, db)
+	r, err := db.ClusterRun(ctx, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cb := range clusterRunBatches() {
+		if _, err := r.Add(ctx, cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	if err := r.Commit(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("commit after cancel: %v, want context.Canceled", err)
+	}
+	if got := allKeys(t, db); len(got) != len(before) {
+		t.Fatalf("%d keys after a cancelled commit, %d before", len(got), len(before))
+	}
+	noLeftovers := func(what string) {
+		t.Helper()
+		names, err := db.fs().List(db.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if strings.HasPrefix(n, ingestPrefix) {
+				t.Fatalf("%s left %s", what, n)
+			}
+		}
+	}
+	noLeftovers("a cancelled commit")
+
+	// A commit that fails after writing files (keys out of order, in two
+	// tables) removes them and ingests nothing.
+	s := db.newTableSink()
+	c := clusterIDKey(nil, 1, clusterID, 5)
+	for _, k := range [][]byte{clusterIDKey(nil, 1, clusterAddr, 7), c, clusterIDKey(nil, 1, clusterID, 4)} {
+		_ = s.Set(k, []byte("v"), nil)
+	}
+	if len(s.paths) == 0 {
+		t.Fatal("no file written before the failure: the test does not test the clean-up")
+	}
+	if err := s.ingest(context.Background()); !errors.Is(err, errCorrupt) {
+		t.Fatalf("ingest of keys out of order: %v, want errCorrupt", err)
+	}
+	if got := allKeys(t, db); len(got) != len(before) {
+		t.Fatalf("%d keys after a failed ingest, %d before", len(got), len(before))
+	}
+	noLeftovers("a failed ingest")
 }
