@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"store/dump":        {"store", "golang.org/x/sync/errgroup"},
 	"pattern":           {"golang.org/x/crypto/sha3"}, // sha3: CREATE2 addresses of allow-listed DEX factories' pools (swapfactory.go)
 	"label":             {"gopkg.in/yaml.v3"},
-	"cluster":           {"store", "pattern", "txgraph"}, // txgraph: the chain's address ids and transactions read from the graph
+	"cluster":           {"store", "pattern", "txgraph", "internal/unionfind"}, // txgraph: the chain's address ids and transactions read from the graph; unionfind: rebuilds
 	"trace":             {"store", "pattern", "mixer"},
 	"risk":              {"store", "trace", "internal/unionfind"}, // unionfind: the members index
 	"incident":          {"store", "gopkg.in/yaml.v3"},
