@@ -188,6 +188,10 @@ type blockState struct {
 	outIDs   []uint32
 	outFresh []bool
 	values   []int64
+	// members and sizeRecs are flush's buffers for the batch, reused (the
+	// store copies what it writes before WriteClusters or Add returns).
+	memberRecs []store.ClusterMember
+	sizeRecs   []store.ClusterSize
 }
 
 // resize returns s with length n, reusing its array when it has room.
@@ -880,8 +884,10 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 	bs := &e.bs
 	blk := heistgraph.ClusterBlock{Height: height, Hash: hash, FirstAddr: uint64(bs.first)}
 	b := &store.ClusterBatch{Block: &blk, NewAddresses: bs.newAddrs, Evidence: bs.evidence, NeedsRebuild: bs.rebuild}
-	b.Members = bs.members(nil)
+	b.Members = bs.members(bs.memberRecs[:0])
+	bs.memberRecs = b.Members
 	slices.Sort(bs.sizes)
+	b.Sizes = bs.sizeRecs[:0]
 	for _, c := range slices.Compact(bs.sizes) {
 		n := int64(e.m.sizeOf(c))
 		if n < 2 {
@@ -889,6 +895,7 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 		}
 		b.Sizes = append(b.Sizes, store.ClusterSize{ClusterID: uint64(c), Size: n})
 	}
+	bs.sizeRecs = b.Sizes
 	if e.run != nil {
 		for _, ev := range b.Evidence {
 			i := int32(len(e.runEv))
@@ -986,9 +993,10 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	for i, id := range ids {
 		ev.AddrIDs[i] = uint64(id)
 	}
-	var roots []uint32
+	var buf [8]uint32
+	roots := buf[:0]
 	for _, id := range ids {
-		if e.split[id] {
+		if e.isSplit(id) {
 			continue
 		}
 		if c := e.m.of(id); !slices.Contains(roots, c) {
@@ -1029,9 +1037,15 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	return status, joined
 }
 
+// isSplit reports whether analysts split address id off (a map lookup
+// only when they split any).
+func (e *engine) isSplit(id uint32) bool {
+	return len(e.split) > 0 && e.split[id]
+}
+
 func (e *engine) anySplit(ids []uint32) bool {
 	for _, id := range ids {
-		if e.split[id] {
+		if e.isSplit(id) {
 			return true
 		}
 	}

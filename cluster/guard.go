@@ -20,7 +20,7 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 	// ids[i] in cluster c, sorted.
 	byCluster := e.sweepBuf[:0]
 	for i, id := range ids {
-		if !e.split[id] {
+		if !e.isSplit(id) {
 			byCluster = append(byCluster, uint64(e.m.of(id))<<32|uint64(i))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/internal/unionfind"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -18,32 +19,7 @@ import (
 // smallest address id of each component.
 func (e *engine) rebuild(ctx context.Context) error {
 	n := e.m.len()
-	parent := make([]uint32, n)
-	for i := range parent {
-		parent[i] = uint32(i)
-	}
-	find := func(x uint32) uint32 {
-		for parent[x] != x {
-			parent[x] = parent[parent[x]]
-			x = parent[x]
-		}
-		return x
-	}
-	unite := func(ids []uint32) {
-		if len(ids) < 2 {
-			return
-		}
-		r := find(ids[0])
-		for _, id := range ids[1:] {
-			s := find(id)
-			if s < r {
-				parent[r] = s
-				r = s
-			} else if s > r {
-				parent[s] = r
-			}
-		}
-	}
+	sets := unionfind.New(n)
 
 	// Overrides: the last split of each address, and the merges in order.
 	type merge struct {
@@ -90,7 +66,7 @@ func (e *engine) rebuild(ctx context.Context) error {
 				ids = append(ids, uint32(id))
 			}
 		}
-		unite(ids)
+		sets.UnionAll(ids)
 	}
 	for _, mg := range merges {
 		ids = ids[:0]
@@ -99,7 +75,7 @@ func (e *engine) rebuild(ctx context.Context) error {
 				ids = append(ids, id)
 			}
 		}
-		unite(ids)
+		sets.UnionAll(ids)
 	}
 
 	// Write what changed.
@@ -109,7 +85,7 @@ func (e *engine) rebuild(ctx context.Context) error {
 		old[id] = e.m.sizeOf(uint32(id))
 	}
 	for id := 1; id < n; id++ {
-		c := find(uint32(id))
+		c := sets.Find(uint32(id))
 		if c != e.m.of(uint32(id)) {
 			b.Members = append(b.Members, store.ClusterMember{AddrID: uint64(id), ClusterID: uint64(c)})
 		}

@@ -1,6 +1,7 @@
 package risk_test
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -163,13 +164,7 @@ func BenchmarkScreenWorld(b *testing.B) {
 	if dir == "" || list == "" {
 		b.Skip("set HEISTGRAPH_SCREEN_DATA and HEISTGRAPH_SCREEN_ITEMS")
 	}
-	chain := heistgraph.Chain(cmp.Or(os.Getenv("HEISTGRAPH_SCREEN_CHAIN"), "btc-regtest"))
-	opts := pebble.DefaultOptions()
-	st, err := pebble.Open(dir, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	chain, st := worldStore(b, dir)
 	ctx := context.Background()
 	sc, err := risk.NewScreener(st, risk.Options{})
 	if err != nil {
@@ -221,6 +216,62 @@ func BenchmarkScreenWorld(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkScreenDistinct screens addresses it has not screened before, one
+// after another, with the precomputed Table (what a stream of new deposit
+// addresses costs). It is skipped unless HEISTGRAPH_SCREEN_DATA names a
+// store's --data folder and HEISTGRAPH_SCREEN_LIST a file of addresses, one
+// a line; HEISTGRAPH_SCREEN_CHAIN is the chain (default btc-regtest). Each
+// iteration screens the next address of the list (b.N at most its length).
+func BenchmarkScreenDistinct(b *testing.B) {
+	dir, list := os.Getenv("HEISTGRAPH_SCREEN_DATA"), os.Getenv("HEISTGRAPH_SCREEN_LIST")
+	if dir == "" || list == "" {
+		b.Skip("set HEISTGRAPH_SCREEN_DATA and HEISTGRAPH_SCREEN_LIST")
+	}
+	f, err := os.Open(list)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var addrs []string
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		if sc.Text() != "" {
+			addrs = append(addrs, sc.Text())
+		}
+	}
+	f.Close()
+	chain, st := worldStore(b, dir)
+	ctx := context.Background()
+	sc, err := risk.NewScreener(st, risk.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := sc.Precompute(ctx, chain); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if i == len(addrs) {
+			b.Fatalf("the list has %d addresses, fewer than b.N", len(addrs))
+		}
+		if _, err := sc.Screen(ctx, risk.Item{Chain: chain, Direction: risk.Received, Address: addrs[i]}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// worldStore opens the store of BenchmarkScreenWorld and
+// BenchmarkScreenDistinct (closed when b ends) and returns it with the
+// chain they screen.
+func worldStore(b *testing.B, dir string) (heistgraph.Chain, *pebble.DB) {
+	st, err := pebble.Open(dir, pebble.DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return heistgraph.Chain(cmp.Or(os.Getenv("HEISTGRAPH_SCREEN_CHAIN"), "btc-regtest")), st
 }
 
 // mustJSON returns v's JSON; an answer's hand-written encoding is checked

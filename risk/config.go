@@ -217,6 +217,16 @@ func (c *Config) severity(cat string) Severity {
 	return ""
 }
 
+// risky reports whether one of labels has a category with a severity.
+func (c *Config) risky(labels []heistgraph.Label) bool {
+	for _, l := range labels {
+		if c.severity(l.Category) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // ConfigJSON is the configuration an Answer records (methods.md §8.7
 // "config").
 type ConfigJSON struct {

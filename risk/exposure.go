@@ -57,7 +57,11 @@ type txHop struct {
 	hop int
 }
 
-func (r *run) note(s string) { r.notes = append(r.notes, s) }
+func (r *run) note(s string) {
+	if !slices.Contains(r.notes, s) { // members walks read twice a screen note once
+		r.notes = append(r.notes, s)
+	}
+}
 
 // tx returns a stored transaction, or nil when the store does not hold it
 // or the budget is used up (which then marks the run partial).

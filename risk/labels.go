@@ -354,17 +354,38 @@ func (r *run) walkMembers(o *owner, addr string) ([]string, int64, error) {
 		r.note(fmt.Sprintf("cluster %d has %d addresses, more than %d: screened the address alone", o.cluster, size, r.cfg.MaxClusterAddresses))
 		return []string{addr}, size, nil
 	}
+	out, joins, h1, ok := r.tab.memberIndex().component(o.addrID)
+	if !ok {
+		var err error
+		if out, joins, h1, err = r.walkEvidence(o, addr); err != nil {
+			return nil, 0, err
+		}
+	}
+	if joins > 0 {
+		c := float64(h1) / float64(joins)
+		r.clusterConf = &c
+	}
+	if int64(len(out)) < size {
+		r.note(fmt.Sprintf("found %d of the %d addresses of cluster %d through its evidence", len(out), size, o.cluster))
+	}
+	slices.Sort(out)
+	return out, size, nil
+}
+
+// walkEvidence finds the addresses of o's cluster that the joining
+// evidence reaches from addr (o's address id), and counts the joining
+// records it met and the common-input ones among them.
+func (r *run) walkEvidence(o *owner, addr string) (out []string, joins, h1 int, err error) {
 	seen := map[uint64]bool{o.addrID: true}
 	queue := []uint64{o.addrID}
-	out := []string{addr}
+	out = []string{addr}
 	evSeen := map[[3]int64]bool{}
-	var joins, h1 int
 	for len(queue) > 0 {
 		id := queue[0]
 		queue = queue[1:]
 		for ev, err := range r.st.Evidence(r.ctx, r.chain, store.EvidenceQuery{Addr: id}) {
 			if err != nil {
-				return nil, 0, fmt.Errorf("risk: evidence of address id %d: %w", id, err)
+				return nil, 0, 0, fmt.Errorf("risk: evidence of address id %d: %w", id, err)
 			}
 			if !ev.Status.Joins() {
 				continue
@@ -383,11 +404,11 @@ func (r *run) walkMembers(o *owner, addr string) ([]string, int64, error) {
 				seen[aid] = true
 				a, err := r.st.ClusterAddress(r.ctx, r.chain, aid)
 				if err != nil {
-					return nil, 0, fmt.Errorf("risk: address id %d: %w", aid, err)
+					return nil, 0, 0, fmt.Errorf("risk: address id %d: %w", aid, err)
 				}
 				m, err := r.st.AddressCluster(r.ctx, r.chain, a)
 				if err != nil {
-					return nil, 0, fmt.Errorf("risk: cluster of %s: %w", a, err)
+					return nil, 0, 0, fmt.Errorf("risk: cluster of %s: %w", a, err)
 				}
 				if m.ClusterID == o.cluster {
 					out = append(out, a)
@@ -396,15 +417,7 @@ func (r *run) walkMembers(o *owner, addr string) ([]string, int64, error) {
 			}
 		}
 	}
-	if joins > 0 {
-		c := float64(h1) / float64(joins)
-		r.clusterConf = &c
-	}
-	if int64(len(out)) < size {
-		r.note(fmt.Sprintf("found %d of the %d addresses of cluster %d through its evidence", len(out), size, o.cluster))
-	}
-	slices.Sort(out)
-	return out, size, nil
+	return out, joins, h1, nil
 }
 
 // tabPayers returns the owners of transaction h's inputs as the Table

@@ -274,7 +274,7 @@ func (r *run) aggregate(ag *agg, self *owner, it Item) error {
 	}
 	if it.Direction == Sent {
 		start := map[heistgraph.Outpoint]int64{}
-		err := r.eachSpend(addrs, func(rec *heistgraph.TxRecord) error {
+		err := r.eachSpend(addrs, 0, func(rec *heistgraph.TxRecord) error {
 			var mine int64
 			for _, p := range rec.Prevouts {
 				if p == nil {
@@ -377,11 +377,11 @@ func (r *run) paidBy(h heistgraph.Hash, id string) (bool, error) {
 }
 
 // eachSpend calls fn once for every transaction that spends an output of
-// addrs, in the order first met.
-func (r *run) eachSpend(addrs []string, fn func(*heistgraph.TxRecord) error) error {
+// addrs in a block at height from or above, in the order first met.
+func (r *run) eachSpend(addrs []string, from int64, fn func(*heistgraph.TxRecord) error) error {
 	done := map[heistgraph.Hash]bool{}
 	for _, addr := range addrs {
-		for ev, err := range r.st.AddressHistory(r.ctx, r.chain, addr, store.HistoryOptions{}) {
+		for ev, err := range r.st.AddressHistory(r.ctx, r.chain, addr, store.HistoryOptions{FromHeight: from}) {
 			if err != nil {
 				return fmt.Errorf("risk: history of %s: %w", addr, err)
 			}
@@ -412,7 +412,10 @@ func (r *run) eachSpend(addrs []string, fn func(*heistgraph.TxRecord) error) err
 // in value (below DustUSD at the day's price, or DustSat where no price is
 // known) and in share (below DustShare), not of a stolen category.
 func (r *run) markDusting(ag *agg, self *owner, addr string, noCluster bool) error {
-	var paid map[string]bool
+	var (
+		paid   map[string]bool
+		tabled bool // the table answers for the blocks it covers
+	)
 	for _, k := range ag.directKeys() {
 		d := ag.direct[k]
 		if isStolen(k.cat) || r.cfg.severity(k.cat) == "" || ag.total == 0 {
@@ -423,27 +426,33 @@ func (r *run) markDusting(ag *agg, self *owner, addr string, noCluster bool) err
 		}
 		if paid == nil {
 			paid = map[string]bool{}
-			addrs, _, err := r.members(self, addr, noCluster)
+			addrs, size, err := r.members(self, addr, noCluster)
 			if err != nil {
 				return err
 			}
-			err = r.eachSpend(addrs, func(rec *heistgraph.TxRecord) error {
-				for _, o := range rec.Tx.Outputs {
-					ow, err := r.ownerOf(o.Address)
-					if err != nil {
-						return err
+			from := int64(0)
+			if r.tab.paysFor(self, addrs, size, noCluster) {
+				tabled, from = true, r.tab.height+1
+			}
+			if !tabled || from <= r.tip {
+				err = r.eachSpend(addrs, from, func(rec *heistgraph.TxRecord) error {
+					for _, o := range rec.Tx.Outputs {
+						ow, err := r.ownerOf(o.Address)
+						if err != nil {
+							return err
+						}
+						paid[ow.id] = true
 					}
-					paid[ow.id] = true
+					return nil
+				})
+				if err != nil {
+					return err
 				}
-				return nil
-			})
-			if err != nil {
-				return err
 			}
 		}
 		solicited := false
 		for o := range d.owners {
-			solicited = solicited || paid[o]
+			solicited = solicited || paid[o] || tabled && r.tab.paidRisky(self.id, o)
 		}
 		if !solicited {
 			d.dustCandidate = true

@@ -39,6 +39,14 @@ type Table struct {
 	keys   []vkey
 	keyID  map[vkey]uint32
 	payers map[heistgraph.Hash][]string // every transaction applied (nil for a coinbase)
+	// paid holds, for every transaction applied, each of its payers
+	// (payers' ids) with each owner it paid that has a label of a risky
+	// category: what the dusting control asks (methods.md §8.6, "C never
+	// sent anything to that counterparty"), without walking C's spends.
+	paid map[paidPair]struct{}
+	// members is the members walk done for every clustered address (nil
+	// when nothing was clustered).
+	members *memberIndex
 	// addrs is what each address received from outside its owner while
 	// the table is built; freeze moves it to recv (by address) and rents
 	// (pointer-free) and drops it.
@@ -226,7 +234,7 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 	s.mu.Lock()
 	old := s.tables[chain]
 	s.mu.Unlock()
-	t := &Table{chain: chain, height: -1, vecs: map[heistgraph.Outpoint]span{}, outs: map[heistgraph.Outpoint]outRec{}, keyID: map[vkey]uint32{}, payers: map[heistgraph.Hash][]string{}, addrs: map[string]*addrAgg{}}
+	t := &Table{chain: chain, height: -1, vecs: map[heistgraph.Outpoint]span{}, outs: map[heistgraph.Outpoint]outRec{}, keyID: map[vkey]uint32{}, payers: map[heistgraph.Hash][]string{}, paid: map[paidPair]struct{}{}, addrs: map[string]*addrAgg{}}
 	if old != nil {
 		b, err := s.st.BlockByHeight(ctx, chain, old.height)
 		if err == nil && b.Hash == old.hash {
@@ -240,6 +248,7 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 			for k, v := range old.payers {
 				t.payers[k] = v
 			}
+			t.paid = maps.Clone(old.paid)
 			t.addrs = old.thaw()
 		}
 	}
@@ -290,8 +299,23 @@ func (s *Screener) Precompute(ctx context.Context, chain heistgraph.Chain) (Tabl
 		}
 	}
 	t.freeze()
+	if t.members, err = s.memberIndex(ctx, chain, old); err != nil {
+		return TableStats{}, err
+	}
 	s.setTable(chain, t)
 	return t.Stats(), nil
+}
+
+// memberIndex returns old's members index while the clustering of chain is
+// the one it was built from, else a new one.
+func (s *Screener) memberIndex(ctx context.Context, chain heistgraph.Chain, old *Table) (*memberIndex, error) {
+	if old != nil && old.members != nil {
+		tip, err := s.st.ClusterTip(ctx, chain)
+		if err == nil && tip == old.members.tip {
+			return old.members, nil
+		}
+	}
+	return buildMemberIndex(ctx, s.st, chain)
 }
 
 // applyTx adds rec's outputs to t; its inputs' outputs are in t already
@@ -312,12 +336,63 @@ func (r *run) applyTx(t *Table, rec *heistgraph.TxRecord) error {
 		return err
 	}
 	t.payers[rec.Tx.TxID] = payers
+	if err := t.notePaid(r, rec, payers); err != nil {
+		return err
+	}
 	for j, v := range vs {
 		if err := t.put(r, heistgraph.Outpoint{TxID: rec.Tx.TxID, Vout: uint32(j)}, rec, v); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// paidPair is a payer and an owner it paid (owners' ids).
+type paidPair struct{ payer, to string }
+
+// notePaid records in t.paid that each of payers paid the owner of each
+// output of rec that has a label of a risky category.
+func (t *Table) notePaid(r *run, rec *heistgraph.TxRecord, payers []string) error {
+	for _, out := range rec.Tx.Outputs {
+		if out.Address == "" {
+			continue
+		}
+		o, err := r.ownerOf(out.Address)
+		if err != nil {
+			return err
+		}
+		if !r.cfg.risky(o.labels) {
+			continue
+		}
+		for _, p := range payers {
+			t.paid[paidPair{p, o.id}] = struct{}{}
+		}
+	}
+	return nil
+}
+
+// paysFor reports whether t.paid speaks for the spends of addrs, the
+// members of self's cluster as run.members found them (size the cluster's
+// size): when they are every address self's id stands for. A nil Table
+// speaks for nothing.
+func (t *Table) paysFor(self *owner, addrs []string, size int64, noCluster bool) bool {
+	switch {
+	case t == nil:
+		return false
+	case self.cluster == 0:
+		return true // the address alone, its own owner
+	case noCluster:
+		return false // the address alone, but its id stands for its cluster
+	default:
+		return size > 0 && int64(len(addrs)) == size
+	}
+}
+
+// paidRisky reports whether owner payer paid owner to, which has a label
+// of a risky category, in a transaction t covers.
+func (t *Table) paidRisky(payer, to string) bool {
+	_, ok := t.paid[paidPair{payer, to}]
+	return ok
 }
 
 // receive counts output j of rec (exposure v) for the address it pays,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +57,35 @@ func TestTableMatchesOnDemand(t *testing.T) {
 		b.Sizes = append(b.Sizes, store.ClusterSize{ClusterID: first, Size: int64(len(ids))})
 		b.Evidence = append(b.Evidence, heistgraph.ClusterEvidence{Height: 1, TxIndex: uint32(first), Heuristic: heistgraph.HeuristicCommonInput, AddrIDs: ids})
 	}
+	// Clusters whose evidence is not one piece, as after an analyst's
+	// split: one common-input record spans clusters X and Y (a walk from
+	// X's addresses must not cross into Y's, and both count it), Y has a
+	// change record of its own, and Z's third address is in no record (a
+	// walk finds 2 of its 3 addresses, or 1).
+	var odd []string
+	for i := 299; len(odd) < 7; i-- {
+		a := fmt.Sprintf("a%d", i)
+		if !slices.ContainsFunc(b.Members, func(m store.ClusterMember) bool { return m.Address == a }) && a != "a100" && a != "a137" {
+			odd = append(odd, a)
+		}
+	}
+	oid := func(i int) uint64 { return id + uint64(i) }
+	for i, a := range odd {
+		cl := oid(0) // X: odd[0:2]
+		switch {
+		case i >= 4:
+			cl = oid(4) // Z: odd[4:7]
+		case i >= 2:
+			cl = oid(2) // Y: odd[2:4]
+		}
+		b.NewAddresses = append(b.NewAddresses, a)
+		b.Members = append(b.Members, store.ClusterMember{AddrID: oid(i), ClusterID: cl, Address: a})
+	}
+	b.Sizes = append(b.Sizes, store.ClusterSize{ClusterID: oid(0), Size: 2}, store.ClusterSize{ClusterID: oid(2), Size: 2}, store.ClusterSize{ClusterID: oid(4), Size: 3})
+	b.Evidence = append(b.Evidence,
+		heistgraph.ClusterEvidence{Height: 2, TxIndex: 1, Heuristic: heistgraph.HeuristicCommonInput, AddrIDs: []uint64{oid(0), oid(2), oid(1), oid(3)}},
+		heistgraph.ClusterEvidence{Height: 2, TxIndex: 2, Heuristic: heistgraph.HeuristicChange, AddrIDs: []uint64{oid(2), oid(3)}},
+		heistgraph.ClusterEvidence{Height: 2, TxIndex: 3, Heuristic: heistgraph.HeuristicCommonInput, AddrIDs: []uint64{oid(4), oid(5)}})
 	if err := st.WriteClusters(ctx, heistgraph.ChainBTCRegtest, &b); err != nil {
 		t.Fatal(err)
 	}
@@ -105,14 +136,17 @@ func TestTableMatchesOnDemand(t *testing.T) {
 	for i := 100; i < 300; i += 37 {
 		items = append(items, risk.Item{Address: fmt.Sprintf("a%d", i), Direction: risk.Received})
 	}
+	for _, a := range odd {
+		items = append(items, risk.Item{Address: a, Direction: risk.Received}, risk.Item{Address: a, Direction: risk.Sent})
+	}
 	for _, it := range items {
 		it.Chain = heistgraph.ChainBTCRegtest
 		want, err := sc.Screen(ctx, it)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want.Partial {
-			continue
+		if want.Partial && !slices.ContainsFunc(want.Notes, func(n string) bool { return strings.Contains(n, "addresses of cluster") }) {
+			continue // a budget ran out: the table reads less
 		}
 		for name, sc := range map[string]*risk.Screener{"table": pre, "extended table": inc} {
 			got, err := sc.Screen(ctx, it)

@@ -26,9 +26,9 @@ var allowed = map[string][]string{
 	"store/dump":        {"store", "golang.org/x/sync/errgroup"},
 	"pattern":           {"golang.org/x/crypto/sha3"}, // sha3: CREATE2 addresses of allow-listed DEX factories' pools (swapfactory.go)
 	"label":             {"gopkg.in/yaml.v3"},
-	"cluster":           {"store", "pattern", "txgraph"}, // txgraph: the chain's address ids and transactions read from the graph
+	"cluster":           {"store", "pattern", "txgraph", "internal/unionfind"}, // txgraph: the chain's address ids and transactions read from the graph; unionfind: rebuilds
 	"trace":             {"store", "pattern", "mixer"},
-	"risk":              {"store", "trace"},
+	"risk":              {"store", "trace", "internal/unionfind"}, // unionfind: the members index
 	"incident":          {"store", "gopkg.in/yaml.v3"},
 	"incidents":         {},
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
@@ -70,7 +70,8 @@ var allowed = map[string][]string{
 	"share": {"app", "incident", "label", "store", "taxii"},
 	// Bitcoin's double SHA-256 (issue 23): SHA-NI assembly, x/sys/cpu for
 	// the CPU's features
-	"internal/sha256d": {"golang.org/x/sys/cpu"},
+	"internal/sha256d":   {"golang.org/x/sys/cpu"},
+	"internal/unionfind": {},
 }
 
 // free may be imported by any package (style.md's last row).

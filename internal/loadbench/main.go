@@ -16,10 +16,14 @@
 // synthetic world's chain and labels, and must not be in use); -cpuprofile
 // FILE writes serve's CPU profile (its whole run, the table's precomputation
 // included); -bin FILE runs that heistgraph binary instead of building one
-// (to pair two builds on one store); -slice 1s drives each target in
-// slices alternating with the ceiling and gives its share of the ceiling
-// over those same slices (on a machine whose other load changes by the
-// second, the ceiling measured once, first, is a moving reference). Besides req/s and latency it reports
+// (to pair two builds on one store). Each target is driven in slices of
+// -slice (1s) alternating with its ceiling, and its share is of the
+// ceiling over those same slices (on a machine whose other load changes by
+// the second, a ceiling measured once, first, is a moving reference;
+// -slice 0 measures it so). The ceiling runs with serve's collector
+// setting, and the load generator collects its own garbage between slices,
+// not during them (its pauses would be in both latencies). Besides req/s
+// and latency it reports
 // the CPU time per request of the server process (cpu/req) and of the load
 // generator itself (client), which shares the machine's cores, and from
 // them the CPU bound of each share (the share a target could reach if the
@@ -45,6 +49,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,6 +74,9 @@ func main() {
 // address answer.
 var ceilingBody = []byte(`{"address":"bcrt1qcdqc7cqhcrte2dsal99ujg9e5x8teld6xeh34l","chain":"btc-regtest","balance_sat":0,"received_sat":150000000,"sent_sat":150000000,"tx_count":2,"output_count":1,"spend_count":1,"first_seen":1700000000,"last_seen":1700000600,"first_height":12,"last_height":14,"cluster_id":7,"labels":[{"entity":"Kestrel Exchange","category":"exchange","source":"synth","confidence":1}]}` + "\n")
 
+// serveGCPercent is serve's GOGC unless its environment sets one.
+const serveGCPercent = 400
+
 // ceiling serves ceilingBody on 127.0.0.1:0 and prints its address. Given
 // files, it also serves each one's bytes, fixed, at /NAME (its base name)
 // after reading the request's body: the matched ceiling of a target whose
@@ -82,6 +90,12 @@ func ceiling(files []string) {
 			os.Exit(1)
 		}
 		bodies["/"+filepath.Base(f)] = b
+	}
+	if os.Getenv("GOGC") == "" {
+		// The collector setting serve runs with (cmd/heistgraph's
+		// serveGCPercent), so that the ceiling differs from serve in
+		// the work behind the answer only.
+		debug.SetGCPercent(serveGCPercent)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -160,11 +174,15 @@ func run() error {
 	memProfile := flag.String("memprofile", "", "write serve's allocation profile (its whole run) to this file")
 	only := flag.String("only", "", "drive only the targets whose name contains this (the ceiling always runs first)")
 	prebuilt := flag.String("bin", "", "use this heistgraph binary instead of building ./cmd/heistgraph (to pair two builds)")
-	slice := flag.Duration("slice", 0, "drive each target in slices of this length alternating with the ceiling (0: the ceiling once, first)")
+	slice := flag.Duration("slice", time.Second, "drive each target in slices of this length alternating with the ceiling (0: the ceiling once, first)")
 	matched := flag.Bool("matched", false, "pair each screening target with a matched ceiling: the bare handler answering that target's own answer bytes, fixed, to the same POST")
 	storeURL := flag.String("store", "", "serve on this PostgreSQL store (postgres://...) instead of an embedded one; with -world it is reused, else the world is built into it")
 	pin := flag.Bool("pin", false, "run the servers (serve, the ceiling) on CPU 0 and this load generator on CPU 1 (Linux, 2+ CPUs)")
 	flag.Parse()
+	// The load generator collects its garbage between the measured slices
+	// (driver.slice), not during them, so that its pauses are not in the
+	// latencies it measures; this bounds its heap meanwhile.
+	debug.SetMemoryLimit(4 << 30)
 	if *pin {
 		if err := pinSelf(1); err != nil {
 			return fmt.Errorf("-pin: %w", err)
@@ -433,8 +451,12 @@ func newDriver(tg target, conc int, warm time.Duration) *driver {
 
 func (dr *driver) close() { dr.tr.CloseIdleConnections() }
 
-// slice sends requests from the driver's clients for d.
+// slice sends requests from the driver's clients for d, with the
+// collector off (run sets a memory limit) after collecting what earlier
+// slices left.
 func (dr *driver) slice(d time.Duration) {
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	var mu sync.Mutex
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
@@ -63,6 +66,21 @@ func allKeys(t *testing.T, db *DB) [][2][]byte {
 // added; a run whose clustering was changed by another writer commits
 // nothing.
 func TestClusterRun(t *testing.T) {
+	// Both ways a run's commit writes: a batch, and sstables ingested
+	// (every commit, whatever its size).
+	for _, c := range []struct {
+		name string
+		min  int
+	}{{"batch", 1 << 40}, {"ingest", 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			defer func(m int) { clusterIngestMin = m }(clusterIngestMin)
+			clusterIngestMin = c.min
+			testClusterRun(t)
+		})
+	}
+}
+
+func testClusterRun(t *testing.T) {
 	ctx := context.Background()
 	const ch = heistgraph.ChainBTCRegtest
 	one, run := openMem(t, 1<<20), openMem(t, 1<<20)
@@ -138,4 +156,129 @@ func TestClusterRun(t *testing.T) {
 	if _, err := run.AddressCluster(ctx, ch, "a6"); !errors.Is(err, heistgraph.ErrNotFound) {
 		t.Fatalf("a refused run's address is stored: %v", err)
 	}
+}
+
+// TestClusterRunAfterRewind: a clustering rewound to nothing (its tables
+// excised) and written again by an ingesting run holds exactly what a
+// store that never had one holds after the same batches; a file an
+// interrupted ingesting commit left in the store's directory is removed.
+func TestClusterRunAfterRewind(t *testing.T) {
+	defer func(m int) { clusterIngestMin = m }(clusterIngestMin)
+	clusterIngestMin = 0
+	ctx := context.Background()
+	const ch = heistgraph.ChainBTCRegtest
+	var batches []*store.ClusterBatch
+	for _, cb := range clusterRunBatches() {
+		if len(cb.Overrides) == 0 { // a rewind keeps the overrides
+			batches = append(batches, cb)
+		}
+	}
+	fresh, again := openMem(t, 1<<20), openMem(t, 1<<20)
+	b := storetest.NewGenerator(ch, 1, 2).Next()
+	mustApply(t, fresh, b)
+	mustApply(t, again, b)
+	for _, cb := range batches {
+		if err := fresh.WriteClusters(ctx, ch, cb); err != nil {
+			t.Fatal(err)
+		}
+		if err := again.WriteClusters(ctx, ch, cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := again.RewindClusters(ctx, ch, -1); err != nil {
+		t.Fatal(err)
+	}
+	fs := again.fs()
+	left := fs.PathJoin(again.dir, ingestPrefix+"1-1.sst")
+	f, err := fs.Create(left, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := again.ClusterRun(ctx, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Stat(left); err == nil {
+		t.Fatal("an interrupted commit's file is still in the store's directory")
+	}
+	for _, cb := range batches {
+		if _, err := r.Add(ctx, cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want, got := allKeys(t, fresh), allKeys(t, again)
+	if len(want) != len(got) {
+		t.Fatalf("%d keys after rewind and run, %d in a fresh store", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(want[i][0], got[i][0]) || !bytes.Equal(want[i][1], got[i][1]) {
+			t.Fatalf("key %d: rewound %x=%x, fresh %x=%x", i, got[i][0], got[i][1], want[i][0], want[i][1])
+		}
+	}
+}
+
+// TestClusterRunIngestCancelled: an ingesting commit whose context is
+// cancelled writes nothing and leaves no file behind; the run's writes
+// are gone with it, as a batch commit's are.
+func TestClusterRunIngestCancelled(t *testing.T) {
+	defer func(m int) { clusterIngestMin = m }(clusterIngestMin)
+	clusterIngestMin = 0
+	ctx, cancel := context.WithCancel(context.Background())
+	const ch = heistgraph.ChainBTCRegtest
+	db := openMem(t, 1<<20)
+	mustApply(t, db, storetest.NewGenerator(ch, 1, 2).Next())
+	before := allKeys(t, db)
+	r, err := db.ClusterRun(ctx, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cb := range clusterRunBatches() {
+		if _, err := r.Add(ctx, cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	if err := r.Commit(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("commit after cancel: %v, want context.Canceled", err)
+	}
+	if got := allKeys(t, db); len(got) != len(before) {
+		t.Fatalf("%d keys after a cancelled commit, %d before", len(got), len(before))
+	}
+	noLeftovers := func(what string) {
+		t.Helper()
+		names, err := db.fs().List(db.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if strings.HasPrefix(n, ingestPrefix) {
+				t.Fatalf("%s left %s", what, n)
+			}
+		}
+	}
+	noLeftovers("a cancelled commit")
+
+	// A commit that fails after writing files (keys out of order, in two
+	// tables) removes them and ingests nothing.
+	s := db.newTableSink()
+	c := clusterIDKey(nil, 1, clusterID, 5)
+	for _, k := range [][]byte{clusterIDKey(nil, 1, clusterAddr, 7), c, clusterIDKey(nil, 1, clusterID, 4)} {
+		_ = s.Set(k, []byte("v"), nil)
+	}
+	if len(s.paths) == 0 {
+		t.Fatal("no file written before the failure: the test does not test the clean-up")
+	}
+	if err := s.ingest(context.Background()); !errors.Is(err, errCorrupt) {
+		t.Fatalf("ingest of keys out of order: %v, want errCorrupt", err)
+	}
+	if got := allKeys(t, db); len(got) != len(before) {
+		t.Fatalf("%d keys after a failed ingest, %d before", len(got), len(before))
+	}
+	noLeftovers("a failed ingest")
 }

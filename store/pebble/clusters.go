@@ -274,10 +274,37 @@ type clusterRun struct {
 	found    bool
 	w        clusterWrites
 	batches  int
+	// ingest lets a large commit write sstables and ingest them
+	// (clusteringest.go): a store.ClusterRun's commits.
+	ingest bool
 	// written holds the address ids of the evidence records added since
 	// the last commit, by position: a record replaced within the run
 	// drops the index entries of the one added before it.
 	written map[string][]uint64
+	// stored is the height of the last evidence record stored (-1: none),
+	// known once storedOK: a record above it replaces none stored, so add
+	// need not look for one (every record of a run that rebuilds).
+	stored   int64
+	storedOK bool
+}
+
+// lastEvidence returns the height of the chain's last stored evidence
+// record, -1 when there is none.
+func lastEvidence(r pebbledb.Reader, c chainCode) (int64, error) {
+	lo, hi := clusterTableBounds(c, clusterEvidence)
+	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return 0, err
+	}
+	h := int64(-1)
+	if it.Last() {
+		if pos := it.Key()[len(lo):]; len(pos) == evidencePosLen {
+			h, _, _ = decodeEvidencePos(pos)
+		} else {
+			h = 1<<63 - 1 // unreadable: look every record up
+		}
+	}
+	return h, errors.Join(it.Error(), it.Close())
 }
 
 // newClusterRun starts a run at the chain's stored clustering state.
@@ -358,12 +385,22 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 	}
 	var old []replaced
 	var key, val []byte
+	if len(cb.Evidence) > 0 && !r.storedOK {
+		h, err := lastEvidence(r.d.db, c)
+		if err != nil {
+			return err
+		}
+		r.stored, r.storedOK = h, true
+	}
 	for i := range cb.Evidence {
 		e := &cb.Evidence[i]
 		pos := appendEvidencePos(nil, e.Height, e.TxIndex, e.N)
 		if ids, ok := r.written[string(pos)]; ok {
 			old = append(old, replaced{pos, ids})
 			continue
+		}
+		if e.Height > r.stored {
+			continue // above every stored record
 		}
 		ek := append(appendClusterTable(key[:0], c, clusterEvidence), pos...)
 		v, found, err := lookup(r.d.db, ek, val[:0])
@@ -456,24 +493,44 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 		return fmt.Errorf("write clusters of %s: the clustering changed under the run: %w", r.chain, heistgraph.ErrConflict)
 	}
 	r.w.high.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
-	r.w.high.add(opSet, metaClusterStampKey(r.c), newClusterStamp()) // after every cluster key ('m' > 'c')
-	pb := r.d.db.NewBatchWithSize(r.size())
-	defer pb.Close()
-	if err := r.w.writeTo(pb, r.c); err != nil {
-		return err
-	}
-	if err := r.d.commit(pb); err != nil {
-		return fmt.Errorf("write clusters of %s: commit: %w", r.chain, err)
+	if size := r.size(); r.ingest && size >= clusterIngestMin {
+		t := r.d.newTableSink()
+		if err := r.w.writeTo(t, r.c, r.d.db.NewBatch); err != nil {
+			t.discard()
+			return err
+		}
+		if err := stampClusters(t, r.c); err != nil {
+			t.discard()
+			return err
+		}
+		if err := t.ingest(ctx); err != nil {
+			return fmt.Errorf("write clusters of %s: ingest: %w", r.chain, err)
+		}
+	} else {
+		pb := r.d.db.NewBatchWithSize(size)
+		defer pb.Close()
+		if err := r.w.writeTo(pb, r.c, r.d.db.NewBatch); err != nil {
+			return err
+		}
+		if err := stampClusters(pb, r.c); err != nil {
+			return err
+		}
+		if err := r.d.commit(pb); err != nil {
+			return fmt.Errorf("write clusters of %s: commit: %w", r.chain, err)
+		}
 	}
 	r.base, r.baseTip = r.st, r.tip
 	r.batches = 0
 	clear(r.written)
+	r.storedOK = false // the records just committed are stored now
 	return nil
 }
 
 // ClusterRun implements store.ClusterRuns: the run commits when its
 // writes pass half a memtable, the size from which Pebble hands a batch
 // to the flush as it is instead of inserting its keys into the memtable.
+// A commit of at least clusterIngestMin bytes is written as sstables and
+// ingested instead (clusteringest.go).
 func (d *DB) ClusterRun(ctx context.Context, chain heistgraph.Chain) (store.ClusterRun, error) {
 	c, err := d.readCode(chain, "write clusters")
 	if err != nil {
@@ -485,6 +542,10 @@ func (d *DB) ClusterRun(ctx context.Context, chain heistgraph.Chain) (store.Clus
 	if err != nil {
 		return nil, err
 	}
+	if err := d.removeIngestLeftovers(); err != nil {
+		return nil, fmt.Errorf("write clusters of %s: %w", chain, err)
+	}
+	r.ingest = true
 	// The buffers grow with the run (a follower's run is a block or two)
 	// and are reused after each commit.
 	return &pebbleClusterRun{r: r, limit: int(d.opts.MemTableSize/2) + 1<<20}, nil
@@ -613,7 +674,7 @@ func (d *DB) RewindClusters(ctx context.Context, chain heistgraph.Chain, height 
 	if err := b.Set(appendClusterTable(nil, c, clusterState), appendClusterState(nil, st), nil); err != nil {
 		return err
 	}
-	if err := b.Set(metaClusterStampKey(c), newClusterStamp(), nil); err != nil {
+	if err := stampClusters(b, c); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -621,6 +682,30 @@ func (d *DB) RewindClusters(ctx context.Context, chain heistgraph.Chain, height 
 	}
 	if err := d.commit(b); err != nil {
 		return fmt.Errorf("rewind clusters of %s: commit: %w", chain, err)
+	}
+	if first <= 1 && height < 0 {
+		return d.exciseClusters(ctx, chain, c)
+	}
+	return nil
+}
+
+// exciseClusters removes from the LSM the tables a rewind of everything
+// deleted (all but the overrides and the state), now that they hold only
+// range deletions and the data those cover. Pebble's Excise drops whole
+// files and cuts the ones on the edges into virtual tables: the old
+// clustering is never read back, merged or rewritten by the compactions
+// of the run that rebuilds it. The deletions are committed already, so
+// stopping anywhere here changes nothing anyone reads.
+func (d *DB) exciseClusters(ctx context.Context, chain heistgraph.Chain, c chainCode) error {
+	spans := [][2]byte{{clusterAddr, clusterOverride}, {clusterSize, clusterState}, {clusterPending, clusterIndex + 1}}
+	for _, s := range spans {
+		lo := appendClusterTable(nil, c, s[0])
+		hi := appendClusterTable(nil, c, s[1])
+		err := d.guard(func() error { return d.db.Excise(ctx, pebbledb.KeyRange{Start: lo, End: hi}) })
+		d.writes.Add(1)
+		if err != nil {
+			return fmt.Errorf("rewind clusters of %s: excise: %w", chain, err)
+		}
 	}
 	return nil
 }
@@ -1057,8 +1142,9 @@ func (w *clusterWrites) size() int {
 }
 
 // writeTo adds the writes to b in key order, chain code c's tables, and
-// empties w.
-func (w *clusterWrites) writeTo(b *pebbledb.Batch, c chainCode) error {
+// empties w; newBatch gives the batch that puts the encoded writes in
+// order when b is not a batch.
+func (w *clusterWrites) writeTo(b kvSink, c chainCode, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
 	var key, val []byte
 	// The addresses: addr -> id.
 	order := w.order[:0]
@@ -1085,7 +1171,7 @@ func (w *clusterWrites) writeTo(b *pebbledb.Batch, c chainCode) error {
 	w.order = order
 	for k, o := range order {
 		suffix, _ := w.addr(int(o.i))
-		if k+1 < len(order) {
+		if k+1 < len(order) && order[k+1].hi == o.hi && order[k+1].lo == o.lo {
 			if next, _ := w.addr(int(order[k+1].i)); bytes.Equal(next, suffix) {
 				continue // the same address given again: the last id stands
 			}
@@ -1095,7 +1181,7 @@ func (w *clusterWrites) writeTo(b *pebbledb.Batch, c chainCode) error {
 			return err
 		}
 	}
-	if err := w.low.writeTo(b); err != nil {
+	if err := writeSorted(b, &w.low, newBatch); err != nil {
 		return err
 	}
 	// id -> addr, in id order already.
@@ -1108,13 +1194,13 @@ func (w *clusterWrites) writeTo(b *pebbledb.Batch, c chainCode) error {
 	if err := w.writeIDs(b, c, clusterMember, w.members.sorted()); err != nil {
 		return err
 	}
-	if err := w.mid.writeTo(b); err != nil {
+	if err := writeSorted(b, &w.mid, newBatch); err != nil {
 		return err
 	}
 	if err := w.writeIDs(b, c, clusterSize, w.sizes.sorted()); err != nil {
 		return err
 	}
-	if err := w.high.writeTo(b); err != nil {
+	if err := writeSorted(b, &w.high, newBatch); err != nil {
 		return err
 	}
 	slices.SortFunc(w.index, func(a, b indexWrite) int {
@@ -1145,8 +1231,40 @@ func (w *clusterWrites) writeTo(b *pebbledb.Batch, c chainCode) error {
 	return nil
 }
 
+// writeSorted adds the writes of s to b in key order and empties s: through
+// a batch of their own when b is not one (a batch sorts them).
+func writeSorted(b kvSink, s *sortedWrites, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
+	if pb, ok := b.(*pebbledb.Batch); ok {
+		return s.writeTo(pb)
+	}
+	pb := newBatch()
+	defer pb.Close()
+	if err := s.writeTo(pb); err != nil {
+		return err
+	}
+	r := pb.Reader()
+	for {
+		kind, k, v, ok, err := r.Next()
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return nil
+		case kind == pebbledb.InternalKeyKindSet:
+			err = b.Set(k, v, nil)
+		case kind == pebbledb.InternalKeyKindDelete:
+			err = b.Delete(k, nil)
+		default:
+			err = fmt.Errorf("cluster write of kind %s: %w", kind, errCorrupt)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // writeIDs adds the writes ws of table sub, sorted, to b.
-func (w *clusterWrites) writeIDs(b *pebbledb.Batch, c chainCode, sub byte, ws idWrites) error {
+func (w *clusterWrites) writeIDs(b kvSink, c chainCode, sub byte, ws idWrites) error {
 	var key, val []byte
 	for _, x := range ws {
 		key = clusterIDKey(key[:0], c, sub, x.id)

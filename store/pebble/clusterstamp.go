@@ -31,6 +31,13 @@ func newClusterStamp() []byte {
 	return binary.BigEndian.AppendUint64(nil, s)
 }
 
+// stampClusters adds a fresh stamp of chain c's clustering to a
+// clustering write, after its other keys: 'm' sorts after every cluster
+// key ('c'), so it is last in key order, as a table sink needs.
+func stampClusters(b kvSink, c chainCode) error {
+	return b.Set(metaClusterStampKey(c), newClusterStamp(), nil)
+}
+
 // ClusterStamp implements store.ClusterStamps. A chain nothing was stored
 // for, or never clustered by a build that stamps, has stamp 0.
 func (d *DB) ClusterStamp(ctx context.Context, chain heistgraph.Chain) (uint64, error) {

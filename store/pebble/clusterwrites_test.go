@@ -93,8 +93,9 @@ func TestClusterWritesOrder(t *testing.T) {
 		if w.size() <= 0 {
 			t.Fatalf("round %d: size %d", round, w.size())
 		}
-		b := openMem(t, 1<<20).db.NewBatch()
-		if err := w.writeTo(b, c); err != nil {
+		db := openMem(t, 1<<20)
+		b := db.db.NewBatch()
+		if err := w.writeTo(b, c, db.db.NewBatch); err != nil {
 			t.Fatal(err)
 		}
 		got := map[string]op{}

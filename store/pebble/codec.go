@@ -283,6 +283,18 @@ func (rec *txRecord) setFee(outSum int64) {
 }
 
 func appendTxRecord(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
+	return appendTxRecordForm(dst, txid, rec, appendAddrValue)
+}
+
+// appendTxRecordV3 appends a tx record as schema 3 stored it (addresses as
+// strings), the form Digest hashes.
+func appendTxRecordV3(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
+	return appendTxRecordForm(dst, txid, rec, appendString)
+}
+
+// appendTxRecordForm appends a tx record with its inputs' addresses in the
+// form addr appends.
+func appendTxRecordForm(dst []byte, txid heistgraph.Hash, rec *txRecord, addr func([]byte, string) []byte) []byte {
 	var flags byte
 	if rec.FeeKnown {
 		flags |= txFlagFeeKnown
@@ -308,12 +320,12 @@ func appendTxRecord(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
 	dst = appendUvarint(dst, uint64(rec.NOut))
 	dst = appendUvarint(dst, uint64(len(rec.Inputs)))
 	for i := range rec.Inputs {
-		dst = appendInputRecord(dst, &rec.Inputs[i])
+		dst = appendInputRecord(dst, &rec.Inputs[i], addr)
 	}
 	return dst
 }
 
-func appendInputRecord(dst []byte, in *inputRecord) []byte {
+func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []byte) []byte {
 	var flags byte
 	if in.Coinbase {
 		flags |= inFlagCoinbase
@@ -330,7 +342,7 @@ func appendInputRecord(dst []byte, in *inputRecord) []byte {
 	if in.Resolved {
 		dst = appendVarint(dst, in.Value)
 		dst = appendScriptType(dst, in.Type)
-		dst = appendString(dst, in.Address)
+		dst = addr(dst, in.Address)
 	}
 	return dst
 }
@@ -374,7 +386,7 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 		if in.Resolved {
 			in.Value = r.varint()
 			in.Type = r.scriptType()
-			in.Address = r.str()
+			in.Address = r.addrValue()
 		}
 		rec.Inputs = append(rec.Inputs, in)
 	}
@@ -388,28 +400,44 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 }
 
 // appendOutputRecord encodes an output and the height of its block. Value,
-// type and address come first: resolving a prevout reads only those. The
-// script comes last, as its length plus one and its bytes, or as a 0 when
-// it is the standard script of the type and address (scripts.go), which
-// decodeOutputRecord rebuilds.
+// type and address (in binary when it packs, addrcodec.go) come first:
+// resolving a prevout reads only those. The script comes last, as its
+// length plus one and its bytes, or as a 0 when it is the standard script
+// of the type and address (scripts.go), which decodeOutputRecord rebuilds.
 func appendOutputRecord(dst []byte, out *heistgraph.TxOut, height int64) []byte {
-	dst = appendOutputFields(dst, out, height)
-	n := len(dst)
-	s, ok := standardScript(dst, out.Type, out.Address)
-	if ok && bytes.Equal(s[n:], out.Script) {
-		return append(s[:n], 0)
+	p, packed := packAddr(out.Address)
+	dst = appendVarint(dst, out.Value)
+	dst = appendScriptType(dst, out.Type)
+	if packed {
+		dst = appendPackedAddr(dst, &p)
+	} else {
+		dst = appendAddrValue(dst, out.Address)
 	}
-	dst = s[:n]
+	dst = appendOutputTail(dst, out, height)
+	if packed {
+		n := len(dst)
+		s, ok := packedScript(dst, out.Type, &p)
+		if ok && bytes.Equal(s[n:], out.Script) {
+			return append(s[:n], 0)
+		}
+		dst = s[:n]
+	}
 	dst = appendUvarint(dst, uint64(len(out.Script))+1)
 	return append(dst, out.Script...)
 }
 
 // appendOutputFields appends the fields of an output record before its
-// script.
+// script in schema 2 and 3's form (the address as a string).
 func appendOutputFields(dst []byte, out *heistgraph.TxOut, height int64) []byte {
 	dst = appendVarint(dst, out.Value)
 	dst = appendScriptType(dst, out.Type)
 	dst = appendString(dst, out.Address)
+	return appendOutputTail(dst, out, height)
+}
+
+// appendOutputTail appends the fields of an output record between its
+// address and its script.
+func appendOutputTail(dst []byte, out *heistgraph.TxOut, height int64) []byte {
 	dst = appendUvarint(dst, uint64(height))
 	dst = appendUvarint(dst, uint64(len(out.Keys)))
 	for _, k := range out.Keys {
@@ -434,7 +462,7 @@ type outputHead struct {
 
 func decodeOutputHead(v []byte) (outputHead, error) {
 	r := reader{b: v}
-	h := outputHead{Value: r.varint(), Type: r.scriptType(), Address: r.str(), Height: int64(r.uvarint())}
+	h := outputHead{Value: r.varint(), Type: r.scriptType(), Address: r.addrValue(), Height: int64(r.uvarint())}
 	if r.bad {
 		return h, fmt.Errorf("output record: %w", errCorrupt)
 	}
@@ -446,7 +474,14 @@ func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
 	var out heistgraph.TxOut
 	out.Value = r.varint()
 	out.Type = r.scriptType()
-	out.Address = r.str()
+	p, s := r.packed()
+	out.Address = s
+	if !r.bad && p.Tag != addrEmpty && p.Tag != addrString {
+		var ok bool
+		if out.Address, ok = p.String(); !ok {
+			r.fail()
+		}
+	}
 	height := int64(r.uvarint())
 	n := r.uvarint()
 	if n > uint64(len(r.b)) {
@@ -463,7 +498,7 @@ func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
 	case r.bad:
 	case n == 0:
 		var ok bool
-		if out.Script, ok = standardScript(nil, out.Type, out.Address); !ok {
+		if out.Script, ok = packedScript(nil, out.Type, &p); !ok {
 			r.fail()
 		}
 	case n-1 > uint64(len(r.b)):

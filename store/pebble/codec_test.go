@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"reflect"
 	"testing"
@@ -32,6 +33,9 @@ func TestTxRecordRoundTrip(t *testing.T) {
 			Inputs: []inputRecord{
 				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 7}, Sequence: 0xfffffffd}, Resolved: true, Value: 100000, Type: heistgraph.ScriptWitnessV0KeyHash, Address: "bc1qxyz"},
 				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(4), Vout: 0}, Sequence: 0}, Resolved: true, Value: 5, Type: heistgraph.ScriptType("future_type")},
+				// Addresses stored in binary (addrcodec.go).
+				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(7), Vout: 1}}, Resolved: true, Value: 6, Type: heistgraph.ScriptWitnessV0KeyHash, Address: "bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw"},
+				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(8), Vout: 2}}, Resolved: true, Value: 7, Type: heistgraph.ScriptScriptHash, Address: "2NE3FnBEiUq176rPesXGSqVyeQNnsj3ouN3"},
 			},
 		}},
 		{"unresolved, out sum kept", txRecord{
@@ -197,6 +201,10 @@ func FuzzDecode(f *testing.F) {
 	}}
 	f.Add(appendTxRecord(nil, txid, &many))
 	f.Add(appendOutputRecord(nil, &heistgraph.TxOut{Value: 1, Keys: []string{"a"}, Script: []byte{1}}, 3))
+	p2pkh, _ := hex.DecodeString("76a91477bff20c60e522dfaa3350c39b030a5d004e839a88ac")
+	f.Add(appendOutputRecord(nil, &heistgraph.TxOut{Value: 2, Type: heistgraph.ScriptPubKeyHash, Address: "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", Script: p2pkh}, 4))
+	many.Inputs[1].Address = "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0"
+	f.Add(appendTxRecord(nil, txid, &many))
 	f.Add(appendTotals(nil, &totals{Received: 1}))
 	f.Add(appendUndoRecord(nil, []undoEntry{{Key: []byte("k"), Prev: []byte("v"), Present: true}}))
 	f.Fuzz(func(t *testing.T, v []byte) {

@@ -387,7 +387,8 @@ func heightBounds(prefix []byte, from, to int64) (lo, hi []byte) {
 // Digest returns a SHA-256 over the logical content of chain: the address,
 // block, event, height, output, pending, spend and tx tables in key order,
 // each key without its chain code, each key and value length-prefixed,
-// output records in the form schema 2 stored them (every script). Undo
+// output records in the form schema 2 stored them (every script, the
+// address as a string) and tx records in schema 3's (addresses as strings). Undo
 // records and the chain code table are left out, so the digest depends only
 // on the blocks stored (see schema.go for the exceptions). A chain with
 // nothing stored has the digest of empty content.
@@ -401,6 +402,7 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 		snap := d.db.NewSnapshot()
 		defer snap.Close()
 		var buf, val []byte
+		var rec txRecord
 		for _, p := range logicalPrefixes {
 			if p == prefixEvent {
 				if err := digestEvents(ctx, snap, c, h); err != nil {
@@ -434,6 +436,21 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: output: %w", chain, err)
 					}
 					val = appendOutputRecordV2(val[:0], &out, height)
+					v = val
+				}
+				if p == prefixTx {
+					// In schema 3's form: the digest does not depend on
+					// how the inputs' addresses are stored.
+					if len(k) != len(lo)+32 {
+						it.Close()
+						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx key: %w", chain, errCorrupt)
+					}
+					txid := heistgraph.Hash(k[len(lo):])
+					if err := decodeTxRecord(v, txid, &rec); err != nil {
+						it.Close()
+						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx %s: %w", chain, txid, err)
+					}
+					val = appendTxRecordV3(val[:0], txid, &rec)
 					v = val
 				}
 				if p == prefixAddress {

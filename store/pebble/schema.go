@@ -22,8 +22,8 @@ import (
 //
 //	h + chain + height(be64)                -> block hash(32) + time(varint)        best-chain height index
 //	b + chain + hash(32)                    -> block record                         header, size, txids in order
-//	t + chain + txid(32)                    -> tx record                            header fields, place, inputs (+ resolved spent outputs), fee
-//	o + chain + txid(32) + vout(be32)       -> output record                        value, script type, address, height, keys, script (left out when standard)
+//	t + chain + txid(32)                    -> tx record                            header fields, place, inputs (+ resolved spent outputs, addresses binary), fee
+//	o + chain + txid(32) + vout(be32)       -> output record                        value, script type, address (binary), height, keys, script (left out when standard)
 //	s + chain + txid(32) + vout(be32) + spender txid(32) + vin(be32)
 //	                                        -> (empty)                              spend marker, also for outputs not stored
 //	p + chain + txid(32) + vout(be32)       -> (empty)                              pending: a spend whose output is not stored
@@ -162,8 +162,9 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // schemaVersion is stored under metaVersionKey; Open refuses other versions.
 // Version 2 keys address events by address id (version 1 by address
 // string); version 3 leaves standard scripts out of output records
-// (codec.go, scripts.go).
-const schemaVersion = 3
+// (codec.go, scripts.go); version 4 stores the addresses of output records
+// and of tx records' resolved inputs in binary (addrcodec.go).
+const schemaVersion = 4
 
 var (
 	metaVersionKey   = []byte("mversion")

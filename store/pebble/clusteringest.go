@@ -1,0 +1,177 @@
+package pebble
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
+	"github.com/cockroachdb/pebble/v2/sstable"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// clusterIngestMin is the size of a run's writes (clusterRun.size) from
+// which a commit writes them as sstables and ingests them (DB.Ingest)
+// instead of committing a batch: the writes then skip the write-ahead
+// log, the memtable and its flush, and a table whose keys land where the
+// store has none (every table of a rebuilt clustering's first commit, the
+// id, block and evidence tables always) goes to the bottom level, never
+// compacted again. Smaller commits (a follower's block or two) stay
+// batches: one ingestion is a few files and a manifest write. A variable
+// so that tests can take the ingesting path with small worlds.
+var clusterIngestMin = 8 << 20
+
+// ingestPrefix names the files an ingesting commit writes in the store's
+// directory before Pebble takes them (Ingest moves them into its own
+// names). A file left by a process that stopped in between is removed by
+// the next run (removeIngestLeftovers).
+const ingestPrefix = "clusterrun-"
+
+var ingestSeq atomic.Uint64
+
+// removeIngestLeftovers removes the files a killed ingesting commit left.
+func (d *DB) removeIngestLeftovers() error {
+	fs := d.fs()
+	names, err := fs.List(d.dir)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, ingestPrefix) && strings.HasSuffix(n, ".sst") {
+			if err := fs.Remove(fs.PathJoin(d.dir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// kvSink takes a commit's writes in key order: a *pebbledb.Batch, or a
+// tableSink.
+type kvSink interface {
+	Set(key, val []byte, _ *pebbledb.WriteOptions) error
+	Delete(key []byte, _ *pebbledb.WriteOptions) error
+}
+
+// tableSink writes the writes it is given, in key order, as one sstable per
+// cluster table in the store's directory; several writes to one key keep
+// the last, as a batch would. ingest hands the files to Pebble.
+type tableSink struct {
+	d       *DB
+	fs      vfs.FS
+	wo      sstable.WriterOptions
+	paths   []string
+	w       *sstable.Writer
+	table   []byte // the table prefix of w's keys
+	key     []byte // the pending write, held until the next key differs
+	val     []byte
+	del     bool
+	pending bool
+	err     error
+}
+
+func (d *DB) newTableSink() *tableSink {
+	po := d.opts.pebbleOptions(d.h)
+	po.EnsureDefaults()
+	// The flush's options (its fast codec): compressing with the bottom
+	// level's zstd was a tenth of a run's CPU.
+	return &tableSink{d: d, fs: d.fs(), wo: po.MakeWriterOptions(0, d.db.TableFormat())}
+}
+
+func (t *tableSink) Set(key, val []byte, _ *pebbledb.WriteOptions) error {
+	return t.add(key, val, false)
+}
+
+func (t *tableSink) Delete(key []byte, _ *pebbledb.WriteOptions) error {
+	return t.add(key, nil, true)
+}
+
+func (t *tableSink) add(key, val []byte, del bool) error {
+	if t.err != nil {
+		return t.err
+	}
+	if t.pending {
+		switch c := bytes.Compare(key, t.key); {
+		case c < 0:
+			t.err = fmt.Errorf("ingest clusters: keys out of order: %w", errCorrupt)
+			return t.err
+		case c > 0:
+			if t.err = t.put(); t.err != nil {
+				return t.err
+			}
+		}
+	}
+	t.key, t.val, t.del, t.pending = append(t.key[:0], key...), append(t.val[:0], val...), del, true
+	return nil
+}
+
+// put writes the pending write, to a new file when its table is not the
+// current file's.
+func (t *tableSink) put() error {
+	t.pending = false
+	if t.w == nil || !bytes.HasPrefix(t.key, t.table) {
+		if err := t.closeFile(); err != nil {
+			return err
+		}
+		p := t.fs.PathJoin(t.d.dir, fmt.Sprintf("%s%d-%d.sst", ingestPrefix, os.Getpid(), ingestSeq.Add(1)))
+		f, err := t.fs.Create(p, vfs.WriteCategoryUnspecified)
+		if err != nil {
+			return err
+		}
+		t.paths = append(t.paths, p)
+		t.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), t.wo)
+		t.table = append(t.table[:0], t.key[:min(len(t.key), idKeyLen-8)]...)
+	}
+	if t.del {
+		return t.w.Delete(t.key)
+	}
+	return t.w.Set(t.key, t.val)
+}
+
+// closeFile finishes the current file (synced on close).
+func (t *tableSink) closeFile() error {
+	if t.w == nil {
+		return nil
+	}
+	err := t.w.Close()
+	t.w = nil
+	return err
+}
+
+// discard removes the files written, when they are not ingested.
+func (t *tableSink) discard() {
+	_ = t.closeFile()
+	for _, p := range t.paths {
+		_ = t.fs.Remove(p)
+	}
+	t.paths = nil
+}
+
+// ingest finishes the files and ingests them in one atomic step, durable
+// when it returns (the files are synced and the manifest that names them
+// too). The files are removed when it fails.
+func (t *tableSink) ingest(ctx context.Context) error {
+	err := t.err
+	if err == nil && t.pending {
+		err = t.put()
+	}
+	if err == nil {
+		err = t.closeFile()
+	}
+	if err == nil && len(t.paths) > 0 {
+		if err = t.d.h.fatal(); err == nil {
+			err = t.d.guard(func() error { return t.d.db.Ingest(ctx, t.paths) })
+			t.d.writes.Add(1)
+			if err == nil {
+				t.paths = nil // Pebble's now
+			}
+		}
+	}
+	t.discard()
+	return err
+}
