@@ -103,13 +103,9 @@ func TestTraceResolvesThroughClusterIDs(t *testing.T) {
 		var out []byte
 		entities := 0
 		for _, h := range truth.Heists {
-			var seeds []trace.Seed
-			for _, s := range h.Seeds {
-				sd, err := trace.ParseSeed(s)
-				if err != nil {
-					t.Fatal(err)
-				}
-				seeds = append(seeds, sd)
+			seeds, err := trace.ParseSeeds(h.Seeds)
+			if err != nil {
+				t.Fatal(err)
 			}
 			v, err := Trace(ctx, st, TraceRequest{GraphDir: dir, Options: trace.Options{Seeds: seeds, Policy: trace.Haircut, ThroughCoinJoin: trace.Haircut}})
 			if err != nil {

@@ -73,13 +73,9 @@ func TestTracerFollowsSynthWorld(t *testing.T) {
 		}
 	}
 	h := truth.Heists[0]
-	var seeds []trace.Seed
-	for _, s := range h.Seeds {
-		sd, err := trace.ParseSeed(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		seeds = append(seeds, sd)
+	seeds, err := trace.ParseSeeds(h.Seeds)
+	if err != nil {
+		t.Fatal(err)
 	}
 	st := openStore(t)
 	apply := func(b *heistgraph.Block) {

@@ -230,13 +230,9 @@ func seedOutpoints(ctx context.Context, st store.ChainReader, w heistgraph.Watch
 
 // parseSeeds parses w's seeds.
 func parseSeeds(w heistgraph.Watch) ([]trace.Seed, error) {
-	out := make([]trace.Seed, len(w.Seeds))
-	for i, s := range w.Seeds {
-		sd, err := trace.ParseSeed(s)
-		if err != nil {
-			return nil, fmt.Errorf("watch %s: %w", w.Name, err)
-		}
-		out[i] = sd
+	out, err := trace.ParseSeeds(w.Seeds)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", w.Name, err)
 	}
 	return out, nil
 }

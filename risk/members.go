@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"unsafe"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/internal/unionfind"
@@ -127,6 +128,11 @@ func buildMemberIndex(ctx context.Context, st store.Clusters, chain heistgraph.C
 		start += ix.comps[c].n
 	}
 	return ix, nil
+}
+
+// bytes is the size of ix's arrays.
+func (ix *memberIndex) bytes() int64 {
+	return int64(8*len(ix.ids) + 4*len(ix.off) + len(ix.names) + 4*len(ix.comp) + int(unsafe.Sizeof(component{}))*len(ix.comps) + 4*len(ix.order))
 }
 
 // pos returns the position of address id in ix.

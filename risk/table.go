@@ -203,6 +203,10 @@ type TableStats struct {
 	Txs     int   // transactions applied
 	Outputs int   // outputs that carry exposure
 	Entries int   // (output, category, hop) entries
+	// Clustered is how many addresses the members index holds, in
+	// Components components, in MemberBytes bytes.
+	Clustered, Components int
+	MemberBytes           int64
 }
 
 // Stats returns the size of t.
@@ -211,7 +215,11 @@ func (t *Table) Stats() TableStats {
 	for _, sp := range t.vecs {
 		n += int(sp.n)
 	}
-	return TableStats{Chain: t.chain, Height: t.height, Txs: t.txs, Outputs: len(t.vecs), Entries: n}
+	st := TableStats{Chain: t.chain, Height: t.height, Txs: t.txs, Outputs: len(t.vecs), Entries: n}
+	if ix := t.members; ix != nil {
+		st.Clustered, st.Components, st.MemberBytes = len(ix.ids), len(ix.comps), ix.bytes()
+	}
+	return st
 }
 
 // Precompute builds, or brings up to the chain's tip, the exposure Table

@@ -98,8 +98,10 @@ func TestTableMatchesOnDemand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pre.Precompute(ctx, heistgraph.ChainBTCRegtest); err != nil {
+	if s, err := pre.Precompute(ctx, heistgraph.ChainBTCRegtest); err != nil {
 		t.Fatal(err)
+	} else if s.Clustered != len(b.Members) || s.Components == 0 || s.Components >= s.Clustered || s.MemberBytes <= 0 {
+		t.Fatalf("precompute: %+v: want the %d clustered addresses in fewer components", s, len(b.Members))
 	}
 	// inc's table is built halfway, then extended after the rest of the
 	// blocks come back.

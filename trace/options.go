@@ -53,6 +53,19 @@ type Seed struct {
 	Source string
 }
 
+// ParseSeeds parses each of ss with ParseSeed.
+func ParseSeeds(ss []string) ([]Seed, error) {
+	out := make([]Seed, 0, len(ss))
+	for _, s := range ss {
+		sd, err := ParseSeed(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sd)
+	}
+	return out, nil
+}
+
 // ParseSeed parses a seed as the command line gives it: TXID:VOUT (an
 // output), TXID (64 hex digits: every output of the transaction) or an
 // address (anything else without spaces). An output may carry a partial

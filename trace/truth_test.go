@@ -22,16 +22,8 @@ func loadTruthSeeds(path string) ([]trace.Seed, error) {
 	if err := json.Unmarshal(b, &t); err != nil {
 		return nil, err
 	}
-	var out []trace.Seed
 	if len(t.Heists) == 0 {
 		return nil, nil
 	}
-	for _, s := range t.Heists[0].Seeds {
-		sd, err := trace.ParseSeed(s)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sd)
-	}
-	return out, nil
+	return trace.ParseSeeds(t.Heists[0].Seeds)
 }

@@ -227,13 +227,9 @@ func TestTraceIdentical(t *testing.T) {
 		}
 		runs, visits := 0, 0
 		for _, h := range w.truth.Heists {
-			var seeds []trace.Seed
-			for _, s := range h.Seeds {
-				sd, err := trace.ParseSeed(s)
-				if err != nil {
-					t.Fatal(err)
-				}
-				seeds = append(seeds, sd)
+			seeds, err := trace.ParseSeeds(h.Seeds)
+			if err != nil {
+				t.Fatal(err)
 			}
 			for _, p := range trace.Policies() {
 				for _, through := range []trace.Policy{"", trace.Haircut, trace.FIFO} {

@@ -139,7 +139,7 @@ func (s *screening) precompute(ctx context.Context, gen uint64, sc *risk.Screene
 		}
 		took := time.Since(start)
 		if s.setTable(gen, chain, tableState{Ready: true, Height: stats.Height}) {
-			s.log.Info("screening table ready", "chain", chain, "height", stats.Height, "outputs", stats.Outputs, "took", took.Round(time.Millisecond))
+			s.log.Info("screening table ready", "chain", chain, "height", stats.Height, "outputs", stats.Outputs, "clustered", stats.Clustered, "took", took.Round(time.Millisecond))
 		}
 	}
 }
