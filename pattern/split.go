@@ -61,23 +61,7 @@ func DetectSplit(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut) (Split, bool) 
 		}
 		return 0
 	})
-	// Largest window [i, j) with outs[j-1] ≤ outs[i]·(1 + tol).
-	best, bi := 0, 0
-	j := 0
-	for i := range outs {
-		if outs[i].v <= DustThreshold {
-			continue
-		}
-		if j < i {
-			j = i
-		}
-		for j < len(outs) && outs[j].v*100 <= outs[i].v*(100+SplitTolerancePct) {
-			j++
-		}
-		if j-i > best {
-			best, bi = j-i, i
-		}
-	}
+	best, bi := splitWindow(len(outs), func(i int) int64 { return outs[i].v })
 	if best < MinSplitOutputs || 2*best < len(outs) {
 		return Split{}, false
 	}
@@ -107,4 +91,37 @@ func DetectSplit(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut) (Split, bool) 
 		return Split{}, false
 	}
 	return Split{EqualOutputs: best, OtherOutputs: len(outs) - best, AmountSat: group[0].v, EqualSat: sum}, true
+}
+
+// splitWindow returns the largest window [bi, bi+best) of n values in
+// increasing order (v gives the i-th) whose last is at most its first
+// plus SplitTolerancePct, its first above DustThreshold.
+func splitWindow(n int, v func(int) int64) (best, bi int) {
+	j := 0
+	for i := range n {
+		if v(i) <= DustThreshold {
+			continue
+		}
+		if j < i {
+			j = i
+		}
+		for j < n && v(j)*100 <= v(i)*(100+SplitTolerancePct) {
+			j++
+		}
+		if j-i > best {
+			best, bi = j-i, i
+		}
+	}
+	return best, bi
+}
+
+// MaySplit reports whether a transaction whose spendable outputs with
+// value (OP_RETURN and zero-value outputs aside) have the values sorted,
+// in increasing order, passes DetectSplit's test of amounts: a group of at
+// least MinSplitOutputs outputs within SplitTolerancePct, making up half
+// of them. When it does not, DetectSplit does not fire, whatever the
+// addresses; a caller can skip building the transaction.
+func MaySplit(sorted []int64) bool {
+	best, _ := splitWindow(len(sorted), func(i int) int64 { return sorted[i] })
+	return best >= MinSplitOutputs && 2*best >= len(sorted)
 }

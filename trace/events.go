@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/pattern"
@@ -31,8 +32,8 @@ type SplitEvent struct {
 
 // patterns runs the per-transaction detectors on a transaction the policy
 // spread taint through, and keeps peel-step candidates for peelChains.
-func (e *engine) patterns(ctx context.Context, w *work) error {
-	rec := e.tx.record(w.n)
+// c counts its outputs.
+func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 	var tin int64
 	n := 0
 	for _, a := range w.inputs {
@@ -41,6 +42,27 @@ func (e *engine) patterns(ctx context.Context, w *work) error {
 			n++
 		}
 	}
+	x := &e.tx.txs[w.n]
+	if x.gnum != noNum && e.tx.facts != nil && c.burnAny == 0 && c.spend >= pattern.MinSplitOutputs && !e.maySplit(w.n) {
+		// No output burned (no OP_RETURN: no Tx0), too many outputs for a
+		// consolidation or a peel step, and amounts no split has.
+		return nil
+	}
+	if x.gnum != noNum && e.tx.facts != nil && c.burnAny == 0 && c.spend < pattern.MinSplitOutputs {
+		// No output burned (no OP_RETURN: no Tx0) and too few outputs for
+		// a split: only a consolidation or a peel step may fire, and both
+		// are read from numbers, without the record.
+		if x.nin >= pattern.MinConsolidationInputs && c.spend == 1 {
+			cons := e.consolidationFromNumbers(w.n)
+			e.event("consolidation", w.pos, x.id, &ConsolidationEvent{Consolidation: &cons, TaintedInputs: n, TaintedSat: tin})
+		}
+		p, ok := e.peelFromNumbers(w.n, c)
+		if !ok {
+			return nil
+		}
+		return e.peelStep(ctx, w, p, x.pos.height)
+	}
+	rec := e.tx.record(w.n)
 	if c, ok := pattern.DetectConsolidation(&rec.Tx, rec.Prevouts); ok {
 		e.event("consolidation", w.pos, rec.Tx.TxID, &ConsolidationEvent{Consolidation: &c, TaintedInputs: n, TaintedSat: tin})
 	}
@@ -54,6 +76,89 @@ func (e *engine) patterns(ctx context.Context, w *work) error {
 	if !ok {
 		return nil
 	}
+	return e.peelStep(ctx, w, p, rec.Block.Height)
+}
+
+// maySplit reports whether tx n, read by number, passes
+// pattern.MaySplit.
+func (e *engine) maySplit(n int32) bool {
+	x := &e.tx.txs[n]
+	e.vals = e.vals[:0]
+	for j := range x.nout {
+		if v, b := e.tx.valueBurn(n, j); v > 0 && !b {
+			e.vals = append(e.vals, v)
+		}
+	}
+	slices.Sort(e.vals)
+	return pattern.MaySplit(e.vals)
+}
+
+// consolidationFromNumbers is pattern.DetectConsolidation for tx n, read
+// by number, which has at least MinConsolidationInputs inputs, every
+// spent output known, no output burned and one output with value. The
+// graph's address ids stand one for each address, so the distinct input
+// addresses are the distinct ids.
+func (e *engine) consolidationFromNumbers(n int32) pattern.Consolidation {
+	x := &e.tx.txs[n]
+	c := pattern.Consolidation{Inputs: x.nin}
+	for j := range x.nout {
+		if v, a, _, _, _ := e.tx.num.NumberedOutput(x.gnum, j); v > 0 {
+			c.Vout, c.Address, c.AmountSat = uint32(j), e.tx.address(addrOfID(a)), v
+		}
+	}
+	ids := e.ids[:0]
+	for i := range x.nin {
+		if a := e.tx.prevAddr(n, i); a >= 0 {
+			ids = append(ids, a)
+		}
+	}
+	slices.Sort(ids)
+	c.InputAddresses = len(slices.Compact(ids))
+	e.ids = ids
+	return c
+}
+
+// peelFromNumbers is pattern.PeelCandidate for tx n, read by number, with
+// every spent output known (it is not a coinbase) and no output burned; c
+// counts its outputs.
+func (e *engine) peelFromNumbers(n int32, c outCounts) (pattern.PeelTx, bool) {
+	x := &e.tx.txs[n]
+	if x.nin == 0 || x.nin > pattern.DefaultPeelOptions().MaxInputs || c.spend != 2 {
+		return pattern.PeelTx{}, false
+	}
+	p := pattern.PeelTx{TxID: x.id, Time: x.time, Inputs: x.nin}
+	for i := range x.nin {
+		v, ok := e.tx.prevout(n, i)
+		if !ok {
+			return pattern.PeelTx{}, false
+		}
+		p.InputValue += v
+	}
+	fee, known := e.tx.facts.NumberedFee(x.gnum)
+	p.Outputs = make([]pattern.PeelOutput, 0, 2)
+	var out int64
+	for j := range x.nout {
+		v, a, _, sp, _ := e.tx.num.NumberedOutput(x.gnum, j)
+		out += v
+		if v == 0 {
+			continue
+		}
+		o := pattern.PeelOutput{Vout: uint32(j), Value: v, Address: e.tx.address(addrOfID(a))}
+		if sp != noNum {
+			o.SpentBy, _, _, _, _, _ = e.tx.num.NumberedTx(sp)
+		}
+		p.Outputs = append(p.Outputs, o)
+	}
+	if !known {
+		fee = p.InputValue - out // the record's, from its spent outputs
+	}
+	p.Fee = fee
+	return p, true
+}
+
+// peelStep keeps p, a peel step's candidate of w's transaction at the
+// given height, with what the engine knows of its input and outputs.
+func (e *engine) peelStep(ctx context.Context, w *work, p pattern.PeelTx, height int64) error {
 	// A service paying one customer per transaction from a big coin looks
 	// like a peel chain (methods.md §5.4); the victim is such a service.
 	ans, err := e.resolve(ctx, e.tx.prevAddr(w.n, 0))
@@ -61,6 +166,7 @@ func (e *engine) patterns(ctx context.Context, w *work) error {
 		return err
 	}
 	p.Service = ans.ok && (e.o.stops(ans.ref.Category) || ans.ref.Category == "victim")
+	numbered := e.tx.txs[w.n].gnum != noNum && e.tx.facts != nil
 	for i := range p.Outputs {
 		o := &p.Outputs[i]
 		_, addr, _ := e.tx.output(w.n, int(o.Vout))
@@ -71,7 +177,12 @@ func (e *engine) patterns(ctx context.Context, w *work) error {
 		if ans.ok && e.o.stops(ans.ref.Category) {
 			o.Entity, o.Category = ans.ref.Name, ans.ref.Category
 		}
-		fresh, err := e.fresh(ctx, o.Address, rec.Block.Height)
+		if numbered && o.Address != "" && addr >= 0 && addr < strAddr0 {
+			// The graph's address id: no lookup by string.
+			o.Fresh = e.tx.facts.NumberedFirstHeight(uint32(addr)) == height
+			continue
+		}
+		fresh, err := e.fresh(ctx, o.Address, height)
 		if err != nil {
 			return err
 		}

@@ -73,11 +73,19 @@ type engine struct {
 	pending  []*work // by tx number; nil: not queued
 	last     pos     // position of the last transaction processed
 
-	edges   map[uint64]int32 // from<<32 | to → index in edgeBuf
+	// A Tracer finds sinks and edges again in later blocks, by their
+	// keys (sinkAt, edges). Run adds each sink once (a place, kind and
+	// source is sunk at most once: every transaction is processed once
+	// and every output has one spender), and adds the edges from a
+	// transaction while it processes it: it finds the edge to a spender
+	// from the last edge into it (edgeTo, by tx number), with no map.
+	edges   map[uint64]int32 // from<<32 | to → index in edgeBuf; Tracer only
+	edgeTo  []int32          // by tx number: the last edge into it + 1, 0 none; Run only
 	edgeBuf []edge
 	sinks   []sink
-	sinkAt  map[sinkKey]int
-	spans   [][][2]int64 // FIFO/LIFO: the spans of sink i's spans index
+	sinkAt  map[sinkKey]int // Tracer only
+	sunk    sinkCheck       // -tags invariants: Run's sinks so far (sinkcheck.go)
+	spans   [][][2]int64    // FIFO/LIFO: the spans of sink i's spans index
 	labs    []heistgraph.EntityRef
 	cjLab   map[string]int32 // CoinJoin subtype → labs index
 	events  []Event
@@ -91,6 +99,8 @@ type engine struct {
 	works    slab[work]
 	arrivals slab[arrival]
 	vals     []int64
+	ids      []addrRef
+	hops     []int
 
 	// Kept by a Tracer only (nil in Run): the tainted outputs at rest
 	// unspent, the sinks a later block took away, and the undo journal
@@ -183,8 +193,6 @@ func newEngine(r store.ChainReader, o Options) *engine {
 		lines:    o.Policy == FIFO || o.Policy == LIFO,
 		tx:       newTxTable(r, o.Chain),
 		entities: map[addrRef]int32{},
-		edges:    map[uint64]int32{},
-		sinkAt:   map[sinkKey]int{},
 		cjLab:    map[string]int32{},
 		res: &Result{
 			Chain:     o.Chain,
@@ -512,18 +520,21 @@ func (e *engine) process(ctx context.Context, w *work) error {
 			for s, x := range e.f.feeT {
 				e.fees[s] += x
 			}
-			if !e.o.NoEvents && !isCJ && e.mayPattern(w.n) {
-				if err := e.patterns(ctx, w); err != nil {
-					return err
+			if !e.o.NoEvents && !isCJ {
+				if c := e.countOutputs(w.n); c.mayPattern(nin) {
+					if err := e.patterns(ctx, w, c); err != nil {
+						return err
+					}
 				}
 			}
 		}
 		e.tx.dropRecord(w.n)
 	}
-	hops := make([]int, nout)
-	for j := range hops {
-		hops[j] = hop
+	hops := e.hops[:0]
+	for range nout {
+		hops = append(hops, hop)
 	}
+	e.hops = hops
 	for _, c := range w.claims {
 		e.addClaim(w, c)
 		hops[c.vout] = 0
@@ -573,31 +584,45 @@ func (e *engine) mayCoinJoin(n int32) bool {
 	return false
 }
 
+// outCounts counts a transaction's outputs as mayPattern and patterns
+// see them: with value and not burned (spend), burned with value (burn),
+// burned of any value (burnAny).
+type outCounts struct{ spend, burn, burnAny int }
+
+// countOutputs counts tx n's outputs.
+func (e *engine) countOutputs(n int32) outCounts {
+	x := &e.tx.txs[n]
+	var c outCounts
+	for j := range x.nout {
+		v, b := e.tx.valueBurn(n, j)
+		switch {
+		case b:
+			c.burnAny++
+			if v > 0 {
+				c.burn++
+			}
+		case v > 0:
+			c.spend++
+		}
+	}
+	return c
+}
+
 // mayPattern reports whether tx n may have the shape of one of the
 // patterns detectors (a consolidation, a Whirlpool Tx0, a split, a peel
 // step), from its counts and values only: each detector's first test,
 // loosened where a count needs the script type (an output the trace
 // counts as burned may or may not be OP_RETURN).
-func (e *engine) mayPattern(n int32) bool {
-	x := &e.tx.txs[n]
-	var spend, burn, burnAny int // outputs with value, not burned / burned; burned of any value
-	for j := range x.nout {
-		v, b := e.tx.valueBurn(n, j)
-		switch {
-		case b:
-			burnAny++
-			if v > 0 {
-				burn++
-			}
-		case v > 0:
-			spend++
-		}
-	}
-	between := func(k int) bool { return spend <= k && k <= spend+burn }
-	return (x.nin >= pattern.MinConsolidationInputs && between(1)) ||
-		burnAny >= 1 ||
-		spend+burn >= pattern.MinSplitOutputs ||
-		(x.nin <= pattern.DefaultPeelOptions().MaxInputs && between(2))
+func (e *engine) mayPattern(n int32) bool { return e.countOutputs(n).mayPattern(e.tx.txs[n].nin) }
+
+// mayPattern is engine.mayPattern for a transaction of nin inputs whose
+// outputs count c.
+func (c outCounts) mayPattern(nin int) bool {
+	between := func(k int) bool { return c.spend <= k && k <= c.spend+c.burn }
+	return (nin >= pattern.MinConsolidationInputs && between(1)) ||
+		c.burnAny >= 1 ||
+		c.spend+c.burn >= pattern.MinSplitOutputs ||
+		(nin <= pattern.DefaultPeelOptions().MaxInputs && between(2))
 }
 
 // addClaim adds a seed claim to an output's taint. Value already tainted
@@ -726,15 +751,19 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	a := e.arrivals.alloc()
 	*a = arrival{t: t, hop: hop, from: n, vout: vout, lab: lab}
 	w.inputs[vin] = a
-	k := uint64(uint32(n))<<32 | uint64(uint32(next))
-	i, ok := e.edges[k]
+	i, ok := e.edgeFrom(n, next)
 	if !ok {
 		i = int32(len(e.edgeBuf))
 		e.edgeBuf = append(e.edgeBuf, edge{from: n, to: next})
-		e.edges[k] = i
-		if e.journal != nil { // a closure made outside the test is allocated, journal or not
-			i := i
-			e.undo(func() { delete(e.edges, k); e.edgeBuf[i] = edge{} })
+		if e.edges == nil {
+			e.edgeTo[next] = i + 1
+		} else {
+			k := uint64(uint32(n))<<32 | uint64(uint32(next))
+			e.edges[k] = i
+			if e.journal != nil { // a closure made outside the test is allocated, journal or not
+				i := i
+				e.undo(func() { delete(e.edges, k); e.edgeBuf[i] = edge{} })
+			}
 		}
 	} else if e.journal != nil {
 		i := i
@@ -743,6 +772,24 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	e.edgeBuf[i].amount += total
 	e.edgeBuf[i].outputs++
 	return nil
+}
+
+// edgeFrom returns the index in edgeBuf of the edge from tx n to tx next;
+// false when there is none yet.
+func (e *engine) edgeFrom(n, next int32) (int32, bool) {
+	if e.edges != nil {
+		i, ok := e.edges[uint64(uint32(n))<<32|uint64(uint32(next))]
+		return i, ok
+	}
+	if int(next) >= len(e.edgeTo) {
+		e.edgeTo = append(e.edgeTo, make([]int32, len(e.tx.txs)+1-len(e.edgeTo))...)
+	}
+	// Run adds the edges from n while it processes n: the last edge into
+	// next is from n if any is.
+	if i := e.edgeTo[next] - 1; i >= 0 && e.edgeBuf[i].from == n {
+		return i, true
+	}
+	return 0, false
 }
 
 // resolve returns the entity of address a through the resolver, asked
@@ -836,6 +883,16 @@ func appendSpans(out [][2]int64, t *taint, src int32) [][2]int64 {
 // addSink adds s, with its source's spans of t, or adds it to the sink of
 // the same place, kind and source.
 func (e *engine) addSink(s sink, t *taint) {
+	if e.sinkAt == nil {
+		// Run: each place, kind and source is sunk once (engine.sinkAt).
+		e.sunk.add(s)
+		if e.lines {
+			s.spans = int32(len(e.spans))
+			e.spans = append(e.spans, appendSpans(nil, t, s.src))
+		}
+		e.sinks = append(e.sinks, s)
+		return
+	}
 	k := sinkKey{tx: s.tx, vout: s.vout, src: s.src, kind: s.kind, input: s.input}
 	if i, ok := e.sinkAt[k]; ok {
 		amt := e.sinks[i].amount
@@ -974,10 +1031,13 @@ func (e *engine) finish(ctx context.Context) error {
 		from, to pos
 		i        int32
 	}
-	eo := make([]edgeOrder, 0, len(e.edges))
-	for _, i := range e.edges {
-		ed := &e.edgeBuf[i]
-		eo = append(eo, edgeOrder{from: e.tx.txs[ed.from].pos, to: e.tx.txs[ed.to].pos, i: i})
+	eo := make([]edgeOrder, 0, len(e.edgeBuf))
+	for i := range e.edgeBuf {
+		// An edge a Tracer's undo took away is zero: every edge carries
+		// an output.
+		if ed := &e.edgeBuf[i]; ed.outputs > 0 {
+			eo = append(eo, edgeOrder{from: e.tx.txs[ed.from].pos, to: e.tx.txs[ed.to].pos, i: int32(i)})
+		}
 	}
 	slices.SortFunc(eo, func(a, b edgeOrder) int {
 		if c := a.from.cmp(b.from); c != 0 {

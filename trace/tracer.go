@@ -73,6 +73,7 @@ func Start(ctx context.Context, r store.ChainReader, opts Options, height int64)
 	e.resting = map[heistgraph.Outpoint]restingOut{}
 	e.gone = map[int]bool{}
 	e.stepOuts = map[heistgraph.Outpoint][2]int{}
+	e.sinkAt, e.edges = map[sinkKey]int{}, map[uint64]int32{}
 	if err := e.seed(ctx); err != nil {
 		return nil, err
 	}

@@ -27,6 +27,18 @@ type TxNumbers interface {
 
 const noNum = ^uint32(0)
 
+// TxFacts is an optional role of a TxNumbers reader (txgraph.Reader has
+// it): a transaction's fee as its record gives it, and the height an
+// address id was first paid at, so that a peel step's candidate is built
+// from numbers without its record.
+type TxFacts interface {
+	// NumberedFee returns tx n's fee when the stored record knew it
+	// (known false: the record computes it from the spent outputs).
+	NumberedFee(n uint32) (fee int64, known bool)
+	// NumberedFirstHeight is FirstHeights.FirstHeight by address id.
+	NumberedFirstHeight(a uint32) int64
+}
+
 // txTable numbers the transactions one trace reads 0, 1, 2… in the order
 // it first reads them: the engine keys everything by these numbers, and
 // addresses by addrRef. A transaction is read from the
@@ -36,6 +48,7 @@ const noNum = ^uint32(0)
 type txTable struct {
 	r     store.ChainReader
 	num   TxNumbers // nil: every transaction is read with Tx
+	facts TxFacts   // nil: num has not the role, or is nil
 	chain heistgraph.Chain
 
 	txs   []txEntry
@@ -72,6 +85,7 @@ func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
 		addrByStr: map[string]int32{}}
 	if n, ok := r.(TxNumbers); ok {
 		t.num = n
+		t.facts, _ = r.(TxFacts)
 	}
 	return t
 }

@@ -89,6 +89,18 @@ func (r *Reader) NumberedRecord(n uint32) heistgraph.TxRecord {
 	return rec
 }
 
+// NumberedFee returns tx n's fee as the stored record gave it; known is
+// false when the record did not know it (the record Tx builds then
+// computes it from the spent outputs, when all are known).
+func (r *Reader) NumberedFee(n uint32) (fee int64, known bool) {
+	t := &r.g.t
+	return t.txFee[n], t.txFlags[n]&flagFeeKnown != 0
+}
+
+// NumberedFirstHeight returns the height address id a was first paid at
+// (FirstHeight without the lookup by string).
+func (r *Reader) NumberedFirstHeight(a uint32) int64 { return r.g.t.addrFirst[a] }
+
 // NumberedAddress returns address id a as a string.
 func (r *Reader) NumberedAddress(a uint32) string { return string(r.g.t.address(a)) }
 

@@ -466,6 +466,7 @@ func TestNumbersMatchRecords(t *testing.T) {
 	g, _ := build(t, w.st, filepath.Join(t.TempDir(), "g.txg"))
 	r := txgraph.NewReader(g, w.st)
 	var _ trace.TxNumbers = r
+	var _ trace.TxFacts = r
 	if _, ok := r.TxNumber(heistgraph.ChainBTC, w.blocks[1].Txs[0].TxID); ok {
 		t.Error("a transaction of another chain has a number")
 	}
@@ -504,6 +505,12 @@ func TestNumbersMatchRecords(t *testing.T) {
 				if v != o.Value || addr(r, a) != o.Address || burn != wantBurn {
 					t.Fatalf("tx %s output %d: %d %q %v", tx.TxID, vout, v, addr(r, a), burn)
 				}
+				if a != txgraph.NoAddress {
+					h, ok, err := r.FirstHeight(ctx, chain, o.Address)
+					if err != nil || !ok || r.NumberedFirstHeight(a) != h {
+						t.Fatalf("tx %s output %d: first height %d, FirstHeight %d %v %v", tx.TxID, vout, r.NumberedFirstHeight(a), h, ok, err)
+					}
+				}
 				switch by := rec.SpentBy[vout]; {
 				case by == nil && sp != txgraph.NoTx:
 					t.Fatalf("tx %s output %d: unspent, spender %d", tx.TxID, vout, sp)
@@ -513,6 +520,9 @@ func TestNumbersMatchRecords(t *testing.T) {
 						t.Fatalf("tx %s output %d: spent by %v, number %d reads %s:%d", tx.TxID, vout, *by, sp, sid, spVin)
 					}
 				}
+			}
+			if fee, known := r.NumberedFee(n); known && (!rec.FeeKnown || fee != rec.Fee) {
+				t.Fatalf("tx %s: fee %d known, the record's %d %v", tx.TxID, fee, rec.Fee, rec.FeeKnown)
 			}
 			if got := r.NumberedRecord(n); !reflect.DeepEqual(got, rec) {
 				t.Fatalf("tx %s: NumberedRecord\n%+v\nTx\n%+v", tx.TxID, got, rec)
