@@ -46,7 +46,8 @@ func ClusterIDsPath(dir string, chain heistgraph.Chain) string {
 }
 
 // WriteClusterIDs writes the cluster ids of g's addresses as st's
-// clustering of g's chain holds them to path, and reports whether it did:
+// clustering of g's chain holds them to path, unless the file there is
+// current for them already, and reports whether the file is current:
 // not when st has no stamps (store.ClusterStamps), the stamp is 0, the
 // clustering changed while it was read (another stamp after the read), or
 // an id does not fit 32 bits. A file it does not write is removed, so
@@ -69,6 +70,11 @@ func WriteClusterIDs(ctx context.Context, st store.Clusters, g *Graph, path stri
 	}
 	if stamp == 0 {
 		return drop()
+	}
+	if cur, err := OpenClusterIDs(path, g, stamp); err == nil {
+		// Written for this clustering and graph already (a run that
+		// clustered nothing new): nothing to read or write.
+		return true, cur.Close()
 	}
 	ids := make([]uint32, 2*g.Addresses())
 	for m, err := range st.Memberships(ctx, chain) {

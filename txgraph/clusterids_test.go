@@ -1,10 +1,12 @@
 package txgraph_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -260,5 +262,24 @@ func TestClusterIDsRejectDamage(t *testing.T) {
 	}
 	if _, err := txgraph.OpenClusterIDs(cid, g, 0); !errors.Is(err, txgraph.ErrStale) {
 		t.Errorf("stamp 0: %v", err)
+	}
+	// A file current for the stamp and the graph is kept as it is (a run
+	// that clustered nothing new rewrites nothing: the mark stays); a
+	// damaged one is written again.
+	marked := slices.Clone(good)
+	marked[len(marked)-1] ^= 0xff
+	for _, c := range []struct {
+		name    string
+		b, want []byte
+	}{{"current", marked, marked}, {"ids cut", good[:len(good)-4], good}} {
+		if err := os.WriteFile(cid, c.b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := txgraph.WriteClusterIDs(ctx, st, g, cid); err != nil || !ok {
+			t.Fatalf("%s: write cluster ids: %v %v", c.name, ok, err)
+		}
+		if b, err := os.ReadFile(cid); err != nil || !bytes.Equal(b, c.want) {
+			t.Errorf("%s: the file after the write is not the one wanted (%v)", c.name, err)
+		}
 	}
 }

@@ -65,9 +65,11 @@ func allKeys(t *testing.T, db *DB) [][2][]byte {
 // the commit; a batch WriteClusters refuses is refused with nothing of it
 // added; a run whose clustering was changed by another writer commits
 // nothing.
-func TestClusterRun(t *testing.T) {
-	// Both ways a run's commit writes: a batch, and sstables ingested
-	// (every commit, whatever its size).
+func TestClusterRun(t *testing.T) { bothCommitWays(t, testClusterRun) }
+
+// bothCommitWays runs test with each way a run's commit writes: a batch,
+// and sstables ingested (every commit, whatever its size).
+func bothCommitWays(t *testing.T, test func(t *testing.T)) {
 	for _, c := range []struct {
 		name string
 		min  int
@@ -75,7 +77,7 @@ func TestClusterRun(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			defer func(m int) { clusterIngestMin = m }(clusterIngestMin)
 			clusterIngestMin = c.min
-			testClusterRun(t)
+			test(t)
 		})
 	}
 }

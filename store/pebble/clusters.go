@@ -23,7 +23,7 @@ var (
 
 // Cluster sub-tables: the byte after c + chain (schema.go).
 const (
-	clusterAddr     byte = 'a' // addr -> id
+	clusterAddr     byte = 'a' // addr -> id, where not the store's own (clusteraddr.go)
 	clusterBlock    byte = 'b' // height -> hash, first address id
 	clusterEvidence byte = 'e' // height, tx index, n -> evidence
 	clusterID       byte = 'i' // id -> addr
@@ -495,7 +495,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	r.w.high.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
 	if size := r.size(); r.ingest && size >= clusterIngestMin {
 		t := r.d.newTableSink()
-		if err := r.w.writeTo(t, r.c, r.d.db.NewBatch); err != nil {
+		if err := r.w.writeTo(t, r.d.db, r.c, r.d.db.NewBatch); err != nil {
 			t.discard()
 			return err
 		}
@@ -509,7 +509,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	} else {
 		pb := r.d.db.NewBatchWithSize(size)
 		defer pb.Close()
-		if err := r.w.writeTo(pb, r.c, r.d.db.NewBatch); err != nil {
+		if err := r.w.writeTo(pb, r.d.db, r.c, r.d.db.NewBatch); err != nil {
 			return err
 		}
 		if err := stampClusters(pb, r.c); err != nil {
@@ -745,24 +745,21 @@ func (d *DB) AddressCluster(ctx context.Context, chain heistgraph.Chain, addr st
 	if err != nil {
 		return store.ClusterMember{}, err
 	}
-	var kb [64]byte
-	v, found, err := lookup(d.db, clusterAddrKey(kb[:0], c, addr), nil)
+	id, found, err := clusterAddrID(d.db, c, addr)
 	if err != nil {
 		return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, err)
 	}
 	if !found {
 		return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, heistgraph.ErrNotFound)
 	}
-	id, n := binary.Uvarint(v)
-	if n <= 0 {
-		return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, errCorrupt)
-	}
-	v, found, err = lookup(d.db, clusterIDKey(kb[:0], c, clusterMember, id), v[:0])
+	var kb [64]byte
+	v, found, err := lookup(d.db, clusterIDKey(kb[:0], c, clusterMember, id), nil)
 	if err != nil {
 		return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, err)
 	}
 	m := store.ClusterMember{AddrID: id, ClusterID: id, Address: addr}
 	if found {
+		var n int
 		if m.ClusterID, n = binary.Uvarint(v); n <= 0 {
 			return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, errCorrupt)
 		}
@@ -1142,11 +1139,13 @@ func (w *clusterWrites) size() int {
 }
 
 // writeTo adds the writes to b in key order, chain code c's tables, and
-// empties w; newBatch gives the batch that puts the encoded writes in
-// order when b is not a batch.
-func (w *clusterWrites) writeTo(b kvSink, c chainCode, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
+// empties w; db is the store the writes go to (its address ids decide
+// which addresses the address table keeps), newBatch gives the batch that
+// puts the encoded writes in order when b is not a batch.
+func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
 	var key, val []byte
-	// The addresses: addr -> id.
+	// The addresses: addr -> id where the id is not the store's own
+	// (addrExceptions).
 	order := w.order[:0]
 	for i := range w.addrEnd {
 		suffix, _ := w.addr(i)
@@ -1169,6 +1168,8 @@ func (w *clusterWrites) writeTo(b kvSink, c chainCode, newBatch func(...pebbledb
 		return cmp.Compare(x.i, y.i)
 	})
 	w.order = order
+	ax := newAddrExceptions(db, c)
+	defer ax.close()
 	for k, o := range order {
 		suffix, _ := w.addr(int(o.i))
 		if k+1 < len(order) && order[k+1].hi == o.hi && order[k+1].lo == o.lo {
@@ -1176,10 +1177,24 @@ func (w *clusterWrites) writeTo(b kvSink, c chainCode, newBatch func(...pebbledb
 				continue // the same address given again: the last id stands
 			}
 		}
-		key = append(appendClusterTable(key[:0], c, clusterAddr), suffix...)
-		if err := b.Set(key, appendUvarint(val[:0], w.firstAddr+uint64(o.i)), nil); err != nil {
+		id := w.firstAddr + uint64(o.i)
+		own, stored, err := ax.check(suffix, id)
+		if err != nil {
 			return err
 		}
+		key = append(appendClusterTable(key[:0], c, clusterAddr), suffix...)
+		switch {
+		case !own:
+			err = b.Set(key, appendUvarint(val[:0], id), nil)
+		case stored:
+			err = b.Delete(key, nil) // an earlier id of the address
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := ax.close(); err != nil {
+		return err
 	}
 	if err := writeSorted(b, &w.low, newBatch); err != nil {
 		return err

@@ -95,7 +95,7 @@ func TestClusterWritesOrder(t *testing.T) {
 		}
 		db := openMem(t, 1<<20)
 		b := db.db.NewBatch()
-		if err := w.writeTo(b, c, db.db.NewBatch); err != nil {
+		if err := w.writeTo(b, db.db, c, db.db.NewBatch); err != nil {
 			t.Fatal(err)
 		}
 		got := map[string]op{}

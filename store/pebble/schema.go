@@ -46,7 +46,7 @@ import (
 // Ids are address ids (be64), positions are height(be64) + txindex(be32) +
 // n(be32).
 //
-//	c + chain + a + len(addr) + addr        -> address id (uvarint)
+//	c + chain + a + len(addr) + addr        -> address id (uvarint)                 only where not the address's own id (clusteraddr.go)
 //	c + chain + i + id                      -> address (raw string)
 //	c + chain + m + id                      -> cluster id (uvarint)                 absent: the address is its own cluster
 //	c + chain + s + cluster id              -> size (uvarint)                       clusters of two or more addresses
@@ -164,7 +164,7 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // string); version 3 leaves standard scripts out of output records
 // (codec.go, scripts.go); version 4 stores the addresses of output records
 // and of tx records' resolved inputs in binary (addrcodec.go).
-const schemaVersion = 4
+const schemaVersion = 5 // clusterids: the cluster address table keeps only ids not the store's own (clusteraddr.go)
 
 var (
 	metaVersionKey   = []byte("mversion")

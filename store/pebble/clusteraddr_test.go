@@ -1,0 +1,172 @@
+package pebble
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/store/storetest"
+)
+
+// storeAddrs returns chain code c's addresses in the order of their ids in
+// the store (index 0 unused: ids start at 1).
+func storeAddrs(t *testing.T, d *DB, c chainCode) []string {
+	t.Helper()
+	lo, hi := tableBounds(prefixAddress, c)
+	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	byID := map[uint64]string{}
+	for ok := it.First(); ok; ok = it.Next() {
+		tot, err := decodeTotals(it.Value())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := reader{b: it.Key()[len(lo):]}
+		byID[tot.ID] = r.str()
+	}
+	out := make([]string, len(byID)+1)
+	for id, a := range byID {
+		if id == 0 || id >= uint64(len(out)) {
+			t.Fatalf("address %q has id %d of %d", a, id, len(byID))
+		}
+		out[id] = a
+	}
+	return out
+}
+
+// clusterAddrModel is what main's schema (an address table entry for every
+// address) answers: the last id given an address, until a rewind removes
+// the id the table names it by.
+type clusterAddrModel struct {
+	byAddr map[string]uint64
+	byID   map[uint64]string
+}
+
+func (m *clusterAddrModel) give(first uint64, addrs []string) {
+	for i, a := range addrs {
+		m.byAddr[a] = first + uint64(i)
+		m.byID[first+uint64(i)] = a
+	}
+}
+
+func (m *clusterAddrModel) rewind(first uint64) {
+	for id, a := range m.byID {
+		if id >= first {
+			delete(m.byAddr, a)
+			delete(m.byID, id)
+		}
+	}
+}
+
+// TestClusterAddrExceptions gives clustering ids that are mostly the
+// store's own and some that are not (two addresses swapped, an address
+// the store does not hold, an address given again, first under another id
+// and then under its own), through both ways a commit writes, and checks
+// AddressCluster against what an entry for every address answers, and
+// that the address table holds exactly the ids that are not the store's.
+func TestClusterAddrExceptions(t *testing.T) { bothCommitWays(t, testClusterAddrExceptions) }
+
+func testClusterAddrExceptions(t *testing.T) {
+	ctx := context.Background()
+	const ch = heistgraph.ChainBTCRegtest
+	db := openMem(t, 1<<20)
+	g := storetest.NewGenerator(ch, 3, 4)
+	mustApply(t, db, g.Next(), g.Next(), g.Next(), g.Next(), g.Next(), g.Next())
+	code, _, err := db.code(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storeAddrs(t, db, code)
+	if len(s) < 12 {
+		t.Fatalf("%d addresses in the store, want 11 or more", len(s)-1)
+	}
+	m := &clusterAddrModel{byAddr: map[string]uint64{}, byID: map[uint64]string{}}
+	// Ids 1..4: s1, s2 own, s5 not (3), s4 own. Ids 5..: s5 again (own),
+	// an address the store lacks, s7.. own; s3 and s6 never given (the
+	// id table names others under their ids).
+	batches := [][]string{
+		{s[1], s[2], s[5], s[4]},
+		append([]string{s[5], "not-in-the-store"}, s[7:]...),
+	}
+	next := uint64(1)
+	for h, addrs := range batches {
+		cb := &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: int64(h), FirstAddr: next}, NewAddresses: addrs}
+		r, err := db.ClusterRun(ctx, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Add(ctx, cb); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		m.give(next, addrs)
+		next += uint64(len(addrs))
+		checkClusterAddrs(t, db, code, m, s)
+	}
+	if err := db.RewindClusters(ctx, ch, 0); err != nil {
+		t.Fatal(err)
+	}
+	m.rewind(uint64(len(batches[0]) + 1))
+	checkClusterAddrs(t, db, code, m, s)
+	// Swapped: both are exceptions, and found by them.
+	cb := &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: 1, FirstAddr: 5}, NewAddresses: []string{s[6], s[5]}, Rebuilt: true}
+	if err := db.WriteClusters(ctx, ch, cb); err != nil {
+		t.Fatal(err)
+	}
+	m.give(5, cb.NewAddresses)
+	checkClusterAddrs(t, db, code, m, s)
+}
+
+// checkClusterAddrs checks AddressCluster for every address of the store
+// and of m against m, and that the address table holds exactly the
+// addresses whose id is not their id in the store.
+func checkClusterAddrs(t *testing.T, db *DB, c chainCode, m *clusterAddrModel, s []string) {
+	t.Helper()
+	ctx := context.Background()
+	addrs := append(slices.Clone(s[1:]), "not-in-the-store", "never-given")
+	wantTable := map[string]uint64{}
+	for _, a := range addrs {
+		want, ok := m.byAddr[a]
+		got, err := db.AddressCluster(ctx, heistgraph.ChainBTCRegtest, a)
+		switch {
+		case !ok && !errors.Is(err, heistgraph.ErrNotFound):
+			t.Fatalf("address %q: got id %d, %v; want not found", a, got.AddrID, err)
+		case ok && (err != nil || got.AddrID != want):
+			t.Fatalf("address %q: got id %d, %v; want %d", a, got.AddrID, err, want)
+		}
+		if ok && (!slices.Contains(s, a) || s[want] != a) {
+			wantTable[a] = want
+		}
+	}
+	lo, hi := clusterTableBounds(c, clusterAddr)
+	it, err := db.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	gotTable := map[string]uint64{}
+	for ok := it.First(); ok; ok = it.Next() {
+		r := reader{b: it.Key()[len(lo):]}
+		a := r.str()
+		v := reader{b: it.Value()}
+		gotTable[a] = v.uvarint()
+	}
+	if len(gotTable) != len(wantTable) {
+		t.Fatalf("address table %v, want %v", gotTable, wantTable)
+	}
+	for a, id := range wantTable {
+		if gotTable[a] != id {
+			t.Fatalf("address table %v, want %v", gotTable, wantTable)
+		}
+	}
+}
