@@ -98,6 +98,30 @@ func (o *Options) Validate() error {
 	return nil
 }
 
+// MinMemory is the smallest budget Options.FitMemory accepts.
+const MinMemory = 1 << 20
+
+// decodedPerByte is about how many bytes of Go heap a decoded block takes
+// per byte of its serialized form (the transactions, their inputs and
+// outputs, the address strings; measured on the synthetic worlds: 2.2 to
+// 2.5).
+const decodedPerByte = 3
+
+// FitMemory sizes Stream's buffers to a budget of total bytes of decoded
+// blocks: half of it for the group handed to the store at once
+// (GroupBytes, in serialized bytes, a third of that half as a decoded
+// block takes about three times its size), half for the blocks decoded
+// ahead (ReadAhead, counted at 1 MiB a block, between 2 and 8). Budgets
+// below MinMemory wrap heistgraph.ErrInvalid.
+func (o *Options) FitMemory(total int64) error {
+	if total < MinMemory {
+		return fmt.Errorf("ingest: memory %d bytes < %d: %w", total, MinMemory, heistgraph.ErrInvalid)
+	}
+	o.GroupBytes = int(min(total/2/decodedPerByte, DefaultGroupBytes))
+	o.ReadAhead = int(min(max(total/2/decodedPerByte/(1<<20), 2), 8))
+	return nil
+}
+
 // Stats counts what an ingest run wrote.
 type Stats struct {
 	Blocks  int64

@@ -246,16 +246,25 @@ func (a *app) ingestBlockFiles(ctx context.Context, st store.Store, f ingestBTCF
 	net := src.Network()
 	chain.Store(net.Chain)
 	prog.start(src.TotalBytes())
+	iopts := ingest.Options{Logger: a.logger()}
+	if err := a.fitIngest(&iopts); err != nil {
+		return ingestReport{}, err
+	}
+	budget, err := a.memoryBudget()
+	if err != nil {
+		return ingestReport{}, err
+	}
 	applied := prog.applied
 	var cl *clusterAlongside
 	if a.clusterWhileIngesting(f.cluster, net.Chain) {
-		cl = a.startClustering(ctx, st, net.Chain)
+		cl = a.startClustering(ctx, st, net.Chain, budget.Cluster)
 		applied = func(b *heistgraph.Block) {
 			prog.applied(b)
 			cl.applied()
 		}
 	}
-	stats, err := ingest.Stream(ctx, st, src, ingest.Options{Logger: a.logger(), Events: ingest.Events{BlockApplied: applied}})
+	iopts.Events.BlockApplied = applied
+	stats, err := ingest.Stream(ctx, st, src, iopts)
 	prog.finish()
 	var cv *clusterStatsJSON
 	var cerr error

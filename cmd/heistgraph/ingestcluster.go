@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/heistgraph/heistgraph"
@@ -30,6 +31,10 @@ type clusterAlongside struct {
 	stop  bool
 	total cluster.Stats
 	err   error
+	// share is the clustering state's share of --memory (0: no bound);
+	// outgrown is set when the state passed it and the clustering stopped.
+	share    int64
+	outgrown bool
 }
 
 // clusterWhileIngesting reports whether a file ingest of ch can cluster
@@ -48,10 +53,12 @@ func (a *app) clusterWhileIngesting(on bool, ch heistgraph.Chain) bool {
 	return true
 }
 
-// startClustering starts clustering ch's blocks alongside the ingest.
-func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph.Chain) *clusterAlongside {
+// startClustering starts clustering ch's blocks alongside the ingest. With
+// share > 0 (bytes of --memory), the clustering stops, its blocks so far
+// saved, once its state outgrows share (outgrew).
+func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph.Chain, share int64) *clusterAlongside {
 	ctx, cancel := context.WithCancel(ctx)
-	c := &clusterAlongside{chain: ch, kick: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel}
+	c := &clusterAlongside{chain: ch, kick: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel, share: share}
 	opts := cluster.DefaultOptions()
 	opts.Logger = a.logger()
 	go func() {
@@ -72,6 +79,15 @@ func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph
 			if c.err = update(); c.err != nil {
 				return
 			}
+			if c.outgrew() {
+				a.logger().Warn("the clustering outgrew its share of --memory: the ingest goes on without it",
+					"addresses", c.total.Addresses, "share_mib", c.share>>20, "clustered_to", c.total.TipHeight)
+				c.err = eng.Save(ctx)
+				eng = nil          // its memory goes back to the ingest
+				for range c.kick { // the ingest goes on
+				}
+				return
+			}
 		}
 		if c.stop {
 			return
@@ -81,6 +97,13 @@ func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph
 		}
 	}()
 	return c
+}
+
+// outgrew reports whether the clustering's state, at about
+// clusterBytesPerAddress an address, passed its share, and records it.
+func (c *clusterAlongside) outgrew() bool {
+	c.outgrown = c.share > 0 && c.total.Addresses*clusterBytesPerAddress > c.share
+	return c.outgrown
 }
 
 // applied tells the clustering that more blocks are stored. It does not
@@ -107,9 +130,21 @@ func (c *clusterAlongside) finish(ok bool) (*clusterStatsJSON, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	if c.outgrown {
+		return nil, c.outgrownError()
+	}
 	v := hgapp.ClusterStatsOf(c.total)
 	v.Chain = c.chain
 	return &v, nil
+}
+
+// outgrownError says that --memory was too small for the clustering, what
+// is done and how to finish.
+func (c *clusterAlongside) outgrownError() error {
+	return usageError{fmt.Errorf("--memory: the clustering of %s needs more than its share, %d MiB, for %d addresses "+
+		"(about %d bytes each): the blocks are ingested and clustered up to height %d; "+
+		"run cluster update with a larger --memory, or ingest with --cluster=false and cluster apart: %w",
+		c.chain, c.share>>20, c.total.Addresses, clusterBytesPerAddress, c.total.TipHeight, heistgraph.ErrInvalid)}
 }
 
 // addClusterStats adds one update's statistics s to t: counts add up, the

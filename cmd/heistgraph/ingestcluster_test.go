@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/heistgraph/heistgraph/synth"
@@ -56,5 +57,30 @@ func TestIngestClustersAlongside(t *testing.T) {
 	mustOK(t, cli(t, "--data", rerun, "--quiet", "ingest", "btc", "--blocks", dir), "ingest again, clustering")
 	if dumpOf(t, "--data", rerun) != dump {
 		t.Fatal("store dumps differ after a rerun that only clusters")
+	}
+}
+
+// TestIngestClusterOutgrowsMemory makes the clustering beside an ingest
+// outgrow its share of --memory (an address counted as a terabyte): the
+// ingest applies every block, exits 2 naming the flag, and a cluster
+// update afterwards leaves the store as an ingest that clustered
+// throughout. Not parallel: it sets clusterBytesPerAddress.
+func TestIngestClusterOutgrowsMemory(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "world")
+	if _, err := synth.Generate(context.Background(), synth.Options{Dir: dir, Seed: 3, Scale: synth.Small}); err != nil {
+		t.Fatal(err)
+	}
+	capped, whole := filepath.Join(base, "capped"), filepath.Join(base, "whole")
+	mustOK(t, cli(t, "--data", whole, "--quiet", "ingest", "btc", "--blocks", dir), "ingest")
+	defer func(n int64) { clusterBytesPerAddress = n }(clusterBytesPerAddress)
+	clusterBytesPerAddress = 1 << 40
+	r := cli(t, "--data", capped, "--quiet", "--memory", "128MiB", "ingest", "btc", "--blocks", dir)
+	if r.code != 2 || !strings.Contains(r.stderr, "--memory") || !strings.Contains(r.stderr, "cluster update") {
+		t.Fatalf("ingest whose clustering outgrows --memory: exit %d, stderr %q; want 2 naming the flag and cluster update", r.code, r.stderr)
+	}
+	mustOK(t, cli(t, "--data", capped, "--quiet", "cluster", "update", "--graph", "off"), "cluster update after")
+	if dumpOf(t, "--data", capped) != dumpOf(t, "--data", whole) {
+		t.Fatal("store dumps differ between an ingest whose clustering stopped, then cluster update, and one that clustered throughout")
 	}
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/ingest"
 	"github.com/heistgraph/heistgraph/store/pebble"
 )
 
@@ -38,17 +40,136 @@ func parseSize(s string) (int64, error) {
 	return int64(v * float64(mult)), nil
 }
 
-// fitMemory applies --memory to the embedded store's options.
-func (a *app) fitMemory(opts *pebble.Options) error {
+// The split of --memory, the budget of the whole process (docs/scaling.md,
+// "Memory under a cap"). Of a budget of T bytes:
+//
+//   - memReserve, fixed: what any run takes apart from the parts below (the
+//     binary's pages, about 37 MB resident; the C allocator's own overhead
+//     around Pebble's cache and memtables; thread stacks);
+//   - a quarter, the store (pebble.Options.FitMemory: block cache and
+//     memtables outside Go's heap, the output and address-id caches and
+//     the write batches on it; see pebble.MemoryUse);
+//   - a sixteenth, at most memIngestMax, ingest's decoded blocks
+//     (ingest.Options.FitMemory: the group handed to the store, the blocks
+//     read ahead);
+//   - of what is left on Go's heap, a quarter stays free, so that the
+//     collector, which runs harder as the heap nears its limit, does not
+//     run all the time;
+//   - the rest, the clustering's state beside an ingest, which grows with
+//     the addresses (about clusterBytesPerAddress each) and is not spilled:
+//     when it outgrows its share the ingest goes on without clustering and
+//     ends with an error naming --memory.
+//
+// Go's memory limit (debug.SetMemoryLimit) is T less the reserve and the
+// store's memory outside Go's heap, unless GOMEMLIMIT is set.
+const (
+	memReserve = 64 << 20
+	memMin     = 128 << 20
+	// memIngestMax is ingest's share past which its groups and read-ahead
+	// are at their defaults.
+	memIngestMax = 64 << 20
+)
+
+// clusterBytesPerAddress is what the clustering's state takes an address
+// in memory, its growth included (the address table's keys and slots, the
+// memberships; docs/benchmarks.md, "Memory bounded by --memory"). A
+// variable for a test that makes the clustering outgrow its share.
+var clusterBytesPerAddress int64 = 32
+
+// memoryBudget is --memory divided among the process's parts.
+type memoryBudget struct {
+	Total int64
+	// Store sizes the embedded store (pebble.Options.FitMemory).
+	Store int64
+	// Ingest sizes ingest's decoded blocks (ingest.Options.FitMemory).
+	Ingest int64
+	// GoLimit is Go's memory limit: Total less memReserve and the store's
+	// memory outside Go's heap.
+	GoLimit int64
+	// Cluster is the clustering state's share of Go's heap.
+	Cluster int64
+}
+
+// splitMemory divides a budget of total bytes as the comment above says.
+// A budget below memMin, which leaves the clustering too little to be
+// worth running, wraps heistgraph.ErrInvalid.
+func splitMemory(total int64) (memoryBudget, error) {
+	if total < memMin {
+		return memoryBudget{}, fmt.Errorf("%d bytes is below the %d MiB one ingest needs at least: %w", total, memMin>>20, heistgraph.ErrInvalid)
+	}
+	b := memoryBudget{Total: total, Store: total / 4, Ingest: min(total/16, memIngestMax)}
+	opts := pebble.DefaultOptions()
+	if err := opts.FitMemory(b.Store); err != nil {
+		return memoryBudget{}, err
+	}
+	use := opts.Memory()
+	b.GoLimit = total - memReserve - use.Manual
+	b.Cluster = b.GoLimit - b.GoLimit/4 - use.Heap - b.Ingest
+	return b, nil
+}
+
+// memoryBudget returns the split of --memory; the zero budget when the
+// flag is not given.
+func (a *app) memoryBudget() (memoryBudget, error) {
 	if a.memory == "" {
-		return nil
+		return memoryBudget{}, nil
 	}
 	n, err := parseSize(a.memory)
 	if err == nil {
-		err = opts.FitMemory(n)
+		var b memoryBudget
+		if b, err = splitMemory(n); err == nil {
+			return b, nil
+		}
 	}
+	return memoryBudget{}, usageError{fmt.Errorf("--memory %s: %w", a.memory, err)}
+}
+
+// goMemoryLimit returns the limit to give Go's runtime for budget b: none
+// (false) without --memory, or when GOMEMLIMIT (gomemlimit, empty when
+// unset) sets it.
+func goMemoryLimit(b memoryBudget, gomemlimit string) (int64, bool) {
+	if b.Total == 0 || gomemlimit != "" {
+		return 0, false
+	}
+	return b.GoLimit, true
+}
+
+// setGoMemoryLimit applies Go's memory limit; main sets it to
+// debug.SetMemoryLimit (tests run commands in one process and leave the
+// limit alone).
+var setGoMemoryLimit func(int64) int64
+
+// applyMemory checks --memory and sets Go's memory limit from it.
+func (a *app) applyMemory() error {
+	b, err := a.memoryBudget()
 	if err != nil {
-		return usageError{fmt.Errorf("--memory: %w", err)}
+		return err
+	}
+	if limit, ok := goMemoryLimit(b, os.Getenv("GOMEMLIMIT")); ok && setGoMemoryLimit != nil {
+		setGoMemoryLimit(limit)
+	}
+	return nil
+}
+
+// fitMemory applies --memory to the embedded store's options.
+func (a *app) fitMemory(opts *pebble.Options) error {
+	return a.fit(func(b memoryBudget) error { return opts.FitMemory(b.Store) })
+}
+
+// fitIngest applies --memory to a file ingest's options.
+func (a *app) fitIngest(opts *ingest.Options) error {
+	return a.fit(func(b memoryBudget) error { return opts.FitMemory(b.Ingest) })
+}
+
+// fit sizes something from --memory's budget with fit; nothing without
+// the flag.
+func (a *app) fit(fit func(memoryBudget) error) error {
+	b, err := a.memoryBudget()
+	if err != nil || b.Total == 0 {
+		return err
+	}
+	if err := fit(b); err != nil {
+		return usageError{fmt.Errorf("--memory %s: %w", a.memory, err)}
 	}
 	return nil
 }

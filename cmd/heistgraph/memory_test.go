@@ -2,9 +2,13 @@ package main
 
 import (
 	"errors"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/ingest"
+	"github.com/heistgraph/heistgraph/store/pebble"
 )
 
 func TestParseSize(t *testing.T) {
@@ -62,4 +66,88 @@ func FuzzParseSize(f *testing.F) {
 			t.Fatalf("parseSize(%q) = %d < 0", s, n)
 		}
 	})
+}
+
+// TestSplitMemory checks the split of --memory: the parts add up to no
+// more than the budget, Go's limit leaves the store's memory outside Go's
+// heap and the reserve, the clustering gets a share that grows with the
+// budget, and a budget below the minimum is refused.
+func TestSplitMemory(t *testing.T) {
+	for _, c := range []struct {
+		total int64
+		// minCluster is the least share the clustering must get.
+		minCluster int64
+	}{
+		{memMin, 8 << 20},
+		{256 << 20, 64 << 20},
+		{512 << 20, 192 << 20},
+		{1 << 30, 448 << 20},
+		{24 << 30, 14 << 30},
+	} {
+		b, err := splitMemory(c.total)
+		if err != nil {
+			t.Fatalf("splitMemory(%d): %v", c.total, err)
+		}
+		opts := pebble.DefaultOptions()
+		if err := opts.FitMemory(b.Store); err != nil {
+			t.Fatalf("splitMemory(%d): store share %d: %v", c.total, b.Store, err)
+		}
+		use := opts.Memory()
+		if b.GoLimit+use.Manual+memReserve != c.total {
+			t.Errorf("splitMemory(%d): Go limit %d + store outside Go %d + reserve %d != total", c.total, b.GoLimit, use.Manual, memReserve)
+		}
+		if heap := use.Heap + b.Ingest + b.Cluster; heap > b.GoLimit*3/4 {
+			t.Errorf("splitMemory(%d): store heap %d + ingest %d + cluster %d = %d leaves Go's collector less than a quarter of %d",
+				c.total, use.Heap, b.Ingest, b.Cluster, heap, b.GoLimit)
+		}
+		if b.Cluster < c.minCluster {
+			t.Errorf("splitMemory(%d): cluster share %d MiB < %d MiB", c.total, b.Cluster>>20, c.minCluster>>20)
+		}
+		var io ingest.Options
+		if err := io.FitMemory(b.Ingest); err != nil {
+			t.Errorf("splitMemory(%d): ingest share %d: %v", c.total, b.Ingest, err)
+		}
+	}
+	for _, total := range []int64{0, 1 << 20, memMin - 1} {
+		if b, err := splitMemory(total); !errors.Is(err, heistgraph.ErrInvalid) {
+			t.Errorf("splitMemory(%d) = %+v, %v; want ErrInvalid", total, b, err)
+		}
+	}
+}
+
+// TestGoMemoryLimit checks when --memory sets Go's limit: with the flag,
+// unless GOMEMLIMIT is set.
+func TestGoMemoryLimit(t *testing.T) {
+	b, err := splitMemory(1 << 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		b    memoryBudget
+		env  string
+		want int64
+		ok   bool
+	}{
+		{b, "", b.GoLimit, true},
+		{b, "768MiB", 0, false},
+		{memoryBudget{}, "", 0, false},
+	} {
+		if got, ok := goMemoryLimit(c.b, c.env); got != c.want || ok != c.ok {
+			t.Errorf("goMemoryLimit(%d, %q) = %d, %v; want %d, %v", c.b.Total, c.env, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// TestMemoryTooSmall checks that a budget below the minimum is bad usage
+// naming the flag, before anything is written.
+func TestMemoryTooSmall(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	r := cli(t, "--data", data, "--memory", "100MiB", "ingest", "btc", "--blocks", blocks1to255)
+	if r.code != 2 || !strings.Contains(r.stderr, "--memory 100MiB") || !strings.Contains(r.stderr, "128 MiB") {
+		t.Errorf("--memory 100MiB: exit %d, stderr %q; want 2 naming the flag and the minimum", r.code, r.stderr)
+	}
+	if entries, err := os.ReadDir(data); err != nil || len(entries) != 0 {
+		t.Errorf("--memory 100MiB: the store directory holds %d entries (%v), want none", len(entries), err)
+	}
 }

@@ -213,23 +213,57 @@ func (s slogLogger) Fatalf(format string, args ...any) {
 }
 
 // MinMemory is the smallest budget FitMemory accepts.
-const MinMemory = 64 << 20
+const MinMemory = 24 << 20
 
-// FitMemory sizes the store's memory to a budget of total bytes: the
-// block cache a quarter, the output cache a sixth (with the address ids
-// cache and filter, which take 5/8 of it again, about a quarter), each memtable a
-// sixteenth (writes stop while four are full, so at most a quarter), and a
-// batch of ApplyBlocks a thirty-second (held about twice while it is
-// committed), leaving about a sixth to the rest of the process (decoded
-// blocks waiting, the clustering engine). Budgets below MinMemory wrap
-// heistgraph.ErrInvalid.
+// Bounds of what FitMemory gives out, past which more memory buys nothing
+// measurable: the rest of a large budget is left to the caller.
+const (
+	fitMaxMemTable = 256 << 20
+	fitMaxGroup    = 2 * DefaultGroupBytes
+)
+
+// FitMemory sizes the store's memory to its share of a process's budget,
+// total bytes: the block cache a quarter, each memtable a sixteenth
+// (writes stop while four are full, so at most a quarter), the output
+// cache an eighth (with the address ids cache and filter, which take 5/8
+// of it again, about a fifth), and a batch of ApplyBlocks a fortieth (held about
+// five times while it is built, encoded, logged and committed). A
+// clustering run's writes follow the memtable (half of one, plus 1 MiB,
+// held about twice). Memory reports what that comes to. Budgets below
+// MinMemory wrap heistgraph.ErrInvalid.
 func (o *Options) FitMemory(total int64) error {
 	if total < MinMemory {
 		return fmt.Errorf("pebble store: memory %d bytes < %d: %w", total, MinMemory, heistgraph.ErrInvalid)
 	}
 	o.CacheSize = total / 4
-	o.UTXOCacheSize = total / 6
-	o.MemTableSize = uint64(min(total/16, maxMemTableSize))
-	o.GroupBytes = total / 32
+	o.UTXOCacheSize = total / 8
+	o.MemTableSize = uint64(min(total/16, fitMaxMemTable))
+	o.GroupBytes = min(total/40, fitMaxGroup)
 	return nil
+}
+
+// MemoryUse is what a store's options let it hold in memory at most, in
+// bytes, apart from what every Go program and Pebble's background work
+// (compactions, table readers) take.
+type MemoryUse struct {
+	// Manual is memory Pebble allocates outside Go's heap (with cgo):
+	// the block cache and the memtables (four at most).
+	Manual int64
+	// Heap is memory on Go's heap: the output cache, the address ids
+	// cache and filter, ApplyBlocks' batch (about five times GroupBytes:
+	// the sorted writes, their encoding, the write-ahead log's blocks and
+	// Pebble's index of a large batch), a clustering run's writes (twice
+	// half a memtable plus 1 MiB).
+	Heap int64
+}
+
+// Memory returns what o, validated, lets the store hold (see MemoryUse).
+func (o *Options) Memory() MemoryUse {
+	var m MemoryUse
+	m.Manual = o.CacheSize + 4*int64(o.MemTableSize)
+	if o.UTXOCacheSize > 0 {
+		m.Heap = o.UTXOCacheSize * 13 / 8
+	}
+	m.Heap += 5*o.GroupBytes + 2*(int64(o.MemTableSize)/2+1<<20)
+	return m
 }

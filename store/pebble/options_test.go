@@ -7,11 +7,11 @@ import (
 	"github.com/heistgraph/heistgraph"
 )
 
-// TestFitMemory checks that the parts FitMemory gives out stay within the
-// budget, that the memtable respects Pebble's bound, and that a budget too
-// small is refused.
+// TestFitMemory checks that what FitMemory gives out, as Memory counts it,
+// stays within the budget, that the memtable and the batch respect their
+// bounds, and that a budget too small is refused.
 func TestFitMemory(t *testing.T) {
-	for _, total := range []int64{MinMemory, 1 << 30, 24 << 30, 64 << 30} {
+	for _, total := range []int64{MinMemory, 100 << 20, 1 << 30, 6 << 30, 64 << 30} {
 		o := DefaultOptions()
 		if err := o.FitMemory(total); err != nil {
 			t.Fatalf("FitMemory(%d): %v", total, err)
@@ -19,15 +19,31 @@ func TestFitMemory(t *testing.T) {
 		if err := o.Validate(); err != nil {
 			t.Fatalf("FitMemory(%d): options do not validate: %v", total, err)
 		}
-		// The output cache, and the address ids cache and filter sized from it.
-		used := o.CacheSize + o.UTXOCacheSize*13/8 + 4*int64(o.MemTableSize) + 2*o.GroupBytes
-		if used > total || o.MemTableSize > maxMemTableSize || o.GroupBytes <= 0 {
-			t.Errorf("FitMemory(%d): cache %d, output cache %d, memtable %d, batch %d: %d in all",
-				total, o.CacheSize, o.UTXOCacheSize, o.MemTableSize, o.GroupBytes, used)
+		m := o.Memory()
+		if m.Manual+m.Heap > total || m.Manual <= 0 || m.Heap <= 0 {
+			t.Errorf("FitMemory(%d): Memory() = %+v: %d in all", total, m, m.Manual+m.Heap)
+		}
+		if o.MemTableSize > fitMaxMemTable || o.GroupBytes <= 0 || o.GroupBytes > fitMaxGroup || o.UTXOCacheSize <= 0 {
+			t.Errorf("FitMemory(%d): memtable %d, batch %d, output cache %d", total, o.MemTableSize, o.GroupBytes, o.UTXOCacheSize)
 		}
 	}
 	o := DefaultOptions()
 	if err := o.FitMemory(MinMemory - 1); !errors.Is(err, heistgraph.ErrInvalid) {
 		t.Errorf("FitMemory below MinMemory: %v, want ErrInvalid", err)
+	}
+}
+
+// TestMemoryCounts checks Memory against the options it reads: each part
+// is counted, and a turned-off output cache counts nothing.
+func TestMemoryCounts(t *testing.T) {
+	o := Options{CacheSize: 100, MemTableSize: 10 << 20, UTXOCacheSize: 80, GroupBytes: 7}
+	want := MemoryUse{Manual: 100 + 40<<20, Heap: 130 + 35 + 2*(5<<20+1<<20)}
+	if got := o.Memory(); got != want {
+		t.Errorf("Memory() = %+v, want %+v", got, want)
+	}
+	o.UTXOCacheSize = -1
+	want.Heap -= 130
+	if got := o.Memory(); got != want {
+		t.Errorf("Memory() without the output cache = %+v, want %+v", got, want)
 	}
 }
