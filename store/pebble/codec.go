@@ -233,6 +233,7 @@ type inputRecord struct {
 // txRecord is the stored form of a transaction without its outputs (which
 // have their own keys).
 type txRecord struct {
+	Num      uint64 // the tx's number (txnum.go)
 	WTxID    heistgraph.Hash
 	Version  int32
 	LockTime uint32
@@ -282,12 +283,13 @@ func (rec *txRecord) setFee(outSum int64) {
 	rec.Fee = in - outSum
 }
 
+// appendTxRecord appends a tx record: its number, then its fields.
 func appendTxRecord(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
-	return appendTxRecordForm(dst, txid, rec, appendAddrValue)
+	return appendTxRecordForm(appendUvarint(dst, rec.Num), txid, rec, appendAddrValue)
 }
 
 // appendTxRecordV3 appends a tx record as schema 3 stored it (addresses as
-// strings), the form Digest hashes.
+// strings, no number), the form Digest hashes.
 func appendTxRecordV3(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
 	return appendTxRecordForm(dst, txid, rec, appendString)
 }
@@ -350,6 +352,10 @@ func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []
 // decodeTxRecord decodes v into rec, reusing rec.Inputs' storage.
 func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 	r := reader{b: v}
+	rec.Num = r.uvarint()
+	if rec.Num == 0 {
+		r.fail()
+	}
 	flags := r.byte()
 	rec.Version = int32(r.varint())
 	rec.LockTime = r.u32()
@@ -510,31 +516,51 @@ func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
 	return out, height, r.done("output record")
 }
 
-// An event record holds what the event key does not: the tx id (creating tx
-// for Received, spending tx for Spent), the spent outpoint for Spent (for
-// Received it is TxID:Index), and the amount.
-func appendReceivedEvent(dst []byte, txid heistgraph.Hash, amount int64) []byte {
-	return appendVarint(append(dst, txid[:]...), amount)
+// An event record holds what the event key does not: the number of the tx
+// (the creating tx for Received, the spending tx for Spent), for Spent the
+// spent outpoint as its tx's number and vout (for Received it is the tx's
+// own output Index), and the amount. Numbers are resolved to txids on read
+// (txnum.go).
+type eventRecord struct {
+	TxNum, OutNum uint64
+	Vout          uint32
+	Amount        int64
 }
 
-func appendSpentEvent(dst []byte, spender heistgraph.Hash, op heistgraph.Outpoint, amount int64) []byte {
-	dst = append(dst, spender[:]...)
-	dst = append(dst, op.TxID[:]...)
-	dst = appendUvarint(dst, uint64(op.Vout))
+func appendReceivedEvent(dst []byte, num uint64, amount int64) []byte {
+	return appendVarint(appendUvarint(dst, num), amount)
+}
+
+func appendSpentEvent(dst []byte, spender, outNum uint64, vout uint32, amount int64) []byte {
+	dst = appendUvarint(dst, spender)
+	dst = appendUvarint(dst, outNum)
+	dst = appendUvarint(dst, uint64(vout))
 	return appendVarint(dst, amount)
 }
 
-// decodeEvent decodes an event record at position p (Block is the caller's).
-func decodeEvent(v []byte, p eventPos) (heistgraph.AddressEvent, error) {
+// decodeEventRecord decodes the event record of an event of kind k.
+func decodeEventRecord(v []byte, k heistgraph.AddressEventKind) (eventRecord, error) {
 	r := reader{b: v}
-	ev := heistgraph.AddressEvent{Kind: p.Kind, Index: p.Index, TxID: r.hash()}
-	if p.Kind == heistgraph.Spent {
-		ev.Outpoint = heistgraph.Outpoint{TxID: r.hash(), Vout: r.u32()}
-	} else {
-		ev.Outpoint = heistgraph.Outpoint{TxID: ev.TxID, Vout: p.Index}
+	e := eventRecord{TxNum: r.uvarint()}
+	if k == heistgraph.Spent {
+		e.OutNum, e.Vout = r.uvarint(), r.u32()
 	}
-	ev.Amount = r.varint()
-	return ev, r.done("event record")
+	e.Amount = r.varint()
+	if e.TxNum == 0 || k == heistgraph.Spent && e.OutNum == 0 {
+		r.fail()
+	}
+	return e, r.done("event record")
+}
+
+// appendEventV4 appends event ev's record as schema 4 stored it (txids,
+// not numbers), the form Digest hashes.
+func appendEventV4(dst []byte, ev *heistgraph.AddressEvent) []byte {
+	dst = append(dst, ev.TxID[:]...)
+	if ev.Kind == heistgraph.Spent {
+		dst = append(dst, ev.Outpoint.TxID[:]...)
+		dst = appendUvarint(dst, uint64(ev.Outpoint.Vout))
+	}
+	return appendVarint(dst, ev.Amount)
 }
 
 // totals is the stored form of an address's summary, with the address's
