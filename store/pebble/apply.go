@@ -555,7 +555,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		out := &tx.Outputs[n]
 		op := heistgraph.Outpoint{TxID: tx.TxID, Vout: uint32(n)}
 		outSum += out.Value
-		a.key = appendOutpointKey(a.key[:0], prefixOutput, c, op)
+		a.key = appendOutputKey(a.key[:0], c, num, uint32(n))
 		if collided {
 			if err := a.keepCurrent(db, a.key); err != nil {
 				return err
@@ -617,8 +617,11 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		a.grp.outs[uk] = lo
 	} else if lo, ok := a.utxo.take(uk); ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
-	} else {
-		a.key = appendOutpointKey(a.key[:0], prefixOutput, c, op)
+	} else if n, found, err := storedTxNum(db, c, op.TxID); err != nil {
+		return err
+	} else if found {
+		outNum = n
+		a.key = appendOutputKey(a.key[:0], c, n, op.Vout)
 		v, closer, err := db.Get(a.key)
 		switch {
 		case err == nil:

@@ -74,7 +74,7 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 				return
 			}
 			tr := newBlockTxRecord(chain, txid, &rec, heistgraph.BlockRef{Hash: hr.Hash, Height: height, Time: hr.Time})
-			if err := scanOutpoints(it, prefixOutput, c, txid, func(vout uint32, v []byte) error {
+			if err := scanOutputs(it, c, rec.Num, func(vout uint32, v []byte) error {
 				if vout >= rec.NOut {
 					return fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt)
 				}

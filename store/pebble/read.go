@@ -142,7 +142,7 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		return heistgraph.TxRecord{}, err
 	}
 	defer it.Close()
-	if err := scanOutpoints(it, prefixOutput, c, txid, func(vout uint32, v []byte) error {
+	if err := scanOutputs(it, c, rec.Num, func(vout uint32, v []byte) error {
 		if vout >= rec.NOut {
 			return fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt)
 		}
@@ -161,15 +161,13 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 	}
 	var inSum int64
 	allKnown := true
-	key := make([]byte, 0, 64)
 	for i := range rec.Inputs {
 		ir := &rec.Inputs[i]
 		tr.Tx.Inputs[i] = ir.TxIn
 		if ir.Coinbase {
 			continue
 		}
-		key = appendOutpointKey(key[:0], prefixOutput, c, ir.PrevOut)
-		ov, found, err := lookup(r, key, nil)
+		ov, found, err := lookupOutput(r, c, ir.PrevOut)
 		if err != nil {
 			return heistgraph.TxRecord{}, err
 		}
@@ -194,10 +192,10 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 	return tr, nil
 }
 
-// scanOutpoints calls fn with the vout and value of each key of one
-// outpoint table under txid, in vout order, repositioning it.
-func scanOutpoints(it *pebbledb.Iterator, prefix byte, c chainCode, txid heistgraph.Hash, fn func(vout uint32, v []byte) error) error {
-	lo := appendTxOutpointsPrefix(nil, prefix, c, txid)
+// scanOutputs calls fn with the vout and value of each output of the tx
+// with number num, in vout order, repositioning it.
+func scanOutputs(it *pebbledb.Iterator, c chainCode, num uint64, fn func(vout uint32, v []byte) error) error {
+	lo := appendOutputsKey(nil, c, num)
 	it.SetBounds(lo, prefixEnd(lo))
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
@@ -252,8 +250,14 @@ func (d *DB) Output(ctx context.Context, chain heistgraph.Chain, op heistgraph.O
 }
 
 func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heistgraph.Outpoint) (heistgraph.Output, error) {
-	key := appendOutpointKey(make([]byte, 0, 64), prefixOutput, c, op)
-	v, found, err := lookup(r, key, nil)
+	num, found, err := storedTxNum(r, c, op.TxID)
+	if err != nil {
+		return heistgraph.Output{}, err
+	}
+	if !found {
+		return heistgraph.Output{}, heistgraph.ErrNotFound
+	}
+	v, found, err := lookup(r, appendOutputKey(nil, c, num, op.Vout), nil)
 	if err != nil {
 		return heistgraph.Output{}, err
 	}
@@ -269,13 +273,6 @@ func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heist
 		return heistgraph.Output{}, err
 	}
 	o := heistgraph.Output{Chain: chain, Outpoint: op, TxOut: out, Block: heistgraph.BlockRef{Hash: hr.Hash, Height: height, Time: hr.Time}}
-	num, found, err := storedTxNum(r, c, op.TxID)
-	if err != nil {
-		return heistgraph.Output{}, err
-	}
-	if !found {
-		return heistgraph.Output{}, fmt.Errorf("output stored without its tx: %w", errCorrupt)
-	}
 	sps, err := spendersOfNum(r, c, num, op.Vout)
 	if err != nil {
 		return heistgraph.Output{}, err
@@ -449,6 +446,12 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 				}
 				continue
 			}
+			if p == prefixOutput {
+				if err := digestOutputs(ctx, snap, c, h); err != nil {
+					return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+				}
+				continue
+			}
 			lo, hi := tableBounds(p, c)
 			it, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
 			if err != nil {
@@ -465,17 +468,6 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 				k, v := it.Key(), it.Value()
 				if p == prefixAccount && len(k) > len(lo) && k[len(lo)] == acctTokenKey {
 					continue // token metadata is no block's content
-				}
-				if p == prefixOutput {
-					// In schema 2's form: the digest does not depend on
-					// which scripts are left out.
-					out, height, err := decodeOutputRecord(v)
-					if err != nil {
-						it.Close()
-						return heistgraph.Hash{}, fmt.Errorf("digest of %s: output: %w", chain, err)
-					}
-					val = appendOutputRecordV2(val[:0], &out, height)
-					v = val
 				}
 				if p == prefixTx {
 					// In schema 3's form: the digest does not depend on

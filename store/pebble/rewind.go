@@ -273,7 +273,7 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 func (u *undoer) outputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 	for n := uint32(0); n < rec.NOut; n++ {
 		op := heistgraph.Outpoint{TxID: txid, Vout: n}
-		u.key = appendOutpointKey(u.key[:0], prefixOutput, u.c, op)
+		u.key = appendOutputKey(u.key[:0], u.c, rec.Num, n)
 		v, found, err := lookup(u.b, u.key, nil)
 		if err != nil {
 			return err

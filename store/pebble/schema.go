@@ -23,7 +23,7 @@ import (
 //	h + chain + height(be64)                -> block hash(32) + time(varint)        best-chain height index
 //	b + chain + hash(32)                    -> block record                         header, size, txids in order
 //	t + chain + txid(32)                    -> tx record                            number, header fields, place, inputs (+ resolved spent outputs, addresses binary), fee
-//	o + chain + txid(32) + vout(be32)       -> output record                        value, script type, address (binary), height, keys, script (left out when standard)
+//	o + chain + number(uvarint) + vout(be32) -> output record                        value, script type, address (binary), height, keys, script (left out when standard)
 //	s + chain + number(uvarint) + vout(be32) + spender number(uvarint) + vin(be32)
 //	                                        -> (empty)                              spend marker of a stored output (spends.go)
 //	s + chain + 0x00 + txid(32) + vout(be32) + spender number(uvarint) + vin(be32)
@@ -224,14 +224,19 @@ func appendTxKey(dst []byte, c chainCode, txid heistgraph.Hash) []byte {
 	return append(appendTable(dst, prefixTx, c), txid[:]...)
 }
 
-// appendOutpointKey builds the o, s and p keys, which share one layout.
-func appendOutpointKey(dst []byte, prefix byte, c chainCode, op heistgraph.Outpoint) []byte {
-	return appendU32(append(appendTable(dst, prefix, c), op.TxID[:]...), op.Vout)
+// appendOutputsKey is the prefix of the output keys of the tx with number
+// num, and appendOutputKey the key of its output vout.
+func appendOutputsKey(dst []byte, c chainCode, num uint64) []byte {
+	return binary.AppendUvarint(appendTable(dst, prefixOutput, c), num)
 }
 
-// appendTxOutpointsPrefix is the prefix of every o, s or p key of txid.
-func appendTxOutpointsPrefix(dst []byte, prefix byte, c chainCode, txid heistgraph.Hash) []byte {
-	return append(appendTable(dst, prefix, c), txid[:]...)
+func appendOutputKey(dst []byte, c chainCode, num uint64, vout uint32) []byte {
+	return appendU32(appendOutputsKey(dst, c, num), vout)
+}
+
+// appendOutpointKey builds the p keys (and the o and s keys of schema 4).
+func appendOutpointKey(dst []byte, prefix byte, c chainCode, op heistgraph.Outpoint) []byte {
+	return appendU32(append(appendTable(dst, prefix, c), op.TxID[:]...), op.Vout)
 }
 
 func appendAddr(dst []byte, addr string) []byte {

@@ -303,3 +303,60 @@ func digestSpends(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Ha
 	}
 	return errors.Join(txs.Error(), pend.Error())
 }
+
+// digestOutputs hashes chain c's output records into h as Digest does, in
+// the order and form schema 4 kept them in (keyed by txid, every script,
+// the address as a string): it walks the tx records in txid order and
+// reads each one's outputs by its number.
+func digestOutputs(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Hash) error {
+	tlo, thi := tableBounds(prefixTx, c)
+	txs, err := r.NewIter(&pebbledb.IterOptions{LowerBound: tlo, UpperBound: thi})
+	if err != nil {
+		return err
+	}
+	defer txs.Close()
+	olo, ohi := tableBounds(prefixOutput, c)
+	outs, err := r.NewIter(&pebbledb.IterOptions{LowerBound: olo, UpperBound: ohi})
+	if err != nil {
+		return err
+	}
+	defer outs.Close()
+	var buf, key, val, prefix []byte
+	n := 0
+	for ok := txs.First(); ok; ok = txs.Next() {
+		if n++; n&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if len(txs.Key()) != len(tlo)+32 {
+			return fmt.Errorf("tx key %x: %w", txs.Key(), errCorrupt)
+		}
+		txid := txs.Key()[len(tlo):]
+		num, w := binary.Uvarint(txs.Value())
+		if w <= 0 || num == 0 {
+			return fmt.Errorf("tx %x: %w", txid, errCorrupt)
+		}
+		prefix = appendOutputsKey(prefix[:0], c, num)
+		for ok := outs.SeekGE(prefix); ok && bytes.HasPrefix(outs.Key(), prefix); ok = outs.Next() {
+			k := outs.Key()
+			if len(k) != len(prefix)+4 {
+				return fmt.Errorf("output key %x: %w", k, errCorrupt)
+			}
+			out, height, err := decodeOutputRecord(outs.Value())
+			if err != nil {
+				return fmt.Errorf("output %x: %w", k, err)
+			}
+			val = appendOutputRecordV2(val[:0], &out, height)
+			key = append(append(key[:0], txid...), k[len(prefix):]...)
+			buf = append(buf[:0], prefixOutput)
+			buf = appendBytes(buf, key)
+			buf = appendBytes(buf, val)
+			h.Write(buf)
+		}
+		if err := outs.Error(); err != nil {
+			return err
+		}
+	}
+	return txs.Error()
+}

@@ -81,15 +81,7 @@ func (a *applier) txNum(db pebbledb.Reader, c chainCode, txid heistgraph.Hash, p
 // nextTxNum reads chain c's transaction number counter (1 when none is
 // stored).
 func nextTxNum(db pebbledb.Reader, c chainCode) (uint64, error) {
-	v, found, err := lookup(db, metaTxNumKey(c), nil)
-	if err != nil || !found {
-		return 1, err
-	}
-	n, w := binary.Uvarint(v)
-	if w <= 0 || w != len(v) || n == 0 {
-		return 0, fmt.Errorf("transaction number counter: %w", errCorrupt)
-	}
-	return n, nil
+	return readCounter(db, metaTxNumKey(c), "transaction number counter")
 }
 
 // writeNums adds the run's number counter to its writes when it gave out
@@ -162,4 +154,14 @@ func (n *numReader) txid(num uint64) (heistgraph.Hash, error) {
 	n.num = num
 	copy(n.last[:], v)
 	return n.last, nil
+}
+
+// lookupOutput reads the output record of op: its tx's number from the tx
+// record, then the output (found false when either is not stored).
+func lookupOutput(r pebbledb.Reader, c chainCode, op heistgraph.Outpoint) (v []byte, found bool, err error) {
+	num, found, err := storedTxNum(r, c, op.TxID)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	return lookup(r, appendOutputKey(nil, c, num, op.Vout), nil)
 }

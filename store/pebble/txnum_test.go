@@ -12,7 +12,7 @@ import (
 // checkTxNums checks the transaction numbers of chain in d: every tx
 // record has a number below the counter that no other record has, the d
 // table maps exactly the stored records' numbers to their txids, every
-// number an event record holds is stored, and every spend marker names a
+// number an event record or output key holds is stored, and every spend marker names a
 // stored spender whose input spends the marker's outpoint, in the
 // numbered form exactly when the input is resolved (spends.go).
 func checkTxNums(t *testing.T, d *DB, chain heistgraph.Chain) {
@@ -42,13 +42,14 @@ func checkTxNums(t *testing.T, d *DB, chain heistgraph.Chain) {
 	}
 	owner := map[uint64]heistgraph.Hash{}
 	inputs := map[uint64][]inputRecord{}
+	nout := map[uint64]uint32{}
 	scan(prefixTx, func(k, v []byte) {
 		txid := heistgraph.Hash(k)
 		var rec txRecord
 		if err := decodeTxRecord(v, txid, &rec); err != nil {
 			t.Fatalf("%s: tx %s: %v", chain, txid, err)
 		}
-		inputs[rec.Num] = rec.Inputs
+		inputs[rec.Num], nout[rec.Num] = rec.Inputs, rec.NOut
 		if rec.Num >= next {
 			t.Fatalf("%s: tx %s has number %d, counter %d", chain, txid, rec.Num, next)
 		}
@@ -81,6 +82,12 @@ func checkTxNums(t *testing.T, d *DB, chain heistgraph.Chain) {
 		_, out := owner[e.OutNum]
 		if !own || pos.Kind == heistgraph.Spent && !out {
 			t.Fatalf("%s: event %x names numbers %d and %d, not both stored", chain, k, e.TxNum, e.OutNum)
+		}
+	})
+	scan(prefixOutput, func(k, _ []byte) {
+		num, w := binary.Uvarint(k)
+		if n, ok := nout[num]; w <= 0 || !ok || len(k) != w+4 || binary.BigEndian.Uint32(k[w:]) >= n {
+			t.Fatalf("%s: output key %x: no such output of a stored tx", chain, k)
 		}
 	})
 	scan(prefixSpend, func(k, _ []byte) {
