@@ -650,6 +650,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		outNum = n
 	}
 	if ir.Resolved {
+		ir.PrevNum = outNum
 		a.key = appendSpendsOfKey(a.key[:0], c, outNum, op.Vout, true)
 	} else {
 		a.key = appendPendingSpendsOfKey(a.key[:0], c, op)
@@ -742,7 +743,7 @@ func (a *applier) backfill(db *pebbledb.DB, batch *sortedWrites, c chainCode, op
 }
 
 func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCode, op heistgraph.Outpoint, outNum uint64, out *heistgraph.TxOut, sp heistgraph.Inpoint) error {
-	rec, err := loadSpender(db, a.spenders, c, sp.TxID)
+	rec, err := loadSpender(db, a.spenders, c, sp.TxID, pointTxids(db, c))
 	if err != nil {
 		return err
 	}
@@ -753,7 +754,7 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 	if ir.Resolved {
 		return nil
 	}
-	ir.Resolved, ir.Value, ir.Type, ir.Address = true, out.Value, out.Type, out.Address
+	ir.Resolved, ir.PrevNum, ir.Value, ir.Type, ir.Address = true, outNum, out.Value, out.Type, out.Address
 	if out.Address == "" {
 		return nil
 	}
@@ -792,7 +793,7 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 
 // loadSpender returns the tx record of txid from recs, reading it from r
 // on first use.
-func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainCode, txid heistgraph.Hash) (*txRecord, error) {
+func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainCode, txid heistgraph.Hash, txidOf func(uint64) (heistgraph.Hash, error)) (*txRecord, error) {
 	if rec, ok := recs[txid]; ok {
 		return rec, nil
 	}
@@ -804,7 +805,7 @@ func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainC
 		return nil, fmt.Errorf("spender %s not stored: %w", txid, errCorrupt)
 	}
 	rec := &txRecord{}
-	if err := decodeTxRecord(v, txid, rec); err != nil {
+	if err := decodeTxRecord(v, txid, rec, txidOf); err != nil {
 		return nil, err
 	}
 	recs[txid] = rec

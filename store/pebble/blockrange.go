@@ -101,6 +101,11 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 		return nil, 0, err
 	}
 	defer outIt.Close()
+	nums, err := newNumReader(snap, c)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer nums.Close()
 	var key []byte
 	var rec txRecord
 	for _, r := range refs {
@@ -116,7 +121,7 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 			}
 			return nil, 0, fail(errCorrupt)
 		}
-		if err := decodeTxRecord(txIt.Value(), r.txid, &rec); err != nil {
+		if err := decodeTxRecord(txIt.Value(), r.txid, &rec, nums.txid); err != nil {
 			return nil, 0, fail(err)
 		}
 		tr := newBlockTxRecord(chain, r.txid, &rec, bref)

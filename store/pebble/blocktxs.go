@@ -50,6 +50,12 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 			return
 		}
 		defer it.Close()
+		nums, err := newNumReader(snap, c)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer nums.Close()
 		var key, val []byte
 		var rec txRecord
 		for i, txid := range bi.TxIDs {
@@ -69,7 +75,7 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 				return
 			}
 			val = v
-			if err := decodeTxRecord(v, txid, &rec); err != nil {
+			if err := decodeTxRecord(v, txid, &rec, nums.txid); err != nil {
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}

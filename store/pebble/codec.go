@@ -224,6 +224,9 @@ func decodeBlockRecord(v []byte) (heistgraph.BlockInfo, error) {
 // spends when that was known at apply time.
 type inputRecord struct {
 	heistgraph.TxIn
+	// PrevNum is the number of the spent output's tx when Resolved: the
+	// record stores it instead of the txid (txnum.go).
+	PrevNum  uint64
 	Resolved bool
 	Value    int64
 	Type     heistgraph.ScriptType
@@ -257,6 +260,7 @@ const (
 
 	inFlagCoinbase = 1 << 0
 	inFlagResolved = 1 << 1
+	inFlagNum      = 1 << 2 // the prevout's tx number, not its txid, follows
 )
 
 // setFee sets the fee of a tx record from its resolved inputs and the sum
@@ -285,18 +289,19 @@ func (rec *txRecord) setFee(outSum int64) {
 
 // appendTxRecord appends a tx record: its number, then its fields.
 func appendTxRecord(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
-	return appendTxRecordForm(appendUvarint(dst, rec.Num), txid, rec, appendAddrValue)
+	return appendTxRecordForm(appendUvarint(dst, rec.Num), txid, rec, appendAddrValue, true)
 }
 
 // appendTxRecordV3 appends a tx record as schema 3 stored it (addresses as
-// strings, no number), the form Digest hashes.
+// strings, no numbers), the form Digest hashes.
 func appendTxRecordV3(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
-	return appendTxRecordForm(dst, txid, rec, appendString)
+	return appendTxRecordForm(dst, txid, rec, appendString, false)
 }
 
 // appendTxRecordForm appends a tx record with its inputs' addresses in the
-// form addr appends.
-func appendTxRecordForm(dst []byte, txid heistgraph.Hash, rec *txRecord, addr func([]byte, string) []byte) []byte {
+// form addr appends, and the prevouts of resolved inputs by number when
+// nums.
+func appendTxRecordForm(dst []byte, txid heistgraph.Hash, rec *txRecord, addr func([]byte, string) []byte, nums bool) []byte {
 	var flags byte
 	if rec.FeeKnown {
 		flags |= txFlagFeeKnown
@@ -322,12 +327,12 @@ func appendTxRecordForm(dst []byte, txid heistgraph.Hash, rec *txRecord, addr fu
 	dst = appendUvarint(dst, uint64(rec.NOut))
 	dst = appendUvarint(dst, uint64(len(rec.Inputs)))
 	for i := range rec.Inputs {
-		dst = appendInputRecord(dst, &rec.Inputs[i], addr)
+		dst = appendInputRecord(dst, &rec.Inputs[i], addr, nums)
 	}
 	return dst
 }
 
-func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []byte) []byte {
+func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []byte, nums bool) []byte {
 	var flags byte
 	if in.Coinbase {
 		flags |= inFlagCoinbase
@@ -335,8 +340,15 @@ func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []
 	if in.Resolved {
 		flags |= inFlagResolved
 	}
+	if nums && in.Resolved && in.PrevNum != 0 {
+		flags |= inFlagNum
+	}
 	dst = append(dst, flags)
-	dst = append(dst, in.PrevOut.TxID[:]...)
+	if flags&inFlagNum != 0 {
+		dst = appendUvarint(dst, in.PrevNum)
+	} else {
+		dst = append(dst, in.PrevOut.TxID[:]...)
+	}
 	dst = appendUvarint(dst, uint64(in.PrevOut.Vout))
 	// Most sequences are 0xffffffff or 0xfffffffe: store the complement so
 	// they take one byte.
@@ -349,8 +361,9 @@ func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []
 	return dst
 }
 
-// decodeTxRecord decodes v into rec, reusing rec.Inputs' storage.
-func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
+// decodeTxRecord decodes v into rec, reusing rec.Inputs' storage; txidOf
+// resolves the numbers of resolved inputs' prevouts.
+func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord, txidOf func(uint64) (heistgraph.Hash, error)) error {
 	r := reader{b: v}
 	rec.Num = r.uvarint()
 	if rec.Num == 0 {
@@ -376,7 +389,7 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 	}
 	rec.NOut = r.u32()
 	n := r.uvarint()
-	if n > uint64(len(r.b))/35 { // an input takes at least 35 bytes
+	if n > uint64(len(r.b))/4 { // an input takes at least 4 bytes
 		r.fail()
 		n = 0
 	}
@@ -386,7 +399,19 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 		f := r.byte()
 		in.Coinbase = f&inFlagCoinbase != 0
 		in.Resolved = f&inFlagResolved != 0
-		in.PrevOut.TxID = r.hash()
+		if f&inFlagNum != 0 {
+			if in.PrevNum = r.uvarint(); in.PrevNum == 0 || !in.Resolved {
+				r.fail()
+			} else if !r.bad {
+				id, err := txidOf(in.PrevNum)
+				if err != nil {
+					return fmt.Errorf("tx record: input %d: %w", i, err)
+				}
+				in.PrevOut.TxID = id
+			}
+		} else {
+			in.PrevOut.TxID = r.hash()
+		}
 		in.PrevOut.Vout = r.u32()
 		in.Sequence = ^r.u32()
 		if in.Resolved {

@@ -18,6 +18,14 @@ func hashOf(b byte) heistgraph.Hash {
 	return h
 }
 
+// txidsOfTest resolves the numbers of test records: number n is hashOf(n).
+func txidsOfTest(num uint64) (heistgraph.Hash, error) {
+	if num > 255 {
+		return heistgraph.Hash{}, errCorrupt
+	}
+	return hashOf(byte(num)), nil
+}
+
 func TestTxRecordRoundTrip(t *testing.T) {
 	txid := hashOf(1)
 	tests := []struct {
@@ -31,11 +39,11 @@ func TestTxRecordRoundTrip(t *testing.T) {
 		{"resolved, fee known, segwit", txRecord{
 			Num: 1 << 40, WTxID: hashOf(9), Version: -2, LockTime: 800000, Size: 250, Weight: 661, Height: 840000, Index: 1234, Fee: 1500, FeeKnown: true, NOut: 2,
 			Inputs: []inputRecord{
-				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 7}, Sequence: 0xfffffffd}, Resolved: true, Value: 100000, Type: heistgraph.ScriptWitnessV0KeyHash, Address: "bc1qxyz"},
+				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 7}, Sequence: 0xfffffffd}, PrevNum: 3, Resolved: true, Value: 100000, Type: heistgraph.ScriptWitnessV0KeyHash, Address: "bc1qxyz"},
 				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(4), Vout: 0}, Sequence: 0}, Resolved: true, Value: 5, Type: heistgraph.ScriptType("future_type")},
 				// Addresses stored in binary (addrcodec.go).
 				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(7), Vout: 1}}, Resolved: true, Value: 6, Type: heistgraph.ScriptWitnessV0KeyHash, Address: "bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw"},
-				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(8), Vout: 2}}, Resolved: true, Value: 7, Type: heistgraph.ScriptScriptHash, Address: "2NE3FnBEiUq176rPesXGSqVyeQNnsj3ouN3"},
+				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(200), Vout: 2}}, PrevNum: 200, Resolved: true, Value: 7, Type: heistgraph.ScriptScriptHash, Address: "2NE3FnBEiUq176rPesXGSqVyeQNnsj3ouN3"},
 			},
 		}},
 		{"unresolved, out sum kept", txRecord{
@@ -54,18 +62,18 @@ func TestTxRecordRoundTrip(t *testing.T) {
 			}
 			v := appendTxRecord(nil, txid, &tc.rec)
 			var got txRecord
-			if err := decodeTxRecord(v, txid, &got); err != nil {
+			if err := decodeTxRecord(v, txid, &got, txidsOfTest); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
 			}
-			if err := decodeTxRecord(v[:len(v)-1], txid, &got); !errors.Is(err, errCorrupt) {
+			if err := decodeTxRecord(v[:len(v)-1], txid, &got, txidsOfTest); !errors.Is(err, errCorrupt) {
 				t.Errorf("truncated record: error %v, want errCorrupt", err)
 			}
 			zero := tc.rec
 			zero.Num = 0
-			if err := decodeTxRecord(appendTxRecord(nil, txid, &zero), txid, &got); !errors.Is(err, errCorrupt) {
+			if err := decodeTxRecord(appendTxRecord(nil, txid, &zero), txid, &got, txidsOfTest); !errors.Is(err, errCorrupt) {
 				t.Errorf("record without a number: error %v, want errCorrupt", err)
 			}
 		})
@@ -227,7 +235,7 @@ func FuzzDecode(f *testing.F) {
 	many := txRecord{Num: 1 << 20, WTxID: txid, FeeKnown: true, Inputs: []inputRecord{
 		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 1 << 20}, Sequence: 7}},
 		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(4), Vout: 2}}, Resolved: true, Value: 9, Type: "custom", Address: "bc1q"},
-		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(5)}}, Resolved: true, Value: 1, Type: heistgraph.ScriptPubKeyHash, Address: "1x"},
+		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(5)}}, PrevNum: 5, Resolved: true, Value: 1, Type: heistgraph.ScriptPubKeyHash, Address: "1x"},
 	}}
 	f.Add(appendTxRecord(nil, txid, &many))
 	f.Add(appendOutputRecord(nil, &heistgraph.TxOut{Value: 1, Keys: []string{"a"}, Script: []byte{1}}, 3))
@@ -240,7 +248,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(appendUndoRecord(nil, []undoEntry{{Key: []byte("k"), Prev: []byte("v"), Present: true}}))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var r txRecord
-		_ = decodeTxRecord(v, txid, &r)
+		_ = decodeTxRecord(v, txid, &r, txidsOfTest)
 		_, _, _ = decodeOutputRecord(v)
 		_, _ = decodeOutputHead(v)
 		_, _ = decodeBlockRecord(v)

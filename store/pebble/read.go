@@ -128,7 +128,7 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		return heistgraph.TxRecord{}, heistgraph.ErrNotFound
 	}
 	var rec txRecord
-	if err := decodeTxRecord(v, txid, &rec); err != nil {
+	if err := decodeTxRecord(v, txid, &rec, pointTxids(r, c)); err != nil {
 		return heistgraph.TxRecord{}, err
 	}
 	hr, _, err := heightAt(r, c, rec.Height)
@@ -431,6 +431,11 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 	if ok {
 		snap := d.db.NewSnapshot()
 		defer snap.Close()
+		nums, err := newNumReader(snap, c)
+		if err != nil {
+			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+		}
+		defer nums.Close()
 		var buf, val []byte
 		var rec txRecord
 		for _, p := range logicalPrefixes {
@@ -477,7 +482,7 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx key: %w", chain, errCorrupt)
 					}
 					txid := heistgraph.Hash(k[len(lo):])
-					if err := decodeTxRecord(v, txid, &rec); err != nil {
+					if err := decodeTxRecord(v, txid, &rec, nums.txid); err != nil {
 						it.Close()
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx %s: %w", chain, txid, err)
 					}

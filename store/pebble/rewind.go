@@ -106,7 +106,7 @@ type undoer struct {
 	h        int64
 	inBlock  map[heistgraph.Hash]bool
 	nums     map[heistgraph.Hash]uint64 // the numbers of the block's txs
-	numIn    map[uint64]bool            // the same, by number
+	numIn    map[uint64]heistgraph.Hash // the same, by number
 	deltas   deltas
 	spenders map[heistgraph.Hash]*txRecord
 	touched  map[touchKey]bool
@@ -134,7 +134,7 @@ func (u *undoer) id(addr string) (uint64, error) {
 func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 	b := d.db.NewIndexedBatch()
 	defer b.Close()
-	u := &undoer{b: b, c: c, h: h, inBlock: map[heistgraph.Hash]bool{}, nums: map[heistgraph.Hash]uint64{}, numIn: map[uint64]bool{}, spenders: map[heistgraph.Hash]*txRecord{}, touched: map[touchKey]bool{}, ids: map[string]uint64{}}
+	u := &undoer{b: b, c: c, h: h, inBlock: map[heistgraph.Hash]bool{}, nums: map[heistgraph.Hash]uint64{}, numIn: map[uint64]heistgraph.Hash{}, spenders: map[heistgraph.Hash]*txRecord{}, touched: map[touchKey]bool{}, ids: map[string]uint64{}}
 
 	hr, found, err := heightAt(b, c, h)
 	if err != nil {
@@ -164,7 +164,7 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 		if !found {
 			return fmt.Errorf("tx %s: record missing: %w", txid, errCorrupt)
 		}
-		u.nums[txid], u.numIn[num] = num, true
+		u.nums[txid], u.numIn[num] = num, txid
 	}
 
 	var rec txRecord
@@ -182,7 +182,7 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 		if !found {
 			return fmt.Errorf("tx %s: record missing: %w", txid, errCorrupt)
 		}
-		if err := decodeTxRecord(v, txid, &rec); err != nil {
+		if err := decodeTxRecord(v, txid, &rec, u.txid); err != nil {
 			return fmt.Errorf("tx %s: %w", txid, err)
 		}
 		if err := u.outputs(txid, uint32(i), &rec); err != nil {
@@ -318,7 +318,7 @@ func (u *undoer) unresolve(op heistgraph.Outpoint, num uint64) error {
 		return err
 	}
 	for _, ref := range spenders {
-		if u.numIn[ref.Num] {
+		if _, ok := u.numIn[ref.Num]; ok {
 			continue // spent in this block: inputs removes the spend
 		}
 		txid, err := txidOf(u.b, u.c, ref.Num)
@@ -326,7 +326,7 @@ func (u *undoer) unresolve(op heistgraph.Outpoint, num uint64) error {
 			return err
 		}
 		sp := heistgraph.Inpoint{TxID: txid, Vin: ref.Vin}
-		srec, err := loadSpender(u.b, u.spenders, u.c, sp.TxID)
+		srec, err := loadSpender(u.b, u.spenders, u.c, sp.TxID, u.txid)
 		if err != nil {
 			return err
 		}
@@ -352,7 +352,7 @@ func (u *undoer) unresolve(op heistgraph.Outpoint, num uint64) error {
 			dl.other(srec.Height, 0)
 			u.touched[touchKey{addr: ir.Address, height: srec.Height, txIndex: srec.Index}] = true
 		}
-		*ir = inputRecord{TxIn: ir.TxIn}
+		*ir = inputRecord{TxIn: ir.TxIn} // by txid again: op goes away
 		u.key = appendOutpointKey(u.key[:0], prefixPending, u.c, op)
 		if err := u.b.Set(u.key, nil, nil); err != nil {
 			return err
@@ -378,18 +378,7 @@ func (u *undoer) inputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 			continue
 		}
 		if ir.Resolved {
-			outNum, ok := u.nums[ir.PrevOut.TxID]
-			if !ok {
-				n, found, err := storedTxNum(u.b, u.c, ir.PrevOut.TxID)
-				if err != nil {
-					return err
-				}
-				if !found {
-					return fmt.Errorf("input %d: spent tx %s not stored: %w", vin, ir.PrevOut.TxID, errCorrupt)
-				}
-				outNum = n
-			}
-			u.key = appendSpendsOfKey(u.key[:0], u.c, outNum, ir.PrevOut.Vout, true)
+			u.key = appendSpendsOfKey(u.key[:0], u.c, ir.PrevNum, ir.PrevOut.Vout, true)
 		} else {
 			u.key = appendPendingSpendsOfKey(u.key[:0], u.c, ir.PrevOut)
 		}
@@ -522,4 +511,14 @@ func restoreTxNum(b *pebbledb.Batch, c chainCode, e undoEntry) error {
 		return fmt.Errorf("undo record: tx record: %w", errCorrupt)
 	}
 	return b.Set(appendTxNumKey(nil, c, num), e.Key[len(lo):], nil)
+}
+
+// txid resolves a transaction number while the block is removed: the
+// block's own txs from its list (their d entries may be deleted in the
+// batch already), the others from the batch.
+func (u *undoer) txid(num uint64) (heistgraph.Hash, error) {
+	if txid, ok := u.numIn[num]; ok {
+		return txid, nil
+	}
+	return txidOf(u.b, u.c, num)
 }

@@ -142,6 +142,11 @@ func txidOf(r pebbledb.Reader, c chainCode, num uint64) (heistgraph.Hash, error)
 	return h, nil
 }
 
+// pointTxids resolves transaction numbers by point lookups in r.
+func pointTxids(r pebbledb.Reader, c chainCode) func(uint64) (heistgraph.Hash, error) {
+	return func(num uint64) (heistgraph.Hash, error) { return txidOf(r, c, num) }
+}
+
 // inpoints resolves spenders to inpoints with txid, ordered as markers
 // keyed by txid were: by txid, then input.
 func inpoints(sps []spenderRef, txid func(uint64) (heistgraph.Hash, error)) ([]heistgraph.Inpoint, error) {

@@ -46,10 +46,15 @@ func checkTxNums(t *testing.T, d *DB, chain heistgraph.Chain) {
 	scan(prefixTx, func(k, v []byte) {
 		txid := heistgraph.Hash(k)
 		var rec txRecord
-		if err := decodeTxRecord(v, txid, &rec); err != nil {
+		if err := decodeTxRecord(v, txid, &rec, pointTxids(d.db, c)); err != nil {
 			t.Fatalf("%s: tx %s: %v", chain, txid, err)
 		}
 		inputs[rec.Num], nout[rec.Num] = rec.Inputs, rec.NOut
+		for i, in := range rec.Inputs {
+			if in.Resolved && in.PrevNum == 0 {
+				t.Fatalf("%s: tx %s: resolved input %d without its prevout's number", chain, txid, i)
+			}
+		}
 		if rec.Num >= next {
 			t.Fatalf("%s: tx %s has number %d, counter %d", chain, txid, rec.Num, next)
 		}
