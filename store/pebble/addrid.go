@@ -179,13 +179,18 @@ func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error
 
 // nextAddrID reads chain c's address id counter (1 when none is stored).
 func nextAddrID(db pebbledb.Reader, c chainCode) (uint64, error) {
-	v, found, err := lookup(db, metaAddrIDKey(c), nil)
+	return readCounter(db, metaAddrIDKey(c), "address id counter")
+}
+
+// readCounter reads the counter stored under key (1 when none is stored).
+func readCounter(db pebbledb.Reader, key []byte, what string) (uint64, error) {
+	v, found, err := lookup(db, key, nil)
 	if err != nil || !found {
 		return 1, err
 	}
 	n, w := binary.Uvarint(v)
 	if w <= 0 || w != len(v) || n == 0 {
-		return 0, fmt.Errorf("address id counter: %w", errCorrupt)
+		return 0, fmt.Errorf("%s: %w", what, errCorrupt)
 	}
 	return n, nil
 }

@@ -112,7 +112,7 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 		return taken, nil
 	}
 	last := bs[taken-1]
-	if err := a.writeIDs(); err != nil {
+	if err := errors.Join(a.writeIDs(), a.writeNums()); err != nil {
 		a.dropGroup()
 		return 0, err
 	}
@@ -315,6 +315,8 @@ type applier struct {
 	filters map[chainCode]*addrFilter
 	// txids are the chains' filters of txids (nil: none).
 	txids map[chainCode]*txidFilter
+	// nums is the run's transaction number counter (txnum.go).
+	nums runNums
 }
 
 // reset prepares the applier for the next block of a run.
@@ -335,6 +337,7 @@ func (a *applier) startGroup(cacheBytes int64) {
 	a.w.reset()
 	a.grp.reset()
 	a.ids.reset()
+	a.nums = runNums{}
 	a.utxo.limit(cacheBytes, utxoEntryBytes)
 	a.idCache.limit(cacheBytes/2, addrIDEntryBytes)
 }
@@ -344,6 +347,7 @@ func (a *applier) dropGroup() {
 	a.w.reset()
 	a.grp.reset()
 	a.ids.reset()
+	a.nums = runNums{}
 }
 
 // commitGroup moves the run's unspent outputs into the cache once its
@@ -356,6 +360,7 @@ func (a *applier) commitGroup() {
 	}
 	a.grp.reset()
 	a.commitIDs()
+	a.nums = runNums{}
 }
 
 // keep records the previous value of a key the block overwrites.
@@ -528,12 +533,17 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		a.key = appendTxKey(a.key[:0], c, tx.TxID)
 		a.keep(a.key, prev, true)
 	}
+	num, err := a.txNum(db, c, tx.TxID, prev)
+	if err != nil {
+		return err
+	}
+	rec.Num = num
 
 	for vin := range tx.Inputs {
 		in := &tx.Inputs[vin]
 		ir := inputRecord{TxIn: *in}
 		if !in.Coinbase {
-			if err := a.applyInput(db, batch, c, h, i, tx.TxID, uint32(vin), &ir, collided); err != nil {
+			if err := a.applyInput(db, batch, c, h, i, tx.TxID, num, uint32(vin), &ir, collided); err != nil {
 				return err
 			}
 		}
@@ -545,7 +555,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		out := &tx.Outputs[n]
 		op := heistgraph.Outpoint{TxID: tx.TxID, Vout: uint32(n)}
 		outSum += out.Value
-		a.key = appendOutpointKey(a.key[:0], prefixOutput, c, op)
+		a.key = appendOutputKey(a.key[:0], c, num, uint32(n))
 		if collided {
 			if err := a.keepCurrent(db, a.key); err != nil {
 				return err
@@ -562,10 +572,10 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 				return err
 			}
 		}
-		a.grp.outs[utxoKey{c, op}] = utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id}
+		a.grp.outs[utxoKey{c, op}] = utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Num: num}
 		if out.Address != "" {
 			a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
-			a.val = appendReceivedEvent(a.val[:0], tx.TxID, out.Value)
+			a.val = appendReceivedEvent(a.val[:0], num, out.Value)
 			if err := batch.Set(a.key, a.val, nil); err != nil {
 				return err
 			}
@@ -581,7 +591,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 				return err
 			}
 			if found {
-				if err := a.backfill(db, batch, c, op, out); err != nil {
+				if err := a.backfill(db, batch, c, op, num, out); err != nil {
 					return fmt.Errorf("resolve earlier spend of %s: %w", op, err)
 				}
 			}
@@ -597,18 +607,21 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 // output was created earlier in the block) and writes its spend marker,
 // pending marker or address event. collided reports that the tx is stored
 // already (so its markers may exist).
-func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, h int64, i uint32, txid heistgraph.Hash, vin uint32, ir *inputRecord, collided bool) error {
+func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, h int64, i uint32, txid heistgraph.Hash, num uint64, vin uint32, ir *inputRecord, collided bool) error {
 	op := ir.PrevOut
 	uk := utxoKey{c, op}
-	var id uint64
+	var id, outNum uint64
 	if lo, ok := a.grp.outs[uk]; ok {
-		ir.Resolved, ir.Value, ir.Type, ir.Address, id = true, lo.Value, lo.Type, lo.Address, lo.ID
+		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
 		lo.spent = true
 		a.grp.outs[uk] = lo
 	} else if lo, ok := a.utxo.take(uk); ok {
-		ir.Resolved, ir.Value, ir.Type, ir.Address, id = true, lo.Value, lo.Type, lo.Address, lo.ID
-	} else {
-		a.key = appendOutpointKey(a.key[:0], prefixOutput, c, op)
+		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
+	} else if n, found, err := storedTxNum(db, c, op.TxID); err != nil {
+		return err
+	} else if found {
+		outNum = n
+		a.key = appendOutputKey(a.key[:0], c, n, op.Vout)
 		v, closer, err := db.Get(a.key)
 		switch {
 		case err == nil:
@@ -626,7 +639,23 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		}
 	}
 
-	a.key = appendSpendKey(a.key[:0], c, op, heistgraph.Inpoint{TxID: txid, Vin: vin})
+	if ir.Resolved && outNum == 0 {
+		n, found, err := storedTxNum(db, c, op.TxID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("output %s stored without its tx: %w", op, errCorrupt)
+		}
+		outNum = n
+	}
+	if ir.Resolved {
+		ir.PrevNum = outNum
+		a.key = appendSpendsOfKey(a.key[:0], c, outNum, op.Vout, true)
+	} else {
+		a.key = appendPendingSpendsOfKey(a.key[:0], c, op)
+	}
+	a.key = appendSpender(a.key, num, vin)
 	if collided {
 		if err := a.keepCurrent(db, a.key); err != nil {
 			return err
@@ -657,7 +686,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		a.ids.ids[addrKey{c, ir.Address}] = id // for writeTotals
 	}
 	a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Spent, Index: vin})
-	a.val = appendSpentEvent(a.val[:0], txid, op, ir.Value)
+	a.val = appendSpentEvent(a.val[:0], num, outNum, op.Vout, ir.Value)
 	if err := batch.Set(a.key, a.val, nil); err != nil {
 		return err
 	}
@@ -683,25 +712,38 @@ func (a *applier) keepCurrent(db *pebbledb.DB, key []byte) error {
 
 // backfill resolves the stored spends of op, an output the block creates
 // that blocks applied earlier already spend.
-func (a *applier) backfill(db *pebbledb.DB, batch *sortedWrites, c chainCode, op heistgraph.Outpoint, out *heistgraph.TxOut) error {
+func (a *applier) backfill(db *pebbledb.DB, batch *sortedWrites, c chainCode, op heistgraph.Outpoint, outNum uint64, out *heistgraph.TxOut) error {
 	a.key2 = appendOutpointKey(a.key2[:0], prefixPending, c, op)
 	if err := batch.Delete(a.key2, nil); err != nil {
 		return err
 	}
-	spenders, err := spendersOf(db, c, op)
+	spenders, err := pendingSpendersOf(db, c, op)
 	if err != nil {
 		return err
 	}
 	for _, sp := range spenders {
-		if err := a.backfillSpend(db, batch, c, op, out, sp); err != nil {
+		// The output is stored now: the marker moves to the numbered form.
+		a.key2 = appendSpender(appendPendingSpendsOfKey(a.key2[:0], c, op), sp.Num, sp.Vin)
+		if err := batch.Delete(a.key2, nil); err != nil {
+			return err
+		}
+		a.key2 = appendSpender(appendSpendsOfKey(a.key2[:0], c, outNum, op.Vout, true), sp.Num, sp.Vin)
+		if err := batch.Set(a.key2, nil, nil); err != nil {
+			return err
+		}
+		txid, err := txidOf(db, c, sp.Num)
+		if err != nil {
+			return err
+		}
+		if err := a.backfillSpend(db, batch, c, op, outNum, out, heistgraph.Inpoint{TxID: txid, Vin: sp.Vin}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCode, op heistgraph.Outpoint, out *heistgraph.TxOut, sp heistgraph.Inpoint) error {
-	rec, err := loadSpender(db, a.spenders, c, sp.TxID)
+func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCode, op heistgraph.Outpoint, outNum uint64, out *heistgraph.TxOut, sp heistgraph.Inpoint) error {
+	rec, err := loadSpender(db, a.spenders, c, sp.TxID, pointTxids(db, c))
 	if err != nil {
 		return err
 	}
@@ -712,7 +754,7 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 	if ir.Resolved {
 		return nil
 	}
-	ir.Resolved, ir.Value, ir.Type, ir.Address = true, out.Value, out.Type, out.Address
+	ir.Resolved, ir.PrevNum, ir.Value, ir.Type, ir.Address = true, outNum, out.Value, out.Type, out.Address
 	if out.Address == "" {
 		return nil
 	}
@@ -721,7 +763,7 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 		return err
 	}
 	a.key2 = appendEventKey(a.key2[:0], c, id, eventPos{Height: rec.Height, TxIndex: rec.Index, Kind: heistgraph.Spent, Index: sp.Vin})
-	a.val2 = appendSpentEvent(a.val2[:0], sp.TxID, op, out.Value)
+	a.val2 = appendSpentEvent(a.val2[:0], rec.Num, outNum, op.Vout, out.Value)
 	if err := batch.Set(a.key2, a.val2, nil); err != nil {
 		return err
 	}
@@ -749,29 +791,9 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 	return nil
 }
 
-// spendersOf returns the stored spenders of op (more than one only in
-// conflicting data), in key order.
-func spendersOf(r pebbledb.Reader, c chainCode, op heistgraph.Outpoint) ([]heistgraph.Inpoint, error) {
-	lo := appendOutpointKey(nil, prefixSpend, c, op)
-	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
-	if err != nil {
-		return nil, err
-	}
-	var ins []heistgraph.Inpoint
-	for ok := it.First(); ok; ok = it.Next() {
-		_, in, ok := decodeSpendKey(it.Key())
-		if !ok {
-			it.Close()
-			return nil, fmt.Errorf("spend key: %w", errCorrupt)
-		}
-		ins = append(ins, in)
-	}
-	return ins, errors.Join(it.Error(), it.Close())
-}
-
 // loadSpender returns the tx record of txid from recs, reading it from r
 // on first use.
-func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainCode, txid heistgraph.Hash) (*txRecord, error) {
+func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainCode, txid heistgraph.Hash, txidOf func(uint64) (heistgraph.Hash, error)) (*txRecord, error) {
 	if rec, ok := recs[txid]; ok {
 		return rec, nil
 	}
@@ -783,7 +805,7 @@ func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainC
 		return nil, fmt.Errorf("spender %s not stored: %w", txid, errCorrupt)
 	}
 	rec := &txRecord{}
-	if err := decodeTxRecord(v, txid, rec); err != nil {
+	if err := decodeTxRecord(v, txid, rec, txidOf); err != nil {
 		return nil, err
 	}
 	recs[txid] = rec

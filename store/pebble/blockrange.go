@@ -101,6 +101,11 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 		return nil, 0, err
 	}
 	defer outIt.Close()
+	nums, err := newNumReader(snap, c)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer nums.Close()
 	var key []byte
 	var rec txRecord
 	for _, r := range refs {
@@ -116,11 +121,11 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 			}
 			return nil, 0, fail(errCorrupt)
 		}
-		if err := decodeTxRecord(txIt.Value(), r.txid, &rec); err != nil {
+		if err := decodeTxRecord(txIt.Value(), r.txid, &rec, nums.txid); err != nil {
 			return nil, 0, fail(err)
 		}
 		tr := newBlockTxRecord(chain, r.txid, &rec, bref)
-		key = appendTxOutpointsPrefix(key[:0], prefixOutput, c, r.txid)
+		key = appendOutputsKey(key[:0], c, rec.Num)
 		for ok := outIt.SeekGE(key); ok && bytes.HasPrefix(outIt.Key(), key); ok = outIt.Next() {
 			k := outIt.Key()
 			if len(k) != len(key)+4 {
@@ -172,7 +177,6 @@ func newBlockTxRecord(chain heistgraph.Chain, txid heistgraph.Hash, rec *txRecor
 // type and address; the others are read from r. The fee is set when every
 // prevout is known.
 func resolveBlockTxInputs(r pebbledb.Reader, c chainCode, tr *heistgraph.TxRecord, rec *txRecord) error {
-	var key []byte
 	var inSum int64
 	allKnown := true
 	for j := range rec.Inputs {
@@ -184,8 +188,7 @@ func resolveBlockTxInputs(r pebbledb.Reader, c chainCode, tr *heistgraph.TxRecor
 		case ir.Resolved:
 			tr.Prevouts[j] = &heistgraph.TxOut{Value: ir.Value, Type: ir.Type, Address: ir.Address}
 		default:
-			key = appendOutpointKey(key[:0], prefixOutput, c, ir.PrevOut)
-			ov, found, err := lookup(r, key, nil)
+			ov, found, err := lookupOutput(r, c, ir.PrevOut)
 			if err != nil {
 				return err
 			}

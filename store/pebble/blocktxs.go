@@ -50,6 +50,12 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 			return
 		}
 		defer it.Close()
+		nums, err := newNumReader(snap, c)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer nums.Close()
 		var key, val []byte
 		var rec txRecord
 		for i, txid := range bi.TxIDs {
@@ -69,12 +75,12 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 				return
 			}
 			val = v
-			if err := decodeTxRecord(v, txid, &rec); err != nil {
+			if err := decodeTxRecord(v, txid, &rec, nums.txid); err != nil {
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}
 			tr := newBlockTxRecord(chain, txid, &rec, heistgraph.BlockRef{Hash: hr.Hash, Height: height, Time: hr.Time})
-			if err := scanOutpoints(it, prefixOutput, c, txid, func(vout uint32, v []byte) error {
+			if err := scanOutputs(it, c, rec.Num, func(vout uint32, v []byte) error {
 				if vout >= rec.NOut {
 					return fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt)
 				}

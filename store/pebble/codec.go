@@ -224,6 +224,9 @@ func decodeBlockRecord(v []byte) (heistgraph.BlockInfo, error) {
 // spends when that was known at apply time.
 type inputRecord struct {
 	heistgraph.TxIn
+	// PrevNum is the number of the spent output's tx when Resolved: the
+	// record stores it instead of the txid (txnum.go).
+	PrevNum  uint64
 	Resolved bool
 	Value    int64
 	Type     heistgraph.ScriptType
@@ -233,6 +236,7 @@ type inputRecord struct {
 // txRecord is the stored form of a transaction without its outputs (which
 // have their own keys).
 type txRecord struct {
+	Num      uint64 // the tx's number (txnum.go)
 	WTxID    heistgraph.Hash
 	Version  int32
 	LockTime uint32
@@ -256,6 +260,7 @@ const (
 
 	inFlagCoinbase = 1 << 0
 	inFlagResolved = 1 << 1
+	inFlagNum      = 1 << 2 // the prevout's tx number, not its txid, follows
 )
 
 // setFee sets the fee of a tx record from its resolved inputs and the sum
@@ -282,19 +287,21 @@ func (rec *txRecord) setFee(outSum int64) {
 	rec.Fee = in - outSum
 }
 
+// appendTxRecord appends a tx record: its number, then its fields.
 func appendTxRecord(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
-	return appendTxRecordForm(dst, txid, rec, appendAddrValue)
+	return appendTxRecordForm(appendUvarint(dst, rec.Num), txid, rec, appendAddrValue, true)
 }
 
 // appendTxRecordV3 appends a tx record as schema 3 stored it (addresses as
-// strings), the form Digest hashes.
+// strings, no numbers), the form Digest hashes.
 func appendTxRecordV3(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
-	return appendTxRecordForm(dst, txid, rec, appendString)
+	return appendTxRecordForm(dst, txid, rec, appendString, false)
 }
 
 // appendTxRecordForm appends a tx record with its inputs' addresses in the
-// form addr appends.
-func appendTxRecordForm(dst []byte, txid heistgraph.Hash, rec *txRecord, addr func([]byte, string) []byte) []byte {
+// form addr appends, and the prevouts of resolved inputs by number when
+// nums.
+func appendTxRecordForm(dst []byte, txid heistgraph.Hash, rec *txRecord, addr func([]byte, string) []byte, nums bool) []byte {
 	var flags byte
 	if rec.FeeKnown {
 		flags |= txFlagFeeKnown
@@ -320,12 +327,12 @@ func appendTxRecordForm(dst []byte, txid heistgraph.Hash, rec *txRecord, addr fu
 	dst = appendUvarint(dst, uint64(rec.NOut))
 	dst = appendUvarint(dst, uint64(len(rec.Inputs)))
 	for i := range rec.Inputs {
-		dst = appendInputRecord(dst, &rec.Inputs[i], addr)
+		dst = appendInputRecord(dst, &rec.Inputs[i], addr, nums)
 	}
 	return dst
 }
 
-func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []byte) []byte {
+func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []byte, nums bool) []byte {
 	var flags byte
 	if in.Coinbase {
 		flags |= inFlagCoinbase
@@ -333,8 +340,15 @@ func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []
 	if in.Resolved {
 		flags |= inFlagResolved
 	}
+	if nums && in.Resolved && in.PrevNum != 0 {
+		flags |= inFlagNum
+	}
 	dst = append(dst, flags)
-	dst = append(dst, in.PrevOut.TxID[:]...)
+	if flags&inFlagNum != 0 {
+		dst = appendUvarint(dst, in.PrevNum)
+	} else {
+		dst = append(dst, in.PrevOut.TxID[:]...)
+	}
 	dst = appendUvarint(dst, uint64(in.PrevOut.Vout))
 	// Most sequences are 0xffffffff or 0xfffffffe: store the complement so
 	// they take one byte.
@@ -347,9 +361,14 @@ func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []
 	return dst
 }
 
-// decodeTxRecord decodes v into rec, reusing rec.Inputs' storage.
-func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
+// decodeTxRecord decodes v into rec, reusing rec.Inputs' storage; txidOf
+// resolves the numbers of resolved inputs' prevouts.
+func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord, txidOf func(uint64) (heistgraph.Hash, error)) error {
 	r := reader{b: v}
+	rec.Num = r.uvarint()
+	if rec.Num == 0 {
+		r.fail()
+	}
 	flags := r.byte()
 	rec.Version = int32(r.varint())
 	rec.LockTime = r.u32()
@@ -370,7 +389,7 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 	}
 	rec.NOut = r.u32()
 	n := r.uvarint()
-	if n > uint64(len(r.b))/35 { // an input takes at least 35 bytes
+	if n > uint64(len(r.b))/4 { // an input takes at least 4 bytes
 		r.fail()
 		n = 0
 	}
@@ -380,7 +399,19 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord) error {
 		f := r.byte()
 		in.Coinbase = f&inFlagCoinbase != 0
 		in.Resolved = f&inFlagResolved != 0
-		in.PrevOut.TxID = r.hash()
+		if f&inFlagNum != 0 {
+			if in.PrevNum = r.uvarint(); in.PrevNum == 0 || !in.Resolved {
+				r.fail()
+			} else if !r.bad {
+				id, err := txidOf(in.PrevNum)
+				if err != nil {
+					return fmt.Errorf("tx record: input %d: %w", i, err)
+				}
+				in.PrevOut.TxID = id
+			}
+		} else {
+			in.PrevOut.TxID = r.hash()
+		}
 		in.PrevOut.Vout = r.u32()
 		in.Sequence = ^r.u32()
 		if in.Resolved {
@@ -510,31 +541,51 @@ func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
 	return out, height, r.done("output record")
 }
 
-// An event record holds what the event key does not: the tx id (creating tx
-// for Received, spending tx for Spent), the spent outpoint for Spent (for
-// Received it is TxID:Index), and the amount.
-func appendReceivedEvent(dst []byte, txid heistgraph.Hash, amount int64) []byte {
-	return appendVarint(append(dst, txid[:]...), amount)
+// An event record holds what the event key does not: the number of the tx
+// (the creating tx for Received, the spending tx for Spent), for Spent the
+// spent outpoint as its tx's number and vout (for Received it is the tx's
+// own output Index), and the amount. Numbers are resolved to txids on read
+// (txnum.go).
+type eventRecord struct {
+	TxNum, OutNum uint64
+	Vout          uint32
+	Amount        int64
 }
 
-func appendSpentEvent(dst []byte, spender heistgraph.Hash, op heistgraph.Outpoint, amount int64) []byte {
-	dst = append(dst, spender[:]...)
-	dst = append(dst, op.TxID[:]...)
-	dst = appendUvarint(dst, uint64(op.Vout))
+func appendReceivedEvent(dst []byte, num uint64, amount int64) []byte {
+	return appendVarint(appendUvarint(dst, num), amount)
+}
+
+func appendSpentEvent(dst []byte, spender, outNum uint64, vout uint32, amount int64) []byte {
+	dst = appendUvarint(dst, spender)
+	dst = appendUvarint(dst, outNum)
+	dst = appendUvarint(dst, uint64(vout))
 	return appendVarint(dst, amount)
 }
 
-// decodeEvent decodes an event record at position p (Block is the caller's).
-func decodeEvent(v []byte, p eventPos) (heistgraph.AddressEvent, error) {
+// decodeEventRecord decodes the event record of an event of kind k.
+func decodeEventRecord(v []byte, k heistgraph.AddressEventKind) (eventRecord, error) {
 	r := reader{b: v}
-	ev := heistgraph.AddressEvent{Kind: p.Kind, Index: p.Index, TxID: r.hash()}
-	if p.Kind == heistgraph.Spent {
-		ev.Outpoint = heistgraph.Outpoint{TxID: r.hash(), Vout: r.u32()}
-	} else {
-		ev.Outpoint = heistgraph.Outpoint{TxID: ev.TxID, Vout: p.Index}
+	e := eventRecord{TxNum: r.uvarint()}
+	if k == heistgraph.Spent {
+		e.OutNum, e.Vout = r.uvarint(), r.u32()
 	}
-	ev.Amount = r.varint()
-	return ev, r.done("event record")
+	e.Amount = r.varint()
+	if e.TxNum == 0 || k == heistgraph.Spent && e.OutNum == 0 {
+		r.fail()
+	}
+	return e, r.done("event record")
+}
+
+// appendEventV4 appends event ev's record as schema 4 stored it (txids,
+// not numbers), the form Digest hashes.
+func appendEventV4(dst []byte, ev *heistgraph.AddressEvent) []byte {
+	dst = append(dst, ev.TxID[:]...)
+	if ev.Kind == heistgraph.Spent {
+		dst = append(dst, ev.Outpoint.TxID[:]...)
+		dst = appendUvarint(dst, uint64(ev.Outpoint.Vout))
+	}
+	return appendVarint(dst, ev.Amount)
 }
 
 // totals is the stored form of an address's summary, with the address's

@@ -18,6 +18,14 @@ func hashOf(b byte) heistgraph.Hash {
 	return h
 }
 
+// txidsOfTest resolves the numbers of test records: number n is hashOf(n).
+func txidsOfTest(num uint64) (heistgraph.Hash, error) {
+	if num > 255 {
+		return heistgraph.Hash{}, errCorrupt
+	}
+	return hashOf(byte(num)), nil
+}
+
 func TestTxRecordRoundTrip(t *testing.T) {
 	txid := hashOf(1)
 	tests := []struct {
@@ -25,21 +33,21 @@ func TestTxRecordRoundTrip(t *testing.T) {
 		rec  txRecord
 	}{
 		{"coinbase", txRecord{
-			WTxID: txid, Version: 1, Size: 120, Weight: 480, Height: 0, Index: 0, FeeKnown: true, NOut: 1,
+			Num: 1, WTxID: txid, Version: 1, Size: 120, Weight: 480, Height: 0, Index: 0, FeeKnown: true, NOut: 1,
 			Inputs: []inputRecord{{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{Vout: 0xffffffff}, Sequence: 0xffffffff, Coinbase: true}}},
 		}},
 		{"resolved, fee known, segwit", txRecord{
-			WTxID: hashOf(9), Version: -2, LockTime: 800000, Size: 250, Weight: 661, Height: 840000, Index: 1234, Fee: 1500, FeeKnown: true, NOut: 2,
+			Num: 1 << 40, WTxID: hashOf(9), Version: -2, LockTime: 800000, Size: 250, Weight: 661, Height: 840000, Index: 1234, Fee: 1500, FeeKnown: true, NOut: 2,
 			Inputs: []inputRecord{
-				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 7}, Sequence: 0xfffffffd}, Resolved: true, Value: 100000, Type: heistgraph.ScriptWitnessV0KeyHash, Address: "bc1qxyz"},
+				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 7}, Sequence: 0xfffffffd}, PrevNum: 3, Resolved: true, Value: 100000, Type: heistgraph.ScriptWitnessV0KeyHash, Address: "bc1qxyz"},
 				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(4), Vout: 0}, Sequence: 0}, Resolved: true, Value: 5, Type: heistgraph.ScriptType("future_type")},
 				// Addresses stored in binary (addrcodec.go).
 				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(7), Vout: 1}}, Resolved: true, Value: 6, Type: heistgraph.ScriptWitnessV0KeyHash, Address: "bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw"},
-				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(8), Vout: 2}}, Resolved: true, Value: 7, Type: heistgraph.ScriptScriptHash, Address: "2NE3FnBEiUq176rPesXGSqVyeQNnsj3ouN3"},
+				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(200), Vout: 2}}, PrevNum: 200, Resolved: true, Value: 7, Type: heistgraph.ScriptScriptHash, Address: "2NE3FnBEiUq176rPesXGSqVyeQNnsj3ouN3"},
 			},
 		}},
 		{"unresolved, out sum kept", txRecord{
-			WTxID: txid, Version: 2, Size: 200, Weight: 800, Height: 5, Index: 3, OutSum: 4242, NOut: 3,
+			Num: 300, WTxID: txid, Version: 2, Size: 200, Weight: 800, Height: 5, Index: 3, OutSum: 4242, NOut: 3,
 			Inputs: []inputRecord{{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(5), Vout: 1}, Sequence: 0xffffffff}}},
 		}},
 	}
@@ -54,14 +62,19 @@ func TestTxRecordRoundTrip(t *testing.T) {
 			}
 			v := appendTxRecord(nil, txid, &tc.rec)
 			var got txRecord
-			if err := decodeTxRecord(v, txid, &got); err != nil {
+			if err := decodeTxRecord(v, txid, &got, txidsOfTest); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
 			}
-			if err := decodeTxRecord(v[:len(v)-1], txid, &got); !errors.Is(err, errCorrupt) {
+			if err := decodeTxRecord(v[:len(v)-1], txid, &got, txidsOfTest); !errors.Is(err, errCorrupt) {
 				t.Errorf("truncated record: error %v, want errCorrupt", err)
+			}
+			zero := tc.rec
+			zero.Num = 0
+			if err := decodeTxRecord(appendTxRecord(nil, txid, &zero), txid, &got, txidsOfTest); !errors.Is(err, errCorrupt) {
+				t.Errorf("record without a number: error %v, want errCorrupt", err)
 			}
 		})
 	}
@@ -118,16 +131,28 @@ func TestRecordRoundTrips(t *testing.T) {
 			}
 		}},
 		{"events", func(t *testing.T) {
-			op := heistgraph.Outpoint{TxID: hashOf(5), Vout: 2}
-			got, err := decodeEvent(appendSpentEvent(nil, hashOf(6), op, 99), eventPos{Kind: heistgraph.Spent, Index: 1})
-			want := heistgraph.AddressEvent{Kind: heistgraph.Spent, Outpoint: op, TxID: hashOf(6), Index: 1, Amount: 99}
+			got, err := decodeEventRecord(appendSpentEvent(nil, 1<<33, 5, 1<<31, -99), heistgraph.Spent)
+			want := eventRecord{TxNum: 1 << 33, OutNum: 5, Vout: 1 << 31, Amount: -99}
 			if err != nil || got != want {
 				t.Errorf("spent: got %+v (%v), want %+v", got, err, want)
 			}
-			got, err = decodeEvent(appendReceivedEvent(nil, hashOf(5), 7), eventPos{Kind: heistgraph.Received, Index: 2})
-			want = heistgraph.AddressEvent{Kind: heistgraph.Received, Outpoint: op, TxID: hashOf(5), Index: 2, Amount: 7}
+			got, err = decodeEventRecord(appendReceivedEvent(nil, 6, 7), heistgraph.Received)
+			want = eventRecord{TxNum: 6, Amount: 7}
 			if err != nil || got != want {
 				t.Errorf("received: got %+v (%v), want %+v", got, err, want)
+			}
+			for _, bad := range []struct {
+				v []byte
+				k heistgraph.AddressEventKind
+			}{
+				{appendReceivedEvent(nil, 0, 7), heistgraph.Received},     // no number 0
+				{appendSpentEvent(nil, 1, 0, 0, 7), heistgraph.Spent},     // nor for the outpoint
+				{appendSpentEvent(nil, 1, 2, 3, 7), heistgraph.Received},  // bytes left over
+				{appendReceivedEvent(nil, 1, 7)[:1], heistgraph.Received}, // truncated
+			} {
+				if _, err := decodeEventRecord(bad.v, bad.k); !errors.Is(err, errCorrupt) {
+					t.Errorf("%x as %v: error %v, want errCorrupt", bad.v, bad.k, err)
+				}
 			}
 		}},
 		{"event key position", func(t *testing.T) {
@@ -138,10 +163,23 @@ func TestRecordRoundTrips(t *testing.T) {
 			}
 		}},
 		{"spend key", func(t *testing.T) {
-			op, in := heistgraph.Outpoint{TxID: hashOf(1), Vout: 4}, heistgraph.Inpoint{TxID: hashOf(2), Vin: 9}
-			gop, gin, ok := decodeSpendKey(appendSpendKey(nil, 3, op, in))
-			if !ok || gop != op || gin != in {
-				t.Errorf("got %v %v", gop, gin)
+			k := appendSpender(appendSpendsOfKey(nil, 3, 1<<35, 4, true), 1<<7, 9)
+			num, vout, sp, ok := decodeNumberedSpend(k[3:])
+			if !ok || num != 1<<35 || vout != 4 || sp != (spenderRef{Num: 1 << 7, Vin: 9}) {
+				t.Errorf("got %d %d %+v (%v)", num, vout, sp, ok)
+			}
+			if !bytes.HasPrefix(k, appendSpendsOfKey(nil, 3, 1<<35, 0, false)) {
+				t.Errorf("%x: not under its tx's prefix", k)
+			}
+			op := heistgraph.Outpoint{TxID: hashOf(1), Vout: 4}
+			p := appendSpender(appendPendingSpendsOfKey(nil, 3, op), 2, 1)
+			if sp, ok := decodeSpender(p[3+1+32+4:]); !ok || sp != (spenderRef{Num: 2, Vin: 1}) {
+				t.Errorf("pending: got %+v (%v)", sp, ok)
+			}
+			for _, bad := range [][]byte{appendSpender(nil, 0, 1), appendSpender(nil, 5, 1)[:2], append(appendSpender(nil, 5, 1), 0)} {
+				if _, ok := decodeSpender(bad); ok {
+					t.Errorf("spender %x decoded", bad)
+				}
 			}
 		}},
 		{"undo", func(t *testing.T) {
@@ -192,12 +230,12 @@ func TestTotalsMerge(t *testing.T) {
 // panic.
 func FuzzDecode(f *testing.F) {
 	txid := hashOf(1)
-	rec := txRecord{WTxID: hashOf(2), NOut: 2, Inputs: []inputRecord{{Resolved: true, Value: 5, Address: "x"}}}
+	rec := txRecord{Num: 3, WTxID: hashOf(2), NOut: 2, Inputs: []inputRecord{{Resolved: true, Value: 5, Address: "x"}}}
 	f.Add(appendTxRecord(nil, txid, &rec))
-	many := txRecord{WTxID: txid, FeeKnown: true, Inputs: []inputRecord{
+	many := txRecord{Num: 1 << 20, WTxID: txid, FeeKnown: true, Inputs: []inputRecord{
 		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 1 << 20}, Sequence: 7}},
 		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(4), Vout: 2}}, Resolved: true, Value: 9, Type: "custom", Address: "bc1q"},
-		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(5)}}, Resolved: true, Value: 1, Type: heistgraph.ScriptPubKeyHash, Address: "1x"},
+		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(5)}}, PrevNum: 5, Resolved: true, Value: 1, Type: heistgraph.ScriptPubKeyHash, Address: "1x"},
 	}}
 	f.Add(appendTxRecord(nil, txid, &many))
 	f.Add(appendOutputRecord(nil, &heistgraph.TxOut{Value: 1, Keys: []string{"a"}, Script: []byte{1}}, 3))
@@ -206,16 +244,18 @@ func FuzzDecode(f *testing.F) {
 	many.Inputs[1].Address = "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0"
 	f.Add(appendTxRecord(nil, txid, &many))
 	f.Add(appendTotals(nil, &totals{Received: 1}))
+	f.Add(appendSpentEvent(nil, 1<<20, 7, 2, -5))
 	f.Add(appendUndoRecord(nil, []undoEntry{{Key: []byte("k"), Prev: []byte("v"), Present: true}}))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var r txRecord
-		_ = decodeTxRecord(v, txid, &r)
+		_ = decodeTxRecord(v, txid, &r, txidsOfTest)
 		_, _, _ = decodeOutputRecord(v)
 		_, _ = decodeOutputHead(v)
 		_, _ = decodeBlockRecord(v)
 		_, _ = decodeTotals(v)
 		_, _ = decodeUndoRecord(v)
 		_, _ = decodeHeightRecord(v)
-		_, _ = decodeEvent(v, eventPos{Kind: heistgraph.Spent})
+		_, _ = decodeEventRecord(v, heistgraph.Spent)
+		_, _ = decodeEventRecord(v, heistgraph.Received)
 	})
 }

@@ -128,7 +128,7 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		return heistgraph.TxRecord{}, heistgraph.ErrNotFound
 	}
 	var rec txRecord
-	if err := decodeTxRecord(v, txid, &rec); err != nil {
+	if err := decodeTxRecord(v, txid, &rec, pointTxids(r, c)); err != nil {
 		return heistgraph.TxRecord{}, err
 	}
 	hr, _, err := heightAt(r, c, rec.Height)
@@ -142,7 +142,7 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		return heistgraph.TxRecord{}, err
 	}
 	defer it.Close()
-	if err := scanOutpoints(it, prefixOutput, c, txid, func(vout uint32, v []byte) error {
+	if err := scanOutputs(it, c, rec.Num, func(vout uint32, v []byte) error {
 		if vout >= rec.NOut {
 			return fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt)
 		}
@@ -152,24 +152,22 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 	}); err != nil {
 		return heistgraph.TxRecord{}, err
 	}
-	if err := scanSpends(it, c, txid, func(op heistgraph.Outpoint, in heistgraph.Inpoint) {
-		if op.Vout < rec.NOut && tr.SpentBy[op.Vout] == nil {
-			tr.SpentBy[op.Vout] = &in
+	if err := scanSpends(r, it, c, rec.Num, func(vout uint32, in heistgraph.Inpoint) {
+		if vout < rec.NOut && (tr.SpentBy[vout] == nil || compareInpoints(in, *tr.SpentBy[vout]) < 0) {
+			tr.SpentBy[vout] = &in
 		}
 	}); err != nil {
 		return heistgraph.TxRecord{}, err
 	}
 	var inSum int64
 	allKnown := true
-	key := make([]byte, 0, 64)
 	for i := range rec.Inputs {
 		ir := &rec.Inputs[i]
 		tr.Tx.Inputs[i] = ir.TxIn
 		if ir.Coinbase {
 			continue
 		}
-		key = appendOutpointKey(key[:0], prefixOutput, c, ir.PrevOut)
-		ov, found, err := lookup(r, key, nil)
+		ov, found, err := lookupOutput(r, c, ir.PrevOut)
 		if err != nil {
 			return heistgraph.TxRecord{}, err
 		}
@@ -194,10 +192,10 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 	return tr, nil
 }
 
-// scanOutpoints calls fn with the vout and value of each key of one
-// outpoint table under txid, in vout order, repositioning it.
-func scanOutpoints(it *pebbledb.Iterator, prefix byte, c chainCode, txid heistgraph.Hash, fn func(vout uint32, v []byte) error) error {
-	lo := appendTxOutpointsPrefix(nil, prefix, c, txid)
+// scanOutputs calls fn with the vout and value of each output of the tx
+// with number num, in vout order, repositioning it.
+func scanOutputs(it *pebbledb.Iterator, c chainCode, num uint64, fn func(vout uint32, v []byte) error) error {
+	lo := appendOutputsKey(nil, c, num)
 	it.SetBounds(lo, prefixEnd(lo))
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
@@ -211,17 +209,25 @@ func scanOutpoints(it *pebbledb.Iterator, prefix byte, c chainCode, txid heistgr
 	return it.Error()
 }
 
-// scanSpends calls fn with each spend marker of txid's outputs, in key
-// order (by vout, then spender), repositioning it.
-func scanSpends(it *pebbledb.Iterator, c chainCode, txid heistgraph.Hash, fn func(op heistgraph.Outpoint, in heistgraph.Inpoint)) error {
-	lo := appendTxOutpointsPrefix(nil, prefixSpend, c, txid)
+// scanSpends calls fn with each spend marker of the outputs of the tx with
+// number num, by vout, repositioning it; r resolves the spenders' numbers.
+func scanSpends(r pebbledb.Reader, it *pebbledb.Iterator, c chainCode, num uint64, fn func(vout uint32, in heistgraph.Inpoint)) error {
+	lo := appendSpendsOfKey(nil, c, num, 0, false)
 	it.SetBounds(lo, prefixEnd(lo))
 	for ok := it.First(); ok; ok = it.Next() {
-		op, in, ok := decodeSpendKey(it.Key())
-		if !ok {
-			return fmt.Errorf("spend key: %w", errCorrupt)
+		k := it.Key()
+		if len(k) < len(lo)+4 {
+			return fmt.Errorf("spend key %x: %w", k, errCorrupt)
 		}
-		fn(op, in)
+		sp, ok := decodeSpender(k[len(lo)+4:])
+		if !ok {
+			return fmt.Errorf("spend key %x: %w", k, errCorrupt)
+		}
+		txid, err := txidOf(r, c, sp.Num)
+		if err != nil {
+			return err
+		}
+		fn(binary.BigEndian.Uint32(k[len(lo):]), heistgraph.Inpoint{TxID: txid, Vin: sp.Vin})
 	}
 	return it.Error()
 }
@@ -244,8 +250,14 @@ func (d *DB) Output(ctx context.Context, chain heistgraph.Chain, op heistgraph.O
 }
 
 func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heistgraph.Outpoint) (heistgraph.Output, error) {
-	key := appendOutpointKey(make([]byte, 0, 64), prefixOutput, c, op)
-	v, found, err := lookup(r, key, nil)
+	num, found, err := storedTxNum(r, c, op.TxID)
+	if err != nil {
+		return heistgraph.Output{}, err
+	}
+	if !found {
+		return heistgraph.Output{}, heistgraph.ErrNotFound
+	}
+	v, found, err := lookup(r, appendOutputKey(nil, c, num, op.Vout), nil)
 	if err != nil {
 		return heistgraph.Output{}, err
 	}
@@ -261,7 +273,11 @@ func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heist
 		return heistgraph.Output{}, err
 	}
 	o := heistgraph.Output{Chain: chain, Outpoint: op, TxOut: out, Block: heistgraph.BlockRef{Hash: hr.Hash, Height: height, Time: hr.Time}}
-	spenders, err := spendersOf(r, c, op)
+	sps, err := spendersOfNum(r, c, num, op.Vout)
+	if err != nil {
+		return heistgraph.Output{}, err
+	}
+	spenders, err := inpoints(sps, func(n uint64) (heistgraph.Hash, error) { return txidOf(r, c, n) })
 	if err != nil {
 		return heistgraph.Output{}, err
 	}
@@ -338,6 +354,20 @@ func (d *DB) AddressHistory(ctx context.Context, chain heistgraph.Chain, addr st
 			return
 		}
 		defer it.Close()
+		// Two readers of numbers: the events' own txs come in rising
+		// order, the outpoints of spends do not.
+		own, err := newNumReader(snap, c)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer own.Close()
+		outs, err := newNumReader(snap, c)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer outs.Close()
 		ref := heistgraph.BlockRef{Height: -1}
 		for valid := it.First(); valid; valid = it.Next() {
 			if err := ctx.Err(); err != nil {
@@ -349,7 +379,7 @@ func (d *DB) AddressHistory(ctx context.Context, chain heistgraph.Chain, addr st
 				fail(fmt.Errorf("event key: %w", errCorrupt))
 				return
 			}
-			ev, err := decodeEvent(it.Value(), pos)
+			ev, err := decodeEvent(it.Value(), pos, own, outs)
 			if err != nil {
 				fail(err)
 				return
@@ -401,11 +431,28 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 	if ok {
 		snap := d.db.NewSnapshot()
 		defer snap.Close()
+		nums, err := newNumReader(snap, c)
+		if err != nil {
+			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+		}
+		defer nums.Close()
 		var buf, val []byte
 		var rec txRecord
 		for _, p := range logicalPrefixes {
 			if p == prefixEvent {
 				if err := digestEvents(ctx, snap, c, h); err != nil {
+					return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+				}
+				continue
+			}
+			if p == prefixSpend {
+				if err := digestSpends(ctx, snap, c, h); err != nil {
+					return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+				}
+				continue
+			}
+			if p == prefixOutput {
+				if err := digestOutputs(ctx, snap, c, h); err != nil {
 					return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
 				}
 				continue
@@ -427,17 +474,6 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 				if p == prefixAccount && len(k) > len(lo) && k[len(lo)] == acctTokenKey {
 					continue // token metadata is no block's content
 				}
-				if p == prefixOutput {
-					// In schema 2's form: the digest does not depend on
-					// which scripts are left out.
-					out, height, err := decodeOutputRecord(v)
-					if err != nil {
-						it.Close()
-						return heistgraph.Hash{}, fmt.Errorf("digest of %s: output: %w", chain, err)
-					}
-					val = appendOutputRecordV2(val[:0], &out, height)
-					v = val
-				}
 				if p == prefixTx {
 					// In schema 3's form: the digest does not depend on
 					// how the inputs' addresses are stored.
@@ -446,7 +482,7 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx key: %w", chain, errCorrupt)
 					}
 					txid := heistgraph.Hash(k[len(lo):])
-					if err := decodeTxRecord(v, txid, &rec); err != nil {
+					if err := decodeTxRecord(v, txid, &rec, nums.txid); err != nil {
 						it.Close()
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx %s: %w", chain, txid, err)
 					}
@@ -479,7 +515,8 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 }
 
 // digestEvents hashes chain c's address events into h as Digest does, in
-// the order and form they would have keyed by address string: for each
+// the order and form schema 4 stored them in (txids, not numbers) keyed by
+// address string: for each
 // address of the totals table (in its key order), its events, each key
 // with the address in place of its id. So the digest does not depend on
 // the ids, which depend on the order addresses were first seen in.
@@ -496,7 +533,17 @@ func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Ha
 		return err
 	}
 	defer evs.Close()
-	var buf, prefix, key []byte
+	own, err := newNumReader(r, c)
+	if err != nil {
+		return err
+	}
+	defer own.Close()
+	outs, err := newNumReader(r, c)
+	if err != nil {
+		return err
+	}
+	defer outs.Close()
+	var buf, prefix, key, val []byte
 	n := 0
 	for valid := addrs.First(); valid; valid = addrs.Next() {
 		if n++; n&1023 == 0 {
@@ -511,10 +558,19 @@ func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Ha
 		}
 		prefix = appendEventPrefix(prefix[:0], c, t.ID)
 		for ok := evs.SeekGE(prefix); ok && bytes.HasPrefix(evs.Key(), prefix); ok = evs.Next() {
+			pos, ok := decodeEventPos(evs.Key())
+			if !ok || len(evs.Key()) != len(prefix)+eventPosLen {
+				return fmt.Errorf("event key %x: %w", evs.Key(), errCorrupt)
+			}
+			ev, err := decodeEvent(evs.Value(), pos, own, outs)
+			if err != nil {
+				return fmt.Errorf("event %x: %w", evs.Key(), err)
+			}
+			val = appendEventV4(val[:0], &ev)
 			key = append(append(key[:0], addr...), evs.Key()[len(prefix):]...)
 			buf = append(buf[:0], prefixEvent)
 			buf = appendBytes(buf, key)
-			buf = appendBytes(buf, evs.Value())
+			buf = appendBytes(buf, val)
 			h.Write(buf)
 		}
 		if err := evs.Error(); err != nil {
@@ -522,4 +578,27 @@ func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Ha
 		}
 	}
 	return addrs.Error()
+}
+
+// decodeEvent decodes the event record v at position p, resolving the
+// number of its own tx with own and that of a spent outpoint with outs
+// (Block is the caller's).
+func decodeEvent(v []byte, p eventPos, own, outs *numReader) (heistgraph.AddressEvent, error) {
+	e, err := decodeEventRecord(v, p.Kind)
+	if err != nil {
+		return heistgraph.AddressEvent{}, err
+	}
+	id, err := own.txid(e.TxNum)
+	if err != nil {
+		return heistgraph.AddressEvent{}, err
+	}
+	ev := heistgraph.AddressEvent{Kind: p.Kind, Index: p.Index, TxID: id, Amount: e.Amount}
+	ev.Outpoint = heistgraph.Outpoint{TxID: id, Vout: p.Index}
+	if p.Kind == heistgraph.Spent {
+		if ev.Outpoint.TxID, err = outs.txid(e.OutNum); err != nil {
+			return heistgraph.AddressEvent{}, err
+		}
+		ev.Outpoint.Vout = e.Vout
+	}
+	return ev, nil
 }

@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -104,6 +105,8 @@ type undoer struct {
 	c        chainCode
 	h        int64
 	inBlock  map[heistgraph.Hash]bool
+	nums     map[heistgraph.Hash]uint64 // the numbers of the block's txs
+	numIn    map[uint64]heistgraph.Hash // the same, by number
 	deltas   deltas
 	spenders map[heistgraph.Hash]*txRecord
 	touched  map[touchKey]bool
@@ -131,7 +134,7 @@ func (u *undoer) id(addr string) (uint64, error) {
 func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 	b := d.db.NewIndexedBatch()
 	defer b.Close()
-	u := &undoer{b: b, c: c, h: h, inBlock: map[heistgraph.Hash]bool{}, spenders: map[heistgraph.Hash]*txRecord{}, touched: map[touchKey]bool{}, ids: map[string]uint64{}}
+	u := &undoer{b: b, c: c, h: h, inBlock: map[heistgraph.Hash]bool{}, nums: map[heistgraph.Hash]uint64{}, numIn: map[uint64]heistgraph.Hash{}, spenders: map[heistgraph.Hash]*txRecord{}, touched: map[touchKey]bool{}, ids: map[string]uint64{}}
 
 	hr, found, err := heightAt(b, c, h)
 	if err != nil {
@@ -154,6 +157,14 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 	}
 	for _, txid := range bi.TxIDs {
 		u.inBlock[txid] = true
+		num, found, err := storedTxNum(b, c, txid)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("tx %s: record missing: %w", txid, errCorrupt)
+		}
+		u.nums[txid], u.numIn[num] = num, txid
 	}
 
 	var rec txRecord
@@ -171,7 +182,7 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 		if !found {
 			return fmt.Errorf("tx %s: record missing: %w", txid, errCorrupt)
 		}
-		if err := decodeTxRecord(v, txid, &rec); err != nil {
+		if err := decodeTxRecord(v, txid, &rec, u.txid); err != nil {
 			return fmt.Errorf("tx %s: %w", txid, err)
 		}
 		if err := u.outputs(txid, uint32(i), &rec); err != nil {
@@ -181,6 +192,10 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 			return fmt.Errorf("tx %s: %w", txid, err)
 		}
 		u.key = appendTxKey(u.key[:0], c, txid)
+		if err := b.Delete(u.key, nil); err != nil {
+			return err
+		}
+		u.key = appendTxNumKey(u.key[:0], c, rec.Num)
 		if err := b.Delete(u.key, nil); err != nil {
 			return err
 		}
@@ -233,6 +248,9 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 			} else {
 				err = b.Delete(e.Key, nil)
 			}
+			if err == nil && e.Present {
+				err = restoreTxNum(b, c, e)
+			}
 			if err != nil {
 				return err
 			}
@@ -255,7 +273,7 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 func (u *undoer) outputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 	for n := uint32(0); n < rec.NOut; n++ {
 		op := heistgraph.Outpoint{TxID: txid, Vout: n}
-		u.key = appendOutpointKey(u.key[:0], prefixOutput, u.c, op)
+		u.key = appendOutputKey(u.key[:0], u.c, rec.Num, n)
 		v, found, err := lookup(u.b, u.key, nil)
 		if err != nil {
 			return err
@@ -284,25 +302,31 @@ func (u *undoer) outputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 			dl.outputs++
 			dl.ownTx(i)
 		}
-		if err := u.unresolve(op); err != nil {
+		if err := u.unresolve(op, rec.Num); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// unresolve makes the spends of op by other blocks unresolved again: op is
-// going away.
-func (u *undoer) unresolve(op heistgraph.Outpoint) error {
-	spenders, err := spendersOf(u.b, u.c, op)
+// unresolve makes the spends of op (an output of the tx with number num)
+// by other blocks unresolved again: op is going away, and their markers
+// move to the form for an output not stored (spends.go).
+func (u *undoer) unresolve(op heistgraph.Outpoint, num uint64) error {
+	spenders, err := spendersOfNum(u.b, u.c, num, op.Vout)
 	if err != nil {
 		return err
 	}
-	for _, sp := range spenders {
-		if u.inBlock[sp.TxID] {
+	for _, ref := range spenders {
+		if _, ok := u.numIn[ref.Num]; ok {
 			continue // spent in this block: inputs removes the spend
 		}
-		srec, err := loadSpender(u.b, u.spenders, u.c, sp.TxID)
+		txid, err := txidOf(u.b, u.c, ref.Num)
+		if err != nil {
+			return err
+		}
+		sp := heistgraph.Inpoint{TxID: txid, Vin: ref.Vin}
+		srec, err := loadSpender(u.b, u.spenders, u.c, sp.TxID, u.txid)
 		if err != nil {
 			return err
 		}
@@ -328,8 +352,16 @@ func (u *undoer) unresolve(op heistgraph.Outpoint) error {
 			dl.other(srec.Height, 0)
 			u.touched[touchKey{addr: ir.Address, height: srec.Height, txIndex: srec.Index}] = true
 		}
-		*ir = inputRecord{TxIn: ir.TxIn}
+		*ir = inputRecord{TxIn: ir.TxIn} // by txid again: op goes away
 		u.key = appendOutpointKey(u.key[:0], prefixPending, u.c, op)
+		if err := u.b.Set(u.key, nil, nil); err != nil {
+			return err
+		}
+		u.key = appendSpender(appendSpendsOfKey(u.key[:0], u.c, num, op.Vout, true), ref.Num, ref.Vin)
+		if err := u.b.Delete(u.key, nil); err != nil {
+			return err
+		}
+		u.key = appendSpender(appendPendingSpendsOfKey(u.key[:0], u.c, op), ref.Num, ref.Vin)
 		if err := u.b.Set(u.key, nil, nil); err != nil {
 			return err
 		}
@@ -345,7 +377,12 @@ func (u *undoer) inputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 		if ir.Coinbase {
 			continue
 		}
-		u.key = appendSpendKey(u.key[:0], u.c, ir.PrevOut, heistgraph.Inpoint{TxID: txid, Vin: uint32(vin)})
+		if ir.Resolved {
+			u.key = appendSpendsOfKey(u.key[:0], u.c, ir.PrevNum, ir.PrevOut.Vout, true)
+		} else {
+			u.key = appendPendingSpendsOfKey(u.key[:0], u.c, ir.PrevOut)
+		}
+		u.key = appendSpender(u.key, rec.Num, uint32(vin))
 		if err := u.b.Delete(u.key, nil); err != nil {
 			return err
 		}
@@ -459,4 +496,29 @@ func (u *undoer) firstLast(addr string, t *totals) error {
 	t.FirstHeight, t.FirstTime = first.Height, fh.Time
 	t.LastHeight, t.LastTime = last.Height, lh.Time
 	return nil
+}
+
+// restoreTxNum puts back the d entry of a tx record that an undo entry
+// restores (a txid the block stored again kept its number, whose entry the
+// rewind deleted with the block's txs).
+func restoreTxNum(b *pebbledb.Batch, c chainCode, e undoEntry) error {
+	lo := appendTable(nil, prefixTx, c)
+	if len(e.Key) != len(lo)+32 || !bytes.HasPrefix(e.Key, lo) {
+		return nil
+	}
+	num, w := binary.Uvarint(e.Prev)
+	if w <= 0 || num == 0 {
+		return fmt.Errorf("undo record: tx record: %w", errCorrupt)
+	}
+	return b.Set(appendTxNumKey(nil, c, num), e.Key[len(lo):], nil)
+}
+
+// txid resolves a transaction number while the block is removed: the
+// block's own txs from its list (their d entries may be deleted in the
+// batch already), the others from the batch.
+func (u *undoer) txid(num uint64) (heistgraph.Hash, error) {
+	if txid, ok := u.numIn[num]; ok {
+		return txid, nil
+	}
+	return txidOf(u.b, u.c, num)
 }

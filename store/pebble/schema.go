@@ -22,15 +22,19 @@ import (
 //
 //	h + chain + height(be64)                -> block hash(32) + time(varint)        best-chain height index
 //	b + chain + hash(32)                    -> block record                         header, size, txids in order
-//	t + chain + txid(32)                    -> tx record                            header fields, place, inputs (+ resolved spent outputs, addresses binary), fee
-//	o + chain + txid(32) + vout(be32)       -> output record                        value, script type, address (binary), height, keys, script (left out when standard)
-//	s + chain + txid(32) + vout(be32) + spender txid(32) + vin(be32)
-//	                                        -> (empty)                              spend marker, also for outputs not stored
+//	t + chain + txid(32)                    -> tx record                            number, header fields, place, inputs (+ resolved spent outputs, addresses binary), fee
+//	o + chain + number(uvarint) + vout(be32) -> output record                        value, script type, address (binary), height, keys, script (left out when standard)
+//	s + chain + number(uvarint) + vout(be32) + spender number(uvarint) + vin(be32)
+//	                                        -> (empty)                              spend marker of a stored output (spends.go)
+//	s + chain + 0x00 + txid(32) + vout(be32) + spender number(uvarint) + vin(be32)
+//	                                        -> (empty)                              spend marker of an output not stored
 //	p + chain + txid(32) + vout(be32)       -> (empty)                              pending: a spend whose output is not stored
 //	e + chain + address id(uvarint) + height(be64) + txindex(be32) + kind(1) + index(be32)
-//	                                        -> event record                         address history in chain order
+//	                                        -> event record                         address history in chain order; txs by number
 //	a + chain + len(addr) + addr            -> address id + totals                  written with Merge (codec.go totalsMerger)
 //	m + "addrid/" + chain                   -> next address id (uvarint)            given out at ingest (addrid.go)
+//	d + chain + number(be64)                -> txid(32)                             the tx with that number (txnum.go)
+//	m + "txnum/" + chain                    -> next transaction number (uvarint)    given out at ingest
 //	u + chain + height(be64)                -> undo record                          previous values of keys the block overwrote
 //
 // Labels (labels.go) are not chain-scoped by code: a label may name a chain
@@ -163,8 +167,12 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // Version 2 keys address events by address id (version 1 by address
 // string); version 3 leaves standard scripts out of output records
 // (codec.go, scripts.go); version 4 stores the addresses of output records
-// and of tx records' resolved inputs in binary (addrcodec.go).
-const schemaVersion = 5 // clusterids: the cluster address table keeps only ids not the store's own (clusteraddr.go)
+// and of tx records' resolved inputs in binary (addrcodec.go); version 5
+// gives every transaction a number and refers to transactions by number in
+// event records, spend markers, output keys and tx records' prevouts
+// (txnum.go, spends.go), and keeps in the cluster address table only the
+// addresses whose clustering id is not the store's own (clusteraddr.go).
+const schemaVersion = 5
 
 var (
 	metaVersionKey   = []byte("mversion")
@@ -218,36 +226,19 @@ func appendTxKey(dst []byte, c chainCode, txid heistgraph.Hash) []byte {
 	return append(appendTable(dst, prefixTx, c), txid[:]...)
 }
 
-// appendOutpointKey builds the o, s and p keys, which share one layout.
+// appendOutputsKey is the prefix of the output keys of the tx with number
+// num, and appendOutputKey the key of its output vout.
+func appendOutputsKey(dst []byte, c chainCode, num uint64) []byte {
+	return binary.AppendUvarint(appendTable(dst, prefixOutput, c), num)
+}
+
+func appendOutputKey(dst []byte, c chainCode, num uint64, vout uint32) []byte {
+	return appendU32(appendOutputsKey(dst, c, num), vout)
+}
+
+// appendOutpointKey builds the p keys (and the o and s keys of schema 4).
 func appendOutpointKey(dst []byte, prefix byte, c chainCode, op heistgraph.Outpoint) []byte {
 	return appendU32(append(appendTable(dst, prefix, c), op.TxID[:]...), op.Vout)
-}
-
-// appendSpendKey builds a spend marker key.
-func appendSpendKey(dst []byte, c chainCode, op heistgraph.Outpoint, in heistgraph.Inpoint) []byte {
-	return appendU32(append(appendOutpointKey(dst, prefixSpend, c, op), in.TxID[:]...), in.Vin)
-}
-
-// spendKeyLen is the length of a spend marker key.
-const spendKeyLen = 3 + 32 + 4 + 32 + 4
-
-// decodeSpendKey splits a spend marker key into outpoint and spender.
-func decodeSpendKey(k []byte) (heistgraph.Outpoint, heistgraph.Inpoint, bool) {
-	if len(k) != spendKeyLen {
-		return heistgraph.Outpoint{}, heistgraph.Inpoint{}, false
-	}
-	var op heistgraph.Outpoint
-	var in heistgraph.Inpoint
-	copy(op.TxID[:], k[3:])
-	op.Vout = binary.BigEndian.Uint32(k[35:])
-	copy(in.TxID[:], k[39:])
-	in.Vin = binary.BigEndian.Uint32(k[71:])
-	return op, in, true
-}
-
-// appendTxOutpointsPrefix is the prefix of every o, s or p key of txid.
-func appendTxOutpointsPrefix(dst []byte, prefix byte, c chainCode, txid heistgraph.Hash) []byte {
-	return append(appendTable(dst, prefix, c), txid[:]...)
 }
 
 func appendAddr(dst []byte, addr string) []byte {

@@ -18,6 +18,7 @@ type utxo struct {
 	Type    heistgraph.ScriptType
 	Address string
 	ID      uint64 // the address's id (0 without an address)
+	Num     uint64 // the number of the output's tx
 	spent   bool
 }
 
@@ -43,7 +44,7 @@ type utxoCache = bounded[utxoKey, utxo]
 type group struct {
 	heights map[int64]heistgraph.Hash
 	hashes  map[heistgraph.Hash]int64
-	txids   map[heistgraph.Hash]struct{}
+	txids   map[heistgraph.Hash]uint64 // their numbers (txnum.go)
 	outs    map[utxoKey]utxo
 	pending bool
 }
@@ -52,7 +53,7 @@ func (g *group) reset() {
 	if g.outs == nil {
 		g.heights = map[int64]heistgraph.Hash{}
 		g.hashes = map[heistgraph.Hash]int64{}
-		g.txids = map[heistgraph.Hash]struct{}{}
+		g.txids = map[heistgraph.Hash]uint64{}
 		g.outs = map[utxoKey]utxo{}
 	}
 	clear(g.heights)
@@ -62,11 +63,9 @@ func (g *group) reset() {
 	g.pending = false
 }
 
-// add records a block built into the run.
+// add records a block built into the run (its txids entered txids as
+// they got their numbers).
 func (g *group) add(b *heistgraph.Block) {
 	g.heights[b.Height] = b.Hash
 	g.hashes[b.Hash] = b.Height
-	for i := range b.Txs {
-		g.txids[b.Txs[i].TxID] = struct{}{}
-	}
 }

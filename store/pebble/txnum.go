@@ -1,0 +1,167 @@
+package pebble
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// Transaction numbers (schema.go): ApplyBlock gives each transaction it
+// stores a dense number per chain (from 1), in the order it applies them,
+// from the chain's counter (m + "txnum/" + chain). The tx record keeps its
+// number first in its value (txid -> number), and the d table maps the
+// number back to the txid; event values refer to transactions by number.
+// A txid stored again (a BIP30 duplicate, a tx mined again) keeps the
+// number it has. A number is never given to two txids: a rewind removes the
+// numbers of the txs it removes and leaves the counter where it is, as it
+// does with address ids.
+
+// prefixTxNum is the table of txids by number.
+const prefixTxNum byte = 'd'
+
+var metaTxNumPrefix = []byte("mtxnum/")
+
+// metaTxNumKey is the key of chain c's next transaction number.
+func metaTxNumKey(c chainCode) []byte {
+	return append(append([]byte(nil), metaTxNumPrefix...), byte(c>>8), byte(c))
+}
+
+// appendTxNumKey builds the key of number num's txid.
+func appendTxNumKey(dst []byte, c chainCode, num uint64) []byte {
+	return appendU64(appendTable(dst, prefixTxNum, c), num)
+}
+
+// runNums is the run's transaction number counter: the chain's next
+// number once the run has read it (next 0: not read). A run holds blocks of
+// one chain.
+type runNums struct {
+	c     chainCode
+	next  uint64
+	given bool // the run gave out numbers: its batch writes the counter
+}
+
+// txNum returns the number of the tx at index i of the block being built,
+// giving it a new one (and writing its d entry) unless its txid is stored
+// already (prev, its stored record) or was given one earlier in the run.
+func (a *applier) txNum(db pebbledb.Reader, c chainCode, txid heistgraph.Hash, prev []byte) (uint64, error) {
+	if len(prev) > 0 {
+		num, w := binary.Uvarint(prev)
+		if w <= 0 || num == 0 {
+			return 0, fmt.Errorf("stored record of %s: %w", txid, errCorrupt)
+		}
+		a.grp.txids[txid] = num
+		return num, nil
+	}
+	if num, ok := a.grp.txids[txid]; ok && num != 0 {
+		return num, nil
+	}
+	r := &a.nums
+	if r.next == 0 || r.c != c {
+		if r.given {
+			return 0, fmt.Errorf("transaction numbers of two chains in one run: %w", errCorrupt)
+		}
+		next, err := nextTxNum(db, c)
+		if err != nil {
+			return 0, err
+		}
+		r.c, r.next = c, next
+	}
+	num := r.next
+	r.next++
+	r.given = true
+	a.grp.txids[txid] = num
+	a.key2 = appendTxNumKey(a.key2[:0], c, num)
+	return num, a.w.Set(a.key2, txid[:], nil)
+}
+
+// nextTxNum reads chain c's transaction number counter (1 when none is
+// stored).
+func nextTxNum(db pebbledb.Reader, c chainCode) (uint64, error) {
+	return readCounter(db, metaTxNumKey(c), "transaction number counter")
+}
+
+// writeNums adds the run's number counter to its writes when it gave out
+// numbers.
+func (a *applier) writeNums() error {
+	if !a.nums.given {
+		return nil
+	}
+	return a.w.Set(metaTxNumKey(a.nums.c), appendUvarint(nil, a.nums.next), nil)
+}
+
+// storedTxNum returns the number of txid from its stored tx record (found
+// false when the tx is not stored).
+func storedTxNum(r pebbledb.Reader, c chainCode, txid heistgraph.Hash) (num uint64, found bool, err error) {
+	v, closer, err := r.Get(appendTxKey(nil, c, txid))
+	if err == pebbledb.ErrNotFound {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	num, w := binary.Uvarint(v)
+	if err := closer.Close(); err != nil {
+		return 0, false, err
+	}
+	if w <= 0 || num == 0 {
+		return 0, false, fmt.Errorf("tx %s: %w", txid, errCorrupt)
+	}
+	return num, true, nil
+}
+
+// numReader resolves transaction numbers of one chain to txids through one
+// iterator over the d table, remembering the last one. Readers that ask in
+// rising order (an address's history) seek forward from where they are.
+type numReader struct {
+	it   *pebbledb.Iterator
+	c    chainCode
+	key  []byte
+	num  uint64
+	last heistgraph.Hash
+}
+
+func newNumReader(r pebbledb.Reader, c chainCode) (*numReader, error) {
+	lo, hi := tableBounds(prefixTxNum, c)
+	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return nil, err
+	}
+	return &numReader{it: it, c: c}, nil
+}
+
+func (n *numReader) Close() error { return n.it.Close() }
+
+// txid returns the txid of number num.
+func (n *numReader) txid(num uint64) (heistgraph.Hash, error) {
+	if num == n.num && num != 0 {
+		return n.last, nil
+	}
+	n.key = appendTxNumKey(n.key[:0], n.c, num)
+	if !n.it.SeekGE(n.key) || !bytes.Equal(n.it.Key(), n.key) {
+		if err := n.it.Error(); err != nil {
+			return heistgraph.Hash{}, err
+		}
+		return heistgraph.Hash{}, fmt.Errorf("transaction number %d: not stored: %w", num, errCorrupt)
+	}
+	v := n.it.Value()
+	if len(v) != 32 {
+		return heistgraph.Hash{}, fmt.Errorf("transaction number %d: %w", num, errCorrupt)
+	}
+	n.num = num
+	copy(n.last[:], v)
+	return n.last, nil
+}
+
+// lookupOutput reads the output record of op: its tx's number from the tx
+// record, then the output (found false when either is not stored).
+func lookupOutput(r pebbledb.Reader, c chainCode, op heistgraph.Outpoint) (v []byte, found bool, err error) {
+	num, found, err := storedTxNum(r, c, op.TxID)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	return lookup(r, appendOutputKey(nil, c, num, op.Vout), nil)
+}
