@@ -35,10 +35,44 @@ type addrIDCache = bounded[addrKey, uint64]
 // or gave out, and the chain's next id once the run has read its counter
 // (next 0: not read). A run holds blocks of one chain.
 type runIDs struct {
-	ids   map[addrKey]uint64
+	ids map[addrKey]uint64
+	runCounter
+}
+
+// runCounter is one of a run's per-chain counters (address ids,
+// transaction numbers): the chain's next value once the run has read it
+// (next 0: not read). A run holds blocks of one chain.
+type runCounter struct {
 	c     chainCode
 	next  uint64
-	given bool // the run gave out ids: its batch writes the counter
+	given bool // the run gave out values: its batch writes the counter
+}
+
+// take gives out chain c's next value, reading the counter stored under
+// key(c) first when the run has not read it.
+func (r *runCounter) take(db pebbledb.Reader, c chainCode, key func(chainCode) []byte, what string) (uint64, error) {
+	if r.next == 0 || r.c != c {
+		if r.given {
+			return 0, fmt.Errorf("%s of two chains in one run: %w", what, errCorrupt)
+		}
+		next, err := readCounter(db, key(c), what+" counter")
+		if err != nil {
+			return 0, err
+		}
+		r.c, r.next = c, next
+	}
+	v := r.next
+	r.next++
+	r.given = true
+	return v, nil
+}
+
+// write adds the counter to w when the run gave out values.
+func (r *runCounter) write(w *sortedWrites, key func(chainCode) []byte) error {
+	if !r.given {
+		return nil
+	}
+	return w.Set(key(r.c), appendUvarint(nil, r.next), nil)
 }
 
 func (r *runIDs) reset() {
@@ -96,19 +130,10 @@ func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, 
 // the chain's filter f (nil: none).
 func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter) (uint64, error) {
 	r := &a.ids
-	if r.next == 0 || r.c != c {
-		if r.given {
-			return 0, fmt.Errorf("address ids of two chains in one run: %w", errCorrupt)
-		}
-		next, err := nextAddrID(db, c)
-		if err != nil {
-			return 0, err
-		}
-		r.c, r.next = c, next
+	id, err := r.take(db, c, metaAddrIDKey, "address id")
+	if err != nil {
+		return 0, err
 	}
-	id := r.next
-	r.next++
-	r.given = true
 	r.ids[k] = id
 	if f != nil {
 		f.add(k.addr)
@@ -197,10 +222,7 @@ func readCounter(db pebbledb.Reader, key []byte, what string) (uint64, error) {
 
 // writeIDs adds the run's id counter to its writes when it gave out ids.
 func (a *applier) writeIDs() error {
-	if !a.ids.given {
-		return nil
-	}
-	return a.w.Set(metaAddrIDKey(a.ids.c), appendUvarint(nil, a.ids.next), nil)
+	return a.ids.write(&a.w, metaAddrIDKey)
 }
 
 // commitIDs moves the run's ids into the cache once its batch is

@@ -316,7 +316,7 @@ type applier struct {
 	// txids are the chains' filters of txids (nil: none).
 	txids map[chainCode]*txidFilter
 	// nums is the run's transaction number counter (txnum.go).
-	nums runNums
+	nums runCounter
 }
 
 // reset prepares the applier for the next block of a run.
@@ -337,7 +337,7 @@ func (a *applier) startGroup(cacheBytes int64) {
 	a.w.reset()
 	a.grp.reset()
 	a.ids.reset()
-	a.nums = runNums{}
+	a.nums = runCounter{}
 	a.utxo.limit(cacheBytes, utxoEntryBytes)
 	a.idCache.limit(cacheBytes/2, addrIDEntryBytes)
 }
@@ -347,7 +347,7 @@ func (a *applier) dropGroup() {
 	a.w.reset()
 	a.grp.reset()
 	a.ids.reset()
-	a.nums = runNums{}
+	a.nums = runCounter{}
 }
 
 // commitGroup moves the run's unspent outputs into the cache once its
@@ -360,7 +360,7 @@ func (a *applier) commitGroup() {
 	}
 	a.grp.reset()
 	a.commitIDs()
-	a.nums = runNums{}
+	a.nums = runCounter{}
 }
 
 // keep records the previous value of a key the block overwrites.

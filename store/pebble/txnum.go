@@ -35,15 +35,6 @@ func appendTxNumKey(dst []byte, c chainCode, num uint64) []byte {
 	return appendU64(appendTable(dst, prefixTxNum, c), num)
 }
 
-// runNums is the run's transaction number counter: the chain's next
-// number once the run has read it (next 0: not read). A run holds blocks of
-// one chain.
-type runNums struct {
-	c     chainCode
-	next  uint64
-	given bool // the run gave out numbers: its batch writes the counter
-}
-
 // txNum returns the number of the tx at index i of the block being built,
 // giving it a new one (and writing its d entry) unless its txid is stored
 // already (prev, its stored record) or was given one earlier in the run.
@@ -59,20 +50,10 @@ func (a *applier) txNum(db pebbledb.Reader, c chainCode, txid heistgraph.Hash, p
 	if num, ok := a.grp.txids[txid]; ok && num != 0 {
 		return num, nil
 	}
-	r := &a.nums
-	if r.next == 0 || r.c != c {
-		if r.given {
-			return 0, fmt.Errorf("transaction numbers of two chains in one run: %w", errCorrupt)
-		}
-		next, err := nextTxNum(db, c)
-		if err != nil {
-			return 0, err
-		}
-		r.c, r.next = c, next
+	num, err := a.nums.take(db, c, metaTxNumKey, "transaction number")
+	if err != nil {
+		return 0, err
 	}
-	num := r.next
-	r.next++
-	r.given = true
 	a.grp.txids[txid] = num
 	a.key2 = appendTxNumKey(a.key2[:0], c, num)
 	return num, a.w.Set(a.key2, txid[:], nil)
@@ -87,10 +68,7 @@ func nextTxNum(db pebbledb.Reader, c chainCode) (uint64, error) {
 // writeNums adds the run's number counter to its writes when it gave out
 // numbers.
 func (a *applier) writeNums() error {
-	if !a.nums.given {
-		return nil
-	}
-	return a.w.Set(metaTxNumKey(a.nums.c), appendUvarint(nil, a.nums.next), nil)
+	return a.nums.write(&a.w, metaTxNumKey)
 }
 
 // storedTxNum returns the number of txid from its stored tx record (found
