@@ -43,12 +43,15 @@ func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 		}
 	}
 	x := &e.tx.txs[w.n]
-	if x.gnum != noNum && e.tx.facts != nil && c.burnAny == 0 && c.spend >= pattern.MinSplitOutputs && !e.maySplit(w.n) {
+	// Read by number when the graph answers for the tx and no output is
+	// burned (no OP_RETURN: no Tx0).
+	byNumbers := x.gnum != noNum && e.tx.facts != nil && c.burnAny == 0
+	if byNumbers && c.spend >= pattern.MinSplitOutputs && !e.maySplit(w.n) {
 		// No output burned (no OP_RETURN: no Tx0), too many outputs for a
 		// consolidation or a peel step, and amounts no split has.
 		return nil
 	}
-	if x.gnum != noNum && e.tx.facts != nil && c.burnAny == 0 && c.spend < pattern.MinSplitOutputs {
+	if byNumbers && c.spend < pattern.MinSplitOutputs {
 		// No output burned (no OP_RETURN: no Tx0) and too few outputs for
 		// a split: only a consolidation or a peel step may fire, and both
 		// are read from numbers, without the record.

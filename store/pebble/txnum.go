@@ -59,12 +59,6 @@ func (a *applier) txNum(db pebbledb.Reader, c chainCode, txid heistgraph.Hash, p
 	return num, a.w.Set(a.key2, txid[:], nil)
 }
 
-// nextTxNum reads chain c's transaction number counter (1 when none is
-// stored).
-func nextTxNum(db pebbledb.Reader, c chainCode) (uint64, error) {
-	return readCounter(db, metaTxNumKey(c), "transaction number counter")
-}
-
 // writeNums adds the run's number counter to its writes when it gave out
 // numbers.
 func (a *applier) writeNums() error {

@@ -21,7 +21,7 @@ func checkTxNums(t *testing.T, d *DB, chain heistgraph.Chain) {
 	if err != nil || !ok {
 		return
 	}
-	next, err := nextTxNum(d.db, c)
+	next, err := readCounter(d.db, metaTxNumKey(c), "transaction number counter")
 	if err != nil {
 		t.Fatal(err)
 	}
