@@ -3,10 +3,12 @@ package app
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heistgraph/heistgraph"
@@ -165,7 +167,8 @@ func traceReader(ctx context.Context, st store.Store, dir string, opts *trace.Op
 		stamp, err := ss.ClusterStamp(ctx, opts.Chain)
 		if err == nil {
 			if ids, err := txgraph.OpenClusterIDs(txgraph.ClusterIDsPath(dir, opts.Chain), g, stamp); err == nil {
-				opts.Resolver = EntityResolver(graphClusters{LabelStore: st, ids: ids})
+				gc := graphClusters{LabelStore: st, ids: ids}
+				opts.Resolver = &screenedResolver{Resolver: EntityResolver(gc), ctx: ctx, st: gc, g: g, ids: ids}
 				done = func() { ids.Close(); g.Close() }
 			}
 		}
@@ -191,6 +194,61 @@ func (s graphClusters) AddressCluster(ctx context.Context, chain heistgraph.Chai
 		}
 	}
 	return s.LabelStore.AddressCluster(ctx, chain, addr)
+}
+
+// screenedResolver is the resolver of a trace over the graph with current
+// cluster ids: it answers trace.ResolverScreen by the graph's address id,
+// from the labels of the chain read once (on first use): an address that
+// carries no label, in no cluster or in one that holds no labelled
+// address, resolves to no entity, which Resolve would read the address's
+// string and cluster to say.
+type screenedResolver struct {
+	trace.Resolver
+	ctx context.Context
+	st  graphClusters
+	g   *txgraph.Graph
+	ids *txgraph.ClusterIDs
+
+	once     sync.Once
+	failed   bool            // the labels could not be read: screen nothing
+	own      map[uint32]bool // graph address ids that carry a label
+	clusters map[uint64]bool // clusters that hold a labelled address
+}
+
+// MayResolve implements trace.ResolverScreen.
+func (r *screenedResolver) MayResolve(chain heistgraph.Chain, a uint32) bool {
+	if chain != r.ids.Chain() || int(a) >= r.g.Addresses() {
+		return true
+	}
+	r.once.Do(func() { r.load(chain) })
+	if r.failed || r.own[a] {
+		return true
+	}
+	_, cl, ok := r.ids.MemberByID(a)
+	return ok && r.clusters[uint64(cl)]
+}
+
+// load reads the chain's labels as cluster.Resolver does: by address,
+// and the cluster of each labelled address.
+func (r *screenedResolver) load(chain heistgraph.Chain) {
+	r.own, r.clusters = map[uint32]bool{}, map[uint64]bool{}
+	for l, err := range r.st.Labels(r.ctx, store.LabelQuery{Chain: chain}) {
+		if err != nil {
+			r.failed = true
+			return
+		}
+		if a, ok := r.g.AddressID(l.Address); ok {
+			r.own[a] = true
+		}
+		m, err := r.st.AddressCluster(r.ctx, chain, l.Address)
+		switch {
+		case err == nil:
+			r.clusters[m.ClusterID] = true
+		case !errors.Is(err, heistgraph.ErrNotFound):
+			r.failed = true
+			return
+		}
+	}
 }
 
 // ParseTime reads a time bound (trace's until and from): Unix seconds,

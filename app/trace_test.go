@@ -145,6 +145,8 @@ func TestTraceResolvesThroughClusterIDs(t *testing.T) {
 		t.Fatalf("store cluster reads: %d with the cluster ids (at most %d wanted), %d without", idReads, labelled*len(truth.Heists), storeReads)
 	}
 
+	checkScreen(t, st, g, gdir)
+
 	// A merge makes the ids stale: the store answers, the same.
 	var a, b string
 	for x := range uint32(g.Addresses()) {
@@ -168,5 +170,45 @@ func TestTraceResolvesThroughClusterIDs(t *testing.T) {
 	t.Logf("store cluster reads: %d on the store, %d with the cluster ids, %d with them stale", storeReads, idReads, staleReads)
 	if staleReads <= idReads {
 		t.Fatalf("after a merge the stale cluster ids were read (%d store reads, %d before)", staleReads, idReads)
+	}
+}
+
+// checkScreen checks the resolver of a trace over the graph with current
+// cluster ids: every graph address its screen passes over resolves to no
+// entity, and the screen passes over most addresses (a world's labels are
+// few).
+func checkScreen(t *testing.T, st store.Store, g *txgraph.Graph, gdir string) {
+	t.Helper()
+	ctx := context.Background()
+	const ch = heistgraph.ChainBTCRegtest
+	opts := trace.Options{Chain: ch}
+	_, done := traceReader(ctx, st, gdir, &opts)
+	defer done()
+	sr, ok := opts.Resolver.(*screenedResolver)
+	if !ok {
+		t.Fatalf("the resolver over current cluster ids is a %T, not screened", opts.Resolver)
+	}
+	screened, resolved := 0, 0
+	for x := range uint32(g.Addresses()) {
+		_, found, err := sr.Resolve(ctx, ch, g.Address(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found {
+			resolved++
+		}
+		if !sr.MayResolve(ch, x) {
+			screened++
+			if found {
+				t.Fatalf("address %s resolves to an entity but the screen passed over it", g.Address(x))
+			}
+		}
+	}
+	if !sr.MayResolve(heistgraph.ChainBTC, 0) || !sr.MayResolve(ch, uint32(g.Addresses())) {
+		t.Fatal("the screen passed over an address of another chain or beyond the graph")
+	}
+	t.Logf("screen: %d of %d graph addresses passed over, %d resolve to an entity", screened, g.Addresses(), resolved)
+	if resolved == 0 || screened < g.Addresses()/2 {
+		t.Fatalf("screen: %d of %d passed over, %d resolved: the check exercises nothing", screened, g.Addresses(), resolved)
 	}
 }

@@ -98,6 +98,13 @@ type memoAnswer struct {
 	ok  bool
 }
 
+// MayResolve implements ResolverScreen with m's resolver's screen (true
+// when it has none).
+func (m *memoResolver) MayResolve(chain heistgraph.Chain, a uint32) bool {
+	sc, ok := m.r.(ResolverScreen)
+	return !ok || sc.MayResolve(chain, a)
+}
+
 // Resolve implements Resolver. Errors are not kept.
 func (m *memoResolver) Resolve(ctx context.Context, chain heistgraph.Chain, addr string) (heistgraph.EntityRef, bool, error) {
 	k := memoKey{chain, addr}

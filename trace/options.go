@@ -18,6 +18,16 @@ type Resolver interface {
 	Resolve(ctx context.Context, chain heistgraph.Chain, addr string) (heistgraph.EntityRef, bool, error)
 }
 
+// ResolverScreen is an optional role of a Resolver made for the reader a
+// trace reads (app's resolver over the transaction graph has it): false
+// from MayResolve says that Resolve answers no entity (ok false, no
+// error) for the reader's address id a (TxNumbers), which the trace then
+// learns without the address's string or a lookup by it. True says
+// nothing: the trace asks Resolve.
+type ResolverScreen interface {
+	MayResolve(chain heistgraph.Chain, a uint32) bool
+}
+
 // SeedKind says what a seed names.
 type SeedKind uint8
 

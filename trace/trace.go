@@ -69,6 +69,7 @@ type engine struct {
 
 	tx       *txTable
 	entities map[addrRef]int32 // the labs index of an address's entity, -1 for none
+	screen   ResolverScreen    // the resolver's, when it has the role and the reader numbers addresses
 	queue    workQueue
 	pending  []*work // by tx number; nil: not queued
 	last     pos     // position of the last transaction processed
@@ -205,6 +206,9 @@ func newEngine(r store.ChainReader, o Options) *engine {
 	}
 	if o.ThroughCoinJoin != "" {
 		e.through = spreaderFor(o.ThroughCoinJoin)
+	}
+	if sc, ok := o.Resolver.(ResolverScreen); ok && e.tx.num != nil {
+		e.screen = sc
 	}
 	e.f.maxIntervals = o.MaxIntervals
 	return e
@@ -803,6 +807,10 @@ func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
 			return entityAnswer{lab: -1}, nil
 		}
 		return entityAnswer{ref: e.labs[lab], ok: true, lab: lab}, nil
+	}
+	if e.screen != nil && a < strAddr0 && !e.screen.MayResolve(e.o.Chain, uint32(a)) {
+		e.entities[a] = -1
+		return entityAnswer{lab: -1}, nil
 	}
 	addr := e.tx.address(a)
 	ref, ok, err := e.o.Resolver.Resolve(ctx, e.o.Chain, addr)

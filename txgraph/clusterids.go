@@ -189,3 +189,11 @@ func (c *ClusterIDs) Member(addr string) (m store.ClusterMember, ok, held bool) 
 	}
 	return store.ClusterMember{AddrID: uint64(id), ClusterID: uint64(cl), Address: addr}, true, true
 }
+
+// MemberByID is Member by the graph's address id a (below Addresses):
+// the store's address id and cluster id, ok false when the clustering
+// does not hold the address.
+func (c *ClusterIDs) MemberByID(a uint32) (addrID, clusterID uint32, ok bool) {
+	id, cl := c.ids[2*a], c.ids[2*a+1]
+	return id, cl, id != 0
+}

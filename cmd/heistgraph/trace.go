@@ -252,6 +252,8 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 		var out any
 		var fresh hgapp.ClustersView
 		var text func(io.Writer)
+		var results []*trace.Result // in out, whose keys are at depth
+		depth := 1
 		if f.compare {
 			v, err := hgapp.Compare(ctx, st, req)
 			if err != nil {
@@ -259,12 +261,14 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 			}
 			res, out, fresh = v.Result, v, v.ClustersView
 			text = func(w io.Writer) { printComparison(w, v.Comparison) }
+			results, depth = v.Comparison.Results, 3
 		} else {
 			v, err := hgapp.Trace(ctx, st, req)
 			if err != nil {
 				return err
 			}
 			res, out, fresh = v.Result, v, v.ClustersView
+			results = []*trace.Result{v.Result}
 			text = func(w io.Writer) {
 				printTrace(w, v.Result, f.top)
 				printAcross(w, v.Across)
@@ -282,7 +286,7 @@ func (a *app) runTrace(ctx context.Context, f *traceFlags) error {
 		if (f.graphml == "-" || f.dot == "-") && !a.json {
 			return nil // stdout holds the graph
 		}
-		return a.emit(out, func(w io.Writer) error { text(w); return nil })
+		return a.emitResults(out, results, depth, func(w io.Writer) error { text(w); return nil })
 	})
 }
 
