@@ -2,7 +2,6 @@ package trace
 
 import (
 	"cmp"
-	"container/heap"
 	"context"
 	"fmt"
 	"slices"
@@ -102,6 +101,8 @@ type engine struct {
 	vals     []int64
 	ids      []addrRef
 	hops     []int
+	outs     []outInfo // the outputs of tx outsOf, read once for its visit
+	outsOf   int32     // -1: none
 
 	// Kept by a Tracer only (nil in Run): the tainted outputs at rest
 	// unspent, the sinks a later block took away, and the undo journal
@@ -125,7 +126,6 @@ type work struct {
 	pos    pos
 	inputs []*arrival // by vin; nil for an untainted input
 	claims []claim
-	index  int // in the heap
 }
 
 // arrival is taint arriving on one input: the output it comes from.
@@ -195,6 +195,7 @@ func newEngine(r store.ChainReader, o Options) *engine {
 		tx:       newTxTable(r, o.Chain),
 		entities: map[addrRef]int32{},
 		cjLab:    map[string]int32{},
+		outsOf:   -1,
 		res: &Result{
 			Chain:     o.Chain,
 			Policy:    o.Policy,
@@ -373,7 +374,7 @@ func (e *engine) workFor(n int32) *work {
 	w := e.works.alloc()
 	w.n, w.pos = n, e.tx.txs[n].pos
 	e.pending[n] = w
-	heap.Push(&e.queue, w)
+	e.queue.push(w)
 	return w
 }
 
@@ -398,7 +399,7 @@ func (e *engine) run(ctx context.Context) error {
 				return fmt.Errorf("trace: %w", err)
 			}
 		}
-		w := heap.Pop(&e.queue).(*work)
+		w := e.queue.pop()
 		e.pending[w.n] = nil
 		e.res.Stats.TxsVisited++
 		e.last = w.pos
@@ -415,7 +416,7 @@ func (e *engine) run(ctx context.Context) error {
 // left, seed claims at their outputs.
 func (e *engine) drain() error {
 	for e.queue.Len() > 0 {
-		w := heap.Pop(&e.queue).(*work)
+		w := e.queue.pop()
 		e.pending[w.n] = nil
 		for _, a := range w.inputs {
 			if a == nil {
@@ -451,6 +452,11 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		}
 	}
 	e.f.reset(nin, nout, len(e.sources)) // outputs start untainted
+	e.outsOf = -1
+	if x.gnum != noNum {
+		e.outs, e.outsOf = e.tx.numberedOutputs(w.n, e.outs), w.n
+	}
+	defer func() { e.outsOf = -1 }()
 	if tainted {
 		rule := e.rule
 		var v, wsum int64
@@ -469,7 +475,11 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		}
 		e.vals = e.vals[:0]
 		for j := range nout {
-			e.f.out[j] = e.tx.value(w.n, j)
+			if w.n == e.outsOf {
+				e.f.out[j] = e.outs[j].value
+			} else {
+				e.f.out[j] = e.tx.value(w.n, j)
+			}
 			wsum += e.f.out[j]
 		}
 		cj, isCJ := CoinJoinEvent{}, false
@@ -598,7 +608,13 @@ func (e *engine) countOutputs(n int32) outCounts {
 	x := &e.tx.txs[n]
 	var c outCounts
 	for j := range x.nout {
-		v, b := e.tx.valueBurn(n, j)
+		var v int64
+		var b bool
+		if n == e.outsOf {
+			v, b = e.outs[j].value, e.outs[j].burn
+		} else {
+			v, b = e.tx.valueBurn(n, j)
+		}
 		switch {
 		case b:
 			c.burnAny++
@@ -686,7 +702,13 @@ func (e *engine) addClaim(w *work, c claim) {
 // follow it.
 func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop int) error {
 	x := &e.tx.txs[n]
-	value, addr, burn := e.tx.output(n, int(vout))
+	var o outInfo
+	if n == e.outsOf {
+		o = e.outs[vout]
+	} else {
+		o = e.tx.outInfo(n, int(vout))
+	}
+	value, addr, burn := o.value, o.addr, o.burn
 	ans, err := e.resolve(ctx, addr)
 	if err != nil {
 		return err
@@ -709,7 +731,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		e.sinkOut(SinkThreshold, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	if !e.tx.spent(n, int(vout)) {
+	if !o.spent {
 		e.sinkOut(SinkUnspent, n, vout, addr, t, hop, lab, reasonNone)
 		e.rest(n, vout, t, hop)
 		return nil
@@ -718,7 +740,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		e.sinkOut(SinkHopLimit, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	next, vin, found, err := e.tx.spender(ctx, n, int(vout))
+	next, vin, found, err := e.tx.spender(ctx, n, int(vout), &o)
 	switch {
 	case err != nil:
 		return fmt.Errorf("trace: spender of %s: %w", heistgraph.Outpoint{TxID: x.id, Vout: vout}, err)
@@ -1017,6 +1039,40 @@ func (e *engine) sortSinks() []sinkOrder {
 	return order
 }
 
+// edgeOrder is an edge's place in Result.Edges: the positions of its
+// ends.
+type edgeOrder struct {
+	from, to pos
+	i        int32 // index in engine.edgeBuf
+}
+
+func (a edgeOrder) cmp(b edgeOrder) int {
+	if c := a.from.cmp(b.from); c != 0 {
+		return c
+	}
+	return a.to.cmp(b.to)
+}
+
+// sortEdges sorts eo by from, then to (pairs are distinct). Run adds a
+// transaction's edges while it processes it, in chain order, so eo comes
+// sorted by from: then only each run of one from is sorted.
+func sortEdges(eo []edgeOrder) {
+	if !slices.IsSortedFunc(eo, func(a, b edgeOrder) int { return a.from.cmp(b.from) }) {
+		slices.SortFunc(eo, edgeOrder.cmp)
+		return
+	}
+	for i := 0; i < len(eo); {
+		j := i + 1
+		for j < len(eo) && eo[j].from == eo[i].from {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(eo[i:j], edgeOrder.cmp)
+		}
+		i = j
+	}
+}
+
 // finish detects peel chains, orders everything and checks conservation.
 func (e *engine) finish(ctx context.Context) error {
 	if err := e.peelChains(ctx); err != nil {
@@ -1035,10 +1091,6 @@ func (e *engine) finish(ctx context.Context) error {
 		kinds[s.kind].Sinks++
 		kinds[s.kind].AmountSat += s.amount
 	}
-	type edgeOrder struct {
-		from, to pos
-		i        int32
-	}
 	eo := make([]edgeOrder, 0, len(e.edgeBuf))
 	for i := range e.edgeBuf {
 		// An edge a Tracer's undo took away is zero: every edge carries
@@ -1047,12 +1099,7 @@ func (e *engine) finish(ctx context.Context) error {
 			eo = append(eo, edgeOrder{from: e.tx.txs[ed.from].pos, to: e.tx.txs[ed.to].pos, i: int32(i)})
 		}
 	}
-	slices.SortFunc(eo, func(a, b edgeOrder) int {
-		if c := a.from.cmp(b.from); c != 0 {
-			return c
-		}
-		return a.to.cmp(b.to)
-	})
+	sortEdges(eo)
 	res.Edges = make([]Edge, len(eo))
 	for k, o := range eo {
 		ed := &e.edgeBuf[o.i]
@@ -1108,25 +1155,54 @@ func (s *slab[T]) alloc() *T {
 	return &s.buf[len(s.buf)-1]
 }
 
-// workQueue is a min-heap of work by chain position.
+// workQueue is a min-heap of work by chain position (positions are
+// distinct: a transaction is queued once).
 type workQueue []*work
 
-func (q workQueue) Len() int           { return len(q) }
-func (q workQueue) Less(i, j int) bool { return q[i].pos.cmp(q[j].pos) < 0 }
-func (q workQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
+func (q workQueue) Len() int { return len(q) }
+
+// push adds w.
+func (q *workQueue) push(w *work) {
+	h := append(*q, w)
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p].pos.cmp(w.pos) <= 0 {
+			break
+		}
+		h[i] = h[p]
+		i = p
+	}
+	h[i] = w
+	*q = h
 }
-func (q *workQueue) Push(x any) {
-	w := x.(*work)
-	w.index = len(*q)
-	*q = append(*q, w)
-}
-func (q *workQueue) Pop() any {
-	old := *q
-	n := len(old)
-	w := old[n-1]
-	old[n-1] = nil
-	*q = old[:n-1]
-	return w
+
+// pop removes and returns the work of the lowest position.
+func (q *workQueue) pop() *work {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	last := h[n]
+	h[n] = nil
+	h = h[:n]
+	if n > 0 {
+		i := 0
+		for {
+			c := 2*i + 1
+			if c >= n {
+				break
+			}
+			if r := c + 1; r < n && h[r].pos.cmp(h[c].pos) < 0 {
+				c = r
+			}
+			if last.pos.cmp(h[c].pos) <= 0 {
+				break
+			}
+			h[i] = h[c]
+			i = c
+		}
+		h[i] = last
+	}
+	*q = h
+	return top
 }

@@ -125,6 +125,11 @@ func (t *txTable) byGraph(g uint32) int32 {
 	if n, ok := t.byNum[g]; ok {
 		return n
 	}
+	return t.addGraph(g)
+}
+
+// addGraph numbers the reader's transaction g, which has no number yet.
+func (t *txTable) addGraph(g uint32) int32 {
 	id, h, i, tm, nin, nout := t.num.NumberedTx(g)
 	n := int32(len(t.txs))
 	t.txs = append(t.txs, txEntry{id: id, pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
@@ -240,32 +245,57 @@ func (t *txTable) value(n int32, vout int) int64 {
 	return v
 }
 
-// spent reports whether output vout of tx n is spent.
-func (t *txTable) spent(n int32, vout int) bool {
+// outInfo is one output as forward reads it: its value, address, whether
+// it is burned and spent, and, for a transaction the reader numbers, the
+// reader's number of its spender and the input index.
+type outInfo struct {
+	value   int64
+	addr    addrRef
+	burn    bool
+	spent   bool
+	sp, vin uint32 // numbered: the spender (noNum: unspent); else unused
+}
+
+// outInfo returns output vout of tx n.
+func (t *txTable) outInfo(n int32, vout int) outInfo {
 	x := &t.txs[n]
 	if x.gnum == noNum {
-		return vout < len(x.rec.SpentBy) && x.rec.SpentBy[vout] != nil
+		o := &x.rec.Tx.Outputs[vout]
+		return outInfo{value: o.Value, addr: t.addrOfString(o.Address), burn: isBurn(*o),
+			spent: vout < len(x.rec.SpentBy) && x.rec.SpentBy[vout] != nil, sp: noNum}
 	}
-	_, _, _, sp, _ := t.num.NumberedOutput(x.gnum, vout)
-	return sp != noNum
+	v, a, b, sp, vin := t.num.NumberedOutput(x.gnum, vout)
+	return outInfo{value: v, addr: addrOfID(a), burn: b, spent: sp != noNum, sp: sp, vin: vin}
+}
+
+// numberedOutputs returns the outputs of tx n, which the reader numbers,
+// in buf: each read once for a visit.
+func (t *txTable) numberedOutputs(n int32, buf []outInfo) []outInfo {
+	x := &t.txs[n]
+	buf = buf[:0]
+	for j := range x.nout {
+		v, a, b, sp, vin := t.num.NumberedOutput(x.gnum, j)
+		buf = append(buf, outInfo{value: v, addr: addrOfID(a), burn: b, spent: sp != noNum, sp: sp, vin: vin})
+	}
+	return buf
 }
 
 // spender returns the transaction spending output vout of tx n (which is
-// spent) and the input index, reading it; found is false when the reader
-// does not hold it.
-func (t *txTable) spender(ctx context.Context, n int32, vout int) (m int32, vin uint32, found bool, err error) {
+// spent, as o, its outInfo, says) and the input index, reading it; found
+// is false when the reader does not hold it.
+func (t *txTable) spender(ctx context.Context, n int32, vout int, o *outInfo) (m int32, vin uint32, found bool, err error) {
 	x := &t.txs[n]
 	var txid heistgraph.Hash
 	if x.gnum == noNum {
 		txid, vin = x.rec.SpentBy[vout].TxID, x.rec.SpentBy[vout].Vin
 	} else {
-		var sp uint32
-		_, _, _, sp, vin = t.num.NumberedOutput(x.gnum, vout)
+		sp := o.sp
+		vin = o.vin
 		if m, ok := t.byNum[sp]; ok {
 			return m, vin, true, nil
 		}
 		if t.num.Numbered(sp) {
-			return t.byGraph(sp), vin, true, nil
+			return t.addGraph(sp), vin, true, nil
 		}
 		txid, _, _, _, _, _ = t.num.NumberedTx(sp)
 	}

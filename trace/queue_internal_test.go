@@ -1,0 +1,71 @@
+package trace
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestWorkQueueOrder pushes and pops random positions, interleaved: the
+// typed heap gives the lowest position each time, as a sorted list does.
+func TestWorkQueueOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := range 200 {
+		var q workQueue
+		var want []pos
+		seen := map[pos]bool{}
+		for range r.IntN(300) {
+			if r.IntN(3) > 0 || len(want) == 0 {
+				p := pos{height: r.Int64N(20), index: r.IntN(20)}
+				if seen[p] { // a transaction is queued once
+					continue
+				}
+				seen[p] = true
+				q.push(&work{pos: p})
+				want = append(want, p)
+				continue
+			}
+			slices.SortFunc(want, pos.cmp)
+			if got := q.pop().pos; got != want[0] {
+				t.Fatalf("round %d: popped %v, want %v", round, got, want[0])
+			}
+			want = want[1:]
+		}
+		slices.SortFunc(want, pos.cmp)
+		for _, p := range want {
+			if got := q.pop().pos; got != p {
+				t.Fatalf("round %d: drained %v, want %v", round, got, p)
+			}
+		}
+		if q.Len() != 0 {
+			t.Fatalf("round %d: %d left", round, q.Len())
+		}
+	}
+}
+
+// TestSortEdges sorts random edges, grouped by their from as Run adds
+// them and shuffled as a Tracer may leave them: sortEdges gives what a
+// full sort gives.
+func TestSortEdges(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for round := range 300 {
+		seen := map[[2]pos]bool{}
+		var eo []edgeOrder
+		for range r.IntN(200) {
+			e := edgeOrder{from: pos{r.Int64N(10), r.IntN(5)}, to: pos{r.Int64N(10), r.IntN(5)}, i: int32(len(eo))}
+			if !seen[[2]pos{e.from, e.to}] {
+				seen[[2]pos{e.from, e.to}] = true
+				eo = append(eo, e)
+			}
+		}
+		if round%2 == 0 { // Run's order: by from, the tos of one from in any order
+			slices.SortStableFunc(eo, func(a, b edgeOrder) int { return a.from.cmp(b.from) })
+		}
+		want := slices.Clone(eo)
+		slices.SortFunc(want, edgeOrder.cmp)
+		sortEdges(eo)
+		if !slices.Equal(eo, want) {
+			t.Fatalf("round %d: sortEdges gave %v, want %v", round, eo, want)
+		}
+	}
+}
