@@ -52,13 +52,19 @@ type packedAddr struct {
 // appendAddrValue appends addr's stored form.
 func appendAddrValue(dst []byte, addr string) []byte {
 	p, ok := packAddr(addr)
+	return appendAddrForm(dst, addr, &p, ok)
+}
+
+// appendAddrForm appends addr's stored form: p, its packed parts, when ok
+// (packAddr's answers), the string otherwise.
+func appendAddrForm(dst []byte, addr string, p *packedAddr, ok bool) []byte {
 	if !ok {
 		if addr == "" {
 			return append(dst, addrEmpty)
 		}
 		return appendString(append(dst, addrString), addr)
 	}
-	return appendPackedAddr(dst, &p)
+	return appendPackedAddr(dst, p)
 }
 
 func appendPackedAddr(dst []byte, p *packedAddr) []byte {

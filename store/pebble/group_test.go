@@ -169,6 +169,8 @@ func TestApplyBlocksMatchesApplyBlock(t *testing.T) {
 					}
 					checkAddrIDs(t, one, c)
 					checkAddrIDs(t, runs, c)
+					checkAddrTable(t, one, c)
+					checkAddrTable(t, runs, c)
 					checkTxNums(t, one, c)
 					checkTxNums(t, runs, c)
 				}

@@ -128,7 +128,8 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		return heistgraph.TxRecord{}, heistgraph.ErrNotFound
 	}
 	var rec txRecord
-	if err := decodeTxRecord(v, txid, &rec, pointTxids(r, c)); err != nil {
+	addrs := newAddrReader(r, c)
+	if err := decodeTxRecord(v, txid, &rec, pointTxids(r, c), nil); err != nil {
 		return heistgraph.TxRecord{}, err
 	}
 	hr, _, err := heightAt(r, c, rec.Height)
@@ -146,7 +147,7 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		if vout >= rec.NOut {
 			return fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt)
 		}
-		out, _, err := decodeOutputRecord(v)
+		out, _, err := decodeOutputRecord(v, addrs)
 		tr.Tx.Outputs[vout] = out
 		return err
 	}); err != nil {
@@ -173,13 +174,17 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		}
 		switch {
 		case found:
-			out, _, err := decodeOutputRecord(ov)
+			out, _, err := decodeOutputRecord(ov, addrs)
 			if err != nil {
 				return heistgraph.TxRecord{}, fmt.Errorf("output %s: %w", ir.PrevOut, err)
 			}
 			tr.Prevouts[i] = &out
 		case ir.Resolved:
-			tr.Prevouts[i] = &heistgraph.TxOut{Value: ir.Value, Type: ir.Type, Address: ir.Address}
+			a, err := addrs.addr(ir.AddrID)
+			if err != nil {
+				return heistgraph.TxRecord{}, fmt.Errorf("input %d: %w", i, err)
+			}
+			tr.Prevouts[i] = &heistgraph.TxOut{Value: ir.Value, Type: ir.Type, Address: a}
 		default:
 			allKnown = false
 			continue
@@ -264,7 +269,7 @@ func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heist
 	if !found {
 		return heistgraph.Output{}, heistgraph.ErrNotFound
 	}
-	out, height, err := decodeOutputRecord(v)
+	out, height, err := decodeOutputRecord(v, newAddrReader(r, c))
 	if err != nil {
 		return heistgraph.Output{}, err
 	}
@@ -436,6 +441,7 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
 		}
 		defer nums.Close()
+		addrs := newAddrReader(snap, c)
 		var buf, val []byte
 		var rec txRecord
 		for _, p := range logicalPrefixes {
@@ -482,7 +488,7 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx key: %w", chain, errCorrupt)
 					}
 					txid := heistgraph.Hash(k[len(lo):])
-					if err := decodeTxRecord(v, txid, &rec, nums.txid); err != nil {
+					if err := decodeTxRecord(v, txid, &rec, nums.txid, addrs); err != nil {
 						it.Close()
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx %s: %w", chain, txid, err)
 					}

@@ -172,7 +172,7 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // event records, spend markers, output keys and tx records' prevouts
 // (txnum.go, spends.go), and keeps in the cluster address table only the
 // addresses whose clustering id is not the store's own (clusteraddr.go).
-const schemaVersion = 5
+const schemaVersion = 6
 
 var (
 	metaVersionKey   = []byte("mversion")

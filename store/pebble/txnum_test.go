@@ -46,7 +46,7 @@ func checkTxNums(t *testing.T, d *DB, chain heistgraph.Chain) {
 	scan(prefixTx, func(k, v []byte) {
 		txid := heistgraph.Hash(k)
 		var rec txRecord
-		if err := decodeTxRecord(v, txid, &rec, pointTxids(d.db, c)); err != nil {
+		if err := decodeTxRecord(v, txid, &rec, pointTxids(d.db, c), nil); err != nil {
 			t.Fatalf("%s: tx %s: %v", chain, txid, err)
 		}
 		inputs[rec.Num], nout[rec.Num] = rec.Inputs, rec.NOut
