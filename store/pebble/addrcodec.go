@@ -89,8 +89,16 @@ func packAddr(addr string) (packedAddr, bool) {
 		// '1's are leading zero bytes), so the string rebuilds.
 		return packedAddr{Tag: addrBase58, Version: version, Prog: hash}, true
 	}
-	hrp, data, _, err := bech32.DecodeGeneric(addr)
+	hrp, data, variant, err := bech32.DecodeGeneric(addr)
 	if err != nil || len(data) < 1 || data[0] > 16 {
+		return packedAddr{}, false
+	}
+	// The string rebuilds only when it is lower case, its checksum is the
+	// variant of its witness version and its padding bits are zero (the
+	// conversion fails on more than 4 of them or on one set). Then String
+	// writes back the same hrp, the same 5-bit groups and so the same
+	// checksum: no need to encode it again to find out.
+	if (data[0] == 0) != (variant == bech32.Version0) || hasUpper(addr) {
 		return packedAddr{}, false
 	}
 	prog, err := bech32.ConvertBits(data[1:], 5, 8, false)
@@ -103,12 +111,17 @@ func packAddr(addr string) (packedAddr, bool) {
 			p.Tag = addrBech32BC + byte(i)
 		}
 	}
-	// The string rebuilds only when it is lower case, its checksum is the
-	// variant of its witness version and its padding bits are zero.
-	if s, ok := p.String(); !ok || s != addr {
-		return packedAddr{}, false
-	}
 	return p, true
+}
+
+// hasUpper reports whether s holds an upper-case ASCII letter.
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // String rebuilds the address string of a packed address.
