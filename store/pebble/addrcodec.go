@@ -7,8 +7,9 @@ import (
 	"github.com/heistgraph/heistgraph"
 )
 
-// Addresses in output records and in the resolved inputs of tx records are
-// stored in binary (schema 4): a base58check address as its version byte
+// Addresses in the address table (addrtable.go; output records and the
+// resolved inputs of tx records name them by id since schema 6) are
+// stored in binary: a base58check address as its version byte
 // and 20-byte hash, a segwit address as its human-readable part, witness
 // version and program, anything else as the string. The form needs no
 // network: the version byte and the human-readable part are kept, so the

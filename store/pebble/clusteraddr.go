@@ -16,7 +16,7 @@ import (
 // medium synthetic world). The clustering's address table (c + chain + a:
 // address -> id) keeps only the addresses whose clustering id is not
 // their id in the store: an address without an entry there has the id of
-// its totals, if the clustering's id table names it under that id. The
+// its totals, if the clustering gave it that id (below). The
 // exceptions are the addresses of account chains (no totals), of blocks
 // ingested out of order or again after a rewind, and an address the
 // clustering gave a second id.
