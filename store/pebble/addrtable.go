@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"sync"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 )
@@ -53,13 +55,19 @@ func decodeAddrEntry(v []byte) (addrEntry, error) {
 }
 
 // addrReader resolves the address ids of one chain through the address
-// table of r, remembering what it resolved (entries never change). It is
-// not safe for concurrent use.
+// table of r, remembering what it resolved (entries never change): by
+// point lookups, or through one iterator when made by newAddrIter (then
+// the caller closes it). It is not safe for concurrent use.
 type addrReader struct {
 	r    pebbledb.Reader
 	c    chainCode
 	key  []byte
 	seen map[uint64]addrEntry
+	// shared is the store's cache (nil: none), asked before r.
+	shared *addrCache
+	// iter: read through it, opened on first use.
+	iter bool
+	it   *pebbledb.Iterator
 }
 
 // addrReaderMax bounds what an addrReader remembers.
@@ -69,18 +77,66 @@ func newAddrReader(r pebbledb.Reader, c chainCode) *addrReader {
 	return &addrReader{r: r, c: c}
 }
 
+// newAddrIter returns an addrReader that reads through one iterator over
+// r (a snapshot or a batch: an iterator sees what r held when it was
+// opened), cheaper than a lookup per id for a reader of many records; a
+// block's new addresses have consecutive ids, which the iterator's seeks
+// find by stepping.
+func newAddrIter(r pebbledb.Reader, c chainCode) *addrReader {
+	return &addrReader{r: r, c: c, iter: true}
+}
+
+// Close closes the iterator of an addrReader made by newAddrIter.
+func (a *addrReader) Close() error {
+	if a.it == nil {
+		return nil
+	}
+	err := a.it.Close()
+	a.it = nil
+	return err
+}
+
+// lookup finds the value of a.key.
+func (a *addrReader) lookup() (v []byte, found bool, closer io.Closer, err error) {
+	if !a.iter {
+		v, closer, err = a.r.Get(a.key)
+		if errors.Is(err, pebbledb.ErrNotFound) {
+			return nil, false, nil, nil
+		}
+		return v, err == nil, closer, err
+	}
+	if a.it == nil {
+		lo, hi := tableBounds(prefixAddrByID, a.c)
+		if a.it, err = a.r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi}); err != nil {
+			return nil, false, nil, err
+		}
+	}
+	if !a.it.SeekGE(a.key) || !bytes.Equal(a.it.Key(), a.key) {
+		return nil, false, nil, a.it.Error()
+	}
+	v, err = a.it.ValueAndErr()
+	return v, err == nil, noClose, err
+}
+
+// noClose is the closer of a value an iterator holds.
+var noClose = io.NopCloser(nil)
+
 // entry returns address id id's entry.
 func (a *addrReader) entry(id uint64) (addrEntry, error) {
 	if e, ok := a.seen[id]; ok {
 		return e, nil
 	}
-	a.key = appendAddrByIDKey(a.key[:0], a.c, id)
-	v, closer, err := a.r.Get(a.key)
-	if errors.Is(err, pebbledb.ErrNotFound) {
-		return addrEntry{}, fmt.Errorf("address id %d: not in the address table: %w", id, errCorrupt)
+	if e, ok := a.shared.get(a.c, id); ok {
+		a.remember(id, e)
+		return e, nil
 	}
+	a.key = appendAddrByIDKey(a.key[:0], a.c, id)
+	v, found, closer, err := a.lookup()
 	if err != nil {
 		return addrEntry{}, err
+	}
+	if !found {
+		return addrEntry{}, fmt.Errorf("address id %d: not in the address table: %w", id, errCorrupt)
 	}
 	e, err := decodeAddrEntry(v)
 	if cerr := closer.Close(); err == nil {
@@ -89,11 +145,62 @@ func (a *addrReader) entry(id uint64) (addrEntry, error) {
 	if err != nil {
 		return addrEntry{}, fmt.Errorf("address id %d: %w", id, err)
 	}
+	a.remember(id, e)
+	a.shared.put(a.c, id, e)
+	return e, nil
+}
+
+func (a *addrReader) remember(id uint64, e addrEntry) {
 	if a.seen == nil || len(a.seen) >= addrReaderMax {
 		a.seen = make(map[uint64]addrEntry)
 	}
 	a.seen[id] = e
-	return e, nil
+}
+
+// addrCache is a store's cache of address table entries, shared by its
+// readers: an entry never changes, so nothing is ever stale. It holds at
+// most addrCacheMax entries (emptied when full). Safe for concurrent use;
+// a nil cache holds nothing.
+type addrCache struct {
+	mu sync.Mutex
+	m  map[addrCacheKey]addrEntry
+}
+
+type addrCacheKey struct {
+	c  chainCode
+	id uint64
+}
+
+// addrCacheMax bounds an addrCache: about 6 MiB of entries.
+const addrCacheMax = 1 << 16
+
+func (ac *addrCache) get(c chainCode, id uint64) (addrEntry, bool) {
+	if ac == nil {
+		return addrEntry{}, false
+	}
+	ac.mu.Lock()
+	e, ok := ac.m[addrCacheKey{c, id}]
+	ac.mu.Unlock()
+	return e, ok
+}
+
+func (ac *addrCache) put(c chainCode, id uint64, e addrEntry) {
+	if ac == nil {
+		return
+	}
+	ac.mu.Lock()
+	if ac.m == nil || len(ac.m) >= addrCacheMax {
+		ac.m = make(map[addrCacheKey]addrEntry)
+	}
+	ac.m[addrCacheKey{c, id}] = e
+	ac.mu.Unlock()
+}
+
+// addrIter is newAddrIter with the store's cache.
+func (d *DB) addrIter(r pebbledb.Reader, c chainCode) *addrReader {
+	a := newAddrIter(r, c)
+	a.shared = &d.addrCache
+	return a
 }
 
 // addr returns the address of id (the empty string for id 0: no address).

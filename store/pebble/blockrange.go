@@ -106,7 +106,8 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 		return nil, 0, err
 	}
 	defer nums.Close()
-	addrs := newAddrReader(snap, c)
+	addrs := d.addrIter(snap, c)
+	defer addrs.Close()
 	var key []byte
 	var rec txRecord
 	for _, r := range refs {

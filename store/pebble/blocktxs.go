@@ -56,7 +56,8 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 			return
 		}
 		defer nums.Close()
-		addrs := newAddrReader(snap, c)
+		addrs := d.addrIter(snap, c)
+		defer addrs.Close()
 		var key, val []byte
 		var rec txRecord
 		for i, txid := range bi.TxIDs {

@@ -176,8 +176,9 @@ func clusterAddress(r pebbledb.Reader, c chainCode, id uint64) (addr string, fou
 
 // clusterAddrID returns the clustering's id of addr on chain c: its entry
 // in the address table, or else its id in the store when the clustering
-// gave addr that id (found false: the clustering has no such address).
-func clusterAddrID(r pebbledb.Reader, c chainCode, addr string) (id uint64, found bool, err error) {
+// gave addr that id (found false: the clustering has no such address);
+// next reads the clustering's next address id.
+func clusterAddrID(r pebbledb.Reader, c chainCode, addr string, next func() (uint64, error)) (id uint64, found bool, err error) {
 	var kb [64]byte
 	v, found, err := lookup(r, clusterAddrKey(kb[:0], c, addr), nil)
 	if err != nil {
@@ -203,6 +204,29 @@ func clusterAddrID(r pebbledb.Reader, c chainCode, addr string) (id uint64, foun
 	}
 	// The store's address table names addr under id: the clustering gave
 	// id to addr if it gave id out at all.
-	next, err := clusterNextAddr(r, c)
-	return id, err == nil && id < next, err
+	n, err := next()
+	return id, err == nil && id < n, err
+}
+
+// nextAddrMemo is a chain's clustering next address id as read when the
+// store had seen gen commits.
+type nextAddrMemo struct {
+	gen, next uint64
+}
+
+// clusterNext returns clusterNextAddr of chain code c in d, memoized until
+// the next commit (a screen asks for the clusters of many addresses).
+func (d *DB) clusterNext(c chainCode) (uint64, error) {
+	gen := d.writes.Load()
+	if m, ok := d.clusterNexts.Load(c); ok && m.(*nextAddrMemo).gen == gen {
+		return m.(*nextAddrMemo).next, nil
+	}
+	next, err := clusterNextAddr(d.db, c)
+	if err != nil {
+		return 0, err
+	}
+	// gen was read before the state: a commit in between leaves a memo
+	// that no later call uses.
+	d.clusterNexts.Store(c, &nextAddrMemo{gen: gen, next: next})
+	return next, nil
 }

@@ -745,7 +745,7 @@ func (d *DB) AddressCluster(ctx context.Context, chain heistgraph.Chain, addr st
 	if err != nil {
 		return store.ClusterMember{}, err
 	}
-	id, found, err := clusterAddrID(d.db, c, addr)
+	id, found, err := clusterAddrID(d.db, c, addr, func() (uint64, error) { return d.clusterNext(c) })
 	if err != nil {
 		return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, err)
 	}

@@ -112,14 +112,16 @@ func (d *DB) Tx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.Has
 	}
 	snap := d.db.NewSnapshot()
 	defer snap.Close()
-	tr, err := readTx(snap, chain, c, txid)
+	addrs := d.addrIter(snap, c)
+	defer addrs.Close()
+	tr, err := readTx(snap, chain, c, txid, addrs)
 	if err != nil {
 		return heistgraph.TxRecord{}, fmt.Errorf("tx %s on %s: %w", txid, chain, err)
 	}
 	return tr, nil
 }
 
-func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgraph.Hash) (heistgraph.TxRecord, error) {
+func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgraph.Hash, addrs *addrReader) (heistgraph.TxRecord, error) {
 	v, found, err := lookup(r, appendTxKey(nil, c, txid), nil)
 	if err != nil {
 		return heistgraph.TxRecord{}, err
@@ -128,7 +130,6 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		return heistgraph.TxRecord{}, heistgraph.ErrNotFound
 	}
 	var rec txRecord
-	addrs := newAddrReader(r, c)
 	if err := decodeTxRecord(v, txid, &rec, pointTxids(r, c), nil); err != nil {
 		return heistgraph.TxRecord{}, err
 	}
@@ -247,14 +248,16 @@ func (d *DB) Output(ctx context.Context, chain heistgraph.Chain, op heistgraph.O
 	}
 	snap := d.db.NewSnapshot()
 	defer snap.Close()
-	o, err := readOutput(snap, chain, c, op)
+	addrs := d.addrIter(snap, c)
+	defer addrs.Close()
+	o, err := readOutput(snap, chain, c, op, addrs)
 	if err != nil {
 		return heistgraph.Output{}, fmt.Errorf("output %s on %s: %w", op, chain, err)
 	}
 	return o, nil
 }
 
-func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heistgraph.Outpoint) (heistgraph.Output, error) {
+func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heistgraph.Outpoint, addrs *addrReader) (heistgraph.Output, error) {
 	num, found, err := storedTxNum(r, c, op.TxID)
 	if err != nil {
 		return heistgraph.Output{}, err
@@ -269,7 +272,7 @@ func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heist
 	if !found {
 		return heistgraph.Output{}, heistgraph.ErrNotFound
 	}
-	out, height, err := decodeOutputRecord(v, newAddrReader(r, c))
+	out, height, err := decodeOutputRecord(v, addrs)
 	if err != nil {
 		return heistgraph.Output{}, err
 	}
@@ -441,7 +444,8 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
 		}
 		defer nums.Close()
-		addrs := newAddrReader(snap, c)
+		addrs := newAddrIter(snap, c)
+		defer addrs.Close()
 		var buf, val []byte
 		var rec txRecord
 		for _, p := range logicalPrefixes {

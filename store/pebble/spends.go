@@ -326,7 +326,8 @@ func digestOutputs(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.H
 		return err
 	}
 	defer outs.Close()
-	addrs := newAddrReader(r, c)
+	addrs := newAddrIter(r, c)
+	defer addrs.Close()
 	var buf, key, val, prefix []byte
 	n := 0
 	for ok := txs.First(); ok; ok = txs.Next() {
