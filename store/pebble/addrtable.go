@@ -62,7 +62,7 @@ type addrReader struct {
 	r    pebbledb.Reader
 	c    chainCode
 	key  []byte
-	seen map[uint64]addrEntry
+	seen map[uint64]addrEntry // what it resolved, when it has no shared cache
 	// shared is the store's cache (nil: none), asked before r.
 	shared *addrCache
 	// iter: read through it, opened on first use.
@@ -127,7 +127,6 @@ func (a *addrReader) entry(id uint64) (addrEntry, error) {
 		return e, nil
 	}
 	if e, ok := a.shared.get(a.c, id); ok {
-		a.remember(id, e)
 		return e, nil
 	}
 	a.key = appendAddrByIDKey(a.key[:0], a.c, id)
@@ -145,8 +144,11 @@ func (a *addrReader) entry(id uint64) (addrEntry, error) {
 	if err != nil {
 		return addrEntry{}, fmt.Errorf("address id %d: %w", id, err)
 	}
-	a.remember(id, e)
-	a.shared.put(a.c, id, e)
+	if a.shared != nil {
+		a.shared.put(a.c, id, e)
+	} else {
+		a.remember(id, e)
+	}
 	return e, nil
 }
 
@@ -158,30 +160,38 @@ func (a *addrReader) remember(id uint64, e addrEntry) {
 }
 
 // addrCache is a store's cache of address table entries, shared by its
-// readers: an entry never changes, so nothing is ever stale. It holds at
-// most addrCacheMax entries (emptied when full). Safe for concurrent use;
-// a nil cache holds nothing.
+// readers: an entry never changes, so nothing is ever stale. It is direct
+// mapped on the id (the ids a reader asks for together are mostly near
+// each other), allocated on first use. Safe for concurrent use; a nil
+// cache holds nothing.
 type addrCache struct {
-	mu sync.Mutex
-	m  map[addrCacheKey]addrEntry
+	mu    sync.Mutex
+	slots []addrSlot
 }
 
-type addrCacheKey struct {
+type addrSlot struct {
 	c  chainCode
-	id uint64
+	id uint64 // 0: empty
+	e  addrEntry
 }
 
-// addrCacheMax bounds an addrCache: about 6 MiB of entries.
-const addrCacheMax = 1 << 16
+// addrCacheSlots is the size of an addrCache: about 3 MiB of slots.
+const addrCacheSlots = 1 << 15
 
 func (ac *addrCache) get(c chainCode, id uint64) (addrEntry, bool) {
 	if ac == nil {
 		return addrEntry{}, false
 	}
 	ac.mu.Lock()
-	e, ok := ac.m[addrCacheKey{c, id}]
-	ac.mu.Unlock()
-	return e, ok
+	defer ac.mu.Unlock()
+	if ac.slots == nil {
+		return addrEntry{}, false
+	}
+	s := &ac.slots[id%addrCacheSlots]
+	if s.id != id || s.c != c {
+		return addrEntry{}, false
+	}
+	return s.e, true
 }
 
 func (ac *addrCache) put(c chainCode, id uint64, e addrEntry) {
@@ -189,10 +199,10 @@ func (ac *addrCache) put(c chainCode, id uint64, e addrEntry) {
 		return
 	}
 	ac.mu.Lock()
-	if ac.m == nil || len(ac.m) >= addrCacheMax {
-		ac.m = make(map[addrCacheKey]addrEntry)
+	if ac.slots == nil {
+		ac.slots = make([]addrSlot, addrCacheSlots)
 	}
-	ac.m[addrCacheKey{c, id}] = e
+	ac.slots[id%addrCacheSlots] = addrSlot{c: c, id: id, e: e}
 	ac.mu.Unlock()
 }
 

@@ -163,13 +163,20 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 	}
 	var inSum int64
 	allKnown := true
+	var key []byte
 	for i := range rec.Inputs {
 		ir := &rec.Inputs[i]
 		tr.Tx.Inputs[i] = ir.TxIn
 		if ir.Coinbase {
 			continue
 		}
-		ov, found, err := lookupOutput(r, c, ir.PrevOut)
+		// A resolved input names its prevout's tx by number already.
+		var ov []byte
+		if ir.Resolved && ir.PrevNum != 0 {
+			ov, found, err = lookup(r, appendOutputKey(key[:0], c, ir.PrevNum, ir.PrevOut.Vout), nil)
+		} else {
+			ov, found, err = lookupOutput(r, c, ir.PrevOut)
+		}
 		if err != nil {
 			return heistgraph.TxRecord{}, err
 		}
