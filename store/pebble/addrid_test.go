@@ -13,7 +13,8 @@ import (
 // checkAddrIDs checks chain's address ids against the schema: every
 // totals value holds an id, no two addresses share one, every id is below
 // the chain's counter, and every event key's id is an address's (an event
-// under an id without totals would be lost to every read and to Digest).
+// under an id without totals would be lost to every read and to Digest);
+// then the address table (checkAddrTable).
 func checkAddrIDs(t *testing.T, d *DB, chain heistgraph.Chain) {
 	t.Helper()
 	c, ok, err := d.code(chain)
@@ -62,6 +63,25 @@ func checkAddrIDs(t *testing.T, d *DB, chain heistgraph.Chain) {
 			t.Fatalf("%s: event key %x under id %d, which no address has", chain, it.Key(), id)
 		}
 	}
+	checkAddrTable(t, d, chain, c, next)
+}
+
+// scanTable calls fn with the key (less table prefix and chain code) and
+// value of every key of one table of chain code c in d.
+func scanTable(t *testing.T, d *DB, prefix byte, c chainCode, fn func(k, v []byte)) {
+	t.Helper()
+	lo, hi := tableBounds(prefix, c)
+	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		fn(it.Key()[len(lo):], it.Value())
+	}
+	if err := it.Error(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // checkAddrTable checks chain's address table (addrtable.go) against the
@@ -70,31 +90,10 @@ func checkAddrIDs(t *testing.T, d *DB, chain heistgraph.Chain) {
 // address with totals names that address, and every id an output record
 // or a tx record's resolved input holds names the address its events are
 // under (the owner of the id in the totals).
-func checkAddrTable(t *testing.T, d *DB, chain heistgraph.Chain) {
+// checkAddrIDs calls it with chain code c and its counter next.
+func checkAddrTable(t *testing.T, d *DB, chain heistgraph.Chain, c chainCode, next uint64) {
 	t.Helper()
-	c, ok, err := d.code(chain)
-	if err != nil || !ok {
-		return
-	}
-	next, err := nextAddrID(d.db, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scan := func(prefix byte, fn func(k, v []byte)) {
-		t.Helper()
-		lo, hi := tableBounds(prefix, c)
-		it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer it.Close()
-		for ok := it.First(); ok; ok = it.Next() {
-			fn(it.Key()[len(lo):], it.Value())
-		}
-		if err := it.Error(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scan := func(prefix byte, fn func(k, v []byte)) { t.Helper(); scanTable(t, d, prefix, c, fn) }
 	named := map[uint64]string{}
 	scan(prefixAddrByID, func(k, v []byte) {
 		id := binary.BigEndian.Uint64(k)
