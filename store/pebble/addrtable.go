@@ -48,7 +48,7 @@ func decodeAddrEntry(v []byte) (addrEntry, error) {
 			r.fail()
 		}
 	}
-	if p.Tag == addrEmpty {
+	if p.Tag == addrEmpty || s == "" {
 		r.fail() // an address with an id is never empty
 	}
 	return addrEntry{p: p, s: s}, r.done("address table entry")

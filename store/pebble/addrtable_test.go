@@ -60,7 +60,7 @@ func TestAddrReader(t *testing.T) {
 	if _, err := r.addr(99); !errors.Is(err, errCorrupt) {
 		t.Errorf("id not in the table: error %v, want errCorrupt", err)
 	}
-	for _, v := range [][]byte{{addrEmpty}, {addrBase58, 0}, {addrString, 5, 'a'}, {0x7f}} {
+	for _, v := range [][]byte{{addrEmpty}, {addrString, 0}, {addrBase58, 0}, {addrString, 5, 'a'}, {0x7f}} {
 		if _, err := decodeAddrEntry(v); !errors.Is(err, errCorrupt) {
 			t.Errorf("entry %x: error %v, want errCorrupt", v, err)
 		}
