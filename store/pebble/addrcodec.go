@@ -7,8 +7,9 @@ import (
 	"github.com/heistgraph/heistgraph"
 )
 
-// Addresses in output records and in the resolved inputs of tx records are
-// stored in binary (schema 4): a base58check address as its version byte
+// Addresses in the address table (addrtable.go; output records and the
+// resolved inputs of tx records name them by id since schema 6) are
+// stored in binary: a base58check address as its version byte
 // and 20-byte hash, a segwit address as its human-readable part, witness
 // version and program, anything else as the string. The form needs no
 // network: the version byte and the human-readable part are kept, so the
@@ -52,13 +53,19 @@ type packedAddr struct {
 // appendAddrValue appends addr's stored form.
 func appendAddrValue(dst []byte, addr string) []byte {
 	p, ok := packAddr(addr)
+	return appendAddrForm(dst, addr, &p, ok)
+}
+
+// appendAddrForm appends addr's stored form: p, its packed parts, when ok
+// (packAddr's answers), the string otherwise.
+func appendAddrForm(dst []byte, addr string, p *packedAddr, ok bool) []byte {
 	if !ok {
 		if addr == "" {
 			return append(dst, addrEmpty)
 		}
 		return appendString(append(dst, addrString), addr)
 	}
-	return appendPackedAddr(dst, &p)
+	return appendPackedAddr(dst, p)
 }
 
 func appendPackedAddr(dst []byte, p *packedAddr) []byte {
@@ -83,8 +90,16 @@ func packAddr(addr string) (packedAddr, bool) {
 		// '1's are leading zero bytes), so the string rebuilds.
 		return packedAddr{Tag: addrBase58, Version: version, Prog: hash}, true
 	}
-	hrp, data, _, err := bech32.DecodeGeneric(addr)
+	hrp, data, variant, err := bech32.DecodeGeneric(addr)
 	if err != nil || len(data) < 1 || data[0] > 16 {
+		return packedAddr{}, false
+	}
+	// The string rebuilds only when it is lower case, its checksum is the
+	// variant of its witness version and its padding bits are zero (the
+	// conversion fails on more than 4 of them or on one set). Then String
+	// writes back the same hrp, the same 5-bit groups and so the same
+	// checksum: no need to encode it again to find out.
+	if (data[0] == 0) != (variant == bech32.Version0) || hasUpper(addr) {
 		return packedAddr{}, false
 	}
 	prog, err := bech32.ConvertBits(data[1:], 5, 8, false)
@@ -97,12 +112,17 @@ func packAddr(addr string) (packedAddr, bool) {
 			p.Tag = addrBech32BC + byte(i)
 		}
 	}
-	// The string rebuilds only when it is lower case, its checksum is the
-	// variant of its witness version and its padding bits are zero.
-	if s, ok := p.String(); !ok || s != addr {
-		return packedAddr{}, false
-	}
 	return p, true
+}
+
+// hasUpper reports whether s holds an upper-case ASCII letter.
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // String rebuilds the address string of a packed address.

@@ -31,6 +31,9 @@ func TestAddrValue(t *testing.T) {
 		{"BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4", addrString, 44},                     // upper case
 		{"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh", addrString, 44},                     // BIP 350: bech32m on version 0
 		{"bc1p38j9r5y49hruaue7wxjce0updqjuyyx0kh56v8s25huc6995vvpql3jow4", addrString, 64}, // bad checksum
+		{"tb1pw508d6qejxtdg4y5r3zarqfsj6c3", addrString, 34},                               // BIP 350: bech32 on version 1
+		{"bc1zw508d6qejxtdg4y5r3zarvaryvqyzf3du", addrString, 39},                          // BIP 173: more than 4 padding bits
+		{"tb1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3pjxtptv", addrString, 64}, // BIP 173: padding bits set
 		{"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3", addrString, 36},                             // bad checksum
 		{"0x52908400098527886E0F7030069857D2E4169EE7", addrString, 44},                     // an EVM address
 		{"x", addrString, 3},

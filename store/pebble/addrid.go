@@ -138,7 +138,32 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 	if f != nil {
 		f.add(k.addr)
 	}
-	return id, nil
+	a.given = k.addr
+	a.givenP, a.givenOK = packAddr(k.addr)
+	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
+	a.idVal = appendAddrForm(a.idVal[:0], k.addr, &a.givenP, a.givenOK)
+	return id, a.w.Set(a.idKey, a.idVal, nil)
+}
+
+// packedOf returns the packed form of addr (nil: it does not pack): the
+// one giveID made when it gave addr its id just now, or a new one.
+func (a *applier) packedOf(addr string) *packedAddr {
+	if addr != a.given {
+		a.given = addr
+		a.givenP, a.givenOK = packAddr(addr)
+	}
+	if !a.givenOK {
+		return nil
+	}
+	return &a.givenP
+}
+
+// addrReader returns the applier's reader of chain c's address table.
+func (a *applier) addrReader(db pebbledb.Reader, c chainCode) *addrReader {
+	if a.addrs == nil || a.addrs.c != c {
+		a.addrs = newAddrReader(db, c)
+	}
+	return a.addrs
 }
 
 // An addrFilter is a Bloom filter of the addresses of one chain that have

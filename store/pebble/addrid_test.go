@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -12,7 +13,8 @@ import (
 // checkAddrIDs checks chain's address ids against the schema: every
 // totals value holds an id, no two addresses share one, every id is below
 // the chain's counter, and every event key's id is an address's (an event
-// under an id without totals would be lost to every read and to Digest).
+// under an id without totals would be lost to every read and to Digest);
+// then the address table (checkAddrTable).
 func checkAddrIDs(t *testing.T, d *DB, chain heistgraph.Chain) {
 	t.Helper()
 	c, ok, err := d.code(chain)
@@ -61,4 +63,81 @@ func checkAddrIDs(t *testing.T, d *DB, chain heistgraph.Chain) {
 			t.Fatalf("%s: event key %x under id %d, which no address has", chain, it.Key(), id)
 		}
 	}
+	checkAddrTable(t, d, chain, c, next)
+}
+
+// scanTable calls fn with the key (less table prefix and chain code) and
+// value of every key of one table of chain code c in d.
+func scanTable(t *testing.T, d *DB, prefix byte, c chainCode, fn func(k, v []byte)) {
+	t.Helper()
+	lo, hi := tableBounds(prefix, c)
+	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		fn(it.Key()[len(lo):], it.Value())
+	}
+	if err := it.Error(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkAddrTable checks chain's address table (addrtable.go) against the
+// schema: it holds an entry for every id given out and for no other (an
+// entry outlives a rewind: ids are never reused), the entry of every
+// address with totals names that address, and every id an output record
+// or a tx record's resolved input holds names the address its events are
+// under (the owner of the id in the totals).
+// checkAddrIDs calls it with chain code c and its counter next.
+func checkAddrTable(t *testing.T, d *DB, chain heistgraph.Chain, c chainCode, next uint64) {
+	t.Helper()
+	scan := func(prefix byte, fn func(k, v []byte)) { t.Helper(); scanTable(t, d, prefix, c, fn) }
+	named := map[uint64]string{}
+	scan(prefixAddrByID, func(k, v []byte) {
+		id := binary.BigEndian.Uint64(k)
+		e, err := decodeAddrEntry(v)
+		if len(k) != 8 || err != nil || id == 0 || id >= next {
+			t.Fatalf("%s: address table entry %x = %x (%v), counter %d", chain, k, v, err, next)
+		}
+		named[id] = e.s
+	})
+	if uint64(len(named)) != next-1 {
+		t.Fatalf("%s: %d address table entries for %d ids given out", chain, len(named), next-1)
+	}
+	owner := map[uint64]string{}
+	scan(prefixAddress, func(k, v []byte) {
+		tot, err := decodeTotals(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := string(k[binary.PutUvarint(make([]byte, 10), uint64(len(k)-1)):])
+		if named[tot.ID] != addr {
+			t.Fatalf("%s: address %q has id %d, which the address table names %q", chain, addr, tot.ID, named[tot.ID])
+		}
+		owner[tot.ID] = addr
+	})
+	checkID := func(what string, id uint64) {
+		t.Helper()
+		if id != 0 && owner[id] == "" {
+			t.Fatalf("%s: %s names address id %d (%q), which no address with totals has", chain, what, id, named[id])
+		}
+	}
+	scan(prefixOutput, func(k, v []byte) {
+		head, err := decodeOutputHead(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkID(fmt.Sprintf("output %x", k), head.AddrID)
+	})
+	scan(prefixTx, func(k, v []byte) {
+		var rec txRecord
+		if err := decodeTxRecord(v, heistgraph.Hash(k), &rec, pointTxids(d.db, c), nil); err != nil {
+			t.Fatal(err)
+		}
+		for i, in := range rec.Inputs {
+			checkID(fmt.Sprintf("tx %x input %d", k, i), in.AddrID)
+		}
+	})
 }

@@ -312,9 +312,17 @@ type applier struct {
 	ids     runIDs
 	idCache addrIDCache
 	idKey   []byte
+	idVal   []byte
 	filters map[chainCode]*addrFilter
 	// txids are the chains' filters of txids (nil: none).
 	txids map[chainCode]*txidFilter
+	// addrs resolves the address ids of stored outputs (addrtable.go);
+	// given is the address last packed (givenOK false: it does not
+	// pack), by giveID or packedOf.
+	addrs   *addrReader
+	given   string
+	givenP  packedAddr
+	givenOK bool
 	// nums is the run's transaction number counter (txnum.go).
 	nums runCounter
 }
@@ -555,22 +563,24 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		out := &tx.Outputs[n]
 		op := heistgraph.Outpoint{TxID: tx.TxID, Vout: uint32(n)}
 		outSum += out.Value
+		var id uint64
+		var p *packedAddr
+		if out.Address != "" {
+			var err error
+			if id, err = a.addrID(db, c, out.Address); err != nil {
+				return err
+			}
+			p = a.packedOf(out.Address)
+		}
 		a.key = appendOutputKey(a.key[:0], c, num, uint32(n))
 		if collided {
 			if err := a.keepCurrent(db, a.key); err != nil {
 				return err
 			}
 		}
-		a.val = appendOutputRecord(a.val[:0], out, h)
+		a.val = appendOutputRecord(a.val[:0], out, h, id, p)
 		if err := batch.Set(a.key, a.val, nil); err != nil {
 			return err
-		}
-		var id uint64
-		if out.Address != "" {
-			var err error
-			if id, err = a.addrID(db, c, out.Address); err != nil {
-				return err
-			}
 		}
 		a.grp.outs[utxoKey{c, op}] = utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Num: num}
 		if out.Address != "" {
@@ -633,7 +643,10 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 			if cerr != nil {
 				return cerr
 			}
-			ir.Resolved, ir.Value, ir.Type, ir.Address = true, head.Value, head.Type, head.Address
+			ir.Resolved, ir.Value, ir.Type, id = true, head.Value, head.Type, head.AddrID
+			if ir.Address, err = a.addrReader(db, c).addr(id); err != nil {
+				return fmt.Errorf("output %s: %w", op, err)
+			}
 		case !errors.Is(err, pebbledb.ErrNotFound):
 			return err
 		}
@@ -685,6 +698,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	} else {
 		a.ids.ids[addrKey{c, ir.Address}] = id // for writeTotals
 	}
+	ir.AddrID = id
 	a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Spent, Index: vin})
 	a.val = appendSpentEvent(a.val[:0], num, outNum, op.Vout, ir.Value)
 	if err := batch.Set(a.key, a.val, nil); err != nil {
@@ -762,6 +776,7 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 	if err != nil {
 		return err
 	}
+	ir.AddrID = id
 	a.key2 = appendEventKey(a.key2[:0], c, id, eventPos{Height: rec.Height, TxIndex: rec.Index, Kind: heistgraph.Spent, Index: sp.Vin})
 	a.val2 = appendSpentEvent(a.val2[:0], rec.Num, outNum, op.Vout, out.Value)
 	if err := batch.Set(a.key2, a.val2, nil); err != nil {
@@ -805,7 +820,7 @@ func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainC
 		return nil, fmt.Errorf("spender %s not stored: %w", txid, errCorrupt)
 	}
 	rec := &txRecord{}
-	if err := decodeTxRecord(v, txid, rec, txidOf); err != nil {
+	if err := decodeTxRecord(v, txid, rec, txidOf, nil); err != nil {
 		return nil, err
 	}
 	recs[txid] = rec

@@ -106,6 +106,8 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 		return nil, 0, err
 	}
 	defer nums.Close()
+	addrs := d.addrIter(snap, c)
+	defer addrs.Close()
 	var key []byte
 	var rec txRecord
 	for _, r := range refs {
@@ -121,7 +123,7 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 			}
 			return nil, 0, fail(errCorrupt)
 		}
-		if err := decodeTxRecord(txIt.Value(), r.txid, &rec, nums.txid); err != nil {
+		if err := decodeTxRecord(txIt.Value(), r.txid, &rec, nums.txid, addrs); err != nil {
 			return nil, 0, fail(err)
 		}
 		tr := newBlockTxRecord(chain, r.txid, &rec, bref)
@@ -135,7 +137,7 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 			if vout >= rec.NOut {
 				return nil, 0, fail(fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt))
 			}
-			out, _, err := decodeOutputRecord(outIt.Value())
+			out, _, err := decodeOutputRecord(outIt.Value(), addrs)
 			if err != nil {
 				return nil, 0, fail(err)
 			}
@@ -144,7 +146,7 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 		if err := outIt.Error(); err != nil {
 			return nil, 0, fail(err)
 		}
-		if err := resolveBlockTxInputs(snap, c, &tr, &rec); err != nil {
+		if err := resolveBlockTxInputs(snap, c, addrs, &tr, &rec); err != nil {
 			return nil, 0, fail(err)
 		}
 		b.Txs[r.i] = tr
@@ -176,7 +178,7 @@ func newBlockTxRecord(chain heistgraph.Chain, txid heistgraph.Hash, rec *txRecor
 // prevouts resolved when the block was applied carry only their value,
 // type and address; the others are read from r. The fee is set when every
 // prevout is known.
-func resolveBlockTxInputs(r pebbledb.Reader, c chainCode, tr *heistgraph.TxRecord, rec *txRecord) error {
+func resolveBlockTxInputs(r pebbledb.Reader, c chainCode, addrs *addrReader, tr *heistgraph.TxRecord, rec *txRecord) error {
 	var inSum int64
 	allKnown := true
 	for j := range rec.Inputs {
@@ -196,7 +198,7 @@ func resolveBlockTxInputs(r pebbledb.Reader, c chainCode, tr *heistgraph.TxRecor
 				allKnown = false
 				continue
 			}
-			out, _, err := decodeOutputRecord(ov)
+			out, _, err := decodeOutputRecord(ov, addrs)
 			if err != nil {
 				return fmt.Errorf("output %s: %w", ir.PrevOut, err)
 			}

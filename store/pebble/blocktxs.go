@@ -56,6 +56,8 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 			return
 		}
 		defer nums.Close()
+		addrs := d.addrIter(snap, c)
+		defer addrs.Close()
 		var key, val []byte
 		var rec txRecord
 		for i, txid := range bi.TxIDs {
@@ -75,7 +77,7 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 				return
 			}
 			val = v
-			if err := decodeTxRecord(v, txid, &rec, nums.txid); err != nil {
+			if err := decodeTxRecord(v, txid, &rec, nums.txid, addrs); err != nil {
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}
@@ -84,14 +86,14 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 				if vout >= rec.NOut {
 					return fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt)
 				}
-				out, _, err := decodeOutputRecord(v)
+				out, _, err := decodeOutputRecord(v, addrs)
 				tr.Tx.Outputs[vout] = out
 				return err
 			}); err != nil {
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}
-			if err := resolveBlockTxInputs(snap, c, &tr, &rec); err != nil {
+			if err := resolveBlockTxInputs(snap, c, addrs, &tr, &rec); err != nil {
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}

@@ -16,7 +16,7 @@ import (
 // medium synthetic world). The clustering's address table (c + chain + a:
 // address -> id) keeps only the addresses whose clustering id is not
 // their id in the store: an address without an entry there has the id of
-// its totals, if the clustering's id table names it under that id. The
+// its totals, if the clustering gave it that id (below). The
 // exceptions are the addresses of account chains (no totals), of blocks
 // ingested out of order or again after a rewind, and an address the
 // clustering gave a second id.
@@ -124,11 +124,61 @@ func (a *addrExceptions) close() error {
 	return err
 }
 
+// The clustering's id table (c + chain + i: id -> address) likewise keeps
+// only the ids whose address is not the one the store's address table
+// (addrtable.go) names under the id: the clustering gives its ids densely
+// from 1, so an id below its next one without an entry there is the
+// store's, whose address table entry never changes. A commit leaves out
+// exactly the ids the address table's own check finds the store's
+// (addrExceptions.check: the store's totals of the address hold the id,
+// and the store wrote the address table entry when it gave the id out).
+
+// clusterNextAddr reads the clustering's next address id on chain c (1
+// when it has given none).
+func clusterNextAddr(r pebbledb.Reader, c chainCode) (uint64, error) {
+	var kb [8]byte
+	v, found, err := lookup(r, appendClusterTable(kb[:0], c, clusterState), nil)
+	if err != nil || !found {
+		return 1, err
+	}
+	st, err := decodeClusterState(v)
+	if err != nil {
+		return 0, err
+	}
+	return st.nextAddr, nil
+}
+
+// clusterAddress returns the address the clustering gave id on chain c
+// (found false: it gave id to none).
+func clusterAddress(r pebbledb.Reader, c chainCode, id uint64) (addr string, found bool, err error) {
+	var kb [64]byte
+	v, found, err := lookup(r, clusterIDKey(kb[:0], c, clusterID, id), nil)
+	if err != nil || found {
+		return string(v), found, err
+	}
+	next, err := clusterNextAddr(r, c)
+	if err != nil || id == 0 || id >= next {
+		return "", false, err
+	}
+	v, found, err = lookup(r, appendAddrByIDKey(kb[:0], c, id), nil)
+	if err != nil {
+		return "", false, err
+	}
+	if !found {
+		return "", false, fmt.Errorf("address id %d: in neither the cluster id table nor the address table: %w", id, errCorrupt)
+	}
+	e, err := decodeAddrEntry(v)
+	if err != nil {
+		return "", false, fmt.Errorf("address id %d: %w", id, err)
+	}
+	return e.s, true, nil
+}
+
 // clusterAddrID returns the clustering's id of addr on chain c: its entry
-// in the address table, or else its id in the store when the id table
-// names it under that id (found false: the clustering has no such
-// address).
-func clusterAddrID(r pebbledb.Reader, c chainCode, addr string) (id uint64, found bool, err error) {
+// in the address table, or else its id in the store when the clustering
+// gave addr that id (found false: the clustering has no such address);
+// next reads the clustering's next address id.
+func clusterAddrID(r pebbledb.Reader, c chainCode, addr string, next func() (uint64, error)) (id uint64, found bool, err error) {
 	var kb [64]byte
 	v, found, err := lookup(r, clusterAddrKey(kb[:0], c, addr), nil)
 	if err != nil {
@@ -146,8 +196,37 @@ func clusterAddrID(r pebbledb.Reader, c chainCode, addr string) (id uint64, foun
 		return 0, false, err
 	}
 	v, found, err = lookup(r, clusterIDKey(kb[:0], c, clusterID, id), v)
-	if err != nil || !found {
+	if err != nil {
 		return 0, false, err
 	}
-	return id, string(v) == addr, nil
+	if found {
+		return id, string(v) == addr, nil
+	}
+	// The store's address table names addr under id: the clustering gave
+	// id to addr if it gave id out at all.
+	n, err := next()
+	return id, err == nil && id < n, err
+}
+
+// nextAddrMemo is a chain's clustering next address id as read when the
+// store had seen gen commits.
+type nextAddrMemo struct {
+	gen, next uint64
+}
+
+// clusterNext returns clusterNextAddr of chain code c in d, memoized until
+// the next commit (a screen asks for the clusters of many addresses).
+func (d *DB) clusterNext(c chainCode) (uint64, error) {
+	gen := d.writes.Load()
+	if m, ok := d.clusterNexts.Load(c); ok && m.(*nextAddrMemo).gen == gen {
+		return m.(*nextAddrMemo).next, nil
+	}
+	next, err := clusterNextAddr(d.db, c)
+	if err != nil {
+		return 0, err
+	}
+	// gen was read before the state: a commit in between leaves a memo
+	// that no later call uses.
+	d.clusterNexts.Store(c, &nextAddrMemo{gen: gen, next: next})
+	return next, nil
 }

@@ -2,7 +2,9 @@ package pebble
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 
@@ -167,6 +169,65 @@ func checkClusterAddrs(t *testing.T, db *DB, c chainCode, m *clusterAddrModel, s
 	for a, id := range wantTable {
 		if gotTable[a] != id {
 			t.Fatalf("address table %v, want %v", gotTable, wantTable)
+		}
+	}
+	checkClusterIDs(t, db, c, m, s)
+}
+
+// checkClusterIDs checks ClusterAddress, ClusterSize and Memberships for
+// every id of m and the ids around them against m, and that the id table
+// holds exactly the ids whose address is not the one the store gave the id
+// (the store's address table names the others).
+func checkClusterIDs(t *testing.T, db *DB, c chainCode, m *clusterAddrModel, s []string) {
+	t.Helper()
+	ctx := context.Background()
+	const ch = heistgraph.ChainBTCRegtest
+	var top uint64
+	for id := range m.byID {
+		top = max(top, id)
+	}
+	wantTable := map[uint64]string{}
+	for id := uint64(0); id <= top+2; id++ {
+		want, ok := m.byID[id]
+		got, err := db.ClusterAddress(ctx, ch, id)
+		size, serr := db.ClusterSize(ctx, ch, id)
+		switch {
+		case !ok && (!errors.Is(err, heistgraph.ErrNotFound) || !errors.Is(serr, heistgraph.ErrNotFound)):
+			t.Fatalf("id %d: address %q (%v), size %d (%v); want not found", id, got, err, size, serr)
+		case ok && (err != nil || got != want || serr != nil || size != 1):
+			t.Fatalf("id %d: address %q (%v), size %d (%v); want %q of a cluster of 1", id, got, err, size, serr, want)
+		}
+		if ok && (id >= uint64(len(s)) || s[id] != want) {
+			wantTable[id] = want
+		}
+	}
+	lo, hi := clusterTableBounds(c, clusterID)
+	it, err := db.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	gotTable := map[uint64]string{}
+	for ok := it.First(); ok; ok = it.Next() {
+		gotTable[binary.BigEndian.Uint64(it.Key()[len(lo):])] = string(it.Value())
+	}
+	if !maps.Equal(gotTable, wantTable) {
+		t.Fatalf("id table %v, want %v", gotTable, wantTable)
+	}
+	var members []store.ClusterMember
+	for mb, err := range db.Memberships(ctx, ch) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, mb)
+	}
+	if len(members) != len(m.byID) {
+		t.Fatalf("%d memberships, want %d", len(members), len(m.byID))
+	}
+	for i, mb := range members {
+		id := uint64(i + 1)
+		if mb.AddrID != id || mb.ClusterID != id || mb.Address != m.byID[id] {
+			t.Fatalf("membership %d: %+v, want address %q, its own cluster", i, mb, m.byID[id])
 		}
 	}
 }

@@ -745,7 +745,7 @@ func (d *DB) AddressCluster(ctx context.Context, chain heistgraph.Chain, addr st
 	if err != nil {
 		return store.ClusterMember{}, err
 	}
-	id, found, err := clusterAddrID(d.db, c, addr)
+	id, found, err := clusterAddrID(d.db, c, addr, func() (uint64, error) { return d.clusterNext(c) })
 	if err != nil {
 		return store.ClusterMember{}, fmt.Errorf("cluster of %s on %s: %w", addr, chain, err)
 	}
@@ -773,14 +773,16 @@ func (d *DB) ClusterAddress(ctx context.Context, chain heistgraph.Chain, id uint
 	if err != nil {
 		return "", err
 	}
-	v, found, err := lookup(d.db, clusterIDKey(nil, c, clusterID, id), nil)
+	snap := d.db.NewSnapshot()
+	defer snap.Close()
+	addr, found, err := clusterAddress(snap, c, id)
 	if err != nil {
 		return "", fmt.Errorf("address %d on %s: %w", id, chain, err)
 	}
 	if !found {
 		return "", fmt.Errorf("address %d on %s: %w", id, chain, heistgraph.ErrNotFound)
 	}
-	return string(v), nil
+	return addr, nil
 }
 
 // ClusterSize implements store.Clusters. Clusters of one address have no
@@ -800,6 +802,13 @@ func (d *DB) ClusterSize(ctx context.Context, chain heistgraph.Chain, id uint64)
 		_, isAddr, err := lookup(snap, clusterIDKey(nil, c, clusterID, id), nil)
 		if err != nil {
 			return 0, fmt.Errorf("cluster %d on %s: %w", id, chain, err)
+		}
+		if !isAddr {
+			next, err := clusterNextAddr(snap, c)
+			if err != nil {
+				return 0, fmt.Errorf("cluster %d on %s: %w", id, chain, err)
+			}
+			isAddr = id > 0 && id < next
 		}
 		m, moved, err := lookup(snap, clusterIDKey(nil, c, clusterMember, id), nil)
 		if err != nil {
@@ -846,22 +855,51 @@ func (d *DB) Memberships(ctx context.Context, chain heistgraph.Chain) iter.Seq2[
 			return
 		}
 		defer mem.Close()
+		// The ids the id table leaves out are named by the store's
+		// address table (clusteraddr.go).
+		next, err := clusterNextAddr(snap, c)
+		if err != nil {
+			fail(err)
+			return
+		}
+		ylo, yhi := tableBounds(prefixAddrByID, c)
+		ys, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: ylo, UpperBound: yhi})
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer ys.Close()
 		mok := mem.First()
-		n := 0
-		for valid := ids.First(); valid; valid = ids.Next() {
-			if n++; n&1023 == 0 {
+		iok := ids.First()
+		var ykey []byte
+		for id := uint64(1); id < next; id++ {
+			if id&1023 == 0 {
 				if err := ctx.Err(); err != nil {
 					fail(err)
 					return
 				}
 			}
-			k := ids.Key()[len(ilo):]
-			if len(k) != 8 {
+			m := store.ClusterMember{AddrID: id, ClusterID: id}
+			if iok && len(ids.Key()) != len(ilo)+8 {
 				fail(errCorrupt)
 				return
 			}
-			m := store.ClusterMember{AddrID: binary.BigEndian.Uint64(k), Address: string(ids.Value())}
-			m.ClusterID = m.AddrID
+			if iok && binary.BigEndian.Uint64(ids.Key()[len(ilo):]) == id {
+				m.Address = string(ids.Value())
+				iok = ids.Next()
+			} else {
+				ykey = appendAddrByIDKey(ykey[:0], c, id)
+				if !seekForward(ys, ykey) || !bytes.Equal(ys.Key(), ykey) {
+					fail(errors.Join(ys.Error(), fmt.Errorf("address id %d: in neither the cluster id table nor the address table: %w", id, errCorrupt)))
+					return
+				}
+				e, err := decodeAddrEntry(ys.Value())
+				if err != nil {
+					fail(fmt.Errorf("address id %d: %w", id, err))
+					return
+				}
+				m.Address = e.s
+			}
 			for mok && binary.BigEndian.Uint64(mem.Key()[len(mlo):]) < m.AddrID {
 				mok = mem.Next()
 			}
@@ -876,6 +914,10 @@ func (d *DB) Memberships(ctx context.Context, chain heistgraph.Chain) iter.Seq2[
 			if !yield(m, nil) {
 				return
 			}
+		}
+		if iok {
+			fail(fmt.Errorf("cluster id table: entries at and past the next id %d: %w", next, errCorrupt))
+			return
 		}
 		if err := errors.Join(ids.Error(), mem.Error()); err != nil {
 			fail(err)
@@ -1055,8 +1097,10 @@ type clusterWrites struct {
 	// low holds the tables between the address table and the id table
 	// (blocks, evidence), mid the overrides, high state and pending work.
 	low, mid, high sortedWrites
-	// order is writeTo's buffer for sorting the addresses.
+	// order is writeTo's buffer for sorting the addresses; own its
+	// answers of which new ids are the store's own (clusteraddr.go).
 	order []addrOrder
+	own   []bool
 	bytes int
 }
 
@@ -1170,17 +1214,19 @@ func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, newBa
 	w.order = order
 	ax := newAddrExceptions(db, c)
 	defer ax.close()
+	w.own = slices.Grow(w.own[:0], len(w.addrEnd))[:len(w.addrEnd)]
 	for k, o := range order {
 		suffix, _ := w.addr(int(o.i))
-		if k+1 < len(order) && order[k+1].hi == o.hi && order[k+1].lo == o.lo {
-			if next, _ := w.addr(int(order[k+1].i)); bytes.Equal(next, suffix) {
-				continue // the same address given again: the last id stands
-			}
-		}
 		id := w.firstAddr + uint64(o.i)
 		own, stored, err := ax.check(suffix, id)
 		if err != nil {
 			return err
+		}
+		w.own[o.i] = own
+		if k+1 < len(order) && order[k+1].hi == o.hi && order[k+1].lo == o.lo {
+			if next, _ := w.addr(int(order[k+1].i)); bytes.Equal(next, suffix) {
+				continue // the same address given again: the last id stands
+			}
 		}
 		key = append(appendClusterTable(key[:0], c, clusterAddr), suffix...)
 		switch {
@@ -1199,8 +1245,12 @@ func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, newBa
 	if err := writeSorted(b, &w.low, newBatch); err != nil {
 		return err
 	}
-	// id -> addr, in id order already.
+	// id -> addr, in id order already, where the store's address table
+	// does not name the address under the id (clusteraddr.go).
 	for i := range w.addrEnd {
+		if w.own[i] {
+			continue
+		}
 		_, addr := w.addr(i)
 		if err := b.Set(clusterIDKey(key[:0], c, clusterID, w.firstAddr+uint64(i)), addr, nil); err != nil {
 			return err

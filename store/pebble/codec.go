@@ -230,7 +230,11 @@ type inputRecord struct {
 	Resolved bool
 	Value    int64
 	Type     heistgraph.ScriptType
-	Address  string
+	// AddrID is the spent output's address id (0: no address), which the
+	// record stores instead of the address (addrtable.go); Address is set
+	// on decode only when the decoder is given the address table.
+	AddrID  uint64
+	Address string
 }
 
 // txRecord is the stored form of a transaction without its outputs (which
@@ -289,19 +293,20 @@ func (rec *txRecord) setFee(outSum int64) {
 
 // appendTxRecord appends a tx record: its number, then its fields.
 func appendTxRecord(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
-	return appendTxRecordForm(appendUvarint(dst, rec.Num), txid, rec, appendAddrValue, true)
+	return appendTxRecordForm(appendUvarint(dst, rec.Num), txid, rec, false)
 }
 
 // appendTxRecordV3 appends a tx record as schema 3 stored it (addresses as
-// strings, no numbers), the form Digest hashes.
+// strings, no numbers), the form Digest hashes; rec's addresses must be
+// resolved.
 func appendTxRecordV3(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
-	return appendTxRecordForm(dst, txid, rec, appendString, false)
+	return appendTxRecordForm(dst, txid, rec, true)
 }
 
-// appendTxRecordForm appends a tx record with its inputs' addresses in the
-// form addr appends, and the prevouts of resolved inputs by number when
-// nums.
-func appendTxRecordForm(dst []byte, txid heistgraph.Hash, rec *txRecord, addr func([]byte, string) []byte, nums bool) []byte {
+// appendTxRecordForm appends a tx record in the stored form (resolved
+// inputs' prevouts by number, their addresses by id), or in schema 3's
+// when v3 (txids and address strings).
+func appendTxRecordForm(dst []byte, txid heistgraph.Hash, rec *txRecord, v3 bool) []byte {
 	var flags byte
 	if rec.FeeKnown {
 		flags |= txFlagFeeKnown
@@ -327,12 +332,12 @@ func appendTxRecordForm(dst []byte, txid heistgraph.Hash, rec *txRecord, addr fu
 	dst = appendUvarint(dst, uint64(rec.NOut))
 	dst = appendUvarint(dst, uint64(len(rec.Inputs)))
 	for i := range rec.Inputs {
-		dst = appendInputRecord(dst, &rec.Inputs[i], addr, nums)
+		dst = appendInputRecord(dst, &rec.Inputs[i], v3)
 	}
 	return dst
 }
 
-func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []byte, nums bool) []byte {
+func appendInputRecord(dst []byte, in *inputRecord, v3 bool) []byte {
 	var flags byte
 	if in.Coinbase {
 		flags |= inFlagCoinbase
@@ -340,7 +345,7 @@ func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []
 	if in.Resolved {
 		flags |= inFlagResolved
 	}
-	if nums && in.Resolved && in.PrevNum != 0 {
+	if !v3 && in.Resolved && in.PrevNum != 0 {
 		flags |= inFlagNum
 	}
 	dst = append(dst, flags)
@@ -356,14 +361,19 @@ func appendInputRecord(dst []byte, in *inputRecord, addr func([]byte, string) []
 	if in.Resolved {
 		dst = appendVarint(dst, in.Value)
 		dst = appendScriptType(dst, in.Type)
-		dst = addr(dst, in.Address)
+		if v3 {
+			dst = appendString(dst, in.Address)
+		} else {
+			dst = appendUvarint(dst, in.AddrID)
+		}
 	}
 	return dst
 }
 
 // decodeTxRecord decodes v into rec, reusing rec.Inputs' storage; txidOf
-// resolves the numbers of resolved inputs' prevouts.
-func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord, txidOf func(uint64) (heistgraph.Hash, error)) error {
+// resolves the numbers of resolved inputs' prevouts, and addrs their
+// address ids (nil: the inputs keep only the ids).
+func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord, txidOf func(uint64) (heistgraph.Hash, error), addrs *addrReader) error {
 	r := reader{b: v}
 	rec.Num = r.uvarint()
 	if rec.Num == 0 {
@@ -417,7 +427,14 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord, txidOf func(u
 		if in.Resolved {
 			in.Value = r.varint()
 			in.Type = r.scriptType()
-			in.Address = r.addrValue()
+			in.AddrID = r.uvarint()
+			if addrs != nil && !r.bad && in.AddrID != 0 {
+				a, err := addrs.addr(in.AddrID)
+				if err != nil {
+					return fmt.Errorf("tx record: input %d: %w", i, err)
+				}
+				in.Address = a
+			}
 		}
 		rec.Inputs = append(rec.Inputs, in)
 	}
@@ -431,23 +448,20 @@ func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord, txidOf func(u
 }
 
 // appendOutputRecord encodes an output and the height of its block. Value,
-// type and address (in binary when it packs, addrcodec.go) come first:
-// resolving a prevout reads only those. The script comes last, as its
-// length plus one and its bytes, or as a 0 when it is the standard script
-// of the type and address (scripts.go), which decodeOutputRecord rebuilds.
-func appendOutputRecord(dst []byte, out *heistgraph.TxOut, height int64) []byte {
-	p, packed := packAddr(out.Address)
+// type and address id (0: no address; the address table names it,
+// addrtable.go) come first: resolving a prevout reads only those. The
+// script comes last, as its length plus one and its bytes, or as a 0 when
+// it is the standard script of the type and address (scripts.go), which
+// decodeOutputRecord rebuilds; p is the address's packed form (nil when it
+// has none).
+func appendOutputRecord(dst []byte, out *heistgraph.TxOut, height int64, id uint64, p *packedAddr) []byte {
 	dst = appendVarint(dst, out.Value)
 	dst = appendScriptType(dst, out.Type)
-	if packed {
-		dst = appendPackedAddr(dst, &p)
-	} else {
-		dst = appendAddrValue(dst, out.Address)
-	}
+	dst = appendUvarint(dst, id)
 	dst = appendOutputTail(dst, out, height)
-	if packed {
+	if p != nil {
 		n := len(dst)
-		s, ok := packedScript(dst, out.Type, &p)
+		s, ok := packedScript(dst, out.Type, p)
 		if ok && bytes.Equal(s[n:], out.Script) {
 			return append(s[:n], 0)
 		}
@@ -483,35 +497,39 @@ func appendOutputRecordV2(dst []byte, out *heistgraph.TxOut, height int64) []byt
 	return appendBytes(appendOutputFields(dst, out, height), out.Script)
 }
 
-// outputHead is the part of an output record that resolving a prevout needs.
+// outputHead is the part of an output record that resolving a prevout
+// needs: the address by its id (0: none).
 type outputHead struct {
-	Value   int64
-	Type    heistgraph.ScriptType
-	Address string
-	Height  int64
+	Value  int64
+	Type   heistgraph.ScriptType
+	AddrID uint64
+	Height int64
 }
 
 func decodeOutputHead(v []byte) (outputHead, error) {
 	r := reader{b: v}
-	h := outputHead{Value: r.varint(), Type: r.scriptType(), Address: r.addrValue(), Height: int64(r.uvarint())}
+	h := outputHead{Value: r.varint(), Type: r.scriptType(), AddrID: r.uvarint(), Height: int64(r.uvarint())}
 	if r.bad {
 		return h, fmt.Errorf("output record: %w", errCorrupt)
 	}
 	return h, nil
 }
 
-func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
+// decodeOutputRecord decodes an output record, resolving its address id
+// through addrs.
+func decodeOutputRecord(v []byte, addrs *addrReader) (heistgraph.TxOut, int64, error) {
 	r := reader{b: v}
 	var out heistgraph.TxOut
 	out.Value = r.varint()
 	out.Type = r.scriptType()
-	p, s := r.packed()
-	out.Address = s
-	if !r.bad && p.Tag != addrEmpty && p.Tag != addrString {
-		var ok bool
-		if out.Address, ok = p.String(); !ok {
-			r.fail()
+	id := r.uvarint()
+	var e addrEntry
+	if !r.bad && id != 0 {
+		var err error
+		if e, err = addrs.entry(id); err != nil {
+			return out, 0, fmt.Errorf("output record: %w", err)
 		}
+		out.Address = e.s
 	}
 	height := int64(r.uvarint())
 	n := r.uvarint()
@@ -529,7 +547,9 @@ func decodeOutputRecord(v []byte) (heistgraph.TxOut, int64, error) {
 	case r.bad:
 	case n == 0:
 		var ok bool
-		if out.Script, ok = packedScript(nil, out.Type, &p); !ok {
+		if id == 0 {
+			r.fail()
+		} else if out.Script, ok = packedScript(nil, out.Type, &e.p); !ok {
 			r.fail()
 		}
 	case n-1 > uint64(len(r.b)):

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
 	"github.com/heistgraph/heistgraph"
 )
 
@@ -39,17 +41,21 @@ func TestTxRecordRoundTrip(t *testing.T) {
 		{"resolved, fee known, segwit", txRecord{
 			Num: 1 << 40, WTxID: hashOf(9), Version: -2, LockTime: 800000, Size: 250, Weight: 661, Height: 840000, Index: 1234, Fee: 1500, FeeKnown: true, NOut: 2,
 			Inputs: []inputRecord{
-				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 7}, Sequence: 0xfffffffd}, PrevNum: 3, Resolved: true, Value: 100000, Type: heistgraph.ScriptWitnessV0KeyHash, Address: "bc1qxyz"},
+				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 7}, Sequence: 0xfffffffd}, PrevNum: 3, Resolved: true, Value: 100000, Type: heistgraph.ScriptWitnessV0KeyHash, AddrID: 3, Address: "bc1qxyz"},
 				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(4), Vout: 0}, Sequence: 0}, Resolved: true, Value: 5, Type: heistgraph.ScriptType("future_type")},
-				// Addresses stored in binary (addrcodec.go).
-				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(7), Vout: 1}}, Resolved: true, Value: 6, Type: heistgraph.ScriptWitnessV0KeyHash, Address: "bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw"},
-				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(200), Vout: 2}}, PrevNum: 200, Resolved: true, Value: 7, Type: heistgraph.ScriptScriptHash, Address: "2NE3FnBEiUq176rPesXGSqVyeQNnsj3ouN3"},
+				// Addresses by id (addrtable.go).
+				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(7), Vout: 1}}, Resolved: true, Value: 6, Type: heistgraph.ScriptWitnessV0KeyHash, AddrID: 1, Address: "bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw"},
+				{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(200), Vout: 2}}, PrevNum: 200, Resolved: true, Value: 7, Type: heistgraph.ScriptScriptHash, AddrID: 1 << 30, Address: "2NE3FnBEiUq176rPesXGSqVyeQNnsj3ouN3"},
 			},
 		}},
 		{"unresolved, out sum kept", txRecord{
 			Num: 300, WTxID: txid, Version: 2, Size: 200, Weight: 800, Height: 5, Index: 3, OutSum: 4242, NOut: 3,
 			Inputs: []inputRecord{{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(5), Vout: 1}, Sequence: 0xffffffff}}},
 		}},
+	}
+	addrs := testAddrTable(t, "bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw", "unused", "bc1qxyz")
+	if err := addrs.r.(*pebbledb.DB).Set(appendAddrByIDKey(nil, 1, 1<<30), appendAddrValue(nil, "2NE3FnBEiUq176rPesXGSqVyeQNnsj3ouN3"), nil); err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,18 +68,28 @@ func TestTxRecordRoundTrip(t *testing.T) {
 			}
 			v := appendTxRecord(nil, txid, &tc.rec)
 			var got txRecord
-			if err := decodeTxRecord(v, txid, &got, txidsOfTest); err != nil {
+			if err := decodeTxRecord(v, txid, &got, txidsOfTest, addrs); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
 			}
-			if err := decodeTxRecord(v[:len(v)-1], txid, &got, txidsOfTest); !errors.Is(err, errCorrupt) {
+			// Without the address table the inputs keep their ids only.
+			if err := decodeTxRecord(v, txid, &got, txidsOfTest, nil); err != nil {
+				t.Fatal(err)
+			}
+			for i := range want.Inputs {
+				want.Inputs[i].Address = ""
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("round trip without addresses:\n got %+v\nwant %+v", got, want)
+			}
+			if err := decodeTxRecord(v[:len(v)-1], txid, &got, txidsOfTest, addrs); !errors.Is(err, errCorrupt) {
 				t.Errorf("truncated record: error %v, want errCorrupt", err)
 			}
 			zero := tc.rec
 			zero.Num = 0
-			if err := decodeTxRecord(appendTxRecord(nil, txid, &zero), txid, &got, txidsOfTest); !errors.Is(err, errCorrupt) {
+			if err := decodeTxRecord(appendTxRecord(nil, txid, &zero), txid, &got, txidsOfTest, addrs); !errors.Is(err, errCorrupt) {
 				t.Errorf("record without a number: error %v, want errCorrupt", err)
 			}
 		})
@@ -112,11 +128,11 @@ func TestRecordRoundTrips(t *testing.T) {
 		check func(t *testing.T)
 	}{
 		{"output", func(t *testing.T) {
-			got, h, err := decodeOutputRecord(appendOutputRecord(nil, &out, 77))
+			got, h, err := decodeOutputRecord(testOutputRecord(&out, 77, 0), nil)
 			if err != nil || h != 77 || !reflect.DeepEqual(got, out) {
 				t.Errorf("got %+v at %d (%v), want %+v at 77", got, h, err, out)
 			}
-			head, err := decodeOutputHead(appendOutputRecord(nil, &out, 77))
+			head, err := decodeOutputHead(testOutputRecord(&out, 77, 0))
 			if err != nil || head != (outputHead{Value: 12345, Type: heistgraph.ScriptMultisig, Height: 77}) {
 				t.Errorf("head %+v (%v)", head, err)
 			}
@@ -230,26 +246,27 @@ func TestTotalsMerge(t *testing.T) {
 // panic.
 func FuzzDecode(f *testing.F) {
 	txid := hashOf(1)
-	rec := txRecord{Num: 3, WTxID: hashOf(2), NOut: 2, Inputs: []inputRecord{{Resolved: true, Value: 5, Address: "x"}}}
+	rec := txRecord{Num: 3, WTxID: hashOf(2), NOut: 2, Inputs: []inputRecord{{Resolved: true, Value: 5, AddrID: 3}}}
 	f.Add(appendTxRecord(nil, txid, &rec))
 	many := txRecord{Num: 1 << 20, WTxID: txid, FeeKnown: true, Inputs: []inputRecord{
 		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(3), Vout: 1 << 20}, Sequence: 7}},
-		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(4), Vout: 2}}, Resolved: true, Value: 9, Type: "custom", Address: "bc1q"},
-		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(5)}}, PrevNum: 5, Resolved: true, Value: 1, Type: heistgraph.ScriptPubKeyHash, Address: "1x"},
+		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(4), Vout: 2}}, Resolved: true, Value: 9, Type: "custom", AddrID: 1},
+		{TxIn: heistgraph.TxIn{PrevOut: heistgraph.Outpoint{TxID: hashOf(5)}}, PrevNum: 5, Resolved: true, Value: 1, Type: heistgraph.ScriptPubKeyHash, AddrID: 2},
 	}}
 	f.Add(appendTxRecord(nil, txid, &many))
-	f.Add(appendOutputRecord(nil, &heistgraph.TxOut{Value: 1, Keys: []string{"a"}, Script: []byte{1}}, 3))
+	f.Add(testOutputRecord(&heistgraph.TxOut{Value: 1, Keys: []string{"a"}, Script: []byte{1}}, 3, 0))
 	p2pkh, _ := hex.DecodeString("76a91477bff20c60e522dfaa3350c39b030a5d004e839a88ac")
-	f.Add(appendOutputRecord(nil, &heistgraph.TxOut{Value: 2, Type: heistgraph.ScriptPubKeyHash, Address: "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", Script: p2pkh}, 4))
-	many.Inputs[1].Address = "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0"
+	f.Add(testOutputRecord(&heistgraph.TxOut{Value: 2, Type: heistgraph.ScriptPubKeyHash, Address: "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", Script: p2pkh}, 4, 1))
+	many.Inputs[1].AddrID = 3
 	f.Add(appendTxRecord(nil, txid, &many))
+	addrs := testAddrTable(f, "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "1x", "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0")
 	f.Add(appendTotals(nil, &totals{Received: 1}))
 	f.Add(appendSpentEvent(nil, 1<<20, 7, 2, -5))
 	f.Add(appendUndoRecord(nil, []undoEntry{{Key: []byte("k"), Prev: []byte("v"), Present: true}}))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var r txRecord
-		_ = decodeTxRecord(v, txid, &r, txidsOfTest)
-		_, _, _ = decodeOutputRecord(v)
+		_ = decodeTxRecord(v, txid, &r, txidsOfTest, addrs)
+		_, _, _ = decodeOutputRecord(v, addrs)
 		_, _ = decodeOutputHead(v)
 		_, _ = decodeBlockRecord(v)
 		_, _ = decodeTotals(v)

@@ -46,7 +46,12 @@ type DB struct {
 	// writes counts commits (see commit); tips memoizes each chain's tip
 	// (chainCode -> *tipMemo), valid while writes has not moved.
 	writes atomic.Uint64
-	tips   sync.Map
+	// addrCache holds address table entries for readers (addrtable.go).
+	addrCache addrCache
+	tips      sync.Map
+	// clusterNexts memoizes each chain's clustering next address id
+	// (chainCode -> *nextAddrMemo) the same way (clusteraddr.go).
+	clusterNexts sync.Map
 	// refs caches account block hashes and times (accounts_refs.go).
 	refs acctRefCache
 

@@ -112,14 +112,16 @@ func (d *DB) Tx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.Has
 	}
 	snap := d.db.NewSnapshot()
 	defer snap.Close()
-	tr, err := readTx(snap, chain, c, txid)
+	addrs := d.addrIter(snap, c)
+	defer addrs.Close()
+	tr, err := readTx(snap, chain, c, txid, addrs)
 	if err != nil {
 		return heistgraph.TxRecord{}, fmt.Errorf("tx %s on %s: %w", txid, chain, err)
 	}
 	return tr, nil
 }
 
-func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgraph.Hash) (heistgraph.TxRecord, error) {
+func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgraph.Hash, addrs *addrReader) (heistgraph.TxRecord, error) {
 	v, found, err := lookup(r, appendTxKey(nil, c, txid), nil)
 	if err != nil {
 		return heistgraph.TxRecord{}, err
@@ -128,7 +130,7 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		return heistgraph.TxRecord{}, heistgraph.ErrNotFound
 	}
 	var rec txRecord
-	if err := decodeTxRecord(v, txid, &rec, pointTxids(r, c)); err != nil {
+	if err := decodeTxRecord(v, txid, &rec, pointTxids(r, c), nil); err != nil {
 		return heistgraph.TxRecord{}, err
 	}
 	hr, _, err := heightAt(r, c, rec.Height)
@@ -146,7 +148,7 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		if vout >= rec.NOut {
 			return fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt)
 		}
-		out, _, err := decodeOutputRecord(v)
+		out, _, err := decodeOutputRecord(v, addrs)
 		tr.Tx.Outputs[vout] = out
 		return err
 	}); err != nil {
@@ -161,25 +163,36 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 	}
 	var inSum int64
 	allKnown := true
+	var key []byte
 	for i := range rec.Inputs {
 		ir := &rec.Inputs[i]
 		tr.Tx.Inputs[i] = ir.TxIn
 		if ir.Coinbase {
 			continue
 		}
-		ov, found, err := lookupOutput(r, c, ir.PrevOut)
+		// A resolved input names its prevout's tx by number already.
+		var ov []byte
+		if ir.Resolved && ir.PrevNum != 0 {
+			ov, found, err = lookup(r, appendOutputKey(key[:0], c, ir.PrevNum, ir.PrevOut.Vout), nil)
+		} else {
+			ov, found, err = lookupOutput(r, c, ir.PrevOut)
+		}
 		if err != nil {
 			return heistgraph.TxRecord{}, err
 		}
 		switch {
 		case found:
-			out, _, err := decodeOutputRecord(ov)
+			out, _, err := decodeOutputRecord(ov, addrs)
 			if err != nil {
 				return heistgraph.TxRecord{}, fmt.Errorf("output %s: %w", ir.PrevOut, err)
 			}
 			tr.Prevouts[i] = &out
 		case ir.Resolved:
-			tr.Prevouts[i] = &heistgraph.TxOut{Value: ir.Value, Type: ir.Type, Address: ir.Address}
+			a, err := addrs.addr(ir.AddrID)
+			if err != nil {
+				return heistgraph.TxRecord{}, fmt.Errorf("input %d: %w", i, err)
+			}
+			tr.Prevouts[i] = &heistgraph.TxOut{Value: ir.Value, Type: ir.Type, Address: a}
 		default:
 			allKnown = false
 			continue
@@ -242,14 +255,16 @@ func (d *DB) Output(ctx context.Context, chain heistgraph.Chain, op heistgraph.O
 	}
 	snap := d.db.NewSnapshot()
 	defer snap.Close()
-	o, err := readOutput(snap, chain, c, op)
+	addrs := d.addrIter(snap, c)
+	defer addrs.Close()
+	o, err := readOutput(snap, chain, c, op, addrs)
 	if err != nil {
 		return heistgraph.Output{}, fmt.Errorf("output %s on %s: %w", op, chain, err)
 	}
 	return o, nil
 }
 
-func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heistgraph.Outpoint) (heistgraph.Output, error) {
+func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heistgraph.Outpoint, addrs *addrReader) (heistgraph.Output, error) {
 	num, found, err := storedTxNum(r, c, op.TxID)
 	if err != nil {
 		return heistgraph.Output{}, err
@@ -264,7 +279,7 @@ func readOutput(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, op heist
 	if !found {
 		return heistgraph.Output{}, heistgraph.ErrNotFound
 	}
-	out, height, err := decodeOutputRecord(v)
+	out, height, err := decodeOutputRecord(v, addrs)
 	if err != nil {
 		return heistgraph.Output{}, err
 	}
@@ -436,6 +451,8 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
 		}
 		defer nums.Close()
+		addrs := newAddrIter(snap, c)
+		defer addrs.Close()
 		var buf, val []byte
 		var rec txRecord
 		for _, p := range logicalPrefixes {
@@ -482,7 +499,7 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx key: %w", chain, errCorrupt)
 					}
 					txid := heistgraph.Hash(k[len(lo):])
-					if err := decodeTxRecord(v, txid, &rec, nums.txid); err != nil {
+					if err := decodeTxRecord(v, txid, &rec, nums.txid, addrs); err != nil {
 						it.Close()
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx %s: %w", chain, txid, err)
 					}

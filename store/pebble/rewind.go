@@ -111,7 +111,17 @@ type undoer struct {
 	spenders map[heistgraph.Hash]*txRecord
 	touched  map[touchKey]bool
 	ids      map[string]uint64
+	addrs    *addrReader
 	key      []byte
+}
+
+// addr returns the address of id (addrtable.go) and remembers its id.
+func (u *undoer) addr(id uint64) (string, error) {
+	a, err := u.addrs.addr(id)
+	if err == nil && a != "" {
+		u.ids[a] = id
+	}
+	return a, err
 }
 
 // id returns addr's id, read from its totals before the batch changes them.
@@ -134,7 +144,7 @@ func (u *undoer) id(addr string) (uint64, error) {
 func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 	b := d.db.NewIndexedBatch()
 	defer b.Close()
-	u := &undoer{b: b, c: c, h: h, inBlock: map[heistgraph.Hash]bool{}, nums: map[heistgraph.Hash]uint64{}, numIn: map[uint64]heistgraph.Hash{}, spenders: map[heistgraph.Hash]*txRecord{}, touched: map[touchKey]bool{}, ids: map[string]uint64{}}
+	u := &undoer{b: b, c: c, h: h, inBlock: map[heistgraph.Hash]bool{}, nums: map[heistgraph.Hash]uint64{}, numIn: map[uint64]heistgraph.Hash{}, spenders: map[heistgraph.Hash]*txRecord{}, touched: map[touchKey]bool{}, ids: map[string]uint64{}, addrs: newAddrReader(b, c)}
 
 	hr, found, err := heightAt(b, c, h)
 	if err != nil {
@@ -182,7 +192,7 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 		if !found {
 			return fmt.Errorf("tx %s: record missing: %w", txid, errCorrupt)
 		}
-		if err := decodeTxRecord(v, txid, &rec, u.txid); err != nil {
+		if err := decodeTxRecord(v, txid, &rec, u.txid, nil); err != nil {
 			return fmt.Errorf("tx %s: %w", txid, err)
 		}
 		if err := u.outputs(txid, uint32(i), &rec); err != nil {
@@ -288,8 +298,8 @@ func (u *undoer) outputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 		if err := u.b.Delete(u.key, nil); err != nil {
 			return err
 		}
-		if head.Address != "" {
-			id, err := u.id(head.Address)
+		if id := head.AddrID; id != 0 {
+			addr, err := u.addr(id)
 			if err != nil {
 				return err
 			}
@@ -297,7 +307,7 @@ func (u *undoer) outputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 			if err := u.b.Delete(u.key, nil); err != nil {
 				return err
 			}
-			dl := u.deltas.get(head.Address)
+			dl := u.deltas.get(addr)
 			dl.received += head.Value
 			dl.outputs++
 			dl.ownTx(i)
@@ -337,8 +347,8 @@ func (u *undoer) unresolve(op heistgraph.Outpoint, num uint64) error {
 		if !ir.Resolved {
 			continue
 		}
-		if ir.Address != "" {
-			id, err := u.id(ir.Address)
+		if id := ir.AddrID; id != 0 {
+			addr, err := u.addr(id)
 			if err != nil {
 				return err
 			}
@@ -346,11 +356,11 @@ func (u *undoer) unresolve(op heistgraph.Outpoint, num uint64) error {
 			if err := u.b.Delete(u.key, nil); err != nil {
 				return err
 			}
-			dl := u.deltas.get(ir.Address)
+			dl := u.deltas.get(addr)
 			dl.sent += ir.Value
 			dl.spends++
 			dl.other(srec.Height, 0)
-			u.touched[touchKey{addr: ir.Address, height: srec.Height, txIndex: srec.Index}] = true
+			u.touched[touchKey{addr: addr, height: srec.Height, txIndex: srec.Index}] = true
 		}
 		*ir = inputRecord{TxIn: ir.TxIn} // by txid again: op goes away
 		u.key = appendOutpointKey(u.key[:0], prefixPending, u.c, op)
@@ -393,10 +403,11 @@ func (u *undoer) inputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 			}
 			continue
 		}
-		if ir.Address == "" {
+		id := ir.AddrID
+		if id == 0 {
 			continue
 		}
-		id, err := u.id(ir.Address)
+		addr, err := u.addr(id)
 		if err != nil {
 			return err
 		}
@@ -404,7 +415,7 @@ func (u *undoer) inputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 		if err := u.b.Delete(u.key, nil); err != nil {
 			return err
 		}
-		dl := u.deltas.get(ir.Address)
+		dl := u.deltas.get(addr)
 		dl.sent += ir.Value
 		dl.spends++
 		dl.ownTx(i)

@@ -22,8 +22,8 @@ import (
 //
 //	h + chain + height(be64)                -> block hash(32) + time(varint)        best-chain height index
 //	b + chain + hash(32)                    -> block record                         header, size, txids in order
-//	t + chain + txid(32)                    -> tx record                            number, header fields, place, inputs (+ resolved spent outputs, addresses binary), fee
-//	o + chain + number(uvarint) + vout(be32) -> output record                        value, script type, address (binary), height, keys, script (left out when standard)
+//	t + chain + txid(32)                    -> tx record                            number, header fields, place, inputs (+ resolved spent outputs, addresses by id), fee
+//	o + chain + number(uvarint) + vout(be32) -> output record                        value, script type, address id (uvarint, 0: none), height, keys, script (left out when standard)
 //	s + chain + number(uvarint) + vout(be32) + spender number(uvarint) + vin(be32)
 //	                                        -> (empty)                              spend marker of a stored output (spends.go)
 //	s + chain + 0x00 + txid(32) + vout(be32) + spender number(uvarint) + vin(be32)
@@ -33,6 +33,7 @@ import (
 //	                                        -> event record                         address history in chain order; txs by number
 //	a + chain + len(addr) + addr            -> address id + totals                  written with Merge (codec.go totalsMerger)
 //	m + "addrid/" + chain                   -> next address id (uvarint)            given out at ingest (addrid.go)
+//	y + chain + id(be64)                    -> address (binary, addrcodec.go)       every id given out, never removed (addrtable.go)
 //	d + chain + number(be64)                -> txid(32)                             the tx with that number (txnum.go)
 //	m + "txnum/" + chain                    -> next transaction number (uvarint)    given out at ingest
 //	u + chain + height(be64)                -> undo record                          previous values of keys the block overwrote
@@ -51,7 +52,7 @@ import (
 // n(be32).
 //
 //	c + chain + a + len(addr) + addr        -> address id (uvarint)                 only where not the address's own id (clusteraddr.go)
-//	c + chain + i + id                      -> address (raw string)
+//	c + chain + i + id                      -> address (raw string)                 only where the store's y table does not name it (clusteraddr.go)
 //	c + chain + m + id                      -> cluster id (uvarint)                 absent: the address is its own cluster
 //	c + chain + s + cluster id              -> size (uvarint)                       clusters of two or more addresses
 //	c + chain + e + position                -> evidence record                      txid, heuristic, votes, flags, status, reason, address ids
@@ -65,10 +66,12 @@ import (
 // are keyed by the address's id, a dense number per chain (from 1) that
 // ApplyBlock gives an address the first time it has an event, kept in the
 // totals value (so looking up an address's totals also finds its id, and no
-// separate address-to-id table is needed). An id is never given to two
+// separate address-to-id table is needed); the y table names the address
+// of every id, which output records and tx records' resolved inputs hold
+// instead of the address (addrtable.go). An id is never given to two
 // addresses: when a rewind removes an address's last event (and its
 // totals), a later event of that address may get a new id, never another
-// address's. Nothing outside the backend sees the ids: Digest hashes the
+// address's, and the y entry of the old id stays (it is still true). Nothing outside the backend sees the ids: Digest hashes the
 // events as if keyed by address string. A uvarint is a prefix code, so one
 // address's event keys never interleave with another's.
 //
@@ -137,8 +140,9 @@ import (
 //
 // Logical content (what Digest hashes) is the a, b, e, h, o, p, s and t
 // tables: apart from such overwrites they depend only on the set of blocks
-// stored, not on the order they were applied in. The m and u tables are
-// bookkeeping and excluded, and the chain code is left out of each key.
+// stored, not on the order they were applied in. The m, u, d and y tables
+// are bookkeeping and excluded (Digest resolves numbers and ids through d
+// and y), and the chain code is left out of each key.
 // For account chains it is the x table (accounts.go).
 const (
 	prefixMeta    byte = 'm'
@@ -171,8 +175,11 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // gives every transaction a number and refers to transactions by number in
 // event records, spend markers, output keys and tx records' prevouts
 // (txnum.go, spends.go), and keeps in the cluster address table only the
-// addresses whose clustering id is not the store's own (clusteraddr.go).
-const schemaVersion = 5
+// addresses whose clustering id is not the store's own (clusteraddr.go);
+// version 6 adds the y table (id -> address), names addresses by id in
+// output records and tx records' resolved inputs, and keeps in the cluster
+// id table only the ids the y table does not name (addrtable.go).
+const schemaVersion = 6
 
 var (
 	metaVersionKey   = []byte("mversion")

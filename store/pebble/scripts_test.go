@@ -67,9 +67,14 @@ func TestOutputRecordScripts(t *testing.T) {
 		{"another type", heistgraph.TxOut{Value: 5, Type: heistgraph.ScriptScriptHash, Address: addr, Script: p2pkh}, false},
 		{"nonstandard", heistgraph.TxOut{Value: 5, Type: heistgraph.ScriptNonStandard, Script: []byte{0x51}}, false},
 	}
+	addrs := testAddrTable(t, addr, "x")
 	for _, tt := range tests {
-		v := appendOutputRecord(nil, &tt.out, 9)
-		got, h, err := decodeOutputRecord(v)
+		id := uint64(0)
+		if tt.out.Address != "" {
+			id = 1
+		}
+		v := testOutputRecord(&tt.out, 9, id)
+		got, h, err := decodeOutputRecord(v, addrs)
 		if err != nil || h != 9 || !reflect.DeepEqual(got, tt.out) {
 			t.Errorf("%s: got %+v at %d (%v), want %+v", tt.name, got, h, err, tt.out)
 		}
@@ -79,9 +84,9 @@ func TestOutputRecordScripts(t *testing.T) {
 	}
 	// A record that says "standard" for an address that is not one is
 	// corrupt.
-	v := appendOutputRecord(nil, &heistgraph.TxOut{Type: heistgraph.ScriptPubKeyHash, Address: "x"}, 1)
+	v := testOutputRecord(&heistgraph.TxOut{Type: heistgraph.ScriptPubKeyHash, Address: "x"}, 1, 2)
 	v[len(v)-1] = 0
-	if _, _, err := decodeOutputRecord(v); err == nil {
+	if _, _, err := decodeOutputRecord(v, addrs); err == nil {
 		t.Error("a left-out script of a nonstandard address decodes")
 	}
 }

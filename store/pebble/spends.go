@@ -326,6 +326,8 @@ func digestOutputs(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.H
 		return err
 	}
 	defer outs.Close()
+	addrs := newAddrIter(r, c)
+	defer addrs.Close()
 	var buf, key, val, prefix []byte
 	n := 0
 	for ok := txs.First(); ok; ok = txs.Next() {
@@ -348,7 +350,7 @@ func digestOutputs(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.H
 			if len(k) != len(prefix)+4 {
 				return fmt.Errorf("output key %x: %w", k, errCorrupt)
 			}
-			out, height, err := decodeOutputRecord(outs.Value())
+			out, height, err := decodeOutputRecord(outs.Value(), addrs)
 			if err != nil {
 				return fmt.Errorf("output %x: %w", k, err)
 			}

@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"testing"
 
-	pebbledb "github.com/cockroachdb/pebble/v2"
-
 	"github.com/heistgraph/heistgraph"
 )
 
@@ -25,28 +23,14 @@ func checkTxNums(t *testing.T, d *DB, chain heistgraph.Chain) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scan := func(prefix byte, fn func(k, v []byte)) {
-		t.Helper()
-		lo, hi := tableBounds(prefix, c)
-		it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer it.Close()
-		for ok := it.First(); ok; ok = it.Next() {
-			fn(it.Key()[len(lo):], it.Value())
-		}
-		if err := it.Error(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scan := func(prefix byte, fn func(k, v []byte)) { t.Helper(); scanTable(t, d, prefix, c, fn) }
 	owner := map[uint64]heistgraph.Hash{}
 	inputs := map[uint64][]inputRecord{}
 	nout := map[uint64]uint32{}
 	scan(prefixTx, func(k, v []byte) {
 		txid := heistgraph.Hash(k)
 		var rec txRecord
-		if err := decodeTxRecord(v, txid, &rec, pointTxids(d.db, c)); err != nil {
+		if err := decodeTxRecord(v, txid, &rec, pointTxids(d.db, c), nil); err != nil {
 			t.Fatalf("%s: tx %s: %v", chain, txid, err)
 		}
 		inputs[rec.Num], nout[rec.Num] = rec.Inputs, rec.NOut
