@@ -61,6 +61,7 @@ func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph
 	c := &clusterAlongside{chain: ch, kick: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel, share: share}
 	opts := cluster.DefaultOptions()
 	opts.Logger = a.logger()
+	a.clusterSpill(&opts)
 	go func() {
 		defer close(c.done)
 		var eng *cluster.Engine

@@ -5,8 +5,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/ingest"
 	"github.com/heistgraph/heistgraph/store/pebble"
 )
@@ -45,7 +48,8 @@ func parseSize(s string) (int64, error) {
 //
 //   - memReserve, fixed: what any run takes apart from the parts below (the
 //     binary's pages, about 37 MB resident; the C allocator's own overhead
-//     around Pebble's cache and memtables; thread stacks);
+//     around Pebble's cache and memtables, kept small by boundMalloc;
+//     thread stacks);
 //   - a quarter, the store (pebble.Options.FitMemory: block cache and
 //     memtables outside Go's heap, the output and address-id caches and
 //     the write batches on it; see pebble.MemoryUse);
@@ -56,9 +60,10 @@ func parseSize(s string) (int64, error) {
 //     collector, which runs harder as the heap nears its limit, does not
 //     run all the time;
 //   - the rest, the clustering's state beside an ingest, which grows with
-//     the addresses (about clusterBytesPerAddress each) and is not spilled:
-//     when it outgrows its share the ingest goes on without clustering and
-//     ends with an error naming --memory.
+//     the addresses (about clusterBytesPerAddress each on the heap, the
+//     rest spilled to memory-mapped files): when it outgrows its share the
+//     ingest goes on without clustering and ends with an error naming
+//     --memory.
 //
 // Go's memory limit (debug.SetMemoryLimit) is T less the reserve and the
 // store's memory outside Go's heap, unless GOMEMLIMIT is set.
@@ -71,10 +76,24 @@ const (
 )
 
 // clusterBytesPerAddress is what the clustering's state takes an address
-// in memory, its growth included (the address table's keys and slots, the
-// memberships; docs/benchmarks.md, "Memory bounded by --memory"). A
-// variable for a test that makes the clustering outgrow its share.
-var clusterBytesPerAddress int64 = 32
+// on Go's heap under --memory, its growth included: the address table's
+// slots, 4 bytes each at 53–80% load, held twice while the table grows.
+// The rest of the state, 20 bytes an address (the keys, the memberships),
+// is spilled to memory-mapped files in the data directory (clusterSpill),
+// which the system pages out under pressure (docs/benchmarks.md, "Memory
+// bounded by --memory on the large world"). A variable for a test that
+// makes the clustering outgrow its share.
+var clusterBytesPerAddress int64 = 14
+
+// clusterSpill makes clustering under --memory keep its per-address
+// arrays in memory-mapped files in the embedded store's directory
+// (cluster.Options.SpillDir) instead of on Go's heap; nothing without the
+// flag, or with another backend.
+func (a *app) clusterSpill(o *cluster.Options) {
+	if a.memory != "" && a.storeURL == "" {
+		o.SpillDir = a.dataDir
+	}
+}
 
 // memoryBudget is --memory divided among the process's parts.
 type memoryBudget struct {
@@ -139,7 +158,44 @@ func goMemoryLimit(b memoryBudget, gomemlimit string) (int64, bool) {
 // limit alone).
 var setGoMemoryLimit func(int64) int64
 
-// applyMemory checks --memory and sets Go's memory limit from it.
+// boundCMemory bounds the C allocator's memory outside Go's heap; main
+// sets it (to boundMalloc with internal/malloc), tests leave it nil.
+var boundCMemory func()
+
+// The C allocator under --memory. Pebble's block cache and memtables and
+// zstd's contexts are allocated with C's malloc, which by default keeps up
+// to eight arenas a core and most of what is freed in them: on the large
+// world at --memory 1GiB the resident C memory grew past 250 MiB where
+// Pebble held 64 (docs/benchmarks.md, "Memory bounded by --memory on the
+// large world"). One arena, and its free pages given back every
+// mallocTrimEvery, keep it near what is allocated.
+const (
+	mallocArenas    = 1
+	mallocTrimEvery = 5 * time.Second
+)
+
+// boundMalloc caps the C allocator's arenas with limit and calls trim
+// every interval until stop is called (main never does).
+func boundMalloc(limit func(int), trim func() bool, every time.Duration) (stop func()) {
+	limit(mallocArenas)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				trim()
+			}
+		}
+	}()
+	return sync.OnceFunc(func() { close(done) })
+}
+
+// applyMemory checks --memory and sets Go's memory limit from it, and
+// bounds the C allocator's.
 func (a *app) applyMemory() error {
 	b, err := a.memoryBudget()
 	if err != nil {
@@ -147,6 +203,9 @@ func (a *app) applyMemory() error {
 	}
 	if limit, ok := goMemoryLimit(b, os.Getenv("GOMEMLIMIT")); ok && setGoMemoryLimit != nil {
 		setGoMemoryLimit(limit)
+	}
+	if b.Total > 0 && boundCMemory != nil {
+		boundCMemory()
 	}
 	return nil
 }
