@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -178,6 +180,12 @@ const (
 // every interval until stop is called (main never does).
 func boundMalloc(limit func(int), trim func() bool, every time.Duration) (stop func()) {
 	limit(mallocArenas)
+	return tick(every, func() bool { trim(); return true })
+}
+
+// tick calls f every interval, in a goroutine of its own, until f returns
+// false or stop is called.
+func tick(every time.Duration, f func() bool) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(every)
@@ -187,7 +195,9 @@ func boundMalloc(limit func(int), trim func() bool, every time.Duration) (stop f
 			case <-done:
 				return
 			case <-t.C:
-				trim()
+				if !f() {
+					return
+				}
 			}
 		}
 	}()
@@ -231,4 +241,57 @@ func (a *app) fit(fit func(memoryBudget) error) error {
 		return usageError{fmt.Errorf("--memory %s: %w", a.memory, err)}
 	}
 	return nil
+}
+
+// The memory guard of a file ingest under --memory: Go's limit is soft and
+// the C allocator's and the page cache's shares are estimates, so when the
+// process's resident anonymous memory passes memGuardShare of the budget
+// anyway the ingest stops between batches, as on SIGINT, and exits 2
+// naming the flag (the blocks stored so far stay; a rerun resumes), instead
+// of being killed by the cgroup or the OOM killer.
+const memGuardShare = 0.95
+
+// memGuardEvery is how often the guard reads the resident memory; a
+// variable for its test.
+var memGuardEvery = time.Second
+
+// residentAnon returns the process's resident anonymous memory in bytes (0
+// where /proc is not there); a variable for the guard's test.
+var residentAnon = func() int64 { return procStatus("RssAnon") }
+
+// errMemoryGuard is the cause of an ingest stopped by the memory guard.
+type errMemoryGuard struct{ rss, total int64 }
+
+func (e errMemoryGuard) Error() string {
+	return fmt.Sprintf("the process's resident memory reached %d MiB of --memory %d MiB", e.rss>>20, e.total>>20)
+}
+
+// guardMemory returns ctx cancelled with an errMemoryGuard cause once the
+// resident anonymous memory passes memGuardShare of b's total, and a stop
+// function; ctx itself without a budget.
+func guardMemory(ctx context.Context, b memoryBudget) (context.Context, func()) {
+	if b.Total == 0 {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := tick(memGuardEvery, func() bool {
+		rss := residentAnon()
+		if float64(rss) <= memGuardShare*float64(b.Total) {
+			return true
+		}
+		cancel(errMemoryGuard{rss: rss, total: b.Total})
+		return false
+	})
+	return ctx, func() { stop(); cancel(nil) }
+}
+
+// memoryGuardError turns err, when ctx was stopped by the memory guard,
+// into a usage error naming --memory; err as it is otherwise.
+func memoryGuardError(ctx context.Context, err error) error {
+	var g errMemoryGuard
+	if err == nil || !errors.As(context.Cause(ctx), &g) {
+		return err
+	}
+	return usageError{fmt.Errorf("--memory: %v: the ingest stopped between batches, the blocks stored so far are kept "+
+		"(run it again with a larger --memory to resume): %w", g, heistgraph.ErrInvalid)}
 }

@@ -20,7 +20,7 @@ import (
 // one line of the process's memory to DIR/mem.log (resident set by kind,
 // Go's runtime metrics, the open store's Pebble memory) and writes a heap
 // profile DIR/heap-NNNN.pb.gz, for finding what grows during a long run
-// (docs/benchmarks.md, "Clustering state in 12 bytes an address").
+// (docs/benchmarks.md, "Memory bounded by --memory on the large world").
 type memWatch struct {
 	dir   string
 	every time.Duration
