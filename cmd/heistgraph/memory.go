@@ -87,6 +87,11 @@ const (
 // makes the clustering outgrow its share.
 var clusterBytesPerAddress int64 = 14
 
+// clusterHeapBytesPerAddress is the same when nothing is spilled (a
+// --store other than the embedded one): the keys and memberships too, and
+// their arrays' room to grow (BenchmarkAddressState: 30.6).
+const clusterHeapBytesPerAddress = 32
+
 // clusterSpill makes clustering under --memory keep its per-address
 // arrays in memory-mapped files in the embedded store's directory
 // (cluster.Options.SpillDir) instead of on Go's heap; nothing without the
