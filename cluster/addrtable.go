@@ -25,7 +25,8 @@ func (h *hasher) key(addr string) addrKey {
 }
 
 // addrTable maps address keys to address ids 1, 2, ... given out in
-// order. Keys are kept by id in two flat arrays (12 bytes an address) and
+// order. Keys are kept by id in two flat arrays (12 bytes an address, on
+// the heap or spilled) and
 // found through an open-addressing table of ids with linear probing (4
 // bytes a slot, at most maxLoad full): no pointers, so the garbage
 // collector never scans it, and about 18 bytes an address in all where the
@@ -41,11 +42,17 @@ type addrTable struct {
 // probes for a miss are about (1+1/(1-α)²)/2: 8.5 at 0.8).
 const maxLoad = 0.8
 
-// newAddrTable returns a table with room for n addresses before it grows.
-func newAddrTable(n int) *addrTable {
-	t := &addrTable{hi: make([]uint64, 1, n+1), lo: make([]uint32, 1, n+1)}
+// newAddrTable returns a table with room for n addresses before it grows,
+// its keys on the heap or spilled (spill.go) to dir.
+func newAddrTable(n int, dir string) (*addrTable, error) {
+	hi, lo, s, err := arrays[uint64, uint32](dir, n+1)
+	if err != nil {
+		return nil, err
+	}
+	t := &addrTable{hi: append(hi, 0), lo: append(lo, 0)}
+	releaseWith(s, t)
 	t.resize(slotsFor(n))
-	return t
+	return t, nil
 }
 
 // slotsFor returns a table size that holds n keys at about 0.7 full.

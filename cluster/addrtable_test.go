@@ -8,13 +8,21 @@ import (
 
 // TestAddrTable: the table gives ids in order and finds every key again
 // across its growths, as a map does; keys never added are not found, also
-// ones sharing hi or lo with a key that was.
+// ones sharing hi or lo with a key that was. With its keys on the heap and
+// spilled (spill.go).
 func TestAddrTable(t *testing.T) {
 	t.Parallel()
-	for _, start := range []int{0, 1, 1000} {
-		t.Run(fmt.Sprint(start), func(t *testing.T) {
+	for _, c := range []struct {
+		start int
+		spill bool
+	}{{0, false}, {1, false}, {1000, false}, {0, true}, {1000, true}} {
+		t.Run(fmt.Sprint(c.start, "/spill=", c.spill), func(t *testing.T) {
+			start := c.start
 			h := newHasher()
-			tab := newAddrTable(start)
+			tab, err := newAddrTable(start, spillDir(t, c.spill))
+			if err != nil {
+				t.Fatal(err)
+			}
 			want := map[addrKey]uint32{}
 			rng := rand.New(rand.NewPCG(1, uint64(start)))
 			for i := range 20_000 {
@@ -50,12 +58,35 @@ func TestAddrTable(t *testing.T) {
 // TestMembers: random merges and detaches against a plain cluster-of
 // array: clusters, sizes (kept in the cluster id's entry), rings, the
 // moved addresses reported, and the same after setRings from the plain
-// assignment.
+// assignment. With the arrays on the heap and spilled (spill.go).
 func TestMembers(t *testing.T) {
 	t.Parallel()
+	for _, spill := range []bool{false, true} {
+		t.Run(fmt.Sprint("spill=", spill), func(t *testing.T) { testMembers(t, spillDir(t, spill)) })
+	}
+}
+
+// spillDir returns a directory to spill to when spill is set, else "".
+func spillDir(t *testing.T, spill bool) string {
+	if !spill {
+		return ""
+	}
+	return t.TempDir()
+}
+
+func newMembersT(t *testing.T, n int, dir string) *members {
+	t.Helper()
+	m, err := newMembers(n, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func testMembers(t *testing.T, dir string) {
 	const n = 300
 	rng := rand.New(rand.NewPCG(3, 4))
-	m := newMembers(0)
+	m := newMembersT(t, 0, dir)
 	ref := make([]uint32, n+1) // ref[id]: the cluster, its smallest id
 	for id := range uint32(n) {
 		if got := m.add(); got != id+1 {
@@ -137,7 +168,7 @@ func TestMembers(t *testing.T) {
 	}
 	check(-1)
 	// setRings from the plain assignment gives the same state.
-	m2 := newMembers(n)
+	m2 := newMembersT(t, n, dir)
 	for id := 1; id <= n; id++ {
 		m2.add()
 	}

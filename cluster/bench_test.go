@@ -247,3 +247,53 @@ func BenchmarkWorldGraph(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAddressState gives ids to 4M addresses (the address table and
+// the memberships, as a run does for addresses it meets) and reports what
+// they keep on Go's heap an address (heapB/addr, the arrays' room to grow
+// included), on the heap and spilled (Options.SpillDir).
+func BenchmarkAddressState(b *testing.B) {
+	const n = 4 << 20
+	for _, spill := range []bool{false, true} {
+		name := "heap"
+		if spill {
+			name = "spilled"
+		}
+		b.Run(name, func(b *testing.B) {
+			dir := ""
+			if spill {
+				dir = b.TempDir()
+			}
+			h := newHasher()
+			var kept uint64
+			for range b.N {
+				runtime.GC()
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
+				tab, err := newAddrTable(0, dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				m, err := newMembers(0, dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var buf [8]byte
+				for i := range uint64(n) {
+					for j := range buf {
+						buf[j] = byte(i >> (8 * j))
+					}
+					tab.add(h.key(string(buf[:])))
+					m.add()
+				}
+				runtime.GC()
+				var after runtime.MemStats
+				runtime.ReadMemStats(&after)
+				kept = after.HeapAlloc - before.HeapAlloc
+				runtime.KeepAlive(tab)
+				runtime.KeepAlive(m)
+			}
+			b.ReportMetric(float64(kept)/n, "heapB/addr")
+		})
+	}
+}

@@ -457,12 +457,15 @@ func (e *engine) loadMembers(ctx context.Context) error {
 		// clustered: the arrays are allocated once.
 		n = max(n, e.g.Addresses())
 	}
-	e.m = newMembers(n)
+	var err error
+	if e.m, err = newMembers(n, e.opts.SpillDir); err != nil {
+		return err
+	}
 	if e.g != nil {
 		e.gid = make([]uint32, e.g.Addresses())
 		clear(e.extra)
-	} else {
-		e.ids = newAddrTable(int(e.tip.NextAddr))
+	} else if e.ids, err = newAddrTable(int(e.tip.NextAddr), e.opts.SpillDir); err != nil {
+		return err
 	}
 	for mb, err := range e.st.Memberships(ctx, e.chain) {
 		if err != nil {

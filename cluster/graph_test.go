@@ -58,17 +58,7 @@ func TestGraphPath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "btc.txg")
 	gen := storetest.NewGenerator(chain, seed, txs)
 	var blocks []*heistgraph.Block
-	apply := func(n int) {
-		for range n {
-			b := gen.Next()
-			blocks = append(blocks, b)
-			for _, st := range []*pebble.DB{plain, viaGraph} {
-				if err := st.ApplyBlock(ctx, b); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-	}
+	apply := func(n int) { blocks = applyNext(t, []*pebble.DB{plain, viaGraph}, gen, n, blocks) }
 	compare := func(step string, a, b Stats) {
 		t.Helper()
 		a.Elapsed = 0
@@ -113,18 +103,7 @@ func TestGraphPath(t *testing.T) {
 	run("graph extended", true)
 
 	// Reorganisation: the last 12 blocks are replaced by a branch of 18.
-	fork := int64(len(blocks) - 13)
-	regen := storetest.NewGenerator(chain, seed, txs)
-	for range fork + 1 {
-		regen.Next()
-	}
-	gen = regen.Fork(77)
-	blocks = blocks[:fork+1]
-	for _, st := range []*pebble.DB{plain, viaGraph} {
-		if err := st.RewindTo(ctx, chain, fork); err != nil {
-			t.Fatal(err)
-		}
-	}
+	gen, blocks = reorg(t, []*pebble.DB{plain, viaGraph}, seed, txs, blocks)
 	apply(18)
 	run("after the reorganisation", true)
 

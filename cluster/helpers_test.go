@@ -13,6 +13,7 @@ import (
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
+	"github.com/heistgraph/heistgraph/store/storetest"
 )
 
 const chain = heistgraph.ChainBTCRegtest
@@ -252,3 +253,38 @@ func wantErr(t testing.TB, err, want error) {
 }
 
 func sortedVotes(v []string) []string { return slices.Sorted(slices.Values(v)) }
+
+// reorg replaces the last 12 of blocks, applied to every store of stores
+// from storetest.NewGenerator(chain, seed, txs), by a branch: the stores
+// are rewound to the fork, and the generator returned continues the
+// branch (apply 18 of its blocks for a longer chain).
+func reorg(t *testing.T, stores []*pebble.DB, seed uint64, txs int, blocks []*heistgraph.Block) (*storetest.Generator, []*heistgraph.Block) {
+	t.Helper()
+	fork := int64(len(blocks) - 13)
+	regen := storetest.NewGenerator(chain, seed, txs)
+	for range fork + 1 {
+		regen.Next()
+	}
+	for _, st := range stores {
+		if err := st.RewindTo(context.Background(), chain, fork); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return regen.Fork(77), blocks[:fork+1]
+}
+
+// applyNext applies the next n blocks of gen to every store of stores and
+// returns blocks with them appended.
+func applyNext(t *testing.T, stores []*pebble.DB, gen *storetest.Generator, n int, blocks []*heistgraph.Block) []*heistgraph.Block {
+	t.Helper()
+	for range n {
+		b := gen.Next()
+		blocks = append(blocks, b)
+		for _, st := range stores {
+			if err := st.ApplyBlock(context.Background(), b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return blocks
+}

@@ -16,8 +16,16 @@ type members struct {
 	next []uint32
 }
 
-func newMembers(n int) *members {
-	return &members{cid: make([]uint32, 1, n+1), next: make([]uint32, 1, n+1)}
+// newMembers returns the memberships of no address with room for n
+// before they grow, on the heap or spilled (spill.go) to dir.
+func newMembers(n int, dir string) (*members, error) {
+	cid, next, s, err := arrays[uint32, uint32](dir, n+1)
+	if err != nil {
+		return nil, err
+	}
+	m := &members{cid: append(cid, 0), next: append(next, 0)}
+	releaseWith(s, m)
+	return m, nil
 }
 
 // len returns the number of address ids given out plus one (for id 0).

@@ -33,6 +33,12 @@ type Options struct {
 	// tip. The result is the same with and without it. UTXO chains only;
 	// the caller keeps it open while the run (or Engine) lasts.
 	Graph *txgraph.Graph
+	// SpillDir, when set, keeps the per-address arrays (the address keys,
+	// the clusters and their rings: 20 of about 26 bytes an address) in
+	// memory-mapped files in that directory, removed as soon as they are
+	// made, instead of on Go's heap: the system pages them out under
+	// memory pressure (spill.go). The result is the same.
+	SpillDir string
 }
 
 // ChangeOptions configures the change heuristics. A transaction is a

@@ -52,6 +52,7 @@ func (a *app) clusterOptions(f *clusterFlags) (cluster.Options, error) {
 	o.Change.Window, o.Change.MinVotes, o.Guards.SweepRoots = f.window, f.minVotes, f.sweepRoots
 	o.Account.DepositReuse, o.Account.SelfAuth, o.Account.FundedBy = !f.noDepositReuse, !f.noSelfAuth, !f.noFundedBy
 	o.Logger = a.logger()
+	a.clusterSpill(&o)
 	if err := o.Validate(); err != nil {
 		return o, usageError{err}
 	}
@@ -512,6 +513,7 @@ func (c *ingestClustering) applied(ctx context.Context, b *heistgraph.Block) {
 	if c.eng == nil {
 		opts := cluster.DefaultOptions()
 		opts.Logger = c.a.logger()
+		c.a.clusterSpill(&opts)
 		if c.eng, c.err = cluster.Open(ctx, c.st, b.Chain, opts); c.err != nil {
 			c.a.logger().Error("cluster: stopped", "err", c.err)
 			return
@@ -547,6 +549,7 @@ func (c *ingestClustering) finish(ctx context.Context, on bool, ch heistgraph.Ch
 	if !c.follow {
 		opts := cluster.DefaultOptions()
 		opts.Logger = c.a.logger()
+		c.a.clusterSpill(&opts)
 		g, err := c.a.clusterGraph(ctx, c.st, ch, graphAuto)
 		if err != nil {
 			return nil, err

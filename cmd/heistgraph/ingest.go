@@ -254,6 +254,8 @@ func (a *app) ingestBlockFiles(ctx context.Context, st store.Store, f ingestBTCF
 	if err != nil {
 		return ingestReport{}, err
 	}
+	ctx, stopGuard := guardMemory(ctx, budget)
+	defer stopGuard()
 	applied := prog.applied
 	var cl *clusterAlongside
 	if a.clusterWhileIngesting(f.cluster, net.Chain) {
@@ -272,16 +274,16 @@ func (a *app) ingestBlockFiles(ctx context.Context, st store.Store, f ingestBTCF
 		cv, cerr = cl.finish(err == nil)
 	}
 	if err != nil {
-		return ingestReport{}, err
+		return ingestReport{}, memoryGuardError(ctx, err)
 	}
 	if cerr != nil {
-		return ingestReport{}, cerr
+		return ingestReport{}, memoryGuardError(ctx, cerr)
 	}
 	rep := ingestReport{Chain: net.Chain, Blocks: stats.Blocks, Txs: stats.Txs, Bytes: stats.Bytes,
 		Stale: src.StaleCount(), Skipped: src.SkippedCount(), Cluster: cv}
 	if cl == nil {
 		if rep.Cluster, err = a.ingestClusterer(st, false).finish(ctx, f.cluster, net.Chain); err != nil {
-			return ingestReport{}, err
+			return ingestReport{}, memoryGuardError(ctx, err)
 		}
 	}
 	rep.Seconds = time.Since(start).Seconds() // reading, applying and clustering

@@ -35,6 +35,10 @@ type clusterAlongside struct {
 	// outgrown is set when the state passed it and the clustering stopped.
 	share    int64
 	outgrown bool
+	// perAddress is what the clustering's state takes an address on the
+	// heap: clusterBytesPerAddress when spilled, clusterHeapBytesPerAddress
+	// when not (another backend than the embedded store).
+	perAddress int64
 }
 
 // clusterWhileIngesting reports whether a file ingest of ch can cluster
@@ -61,6 +65,11 @@ func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph
 	c := &clusterAlongside{chain: ch, kick: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel, share: share}
 	opts := cluster.DefaultOptions()
 	opts.Logger = a.logger()
+	a.clusterSpill(&opts)
+	c.perAddress = clusterBytesPerAddress
+	if opts.SpillDir == "" {
+		c.perAddress = clusterHeapBytesPerAddress
+	}
 	go func() {
 		defer close(c.done)
 		var eng *cluster.Engine
@@ -100,9 +109,9 @@ func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph
 }
 
 // outgrew reports whether the clustering's state, at about
-// clusterBytesPerAddress an address, passed its share, and records it.
+// c.perAddress an address, passed its share, and records it.
 func (c *clusterAlongside) outgrew() bool {
-	c.outgrown = c.share > 0 && c.total.Addresses*clusterBytesPerAddress > c.share
+	c.outgrown = c.share > 0 && c.total.Addresses*c.perAddress > c.share
 	return c.outgrown
 }
 
@@ -144,7 +153,7 @@ func (c *clusterAlongside) outgrownError() error {
 	return usageError{fmt.Errorf("--memory: the clustering of %s needs more than its share, %d MiB, for %d addresses "+
 		"(about %d bytes each): the blocks are ingested and clustered up to height %d; "+
 		"run cluster update with a larger --memory, or ingest with --cluster=false and cluster apart: %w",
-		c.chain, c.share>>20, c.total.Addresses, clusterBytesPerAddress, c.total.TipHeight, heistgraph.ErrInvalid)}
+		c.chain, c.share>>20, c.total.Addresses, c.perAddress, c.total.TipHeight, heistgraph.ErrInvalid)}
 }
 
 // addClusterStats adds one update's statistics s to t: counts add up, the

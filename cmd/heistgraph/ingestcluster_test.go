@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heistgraph/heistgraph/synth"
 )
@@ -82,5 +83,34 @@ func TestIngestClusterOutgrowsMemory(t *testing.T) {
 	mustOK(t, cli(t, "--data", capped, "--quiet", "cluster", "update", "--graph", "off"), "cluster update after")
 	if dumpOf(t, "--data", capped) != dumpOf(t, "--data", whole) {
 		t.Fatal("store dumps differ between an ingest whose clustering stopped, then cluster update, and one that clustered throughout")
+	}
+}
+
+// TestIngestMemoryGuard: an ingest whose resident memory passes its
+// --memory (the reading faked) stops between batches and exits 2 naming
+// the flag and how to resume; running it again without the flag resumes,
+// and the store is the one a whole ingest writes. Not parallel: it sets
+// residentAnon and memGuardEvery.
+func TestIngestMemoryGuard(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "world")
+	if _, err := synth.Generate(context.Background(), synth.Options{Dir: dir, Seed: 5, Scale: synth.Small}); err != nil {
+		t.Fatal(err)
+	}
+	stopped, whole := filepath.Join(base, "stopped"), filepath.Join(base, "whole")
+	mustOK(t, cli(t, "--data", whole, "--quiet", "ingest", "btc", "--blocks", dir), "ingest")
+	defer func(f func() int64, every time.Duration) { residentAnon, memGuardEvery = f, every }(residentAnon, memGuardEvery)
+	residentAnon, memGuardEvery = func() int64 { return 1 << 40 }, time.Millisecond
+	r := cli(t, "--data", stopped, "--quiet", "--memory", "256MiB", "ingest", "btc", "--blocks", dir)
+	if r.code != 2 || !strings.Contains(r.stderr, "--memory") || !strings.Contains(r.stderr, "resume") {
+		t.Fatalf("ingest past its --memory: exit %d, stderr %q; want 2 naming the flag and how to resume", r.code, r.stderr)
+	}
+	if dumpOf(t, "--data", stopped) == dumpOf(t, "--data", whole) {
+		t.Fatal("the guard did not stop the ingest before its end")
+	}
+	residentAnon = func() int64 { return 0 }
+	mustOK(t, cli(t, "--data", stopped, "--quiet", "--memory", "256MiB", "ingest", "btc", "--blocks", dir), "ingest again")
+	if dumpOf(t, "--data", stopped) != dumpOf(t, "--data", whole) {
+		t.Fatal("store dumps differ between an ingest stopped by the memory guard and resumed, and a whole one")
 	}
 }

@@ -9,10 +9,13 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/heistgraph/heistgraph/internal/malloc"
 )
 
 func main() {
 	setGoMemoryLimit = debug.SetMemoryLimit
+	boundCMemory = func() { boundMalloc(malloc.Limit, malloc.Trim, mallocTrimEvery) }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/ingest"
 	"github.com/heistgraph/heistgraph/store/pebble"
 )
@@ -45,7 +50,8 @@ func parseSize(s string) (int64, error) {
 //
 //   - memReserve, fixed: what any run takes apart from the parts below (the
 //     binary's pages, about 37 MB resident; the C allocator's own overhead
-//     around Pebble's cache and memtables; thread stacks);
+//     around Pebble's cache and memtables, kept small by boundMalloc;
+//     thread stacks);
 //   - a quarter, the store (pebble.Options.FitMemory: block cache and
 //     memtables outside Go's heap, the output and address-id caches and
 //     the write batches on it; see pebble.MemoryUse);
@@ -56,9 +62,10 @@ func parseSize(s string) (int64, error) {
 //     collector, which runs harder as the heap nears its limit, does not
 //     run all the time;
 //   - the rest, the clustering's state beside an ingest, which grows with
-//     the addresses (about clusterBytesPerAddress each) and is not spilled:
-//     when it outgrows its share the ingest goes on without clustering and
-//     ends with an error naming --memory.
+//     the addresses (about clusterBytesPerAddress each on the heap, the
+//     rest spilled to memory-mapped files): when it outgrows its share the
+//     ingest goes on without clustering and ends with an error naming
+//     --memory.
 //
 // Go's memory limit (debug.SetMemoryLimit) is T less the reserve and the
 // store's memory outside Go's heap, unless GOMEMLIMIT is set.
@@ -71,10 +78,29 @@ const (
 )
 
 // clusterBytesPerAddress is what the clustering's state takes an address
-// in memory, its growth included (the address table's keys and slots, the
-// memberships; docs/benchmarks.md, "Memory bounded by --memory"). A
-// variable for a test that makes the clustering outgrow its share.
-var clusterBytesPerAddress int64 = 32
+// on Go's heap under --memory, its growth included: the address table's
+// slots, 4 bytes each at 53–80% load, held twice while the table grows.
+// The rest of the state, 20 bytes an address (the keys, the memberships),
+// is spilled to memory-mapped files in the data directory (clusterSpill),
+// which the system pages out under pressure (docs/benchmarks.md, "Memory
+// bounded by --memory on the large world"). A variable for a test that
+// makes the clustering outgrow its share.
+var clusterBytesPerAddress int64 = 14
+
+// clusterHeapBytesPerAddress is the same when nothing is spilled (a
+// --store other than the embedded one): the keys and memberships too, and
+// their arrays' room to grow (BenchmarkAddressState: 30.6).
+const clusterHeapBytesPerAddress = 32
+
+// clusterSpill makes clustering under --memory keep its per-address
+// arrays in memory-mapped files in the embedded store's directory
+// (cluster.Options.SpillDir) instead of on Go's heap; nothing without the
+// flag, or with another backend.
+func (a *app) clusterSpill(o *cluster.Options) {
+	if a.memory != "" && a.storeURL == "" {
+		o.SpillDir = a.dataDir
+	}
+}
 
 // memoryBudget is --memory divided among the process's parts.
 type memoryBudget struct {
@@ -139,7 +165,52 @@ func goMemoryLimit(b memoryBudget, gomemlimit string) (int64, bool) {
 // limit alone).
 var setGoMemoryLimit func(int64) int64
 
-// applyMemory checks --memory and sets Go's memory limit from it.
+// boundCMemory bounds the C allocator's memory outside Go's heap; main
+// sets it (to boundMalloc with internal/malloc), tests leave it nil.
+var boundCMemory func()
+
+// The C allocator under --memory. Pebble's block cache and memtables and
+// zstd's contexts are allocated with C's malloc, which by default keeps up
+// to eight arenas a core and most of what is freed in them: on the large
+// world at --memory 1GiB the resident C memory grew past 250 MiB where
+// Pebble held 64 (docs/benchmarks.md, "Memory bounded by --memory on the
+// large world"). One arena, and its free pages given back every
+// mallocTrimEvery, keep it near what is allocated.
+const (
+	mallocArenas    = 1
+	mallocTrimEvery = 5 * time.Second
+)
+
+// boundMalloc caps the C allocator's arenas with limit and calls trim
+// every interval until stop is called (main never does).
+func boundMalloc(limit func(int), trim func() bool, every time.Duration) (stop func()) {
+	limit(mallocArenas)
+	return tick(every, func() bool { trim(); return true })
+}
+
+// tick calls f every interval, in a goroutine of its own, until f returns
+// false or stop is called.
+func tick(every time.Duration, f func() bool) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if !f() {
+					return
+				}
+			}
+		}
+	}()
+	return sync.OnceFunc(func() { close(done) })
+}
+
+// applyMemory checks --memory and sets Go's memory limit from it, and
+// bounds the C allocator's.
 func (a *app) applyMemory() error {
 	b, err := a.memoryBudget()
 	if err != nil {
@@ -147,6 +218,9 @@ func (a *app) applyMemory() error {
 	}
 	if limit, ok := goMemoryLimit(b, os.Getenv("GOMEMLIMIT")); ok && setGoMemoryLimit != nil {
 		setGoMemoryLimit(limit)
+	}
+	if b.Total > 0 && boundCMemory != nil {
+		boundCMemory()
 	}
 	return nil
 }
@@ -172,4 +246,57 @@ func (a *app) fit(fit func(memoryBudget) error) error {
 		return usageError{fmt.Errorf("--memory %s: %w", a.memory, err)}
 	}
 	return nil
+}
+
+// The memory guard of a file ingest under --memory: Go's limit is soft and
+// the C allocator's and the page cache's shares are estimates, so when the
+// process's resident anonymous memory passes memGuardShare of the budget
+// anyway the ingest stops between batches, as on SIGINT, and exits 2
+// naming the flag (the blocks stored so far stay; a rerun resumes), instead
+// of being killed by the cgroup or the OOM killer.
+const memGuardShare = 0.95
+
+// memGuardEvery is how often the guard reads the resident memory; a
+// variable for its test.
+var memGuardEvery = time.Second
+
+// residentAnon returns the process's resident anonymous memory in bytes (0
+// where /proc is not there); a variable for the guard's test.
+var residentAnon = func() int64 { return procStatus("RssAnon") }
+
+// errMemoryGuard is the cause of an ingest stopped by the memory guard.
+type errMemoryGuard struct{ rss, total int64 }
+
+func (e errMemoryGuard) Error() string {
+	return fmt.Sprintf("the process's resident memory reached %d MiB of --memory %d MiB", e.rss>>20, e.total>>20)
+}
+
+// guardMemory returns ctx cancelled with an errMemoryGuard cause once the
+// resident anonymous memory passes memGuardShare of b's total, and a stop
+// function; ctx itself without a budget.
+func guardMemory(ctx context.Context, b memoryBudget) (context.Context, func()) {
+	if b.Total == 0 {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := tick(memGuardEvery, func() bool {
+		rss := residentAnon()
+		if float64(rss) <= memGuardShare*float64(b.Total) {
+			return true
+		}
+		cancel(errMemoryGuard{rss: rss, total: b.Total})
+		return false
+	})
+	return ctx, func() { stop(); cancel(nil) }
+}
+
+// memoryGuardError turns err, when ctx was stopped by the memory guard,
+// into a usage error naming --memory; err as it is otherwise.
+func memoryGuardError(ctx context.Context, err error) error {
+	var g errMemoryGuard
+	if err == nil || !errors.As(context.Cause(ctx), &g) {
+		return err
+	}
+	return usageError{fmt.Errorf("--memory: %v: the ingest stopped between batches, the blocks stored so far are kept "+
+		"(run it again with a larger --memory to resume): %w", g, heistgraph.ErrInvalid)}
 }

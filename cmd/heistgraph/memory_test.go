@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/ingest"
 	"github.com/heistgraph/heistgraph/store/pebble"
+	"github.com/heistgraph/heistgraph/synth"
 )
 
 func TestParseSize(t *testing.T) {
@@ -149,5 +154,83 @@ func TestMemoryTooSmall(t *testing.T) {
 	}
 	if entries, err := os.ReadDir(data); err != nil || len(entries) != 0 {
 		t.Errorf("--memory 100MiB: the store directory holds %d entries (%v), want none", len(entries), err)
+	}
+}
+
+// TestBoundMalloc: the arenas are capped once, trim runs every interval
+// until stop, and not after.
+func TestBoundMalloc(t *testing.T) {
+	t.Parallel()
+	var arenas []int
+	trims := make(chan struct{}, 100)
+	stop := boundMalloc(func(n int) { arenas = append(arenas, n) }, func() bool { trims <- struct{}{}; return true }, time.Millisecond)
+	for range 3 {
+		select {
+		case <-trims:
+		case <-time.After(10 * time.Second):
+			t.Fatal("trim not called every millisecond")
+		}
+	}
+	stop()
+	stop()
+	if len(arenas) != 1 || arenas[0] != mallocArenas {
+		t.Errorf("limit called with %v, want [%d]", arenas, mallocArenas)
+	}
+	time.Sleep(5 * time.Millisecond) // a tick under way when stop was called
+	for len(trims) > 0 {
+		<-trims
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n := len(trims); n != 0 {
+		t.Errorf("trim called %d times after stop", n)
+	}
+}
+
+// TestMemorySpillsClustering: under --memory the clustering's arrays are
+// spilled to files in the data directory, which are gone once the command
+// ends, and the store is the one an ingest and a cluster update without
+// the flag write.
+func TestMemorySpillsClustering(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	dir := filepath.Join(base, "world")
+	if _, err := synth.Generate(context.Background(), synth.Options{Dir: dir, Seed: 4, Scale: synth.Small}); err != nil {
+		t.Fatal(err)
+	}
+	capped, whole := filepath.Join(base, "capped"), filepath.Join(base, "whole")
+	mustOK(t, cli(t, "--data", whole, "--quiet", "ingest", "btc", "--blocks", dir, "--cluster=false"), "ingest")
+	mustOK(t, cli(t, "--data", whole, "--quiet", "cluster", "update", "--graph", "off"), "cluster update")
+	mustOK(t, cli(t, "--data", capped, "--quiet", "--memory", "256MiB", "ingest", "btc", "--blocks", dir), "ingest --memory")
+	mustOK(t, cli(t, "--data", capped, "--quiet", "--memory", "256MiB", "cluster", "update", "--graph", "off"), "cluster update --memory")
+	if dumpOf(t, "--data", capped) != dumpOf(t, "--data", whole) {
+		t.Fatal("store dumps differ between clustering spilled under --memory and on the heap")
+	}
+	if left, _ := filepath.Glob(filepath.Join(capped, "*.spill")); len(left) != 0 {
+		t.Errorf("spill files left in the data directory: %v", left)
+	}
+	var o cluster.Options
+	(&app{memory: "256MiB", dataDir: capped}).clusterSpill(&o)
+	if o.SpillDir != capped {
+		t.Errorf("SpillDir under --memory = %q, want the data directory %q", o.SpillDir, capped)
+	}
+	for _, a := range []*app{{dataDir: capped}, {memory: "256MiB", storeURL: "postgres://x/y", dataDir: capped}} {
+		o = cluster.Options{}
+		if a.clusterSpill(&o); o.SpillDir != "" {
+			t.Errorf("SpillDir without --memory or with PostgreSQL = %q, want none", o.SpillDir)
+		}
+	}
+}
+
+// TestStatusField reads /proc/PID/status fields.
+func TestStatusField(t *testing.T) {
+	t.Parallel()
+	const status = "Name:\thg\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nRssAnon:\t 512 kB\nThreads:\t7\n"
+	for _, c := range []struct {
+		key  string
+		want int64
+	}{{"VmRSS", 1 << 20}, {"RssAnon", 512 << 10}, {"VmHWM", 2 << 20}, {"Threads", 7}, {"RssFile", 0}, {"Vm", 0}} {
+		if got := statusField(strings.NewReader(status), c.key); got != c.want {
+			t.Errorf("statusField(%s) = %d, want %d", c.key, got, c.want)
+		}
 	}
 }

@@ -125,6 +125,7 @@ func (a *app) openPebble(ctx context.Context, mode openMode, g *exitGuard) (stor
 			_ = db.Close()
 			return nil, fmt.Errorf("open store %s: %w", a.dataDir, err)
 		}
+		a.memWatch.watch(db)
 		return db, nil
 	}
 	opts.ReadOnly = true

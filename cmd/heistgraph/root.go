@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -32,7 +33,12 @@ type app struct {
 	quiet   bool
 	cpuProf string
 	memProf string
-	version bool
+	// memWatchDir and memWatchEvery are the hidden --memwatch flags
+	// (memwatch.go); memWatch runs while a command does.
+	memWatchDir   string
+	memWatchEvery time.Duration
+	memWatch      *memWatch
+	version       bool
 	// memory is --memory: the process's memory budget (memory.go).
 	memory string
 
@@ -104,6 +110,10 @@ command or flag, a missing or unreadable input file).`,
 	_ = pf.MarkHidden("cpuprofile")
 	pf.StringVar(&a.memProf, "memprofile", "", "write the allocations of the command (a heap profile at its end) to FILE (for performance work)")
 	_ = pf.MarkHidden("memprofile")
+	pf.StringVar(&a.memWatchDir, "memwatch", "", "append the process's memory to DIR/mem.log and write a heap profile to DIR every --memwatch-every (for performance work)")
+	_ = pf.MarkHidden("memwatch")
+	pf.DurationVar(&a.memWatchEvery, "memwatch-every", 30*time.Second, "how often --memwatch samples")
+	_ = pf.MarkHidden("memwatch-every")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.ingestCmd(), a.showCmd(), a.storeCmd(), a.synthCmd())
 	root.AddCommand(a.labelsCmd(), a.clusterCmd())
@@ -225,8 +235,14 @@ func (a *app) emit(v any, text func(w io.Writer) error) error {
 // printf writes human output to stdout.
 func printf(w io.Writer, format string, args ...any) { fmt.Fprintf(w, format, args...) }
 
-// startProfile starts CPU profiling when --cpuprofile is set.
+// startProfile starts CPU profiling when --cpuprofile is set, and the
+// memory watch when --memwatch is.
 func (a *app) startProfile() error {
+	w, err := startMemWatch(a.memWatchDir, a.memWatchEvery)
+	if err != nil {
+		return err
+	}
+	a.memWatch = w
 	if a.cpuProf == "" {
 		return nil
 	}
@@ -239,6 +255,8 @@ func (a *app) startProfile() error {
 }
 
 func (a *app) stopProfile() {
+	a.memWatch.close()
+	a.memWatch = nil
 	if a.profFile != nil {
 		pprof.StopCPUProfile()
 		a.profFile.Close()

@@ -72,6 +72,9 @@ var allowed = map[string][]string{
 	// the CPU's features
 	"internal/sha256d":   {"golang.org/x/sys/cpu"},
 	"internal/unionfind": {},
+	// glibc's malloc bounded (cgo): the arenas and free pages Pebble's
+	// C allocations leave (--memory)
+	"internal/malloc": {},
 }
 
 // free may be imported by any package (style.md's last row).
