@@ -63,6 +63,8 @@ func (d *DB) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) (int, erro
 func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error) {
 	a := &d.ap
 	a.startGroup(d.opts.UTXOCacheSize)
+	feed := d.feeds[bs[0].Chain]
+	a.feed.reset(feed != nil)
 	var first chainCode
 	newChain := false
 	taken, written := 0, 0
@@ -137,6 +139,10 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 	if newChain {
 		d.register(bs[0].Chain, first)
 	}
+	for _, r := range a.feed.blocks {
+		feed(r)
+	}
+	a.feed.reset(false)
 	return taken, nil
 }
 
@@ -317,6 +323,8 @@ type applier struct {
 	txids map[chainCode]*txidFilter
 	// nums is the run's transaction number counter (txnum.go).
 	nums runCounter
+	// feed builds the run's blocks' records for a feed (feed.go).
+	feed feeder
 }
 
 // reset prepares the applier for the next block of a run.
@@ -344,6 +352,7 @@ func (a *applier) startGroup(cacheBytes int64) {
 
 // dropGroup forgets a run that was not committed.
 func (a *applier) dropGroup() {
+	a.feed.reset(false)
 	a.w.reset()
 	a.grp.reset()
 	a.ids.reset()
@@ -396,6 +405,7 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 	if later && collided {
 		return false, nil
 	}
+	a.feed.startBlock(b)
 	for i := range b.Txs {
 		if i&255 == 255 {
 			if err := ctx.Err(); err != nil {
@@ -434,6 +444,7 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 			return false, err
 		}
 	}
+	a.feed.endBlock()
 	return true, nil
 }
 
@@ -598,6 +609,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		}
 	}
 	rec.setFee(outSum)
+	a.feed.tx(b, i, rec, collided)
 	a.key = appendTxKey(a.key[:0], c, tx.TxID)
 	a.val = appendTxRecord(a.val[:0], tx.TxID, rec)
 	return batch.Set(a.key, a.val, nil)
