@@ -9,7 +9,6 @@ import (
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
-	"github.com/heistgraph/heistgraph/store/storetest"
 )
 
 // feedPair runs one script of applies, rewinds and updates on two stores:
@@ -111,20 +110,7 @@ func (p *feedPair) same() ([]store.ClusterMember, []heistgraph.ClusterEvidence) 
 // Update of the chain writes.
 func TestFeedClustersAsReadBack(t *testing.T) {
 	t.Parallel()
-	gen := storetest.NewGenerator(chain, 7, 12)
-	var blocks []*heistgraph.Block
-	for range 60 {
-		blocks = append(blocks, gen.Next())
-	}
-	fgen := storetest.NewGenerator(chain, 7, 12)
-	for range 41 {
-		fgen.Next()
-	}
-	branch := fgen.Fork(99)
-	var fork []*heistgraph.Block
-	for range 25 {
-		fork = append(fork, branch.Next())
-	}
+	blocks, fork := reorgChain()
 	// runs applies bs in runs of n, updating after each when update.
 	runs := func(p *feedPair, bs []*heistgraph.Block, n int, update bool) {
 		for i := 0; i < len(bs); i += n {
