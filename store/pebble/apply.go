@@ -10,6 +10,7 @@ import (
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
 )
 
 // ApplyBlock writes b and everything derived from it in one atomic batch:
@@ -63,7 +64,10 @@ func (d *DB) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) (int, erro
 func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error) {
 	a := &d.ap
 	a.startGroup(d.opts.UTXOCacheSize)
-	feed := d.feeds[bs[0].Chain]
+	var feed func(store.BlockRecords)
+	if bs[0] != nil { // a nil block is refused below
+		feed = d.feeds[bs[0].Chain]
+	}
 	a.feed.reset(feed != nil)
 	var first chainCode
 	newChain := false

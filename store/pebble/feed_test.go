@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -88,6 +89,9 @@ func TestFeedApplied(t *testing.T) {
 		branch = append(branch, f.Next())
 	}
 	apply("branch", branch, heights(branch)...)
+	if _, err := db.ApplyBlocks(ctx, []*heistgraph.Block{nil}); !errors.Is(err, heistgraph.ErrInvalid) {
+		t.Errorf("a nil block, fed: %v, want ErrInvalid", err)
+	}
 	db.FeedApplied(ch, nil)
 	apply("stopped", []*heistgraph.Block{f.Next()})
 }
