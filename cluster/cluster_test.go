@@ -620,11 +620,7 @@ func TestOverrides(t *testing.T) {
 func TestIncrementalAndReorg(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	gen := storetest.NewGenerator(chain, 7, 12)
-	var blocks []*heistgraph.Block
-	for range 60 {
-		blocks = append(blocks, gen.Next())
-	}
+	blocks, fork := reorgChain()
 	opts := DefaultOptions()
 	opts.Change.Window = 8
 
@@ -678,15 +674,6 @@ func TestIncrementalAndReorg(t *testing.T) {
 	}
 
 	// Reorg: rewind to 40 and apply a branch of 25 blocks.
-	fgen := storetest.NewGenerator(chain, 7, 12)
-	for range 41 {
-		fgen.Next()
-	}
-	branch := fgen.Fork(99)
-	var fork []*heistgraph.Block
-	for range 25 {
-		fork = append(fork, branch.Next())
-	}
 	if err := step.RewindTo(ctx, chain, 40); err != nil {
 		t.Fatal(err)
 	}
@@ -736,6 +723,24 @@ func TestIncrementalAndReorg(t *testing.T) {
 			t.Fatalf("size of cluster %d: %d after the reorg, %d fresh", m.ClusterID, a, b)
 		}
 	}
+}
+
+// reorgChain returns 60 generated blocks and a branch of 25 blocks that
+// forks from them after height 40.
+func reorgChain() (blocks, fork []*heistgraph.Block) {
+	gen := storetest.NewGenerator(chain, 7, 12)
+	for range 60 {
+		blocks = append(blocks, gen.Next())
+	}
+	fgen := storetest.NewGenerator(chain, 7, 12)
+	for range 41 {
+		fgen.Next()
+	}
+	branch := fgen.Fork(99)
+	for range 25 {
+		fork = append(fork, branch.Next())
+	}
+	return blocks, fork
 }
 
 func evidenceEqual(a, b heistgraph.ClusterEvidence) bool {

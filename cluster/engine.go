@@ -133,6 +133,9 @@ type engine struct {
 	runByAddr map[uint32][]int32
 	// sweepBuf is sweep's buffer, reused.
 	sweepBuf []uint64
+	// feed, when not nil, holds the records of blocks applied since
+	// (Engine.Follow).
+	feed *Feed
 }
 
 // ranOut forgets the evidence of the run's blocks: written, or dropped.
@@ -280,6 +283,7 @@ type Engine struct {
 	chain heistgraph.Chain
 	opts  Options
 	e     *engine
+	feed  *Feed
 }
 
 // Open loads chain's clustering state (as Update does before clustering).
@@ -326,6 +330,7 @@ func (x *Engine) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	e.feed = x.feed
 	x.e = e
 	return nil
 }
@@ -630,6 +635,9 @@ func (e *engine) catchUpBlocks(ctx context.Context) error {
 		}
 	}
 	if br, ok := e.st.(store.BlockRangeTxs); ok && e.acct == nil {
+		if e.feed != nil {
+			return e.catchUpFed(ctx, br, from, hi)
+		}
 		return e.catchUpRange(ctx, br, from, hi)
 	}
 	last := time.Now()
@@ -669,22 +677,27 @@ func (e *engine) catchUpRange(ctx context.Context, br store.BlockRangeTxs, from,
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		h := b.Block.Height
-		e.bs.start(h, e.m.nextID(), false)
-		if err := e.txs(ctx, h, func(yield func(heistgraph.TxRecord, error) bool) {
-			for _, rec := range b.Txs {
-				if !yield(rec, nil) {
-					return
-				}
-			}
-		}); err != nil {
-			return err
-		}
-		if err := e.done(ctx, h, hi, b.Block.Hash, &last); err != nil {
+		if err := e.blockRecords(ctx, &b, hi, &last); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// blockRecords clusters the block b of the catch-up to hi and writes it.
+func (e *engine) blockRecords(ctx context.Context, b *store.BlockRecords, hi int64, last *time.Time) error {
+	h := b.Block.Height
+	e.bs.start(h, e.m.nextID(), false)
+	if err := e.txs(ctx, h, func(yield func(heistgraph.TxRecord, error) bool) {
+		for _, rec := range b.Txs {
+			if !yield(rec, nil) {
+				return
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	return e.done(ctx, h, hi, b.Block.Hash, last)
 }
 
 // catchUpGraph is catchUp reading the blocks from..hi from the graph

@@ -28,3 +28,19 @@ type BlockRecords struct {
 	Block heistgraph.BlockInfo
 	Txs   []heistgraph.TxRecord
 }
+
+// ApplyFeeds is an optional role for stores that hand the records of the
+// blocks they apply to a reader as they commit them, so that a reader
+// following the ingest (the clustering beside it) need not read them back
+// with BlockRangeTxs.
+type ApplyFeeds interface {
+	// FeedApplied makes every later commit of chain's blocks call f with
+	// each block it committed, in order, its records as BlockRangeTxs
+	// yields them right after the commit. A block whose records could read
+	// differently later (an input whose output is not stored, a txid
+	// stored already) is not fed: the reader reads it back. Rewinds are not
+	// fed: a fed block is the stored one only while its height holds its
+	// hash. f runs under the store's write lock: it must return quickly and
+	// not call the store. FeedApplied(chain, nil) stops the feed.
+	FeedApplied(chain heistgraph.Chain, f func(BlockRecords))
+}

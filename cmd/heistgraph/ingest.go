@@ -259,7 +259,7 @@ func (a *app) ingestBlockFiles(ctx context.Context, st store.Store, f ingestBTCF
 	applied := prog.applied
 	var cl *clusterAlongside
 	if a.clusterWhileIngesting(f.cluster, net.Chain) {
-		cl = a.startClustering(ctx, st, net.Chain, budget.Cluster)
+		cl = a.startClustering(ctx, st, net.Chain, budget.Cluster, budget.feedBytes())
 		applied = func(b *heistgraph.Block) {
 			prog.applied(b)
 			cl.applied()

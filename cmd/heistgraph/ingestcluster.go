@@ -20,7 +20,11 @@ import (
 // ingest applies the next runs. The engine reads only committed blocks,
 // runs are clustered in chain order, and each update ends at the tip it
 // saw when it started, exactly as consecutive `cluster update` runs do;
-// the clustering written is the one a pass after the ingest writes.
+// the clustering written is the one a pass after the ingest writes. When
+// the store feeds the blocks it applies (store.ApplyFeeds), the engine
+// clusters them from the records the ingest built (a cluster.Feed) instead
+// of reading them back; the ingest waits while the feed holds more than
+// its bound.
 type clusterAlongside struct {
 	chain  heistgraph.Chain
 	kick   chan struct{}
@@ -39,6 +43,10 @@ type clusterAlongside struct {
 	// heap: clusterBytesPerAddress when spilled, clusterHeapBytesPerAddress
 	// when not (another backend than the embedded store).
 	perAddress int64
+	// feed carries the blocks applied to the engine (nil: the store
+	// feeds none); feeds is the store that feeds it.
+	feed  *cluster.Feed
+	feeds store.ApplyFeeds
 }
 
 // clusterWhileIngesting reports whether a file ingest of ch can cluster
@@ -59,10 +67,16 @@ func (a *app) clusterWhileIngesting(on bool, ch heistgraph.Chain) bool {
 
 // startClustering starts clustering ch's blocks alongside the ingest. With
 // share > 0 (bytes of --memory), the clustering stops, its blocks so far
-// saved, once its state outgrows share (outgrew).
-func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph.Chain, share int64) *clusterAlongside {
+// saved, once its state outgrows share (outgrew). feedBytes bounds the
+// serialized bytes of the blocks fed to the clustering and not clustered
+// yet.
+func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph.Chain, share, feedBytes int64) *clusterAlongside {
 	ctx, cancel := context.WithCancel(ctx)
 	c := &clusterAlongside{chain: ch, kick: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel, share: share}
+	if fs, ok := st.(store.ApplyFeeds); ok {
+		c.feed, c.feeds = cluster.NewFeed(feedBytes), fs
+		fs.FeedApplied(ch, c.feed.Push)
+	}
 	opts := cluster.DefaultOptions()
 	opts.Logger = a.logger()
 	a.clusterSpill(&opts)
@@ -72,12 +86,16 @@ func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph
 	}
 	go func() {
 		defer close(c.done)
+		defer c.stopFeed()
 		var eng *cluster.Engine
 		update := func() error {
 			if eng == nil {
 				var err error
 				if eng, err = cluster.Open(ctx, st, ch, opts); err != nil {
 					return err
+				}
+				if c.feed != nil {
+					eng.Follow(c.feed)
 				}
 			}
 			s, err := eng.Update(ctx)
@@ -91,6 +109,7 @@ func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph
 			if c.outgrew() {
 				a.logger().Warn("the clustering outgrew its share of --memory: the ingest goes on without it",
 					"addresses", c.total.Addresses, "share_mib", c.share>>20, "clustered_to", c.total.TipHeight)
+				c.stopFeed()
 				c.err = eng.Save(ctx)
 				eng = nil          // its memory goes back to the ingest
 				for range c.kick { // the ingest goes on
@@ -115,12 +134,25 @@ func (c *clusterAlongside) outgrew() bool {
 	return c.outgrown
 }
 
-// applied tells the clustering that more blocks are stored. It does not
-// block: kicks given while an update runs fold into one.
+// stopFeed stops feeding the clustering: the store feeds it no more and
+// the ingest no longer waits for it.
+func (c *clusterAlongside) stopFeed() {
+	if c.feed != nil {
+		c.feeds.FeedApplied(c.chain, nil)
+		c.feed.Close()
+	}
+}
+
+// applied tells the clustering that more blocks are stored: kicks given
+// while an update runs fold into one. It waits while the feed holds more
+// than its bound (the update the kick asks for takes its blocks).
 func (c *clusterAlongside) applied() {
 	select {
 	case c.kick <- struct{}{}:
 	default:
+	}
+	if c.feed != nil {
+		c.feed.Wait()
 	}
 }
 

@@ -58,6 +58,9 @@ func parseSize(s string) (int64, error) {
 //   - a sixteenth, at most memIngestMax, ingest's decoded blocks
 //     (ingest.Options.FitMemory: the group handed to the store, the blocks
 //     read ahead);
+//   - half as much again, at most memFeedMax, the blocks applied and fed
+//     to the clustering beside the ingest, not clustered yet (a
+//     cluster.Feed; feedBytes);
 //   - of what is left on Go's heap, a quarter stays free, so that the
 //     collector, which runs harder as the heap nears its limit, does not
 //     run all the time;
@@ -75,6 +78,10 @@ const (
 	// memIngestMax is ingest's share past which its groups and read-ahead
 	// are at their defaults.
 	memIngestMax = 64 << 20
+	// memFeedMax is the most of the budget the blocks fed to the
+	// clustering take: at a third of ingest's default group, the ingest
+	// waits for the clustering only when it lags by more than that.
+	memFeedMax = 8 << 20
 )
 
 // clusterBytesPerAddress is what the clustering's state takes an address
@@ -109,6 +116,8 @@ type memoryBudget struct {
 	Store int64
 	// Ingest sizes ingest's decoded blocks (ingest.Options.FitMemory).
 	Ingest int64
+	// Feed bounds the decoded blocks fed to the clustering (feedBytes).
+	Feed int64
 	// GoLimit is Go's memory limit: Total less memReserve and the store's
 	// memory outside Go's heap.
 	GoLimit int64
@@ -124,14 +133,31 @@ func splitMemory(total int64) (memoryBudget, error) {
 		return memoryBudget{}, fmt.Errorf("%d bytes is below the %d MiB one ingest needs at least: %w", total, memMin>>20, heistgraph.ErrInvalid)
 	}
 	b := memoryBudget{Total: total, Store: total / 4, Ingest: min(total/16, memIngestMax)}
+	b.Feed = min(b.Ingest/2, memFeedMax)
 	opts := pebble.DefaultOptions()
 	if err := opts.FitMemory(b.Store); err != nil {
 		return memoryBudget{}, err
 	}
 	use := opts.Memory()
 	b.GoLimit = total - memReserve - use.Manual
-	b.Cluster = b.GoLimit - b.GoLimit/4 - use.Heap - b.Ingest
+	b.Cluster = b.GoLimit - b.GoLimit/4 - use.Heap - b.Ingest - b.Feed
 	return b, nil
+}
+
+// feedDecodedPerByte is about how many bytes of Go heap a decoded block
+// fed to the clustering takes per byte of its serialized form (ingest's
+// measure, 2.2 to 2.5, rounded up as ingest does).
+const feedDecodedPerByte = 3
+
+// feedBytes returns the serialized bytes of the blocks fed to the
+// clustering beside an ingest, and not clustered yet, past which the
+// ingest waits: b's Feed share, or two of ingest's default groups without
+// --memory.
+func (b memoryBudget) feedBytes() int64 {
+	if b.Total == 0 {
+		return 2 * ingest.DefaultGroupBytes
+	}
+	return b.Feed / feedDecodedPerByte
 }
 
 // memoryBudget returns the split of --memory; the zero budget when the

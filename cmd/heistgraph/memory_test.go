@@ -101,9 +101,9 @@ func TestSplitMemory(t *testing.T) {
 		if b.GoLimit+use.Manual+memReserve != c.total {
 			t.Errorf("splitMemory(%d): Go limit %d + store outside Go %d + reserve %d != total", c.total, b.GoLimit, use.Manual, memReserve)
 		}
-		if heap := use.Heap + b.Ingest + b.Cluster; heap > b.GoLimit*3/4 {
-			t.Errorf("splitMemory(%d): store heap %d + ingest %d + cluster %d = %d leaves Go's collector less than a quarter of %d",
-				c.total, use.Heap, b.Ingest, b.Cluster, heap, b.GoLimit)
+		if heap := use.Heap + b.Ingest + b.Feed + b.Cluster; heap > b.GoLimit*3/4 {
+			t.Errorf("splitMemory(%d): store heap %d + ingest %d + feed %d + cluster %d = %d leaves Go's collector less than a quarter of %d",
+				c.total, use.Heap, b.Ingest, b.Feed, b.Cluster, heap, b.GoLimit)
 		}
 		if b.Cluster < c.minCluster {
 			t.Errorf("splitMemory(%d): cluster share %d MiB < %d MiB", c.total, b.Cluster>>20, c.minCluster>>20)
@@ -111,6 +111,9 @@ func TestSplitMemory(t *testing.T) {
 		var io ingest.Options
 		if err := io.FitMemory(b.Ingest); err != nil {
 			t.Errorf("splitMemory(%d): ingest share %d: %v", c.total, b.Ingest, err)
+		}
+		if fb := b.feedBytes(); fb <= 0 || fb*feedDecodedPerByte > b.Feed {
+			t.Errorf("splitMemory(%d): the feed holds %d serialized bytes, outside its share %d", c.total, fb, b.Feed)
 		}
 	}
 	for _, total := range []int64{0, 1 << 20, memMin - 1} {

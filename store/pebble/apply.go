@@ -10,6 +10,7 @@ import (
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
 )
 
 // ApplyBlock writes b and everything derived from it in one atomic batch:
@@ -63,6 +64,11 @@ func (d *DB) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) (int, erro
 func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error) {
 	a := &d.ap
 	a.startGroup(d.opts.UTXOCacheSize)
+	var feed func(store.BlockRecords)
+	if bs[0] != nil { // a nil block is refused below
+		feed = d.feeds[bs[0].Chain]
+	}
+	a.feed.reset(feed != nil)
 	var first chainCode
 	newChain := false
 	taken, written := 0, 0
@@ -137,6 +143,10 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 	if newChain {
 		d.register(bs[0].Chain, first)
 	}
+	for _, r := range a.feed.blocks {
+		feed(r)
+	}
+	a.feed.reset(false)
 	return taken, nil
 }
 
@@ -325,6 +335,8 @@ type applier struct {
 	givenOK bool
 	// nums is the run's transaction number counter (txnum.go).
 	nums runCounter
+	// feed builds the run's blocks' records for a feed (feed.go).
+	feed feeder
 }
 
 // reset prepares the applier for the next block of a run.
@@ -352,6 +364,7 @@ func (a *applier) startGroup(cacheBytes int64) {
 
 // dropGroup forgets a run that was not committed.
 func (a *applier) dropGroup() {
+	a.feed.reset(false)
 	a.w.reset()
 	a.grp.reset()
 	a.ids.reset()
@@ -404,6 +417,7 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 	if later && collided {
 		return false, nil
 	}
+	a.feed.startBlock(b)
 	for i := range b.Txs {
 		if i&255 == 255 {
 			if err := ctx.Err(); err != nil {
@@ -442,6 +456,7 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 			return false, err
 		}
 	}
+	a.feed.endBlock()
 	return true, nil
 }
 
@@ -608,6 +623,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		}
 	}
 	rec.setFee(outSum)
+	a.feed.tx(b, i, rec, collided)
 	a.key = appendTxKey(a.key[:0], c, tx.TxID)
 	a.val = appendTxRecord(a.val[:0], tx.TxID, rec)
 	return batch.Set(a.key, a.val, nil)

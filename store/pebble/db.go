@@ -64,6 +64,9 @@ type DB struct {
 	// writeMu serializes ApplyBlock and RewindTo and guards ap.
 	writeMu sync.Mutex
 	ap      applier
+	// feeds are the chains' feeds of applied blocks (feed.go; writeMu
+	// guards it).
+	feeds map[heistgraph.Chain]func(store.BlockRecords)
 
 	// labelMu serializes label writes (labels.go).
 	labelMu sync.Mutex
