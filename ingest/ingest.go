@@ -25,7 +25,10 @@ import (
 
 // Events are callbacks for progress and lifecycle events, after Pebble's
 // EventListener. Nil callbacks are skipped. They run on the ingesting
-// goroutine and must return quickly.
+// goroutine, so the ingest waits for them: they should return quickly,
+// unless waiting is the point (the CLI's BlockApplied waits while the
+// clustering beside the ingest has more fed blocks than its bound, which
+// bounds the feed's memory).
 type Events struct {
 	// BlockApplied is called after a block has been durably applied.
 	BlockApplied func(b *heistgraph.Block)
