@@ -53,7 +53,7 @@ type txTable struct {
 
 	txs   []txEntry
 	byID  map[heistgraph.Hash]int32 // transactions read with Tx
-	byNum map[uint32]int32          // the reader's number → ours
+	byNum denseIndex                // the reader's number → ours
 
 	strs      []string         // addresses read as strings (records read with Tx)
 	addrByStr map[string]int32 // index in strs
@@ -81,7 +81,7 @@ const (
 )
 
 func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
-	t := &txTable{r: r, chain: chain, byID: map[heistgraph.Hash]int32{}, byNum: map[uint32]int32{},
+	t := &txTable{r: r, chain: chain, byID: map[heistgraph.Hash]int32{},
 		addrByStr: map[string]int32{}}
 	if n, ok := r.(TxNumbers); ok {
 		t.num = n
@@ -106,7 +106,7 @@ func (t *txTable) byTxID(ctx context.Context, txid heistgraph.Hash) (int32, erro
 		return 0, err
 	}
 	n := int32(len(t.txs))
-	t.txs = append(t.txs, txEntry{id: txid, pos: pos{rec.Block.Height, rec.Index}, time: rec.Block.Time,
+	t.txs = appendDoubling(t.txs, txEntry{id: txid, pos: pos{rec.Block.Height, rec.Index}, time: rec.Block.Time,
 		nin: len(rec.Tx.Inputs), nout: len(rec.Tx.Outputs), gnum: noNum, rec: &rec})
 	t.byID[txid] = n
 	return n, nil
@@ -117,12 +117,12 @@ func (t *txTable) byTxID(ctx context.Context, txid heistgraph.Hash) (int32, erro
 // numbers given so far stay valid, with what was read for them.
 func (t *txTable) forget() {
 	clear(t.byID)
-	clear(t.byNum)
+	t.byNum.reset()
 }
 
 // byGraph returns the number of the reader's (Numbered) transaction g.
 func (t *txTable) byGraph(g uint32) int32 {
-	if n, ok := t.byNum[g]; ok {
+	if n, ok := t.byNum.get(g); ok {
 		return n
 	}
 	return t.addGraph(g)
@@ -132,8 +132,8 @@ func (t *txTable) byGraph(g uint32) int32 {
 func (t *txTable) addGraph(g uint32) int32 {
 	id, h, i, tm, nin, nout := t.num.NumberedTx(g)
 	n := int32(len(t.txs))
-	t.txs = append(t.txs, txEntry{id: id, pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
-	t.byNum[g] = n
+	t.txs = appendDoubling(t.txs, txEntry{id: id, pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
+	t.byNum.set(g, n)
 	return n
 }
 
@@ -291,7 +291,7 @@ func (t *txTable) spender(ctx context.Context, n int32, vout int, o *outInfo) (m
 	} else {
 		sp := o.sp
 		vin = o.vin
-		if m, ok := t.byNum[sp]; ok {
+		if m, ok := t.byNum.get(sp); ok {
 			return m, vin, true, nil
 		}
 		if t.num.Numbered(sp) {
