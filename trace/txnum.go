@@ -27,6 +27,14 @@ type TxNumbers interface {
 
 const noNum = ^uint32(0)
 
+// InputValues is an optional role of a TxNumbers reader (txgraph.Reader
+// has it): the value of the output an input spends, read alone.
+type InputValues interface {
+	// NumberedInputValue is NumberedInput, then NumberedOutput's value
+	// when known.
+	NumberedInputValue(n uint32, vin int) (value int64, known bool)
+}
+
 // TxFacts is an optional role of a TxNumbers reader (txgraph.Reader has
 // it): a transaction's fee as its record gives it, and the height an
 // address id was first paid at, so that a peel step's candidate is built
@@ -49,6 +57,7 @@ type txTable struct {
 	r     store.ChainReader
 	num   TxNumbers // nil: every transaction is read with Tx
 	facts TxFacts   // nil: num has not the role, or is nil
+	ivals InputValues
 	chain heistgraph.Chain
 
 	txs   []txEntry
@@ -86,6 +95,7 @@ func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
 	if n, ok := r.(TxNumbers); ok {
 		t.num = n
 		t.facts, _ = r.(TxFacts)
+		t.ivals, _ = r.(InputValues)
 	}
 	return t
 }
@@ -176,6 +186,9 @@ func (t *txTable) prevout(n int32, vin int) (int64, bool) {
 			return 0, false
 		}
 		return x.rec.Prevouts[vin].Value, true
+	}
+	if t.ivals != nil {
+		return t.ivals.NumberedInputValue(x.gnum, vin)
 	}
 	p, v, known, _ := t.num.NumberedInput(x.gnum, vin)
 	if !known {
