@@ -31,7 +31,10 @@ func (d *denseIndex) get(k uint32) (int32, bool) {
 		return 0, false
 	}
 	v := p[k&(1<<8-1)]
-	return v - 2, v != 0
+	if v == 0 {
+		return 0, false
+	}
+	return v - 2, true
 }
 
 // set sets k to v, which is -1 or more.
