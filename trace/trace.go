@@ -573,33 +573,16 @@ func (e *engine) process(ctx context.Context, w *work) error {
 }
 
 // mayCoinJoin reports whether tx n may be a CoinJoin, from its counts and
-// values only, so that the record is built only for those that may: every
-// detector of package pattern (methods.md §4) wants two inputs, two
-// outputs and a spendable output value paid at least twice.
+// values only (pattern.MayCoinJoin), so that the record is built only for
+// those that may.
 func (e *engine) mayCoinJoin(n int32) bool {
 	x := &e.tx.txs[n]
 	if x.nin < 2 || x.nout < 2 {
 		return false
 	}
-	vals := e.f.out[:x.nout]
-	if len(vals) <= 16 {
-		for i := range vals {
-			for j := i + 1; j < len(vals); j++ {
-				if vals[i] == vals[j] {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	e.vals = append(e.vals[:0], vals...)
+	e.vals = append(e.vals[:0], e.f.out[:x.nout]...)
 	slices.Sort(e.vals)
-	for i := 1; i < len(e.vals); i++ {
-		if e.vals[i] == e.vals[i-1] {
-			return true
-		}
-	}
-	return false
+	return pattern.MayCoinJoin(x.nin, e.vals)
 }
 
 // outCounts counts a transaction's outputs as mayPattern and patterns
