@@ -952,7 +952,7 @@ func (e *engine) addSink(s sink, t *taint) {
 }
 
 func (e *engine) event(kind string, p pos, txid heistgraph.Hash, detail any) {
-	e.events = append(e.events, Event{Kind: kind, TxID: txid, Detail: detail, pos: p})
+	e.events = appendDoubling(e.events, Event{Kind: kind, TxID: txid, Detail: detail, pos: p})
 }
 
 // writeSink writes out the engine's sink s to out, which is zero; c
