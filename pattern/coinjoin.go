@@ -115,6 +115,35 @@ func AnalyzeCoinJoin(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut, opts CoinJ
 	return CoinJoin{}, false
 }
 
+// MayCoinJoin reports whether a transaction of nin inputs whose outputs
+// have the values sorted (every output's, burned ones too, in ascending
+// order) may be a CoinJoin to AnalyzeCoinJoin, from these numbers only:
+// false means AnalyzeCoinJoin says no. Its detectors want two inputs and
+// two outputs, and an output value paid at least three times (Whirlpool:
+// every output, five or more; Wasabi 1, JoinMarket and the generic rule:
+// three), except Wasabi 2, which wants wasabi2MinInputs inputs and three
+// values paid twice or more.
+func MayCoinJoin(nin int, sorted []int64) bool {
+	if nin < 2 || len(sorted) < 2 {
+		return false
+	}
+	twice := 0
+	for i := 0; i < len(sorted); {
+		j := i + 1
+		for j < len(sorted) && sorted[j] == sorted[i] {
+			j++
+		}
+		switch {
+		case j-i >= 3:
+			return true
+		case j-i == 2:
+			twice++
+		}
+		i = j
+	}
+	return nin >= wasabi2MinInputs && twice >= 3
+}
+
 // shape is what the detectors need of a transaction, computed once.
 type shape struct {
 	tx       *heistgraph.Tx

@@ -1,8 +1,10 @@
 package pattern
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -407,4 +409,101 @@ func TestIsStonewall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMayCoinJoin checks that MayCoinJoin says yes to every CoinJoin
+// AnalyzeCoinJoin finds, on random transactions shaped like CoinJoins
+// (values from the Whirlpool pools, WabiSabi denominations and a few
+// others, repeated; P2WPKH or P2TR; owners distinct or shared; outputs
+// sorted or not; an OP_RETURN now and then) and on the Wasabi 2 round of
+// TestDetectCoinJoin, and that it says no to some of those that are not.
+func TestMayCoinJoin(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 8))
+	vals := []int64{100_000, 1_000_000, 5_000_000, 50_000_000, 10_000_000, 9_900_000, 2_097_152, 531_441, 200_000, 5_000, 546, 77_777, 12_345, 3_000_000}
+	found, no := map[Kind]int{}, 0
+	check := func(tx *heistgraph.Tx, prev []*heistgraph.TxOut) {
+		t.Helper()
+		sorted := make([]int64, 0, len(tx.Outputs))
+		for _, o := range tx.Outputs {
+			sorted = append(sorted, o.Value)
+		}
+		slices.Sort(sorted)
+		may := MayCoinJoin(len(tx.Inputs), sorted)
+		cj, ok := AnalyzeCoinJoin(tx, prev, CoinJoinOptions{})
+		if ok && !may {
+			t.Fatalf("a %s CoinJoin of %d inputs and outputs %v: MayCoinJoin says no", cj.Kind, len(tx.Inputs), sorted)
+		}
+		if ok {
+			found[cj.Kind]++
+		} else if !may {
+			no++
+		}
+	}
+	in, out := wasabi2Round(30)
+	check(mk(in, outs(out...)...))
+	// WabiSabi with three denominations paid exactly twice (no value three
+	// times), and no more inputs than it needs.
+	in, _ = wasabi2Round(20)
+	var pairs []coin
+	for i, d := range []int64{2_097_152, 2_097_152, 1_000_000, 1_000_000, 531_441, 531_441, 200_000, 100_000, 77_777} {
+		pairs = append(pairs, c(fmt.Sprintf("w2p%d", i), d))
+	}
+	if tx, prev := mk(in, outs(pairs...)...); true {
+		if cj, ok := AnalyzeCoinJoin(tx, prev, CoinJoinOptions{}); !ok || cj.Kind != KindWasabi2 {
+			t.Fatalf("the round of pairs is not Wasabi 2: %+v %v", cj, ok)
+		}
+		check(tx, prev)
+	}
+	for range 4000 {
+		nin := 1 + r.IntN(30)
+		typ := wpkh
+		if r.IntN(4) == 0 {
+			typ = tr
+		}
+		var ins []coin
+		for i := range nin {
+			ins = append(ins, coin{fmt.Sprintf("in%d", i), 5_000_000 - int64(i)*1000 + int64(r.IntN(500)), typ})
+		}
+		if r.IntN(8) == 0 { // a Whirlpool round: pool value in, a fee above for new entrants, pool value out
+			d := vals[r.IntN(4)]
+			nin = 5 + r.IntN(4)
+			ins = ins[:0]
+			for i := range nin {
+				ins = append(ins, c(fmt.Sprintf("in%d", i), d+int64(r.IntN(2))*int64(100+r.IntN(1000))))
+			}
+			check(mk(ins, outs(seq("post", nin, d)...)...))
+		}
+		nout := 2 + r.IntN(30)
+		var os []coin
+		d := vals[r.IntN(len(vals))]
+		for i := range nout {
+			v := d
+			if r.IntN(3) == 0 {
+				v = vals[r.IntN(len(vals))]
+			}
+			owner := fmt.Sprintf("out%d", i)
+			if r.IntN(20) == 0 {
+				owner = "out0"
+			}
+			os = append(os, coin{owner, v, wpkh})
+		}
+		if r.IntN(2) == 0 {
+			slices.SortStableFunc(os, func(a, b coin) int { return cmp.Compare(b.value, a.value) })
+		}
+		o := outs(os...)
+		if r.IntN(10) == 0 {
+			o = append(o, opReturn())
+		}
+		check(mk(ins, o...))
+	}
+	for _, k := range []Kind{KindWhirlpool, KindWasabi1, KindWasabi2, KindJoinMarket, KindGeneric} {
+		if found[k] == 0 {
+			t.Errorf("no %s CoinJoin among the random transactions: the test does not cover it (found %v)", k, found)
+		}
+	}
+	if no == 0 {
+		t.Error("MayCoinJoin said yes to every transaction")
+	}
+	t.Logf("CoinJoins %v, %d ruled out by MayCoinJoin", found, no)
 }

@@ -191,7 +191,7 @@ func (e *engine) peelStep(ctx context.Context, w *work, p pattern.PeelTx, height
 		}
 		o.Fresh = fresh
 	}
-	e.steps = append(e.steps, peelCandidate{tx: p, pos: w.pos})
+	e.steps = appendDoubling(e.steps, peelCandidate{tx: p, pos: w.pos})
 	e.stepped(len(e.steps) - 1)
 	return nil
 }

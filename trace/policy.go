@@ -80,22 +80,27 @@ type flow struct {
 	ord  []int   // scratch
 	q    []int64 // scratch: haircut's shares
 	ap   apportionScratch
-	slab []seg // where outputs' first segments are cut from (addSeg)
+	slab []seg // where outputs' segments are cut from (addSeg)
+	// active is how many sources have taint entering (totals): an
+	// output's segments of a value policy are at most that many.
+	active int
 }
 
-// addSeg appends sg to output j's taint. An output's first segment is cut
+// addSeg appends sg to output j's taint. An output's segments are cut
 // from a slab, one allocation for many visits (the segments outlive the
-// visit, in arrivals), with room for one: a second segment grows the
-// slice out of the slab.
+// visit, in arrivals), with room for one segment per active source (a
+// value policy gives an output at most one per source): a further
+// segment grows the slice out of the slab.
 func (f *flow) addSeg(j int, sg seg) {
 	t := &f.outT[j]
 	if t.segs == nil {
-		if len(f.slab) == cap(f.slab) {
-			f.slab = make([]seg, 0, 512)
+		k := max(f.active, 1)
+		if len(f.slab)+k > cap(f.slab) {
+			f.slab = make([]seg, 0, max(512, k))
 		}
 		n := len(f.slab)
-		f.slab = f.slab[:n+1]
-		t.segs = f.slab[n : n : n+1]
+		f.slab = f.slab[:n+k]
+		t.segs = f.slab[n : n : n+k]
 	}
 	t.segs = append(t.segs, sg)
 }
@@ -114,9 +119,11 @@ func (f *flow) reset(nin, nout, nsrc int) {
 	f.feeT = grow(f.feeT, nsrc)
 	f.srcT = grow(f.srcT, nsrc)
 	f.fee = 0
+	f.active = 0
 }
 
-// totals fills f.srcT with the taint entering per source.
+// totals fills f.srcT with the taint entering per source, and f.active
+// with how many sources have some.
 func (f *flow) totals() {
 	clear(f.srcT)
 	for _, t := range f.inT {
@@ -125,6 +132,12 @@ func (f *flow) totals() {
 		}
 		for _, s := range t.segs {
 			f.srcT[s.src] += s.hi - s.lo
+		}
+	}
+	f.active = 0
+	for _, x := range f.srcT {
+		if x != 0 {
+			f.active++
 		}
 	}
 }

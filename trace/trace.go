@@ -66,12 +66,16 @@ type engine struct {
 	nseeds  []int
 	fees    []int64
 
-	tx       *txTable
-	entities map[addrRef]int32 // the labs index of an address's entity, -1 for none
-	screen   ResolverScreen    // the resolver's, when it has the role and the reader numbers addresses
-	queue    workQueue
-	pending  []*work // by tx number; nil: not queued
-	last     pos     // position of the last transaction processed
+	tx *txTable
+	// The labs index of an address's entity, -1 for none: by the
+	// reader's address id (ids), or by addrRef (addresses read as
+	// strings).
+	entities    denseIndex
+	strEntities map[addrRef]int32
+	screen      ResolverScreen // the resolver's, when it has the role and the reader numbers addresses
+	queue       workQueue
+	pending     []*work // by tx number; nil: not queued
+	last        pos     // position of the last transaction processed
 
 	// A Tracer finds sinks and edges again in later blocks, by their
 	// keys (sinkAt, edges). Run adds each sink once (a place, kind and
@@ -82,7 +86,7 @@ type engine struct {
 	edges   map[uint64]int32 // from<<32 | to → index in edgeBuf; Tracer only
 	edgeTo  []int32          // by tx number: the last edge into it + 1, 0 none; Run only
 	edgeBuf []edge
-	sinks   []sink
+	sinks   chunks[sink]
 	sinkAt  map[sinkKey]int // Tracer only
 	sunk    sinkCheck       // -tags invariants: Run's sinks so far (sinkcheck.go)
 	spans   [][][2]int64    // FIFO/LIFO: the spans of sink i's spans index
@@ -188,14 +192,14 @@ type edge struct {
 
 func newEngine(r store.ChainReader, o Options) *engine {
 	e := &engine{
-		r:        r,
-		o:        o,
-		rule:     spreaderFor(o.Policy),
-		lines:    o.Policy == FIFO || o.Policy == LIFO,
-		tx:       newTxTable(r, o.Chain),
-		entities: map[addrRef]int32{},
-		cjLab:    map[string]int32{},
-		outsOf:   -1,
+		r:           r,
+		o:           o,
+		rule:        spreaderFor(o.Policy),
+		lines:       o.Policy == FIFO || o.Policy == LIFO,
+		tx:          newTxTable(r, o.Chain),
+		strEntities: map[addrRef]int32{},
+		cjLab:       map[string]int32{},
+		outsOf:      -1,
 		res: &Result{
 			Chain:     o.Chain,
 			Policy:    o.Policy,
@@ -569,33 +573,16 @@ func (e *engine) process(ctx context.Context, w *work) error {
 }
 
 // mayCoinJoin reports whether tx n may be a CoinJoin, from its counts and
-// values only, so that the record is built only for those that may: every
-// detector of package pattern (methods.md §4) wants two inputs, two
-// outputs and a spendable output value paid at least twice.
+// values only (pattern.MayCoinJoin), so that the record is built only for
+// those that may.
 func (e *engine) mayCoinJoin(n int32) bool {
 	x := &e.tx.txs[n]
 	if x.nin < 2 || x.nout < 2 {
 		return false
 	}
-	vals := e.f.out[:x.nout]
-	if len(vals) <= 16 {
-		for i := range vals {
-			for j := i + 1; j < len(vals); j++ {
-				if vals[i] == vals[j] {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	e.vals = append(e.vals[:0], vals...)
+	e.vals = append(e.vals[:0], e.f.out[:x.nout]...)
 	slices.Sort(e.vals)
-	for i := 1; i < len(e.vals); i++ {
-		if e.vals[i] == e.vals[i-1] {
-			return true
-		}
-	}
-	return false
+	return pattern.MayCoinJoin(x.nin, e.vals)
 }
 
 // outCounts counts a transaction's outputs as mayPattern and patterns
@@ -780,7 +767,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	i, ok := e.edgeFrom(n, next)
 	if !ok {
 		i = int32(len(e.edgeBuf))
-		e.edgeBuf = append(e.edgeBuf, edge{from: n, to: next})
+		e.edgeBuf = appendDoubling(e.edgeBuf, edge{from: n, to: next})
 		if e.edges == nil {
 			e.edgeTo[next] = i + 1
 		} else {
@@ -824,14 +811,14 @@ func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
 	if e.o.Resolver == nil || a < 0 {
 		return entityAnswer{lab: -1}, nil
 	}
-	if lab, ok := e.entities[a]; ok {
+	if lab, ok := e.entityOf(a); ok {
 		if lab < 0 {
 			return entityAnswer{lab: -1}, nil
 		}
 		return entityAnswer{ref: e.labs[lab], ok: true, lab: lab}, nil
 	}
 	if e.screen != nil && a < strAddr0 && !e.screen.MayResolve(e.o.Chain, uint32(a)) {
-		e.entities[a] = -1
+		e.entities.set(uint32(a), -1)
 		return entityAnswer{lab: -1}, nil
 	}
 	addr := e.tx.address(a)
@@ -844,8 +831,22 @@ func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
 		ans.lab = int32(len(e.labs))
 		e.labs = append(e.labs, ref)
 	}
-	e.entities[a] = ans.lab // 4 bytes a value: the map grows cheaply
+	if a < strAddr0 {
+		e.entities.set(uint32(a), ans.lab)
+	} else {
+		e.strEntities[a] = ans.lab
+	}
 	return ans, nil
+}
+
+// entityOf returns the labs index of address a's entity (-1 for none);
+// false when the resolver was not asked yet.
+func (e *engine) entityOf(a addrRef) (int32, bool) {
+	if a < strAddr0 {
+		return e.entities.get(uint32(a))
+	}
+	lab, ok := e.strEntities[a]
+	return lab, ok
 }
 
 // cjLabel returns the labs index of a CoinJoin of subtype sub.
@@ -920,21 +921,22 @@ func (e *engine) addSink(s sink, t *taint) {
 			s.spans = int32(len(e.spans))
 			e.spans = append(e.spans, appendSpans(nil, t, s.src))
 		}
-		e.sinks = append(e.sinks, s)
+		e.sinks.add(s)
 		return
 	}
 	k := sinkKey{tx: s.tx, vout: s.vout, src: s.src, kind: s.kind, input: s.input}
 	if i, ok := e.sinkAt[k]; ok {
-		amt := e.sinks[i].amount
-		e.sinks[i].amount += s.amount
-		if sp := e.sinks[i].spans; sp >= 0 {
+		si := e.sinks.at(i)
+		amt := si.amount
+		si.amount += s.amount
+		if sp := si.spans; sp >= 0 {
 			n := len(e.spans[sp])
 			e.spans[sp] = appendSpans(e.spans[sp], t, s.src)
 			if e.journal != nil {
-				e.undo(func() { e.sinks[i].amount, e.spans[sp] = amt, e.spans[sp][:n] })
+				e.undo(func() { e.sinks.at(i).amount, e.spans[sp] = amt, e.spans[sp][:n] })
 			}
 		} else if e.journal != nil {
-			e.undo(func() { e.sinks[i].amount = amt })
+			e.undo(func() { e.sinks.at(i).amount = amt })
 		}
 		return
 	}
@@ -942,16 +944,15 @@ func (e *engine) addSink(s sink, t *taint) {
 		s.spans = int32(len(e.spans))
 		e.spans = append(e.spans, appendSpans(nil, t, s.src))
 	}
-	i := len(e.sinks)
+	i := e.sinks.add(s)
 	e.sinkAt[k] = i
-	e.sinks = append(e.sinks, s)
 	if e.journal != nil {
-		e.undo(func() { delete(e.sinkAt, k); e.sinks = e.sinks[:i] })
+		e.undo(func() { delete(e.sinkAt, k); e.sinks.truncate(i) })
 	}
 }
 
 func (e *engine) event(kind string, p pos, txid heistgraph.Hash, detail any) {
-	e.events = append(e.events, Event{Kind: kind, TxID: txid, Detail: detail, pos: p})
+	e.events = appendDoubling(e.events, Event{Kind: kind, TxID: txid, Detail: detail, pos: p})
 }
 
 // writeSink writes out the engine's sink s to out, which is zero; c
@@ -1022,12 +1023,12 @@ func (e *engine) sortSinks() []sinkOrder {
 	for r, i := range names {
 		srcRank[i] = int32(r)
 	}
-	order := make([]sinkOrder, 0, len(e.sinks)-len(e.gone))
-	for i := range e.sinks {
+	order := make([]sinkOrder, 0, e.sinks.len()-len(e.gone))
+	for i := range e.sinks.len() {
 		if len(e.gone) > 0 && e.gone[i] {
 			continue
 		}
-		s := &e.sinks[i]
+		s := e.sinks.at(i)
 		order = append(order, sinkOrder{pos: e.tx.txs[s.tx].pos, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)})
 	}
 	slices.SortFunc(order, func(a, b sinkOrder) int {
@@ -1085,7 +1086,7 @@ func (e *engine) finish(ctx context.Context) error {
 	kinds := make([]KindTotal, len(sinkKinds))
 	var c sinkStrings
 	for k, o := range order {
-		s := &e.sinks[o.i]
+		s := e.sinks.at(int(o.i))
 		e.writeSink(s, &res.Sinks[k], &c)
 		sinks[s.src] += s.amount
 		kinds[s.kind].Sinks++
@@ -1141,6 +1142,19 @@ func (e *engine) finish(ctx context.Context) error {
 		res.Totals = []KindTotal{}
 	}
 	return nil
+}
+
+// appendDoubling appends v to s, doubling the capacity when s is full:
+// the engine's long slices (sinks, edges, transactions) grow to hundreds
+// of thousands of entries, where append grows by a quarter (five times
+// the final size allocated and four times copied, against two and one).
+func appendDoubling[T any](s []T, v T) []T {
+	if len(s) == cap(s) {
+		n := make([]T, len(s), max(2*cap(s), 64))
+		copy(n, s)
+		s = n
+	}
+	return append(s, v)
 }
 
 // slab hands out zeroed values of T from blocks of 256: one allocation

@@ -27,6 +27,14 @@ type TxNumbers interface {
 
 const noNum = ^uint32(0)
 
+// InputValues is an optional role of a TxNumbers reader (txgraph.Reader
+// has it): the value of the output an input spends, read alone.
+type InputValues interface {
+	// NumberedInputValue is NumberedInput, then NumberedOutput's value
+	// when known.
+	NumberedInputValue(n uint32, vin int) (value int64, known bool)
+}
+
 // TxFacts is an optional role of a TxNumbers reader (txgraph.Reader has
 // it): a transaction's fee as its record gives it, and the height an
 // address id was first paid at, so that a peel step's candidate is built
@@ -49,11 +57,12 @@ type txTable struct {
 	r     store.ChainReader
 	num   TxNumbers // nil: every transaction is read with Tx
 	facts TxFacts   // nil: num has not the role, or is nil
+	ivals InputValues
 	chain heistgraph.Chain
 
 	txs   []txEntry
 	byID  map[heistgraph.Hash]int32 // transactions read with Tx
-	byNum map[uint32]int32          // the reader's number → ours
+	byNum denseIndex                // the reader's number → ours
 
 	strs      []string         // addresses read as strings (records read with Tx)
 	addrByStr map[string]int32 // index in strs
@@ -81,11 +90,12 @@ const (
 )
 
 func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
-	t := &txTable{r: r, chain: chain, byID: map[heistgraph.Hash]int32{}, byNum: map[uint32]int32{},
+	t := &txTable{r: r, chain: chain, byID: map[heistgraph.Hash]int32{},
 		addrByStr: map[string]int32{}}
 	if n, ok := r.(TxNumbers); ok {
 		t.num = n
 		t.facts, _ = r.(TxFacts)
+		t.ivals, _ = r.(InputValues)
 	}
 	return t
 }
@@ -106,7 +116,7 @@ func (t *txTable) byTxID(ctx context.Context, txid heistgraph.Hash) (int32, erro
 		return 0, err
 	}
 	n := int32(len(t.txs))
-	t.txs = append(t.txs, txEntry{id: txid, pos: pos{rec.Block.Height, rec.Index}, time: rec.Block.Time,
+	t.txs = appendDoubling(t.txs, txEntry{id: txid, pos: pos{rec.Block.Height, rec.Index}, time: rec.Block.Time,
 		nin: len(rec.Tx.Inputs), nout: len(rec.Tx.Outputs), gnum: noNum, rec: &rec})
 	t.byID[txid] = n
 	return n, nil
@@ -117,12 +127,12 @@ func (t *txTable) byTxID(ctx context.Context, txid heistgraph.Hash) (int32, erro
 // numbers given so far stay valid, with what was read for them.
 func (t *txTable) forget() {
 	clear(t.byID)
-	clear(t.byNum)
+	t.byNum.reset()
 }
 
 // byGraph returns the number of the reader's (Numbered) transaction g.
 func (t *txTable) byGraph(g uint32) int32 {
-	if n, ok := t.byNum[g]; ok {
+	if n, ok := t.byNum.get(g); ok {
 		return n
 	}
 	return t.addGraph(g)
@@ -132,8 +142,8 @@ func (t *txTable) byGraph(g uint32) int32 {
 func (t *txTable) addGraph(g uint32) int32 {
 	id, h, i, tm, nin, nout := t.num.NumberedTx(g)
 	n := int32(len(t.txs))
-	t.txs = append(t.txs, txEntry{id: id, pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
-	t.byNum[g] = n
+	t.txs = appendDoubling(t.txs, txEntry{id: id, pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
+	t.byNum.set(g, n)
 	return n
 }
 
@@ -176,6 +186,9 @@ func (t *txTable) prevout(n int32, vin int) (int64, bool) {
 			return 0, false
 		}
 		return x.rec.Prevouts[vin].Value, true
+	}
+	if t.ivals != nil {
+		return t.ivals.NumberedInputValue(x.gnum, vin)
 	}
 	p, v, known, _ := t.num.NumberedInput(x.gnum, vin)
 	if !known {
@@ -291,7 +304,7 @@ func (t *txTable) spender(ctx context.Context, n int32, vout int, o *outInfo) (m
 	} else {
 		sp := o.sp
 		vin = o.vin
-		if m, ok := t.byNum[sp]; ok {
+		if m, ok := t.byNum.get(sp); ok {
 			return m, vin, true, nil
 		}
 		if t.num.Numbered(sp) {

@@ -65,6 +65,19 @@ func (r *Reader) NumberedInput(n uint32, vin int) (prev, vout uint32, known, coi
 	return p, v, t.txBlock[p] >= 0 && v < t.txNOut[p], false
 }
 
+// NumberedInputValue returns the value of the output input vin of tx n
+// spends, reading only that (NumberedInput then NumberedOutput read every
+// column of the output); known is false as NumberedInput's.
+func (r *Reader) NumberedInputValue(n uint32, vin int) (value int64, known bool) {
+	t := &r.g.t
+	i := t.txIn[n] + uint64(vin)
+	p, v := t.inPrev[i], t.inVout[i]
+	if p == none || t.txBlock[p] < 0 || v >= t.txNOut[p] {
+		return 0, false
+	}
+	return t.outValue[t.txOut[p]+uint64(v)], true
+}
+
 // NumberedOutput returns output vout of tx n: its value, its address id
 // (NoAddress for none), whether it is provably unspendable (OP_RETURN, as
 // trace decides it from Tx), and its spender's number and input index

@@ -467,6 +467,7 @@ func TestNumbersMatchRecords(t *testing.T) {
 	r := txgraph.NewReader(g, w.st)
 	var _ trace.TxNumbers = r
 	var _ trace.TxFacts = r
+	var _ trace.InputValues = r
 	if _, ok := r.TxNumber(heistgraph.ChainBTC, w.blocks[1].Txs[0].TxID); ok {
 		t.Error("a transaction of another chain has a number")
 	}
@@ -490,6 +491,9 @@ func TestNumbersMatchRecords(t *testing.T) {
 				prev, vout, known, cb := r.NumberedInput(n, vin)
 				if cb != in.Coinbase || vout != in.PrevOut.Vout || known != (rec.Prevouts[vin] != nil) {
 					t.Fatalf("tx %s input %d: %d %d %v %v", tx.TxID, vin, prev, vout, known, cb)
+				}
+				if v, ok := r.NumberedInputValue(n, vin); ok != known || (known && v != rec.Prevouts[vin].Value) || (!known && v != 0) {
+					t.Fatalf("tx %s input %d: NumberedInputValue %d %v", tx.TxID, vin, v, ok)
 				}
 				if known {
 					pid, _, _, _, _, _ := r.NumberedTx(prev)

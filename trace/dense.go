@@ -1,0 +1,105 @@
+package trace
+
+// denseIndex maps 32-bit numbers (a reader's transaction numbers, address
+// ids) to int32 values of -1 and up, in a table of three levels indexed
+// by the number's bits (12, 12, 8), whose pages are allocated on first
+// use: a lookup is three array reads where a map would hash and probe.
+// A trace touches numbers in runs (the chain's transactions and the
+// addresses they create are numbered in chain order, and a trace moves
+// forward in time), so a page of 256 values (1 KiB) serves many; the
+// worst case, numbers far apart, costs 1 KiB a number (a map, about 16
+// bytes). The zero value is empty.
+type denseIndex struct {
+	top *[1 << 12]*[1 << 12]*densePage
+	n   int // numbers set
+}
+
+// densePage holds the values + 2 of 256 numbers (0: not set).
+type densePage [1 << 8]int32
+
+// get returns the value of k; false when k is not set.
+func (d *denseIndex) get(k uint32) (int32, bool) {
+	if d.top == nil {
+		return 0, false
+	}
+	mid := d.top[k>>20]
+	if mid == nil {
+		return 0, false
+	}
+	p := mid[k>>8&(1<<12-1)]
+	if p == nil {
+		return 0, false
+	}
+	v := p[k&(1<<8-1)]
+	if v == 0 {
+		return 0, false
+	}
+	return v - 2, true
+}
+
+// set sets k to v, which is -1 or more.
+func (d *denseIndex) set(k uint32, v int32) {
+	if v < -1 {
+		panic("trace: denseIndex value below -1")
+	}
+	if d.top == nil {
+		d.top = new([1 << 12]*[1 << 12]*densePage)
+	}
+	mid := d.top[k>>20]
+	if mid == nil {
+		mid = new([1 << 12]*densePage)
+		d.top[k>>20] = mid
+	}
+	p := mid[k>>8&(1<<12-1)]
+	if p == nil {
+		p = new(densePage)
+		mid[k>>8&(1<<12-1)] = p
+	}
+	if p[k&(1<<8-1)] == 0 {
+		d.n++
+	}
+	p[k&(1<<8-1)] = v + 2
+}
+
+// len returns how many numbers are set.
+func (d *denseIndex) len() int { return d.n }
+
+// reset empties d.
+func (d *denseIndex) reset() { *d = denseIndex{} }
+
+// chunks is a list of values kept in pages of 1024 that never move: it
+// grows without copying what it holds (a slice appended to grows by a
+// quarter, copying everything, and allocates five times its final size
+// on the way). The zero value is empty.
+type chunks[T any] struct {
+	pages [][]T
+	n     int
+}
+
+const chunkBits = 10
+
+// add appends v and returns its index.
+func (c *chunks[T]) add(v T) int {
+	i := c.n
+	if i>>chunkBits == len(c.pages) {
+		c.pages = append(c.pages, make([]T, 1<<chunkBits))
+	}
+	c.pages[i>>chunkBits][i&(1<<chunkBits-1)] = v
+	c.n++
+	return i
+}
+
+// at returns the value at index i < len.
+func (c *chunks[T]) at(i int) *T { return &c.pages[i>>chunkBits][i&(1<<chunkBits-1)] }
+
+// len returns how many values c holds.
+func (c *chunks[T]) len() int { return c.n }
+
+// truncate drops the values from index n on (n ≤ len).
+func (c *chunks[T]) truncate(n int) {
+	var zero T
+	for i := n; i < c.n; i++ {
+		*c.at(i) = zero
+	}
+	c.n = n
+}
