@@ -46,6 +46,18 @@ const bulkPrefix = "bulkload-"
 // prefix byte and the chain code.
 const bulkSplit = 3
 
+// inOrder reports whether the keys of a table (prefix byte and chain
+// code) arrive in order, group after group: heights, transaction numbers
+// and address ids, big-endian. A group's file of such a table overlaps
+// nothing stored and goes to the bottom level.
+func inOrder(table []byte) bool {
+	switch table[0] {
+	case prefixHeight, prefixTxNum, prefixAddrByID, prefixUndo:
+		return true
+	}
+	return false
+}
+
 // ingestGroup writes the applier's writes as sstables and ingests them;
 // first and last are the group's first and last blocks (for errors). The
 // writes that reached Pebble before it by batch (an earlier group under
@@ -54,6 +66,7 @@ const bulkSplit = 3
 // writeMu.
 func (d *DB) ingestGroup(ctx context.Context, first, last *heistgraph.Block) error {
 	t := d.newSink(bulkPrefix, bulkSplit)
+	t.bottom = inOrder
 	if err := d.ap.w.sinkTo(t); err != nil {
 		t.discard()
 		return fmt.Errorf("apply block %d %s on %s: %w", last.Height, last.Hash, last.Chain, err)

@@ -112,7 +112,10 @@ func TestBulkCollapseMatchesBatch(t *testing.T) {
 			r = rand.New(rand.NewPCG(seed, 100+uint64(round)))
 			randomWrites(r, &w, n)
 			s := bulk.newSink(bulkPrefix, bulkSplit)
-			s.merger, s.wo.MergerName = pebbledb.DefaultMerger, pebbledb.DefaultMerger.Name
+			s.merger, s.wo.MergerName, s.wo6.MergerName = pebbledb.DefaultMerger, pebbledb.DefaultMerger.Name, pebbledb.DefaultMerger.Name
+			// Table b is written as for the bottom level: its deletions
+			// must still hide what is stored when it lands above.
+			s.bottom = func(table []byte) bool { return table[0] == 'b' }
 			if err := w.sinkTo(s); err != nil {
 				t.Fatal(err)
 			}

@@ -75,6 +75,12 @@ type tableSink struct {
 	// table starts a new file.
 	name  string
 	split int
+	// bottom, when set, names the tables whose files are expected to land
+	// in the bottom level (their keys arrive in order): they are written
+	// with that level's options (wo6: zstd, larger blocks), as a
+	// compaction into it would write them.
+	bottom func(table []byte) bool
+	wo6    sstable.WriterOptions
 	paths []string
 	w     *sstable.Writer
 	table []byte // the table prefix of w's keys
@@ -102,7 +108,14 @@ func (d *DB) newSink(name string, split int) *tableSink {
 	po.EnsureDefaults()
 	// The flush's options (its fast codec): compressing with the bottom
 	// level's zstd was a tenth of a run's CPU.
-	return &tableSink{d: d, fs: d.fs(), wo: po.MakeWriterOptions(0, d.db.TableFormat()), merger: po.Merger, name: name, split: split}
+	t := &tableSink{d: d, fs: d.fs(), wo: po.MakeWriterOptions(0, d.db.TableFormat()), merger: po.Merger, name: name, split: split,
+		wo6: po.MakeWriterOptions(len(po.Levels)-1, d.db.TableFormat())}
+	// Not marked as the lowest level's own table: a file that overlaps
+	// what is stored lands higher up, where a deletion it holds must
+	// still hide what is below (the lowest level's tables mark deletions
+	// obsolete).
+	t.wo6.WritingToLowestLevel = false
+	return t
 }
 
 func (t *tableSink) Set(key, val []byte, _ *pebbledb.WriteOptions) error {
@@ -175,8 +188,12 @@ func (t *tableSink) put() error {
 			return err
 		}
 		t.paths = append(t.paths, p)
-		t.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), t.wo)
 		t.table = append(t.table[:0], t.key[:min(len(t.key), t.split)]...)
+		wo := t.wo
+		if t.bottom != nil && t.bottom(t.table) {
+			wo = t.wo6
+		}
+		t.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
 	}
 	if t.merged {
 		v, closer, err := t.vm.Finish(t.based && t.kind == opSet)
