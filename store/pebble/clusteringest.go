@@ -81,9 +81,9 @@ type tableSink struct {
 	// compaction into it would write them.
 	bottom func(table []byte) bool
 	wo6    sstable.WriterOptions
-	paths []string
-	w     *sstable.Writer
-	table []byte // the table prefix of w's keys
+	paths  []string
+	w      *sstable.Writer
+	table  []byte // the table prefix of w's keys
 	// The pending write, held until the next key differs: its key, kind
 	// and value, or, for merge operands, the merge under way (merged
 	// true), over a Set or a Delete (based true) or not.
