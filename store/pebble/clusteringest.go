@@ -178,22 +178,8 @@ func (t *tableSink) merge(val []byte) error {
 // current file's.
 func (t *tableSink) put() error {
 	t.pending = false
-	if t.w == nil || !bytes.HasPrefix(t.key, t.table) {
-		if err := t.closeFile(); err != nil {
-			return err
-		}
-		p := t.fs.PathJoin(t.d.dir, fmt.Sprintf("%s%d-%d.sst", t.name, os.Getpid(), ingestSeq.Add(1)))
-		f, err := t.fs.Create(p, vfs.WriteCategoryUnspecified)
-		if err != nil {
-			return err
-		}
-		t.paths = append(t.paths, p)
-		t.table = append(t.table[:0], t.key[:min(len(t.key), t.split)]...)
-		wo := t.wo
-		if t.bottom != nil && t.bottom(t.table) {
-			wo = t.wo6
-		}
-		t.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
+	if err := t.file(t.key); err != nil {
+		return err
 	}
 	if t.merged {
 		v, closer, err := t.vm.Finish(t.based && t.kind == opSet)
@@ -212,13 +198,61 @@ func (t *tableSink) put() error {
 		t.vm, t.merged = nil, false
 		return err
 	}
-	switch t.kind {
-	case opDelete:
-		return t.w.Delete(t.key)
-	case opMerge:
-		return t.w.Merge(t.key, t.val)
+	return t.write(t.kind, t.key, t.val)
+}
+
+// one writes the only write to key, which follows every write given so
+// far in key order: without copying it, or holding it for writes to the
+// same key.
+func (t *tableSink) one(kind byte, key, val []byte) error {
+	if t.err != nil {
+		return t.err
 	}
-	return t.w.Set(t.key, t.val)
+	if t.pending {
+		if t.err = t.put(); t.err != nil {
+			return t.err
+		}
+	}
+	if t.err = t.file(key); t.err != nil {
+		return t.err
+	}
+	t.err = t.write(kind, key, val)
+	return t.err
+}
+
+// file makes the current file the one of key's table, starting a new file
+// when it is not.
+func (t *tableSink) file(key []byte) error {
+	if t.w != nil && bytes.HasPrefix(key, t.table) {
+		return nil
+	}
+	if err := t.closeFile(); err != nil {
+		return err
+	}
+	p := t.fs.PathJoin(t.d.dir, fmt.Sprintf("%s%d-%d.sst", t.name, os.Getpid(), ingestSeq.Add(1)))
+	f, err := t.fs.Create(p, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	t.paths = append(t.paths, p)
+	t.table = append(t.table[:0], key[:min(len(key), t.split)]...)
+	wo := t.wo
+	if t.bottom != nil && t.bottom(t.table) {
+		wo = t.wo6
+	}
+	t.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
+	return nil
+}
+
+// write adds one write to the current file.
+func (t *tableSink) write(kind byte, key, val []byte) error {
+	switch kind {
+	case opDelete:
+		return t.w.Delete(key)
+	case opMerge:
+		return t.w.Merge(key, val)
+	}
+	return t.w.Set(key, val)
 }
 
 // closeFile finishes the current file (synced on close).

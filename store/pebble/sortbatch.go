@@ -151,14 +151,31 @@ func (w *sortedWrites) sort() {
 	})
 }
 
-// sinkTo hands the writes to t in key order and empties w.
+// sinkTo hands the writes to t in key order and empties w: a key written
+// once goes to t as it is, without a copy or a comparison with the key
+// before it (the sort ordered them).
 func (w *sortedWrites) sinkTo(t *tableSink) error {
 	w.sort()
-	buf := w.buf
-	for _, o := range w.ops {
-		if err := t.add(o.kind, buf[o.key:o.val], buf[o.val:o.end]); err != nil {
-			return err
+	buf, ops := w.buf, w.ops
+	for i := 0; i < len(ops); {
+		o := ops[i]
+		key := buf[o.key:o.val]
+		j := i + 1
+		for j < len(ops) && ops[j].pre == o.pre && bytes.Equal(buf[ops[j].key:ops[j].val], key) {
+			j++
 		}
+		if j == i+1 {
+			if err := t.one(o.kind, key, buf[o.val:o.end]); err != nil {
+				return err
+			}
+		} else {
+			for _, o := range ops[i:j] {
+				if err := t.add(o.kind, buf[o.key:o.val], buf[o.val:o.end]); err != nil {
+					return err
+				}
+			}
+		}
+		i = j
 	}
 	w.reset()
 	return nil
