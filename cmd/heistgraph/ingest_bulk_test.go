@@ -54,8 +54,7 @@ func TestIngestBulkKilledResumes(t *testing.T) {
 	start := time.Now()
 	mustOK(t, cli(t, append([]string{"--data", clean}, ingestArgs...)...), "clean ingest")
 	full := time.Since(start)
-	want := cli(t, "--data", clean, "--quiet", "store", "dump")
-	mustOK(t, want, "dump of the clean store")
+	want := dumpOf(t, "--data", clean, "--quiet")
 	top := tipHeightOf(t, clean, "btc-regtest")
 
 	seed := uint64(time.Now().UnixNano())
@@ -90,10 +89,8 @@ func TestIngestBulkKilledResumes(t *testing.T) {
 		t.Fatalf("no kill landed in the middle of the writes")
 	}
 	mustOK(t, cli(t, bulkArgs(data)...), "final rerun")
-	got := cli(t, "--data", data, "--quiet", "store", "dump")
-	mustOK(t, got, "dump after the kills")
-	if got.stdout != want.stdout {
-		t.Fatalf("the dump after kills and a rerun differs from a clean ingest's:\n%s", firstLineDiff(got.stdout, want.stdout))
+	if got := dumpOf(t, "--data", data, "--quiet"); got != want {
+		t.Fatalf("the dump after kills and a rerun differs from a clean ingest's:\n%s", firstDiffText(got, want))
 	}
 	if left := bulkLeftovers(t, data); len(left) > 0 {
 		t.Fatalf("files of interrupted groups left after the rerun: %v", left)
@@ -125,22 +122,4 @@ func bulkLeftovers(t *testing.T, data string) []string {
 		t.Fatal(err)
 	}
 	return m
-}
-
-// firstLineDiff shows the first line where a and b differ.
-func firstLineDiff(a, b string) string {
-	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := 0; i < len(la) || i < len(lb); i++ {
-		var x, y string
-		if i < len(la) {
-			x = la[i]
-		}
-		if i < len(lb) {
-			y = lb[i]
-		}
-		if x != y {
-			return "line " + strconv.Itoa(i+1) + ":\n got  " + x + "\n want " + y
-		}
-	}
-	return "(equal)"
 }
