@@ -123,3 +123,16 @@ func bulkLeftovers(t *testing.T, data string) []string {
 	}
 	return m
 }
+
+// TestIngestBulkNeedsBlocks: --bulk applies to block files; with --rpc it
+// is a usage error (exit 2) and nothing is opened.
+func TestIngestBulkNeedsBlocks(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "d")
+	r := cli(t, "--data", data, "--quiet", "ingest", "btc", "--bulk", "--rpc", "http://127.0.0.1:1")
+	if r.code != 2 || !strings.Contains(r.stderr, "--bulk needs --blocks") {
+		t.Fatalf("ingest btc --bulk --rpc: exit %d, stderr %q; want exit 2 naming --bulk", r.code, r.stderr)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Fatalf("a usage error created the store: %v", err)
+	}
+}
