@@ -336,17 +336,15 @@ func TestBulkLoadMetamorphic(t *testing.T) {
 // dumpDiff shows the first line where a and b differ.
 func dumpDiff(a, b []byte) string {
 	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
-	for i := 0; i < len(la) || i < len(lb); i++ {
-		var x, y []byte
-		if i < len(la) {
-			x = la[i]
-		}
-		if i < len(lb) {
-			y = lb[i]
-		}
-		if !bytes.Equal(x, y) {
-			return fmt.Sprintf("line %d:\n got  %s\n want %s", i+1, x, y)
-		}
+	i := 0
+	for i < min(len(la), len(lb)) && bytes.Equal(la[i], lb[i]) {
+		i++
 	}
-	return "(equal)"
+	line := func(l [][]byte) []byte {
+		if i < len(l) {
+			return l[i]
+		}
+		return nil
+	}
+	return fmt.Sprintf("line %d:\n got  %s\n want %s", i+1, line(la), line(lb))
 }
