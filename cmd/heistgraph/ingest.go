@@ -41,6 +41,7 @@ type ingestBTCFlags struct {
 	fetchAhead    int
 	poll          time.Duration
 	cluster       bool
+	bulk          bool
 }
 
 func (a *app) ingestBTCCmd() *cobra.Command {
@@ -93,12 +94,15 @@ The summary's time covers the whole command: reading, applying and clustering.`,
 				return usageError{fmt.Errorf("ingest btc: --confirmations %d: want 0 or more", f.confirmations)}
 			case f.fetchAhead < 1:
 				return usageError{fmt.Errorf("ingest btc: --fetch-ahead %d: want 1 or more", f.fetchAhead)}
+			case f.bulk && f.rpc != "":
+				return usageError{errors.New("ingest btc: --bulk needs --blocks (a node's blocks are applied block by block)")}
 			case f.poll <= 0:
 				return usageError{fmt.Errorf("ingest btc: --poll %v: want a positive duration", f.poll)}
 			}
 			if f.rpc != "" {
 				return a.ingestRPC(cmd.Context(), f)
 			}
+			a.bulkLoad = f.bulk
 			return a.withStore(cmd.Context(), func(st store.Store) error {
 				return a.ingestFiles(cmd.Context(), st, f)
 			})
@@ -114,6 +118,7 @@ The summary's time covers the whole command: reading, applying and clustering.`,
 	c.Flags().Int64Var(&f.confirmations, "confirmations", 0, "leave the node's newest N blocks out (reorgs shallower than N never reach the store)")
 	c.Flags().IntVar(&f.fetchAhead, "fetch-ahead", 8, "blocks fetched from the node at once, ahead of the one applied")
 	c.Flags().DurationVar(&f.poll, "poll", 2*time.Second, "with --follow, how often the node is asked for new blocks")
+	c.Flags().BoolVar(&f.bulk, "bulk", false, "with --blocks into the embedded store: write large groups of blocks as sorted runs (sstables ingested in one atomic step) instead of batches, for an initial ingest; the store's content is the same, and a killed run resumes by rerunning it")
 	c.Flags().BoolVar(&f.cluster, "cluster", true, "cluster the new blocks' addresses as they are ingested (as cluster update does; with --follow, after every block); --cluster=false skips it")
 	return c
 }

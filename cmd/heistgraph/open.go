@@ -113,6 +113,7 @@ func (a *app) openPebble(ctx context.Context, mode openMode, g *exitGuard) (stor
 		return nil, err
 	}
 	opts.Logger = a.logger()
+	opts.BulkLoad = a.bulkLoad
 	opts.OnFail = func(err error) {
 		g.after(failGrace, fmt.Errorf("store %s: %w", a.dataDir, err))
 	}

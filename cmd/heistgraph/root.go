@@ -41,6 +41,9 @@ type app struct {
 	version       bool
 	// memory is --memory: the process's memory budget (memory.go).
 	memory string
+	// bulkLoad is ingest btc --bulk: the embedded store is opened with
+	// Options.BulkLoad.
+	bulkLoad bool
 
 	log      *slog.Logger
 	profFile *os.File

@@ -122,22 +122,13 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 		a.dropGroup()
 		return 0, err
 	}
-	batch := d.db.NewBatch() // writeTo sets its bytes
-	defer batch.Close()
-	if err := a.w.writeTo(batch); err != nil {
+	write := d.commitBatch
+	if d.opts.BulkLoad && len(a.w.buf) >= bulkMin {
+		write = d.ingestGroup
+	}
+	if err := write(ctx, bs[0], last); err != nil {
 		a.dropGroup()
 		return 0, err
-	}
-	if d.beforeCommit != nil {
-		d.beforeCommit()
-	}
-	if err := ctx.Err(); err != nil {
-		a.dropGroup()
-		return 0, fmt.Errorf("apply block %d %s on %s: %w", bs[0].Height, bs[0].Hash, bs[0].Chain, err)
-	}
-	if err := d.commit(batch); err != nil {
-		a.dropGroup()
-		return 0, fmt.Errorf("apply block %d %s on %s: commit: %w", last.Height, last.Hash, last.Chain, err)
 	}
 	a.commitGroup()
 	if newChain {

@@ -34,15 +34,16 @@ const ingestPrefix = "clusterrun-"
 
 var ingestSeq atomic.Uint64
 
-// removeIngestLeftovers removes the files a killed ingesting commit left.
-func (d *DB) removeIngestLeftovers() error {
+// removeIngestLeftovers removes the files a killed ingesting commit left,
+// those whose names start with prefix.
+func (d *DB) removeIngestLeftovers(prefix string) error {
 	fs := d.fs()
 	names, err := fs.List(d.dir)
 	if err != nil {
 		return err
 	}
 	for _, n := range names {
-		if strings.HasPrefix(n, ingestPrefix) && strings.HasSuffix(n, ".sst") {
+		if strings.HasPrefix(n, prefix) && strings.HasSuffix(n, ".sst") {
 			if err := fs.Remove(fs.PathJoin(d.dir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
@@ -59,46 +60,87 @@ type kvSink interface {
 }
 
 // tableSink writes the writes it is given, in key order, as one sstable per
-// cluster table in the store's directory; several writes to one key keep
-// the last, as a batch would. ingest hands the files to Pebble.
+// table in the store's directory, collapsed to one write per key with the
+// meaning the same writes have in a batch: the last Set or Delete wins, and
+// Merge operands are combined with the store's merge operator (over the
+// Set or Delete before them into a Set, alone into one operand). ingest
+// hands the files to Pebble.
 type tableSink struct {
-	d       *DB
-	fs      vfs.FS
-	wo      sstable.WriterOptions
-	paths   []string
-	w       *sstable.Writer
-	table   []byte // the table prefix of w's keys
-	key     []byte // the pending write, held until the next key differs
+	d      *DB
+	fs     vfs.FS
+	wo     sstable.WriterOptions
+	merger *pebbledb.Merger
+	// name starts the files' names (removeIngestLeftovers); split is the
+	// length of the key prefix that names a key's table: a key of another
+	// table starts a new file.
+	name  string
+	split int
+	// bottom, when set, names the tables whose files are expected to land
+	// in the bottom level (their keys arrive in order): they are written
+	// with that level's options (wo6: zstd, larger blocks), as a
+	// compaction into it would write them.
+	bottom func(table []byte) bool
+	wo6    sstable.WriterOptions
+	paths  []string
+	w      *sstable.Writer
+	table  []byte // the table prefix of w's keys
+	// The pending write, held until the next key differs: its key, kind
+	// and value, or, for merge operands, the merge under way (merged
+	// true), over a Set or a Delete (based true) or not.
+	key     []byte
 	val     []byte
-	del     bool
+	kind    byte
 	pending bool
+	vm      pebbledb.ValueMerger
+	merged  bool
+	based   bool
 	err     error
 }
 
 func (d *DB) newTableSink() *tableSink {
+	return d.newSink(ingestPrefix, idKeyLen-8)
+}
+
+// newSink returns a tableSink whose files are named name... and split by
+// their keys' first split bytes.
+func (d *DB) newSink(name string, split int) *tableSink {
 	po := d.opts.pebbleOptions(d.h)
 	po.EnsureDefaults()
 	// The flush's options (its fast codec): compressing with the bottom
 	// level's zstd was a tenth of a run's CPU.
-	return &tableSink{d: d, fs: d.fs(), wo: po.MakeWriterOptions(0, d.db.TableFormat())}
+	t := &tableSink{d: d, fs: d.fs(), wo: po.MakeWriterOptions(0, d.db.TableFormat()), merger: po.Merger, name: name, split: split,
+		wo6: po.MakeWriterOptions(len(po.Levels)-1, d.db.TableFormat())}
+	// Not marked as the lowest level's own table: a file that overlaps
+	// what is stored lands higher up, where a deletion it holds must
+	// still hide what is below (the lowest level's tables mark deletions
+	// obsolete).
+	t.wo6.WritingToLowestLevel = false
+	return t
 }
 
 func (t *tableSink) Set(key, val []byte, _ *pebbledb.WriteOptions) error {
-	return t.add(key, val, false)
+	return t.add(opSet, key, val)
 }
 
 func (t *tableSink) Delete(key []byte, _ *pebbledb.WriteOptions) error {
-	return t.add(key, nil, true)
+	return t.add(opDelete, key, nil)
 }
 
-func (t *tableSink) add(key, val []byte, del bool) error {
+func (t *tableSink) Merge(key, val []byte, _ *pebbledb.WriteOptions) error {
+	return t.add(opMerge, key, val)
+}
+
+func (t *tableSink) add(kind byte, key, val []byte) error {
 	if t.err != nil {
 		return t.err
 	}
 	if t.pending {
 		switch c := bytes.Compare(key, t.key); {
 		case c < 0:
-			t.err = fmt.Errorf("ingest clusters: keys out of order: %w", errCorrupt)
+			t.err = fmt.Errorf("ingest: keys out of order: %w", errCorrupt)
+			return t.err
+		case c == 0 && kind == opMerge:
+			t.err = t.merge(val)
 			return t.err
 		case c > 0:
 			if t.err = t.put(); t.err != nil {
@@ -106,31 +148,111 @@ func (t *tableSink) add(key, val []byte, del bool) error {
 			}
 		}
 	}
-	t.key, t.val, t.del, t.pending = append(t.key[:0], key...), append(t.val[:0], val...), del, true
+	t.key, t.val, t.kind, t.pending = append(t.key[:0], key...), append(t.val[:0], val...), kind, true
+	t.vm, t.merged, t.based = nil, false, false
 	return nil
+}
+
+// merge adds a merge operand to the pending write of its key.
+func (t *tableSink) merge(val []byte) error {
+	if t.merged {
+		return t.vm.MergeNewer(val)
+	}
+	m := t.merger
+	if t.kind == opDelete {
+		// Operands over a deletion: what a read sees is their merge alone,
+		// and the deletion still hides what is stored (a Set).
+		vm, err := m.Merge(t.key, val)
+		t.vm, t.merged, t.based = vm, true, true
+		return err
+	}
+	vm, err := m.Merge(t.key, t.val)
+	if err == nil {
+		err = vm.MergeNewer(val)
+	}
+	t.vm, t.merged, t.based = vm, true, t.kind == opSet
+	return err
 }
 
 // put writes the pending write, to a new file when its table is not the
 // current file's.
 func (t *tableSink) put() error {
 	t.pending = false
-	if t.w == nil || !bytes.HasPrefix(t.key, t.table) {
-		if err := t.closeFile(); err != nil {
-			return err
-		}
-		p := t.fs.PathJoin(t.d.dir, fmt.Sprintf("%s%d-%d.sst", ingestPrefix, os.Getpid(), ingestSeq.Add(1)))
-		f, err := t.fs.Create(p, vfs.WriteCategoryUnspecified)
-		if err != nil {
-			return err
-		}
-		t.paths = append(t.paths, p)
-		t.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), t.wo)
-		t.table = append(t.table[:0], t.key[:min(len(t.key), idKeyLen-8)]...)
+	if err := t.file(t.key); err != nil {
+		return err
 	}
-	if t.del {
-		return t.w.Delete(t.key)
+	if t.merged {
+		v, closer, err := t.vm.Finish(t.based && t.kind == opSet)
+		if err == nil {
+			if t.based {
+				err = t.w.Set(t.key, v)
+			} else {
+				err = t.w.Merge(t.key, v)
+			}
+		}
+		if closer != nil {
+			if cerr := closer.Close(); err == nil {
+				err = cerr
+			}
+		}
+		t.vm, t.merged = nil, false
+		return err
 	}
-	return t.w.Set(t.key, t.val)
+	return t.write(t.kind, t.key, t.val)
+}
+
+// one writes the only write to key, which follows every write given so
+// far in key order: without copying it, or holding it for writes to the
+// same key.
+func (t *tableSink) one(kind byte, key, val []byte) error {
+	if t.err != nil {
+		return t.err
+	}
+	if t.pending {
+		if t.err = t.put(); t.err != nil {
+			return t.err
+		}
+	}
+	if t.err = t.file(key); t.err != nil {
+		return t.err
+	}
+	t.err = t.write(kind, key, val)
+	return t.err
+}
+
+// file makes the current file the one of key's table, starting a new file
+// when it is not.
+func (t *tableSink) file(key []byte) error {
+	if t.w != nil && bytes.HasPrefix(key, t.table) {
+		return nil
+	}
+	if err := t.closeFile(); err != nil {
+		return err
+	}
+	p := t.fs.PathJoin(t.d.dir, fmt.Sprintf("%s%d-%d.sst", t.name, os.Getpid(), ingestSeq.Add(1)))
+	f, err := t.fs.Create(p, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	t.paths = append(t.paths, p)
+	t.table = append(t.table[:0], key[:min(len(key), t.split)]...)
+	wo := t.wo
+	if t.bottom != nil && t.bottom(t.table) {
+		wo = t.wo6
+	}
+	t.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
+	return nil
+}
+
+// write adds one write to the current file.
+func (t *tableSink) write(kind byte, key, val []byte) error {
+	switch kind {
+	case opDelete:
+		return t.w.Delete(key)
+	case opMerge:
+		return t.w.Merge(key, val)
+	}
+	return t.w.Set(key, val)
 }
 
 // closeFile finishes the current file (synced on close).
@@ -165,9 +287,14 @@ func (t *tableSink) ingest(ctx context.Context) error {
 	}
 	if err == nil && len(t.paths) > 0 {
 		if err = t.d.h.fatal(); err == nil {
-			err = t.d.guard(func() error { return t.d.db.Ingest(ctx, t.paths) })
+			var st pebbledb.IngestOperationStats
+			err = t.d.guard(func() (err error) {
+				st, err = t.d.db.IngestWithStats(ctx, t.paths)
+				return err
+			})
 			t.d.writes.Add(1)
 			if err == nil {
+				t.d.ingestStats(t.name, st, len(t.paths))
 				t.paths = nil // Pebble's now
 			}
 		}

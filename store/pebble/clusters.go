@@ -542,7 +542,7 @@ func (d *DB) ClusterRun(ctx context.Context, chain heistgraph.Chain) (store.Clus
 	if err != nil {
 		return nil, err
 	}
-	if err := d.removeIngestLeftovers(); err != nil {
+	if err := d.removeIngestLeftovers(ingestPrefix); err != nil {
 		return nil, fmt.Errorf("write clusters of %s: %w", chain, err)
 	}
 	r.ingest = true

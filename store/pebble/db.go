@@ -133,6 +133,14 @@ func Open(dir string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("pebble store %s: %w", dir, err)
 	}
+	if !opts.ReadOnly {
+		// The files of a bulk-loaded group a killed process did not
+		// ingest (bulk.go); the process holds the store's lock.
+		if err := d.removeIngestLeftovers(bulkPrefix); err != nil {
+			_ = pdb.Close()
+			return nil, fmt.Errorf("pebble store %s: %w", dir, err)
+		}
+	}
 	if d.auditLog, err = openAuditFile(d.fs(), dir, opts.ReadOnly); err != nil {
 		_ = pdb.Close()
 		return nil, fmt.Errorf("pebble store %s: %w", dir, err)

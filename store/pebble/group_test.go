@@ -118,22 +118,29 @@ func groupScript(seed uint64) []groupStep {
 // TestApplyBlocksMatchesApplyBlock runs scripts of applies and rewinds
 // against a store that applies block by block (ApplyBlock) and stores that
 // apply in runs (ApplyBlocks, handed random slices, with batches cut small
-// and an output cache too small to hold much), and checks after every step
-// that the digests, and the errors and counts of applied blocks, agree.
+// and an output cache too small to hold much), one of them ingesting every
+// run as sstables (BulkLoad), and checks after every step that the
+// digests, and the errors and counts of applied blocks, agree.
 func TestApplyBlocksMatchesApplyBlock(t *testing.T) {
 	ctx := context.Background()
+	defer func(m int) { bulkMin = m }(bulkMin)
+	bulkMin = 0
 	for seed := uint64(1); seed <= 6; seed++ {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 7))
 			one := openMem(t, 256<<10)
 			runs := openMem(t, 256<<10)
+			bulk := openMem(t, 256<<10)
+			bulk.opts.BulkLoad = true
 			runs.opts.GroupBytes = int64(1 + rng.IntN(200<<10))
+			bulk.opts.GroupBytes = runs.opts.GroupBytes
 			if seed%2 == 0 {
 				runs.opts.UTXOCacheSize = 10 * utxoEntryBytes
+				bulk.opts.UTXOCacheSize = runs.opts.UTXOCacheSize
 			}
 			for i, s := range groupScript(seed) {
 				if s.blocks == nil {
-					for _, db := range []*DB{one, runs} {
+					for _, db := range []*DB{one, runs, bulk} {
 						if err := db.RewindTo(ctx, heistgraph.ChainBTCRegtest, s.rewind); err != nil {
 							t.Fatalf("step %d: rewind to %d: %v", i, s.rewind, err)
 						}
@@ -150,6 +157,10 @@ func TestApplyBlocksMatchesApplyBlock(t *testing.T) {
 					for gotN < len(s.blocks) {
 						k := 1 + rng.IntN(len(s.blocks)-gotN)
 						n, err := runs.ApplyBlocks(ctx, s.blocks[gotN:gotN+k])
+						bn, berr := bulk.ApplyBlocks(ctx, s.blocks[gotN:gotN+k])
+						if bn != n || fmt.Sprint(berr) != fmt.Sprint(err) {
+							t.Fatalf("step %d: bulk ApplyBlocks: %d applied, error %v; by batches: %d, %v", i, bn, berr, n, err)
+						}
 						gotN += n
 						if err != nil {
 							gotErr = err.Error()
@@ -164,9 +175,15 @@ func TestApplyBlocksMatchesApplyBlock(t *testing.T) {
 					}
 				}
 				for _, c := range []heistgraph.Chain{heistgraph.ChainBTCRegtest, heistgraph.ChainBTCSignet} {
-					if got, want := mustDigest(t, runs, c), mustDigest(t, one, c); got != want {
+					want := mustDigest(t, one, c)
+					if got := mustDigest(t, runs, c); got != want {
 						t.Fatalf("step %d: %s digest %s in runs, %s block by block", i, c, got, want)
 					}
+					if got := mustDigest(t, bulk, c); got != want {
+						t.Fatalf("step %d: %s digest %s bulk-loaded, %s block by block", i, c, got, want)
+					}
+					checkAddrIDs(t, bulk, c)
+					checkTxNums(t, bulk, c)
 					checkAddrIDs(t, one, c)
 					checkAddrIDs(t, runs, c)
 					checkTxNums(t, one, c)

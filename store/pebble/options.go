@@ -42,6 +42,13 @@ type Options struct {
 	// batch may pass it by one block's writes). Default 32 MiB; it is held
 	// in memory twice while the batch is built and committed.
 	GroupBytes int64
+	// BulkLoad makes ApplyBlocks write each group of at least 1 MiB of
+	// writes as sorted runs: sstables, one per table, ingested in one
+	// atomic and durable step (bulk.go), instead of a batch through the
+	// write-ahead log and the memtable. The store's content is the same.
+	// Meant for an initial ingest of block files; smaller groups (a
+	// follower's blocks) are committed as batches either way.
+	BulkLoad bool
 	// SyncWrites makes every ApplyBlock and every rewound block durable
 	// before it returns (an fsync each). By default a block is atomic but
 	// becomes durable only at the next Sync, RewindTo or Close.

@@ -85,18 +85,7 @@ func (w *sortedWrites) Delete(key []byte, _ *pebbledb.WriteOptions) error {
 // each write is added by its call.
 func (w *sortedWrites) writeTo(b *pebbledb.Batch) error {
 	buf := w.buf
-	// Offsets grow with the order of writing: they break ties, which
-	// makes the order total and an unstable sort (pdqsort, several times
-	// faster than a stable merge sort here) keep writes to one key in order.
-	slices.SortFunc(w.ops, func(x, y writeOp) int {
-		if x.pre != y.pre {
-			return cmp.Compare(x.pre, y.pre)
-		}
-		if c := bytes.Compare(buf[x.key:x.val], buf[y.key:y.val]); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.key, y.key)
-	})
+	w.sort()
 	if !b.Empty() {
 		// b holds other writes (clustering's tables written apart):
 		// SetRepr would replace them, so add the writes one by one.
@@ -142,6 +131,54 @@ func (w *sortedWrites) writeTo(b *pebbledb.Batch) error {
 	}
 	w.reset()
 	return b.SetRepr(repr)
+}
+
+// sort puts the writes in key order, writes to one key in the order they
+// were made.
+func (w *sortedWrites) sort() {
+	buf := w.buf
+	// Offsets grow with the order of writing: they break ties, which
+	// makes the order total and an unstable sort (pdqsort, several times
+	// faster than a stable merge sort here) keep writes to one key in order.
+	slices.SortFunc(w.ops, func(x, y writeOp) int {
+		if x.pre != y.pre {
+			return cmp.Compare(x.pre, y.pre)
+		}
+		if c := bytes.Compare(buf[x.key:x.val], buf[y.key:y.val]); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.key, y.key)
+	})
+}
+
+// sinkTo hands the writes to t in key order and empties w: a key written
+// once goes to t as it is, without a copy or a comparison with the key
+// before it (the sort ordered them).
+func (w *sortedWrites) sinkTo(t *tableSink) error {
+	w.sort()
+	buf, ops := w.buf, w.ops
+	for i := 0; i < len(ops); {
+		o := ops[i]
+		key := buf[o.key:o.val]
+		j := i + 1
+		for j < len(ops) && ops[j].pre == o.pre && bytes.Equal(buf[ops[j].key:ops[j].val], key) {
+			j++
+		}
+		if j == i+1 {
+			if err := t.one(o.kind, key, buf[o.val:o.end]); err != nil {
+				return err
+			}
+		} else {
+			for _, o := range ops[i:j] {
+				if err := t.add(o.kind, buf[o.key:o.val], buf[o.val:o.end]); err != nil {
+					return err
+				}
+			}
+		}
+		i = j
+	}
+	w.reset()
+	return nil
 }
 
 // batchHeaderLen is the length of a Pebble batch's header: the sequence

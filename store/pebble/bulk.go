@@ -1,0 +1,116 @@
+package pebble
+
+import (
+	"context"
+	"fmt"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// The bulk-load path (Options.BulkLoad). A group of blocks that
+// ApplyBlocks built (applyGroup) is written as sorted runs instead of a
+// batch: its writes, sorted by key, are collapsed to one write per key
+// (tableSink: the last Set or Delete wins, Merge operands of the address
+// totals are combined) and written as one sstable per table and chain
+// (prefix byte and chain code), and all the files of the group go to
+// Pebble in one Ingest: atomic (one version edit), and durable when it
+// returns (the files and the manifest are synced). The writes skip the
+// write-ahead log, the memtable and its flush. A table whose keys arrive in
+// order (the height index h, the tx numbers d, the address table y, the
+// undo records u) overlaps nothing stored and lands in the bottom level,
+// never compacted again; the others (txids, numbers as uvarints, address
+// strings and ids) overlap what is stored and enter level 0 as a flush
+// would, then compact as before.
+//
+// What the group means does not change: the same writes are built, by the
+// same code, in the same groups; only how they reach Pebble differs. So
+// everything ApplyBlocks handles (blocks stored already, collisions, spends
+// waiting for their output, rewinds in between) the bulk path handles, and
+// a group whose writes are under bulkMin (a follower's block, the end of a
+// file) is committed as a batch.
+
+// bulkMin is the size of a group's writes from which Options.BulkLoad
+// ingests them: below it an ingestion's few files, fsyncs and manifest
+// write cost more than a batch. A variable so that tests can take the
+// ingesting path with small worlds.
+var bulkMin = 1 << 20
+
+// bulkPrefix names the files a bulk-loaded group writes in the store's
+// directory before Pebble takes them; Open removes those a killed process
+// left.
+const bulkPrefix = "bulkload-"
+
+// bulkSplit is the key prefix that names a file's table: the table's
+// prefix byte and the chain code.
+const bulkSplit = 3
+
+// inOrder reports whether the keys of a table (prefix byte and chain
+// code) arrive in order, group after group: heights, transaction numbers
+// and address ids, big-endian. A group's file of such a table overlaps
+// nothing stored and goes to the bottom level.
+func inOrder(table []byte) bool {
+	switch table[0] {
+	case prefixHeight, prefixTxNum, prefixAddrByID, prefixUndo:
+		return true
+	}
+	return false
+}
+
+// ingestGroup writes the applier's writes as sstables and ingests them;
+// first and last are the group's first and last blocks (for errors). The
+// writes that reached Pebble before it by batch (an earlier group under
+// bulkMin, the clustering beside the ingest) are synced first, so that a
+// crash never keeps a group and loses one before it. The caller holds
+// writeMu.
+func (d *DB) ingestGroup(ctx context.Context, first, last *heistgraph.Block) error {
+	t := d.newSink(bulkPrefix, bulkSplit)
+	t.bottom = inOrder
+	if err := d.ap.w.sinkTo(t); err != nil {
+		t.discard()
+		return fmt.Errorf("apply block %d %s on %s: %w", last.Height, last.Hash, last.Chain, err)
+	}
+	if d.beforeCommit != nil {
+		d.beforeCommit()
+	}
+	if err := ctx.Err(); err != nil {
+		t.discard()
+		return fmt.Errorf("apply block %d %s on %s: %w", first.Height, first.Hash, first.Chain, err)
+	}
+	if err := d.sync(); err != nil {
+		t.discard()
+		return fmt.Errorf("apply block %d %s on %s: %w", last.Height, last.Hash, last.Chain, err)
+	}
+	// From here the ingestion is all or nothing, whatever ctx does.
+	if err := t.ingest(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("apply block %d %s on %s: ingest: %w", last.Height, last.Hash, last.Chain, err)
+	}
+	return nil
+}
+
+// commitBatch writes the applier's writes as one batch and commits it.
+func (d *DB) commitBatch(ctx context.Context, first, last *heistgraph.Block) error {
+	batch := d.db.NewBatch() // writeTo sets its bytes
+	defer batch.Close()
+	if err := d.ap.w.writeTo(batch); err != nil {
+		return err
+	}
+	if d.beforeCommit != nil {
+		d.beforeCommit()
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("apply block %d %s on %s: %w", first.Height, first.Hash, first.Chain, err)
+	}
+	if err := d.commit(batch); err != nil {
+		return fmt.Errorf("apply block %d %s on %s: commit: %w", last.Height, last.Hash, last.Chain, err)
+	}
+	return nil
+}
+
+// ingestStats logs where an ingestion's bytes went (debug level); what
+// names the files' writer.
+func (d *DB) ingestStats(what string, st pebbledb.IngestOperationStats, files int) {
+	d.opts.Logger.Debug("sstables ingested", "what", what, "files", files, "bytes", st.Bytes,
+		"l0_bytes", st.ApproxIngestedIntoL0Bytes, "memtable_overlaps", st.MemtableOverlappingFiles)
+}

@@ -1,0 +1,350 @@
+package pebble
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/ingest"
+	"github.com/heistgraph/heistgraph/store/dump"
+	"github.com/heistgraph/heistgraph/store/storetest"
+)
+
+// concatDB opens a store on a Pebble whose merge operator concatenates
+// (older operands first), which an operand combined in the wrong order
+// shows, unlike the address totals' commutative sums.
+func concatDB(t *testing.T) *DB {
+	t.Helper()
+	fs := vfs.NewMem()
+	pdb, err := pebbledb.Open("db", &pebbledb.Options{FS: fs, Merger: pebbledb.DefaultMerger, FormatMajorVersion: pebbledb.FormatNewest,
+		Logger: slogLogger{l: slog.New(slog.DiscardHandler), h: newHealth(nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pdb.Close() })
+	return &DB{db: pdb, dir: "db", opts: Options{FS: fs, Logger: slog.New(slog.DiscardHandler)}, h: newHealth(nil)}
+}
+
+// randomWrites adds n writes of random kinds to a few keys of three tables
+// (some keys written many times) to w.
+func randomWrites(rng *rand.Rand, w *sortedWrites, n int) {
+	for i := range n {
+		key := []byte{byte('a' + rng.IntN(3)), 0, 1, byte(rng.IntN(6))}
+		if rng.IntN(4) == 0 {
+			key = append(key, "longer"...)
+		}
+		val := fmt.Appendf(nil, "<%d>", i)
+		switch rng.IntN(5) {
+		case 0, 1:
+			_ = w.Merge(key, val, nil)
+		case 2:
+			_ = w.Delete(key, nil)
+		default:
+			_ = w.Set(key, val, nil)
+		}
+	}
+}
+
+// contents reads every key and value of d (merges resolved).
+func contents(t *testing.T, d *DB) []string {
+	t.Helper()
+	it, err := d.db.NewIter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	var out []string
+	for ok := it.First(); ok; ok = it.Next() {
+		out = append(out, fmt.Sprintf("%q=%q", it.Key(), it.Value()))
+	}
+	if err := it.Error(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestBulkCollapseMatchesBatch writes random runs of Set, Merge and Delete
+// (several to one key, in every order) over a random stored state, once as
+// a batch and once collapsed into sstables and ingested, and checks that
+// reads see the same keys and values, before and after a compaction.
+func TestBulkCollapseMatchesBatch(t *testing.T) {
+	ctx := context.Background()
+	for seed := range uint64(40) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		batch, bulk := concatDB(t), concatDB(t)
+		var w sortedWrites
+		for round := range 3 {
+			// The stored state both start from, then the run under test.
+			for _, d := range []*DB{batch, bulk} {
+				r := rand.New(rand.NewPCG(seed, uint64(round)))
+				randomWrites(r, &w, 30)
+				b := d.db.NewBatch()
+				if err := w.writeTo(b); err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Commit(pebbledb.NoSync); err != nil {
+					t.Fatal(err)
+				}
+				if round == 1 {
+					if err := d.db.Flush(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			n := 1 + rng.IntN(60)
+			r := rand.New(rand.NewPCG(seed, 100+uint64(round)))
+			randomWrites(r, &w, n)
+			b := batch.db.NewBatch()
+			if err := w.writeTo(b); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Commit(pebbledb.NoSync); err != nil {
+				t.Fatal(err)
+			}
+			r = rand.New(rand.NewPCG(seed, 100+uint64(round)))
+			randomWrites(r, &w, n)
+			s := bulk.newSink(bulkPrefix, bulkSplit)
+			s.merger, s.wo.MergerName, s.wo6.MergerName = pebbledb.DefaultMerger, pebbledb.DefaultMerger.Name, pebbledb.DefaultMerger.Name
+			// Table b is written as for the bottom level: its deletions
+			// must still hide what is stored when it lands above.
+			s.bottom = func(table []byte) bool { return table[0] == 'b' }
+			if err := w.sinkTo(s); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.ingest(ctx); err != nil {
+				t.Fatalf("seed %d round %d: ingest: %v", seed, round, err)
+			}
+			if got, want := contents(t, bulk), contents(t, batch); !slices.Equal(got, want) {
+				t.Fatalf("seed %d round %d: ingested runs read\n%v\nthe batch\n%v", seed, round, got, want)
+			}
+		}
+		if bulk.db.Metrics().Ingest.Count != 3 {
+			t.Fatalf("seed %d: %d ingestions, want 3", seed, bulk.db.Metrics().Ingest.Count)
+		}
+		for _, d := range []*DB{batch, bulk} {
+			if err := d.db.Compact(ctx, []byte{0}, []byte{0xff}, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := contents(t, bulk), contents(t, batch); !slices.Equal(got, want) {
+			t.Fatalf("seed %d: after a compaction, ingested runs read\n%v\nthe batch\n%v", seed, got, want)
+		}
+	}
+}
+
+// TestBulkSinkRefusesDisorder: keys out of order fail the sink and leave no
+// file behind.
+func TestBulkSinkRefusesDisorder(t *testing.T) {
+	d := concatDB(t)
+	s := d.newSink(bulkPrefix, bulkSplit)
+	for _, k := range []string{"a01x", "b01x", "a01y"} {
+		_ = s.Set([]byte(k), []byte("v"), nil)
+	}
+	if err := s.ingest(context.Background()); err == nil {
+		t.Fatal("keys out of order were ingested")
+	}
+	names, err := d.fs().List(d.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if bytes.HasPrefix([]byte(n), []byte(bulkPrefix)) {
+			t.Fatalf("a failed ingestion left %s", n)
+		}
+	}
+}
+
+// TestOpenRemovesBulkLeftovers: the files of a group a killed process did
+// not ingest are removed when the store is next opened for writing, and
+// nothing else is.
+func TestOpenRemovesBulkLeftovers(t *testing.T) {
+	fs := vfs.NewMem()
+	opts := DefaultOptions()
+	opts.FS = fs
+	db, err := Open("db", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{bulkPrefix + "123-1.sst", bulkPrefix + "123-2.sst", "keep.sst"} {
+		f, err := fs.Create(fs.PathJoin("db", n), vfs.WriteCategoryUnspecified)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = f.Write([]byte("half a table"))
+		_ = f.Close()
+	}
+	db, err = Open("db", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	names, err := fs.List("db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if bytes.HasPrefix([]byte(n), []byte(bulkPrefix)) {
+			t.Fatalf("Open left %s", n)
+		}
+	}
+	if _, err := fs.Stat(fs.PathJoin("db", "keep.sst")); err != nil {
+		t.Fatalf("Open removed a file that is not a bulk leftover: %v", err)
+	}
+}
+
+// chainSource serves a fixed best chain as a node would.
+type chainSource struct{ blocks []*heistgraph.Block }
+
+func (s chainSource) Network(context.Context) (heistgraph.Network, error) {
+	return heistgraph.NetworkByName("regtest")
+}
+
+func (s chainSource) TipHeight(context.Context) (int64, error) { return int64(len(s.blocks) - 1), nil }
+
+func (s chainSource) BlockHash(_ context.Context, h int64) (heistgraph.Hash, error) {
+	if h < 0 || h >= int64(len(s.blocks)) {
+		return heistgraph.Hash{}, fmt.Errorf("height %d: %w", h, heistgraph.ErrNotFound)
+	}
+	return s.blocks[h].Hash, nil
+}
+
+func (s chainSource) Block(_ context.Context, hash heistgraph.Hash, h int64) (*heistgraph.Block, error) {
+	if h < 0 || h >= int64(len(s.blocks)) || s.blocks[h].Hash != hash {
+		return nil, fmt.Errorf("block %s: %w", hash, heistgraph.ErrNotFound)
+	}
+	return s.blocks[h], nil
+}
+
+// storeDump returns d's neutral dump (store/dump).
+func storeDump(t *testing.T, d *DB) []byte {
+	t.Helper()
+	src, err := dump.For(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := dump.Write(context.Background(), &b, src, dump.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestBulkLoadMetamorphic: random worlds whose chain reorganises (the
+// losing branch rewound, a competing one applied) give the same neutral
+// dump ingested block by block, by groups, by the bulk path (every group
+// ingested as sstables, rewinds in between), by the bulk path fed only the
+// surviving chain (an initial sync), and from a node (ingest.Sync into a
+// bulk-loading store, following the node through each reorg).
+func TestBulkLoadMetamorphic(t *testing.T) {
+	ctx := context.Background()
+	defer func(m int) { bulkMin = m }(bulkMin)
+	bulkMin = 0
+	chain := heistgraph.ChainBTCRegtest
+	for seed := uint64(1); seed <= 4; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 23))
+		g := storetest.NewGenerator(chain, seed, 3+rng.IntN(10))
+		var best []*heistgraph.Block
+		var alts []*storetest.Generator // alts[h]: a competing branch from height h
+		grow := func(n int) []*heistgraph.Block {
+			from := len(best)
+			for range n {
+				alts = append(alts[:len(best)], g.Fork(rng.Uint64()))
+				best = append(best, g.Next())
+			}
+			return best[from:]
+		}
+		type step struct {
+			blocks []*heistgraph.Block // nil: rewind
+			rewind int64
+			node   []*heistgraph.Block // the node's best chain after the step
+		}
+		script := []step{{blocks: grow(15 + rng.IntN(20))}}
+		script[0].node = slices.Clone(best)
+		for range 3 {
+			depth := 1 + rng.IntN(min(6, len(best)-1))
+			fork := len(best) - depth
+			g, best = alts[fork], best[:fork]
+			script = append(script, step{rewind: int64(fork - 1)})
+			bs := grow(depth + rng.IntN(4))
+			script = append(script, step{blocks: bs, node: slices.Clone(best)})
+		}
+
+		one, runs, bulk, fresh, node := openMem(t, 256<<10), openMem(t, 256<<10), openMem(t, 256<<10), openMem(t, 256<<10), openMem(t, 256<<10)
+		for _, d := range []*DB{bulk, fresh, node} {
+			d.opts.BulkLoad = true
+		}
+		for _, d := range []*DB{runs, bulk, fresh} {
+			d.opts.GroupBytes = int64(1 + rng.IntN(100<<10))
+		}
+		applyRuns := func(d *DB, bs []*heistgraph.Block) {
+			for len(bs) > 0 {
+				k := 1 + rng.IntN(len(bs))
+				n, err := d.ApplyBlocks(ctx, bs[:k])
+				if err != nil || n != k {
+					t.Fatalf("seed %d: ApplyBlocks: %d of %d, %v", seed, n, k, err)
+				}
+				bs = bs[k:]
+			}
+		}
+		for i, s := range script {
+			if s.blocks == nil {
+				for _, d := range []*DB{one, runs, bulk} {
+					if err := d.RewindTo(ctx, chain, s.rewind); err != nil {
+						t.Fatalf("seed %d step %d: rewind: %v", seed, i, err)
+					}
+				}
+				continue
+			}
+			for _, b := range s.blocks {
+				if err := one.ApplyBlock(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			applyRuns(runs, s.blocks)
+			applyRuns(bulk, s.blocks)
+			if _, err := ingest.Sync(ctx, node, chainSource{s.node}, ingest.SyncOptions{}); err != nil {
+				t.Fatalf("seed %d step %d: sync: %v", seed, i, err)
+			}
+		}
+		applyRuns(fresh, best)
+		want := storeDump(t, one)
+		for name, d := range map[string]*DB{"by groups": runs, "bulk": bulk, "bulk, surviving chain only": fresh, "from a node": node} {
+			if got := storeDump(t, d); !bytes.Equal(got, want) {
+				t.Errorf("seed %d: the dump %s differs from block by block:\n%s", seed, name, dumpDiff(got, want))
+			}
+		}
+		for _, d := range []*DB{bulk, fresh, node} {
+			if d.db.Metrics().Ingest.Count == 0 {
+				t.Fatalf("seed %d: the bulk path ingested nothing", seed)
+			}
+		}
+	}
+}
+
+// dumpDiff shows the first line where a and b differ.
+func dumpDiff(a, b []byte) string {
+	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
+	i := 0
+	for i < min(len(la), len(lb)) && bytes.Equal(la[i], lb[i]) {
+		i++
+	}
+	line := func(l [][]byte) []byte {
+		if i < len(l) {
+			return l[i]
+		}
+		return nil
+	}
+	return fmt.Sprintf("line %d:\n got  %s\n want %s", i+1, line(la), line(lb))
+}
