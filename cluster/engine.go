@@ -133,6 +133,9 @@ type engine struct {
 	runByAddr map[uint32][]int32
 	// sweepBuf is sweep's buffer, reused.
 	sweepBuf []uint64
+	// sids finds address ids by the store's ids, when the store gives
+	// them (storeids.go).
+	sids storeIDs
 	// feed, when not nil, holds the records of blocks applied since
 	// (Engine.Follow).
 	feed *Feed
@@ -670,7 +673,11 @@ func (e *engine) catchUpBlocks(ctx context.Context) error {
 // catchUpRange is catchUp reading the blocks from..hi in bulk.
 func (e *engine) catchUpRange(ctx context.Context, br store.BlockRangeTxs, from, hi int64) error {
 	last := time.Now()
-	for b, err := range br.BlockRangeTxs(ctx, e.chain, from, hi) {
+	blocks := br.BlockRangeTxs
+	if bi, ok := br.(store.BlockRangeIDs); ok {
+		blocks = bi.BlockRangeIDs
+	}
+	for b, err := range blocks(ctx, e.chain, from, hi) {
 		if err != nil {
 			return fmt.Errorf("cluster %s: %w", e.chain, err)
 		}
@@ -688,6 +695,12 @@ func (e *engine) catchUpRange(ctx context.Context, br store.BlockRangeTxs, from,
 func (e *engine) blockRecords(ctx context.Context, b *store.BlockRecords, hi int64, last *time.Time) error {
 	h := b.Block.Height
 	e.bs.start(h, e.m.nextID(), false)
+	if b.AddrIDs != nil {
+		if err := e.blockIDs(ctx, b); err != nil {
+			return err
+		}
+		return e.done(ctx, h, hi, b.Block.Hash, last)
+	}
 	if err := e.txs(ctx, h, func(yield func(heistgraph.TxRecord, error) bool) {
 		for _, rec := range b.Txs {
 			if !yield(rec, nil) {
@@ -707,7 +720,9 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 	g := e.g
 	last := time.Now()
 	var nums []uint32
-	var ct txgraph.ClusterTx
+	// The addresses' strings are read only for the transactions that
+	// need them (tx): the ids say the rest.
+	ct := txgraph.ClusterTx{NoAddresses: true}
 	i := sort.Search(g.Blocks(), func(i int) bool { return g.Block(i).Height >= from })
 	for ; i < g.Blocks(); i++ {
 		if err := ctx.Err(); err != nil {
@@ -737,11 +752,11 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				}
 				var err error
 				if g.ReadCluster(n, &ct) {
-					err = e.tx(ctx, &ct.Rec, uint32(k), ct.In, ct.Out)
+					err = e.tx(ctx, &ct.Rec, uint32(k), &ct, nil, nil)
 				} else {
 					var rec heistgraph.TxRecord
 					if rec, err = e.st.Tx(ctx, e.chain, g.TxID(n)); err == nil {
-						err = e.tx(ctx, &rec, uint32(k), nil, nil)
+						err = e.tx(ctx, &rec, uint32(k), nil, nil, nil)
 					}
 				}
 				if err != nil {
@@ -811,7 +826,7 @@ func (e *engine) txs(ctx context.Context, height int64, recs iter.Seq2[heistgrap
 		if err != nil {
 			return fmt.Errorf("cluster %s: block %d: %w", e.chain, height, err)
 		}
-		if err := e.tx(ctx, &rec, uint32(i), nil, nil); err != nil {
+		if err := e.tx(ctx, &rec, uint32(i), nil, nil, nil); err != nil {
 			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, height, rec.Tx.TxID, err)
 		}
 		i++
@@ -1142,10 +1157,18 @@ func fingerprintOf(tx *heistgraph.Tx) txFingerprint {
 	return f
 }
 
-// tx clusters one transaction at position txIndex of the block.
-// gin and gout, when not nil, are the graph's address ids of the spent
-// outputs and of the outputs (txgraph.ClusterTx).
-func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, gin, gout []uint32) error {
+// tx clusters one transaction at position txIndex of the block. ct, when
+// not nil, is rec read from the graph (rec is &ct.Rec): its In and Out are
+// the graph's address ids of the spent outputs and of the outputs, and the
+// addresses' strings may be left out (ClusterTx.NoAddresses). sin and
+// sout, when not nil, are the store's address ids of the spent outputs
+// and of the outputs (store.BlockRangeIDs): rec holds the strings of those
+// the engine does not know by their store ids (fillAddresses).
+func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, ct *txgraph.ClusterTx, sin, sout []uint64) error {
+	var gin, gout []uint32
+	if ct != nil {
+		gin, gout = ct.In, ct.Out
+	}
 	bs := &e.bs
 	tx := &rec.Tx
 	bs.n = 2
@@ -1163,6 +1186,8 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 			var id uint32
 			if gin != nil {
 				id = e.idOfGraph(gin[i])
+			} else if sin != nil {
+				id = e.idOfStore(sin[i], rec.Prevouts[i])
 			} else if i < len(rec.Prevouts) && rec.Prevouts[i] != nil && rec.Prevouts[i].Address != "" {
 				id = e.idOf(rec.Prevouts[i].Address)
 			}
@@ -1170,7 +1195,11 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 				ins = append(ins, id)
 			}
 		}
-		if !mayBeJoint(tx, &bs.values) {
+		shaped := mayBeJoint(tx, &bs.values)
+		if shaped && ct != nil && ct.NoAddresses {
+			e.g.ClusterAddresses(ct) // the CoinJoin rules compare addresses
+		}
+		if !shaped {
 			// Neither a CoinJoin nor the Stonewall shape.
 		} else if cj, ok := pattern.AnalyzeCoinJoin(tx, rec.Prevouts, pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}); ok {
 			if !bs.replay {
@@ -1205,6 +1234,8 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		var id uint32
 		if gout != nil {
 			id = e.idOfGraph(gout[j])
+		} else if sout != nil {
+			id = e.idOfStore(sout[j], &tx.Outputs[j])
 		} else if a := tx.Outputs[j].Address; a != "" {
 			id = e.idOf(a)
 		}
