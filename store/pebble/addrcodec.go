@@ -134,6 +134,10 @@ func (p *packedAddr) String() (string, bool) {
 		if p.Version > 16 {
 			return "", false
 		}
+		var buf [128]byte
+		if b, ok := appendSegwitAddr(buf[:0], p.HRP, p.Version, p.Prog); ok {
+			return string(b), true
+		}
 		conv, err := bech32.ConvertBits(p.Prog, 8, 5, true)
 		if err != nil {
 			return "", false
