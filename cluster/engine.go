@@ -135,7 +135,7 @@ type engine struct {
 	sweepBuf []uint64
 	// sids finds address ids by the store's ids, when the store gives
 	// them (storeids.go).
-	sids storeIDs
+	sids *storeIDs
 	// feed, when not nil, holds the records of blocks applied since
 	// (Engine.Follow).
 	feed *Feed
@@ -469,6 +469,7 @@ func (e *engine) loadMembers(ctx context.Context) error {
 	if e.m, err = newMembers(n, e.opts.SpillDir); err != nil {
 		return err
 	}
+	e.sids = newStoreIDs(e.opts.SpillDir)
 	if e.g != nil {
 		e.gid = make([]uint32, e.g.Addresses())
 		clear(e.extra)

@@ -29,10 +29,17 @@ import (
 // storeIDs maps the store's address ids to the engine's.
 type storeIDs struct {
 	ids []uint32 // ids[s]: the engine's id of the store's address s; 0: unknown
+	// dir is where ids is spilled (Options.SpillDir; "": on the heap),
+	// made on first use; err is why it could not be.
+	dir string
+	err error
 	// need and strs are fillAddresses' buffers, reused.
 	need []uint64
 	strs []string
 }
+
+// newStoreIDs returns an empty map whose array is spilled to dir, if any.
+func newStoreIDs(dir string) *storeIDs { return &storeIDs{dir: dir} }
 
 // of returns the engine's id of the store's address s; 0 when unknown.
 func (t *storeIDs) of(s uint64) uint32 {
@@ -42,8 +49,22 @@ func (t *storeIDs) of(s uint64) uint32 {
 	return 0
 }
 
-// set records that the store's address s has the engine's id.
+// set records that the store's address s has the engine's id. When the
+// array cannot be spilled (t.err) it does not (the id is found by its
+// string).
 func (t *storeIDs) set(s uint64, id uint32) {
+	if t.dir != "" && t.ids == nil && t.err == nil {
+		sp := &spiller{dir: t.dir}
+		if ids, err := array[uint32](sp, 0); err != nil {
+			t.err = err
+		} else {
+			t.ids = ids[:cap(ids)] // room for every id: never moves
+			releaseWith(sp, t)
+		}
+	}
+	if t.err != nil || s >= maxAddrIDs {
+		return
+	}
 	if s >= uint64(len(t.ids)) {
 		t.ids = slices.Grow(t.ids, int(s+1)-len(t.ids))
 		t.ids = t.ids[:cap(t.ids)]
@@ -98,7 +119,7 @@ func (e *engine) blockIDs(ctx context.Context, b *store.BlockRecords) error {
 // transactions that may be CoinJoins or of the Stonewall shape
 // (mayBeJoint), and puts them in b's records.
 func (e *engine) fillAddresses(ctx context.Context, b *store.BlockRecords) error {
-	t := &e.sids
+	t := e.sids
 	need := t.need[:0]
 	e.eachOutput(b, func(s uint64, _ *heistgraph.TxOut, all bool) {
 		if s != 0 && (all || t.of(s) == 0) {
