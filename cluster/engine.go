@@ -1111,21 +1111,46 @@ func (e *engine) guard(roots []uint32, change bool) (heistgraph.EvidenceStatus, 
 	var all []string
 	most := 0
 	for _, r := range roots {
-		all = union(all, e.svc[r])
-		most = max(most, len(e.svc[r]))
+		if s := e.svc[r]; len(s) > 0 {
+			all = union(all, s)
+			most = max(most, len(s))
+		}
 	}
 	if len(all) > most {
 		return heistgraph.EvidenceRefused, fmt.Sprintf("G2: would join service entities %q", all)
 	}
-	order := slices.Clone(roots)
-	slices.SortFunc(order, func(a, b uint32) int { return cmp.Compare(e.m.sizeOf(b), e.m.sizeOf(a)) })
-	big, second := e.m.sizeOf(order[0]), e.m.sizeOf(order[1])
+	a, b := e.largest2(roots)
+	big, second := e.m.sizeOf(a), e.m.sizeOf(b)
 	g := &e.opts.Guards
 	held := int(second) >= g.HoldBoth || change && int(min(big, second)) >= g.HoldChange
-	if held && !e.shareEntity(order[0], order[1]) {
+	if held && !e.shareEntity(a, b) {
 		return heistgraph.EvidenceHeld, fmt.Sprintf("G4: union of clusters of %d and %d addresses", big, second)
 	}
 	return heistgraph.EvidenceApplied, ""
+}
+
+// largest2 returns the first two of roots (two or more clusters) ordered
+// by size, largest first, as slices.SortFunc orders them: stably for up to
+// 12 (its insertion sort; no allocation), by sorting a copy above.
+func (e *engine) largest2(roots []uint32) (uint32, uint32) {
+	if len(roots) > 12 {
+		order := slices.Clone(roots)
+		slices.SortFunc(order, func(a, b uint32) int { return cmp.Compare(e.m.sizeOf(b), e.m.sizeOf(a)) })
+		return order[0], order[1]
+	}
+	i0 := 0
+	for i := 1; i < len(roots); i++ {
+		if e.m.sizeOf(roots[i]) > e.m.sizeOf(roots[i0]) {
+			i0 = i
+		}
+	}
+	i1 := -1
+	for i := range roots {
+		if i != i0 && (i1 < 0 || e.m.sizeOf(roots[i]) > e.m.sizeOf(roots[i1])) {
+			i1 = i
+		}
+	}
+	return roots[i0], roots[i1]
 }
 
 // shareEntity reports whether clusters a and b carry a label of the same

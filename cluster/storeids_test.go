@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"iter"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -160,4 +162,44 @@ func TestStoreIDsMap(t *testing.T) {
 			t.Fatal(m.err)
 		}
 	}
+}
+
+// TestLargest2 checks largest2 against sorting a copy of the roots by
+// size with slices.SortFunc (what guard did), over random roots and sizes
+// with many ties.
+func TestLargest2(t *testing.T) {
+	m, err := newMembers(64, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 64 {
+		m.add()
+	}
+	e := &engine{m: m}
+	x := uint64(7)
+	rnd := func(n uint64) uint64 {
+		x = x*6364136223846793005 + 1442695040888963407
+		return x >> 33 % n
+	}
+	for range 20000 {
+		perm := rand.Perm(63)
+		roots := make([]uint32, 2+rnd(18))
+		for i := range roots {
+			roots[i] = uint32(perm[i] + 1)
+			m.setSize(roots[i], uint32(1+rnd(4)))
+		}
+		order := slices.Clone(roots)
+		slices.SortFunc(order, func(a, b uint32) int { return cmp.Compare(m.sizeOf(b), m.sizeOf(a)) })
+		if a, b := e.largest2(roots); a != order[0] || b != order[1] {
+			t.Fatalf("roots %v sizes %v: %d, %d, want %d, %d", roots, sizes(m, roots), a, b, order[0], order[1])
+		}
+	}
+}
+
+func sizes(m *members, ids []uint32) []uint32 {
+	out := make([]uint32, len(ids))
+	for i, id := range ids {
+		out[i] = m.sizeOf(id)
+	}
+	return out
 }
