@@ -143,20 +143,26 @@ func (p *packedAddr) String() (string, bool) {
 			var buf [128]byte
 			return string(bitcoin.AppendSegwitAddress(buf[:0], p.HRP, p.Version, p.Prog)), true
 		}
-		conv, err := bech32.ConvertBits(p.Prog, 8, 5, true)
-		if err != nil {
-			return "", false
-		}
-		data := append([]byte{p.Version}, conv...)
-		var s string
-		if p.Version == 0 {
-			s, err = bech32.Encode(p.HRP, data)
-		} else {
-			s, err = bech32.EncodeM(p.HRP, data)
-		}
-		return s, err == nil
+		return btcdSegwit(p)
 	}
 	return "", false
+}
+
+// btcdSegwit is String of a segwit address by btcd's encoder (for the hrps
+// bitcoin.AppendSegwitAddress does not take).
+func btcdSegwit(p *packedAddr) (string, bool) {
+	conv, err := bech32.ConvertBits(p.Prog, 8, 5, true)
+	if err != nil {
+		return "", false
+	}
+	data := append([]byte{p.Version}, conv...)
+	var s string
+	if p.Version == 0 {
+		s, err = bech32.Encode(p.HRP, data)
+	} else {
+		s, err = bech32.EncodeM(p.HRP, data)
+	}
+	return s, err == nil
 }
 
 // plainHRP reports whether hrp is non-empty lower-case printable ASCII,

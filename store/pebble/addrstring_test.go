@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/address/v2/base58"
-	"github.com/btcsuite/btcd/address/v2/bech32"
 )
 
 // btcdString is the address btcd encodes for p (what packedAddr.String
@@ -14,19 +13,9 @@ func btcdString(tb testing.TB, p *packedAddr) string {
 	if p.Tag == addrBase58 {
 		return base58.CheckEncode(p.Prog, p.Version)
 	}
-	conv, err := bech32.ConvertBits(p.Prog, 8, 5, true)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	data := append([]byte{p.Version}, conv...)
-	var s string
-	if p.Version == 0 {
-		s, err = bech32.Encode(p.HRP, data)
-	} else {
-		s, err = bech32.EncodeM(p.HRP, data)
-	}
-	if err != nil {
-		tb.Fatal(err)
+	s, ok := btcdSegwit(p)
+	if !ok {
+		tb.Fatalf("%+v: btcd cannot encode it", p)
 	}
 	return s
 }
