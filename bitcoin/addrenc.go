@@ -80,18 +80,41 @@ func appendBase58(dst []byte, b []byte) []byte {
 
 const bech32Alphabet = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
-// bech32Polymod folds the 5-bit values vs into the BIP173 checksum state.
-func bech32Polymod(chk uint32, vs ...byte) uint32 {
-	for _, v := range vs {
-		top := chk >> 25
-		chk = (chk&0x1ffffff)<<5 ^ uint32(v)
+// bech32Step[top] is the xor of the BIP173 generator's terms for the bits
+// of top, the checksum state's 5 high bits: one lookup a symbol instead of
+// a test a bit.
+var bech32Step = func() (t [32]uint32) {
+	for top := range t {
 		for i, g := range [5]uint32{0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3} {
 			if top>>i&1 == 1 {
-				chk ^= g
+				t[top] ^= g
 			}
 		}
 	}
+	return t
+}()
+
+// bech32Polymod folds the 5-bit values vs into the BIP173 checksum state.
+func bech32Polymod(chk uint32, vs ...byte) uint32 {
+	for _, v := range vs {
+		chk = (chk&0x1ffffff)<<5 ^ uint32(v) ^ bech32Step[chk>>25]
+	}
 	return chk
+}
+
+// AppendSegwitAddress appends the segwit address of witness version
+// version (0 to 16) and program with the lower-case human-readable part
+// hrp: what btcd's bech32.Encode (version 0) or EncodeM (above) gives for
+// it, without allocating.
+func AppendSegwitAddress(dst []byte, hrp string, version byte, program []byte) []byte {
+	return appendSegwit(dst, hrp, version, program)
+}
+
+// AppendBase58Check appends the base58check address of version and the
+// 20-byte hash: what btcd's base58.CheckEncode gives for it, without
+// allocating.
+func AppendBase58Check(dst []byte, version byte, hash []byte) []byte {
+	return appendBase58Check(dst, version, hash)
 }
 
 // appendSegwit appends the segwit address of a witness program (2 to 40

@@ -895,20 +895,27 @@ func TestEvaluate(t *testing.T) {
 }
 
 // TestWithoutBlockTxs: a store without the optional bulk reads
-// (store.BlockRangeTxs, store.BlockTxs) clusters the same, block by block
-// or transaction by transaction, in one run or several.
+// (store.BlockRangeIDs, store.BlockRangeTxs, store.BlockTxs) clusters the
+// same, by address ids, block by block or transaction by transaction, in
+// one run or several.
 func TestWithoutBlockTxs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	gen := storetest.NewGenerator(chain, 3, 10)
-	stores := []*pebble.DB{openMem(t), openMem(t), openMem(t)}
+	stores := []*pebble.DB{openMem(t), openMem(t), openMem(t), openMem(t)}
 	views := []Store{
 		stores[0],
-		struct {
-			Store
-			store.BlockTxs
-		}{stores[1], stores[1]},
-		struct{ Store }{stores[2]},
+		rangeView{stores[1], stores[1]},
+		blockTxsView{stores[2], stores[2]},
+		struct{ Store }{stores[3]},
+	}
+	for i, v := range views {
+		_, ids := v.(store.BlockRangeIDs)
+		_, txs := v.(store.BlockRangeTxs)
+		_, blk := v.(store.BlockTxs)
+		if ids != (i == 0) || txs != (i <= 1) || blk != (i == 0 || i == 2) {
+			t.Fatalf("view %d: BlockRangeIDs %v, BlockRangeTxs %v, BlockTxs %v", i, ids, txs, blk)
+		}
 	}
 	for range 3 {
 		for range 30 {

@@ -133,6 +133,9 @@ type engine struct {
 	runByAddr map[uint32][]int32
 	// sweepBuf is sweep's buffer, reused.
 	sweepBuf []uint64
+	// sids finds address ids by the store's ids, when the store gives
+	// them (storeids.go).
+	sids *storeIDs
 	// feed, when not nil, holds the records of blocks applied since
 	// (Engine.Follow).
 	feed *Feed
@@ -466,6 +469,7 @@ func (e *engine) loadMembers(ctx context.Context) error {
 	if e.m, err = newMembers(n, e.opts.SpillDir); err != nil {
 		return err
 	}
+	e.sids = newStoreIDs(e.opts.SpillDir)
 	if e.g != nil {
 		e.gid = make([]uint32, e.g.Addresses())
 		clear(e.extra)
@@ -670,7 +674,11 @@ func (e *engine) catchUpBlocks(ctx context.Context) error {
 // catchUpRange is catchUp reading the blocks from..hi in bulk.
 func (e *engine) catchUpRange(ctx context.Context, br store.BlockRangeTxs, from, hi int64) error {
 	last := time.Now()
-	for b, err := range br.BlockRangeTxs(ctx, e.chain, from, hi) {
+	blocks := br.BlockRangeTxs
+	if bi, ok := br.(store.BlockRangeIDs); ok {
+		blocks = bi.BlockRangeIDs
+	}
+	for b, err := range blocks(ctx, e.chain, from, hi) {
 		if err != nil {
 			return fmt.Errorf("cluster %s: %w", e.chain, err)
 		}
@@ -688,6 +696,12 @@ func (e *engine) catchUpRange(ctx context.Context, br store.BlockRangeTxs, from,
 func (e *engine) blockRecords(ctx context.Context, b *store.BlockRecords, hi int64, last *time.Time) error {
 	h := b.Block.Height
 	e.bs.start(h, e.m.nextID(), false)
+	if b.AddrIDs != nil {
+		if err := e.blockIDs(ctx, b); err != nil {
+			return err
+		}
+		return e.done(ctx, h, hi, b.Block.Hash, last)
+	}
 	if err := e.txs(ctx, h, func(yield func(heistgraph.TxRecord, error) bool) {
 		for _, rec := range b.Txs {
 			if !yield(rec, nil) {
@@ -707,7 +721,9 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 	g := e.g
 	last := time.Now()
 	var nums []uint32
-	var ct txgraph.ClusterTx
+	// The addresses' strings are read only for the transactions that
+	// need them (tx): the ids say the rest.
+	ct := txgraph.ClusterTx{NoAddresses: true}
 	i := sort.Search(g.Blocks(), func(i int) bool { return g.Block(i).Height >= from })
 	for ; i < g.Blocks(); i++ {
 		if err := ctx.Err(); err != nil {
@@ -737,11 +753,11 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				}
 				var err error
 				if g.ReadCluster(n, &ct) {
-					err = e.tx(ctx, &ct.Rec, uint32(k), ct.In, ct.Out)
+					err = e.tx(ctx, &ct.Rec, uint32(k), &ct, nil, nil)
 				} else {
 					var rec heistgraph.TxRecord
 					if rec, err = e.st.Tx(ctx, e.chain, g.TxID(n)); err == nil {
-						err = e.tx(ctx, &rec, uint32(k), nil, nil)
+						err = e.tx(ctx, &rec, uint32(k), nil, nil, nil)
 					}
 				}
 				if err != nil {
@@ -811,7 +827,7 @@ func (e *engine) txs(ctx context.Context, height int64, recs iter.Seq2[heistgrap
 		if err != nil {
 			return fmt.Errorf("cluster %s: block %d: %w", e.chain, height, err)
 		}
-		if err := e.tx(ctx, &rec, uint32(i), nil, nil); err != nil {
+		if err := e.tx(ctx, &rec, uint32(i), nil, nil, nil); err != nil {
 			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, height, rec.Tx.TxID, err)
 		}
 		i++
@@ -1095,21 +1111,46 @@ func (e *engine) guard(roots []uint32, change bool) (heistgraph.EvidenceStatus, 
 	var all []string
 	most := 0
 	for _, r := range roots {
-		all = union(all, e.svc[r])
-		most = max(most, len(e.svc[r]))
+		if s := e.svc[r]; len(s) > 0 {
+			all = union(all, s)
+			most = max(most, len(s))
+		}
 	}
 	if len(all) > most {
 		return heistgraph.EvidenceRefused, fmt.Sprintf("G2: would join service entities %q", all)
 	}
-	order := slices.Clone(roots)
-	slices.SortFunc(order, func(a, b uint32) int { return cmp.Compare(e.m.sizeOf(b), e.m.sizeOf(a)) })
-	big, second := e.m.sizeOf(order[0]), e.m.sizeOf(order[1])
+	a, b := e.largest2(roots)
+	big, second := e.m.sizeOf(a), e.m.sizeOf(b)
 	g := &e.opts.Guards
 	held := int(second) >= g.HoldBoth || change && int(min(big, second)) >= g.HoldChange
-	if held && !e.shareEntity(order[0], order[1]) {
+	if held && !e.shareEntity(a, b) {
 		return heistgraph.EvidenceHeld, fmt.Sprintf("G4: union of clusters of %d and %d addresses", big, second)
 	}
 	return heistgraph.EvidenceApplied, ""
+}
+
+// largest2 returns the first two of roots (two or more clusters) ordered
+// by size, largest first, as slices.SortFunc orders them: stably for up to
+// 12 (its insertion sort; no allocation), by sorting a copy above.
+func (e *engine) largest2(roots []uint32) (uint32, uint32) {
+	if len(roots) > 12 {
+		order := slices.Clone(roots)
+		slices.SortFunc(order, func(a, b uint32) int { return cmp.Compare(e.m.sizeOf(b), e.m.sizeOf(a)) })
+		return order[0], order[1]
+	}
+	i0 := 0
+	for i := 1; i < len(roots); i++ {
+		if e.m.sizeOf(roots[i]) > e.m.sizeOf(roots[i0]) {
+			i0 = i
+		}
+	}
+	i1 := -1
+	for i := range roots {
+		if i != i0 && (i1 < 0 || e.m.sizeOf(roots[i]) > e.m.sizeOf(roots[i1])) {
+			i1 = i
+		}
+	}
+	return roots[i0], roots[i1]
 }
 
 // shareEntity reports whether clusters a and b carry a label of the same
@@ -1142,10 +1183,18 @@ func fingerprintOf(tx *heistgraph.Tx) txFingerprint {
 	return f
 }
 
-// tx clusters one transaction at position txIndex of the block.
-// gin and gout, when not nil, are the graph's address ids of the spent
-// outputs and of the outputs (txgraph.ClusterTx).
-func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, gin, gout []uint32) error {
+// tx clusters one transaction at position txIndex of the block. ct, when
+// not nil, is rec read from the graph (rec is &ct.Rec): its In and Out are
+// the graph's address ids of the spent outputs and of the outputs, and the
+// addresses' strings may be left out (ClusterTx.NoAddresses). sin and
+// sout, when not nil, are the store's address ids of the spent outputs
+// and of the outputs (store.BlockRangeIDs): rec holds the strings of those
+// the engine does not know by their store ids (fillAddresses).
+func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, ct *txgraph.ClusterTx, sin, sout []uint64) error {
+	var gin, gout []uint32
+	if ct != nil {
+		gin, gout = ct.In, ct.Out
+	}
 	bs := &e.bs
 	tx := &rec.Tx
 	bs.n = 2
@@ -1163,6 +1212,8 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 			var id uint32
 			if gin != nil {
 				id = e.idOfGraph(gin[i])
+			} else if sin != nil {
+				id = e.idOfStore(sin[i], rec.Prevouts[i])
 			} else if i < len(rec.Prevouts) && rec.Prevouts[i] != nil && rec.Prevouts[i].Address != "" {
 				id = e.idOf(rec.Prevouts[i].Address)
 			}
@@ -1170,7 +1221,11 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 				ins = append(ins, id)
 			}
 		}
-		if !mayBeJoint(tx, &bs.values) {
+		shaped := mayBeJoint(tx, &bs.values)
+		if shaped && ct != nil && ct.NoAddresses {
+			e.g.ClusterAddresses(ct) // the CoinJoin rules compare addresses
+		}
+		if !shaped {
 			// Neither a CoinJoin nor the Stonewall shape.
 		} else if cj, ok := pattern.AnalyzeCoinJoin(tx, rec.Prevouts, pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}); ok {
 			if !bs.replay {
@@ -1205,6 +1260,8 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		var id uint32
 		if gout != nil {
 			id = e.idOfGraph(gout[j])
+		} else if sout != nil {
+			id = e.idOfStore(sout[j], &tx.Outputs[j])
 		} else if a := tx.Outputs[j].Address; a != "" {
 			id = e.idOf(a)
 		}

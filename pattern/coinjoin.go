@@ -10,7 +10,6 @@ package pattern
 // Stonewall shape, and applies it to Tx0s (§3.2, §4.6).
 
 import (
-	"bytes"
 	"slices"
 
 	"github.com/heistgraph/heistgraph"
@@ -161,13 +160,15 @@ type shape struct {
 }
 
 func newShape(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut) *shape {
-	s := &shape{tx: tx, prevouts: prevouts, counts: map[int64]int{}}
+	s := &shape{tx: tx, prevouts: prevouts, counts: make(map[int64]int, len(tx.Outputs))}
+	s.known = make([]*heistgraph.TxOut, 0, len(prevouts))
 	for _, p := range prevouts {
 		if p != nil {
 			s.known = append(s.known, p)
 		}
 	}
-	var scripts [][]byte
+	s.outs = make([]int64, 0, len(tx.Outputs))
+	keys := make([]string, 0, max(len(tx.Outputs), len(s.known)))
 	for i := range tx.Outputs {
 		o := &tx.Outputs[i]
 		if o.Type == heistgraph.ScriptNullData {
@@ -175,35 +176,33 @@ func newShape(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut) *shape {
 		}
 		s.outs = append(s.outs, o.Value)
 		s.counts[o.Value]++
-		scripts = append(scripts, outputKey(o))
+		keys = append(keys, outputKey(o))
 	}
 	s.m = len(s.outs)
-	s.distinctOutScripts = distinct(scripts)
-	var in [][]byte
+	s.distinctOutScripts = countDistinct(keys) == len(keys)
+	keys = keys[:0]
 	for _, p := range s.known {
-		in = append(in, outputKey(p))
+		keys = append(keys, outputKey(p))
 	}
-	s.inScripts = countDistinct(in)
+	s.inScripts = countDistinct(keys)
 	return s
 }
 
 // outputKey identifies an output's owner: its address, or its script when
 // it has none.
-func outputKey(o *heistgraph.TxOut) []byte {
+func outputKey(o *heistgraph.TxOut) string {
 	if o.Address != "" {
-		return []byte(o.Address)
+		return o.Address
 	}
-	return o.Script
+	return string(o.Script)
 }
 
-func distinct(keys [][]byte) bool { return countDistinct(keys) == len(keys) }
-
-func countDistinct(keys [][]byte) int {
-	sorted := slices.Clone(keys)
-	slices.SortFunc(sorted, bytes.Compare)
+// countDistinct returns the number of distinct keys; it sorts keys.
+func countDistinct(keys []string) int {
+	slices.Sort(keys)
 	n := 0
-	for i := range sorted {
-		if i == 0 || !bytes.Equal(sorted[i], sorted[i-1]) {
+	for i := range keys {
+		if i == 0 || keys[i] != keys[i-1] {
 			n++
 		}
 	}
@@ -418,7 +417,7 @@ func wasabi1(s *shape) (CoinJoin, bool) {
 	}
 	perAddr := map[string]int{}
 	for _, p := range s.known {
-		perAddr[string(outputKey(p))]++
+		perAddr[outputKey(p)]++
 	}
 	for _, c := range perAddr {
 		if c*10 > n {

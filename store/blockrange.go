@@ -27,6 +27,37 @@ type BlockRangeTxs interface {
 type BlockRecords struct {
 	Block heistgraph.BlockInfo
 	Txs   []heistgraph.TxRecord
+	// AddrIDs is set by BlockRangeIDs only: the store's address ids of the
+	// block's spent outputs and outputs, transaction by transaction in
+	// block order, for each first one per input (its spent output's) then
+	// one per output; 0 for none (no address, a coinbase input, an output
+	// not stored).
+	AddrIDs []uint64
+}
+
+// TxAddrIDs returns the part of ids (BlockRecords.AddrIDs) that belongs to
+// tx, then the rest.
+func TxAddrIDs(ids []uint64, tx *heistgraph.Tx) (in, out, rest []uint64) {
+	n, m := len(tx.Inputs), len(tx.Outputs)
+	return ids[:n:n], ids[n : n+m : n+m], ids[n+m:]
+}
+
+// BlockRangeIDs is an optional role for stores that name addresses by
+// dense ids (an id names one address for good: it is never given to
+// another, though an address may get a second id after a rewind removed
+// all of its history). A reader that keeps its own state by those ids (the
+// clustering) reads the chain without the cost of the addresses' strings,
+// and asks for the few it needs.
+type BlockRangeIDs interface {
+	// BlockRangeIDs yields what BlockRangeTxs yields for the same blocks,
+	// except that the addresses of the outputs and of the spent outputs
+	// are left empty, and so is the script of an output that has an
+	// address, and AddrIDs names them.
+	BlockRangeIDs(ctx context.Context, chain heistgraph.Chain, from, to int64) iter.Seq2[BlockRecords, error]
+	// AddressesByID appends the addresses of ids (none of them 0) to dst,
+	// in order. Errors: an id the store did not give out
+	// (heistgraph.ErrNotFound), ctx's.
+	AddressesByID(ctx context.Context, chain heistgraph.Chain, ids []uint64, dst []string) ([]string, error)
 }
 
 // ApplyFeeds is an optional role for stores that hand the records of the

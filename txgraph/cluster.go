@@ -61,10 +61,31 @@ func (g *Graph) Address(a uint32) string {
 // its record, and the address ids of its inputs' spent outputs and of its
 // outputs (NoAddress for none). Its slices are reused by the next read.
 type ClusterTx struct {
-	Rec      heistgraph.TxRecord
-	In, Out  []uint32
-	prev     []heistgraph.TxOut
-	prevPtrs []*heistgraph.TxOut
+	Rec     heistgraph.TxRecord
+	In, Out []uint32
+	// NoAddresses, set by the caller, makes ReadCluster leave the
+	// addresses of the outputs and spent outputs empty (an output with an
+	// address still has no Script): a reader that goes by In and Out
+	// asks for the strings of the few transactions that need them
+	// (ClusterAddresses).
+	NoAddresses bool
+	prev        []heistgraph.TxOut
+	prevPtrs    []*heistgraph.TxOut
+}
+
+// ClusterAddresses fills in the addresses of ct's outputs and spent outputs, read
+// with NoAddresses, as ReadCluster gives them without it.
+func (g *Graph) ClusterAddresses(ct *ClusterTx) {
+	for k, a := range ct.Out {
+		if a != none {
+			ct.Rec.Tx.Outputs[k].Address = g.Address(a)
+		}
+	}
+	for k, a := range ct.In {
+		if a != none {
+			ct.Rec.Prevouts[k].Address = g.Address(a)
+		}
+	}
 }
 
 // ReadCluster fills ct with transaction n for clustering: Tx's TxID,
@@ -119,25 +140,27 @@ func (g *Graph) ReadCluster(n uint32, ct *ClusterTx) bool {
 			return false
 		}
 		o := t.txOut[p] + uint64(t.inVout[i])
-		g.clusterOutput(o, &ct.prev[k])
+		g.clusterOutput(o, &ct.prev[k], ct.NoAddresses)
 		rec.Prevouts[k] = &ct.prev[k]
 		ct.In[k] = t.outAddr[o]
 	}
 	for k := range nout {
 		o := out0 + uint64(k)
-		g.clusterOutput(o, &rec.Tx.Outputs[k])
+		g.clusterOutput(o, &rec.Tx.Outputs[k], ct.NoAddresses)
 		ct.Out[k] = t.outAddr[o]
 	}
 	return true
 }
 
 // clusterOutput fills out with output o, its address pointing into the
-// graph's memory.
-func (g *Graph) clusterOutput(o uint64, out *heistgraph.TxOut) {
+// graph's memory (left empty with noAddr).
+func (g *Graph) clusterOutput(o uint64, out *heistgraph.TxOut, noAddr bool) {
 	t := &g.t
 	*out = heistgraph.TxOut{Value: t.outValue[o], Type: g.types[t.outType[o]]}
 	if a := t.outAddr[o]; a != none {
-		out.Address = g.Address(a)
+		if !noAddr {
+			out.Address = g.Address(a)
+		}
 	} else if s, ok := t.script(o); ok {
 		out.Script = s
 	}

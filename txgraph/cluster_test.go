@@ -89,6 +89,25 @@ func TestReadClusterMatchesStore(t *testing.T) {
 			if ct.Rec.Tx.Inputs[0].Sequence == 0xfffffffd {
 				rbf++
 			}
+			// Without the addresses, then with them filled in.
+			lazy := txgraph.ClusterTx{NoAddresses: true}
+			if !g.ReadCluster(n, &lazy) {
+				t.Fatalf("tx %s: the graph cannot answer it without addresses", want.Tx.TxID)
+			}
+			for j, o := range lazy.Rec.Tx.Outputs {
+				if o.Address != "" {
+					t.Fatalf("tx %s output %d: address %q read with NoAddresses", want.Tx.TxID, j, o.Address)
+				}
+			}
+			for j, p := range lazy.Rec.Prevouts {
+				if p != nil && p.Address != "" {
+					t.Fatalf("tx %s input %d: address %q read with NoAddresses", want.Tx.TxID, j, p.Address)
+				}
+			}
+			g.ClusterAddresses(&lazy)
+			if got := forCluster(lazy.Rec); !reflect.DeepEqual(got, forCluster(want)) {
+				t.Fatalf("tx %s with ClusterAddresses:\ngraph %+v\nstore %+v", want.Tx.TxID, got, forCluster(want))
+			}
 		}
 	}
 	if rbf == 0 {

@@ -5,6 +5,7 @@ import (
 	"github.com/btcsuite/btcd/address/v2/bech32"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/bitcoin"
 )
 
 // Addresses in the address table (addrtable.go; output records and the
@@ -129,25 +130,51 @@ func hasUpper(s string) bool {
 func (p *packedAddr) String() (string, bool) {
 	switch p.Tag {
 	case addrBase58:
+		if len(p.Prog) == 20 {
+			var buf [40]byte
+			return string(bitcoin.AppendBase58Check(buf[:0], p.Version, p.Prog)), true
+		}
 		return base58.CheckEncode(p.Prog, p.Version), true
 	case addrBech32, addrBech32BC, addrBech32TB, addrBech32RT:
 		if p.Version > 16 {
 			return "", false
 		}
-		conv, err := bech32.ConvertBits(p.Prog, 8, 5, true)
-		if err != nil {
-			return "", false
+		if plainHRP(p.HRP) {
+			var buf [128]byte
+			return string(bitcoin.AppendSegwitAddress(buf[:0], p.HRP, p.Version, p.Prog)), true
 		}
-		data := append([]byte{p.Version}, conv...)
-		var s string
-		if p.Version == 0 {
-			s, err = bech32.Encode(p.HRP, data)
-		} else {
-			s, err = bech32.EncodeM(p.HRP, data)
-		}
-		return s, err == nil
+		return btcdSegwit(p)
 	}
 	return "", false
+}
+
+// btcdSegwit is String of a segwit address by btcd's encoder (for the hrps
+// bitcoin.AppendSegwitAddress does not take).
+func btcdSegwit(p *packedAddr) (string, bool) {
+	conv, err := bech32.ConvertBits(p.Prog, 8, 5, true)
+	if err != nil {
+		return "", false
+	}
+	data := append([]byte{p.Version}, conv...)
+	var s string
+	if p.Version == 0 {
+		s, err = bech32.Encode(p.HRP, data)
+	} else {
+		s, err = bech32.EncodeM(p.HRP, data)
+	}
+	return s, err == nil
+}
+
+// plainHRP reports whether hrp is non-empty lower-case printable ASCII,
+// which bitcoin.AppendSegwitAddress encodes as btcd does (btcd lowers the
+// case first).
+func plainHRP(hrp string) bool {
+	for i := 0; i < len(hrp); i++ {
+		if c := hrp[i]; c < 33 || c > 126 || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return hrp != ""
 }
 
 // packed reads an address's stored form. For addrEmpty and addrString the

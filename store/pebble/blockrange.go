@@ -2,8 +2,10 @@ package pebble
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -14,7 +16,10 @@ import (
 	"github.com/heistgraph/heistgraph/store"
 )
 
-var _ store.BlockRangeTxs = (*DB)(nil)
+var (
+	_ store.BlockRangeTxs = (*DB)(nil)
+	_ store.BlockRangeIDs = (*DB)(nil)
+)
 
 // rangeSpanTxs is about how many transactions BlockRangeTxs reads under
 // one snapshot: enough that their keys, sorted, fall close together in the
@@ -28,6 +33,46 @@ const rangeSpanTxs = 8192
 // reuse the data blocks already loaded), and the records put back in block
 // order.
 func (d *DB) BlockRangeTxs(ctx context.Context, chain heistgraph.Chain, from, to int64) iter.Seq2[store.BlockRecords, error] {
+	return d.blockRange(ctx, chain, from, to, false)
+}
+
+// BlockRangeIDs implements store.BlockRangeIDs: BlockRangeTxs without
+// reading the address table.
+func (d *DB) BlockRangeIDs(ctx context.Context, chain heistgraph.Chain, from, to int64) iter.Seq2[store.BlockRecords, error] {
+	return d.blockRange(ctx, chain, from, to, true)
+}
+
+// AddressesByID implements store.BlockRangeIDs.
+func (d *DB) AddressesByID(ctx context.Context, chain heistgraph.Chain, ids []uint64, dst []string) ([]string, error) {
+	c, err := d.readCode(chain, "addresses by id")
+	if err != nil {
+		return dst, err
+	}
+	if err := ctx.Err(); err != nil {
+		return dst, err
+	}
+	snap := d.db.NewSnapshot()
+	defer snap.Close()
+	addrs := d.addrIter(snap, c)
+	defer addrs.Close()
+	for _, id := range ids {
+		a := ""
+		if id != 0 {
+			a, err = addrs.addr(id)
+		}
+		if errors.Is(err, errCorrupt) {
+			return dst, fmt.Errorf("address id %d on %s: %w", id, chain, heistgraph.ErrNotFound)
+		}
+		if err != nil || a == "" {
+			return dst, fmt.Errorf("address id %d on %s: %w", id, chain, cmp.Or(err, heistgraph.ErrNotFound))
+		}
+		dst = append(dst, a)
+	}
+	return dst, nil
+}
+
+// blockRange is BlockRangeTxs, or with ids BlockRangeIDs.
+func (d *DB) blockRange(ctx context.Context, chain heistgraph.Chain, from, to int64, ids bool) iter.Seq2[store.BlockRecords, error] {
 	return func(yield func(store.BlockRecords, error) bool) {
 		c, err := d.readCode(chain, fmt.Sprintf("transactions of blocks %d to %d", from, to))
 		if err != nil {
@@ -39,7 +84,7 @@ func (d *DB) BlockRangeTxs(ctx context.Context, chain heistgraph.Chain, from, to
 				yield(store.BlockRecords{}, fmt.Errorf("transactions of blocks %d to %d on %s: %w", h, to, chain, err))
 				return
 			}
-			blocks, next, err := d.readSpan(chain, c, h, to)
+			blocks, next, err := d.readSpan(chain, c, h, to, ids)
 			if err != nil {
 				yield(store.BlockRecords{}, err)
 				return
@@ -62,8 +107,9 @@ type spanRef struct {
 
 // readSpan reads the blocks from height h up to to, stopping after the
 // block that brings the span to rangeSpanTxs transactions, and returns
-// them with the next height to read.
-func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store.BlockRecords, int64, error) {
+// them with the next height to read. With ids the records are
+// BlockRangeIDs's.
+func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64, ids bool) ([]store.BlockRecords, int64, error) {
 	snap := d.db.NewSnapshot()
 	defer snap.Close()
 	var blocks []store.BlockRecords
@@ -110,7 +156,15 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 	defer addrs.Close()
 	var key []byte
 	var rec txRecord
-	for _, r := range refs {
+	// With ids, txIDs[k] are the address ids of refs[k]'s transaction.
+	var txIDs [][]uint64
+	var arena []uint64
+	recAddrs := addrs
+	if ids {
+		txIDs = make([][]uint64, len(refs))
+		recAddrs = nil
+	}
+	for k, r := range refs {
 		b := &blocks[r.b]
 		bref := heistgraph.BlockRef{Hash: b.Block.Hash, Height: b.Block.Height, Time: times[r.b]}
 		fail := func(err error) error {
@@ -123,10 +177,19 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 			}
 			return nil, 0, fail(errCorrupt)
 		}
-		if err := decodeTxRecord(txIt.Value(), r.txid, &rec, nums.txid, addrs); err != nil {
+		if err := decodeTxRecord(txIt.Value(), r.txid, &rec, nums.txid, recAddrs); err != nil {
 			return nil, 0, fail(err)
 		}
 		tr := newBlockTxRecord(chain, r.txid, &rec, bref)
+		var addrIDs []uint64
+		if ids {
+			n := len(rec.Inputs) + int(rec.NOut)
+			if len(arena) < n {
+				arena = make([]uint64, max(n, 1<<14))
+			}
+			addrIDs, arena = arena[:n:n], arena[n:]
+			txIDs[k] = addrIDs
+		}
 		key = appendOutputsKey(key[:0], c, rec.Num)
 		for ok := outIt.SeekGE(key); ok && bytes.HasPrefix(outIt.Key(), key); ok = outIt.Next() {
 			k := outIt.Key()
@@ -137,21 +200,48 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64) ([]store
 			if vout >= rec.NOut {
 				return nil, 0, fail(fmt.Errorf("output %d of %d: %w", vout, rec.NOut, errCorrupt))
 			}
-			out, _, err := decodeOutputRecord(outIt.Value(), addrs)
+			out, _, id, err := decodeOutput(outIt.Value(), recAddrs)
 			if err != nil {
 				return nil, 0, fail(err)
 			}
 			tr.Tx.Outputs[vout] = out
+			if ids {
+				addrIDs[len(rec.Inputs)+int(vout)] = id
+			}
 		}
 		if err := outIt.Error(); err != nil {
 			return nil, 0, fail(err)
 		}
-		if err := resolveBlockTxInputs(snap, c, addrs, &tr, &rec); err != nil {
+		if err := resolveBlockTxInputs(snap, c, recAddrs, &tr, &rec, addrIDs); err != nil {
 			return nil, 0, fail(err)
 		}
 		b.Txs[r.i] = tr
 	}
+	if ids {
+		gatherAddrIDs(blocks, refs, txIDs)
+	}
 	return blocks, h, nil
+}
+
+// gatherAddrIDs sets each block's AddrIDs from txIDs, the ids of refs'
+// transactions, in block order.
+func gatherAddrIDs(blocks []store.BlockRecords, refs []spanRef, txIDs [][]uint64) {
+	perTx := make([][][]uint64, len(blocks))
+	sizes := make([]int, len(blocks))
+	for b := range blocks {
+		perTx[b] = make([][]uint64, len(blocks[b].Txs))
+	}
+	for k, r := range refs {
+		perTx[r.b][r.i] = txIDs[k]
+		sizes[r.b] += len(txIDs[k])
+	}
+	for b := range blocks {
+		ids := make([]uint64, 0, sizes[b])
+		for _, t := range perTx[b] {
+			ids = append(ids, t...)
+		}
+		blocks[b].AddrIDs = ids
+	}
 }
 
 // newBlockTxRecord returns the record Tx and BlockTxs yield for the stored
@@ -177,8 +267,9 @@ func newBlockTxRecord(chain heistgraph.Chain, txid heistgraph.Hash, rec *txRecor
 // resolveBlockTxInputs fills in tr's inputs and prevouts from rec: the
 // prevouts resolved when the block was applied carry only their value,
 // type and address; the others are read from r. The fee is set when every
-// prevout is known.
-func resolveBlockTxInputs(r pebbledb.Reader, c chainCode, addrs *addrReader, tr *heistgraph.TxRecord, rec *txRecord) error {
+// prevout is known. With addrs nil the prevouts' addresses are left empty
+// and their ids put in ids (one per input; nil: not wanted).
+func resolveBlockTxInputs(r pebbledb.Reader, c chainCode, addrs *addrReader, tr *heistgraph.TxRecord, rec *txRecord, ids []uint64) error {
 	var inSum int64
 	allKnown := true
 	for j := range rec.Inputs {
@@ -189,6 +280,9 @@ func resolveBlockTxInputs(r pebbledb.Reader, c chainCode, addrs *addrReader, tr 
 			continue
 		case ir.Resolved:
 			tr.Prevouts[j] = &heistgraph.TxOut{Value: ir.Value, Type: ir.Type, Address: ir.Address}
+			if ids != nil {
+				ids[j] = ir.AddrID
+			}
 		default:
 			ov, found, err := lookupOutput(r, c, ir.PrevOut)
 			if err != nil {
@@ -198,11 +292,14 @@ func resolveBlockTxInputs(r pebbledb.Reader, c chainCode, addrs *addrReader, tr 
 				allKnown = false
 				continue
 			}
-			out, _, err := decodeOutputRecord(ov, addrs)
+			out, _, id, err := decodeOutput(ov, addrs)
 			if err != nil {
 				return fmt.Errorf("output %s: %w", ir.PrevOut, err)
 			}
 			tr.Prevouts[j] = &out
+			if ids != nil {
+				ids[j] = id
+			}
 		}
 		inSum += tr.Prevouts[j].Value
 	}

@@ -18,21 +18,7 @@ import (
 func TestBlockRangeTxs(t *testing.T) {
 	ctx := context.Background()
 	const ch = heistgraph.ChainBTCRegtest
-	db := openMem(t, 1<<20)
-	g := storetest.NewGenerator(ch, 4, 40)
-	for range 221 {
-		mustApply(t, db, g.Next())
-	}
-	f := g.Fork(7)
-	for range 29 {
-		mustApply(t, db, g.Next())
-	}
-	if err := db.RewindTo(ctx, ch, 220); err != nil {
-		t.Fatal(err)
-	}
-	for range 20 {
-		mustApply(t, db, f.Next())
-	}
+	db := rangeWorld(t, ch)
 	want := func(h int64) store.BlockRecords {
 		t.Helper()
 		bi, err := db.BlockByHeight(ctx, ch, h)
@@ -84,5 +70,107 @@ func TestBlockRangeTxs(t *testing.T) {
 	}
 	if !errors.Is(last, context.Canceled) {
 		t.Errorf("cancelled: %v", last)
+	}
+}
+
+// rangeWorld returns a store of 241 blocks of ch (heights 0 to 240), more
+// than rangeSpanTxs transactions, reorganised at 220.
+func rangeWorld(t *testing.T, ch heistgraph.Chain) *DB {
+	t.Helper()
+	db := openMem(t, 1<<20)
+	g := storetest.NewGenerator(ch, 4, 40)
+	for range 221 {
+		mustApply(t, db, g.Next())
+	}
+	f := g.Fork(7)
+	for range 29 {
+		mustApply(t, db, g.Next())
+	}
+	if err := db.RewindTo(context.Background(), ch, 220); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		mustApply(t, db, f.Next())
+	}
+	return db
+}
+
+// TestBlockRangeIDs: BlockRangeIDs yields BlockRangeTxs's records with
+// the addresses left empty (and the scripts of outputs with an address),
+// and AddrIDs names, for every spent output and output in order, the id
+// AddressesByID resolves to the address BlockRangeTxs gives (0 for none);
+// an id not given out is not found.
+func TestBlockRangeIDs(t *testing.T) {
+	ctx := context.Background()
+	const ch = heistgraph.ChainBTCRegtest
+	db := rangeWorld(t, ch)
+	var want []store.BlockRecords
+	for b, err := range db.BlockRangeTxs(ctx, ch, 0, 240) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, b)
+	}
+	var maxID uint64
+	i := 0
+	for got, err := range db.BlockRangeIDs(ctx, ch, 0, 240) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(want) || got.Block.Height != want[i].Block.Height {
+			t.Fatalf("block %d at %d, want %d blocks", i, got.Block.Height, len(want))
+		}
+		w := want[i]
+		ids := got.AddrIDs
+		for k := range got.Txs {
+			g, wt := &got.Txs[k], &w.Txs[k]
+			var in, out []uint64
+			in, out, ids = store.TxAddrIDs(ids, &g.Tx)
+			var addrs []string
+			check := func(what string, id uint64, o, wo *heistgraph.TxOut) {
+				t.Helper()
+				if o != nil && o.Address != "" {
+					t.Fatalf("tx %s %s: address %q", g.Tx.TxID, what, o.Address)
+				}
+				if wo == nil || wo.Address == "" {
+					if id != 0 {
+						t.Fatalf("tx %s %s: id %d for no address", g.Tx.TxID, what, id)
+					}
+					return
+				}
+				if id == 0 {
+					t.Fatalf("tx %s %s: no id for %s", g.Tx.TxID, what, wo.Address)
+				}
+				maxID = max(maxID, id)
+				var err error
+				if addrs, err = db.AddressesByID(ctx, ch, []uint64{id}, addrs[:0]); err != nil || addrs[0] != wo.Address {
+					t.Fatalf("tx %s %s: id %d is %v (%v), want %s", g.Tx.TxID, what, id, addrs, err, wo.Address)
+				}
+				o.Address = wo.Address
+				if wo.Script != nil && o.Script == nil {
+					o.Script = wo.Script
+				}
+			}
+			for j := range g.Prevouts {
+				check("input", in[j], g.Prevouts[j], wt.Prevouts[j])
+			}
+			for j := range g.Tx.Outputs {
+				check("output", out[j], &g.Tx.Outputs[j], &wt.Tx.Outputs[j])
+			}
+		}
+		if len(ids) != 0 {
+			t.Fatalf("block %d: %d ids left over", got.Block.Height, len(ids))
+		}
+		got.AddrIDs = nil
+		if !reflect.DeepEqual(got, w) {
+			t.Fatalf("block %d differs from BlockRangeTxs once its addresses are filled in", got.Block.Height)
+		}
+		i++
+	}
+	if i != len(want) {
+		t.Fatalf("%d blocks, want %d", i, len(want))
+	}
+	if _, err := db.AddressesByID(ctx, ch, []uint64{maxID + 1000}, nil); !errors.Is(err, heistgraph.ErrNotFound) {
+		t.Errorf("an id not given out: %v", err)
 	}
 }

@@ -93,7 +93,7 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}
-			if err := resolveBlockTxInputs(snap, c, addrs, &tr, &rec); err != nil {
+			if err := resolveBlockTxInputs(snap, c, addrs, &tr, &rec, nil); err != nil {
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}

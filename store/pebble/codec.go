@@ -518,16 +518,24 @@ func decodeOutputHead(v []byte) (outputHead, error) {
 // decodeOutputRecord decodes an output record, resolving its address id
 // through addrs.
 func decodeOutputRecord(v []byte, addrs *addrReader) (heistgraph.TxOut, int64, error) {
+	out, height, _, err := decodeOutput(v, addrs)
+	return out, height, err
+}
+
+// decodeOutput is decodeOutputRecord also returning the address id; with
+// addrs nil it leaves the address empty, and the script too when it is
+// the standard one of the address (the address table has it).
+func decodeOutput(v []byte, addrs *addrReader) (heistgraph.TxOut, int64, uint64, error) {
 	r := reader{b: v}
 	var out heistgraph.TxOut
 	out.Value = r.varint()
 	out.Type = r.scriptType()
 	id := r.uvarint()
 	var e addrEntry
-	if !r.bad && id != 0 {
+	if !r.bad && id != 0 && addrs != nil {
 		var err error
 		if e, err = addrs.entry(id); err != nil {
-			return out, 0, fmt.Errorf("output record: %w", err)
+			return out, 0, 0, fmt.Errorf("output record: %w", err)
 		}
 		out.Address = e.s
 	}
@@ -549,6 +557,8 @@ func decodeOutputRecord(v []byte, addrs *addrReader) (heistgraph.TxOut, int64, e
 		var ok bool
 		if id == 0 {
 			r.fail()
+		} else if addrs == nil {
+			// The standard script of the address, left out.
 		} else if out.Script, ok = packedScript(nil, out.Type, &e.p); !ok {
 			r.fail()
 		}
@@ -558,7 +568,7 @@ func decodeOutputRecord(v []byte, addrs *addrReader) (heistgraph.TxOut, int64, e
 		out.Script = append([]byte(nil), r.b[:n-1]...)
 		r.b = r.b[n-1:]
 	}
-	return out, height, r.done("output record")
+	return out, height, id, r.done("output record")
 }
 
 // An event record holds what the event key does not: the number of the tx

@@ -1,0 +1,173 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+)
+
+// When the store names addresses by dense ids (store.BlockRangeIDs), the
+// engine reads the blocks without the addresses' strings: building them
+// (the address table's reads and the bech32 or base58 encoding) was most
+// of what reading a block back cost. storeIDs remembers the engine's id
+// of every store id it has met, in a flat array, so an address the engine
+// knows is found by one array read, with neither its string nor a hash;
+// only the addresses it meets for the first time since it was loaded (most
+// of them new), and those of the transactions of a CoinJoin's shape (whose
+// rules compare addresses), are read as strings, a block's together, in id
+// order.
+//
+// It is a cache in front of the address table and never wrong: a store id
+// names one address for good, and an address keeps its engine id while
+// the engine lives. An address the store gave a second id (after a rewind
+// removed its whole history) is found by its string at its first meeting,
+// as without the cache.
+
+// storeIDs maps the store's address ids to the engine's.
+type storeIDs struct {
+	ids []uint32 // ids[s]: the engine's id of the store's address s; 0: unknown
+	// dir is where ids is spilled (Options.SpillDir; "": on the heap),
+	// made on first use; err is why it could not be.
+	dir string
+	err error
+	// need and strs are fillAddresses' buffers, reused.
+	need []uint64
+	strs []string
+}
+
+// newStoreIDs returns an empty map whose array is spilled to dir, if any.
+func newStoreIDs(dir string) *storeIDs { return &storeIDs{dir: dir} }
+
+// of returns the engine's id of the store's address s; 0 when unknown.
+func (t *storeIDs) of(s uint64) uint32 {
+	if s < uint64(len(t.ids)) {
+		return t.ids[s]
+	}
+	return 0
+}
+
+// set records that the store's address s has the engine's id. When the
+// array cannot be spilled (t.err) it does not (the id is found by its
+// string).
+func (t *storeIDs) set(s uint64, id uint32) {
+	if t.dir != "" && t.ids == nil && t.err == nil {
+		sp := &spiller{dir: t.dir}
+		if ids, err := array[uint32](sp, 0); err != nil {
+			t.err = err
+		} else {
+			t.ids = ids[:cap(ids)] // room for every id: never moves
+			releaseWith(sp, t)
+		}
+	}
+	if t.err != nil || s >= maxAddrIDs {
+		return
+	}
+	if s >= uint64(len(t.ids)) {
+		t.ids = slices.Grow(t.ids, int(s+1)-len(t.ids))
+		t.ids = t.ids[:cap(t.ids)]
+	}
+	t.ids[s] = id
+}
+
+// idOfStore is idOf for the output o whose address has the store's id s (0:
+// none). o holds the address's string when the engine does not know s
+// (fillAddresses).
+func (e *engine) idOfStore(s uint64, o *heistgraph.TxOut) uint32 {
+	if s == 0 {
+		return 0
+	}
+	if id := e.sids.of(s); id != 0 {
+		return id
+	}
+	if o == nil || o.Address == "" {
+		panic(fmt.Sprintf("cluster: store address id %d met without its address", s))
+	}
+	id := e.idOf(o.Address)
+	if id != 0 {
+		e.sids.set(s, id)
+	}
+	return id
+}
+
+// blockIDs clusters the block b read by store.BlockRangeIDs (bs started).
+func (e *engine) blockIDs(ctx context.Context, b *store.BlockRecords) error {
+	h := b.Block.Height
+	if err := e.fillAddresses(ctx, b); err != nil {
+		return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
+	}
+	ids := b.AddrIDs
+	for i := range b.Txs {
+		rec := &b.Txs[i]
+		if len(ids) < len(rec.Tx.Inputs)+len(rec.Tx.Outputs) {
+			return fmt.Errorf("cluster %s: block %d: %d address ids for its transactions: %w", e.chain, h, len(b.AddrIDs), heistgraph.ErrConflict)
+		}
+		var in, out []uint64
+		in, out, ids = store.TxAddrIDs(ids, &rec.Tx)
+		if err := e.tx(ctx, rec, uint32(i), nil, in, out); err != nil {
+			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, h, rec.Tx.TxID, err)
+		}
+	}
+	e.pending.expire(h - e.opts.Change.Window)
+	return nil
+}
+
+// fillAddresses reads the strings of the addresses of b that the engine
+// does not know by their store ids, and of every address of the
+// transactions that may be CoinJoins or of the Stonewall shape
+// (mayBeJoint), and puts them in b's records.
+func (e *engine) fillAddresses(ctx context.Context, b *store.BlockRecords) error {
+	t := e.sids
+	need := t.need[:0]
+	e.eachOutput(b, func(s uint64, _ *heistgraph.TxOut, all bool) {
+		if s != 0 && (all || t.of(s) == 0) {
+			need = append(need, s)
+		}
+	})
+	if len(need) == 0 {
+		t.need = need
+		return nil
+	}
+	slices.Sort(need)
+	need = slices.Compact(need)
+	t.need = need
+	strs, err := e.st.(store.BlockRangeIDs).AddressesByID(ctx, e.chain, need, t.strs[:0])
+	if err != nil {
+		return err
+	}
+	t.strs = strs
+	e.eachOutput(b, func(s uint64, o *heistgraph.TxOut, _ bool) {
+		if k, found := slices.BinarySearch(need, s); found && o != nil {
+			o.Address = strs[k]
+		}
+	})
+	return nil
+}
+
+// eachOutput calls fn for every spent output and output of b's
+// transactions with its store address id, in order; all reports that the
+// transaction may be joint (its addresses are all needed).
+func (e *engine) eachOutput(b *store.BlockRecords, fn func(s uint64, o *heistgraph.TxOut, all bool)) {
+	ids := b.AddrIDs
+	for i := range b.Txs {
+		rec := &b.Txs[i]
+		if len(ids) < len(rec.Tx.Inputs)+len(rec.Tx.Outputs) {
+			return // blockIDs reports it
+		}
+		var in, out []uint64
+		in, out, ids = store.TxAddrIDs(ids, &rec.Tx)
+		all := !rec.Tx.IsCoinbase() && mayBeJoint(&rec.Tx, &e.bs.values)
+		for j, s := range in {
+			var o *heistgraph.TxOut
+			if j < len(rec.Prevouts) {
+				o = rec.Prevouts[j]
+			}
+			fn(s, o, all)
+		}
+		for j, s := range out {
+			fn(s, &rec.Tx.Outputs[j], all)
+		}
+	}
+}
