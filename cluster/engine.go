@@ -952,6 +952,19 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 	return nil
 }
 
+// reserve makes room for n more addresses in the spilled arrays (a full
+// disk is an error here, not a fault when a page is first written): the
+// most that the transaction or block about to be clustered can add.
+func (e *engine) reserve(n int) error {
+	if err := e.m.reserve(n); err != nil {
+		return err
+	}
+	if e.ids != nil {
+		return e.ids.reserve(n)
+	}
+	return nil
+}
+
 // idOf returns the id of addr, giving it one (as a new cluster) when it
 // has none. While replaying, every address has one already; a missing one
 // gets 0.
@@ -1148,6 +1161,9 @@ func fingerprintOf(tx *heistgraph.Tx) txFingerprint {
 func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, gin, gout []uint32) error {
 	bs := &e.bs
 	tx := &rec.Tx
+	if err := e.reserve(len(tx.Inputs) + len(tx.Outputs)); err != nil {
+		return err
+	}
 	bs.n = 2
 	if !bs.replay {
 		e.stats.Txs++
