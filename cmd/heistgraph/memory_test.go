@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -235,5 +236,25 @@ func TestStatusField(t *testing.T) {
 		if got := statusField(strings.NewReader(status), c.key); got != c.want {
 			t.Errorf("statusField(%s) = %d, want %d", c.key, got, c.want)
 		}
+	}
+}
+
+// TestSpillFullExit: a clustering whose spill directory ran out of disk
+// ends the command with exit 2 and one line naming the directory and the
+// bytes it needed.
+func TestSpillFullExit(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("cluster btc-regtest: block 7: %w", &cluster.SpillFullError{Dir: "/data/hg", Need: 5 << 20, Free: 4096})
+	if code := exitCode(err); code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	msg := errorText(err)
+	for _, want := range []string{"/data/hg", "5242880 more bytes", "4096 bytes"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q: want %q in it", msg, want)
+		}
+	}
+	if strings.Contains(msg, "invalid") {
+		t.Errorf("%q: the class word of bad input is left out", msg)
 	}
 }
