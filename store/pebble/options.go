@@ -224,22 +224,23 @@ const (
 )
 
 // FitMemory sizes the store's memory to its share of a process's budget,
-// total bytes: the block cache a quarter, each memtable a sixteenth
-// (writes stop while four are full, so at most a quarter), the output
-// cache an eighth (with the address ids cache and the filters, which take
-// about 0.39 of it again, about a sixth), and a batch of ApplyBlocks a fortieth (held about
-// five times while it is built, encoded, logged and committed). A
-// clustering run's writes follow the memtable (half of one, plus 1 MiB,
-// held about twice). Memory reports what that comes to. Budgets below
-// MinMemory wrap heistgraph.ErrInvalid.
+// total bytes: the block cache a fifth, each memtable a twentieth (writes
+// stop while four are full, so at most a fifth), the output cache a
+// quarter (with the address ids cache and the filters, which take about
+// 0.39 of it again, about a third), and a batch of ApplyBlocks a
+// fiftieth (held about five times while it is built, encoded, logged and
+// committed). A clustering run's writes follow the memtable (half of one,
+// plus 1 MiB, held about twice). Memory reports what that comes to, with
+// the caches counted at what they take on Go's heap (TestCacheBytes).
+// Budgets below MinMemory wrap heistgraph.ErrInvalid.
 func (o *Options) FitMemory(total int64) error {
 	if total < MinMemory {
 		return fmt.Errorf("pebble store: memory %d bytes < %d: %w", total, MinMemory, heistgraph.ErrInvalid)
 	}
-	o.CacheSize = total / 4
-	o.UTXOCacheSize = total / 8
-	o.MemTableSize = uint64(min(total/16, fitMaxMemTable))
-	o.GroupBytes = min(total/40, fitMaxGroup)
+	o.CacheSize = total / 5
+	o.UTXOCacheSize = total / 4
+	o.MemTableSize = uint64(min(total/20, fitMaxMemTable))
+	o.GroupBytes = min(total/50, fitMaxGroup)
 	return nil
 }
 
