@@ -476,6 +476,9 @@ func (e *engine) loadMembers(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("cluster %s: load: %w", e.chain, err)
 		}
+		if err := e.reserve(1); err != nil { // more rows than the tip's count: the check below fails
+			return err
+		}
 		id := e.m.add()
 		if uint64(id) != mb.AddrID || mb.ClusterID > mb.AddrID || mb.ClusterID == 0 {
 			return fmt.Errorf("cluster %s: load: address %d in cluster %d at position %d: %w", e.chain, mb.AddrID, mb.ClusterID, id, heistgraph.ErrConflict)
