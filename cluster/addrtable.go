@@ -36,6 +36,7 @@ type addrTable struct {
 	lo    []uint32
 	slots []uint32 // address ids; 0 is an empty slot
 	used  int
+	spill *spiller
 }
 
 // maxLoad bounds the fraction of slots in use (linear probing's expected
@@ -49,7 +50,7 @@ func newAddrTable(n int, dir string) (*addrTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &addrTable{hi: append(hi, 0), lo: append(lo, 0)}
+	t := &addrTable{hi: append(hi, 0), lo: append(lo, 0), spill: s}
 	releaseWith(s, t)
 	t.resize(slotsFor(n))
 	return t, nil
@@ -57,6 +58,10 @@ func newAddrTable(n int, dir string) (*addrTable, error) {
 
 // slotsFor returns a table size that holds n keys at about 0.7 full.
 func slotsFor(n int) int { return max(16, n+n*3/7) }
+
+// reserve makes room for n more addresses in the spilled keys (spill.go);
+// add must not go past it.
+func (t *addrTable) reserve(n int) error { return t.spill.reserve(int64(len(t.hi) + n)) }
 
 // len returns the number of addresses in the table.
 func (t *addrTable) len() int { return len(t.hi) - 1 }

@@ -480,6 +480,9 @@ func (e *engine) loadMembers(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("cluster %s: load: %w", e.chain, err)
 		}
+		if err := e.reserve(1); err != nil { // more rows than the tip's count: the check below fails
+			return err
+		}
 		id := e.m.add()
 		if uint64(id) != mb.AddrID || mb.ClusterID > mb.AddrID || mb.ClusterID == 0 {
 			return fmt.Errorf("cluster %s: load: address %d in cluster %d at position %d: %w", e.chain, mb.AddrID, mb.ClusterID, id, heistgraph.ErrConflict)
@@ -968,6 +971,19 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 	return nil
 }
 
+// reserve makes room for n more addresses in the spilled arrays (a full
+// disk is an error here, not a fault when a page is first written): the
+// most that the transaction or block about to be clustered can add.
+func (e *engine) reserve(n int) error {
+	if err := e.m.reserve(n); err != nil {
+		return err
+	}
+	if e.ids != nil {
+		return e.ids.reserve(n)
+	}
+	return nil
+}
+
 // idOf returns the id of addr, giving it one (as a new cluster) when it
 // has none. While replaying, every address has one already; a missing one
 // gets 0.
@@ -1197,6 +1213,9 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 	}
 	bs := &e.bs
 	tx := &rec.Tx
+	if err := e.reserve(len(tx.Inputs) + len(tx.Outputs)); err != nil {
+		return err
+	}
 	bs.n = 2
 	if !bs.replay {
 		e.stats.Txs++

@@ -98,6 +98,9 @@ func (e *engine) accountBlock(ctx context.Context, height int64, first uint32, r
 		return heistgraph.Hash{}, err
 	}
 	e.bs.start(height, first, replay)
+	if err := e.reserve(1); err != nil {
+		return heistgraph.Hash{}, err
+	}
 	if !bi.FeeRecipient.IsZero() {
 		if id := e.idOf(bi.FeeRecipient.Lower()); id != 0 {
 			a.miner[id] = true
@@ -138,6 +141,11 @@ func (a *acctState) expire(height int64) {
 func (e *engine) accountTx(ctx context.Context, rec *store.AccountTxRecord) error {
 	a, bs, o := e.acct, &e.bs, &e.opts.Account
 	tx := &rec.Tx
+	// The sender and recipient; each log's emitter and, for an approval,
+	// its owner and spender; each transfer's token, sender and recipient.
+	if err := e.reserve(2 + 3*len(rec.Logs) + 3*len(rec.Transfers)); err != nil {
+		return err
+	}
 	bs.n = 0
 	if !bs.replay {
 		e.stats.Txs++

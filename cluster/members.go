@@ -12,8 +12,9 @@ import "iter"
 // larger id, so a lookup is one array read and the persisted membership of
 // an address changes only when its cluster id does.
 type members struct {
-	cid  []uint32
-	next []uint32
+	cid   []uint32
+	next  []uint32
+	spill *spiller
 }
 
 // newMembers returns the memberships of no address with room for n
@@ -23,10 +24,14 @@ func newMembers(n int, dir string) (*members, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &members{cid: append(cid, 0), next: append(next, 0)}
+	m := &members{cid: append(cid, 0), next: append(next, 0), spill: s}
 	releaseWith(s, m)
 	return m, nil
 }
+
+// reserve makes room for n more addresses in the spilled arrays
+// (spill.go); add must not go past it.
+func (m *members) reserve(n int) error { return m.spill.reserve(int64(len(m.cid) + n)) }
 
 // len returns the number of address ids given out plus one (for id 0).
 func (m *members) len() int { return len(m.cid) }

@@ -37,7 +37,9 @@ type Options struct {
 	// the clusters and their rings: 20 of about 26 bytes an address) in
 	// memory-mapped files in that directory, removed as soon as they are
 	// made, instead of on Go's heap: the system pages them out under
-	// memory pressure (spill.go). The result is the same.
+	// memory pressure (spill.go). Their disk is allocated ahead of use, in
+	// chunks; a full disk fails the run with a *SpillFullError. The result
+	// is the same.
 	SpillDir string
 }
 

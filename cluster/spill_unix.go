@@ -7,22 +7,28 @@ import (
 	"syscall"
 )
 
-// spillBytes maps size bytes of a new file in dir, shared and writable.
-// The file is sparse (disk is taken as pages are written out) and removed
-// at once, so nothing is left behind when the process ends.
-func spillBytes(dir string, size int64) ([]byte, error) {
+// spillBytes maps size bytes of a new, empty file in dir, shared and
+// writable, and returns the file, to be extended with allocate before a
+// page of the mapping past its end is touched. The file is removed at
+// once, so nothing is left behind when the process ends.
+func spillBytes(dir string, size int64) ([]byte, *os.File, error) {
 	f, err := os.CreateTemp(dir, "cluster-*.spill")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer f.Close()
 	if err := os.Remove(f.Name()); err != nil {
-		return nil, err
+		f.Close()
+		return nil, nil, err
 	}
-	if err := f.Truncate(size); err != nil {
-		return nil, err
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
 	}
-	return syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	return b, f, nil
 }
 
 func unmapBytes(b []byte) error { return syscall.Munmap(b) }
+
+// errNoSpace is the error of a file system with no room left.
+const errNoSpace = syscall.ENOSPC

@@ -15,6 +15,7 @@ import (
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/bitcoin"
+	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/ingest"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -261,10 +262,12 @@ func (a *app) ingestBlockFiles(ctx context.Context, st store.Store, f ingestBTCF
 	}
 	ctx, stopGuard := guardMemory(ctx, budget)
 	defer stopGuard()
+	ctx, stopFull := context.WithCancelCause(ctx)
+	defer stopFull(nil)
 	applied := prog.applied
 	var cl *clusterAlongside
 	if a.clusterWhileIngesting(f.cluster, net.Chain) {
-		cl = a.startClustering(ctx, st, net.Chain, budget.Cluster, budget.feedBytes())
+		cl = a.startClustering(ctx, st, net.Chain, budget.Cluster, budget.feedBytes(), stopFull)
 		applied = func(b *heistgraph.Block) {
 			prog.applied(b)
 			cl.applied()
@@ -277,6 +280,9 @@ func (a *app) ingestBlockFiles(ctx context.Context, st store.Store, f ingestBTCF
 	var cerr error
 	if cl != nil {
 		cv, cerr = cl.finish(err == nil)
+	}
+	if full := (*cluster.SpillFullError)(nil); err != nil && errors.As(cerr, &full) {
+		return ingestReport{}, cerr // the ingest was stopped for it
 	}
 	if err != nil {
 		return ingestReport{}, memoryGuardError(ctx, err)

@@ -69,8 +69,10 @@ func (a *app) clusterWhileIngesting(on bool, ch heistgraph.Chain) bool {
 // share > 0 (bytes of --memory), the clustering stops, its blocks so far
 // saved, once its state outgrows share (outgrew). feedBytes bounds the
 // serialized bytes of the blocks fed to the clustering and not clustered
-// yet.
-func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph.Chain, share, feedBytes int64) *clusterAlongside {
+// yet. When the clustering's spilled arrays find the disk full, stop is
+// called with that error: the ingest, which writes to the same disk,
+// stops too.
+func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph.Chain, share, feedBytes int64, stop context.CancelCauseFunc) *clusterAlongside {
 	ctx, cancel := context.WithCancel(ctx)
 	c := &clusterAlongside{chain: ch, kick: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel, share: share}
 	if fs, ok := st.(store.ApplyFeeds); ok {
@@ -104,6 +106,9 @@ func (a *app) startClustering(ctx context.Context, st store.Store, ch heistgraph
 		}
 		for range c.kick {
 			if c.err = update(); c.err != nil {
+				if full := (*cluster.SpillFullError)(nil); errors.As(c.err, &full) {
+					stop(c.err)
+				}
 				return
 			}
 			if c.outgrew() {

@@ -52,7 +52,7 @@ func parseSize(s string) (int64, error) {
 //     binary's pages, about 37 MB resident; the C allocator's own overhead
 //     around Pebble's cache and memtables, kept small by boundMalloc;
 //     thread stacks);
-//   - a quarter, the store (pebble.Options.FitMemory: block cache and
+//   - five sixteenths, the store (pebble.Options.FitMemory: block cache and
 //     memtables outside Go's heap, the output and address-id caches and
 //     the write batches on it; see pebble.MemoryUse);
 //   - a sixteenth, at most memIngestMax, ingest's decoded blocks
@@ -132,7 +132,7 @@ func splitMemory(total int64) (memoryBudget, error) {
 	if total < memMin {
 		return memoryBudget{}, fmt.Errorf("%d bytes is below the %d MiB one ingest needs at least: %w", total, memMin>>20, heistgraph.ErrInvalid)
 	}
-	b := memoryBudget{Total: total, Store: total / 4, Ingest: min(total/16, memIngestMax)}
+	b := memoryBudget{Total: total, Store: total * 5 / 16, Ingest: min(total/16, memIngestMax)}
 	b.Feed = min(b.Ingest/2, memFeedMax)
 	opts := pebble.DefaultOptions()
 	if err := opts.FitMemory(b.Store); err != nil {

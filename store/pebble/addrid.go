@@ -21,9 +21,26 @@ type addrKey struct {
 	addr string
 }
 
-// addrIDEntryBytes is what one ids cache entry costs in memory, roughly:
-// the map entry with its overhead and the address string.
-const addrIDEntryBytes = 112
+// addrIDEntryBytes is what one ids cache entry costs on Go's heap: the map
+// entry with its overhead and the address string (161–175 bytes measured
+// at 3–32 MiB, TestCacheBytes; 112 were counted before).
+const addrIDEntryBytes = 176
+
+// The address filter and the txid filter of an initial ingest take these
+// bytes per entry of the ids cache (a quarter and an eighth of the 112
+// bytes an entry was counted before, which sized them: their sizes, and so
+// their false positives, are unchanged).
+const (
+	addrFilterBytesPerID = 28
+	txidFilterBytesPerID = 14
+)
+
+// idCacheBytes is the ids cache's share of the store's cache bytes (the
+// output cache's, Options.UTXOCacheSize): room for 5/7 as many entries as
+// the output cache, the ratio they always had.
+func idCacheBytes(cacheBytes int64) int64 {
+	return cacheBytes / utxoEntryBytes * 5 / 7 * addrIDEntryBytes
+}
 
 // addrIDCache holds the ids of addresses of committed blocks. It is
 // bounded: past its size, arbitrary entries are dropped (a miss only costs
@@ -213,7 +230,7 @@ func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error
 		a.filters = map[chainCode]*addrFilter{}
 	}
 	var f *addrFilter
-	words := a.idCache.max * addrIDEntryBytes / 4 / 8 // a quarter of the ids cache's bytes
+	words := a.idCache.max * addrFilterBytesPerID / 8
 	if words > 0 {
 		next, err := nextAddrID(db, c)
 		if err != nil {

@@ -343,14 +343,14 @@ func (a *applier) reset() {
 }
 
 // startGroup empties the run's state; cacheBytes bounds the output cache,
-// and the address ids cache takes half as much again.
+// and the address ids cache takes idCacheBytes of it again.
 func (a *applier) startGroup(cacheBytes int64) {
 	a.w.reset()
 	a.grp.reset()
 	a.ids.reset()
 	a.nums = runCounter{}
 	a.utxo.limit(cacheBytes, utxoEntryBytes)
-	a.idCache.limit(cacheBytes/2, addrIDEntryBytes)
+	a.idCache.limit(idCacheBytes(cacheBytes), addrIDEntryBytes)
 }
 
 // dropGroup forgets a run that was not committed.
@@ -518,7 +518,7 @@ const txidFilterProbes = 7
 // cache's bytes (4 MiB by default: under 1% false positives up to about 3
 // million txids), or none when that cache is off.
 func (a *applier) newTxidFilter(c chainCode) {
-	words := a.idCache.max * addrIDEntryBytes / 8 / 8
+	words := a.idCache.max * txidFilterBytesPerID / 8
 	if words <= 0 {
 		return
 	}

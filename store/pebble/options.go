@@ -32,11 +32,12 @@ type Options struct {
 	// txids not stored) cheap. Default 10 (about 1% false positives); a
 	// negative value turns the filters off.
 	BloomBitsPerKey int
-	// UTXOCacheSize bounds, in bytes, the cache of unspent outputs that
-	// resolves spends without a point lookup while blocks are applied.
-	// The cache of address ids takes half as much again, and an initial
-	// ingest's filter of addresses an eighth (addrid.go). Default 64 MiB;
-	// a negative value turns all three off.
+	// UTXOCacheSize bounds, in bytes of Go's heap, the cache of unspent
+	// outputs that resolves spends without a point lookup while blocks
+	// are applied (about 400 bytes an output). The cache of address ids
+	// takes about a third as much again, and an initial ingest's filters
+	// of addresses and txids a thirteenth (addrid.go, Memory). Default 160
+	// MiB (419,430 outputs); a negative value turns all of them off.
 	UTXOCacheSize int64
 	// GroupBytes is how much ApplyBlocks writes in one batch at most (the
 	// batch may pass it by one block's writes). Default 32 MiB; it is held
@@ -73,7 +74,7 @@ const (
 	DefaultCacheSize       = 256 << 20
 	DefaultMemTableSize    = 64 << 20
 	DefaultBloomBitsPerKey = 10
-	DefaultUTXOCacheSize   = 64 << 20
+	DefaultUTXOCacheSize   = 160 << 20
 	DefaultGroupBytes      = 32 << 20
 
 	maxMemTableSize = 1 << 30
@@ -230,22 +231,23 @@ const (
 )
 
 // FitMemory sizes the store's memory to its share of a process's budget,
-// total bytes: the block cache a quarter, each memtable a sixteenth
-// (writes stop while four are full, so at most a quarter), the output
-// cache an eighth (with the address ids cache and filter, which take 5/8
-// of it again, about a fifth), and a batch of ApplyBlocks a fortieth (held about
-// five times while it is built, encoded, logged and committed). A
-// clustering run's writes follow the memtable (half of one, plus 1 MiB,
-// held about twice). Memory reports what that comes to. Budgets below
-// MinMemory wrap heistgraph.ErrInvalid.
+// total bytes: the block cache a fifth, each memtable a twentieth (writes
+// stop while four are full, so at most a fifth), the output cache a
+// quarter (with the address ids cache and the filters, which take about
+// 0.39 of it again, about a third), and a batch of ApplyBlocks a
+// fiftieth (held about five times while it is built, encoded, logged and
+// committed). A clustering run's writes follow the memtable (half of one,
+// plus 1 MiB, held about twice). Memory reports what that comes to, with
+// the caches counted at what they take on Go's heap (TestCacheBytes).
+// Budgets below MinMemory wrap heistgraph.ErrInvalid.
 func (o *Options) FitMemory(total int64) error {
 	if total < MinMemory {
 		return fmt.Errorf("pebble store: memory %d bytes < %d: %w", total, MinMemory, heistgraph.ErrInvalid)
 	}
-	o.CacheSize = total / 4
-	o.UTXOCacheSize = total / 8
-	o.MemTableSize = uint64(min(total/16, fitMaxMemTable))
-	o.GroupBytes = min(total/40, fitMaxGroup)
+	o.CacheSize = total / 5
+	o.UTXOCacheSize = total / 4
+	o.MemTableSize = uint64(min(total/20, fitMaxMemTable))
+	o.GroupBytes = min(total/50, fitMaxGroup)
 	return nil
 }
 
@@ -257,7 +259,7 @@ type MemoryUse struct {
 	// the block cache and the memtables (four at most).
 	Manual int64
 	// Heap is memory on Go's heap: the output cache, the address ids
-	// cache and filter, ApplyBlocks' batch (about five times GroupBytes:
+	// cache and the address and txid filters, ApplyBlocks' batch (about five times GroupBytes:
 	// the sorted writes, their encoding, the write-ahead log's blocks and
 	// Pebble's index of a large batch), a clustering run's writes (twice
 	// half a memtable plus 1 MiB).
@@ -269,7 +271,8 @@ func (o *Options) Memory() MemoryUse {
 	var m MemoryUse
 	m.Manual = o.CacheSize + 4*int64(o.MemTableSize)
 	if o.UTXOCacheSize > 0 {
-		m.Heap = o.UTXOCacheSize * 13 / 8
+		ids := idCacheBytes(o.UTXOCacheSize)
+		m.Heap = o.UTXOCacheSize + ids + ids/addrIDEntryBytes*(addrFilterBytesPerID+txidFilterBytesPerID)
 	}
 	m.Heap += 5*o.GroupBytes + 2*(int64(o.MemTableSize)/2+1<<20)
 	return m

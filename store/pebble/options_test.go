@@ -36,13 +36,15 @@ func TestFitMemory(t *testing.T) {
 // TestMemoryCounts checks Memory against the options it reads: each part
 // is counted, and a turned-off output cache counts nothing.
 func TestMemoryCounts(t *testing.T) {
-	o := Options{CacheSize: 100, MemTableSize: 10 << 20, UTXOCacheSize: 80, GroupBytes: 7}
-	want := MemoryUse{Manual: 100 + 40<<20, Heap: 130 + 35 + 2*(5<<20+1<<20)}
+	// An output cache of 10 entries (400 bytes each); the ids cache 7
+	// (176 bytes each), with 42 bytes of filters each.
+	o := Options{CacheSize: 100, MemTableSize: 10 << 20, UTXOCacheSize: 4000, GroupBytes: 7}
+	want := MemoryUse{Manual: 100 + 40<<20, Heap: 4000 + 7*176 + 7*42 + 35 + 2*(5<<20+1<<20)}
 	if got := o.Memory(); got != want {
 		t.Errorf("Memory() = %+v, want %+v", got, want)
 	}
 	o.UTXOCacheSize = -1
-	want.Heap -= 130
+	want.Heap -= 4000 + 7*176 + 7*42
 	if got := o.Memory(); got != want {
 		t.Errorf("Memory() without the output cache = %+v, want %+v", got, want)
 	}

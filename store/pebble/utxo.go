@@ -22,9 +22,14 @@ type utxo struct {
 	spent   bool
 }
 
-// utxoEntryBytes is what one cache entry costs in memory, roughly: the key
-// and value in the map with its overhead, and the address string.
-const utxoEntryBytes = 160
+// utxoEntryBytes is what one cache entry costs on Go's heap: the key and
+// value in the map with its overhead, and the address string. The map
+// keeps the slots of removed entries (spent, or dropped past the bound)
+// until it grows, so its table holds about twice the entries: 348–416
+// bytes an entry were measured at 3–32 MiB (TestCacheBytes) where 160 were
+// counted before (docs/benchmarks.md, "Memory to the end of the large
+// world").
+const utxoEntryBytes = 400
 
 // utxoCache holds outputs of committed blocks, as their output records
 // hold them, so that most spends resolve without a point lookup: ingest
