@@ -30,9 +30,14 @@ import (
 type storeIDs struct {
 	ids []uint32 // ids[s]: the engine's id of the store's address s; 0: unknown
 	// dir is where ids is spilled (Options.SpillDir; "": on the heap),
-	// made on first use; err is why it could not be.
+	// made on first use; err is why it could not be, or why it could not
+	// grow (it then stops growing: the ids past it are found by string).
 	dir string
 	err error
+	// sp holds ids when it is spilled: the mapping has room for every id,
+	// but only the ids sp reserved disk for are in ids (reading or writing
+	// a mapped page past the file's end is a SIGBUS).
+	sp *spiller
 	// need and strs are fillAddresses' buffers, reused.
 	need []uint64
 	strs []string
@@ -50,15 +55,15 @@ func (t *storeIDs) of(s uint64) uint32 {
 }
 
 // set records that the store's address s has the engine's id. When the
-// array cannot be spilled (t.err) it does not (the id is found by its
-// string).
+// array cannot be spilled or grown (t.err) it does not (the id is found by
+// its string).
 func (t *storeIDs) set(s uint64, id uint32) {
-	if t.dir != "" && t.ids == nil && t.err == nil {
+	if t.dir != "" && t.sp == nil && t.err == nil {
 		sp := &spiller{dir: t.dir}
 		if ids, err := array[uint32](sp, 0); err != nil {
 			t.err = err
 		} else {
-			t.ids = ids[:cap(ids)] // room for every id: never moves
+			t.sp, t.ids = sp, ids // never moves; grows as sp reserves
 			releaseWith(sp, t)
 		}
 	}
@@ -66,8 +71,16 @@ func (t *storeIDs) set(s uint64, id uint32) {
 		return
 	}
 	if s >= uint64(len(t.ids)) {
-		t.ids = slices.Grow(t.ids, int(s+1)-len(t.ids))
-		t.ids = t.ids[:cap(t.ids)]
+		if t.sp != nil {
+			if err := t.sp.reserve(int64(s) + 1); err != nil {
+				t.err = err
+				return
+			}
+			t.ids = t.ids[:t.sp.reserved]
+		} else {
+			t.ids = slices.Grow(t.ids, int(s+1)-len(t.ids))
+			t.ids = t.ids[:cap(t.ids)]
+		}
 	}
 	t.ids[s] = id
 }
