@@ -1232,7 +1232,14 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 			if gin != nil {
 				id = e.idOfGraph(gin[i])
 			} else if sin != nil {
-				id = e.idOfStore(sin[i], rec.Prevouts[i])
+				var o *heistgraph.TxOut
+				if i < len(rec.Prevouts) {
+					o = rec.Prevouts[i]
+				}
+				var err error
+				if id, err = e.idOfStore(sin[i], o, "input", i); err != nil {
+					return err
+				}
 			} else if i < len(rec.Prevouts) && rec.Prevouts[i] != nil && rec.Prevouts[i].Address != "" {
 				id = e.idOf(rec.Prevouts[i].Address)
 			}
@@ -1280,7 +1287,10 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		if gout != nil {
 			id = e.idOfGraph(gout[j])
 		} else if sout != nil {
-			id = e.idOfStore(sout[j], &tx.Outputs[j])
+			var err error
+			if id, err = e.idOfStore(sout[j], &tx.Outputs[j], "output", j); err != nil {
+				return err
+			}
 		} else if a := tx.Outputs[j].Address; a != "" {
 			id = e.idOf(a)
 		}

@@ -87,22 +87,30 @@ func (t *storeIDs) set(s uint64, id uint32) {
 
 // idOfStore is idOf for the output o whose address has the store's id s (0:
 // none). o holds the address's string when the engine does not know s
-// (fillAddresses).
-func (e *engine) idOfStore(s uint64, o *heistgraph.TxOut) uint32 {
+// (fillAddresses); side and k say where it was met (input or output k). A
+// store id the engine does not know that comes without its string breaks
+// that rule (the store's AddressesByID left it out, or the records' ids
+// and outputs disagree): the error wraps heistgraph.ErrConflict and names
+// the id, where it was met and what was missing.
+func (e *engine) idOfStore(s uint64, o *heistgraph.TxOut, side string, k int) (uint32, error) {
 	if s == 0 {
-		return 0
+		return 0, nil
 	}
 	if id := e.sids.of(s); id != 0 {
-		return id
+		return id, nil
 	}
 	if o == nil || o.Address == "" {
-		panic(fmt.Sprintf("cluster: store address id %d met without its address", s))
+		what := "an empty address"
+		if o == nil {
+			what = "no output record"
+		}
+		return 0, fmt.Errorf("%s %d: store address id %d, unknown to the clustering, came with %s (unknown ids come with their strings): %w", side, k, s, what, heistgraph.ErrConflict)
 	}
 	id := e.idOf(o.Address)
 	if id != 0 {
 		e.sids.set(s, id)
 	}
-	return id
+	return id, nil
 }
 
 // blockIDs clusters the block b read by store.BlockRangeIDs (bs started).

@@ -3,9 +3,12 @@ package cluster
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"iter"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
@@ -128,6 +131,112 @@ func TestStoreIDsAfterSecondIDs(t *testing.T) {
 		if !slices.Equal(memberships(t, db), want) || !slices.EqualFunc(evidence(t, db), evidence(t, ref), evidenceEqual) {
 			t.Errorf("%s: the clustering differs from a run over a store that never rewound (%d addresses with a second id)", name, second)
 		}
+	}
+}
+
+// idsView is a store offering BlockRangeIDs whose AddressesByID leaves
+// the strings of the ids in lose empty, as a store that broke the rule
+// "unknown ids come with strings" would.
+type idsView struct {
+	Store
+	db   *pebble.DB
+	lose map[uint64]bool
+}
+
+func (v idsView) BlockRangeTxs(ctx context.Context, ch heistgraph.Chain, from, to int64) iter.Seq2[store.BlockRecords, error] {
+	return v.db.BlockRangeTxs(ctx, ch, from, to)
+}
+
+func (v idsView) BlockRangeIDs(ctx context.Context, ch heistgraph.Chain, from, to int64) iter.Seq2[store.BlockRecords, error] {
+	return v.db.BlockRangeIDs(ctx, ch, from, to)
+}
+
+func (v idsView) AddressesByID(ctx context.Context, ch heistgraph.Chain, ids []uint64, dst []string) ([]string, error) {
+	dst, err := v.db.AddressesByID(ctx, ch, ids, dst)
+	for i, s := range ids {
+		if v.lose[s] {
+			dst[len(dst)-len(ids)+i] = ""
+		}
+	}
+	return dst, err
+}
+
+// TestIDOfStoreBrokenRule: a store id the engine meets for the first time
+// without its string is an error that wraps heistgraph.ErrConflict and
+// names the id and where it was met (it was a panic), from idOfStore's
+// every case and from a run over a store whose AddressesByID leaves a
+// string out; the run over the honest store clusters.
+func TestIDOfStoreBrokenRule(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	gen := storetest.NewGenerator(chain, 3, 8)
+	db := openMem(t)
+	for range 20 {
+		if err := db.ApplyBlock(ctx, gen.Next()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := open(ctx, db, chain, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := e.idOf("bcrt1qknown")
+	e.sids.set(5, known)
+	tests := []struct {
+		name string
+		s    uint64
+		o    *heistgraph.TxOut
+		want uint32 // with wantErr empty
+		// wantErr holds what the error must name.
+		wantErr []string
+	}{
+		{name: "no address", s: 0, o: nil, want: 0},
+		{name: "known id without its string", s: 5, o: nil, want: known},
+		{name: "unknown id with its string", s: 6, o: &heistgraph.TxOut{Address: "bcrt1qknown"}, want: known},
+		{name: "unknown id without an output", s: 7, o: nil, wantErr: []string{"input 2", "store address id 7", "no output record"}},
+		{name: "unknown id with an empty address", s: 8, o: &heistgraph.TxOut{}, wantErr: []string{"input 2", "store address id 8", "an empty address"}},
+	}
+	for _, tc := range tests {
+		id, err := e.idOfStore(tc.s, tc.o, "input", 2)
+		if tc.wantErr == nil {
+			if err != nil || id != tc.want {
+				t.Errorf("%s: idOfStore = %d, %v; want %d", tc.name, id, err, tc.want)
+			}
+			continue
+		}
+		if !errors.Is(err, heistgraph.ErrConflict) {
+			t.Errorf("%s: idOfStore = %d, %v; want an error wrapping ErrConflict", tc.name, id, err)
+			continue
+		}
+		for _, w := range tc.wantErr {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not name %q", tc.name, err, w)
+			}
+		}
+	}
+	if got := e.sids.of(6); got != known {
+		t.Errorf("the store id met with its string maps to %d, want %d", got, known)
+	}
+
+	// A run: the store loses the string of one address of block 10.
+	var lost uint64
+	for b, err := range db.BlockRangeIDs(ctx, chain, 10, 10) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range b.AddrIDs {
+			lost = max(lost, s)
+		}
+	}
+	if lost == 0 {
+		t.Fatal("block 10 names no address: the case is not tested")
+	}
+	_, err = Update(ctx, idsView{db, db, map[uint64]bool{lost: true}}, chain, DefaultOptions())
+	if !errors.Is(err, heistgraph.ErrConflict) || !strings.Contains(err.Error(), fmt.Sprintf("store address id %d,", lost)) || !strings.Contains(err.Error(), "block 10 ") {
+		t.Fatalf("Update over a store that lost address id %d's string = %v; want an ErrConflict naming the id and block 10", lost, err)
+	}
+	if _, err := Update(ctx, idsView{db, db, nil}, chain, DefaultOptions()); err != nil {
+		t.Fatalf("Update over the honest store: %v", err)
 	}
 }
 
