@@ -127,10 +127,13 @@ type engine struct {
 	run      store.ClusterRun
 	runStart time.Time
 	// runEv is the evidence of the blocks the run holds and has not
-	// written, in order; runByAddr indexes it by the addresses it names.
-	// The G5 sweep reads them with the store's (softOnly).
-	runEv     []heistgraph.ClusterEvidence
-	runByAddr map[uint32][]int32
+	// written, in order; runByAddr indexes its first runIndexed records by
+	// the addresses they name (runIndex brings it up to date when the G5
+	// sweep reads them with the store's, softOnly: rarely, where every
+	// record named its addresses in the map).
+	runEv      []heistgraph.ClusterEvidence
+	runByAddr  map[uint32][]int32
+	runIndexed int
 	// sweepBuf is sweep's buffer, reused.
 	sweepBuf []uint64
 	// sids finds address ids by the store's ids, when the store gives
@@ -144,7 +147,24 @@ type engine struct {
 // ranOut forgets the evidence of the run's blocks: written, or dropped.
 func (e *engine) ranOut() {
 	e.runEv = e.runEv[:0]
-	clear(e.runByAddr)
+	if e.runIndexed > 0 {
+		clear(e.runByAddr)
+	}
+	e.runIndexed = 0
+}
+
+// runIndex returns runByAddr indexing every record of runEv.
+func (e *engine) runIndex() map[uint32][]int32 {
+	if e.runByAddr == nil {
+		e.runByAddr = map[uint32][]int32{}
+	}
+	for ; e.runIndexed < len(e.runEv); e.runIndexed++ {
+		i := int32(e.runIndexed)
+		for _, id := range e.runEv[i].AddrIDs {
+			e.runByAddr[uint32(id)] = append(e.runByAddr[uint32(id)], i)
+		}
+	}
+	return e.runByAddr
 }
 
 // runCommitEvery bounds the time between a run's commits, so that an
@@ -603,9 +623,6 @@ func (e *engine) catchUp(ctx context.Context) error {
 			return fmt.Errorf("cluster %s: %w", e.chain, err)
 		}
 		e.run, e.runStart = run, time.Now()
-		if e.runByAddr == nil {
-			e.runByAddr = map[uint32][]int32{}
-		}
 		defer func() { e.run = nil; e.ranOut() }()
 		if err := e.catchUpBlocks(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -932,13 +949,7 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 	}
 	bs.sizeRecs = b.Sizes
 	if e.run != nil {
-		for _, ev := range b.Evidence {
-			i := int32(len(e.runEv))
-			e.runEv = append(e.runEv, ev)
-			for _, id := range ev.AddrIDs {
-				e.runByAddr[uint32(id)] = append(e.runByAddr[uint32(id)], i)
-			}
-		}
+		e.runEv = append(e.runEv, b.Evidence...)
 		committed, err := e.run.Add(ctx, b)
 		if err != nil {
 			return fmt.Errorf("cluster %s: write block %d: %w", e.chain, height, err)
@@ -988,6 +999,18 @@ func (e *engine) reserve(n int) error {
 // has none. While replaying, every address has one already; a missing one
 // gets 0.
 func (e *engine) idOf(addr string) uint32 {
+	if e.g == nil {
+		// The address table's key is hashed once, for the lookup and
+		// the add.
+		k := e.key(addr)
+		if id := e.ids.get(k); id != 0 || e.bs.replay {
+			return id
+		}
+		id := e.m.add()
+		e.ids.add(k)
+		e.added(id, addr)
+		return id
+	}
 	if id, ok := e.lookup(addr); ok {
 		return id
 	}

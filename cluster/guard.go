@@ -129,7 +129,7 @@ func (e *engine) softOnly(ctx context.Context, a uint32) (evidencePos, bool) {
 		}
 		prev[evidencePos{ev.Height, ev.TxIndex, ev.N, -1}] = ev
 	}
-	for _, i := range e.runByAddr[a] {
+	for _, i := range e.runIndex()[a] {
 		ev := e.runEv[i]
 		prev[evidencePos{ev.Height, ev.TxIndex, ev.N, -1}] = ev
 	}
@@ -193,7 +193,7 @@ func (e *engine) drop(ctx context.Context, a uint32, pos evidencePos) {
 // runEvidence returns the latest evidence record at pos naming a among
 // those the run holds and has not written.
 func (e *engine) runEvidence(a uint32, pos evidencePos) (heistgraph.ClusterEvidence, bool) {
-	ids := e.runByAddr[a]
+	ids := e.runIndex()[a]
 	for k := len(ids) - 1; k >= 0; k-- {
 		if ev := e.runEv[ids[k]]; ev.Height == pos.height && ev.TxIndex == pos.txIndex && ev.N == pos.n {
 			return ev, true

@@ -169,13 +169,8 @@ func (v idsView) AddressesByID(ctx context.Context, ch heistgraph.Chain, ids []u
 func TestIDOfStoreBrokenRule(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	gen := storetest.NewGenerator(chain, 3, 8)
 	db := openMem(t)
-	for range 20 {
-		if err := db.ApplyBlock(ctx, gen.Next()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	applyNext(t, []*pebble.DB{db}, storetest.NewGenerator(chain, 3, 8), 20, nil)
 	e, err := open(ctx, db, chain, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
