@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
@@ -84,42 +82,18 @@ func bothCommitWays(t *testing.T, test func(t *testing.T)) {
 	}
 }
 
-// oneAndRun returns two stores of the same block: one holds the
-// clusterRunBatches written by WriteClusters one at a time, run none.
-func oneAndRun(t *testing.T, ch heistgraph.Chain) (one, run *DB) {
-	t.Helper()
-	one, run = openMem(t, 1<<20), openMem(t, 1<<20)
+func testClusterRun(t *testing.T) {
+	ctx := context.Background()
+	const ch = heistgraph.ChainBTCRegtest
+	one, run := openMem(t, 1<<20), openMem(t, 1<<20)
 	b := storetest.NewGenerator(ch, 1, 2).Next()
 	mustApply(t, one, b)
 	mustApply(t, run, b)
 	for _, cb := range clusterRunBatches() {
-		if err := one.WriteClusters(context.Background(), ch, cb); err != nil {
+		if err := one.WriteClusters(ctx, ch, cb); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return one, run
-}
-
-// sameKeys fails t unless run holds exactly the keys and values of one
-// (stamps aside): the store a run wrote and the one WriteClusters (or a
-// fresh run) wrote.
-func sameKeys(t *testing.T, run, one *DB) {
-	t.Helper()
-	want, got := allKeys(t, one), allKeys(t, run)
-	if len(want) != len(got) {
-		t.Fatalf("%d keys after the run, %d after WriteClusters", len(got), len(want))
-	}
-	for i := range want {
-		if !bytes.Equal(want[i][0], got[i][0]) || !bytes.Equal(want[i][1], got[i][1]) {
-			t.Fatalf("key %d: run %x=%x, WriteClusters %x=%x", i, got[i][0], got[i][1], want[i][0], want[i][1])
-		}
-	}
-}
-
-func testClusterRun(t *testing.T) {
-	ctx := context.Background()
-	const ch = heistgraph.ChainBTCRegtest
-	one, run := oneAndRun(t, ch)
 	before := allKeys(t, run)
 	r, err := run.ClusterRun(ctx, ch)
 	if err != nil {
@@ -150,7 +124,15 @@ func testClusterRun(t *testing.T) {
 	if err := r.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sameKeys(t, run, one)
+	want, got := allKeys(t, one), allKeys(t, run)
+	if len(want) != len(got) {
+		t.Fatalf("%d keys after the run, %d after WriteClusters", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(want[i][0], got[i][0]) || !bytes.Equal(want[i][1], got[i][1]) {
+			t.Fatalf("key %d: run %x=%x, WriteClusters %x=%x", i, got[i][0], got[i][1], want[i][0], want[i][1])
+		}
+	}
 	// The replaced record's index entry for address 2 is gone.
 	for e, err := range run.Evidence(ctx, ch, store.EvidenceQuery{Addr: 2}) {
 		if err != nil {
@@ -232,7 +214,15 @@ func TestClusterRunAfterRewind(t *testing.T) {
 	if err := r.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sameKeys(t, again, fresh)
+	want, got := allKeys(t, fresh), allKeys(t, again)
+	if len(want) != len(got) {
+		t.Fatalf("%d keys after rewind and run, %d in a fresh store", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(want[i][0], got[i][0]) || !bytes.Equal(want[i][1], got[i][1]) {
+			t.Fatalf("key %d: rewound %x=%x, fresh %x=%x", i, got[i][0], got[i][1], want[i][0], want[i][1])
+		}
+	}
 }
 
 // TestClusterRunIngestCancelled: an ingesting commit whose context is
@@ -293,78 +283,4 @@ func TestClusterRunIngestCancelled(t *testing.T) {
 		t.Fatalf("%d keys after a failed ingest, %d before", len(got), len(before))
 	}
 	noLeftovers("a failed ingest")
-}
-
-// TestClusterRunLendsBuffers: a run's commit lends its emptied buffers to
-// the store, the next run (or the same run's next add) takes them, and the
-// runs that shared them store exactly what WriteClusters stores one batch
-// at a time; buffers past clusterSpareMax stay the run's.
-func TestClusterRunLendsBuffers(t *testing.T) { bothCommitWays(t, testClusterRunLendsBuffers) }
-
-func testClusterRunLendsBuffers(t *testing.T) {
-	ctx := context.Background()
-	const ch = heistgraph.ChainBTCRegtest
-	one, run := oneAndRun(t, ch)
-	batches := clusterRunBatches()
-	start := func() *clusterRun {
-		t.Helper()
-		r, err := run.ClusterRun(ctx, ch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.(*pebbleClusterRun).r
-	}
-	add := func(r *clusterRun, cbs ...*store.ClusterBatch) {
-		t.Helper()
-		for _, cb := range cbs {
-			if err := r.add(cb); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	commit := func(r *clusterRun) *clusterWrites {
-		t.Helper()
-		run.clusterMu.Lock()
-		defer run.clusterMu.Unlock()
-		if err := r.commitLocked(ctx); err != nil {
-			t.Fatal(err)
-		}
-		spare := run.clusterSpare.Load()
-		if spare == nil || !r.lent || cap(spare.addrs) == 0 && cap(spare.index) == 0 && cap(spare.low.buf) == 0 {
-			t.Fatalf("the commit lent no buffers (spare %v, lent %v)", spare != nil, r.lent)
-		}
-		return spare
-	}
-	r1 := start()
-	add(r1, batches[0], batches[1])
-	lent := commit(r1)
-	// The same run's next add takes its buffers back.
-	add(r1, batches[2])
-	if run.clusterSpare.Load() != nil || r1.lent || cap(r1.w.low.buf) != cap(lent.low.buf) || unsafe.SliceData(r1.w.low.buf) != unsafe.SliceData(lent.low.buf) {
-		t.Fatal("the run's add after its commit did not take the lent buffers")
-	}
-	lent = commit(r1)
-	// A new run takes them.
-	r2 := start()
-	add(r2, batches[3], batches[4])
-	if unsafe.SliceData(r2.w.low.buf) != unsafe.SliceData(lent.low.buf) {
-		t.Fatal("the next run did not take the lent buffers")
-	}
-	commit(r2)
-	sameKeys(t, run, one)
-
-	// Buffers past the bound are the run's own after its commit.
-	r3 := start()
-	add(r3, &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: 5, Hash: heistgraph.Hash{5}, FirstAddr: 6}, NewAddresses: []string{"a6"}})
-	r3.w.addrs = slices.Grow(r3.w.addrs, clusterSpareMax+1)
-	run.clusterSpare.Store(nil)
-	run.clusterMu.Lock()
-	err := r3.commitLocked(ctx)
-	run.clusterMu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if run.clusterSpare.Load() != nil || r3.lent || cap(r3.w.addrs) <= clusterSpareMax {
-		t.Fatal("a run lent buffers past clusterSpareMax")
-	}
 }

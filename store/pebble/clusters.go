@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"iter"
 	"slices"
-	"unsafe"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -273,12 +272,8 @@ type clusterRun struct {
 	baseTip  int64
 	tip      int64
 	found    bool
-	// w holds the writes added since the last commit; lent reports that
-	// its buffers went to d.clusterSpare at that commit (w is empty, and
-	// add takes the spare buffers back, or grows new ones).
-	w       clusterWrites
-	lent    bool
-	batches int
+	w        clusterWrites
+	batches  int
 	// ingest lets a large commit write sstables and ingest them
 	// (clusteringest.go): a store.ClusterRun's commits.
 	ingest bool
@@ -318,7 +313,7 @@ func (d *DB) newClusterRun(chain heistgraph.Chain, c chainCode) (*clusterRun, er
 	if err != nil {
 		return nil, fmt.Errorf("write clusters of %s: %w", chain, err)
 	}
-	r := &clusterRun{d: d, chain: chain, c: c, found: found, tip: -1, written: map[string][]uint64{}, lent: true}
+	r := &clusterRun{d: d, chain: chain, c: c, found: found, tip: -1, written: map[string][]uint64{}}
 	r.st = clusterStateRecord{nextAddr: 1, nextOverride: 1}
 	if found {
 		r.st = clusterStateRecord{nextAddr: tip.NextAddr, nextOverride: tip.NextOverride, needsRebuild: tip.NeedsRebuild}
@@ -421,12 +416,6 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 		}
 	}
 
-	if r.lent {
-		r.lent = false
-		if spare := r.d.clusterSpare.Swap(nil); spare != nil {
-			r.w = *spare
-		}
-	}
 	w := &r.w
 	for _, a := range cb.NewAddresses {
 		w.address(st.nextAddr, a)
@@ -532,29 +521,10 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	}
 	r.base, r.baseTip = r.st, r.tip
 	r.batches = 0
-	r.lend()
 	clear(r.written)
 	r.storedOK = false // the records just committed are stored now
 	return nil
 }
-
-// lend hands the buffers of the run's writes, emptied by a commit, to the
-// store's next run (or this run's next add): a follower's or an ingest's
-// clustering starts a run for every few blocks, and each grew its buffers
-// again. Buffers past clusterSpareMax stay the run's (a rebuild's; the
-// store would keep them while it is open).
-func (r *clusterRun) lend() {
-	if r.w.capBytes() > clusterSpareMax {
-		return
-	}
-	w := r.w
-	r.w, r.lent = clusterWrites{}, true
-	r.d.clusterSpare.Store(&w)
-}
-
-// clusterSpareMax bounds the buffers the store keeps for its next cluster
-// run (clusterRun.lend).
-const clusterSpareMax = 16 << 20
 
 // ClusterRun implements store.ClusterRuns: the run commits when its
 // writes pass half a memtable, the size from which Pebble hands a batch
@@ -1374,17 +1344,6 @@ func (w *clusterWrites) writeIDs(b kvSink, c chainCode, sub byte, ws idWrites) e
 		}
 	}
 	return nil
-}
-
-// capBytes is about the bytes w's buffers hold.
-func (w *clusterWrites) capBytes() int {
-	return cap(w.addrs) + 8*cap(w.addrAt) + 4*cap(w.addrEnd) +
-		int(unsafe.Sizeof(idWrite{}))*(cap(w.members)+cap(w.sizes)) + int(unsafe.Sizeof(indexWrite{}))*cap(w.index) +
-		sortedCapBytes(&w.low) + sortedCapBytes(&w.mid) + sortedCapBytes(&w.high) + int(unsafe.Sizeof(addrOrder{}))*cap(w.order) + cap(w.own)
-}
-
-func sortedCapBytes(s *sortedWrites) int {
-	return cap(s.buf) + int(unsafe.Sizeof(writeOp{}))*cap(s.ops)
 }
 
 func (w *clusterWrites) reset() {

@@ -72,9 +72,6 @@ type DB struct {
 	labelMu sync.Mutex
 	// clusterMu serializes cluster writes (clusters.go).
 	clusterMu sync.Mutex
-	// clusterSpare holds the emptied buffers of the last cluster run that
-	// committed, for the next run to fill (clusters.go).
-	clusterSpare atomic.Pointer[clusterWrites]
 	// keyMu serializes API key writes (keys.go).
 	keyMu sync.Mutex
 	// keyMemo memoizes KeyByHash (keys.go).
