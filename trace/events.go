@@ -191,8 +191,7 @@ func (e *engine) peelStep(ctx context.Context, w *work, p pattern.PeelTx, height
 		}
 		o.Fresh = fresh
 	}
-	e.steps = appendDoubling(e.steps, peelCandidate{tx: p, pos: w.pos})
-	e.stepped(len(e.steps) - 1)
+	e.stepped(e.steps.add(peelCandidate{tx: p, pos: w.pos}))
 	return nil
 }
 
@@ -228,12 +227,13 @@ func (e *engine) fresh(ctx context.Context, addr string, height int64) (bool, er
 
 // peelChains links the visited peel steps into peel-chain events.
 func (e *engine) peelChains(context.Context) error {
-	if len(e.steps) == 0 {
+	if e.steps.len() == 0 {
 		return nil
 	}
-	txs := make([]pattern.PeelTx, len(e.steps))
-	at := make(map[heistgraph.Hash]pos, len(e.steps))
-	for i, c := range e.steps {
+	txs := make([]pattern.PeelTx, e.steps.len())
+	at := make(map[heistgraph.Hash]pos, e.steps.len())
+	for i := range e.steps.len() {
+		c := e.steps.at(i)
 		txs[i] = c.tx
 		at[c.tx.TxID] = c.pos
 	}

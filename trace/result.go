@@ -82,8 +82,6 @@ type Edge struct {
 	To        heistgraph.Hash `json:"to"`
 	AmountSat int64           `json:"amount_sat"`
 	Outputs   int             `json:"outputs"`
-
-	fromPos, toPos pos
 }
 
 // Event is a pattern seen along the trace (methods.md §4–§6): Kind, the

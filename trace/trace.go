@@ -85,15 +85,19 @@ type engine struct {
 	// from the last edge into it (edgeTo, by tx number), with no map.
 	edges   map[uint64]int32 // from<<32 | to → index in edgeBuf; Tracer only
 	edgeTo  []int32          // by tx number: the last edge into it + 1, 0 none; Run only
-	edgeBuf []edge
+	edgeBuf chunks[edge]
 	sinks   chunks[sink]
 	sinkAt  map[sinkKey]int // Tracer only
 	sunk    sinkCheck       // -tags invariants: Run's sinks so far (sinkcheck.go)
 	spans   [][][2]int64    // FIFO/LIFO: the spans of sink i's spans index
-	labs    []heistgraph.EntityRef
-	cjLab   map[string]int32 // CoinJoin subtype → labs index
-	events  []Event
-	steps   []peelCandidate
+	// labs are the entities the trace met, each name and category once
+	// (nothing else of an EntityRef is kept: the result names entities
+	// by them): an address's answer is an index here, and so is a sink's
+	// entity.
+	labs   []heistgraph.EntityRef
+	labIdx map[entityName]int32 // labs index of a name and category
+	events []Event
+	steps  chunks[peelCandidate]
 
 	f   flow
 	res *Result
@@ -198,7 +202,7 @@ func newEngine(r store.ChainReader, o Options) *engine {
 		lines:       o.Policy == FIFO || o.Policy == LIFO,
 		tx:          newTxTable(r, o.Chain),
 		strEntities: map[addrRef]int32{},
-		cjLab:       map[string]int32{},
+		labIdx:      map[entityName]int32{},
 		outsOf:      -1,
 		res: &Result{
 			Chain:     o.Chain,
@@ -766,8 +770,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	w.inputs[vin] = a
 	i, ok := e.edgeFrom(n, next)
 	if !ok {
-		i = int32(len(e.edgeBuf))
-		e.edgeBuf = appendDoubling(e.edgeBuf, edge{from: n, to: next})
+		i = int32(e.edgeBuf.add(edge{from: n, to: next}))
 		if e.edges == nil {
 			e.edgeTo[next] = i + 1
 		} else {
@@ -775,15 +778,16 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 			e.edges[k] = i
 			if e.journal != nil { // a closure made outside the test is allocated, journal or not
 				i := i
-				e.undo(func() { delete(e.edges, k); e.edgeBuf[i] = edge{} })
+				e.undo(func() { delete(e.edges, k); *e.edgeBuf.at(int(i)) = edge{} })
 			}
 		}
 	} else if e.journal != nil {
 		i := i
-		e.undo(func() { e.edgeBuf[i].amount -= total; e.edgeBuf[i].outputs-- })
+		e.undo(func() { ed := e.edgeBuf.at(int(i)); ed.amount -= total; ed.outputs-- })
 	}
-	e.edgeBuf[i].amount += total
-	e.edgeBuf[i].outputs++
+	ed := e.edgeBuf.at(int(i))
+	ed.amount += total
+	ed.outputs++
 	return nil
 }
 
@@ -799,7 +803,7 @@ func (e *engine) edgeFrom(n, next int32) (int32, bool) {
 	}
 	// Run adds the edges from n while it processes n: the last edge into
 	// next is from n if any is.
-	if i := e.edgeTo[next] - 1; i >= 0 && e.edgeBuf[i].from == n {
+	if i := e.edgeTo[next] - 1; i >= 0 && e.edgeBuf.at(int(i)).from == n {
 		return i, true
 	}
 	return 0, false
@@ -826,10 +830,10 @@ func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
 	if err != nil {
 		return entityAnswer{}, fmt.Errorf("trace: resolve %s: %w", addr, err)
 	}
-	ans := entityAnswer{ref: ref, ok: ok, lab: -1}
+	ans := entityAnswer{lab: -1}
 	if ok {
-		ans.lab = int32(len(e.labs))
-		e.labs = append(e.labs, ref)
+		ans.lab = e.label(ref.Name, ref.Category)
+		ans.ref, ans.ok = e.labs[ans.lab], true
 	}
 	if a < strAddr0 {
 		e.entities.set(uint32(a), ans.lab)
@@ -849,16 +853,24 @@ func (e *engine) entityOf(a addrRef) (int32, bool) {
 	return lab, ok
 }
 
-// cjLabel returns the labs index of a CoinJoin of subtype sub.
-func (e *engine) cjLabel(sub string) int32 {
-	if i, ok := e.cjLab[sub]; ok {
+// entityName is an entity as the result names it.
+type entityName struct{ name, category string }
+
+// label returns the labs index of the entity of that name and category,
+// adding it the first time.
+func (e *engine) label(name, category string) int32 {
+	k := entityName{name, category}
+	if i, ok := e.labIdx[k]; ok {
 		return i
 	}
 	i := int32(len(e.labs))
-	e.labs = append(e.labs, heistgraph.EntityRef{Name: "coinjoin/" + sub, Category: "mixer"})
-	e.cjLab[sub] = i
+	e.labs = append(e.labs, heistgraph.EntityRef{Name: name, Category: category})
+	e.labIdx[k] = i
 	return i
 }
+
+// cjLabel returns the labs index of a CoinJoin of subtype sub.
+func (e *engine) cjLabel(sub string) int32 { return e.label("coinjoin/"+sub, "mixer") }
 
 // isBurn reports whether o is provably unspendable: OP_RETURN.
 func isBurn(o heistgraph.TxOut) bool {
@@ -1092,20 +1104,19 @@ func (e *engine) finish(ctx context.Context) error {
 		kinds[s.kind].Sinks++
 		kinds[s.kind].AmountSat += s.amount
 	}
-	eo := make([]edgeOrder, 0, len(e.edgeBuf))
-	for i := range e.edgeBuf {
+	eo := make([]edgeOrder, 0, e.edgeBuf.len())
+	for i := range e.edgeBuf.len() {
 		// An edge a Tracer's undo took away is zero: every edge carries
 		// an output.
-		if ed := &e.edgeBuf[i]; ed.outputs > 0 {
+		if ed := e.edgeBuf.at(i); ed.outputs > 0 {
 			eo = append(eo, edgeOrder{from: e.tx.txs[ed.from].pos, to: e.tx.txs[ed.to].pos, i: int32(i)})
 		}
 	}
 	sortEdges(eo)
 	res.Edges = make([]Edge, len(eo))
 	for k, o := range eo {
-		ed := &e.edgeBuf[o.i]
-		res.Edges[k] = Edge{From: e.tx.txs[ed.from].id, To: e.tx.txs[ed.to].id, AmountSat: ed.amount, Outputs: ed.outputs,
-			fromPos: o.from, toPos: o.to}
+		ed := e.edgeBuf.at(int(o.i))
+		res.Edges[k] = Edge{From: e.tx.txs[ed.from].id, To: e.tx.txs[ed.to].id, AmountSat: ed.amount, Outputs: ed.outputs}
 	}
 	res.txPos = map[heistgraph.Hash]pos{}
 	for i := range e.tx.txs {

@@ -114,7 +114,7 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 		by heistgraph.Inpoint
 	}
 	m := mark{height: b.Height, undo: len(t.log), last: e.last, stats: e.res.Stats, fees: slices.Clone(e.fees),
-		events: len(e.events), steps: len(e.steps)}
+		events: len(e.events), steps: e.steps.len()}
 	t.marks = append(t.marks, m)
 	t.height = b.Height
 	t.trim()
@@ -134,7 +134,7 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 			}
 			if at, ok := e.stepOuts[in.PrevOut]; ok {
 				// As the store now answers for the step's transaction.
-				o := &e.steps[at[0]].tx.Outputs[at[1]]
+				o := &e.steps.at(at[0]).tx.Outputs[at[1]]
 				old := o.SpentBy
 				o.SpentBy = tx.TxID
 				e.undo(func() { o.SpentBy = old })
@@ -195,7 +195,8 @@ func (t *Tracer) Rewind(fork int64) bool {
 		}
 		t.log = t.log[:m.undo]
 		e.last, e.res.Stats, e.fees = m.last, m.stats, m.fees
-		e.events, e.steps = e.events[:m.events], e.steps[:m.steps]
+		e.events = e.events[:m.events]
+		e.steps.truncate(m.steps)
 	}
 	t.height = fork
 	return true
@@ -270,7 +271,7 @@ func (e *engine) stepped(i int) {
 	if e.stepOuts == nil {
 		return
 	}
-	c := &e.steps[i]
+	c := e.steps.at(i)
 	for j, o := range c.tx.Outputs {
 		op := heistgraph.Outpoint{TxID: c.tx.TxID, Vout: o.Vout}
 		e.stepOuts[op] = [2]int{i, j}

@@ -51,7 +51,9 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 	if err != nil {
 		return err
 	}
-	doc := jsonindent.Append(nil, b.Bytes(), "", "  ")
+	// Indenting adds a newline and an indent to every element: room for
+	// twice the compact text, so that the answer is not copied as it grows.
+	doc := jsonindent.Append(make([]byte, 0, 2*b.Len()), b.Bytes(), "", "  ")
 	var parts []spliced
 	for _, r := range results {
 		if r.Sinks != nil {
