@@ -138,15 +138,17 @@ func (e *engine) peelFromNumbers(n int32, c outCounts) (pattern.PeelTx, bool) {
 		p.InputValue += v
 	}
 	fee, known := e.tx.facts.NumberedFee(x.gnum)
-	p.Outputs = make([]pattern.PeelOutput, 0, 2)
+	p.Outputs = e.peelOuts.alloc()[:0]
 	var out int64
 	for j := range x.nout {
-		v, a, _, sp, _ := e.tx.num.NumberedOutput(x.gnum, j)
+		v, _, _, sp, _ := e.tx.num.NumberedOutput(x.gnum, j)
 		out += v
 		if v == 0 {
 			continue
 		}
-		o := pattern.PeelOutput{Vout: uint32(j), Value: v, Address: e.tx.address(addrOfID(a))}
+		// No Address: peel chains do not read it, and peelStep finds
+		// an output fresh by the reader's address id.
+		o := pattern.PeelOutput{Vout: uint32(j), Value: v}
 		if sp != noNum {
 			o.SpentBy, _, _, _, _, _ = e.tx.num.NumberedTx(sp)
 		}
@@ -180,9 +182,10 @@ func (e *engine) peelStep(ctx context.Context, w *work, p pattern.PeelTx, height
 		if ans.ok && e.o.stops(ans.ref.Category) {
 			o.Entity, o.Category = ans.ref.Name, ans.ref.Category
 		}
-		if numbered && o.Address != "" && addr >= 0 && addr < strAddr0 {
-			// The graph's address id: no lookup by string.
-			o.Fresh = e.tx.facts.NumberedFirstHeight(uint32(addr)) == height
+		if numbered {
+			// The graph's address id (an id stands for a non-empty
+			// address): no lookup by string.
+			o.Fresh = addr >= 0 && addr < strAddr0 && e.tx.facts.NumberedFirstHeight(uint32(addr)) == height
 			continue
 		}
 		fresh, err := e.fresh(ctx, o.Address, height)
@@ -231,13 +234,26 @@ func (e *engine) peelChains(context.Context) error {
 		return nil
 	}
 	txs := make([]pattern.PeelTx, e.steps.len())
-	at := make(map[heistgraph.Hash]pos, e.steps.len())
+	for i := range e.steps.len() {
+		txs[i] = e.steps.at(i).tx
+	}
+	chains := pattern.PeelChains(txs, pattern.DefaultPeelOptions())
+	if len(chains) == 0 {
+		return nil
+	}
+	// The heads' positions, from the steps (a map of the heads only: they
+	// are few).
+	at := make(map[heistgraph.Hash]pos, len(chains))
+	for _, c := range chains {
+		at[c.Head] = pos{}
+	}
 	for i := range e.steps.len() {
 		c := e.steps.at(i)
-		txs[i] = c.tx
-		at[c.tx.TxID] = c.pos
+		if _, ok := at[c.tx.TxID]; ok {
+			at[c.tx.TxID] = c.pos
+		}
 	}
-	for _, c := range pattern.PeelChains(txs, pattern.DefaultPeelOptions()) {
+	for _, c := range chains {
 		c := c
 		e.event("peel_chain", at[c.Head], c.Head, &c)
 	}

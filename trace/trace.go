@@ -105,6 +105,7 @@ type engine struct {
 	// Reused and slab-allocated per visit: the hot path allocates little.
 	bySrc    []srcAmount
 	works    slab[work]
+	peelOuts slab[[2]pattern.PeelOutput] // the outputs of peel steps read by number
 	arrivals slab[arrival]
 	vals     []int64
 	ids      []addrRef
@@ -1086,6 +1087,76 @@ func sortEdges(eo []edgeOrder) {
 	}
 }
 
+// writeEdges returns the engine's edges as Result.Edges orders them.
+func (e *engine) writeEdges() []Edge {
+	if out, ok := e.writeRunEdges(); ok {
+		return out
+	}
+	eo := make([]edgeOrder, 0, e.edgeBuf.len())
+	for i := range e.edgeBuf.len() {
+		// An edge a Tracer's undo took away is zero: every edge carries
+		// an output.
+		if ed := e.edgeBuf.at(i); ed.outputs > 0 {
+			eo = append(eo, edgeOrder{from: e.tx.txs[ed.from].pos, to: e.tx.txs[ed.to].pos, i: int32(i)})
+		}
+	}
+	sortEdges(eo)
+	out := make([]Edge, len(eo))
+	for k, o := range eo {
+		ed := e.edgeBuf.at(int(o.i))
+		out[k] = Edge{From: e.tx.txs[ed.from].id, To: e.tx.txs[ed.to].id, AmountSat: ed.amount, Outputs: ed.outputs}
+	}
+	return out
+}
+
+// writeRunEdges is writeEdges for Run, which adds the edges from a
+// transaction together while it processes it, the transactions in chain
+// order: edgeBuf is then runs of one from, in the order of their from,
+// and only a run of several edges is sorted (by the position of their
+// to), reading a transaction's position only there and its txid once
+// per edge end. False when edgeBuf is not so (a Tracer's).
+func (e *engine) writeRunEdges() ([]Edge, bool) {
+	n := e.edgeBuf.len()
+	if e.edges != nil {
+		return nil, false
+	}
+	out := make([]Edge, n)
+	var run []edgeOrder
+	var last pos
+	for i := 0; i < n; {
+		from := e.edgeBuf.at(i).from
+		j := i + 1
+		for j < n && e.edgeBuf.at(j).from == from {
+			j++
+		}
+		x := &e.tx.txs[from]
+		if i > 0 && x.pos.cmp(last) <= 0 {
+			return nil, false
+		}
+		last = x.pos
+		run = run[:0]
+		for k := i; k < j; k++ {
+			o := edgeOrder{i: int32(k)}
+			if j-i > 1 {
+				o.to = e.tx.txs[e.edgeBuf.at(k).to].pos
+			}
+			run = append(run, o)
+		}
+		if len(run) > 1 {
+			slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
+		}
+		for k, o := range run {
+			ed := e.edgeBuf.at(int(o.i))
+			if ed.outputs == 0 {
+				return nil, false
+			}
+			out[i+k] = Edge{From: x.id, To: e.tx.txs[ed.to].id, AmountSat: ed.amount, Outputs: ed.outputs}
+		}
+		i = j
+	}
+	return out, true
+}
+
 // finish detects peel chains, orders everything and checks conservation.
 func (e *engine) finish(ctx context.Context) error {
 	if err := e.peelChains(ctx); err != nil {
@@ -1104,24 +1175,11 @@ func (e *engine) finish(ctx context.Context) error {
 		kinds[s.kind].Sinks++
 		kinds[s.kind].AmountSat += s.amount
 	}
-	eo := make([]edgeOrder, 0, e.edgeBuf.len())
-	for i := range e.edgeBuf.len() {
-		// An edge a Tracer's undo took away is zero: every edge carries
-		// an output.
-		if ed := e.edgeBuf.at(i); ed.outputs > 0 {
-			eo = append(eo, edgeOrder{from: e.tx.txs[ed.from].pos, to: e.tx.txs[ed.to].pos, i: int32(i)})
-		}
-	}
-	sortEdges(eo)
-	res.Edges = make([]Edge, len(eo))
-	for k, o := range eo {
-		ed := e.edgeBuf.at(int(o.i))
-		res.Edges[k] = Edge{From: e.tx.txs[ed.from].id, To: e.tx.txs[ed.to].id, AmountSat: ed.amount, Outputs: ed.outputs}
-	}
-	res.txPos = map[heistgraph.Hash]pos{}
+	res.Edges = e.writeEdges()
+	res.places = make([]txPlace, 0, len(e.tx.txs))
 	for i := range e.tx.txs {
 		if x := &e.tx.txs[i]; x.placed {
-			res.txPos[x.id] = x.pos
+			res.places = append(res.places, txPlace{x.id, x.pos})
 		}
 	}
 	res.Events = e.events
