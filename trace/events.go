@@ -42,7 +42,7 @@ func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 			n++
 		}
 	}
-	x := &e.tx.txs[w.n]
+	x := e.tx.at(w.n)
 	// Read by number when the graph answers for the tx and no output is
 	// burned (no OP_RETURN: no Tx0).
 	byNumbers := x.gnum != noNum && e.tx.facts != nil && c.burnAny == 0
@@ -85,7 +85,7 @@ func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 // maySplit reports whether tx n, read by number, passes
 // pattern.MaySplit.
 func (e *engine) maySplit(n int32) bool {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	e.vals = e.vals[:0]
 	for j := range x.nout {
 		if v, b := e.tx.valueBurn(n, j); v > 0 && !b {
@@ -102,7 +102,7 @@ func (e *engine) maySplit(n int32) bool {
 // graph's address ids stand one for each address, so the distinct input
 // addresses are the distinct ids.
 func (e *engine) consolidationFromNumbers(n int32) pattern.Consolidation {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	c := pattern.Consolidation{Inputs: x.nin}
 	for j := range x.nout {
 		if v, a, _, _, _ := e.tx.num.NumberedOutput(x.gnum, j); v > 0 {
@@ -125,7 +125,7 @@ func (e *engine) consolidationFromNumbers(n int32) pattern.Consolidation {
 // every spent output known (it is not a coinbase) and no output burned; c
 // counts its outputs.
 func (e *engine) peelFromNumbers(n int32, c outCounts) (pattern.PeelTx, bool) {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	if x.nin == 0 || x.nin > pattern.DefaultPeelOptions().MaxInputs || c.spend != 2 {
 		return pattern.PeelTx{}, false
 	}
@@ -171,7 +171,7 @@ func (e *engine) peelStep(ctx context.Context, w *work, p pattern.PeelTx, height
 		return err
 	}
 	p.Service = ans.ok && (e.o.stops(ans.ref.Category) || ans.ref.Category == "victim")
-	numbered := e.tx.txs[w.n].gnum != noNum && e.tx.facts != nil
+	numbered := e.tx.at(w.n).gnum != noNum && e.tx.facts != nil
 	for i := range p.Outputs {
 		o := &p.Outputs[i]
 		_, addr, _ := e.tx.output(w.n, int(o.Vout))

@@ -256,7 +256,7 @@ func (e *engine) seed(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if nout := e.tx.txs[n].nout; int(s.Outpoint.Vout) >= nout {
+			if nout := e.tx.at(n).nout; int(s.Outpoint.Vout) >= nout {
 				return fmt.Errorf("trace: seed %s: the transaction has %d outputs: %w", s, nout, heistgraph.ErrNotFound)
 			}
 			v := e.tx.value(n, int(s.Outpoint.Vout))
@@ -276,7 +276,7 @@ func (e *engine) seed(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			for j := range e.tx.txs[n].nout {
+			for j := range e.tx.at(n).nout {
 				if v := e.tx.value(n, j); v > 0 {
 					outs = append(outs, seedOutput{op: heistgraph.Outpoint{TxID: s.TxID, Vout: uint32(j)}, n: n, amount: v, source: src, order: i})
 				}
@@ -314,7 +314,7 @@ func (e *engine) seed(ctx context.Context) error {
 	first := map[string]pos{}
 	var names []string
 	for _, so := range outs {
-		p := e.tx.txs[so.n].pos
+		p := e.tx.at(so.n).pos
 		if q, ok := first[so.source]; !ok {
 			first[so.source] = p
 			names = append(names, so.source)
@@ -339,7 +339,7 @@ func (e *engine) seed(ctx context.Context) error {
 
 	// Queue the claims in chain order; a source names each output once.
 	slices.SortStableFunc(outs, func(a, b seedOutput) int {
-		if c := e.tx.txs[a.n].pos.cmp(e.tx.txs[b.n].pos); c != 0 {
+		if c := e.tx.at(a.n).pos.cmp(e.tx.at(b.n).pos); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.op.Vout, b.op.Vout); c != 0 {
@@ -381,7 +381,7 @@ func (e *engine) workFor(n int32) *work {
 		e.pending = append(e.pending, make([]*work, int(n)+1-len(e.pending))...)
 	}
 	w := e.works.alloc()
-	w.n, w.pos = n, e.tx.txs[n].pos
+	w.n, w.pos = n, e.tx.at(n).pos
 	e.pending[n] = w
 	e.queue.push(w)
 	return w
@@ -448,7 +448,7 @@ func (e *engine) drain() error {
 // policy (or stop at a CoinJoin or at missing data), seed claims join the
 // outputs, and each tainted output is stopped or queued at its spender.
 func (e *engine) process(ctx context.Context, w *work) error {
-	x := &e.tx.txs[w.n]
+	x := e.tx.at(w.n)
 	nin, nout := x.nin, x.nout
 	tainted := false
 	hop := -1
@@ -581,7 +581,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 // values only (pattern.MayCoinJoin), so that the record is built only for
 // those that may.
 func (e *engine) mayCoinJoin(n int32) bool {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	if x.nin < 2 || x.nout < 2 {
 		return false
 	}
@@ -597,7 +597,7 @@ type outCounts struct{ spend, burn, burnAny int }
 
 // countOutputs counts tx n's outputs.
 func (e *engine) countOutputs(n int32) outCounts {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	var c outCounts
 	for j := range x.nout {
 		var v int64
@@ -625,7 +625,7 @@ func (e *engine) countOutputs(n int32) outCounts {
 // step), from its counts and values only: each detector's first test,
 // loosened where a count needs the script type (an output the trace
 // counts as burned may or may not be OP_RETURN).
-func (e *engine) mayPattern(n int32) bool { return e.countOutputs(n).mayPattern(e.tx.txs[n].nin) }
+func (e *engine) mayPattern(n int32) bool { return e.countOutputs(n).mayPattern(e.tx.at(n).nin) }
 
 // mayPattern is engine.mayPattern for a transaction of nin inputs whose
 // outputs count c.
@@ -693,7 +693,7 @@ func (e *engine) addClaim(w *work, c claim) {
 // the entity and threshold stops: an analyst who seeds there means to
 // follow it.
 func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop int) error {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	var o outInfo
 	if n == e.outsOf {
 		o = e.outs[vout]
@@ -744,7 +744,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		e.sinkOut(kind, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	y := &e.tx.txs[next]
+	y := e.tx.at(next)
 	if e.o.Until > 0 && y.time > e.o.Until {
 		e.sinkOut(SinkUnspent, n, vout, addr, t, hop, lab, reasonUntil)
 		return nil
@@ -800,7 +800,7 @@ func (e *engine) edgeFrom(n, next int32) (int32, bool) {
 		return i, ok
 	}
 	if int(next) >= len(e.edgeTo) {
-		e.edgeTo = append(e.edgeTo, make([]int32, len(e.tx.txs)+1-len(e.edgeTo))...)
+		e.edgeTo = append(e.edgeTo, make([]int32, e.tx.len()+1-len(e.edgeTo))...)
 	}
 	// Run adds the edges from n while it processes n: the last edge into
 	// next is from n if any is.
@@ -972,7 +972,7 @@ func (e *engine) event(kind string, p pos, txid heistgraph.Hash, detail any) {
 // keeps the strings of the last sink written, which the next one (the
 // same output's other sources and kinds) often shares.
 func (e *engine) writeSink(s *sink, out *Sink, c *sinkStrings) {
-	x := &e.tx.txs[s.tx]
+	x := e.tx.at(s.tx)
 	if s.addr != c.addr || !c.addrSet {
 		c.addr, c.addrSet, c.addrStr = s.addr, true, e.tx.address(s.addr)
 	}
@@ -1042,7 +1042,7 @@ func (e *engine) sortSinks() []sinkOrder {
 			continue
 		}
 		s := e.sinks.at(i)
-		order = append(order, sinkOrder{pos: e.tx.txs[s.tx].pos, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)})
+		order = append(order, sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)})
 	}
 	slices.SortFunc(order, func(a, b sinkOrder) int {
 		if c := a.pos.cmp(b.pos); c != 0 {
@@ -1097,14 +1097,14 @@ func (e *engine) writeEdges() []Edge {
 		// An edge a Tracer's undo took away is zero: every edge carries
 		// an output.
 		if ed := e.edgeBuf.at(i); ed.outputs > 0 {
-			eo = append(eo, edgeOrder{from: e.tx.txs[ed.from].pos, to: e.tx.txs[ed.to].pos, i: int32(i)})
+			eo = append(eo, edgeOrder{from: e.tx.at(ed.from).pos, to: e.tx.at(ed.to).pos, i: int32(i)})
 		}
 	}
 	sortEdges(eo)
 	out := make([]Edge, len(eo))
 	for k, o := range eo {
 		ed := e.edgeBuf.at(int(o.i))
-		out[k] = Edge{From: e.tx.txs[ed.from].id, To: e.tx.txs[ed.to].id, AmountSat: ed.amount, Outputs: ed.outputs}
+		out[k] = Edge{From: e.tx.at(ed.from).id, To: e.tx.at(ed.to).id, AmountSat: ed.amount, Outputs: ed.outputs}
 	}
 	return out
 }
@@ -1129,7 +1129,7 @@ func (e *engine) writeRunEdges() ([]Edge, bool) {
 		for j < n && e.edgeBuf.at(j).from == from {
 			j++
 		}
-		x := &e.tx.txs[from]
+		x := e.tx.at(from)
 		if i > 0 && x.pos.cmp(last) <= 0 {
 			return nil, false
 		}
@@ -1138,7 +1138,7 @@ func (e *engine) writeRunEdges() ([]Edge, bool) {
 		for k := i; k < j; k++ {
 			o := edgeOrder{i: int32(k)}
 			if j-i > 1 {
-				o.to = e.tx.txs[e.edgeBuf.at(k).to].pos
+				o.to = e.tx.at(e.edgeBuf.at(k).to).pos
 			}
 			run = append(run, o)
 		}
@@ -1150,7 +1150,7 @@ func (e *engine) writeRunEdges() ([]Edge, bool) {
 			if ed.outputs == 0 {
 				return nil, false
 			}
-			out[i+k] = Edge{From: x.id, To: e.tx.txs[ed.to].id, AmountSat: ed.amount, Outputs: ed.outputs}
+			out[i+k] = Edge{From: x.id, To: e.tx.at(ed.to).id, AmountSat: ed.amount, Outputs: ed.outputs}
 		}
 		i = j
 	}
@@ -1176,9 +1176,9 @@ func (e *engine) finish(ctx context.Context) error {
 		kinds[s.kind].AmountSat += s.amount
 	}
 	res.Edges = e.writeEdges()
-	res.places = make([]txPlace, 0, len(e.tx.txs))
-	for i := range e.tx.txs {
-		if x := &e.tx.txs[i]; x.placed {
+	res.places = make([]txPlace, 0, e.tx.len())
+	for i := range e.tx.len() {
+		if x := e.tx.at(int32(i)); x.placed {
 			res.places = append(res.places, txPlace{x.id, x.pos})
 		}
 	}
@@ -1239,34 +1239,41 @@ func (s *slab[T]) alloc() *T {
 }
 
 // workQueue is a min-heap of work by chain position (positions are
-// distinct: a transaction is queued once).
-type workQueue []*work
+// distinct: a transaction is queued once). Each entry carries its work's
+// position, so that ordering reads the heap's array only.
+type workQueue []queueEntry
+
+type queueEntry struct {
+	pos pos
+	w   *work
+}
 
 func (q workQueue) Len() int { return len(q) }
 
 // push adds w.
 func (q *workQueue) push(w *work) {
-	h := append(*q, w)
+	x := queueEntry{w.pos, w}
+	h := append(*q, x)
 	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if h[p].pos.cmp(w.pos) <= 0 {
+		if h[p].pos.cmp(x.pos) <= 0 {
 			break
 		}
 		h[i] = h[p]
 		i = p
 	}
-	h[i] = w
+	h[i] = x
 	*q = h
 }
 
 // pop removes and returns the work of the lowest position.
 func (q *workQueue) pop() *work {
 	h := *q
-	top := h[0]
+	top := h[0].w
 	n := len(h) - 1
 	last := h[n]
-	h[n] = nil
+	h[n] = queueEntry{}
 	h = h[:n]
 	if n > 0 {
 		i := 0

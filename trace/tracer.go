@@ -148,7 +148,7 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 	// Move the taint on as Run does when it processes the outputs'
 	// transactions: in chain order, the spender now known.
 	slices.SortFunc(spent, func(a, b spend) int {
-		if c := e.tx.txs[a.r.n].pos.cmp(e.tx.txs[b.r.n].pos); c != 0 {
+		if c := e.tx.at(a.r.n).pos.cmp(e.tx.at(b.r.n).pos); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.r.vout, b.r.vout)
@@ -246,10 +246,10 @@ func (e *engine) undo(f func()) {
 
 // setPos places tx n in the result.
 func (e *engine) setPos(n int32) {
-	if x := &e.tx.txs[n]; !x.placed {
+	if x := e.tx.at(n); !x.placed {
 		x.placed = true
 		if e.journal != nil { // a closure is allocated where it is made, journal or not
-			e.undo(func() { e.tx.txs[n].placed = false })
+			e.undo(func() { e.tx.at(n).placed = false })
 		}
 	}
 }
@@ -260,7 +260,7 @@ func (e *engine) rest(n int32, vout uint32, t taint, hop int) {
 	if e.resting == nil {
 		return
 	}
-	op := heistgraph.Outpoint{TxID: e.tx.txs[n].id, Vout: vout}
+	op := heistgraph.Outpoint{TxID: e.tx.at(n).id, Vout: vout}
 	e.resting[op] = restingOut{n: n, vout: vout, t: t, hop: hop}
 	e.undo(func() { delete(e.resting, op) })
 }

@@ -19,7 +19,7 @@ func Prefilters(ctx context.Context, r store.ChainReader, chain heistgraph.Chain
 	if err != nil {
 		return false, false, err
 	}
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	e.f.reset(x.nin, x.nout, 1)
 	for j := range x.nout {
 		e.f.out[j] = e.tx.value(n, j)

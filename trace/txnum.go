@@ -60,7 +60,7 @@ type txTable struct {
 	ivals InputValues
 	chain heistgraph.Chain
 
-	txs  []txEntry
+	txs  chunks[txEntry]           // by number; pages that never move (at)
 	recs []*heistgraph.TxRecord    // the records kept, by txEntry.rec−1
 	byID map[heistgraph.Hash]int32 // transactions read with Tx
 	// built is the record built from numbers for the transaction
@@ -84,6 +84,14 @@ type txEntry struct {
 	rec       int32  // its kept record (read with Tx) + 1 in txTable.recs; 0 none
 	placed    bool   // in the result (Result.txPos)
 }
+
+// at returns tx n's entry (n below len). Entries never move.
+func (t *txTable) at(n int32) *txEntry {
+	return &t.txs.pages[n>>chunkBits][n&(1<<chunkBits-1)]
+}
+
+// len returns how many transactions t numbers.
+func (t *txTable) len() int { return t.txs.len() }
 
 // addrRef is an address as the engine keeps it: -1 for none, the
 // reader's address id (TxNumbers) below 1<<32, and 1<<32 + its index in
@@ -121,9 +129,9 @@ func (t *txTable) byTxID(ctx context.Context, txid heistgraph.Hash) (int32, erro
 	if err != nil {
 		return 0, err
 	}
-	n := int32(len(t.txs))
+	n := int32(t.len())
 	t.recs = append(t.recs, &rec)
-	t.txs = appendDoubling(t.txs, txEntry{id: txid, pos: pos{rec.Block.Height, rec.Index}, time: rec.Block.Time,
+	t.txs.add(txEntry{id: txid, pos: pos{rec.Block.Height, rec.Index}, time: rec.Block.Time,
 		nin: len(rec.Tx.Inputs), nout: len(rec.Tx.Outputs), gnum: noNum, rec: int32(len(t.recs))})
 	t.byID[txid] = n
 	return n, nil
@@ -148,8 +156,8 @@ func (t *txTable) byGraph(g uint32) int32 {
 // addGraph numbers the reader's transaction g, which has no number yet.
 func (t *txTable) addGraph(g uint32) int32 {
 	id, h, i, tm, nin, nout := t.num.NumberedTx(g)
-	n := int32(len(t.txs))
-	t.txs = appendDoubling(t.txs, txEntry{id: id, pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
+	n := int32(t.len())
+	t.txs.add(txEntry{id: id, pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
 	t.byNum.set(g, n)
 	return n
 }
@@ -157,7 +165,7 @@ func (t *txTable) addGraph(g uint32) int32 {
 // record returns tx n's whole record: kept, or built from numbers (one
 // at a time, kept until dropRecord or the next is built).
 func (t *txTable) record(n int32) *heistgraph.TxRecord {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.rec > 0 {
 		return t.recs[x.rec-1]
 	}
@@ -174,7 +182,7 @@ func (t *txTable) kept(x *txEntry) *heistgraph.TxRecord { return t.recs[x.rec-1]
 // keep makes tx n's record (record) kept, and returns it.
 func (t *txTable) keep(n int32) *heistgraph.TxRecord {
 	rec := t.record(n)
-	if x := &t.txs[n]; x.rec == 0 {
+	if x := t.at(n); x.rec == 0 {
 		t.recs = append(t.recs, rec)
 		x.rec = int32(len(t.recs))
 	}
@@ -190,7 +198,7 @@ func (t *txTable) dropRecord(n int32) {
 
 // coinbase reports whether tx n is a coinbase (heistgraph.Tx.IsCoinbase).
 func (t *txTable) coinbase(n int32) bool {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
 		return t.kept(x).Tx.IsCoinbase()
 	}
@@ -204,7 +212,7 @@ func (t *txTable) coinbase(n int32) bool {
 // prevout returns the value of the output input vin of tx n spends; false
 // when it is unknown (a nil prevout).
 func (t *txTable) prevout(n int32, vin int) (int64, bool) {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
 		rec := t.kept(x)
 		if vin >= len(rec.Prevouts) || rec.Prevouts[vin] == nil {
@@ -225,7 +233,7 @@ func (t *txTable) prevout(n int32, vin int) (int64, bool) {
 
 // prevOutpoint returns the outpoint input vin of tx n spends.
 func (t *txTable) prevOutpoint(n int32, vin int) heistgraph.Outpoint {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
 		return t.kept(x).Tx.Inputs[vin].PrevOut
 	}
@@ -240,7 +248,7 @@ func (t *txTable) prevOutpoint(n int32, vin int) heistgraph.Outpoint {
 // prevAddr returns the address of the output input vin of tx n spends,
 // which must be known.
 func (t *txTable) prevAddr(n int32, vin int) addrRef {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
 		return t.addrOfString(t.kept(x).Prevouts[vin].Address)
 	}
@@ -252,7 +260,7 @@ func (t *txTable) prevAddr(n int32, vin int) addrRef {
 // output returns output vout of tx n: value, address and whether it is
 // provably unspendable.
 func (t *txTable) output(n int32, vout int) (value int64, addr addrRef, burn bool) {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
 		o := &t.kept(x).Tx.Outputs[vout]
 		return o.Value, t.addrOfString(o.Address), isBurn(*o)
@@ -264,7 +272,7 @@ func (t *txTable) output(n int32, vout int) (value int64, addr addrRef, burn boo
 // valueBurn returns the value of output vout of tx n and whether it is
 // provably unspendable.
 func (t *txTable) valueBurn(n int32, vout int) (int64, bool) {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
 		o := &t.kept(x).Tx.Outputs[vout]
 		return o.Value, isBurn(*o)
@@ -275,7 +283,7 @@ func (t *txTable) valueBurn(n int32, vout int) (int64, bool) {
 
 // value returns the value of output vout of tx n.
 func (t *txTable) value(n int32, vout int) int64 {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
 		return t.kept(x).Tx.Outputs[vout].Value
 	}
@@ -296,7 +304,7 @@ type outInfo struct {
 
 // outInfo returns output vout of tx n.
 func (t *txTable) outInfo(n int32, vout int) outInfo {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
 		o := &t.kept(x).Tx.Outputs[vout]
 		return outInfo{value: o.Value, addr: t.addrOfString(o.Address), burn: isBurn(*o),
@@ -309,7 +317,7 @@ func (t *txTable) outInfo(n int32, vout int) outInfo {
 // numberedOutputs returns the outputs of tx n, which the reader numbers,
 // in buf: each read once for a visit.
 func (t *txTable) numberedOutputs(n int32, buf []outInfo) []outInfo {
-	x := &t.txs[n]
+	x := t.at(n)
 	buf = buf[:0]
 	for j := range x.nout {
 		v, a, b, sp, vin := t.num.NumberedOutput(x.gnum, j)
@@ -322,7 +330,7 @@ func (t *txTable) numberedOutputs(n int32, buf []outInfo) []outInfo {
 // spent, as o, its outInfo, says) and the input index, reading it; found
 // is false when the reader does not hold it.
 func (t *txTable) spender(ctx context.Context, n int32, vout int, o *outInfo) (m int32, vin uint32, found bool, err error) {
-	x := &t.txs[n]
+	x := t.at(n)
 	var txid heistgraph.Hash
 	if x.gnum == noNum {
 		by := t.kept(x).SpentBy[vout]
@@ -357,10 +365,10 @@ func (t *txTable) setSpender(n int32, vout uint32, in heistgraph.Inpoint) func()
 	copy(by, rec.SpentBy)
 	by[vout] = &in
 	rec.SpentBy = by
-	x := &t.txs[n]
+	x := t.at(n)
 	g := x.gnum
 	x.gnum = noNum // the record answers now
-	return func() { rec.SpentBy = old; t.txs[n].gnum = g }
+	return func() { rec.SpentBy = old; t.at(n).gnum = g }
 }
 
 // addrOfID returns the reader's address id a as an addrRef.
