@@ -107,6 +107,7 @@ type engine struct {
 	works    slab[work]
 	peelOuts slab[[2]pattern.PeelOutput] // the outputs of peel steps read by number
 	arrivals slab[arrival]
+	slots    []*arrival // where works' inputs are cut from (inputSlots)
 	vals     []int64
 	ids      []addrRef
 	hops     []int
@@ -764,7 +765,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		w = e.workFor(next)
 	}
 	if w.inputs == nil {
-		w.inputs = make([]*arrival, y.nin)
+		w.inputs = e.inputSlots(y.nin)
 	}
 	a := e.arrivals.alloc()
 	*a = arrival{t: t, hop: hop, from: n, vout: vout, lab: lab}
@@ -790,6 +791,17 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	ed.amount += total
 	ed.outputs++
 	return nil
+}
+
+// inputSlots returns n nil arrival slots, cut from a block shared by
+// many works (one allocation for many visits, as flow.addSeg's segments).
+func (e *engine) inputSlots(n int) []*arrival {
+	if len(e.slots)+n > cap(e.slots) {
+		e.slots = make([]*arrival, 0, max(1024, n))
+	}
+	k := len(e.slots)
+	e.slots = e.slots[:k+n]
+	return e.slots[k : k+n : k+n]
 }
 
 // edgeFrom returns the index in edgeBuf of the edge from tx n to tx next;
