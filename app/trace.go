@@ -245,20 +245,26 @@ func (r *screenedResolver) Resolve(ctx context.Context, chain heistgraph.Chain, 
 	if !ok || !held {
 		return r.Resolver.Resolve(ctx, chain, addr)
 	}
-	r.mu.Lock()
-	a, ok := r.byCluster[m.ClusterID]
-	r.mu.Unlock()
-	if ok {
+	if a, ok := r.clusterAnswer(m.ClusterID, nil); ok {
 		return a.ref, a.ok, nil
 	}
 	ref, found, err := r.Resolver.Resolve(ctx, chain, addr)
-	if err != nil {
-		return ref, found, err
+	if err == nil {
+		r.clusterAnswer(m.ClusterID, &resolved{ref, found})
 	}
+	return ref, found, err
+}
+
+// clusterAnswer returns the answer kept for cluster id, keeping set
+// first when it is not nil.
+func (r *screenedResolver) clusterAnswer(id uint64, set *resolved) (resolved, bool) {
 	r.mu.Lock()
-	r.byCluster[m.ClusterID] = resolved{ref, found}
-	r.mu.Unlock()
-	return ref, found, nil
+	defer r.mu.Unlock()
+	if set != nil {
+		r.byCluster[id] = *set
+	}
+	a, ok := r.byCluster[id]
+	return a, ok
 }
 
 // plainKey reports whether addr is sure to be its own key as the
