@@ -213,6 +213,80 @@ type screenedResolver struct {
 	failed   bool            // the labels could not be read: screen nothing
 	own      map[uint32]bool // graph address ids that carry a label
 	clusters map[uint64]bool // clusters that hold a labelled address
+	// folded holds the labels' addresses lower-cased and trimmed: an
+	// address whose folded form is not there carries no label of its own
+	// (the resolver's key of an address folds to the address's fold).
+	folded map[string]bool
+
+	mu        sync.Mutex // byCluster (Compare resolves from several runs)
+	byCluster map[uint64]resolved
+}
+
+// resolved is a Resolve answer.
+type resolved struct {
+	ref heistgraph.EntityRef
+	ok  bool
+}
+
+// Resolve implements trace.Resolver. A graph address that carries no
+// label of its own resolves from the labels of its cluster alone (its
+// own are none, the cluster's are all reached): the same answer for
+// every such address of the cluster, asked of the resolver once per
+// cluster and kept. Any other address is the resolver's to answer.
+func (r *screenedResolver) Resolve(ctx context.Context, chain heistgraph.Chain, addr string) (heistgraph.EntityRef, bool, error) {
+	if chain != r.ids.Chain() || !plainKey(addr) {
+		return r.Resolver.Resolve(ctx, chain, addr)
+	}
+	r.once.Do(func() { r.load(chain) })
+	if r.failed || r.folded[strings.ToLower(addr)] {
+		return r.Resolver.Resolve(ctx, chain, addr)
+	}
+	m, ok, held := r.ids.Member(addr)
+	if !ok || !held {
+		return r.Resolver.Resolve(ctx, chain, addr)
+	}
+	if a, ok := r.clusterAnswer(m.ClusterID, nil); ok {
+		return a.ref, a.ok, nil
+	}
+	ref, found, err := r.Resolver.Resolve(ctx, chain, addr)
+	if err == nil {
+		r.clusterAnswer(m.ClusterID, &resolved{ref, found})
+	}
+	return ref, found, err
+}
+
+// clusterAnswer returns the answer kept for cluster id, keeping set
+// first when it is not nil.
+func (r *screenedResolver) clusterAnswer(id uint64, set *resolved) (resolved, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if set != nil {
+		r.byCluster[id] = *set
+	}
+	a, ok := r.byCluster[id]
+	return a, ok
+}
+
+// plainKey reports whether addr is sure to be its own key as the
+// resolver looks addresses up (cluster's addressKey on a UTXO chain, after
+// heistgraph.NormalizeAddress): printable ASCII without spaces, and no
+// upper-case letter unless it cannot be bech32 (which alone is
+// lower-cased; base58 is kept). The graph's addresses, read from blocks,
+// are.
+func plainKey(addr string) bool {
+	upper := false
+	for i := 0; i < len(addr); i++ {
+		c := addr[i]
+		if c <= ' ' || c >= 0x7f {
+			return false
+		}
+		upper = upper || ('A' <= c && c <= 'Z')
+	}
+	if !upper {
+		return addr != ""
+	}
+	low := strings.ToLower(addr[:min(len(addr), 5)])
+	return !strings.HasPrefix(low, "bc1") && !strings.HasPrefix(low, "tb1") && !strings.HasPrefix(low, "bcrt1")
 }
 
 // MayResolve implements trace.ResolverScreen.
@@ -231,12 +305,13 @@ func (r *screenedResolver) MayResolve(chain heistgraph.Chain, a uint32) bool {
 // load reads the chain's labels as cluster.Resolver does: by address,
 // and the cluster of each labelled address.
 func (r *screenedResolver) load(chain heistgraph.Chain) {
-	r.own, r.clusters = map[uint32]bool{}, map[uint64]bool{}
+	r.own, r.clusters, r.folded, r.byCluster = map[uint32]bool{}, map[uint64]bool{}, map[string]bool{}, map[uint64]resolved{}
 	for l, err := range r.st.Labels(r.ctx, store.LabelQuery{Chain: chain}) {
 		if err != nil {
 			r.failed = true
 			return
 		}
+		r.folded[strings.ToLower(strings.TrimSpace(l.Address))] = true
 		if a, ok := r.g.AddressID(l.Address); ok {
 			r.own[a] = true
 		}

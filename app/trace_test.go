@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -188,11 +189,21 @@ func checkScreen(t *testing.T, st store.Store, g *txgraph.Graph, gdir string) {
 	if !ok {
 		t.Fatalf("the resolver over current cluster ids is a %T, not screened", opts.Resolver)
 	}
+	// The screened resolver keeps answers by cluster: each must be the
+	// plain resolver's for the address, whole.
+	plain := EntityResolver(st)
 	screened, resolved := 0, 0
 	for x := range uint32(g.Addresses()) {
-		_, found, err := sr.Resolve(ctx, ch, g.Address(x))
+		ref, found, err := sr.Resolve(ctx, ch, g.Address(x))
 		if err != nil {
 			t.Fatal(err)
+		}
+		wref, wfound, err := plain.Resolve(ctx, ch, g.Address(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found != wfound || !reflect.DeepEqual(ref, wref) {
+			t.Fatalf("address %s resolves to %+v %v through the screen, %+v %v plainly", g.Address(x), ref, found, wref, wfound)
 		}
 		if found {
 			resolved++

@@ -42,7 +42,7 @@ func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 			n++
 		}
 	}
-	x := &e.tx.txs[w.n]
+	x := e.tx.at(w.n)
 	// Read by number when the graph answers for the tx and no output is
 	// burned (no OP_RETURN: no Tx0).
 	byNumbers := x.gnum != noNum && e.tx.facts != nil && c.burnAny == 0
@@ -85,7 +85,7 @@ func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 // maySplit reports whether tx n, read by number, passes
 // pattern.MaySplit.
 func (e *engine) maySplit(n int32) bool {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	e.vals = e.vals[:0]
 	for j := range x.nout {
 		if v, b := e.tx.valueBurn(n, j); v > 0 && !b {
@@ -102,7 +102,7 @@ func (e *engine) maySplit(n int32) bool {
 // graph's address ids stand one for each address, so the distinct input
 // addresses are the distinct ids.
 func (e *engine) consolidationFromNumbers(n int32) pattern.Consolidation {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	c := pattern.Consolidation{Inputs: x.nin}
 	for j := range x.nout {
 		if v, a, _, _, _ := e.tx.num.NumberedOutput(x.gnum, j); v > 0 {
@@ -125,7 +125,7 @@ func (e *engine) consolidationFromNumbers(n int32) pattern.Consolidation {
 // every spent output known (it is not a coinbase) and no output burned; c
 // counts its outputs.
 func (e *engine) peelFromNumbers(n int32, c outCounts) (pattern.PeelTx, bool) {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	if x.nin == 0 || x.nin > pattern.DefaultPeelOptions().MaxInputs || c.spend != 2 {
 		return pattern.PeelTx{}, false
 	}
@@ -138,15 +138,17 @@ func (e *engine) peelFromNumbers(n int32, c outCounts) (pattern.PeelTx, bool) {
 		p.InputValue += v
 	}
 	fee, known := e.tx.facts.NumberedFee(x.gnum)
-	p.Outputs = make([]pattern.PeelOutput, 0, 2)
+	p.Outputs = e.peelOuts.alloc()[:0]
 	var out int64
 	for j := range x.nout {
-		v, a, _, sp, _ := e.tx.num.NumberedOutput(x.gnum, j)
+		v, _, _, sp, _ := e.tx.num.NumberedOutput(x.gnum, j)
 		out += v
 		if v == 0 {
 			continue
 		}
-		o := pattern.PeelOutput{Vout: uint32(j), Value: v, Address: e.tx.address(addrOfID(a))}
+		// No Address: peel chains do not read it, and peelStep finds
+		// an output fresh by the reader's address id.
+		o := pattern.PeelOutput{Vout: uint32(j), Value: v}
 		if sp != noNum {
 			o.SpentBy, _, _, _, _, _ = e.tx.num.NumberedTx(sp)
 		}
@@ -169,7 +171,7 @@ func (e *engine) peelStep(ctx context.Context, w *work, p pattern.PeelTx, height
 		return err
 	}
 	p.Service = ans.ok && (e.o.stops(ans.ref.Category) || ans.ref.Category == "victim")
-	numbered := e.tx.txs[w.n].gnum != noNum && e.tx.facts != nil
+	numbered := e.tx.at(w.n).gnum != noNum && e.tx.facts != nil
 	for i := range p.Outputs {
 		o := &p.Outputs[i]
 		_, addr, _ := e.tx.output(w.n, int(o.Vout))
@@ -180,9 +182,10 @@ func (e *engine) peelStep(ctx context.Context, w *work, p pattern.PeelTx, height
 		if ans.ok && e.o.stops(ans.ref.Category) {
 			o.Entity, o.Category = ans.ref.Name, ans.ref.Category
 		}
-		if numbered && o.Address != "" && addr >= 0 && addr < strAddr0 {
-			// The graph's address id: no lookup by string.
-			o.Fresh = e.tx.facts.NumberedFirstHeight(uint32(addr)) == height
+		if numbered {
+			// The graph's address id (an id stands for a non-empty
+			// address): no lookup by string.
+			o.Fresh = addr >= 0 && addr < strAddr0 && e.tx.facts.NumberedFirstHeight(uint32(addr)) == height
 			continue
 		}
 		fresh, err := e.fresh(ctx, o.Address, height)
@@ -191,8 +194,7 @@ func (e *engine) peelStep(ctx context.Context, w *work, p pattern.PeelTx, height
 		}
 		o.Fresh = fresh
 	}
-	e.steps = appendDoubling(e.steps, peelCandidate{tx: p, pos: w.pos})
-	e.stepped(len(e.steps) - 1)
+	e.stepped(e.steps.add(peelCandidate{tx: p, pos: w.pos}))
 	return nil
 }
 
@@ -228,16 +230,30 @@ func (e *engine) fresh(ctx context.Context, addr string, height int64) (bool, er
 
 // peelChains links the visited peel steps into peel-chain events.
 func (e *engine) peelChains(context.Context) error {
-	if len(e.steps) == 0 {
+	if e.steps.len() == 0 {
 		return nil
 	}
-	txs := make([]pattern.PeelTx, len(e.steps))
-	at := make(map[heistgraph.Hash]pos, len(e.steps))
-	for i, c := range e.steps {
-		txs[i] = c.tx
-		at[c.tx.TxID] = c.pos
+	txs := make([]pattern.PeelTx, e.steps.len())
+	for i := range e.steps.len() {
+		txs[i] = e.steps.at(i).tx
 	}
-	for _, c := range pattern.PeelChains(txs, pattern.DefaultPeelOptions()) {
+	chains := pattern.PeelChains(txs, pattern.DefaultPeelOptions())
+	if len(chains) == 0 {
+		return nil
+	}
+	// The heads' positions, from the steps (a map of the heads only: they
+	// are few).
+	at := make(map[heistgraph.Hash]pos, len(chains))
+	for _, c := range chains {
+		at[c.Head] = pos{}
+	}
+	for i := range e.steps.len() {
+		c := e.steps.at(i)
+		if _, ok := at[c.tx.TxID]; ok {
+			at[c.tx.TxID] = c.pos
+		}
+	}
+	for _, c := range chains {
 		c := c
 		e.event("peel_chain", at[c.Head], c.Head, &c)
 	}

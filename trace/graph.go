@@ -87,9 +87,10 @@ func (r *Result) buildGraph() *graph {
 	for _, e := range r.Events {
 		add(e.TxID)
 	}
+	txPos := r.txPos()
 	slices.SortFunc(txs, func(a, b heistgraph.Hash) int {
-		pa, oka := r.txPos[a]
-		pb, okb := r.txPos[b]
+		pa, oka := txPos[a]
+		pb, okb := txPos[b]
 		if oka && okb {
 			if c := pa.cmp(pb); c != 0 {
 				return c
@@ -105,12 +106,12 @@ func (r *Result) buildGraph() *graph {
 		}
 		placed[id] = true
 		if pc, ok := chainOf[h]; ok {
-			g.nodes = append(g.nodes, gnode{id: id, kind: "peel_chain", txid: pc.Head.String(), height: r.txPos[pc.Head].height,
+			g.nodes = append(g.nodes, gnode{id: id, kind: "peel_chain", txid: pc.Head.String(), height: txPos[pc.Head].height,
 				length: pc.Length, amount: pc.TotalPeeled,
 				label: fmt.Sprintf("peel chain ×%d\npeeled %s", pc.Length, btcString(pc.TotalPeeled))})
 			continue
 		}
-		n := gnode{id: id, kind: "tx", txid: h.String(), height: r.txPos[h].height, seed: r.seedTxs[h]}
+		n := gnode{id: id, kind: "tx", txid: h.String(), height: txPos[h].height, seed: r.seedTxs[h]}
 		for i, k := range evs[h] {
 			if i > 0 {
 				n.events += ","

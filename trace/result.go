@@ -82,8 +82,6 @@ type Edge struct {
 	To        heistgraph.Hash `json:"to"`
 	AmountSat int64           `json:"amount_sat"`
 	Outputs   int             `json:"outputs"`
-
-	fromPos, toPos pos
 }
 
 // Event is a pattern seen along the trace (methods.md §4–§6): Kind, the
@@ -216,8 +214,24 @@ type Result struct {
 	// seedTxs are the transactions that created seed outputs, for the
 	// graph exports.
 	seedTxs map[heistgraph.Hash]bool
-	// txPos places every transaction of the result.
-	txPos map[heistgraph.Hash]pos
+	// places places every transaction of the result (txPos makes the
+	// map the graph exports read).
+	places []txPlace
+}
+
+// txPlace is a transaction's place in its chain.
+type txPlace struct {
+	id  heistgraph.Hash
+	pos pos
+}
+
+// txPos returns the positions of the result's transactions by txid.
+func (r *Result) txPos() map[heistgraph.Hash]pos {
+	m := make(map[heistgraph.Hash]pos, len(r.places))
+	for _, p := range r.places {
+		m[p.id] = p.pos
+	}
+	return m
 }
 
 // SinksSat returns Σ Sinks.AmountSat.

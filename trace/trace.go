@@ -85,15 +85,19 @@ type engine struct {
 	// from the last edge into it (edgeTo, by tx number), with no map.
 	edges   map[uint64]int32 // from<<32 | to → index in edgeBuf; Tracer only
 	edgeTo  []int32          // by tx number: the last edge into it + 1, 0 none; Run only
-	edgeBuf []edge
+	edgeBuf chunks[edge]
 	sinks   chunks[sink]
 	sinkAt  map[sinkKey]int // Tracer only
 	sunk    sinkCheck       // -tags invariants: Run's sinks so far (sinkcheck.go)
 	spans   [][][2]int64    // FIFO/LIFO: the spans of sink i's spans index
-	labs    []heistgraph.EntityRef
-	cjLab   map[string]int32 // CoinJoin subtype → labs index
-	events  []Event
-	steps   []peelCandidate
+	// labs are the entities the trace met, each name and category once
+	// (nothing else of an EntityRef is kept: the result names entities
+	// by them): an address's answer is an index here, and so is a sink's
+	// entity.
+	labs   []heistgraph.EntityRef
+	labIdx map[entityName]int32 // labs index of a name and category
+	events []Event
+	steps  chunks[peelCandidate]
 
 	f   flow
 	res *Result
@@ -101,7 +105,10 @@ type engine struct {
 	// Reused and slab-allocated per visit: the hot path allocates little.
 	bySrc    []srcAmount
 	works    slab[work]
+	peelOuts slab[[2]pattern.PeelOutput] // the outputs of peel steps read by number
 	arrivals slab[arrival]
+	spent    []*arrival // arrivals a processed work held, to reuse
+	slots    []*arrival // where works' inputs are cut from (inputSlots)
 	vals     []int64
 	ids      []addrRef
 	hops     []int
@@ -198,7 +205,7 @@ func newEngine(r store.ChainReader, o Options) *engine {
 		lines:       o.Policy == FIFO || o.Policy == LIFO,
 		tx:          newTxTable(r, o.Chain),
 		strEntities: map[addrRef]int32{},
-		cjLab:       map[string]int32{},
+		labIdx:      map[entityName]int32{},
 		outsOf:      -1,
 		res: &Result{
 			Chain:     o.Chain,
@@ -251,7 +258,7 @@ func (e *engine) seed(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if nout := e.tx.txs[n].nout; int(s.Outpoint.Vout) >= nout {
+			if nout := e.tx.at(n).nout; int(s.Outpoint.Vout) >= nout {
 				return fmt.Errorf("trace: seed %s: the transaction has %d outputs: %w", s, nout, heistgraph.ErrNotFound)
 			}
 			v := e.tx.value(n, int(s.Outpoint.Vout))
@@ -271,7 +278,7 @@ func (e *engine) seed(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			for j := range e.tx.txs[n].nout {
+			for j := range e.tx.at(n).nout {
 				if v := e.tx.value(n, j); v > 0 {
 					outs = append(outs, seedOutput{op: heistgraph.Outpoint{TxID: s.TxID, Vout: uint32(j)}, n: n, amount: v, source: src, order: i})
 				}
@@ -309,7 +316,7 @@ func (e *engine) seed(ctx context.Context) error {
 	first := map[string]pos{}
 	var names []string
 	for _, so := range outs {
-		p := e.tx.txs[so.n].pos
+		p := e.tx.at(so.n).pos
 		if q, ok := first[so.source]; !ok {
 			first[so.source] = p
 			names = append(names, so.source)
@@ -334,7 +341,7 @@ func (e *engine) seed(ctx context.Context) error {
 
 	// Queue the claims in chain order; a source names each output once.
 	slices.SortStableFunc(outs, func(a, b seedOutput) int {
-		if c := e.tx.txs[a.n].pos.cmp(e.tx.txs[b.n].pos); c != 0 {
+		if c := e.tx.at(a.n).pos.cmp(e.tx.at(b.n).pos); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.op.Vout, b.op.Vout); c != 0 {
@@ -376,7 +383,7 @@ func (e *engine) workFor(n int32) *work {
 		e.pending = append(e.pending, make([]*work, int(n)+1-len(e.pending))...)
 	}
 	w := e.works.alloc()
-	w.n, w.pos = n, e.tx.txs[n].pos
+	w.n, w.pos = n, e.tx.at(n).pos
 	e.pending[n] = w
 	e.queue.push(w)
 	return w
@@ -411,6 +418,12 @@ func (e *engine) run(ctx context.Context) error {
 		if err := e.process(ctx, w); err != nil {
 			return err
 		}
+		// Its arrivals are spent: nothing holds them past process.
+		for _, a := range w.inputs {
+			if a != nil {
+				e.spent = append(e.spent, a)
+			}
+		}
 	}
 	return nil
 }
@@ -443,7 +456,7 @@ func (e *engine) drain() error {
 // policy (or stop at a CoinJoin or at missing data), seed claims join the
 // outputs, and each tainted output is stopped or queued at its spender.
 func (e *engine) process(ctx context.Context, w *work) error {
-	x := &e.tx.txs[w.n]
+	x := e.tx.at(w.n)
 	nin, nout := x.nin, x.nout
 	tainted := false
 	hop := -1
@@ -576,7 +589,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 // values only (pattern.MayCoinJoin), so that the record is built only for
 // those that may.
 func (e *engine) mayCoinJoin(n int32) bool {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	if x.nin < 2 || x.nout < 2 {
 		return false
 	}
@@ -592,7 +605,7 @@ type outCounts struct{ spend, burn, burnAny int }
 
 // countOutputs counts tx n's outputs.
 func (e *engine) countOutputs(n int32) outCounts {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	var c outCounts
 	for j := range x.nout {
 		var v int64
@@ -620,7 +633,7 @@ func (e *engine) countOutputs(n int32) outCounts {
 // step), from its counts and values only: each detector's first test,
 // loosened where a count needs the script type (an output the trace
 // counts as burned may or may not be OP_RETURN).
-func (e *engine) mayPattern(n int32) bool { return e.countOutputs(n).mayPattern(e.tx.txs[n].nin) }
+func (e *engine) mayPattern(n int32) bool { return e.countOutputs(n).mayPattern(e.tx.at(n).nin) }
 
 // mayPattern is engine.mayPattern for a transaction of nin inputs whose
 // outputs count c.
@@ -688,7 +701,7 @@ func (e *engine) addClaim(w *work, c claim) {
 // the entity and threshold stops: an analyst who seeds there means to
 // follow it.
 func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop int) error {
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	var o outInfo
 	if n == e.outsOf {
 		o = e.outs[vout]
@@ -739,7 +752,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		e.sinkOut(kind, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	y := &e.tx.txs[next]
+	y := e.tx.at(next)
 	if e.o.Until > 0 && y.time > e.o.Until {
 		e.sinkOut(SinkUnspent, n, vout, addr, t, hop, lab, reasonUntil)
 		return nil
@@ -759,15 +772,19 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		w = e.workFor(next)
 	}
 	if w.inputs == nil {
-		w.inputs = make([]*arrival, y.nin)
+		w.inputs = e.inputSlots(y.nin)
 	}
-	a := e.arrivals.alloc()
+	var a *arrival
+	if k := len(e.spent); k > 0 {
+		a, e.spent = e.spent[k-1], e.spent[:k-1]
+	} else {
+		a = e.arrivals.alloc()
+	}
 	*a = arrival{t: t, hop: hop, from: n, vout: vout, lab: lab}
 	w.inputs[vin] = a
 	i, ok := e.edgeFrom(n, next)
 	if !ok {
-		i = int32(len(e.edgeBuf))
-		e.edgeBuf = appendDoubling(e.edgeBuf, edge{from: n, to: next})
+		i = int32(e.edgeBuf.add(edge{from: n, to: next}))
 		if e.edges == nil {
 			e.edgeTo[next] = i + 1
 		} else {
@@ -775,16 +792,28 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 			e.edges[k] = i
 			if e.journal != nil { // a closure made outside the test is allocated, journal or not
 				i := i
-				e.undo(func() { delete(e.edges, k); e.edgeBuf[i] = edge{} })
+				e.undo(func() { delete(e.edges, k); *e.edgeBuf.at(int(i)) = edge{} })
 			}
 		}
 	} else if e.journal != nil {
 		i := i
-		e.undo(func() { e.edgeBuf[i].amount -= total; e.edgeBuf[i].outputs-- })
+		e.undo(func() { ed := e.edgeBuf.at(int(i)); ed.amount -= total; ed.outputs-- })
 	}
-	e.edgeBuf[i].amount += total
-	e.edgeBuf[i].outputs++
+	ed := e.edgeBuf.at(int(i))
+	ed.amount += total
+	ed.outputs++
 	return nil
+}
+
+// inputSlots returns n nil arrival slots, cut from a block shared by
+// many works (one allocation for many visits, as flow.addSeg's segments).
+func (e *engine) inputSlots(n int) []*arrival {
+	if len(e.slots)+n > cap(e.slots) {
+		e.slots = make([]*arrival, 0, max(1024, n))
+	}
+	k := len(e.slots)
+	e.slots = e.slots[:k+n]
+	return e.slots[k : k+n : k+n]
 }
 
 // edgeFrom returns the index in edgeBuf of the edge from tx n to tx next;
@@ -795,11 +824,11 @@ func (e *engine) edgeFrom(n, next int32) (int32, bool) {
 		return i, ok
 	}
 	if int(next) >= len(e.edgeTo) {
-		e.edgeTo = append(e.edgeTo, make([]int32, len(e.tx.txs)+1-len(e.edgeTo))...)
+		e.edgeTo = append(e.edgeTo, make([]int32, e.tx.len()+1-len(e.edgeTo))...)
 	}
 	// Run adds the edges from n while it processes n: the last edge into
 	// next is from n if any is.
-	if i := e.edgeTo[next] - 1; i >= 0 && e.edgeBuf[i].from == n {
+	if i := e.edgeTo[next] - 1; i >= 0 && e.edgeBuf.at(int(i)).from == n {
 		return i, true
 	}
 	return 0, false
@@ -826,10 +855,10 @@ func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
 	if err != nil {
 		return entityAnswer{}, fmt.Errorf("trace: resolve %s: %w", addr, err)
 	}
-	ans := entityAnswer{ref: ref, ok: ok, lab: -1}
+	ans := entityAnswer{lab: -1}
 	if ok {
-		ans.lab = int32(len(e.labs))
-		e.labs = append(e.labs, ref)
+		ans.lab = e.label(ref.Name, ref.Category)
+		ans.ref, ans.ok = e.labs[ans.lab], true
 	}
 	if a < strAddr0 {
 		e.entities.set(uint32(a), ans.lab)
@@ -849,16 +878,24 @@ func (e *engine) entityOf(a addrRef) (int32, bool) {
 	return lab, ok
 }
 
-// cjLabel returns the labs index of a CoinJoin of subtype sub.
-func (e *engine) cjLabel(sub string) int32 {
-	if i, ok := e.cjLab[sub]; ok {
+// entityName is an entity as the result names it.
+type entityName struct{ name, category string }
+
+// label returns the labs index of the entity of that name and category,
+// adding it the first time.
+func (e *engine) label(name, category string) int32 {
+	k := entityName{name, category}
+	if i, ok := e.labIdx[k]; ok {
 		return i
 	}
 	i := int32(len(e.labs))
-	e.labs = append(e.labs, heistgraph.EntityRef{Name: "coinjoin/" + sub, Category: "mixer"})
-	e.cjLab[sub] = i
+	e.labs = append(e.labs, heistgraph.EntityRef{Name: name, Category: category})
+	e.labIdx[k] = i
 	return i
 }
+
+// cjLabel returns the labs index of a CoinJoin of subtype sub.
+func (e *engine) cjLabel(sub string) int32 { return e.label("coinjoin/"+sub, "mixer") }
 
 // isBurn reports whether o is provably unspendable: OP_RETURN.
 func isBurn(o heistgraph.TxOut) bool {
@@ -959,7 +996,7 @@ func (e *engine) event(kind string, p pos, txid heistgraph.Hash, detail any) {
 // keeps the strings of the last sink written, which the next one (the
 // same output's other sources and kinds) often shares.
 func (e *engine) writeSink(s *sink, out *Sink, c *sinkStrings) {
-	x := &e.tx.txs[s.tx]
+	x := e.tx.at(s.tx)
 	if s.addr != c.addr || !c.addrSet {
 		c.addr, c.addrSet, c.addrStr = s.addr, true, e.tx.address(s.addr)
 	}
@@ -1029,7 +1066,7 @@ func (e *engine) sortSinks() []sinkOrder {
 			continue
 		}
 		s := e.sinks.at(i)
-		order = append(order, sinkOrder{pos: e.tx.txs[s.tx].pos, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)})
+		order = append(order, sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)})
 	}
 	slices.SortFunc(order, func(a, b sinkOrder) int {
 		if c := a.pos.cmp(b.pos); c != 0 {
@@ -1074,6 +1111,76 @@ func sortEdges(eo []edgeOrder) {
 	}
 }
 
+// writeEdges returns the engine's edges as Result.Edges orders them.
+func (e *engine) writeEdges() []Edge {
+	if out, ok := e.writeRunEdges(); ok {
+		return out
+	}
+	eo := make([]edgeOrder, 0, e.edgeBuf.len())
+	for i := range e.edgeBuf.len() {
+		// An edge a Tracer's undo took away is zero: every edge carries
+		// an output.
+		if ed := e.edgeBuf.at(i); ed.outputs > 0 {
+			eo = append(eo, edgeOrder{from: e.tx.at(ed.from).pos, to: e.tx.at(ed.to).pos, i: int32(i)})
+		}
+	}
+	sortEdges(eo)
+	out := make([]Edge, len(eo))
+	for k, o := range eo {
+		ed := e.edgeBuf.at(int(o.i))
+		out[k] = Edge{From: e.tx.at(ed.from).id, To: e.tx.at(ed.to).id, AmountSat: ed.amount, Outputs: ed.outputs}
+	}
+	return out
+}
+
+// writeRunEdges is writeEdges for Run, which adds the edges from a
+// transaction together while it processes it, the transactions in chain
+// order: edgeBuf is then runs of one from, in the order of their from,
+// and only a run of several edges is sorted (by the position of their
+// to), reading a transaction's position only there and its txid once
+// per edge end. False when edgeBuf is not so (a Tracer's).
+func (e *engine) writeRunEdges() ([]Edge, bool) {
+	n := e.edgeBuf.len()
+	if e.edges != nil {
+		return nil, false
+	}
+	out := make([]Edge, n)
+	var run []edgeOrder
+	var last pos
+	for i := 0; i < n; {
+		from := e.edgeBuf.at(i).from
+		j := i + 1
+		for j < n && e.edgeBuf.at(j).from == from {
+			j++
+		}
+		x := e.tx.at(from)
+		if i > 0 && x.pos.cmp(last) <= 0 {
+			return nil, false
+		}
+		last = x.pos
+		run = run[:0]
+		for k := i; k < j; k++ {
+			o := edgeOrder{i: int32(k)}
+			if j-i > 1 {
+				o.to = e.tx.at(e.edgeBuf.at(k).to).pos
+			}
+			run = append(run, o)
+		}
+		if len(run) > 1 {
+			slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
+		}
+		for k, o := range run {
+			ed := e.edgeBuf.at(int(o.i))
+			if ed.outputs == 0 {
+				return nil, false
+			}
+			out[i+k] = Edge{From: x.id, To: e.tx.at(ed.to).id, AmountSat: ed.amount, Outputs: ed.outputs}
+		}
+		i = j
+	}
+	return out, true
+}
+
 // finish detects peel chains, orders everything and checks conservation.
 func (e *engine) finish(ctx context.Context) error {
 	if err := e.peelChains(ctx); err != nil {
@@ -1092,25 +1199,11 @@ func (e *engine) finish(ctx context.Context) error {
 		kinds[s.kind].Sinks++
 		kinds[s.kind].AmountSat += s.amount
 	}
-	eo := make([]edgeOrder, 0, len(e.edgeBuf))
-	for i := range e.edgeBuf {
-		// An edge a Tracer's undo took away is zero: every edge carries
-		// an output.
-		if ed := &e.edgeBuf[i]; ed.outputs > 0 {
-			eo = append(eo, edgeOrder{from: e.tx.txs[ed.from].pos, to: e.tx.txs[ed.to].pos, i: int32(i)})
-		}
-	}
-	sortEdges(eo)
-	res.Edges = make([]Edge, len(eo))
-	for k, o := range eo {
-		ed := &e.edgeBuf[o.i]
-		res.Edges[k] = Edge{From: e.tx.txs[ed.from].id, To: e.tx.txs[ed.to].id, AmountSat: ed.amount, Outputs: ed.outputs,
-			fromPos: o.from, toPos: o.to}
-	}
-	res.txPos = map[heistgraph.Hash]pos{}
-	for i := range e.tx.txs {
-		if x := &e.tx.txs[i]; x.placed {
-			res.txPos[x.id] = x.pos
+	res.Edges = e.writeEdges()
+	res.places = make([]txPlace, 0, e.tx.len())
+	for i := range e.tx.len() {
+		if x := e.tx.at(int32(i)); x.placed {
+			res.places = append(res.places, txPlace{x.id, x.pos})
 		}
 	}
 	res.Events = e.events
@@ -1170,34 +1263,41 @@ func (s *slab[T]) alloc() *T {
 }
 
 // workQueue is a min-heap of work by chain position (positions are
-// distinct: a transaction is queued once).
-type workQueue []*work
+// distinct: a transaction is queued once). Each entry carries its work's
+// position, so that ordering reads the heap's array only.
+type workQueue []queueEntry
+
+type queueEntry struct {
+	pos pos
+	w   *work
+}
 
 func (q workQueue) Len() int { return len(q) }
 
 // push adds w.
 func (q *workQueue) push(w *work) {
-	h := append(*q, w)
+	x := queueEntry{w.pos, w}
+	h := append(*q, x)
 	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if h[p].pos.cmp(w.pos) <= 0 {
+		if h[p].pos.cmp(x.pos) <= 0 {
 			break
 		}
 		h[i] = h[p]
 		i = p
 	}
-	h[i] = w
+	h[i] = x
 	*q = h
 }
 
 // pop removes and returns the work of the lowest position.
 func (q *workQueue) pop() *work {
 	h := *q
-	top := h[0]
+	top := h[0].w
 	n := len(h) - 1
 	last := h[n]
-	h[n] = nil
+	h[n] = queueEntry{}
 	h = h[:n]
 	if n > 0 {
 		i := 0

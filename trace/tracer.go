@@ -114,7 +114,7 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 		by heistgraph.Inpoint
 	}
 	m := mark{height: b.Height, undo: len(t.log), last: e.last, stats: e.res.Stats, fees: slices.Clone(e.fees),
-		events: len(e.events), steps: len(e.steps)}
+		events: len(e.events), steps: e.steps.len()}
 	t.marks = append(t.marks, m)
 	t.height = b.Height
 	t.trim()
@@ -134,7 +134,7 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 			}
 			if at, ok := e.stepOuts[in.PrevOut]; ok {
 				// As the store now answers for the step's transaction.
-				o := &e.steps[at[0]].tx.Outputs[at[1]]
+				o := &e.steps.at(at[0]).tx.Outputs[at[1]]
 				old := o.SpentBy
 				o.SpentBy = tx.TxID
 				e.undo(func() { o.SpentBy = old })
@@ -148,7 +148,7 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 	// Move the taint on as Run does when it processes the outputs'
 	// transactions: in chain order, the spender now known.
 	slices.SortFunc(spent, func(a, b spend) int {
-		if c := e.tx.txs[a.r.n].pos.cmp(e.tx.txs[b.r.n].pos); c != 0 {
+		if c := e.tx.at(a.r.n).pos.cmp(e.tx.at(b.r.n).pos); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.r.vout, b.r.vout)
@@ -195,7 +195,8 @@ func (t *Tracer) Rewind(fork int64) bool {
 		}
 		t.log = t.log[:m.undo]
 		e.last, e.res.Stats, e.fees = m.last, m.stats, m.fees
-		e.events, e.steps = e.events[:m.events], e.steps[:m.steps]
+		e.events = e.events[:m.events]
+		e.steps.truncate(m.steps)
 	}
 	t.height = fork
 	return true
@@ -245,10 +246,10 @@ func (e *engine) undo(f func()) {
 
 // setPos places tx n in the result.
 func (e *engine) setPos(n int32) {
-	if x := &e.tx.txs[n]; !x.placed {
+	if x := e.tx.at(n); !x.placed {
 		x.placed = true
 		if e.journal != nil { // a closure is allocated where it is made, journal or not
-			e.undo(func() { e.tx.txs[n].placed = false })
+			e.undo(func() { e.tx.at(n).placed = false })
 		}
 	}
 }
@@ -259,7 +260,7 @@ func (e *engine) rest(n int32, vout uint32, t taint, hop int) {
 	if e.resting == nil {
 		return
 	}
-	op := heistgraph.Outpoint{TxID: e.tx.txs[n].id, Vout: vout}
+	op := heistgraph.Outpoint{TxID: e.tx.at(n).id, Vout: vout}
 	e.resting[op] = restingOut{n: n, vout: vout, t: t, hop: hop}
 	e.undo(func() { delete(e.resting, op) })
 }
@@ -270,7 +271,7 @@ func (e *engine) stepped(i int) {
 	if e.stepOuts == nil {
 		return
 	}
-	c := &e.steps[i]
+	c := e.steps.at(i)
 	for j, o := range c.tx.Outputs {
 		op := heistgraph.Outpoint{TxID: c.tx.TxID, Vout: o.Vout}
 		e.stepOuts[op] = [2]int{i, j}

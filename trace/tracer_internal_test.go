@@ -19,10 +19,29 @@ func Prefilters(ctx context.Context, r store.ChainReader, chain heistgraph.Chain
 	if err != nil {
 		return false, false, err
 	}
-	x := &e.tx.txs[n]
+	x := e.tx.at(n)
 	e.f.reset(x.nin, x.nout, 1)
 	for j := range x.nout {
 		e.f.out[j] = e.tx.value(n, j)
 	}
 	return e.mayCoinJoin(n), e.mayPattern(n), nil
+}
+
+// EdgesBothWays traces opts over r as Run does, up to its result, and
+// returns the edges as Run writes them (run by run, writeRunEdges; ok
+// false when it declines) and as the general sort writes them, for tests.
+func EdgesBothWays(ctx context.Context, r store.ChainReader, opts Options) (run, sorted []Edge, ok bool, err error) {
+	if err := opts.Validate(); err != nil {
+		return nil, nil, false, err
+	}
+	e := newEngine(r, opts)
+	if err := e.seed(ctx); err != nil {
+		return nil, nil, false, err
+	}
+	if err := e.run(ctx); err != nil {
+		return nil, nil, false, err
+	}
+	run, ok = e.writeRunEdges()
+	e.edges = map[uint64]int32{} // as a Tracer's: writeEdges sorts them all
+	return run, e.writeEdges(), ok, nil
 }

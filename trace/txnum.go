@@ -60,24 +60,38 @@ type txTable struct {
 	ivals InputValues
 	chain heistgraph.Chain
 
-	txs   []txEntry
-	byID  map[heistgraph.Hash]int32 // transactions read with Tx
-	byNum denseIndex                // the reader's number → ours
+	txs  chunks[txEntry]           // by number; pages that never move (at)
+	recs []*heistgraph.TxRecord    // the records kept, by txEntry.rec−1
+	byID map[heistgraph.Hash]int32 // transactions read with Tx
+	// built is the record built from numbers for the transaction
+	// builtOf (−1: none), until dropRecord.
+	built   *heistgraph.TxRecord
+	builtOf int32
+	byNum   denseIndex // the reader's number → ours
 
 	strs      []string         // addresses read as strings (records read with Tx)
 	addrByStr map[string]int32 // index in strs
 }
 
-// txEntry is one transaction of a trace.
+// txEntry is one transaction of a trace. It holds no pointer, so that
+// the collector does not scan the table.
 type txEntry struct {
 	id        heistgraph.Hash
 	pos       pos
 	time      int64
 	nin, nout int
-	gnum      uint32               // the reader's number; noNum: rec holds it
-	rec       *heistgraph.TxRecord // read with Tx, or built by record
-	placed    bool                 // in the result (Result.txPos)
+	gnum      uint32 // the reader's number; noNum: its record holds it
+	rec       int32  // its kept record (read with Tx) + 1 in txTable.recs; 0 none
+	placed    bool   // in the result (Result.txPos)
 }
+
+// at returns tx n's entry (n below len). Entries never move.
+func (t *txTable) at(n int32) *txEntry {
+	return &t.txs.pages[n>>chunkBits][n&(1<<chunkBits-1)]
+}
+
+// len returns how many transactions t numbers.
+func (t *txTable) len() int { return t.txs.len() }
 
 // addrRef is an address as the engine keeps it: -1 for none, the
 // reader's address id (TxNumbers) below 1<<32, and 1<<32 + its index in
@@ -91,7 +105,7 @@ const (
 
 func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
 	t := &txTable{r: r, chain: chain, byID: map[heistgraph.Hash]int32{},
-		addrByStr: map[string]int32{}}
+		addrByStr: map[string]int32{}, builtOf: -1}
 	if n, ok := r.(TxNumbers); ok {
 		t.num = n
 		t.facts, _ = r.(TxFacts)
@@ -115,9 +129,10 @@ func (t *txTable) byTxID(ctx context.Context, txid heistgraph.Hash) (int32, erro
 	if err != nil {
 		return 0, err
 	}
-	n := int32(len(t.txs))
-	t.txs = appendDoubling(t.txs, txEntry{id: txid, pos: pos{rec.Block.Height, rec.Index}, time: rec.Block.Time,
-		nin: len(rec.Tx.Inputs), nout: len(rec.Tx.Outputs), gnum: noNum, rec: &rec})
+	n := int32(t.len())
+	t.recs = append(t.recs, &rec)
+	t.txs.add(txEntry{id: txid, pos: pos{rec.Block.Height, rec.Index}, time: rec.Block.Time,
+		nin: len(rec.Tx.Inputs), nout: len(rec.Tx.Outputs), gnum: noNum, rec: int32(len(t.recs))})
 	t.byID[txid] = n
 	return n, nil
 }
@@ -141,34 +156,51 @@ func (t *txTable) byGraph(g uint32) int32 {
 // addGraph numbers the reader's transaction g, which has no number yet.
 func (t *txTable) addGraph(g uint32) int32 {
 	id, h, i, tm, nin, nout := t.num.NumberedTx(g)
-	n := int32(len(t.txs))
-	t.txs = appendDoubling(t.txs, txEntry{id: id, pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
+	n := int32(t.len())
+	t.txs.add(txEntry{id: id, pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
 	t.byNum.set(g, n)
 	return n
 }
 
-// record returns tx n's whole record.
+// record returns tx n's whole record: kept, or built from numbers (one
+// at a time, kept until dropRecord or the next is built).
 func (t *txTable) record(n int32) *heistgraph.TxRecord {
-	x := &t.txs[n]
-	if x.rec == nil {
-		rec := t.num.NumberedRecord(x.gnum)
-		x.rec = &rec
+	x := t.at(n)
+	if x.rec > 0 {
+		return t.recs[x.rec-1]
 	}
-	return x.rec
+	if t.builtOf != n {
+		rec := t.num.NumberedRecord(x.gnum)
+		t.built, t.builtOf = &rec, n
+	}
+	return t.built
+}
+
+// kept returns the record of tx n, which its reader does not number.
+func (t *txTable) kept(x *txEntry) *heistgraph.TxRecord { return t.recs[x.rec-1] }
+
+// keep makes tx n's record (record) kept, and returns it.
+func (t *txTable) keep(n int32) *heistgraph.TxRecord {
+	rec := t.record(n)
+	if x := t.at(n); x.rec == 0 {
+		t.recs = append(t.recs, rec)
+		x.rec = int32(len(t.recs))
+	}
+	return rec
 }
 
 // dropRecord forgets a record built from numbers (it can be built again).
 func (t *txTable) dropRecord(n int32) {
-	if x := &t.txs[n]; x.gnum != noNum {
-		x.rec = nil
+	if t.builtOf == n {
+		t.built, t.builtOf = nil, -1
 	}
 }
 
 // coinbase reports whether tx n is a coinbase (heistgraph.Tx.IsCoinbase).
 func (t *txTable) coinbase(n int32) bool {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
-		return x.rec.Tx.IsCoinbase()
+		return t.kept(x).Tx.IsCoinbase()
 	}
 	if x.nin != 1 {
 		return false
@@ -180,12 +212,13 @@ func (t *txTable) coinbase(n int32) bool {
 // prevout returns the value of the output input vin of tx n spends; false
 // when it is unknown (a nil prevout).
 func (t *txTable) prevout(n int32, vin int) (int64, bool) {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
-		if vin >= len(x.rec.Prevouts) || x.rec.Prevouts[vin] == nil {
+		rec := t.kept(x)
+		if vin >= len(rec.Prevouts) || rec.Prevouts[vin] == nil {
 			return 0, false
 		}
-		return x.rec.Prevouts[vin].Value, true
+		return rec.Prevouts[vin].Value, true
 	}
 	if t.ivals != nil {
 		return t.ivals.NumberedInputValue(x.gnum, vin)
@@ -200,9 +233,9 @@ func (t *txTable) prevout(n int32, vin int) (int64, bool) {
 
 // prevOutpoint returns the outpoint input vin of tx n spends.
 func (t *txTable) prevOutpoint(n int32, vin int) heistgraph.Outpoint {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
-		return x.rec.Tx.Inputs[vin].PrevOut
+		return t.kept(x).Tx.Inputs[vin].PrevOut
 	}
 	p, v, _, cb := t.num.NumberedInput(x.gnum, vin)
 	if cb {
@@ -215,9 +248,9 @@ func (t *txTable) prevOutpoint(n int32, vin int) heistgraph.Outpoint {
 // prevAddr returns the address of the output input vin of tx n spends,
 // which must be known.
 func (t *txTable) prevAddr(n int32, vin int) addrRef {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
-		return t.addrOfString(x.rec.Prevouts[vin].Address)
+		return t.addrOfString(t.kept(x).Prevouts[vin].Address)
 	}
 	p, v, _, _ := t.num.NumberedInput(x.gnum, vin)
 	_, a, _, _, _ := t.num.NumberedOutput(p, int(v))
@@ -227,9 +260,9 @@ func (t *txTable) prevAddr(n int32, vin int) addrRef {
 // output returns output vout of tx n: value, address and whether it is
 // provably unspendable.
 func (t *txTable) output(n int32, vout int) (value int64, addr addrRef, burn bool) {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
-		o := &x.rec.Tx.Outputs[vout]
+		o := &t.kept(x).Tx.Outputs[vout]
 		return o.Value, t.addrOfString(o.Address), isBurn(*o)
 	}
 	v, a, b, _, _ := t.num.NumberedOutput(x.gnum, vout)
@@ -239,9 +272,9 @@ func (t *txTable) output(n int32, vout int) (value int64, addr addrRef, burn boo
 // valueBurn returns the value of output vout of tx n and whether it is
 // provably unspendable.
 func (t *txTable) valueBurn(n int32, vout int) (int64, bool) {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
-		o := &x.rec.Tx.Outputs[vout]
+		o := &t.kept(x).Tx.Outputs[vout]
 		return o.Value, isBurn(*o)
 	}
 	v, _, b, _, _ := t.num.NumberedOutput(x.gnum, vout)
@@ -250,9 +283,9 @@ func (t *txTable) valueBurn(n int32, vout int) (int64, bool) {
 
 // value returns the value of output vout of tx n.
 func (t *txTable) value(n int32, vout int) int64 {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
-		return x.rec.Tx.Outputs[vout].Value
+		return t.kept(x).Tx.Outputs[vout].Value
 	}
 	v, _, _, _, _ := t.num.NumberedOutput(x.gnum, vout)
 	return v
@@ -271,11 +304,11 @@ type outInfo struct {
 
 // outInfo returns output vout of tx n.
 func (t *txTable) outInfo(n int32, vout int) outInfo {
-	x := &t.txs[n]
+	x := t.at(n)
 	if x.gnum == noNum {
-		o := &x.rec.Tx.Outputs[vout]
+		o := &t.kept(x).Tx.Outputs[vout]
 		return outInfo{value: o.Value, addr: t.addrOfString(o.Address), burn: isBurn(*o),
-			spent: vout < len(x.rec.SpentBy) && x.rec.SpentBy[vout] != nil, sp: noNum}
+			spent: vout < len(t.kept(x).SpentBy) && t.kept(x).SpentBy[vout] != nil, sp: noNum}
 	}
 	v, a, b, sp, vin := t.num.NumberedOutput(x.gnum, vout)
 	return outInfo{value: v, addr: addrOfID(a), burn: b, spent: sp != noNum, sp: sp, vin: vin}
@@ -284,7 +317,7 @@ func (t *txTable) outInfo(n int32, vout int) outInfo {
 // numberedOutputs returns the outputs of tx n, which the reader numbers,
 // in buf: each read once for a visit.
 func (t *txTable) numberedOutputs(n int32, buf []outInfo) []outInfo {
-	x := &t.txs[n]
+	x := t.at(n)
 	buf = buf[:0]
 	for j := range x.nout {
 		v, a, b, sp, vin := t.num.NumberedOutput(x.gnum, j)
@@ -297,10 +330,11 @@ func (t *txTable) numberedOutputs(n int32, buf []outInfo) []outInfo {
 // spent, as o, its outInfo, says) and the input index, reading it; found
 // is false when the reader does not hold it.
 func (t *txTable) spender(ctx context.Context, n int32, vout int, o *outInfo) (m int32, vin uint32, found bool, err error) {
-	x := &t.txs[n]
+	x := t.at(n)
 	var txid heistgraph.Hash
 	if x.gnum == noNum {
-		txid, vin = x.rec.SpentBy[vout].TxID, x.rec.SpentBy[vout].Vin
+		by := t.kept(x).SpentBy[vout]
+		txid, vin = by.TxID, by.Vin
 	} else {
 		sp := o.sp
 		vin = o.vin
@@ -325,16 +359,16 @@ func (t *txTable) spender(ctx context.Context, n int32, vout int, o *outInfo) (m
 // setSpender records that output vout of tx n is now spent by in (a
 // Tracer's new block) and returns the undo.
 func (t *txTable) setSpender(n int32, vout uint32, in heistgraph.Inpoint) func() {
-	rec := t.record(n)
+	rec := t.keep(n)
 	old := rec.SpentBy
 	by := make([]*heistgraph.Inpoint, max(len(rec.SpentBy), len(rec.Tx.Outputs)))
 	copy(by, rec.SpentBy)
 	by[vout] = &in
 	rec.SpentBy = by
-	x := &t.txs[n]
+	x := t.at(n)
 	g := x.gnum
 	x.gnum = noNum // the record answers now
-	return func() { rec.SpentBy = old; t.txs[n].gnum = g }
+	return func() { rec.SpentBy = old; t.at(n).gnum = g }
 }
 
 // addrOfID returns the reader's address id a as an addrRef.

@@ -15,12 +15,13 @@ import (
 
 // emitResults writes v, which holds results (a trace's answer, or a
 // comparison's), as emit does with --json, byte for byte, without
-// encoding the results' sinks and edges through reflection into one
-// buffer of the whole answer (a large trace's answer is mostly sinks):
-// v is encoded with every result's sinks and edges empty, and each
-// "sinks": [] and "edges": [] of a result, found at its depth in the
-// indented text, is then written from the result's values, streamed
-// through 64 KiB. depth is the nesting of the results' keys in v (1 when
+// encoding the results' sinks, edges and events through reflection into
+// one buffer of the whole answer (a large trace's answer is mostly
+// those): v is encoded with every result's sinks, edges and events empty,
+// and each "sinks": [], "edges": [] and "events": [] of a result, found
+// at its depth in the indented text, is then written from the result's
+// values (an event as its MarshalJSON text, indented), streamed through
+// 64 KiB. depth is the nesting of the results' keys in v (1 when
 // v embeds the result, 3 for a comparison's results); a text that does
 // not hold the places it should falls back to emit.
 func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w io.Writer) error) error {
@@ -28,17 +29,21 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 		return text(a.stdout)
 	}
 	type saved struct {
-		sinks []trace.Sink
-		edges []trace.Edge
+		sinks  []trace.Sink
+		edges  []trace.Edge
+		events []trace.Event
 	}
 	keep := make([]saved, len(results))
 	for i, r := range results {
-		keep[i] = saved{r.Sinks, r.Edges}
+		keep[i] = saved{r.Sinks, r.Edges, r.Events}
 		if r.Sinks != nil {
 			r.Sinks = []trace.Sink{}
 		}
 		if r.Edges != nil {
 			r.Edges = []trace.Edge{}
+		}
+		if r.Events != nil {
+			r.Events = []trace.Event{}
 		}
 	}
 	var b bytes.Buffer
@@ -46,19 +51,24 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 	enc.SetEscapeHTML(false)
 	err := enc.Encode(v)
 	for i, r := range results {
-		r.Sinks, r.Edges = keep[i].sinks, keep[i].edges
+		r.Sinks, r.Edges, r.Events = keep[i].sinks, keep[i].edges, keep[i].events
 	}
 	if err != nil {
 		return err
 	}
-	doc := jsonindent.Append(nil, b.Bytes(), "", "  ")
+	// Indenting adds a newline and an indent to every element: room for
+	// twice the compact text, so that the answer is not copied as it grows.
+	doc := jsonindent.Append(make([]byte, 0, 2*b.Len()), b.Bytes(), "", "  ")
 	var parts []spliced
 	for _, r := range results {
 		if r.Sinks != nil {
-			parts = append(parts, spliced{key: "sinks", sinks: r.Sinks, edge: false})
+			parts = append(parts, spliced{key: "sinks", n: len(r.Sinks), sinks: r.Sinks})
 		}
 		if r.Edges != nil {
-			parts = append(parts, spliced{key: "edges", edges: r.Edges, edge: true})
+			parts = append(parts, spliced{key: "edges", n: len(r.Edges), edges: r.Edges})
+		}
+		if r.Events != nil {
+			parts = append(parts, spliced{key: "events", n: len(r.Events), events: r.Events})
 		}
 	}
 	at, ok := splicePlaces(doc, depth, parts)
@@ -67,31 +77,37 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 	}
 	w := bufio.NewWriterSize(a.stdout, 64<<10)
 	var buf []byte
+	prefix := string(appendNewline(nil, depth+1)[1:]) // an event's lines begin so
 	prev := 0
 	for i, p := range parts {
 		// at[i] is the index of the "[]" to replace.
 		if _, err := w.Write(doc[prev : at[i]+1]); err != nil {
 			return err
 		}
-		n := len(p.sinks)
-		if p.edge {
-			n = len(p.edges)
-		}
-		for k := range n {
+		for k := range p.n {
 			buf = buf[:0]
 			if k > 0 {
 				buf = append(buf, ',')
 			}
-			if p.edge {
+			switch {
+			case p.edges != nil:
 				buf = appendEdgeJSON(buf, &p.edges[k], depth+1)
-			} else {
+			case p.events != nil:
+				// As encoding/json writes a Marshaler's text (compacted,
+				// which it is) and jsonindent indents it at its depth.
+				js, err := p.events[k].MarshalJSON()
+				if err != nil {
+					return err
+				}
+				buf = jsonindent.Append(appendNewline(buf, depth+1), js, prefix, "  ")
+			default:
 				buf = appendSinkJSON(buf, &p.sinks[k], depth+1)
 			}
 			if _, err := w.Write(buf); err != nil {
 				return err
 			}
 		}
-		if n > 0 {
+		if p.n > 0 {
 			buf = appendNewline(buf[:0], depth)
 			if _, err := w.Write(buf); err != nil {
 				return err
@@ -105,12 +121,14 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 	return w.Flush()
 }
 
-// spliced is one array emitResults writes from values.
+// spliced is one array emitResults writes from values: n sinks, edges
+// or events (the one slice that is not nil).
 type spliced struct {
-	key   string
-	edge  bool
-	sinks []trace.Sink
-	edges []trace.Edge
+	key    string
+	n      int
+	sinks  []trace.Sink
+	edges  []trace.Edge
+	events []trace.Event
 }
 
 // splicePlaces returns, for each part in order, the index in doc (an

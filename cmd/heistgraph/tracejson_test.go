@@ -8,6 +8,7 @@ import (
 
 	"github.com/heistgraph/heistgraph"
 	hgapp "github.com/heistgraph/heistgraph/app"
+	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/trace"
 )
 
@@ -69,12 +70,39 @@ func randomResult(r *rand.Rand) *trace.Result {
 		e.From[0], e.To[31] = byte(r.IntN(256)), byte(r.IntN(256))
 		res.Edges = append(res.Edges, e)
 	}
+	if r.IntN(4) > 0 {
+		res.Events = []trace.Event{}
+	}
+	for range r.IntN(5) {
+		ev := trace.Event{Kind: randomString(r)}
+		ev.TxID[r.IntN(32)] = byte(r.IntN(256))
+		switch r.IntN(5) {
+		case 1:
+			pc := &pattern.PeelChain{Length: r.IntN(9), StartAmount: r.Int64(), Confidence: randomString(r),
+				Remainder: randomString(r), End: randomString(r), PeelsByEntity: []pattern.PeelDest{}}
+			for range r.IntN(3) {
+				pc.Steps = append(pc.Steps, heistgraph.Hash{byte(r.IntN(256))})
+				pc.PeelsByEntity = append(pc.PeelsByEntity, pattern.PeelDest{Entity: randomString(r), Amount: r.Int64()})
+			}
+			ev.Detail = pc
+		case 2:
+			ev.Detail = &trace.Entry{Vout: r.Uint32(), Address: randomString(r), Entity: randomString(r),
+				Category: randomString(r), AmountSat: r.Int64(), Hops: r.IntN(50)}
+		case 3:
+			ev.Detail = &trace.CoinJoinEvent{Subtype: randomString(r), Denominations: []int64{r.Int64N(1e8)},
+				TaintedSat: r.Int64(), Through: r.IntN(2) == 0}
+		case 4:
+			ev.Detail = &trace.ConsolidationEvent{Consolidation: &pattern.Consolidation{Inputs: r.IntN(50),
+				Address: randomString(r)}, TaintedInputs: r.IntN(9), TaintedSat: r.Int64()}
+		}
+		res.Events = append(res.Events, ev)
+	}
 	return res
 }
 
 // TestEmitResultsMatchesEmit prints random trace answers and comparisons
-// (sinks and edges with strings JSON must escape, optional fields set and
-// not, empty and nil slices) with emitResults and with emit: the bytes are
+// (sinks, edges and events of several details with strings JSON must
+// escape, optional fields set and not, empty and nil slices) with emitResults and with emit: the bytes are
 // the same, and the results are left as they were.
 func TestEmitResultsMatchesEmit(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
