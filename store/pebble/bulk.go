@@ -20,7 +20,8 @@ import (
 // write-ahead log, the memtable and its flush. A table whose keys arrive in
 // order (the height index h, the tx numbers d, the address table y, the
 // undo records u) overlaps nothing stored and lands in the bottom level,
-// never compacted again; the others (txids, numbers as uvarints, address
+// never compacted again (no stored file spans two tables: tablesplit.go);
+// the others (txids, numbers as uvarints, address
 // strings and ids) overlap what is stored and enter level 0 as a flush
 // would, then compact as before.
 //

@@ -161,6 +161,13 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 			h.corrupted(info.Path)
 		},
 	}
+	// Every table a flush or a compaction writes holds one table of the
+	// store (tableEnd): a table whose keys arrive in order (heights, tx
+	// numbers, address ids) then overlaps no other table's files, so a bulk
+	// group's file of it goes to the bottom level (bulk.go) and a flushed
+	// one is rewritten once, not with every compaction of its neighbours
+	// (docs/benchmarks.md, "Fewer compactions").
+	po.Experimental.SpanPolicyFunc = tableSpanPolicy
 	po.TargetFileSizes[0] = 8 << 20
 	// zstd (level 1) on the bottom level, which holds nearly all of a
 	// store once compacted, and on the value blocks of the level above;
