@@ -3,6 +3,7 @@ package pebble
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
@@ -103,5 +104,59 @@ func checkOneTable(t *testing.T, d *DB, bulk bool, when string) {
 	}
 	if files < 5 {
 		t.Errorf("bulk %v, %s: %d files, want one a table at least", bulk, when, files)
+	}
+}
+
+// TestBulkTailToBottom ingests a group's writes over stored tables: the
+// writes of a table past its last stored key go to a file of their own
+// in the bottom level, those before it to level 0, and a table that
+// holds nothing yet goes to the bottom level whole.
+func TestBulkTailToBottom(t *testing.T) {
+	ctx := context.Background()
+	d := openMem(t, 1<<20)
+	key := func(p byte, n uint64) []byte { return appendOrdered(appendTable(nil, p, 1), n) }
+	for _, n := range []uint64{10, 20, 30} {
+		if err := d.db.Set(key(prefixEvent, n), []byte("old"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.db.Compact(ctx, []byte{0}, []byte{0xff}, true); err != nil {
+		t.Fatal(err)
+	}
+	s := d.newSink(bulkPrefix, bulkSplit)
+	s.bottom, s.tail = inOrder, d.lastKey
+	for _, k := range [][]byte{key(prefixEvent, 15), key(prefixEvent, 31), key(prefixEvent, 40), key(prefixTx, 5)} {
+		if err := s.Set(k, []byte("new"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ingest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	levels, err := d.db.SSTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{ // a file's first and last key -> its level
+		fmt.Sprintf("%x-%x", key(prefixEvent, 15), key(prefixEvent, 15)): 0,
+		fmt.Sprintf("%x-%x", key(prefixEvent, 31), key(prefixEvent, 40)): 6,
+		fmt.Sprintf("%x-%x", key(prefixTx, 5), key(prefixTx, 5)):         6,
+	}
+	for l, files := range levels {
+		for _, f := range files {
+			name := fmt.Sprintf("%x-%x", f.Smallest.UserKey, f.Largest.UserKey)
+			if wl, ok := want[name]; ok {
+				if wl != l {
+					t.Errorf("file %s in L%d, want L%d", name, l, wl)
+				}
+				delete(want, name)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no files %v", want)
+	}
+	if got := contents(t, d); len(got) != 8 { // and the schema version
+		t.Errorf("the store holds %d keys, want 8: %q", len(got), got)
 	}
 }
