@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -135,4 +136,35 @@ func (d *DB) commitBatch(ctx context.Context, first, last *heistgraph.Block) err
 func (d *DB) ingestStats(what string, st pebbledb.IngestOperationStats, files int) {
 	d.opts.Logger.Debug("sstables ingested", "what", what, "files", files, "bytes", st.Bytes,
 		"l0_bytes", st.ApproxIngestedIntoL0Bytes, "memtable_overlaps", st.MemtableOverlappingFiles)
+}
+
+// BulkTables returns how many of the store's sstables hold writes of
+// ApplyBlock that the bulk path (Options.BulkLoad) ingested and that stand
+// as they were ingested: files of the block tables whose keys, two or
+// more, all carry one sequence number, as an ingested file's do (a flush
+// or a compaction gives each write its own, or zero in the bottom level).
+// The in-order tables' files of a bulk-loaded store land in the bottom
+// level and stay there as they are; a store loaded by batches has none.
+// For tests and measurements.
+func (d *DB) BulkTables() (int, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return 0, errClosed
+	}
+	levels, err := d.db.SSTables()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, files := range levels {
+		for _, f := range files {
+			lo, hi := f.Smallest.UserKey, f.Largest.UserKey
+			if len(lo) > 0 && blockTable(lo[0]) && !bytes.Equal(lo, hi) &&
+				f.SmallestSeqNum == f.LargestSeqNum && f.SmallestSeqNum != 0 {
+				n++
+			}
+		}
+	}
+	return n, nil
 }

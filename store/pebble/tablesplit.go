@@ -16,16 +16,25 @@ import pebbledb "github.com/cockroachdb/pebble/v2"
 // the clustering and account tables the sub-table byte after it.
 func tableEnd(key []byte) []byte {
 	n := 1
-	if len(key) > 0 {
-		switch key[0] {
-		case prefixAddress, prefixBlock, prefixEvent, prefixHeight, prefixOutput, prefixPending,
-			prefixSpend, prefixTx, prefixUndo, prefixTxNum, prefixAddrByID:
-			n = 3
-		case prefixCluster, prefixAccount:
-			n = 4
-		}
+	switch {
+	case len(key) == 0:
+	case blockTable(key[0]):
+		n = 3
+	case key[0] == prefixCluster || key[0] == prefixAccount:
+		n = 4
 	}
 	return prefixEnd(key[:min(n, len(key))])
+}
+
+// blockTable reports whether prefix names one of the chain-scoped tables
+// ApplyBlock writes (schema.go).
+func blockTable(prefix byte) bool {
+	switch prefix {
+	case prefixAddress, prefixBlock, prefixEvent, prefixHeight, prefixOutput, prefixPending,
+		prefixSpend, prefixTx, prefixUndo, prefixTxNum, prefixAddrByID:
+		return true
+	}
+	return false
 }
 
 // tableSpanPolicy is Pebble's SpanPolicyFunc: the sstable that starts at

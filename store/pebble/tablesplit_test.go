@@ -77,6 +77,9 @@ func TestFilesHoldOneTable(t *testing.T) {
 		if !bulk && m.Ingest.Count != 0 {
 			t.Errorf("batches: %d ingestions", m.Ingest.Count)
 		}
+		if n, err := d.BulkTables(); err != nil || (n > 0) != bulk {
+			t.Errorf("bulk %v: BulkTables() = %d, %v", bulk, n, err)
+		}
 		checkOneTable(t, d, bulk, "after the ingest")
 		if err := d.Compact(ctx); err != nil {
 			t.Fatal(err)
