@@ -250,9 +250,9 @@ func appendOutputsKey(dst []byte, c chainCode, num uint64) []byte {
 
 // appendOrdered appends v as a number whose byte order is its numeric
 // order: the count of its significant bytes (0 to 8), then those bytes
-// big-endian. Like a uvarint it is a prefix code and takes 1 to 9 bytes
-// (a uvarint's 7-bit groups, least significant first, do not sort); unlike
-// one it takes a byte more below 128 and a byte less from 2^56.
+// big-endian. Like a uvarint it is a prefix code (whose 7-bit groups,
+// least significant first, do not sort); it takes a byte more than one at
+// most, and as many for mainnet's tx numbers (5 bytes up to 2^32).
 func appendOrdered(dst []byte, v uint64) []byte {
 	n := (bits.Len64(v) + 7) / 8
 	dst = append(dst, byte(n))
