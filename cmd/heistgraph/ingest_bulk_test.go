@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heistgraph/heistgraph/store/pebble"
 	"github.com/heistgraph/heistgraph/synth"
 )
 
@@ -18,8 +19,9 @@ import (
 // ingest (ingest btc --bulk, clustering beside it) of a small synthetic
 // world at random moments, reruns it to completion, and checks that the
 // store's neutral dump (store dump: chain, clusters, labels) is that of a
-// clean ingest by the ordinary path, and that no file of an interrupted
-// group is left behind.
+// clean ingest by the ordinary path, that no file of an interrupted group
+// is left behind, and that groups were ingested as sorted runs (the world
+// is over the bulk path's least group, so it is not all batches).
 //
 // The heavier version takes a world and a number of kills from the
 // environment, e.g. the medium world and 20 kills:
@@ -94,6 +96,17 @@ func TestIngestBulkKilledResumes(t *testing.T) {
 	}
 	if left := bulkLeftovers(t, data); len(left) > 0 {
 		t.Fatalf("files of interrupted groups left after the rerun: %v", left)
+	}
+	// The runs took the sorted-run path, not batches: the store holds
+	// files of the block tables as they were ingested (the in-order
+	// tables' files are never rewritten).
+	st, err := pebble.Open(data, pebble.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n, err := st.BulkTables(); err != nil || n == 0 {
+		t.Fatalf("the store holds %d bulk-loaded files (%v): no group was ingested as sorted runs", n, err)
 	}
 }
 

@@ -55,7 +55,7 @@ func checkAddrIDs(t *testing.T, d *DB, chain heistgraph.Chain) {
 	}
 	defer it.Close()
 	for ok := it.First(); ok; ok = it.Next() {
-		id, w := binary.Uvarint(it.Key()[len(lo):])
+		id, w := decodeOrdered(it.Key()[len(lo):])
 		if w <= 0 || len(it.Key()) != len(lo)+w+eventPosLen {
 			t.Fatalf("%s: event key %x: bad form", chain, it.Key())
 		}

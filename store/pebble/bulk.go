@@ -1,8 +1,10 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -19,10 +21,12 @@ import (
 // returns (the files and the manifest are synced). The writes skip the
 // write-ahead log, the memtable and its flush. A table whose keys arrive in
 // order (the height index h, the tx numbers d, the address table y, the
-// undo records u) overlaps nothing stored and lands in the bottom level,
-// never compacted again; the others (txids, numbers as uvarints, address
-// strings and ids) overlap what is stored and enter level 0 as a flush
-// would, then compact as before.
+// undo records u, the outputs o) overlaps nothing stored and lands in the
+// bottom level, never compacted again (no stored file spans two tables:
+// tablesplit.go), and so does the part of the other tables past their last
+// stored key (inOrder); the rest (txids, addresses, the spends of older
+// outputs, the events of older addresses) overlaps what is stored and
+// enters level 0 as a flush would, then compacts as before.
 //
 // What the group means does not change: the same writes are built, by the
 // same code, in the same groups; only how they reach Pebble differs. So
@@ -48,14 +52,32 @@ const bulkSplit = 3
 
 // inOrder reports whether the keys of a table (prefix byte and chain
 // code) arrive in order, group after group: heights, transaction numbers
-// and address ids, big-endian. A group's file of such a table overlaps
-// nothing stored and goes to the bottom level.
+// and address ids, big-endian, and outputs by their transaction's number
+// (appendOrdered). A group's file of such a table overlaps nothing stored
+// and goes to the bottom level. Of the other tables, the part of a group's
+// writes past the table's last stored key (the spends of the group's own
+// outputs, the events of the addresses it gives ids to) is cut into a
+// file of its own that goes there too (lastKey, tableSink.tail).
 func inOrder(table []byte) bool {
 	switch table[0] {
-	case prefixHeight, prefixTxNum, prefixAddrByID, prefixUndo:
+	case prefixHeight, prefixTxNum, prefixAddrByID, prefixUndo, prefixOutput:
 		return true
 	}
 	return false
+}
+
+// lastKey returns the last key stored in table, a key prefix (nil when
+// none is).
+func (d *DB) lastKey(table []byte) ([]byte, error) {
+	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: table, UpperBound: prefixEnd(table)})
+	if err != nil {
+		return nil, err
+	}
+	var last []byte
+	if it.Last() {
+		last = slices.Clone(it.Key())
+	}
+	return last, it.Close()
 }
 
 // ingestGroup writes the applier's writes as sstables and ingests them;
@@ -67,6 +89,7 @@ func inOrder(table []byte) bool {
 func (d *DB) ingestGroup(ctx context.Context, first, last *heistgraph.Block) error {
 	t := d.newSink(bulkPrefix, bulkSplit)
 	t.bottom = inOrder
+	t.tail = d.lastKey
 	if err := d.ap.w.sinkTo(t); err != nil {
 		t.discard()
 		return fmt.Errorf("apply block %d %s on %s: %w", last.Height, last.Hash, last.Chain, err)
@@ -113,4 +136,35 @@ func (d *DB) commitBatch(ctx context.Context, first, last *heistgraph.Block) err
 func (d *DB) ingestStats(what string, st pebbledb.IngestOperationStats, files int) {
 	d.opts.Logger.Debug("sstables ingested", "what", what, "files", files, "bytes", st.Bytes,
 		"l0_bytes", st.ApproxIngestedIntoL0Bytes, "memtable_overlaps", st.MemtableOverlappingFiles)
+}
+
+// BulkTables returns how many of the store's sstables hold writes of
+// ApplyBlock that the bulk path (Options.BulkLoad) ingested and that stand
+// as they were ingested: files of the block tables whose keys, two or
+// more, all carry one sequence number, as an ingested file's do (a flush
+// or a compaction gives each write its own, or zero in the bottom level).
+// The in-order tables' files of a bulk-loaded store land in the bottom
+// level and stay there as they are; a store loaded by batches has none.
+// For tests and measurements.
+func (d *DB) BulkTables() (int, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return 0, errClosed
+	}
+	levels, err := d.db.SSTables()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, files := range levels {
+		for _, f := range files {
+			lo, hi := f.Smallest.UserKey, f.Largest.UserKey
+			if len(lo) > 0 && blockTable(lo[0]) && !bytes.Equal(lo, hi) &&
+				f.SmallestSeqNum == f.LargestSeqNum && f.SmallestSeqNum != 0 {
+				n++
+			}
+		}
+	}
+	return n, nil
 }

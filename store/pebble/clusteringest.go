@@ -81,9 +81,17 @@ type tableSink struct {
 	// compaction into it would write them.
 	bottom func(table []byte) bool
 	wo6    sstable.WriterOptions
-	paths  []string
-	w      *sstable.Writer
-	table  []byte // the table prefix of w's keys
+	// tail, when set, returns the last key stored in a table (nil when it
+	// holds none). The keys of a file past it are cut into a file of
+	// their own, written like a bottom table's: it overlaps nothing stored
+	// and lands in the bottom level. last is the current table's, when cut
+	// is set (the current file holds keys at or before it).
+	tail  func(table []byte) ([]byte, error)
+	last  []byte
+	cut   bool
+	paths []string
+	w     *sstable.Writer
+	table []byte // the table prefix of w's keys
 	// The pending write, held until the next key differs: its key, kind
 	// and value, or, for merge operands, the merge under way (merged
 	// true), over a Set or a Delete (based true) or not.
@@ -221,11 +229,32 @@ func (t *tableSink) one(kind byte, key, val []byte) error {
 }
 
 // file makes the current file the one of key's table, starting a new file
-// when it is not.
+// when it is not (or when key starts the table's tail).
 func (t *tableSink) file(key []byte) error {
 	if t.w != nil && bytes.HasPrefix(key, t.table) {
-		return nil
+		if !t.cut || bytes.Compare(key, t.last) <= 0 {
+			return nil
+		}
+		t.cut = false
+		return t.open(key, true)
 	}
+	table := key[:min(len(key), t.split)]
+	bottom := t.bottom != nil && t.bottom(table)
+	if t.tail != nil && !bottom {
+		last, err := t.tail(table)
+		if err != nil {
+			return err
+		}
+		if bottom = last == nil || bytes.Compare(key, last) > 0; !bottom {
+			t.last, t.cut = append(t.last[:0], last...), true
+		}
+	}
+	return t.open(key, bottom)
+}
+
+// open starts a new file for key's table, with the bottom level's options
+// when bottom is set.
+func (t *tableSink) open(key []byte, bottom bool) error {
 	if err := t.closeFile(); err != nil {
 		return err
 	}
@@ -237,7 +266,7 @@ func (t *tableSink) file(key []byte) error {
 	t.paths = append(t.paths, p)
 	t.table = append(t.table[:0], key[:min(len(key), t.split)]...)
 	wo := t.wo
-	if t.bottom != nil && t.bottom(t.table) {
+	if bottom {
 		wo = t.wo6
 	}
 	t.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)

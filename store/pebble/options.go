@@ -48,7 +48,8 @@ type Options struct {
 	// atomic and durable step (bulk.go), instead of a batch through the
 	// write-ahead log and the memtable. The store's content is the same.
 	// Meant for an initial ingest of block files; smaller groups (a
-	// follower's blocks) are committed as batches either way.
+	// follower's blocks) are committed as batches either way. Pebble then
+	// lets twice as many files wait in level 0 before it compacts them.
 	BulkLoad bool
 	// SyncWrites makes every ApplyBlock and every rewound block durable
 	// before it returns (an fsync each). By default a block is atomic but
@@ -160,6 +161,25 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 			log.l.Warn("on-disk corruption", "component", "pebble", "path", info.Path)
 			h.corrupted(info.Path)
 		},
+	}
+	// Every table a flush or a compaction writes holds one table of the
+	// store (tableEnd): a table whose keys arrive in order (heights, tx
+	// numbers, address ids) then overlaps no other table's files, so a bulk
+	// group's file of it goes to the bottom level (bulk.go) and a flushed
+	// one is rewritten once, not with every compaction of its neighbours
+	// (docs/benchmarks.md, "Fewer compactions").
+	po.Experimental.SpanPolicyFunc = tableSpanPolicy
+	if o.BulkLoad {
+		// Each group adds a file of each table it writes out of order
+		// (addresses, txids) to level 0, and each compaction of level 0
+		// rewrites those tables' files in the level below whole: waiting
+		// for twice as many groups halves the rewrites. Point reads (a
+		// txid the ingest's filter cannot rule out) check more files in
+		// the meantime; the store's next open, without BulkLoad, compacts
+		// level 0 back under the usual threshold (docs/benchmarks.md,
+		// "Fewer compactions").
+		po.L0CompactionThreshold = 2 * po.L0CompactionThreshold
+		po.L0StopWritesThreshold = 2 * po.L0StopWritesThreshold
 	}
 	po.TargetFileSizes[0] = 8 << 20
 	// zstd (level 1) on the bottom level, which holds nearly all of a

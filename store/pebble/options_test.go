@@ -49,3 +49,27 @@ func TestMemoryCounts(t *testing.T) {
 		t.Errorf("Memory() without the output cache = %+v, want %+v", got, want)
 	}
 }
+
+// TestBulkLoadWaitsLonger: under BulkLoad Pebble lets level 0 grow twice
+// as far before it compacts it or stops writes; every other option is the
+// same.
+func TestBulkLoadWaitsLonger(t *testing.T) {
+	var plain, bulk Options
+	bulk.BulkLoad = true
+	for _, o := range []*Options{&plain, &bulk} {
+		if err := o.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, b := plain.pebbleOptions(newHealth(nil)), bulk.pebbleOptions(newHealth(nil))
+	if b.L0CompactionThreshold != 2*p.L0CompactionThreshold || b.L0StopWritesThreshold != 2*p.L0StopWritesThreshold {
+		t.Errorf("level 0 thresholds: bulk %d/%d, plain %d/%d", b.L0CompactionThreshold, b.L0StopWritesThreshold,
+			p.L0CompactionThreshold, p.L0StopWritesThreshold)
+	}
+	if b.Experimental.SpanPolicyFunc == nil || p.Experimental.SpanPolicyFunc == nil {
+		t.Error("no span policy: files may span tables")
+	}
+	if b.MemTableSize != p.MemTableSize || b.LBaseMaxBytes != p.LBaseMaxBytes || b.TargetFileSizes != p.TargetFileSizes {
+		t.Error("BulkLoad changed more than level 0's thresholds")
+	}
+}

@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"encoding/binary"
+	"math/bits"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -10,7 +11,12 @@ import (
 // every chain-scoped key follows it with the chain's two-byte code
 // (big-endian), so one store holds several chains side by side and each
 // table of a chain is one contiguous key range. Heights, output and input
-// indexes are big-endian so that byte order is numeric order. Hashes are the
+// indexes are big-endian so that byte order is numeric order. The
+// transaction numbers and address ids that lead a key (ord: appendOrdered)
+// are too, in about as few bytes as a uvarint: the outputs of the
+// transactions a group of blocks numbers, the spends of those outputs and
+// the events of the addresses it gives ids to then sort after every stored
+// key of their tables (bulk.go ingests them into the bottom level). Hashes are the
 // 32 bytes of heistgraph.Hash (internal byte order). Address strings are
 // prefixed with their length (uvarint) so that one address's keys never
 // interleave with a longer address that shares its prefix.
@@ -23,13 +29,13 @@ import (
 //	h + chain + height(be64)                -> block hash(32) + time(varint)        best-chain height index
 //	b + chain + hash(32)                    -> block record                         header, size, txids in order
 //	t + chain + txid(32)                    -> tx record                            number, header fields, place, inputs (+ resolved spent outputs, addresses by id), fee
-//	o + chain + number(uvarint) + vout(be32) -> output record                        value, script type, address id (uvarint, 0: none), height, keys, script (left out when standard)
-//	s + chain + number(uvarint) + vout(be32) + spender number(uvarint) + vin(be32)
+//	o + chain + number(ord) + vout(be32)    -> output record                        value, script type, address id (uvarint, 0: none), height, keys, script (left out when standard)
+//	s + chain + number(ord) + vout(be32) + spender number(uvarint) + vin(be32)
 //	                                        -> (empty)                              spend marker of a stored output (spends.go)
 //	s + chain + 0x00 + txid(32) + vout(be32) + spender number(uvarint) + vin(be32)
 //	                                        -> (empty)                              spend marker of an output not stored
 //	p + chain + txid(32) + vout(be32)       -> (empty)                              pending: a spend whose output is not stored
-//	e + chain + address id(uvarint) + height(be64) + txindex(be32) + kind(1) + index(be32)
+//	e + chain + address id(ord) + height(be64) + txindex(be32) + kind(1) + index(be32)
 //	                                        -> event record                         address history in chain order; txs by number
 //	a + chain + len(addr) + addr            -> address id + totals                  written with Merge (codec.go totalsMerger)
 //	m + "addrid/" + chain                   -> next address id (uvarint)            given out at ingest (addrid.go)
@@ -178,8 +184,11 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // addresses whose clustering id is not the store's own (clusteraddr.go);
 // version 6 adds the y table (id -> address), names addresses by id in
 // output records and tx records' resolved inputs, and keeps in the cluster
-// id table only the ids the y table does not name (addrtable.go).
-const schemaVersion = 6
+// id table only the ids the y table does not name (addrtable.go);
+// version 7 writes the transaction number that leads output and spend
+// marker keys and the address id that leads event keys in order
+// (appendOrdered) instead of as uvarints.
+const schemaVersion = 7
 
 var (
 	metaVersionKey   = []byte("mversion")
@@ -236,7 +245,38 @@ func appendTxKey(dst []byte, c chainCode, txid heistgraph.Hash) []byte {
 // appendOutputsKey is the prefix of the output keys of the tx with number
 // num, and appendOutputKey the key of its output vout.
 func appendOutputsKey(dst []byte, c chainCode, num uint64) []byte {
-	return binary.AppendUvarint(appendTable(dst, prefixOutput, c), num)
+	return appendOrdered(appendTable(dst, prefixOutput, c), num)
+}
+
+// appendOrdered appends v as a number whose byte order is its numeric
+// order: the count of its significant bytes (0 to 8), then those bytes
+// big-endian. Like a uvarint it is a prefix code (whose 7-bit groups,
+// least significant first, do not sort); it takes a byte more than one at
+// most, and as many for mainnet's tx numbers (5 bytes up to 2^32).
+func appendOrdered(dst []byte, v uint64) []byte {
+	n := (bits.Len64(v) + 7) / 8
+	dst = append(dst, byte(n))
+	for i := n - 1; i >= 0; i-- {
+		dst = append(dst, byte(v>>(8*i)))
+	}
+	return dst
+}
+
+// decodeOrdered reads a number appendOrdered wrote at the start of b. w is
+// the bytes it took, or 0 when b does not start with one written so (too
+// short, a count over 8, a leading zero byte).
+func decodeOrdered(b []byte) (v uint64, w int) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	n := int(b[0])
+	if n > 8 || len(b) <= n || n > 0 && b[1] == 0 {
+		return 0, 0
+	}
+	for _, c := range b[1 : 1+n] {
+		v = v<<8 | uint64(c)
+	}
+	return v, 1 + n
 }
 
 func appendOutputKey(dst []byte, c chainCode, num uint64, vout uint32) []byte {
@@ -259,7 +299,7 @@ func appendAddressKey(dst []byte, c chainCode, addr string) []byte {
 // appendEventPrefix is the prefix of all history keys of the address with
 // id id.
 func appendEventPrefix(dst []byte, c chainCode, id uint64) []byte {
-	return binary.AppendUvarint(appendTable(dst, prefixEvent, c), id)
+	return appendOrdered(appendTable(dst, prefixEvent, c), id)
 }
 
 // eventPos is the chain-order position of an address event, the tail of its

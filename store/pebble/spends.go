@@ -19,8 +19,8 @@ import (
 // transaction number (txnum.go): s + chain + the outpoint's tx number +
 // vout + the spender's number + vin. A spend whose output is not stored
 // when it is written (its input unresolved, a pending marker beside it)
-// names the outpoint by txid instead, after a 0x00 byte, which no number's
-// uvarint starts with: s + chain + 0x00 + txid + vout + spender number +
+// names the outpoint by txid instead, after a 0x00 byte, which no number
+// (appendOrdered, from 1) starts with: s + chain + 0x00 + txid + vout + spender number +
 // vin. ApplyBlock moves such a marker to the numbered form when it stores
 // the output (backfill), RewindTo moves it back when it removes the output
 // (unresolve), so a marker is numbered exactly when its input is resolved.
@@ -32,7 +32,7 @@ const spendPendingTag = 0x00
 // appendSpendsOfKey is the prefix of the markers of the outputs of the tx
 // with number num (and of its output vout when withVout).
 func appendSpendsOfKey(dst []byte, c chainCode, num uint64, vout uint32, withVout bool) []byte {
-	dst = binary.AppendUvarint(appendTable(dst, prefixSpend, c), num)
+	dst = appendOrdered(appendTable(dst, prefixSpend, c), num)
 	if withVout {
 		dst = appendU32(dst, vout)
 	}
@@ -70,7 +70,7 @@ func decodeSpender(b []byte) (spenderRef, bool) {
 // decodeNumberedSpend splits the part of a numbered marker key after its
 // table and chain into the outpoint's tx number, vout and spender.
 func decodeNumberedSpend(b []byte) (num uint64, vout uint32, sp spenderRef, ok bool) {
-	num, w := binary.Uvarint(b)
+	num, w := decodeOrdered(b)
 	if w <= 0 || num == 0 || len(b) < w+4 {
 		return 0, 0, spenderRef{}, false
 	}

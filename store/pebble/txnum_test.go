@@ -74,7 +74,7 @@ func checkTxNums(t *testing.T, d *DB, chain heistgraph.Chain) {
 		}
 	})
 	scan(prefixOutput, func(k, _ []byte) {
-		num, w := binary.Uvarint(k)
+		num, w := decodeOrdered(k)
 		if n, ok := nout[num]; w <= 0 || !ok || len(k) != w+4 || binary.BigEndian.Uint32(k[w:]) >= n {
 			t.Fatalf("%s: output key %x: no such output of a stored tx", chain, k)
 		}

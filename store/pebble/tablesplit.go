@@ -1,0 +1,44 @@
+package pebble
+
+import pebbledb "github.com/cockroachdb/pebble/v2"
+
+// Files hold one table each. Pebble cuts the sstables a flush or a
+// compaction writes by size only, so one file used to hold the end of one
+// table and the start of the next (a..d, d..t): a bulk group's file of an
+// in-order table (bulk.go) then overlapped such a file's bounds and went
+// to level 0 instead of the bottom level, and every compaction of the
+// address or txid tables rewrote the in-order tables that shared their
+// files. tableSpanPolicy makes Pebble end a file at every table's end.
+
+// tableEnd returns the end of the table that holds key: the smallest key
+// past every key of that table, nil when there is none. A table is a
+// prefix byte; for the chain-scoped tables the chain code too, and for
+// the clustering and account tables the sub-table byte after it.
+func tableEnd(key []byte) []byte {
+	n := 1
+	switch {
+	case len(key) == 0:
+	case blockTable(key[0]):
+		n = 3
+	case key[0] == prefixCluster || key[0] == prefixAccount:
+		n = 4
+	}
+	return prefixEnd(key[:min(n, len(key))])
+}
+
+// blockTable reports whether prefix names one of the chain-scoped tables
+// ApplyBlock writes (schema.go).
+func blockTable(prefix byte) bool {
+	switch prefix {
+	case prefixAddress, prefixBlock, prefixEvent, prefixHeight, prefixOutput, prefixPending,
+		prefixSpend, prefixTx, prefixUndo, prefixTxNum, prefixAddrByID:
+		return true
+	}
+	return false
+}
+
+// tableSpanPolicy is Pebble's SpanPolicyFunc: the sstable that starts at
+// start ends at the end of start's table (tableEnd).
+func tableSpanPolicy(start []byte) (pebbledb.SpanPolicy, []byte, error) {
+	return pebbledb.SpanPolicy{}, tableEnd(start), nil
+}
