@@ -346,6 +346,7 @@ func (a *applier) reset() {
 // and the address ids cache takes idCacheBytes of it again.
 func (a *applier) startGroup(cacheBytes int64) {
 	a.w.reset()
+	a.w.chunk = applySortChunk
 	a.grp.reset()
 	a.ids.reset()
 	a.nums = runCounter{}
