@@ -267,13 +267,12 @@ func (a *applier) writeIDs() error {
 	return a.ids.write(&a.w, metaAddrIDKey)
 }
 
-// commitIDs moves the run's ids into the cache once its batch is
-// committed.
-func (a *applier) commitIDs() {
+// cacheIDs copies the run's ids into the cache (applyGroup: while its
+// batch is committed).
+func (a *applier) cacheIDs() {
 	for k, id := range a.ids.ids {
 		a.idCache.put(k, id)
 	}
-	a.ids.reset()
 }
 
 // storedAddrID returns the id of addr from its stored totals in r (found
