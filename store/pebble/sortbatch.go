@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -159,27 +160,79 @@ func (w *sortedWrites) writeTo(b *pebbledb.Batch) error {
 	if len(ops) > math.MaxUint32 {
 		return fmt.Errorf("batch of %d writes: %w", len(ops), heistgraph.ErrInvalid)
 	}
-	n := batchHeaderLen + len(buf) + len(ops)*(1+2*binary.MaxVarintLen32)
-	repr := make([]byte, batchHeaderLen, n)
+	// Large batches are encoded in two halves, one on a goroutine of its
+	// own, each into its place in repr (their lengths counted first).
+	half := 0
+	if len(ops) >= parallelOps {
+		half = len(ops) / 2
+	}
+	lo, hi := encodedLen(ops[:half]), encodedLen(ops[half:])
+	repr := make([]byte, batchHeaderLen+lo+hi)
 	binary.LittleEndian.PutUint32(repr[8:batchHeaderLen], uint32(len(ops)))
-	for _, o := range ops {
-		switch o.kind {
-		case opSet:
-			repr = append(repr, byte(pebbledb.InternalKeyKindSet))
-		case opMerge:
-			repr = append(repr, byte(pebbledb.InternalKeyKindMerge))
-		default:
-			repr = append(repr, byte(pebbledb.InternalKeyKindDelete))
-		}
-		repr = binary.AppendUvarint(repr, uint64(o.val-o.key))
-		repr = append(repr, buf[o.key:o.val]...)
-		if o.kind != opDelete {
-			repr = binary.AppendUvarint(repr, uint64(o.end-o.val))
-			repr = append(repr, buf[o.val:o.end]...)
-		}
+	var wg sync.WaitGroup
+	var errLo error
+	if half > 0 {
+		wg.Go(func() { errLo = encodeOps(repr[batchHeaderLen:batchHeaderLen+lo], ops[:half], buf) })
+	}
+	errHi := encodeOps(repr[batchHeaderLen+lo:], ops[half:], buf)
+	wg.Wait()
+	if err := errors.Join(errLo, errHi); err != nil {
+		return err
 	}
 	w.reset()
 	return b.SetRepr(repr)
+}
+
+// parallelOps is the number of writes from which writeTo encodes a batch,
+// and sort merges runs, in two halves at once.
+const parallelOps = 1 << 14
+
+// encodedLen is the length of ops in Pebble's batch format.
+func encodedLen(ops []writeOp) int {
+	n := 0
+	for _, o := range ops {
+		k := int(o.val - o.key)
+		n += 1 + uvarintLen(uint64(k)) + k
+		if o.kind != opDelete {
+			v := int(o.end - o.val)
+			n += uvarintLen(uint64(v)) + v
+		}
+	}
+	return n
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
+// encodeOps writes ops (writes into buf) in Pebble's batch format into dst,
+// which is encodedLen(ops) long.
+func encodeOps(dst []byte, ops []writeOp, buf []byte) error {
+	out := dst[:0]
+	for _, o := range ops {
+		switch o.kind {
+		case opSet:
+			out = append(out, byte(pebbledb.InternalKeyKindSet))
+		case opMerge:
+			out = append(out, byte(pebbledb.InternalKeyKindMerge))
+		default:
+			out = append(out, byte(pebbledb.InternalKeyKindDelete))
+		}
+		out = binary.AppendUvarint(out, uint64(o.val-o.key))
+		out = append(out, buf[o.key:o.val]...)
+		if o.kind != opDelete {
+			out = binary.AppendUvarint(out, uint64(o.end-o.val))
+			out = append(out, buf[o.val:o.end]...)
+		}
+	}
+	if len(out) != len(dst) || (len(dst) > 0 && &out[0] != &dst[0]) {
+		return fmt.Errorf("batch of %d writes encoded in %d bytes, counted %d: %w", len(ops), len(out), len(dst), errCorrupt)
+	}
+	return nil
 }
 
 // sort returns the writes in key order, writes to one key in the order
@@ -192,10 +245,41 @@ func (w *sortedWrites) sort() []writeOp {
 	w.wg.Wait()
 	w.sorted = w.ops
 	if len(w.runs) > 0 {
-		w.merged = mergeRuns(w.merged[:0], append(w.runs, w.ops), w.buf)
+		w.merged = mergeSplit(w.merged[:0], append(w.runs, w.ops), w.buf)
 		w.sorted = w.merged
 	}
 	return w.sorted
+}
+
+// mergeSplit is mergeRuns in two halves at once: the writes before the
+// median of the longest run, on a goroutine of its own, and the others,
+// each into its place in dst.
+func mergeSplit(dst []writeOp, runs [][]writeOp, buf []byte) []writeOp {
+	n := 0
+	longest := runs[0]
+	for _, r := range runs {
+		n += len(r)
+		if len(r) > len(longest) {
+			longest = r
+		}
+	}
+	if n < parallelOps {
+		return mergeRuns(dst, runs, buf)
+	}
+	dst = slices.Grow(dst, n)[:n]
+	p := longest[len(longest)/2]
+	lo, hi := make([][]writeOp, len(runs)), make([][]writeOp, len(runs))
+	nlo := 0
+	for i, r := range runs {
+		j, _ := slices.BinarySearchFunc(r, &p, func(o writeOp, p *writeOp) int { return cmpOps(&o, p, buf) })
+		lo[i], hi[i] = r[:j], r[j:]
+		nlo += j
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { mergeRuns(dst[:0:nlo], lo, buf) })
+	mergeRuns(dst[nlo:nlo], hi, buf)
+	wg.Wait()
+	return dst
 }
 
 // cmpOps orders writes by key, writes to one key by their offsets in buf,

@@ -3,22 +3,33 @@ package pebble
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
 )
 
 // TestSortAheadMatchesSort checks that writes sorted ahead in runs (chunk
 // lengths from 1 to past the writes' count) and merged come out exactly as
-// one sort of them all gives (a stable sort by key), over keys that share
-// their first 16 bytes or are prefixes of each other, twice on one
-// sortedWrites (its run buffers reused).
+// one stable sort of them all by key gives, over keys that share their
+// first 16 bytes or are prefixes of each other, in sort's answer and in
+// the batch writeTo makes; rounds of 40,000 writes take the paths that
+// merge and encode in two halves at once. Each round reuses the
+// sortedWrites (its run buffers).
 func TestSortAheadMatchesSort(t *testing.T) {
-	for seed := range uint64(30) {
-		for _, chunk := range []int{0, 1, 2, 7, 64, 1000} {
+	d := concatDB(t)
+	kinds := map[byte]pebbledb.InternalKeyKind{opSet: pebbledb.InternalKeyKindSet, opMerge: pebbledb.InternalKeyKindMerge, opDelete: pebbledb.InternalKeyKindDelete}
+	for seed := range uint64(20) {
+		for _, chunk := range []int{0, 1, 2, 7, 64, 1000, 4096} {
 			rng := rand.New(rand.NewPCG(seed, 9))
 			var w sortedWrites
 			w.chunk = chunk
-			for round := range 2 {
+			for round := range 3 {
 				n := rng.IntN(400)
+				if round == 2 && seed < 2 && chunk != 1 {
+					n = 40000
+				}
 				type write struct {
 					kind     byte
 					key, val string
@@ -30,17 +41,15 @@ func TestSortAheadMatchesSort(t *testing.T) {
 					for range rng.IntN(4) {
 						key = append(key, byte(rng.IntN(3)))
 					}
-					val := []byte{byte(i), byte(i >> 8)}
+					val := []byte{byte(i), byte(i >> 8), byte(i >> 16)}
 					kind := byte(rng.IntN(3))
+					if kind == opDelete {
+						val = nil
+					}
 					w.add(kind, key, val)
 					want = append(want, write{kind, string(key), string(val)})
 				}
-				// The reference: a stable insertion sort by key.
-				for i := 1; i < len(want); i++ {
-					for j := i; j > 0 && want[j-1].key > want[j].key; j-- {
-						want[j-1], want[j] = want[j], want[j-1]
-					}
-				}
+				slices.SortStableFunc(want, func(x, y write) int { return strings.Compare(x.key, y.key) })
 				got := w.sort()
 				if len(got) != len(want) {
 					t.Fatalf("seed %d chunk %d round %d: %d writes sorted, want %d", seed, chunk, round, len(got), len(want))
@@ -51,7 +60,24 @@ func TestSortAheadMatchesSort(t *testing.T) {
 						t.Fatalf("seed %d chunk %d round %d: write %d is %q, want %q", seed, chunk, round, i, g, want[i])
 					}
 				}
-				w.reset()
+				b := d.db.NewBatch()
+				if err := w.writeTo(b); err != nil {
+					t.Fatal(err)
+				}
+				if int(b.Count()) != len(want) {
+					t.Fatalf("seed %d chunk %d round %d: batch of %d writes, want %d", seed, chunk, round, b.Count(), len(want))
+				}
+				r := b.Reader()
+				for i, x := range want {
+					kind, k, v, ok, err := r.Next()
+					if err != nil || !ok || kind != kinds[x.kind] || string(k) != x.key || string(v) != x.val {
+						t.Fatalf("seed %d chunk %d round %d: batch write %d is %v %q %q (%v, %v), want %q", seed, chunk, round, i, kind, k, v, ok, err, x)
+					}
+				}
+				if _, _, _, ok, _ := r.Next(); ok {
+					t.Fatalf("seed %d chunk %d round %d: writes past %d in the batch", seed, chunk, round, len(want))
+				}
+				_ = b.Close()
 			}
 		}
 	}
