@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
+	"sync/atomic"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -40,7 +40,7 @@ type sortedWrites struct {
 	spare  [][]writeOp
 	merged []writeOp
 	sorted []writeOp
-	wg     sync.WaitGroup
+	sorts  []*task // the runs' sorts
 }
 
 // writeOp is one write: buf[key:val] is the key, buf[val:end] the value;
@@ -63,7 +63,11 @@ const (
 // reset empties w, once the goroutines sorting runs of it are done (they
 // read buf).
 func (w *sortedWrites) reset() {
-	w.wg.Wait()
+	for _, t := range w.sorts {
+		t.stop()
+	}
+	clear(w.sorts)
+	w.sorts = w.sorts[:0]
 	w.buf = w.buf[:0]
 	w.ops = w.ops[:0]
 	w.sorted = nil
@@ -102,7 +106,7 @@ func (w *sortedWrites) add(kind byte, key, val []byte) {
 func (w *sortedWrites) handOff() {
 	run, buf := w.ops, w.buf
 	w.runs = append(w.runs, run)
-	w.wg.Go(func() { sortOps(run, buf) })
+	w.sorts = append(w.sorts, goTask(func() { sortOps(run, buf) }))
 	if n := len(w.spare); n > 0 {
 		w.ops = w.spare[n-1]
 		w.spare = w.spare[:n-1]
@@ -169,13 +173,13 @@ func (w *sortedWrites) writeTo(b *pebbledb.Batch) error {
 	lo, hi := encodedLen(ops[:half]), encodedLen(ops[half:])
 	repr := make([]byte, batchHeaderLen+lo+hi)
 	binary.LittleEndian.PutUint32(repr[8:batchHeaderLen], uint32(len(ops)))
-	var wg sync.WaitGroup
 	var errLo error
+	var t *task
 	if half > 0 {
-		wg.Go(func() { errLo = encodeOps(repr[batchHeaderLen:batchHeaderLen+lo], ops[:half], buf) })
+		t = goTask(func() { errLo = encodeOps(repr[batchHeaderLen:batchHeaderLen+lo], ops[:half], buf) })
 	}
 	errHi := encodeOps(repr[batchHeaderLen+lo:], ops[half:], buf)
-	wg.Wait()
+	t.wait()
 	if err := errors.Join(errLo, errHi); err != nil {
 		return err
 	}
@@ -242,7 +246,9 @@ func (w *sortedWrites) sort() []writeOp {
 		return w.sorted
 	}
 	sortOps(w.ops, w.buf)
-	w.wg.Wait()
+	for _, t := range w.sorts {
+		t.wait()
+	}
 	w.sorted = w.ops
 	if len(w.runs) > 0 {
 		w.merged = mergeSplit(w.merged[:0], append(w.runs, w.ops), w.buf)
@@ -275,10 +281,9 @@ func mergeSplit(dst []writeOp, runs [][]writeOp, buf []byte) []writeOp {
 		lo[i], hi[i] = r[:j], r[j:]
 		nlo += j
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { mergeRuns(dst[:0:nlo], lo, buf) })
+	t := goTask(func() { mergeRuns(dst[:0:nlo], lo, buf) })
 	mergeRuns(dst[nlo:nlo], hi, buf)
-	wg.Wait()
+	t.wait()
 	return dst
 }
 
@@ -386,3 +391,51 @@ func (w *sortedWrites) sinkTo(t *tableSink) error {
 // number (8 bytes, set on commit) and the count of writes (4 bytes, little
 // endian).
 const batchHeaderLen = 12
+
+// A task is work done by a goroutine of its own or by the goroutine that
+// needs it done, whichever starts it first: the one that needs it never
+// waits for a goroutine the scheduler has not started yet (on a loaded
+// machine, or with both cores busy compacting and clustering, that can be
+// milliseconds; waiting for such goroutines was seconds of an ingest's
+// wall time at a load of 10 on 2 cores).
+type task struct {
+	claimed atomic.Bool
+	done    chan struct{}
+	f       func()
+}
+
+// goTask starts f on a goroutine of its own unless wait or stop comes
+// first.
+func goTask(f func()) *task {
+	t := &task{done: make(chan struct{}), f: f}
+	go t.try()
+	return t
+}
+
+// try does the task unless it was started, and reports whether it did.
+func (t *task) try() bool {
+	if !t.claimed.CompareAndSwap(false, true) {
+		return false
+	}
+	t.f()
+	close(t.done)
+	return true
+}
+
+// wait returns once the task is done, doing it if it was not started (a
+// nil task is done).
+func (t *task) wait() {
+	if t != nil && !t.try() {
+		<-t.done
+	}
+}
+
+// stop makes sure the task is not running and never will: it waits for it
+// if it was started, and otherwise keeps it from starting.
+func (t *task) stop() {
+	if !t.claimed.CompareAndSwap(false, true) {
+		<-t.done
+		return
+	}
+	close(t.done)
+}

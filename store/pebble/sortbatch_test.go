@@ -3,8 +3,10 @@ package pebble
 import (
 	"bytes"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -79,6 +81,36 @@ func TestSortAheadMatchesSort(t *testing.T) {
 				}
 				_ = b.Close()
 			}
+		}
+	}
+}
+
+// TestTask: a task runs exactly once whoever starts it (its goroutine or
+// wait), and never after stop returns.
+func TestTask(t *testing.T) {
+	var runs [2000]atomic.Int32
+	for i := range 1000 {
+		tk := goTask(func() { runs[i].Add(1) })
+		if i%2 == 0 {
+			runtime.Gosched()
+		}
+		tk.wait()
+		if n := runs[i].Load(); n != 1 {
+			t.Fatalf("task %d ran %d times by wait", i, n)
+		}
+		tk.wait() // done: returns at once
+	}
+	for i := 1000; i < 2000; i++ {
+		tk := goTask(func() { runs[i].Add(1) })
+		if i%2 == 0 {
+			runtime.Gosched()
+		}
+		tk.stop()
+		n := runs[i].Load()
+		tk.wait() // stopped: returns without running it
+		runtime.Gosched()
+		if m := runs[i].Load(); n > 1 || m != n {
+			t.Fatalf("task %d ran %d times by stop, %d after", i, n, m)
 		}
 	}
 }
