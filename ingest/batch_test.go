@@ -3,9 +3,13 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/bitcoin"
@@ -77,5 +81,70 @@ func TestStreamBatches(t *testing.T) {
 	}
 	if tip, err := st.Tip(context.Background(), heistgraph.ChainBTC); err != nil || tip.Height != 254 {
 		t.Fatalf("tip %d (%v), want 254", tip.Height, err)
+	}
+}
+
+// countingStream yields n empty blocks of size bytes each and counts them.
+type countingStream struct {
+	n, size int
+	yielded atomic.Int64
+}
+
+func (s *countingStream) Network() heistgraph.Network { return heistgraph.Mainnet }
+
+func (s *countingStream) Blocks(ctx context.Context) iter.Seq2[*heistgraph.Block, error] {
+	return func(yield func(*heistgraph.Block, error) bool) {
+		for h := range s.n {
+			b := &heistgraph.Block{Chain: heistgraph.ChainBTC, Height: int64(h), Size: s.size}
+			b.Hash[0], b.Hash[1] = byte(h), byte(h>>8)
+			s.yielded.Add(1)
+			if !yield(b, nil) {
+				return
+			}
+		}
+	}
+}
+
+// waitingBatcher is a BlockBatcher that, applying a group, waits until
+// the source has yielded the whole next group (or a second has passed),
+// and records the groups' lengths and what it saw.
+type waitingBatcher struct {
+	store.ChainWriter
+	src    *countingStream
+	groups []int
+	ahead  []bool
+	done   int
+}
+
+func (w *waitingBatcher) ApplyBlocks(_ context.Context, bs []*heistgraph.Block) (int, error) {
+	want := int64(w.done + 2*len(bs))
+	deadline := time.Now().Add(time.Second)
+	for w.src.yielded.Load() < min(want, int64(w.src.n)) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	w.ahead = append(w.ahead, w.src.yielded.Load() >= min(want, int64(w.src.n)))
+	w.groups = append(w.groups, len(bs))
+	w.done += len(bs)
+	return len(bs), nil
+}
+
+// TestStreamDecodesGroupAhead: while the store applies a group, the next
+// group is decoded whole (not only ReadAhead blocks of it), and the groups
+// are cut by GroupBlocks.
+func TestStreamDecodesGroupAhead(t *testing.T) {
+	t.Parallel()
+	src := &countingStream{n: 100, size: 10}
+	w := &waitingBatcher{src: src}
+	st, err := ingest.Stream(context.Background(), w, src, ingest.Options{ReadAhead: 2, GroupBlocks: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Blocks != 100 || !slices.Equal(w.groups, []int{30, 30, 30, 10}) {
+		t.Fatalf("%d blocks in groups %v, want 100 in 30, 30, 30, 10", st.Blocks, w.groups)
+	}
+	for i, ok := range w.ahead {
+		if !ok {
+			t.Errorf("group %d applied before the next one was decoded", i)
+		}
 	}
 }

@@ -56,7 +56,9 @@ type Options struct {
 	// Events receives progress callbacks.
 	Events Events
 	// ReadAhead is how many decoded blocks may wait between the source and
-	// the store (decoding overlaps writing). Default 8.
+	// the store (decoding overlaps writing) when blocks are applied one
+	// by one; grouped (GroupBytes), the next group is decoded while the
+	// store applies one. Default 8.
 	ReadAhead int
 	// GroupBytes is, for Stream into a store that can apply several blocks
 	// in one batch (store.BlockBatcher), how many bytes of serialized blocks it
@@ -114,8 +116,9 @@ const decodedPerByte = 3
 // blocks: half of it for the group handed to the store at once
 // (GroupBytes, in serialized bytes, a third of that half as a decoded
 // block takes about three times its size), half for the blocks decoded
-// ahead (ReadAhead, counted at 1 MiB a block, between 2 and 8). Budgets
-// below MinMemory wrap heistgraph.ErrInvalid.
+// ahead (grouped, the next group: the same size; block by block,
+// ReadAhead, counted at 1 MiB a block, between 2 and 8). Budgets below
+// MinMemory wrap heistgraph.ErrInvalid.
 func (o *Options) FitMemory(total int64) error {
 	if total < MinMemory {
 		return fmt.Errorf("ingest: memory %d bytes < %d: %w", total, MinMemory, heistgraph.ErrInvalid)
@@ -139,15 +142,21 @@ type Stats struct {
 }
 
 type item struct {
-	b   *heistgraph.Block
-	err error
+	b *heistgraph.Block
+	// group is a group of blocks for a store.BlockBatcher (b nil).
+	group []*heistgraph.Block
+	err   error
 }
 
 // Stream applies every block of src to w in the order src yields them, each
 // block atomically (several blocks a batch when w is a store.BlockBatcher, see
-// Options.GroupBytes). Decoding (in src) overlaps writing. On error the
-// blocks applied so far stay applied (each is whole), so a rerun resumes
-// where this one stopped. Cancelling ctx stops between batches.
+// Options.GroupBytes). Decoding (in src) overlaps writing: block by block,
+// up to ReadAhead blocks ahead, or for a BlockBatcher a group at a time,
+// the next group decoded while the store applies one (handing over each
+// block would leave the store waiting for the decoder to be scheduled
+// again for every block of a group, after the first ReadAhead). On error
+// the blocks applied so far stay applied (each is whole), so a rerun
+// resumes where this one stopped. Cancelling ctx stops between batches.
 func Stream(ctx context.Context, w store.ChainWriter, src heistgraph.BlockStream, opts Options) (Stats, error) {
 	if err := opts.Validate(); err != nil {
 		return Stats{}, err
@@ -155,25 +164,52 @@ func Stream(ctx context.Context, w store.ChainWriter, src heistgraph.BlockStream
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch := make(chan item, opts.ReadAhead)
-	go func() {
-		defer close(ch)
-		for b, err := range src.Blocks(ctx) {
-			select {
-			case ch <- item{b, err}:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
 	bw, grouped := w.(store.BlockBatcher)
 	grouped = grouped && opts.GroupBytes > 0
+	ahead := opts.ReadAhead
+	if grouped {
+		ahead = 0 // the group being made is the one ahead
+	}
+	ch := make(chan item, ahead)
+	go func() {
+		defer close(ch)
+		send := func(it item) bool {
+			select {
+			case ch <- it:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		var group []*heistgraph.Block
+		size := 0
+		for b, err := range src.Blocks(ctx) {
+			if err != nil {
+				if len(group) > 0 && !send(item{group: group}) {
+					return
+				}
+				send(item{err: err})
+				return
+			}
+			if !grouped {
+				if !send(item{b: b}) {
+					return
+				}
+				continue
+			}
+			group = append(group, b)
+			if size += b.Size; size >= opts.GroupBytes || len(group) >= opts.GroupBlocks {
+				if !send(item{group: group}) {
+					return
+				}
+				group, size = nil, 0
+			}
+		}
+		if len(group) > 0 {
+			send(item{group: group})
+		}
+	}()
 	var st Stats
-	var group []*heistgraph.Block
-	size := 0
 	applied := func(b *heistgraph.Block) {
 		st.Blocks++
 		st.Txs += int64(len(b.Txs))
@@ -182,49 +218,30 @@ func Stream(ctx context.Context, w store.ChainWriter, src heistgraph.BlockStream
 			opts.Events.BlockApplied(b)
 		}
 	}
-	flush := func() error {
-		n, err := bw.ApplyBlocks(ctx, group)
-		for _, b := range group[:n] {
-			applied(b)
-		}
-		if err != nil {
-			b := group[n]
-			return fmt.Errorf("apply block %d %s: %w", b.Height, b.Hash, err)
-		}
-		clear(group)
-		group, size = group[:0], 0
-		return nil
-	}
 	err := func() error {
 		for it := range ch {
 			if it.err != nil {
-				if len(group) > 0 {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
 				return it.err
 			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			b := it.b
-			if grouped {
-				group = append(group, b)
-				if size += b.Size; size >= opts.GroupBytes || len(group) >= opts.GroupBlocks {
-					if err := flush(); err != nil {
-						return err
-					}
+			if it.group != nil {
+				n, err := bw.ApplyBlocks(ctx, it.group)
+				for _, b := range it.group[:n] {
+					applied(b)
+				}
+				if err != nil {
+					b := it.group[n]
+					return fmt.Errorf("apply block %d %s: %w", b.Height, b.Hash, err)
 				}
 				continue
 			}
+			b := it.b
 			if err := w.ApplyBlock(ctx, b); err != nil {
 				return fmt.Errorf("apply block %d %s: %w", b.Height, b.Hash, err)
 			}
 			applied(b)
-		}
-		if len(group) > 0 {
-			return flush()
 		}
 		return nil
 	}()

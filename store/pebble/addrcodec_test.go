@@ -1,7 +1,10 @@
 package pebble
 
 import (
+	"bytes"
 	"testing"
+
+	"github.com/btcsuite/btcd/address/v2/bech32"
 )
 
 // TestAddrValue: addresses of the standard forms (BIP 173 and BIP 350
@@ -84,4 +87,94 @@ func FuzzAddrValue(f *testing.F) {
 		r = reader{b: []byte(addr)}
 		_ = r.addrValue()
 	})
+}
+
+// packSegwitCases are addresses packSegwit packs, and near misses it must
+// leave to btcd's decoders (or pack as they do).
+var packSegwitCases = []string{
+	"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",                                 // v0, 20 bytes
+	"tb1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3q0sl5k7",             // v0, 32 bytes
+	"bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0",             // v1 (bech32m)
+	"bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw",                               // regtest
+	"bc1pw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y", // v1, 40 bytes
+	"ltc1qw508d6qejxtdg4y5r3zarvary0c5xw7kgmn4n9",                                // an hrp without a tag
+	"BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",                                 // upper case: a string
+	"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5",                                 // bad checksum
+	"bc1zw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y", // v2 with a bech32 checksum
+	"bc1qqqqqqqqq",                       // too short a program
+	"bc1gmk9yu",                          // no witness version
+	"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", // base58check
+	"a1qqqqqqq",
+	"",
+}
+
+// TestPackSegwitMatchesBtcd: packAddr (packSegwit first) packs as btcd's
+// decoders do.
+func TestPackSegwitMatchesBtcd(t *testing.T) {
+	fast := 0
+	for _, addr := range packSegwitCases {
+		checkPackAddr(t, addr)
+		if _, ok := packSegwit(addr); ok {
+			fast++
+		}
+	}
+	if fast != 6 {
+		t.Errorf("packSegwit packed %d of the cases, want the first 6", fast)
+	}
+	// Both checksums on each witness version, programs of every length
+	// to past the limit, padding bits set or not, too many of them.
+	for _, version := range []byte{0, 1, 16, 17} {
+		for n := range 60 {
+			prog := make([]byte, n)
+			for i := range prog {
+				prog[i] = byte(i*37 + n)
+			}
+			conv, err := bech32.ConvertBits(prog, 8, 5, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pad := range []byte{0, 1, 2} {
+				data := append([]byte{version}, conv...)
+				if pad == 2 {
+					data = append(data, 0) // 5 more bits: past a byte's padding
+				} else {
+					data[len(data)-1] |= pad
+				}
+				for _, enc := range []func(string, []byte) (string, error){bech32.Encode, bech32.EncodeM} {
+					for _, hrp := range []string{"bc", "tb", "bcrt", "x"} {
+						if addr, err := enc(hrp, data); err == nil {
+							checkPackAddr(t, addr)
+						}
+					}
+				}
+			}
+		}
+	}
+	// Every one-character change of the packed cases (most break the
+	// checksum; some change the case, the separator or the version).
+	for _, addr := range packSegwitCases[:6] {
+		for i := range len(addr) {
+			for _, c := range "qpzry9x8gf2tvdw0s3jn54khce6mua7l1QPZ-" {
+				checkPackAddr(t, addr[:i]+string(c)+addr[i+1:])
+			}
+			checkPackAddr(t, addr[:i]+addr[i+1:])
+		}
+	}
+}
+
+func checkPackAddr(t *testing.T, addr string) {
+	t.Helper()
+	got, gotOK := packAddr(addr)
+	want, wantOK := packAddrBtcd(addr)
+	if gotOK != wantOK || got.Tag != want.Tag || got.Version != want.Version || got.HRP != want.HRP || !bytes.Equal(got.Prog, want.Prog) {
+		t.Fatalf("%q: packed %+v %v, btcd %+v %v", addr, got, gotOK, want, wantOK)
+	}
+}
+
+// FuzzPackSegwit: packAddr packs every string as btcd's decoders do.
+func FuzzPackSegwit(f *testing.F) {
+	for _, addr := range packSegwitCases {
+		f.Add(addr)
+	}
+	f.Fuzz(checkPackAddr)
 }

@@ -104,7 +104,20 @@ func (r *runIDs) reset() {
 // the address's stored totals, and otherwise a new id from the chain's
 // counter. The caller holds DB.writeMu.
 func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, error) {
+	f, err := a.newFilter(db, c)
+	if err != nil {
+		return 0, err
+	}
 	k := addrKey{c, addr}
+	var h uint64
+	if f != nil {
+		// Every address with an id went through the filter (giveID), so
+		// one it does not hold is new: neither the run nor the cache is
+		// asked (a new address would miss both).
+		if h = f.hash(addr); !f.has(h) {
+			return a.giveID(db, c, k, f, h)
+		}
+	}
 	r := &a.ids
 	if id, ok := r.ids[k]; ok {
 		return id, nil
@@ -112,13 +125,6 @@ func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, 
 	if id, ok := a.idCache.get(k); ok {
 		r.ids[k] = id
 		return id, nil
-	}
-	f, err := a.newFilter(db, c)
-	if err != nil {
-		return 0, err
-	}
-	if f != nil && !f.has(addr) {
-		return a.giveID(db, c, k, f)
 	}
 	a.idKey = appendAddressKey(a.idKey[:0], c, addr)
 	v, closer, err := db.Get(a.idKey)
@@ -140,12 +146,12 @@ func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, 
 	case !errors.Is(err, pebbledb.ErrNotFound):
 		return 0, err
 	}
-	return a.giveID(db, c, k, f)
+	return a.giveID(db, c, k, f, h)
 }
 
 // giveID gives address k a new id from chain c's counter, and adds it to
-// the chain's filter f (nil: none).
-func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter) (uint64, error) {
+// the chain's filter f (nil: none) by its hash h.
+func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter, h uint64) (uint64, error) {
 	r := &a.ids
 	id, err := r.take(db, c, metaAddrIDKey, "address id")
 	if err != nil {
@@ -153,7 +159,7 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 	}
 	r.ids[k] = id
 	if f != nil {
-		f.add(k.addr)
+		f.add(h)
 	}
 	a.given = k.addr
 	a.givenP, a.givenOK = packAddr(k.addr)
@@ -196,28 +202,42 @@ type addrFilter struct {
 	seed maphash.Seed
 }
 
-// addrFilterProbes is the number of bits an address sets.
-const addrFilterProbes = 7
+// addrFilterProbes is the number of bits an address sets, all in one
+// block of 512 bits (a cache line: one miss a probe, where bits spread
+// over the whole filter cost a miss each). Three, not seven: at the whole
+// chain's 3.6 bits an address (docs/scaling.md) seven bits make about one
+// new address in three a false positive, which costs a lookup, three
+// about one in five; at the medium world's hundreds of bits an address
+// either is about none.
+const addrFilterProbes = 3
 
-func (f *addrFilter) probes(addr string, fn func(word int, bit uint64) bool) bool {
-	h := maphash.String(f.seed, addr)
-	h1, h2 := h&0xffffffff, h>>32|1
-	m := uint64(len(f.bits)) * 64
-	for i := uint64(0); i < addrFilterProbes; i++ {
-		b := (h1 + i*h2) % m
-		if !fn(int(b/64), 1<<(b%64)) {
+// hash is the hash of addr the filter's bits are chosen by.
+func (f *addrFilter) hash(addr string) uint64 { return maphash.String(f.seed, addr) }
+
+// locate returns the first word of h's block; bit i of h's bits is bit
+// (h >> 9i) & 511 of the block.
+func (f *addrFilter) locate(h uint64) int {
+	blocks := uint64(len(f.bits) / 8)
+	return int((h>>32)*blocks>>32) * 8
+}
+
+func (f *addrFilter) add(h uint64) {
+	w := f.locate(h)
+	for i := range addrFilterProbes {
+		b := h >> (9 * i) & 511
+		f.bits[w+int(b/64)] |= 1 << (b % 64)
+	}
+}
+
+func (f *addrFilter) has(h uint64) bool {
+	w := f.locate(h)
+	for i := range addrFilterProbes {
+		b := h >> (9 * i) & 511
+		if f.bits[w+int(b/64)]&(1<<(b%64)) == 0 {
 			return false
 		}
 	}
 	return true
-}
-
-func (f *addrFilter) add(addr string) {
-	f.probes(addr, func(w int, bit uint64) bool { f.bits[w] |= bit; return true })
-}
-
-func (f *addrFilter) has(addr string) bool {
-	return f.probes(addr, func(w int, bit uint64) bool { return f.bits[w]&bit != 0 })
 }
 
 // newFilter returns chain c's filter, deciding on the chain's first lookup
@@ -237,7 +257,8 @@ func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error
 			return nil, err
 		}
 		if next == 1 && (a.ids.c != c || !a.ids.given) {
-			f = &addrFilter{bits: make([]uint64, words), seed: maphash.MakeSeed()}
+			blocks := max(words/8, 1) // of 8 words
+			f = &addrFilter{bits: make([]uint64, blocks*8), seed: maphash.MakeSeed()}
 		}
 	}
 	a.filters[c] = f
@@ -267,13 +288,12 @@ func (a *applier) writeIDs() error {
 	return a.ids.write(&a.w, metaAddrIDKey)
 }
 
-// commitIDs moves the run's ids into the cache once its batch is
-// committed.
-func (a *applier) commitIDs() {
+// cacheIDs copies the run's ids into the cache (applyGroup: while its
+// batch is committed).
+func (a *applier) cacheIDs() {
 	for k, id := range a.ids.ids {
 		a.idCache.put(k, id)
 	}
-	a.ids.reset()
 }
 
 // storedAddrID returns the id of addr from its stored totals in r (found

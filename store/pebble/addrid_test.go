@@ -3,6 +3,7 @@ package pebble
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"testing"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -140,4 +141,32 @@ func checkAddrTable(t *testing.T, d *DB, chain heistgraph.Chain, c chainCode, ne
 			checkID(fmt.Sprintf("tx %x input %d", k, i), in.AddrID)
 		}
 	})
+}
+
+// TestAddrFilter: an address added is always held, whatever the filter's
+// size (one block to many), and at 64 bits an address few others are
+// (a false positive only costs a lookup, but a filter that held everything
+// would make every new address cost one).
+func TestAddrFilter(t *testing.T) {
+	for _, blocks := range []int{1, 3, 1000} {
+		f := &addrFilter{bits: make([]uint64, blocks*8), seed: maphash.MakeSeed()}
+		n := blocks * 512 / 64
+		for i := range n {
+			f.add(f.hash(fmt.Sprintf("addr%d", i)))
+		}
+		for i := range n {
+			if !f.has(f.hash(fmt.Sprintf("addr%d", i))) {
+				t.Fatalf("%d blocks: addr%d added, not held", blocks, i)
+			}
+		}
+		fp := 0
+		for i := range 10000 {
+			if f.has(f.hash(fmt.Sprintf("other%d", i))) {
+				fp++
+			}
+		}
+		if fp > 100 { // about 0.01% expected
+			t.Errorf("%d blocks: %d of 10000 other addresses held", blocks, fp)
+		}
+	}
 }

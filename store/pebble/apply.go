@@ -126,7 +126,19 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 	if d.opts.BulkLoad && len(a.w.buf) >= bulkMin {
 		write = d.ingestGroup
 	}
-	if err := write(ctx, bs[0], last); err != nil {
+	// The caches take the run's outputs and ids while its writes go to
+	// Pebble (write reads only a.w): a run that fails to commit empties
+	// them (a miss only costs a lookup).
+	cached := make(chan struct{})
+	go func() {
+		defer close(cached)
+		a.cacheGroup()
+	}()
+	err := write(ctx, bs[0], last)
+	<-cached
+	if err != nil {
+		a.utxo.clear()
+		a.idCache.clear()
 		a.dropGroup()
 		return 0, err
 	}
@@ -224,6 +236,8 @@ func (d *DB) register(chain heistgraph.Chain, code chainCode) {
 
 // addrDelta accumulates what one block changes in one address's totals.
 type addrDelta struct {
+	// id is the address's id (0: unknown), set by apply's every get.
+	id                   uint64
 	received, sent       int64
 	txs, outputs, spends int64
 	// lastTx is the index of the last of the block's own txs counted in
@@ -346,6 +360,7 @@ func (a *applier) reset() {
 // and the address ids cache takes idCacheBytes of it again.
 func (a *applier) startGroup(cacheBytes int64) {
 	a.w.reset()
+	a.w.chunk = applySortChunk
 	a.grp.reset()
 	a.ids.reset()
 	a.nums = runCounter{}
@@ -362,16 +377,22 @@ func (a *applier) dropGroup() {
 	a.nums = runCounter{}
 }
 
-// commitGroup moves the run's unspent outputs into the cache once its
-// batch is committed.
-func (a *applier) commitGroup() {
+// cacheGroup moves the run's unspent outputs and its address ids into
+// the caches, for the runs after it once its batch is committed.
+func (a *applier) cacheGroup() {
 	for k, o := range a.grp.outs {
 		if !o.spent {
 			a.utxo.put(k, o)
 		}
 	}
+	a.cacheIDs()
+}
+
+// commitGroup empties the run's state once its batch is committed (and
+// cacheGroup cached what it keeps).
+func (a *applier) commitGroup() {
 	a.grp.reset()
-	a.commitIDs()
+	a.ids.reset()
 	a.nums = runCounter{}
 }
 
@@ -596,6 +617,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 				return err
 			}
 			dl := a.deltas.get(out.Address)
+			dl.id = id
 			dl.received += out.Value
 			dl.outputs++
 			dl.ownTx(i)
@@ -702,8 +724,6 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		if id, err = a.addrID(db, c, ir.Address); err != nil {
 			return err
 		}
-	} else {
-		a.ids.ids[addrKey{c, ir.Address}] = id // for writeTotals
 	}
 	ir.AddrID = id
 	a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Spent, Index: vin})
@@ -712,6 +732,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		return err
 	}
 	dl := a.deltas.get(ir.Address)
+	dl.id = id
 	dl.sent += ir.Value
 	dl.spends++
 	dl.ownTx(i)
@@ -804,6 +825,7 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 		newTx = !has
 	}
 	dl := a.deltas.get(out.Address)
+	dl.id = id
 	dl.sent += out.Value
 	dl.spends++
 	if newTx {
@@ -847,11 +869,10 @@ func (a *applier) writeTotals(batch *sortedWrites, c chainCode, h, time int64) e
 			t.see(&seen, dl.minH, dl.minT)
 			t.see(&seen, dl.maxH, dl.maxT)
 		}
-		id, ok := a.ids.ids[addrKey{c, addr}]
-		if !ok {
+		if dl.id == 0 {
 			return fmt.Errorf("address %q: no id: %w", addr, errCorrupt)
 		}
-		t.ID = id
+		t.ID = dl.id
 		a.key = appendAddressKey(a.key[:0], c, addr)
 		a.val = appendTotals(a.val[:0], &t)
 		if err := batch.Merge(a.key, a.val, nil); err != nil {

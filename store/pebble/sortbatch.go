@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -26,15 +28,30 @@ import (
 type sortedWrites struct {
 	buf []byte
 	ops []writeOp
+	// Sorting ahead (chunk > 0, the applier's writes): every chunk writes,
+	// the ops so far go to a goroutine of their own that sorts them (a
+	// run) while the writes go on, and sort merges the sorted runs: the
+	// applying goroutine builds while another core sorts. A group of
+	// blocks makes a few hundred thousand writes, about ten runs. spare
+	// holds run buffers to reuse, merged is sort's output when there are
+	// runs, sorted what sort returned (nil: not sorted yet).
+	chunk  int
+	runs   [][]writeOp
+	spare  [][]writeOp
+	merged []writeOp
+	sorted []writeOp
+	sorts  []*task // the runs' sorts
 }
 
 // writeOp is one write: buf[key:val] is the key, buf[val:end] the value;
-// pre is the key's first 8 bytes, big-endian (zeros past a shorter key),
-// which orders most pairs of keys without reading buf.
+// pre and pre2 are the key's first 16 bytes, big-endian (zeros past a
+// shorter key), which order most pairs of keys without reading buf (8 bytes
+// are not enough: a table's prefix and chain code take 3, and the
+// big-endian ids and numbers after them start with zeros).
 type writeOp struct {
-	pre           uint64
-	kind          byte
+	pre, pre2     uint64
 	key, val, end uint32
+	kind          byte
 }
 
 const (
@@ -43,21 +60,59 @@ const (
 	opDelete
 )
 
+// reset empties w, once the goroutines sorting runs of it are done (they
+// read buf).
 func (w *sortedWrites) reset() {
+	for _, t := range w.sorts {
+		t.stop()
+	}
+	clear(w.sorts)
+	w.sorts = w.sorts[:0]
 	w.buf = w.buf[:0]
 	w.ops = w.ops[:0]
+	w.sorted = nil
+	for _, r := range w.runs {
+		w.spare = append(w.spare, r[:0])
+	}
+	clear(w.runs)
+	w.runs = w.runs[:0]
 }
 
+// applySortChunk is the length of the runs the applier's writes are
+// sorted in as they are made: 1 MiB of writeOps, sorted in a few
+// milliseconds.
+const applySortChunk = 1 << 15
+
 func (w *sortedWrites) add(kind byte, key, val []byte) {
+	if w.chunk > 0 && len(w.ops) >= w.chunk {
+		w.handOff()
+	}
+	w.sorted = nil
 	o := writeOp{kind: kind, key: uint32(len(w.buf))}
 	w.buf = append(w.buf, key...)
 	o.val = uint32(len(w.buf))
 	w.buf = append(w.buf, val...)
 	o.end = uint32(len(w.buf))
-	var pre [8]byte
+	var pre [16]byte
 	copy(pre[:], key)
-	o.pre = binary.BigEndian.Uint64(pre[:])
+	o.pre = binary.BigEndian.Uint64(pre[:8])
+	o.pre2 = binary.BigEndian.Uint64(pre[8:])
 	w.ops = append(w.ops, o)
+}
+
+// handOff starts sorting the ops so far as a run. Its goroutine reads buf
+// up to its current length, which later writes never change (they append
+// past it, or to a copy when buf grows), until reset waits for it.
+func (w *sortedWrites) handOff() {
+	run, buf := w.ops, w.buf
+	w.runs = append(w.runs, run)
+	w.sorts = append(w.sorts, goTask(func() { sortOps(run, buf) }))
+	if n := len(w.spare); n > 0 {
+		w.ops = w.spare[n-1]
+		w.spare = w.spare[:n-1]
+	} else {
+		w.ops = make([]writeOp, 0, w.chunk)
+	}
 }
 
 // Set, Merge and Delete match the methods of *pebbledb.Batch they stand in
@@ -84,12 +139,11 @@ func (w *sortedWrites) Delete(key []byte, _ *pebbledb.WriteOptions) error {
 // uvarint length), instead of a Set, Merge or Delete call each; otherwise
 // each write is added by its call.
 func (w *sortedWrites) writeTo(b *pebbledb.Batch) error {
-	buf := w.buf
-	w.sort()
+	buf, ops := w.buf, w.sort()
 	if !b.Empty() {
 		// b holds other writes (clustering's tables written apart):
 		// SetRepr would replace them, so add the writes one by one.
-		for _, o := range w.ops {
+		for _, o := range ops {
 			k, v := buf[o.key:o.val], buf[o.val:o.end]
 			var err error
 			switch o.kind {
@@ -107,61 +161,213 @@ func (w *sortedWrites) writeTo(b *pebbledb.Batch) error {
 		w.reset()
 		return nil
 	}
-	if len(w.ops) > math.MaxUint32 {
-		return fmt.Errorf("batch of %d writes: %w", len(w.ops), heistgraph.ErrInvalid)
+	if len(ops) > math.MaxUint32 {
+		return fmt.Errorf("batch of %d writes: %w", len(ops), heistgraph.ErrInvalid)
 	}
-	n := batchHeaderLen + len(buf) + len(w.ops)*(1+2*binary.MaxVarintLen32)
-	repr := make([]byte, batchHeaderLen, n)
-	binary.LittleEndian.PutUint32(repr[8:batchHeaderLen], uint32(len(w.ops)))
-	for _, o := range w.ops {
-		switch o.kind {
-		case opSet:
-			repr = append(repr, byte(pebbledb.InternalKeyKindSet))
-		case opMerge:
-			repr = append(repr, byte(pebbledb.InternalKeyKindMerge))
-		default:
-			repr = append(repr, byte(pebbledb.InternalKeyKindDelete))
-		}
-		repr = binary.AppendUvarint(repr, uint64(o.val-o.key))
-		repr = append(repr, buf[o.key:o.val]...)
-		if o.kind != opDelete {
-			repr = binary.AppendUvarint(repr, uint64(o.end-o.val))
-			repr = append(repr, buf[o.val:o.end]...)
-		}
+	// Large batches are encoded in two halves, one on a goroutine of its
+	// own, each into its place in repr (their lengths counted first).
+	half := 0
+	if len(ops) >= parallelOps {
+		half = len(ops) / 2
+	}
+	lo, hi := encodedLen(ops[:half]), encodedLen(ops[half:])
+	repr := make([]byte, batchHeaderLen+lo+hi)
+	binary.LittleEndian.PutUint32(repr[8:batchHeaderLen], uint32(len(ops)))
+	var errLo error
+	var t *task
+	if half > 0 {
+		t = goTask(func() { errLo = encodeOps(repr[batchHeaderLen:batchHeaderLen+lo], ops[:half], buf) })
+	}
+	errHi := encodeOps(repr[batchHeaderLen+lo:], ops[half:], buf)
+	t.wait()
+	if err := errors.Join(errLo, errHi); err != nil {
+		return err
 	}
 	w.reset()
 	return b.SetRepr(repr)
 }
 
-// sort puts the writes in key order, writes to one key in the order they
-// were made.
-func (w *sortedWrites) sort() {
-	buf := w.buf
-	// Offsets grow with the order of writing: they break ties, which
-	// makes the order total and an unstable sort (pdqsort, several times
-	// faster than a stable merge sort here) keep writes to one key in order.
-	slices.SortFunc(w.ops, func(x, y writeOp) int {
-		if x.pre != y.pre {
-			return cmp.Compare(x.pre, y.pre)
+// parallelOps is the number of writes from which writeTo encodes a batch,
+// and sort merges runs, in two halves at once.
+const parallelOps = 1 << 14
+
+// encodedLen is the length of ops in Pebble's batch format.
+func encodedLen(ops []writeOp) int {
+	n := 0
+	for _, o := range ops {
+		k := int(o.val - o.key)
+		n += 1 + uvarintLen(uint64(k)) + k
+		if o.kind != opDelete {
+			v := int(o.end - o.val)
+			n += uvarintLen(uint64(v)) + v
 		}
-		if c := bytes.Compare(buf[x.key:x.val], buf[y.key:y.val]); c != 0 {
-			return c
+	}
+	return n
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
+// encodeOps writes ops (writes into buf) in Pebble's batch format into dst,
+// which is encodedLen(ops) long.
+func encodeOps(dst []byte, ops []writeOp, buf []byte) error {
+	out := dst[:0]
+	for _, o := range ops {
+		switch o.kind {
+		case opSet:
+			out = append(out, byte(pebbledb.InternalKeyKindSet))
+		case opMerge:
+			out = append(out, byte(pebbledb.InternalKeyKindMerge))
+		default:
+			out = append(out, byte(pebbledb.InternalKeyKindDelete))
 		}
-		return cmp.Compare(x.key, y.key)
-	})
+		out = binary.AppendUvarint(out, uint64(o.val-o.key))
+		out = append(out, buf[o.key:o.val]...)
+		if o.kind != opDelete {
+			out = binary.AppendUvarint(out, uint64(o.end-o.val))
+			out = append(out, buf[o.val:o.end]...)
+		}
+	}
+	if len(out) != len(dst) || (len(dst) > 0 && &out[0] != &dst[0]) {
+		return fmt.Errorf("batch of %d writes encoded in %d bytes, counted %d: %w", len(ops), len(out), len(dst), errCorrupt)
+	}
+	return nil
+}
+
+// sort returns the writes in key order, writes to one key in the order
+// they were made: the runs sorted ahead merged with the last one.
+func (w *sortedWrites) sort() []writeOp {
+	if w.sorted != nil {
+		return w.sorted
+	}
+	sortOps(w.ops, w.buf)
+	for _, t := range w.sorts {
+		t.wait()
+	}
+	w.sorted = w.ops
+	if len(w.runs) > 0 {
+		w.merged = mergeSplit(w.merged[:0], append(w.runs, w.ops), w.buf)
+		w.sorted = w.merged
+	}
+	return w.sorted
+}
+
+// mergeSplit is mergeRuns in two halves at once: the writes before the
+// median of the longest run, on a goroutine of its own, and the others,
+// each into its place in dst.
+func mergeSplit(dst []writeOp, runs [][]writeOp, buf []byte) []writeOp {
+	n := 0
+	longest := runs[0]
+	for _, r := range runs {
+		n += len(r)
+		if len(r) > len(longest) {
+			longest = r
+		}
+	}
+	if n < parallelOps {
+		return mergeRuns(dst, runs, buf)
+	}
+	dst = slices.Grow(dst, n)[:n]
+	p := longest[len(longest)/2]
+	lo, hi := make([][]writeOp, len(runs)), make([][]writeOp, len(runs))
+	nlo := 0
+	for i, r := range runs {
+		j, _ := slices.BinarySearchFunc(r, &p, func(o writeOp, p *writeOp) int { return cmpOps(&o, p, buf) })
+		lo[i], hi[i] = r[:j], r[j:]
+		nlo += j
+	}
+	t := goTask(func() { mergeRuns(dst[:0:nlo], lo, buf) })
+	mergeRuns(dst[nlo:nlo], hi, buf)
+	t.wait()
+	return dst
+}
+
+// cmpOps orders writes by key, writes to one key by their offsets in buf,
+// which grow with the order of writing: a total order, so that an unstable
+// sort (pdqsort, several times faster than a stable merge sort here) keeps
+// writes to one key in order, and merging runs sorted apart gives what one
+// sort of them all gives.
+func cmpOps(x, y *writeOp, buf []byte) int {
+	if x.pre != y.pre {
+		return cmp.Compare(x.pre, y.pre)
+	}
+	if x.pre2 != y.pre2 {
+		return cmp.Compare(x.pre2, y.pre2)
+	}
+	xk, yk := buf[x.key:x.val], buf[y.key:y.val]
+	if len(xk) > 16 && len(yk) > 16 {
+		xk, yk = xk[16:], yk[16:] // their first 16 bytes are equal
+	}
+	if c := bytes.Compare(xk, yk); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.key, y.key)
+}
+
+// sortOps sorts ops, writes into buf, by cmpOps.
+func sortOps(ops []writeOp, buf []byte) {
+	slices.SortFunc(ops, func(x, y writeOp) int { return cmpOps(&x, &y, buf) })
+}
+
+// mergeRuns appends the writes of runs, each sorted by cmpOps, to dst in
+// cmpOps order: a k-way merge through a binary heap of the runs' heads.
+func mergeRuns(dst []writeOp, runs [][]writeOp, buf []byte) []writeOp {
+	n := 0
+	heap := make([][]writeOp, 0, len(runs))
+	for _, r := range runs {
+		n += len(r)
+		if len(r) > 0 {
+			heap = append(heap, r)
+		}
+	}
+	dst = slices.Grow(dst, n)
+	less := func(i, j int) bool { return cmpOps(&heap[i][0], &heap[j][0], buf) < 0 }
+	down := func(i int) {
+		for {
+			m := 2*i + 1
+			if m >= len(heap) {
+				return
+			}
+			if r := m + 1; r < len(heap) && less(r, m) {
+				m = r
+			}
+			if !less(m, i) {
+				return
+			}
+			heap[i], heap[m] = heap[m], heap[i]
+			i = m
+		}
+	}
+	for i := len(heap)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for len(heap) > 0 {
+		dst = append(dst, heap[0][0])
+		if heap[0] = heap[0][1:]; len(heap[0]) == 0 {
+			last := len(heap) - 1
+			heap[0] = heap[last]
+			heap = heap[:last]
+		}
+		down(0)
+	}
+	return dst
 }
 
 // sinkTo hands the writes to t in key order and empties w: a key written
 // once goes to t as it is, without a copy or a comparison with the key
 // before it (the sort ordered them).
 func (w *sortedWrites) sinkTo(t *tableSink) error {
-	w.sort()
-	buf, ops := w.buf, w.ops
+	buf, ops := w.buf, w.sort()
 	for i := 0; i < len(ops); {
 		o := ops[i]
 		key := buf[o.key:o.val]
 		j := i + 1
-		for j < len(ops) && ops[j].pre == o.pre && bytes.Equal(buf[ops[j].key:ops[j].val], key) {
+		for j < len(ops) && ops[j].pre == o.pre && ops[j].pre2 == o.pre2 && bytes.Equal(buf[ops[j].key:ops[j].val], key) {
 			j++
 		}
 		if j == i+1 {
@@ -185,3 +391,51 @@ func (w *sortedWrites) sinkTo(t *tableSink) error {
 // number (8 bytes, set on commit) and the count of writes (4 bytes, little
 // endian).
 const batchHeaderLen = 12
+
+// A task is work done by a goroutine of its own or by the goroutine that
+// needs it done, whichever starts it first: the one that needs it never
+// waits for a goroutine the scheduler has not started yet (on a loaded
+// machine, or with both cores busy compacting and clustering, that can be
+// milliseconds; waiting for such goroutines was seconds of an ingest's
+// wall time at a load of 10 on 2 cores).
+type task struct {
+	claimed atomic.Bool
+	done    chan struct{}
+	f       func()
+}
+
+// goTask starts f on a goroutine of its own unless wait or stop comes
+// first.
+func goTask(f func()) *task {
+	t := &task{done: make(chan struct{}), f: f}
+	go t.try()
+	return t
+}
+
+// try does the task unless it was started, and reports whether it did.
+func (t *task) try() bool {
+	if !t.claimed.CompareAndSwap(false, true) {
+		return false
+	}
+	t.f()
+	close(t.done)
+	return true
+}
+
+// wait returns once the task is done, doing it if it was not started (a
+// nil task is done).
+func (t *task) wait() {
+	if t != nil && !t.try() {
+		<-t.done
+	}
+}
+
+// stop makes sure the task is not running and never will: it waits for it
+// if it was started, and otherwise keeps it from starting.
+func (t *task) stop() {
+	if !t.claimed.CompareAndSwap(false, true) {
+		<-t.done
+		return
+	}
+	close(t.done)
+}

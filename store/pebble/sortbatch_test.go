@@ -1,0 +1,116 @@
+package pebble
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
+)
+
+// TestSortAheadMatchesSort checks that writes sorted ahead in runs (chunk
+// lengths from 1 to past the writes' count) and merged come out exactly as
+// one stable sort of them all by key gives, over keys that share their
+// first 16 bytes or are prefixes of each other, in sort's answer and in
+// the batch writeTo makes; rounds of 40,000 writes take the paths that
+// merge and encode in two halves at once. Each round reuses the
+// sortedWrites (its run buffers).
+func TestSortAheadMatchesSort(t *testing.T) {
+	d := concatDB(t)
+	kinds := map[byte]pebbledb.InternalKeyKind{opSet: pebbledb.InternalKeyKindSet, opMerge: pebbledb.InternalKeyKindMerge, opDelete: pebbledb.InternalKeyKindDelete}
+	for seed := range uint64(20) {
+		for _, chunk := range []int{0, 1, 2, 7, 64, 1000, 4096} {
+			rng := rand.New(rand.NewPCG(seed, 9))
+			var w sortedWrites
+			w.chunk = chunk
+			for round := range 3 {
+				n := rng.IntN(400)
+				if round == 2 && seed < 2 && chunk != 1 {
+					n = 40000
+				}
+				type write struct {
+					kind     byte
+					key, val string
+				}
+				var want []write
+				for i := range n {
+					key := []byte{byte('a' + rng.IntN(3)), 0, 1}
+					key = append(key, bytes.Repeat([]byte{0}, rng.IntN(16))...)
+					for range rng.IntN(4) {
+						key = append(key, byte(rng.IntN(3)))
+					}
+					val := []byte{byte(i), byte(i >> 8), byte(i >> 16)}
+					kind := byte(rng.IntN(3))
+					if kind == opDelete {
+						val = nil
+					}
+					w.add(kind, key, val)
+					want = append(want, write{kind, string(key), string(val)})
+				}
+				slices.SortStableFunc(want, func(x, y write) int { return strings.Compare(x.key, y.key) })
+				got := w.sort()
+				if len(got) != len(want) {
+					t.Fatalf("seed %d chunk %d round %d: %d writes sorted, want %d", seed, chunk, round, len(got), len(want))
+				}
+				for i, o := range got {
+					g := write{o.kind, string(w.buf[o.key:o.val]), string(w.buf[o.val:o.end])}
+					if g != want[i] {
+						t.Fatalf("seed %d chunk %d round %d: write %d is %q, want %q", seed, chunk, round, i, g, want[i])
+					}
+				}
+				b := d.db.NewBatch()
+				if err := w.writeTo(b); err != nil {
+					t.Fatal(err)
+				}
+				if int(b.Count()) != len(want) {
+					t.Fatalf("seed %d chunk %d round %d: batch of %d writes, want %d", seed, chunk, round, b.Count(), len(want))
+				}
+				r := b.Reader()
+				for i, x := range want {
+					kind, k, v, ok, err := r.Next()
+					if err != nil || !ok || kind != kinds[x.kind] || string(k) != x.key || string(v) != x.val {
+						t.Fatalf("seed %d chunk %d round %d: batch write %d is %v %q %q (%v, %v), want %q", seed, chunk, round, i, kind, k, v, ok, err, x)
+					}
+				}
+				if _, _, _, ok, _ := r.Next(); ok {
+					t.Fatalf("seed %d chunk %d round %d: writes past %d in the batch", seed, chunk, round, len(want))
+				}
+				_ = b.Close()
+			}
+		}
+	}
+}
+
+// TestTask: a task runs exactly once whoever starts it (its goroutine or
+// wait), and never after stop returns.
+func TestTask(t *testing.T) {
+	var runs [2000]atomic.Int32
+	for i := range 1000 {
+		tk := goTask(func() { runs[i].Add(1) })
+		if i%2 == 0 {
+			runtime.Gosched()
+		}
+		tk.wait()
+		if n := runs[i].Load(); n != 1 {
+			t.Fatalf("task %d ran %d times by wait", i, n)
+		}
+		tk.wait() // done: returns at once
+	}
+	for i := 1000; i < 2000; i++ {
+		tk := goTask(func() { runs[i].Add(1) })
+		if i%2 == 0 {
+			runtime.Gosched()
+		}
+		tk.stop()
+		n := runs[i].Load()
+		tk.wait() // stopped: returns without running it
+		runtime.Gosched()
+		if m := runs[i].Load(); n > 1 || m != n {
+			t.Fatalf("task %d ran %d times by stop, %d after", i, n, m)
+		}
+	}
+}
