@@ -107,7 +107,6 @@ type engine struct {
 	works    slab[work]
 	peelOuts slab[[2]pattern.PeelOutput] // the outputs of peel steps read by number
 	arrivals slab[arrival]
-	spent    []*arrival // arrivals a processed work held, to reuse
 	slots    []*arrival // where works' inputs are cut from (inputSlots)
 	vals     []int64
 	ids      []addrRef
@@ -417,12 +416,6 @@ func (e *engine) run(ctx context.Context) error {
 		e.setPos(w.n)
 		if err := e.process(ctx, w); err != nil {
 			return err
-		}
-		// Its arrivals are spent: nothing holds them past process.
-		for _, a := range w.inputs {
-			if a != nil {
-				e.spent = append(e.spent, a)
-			}
 		}
 	}
 	return nil
@@ -774,12 +767,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	if w.inputs == nil {
 		w.inputs = e.inputSlots(y.nin)
 	}
-	var a *arrival
-	if k := len(e.spent); k > 0 {
-		a, e.spent = e.spent[k-1], e.spent[:k-1]
-	} else {
-		a = e.arrivals.alloc()
-	}
+	a := e.arrivals.alloc()
 	*a = arrival{t: t, hop: hop, from: n, vout: vout, lab: lab}
 	w.inputs[vin] = a
 	i, ok := e.edgeFrom(n, next)
