@@ -2,6 +2,7 @@ package bitcoin
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"github.com/heistgraph/heistgraph/internal/sha256d"
 )
@@ -160,4 +161,70 @@ func appendSegwit(dst []byte, hrp string, version byte, program []byte) []byte {
 		dst = append(dst, bech32Alphabet[chk>>(5*(5-i))&31])
 	}
 	return dst
+}
+
+// bech32Values maps the characters of bech32's alphabet to their values,
+// every other byte (upper case included) to 0xff.
+var bech32Values = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range len(bech32Alphabet) {
+		t[bech32Alphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+// DecodeSegwitAddress is AppendSegwitAddress's inverse, without
+// allocating: for a lower-case bech32 string of at most 90 characters whose
+// checksum is its witness version's variant (bech32 for version 0, bech32m
+// for 1 to 16) and whose padding bits are zero, it appends the witness
+// program to dst and returns its human-readable part (a substring of addr)
+// and witness version; ok is false for anything else. It is exactly the
+// set of strings that AppendSegwitAddress rebuilds byte for byte, which is
+// what btcd's bech32.DecodeGeneric and ConvertBits accept of lower-case
+// strings with a matching variant. The program's length is not checked (BIP
+// 173 asks 2 to 40 bytes, 20 or 32 for version 0).
+func DecodeSegwitAddress(dst []byte, addr string) (_ []byte, hrp string, version byte, ok bool) {
+	one := strings.LastIndexByte(addr, '1')
+	if len(addr) < 8 || len(addr) > 90 || one < 1 || one+8 > len(addr) {
+		return dst, "", 0, false // an hrp, a witness version and the checksum
+	}
+	hrp, data := addr[:one], addr[one+1:]
+	chk := uint32(1)
+	for i := 0; i < len(hrp); i++ {
+		c := hrp[i]
+		if c < 33 || c > 126 || 'A' <= c && c <= 'Z' {
+			return dst, "", 0, false
+		}
+		chk = bech32Polymod(chk, c>>5)
+	}
+	chk = bech32Polymod(chk, 0)
+	for i := 0; i < len(hrp); i++ {
+		chk = bech32Polymod(chk, hrp[i]&31)
+	}
+	n0 := len(dst)
+	acc, bits := uint32(0), uint(0)
+	for i := 0; i < len(data); i++ {
+		v := bech32Values[data[i]]
+		if v == 0xff {
+			return dst[:n0], "", 0, false
+		}
+		chk = bech32Polymod(chk, v)
+		if i == 0 || i >= len(data)-6 {
+			continue // the witness version, the checksum
+		}
+		acc, bits = acc<<5|uint32(v), bits+5
+		if bits >= 8 {
+			bits -= 8
+			dst = append(dst, byte(acc>>bits))
+		}
+	}
+	version = bech32Values[data[0]]
+	switch {
+	case version > 16, bits > 4, acc&(1<<bits-1) != 0,
+		version == 0 && chk != 1, version != 0 && chk != 0x2bc830a3:
+		return dst[:n0], "", 0, false
+	}
+	return dst, hrp, version, true
 }

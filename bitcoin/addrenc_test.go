@@ -2,6 +2,7 @@ package bitcoin
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/address/v2/base58"
@@ -96,4 +97,135 @@ func FuzzAddressEncoding(f *testing.F) {
 			checkSegwit(t, "bc", version%17, b)
 		}
 	})
+}
+
+// segwitDecodeCases are strings DecodeSegwitAddress accepts (the first 6)
+// and near misses it must refuse.
+var segwitDecodeCases = []string{
+	"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",                                 // v0, 20 bytes
+	"tb1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3q0sl5k7",             // v0, 32 bytes
+	"bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0",             // v1 (bech32m)
+	"bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw",                               // regtest
+	"bc1pw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y", // v1, 40 bytes
+	"ltc1qw508d6qejxtdg4y5r3zarvary0c5xw7kgmn4n9",                                // another hrp
+	"BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",                                 // upper case
+	"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5",                                 // bad checksum
+	"bc1zw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y", // v2 with a bech32 checksum
+	"bc1gmk9yu", // no witness version
+	"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+	"a1qqqqqqq",
+	"",
+}
+
+// TestDecodeSegwitAddress: every address AppendSegwitAddress writes decodes
+// back to its parts (both variants, every version, programs of every
+// length, several hrps), the cases accept as they are marked, and every
+// one-character change of an accepted case is judged as btcd judges it.
+func TestDecodeSegwitAddress(t *testing.T) {
+	t.Parallel()
+	for _, hrp := range []string{"bc", "tb", "bcrt", "x"} {
+		for version := range byte(17) {
+			for n := range 41 {
+				prog := make([]byte, n)
+				for i := range prog {
+					prog[i] = byte(i*37 + n + int(version))
+				}
+				addr := string(AppendSegwitAddress(nil, hrp, version, prog))
+				got, gotHRP, gotVersion, ok := DecodeSegwitAddress([]byte("x"), addr)
+				if len(addr) <= 90 && (!ok || gotHRP != hrp || gotVersion != version || string(got) != "x"+string(prog)) {
+					t.Fatalf("%q: %q %d %x %v, want %q %d %x", addr, gotHRP, gotVersion, got, ok, hrp, version, prog)
+				}
+				checkDecodeSegwit(t, addr)
+			}
+		}
+	}
+	// Padding bits set, and a 5-bit group of padding too many, with either
+	// checksum on each version.
+	for _, version := range []byte{0, 1, 16, 17} {
+		for n := range 45 {
+			conv, err := bech32.ConvertBits(bytes.Repeat([]byte{byte(n)}, n), 8, 5, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pad := range []byte{0, 1, 2} {
+				data := append([]byte{version}, conv...)
+				if pad == 2 {
+					data = append(data, 0)
+				} else {
+					data[len(data)-1] |= pad
+				}
+				for _, enc := range []func(string, []byte) (string, error){bech32.Encode, bech32.EncodeM} {
+					if addr, err := enc("bc", data); err == nil {
+						checkDecodeSegwit(t, addr)
+					}
+				}
+			}
+		}
+	}
+	for i, addr := range segwitDecodeCases {
+		if _, _, _, ok := DecodeSegwitAddress(nil, addr); ok != (i < 6) {
+			t.Errorf("%q: ok %v", addr, ok)
+		}
+		checkDecodeSegwit(t, addr)
+	}
+	for _, addr := range segwitDecodeCases[:6] {
+		for i := range len(addr) {
+			for _, c := range bech32Alphabet + "1QPZ-" {
+				checkDecodeSegwit(t, addr[:i]+string(c)+addr[i+1:])
+			}
+			checkDecodeSegwit(t, addr[:i]+addr[i+1:])
+		}
+	}
+}
+
+// checkDecodeSegwit holds DecodeSegwitAddress to btcd's decoders and to
+// AppendSegwitAddress: it accepts addr exactly when btcd decodes it as a
+// lower-case string, a witness version of at most 16 with its variant and
+// a program with zero padding, gives btcd's parts, and AppendSegwitAddress
+// rebuilds addr from them.
+func checkDecodeSegwit(t *testing.T, addr string) {
+	t.Helper()
+	got, hrp, version, ok := DecodeSegwitAddress(nil, addr)
+	wantOK := false
+	var wantProg []byte
+	if h, data, variant, err := bech32.DecodeGeneric(addr); err == nil && len(data) > 0 && data[0] <= 16 &&
+		(data[0] == 0) == (variant == bech32.Version0) && strings.ToLower(addr) == addr {
+		if p, err := bech32.ConvertBits(data[1:], 5, 8, false); err == nil {
+			wantOK, wantProg = true, p
+			if ok && (h != hrp || data[0] != version) {
+				t.Fatalf("%q: %q v%d, btcd %q v%d", addr, hrp, version, h, data[0])
+			}
+		}
+	}
+	if ok != wantOK || !bytes.Equal(got, wantProg) {
+		t.Fatalf("%q: %x %v, btcd %x %v", addr, got, ok, wantProg, wantOK)
+	}
+	if ok {
+		if back := string(AppendSegwitAddress(nil, hrp, version, got)); back != addr {
+			t.Fatalf("%q: rebuilt as %q", addr, back)
+		}
+	}
+}
+
+// FuzzDecodeSegwitAddress: every string is judged as btcd judges it, and
+// what is accepted is rebuilt exactly.
+func FuzzDecodeSegwitAddress(f *testing.F) {
+	for _, addr := range segwitDecodeCases {
+		f.Add(addr)
+	}
+	f.Fuzz(checkDecodeSegwit)
+}
+
+// TestDecodeSegwitAddressAllocs: decoding into a buffer with room
+// allocates nothing.
+func TestDecodeSegwitAddressAllocs(t *testing.T) {
+	buf := make([]byte, 0, 65)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, _, _, ok := DecodeSegwitAddress(buf, segwitDecodeCases[2]); !ok {
+			t.Fatal("not decoded")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations a decode, want 0", allocs)
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/internal/testutil"
+	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/trace"
 )
 
@@ -112,27 +113,7 @@ func TestConservation(t *testing.T) {
 	ctx := context.Background()
 	visited, kinds := 0, 0
 	for i := range 60 {
-		g, outs, labels := randomGraph(rng)
-		st := openMem(t)
-		if err := g.Apply(ctx, st); err != nil {
-			t.Fatal(err)
-		}
-		var seeds []trace.Seed
-		for range 1 + rng.IntN(4) {
-			op := outs[rng.IntN(len(outs))]
-			s := trace.Seed{Kind: trace.SeedOutput, Outpoint: op, Source: []string{"", "B", "C"}[rng.IntN(3)]}
-			rec, err := st.Output(ctx, chain, op)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rec.Value == 0 {
-				continue
-			}
-			if rng.IntN(3) == 0 {
-				s.Amount = 1 + rng.Int64N(rec.Value)
-			}
-			seeds = append(seeds, s)
-		}
+		st, seeds, labels := randomSeeded(t, rng, []string{"", "B", "C"}, true)
 		if len(seeds) == 0 {
 			continue
 		}
@@ -177,4 +158,34 @@ func TestConservation(t *testing.T) {
 	if visited < 500 {
 		t.Errorf("the random graphs exercise little: %d transactions visited", visited)
 	}
+}
+
+// randomSeeded builds a random graph (randomGraph) in a new store and picks
+// up to 4 of its outputs with value as seeds, each of a source drawn from
+// sources and, when partial, one in three for part of its value only.
+func randomSeeded(t *testing.T, rng *rand.Rand, sources []string, partial bool) (store.Store, []trace.Seed, mapResolver) {
+	t.Helper()
+	ctx := context.Background()
+	g, outs, labels := randomGraph(rng)
+	st := openMem(t)
+	if err := g.Apply(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	var seeds []trace.Seed
+	for range 1 + rng.IntN(4) {
+		op := outs[rng.IntN(len(outs))]
+		s := trace.Seed{Kind: trace.SeedOutput, Outpoint: op, Source: sources[rng.IntN(len(sources))]}
+		rec, err := st.Output(ctx, chain, op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Value == 0 {
+			continue
+		}
+		if partial && rng.IntN(3) == 0 {
+			s.Amount = 1 + rng.Int64N(rec.Value)
+		}
+		seeds = append(seeds, s)
+	}
+	return st, seeds, labels
 }

@@ -19,19 +19,7 @@ func TestRunEdgesSorted(t *testing.T) {
 	ctx := context.Background()
 	edges := 0
 	for i := range 40 {
-		g, outs, labels := randomGraph(rng)
-		st := openMem(t)
-		if err := g.Apply(ctx, st); err != nil {
-			t.Fatal(err)
-		}
-		var seeds []trace.Seed
-		for range 1 + rng.IntN(4) {
-			op := outs[rng.IntN(len(outs))]
-			if rec, err := st.Output(ctx, chain, op); err != nil || rec.Value == 0 {
-				continue
-			}
-			seeds = append(seeds, trace.Seed{Kind: trace.SeedOutput, Outpoint: op, Source: []string{"", "B"}[rng.IntN(2)]})
-		}
+		st, seeds, labels := randomSeeded(t, rng, []string{"", "B"}, false)
 		if len(seeds) == 0 {
 			continue
 		}

@@ -135,59 +135,12 @@ func packAddrBtcd(addr string) (packedAddr, bool) {
 // 20-byte hash (which packAddr prefers); anything else is left to
 // packAddrBtcd (ok false), which says whether it packs.
 func packSegwit(addr string) (packedAddr, bool) {
-	one := strings.LastIndexByte(addr, '1')
-	if len(addr) < 8 || len(addr) > 90 || one < 1 || one+7 > len(addr) {
+	var buf [65]byte // at most (90-8)*5/8 bytes
+	prog, hrp, version, ok := bitcoin.DecodeSegwitAddress(buf[:0], addr)
+	if !ok || maybeBase58(addr) && isBase58Hash(addr) {
 		return packedAddr{}, false
 	}
-	hrp, data := addr[:one], addr[one+1:]
-	if len(data) < 7 { // a witness version and the checksum
-		return packedAddr{}, false
-	}
-	chk := uint32(1)
-	for i := 0; i < len(hrp); i++ {
-		c := hrp[i]
-		if c < 33 || c > 126 || 'A' <= c && c <= 'Z' {
-			return packedAddr{}, false
-		}
-		chk = bech32Step(chk, c>>5)
-	}
-	chk = bech32Step(chk, 0)
-	for i := 0; i < len(hrp); i++ {
-		chk = bech32Step(chk, hrp[i]&31)
-	}
-	base58 := true // every character is one of base58's
-	for i := 0; i < len(addr); i++ {
-		if c := addr[i]; c == '0' || c == 'l' {
-			base58 = false
-			break
-		}
-	}
-	var prog [65]byte // at most (90-8)*5/8 bytes
-	n, acc, bits := 0, uint32(0), uint(0)
-	for i := 0; i < len(data); i++ {
-		v := bech32Values[data[i]]
-		if v == 0xff {
-			return packedAddr{}, false
-		}
-		chk = bech32Step(chk, v)
-		if i == 0 || i >= len(data)-6 {
-			continue // the witness version, the checksum
-		}
-		acc, bits = acc<<5|uint32(v), bits+5
-		if bits >= 8 {
-			bits -= 8
-			prog[n] = byte(acc >> bits)
-			n++
-		}
-	}
-	version := bech32Values[data[0]]
-	if version > 16 || bits > 4 || acc&(1<<bits-1) != 0 || base58 && isBase58Hash(addr) {
-		return packedAddr{}, false
-	}
-	if version == 0 && chk != 1 || version != 0 && chk != 0x2bc830a3 {
-		return packedAddr{}, false
-	}
-	p := packedAddr{Tag: addrBech32, Version: version, HRP: hrp, Prog: bytes.Clone(prog[:n])}
+	p := packedAddr{Tag: addrBech32, Version: version, HRP: hrp, Prog: bytes.Clone(prog)}
 	for i, h := range knownHRPs {
 		if h == hrp {
 			p.Tag = addrBech32BC + byte(i)
@@ -196,42 +149,18 @@ func packSegwit(addr string) (packedAddr, bool) {
 	return p, true
 }
 
+// maybeBase58 reports whether every character of addr could be base58's:
+// a bech32 string with a '0' or an 'l' cannot be base58check, which spares
+// most of them btcd's allocating decoder.
+func maybeBase58(addr string) bool {
+	return !strings.ContainsAny(addr, "0l")
+}
+
 // isBase58Hash reports whether addr is a base58check string of a 20-byte
 // hash.
 func isBase58Hash(addr string) bool {
 	hash, _, err := base58.CheckDecode(addr)
 	return err == nil && len(hash) == 20
-}
-
-// bech32Values maps the characters of bech32's alphabet to their values,
-// the other bytes to 0xff.
-var bech32Values = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for i, c := range "qpzry9x8gf2tvdw0s3jn54khce6mua7l" {
-		t[c] = byte(i)
-	}
-	return t
-}()
-
-// bech32Gen holds the generator's terms of BIP 173's checksum, by the five
-// bits that leave the top of the checksum at each step.
-var bech32Gen = func() (t [32]uint32) {
-	g := [5]uint32{0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3}
-	for b := range t {
-		for i, x := range g {
-			if b>>i&1 == 1 {
-				t[b] ^= x
-			}
-		}
-	}
-	return t
-}()
-
-// bech32Step feeds the 5-bit value v to the checksum chk.
-func bech32Step(chk uint32, v byte) uint32 {
-	return (chk&0x1ffffff)<<5 ^ uint32(v) ^ bech32Gen[chk>>25]
 }
 
 // hasUpper reports whether s holds an upper-case ASCII letter.

@@ -89,22 +89,16 @@ func FuzzAddrValue(f *testing.F) {
 	})
 }
 
-// packSegwitCases are addresses packSegwit packs, and near misses it must
-// leave to btcd's decoders (or pack as they do).
+// packSegwitCases are addresses packSegwit packs (one of each tag, the
+// first 4), and strings it must leave to btcd's decoders or pack as they
+// do. bitcoin.DecodeSegwitAddress, which it calls, has its own near misses.
 var packSegwitCases = []string{
-	"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",                                 // v0, 20 bytes
-	"tb1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3q0sl5k7",             // v0, 32 bytes
-	"bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0",             // v1 (bech32m)
-	"bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw",                               // regtest
-	"bc1pw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y", // v1, 40 bytes
-	"ltc1qw508d6qejxtdg4y5r3zarvary0c5xw7kgmn4n9",                                // an hrp without a tag
-	"BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",                                 // upper case: a string
-	"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5",                                 // bad checksum
-	"bc1zw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y", // v2 with a bech32 checksum
-	"bc1qqqqqqqqq",                       // too short a program
-	"bc1gmk9yu",                          // no witness version
-	"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", // base58check
-	"a1qqqqqqq",
+	"bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0", // v1 (bech32m)
+	"tb1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3q0sl5k7", // v0, 32 bytes
+	"bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw",                   // regtest
+	"ltc1qw508d6qejxtdg4y5r3zarvary0c5xw7kgmn4n9",                    // an hrp without a tag
+	"BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",                     // upper case: a string
+	"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",                             // base58check
 	"",
 }
 
@@ -118,8 +112,8 @@ func TestPackSegwitMatchesBtcd(t *testing.T) {
 			fast++
 		}
 	}
-	if fast != 6 {
-		t.Errorf("packSegwit packed %d of the cases, want the first 6", fast)
+	if fast != 4 {
+		t.Errorf("packSegwit packed %d of the cases, want the first 4", fast)
 	}
 	// Both checksums on each witness version, programs of every length
 	// to past the limit, padding bits set or not, too many of them.
@@ -152,7 +146,7 @@ func TestPackSegwitMatchesBtcd(t *testing.T) {
 	}
 	// Every one-character change of the packed cases (most break the
 	// checksum; some change the case, the separator or the version).
-	for _, addr := range packSegwitCases[:6] {
+	for _, addr := range packSegwitCases[:4] {
 		for i := range len(addr) {
 			for _, c := range "qpzry9x8gf2tvdw0s3jn54khce6mua7l1QPZ-" {
 				checkPackAddr(t, addr[:i]+string(c)+addr[i+1:])
