@@ -980,43 +980,6 @@ func (e *engine) event(kind string, p pos, txid heistgraph.Hash, detail any) {
 	e.events = appendDoubling(e.events, Event{Kind: kind, TxID: txid, Detail: detail, pos: p})
 }
 
-// writeSink writes out the engine's sink s to out, which is zero; c
-// keeps the strings of the last sink written, which the next one (the
-// same output's other sources and kinds) often shares.
-func (e *engine) writeSink(s *sink, out *Sink, c *sinkStrings) {
-	x := e.tx.at(s.tx)
-	if s.addr != c.addr || !c.addrSet {
-		c.addr, c.addrSet, c.addrStr = s.addr, true, e.tx.address(s.addr)
-	}
-	out.Kind, out.Address, out.TxID, out.Vout, out.AmountSat = sinkKinds[s.kind], c.addrStr, x.id, s.vout, s.amount
-	out.Hops, out.Source, out.Reason, out.Compacted = int(s.hops), e.sources[s.src], sinkReasons[s.reason], s.compct
-	out.ViaCoinJoin, out.Time, out.pos = s.via, x.time, x.pos
-	if s.input {
-		if !c.inSet || c.inTx != s.tx || c.inVin != s.vout {
-			c.inSet, c.inTx, c.inVin = true, s.tx, s.vout
-			c.inStr = e.tx.prevOutpoint(s.tx, int(s.vout)).String()
-		}
-		out.Input = c.inStr
-	}
-	if s.lab >= 0 {
-		out.Entity, out.Category = e.labs[s.lab].Name, e.labs[s.lab].Category
-	}
-	if s.spans >= 0 {
-		out.Spans = e.spans[s.spans]
-	}
-}
-
-// sinkStrings are the strings of the last sink writeSink wrote.
-type sinkStrings struct {
-	addr    addrRef
-	addrSet bool
-	addrStr string
-	inTx    int32
-	inVin   uint32
-	inSet   bool
-	inStr   string
-}
-
 // sinkOrder is a sink's place in Result.Sinks as sortSinks orders them:
 // its transaction's position, output index, kind and source (ranked as
 // their names sort), then the order the engine added it in.
@@ -1176,17 +1139,17 @@ func (e *engine) finish(ctx context.Context) error {
 	}
 	res := e.res
 	order := e.sortSinks()
-	res.Sinks = make([]Sink, len(order))
+	tb := newSinkTableBuilder(e, len(order))
 	sinks := make([]int64, len(e.sources))
 	kinds := make([]KindTotal, len(sinkKinds))
-	var c sinkStrings
-	for k, o := range order {
+	for _, o := range order {
 		s := e.sinks.at(int(o.i))
-		e.writeSink(s, &res.Sinks[k], &c)
+		tb.add(s)
 		sinks[s.src] += s.amount
 		kinds[s.kind].Sinks++
 		kinds[s.kind].AmountSat += s.amount
 	}
+	res.Sinks = SinkList{tab: tb.t}
 	res.Edges = e.writeEdges()
 	res.places = make([]txPlace, 0, e.tx.len())
 	for i := range e.tx.len() {
