@@ -263,6 +263,7 @@ func (e *engine) rest(n int32, vout uint32, t taint, hop int) {
 		return
 	}
 	op := heistgraph.Outpoint{TxID: e.tx.at(n).id, Vout: vout}
+	t.segs = slices.Clone(t.segs) // flow.addSeg reuses its slab on the next visit
 	e.resting[op] = restingOut{n: n, vout: vout, t: t, hop: hop}
 	e.undo(func() { delete(e.resting, op) })
 }
