@@ -26,14 +26,14 @@ func TestGroupSinksAndByEntity(t *testing.T) {
 		{Kind: trace.SinkUnspent, AmountSat: 12, Sinks: 2},
 		{Kind: trace.SinkThreshold, Entity: "B", Category: "exchange", AmountSat: 3, Sinks: 1},
 	}
-	if got := GroupSinks(sinks); !reflect.DeepEqual(got, wantGroups) {
+	if got := GroupSinks(trace.NewSinkList(sinks)); !reflect.DeepEqual(got, wantGroups) {
 		t.Errorf("GroupSinks:\n got %+v\nwant %+v", got, wantGroups)
 	}
 	wantEntities := []EntityTotal{{"C", "exchange", 30}, {"B", "exchange", 13}, {"A", "mixer", 10}}
-	if got := ByEntity(sinks); !reflect.DeepEqual(got, wantEntities) {
+	if got := ByEntity(trace.NewSinkList(sinks)); !reflect.DeepEqual(got, wantEntities) {
 		t.Errorf("ByEntity:\n got %+v\nwant %+v", got, wantEntities)
 	}
-	if got := ByEntity(nil); got == nil || len(got) != 0 {
+	if got := ByEntity(trace.SinkList{}); got == nil || len(got) != 0 {
 		t.Errorf("ByEntity(nil) = %#v, want an empty (non-nil) list for JSON []", got)
 	}
 }

@@ -44,7 +44,7 @@
 //   - Trace(ctx, store.Store, TraceRequest) (TraceView, error): trace (a *trace.Result and
 //     ClustersView), entities resolved through clusters (EntityResolver).
 //   - Compare(ctx, store.Store, TraceRequest) (CompareView, error): trace --compare.
-//   - GroupSinks([]trace.Sink) []SinkGroup and ByEntity([]trace.Sink) []EntityTotal: the one sink
+//   - GroupSinks(trace.SinkList) []SinkGroup and ByEntity(trace.SinkList) []EntityTotal: the one sink
 //     aggregation (per kind and entity; per entity).
 //
 // # Across chains (tracechains.go)

@@ -233,7 +233,7 @@ func traceRun(ctx context.Context, st store.Store, chain heistgraph.Chain, txids
 	for _, k := range res.Totals {
 		run.ByKind = append(run.ByKind, KindTotalView{Kind: string(k.Kind), Sinks: k.Sinks, AmountSat: k.AmountSat})
 	}
-	for _, s := range res.Sinks {
+	for _, s := range res.Sinks.All() {
 		run.Sinks = append(run.Sinks, SinkView{Kind: string(s.Kind), Address: s.Address, TxID: s.TxID.String(), Vout: s.Vout,
 			Entity: s.Entity, Category: s.Category, AmountSat: s.AmountSat, Hops: s.Hops, ContinuedSat: s.ContinuedSat})
 	}

@@ -376,14 +376,14 @@ func kindRank(k trace.SinkKind) int {
 // the largest amount first, then by entity and category. It is the one
 // sink aggregation of the surfaces (trace's totals table, an incident's
 // by_entity).
-func GroupSinks(sinks []trace.Sink) []SinkGroup {
+func GroupSinks(sinks trace.SinkList) []SinkGroup {
 	var out []SinkGroup
 	type key struct {
 		kind             trace.SinkKind
 		entity, category string
 	}
 	at := map[key]int{}
-	for _, s := range sinks {
+	for _, s := range sinks.All() {
 		k := key{s.Kind, s.Entity, s.Category}
 		i, ok := at[k]
 		if !ok {
@@ -410,7 +410,7 @@ type EntityTotal struct {
 
 // ByEntity sums the sinks that carry an entity per entity and category,
 // the largest amount first (then by entity and category).
-func ByEntity(sinks []trace.Sink) []EntityTotal {
+func ByEntity(sinks trace.SinkList) []EntityTotal {
 	out := []EntityTotal{}
 	at := map[[2]string]int{}
 	for _, g := range GroupSinks(sinks) {

@@ -113,7 +113,7 @@ func TestTraceResolvesThroughClusterIDs(t *testing.T) {
 				t.Fatal(err)
 			}
 			v.Stats.MS = 0
-			for _, s := range v.Sinks {
+			for _, s := range v.Sinks.All() {
 				if s.Entity != "" && held(s.Address) {
 					entities++
 				}

@@ -190,7 +190,7 @@ func Holdings(utxo []*trace.Result, acct []*trace.AccountResult) []ChainHoldings
 	}
 	var across []*trace.Across
 	for _, r := range utxo {
-		for _, s := range r.Sinks {
+		for _, s := range r.Sinks.All() {
 			add(r.Chain, utxoAsset, 8, s.Kind, s.Entity, s.Category, big.NewInt(s.AmountSat-s.ContinuedSat), nil)
 		}
 		across = append(across, r.Across)

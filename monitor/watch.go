@@ -128,7 +128,7 @@ func EntityAlerts(ctx context.Context, st store.ChainReader, w heistgraph.Watch,
 		}
 	}
 	var out []heistgraph.Alert
-	for _, sk := range res.Sinks {
+	for _, sk := range res.Sinks.All() {
 		if sk.Kind != trace.SinkEntity || sk.AmountSat <= 0 {
 			continue
 		}

@@ -96,7 +96,7 @@ func (s *StolenSet) Len() int {
 // through on the way, so only resting places are marked; a caller with
 // per-output taint adds it with Add.
 func (s *StolenSet) AddTrace(id string, res *trace.Result) error {
-	for _, sk := range res.Sinks {
+	for _, sk := range res.Sinks.All() {
 		if sk.Input != "" || sk.AmountSat <= 0 {
 			continue
 		}

@@ -143,7 +143,7 @@ func scoreHeist(t *Truth, owners map[string]int, h Heist, res *trace.Result) Hei
 	for _, d := range h.Destinations {
 		entry(d.Entity, d.Category).DeliveredSat += d.AmountSat
 	}
-	for _, s := range res.Sinks {
+	for _, s := range res.Sinks.All() {
 		id, cat := "", ""
 		if i, ok := owners[s.Address]; ok && s.Address != "" {
 			id, cat = t.Entities[i].ID, t.Entities[i].Category

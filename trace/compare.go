@@ -51,7 +51,7 @@ func Compare(ctx context.Context, r store.ChainReader, opts Options) (*Compariso
 		}
 		c.Results = append(c.Results, res)
 		c.FeesSat = append(c.FeesSat, res.FeesSat)
-		for _, s := range res.Sinks {
+		for _, s := range res.Sinks.All() {
 			k := key{kind: s.Kind}
 			if s.Kind == SinkEntity {
 				k.entity, k.category = s.Entity, s.Category

@@ -87,7 +87,7 @@ func TestCompareResolvesOnce(t *testing.T) {
 		if string(gj) != string(wj) {
 			t.Errorf("%s: Compare's result differs from Run's:\n got %s\nwant %s", p, gj, wj)
 		}
-		for _, s := range got.Sinks {
+		for _, s := range got.Sinks.All() {
 			if s.Kind == trace.SinkEntity {
 				entities++
 			}

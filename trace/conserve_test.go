@@ -135,7 +135,7 @@ func TestConservation(t *testing.T) {
 					}
 				}
 			}
-			for _, s := range res.Sinks {
+			for _, s := range res.Sinks.All() {
 				if s.AmountSat <= 0 {
 					t.Fatalf("graph %d, %s: sink %+v without value", i, p, s)
 				}

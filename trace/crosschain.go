@@ -694,7 +694,7 @@ func (c *crosser) traceUTXO(ctx context.Context, l *heistgraph.Link, dst *uint25
 	t.fees.Add(&t.fees, big.NewInt(res.FeesSat))
 	next := &piece{part: part, depth: depth, origin: rate}
 	first := len(c.across.Sinks)
-	for _, s := range res.Sinks {
+	for _, s := range res.Sinks.All() {
 		var v uint256.Int
 		v.SetUint64(uint64(s.AmountSat))
 		t.sinks.Add(&t.sinks, big.NewInt(s.AmountSat))
@@ -702,7 +702,7 @@ func (c *crosser) traceUTXO(ctx context.Context, l *heistgraph.Link, dst *uint25
 			Vout: s.Vout, Entity: s.Entity, Category: s.Category, Amount: v.Dec(), Asset: asset, Decimals: 8, Hops: s.Hops + hops,
 			Reason: s.Reason, Via: via, Origin: CrossOrigin{Chain: rate.chain, Asset: rate.asset, Amount: rate.amount(&v)}, amt: v})
 	}
-	for k, s := range res.Sinks {
+	for k, s := range res.Sinks.All() {
 		if !isBridge(s.Kind, s.Category) || s.Input != "" {
 			continue
 		}
@@ -863,15 +863,14 @@ func (c *crosser) finish() error {
 // what continued on the sinks (ContinuedSat).
 func acrossOfResult(ctx context.Context, r CrossReader, o *Options, res *Result) (*Across, error) {
 	root := piece{part: PartConfirmed}
-	for i := range res.Sinks {
-		s := &res.Sinks[i]
+	for i, s := range res.Sinks.All() {
 		if !isBridge(s.Kind, s.Category) || s.Input != "" || s.AmountSat <= 0 {
 			continue
 		}
 		var v uint256.Int
 		v.SetUint64(uint64(s.AmountSat))
 		root.sinks = append(root.sinks, bridgeSink{chain: res.Chain, txid: s.TxID.String(), vout: int64(s.Vout), taint: v, hops: s.Hops,
-			markContinued: func(x *uint256.Int) { res.Sinks[i].ContinuedSat += int64(x.Uint64()) }})
+			markContinued: func(x *uint256.Int) { res.Sinks.addContinued(i, int64(x.Uint64())) }})
 	}
 	return followAcross(ctx, r, crossBaseOf(o), root, res.Stats.TxsVisited)
 }

@@ -173,7 +173,7 @@ func crossWorldCheck(t *testing.T, seed uint64, seen map[string]int) {
 				t.Fatalf("%s btc: %v", name, err)
 			}
 			sinks = sinks[:0]
-			for _, s := range bres.Sinks {
+			for _, s := range bres.Sinks.All() {
 				var v uint256.Int
 				v.SetUint64(uint64(s.AmountSat))
 				c := ""

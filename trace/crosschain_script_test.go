@@ -113,7 +113,7 @@ func TestCrossChainScripts(t *testing.T) {
 					}
 					var b strings.Builder
 					fmt.Fprintf(&b, "policy %s seed %d on btc\n", res.Policy, res.SeedAmountSat)
-					for _, s := range res.Sinks {
+					for _, s := range res.Sinks.All() {
 						fmt.Fprintf(&b, "sink %-9s %s:%d %s %d hops=%d", s.Kind, env.g.Name(s.TxID), s.Vout, s.Address, s.AmountSat, s.Hops)
 						if s.Entity != "" {
 							fmt.Fprintf(&b, " entity=%q/%s", s.Entity, s.Category)

@@ -103,3 +103,38 @@ func (c *chunks[T]) truncate(n int) {
 	}
 	c.n = n
 }
+
+// segPool keeps arrivals' segments (engine.segs) in pages that never move
+// and hold no pointers: an arrival names its segments by a segRef, so
+// that the collector scans neither. A run of segments never crosses a
+// page. The zero value is empty.
+type segPool struct {
+	pages [][]seg
+	last  []seg // the page being filled (pages' last)
+}
+
+// segRef is a run of segments in a segPool: n from offset off of page.
+type segRef struct{ page, off, n int32 }
+
+const segPage = 4096
+
+// put copies s into the pool and returns where.
+func (p *segPool) put(s []seg) segRef {
+	if len(p.last)+len(s) > cap(p.last) {
+		p.last = make([]seg, 0, max(segPage, len(s)))
+		p.pages = append(p.pages, p.last)
+	}
+	off := len(p.last)
+	p.last = append(p.last, s...)
+	return segRef{page: int32(len(p.pages) - 1), off: int32(off), n: int32(len(s))}
+}
+
+// get returns the segments r names, capped at their end (an append
+// copies them out of the pool).
+func (p *segPool) get(r segRef) []seg {
+	if r.n == 0 {
+		return nil
+	}
+	pg := p.pages[r.page]
+	return pg[r.off : r.off+r.n : r.off+r.n]
+}

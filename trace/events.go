@@ -36,9 +36,10 @@ type SplitEvent struct {
 func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 	var tin int64
 	n := 0
-	for _, a := range w.inputs {
-		if a != nil {
-			tin += a.t.total()
+	for vin := range w.inputs {
+		if a := e.arrival(w, vin); a != nil {
+			t := e.taintOf(a)
+			tin += t.total()
 			n++
 		}
 	}

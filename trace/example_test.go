@@ -41,7 +41,7 @@ tx spend cb:0 cb:1 -> exchange:6.0 change:1.9
 	if err != nil {
 		panic(err)
 	}
-	for _, s := range res.Sinks {
+	for _, s := range res.Sinks.All() {
 		fmt.Printf("%-8s %-8s %-10s %d sat\n", s.Kind, s.Address, s.Entity, s.AmountSat)
 	}
 	fmt.Printf("fees %d sat; seed %d sat\n", res.FeesSat, res.SeedAmountSat)

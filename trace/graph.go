@@ -81,7 +81,7 @@ func (r *Result) buildGraph() *graph {
 		add(e.From)
 		add(e.To)
 	}
-	for _, s := range r.Sinks {
+	for _, s := range r.Sinks.All() {
 		add(s.TxID)
 	}
 	for _, e := range r.Events {
@@ -139,7 +139,7 @@ func (r *Result) buildGraph() *graph {
 		at[k] = len(g.edges)
 		g.edges = append(g.edges, gedge{from: k.from, to: k.to, amount: e.AmountSat})
 	}
-	for i, s := range r.Sinks {
+	for i, s := range r.Sinks.All() {
 		id := fmt.Sprintf("sink:%d", i)
 		label := string(s.Kind)
 		if s.Entity != "" {

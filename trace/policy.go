@@ -80,17 +80,18 @@ type flow struct {
 	ord  []int   // scratch
 	q    []int64 // scratch: haircut's shares
 	ap   apportionScratch
-	slab []seg // where outputs' segments are cut from (addSeg)
+	slab []seg // where outputs' segments are cut from (addSeg); reused by reset
 	// active is how many sources have taint entering (totals): an
 	// output's segments of a value policy are at most that many.
 	active int
 }
 
 // addSeg appends sg to output j's taint. An output's segments are cut
-// from a slab, one allocation for many visits (the segments outlive the
-// visit, in arrivals), with room for one segment per active source (a
-// value policy gives an output at most one per source): a further
-// segment grows the slice out of the slab.
+// from a slab, reused from one visit to the next (what outlives the visit
+// is copied out: an arrival's segments into engine.segs, a Tracer's
+// resting taint), with room for one segment per active source (a value
+// policy gives an output at most one per source): a further segment
+// grows the slice out of the slab.
 func (f *flow) addSeg(j int, sg seg) {
 	t := &f.outT[j]
 	if t.segs == nil {
@@ -120,6 +121,7 @@ func (f *flow) reset(nin, nout, nsrc int) {
 	f.srcT = grow(f.srcT, nsrc)
 	f.fee = 0
 	f.active = 0
+	f.slab = f.slab[:0]
 }
 
 // totals fills f.srcT with the taint entering per source, and f.active

@@ -199,7 +199,7 @@ type Result struct {
 	Conserved     bool             `json:"conserved"`
 	Seeds         []string         `json:"seeds"`
 	SeedAmountSat int64            `json:"seed_amount_sat"`
-	Sinks         []Sink           `json:"sinks"`
+	Sinks         SinkList         `json:"sinks"`
 	Edges         []Edge           `json:"edges"`
 	FeesSat       int64            `json:"fees_sat"`
 	Events        []Event          `json:"events"`
@@ -237,7 +237,13 @@ func (r *Result) txPos() map[heistgraph.Hash]pos {
 // SinksSat returns Σ Sinks.AmountSat.
 func (r *Result) SinksSat() int64 {
 	var n int64
-	for _, s := range r.Sinks {
+	if t := r.Sinks.tab; t != nil {
+		for i := range t.recs {
+			n += t.recs[i].amount
+		}
+		return n
+	}
+	for _, s := range r.Sinks.s {
 		n += s.AmountSat
 	}
 	return n

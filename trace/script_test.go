@@ -183,7 +183,7 @@ func render(g *testutil.Graph, r *trace.Result, edges bool) string {
 	var b strings.Builder
 	multi := len(r.Sources) > 1
 	fmt.Fprintf(&b, "policy %s seed %d\n", r.Policy, r.SeedAmountSat)
-	for _, s := range r.Sinks {
+	for _, s := range r.Sinks.All() {
 		at := fmt.Sprintf("%s:%d", g.Name(s.TxID), s.Vout)
 		if s.Input != "" {
 			at = fmt.Sprintf("%s/in%d", g.Name(s.TxID), s.Vout)

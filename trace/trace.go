@@ -106,8 +106,15 @@ type engine struct {
 	bySrc    []srcAmount
 	works    slab[work]
 	peelOuts slab[[2]pattern.PeelOutput] // the outputs of peel steps read by number
-	arrivals slab[arrival]
-	slots    []*arrival // where works' inputs are cut from (inputSlots)
+	// Arrivals and their segments hold no pointers and live in pages
+	// that never move, so that the collector has nothing in them to scan
+	// (the trace's taint in flight is most of what is live): a work's
+	// inputs are indexes into arrivals, an arrival's segments a place in
+	// segs.
+	arrivals chunks[arrival]
+	segs     segPool
+	slots    []int32 // where works' inputs are cut from (inputSlots)
+	inT      []taint // the taint of the inputs of the transaction processed
 	vals     []int64
 	ids      []addrRef
 	hops     []int
@@ -134,17 +141,34 @@ type entityAnswer struct {
 type work struct {
 	n      int32
 	pos    pos
-	inputs []*arrival // by vin; nil for an untainted input
+	inputs []int32 // by vin: index in engine.arrivals + 1; 0 for an untainted input
 	claims []claim
 }
 
-// arrival is taint arriving on one input: the output it comes from.
+// arrival is taint arriving on one input: the output it comes from. Its
+// taint is segs (in engine.segs), compacted and viaCJ (engine.taintOf).
 type arrival struct {
-	t    taint
-	hop  int
-	from int32 // the output's transaction
-	vout uint32
-	lab  int32 // the output's entity (engine.labs), -1 none
+	segs      segRef
+	hop       int32
+	from      int32 // the output's transaction
+	vout      uint32
+	lab       int32 // the output's entity (engine.labs), -1 none
+	compacted bool
+	viaCJ     bool
+}
+
+// arrival returns the arrival on input vin of w, nil for none.
+func (e *engine) arrival(w *work, vin int) *arrival {
+	if k := w.inputs[vin]; k != 0 {
+		return e.arrivals.at(int(k - 1))
+	}
+	return nil
+}
+
+// taintOf returns a's taint; its segments are the pool's (read them, or
+// change them in place: they are a's alone).
+func (e *engine) taintOf(a *arrival) taint {
+	return taint{segs: e.segs.get(a.segs), compacted: a.compacted, viaCJ: a.viaCJ}
 }
 
 // claim is a seed on one output of a transaction.
@@ -428,12 +452,13 @@ func (e *engine) drain() error {
 	for e.queue.Len() > 0 {
 		w := e.queue.pop()
 		e.pending[w.n] = nil
-		for _, a := range w.inputs {
+		for vin := range w.inputs {
+			a := e.arrival(w, vin)
 			if a == nil {
 				continue
 			}
 			_, addr, _ := e.tx.output(a.from, int(a.vout))
-			e.sinkOut(SinkHopLimit, a.from, a.vout, addr, a.t, a.hop, a.lab, reasonBudget)
+			e.sinkOut(SinkHopLimit, a.from, a.vout, addr, e.taintOf(a), int(a.hop), a.lab, reasonBudget)
 		}
 		for _, c := range w.claims {
 			_, addr, _ := e.tx.output(w.n, int(c.vout))
@@ -453,11 +478,11 @@ func (e *engine) process(ctx context.Context, w *work) error {
 	nin, nout := x.nin, x.nout
 	tainted := false
 	hop := -1
-	for _, a := range w.inputs {
-		if a != nil {
+	for vin := range w.inputs {
+		if a := e.arrival(w, vin); a != nil {
 			tainted = true
-			if hop < 0 || a.hop+1 < hop {
-				hop = a.hop + 1
+			if hop < 0 || int(a.hop)+1 < hop {
+				hop = int(a.hop) + 1
 			}
 		}
 	}
@@ -501,15 +526,16 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		case !known || v < wsum:
 			// Missing spent outputs: V is unknown (methods.md §1.8); or
 			// the store's values do not add up.
-			for vin, a := range w.inputs {
-				if a != nil {
+			for vin := range w.inputs {
+				if a := e.arrival(w, vin); a != nil {
 					e.sinkIn(SinkUntraced, w, vin, a, -1, reasonNone)
 				}
 			}
 		case isCJ && e.through == nil:
-			for vin, a := range w.inputs {
-				if a != nil {
-					cj.TaintedSat += a.t.total()
+			for vin := range w.inputs {
+				if a := e.arrival(w, vin); a != nil {
+					t := e.taintOf(a)
+					cj.TaintedSat += t.total()
 					e.sinkIn(SinkEntity, w, vin, a, e.cjLabel(cj.Subtype), reasonNone)
 				}
 			}
@@ -518,26 +544,27 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		default:
 			if isCJ {
 				rule = e.through
-				for _, a := range w.inputs {
-					if a != nil {
-						cj.TaintedSat += a.t.total()
+				for vin := range w.inputs {
+					if a := e.arrival(w, vin); a != nil {
+						t := e.taintOf(a)
+						cj.TaintedSat += t.total()
 					}
 				}
 				cj.Through = true
 				ev := cj // a copy: cj stays on the stack on the visits that are no CoinJoin
 				e.event("coinjoin", w.pos, x.id, &ev)
 			}
+			e.inT = slices.Grow(e.inT[:0], nin)[:nin] // not moved below: f.inT points into it
+			via := isCJ
 			for i := range nin {
-				if a := w.inputs[i]; a != nil {
-					e.f.inT[i] = &a.t
+				if a := e.arrival(w, i); a != nil {
+					e.inT[i] = e.taintOf(a)
+					e.f.inT[i] = &e.inT[i]
+					via = via || a.viaCJ
 				}
 			}
 			e.f.fee = v - wsum
 			rule.spread(&e.f)
-			via := isCJ
-			for _, a := range w.inputs {
-				via = via || (a != nil && a.t.viaCJ)
-			}
 			for j := range e.f.outT {
 				e.f.outT[j].viaCJ = via
 			}
@@ -767,9 +794,9 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	if w.inputs == nil {
 		w.inputs = e.inputSlots(y.nin)
 	}
-	a := e.arrivals.alloc()
-	*a = arrival{t: t, hop: hop, from: n, vout: vout, lab: lab}
-	w.inputs[vin] = a
+	k := e.arrivals.add(arrival{segs: e.segs.put(t.segs), hop: int32(hop), from: n, vout: vout, lab: lab,
+		compacted: t.compacted, viaCJ: t.viaCJ})
+	w.inputs[vin] = int32(k + 1)
 	i, ok := e.edgeFrom(n, next)
 	if !ok {
 		i = int32(e.edgeBuf.add(edge{from: n, to: next}))
@@ -793,11 +820,11 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	return nil
 }
 
-// inputSlots returns n nil arrival slots, cut from a block shared by
-// many works (one allocation for many visits, as flow.addSeg's segments).
-func (e *engine) inputSlots(n int) []*arrival {
+// inputSlots returns n empty arrival slots, cut from a block shared by
+// many works (one allocation for many visits).
+func (e *engine) inputSlots(n int) []int32 {
 	if len(e.slots)+n > cap(e.slots) {
-		e.slots = make([]*arrival, 0, max(1024, n))
+		e.slots = make([]int32, 0, max(1024, n))
 	}
 	k := len(e.slots)
 	e.slots = e.slots[:k+n]
@@ -907,12 +934,13 @@ func (e *engine) sinkOut(kind SinkKind, n int32, vout uint32, addr addrRef, t ta
 // rest there (a CoinJoin, or a spender the trace cannot value).
 func (e *engine) sinkIn(kind SinkKind, w *work, vin int, a *arrival, lab int32, reason uint8) {
 	_, addr, _ := e.tx.output(a.from, int(a.vout))
-	e.bySrc = a.t.appendBySource(e.bySrc)
+	t := e.taintOf(a)
+	e.bySrc = t.appendBySource(e.bySrc)
 	k := kindIndex(kind)
 	for _, sa := range e.bySrc {
 		s := sink{kind: k, tx: w.n, vout: uint32(vin), input: true, addr: addr, lab: lab, amount: sa.amount,
-			hops: int32(a.hop), src: sa.src, reason: reason, compct: a.t.compacted, via: a.t.viaCJ, spans: -1}
-		e.addSink(s, &a.t)
+			hops: a.hop, src: sa.src, reason: reason, compct: t.compacted, via: t.viaCJ, spans: -1}
+		e.addSink(s, &t)
 	}
 }
 
@@ -978,43 +1006,6 @@ func (e *engine) addSink(s sink, t *taint) {
 
 func (e *engine) event(kind string, p pos, txid heistgraph.Hash, detail any) {
 	e.events = appendDoubling(e.events, Event{Kind: kind, TxID: txid, Detail: detail, pos: p})
-}
-
-// writeSink writes out the engine's sink s to out, which is zero; c
-// keeps the strings of the last sink written, which the next one (the
-// same output's other sources and kinds) often shares.
-func (e *engine) writeSink(s *sink, out *Sink, c *sinkStrings) {
-	x := e.tx.at(s.tx)
-	if s.addr != c.addr || !c.addrSet {
-		c.addr, c.addrSet, c.addrStr = s.addr, true, e.tx.address(s.addr)
-	}
-	out.Kind, out.Address, out.TxID, out.Vout, out.AmountSat = sinkKinds[s.kind], c.addrStr, x.id, s.vout, s.amount
-	out.Hops, out.Source, out.Reason, out.Compacted = int(s.hops), e.sources[s.src], sinkReasons[s.reason], s.compct
-	out.ViaCoinJoin, out.Time, out.pos = s.via, x.time, x.pos
-	if s.input {
-		if !c.inSet || c.inTx != s.tx || c.inVin != s.vout {
-			c.inSet, c.inTx, c.inVin = true, s.tx, s.vout
-			c.inStr = e.tx.prevOutpoint(s.tx, int(s.vout)).String()
-		}
-		out.Input = c.inStr
-	}
-	if s.lab >= 0 {
-		out.Entity, out.Category = e.labs[s.lab].Name, e.labs[s.lab].Category
-	}
-	if s.spans >= 0 {
-		out.Spans = e.spans[s.spans]
-	}
-}
-
-// sinkStrings are the strings of the last sink writeSink wrote.
-type sinkStrings struct {
-	addr    addrRef
-	addrSet bool
-	addrStr string
-	inTx    int32
-	inVin   uint32
-	inSet   bool
-	inStr   string
 }
 
 // sinkOrder is a sink's place in Result.Sinks as sortSinks orders them:
@@ -1176,17 +1167,17 @@ func (e *engine) finish(ctx context.Context) error {
 	}
 	res := e.res
 	order := e.sortSinks()
-	res.Sinks = make([]Sink, len(order))
+	tb := newSinkTableBuilder(e, len(order))
 	sinks := make([]int64, len(e.sources))
 	kinds := make([]KindTotal, len(sinkKinds))
-	var c sinkStrings
-	for k, o := range order {
+	for _, o := range order {
 		s := e.sinks.at(int(o.i))
-		e.writeSink(s, &res.Sinks[k], &c)
+		tb.add(s)
 		sinks[s.src] += s.amount
 		kinds[s.kind].Sinks++
 		kinds[s.kind].AmountSat += s.amount
 	}
+	res.Sinks = SinkList{tab: tb.t}
 	res.Edges = e.writeEdges()
 	res.places = make([]txPlace, 0, e.tx.len())
 	for i := range e.tx.len() {

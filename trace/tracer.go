@@ -223,15 +223,17 @@ func (t *Tracer) Result(ctx context.Context) (*Result, error) {
 	e := t.e
 	saved, events := e.res, e.events
 	r := *saved
-	r.Sinks, r.Edges, r.Events, r.Sources, r.Totals = nil, nil, nil, nil, nil
+	r.Sinks, r.Edges, r.Events, r.Sources, r.Totals = SinkList{}, nil, nil, nil, nil
 	e.res, e.events = &r, slices.Clone(events)
 	err := e.finish(ctx)
 	e.res, e.events = saved, events
 	if err != nil {
 		return nil, err
 	}
-	for i := range r.Sinks {
-		r.Sinks[i].Spans = slices.Clone(r.Sinks[i].Spans)
+	if t := r.Sinks.tab; t != nil { // the engine changes its spans as later blocks add taint
+		for i, sp := range t.spans {
+			t.spans[i] = slices.Clone(sp)
+		}
 	}
 	r.Stats.MS = time.Since(start).Milliseconds()
 	return &r, nil
@@ -261,6 +263,7 @@ func (e *engine) rest(n int32, vout uint32, t taint, hop int) {
 		return
 	}
 	op := heistgraph.Outpoint{TxID: e.tx.at(n).id, Vout: vout}
+	t.segs = slices.Clone(t.segs) // flow.addSeg reuses its slab on the next visit
 	e.resting[op] = restingOut{n: n, vout: vout, t: t, hop: hop}
 	e.undo(func() { delete(e.resting, op) })
 }

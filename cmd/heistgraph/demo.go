@@ -301,7 +301,7 @@ func (a *app) buildDemo(ctx context.Context, st store.Store, dir string, seed in
 		if err != nil {
 			return demoSummary{}, "", fmt.Errorf("demo: trace %s: %w", h.ID, err)
 		}
-		for _, s := range tr.Sinks {
+		for _, s := range tr.Sinks.All() {
 			sum.SinksByKind[string(s.Kind)] += s.AmountSat
 		}
 	}

@@ -320,9 +320,17 @@ func writeGraph(stdout io.Writer, path string, write func(io.Writer) error) erro
 // largestSinks returns the n largest sinks, largest first; ties keep the
 // result's (chain) order.
 func largestSinks(res *trace.Result, n int) []trace.Sink {
-	s := slices.Clone(res.Sinks)
-	slices.SortStableFunc(s, func(a, b trace.Sink) int { return cmp.Compare(b.AmountSat, a.AmountSat) })
-	return s[:min(n, len(s))]
+	amt := make([]int64, res.Sinks.Len())
+	idx := make([]int, len(amt))
+	for i, s := range res.Sinks.All() {
+		amt[i], idx[i] = s.AmountSat, i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(amt[b], amt[a]) })
+	out := make([]trace.Sink, min(n, len(idx)))
+	for k := range out {
+		out[k] = res.Sinks.At(idx[k])
+	}
+	return out
 }
 
 // share formats part/whole as a percentage.
@@ -360,10 +368,10 @@ func printTrace(w io.Writer, res *trace.Result, top int) {
 		printf(w, ", budget exhausted")
 	}
 	printf(w, "\n")
-	if top > 0 && len(res.Sinks) > 0 {
+	if top > 0 && res.Sinks.Len() > 0 {
 		shown := largestSinks(res, top)
-		printf(w, "\n  largest sinks (%d of %d", len(shown), len(res.Sinks))
-		if len(shown) < len(res.Sinks) {
+		printf(w, "\n  largest sinks (%d of %d", len(shown), res.Sinks.Len())
+		if len(shown) < res.Sinks.Len() {
 			printf(w, "; more with --top, all with --json")
 		}
 		printf(w, "):\n  %-16s %20s %4s  %-44s %s\n", "kind", "BTC", "hops", "address", "entity")

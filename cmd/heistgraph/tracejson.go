@@ -29,15 +29,15 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 		return text(a.stdout)
 	}
 	type saved struct {
-		sinks  []trace.Sink
+		sinks  trace.SinkList
 		edges  []trace.Edge
 		events []trace.Event
 	}
 	keep := make([]saved, len(results))
 	for i, r := range results {
 		keep[i] = saved{r.Sinks, r.Edges, r.Events}
-		if r.Sinks != nil {
-			r.Sinks = []trace.Sink{}
+		if !r.Sinks.IsNil() {
+			r.Sinks = trace.NewSinkList([]trace.Sink{})
 		}
 		if r.Edges != nil {
 			r.Edges = []trace.Edge{}
@@ -61,8 +61,8 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 	doc := jsonindent.Append(make([]byte, 0, 2*b.Len()), b.Bytes(), "", "  ")
 	var parts []spliced
 	for _, r := range results {
-		if r.Sinks != nil {
-			parts = append(parts, spliced{key: "sinks", n: len(r.Sinks), sinks: r.Sinks})
+		if !r.Sinks.IsNil() {
+			parts = append(parts, spliced{key: "sinks", n: r.Sinks.Len(), sinks: r.Sinks})
 		}
 		if r.Edges != nil {
 			parts = append(parts, spliced{key: "edges", n: len(r.Edges), edges: r.Edges})
@@ -101,7 +101,8 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 				}
 				buf = jsonindent.Append(appendNewline(buf, depth+1), js, prefix, "  ")
 			default:
-				buf = appendSinkJSON(buf, &p.sinks[k], depth+1)
+				s := p.sinks.At(k)
+				buf = appendSinkJSON(buf, &s, depth+1)
 			}
 			if _, err := w.Write(buf); err != nil {
 				return err
@@ -122,11 +123,11 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 }
 
 // spliced is one array emitResults writes from values: n sinks, edges
-// or events (the one slice that is not nil).
+// or events (edges or events when that slice is not nil, else sinks).
 type spliced struct {
 	key    string
 	n      int
-	sinks  []trace.Sink
+	sinks  trace.SinkList
 	edges  []trace.Edge
 	events []trace.Event
 }

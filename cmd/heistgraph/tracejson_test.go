@@ -36,8 +36,9 @@ func randomString(r *rand.Rand) string {
 
 func randomResult(r *rand.Rand) *trace.Result {
 	res := &trace.Result{Chain: heistgraph.ChainBTCRegtest, Policy: trace.FIFO, Seeds: []string{randomString(r)}}
+	var sinks []trace.Sink
 	if r.IntN(4) > 0 {
-		res.Sinks = []trace.Sink{}
+		sinks = []trace.Sink{}
 	}
 	if r.IntN(4) > 0 {
 		res.Edges = []trace.Edge{}
@@ -63,8 +64,9 @@ func randomResult(r *rand.Rand) *trace.Result {
 		if r.IntN(3) == 0 {
 			s.ContinuedSat = r.Int64N(1e12)
 		}
-		res.Sinks = append(res.Sinks, s)
+		sinks = append(sinks, s)
 	}
+	res.Sinks = trace.NewSinkList(sinks)
 	for range r.IntN(4) {
 		e := trace.Edge{AmountSat: r.Int64(), Outputs: r.IntN(10)}
 		e.From[0], e.To[31] = byte(r.IntN(256)), byte(r.IntN(256))
@@ -143,8 +145,8 @@ func TestEmitResultsMatchesEmit(t *testing.T) {
 func FuzzAppendSink(f *testing.F) {
 	f.Add("bcrt1qxyz", "exchange", "a\"b\\c", "\u2028\xff<&>", int64(5))
 	f.Fuzz(func(t *testing.T, addr, entity, source, input string, amount int64) {
-		res := &trace.Result{Sinks: []trace.Sink{{Kind: trace.SinkEntity, Address: addr, Entity: entity, Category: input,
-			Source: source, Input: input, Reason: entity, AmountSat: amount}}, Edges: []trace.Edge{{AmountSat: amount}}}
+		res := &trace.Result{Sinks: trace.NewSinkList([]trace.Sink{{Kind: trace.SinkEntity, Address: addr, Entity: entity, Category: input,
+			Source: source, Input: input, Reason: entity, AmountSat: amount}}), Edges: []trace.Edge{{AmountSat: amount}}}
 		v := hgapp.TraceView{Result: res}
 		var want, got bytes.Buffer
 		text := func(io.Writer) error { return nil }
