@@ -77,8 +77,8 @@ type tableSink struct {
 	split int
 	// bottom, when set, names the tables whose files are expected to land
 	// in the bottom level (their keys arrive in order): they are written
-	// with that level's options (wo6: zstd, larger blocks; the fast codec
-	// for a fastTable), as a compaction into it would write them.
+	// with that level's options (wo6: zstd, larger blocks), as a
+	// compaction into it would write them.
 	bottom func(table []byte) bool
 	wo6    sstable.WriterOptions
 	// tail, when set, returns the last key stored in a table (nil when it
@@ -268,9 +268,6 @@ func (t *tableSink) open(key []byte, bottom bool) error {
 	wo := t.wo
 	if bottom {
 		wo = t.wo6
-		if fastTable(key) {
-			wo.Compression = sstable.FastestCompression // as a compaction would (tableSpanPolicy)
-		}
 	}
 	t.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
 	return nil

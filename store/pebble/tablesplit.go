@@ -38,32 +38,7 @@ func blockTable(prefix byte) bool {
 }
 
 // tableSpanPolicy is Pebble's SpanPolicyFunc: the sstable that starts at
-// start ends at the end of start's table (tableEnd), and is compressed
-// with the fast codec on every level when the table is one zstd does not
-// shrink (fastTable).
+// start ends at the end of start's table (tableEnd).
 func tableSpanPolicy(start []byte) (pebbledb.SpanPolicy, []byte, error) {
-	return pebbledb.SpanPolicy{PreferFastCompression: fastTable(start)}, tableEnd(start), nil
-}
-
-// fastTable reports whether the table that holds key is one whose bytes
-// are mostly hashes, which zstd shrinks no more than the fast codec does:
-// the address totals (address strings), block records (block hash and
-// txids), tx records (txid and prevouts), the txids by number, the address
-// table (hashes in binary), and the clustering's id map and evidence. On
-// the bottom level their files are then written and read with the fast
-// codec, which stores a block uncompressed when it does not shrink it by
-// an eighth. The block tables with ordered keys and small values (events,
-// outputs, spend markers) stay on zstd, which shrinks them by 15–45%
-// (docs/benchmarks.md, "zstd only where it pays").
-func fastTable(key []byte) bool {
-	if len(key) == 0 {
-		return false
-	}
-	switch key[0] {
-	case prefixAddress, prefixBlock, prefixTx, prefixTxNum, prefixAddrByID:
-		return true
-	case prefixCluster:
-		return len(key) > 3 && (key[3] == clusterMember || key[3] == clusterEvidence)
-	}
-	return false
+	return pebbledb.SpanPolicy{}, tableEnd(start), nil
 }

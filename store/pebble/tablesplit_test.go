@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	pebbledb "github.com/cockroachdb/pebble/v2"
-
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store/storetest"
 )
@@ -163,72 +161,5 @@ func TestBulkTailToBottom(t *testing.T) {
 	}
 	if got := contents(t, d); len(got) != 8 { // and the schema version
 		t.Errorf("the store holds %d keys, want 8: %q", len(got), got)
-	}
-}
-
-// TestTableCompression applies a world by batches and by the bulk path and
-// checks the codec of every file on the bottom level, after the ingest
-// (the bulk path's files of the in-order tables land there) and after a
-// full compaction: the fast codec for the tables of hashes (fastTable),
-// zstd (Pebble's Balanced profile) for the others. Fails without the span
-// policy's PreferFastCompression, or without the bulk sink choosing the
-// same codec as a compaction.
-func TestTableCompression(t *testing.T) {
-	ctx := context.Background()
-	defer func(m int) { bulkMin = m }(bulkMin)
-	bulkMin = 0
-	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 11, 12)
-	var blocks []*heistgraph.Block
-	for range 80 {
-		blocks = append(blocks, g.Next())
-	}
-	for _, bulk := range []bool{false, true} {
-		d := openMem(t, 64<<10)
-		d.opts.BulkLoad = bulk
-		d.opts.GroupBytes = 32 << 10
-		for i := 0; i < len(blocks); i += 10 {
-			if _, err := d.ApplyBlocks(ctx, blocks[i:i+10]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := d.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		if bulk {
-			checkCompression(t, d, "bulk, after the ingest", false)
-		}
-		if err := d.Compact(ctx); err != nil {
-			t.Fatal(err)
-		}
-		checkCompression(t, d, fmt.Sprintf("bulk %v, after a compaction", bulk), true)
-	}
-}
-
-// checkCompression fails t for every bottom-level file of d whose codec is
-// not its table's; all asks for a file of each kind of table at least.
-func checkCompression(t *testing.T, d *DB, when string, all bool) {
-	t.Helper()
-	levels, err := d.db.SSTables(pebbledb.WithProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[bool]int{}
-	for _, f := range levels[len(levels)-1] {
-		k := f.Smallest.UserKey
-		if !blockTable(k[0]) && k[0] != prefixCluster {
-			continue
-		}
-		fast := fastTable(k)
-		want := "Balanced"
-		if fast {
-			want = "Fastest"
-		}
-		if got := f.Properties.CompressionName; got != want {
-			t.Errorf("%s: file %s of table %q: compression %q, want %q", when, f.FileNum, k[:min(len(k), 4)], got, want)
-		}
-		seen[fast]++
-	}
-	if seen[true] == 0 || (all && seen[false] == 0) {
-		t.Errorf("%s: %d files of fast tables, %d of zstd ones on the bottom level; want some of each", when, seen[true], seen[false])
 	}
 }
