@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -674,17 +675,37 @@ func (t *totals) add(u *totals) {
 // merges each block's delta (a totals value of the block's events) instead
 // of reading the totals first, so the ingest path does no read per address.
 // RewindTo reads the merged value and sets the corrected one.
+//
+// Pebble calls Merge for every merge operand a compaction or a read meets
+// (once per address of each level-0 file a compaction takes in), so a
+// merge is cheap: its state comes from a pool and goes back when Pebble
+// closes the value Finish returned, and a lone operand is given back as
+// it came, decoded only to check it.
 var totalsMerger = &pebbledb.Merger{
 	Name: "heistgraph.totals.v1",
 	Merge: func(key, value []byte) (pebbledb.ValueMerger, error) {
-		m := &totalsMerge{}
-		return m, m.MergeNewer(value)
+		m := totalsMerges.Get().(*totalsMerge)
+		t, err := decodeTotals(value)
+		if err == nil && len(value) > len(m.buf) {
+			err = fmt.Errorf("address totals of %d bytes: %w", len(value), errCorrupt)
+		}
+		if err != nil {
+			totalsMerges.Put(m)
+			return nil, err
+		}
+		m.t, m.lone = t, copy(m.buf[:], value)
+		return m, nil
 	},
 }
 
+var totalsMerges = sync.Pool{New: func() any { return new(totalsMerge) }}
+
+// totalsMerge is a merge under way: the merged totals, and while it holds
+// one operand only, that operand's bytes (lone of them, in buf).
 type totalsMerge struct {
-	t   totals
-	buf [10 * binary.MaxVarintLen64]byte
+	t    totals
+	lone int
+	buf  [10 * binary.MaxVarintLen64]byte
 }
 
 func (m *totalsMerge) MergeNewer(value []byte) error {
@@ -693,13 +714,24 @@ func (m *totalsMerge) MergeNewer(value []byte) error {
 		return err
 	}
 	m.t.add(&u)
+	m.lone = 0
 	return nil
 }
 
 func (m *totalsMerge) MergeOlder(value []byte) error { return m.MergeNewer(value) }
 
+// Finish returns the merged value, valid until Pebble closes it (Close).
 func (m *totalsMerge) Finish(includesBase bool) ([]byte, io.Closer, error) {
-	return appendTotals(m.buf[:0], &m.t), nil, nil
+	if m.lone > 0 {
+		return m.buf[:m.lone], m, nil
+	}
+	return appendTotals(m.buf[:0], &m.t), m, nil
+}
+
+// Close puts m back in the pool once its value is no longer used.
+func (m *totalsMerge) Close() error {
+	totalsMerges.Put(m)
+	return nil
 }
 
 func decodeTotals(v []byte) (totals, error) {

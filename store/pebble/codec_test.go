@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
@@ -275,4 +277,78 @@ func FuzzDecode(f *testing.F) {
 		_, _ = decodeEventRecord(v, heistgraph.Spent)
 		_, _ = decodeEventRecord(v, heistgraph.Received)
 	})
+}
+
+// TestTotalsMergeReused runs merges of random operands one after another
+// through the merge operator's pool, each closed before the next starts,
+// and checks each against totals.add folded by hand: a lone operand comes
+// back byte for byte, and nothing of an earlier merge leaks into a later
+// one that reuses its state.
+func TestTotalsMergeReused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := func() totals {
+		h := rng.Int64N(1000)
+		return totals{ID: uint64(rng.IntN(3)), Received: rng.Int64N(1 << 40), Sent: rng.Int64N(1 << 40), TxCount: rng.Int64N(5),
+			OutputCount: rng.Int64N(3), SpendCount: rng.Int64N(3), FirstHeight: h, FirstTime: h * 600, LastHeight: h + rng.Int64N(9), LastTime: h*600 + 1}
+	}
+	for i := range 500 {
+		ops := make([]totals, 1+rng.IntN(4))
+		for j := range ops {
+			ops[j] = random()
+		}
+		m, err := totalsMerger.Merge(nil, appendTotals(nil, &ops[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ops[0]
+		for _, u := range ops[1:] {
+			if err := m.MergeNewer(appendTotals(nil, &u)); err != nil {
+				t.Fatal(err)
+			}
+			want.add(&u)
+		}
+		v, closer, err := m.Finish(i%2 == 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := appendTotals(nil, &want); !bytes.Equal(v, w) {
+			t.Fatalf("merge %d of %d operands: got %x, want %x", i, len(ops), v, w)
+		}
+		if closer == nil {
+			t.Fatalf("merge %d: no closer: the state would not go back to the pool", i)
+		}
+		if err := closer.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTotalsMerge is what a compaction pays per address of a level-0
+// file: a merge of one operand, and of an operand over a stored value.
+func BenchmarkTotalsMerge(b *testing.B) {
+	one := appendTotals(nil, &totals{ID: 70000, Received: 5e8, TxCount: 1, OutputCount: 1, FirstHeight: 2000, FirstTime: 1.7e9, LastHeight: 2000, LastTime: 1.7e9})
+	two := appendTotals(nil, &totals{ID: 70000, Sent: 5e8, TxCount: 1, SpendCount: 1, FirstHeight: 2100, FirstTime: 1.7e9, LastHeight: 2100, LastTime: 1.7e9})
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("operands=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m, err := totalsMerger.Merge(nil, one)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n == 2 {
+					if err := m.MergeOlder(two); err != nil {
+						b.Fatal(err)
+					}
+				}
+				_, closer, err := m.Finish(true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if closer != nil {
+					closer.Close()
+				}
+			}
+		})
+	}
 }
