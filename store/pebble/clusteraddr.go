@@ -23,46 +23,30 @@ import (
 
 // addrExceptions decides, for a commit's new addresses in key order, which
 // the address table keeps: it walks the store's address totals and the
-// address table with seeks in key order.
+// address table with seeks in key order. The totals are not read for an
+// address the commit knows to keep its own id (freshIDs).
 type addrExceptions struct {
 	db     pebbledb.Reader
 	c      chainCode
 	totals *pebbledb.Iterator // the store's totals, opened on first use
 	table  *pebbledb.Iterator // the address table; nil while unopened or empty
-	opened bool
-	key    []byte
+	// tableOpened reports that table was opened (nil then: empty).
+	tableOpened bool
+	key         []byte
 }
 
 func newAddrExceptions(db pebbledb.Reader, c chainCode) *addrExceptions {
 	return &addrExceptions{db: db, c: c}
 }
 
-func (a *addrExceptions) open() error {
-	a.opened = true
-	lo, hi := tableBounds(prefixAddress, a.c)
-	it, err := a.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		return err
-	}
-	a.totals = it
-	lo, hi = clusterTableBounds(a.c, clusterAddr)
-	if it, err = a.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi}); err != nil {
-		return err
-	}
-	if !it.First() {
-		return errors.Join(it.Error(), it.Close()) // no entry: none to delete
-	}
-	a.table = it
-	return nil
-}
-
 // check reports whether id is the store's own id of the address whose key
 // suffix (appendAddr) is suffix, and then whether the address table holds
-// an entry for it (an earlier id, which the new one replaces). Calls come
-// in key order.
+// an entry for it (an earlier id, which the new one replaces). Calls of
+// check and stored come in key order.
 func (a *addrExceptions) check(suffix []byte, id uint64) (own, stored bool, err error) {
-	if !a.opened {
-		if err := a.open(); err != nil {
+	if a.totals == nil {
+		lo, hi := tableBounds(prefixAddress, a.c)
+		if a.totals, err = a.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi}); err != nil {
 			return false, false, err
 		}
 	}
@@ -81,12 +65,31 @@ func (a *addrExceptions) check(suffix []byte, id uint64) (own, stored bool, err 
 	if t.ID != id {
 		return false, false, nil
 	}
+	stored, err = a.stored(suffix)
+	return true, stored, err
+}
+
+// stored reports whether the address table holds an entry for the address
+// whose key suffix is suffix.
+func (a *addrExceptions) stored(suffix []byte) (bool, error) {
+	if !a.tableOpened {
+		a.tableOpened = true
+		lo, hi := clusterTableBounds(a.c, clusterAddr)
+		it, err := a.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			return false, err
+		}
+		if !it.First() {
+			return false, errors.Join(it.Error(), it.Close()) // no entry: none to delete
+		}
+		a.table = it
+	}
 	if a.table == nil {
-		return true, false, nil
+		return false, nil
 	}
 	a.key = append(appendClusterTable(a.key[:0], a.c, clusterAddr), suffix...)
-	stored = seekForward(a.table, a.key) && bytes.Equal(a.table.Key(), a.key)
-	return true, stored, a.table.Error()
+	stored := seekForward(a.table, a.key) && bytes.Equal(a.table.Key(), a.key)
+	return stored, a.table.Error()
 }
 
 // seekNexts is how many keys seekForward steps over before it seeks.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"maps"
+	"math"
 	"slices"
 	"testing"
 
@@ -230,4 +231,132 @@ func checkClusterIDs(t *testing.T, db *DB, c chainCode, m *clusterAddrModel, s [
 			t.Fatalf("membership %d: %+v, want address %q, its own cluster", i, mb, m.byID[id])
 		}
 	}
+}
+
+// TestClusterAddrNamedAfterRewind: a commit trusts the store's ids that a
+// batch names its new addresses by (store.ClusterBatch.NewAddressIDs)
+// only when no rewind can have removed them since this process gave them
+// out (freshIDs). The store gives ids, rewinds the blocks that hold the
+// whole history of some addresses and applies them again, which gives
+// those addresses new ids; a batch then names every address by the id it
+// had before the rewind, as records read before it would: the ids that
+// were replaced must be kept as exceptions (trusting them would leave
+// AddressCluster answering the addresses' new ids, which the clustering
+// never gave them). A second batch gives the moved addresses their new
+// ids, named by them: trusted, and their earlier entries go.
+func TestClusterAddrNamedAfterRewind(t *testing.T) {
+	bothCommitWays(t, testClusterAddrNamedAfterRewind)
+}
+
+func testClusterAddrNamedAfterRewind(t *testing.T) {
+	ctx := context.Background()
+	const ch = heistgraph.ChainBTCRegtest
+	db := openMem(t, 1<<20)
+	g := storetest.NewGenerator(ch, 3, 4)
+	var blocks []*heistgraph.Block
+	for range 6 {
+		blocks = append(blocks, g.Next())
+	}
+	mustApply(t, db, blocks...)
+	code, _, err := db.code(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from := db.ap.fresh.from(code); from != 1 {
+		t.Fatalf("after an ingest from nothing: ids from %d trusted, want from 1", from)
+	}
+	before := storeAddrs(t, db, code)
+	n := uint64(len(before) - 1)
+	if err := db.RewindTo(ctx, ch, 2); err != nil {
+		t.Fatal(err)
+	}
+	if from := db.ap.fresh.from(code); from != math.MaxUint64 {
+		t.Fatalf("after a rewind: ids from %d trusted, want none", from)
+	}
+	mustApply(t, db, blocks[3:]...)
+	if from := db.ap.fresh.from(code); from != n+1 {
+		t.Fatalf("after blocks applied again: ids from %d trusted, want from %d", from, n+1)
+	}
+	// The store's ids now: the moved addresses' new ones, in id order.
+	now := map[string]uint64{}
+	var moved []string
+	for id := n + 1; ; id++ {
+		v, found, err := lookup(db.db, appendAddrByIDKey(nil, code, id), nil)
+		if err != nil || !found {
+			break
+		}
+		e, err := decodeAddrEntry(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := e.s
+		sid, ok, err := storedAddrID(db.db, code, a)
+		if err != nil || !ok || sid != id {
+			t.Fatalf("address %q: id %d in its totals, %d in the address table", a, sid, id)
+		}
+		now[a] = id
+		moved = append(moved, a)
+	}
+	if len(moved) == 0 {
+		t.Fatal("no address got a new id: the test proves nothing")
+	}
+	m := &clusterAddrModel{byAddr: map[string]uint64{}, byID: map[uint64]string{}}
+	commit := func(h int64, first uint64, addrs []string) {
+		t.Helper()
+		ids := make([]uint64, len(addrs))
+		for i := range ids {
+			ids[i] = first + uint64(i)
+		}
+		cb := &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: h, FirstAddr: first}, NewAddresses: addrs, NewAddressIDs: ids}
+		r, err := db.ClusterRun(ctx, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Add(ctx, cb); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		m.give(first, addrs)
+	}
+	check := func(wantTable map[string]uint64) {
+		t.Helper()
+		for _, a := range before[1:] {
+			got, err := db.AddressCluster(ctx, ch, a)
+			if err != nil || got.AddrID != m.byAddr[a] {
+				t.Fatalf("address %q: id %d (%v), want %d", a, got.AddrID, err, m.byAddr[a])
+			}
+		}
+		for id, a := range m.byID {
+			if got, err := db.ClusterAddress(ctx, ch, id); err != nil || got != a {
+				t.Fatalf("id %d: address %q (%v), want %q", id, got, err, a)
+			}
+		}
+		lo, hi := clusterTableBounds(code, clusterAddr)
+		it, err := db.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer it.Close()
+		gotTable := map[string]uint64{}
+		for ok := it.First(); ok; ok = it.Next() {
+			r, v := reader{b: it.Key()[len(lo):]}, reader{b: it.Value()}
+			gotTable[r.str()] = v.uvarint()
+		}
+		if !maps.Equal(gotTable, wantTable) {
+			t.Fatalf("address table %v, want %v", gotTable, wantTable)
+		}
+	}
+	// Named by the ids of before the rewind: the moved ones are not the
+	// store's own any more.
+	commit(0, 1, before[1:])
+	want := map[string]uint64{}
+	for _, a := range moved {
+		want[a] = m.byAddr[a]
+	}
+	check(want)
+	// The moved addresses under their new ids, named by them.
+	commit(1, n+1, moved)
+	check(map[string]uint64{})
 }

@@ -417,8 +417,10 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 	}
 
 	w := &r.w
-	for _, a := range cb.NewAddresses {
-		w.address(st.nextAddr, a)
+	for k, a := range cb.NewAddresses {
+		// The caller met the address by the store's id it gets.
+		named := k < len(cb.NewAddressIDs) && cb.NewAddressIDs[k] == st.nextAddr
+		w.address(st.nextAddr, a, named)
 		st.nextAddr++
 	}
 	for _, m := range cb.Members {
@@ -493,9 +495,10 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 		return fmt.Errorf("write clusters of %s: the clustering changed under the run: %w", r.chain, heistgraph.ErrConflict)
 	}
 	r.w.high.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
+	fresh := r.d.ap.fresh.from(r.c)
 	if size := r.size(); r.ingest && size >= clusterIngestMin {
 		t := r.d.newTableSink()
-		if err := r.w.writeTo(t, r.d.db, r.c, r.d.db.NewBatch); err != nil {
+		if err := r.w.writeTo(t, r.d.db, r.c, fresh, r.d.db.NewBatch); err != nil {
 			t.discard()
 			return err
 		}
@@ -509,7 +512,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	} else {
 		pb := r.d.db.NewBatchWithSize(size)
 		defer pb.Close()
-		if err := r.w.writeTo(pb, r.d.db, r.c, r.d.db.NewBatch); err != nil {
+		if err := r.w.writeTo(pb, r.d.db, r.c, fresh, r.d.db.NewBatch); err != nil {
 			return err
 		}
 		if err := stampClusters(pb, r.c); err != nil {
@@ -1086,10 +1089,13 @@ func (p evidencePosKey) compare(q evidencePosKey) int {
 type clusterWrites struct {
 	// addrs holds the new addresses' key suffixes (appendAddr) back to
 	// back, addrAt where each suffix and its address start and addrEnd
-	// where each ends; the i-th has id firstAddr+i.
+	// where each ends; the i-th has id firstAddr+i. named[i] reports that
+	// the block records the caller clustered named the i-th by the store's
+	// id firstAddr+i (store.ClusterBatch.NewAddressIDs).
 	addrs     []byte
 	addrAt    [][2]uint32
 	addrEnd   []uint32
+	named     []bool
 	firstAddr uint64
 	members   idWrites // clusterMember: address id -> cluster id
 	sizes     idWrites // clusterSize: cluster id -> size, or deleted
@@ -1110,8 +1116,9 @@ const writeOverhead = 16
 // idKeyLen is the length of a cluster key ending in an id (clusterIDKey).
 const idKeyLen = 3 + 1 + 8
 
-// address adds the new address addr with id.
-func (w *clusterWrites) address(id uint64, addr string) {
+// address adds the new address addr with id; named reports that the
+// caller met it by the store's id id.
+func (w *clusterWrites) address(id uint64, addr string, named bool) {
 	if len(w.addrEnd) == 0 {
 		w.firstAddr = id
 	}
@@ -1119,6 +1126,7 @@ func (w *clusterWrites) address(id uint64, addr string) {
 	w.addrs = appendAddr(w.addrs, addr)
 	w.addrAt = append(w.addrAt, [2]uint32{uint32(n), uint32(len(w.addrs) - len(addr))})
 	w.addrEnd = append(w.addrEnd, uint32(len(w.addrs)))
+	w.named = append(w.named, named)
 	w.bytes += 2*(len(w.addrs)-n+writeOverhead) + idKeyLen + 3 + 3
 }
 
@@ -1184,9 +1192,12 @@ func (w *clusterWrites) size() int {
 
 // writeTo adds the writes to b in key order, chain code c's tables, and
 // empties w; db is the store the writes go to (its address ids decide
-// which addresses the address table keeps), newBatch gives the batch that
-// puts the encoded writes in order when b is not a batch.
-func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
+// which addresses the address table keeps), and every id from fresh on
+// still names in db's totals the address it was given to (freshIDs):
+// a new address named by its id is its own without reading them.
+// newBatch gives the batch that puts the encoded writes in order when b
+// is not a batch.
+func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh uint64, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
 	var key, val []byte
 	// The addresses: addr -> id where the id is not the store's own
 	// (addrExceptions).
@@ -1218,7 +1229,14 @@ func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, newBa
 	for k, o := range order {
 		suffix, _ := w.addr(int(o.i))
 		id := w.firstAddr + uint64(o.i)
-		own, stored, err := ax.check(suffix, id)
+		var own, stored bool
+		var err error
+		if w.named[o.i] && id >= fresh {
+			own = true
+			stored, err = ax.stored(suffix)
+		} else {
+			own, stored, err = ax.check(suffix, id)
+		}
 		if err != nil {
 			return err
 		}
@@ -1347,7 +1365,7 @@ func (w *clusterWrites) writeIDs(b kvSink, c chainCode, sub byte, ws idWrites) e
 }
 
 func (w *clusterWrites) reset() {
-	w.addrs, w.addrAt, w.addrEnd = w.addrs[:0], w.addrAt[:0], w.addrEnd[:0]
+	w.addrs, w.addrAt, w.addrEnd, w.named = w.addrs[:0], w.addrAt[:0], w.addrEnd[:0], w.named[:0]
 	w.members, w.sizes, w.index = w.members[:0], w.sizes[:0], w.index[:0]
 	w.low.reset()
 	w.mid.reset()

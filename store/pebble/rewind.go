@@ -54,6 +54,9 @@ func (d *DB) rewindLoop(ctx context.Context, chain heistgraph.Chain, height int6
 	if err != nil || !ok {
 		return err
 	}
+	// Before anything is removed: a cluster commit from now on reads
+	// the totals of every address (freshIDs).
+	d.ap.fresh.rewound(c)
 	removed := 0
 	for {
 		if err := ctx.Err(); err != nil {
