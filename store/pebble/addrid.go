@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"math"
-	"sync"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 )
@@ -155,13 +153,9 @@ func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, 
 // the chain's filter f (nil: none) by its hash h.
 func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter, h uint64) (uint64, error) {
 	r := &a.ids
-	read := r.next == 0 || r.c != c // take reads the stored counter
 	id, err := r.take(db, c, metaAddrIDKey, "address id")
 	if err != nil {
 		return 0, err
-	}
-	if read {
-		a.fresh.gave(c, id)
 	}
 	r.ids[k] = id
 	if f != nil {
@@ -172,53 +166,6 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
 	a.idVal = appendAddrForm(a.idVal[:0], k.addr, &a.givenP, a.givenOK)
 	return id, a.w.Set(a.idKey, a.idVal, nil)
-}
-
-// freshIDs knows, for each chain, the first address id this process gave
-// out since it opened the store or last rewound the chain: every id from
-// it on still names, in the store's totals, the address it was given to.
-// An address's totals lose their id only when a rewind removes all of its
-// history (the address gets a new id if it comes back, and an id is never
-// given twice), and no rewind of the chain came after those ids. A cluster
-// commit trusts such ids, as the block records named them, without reading
-// the totals (addrExceptions). Nothing is stored: in a new process the ids
-// given before are read as before.
-type freshIDs struct {
-	mu    sync.Mutex
-	first map[chainCode]uint64
-}
-
-// gave records that id is an id of chain c given out by this process,
-// the first since the last rewind unless one was recorded.
-func (f *freshIDs) gave(c chainCode, id uint64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.first == nil {
-		f.first = map[chainCode]uint64{}
-	}
-	if _, ok := f.first[c]; !ok {
-		f.first[c] = id
-	}
-}
-
-// rewound forgets chain c's first id: a rewind may remove addresses'
-// totals, with the ids in them.
-func (f *freshIDs) rewound(c chainCode) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.first, c)
-}
-
-// from returns the first id of chain c that gave recorded; none
-// (math.MaxUint64) when the process gave none since it opened the store
-// or rewound the chain.
-func (f *freshIDs) from(c chainCode) uint64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if id, ok := f.first[c]; ok {
-		return id
-	}
-	return math.MaxUint64
 }
 
 // packedOf returns the packed form of addr (nil: it does not pack): the

@@ -345,9 +345,6 @@ type applier struct {
 	// outIDs are the address ids of the outputs of the tx applyTx
 	// applies, for the feed.
 	outIDs []uint64
-	// fresh knows which address ids no rewind removed since this
-	// process gave them out (addrid.go); it has a lock of its own.
-	fresh freshIDs
 }
 
 // reset prepares the applier for the next block of a run.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 )
@@ -24,7 +25,7 @@ import (
 // addrExceptions decides, for a commit's new addresses in key order, which
 // the address table keeps: it walks the store's address totals and the
 // address table with seeks in key order. The totals are not read for an
-// address the commit knows to keep its own id (freshIDs).
+// address the commit knows to keep its own id (addrKeptFrom).
 type addrExceptions struct {
 	db     pebbledb.Reader
 	c      chainCode
@@ -125,6 +126,56 @@ func (a *addrExceptions) close() error {
 		a.table = nil
 	}
 	return err
+}
+
+// A commit need not read the totals of a new address the batch names by the
+// store's id it gets (store.ClusterBatch.NewAddressIDs: the block records
+// the clustering read named it so) when no rewind can have replaced that
+// id since. An address's totals lose their id only when a rewind removes
+// all of its history (it gets a new id if it comes back, and an id is
+// never given twice), so every rewind first stores the chain's next
+// address id (m + "addrkept/" + chain): the ids from it on were given out
+// after the last rewind and name, in the store's totals, the addresses
+// they were given to. A chain never rewound has no such key: all of its
+// ids are kept. A rewind that comes between the clustering's read of the
+// records and the commit stores its key first, so the commit reads the
+// totals; the blocks it clustered are then off the chain, and the
+// clustering rewinds them at its next update, as without the key.
+
+// addrKeptFrom returns the first address id of chain code c that no rewind
+// can have replaced, memoized in d.addrKept.
+func (d *DB) addrKeptFrom(c chainCode) (uint64, error) {
+	if v, ok := d.addrKept.Load(c); ok {
+		return v.(uint64), nil
+	}
+	from, err := readCounter(d.db, metaAddrKeptKey(c), "kept address ids") // 1 when never rewound
+	if err != nil {
+		return 0, err
+	}
+	// A rewind stores its own in between: it stands.
+	v, _ := d.addrKept.LoadOrStore(c, from)
+	return v.(uint64), nil
+}
+
+// keepAddrIDsFrom stores chain code c's next address id as the first one no
+// rewind can have replaced, before a rewind removes anything; meanwhile
+// commits trust no id. The caller holds writeMu.
+func (d *DB) keepAddrIDsFrom(c chainCode) error {
+	next, err := readCounter(d.db, metaAddrIDKey(c), "address id counter")
+	if err != nil {
+		return err
+	}
+	d.addrKept.Store(c, uint64(math.MaxUint64))
+	b := d.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(metaAddrKeptKey(c), appendUvarint(nil, next), nil); err != nil {
+		return err
+	}
+	if err := d.commit(b); err != nil {
+		return err
+	}
+	d.addrKept.Store(c, next)
+	return nil
 }
 
 // The clustering's id table (c + chain + i: id -> address) likewise keeps

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"maps"
-	"math"
 	"slices"
 	"testing"
 
@@ -235,8 +234,8 @@ func checkClusterIDs(t *testing.T, db *DB, c chainCode, m *clusterAddrModel, s [
 
 // TestClusterAddrNamedAfterRewind: a commit trusts the store's ids that a
 // batch names its new addresses by (store.ClusterBatch.NewAddressIDs)
-// only when no rewind can have removed them since this process gave them
-// out (freshIDs). The store gives ids, rewinds the blocks that hold the
+// only when no rewind can have removed them since they were given out
+// (addrKeptFrom, kept in the store). The store gives ids, rewinds the blocks that hold the
 // whole history of some addresses and applies them again, which gives
 // those addresses new ids; a batch then names every address by the id it
 // had before the rewind, as records read before it would: the ids that
@@ -262,21 +261,28 @@ func testClusterAddrNamedAfterRewind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if from := db.ap.fresh.from(code); from != 1 {
-		t.Fatalf("after an ingest from nothing: ids from %d trusted, want from 1", from)
+	kept := func(what string, want uint64) {
+		t.Helper()
+		if from, err := db.addrKeptFrom(code); err != nil || from != want {
+			t.Fatalf("%s: ids from %d (%v) kept, want from %d", what, from, err, want)
+		}
+		db.addrKept.Delete(code) // as a new process reads it
+		if from, err := db.addrKeptFrom(code); err != nil || from != want {
+			t.Fatalf("%s, read again: ids from %d (%v) kept, want from %d", what, from, err, want)
+		}
 	}
+	kept("never rewound", 1)
 	before := storeAddrs(t, db, code)
 	n := uint64(len(before) - 1)
 	if err := db.RewindTo(ctx, ch, 2); err != nil {
 		t.Fatal(err)
 	}
-	if from := db.ap.fresh.from(code); from != math.MaxUint64 {
-		t.Fatalf("after a rewind: ids from %d trusted, want none", from)
-	}
+	kept("after a rewind", n+1)
 	mustApply(t, db, blocks[3:]...)
-	if from := db.ap.fresh.from(code); from != n+1 {
-		t.Fatalf("after blocks applied again: ids from %d trusted, want from %d", from, n+1)
+	if err := db.RewindTo(ctx, ch, 8); err != nil { // nothing to remove
+		t.Fatal(err)
 	}
+	kept("after blocks applied again", n+1)
 	// The store's ids now: the moved addresses' new ones, in id order.
 	now := map[string]uint64{}
 	var moved []string

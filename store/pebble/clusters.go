@@ -495,7 +495,10 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 		return fmt.Errorf("write clusters of %s: the clustering changed under the run: %w", r.chain, heistgraph.ErrConflict)
 	}
 	r.w.high.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
-	fresh := r.d.ap.fresh.from(r.c)
+	fresh, err := r.d.addrKeptFrom(r.c)
+	if err != nil {
+		return fmt.Errorf("write clusters of %s: %w", r.chain, err)
+	}
 	if size := r.size(); r.ingest && size >= clusterIngestMin {
 		t := r.d.newTableSink()
 		if err := r.w.writeTo(t, r.d.db, r.c, fresh, r.d.db.NewBatch); err != nil {
@@ -1193,7 +1196,7 @@ func (w *clusterWrites) size() int {
 // writeTo adds the writes to b in key order, chain code c's tables, and
 // empties w; db is the store the writes go to (its address ids decide
 // which addresses the address table keeps), and every id from fresh on
-// still names in db's totals the address it was given to (freshIDs):
+// still names in db's totals the address it was given to (addrKeptFrom):
 // a new address named by its id is its own without reading them.
 // newBatch gives the batch that puts the encoded writes in order when b
 // is not a batch.

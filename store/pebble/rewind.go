@@ -54,9 +54,16 @@ func (d *DB) rewindLoop(ctx context.Context, chain heistgraph.Chain, height int6
 	if err != nil || !ok {
 		return err
 	}
-	// Before anything is removed: a cluster commit from now on reads
-	// the totals of every address (freshIDs).
-	d.ap.fresh.rewound(c)
+	if !chain.IsEVM() {
+		// Before anything is removed (clusteraddr.go).
+		if tip, found, err := tipOf(d.db, c); err != nil {
+			return err
+		} else if found && tip.Height > height {
+			if err := d.keepAddrIDsFrom(c); err != nil {
+				return fmt.Errorf("rewind %s to height %d: %w", chain, height, err)
+			}
+		}
+	}
 	removed := 0
 	for {
 		if err := ctx.Err(); err != nil {
