@@ -284,3 +284,64 @@ func TestClusterRunIngestCancelled(t *testing.T) {
 	}
 	noLeftovers("a failed ingest")
 }
+
+// TestClusterRunsReuseWrites: a committed run leaves its emptied buffers
+// to the next run that adds a batch (DB.spareWrites), and runs of two
+// chains that commit in turn, taking each other's buffers, store exactly
+// what WriteClusters stores batch by batch: nothing of one run's writes
+// reaches another's commit.
+func TestClusterRunsReuseWrites(t *testing.T) {
+	ctx := context.Background()
+	chains := []heistgraph.Chain{heistgraph.ChainBTCRegtest, heistgraph.ChainBTCTestnet}
+	one, run := openMem(t, 1<<20), openMem(t, 1<<20)
+	for _, ch := range chains {
+		b := storetest.NewGenerator(ch, 1, 2).Next()
+		mustApply(t, one, b)
+		mustApply(t, run, b)
+	}
+	rs := make([]store.ClusterRun, len(chains))
+	for i, ch := range chains {
+		var err error
+		if rs[i], err = run.ClusterRun(ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, cb := range clusterRunBatches() {
+		for k, ch := range chains {
+			if err := one.WriteClusters(ctx, ch, cb); err != nil {
+				t.Fatal(err)
+			}
+			spare, had := run.spareWrites.Load(), rs[k].(*pebbleClusterRun).r.w != nil
+			if _, err := rs[k].Add(ctx, cb); err != nil {
+				t.Fatal(err)
+			}
+			// A run holding no writes takes the buffers its commit or
+			// the other run's left.
+			if w := rs[k].(*pebbleClusterRun).r.w; !had && spare != nil && (w != spare || run.spareWrites.Load() != nil) {
+				t.Fatalf("batch %d of %s: the run did not take the spare buffers", i, ch)
+			}
+			if (i+k)%2 == 0 {
+				if err := rs[k].Commit(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if run.spareWrites.Load() == nil || rs[k].(*pebbleClusterRun).r.w != nil {
+					t.Fatalf("batch %d of %s: the commit kept its buffers", i, ch)
+				}
+			}
+		}
+	}
+	for _, r := range rs {
+		if err := r.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, got := allKeys(t, one), allKeys(t, run)
+	if len(want) != len(got) {
+		t.Fatalf("%d keys after the runs, %d after WriteClusters", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(want[i][0], got[i][0]) || !bytes.Equal(want[i][1], got[i][1]) {
+			t.Fatalf("key %d: runs %x=%x, WriteClusters %x=%x", i, got[i][0], got[i][1], want[i][0], want[i][1])
+		}
+	}
+}
