@@ -70,9 +70,8 @@ func (a *addrExceptions) check(suffix []byte, id uint64) (own, stored bool, err 
 	return true, stored, err
 }
 
-// stored reports whether the address table holds an entry for the address
-// whose key suffix is suffix.
-func (a *addrExceptions) stored(suffix []byte) (bool, error) {
+// tableEmpty reports whether the address table holds no entry.
+func (a *addrExceptions) tableEmpty() (bool, error) {
 	if !a.tableOpened {
 		a.tableOpened = true
 		lo, hi := clusterTableBounds(a.c, clusterAddr)
@@ -81,12 +80,18 @@ func (a *addrExceptions) stored(suffix []byte) (bool, error) {
 			return false, err
 		}
 		if !it.First() {
-			return false, errors.Join(it.Error(), it.Close()) // no entry: none to delete
+			return true, errors.Join(it.Error(), it.Close()) // no entry: none to delete
 		}
 		a.table = it
 	}
-	if a.table == nil {
-		return false, nil
+	return a.table == nil, nil
+}
+
+// stored reports whether the address table holds an entry for the address
+// whose key suffix is suffix.
+func (a *addrExceptions) stored(suffix []byte) (bool, error) {
+	if empty, err := a.tableEmpty(); empty || err != nil {
+		return false, err
 	}
 	a.key = append(appendClusterTable(a.key[:0], a.c, clusterAddr), suffix...)
 	stored := seekForward(a.table, a.key) && bytes.Equal(a.table.Key(), a.key)

@@ -366,3 +366,56 @@ func testClusterAddrNamedAfterRewind(t *testing.T) {
 	commit(1, n+1, moved)
 	check(map[string]uint64{})
 }
+
+// TestClusterAddrNamedOwn: batches that name their new addresses by the
+// store's ids they get (store.ClusterBatch.NewAddressIDs, none rewound)
+// leave no entry in the address and id tables, whether the address table
+// is empty (the commit then writes nothing there) or holds exceptions of
+// an earlier batch (two addresses given each other's ids, named by their
+// own ids, so not named by the ones they get: read from the totals).
+func TestClusterAddrNamedOwn(t *testing.T) { bothCommitWays(t, testClusterAddrNamedOwn) }
+
+func testClusterAddrNamedOwn(t *testing.T) {
+	ctx := context.Background()
+	const ch = heistgraph.ChainBTCRegtest
+	db := openMem(t, 1<<20)
+	g := storetest.NewGenerator(ch, 3, 4)
+	mustApply(t, db, g.Next(), g.Next(), g.Next(), g.Next(), g.Next(), g.Next())
+	code, _, err := db.code(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storeAddrs(t, db, code)
+	if len(s) < 12 {
+		t.Fatalf("%d addresses in the store, want 11 or more", len(s)-1)
+	}
+	m := &clusterAddrModel{byAddr: map[string]uint64{}, byID: map[uint64]string{}}
+	batches := []struct {
+		addrs []string
+		ids   []uint64
+	}{
+		{s[1:5], []uint64{1, 2, 3, 4}},
+		{[]string{s[6], s[5]}, []uint64{6, 5}},
+		{s[7:], nil},
+	}
+	for i := 7; i < len(s); i++ {
+		batches[2].ids = append(batches[2].ids, uint64(i))
+	}
+	next := uint64(1)
+	for h, b := range batches {
+		cb := &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: int64(h), FirstAddr: next}, NewAddresses: b.addrs, NewAddressIDs: b.ids}
+		r, err := db.ClusterRun(ctx, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Add(ctx, cb); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		m.give(next, b.addrs)
+		next += uint64(len(b.addrs))
+		checkClusterAddrs(t, db, code, m, s)
+	}
+}

@@ -1223,66 +1223,8 @@ func (w *clusterWrites) size() int {
 // newBatch gives the batch that puts the encoded writes in order when b
 // is not a batch.
 func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh uint64, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
-	var key, val []byte
-	// The addresses: addr -> id where the id is not the store's own
-	// (addrExceptions).
-	order := w.order[:0]
-	for i := range w.addrEnd {
-		suffix, _ := w.addr(i)
-		var pad [16]byte
-		copy(pad[:], suffix)
-		order = append(order, addrOrder{binary.BigEndian.Uint64(pad[:8]), binary.BigEndian.Uint64(pad[8:]), uint32(i)})
-	}
-	slices.SortFunc(order, func(x, y addrOrder) int {
-		if c := cmp.Compare(x.hi, y.hi); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.lo, y.lo); c != 0 {
-			return c
-		}
-		sx, _ := w.addr(int(x.i))
-		sy, _ := w.addr(int(y.i))
-		if c := bytes.Compare(sx, sy); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.i, y.i)
-	})
-	w.order = order
-	ax := newAddrExceptions(db, c)
-	defer ax.close()
-	w.own = slices.Grow(w.own[:0], len(w.addrEnd))[:len(w.addrEnd)]
-	for k, o := range order {
-		suffix, _ := w.addr(int(o.i))
-		id := w.firstAddr + uint64(o.i)
-		var own, stored bool
-		var err error
-		if w.named[o.i] && id >= fresh {
-			own = true
-			stored, err = ax.stored(suffix)
-		} else {
-			own, stored, err = ax.check(suffix, id)
-		}
-		if err != nil {
-			return err
-		}
-		w.own[o.i] = own
-		if k+1 < len(order) && order[k+1].hi == o.hi && order[k+1].lo == o.lo {
-			if next, _ := w.addr(int(order[k+1].i)); bytes.Equal(next, suffix) {
-				continue // the same address given again: the last id stands
-			}
-		}
-		key = append(appendClusterTable(key[:0], c, clusterAddr), suffix...)
-		switch {
-		case !own:
-			err = b.Set(key, appendUvarint(val[:0], id), nil)
-		case stored:
-			err = b.Delete(key, nil) // an earlier id of the address
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := ax.close(); err != nil {
+	var key []byte
+	if err := w.addressesTo(b, db, c, fresh); err != nil {
 		return err
 	}
 	if err := writeSorted(b, &w.low, newBatch); err != nil {
@@ -1337,6 +1279,95 @@ func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh
 	}
 	w.reset()
 	return nil
+}
+
+// addressesTo adds the writes of the address table (addr -> id where the
+// id is not the store's own: addrExceptions) to b in key order, and sets
+// w.own; ids from fresh on are kept (addrKeptFrom).
+func (w *clusterWrites) addressesTo(b kvSink, db pebbledb.Reader, c chainCode, fresh uint64) error {
+	if len(w.addrEnd) == 0 {
+		return nil
+	}
+	var key, val []byte
+	ax := newAddrExceptions(db, c)
+	defer ax.close()
+	w.own = slices.Grow(w.own[:0], len(w.addrEnd))[:len(w.addrEnd)]
+	if w.ownAll(fresh) {
+		// Every new address keeps its own id: the address table is
+		// written only to delete earlier ids, and an empty one has none.
+		empty, err := ax.tableEmpty()
+		if err != nil || empty {
+			for i := range w.own {
+				w.own[i] = true
+			}
+			return errors.Join(err, ax.close())
+		}
+	}
+	order := w.order[:0]
+	for i := range w.addrEnd {
+		suffix, _ := w.addr(i)
+		var pad [16]byte
+		copy(pad[:], suffix)
+		order = append(order, addrOrder{binary.BigEndian.Uint64(pad[:8]), binary.BigEndian.Uint64(pad[8:]), uint32(i)})
+	}
+	slices.SortFunc(order, func(x, y addrOrder) int {
+		if c := cmp.Compare(x.hi, y.hi); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.lo, y.lo); c != 0 {
+			return c
+		}
+		sx, _ := w.addr(int(x.i))
+		sy, _ := w.addr(int(y.i))
+		if c := bytes.Compare(sx, sy); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.i, y.i)
+	})
+	w.order = order
+	for k, o := range order {
+		suffix, _ := w.addr(int(o.i))
+		id := w.firstAddr + uint64(o.i)
+		var own, stored bool
+		var err error
+		if w.named[o.i] && id >= fresh {
+			own = true
+			stored, err = ax.stored(suffix)
+		} else {
+			own, stored, err = ax.check(suffix, id)
+		}
+		if err != nil {
+			return err
+		}
+		w.own[o.i] = own
+		if k+1 < len(order) && order[k+1].hi == o.hi && order[k+1].lo == o.lo {
+			if next, _ := w.addr(int(order[k+1].i)); bytes.Equal(next, suffix) {
+				continue // the same address given again: the last id stands
+			}
+		}
+		key = append(appendClusterTable(key[:0], c, clusterAddr), suffix...)
+		switch {
+		case !own:
+			err = b.Set(key, appendUvarint(val[:0], id), nil)
+		case stored:
+			err = b.Delete(key, nil) // an earlier id of the address
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return ax.close()
+}
+
+// ownAll reports whether every new address is named by its own id, one
+// kept from fresh on.
+func (w *clusterWrites) ownAll(fresh uint64) bool {
+	for i, named := range w.named {
+		if !named || w.firstAddr+uint64(i) < fresh {
+			return false
+		}
+	}
+	return true
 }
 
 // writeSorted adds the writes of s to b in key order and empties s: through
