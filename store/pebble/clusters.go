@@ -272,10 +272,8 @@ type clusterRun struct {
 	baseTip  int64
 	tip      int64
 	found    bool
-	// w holds the writes added since the last commit; nil while none
-	// are (its buffers wait for the next run in DB.spareWrites).
-	w       *clusterWrites
-	batches int
+	w        clusterWrites
+	batches  int
 	// ingest lets a large commit write sstables and ingest them
 	// (clusteringest.go): a store.ClusterRun's commits.
 	ingest bool
@@ -418,7 +416,7 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 		}
 	}
 
-	w := r.writes()
+	w := &r.w
 	for k, a := range cb.NewAddresses {
 		// The caller met the address by the store's id it gets.
 		named := k < len(cb.NewAddressIDs) && cb.NewAddressIDs[k] == st.nextAddr
@@ -471,25 +469,7 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 }
 
 // size is about the bytes of the Pebble batch the run makes.
-func (r *clusterRun) size() int {
-	if r.w == nil {
-		return 0
-	}
-	return r.w.size()
-}
-
-// writes returns the run's writes, taking the buffers a commit left
-// (DB.spareWrites: a clustering beside an ingest starts a run at each
-// update, and buffers of megabytes allocated again each time cost their
-// pages' first touches and the collector's work).
-func (r *clusterRun) writes() *clusterWrites {
-	if r.w == nil {
-		if r.w = r.d.spareWrites.Swap(nil); r.w == nil {
-			r.w = &clusterWrites{}
-		}
-	}
-	return r.w
-}
+func (r *clusterRun) size() int { return r.w.size() }
 
 // commitLocked writes the batches added since the last commit, and the
 // state, in one atomic batch; d.clusterMu is held. The stored state must
@@ -514,7 +494,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	if now != r.base || h != r.baseTip {
 		return fmt.Errorf("write clusters of %s: the clustering changed under the run: %w", r.chain, heistgraph.ErrConflict)
 	}
-	r.writes().high.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
+	r.w.high.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
 	fresh, err := r.d.addrKeptFrom(r.c)
 	if err != nil {
 		return fmt.Errorf("write clusters of %s: %w", r.chain, err)
@@ -545,8 +525,6 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 			return fmt.Errorf("write clusters of %s: commit: %w", r.chain, err)
 		}
 	}
-	r.d.spareWrites.Store(r.w) // emptied by writeTo
-	r.w = nil
 	r.base, r.baseTip = r.st, r.tip
 	r.batches = 0
 	clear(r.written)

@@ -55,9 +55,6 @@ type DB struct {
 	// addrKept memoizes each chain's first address id no rewind can have
 	// replaced (chainCode -> uint64; clusteraddr.go).
 	addrKept sync.Map
-	// spareWrites holds the buffers of a cluster run's writes between
-	// runs (clusters.go).
-	spareWrites atomic.Pointer[clusterWrites]
 	// refs caches account block hashes and times (accounts_refs.go).
 	refs acctRefCache
 
