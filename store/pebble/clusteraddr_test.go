@@ -44,6 +44,41 @@ func storeAddrs(t *testing.T, d *DB, c chainCode) []string {
 	return out
 }
 
+// clusterAddrStore returns a store holding six generated blocks, its chain
+// code and its addresses in the order of their ids (storeAddrs).
+func clusterAddrStore(t *testing.T) (*DB, chainCode, []string) {
+	t.Helper()
+	const ch = heistgraph.ChainBTCRegtest
+	db := openMem(t, 1<<20)
+	g := storetest.NewGenerator(ch, 3, 4)
+	mustApply(t, db, g.Next(), g.Next(), g.Next(), g.Next(), g.Next(), g.Next())
+	code, _, err := db.code(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storeAddrs(t, db, code)
+	if len(s) < 12 {
+		t.Fatalf("%d addresses in the store, want 11 or more", len(s)-1)
+	}
+	return db, code, s
+}
+
+// commitInRun adds cb to a run of its own and commits it.
+func commitInRun(t *testing.T, db *DB, cb *store.ClusterBatch) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := db.ClusterRun(ctx, heistgraph.ChainBTCRegtest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Add(ctx, cb); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // clusterAddrModel is what main's schema (an address table entry for every
 // address) answers: the last id given an address, until a rewind removes
 // the id the table names it by.
@@ -79,17 +114,7 @@ func TestClusterAddrExceptions(t *testing.T) { bothCommitWays(t, testClusterAddr
 func testClusterAddrExceptions(t *testing.T) {
 	ctx := context.Background()
 	const ch = heistgraph.ChainBTCRegtest
-	db := openMem(t, 1<<20)
-	g := storetest.NewGenerator(ch, 3, 4)
-	mustApply(t, db, g.Next(), g.Next(), g.Next(), g.Next(), g.Next(), g.Next())
-	code, _, err := db.code(ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := storeAddrs(t, db, code)
-	if len(s) < 12 {
-		t.Fatalf("%d addresses in the store, want 11 or more", len(s)-1)
-	}
+	db, code, s := clusterAddrStore(t)
 	m := &clusterAddrModel{byAddr: map[string]uint64{}, byID: map[uint64]string{}}
 	// Ids 1..4: s1, s2 own, s5 not (3), s4 own. Ids 5..: s5 again (own),
 	// an address the store lacks, s7.. own; s3 and s6 never given (the
@@ -100,17 +125,7 @@ func testClusterAddrExceptions(t *testing.T) {
 	}
 	next := uint64(1)
 	for h, addrs := range batches {
-		cb := &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: int64(h), FirstAddr: next}, NewAddresses: addrs}
-		r, err := db.ClusterRun(ctx, ch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := r.Add(ctx, cb); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
+		commitInRun(t, db, &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: int64(h), FirstAddr: next}, NewAddresses: addrs})
 		m.give(next, addrs)
 		next += uint64(len(addrs))
 		checkClusterAddrs(t, db, code, m, s)
@@ -150,19 +165,7 @@ func checkClusterAddrs(t *testing.T, db *DB, c chainCode, m *clusterAddrModel, s
 			wantTable[a] = want
 		}
 	}
-	lo, hi := clusterTableBounds(c, clusterAddr)
-	it, err := db.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
-	gotTable := map[string]uint64{}
-	for ok := it.First(); ok; ok = it.Next() {
-		r := reader{b: it.Key()[len(lo):]}
-		a := r.str()
-		v := reader{b: it.Value()}
-		gotTable[a] = v.uvarint()
-	}
+	gotTable := clusterAddrTable(t, db, c)
 	if len(gotTable) != len(wantTable) {
 		t.Fatalf("address table %v, want %v", gotTable, wantTable)
 	}
@@ -172,6 +175,23 @@ func checkClusterAddrs(t *testing.T, db *DB, c chainCode, m *clusterAddrModel, s
 		}
 	}
 	checkClusterIDs(t, db, c, m, s)
+}
+
+// clusterAddrTable returns chain code c's cluster address table.
+func clusterAddrTable(t *testing.T, db *DB, c chainCode) map[string]uint64 {
+	t.Helper()
+	lo, hi := clusterTableBounds(c, clusterAddr)
+	it, err := db.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	table := map[string]uint64{}
+	for ok := it.First(); ok; ok = it.Next() {
+		r, v := reader{b: it.Key()[len(lo):]}, reader{b: it.Value()}
+		table[r.str()] = v.uvarint()
+	}
+	return table
 }
 
 // checkClusterIDs checks ClusterAddress, ClusterSize and Memberships for
@@ -313,17 +333,7 @@ func testClusterAddrNamedAfterRewind(t *testing.T) {
 		for i := range ids {
 			ids[i] = first + uint64(i)
 		}
-		cb := &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: h, FirstAddr: first}, NewAddresses: addrs, NewAddressIDs: ids}
-		r, err := db.ClusterRun(ctx, ch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := r.Add(ctx, cb); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
+		commitInRun(t, db, &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: h, FirstAddr: first}, NewAddresses: addrs, NewAddressIDs: ids})
 		m.give(first, addrs)
 	}
 	check := func(wantTable map[string]uint64) {
@@ -339,18 +349,7 @@ func testClusterAddrNamedAfterRewind(t *testing.T) {
 				t.Fatalf("id %d: address %q (%v), want %q", id, got, err, a)
 			}
 		}
-		lo, hi := clusterTableBounds(code, clusterAddr)
-		it, err := db.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer it.Close()
-		gotTable := map[string]uint64{}
-		for ok := it.First(); ok; ok = it.Next() {
-			r, v := reader{b: it.Key()[len(lo):]}, reader{b: it.Value()}
-			gotTable[r.str()] = v.uvarint()
-		}
-		if !maps.Equal(gotTable, wantTable) {
+		if gotTable := clusterAddrTable(t, db, code); !maps.Equal(gotTable, wantTable) {
 			t.Fatalf("address table %v, want %v", gotTable, wantTable)
 		}
 	}
@@ -376,19 +375,7 @@ func testClusterAddrNamedAfterRewind(t *testing.T) {
 func TestClusterAddrNamedOwn(t *testing.T) { bothCommitWays(t, testClusterAddrNamedOwn) }
 
 func testClusterAddrNamedOwn(t *testing.T) {
-	ctx := context.Background()
-	const ch = heistgraph.ChainBTCRegtest
-	db := openMem(t, 1<<20)
-	g := storetest.NewGenerator(ch, 3, 4)
-	mustApply(t, db, g.Next(), g.Next(), g.Next(), g.Next(), g.Next(), g.Next())
-	code, _, err := db.code(ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := storeAddrs(t, db, code)
-	if len(s) < 12 {
-		t.Fatalf("%d addresses in the store, want 11 or more", len(s)-1)
-	}
+	db, code, s := clusterAddrStore(t)
 	m := &clusterAddrModel{byAddr: map[string]uint64{}, byID: map[uint64]string{}}
 	batches := []struct {
 		addrs []string
@@ -403,17 +390,7 @@ func testClusterAddrNamedOwn(t *testing.T) {
 	}
 	next := uint64(1)
 	for h, b := range batches {
-		cb := &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: int64(h), FirstAddr: next}, NewAddresses: b.addrs, NewAddressIDs: b.ids}
-		r, err := db.ClusterRun(ctx, ch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := r.Add(ctx, cb); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
+		commitInRun(t, db, &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: int64(h), FirstAddr: next}, NewAddresses: b.addrs, NewAddressIDs: b.ids})
 		m.give(next, b.addrs)
 		next += uint64(len(b.addrs))
 		checkClusterAddrs(t, db, code, m, s)
