@@ -195,6 +195,9 @@ type blockState struct {
 	// the block and not seen before).
 	seen     []bool
 	newAddrs []string
+	// newAddrIDs[i] is the store's id of newAddrs[i] when the block's
+	// records named it by one (idOfStore), 0 otherwise.
+	newAddrIDs []uint64
 	// moves and sizes record the membership changes, written with the
 	// block: moves holds id<<32 | i for the i-th change, which put address
 	// id in cluster movedTo[i] (the last change of an id wins); sizes the
@@ -705,19 +708,21 @@ func (e *engine) catchUpRange(ctx context.Context, br store.BlockRangeTxs, from,
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := e.blockRecords(ctx, &b, hi, &last); err != nil {
+		if err := e.blockRecords(ctx, &b, false, hi, &last); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// blockRecords clusters the block b of the catch-up to hi and writes it.
-func (e *engine) blockRecords(ctx context.Context, b *store.BlockRecords, hi int64, last *time.Time) error {
+// blockRecords clusters the block b of the catch-up to hi and writes it;
+// fed reports that b came from the feed (its records hold every address's
+// string as well as its id).
+func (e *engine) blockRecords(ctx context.Context, b *store.BlockRecords, fed bool, hi int64, last *time.Time) error {
 	h := b.Block.Height
 	e.bs.start(h, e.m.nextID(), false)
 	if b.AddrIDs != nil {
-		if err := e.blockIDs(ctx, b); err != nil {
+		if err := e.blockIDs(ctx, b, fed); err != nil {
 			return err
 		}
 		return e.done(ctx, h, hi, b.Block.Hash, last)
@@ -862,7 +867,7 @@ func (bs *blockState) start(height int64, first uint32, replay bool) {
 	bs.height, bs.first, bs.replay = height, first, replay
 	bs.seen = bs.seen[:0]
 	bs.moves, bs.movedTo, bs.sizes = bs.moves[:0], bs.movedTo[:0], bs.sizes[:0]
-	bs.newAddrs = bs.newAddrs[:0]
+	bs.newAddrs, bs.newAddrIDs = bs.newAddrs[:0], bs.newAddrIDs[:0]
 	bs.evidence = bs.evidence[:0]
 	bs.rebuild = false
 }
@@ -935,7 +940,7 @@ func (e *engine) blockHash(ctx context.Context, height int64) (heistgraph.Hash, 
 func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) error {
 	bs := &e.bs
 	blk := heistgraph.ClusterBlock{Height: height, Hash: hash, FirstAddr: uint64(bs.first)}
-	b := &store.ClusterBatch{Block: &blk, NewAddresses: bs.newAddrs, Evidence: bs.evidence, NeedsRebuild: bs.rebuild}
+	b := &store.ClusterBatch{Block: &blk, NewAddresses: bs.newAddrs, NewAddressIDs: bs.newAddrIDs, Evidence: bs.evidence, NeedsRebuild: bs.rebuild}
 	b.Members = bs.members(bs.memberRecs[:0])
 	bs.memberRecs = b.Members
 	slices.Sort(bs.sizes)
@@ -1043,6 +1048,7 @@ func (e *engine) idOfGraph(a uint32) uint32 {
 // and the labels waiting for it attached.
 func (e *engine) added(id uint32, addr string) {
 	e.bs.newAddrs = append(e.bs.newAddrs, addr)
+	e.bs.newAddrIDs = append(e.bs.newAddrIDs, 0)
 	if len(e.unseen) == 0 {
 		return
 	}

@@ -92,11 +92,22 @@ func (p *feedPair) same() ([]store.ClusterMember, []heistgraph.ClusterEvidence) 
 	if !slices.EqualFunc(ev, evidence(p.t, p.read), evidenceEqual) {
 		p.t.Error("evidence differs between the fed and the read-back clustering")
 	}
+	last := map[string]uint64{} // an address's last id stands
 	for _, x := range m {
 		a, _ := p.fed.ClusterSize(context.Background(), chain, x.ClusterID)
 		b, _ := p.read.ClusterSize(context.Background(), chain, x.ClusterID)
 		if a != b {
 			p.t.Fatalf("size of cluster %d: %d fed, %d read back", x.ClusterID, a, b)
+		}
+		last[x.Address] = max(last[x.Address], x.AddrID)
+	}
+	// Found by its string, an address has the id the clustering gave it
+	// (the store's own address ids stand for most: store.ClusterBatch.NewAddressIDs).
+	for addr, id := range last {
+		for _, st := range []*pebble.DB{p.fed, p.read} {
+			if got, err := st.AddressCluster(context.Background(), chain, addr); err != nil || got.AddrID != id {
+				p.t.Fatalf("address %s: id %d (%v), want %d", addr, got.AddrID, err, id)
+			}
 		}
 	}
 	return m, ev

@@ -106,18 +106,27 @@ func (e *engine) idOfStore(s uint64, o *heistgraph.TxOut, side string, k int) (u
 		}
 		return 0, fmt.Errorf("%s %d: store address id %d, unknown to the clustering, came with %s (unknown ids come with their strings): %w", side, k, s, what, heistgraph.ErrConflict)
 	}
+	next := e.m.nextID()
 	id := e.idOf(o.Address)
 	if id != 0 {
 		e.sids.set(s, id)
+		if id == next {
+			// Given out just now: the batch names it by s
+			// (store.ClusterBatch.NewAddressIDs).
+			e.bs.newAddrIDs[id-e.bs.first] = s
+		}
 	}
 	return id, nil
 }
 
-// blockIDs clusters the block b read by store.BlockRangeIDs (bs started).
-func (e *engine) blockIDs(ctx context.Context, b *store.BlockRecords) error {
+// blockIDs clusters the block b read by store.BlockRangeIDs, or fed with
+// its addresses' strings as well (bs started).
+func (e *engine) blockIDs(ctx context.Context, b *store.BlockRecords, fed bool) error {
 	h := b.Block.Height
-	if err := e.fillAddresses(ctx, b); err != nil {
-		return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
+	if !fed {
+		if err := e.fillAddresses(ctx, b); err != nil {
+			return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
+		}
 	}
 	ids := b.AddrIDs
 	for i := range b.Txs {

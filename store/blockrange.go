@@ -27,11 +27,12 @@ type BlockRangeTxs interface {
 type BlockRecords struct {
 	Block heistgraph.BlockInfo
 	Txs   []heistgraph.TxRecord
-	// AddrIDs is set by BlockRangeIDs only: the store's address ids of the
-	// block's spent outputs and outputs, transaction by transaction in
-	// block order, for each first one per input (its spent output's) then
-	// one per output; 0 for none (no address, a coinbase input, an output
-	// not stored).
+	// AddrIDs is set by BlockRangeIDs, and by the feed (ApplyFeeds) of a
+	// store that has that role, which keeps the addresses' strings as
+	// well: the store's address ids of the block's spent outputs and
+	// outputs, transaction by transaction in block order, for each first
+	// one per input (its spent output's) then one per output; 0 for none
+	// (no address, a coinbase input, an output not stored).
 	AddrIDs []uint64
 }
 
@@ -67,7 +68,8 @@ type BlockRangeIDs interface {
 type ApplyFeeds interface {
 	// FeedApplied makes every later commit of chain's blocks call f with
 	// each block it committed, in order, its records as BlockRangeTxs
-	// yields them right after the commit. A block whose records could read
+	// yields them right after the commit (with AddrIDs set when the store
+	// is a BlockRangeIDs). A block whose records could read
 	// differently later (an input whose output is not stored, a txid
 	// stored already) is not fed: the reader reads it back. Rewinds are not
 	// fed: a fed block is the stored one only while its height holds its

@@ -107,6 +107,15 @@ type ClusterBatch struct {
 	Block *heistgraph.ClusterBlock
 	// NewAddresses are given the ids NextAddr, NextAddr+1, ... in order.
 	NewAddresses []string
+	// NewAddressIDs, when not nil, holds for each of NewAddresses, index
+	// by index, the store's own id of the address (BlockRecords.AddrIDs)
+	// as the block records the caller clustered named it; 0 (or past its
+	// end) where none did. It changes nothing the store reads back: a
+	// store that names addresses by dense ids may use it to skip looking
+	// up which new addresses keep their own id (store/pebble,
+	// clusteraddr.go). A wrong id makes such a store's clustering name the
+	// wrong address: give only ids read from the store's records.
+	NewAddressIDs []uint64
 	// Members sets the cluster of addresses (new or old).
 	Members []ClusterMember
 	// Sizes sets cluster sizes; a size of 0 removes the cluster.

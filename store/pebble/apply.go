@@ -342,6 +342,9 @@ type applier struct {
 	nums runCounter
 	// feed builds the run's blocks' records for a feed (feed.go).
 	feed feeder
+	// outIDs are the address ids of the outputs of the tx applyTx
+	// applies, for the feed.
+	outIDs []uint64
 }
 
 // reset prepares the applier for the next block of a run.
@@ -586,6 +589,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 	}
 
 	var outSum int64
+	outIDs := a.outIDs[:0]
 	for n := range tx.Outputs {
 		out := &tx.Outputs[n]
 		op := heistgraph.Outpoint{TxID: tx.TxID, Vout: uint32(n)}
@@ -599,6 +603,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 			}
 			p = a.packedOf(out.Address)
 		}
+		outIDs = append(outIDs, id)
 		a.key = appendOutputKey(a.key[:0], c, num, uint32(n))
 		if collided {
 			if err := a.keepCurrent(db, a.key); err != nil {
@@ -636,7 +641,8 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		}
 	}
 	rec.setFee(outSum)
-	a.feed.tx(b, i, rec, collided)
+	a.outIDs = outIDs
+	a.feed.tx(b, i, rec, collided, outIDs)
 	a.key = appendTxKey(a.key[:0], c, tx.TxID)
 	a.val = appendTxRecord(a.val[:0], tx.TxID, rec)
 	return batch.Set(a.key, a.val, nil)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 )
@@ -23,46 +24,30 @@ import (
 
 // addrExceptions decides, for a commit's new addresses in key order, which
 // the address table keeps: it walks the store's address totals and the
-// address table with seeks in key order.
+// address table with seeks in key order. The totals are not read for an
+// address the commit knows to keep its own id (addrKeptFrom).
 type addrExceptions struct {
 	db     pebbledb.Reader
 	c      chainCode
 	totals *pebbledb.Iterator // the store's totals, opened on first use
 	table  *pebbledb.Iterator // the address table; nil while unopened or empty
-	opened bool
-	key    []byte
+	// tableOpened reports that table was opened (nil then: empty).
+	tableOpened bool
+	key         []byte
 }
 
 func newAddrExceptions(db pebbledb.Reader, c chainCode) *addrExceptions {
 	return &addrExceptions{db: db, c: c}
 }
 
-func (a *addrExceptions) open() error {
-	a.opened = true
-	lo, hi := tableBounds(prefixAddress, a.c)
-	it, err := a.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		return err
-	}
-	a.totals = it
-	lo, hi = clusterTableBounds(a.c, clusterAddr)
-	if it, err = a.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi}); err != nil {
-		return err
-	}
-	if !it.First() {
-		return errors.Join(it.Error(), it.Close()) // no entry: none to delete
-	}
-	a.table = it
-	return nil
-}
-
 // check reports whether id is the store's own id of the address whose key
 // suffix (appendAddr) is suffix, and then whether the address table holds
-// an entry for it (an earlier id, which the new one replaces). Calls come
-// in key order.
+// an entry for it (an earlier id, which the new one replaces). Calls of
+// check and stored come in key order.
 func (a *addrExceptions) check(suffix []byte, id uint64) (own, stored bool, err error) {
-	if !a.opened {
-		if err := a.open(); err != nil {
+	if a.totals == nil {
+		lo, hi := tableBounds(prefixAddress, a.c)
+		if a.totals, err = a.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi}); err != nil {
 			return false, false, err
 		}
 	}
@@ -81,12 +66,36 @@ func (a *addrExceptions) check(suffix []byte, id uint64) (own, stored bool, err 
 	if t.ID != id {
 		return false, false, nil
 	}
-	if a.table == nil {
-		return true, false, nil
+	stored, err = a.stored(suffix)
+	return true, stored, err
+}
+
+// tableEmpty reports whether the address table holds no entry.
+func (a *addrExceptions) tableEmpty() (bool, error) {
+	if !a.tableOpened {
+		a.tableOpened = true
+		lo, hi := clusterTableBounds(a.c, clusterAddr)
+		it, err := a.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			return false, err
+		}
+		if !it.First() {
+			return true, errors.Join(it.Error(), it.Close()) // no entry: none to delete
+		}
+		a.table = it
+	}
+	return a.table == nil, nil
+}
+
+// stored reports whether the address table holds an entry for the address
+// whose key suffix is suffix.
+func (a *addrExceptions) stored(suffix []byte) (bool, error) {
+	if empty, err := a.tableEmpty(); empty || err != nil {
+		return false, err
 	}
 	a.key = append(appendClusterTable(a.key[:0], a.c, clusterAddr), suffix...)
-	stored = seekForward(a.table, a.key) && bytes.Equal(a.table.Key(), a.key)
-	return true, stored, a.table.Error()
+	stored := seekForward(a.table, a.key) && bytes.Equal(a.table.Key(), a.key)
+	return stored, a.table.Error()
 }
 
 // seekNexts is how many keys seekForward steps over before it seeks.
@@ -122,6 +131,56 @@ func (a *addrExceptions) close() error {
 		a.table = nil
 	}
 	return err
+}
+
+// A commit need not read the totals of a new address the batch names by the
+// store's id it gets (store.ClusterBatch.NewAddressIDs: the block records
+// the clustering read named it so) when no rewind can have replaced that
+// id since. An address's totals lose their id only when a rewind removes
+// all of its history (it gets a new id if it comes back, and an id is
+// never given twice), so every rewind first stores the chain's next
+// address id (m + "addrkept/" + chain): the ids from it on were given out
+// after the last rewind and name, in the store's totals, the addresses
+// they were given to. A chain never rewound has no such key: all of its
+// ids are kept. A rewind that comes between the clustering's read of the
+// records and the commit stores its key first, so the commit reads the
+// totals; the blocks it clustered are then off the chain, and the
+// clustering rewinds them at its next update, as without the key.
+
+// addrKeptFrom returns the first address id of chain code c that no rewind
+// can have replaced, memoized in d.addrKept.
+func (d *DB) addrKeptFrom(c chainCode) (uint64, error) {
+	if v, ok := d.addrKept.Load(c); ok {
+		return v.(uint64), nil
+	}
+	from, err := readCounter(d.db, metaAddrKeptKey(c), "kept address ids") // 1 when never rewound
+	if err != nil {
+		return 0, err
+	}
+	// A rewind stores its own in between: it stands.
+	v, _ := d.addrKept.LoadOrStore(c, from)
+	return v.(uint64), nil
+}
+
+// keepAddrIDsFrom stores chain code c's next address id as the first one no
+// rewind can have replaced, before a rewind removes anything; meanwhile
+// commits trust no id. The caller holds writeMu.
+func (d *DB) keepAddrIDsFrom(c chainCode) error {
+	next, err := readCounter(d.db, metaAddrIDKey(c), "address id counter")
+	if err != nil {
+		return err
+	}
+	d.addrKept.Store(c, uint64(math.MaxUint64))
+	b := d.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(metaAddrKeptKey(c), appendUvarint(nil, next), nil); err != nil {
+		return err
+	}
+	if err := d.commit(b); err != nil {
+		return err
+	}
+	d.addrKept.Store(c, next)
+	return nil
 }
 
 // The clustering's id table (c + chain + i: id -> address) likewise keeps

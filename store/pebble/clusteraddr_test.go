@@ -44,6 +44,41 @@ func storeAddrs(t *testing.T, d *DB, c chainCode) []string {
 	return out
 }
 
+// clusterAddrStore returns a store holding six generated blocks, its chain
+// code and its addresses in the order of their ids (storeAddrs).
+func clusterAddrStore(t *testing.T) (*DB, chainCode, []string) {
+	t.Helper()
+	const ch = heistgraph.ChainBTCRegtest
+	db := openMem(t, 1<<20)
+	g := storetest.NewGenerator(ch, 3, 4)
+	mustApply(t, db, g.Next(), g.Next(), g.Next(), g.Next(), g.Next(), g.Next())
+	code, _, err := db.code(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storeAddrs(t, db, code)
+	if len(s) < 12 {
+		t.Fatalf("%d addresses in the store, want 11 or more", len(s)-1)
+	}
+	return db, code, s
+}
+
+// commitInRun adds cb to a run of its own and commits it.
+func commitInRun(t *testing.T, db *DB, cb *store.ClusterBatch) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := db.ClusterRun(ctx, heistgraph.ChainBTCRegtest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Add(ctx, cb); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // clusterAddrModel is what main's schema (an address table entry for every
 // address) answers: the last id given an address, until a rewind removes
 // the id the table names it by.
@@ -79,17 +114,7 @@ func TestClusterAddrExceptions(t *testing.T) { bothCommitWays(t, testClusterAddr
 func testClusterAddrExceptions(t *testing.T) {
 	ctx := context.Background()
 	const ch = heistgraph.ChainBTCRegtest
-	db := openMem(t, 1<<20)
-	g := storetest.NewGenerator(ch, 3, 4)
-	mustApply(t, db, g.Next(), g.Next(), g.Next(), g.Next(), g.Next(), g.Next())
-	code, _, err := db.code(ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := storeAddrs(t, db, code)
-	if len(s) < 12 {
-		t.Fatalf("%d addresses in the store, want 11 or more", len(s)-1)
-	}
+	db, code, s := clusterAddrStore(t)
 	m := &clusterAddrModel{byAddr: map[string]uint64{}, byID: map[uint64]string{}}
 	// Ids 1..4: s1, s2 own, s5 not (3), s4 own. Ids 5..: s5 again (own),
 	// an address the store lacks, s7.. own; s3 and s6 never given (the
@@ -100,17 +125,7 @@ func testClusterAddrExceptions(t *testing.T) {
 	}
 	next := uint64(1)
 	for h, addrs := range batches {
-		cb := &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: int64(h), FirstAddr: next}, NewAddresses: addrs}
-		r, err := db.ClusterRun(ctx, ch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := r.Add(ctx, cb); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
+		commitInRun(t, db, &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: int64(h), FirstAddr: next}, NewAddresses: addrs})
 		m.give(next, addrs)
 		next += uint64(len(addrs))
 		checkClusterAddrs(t, db, code, m, s)
@@ -150,19 +165,7 @@ func checkClusterAddrs(t *testing.T, db *DB, c chainCode, m *clusterAddrModel, s
 			wantTable[a] = want
 		}
 	}
-	lo, hi := clusterTableBounds(c, clusterAddr)
-	it, err := db.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
-	gotTable := map[string]uint64{}
-	for ok := it.First(); ok; ok = it.Next() {
-		r := reader{b: it.Key()[len(lo):]}
-		a := r.str()
-		v := reader{b: it.Value()}
-		gotTable[a] = v.uvarint()
-	}
+	gotTable := clusterAddrTable(t, db, c)
 	if len(gotTable) != len(wantTable) {
 		t.Fatalf("address table %v, want %v", gotTable, wantTable)
 	}
@@ -172,6 +175,23 @@ func checkClusterAddrs(t *testing.T, db *DB, c chainCode, m *clusterAddrModel, s
 		}
 	}
 	checkClusterIDs(t, db, c, m, s)
+}
+
+// clusterAddrTable returns chain code c's cluster address table.
+func clusterAddrTable(t *testing.T, db *DB, c chainCode) map[string]uint64 {
+	t.Helper()
+	lo, hi := clusterTableBounds(c, clusterAddr)
+	it, err := db.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	table := map[string]uint64{}
+	for ok := it.First(); ok; ok = it.Next() {
+		r, v := reader{b: it.Key()[len(lo):]}, reader{b: it.Value()}
+		table[r.str()] = v.uvarint()
+	}
+	return table
 }
 
 // checkClusterIDs checks ClusterAddress, ClusterSize and Memberships for
@@ -229,5 +249,150 @@ func checkClusterIDs(t *testing.T, db *DB, c chainCode, m *clusterAddrModel, s [
 		if mb.AddrID != id || mb.ClusterID != id || mb.Address != m.byID[id] {
 			t.Fatalf("membership %d: %+v, want address %q, its own cluster", i, mb, m.byID[id])
 		}
+	}
+}
+
+// TestClusterAddrNamedAfterRewind: a commit trusts the store's ids that a
+// batch names its new addresses by (store.ClusterBatch.NewAddressIDs)
+// only when no rewind can have removed them since they were given out
+// (addrKeptFrom, kept in the store). The store gives ids, rewinds the blocks that hold the
+// whole history of some addresses and applies them again, which gives
+// those addresses new ids; a batch then names every address by the id it
+// had before the rewind, as records read before it would: the ids that
+// were replaced must be kept as exceptions (trusting them would leave
+// AddressCluster answering the addresses' new ids, which the clustering
+// never gave them). A second batch gives the moved addresses their new
+// ids, named by them: trusted, and their earlier entries go.
+func TestClusterAddrNamedAfterRewind(t *testing.T) {
+	bothCommitWays(t, testClusterAddrNamedAfterRewind)
+}
+
+func testClusterAddrNamedAfterRewind(t *testing.T) {
+	ctx := context.Background()
+	const ch = heistgraph.ChainBTCRegtest
+	db := openMem(t, 1<<20)
+	g := storetest.NewGenerator(ch, 3, 4)
+	var blocks []*heistgraph.Block
+	for range 6 {
+		blocks = append(blocks, g.Next())
+	}
+	mustApply(t, db, blocks...)
+	code, _, err := db.code(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := func(what string, want uint64) {
+		t.Helper()
+		if from, err := db.addrKeptFrom(code); err != nil || from != want {
+			t.Fatalf("%s: ids from %d (%v) kept, want from %d", what, from, err, want)
+		}
+		db.addrKept.Delete(code) // as a new process reads it
+		if from, err := db.addrKeptFrom(code); err != nil || from != want {
+			t.Fatalf("%s, read again: ids from %d (%v) kept, want from %d", what, from, err, want)
+		}
+	}
+	kept("never rewound", 1)
+	before := storeAddrs(t, db, code)
+	n := uint64(len(before) - 1)
+	if err := db.RewindTo(ctx, ch, 2); err != nil {
+		t.Fatal(err)
+	}
+	kept("after a rewind", n+1)
+	mustApply(t, db, blocks[3:]...)
+	if err := db.RewindTo(ctx, ch, 8); err != nil { // nothing to remove
+		t.Fatal(err)
+	}
+	kept("after blocks applied again", n+1)
+	// The store's ids now: the moved addresses' new ones, in id order.
+	now := map[string]uint64{}
+	var moved []string
+	for id := n + 1; ; id++ {
+		v, found, err := lookup(db.db, appendAddrByIDKey(nil, code, id), nil)
+		if err != nil || !found {
+			break
+		}
+		e, err := decodeAddrEntry(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := e.s
+		sid, ok, err := storedAddrID(db.db, code, a)
+		if err != nil || !ok || sid != id {
+			t.Fatalf("address %q: id %d in its totals, %d in the address table", a, sid, id)
+		}
+		now[a] = id
+		moved = append(moved, a)
+	}
+	if len(moved) == 0 {
+		t.Fatal("no address got a new id: the test proves nothing")
+	}
+	m := &clusterAddrModel{byAddr: map[string]uint64{}, byID: map[uint64]string{}}
+	commit := func(h int64, first uint64, addrs []string) {
+		t.Helper()
+		ids := make([]uint64, len(addrs))
+		for i := range ids {
+			ids[i] = first + uint64(i)
+		}
+		commitInRun(t, db, &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: h, FirstAddr: first}, NewAddresses: addrs, NewAddressIDs: ids})
+		m.give(first, addrs)
+	}
+	check := func(wantTable map[string]uint64) {
+		t.Helper()
+		for _, a := range before[1:] {
+			got, err := db.AddressCluster(ctx, ch, a)
+			if err != nil || got.AddrID != m.byAddr[a] {
+				t.Fatalf("address %q: id %d (%v), want %d", a, got.AddrID, err, m.byAddr[a])
+			}
+		}
+		for id, a := range m.byID {
+			if got, err := db.ClusterAddress(ctx, ch, id); err != nil || got != a {
+				t.Fatalf("id %d: address %q (%v), want %q", id, got, err, a)
+			}
+		}
+		if gotTable := clusterAddrTable(t, db, code); !maps.Equal(gotTable, wantTable) {
+			t.Fatalf("address table %v, want %v", gotTable, wantTable)
+		}
+	}
+	// Named by the ids of before the rewind: the moved ones are not the
+	// store's own any more.
+	commit(0, 1, before[1:])
+	want := map[string]uint64{}
+	for _, a := range moved {
+		want[a] = m.byAddr[a]
+	}
+	check(want)
+	// The moved addresses under their new ids, named by them.
+	commit(1, n+1, moved)
+	check(map[string]uint64{})
+}
+
+// TestClusterAddrNamedOwn: batches that name their new addresses by the
+// store's ids they get (store.ClusterBatch.NewAddressIDs, none rewound)
+// leave no entry in the address and id tables, whether the address table
+// is empty (the commit then writes nothing there) or holds exceptions of
+// an earlier batch (two addresses given each other's ids, named by their
+// own ids, so not named by the ones they get: read from the totals).
+func TestClusterAddrNamedOwn(t *testing.T) { bothCommitWays(t, testClusterAddrNamedOwn) }
+
+func testClusterAddrNamedOwn(t *testing.T) {
+	db, code, s := clusterAddrStore(t)
+	m := &clusterAddrModel{byAddr: map[string]uint64{}, byID: map[uint64]string{}}
+	batches := []struct {
+		addrs []string
+		ids   []uint64
+	}{
+		{s[1:5], []uint64{1, 2, 3, 4}},
+		{[]string{s[6], s[5]}, []uint64{6, 5}},
+		{s[7:], nil},
+	}
+	for i := 7; i < len(s); i++ {
+		batches[2].ids = append(batches[2].ids, uint64(i))
+	}
+	next := uint64(1)
+	for h, b := range batches {
+		commitInRun(t, db, &store.ClusterBatch{Block: &heistgraph.ClusterBlock{Height: int64(h), FirstAddr: next}, NewAddresses: b.addrs, NewAddressIDs: b.ids})
+		m.give(next, b.addrs)
+		next += uint64(len(b.addrs))
+		checkClusterAddrs(t, db, code, m, s)
 	}
 }

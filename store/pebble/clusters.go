@@ -417,8 +417,10 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 	}
 
 	w := &r.w
-	for _, a := range cb.NewAddresses {
-		w.address(st.nextAddr, a)
+	for k, a := range cb.NewAddresses {
+		// The caller met the address by the store's id it gets.
+		named := k < len(cb.NewAddressIDs) && cb.NewAddressIDs[k] == st.nextAddr
+		w.address(st.nextAddr, a, named)
 		st.nextAddr++
 	}
 	for _, m := range cb.Members {
@@ -493,9 +495,13 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 		return fmt.Errorf("write clusters of %s: the clustering changed under the run: %w", r.chain, heistgraph.ErrConflict)
 	}
 	r.w.high.add(opSet, appendClusterTable(nil, r.c, clusterState), appendClusterState(nil, r.st))
+	fresh, err := r.d.addrKeptFrom(r.c)
+	if err != nil {
+		return fmt.Errorf("write clusters of %s: %w", r.chain, err)
+	}
 	if size := r.size(); r.ingest && size >= clusterIngestMin {
 		t := r.d.newTableSink()
-		if err := r.w.writeTo(t, r.d.db, r.c, r.d.db.NewBatch); err != nil {
+		if err := r.w.writeTo(t, r.d.db, r.c, fresh, r.d.db.NewBatch); err != nil {
 			t.discard()
 			return err
 		}
@@ -509,7 +515,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	} else {
 		pb := r.d.db.NewBatchWithSize(size)
 		defer pb.Close()
-		if err := r.w.writeTo(pb, r.d.db, r.c, r.d.db.NewBatch); err != nil {
+		if err := r.w.writeTo(pb, r.d.db, r.c, fresh, r.d.db.NewBatch); err != nil {
 			return err
 		}
 		if err := stampClusters(pb, r.c); err != nil {
@@ -1086,10 +1092,13 @@ func (p evidencePosKey) compare(q evidencePosKey) int {
 type clusterWrites struct {
 	// addrs holds the new addresses' key suffixes (appendAddr) back to
 	// back, addrAt where each suffix and its address start and addrEnd
-	// where each ends; the i-th has id firstAddr+i.
+	// where each ends; the i-th has id firstAddr+i. named[i] reports that
+	// the block records the caller clustered named the i-th by the store's
+	// id firstAddr+i (store.ClusterBatch.NewAddressIDs).
 	addrs     []byte
 	addrAt    [][2]uint32
 	addrEnd   []uint32
+	named     []bool
 	firstAddr uint64
 	members   idWrites // clusterMember: address id -> cluster id
 	sizes     idWrites // clusterSize: cluster id -> size, or deleted
@@ -1110,8 +1119,9 @@ const writeOverhead = 16
 // idKeyLen is the length of a cluster key ending in an id (clusterIDKey).
 const idKeyLen = 3 + 1 + 8
 
-// address adds the new address addr with id.
-func (w *clusterWrites) address(id uint64, addr string) {
+// address adds the new address addr with id; named reports that the
+// caller met it by the store's id id.
+func (w *clusterWrites) address(id uint64, addr string, named bool) {
 	if len(w.addrEnd) == 0 {
 		w.firstAddr = id
 	}
@@ -1119,6 +1129,7 @@ func (w *clusterWrites) address(id uint64, addr string) {
 	w.addrs = appendAddr(w.addrs, addr)
 	w.addrAt = append(w.addrAt, [2]uint32{uint32(n), uint32(len(w.addrs) - len(addr))})
 	w.addrEnd = append(w.addrEnd, uint32(len(w.addrs)))
+	w.named = append(w.named, named)
 	w.bytes += 2*(len(w.addrs)-n+writeOverhead) + idKeyLen + 3 + 3
 }
 
@@ -1184,62 +1195,14 @@ func (w *clusterWrites) size() int {
 
 // writeTo adds the writes to b in key order, chain code c's tables, and
 // empties w; db is the store the writes go to (its address ids decide
-// which addresses the address table keeps), newBatch gives the batch that
-// puts the encoded writes in order when b is not a batch.
-func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
-	var key, val []byte
-	// The addresses: addr -> id where the id is not the store's own
-	// (addrExceptions).
-	order := w.order[:0]
-	for i := range w.addrEnd {
-		suffix, _ := w.addr(i)
-		var pad [16]byte
-		copy(pad[:], suffix)
-		order = append(order, addrOrder{binary.BigEndian.Uint64(pad[:8]), binary.BigEndian.Uint64(pad[8:]), uint32(i)})
-	}
-	slices.SortFunc(order, func(x, y addrOrder) int {
-		if c := cmp.Compare(x.hi, y.hi); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.lo, y.lo); c != 0 {
-			return c
-		}
-		sx, _ := w.addr(int(x.i))
-		sy, _ := w.addr(int(y.i))
-		if c := bytes.Compare(sx, sy); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.i, y.i)
-	})
-	w.order = order
-	ax := newAddrExceptions(db, c)
-	defer ax.close()
-	w.own = slices.Grow(w.own[:0], len(w.addrEnd))[:len(w.addrEnd)]
-	for k, o := range order {
-		suffix, _ := w.addr(int(o.i))
-		id := w.firstAddr + uint64(o.i)
-		own, stored, err := ax.check(suffix, id)
-		if err != nil {
-			return err
-		}
-		w.own[o.i] = own
-		if k+1 < len(order) && order[k+1].hi == o.hi && order[k+1].lo == o.lo {
-			if next, _ := w.addr(int(order[k+1].i)); bytes.Equal(next, suffix) {
-				continue // the same address given again: the last id stands
-			}
-		}
-		key = append(appendClusterTable(key[:0], c, clusterAddr), suffix...)
-		switch {
-		case !own:
-			err = b.Set(key, appendUvarint(val[:0], id), nil)
-		case stored:
-			err = b.Delete(key, nil) // an earlier id of the address
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := ax.close(); err != nil {
+// which addresses the address table keeps), and every id from fresh on
+// still names in db's totals the address it was given to (addrKeptFrom):
+// a new address named by its id is its own without reading them.
+// newBatch gives the batch that puts the encoded writes in order when b
+// is not a batch.
+func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh uint64, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
+	var key []byte
+	if err := w.addressesTo(b, db, c, fresh); err != nil {
 		return err
 	}
 	if err := writeSorted(b, &w.low, newBatch); err != nil {
@@ -1296,6 +1259,95 @@ func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, newBa
 	return nil
 }
 
+// addressesTo adds the writes of the address table (addr -> id where the
+// id is not the store's own: addrExceptions) to b in key order, and sets
+// w.own; ids from fresh on are kept (addrKeptFrom).
+func (w *clusterWrites) addressesTo(b kvSink, db pebbledb.Reader, c chainCode, fresh uint64) error {
+	if len(w.addrEnd) == 0 {
+		return nil
+	}
+	var key, val []byte
+	ax := newAddrExceptions(db, c)
+	defer ax.close()
+	w.own = slices.Grow(w.own[:0], len(w.addrEnd))[:len(w.addrEnd)]
+	if w.ownAll(fresh) {
+		// Every new address keeps its own id: the address table is
+		// written only to delete earlier ids, and an empty one has none.
+		empty, err := ax.tableEmpty()
+		if err != nil || empty {
+			for i := range w.own {
+				w.own[i] = true
+			}
+			return errors.Join(err, ax.close())
+		}
+	}
+	order := w.order[:0]
+	for i := range w.addrEnd {
+		suffix, _ := w.addr(i)
+		var pad [16]byte
+		copy(pad[:], suffix)
+		order = append(order, addrOrder{binary.BigEndian.Uint64(pad[:8]), binary.BigEndian.Uint64(pad[8:]), uint32(i)})
+	}
+	slices.SortFunc(order, func(x, y addrOrder) int {
+		if c := cmp.Compare(x.hi, y.hi); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.lo, y.lo); c != 0 {
+			return c
+		}
+		sx, _ := w.addr(int(x.i))
+		sy, _ := w.addr(int(y.i))
+		if c := bytes.Compare(sx, sy); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.i, y.i)
+	})
+	w.order = order
+	for k, o := range order {
+		suffix, _ := w.addr(int(o.i))
+		id := w.firstAddr + uint64(o.i)
+		var own, stored bool
+		var err error
+		if w.named[o.i] && id >= fresh {
+			own = true
+			stored, err = ax.stored(suffix)
+		} else {
+			own, stored, err = ax.check(suffix, id)
+		}
+		if err != nil {
+			return err
+		}
+		w.own[o.i] = own
+		if k+1 < len(order) && order[k+1].hi == o.hi && order[k+1].lo == o.lo {
+			if next, _ := w.addr(int(order[k+1].i)); bytes.Equal(next, suffix) {
+				continue // the same address given again: the last id stands
+			}
+		}
+		key = append(appendClusterTable(key[:0], c, clusterAddr), suffix...)
+		switch {
+		case !own:
+			err = b.Set(key, appendUvarint(val[:0], id), nil)
+		case stored:
+			err = b.Delete(key, nil) // an earlier id of the address
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return ax.close()
+}
+
+// ownAll reports whether every new address is named by its own id, one
+// kept from fresh on.
+func (w *clusterWrites) ownAll(fresh uint64) bool {
+	for i, named := range w.named {
+		if !named || w.firstAddr+uint64(i) < fresh {
+			return false
+		}
+	}
+	return true
+}
+
 // writeSorted adds the writes of s to b in key order and empties s: through
 // a batch of their own when b is not one (a batch sorts them).
 func writeSorted(b kvSink, s *sortedWrites, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
@@ -1347,7 +1399,7 @@ func (w *clusterWrites) writeIDs(b kvSink, c chainCode, sub byte, ws idWrites) e
 }
 
 func (w *clusterWrites) reset() {
-	w.addrs, w.addrAt, w.addrEnd = w.addrs[:0], w.addrAt[:0], w.addrEnd[:0]
+	w.addrs, w.addrAt, w.addrEnd, w.named = w.addrs[:0], w.addrAt[:0], w.addrEnd[:0], w.named[:0]
 	w.members, w.sizes, w.index = w.members[:0], w.sizes[:0], w.index[:0]
 	w.low.reset()
 	w.mid.reset()

@@ -3,6 +3,7 @@ package pebble
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ func TestClusterWritesOrder(t *testing.T) {
 					a = addrs[rng.IntN(len(addrs))]
 				}
 				addrs = append(addrs, a)
-				w.address(next, a)
+				w.address(next, a, false)
 				set(clusterAddrKey(nil, c, a), appendUvarint(nil, next))
 				set(clusterIDKey(nil, c, clusterID, next), []byte(a))
 				next++
@@ -95,7 +96,7 @@ func TestClusterWritesOrder(t *testing.T) {
 		}
 		db := openMem(t, 1<<20)
 		b := db.db.NewBatch()
-		if err := w.writeTo(b, db.db, c, db.db.NewBatch); err != nil {
+		if err := w.writeTo(b, db.db, c, math.MaxUint64, db.db.NewBatch); err != nil {
 			t.Fatal(err)
 		}
 		got := map[string]op{}

@@ -52,6 +52,9 @@ type DB struct {
 	// clusterNexts memoizes each chain's clustering next address id
 	// (chainCode -> *nextAddrMemo) the same way (clusteraddr.go).
 	clusterNexts sync.Map
+	// addrKept memoizes each chain's first address id no rewind can have
+	// replaced (chainCode -> uint64; clusteraddr.go).
+	addrKept sync.Map
 	// refs caches account block hashes and times (accounts_refs.go).
 	refs acctRefCache
 

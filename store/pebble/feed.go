@@ -24,7 +24,8 @@ func (d *DB) FeedApplied(chain heistgraph.Chain, f func(store.BlockRecords)) {
 // feeder builds the records of the blocks of a run for a feed
 // (store.ApplyFeeds) while the applier builds their writes: the block's
 // own transactions and, for each input, the output it spends as the
-// applier resolved it, which is what BlockRangeTxs reads back.
+// applier resolved it, which is what BlockRangeTxs reads back, and the
+// address ids BlockRangeIDs would name them by (store.BlockRecords.AddrIDs).
 type feeder struct {
 	// on reports that the run's chain is fed.
 	on bool
@@ -43,9 +44,10 @@ func (f *feeder) startBlock(b *heistgraph.Block) {
 	if !f.on {
 		return
 	}
-	n := 0
+	n, m := 0, 0
 	for i := range b.Txs {
 		n += len(b.Txs[i].Inputs)
+		m += len(b.Txs[i].Outputs)
 	}
 	// One array of prevouts and one of pointers a block, cut per tx.
 	f.outs, f.ptrs = make([]heistgraph.TxOut, 0, n), make([]*heistgraph.TxOut, 0, n)
@@ -55,14 +57,15 @@ func (f *feeder) startBlock(b *heistgraph.Block) {
 	for i := range b.Txs {
 		bi.TxIDs[i] = b.Txs[i].TxID
 	}
-	f.cur = store.BlockRecords{Block: bi, Txs: make([]heistgraph.TxRecord, len(b.Txs))}
+	f.cur = store.BlockRecords{Block: bi, Txs: make([]heistgraph.TxRecord, len(b.Txs)), AddrIDs: make([]uint64, 0, n+m)}
 	f.ok = true
 }
 
-// tx records the tx at index i of b, stored as rec: the same record as
-// newBlockTxRecord and resolveBlockTxInputs make of it. A collided tx
-// (its txid stored already) or an unresolved input stops the block's feed.
-func (f *feeder) tx(b *heistgraph.Block, i uint32, rec *txRecord, collided bool) {
+// tx records the tx at index i of b, stored as rec, whose outputs have
+// the address ids outIDs: the same record as newBlockTxRecord and
+// resolveBlockTxInputs make of it. A collided tx (its txid stored already)
+// or an unresolved input stops the block's feed.
+func (f *feeder) tx(b *heistgraph.Block, i uint32, rec *txRecord, collided bool, outIDs []uint64) {
 	if !f.on || !f.ok {
 		return
 	}
@@ -77,14 +80,17 @@ func (f *feeder) tx(b *heistgraph.Block, i uint32, rec *txRecord, collided bool)
 		switch {
 		case ir.Coinbase:
 			f.ptrs = append(f.ptrs, nil)
+			f.cur.AddrIDs = append(f.cur.AddrIDs, 0)
 		case ir.Resolved:
 			f.outs = append(f.outs, heistgraph.TxOut{Value: ir.Value, Type: ir.Type, Address: ir.Address})
 			f.ptrs = append(f.ptrs, &f.outs[len(f.outs)-1])
+			f.cur.AddrIDs = append(f.cur.AddrIDs, ir.AddrID)
 		default:
 			f.ok = false
 			return
 		}
 	}
+	f.cur.AddrIDs = append(f.cur.AddrIDs, outIDs...)
 	f.cur.Txs[i] = heistgraph.TxRecord{
 		Chain:    b.Chain,
 		Tx:       *tx,

@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"errors"
+	"iter"
 	"reflect"
 	"slices"
 	"testing"
@@ -13,7 +14,8 @@ import (
 )
 
 // TestFeedApplied: every block ApplyBlocks commits is fed, in order, with
-// the records BlockRangeTxs reads back right after the commit, in runs of
+// the records BlockRangeTxs reads back right after the commit and the
+// address ids BlockRangeIDs reads back (store.BlockRecords.AddrIDs), in runs of
 // one block or many, across a reorganisation; a block with an input whose
 // output is not stored is not fed (its record changes when the output
 // comes: the reader reads it back), nor is anything once the feed stops.
@@ -23,9 +25,9 @@ func TestFeedApplied(t *testing.T) {
 	db := openMem(t, 1<<20)
 	var fed []store.BlockRecords
 	db.FeedApplied(ch, func(r store.BlockRecords) { fed = append(fed, r) })
-	readBack := func(h int64) store.BlockRecords {
+	readBack := func(h int64, blocks func(context.Context, heistgraph.Chain, int64, int64) iter.Seq2[store.BlockRecords, error]) store.BlockRecords {
 		t.Helper()
-		for r, err := range db.BlockRangeTxs(ctx, ch, h, h) {
+		for r, err := range blocks(ctx, ch, h, h) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -45,8 +47,13 @@ func TestFeedApplied(t *testing.T) {
 		var got []int64
 		for _, r := range fed {
 			got = append(got, r.Block.Height)
-			if rb := readBack(r.Block.Height); !reflect.DeepEqual(r, rb) {
+			ids := r.AddrIDs
+			r.AddrIDs = nil
+			if rb := readBack(r.Block.Height, db.BlockRangeTxs); !reflect.DeepEqual(r, rb) {
 				t.Errorf("%s: block %d: fed records differ from those read back", name, r.Block.Height)
+			}
+			if rb := readBack(r.Block.Height, db.BlockRangeIDs); !slices.Equal(ids, rb.AddrIDs) || len(ids) == 0 {
+				t.Errorf("%s: block %d: fed address ids %v, read back %v", name, r.Block.Height, ids, rb.AddrIDs)
 			}
 		}
 		if !slices.Equal(got, want) {

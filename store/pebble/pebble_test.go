@@ -247,11 +247,12 @@ func TestSchemaVersion(t *testing.T) {
 
 // TestSchemaVersionOlder: a store of an older layout (version 1 keyed
 // address events by address string, version 2 kept every output script,
-// version 3 kept addresses in output and tx records as strings) is
+// version 3 kept addresses in output and tx records as strings, version 7
+// may have been rewound without keeping the first id no rewind replaced) is
 // refused, naming the directory and telling the user to re-ingest, and is
 // left as it was.
 func TestSchemaVersionOlder(t *testing.T) {
-	for _, version := range []uint64{1, 2, 3} {
+	for _, version := range []uint64{1, 2, 3, 7} {
 		fs := vfs.NewMem()
 		db, err := Open("old-store", Options{FS: fs})
 		if err != nil {

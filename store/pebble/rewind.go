@@ -54,6 +54,16 @@ func (d *DB) rewindLoop(ctx context.Context, chain heistgraph.Chain, height int6
 	if err != nil || !ok {
 		return err
 	}
+	if !chain.IsEVM() {
+		// Before anything is removed (clusteraddr.go).
+		if tip, found, err := tipOf(d.db, c); err != nil {
+			return err
+		} else if found && tip.Height > height {
+			if err := d.keepAddrIDsFrom(c); err != nil {
+				return fmt.Errorf("rewind %s to height %d: %w", chain, height, err)
+			}
+		}
+	}
 	removed := 0
 	for {
 		if err := ctx.Err(); err != nil {

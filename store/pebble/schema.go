@@ -39,6 +39,7 @@ import (
 //	                                        -> event record                         address history in chain order; txs by number
 //	a + chain + len(addr) + addr            -> address id + totals                  written with Merge (codec.go totalsMerger)
 //	m + "addrid/" + chain                   -> next address id (uvarint)            given out at ingest (addrid.go)
+//	m + "addrkept/" + chain                 -> next address id at the last rewind   absent: never rewound (clusteraddr.go)
 //	y + chain + id(be64)                    -> address (binary, addrcodec.go)       every id given out, never removed (addrtable.go)
 //	d + chain + number(be64)                -> txid(32)                             the tx with that number (txnum.go)
 //	m + "txnum/" + chain                    -> next transaction number (uvarint)    given out at ingest
@@ -187,8 +188,12 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // id table only the ids the y table does not name (addrtable.go);
 // version 7 writes the transaction number that leads output and spend
 // marker keys and the address id that leads event keys in order
-// (appendOrdered) instead of as uvarints.
-const schemaVersion = 7
+// (appendOrdered) instead of as uvarints; version 8 keeps the chain's next
+// address id at its last rewind (m + "addrkept/" + chain), from which on a
+// cluster commit takes the ids a batch names its new addresses by as the
+// store's own (clusteraddr.go): a store of version 7 may have been
+// rewound without it.
+const schemaVersion = 8
 
 var (
 	metaVersionKey   = []byte("mversion")
@@ -197,7 +202,14 @@ var (
 
 	metaLabelSetPrefix = []byte("mlabelset/")
 	metaAddrIDPrefix   = []byte("maddrid/")
+	metaAddrKeptPrefix = []byte("maddrkept/")
 )
+
+// metaAddrKeptKey is the key of chain c's next address id at its last
+// rewind (clusteraddr.go).
+func metaAddrKeptKey(c chainCode) []byte {
+	return append(append([]byte(nil), metaAddrKeptPrefix...), byte(c>>8), byte(c))
+}
 
 // metaAddrIDKey is the key of chain c's next address id.
 func metaAddrIDKey(c chainCode) []byte {
