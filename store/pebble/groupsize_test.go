@@ -1,0 +1,117 @@
+package pebble
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// sizedBlock is a block of txs transactions of ins inputs and outs outputs
+// each.
+func sizedBlock(txs, ins, outs int) *heistgraph.Block {
+	b := &heistgraph.Block{Txs: make([]heistgraph.Tx, txs)}
+	for i := range b.Txs {
+		b.Txs[i].Inputs = make([]heistgraph.TxIn, ins)
+		b.Txs[i].Outputs = make([]heistgraph.TxOut, outs)
+	}
+	return b
+}
+
+// TestGroupBytes: the estimate counts every transaction, input and output
+// of the blocks a run would take (up to the first that reaches the limit,
+// which the run takes too), nil blocks as nothing, plus a sixteenth.
+func TestGroupBytes(t *testing.T) {
+	t.Parallel()
+	b3 := sizedBlock(1, 1, 1)  // 3 items
+	b10 := sizedBlock(2, 2, 2) // 10 items
+	b0 := &heistgraph.Block{}  // a block without txs
+	tests := []struct {
+		name    string
+		bs      []*heistgraph.Block
+		perItem int
+		limit   int
+		want    int
+	}{
+		{"none", nil, 100, 1 << 20, 0},
+		{"empty block", []*heistgraph.Block{b0}, 100, 1 << 20, 0},
+		{"nil block", []*heistgraph.Block{nil, b3}, 160, 1 << 20, 480 + 30},
+		{"all under the limit", []*heistgraph.Block{b3, b10, b3}, 160, 1 << 20, 2560 + 160},
+		{"stops after the block that reaches the limit", []*heistgraph.Block{b3, b10, b3}, 100, 1300, 1300 + 81},
+		{"the first block always counts", []*heistgraph.Block{b10, b3}, 100, 1, 1000 + 62},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := groupBytes(tc.bs, tc.perItem, tc.limit); got != tc.want {
+				t.Fatalf("groupBytes = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestReserve: reserve gives an empty buffer room for the estimate and a
+// quarter more, keeps a buffer large enough, never shrinks one, and never
+// replaces a buffer holding writes.
+func TestReserve(t *testing.T) {
+	t.Parallel()
+	var w sortedWrites
+	w.reserve(1000)
+	if cap(w.buf) != 1250 || len(w.buf) != 0 {
+		t.Fatalf("after reserve(1000): len %d cap %d, want 0 1250", len(w.buf), cap(w.buf))
+	}
+	p := &w.buf[:1][0]
+	w.reserve(1200) // fits
+	w.reserve(10)
+	if cap(w.buf) != 1250 || &w.buf[:1][0] != p {
+		t.Fatalf("a buffer large enough was replaced (cap %d)", cap(w.buf))
+	}
+	_ = w.Set([]byte("k"), []byte("v"), nil)
+	w.reserve(1 << 20)
+	if cap(w.buf) != 1250 || string(w.buf) != "kv" {
+		t.Fatalf("a buffer holding writes was replaced (cap %d, %q)", cap(w.buf), w.buf)
+	}
+	w.reset()
+	w.reserve(1 << 20)
+	if cap(w.buf) != 1<<20+1<<18 {
+		t.Fatalf("cap %d after reserve(1 MiB) on an emptied buffer, want %d", cap(w.buf), 1<<20+1<<18)
+	}
+}
+
+// TestDeltas: a block's deltas are one per address (its id and string
+// together), in the order they were first touched, through the table's
+// growth and across reset; an id met with another string (only a corrupt
+// store could give one) is another entry, as it was when the string
+// alone was the key.
+func TestDeltas(t *testing.T) {
+	t.Parallel()
+	var s deltas
+	for round := range 3 {
+		n := []int{5, 3000, 40}[round]
+		for i := range n {
+			// ids in a stride that collides in a small table's slots
+			s.get(uint64(1+i*1024), fmt.Sprintf("addr%d", i)).received += int64(i)
+		}
+		for i := range n {
+			dl := s.get(uint64(1+i*1024), fmt.Sprintf("addr%d", i))
+			dl.received += int64(i)
+			dl.outputs++
+		}
+		if len(s.ds) != n || len(s.addrs) != n {
+			t.Fatalf("round %d: %d deltas for %d addresses", round, len(s.ds), n)
+		}
+		for i := range n {
+			if dl, addr := s.ds[i], s.addrs[i]; addr != fmt.Sprintf("addr%d", i) || dl.id != uint64(1+i*1024) ||
+				dl.received != int64(2*i) || dl.outputs != 1 || dl.lastTx != -1 || dl.minH != -1 || dl.maxH != -1 {
+				t.Fatalf("round %d: delta %d is %q %+v", round, i, addr, dl)
+			}
+		}
+		if other := s.get(1, "another"); other == &s.ds[0] || len(s.ds) != n+1 {
+			t.Fatalf("round %d: id 1 with another string shares addr0's delta", round)
+		}
+		s.reset()
+		if len(s.ds) != 0 || len(s.addrs) != 0 {
+			t.Fatalf("round %d: reset left %d deltas", round, len(s.ds))
+		}
+	}
+}
