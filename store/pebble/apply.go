@@ -420,9 +420,9 @@ func (a *applier) dropGroup() {
 // cacheGroup moves the run's unspent outputs and its address ids into
 // the caches, for the runs after it once its batch is committed.
 func (a *applier) cacheGroup() {
-	for k, o := range a.grp.outs {
-		if !o.spent {
-			a.utxo.put(k, o)
+	for _, g := range a.grp.outList {
+		if !g.o.spent {
+			a.utxo.put(g.k, g.o)
 		}
 	}
 	a.cacheIDs()
@@ -649,7 +649,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		if err := batch.Set(a.key, a.val, nil); err != nil {
 			return err
 		}
-		a.grp.outs[utxoKey{c, op}] = utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Num: num}
+		a.grp.putOut(utxoKey{c, op}, utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Num: num})
 		if out.Address != "" {
 			a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
 			a.val = appendReceivedEvent(a.val[:0], num, out.Value)
@@ -689,10 +689,9 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	op := ir.PrevOut
 	uk := utxoKey{c, op}
 	var id, outNum uint64
-	if lo, ok := a.grp.outs[uk]; ok {
+	if lo := a.grp.out(uk); lo != nil {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
 		lo.spent = true
-		a.grp.outs[uk] = lo
 	} else if lo, ok := a.utxo.take(uk); ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
 	} else if n, found, err := storedTxNum(db, c, op.TxID); err != nil {

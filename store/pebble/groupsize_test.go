@@ -115,3 +115,81 @@ func TestDeltas(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupOuts: the run's outputs are found by outpoint, a spend marks
+// its output in place, an outpoint made again (a txid repeated within a
+// block) replaces its output without a second entry, and the list keeps
+// the order they were made in; reset empties both.
+func TestGroupOuts(t *testing.T) {
+	t.Parallel()
+	var g group
+	g.reset()
+	k := func(vout uint32) utxoKey {
+		return utxoKey{1, heistgraph.Outpoint{TxID: heistgraph.Hash{1}, Vout: vout}}
+	}
+	for v := range uint32(100) {
+		g.putOut(k(v), utxo{Value: int64(v), Address: fmt.Sprint("a", v)})
+	}
+	if o := g.out(k(100)); o != nil {
+		t.Fatalf("an output never made: %+v", o)
+	}
+	g.out(k(7)).spent = true
+	g.putOut(k(9), utxo{Value: 900})
+	if len(g.outList) != 100 || len(g.outs) != 100 {
+		t.Fatalf("%d outputs listed, %d indexed, want 100", len(g.outList), len(g.outs))
+	}
+	for v, o := range g.outList {
+		want := utxo{Value: int64(v), Address: fmt.Sprint("a", v), spent: v == 7}
+		if v == 9 {
+			want = utxo{Value: 900}
+		}
+		if o.k != k(uint32(v)) || o.o != want || *g.out(k(uint32(v))) != want {
+			t.Fatalf("output %d is %+v, want %+v", v, o, want)
+		}
+	}
+	g.reset()
+	if len(g.outList) != 0 || len(g.outs) != 0 || g.out(k(1)) != nil {
+		t.Fatal("reset kept outputs")
+	}
+}
+
+// TestCacheIDsFresh: after a run the ids cache holds every id the run
+// knows, with the ids the store or the counter gave, and only those are
+// put into it (the ids the cache gave stay as they are).
+func TestCacheIDsFresh(t *testing.T) {
+	t.Parallel()
+	d := concatDB(t)
+	a := &applier{}
+	a.idCache.limit(1<<20, addrIDEntryBytes)
+	const c = chainCode(1)
+	ids := map[string]uint64{}
+	for run, addrs := range [][]string{{"a", "b", "a"}, {"a", "c", "b", "d"}} {
+		a.w.reset()
+		a.ids.reset()
+		for _, addr := range addrs {
+			id, err := a.addrID(d.db, c, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, ok := ids[addr]; ok && id != want {
+				t.Fatalf("run %d: %q has id %d, had %d", run, addr, id, want)
+			}
+			ids[addr] = id
+		}
+		if want := []int{2, 2}[run]; len(a.ids.fresh) != want {
+			t.Fatalf("run %d: %d fresh ids, want %d (%v)", run, len(a.ids.fresh), want, a.ids.fresh)
+		}
+		a.cacheIDs()
+		for addr, id := range ids {
+			if got, ok := a.idCache.get(addrKey{c, addr}); !ok || got != id {
+				t.Fatalf("run %d: cache holds %d (%v) for %q, want %d", run, got, ok, addr, id)
+			}
+		}
+		// the run's counter, as committing its batch would store it
+		a.ids.given = false
+		a.ids.next = 0
+		if err := d.db.Set(metaAddrIDKey(c), appendUvarint(nil, uint64(len(ids)+1)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
