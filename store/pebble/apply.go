@@ -68,7 +68,9 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 	if per == 0 {
 		per = defaultBytesPerItem
 	}
-	a.w.reserve(groupBytes(bs, per, int(d.opts.GroupBytes)))
+	n, outs := groupBytes(bs, per, int(d.opts.GroupBytes))
+	a.w.reserve(n)
+	a.size(outs)
 	var feed func(store.BlockRecords)
 	if bs[0] != nil { // a nil block is refused below
 		feed = d.feeds[bs[0].Chain]
@@ -118,7 +120,8 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 		a.grp.add(b)
 		taken++
 		written++
-		items += groupItems(b)
+		n, _ := groupItems(b)
+		items += n
 	}
 	if written == 0 {
 		return taken, nil
@@ -380,8 +383,10 @@ type applier struct {
 	feed feeder
 	// bytesPerItem is what the last run built wrote for each of its
 	// transactions, inputs and outputs (0: no run yet), which sizes the
-	// next run's buffer (groupsize.go).
+	// next run's buffer (groupsize.go); sizedFor is the number of outputs
+	// and addresses the run's maps have room for (size).
 	bytesPerItem int
+	sizedFor     int
 }
 
 // reset prepares the applier for the next block of a run.

@@ -15,31 +15,48 @@ import "github.com/heistgraph/heistgraph"
 // medium world's 145, rounded up).
 const defaultBytesPerItem = 160
 
-// groupItems counts the transactions, inputs and outputs of b.
-func groupItems(b *heistgraph.Block) int {
-	n := len(b.Txs)
+// groupItems counts the transactions, inputs and outputs of b (items),
+// and its outputs.
+func groupItems(b *heistgraph.Block) (items, outs int) {
+	items = len(b.Txs)
 	for i := range b.Txs {
-		n += len(b.Txs[i].Inputs) + len(b.Txs[i].Outputs)
+		outs += len(b.Txs[i].Outputs)
+		items += len(b.Txs[i].Inputs)
 	}
-	return n
+	return items + outs, outs
 }
 
 // groupBytes estimates the bytes of writes of the run that ApplyBlocks
 // would build from bs: perItem bytes for each transaction, input and output
 // of the blocks it would take, up to the first block that reaches limit
-// (the run stops after it), and a sixteenth more. Nil blocks count for
-// nothing.
-func groupBytes(bs []*heistgraph.Block, perItem, limit int) int {
+// (the run stops after it), and a sixteenth more; and counts those blocks'
+// outputs. Nil blocks count for nothing.
+func groupBytes(bs []*heistgraph.Block, perItem, limit int) (bytes, outs int) {
 	n := 0
 	for _, b := range bs {
 		if n >= limit {
 			break
 		}
 		if b != nil {
-			n += groupItems(b) * perItem
+			items, o := groupItems(b)
+			n += items * perItem
+			outs += o
 		}
 	}
-	return n + n/16
+	return n + n/16, outs
+}
+
+// size makes room in the run's maps of outputs and of address ids (both
+// empty) for outs outputs and as many addresses, so that they do not grow
+// by rehashing while the run is built: a map already sized for as many
+// (clear keeps its room) is kept, another is made a quarter larger.
+func (a *applier) size(outs int) {
+	if outs <= a.sizedFor {
+		return
+	}
+	a.sizedFor = outs + outs/4
+	a.grp.outs = make(map[utxoKey]int32, a.sizedFor)
+	a.ids.ids = make(map[addrKey]uint64, a.sizedFor)
 }
 
 // reserve makes room in w's buffer for n bytes of writes in all (it never

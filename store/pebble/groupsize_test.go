@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
@@ -32,19 +33,21 @@ func TestGroupBytes(t *testing.T) {
 		perItem int
 		limit   int
 		want    int
+		outs    int
 	}{
-		{"none", nil, 100, 1 << 20, 0},
-		{"empty block", []*heistgraph.Block{b0}, 100, 1 << 20, 0},
-		{"nil block", []*heistgraph.Block{nil, b3}, 160, 1 << 20, 480 + 30},
-		{"all under the limit", []*heistgraph.Block{b3, b10, b3}, 160, 1 << 20, 2560 + 160},
-		{"stops after the block that reaches the limit", []*heistgraph.Block{b3, b10, b3}, 100, 1300, 1300 + 81},
-		{"the first block always counts", []*heistgraph.Block{b10, b3}, 100, 1, 1000 + 62},
+		{"none", nil, 100, 1 << 20, 0, 0},
+		{"empty block", []*heistgraph.Block{b0}, 100, 1 << 20, 0, 0},
+		{"nil block", []*heistgraph.Block{nil, b3}, 160, 1 << 20, 480 + 30, 1},
+		{"all under the limit", []*heistgraph.Block{b3, b10, b3}, 160, 1 << 20, 2560 + 160, 6},
+		{"stops after the block that reaches the limit", []*heistgraph.Block{b3, b10, b3}, 100, 1300, 1300 + 81, 5},
+		{"the first block always counts", []*heistgraph.Block{b10, b3}, 100, 1, 1000 + 62, 4},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := groupBytes(tc.bs, tc.perItem, tc.limit); got != tc.want {
-				t.Fatalf("groupBytes = %d, want %d", got, tc.want)
+			got, outs := groupBytes(tc.bs, tc.perItem, tc.limit)
+			if got != tc.want || outs != tc.outs {
+				t.Fatalf("groupBytes = %d, %d outputs, want %d, %d", got, outs, tc.want, tc.outs)
 			}
 		})
 	}
@@ -191,5 +194,36 @@ func TestCacheIDsFresh(t *testing.T) {
 		if err := d.db.Set(metaAddrIDKey(c), appendUvarint(nil, uint64(len(ids)+1)), nil); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestSizeMaps: size makes the run's maps of outputs and ids for a
+// quarter more than asked, keeps maps that have room, and hands back empty
+// maps that work.
+func TestSizeMaps(t *testing.T) {
+	t.Parallel()
+	a := &applier{}
+	a.grp.reset()
+	a.ids.reset()
+	a.size(100)
+	if a.sizedFor != 125 || len(a.grp.outs) != 0 || len(a.ids.ids) != 0 {
+		t.Fatalf("sized for %d, %d outputs, %d ids", a.sizedFor, len(a.grp.outs), len(a.ids.ids))
+	}
+	outs := reflect.ValueOf(a.grp.outs).UnsafePointer()
+	a.grp.putOut(utxoKey{}, utxo{Value: 1})
+	a.ids.ids[addrKey{1, "a"}] = 1
+	a.grp.reset()
+	a.ids.reset()
+	a.size(125)
+	if reflect.ValueOf(a.grp.outs).UnsafePointer() != outs || a.sizedFor != 125 {
+		t.Fatal("a map with room was made again")
+	}
+	a.size(126)
+	if reflect.ValueOf(a.grp.outs).UnsafePointer() == outs || a.sizedFor != 157 || len(a.grp.outs) != 0 || len(a.ids.ids) != 0 {
+		t.Fatalf("not made larger: sized for %d", a.sizedFor)
+	}
+	a.grp.putOut(utxoKey{}, utxo{Value: 2})
+	if o := a.grp.out(utxoKey{}); o == nil || o.Value != 2 {
+		t.Fatalf("the new map lost an output: %v", o)
 	}
 }
