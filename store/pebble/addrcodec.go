@@ -97,7 +97,7 @@ func packAddrBtcd(addr string) (packedAddr, bool) {
 	if addr == "" {
 		return packedAddr{}, false
 	}
-	if hash, version, err := base58.CheckDecode(addr); err == nil && len(hash) == 20 {
+	if version, hash, ok := base58Hash(addr); ok {
 		// Base58 is a bijection between strings and byte strings (leading
 		// '1's are leading zero bytes), so the string rebuilds.
 		return packedAddr{Tag: addrBase58, Version: version, Prog: hash}, true
@@ -199,8 +199,8 @@ func packSegwit(addr string) (packedAddr, bool) {
 // isBase58Hash reports whether addr is a base58check string of a 20-byte
 // hash.
 func isBase58Hash(addr string) bool {
-	hash, _, err := base58.CheckDecode(addr)
-	return err == nil && len(hash) == 20
+	_, _, ok := base58Hash(addr)
+	return ok
 }
 
 // bech32Values maps the characters of bech32's alphabet to their values,
