@@ -1,15 +1,19 @@
 package pebble
 
-import "crypto/sha256"
+import (
+	"bytes"
+	"crypto/sha256"
+)
+
+// base58Alphabet is base58's digits, from 0.
+const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 // base58Digits maps the bytes of base58's alphabet to their values, the
 // other bytes to 0xff.
-var base58Digits = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for i, c := range "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz" {
-		t[c] = byte(i)
+var base58Digits = func() [256]byte {
+	t := [256]byte(bytes.Repeat([]byte{0xff}, 256))
+	for i := range len(base58Alphabet) {
+		t[base58Alphabet[i]] = byte(i)
 	}
 	return t
 }()
