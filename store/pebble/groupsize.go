@@ -46,17 +46,20 @@ func groupBytes(bs []*heistgraph.Block, perItem, limit int) (bytes, outs int) {
 	return n + n/16, outs
 }
 
-// size makes room in the run's maps of outputs and of address ids (both
-// empty) for outs outputs and as many addresses, so that they do not grow
-// by rehashing while the run is built: a map already sized for as many
-// (clear keeps its room) is kept, another is made a quarter larger.
+// size makes room in the run's maps and lists of outputs and of address
+// ids (all empty) for outs outputs and as many addresses, so that they do
+// not grow by rehashing or copying while the run is built: those already
+// sized for as many (clear keeps a map's room) are kept, others are made a
+// quarter larger.
 func (a *applier) size(outs int) {
 	if outs <= a.sizedFor {
 		return
 	}
 	a.sizedFor = outs + outs/4
 	a.grp.outs = make(map[utxoKey]int32, a.sizedFor)
+	a.grp.outList = make([]groupOut, 0, a.sizedFor)
 	a.ids.ids = make(map[addrKey]uint64, a.sizedFor)
+	a.ids.fresh = make([]freshID, 0, a.sizedFor)
 }
 
 // reserve makes room in w's buffer for n bytes of writes in all (it never

@@ -206,7 +206,7 @@ func TestSizeMaps(t *testing.T) {
 	a.grp.reset()
 	a.ids.reset()
 	a.size(100)
-	if a.sizedFor != 125 || len(a.grp.outs) != 0 || len(a.ids.ids) != 0 {
+	if a.sizedFor != 125 || len(a.grp.outs) != 0 || len(a.ids.ids) != 0 || cap(a.grp.outList) != 125 || cap(a.ids.fresh) != 125 {
 		t.Fatalf("sized for %d, %d outputs, %d ids", a.sizedFor, len(a.grp.outs), len(a.ids.ids))
 	}
 	outs := reflect.ValueOf(a.grp.outs).UnsafePointer()
