@@ -228,3 +228,66 @@ func DecodeSegwitAddress(dst []byte, addr string) (_ []byte, hrp string, version
 	}
 	return dst, hrp, version, true
 }
+
+// base58Digits maps the characters of base58's alphabet to their values,
+// every other byte to 0xff.
+var base58Digits = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range len(base58Alphabet) {
+		t[base58Alphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+// DecodeBase58Check20 is AppendBase58Check's inverse, without big integers
+// or allocating: for a base58check string of a version byte and a 20-byte
+// hash it appends the hash to dst and returns the version; ok is false for
+// anything else. It accepts exactly what btcd's base58.CheckDecode decodes
+// to a 20-byte payload, with the same version and hash. Each leading '1' is
+// a leading zero byte; the other characters are the digits of the value of
+// the remaining bytes, which make 25 in all (version, hash, and the first
+// 4 bytes of the double SHA-256 of those 21).
+func DecodeBase58Check20(dst []byte, addr string) (_ []byte, version byte, ok bool) {
+	zeros := 0
+	for zeros < len(addr) && addr[zeros] == '1' {
+		zeros++
+	}
+	if zeros > 25 {
+		return dst, 0, false
+	}
+	// The value in 7 limbs of 32 bits, least significant first: 224 bits,
+	// past the 200 of 25 bytes, so that an overflow means too long.
+	var v [7]uint32
+	for i := zeros; i < len(addr); i++ {
+		d := base58Digits[addr[i]]
+		if d == 0xff {
+			return dst, 0, false
+		}
+		carry := uint64(d)
+		for j := range v {
+			x := uint64(v[j])*58 + carry
+			v[j], carry = uint32(x), x>>32
+		}
+		if carry != 0 {
+			return dst, 0, false
+		}
+	}
+	var be [28]byte
+	for j, limb := range v {
+		binary.BigEndian.PutUint32(be[24-4*j:], limb)
+	}
+	n := 0 // the value's length without leading zeros
+	for n < len(be) && be[n] == 0 {
+		n++
+	}
+	if zeros+len(be)-n != 25 {
+		return dst, 0, false
+	}
+	dec := be[3:] // 25 bytes: the leading zeros, then the value
+	if sum := sha256d.Sum(dec[:21]); [4]byte(sum[:4]) != [4]byte(dec[21:]) {
+		return dst, 0, false
+	}
+	return append(dst, dec[1:21]...), dec[0], true
+}

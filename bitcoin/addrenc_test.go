@@ -229,3 +229,86 @@ func TestDecodeSegwitAddressAllocs(t *testing.T) {
 		t.Errorf("%v allocations a decode, want 0", allocs)
 	}
 }
+
+// base58CheckCases are base58check strings of 20-byte hashes under several
+// versions, and near misses: other payload lengths, a changed character
+// (checksum), characters outside the alphabet, leading '1's that make the
+// decoded length wrong, and strings too long for 25 bytes.
+var base58CheckCases = []string{
+	"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",                           // P2PKH, version 0
+	"3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",                           // P2SH, version 5
+	"mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn",                           // testnet P2PKH, version 111
+	"2MzQwSSnBHWHqSAqtTVQ6v47XtaisrJa1Vc",                          // testnet P2SH, version 196
+	"1111111111111111111114oLvT2",                                  // the zero hash, version 0
+	"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3",                           // checksum broken
+	"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN",                            // a character short
+	"11BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",                          // a leading '1' more: 26 bytes
+	"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN0",                           // '0' is not base58
+	"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVNé",                           // nor is a non-ASCII character
+	"5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ",          // a WIF key: 37 bytes
+	"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", // far past 25 bytes
+	"1111111111111111111111111",                                    // 25 zero bytes (bad checksum)
+	"11111111111111111111111111",                                   // 26
+	"",
+	"1",
+	"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", // segwit
+}
+
+// checkDecodeBase58Check20 compares DecodeBase58Check20 with btcd's CheckDecode on addr.
+func checkDecodeBase58Check20(t *testing.T, addr string) {
+	hash, version, err := base58.CheckDecode(addr)
+	want := err == nil && len(hash) == 20
+	gh, gv, ok := DecodeBase58Check20([]byte("x"), addr)
+	if ok != want || ok && (gv != version || string(gh) != "x"+string(hash)) || !ok && string(gh) != "x" {
+		t.Fatalf("%q: DecodeBase58Check20 = %d %x %v, btcd %d %x %v", addr, gv, gh, ok, version, hash, err)
+	}
+	if ok {
+		if back := string(AppendBase58Check(nil, gv, gh[1:])); back != addr {
+			t.Fatalf("%q: rebuilt as %q", addr, back)
+		}
+	}
+}
+
+// TestDecodeBase58Check20: DecodeBase58Check20 answers as btcd's CheckDecode with a 20-byte
+// payload, on the cases and on every one-character change of the valid
+// ones.
+func TestDecodeBase58Check20(t *testing.T) {
+	t.Parallel()
+	valid := 0
+	for _, addr := range base58CheckCases {
+		checkDecodeBase58Check20(t, addr)
+		if _, _, ok := DecodeBase58Check20(nil, addr); ok {
+			valid++
+			for i := range len(addr) {
+				for _, c := range []byte("1z2Ab") {
+					checkDecodeBase58Check20(t, addr[:i]+string(c)+addr[i+1:])
+				}
+			}
+		}
+	}
+	if valid != 5 {
+		t.Fatalf("%d valid cases, want 5", valid)
+	}
+}
+
+// FuzzDecodeBase58Check20: DecodeBase58Check20 and btcd's CheckDecode agree on any string.
+func FuzzDecodeBase58Check20(f *testing.F) {
+	for _, addr := range base58CheckCases {
+		f.Add(addr)
+	}
+	f.Fuzz(checkDecodeBase58Check20)
+}
+
+// TestDecodeBase58Check20Allocs: decoding into a buffer with room
+// allocates nothing.
+func TestDecodeBase58Check20Allocs(t *testing.T) {
+	buf := make([]byte, 0, 20)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, _, ok := DecodeBase58Check20(buf, base58CheckCases[0]); !ok {
+			t.Fatal("not decoded")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations a decode, want 0", allocs)
+	}
+}

@@ -53,7 +53,16 @@ type addrIDCache = bounded[addrKey, uint64]
 // (next 0: not read). A run holds blocks of one chain.
 type runIDs struct {
 	ids map[addrKey]uint64
+	// fresh are the ids of ids that the cache did not give (read from
+	// the store or given out): those the cache takes (cacheIDs).
+	fresh []freshID
 	runCounter
+}
+
+// freshID is an address id the run read from the store or gave out.
+type freshID struct {
+	k  addrKey
+	id uint64
 }
 
 // runCounter is one of a run's per-chain counters (address ids,
@@ -97,6 +106,8 @@ func (r *runIDs) reset() {
 		r.ids = map[addrKey]uint64{}
 	}
 	clear(r.ids)
+	clear(r.fresh) // drop the address strings
+	r.fresh = r.fresh[:0]
 	r.c, r.next, r.given = 0, 0, false
 }
 
@@ -142,6 +153,7 @@ func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, 
 			return 0, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
 		}
 		r.ids[k] = t.ID
+		r.fresh = append(r.fresh, freshID{k, t.ID})
 		return t.ID, nil
 	case !errors.Is(err, pebbledb.ErrNotFound):
 		return 0, err
@@ -158,6 +170,7 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 		return 0, err
 	}
 	r.ids[k] = id
+	r.fresh = append(r.fresh, freshID{k, id})
 	if f != nil {
 		f.add(h)
 	}
@@ -289,10 +302,12 @@ func (a *applier) writeIDs() error {
 }
 
 // cacheIDs copies the run's ids into the cache (applyGroup: while its
-// batch is committed).
+// batch is committed): those it read from the store or gave out; those
+// the cache gave are there already (nothing is put into the cache while a
+// run is built, so nothing drops them).
 func (a *applier) cacheIDs() {
-	for k, id := range a.ids.ids {
-		a.idCache.put(k, id)
+	for _, f := range a.ids.fresh {
+		a.idCache.put(f.k, f.id)
 	}
 }
 

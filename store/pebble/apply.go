@@ -64,6 +64,13 @@ func (d *DB) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) (int, erro
 func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error) {
 	a := &d.ap
 	a.startGroup(d.opts.UTXOCacheSize)
+	per := a.bytesPerItem
+	if per == 0 {
+		per = defaultBytesPerItem
+	}
+	n, outs := groupBytes(bs, per, int(d.opts.GroupBytes))
+	a.w.reserve(n)
+	a.size(outs)
 	var feed func(store.BlockRecords)
 	if bs[0] != nil { // a nil block is refused below
 		feed = d.feeds[bs[0].Chain]
@@ -71,7 +78,7 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 	a.feed.reset(feed != nil)
 	var first chainCode
 	newChain := false
-	taken, written := 0, 0
+	taken, written, items := 0, 0, 0
 	for k, b := range bs {
 		if k > 0 && len(a.w.buf) >= int(d.opts.GroupBytes) {
 			break
@@ -113,6 +120,8 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 		a.grp.add(b)
 		taken++
 		written++
+		n, _ := groupItems(b)
+		items += n
 	}
 	if written == 0 {
 		return taken, nil
@@ -122,6 +131,7 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 		a.dropGroup()
 		return 0, err
 	}
+	a.learnItems(len(a.w.buf), items)
 	write := d.commitBatch
 	if d.opts.BulkLoad && len(a.w.buf) >= bulkMin {
 		write = d.ingestGroup
@@ -236,7 +246,7 @@ func (d *DB) register(chain heistgraph.Chain, code chainCode) {
 
 // addrDelta accumulates what one block changes in one address's totals.
 type addrDelta struct {
-	// id is the address's id (0: unknown), set by apply's every get.
+	// id is the address's id, with its string the key of the delta.
 	id                   uint64
 	received, sent       int64
 	txs, outputs, spends int64
@@ -269,29 +279,58 @@ func (dl *addrDelta) other(height, time int64) {
 	}
 }
 
-// deltas maps addresses to their addrDelta, in first-touched order.
+// deltas maps addresses to their addrDelta, in first-touched order. Every
+// get knows the address's id as well as its string, so the table is probed
+// by the id (an open-addressed table of indexes into ds, cleared each
+// block) instead of hashing the string: an address's id and string go
+// together, so the entries are the same as by the string alone.
 type deltas struct {
-	idx   map[string]int
+	slots []int32 // 1 + an index into ds (0: empty); a power of two long
 	addrs []string
 	ds    []addrDelta
 }
 
-// get returns addr's delta; the pointer is valid until the next get.
-func (s *deltas) get(addr string) *addrDelta {
-	if s.idx == nil {
-		s.idx = map[string]int{}
+// get returns the delta of the address addr with id id; the pointer is
+// valid until the next get.
+func (s *deltas) get(id uint64, addr string) *addrDelta {
+	if 2*(len(s.ds)+1) > len(s.slots) {
+		s.grow()
 	}
-	if j, ok := s.idx[addr]; ok {
-		return &s.ds[j]
+	mask := uint64(len(s.slots) - 1)
+	for i := slotOf(id) & mask; ; i = (i + 1) & mask {
+		j := s.slots[i]
+		if j == 0 {
+			s.slots[i] = int32(len(s.ds) + 1)
+			s.addrs = append(s.addrs, addr)
+			s.ds = append(s.ds, addrDelta{id: id, lastTx: -1, minH: -1, maxH: -1})
+			return &s.ds[len(s.ds)-1]
+		}
+		if dl := &s.ds[j-1]; dl.id == id && s.addrs[j-1] == addr {
+			return dl
+		}
 	}
-	s.idx[addr] = len(s.ds)
-	s.addrs = append(s.addrs, addr)
-	s.ds = append(s.ds, addrDelta{lastTx: -1, minH: -1, maxH: -1})
-	return &s.ds[len(s.ds)-1]
+}
+
+// slotOf spreads the bits of an id (ids are given out in order) over a
+// table's slots (Fibonacci hashing).
+func slotOf(id uint64) uint64 { return id * 0x9e3779b97f4a7c15 >> 32 }
+
+// grow doubles the table (at least 256 slots) and places the entries
+// again.
+func (s *deltas) grow() {
+	s.slots = make([]int32, max(256, 2*len(s.slots)))
+	mask := uint64(len(s.slots) - 1)
+	for j := range s.ds {
+		i := slotOf(s.ds[j].id) & mask
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = int32(j + 1)
+	}
 }
 
 func (s *deltas) reset() {
-	clear(s.idx)
+	clear(s.slots)
 	clear(s.addrs)
 	s.addrs = s.addrs[:0]
 	s.ds = s.ds[:0]
@@ -345,6 +384,12 @@ type applier struct {
 	// outIDs are the address ids of the outputs of the tx applyTx
 	// applies, for the feed.
 	outIDs []uint64
+	// bytesPerItem is what the last run built wrote for each of its
+	// transactions, inputs and outputs (0: no run yet), which sizes the
+	// next run's buffer (groupsize.go); sizedFor is the number of outputs
+	// and addresses the run's maps have room for (size).
+	bytesPerItem int
+	sizedFor     int
 }
 
 // reset prepares the applier for the next block of a run.
@@ -383,9 +428,9 @@ func (a *applier) dropGroup() {
 // cacheGroup moves the run's unspent outputs and its address ids into
 // the caches, for the runs after it once its batch is committed.
 func (a *applier) cacheGroup() {
-	for k, o := range a.grp.outs {
-		if !o.spent {
-			a.utxo.put(k, o)
+	for _, g := range a.grp.outList {
+		if !g.o.spent {
+			a.utxo.put(g.k, g.o)
 		}
 	}
 	a.cacheIDs()
@@ -614,15 +659,14 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		if err := batch.Set(a.key, a.val, nil); err != nil {
 			return err
 		}
-		a.grp.outs[utxoKey{c, op}] = utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Num: num}
+		a.grp.putOut(utxoKey{c, op}, utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Num: num})
 		if out.Address != "" {
 			a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
 			a.val = appendReceivedEvent(a.val[:0], num, out.Value)
 			if err := batch.Set(a.key, a.val, nil); err != nil {
 				return err
 			}
-			dl := a.deltas.get(out.Address)
-			dl.id = id
+			dl := a.deltas.get(id, out.Address)
 			dl.received += out.Value
 			dl.outputs++
 			dl.ownTx(i)
@@ -656,10 +700,9 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	op := ir.PrevOut
 	uk := utxoKey{c, op}
 	var id, outNum uint64
-	if lo, ok := a.grp.outs[uk]; ok {
+	if lo := a.grp.out(uk); lo != nil {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
 		lo.spent = true
-		a.grp.outs[uk] = lo
 	} else if lo, ok := a.utxo.take(uk); ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
 	} else if n, found, err := storedTxNum(db, c, op.TxID); err != nil {
@@ -737,8 +780,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	if err := batch.Set(a.key, a.val, nil); err != nil {
 		return err
 	}
-	dl := a.deltas.get(ir.Address)
-	dl.id = id
+	dl := a.deltas.get(id, ir.Address)
 	dl.sent += ir.Value
 	dl.spends++
 	dl.ownTx(i)
@@ -830,8 +872,7 @@ func (a *applier) backfillSpend(db *pebbledb.DB, batch *sortedWrites, c chainCod
 		}
 		newTx = !has
 	}
-	dl := a.deltas.get(out.Address)
-	dl.id = id
+	dl := a.deltas.get(id, out.Address)
 	dl.sent += out.Value
 	dl.spends++
 	if newTx {

@@ -237,7 +237,7 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 			return err
 		}
 		if !has {
-			u.deltas.get(tk.addr).txs++
+			u.deltas.get(id, tk.addr).txs++
 		}
 	}
 	if err := u.writeTotals(); err != nil {
@@ -317,7 +317,7 @@ func (u *undoer) outputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 			if err := u.b.Delete(u.key, nil); err != nil {
 				return err
 			}
-			dl := u.deltas.get(addr)
+			dl := u.deltas.get(id, addr)
 			dl.received += head.Value
 			dl.outputs++
 			dl.ownTx(i)
@@ -366,7 +366,7 @@ func (u *undoer) unresolve(op heistgraph.Outpoint, num uint64) error {
 			if err := u.b.Delete(u.key, nil); err != nil {
 				return err
 			}
-			dl := u.deltas.get(addr)
+			dl := u.deltas.get(id, addr)
 			dl.sent += ir.Value
 			dl.spends++
 			dl.other(srec.Height, 0)
@@ -425,7 +425,7 @@ func (u *undoer) inputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 		if err := u.b.Delete(u.key, nil); err != nil {
 			return err
 		}
-		dl := u.deltas.get(addr)
+		dl := u.deltas.get(id, addr)
 		dl.sent += ir.Value
 		dl.spends++
 		dl.ownTx(i)

@@ -50,8 +50,18 @@ type group struct {
 	heights map[int64]heistgraph.Hash
 	hashes  map[heistgraph.Hash]int64
 	txids   map[heistgraph.Hash]uint64 // their numbers (txnum.go)
-	outs    map[utxoKey]utxo
+	// outs indexes the outputs in outList, which holds them in the order
+	// they were made: a spend marks its output in place, and the outputs
+	// go to the cache in one pass over the list (putOut, out).
+	outs    map[utxoKey]int32
+	outList []groupOut
 	pending bool
+}
+
+// groupOut is an output the run made.
+type groupOut struct {
+	k utxoKey
+	o utxo
 }
 
 func (g *group) reset() {
@@ -59,13 +69,35 @@ func (g *group) reset() {
 		g.heights = map[int64]heistgraph.Hash{}
 		g.hashes = map[heistgraph.Hash]int64{}
 		g.txids = map[heistgraph.Hash]uint64{}
-		g.outs = map[utxoKey]utxo{}
+		g.outs = map[utxoKey]int32{}
 	}
 	clear(g.heights)
 	clear(g.hashes)
 	clear(g.txids)
 	clear(g.outs)
+	clear(g.outList) // drop the address strings
+	g.outList = g.outList[:0]
 	g.pending = false
+}
+
+// putOut records an output the run made (again, for a txid repeated
+// within a block: the later one replaces it).
+func (g *group) putOut(k utxoKey, o utxo) {
+	if j, ok := g.outs[k]; ok {
+		g.outList[j].o = o
+		return
+	}
+	g.outs[k] = int32(len(g.outList))
+	g.outList = append(g.outList, groupOut{k, o})
+}
+
+// out returns the output k the run made (nil: none); the pointer is valid
+// until the next putOut.
+func (g *group) out(k utxoKey) *utxo {
+	if j, ok := g.outs[k]; ok {
+		return &g.outList[j].o
+	}
+	return nil
 }
 
 // add records a block built into the run (its txids entered txids as

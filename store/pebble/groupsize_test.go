@@ -1,0 +1,229 @@
+package pebble
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// sizedBlock is a block of txs transactions of ins inputs and outs outputs
+// each.
+func sizedBlock(txs, ins, outs int) *heistgraph.Block {
+	b := &heistgraph.Block{Txs: make([]heistgraph.Tx, txs)}
+	for i := range b.Txs {
+		b.Txs[i].Inputs = make([]heistgraph.TxIn, ins)
+		b.Txs[i].Outputs = make([]heistgraph.TxOut, outs)
+	}
+	return b
+}
+
+// TestGroupBytes: the estimate counts every transaction, input and output
+// of the blocks a run would take (up to the first that reaches the limit,
+// which the run takes too), nil blocks as nothing, plus a sixteenth.
+func TestGroupBytes(t *testing.T) {
+	t.Parallel()
+	b3 := sizedBlock(1, 1, 1)  // 3 items
+	b10 := sizedBlock(2, 2, 2) // 10 items
+	b0 := &heistgraph.Block{}  // a block without txs
+	tests := []struct {
+		name    string
+		bs      []*heistgraph.Block
+		perItem int
+		limit   int
+		want    int
+		outs    int
+	}{
+		{"none", nil, 100, 1 << 20, 0, 0},
+		{"empty block", []*heistgraph.Block{b0}, 100, 1 << 20, 0, 0},
+		{"nil block", []*heistgraph.Block{nil, b3}, 160, 1 << 20, 480 + 30, 1},
+		{"all under the limit", []*heistgraph.Block{b3, b10, b3}, 160, 1 << 20, 2560 + 160, 6},
+		{"stops after the block that reaches the limit", []*heistgraph.Block{b3, b10, b3}, 100, 1300, 1300 + 81, 5},
+		{"the first block always counts", []*heistgraph.Block{b10, b3}, 100, 1, 1000 + 62, 4},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, outs := groupBytes(tc.bs, tc.perItem, tc.limit)
+			if got != tc.want || outs != tc.outs {
+				t.Fatalf("groupBytes = %d, %d outputs, want %d, %d", got, outs, tc.want, tc.outs)
+			}
+		})
+	}
+}
+
+// TestReserve: reserve gives an empty buffer room for the estimate and a
+// quarter more, keeps a buffer large enough, never shrinks one, and never
+// replaces a buffer holding writes.
+func TestReserve(t *testing.T) {
+	t.Parallel()
+	var w sortedWrites
+	w.reserve(1000)
+	if cap(w.buf) != 1250 || len(w.buf) != 0 {
+		t.Fatalf("after reserve(1000): len %d cap %d, want 0 1250", len(w.buf), cap(w.buf))
+	}
+	p := &w.buf[:1][0]
+	w.reserve(1200) // fits
+	w.reserve(10)
+	if cap(w.buf) != 1250 || &w.buf[:1][0] != p {
+		t.Fatalf("a buffer large enough was replaced (cap %d)", cap(w.buf))
+	}
+	_ = w.Set([]byte("k"), []byte("v"), nil)
+	w.reserve(1 << 20)
+	if cap(w.buf) != 1250 || string(w.buf) != "kv" {
+		t.Fatalf("a buffer holding writes was replaced (cap %d, %q)", cap(w.buf), w.buf)
+	}
+	w.reset()
+	w.reserve(1 << 20)
+	if cap(w.buf) != 1<<20+1<<18 {
+		t.Fatalf("cap %d after reserve(1 MiB) on an emptied buffer, want %d", cap(w.buf), 1<<20+1<<18)
+	}
+}
+
+// TestDeltas: a block's deltas are one per address (its id and string
+// together), in the order they were first touched, through the table's
+// growth and across reset; an id met with another string (only a corrupt
+// store could give one) is another entry, as it was when the string
+// alone was the key.
+func TestDeltas(t *testing.T) {
+	t.Parallel()
+	var s deltas
+	for round := range 3 {
+		n := []int{5, 3000, 40}[round]
+		for i := range n {
+			// ids in a stride that collides in a small table's slots
+			s.get(uint64(1+i*1024), fmt.Sprintf("addr%d", i)).received += int64(i)
+		}
+		for i := range n {
+			dl := s.get(uint64(1+i*1024), fmt.Sprintf("addr%d", i))
+			dl.received += int64(i)
+			dl.outputs++
+		}
+		if len(s.ds) != n || len(s.addrs) != n {
+			t.Fatalf("round %d: %d deltas for %d addresses", round, len(s.ds), n)
+		}
+		for i := range n {
+			if dl, addr := s.ds[i], s.addrs[i]; addr != fmt.Sprintf("addr%d", i) || dl.id != uint64(1+i*1024) ||
+				dl.received != int64(2*i) || dl.outputs != 1 || dl.lastTx != -1 || dl.minH != -1 || dl.maxH != -1 {
+				t.Fatalf("round %d: delta %d is %q %+v", round, i, addr, dl)
+			}
+		}
+		if other := s.get(1, "another"); other == &s.ds[0] || len(s.ds) != n+1 {
+			t.Fatalf("round %d: id 1 with another string shares addr0's delta", round)
+		}
+		s.reset()
+		if len(s.ds) != 0 || len(s.addrs) != 0 {
+			t.Fatalf("round %d: reset left %d deltas", round, len(s.ds))
+		}
+	}
+}
+
+// TestGroupOuts: the run's outputs are found by outpoint, a spend marks
+// its output in place, an outpoint made again (a txid repeated within a
+// block) replaces its output without a second entry, and the list keeps
+// the order they were made in; reset empties both.
+func TestGroupOuts(t *testing.T) {
+	t.Parallel()
+	var g group
+	g.reset()
+	k := func(vout uint32) utxoKey {
+		return utxoKey{1, heistgraph.Outpoint{TxID: heistgraph.Hash{1}, Vout: vout}}
+	}
+	for v := range uint32(100) {
+		g.putOut(k(v), utxo{Value: int64(v), Address: fmt.Sprint("a", v)})
+	}
+	if o := g.out(k(100)); o != nil {
+		t.Fatalf("an output never made: %+v", o)
+	}
+	g.out(k(7)).spent = true
+	g.putOut(k(9), utxo{Value: 900})
+	if len(g.outList) != 100 || len(g.outs) != 100 {
+		t.Fatalf("%d outputs listed, %d indexed, want 100", len(g.outList), len(g.outs))
+	}
+	for v, o := range g.outList {
+		want := utxo{Value: int64(v), Address: fmt.Sprint("a", v), spent: v == 7}
+		if v == 9 {
+			want = utxo{Value: 900}
+		}
+		if o.k != k(uint32(v)) || o.o != want || *g.out(k(uint32(v))) != want {
+			t.Fatalf("output %d is %+v, want %+v", v, o, want)
+		}
+	}
+	g.reset()
+	if len(g.outList) != 0 || len(g.outs) != 0 || g.out(k(1)) != nil {
+		t.Fatal("reset kept outputs")
+	}
+}
+
+// TestCacheIDsFresh: after a run the ids cache holds every id the run
+// knows, with the ids the store or the counter gave, and only those are
+// put into it (the ids the cache gave stay as they are).
+func TestCacheIDsFresh(t *testing.T) {
+	t.Parallel()
+	d := concatDB(t)
+	a := &applier{}
+	a.idCache.limit(1<<20, addrIDEntryBytes)
+	const c = chainCode(1)
+	ids := map[string]uint64{}
+	for run, addrs := range [][]string{{"a", "b", "a"}, {"a", "c", "b", "d"}} {
+		a.w.reset()
+		a.ids.reset()
+		for _, addr := range addrs {
+			id, err := a.addrID(d.db, c, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, ok := ids[addr]; ok && id != want {
+				t.Fatalf("run %d: %q has id %d, had %d", run, addr, id, want)
+			}
+			ids[addr] = id
+		}
+		if want := []int{2, 2}[run]; len(a.ids.fresh) != want {
+			t.Fatalf("run %d: %d fresh ids, want %d (%v)", run, len(a.ids.fresh), want, a.ids.fresh)
+		}
+		a.cacheIDs()
+		for addr, id := range ids {
+			if got, ok := a.idCache.get(addrKey{c, addr}); !ok || got != id {
+				t.Fatalf("run %d: cache holds %d (%v) for %q, want %d", run, got, ok, addr, id)
+			}
+		}
+		// the run's counter, as committing its batch would store it
+		a.ids.given = false
+		a.ids.next = 0
+		if err := d.db.Set(metaAddrIDKey(c), appendUvarint(nil, uint64(len(ids)+1)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSizeMaps: size makes the run's maps of outputs and ids for a
+// quarter more than asked, keeps maps that have room, and hands back empty
+// maps that work.
+func TestSizeMaps(t *testing.T) {
+	t.Parallel()
+	a := &applier{}
+	a.grp.reset()
+	a.ids.reset()
+	a.size(100)
+	if a.sizedFor != 125 || len(a.grp.outs) != 0 || len(a.ids.ids) != 0 || cap(a.grp.outList) != 125 || cap(a.ids.fresh) != 125 {
+		t.Fatalf("sized for %d, %d outputs, %d ids", a.sizedFor, len(a.grp.outs), len(a.ids.ids))
+	}
+	outs := reflect.ValueOf(a.grp.outs).UnsafePointer()
+	a.grp.putOut(utxoKey{}, utxo{Value: 1})
+	a.ids.ids[addrKey{1, "a"}] = 1
+	a.grp.reset()
+	a.ids.reset()
+	a.size(125)
+	if reflect.ValueOf(a.grp.outs).UnsafePointer() != outs || a.sizedFor != 125 {
+		t.Fatal("a map with room was made again")
+	}
+	a.size(126)
+	if reflect.ValueOf(a.grp.outs).UnsafePointer() == outs || a.sizedFor != 157 || len(a.grp.outs) != 0 || len(a.ids.ids) != 0 {
+		t.Fatalf("not made larger: sized for %d", a.sizedFor)
+	}
+	a.grp.putOut(utxoKey{}, utxo{Value: 2})
+	if o := a.grp.out(utxoKey{}); o == nil || o.Value != 2 {
+		t.Fatalf("the new map lost an output: %v", o)
+	}
+}
