@@ -165,15 +165,19 @@ func appendSegwit(dst []byte, hrp string, version byte, program []byte) []byte {
 
 // bech32Values maps the characters of bech32's alphabet to their values,
 // every other byte (upper case included) to 0xff.
-var bech32Values = func() (t [256]byte) {
+var bech32Values = digitValues(bech32Alphabet)
+
+// digitValues maps the characters of alphabet to their positions, every
+// other byte to 0xff.
+func digitValues(alphabet string) (t [256]byte) {
 	for i := range t {
 		t[i] = 0xff
 	}
-	for i := range len(bech32Alphabet) {
-		t[bech32Alphabet[i]] = byte(i)
+	for i := range len(alphabet) {
+		t[alphabet[i]] = byte(i)
 	}
 	return t
-}()
+}
 
 // DecodeSegwitAddress is AppendSegwitAddress's inverse, without
 // allocating: for a lower-case bech32 string of at most 90 characters whose
@@ -231,15 +235,7 @@ func DecodeSegwitAddress(dst []byte, addr string) (_ []byte, hrp string, version
 
 // base58Digits maps the characters of base58's alphabet to their values,
 // every other byte to 0xff.
-var base58Digits = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for i := range len(base58Alphabet) {
-		t[base58Alphabet[i]] = byte(i)
-	}
-	return t
-}()
+var base58Digits = digitValues(base58Alphabet)
 
 // DecodeBase58Check20 is AppendBase58Check's inverse, without big integers
 // or allocating: for a base58check string of a version byte and a 20-byte

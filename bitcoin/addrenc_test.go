@@ -216,20 +216,6 @@ func FuzzDecodeSegwitAddress(f *testing.F) {
 	f.Fuzz(checkDecodeSegwit)
 }
 
-// TestDecodeSegwitAddressAllocs: decoding into a buffer with room
-// allocates nothing.
-func TestDecodeSegwitAddressAllocs(t *testing.T) {
-	buf := make([]byte, 0, 65)
-	allocs := testing.AllocsPerRun(100, func() {
-		if _, _, _, ok := DecodeSegwitAddress(buf, segwitDecodeCases[2]); !ok {
-			t.Fatal("not decoded")
-		}
-	})
-	if allocs != 0 {
-		t.Errorf("%v allocations a decode, want 0", allocs)
-	}
-}
-
 // base58CheckCases are base58check strings of 20-byte hashes under several
 // versions, and near misses: other payload lengths, a changed character
 // (checksum), characters outside the alphabet, leading '1's that make the
@@ -299,16 +285,21 @@ func FuzzDecodeBase58Check20(f *testing.F) {
 	f.Fuzz(checkDecodeBase58Check20)
 }
 
-// TestDecodeBase58Check20Allocs: decoding into a buffer with room
-// allocates nothing.
-func TestDecodeBase58Check20Allocs(t *testing.T) {
-	buf := make([]byte, 0, 20)
-	allocs := testing.AllocsPerRun(100, func() {
-		if _, _, ok := DecodeBase58Check20(buf, base58CheckCases[0]); !ok {
-			t.Fatal("not decoded")
+// TestDecodeAllocs: the decoders allocate nothing when their buffer has
+// room.
+func TestDecodeAllocs(t *testing.T) {
+	buf := make([]byte, 0, 65)
+	for name, decode := range map[string]func() bool{
+		"segwit": func() bool { _, _, _, ok := DecodeSegwitAddress(buf, segwitDecodeCases[2]); return ok },
+		"base58": func() bool { _, _, ok := DecodeBase58Check20(buf, base58CheckCases[0]); return ok },
+	} {
+		allocs := testing.AllocsPerRun(100, func() {
+			if !decode() {
+				t.Fatalf("%s: not decoded", name)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations a decode, want 0", name, allocs)
 		}
-	})
-	if allocs != 0 {
-		t.Errorf("%v allocations a decode, want 0", allocs)
 	}
 }
