@@ -18,7 +18,7 @@
 set -e
 [ $# -ge 5 ] || { echo "usage: $0 OLD NEW PKG BENCH ROUNDS [BENCHTIME]" >&2; exit 2; }
 old=$1 new=$2 pkg=$3 bench=$4 rounds=$5 benchtime=${6:-3x}
-root=$(git rev-parse --show-toplevel)
+root=$(cd "$(dirname "$0")" && git rev-parse --show-toplevel)
 tmp=$(mktemp -d)
 trap 'git -C "$root" worktree remove --force "$tmp/old" >/dev/null 2>&1; git -C "$root" worktree remove --force "$tmp/new" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 build() { # side rev: the test binary $tmp/side.test, run in its package's directory $tmp/side.dir
