@@ -94,11 +94,11 @@ type engine struct {
 	// ids finds the id of an address from its key; nil when the
 	// addresses' identity is g's (see Options.Graph).
 	ids *addrTable
-	// g is the chain's transaction graph, when given: gid[a] is the id of
+	// g is the chain's transaction graph, when given: gid gives the id of
 	// the graph's address a (0 while it has none), extra the ids of
 	// addresses the graph does not hold (blocks added after it).
 	g     *txgraph.Graph
-	gid   []uint32
+	gid   *graphIDs
 	extra map[string]uint32
 	m     *members
 	// svc and ents are the service entities and all labelled entities of
@@ -134,8 +134,11 @@ type engine struct {
 	runEv      []heistgraph.ClusterEvidence
 	runByAddr  map[uint32][]int32
 	runIndexed int
-	// sweepBuf is sweep's buffer, reused.
+	// sweepBuf and sweepOut are sweep's buffers, reused; idChunk is what
+	// addrIDs cuts the evidence's ids from.
 	sweepBuf []uint64
+	sweepOut []uint32
+	idChunk  []uint64
 	// sids finds address ids by the store's ids, when the store gives
 	// them (storeids.go).
 	sids *storeIDs
@@ -240,7 +243,8 @@ func (e *engine) lookup(addr string) (uint32, bool) {
 		return id, id != 0
 	}
 	if a, ok := e.g.AddressID(addr); ok {
-		return e.gid[a], e.gid[a] != 0
+		id := e.gid.get(a)
+		return id, id != 0
 	}
 	id, ok := e.extra[addr]
 	return id, ok
@@ -253,7 +257,7 @@ func (e *engine) remember(addr string, id uint32) {
 		return
 	}
 	if a, ok := e.g.AddressID(addr); ok {
-		e.gid[a] = id
+		e.gid.set(a, id)
 		return
 	}
 	e.extra[strings.Clone(addr)] = id
@@ -494,7 +498,7 @@ func (e *engine) loadMembers(ctx context.Context) error {
 	}
 	e.sids = newStoreIDs(e.opts.SpillDir)
 	if e.g != nil {
-		e.gid = make([]uint32, e.g.Addresses())
+		e.gid = newGraphIDs(e.g.Addresses())
 		clear(e.extra)
 	} else if e.ids, err = newAddrTable(int(e.tip.NextAddr), e.opts.SpillDir); err != nil {
 		return err
@@ -1033,11 +1037,11 @@ func (e *engine) idOfGraph(a uint32) uint32 {
 	if a == txgraph.NoAddress {
 		return 0
 	}
-	if id := e.gid[a]; id != 0 || e.bs.replay {
+	if id := e.gid.get(a); id != 0 || e.bs.replay {
 		return id
 	}
 	id := e.m.add()
-	e.gid[a] = id
+	e.gid.set(a, id)
 	// Not copied: the batch that writes it is built while the graph is
 	// open (Options.Graph).
 	e.added(id, e.g.Address(a))
@@ -1066,7 +1070,7 @@ func (e *engine) added(id uint32, addr string) {
 // change union (G4's stricter bound). It returns the evidence status and
 // whether clusters were joined.
 func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEvidence, change, record bool) (heistgraph.EvidenceStatus, bool) {
-	ev.AddrIDs = make([]uint64, len(ids))
+	ev.AddrIDs = e.addrIDs(len(ids))
 	for i, id := range ids {
 		ev.AddrIDs[i] = uint64(id)
 	}
@@ -1113,6 +1117,21 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	}
 	return status, joined
 }
+
+// addrIDs returns a slice of n ids for an evidence record, cut from a
+// larger allocation (an allocation a few hundred records instead of one
+// each); never reused, so a record keeps its ids for as long as it lives.
+func (e *engine) addrIDs(n int) []uint64 {
+	if len(e.idChunk)+n > cap(e.idChunk) {
+		e.idChunk = make([]uint64, 0, max(idChunk, n))
+	}
+	k := len(e.idChunk)
+	e.idChunk = e.idChunk[:k+n]
+	return e.idChunk[k : k+n : k+n]
+}
+
+// idChunk is the number of ids addrIDs allocates at a time.
+const idChunk = 2048
 
 // isSplit reports whether analysts split address id off (a map lookup
 // only when they split any).

@@ -26,7 +26,7 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 	}
 	slices.Sort(byCluster)
 	e.sweepBuf = byCluster
-	out := roots[:0:0]
+	out := e.sweepOut[:0]
 	for _, c := range roots {
 		// The cluster's only input address, when it has one.
 		i, _ := slices.BinarySearch(byCluster, uint64(c)<<32)
@@ -45,6 +45,7 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 		e.drop(ctx, a, pos)
 		out = append(out, a)
 	}
+	e.sweepOut = out
 	return out
 }
 

@@ -45,16 +45,11 @@ func (e *engine) encodePending() []byte {
 	dst = append(dst, e.tip.Block.Hash[:]...)
 	dst = binary.BigEndian.AppendUint64(dst, optionsPrint(&e.opts.Change))
 	n := 0
-	for _, c := range e.pending.queue {
-		if !c.done {
-			n++
-		}
+	for range e.pending.waiting {
+		n++
 	}
 	dst = binary.AppendUvarint(dst, uint64(n))
-	for _, c := range e.pending.queue {
-		if c.done {
-			continue
-		}
+	for c := range e.pending.waiting {
 		dst = append(dst, c.txid[:]...)
 		dst = binary.AppendVarint(dst, c.height)
 		for _, v := range []uint32{c.txIndex, c.in, c.out[0], c.out[1], c.vout[0], c.vout[1]} {

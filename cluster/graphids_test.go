@@ -1,0 +1,92 @@
+package cluster
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestGraphIDs holds graphIDs to a plain array over sequences of sets: in
+// the graph's order (the prefix, no array), and sequences that break it at
+// some point (an address out of order, an id that is not a+1, an id
+// replaced), after which every answer must still be the array's.
+func TestGraphIDs(t *testing.T) {
+	t.Parallel()
+	const n = 200
+	tests := []struct {
+		name  string
+		sets  func(rng *rand.Rand) [][2]uint32 // (graph address, engine id)
+		dense bool                             // the map must have left the prefix
+	}{
+		{"in order", func(*rand.Rand) [][2]uint32 {
+			var s [][2]uint32
+			for a := range uint32(n) {
+				s = append(s, [2]uint32{a, a + 1})
+			}
+			return s
+		}, false},
+		{"in order, some set twice", func(rng *rand.Rand) [][2]uint32 {
+			var s [][2]uint32
+			for a := range uint32(n) {
+				s = append(s, [2]uint32{a, a + 1})
+				if b := uint32(rng.IntN(int(a + 1))); rng.IntN(3) == 0 {
+					s = append(s, [2]uint32{b, b + 1})
+				}
+			}
+			return s
+		}, false},
+		{"an address skipped", func(*rand.Rand) [][2]uint32 {
+			var s [][2]uint32
+			for a := range uint32(n) {
+				if a != 50 {
+					s = append(s, [2]uint32{a, a + 1})
+				}
+			}
+			return s
+		}, true},
+		{"ids shifted from an address on", func(*rand.Rand) [][2]uint32 {
+			var s [][2]uint32
+			for a := range uint32(n) {
+				id := a + 1
+				if a >= 70 {
+					id += 3
+				}
+				s = append(s, [2]uint32{a, id})
+			}
+			return s
+		}, true},
+		{"random", func(rng *rand.Rand) [][2]uint32 {
+			var s [][2]uint32
+			for range 3 * n {
+				s = append(s, [2]uint32{uint32(rng.IntN(n)), uint32(1 + rng.IntN(2*n))})
+			}
+			return s
+		}, true},
+		{"an id replaced in the prefix", func(*rand.Rand) [][2]uint32 {
+			var s [][2]uint32
+			for a := range uint32(n) {
+				s = append(s, [2]uint32{a, a + 1})
+			}
+			return append(s, [2]uint32{10, 500})
+		}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(1, 2))
+			m := newGraphIDs(n)
+			want := make([]uint32, n)
+			for k, s := range tc.sets(rng) {
+				m.set(s[0], s[1])
+				want[s[0]] = s[1]
+				for a := range uint32(n) {
+					if got := m.get(a); got != want[a] {
+						t.Fatalf("after set %d (%d → %d): get(%d) = %d, want %d", k, s[0], s[1], a, got, want[a])
+					}
+				}
+			}
+			if got := m.dense != nil; got != tc.dense {
+				t.Errorf("dense array: %v, want %v", got, tc.dense)
+			}
+		})
+	}
+}
