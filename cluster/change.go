@@ -236,7 +236,7 @@ func (e *engine) decide(ctx context.Context, c *candidate, k int, votes uint8, o
 	}
 	in := e.m.of(c.in)
 	g := &e.opts.Guards
-	if int(e.m.sizeOf(in)) >= g.ChangeMaxCluster || len(e.svc[in]) > 0 {
+	if int(e.m.sizeOf(in)) >= g.ChangeMaxCluster || len(e.svcOf(in)) > 0 {
 		e.stats.ServiceChange++
 		return
 	}

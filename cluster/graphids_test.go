@@ -90,3 +90,34 @@ func TestGraphIDs(t *testing.T) {
 		})
 	}
 }
+
+// TestIDSet holds idSet to a map over random adds and resets: sorted gives
+// each id added since the last reset once, in order, ids across words and
+// growth included.
+func TestIDSet(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	var s idSet
+	want := map[uint32]bool{}
+	for round := range 50 {
+		for range rng.IntN(300) {
+			id := uint32(rng.IntN(64 * (round + 1)))
+			if rng.IntN(2) == 0 {
+				id = uint32(rng.IntN(5)) // repeats
+			}
+			s.add(id)
+			want[id] = true
+		}
+		got := s.sorted()
+		if len(got) != len(want) {
+			t.Fatalf("round %d: %d ids, want %d", round, len(got), len(want))
+		}
+		for i, id := range got {
+			if !want[id] || i > 0 && got[i-1] >= id {
+				t.Fatalf("round %d: %v is not the sorted set", round, got)
+			}
+		}
+		s.reset()
+		clear(want)
+	}
+}

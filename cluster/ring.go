@@ -18,8 +18,10 @@ import (
 // adding a candidate allocates nothing once it has grown: the candidates
 // are kept in chunks (a pointer to one stays valid until it leaves the
 // queue) and reused after they leave the queue; the index is an
-// open-addressing table of their numbers with linear probing, placed by the
-// txid's first 8 bytes (a hash already). seen has a bit for the low
+// open-addressing table with linear probing, placed by the txid's first 8
+// bytes (a hash already), each slot holding a candidate's number and 32
+// other bits of those 8 bytes, so that a probe reads a candidate only when
+// they match. seen has a bit for the low
 // ringBits bits of those 8 bytes of every candidate indexed since it was
 // last rebuilt, so most inputs (which spend no candidate's output) skip
 // the table; stale counts the candidates forgotten since, and past twice
@@ -29,7 +31,7 @@ type ring struct {
 	n      int32         // numbers given out so far
 	free   []int32       // numbers no longer in the queue, for reuse
 	queue  []int32       // the candidates' numbers, in the order added
-	slots  []int32       // the index: number+1 of a candidate, 0 for an empty slot
+	slots  []uint64      // the index: uint32(key)<<32 | number+1 of a candidate, 0 for an empty slot
 	used   int           // slots in use
 	seen   [1 << ringBits / 64]uint64
 	stale  int
@@ -43,7 +45,13 @@ const (
 	ringChunk     = 1 << ringChunkBits
 )
 
-func newRing() *ring { return &ring{slots: make([]int32, 64)} }
+func newRing() *ring { return &ring{slots: make([]uint64, 64)} }
+
+// slot returns the index's entry for candidate number i of key k.
+func slot(k uint64, i int32) uint64 { return k<<32 | uint64(i+1) }
+
+// number returns the candidate number of slot v (not empty).
+func number(v uint64) int32 { return int32(uint32(v)) - 1 }
 
 func txKey(txid *heistgraph.Hash) uint64 { return binary.LittleEndian.Uint64(txid[:8]) }
 
@@ -69,7 +77,7 @@ func (r *ring) find(txid *heistgraph.Hash) int {
 	}
 	n := len(r.slots)
 	for i := r.home(k); r.slots[i] != 0; {
-		if r.at(r.slots[i]-1).txid == *txid {
+		if v := r.slots[i]; v>>32 == k&(1<<32-1) && r.at(number(v)).txid == *txid {
 			return i
 		}
 		if i++; i == n {
@@ -83,7 +91,7 @@ func (r *ring) find(txid *heistgraph.Hash) int {
 // valid until the candidate leaves the queue (expire).
 func (r *ring) get(txid *heistgraph.Hash) *candidate {
 	if i := r.find(txid); i >= 0 {
-		return r.at(r.slots[i] - 1)
+		return r.at(number(r.slots[i]))
 	}
 	return nil
 }
@@ -105,31 +113,32 @@ func (r *ring) add(c *candidate) {
 	if (r.used+1)*10 > len(r.slots)*7 {
 		r.resize(2 * len(r.slots))
 	}
-	r.place(i)
-	r.mark(txKey(&c.txid))
+	k := txKey(&c.txid)
+	r.place(slot(k, i), k)
+	r.mark(k)
 	r.queue = append(r.queue, i)
 }
 
-// place puts candidate number i in the first empty slot from its home.
-func (r *ring) place(i int32) {
+// place puts slot entry v of key k in the first empty slot from its home.
+func (r *ring) place(v, k uint64) {
 	n := len(r.slots)
-	s := r.home(txKey(&r.at(i).txid))
+	s := r.home(k)
 	for r.slots[s] != 0 {
 		if s++; s == n {
 			s = 0
 		}
 	}
-	r.slots[s] = i + 1
+	r.slots[s] = v
 	r.used++
 }
 
 // resize makes the index n slots long and places every candidate again.
 func (r *ring) resize(n int) {
 	old := r.slots
-	r.slots, r.used = make([]int32, n), 0
+	r.slots, r.used = make([]uint64, n), 0
 	for _, v := range old {
 		if v != 0 {
-			r.place(v - 1)
+			r.place(v, txKey(&r.at(number(v)).txid))
 		}
 	}
 }
@@ -151,7 +160,7 @@ func (r *ring) forget(txid *heistgraph.Hash) {
 		if v == 0 {
 			break
 		}
-		h := r.home(txKey(&r.at(v - 1).txid))
+		h := r.home(txKey(&r.at(number(v)).txid))
 		if i <= j && (h <= i || h > j) || i > j && h <= i && h > j {
 			r.slots[i] = v
 			i = j
@@ -169,7 +178,7 @@ func (r *ring) remark() {
 	clear(r.seen[:])
 	for _, v := range r.slots {
 		if v != 0 {
-			r.mark(txKey(&r.at(v - 1).txid))
+			r.mark(txKey(&r.at(number(v)).txid))
 		}
 	}
 	r.stale = 0
