@@ -89,11 +89,33 @@ func TestGraphPath(t *testing.T) {
 		}
 	}
 
+	// prefix checks that a state loaded with the graph keeps no array of
+	// graph ids: the graph and the clustering named the addresses in the
+	// same order (graphIDs).
+	prefix := func(step string) {
+		t.Helper()
+		g, err := txgraph.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		o := opts
+		o.Graph = g
+		e, err := open(ctx, viaGraph, chain, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.gid == nil || e.gid.dense != nil || int(e.gid.known) != g.Addresses() {
+			t.Errorf("%s: graph ids not the prefix of %d addresses: %+v", step, g.Addresses(), e.gid)
+		}
+	}
+
 	apply(30)
 	// Labels on addresses of the first blocks and of blocks not stored yet.
 	label(blocks[3].Txs[1].Outputs[0].Address, "Exchange A")
 	label(blocks[20].Txs[2].Outputs[0].Address, "Exchange B")
 	run("first run", true)
+	prefix("first run")
 	later := gen.Fork(0) // the same blocks as gen from here on
 	next := later.Next()
 	label(next.Txs[1].Outputs[0].Address, "Exchange C")
@@ -101,6 +123,7 @@ func TestGraphPath(t *testing.T) {
 	run("graph behind the store", false)
 	apply(15)
 	run("graph extended", true)
+	prefix("graph extended")
 
 	// Reorganisation: the last 12 blocks are replaced by a branch of 18.
 	gen, blocks = reorg(t, []*pebble.DB{plain, viaGraph}, seed, txs, blocks)
