@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -928,8 +929,9 @@ func (bs *blockState) members(dst []store.ClusterMember, m *members) []store.Clu
 // often it was added (a block's merges name the same clusters and
 // addresses many times).
 type idSet struct {
-	list []uint32
-	bits []uint64
+	list   []uint32
+	bits   []uint64
+	lo, hi int // the first and last words of bits in use, while list is not empty
 }
 
 // add adds id to the set.
@@ -940,15 +942,32 @@ func (s *idSet) add(id uint32) {
 		s.bits = s.bits[:cap(s.bits)]
 	}
 	if b := uint64(1) << (id % 64); s.bits[w]&b == 0 {
+		if len(s.list) == 0 {
+			s.lo, s.hi = w, w
+		}
+		s.lo, s.hi = min(s.lo, w), max(s.hi, w)
 		s.bits[w] |= b
 		s.list = append(s.list, id)
 	}
 }
 
 // sorted returns the set's ids in increasing order (valid until the next
-// add or reset).
+// add or reset): read off the bits when they are dense enough (a block's
+// merges move whole clusters of nearby ids), sorted otherwise.
 func (s *idSet) sorted() []uint32 {
-	slices.Sort(s.list)
+	if len(s.list) < 2 {
+		return s.list
+	}
+	if s.hi-s.lo >= 4*len(s.list) {
+		slices.Sort(s.list)
+		return s.list
+	}
+	s.list = s.list[:0]
+	for w := s.lo; w <= s.hi; w++ {
+		for b := s.bits[w]; b != 0; b &= b - 1 {
+			s.list = append(s.list, uint32(w*64+bits.TrailingZeros64(b)))
+		}
+	}
 	return s.list
 }
 

@@ -93,14 +93,22 @@ func TestGraphIDs(t *testing.T) {
 
 // TestIDSet holds idSet to a map over random adds and resets: sorted gives
 // each id added since the last reset once, in order, ids across words and
-// growth included.
+// growth included, read off dense bits (even rounds) and sorted when few
+// ids lie far apart (odd rounds).
 func TestIDSet(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	var s idSet
 	want := map[uint32]bool{}
 	for round := range 50 {
-		for range rng.IntN(300) {
+		if round%2 == 1 {
+			for range 5 {
+				id := uint32(rng.IntN(1 << 20))
+				s.add(id)
+				want[id] = true
+			}
+		}
+		for range rng.IntN(300) * (1 - round%2) {
 			id := uint32(rng.IntN(64 * (round + 1)))
 			if rng.IntN(2) == 0 {
 				id = uint32(rng.IntN(5)) // repeats
