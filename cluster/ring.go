@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"encoding/binary"
-	"math/bits"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -18,9 +17,9 @@ import (
 // adding a candidate allocates nothing once it has grown: the candidates
 // are kept in chunks (a pointer to one stays valid until it leaves the
 // queue) and reused after they leave the queue; the index is an
-// open-addressing table with linear probing, placed by the txid's first 8
-// bytes (a hash already), each slot holding a candidate's number and 32
-// other bits of those 8 bytes, so that a probe reads a candidate only when
+// open-addressing table with linear probing, each slot holding a
+// candidate's number and 32 bits of its txid's first 8 bytes (a hash
+// already), which place it, so that a probe reads a candidate only when
 // they match. seen has a bit for the low
 // ringBits bits of those 8 bytes of every candidate indexed since it was
 // last rebuilt, so most inputs (which spend no candidate's output) skip
@@ -62,11 +61,10 @@ func (r *ring) marked(k uint64) bool { return r.seen[k>>6%uint64(len(r.seen))]&(
 // at returns candidate number i.
 func (r *ring) at(i int32) *candidate { return &r.chunks[i>>ringChunkBits][i&(ringChunk-1)] }
 
-// home returns the first slot of key k.
-func (r *ring) home(k uint64) int {
-	h, _ := bits.Mul64(k, uint64(len(r.slots)))
-	return int(h)
-}
+// home returns the first slot of key k: its low 32 bits scaled to the
+// table, the bits its slot keeps, so that moving and placing entries
+// again reads no candidate.
+func (r *ring) home(k uint64) int { return int(k & (1<<32 - 1) * uint64(len(r.slots)) >> 32) }
 
 // find returns the slot of the candidate of txid in the index; -1 when it
 // has none.
@@ -114,15 +112,15 @@ func (r *ring) add(c *candidate) {
 		r.resize(2 * len(r.slots))
 	}
 	k := txKey(&c.txid)
-	r.place(slot(k, i), k)
+	r.place(slot(k, i))
 	r.mark(k)
 	r.queue = append(r.queue, i)
 }
 
-// place puts slot entry v of key k in the first empty slot from its home.
-func (r *ring) place(v, k uint64) {
+// place puts slot entry v in the first empty slot from its home.
+func (r *ring) place(v uint64) {
 	n := len(r.slots)
-	s := r.home(k)
+	s := r.home(v >> 32)
 	for r.slots[s] != 0 {
 		if s++; s == n {
 			s = 0
@@ -138,7 +136,7 @@ func (r *ring) resize(n int) {
 	r.slots, r.used = make([]uint64, n), 0
 	for _, v := range old {
 		if v != 0 {
-			r.place(v, txKey(&r.at(number(v)).txid))
+			r.place(v)
 		}
 	}
 }
@@ -160,7 +158,7 @@ func (r *ring) forget(txid *heistgraph.Hash) {
 		if v == 0 {
 			break
 		}
-		h := r.home(txKey(&r.at(number(v)).txid))
+		h := r.home(v >> 32)
 		if i <= j && (h <= i || h > j) || i > j && h <= i && h > j {
 			r.slots[i] = v
 			i = j
