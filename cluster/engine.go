@@ -915,10 +915,12 @@ func (bs *blockState) start(height int64, first uint32, replay bool) {
 // at the block's end is its last move's).
 func (bs *blockState) move(id, _ uint32) { bs.moved.add(id) }
 
-// members appends the block's membership changes to dst in address id
-// order: each address whose cluster changed, with its cluster in m now.
+// members appends the block's membership changes to dst: each address
+// whose cluster changed, with its cluster in m now, in no particular order
+// (a store.ClusterBatch's members are keyed by address: the stores order
+// them as they write them, pebble's run sorting a run's together).
 func (bs *blockState) members(dst []store.ClusterMember, m *members) []store.ClusterMember {
-	for _, id := range bs.moved.sorted() {
+	for _, id := range bs.moved.list {
 		dst = append(dst, store.ClusterMember{AddrID: uint64(id), ClusterID: uint64(m.of(id))})
 	}
 	return dst
