@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -926,14 +925,12 @@ func (bs *blockState) members(dst []store.ClusterMember, m *members) []store.Clu
 	return dst
 }
 
-// idSet is a set of ids, as a list in any order and a bitset: adding an
-// id it holds costs a bit test, and sorted sorts each id once however
-// often it was added (a block's merges name the same clusters and
-// addresses many times).
+// idSet is a set of ids, as a list in the order added and a bitset:
+// adding an id it holds costs a bit test (a block's merges name the same
+// clusters and addresses many times).
 type idSet struct {
-	list   []uint32
-	bits   []uint64
-	lo, hi int // the first and last words of bits in use, while list is not empty
+	list []uint32
+	bits []uint64
 }
 
 // add adds id to the set.
@@ -944,33 +941,9 @@ func (s *idSet) add(id uint32) {
 		s.bits = s.bits[:cap(s.bits)]
 	}
 	if b := uint64(1) << (id % 64); s.bits[w]&b == 0 {
-		if len(s.list) == 0 {
-			s.lo, s.hi = w, w
-		}
-		s.lo, s.hi = min(s.lo, w), max(s.hi, w)
 		s.bits[w] |= b
 		s.list = append(s.list, id)
 	}
-}
-
-// sorted returns the set's ids in increasing order (valid until the next
-// add or reset): read off the bits when they are dense enough (a block's
-// merges move whole clusters of nearby ids), sorted otherwise.
-func (s *idSet) sorted() []uint32 {
-	if len(s.list) < 2 {
-		return s.list
-	}
-	if s.hi-s.lo >= 4*len(s.list) {
-		slices.Sort(s.list)
-		return s.list
-	}
-	s.list = s.list[:0]
-	for w := s.lo; w <= s.hi; w++ {
-		for b := s.bits[w]; b != 0; b &= b - 1 {
-			s.list = append(s.list, uint32(w*64+bits.TrailingZeros64(b)))
-		}
-	}
-	return s.list
 }
 
 // reset empties the set.
@@ -1033,7 +1006,7 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 	b.Members = bs.members(bs.memberRecs[:0], e.m)
 	bs.memberRecs = b.Members
 	b.Sizes = bs.sizeRecs[:0]
-	for _, c := range bs.sized.sorted() {
+	for _, c := range bs.sized.list { // in no particular order, as the members
 		n := int64(e.m.sizeOf(c))
 		if n < 2 {
 			n = 0
