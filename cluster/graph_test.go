@@ -41,6 +41,17 @@ func graphRun(t *testing.T, st *pebble.DB, path string, extend bool, opts Option
 	return s
 }
 
+// openGraph opens the graph at path, closed when the test ends.
+func openGraph(t *testing.T, path string) *txgraph.Graph {
+	t.Helper()
+	g, err := txgraph.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Close() })
+	return g
+}
+
 // TestGraphPath clusters one generated chain through the store (block
 // reads, addresses hashed) and through its transaction graph (addresses
 // are the graph's ids), run by run: a graph current and one behind the
@@ -94,11 +105,7 @@ func TestGraphPath(t *testing.T) {
 	// same order (graphIDs).
 	prefix := func(step string) {
 		t.Helper()
-		g, err := txgraph.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer g.Close()
+		g := openGraph(t, path)
 		o := opts
 		o.Graph = g
 		e, err := open(ctx, viaGraph, chain, o)

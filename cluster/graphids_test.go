@@ -13,17 +13,24 @@ import (
 func TestGraphIDs(t *testing.T) {
 	t.Parallel()
 	const n = 200
+	// inOrder sets the graph's addresses 0 to n-1 in order, each to the id
+	// f gives it when f says so.
+	inOrder := func(f func(a uint32) (uint32, bool)) [][2]uint32 {
+		var s [][2]uint32
+		for a := range uint32(n) {
+			if id, ok := f(a); ok {
+				s = append(s, [2]uint32{a, id})
+			}
+		}
+		return s
+	}
 	tests := []struct {
 		name  string
 		sets  func(rng *rand.Rand) [][2]uint32 // (graph address, engine id)
 		dense bool                             // the map must have left the prefix
 	}{
 		{"in order", func(*rand.Rand) [][2]uint32 {
-			var s [][2]uint32
-			for a := range uint32(n) {
-				s = append(s, [2]uint32{a, a + 1})
-			}
-			return s
+			return inOrder(func(a uint32) (uint32, bool) { return a + 1, true })
 		}, false},
 		{"in order, some set twice", func(rng *rand.Rand) [][2]uint32 {
 			var s [][2]uint32
@@ -36,24 +43,10 @@ func TestGraphIDs(t *testing.T) {
 			return s
 		}, false},
 		{"an address skipped", func(*rand.Rand) [][2]uint32 {
-			var s [][2]uint32
-			for a := range uint32(n) {
-				if a != 50 {
-					s = append(s, [2]uint32{a, a + 1})
-				}
-			}
-			return s
+			return inOrder(func(a uint32) (uint32, bool) { return a + 1, a != 50 })
 		}, true},
 		{"ids shifted from an address on", func(*rand.Rand) [][2]uint32 {
-			var s [][2]uint32
-			for a := range uint32(n) {
-				id := a + 1
-				if a >= 70 {
-					id += 3
-				}
-				s = append(s, [2]uint32{a, id})
-			}
-			return s
+			return inOrder(func(a uint32) (uint32, bool) { return a + 1 + 3*b2u(a >= 70), true })
 		}, true},
 		{"random", func(rng *rand.Rand) [][2]uint32 {
 			var s [][2]uint32
@@ -63,11 +56,7 @@ func TestGraphIDs(t *testing.T) {
 			return s
 		}, true},
 		{"an id replaced in the prefix", func(*rand.Rand) [][2]uint32 {
-			var s [][2]uint32
-			for a := range uint32(n) {
-				s = append(s, [2]uint32{a, a + 1})
-			}
-			return append(s, [2]uint32{10, 500})
+			return append(inOrder(func(a uint32) (uint32, bool) { return a + 1, true }), [2]uint32{10, 500})
 		}, true},
 	}
 	for _, tc := range tests {
@@ -90,6 +79,14 @@ func TestGraphIDs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// b2u is 1 for true, 0 for false.
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // TestIDSet holds idSet to a map over random adds and resets: its list

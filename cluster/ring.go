@@ -119,14 +119,7 @@ func (r *ring) add(c *candidate) {
 
 // place puts slot entry v in the first empty slot from its home.
 func (r *ring) place(v uint64) {
-	n := len(r.slots)
-	s := r.home(v >> 32)
-	for r.slots[s] != 0 {
-		if s++; s == n {
-			s = 0
-		}
-	}
-	r.slots[s] = v
+	r.slots[firstEmpty(r.slots, r.home(v>>32))] = v
 	r.used++
 }
 
