@@ -149,7 +149,7 @@
 // loading that state, so a process that follows a chain keeps an Engine
 // open instead. Clustering reads blocks from the graph when it is current,
 // otherwise once each through store.BlockRangeTxs (or BlockTxs, or Tx);
-// on the medium world the engine alone runs at 1.5-2.2 million inputs per
+// on the medium world the engine alone runs at 1.0-2.2 million inputs per
 // CPU second on the graph and about 0.2 million reading the store, and a
 // whole run is bounded by writing the clustering (docs/benchmarks.md).
 package cluster
