@@ -100,15 +100,19 @@ func (t *addrTable) add(k addrKey) uint32 {
 
 // place puts id in the first empty slot from its key's home.
 func (t *addrTable) place(id uint32) {
-	n := len(t.slots)
-	i := t.home(t.hi[id])
-	for t.slots[i] != 0 {
-		if i++; i == n {
+	t.slots[firstEmpty(t.slots, t.home(t.hi[id]))] = id
+	t.used++
+}
+
+// firstEmpty returns the first slot of an open-addressing table that holds
+// 0, from slot i on, wrapping around (linear probing).
+func firstEmpty[T uint32 | uint64](slots []T, i int) int {
+	for slots[i] != 0 {
+		if i++; i == len(slots) {
 			i = 0
 		}
 	}
-	t.slots[i] = id
-	t.used++
+	return i
 }
 
 // resize makes the slot table n slots long and places every id again.

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/binary"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -56,7 +55,6 @@ type candidate struct {
 	spent   [2]bool
 	known   [2]bool // the spender's fingerprint is its owner's
 	done    bool
-	sameKey *candidate // the next candidate of the same txKey (ring)
 }
 
 // spend records that output vout is spent by a transaction with
@@ -69,115 +67,6 @@ func (c *candidate) spend(vout uint32, fp txFingerprint, known bool) bool {
 		}
 	}
 	return c.spent[0] && c.spent[1]
-}
-
-// ring holds the candidates waiting for their spenders, in block order.
-// byTx finds them by txid as a map keyed by the txid would (adding a
-// candidate replaces the one of the same txid, removing one removes its
-// txid's), keyed by the txid's first 8 bytes: candidates sharing them are
-// chained by sameKey. Every input of every transaction asks it.
-//
-// seen has a bit for the low ringBits bits of the txKey of every candidate
-// added since it was last rebuilt, so most inputs (which spend no
-// candidate's output) skip the map; stale counts the candidates forgotten
-// since, and past twice the candidates waiting the bits are rebuilt.
-type ring struct {
-	byTx  map[uint64]*candidate
-	queue []*candidate
-	seen  [1 << ringBits / 64]uint64
-	stale int
-}
-
-// ringBits is the width of ring.seen's index: 8 KiB of bits.
-const ringBits = 16
-
-func newRing() *ring { return &ring{byTx: map[uint64]*candidate{}} }
-
-func txKey(txid *heistgraph.Hash) uint64 { return binary.LittleEndian.Uint64(txid[:8]) }
-
-func (r *ring) mark(k uint64) { r.seen[k>>6%uint64(len(r.seen))] |= 1 << (k & 63) }
-
-func (r *ring) marked(k uint64) bool { return r.seen[k>>6%uint64(len(r.seen))]&(1<<(k&63)) != 0 }
-
-func (r *ring) get(txid *heistgraph.Hash) *candidate {
-	k := txKey(txid)
-	if !r.marked(k) {
-		return nil
-	}
-	for c := r.byTx[k]; c != nil; c = c.sameKey {
-		if c.txid == *txid {
-			return c
-		}
-	}
-	return nil
-}
-
-func (r *ring) add(c *candidate) {
-	r.forget(&c.txid)
-	k := txKey(&c.txid)
-	c.sameKey = r.byTx[k]
-	r.byTx[k] = c
-	r.mark(k)
-	r.queue = append(r.queue, c)
-}
-
-// forget removes the candidate of txid from byTx.
-func (r *ring) forget(txid *heistgraph.Hash) {
-	k := txKey(txid)
-	if !r.marked(k) {
-		return
-	}
-	p := r.byTx[k]
-	if p != nil {
-		if r.stale++; r.stale > 2*len(r.byTx)+64 {
-			defer r.remark()
-		}
-	}
-	switch {
-	case p == nil:
-	case p.txid == *txid:
-		if p.sameKey == nil {
-			delete(r.byTx, k)
-		} else {
-			r.byTx[k] = p.sameKey
-		}
-		p.sameKey = nil
-	default:
-		for ; p.sameKey != nil; p = p.sameKey {
-			if q := p.sameKey; q.txid == *txid {
-				p.sameKey, q.sameKey = q.sameKey, nil
-				return
-			}
-		}
-	}
-}
-
-// remark rebuilds seen from the candidates waiting.
-func (r *ring) remark() {
-	clear(r.seen[:])
-	for k := range r.byTx {
-		r.mark(k)
-	}
-	r.stale = 0
-}
-
-func (r *ring) remove(c *candidate) {
-	c.done = true
-	r.forget(&c.txid)
-}
-
-// expire drops the candidates of blocks below height.
-func (r *ring) expire(height int64) {
-	i := 0
-	for ; i < len(r.queue) && (r.queue[i].done || r.queue[i].height < height); i++ {
-		if !r.queue[i].done {
-			r.forget(&r.queue[i].txid)
-		}
-		r.queue[i] = nil
-	}
-	if i > 0 {
-		r.queue = r.queue[i:]
-	}
 }
 
 // pow10 returns 10^d.
@@ -347,7 +236,7 @@ func (e *engine) decide(ctx context.Context, c *candidate, k int, votes uint8, o
 	}
 	in := e.m.of(c.in)
 	g := &e.opts.Guards
-	if int(e.m.sizeOf(in)) >= g.ChangeMaxCluster || len(e.svc[in]) > 0 {
+	if int(e.m.sizeOf(in)) >= g.ChangeMaxCluster || len(e.svcOf(in)) > 0 {
 		e.stats.ServiceChange++
 		return
 	}

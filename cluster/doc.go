@@ -138,16 +138,18 @@
 //
 // A run keeps, per address, its cluster id and a link in its cluster's
 // member ring (8 bytes), and a way to find an address's id: with the
-// chain's transaction graph (Options.Graph) a 4-byte array indexed by the
-// graph's address ids, otherwise a 96-bit hash of the address in a flat
+// chain's transaction graph (Options.Graph) nothing while the graph's
+// address ids and the clustering's name the addresses in the same order
+// (graph address a is id a+1; a 4-byte array indexed by the graph's ids
+// once they do not), otherwise a 96-bit hash of the address in a flat
 // open-addressing table (about 18 bytes); plus the change candidates of
 // the last Window blocks and the labels' entity sets. Measured on the
-// medium synthetic world (350,873 addresses; BenchmarkWorldLoad): 17.4
-// bytes an address with the graph, 31.1 without. Each run starts by
+// medium synthetic world (350,873 addresses; BenchmarkWorldLoad): about
+// 11 bytes an address with the graph, 29 without. Each run starts by
 // loading that state, so a process that follows a chain keeps an Engine
 // open instead. Clustering reads blocks from the graph when it is current,
 // otherwise once each through store.BlockRangeTxs (or BlockTxs, or Tx);
-// on the medium world the engine alone runs at 0.4-0.6 million inputs per
-// CPU second on the graph, and a whole run at about 45,000, bounded by
-// writing the clustering (docs/benchmarks.md).
+// on the medium world the engine alone runs at 1.0-2.2 million inputs per
+// CPU second on the graph and about 0.2 million reading the store, and a
+// whole run is bounded by writing the clustering (docs/benchmarks.md).
 package cluster

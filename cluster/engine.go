@@ -94,16 +94,20 @@ type engine struct {
 	// ids finds the id of an address from its key; nil when the
 	// addresses' identity is g's (see Options.Graph).
 	ids *addrTable
-	// g is the chain's transaction graph, when given: gid[a] is the id of
+	// g is the chain's transaction graph, when given: gid gives the id of
 	// the graph's address a (0 while it has none), extra the ids of
 	// addresses the graph does not hold (blocks added after it).
 	g     *txgraph.Graph
-	gid   []uint32
+	gid   *graphIDs
 	extra map[string]uint32
 	m     *members
 	// svc and ents are the service entities and all labelled entities of
-	// each cluster that has any (sorted, distinct).
+	// each cluster that has any (sorted, distinct). labelled has the bit
+	// c%labelledBits set for every cluster c in ents (svc's are too), and
+	// maybe others: the guards ask about every cluster a union touches,
+	// and few carry labels.
 	svc, ents map[uint32][]string
+	labelled  [labelledBits / 64]uint64
 	// unseen holds labels of addresses not clustered yet.
 	unseen map[string][]labelRef
 	// split are the addresses analysts split off: automatic evidence
@@ -134,8 +138,11 @@ type engine struct {
 	runEv      []heistgraph.ClusterEvidence
 	runByAddr  map[uint32][]int32
 	runIndexed int
-	// sweepBuf is sweep's buffer, reused.
+	// sweepBuf and sweepOut are sweep's buffers, reused; idChunk is what
+	// addrIDs cuts the evidence's ids from.
 	sweepBuf []uint64
+	sweepOut []uint32
+	idChunk  []uint64
 	// sids finds address ids by the store's ids, when the store gives
 	// them (storeids.go).
 	sids *storeIDs
@@ -198,14 +205,11 @@ type blockState struct {
 	// newAddrIDs[i] is the store's id of newAddrs[i] when the block's
 	// records named it by one (idOfStore), 0 otherwise.
 	newAddrIDs []uint64
-	// moves and sizes record the membership changes, written with the
-	// block: moves holds id<<32 | i for the i-th change, which put address
-	// id in cluster movedTo[i] (the last change of an id wins); sizes the
-	// clusters whose size changed (both may repeat).
-	moves    []uint64
-	movedTo  []uint32
-	sizes    []uint32
-	evidence []heistgraph.ClusterEvidence
+	// moved and sized record the membership changes, written with the
+	// block: the addresses whose cluster changed (each is written with
+	// its cluster at the block's end) and the clusters whose size changed.
+	moved, sized idSet
+	evidence     []heistgraph.ClusterEvidence
 	// n is the next evidence number at the current transaction.
 	n uint32
 	// rebuild asks for the memberships to be rebuilt from the evidence
@@ -240,7 +244,8 @@ func (e *engine) lookup(addr string) (uint32, bool) {
 		return id, id != 0
 	}
 	if a, ok := e.g.AddressID(addr); ok {
-		return e.gid[a], e.gid[a] != 0
+		id := e.gid.get(a)
+		return id, id != 0
 	}
 	id, ok := e.extra[addr]
 	return id, ok
@@ -253,7 +258,7 @@ func (e *engine) remember(addr string, id uint32) {
 		return
 	}
 	if a, ok := e.g.AddressID(addr); ok {
-		e.gid[a] = id
+		e.gid.set(a, id)
 		return
 	}
 	e.extra[strings.Clone(addr)] = id
@@ -494,7 +499,7 @@ func (e *engine) loadMembers(ctx context.Context) error {
 	}
 	e.sids = newStoreIDs(e.opts.SpillDir)
 	if e.g != nil {
-		e.gid = make([]uint32, e.g.Addresses())
+		e.gid = newGraphIDs(e.g.Addresses())
 		clear(e.extra)
 	} else if e.ids, err = newAddrTable(int(e.tip.NextAddr), e.opts.SpillDir); err != nil {
 		return err
@@ -524,6 +529,7 @@ func (e *engine) loadMembers(ctx context.Context) error {
 func (e *engine) loadLabels(ctx context.Context) error {
 	clear(e.svc)
 	clear(e.ents)
+	clear(e.labelled[:])
 	clear(e.unseen)
 	for l, err := range e.st.Labels(ctx, store.LabelQuery{Chain: e.chain}) {
 		if err != nil {
@@ -544,10 +550,41 @@ func (e *engine) loadLabels(ctx context.Context) error {
 
 // attach adds a label's entity to cluster c's sets.
 func (e *engine) attach(c uint32, ref labelRef) {
+	e.markLabelled(c)
 	e.ents[c] = insertSorted(e.ents[c], ref.entity)
 	if ref.service {
 		e.svc[c] = insertSorted(e.svc[c], ref.entity)
 	}
+}
+
+// labelledBits is the size of engine.labelled: 8 KiB of bits.
+const labelledBits = 1 << 16
+
+// markLabelled records that cluster c may carry labels.
+func (e *engine) markLabelled(c uint32) { e.labelled[c/64%uint32(len(e.labelled))] |= 1 << (c % 64) }
+
+// mayBeLabelled reports whether cluster c may carry labels; false is
+// certain.
+func (e *engine) mayBeLabelled(c uint32) bool {
+	return e.labelled[c/64%uint32(len(e.labelled))]&(1<<(c%64)) != 0
+}
+
+// svcOf returns the service entities of cluster c (sorted; not to be
+// modified).
+func (e *engine) svcOf(c uint32) []string {
+	if !e.mayBeLabelled(c) {
+		return nil
+	}
+	return e.svc[c]
+}
+
+// entsOf returns the entities of cluster c's labels (sorted; not to be
+// modified).
+func (e *engine) entsOf(c uint32) []string {
+	if !e.mayBeLabelled(c) {
+		return nil
+	}
+	return e.ents[c]
 }
 
 func insertSorted(s []string, v string) []string {
@@ -866,30 +903,55 @@ func (e *engine) txs(ctx context.Context, height int64, recs iter.Seq2[heistgrap
 func (bs *blockState) start(height int64, first uint32, replay bool) {
 	bs.height, bs.first, bs.replay = height, first, replay
 	bs.seen = bs.seen[:0]
-	bs.moves, bs.movedTo, bs.sizes = bs.moves[:0], bs.movedTo[:0], bs.sizes[:0]
+	bs.moved.reset()
+	bs.sized.reset()
 	bs.newAddrs, bs.newAddrIDs = bs.newAddrs[:0], bs.newAddrIDs[:0]
 	bs.evidence = bs.evidence[:0]
 	bs.rebuild = false
 }
 
-// move records that address id is in cluster c now.
-func (bs *blockState) move(id, c uint32) {
-	bs.moves = append(bs.moves, uint64(id)<<32|uint64(len(bs.movedTo)))
-	bs.movedTo = append(bs.movedTo, c)
-}
+// move records that address id is in cluster c now (m's cluster of id
+// at the block's end is its last move's).
+func (bs *blockState) move(id, _ uint32) { bs.moved.add(id) }
 
-// members appends the block's membership changes to dst in address id
-// order, an address's last change only.
-func (bs *blockState) members(dst []store.ClusterMember) []store.ClusterMember {
-	slices.Sort(bs.moves)
-	for i, k := range bs.moves {
-		id := k >> 32
-		if i+1 < len(bs.moves) && bs.moves[i+1]>>32 == id {
-			continue // a later change of id follows
-		}
-		dst = append(dst, store.ClusterMember{AddrID: id, ClusterID: uint64(bs.movedTo[uint32(k)])})
+// members appends the block's membership changes to dst: each address
+// whose cluster changed, with its cluster in m now, in no particular order
+// (a store.ClusterBatch's members are keyed by address: the stores order
+// them as they write them, pebble's run sorting a run's together).
+func (bs *blockState) members(dst []store.ClusterMember, m *members) []store.ClusterMember {
+	for _, id := range bs.moved.list {
+		dst = append(dst, store.ClusterMember{AddrID: uint64(id), ClusterID: uint64(m.of(id))})
 	}
 	return dst
+}
+
+// idSet is a set of ids, as a list in the order added and a bitset:
+// adding an id it holds costs a bit test (a block's merges name the same
+// clusters and addresses many times).
+type idSet struct {
+	list []uint32
+	bits []uint64
+}
+
+// add adds id to the set.
+func (s *idSet) add(id uint32) {
+	w := int(id / 64)
+	if w >= len(s.bits) {
+		s.bits = slices.Grow(s.bits, w+1-len(s.bits))
+		s.bits = s.bits[:cap(s.bits)]
+	}
+	if b := uint64(1) << (id % 64); s.bits[w]&b == 0 {
+		s.bits[w] |= b
+		s.list = append(s.list, id)
+	}
+}
+
+// reset empties the set.
+func (s *idSet) reset() {
+	for _, id := range s.list {
+		s.bits[id/64] = 0
+	}
+	s.list = s.list[:0]
 }
 
 // see records that a transaction of the block used address id.
@@ -941,11 +1003,10 @@ func (e *engine) flush(ctx context.Context, height int64, hash heistgraph.Hash) 
 	bs := &e.bs
 	blk := heistgraph.ClusterBlock{Height: height, Hash: hash, FirstAddr: uint64(bs.first)}
 	b := &store.ClusterBatch{Block: &blk, NewAddresses: bs.newAddrs, NewAddressIDs: bs.newAddrIDs, Evidence: bs.evidence, NeedsRebuild: bs.rebuild}
-	b.Members = bs.members(bs.memberRecs[:0])
+	b.Members = bs.members(bs.memberRecs[:0], e.m)
 	bs.memberRecs = b.Members
-	slices.Sort(bs.sizes)
 	b.Sizes = bs.sizeRecs[:0]
-	for _, c := range slices.Compact(bs.sizes) {
+	for _, c := range bs.sized.list { // in no particular order, as the members
 		n := int64(e.m.sizeOf(c))
 		if n < 2 {
 			n = 0
@@ -1033,11 +1094,11 @@ func (e *engine) idOfGraph(a uint32) uint32 {
 	if a == txgraph.NoAddress {
 		return 0
 	}
-	if id := e.gid[a]; id != 0 || e.bs.replay {
+	if id := e.gid.get(a); id != 0 || e.bs.replay {
 		return id
 	}
 	id := e.m.add()
-	e.gid[a] = id
+	e.gid.set(a, id)
 	// Not copied: the batch that writes it is built while the graph is
 	// open (Options.Graph).
 	e.added(id, e.g.Address(a))
@@ -1066,7 +1127,7 @@ func (e *engine) added(id uint32, addr string) {
 // change union (G4's stricter bound). It returns the evidence status and
 // whether clusters were joined.
 func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEvidence, change, record bool) (heistgraph.EvidenceStatus, bool) {
-	ev.AddrIDs = make([]uint64, len(ids))
+	ev.AddrIDs = e.addrIDs(len(ids))
 	for i, id := range ids {
 		ev.AddrIDs[i] = uint64(id)
 	}
@@ -1114,6 +1175,21 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	return status, joined
 }
 
+// addrIDs returns a slice of n ids for an evidence record, cut from a
+// larger allocation (an allocation a few hundred records instead of one
+// each); never reused, so a record keeps its ids for as long as it lives.
+func (e *engine) addrIDs(n int) []uint64 {
+	if len(e.idChunk)+n > cap(e.idChunk) {
+		e.idChunk = make([]uint64, 0, max(idChunk, n))
+	}
+	k := len(e.idChunk)
+	e.idChunk = e.idChunk[:k+n]
+	return e.idChunk[k : k+n : k+n]
+}
+
+// idChunk is the number of ids addrIDs allocates at a time.
+const idChunk = 2048
+
 // isSplit reports whether analysts split address id off (a map lookup
 // only when they split any).
 func (e *engine) isSplit(id uint32) bool {
@@ -1138,12 +1214,17 @@ func (e *engine) merge(a, b uint32) uint32 {
 	if c == a {
 		lost = b
 	}
-	bs.sizes = append(bs.sizes, c, lost)
+	bs.sized.add(c)
+	bs.sized.add(lost)
+	if !e.mayBeLabelled(lost) {
+		return c
+	}
 	if s, ok := e.svc[lost]; ok {
 		e.svc[c] = union(e.svc[c], s)
 		delete(e.svc, lost)
 	}
 	if s, ok := e.ents[lost]; ok {
+		e.markLabelled(c)
 		e.ents[c] = union(e.ents[c], s)
 		delete(e.ents, lost)
 	}
@@ -1156,7 +1237,7 @@ func (e *engine) guard(roots []uint32, change bool) (heistgraph.EvidenceStatus, 
 	var all []string
 	most := 0
 	for _, r := range roots {
-		if s := e.svc[r]; len(s) > 0 {
+		if s := e.svcOf(r); len(s) > 0 {
 			all = union(all, s)
 			most = max(most, len(s))
 		}
@@ -1201,8 +1282,8 @@ func (e *engine) largest2(roots []uint32) (uint32, uint32) {
 // shareEntity reports whether clusters a and b carry a label of the same
 // entity.
 func (e *engine) shareEntity(a, b uint32) bool {
-	for _, x := range e.ents[a] {
-		if _, found := slices.BinarySearch(e.ents[b], x); found {
+	for _, x := range e.entsOf(a) {
+		if _, found := slices.BinarySearch(e.entsOf(b), x); found {
 			return true
 		}
 	}

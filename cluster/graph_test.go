@@ -41,6 +41,17 @@ func graphRun(t *testing.T, st *pebble.DB, path string, extend bool, opts Option
 	return s
 }
 
+// openGraph opens the graph at path, closed when the test ends.
+func openGraph(t *testing.T, path string) *txgraph.Graph {
+	t.Helper()
+	g, err := txgraph.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Close() })
+	return g
+}
+
 // TestGraphPath clusters one generated chain through the store (block
 // reads, addresses hashed) and through its transaction graph (addresses
 // are the graph's ids), run by run: a graph current and one behind the
@@ -89,11 +100,29 @@ func TestGraphPath(t *testing.T) {
 		}
 	}
 
+	// prefix checks that a state loaded with the graph keeps no array of
+	// graph ids: the graph and the clustering named the addresses in the
+	// same order (graphIDs).
+	prefix := func(step string) {
+		t.Helper()
+		g := openGraph(t, path)
+		o := opts
+		o.Graph = g
+		e, err := open(ctx, viaGraph, chain, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.gid == nil || e.gid.dense != nil || int(e.gid.known) != g.Addresses() {
+			t.Errorf("%s: graph ids not the prefix of %d addresses: %+v", step, g.Addresses(), e.gid)
+		}
+	}
+
 	apply(30)
 	// Labels on addresses of the first blocks and of blocks not stored yet.
 	label(blocks[3].Txs[1].Outputs[0].Address, "Exchange A")
 	label(blocks[20].Txs[2].Outputs[0].Address, "Exchange B")
 	run("first run", true)
+	prefix("first run")
 	later := gen.Fork(0) // the same blocks as gen from here on
 	next := later.Next()
 	label(next.Txs[1].Outputs[0].Address, "Exchange C")
@@ -101,6 +130,7 @@ func TestGraphPath(t *testing.T) {
 	run("graph behind the store", false)
 	apply(15)
 	run("graph extended", true)
+	prefix("graph extended")
 
 	// Reorganisation: the last 12 blocks are replaced by a branch of 18.
 	gen, blocks = reorg(t, []*pebble.DB{plain, viaGraph}, seed, txs, blocks)

@@ -26,7 +26,7 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 	}
 	slices.Sort(byCluster)
 	e.sweepBuf = byCluster
-	out := roots[:0:0]
+	out := e.sweepOut[:0]
 	for _, c := range roots {
 		// The cluster's only input address, when it has one.
 		i, _ := slices.BinarySearch(byCluster, uint64(c)<<32)
@@ -45,6 +45,7 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 		e.drop(ctx, a, pos)
 		out = append(out, a)
 	}
+	e.sweepOut = out
 	return out
 }
 
@@ -63,8 +64,8 @@ func (e *engine) sweepFires(c uint32, roots []uint32) bool {
 		}
 		// A service the soft address's cluster does not carry: G2 would
 		// fire (methods.md §3.6 example 3), or the payee is a service.
-		for _, s := range e.svc[r] {
-			if _, found := slices.BinarySearch(e.svc[c], s); !found {
+		for _, s := range e.svcOf(r) {
+			if _, found := slices.BinarySearch(e.svcOf(c), s); !found {
 				return true
 			}
 		}
@@ -156,14 +157,17 @@ func (e *engine) drop(ctx context.Context, a uint32, pos evidencePos) {
 	bs := &e.bs
 	c := e.m.of(a)
 	nc := e.m.detach(a, bs.move)
-	bs.sizes = append(bs.sizes, c, a, nc)
-	if c == a {
+	bs.sized.add(c)
+	bs.sized.add(a)
+	bs.sized.add(nc)
+	if c == a && e.mayBeLabelled(a) {
 		// a was the cluster's id: its entity sets go to the new id.
 		if s, ok := e.svc[a]; ok {
 			e.svc[nc] = s
 			delete(e.svc, a)
 		}
 		if s, ok := e.ents[a]; ok {
+			e.markLabelled(nc)
 			e.ents[nc] = s
 			delete(e.ents, a)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
@@ -38,6 +39,11 @@ func appendFP(dst []byte, f txFingerprint) []byte {
 	return binary.AppendVarint(append(dst, b), int64(f.version))
 }
 
+// pendingSize is about the bytes a candidate takes in a snapshot (its txid,
+// height and six ids, votes and three fingerprints), which encodePending
+// reserves ahead.
+const pendingSize = 32 + 4 + 6*4 + 3 + 3*3 + 2
+
 // encodePending encodes the ring of waiting candidates.
 func (e *engine) encodePending() []byte {
 	dst := []byte{pendingVersion}
@@ -45,19 +51,15 @@ func (e *engine) encodePending() []byte {
 	dst = append(dst, e.tip.Block.Hash[:]...)
 	dst = binary.BigEndian.AppendUint64(dst, optionsPrint(&e.opts.Change))
 	n := 0
-	for _, c := range e.pending.queue {
-		if !c.done {
-			n++
-		}
+	for range e.pending.waiting {
+		n++
 	}
+	dst = slices.Grow(dst, n*pendingSize)
 	dst = binary.AppendUvarint(dst, uint64(n))
-	for _, c := range e.pending.queue {
-		if c.done {
-			continue
-		}
+	for c := range e.pending.waiting {
 		dst = append(dst, c.txid[:]...)
 		dst = binary.AppendVarint(dst, c.height)
-		for _, v := range []uint32{c.txIndex, c.in, c.out[0], c.out[1], c.vout[0], c.vout[1]} {
+		for _, v := range [...]uint32{c.txIndex, c.in, c.out[0], c.out[1], c.vout[0], c.vout[1]} {
 			dst = binary.AppendUvarint(dst, uint64(v))
 		}
 		dst = append(dst, c.votes[0], c.votes[1], byte(c.optimal+1))

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
@@ -132,42 +133,77 @@ func (r *mapRing) expire(height int64) {
 // candidate of a txid replaces the earlier; the earlier's expiry forgets
 // the txid), across rebuilds of its bits.
 func TestRingSameKey(t *testing.T) {
+	// few: 36 txids over 3 keys (long probe runs of one key); many: 6,000
+	// txids over 2,000 keys, thousands waiting (the index grows, deletions
+	// shift runs that wrap around the table's end).
+	for _, c := range []struct {
+		name        string
+		keys, lasts int
+		steps, span int
+	}{{"few", 3, 12, 5000, 50}, {"many", 2000, 3, 40000, 2000}} {
+		t.Run(c.name, func(t *testing.T) { testRing(t, c.keys, c.lasts, c.steps, c.span) })
+	}
+}
+
+func testRing(t *testing.T, keys, lasts, steps, span int) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	r := newRing()
 	ref := &mapRing{byTx: map[heistgraph.Hash]*candidate{}, done: map[*candidate]bool{}}
 	txid := func() heistgraph.Hash {
 		var h heistgraph.Hash
-		h[0] = byte(rng.IntN(3)) // few keys: long chains
-		h[31] = byte(rng.IntN(12))
+		k := uint64(rng.IntN(keys))
+		for i := range 8 {
+			h[i] = byte(k * 0x9e3779b97f4a7c15 >> (8 * i))
+		}
+		h[31] = byte(rng.IntN(lasts))
 		return h
 	}
 	removed := 0
-	for step := range 5000 {
+	for step := range steps {
 		h := txid()
 		switch rng.IntN(4) {
 		case 0, 1:
-			c := &candidate{txid: h, height: int64(step / 50)}
-			r.add(c)
+			c := &candidate{txid: h, height: int64(step / span), txIndex: uint32(step)}
+			r.add(c) // a copy
 			ref.add(c)
 		case 2:
 			if c := r.get(&h); c != nil {
 				r.remove(c)
-				ref.remove(c)
+				ref.remove(ref.byTx[h])
 				removed++
 			}
 		default:
-			r.expire(int64(step/50 - 3))
-			ref.expire(int64(step/50 - 3))
+			r.expire(int64(step/span - 3))
+			ref.expire(int64(step/span - 3))
 		}
-		for i := range 3 {
-			for j := range 12 {
-				var h heistgraph.Hash
-				h[0], h[31] = byte(i), byte(j)
-				if got, want := r.get(&h), ref.byTx[h]; got != want {
-					t.Fatalf("step %d: get(%x…%x) = %p, want %p", step, h[0], h[31], got, want)
-				}
+		if step%97 != 0 && keys > 3 {
+			continue
+		}
+		for h := range ref.byTx {
+			got, want := r.get(&h), ref.byTx[h]
+			if got == nil || got.txIndex != want.txIndex {
+				t.Fatalf("step %d: get(%x…%x) = %v, want %v", step, h[0], h[31], got, want)
 			}
 		}
+		for range 20 {
+			h := txid()
+			if got, want := r.get(&h), ref.byTx[h]; (got == nil) != (want == nil) || got != nil && got.txIndex != want.txIndex {
+				t.Fatalf("step %d: get(%x…%x) = %v, want %v", step, h[0], h[31], got, want)
+			}
+		}
+	}
+	// The queue holds what the reference's does, in order.
+	var got, want []uint32
+	for c := range r.waiting {
+		got = append(got, c.txIndex)
+	}
+	for _, c := range ref.queue {
+		if !ref.done[c] {
+			want = append(want, c.txIndex)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("waiting: %v, want %v", got, want)
 	}
 	if removed < 100 {
 		t.Fatalf("%d candidates removed: the test does not exercise removal", removed)

@@ -1,0 +1,211 @@
+package cluster
+
+import (
+	"encoding/binary"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// ring holds the change candidates waiting for their outputs' spenders, in
+// block order (queue). get finds them by txid as a map keyed by the txid
+// would: adding a candidate replaces the one of the same txid in the
+// index (the replaced one stays in the queue), removing one removes its
+// txid's, and the expiry of a candidate still waiting removes its txid's.
+// Every input of every transaction asks it.
+//
+// Nothing in it holds a Go pointer, so the collector never scans it, and
+// adding a candidate allocates nothing once it has grown: the candidates
+// are kept in chunks (a pointer to one stays valid until it leaves the
+// queue) and reused after they leave the queue; the index is an
+// open-addressing table with linear probing, each slot holding a
+// candidate's number and 32 bits of its txid's first 8 bytes (a hash
+// already), which place it, so that a probe reads a candidate only when
+// they match. seen has a bit for the low
+// ringBits bits of those 8 bytes of every candidate indexed since it was
+// last rebuilt, so most inputs (which spend no candidate's output) skip
+// the table; stale counts the candidates forgotten since, and past twice
+// the candidates indexed the bits are rebuilt.
+type ring struct {
+	chunks [][]candidate // ringChunk candidates each; number i is chunks[i>>ringChunkBits][i&(ringChunk-1)]
+	n      int32         // numbers given out so far
+	free   []int32       // numbers no longer in the queue, for reuse
+	queue  []int32       // the candidates' numbers, in the order added
+	slots  []uint64      // the index: uint32(key)<<32 | number+1 of a candidate, 0 for an empty slot
+	used   int           // slots in use
+	seen   [1 << ringBits / 64]uint64
+	stale  int
+}
+
+// ringBits is the width of ring.seen's index: 8 KiB of bits.
+const ringBits = 16
+
+const (
+	ringChunkBits = 10
+	ringChunk     = 1 << ringChunkBits
+)
+
+func newRing() *ring { return &ring{slots: make([]uint64, 64)} }
+
+// slot returns the index's entry for candidate number i of key k.
+func slot(k uint64, i int32) uint64 { return k<<32 | uint64(i+1) }
+
+// number returns the candidate number of slot v (not empty).
+func number(v uint64) int32 { return int32(uint32(v)) - 1 }
+
+func txKey(txid *heistgraph.Hash) uint64 { return binary.LittleEndian.Uint64(txid[:8]) }
+
+func (r *ring) mark(k uint64) { r.seen[k>>6%uint64(len(r.seen))] |= 1 << (k & 63) }
+
+func (r *ring) marked(k uint64) bool { return r.seen[k>>6%uint64(len(r.seen))]&(1<<(k&63)) != 0 }
+
+// at returns candidate number i.
+func (r *ring) at(i int32) *candidate { return &r.chunks[i>>ringChunkBits][i&(ringChunk-1)] }
+
+// home returns the first slot of key k: its low 32 bits scaled to the
+// table, the bits its slot keeps, so that moving and placing entries
+// again reads no candidate.
+func (r *ring) home(k uint64) int { return int(k & (1<<32 - 1) * uint64(len(r.slots)) >> 32) }
+
+// find returns the slot of the candidate of txid in the index; -1 when it
+// has none.
+func (r *ring) find(txid *heistgraph.Hash) int {
+	k := txKey(txid)
+	if !r.marked(k) {
+		return -1
+	}
+	n := len(r.slots)
+	for i := r.home(k); r.slots[i] != 0; {
+		if v := r.slots[i]; v>>32 == k&(1<<32-1) && r.at(number(v)).txid == *txid {
+			return i
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+	return -1
+}
+
+// get returns the candidate of txid; nil when none waits. The pointer is
+// valid until the candidate leaves the queue (expire).
+func (r *ring) get(txid *heistgraph.Hash) *candidate {
+	if i := r.find(txid); i >= 0 {
+		return r.at(number(r.slots[i]))
+	}
+	return nil
+}
+
+// add adds a copy of c, replacing in the index the candidate of its txid.
+func (r *ring) add(c *candidate) {
+	r.forget(&c.txid)
+	var i int32
+	if k := len(r.free); k > 0 {
+		i, r.free = r.free[k-1], r.free[:k-1]
+	} else {
+		if int(r.n)>>ringChunkBits == len(r.chunks) {
+			r.chunks = append(r.chunks, make([]candidate, ringChunk))
+		}
+		i = r.n
+		r.n++
+	}
+	*r.at(i) = *c
+	if (r.used+1)*10 > len(r.slots)*7 {
+		r.resize(2 * len(r.slots))
+	}
+	k := txKey(&c.txid)
+	r.place(slot(k, i))
+	r.mark(k)
+	r.queue = append(r.queue, i)
+}
+
+// place puts slot entry v in the first empty slot from its home.
+func (r *ring) place(v uint64) {
+	r.slots[firstEmpty(r.slots, r.home(v>>32))] = v
+	r.used++
+}
+
+// resize makes the index n slots long and places every candidate again.
+func (r *ring) resize(n int) {
+	old := r.slots
+	r.slots, r.used = make([]uint64, n), 0
+	for _, v := range old {
+		if v != 0 {
+			r.place(v)
+		}
+	}
+}
+
+// forget removes the candidate of txid from the index.
+func (r *ring) forget(txid *heistgraph.Hash) {
+	i := r.find(txid)
+	if i < 0 {
+		return
+	}
+	// Backward-shift deletion: move up every later entry of the probe run
+	// whose home is not in (i, j], so that no run has a hole.
+	n := len(r.slots)
+	for j := i; ; {
+		if j++; j == n {
+			j = 0
+		}
+		v := r.slots[j]
+		if v == 0 {
+			break
+		}
+		h := r.home(v >> 32)
+		if i <= j && (h <= i || h > j) || i > j && h <= i && h > j {
+			r.slots[i] = v
+			i = j
+		}
+	}
+	r.slots[i] = 0
+	r.used--
+	if r.stale++; r.stale > 2*r.used+64 {
+		r.remark()
+	}
+}
+
+// remark rebuilds seen from the candidates indexed.
+func (r *ring) remark() {
+	clear(r.seen[:])
+	for _, v := range r.slots {
+		if v != 0 {
+			r.mark(txKey(&r.at(number(v)).txid))
+		}
+	}
+	r.stale = 0
+}
+
+// remove marks c (from get) decided and removes its txid from the index.
+func (r *ring) remove(c *candidate) {
+	c.done = true
+	r.forget(&c.txid)
+}
+
+// expire drops the candidates of blocks below height from the head of the
+// queue, with the decided ones before them.
+func (r *ring) expire(height int64) {
+	i := 0
+	for ; i < len(r.queue); i++ {
+		c := r.at(r.queue[i])
+		if !c.done && c.height >= height {
+			break
+		}
+		if !c.done {
+			r.forget(&c.txid)
+		}
+		r.free = append(r.free, r.queue[i])
+	}
+	if i > 0 {
+		r.queue = r.queue[i:]
+	}
+}
+
+// waiting yields the candidates of the queue that are not decided, in
+// order.
+func (r *ring) waiting(yield func(*candidate) bool) {
+	for _, i := range r.queue {
+		if c := r.at(i); !c.done && !yield(c) {
+			return
+		}
+	}
+}
