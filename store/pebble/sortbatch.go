@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sync/atomic"
 
@@ -358,11 +359,104 @@ func mergeRuns(dst []writeOp, runs [][]writeOp, buf []byte) []writeOp {
 	return dst
 }
 
-// sinkTo hands the writes to t in key order and empties w: a key written
-// once goes to t as it is, without a copy or a comparison with the key
-// before it (the sort ordered them).
+// sinkTo hands the writes to t in key order and empties w. The writes of
+// each table (their keys' first t.split bytes) go to one sink, several
+// tables at once: t takes some, sinks like it (clone) on goroutines of
+// their own take others, each table whole and in key order into files of
+// its own, and t ends up naming every file (t.paths). Writing the
+// sstables was most of a bulk group's commit, all on the applying
+// goroutine; the tables are written largest first, each by whichever sink
+// is free.
 func (w *sortedWrites) sinkTo(t *tableSink) error {
 	buf, ops := w.buf, w.sort()
+	tables := splitTables(ops, t.split)
+	workers := min(sinkWorkers(), len(tables))
+	if workers <= 1 {
+		err := sinkOps(t, ops, buf)
+		w.reset()
+		return err
+	}
+	// Largest first: the last table taken is a small one, so the sinks
+	// finish at about the same time.
+	slices.SortFunc(tables, func(x, y opRange) int { return cmp.Compare(y.bytes, x.bytes) })
+	var next atomic.Int64
+	work := func(s *tableSink) error {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(tables) {
+				return nil
+			}
+			r := tables[i]
+			if err := sinkOps(s, ops[r.lo:r.hi], buf); err != nil {
+				return err
+			}
+			// The next table it takes may come before this one.
+			if err := s.finish(); err != nil {
+				return err
+			}
+		}
+	}
+	helpers := make([]*tableSink, workers-1)
+	errs := make([]error, workers)
+	tasks := make([]*task, workers-1)
+	for i := range helpers {
+		s := t.clone()
+		helpers[i] = s
+		tasks[i] = goTask(func() { errs[i+1] = work(s) })
+	}
+	errs[0] = work(t)
+	for i, k := range tasks {
+		k.wait()
+		t.paths = append(t.paths, helpers[i].paths...)
+		helpers[i].paths = nil
+	}
+	w.reset()
+	if err := errors.Join(errs...); err != nil {
+		t.err = err
+		return err
+	}
+	return nil
+}
+
+// sinkWorkers is how many sinks write a group's tables at once: one a
+// core.
+func sinkWorkers() int { return runtime.GOMAXPROCS(0) }
+
+// opRange is the writes ops[lo:hi] of one table, bytes long (keys and
+// values).
+type opRange struct {
+	lo, hi int
+	bytes  uint32
+}
+
+// splitTables cuts sorted ops into their tables: runs of writes whose
+// keys share their first split bytes (read from pre: split is at most 8;
+// otherwise ops are one range). Writes to one key are never cut apart.
+func splitTables(ops []writeOp, split int) []opRange {
+	if len(ops) == 0 {
+		return nil
+	}
+	if split <= 0 || split > 8 {
+		return []opRange{{0, len(ops), ops[len(ops)-1].end - ops[0].key}}
+	}
+	shift := uint(64 - 8*split)
+	var rs []opRange
+	lo := 0
+	var n uint32
+	for i := range ops {
+		if ops[i].pre>>shift != ops[lo].pre>>shift {
+			rs = append(rs, opRange{lo, i, n})
+			lo, n = i, 0
+		}
+		n += ops[i].end - ops[i].key
+	}
+	return append(rs, opRange{lo, len(ops), n})
+}
+
+// sinkOps hands ops, sorted, to t: a key written once goes to t as it is,
+// without a copy or a comparison with the key before it (the sort ordered
+// them).
+func sinkOps(t *tableSink, ops []writeOp, buf []byte) error {
 	for i := 0; i < len(ops); {
 		o := ops[i]
 		key := buf[o.key:o.val]
@@ -383,7 +477,6 @@ func (w *sortedWrites) sinkTo(t *tableSink) error {
 		}
 		i = j
 	}
-	w.reset()
 	return nil
 }
 
