@@ -7,6 +7,8 @@ import (
 	"hash/maphash"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
 )
 
 // Address ids (schema.go): ApplyBlock gives an address its id the first
@@ -115,17 +117,25 @@ func (r *runIDs) reset() {
 // the address's stored totals, and otherwise a new id from the chain's
 // counter. The caller holds DB.writeMu.
 func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, error) {
+	return a.hashedAddrID(db, c, addr, 0, false)
+}
+
+// hashedAddrID is addrID given addr's hash h by chain c's filter when
+// hashed is set (prehash).
+func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, h uint64, hashed bool) (uint64, error) {
 	f, err := a.newFilter(db, c)
 	if err != nil {
 		return 0, err
 	}
 	k := addrKey{c, addr}
-	var h uint64
 	if f != nil {
 		// Every address with an id went through the filter (giveID), so
 		// one it does not hold is new: neither the run nor the cache is
 		// asked (a new address would miss both).
-		if h = f.hash(addr); !f.has(h) {
+		if !hashed {
+			h = f.hash(addr)
+		}
+		if !f.has(h) {
 			return a.giveID(db, c, k, f, h)
 		}
 	}
@@ -251,6 +261,39 @@ func (f *addrFilter) has(h uint64) bool {
 		}
 	}
 	return true
+}
+
+// prehash hashes the addresses of b's outputs for chain c's filter, in
+// the order of the txs and their outputs, into a.outHash (empty when the
+// chain has no filter), and reads the filter's block of each: the cache
+// misses of a block's addresses are made at once in this loop, instead of
+// one after the other as each output is applied (the filter's bits are
+// the size of the ids cache, most of them never in a CPU cache).
+func (a *applier) prehash(db pebbledb.Reader, b *heistgraph.Block, c chainCode) error {
+	a.outHash = a.outHash[:0]
+	f, ok := a.filters[c]
+	if !ok {
+		var err error
+		if f, err = a.newFilter(db, c); err != nil {
+			return err
+		}
+	}
+	if f == nil {
+		return nil
+	}
+	var touched uint64
+	for i := range b.Txs {
+		for n := range b.Txs[i].Outputs {
+			var h uint64
+			if addr := b.Txs[i].Outputs[n].Address; addr != "" {
+				h = f.hash(addr)
+				touched += f.bits[f.locate(h)]
+			}
+			a.outHash = append(a.outHash, h)
+		}
+	}
+	a.warmed += touched
+	return nil
 }
 
 // newFilter returns chain c's filter, deciding on the chain's first lookup

@@ -9,6 +9,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -310,9 +311,98 @@ func cmpOps(x, y *writeOp, buf []byte) int {
 	return cmp.Compare(x.key, y.key)
 }
 
-// sortOps sorts ops, writes into buf, by cmpOps.
+// sortOps sorts ops, writes into buf, by cmpOps: a least significant
+// digit radix sort on their first 16 bytes (pre, pre2), which is stable
+// (writes keep the order they were made in, cmpOps' last criterion), then
+// each run of writes whose first 16 bytes are equal sorted by cmpOps
+// (their keys may differ past those bytes, or be shorter: zeros pad pre).
+// A comparison sort with cmpOps as a function value was the applier's
+// sorting's cost; the radix sort moves each write once per byte position
+// where the writes differ (a table's prefix, its chain code and the high
+// bytes of its ids are the same in most of them, and skipped).
 func sortOps(ops []writeOp, buf []byte) {
-	slices.SortFunc(ops, func(x, y writeOp) int { return cmpOps(&x, &y, buf) })
+	if len(ops) < radixMin {
+		slices.SortFunc(ops, func(x, y writeOp) int { return cmpOps(&x, &y, buf) })
+		return
+	}
+	scratch := opsPool.Get().(*[]writeOp)
+	tmp := slices.Grow((*scratch)[:0], len(ops))[:len(ops)]
+	if sorted := radixOps(ops, tmp); &sorted[0] != &ops[0] {
+		copy(ops, sorted)
+	}
+	*scratch = tmp[:0]
+	opsPool.Put(scratch)
+	for i := 0; i < len(ops); {
+		j := i + 1
+		for j < len(ops) && ops[j].pre == ops[i].pre && ops[j].pre2 == ops[i].pre2 {
+			j++
+		}
+		if j-i > 1 {
+			run := ops[i:j]
+			slices.SortFunc(run, func(x, y writeOp) int { return cmpOps(&x, &y, buf) })
+		}
+		i = j
+	}
+}
+
+// radixMin is the number of writes from which sortOps sorts by radix.
+const radixMin = 256
+
+// opsPool holds the radix sort's scratch buffers (runs are sorted on
+// goroutines of their own, several at once).
+var opsPool = sync.Pool{New: func() any { return new([]writeOp) }}
+
+// radixOps sorts ops by (pre, pre2), stably, a byte at a time from the
+// last, moving them between ops and tmp (as long); it returns the one that
+// holds the result. A byte position where all writes agree is skipped.
+func radixOps(ops, tmp []writeOp) []writeOp {
+	var counts [16][256]int32
+	for i := range ops {
+		pre, pre2 := ops[i].pre, ops[i].pre2
+		for b := range 8 {
+			counts[7-b][byte(pre>>(8*b))]++
+			counts[15-b][byte(pre2>>(8*b))]++
+		}
+	}
+	n := int32(len(ops))
+	src, dst := ops, tmp
+	for pos := 15; pos >= 0; pos-- {
+		c := &counts[pos]
+		if c[opDigit(&src[0], pos)] == n {
+			continue
+		}
+		var offs [256]int32
+		sum := int32(0)
+		for d, k := range c {
+			offs[d] = sum
+			sum += k
+		}
+		if pos < 8 {
+			shift := uint(8 * (7 - pos))
+			for i := range src {
+				d := byte(src[i].pre >> shift)
+				dst[offs[d]] = src[i]
+				offs[d]++
+			}
+		} else {
+			shift := uint(8 * (15 - pos))
+			for i := range src {
+				d := byte(src[i].pre2 >> shift)
+				dst[offs[d]] = src[i]
+				offs[d]++
+			}
+		}
+		src, dst = dst, src
+	}
+	return src
+}
+
+// opDigit is byte pos (0 to 15) of o's first 16 bytes.
+func opDigit(o *writeOp, pos int) byte {
+	if pos < 8 {
+		return byte(o.pre >> (8 * (7 - pos)))
+	}
+	return byte(o.pre2 >> (8 * (15 - pos)))
 }
 
 // mergeRuns appends the writes of runs, each sorted by cmpOps, to dst in
@@ -457,7 +547,18 @@ func splitTables(ops []writeOp, split int) []opRange {
 // without a copy or a comparison with the key before it (the sort ordered
 // them).
 func sinkOps(t *tableSink, ops []writeOp, buf []byte) error {
+	// The sort scattered the keys over buf: each one read is a cache miss.
+	// Reading the keys of the next sinkAhead writes in a loop of their own
+	// makes their misses at once instead of one after the other.
+	var touched byte
+	ahead := 0
 	for i := 0; i < len(ops); {
+		if i >= ahead {
+			ahead = min(i+sinkAhead, len(ops))
+			for _, o := range ops[i:ahead] {
+				touched += buf[o.key] + buf[o.end-1]
+			}
+		}
 		o := ops[i]
 		key := buf[o.key:o.val]
 		j := i + 1
@@ -477,8 +578,12 @@ func sinkOps(t *tableSink, ops []writeOp, buf []byte) error {
 		}
 		i = j
 	}
+	t.touched += touched
 	return nil
 }
+
+// sinkAhead is how many writes ahead sinkOps reads a key.
+const sinkAhead = 64
 
 // batchHeaderLen is the length of a Pebble batch's header: the sequence
 // number (8 bytes, set on commit) and the count of writes (4 bytes, little
