@@ -385,11 +385,9 @@ type applier struct {
 	// applies, for the feed.
 	outIDs []uint64
 	// outHash are the filter's hashes of the addresses of the block's
-	// outputs (prehash), outAt the index in it of the tx's first output;
-	// warmed keeps what prehash read.
+	// outputs (prehash), outAt the index in it of the tx's first output.
 	outHash []uint64
 	outAt   int
-	warmed  uint64
 	// bytesPerItem is what the last run built wrote for each of its
 	// transactions, inputs and outputs (0: no run yet), which sizes the
 	// next run's buffer (groupsize.go); sizedFor is the number of outputs

@@ -103,9 +103,6 @@ type tableSink struct {
 	merged  bool
 	based   bool
 	err     error
-	// touched keeps the bytes sinkOps read ahead (so that the reads are
-	// made).
-	touched byte
 }
 
 func (d *DB) newTableSink() *tableSink {
