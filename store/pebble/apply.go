@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -388,6 +389,9 @@ type applier struct {
 	// outputs (prehash), outAt the index in it of the tx's first output.
 	outHash []uint64
 	outAt   int
+	// seed is addrHash's (seeded: made).
+	seed   maphash.Seed
+	seeded bool
 	// bytesPerItem is what the last run built wrote for each of its
 	// transactions, inputs and outputs (0: no run yet), which sizes the
 	// next run's buffer (groupsize.go); sizedFor is the number of outputs

@@ -62,7 +62,8 @@ func (a *applier) size(outs int) {
 	a.sizedFor = outs + outs/4
 	a.grp.outs.rebuild(1<<bits.Len(uint(2*a.sizedFor)), nil)
 	a.grp.outList = make([]groupOut, 0, a.sizedFor)
-	a.ids.ids = make(map[addrKey]uint64, a.sizedFor)
+	a.ids.ids.rebuild(1 << bits.Len(uint(2*a.sizedFor)))
+	a.ids.ids.ents = make([]idEntry, 0, a.sizedFor)
 	a.ids.fresh = make([]freshID, 0, a.sizedFor)
 }
 

@@ -206,12 +206,12 @@ func TestSizeMaps(t *testing.T) {
 	a.grp.reset()
 	a.ids.reset()
 	a.size(100)
-	if a.sizedFor != 125 || a.grp.outs.n != 0 || len(a.grp.outs.slots) != 256 || len(a.ids.ids) != 0 || cap(a.grp.outList) != 125 || cap(a.ids.fresh) != 125 {
-		t.Fatalf("sized for %d, %d outputs in %d slots, %d ids", a.sizedFor, a.grp.outs.n, len(a.grp.outs.slots), len(a.ids.ids))
+	if a.sizedFor != 125 || a.grp.outs.n != 0 || len(a.grp.outs.slots) != 256 || len(a.ids.ids.ents) != 0 || len(a.ids.ids.slots) != 256 || cap(a.grp.outList) != 125 || cap(a.ids.fresh) != 125 {
+		t.Fatalf("sized for %d, %d outputs in %d slots, %d ids in %d slots", a.sizedFor, a.grp.outs.n, len(a.grp.outs.slots), len(a.ids.ids.ents), len(a.ids.ids.slots))
 	}
 	outs := &a.grp.outs.slots[0]
 	a.grp.putOut(utxoKey{}, utxo{Value: 1})
-	a.ids.ids[addrKey{1, "a"}] = 1
+	a.ids.ids.put(a.addrHash("a"), addrKey{1, "a"}, 1)
 	a.grp.reset()
 	a.ids.reset()
 	a.size(125)
@@ -219,7 +219,7 @@ func TestSizeMaps(t *testing.T) {
 		t.Fatal("a map with room was made again")
 	}
 	a.size(126)
-	if &a.grp.outs.slots[0] == outs || a.sizedFor != 157 || a.grp.outs.n != 0 || len(a.ids.ids) != 0 {
+	if &a.grp.outs.slots[0] == outs || a.sizedFor != 157 || a.grp.outs.n != 0 || len(a.ids.ids.ents) != 0 {
 		t.Fatalf("not made larger: sized for %d", a.sizedFor)
 	}
 	a.grp.putOut(utxoKey{}, utxo{Value: 2})
@@ -278,6 +278,42 @@ func TestGroupOutsIndex(t *testing.T) {
 			if a.grp.out(keys[0]) != nil {
 				t.Fatalf("seed %d run %d: reset kept outputs", seed, run)
 			}
+		}
+	}
+}
+
+// TestRunIDTable: the run's table of address ids answers as a map would
+// over thousands of addresses (it grows several times), one address on
+// two chains (one hash, two entries), and runs after a reset.
+func TestRunIDTable(t *testing.T) {
+	t.Parallel()
+	a := &applier{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var x idTable
+	for run := range 3 {
+		want := map[addrKey]uint64{}
+		var keys []addrKey
+		for i := range 2000 + rng.IntN(4000) {
+			k := addrKey{chainCode(1 + rng.IntN(2)), fmt.Sprint("addr", rng.IntN(5000))}
+			h := a.addrHash(k.addr)
+			id, ok := x.find(h, &k)
+			if w, had := want[k]; ok != had || id != w {
+				t.Fatalf("run %d: %v is %d (%v), want %d (%v)", run, k, id, ok, w, had)
+			}
+			if !ok {
+				x.put(h, k, uint64(i+1))
+				want[k] = uint64(i + 1)
+				keys = append(keys, k)
+			}
+		}
+		for _, k := range keys {
+			if id, ok := x.find(a.addrHash(k.addr), &k); !ok || id != want[k] {
+				t.Fatalf("run %d: %v is %d (%v), want %d", run, k, id, ok, want[k])
+			}
+		}
+		x.reset()
+		if _, ok := x.find(a.addrHash(keys[0].addr), &keys[0]); ok || len(x.ents) != 0 {
+			t.Fatalf("run %d: reset kept ids", run)
 		}
 	}
 }
