@@ -484,21 +484,25 @@ func (w *sortedWrites) sinkTo(t *tableSink) error {
 	// finish at about the same time.
 	slices.SortFunc(tables, func(x, y opRange) int { return cmp.Compare(y.bytes, x.bytes) })
 	var next atomic.Int64
+	var failed atomic.Bool
 	work := func(s *tableSink) error {
-		for {
+		for !failed.Load() {
 			i := int(next.Add(1)) - 1
 			if i >= len(tables) {
 				return nil
 			}
 			r := tables[i]
-			if err := sinkOps(s, ops[r.lo:r.hi], buf); err != nil {
-				return err
+			err := sinkOps(s, ops[r.lo:r.hi], buf)
+			if err == nil {
+				// The next table it takes may come before this one.
+				err = s.finish()
 			}
-			// The next table it takes may come before this one.
-			if err := s.finish(); err != nil {
+			if err != nil {
+				failed.Store(true)
 				return err
 			}
 		}
+		return nil
 	}
 	helpers := make([]*tableSink, workers-1)
 	errs := make([]error, workers)
@@ -511,6 +515,9 @@ func (w *sortedWrites) sinkTo(t *tableSink) error {
 	errs[0] = work(t)
 	for i, k := range tasks {
 		k.wait()
+		if errs[i+1] != nil {
+			_ = helpers[i].closeFile() // t's caller removes the files
+		}
 		t.paths = append(t.paths, helpers[i].paths...)
 		helpers[i].paths = nil
 	}
