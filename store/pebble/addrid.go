@@ -115,7 +115,8 @@ func (x *idTable) put(h uint64, k addrKey, id uint64) {
 	x.place(h, len(x.ents))
 }
 
-// place puts 1 + an entry's index j1 - 1 in the first empty slot of h.
+// place puts j1 (1 + an entry's index), with h's high bits, in h's first
+// empty slot.
 func (x *idTable) place(h uint64, j1 int) {
 	mask := uint64(len(x.slots) - 1)
 	i := h & mask
@@ -193,8 +194,8 @@ func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, 
 	return a.hashedAddrID(db, c, addr, 0, false)
 }
 
-// hashedAddrID is addrID given addr's hash h by chain c's filter when
-// hashed is set (prehash).
+// hashedAddrID is addrID given addr's hash h (addrHash) when hashed is
+// set (prehash).
 func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, h uint64, hashed bool) (uint64, error) {
 	f, err := a.newFilter(db, c)
 	if err != nil {

@@ -385,7 +385,7 @@ type applier struct {
 	// outIDs are the address ids of the outputs of the tx applyTx
 	// applies, for the feed.
 	outIDs []uint64
-	// outHash are the filter's hashes of the addresses of the block's
+	// outHash are the hashes (addrHash) of the addresses of the block's
 	// outputs (prehash), outAt the index in it of the tx's first output.
 	outHash []uint64
 	outAt   int
