@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"runtime"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/heistgraph/heistgraph"
 )
 
 // Address ids (schema.go): ApplyBlock gives an address its id the first
@@ -52,7 +55,7 @@ type addrIDCache = bounded[addrKey, uint64]
 // or gave out, and the chain's next id once the run has read its counter
 // (next 0: not read). A run holds blocks of one chain.
 type runIDs struct {
-	ids map[addrKey]uint64
+	ids idTable
 	// fresh are the ids of ids that the cache did not give (read from
 	// the store or given out): those the cache takes (cacheIDs).
 	fresh []freshID
@@ -63,6 +66,82 @@ type runIDs struct {
 type freshID struct {
 	k  addrKey
 	id uint64
+}
+
+// idTable holds the ids the run knows by address, in place of a map keyed
+// by the address string: an open-addressed table, a power of two long and
+// at most half full, whose slots hold the high 32 bits of the address's
+// hash (addrHash, which the chain's filter takes too: one hash an address)
+// and 1 + the index of its entry in ents (0: empty). An entry's string is
+// compared only when those bits match.
+type idTable struct {
+	slots []uint64
+	ents  []idEntry
+}
+
+// idEntry is an address the run knows, its id and its hash.
+type idEntry struct {
+	k  addrKey
+	id uint64
+	h  uint64
+}
+
+// find returns the id of k, whose hash is h.
+func (x *idTable) find(h uint64, k *addrKey) (uint64, bool) {
+	if len(x.ents) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(x.slots) - 1)
+	tag := h &^ (1<<32 - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if s&^(1<<32-1) == tag {
+			if e := &x.ents[uint32(s)-1]; e.k == *k {
+				return e.id, true
+			}
+		}
+	}
+}
+
+// put adds k, whose hash is h and which the table does not hold, with id.
+func (x *idTable) put(h uint64, k addrKey, id uint64) {
+	if 2*(len(x.ents)+1) > len(x.slots) {
+		x.rebuild(max(1024, 2*len(x.slots)))
+	}
+	x.ents = append(x.ents, idEntry{k, id, h})
+	x.place(h, len(x.ents))
+}
+
+// place puts j1 (1 + an entry's index), with h's high bits, in h's first
+// empty slot.
+func (x *idTable) place(h uint64, j1 int) {
+	mask := uint64(len(x.slots) - 1)
+	i := h & mask
+	for x.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	x.slots[i] = h&^(1<<32-1) | uint64(j1)
+}
+
+// rebuild makes the table n slots long (a power of two) and places its
+// entries again.
+func (x *idTable) rebuild(n int) {
+	x.slots = make([]uint64, n)
+	for j := range x.ents {
+		x.place(x.ents[j].h, j+1)
+	}
+}
+
+// reset empties the table, keeping its room.
+func (x *idTable) reset() {
+	if len(x.ents) > 0 {
+		clear(x.slots)
+	}
+	clear(x.ents) // drop the address strings
+	x.ents = x.ents[:0]
 }
 
 // runCounter is one of a run's per-chain counters (address ids,
@@ -102,10 +181,7 @@ func (r *runCounter) write(w *sortedWrites, key func(chainCode) []byte) error {
 }
 
 func (r *runIDs) reset() {
-	if r.ids == nil {
-		r.ids = map[addrKey]uint64{}
-	}
-	clear(r.ids)
+	r.ids.reset()
 	clear(r.fresh) // drop the address strings
 	r.fresh = r.fresh[:0]
 	r.c, r.next, r.given = 0, 0, false
@@ -115,26 +191,37 @@ func (r *runIDs) reset() {
 // the address's stored totals, and otherwise a new id from the chain's
 // counter. The caller holds DB.writeMu.
 func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, error) {
+	return a.hashedAddrID(db, c, addr, 0, false)
+}
+
+// hashedAddrID is addrID given addr's hash h (addrHash) when hashed is
+// set (prehash).
+func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, h uint64, hashed bool) (uint64, error) {
 	f, err := a.newFilter(db, c)
 	if err != nil {
 		return 0, err
 	}
 	k := addrKey{c, addr}
-	var h uint64
 	if f != nil {
 		// Every address with an id went through the filter (giveID), so
 		// one it does not hold is new: neither the run nor the cache is
 		// asked (a new address would miss both).
-		if h = f.hash(addr); !f.has(h) {
+		if !hashed {
+			h, hashed = a.addrHash(addr), true
+		}
+		if !f.has(h) {
 			return a.giveID(db, c, k, f, h)
 		}
 	}
+	if !hashed {
+		h = a.addrHash(addr)
+	}
 	r := &a.ids
-	if id, ok := r.ids[k]; ok {
+	if id, ok := r.ids.find(h, &k); ok {
 		return id, nil
 	}
 	if id, ok := a.idCache.get(k); ok {
-		r.ids[k] = id
+		r.ids.put(h, k, id)
 		return id, nil
 	}
 	a.idKey = appendAddressKey(a.idKey[:0], c, addr)
@@ -152,7 +239,7 @@ func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, 
 		if t.ID == 0 {
 			return 0, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
 		}
-		r.ids[k] = t.ID
+		r.ids.put(h, k, t.ID)
 		r.fresh = append(r.fresh, freshID{k, t.ID})
 		return t.ID, nil
 	case !errors.Is(err, pebbledb.ErrNotFound):
@@ -162,14 +249,14 @@ func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, 
 }
 
 // giveID gives address k a new id from chain c's counter, and adds it to
-// the chain's filter f (nil: none) by its hash h.
+// the chain's filter f (nil: none); h is its hash (addrHash).
 func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter, h uint64) (uint64, error) {
 	r := &a.ids
 	id, err := r.take(db, c, metaAddrIDKey, "address id")
 	if err != nil {
 		return 0, err
 	}
-	r.ids[k] = id
+	r.ids.put(h, k, id)
 	r.fresh = append(r.fresh, freshID{k, id})
 	if f != nil {
 		f.add(h)
@@ -212,7 +299,6 @@ func (a *applier) addrReader(db pebbledb.Reader, c chainCode) *addrReader {
 // which leaves the filter a superset: what it holds is looked up as before.
 type addrFilter struct {
 	bits []uint64
-	seed maphash.Seed
 }
 
 // addrFilterProbes is the number of bits an address sets, all in one
@@ -224,8 +310,14 @@ type addrFilter struct {
 // either is about none.
 const addrFilterProbes = 3
 
-// hash is the hash of addr the filter's bits are chosen by.
-func (f *addrFilter) hash(addr string) uint64 { return maphash.String(f.seed, addr) }
+// addrHash is the hash of addr that the run's ids and the filters take
+// (one seed for the applier's life).
+func (a *applier) addrHash(addr string) uint64 {
+	if !a.seeded {
+		a.seed, a.seeded = maphash.MakeSeed(), true
+	}
+	return maphash.String(a.seed, addr)
+}
 
 // locate returns the first word of h's block; bit i of h's bits is bit
 // (h >> 9i) & 511 of the block.
@@ -253,6 +345,39 @@ func (f *addrFilter) has(h uint64) bool {
 	return true
 }
 
+// prehash hashes the addresses of b's outputs (addrHash), in
+// the order of the txs and their outputs, into a.outHash (empty when the
+// chain has no filter), and reads the filter's block of each: the cache
+// misses of a block's addresses are made at once in this loop, instead of
+// one after the other as each output is applied (the filter's bits are
+// the size of the ids cache, most of them never in a CPU cache).
+func (a *applier) prehash(db pebbledb.Reader, b *heistgraph.Block, c chainCode) error {
+	a.outHash = a.outHash[:0]
+	f, ok := a.filters[c]
+	if !ok {
+		var err error
+		if f, err = a.newFilter(db, c); err != nil {
+			return err
+		}
+	}
+	if f == nil {
+		return nil
+	}
+	var touched uint64
+	for i := range b.Txs {
+		for n := range b.Txs[i].Outputs {
+			var h uint64
+			if addr := b.Txs[i].Outputs[n].Address; addr != "" {
+				h = a.addrHash(addr)
+				touched += f.bits[f.locate(h)]
+			}
+			a.outHash = append(a.outHash, h)
+		}
+	}
+	runtime.KeepAlive(touched) // the reads are made
+	return nil
+}
+
 // newFilter returns chain c's filter, deciding on the chain's first lookup
 // whether it gets one (nil: it does not, or the ids cache has no room).
 func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error) {
@@ -271,7 +396,7 @@ func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error
 		}
 		if next == 1 && (a.ids.c != c || !a.ids.given) {
 			blocks := max(words/8, 1) // of 8 words
-			f = &addrFilter{bits: make([]uint64, blocks*8), seed: maphash.MakeSeed()}
+			f = &addrFilter{bits: make([]uint64, blocks*8)}
 		}
 	}
 	a.filters[c] = f

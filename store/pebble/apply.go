@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -384,6 +385,13 @@ type applier struct {
 	// outIDs are the address ids of the outputs of the tx applyTx
 	// applies, for the feed.
 	outIDs []uint64
+	// outHash are the hashes (addrHash) of the addresses of the block's
+	// outputs (prehash), outAt the index in it of the tx's first output.
+	outHash []uint64
+	outAt   int
+	// seed is addrHash's (seeded: made).
+	seed   maphash.Seed
+	seeded bool
 	// bytesPerItem is what the last run built wrote for each of its
 	// transactions, inputs and outputs (0: no run yet), which sizes the
 	// next run's buffer (groupsize.go); sizedFor is the number of outputs
@@ -477,6 +485,10 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 	if later && collided {
 		return false, nil
 	}
+	if err := a.prehash(db, b, c); err != nil {
+		return false, err
+	}
+	a.outAt = 0
 	a.feed.startBlock(b)
 	for i := range b.Txs {
 		if i&255 == 255 {
@@ -643,7 +655,12 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		var p *packedAddr
 		if out.Address != "" {
 			var err error
-			if id, err = a.addrID(db, c, out.Address); err != nil {
+			if len(a.outHash) > 0 {
+				id, err = a.hashedAddrID(db, c, out.Address, a.outHash[a.outAt+n], true)
+			} else {
+				id, err = a.addrID(db, c, out.Address)
+			}
+			if err != nil {
 				return err
 			}
 			p = a.packedOf(out.Address)
@@ -685,6 +702,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		}
 	}
 	rec.setFee(outSum)
+	a.outAt += len(tx.Outputs)
 	a.outIDs = outIDs
 	a.feed.tx(b, i, rec, collided, outIDs)
 	a.key = appendTxKey(a.key[:0], c, tx.TxID)

@@ -228,6 +228,24 @@ func (t *tableSink) one(kind byte, key, val []byte) error {
 	return t.err
 }
 
+// clone returns a sink like t, with no writes and no files yet.
+func (t *tableSink) clone() *tableSink {
+	return &tableSink{d: t.d, fs: t.fs, wo: t.wo, merger: t.merger, name: t.name, split: t.split,
+		bottom: t.bottom, wo6: t.wo6, tail: t.tail}
+}
+
+// finish writes the pending write and closes the current file: the next
+// write may go anywhere in key order, to a file of its own.
+func (t *tableSink) finish() error {
+	if t.err == nil && t.pending {
+		t.err = t.put()
+	}
+	if t.err == nil {
+		t.err = t.closeFile()
+	}
+	return t.err
+}
+
 // file makes the current file the one of key's table, starting a new file
 // when it is not (or when key starts the table's tail).
 func (t *tableSink) file(key []byte) error {
@@ -240,6 +258,7 @@ func (t *tableSink) file(key []byte) error {
 	}
 	table := key[:min(len(key), t.split)]
 	bottom := t.bottom != nil && t.bottom(table)
+	t.cut = false // the last table's cut
 	if t.tail != nil && !bottom {
 		last, err := t.tail(table)
 		if err != nil {
@@ -307,13 +326,7 @@ func (t *tableSink) discard() {
 // when it returns (the files are synced and the manifest that names them
 // too). The files are removed when it fails.
 func (t *tableSink) ingest(ctx context.Context) error {
-	err := t.err
-	if err == nil && t.pending {
-		err = t.put()
-	}
-	if err == nil {
-		err = t.closeFile()
-	}
+	err := t.finish()
 	if err == nil && len(t.paths) > 0 {
 		if err = t.d.h.fatal(); err == nil {
 			var st pebbledb.IngestOperationStats

@@ -1,6 +1,10 @@
 package pebble
 
-import "github.com/heistgraph/heistgraph"
+import (
+	"math/bits"
+
+	"github.com/heistgraph/heistgraph"
+)
 
 // Sizing a run's write buffer ahead. The bytes a run writes grow with its
 // blocks' transactions, inputs and outputs (about 145 bytes for each of
@@ -56,9 +60,10 @@ func (a *applier) size(outs int) {
 		return
 	}
 	a.sizedFor = outs + outs/4
-	a.grp.outs = make(map[utxoKey]int32, a.sizedFor)
+	a.grp.outs.rebuild(1<<bits.Len(uint(2*a.sizedFor)), nil)
 	a.grp.outList = make([]groupOut, 0, a.sizedFor)
-	a.ids.ids = make(map[addrKey]uint64, a.sizedFor)
+	a.ids.ids.rebuild(1 << bits.Len(uint(2*a.sizedFor)))
+	a.ids.ids.ents = make([]idEntry, 0, a.sizedFor)
 	a.ids.fresh = make([]freshID, 0, a.sizedFor)
 }
 

@@ -2,7 +2,7 @@ package pebble
 
 import (
 	"fmt"
-	"reflect"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
@@ -138,8 +138,8 @@ func TestGroupOuts(t *testing.T) {
 	}
 	g.out(k(7)).spent = true
 	g.putOut(k(9), utxo{Value: 900})
-	if len(g.outList) != 100 || len(g.outs) != 100 {
-		t.Fatalf("%d outputs listed, %d indexed, want 100", len(g.outList), len(g.outs))
+	if len(g.outList) != 100 || g.outs.n != 100 {
+		t.Fatalf("%d outputs listed, %d indexed, want 100", len(g.outList), g.outs.n)
 	}
 	for v, o := range g.outList {
 		want := utxo{Value: int64(v), Address: fmt.Sprint("a", v), spent: v == 7}
@@ -151,7 +151,7 @@ func TestGroupOuts(t *testing.T) {
 		}
 	}
 	g.reset()
-	if len(g.outList) != 0 || len(g.outs) != 0 || g.out(k(1)) != nil {
+	if len(g.outList) != 0 || g.outs.n != 0 || g.out(k(1)) != nil {
 		t.Fatal("reset kept outputs")
 	}
 }
@@ -206,24 +206,114 @@ func TestSizeMaps(t *testing.T) {
 	a.grp.reset()
 	a.ids.reset()
 	a.size(100)
-	if a.sizedFor != 125 || len(a.grp.outs) != 0 || len(a.ids.ids) != 0 || cap(a.grp.outList) != 125 || cap(a.ids.fresh) != 125 {
-		t.Fatalf("sized for %d, %d outputs, %d ids", a.sizedFor, len(a.grp.outs), len(a.ids.ids))
+	if a.sizedFor != 125 || a.grp.outs.n != 0 || len(a.grp.outs.slots) != 256 || len(a.ids.ids.ents) != 0 || len(a.ids.ids.slots) != 256 || cap(a.grp.outList) != 125 || cap(a.ids.fresh) != 125 {
+		t.Fatalf("sized for %d, %d outputs in %d slots, %d ids in %d slots", a.sizedFor, a.grp.outs.n, len(a.grp.outs.slots), len(a.ids.ids.ents), len(a.ids.ids.slots))
 	}
-	outs := reflect.ValueOf(a.grp.outs).UnsafePointer()
+	outs := &a.grp.outs.slots[0]
 	a.grp.putOut(utxoKey{}, utxo{Value: 1})
-	a.ids.ids[addrKey{1, "a"}] = 1
+	a.ids.ids.put(a.addrHash("a"), addrKey{1, "a"}, 1)
 	a.grp.reset()
 	a.ids.reset()
 	a.size(125)
-	if reflect.ValueOf(a.grp.outs).UnsafePointer() != outs || a.sizedFor != 125 {
+	if &a.grp.outs.slots[0] != outs || a.sizedFor != 125 {
 		t.Fatal("a map with room was made again")
 	}
 	a.size(126)
-	if reflect.ValueOf(a.grp.outs).UnsafePointer() == outs || a.sizedFor != 157 || len(a.grp.outs) != 0 || len(a.ids.ids) != 0 {
+	if &a.grp.outs.slots[0] == outs || a.sizedFor != 157 || a.grp.outs.n != 0 || len(a.ids.ids.ents) != 0 {
 		t.Fatalf("not made larger: sized for %d", a.sizedFor)
 	}
 	a.grp.putOut(utxoKey{}, utxo{Value: 2})
 	if o := a.grp.out(utxoKey{}); o == nil || o.Value != 2 {
 		t.Fatalf("the new map lost an output: %v", o)
+	}
+}
+
+// TestGroupOutsIndex: the run's output index answers as a map would over
+// thousands of outputs (the table grows several times, and is made ahead
+// by size), txids that share their first 8 bytes or repeat with many
+// output indexes, two chains, outputs made again, and runs after a reset.
+func TestGroupOutsIndex(t *testing.T) {
+	t.Parallel()
+	for seed := range uint64(6) {
+		rng := rand.New(rand.NewPCG(seed, 5))
+		a := &applier{}
+		a.grp.reset()
+		if seed%2 == 1 {
+			a.size(3000)
+		}
+		for run := range 3 {
+			want := map[utxoKey]int64{}
+			var keys []utxoKey
+			for i := range 3000 + rng.IntN(3000) {
+				var k utxoKey
+				switch {
+				case len(keys) > 0 && rng.IntN(5) == 0: // made again
+					k = keys[rng.IntN(len(keys))]
+				default:
+					k.c = chainCode(1 + rng.IntN(2))
+					k.op.Vout = uint32(rng.IntN(40))
+					k.op.TxID[rng.IntN(3)] = byte(rng.IntN(256))
+					k.op.TxID[8+rng.IntN(24)] = byte(rng.IntN(256))
+				}
+				a.grp.putOut(k, utxo{Value: int64(i)})
+				if _, ok := want[k]; !ok {
+					keys = append(keys, k)
+				}
+				want[k] = int64(i)
+			}
+			if a.grp.outs.n != len(want) || len(a.grp.outList) != len(want) {
+				t.Fatalf("seed %d run %d: %d indexed, %d listed, want %d", seed, run, a.grp.outs.n, len(a.grp.outList), len(want))
+			}
+			for j, k := range keys {
+				if o := a.grp.out(k); o == nil || o.Value != want[k] || a.grp.outList[j].k != k {
+					t.Fatalf("seed %d run %d: output %v is %v, want %d", seed, run, k, o, want[k])
+				}
+				miss := k
+				miss.op.Vout += 40
+				if o := a.grp.out(miss); o != nil {
+					t.Fatalf("seed %d run %d: an output never made: %v", seed, run, o)
+				}
+			}
+			a.grp.reset()
+			if a.grp.out(keys[0]) != nil {
+				t.Fatalf("seed %d run %d: reset kept outputs", seed, run)
+			}
+		}
+	}
+}
+
+// TestRunIDTable: the run's table of address ids answers as a map would
+// over thousands of addresses (it grows several times), one address on
+// two chains (one hash, two entries), and runs after a reset.
+func TestRunIDTable(t *testing.T) {
+	t.Parallel()
+	a := &applier{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var x idTable
+	for run := range 3 {
+		want := map[addrKey]uint64{}
+		var keys []addrKey
+		for i := range 2000 + rng.IntN(4000) {
+			k := addrKey{chainCode(1 + rng.IntN(2)), fmt.Sprint("addr", rng.IntN(5000))}
+			h := a.addrHash(k.addr)
+			id, ok := x.find(h, &k)
+			if w, had := want[k]; ok != had || id != w {
+				t.Fatalf("run %d: %v is %d (%v), want %d (%v)", run, k, id, ok, w, had)
+			}
+			if !ok {
+				x.put(h, k, uint64(i+1))
+				want[k] = uint64(i + 1)
+				keys = append(keys, k)
+			}
+		}
+		for _, k := range keys {
+			if id, ok := x.find(a.addrHash(k.addr), &k); !ok || id != want[k] {
+				t.Fatalf("run %d: %v is %d (%v), want %d", run, k, id, ok, want[k])
+			}
+		}
+		x.reset()
+		if _, ok := x.find(a.addrHash(keys[0].addr), &keys[0]); ok || len(x.ents) != 0 {
+			t.Fatalf("run %d: reset kept ids", run)
+		}
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -217,7 +219,11 @@ func uvarintLen(x uint64) int {
 // which is encodedLen(ops) long.
 func encodeOps(dst []byte, ops []writeOp, buf []byte) error {
 	out := dst[:0]
-	for _, o := range ops {
+	var touched byte
+	for i, o := range ops {
+		if i%sinkAhead == 0 {
+			touched += touchAhead(ops[i:min(i+sinkAhead, len(ops))], buf)
+		}
 		switch o.kind {
 		case opSet:
 			out = append(out, byte(pebbledb.InternalKeyKindSet))
@@ -233,6 +239,7 @@ func encodeOps(dst []byte, ops []writeOp, buf []byte) error {
 			out = append(out, buf[o.val:o.end]...)
 		}
 	}
+	runtime.KeepAlive(touched) // the reads are made
 	if len(out) != len(dst) || (len(dst) > 0 && &out[0] != &dst[0]) {
 		return fmt.Errorf("batch of %d writes encoded in %d bytes, counted %d: %w", len(ops), len(out), len(dst), errCorrupt)
 	}
@@ -309,9 +316,98 @@ func cmpOps(x, y *writeOp, buf []byte) int {
 	return cmp.Compare(x.key, y.key)
 }
 
-// sortOps sorts ops, writes into buf, by cmpOps.
+// sortOps sorts ops, writes into buf, by cmpOps: a least significant
+// digit radix sort on their first 16 bytes (pre, pre2), which is stable
+// (writes keep the order they were made in, cmpOps' last criterion), then
+// each run of writes whose first 16 bytes are equal sorted by cmpOps
+// (their keys may differ past those bytes, or be shorter: zeros pad pre).
+// A comparison sort with cmpOps as a function value was the applier's
+// sorting's cost; the radix sort moves each write once per byte position
+// where the writes differ (a table's prefix, its chain code and the high
+// bytes of its ids are the same in most of them, and skipped).
 func sortOps(ops []writeOp, buf []byte) {
-	slices.SortFunc(ops, func(x, y writeOp) int { return cmpOps(&x, &y, buf) })
+	if len(ops) < radixMin {
+		slices.SortFunc(ops, func(x, y writeOp) int { return cmpOps(&x, &y, buf) })
+		return
+	}
+	scratch := opsPool.Get().(*[]writeOp)
+	tmp := slices.Grow((*scratch)[:0], len(ops))[:len(ops)]
+	if sorted := radixOps(ops, tmp); &sorted[0] != &ops[0] {
+		copy(ops, sorted)
+	}
+	*scratch = tmp[:0]
+	opsPool.Put(scratch)
+	for i := 0; i < len(ops); {
+		j := i + 1
+		for j < len(ops) && ops[j].pre == ops[i].pre && ops[j].pre2 == ops[i].pre2 {
+			j++
+		}
+		if j-i > 1 {
+			run := ops[i:j]
+			slices.SortFunc(run, func(x, y writeOp) int { return cmpOps(&x, &y, buf) })
+		}
+		i = j
+	}
+}
+
+// radixMin is the number of writes from which sortOps sorts by radix.
+const radixMin = 256
+
+// opsPool holds the radix sort's scratch buffers (runs are sorted on
+// goroutines of their own, several at once).
+var opsPool = sync.Pool{New: func() any { return new([]writeOp) }}
+
+// radixOps sorts ops by (pre, pre2), stably, a byte at a time from the
+// last, moving them between ops and tmp (as long); it returns the one that
+// holds the result. A byte position where all writes agree is skipped.
+func radixOps(ops, tmp []writeOp) []writeOp {
+	var counts [16][256]int32
+	for i := range ops {
+		pre, pre2 := ops[i].pre, ops[i].pre2
+		for b := range 8 {
+			counts[7-b][byte(pre>>(8*b))]++
+			counts[15-b][byte(pre2>>(8*b))]++
+		}
+	}
+	n := int32(len(ops))
+	src, dst := ops, tmp
+	for pos := 15; pos >= 0; pos-- {
+		c := &counts[pos]
+		if c[opDigit(&src[0], pos)] == n {
+			continue
+		}
+		var offs [256]int32
+		sum := int32(0)
+		for d, k := range c {
+			offs[d] = sum
+			sum += k
+		}
+		if pos < 8 {
+			shift := uint(8 * (7 - pos))
+			for i := range src {
+				d := byte(src[i].pre >> shift)
+				dst[offs[d]] = src[i]
+				offs[d]++
+			}
+		} else {
+			shift := uint(8 * (15 - pos))
+			for i := range src {
+				d := byte(src[i].pre2 >> shift)
+				dst[offs[d]] = src[i]
+				offs[d]++
+			}
+		}
+		src, dst = dst, src
+	}
+	return src
+}
+
+// opDigit is byte pos (0 to 15) of o's first 16 bytes.
+func opDigit(o *writeOp, pos int) byte {
+	if pos < 8 {
+		return byte(o.pre >> (8 * (7 - pos)))
+	}
+	return byte(o.pre2 >> (8 * (15 - pos)))
 }
 
 // mergeRuns appends the writes of runs, each sorted by cmpOps, to dst in
@@ -326,7 +422,16 @@ func mergeRuns(dst []writeOp, runs [][]writeOp, buf []byte) []writeOp {
 		}
 	}
 	dst = slices.Grow(dst, n)
-	less := func(i, j int) bool { return cmpOps(&heap[i][0], &heap[j][0], buf) < 0 }
+	less := func(i, j int) bool {
+		x, y := &heap[i][0], &heap[j][0]
+		if x.pre != y.pre {
+			return x.pre < y.pre
+		}
+		if x.pre2 != y.pre2 {
+			return x.pre2 < y.pre2
+		}
+		return cmpOps(x, y, buf) < 0
+	}
 	down := func(i int) {
 		for {
 			m := 2*i + 1
@@ -358,12 +463,121 @@ func mergeRuns(dst []writeOp, runs [][]writeOp, buf []byte) []writeOp {
 	return dst
 }
 
-// sinkTo hands the writes to t in key order and empties w: a key written
-// once goes to t as it is, without a copy or a comparison with the key
-// before it (the sort ordered them).
+// sinkTo hands the writes to t in key order and empties w. The writes of
+// each table (their keys' first t.split bytes) go to one sink, several
+// tables at once: t takes some, sinks like it (clone) on goroutines of
+// their own take others, each table whole and in key order into files of
+// its own, and t ends up naming every file (t.paths). Writing the
+// sstables was most of a bulk group's commit, all on the applying
+// goroutine; the tables are written largest first, each by whichever sink
+// is free.
 func (w *sortedWrites) sinkTo(t *tableSink) error {
 	buf, ops := w.buf, w.sort()
+	tables := splitTables(ops, t.split)
+	workers := min(sinkWorkers(), len(tables))
+	if workers <= 1 {
+		err := sinkOps(t, ops, buf)
+		w.reset()
+		return err
+	}
+	// Largest first: the last table taken is a small one, so the sinks
+	// finish at about the same time.
+	slices.SortFunc(tables, func(x, y opRange) int { return cmp.Compare(y.bytes, x.bytes) })
+	var next atomic.Int64
+	var failed atomic.Bool
+	work := func(s *tableSink) error {
+		for !failed.Load() {
+			i := int(next.Add(1)) - 1
+			if i >= len(tables) {
+				return nil
+			}
+			r := tables[i]
+			err := sinkOps(s, ops[r.lo:r.hi], buf)
+			if err == nil {
+				// The next table it takes may come before this one.
+				err = s.finish()
+			}
+			if err != nil {
+				failed.Store(true)
+				return err
+			}
+		}
+		return nil
+	}
+	helpers := make([]*tableSink, workers-1)
+	errs := make([]error, workers)
+	tasks := make([]*task, workers-1)
+	for i := range helpers {
+		s := t.clone()
+		helpers[i] = s
+		tasks[i] = goTask(func() { errs[i+1] = work(s) })
+	}
+	errs[0] = work(t)
+	for i, k := range tasks {
+		k.wait()
+		if errs[i+1] != nil {
+			_ = helpers[i].closeFile() // t's caller removes the files
+		}
+		t.paths = append(t.paths, helpers[i].paths...)
+		helpers[i].paths = nil
+	}
+	w.reset()
+	if err := errors.Join(errs...); err != nil {
+		t.err = err
+		return err
+	}
+	return nil
+}
+
+// sinkWorkers is how many sinks write a group's tables at once: one a
+// core.
+func sinkWorkers() int { return runtime.GOMAXPROCS(0) }
+
+// opRange is the writes ops[lo:hi] of one table, bytes long (keys and
+// values).
+type opRange struct {
+	lo, hi int
+	bytes  uint32
+}
+
+// splitTables cuts sorted ops into their tables: runs of writes whose
+// keys share their first split bytes (read from pre: split is at most 8;
+// otherwise ops are one range). Writes to one key are never cut apart.
+func splitTables(ops []writeOp, split int) []opRange {
+	if len(ops) == 0 {
+		return nil
+	}
+	if split <= 0 || split > 8 {
+		return []opRange{{0, len(ops), ops[len(ops)-1].end - ops[0].key}}
+	}
+	shift := uint(64 - 8*split)
+	var rs []opRange
+	lo := 0
+	var n uint32
+	for i := range ops {
+		if ops[i].pre>>shift != ops[lo].pre>>shift {
+			rs = append(rs, opRange{lo, i, n})
+			lo, n = i, 0
+		}
+		n += ops[i].end - ops[i].key
+	}
+	return append(rs, opRange{lo, len(ops), n})
+}
+
+// sinkOps hands ops, sorted, to t: a key written once goes to t as it is,
+// without a copy or a comparison with the key before it (the sort ordered
+// them).
+func sinkOps(t *tableSink, ops []writeOp, buf []byte) error {
+	// The sort scattered the keys over buf: each one read is a cache miss.
+	// Reading the keys of the next sinkAhead writes in a loop of their own
+	// makes their misses at once instead of one after the other.
+	var touched byte
+	ahead := 0
 	for i := 0; i < len(ops); {
+		if i >= ahead {
+			ahead = min(i+sinkAhead, len(ops))
+			touched += touchAhead(ops[i:ahead], buf)
+		}
 		o := ops[i]
 		key := buf[o.key:o.val]
 		j := i + 1
@@ -383,8 +597,26 @@ func (w *sortedWrites) sinkTo(t *tableSink) error {
 		}
 		i = j
 	}
-	w.reset()
+	runtime.KeepAlive(touched) // the reads are made
 	return nil
+}
+
+// sinkAhead is how many writes ahead sinkOps and encodeOps read the keys
+// and values of.
+const sinkAhead = 64
+
+// touchAhead reads the first and last byte of each of the writes ops (in
+// buf), in a loop of their own: after a sort, each one read is a cache
+// miss, made here at once instead of one after the other as the writes
+// are used. It returns a sum of the bytes, for the caller to keep.
+func touchAhead(ops []writeOp, buf []byte) byte {
+	var sum byte
+	for _, o := range ops {
+		if o.end > o.key {
+			sum += buf[o.key] + buf[o.end-1]
+		}
+	}
+	return sum
 }
 
 // batchHeaderLen is the length of a Pebble batch's header: the sequence

@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -112,5 +113,80 @@ func TestTask(t *testing.T) {
 		if m := runs[i].Load(); n > 1 || m != n {
 			t.Fatalf("task %d ran %d times by stop, %d after", i, n, m)
 		}
+	}
+}
+
+// TestSortOpsRadix: sortOps (a radix sort on the first 16 bytes, then the
+// runs that share them) orders writes exactly as a comparison sort by
+// cmpOps does, over keys of random bytes, keys that differ only in one
+// byte position, keys shorter than 16 bytes that zeros pad (a prefix of a
+// longer key), keys written several times, and lengths on both sides of
+// radixMin.
+func TestSortOpsRadix(t *testing.T) {
+	for seed := range uint64(30) {
+		rng := rand.New(rand.NewPCG(seed, 23))
+		var w sortedWrites
+		n := []int{0, 1, radixMin - 1, radixMin, 5000}[seed%5]
+		pos := rng.IntN(24)
+		for i := range n {
+			var key []byte
+			switch rng.IntN(4) {
+			case 0: // random bytes, random length
+				key = make([]byte, rng.IntN(30))
+				for j := range key {
+					key[j] = byte(rng.Uint32())
+				}
+			case 1: // one byte position differs
+				key = make([]byte, 24)
+				key[pos] = byte(rng.IntN(4))
+			case 2: // a prefix of the one-position key, zeros only
+				key = make([]byte, rng.IntN(20))
+			default: // a key written before
+				if len(w.ops) > 0 {
+					o := w.ops[rng.IntN(len(w.ops))]
+					key = slices.Clone(w.buf[o.key:o.val])
+				}
+			}
+			w.add(byte(rng.IntN(3)), key, []byte{byte(i), byte(i >> 8)})
+		}
+		want := slices.Clone(w.ops)
+		slices.SortFunc(want, func(x, y writeOp) int { return cmpOps(&x, &y, w.buf) })
+		sortOps(w.ops, w.buf)
+		if !slices.Equal(w.ops, want) {
+			t.Fatalf("seed %d: %d writes sorted by radix differ from the comparison sort", seed, n)
+		}
+	}
+}
+
+// BenchmarkSortOps sorts a run of applySortChunk writes with keys shaped
+// like the applier's (a table prefix and chain code, then a big-endian id
+// or number and more), by sortOps (radix) and by the comparison sort it
+// replaced (cmp).
+func BenchmarkSortOps(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var w sortedWrites
+	for i := range applySortChunk {
+		key := []byte{"aeotsyd"[rng.IntN(7)], 0, 1}
+		key = binary.BigEndian.AppendUint64(key, uint64(rng.IntN(1<<20)))
+		key = binary.BigEndian.AppendUint64(key, uint64(rng.IntN(3000)))
+		key = binary.BigEndian.AppendUint32(key, uint32(i))
+		w.add(opSet, key, []byte("value"))
+	}
+	ops := make([]writeOp, len(w.ops))
+	for _, bb := range []struct {
+		name string
+		sort func([]writeOp, []byte)
+	}{
+		{"radix", sortOps},
+		{"cmp", func(ops []writeOp, buf []byte) {
+			slices.SortFunc(ops, func(x, y writeOp) int { return cmpOps(&x, &y, buf) })
+		}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			for b.Loop() {
+				copy(ops, w.ops)
+				bb.sort(ops, w.buf)
+			}
+		})
 	}
 }
