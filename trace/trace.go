@@ -27,26 +27,48 @@ func Run(ctx context.Context, r store.ChainReader, opts Options) (*Result, error
 		return nil, err
 	}
 	start := time.Now()
-	e := newEngine(r, opts)
-	if err := e.seed(ctx); err != nil {
+	res, s, err := runScratch(ctx, r, opts, scratchPool.Get().(*scratch))
+	if err != nil {
 		return nil, err
+	}
+	scratchPool.Put(s)
+	if err := across(ctx, r, &opts, res); err != nil {
+		return nil, err
+	}
+	res.Stats.MS = time.Since(start).Milliseconds()
+	return res, nil
+}
+
+// runScratch is Run's trace, without Across and Stats.MS, filling the
+// memory of s (which it takes) before it allocates; it returns the memory
+// for the next trace (a scratch only when it succeeds).
+func runScratch(ctx context.Context, r store.ChainReader, opts Options, s *scratch) (*Result, *scratch, error) {
+	e := newEngine(r, opts)
+	e.useScratch(s)
+	if err := e.seed(ctx); err != nil {
+		return nil, nil, err
 	}
 	if err := e.run(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := e.finish(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	e.res.Params.FollowLinks, e.res.Params.FollowHypotheses = opts.FollowLinks, opts.FollowHypotheses
+	return e.res, e.freeScratch(), nil
+}
+
+// across adds to res the trace beyond the links its bridge sinks crossed
+// (Options.FollowLinks), when r holds links.
+func across(ctx context.Context, r store.ChainReader, opts *Options, res *Result) error {
+	res.Params.FollowLinks, res.Params.FollowHypotheses = opts.FollowLinks, opts.FollowHypotheses
 	if cr, ok := r.(CrossReader); ok && opts.FollowLinks {
-		a, err := acrossOfResult(ctx, cr, &opts, e.res)
+		a, err := acrossOfResult(ctx, cr, opts, res)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		e.res.Across, e.res.Params.AcrossChains = a, true
+		res.Across, res.Params.AcrossChains = a, true
 	}
-	e.res.Stats.MS = time.Since(start).Milliseconds()
-	return e.res, nil
+	return nil
 }
 
 // engine is one trace in progress (methods.md §1.2). It keys everything
@@ -98,6 +120,7 @@ type engine struct {
 	labIdx map[entityName]int32 // labs index of a name and category
 	events []Event
 	steps  chunks[peelCandidate]
+	order  []sinkOrder // sortSinks' (scratch)
 
 	f   flow
 	res *Result
@@ -842,9 +865,14 @@ func (e *engine) edgeFrom(n, next int32) (int32, bool) {
 		e.edgeTo = append(e.edgeTo, make([]int32, e.tx.len()+1-len(e.edgeTo))...)
 	}
 	// Run adds the edges from n while it processes n: the last edge into
-	// next is from n if any is.
-	if i := e.edgeTo[next] - 1; i >= 0 && e.edgeBuf.at(int(i)).from == n {
-		return i, true
+	// next is from n if any is. An entry a trace before this one left
+	// (scratch) names no edge of this one, or one of a different pair,
+	// until this one sets it; so does one of this trace that a later
+	// edge into next replaced.
+	if i := e.edgeTo[next] - 1; i >= 0 && int(i) < e.edgeBuf.len() {
+		if ed := e.edgeBuf.at(int(i)); ed.from == n && ed.to == next {
+			return i, true
+		}
 	}
 	return 0, false
 }
@@ -1039,7 +1067,7 @@ func (e *engine) sortSinks() []sinkOrder {
 	for r, i := range names {
 		srcRank[i] = int32(r)
 	}
-	order := make([]sinkOrder, 0, e.sinks.len()-len(e.gone))
+	order := slices.Grow(e.order[:0], e.sinks.len()-len(e.gone))
 	for i := range e.sinks.len() {
 		if len(e.gone) > 0 && e.gone[i] {
 			continue
@@ -1053,6 +1081,7 @@ func (e *engine) sortSinks() []sinkOrder {
 		}
 		return cmp.Or(cmp.Compare(a.vout, b.vout), cmp.Compare(a.kind, b.kind), cmp.Compare(a.src, b.src), cmp.Compare(a.i, b.i))
 	})
+	e.order = order
 	return order
 }
 
