@@ -15,8 +15,8 @@ import "sync"
 // paid for clearing every such buffer of the next one, as large as the
 // trace. A reused page is written before it is read (chunks.add,
 // segPool.put); the tables are kept valid instead (engine.edgeFrom
-// checks what edgeTo names, every pending entry is nil when a trace
-// ends, the queue is empty).
+// checks what edgeTo names and edgeTableBuilder.id what edgeIDs names,
+// every pending entry is nil when a trace ends, the queue is empty).
 type scratch struct {
 	sinks    [][]sink
 	txs      [][]txEntry
@@ -25,6 +25,7 @@ type scratch struct {
 	segs     [][]seg
 	order    []sinkOrder
 	edgeTo   []int32
+	edgeIDs  []int32
 	pending  []*work
 	queue    workQueue
 }
@@ -43,6 +44,7 @@ func (e *engine) useScratch(s *scratch) {
 	e.segs.spare = s.segs
 	e.order = s.order[:0]
 	e.edgeTo = s.edgeTo
+	e.edgeIDs = s.edgeIDs
 	e.pending = s.pending
 	e.queue = s.queue[:0]
 	*s = scratch{}
@@ -61,6 +63,7 @@ func (e *engine) freeScratch() *scratch {
 		segs:     e.segs.free(),
 		order:    e.order[:0],
 		edgeTo:   e.edgeTo,
+		edgeIDs:  e.edgeIDs,
 		pending:  e.pending,
 		queue:    e.queue[:0],
 	}

@@ -121,6 +121,9 @@ type engine struct {
 	events []Event
 	steps  chunks[peelCandidate]
 	order  []sinkOrder // sortSinks' (scratch)
+	// edgeIDs is, by tx number, the index + 1 of its txid in the edge
+	// table finish writes (edgeTableBuilder; scratch).
+	edgeIDs []int32
 
 	f   flow
 	res *Result
@@ -1120,7 +1123,7 @@ func sortEdges(eo []edgeOrder) {
 }
 
 // writeEdges returns the engine's edges as Result.Edges orders them.
-func (e *engine) writeEdges() []Edge {
+func (e *engine) writeEdges() EdgeList {
 	if out, ok := e.writeRunEdges(); ok {
 		return out
 	}
@@ -1133,26 +1136,25 @@ func (e *engine) writeEdges() []Edge {
 		}
 	}
 	sortEdges(eo)
-	out := make([]Edge, len(eo))
-	for k, o := range eo {
-		ed := e.edgeBuf.at(int(o.i))
-		out[k] = Edge{From: e.tx.at(ed.from).id, To: e.tx.at(ed.to).id, AmountSat: ed.amount, Outputs: ed.outputs}
+	b := newEdgeTableBuilder(e, len(eo))
+	for _, o := range eo {
+		b.add(e.edgeBuf.at(int(o.i)))
 	}
-	return out
+	return b.list()
 }
 
 // writeRunEdges is writeEdges for Run, which adds the edges from a
 // transaction together while it processes it, the transactions in chain
 // order: edgeBuf is then runs of one from, in the order of their from,
 // and only a run of several edges is sorted (by the position of their
-// to), reading a transaction's position only there and its txid once
-// per edge end. False when edgeBuf is not so (a Tracer's).
-func (e *engine) writeRunEdges() ([]Edge, bool) {
+// to), reading a transaction's position only there. False when edgeBuf
+// is not so (a Tracer's).
+func (e *engine) writeRunEdges() (EdgeList, bool) {
 	n := e.edgeBuf.len()
 	if e.edges != nil {
-		return nil, false
+		return EdgeList{}, false
 	}
-	out := make([]Edge, n)
+	b := newEdgeTableBuilder(e, n)
 	var run []edgeOrder
 	var last pos
 	for i := 0; i < n; {
@@ -1163,7 +1165,7 @@ func (e *engine) writeRunEdges() ([]Edge, bool) {
 		}
 		x := e.tx.at(from)
 		if i > 0 && x.pos.cmp(last) <= 0 {
-			return nil, false
+			return EdgeList{}, false
 		}
 		last = x.pos
 		run = run[:0]
@@ -1177,16 +1179,16 @@ func (e *engine) writeRunEdges() ([]Edge, bool) {
 		if len(run) > 1 {
 			slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
 		}
-		for k, o := range run {
+		for _, o := range run {
 			ed := e.edgeBuf.at(int(o.i))
 			if ed.outputs == 0 {
-				return nil, false
+				return EdgeList{}, false
 			}
-			out[i+k] = Edge{From: x.id, To: e.tx.at(ed.to).id, AmountSat: ed.amount, Outputs: ed.outputs}
+			b.add(ed)
 		}
 		i = j
 	}
-	return out, true
+	return b.list(), true
 }
 
 // finish detects peel chains, orders everything and checks conservation.
