@@ -141,26 +141,29 @@ func (l *EdgeList) UnmarshalJSON(b []byte) error {
 type edgeTableBuilder struct {
 	e *engine
 	t *edgeTable
+	// of is, by index in t.ids, the tx number whose txid it is: what
+	// makes an entry of engine.edgeIDs this table's.
+	of []int32
 }
 
 func newEdgeTableBuilder(e *engine, n int) *edgeTableBuilder {
 	if len(e.edgeIDs) < e.tx.len() {
 		e.edgeIDs = append(e.edgeIDs, make([]int32, e.tx.len()-len(e.edgeIDs))...)
 	}
-	return &edgeTableBuilder{e: e, t: &edgeTable{recs: make([]edgeRec, 0, n)}}
+	return &edgeTableBuilder{e: e, t: &edgeTable{recs: make([]edgeRec, 0, n)}, of: e.edgeOf[:0]}
 }
 
 // id returns the index in ids of tx n's txid, adding it the first time.
 // engine.edgeIDs holds it by tx number + 1; an entry a trace before this
-// one left (scratch), or one not set yet, names no index of this table
-// that holds tx n's txid.
+// one left (scratch), or one not set yet, names an index that is not
+// tx n's in of.
 func (b *edgeTableBuilder) id(n int32) int32 {
-	x := b.e.tx.at(n)
-	if k := b.e.edgeIDs[n] - 1; k >= 0 && int(k) < len(b.t.ids) && b.t.ids[k] == x.id {
+	if k := b.e.edgeIDs[n] - 1; k >= 0 && int(k) < len(b.of) && b.of[k] == n {
 		return k
 	}
 	k := int32(len(b.t.ids))
-	b.t.ids = appendDoubling(b.t.ids, x.id)
+	b.t.ids = appendDoubling(b.t.ids, b.e.tx.at(n).id)
+	b.of = append(b.of, n)
 	b.e.edgeIDs[n] = k + 1
 	return k
 }
@@ -170,5 +173,8 @@ func (b *edgeTableBuilder) add(ed *edge) {
 	b.t.recs = append(b.t.recs, edgeRec{from: b.id(ed.from), to: b.id(ed.to), outputs: int32(ed.outputs), amount: ed.amount})
 }
 
-// list returns the edges added.
-func (b *edgeTableBuilder) list() EdgeList { return EdgeList{tab: b.t} }
+// list returns the edges added; the builder is not used after it.
+func (b *edgeTableBuilder) list() EdgeList {
+	b.e.edgeOf = b.of
+	return EdgeList{tab: b.t}
+}

@@ -26,6 +26,7 @@ type scratch struct {
 	order    []sinkOrder
 	edgeTo   []int32
 	edgeIDs  []int32
+	edgeOf   []int32
 	pending  []*work
 	queue    workQueue
 }
@@ -44,7 +45,7 @@ func (e *engine) useScratch(s *scratch) {
 	e.segs.spare = s.segs
 	e.order = s.order[:0]
 	e.edgeTo = s.edgeTo
-	e.edgeIDs = s.edgeIDs
+	e.edgeIDs, e.edgeOf = s.edgeIDs, s.edgeOf
 	e.pending = s.pending
 	e.queue = s.queue[:0]
 	*s = scratch{}
@@ -64,6 +65,7 @@ func (e *engine) freeScratch() *scratch {
 		order:    e.order[:0],
 		edgeTo:   e.edgeTo,
 		edgeIDs:  e.edgeIDs,
+		edgeOf:   e.edgeOf[:0],
 		pending:  e.pending,
 		queue:    e.queue[:0],
 	}

@@ -124,6 +124,7 @@ type engine struct {
 	// edgeIDs is, by tx number, the index + 1 of its txid in the edge
 	// table finish writes (edgeTableBuilder; scratch).
 	edgeIDs []int32
+	edgeOf  []int32 // edgeTableBuilder.of (scratch)
 
 	f   flow
 	res *Result
