@@ -216,11 +216,11 @@ func (b *sinkTableBuilder) add(s *sink) {
 	e, t := b.e, b.t
 	if s.tx != b.lastTx {
 		x := e.tx.at(s.tx)
-		t.txs = append(t.txs, sinkTx{id: x.id, time: x.time, pos: x.pos})
+		t.txs = appendDoubling(t.txs, sinkTx{id: x.id, time: x.time, pos: x.pos})
 		b.lastTx = s.tx
 	}
 	if s.addr != b.addr || len(t.addrs) == 0 {
-		t.addrs = append(t.addrs, e.tx.address(s.addr))
+		t.addrs = appendDoubling(t.addrs, e.tx.address(s.addr))
 		b.addr = s.addr
 	}
 	r := sinkRec{amount: s.amount, tx: int32(len(t.txs) - 1), vout: s.vout, src: s.src, hops: s.hops,
