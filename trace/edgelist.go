@@ -67,10 +67,13 @@ func (l EdgeList) At(i int) Edge {
 
 // All yields the edges with their index, in order, each written as At
 // writes it.
-func (l EdgeList) All() iter.Seq2[int, Edge] {
-	return func(yield func(int, Edge) bool) {
-		for i := range l.Len() {
-			if !yield(i, l.At(i)) {
+func (l EdgeList) All() iter.Seq2[int, Edge] { return indexed(l.Len(), l.At) }
+
+// indexed yields at(i) for i from 0 to n-1, with i.
+func indexed[T any](n int, at func(int) T) iter.Seq2[int, T] {
+	return func(yield func(int, T) bool) {
+		for i := range n {
+			if !yield(i, at(i)) {
 				return
 			}
 		}

@@ -52,15 +52,7 @@ func (l SinkList) At(i int) Sink {
 
 // All yields the sinks with their index, in order, each written as At
 // writes it.
-func (l SinkList) All() iter.Seq2[int, Sink] {
-	return func(yield func(int, Sink) bool) {
-		for i := range l.Len() {
-			if !yield(i, l.At(i)) {
-				return
-			}
-		}
-	}
-}
+func (l SinkList) All() iter.Seq2[int, Sink] { return indexed(l.Len(), l.At) }
 
 // Slice returns the sinks as a slice that the list then holds: changes
 // made through it are the list's. The first call on a trace's list
