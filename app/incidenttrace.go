@@ -237,7 +237,7 @@ func traceRun(ctx context.Context, st store.Store, chain heistgraph.Chain, txids
 		run.Sinks = append(run.Sinks, SinkView{Kind: string(s.Kind), Address: s.Address, TxID: s.TxID.String(), Vout: s.Vout,
 			Entity: s.Entity, Category: s.Category, AmountSat: s.AmountSat, Hops: s.Hops, ContinuedSat: s.ContinuedSat})
 	}
-	for _, e := range res.Edges {
+	for _, e := range res.Edges.All() {
 		run.edges = append(run.edges, incident.TraceEdge{From: e.From.String(), To: e.To.String(),
 			Amount: strconv.FormatInt(e.AmountSat, 10), Asset: "sat"})
 	}

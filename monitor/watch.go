@@ -122,7 +122,7 @@ func checkTrace(ctx context.Context, st store.Store, w heistgraph.Watch, res *tr
 // transactions along the largest tainted edge into each step).
 func EntityAlerts(ctx context.Context, st store.ChainReader, w heistgraph.Watch, res *trace.Result) ([]heistgraph.Alert, error) {
 	into := map[heistgraph.Hash]trace.Edge{} // the largest tainted edge into each tx
-	for _, e := range res.Edges {
+	for _, e := range res.Edges.All() {
 		if cur, ok := into[e.To]; !ok || e.AmountSat > cur.AmountSat {
 			into[e.To] = e
 		}

@@ -712,7 +712,7 @@ func (c *crosser) traceUTXO(ctx context.Context, l *heistgraph.Link, dst *uint25
 		next.sinks = append(next.sinks, bridgeSink{chain: l.Dst.Chain, txid: s.TxID.String(), vout: int64(s.Vout), taint: v, hops: s.Hops + hops,
 			markContinued: func(x *uint256.Int) { c.across.Sinks[i].Continued = x.Dec() }})
 	}
-	for _, e := range res.Edges {
+	for _, e := range res.Edges.All() {
 		c.across.Edges = append(c.across.Edges, CrossEdge{Part: part, Chain: l.Dst.Chain, From: e.From.String(), To: e.To.String(),
 			Amount: strconv.FormatInt(e.AmountSat, 10), Asset: asset})
 	}

@@ -74,6 +74,7 @@ func (d *denseIndex) reset() { *d = denseIndex{} }
 type chunks[T any] struct {
 	pages [][]T
 	n     int
+	spare [][]T // pages to fill before allocating (a finished trace's, scratch)
 }
 
 const chunkBits = 10
@@ -82,11 +83,34 @@ const chunkBits = 10
 func (c *chunks[T]) add(v T) int {
 	i := c.n
 	if i>>chunkBits == len(c.pages) {
-		c.pages = append(c.pages, make([]T, 1<<chunkBits))
+		c.pages = append(c.pages, c.page())
 	}
 	c.pages[i>>chunkBits][i&(1<<chunkBits-1)] = v
 	c.n++
 	return i
+}
+
+// page returns a page to fill: a spare one (add writes each value
+// whole, so what it held does not matter), or a new one.
+func (c *chunks[T]) page() []T {
+	if k := len(c.spare); k > 0 {
+		p := c.spare[k-1]
+		c.spare = c.spare[:k-1]
+		return p
+	}
+	return make([]T, 1<<chunkBits)
+}
+
+// reuse gives c pages to fill before it allocates: those free returns of
+// a list no longer read.
+func (c *chunks[T]) reuse(pages [][]T) { c.spare = pages }
+
+// free returns every page c holds or was given and empties c: the
+// caller no longer reads what c held.
+func (c *chunks[T]) free() [][]T {
+	pages := append(c.pages, c.spare...)
+	*c = chunks[T]{}
+	return pages
 }
 
 // at returns the value at index i < len.
@@ -110,7 +134,8 @@ func (c *chunks[T]) truncate(n int) {
 // page. The zero value is empty.
 type segPool struct {
 	pages [][]seg
-	last  []seg // the page being filled (pages' last)
+	last  []seg   // the page being filled (pages' last)
+	spare [][]seg // pages of segPage to fill before allocating (scratch)
 }
 
 // segRef is a run of segments in a segPool: n from offset off of page.
@@ -121,12 +146,30 @@ const segPage = 4096
 // put copies s into the pool and returns where.
 func (p *segPool) put(s []seg) segRef {
 	if len(p.last)+len(s) > cap(p.last) {
-		p.last = make([]seg, 0, max(segPage, len(s)))
+		if k := len(p.spare); k > 0 && len(s) <= segPage {
+			p.last = p.spare[k-1][:0]
+			p.spare = p.spare[:k-1]
+		} else {
+			p.last = make([]seg, 0, max(segPage, len(s)))
+		}
 		p.pages = append(p.pages, p.last)
 	}
 	off := len(p.last)
 	p.last = append(p.last, s...)
 	return segRef{page: int32(len(p.pages) - 1), off: int32(off), n: int32(len(s))}
+}
+
+// free returns the pool's pages of segPage (others are left to the
+// collector) and empties p: the caller no longer reads what p held.
+func (p *segPool) free() [][]seg {
+	pages := p.spare
+	for _, pg := range p.pages {
+		if cap(pg) == segPage {
+			pages = append(pages, pg)
+		}
+	}
+	*p = segPool{}
+	return pages
 }
 
 // get returns the segments r names, capped at their end (an append

@@ -77,7 +77,7 @@ func (r *Result) buildGraph() *graph {
 			txs = append(txs, h)
 		}
 	}
-	for _, e := range r.Edges {
+	for _, e := range r.Edges.All() {
 		add(e.From)
 		add(e.To)
 	}
@@ -127,7 +127,7 @@ func (r *Result) buildGraph() *graph {
 	// Edges between transactions, merged where a peel chain collapses.
 	type key struct{ from, to string }
 	at := map[key]int{}
-	for _, e := range r.Edges {
+	for _, e := range r.Edges.All() {
 		k := key{nodeOf(e.From), nodeOf(e.To)}
 		if k.from == k.to {
 			continue

@@ -200,7 +200,7 @@ type Result struct {
 	Seeds         []string         `json:"seeds"`
 	SeedAmountSat int64            `json:"seed_amount_sat"`
 	Sinks         SinkList         `json:"sinks"`
-	Edges         []Edge           `json:"edges"`
+	Edges         EdgeList         `json:"edges"`
 	FeesSat       int64            `json:"fees_sat"`
 	Events        []Event          `json:"events"`
 	Sources       []SourceTotal    `json:"sources"`

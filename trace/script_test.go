@@ -216,7 +216,7 @@ func render(g *testutil.Graph, r *trace.Result, edges bool) string {
 		}
 	}
 	if edges {
-		for _, e := range r.Edges {
+		for _, e := range r.Edges.All() {
 			fmt.Fprintf(&b, "edge %s -> %s %d (%d outputs)\n", g.Name(e.From), g.Name(e.To), e.AmountSat, e.Outputs)
 		}
 	}

@@ -52,15 +52,7 @@ func (l SinkList) At(i int) Sink {
 
 // All yields the sinks with their index, in order, each written as At
 // writes it.
-func (l SinkList) All() iter.Seq2[int, Sink] {
-	return func(yield func(int, Sink) bool) {
-		for i := range l.Len() {
-			if !yield(i, l.At(i)) {
-				return
-			}
-		}
-	}
-}
+func (l SinkList) All() iter.Seq2[int, Sink] { return indexed(l.Len(), l.At) }
 
 // Slice returns the sinks as a slice that the list then holds: changes
 // made through it are the list's. The first call on a trace's list
@@ -216,11 +208,11 @@ func (b *sinkTableBuilder) add(s *sink) {
 	e, t := b.e, b.t
 	if s.tx != b.lastTx {
 		x := e.tx.at(s.tx)
-		t.txs = append(t.txs, sinkTx{id: x.id, time: x.time, pos: x.pos})
+		t.txs = appendDoubling(t.txs, sinkTx{id: x.id, time: x.time, pos: x.pos})
 		b.lastTx = s.tx
 	}
 	if s.addr != b.addr || len(t.addrs) == 0 {
-		t.addrs = append(t.addrs, e.tx.address(s.addr))
+		t.addrs = appendDoubling(t.addrs, e.tx.address(s.addr))
 		b.addr = s.addr
 	}
 	r := sinkRec{amount: s.amount, tx: int32(len(t.txs) - 1), vout: s.vout, src: s.src, hops: s.hops,

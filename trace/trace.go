@@ -27,26 +27,48 @@ func Run(ctx context.Context, r store.ChainReader, opts Options) (*Result, error
 		return nil, err
 	}
 	start := time.Now()
-	e := newEngine(r, opts)
-	if err := e.seed(ctx); err != nil {
+	res, s, err := runScratch(ctx, r, opts, scratchPool.Get().(*scratch))
+	if err != nil {
 		return nil, err
+	}
+	scratchPool.Put(s)
+	if err := across(ctx, r, &opts, res); err != nil {
+		return nil, err
+	}
+	res.Stats.MS = time.Since(start).Milliseconds()
+	return res, nil
+}
+
+// runScratch is Run's trace, without Across and Stats.MS, filling the
+// memory of s (which it takes) before it allocates; it returns the memory
+// for the next trace (a scratch only when it succeeds).
+func runScratch(ctx context.Context, r store.ChainReader, opts Options, s *scratch) (*Result, *scratch, error) {
+	e := newEngine(r, opts)
+	e.useScratch(s)
+	if err := e.seed(ctx); err != nil {
+		return nil, nil, err
 	}
 	if err := e.run(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := e.finish(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	e.res.Params.FollowLinks, e.res.Params.FollowHypotheses = opts.FollowLinks, opts.FollowHypotheses
+	return e.res, e.freeScratch(), nil
+}
+
+// across adds to res the trace beyond the links its bridge sinks crossed
+// (Options.FollowLinks), when r holds links.
+func across(ctx context.Context, r store.ChainReader, opts *Options, res *Result) error {
+	res.Params.FollowLinks, res.Params.FollowHypotheses = opts.FollowLinks, opts.FollowHypotheses
 	if cr, ok := r.(CrossReader); ok && opts.FollowLinks {
-		a, err := acrossOfResult(ctx, cr, &opts, e.res)
+		a, err := acrossOfResult(ctx, cr, opts, res)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		e.res.Across, e.res.Params.AcrossChains = a, true
+		res.Across, res.Params.AcrossChains = a, true
 	}
-	e.res.Stats.MS = time.Since(start).Milliseconds()
-	return e.res, nil
+	return nil
 }
 
 // engine is one trace in progress (methods.md §1.2). It keys everything
@@ -98,6 +120,11 @@ type engine struct {
 	labIdx map[entityName]int32 // labs index of a name and category
 	events []Event
 	steps  chunks[peelCandidate]
+	order  []sinkOrder // sortSinks' (scratch)
+	// edgeIDs is, by tx number, the index + 1 of its txid in the edge
+	// table finish writes (edgeTableBuilder; scratch).
+	edgeIDs []int32
+	edgeOf  []int32 // edgeTableBuilder.of (scratch)
 
 	f   flow
 	res *Result
@@ -842,9 +869,14 @@ func (e *engine) edgeFrom(n, next int32) (int32, bool) {
 		e.edgeTo = append(e.edgeTo, make([]int32, e.tx.len()+1-len(e.edgeTo))...)
 	}
 	// Run adds the edges from n while it processes n: the last edge into
-	// next is from n if any is.
-	if i := e.edgeTo[next] - 1; i >= 0 && e.edgeBuf.at(int(i)).from == n {
-		return i, true
+	// next is from n if any is. An entry a trace before this one left
+	// (scratch) names no edge of this one, or one of a different pair,
+	// until this one sets it; so does one of this trace that a later
+	// edge into next replaced.
+	if i := e.edgeTo[next] - 1; i >= 0 && int(i) < e.edgeBuf.len() {
+		if ed := e.edgeBuf.at(int(i)); ed.from == n && ed.to == next {
+			return i, true
+		}
 	}
 	return 0, false
 }
@@ -1039,7 +1071,7 @@ func (e *engine) sortSinks() []sinkOrder {
 	for r, i := range names {
 		srcRank[i] = int32(r)
 	}
-	order := make([]sinkOrder, 0, e.sinks.len()-len(e.gone))
+	order := slices.Grow(e.order[:0], e.sinks.len()-len(e.gone))
 	for i := range e.sinks.len() {
 		if len(e.gone) > 0 && e.gone[i] {
 			continue
@@ -1053,6 +1085,7 @@ func (e *engine) sortSinks() []sinkOrder {
 		}
 		return cmp.Or(cmp.Compare(a.vout, b.vout), cmp.Compare(a.kind, b.kind), cmp.Compare(a.src, b.src), cmp.Compare(a.i, b.i))
 	})
+	e.order = order
 	return order
 }
 
@@ -1091,7 +1124,7 @@ func sortEdges(eo []edgeOrder) {
 }
 
 // writeEdges returns the engine's edges as Result.Edges orders them.
-func (e *engine) writeEdges() []Edge {
+func (e *engine) writeEdges() EdgeList {
 	if out, ok := e.writeRunEdges(); ok {
 		return out
 	}
@@ -1104,26 +1137,25 @@ func (e *engine) writeEdges() []Edge {
 		}
 	}
 	sortEdges(eo)
-	out := make([]Edge, len(eo))
-	for k, o := range eo {
-		ed := e.edgeBuf.at(int(o.i))
-		out[k] = Edge{From: e.tx.at(ed.from).id, To: e.tx.at(ed.to).id, AmountSat: ed.amount, Outputs: ed.outputs}
+	b := newEdgeTableBuilder(e, len(eo))
+	for _, o := range eo {
+		b.add(e.edgeBuf.at(int(o.i)))
 	}
-	return out
+	return b.list()
 }
 
 // writeRunEdges is writeEdges for Run, which adds the edges from a
 // transaction together while it processes it, the transactions in chain
 // order: edgeBuf is then runs of one from, in the order of their from,
 // and only a run of several edges is sorted (by the position of their
-// to), reading a transaction's position only there and its txid once
-// per edge end. False when edgeBuf is not so (a Tracer's).
-func (e *engine) writeRunEdges() ([]Edge, bool) {
+// to), reading a transaction's position only there. False when edgeBuf
+// is not so (a Tracer's).
+func (e *engine) writeRunEdges() (EdgeList, bool) {
 	n := e.edgeBuf.len()
 	if e.edges != nil {
-		return nil, false
+		return EdgeList{}, false
 	}
-	out := make([]Edge, n)
+	b := newEdgeTableBuilder(e, n)
 	var run []edgeOrder
 	var last pos
 	for i := 0; i < n; {
@@ -1134,7 +1166,7 @@ func (e *engine) writeRunEdges() ([]Edge, bool) {
 		}
 		x := e.tx.at(from)
 		if i > 0 && x.pos.cmp(last) <= 0 {
-			return nil, false
+			return EdgeList{}, false
 		}
 		last = x.pos
 		run = run[:0]
@@ -1148,16 +1180,16 @@ func (e *engine) writeRunEdges() ([]Edge, bool) {
 		if len(run) > 1 {
 			slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
 		}
-		for k, o := range run {
+		for _, o := range run {
 			ed := e.edgeBuf.at(int(o.i))
 			if ed.outputs == 0 {
-				return nil, false
+				return EdgeList{}, false
 			}
-			out[i+k] = Edge{From: x.id, To: e.tx.at(ed.to).id, AmountSat: ed.amount, Outputs: ed.outputs}
+			b.add(ed)
 		}
 		i = j
 	}
-	return out, true
+	return b.list(), true
 }
 
 // finish detects peel chains, orders everything and checks conservation.

@@ -223,7 +223,7 @@ func (t *Tracer) Result(ctx context.Context) (*Result, error) {
 	e := t.e
 	saved, events := e.res, e.events
 	r := *saved
-	r.Sinks, r.Edges, r.Events, r.Sources, r.Totals = SinkList{}, nil, nil, nil, nil
+	r.Sinks, r.Edges, r.Events, r.Sources, r.Totals = SinkList{}, EdgeList{}, nil, nil, nil
 	e.res, e.events = &r, slices.Clone(events)
 	err := e.finish(ctx)
 	e.res, e.events = saved, events

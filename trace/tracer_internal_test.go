@@ -41,7 +41,37 @@ func EdgesBothWays(ctx context.Context, r store.ChainReader, opts Options) (run,
 	if err := e.run(ctx); err != nil {
 		return nil, nil, false, err
 	}
-	run, ok = e.writeRunEdges()
+	rl, ok := e.writeRunEdges()
 	e.edges = map[uint64]int32{} // as a Tracer's: writeEdges sorts them all
-	return run, e.writeEdges(), ok, nil
+	sl := e.writeEdges()
+	return rl.Slice(), sl.Slice(), ok, nil
+}
+
+// EdgesWritten traces opts over r as Run does, up to its result, and
+// returns the edges as Run's list holds them and as Edge values written
+// one by one from the engine's records in the list's order, for tests.
+func EdgesWritten(ctx context.Context, r store.ChainReader, opts Options) (list EdgeList, want []Edge, err error) {
+	if err := opts.Validate(); err != nil {
+		return EdgeList{}, nil, err
+	}
+	e := newEngine(r, opts)
+	if err := e.seed(ctx); err != nil {
+		return EdgeList{}, nil, err
+	}
+	if err := e.run(ctx); err != nil {
+		return EdgeList{}, nil, err
+	}
+	list = e.writeEdges()
+	var eo []edgeOrder
+	for i := range e.edgeBuf.len() {
+		ed := e.edgeBuf.at(i)
+		eo = append(eo, edgeOrder{from: e.tx.at(ed.from).pos, to: e.tx.at(ed.to).pos, i: int32(i)})
+	}
+	sortEdges(eo)
+	want = []Edge{}
+	for _, o := range eo {
+		ed := e.edgeBuf.at(int(o.i))
+		want = append(want, Edge{From: e.tx.at(ed.from).id, To: e.tx.at(ed.to).id, AmountSat: ed.amount, Outputs: ed.outputs})
+	}
+	return list, want, nil
 }

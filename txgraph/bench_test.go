@@ -119,7 +119,7 @@ func BenchmarkTraceGraph(b *testing.B) {
 				cpu := cpuTime(b) - cpu0
 				b.ReportMetric(float64(res.Stats.TxsVisited), "txs/op")
 				b.ReportMetric(float64(res.Sinks.Len()), "sinks/op")
-				b.ReportMetric(float64(len(res.Edges)), "edges/op")
+				b.ReportMetric(float64(res.Edges.Len()), "edges/op")
 				b.ReportMetric(float64(visited)/b.Elapsed().Seconds(), "txs/s")
 				b.ReportMetric(float64(visited)/cpu.Seconds(), "txs/cpu-s")
 				res.Stats.MS = 0

@@ -32,7 +32,8 @@ func (r *Reader) Numbered(n uint32) bool {
 	}
 	t := &g.t
 	for i := t.txIn[n]; i < t.txIn[n]+uint64(t.txNIn[n]); i++ {
-		if p := t.inPrev[i]; p != none && t.txBlock[p] >= 0 && t.inVout[i] < t.txNOut[p] && t.txFlags[p]&flagStore != 0 {
+		// The flag first: one read of the spent tx where few are flagged.
+		if p := t.inPrev[i]; p != none && t.txFlags[p]&flagStore != 0 && t.txBlock[p] >= 0 && t.inVout[i] < t.txNOut[p] {
 			return false
 		}
 	}

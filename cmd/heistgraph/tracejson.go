@@ -30,7 +30,7 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 	}
 	type saved struct {
 		sinks  trace.SinkList
-		edges  []trace.Edge
+		edges  trace.EdgeList
 		events []trace.Event
 	}
 	keep := make([]saved, len(results))
@@ -39,8 +39,8 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 		if !r.Sinks.IsNil() {
 			r.Sinks = trace.NewSinkList([]trace.Sink{})
 		}
-		if r.Edges != nil {
-			r.Edges = []trace.Edge{}
+		if !r.Edges.IsNil() {
+			r.Edges = trace.NewEdgeList([]trace.Edge{})
 		}
 		if r.Events != nil {
 			r.Events = []trace.Event{}
@@ -64,8 +64,8 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 		if !r.Sinks.IsNil() {
 			parts = append(parts, spliced{key: "sinks", n: r.Sinks.Len(), sinks: r.Sinks})
 		}
-		if r.Edges != nil {
-			parts = append(parts, spliced{key: "edges", n: len(r.Edges), edges: r.Edges})
+		if !r.Edges.IsNil() {
+			parts = append(parts, spliced{key: "edges", n: r.Edges.Len(), edges: r.Edges})
 		}
 		if r.Events != nil {
 			parts = append(parts, spliced{key: "events", n: len(r.Events), events: r.Events})
@@ -89,10 +89,11 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 			if k > 0 {
 				buf = append(buf, ',')
 			}
-			switch {
-			case p.edges != nil:
-				buf = appendEdgeJSON(buf, &p.edges[k], depth+1)
-			case p.events != nil:
+			switch p.key {
+			case "edges":
+				e := p.edges.At(k)
+				buf = appendEdgeJSON(buf, &e, depth+1)
+			case "events":
 				// As encoding/json writes a Marshaler's text (compacted,
 				// which it is) and jsonindent indents it at its depth.
 				js, err := p.events[k].MarshalJSON()
@@ -123,12 +124,12 @@ func (a *app) emitResults(v any, results []*trace.Result, depth int, text func(w
 }
 
 // spliced is one array emitResults writes from values: n sinks, edges
-// or events (edges or events when that slice is not nil, else sinks).
+// or events, as key names.
 type spliced struct {
 	key    string
 	n      int
 	sinks  trace.SinkList
-	edges  []trace.Edge
+	edges  trace.EdgeList
 	events []trace.Event
 }
 

@@ -40,8 +40,9 @@ func randomResult(r *rand.Rand) *trace.Result {
 	if r.IntN(4) > 0 {
 		sinks = []trace.Sink{}
 	}
+	var edges []trace.Edge
 	if r.IntN(4) > 0 {
-		res.Edges = []trace.Edge{}
+		edges = []trace.Edge{}
 	}
 	kinds := []trace.SinkKind{trace.SinkUnspent, trace.SinkEntity, trace.SinkOverlap, trace.SinkKind(randomString(r))}
 	for range r.IntN(6) {
@@ -70,8 +71,9 @@ func randomResult(r *rand.Rand) *trace.Result {
 	for range r.IntN(4) {
 		e := trace.Edge{AmountSat: r.Int64(), Outputs: r.IntN(10)}
 		e.From[0], e.To[31] = byte(r.IntN(256)), byte(r.IntN(256))
-		res.Edges = append(res.Edges, e)
+		edges = append(edges, e)
 	}
+	res.Edges = trace.NewEdgeList(edges)
 	if r.IntN(4) > 0 {
 		res.Events = []trace.Event{}
 	}
@@ -146,7 +148,7 @@ func FuzzAppendSink(f *testing.F) {
 	f.Add("bcrt1qxyz", "exchange", "a\"b\\c", "\u2028\xff<&>", int64(5))
 	f.Fuzz(func(t *testing.T, addr, entity, source, input string, amount int64) {
 		res := &trace.Result{Sinks: trace.NewSinkList([]trace.Sink{{Kind: trace.SinkEntity, Address: addr, Entity: entity, Category: input,
-			Source: source, Input: input, Reason: entity, AmountSat: amount}}), Edges: []trace.Edge{{AmountSat: amount}}}
+			Source: source, Input: input, Reason: entity, AmountSat: amount}}), Edges: trace.NewEdgeList([]trace.Edge{{AmountSat: amount}})}
 		v := hgapp.TraceView{Result: res}
 		var want, got bytes.Buffer
 		text := func(io.Writer) error { return nil }
