@@ -490,8 +490,8 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 	}
 	for txid, rec := range a.spenders {
 		rec.setFee(rec.OutSum)
-		a.key = appendTxKey(a.key[:0], c, txid)
-		a.val = appendTxRecord(a.val[:0], txid, rec)
+		a.key = appendTxNumKey(a.key[:0], c, rec.Num)
+		a.val = appendTxEntry(a.val[:0], txid, rec)
 		if err := batch.Set(a.key, a.val, nil); err != nil {
 			return false, err
 		}
@@ -621,6 +621,14 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		return err
 	}
 	rec.Num = num
+	if collided {
+		// The record is overwritten in place, under the number the txid
+		// keeps.
+		a.key = appendTxNumKey(a.key[:0], c, num)
+		if err := a.keepCurrent(db, a.key); err != nil {
+			return err
+		}
+	}
 
 	for vin := range tx.Inputs {
 		in := &tx.Inputs[vin]
@@ -687,8 +695,8 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 	rec.setFee(outSum)
 	a.outIDs = outIDs
 	a.feed.tx(b, i, rec, collided, outIDs)
-	a.key = appendTxKey(a.key[:0], c, tx.TxID)
-	a.val = appendTxRecord(a.val[:0], tx.TxID, rec)
+	a.key = appendTxNumKey(a.key[:0], c, num)
+	a.val = appendTxEntry(a.val[:0], tx.TxID, rec)
 	return batch.Set(a.key, a.val, nil)
 }
 
@@ -888,7 +896,7 @@ func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainC
 	if rec, ok := recs[txid]; ok {
 		return rec, nil
 	}
-	v, found, err := lookup(r, appendTxKey(nil, c, txid), nil)
+	num, v, found, err := lookupTx(r, c, txid, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -896,7 +904,7 @@ func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainC
 		return nil, fmt.Errorf("spender %s not stored: %w", txid, errCorrupt)
 	}
 	rec := &txRecord{}
-	if err := decodeTxRecord(v, txid, rec, txidOf, nil); err != nil {
+	if err := decodeTxRecord(v[32:], num, txid, rec, txidOf, nil); err != nil {
 		return nil, err
 	}
 	recs[txid] = rec

@@ -152,6 +152,11 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64, ids bool
 		return nil, 0, err
 	}
 	defer nums.Close()
+	recs, err := newNumReader(snap, c)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer recs.Close()
 	addrs := d.addrIter(snap, c)
 	defer addrs.Close()
 	var key []byte
@@ -177,7 +182,18 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64, ids bool
 			}
 			return nil, 0, fail(errCorrupt)
 		}
-		if err := decodeTxRecord(txIt.Value(), r.txid, &rec, nums.txid, recAddrs); err != nil {
+		num, w := binary.Uvarint(txIt.Value())
+		if w <= 0 || num == 0 {
+			return nil, 0, fail(errCorrupt)
+		}
+		txid, v, err := recs.entry(num)
+		if err != nil {
+			return nil, 0, fail(err)
+		}
+		if txid != r.txid {
+			return nil, 0, fail(fmt.Errorf("number %d holds %s: %w", num, txid, errCorrupt))
+		}
+		if err := decodeTxRecord(v, num, r.txid, &rec, nums.txid, recAddrs); err != nil {
 			return nil, 0, fail(err)
 		}
 		tr := newBlockTxRecord(chain, r.txid, &rec, bref)

@@ -58,7 +58,7 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 		defer nums.Close()
 		addrs := d.addrIter(snap, c)
 		defer addrs.Close()
-		var key, val []byte
+		var val []byte
 		var rec txRecord
 		for i, txid := range bi.TxIDs {
 			if i&63 == 0 {
@@ -67,7 +67,7 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 					return
 				}
 			}
-			v, found, err := lookup(snap, appendTxKey(key[:0], c, txid), val[:0])
+			num, v, found, err := lookupTx(snap, c, txid, val[:0])
 			if err != nil {
 				fail(err)
 				return
@@ -77,7 +77,7 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 				return
 			}
 			val = v
-			if err := decodeTxRecord(v, txid, &rec, nums.txid, addrs); err != nil {
+			if err := decodeTxRecord(v[32:], num, txid, &rec, nums.txid, addrs); err != nil {
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}

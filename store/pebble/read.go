@@ -122,7 +122,7 @@ func (d *DB) Tx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.Has
 }
 
 func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgraph.Hash, addrs *addrReader) (heistgraph.TxRecord, error) {
-	v, found, err := lookup(r, appendTxKey(nil, c, txid), nil)
+	num, v, found, err := lookupTx(r, c, txid, nil)
 	if err != nil {
 		return heistgraph.TxRecord{}, err
 	}
@@ -130,7 +130,7 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		return heistgraph.TxRecord{}, heistgraph.ErrNotFound
 	}
 	var rec txRecord
-	if err := decodeTxRecord(v, txid, &rec, pointTxids(r, c), nil); err != nil {
+	if err := decodeTxRecord(v[32:], num, txid, &rec, pointTxids(r, c), nil); err != nil {
 		return heistgraph.TxRecord{}, err
 	}
 	hr, _, err := heightAt(r, c, rec.Height)
@@ -451,6 +451,11 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
 		}
 		defer nums.Close()
+		recs, err := newNumReader(snap, c)
+		if err != nil {
+			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+		}
+		defer recs.Close()
 		addrs := newAddrIter(snap, c)
 		defer addrs.Close()
 		var buf, val []byte
@@ -492,14 +497,23 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 					continue // token metadata is no block's content
 				}
 				if p == prefixTx {
-					// In schema 3's form: the digest does not depend on
-					// how the inputs' addresses are stored.
-					if len(k) != len(lo)+32 {
+					// The record the index entry names, in schema 3's
+					// form: the digest does not depend on how the inputs'
+					// addresses are stored, nor on where the record is.
+					num, w := binary.Uvarint(v)
+					if len(k) != len(lo)+32 || w <= 0 || num == 0 {
 						it.Close()
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx key: %w", chain, errCorrupt)
 					}
 					txid := heistgraph.Hash(k[len(lo):])
-					if err := decodeTxRecord(v, txid, &rec, nums.txid, addrs); err != nil {
+					id, rv, err := recs.entry(num)
+					if err == nil && id != txid {
+						err = fmt.Errorf("number %d holds %s: %w", num, id, errCorrupt)
+					}
+					if err == nil {
+						err = decodeTxRecord(rv, num, txid, &rec, nums.txid, addrs)
+					}
+					if err != nil {
 						it.Close()
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx %s: %w", chain, txid, err)
 					}
