@@ -132,9 +132,9 @@ func checkAddrTable(t *testing.T, d *DB, chain heistgraph.Chain, c chainCode, ne
 		}
 		checkID(fmt.Sprintf("output %x", k), head.AddrID)
 	})
-	scan(prefixTxNum, func(k, v []byte) {
+	scan(prefixTxRec, func(k, v []byte) {
 		var rec txRecord
-		if err := decodeTxRecord(v[32:], binary.BigEndian.Uint64(k), heistgraph.Hash(v[:32]), &rec, pointTxids(d.db, c), nil); err != nil {
+		if err := decodeTxRecord(v, binary.BigEndian.Uint64(k), heistgraph.Hash{}, &rec, pointTxids(d.db, c), nil); err != nil {
 			t.Fatal(err)
 		}
 		for i, in := range rec.Inputs {

@@ -490,8 +490,8 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 	}
 	for txid, rec := range a.spenders {
 		rec.setFee(rec.OutSum)
-		a.key = appendTxNumKey(a.key[:0], c, rec.Num)
-		a.val = appendTxEntry(a.val[:0], txid, rec)
+		a.key = appendTxRecKey(a.key[:0], c, rec.Num)
+		a.val = appendTxRecord(a.val[:0], txid, rec)
 		if err := batch.Set(a.key, a.val, nil); err != nil {
 			return false, err
 		}
@@ -622,9 +622,13 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 	}
 	rec.Num = num
 	if collided {
-		// The record is overwritten in place, under the number the txid
-		// keeps.
+		// The txid keeps its number: its d entry stays, and its record is
+		// overwritten in place.
 		a.key = appendTxNumKey(a.key[:0], c, num)
+		if err := a.keepCurrent(db, a.key); err != nil {
+			return err
+		}
+		a.key = appendTxRecKey(a.key[:0], c, num)
 		if err := a.keepCurrent(db, a.key); err != nil {
 			return err
 		}
@@ -695,8 +699,8 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 	rec.setFee(outSum)
 	a.outIDs = outIDs
 	a.feed.tx(b, i, rec, collided, outIDs)
-	a.key = appendTxNumKey(a.key[:0], c, num)
-	a.val = appendTxEntry(a.val[:0], tx.TxID, rec)
+	a.key = appendTxRecKey(a.key[:0], c, num)
+	a.val = appendTxRecord(a.val[:0], tx.TxID, rec)
 	return batch.Set(a.key, a.val, nil)
 }
 
@@ -904,7 +908,7 @@ func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainC
 		return nil, fmt.Errorf("spender %s not stored: %w", txid, errCorrupt)
 	}
 	rec := &txRecord{}
-	if err := decodeTxRecord(v[32:], num, txid, rec, txidOf, nil); err != nil {
+	if err := decodeTxRecord(v, num, txid, rec, txidOf, nil); err != nil {
 		return nil, err
 	}
 	recs[txid] = rec

@@ -152,7 +152,7 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64, ids bool
 		return nil, 0, err
 	}
 	defer nums.Close()
-	recs, err := newNumReader(snap, c)
+	recs, err := newRecReader(snap, c)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -186,12 +186,9 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64, ids bool
 		if w <= 0 || num == 0 {
 			return nil, 0, fail(errCorrupt)
 		}
-		txid, v, err := recs.entry(num)
+		v, err := recs.record(num)
 		if err != nil {
 			return nil, 0, fail(err)
-		}
-		if txid != r.txid {
-			return nil, 0, fail(fmt.Errorf("number %d holds %s: %w", num, txid, errCorrupt))
 		}
 		if err := decodeTxRecord(v, num, r.txid, &rec, nums.txid, recAddrs); err != nil {
 			return nil, 0, fail(err)

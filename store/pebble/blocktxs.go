@@ -77,7 +77,7 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 				return
 			}
 			val = v
-			if err := decodeTxRecord(v[32:], num, txid, &rec, nums.txid, addrs); err != nil {
+			if err := decodeTxRecord(v, num, txid, &rec, nums.txid, addrs); err != nil {
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}

@@ -20,11 +20,11 @@ import (
 // Pebble in one Ingest: atomic (one version edit), and durable when it
 // returns (the files and the manifest are synced). The writes skip the
 // write-ahead log, the memtable and its flush. A table whose keys arrive in
-// order (the height index h, the address table y, the undo records u, the
-// outputs o) overlaps nothing stored and lands in the bottom level, never
-// compacted again (no stored file spans two tables: tablesplit.go), and so
-// does the part of the other tables past their last stored key (inOrder:
-// the new tx records d, nearly all); the rest (txids, addresses, the spends of older
+// order (the height index h, the tx numbers d, the address table y, the
+// undo records u, the outputs o) overlaps nothing stored and lands in the
+// bottom level, never compacted again (no stored file spans two tables:
+// tablesplit.go), and so does the part of the other tables past their last
+// stored key (inOrder: the new tx records v, nearly all); the rest (txids, addresses, the spends of older
 // outputs, the events of older addresses) overlaps what is stored and
 // enters level 0 as a flush would, then compacts as before.
 //
@@ -51,18 +51,18 @@ const bulkPrefix = "bulkload-"
 const bulkSplit = 3
 
 // inOrder reports whether the keys of a table (prefix byte and chain
-// code) arrive in order, group after group: heights and address ids,
-// big-endian, and outputs by their transaction's number (appendOrdered).
-// The tx records (d) arrive in order too, except the records a group
-// overwrites (a txid stored again, a spender whose output arrived): they
-// are cut like the tables below. A group's file of such a table overlaps nothing stored
+// code) arrive in order, group after group: heights, transaction numbers
+// and address ids, big-endian, and outputs by their transaction's number
+// (appendOrdered). The tx records (v) arrive in order too, except the
+// records a group overwrites (a txid stored again, a spender whose output
+// arrived): they are cut like the tables below. A group's file of such a table overlaps nothing stored
 // and goes to the bottom level. Of the other tables, the part of a group's
 // writes past the table's last stored key (the spends of the group's own
 // outputs, the events of the addresses it gives ids to) is cut into a
 // file of its own that goes there too (lastKey, tableSink.tail).
 func inOrder(table []byte) bool {
 	switch table[0] {
-	case prefixHeight, prefixAddrByID, prefixUndo, prefixOutput:
+	case prefixHeight, prefixTxNum, prefixAddrByID, prefixUndo, prefixOutput:
 		return true
 	}
 	return false

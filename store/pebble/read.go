@@ -130,7 +130,7 @@ func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgr
 		return heistgraph.TxRecord{}, heistgraph.ErrNotFound
 	}
 	var rec txRecord
-	if err := decodeTxRecord(v[32:], num, txid, &rec, pointTxids(r, c), nil); err != nil {
+	if err := decodeTxRecord(v, num, txid, &rec, pointTxids(r, c), nil); err != nil {
 		return heistgraph.TxRecord{}, err
 	}
 	hr, _, err := heightAt(r, c, rec.Height)
@@ -451,7 +451,7 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
 		}
 		defer nums.Close()
-		recs, err := newNumReader(snap, c)
+		recs, err := newRecReader(snap, c)
 		if err != nil {
 			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
 		}
@@ -506,10 +506,7 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx key: %w", chain, errCorrupt)
 					}
 					txid := heistgraph.Hash(k[len(lo):])
-					id, rv, err := recs.entry(num)
-					if err == nil && id != txid {
-						err = fmt.Errorf("number %d holds %s: %w", num, id, errCorrupt)
-					}
+					rv, err := recs.record(num)
 					if err == nil {
 						err = decodeTxRecord(rv, num, txid, &rec, nums.txid, addrs)
 					}

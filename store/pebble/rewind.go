@@ -222,7 +222,7 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 		if !found {
 			return fmt.Errorf("tx %s: record missing: %w", txid, errCorrupt)
 		}
-		if err := decodeTxRecord(v[32:], num, txid, &rec, u.txid, nil); err != nil {
+		if err := decodeTxRecord(v, num, txid, &rec, u.txid, nil); err != nil {
 			return fmt.Errorf("tx %s: %w", txid, err)
 		}
 		if err := u.outputs(txid, uint32(i), &rec); err != nil {
@@ -239,11 +239,15 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 		if err := b.Delete(u.key, nil); err != nil {
 			return err
 		}
+		u.key = appendTxRecKey(u.key[:0], c, rec.Num)
+		if err := b.Delete(u.key, nil); err != nil {
+			return err
+		}
 	}
 
 	for txid, rec := range u.spenders {
 		rec.setFee(rec.OutSum)
-		if err := b.Set(appendTxNumKey(nil, c, rec.Num), appendTxEntry(nil, txid, rec), nil); err != nil {
+		if err := b.Set(appendTxRecKey(nil, c, rec.Num), appendTxRecord(nil, txid, rec), nil); err != nil {
 			return err
 		}
 	}

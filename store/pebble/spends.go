@@ -131,7 +131,7 @@ func txidOf(r pebbledb.Reader, c chainCode, num uint64) (heistgraph.Hash, error)
 		return heistgraph.Hash{}, err
 	}
 	var h heistgraph.Hash
-	ok := len(v) >= 32
+	ok := len(v) == 32
 	copy(h[:], v)
 	if err := closer.Close(); err != nil {
 		return heistgraph.Hash{}, err

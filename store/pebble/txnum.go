@@ -12,23 +12,29 @@ import (
 
 // Transaction numbers (schema.go): ApplyBlock gives each transaction it
 // stores a dense number per chain (from 1), in the order it applies them,
-// from the chain's counter (m + "txnum/" + chain). The tx record is keyed
-// by its number (d: number -> txid + record), and the t table is the
-// index from txid to number; event values, spend markers, output keys and
-// tx records' prevouts refer to transactions by number. A txid stored
-// again (a BIP30 duplicate, a tx mined again) keeps the number it has: its
-// index entry stays and its record is overwritten in place (the block's
-// undo record keeps both). A number is never given to two txids: a rewind
-// removes the numbers of the txs it removes and leaves the counter where it
-// is, as it does with address ids.
+// from the chain's counter (m + "txnum/" + chain). Three tables hold a tx:
+// the index t (txid -> number), the d table (number -> txid) and its
+// record, keyed by its number (v); event values, spend markers, output
+// keys and tx records' prevouts refer to transactions by number. A txid
+// stored again (a BIP30 duplicate, a tx mined again) keeps the number it
+// has: its t and d entries stay and its record is overwritten in place
+// (the block's undo record keeps all three). A number is never given to
+// two txids: a rewind removes the numbers of the txs it removes and leaves
+// the counter where it is, as it does with address ids.
 //
 // A group's new transactions have numbers past every stored one, so their
 // records, the bulk of the tx bytes, arrive in key order: the bulk path
 // ingests them into the bottom level and no compaction rewrites them
-// (bulk.go); only the index, txid -> number, is keyed at random.
+// (bulk.go); only the index, txid -> number, is keyed at random. Numbers
+// resolve to txids through d, not v, so that those reads (prevouts,
+// spenders, events) touch a table of 32-byte values.
 
-// prefixTxNum is the table of tx records by number.
-const prefixTxNum byte = 'd'
+// prefixTxNum is the table of txids by number, prefixTxRec the table of
+// tx records by number.
+const (
+	prefixTxNum byte = 'd'
+	prefixTxRec byte = 'v'
+)
 
 var metaTxNumPrefix = []byte("mtxnum/")
 
@@ -42,8 +48,13 @@ func appendTxNumKey(dst []byte, c chainCode, num uint64) []byte {
 	return appendU64(appendTable(dst, prefixTxNum, c), num)
 }
 
+// appendTxRecKey builds the key of number num's tx record.
+func appendTxRecKey(dst []byte, c chainCode, num uint64) []byte {
+	return appendU64(appendTable(dst, prefixTxRec, c), num)
+}
+
 // txNum returns the number of the tx at index i of the block being built,
-// giving it a new one (and writing its index entry) unless its txid is
+// giving it a new one (and writing its t and d entries) unless its txid is
 // stored already (prev, its stored index entry) or was given one earlier
 // in the run.
 func (a *applier) txNum(db pebbledb.Reader, c chainCode, txid heistgraph.Hash, prev []byte) (uint64, error) {
@@ -65,47 +76,29 @@ func (a *applier) txNum(db pebbledb.Reader, c chainCode, txid heistgraph.Hash, p
 	a.grp.txids[txid] = num
 	a.key2 = appendTxKey(a.key2[:0], c, txid)
 	a.val2 = appendUvarint(a.val2[:0], num)
-	return num, a.w.Set(a.key2, a.val2, nil)
-}
-
-// appendTxEntry appends the value of a tx's d entry: its txid, then its
-// record.
-func appendTxEntry(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
-	return appendTxRecord(append(dst, txid[:]...), txid, rec)
-}
-
-// splitTxEntry splits the value of number num's d entry into its txid and
-// record.
-func splitTxEntry(num uint64, v []byte) (heistgraph.Hash, []byte, error) {
-	if len(v) < 32 {
-		return heistgraph.Hash{}, nil, fmt.Errorf("transaction number %d: %w", num, errCorrupt)
+	if err := a.w.Set(a.key2, a.val2, nil); err != nil {
+		return 0, err
 	}
-	return heistgraph.Hash(v[:32]), v[32:], nil
+	a.key2 = appendTxNumKey(a.key2[:0], c, num)
+	return num, a.w.Set(a.key2, txid[:], nil)
 }
 
-// lookupTx reads the d entry of txid: its number from the index, then the
-// entry under it (found false when the tx is not stored), whose record is
-// entry[32:]. The entry is a copy, appended to buf.
-func lookupTx(r pebbledb.Reader, c chainCode, txid heistgraph.Hash, buf []byte) (num uint64, entry []byte, found bool, err error) {
+// lookupTx reads the record of txid: its number from the index, then the
+// record under it (found false when the tx is not stored). The record is a
+// copy, appended to buf.
+func lookupTx(r pebbledb.Reader, c chainCode, txid heistgraph.Hash, buf []byte) (num uint64, rec []byte, found bool, err error) {
 	num, found, err = storedTxNum(r, c, txid)
 	if err != nil || !found {
 		return 0, nil, false, err
 	}
-	v, found, err := lookup(r, appendTxNumKey(nil, c, num), buf)
+	rec, found, err = lookup(r, appendTxRecKey(nil, c, num), buf)
 	if err != nil {
 		return 0, nil, false, err
 	}
 	if !found {
 		return 0, nil, false, fmt.Errorf("tx %s: number %d: record missing: %w", txid, num, errCorrupt)
 	}
-	id, _, err := splitTxEntry(num, v)
-	if err != nil {
-		return 0, nil, false, err
-	}
-	if id != txid {
-		return 0, nil, false, fmt.Errorf("tx %s: number %d holds %s: %w", txid, num, id, errCorrupt)
-	}
-	return num, v, true, nil
+	return num, rec, true, nil
 }
 
 // writeNums adds the run's number counter to its writes when it gave out
@@ -134,25 +127,35 @@ func storedTxNum(r pebbledb.Reader, c chainCode, txid heistgraph.Hash) (num uint
 	return num, true, nil
 }
 
-// numReader resolves transaction numbers of one chain to txids (and
-// records) through one iterator over the d table, remembering the last
-// txid. Readers that ask in rising order (an address's history) seek
-// forward from where they are.
+// numReader resolves transaction numbers of one chain to txids through one
+// iterator over the d table (or to tx records, over the v table:
+// newRecReader), remembering the last one. Readers that ask in rising
+// order (an address's history) seek forward from where they are.
 type numReader struct {
-	it   *pebbledb.Iterator
-	c    chainCode
-	key  []byte
-	num  uint64
-	last heistgraph.Hash
+	it     *pebbledb.Iterator
+	c      chainCode
+	prefix byte
+	key    []byte
+	num    uint64
+	last   heistgraph.Hash
 }
 
 func newNumReader(r pebbledb.Reader, c chainCode) (*numReader, error) {
-	lo, hi := tableBounds(prefixTxNum, c)
+	return newTableReader(r, c, prefixTxNum)
+}
+
+// newRecReader returns a reader of chain c's tx records by number (record).
+func newRecReader(r pebbledb.Reader, c chainCode) (*numReader, error) {
+	return newTableReader(r, c, prefixTxRec)
+}
+
+func newTableReader(r pebbledb.Reader, c chainCode, prefix byte) (*numReader, error) {
+	lo, hi := tableBounds(prefix, c)
 	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return nil, err
 	}
-	return &numReader{it: it, c: c}, nil
+	return &numReader{it: it, c: c, prefix: prefix}, nil
 }
 
 func (n *numReader) Close() error { return n.it.Close() }
@@ -162,26 +165,32 @@ func (n *numReader) txid(num uint64) (heistgraph.Hash, error) {
 	if num == n.num && num != 0 {
 		return n.last, nil
 	}
-	txid, _, err := n.entry(num)
-	return txid, err
+	v, err := n.value(num)
+	if err != nil {
+		return heistgraph.Hash{}, err
+	}
+	if len(v) != 32 {
+		return heistgraph.Hash{}, fmt.Errorf("transaction number %d: %w", num, errCorrupt)
+	}
+	n.num = num
+	copy(n.last[:], v)
+	return n.last, nil
 }
 
-// entry returns the txid and the record of number num; the record is valid
-// until the next call.
-func (n *numReader) entry(num uint64) (heistgraph.Hash, []byte, error) {
-	n.key = appendTxNumKey(n.key[:0], n.c, num)
+// record returns the tx record of number num (a reader of newRecReader),
+// valid until the next call.
+func (n *numReader) record(num uint64) ([]byte, error) { return n.value(num) }
+
+// value returns the value of number num's key in the reader's table.
+func (n *numReader) value(num uint64) ([]byte, error) {
+	n.key = appendU64(appendTable(n.key[:0], n.prefix, n.c), num)
 	if !n.it.SeekGE(n.key) || !bytes.Equal(n.it.Key(), n.key) {
 		if err := n.it.Error(); err != nil {
-			return heistgraph.Hash{}, nil, err
+			return nil, err
 		}
-		return heistgraph.Hash{}, nil, fmt.Errorf("transaction number %d: not stored: %w", num, errCorrupt)
+		return nil, fmt.Errorf("transaction number %d: not stored: %w", num, errCorrupt)
 	}
-	txid, rec, err := splitTxEntry(num, n.it.Value())
-	if err != nil {
-		return heistgraph.Hash{}, nil, err
-	}
-	n.num, n.last = num, txid
-	return txid, rec, nil
+	return n.it.Value(), nil
 }
 
 // lookupOutput reads the output record of op: its tx's number from the
