@@ -56,9 +56,20 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 			return
 		}
 		defer nums.Close()
+		own, err := newBlockNums(snap, c)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer own.Close()
+		recs, err := newRecReader(snap, c)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer recs.Close()
 		addrs := d.addrIter(snap, c)
 		defer addrs.Close()
-		var val []byte
 		var rec txRecord
 		for i, txid := range bi.TxIDs {
 			if i&63 == 0 {
@@ -67,7 +78,7 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 					return
 				}
 			}
-			num, v, found, err := lookupTx(snap, c, txid, val[:0])
+			num, found, err := own.num(txid)
 			if err != nil {
 				fail(err)
 				return
@@ -76,7 +87,11 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 				fail(fmt.Errorf("tx %s: %w", txid, errCorrupt))
 				return
 			}
-			val = v
+			v, err := recs.record(num)
+			if err != nil {
+				fail(fmt.Errorf("tx %s: %w", txid, err))
+				return
+			}
 			if err := decodeTxRecord(v, num, txid, &rec, nums.txid, addrs); err != nil {
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return

@@ -183,14 +183,62 @@ func (n *numReader) record(num uint64) ([]byte, error) { return n.value(num) }
 
 // value returns the value of number num's key in the reader's table.
 func (n *numReader) value(num uint64) ([]byte, error) {
+	v, found, err := n.find(num)
+	if err == nil && !found {
+		err = fmt.Errorf("transaction number %d: not stored: %w", num, errCorrupt)
+	}
+	return v, err
+}
+
+// find returns the value of number num's key (found false when there is
+// none), valid until the next call.
+func (n *numReader) find(num uint64) ([]byte, bool, error) {
 	n.key = appendU64(appendTable(n.key[:0], n.prefix, n.c), num)
 	if !n.it.SeekGE(n.key) || !bytes.Equal(n.it.Key(), n.key) {
-		if err := n.it.Error(); err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("transaction number %d: not stored: %w", num, errCorrupt)
+		return nil, false, n.it.Error()
 	}
-	return n.it.Value(), nil
+	return n.it.Value(), true, nil
+}
+
+// blockNums finds the numbers of a block's txs, asked in block order. A
+// tx applied right after the one before it in the block has the next
+// number, which the d table confirms by an in-order read; any other (the
+// block's first, a txid stored again, which keeps its older number) is
+// looked up in the index.
+type blockNums struct {
+	r    pebbledb.Reader
+	d    *numReader
+	next uint64
+}
+
+func newBlockNums(r pebbledb.Reader, c chainCode) (*blockNums, error) {
+	d, err := newNumReader(r, c)
+	if err != nil {
+		return nil, err
+	}
+	return &blockNums{r: r, d: d}, nil
+}
+
+func (b *blockNums) Close() error { return b.d.Close() }
+
+// num returns the number of txid (found false when it is not stored).
+func (b *blockNums) num(txid heistgraph.Hash) (uint64, bool, error) {
+	if b.next != 0 {
+		v, found, err := b.d.find(b.next)
+		if err != nil {
+			return 0, false, err
+		}
+		if found && bytes.Equal(v, txid[:]) {
+			b.next++
+			return b.next - 1, true, nil
+		}
+	}
+	num, found, err := storedTxNum(b.r, b.d.c, txid)
+	if err != nil || !found {
+		return 0, false, err
+	}
+	b.next = num + 1
+	return num, true, nil
 }
 
 // lookupOutput reads the output record of op: its tx's number from the

@@ -199,6 +199,22 @@ func TestTxIndex(t *testing.T) {
 					t.Errorf("tx %s: block %+v (%v), want height %d", tc.tx.TxID, tr.Block, err, again.Height)
 				}
 			}
+			// BlockTxs finds the numbers of a block's txs in order, by the
+			// index where they are not consecutive.
+			blockTxs := func(height int64) []heistgraph.TxRecord {
+				t.Helper()
+				var trs []heistgraph.TxRecord
+				for tr, err := range db.BlockTxs(ctx, chain, height) {
+					if err != nil {
+						t.Fatalf("block %d: %v", height, err)
+					}
+					trs = append(trs, tr)
+				}
+				return trs
+			}
+			if trs := blockTxs(again.Height); len(trs) != 2 || trs[0].Tx.TxID != cb.TxID || trs[1].Tx.TxID != dup.TxID || trs[1].Block.Height != again.Height {
+				t.Errorf("transactions of the block storing two txids again: %+v", trs)
+			}
 			uv, found, err := lookup(db.db, appendUndoKey(nil, c, again.Height), nil)
 			if err != nil || !found {
 				t.Fatalf("undo record: found %v, %v", found, err)
@@ -236,6 +252,9 @@ func TestTxIndex(t *testing.T) {
 			}
 			if got, err := db.Digest(ctx, chain); err != nil || got != digest {
 				t.Errorf("digest after the rewind %s (%v), want %s", got, err, digest)
+			}
+			if trs := blockTxs(blocks[2].Height); len(trs) != len(blocks[2].Txs) || trs[len(trs)-1].Tx.TxID != dup.TxID || trs[len(trs)-1].Block.Height != blocks[2].Height {
+				t.Errorf("transactions of block %d after the rewind: %d, the last %s at %d", blocks[2].Height, len(trs), trs[len(trs)-1].Tx.TxID, trs[len(trs)-1].Block.Height)
 			}
 
 			if err := db.RewindTo(ctx, chain, blocks[1].Height); err != nil {
