@@ -56,13 +56,7 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 			return
 		}
 		defer nums.Close()
-		own, err := newBlockNums(snap, c)
-		if err != nil {
-			fail(err)
-			return
-		}
-		defer own.Close()
-		recs, err := newRecReader(snap, c)
+		recs, err := newBlockRecs(snap, c)
 		if err != nil {
 			fail(err)
 			return
@@ -78,16 +72,10 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 					return
 				}
 			}
-			num, found, err := own.num(txid)
-			if err != nil {
-				fail(err)
-				return
+			num, v, found, err := recs.record(txid)
+			if err == nil && !found {
+				err = errCorrupt
 			}
-			if !found {
-				fail(fmt.Errorf("tx %s: %w", txid, errCorrupt))
-				return
-			}
-			v, err := recs.record(num)
 			if err != nil {
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return

@@ -3,6 +3,7 @@ package pebble
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -200,45 +201,52 @@ func (n *numReader) find(num uint64) ([]byte, bool, error) {
 	return n.it.Value(), true, nil
 }
 
-// blockNums finds the numbers of a block's txs, asked in block order. A
+// blockRecs reads the records of a block's txs, asked in block order. A
 // tx applied right after the one before it in the block has the next
 // number, which the d table confirms by an in-order read; any other (the
 // block's first, a txid stored again, which keeps its older number) is
-// looked up in the index.
-type blockNums struct {
+// looked up in the index. The records are read in order too.
+type blockRecs struct {
 	r    pebbledb.Reader
-	d    *numReader
+	d, v *numReader
 	next uint64
 }
 
-func newBlockNums(r pebbledb.Reader, c chainCode) (*blockNums, error) {
+func newBlockRecs(r pebbledb.Reader, c chainCode) (*blockRecs, error) {
 	d, err := newNumReader(r, c)
 	if err != nil {
 		return nil, err
 	}
-	return &blockNums{r: r, d: d}, nil
+	v, err := newRecReader(r, c)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return &blockRecs{r: r, d: d, v: v}, nil
 }
 
-func (b *blockNums) Close() error { return b.d.Close() }
+func (b *blockRecs) Close() error { return errors.Join(b.d.Close(), b.v.Close()) }
 
-// num returns the number of txid (found false when it is not stored).
-func (b *blockNums) num(txid heistgraph.Hash) (uint64, bool, error) {
+// record returns the number and the record of txid (found false when it
+// is not stored); the record is valid until the next call.
+func (b *blockRecs) record(txid heistgraph.Hash) (num uint64, rec []byte, found bool, err error) {
 	if b.next != 0 {
-		v, found, err := b.d.find(b.next)
+		v, ok, err := b.d.find(b.next)
 		if err != nil {
-			return 0, false, err
+			return 0, nil, false, err
 		}
-		if found && bytes.Equal(v, txid[:]) {
-			b.next++
-			return b.next - 1, true, nil
+		if ok && bytes.Equal(v, txid[:]) {
+			num = b.next
 		}
 	}
-	num, found, err := storedTxNum(b.r, b.d.c, txid)
-	if err != nil || !found {
-		return 0, false, err
+	if num == 0 {
+		if num, found, err = storedTxNum(b.r, b.d.c, txid); err != nil || !found {
+			return 0, nil, false, err
+		}
 	}
 	b.next = num + 1
-	return num, true, nil
+	rec, err = b.v.record(num)
+	return num, rec, err == nil, err
 }
 
 // lookupOutput reads the output record of op: its tx's number from the
