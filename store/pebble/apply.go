@@ -900,16 +900,13 @@ func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainC
 	if rec, ok := recs[txid]; ok {
 		return rec, nil
 	}
-	num, v, found, err := lookupTx(r, c, txid, nil)
+	rec := &txRecord{}
+	found, err := readTxRecord(r, c, txid, rec, txidOf)
 	if err != nil {
 		return nil, err
 	}
 	if !found {
 		return nil, fmt.Errorf("spender %s not stored: %w", txid, errCorrupt)
-	}
-	rec := &txRecord{}
-	if err := decodeTxRecord(v, num, txid, rec, txidOf, nil); err != nil {
-		return nil, err
 	}
 	recs[txid] = rec
 	return rec, nil

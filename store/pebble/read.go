@@ -122,16 +122,13 @@ func (d *DB) Tx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.Has
 }
 
 func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgraph.Hash, addrs *addrReader) (heistgraph.TxRecord, error) {
-	num, v, found, err := lookupTx(r, c, txid, nil)
+	var rec txRecord
+	found, err := readTxRecord(r, c, txid, &rec, pointTxids(r, c))
 	if err != nil {
 		return heistgraph.TxRecord{}, err
 	}
 	if !found {
 		return heistgraph.TxRecord{}, heistgraph.ErrNotFound
-	}
-	var rec txRecord
-	if err := decodeTxRecord(v, num, txid, &rec, pointTxids(r, c), nil); err != nil {
-		return heistgraph.TxRecord{}, err
 	}
 	hr, _, err := heightAt(r, c, rec.Height)
 	if err != nil {

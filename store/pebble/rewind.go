@@ -215,15 +215,12 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 				return err
 			}
 		}
-		num, v, found, err := lookupTx(b, c, txid, nil)
+		found, err := readTxRecord(b, c, txid, &rec, u.txid)
 		if err != nil {
-			return err
+			return fmt.Errorf("tx %s: %w", txid, err)
 		}
 		if !found {
 			return fmt.Errorf("tx %s: record missing: %w", txid, errCorrupt)
-		}
-		if err := decodeTxRecord(v, num, txid, &rec, u.txid, nil); err != nil {
-			return fmt.Errorf("tx %s: %w", txid, err)
 		}
 		if err := u.outputs(txid, uint32(i), &rec); err != nil {
 			return fmt.Errorf("tx %s: %w", txid, err)

@@ -84,22 +84,23 @@ func (a *applier) txNum(db pebbledb.Reader, c chainCode, txid heistgraph.Hash, p
 	return num, a.w.Set(a.key2, txid[:], nil)
 }
 
-// lookupTx reads the record of txid: its number from the index, then the
-// record under it (found false when the tx is not stored). The record is a
-// copy, appended to buf.
-func lookupTx(r pebbledb.Reader, c chainCode, txid heistgraph.Hash, buf []byte) (num uint64, rec []byte, found bool, err error) {
-	num, found, err = storedTxNum(r, c, txid)
+// readTxRecord decodes the record of txid into rec (as decodeTxRecord,
+// with txidOf): its number from the index, then the record under it,
+// decoded in place (found false when the tx is not stored).
+func readTxRecord(r pebbledb.Reader, c chainCode, txid heistgraph.Hash, rec *txRecord, txidOf func(uint64) (heistgraph.Hash, error)) (found bool, err error) {
+	num, found, err := storedTxNum(r, c, txid)
 	if err != nil || !found {
-		return 0, nil, false, err
+		return false, err
 	}
-	rec, found, err = lookup(r, appendTxRecKey(nil, c, num), buf)
+	v, closer, err := r.Get(appendTxRecKey(nil, c, num))
+	if errors.Is(err, pebbledb.ErrNotFound) {
+		return false, fmt.Errorf("tx %s: number %d: record missing: %w", txid, num, errCorrupt)
+	}
 	if err != nil {
-		return 0, nil, false, err
+		return false, err
 	}
-	if !found {
-		return 0, nil, false, fmt.Errorf("tx %s: number %d: record missing: %w", txid, num, errCorrupt)
-	}
-	return num, rec, true, nil
+	err = decodeTxRecord(v, num, txid, rec, txidOf, nil)
+	return true, errors.Join(err, closer.Close())
 }
 
 // writeNums adds the run's number counter to its writes when it gave out

@@ -153,9 +153,13 @@ func TestTxIndex(t *testing.T) {
 			}
 			entry := func(txid heistgraph.Hash) (uint64, []byte) {
 				t.Helper()
-				num, v, found, err := lookupTx(db.db, c, txid, nil)
+				num, found, err := storedTxNum(db.db, c, txid)
 				if err != nil || !found {
 					t.Fatalf("tx %s: found %v, %v", txid, found, err)
+				}
+				v, found, err := lookup(db.db, appendTxRecKey(nil, c, num), nil)
+				if err != nil || !found {
+					t.Fatalf("tx %s: record of number %d: found %v, %v", txid, num, found, err)
 				}
 				return num, v
 			}
@@ -261,7 +265,7 @@ func TestTxIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkTxNums(t, db, chain)
-			if _, _, found, err := lookupTx(db.db, c, dup.TxID, nil); found || err != nil {
+			if _, found, err := storedTxNum(db.db, c, dup.TxID); found || err != nil {
 				t.Errorf("tx of a rewound block: found %v, %v", found, err)
 			}
 			for _, key := range [][]byte{appendTxNumKey(nil, c, dupNum), appendTxRecKey(nil, c, dupNum)} {
