@@ -131,9 +131,9 @@ func checkAddrTable(t *testing.T, d *DB, chain heistgraph.Chain, c chainCode, ne
 		}
 		checkID(fmt.Sprintf("output %x", k), head.AddrID)
 	})
-	scan(prefixTx, func(k, v []byte) {
+	scan(prefixTxRec, func(k, v []byte) {
 		var rec txRecord
-		if err := decodeTxRecord(v, heistgraph.Hash(k), &rec, pointTxids(d.db, c), nil); err != nil {
+		if err := decodeTxRecord(v, binary.BigEndian.Uint64(k), heistgraph.Hash{}, &rec, pointTxids(d.db, c), nil); err != nil {
 			t.Fatal(err)
 		}
 		for i, in := range rec.Inputs {

@@ -502,7 +502,7 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 	}
 	for txid, rec := range a.spenders {
 		rec.setFee(rec.OutSum)
-		a.key = appendTxKey(a.key[:0], c, txid)
+		a.key = appendTxRecKey(a.key[:0], c, rec.Num)
 		a.val = appendTxRecord(a.val[:0], txid, rec)
 		if err := batch.Set(a.key, a.val, nil); err != nil {
 			return false, err
@@ -633,6 +633,18 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		return err
 	}
 	rec.Num = num
+	if collided {
+		// The txid keeps its number: its d entry stays, and its record is
+		// overwritten in place.
+		a.key = appendTxNumKey(a.key[:0], c, num)
+		if err := a.keepCurrent(db, a.key); err != nil {
+			return err
+		}
+		a.key = appendTxRecKey(a.key[:0], c, num)
+		if err := a.keepCurrent(db, a.key); err != nil {
+			return err
+		}
+	}
 
 	for vin := range tx.Inputs {
 		in := &tx.Inputs[vin]
@@ -705,7 +717,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 	a.outAt += len(tx.Outputs)
 	a.outIDs = outIDs
 	a.feed.tx(b, i, rec, collided, outIDs)
-	a.key = appendTxKey(a.key[:0], c, tx.TxID)
+	a.key = appendTxRecKey(a.key[:0], c, num)
 	a.val = appendTxRecord(a.val[:0], tx.TxID, rec)
 	return batch.Set(a.key, a.val, nil)
 }
@@ -906,16 +918,13 @@ func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainC
 	if rec, ok := recs[txid]; ok {
 		return rec, nil
 	}
-	v, found, err := lookup(r, appendTxKey(nil, c, txid), nil)
+	rec := &txRecord{}
+	found, err := readTxRecord(r, c, txid, rec, txidOf)
 	if err != nil {
 		return nil, err
 	}
 	if !found {
 		return nil, fmt.Errorf("spender %s not stored: %w", txid, errCorrupt)
-	}
-	rec := &txRecord{}
-	if err := decodeTxRecord(v, txid, rec, txidOf, nil); err != nil {
-		return nil, err
 	}
 	recs[txid] = rec
 	return rec, nil

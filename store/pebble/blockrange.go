@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"slices"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -22,16 +21,16 @@ var (
 )
 
 // rangeSpanTxs is about how many transactions BlockRangeTxs reads under
-// one snapshot: enough that their keys, sorted, fall close together in the
-// tables, few enough that a span's records stay small in memory.
+// one snapshot: enough that their keys fall close together in the tables,
+// few enough that a span's records stay small in memory.
 const rangeSpanTxs = 8192
 
 // BlockRangeTxs implements store.BlockRangeTxs. It reads the blocks in
-// spans of about rangeSpanTxs transactions, one snapshot a span: the
-// span's txids sorted, then the transaction records and the outputs each
-// read with one forward iterator seeking in key order (neighbouring seeks
-// reuse the data blocks already loaded), and the records put back in block
-// order.
+// spans of about rangeSpanTxs transactions, one snapshot a span, in block
+// order: the transactions' numbers (blockRecs: consecutive numbers from
+// the d table, the index only where they are not), records and outputs
+// each read with one forward iterator seeking in key order (neighbouring
+// seeks reuse the data blocks already loaded).
 func (d *DB) BlockRangeTxs(ctx context.Context, chain heistgraph.Chain, from, to int64) iter.Seq2[store.BlockRecords, error] {
 	return d.blockRange(ctx, chain, from, to, false)
 }
@@ -133,14 +132,8 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64, ids bool
 		blocks = append(blocks, store.BlockRecords{Block: bi, Txs: make([]heistgraph.TxRecord, len(bi.TxIDs))})
 		times = append(times, hr.Time)
 	}
-	slices.SortFunc(refs, func(a, b spanRef) int { return bytes.Compare(a.txid[:], b.txid[:]) })
-
-	txLo, txHi := tableBounds(prefixTx, c)
-	txIt, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: txLo, UpperBound: txHi})
-	if err != nil {
-		return nil, 0, err
-	}
-	defer txIt.Close()
+	// In block order: the records (and outputs) by number, in order
+	// (blockRecs).
 	outLo, outHi := tableBounds(prefixOutput, c)
 	outIt, err := snap.NewIter(&pebbledb.IterOptions{LowerBound: outLo, UpperBound: outHi})
 	if err != nil {
@@ -152,6 +145,11 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64, ids bool
 		return nil, 0, err
 	}
 	defer nums.Close()
+	recs, err := newBlockRecs(snap, c)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer recs.Close()
 	addrs := d.addrIter(snap, c)
 	defer addrs.Close()
 	var key []byte
@@ -170,14 +168,14 @@ func (d *DB) readSpan(chain heistgraph.Chain, c chainCode, h, to int64, ids bool
 		fail := func(err error) error {
 			return fmt.Errorf("transactions of block %d on %s: tx %s: %w", bref.Height, chain, r.txid, err)
 		}
-		key = appendTxKey(key[:0], c, r.txid)
-		if !txIt.SeekGE(key) || !bytes.Equal(txIt.Key(), key) {
-			if err := txIt.Error(); err != nil {
-				return nil, 0, fail(err)
-			}
-			return nil, 0, fail(errCorrupt)
+		num, v, found, err := recs.record(r.txid)
+		if err == nil && !found {
+			err = errCorrupt
 		}
-		if err := decodeTxRecord(txIt.Value(), r.txid, &rec, nums.txid, recAddrs); err != nil {
+		if err != nil {
+			return nil, 0, fail(err)
+		}
+		if err := decodeTxRecord(v, num, r.txid, &rec, nums.txid, recAddrs); err != nil {
 			return nil, 0, fail(err)
 		}
 		tr := newBlockTxRecord(chain, r.txid, &rec, bref)

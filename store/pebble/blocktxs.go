@@ -56,9 +56,14 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 			return
 		}
 		defer nums.Close()
+		recs, err := newBlockRecs(snap, c)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer recs.Close()
 		addrs := d.addrIter(snap, c)
 		defer addrs.Close()
-		var key, val []byte
 		var rec txRecord
 		for i, txid := range bi.TxIDs {
 			if i&63 == 0 {
@@ -67,17 +72,15 @@ func (d *DB) BlockTxs(ctx context.Context, chain heistgraph.Chain, height int64)
 					return
 				}
 			}
-			v, found, err := lookup(snap, appendTxKey(key[:0], c, txid), val[:0])
+			num, v, found, err := recs.record(txid)
+			if err == nil && !found {
+				err = errCorrupt
+			}
 			if err != nil {
-				fail(err)
+				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}
-			if !found {
-				fail(fmt.Errorf("tx %s: %w", txid, errCorrupt))
-				return
-			}
-			val = v
-			if err := decodeTxRecord(v, txid, &rec, nums.txid, addrs); err != nil {
+			if err := decodeTxRecord(v, num, txid, &rec, nums.txid, addrs); err != nil {
 				fail(fmt.Errorf("tx %s: %w", txid, err))
 				return
 			}

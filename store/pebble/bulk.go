@@ -24,7 +24,7 @@ import (
 // undo records u, the outputs o) overlaps nothing stored and lands in the
 // bottom level, never compacted again (no stored file spans two tables:
 // tablesplit.go), and so does the part of the other tables past their last
-// stored key (inOrder); the rest (txids, addresses, the spends of older
+// stored key (inOrder: the new tx records v, nearly all); the rest (txids, addresses, the spends of older
 // outputs, the events of older addresses) overlaps what is stored and
 // enters level 0 as a flush would, then compacts as before.
 //
@@ -53,7 +53,9 @@ const bulkSplit = 3
 // inOrder reports whether the keys of a table (prefix byte and chain
 // code) arrive in order, group after group: heights, transaction numbers
 // and address ids, big-endian, and outputs by their transaction's number
-// (appendOrdered). A group's file of such a table overlaps nothing stored
+// (appendOrdered). The tx records (v) arrive in order too, except the
+// records a group overwrites (a txid stored again, a spender whose output
+// arrived): they are cut like the tables below. A group's file of such a table overlaps nothing stored
 // and goes to the bottom level. Of the other tables, the part of a group's
 // writes past the table's last stored key (the spends of the group's own
 // outputs, the events of the addresses it gives ids to) is cut into a

@@ -292,9 +292,10 @@ func (rec *txRecord) setFee(outSum int64) {
 	rec.Fee = in - outSum
 }
 
-// appendTxRecord appends a tx record: its number, then its fields.
+// appendTxRecord appends a tx record's fields; its number is the d key
+// it is stored under (txnum.go), not part of it.
 func appendTxRecord(dst []byte, txid heistgraph.Hash, rec *txRecord) []byte {
-	return appendTxRecordForm(appendUvarint(dst, rec.Num), txid, rec, false)
+	return appendTxRecordForm(dst, txid, rec, false)
 }
 
 // appendTxRecordV3 appends a tx record as schema 3 stored it (addresses as
@@ -371,12 +372,13 @@ func appendInputRecord(dst []byte, in *inputRecord, v3 bool) []byte {
 	return dst
 }
 
-// decodeTxRecord decodes v into rec, reusing rec.Inputs' storage; txidOf
-// resolves the numbers of resolved inputs' prevouts, and addrs their
-// address ids (nil: the inputs keep only the ids).
-func decodeTxRecord(v []byte, txid heistgraph.Hash, rec *txRecord, txidOf func(uint64) (heistgraph.Hash, error), addrs *addrReader) error {
+// decodeTxRecord decodes v, the record of the tx with number num, into
+// rec, reusing rec.Inputs' storage; txidOf resolves the numbers of resolved
+// inputs' prevouts, and addrs their address ids (nil: the inputs keep only
+// the ids).
+func decodeTxRecord(v []byte, num uint64, txid heistgraph.Hash, rec *txRecord, txidOf func(uint64) (heistgraph.Hash, error), addrs *addrReader) error {
 	r := reader{b: v}
-	rec.Num = r.uvarint()
+	rec.Num = num
 	if rec.Num == 0 {
 		r.fail()
 	}

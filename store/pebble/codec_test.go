@@ -70,14 +70,14 @@ func TestTxRecordRoundTrip(t *testing.T) {
 			}
 			v := appendTxRecord(nil, txid, &tc.rec)
 			var got txRecord
-			if err := decodeTxRecord(v, txid, &got, txidsOfTest, addrs); err != nil {
+			if err := decodeTxRecord(v, tc.rec.Num, txid, &got, txidsOfTest, addrs); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
 			}
 			// Without the address table the inputs keep their ids only.
-			if err := decodeTxRecord(v, txid, &got, txidsOfTest, nil); err != nil {
+			if err := decodeTxRecord(v, tc.rec.Num, txid, &got, txidsOfTest, nil); err != nil {
 				t.Fatal(err)
 			}
 			for i := range want.Inputs {
@@ -86,12 +86,12 @@ func TestTxRecordRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("round trip without addresses:\n got %+v\nwant %+v", got, want)
 			}
-			if err := decodeTxRecord(v[:len(v)-1], txid, &got, txidsOfTest, addrs); !errors.Is(err, errCorrupt) {
+			if err := decodeTxRecord(v[:len(v)-1], tc.rec.Num, txid, &got, txidsOfTest, addrs); !errors.Is(err, errCorrupt) {
 				t.Errorf("truncated record: error %v, want errCorrupt", err)
 			}
 			zero := tc.rec
 			zero.Num = 0
-			if err := decodeTxRecord(appendTxRecord(nil, txid, &zero), txid, &got, txidsOfTest, addrs); !errors.Is(err, errCorrupt) {
+			if err := decodeTxRecord(appendTxRecord(nil, txid, &zero), 0, txid, &got, txidsOfTest, addrs); !errors.Is(err, errCorrupt) {
 				t.Errorf("record without a number: error %v, want errCorrupt", err)
 			}
 		})
@@ -267,7 +267,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(appendUndoRecord(nil, []undoEntry{{Key: []byte("k"), Prev: []byte("v"), Present: true}}))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var r txRecord
-		_ = decodeTxRecord(v, txid, &r, txidsOfTest, addrs)
+		_ = decodeTxRecord(v, 3, txid, &r, txidsOfTest, addrs)
 		_, _, _ = decodeOutputRecord(v, addrs)
 		_, _ = decodeOutputHead(v)
 		_, _ = decodeBlockRecord(v)

@@ -122,16 +122,13 @@ func (d *DB) Tx(ctx context.Context, chain heistgraph.Chain, txid heistgraph.Has
 }
 
 func readTx(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, txid heistgraph.Hash, addrs *addrReader) (heistgraph.TxRecord, error) {
-	v, found, err := lookup(r, appendTxKey(nil, c, txid), nil)
+	var rec txRecord
+	found, err := readTxRecord(r, c, txid, &rec, pointTxids(r, c))
 	if err != nil {
 		return heistgraph.TxRecord{}, err
 	}
 	if !found {
 		return heistgraph.TxRecord{}, heistgraph.ErrNotFound
-	}
-	var rec txRecord
-	if err := decodeTxRecord(v, txid, &rec, pointTxids(r, c), nil); err != nil {
-		return heistgraph.TxRecord{}, err
 	}
 	hr, _, err := heightAt(r, c, rec.Height)
 	if err != nil {
@@ -451,6 +448,11 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
 		}
 		defer nums.Close()
+		recs, err := newRecReader(snap, c)
+		if err != nil {
+			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+		}
+		defer recs.Close()
 		addrs := newAddrIter(snap, c)
 		defer addrs.Close()
 		var buf, val []byte
@@ -492,14 +494,20 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 					continue // token metadata is no block's content
 				}
 				if p == prefixTx {
-					// In schema 3's form: the digest does not depend on
-					// how the inputs' addresses are stored.
-					if len(k) != len(lo)+32 {
+					// The record the index entry names, in schema 3's
+					// form: the digest does not depend on how the inputs'
+					// addresses are stored, nor on where the record is.
+					num, w := binary.Uvarint(v)
+					if len(k) != len(lo)+32 || w <= 0 || num == 0 {
 						it.Close()
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx key: %w", chain, errCorrupt)
 					}
 					txid := heistgraph.Hash(k[len(lo):])
-					if err := decodeTxRecord(v, txid, &rec, nums.txid, addrs); err != nil {
+					rv, err := recs.record(num)
+					if err == nil {
+						err = decodeTxRecord(rv, num, txid, &rec, nums.txid, addrs)
+					}
+					if err != nil {
 						it.Close()
 						return heistgraph.Hash{}, fmt.Errorf("digest of %s: tx %s: %w", chain, txid, err)
 					}

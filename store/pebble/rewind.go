@@ -1,7 +1,6 @@
 package pebble
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -121,6 +120,7 @@ type undoer struct {
 	spenders map[heistgraph.Hash]*txRecord
 	touched  map[touchKey]bool
 	ids      map[string]uint64
+	restored map[string]bool // keys the undo record puts back
 	addrs    *addrReader
 	key      []byte
 }
@@ -154,7 +154,7 @@ func (u *undoer) id(addr string) (uint64, error) {
 func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 	b := d.db.NewIndexedBatch()
 	defer b.Close()
-	u := &undoer{b: b, c: c, h: h, inBlock: map[heistgraph.Hash]bool{}, nums: map[heistgraph.Hash]uint64{}, numIn: map[uint64]heistgraph.Hash{}, spenders: map[heistgraph.Hash]*txRecord{}, touched: map[touchKey]bool{}, ids: map[string]uint64{}, addrs: newAddrReader(b, c)}
+	u := &undoer{b: b, c: c, h: h, inBlock: map[heistgraph.Hash]bool{}, nums: map[heistgraph.Hash]uint64{}, numIn: map[uint64]heistgraph.Hash{}, spenders: map[heistgraph.Hash]*txRecord{}, touched: map[touchKey]bool{}, ids: map[string]uint64{}, restored: map[string]bool{}, addrs: newAddrReader(b, c)}
 
 	hr, found, err := heightAt(b, c, h)
 	if err != nil {
@@ -175,6 +175,27 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 	if err != nil {
 		return err
 	}
+	// The keys the block overwrote come back from its undo record: an
+	// output that comes back stays spent by the blocks that spend it.
+	ukey := appendUndoKey(nil, c, h)
+	uv, found, err := lookup(b, ukey, nil)
+	if err != nil {
+		return err
+	}
+	var undo []undoEntry
+	if found {
+		if undo, err = decodeUndoRecord(uv); err != nil {
+			return err
+		}
+		if undo == nil {
+			undo = []undoEntry{}
+		}
+		for _, e := range undo {
+			if e.Present {
+				u.restored[string(e.Key)] = true
+			}
+		}
+	}
 	for _, txid := range bi.TxIDs {
 		u.inBlock[txid] = true
 		num, found, err := storedTxNum(b, c, txid)
@@ -194,16 +215,12 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 				return err
 			}
 		}
-		u.key = appendTxKey(u.key[:0], c, txid)
-		v, found, err := lookup(b, u.key, nil)
+		found, err := readTxRecord(b, c, txid, &rec, u.txid)
 		if err != nil {
-			return err
+			return fmt.Errorf("tx %s: %w", txid, err)
 		}
 		if !found {
 			return fmt.Errorf("tx %s: record missing: %w", txid, errCorrupt)
-		}
-		if err := decodeTxRecord(v, txid, &rec, u.txid, nil); err != nil {
-			return fmt.Errorf("tx %s: %w", txid, err)
 		}
 		if err := u.outputs(txid, uint32(i), &rec); err != nil {
 			return fmt.Errorf("tx %s: %w", txid, err)
@@ -219,11 +236,15 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 		if err := b.Delete(u.key, nil); err != nil {
 			return err
 		}
+		u.key = appendTxRecKey(u.key[:0], c, rec.Num)
+		if err := b.Delete(u.key, nil); err != nil {
+			return err
+		}
 	}
 
 	for txid, rec := range u.spenders {
 		rec.setFee(rec.OutSum)
-		if err := b.Set(appendTxKey(nil, c, txid), appendTxRecord(nil, txid, rec), nil); err != nil {
+		if err := b.Set(appendTxRecKey(nil, c, rec.Num), appendTxRecord(nil, txid, rec), nil); err != nil {
 			return err
 		}
 	}
@@ -249,27 +270,15 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 	if err := b.Delete(bkey, nil); err != nil {
 		return err
 	}
-	ukey := appendUndoKey(nil, c, h)
-	uv, found, err := lookup(b, ukey, nil)
-	if err != nil {
-		return err
-	}
-	if found {
-		entries, err := decodeUndoRecord(uv)
-		if err != nil {
-			return err
-		}
+	if undo != nil {
 		if err := b.Delete(ukey, nil); err != nil {
 			return err
 		}
-		for _, e := range entries {
+		for _, e := range undo {
 			if e.Present {
 				err = b.Set(e.Key, e.Prev, nil)
 			} else {
 				err = b.Delete(e.Key, nil)
-			}
-			if err == nil && e.Present {
-				err = restoreTxNum(b, c, e)
 			}
 			if err != nil {
 				return err
@@ -305,6 +314,7 @@ func (u *undoer) outputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 		if err != nil {
 			return err
 		}
+		restored := u.restored[string(u.key)]
 		if err := u.b.Delete(u.key, nil); err != nil {
 			return err
 		}
@@ -321,6 +331,9 @@ func (u *undoer) outputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 			dl.received += head.Value
 			dl.outputs++
 			dl.ownTx(i)
+		}
+		if restored {
+			continue // the output stored before the block comes back
 		}
 		if err := u.unresolve(op, rec.Num); err != nil {
 			return err
@@ -517,21 +530,6 @@ func (u *undoer) firstLast(addr string, t *totals) error {
 	t.FirstHeight, t.FirstTime = first.Height, fh.Time
 	t.LastHeight, t.LastTime = last.Height, lh.Time
 	return nil
-}
-
-// restoreTxNum puts back the d entry of a tx record that an undo entry
-// restores (a txid the block stored again kept its number, whose entry the
-// rewind deleted with the block's txs).
-func restoreTxNum(b *pebbledb.Batch, c chainCode, e undoEntry) error {
-	lo := appendTable(nil, prefixTx, c)
-	if len(e.Key) != len(lo)+32 || !bytes.HasPrefix(e.Key, lo) {
-		return nil
-	}
-	num, w := binary.Uvarint(e.Prev)
-	if w <= 0 || num == 0 {
-		return fmt.Errorf("undo record: tx record: %w", errCorrupt)
-	}
-	return b.Set(appendTxNumKey(nil, c, num), e.Key[len(lo):], nil)
 }
 
 // txid resolves a transaction number while the block is removed: the

@@ -16,7 +16,9 @@ import (
 // are too, in about as few bytes as a uvarint: the outputs of the
 // transactions a group of blocks numbers, the spends of those outputs and
 // the events of the addresses it gives ids to then sort after every stored
-// key of their tables (bulk.go ingests them into the bottom level). Hashes are the
+// key of their tables (bulk.go ingests them into the bottom level); so do
+// its tx records, keyed by number, whose index by txid is the only part of
+// the tx tables keyed at random. Hashes are the
 // 32 bytes of heistgraph.Hash (internal byte order). Address strings are
 // prefixed with their length (uvarint) so that one address's keys never
 // interleave with a longer address that shares its prefix.
@@ -28,7 +30,7 @@ import (
 //
 //	h + chain + height(be64)                -> block hash(32) + time(varint)        best-chain height index
 //	b + chain + hash(32)                    -> block record                         header, size, txids in order
-//	t + chain + txid(32)                    -> tx record                            number, header fields, place, inputs (+ resolved spent outputs, addresses by id), fee
+//	t + chain + txid(32)                    -> number (uvarint)                     the index of tx records by txid (txnum.go)
 //	o + chain + number(ord) + vout(be32)    -> output record                        value, script type, address id (uvarint, 0: none), height, keys, script (left out when standard)
 //	s + chain + number(ord) + vout(be32) + spender number(uvarint) + vin(be32)
 //	                                        -> (empty)                              spend marker of a stored output (spends.go)
@@ -42,6 +44,7 @@ import (
 //	m + "addrkept/" + chain                 -> next address id at the last rewind   absent: never rewound (clusteraddr.go)
 //	y + chain + id(be64)                    -> address (binary, addrcodec.go)       every id given out, never removed (addrtable.go)
 //	d + chain + number(be64)                -> txid(32)                             the tx with that number (txnum.go)
+//	v + chain + number(be64)                -> tx record                            header fields, place, inputs (+ resolved spent outputs, addresses by id), fee (txnum.go)
 //	m + "txnum/" + chain                    -> next transaction number (uvarint)    given out at ingest
 //	u + chain + height(be64)                -> undo record                          previous values of keys the block overwrote
 //
@@ -90,12 +93,16 @@ import (
 // block (the block's sums and first/last seen), so applying a block reads no
 // totals either.
 //
-// A block's own records (h, b, t, o, s, p and its e events) are enough for
-// RewindTo to derive the exact inverse of its effect, so an undo record is
-// written only for a block that overwrote existing keys: a tx record, its
-// outputs and its spend and pending markers under a txid already stored
-// (BIP30 duplicates, mainnet blocks 91842 and 91880; a transaction in a
-// stale block stored beside the block that mined it again).
+// A block's own records (h, b, t, d, v, o, s, p and its e events) are
+// enough for RewindTo to derive the exact inverse of its effect, so an undo
+// record is written only for a block that overwrote existing keys: the t,
+// d and v entries, the outputs and the spend and pending markers of a txid
+// already stored (BIP30 duplicates, mainnet blocks 91842 and 91880; a
+// transaction in a stale block stored beside the block that mined it
+// again). Such a tx keeps its number, so its record is overwritten in place
+// and its t and d entries keep their values; the rewind deletes the t, d
+// and v entries of every tx of the block, then puts back what the undo
+// record holds, and leaves the spends of the outputs it puts back resolved.
 //
 // The incident register's tables are not chain-scoped: no chain code
 // follows their prefix. Assets are upper-case symbols, prefixed with their
@@ -148,8 +155,10 @@ import (
 // Logical content (what Digest hashes) is the a, b, e, h, o, p, s and t
 // tables: apart from such overwrites they depend only on the set of blocks
 // stored, not on the order they were applied in. The m, u, d and y tables
-// are bookkeeping and excluded (Digest resolves numbers and ids through d
-// and y), and the chain code is left out of each key.
+// are bookkeeping, and the v table is read through t: Digest resolves
+// numbers and ids through d and y and hashes each t entry with the record
+// it names, as schema 3 stored it under its txid; the chain code is left
+// out of each key.
 // For account chains it is the x table (accounts.go).
 const (
 	prefixMeta    byte = 'm'
@@ -192,8 +201,10 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // address id at its last rewind (m + "addrkept/" + chain), from which on a
 // cluster commit takes the ids a batch names its new addresses by as the
 // store's own (clusteraddr.go): a store of version 7 may have been
-// rewound without it.
-const schemaVersion = 8
+// rewound without it; version 9 keys tx records by number (v) and keeps
+// the t table as the index txid -> number (txnum.go), so that a group's
+// new records sort after every stored key.
+const schemaVersion = 9
 
 var (
 	metaVersionKey   = []byte("mversion")

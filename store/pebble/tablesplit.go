@@ -31,7 +31,7 @@ func tableEnd(key []byte) []byte {
 func blockTable(prefix byte) bool {
 	switch prefix {
 	case prefixAddress, prefixBlock, prefixEvent, prefixHeight, prefixOutput, prefixPending,
-		prefixSpend, prefixTx, prefixUndo, prefixTxNum, prefixAddrByID:
+		prefixSpend, prefixTx, prefixUndo, prefixTxNum, prefixTxRec, prefixAddrByID:
 		return true
 	}
 	return false
