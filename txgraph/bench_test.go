@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -108,6 +109,9 @@ func BenchmarkTraceGraph(b *testing.B) {
 			b.Run(c.name+"/"+rd.name, func(b *testing.B) {
 				var res *trace.Result
 				visited := 0
+				// Each case starts from a collected heap: the garbage of the
+				// case before (its result, its JSON) is not this case's work.
+				runtime.GC()
 				cpu0 := cpuTime(b)
 				for b.Loop() {
 					res, err = trace.Run(ctx, rd.r, c.opts)
