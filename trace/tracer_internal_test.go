@@ -31,14 +31,8 @@ func Prefilters(ctx context.Context, r store.ChainReader, chain heistgraph.Chain
 // returns the edges as Run writes them (run by run, writeRunEdges; ok
 // false when it declines) and as the general sort writes them, for tests.
 func EdgesBothWays(ctx context.Context, r store.ChainReader, opts Options) (run, sorted []Edge, ok bool, err error) {
-	if err := opts.Validate(); err != nil {
-		return nil, nil, false, err
-	}
-	e := newEngine(r, opts)
-	if err := e.seed(ctx); err != nil {
-		return nil, nil, false, err
-	}
-	if err := e.run(ctx); err != nil {
+	e, err := ranEngine(ctx, r, opts)
+	if err != nil {
 		return nil, nil, false, err
 	}
 	rl, ok := e.writeRunEdges()
@@ -51,14 +45,8 @@ func EdgesBothWays(ctx context.Context, r store.ChainReader, opts Options) (run,
 // returns the edges as Run's list holds them and as Edge values written
 // one by one from the engine's records in the list's order, for tests.
 func EdgesWritten(ctx context.Context, r store.ChainReader, opts Options) (list EdgeList, want []Edge, err error) {
-	if err := opts.Validate(); err != nil {
-		return EdgeList{}, nil, err
-	}
-	e := newEngine(r, opts)
-	if err := e.seed(ctx); err != nil {
-		return EdgeList{}, nil, err
-	}
-	if err := e.run(ctx); err != nil {
+	e, err := ranEngine(ctx, r, opts)
+	if err != nil {
 		return EdgeList{}, nil, err
 	}
 	list = e.writeEdges()
@@ -74,4 +62,20 @@ func EdgesWritten(ctx context.Context, r store.ChainReader, opts Options) (list 
 		want = append(want, Edge{From: e.tx.at(ed.from).id, To: e.tx.at(ed.to).id, AmountSat: ed.amount, Outputs: ed.outputs})
 	}
 	return list, want, nil
+}
+
+// ranEngine validates opts and returns an engine that has traced them over
+// r up to its result (seeded and run, not finished), for tests.
+func ranEngine(ctx context.Context, r store.ChainReader, opts Options) (*engine, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	e := newEngine(r, opts)
+	if err := e.seed(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.run(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
