@@ -126,8 +126,18 @@ func (n *Node) SendSigned(tb testing.TB, key *ecdsa.PrivateKey, tx Tx) *types.Re
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := n.eth.SendTransaction(ctx, signed); err != nil {
-		tb.Fatalf("gethtest: send from %s: %v", from, err)
+	for {
+		err := n.eth.SendTransaction(ctx, signed)
+		if err == nil {
+			break
+		}
+		// The pool checks funds against the state of the head it last
+		// took in, which can lag the block whose receipt the caller has
+		// just seen paying the sender: wait for it to catch up.
+		if !strings.Contains(err.Error(), "insufficient funds") || ctx.Err() != nil {
+			tb.Fatalf("gethtest: send from %s: %v", from, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	return n.Receipt(tb, signed.Hash())
 }
