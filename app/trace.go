@@ -51,6 +51,25 @@ type CompareView struct {
 	Result *trace.Result `json:"-"`
 }
 
+// JSONResults returns the result the view's JSON holds and the nesting of
+// its keys there (1: the view embeds it), as internal/tracejson writes it.
+func (v TraceView) JSONResults() ([]*trace.Result, int) {
+	if v.Result == nil {
+		return nil, 1
+	}
+	return []*trace.Result{v.Result}, 1
+}
+
+// JSONResults returns the results the view's JSON holds and the nesting of
+// their keys there (3: {"results": [{...}]}), as internal/tracejson
+// writes them.
+func (v CompareView) JSONResults() ([]*trace.Result, int) {
+	if v.Comparison == nil {
+		return nil, 3
+	}
+	return v.Comparison.Results, 3
+}
+
 // EntityResolver is the trace.Resolver traces use: the entity the labels
 // of an address's cluster name, so that a label on one address reaches its
 // whole cluster (an exchange's deposit addresses, a mixer's pool).
