@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heistgraph/heistgraph"
@@ -30,6 +31,11 @@ type TraceRequest struct {
 	// graph is current (its last block is the store's tip), and the store
 	// otherwise; the result is the same either way. "" reads the store.
 	GraphDir string
+	// GraphProgress, when set and the trace reads the graph, is called
+	// with the number of transactions read from it so far, on every read
+	// (the API's trace jobs report it). Reads from the store are the
+	// store's to count.
+	GraphProgress func(txs int64)
 }
 
 // TraceView is what `trace --json` prints: the trace.Result and the
@@ -49,6 +55,25 @@ type CompareView struct {
 	*trace.Comparison
 	ClustersView
 	Result *trace.Result `json:"-"`
+}
+
+// JSONResults returns the result the view's JSON holds and the nesting of
+// its keys there (1: the view embeds it), as internal/tracejson writes it.
+func (v TraceView) JSONResults() ([]*trace.Result, int) {
+	if v.Result == nil {
+		return nil, 1
+	}
+	return []*trace.Result{v.Result}, 1
+}
+
+// JSONResults returns the results the view's JSON holds and the nesting of
+// their keys there (3: {"results": [{...}]}), as internal/tracejson
+// writes them.
+func (v CompareView) JSONResults() ([]*trace.Result, int) {
+	if v.Comparison == nil {
+		return nil, 3
+	}
+	return v.Comparison.Results, 3
 }
 
 // EntityResolver is the trace.Resolver traces use: the entity the labels
@@ -82,7 +107,7 @@ func Trace(ctx context.Context, st store.Store, req TraceRequest) (TraceView, er
 	if err != nil {
 		return TraceView{}, err
 	}
-	r, done := traceReader(ctx, st, req.GraphDir, &opts)
+	r, done := traceReader(ctx, st, req.GraphDir, req.GraphProgress, &opts)
 	defer done()
 	res, err := trace.Run(ctx, r, opts)
 	if err != nil {
@@ -105,7 +130,7 @@ func Compare(ctx context.Context, st store.Store, req TraceRequest) (CompareView
 	if err != nil {
 		return CompareView{}, err
 	}
-	r, done := traceReader(ctx, st, req.GraphDir, &opts)
+	r, done := traceReader(ctx, st, req.GraphDir, req.GraphProgress, &opts)
 	defer done()
 	c, err := trace.Compare(ctx, r, opts)
 	if err != nil {
@@ -157,7 +182,7 @@ func currentGraph(ctx context.Context, st store.ChainReader, dir string, opts tr
 // the cluster ids beside it are current (txgraph.ClusterIDs, under the
 // store's clustering stamp), opts's resolver reads a graph address's
 // cluster there instead of in the store; the answers are the same.
-func traceReader(ctx context.Context, st store.Store, dir string, opts *trace.Options) (r store.ChainReader, done func()) {
+func traceReader(ctx context.Context, st store.Store, dir string, progress func(int64), opts *trace.Options) (r store.ChainReader, done func()) {
 	g := currentGraph(ctx, st, dir, *opts)
 	if g == nil {
 		return st, func() {}
@@ -173,7 +198,25 @@ func traceReader(ctx context.Context, st store.Store, dir string, opts *trace.Op
 			}
 		}
 	}
-	return txgraph.NewReader(g, st), done
+	gr := txgraph.NewReader(g, st)
+	if progress != nil {
+		return &countingGraph{Reader: gr, progress: progress}, done
+	}
+	return gr, done
+}
+
+// countingGraph is a graph reader that reports the transactions a trace
+// reads from it (each one's NumberedTx, read once a transaction) as
+// TraceRequest.GraphProgress. It has every role of the reader it embeds.
+type countingGraph struct {
+	*txgraph.Reader
+	n        atomic.Int64
+	progress func(int64)
+}
+
+func (c *countingGraph) NumberedTx(n uint32) (txid heistgraph.Hash, height int64, index int, time int64, nin, nout int) {
+	c.progress(c.n.Add(1))
+	return c.Reader.NumberedTx(n)
 }
 
 // graphClusters is a cluster.LabelStore whose AddressCluster answers the

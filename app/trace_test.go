@@ -108,9 +108,16 @@ func TestTraceResolvesThroughClusterIDs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, err := Trace(ctx, st, TraceRequest{GraphDir: dir, Options: trace.Options{Seeds: seeds, Policy: trace.Haircut, ThroughCoinJoin: trace.Haircut}})
+			var progress int64
+			v, err := Trace(ctx, st, TraceRequest{GraphDir: dir, Options: trace.Options{Seeds: seeds, Policy: trace.Haircut, ThroughCoinJoin: trace.Haircut},
+				GraphProgress: func(n int64) { progress = n }})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// GraphProgress counts the graph's reads, only when the
+			// graph is read: at least one a transaction visited.
+			if (dir == "") != (progress == 0) || (dir != "" && progress < int64(v.Stats.TxsVisited)) {
+				t.Fatalf("graph %q: GraphProgress said %d transactions read, the trace visited %d", dir, progress, v.Stats.TxsVisited)
 			}
 			v.Stats.MS = 0
 			for _, s := range v.Sinks.All() {
@@ -183,7 +190,7 @@ func checkScreen(t *testing.T, st store.Store, g *txgraph.Graph, gdir string) {
 	ctx := context.Background()
 	const ch = heistgraph.ChainBTCRegtest
 	opts := trace.Options{Chain: ch}
-	_, done := traceReader(ctx, st, gdir, &opts)
+	_, done := traceReader(ctx, st, gdir, nil, &opts)
 	defer done()
 	sr, ok := opts.Resolver.(*screenedResolver)
 	if !ok {

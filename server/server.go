@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -251,6 +252,13 @@ type jsonAppender interface {
 	AppendJSON(dst []byte, escapeHTML bool) ([]byte, error)
 }
 
+// jsonStreamer is a value that writes its own JSON, and a newline, to w:
+// byte for byte what json.Encoder (without HTML escaping) writes for it,
+// streamed (a finished trace job: its answer is most of the bytes).
+type jsonStreamer interface {
+	WriteJSON(w io.Writer) error
+}
+
 // bodyPool holds answer buffers (a screening answer is about 2 KB).
 var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
@@ -272,6 +280,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h["X-Content-Type-Options"] = noSniff
 	if en, ok := v.(*cachedEntry); ok {
 		en.write(w, status)
+		return
+	}
+	if sw, ok := v.(jsonStreamer); ok {
+		w.WriteHeader(status)
+		_ = sw.WriteJSON(w) // as the encoder below: what fails is the client's connection
 		return
 	}
 	if a, ok := v.(jsonAppender); ok {

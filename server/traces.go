@@ -1,9 +1,12 @@
 package server
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +16,8 @@ import (
 	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/internal/tracejson"
+	"github.com/heistgraph/heistgraph/trace"
 )
 
 // Trace jobs: POST /v1/traces starts a trace in the background and answers
@@ -96,6 +101,7 @@ type traceJob struct {
 	status   string
 	finished time.Time
 	answer   TraceAnswer
+	doc      *tracejson.Doc // answer.Result's JSON, when it holds trace results
 	err      error
 }
 
@@ -254,8 +260,12 @@ func (s *Server) runJob(tr Tracer, j *traceJob) {
 	defer s.jobs.wg.Done()
 	ctx := s.jobs.ctx
 	finish := func(ans TraceAnswer, err error) {
+		var doc *tracejson.Doc
+		if err == nil {
+			doc, err = prepareAnswer(ans.Result)
+		}
 		j.mu.Lock()
-		j.finished, j.answer, j.err = time.Now(), ans, err
+		j.finished, j.answer, j.doc, j.err = time.Now(), ans, doc, err
 		j.status = JobDone
 		if err != nil {
 			j.status = JobFailed
@@ -322,7 +332,60 @@ func getTrace(s *Server, _ http.ResponseWriter, r *http.Request, _ *reqInfo) (an
 	if err != nil {
 		return nil, err
 	}
+	j.mu.Lock()
+	doc := j.doc
+	j.mu.Unlock()
+	if doc != nil {
+		return &jobWithDoc{view: j.view(false), doc: doc}, nil
+	}
 	return j.view(true), nil
+}
+
+// resultsHolder is an answer that holds trace results (app.TraceView,
+// app.CompareView): the results, and the nesting of their keys in it.
+type resultsHolder interface {
+	JSONResults() ([]*trace.Result, int)
+}
+
+// prepareAnswer prepares the JSON of a finished job's answer when it holds
+// trace results, once, before the job is shared: each GET then streams
+// the results' sinks, edges and events instead of encoding them again.
+func prepareAnswer(v any) (*tracejson.Doc, error) {
+	h, ok := v.(resultsHolder)
+	if !ok {
+		return nil, nil
+	}
+	results, depth := h.JSONResults()
+	return tracejson.Prepare(v, results, depth, false)
+}
+
+// jobWithDoc is a finished job's view whose result is written from its
+// prepared JSON: what encoding/json writes for the view with the result
+// in it.
+type jobWithDoc struct {
+	view TraceJobJSON // without its result
+	doc  *tracejson.Doc
+}
+
+// WriteJSON writes the view's JSON with "result" (the view's last key
+// when done: a done job has no error) written from the doc, and a
+// newline.
+func (a *jobWithDoc) WriteJSON(w io.Writer) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(a.view); err != nil {
+		return err
+	}
+	head := bytes.TrimSuffix(b.Bytes(), []byte("}\n"))
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head)
+	bw.WriteString(`,"result":`)
+	if _, err := a.doc.WriteTo(bw); err != nil {
+		return err
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
 func getTraceGraphML(s *Server, w http.ResponseWriter, r *http.Request, _ *reqInfo) (any, error) {

@@ -3,7 +3,6 @@ package trace
 import (
 	"encoding/json"
 	"iter"
-	"strconv"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -97,36 +96,9 @@ func (l *EdgeList) Slice() []Edge {
 // MarshalJSON writes the list as encoding/json writes a []Edge (the
 // text has nothing for HTML escaping to change).
 func (l EdgeList) MarshalJSON() ([]byte, error) {
-	if l.IsNil() {
-		return []byte("null"), nil
-	}
-	b := make([]byte, 0, 2+l.Len()*200)
-	b = append(b, '[')
-	for i, e := range l.All() {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"from":"`...)
-		b = appendHashHex(b, &e.From)
-		b = append(b, `","to":"`...)
-		b = appendHashHex(b, &e.To)
-		b = append(b, `","amount_sat":`...)
-		b = strconv.AppendInt(b, e.AmountSat, 10)
-		b = append(b, `,"outputs":`...)
-		b = strconv.AppendInt(b, int64(e.Outputs), 10)
-		b = append(b, '}')
-	}
-	return append(b, ']'), nil
-}
-
-// appendHashHex appends h in its String form.
-func appendHashHex(b []byte, h *heistgraph.Hash) []byte {
-	const digits = "0123456789abcdef"
-	for i := range 32 {
-		c := h[31-i]
-		b = append(b, digits[c>>4], digits[c&0x0f])
-	}
-	return b
+	return appendListJSON(make([]byte, 0, 2+l.Len()*200), l.IsNil(), l.Len(), func(b []byte, i int) []byte {
+		return l.AppendJSON(b, i, 0, false)
+	}), nil
 }
 
 // UnmarshalJSON reads a JSON array of edges (or null).

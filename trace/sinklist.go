@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bytes"
 	"encoding/json"
 	"iter"
 
@@ -69,28 +68,13 @@ func (l *SinkList) Slice() []Sink {
 }
 
 // MarshalJSON writes the list as encoding/json writes a []Sink. The
-// sinks are encoded without HTML escaping: encoding/json compacts a
+// sinks are written without HTML escaping: encoding/json compacts a
 // Marshaler's text, escaping <, > and & there when its encoder does, so
 // that the bytes are a []Sink's under either setting.
 func (l SinkList) MarshalJSON() ([]byte, error) {
-	if l.IsNil() {
-		return []byte("null"), nil
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	b.WriteByte('[')
-	for i, s := range l.All() {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if err := enc.Encode(&s); err != nil {
-			return nil, err
-		}
-		b.Truncate(b.Len() - 1) // Encode's newline
-	}
-	b.WriteByte(']')
-	return b.Bytes(), nil
+	return appendListJSON(make([]byte, 0, 2+l.Len()*256), l.IsNil(), l.Len(), func(b []byte, i int) []byte {
+		return l.AppendJSON(b, i, 0, false)
+	}), nil
 }
 
 // UnmarshalJSON reads a JSON array of sinks (or null).

@@ -32,6 +32,9 @@ type apiBackend struct {
 	// follow, when serve follows a node, is the follow's state for
 	// /readyz (servefollow.go).
 	follow *followState
+	// graphDir, when set, is where trace jobs find the transaction graphs
+	// they read while current (as trace does: DATA/txgraph).
+	graphDir string
 	// onLabels, when set, is called after a label write (the monitor
 	// checks the watches again; it must not block).
 	onLabels func()

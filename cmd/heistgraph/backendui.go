@@ -107,6 +107,7 @@ func (b *apiBackend) Trace(ctx context.Context, req server.TraceRequest, progres
 	if err != nil {
 		return server.TraceAnswer{}, apiTraceError(err)
 	}
+	r.GraphDir, r.GraphProgress = b.graphDir, progress
 	if f.compare {
 		v, err := hgapp.Compare(ctx, st, r)
 		if err != nil {

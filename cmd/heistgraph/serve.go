@@ -202,6 +202,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	cfg.Alerts, cfg.Webhooks, cfg.Watches = st, st, st
 	cfg.Sharing = &hgshare.Publisher{Store: st, WatchTLP: watchesTLP(f.watchesTLP), Alerts: f.shareAlerts} // TAXII 2.1 under /taxii2/
 	backend := newAPIBackend(st, a.logger())
+	backend.graphDir = a.graphDir()
 	defer backend.close() // before the store closes
 
 	var deliverer *monitor.Deliverer // set before serving starts

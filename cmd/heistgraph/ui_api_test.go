@@ -113,3 +113,24 @@ func runTraceJob(t *testing.T, srv *served, key string, body map[string]any) (st
 	}
 	return j.ID, withoutMS(j.Result)
 }
+
+// TestTraceJobReadsGraph: with the transaction graph built, a trace job
+// (which then reads the graph, as trace does) answers what trace --json
+// --no-graph prints from the store.
+func TestTraceJobReadsGraph(t *testing.T) {
+	_, src, truth := world(t)
+	data := copyDir(t, src)
+	mustOK(t, cli(t, "--data", data, "--quiet", "graph", "build"), "graph build")
+	seeds := truth.Heists[0].Seeds
+	r := cli(t, "--data", data, "--json", "trace", "--chain", "btc-regtest", "--policy", "haircut", "--no-graph", "--seed", strings.Join(seeds, ","))
+	mustOK(t, r, "trace --no-graph")
+	var want any
+	if err := json.Unmarshal([]byte(r.stdout), &want); err != nil {
+		t.Fatal(err)
+	}
+	_, key := createKey(t, data, "analyst")
+	srv := startServe(t, data)
+	if _, got := runTraceJob(t, srv, key, map[string]any{"chain": "btc-regtest", "policy": "haircut", "seeds": seeds}); !reflect.DeepEqual(got, withoutMS(want)) {
+		t.Errorf("the trace job on the graph differs from trace --no-graph")
+	}
+}

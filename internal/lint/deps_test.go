@@ -32,10 +32,10 @@ var allowed = map[string][]string{
 	"incident":          {"store", "gopkg.in/yaml.v3"},
 	"incidents":         {},
 	"ingest":            {"store", "golang.org/x/sync/errgroup"},
-	"synth":             {"bitcoin", "evm", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},                                                       // evm: EVM worlds are written in the files layout with its Dumper
-	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                                        // app: watches trace as trace does (app.Trace) and read the register
-	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "mixer", "txgraph", "golang.org/x/crypto/sha3"}, // sha3: EIP-55 display of EVM addresses; incidents: the shipped register; txgraph: traces read the transaction graph
-	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "taxii", "golang.org/x/time/rate"},  // x/time/rate: per-key token buckets (429)
+	"synth":             {"bitcoin", "evm", "store", "cluster", "trace", "github.com/btcsuite/btcd/"},                                                                            // evm: EVM worlds are written in the files layout with its Dumper
+	"monitor":           {"store", "ingest", "trace", "risk", "app"},                                                                                                             // app: watches trace as trace does (app.Trace) and read the register
+	"app":               {"store", "cluster", "trace", "label", "incident", "incidents", "pattern", "risk", "mixer", "txgraph", "golang.org/x/crypto/sha3"},                      // sha3: EIP-55 display of EVM addresses; incidents: the shipped register; txgraph: traces read the transaction graph
+	"server":            {"app", "store", "cluster", "trace", "risk", "label", "incident", "pattern", "web", "payroll", "taxii", "internal/tracejson", "golang.org/x/time/rate"}, // x/time/rate: per-key token buckets (429); tracejson: trace jobs' answers streamed
 	"web":               {},
 	"internal/lint":     {},
 	"internal/testutil": {"store"},
@@ -45,8 +45,9 @@ var allowed = map[string][]string{
 
 	// test support: a webhook receiver that verifies with the standardwebhooks npm package
 	"internal/webhooktest": {},
-	"internal/loadbench":   {"golang.org/x/sys/unix"}, // a benchmark command: pins itself to a CPU (-pin)
-	"internal/jsonindent":  {},                        // json.Indent's output for encoding/json's, faster (the CLI's --json)
+	"internal/loadbench":   {"golang.org/x/sys/unix"},        // a benchmark command: pins itself to a CPU (-pin)
+	"internal/jsonindent":  {},                               // json.Indent's output for encoding/json's, faster (the CLI's --json)
+	"internal/tracejson":   {"trace", "internal/jsonindent"}, // trace answers' JSON streamed (trace --json, GET /v1/traces/{id})
 
 	// Tornado Cash pools, events and deposit→withdrawal links (methods.md §4.8, §4.9)
 	"mixer": {"store"},

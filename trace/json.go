@@ -1,0 +1,170 @@
+package trace
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// The JSON of sinks and edges, written without reflection: what
+// encoding/json writes for a Sink and an Edge (without HTML escaping),
+// compact or as json.Indent indents it by two spaces a level.
+
+// AppendJSON appends sink i as an element of an array whose elements are
+// at depth: what encoding/json writes for it there, compact, or (indent)
+// on a new line as json.Indent with indent "  " writes it. It reads the
+// list only.
+func (l SinkList) AppendJSON(b []byte, i, depth int, indent bool) []byte {
+	s := l.At(i)
+	return appendSinkJSON(b, &s, depth, indent)
+}
+
+// AppendJSON appends edge i as SinkList.AppendJSON appends a sink.
+func (l EdgeList) AppendJSON(b []byte, i, depth int, indent bool) []byte {
+	e := l.At(i)
+	return appendEdgeJSON(b, &e, depth, indent)
+}
+
+// indents holds newlines followed by indents of two spaces.
+var indents = "\n" + string(bytes.Repeat([]byte(" "), 64))
+
+// appendNewline appends, when indenting, a newline and the indent of
+// depth.
+func appendNewline(b []byte, depth int, indent bool) []byte {
+	if !indent {
+		return b
+	}
+	if 1+2*depth <= len(indents) {
+		return append(b, indents[:1+2*depth]...)
+	}
+	b = append(b, '\n')
+	for range depth {
+		b = append(b, ' ', ' ')
+	}
+	return b
+}
+
+// appendKey appends (a newline and the indent of depth when indenting)
+// "key": , with the space only when indenting.
+func appendKey(b []byte, depth int, indent bool, key string) []byte {
+	b = appendNewline(b, depth, indent)
+	b = append(b, '"')
+	b = append(b, key...)
+	if indent {
+		return append(b, '"', ':', ' ')
+	}
+	return append(b, '"', ':')
+}
+
+// appendJSONString appends s as encoding/json writes a string without
+// HTML escaping: printable ASCII other than the quote and the backslash
+// as it is, anything else through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			var w bytes.Buffer
+			enc := json.NewEncoder(&w)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(s) // a string always encodes
+			return append(b, bytes.TrimSuffix(w.Bytes(), []byte{'\n'})...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendHashJSON appends h as its JSON string (its String form, quoted).
+func appendHashJSON(b []byte, h *heistgraph.Hash) []byte {
+	return append(appendHashHex(append(b, '"'), h), '"')
+}
+
+// appendHashHex appends h in its String form.
+func appendHashHex(b []byte, h *heistgraph.Hash) []byte {
+	const digits = "0123456789abcdef"
+	for i := range 32 {
+		c := h[31-i]
+		b = append(b, digits[c>>4], digits[c&0x0f])
+	}
+	return b
+}
+
+// appendSinkJSON appends s as an element at depth (SinkList.AppendJSON).
+func appendSinkJSON(b []byte, s *Sink, depth int, ind bool) []byte {
+	b = appendNewline(b, depth, ind)
+	b = append(b, '{')
+	d := depth + 1
+	b = appendJSONString(appendKey(b, d, ind, "kind"), string(s.Kind))
+	b = appendJSONString(appendKey(append(b, ','), d, ind, "address"), s.Address)
+	b = appendHashJSON(appendKey(append(b, ','), d, ind, "txid"), &s.TxID)
+	b = strconv.AppendUint(appendKey(append(b, ','), d, ind, "vout"), uint64(s.Vout), 10)
+	if s.Input != "" {
+		b = appendJSONString(appendKey(append(b, ','), d, ind, "input"), s.Input)
+	}
+	b = appendJSONString(appendKey(append(b, ','), d, ind, "entity"), s.Entity)
+	b = appendJSONString(appendKey(append(b, ','), d, ind, "category"), s.Category)
+	b = strconv.AppendInt(appendKey(append(b, ','), d, ind, "amount_sat"), s.AmountSat, 10)
+	b = strconv.AppendInt(appendKey(append(b, ','), d, ind, "hops"), int64(s.Hops), 10)
+	b = appendJSONString(appendKey(append(b, ','), d, ind, "source"), s.Source)
+	if s.Reason != "" {
+		b = appendJSONString(appendKey(append(b, ','), d, ind, "reason"), s.Reason)
+	}
+	if s.Compacted {
+		b = append(appendKey(append(b, ','), d, ind, "fifo_compacted"), "true"...)
+	}
+	if s.ViaCoinJoin {
+		b = append(appendKey(append(b, ','), d, ind, "via_coinjoin"), "true"...)
+	}
+	if len(s.Spans) > 0 {
+		b = append(appendKey(append(b, ','), d, ind, "spans"), '[')
+		for i, sp := range s.Spans {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendNewline(b, d+1, ind), '[')
+			b = strconv.AppendInt(appendNewline(b, d+2, ind), sp[0], 10)
+			b = append(b, ',')
+			b = strconv.AppendInt(appendNewline(b, d+2, ind), sp[1], 10)
+			b = append(appendNewline(b, d+1, ind), ']')
+		}
+		b = append(appendNewline(b, d, ind), ']')
+	}
+	b = strconv.AppendInt(appendKey(append(b, ','), d, ind, "time"), s.Time, 10)
+	if s.ContinuedSat != 0 {
+		b = strconv.AppendInt(appendKey(append(b, ','), d, ind, "continued_sat"), s.ContinuedSat, 10)
+	}
+	b = appendNewline(b, depth, ind)
+	return append(b, '}')
+}
+
+// appendEdgeJSON is appendSinkJSON for an edge.
+func appendEdgeJSON(b []byte, e *Edge, depth int, ind bool) []byte {
+	b = appendNewline(b, depth, ind)
+	b = append(b, '{')
+	d := depth + 1
+	b = append(appendHashJSON(appendKey(b, d, ind, "from"), &e.From), ',')
+	b = append(appendHashJSON(appendKey(b, d, ind, "to"), &e.To), ',')
+	b = append(strconv.AppendInt(appendKey(b, d, ind, "amount_sat"), e.AmountSat, 10), ',')
+	b = strconv.AppendInt(appendKey(b, d, ind, "outputs"), int64(e.Outputs), 10)
+	b = appendNewline(b, depth, ind)
+	return append(b, '}')
+}
+
+// appendListJSON appends a list of n elements as encoding/json writes the
+// slice of them, compact: "null" when the list is nil.
+func appendListJSON(b []byte, isNil bool, n int, elem func(b []byte, i int) []byte) []byte {
+	if isNil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = elem(b, i)
+	}
+	return append(b, ']')
+}
