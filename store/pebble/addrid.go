@@ -403,7 +403,7 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 		f.add(h)
 	}
 	a.given = k.addr
-	a.givenP, a.givenOK = packAddr(k.addr)
+	a.givenP, a.givenOK = packAddrInto(&a.givenBuf, k.addr)
 	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
 	a.idVal = appendAddrForm(a.idVal[:0], k.addr, &a.givenP, a.givenOK)
 	return id, a.w.Set(a.idKey, a.idVal, nil)
@@ -414,7 +414,7 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 func (a *applier) packedOf(addr string) *packedAddr {
 	if addr != a.given {
 		a.given = addr
-		a.givenP, a.givenOK = packAddr(addr)
+		a.givenP, a.givenOK = packAddrInto(&a.givenBuf, addr)
 	}
 	if !a.givenOK {
 		return nil
