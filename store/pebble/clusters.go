@@ -1081,11 +1081,6 @@ type evidencePosKey struct {
 	txIndex, n uint32
 }
 
-func decodeEvidencePosKey(b []byte) evidencePosKey {
-	h, tx, n := decodeEvidencePos(b)
-	return evidencePosKey{uint64(h), tx, n}
-}
-
 func (p evidencePosKey) compare(q evidencePosKey) int {
 	if c := cmp.Compare(p.height, q.height); c != 0 {
 		return c
