@@ -86,10 +86,27 @@ func appendPackedAddr(dst []byte, p *packedAddr) []byte {
 // packAddr splits addr into its parts when its string is rebuilt from
 // them exactly.
 func packAddr(addr string) (packedAddr, bool) {
-	if p, ok := packSegwit(addr); ok {
+	return packAddrInto(nil, addr)
+}
+
+// progBuf holds the hash or program of a packed address: the longest
+// segwit program of a string of at most 90 characters.
+type progBuf [65]byte
+
+// packAddrInto is packAddr with the hash or program of a base58check or
+// segwit address in buf (not nil: then p aliases buf until the next call),
+// which spares the applier an allocation for each address it packs.
+func packAddrInto(buf *progBuf, addr string) (packedAddr, bool) {
+	if p, ok := packSegwit(buf, addr); ok {
 		return p, true
 	}
-	if hash, version, ok := bitcoin.DecodeBase58Check20(make([]byte, 0, 20), addr); ok {
+	var dst []byte
+	if buf != nil {
+		dst = buf[:0]
+	} else {
+		dst = make([]byte, 0, 20)
+	}
+	if hash, version, ok := bitcoin.DecodeBase58Check20(dst, addr); ok {
 		return packedAddr{Tag: addrBase58, Version: version, Prog: hash}, true
 	}
 	return packBech32Btcd(addr)
@@ -137,20 +154,27 @@ func packBech32Btcd(addr string) (packedAddr, bool) {
 	return p, true
 }
 
-// packSegwit packs a segwit address as packAddrBtcd does, without its
-// allocations (a quarter of the cost of giving ids to the new addresses
+// packSegwit packs a segwit address as packAddrBtcd does (its program in
+// buf when buf is not nil, as packAddrInto), without its allocations (a quarter of the cost of giving ids to the new addresses
 // of an ingest went to btcd's bech32 decoder): ok only for a lower-case
 // bech32 string of at most 90 characters whose checksum is its witness
 // version's variant, with zero padding, that is no base58check string of a
 // 20-byte hash (which packAddr prefers); anything else is left to
 // packAddrBtcd (ok false), which says whether it packs.
-func packSegwit(addr string) (packedAddr, bool) {
-	var buf [65]byte // at most (90-8)*5/8 bytes
+func packSegwit(buf *progBuf, addr string) (packedAddr, bool) {
+	var own progBuf // at most (90-8)*5/8 bytes
+	into := buf != nil
+	if !into {
+		buf = &own
+	}
 	prog, hrp, version, ok := bitcoin.DecodeSegwitAddress(buf[:0], addr)
 	if !ok || maybeBase58(addr) && isBase58Hash(addr) {
 		return packedAddr{}, false
 	}
-	p := packedAddr{Tag: addrBech32, Version: version, HRP: hrp, Prog: bytes.Clone(prog)}
+	if !into {
+		prog = bytes.Clone(prog)
+	}
+	p := packedAddr{Tag: addrBech32, Version: version, HRP: hrp, Prog: prog}
 	for i, h := range knownHRPs {
 		if h == hrp {
 			p.Tag = addrBech32BC + byte(i)

@@ -108,7 +108,7 @@ func TestPackSegwitMatchesBtcd(t *testing.T) {
 	fast := 0
 	for _, addr := range packSegwitCases {
 		checkPackAddr(t, addr)
-		if _, ok := packSegwit(addr); ok {
+		if _, ok := packSegwit(nil, addr); ok {
 			fast++
 		}
 	}
@@ -156,12 +156,23 @@ func TestPackSegwitMatchesBtcd(t *testing.T) {
 	}
 }
 
+// checkPackAddr checks packAddr, and packAddrInto with a buffer that
+// held another address's program, against btcd's decoders.
 func checkPackAddr(t *testing.T, addr string) {
 	t.Helper()
-	got, gotOK := packAddr(addr)
 	want, wantOK := packAddrBtcd(addr)
-	if gotOK != wantOK || got.Tag != want.Tag || got.Version != want.Version || got.HRP != want.HRP || !bytes.Equal(got.Prog, want.Prog) {
-		t.Fatalf("%q: packed %+v %v, btcd %+v %v", addr, got, gotOK, want, wantOK)
+	var buf progBuf
+	for i := range buf {
+		buf[i] = 0xa5
+	}
+	for name, pack := range map[string]func(string) (packedAddr, bool){
+		"packAddr":     packAddr,
+		"packAddrInto": func(addr string) (packedAddr, bool) { return packAddrInto(&buf, addr) },
+	} {
+		got, gotOK := pack(addr)
+		if gotOK != wantOK || got.Tag != want.Tag || got.Version != want.Version || got.HRP != want.HRP || !bytes.Equal(got.Prog, want.Prog) {
+			t.Fatalf("%q: %s packed %+v %v, btcd %+v %v", addr, name, got, gotOK, want, wantOK)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math/bits"
 	"runtime"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -24,9 +25,11 @@ type addrKey struct {
 	addr string
 }
 
-// addrIDEntryBytes is what one ids cache entry costs on Go's heap: the map
-// entry with its overhead and the address string (161–175 bytes measured
-// at 3–32 MiB, TestCacheBytes; 112 were counted before).
+// addrIDEntryBytes is what one ids cache entry is counted on Go's heap:
+// the entry with its overhead and the address string (161–175 bytes
+// measured at 3–32 MiB for a Go map, TestCacheBytes; 112 were counted
+// before). The cache's generations take 132–138 bytes for each entry so
+// counted at 5–24 MiB: they hold a third more of them.
 const addrIDEntryBytes = 176
 
 // The address filter and the txid filter of an initial ingest take these
@@ -45,11 +48,145 @@ func idCacheBytes(cacheBytes int64) int64 {
 	return cacheBytes / utxoEntryBytes * 5 / 7 * addrIDEntryBytes
 }
 
-// addrIDCache holds the ids of addresses of committed blocks. It is
-// bounded: past its size, arbitrary entries are dropped (a miss only costs
-// a lookup), and it is emptied by a rewind, which may remove an address's
-// totals and with them its id.
-type addrIDCache = bounded[addrKey, uint64]
+// addrIDCache holds the ids of addresses of committed blocks, by the
+// addresses' hashes (addrHash) as the run's table holds them: moving a
+// run's ids into it hashes no string again (a Go map keyed by the
+// address string hashed each one at each put and each lookup). It is
+// bounded by two generations of at most two thirds of its entries each
+// (an entry takes less than the bytes counted for a map's, so the cache
+// holds 2/3 to 4/3 of them, the map 3/4 to all): puts go to the newer,
+// and when it is full the older is emptied and becomes the newer (an id
+// found only in the older is put again by the run that found it, so the
+// ids in use stay). A miss only costs a lookup. It is
+// emptied by a rewind, which may remove an address's totals and with
+// them its id.
+type addrIDCache struct {
+	gens [2]idGen // gens[0] the newer
+	max  int
+}
+
+// limit sets the bound to bytes of entries of entryBytes each (bytes 0 or
+// less: no entries are kept); a cache that holds more is emptied.
+func (x *addrIDCache) limit(bytes, entryBytes int64) {
+	x.max = int(bytes / entryBytes)
+	if x.gens[0].n+x.gens[1].n > x.max*4/3 {
+		x.clear()
+	}
+}
+
+// get returns the id of k, whose hash is h; old reports that only the
+// older generation holds it.
+func (x *addrIDCache) get(h uint64, k *addrKey) (id uint64, old, ok bool) {
+	if id, ok := x.gens[0].find(h, k); ok {
+		return id, false, true
+	}
+	id, ok = x.gens[1].find(h, k)
+	return id, ok, ok
+}
+
+// put adds k, whose hash is h and which the newer generation does not
+// hold, with id.
+func (x *addrIDCache) put(h uint64, k addrKey, id uint64) {
+	if x.max <= 0 {
+		return
+	}
+	if x.gens[0].n >= max(x.max*2/3, 1) {
+		x.gens[0], x.gens[1] = x.gens[1], x.gens[0]
+		x.gens[0].reset()
+	}
+	x.gens[0].put(h, k, id)
+}
+
+// clear empties it (after a rewind).
+func (x *addrIDCache) clear() {
+	x.gens[0].reset()
+	x.gens[1].reset()
+}
+
+// idGen is a generation of the ids cache: a table like idTable, but whose
+// entries are kept in chunks of idChunk, so that growing it copies no
+// entry (the entries hold strings: copying them, with the collector's
+// barriers, was most of the cost of filling one slice), and whose slots
+// are chosen by the high bits of the hash, which the slots keep, so that
+// doubling the table places the slots again without reading the entries.
+type idGen struct {
+	slots  []uint64
+	shift  uint // 64 - log2(len(slots))
+	chunks [][]idEntry
+	n      int
+}
+
+const idChunk = 4096
+
+func (g *idGen) ent(j int) *idEntry { return &g.chunks[j/idChunk][j%idChunk] }
+
+// find returns the id of k, whose hash is h.
+func (g *idGen) find(h uint64, k *addrKey) (uint64, bool) {
+	if g.n == 0 {
+		return 0, false
+	}
+	mask := uint64(len(g.slots) - 1)
+	tag := h &^ (1<<32 - 1)
+	for i := h >> g.shift; ; i = (i + 1) & mask {
+		s := g.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if s&^(1<<32-1) == tag {
+			if e := g.ent(int(uint32(s)) - 1); e.k == *k {
+				return e.id, true
+			}
+		}
+	}
+}
+
+// put adds k, whose hash is h and which g does not hold, with id.
+func (g *idGen) put(h uint64, k addrKey, id uint64) {
+	if 2*(g.n+1) > len(g.slots) {
+		g.grow()
+	}
+	if g.n/idChunk == len(g.chunks) {
+		g.chunks = append(g.chunks, make([]idEntry, idChunk))
+	}
+	*g.ent(g.n) = idEntry{k, id, h}
+	g.n++
+	g.place(h&^(1<<32-1) | uint64(g.n))
+}
+
+// grow doubles the slots (at least 1024) and places the entries again.
+func (g *idGen) grow() {
+	old := g.slots
+	n := max(1024, 2*len(old))
+	g.slots = make([]uint64, n)
+	g.shift = uint(64 - bits.Len(uint(n-1)))
+	for _, s := range old {
+		if s != 0 {
+			g.place(s)
+		}
+	}
+}
+
+// place puts slot value s (the high bits of a hash, 1 + an entry's index)
+// in its first empty slot.
+func (g *idGen) place(s uint64) {
+	mask := uint64(len(g.slots) - 1)
+	i := s >> g.shift
+	for g.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	g.slots[i] = s
+}
+
+// reset empties g, keeping its room.
+func (g *idGen) reset() {
+	if g.n > 0 {
+		clear(g.slots)
+	}
+	for _, c := range g.chunks {
+		clear(c) // drop the address strings
+	}
+	g.n = 0
+}
 
 // runIDs is what the run being built knows of address ids: the ids it read
 // or gave out, and the chain's next id once the run has read its counter
@@ -62,10 +199,11 @@ type runIDs struct {
 	runCounter
 }
 
-// freshID is an address id the run read from the store or gave out.
+// freshID is an address id the run read from the store or gave out (or
+// found only in the cache's older generation), h its address's hash.
 type freshID struct {
-	k  addrKey
-	id uint64
+	k     addrKey
+	id, h uint64
 }
 
 // idTable holds the ids the run knows by address, in place of a map keyed
@@ -220,8 +358,11 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, h u
 	if id, ok := r.ids.find(h, &k); ok {
 		return id, nil
 	}
-	if id, ok := a.idCache.get(k); ok {
+	if id, old, ok := a.idCache.get(h, &k); ok {
 		r.ids.put(h, k, id)
+		if old {
+			r.fresh = append(r.fresh, freshID{k, id, h})
+		}
 		return id, nil
 	}
 	a.idKey = appendAddressKey(a.idKey[:0], c, addr)
@@ -240,7 +381,7 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, h u
 			return 0, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
 		}
 		r.ids.put(h, k, t.ID)
-		r.fresh = append(r.fresh, freshID{k, t.ID})
+		r.fresh = append(r.fresh, freshID{k, t.ID, h})
 		return t.ID, nil
 	case !errors.Is(err, pebbledb.ErrNotFound):
 		return 0, err
@@ -257,12 +398,12 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 		return 0, err
 	}
 	r.ids.put(h, k, id)
-	r.fresh = append(r.fresh, freshID{k, id})
+	r.fresh = append(r.fresh, freshID{k, id, h})
 	if f != nil {
 		f.add(h)
 	}
 	a.given = k.addr
-	a.givenP, a.givenOK = packAddr(k.addr)
+	a.givenP, a.givenOK = packAddrInto(&a.givenBuf, k.addr)
 	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
 	a.idVal = appendAddrForm(a.idVal[:0], k.addr, &a.givenP, a.givenOK)
 	return id, a.w.Set(a.idKey, a.idVal, nil)
@@ -273,7 +414,7 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 func (a *applier) packedOf(addr string) *packedAddr {
 	if addr != a.given {
 		a.given = addr
-		a.givenP, a.givenOK = packAddr(addr)
+		a.givenP, a.givenOK = packAddrInto(&a.givenBuf, addr)
 	}
 	if !a.givenOK {
 		return nil
@@ -427,12 +568,13 @@ func (a *applier) writeIDs() error {
 }
 
 // cacheIDs copies the run's ids into the cache (applyGroup: while its
-// batch is committed): those it read from the store or gave out; those
-// the cache gave are there already (nothing is put into the cache while a
-// run is built, so nothing drops them).
+// batch is committed): those it read from the store or gave out, or found
+// only in the cache's older generation; those the newer gave are there
+// already (nothing is put into the cache while a run is built, so nothing
+// drops them).
 func (a *applier) cacheIDs() {
 	for _, f := range a.ids.fresh {
-		a.idCache.put(f.k, f.id)
+		a.idCache.put(f.h, f.k, f.id)
 	}
 }
 

@@ -170,3 +170,55 @@ func TestAddrFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestAddrIDCacheGenerations: the ids cache finds every id of its two
+// generations (old reporting the older), across the doublings of their
+// tables, drops the older generation when the newer is full, and holds
+// nothing after clear or a smaller limit.
+func TestAddrIDCacheGenerations(t *testing.T) {
+	t.Parallel()
+	a := &applier{}
+	key := func(i int) addrKey { return addrKey{c: chainCode(1 + i%3), addr: fmt.Sprintf("addr-%d", i)} }
+	var x addrIDCache
+	x.limit(3000, 1) // generations of 2000
+	for i := range 5000 {
+		k := key(i)
+		x.put(a.addrHash(k.addr), k, uint64(i)+1)
+	}
+	// 0..1999 were dropped, 2000..3999 are the older, 4000..4999 the newer.
+	for i := range 5000 {
+		k := key(i)
+		id, old, ok := x.get(a.addrHash(k.addr), &k)
+		switch {
+		case i < 2000 && ok:
+			t.Fatalf("%d: found %d in a dropped generation", i, id)
+		case i >= 2000 && (!ok || id != uint64(i)+1 || old != (i < 4000)):
+			t.Fatalf("%d: got %d, old %v, found %v; want %d, old %v", i, id, old, ok, i+1, i < 4000)
+		}
+	}
+	// The same string on another chain is another address.
+	k := addrKey{c: 9, addr: "addr-4500"}
+	if _, _, ok := x.get(a.addrHash(k.addr), &k); ok {
+		t.Fatal("found an address of another chain")
+	}
+	x.limit(3000, 2) // room for 1500: the 3000 held are dropped
+	if k := key(4500); x.gens[0].n+x.gens[1].n != 0 {
+		t.Fatalf("%d entries after a smaller limit", x.gens[0].n+x.gens[1].n)
+	} else if _, _, ok := x.get(a.addrHash(k.addr), &k); ok {
+		t.Fatal("found an id after a smaller limit")
+	}
+	x.put(1, key(1), 1)
+	x.clear()
+	if k := key(1); x.gens[0].n != 0 {
+		t.Fatal("clear kept entries")
+	} else if _, _, ok := x.get(1, &k); ok {
+		t.Fatal("found an id after clear")
+	}
+	x.limit(0, 1)
+	x.put(1, key(1), 1)
+	if k := key(1); x.gens[0].n != 0 {
+		t.Fatal("a cache without room took an entry")
+	} else if _, _, ok := x.get(1, &k); ok {
+		t.Fatal("found an id in a cache without room")
+	}
+}

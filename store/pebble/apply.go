@@ -373,11 +373,12 @@ type applier struct {
 	txids map[chainCode]*txidFilter
 	// addrs resolves the address ids of stored outputs (addrtable.go);
 	// given is the address last packed (givenOK false: it does not
-	// pack), by giveID or packedOf.
-	addrs   *addrReader
-	given   string
-	givenP  packedAddr
-	givenOK bool
+	// pack), by giveID or packedOf, with its hash or program in givenBuf.
+	addrs    *addrReader
+	given    string
+	givenP   packedAddr
+	givenBuf progBuf
+	givenOK  bool
 	// nums is the run's transaction number counter (txnum.go).
 	nums runCounter
 	// feed builds the run's blocks' records for a feed (feed.go).
@@ -573,19 +574,22 @@ func (a *applier) findCollisions(db *pebbledb.DB, b *heistgraph.Block, c chainCo
 // with nothing stored: a txid it does not hold is not stored, without a
 // lookup. A txid enters it before its run is committed, and a rewind only
 // removes txs, which leaves the filter a superset: what it holds is looked
-// up as before. Its probes are the txid's own bits (a double SHA-256).
+// up as before. Its probes are the txid's own bits (a double SHA-256), all
+// in one block of 512 bits (a cache line: one miss a txid, where bits
+// spread over the whole filter cost a miss each, as addrFilter's).
 type txidFilter struct{ bits []uint64 }
 
 // probe reports whether txid's bits are all set, or sets them.
 func (f *txidFilter) probe(txid heistgraph.Hash, set bool) bool {
-	m := uint64(len(f.bits)) * 64
-	h1, h2 := binary.LittleEndian.Uint64(txid[:8]), binary.LittleEndian.Uint64(txid[8:16])|1
+	blocks := uint64(len(f.bits) / 8)
+	w := (binary.LittleEndian.Uint64(txid[:8]) >> 32) * blocks >> 32 * 8
+	h := binary.LittleEndian.Uint64(txid[8:16])
 	for i := range uint64(txidFilterProbes) {
-		bit := (h1 + i*h2) % m
-		w, mask := bit/64, uint64(1)<<(bit%64)
+		b := h >> (9 * i) & 511
+		word, mask := w+b/64, uint64(1)<<(b%64)
 		if set {
-			f.bits[w] |= mask
-		} else if f.bits[w]&mask == 0 {
+			f.bits[word] |= mask
+		} else if f.bits[word]&mask == 0 {
 			return false
 		}
 	}
@@ -597,7 +601,8 @@ const txidFilterProbes = 7
 
 // newTxidFilter gives chain c a filter of an eighth of the address ids
 // cache's bytes (4 MiB by default: under 1% false positives up to about 3
-// million txids), or none when that cache is off.
+// million txids, 0.6% measured at that load by TestTxidFilter), or none
+// when that cache is off.
 func (a *applier) newTxidFilter(c chainCode) {
 	words := a.idCache.max * txidFilterBytesPerID / 8
 	if words <= 0 {
@@ -606,7 +611,7 @@ func (a *applier) newTxidFilter(c chainCode) {
 	if a.txids == nil {
 		a.txids = map[chainCode]*txidFilter{}
 	}
-	a.txids[c] = &txidFilter{bits: make([]uint64, words)}
+	a.txids[c] = &txidFilter{bits: make([]uint64, max(words/8, 1)*8)}
 }
 
 // applyTx adds the tx at index i of b to batch.

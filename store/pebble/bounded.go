@@ -17,11 +17,6 @@ func (u *bounded[K, V]) limit(bytes, entryBytes int64) {
 	u.trim()
 }
 
-func (u *bounded[K, V]) get(k K) (V, bool) {
-	v, ok := u.m[k]
-	return v, ok
-}
-
 // take returns k's value and removes it.
 func (u *bounded[K, V]) take(k K) (V, bool) {
 	v, ok := u.m[k]

@@ -38,8 +38,10 @@ func fillUTXO(c *utxoCache, n int) {
 }
 
 func fillIDs(c *addrIDCache, n int) {
+	a := &applier{}
 	for i := range n {
-		c.put(addrKey{addr: cacheAddr(i)}, uint64(i))
+		addr := cacheAddr(i)
+		c.put(a.addrHash(addr), addrKey{addr: addr}, uint64(i))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"sync"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -280,7 +281,9 @@ type clusterRun struct {
 	// written holds the address ids of the evidence records added since
 	// the last commit, by position: a record replaced within the run
 	// drops the index entries of the one added before it.
-	written map[string][]uint64
+	written map[evidencePosKey][]uint64
+	// key and val are add's buffers.
+	key, val []byte
 	// stored is the height of the last evidence record stored (-1: none),
 	// known once storedOK: a record above it replaces none stored, so add
 	// need not look for one (every record of a run that rebuilds).
@@ -313,7 +316,7 @@ func (d *DB) newClusterRun(chain heistgraph.Chain, c chainCode) (*clusterRun, er
 	if err != nil {
 		return nil, fmt.Errorf("write clusters of %s: %w", chain, err)
 	}
-	r := &clusterRun{d: d, chain: chain, c: c, found: found, tip: -1, written: map[string][]uint64{}}
+	r := &clusterRun{d: d, chain: chain, c: c, found: found, tip: -1, written: map[evidencePosKey][]uint64{}}
 	r.st = clusterStateRecord{nextAddr: 1, nextOverride: 1}
 	if found {
 		r.st = clusterStateRecord{nextAddr: tip.NextAddr, nextOverride: tip.NextOverride, needsRebuild: tip.NeedsRebuild}
@@ -380,11 +383,11 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 	}
 	// The replaced evidence records (read before anything is added).
 	type replaced struct {
-		pos []byte
+		pos evidencePosKey
 		ids []uint64
 	}
 	var old []replaced
-	var key, val []byte
+	key, val := r.key[:0], r.val[:0]
 	if len(cb.Evidence) > 0 && !r.storedOK {
 		h, err := lastEvidence(r.d.db, c)
 		if err != nil {
@@ -394,16 +397,17 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 	}
 	for i := range cb.Evidence {
 		e := &cb.Evidence[i]
-		pos := appendEvidencePos(nil, e.Height, e.TxIndex, e.N)
-		if ids, ok := r.written[string(pos)]; ok {
-			old = append(old, replaced{pos, ids})
+		p := evidencePosKey{uint64(e.Height), e.TxIndex, e.N}
+		if ids, ok := r.written[p]; ok {
+			old = append(old, replaced{p, ids})
 			continue
 		}
 		if e.Height > r.stored {
 			continue // above every stored record
 		}
-		ek := append(appendClusterTable(key[:0], c, clusterEvidence), pos...)
-		v, found, err := lookup(r.d.db, ek, val[:0])
+		pos := appendEvidencePos(key[:0], e.Height, e.TxIndex, e.N)
+		ek := append(appendClusterTable(val[:0], c, clusterEvidence), pos...)
+		v, found, err := lookup(r.d.db, ek, nil)
 		if err != nil {
 			return err
 		}
@@ -412,46 +416,55 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 			if err != nil {
 				return err
 			}
-			old = append(old, replaced{pos, oe.AddrIDs})
+			old = append(old, replaced{p, oe.AddrIDs})
 		}
 	}
 
 	w := &r.w
+	w.take()
 	for k, a := range cb.NewAddresses {
 		// The caller met the address by the store's id it gets.
 		named := k < len(cb.NewAddressIDs) && cb.NewAddressIDs[k] == st.nextAddr
 		w.address(st.nextAddr, a, named)
 		st.nextAddr++
 	}
+	w.members = slices.Grow(w.members, len(cb.Members))
 	for _, m := range cb.Members {
 		w.members.add(m.AddrID, m.ClusterID, false)
 	}
+	w.sizes = slices.Grow(w.sizes, len(cb.Sizes))
 	for _, s := range cb.Sizes {
 		w.sizes.add(s.ClusterID, uint64(s.Size), s.Size == 0)
 	}
 	// A replaced record's index entries go first.
 	for _, o := range old {
 		for _, id := range o.ids {
-			w.index = append(w.index, indexWrite{id: id, pos: decodeEvidencePosKey(o.pos), seq: uint32(len(w.index)), del: true})
+			w.index = append(w.index, indexWrite{id: id, pos: o.pos, seq: uint32(len(w.index)), del: true})
 		}
 	}
 	for i := range cb.Evidence {
 		e := &cb.Evidence[i]
-		pos := appendEvidencePos(nil, e.Height, e.TxIndex, e.N)
-		w.low.add(opSet, append(appendClusterTable(key[:0], c, clusterEvidence), pos...), appendEvidenceRecord(val[:0], e))
-		p := decodeEvidencePosKey(pos)
+		key = append(appendClusterTable(key[:0], c, clusterEvidence), 0)
+		key = appendEvidencePos(key[:len(key)-1], e.Height, e.TxIndex, e.N)
+		val = appendEvidenceRecord(val[:0], e)
+		w.low.add(opSet, key, val)
+		p := evidencePosKey{uint64(e.Height), e.TxIndex, e.N}
 		for _, id := range e.AddrIDs {
 			w.index = append(w.index, indexWrite{id: id, pos: p, seq: uint32(len(w.index))})
 		}
-		r.written[string(pos)] = e.AddrIDs
+		r.written[p] = e.AddrIDs
 	}
 	for i := range cb.Overrides {
 		o := &cb.Overrides[i]
 		st.nextOverride++
-		w.mid.add(opSet, clusterIDKey(key[:0], c, clusterOverride, o.Seq), appendOverrideRecord(val[:0], o))
+		key = clusterIDKey(key[:0], c, clusterOverride, o.Seq)
+		val = appendOverrideRecord(val[:0], o)
+		w.mid.add(opSet, key, val)
 	}
 	if blk := cb.Block; blk != nil {
-		w.low.add(opSet, clusterIDKey(key[:0], c, clusterBlock, uint64(blk.Height)), appendUvarint(append(val[:0], blk.Hash[:]...), blk.FirstAddr))
+		key = clusterIDKey(key[:0], c, clusterBlock, uint64(blk.Height))
+		val = appendUvarint(append(val[:0], blk.Hash[:]...), blk.FirstAddr)
+		w.low.add(opSet, key, val)
 		r.tip = blk.Height
 	}
 	if cb.Pending != nil {
@@ -463,6 +476,7 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 	if cb.NeedsRebuild {
 		st.needsRebuild = true
 	}
+	r.key, r.val = key, val
 	r.st = st
 	r.batches++
 	return nil
@@ -527,6 +541,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	}
 	r.base, r.baseTip = r.st, r.tip
 	r.batches = 0
+	r.w.giveBack()
 	clear(r.written)
 	r.storedOK = false // the records just committed are stored now
 	return nil
@@ -1066,11 +1081,6 @@ type evidencePosKey struct {
 	txIndex, n uint32
 }
 
-func decodeEvidencePosKey(b []byte) evidencePosKey {
-	h, tx, n := decodeEvidencePos(b)
-	return evidencePosKey{uint64(h), tx, n}
-}
-
 func (p evidencePosKey) compare(q evidencePosKey) int {
 	if c := cmp.Compare(p.height, q.height); c != 0 {
 		return c
@@ -1396,6 +1406,44 @@ func (w *clusterWrites) writeIDs(b kvSink, c chainCode, sub byte, ws idWrites) e
 		}
 	}
 	return nil
+}
+
+// spareWrites holds the emptied buffers of the last committed run's
+// writes, which the next run to add takes (take) instead of growing its
+// own from nothing: a clustering beside an ingest starts a run at every
+// catch-up, and each grew its slices to a commit's size by doubling them,
+// copying what they held at every step. One run's buffers at most are
+// kept (half a memtable and 1 MiB, which Options.Memory counts).
+var spareWrites struct {
+	sync.Mutex
+	w clusterWrites
+}
+
+// take swaps w, when it holds no writes, with the spare buffers when
+// they have more room.
+func (w *clusterWrites) take() {
+	if !w.empty() {
+		return
+	}
+	spareWrites.Lock()
+	if cap(spareWrites.w.addrs) > cap(w.addrs) {
+		*w, spareWrites.w = spareWrites.w, *w
+	}
+	spareWrites.Unlock()
+}
+
+// empty reports whether w holds no writes.
+func (w *clusterWrites) empty() bool {
+	return len(w.addrEnd)+len(w.members)+len(w.sizes)+len(w.index)+
+		len(w.low.ops)+len(w.low.runs)+len(w.mid.ops)+len(w.mid.runs)+len(w.high.ops)+len(w.high.runs) == 0
+}
+
+// giveBack leaves w's buffers, emptied, to the next run that takes them.
+func (w *clusterWrites) giveBack() {
+	w.reset()
+	spareWrites.Lock()
+	spareWrites.w, *w = *w, clusterWrites{}
+	spareWrites.Unlock()
 }
 
 func (w *clusterWrites) reset() {

@@ -184,7 +184,7 @@ func TestCacheIDsFresh(t *testing.T) {
 		}
 		a.cacheIDs()
 		for addr, id := range ids {
-			if got, ok := a.idCache.get(addrKey{c, addr}); !ok || got != id {
+			if got, _, ok := a.idCache.get(a.addrHash(addr), &addrKey{c, addr}); !ok || got != id {
 				t.Fatalf("run %d: cache holds %d (%v) for %q, want %d", run, got, ok, addr, id)
 			}
 		}
