@@ -45,7 +45,7 @@ func TestAddrTable(t *testing.T) {
 				if got := tab.get(k); got != id {
 					t.Fatalf("get(%v) = %d, want %d", k, got, id)
 				}
-				for _, other := range []addrKey{{k.hi, k.lo + 1}, {k.hi + 1, k.lo}, {k.hi ^ 1<<63, k.lo}} {
+				for _, other := range []addrKey{{k.hi, k.lo + 1}, {k.hi + 1, k.lo}, {k.hi ^ 1<<63, k.lo}, {k.hi, k.lo ^ 0x100}} {
 					if _, taken := want[other]; !taken && tab.get(other) != 0 {
 						t.Fatalf("get(%v) found a key never added", other)
 					}
