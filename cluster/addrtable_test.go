@@ -179,3 +179,30 @@ func testMembers(t *testing.T, dir string) {
 	m = m2
 	check(-2)
 }
+
+// BenchmarkAddrTable gives ids to 2M new addresses as a run meets them
+// from the store (idOf: a lookup that misses, then add), from an empty
+// table that grows.
+func BenchmarkAddrTable(b *testing.B) {
+	const n = 2 << 20
+	h := newHasher()
+	keys := make([]addrKey, n)
+	var buf [8]byte
+	for i := range keys {
+		for j := range buf {
+			buf[j] = byte(i >> (8 * j))
+		}
+		keys[i] = h.key(string(buf[:]))
+	}
+	for b.Loop() {
+		tab, err := newAddrTable(0, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, k := range keys {
+			if tab.get(k) == 0 {
+				tab.add(k)
+			}
+		}
+	}
+}
