@@ -502,6 +502,44 @@ func TestGuards(t *testing.T) {
 			t.Errorf("change evidence %+v", ev)
 		}
 	})
+	// The same with the change union and the sweep clustered by one
+	// engine, in two blocks and in one: the sweep finds the union among
+	// the run's evidence and the block's, where the engine's own record
+	// of change outputs (engine.soft) lets it look.
+	for _, oneBlock := range []bool{false, true} {
+		t.Run(fmt.Sprint("G5 drops a change union swept in the same run, one block ", oneBlock), func(t *testing.T) {
+			g := newGraph(t)
+			g.fund("f", o("P", 70_000_000), o("P2", 50_000_000))
+			g.fund("seen", ot("dep2", 10_000, pkh))
+			var deposits []out
+			for i := range 25 {
+				deposits = append(deposits, o(fmt.Sprintf("dep%02d", i+10), 1_000_000))
+			}
+			g.fund("deps", deposits...)
+			g.mine()
+			g.spend("pay", core, []string{"f:0", "f:1"}, ot("dep2", 100_000_000, pkh), o("dep1", 19_543_210))
+			if !oneBlock {
+				g.mine()
+			}
+			coins := []string{"pay:1"}
+			for i := range 25 {
+				coins = append(coins, fmt.Sprintf("deps:%d", i))
+			}
+			g.spend("sweep", old, coins, o("hot", 44_000_000))
+			g.mine()
+			s := g.update(nil)
+			g.apart("P", "dep1")
+			g.together("dep1", "dep10", "dep34")
+			g.together("P", "P2")
+			if s.Change != 1 || s.Dropped != 1 {
+				t.Errorf("change %d, dropped %d", s.Change, s.Dropped)
+			}
+			ev := g.evidenceOf(heistgraph.HeuristicChange)
+			if len(ev) != 1 || ev[0].Status != heistgraph.EvidenceDropped {
+				t.Errorf("change evidence %+v", ev)
+			}
+		})
+	}
 }
 
 // TestWorkedExample3 is methods.md §3.6 example 3: a consolidation spends
