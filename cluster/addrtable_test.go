@@ -45,7 +45,7 @@ func TestAddrTable(t *testing.T) {
 				if got := tab.get(k); got != id {
 					t.Fatalf("get(%v) = %d, want %d", k, got, id)
 				}
-				for _, other := range []addrKey{{k.hi, k.lo + 1}, {k.hi + 1, k.lo}, {k.hi ^ 1<<63, k.lo}} {
+				for _, other := range []addrKey{{k.hi, k.lo + 1}, {k.hi + 1, k.lo}, {k.hi ^ 1<<63, k.lo}, {k.hi, k.lo ^ 0x100}} {
 					if _, taken := want[other]; !taken && tab.get(other) != 0 {
 						t.Fatalf("get(%v) found a key never added", other)
 					}
@@ -178,4 +178,31 @@ func testMembers(t *testing.T, dir string) {
 	m2.setRings()
 	m = m2
 	check(-2)
+}
+
+// BenchmarkAddrTable gives ids to 2M new addresses as a run meets them
+// from the store (idOf: a lookup that misses, then add), from an empty
+// table that grows.
+func BenchmarkAddrTable(b *testing.B) {
+	const n = 2 << 20
+	h := newHasher()
+	keys := make([]addrKey, n)
+	var buf [8]byte
+	for i := range keys {
+		for j := range buf {
+			buf[j] = byte(i >> (8 * j))
+		}
+		keys[i] = h.key(string(buf[:]))
+	}
+	for b.Loop() {
+		tab, err := newAddrTable(0, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, k := range keys {
+			if tab.get(k) == 0 {
+				tab.add(k)
+			}
+		}
+	}
 }

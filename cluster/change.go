@@ -250,6 +250,7 @@ func (e *engine) decide(ctx context.Context, c *candidate, k int, votes uint8, o
 	}
 	ev := heistgraph.ClusterEvidence{Height: e.bs.height, TxIndex: txIndex, N: n, TxID: c.txid,
 		Heuristic: heistgraph.HeuristicChange, Votes: voteList(votes, optimal), Soft: true}
+	e.soft.add(c.out[k])
 	if _, joined := e.join(ctx, []uint32{c.in, c.out[k]}, ev, true, false); joined {
 		e.stats.Change++
 		if deferred {

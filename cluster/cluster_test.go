@@ -470,38 +470,67 @@ func TestGuards(t *testing.T) {
 	})
 	t.Run("G5 drops a change union when the payee sweeps it", func(t *testing.T) {
 		g := newGraph(t)
-		g.fund("f", o("P", 70_000_000), o("P2", 50_000_000))
-		g.fund("seen", ot("dep2", 10_000, pkh))
-		var deposits []out
-		for i := range 25 {
-			deposits = append(deposits, o(fmt.Sprintf("dep%02d", i+10), 1_000_000))
-		}
-		g.fund("deps", deposits...)
-		g.mine()
-		// The attacker pays two exchange deposits; "dep1" looks like change.
-		g.spend("pay", core, []string{"f:0", "f:1"}, ot("dep2", 100_000_000, pkh), o("dep1", 19_543_210))
-		g.mine()
-		s := g.update(nil)
-		g.together("P", "dep1")
-		// The exchange sweeps dep1 with 25 other deposits.
-		coins := []string{"pay:1"}
-		for i := range 25 {
-			coins = append(coins, fmt.Sprintf("deps:%d", i))
-		}
-		g.spend("sweep", old, coins, o("hot", 44_000_000))
-		g.mine()
-		s = g.update(nil)
-		g.apart("P", "dep1")
-		g.together("dep1", "dep10", "dep34")
-		g.together("P", "P2")
-		if s.Dropped != 1 {
-			t.Errorf("dropped %d", s.Dropped)
-		}
-		ev := g.evidenceOf(heistgraph.HeuristicChange)
-		if len(ev) != 1 || ev[0].Status != heistgraph.EvidenceDropped {
-			t.Errorf("change evidence %+v", ev)
-		}
+		g5Sweep(g, func() {
+			g.mine()
+			g.update(nil)
+			g.together("P", "dep1")
+		})
+		g5Dropped(t, g, g.update(nil), false)
 	})
+	// The same with the change union and the sweep clustered by one
+	// engine, in two blocks and in one: the sweep finds the union among
+	// the run's evidence and the block's, where the engine's own record
+	// of change outputs (engine.soft) lets it look.
+	for _, oneBlock := range []bool{false, true} {
+		t.Run(fmt.Sprint("G5 drops a change union swept in the same run, one block ", oneBlock), func(t *testing.T) {
+			g := newGraph(t)
+			g5Sweep(g, func() {
+				if !oneBlock {
+					g.mine()
+				}
+			})
+			g5Dropped(t, g, g.update(nil), true)
+		})
+	}
+}
+
+// g5Sweep builds G5's sweep case on g: an attacker pays two exchange
+// deposits from P and P2, and "dep1" looks like change; between runs
+// after that payment; then the exchange sweeps dep1 with 25 other
+// deposits, and the block is mined.
+func g5Sweep(g *graph, between func()) {
+	g.fund("f", o("P", 70_000_000), o("P2", 50_000_000))
+	g.fund("seen", ot("dep2", 10_000, pkh))
+	var deposits []out
+	for i := range 25 {
+		deposits = append(deposits, o(fmt.Sprintf("dep%02d", i+10), 1_000_000))
+	}
+	g.fund("deps", deposits...)
+	g.mine()
+	g.spend("pay", core, []string{"f:0", "f:1"}, ot("dep2", 100_000_000, pkh), o("dep1", 19_543_210))
+	between()
+	coins := []string{"pay:1"}
+	for i := range 25 {
+		coins = append(coins, fmt.Sprintf("deps:%d", i))
+	}
+	g.spend("sweep", old, coins, o("hot", 44_000_000))
+	g.mine()
+}
+
+// g5Dropped checks the end of g5Sweep: the change union dropped (counted
+// in s, which also made it when made is set), dep1 with the deposits.
+func g5Dropped(t *testing.T, g *graph, s Stats, made bool) {
+	t.Helper()
+	g.apart("P", "dep1")
+	g.together("dep1", "dep10", "dep34")
+	g.together("P", "P2")
+	if s.Dropped != 1 || made && s.Change != 1 {
+		t.Errorf("change %d, dropped %d", s.Change, s.Dropped)
+	}
+	ev := g.evidenceOf(heistgraph.HeuristicChange)
+	if len(ev) != 1 || ev[0].Status != heistgraph.EvidenceDropped {
+		t.Errorf("change evidence %+v", ev)
+	}
 }
 
 // TestWorkedExample3 is methods.md §3.6 example 3: a consolidation spends

@@ -142,10 +142,11 @@
 // address ids and the clustering's name the addresses in the same order
 // (graph address a is id a+1; a 4-byte array indexed by the graph's ids
 // once they do not), otherwise a 96-bit hash of the address in a flat
-// open-addressing table (about 18 bytes); plus the change candidates of
-// the last Window blocks and the labels' entity sets. Measured on the
+// open-addressing table with a tag byte a slot (about 19.5 bytes); plus
+// the change candidates of the last Window blocks and the labels' entity
+// sets. Measured on the
 // medium synthetic world (350,873 addresses; BenchmarkWorldLoad): about
-// 11 bytes an address with the graph, 29 without. Each run starts by
+// 11 bytes an address with the graph, 30 without. Each run starts by
 // loading that state, so a process that follows a chain keeps an Engine
 // open instead. Clustering reads blocks from the graph when it is current,
 // otherwise once each through store.BlockRangeTxs (or BlockTxs, or Tx);

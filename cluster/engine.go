@@ -146,6 +146,14 @@ type engine struct {
 	// sids finds address ids by the store's ids, when the store gives
 	// them (storeids.go).
 	sids *storeIDs
+	// soft has the bit of every address that this engine made the change
+	// output of a change union (tried, joined or not); softFrom is the
+	// first id this engine gave out. Every evidence record naming an
+	// address from softFrom on was made by this engine, so softOnly (the
+	// G5 sweep) knows without reading evidence that such an address
+	// without its bit was never a change union's output.
+	soft     bitset
+	softFrom uint32
 	// feed, when not nil, holds the records of blocks applied since
 	// (Engine.Follow).
 	feed *Feed
@@ -522,6 +530,7 @@ func (e *engine) loadMembers(ctx context.Context) error {
 		return fmt.Errorf("cluster %s: load: %d addresses, the next id is %d: %w", e.chain, e.m.len()-1, e.tip.NextAddr, heistgraph.ErrConflict)
 	}
 	e.m.setRings()
+	e.soft, e.softFrom = e.soft[:0], e.m.nextID()
 	return nil
 }
 
@@ -925,23 +934,37 @@ func (bs *blockState) members(dst []store.ClusterMember, m *members) []store.Clu
 	return dst
 }
 
+// bitset is a set of ids as bits; it grows as ids are added.
+type bitset []uint64
+
+// add adds id to the set.
+func (b *bitset) add(id uint32) {
+	w := int(id / 64)
+	if w >= len(*b) {
+		*b = slices.Grow(*b, w+1-len(*b))
+		*b = (*b)[:cap(*b)]
+	}
+	(*b)[w] |= 1 << (id % 64)
+}
+
+// has reports whether id is in the set.
+func (b bitset) has(id uint32) bool {
+	w := int(id / 64)
+	return w < len(b) && b[w]&(1<<(id%64)) != 0
+}
+
 // idSet is a set of ids, as a list in the order added and a bitset:
 // adding an id it holds costs a bit test (a block's merges name the same
 // clusters and addresses many times).
 type idSet struct {
 	list []uint32
-	bits []uint64
+	bits bitset
 }
 
 // add adds id to the set.
 func (s *idSet) add(id uint32) {
-	w := int(id / 64)
-	if w >= len(s.bits) {
-		s.bits = slices.Grow(s.bits, w+1-len(s.bits))
-		s.bits = s.bits[:cap(s.bits)]
-	}
-	if b := uint64(1) << (id % 64); s.bits[w]&b == 0 {
-		s.bits[w] |= b
+	if !s.bits.has(id) {
+		s.bits.add(id)
 		s.list = append(s.list, id)
 	}
 }
@@ -1357,13 +1380,20 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 				ins = append(ins, id)
 			}
 		}
-		shaped := mayBeJoint(tx, &bs.values)
-		if shaped && ct != nil && ct.NoAddresses {
-			e.g.ClusterAddresses(ct) // the CoinJoin rules compare addresses
+		shaped := pattern.MayJoin(tx, &bs.values)
+		cjOpts := pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}
+		if shaped && ct != nil {
+			if owners(rec, gin, gout) {
+				// The graph's address ids are the addresses: the rules
+				// compare them.
+				cjOpts.InOwners, cjOpts.OutOwners = gin, gout
+			} else if ct.NoAddresses {
+				e.g.ClusterAddresses(ct) // the CoinJoin rules compare addresses
+			}
 		}
 		if !shaped {
 			// Neither a CoinJoin nor the Stonewall shape.
-		} else if cj, ok := pattern.AnalyzeCoinJoin(tx, rec.Prevouts, pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}); ok {
+		} else if cj, ok := pattern.AnalyzeCoinJoin(tx, rec.Prevouts, cjOpts); ok {
 			if !bs.replay {
 				e.stats.CoinJoins[string(cj.Kind)]++
 			}
@@ -1431,46 +1461,24 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 	return nil
 }
 
-// mayBeJoint reports whether tx may be a CoinJoin (pattern.AnalyzeCoinJoin)
-// or have the Stonewall shape (pattern.IsStonewall); false is certain.
-// Every rule of both needs two inputs and two spendable outputs of one
-// value (methods.md §4: a Whirlpool pool's n outputs, Wasabi's base level,
-// Wasabi 2's repeated denominations, the JoinMarket and generic equal
-// outputs, Stonewall's pair), and most transactions pay different
-// amounts: they skip the detectors' maps and byte-slice keys. buf is a
-// buffer for the values of transactions of many outputs.
-func mayBeJoint(tx *heistgraph.Tx, buf *[]int64) bool {
-	if len(tx.Inputs) < 2 || len(tx.Outputs) < 2 {
-		return false
-	}
-	outs := tx.Outputs
-	if len(outs) <= 16 {
-		for i := range outs {
-			if outs[i].Type == heistgraph.ScriptNullData {
-				continue
-			}
-			for j := i + 1; j < len(outs); j++ {
-				if outs[j].Value == outs[i].Value && outs[j].Type != heistgraph.ScriptNullData {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	vs := (*buf)[:0]
-	for i := range outs {
-		if outs[i].Type != heistgraph.ScriptNullData {
-			vs = append(vs, outs[i].Value)
+// owners reports whether the graph's address ids gin and gout of rec's
+// spent outputs and outputs name every known spent output and spendable
+// output: then they stand for the addresses in the CoinJoin rules
+// (pattern.CoinJoinOptions.InOwners), the graph giving one id an address.
+// An output without an address is compared by its script: the rules read
+// the strings then.
+func owners(rec *heistgraph.TxRecord, gin, gout []uint32) bool {
+	for k, p := range rec.Prevouts {
+		if p != nil && gin[k] == txgraph.NoAddress {
+			return false
 		}
 	}
-	*buf = vs
-	slices.Sort(vs)
-	for i := 1; i < len(vs); i++ {
-		if vs[i] == vs[i-1] {
-			return true
+	for j := range rec.Tx.Outputs {
+		if rec.Tx.Outputs[j].Type != heistgraph.ScriptNullData && gout[j] == txgraph.NoAddress {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // sameCluster reports whether ids are all in one cluster.

@@ -100,6 +100,9 @@ type evidencePos struct {
 // output of exactly one change union, and where that evidence is.
 func (e *engine) softOnly(ctx context.Context, a uint32) (evidencePos, bool) {
 	var pos evidencePos
+	if a >= e.softFrom && !e.soft.has(a) {
+		return pos, false // no change union names a as its change
+	}
 	found := 0
 	check := func(ev *heistgraph.ClusterEvidence, i int) bool {
 		if !ev.Status.Joins() {

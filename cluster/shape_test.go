@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -44,57 +45,96 @@ func fuzzTx(data []byte) (*heistgraph.Tx, []*heistgraph.TxOut) {
 	return tx, prev
 }
 
-// FuzzMayBeJoint: mayBeJoint never says no to a transaction the CoinJoin
-// detectors or the Stonewall rule accept (clustering would then apply
-// common-input ownership to a CoinJoin).
-func FuzzMayBeJoint(f *testing.F) {
+// FuzzMayJoin: pattern.MayJoin never says no to a transaction the
+// CoinJoin detectors or the Stonewall rule accept (clustering would then
+// apply common-input ownership to a CoinJoin), and the detectors say the
+// same comparing owner numbers (the clustering's graph ids) as comparing
+// the addresses.
+func FuzzMayJoin(f *testing.F) {
 	f.Add([]byte{0x22, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00})
 	f.Add([]byte{0x10, 0x01, 0x02, 0x03, 0x03, 0x04})
 	f.Add([]byte{0xff, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x31, 0x02})
+	f.Add([]byte{0x1c, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x41, 0x81, 0xc1, 0x02})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tx, prev := fuzzTx(data)
 		var buf []int64
-		may := mayBeJoint(tx, &buf)
-		if cj, ok := pattern.AnalyzeCoinJoin(tx, prev, pattern.CoinJoinOptions{}); ok && !may {
-			t.Fatalf("a %s CoinJoin of %d inputs and %d outputs: mayBeJoint says no", cj.Kind, len(tx.Inputs), len(tx.Outputs))
+		may := pattern.MayJoin(tx, &buf)
+		cj, ok := pattern.AnalyzeCoinJoin(tx, prev, pattern.CoinJoinOptions{})
+		if ok && !may {
+			t.Fatalf("a %s CoinJoin of %d inputs and %d outputs: MayJoin says no", cj.Kind, len(tx.Inputs), len(tx.Outputs))
 		}
 		if pattern.IsStonewall(tx) && !may {
-			t.Fatalf("a Stonewall of %d inputs and %d outputs: mayBeJoint says no", len(tx.Inputs), len(tx.Outputs))
+			t.Fatalf("a Stonewall of %d inputs and %d outputs: MayJoin says no", len(tx.Inputs), len(tx.Outputs))
+		}
+		num := map[string]uint32{}
+		owner := func(o *heistgraph.TxOut) uint32 {
+			if _, ok := num[o.Address]; !ok {
+				num[o.Address] = uint32(len(num) + 1)
+			}
+			return num[o.Address]
+		}
+		in, out := make([]uint32, len(prev)), make([]uint32, len(tx.Outputs))
+		for i, p := range prev {
+			if p != nil {
+				in[i] = owner(p)
+			}
+		}
+		for j := range tx.Outputs {
+			out[j] = owner(&tx.Outputs[j])
+		}
+		byNum, okNum := pattern.AnalyzeCoinJoin(tx, prev, pattern.CoinJoinOptions{InOwners: in, OutOwners: out})
+		if okNum != ok || !reflect.DeepEqual(byNum, cj) {
+			t.Fatalf("by owner numbers %+v %v, by addresses %+v %v", byNum, okNum, cj, ok)
 		}
 	})
 }
 
-// TestMayBeJoint: the detectors' shapes pass, two different amounts do
-// not, with few and with many outputs.
-func TestMayBeJoint(t *testing.T) {
+// TestMayJoin: the detectors' shapes pass, the rest do not, with few and
+// with many outputs.
+func TestMayJoin(t *testing.T) {
 	out := func(v int64, ty heistgraph.ScriptType) heistgraph.TxOut { return heistgraph.TxOut{Value: v, Type: ty} }
 	p2wpkh, nulldata := heistgraph.ScriptWitnessV0KeyHash, heistgraph.ScriptNullData
-	many := func(n int, dup bool) []heistgraph.TxOut {
+	many := func(n, dup int) []heistgraph.TxOut {
 		var o []heistgraph.TxOut
 		for i := range n {
 			o = append(o, out(int64(1000+i), p2wpkh))
 		}
-		if dup {
-			o[n-1].Value = o[3].Value
+		for i := range dup {
+			o[n-1-i].Value = o[3].Value
 		}
 		return o
 	}
-	two := []heistgraph.TxIn{{}, {}}
+	pairs := func(n int) []heistgraph.TxOut {
+		o := many(n, 0)
+		for i := range 3 {
+			o[2*i+1].Value = o[2*i].Value
+		}
+		return o
+	}
+	two, twenty := make([]heistgraph.TxIn, 2), make([]heistgraph.TxIn, 20)
+	three := []heistgraph.TxOut{out(5, p2wpkh), out(5, p2wpkh), out(5, p2wpkh)}
 	for _, c := range []struct {
 		name string
 		tx   heistgraph.Tx
 		want bool
 	}{
 		{"two amounts", heistgraph.Tx{Inputs: two, Outputs: []heistgraph.TxOut{out(5, p2wpkh), out(6, p2wpkh)}}, false},
-		{"two equal", heistgraph.Tx{Inputs: two, Outputs: []heistgraph.TxOut{out(5, p2wpkh), out(5, p2wpkh)}}, true},
-		{"one input", heistgraph.Tx{Inputs: two[:1], Outputs: []heistgraph.TxOut{out(5, p2wpkh), out(5, p2wpkh)}}, false},
-		{"equal to an OP_RETURN", heistgraph.Tx{Inputs: two, Outputs: []heistgraph.TxOut{out(0, nulldata), out(0, p2wpkh), out(6, p2wpkh)}}, false},
-		{"40 distinct", heistgraph.Tx{Inputs: two, Outputs: many(40, false)}, false},
-		{"40, two equal", heistgraph.Tx{Inputs: two, Outputs: many(40, true)}, true},
+		{"two equal", heistgraph.Tx{Inputs: two, Outputs: []heistgraph.TxOut{out(5, p2wpkh), out(5, p2wpkh)}}, false},
+		{"two equal of three", heistgraph.Tx{Inputs: two, Outputs: []heistgraph.TxOut{out(5, p2wpkh), out(6, p2wpkh), out(5, p2wpkh)}}, true},
+		{"two equal of four", heistgraph.Tx{Inputs: two, Outputs: []heistgraph.TxOut{out(5, p2wpkh), out(6, p2wpkh), out(5, p2wpkh), out(7, p2wpkh)}}, true},
+		{"two equal of five", heistgraph.Tx{Inputs: two, Outputs: many(5, 1)}, false},
+		{"two equal of three, one an OP_RETURN", heistgraph.Tx{Inputs: two, Outputs: []heistgraph.TxOut{out(0, nulldata), out(0, p2wpkh), out(6, p2wpkh)}}, false},
+		{"three equal", heistgraph.Tx{Inputs: two, Outputs: three}, true},
+		{"one input", heistgraph.Tx{Inputs: two[:1], Outputs: three}, false},
+		{"40 distinct", heistgraph.Tx{Inputs: two, Outputs: many(40, 0)}, false},
+		{"40, two equal", heistgraph.Tx{Inputs: two, Outputs: many(40, 1)}, false},
+		{"40, three equal", heistgraph.Tx{Inputs: two, Outputs: many(40, 2)}, true},
+		{"40, three pairs, 2 inputs", heistgraph.Tx{Inputs: two, Outputs: pairs(40)}, false},
+		{"40, three pairs, 20 inputs", heistgraph.Tx{Inputs: twenty, Outputs: pairs(40)}, true},
 	} {
 		var buf []int64
-		if got := mayBeJoint(&c.tx, &buf); got != c.want {
-			t.Errorf("%s: mayBeJoint = %v, want %v", c.name, got, c.want)
+		if got := pattern.MayJoin(&c.tx, &buf); got != c.want {
+			t.Errorf("%s: MayJoin = %v, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
 )
 
@@ -147,7 +148,7 @@ func (e *engine) blockIDs(ctx context.Context, b *store.BlockRecords, fed bool) 
 // fillAddresses reads the strings of the addresses of b that the engine
 // does not know by their store ids, and of every address of the
 // transactions that may be CoinJoins or of the Stonewall shape
-// (mayBeJoint), and puts them in b's records.
+// (pattern.MayJoin), and puts them in b's records.
 func (e *engine) fillAddresses(ctx context.Context, b *store.BlockRecords) error {
 	t := e.sids
 	need := t.need[:0]
@@ -188,7 +189,7 @@ func (e *engine) eachOutput(b *store.BlockRecords, fn func(s uint64, o *heistgra
 		}
 		var in, out []uint64
 		in, out, ids = store.TxAddrIDs(ids, &rec.Tx)
-		all := !rec.Tx.IsCoinbase() && mayBeJoint(&rec.Tx, &e.bs.values)
+		all := pattern.MayJoin(&rec.Tx, &e.bs.values)
 		for j, s := range in {
 			var o *heistgraph.TxOut
 			if j < len(rec.Prevouts) {

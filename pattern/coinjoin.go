@@ -10,6 +10,7 @@ package pattern
 // Stonewall shape, and applies it to Tx0s (§3.2, §4.6).
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/heistgraph/heistgraph"
@@ -80,6 +81,14 @@ type CoinJoinOptions struct {
 	// itself, so the generic rule (§4.5) does not fire then. Nil means
 	// "not known to be one owner".
 	SameOwner func() bool
+	// InOwners and OutOwners, when set (both), number the owners the
+	// rules compare: InOwners[i] that of prevouts[i] (read only where
+	// prevouts[i] is not nil), OutOwners[j] that of tx.Outputs[j] (read
+	// only for spendable outputs), two equal exactly when the outputs'
+	// addresses (their scripts when they have none) are. The rules then
+	// compare numbers and read no address; a caller that holds addresses
+	// as ids (the clustering) gives them.
+	InOwners, OutOwners []uint32
 }
 
 // DetectCoinJoin reports whether tx is a CoinJoin and of which kind, with
@@ -102,16 +111,59 @@ func AnalyzeCoinJoin(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut, opts CoinJ
 	if tx == nil || tx.IsCoinbase() || len(tx.Inputs) < 2 || len(tx.Outputs) < 2 {
 		return CoinJoin{}, false
 	}
-	s := newShape(tx, prevouts)
-	for _, detect := range []func(*shape) (CoinJoin, bool){whirlpool, wasabi1, wasabi2, joinMarket} {
-		if cj, ok := detect(s); ok {
-			return cj, true
-		}
+	var s shape
+	s.init(tx, prevouts, &opts)
+	if cj, ok := whirlpool(&s); ok {
+		return cj, true
 	}
-	if cj, ok := generic(s); ok && (opts.SameOwner == nil || !opts.SameOwner()) {
+	if cj, ok := wasabi1(&s); ok {
+		return cj, true
+	}
+	if cj, ok := wasabi2(&s); ok {
+		return cj, true
+	}
+	if cj, ok := joinMarket(&s); ok {
+		return cj, true
+	}
+	if cj, ok := generic(&s); ok && (opts.SameOwner == nil || !opts.SameOwner()) {
 		return cj, true
 	}
 	return CoinJoin{}, false
+}
+
+// MayJoin reports whether tx may be a CoinJoin to AnalyzeCoinJoin or have
+// the Stonewall shape (IsStonewall), from its output values only: false
+// means both say no. Every rule of both wants two inputs and an output
+// value paid at least twice among the spendable outputs; the CoinJoin
+// rules want a value paid three times or more, except Wasabi 2 (at least
+// wasabi2MinInputs inputs and three values paid twice or more), and the
+// Stonewall shape wants three or four spendable outputs. Most
+// transactions pay different amounts: the detectors never run on them.
+// buf is a buffer for the values of transactions of many outputs.
+func MayJoin(tx *heistgraph.Tx, buf *[]int64) bool {
+	if len(tx.Inputs) < 2 || len(tx.Outputs) < 2 || tx.IsCoinbase() {
+		return false
+	}
+	vs := (*buf)[:0]
+	for i := range tx.Outputs {
+		if o := &tx.Outputs[i]; o.Type != heistgraph.ScriptNullData {
+			vs = append(vs, o.Value)
+		}
+	}
+	*buf = vs
+	slices.Sort(vs)
+	if MayCoinJoin(len(tx.Inputs), vs) {
+		return true
+	}
+	if len(vs) < 3 || len(vs) > 4 {
+		return false
+	}
+	for i := 1; i < len(vs); i++ {
+		if vs[i] == vs[i-1] {
+			return true // may be the Stonewall shape
+		}
+	}
+	return false
 }
 
 // MayCoinJoin reports whether a transaction of nin inputs whose outputs
@@ -150,42 +202,72 @@ type shape struct {
 	known    []*heistgraph.TxOut // the non-nil prevouts, in input order
 	outs     []int64             // values of the spendable outputs, in order
 	m        int                 // len(outs)
-	// counts of output values (spendable outputs only).
-	counts map[int64]int
+	// sorted is outs in ascending order: count and the value groups read
+	// it instead of a map.
+	sorted []int64
 	// distinctOutScripts reports whether no two spendable outputs share a
 	// script.
 	distinctOutScripts bool
-	// inScripts is the number of distinct scripts among the known inputs.
-	inScripts int
+	// inScripts is the number of distinct scripts among the known inputs;
+	// inMost the largest number of known inputs sharing one.
+	inScripts, inMost int
+	// The arrays of small transactions' slices, kept in the shape.
+	knownBuf         [16]*heistgraph.TxOut
+	outsBuf, sortBuf [16]int64
 }
 
-func newShape(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut) *shape {
-	s := &shape{tx: tx, prevouts: prevouts, counts: make(map[int64]int, len(tx.Outputs))}
-	s.known = make([]*heistgraph.TxOut, 0, len(prevouts))
+// init computes the shape of tx. With opts' owner numbers it compares
+// those, otherwise the outputs' keys (outputKey).
+func (s *shape) init(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut, opts *CoinJoinOptions) {
+	s.tx, s.prevouts = tx, prevouts
+	s.known = s.knownBuf[:0]
 	for _, p := range prevouts {
 		if p != nil {
 			s.known = append(s.known, p)
 		}
 	}
-	s.outs = make([]int64, 0, len(tx.Outputs))
-	keys := make([]string, 0, max(len(tx.Outputs), len(s.known)))
+	s.outs = s.outsBuf[:0]
 	for i := range tx.Outputs {
-		o := &tx.Outputs[i]
-		if o.Type == heistgraph.ScriptNullData {
-			continue
+		if o := &tx.Outputs[i]; o.Type != heistgraph.ScriptNullData {
+			s.outs = append(s.outs, o.Value)
 		}
-		s.outs = append(s.outs, o.Value)
-		s.counts[o.Value]++
-		keys = append(keys, outputKey(o))
 	}
 	s.m = len(s.outs)
-	s.distinctOutScripts = countDistinct(keys) == len(keys)
+	s.sorted = append(s.sortBuf[:0], s.outs...)
+	slices.Sort(s.sorted)
+	if opts.InOwners != nil && opts.OutOwners != nil {
+		var buf [16]uint32
+		keys := buf[:0]
+		for i := range tx.Outputs {
+			if tx.Outputs[i].Type != heistgraph.ScriptNullData {
+				keys = append(keys, opts.OutOwners[i])
+			}
+		}
+		d, _ := groups(keys)
+		s.distinctOutScripts = d == len(keys)
+		keys = keys[:0]
+		for i, p := range prevouts {
+			if p != nil {
+				keys = append(keys, opts.InOwners[i])
+			}
+		}
+		s.inScripts, s.inMost = groups(keys)
+		return
+	}
+	var buf [16]string
+	keys := buf[:0]
+	for i := range tx.Outputs {
+		if o := &tx.Outputs[i]; o.Type != heistgraph.ScriptNullData {
+			keys = append(keys, outputKey(o))
+		}
+	}
+	d, _ := groups(keys)
+	s.distinctOutScripts = d == len(keys)
 	keys = keys[:0]
 	for _, p := range s.known {
 		keys = append(keys, outputKey(p))
 	}
-	s.inScripts = countDistinct(keys)
-	return s
+	s.inScripts, s.inMost = groups(keys)
 }
 
 // outputKey identifies an output's owner: its address, or its script when
@@ -197,16 +279,48 @@ func outputKey(o *heistgraph.TxOut) string {
 	return string(o.Script)
 }
 
-// countDistinct returns the number of distinct keys; it sorts keys.
-func countDistinct(keys []string) int {
+// groups returns the number of distinct keys and the size of the largest
+// group of equal ones; it sorts keys.
+func groups[K cmp.Ordered](keys []K) (distinct, most int) {
 	slices.Sort(keys)
-	n := 0
-	for i := range keys {
-		if i == 0 || keys[i] != keys[i-1] {
-			n++
+	for i := 0; i < len(keys); {
+		j := i + 1
+		for j < len(keys) && keys[j] == keys[i] {
+			j++
 		}
+		distinct++
+		most = max(most, j-i)
+		i = j
 	}
-	return n
+	return distinct, most
+}
+
+// count returns how many spendable outputs pay v.
+func (s *shape) count(v int64) int {
+	i, found := slices.BinarySearch(s.sorted, v)
+	if !found {
+		return 0
+	}
+	j := i + 1
+	for j < len(s.sorted) && s.sorted[j] == v {
+		j++
+	}
+	return j - i
+}
+
+// values yields each value the spendable outputs pay with how many pay it,
+// in ascending order of value.
+func (s *shape) values(yield func(v int64, n int) bool) {
+	for i := 0; i < len(s.sorted); {
+		j := i + 1
+		for j < len(s.sorted) && s.sorted[j] == s.sorted[i] {
+			j++
+		}
+		if !yield(s.sorted[i], j-i) {
+			return
+		}
+		i = j
+	}
 }
 
 // allKnown reports whether every input's prevout is known.
@@ -216,7 +330,7 @@ func (s *shape) allKnown() bool { return len(s.known) == len(s.tx.Inputs) }
 // limit and its count; ties go to the larger value. c is 0 when every
 // output is dust.
 func (s *shape) mode() (d int64, c int) {
-	for v, n := range s.counts {
+	for v, n := range s.values {
 		if v <= dustLimit {
 			continue
 		}
@@ -265,7 +379,7 @@ func whirlpool(s *shape) (CoinJoin, bool) {
 		return CoinJoin{}, false
 	}
 	d := tx.Outputs[0].Value
-	if _, ok := whirlpoolPool(d); !ok || s.counts[d] != n || !s.distinctOutScripts || s.inScripts != n {
+	if _, ok := whirlpoolPool(d); !ok || s.count(d) != n || !s.distinctOutScripts || s.inScripts != n {
 		return CoinJoin{}, false
 	}
 	for i := range tx.Outputs {
@@ -415,18 +529,12 @@ func wasabi1(s *shape) (CoinJoin, bool) {
 			return CoinJoin{}, false
 		}
 	}
-	perAddr := map[string]int{}
-	for _, p := range s.known {
-		perAddr[outputKey(p)]++
-	}
-	for _, c := range perAddr {
-		if c*10 > n {
-			return CoinJoin{}, false
-		}
+	if s.inMost*10 > n { // an input address holds more than 10% of them
+		return CoinJoin{}, false
 	}
 	var base int64
 	p := 0
-	for v, c := range s.counts {
+	for v, c := range s.values {
 		if absDiff(v, wasabi1Base) <= wasabi1Tolerance && (c > p || c == p && v > base) {
 			base, p = v, c
 		}
@@ -436,7 +544,7 @@ func wasabi1(s *shape) (CoinJoin, bool) {
 	}
 	dens := []int64{base}
 	for lvl := 2 * base; lvl <= 64*base; lvl *= 2 {
-		if s.counts[lvl] >= 2 {
+		if s.count(lvl) >= 2 {
 			dens = append(dens, lvl)
 		}
 	}
@@ -512,7 +620,7 @@ func wasabi2(s *shape) (CoinJoin, bool) {
 	}
 	var dens []int64
 	anon := 0
-	for v, c := range s.counts {
+	for v, c := range s.values {
 		if c >= 2 {
 			dens = append(dens, v)
 			anon = max(anon, c)
@@ -521,8 +629,7 @@ func wasabi2(s *shape) (CoinJoin, bool) {
 	if len(dens) < 3 {
 		return CoinJoin{}, false
 	}
-	slices.Sort(dens)
-	slices.Reverse(dens)
+	slices.Reverse(dens) // ascending as values yields them
 	return CoinJoin{Kind: KindWasabi2, Confidence: ConfidenceHigh, Denominations: dens, Participants: s.inScripts, AnonymitySet: anon}, true
 }
 
@@ -591,26 +698,34 @@ func IsStonewall(tx *heistgraph.Tx) bool {
 	if tx == nil || tx.IsCoinbase() || len(tx.Inputs) < 2 {
 		return false
 	}
-	counts := map[int64]int{}
-	m := 0
+	var buf [4]int64
+	vs := buf[:0]
 	for i := range tx.Outputs {
 		if tx.Outputs[i].Type == heistgraph.ScriptNullData {
 			continue
 		}
-		m++
-		counts[tx.Outputs[i].Value]++
+		if len(vs) == len(buf) {
+			return false // five or more
+		}
+		vs = append(vs, tx.Outputs[i].Value)
 	}
-	if m < 3 || m > 4 {
+	if len(vs) < 3 {
 		return false
 	}
+	slices.Sort(vs)
 	pairs := 0
-	for v, c := range counts {
-		switch {
-		case c == 2 && v > dustLimit:
+	for i := 0; i < len(vs); {
+		j := i + 1
+		for j < len(vs) && vs[j] == vs[i] {
+			j++
+		}
+		switch c := j - i; {
+		case c == 2 && vs[i] > dustLimit:
 			pairs++
 		case c > 1:
 			return false
 		}
+		i = j
 	}
 	return pairs == 1
 }
