@@ -60,6 +60,23 @@ func (sc *apportionScratch) apportion(d int64, w []int64, q []int64) []int64 {
 	if left == 0 {
 		return q
 	}
+	// The left units go to the left largest remainders, ties to the
+	// lower index: a total order, so the indices need no stable sort. A
+	// few units (the common case: one or two, left < len(w)) are placed
+	// by as many scans; more by one sort.
+	if left <= 4 {
+		for range left {
+			best := -1
+			for j, r := range rem {
+				if r > 0 && (best < 0 || r > rem[best]) {
+					best = j
+				}
+			}
+			q[best]++
+			rem[best] = 0 // given: out of the next scans
+		}
+		return q
+	}
 	idx := sc.idx[:0]
 	for j := range w {
 		if rem[j] > 0 {
@@ -67,7 +84,7 @@ func (sc *apportionScratch) apportion(d int64, w []int64, q []int64) []int64 {
 		}
 	}
 	sc.idx = idx
-	slices.SortStableFunc(idx, func(a, b int) int {
+	slices.SortFunc(idx, func(a, b int) int {
 		switch {
 		case rem[a] > rem[b]:
 			return -1
