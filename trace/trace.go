@@ -546,8 +546,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		}
 		cj, isCJ := CoinJoinEvent{}, false
 		if known && e.mayCoinJoin(w.n) {
-			rec := e.tx.record(w.n)
-			cj, isCJ = detectCoinJoin(&rec.Tx, rec.Prevouts)
+			cj, isCJ = detectCoinJoin(e.tx.transient(w.n))
 		}
 		switch {
 		case !known || v < wsum:
@@ -1275,24 +1274,49 @@ func (s *slab[T]) alloc() *T {
 
 // workQueue is a min-heap of work by chain position (positions are
 // distinct: a transaction is queued once). Each entry carries its work's
-// position, so that ordering reads the heap's array only.
+// position packed in one word (queueKey), so that ordering mostly
+// compares one integer of the heap's array.
 type workQueue []queueEntry
 
 type queueEntry struct {
-	pos pos
+	key uint64 // queueKey(w.pos)
 	w   *work
+}
+
+// queueKey packs p into a word that orders as p does where p's height
+// is below 2^40−1 and its index below 2^24 (every chain's). Outside that
+// the key is the nearest one that keeps the order (an index clamped
+// within its height, a height below 0 or above the range to the least
+// or the greatest word), so that keys that differ order their positions
+// and equal keys compare their positions (less).
+func queueKey(p pos) uint64 {
+	switch {
+	case p.height < 0:
+		return 0
+	case p.height >= 1<<40-1:
+		return ^uint64(0)
+	}
+	return uint64(p.height)<<24 | uint64(min(max(p.index, 0), 1<<24-1))
+}
+
+// less orders a before b: by key, then by position where keys tie.
+func (a queueEntry) less(b queueEntry) bool {
+	if a.key != b.key {
+		return a.key < b.key
+	}
+	return a.w.pos.cmp(b.w.pos) < 0
 }
 
 func (q workQueue) Len() int { return len(q) }
 
 // push adds w.
 func (q *workQueue) push(w *work) {
-	x := queueEntry{w.pos, w}
+	x := queueEntry{queueKey(w.pos), w}
 	h := append(*q, x)
 	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if h[p].pos.cmp(x.pos) <= 0 {
+		if !x.less(h[p]) {
 			break
 		}
 		h[i] = h[p]
@@ -1317,10 +1341,10 @@ func (q *workQueue) pop() *work {
 			if c >= n {
 				break
 			}
-			if r := c + 1; r < n && h[r].pos.cmp(h[c].pos) < 0 {
+			if r := c + 1; r < n && h[r].less(h[c]) {
 				c = r
 			}
-			if last.pos.cmp(h[c].pos) <= 0 {
+			if !h[c].less(last) {
 				break
 			}
 			h[i] = h[c]

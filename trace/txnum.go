@@ -47,6 +47,17 @@ type TxFacts interface {
 	NumberedFirstHeight(a uint32) int64
 }
 
+// TxViews is an optional role of a TxNumbers reader (txgraph.Reader has
+// it): a transaction read into reused memory for a detector that keeps
+// nothing of it (the CoinJoin detectors). TxView returns a function for
+// one trace: the record it returns for tx n (Numbered) holds its
+// transaction, block, index and prevouts as NumberedRecord's do, is valid
+// until the next call, and its strings may point into the reader's
+// memory; the function is used by one goroutine.
+type TxViews interface {
+	TxView() func(n uint32) *heistgraph.TxRecord
+}
+
 // txTable numbers the transactions one trace reads 0, 1, 2… in the order
 // it first reads them: the engine keys everything by these numbers, and
 // addresses by addrRef. A transaction is read from the
@@ -58,6 +69,7 @@ type txTable struct {
 	num   TxNumbers // nil: every transaction is read with Tx
 	facts TxFacts   // nil: num has not the role, or is nil
 	ivals InputValues
+	view  func(n uint32) *heistgraph.TxRecord // TxViews' (nil: num has not the role)
 	chain heistgraph.Chain
 
 	txs  chunks[txEntry]           // by number; pages that never move (at)
@@ -110,6 +122,9 @@ func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
 		t.num = n
 		t.facts, _ = r.(TxFacts)
 		t.ivals, _ = r.(InputValues)
+		if v, ok := r.(TxViews); ok {
+			t.view = v.TxView()
+		}
 	}
 	return t
 }
@@ -174,6 +189,19 @@ func (t *txTable) record(n int32) *heistgraph.TxRecord {
 		t.built, t.builtOf = &rec, n
 	}
 	return t.built
+}
+
+// transient returns tx n's transaction and prevouts for a detector that
+// keeps nothing of them (the CoinJoin detectors): a view into reused
+// memory when the reader has TxViews, valid until the next call, or else
+// the record.
+func (t *txTable) transient(n int32) (*heistgraph.Tx, []*heistgraph.TxOut) {
+	if x := t.at(n); x.gnum != noNum && t.view != nil {
+		rec := t.view(x.gnum)
+		return &rec.Tx, rec.Prevouts
+	}
+	rec := t.record(n)
+	return &rec.Tx, rec.Prevouts
 }
 
 // kept returns the record of tx n, which its reader does not number.

@@ -229,3 +229,18 @@ func (g *Graph) record(n uint32) (heistgraph.TxRecord, bool) {
 func (g *Graph) String() string {
 	return fmt.Sprintf("%s graph at %s (tip %d)", g.m.Chain, g.path, g.m.TipHeight)
 }
+
+// TxView returns a function that reads tx n (which must be Numbered) as
+// ReadCluster does, into memory it reuses from one call to the next: what
+// a detector reads of a transaction (pattern.AnalyzeCoinJoin) without
+// allocating. The record it returns, and its addresses and scripts, which
+// point into the graph's mapping, are valid until the next call and while
+// the graph is open: read them, keep none. Each function is for one
+// goroutine; the Reader makes one for each caller.
+func (r *Reader) TxView() func(n uint32) *heistgraph.TxRecord {
+	var ct ClusterTx
+	return func(n uint32) *heistgraph.TxRecord {
+		r.g.ReadCluster(n, &ct)
+		return &ct.Rec
+	}
+}

@@ -468,6 +468,8 @@ func TestNumbersMatchRecords(t *testing.T) {
 	var _ trace.TxNumbers = r
 	var _ trace.TxFacts = r
 	var _ trace.InputValues = r
+	var _ trace.TxViews = r
+	view := r.TxView()
 	if _, ok := r.TxNumber(heistgraph.ChainBTC, w.blocks[1].Txs[0].TxID); ok {
 		t.Error("a transaction of another chain has a number")
 	}
@@ -530,6 +532,19 @@ func TestNumbersMatchRecords(t *testing.T) {
 			}
 			if got := r.NumberedRecord(n); !reflect.DeepEqual(got, rec) {
 				t.Fatalf("tx %s: NumberedRecord\n%+v\nTx\n%+v", tx.TxID, got, rec)
+			}
+			// The view: what the CoinJoin detectors read, equal to the
+			// record's (inputs' outpoints, outputs, prevouts).
+			v := view(n)
+			if v.Tx.TxID != rec.Tx.TxID || v.Block != rec.Block || v.Index != rec.Index || len(v.Tx.Inputs) != len(rec.Tx.Inputs) ||
+				!reflect.DeepEqual(v.Tx.Outputs, rec.Tx.Outputs) || len(v.Prevouts) != len(rec.Prevouts) {
+				t.Fatalf("tx %s: TxView\n%+v\nTx\n%+v", tx.TxID, *v, rec)
+			}
+			for k, in := range rec.Tx.Inputs {
+				if v.Tx.Inputs[k].PrevOut != in.PrevOut || v.Tx.Inputs[k].Coinbase != in.Coinbase ||
+					!reflect.DeepEqual(v.Prevouts[k], rec.Prevouts[k]) {
+					t.Fatalf("tx %s input %d: TxView %+v %+v, Tx %+v %+v", tx.TxID, k, v.Tx.Inputs[k], v.Prevouts[k], in, rec.Prevouts[k])
+				}
 			}
 		}
 	}
