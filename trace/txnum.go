@@ -33,6 +33,9 @@ type InputValues interface {
 	// NumberedInputValue is NumberedInput, then NumberedOutput's value
 	// when known.
 	NumberedInputValue(n uint32, vin int) (value int64, known bool)
+	// NumberedInputAddress is NumberedInput, then NumberedOutput's
+	// address id, of an input whose spent output is known.
+	NumberedInputAddress(n uint32, vin int) (addr uint32)
 }
 
 // TxFacts is an optional role of a TxNumbers reader (txgraph.Reader has
@@ -279,6 +282,9 @@ func (t *txTable) prevAddr(n int32, vin int) addrRef {
 	x := t.at(n)
 	if x.gnum == noNum {
 		return t.addrOfString(t.kept(x).Prevouts[vin].Address)
+	}
+	if t.ivals != nil {
+		return addrOfID(t.ivals.NumberedInputAddress(x.gnum, vin))
 	}
 	p, v, _, _ := t.num.NumberedInput(x.gnum, vin)
 	_, a, _, _, _ := t.num.NumberedOutput(p, int(v))

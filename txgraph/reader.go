@@ -244,3 +244,12 @@ func (r *Reader) TxView() func(n uint32) *heistgraph.TxRecord {
 		return &ct.Rec
 	}
 }
+
+// NumberedInputAddress returns the address id of the output input vin of
+// tx n spends, which must be known (NumberedInput): NoAddress for none.
+// It reads only that (NumberedOutput reads every column of the output).
+func (r *Reader) NumberedInputAddress(n uint32, vin int) uint32 {
+	t := &r.g.t
+	i := t.txIn[n] + uint64(vin)
+	return t.outAddr[t.txOut[t.inPrev[i]]+uint64(t.inVout[i])]
+}

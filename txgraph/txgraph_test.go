@@ -500,7 +500,7 @@ func TestNumbersMatchRecords(t *testing.T) {
 				if known {
 					pid, _, _, _, _, _ := r.NumberedTx(prev)
 					v, a, _, _, _ := r.NumberedOutput(prev, int(vout))
-					if pid != in.PrevOut.TxID || v != rec.Prevouts[vin].Value || addr(r, a) != rec.Prevouts[vin].Address {
+					if pid != in.PrevOut.TxID || v != rec.Prevouts[vin].Value || addr(r, a) != rec.Prevouts[vin].Address || r.NumberedInputAddress(n, vin) != a {
 						t.Fatalf("tx %s input %d spends %s:%d worth %d at %q", tx.TxID, vin, pid, vout, v, addr(r, a))
 					}
 				}
