@@ -171,6 +171,39 @@ func (t *txTable) byGraph(g uint32) int32 {
 	return t.addGraph(g)
 }
 
+// numberOf returns the number of txid when the trace has read it, -1
+// when not.
+func (t *txTable) numberOf(txid heistgraph.Hash) int32 {
+	if n, ok := t.byID[txid]; ok {
+		return n
+	}
+	if t.num != nil {
+		if g, ok := t.num.TxNumber(t.chain, txid); ok {
+			if n, ok := t.byNum.get(g); ok {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// numberOfGraph returns the number of the reader's transaction g when
+// the trace has read it (by number, or with Tx when the reader does not
+// answer it by number), -1 when not.
+func (t *txTable) numberOfGraph(g uint32) int32 {
+	if n, ok := t.byNum.get(g); ok {
+		return n
+	}
+	if len(t.byID) == 0 {
+		return -1
+	}
+	id, _, _, _, _, _ := t.num.NumberedTx(g)
+	if n, ok := t.byID[id]; ok {
+		return n
+	}
+	return -1
+}
+
 // addGraph numbers the reader's transaction g, which has no number yet.
 func (t *txTable) addGraph(g uint32) int32 {
 	id, h, i, tm, nin, nout := t.num.NumberedTx(g)
