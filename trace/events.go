@@ -19,6 +19,13 @@ type peelCandidate struct {
 	byNumber bool  // tx is not built yet: n is read by number
 }
 
+// consolidation is a consolidation event's detail and the Consolidation
+// it points to, allocated together (engine.conss).
+type consolidation struct {
+	ev ConsolidationEvent
+	c  pattern.Consolidation
+}
+
 // ConsolidationEvent is a consolidation the tainted value went through,
 // with the tainted amount that entered it.
 type ConsolidationEvent struct {
@@ -61,8 +68,10 @@ func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 		// a split: only a consolidation or a peel step may fire, and both
 		// are read from numbers, without the record.
 		if x.nin >= pattern.MinConsolidationInputs && c.spend == 1 {
-			cons := e.consolidationFromNumbers(w.n)
-			e.event("consolidation", w.pos, x.id, &ConsolidationEvent{Consolidation: &cons, TaintedInputs: n, TaintedSat: tin})
+			d := e.conss.alloc()
+			d.c = e.consolidationFromNumbers(w.n)
+			d.ev = ConsolidationEvent{Consolidation: &d.c, TaintedInputs: n, TaintedSat: tin}
+			e.event("consolidation", w.pos, x.id, &d.ev)
 		}
 		if e.stepOuts == nil {
 			// A Run: the step is built at finish, if it may be in a

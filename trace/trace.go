@@ -118,6 +118,7 @@ type engine struct {
 	// entity.
 	labs   []heistgraph.EntityRef
 	labIdx map[entityName]int32 // labs index of a name and category
+	cjLabs map[string]int32     // labs index of a CoinJoin subtype (cjLabel)
 	events []Event
 	steps  chunks[peelCandidate]
 	order  []sinkOrder // sortSinks' (scratch)
@@ -133,6 +134,7 @@ type engine struct {
 	bySrc    []srcAmount
 	works    slab[work]
 	peelOuts slab[[2]pattern.PeelOutput] // the outputs of peel steps read by number
+	conss    slab[consolidation]         // consolidation events' details
 	// Arrivals and their segments hold no pointers and live in pages
 	// that never move, so that the collector has nothing in them to scan
 	// (the trace's taint in flight is most of what is live): a work's
@@ -940,8 +942,19 @@ func (e *engine) label(name, category string) int32 {
 	return i
 }
 
-// cjLabel returns the labs index of a CoinJoin of subtype sub.
-func (e *engine) cjLabel(sub string) int32 { return e.label("coinjoin/"+sub, "mixer") }
+// cjLabel returns the labs index of a CoinJoin of subtype sub, its
+// name made once.
+func (e *engine) cjLabel(sub string) int32 {
+	if i, ok := e.cjLabs[sub]; ok {
+		return i
+	}
+	if e.cjLabs == nil {
+		e.cjLabs = map[string]int32{}
+	}
+	i := e.label("coinjoin/"+sub, "mixer")
+	e.cjLabs[sub] = i
+	return i
+}
 
 // isBurn reports whether o is provably unspendable: OP_RETURN.
 func isBurn(o heistgraph.TxOut) bool {

@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"errors"
+	"unsafe"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
@@ -61,6 +62,16 @@ type TxViews interface {
 	TxView() func(n uint32) *heistgraph.TxRecord
 }
 
+// AddressAppender is an optional role of a TxNumbers reader
+// (txgraph.Reader has it): an address id's string appended to a buffer,
+// so that the trace cuts the addresses it keeps from a few large blocks
+// rather than allocating each.
+type AddressAppender interface {
+	// AppendNumberedAddress appends address id a (NumberedAddress) to dst
+	// and returns the extended buffer.
+	AppendNumberedAddress(dst []byte, a uint32) []byte
+}
+
 // txTable numbers the transactions one trace reads 0, 1, 2… in the order
 // it first reads them: the engine keys everything by these numbers, and
 // addresses by addrRef. A transaction is read from the
@@ -73,6 +84,10 @@ type txTable struct {
 	facts TxFacts   // nil: num has not the role, or is nil
 	ivals InputValues
 	view  func(n uint32) *heistgraph.TxRecord // TxViews' (nil: num has not the role)
+	apps  AddressAppender                     // nil: num has not the role
+	// abuf is where address strings are cut from (address): bytes once
+	// written are never written again, so the strings stay valid.
+	abuf  []byte
 	chain heistgraph.Chain
 
 	txs  chunks[txEntry]           // by number; pages that never move (at)
@@ -128,6 +143,7 @@ func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
 		if v, ok := r.(TxViews); ok {
 			t.view = v.TxView()
 		}
+		t.apps, _ = r.(AddressAppender)
 	}
 	return t
 }
@@ -468,5 +484,27 @@ func (t *txTable) address(a addrRef) string {
 	case a >= strAddr0:
 		return t.strs[a-strAddr0]
 	}
-	return t.num.NumberedAddress(uint32(a))
+	if t.apps == nil {
+		return t.num.NumberedAddress(uint32(a))
+	}
+	// Cut from abuf: one allocation for many addresses. An append that
+	// outgrows abuf copies it to a new array; the strings cut before
+	// keep the old one.
+	if cap(t.abuf)-len(t.abuf) < addrRoom {
+		t.abuf = make([]byte, 0, addrBlock)
+	}
+	start := len(t.abuf)
+	t.abuf = t.apps.AppendNumberedAddress(t.abuf, uint32(a))
+	if len(t.abuf) == start {
+		return ""
+	}
+	return unsafe.String(&t.abuf[start], len(t.abuf)-start)
 }
+
+// addrBlock is the size of the blocks address strings are cut from, and
+// addrRoom the room below which a new block is started (an address is
+// at most 90 characters).
+const (
+	addrBlock = 16 << 10
+	addrRoom  = 128
+)

@@ -253,3 +253,10 @@ func (r *Reader) NumberedInputAddress(n uint32, vin int) uint32 {
 	i := t.txIn[n] + uint64(vin)
 	return t.outAddr[t.txOut[t.inPrev[i]]+uint64(t.inVout[i])]
 }
+
+// AppendNumberedAddress appends address id a (NumberedAddress) to dst and
+// returns the extended buffer: a caller that keeps many addresses cuts
+// them from blocks of its own.
+func (r *Reader) AppendNumberedAddress(dst []byte, a uint32) []byte {
+	return append(dst, r.g.t.address(a)...)
+}

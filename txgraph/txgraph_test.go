@@ -469,6 +469,7 @@ func TestNumbersMatchRecords(t *testing.T) {
 	var _ trace.TxFacts = r
 	var _ trace.InputValues = r
 	var _ trace.TxViews = r
+	var _ trace.AddressAppender = r
 	view := r.TxView()
 	if _, ok := r.TxNumber(heistgraph.ChainBTC, w.blocks[1].Txs[0].TxID); ok {
 		t.Error("a transaction of another chain has a number")
@@ -554,9 +555,15 @@ func TestNumbersMatchRecords(t *testing.T) {
 	t.Logf("%d transactions read by number", numbered)
 }
 
+// addr returns address id a as NumberedAddress gives it, checking that
+// AppendNumberedAddress appends the same.
 func addr(r *txgraph.Reader, a uint32) string {
 	if a == txgraph.NoAddress {
 		return ""
 	}
-	return r.NumberedAddress(a)
+	s := r.NumberedAddress(a)
+	if b := r.AppendNumberedAddress([]byte("x"), a); string(b) != "x"+s {
+		panic(fmt.Sprintf("address %d: AppendNumberedAddress appends %q, NumberedAddress %q", a, b[1:], s))
+	}
+	return s
 }
