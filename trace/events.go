@@ -271,10 +271,7 @@ func (e *engine) peelChains(ctx context.Context) error {
 	if e.steps.len() == 0 {
 		return nil
 	}
-	keep, err := e.chainable()
-	if err != nil {
-		return err
-	}
+	keep := e.chainable()
 	txs := make([]pattern.PeelTx, 0, e.steps.len())
 	var at []pos // the steps' positions, by index in txs
 	for i := range e.steps.len() {
@@ -321,14 +318,14 @@ func (e *engine) peelChains(ctx context.Context) error {
 // chain: whether the candidates linked to it by spends (an output of one
 // spent by another), directly or through others, are MinLength or more.
 // nil: every step may (no step is kept by number, nothing to save).
-func (e *engine) chainable() ([]bool, error) {
+func (e *engine) chainable() []bool {
 	ns := e.steps.len()
 	lazy := false
 	for i := range ns {
 		lazy = lazy || e.steps.at(i).byNumber
 	}
 	if !lazy {
-		return nil, nil
+		return nil
 	}
 	// stepOf: tx number → step index + 1.
 	stepOf := make([]int32, e.tx.len())
@@ -379,5 +376,5 @@ func (e *engine) chainable() ([]bool, error) {
 	for i := range ns {
 		keep[i] = size[find(int32(i))] >= minLen
 	}
-	return keep, nil
+	return keep
 }
