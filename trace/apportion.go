@@ -3,7 +3,6 @@ package trace
 import (
 	"math/big"
 	"math/bits"
-	"slices"
 )
 
 // Apportion splits the integer d over the weights w by largest remainder
@@ -60,6 +59,24 @@ func (sc *apportionScratch) apportion(d int64, w []int64, q []int64) []int64 {
 	if left == 0 {
 		return q
 	}
+	// The left units go to the left largest remainders, ties to the
+	// lower index: a total order, so which indices get one is all that
+	// matters, not their order. A few units (the common case: one or
+	// two; left < len(w)) are placed by as many scans, more by selecting
+	// the left first indices in that order (selectFirst).
+	if left <= 4 {
+		for range left {
+			best := -1
+			for j, r := range rem {
+				if r > 0 && (best < 0 || r > rem[best]) {
+					best = j
+				}
+			}
+			q[best]++
+			rem[best] = 0 // given: out of the next scans
+		}
+		return q
+	}
 	idx := sc.idx[:0]
 	for j := range w {
 		if rem[j] > 0 {
@@ -67,20 +84,51 @@ func (sc *apportionScratch) apportion(d int64, w []int64, q []int64) []int64 {
 		}
 	}
 	sc.idx = idx
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case rem[a] > rem[b]:
-			return -1
-		case rem[a] < rem[b]:
-			return 1
-		}
-		return a - b
-	})
 	// left < the number of non-zero remainders, by construction.
+	selectFirst(idx, int(left), func(a, b int) bool { return rem[a] > rem[b] || rem[a] == rem[b] && a < b })
 	for _, j := range idx[:left] {
 		q[j]++
 	}
 	return q
+}
+
+// selectFirst reorders idx so that its first k elements (0 < k <
+// len(idx)) are the k first of idx in the strict order less, in no
+// particular order among themselves (quickselect, the pivot a median of
+// three).
+func selectFirst(idx []int, k int, less func(a, b int) bool) {
+	lo, hi := 0, len(idx) // the boundary k lies in idx[lo:hi]
+	for hi-lo > 1 {
+		// Median of three to idx[hi-1], the pivot.
+		m := lo + (hi-lo)/2
+		if less(idx[m], idx[lo]) {
+			idx[m], idx[lo] = idx[lo], idx[m]
+		}
+		if less(idx[hi-1], idx[lo]) {
+			idx[hi-1], idx[lo] = idx[lo], idx[hi-1]
+		}
+		if less(idx[m], idx[hi-1]) {
+			idx[m], idx[hi-1] = idx[hi-1], idx[m]
+		}
+		p := idx[hi-1]
+		s := lo
+		for i := lo; i < hi-1; i++ {
+			if less(idx[i], p) {
+				idx[s], idx[i] = idx[i], idx[s]
+				s++
+			}
+		}
+		idx[s], idx[hi-1] = idx[hi-1], idx[s]
+		// idx[lo:s] before the pivot, now at s, idx[s+1:hi] after it.
+		switch {
+		case s == k || s+1 == k:
+			return
+		case k < s:
+			hi = s
+		default:
+			lo = s + 1
+		}
+	}
 }
 
 // mulDiv returns ⌊a·b/c⌋ and (a·b) mod c for non-negative a, b and c > 0,

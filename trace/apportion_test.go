@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -84,6 +85,60 @@ func TestApportionProperties(t *testing.T) {
 		}
 		if sum != d {
 			t.Fatalf("Apportion(%d, %v) sums to %d", d, w, sum)
+		}
+	}
+}
+
+// apportionByStableSort is Apportion as methods.md §0.1 words it: the
+// floors, then one unit each to the indices sorted by remainder
+// (descending), stably, so that ties go to the lower index.
+func apportionByStableSort(d int64, w []int64) []int64 {
+	var total int64
+	for _, x := range w {
+		total += x
+	}
+	q := make([]int64, len(w))
+	if total == 0 {
+		q[0] = d
+		return q
+	}
+	rem := make([]uint64, len(w))
+	left := d
+	for j, x := range w {
+		q[j], rem[j] = mulDiv(d, x, total)
+		left -= q[j]
+	}
+	idx := make([]int, len(w))
+	for j := range idx {
+		idx[j] = j
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return -cmp.Compare(rem[a], rem[b]) })
+	for _, j := range idx[:left] {
+		q[j]++
+	}
+	return q
+}
+
+// TestApportionLeftovers checks Apportion against the stable sort of the
+// remainders on random weights with many ties and up to 40 units left
+// over (it places a few by scans and more by one sort).
+func TestApportionLeftovers(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	var sc apportionScratch
+	var q []int64
+	for range 50000 {
+		w := make([]int64, 1+rng.IntN(40))
+		var total int64
+		for i := range w {
+			w[i] = rng.Int64N(1 + int64(rng.IntN(3))*rng.Int64N(1000))
+			total += w[i]
+		}
+		d := rng.Int64N(2*total + 2)
+		want := apportionByStableSort(d, w)
+		q = sc.apportion(d, w, q)
+		if !slices.Equal(q, want) {
+			t.Fatalf("apportion(%d, %v) = %v, want %v", d, w, q, want)
 		}
 	}
 }

@@ -101,14 +101,14 @@ func (c *chunks[T]) page() []T {
 	return make([]T, 1<<chunkBits)
 }
 
-// reuse gives c pages to fill before it allocates: those free returns of
+// reuse gives c pages to fill before it allocates: those used returns of
 // a list no longer read.
 func (c *chunks[T]) reuse(pages [][]T) { c.spare = pages }
 
-// free returns every page c holds or was given and empties c: the
-// caller no longer reads what c held.
-func (c *chunks[T]) free() [][]T {
-	pages := append(c.pages, c.spare...)
+// used returns the pages c filled, dropping those it was given and did
+// not need, and empties c: the caller no longer reads what c held.
+func (c *chunks[T]) used() [][]T {
+	pages := c.pages
 	*c = chunks[T]{}
 	return pages
 }
@@ -159,10 +159,11 @@ func (p *segPool) put(s []seg) segRef {
 	return segRef{page: int32(len(p.pages) - 1), off: int32(off), n: int32(len(s))}
 }
 
-// free returns the pool's pages of segPage (others are left to the
-// collector) and empties p: the caller no longer reads what p held.
-func (p *segPool) free() [][]seg {
-	pages := p.spare
+// used returns the pool's pages of segPage that it filled (others,
+// and the spare pages it did not need, are left to the collector) and
+// empties p: the caller no longer reads what p held.
+func (p *segPool) used() [][]seg {
+	var pages [][]seg
 	for _, pg := range p.pages {
 		if cap(pg) == segPage {
 			pages = append(pages, pg)

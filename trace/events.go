@@ -9,10 +9,21 @@ import (
 	"github.com/heistgraph/heistgraph/pattern"
 )
 
-// peelCandidate is a visited transaction with a peel step's shape.
+// peelCandidate is a visited transaction with a peel step's shape: its
+// PeelTx, or, in a Run, only its number (byNumber), for finish to build
+// the PeelTx of those that may be in a chain (peelChains).
 type peelCandidate struct {
-	tx  pattern.PeelTx
-	pos pos
+	tx       pattern.PeelTx
+	pos      pos
+	n        int32 // its tx number
+	byNumber bool  // tx is not built yet: n is read by number
+}
+
+// consolidation is a consolidation event's detail and the Consolidation
+// it points to, allocated together (engine.conss).
+type consolidation struct {
+	ev ConsolidationEvent
+	c  pattern.Consolidation
 }
 
 // ConsolidationEvent is a consolidation the tainted value went through,
@@ -57,14 +68,24 @@ func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 		// a split: only a consolidation or a peel step may fire, and both
 		// are read from numbers, without the record.
 		if x.nin >= pattern.MinConsolidationInputs && c.spend == 1 {
-			cons := e.consolidationFromNumbers(w.n)
-			e.event("consolidation", w.pos, x.id, &ConsolidationEvent{Consolidation: &cons, TaintedInputs: n, TaintedSat: tin})
+			d := e.conss.alloc()
+			d.c = e.consolidationFromNumbers(w.n)
+			d.ev = ConsolidationEvent{Consolidation: &d.c, TaintedInputs: n, TaintedSat: tin}
+			e.event("consolidation", w.pos, x.id, &d.ev)
+		}
+		if e.stepOuts == nil {
+			// A Run: the step is built at finish, if it may be in a
+			// chain (most are not). peelFromNumbers' shape test.
+			if x.nin > 0 && x.nin <= pattern.DefaultPeelOptions().MaxInputs && c.spend == 2 {
+				e.steps.add(peelCandidate{pos: w.pos, n: w.n, byNumber: true})
+			}
+			return nil
 		}
 		p, ok := e.peelFromNumbers(w.n, c)
 		if !ok {
 			return nil
 		}
-		return e.peelStep(ctx, w, p, x.pos.height)
+		return e.peelStep(ctx, w.n, w.pos, p)
 	}
 	rec := e.tx.record(w.n)
 	if c, ok := pattern.DetectConsolidation(&rec.Tx, rec.Prevouts); ok {
@@ -80,7 +101,7 @@ func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 	if !ok {
 		return nil
 	}
-	return e.peelStep(ctx, w, p, rec.Block.Height)
+	return e.peelStep(ctx, w.n, w.pos, p)
 }
 
 // maySplit reports whether tx n, read by number, passes
@@ -162,20 +183,32 @@ func (e *engine) peelFromNumbers(n int32, c outCounts) (pattern.PeelTx, bool) {
 	return p, true
 }
 
-// peelStep keeps p, a peel step's candidate of w's transaction at the
-// given height, with what the engine knows of its input and outputs.
-func (e *engine) peelStep(ctx context.Context, w *work, p pattern.PeelTx, height int64) error {
+// peelStep keeps p, the peel step's candidate of tx n at position at,
+// with what the engine knows of its input and outputs (stepInfo).
+func (e *engine) peelStep(ctx context.Context, n int32, at pos, p pattern.PeelTx) error {
+	if err := e.stepInfo(ctx, n, at.height, &p); err != nil {
+		return err
+	}
+	e.stepped(e.steps.add(peelCandidate{tx: p, pos: at, n: n}))
+	return nil
+}
+
+// stepInfo fills in p, the peel step's candidate of tx n at the given
+// height, what the engine knows of its input and outputs: whether a
+// service pays, the entities of the outputs and whether their addresses
+// are fresh.
+func (e *engine) stepInfo(ctx context.Context, n int32, height int64, p *pattern.PeelTx) error {
 	// A service paying one customer per transaction from a big coin looks
 	// like a peel chain (methods.md §5.4); the victim is such a service.
-	ans, err := e.resolve(ctx, e.tx.prevAddr(w.n, 0))
+	ans, err := e.resolve(ctx, e.tx.prevAddr(n, 0))
 	if err != nil {
 		return err
 	}
 	p.Service = ans.ok && (e.o.stops(ans.ref.Category) || ans.ref.Category == "victim")
-	numbered := e.tx.at(w.n).gnum != noNum && e.tx.facts != nil
+	numbered := e.tx.at(n).gnum != noNum && e.tx.facts != nil
 	for i := range p.Outputs {
 		o := &p.Outputs[i]
-		_, addr, _ := e.tx.output(w.n, int(o.Vout))
+		_, addr, _ := e.tx.output(n, int(o.Vout))
 		ans, err := e.resolve(ctx, addr)
 		if err != nil {
 			return err
@@ -195,7 +228,6 @@ func (e *engine) peelStep(ctx context.Context, w *work, p pattern.PeelTx, height
 		}
 		o.Fresh = fresh
 	}
-	e.stepped(e.steps.add(peelCandidate{tx: p, pos: w.pos}))
 	return nil
 }
 
@@ -229,14 +261,36 @@ func (e *engine) fresh(ctx context.Context, addr string, height int64) (bool, er
 	return s.FirstHeight == height, nil
 }
 
-// peelChains links the visited peel steps into peel-chain events.
-func (e *engine) peelChains(context.Context) error {
+// peelChains links the visited peel steps into peel-chain events. The
+// steps a Run kept by number are built here, only those that may be in a
+// chain (chainable): a chain of MinLength steps lies in a set of as many
+// candidates linked by spends, so a candidate in a smaller set is in no
+// chain, and leaving it out changes nothing of the others (no spend links
+// them to it).
+func (e *engine) peelChains(ctx context.Context) error {
 	if e.steps.len() == 0 {
 		return nil
 	}
-	txs := make([]pattern.PeelTx, e.steps.len())
+	keep := e.chainable()
+	txs := make([]pattern.PeelTx, 0, e.steps.len())
+	var at []pos // the steps' positions, by index in txs
 	for i := range e.steps.len() {
-		txs[i] = e.steps.at(i).tx
+		c := e.steps.at(i)
+		if keep != nil && !keep[i] {
+			continue
+		}
+		if c.byNumber {
+			p, ok := e.peelFromNumbers(c.n, outCounts{spend: 2})
+			if !ok { // patterns kept only what passes
+				continue
+			}
+			if err := e.stepInfo(ctx, c.n, c.pos.height, &p); err != nil {
+				return err
+			}
+			c.tx, c.byNumber = p, false
+		}
+		txs = append(txs, c.tx)
+		at = append(at, c.pos)
 	}
 	chains := pattern.PeelChains(txs, pattern.DefaultPeelOptions())
 	if len(chains) == 0 {
@@ -244,19 +298,83 @@ func (e *engine) peelChains(context.Context) error {
 	}
 	// The heads' positions, from the steps (a map of the heads only: they
 	// are few).
-	at := make(map[heistgraph.Hash]pos, len(chains))
+	heads := make(map[heistgraph.Hash]pos, len(chains))
 	for _, c := range chains {
-		at[c.Head] = pos{}
+		heads[c.Head] = pos{}
 	}
-	for i := range e.steps.len() {
-		c := e.steps.at(i)
-		if _, ok := at[c.tx.TxID]; ok {
-			at[c.tx.TxID] = c.pos
+	for i := range txs {
+		if _, ok := heads[txs[i].TxID]; ok {
+			heads[txs[i].TxID] = at[i]
 		}
 	}
 	for _, c := range chains {
 		c := c
-		e.event("peel_chain", at[c.Head], c.Head, &c)
+		e.event("peel_chain", heads[c.Head], c.Head, &c)
 	}
 	return nil
+}
+
+// chainable returns, by index in steps, whether a step may be in a peel
+// chain: whether the candidates linked to it by spends (an output of one
+// spent by another), directly or through others, are MinLength or more.
+// nil: every step may (no step is kept by number, nothing to save).
+func (e *engine) chainable() []bool {
+	ns := e.steps.len()
+	lazy := false
+	for i := range ns {
+		lazy = lazy || e.steps.at(i).byNumber
+	}
+	if !lazy {
+		return nil
+	}
+	// stepOf: tx number → step index + 1.
+	stepOf := make([]int32, e.tx.len())
+	for i := range ns {
+		stepOf[e.steps.at(i).n] = int32(i + 1)
+	}
+	parent := make([]int32, ns)
+	for i := range parent {
+		parent[i] = int32(i)
+	}
+	find := func(i int32) int32 {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	link := func(i int, m int32) {
+		if m < 0 || stepOf[m] == 0 {
+			return
+		}
+		a, b := find(int32(i)), find(stepOf[m]-1)
+		parent[a] = b
+	}
+	for i := range ns {
+		c := e.steps.at(i)
+		if !c.byNumber {
+			for _, o := range c.tx.Outputs {
+				if !o.SpentBy.IsZero() {
+					link(i, e.tx.numberOf(o.SpentBy))
+				}
+			}
+			continue
+		}
+		x := e.tx.at(c.n)
+		for j := range x.nout {
+			if v, _, _, sp, _ := e.tx.num.NumberedOutput(x.gnum, j); v > 0 && sp != noNum {
+				link(i, e.tx.numberOfGraph(sp))
+			}
+		}
+	}
+	size := make([]int32, ns)
+	for i := range ns {
+		size[find(int32(i))]++
+	}
+	keep := make([]bool, ns)
+	minLen := int32(pattern.DefaultPeelOptions().MinLength)
+	for i := range ns {
+		keep[i] = size[find(int32(i))] >= minLen
+	}
+	return keep
 }

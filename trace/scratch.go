@@ -14,9 +14,10 @@ import "sync"
 // the operating system already is), so a process that had run a trace
 // paid for clearing every such buffer of the next one, as large as the
 // trace. A reused page is written before it is read (chunks.add,
-// segPool.put); the tables are kept valid instead (engine.edgeFrom
-// checks what edgeTo names and edgeTableBuilder.id what edgeIDs names,
-// every pending entry is nil when a trace ends, the queue is empty).
+// segPool.put); the tables are kept valid instead (edgeTo and edgeIDs are
+// cleared where the trace set them, every pending entry is nil when a
+// trace ends, the queue is empty; engine.edgeFrom and
+// edgeTableBuilder.id still check what an entry names).
 type scratch struct {
 	sinks    [][]sink
 	txs      [][]txEntry
@@ -55,18 +56,42 @@ func (e *engine) useScratch(s *scratch) {
 // next Run; e is not used after it. The work queue is empty and every
 // pending entry nil once a trace has run to its end (run, drain), which
 // is when Run calls it.
+//
+// The scratch is this trace's size: the pages it was given and did not
+// fill are dropped, and so are tables more than twice as long as it
+// needed, so that a small trace after a large one does not keep (nor
+// walk) the large one's memory. The entries of edgeTo and edgeIDs this
+// trace set are cleared (one sequential pass over what it used): an
+// entry a trace before left names nothing, rather than an edge or a txid
+// the next trace must read to reject (a random read each).
 func (e *engine) freeScratch() *scratch {
+	ntx := e.tx.len()
+	fit := func(s []int32) []int32 {
+		if cap(s) > 2*ntx+1024 {
+			return nil
+		}
+		clear(s[:min(len(s), ntx+1)])
+		return s
+	}
+	pending := e.pending
+	if cap(pending) > 2*ntx+1024 {
+		pending = nil
+	}
+	order := e.order[:0]
+	if cap(order) > 2*e.sinks.len()+1024 {
+		order = nil
+	}
 	return &scratch{
-		sinks:    e.sinks.free(),
-		txs:      e.tx.txs.free(),
-		arrivals: e.arrivals.free(),
-		edges:    e.edgeBuf.free(),
-		segs:     e.segs.free(),
-		order:    e.order[:0],
-		edgeTo:   e.edgeTo,
-		edgeIDs:  e.edgeIDs,
+		sinks:    e.sinks.used(),
+		txs:      e.tx.txs.used(),
+		arrivals: e.arrivals.used(),
+		edges:    e.edgeBuf.used(),
+		segs:     e.segs.used(),
+		order:    order,
+		edgeTo:   fit(e.edgeTo),
+		edgeIDs:  fit(e.edgeIDs),
 		edgeOf:   e.edgeOf[:0],
-		pending:  e.pending,
+		pending:  pending,
 		queue:    e.queue[:0],
 	}
 }

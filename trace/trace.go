@@ -118,6 +118,7 @@ type engine struct {
 	// entity.
 	labs   []heistgraph.EntityRef
 	labIdx map[entityName]int32 // labs index of a name and category
+	cjLabs map[string]int32     // labs index of a CoinJoin subtype (cjLabel)
 	events []Event
 	steps  chunks[peelCandidate]
 	order  []sinkOrder // sortSinks' (scratch)
@@ -133,6 +134,7 @@ type engine struct {
 	bySrc    []srcAmount
 	works    slab[work]
 	peelOuts slab[[2]pattern.PeelOutput] // the outputs of peel steps read by number
+	conss    slab[consolidation]         // consolidation events' details
 	// Arrivals and their segments hold no pointers and live in pages
 	// that never move, so that the collector has nothing in them to scan
 	// (the trace's taint in flight is most of what is live): a work's
@@ -546,8 +548,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		}
 		cj, isCJ := CoinJoinEvent{}, false
 		if known && e.mayCoinJoin(w.n) {
-			rec := e.tx.record(w.n)
-			cj, isCJ = detectCoinJoin(&rec.Tx, rec.Prevouts)
+			cj, isCJ = detectCoinJoin(e.tx.transient(w.n))
 		}
 		switch {
 		case !known || v < wsum:
@@ -941,8 +942,19 @@ func (e *engine) label(name, category string) int32 {
 	return i
 }
 
-// cjLabel returns the labs index of a CoinJoin of subtype sub.
-func (e *engine) cjLabel(sub string) int32 { return e.label("coinjoin/"+sub, "mixer") }
+// cjLabel returns the labs index of a CoinJoin of subtype sub, its
+// name made once.
+func (e *engine) cjLabel(sub string) int32 {
+	if i, ok := e.cjLabs[sub]; ok {
+		return i
+	}
+	if e.cjLabs == nil {
+		e.cjLabs = map[string]int32{}
+	}
+	i := e.label("coinjoin/"+sub, "mixer")
+	e.cjLabs[sub] = i
+	return i
+}
 
 // isBurn reports whether o is provably unspendable: OP_RETURN.
 func isBurn(o heistgraph.TxOut) bool {
@@ -1275,24 +1287,49 @@ func (s *slab[T]) alloc() *T {
 
 // workQueue is a min-heap of work by chain position (positions are
 // distinct: a transaction is queued once). Each entry carries its work's
-// position, so that ordering reads the heap's array only.
+// position packed in one word (queueKey), so that ordering mostly
+// compares one integer of the heap's array.
 type workQueue []queueEntry
 
 type queueEntry struct {
-	pos pos
+	key uint64 // queueKey(w.pos)
 	w   *work
+}
+
+// queueKey packs p into a word that orders as p does where p's height
+// is below 2^40−1 and its index below 2^24 (every chain's). Outside that
+// the key is the nearest one that keeps the order (an index clamped
+// within its height, a height below 0 or above the range to the least
+// or the greatest word), so that keys that differ order their positions
+// and equal keys compare their positions (less).
+func queueKey(p pos) uint64 {
+	switch {
+	case p.height < 0:
+		return 0
+	case p.height >= 1<<40-1:
+		return ^uint64(0)
+	}
+	return uint64(p.height)<<24 | uint64(min(max(p.index, 0), 1<<24-1))
+}
+
+// less orders a before b: by key, then by position where keys tie.
+func (a queueEntry) less(b queueEntry) bool {
+	if a.key != b.key {
+		return a.key < b.key
+	}
+	return a.w.pos.cmp(b.w.pos) < 0
 }
 
 func (q workQueue) Len() int { return len(q) }
 
 // push adds w.
 func (q *workQueue) push(w *work) {
-	x := queueEntry{w.pos, w}
+	x := queueEntry{queueKey(w.pos), w}
 	h := append(*q, x)
 	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if h[p].pos.cmp(x.pos) <= 0 {
+		if !x.less(h[p]) {
 			break
 		}
 		h[i] = h[p]
@@ -1317,10 +1354,10 @@ func (q *workQueue) pop() *work {
 			if c >= n {
 				break
 			}
-			if r := c + 1; r < n && h[r].pos.cmp(h[c].pos) < 0 {
+			if r := c + 1; r < n && h[r].less(h[c]) {
 				c = r
 			}
-			if last.pos.cmp(h[c].pos) <= 0 {
+			if !h[c].less(last) {
 				break
 			}
 			h[i] = h[c]

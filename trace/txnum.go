@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"errors"
+	"unsafe"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
@@ -33,6 +34,9 @@ type InputValues interface {
 	// NumberedInputValue is NumberedInput, then NumberedOutput's value
 	// when known.
 	NumberedInputValue(n uint32, vin int) (value int64, known bool)
+	// NumberedInputAddress is NumberedInput, then NumberedOutput's
+	// address id, of an input whose spent output is known.
+	NumberedInputAddress(n uint32, vin int) (addr uint32)
 }
 
 // TxFacts is an optional role of a TxNumbers reader (txgraph.Reader has
@@ -47,6 +51,27 @@ type TxFacts interface {
 	NumberedFirstHeight(a uint32) int64
 }
 
+// TxViews is an optional role of a TxNumbers reader (txgraph.Reader has
+// it): a transaction read into reused memory for a detector that keeps
+// nothing of it (the CoinJoin detectors). TxView returns a function for
+// one trace: the record it returns for tx n (Numbered) holds its
+// transaction, block, index and prevouts as NumberedRecord's do, is valid
+// until the next call, and its strings may point into the reader's
+// memory; the function is used by one goroutine.
+type TxViews interface {
+	TxView() func(n uint32) *heistgraph.TxRecord
+}
+
+// AddressAppender is an optional role of a TxNumbers reader
+// (txgraph.Reader has it): an address id's string appended to a buffer,
+// so that the trace cuts the addresses it keeps from a few large blocks
+// rather than allocating each.
+type AddressAppender interface {
+	// AppendNumberedAddress appends address id a (NumberedAddress) to dst
+	// and returns the extended buffer.
+	AppendNumberedAddress(dst []byte, a uint32) []byte
+}
+
 // txTable numbers the transactions one trace reads 0, 1, 2… in the order
 // it first reads them: the engine keys everything by these numbers, and
 // addresses by addrRef. A transaction is read from the
@@ -58,6 +83,11 @@ type txTable struct {
 	num   TxNumbers // nil: every transaction is read with Tx
 	facts TxFacts   // nil: num has not the role, or is nil
 	ivals InputValues
+	view  func(n uint32) *heistgraph.TxRecord // TxViews' (nil: num has not the role)
+	apps  AddressAppender                     // nil: num has not the role
+	// abuf is where address strings are cut from (address): bytes once
+	// written are never written again, so the strings stay valid.
+	abuf  []byte
 	chain heistgraph.Chain
 
 	txs  chunks[txEntry]           // by number; pages that never move (at)
@@ -110,6 +140,10 @@ func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
 		t.num = n
 		t.facts, _ = r.(TxFacts)
 		t.ivals, _ = r.(InputValues)
+		if v, ok := r.(TxViews); ok {
+			t.view = v.TxView()
+		}
+		t.apps, _ = r.(AddressAppender)
 	}
 	return t
 }
@@ -153,6 +187,39 @@ func (t *txTable) byGraph(g uint32) int32 {
 	return t.addGraph(g)
 }
 
+// numberOf returns the number of txid when the trace has read it, -1
+// when not.
+func (t *txTable) numberOf(txid heistgraph.Hash) int32 {
+	if n, ok := t.byID[txid]; ok {
+		return n
+	}
+	if t.num != nil {
+		if g, ok := t.num.TxNumber(t.chain, txid); ok {
+			if n, ok := t.byNum.get(g); ok {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// numberOfGraph returns the number of the reader's transaction g when
+// the trace has read it (by number, or with Tx when the reader does not
+// answer it by number), -1 when not.
+func (t *txTable) numberOfGraph(g uint32) int32 {
+	if n, ok := t.byNum.get(g); ok {
+		return n
+	}
+	if len(t.byID) == 0 {
+		return -1
+	}
+	id, _, _, _, _, _ := t.num.NumberedTx(g)
+	if n, ok := t.byID[id]; ok {
+		return n
+	}
+	return -1
+}
+
 // addGraph numbers the reader's transaction g, which has no number yet.
 func (t *txTable) addGraph(g uint32) int32 {
 	id, h, i, tm, nin, nout := t.num.NumberedTx(g)
@@ -174,6 +241,19 @@ func (t *txTable) record(n int32) *heistgraph.TxRecord {
 		t.built, t.builtOf = &rec, n
 	}
 	return t.built
+}
+
+// transient returns tx n's transaction and prevouts for a detector that
+// keeps nothing of them (the CoinJoin detectors): a view into reused
+// memory when the reader has TxViews, valid until the next call, or else
+// the record.
+func (t *txTable) transient(n int32) (*heistgraph.Tx, []*heistgraph.TxOut) {
+	if x := t.at(n); x.gnum != noNum && t.view != nil {
+		rec := t.view(x.gnum)
+		return &rec.Tx, rec.Prevouts
+	}
+	rec := t.record(n)
+	return &rec.Tx, rec.Prevouts
 }
 
 // kept returns the record of tx n, which its reader does not number.
@@ -251,6 +331,9 @@ func (t *txTable) prevAddr(n int32, vin int) addrRef {
 	x := t.at(n)
 	if x.gnum == noNum {
 		return t.addrOfString(t.kept(x).Prevouts[vin].Address)
+	}
+	if t.ivals != nil {
+		return addrOfID(t.ivals.NumberedInputAddress(x.gnum, vin))
 	}
 	p, v, _, _ := t.num.NumberedInput(x.gnum, vin)
 	_, a, _, _, _ := t.num.NumberedOutput(p, int(v))
@@ -401,5 +484,27 @@ func (t *txTable) address(a addrRef) string {
 	case a >= strAddr0:
 		return t.strs[a-strAddr0]
 	}
-	return t.num.NumberedAddress(uint32(a))
+	if t.apps == nil {
+		return t.num.NumberedAddress(uint32(a))
+	}
+	// Cut from abuf: one allocation for many addresses. An append that
+	// outgrows abuf copies it to a new array; the strings cut before
+	// keep the old one.
+	if cap(t.abuf)-len(t.abuf) < addrRoom {
+		t.abuf = make([]byte, 0, addrBlock)
+	}
+	start := len(t.abuf)
+	t.abuf = t.apps.AppendNumberedAddress(t.abuf, uint32(a))
+	if len(t.abuf) == start {
+		return ""
+	}
+	return unsafe.String(&t.abuf[start], len(t.abuf)-start)
 }
+
+// addrBlock is the size of the blocks address strings are cut from, and
+// addrRoom the room below which a new block is started (an address is
+// at most 90 characters).
+const (
+	addrBlock = 16 << 10
+	addrRoom  = 128
+)

@@ -229,3 +229,34 @@ func (g *Graph) record(n uint32) (heistgraph.TxRecord, bool) {
 func (g *Graph) String() string {
 	return fmt.Sprintf("%s graph at %s (tip %d)", g.m.Chain, g.path, g.m.TipHeight)
 }
+
+// TxView returns a function that reads tx n (which must be Numbered) as
+// ReadCluster does, into memory it reuses from one call to the next: what
+// a detector reads of a transaction (pattern.AnalyzeCoinJoin) without
+// allocating. The record it returns, and its addresses and scripts, which
+// point into the graph's mapping, are valid until the next call and while
+// the graph is open: read them, keep none. Each function is for one
+// goroutine; the Reader makes one for each caller.
+func (r *Reader) TxView() func(n uint32) *heistgraph.TxRecord {
+	var ct ClusterTx
+	return func(n uint32) *heistgraph.TxRecord {
+		r.g.ReadCluster(n, &ct)
+		return &ct.Rec
+	}
+}
+
+// NumberedInputAddress returns the address id of the output input vin of
+// tx n spends, which must be known (NumberedInput): NoAddress for none.
+// It reads only that (NumberedOutput reads every column of the output).
+func (r *Reader) NumberedInputAddress(n uint32, vin int) uint32 {
+	t := &r.g.t
+	i := t.txIn[n] + uint64(vin)
+	return t.outAddr[t.txOut[t.inPrev[i]]+uint64(t.inVout[i])]
+}
+
+// AppendNumberedAddress appends address id a (NumberedAddress) to dst and
+// returns the extended buffer: a caller that keeps many addresses cuts
+// them from blocks of its own.
+func (r *Reader) AppendNumberedAddress(dst []byte, a uint32) []byte {
+	return append(dst, r.g.t.address(a)...)
+}

@@ -468,6 +468,9 @@ func TestNumbersMatchRecords(t *testing.T) {
 	var _ trace.TxNumbers = r
 	var _ trace.TxFacts = r
 	var _ trace.InputValues = r
+	var _ trace.TxViews = r
+	var _ trace.AddressAppender = r
+	view := r.TxView()
 	if _, ok := r.TxNumber(heistgraph.ChainBTC, w.blocks[1].Txs[0].TxID); ok {
 		t.Error("a transaction of another chain has a number")
 	}
@@ -498,7 +501,7 @@ func TestNumbersMatchRecords(t *testing.T) {
 				if known {
 					pid, _, _, _, _, _ := r.NumberedTx(prev)
 					v, a, _, _, _ := r.NumberedOutput(prev, int(vout))
-					if pid != in.PrevOut.TxID || v != rec.Prevouts[vin].Value || addr(r, a) != rec.Prevouts[vin].Address {
+					if pid != in.PrevOut.TxID || v != rec.Prevouts[vin].Value || addr(r, a) != rec.Prevouts[vin].Address || r.NumberedInputAddress(n, vin) != a {
 						t.Fatalf("tx %s input %d spends %s:%d worth %d at %q", tx.TxID, vin, pid, vout, v, addr(r, a))
 					}
 				}
@@ -531,6 +534,19 @@ func TestNumbersMatchRecords(t *testing.T) {
 			if got := r.NumberedRecord(n); !reflect.DeepEqual(got, rec) {
 				t.Fatalf("tx %s: NumberedRecord\n%+v\nTx\n%+v", tx.TxID, got, rec)
 			}
+			// The view: what the CoinJoin detectors read, equal to the
+			// record's (inputs' outpoints, outputs, prevouts).
+			v := view(n)
+			if v.Tx.TxID != rec.Tx.TxID || v.Block != rec.Block || v.Index != rec.Index || len(v.Tx.Inputs) != len(rec.Tx.Inputs) ||
+				!reflect.DeepEqual(v.Tx.Outputs, rec.Tx.Outputs) || len(v.Prevouts) != len(rec.Prevouts) {
+				t.Fatalf("tx %s: TxView\n%+v\nTx\n%+v", tx.TxID, *v, rec)
+			}
+			for k, in := range rec.Tx.Inputs {
+				if v.Tx.Inputs[k].PrevOut != in.PrevOut || v.Tx.Inputs[k].Coinbase != in.Coinbase ||
+					!reflect.DeepEqual(v.Prevouts[k], rec.Prevouts[k]) {
+					t.Fatalf("tx %s input %d: TxView %+v %+v, Tx %+v %+v", tx.TxID, k, v.Tx.Inputs[k], v.Prevouts[k], in, rec.Prevouts[k])
+				}
+			}
 		}
 	}
 	if numbered == 0 {
@@ -539,9 +555,15 @@ func TestNumbersMatchRecords(t *testing.T) {
 	t.Logf("%d transactions read by number", numbered)
 }
 
+// addr returns address id a as NumberedAddress gives it, checking that
+// AppendNumberedAddress appends the same.
 func addr(r *txgraph.Reader, a uint32) string {
 	if a == txgraph.NoAddress {
 		return ""
 	}
-	return r.NumberedAddress(a)
+	s := r.NumberedAddress(a)
+	if b := r.AppendNumberedAddress([]byte("x"), a); string(b) != "x"+s {
+		panic(fmt.Sprintf("address %d: AppendNumberedAddress appends %q, NumberedAddress %q", a, b[1:], s))
+	}
+	return s
 }
