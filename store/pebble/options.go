@@ -27,10 +27,11 @@ type Options struct {
 	// MemTableSize is the size in bytes of one memtable. Default 64 MiB;
 	// at most 1 GiB.
 	MemTableSize uint64
-	// BloomBitsPerKey is the bits per key of the Bloom filters on every
-	// level, which make point lookups of absent keys (unspent outputs,
-	// txids not stored) cheap. Default 10 (about 1% false positives); a
-	// negative value turns the filters off.
+	// BloomBitsPerKey is the bits per key of the Bloom filters, which make
+	// point lookups of absent keys (txids and addresses not stored) cheap;
+	// the tables never looked up that way have none (filters.go). Default
+	// 10 (about 1% false positives); a negative value turns the filters
+	// off.
 	BloomBitsPerKey int
 	// UTXOCacheSize bounds, in bytes of Go's heap, the cache of unspent
 	// outputs that resolves spends without a point lookup while blocks
@@ -189,10 +190,14 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 	// CPU for 7% less disk; this one costs none (docs/benchmarks.md,
 	// "Compact store layout").
 	po.ApplyCompressionSettings(func() pebbledb.DBCompressionSettings { return pebbledb.DBCompressionBalanced })
+	// Filters only on the tables looked up by keys that may be absent or
+	// in overlapping files (filters.go); tables written before that carry
+	// Pebble's own Bloom filter, read as before.
+	po.Filters = map[string]pebbledb.FilterPolicy{bloomName: bloom.FilterPolicy(max(o.BloomBitsPerKey, 1))}
 	for i := range po.Levels {
 		l := &po.Levels[i]
 		if o.BloomBitsPerKey > 0 {
-			l.FilterPolicy = bloom.FilterPolicy(o.BloomBitsPerKey)
+			l.FilterPolicy = tableFilter{bloom: bloom.FilterPolicy(o.BloomBitsPerKey)}
 		} else {
 			l.FilterPolicy = pebbledb.NoFilterPolicy
 		}
