@@ -50,7 +50,8 @@ type Options struct {
 	// write-ahead log and the memtable. The store's content is the same.
 	// Meant for an initial ingest of block files; smaller groups (a
 	// follower's blocks) are committed as batches either way. Pebble then
-	// lets twice as many files wait in level 0 before it compacts them.
+	// lets eight times as many files wait in level 0 before it compacts
+	// them, and Close compacts level 0 down (DB.settle).
 	BulkLoad bool
 	// SyncWrites makes every ApplyBlock and every rewound block durable
 	// before it returns (an fsync each). By default a block is atomic but
@@ -80,6 +81,9 @@ const (
 	DefaultGroupBytes      = 32 << 20
 
 	maxMemTableSize = 1 << 30
+
+	// bulkL0Factor multiplies the level 0 thresholds under BulkLoad.
+	bulkL0Factor = 8
 )
 
 // DefaultOptions returns Options with every default filled in.
@@ -172,15 +176,17 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 	po.Experimental.SpanPolicyFunc = tableSpanPolicy
 	if o.BulkLoad {
 		// Each group adds a file of each table it writes out of order
-		// (addresses, txids) to level 0, and each compaction of level 0
-		// rewrites those tables' files in the level below whole: waiting
-		// for twice as many groups halves the rewrites. Point reads (a
-		// txid the ingest's filter cannot rule out) check more files in
-		// the meantime; the store's next open, without BulkLoad, compacts
-		// level 0 back under the usual threshold (docs/benchmarks.md,
-		// "Fewer compactions").
-		po.L0CompactionThreshold = 2 * po.L0CompactionThreshold
-		po.L0StopWritesThreshold = 2 * po.L0StopWritesThreshold
+		// (addresses, txids, the meta keys) to level 0, and each
+		// compaction of level 0 rewrites those tables' files in the level
+		// below whole: waiting for bulkL0Factor times as many groups
+		// divides the rewrites by as much. Point reads (an address or a
+		// txid the ingest's filters cannot rule out) check more files'
+		// Bloom filters in the meantime; Close compacts level 0 down
+		// once (DB.settle), so the store is left as compact as a
+		// compaction would leave it (docs/benchmarks.md, "Fewer
+		// compactions" and "Compactions deferred").
+		po.L0CompactionThreshold = bulkL0Factor * po.L0CompactionThreshold
+		po.L0StopWritesThreshold = bulkL0Factor * po.L0StopWritesThreshold
 	}
 	po.TargetFileSizes[0] = 8 << 20
 	// zstd (level 1) on the bottom level, which holds nearly all of a
