@@ -3,8 +3,10 @@ package pebble
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -192,14 +194,30 @@ func (d *DB) settle(ctx context.Context) error {
 		}
 	}
 	slices.SortFunc(tables, bytes.Compare)
-	for _, start := range tables {
-		end := prefixEnd(start)
-		if end == nil {
-			continue // a key of 0xff bytes only: no table of the store
-		}
-		if err := d.guard(func() error { return d.db.Compact(ctx, start, end, true) }); err != nil {
-			return fmt.Errorf("compact %q: %w", start, err)
+	// Two at a time (Pebble runs two compactions at once,
+	// CompactionConcurrencyRange): the tables' compactions overlap
+	// nothing, and one core is not left idle while the other merges the
+	// addresses.
+	errs := make([]error, len(tables))
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(tables) {
+				return
+			}
+			start := tables[i]
+			end := prefixEnd(start)
+			if end == nil {
+				continue // a key of 0xff bytes only: no table of the store
+			}
+			if err := d.guard(func() error { return d.db.Compact(ctx, start, end, true) }); err != nil {
+				errs[i] = fmt.Errorf("compact %q: %w", start, err)
+			}
 		}
 	}
-	return nil
+	t := goTask(work)
+	work()
+	t.wait()
+	return errors.Join(errs...)
 }
