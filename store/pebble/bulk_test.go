@@ -356,13 +356,7 @@ func dumpDiff(a, b []byte) string {
 // level 0 as it was.
 func TestBulkCloseSettles(t *testing.T) {
 	ctx := context.Background()
-	defer func(m int) { bulkMin = m }(bulkMin)
-	bulkMin = 0
-	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 5, 12)
-	var blocks []*heistgraph.Block
-	for range 60 {
-		blocks = append(blocks, g.Next())
-	}
+	blocks := bulkWorld(t, 5, 60)
 	for _, bulk := range []bool{false, true} {
 		fs := vfs.NewMem()
 		open := func(bulk bool) *DB {

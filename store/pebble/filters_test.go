@@ -79,19 +79,29 @@ func TestTableFilterWriter(t *testing.T) {
 	}
 }
 
+// bulkWorld makes the bulk path ingest every group, however small, until
+// the test ends, and returns n blocks of a generated regtest world of 12
+// txs a block.
+func bulkWorld(t *testing.T, seed uint64, n int) []*heistgraph.Block {
+	t.Helper()
+	m := bulkMin
+	t.Cleanup(func() { bulkMin = m })
+	bulkMin = 0
+	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, seed, 12)
+	blocks := make([]*heistgraph.Block, n)
+	for i := range blocks {
+		blocks[i] = g.Next()
+	}
+	return blocks
+}
+
 // TestFiltersByTable applies a world by the bulk path and by batches and
 // checks that the store's sstables of the tables looked up by keys that may
 // be absent carry Bloom filters, the others none, and that every read
 // answers as in a store without any filter (the dump and the digest).
 func TestFiltersByTable(t *testing.T) {
 	ctx := context.Background()
-	defer func(m int) { bulkMin = m }(bulkMin)
-	bulkMin = 0
-	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 11, 12)
-	var blocks []*heistgraph.Block
-	for range 80 {
-		blocks = append(blocks, g.Next())
-	}
+	blocks := bulkWorld(t, 11, 80)
 	var want string
 	for _, tc := range []struct {
 		name  string
