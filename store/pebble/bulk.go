@@ -178,9 +178,9 @@ func (d *DB) BulkTables() (int, error) {
 // tables' files that a flush left in level 0 are moved down. Close calls
 // it under BulkLoad, which lets level 0 grow eight times as deep as usual
 // (Options.pebbleOptions): without it the next open would compact the same
-// files, in the background of whatever command opened the store. A table at
-// a time, so that a compaction of the addresses does not take in the
-// in-order tables between them and the txids.
+// files, in the background of whatever command opened the store. Each
+// table is compacted alone, so that a compaction of the addresses does not
+// take in the in-order tables between them and the txids.
 func (d *DB) settle(ctx context.Context) error {
 	levels, err := d.db.SSTables()
 	if err != nil || len(levels) == 0 {

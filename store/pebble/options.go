@@ -184,7 +184,7 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 		// Bloom filters in the meantime; Close compacts level 0 down
 		// once (DB.settle), so the store is left as compact as a
 		// compaction would leave it (docs/benchmarks.md, "Fewer
-		// compactions" and "Compactions deferred").
+		// compactions" and "Compactions and sstable writing").
 		po.L0CompactionThreshold = bulkL0Factor * po.L0CompactionThreshold
 		po.L0StopWritesThreshold = bulkL0Factor * po.L0StopWritesThreshold
 	}
