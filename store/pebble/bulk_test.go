@@ -348,3 +348,57 @@ func dumpDiff(a, b []byte) string {
 	}
 	return fmt.Sprintf("line %d:\n got  %s\n want %s", i+1, line(la), line(lb))
 }
+
+// TestBulkCloseSettles: a store loaded by the bulk path, whose level 0
+// holds files of several tables when it closes, is left with none there
+// (Close compacts them down, DB.settle), reads as before, and keeps its
+// files to one table each; a store not opened with BulkLoad keeps its
+// level 0 as it was.
+func TestBulkCloseSettles(t *testing.T) {
+	ctx := context.Background()
+	blocks := bulkWorld(t, 5, 60)
+	for _, bulk := range []bool{false, true} {
+		fs := vfs.NewMem()
+		open := func(bulk bool) *DB {
+			opts := DefaultOptions()
+			opts.FS, opts.MemTableSize, opts.GroupBytes, opts.BulkLoad = fs, 64<<10, 32<<10, bulk
+			d, err := Open("db", opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		d := open(bulk)
+		for i := 0; i < len(blocks); i += 10 {
+			if _, err := d.ApplyBlocks(ctx, blocks[i:i+10]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		l0 := d.db.Metrics().Levels[0].TablesCount
+		if l0 < 3 {
+			t.Fatalf("bulk %v: %d files in level 0 before Close, want several", bulk, l0)
+		}
+		want := storeDump(t, d)
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		d = open(false)
+		got := d.db.Metrics().Levels[0].TablesCount
+		switch {
+		case bulk && got != 0:
+			t.Errorf("bulk: %d files in level 0 after Close, want 0", got)
+		case !bulk && got == 0:
+			t.Errorf("batches: level 0 compacted at Close (%d files before)", l0)
+		}
+		if !bytes.Equal(storeDump(t, d), want) {
+			t.Errorf("bulk %v: the store reads differently after Close", bulk)
+		}
+		checkOneTable(t, d, bulk, "after Close")
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

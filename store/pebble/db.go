@@ -367,6 +367,18 @@ func (d *DB) Close() error {
 	}
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
+	if d.opts.BulkLoad && !d.opts.ReadOnly {
+		// No write is under way (writeMu): level 0, grown deep under
+		// BulkLoad, is compacted down before the store closes.
+		d.mu.RLock()
+		closed := d.closed
+		d.mu.RUnlock()
+		if !closed {
+			if err := d.settle(context.Background()); err != nil {
+				d.opts.Logger.Warn("compacting level 0 before closing", "err", err)
+			}
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {

@@ -27,10 +27,11 @@ type Options struct {
 	// MemTableSize is the size in bytes of one memtable. Default 64 MiB;
 	// at most 1 GiB.
 	MemTableSize uint64
-	// BloomBitsPerKey is the bits per key of the Bloom filters on every
-	// level, which make point lookups of absent keys (unspent outputs,
-	// txids not stored) cheap. Default 10 (about 1% false positives); a
-	// negative value turns the filters off.
+	// BloomBitsPerKey is the bits per key of the Bloom filters, which make
+	// point lookups of absent keys (txids and addresses not stored) cheap;
+	// the tables never looked up that way have none (filters.go). Default
+	// 10 (about 1% false positives); a negative value turns the filters
+	// off.
 	BloomBitsPerKey int
 	// UTXOCacheSize bounds, in bytes of Go's heap, the cache of unspent
 	// outputs that resolves spends without a point lookup while blocks
@@ -49,7 +50,8 @@ type Options struct {
 	// write-ahead log and the memtable. The store's content is the same.
 	// Meant for an initial ingest of block files; smaller groups (a
 	// follower's blocks) are committed as batches either way. Pebble then
-	// lets twice as many files wait in level 0 before it compacts them.
+	// lets eight times as many files wait in level 0 before it compacts
+	// them, and Close compacts level 0 down (DB.settle).
 	BulkLoad bool
 	// SyncWrites makes every ApplyBlock and every rewound block durable
 	// before it returns (an fsync each). By default a block is atomic but
@@ -79,6 +81,9 @@ const (
 	DefaultGroupBytes      = 32 << 20
 
 	maxMemTableSize = 1 << 30
+
+	// bulkL0Factor multiplies the level 0 thresholds under BulkLoad.
+	bulkL0Factor = 8
 )
 
 // DefaultOptions returns Options with every default filled in.
@@ -171,15 +176,17 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 	po.Experimental.SpanPolicyFunc = tableSpanPolicy
 	if o.BulkLoad {
 		// Each group adds a file of each table it writes out of order
-		// (addresses, txids) to level 0, and each compaction of level 0
-		// rewrites those tables' files in the level below whole: waiting
-		// for twice as many groups halves the rewrites. Point reads (a
-		// txid the ingest's filter cannot rule out) check more files in
-		// the meantime; the store's next open, without BulkLoad, compacts
-		// level 0 back under the usual threshold (docs/benchmarks.md,
-		// "Fewer compactions").
-		po.L0CompactionThreshold = 2 * po.L0CompactionThreshold
-		po.L0StopWritesThreshold = 2 * po.L0StopWritesThreshold
+		// (addresses, txids, the meta keys) to level 0, and each
+		// compaction of level 0 rewrites those tables' files in the level
+		// below whole: waiting for bulkL0Factor times as many groups
+		// divides the rewrites by as much. Point reads (an address or a
+		// txid the ingest's filters cannot rule out) check more files'
+		// Bloom filters in the meantime; Close compacts level 0 down
+		// once (DB.settle), so the store is left as compact as a
+		// compaction would leave it (docs/benchmarks.md, "Fewer
+		// compactions" and "Compactions and sstable writing").
+		po.L0CompactionThreshold = bulkL0Factor * po.L0CompactionThreshold
+		po.L0StopWritesThreshold = bulkL0Factor * po.L0StopWritesThreshold
 	}
 	po.TargetFileSizes[0] = 8 << 20
 	// zstd (level 1) on the bottom level, which holds nearly all of a
@@ -189,10 +196,14 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 	// CPU for 7% less disk; this one costs none (docs/benchmarks.md,
 	// "Compact store layout").
 	po.ApplyCompressionSettings(func() pebbledb.DBCompressionSettings { return pebbledb.DBCompressionBalanced })
+	// Filters only on the tables looked up by keys that may be absent or
+	// in overlapping files (filters.go); tables written before that carry
+	// Pebble's own Bloom filter, read as before.
+	po.Filters = map[string]pebbledb.FilterPolicy{bloomName: bloom.FilterPolicy(max(o.BloomBitsPerKey, 1))}
 	for i := range po.Levels {
 		l := &po.Levels[i]
 		if o.BloomBitsPerKey > 0 {
-			l.FilterPolicy = bloom.FilterPolicy(o.BloomBitsPerKey)
+			l.FilterPolicy = tableFilter{bloom: bloom.FilterPolicy(o.BloomBitsPerKey)}
 		} else {
 			l.FilterPolicy = pebbledb.NoFilterPolicy
 		}

@@ -50,9 +50,9 @@ func TestMemoryCounts(t *testing.T) {
 	}
 }
 
-// TestBulkLoadWaitsLonger: under BulkLoad Pebble lets level 0 grow twice
-// as far before it compacts it or stops writes; every other option is the
-// same.
+// TestBulkLoadWaitsLonger: under BulkLoad Pebble lets level 0 grow
+// bulkL0Factor times as far before it compacts it or stops writes; every
+// other option is the same.
 func TestBulkLoadWaitsLonger(t *testing.T) {
 	var plain, bulk Options
 	bulk.BulkLoad = true
@@ -62,7 +62,7 @@ func TestBulkLoadWaitsLonger(t *testing.T) {
 		}
 	}
 	p, b := plain.pebbleOptions(newHealth(nil)), bulk.pebbleOptions(newHealth(nil))
-	if b.L0CompactionThreshold != 2*p.L0CompactionThreshold || b.L0StopWritesThreshold != 2*p.L0StopWritesThreshold {
+	if b.L0CompactionThreshold != bulkL0Factor*p.L0CompactionThreshold || b.L0StopWritesThreshold != bulkL0Factor*p.L0StopWritesThreshold {
 		t.Errorf("level 0 thresholds: bulk %d/%d, plain %d/%d", b.L0CompactionThreshold, b.L0StopWritesThreshold,
 			p.L0CompactionThreshold, p.L0StopWritesThreshold)
 	}

@@ -15,6 +15,12 @@ import pebbledb "github.com/cockroachdb/pebble/v2"
 // prefix byte; for the chain-scoped tables the chain code too, and for
 // the clustering and account tables the sub-table byte after it.
 func tableEnd(key []byte) []byte {
+	return prefixEnd(tableStart(key))
+}
+
+// tableStart returns the prefix of key that names its table (see
+// tableEnd): every key of the table starts with it.
+func tableStart(key []byte) []byte {
 	n := 1
 	switch {
 	case len(key) == 0:
@@ -23,7 +29,7 @@ func tableEnd(key []byte) []byte {
 	case key[0] == prefixCluster || key[0] == prefixAccount:
 		n = 4
 	}
-	return prefixEnd(key[:min(n, len(key))])
+	return key[:min(n, len(key))]
 }
 
 // blockTable reports whether prefix names one of the chain-scoped tables

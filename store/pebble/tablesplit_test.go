@@ -5,9 +5,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-
-	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/store/storetest"
 )
 
 // TestTableEnd pins where each kind of key's table ends.
@@ -50,13 +47,7 @@ func TestTableEnd(t *testing.T) {
 // them (the in-order tables) straight into the bottom level.
 func TestFilesHoldOneTable(t *testing.T) {
 	ctx := context.Background()
-	defer func(m int) { bulkMin = m }(bulkMin)
-	bulkMin = 0
-	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 7, 12)
-	var blocks []*heistgraph.Block
-	for range 120 {
-		blocks = append(blocks, g.Next())
-	}
+	blocks := bulkWorld(t, 7, 120)
 	for _, bulk := range []bool{false, true} {
 		d := openMem(t, 64<<10)
 		d.opts.BulkLoad = bulk
