@@ -234,6 +234,11 @@ func (a *app) useStore(ctx context.Context, mode openMode, fn func(store.Store) 
 		return err
 	}
 	defer func() {
+		if s, ok := st.(interface{ SkipSettle() }); ok && ctx.Err() != nil {
+			// Interrupted: exit without compacting a bulk load's level 0
+			// first (the next open does it).
+			s.SkipSettle()
+		}
 		if cerr := st.Close(); cerr != nil && err == nil {
 			err = storeFault(st, fmt.Errorf("close store: %w", cerr))
 		}

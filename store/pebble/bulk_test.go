@@ -357,7 +357,8 @@ func dumpDiff(a, b []byte) string {
 func TestBulkCloseSettles(t *testing.T) {
 	ctx := context.Background()
 	blocks := bulkWorld(t, 5, 60)
-	for _, bulk := range []bool{false, true} {
+	for _, c := range []struct{ bulk, skip bool }{{false, false}, {true, false}, {true, true}} {
+		bulk := c.bulk
 		fs := vfs.NewMem()
 		open := func(bulk bool) *DB {
 			opts := DefaultOptions()
@@ -382,13 +383,18 @@ func TestBulkCloseSettles(t *testing.T) {
 			t.Fatalf("bulk %v: %d files in level 0 before Close, want several", bulk, l0)
 		}
 		want := storeDump(t, d)
+		if c.skip {
+			d.SkipSettle()
+		}
 		if err := d.Close(); err != nil {
 			t.Fatal(err)
 		}
 		d = open(false)
 		got := d.db.Metrics().Levels[0].TablesCount
 		switch {
-		case bulk && got != 0:
+		case c.skip && got == 0:
+			t.Errorf("bulk, settle skipped: level 0 compacted at Close (%d files before)", l0)
+		case bulk && !c.skip && got != 0:
 			t.Errorf("bulk: %d files in level 0 after Close, want 0", got)
 		case !bulk && got == 0:
 			t.Errorf("batches: level 0 compacted at Close (%d files before)", l0)

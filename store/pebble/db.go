@@ -38,6 +38,8 @@ type DB struct {
 	opts Options
 	wo   *pebbledb.WriteOptions
 	h    *health
+	// noSettle, set by SkipSettle, keeps Close from compacting level 0.
+	noSettle atomic.Bool
 
 	// dirty is set by every commit that was not synced, and cleared by
 	// Sync (see commit).
@@ -357,6 +359,11 @@ func (d *DB) StoredBytes(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// SkipSettle makes Close leave level 0 as it is under BulkLoad (the next
+// open compacts it in the background): for a load that was interrupted,
+// whose process should exit without a long compaction first.
+func (d *DB) SkipSettle() { d.noSettle.Store(true) }
+
 // Close makes everything written durable and releases the store. Calling
 // it twice returns an error. On a store that failed (see Failed) it returns
 // the fault without waiting for Pebble, whose locks the failed write may
@@ -373,7 +380,7 @@ func (d *DB) Close() error {
 		d.mu.RLock()
 		closed := d.closed
 		d.mu.RUnlock()
-		if !closed {
+		if !closed && !d.noSettle.Load() {
 			if err := d.settle(context.Background()); err != nil {
 				d.opts.Logger.Warn("compacting level 0 before closing", "err", err)
 			}
