@@ -206,7 +206,8 @@ func traceReader(ctx context.Context, st store.Store, dir string, progress func(
 }
 
 // countingGraph is a graph reader that reports the transactions a trace
-// reads from it (each one's NumberedTx, read once a transaction) as
+// reads from it (its NumberedTx calls: at least one a transaction visited,
+// more for the spent and spending ones it looks up) as
 // TraceRequest.GraphProgress. It has every role of the reader it embeds.
 type countingGraph struct {
 	*txgraph.Reader
