@@ -182,6 +182,12 @@ func (d *DB) BulkTables() (int, error) {
 // table is compacted alone, so that a compaction of the addresses does not
 // take in the in-order tables between them and the txids.
 func (d *DB) settle(ctx context.Context) error {
+	// The memtable first: a table's Compact below flushes it when it
+	// holds keys of that table, and the flush's files of the tables
+	// compacted before would stay in level 0.
+	if err := d.guard(d.db.Flush); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
 	levels, err := d.db.SSTables()
 	if err != nil || len(levels) == 0 {
 		return err

@@ -355,26 +355,13 @@ func dumpDiff(a, b []byte) string {
 // files to one table each; a store not opened with BulkLoad keeps its
 // level 0 as it was.
 func TestBulkCloseSettles(t *testing.T) {
-	ctx := context.Background()
 	blocks := bulkWorld(t, 5, 60)
 	for _, c := range []struct{ bulk, skip bool }{{false, false}, {true, false}, {true, true}} {
 		bulk := c.bulk
 		fs := vfs.NewMem()
-		open := func(bulk bool) *DB {
-			opts := DefaultOptions()
-			opts.FS, opts.MemTableSize, opts.GroupBytes, opts.BulkLoad = fs, 64<<10, 32<<10, bulk
-			d, err := Open("db", opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return d
-		}
+		open := func(bulk bool) *DB { return openSmallGroups(t, fs, bulk) }
 		d := open(bulk)
-		for i := 0; i < len(blocks); i += 10 {
-			if _, err := d.ApplyBlocks(ctx, blocks[i:i+10]); err != nil {
-				t.Fatal(err)
-			}
-		}
+		applyByTens(t, d, blocks)
 		if err := d.Flush(); err != nil {
 			t.Fatal(err)
 		}
@@ -404,6 +391,29 @@ func TestBulkCloseSettles(t *testing.T) {
 		}
 		checkOneTable(t, d, bulk, "after Close")
 		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// openSmallGroups opens the store "db" on fs with memtables and groups
+// small enough for a world of tens of blocks to fill several of each.
+func openSmallGroups(t *testing.T, fs vfs.FS, bulk bool) *DB {
+	t.Helper()
+	opts := DefaultOptions()
+	opts.FS, opts.MemTableSize, opts.GroupBytes, opts.BulkLoad = fs, 64<<10, 32<<10, bulk
+	d, err := Open("db", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// applyByTens applies blocks ten at a time.
+func applyByTens(t *testing.T, d *DB, blocks []*heistgraph.Block) {
+	t.Helper()
+	for i := 0; i < len(blocks); i += 10 {
+		if _, err := d.ApplyBlocks(context.Background(), blocks[i:min(i+10, len(blocks))]); err != nil {
 			t.Fatal(err)
 		}
 	}
