@@ -43,8 +43,8 @@ the whole store.`,
 					return err
 				}
 				return a.emit(rep, func(w io.Writer) error {
-					printf(w, "store %s: %.1f MB in sorted tables, %.1f MB of write-ahead log\n",
-						a.dataDir, float64(rep.TableBytes)/1e6, float64(rep.WALBytes)/1e6)
+					printf(w, "store %s: %.1f MB on disk, %.1f MB in sorted tables, %.1f MB of write-ahead log\n",
+						a.dataDir, float64(rep.DiskBytes)/1e6, float64(rep.TableBytes)/1e6, float64(rep.WALBytes)/1e6)
 					for _, l := range rep.Levels {
 						if l.Files == 0 {
 							continue

@@ -2,7 +2,9 @@ package pebble
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 )
@@ -12,6 +14,10 @@ import (
 // disk holds and whether a load has settled. Building it reads no key
 // unless StatsOptions.Keys asks for a count.
 type StatsReport struct {
+	// DiskBytes is the bytes of every file in the store's directory: what
+	// the disk holds for it (sorted tables, write-ahead log, manifest,
+	// audit log, files Pebble has yet to delete).
+	DiskBytes int64 `json:"disk_bytes"`
 	// TableBytes is the bytes of the live sorted tables, WALBytes those of
 	// the write-ahead log files (recycled ones included).
 	TableBytes int64 `json:"table_bytes"`
@@ -112,6 +118,9 @@ func (d *DB) Stats(ctx context.Context, opts StatsOptions) (StatsReport, error) 
 		rep.TableBytes += l.TablesSize
 	}
 	var err error
+	if rep.DiskBytes, err = d.dirBytes(); err != nil {
+		return StatsReport{}, fmt.Errorf("store stats: %w", err)
+	}
 	if opts.Keys {
 		rep.Families, err = d.familiesByKeys(ctx)
 	} else {
@@ -216,4 +225,27 @@ func (d *DB) familiesByKeys(ctx context.Context) ([]FamilyStats, error) {
 	}
 	slices.SortFunc(out, func(a, b FamilyStats) int { return strings.Compare(a.Family, b.Family) })
 	return out, nil
+}
+
+// dirBytes sums the sizes of the files in the store's directory.
+func (d *DB) dirBytes() (int64, error) {
+	fsys := d.fs()
+	names, err := fsys.List(d.dir)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, name := range names {
+		fi, err := fsys.Stat(fsys.PathJoin(d.dir, name))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted since the listing (an obsolete file)
+			}
+			return 0, err
+		}
+		if fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+	}
+	return n, nil
 }

@@ -37,6 +37,9 @@ func TestStats(t *testing.T) {
 			}
 			sum += l.Bytes
 		}
+		if rep.DiskBytes < rep.TableBytes+rep.WALBytes {
+			t.Errorf("%s: %d bytes in the directory, fewer than its tables' %d and log's %d", when, rep.DiskBytes, rep.TableBytes, rep.WALBytes)
+		}
 		if sum != rep.TableBytes || sum == 0 {
 			t.Errorf("%s: levels sum to %d bytes, table bytes %d", when, sum, rep.TableBytes)
 		}
