@@ -149,3 +149,73 @@ func TestIngestBulkNeedsBlocks(t *testing.T) {
 		t.Fatalf("a usage error created the store: %v", err)
 	}
 }
+
+// TestIngestBulkSettles: a bulk ingest that finishes leaves level 0 empty
+// (its Close flushes, then compacts level 0 down), and one interrupted by
+// SIGINT, as a user's Ctrl-C, exits without that compaction (the CLI asks
+// the store to skip it: pebble.DB.SkipSettle) and leaves its files there,
+// as store stats reports; a rerun finishes the load and settles it.
+func TestIngestBulkSettles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("interrupts child processes; slow")
+	}
+	world := t.TempDir()
+	if _, err := synth.Generate(context.Background(), synth.Options{Dir: world, Seed: 5, Scale: synth.Small}); err != nil {
+		t.Fatal(err)
+	}
+	bulk := func(data string) []string {
+		return []string{"--data", data, "--quiet", "ingest", "btc", "--bulk", "--blocks", world, "--network", "regtest"}
+	}
+	level0 := func(data, when string) int64 {
+		t.Helper()
+		r := cli(t, "--data", data, "--json", "store", "stats")
+		mustOK(t, r, "store stats "+when)
+		rep := decode[pebble.StatsReport](t, r.stdout)
+		if len(rep.Levels) == 0 || rep.TableBytes == 0 || len(rep.Families) == 0 {
+			t.Fatalf("store stats %s: %s", when, r.stdout)
+		}
+		return rep.Levels[0].Files
+	}
+
+	clean := t.TempDir()
+	start := time.Now()
+	mustOK(t, cli(t, bulk(clean)...), "clean bulk ingest")
+	full := time.Since(start)
+	if n := level0(clean, "after a bulk ingest"); n != 0 {
+		t.Fatalf("a finished bulk ingest left %d files in level 0, want none", n)
+	}
+	top := tipHeightOf(t, clean, "btc-regtest")
+
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 3))
+	for i := 0; ; i++ {
+		if i == 12 {
+			t.Fatalf("no SIGINT landed in the middle of the writes (kill seed %d)", seed)
+		}
+		data := t.TempDir()
+		cmd := exec.Command(os.Args[0], bulk(data)...)
+		cmd.Env = append(os.Environ(), "HEISTGRAPH_TEST_CLI=1", "HEISTGRAPH_DATA=")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(full/4 + time.Duration(rng.Int64N(int64(full)/2+1)))
+		_ = cmd.Process.Signal(os.Interrupt)
+		werr := cmd.Wait()
+		tip := tipHeightOf(t, data, "btc-regtest")
+		t.Logf("SIGINT %d: exit %v, store tip %d of %d", i, werr, tip, top)
+		if tip < 1 || tip >= top {
+			continue // before the first group landed, or after the last
+		}
+		if n := level0(data, "after an interrupted bulk ingest"); n == 0 {
+			t.Fatalf("an interrupted bulk ingest (tip %d of %d) compacted level 0 before exiting", tip, top)
+		}
+		mustOK(t, cli(t, bulk(data)...), "rerun")
+		if n := level0(data, "after the rerun"); n != 0 {
+			t.Fatalf("the rerun left %d files in level 0, want none", n)
+		}
+		if got, want := dumpOf(t, "--data", data, "--quiet"), dumpOf(t, "--data", clean, "--quiet"); got != want {
+			t.Fatalf("interrupted and rerun, the store's dump differs from a clean one's:\n%s", firstDiffText(got, want))
+		}
+		return
+	}
+}

@@ -64,6 +64,7 @@ var readmeRows = []readmeRow{
 	{cmd: "heistgraph store check", store: "main", want: "is sound"},
 	{cmd: "heistgraph store digest --chain btc", store: "main", want: ""},
 	{cmd: "heistgraph store dump --chain btc", store: "main", want: `{"kind":"block","chain":"btc","height":1,`},
+	{cmd: "heistgraph store stats", store: "main", want: "in sorted tables"},
 
 	// Ingest Bitcoin blocks. $core is a folder of two blk files holding
 	// blocks 1-255.

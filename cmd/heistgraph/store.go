@@ -56,7 +56,7 @@ func (a *app) storeCmd() *cobra.Command {
 		},
 	}
 	digest.Flags().StringVar(&chainFlag, "chain", "btc", "chain to digest")
-	c.AddCommand(digest, a.storeCheckCmd(), a.storeMigrateCmd(), a.storeDumpCmd())
+	c.AddCommand(digest, a.storeCheckCmd(), a.storeMigrateCmd(), a.storeDumpCmd(), a.storeStatsCmd())
 	return c
 }
 

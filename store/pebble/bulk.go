@@ -3,10 +3,8 @@ package pebble
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -171,53 +169,4 @@ func (d *DB) BulkTables() (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// settle compacts the files of level 0 down, table by table: each table's
-// files there are merged with its files below, once, and the in-order
-// tables' files that a flush left in level 0 are moved down. Close calls
-// it under BulkLoad, which lets level 0 grow eight times as deep as usual
-// (Options.pebbleOptions): without it the next open would compact the same
-// files, in the background of whatever command opened the store. Each
-// table is compacted alone, so that a compaction of the addresses does not
-// take in the in-order tables between them and the txids.
-func (d *DB) settle(ctx context.Context) error {
-	levels, err := d.db.SSTables()
-	if err != nil || len(levels) == 0 {
-		return err
-	}
-	var tables [][]byte
-	for _, f := range levels[0] {
-		start := tableStart(f.Smallest.UserKey)
-		if !slices.ContainsFunc(tables, func(t []byte) bool { return bytes.Equal(t, start) }) {
-			tables = append(tables, slices.Clone(start))
-		}
-	}
-	slices.SortFunc(tables, bytes.Compare)
-	// Two at a time (Pebble runs two compactions at once,
-	// CompactionConcurrencyRange): the tables' compactions overlap
-	// nothing, and one core is not left idle while the other merges the
-	// addresses.
-	errs := make([]error, len(tables))
-	var next atomic.Int64
-	work := func() {
-		for {
-			i := int(next.Add(1)) - 1
-			if i >= len(tables) {
-				return
-			}
-			start := tables[i]
-			end := prefixEnd(start)
-			if end == nil {
-				continue // a key of 0xff bytes only: no table of the store
-			}
-			if err := d.guard(func() error { return d.db.Compact(ctx, start, end, true) }); err != nil {
-				errs[i] = fmt.Errorf("compact %q: %w", start, err)
-			}
-		}
-	}
-	t := goTask(work)
-	work()
-	t.wait()
-	return errors.Join(errs...)
 }

@@ -349,38 +349,32 @@ func dumpDiff(a, b []byte) string {
 	return fmt.Sprintf("line %d:\n got  %s\n want %s", i+1, line(la), line(lb))
 }
 
-// TestBulkCloseSettles: a store loaded by the bulk path, whose level 0
-// holds files of several tables when it closes, is left with none there
-// (Close compacts them down, DB.settle), reads as before, and keeps its
-// files to one table each; a store not opened with BulkLoad keeps its
-// level 0 as it was.
-func TestBulkCloseSettles(t *testing.T) {
-	ctx := context.Background()
+// TestCloseSettles: a store whose level 0 holds files of several tables
+// when it closes, after a bulk load or an open that wrote a memtable's
+// worth, is left with none there that settle would compact (what stays is
+// a table's few files over much more of it below, settleRatio), reads as
+// before, and keeps its files to one table each; an interrupted load
+// (SkipSettle) leaves what settle would have compacted (TestSettlesWhen
+// checks when Close settles).
+func TestCloseSettles(t *testing.T) {
 	blocks := bulkWorld(t, 5, 60)
-	for _, c := range []struct{ bulk, skip bool }{{false, false}, {true, false}, {true, true}} {
-		bulk := c.bulk
+	for _, c := range []struct {
+		name       string
+		bulk, skip bool
+	}{
+		{name: "bulk", bulk: true},
+		{name: "bulk, interrupted", bulk: true, skip: true},
+		{name: "batches that flushed"},
+	} {
 		fs := vfs.NewMem()
-		open := func(bulk bool) *DB {
-			opts := DefaultOptions()
-			opts.FS, opts.MemTableSize, opts.GroupBytes, opts.BulkLoad = fs, 64<<10, 32<<10, bulk
-			d, err := Open("db", opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return d
-		}
-		d := open(bulk)
-		for i := 0; i < len(blocks); i += 10 {
-			if _, err := d.ApplyBlocks(ctx, blocks[i:i+10]); err != nil {
-				t.Fatal(err)
-			}
-		}
+		d := openSmallGroups(t, fs, c.bulk)
+		applyByTens(t, d, blocks)
 		if err := d.Flush(); err != nil {
 			t.Fatal(err)
 		}
 		l0 := d.db.Metrics().Levels[0].TablesCount
 		if l0 < 3 {
-			t.Fatalf("bulk %v: %d files in level 0 before Close, want several", bulk, l0)
+			t.Fatalf("%s: %d files in level 0 before Close, want several", c.name, l0)
 		}
 		want := storeDump(t, d)
 		if c.skip {
@@ -389,21 +383,105 @@ func TestBulkCloseSettles(t *testing.T) {
 		if err := d.Close(); err != nil {
 			t.Fatal(err)
 		}
-		d = open(false)
+		// Read-only: no compaction starts before the levels are read.
+		ro := DefaultOptions()
+		ro.FS, ro.ReadOnly = fs, true
+		d, err := Open("db", ro)
+		if err != nil {
+			t.Fatal(err)
+		}
 		got := d.db.Metrics().Levels[0].TablesCount
-		switch {
-		case c.skip && got == 0:
-			t.Errorf("bulk, settle skipped: level 0 compacted at Close (%d files before)", l0)
-		case bulk && !c.skip && got != 0:
-			t.Errorf("bulk: %d files in level 0 after Close, want 0", got)
-		case !bulk && got == 0:
-			t.Errorf("batches: level 0 compacted at Close (%d files before)", l0)
+		levels, err := d.levelSpans()
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := settleSpans(levels, settleRatio)
+		switch settles := !c.skip; {
+		case !settles && len(left) == 0:
+			// Background compactions may have taken some files down
+			// before Close; what settle does not skip remains.
+			t.Errorf("%s: %d files in level 0 after Close, %d before, none cheap to compact; want it left as it was", c.name, got, l0)
+		case settles && (len(left) > 0 || got >= l0):
+			t.Errorf("%s: %d files in level 0 after Close (%d before), %d tables' of them cheap to compact", c.name, got, l0, len(left))
 		}
 		if !bytes.Equal(storeDump(t, d), want) {
-			t.Errorf("bulk %v: the store reads differently after Close", bulk)
+			t.Errorf("%s: the store reads differently after Close", c.name)
 		}
-		checkOneTable(t, d, bulk, "after Close")
+		checkOneTable(t, d, c.bulk, "after Close")
 		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSettlesWhen: Close settles a store opened for the bulk path, or one
+// whose open committed a memtable's worth of writes; not a read-only one,
+// not one whose open wrote less (a block, a label, a watch: level 0 is
+// left to Pebble), and not after SkipSettle.
+func TestSettlesWhen(t *testing.T) {
+	blocks := bulkWorld(t, 5, 31)
+	fs := vfs.NewMem()
+	d := openSmallGroups(t, fs, false)
+	if d.settles() {
+		t.Errorf("a fresh open settles before any write")
+	}
+	applyByTens(t, d, blocks[:30])
+	if !d.settles() {
+		t.Errorf("an open whose writes flushed does not settle")
+	}
+	d.SkipSettle()
+	if d.settles() {
+		t.Errorf("settles after SkipSettle")
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d = openSmallGroups(t, fs, false)
+	if _, err := d.ApplyBlocks(context.Background(), blocks[30:]); err != nil {
+		t.Fatal(err)
+	}
+	if d.settles() {
+		t.Errorf("an open that wrote less than a memtable settles")
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d = openSmallGroups(t, fs, true); !d.settles() {
+		t.Errorf("a bulk open does not settle")
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro := DefaultOptions()
+	ro.FS, ro.ReadOnly = fs, true
+	d, err := Open("db", ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.settles() {
+		t.Errorf("a read-only open settles")
+	}
+}
+
+// openSmallGroups opens the store "db" on fs with memtables and groups
+// small enough for a world of tens of blocks to fill several of each.
+func openSmallGroups(t *testing.T, fs vfs.FS, bulk bool) *DB {
+	t.Helper()
+	opts := DefaultOptions()
+	opts.FS, opts.MemTableSize, opts.GroupBytes, opts.BulkLoad = fs, 64<<10, 32<<10, bulk
+	d, err := Open("db", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// applyByTens applies blocks ten at a time.
+func applyByTens(t *testing.T, d *DB, blocks []*heistgraph.Block) {
+	t.Helper()
+	for i := 0; i < len(blocks); i += 10 {
+		if _, err := d.ApplyBlocks(context.Background(), blocks[i:min(i+10, len(blocks))]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -40,6 +40,8 @@ type DB struct {
 	h    *health
 	// noSettle, set by SkipSettle, keeps Close from compacting level 0.
 	noSettle atomic.Bool
+	// committed is the bytes of the batches this open committed (settles).
+	committed atomic.Uint64
 
 	// dirty is set by every commit that was not synced, and cleared by
 	// Sync (see commit).
@@ -203,6 +205,7 @@ func (d *DB) commit(b *pebbledb.Batch) error {
 	if err := d.h.fatal(); err != nil {
 		return err
 	}
+	d.committed.Add(uint64(b.Len()))
 	err := d.guard(func() error { return b.Commit(d.wo) })
 	// Whatever happened, memoized reads taken before this commit are
 	// stale from now on.
@@ -359,10 +362,19 @@ func (d *DB) StoredBytes(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// SkipSettle makes Close leave level 0 as it is under BulkLoad (the next
-// open compacts it in the background): for a load that was interrupted,
-// whose process should exit without a long compaction first.
+// SkipSettle makes Close leave the memtable and level 0 as they are (the
+// next open compacts them in the background) instead of compacting them
+// down after a bulk load or an open that wrote a memtable's worth
+// (settle): for a load that was interrupted, whose process should exit
+// without a long compaction first.
 func (d *DB) SkipSettle() { d.noSettle.Store(true) }
+
+// settles reports whether Close compacts level 0 down (settle): after a
+// bulk load, or an open that committed a memtable's worth of writes or
+// more, unless SkipSettle.
+func (d *DB) settles() bool {
+	return !d.opts.ReadOnly && !d.noSettle.Load() && (d.opts.BulkLoad || d.committed.Load() >= d.opts.MemTableSize)
+}
 
 // Close makes everything written durable and releases the store. Calling
 // it twice returns an error. On a store that failed (see Failed) it returns
@@ -374,13 +386,15 @@ func (d *DB) Close() error {
 	}
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
-	if d.opts.BulkLoad && !d.opts.ReadOnly {
-		// No write is under way (writeMu): level 0, grown deep under
-		// BulkLoad, is compacted down before the store closes.
+	if !d.opts.ReadOnly {
+		// No write is under way (writeMu): the memtable and level 0,
+		// grown deep under BulkLoad or by this open's writes, are
+		// compacted down before the store closes (where that is cheap:
+		// settle).
 		d.mu.RLock()
 		closed := d.closed
 		d.mu.RUnlock()
-		if !closed && !d.noSettle.Load() {
+		if !closed && d.settles() {
 			if err := d.settle(context.Background()); err != nil {
 				d.opts.Logger.Warn("compacting level 0 before closing", "err", err)
 			}

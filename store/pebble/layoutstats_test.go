@@ -1,20 +1,19 @@
 package pebble
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 )
 
-// TestLayoutStats prints where a store's bytes are, per key family: keys,
-// key bytes, value bytes (logical, uncompressed) and Pebble's estimate of
-// the family's bytes on disk (EstimateDiskUsage over the family's key
-// range, after whatever compaction has happened). It is a measurement, not
-// a check: it runs only when HEISTGRAPH_LAYOUT_STATS names a store
-// directory, which it opens read-only (docs/benchmarks.md, "Compact store
-// layout").
+// TestLayoutStats prints where a store's bytes are, per key family, as the
+// Markdown table docs/benchmarks.md quotes: keys, key bytes, value bytes
+// (logical, uncompressed) and Pebble's estimate of the family's bytes on
+// disk (Stats with Keys). It is a measurement, not a check: it runs only
+// when HEISTGRAPH_LAYOUT_STATS names a store directory, which it opens
+// read-only (`heistgraph store stats --keys` prints the same figures).
 //
 //	HEISTGRAPH_LAYOUT_STATS=D go test ./store/pebble -run TestLayoutStats -v
 func TestLayoutStats(t *testing.T) {
@@ -27,113 +26,47 @@ func TestLayoutStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	stats, err := d.layoutStats()
+	rep, err := d.Stats(context.Background(), StatsOptions{Keys: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Log("\n" + formatLayoutStats(stats))
+	t.Log("\n" + formatLayoutStats(rep.Families))
 }
 
-// familyStats is one key family's share of a store.
-type familyStats struct {
-	Name               string
-	Keys               int64
-	KeyBytes, ValBytes int64
-	Disk               uint64
-	first, last        []byte
-}
-
-// layoutFamily names the family of a key: its prefix byte, and for the
-// tables that hold sub-tables (clustering, accounts, keys, alerts,
-// webhooks, feeds) the sub-table byte too.
-func layoutFamily(k []byte) string {
-	switch {
-	case len(k) == 0:
-		return "?"
-	case k[0] == prefixMeta:
-		return "m"
-	case (k[0] == prefixCluster || k[0] == prefixAccount) && len(k) > 3:
-		return fmt.Sprintf("%c%c", k[0], k[3])
-	case (k[0] == prefixKeys || k[0] == 'r' || k[0] == 'w' || k[0] == 'f') && len(k) > 1:
-		return fmt.Sprintf("%c%c", k[0], k[1])
-	}
-	return string(k[:1])
-}
-
-// layoutStats reads every key of the store once. Families are contiguous
-// key ranges only when the store holds one chain; with several the disk
-// estimate of a chain-scoped family spans the other chains' keys between.
-func (d *DB) layoutStats() ([]familyStats, error) {
-	it, err := d.db.NewIter(nil)
-	if err != nil {
-		return nil, err
-	}
-	byName := map[string]*familyStats{}
-	for ok := it.First(); ok; ok = it.Next() {
-		k := it.Key()
-		v, err := it.ValueAndErr()
-		if err != nil {
-			_ = it.Close()
-			return nil, err
-		}
-		name := layoutFamily(k)
-		f := byName[name]
-		if f == nil {
-			f = &familyStats{Name: name, first: slices.Clone(k)}
-			byName[name] = f
-		}
-		f.Keys++
-		f.KeyBytes += int64(len(k))
-		f.ValBytes += int64(len(v))
-		f.last = append(f.last[:0], k...)
-	}
-	if err := it.Close(); err != nil {
-		return nil, err
-	}
-	var out []familyStats
-	for _, f := range byName {
-		hi := append(slices.Clone(f.last), 0)
-		n, err := d.db.EstimateDiskUsage(f.first, hi)
-		if err != nil {
-			return nil, err
-		}
-		f.Disk = n
-		out = append(out, *f)
-	}
-	slices.SortFunc(out, func(a, b familyStats) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
-}
-
-// formatLayoutStats renders stats as a Markdown table with a total row.
-func formatLayoutStats(stats []familyStats) string {
+// formatLayoutStats renders families counted by key as a Markdown table
+// with a total row.
+func formatLayoutStats(stats []FamilyStats) string {
 	var b strings.Builder
-	var tot familyStats
+	type row struct {
+		name                     string
+		keys, keyBytes, valBytes int64
+		disk                     uint64
+	}
+	var rows []row
+	tot := row{name: "all"}
 	for _, f := range stats {
-		tot.Keys += f.Keys
-		tot.KeyBytes += f.KeyBytes
-		tot.ValBytes += f.ValBytes
-		tot.Disk += f.Disk
+		r := row{name: f.Family, keys: *f.Keys, keyBytes: *f.KeyBytes, valBytes: *f.ValueBytes, disk: f.DiskBytes}
+		rows = append(rows, r)
+		tot.keys += r.keys
+		tot.keyBytes += r.keyBytes
+		tot.valBytes += r.valBytes
+		tot.disk += r.disk
 	}
 	fmt.Fprintf(&b, "| family | keys | key bytes | avg key | value bytes | avg value | on disk (est.) | share |\n")
 	fmt.Fprintf(&b, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	row := func(f familyStats) {
+	for _, r := range append(rows, tot) {
 		avg := func(n int64) float64 {
-			if f.Keys == 0 {
+			if r.keys == 0 {
 				return 0
 			}
-			return float64(n) / float64(f.Keys)
+			return float64(n) / float64(r.keys)
 		}
 		share := 0.0
-		if tot.Disk > 0 {
-			share = 100 * float64(f.Disk) / float64(tot.Disk)
+		if tot.disk > 0 {
+			share = 100 * float64(r.disk) / float64(tot.disk)
 		}
 		fmt.Fprintf(&b, "| %s | %d | %.1f MB | %.1f | %.1f MB | %.1f | %.1f MB | %.1f%% |\n",
-			f.Name, f.Keys, float64(f.KeyBytes)/1e6, avg(f.KeyBytes), float64(f.ValBytes)/1e6, avg(f.ValBytes), float64(f.Disk)/1e6, share)
+			r.name, r.keys, float64(r.keyBytes)/1e6, avg(r.keyBytes), float64(r.valBytes)/1e6, avg(r.valBytes), float64(r.disk)/1e6, share)
 	}
-	for _, f := range stats {
-		row(f)
-	}
-	tot.Name = "all"
-	row(tot)
 	return b.String()
 }

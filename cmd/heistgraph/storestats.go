@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/store/pebble"
+)
+
+// statser is a store that can say where its bytes are (pebble.DB).
+type statser interface {
+	Stats(ctx context.Context, opts pebble.StatsOptions) (pebble.StatsReport, error)
+}
+
+func (a *app) storeStatsCmd() *cobra.Command {
+	var opts pebble.StatsOptions
+	c := &cobra.Command{
+		Use:   "stats",
+		Short: "Print where the store's bytes are: by level and by table",
+		Long: `Print, read-only, where the store's bytes are: the sorted tables and the
+write-ahead log, the files and bytes of each of Pebble's levels (level 0 holds
+a bulk load's randomly keyed tables until it closes, or until the next open
+when it was interrupted), the compactions running and the bytes still to
+compact, and each table's bytes on disk as Pebble estimates them. No key is
+read unless --keys asks for each table's keys and logical bytes, which reads
+the whole store.`,
+		Example: `  heistgraph store stats
+  heistgraph store stats --keys --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withView(cmd.Context(), func(st store.Store) error {
+				s, ok := st.(statser)
+				if !ok {
+					return fmt.Errorf("store stats: this backend does not report its layout: %w", heistgraph.ErrInvalid)
+				}
+				rep, err := s.Stats(cmd.Context(), opts)
+				if err != nil {
+					return err
+				}
+				return a.emit(rep, func(w io.Writer) error {
+					printf(w, "store %s: %.1f MB on disk, %.1f MB in sorted tables, %.1f MB of write-ahead log\n",
+						a.dataDir, float64(rep.DiskBytes)/1e6, float64(rep.TableBytes)/1e6, float64(rep.WALBytes)/1e6)
+					for _, l := range rep.Levels {
+						if l.Files == 0 {
+							continue
+						}
+						printf(w, "  level %d: %d files, %.1f MB", l.Level, l.Files, float64(l.Bytes)/1e6)
+						if l.Sublevels > 0 {
+							printf(w, " in %d sublevels", l.Sublevels)
+						}
+						printf(w, "\n")
+					}
+					if rep.Compactions > 0 {
+						printf(w, "  compacting: %d running\n", rep.Compactions)
+					}
+					for _, f := range rep.Families {
+						printf(w, "  %-3s %9.1f MB  %s", f.Family, float64(f.DiskBytes)/1e6, f.Table)
+						if f.Keys != nil {
+							printf(w, " (%d keys, %.1f MB of keys, %.1f MB of values)", *f.Keys, float64(*f.KeyBytes)/1e6, float64(*f.ValueBytes)/1e6)
+						}
+						printf(w, "\n")
+					}
+					return nil
+				})
+			})
+		},
+	}
+	c.Flags().BoolVar(&opts.Keys, "keys", false, "read every key to count each table's keys and bytes (slow on a large store)")
+	return c
+}
