@@ -16,6 +16,18 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 	if g.SweepRoots < 0 {
 		return roots
 	}
+	// Only a cluster of two addresses or more can be dropped from: most
+	// unions join addresses alone, and are left as they are.
+	several := false
+	for _, c := range roots {
+		if e.m.sizeOf(c) >= 2 {
+			several = true
+			break
+		}
+	}
+	if !several {
+		return roots
+	}
 	// The input addresses of each cluster: c<<32 | i for input address
 	// ids[i] in cluster c, sorted.
 	byCluster := e.sweepBuf[:0]
