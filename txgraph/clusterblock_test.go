@@ -2,11 +2,13 @@ package txgraph_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/internal/testutil"
 
 	"github.com/heistgraph/heistgraph/txgraph"
 )
@@ -103,4 +105,59 @@ func TestReadClusterBlockMatchesReadCluster(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkReadCluster reads every block of the graph in
+// $HEISTGRAPH_BENCH_DATA/txgraph (graph build) as the clustering engine
+// does, without the addresses' strings: a transaction at a time
+// (ReadCluster: tx) and a block at a time (ReadClusterBlock: block), and
+// reports the process's CPU time an input (steadier than the wall time
+// on a shared machine).
+func BenchmarkReadCluster(b *testing.B) {
+	dir := os.Getenv("HEISTGRAPH_BENCH_DATA")
+	if dir == "" {
+		b.Skip("set HEISTGRAPH_BENCH_DATA to a data directory with a graph (graph build)")
+	}
+	g, err := txgraph.Open(txgraph.Path(filepath.Join(dir, "txgraph"), chain))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { g.Close() })
+	var blocks [][]uint32
+	inputs := 0
+	for i := range g.Blocks() {
+		nums, _ := g.BlockTxs(i, nil)
+		blocks = append(blocks, nums)
+	}
+	ct := txgraph.ClusterTx{NoAddresses: true}
+	for _, nums := range blocks {
+		for _, n := range nums {
+			if g.ReadCluster(n, &ct) {
+				inputs += len(ct.In)
+			}
+		}
+	}
+	b.Run("tx", func(b *testing.B) {
+		start := testutil.CPUTime(b)
+		for b.Loop() {
+			for _, nums := range blocks {
+				for _, n := range nums {
+					g.ReadCluster(n, &ct)
+				}
+			}
+		}
+		cpu := testutil.CPUTime(b) - start
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(inputs), "cpu-ns/input")
+	})
+	b.Run("block", func(b *testing.B) {
+		cb := txgraph.ClusterBlock{NoAddresses: true}
+		start := testutil.CPUTime(b)
+		for b.Loop() {
+			for _, nums := range blocks {
+				g.ReadClusterBlock(nums, &cb)
+			}
+		}
+		cpu := testutil.CPUTime(b) - start
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(inputs), "cpu-ns/input")
+	})
 }
