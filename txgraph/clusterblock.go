@@ -36,8 +36,11 @@ const none64 = ^uint64(0)
 // false where ReadCluster would return false. It reads the columns a pass
 // each over all the block's inputs and outputs (the spent transactions,
 // then their outputs, then their txids) rather than a transaction at a
-// time, so that the reads of one pass, independent of each other, overlap:
-// most of them are cache misses on a large chain.
+// time: the reads of one pass do not wait on each other, and can overlap
+// where they miss the caches (on a large chain, most do). Read alone over
+// the medium world's graph it costs what ReadCluster does
+// (BenchmarkReadCluster); inside the clustering engine, less (see
+// docs/benchmarks.md, branch clustergraph).
 func (g *Graph) ReadClusterBlock(nums []uint32, b *ClusterBlock) {
 	t := &g.t
 	b.Txs, b.Read = resize(b.Txs, len(nums)), resize(b.Read, len(nums))
