@@ -793,8 +793,9 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 	last := time.Now()
 	var nums []uint32
 	// The addresses' strings are read only for the transactions that
-	// need them (tx): the ids say the rest.
-	ct := txgraph.ClusterTx{NoAddresses: true}
+	// need them (tx): the ids say the rest. A block's transactions are
+	// read together (ReadClusterBlock), a column at a time.
+	cb := txgraph.ClusterBlock{NoAddresses: true}
 	i := sort.Search(g.Blocks(), func(i int) bool { return g.Block(i).Height >= from })
 	for ; i < g.Blocks(); i++ {
 		if err := ctx.Err(); err != nil {
@@ -816,6 +817,7 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 			}
 		} else {
 			e.bs.start(h, e.m.nextID(), false)
+			g.ReadClusterBlock(nums, &cb)
 			for k, n := range nums {
 				if k&255 == 255 {
 					if err := ctx.Err(); err != nil {
@@ -823,8 +825,9 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 					}
 				}
 				var err error
-				if g.ReadCluster(n, &ct) {
-					err = e.tx(ctx, &ct.Rec, uint32(k), &ct, nil, nil)
+				if cb.Read[k] {
+					ct := &cb.Txs[k]
+					err = e.tx(ctx, &ct.Rec, uint32(k), ct, nil, nil)
 				} else {
 					var rec heistgraph.TxRecord
 					if rec, err = e.st.Tx(ctx, e.chain, g.TxID(n)); err == nil {

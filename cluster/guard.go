@@ -16,23 +16,41 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 	if g.SweepRoots < 0 {
 		return roots
 	}
+	// Only a cluster of two addresses or more can be dropped from: most
+	// unions join addresses alone, and are left as they are.
+	several := false
+	for _, c := range roots {
+		if e.m.sizeOf(c) >= 2 {
+			several = true
+			break
+		}
+	}
+	if !several {
+		return roots
+	}
 	// The input addresses of each cluster: c<<32 | i for input address
-	// ids[i] in cluster c, sorted.
+	// ids[i] in cluster c, taken before any drop; sorted when there are
+	// many (a few are searched in turn).
 	byCluster := e.sweepBuf[:0]
 	for i, id := range ids {
 		if !e.isSplit(id) {
 			byCluster = append(byCluster, uint64(e.m.of(id))<<32|uint64(i))
 		}
 	}
-	slices.Sort(byCluster)
+	sorted := len(byCluster) > sweepScan
+	if sorted {
+		slices.Sort(byCluster)
+	}
 	e.sweepBuf = byCluster
 	out := e.sweepOut[:0]
 	for _, c := range roots {
+		if e.m.sizeOf(c) < 2 {
+			out = append(out, c)
+			continue
+		}
 		// The cluster's only input address, when it has one.
-		i, _ := slices.BinarySearch(byCluster, uint64(c)<<32)
-		only := i < len(byCluster) && byCluster[i]>>32 == uint64(c) &&
-			(i+1 == len(byCluster) || byCluster[i+1]>>32 != uint64(c))
-		if !only || e.m.sizeOf(c) < 2 || !e.sweepFires(c, roots) {
+		i, only := onlyIn(byCluster, c, sorted)
+		if !only || !e.sweepFires(c, roots) {
 			out = append(out, c)
 			continue
 		}
@@ -47,6 +65,27 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 	}
 	e.sweepOut = out
 	return out
+}
+
+// sweepScan is the most input addresses sweep searches in turn for each
+// cluster rather than sorting them.
+const sweepScan = 16
+
+// onlyIn returns the index in byCluster (c<<32 | i entries, sorted when
+// sorted is set) of cluster c's entry when it has exactly one.
+func onlyIn(byCluster []uint64, c uint32, sorted bool) (int, bool) {
+	if sorted {
+		i, _ := slices.BinarySearch(byCluster, uint64(c)<<32)
+		return i, i < len(byCluster) && byCluster[i]>>32 == uint64(c) &&
+			(i+1 == len(byCluster) || byCluster[i+1]>>32 != uint64(c))
+	}
+	i, n := -1, 0
+	for k, v := range byCluster {
+		if v>>32 == uint64(c) {
+			i, n = k, n+1
+		}
+	}
+	return i, n == 1
 }
 
 // sweepFires reports whether the other clusters of a common-input union

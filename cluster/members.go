@@ -90,6 +90,16 @@ func (m *members) merge(a, b uint32, moved func(id, c uint32)) uint32 {
 		a, b = b, a
 	}
 	n := m.sizeOf(a) + m.sizeOf(b)
+	if n == m.sizeOf(a)+1 {
+		// b alone, as most clusters a union absorbs: its ring is itself.
+		m.cid[b] = a
+		if moved != nil {
+			moved(b, a)
+		}
+		m.next[a], m.next[b] = b, m.next[a]
+		m.setSize(a, n)
+		return a
+	}
 	for id := range m.all(b) {
 		m.cid[id] = a
 		if moved != nil {

@@ -151,6 +151,9 @@ func MayJoin(tx *heistgraph.Tx, buf *[]int64) bool {
 		}
 	}
 	*buf = vs
+	if len(vs) <= 8 && !anyTwice(vs) {
+		return false // every rule wants a value paid twice
+	}
 	slices.Sort(vs)
 	if MayCoinJoin(len(tx.Inputs), vs) {
 		return true
@@ -161,6 +164,19 @@ func MayJoin(tx *heistgraph.Tx, buf *[]int64) bool {
 	for i := 1; i < len(vs); i++ {
 		if vs[i] == vs[i-1] {
 			return true // may be the Stonewall shape
+		}
+	}
+	return false
+}
+
+// anyTwice reports whether a value appears twice in vs (compared in
+// pairs: for a few values, cheaper than sorting them).
+func anyTwice(vs []int64) bool {
+	for i := 1; i < len(vs); i++ {
+		for _, v := range vs[:i] {
+			if v == vs[i] {
+				return true
+			}
 		}
 	}
 	return false
