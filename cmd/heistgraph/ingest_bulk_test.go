@@ -198,7 +198,15 @@ func TestIngestBulkSettles(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(full/4 + time.Duration(rng.Int64N(int64(full)/2+1)))
+		// After the first group's sorted tables are in (the process's
+		// start-up, under load, can take longer than the clean ingest),
+		// at a random moment within half a clean ingest's time.
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if ssts, _ := filepath.Glob(filepath.Join(data, "*.sst")); len(ssts) > 0 {
+				break
+			}
+		}
+		time.Sleep(time.Duration(rng.Int64N(int64(full)/2 + 1)))
 		_ = cmd.Process.Signal(os.Interrupt)
 		werr := cmd.Wait()
 		tip := tipHeightOf(t, data, "btc-regtest")
