@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -288,7 +287,7 @@ func (t *tableSink) open(key []byte, bottom bool) error {
 	if bottom {
 		wo = t.wo6
 	}
-	t.w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
+	t.w = sstable.NewWriter(newTableWritable(f), wo)
 	return nil
 }
 

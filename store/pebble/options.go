@@ -141,8 +141,10 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 	if !o.ReadOnly {
 		fs = vfs.OnDiskFull(fs, h.diskFull)
 	}
+	// tableFS: the sstables Pebble writes go to their files in writes of
+	// writeBufSize, not 4 KiB (writebuf.go).
 	po := &pebbledb.Options{
-		FS:                          lockFS{FS: fs, disk: disk, shared: o.ReadOnly},
+		FS:                          lockFS{FS: tableFS{fs}, disk: disk, shared: o.ReadOnly},
 		CacheSize:                   o.CacheSize,
 		MemTableSize:                o.MemTableSize,
 		MemTableStopWritesThreshold: 4,

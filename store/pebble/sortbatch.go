@@ -264,6 +264,18 @@ func (w *sortedWrites) sort() []writeOp {
 	return w.sorted
 }
 
+// roomFor returns ops emptied, or a new empty slice with room for n
+// writes and a quarter more when ops has less room. slices.Grow would copy
+// the writes ops held (the whole capacity, as it appends to it) into the
+// new array, which are dead here: a buffer grown from group to group
+// copied its last group's writes each time.
+func roomFor(ops []writeOp, n int) []writeOp {
+	if cap(ops) >= n {
+		return ops[:0]
+	}
+	return make([]writeOp, 0, n+n/4)
+}
+
 // mergeSplit is mergeRuns in two halves at once: the writes before the
 // median of the longest run, on a goroutine of its own, and the others,
 // each into its place in dst.
@@ -276,10 +288,11 @@ func mergeSplit(dst []writeOp, runs [][]writeOp, buf []byte) []writeOp {
 			longest = r
 		}
 	}
+	dst = roomFor(dst, n)
 	if n < parallelOps {
 		return mergeRuns(dst, runs, buf)
 	}
-	dst = slices.Grow(dst, n)[:n]
+	dst = dst[:n]
 	p := longest[len(longest)/2]
 	lo, hi := make([][]writeOp, len(runs)), make([][]writeOp, len(runs))
 	nlo := 0
@@ -331,7 +344,7 @@ func sortOps(ops []writeOp, buf []byte) {
 		return
 	}
 	scratch := opsPool.Get().(*[]writeOp)
-	tmp := slices.Grow((*scratch)[:0], len(ops))[:len(ops)]
+	tmp := roomFor(*scratch, len(ops))[:len(ops)]
 	if sorted := radixOps(ops, tmp); &sorted[0] != &ops[0] {
 		copy(ops, sorted)
 	}
