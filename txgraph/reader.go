@@ -250,8 +250,7 @@ func (r *Reader) TxView() func(n uint32) *heistgraph.TxRecord {
 // It reads only that (NumberedOutput reads every column of the output).
 func (r *Reader) NumberedInputAddress(n uint32, vin int) uint32 {
 	t := &r.g.t
-	i := t.txIn[n] + uint64(vin)
-	return t.outAddr[t.txOut[t.inPrev[i]]+uint64(t.inVout[i])]
+	return t.outAddr[t.inSpent[t.txIn[n]+uint64(vin)]]
 }
 
 // AppendNumberedAddress appends address id a (NumberedAddress) to dst and
