@@ -548,7 +548,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		}
 		cj, isCJ := CoinJoinEvent{}, false
 		if known && e.mayCoinJoin(w.n) {
-			cj, isCJ = detectCoinJoin(e.tx.transient(w.n))
+			cj, isCJ = e.tx.coinJoin(w.n)
 		}
 		switch {
 		case !known || v < wsum:

@@ -22,6 +22,9 @@ type Reader struct {
 // NewReader reads g first and st for the rest.
 func NewReader(g *Graph, st store.ChainReader) *Reader { return &Reader{g: g, st: st} }
 
+// Graph returns the graph r reads.
+func (r *Reader) Graph() *Graph { return r.g }
+
 var _ store.ChainReader = (*Reader)(nil)
 
 // Tip is the store's.
