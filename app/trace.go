@@ -245,7 +245,8 @@ func (s graphClusters) AddressCluster(ctx context.Context, chain heistgraph.Chai
 // from the labels of the chain read once (on first use): an address that
 // carries no label, in no cluster or in one that holds no labelled
 // address, resolves to no entity, which Resolve would read the address's
-// string and cluster to say.
+// string and cluster to say. It answers trace.ResolverByID too: the
+// others resolve with their cluster read by id.
 type screenedResolver struct {
 	trace.Resolver
 	ctx context.Context
@@ -289,12 +290,35 @@ func (r *screenedResolver) Resolve(ctx context.Context, chain heistgraph.Chain, 
 	if !ok || !held {
 		return r.Resolver.Resolve(ctx, chain, addr)
 	}
-	if a, ok := r.clusterAnswer(m.ClusterID, nil); ok {
+	return r.ofCluster(ctx, chain, addr, m.ClusterID)
+}
+
+// ResolveID implements trace.ResolverByID: Resolve with the cluster read
+// by the graph's address id a (addr) rather than looked up by addr.
+func (r *screenedResolver) ResolveID(ctx context.Context, chain heistgraph.Chain, a uint32, addr string) (heistgraph.EntityRef, bool, error) {
+	if chain != r.ids.Chain() || int(a) >= r.g.Addresses() || !plainKey(addr) {
+		return r.Resolver.Resolve(ctx, chain, addr)
+	}
+	r.once.Do(func() { r.load(chain) })
+	if r.failed || r.folded[strings.ToLower(addr)] {
+		return r.Resolver.Resolve(ctx, chain, addr)
+	}
+	_, cl, ok := r.ids.MemberByID(a)
+	if !ok {
+		return r.Resolver.Resolve(ctx, chain, addr)
+	}
+	return r.ofCluster(ctx, chain, addr, uint64(cl))
+}
+
+// ofCluster resolves addr, of cluster id and carrying no label of its
+// own, from the answer kept for its cluster, keeping it the first time.
+func (r *screenedResolver) ofCluster(ctx context.Context, chain heistgraph.Chain, addr string, id uint64) (heistgraph.EntityRef, bool, error) {
+	if a, ok := r.clusterAnswer(id, nil); ok {
 		return a.ref, a.ok, nil
 	}
 	ref, found, err := r.Resolver.Resolve(ctx, chain, addr)
 	if err == nil {
-		r.clusterAnswer(m.ClusterID, &resolved{ref, found})
+		r.clusterAnswer(id, &resolved{ref, found})
 	}
 	return ref, found, err
 }
@@ -332,6 +356,8 @@ func plainKey(addr string) bool {
 	low := strings.ToLower(addr[:min(len(addr), 5)])
 	return !strings.HasPrefix(low, "bc1") && !strings.HasPrefix(low, "tb1") && !strings.HasPrefix(low, "bcrt1")
 }
+
+var _ trace.ResolverByID = (*screenedResolver)(nil)
 
 // MayResolve implements trace.ResolverScreen.
 func (r *screenedResolver) MayResolve(chain heistgraph.Chain, a uint32) bool {

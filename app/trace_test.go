@@ -199,6 +199,17 @@ func checkScreen(t *testing.T, st store.Store, g *txgraph.Graph, gdir string) {
 	// The screened resolver keeps answers by cluster: each must be the
 	// plain resolver's for the address, whole.
 	plain := EntityResolver(st)
+	// fresh returns a second screened resolver, asked only by id.
+	var byID *screenedResolver
+	fresh := func() *screenedResolver {
+		if byID == nil {
+			o := trace.Options{Chain: ch}
+			_, d := traceReader(ctx, st, gdir, nil, &o)
+			t.Cleanup(d)
+			byID = o.Resolver.(*screenedResolver)
+		}
+		return byID
+	}
 	screened, resolved := 0, 0
 	for x := range uint32(g.Addresses()) {
 		ref, found, err := sr.Resolve(ctx, ch, g.Address(x))
@@ -211,6 +222,17 @@ func checkScreen(t *testing.T, st store.Store, g *txgraph.Graph, gdir string) {
 		}
 		if found != wfound || !reflect.DeepEqual(ref, wref) {
 			t.Fatalf("address %s resolves to %+v %v through the screen, %+v %v plainly", g.Address(x), ref, found, wref, wfound)
+		}
+		// By id, and on a second resolver whose answers by cluster
+		// are all ResolveID's.
+		for _, r := range []*screenedResolver{sr, fresh()} {
+			iref, ifound, err := r.ResolveID(ctx, ch, x, g.Address(x))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ifound != wfound || !reflect.DeepEqual(iref, wref) {
+				t.Fatalf("address %s (id %d) resolves to %+v %v by id, %+v %v plainly", g.Address(x), x, iref, ifound, wref, wfound)
+			}
 		}
 		if found {
 			resolved++

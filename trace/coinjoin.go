@@ -6,9 +6,10 @@ import (
 )
 
 // detectCoinJoin tells whether tx is a CoinJoin (methods.md §4, the
-// detectors of package pattern) and describes it as an event.
-func detectCoinJoin(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut) (CoinJoinEvent, bool) {
-	cj, ok := pattern.AnalyzeCoinJoin(tx, prevouts, pattern.CoinJoinOptions{})
+// detectors of package pattern) and describes it as an event. opts may
+// number the owners the detectors compare (txTable.coinJoin).
+func detectCoinJoin(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut, opts pattern.CoinJoinOptions) (CoinJoinEvent, bool) {
+	cj, ok := pattern.AnalyzeCoinJoin(tx, prevouts, opts)
 	if !ok {
 		return CoinJoinEvent{}, false
 	}

@@ -57,7 +57,7 @@ func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 	x := e.tx.at(w.n)
 	// Read by number when the graph answers for the tx and no output is
 	// burned (no OP_RETURN: no Tx0).
-	byNumbers := x.gnum != noNum && e.tx.facts != nil && c.burnAny == 0
+	byNumbers := x.gnum != noNum && e.tx.g != nil && c.burnAny == 0
 	if byNumbers && c.spend >= pattern.MinSplitOutputs && !e.maySplit(w.n) {
 		// No output burned (no OP_RETURN: no Tx0), too many outputs for a
 		// consolidation or a peel step, and amounts no split has.
@@ -127,7 +127,7 @@ func (e *engine) consolidationFromNumbers(n int32) pattern.Consolidation {
 	x := e.tx.at(n)
 	c := pattern.Consolidation{Inputs: x.nin}
 	for j := range x.nout {
-		if v, a, _, _, _ := e.tx.num.NumberedOutput(x.gnum, j); v > 0 {
+		if v, a, _, _, _ := e.tx.g.NumberedOutput(x.gnum, j); v > 0 {
 			c.Vout, c.Address, c.AmountSat = uint32(j), e.tx.address(addrOfID(a)), v
 		}
 	}
@@ -159,11 +159,11 @@ func (e *engine) peelFromNumbers(n int32, c outCounts) (pattern.PeelTx, bool) {
 		}
 		p.InputValue += v
 	}
-	fee, known := e.tx.facts.NumberedFee(x.gnum)
+	fee, known := e.tx.g.NumberedFee(x.gnum)
 	p.Outputs = e.peelOuts.alloc()[:0]
 	var out int64
 	for j := range x.nout {
-		v, _, _, sp, _ := e.tx.num.NumberedOutput(x.gnum, j)
+		v, _, _, sp, _ := e.tx.g.NumberedOutput(x.gnum, j)
 		out += v
 		if v == 0 {
 			continue
@@ -205,7 +205,7 @@ func (e *engine) stepInfo(ctx context.Context, n int32, height int64, p *pattern
 		return err
 	}
 	p.Service = ans.ok && (e.o.stops(ans.ref.Category) || ans.ref.Category == "victim")
-	numbered := e.tx.at(n).gnum != noNum && e.tx.facts != nil
+	numbered := e.tx.at(n).gnum != noNum && e.tx.g != nil
 	for i := range p.Outputs {
 		o := &p.Outputs[i]
 		_, addr, _ := e.tx.output(n, int(o.Vout))
@@ -219,7 +219,7 @@ func (e *engine) stepInfo(ctx context.Context, n int32, height int64, p *pattern
 		if numbered {
 			// The graph's address id (an id stands for a non-empty
 			// address): no lookup by string.
-			o.Fresh = addr >= 0 && addr < strAddr0 && e.tx.facts.NumberedFirstHeight(uint32(addr)) == height
+			o.Fresh = addr >= 0 && addr < strAddr0 && e.tx.g.NumberedFirstHeight(uint32(addr)) == height
 			continue
 		}
 		fresh, err := e.fresh(ctx, o.Address, height)
@@ -362,7 +362,7 @@ func (e *engine) chainable() []bool {
 		}
 		x := e.tx.at(c.n)
 		for j := range x.nout {
-			if v, _, _, sp, _ := e.tx.num.NumberedOutput(x.gnum, j); v > 0 && sp != noNum {
+			if v, _, _, sp, _ := e.tx.g.NumberedOutput(x.gnum, j); v > 0 && sp != noNum {
 				link(i, e.tx.numberOfGraph(sp))
 			}
 		}

@@ -28,6 +28,13 @@ type ResolverScreen interface {
 	MayResolve(chain heistgraph.Chain, a uint32) bool
 }
 
+// ResolverByID is an optional role of a ResolverScreen: ResolveID is
+// Resolve of addr, which is the reader's address id a, so that the
+// resolver need not look the address up by its string again.
+type ResolverByID interface {
+	ResolveID(ctx context.Context, chain heistgraph.Chain, a uint32, addr string) (heistgraph.EntityRef, bool, error)
+}
+
 // SeedKind says what a seed names.
 type SeedKind uint8
 

@@ -95,6 +95,7 @@ type engine struct {
 	entities    denseIndex
 	strEntities map[addrRef]int32
 	screen      ResolverScreen // the resolver's, when it has the role and the reader numbers addresses
+	byID        ResolverByID   // the screen's, when it has the role
 	queue       workQueue
 	pending     []*work // by tx number; nil: not queued
 	last        pos     // position of the last transaction processed
@@ -273,6 +274,7 @@ func newEngine(r store.ChainReader, o Options) *engine {
 	}
 	if sc, ok := o.Resolver.(ResolverScreen); ok && e.tx.num != nil {
 		e.screen = sc
+		e.byID, _ = sc.(ResolverByID)
 	}
 	e.f.maxIntervals = o.MaxIntervals
 	return e
@@ -548,7 +550,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		}
 		cj, isCJ := CoinJoinEvent{}, false
 		if known && e.mayCoinJoin(w.n) {
-			cj, isCJ = detectCoinJoin(e.tx.transient(w.n))
+			cj, isCJ = e.tx.coinJoin(w.n)
 		}
 		switch {
 		case !known || v < wsum:
@@ -899,7 +901,14 @@ func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
 		return entityAnswer{lab: -1}, nil
 	}
 	addr := e.tx.address(a)
-	ref, ok, err := e.o.Resolver.Resolve(ctx, e.o.Chain, addr)
+	var ref heistgraph.EntityRef
+	var ok bool
+	var err error
+	if e.byID != nil && a < strAddr0 {
+		ref, ok, err = e.byID.ResolveID(ctx, e.o.Chain, uint32(a), addr)
+	} else {
+		ref, ok, err = e.o.Resolver.Resolve(ctx, e.o.Chain, addr)
+	}
 	if err != nil {
 		return entityAnswer{}, fmt.Errorf("trace: resolve %s: %w", addr, err)
 	}

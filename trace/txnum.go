@@ -6,13 +6,18 @@ import (
 	"unsafe"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/txgraph"
 )
 
 // TxNumbers is an optional role of the reader a UTXO trace reads (the
 // transaction graph's reader, txgraph.Reader, has it): transactions by
 // number, read one field at a time, so that the trace builds a record only
-// for the transactions whose patterns it looks at. TxNumber gives a
+// for the transactions whose patterns it looks at. The trace reads by
+// number only a reader that also gives its graph (txgraph.Reader.Graph,
+// also through a wrapper that embeds the reader): it reads every field
+// but NumberedTx from the graph directly. TxNumber gives a
 // transaction's number when the reader answers it by number (Numbered);
 // the others the trace reads with Tx. NoTx (^0) is no transaction (an
 // unspent output's spender), NoAddress (^0) no address.
@@ -28,50 +33,6 @@ type TxNumbers interface {
 
 const noNum = ^uint32(0)
 
-// InputValues is an optional role of a TxNumbers reader (txgraph.Reader
-// has it): the value of the output an input spends, read alone.
-type InputValues interface {
-	// NumberedInputValue is NumberedInput, then NumberedOutput's value
-	// when known.
-	NumberedInputValue(n uint32, vin int) (value int64, known bool)
-	// NumberedInputAddress is NumberedInput, then NumberedOutput's
-	// address id, of an input whose spent output is known.
-	NumberedInputAddress(n uint32, vin int) (addr uint32)
-}
-
-// TxFacts is an optional role of a TxNumbers reader (txgraph.Reader has
-// it): a transaction's fee as its record gives it, and the height an
-// address id was first paid at, so that a peel step's candidate is built
-// from numbers without its record.
-type TxFacts interface {
-	// NumberedFee returns tx n's fee when the stored record knew it
-	// (known false: the record computes it from the spent outputs).
-	NumberedFee(n uint32) (fee int64, known bool)
-	// NumberedFirstHeight is FirstHeights.FirstHeight by address id.
-	NumberedFirstHeight(a uint32) int64
-}
-
-// TxViews is an optional role of a TxNumbers reader (txgraph.Reader has
-// it): a transaction read into reused memory for a detector that keeps
-// nothing of it (the CoinJoin detectors). TxView returns a function for
-// one trace: the record it returns for tx n (Numbered) holds its
-// transaction, block, index and prevouts as NumberedRecord's do, is valid
-// until the next call, and its strings may point into the reader's
-// memory; the function is used by one goroutine.
-type TxViews interface {
-	TxView() func(n uint32) *heistgraph.TxRecord
-}
-
-// AddressAppender is an optional role of a TxNumbers reader
-// (txgraph.Reader has it): an address id's string appended to a buffer,
-// so that the trace cuts the addresses it keeps from a few large blocks
-// rather than allocating each.
-type AddressAppender interface {
-	// AppendNumberedAddress appends address id a (NumberedAddress) to dst
-	// and returns the extended buffer.
-	AppendNumberedAddress(dst []byte, a uint32) []byte
-}
-
 // txTable numbers the transactions one trace reads 0, 1, 2… in the order
 // it first reads them: the engine keys everything by these numbers, and
 // addresses by addrRef. A transaction is read from the
@@ -79,12 +40,16 @@ type AddressAppender interface {
 // numbers is read then, until record asks for the whole record), and with
 // Tx otherwise (the record is kept).
 type txTable struct {
-	r     store.ChainReader
-	num   TxNumbers // nil: every transaction is read with Tx
-	facts TxFacts   // nil: num has not the role, or is nil
-	ivals InputValues
-	view  func(n uint32) *heistgraph.TxRecord // TxViews' (nil: num has not the role)
-	apps  AddressAppender                     // nil: num has not the role
+	r   store.ChainReader
+	num TxNumbers // nil: every transaction is read with Tx
+	// g is num's graph, read concretely: every read by number but
+	// NumberedTx (which a wrapper of the reader may count) is a call
+	// the compiler sees, most of them inlined, with no interface call
+	// per field. Set with num.
+	g *txgraph.Reader
+	// ct is where a transaction is read for the CoinJoin detectors
+	// (coinJoin), reused.
+	ct txgraph.ClusterTx
 	// abuf is where address strings are cut from (address): bytes once
 	// written are never written again, so the strings stay valid.
 	abuf  []byte
@@ -136,14 +101,12 @@ const (
 func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
 	t := &txTable{r: r, chain: chain, byID: map[heistgraph.Hash]int32{},
 		addrByStr: map[string]int32{}, builtOf: -1}
-	if n, ok := r.(TxNumbers); ok {
-		t.num = n
-		t.facts, _ = r.(TxFacts)
-		t.ivals, _ = r.(InputValues)
-		if v, ok := r.(TxViews); ok {
-			t.view = v.TxView()
-		}
-		t.apps, _ = r.(AddressAppender)
+	n, ok := r.(TxNumbers)
+	gr, isGraph := r.(interface{ Graph() *txgraph.Graph })
+	if ok && isGraph {
+		// txgraph.Reader, or a wrapper that embeds one.
+		t.num, t.g = n, txgraph.NewReader(gr.Graph(), r)
+		t.ct.NoAddresses = true
 	}
 	return t
 }
@@ -237,23 +200,31 @@ func (t *txTable) record(n int32) *heistgraph.TxRecord {
 		return t.recs[x.rec-1]
 	}
 	if t.builtOf != n {
-		rec := t.num.NumberedRecord(x.gnum)
+		rec := t.g.NumberedRecord(x.gnum)
 		t.built, t.builtOf = &rec, n
 	}
 	return t.built
 }
 
-// transient returns tx n's transaction and prevouts for a detector that
-// keeps nothing of them (the CoinJoin detectors): a view into reused
-// memory when the reader has TxViews, valid until the next call, or else
-// the record.
-func (t *txTable) transient(n int32) (*heistgraph.Tx, []*heistgraph.TxOut) {
-	if x := t.at(n); x.gnum != noNum && t.view != nil {
-		rec := t.view(x.gnum)
-		return &rec.Tx, rec.Prevouts
+// coinJoin runs the CoinJoin detectors on tx n (detectCoinJoin). A
+// transaction the reader numbers is read from the graph into reused
+// memory, and the detectors compare its address ids rather than its
+// address strings when every output they compare has one.
+func (t *txTable) coinJoin(n int32) (CoinJoinEvent, bool) {
+	x := t.at(n)
+	if x.gnum == noNum {
+		rec := t.record(n)
+		return detectCoinJoin(&rec.Tx, rec.Prevouts, pattern.CoinJoinOptions{})
 	}
-	rec := t.record(n)
-	return &rec.Tx, rec.Prevouts
+	ct := &t.ct
+	t.g.Graph().ReadCluster(x.gnum, ct) // true: x.gnum is Numbered
+	var opts pattern.CoinJoinOptions
+	if ct.Owned() {
+		opts.InOwners, opts.OutOwners = ct.In, ct.Out
+	} else {
+		t.g.Graph().ClusterAddresses(ct)
+	}
+	return detectCoinJoin(&ct.Rec.Tx, ct.Rec.Prevouts, opts)
 }
 
 // kept returns the record of tx n, which its reader does not number.
@@ -285,7 +256,7 @@ func (t *txTable) coinbase(n int32) bool {
 	if x.nin != 1 {
 		return false
 	}
-	_, _, _, cb := t.num.NumberedInput(x.gnum, 0)
+	_, _, _, cb := t.g.NumberedInput(x.gnum, 0)
 	return cb
 }
 
@@ -300,15 +271,7 @@ func (t *txTable) prevout(n int32, vin int) (int64, bool) {
 		}
 		return rec.Prevouts[vin].Value, true
 	}
-	if t.ivals != nil {
-		return t.ivals.NumberedInputValue(x.gnum, vin)
-	}
-	p, v, known, _ := t.num.NumberedInput(x.gnum, vin)
-	if !known {
-		return 0, false
-	}
-	val, _, _, _, _ := t.num.NumberedOutput(p, int(v))
-	return val, true
+	return t.g.NumberedInputValue(x.gnum, vin)
 }
 
 // prevOutpoint returns the outpoint input vin of tx n spends.
@@ -317,7 +280,7 @@ func (t *txTable) prevOutpoint(n int32, vin int) heistgraph.Outpoint {
 	if x.gnum == noNum {
 		return t.kept(x).Tx.Inputs[vin].PrevOut
 	}
-	p, v, _, cb := t.num.NumberedInput(x.gnum, vin)
+	p, v, _, cb := t.g.NumberedInput(x.gnum, vin)
 	if cb {
 		return heistgraph.Outpoint{Vout: v}
 	}
@@ -332,12 +295,7 @@ func (t *txTable) prevAddr(n int32, vin int) addrRef {
 	if x.gnum == noNum {
 		return t.addrOfString(t.kept(x).Prevouts[vin].Address)
 	}
-	if t.ivals != nil {
-		return addrOfID(t.ivals.NumberedInputAddress(x.gnum, vin))
-	}
-	p, v, _, _ := t.num.NumberedInput(x.gnum, vin)
-	_, a, _, _, _ := t.num.NumberedOutput(p, int(v))
-	return addrOfID(a)
+	return addrOfID(t.g.NumberedInputAddress(x.gnum, vin))
 }
 
 // output returns output vout of tx n: value, address and whether it is
@@ -348,7 +306,7 @@ func (t *txTable) output(n int32, vout int) (value int64, addr addrRef, burn boo
 		o := &t.kept(x).Tx.Outputs[vout]
 		return o.Value, t.addrOfString(o.Address), isBurn(*o)
 	}
-	v, a, b, _, _ := t.num.NumberedOutput(x.gnum, vout)
+	v, a, b, _, _ := t.g.NumberedOutput(x.gnum, vout)
 	return v, addrOfID(a), b
 }
 
@@ -360,7 +318,7 @@ func (t *txTable) valueBurn(n int32, vout int) (int64, bool) {
 		o := &t.kept(x).Tx.Outputs[vout]
 		return o.Value, isBurn(*o)
 	}
-	v, _, b, _, _ := t.num.NumberedOutput(x.gnum, vout)
+	v, _, b, _, _ := t.g.NumberedOutput(x.gnum, vout)
 	return v, b
 }
 
@@ -370,7 +328,7 @@ func (t *txTable) value(n int32, vout int) int64 {
 	if x.gnum == noNum {
 		return t.kept(x).Tx.Outputs[vout].Value
 	}
-	v, _, _, _, _ := t.num.NumberedOutput(x.gnum, vout)
+	v, _, _, _, _ := t.g.NumberedOutput(x.gnum, vout)
 	return v
 }
 
@@ -393,7 +351,7 @@ func (t *txTable) outInfo(n int32, vout int) outInfo {
 		return outInfo{value: o.Value, addr: t.addrOfString(o.Address), burn: isBurn(*o),
 			spent: vout < len(t.kept(x).SpentBy) && t.kept(x).SpentBy[vout] != nil, sp: noNum}
 	}
-	v, a, b, sp, vin := t.num.NumberedOutput(x.gnum, vout)
+	v, a, b, sp, vin := t.g.NumberedOutput(x.gnum, vout)
 	return outInfo{value: v, addr: addrOfID(a), burn: b, spent: sp != noNum, sp: sp, vin: vin}
 }
 
@@ -403,7 +361,7 @@ func (t *txTable) numberedOutputs(n int32, buf []outInfo) []outInfo {
 	x := t.at(n)
 	buf = buf[:0]
 	for j := range x.nout {
-		v, a, b, sp, vin := t.num.NumberedOutput(x.gnum, j)
+		v, a, b, sp, vin := t.g.NumberedOutput(x.gnum, j)
 		buf = append(buf, outInfo{value: v, addr: addrOfID(a), burn: b, spent: sp != noNum, sp: sp, vin: vin})
 	}
 	return buf
@@ -424,7 +382,7 @@ func (t *txTable) spender(ctx context.Context, n int32, vout int, o *outInfo) (m
 		if m, ok := t.byNum.get(sp); ok {
 			return m, vin, true, nil
 		}
-		if t.num.Numbered(sp) {
+		if t.g.Numbered(sp) {
 			return t.addGraph(sp), vin, true, nil
 		}
 		txid, _, _, _, _, _ = t.num.NumberedTx(sp)
@@ -484,9 +442,6 @@ func (t *txTable) address(a addrRef) string {
 	case a >= strAddr0:
 		return t.strs[a-strAddr0]
 	}
-	if t.apps == nil {
-		return t.num.NumberedAddress(uint32(a))
-	}
 	// Cut from abuf: one allocation for many addresses. An append that
 	// outgrows abuf copies it to a new array; the strings cut before
 	// keep the old one.
@@ -494,7 +449,7 @@ func (t *txTable) address(a addrRef) string {
 		t.abuf = make([]byte, 0, addrBlock)
 	}
 	start := len(t.abuf)
-	t.abuf = t.apps.AppendNumberedAddress(t.abuf, uint32(a))
+	t.abuf = t.g.AppendNumberedAddress(t.abuf, uint32(a))
 	if len(t.abuf) == start {
 		return ""
 	}

@@ -315,8 +315,9 @@ func (b *builder) addressID(addr string, h int64) uint32 {
 	return a
 }
 
-// finish builds the lookup tables.
+// finish builds the lookup tables and the derived columns.
 func (b *builder) finish() {
+	b.t.derive()
 	b.t.fillTxSlots()
 	b.t.fillAddrSlots()
 }

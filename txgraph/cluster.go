@@ -88,6 +88,26 @@ func (g *Graph) ClusterAddresses(ct *ClusterTx) {
 	}
 }
 
+// Owned reports whether ct's address ids In and Out (read by ReadCluster)
+// name every known spent output and every output not OP_RETURN: then
+// they stand for the addresses in the CoinJoin rules
+// (pattern.CoinJoinOptions.InOwners), the graph giving one id an address.
+// An output without an address is compared by its script: the rules read
+// the strings then (ClusterAddresses, when read with NoAddresses).
+func (ct *ClusterTx) Owned() bool {
+	for k, p := range ct.Rec.Prevouts {
+		if p != nil && ct.In[k] == none {
+			return false
+		}
+	}
+	for j := range ct.Rec.Tx.Outputs {
+		if ct.Rec.Tx.Outputs[j].Type != heistgraph.ScriptNullData && ct.Out[j] == none {
+			return false
+		}
+	}
+	return true
+}
+
 // ReadCluster fills ct with transaction n for clustering: Tx's TxID,
 // Version, LockTime, inputs (outpoints, coinbase; Sequence 0xfffffffd on
 // every input when the transaction signals opt-in RBF, 0xffffffff

@@ -19,7 +19,8 @@
 // Reader also answers by number (TxNumber, NumberedTx, NumberedInput,
 // NumberedOutput, NumberedRecord: trace.TxNumbers), field by field, for a
 // trace that keys its state by transaction numbers and builds a record only
-// for the transactions whose patterns it looks at.
+// for the transactions whose patterns it looks at; the trace calls them on
+// the concrete Reader (Reader.Graph), with no interface call per field.
 //
 // Build writes the graph of a chain from a store; Update extends it with
 // the blocks added since, or rebuilds it when its last block left the
@@ -31,9 +32,10 @@
 // table of address hashes, and a block's transactions are array loads.
 //
 // File layout (little-endian, every section 8-byte aligned): the 8-byte
-// magic "HGTXG\x00\x00\x02" (version 2; a graph of version 1 is rebuilt
-// by Update), the length of a JSON header (meta) as a uint64, the header,
-// then the sections the header locates:
+// magic "HGTXG\x00\x00\x03" (version 3; a graph of an older version does
+// not open, ErrFormat, and Update rebuilds it), the length of a JSON
+// header (meta) as a uint64, the header, then the sections the header
+// locates:
 //
 //	blocks:    hash [32]byte, height int64, time int64 per block
 //	txs:       txid [32]byte; block int32 (-1: a txid only spent, not stored);
@@ -48,6 +50,9 @@
 //	version 2: per block the first tx number given out while it was added
 //	           uint32 and its stored transactions uint32; per tx nLockTime
 //	           uint32 and nVersion int32 (flags gain bit 2: opt-in RBF)
+//	version 3: per input the output number it spends uint64 (^0: the graph
+//	           does not hold it), and flags gain bit 3 (not answered by
+//	           number): both derived from the rest when the file is written
 //
 // A build keeps the whole graph and a map of every address in memory and
 // writes the file whole (the medium synthetic world, 101,787 transactions

@@ -13,7 +13,7 @@ import (
 	"github.com/heistgraph/heistgraph"
 )
 
-var magic = [8]byte{'H', 'G', 'T', 'X', 'G', 0, 0, 2}
+var magic = [8]byte{'H', 'G', 'T', 'X', 'G', 0, 0, 3}
 
 // ErrFormat says a graph file is not one this build reads (another
 // version, truncated, or corrupt). Rebuild it.
@@ -67,6 +67,8 @@ func (t *tables) fields() []field {
 		// keep their order.
 		fieldOf("blk_first", &t.blkFirst), fieldOf("blk_ntx", &t.blkNTx),
 		fieldOf("tx_lock", &t.txLock), fieldOf("tx_version", &t.txVersion),
+		// Version 3, for trace: derived (tables.derive).
+		fieldOf("in_spent", &t.inSpent),
 	}
 }
 
@@ -216,7 +218,7 @@ func (t *tables) check() error {
 		len(t.txBlock) == nt && len(t.txIndex) == nt && len(t.txFee) == nt && len(t.txFlags) == nt &&
 		len(t.txIn) == nt && len(t.txNIn) == nt && len(t.txOut) == nt && len(t.txNOut) == nt &&
 		len(t.txSlots)&(len(t.txSlots)-1) == 0 && len(t.txSlots) >= 2*nt && len(t.txSlots) > 0 &&
-		len(t.inVout) == ni && len(t.outAddr) == no && len(t.outType) == no && len(t.outSpTx) == no && len(t.outSpVin) == no &&
+		len(t.inVout) == ni && len(t.inSpent) == ni && len(t.outAddr) == no && len(t.outType) == no && len(t.outSpTx) == no && len(t.outSpVin) == no &&
 		len(t.scrOff) == len(t.scrOut)+1 && t.scrOff[len(t.scrOut)] == uint64(len(t.scrBytes)) &&
 		len(t.addrOff) >= 1 && t.addrOff[len(t.addrOff)-1] == uint64(len(t.addrBytes)) &&
 		len(t.addrFirst) == len(t.addrOff)-1 && len(t.addrSlots)&(len(t.addrSlots)-1) == 0 && len(t.addrSlots) >= 2*(len(t.addrOff)-1) && len(t.addrSlots) > 0
@@ -241,7 +243,7 @@ func (t *tables) check() error {
 		}
 	}
 	for i, p := range t.inPrev {
-		if p != none && int(p) >= nt {
+		if (p != none && int(p) >= nt) || (t.inSpent[i] != noOut && t.inSpent[i] >= uint64(no)) {
 			return bad("input", i)
 		}
 	}

@@ -24,21 +24,9 @@ func (r *Reader) TxNumber(chain heistgraph.Chain, txid heistgraph.Hash) (uint32,
 	return n, true
 }
 
-// Numbered reports whether tx n is answered by number (see TxNumber).
-func (r *Reader) Numbered(n uint32) bool {
-	g := r.g
-	if !g.direct(n) {
-		return false
-	}
-	t := &g.t
-	for i := t.txIn[n]; i < t.txIn[n]+uint64(t.txNIn[n]); i++ {
-		// The flag first: one read of the spent tx where few are flagged.
-		if p := t.inPrev[i]; p != none && t.txFlags[p]&flagStore != 0 && t.txBlock[p] >= 0 && t.inVout[i] < t.txNOut[p] {
-			return false
-		}
-	}
-	return true
-}
+// Numbered reports whether tx n is answered by number (see TxNumber):
+// one read of its flags, which the build derived.
+func (r *Reader) Numbered(n uint32) bool { return r.g.t.txFlags[n]&flagByTx == 0 }
 
 // NumberedTx returns tx n's txid, its place in the chain (block height,
 // position in the block, block time) and its number of inputs and outputs.
@@ -63,7 +51,7 @@ func (r *Reader) NumberedInput(n uint32, vin int) (prev, vout uint32, known, coi
 	if p == none {
 		return 0, v, false, true
 	}
-	return p, v, t.txBlock[p] >= 0 && v < t.txNOut[p], false
+	return p, v, t.inSpent[i] != noOut, false
 }
 
 // NumberedInputValue returns the value of the output input vin of tx n
@@ -71,12 +59,11 @@ func (r *Reader) NumberedInput(n uint32, vin int) (prev, vout uint32, known, coi
 // column of the output); known is false as NumberedInput's.
 func (r *Reader) NumberedInputValue(n uint32, vin int) (value int64, known bool) {
 	t := &r.g.t
-	i := t.txIn[n] + uint64(vin)
-	p, v := t.inPrev[i], t.inVout[i]
-	if p == none || t.txBlock[p] < 0 || v >= t.txNOut[p] {
+	o := t.inSpent[t.txIn[n]+uint64(vin)]
+	if o == noOut {
 		return 0, false
 	}
-	return t.outValue[t.txOut[p]+uint64(v)], true
+	return t.outValue[o], true
 }
 
 // NumberedOutput returns output vout of tx n: its value, its address id

@@ -22,6 +22,9 @@ type Reader struct {
 // NewReader reads g first and st for the rest.
 func NewReader(g *Graph, st store.ChainReader) *Reader { return &Reader{g: g, st: st} }
 
+// Graph returns the graph r reads.
+func (r *Reader) Graph() *Graph { return r.g }
+
 var _ store.ChainReader = (*Reader)(nil)
 
 // Tip is the store's.
@@ -250,8 +253,7 @@ func (r *Reader) TxView() func(n uint32) *heistgraph.TxRecord {
 // It reads only that (NumberedOutput reads every column of the output).
 func (r *Reader) NumberedInputAddress(n uint32, vin int) uint32 {
 	t := &r.g.t
-	i := t.txIn[n] + uint64(vin)
-	return t.outAddr[t.txOut[t.inPrev[i]]+uint64(t.inVout[i])]
+	return t.outAddr[t.inSpent[t.txIn[n]+uint64(vin)]]
 }
 
 // AppendNumberedAddress appends address id a (NumberedAddress) to dst and

@@ -1,6 +1,8 @@
 package txgraph
 
 import (
+	"slices"
+
 	"github.com/heistgraph/heistgraph"
 )
 
@@ -12,7 +14,16 @@ const (
 	flagFeeKnown uint8 = 1 << iota // the stored record knew its fee
 	flagStore                      // answer this transaction from the store
 	flagRBF                        // some input signals opt-in RBF (sequence < 0xfffffffe)
+	// flagByTx marks a transaction not answered by number (version 3,
+	// derived by derive): not stored, marked flagStore, or spending an
+	// output of a transaction marked flagStore.
+	flagByTx
 )
+
+// noOut marks an input whose spent output the graph does not hold
+// (inSpent): a coinbase input, or a spent transaction not stored or
+// without that output.
+const noOut = ^uint64(0)
 
 // tables are the graph's arrays: built in memory by a builder, or
 // memory-mapped from a file by Open. Tx numbers index the tx arrays, input
@@ -43,6 +54,11 @@ type tables struct {
 
 	inPrev []uint32
 	inVout []uint32
+	// inSpent is the output number each input spends, noOut when the
+	// graph does not hold it (version 3, derived by derive): what
+	// inPrev, inVout and the spent transaction's txBlock, txNOut and
+	// txOut give, in one read.
+	inSpent []uint64
 
 	outValue []int64
 	outAddr  []uint32
@@ -74,6 +90,33 @@ type section struct {
 	Name string `json:"name"`
 	Off  uint64 `json:"off"`
 	Len  uint64 `json:"len"` // elements
+}
+
+// derive computes the columns derived from the others, once every
+// transaction is in: inSpent, and flagByTx in txFlags.
+func (t *tables) derive() {
+	t.inSpent = slices.Grow(t.inSpent[:0], len(t.inPrev))[:len(t.inPrev)]
+	for i, p := range t.inPrev {
+		o := noOut
+		if p != none && t.txBlock[p] >= 0 && t.inVout[i] < t.txNOut[p] {
+			o = t.txOut[p] + uint64(t.inVout[i])
+		}
+		t.inSpent[i] = o
+	}
+	for n := range t.txFlags {
+		f := t.txFlags[n] &^ flagByTx
+		if t.txBlock[n] < 0 || f&flagStore != 0 {
+			f |= flagByTx
+		} else {
+			for i := t.txIn[n]; i < t.txIn[n]+uint64(t.txNIn[n]); i++ {
+				if t.inSpent[i] != noOut && t.txFlags[t.inPrev[i]]&flagStore != 0 {
+					f |= flagByTx
+					break
+				}
+			}
+		}
+		t.txFlags[n] = f
+	}
 }
 
 // address returns address id a.

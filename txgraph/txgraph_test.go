@@ -466,10 +466,6 @@ func TestNumbersMatchRecords(t *testing.T) {
 	g, _ := build(t, w.st, filepath.Join(t.TempDir(), "g.txg"))
 	r := txgraph.NewReader(g, w.st)
 	var _ trace.TxNumbers = r
-	var _ trace.TxFacts = r
-	var _ trace.InputValues = r
-	var _ trace.TxViews = r
-	var _ trace.AddressAppender = r
 	view := r.TxView()
 	if _, ok := r.TxNumber(heistgraph.ChainBTC, w.blocks[1].Txs[0].TxID); ok {
 		t.Error("a transaction of another chain has a number")
