@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"math/bits"
@@ -365,26 +364,14 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, h u
 		}
 		return id, nil
 	}
-	a.idKey = appendAddressKey(a.idKey[:0], c, addr)
-	v, closer, err := db.Get(a.idKey)
-	switch {
-	case err == nil:
-		t, derr := decodeTotals(v)
-		cerr := closer.Close()
-		if derr != nil {
-			return 0, fmt.Errorf("address %q: %w", addr, derr)
-		}
-		if cerr != nil {
-			return 0, cerr
-		}
-		if t.ID == 0 {
-			return 0, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
-		}
-		r.ids.put(h, k, t.ID)
-		r.fresh = append(r.fresh, freshID{k, t.ID, h})
-		return t.ID, nil
-	case !errors.Is(err, pebbledb.ErrNotFound):
+	id, found, err := storedAddrID(db, c, addr)
+	if err != nil {
 		return 0, err
+	}
+	if found {
+		r.ids.put(h, k, id)
+		r.fresh = append(r.fresh, freshID{k, id, h})
+		return id, nil
 	}
 	return a.giveID(db, c, k, f, h)
 }
@@ -581,13 +568,9 @@ func (a *applier) cacheIDs() {
 // storedAddrID returns the id of addr from its stored totals in r (found
 // false when the address has no totals).
 func storedAddrID(r pebbledb.Reader, c chainCode, addr string) (id uint64, found bool, err error) {
-	v, found, err := lookup(r, appendAddressKey(nil, c, addr), nil)
+	t, found, err := findTotals(r, c, addr)
 	if err != nil || !found {
 		return 0, false, err
-	}
-	t, err := decodeTotals(v)
-	if err != nil {
-		return 0, false, fmt.Errorf("address %q: %w", addr, err)
 	}
 	if t.ID == 0 {
 		return 0, false, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
