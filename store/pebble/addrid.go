@@ -14,8 +14,9 @@ import (
 
 // Address ids (schema.go): ApplyBlock gives an address its id the first
 // time it has an event, from the chain's counter (m + "addrid/" + chain),
-// and keeps the id in the address's totals value. Finding the id of an
-// address seen before is a point lookup of its totals, which the ids cache
+// and keeps the id in the address's totals. Finding the id of an
+// address seen before is a lookup of its totals (findTotals: the entries
+// under its hash, confirmed by the address table), which the ids cache
 // answers for most addresses during ingest.
 
 // addrKey names an address of one chain.

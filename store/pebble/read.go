@@ -423,8 +423,10 @@ func heightBounds(prefix []byte, from, to int64) (lo, hi []byte) {
 }
 
 // Digest returns a SHA-256 over the logical content of chain: the address,
-// block, event, height, output, pending, spend and tx tables in key order,
-// each key without its chain code, each key and value length-prefixed,
+// block, event, height, output, pending, spend and tx tables in key order
+// (the address totals and the events by address string, as schema 9 keyed
+// the totals: digestOrder), each key without its chain code, each key and
+// value length-prefixed,
 // output records in the form schema 2 stored them (every script, the
 // address as a string) and tx records in schema 3's (addresses as strings). Undo
 // records and the chain code table are left out, so the digest depends only
