@@ -78,21 +78,32 @@ func addressKeyID(k []byte) (uint64, error) {
 // address has none): the entry under addr's hash whose id the address
 // table names addr under.
 func findTotals(r pebbledb.Reader, c chainCode, addr string) (t totals, found bool, err error) {
-	var kb, yb [24]byte
-	lo := appendAddressPrefix(kb[:0], c, addr)
-	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	var yb [24]byte
+	var bounds [2 * addrKeyPrefixLen]byte
+	lo := appendAddressPrefix(bounds[:0], c, addr)
+	hi := append(bounds[addrKeyPrefixLen:addrKeyPrefixLen], lo...)
+	for i := len(hi) - 1; i >= 0; i-- { // prefixEnd, without allocating
+		if hi[i]++; hi[i] != 0 {
+			hi = hi[:i+1]
+			break
+		}
+	}
+	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return totals{}, false, err
 	}
 	defer it.Close()
 	var form []byte // addr's stored form (addrcodec.go), made at the first entry
+	var formBuf [128]byte
+	var prog progBuf
 	for ok := it.First(); ok; ok = it.Next() {
 		id, err := addressKeyID(it.Key())
 		if err != nil {
 			return totals{}, false, err
 		}
 		if form == nil {
-			form = appendAddrValue(nil, addr)
+			p, packed := packAddrInto(&prog, addr)
+			form = appendAddrForm(formBuf[:0], addr, &p, packed)
 		}
 		y, closer, err := r.Get(appendAddrByIDKey(yb[:0], c, id))
 		if err != nil {
