@@ -569,7 +569,7 @@ func (a *applier) cacheIDs() {
 // storedAddrID returns the id of addr from its stored totals in r (found
 // false when the address has no totals).
 func storedAddrID(r pebbledb.Reader, c chainCode, addr string) (id uint64, found bool, err error) {
-	t, found, err := findTotals(r, c, addr)
+	t, found, err := findTotals(r, c, addr, nil)
 	if err != nil || !found {
 		return 0, false, err
 	}

@@ -76,8 +76,9 @@ func addressKeyID(k []byte) (uint64, error) {
 
 // findTotals returns the totals of addr on chain c in r (found false: the
 // address has none): the entry under addr's hash whose id the address
-// table names addr under.
-func findTotals(r pebbledb.Reader, c chainCode, addr string) (t totals, found bool, err error) {
+// table names addr under, asked of names (the store's cache of address
+// table entries, which never change; nil: none) before r.
+func findTotals(r pebbledb.Reader, c chainCode, addr string, names *addrCache) (t totals, found bool, err error) {
 	var yb [24]byte
 	var bounds [2 * addrKeyPrefixLen]byte
 	lo := appendAddressPrefix(bounds[:0], c, addr)
@@ -101,17 +102,23 @@ func findTotals(r pebbledb.Reader, c chainCode, addr string) (t totals, found bo
 		if err != nil {
 			return totals{}, false, err
 		}
-		if form == nil {
-			p, packed := packAddrInto(&prog, addr)
-			form = appendAddrForm(formBuf[:0], addr, &p, packed)
+		same, cached := false, false
+		if e, ok := names.get(c, id); ok {
+			same, cached = e.s == addr, true
 		}
-		y, closer, err := r.Get(appendAddrByIDKey(yb[:0], c, id))
-		if err != nil {
-			return totals{}, false, fmt.Errorf("address id %d of totals: %w", id, notFoundCorrupt(err))
-		}
-		same := bytes.Equal(y, form) // giveID stored it so
-		if err := closer.Close(); err != nil {
-			return totals{}, false, err
+		if !cached {
+			if form == nil {
+				p, packed := packAddrInto(&prog, addr)
+				form = appendAddrForm(formBuf[:0], addr, &p, packed)
+			}
+			y, closer, err := r.Get(appendAddrByIDKey(yb[:0], c, id))
+			if err != nil {
+				return totals{}, false, fmt.Errorf("address id %d of totals: %w", id, notFoundCorrupt(err))
+			}
+			same = bytes.Equal(y, form) // giveID stored it so
+			if err := closer.Close(); err != nil {
+				return totals{}, false, err
+			}
 		}
 		if !same {
 			continue // another address of the same hash

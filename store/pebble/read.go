@@ -306,7 +306,7 @@ func (d *DB) Address(ctx context.Context, chain heistgraph.Chain, addr string) (
 	if err != nil {
 		return heistgraph.AddressSummary{}, err
 	}
-	t, found, err := findTotals(d.db, c, addr)
+	t, found, err := findTotals(d.db, c, addr, &d.addrCache)
 	if err != nil {
 		return heistgraph.AddressSummary{}, fmt.Errorf("address %q on %s: %w", addr, chain, err)
 	}
