@@ -182,6 +182,16 @@ func (d *DB) newDigestOrder(ctx context.Context, snap pebbledb.Reader, c chainCo
 	defer it.Close()
 	names := d.addrIter(snap, c)
 	defer names.Close()
+	// Room for every id given out (most have totals), at about 80 bytes
+	// an entry, within the bound: the arena is not copied as it grows.
+	next, err := nextAddrID(snap, c)
+	if err != nil {
+		return nil, err
+	}
+	if n := int(min(next-1, uint64(digestSortBytes/88))); n > 0 {
+		o.ents = make([]int, 0, n)
+		o.arena = make([]byte, 0, 80*n)
+	}
 	var b *pebbledb.Batch
 	var key []byte
 	n := 0
