@@ -20,7 +20,7 @@ var allowed = map[string][]string{
 	"bitcoin":           {"github.com/btcsuite/btcd/", "golang.org/x/crypto/ripemd160", "internal/sha256d"}, // ripemd160: HASH160 of P2PK keys with one reused state (btcd uses the same package); sha256d: txids and merkle nodes
 	"evm":               {"github.com/ethereum/go-ethereum", "github.com/holiman/uint256"},                  // uint256: arithmetic on the domain's amounts (heistgraph.Transfer.Amount)
 	"store":             {},
-	"store/pebble":      {"store", "bitcoin", "github.com/cockroachdb/pebble/", "github.com/btcsuite/btcd/address/v2/"}, // bitcoin: address strings from binary keys by its allocation-free encoders (addrcodec.go); address/v2: an output's standard script rebuilt from its address (scripts.go)
+	"store/pebble":      {"store", "bitcoin", "github.com/cockroachdb/pebble/", "github.com/btcsuite/btcd/address/v2/", "github.com/cespare/xxhash/v2"}, // bitcoin: address strings from binary keys by its allocation-free encoders (addrcodec.go); address/v2: an output's standard script rebuilt from its address (scripts.go); xxhash (Pebble's own): the address hash that keys the totals (addrkey.go)
 	"store/postgres":    {"store", "github.com/jackc/pgx/"},
 	"store/storetest":   {"store"},
 	"store/dump":        {"store", "golang.org/x/sync/errgroup"},

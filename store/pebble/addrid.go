@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"math/bits"
@@ -15,8 +14,9 @@ import (
 
 // Address ids (schema.go): ApplyBlock gives an address its id the first
 // time it has an event, from the chain's counter (m + "addrid/" + chain),
-// and keeps the id in the address's totals value. Finding the id of an
-// address seen before is a point lookup of its totals, which the ids cache
+// and keeps the id in the address's totals. Finding the id of an
+// address seen before is a lookup of its totals (findTotals: the entries
+// under its hash, confirmed by the address table), which the ids cache
 // answers for most addresses during ingest.
 
 // addrKey names an address of one chain.
@@ -365,26 +365,14 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, h u
 		}
 		return id, nil
 	}
-	a.idKey = appendAddressKey(a.idKey[:0], c, addr)
-	v, closer, err := db.Get(a.idKey)
-	switch {
-	case err == nil:
-		t, derr := decodeTotals(v)
-		cerr := closer.Close()
-		if derr != nil {
-			return 0, fmt.Errorf("address %q: %w", addr, derr)
-		}
-		if cerr != nil {
-			return 0, cerr
-		}
-		if t.ID == 0 {
-			return 0, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
-		}
-		r.ids.put(h, k, t.ID)
-		r.fresh = append(r.fresh, freshID{k, t.ID, h})
-		return t.ID, nil
-	case !errors.Is(err, pebbledb.ErrNotFound):
+	id, found, err := storedAddrID(db, c, addr)
+	if err != nil {
 		return 0, err
+	}
+	if found {
+		r.ids.put(h, k, id)
+		r.fresh = append(r.fresh, freshID{k, id, h})
+		return id, nil
 	}
 	return a.giveID(db, c, k, f, h)
 }
@@ -581,13 +569,9 @@ func (a *applier) cacheIDs() {
 // storedAddrID returns the id of addr from its stored totals in r (found
 // false when the address has no totals).
 func storedAddrID(r pebbledb.Reader, c chainCode, addr string) (id uint64, found bool, err error) {
-	v, found, err := lookup(r, appendAddressKey(nil, c, addr), nil)
+	t, found, err := findTotals(r, c, addr, nil)
 	if err != nil || !found {
 		return 0, false, err
-	}
-	t, err := decodeTotals(v)
-	if err != nil {
-		return 0, false, fmt.Errorf("address %q: %w", addr, err)
 	}
 	if t.ID == 0 {
 		return 0, false, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)

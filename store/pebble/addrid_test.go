@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"testing"
@@ -31,12 +32,23 @@ func checkAddrIDs(t *testing.T, d *DB, chain heistgraph.Chain) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	names := newAddrReader(d.db, c)
 	for ok := it.First(); ok; ok = it.Next() {
 		tot, err := decodeTotals(it.Value())
 		if err != nil {
 			t.Fatal(err)
 		}
-		addr := string(it.Key()[len(lo):])
+		id, err := addressKeyID(it.Key())
+		if err != nil || id != tot.ID {
+			t.Fatalf("%s: totals key %x (%v) holds id %d", chain, it.Key(), err, tot.ID)
+		}
+		addr, err := names.addr(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := appendAddressKey(nil, c, addr, id); !bytes.Equal(it.Key(), want) {
+			t.Fatalf("%s: totals of %q (id %d) under key %x, want %x", chain, addr, id, it.Key(), want)
+		}
 		switch {
 		case tot.ID == 0 || tot.ID >= next:
 			t.Fatalf("%s: address %q has id %d, counter %d", chain, addr, tot.ID, next)
@@ -112,9 +124,13 @@ func checkAddrTable(t *testing.T, d *DB, chain heistgraph.Chain, c chainCode, ne
 		if err != nil {
 			t.Fatal(err)
 		}
-		addr := string(k[binary.PutUvarint(make([]byte, 10), uint64(len(k)-1)):])
-		if named[tot.ID] != addr {
-			t.Fatalf("%s: address %q has id %d, which the address table names %q", chain, addr, tot.ID, named[tot.ID])
+		id, w := decodeOrdered(k[min(8, len(k)):])
+		if len(k) < 8 || w == 0 || 8+w != len(k) || id != tot.ID {
+			t.Fatalf("%s: totals key %x holds id %d", chain, k, tot.ID)
+		}
+		addr := named[id]
+		if binary.BigEndian.Uint64(k) != addrKeyHash(addr) {
+			t.Fatalf("%s: totals of id %d keyed by hash %x, not by that of %q, which the address table names", chain, id, k[:8], addr)
 		}
 		owner[tot.ID] = addr
 	})

@@ -952,7 +952,7 @@ func (a *applier) writeTotals(batch *sortedWrites, c chainCode, h, time int64) e
 			return fmt.Errorf("address %q: no id: %w", addr, errCorrupt)
 		}
 		t.ID = dl.id
-		a.key = appendAddressKey(a.key[:0], c, addr)
+		a.key = appendAddressKey(a.key[:0], c, addr, dl.id)
 		a.val = appendTotals(a.val[:0], &t)
 		if err := batch.Merge(a.key, a.val, nil); err != nil {
 			return err

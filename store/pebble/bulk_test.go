@@ -248,11 +248,19 @@ func storeDump(t *testing.T, d *DB) []byte {
 // surviving chain (an initial sync), and from a node (ingest.Sync into a
 // bulk-loading store, following the node through each reorg).
 func TestBulkLoadMetamorphic(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		bulkLoadMetamorphic(t, seed)
+	}
+}
+
+// bulkLoadMetamorphic runs TestBulkLoadMetamorphic's world of seed and
+// returns the store that took it block by block.
+func bulkLoadMetamorphic(t *testing.T, seed uint64) *DB {
 	ctx := context.Background()
 	defer func(m int) { bulkMin = m }(bulkMin)
 	bulkMin = 0
 	chain := heistgraph.ChainBTCRegtest
-	for seed := uint64(1); seed <= 4; seed++ {
+	{
 		rng := rand.New(rand.NewPCG(seed, 23))
 		g := storetest.NewGenerator(chain, seed, 3+rng.IntN(10))
 		var best []*heistgraph.Block
@@ -330,6 +338,7 @@ func TestBulkLoadMetamorphic(t *testing.T) {
 				t.Fatalf("seed %d: the bulk path ingested nothing", seed)
 			}
 		}
+		return one
 	}
 }
 

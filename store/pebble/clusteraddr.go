@@ -23,17 +23,18 @@ import (
 // clustering gave a second id.
 
 // addrExceptions decides, for a commit's new addresses in key order, which
-// the address table keeps: it walks the store's address totals and the
-// address table with seeks in key order. The totals are not read for an
-// address the commit knows to keep its own id (addrKeptFrom).
+// the address table keeps: it looks up the store's address totals (by
+// their hash and the id: addrkey.go) and walks the address table with
+// seeks in key order. The totals are not read for an address the commit
+// knows to keep its own id (addrKeptFrom).
 type addrExceptions struct {
-	db     pebbledb.Reader
-	c      chainCode
-	totals *pebbledb.Iterator // the store's totals, opened on first use
-	table  *pebbledb.Iterator // the address table; nil while unopened or empty
+	db    pebbledb.Reader
+	c     chainCode
+	table *pebbledb.Iterator // the address table; nil while unopened or empty
 	// tableOpened reports that table was opened (nil then: empty).
 	tableOpened bool
-	key         []byte
+	key, val    []byte
+	form        []byte // an address's stored form (addrcodec.go)
 }
 
 func newAddrExceptions(db pebbledb.Reader, c chainCode) *addrExceptions {
@@ -45,26 +46,25 @@ func newAddrExceptions(db pebbledb.Reader, c chainCode) *addrExceptions {
 // an entry for it (an earlier id, which the new one replaces). Calls of
 // check and stored come in key order.
 func (a *addrExceptions) check(suffix []byte, id uint64) (own, stored bool, err error) {
-	if a.totals == nil {
-		lo, hi := tableBounds(prefixAddress, a.c)
-		if a.totals, err = a.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi}); err != nil {
-			return false, false, err
-		}
+	n, w := binary.Uvarint(suffix)
+	if w <= 0 || uint64(len(suffix)-w) != n {
+		return false, false, fmt.Errorf("address key %x: %w", suffix, errCorrupt)
 	}
-	a.key = append(appendTable(a.key[:0], prefixAddress, a.c), suffix...)
-	if !seekForward(a.totals, a.key) || !bytes.Equal(a.totals.Key(), a.key) {
-		return false, false, a.totals.Error()
-	}
-	v, err := a.totals.ValueAndErr()
-	if err != nil {
+	addr := string(suffix[w:])
+	// The totals of id, if any, are those of the address the address
+	// table names under id, keyed by its hash: addr's when the table
+	// names addr.
+	var found bool
+	a.key = appendAddrByIDKey(a.key[:0], a.c, id)
+	if a.val, found, err = lookup(a.db, a.key, a.val[:0]); err != nil || !found {
 		return false, false, err
 	}
-	t, err := decodeTotals(v)
-	if err != nil {
-		return false, false, fmt.Errorf("address totals: %w", err)
-	}
-	if t.ID != id {
+	if a.form = appendAddrValue(a.form[:0], addr); !bytes.Equal(a.val, a.form) {
 		return false, false, nil
+	}
+	a.key = appendAddressKey(a.key[:0], a.c, addr, id)
+	if a.val, found, err = lookup(a.db, a.key, a.val[:0]); err != nil || !found {
+		return false, false, err
 	}
 	stored, err = a.stored(suffix)
 	return true, stored, err
@@ -122,12 +122,8 @@ func seekForward(it *pebbledb.Iterator, key []byte) bool {
 // close closes the iterators; it may be called again.
 func (a *addrExceptions) close() error {
 	var err error
-	if a.totals != nil {
-		err = a.totals.Close()
-		a.totals = nil
-	}
 	if a.table != nil {
-		err = errors.Join(err, a.table.Close())
+		err = a.table.Close()
 		a.table = nil
 	}
 	return err

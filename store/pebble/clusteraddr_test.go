@@ -26,13 +26,15 @@ func storeAddrs(t *testing.T, d *DB, c chainCode) []string {
 	}
 	defer it.Close()
 	byID := map[uint64]string{}
+	names := newAddrReader(d.db, c)
 	for ok := it.First(); ok; ok = it.Next() {
 		tot, err := decodeTotals(it.Value())
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := reader{b: it.Key()[len(lo):]}
-		byID[tot.ID] = r.str()
+		if byID[tot.ID], err = names.addr(tot.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out := make([]string, len(byID)+1)
 	for id, a := range byID {

@@ -33,17 +33,35 @@ func (d *DB) BlockHeights(ctx context.Context, chain heistgraph.Chain) iter.Seq2
 	})
 }
 
-// Addresses implements store.Enumerator: the keys of the address totals
-// (a), in key order (by length, then bytes).
+// Addresses implements store.Enumerator: the addresses of the address
+// totals (a), in their key order (by hash: addrkey.go), each named by the
+// id in its key through the address table (y, whose entries never change,
+// read from the store: every id of the snapshot is there).
 func (d *DB) Addresses(ctx context.Context, chain heistgraph.Chain) iter.Seq2[string, error] {
 	sub := func(c chainCode) ([]byte, []byte) { return tableBounds(prefixAddress, c) }
-	return scanKeys(ctx, d, chain, "addresses", sub, func(k, _ []byte) (string, error) {
-		n, w := binary.Uvarint(k[3:])
-		if w <= 0 || uint64(len(k)-3-w) != n {
-			return "", errCorrupt
+	return func(yield func(string, error) bool) {
+		var names *addrReader
+		defer func() {
+			if names != nil {
+				names.Close()
+			}
+		}()
+		addrs := scanKeys(ctx, d, chain, "addresses", sub, func(k, _ []byte) (string, error) {
+			id, err := addressKeyID(k)
+			if err != nil {
+				return "", err
+			}
+			if names == nil {
+				names = d.addrIter(d.db, chainCode(binary.BigEndian.Uint16(k[1:])))
+			}
+			return names.addr(id)
+		})
+		for a, err := range addrs {
+			if !yield(a, err) {
+				return
+			}
 		}
-		return string(k[3+w:]), nil
-	})
+	}
 }
 
 // Accounts implements store.Enumerator: the keys of the account summaries

@@ -252,7 +252,7 @@ func TestSchemaVersion(t *testing.T) {
 // refused, naming the directory and telling the user to re-ingest, and is
 // left as it was.
 func TestSchemaVersionOlder(t *testing.T) {
-	for _, version := range []uint64{1, 2, 3, 7, 8} {
+	for _, version := range []uint64{1, 2, 3, 7, 8, 9} {
 		fs := vfs.NewMem()
 		db, err := Open("old-store", Options{FS: fs})
 		if err != nil {

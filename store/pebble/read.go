@@ -306,16 +306,12 @@ func (d *DB) Address(ctx context.Context, chain heistgraph.Chain, addr string) (
 	if err != nil {
 		return heistgraph.AddressSummary{}, err
 	}
-	v, found, err := lookup(d.db, appendAddressKey(nil, c, addr), nil)
+	t, found, err := findTotals(d.db, c, addr, &d.addrCache)
 	if err != nil {
 		return heistgraph.AddressSummary{}, fmt.Errorf("address %q on %s: %w", addr, chain, err)
 	}
 	if !found {
 		return heistgraph.AddressSummary{}, fmt.Errorf("address %q on %s: %w", addr, chain, heistgraph.ErrNotFound)
-	}
-	t, err := decodeTotals(v)
-	if err != nil {
-		return heistgraph.AddressSummary{}, fmt.Errorf("address %q on %s: %w", addr, chain, err)
 	}
 	return heistgraph.AddressSummary{
 		Chain: chain, Address: addr,
@@ -427,8 +423,10 @@ func heightBounds(prefix []byte, from, to int64) (lo, hi []byte) {
 }
 
 // Digest returns a SHA-256 over the logical content of chain: the address,
-// block, event, height, output, pending, spend and tx tables in key order,
-// each key without its chain code, each key and value length-prefixed,
+// block, event, height, output, pending, spend and tx tables in key order
+// (the address totals and the events by address string, as schema 9 keyed
+// the totals: digestOrder), each key without its chain code, each key and
+// value length-prefixed,
 // output records in the form schema 2 stored them (every script, the
 // address as a string) and tx records in schema 3's (addresses as strings). Undo
 // records and the chain code table are left out, so the digest depends only
@@ -455,11 +453,22 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 		defer recs.Close()
 		addrs := newAddrIter(snap, c)
 		defer addrs.Close()
+		order, err := d.newDigestOrder(ctx, snap, c)
+		if err != nil {
+			return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+		}
+		defer order.Close()
 		var buf, val []byte
 		var rec txRecord
 		for _, p := range logicalPrefixes {
+			if p == prefixAddress {
+				if err := digestTotals(ctx, order, h); err != nil {
+					return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
+				}
+				continue
+			}
 			if p == prefixEvent {
-				if err := digestEvents(ctx, snap, c, h); err != nil {
+				if err := digestEvents(ctx, snap, c, order, h); err != nil {
 					return heistgraph.Hash{}, fmt.Errorf("digest of %s: %w", chain, err)
 				}
 				continue
@@ -514,16 +523,6 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 					val = appendTxRecordV3(val[:0], txid, &rec)
 					v = val
 				}
-				if p == prefixAddress {
-					// The address id is left out: it depends on the order
-					// addresses were first seen in.
-					_, w := binary.Uvarint(v)
-					if w <= 0 {
-						it.Close()
-						return heistgraph.Hash{}, fmt.Errorf("digest of %s: address totals: %w", chain, errCorrupt)
-					}
-					v = v[w:]
-				}
 				buf = append(buf[:0], p)
 				buf = appendBytes(buf, k[len(lo):])
 				buf = appendBytes(buf, v)
@@ -539,19 +538,32 @@ func (d *DB) Digest(ctx context.Context, chain heistgraph.Chain) (heistgraph.Has
 	return out, nil
 }
 
+// digestTotals hashes the address totals into h as Digest does, in the
+// order and form schema 9 stored them in: keyed by the address string
+// (appendAddr), in that key's order (order), without the address id (it
+// depends on the order addresses were first seen in).
+func digestTotals(ctx context.Context, order *digestOrder, h hash.Hash) error {
+	var buf []byte
+	return order.each(ctx, func(suffix, v []byte) error {
+		_, w := binary.Uvarint(v)
+		if w <= 0 {
+			return fmt.Errorf("address totals: %w", errCorrupt)
+		}
+		buf = append(buf[:0], prefixAddress)
+		buf = appendBytes(buf, suffix)
+		buf = appendBytes(buf, v[w:])
+		h.Write(buf)
+		return nil
+	})
+}
+
 // digestEvents hashes chain c's address events into h as Digest does, in
 // the order and form schema 4 stored them in (txids, not numbers) keyed by
 // address string: for each
-// address of the totals table (in its key order), its events, each key
+// address of the totals table (in schema 9's key order: order), its events, each key
 // with the address in place of its id. So the digest does not depend on
 // the ids, which depend on the order addresses were first seen in.
-func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Hash) error {
-	lo, hi := tableBounds(prefixAddress, c)
-	addrs, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		return err
-	}
-	defer addrs.Close()
+func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, order *digestOrder, h hash.Hash) error {
 	elo, ehi := tableBounds(prefixEvent, c)
 	evs, err := r.NewIter(&pebbledb.IterOptions{LowerBound: elo, UpperBound: ehi})
 	if err != nil {
@@ -569,15 +581,8 @@ func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Ha
 	}
 	defer outs.Close()
 	var buf, prefix, key, val []byte
-	n := 0
-	for valid := addrs.First(); valid; valid = addrs.Next() {
-		if n++; n&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		addr := addrs.Key()[len(lo):]
-		t, err := decodeTotals(addrs.Value())
+	return order.each(ctx, func(addr, v []byte) error {
+		t, err := decodeTotals(v)
 		if err != nil {
 			return fmt.Errorf("address totals %x: %w", addr, err)
 		}
@@ -598,11 +603,8 @@ func digestEvents(ctx context.Context, r pebbledb.Reader, c chainCode, h hash.Ha
 			buf = appendBytes(buf, val)
 			h.Write(buf)
 		}
-		if err := evs.Error(); err != nil {
-			return err
-		}
-	}
-	return addrs.Error()
+		return evs.Error()
+	})
 }
 
 // decodeEvent decodes the event record v at position p, resolving the

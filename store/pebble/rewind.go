@@ -452,7 +452,7 @@ func (u *undoer) inputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 func (u *undoer) writeTotals() error {
 	for j, addr := range u.deltas.addrs {
 		dl := &u.deltas.ds[j]
-		u.key = appendAddressKey(u.key[:0], u.c, addr)
+		u.key = appendAddressKey(u.key[:0], u.c, addr, dl.id)
 		v, found, err := lookup(u.b, u.key, nil)
 		if err != nil {
 			return err
@@ -483,7 +483,7 @@ func (u *undoer) writeTotals() error {
 				return fmt.Errorf("address %s: %w", addr, err)
 			}
 		}
-		u.key = appendAddressKey(u.key[:0], u.c, addr)
+		u.key = appendAddressKey(u.key[:0], u.c, addr, dl.id)
 		if err := u.b.Set(u.key, appendTotals(nil, &t), nil); err != nil {
 			return err
 		}

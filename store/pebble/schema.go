@@ -39,7 +39,7 @@ import (
 //	p + chain + txid(32) + vout(be32)       -> (empty)                              pending: a spend whose output is not stored
 //	e + chain + address id(ord) + height(be64) + txindex(be32) + kind(1) + index(be32)
 //	                                        -> event record                         address history in chain order; txs by number
-//	a + chain + len(addr) + addr            -> address id + totals                  written with Merge (codec.go totalsMerger)
+//	a + chain + hash(addr)(be64) + id(ord)  -> address id + totals                  written with Merge (codec.go totalsMerger); hash: addrkey.go
 //	m + "addrid/" + chain                   -> next address id (uvarint)            given out at ingest (addrid.go)
 //	m + "addrkept/" + chain                 -> next address id at the last rewind   absent: never rewound (clusteraddr.go)
 //	y + chain + id(be64)                    -> address (binary, addrcodec.go)       every id given out, never removed (addrtable.go)
@@ -72,11 +72,13 @@ import (
 //	c + chain + t                           -> state                                next address id, next override, needs-rebuild flag
 //	c + chain + w                           -> pending work                         package cluster's snapshot of waiting change candidates
 //
-// An address is written as a string once, in its totals key; its events
-// are keyed by the address's id, a dense number per chain (from 1) that
+// An address is written once, in the y table (by id); its totals are
+// keyed by a hash of its string and its id (addrkey.go), its events by
+// its id, a dense number per chain (from 1) that
 // ApplyBlock gives an address the first time it has an event, kept in the
-// totals value (so looking up an address's totals also finds its id, and no
-// separate address-to-id table is needed); the y table names the address
+// totals key and value too (so looking up an address's totals, the entries
+// under its hash confirmed against y, also finds its id, and no separate
+// address-to-id table is needed); the y table names the address
 // of every id, which output records and tx records' resolved inputs hold
 // instead of the address (addrtable.go). An id is never given to two
 // addresses: when a rewind removes an address's last event (and its
@@ -203,8 +205,10 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // store's own (clusteraddr.go): a store of version 7 may have been
 // rewound without it; version 9 keys tx records by number (v) and keeps
 // the t table as the index txid -> number (txnum.go), so that a group's
-// new records sort after every stored key.
-const schemaVersion = 9
+// new records sort after every stored key; version 10 keys the address
+// totals by a hash of the address and its id instead of by the address
+// string (addrkey.go).
+const schemaVersion = 10
 
 var (
 	metaVersionKey   = []byte("mversion")
@@ -313,10 +317,6 @@ func appendOutpointKey(dst []byte, prefix byte, c chainCode, op heistgraph.Outpo
 
 func appendAddr(dst []byte, addr string) []byte {
 	return append(binary.AppendUvarint(dst, uint64(len(addr))), addr...)
-}
-
-func appendAddressKey(dst []byte, c chainCode, addr string) []byte {
-	return appendAddr(appendTable(dst, prefixAddress, c), addr)
 }
 
 // appendEventPrefix is the prefix of all history keys of the address with
