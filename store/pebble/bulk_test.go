@@ -393,12 +393,7 @@ func TestCloseSettles(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Read-only: no compaction starts before the levels are read.
-		ro := DefaultOptions()
-		ro.FS, ro.ReadOnly = fs, true
-		d, err := Open("db", ro)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d = openReadOnly(t, fs)
 		got := d.db.Metrics().Levels[0].TablesCount
 		levels, err := d.levelSpans()
 		if err != nil {
@@ -461,12 +456,7 @@ func TestSettlesWhen(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ro := DefaultOptions()
-	ro.FS, ro.ReadOnly = fs, true
-	d, err := Open("db", ro)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d = openReadOnly(t, fs)
 	defer d.Close()
 	if d.settles() {
 		t.Errorf("a read-only open settles")
@@ -479,6 +469,18 @@ func openSmallGroups(t *testing.T, fs vfs.FS, bulk bool) *DB {
 	t.Helper()
 	opts := DefaultOptions()
 	opts.FS, opts.MemTableSize, opts.GroupBytes, opts.BulkLoad = fs, 64<<10, 32<<10, bulk
+	d, err := Open("db", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// openReadOnly opens the store "db" on fs read-only.
+func openReadOnly(t *testing.T, fs vfs.FS) *DB {
+	t.Helper()
+	opts := DefaultOptions()
+	opts.FS, opts.ReadOnly = fs, true
 	d, err := Open("db", opts)
 	if err != nil {
 		t.Fatal(err)
