@@ -1386,7 +1386,7 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		shaped := pattern.MayJoin(tx, &bs.values)
 		cjOpts := pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}
 		if shaped && ct != nil {
-			if owners(rec, gin, gout) {
+			if ct.Owned() {
 				// The graph's address ids are the addresses: the rules
 				// compare them.
 				cjOpts.InOwners, cjOpts.OutOwners = gin, gout
@@ -1462,26 +1462,6 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		e.candidate(ctx, rec, txIndex, ins, outIDs, fresh)
 	}
 	return nil
-}
-
-// owners reports whether the graph's address ids gin and gout of rec's
-// spent outputs and outputs name every known spent output and spendable
-// output: then they stand for the addresses in the CoinJoin rules
-// (pattern.CoinJoinOptions.InOwners), the graph giving one id an address.
-// An output without an address is compared by its script: the rules read
-// the strings then.
-func owners(rec *heistgraph.TxRecord, gin, gout []uint32) bool {
-	for k, p := range rec.Prevouts {
-		if p != nil && gin[k] == txgraph.NoAddress {
-			return false
-		}
-	}
-	for j := range rec.Tx.Outputs {
-		if rec.Tx.Outputs[j].Type != heistgraph.ScriptNullData && gout[j] == txgraph.NoAddress {
-			return false
-		}
-	}
-	return true
 }
 
 // sameCluster reports whether ids are all in one cluster.
