@@ -11,7 +11,8 @@
 #   - cluster update --from-scratch and store dump, RUNS pairs each;
 #   - the reference traces (scripts/reftraces.sh) on each side's store with
 #     its graph: the hashes must be equal line by line;
-#   - the largest reference trace ("big") and heist 2 as whole commands.
+#   - the largest reference trace ("big") and heist 2 as whole commands;
+#   - with btcd's addblock on PATH, NEW's --bulk ingest paired with it (the peer).
 # The pairs are scripts/paired.sh's (medians and pairwise ratios, A = OLD).
 # The engines' own benchmarks (scripts/pairbench.sh) take the stores this
 # script leaves: SCRATCH/o/bulk and SCRATCH/n/bulk (graph built), e.g.
@@ -86,3 +87,15 @@ for name in big h02; do
 		"$old --data $scratch/o/bulk --quiet --json trace $args" \
 		"$new --data $scratch/n/bulk --quiet --json trace $args"
 done
+
+# The peer: btcd's own importer with both of its indexes on the same blocks
+# (go install github.com/btcsuite/btcd/cmd/addblock@v0.26.2), one pair
+# against NEW's --bulk ingest, when it is on PATH (about a minute a run).
+if command -v addblock >/dev/null 2>&1; then
+	echo "btcd addblock --txindex --addrindex (A) against NEW's ingest --bulk (B):"
+	sh "$here/paired.sh" 1 \
+		"rm -rf $scratch/bb && addblock --regtest -b $scratch/bb -p 0 -i $world/blk00000.dat --txindex --addrindex" \
+		"rm -rf $scratch/pb && $new --data $scratch/pb --quiet ingest btc --bulk --blocks $world --network regtest"
+	echo "btcd's store: $(du -sb "$scratch/bb" | cut -f1) B"
+	rm -rf "$scratch/bb" "$scratch/pb"
+fi
