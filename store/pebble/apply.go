@@ -702,7 +702,11 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		if err := batch.Set(a.key, a.val, nil); err != nil {
 			return err
 		}
-		a.grp.putOut(utxoKey{c, op}, utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Num: num})
+		u := utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Num: num}
+		if pr != nil {
+			u.KH = pr.kh
+		}
+		a.grp.putOut(utxoKey{c, op}, u)
 		if out.Address != "" {
 			a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
 			a.val = appendReceivedEvent(a.val[:0], num, out.Value)
@@ -744,12 +748,14 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, h int64, i uint32, txid heistgraph.Hash, num uint64, vin uint32, ir *inputRecord, collided bool) error {
 	op := ir.PrevOut
 	uk := utxoKey{c, op}
-	var id, outNum uint64
+	// kh is the address's addrKeyHash when an output of the run or the
+	// cache resolves the input (they carry it).
+	var id, outNum, kh uint64
 	if lo := a.grp.out(uk); lo != nil {
-		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
+		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 		lo.spent = true
 	} else if lo, ok := a.utxo.take(uk); ok {
-		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
+		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 	} else if n, found, err := storedTxNum(db, c, op.TxID); err != nil {
 		return err
 	} else if found {
@@ -813,6 +819,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	if ir.Address == "" {
 		return nil
 	}
+	hashed := id != 0 && kh != 0
 	if id == 0 {
 		var err error
 		if id, err = a.addrID(db, c, ir.Address); err != nil {
@@ -826,6 +833,9 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		return err
 	}
 	dl := a.deltas.get(id, ir.Address)
+	if hashed {
+		dl.kh, dl.hashed = kh, true
+	}
 	dl.sent += ir.Value
 	dl.spends++
 	dl.ownTx(i)
