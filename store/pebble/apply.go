@@ -394,9 +394,9 @@ type applier struct {
 	// outIDs are the address ids of the outputs of the tx applyTx
 	// applies, for the feed.
 	outIDs []uint64
-	// prep prepares the run's outputs ahead of build (outprep.go), one
-	// spares it for a block past them; outs is the preparation of the
-	// block's outputs, outAt the index in it of the tx's first output.
+	// prep prepares the run's outputs ahead of build (outprep.go), spare
+	// those of a block past them; outs is the preparation of the block's
+	// outputs, outAt the index in it of the tx's first output.
 	prep  runPrep
 	spare runPrep
 	outs  []outPrep
