@@ -329,12 +329,17 @@ func (r *runIDs) reset() {
 // the address's stored totals, and otherwise a new id from the chain's
 // counter. The caller holds DB.writeMu.
 func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, error) {
-	return a.hashedAddrID(db, c, addr, 0, false)
+	return a.hashedAddrID(db, c, addr, nil)
 }
 
-// hashedAddrID is addrID given addr's hash h (addrHash) when hashed is
-// set (prehash).
-func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, h uint64, hashed bool) (uint64, error) {
+// hashedAddrID is addrID given the preparation of the output whose address
+// addr is (nil: none, for an input's).
+func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr *outPrep) (uint64, error) {
+	var h uint64
+	hashed := pr != nil
+	if hashed {
+		h = pr.h
+	}
 	f, err := a.newFilter(db, c)
 	if err != nil {
 		return 0, err
@@ -348,7 +353,7 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, h u
 			h, hashed = a.addrHash(addr), true
 		}
 		if !f.has(h) {
-			return a.giveID(db, c, k, f, h)
+			return a.giveID(db, c, k, f, h, pr)
 		}
 	}
 	if !hashed {
@@ -374,12 +379,13 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, h u
 		r.fresh = append(r.fresh, freshID{k, id, h})
 		return id, nil
 	}
-	return a.giveID(db, c, k, f, h)
+	return a.giveID(db, c, k, f, h, pr)
 }
 
 // giveID gives address k a new id from chain c's counter, and adds it to
-// the chain's filter f (nil: none); h is its hash (addrHash).
-func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter, h uint64) (uint64, error) {
+// the chain's filter f (nil: none); h is its hash (addrHash), pr the
+// preparation of the output whose address it is (nil: none).
+func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter, h uint64, pr *outPrep) (uint64, error) {
 	r := &a.ids
 	id, err := r.take(db, c, metaAddrIDKey, "address id")
 	if err != nil {
@@ -390,11 +396,37 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 	if f != nil {
 		f.add(h)
 	}
-	a.given = k.addr
-	a.givenP, a.givenOK = packAddrInto(&a.givenBuf, k.addr)
 	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
-	a.idVal = appendAddrForm(a.idVal[:0], k.addr, &a.givenP, a.givenOK)
+	if pr != nil && pr.own {
+		a.idVal = appendAddrForm(a.idVal[:0], k.addr, &pr.p, pr.ok)
+	} else {
+		a.given = k.addr
+		a.givenP, a.givenOK = packAddrInto(&a.givenBuf, k.addr)
+		a.idVal = appendAddrForm(a.idVal[:0], k.addr, &a.givenP, a.givenOK)
+	}
 	return id, a.w.Set(a.idKey, a.idVal, nil)
+}
+
+// packedOut returns the packed form of addr, the address of the output
+// prepared as pr (nil: it does not pack).
+func (a *applier) packedOut(pr *outPrep, addr string) *packedAddr {
+	if !pr.own {
+		return a.packedOf(addr)
+	}
+	if !pr.ok {
+		return nil
+	}
+	return &pr.p
+}
+
+// outPreps returns the preparation of the outputs of b, block k of the
+// run: the run's (runPrep), or for a block past those, one made now.
+func (a *applier) outPreps(k int, b *heistgraph.Block) []outPrep {
+	if k < len(a.prep.blocks) {
+		return a.prep.of(k)
+	}
+	a.spare.start([]*heistgraph.Block{b}, a.hashSeed())
+	return a.spare.of(0)
 }
 
 // packedOf returns the packed form of addr (nil: it does not pack): the
@@ -442,10 +474,15 @@ const addrFilterProbes = 3
 // addrHash is the hash of addr that the run's ids and the filters take
 // (one seed for the applier's life).
 func (a *applier) addrHash(addr string) uint64 {
+	return maphash.String(a.hashSeed(), addr)
+}
+
+// hashSeed returns addrHash's seed, made on first use.
+func (a *applier) hashSeed() maphash.Seed {
 	if !a.seeded {
 		a.seed, a.seeded = maphash.MakeSeed(), true
 	}
-	return maphash.String(a.seed, addr)
+	return a.seed
 }
 
 // locate returns the first word of h's block; bit i of h's bits is bit
@@ -474,14 +511,13 @@ func (f *addrFilter) has(h uint64) bool {
 	return true
 }
 
-// prehash hashes the addresses of b's outputs (addrHash), in
-// the order of the txs and their outputs, into a.outHash (empty when the
-// chain has no filter), and reads the filter's block of each: the cache
-// misses of a block's addresses are made at once in this loop, instead of
-// one after the other as each output is applied (the filter's bits are
-// the size of the ids cache, most of them never in a CPU cache).
-func (a *applier) prehash(db pebbledb.Reader, b *heistgraph.Block, c chainCode) error {
-	a.outHash = a.outHash[:0]
+// prehash reads the filter's block of the hash of each address of the
+// block's outputs (a.outs, their preparation): the cache misses of a
+// block's addresses are made at once in this loop, instead of one after
+// the other as each output is applied (the filter's bits are the size of
+// the ids cache, most of them never in a CPU cache). It makes chain c's
+// filter on the chain's first block.
+func (a *applier) prehash(db pebbledb.Reader, c chainCode) error {
 	f, ok := a.filters[c]
 	if !ok {
 		var err error
@@ -493,14 +529,9 @@ func (a *applier) prehash(db pebbledb.Reader, b *heistgraph.Block, c chainCode) 
 		return nil
 	}
 	var touched uint64
-	for i := range b.Txs {
-		for n := range b.Txs[i].Outputs {
-			var h uint64
-			if addr := b.Txs[i].Outputs[n].Address; addr != "" {
-				h = a.addrHash(addr)
-				touched += f.bits[f.locate(h)]
-			}
-			a.outHash = append(a.outHash, h)
+	for i := range a.outs {
+		if o := &a.outs[i]; o.h != 0 {
+			touched += f.bits[f.locate(o.h)]
 		}
 	}
 	runtime.KeepAlive(touched) // the reads are made

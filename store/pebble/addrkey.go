@@ -59,7 +59,13 @@ func appendAddressPrefix(dst []byte, c chainCode, addr string) []byte {
 
 // appendAddressKey appends the key of the totals of addr, whose id is id.
 func appendAddressKey(dst []byte, c chainCode, addr string, id uint64) []byte {
-	return appendOrdered(appendAddressPrefix(dst, c, addr), id)
+	return appendHashedAddressKey(dst, c, addrKeyHash(addr), id)
+}
+
+// appendHashedAddressKey appends the key of the totals of the address
+// whose addrKeyHash is kh and whose id is id.
+func appendHashedAddressKey(dst []byte, c chainCode, kh, id uint64) []byte {
+	return appendOrdered(appendU64(appendTable(dst, prefixAddress, c), kh), id)
 }
 
 // addressKeyID returns the id in the totals key k.

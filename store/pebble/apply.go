@@ -69,9 +69,11 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 	if per == 0 {
 		per = defaultBytesPerItem
 	}
-	n, outs := groupBytes(bs, per, int(d.opts.GroupBytes))
+	n, outs, blocks := groupBytes(bs, per, int(d.opts.GroupBytes))
 	a.w.reserve(n)
 	a.size(outs)
+	a.prep.start(bs[:blocks], a.hashSeed())
+	defer a.prep.stop()
 	var feed func(store.BlockRecords)
 	if bs[0] != nil { // a nil block is refused below
 		feed = d.feeds[bs[0].Chain]
@@ -105,8 +107,9 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 				return 0, err
 			}
 		}
-		ok, err := a.build(ctx, d.db, b, code, known, k > 0)
+		ok, err := a.build(ctx, d.db, b, a.outPreps(k, b), code, known, k > 0)
 		if err != nil {
+			a.prep.stop()
 			a.dropGroup()
 			if k > 0 {
 				// Apply the blocks before it one by one; b reports its own
@@ -124,6 +127,7 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 		n, _ := groupItems(b)
 		items += n
 	}
+	a.prep.stop()
 	if written == 0 {
 		return taken, nil
 	}
@@ -259,6 +263,10 @@ type addrDelta struct {
 	// resolved late, or un-resolved on rewind), with their blocks' times;
 	// minH is -1 when there are none.
 	minH, minT, maxH, maxT int64
+	// kh is the address's addrKeyHash when hashed (an output's
+	// preparation made it).
+	kh     uint64
+	hashed bool
 }
 
 // ownTx counts the block's tx at index i as touching the address.
@@ -386,10 +394,13 @@ type applier struct {
 	// outIDs are the address ids of the outputs of the tx applyTx
 	// applies, for the feed.
 	outIDs []uint64
-	// outHash are the hashes (addrHash) of the addresses of the block's
-	// outputs (prehash), outAt the index in it of the tx's first output.
-	outHash []uint64
-	outAt   int
+	// prep prepares the run's outputs ahead of build (outprep.go), spare
+	// those of a block past them; outs is the preparation of the block's
+	// outputs, outAt the index in it of the tx's first output.
+	prep  runPrep
+	spare runPrep
+	outs  []outPrep
+	outAt int
 	// seed is addrHash's (seeded: made).
 	seed   maphash.Seed
 	seeded bool
@@ -463,7 +474,7 @@ func (a *applier) keep(key, prev []byte, present bool) {
 // (later true), a block that would read the store beyond outputs (a stored
 // spend waiting for its output, a txid stored already) is not built: build
 // reports false and the block starts the next run.
-func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Block, c chainCode, known, later bool) (bool, error) {
+func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Block, outs []outPrep, c chainCode, known, later bool) (bool, error) {
 	a.reset()
 	batch := &a.w
 	pending := a.grp.pending
@@ -486,7 +497,8 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 	if later && collided {
 		return false, nil
 	}
-	if err := a.prehash(db, b, c); err != nil {
+	a.outs = outs
+	if err := a.prehash(db, c); err != nil {
 		return false, err
 	}
 	a.outAt = 0
@@ -670,17 +682,14 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		outSum += out.Value
 		var id uint64
 		var p *packedAddr
+		var pr *outPrep
 		if out.Address != "" {
+			pr = &a.outs[a.outAt+n]
 			var err error
-			if len(a.outHash) > 0 {
-				id, err = a.hashedAddrID(db, c, out.Address, a.outHash[a.outAt+n], true)
-			} else {
-				id, err = a.addrID(db, c, out.Address)
-			}
-			if err != nil {
+			if id, err = a.hashedAddrID(db, c, out.Address, pr); err != nil {
 				return err
 			}
-			p = a.packedOf(out.Address)
+			p = a.packedOut(pr, out.Address)
 		}
 		outIDs = append(outIDs, id)
 		a.key = appendOutputKey(a.key[:0], c, num, uint32(n))
@@ -693,7 +702,11 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		if err := batch.Set(a.key, a.val, nil); err != nil {
 			return err
 		}
-		a.grp.putOut(utxoKey{c, op}, utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Num: num})
+		u := utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Num: num}
+		if pr != nil {
+			u.KH = pr.kh
+		}
+		a.grp.putOut(utxoKey{c, op}, u)
 		if out.Address != "" {
 			a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
 			a.val = appendReceivedEvent(a.val[:0], num, out.Value)
@@ -701,6 +714,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 				return err
 			}
 			dl := a.deltas.get(id, out.Address)
+			dl.kh, dl.hashed = pr.kh, true
 			dl.received += out.Value
 			dl.outputs++
 			dl.ownTx(i)
@@ -734,12 +748,14 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, h int64, i uint32, txid heistgraph.Hash, num uint64, vin uint32, ir *inputRecord, collided bool) error {
 	op := ir.PrevOut
 	uk := utxoKey{c, op}
-	var id, outNum uint64
+	// kh is the address's addrKeyHash when an output of the run or the
+	// cache resolves the input (they carry it).
+	var id, outNum, kh uint64
 	if lo := a.grp.out(uk); lo != nil {
-		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
+		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 		lo.spent = true
 	} else if lo, ok := a.utxo.take(uk); ok {
-		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
+		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 	} else if n, found, err := storedTxNum(db, c, op.TxID); err != nil {
 		return err
 	} else if found {
@@ -803,6 +819,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	if ir.Address == "" {
 		return nil
 	}
+	hashed := id != 0 && kh != 0
 	if id == 0 {
 		var err error
 		if id, err = a.addrID(db, c, ir.Address); err != nil {
@@ -816,6 +833,9 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		return err
 	}
 	dl := a.deltas.get(id, ir.Address)
+	if hashed {
+		dl.kh, dl.hashed = kh, true
+	}
 	dl.sent += ir.Value
 	dl.spends++
 	dl.ownTx(i)
@@ -952,7 +972,11 @@ func (a *applier) writeTotals(batch *sortedWrites, c chainCode, h, time int64) e
 			return fmt.Errorf("address %q: no id: %w", addr, errCorrupt)
 		}
 		t.ID = dl.id
-		a.key = appendAddressKey(a.key[:0], c, addr, dl.id)
+		if dl.hashed {
+			a.key = appendHashedAddressKey(a.key[:0], c, dl.kh, dl.id)
+		} else {
+			a.key = appendAddressKey(a.key[:0], c, addr, dl.id)
+		}
 		a.val = appendTotals(a.val[:0], &t)
 		if err := batch.Merge(a.key, a.val, nil); err != nil {
 			return err

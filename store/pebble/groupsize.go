@@ -33,9 +33,9 @@ func groupItems(b *heistgraph.Block) (items, outs int) {
 // groupBytes estimates the bytes of writes of the run that ApplyBlocks
 // would build from bs: perItem bytes for each transaction, input and output
 // of the blocks it would take, up to the first block that reaches limit
-// (the run stops after it), and a sixteenth more; and counts those blocks'
-// outputs. Nil blocks count for nothing.
-func groupBytes(bs []*heistgraph.Block, perItem, limit int) (bytes, outs int) {
+// (the run stops after it), and a sixteenth more; and counts those blocks
+// and their outputs. Nil blocks count for no writes and no outputs.
+func groupBytes(bs []*heistgraph.Block, perItem, limit int) (bytes, outs, blocks int) {
 	n := 0
 	for _, b := range bs {
 		if n >= limit {
@@ -46,8 +46,9 @@ func groupBytes(bs []*heistgraph.Block, perItem, limit int) (bytes, outs int) {
 			n += items * perItem
 			outs += o
 		}
+		blocks++
 	}
-	return n + n/16, outs
+	return n + n/16, outs, blocks
 }
 
 // size makes room in the run's maps and lists of outputs and of address

@@ -45,7 +45,7 @@ func TestGroupBytes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, outs := groupBytes(tc.bs, tc.perItem, tc.limit)
+			got, outs, _ := groupBytes(tc.bs, tc.perItem, tc.limit)
 			if got != tc.want || outs != tc.outs {
 				t.Fatalf("groupBytes = %d, %d outputs, want %d, %d", got, outs, tc.want, tc.outs)
 			}
