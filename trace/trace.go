@@ -107,16 +107,16 @@ type engine struct {
 	// and every output has one spender), and adds the edges from a
 	// transaction while it processes it: it finds the edge to a spender
 	// from the last edge into it (edgeTo, by tx number), with no map.
-	edges   map[uint64]int32 // from<<32 | to → index in edgeBuf; Tracer only
-	edgeTo  []int32          // by tx number: the last edge into it + 1, 0 none; Run only
+	edges  map[uint64]int32 // from<<32 | to → index in edgeBuf; Tracer only
+	edgeTo []int32          // by tx number: the last edge into it + 1, 0 none; Run only
 	// edgesFrom is the index in edgeBuf of the first edge added while
 	// the transaction being processed is (Run: every edge from it).
 	edgesFrom int
-	edgeBuf chunks[edge]
-	sinks   chunks[sink]
-	sinkAt  map[sinkKey]int // Tracer only
-	sunk    sinkCheck       // -tags invariants: Run's sinks so far (sinkcheck.go)
-	spans   [][][2]int64    // FIFO/LIFO: the spans of sink i's spans index
+	edgeBuf   chunks[edge]
+	sinks     chunks[sink]
+	sinkAt    map[sinkKey]int // Tracer only
+	sunk      sinkCheck       // -tags invariants: Run's sinks so far (sinkcheck.go)
+	spans     [][][2]int64    // FIFO/LIFO: the spans of sink i's spans index
 	// labs are the entities the trace met, each name and category once
 	// (nothing else of an EntityRef is kept: the result names entities
 	// by them): an address's answer is an index here, and so is a sink's
