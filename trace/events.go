@@ -71,7 +71,7 @@ func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 			d := e.conss.alloc()
 			d.c = e.consolidationFromNumbers(w.n)
 			d.ev = ConsolidationEvent{Consolidation: &d.c, TaintedInputs: n, TaintedSat: tin}
-			e.event("consolidation", w.pos, x.id, &d.ev)
+			e.event("consolidation", w.pos, e.tx.id(w.n), &d.ev)
 		}
 		if e.stepOuts == nil {
 			// A Run: the step is built at finish, if it may be in a
@@ -151,7 +151,7 @@ func (e *engine) peelFromNumbers(n int32, c outCounts) (pattern.PeelTx, bool) {
 	if x.nin == 0 || x.nin > pattern.DefaultPeelOptions().MaxInputs || c.spend != 2 {
 		return pattern.PeelTx{}, false
 	}
-	p := pattern.PeelTx{TxID: x.id, Time: x.time, Inputs: x.nin}
+	p := pattern.PeelTx{TxID: e.tx.id(n), Time: x.time, Inputs: x.nin}
 	for i := range x.nin {
 		v, ok := e.tx.prevout(n, i)
 		if !ok {

@@ -594,7 +594,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 				}
 			}
 			ev := cj // a copy: cj stays on the stack on the visits that are no CoinJoin
-			e.event("coinjoin", w.pos, x.id, &ev)
+			e.event("coinjoin", w.pos, e.tx.id(w.n), &ev)
 		default:
 			if isCJ {
 				rule = e.through
@@ -606,7 +606,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 				}
 				cj.Through = true
 				ev := cj // a copy: cj stays on the stack on the visits that are no CoinJoin
-				e.event("coinjoin", w.pos, x.id, &ev)
+				e.event("coinjoin", w.pos, e.tx.id(w.n), &ev)
 			}
 			e.inT = slices.Grow(e.inT[:0], nin)[:nin] // not moved below: f.inT points into it
 			via := isCJ
@@ -797,7 +797,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	if hop > 0 && ans.ok && e.o.stops(ans.ref.Category) {
 		e.sinkOut(SinkEntity, n, vout, addr, t, hop, lab, reasonNone)
 		if kind, ok := pattern.EntryKind(ans.ref.Category); ok {
-			e.event(kind, x.pos, x.id, &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ans.ref.Name,
+			e.event(kind, x.pos, e.tx.id(n), &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ans.ref.Name,
 				Category: ans.ref.Category, AmountSat: t.total(), Hops: hop})
 		}
 		return nil
@@ -819,7 +819,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	next, vin, found, err := e.tx.spender(ctx, n, int(vout), &o)
 	switch {
 	case err != nil:
-		return fmt.Errorf("trace: spender of %s: %w", heistgraph.Outpoint{TxID: x.id, Vout: vout}, err)
+		return fmt.Errorf("trace: spender of %s: %w", heistgraph.Outpoint{TxID: e.tx.id(n), Vout: vout}, err)
 	case !found:
 		kind := SinkUntraced
 		if hop >= e.o.MaxHops {
@@ -1267,7 +1267,7 @@ func (e *engine) finish(ctx context.Context) error {
 	res.places = make([]txPlace, 0, e.tx.len())
 	for i := range e.tx.len() {
 		if x := e.tx.at(int32(i)); x.placed {
-			res.places = append(res.places, txPlace{x.id, x.pos})
+			res.places = append(res.places, txPlace{e.tx.id(int32(i)), x.pos})
 		}
 	}
 	res.Events = e.events

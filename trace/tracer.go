@@ -262,7 +262,7 @@ func (e *engine) rest(n int32, vout uint32, t taint, hop int) {
 	if e.resting == nil {
 		return
 	}
-	op := heistgraph.Outpoint{TxID: e.tx.at(n).id, Vout: vout}
+	op := heistgraph.Outpoint{TxID: e.tx.id(n), Vout: vout}
 	t.segs = slices.Clone(t.segs) // flow.addSeg reuses its slab on the next visit
 	e.resting[op] = restingOut{n: n, vout: vout, t: t, hop: hop}
 	e.undo(func() { delete(e.resting, op) })
