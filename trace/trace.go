@@ -126,7 +126,9 @@ type engine struct {
 	cjLabs map[string]int32     // labs index of a CoinJoin subtype (cjLabel)
 	events []Event
 	steps  chunks[peelCandidate]
-	order  []sinkOrder // sortSinks' (scratch)
+	// peelTxs are the steps' PeelTxs that are built (peelCandidate.built).
+	peelTxs []pattern.PeelTx
+	order   []sinkOrder // sortSinks' (scratch)
 	// edgeIDs is, by tx number, the index + 1 of its txid in the edge
 	// table finish writes (edgeTableBuilder; scratch).
 	edgeIDs []int32
