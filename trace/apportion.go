@@ -46,6 +46,13 @@ func (sc *apportionScratch) apportion(d int64, w []int64, q []int64) []int64 {
 		q[0] = d
 		return q
 	}
+	if d == total {
+		// Every share is its weight exactly (⌊d·w/W⌋ = w, no remainder):
+		// no division. Haircut's common case, an output line wholly
+		// tainted by one source.
+		copy(q, w)
+		return q
+	}
 	if cap(sc.rem) < len(w) {
 		sc.rem = make([]uint64, len(w))
 	}

@@ -137,7 +137,7 @@ func (b *edgeTableBuilder) id(n int32) int32 {
 		return k
 	}
 	k := int32(len(b.t.ids))
-	b.t.ids = appendDoubling(b.t.ids, b.e.tx.at(n).id)
+	b.t.ids = appendDoubling(b.t.ids, b.e.tx.id(n))
 	b.of = append(b.of, n)
 	b.e.edgeIDs[n] = k + 1
 	return k

@@ -194,6 +194,9 @@ func (t *taint) bySource() []srcAmount { return t.appendBySource(nil) }
 // appendBySource is bySource appending to buf (a caller's reused buffer).
 func (t *taint) appendBySource(buf []srcAmount) []srcAmount {
 	out := buf[:0]
+	if len(t.segs) == 1 { // most: one source, or one span
+		return append(out, srcAmount{t.segs[0].src, t.segs[0].hi - t.segs[0].lo})
+	}
 	for _, s := range t.segs {
 		found := false
 		for i := range out {

@@ -1,6 +1,10 @@
 package trace
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/heistgraph/heistgraph"
+)
 
 // scratch is the memory a Run's engine fills and drops when the trace
 // ends, kept for the next Run: the pages of its sinks, transactions,
@@ -21,6 +25,7 @@ import "sync"
 type scratch struct {
 	sinks    [][]sink
 	txs      [][]txEntry
+	ids      [][]heistgraph.Hash
 	arrivals [][]arrival
 	edges    [][]edge
 	segs     [][]seg
@@ -41,6 +46,7 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 func (e *engine) useScratch(s *scratch) {
 	e.sinks.reuse(s.sinks)
 	e.tx.txs.reuse(s.txs)
+	e.tx.ids.reuse(s.ids)
 	e.arrivals.reuse(s.arrivals)
 	e.edgeBuf.reuse(s.edges)
 	e.segs.spare = s.segs
@@ -84,6 +90,7 @@ func (e *engine) freeScratch() *scratch {
 	return &scratch{
 		sinks:    e.sinks.used(),
 		txs:      e.tx.txs.used(),
+		ids:      e.tx.ids.used(),
 		arrivals: e.arrivals.used(),
 		edges:    e.edgeBuf.used(),
 		segs:     e.segs.used(),

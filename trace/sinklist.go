@@ -192,7 +192,7 @@ func (b *sinkTableBuilder) add(s *sink) {
 	e, t := b.e, b.t
 	if s.tx != b.lastTx {
 		x := e.tx.at(s.tx)
-		t.txs = appendDoubling(t.txs, sinkTx{id: x.id, time: x.time, pos: x.pos})
+		t.txs = appendDoubling(t.txs, sinkTx{id: e.tx.id(s.tx), time: x.time, pos: x.pos})
 		b.lastTx = s.tx
 	}
 	if s.addr != b.addr || len(t.addrs) == 0 {

@@ -22,7 +22,7 @@ func SinksBothWays(ctx context.Context, r store.ChainReader, opts Options) (*Res
 	for _, o := range e.sortSinks() {
 		s := e.sinks.at(int(o.i))
 		x := e.tx.at(s.tx)
-		out := Sink{Kind: sinkKinds[s.kind], Address: e.tx.address(s.addr), TxID: x.id, Vout: s.vout, AmountSat: s.amount,
+		out := Sink{Kind: sinkKinds[s.kind], Address: e.tx.address(s.addr), TxID: e.tx.id(s.tx), Vout: s.vout, AmountSat: s.amount,
 			Hops: int(s.hops), Source: e.sources[s.src], Reason: sinkReasons[s.reason], Compacted: s.compct,
 			ViaCoinJoin: s.via, Time: x.time, pos: x.pos}
 		if s.input {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/pattern"
@@ -106,13 +107,16 @@ type engine struct {
 	// and every output has one spender), and adds the edges from a
 	// transaction while it processes it: it finds the edge to a spender
 	// from the last edge into it (edgeTo, by tx number), with no map.
-	edges   map[uint64]int32 // from<<32 | to → index in edgeBuf; Tracer only
-	edgeTo  []int32          // by tx number: the last edge into it + 1, 0 none; Run only
-	edgeBuf chunks[edge]
-	sinks   chunks[sink]
-	sinkAt  map[sinkKey]int // Tracer only
-	sunk    sinkCheck       // -tags invariants: Run's sinks so far (sinkcheck.go)
-	spans   [][][2]int64    // FIFO/LIFO: the spans of sink i's spans index
+	edges  map[uint64]int32 // from<<32 | to → index in edgeBuf; Tracer only
+	edgeTo []int32          // by tx number: the last edge into it + 1, 0 none; Run only
+	// edgesFrom is the index in edgeBuf of the first edge added while
+	// the transaction being processed is (Run: every edge from it).
+	edgesFrom int
+	edgeBuf   chunks[edge]
+	sinks     chunks[sink]
+	sinkAt    map[sinkKey]int // Tracer only
+	sunk      sinkCheck       // -tags invariants: Run's sinks so far (sinkcheck.go)
+	spans     [][][2]int64    // FIFO/LIFO: the spans of sink i's spans index
 	// labs are the entities the trace met, each name and category once
 	// (nothing else of an EntityRef is kept: the result names entities
 	// by them): an address's answer is an index here, and so is a sink's
@@ -122,7 +126,9 @@ type engine struct {
 	cjLabs map[string]int32     // labs index of a CoinJoin subtype (cjLabel)
 	events []Event
 	steps  chunks[peelCandidate]
-	order  []sinkOrder // sortSinks' (scratch)
+	// peelTxs are the steps' PeelTxs that are built (peelCandidate.built).
+	peelTxs []pattern.PeelTx
+	order   []sinkOrder // sortSinks' (scratch)
 	// edgeIDs is, by tx number, the index + 1 of its txid in the edge
 	// table finish writes (edgeTableBuilder; scratch).
 	edgeIDs []int32
@@ -176,9 +182,12 @@ type work struct {
 }
 
 // arrival is taint arriving on one input: the output it comes from. Its
-// taint is segs (in engine.segs), compacted and viaCJ (engine.taintOf).
+// taint is segs, compacted and viaCJ (engine.taintOf): a taint of one
+// segment (most: one source, or one span) is held in one, so that a
+// visit reads it with the arrival; more are in engine.segs.
 type arrival struct {
-	segs      segRef
+	one       seg    // the segment when segs.n is 1
+	segs      segRef // in engine.segs when segs.n > 1
 	hop       int32
 	from      int32 // the output's transaction
 	vout      uint32
@@ -198,7 +207,23 @@ func (e *engine) arrival(w *work, vin int) *arrival {
 // taintOf returns a's taint; its segments are the pool's (read them, or
 // change them in place: they are a's alone).
 func (e *engine) taintOf(a *arrival) taint {
-	return taint{segs: e.segs.get(a.segs), compacted: a.compacted, viaCJ: a.viaCJ}
+	t := taint{compacted: a.compacted, viaCJ: a.viaCJ}
+	if a.segs.n == 1 {
+		// Arrivals live in pages that never move (chunks): the slice
+		// stays valid as the pool's would.
+		t.segs = unsafe.Slice(&a.one, 1)
+	} else {
+		t.segs = e.segs.get(a.segs)
+	}
+	return t
+}
+
+// newArrival returns an arrival of the taint t (its segments copied).
+func (e *engine) newArrival(t *taint) arrival {
+	if len(t.segs) == 1 {
+		return arrival{one: t.segs[0], segs: segRef{n: 1}, compacted: t.compacted, viaCJ: t.viaCJ}
+	}
+	return arrival{segs: e.segs.put(t.segs), compacted: t.compacted, viaCJ: t.viaCJ}
 }
 
 // claim is a seed on one output of a transaction.
@@ -469,6 +494,7 @@ func (e *engine) run(ctx context.Context) error {
 		e.res.Stats.TxsVisited++
 		e.last = w.pos
 		e.setPos(w.n)
+		e.edgesFrom = e.edgeBuf.len()
 		if err := e.process(ctx, w); err != nil {
 			return err
 		}
@@ -570,7 +596,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 				}
 			}
 			ev := cj // a copy: cj stays on the stack on the visits that are no CoinJoin
-			e.event("coinjoin", w.pos, x.id, &ev)
+			e.event("coinjoin", w.pos, e.tx.id(w.n), &ev)
 		default:
 			if isCJ {
 				rule = e.through
@@ -582,7 +608,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 				}
 				cj.Through = true
 				ev := cj // a copy: cj stays on the stack on the visits that are no CoinJoin
-				e.event("coinjoin", w.pos, x.id, &ev)
+				e.event("coinjoin", w.pos, e.tx.id(w.n), &ev)
 			}
 			e.inT = slices.Grow(e.inT[:0], nin)[:nin] // not moved below: f.inT points into it
 			via := isCJ
@@ -640,7 +666,9 @@ func (e *engine) process(ctx context.Context, w *work) error {
 // those that may.
 func (e *engine) mayCoinJoin(n int32) bool {
 	x := e.tx.at(n)
-	if x.nin < 2 || x.nout < 2 {
+	if x.nin < 2 || x.nout < 3 {
+		// Two outputs hold no value three times, nor three values
+		// twice: pattern.MayCoinJoin says no, without the sort.
 		return false
 	}
 	e.vals = append(e.vals[:0], e.f.out[:x.nout]...)
@@ -771,7 +799,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	if hop > 0 && ans.ok && e.o.stops(ans.ref.Category) {
 		e.sinkOut(SinkEntity, n, vout, addr, t, hop, lab, reasonNone)
 		if kind, ok := pattern.EntryKind(ans.ref.Category); ok {
-			e.event(kind, x.pos, x.id, &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ans.ref.Name,
+			e.event(kind, x.pos, e.tx.id(n), &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ans.ref.Name,
 				Category: ans.ref.Category, AmountSat: t.total(), Hops: hop})
 		}
 		return nil
@@ -793,7 +821,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	next, vin, found, err := e.tx.spender(ctx, n, int(vout), &o)
 	switch {
 	case err != nil:
-		return fmt.Errorf("trace: spender of %s: %w", heistgraph.Outpoint{TxID: x.id, Vout: vout}, err)
+		return fmt.Errorf("trace: spender of %s: %w", heistgraph.Outpoint{TxID: e.tx.id(n), Vout: vout}, err)
 	case !found:
 		kind := SinkUntraced
 		if hop >= e.o.MaxHops {
@@ -824,8 +852,9 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	if w.inputs == nil {
 		w.inputs = e.inputSlots(y.nin)
 	}
-	k := e.arrivals.add(arrival{segs: e.segs.put(t.segs), hop: int32(hop), from: n, vout: vout, lab: lab,
-		compacted: t.compacted, viaCJ: t.viaCJ})
+	a := e.newArrival(&t)
+	a.hop, a.from, a.vout, a.lab = int32(hop), n, vout, lab
+	k := e.arrivals.add(a)
 	w.inputs[vin] = int32(k + 1)
 	i, ok := e.edgeFrom(n, next)
 	if !ok {
@@ -872,11 +901,12 @@ func (e *engine) edgeFrom(n, next int32) (int32, bool) {
 		e.edgeTo = append(e.edgeTo, make([]int32, e.tx.len()+1-len(e.edgeTo))...)
 	}
 	// Run adds the edges from n while it processes n: the last edge into
-	// next is from n if any is. An entry a trace before this one left
-	// (scratch) names no edge of this one, or one of a different pair,
-	// until this one sets it; so does one of this trace that a later
-	// edge into next replaced.
-	if i := e.edgeTo[next] - 1; i >= 0 && int(i) < e.edgeBuf.len() {
+	// next is from n if any is, and then it was added during this visit
+	// (at edgesFrom or after: an edge before is read no more, a random
+	// read). An entry a trace before this one left (scratch) names no
+	// edge of this one, or one of a different pair, until this one sets
+	// it; so does one of this trace that a later edge into next replaced.
+	if i := e.edgeTo[next] - 1; int(i) >= e.edgesFrom && int(i) < e.edgeBuf.len() {
 		if ed := e.edgeBuf.at(int(i)); ed.from == n && ed.to == next {
 			return i, true
 		}
@@ -1093,12 +1123,16 @@ func (e *engine) sortSinks() []sinkOrder {
 		srcRank[i] = int32(r)
 	}
 	order := slices.Grow(e.order[:0], e.sinks.len()-len(e.gone))
+	lastTx, at := int32(-1), pos{}
 	for i := range e.sinks.len() {
 		if len(e.gone) > 0 && e.gone[i] {
 			continue
 		}
 		s := e.sinks.at(i)
-		order = append(order, sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)})
+		if s.tx != lastTx { // a visit adds its sinks together: one read a run
+			lastTx, at = s.tx, e.tx.at(s.tx).pos
+		}
+		order = append(order, sinkOrder{pos: at, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)})
 	}
 	slices.SortFunc(order, func(a, b sinkOrder) int {
 		if c := a.pos.cmp(b.pos); c != 0 {
@@ -1235,7 +1269,7 @@ func (e *engine) finish(ctx context.Context) error {
 	res.places = make([]txPlace, 0, e.tx.len())
 	for i := range e.tx.len() {
 		if x := e.tx.at(int32(i)); x.placed {
-			res.places = append(res.places, txPlace{x.id, x.pos})
+			res.places = append(res.places, txPlace{e.tx.id(int32(i)), x.pos})
 		}
 	}
 	res.Events = e.events

@@ -52,6 +52,7 @@ type mark struct {
 	fees   []int64
 	events int
 	steps  int
+	peels  int // len(engine.peelTxs)
 }
 
 // restingOut is a tainted output at rest unspent: what forward needs to
@@ -114,7 +115,7 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 		by heistgraph.Inpoint
 	}
 	m := mark{height: b.Height, undo: len(t.log), last: e.last, stats: e.res.Stats, fees: slices.Clone(e.fees),
-		events: len(e.events), steps: e.steps.len()}
+		events: len(e.events), steps: e.steps.len(), peels: len(e.peelTxs)}
 	t.marks = append(t.marks, m)
 	t.height = b.Height
 	t.trim()
@@ -134,7 +135,7 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 			}
 			if at, ok := e.stepOuts[in.PrevOut]; ok {
 				// As the store now answers for the step's transaction.
-				o := &e.steps.at(at[0]).tx.Outputs[at[1]]
+				o := &e.peelTx(e.steps.at(at[0])).Outputs[at[1]]
 				old := o.SpentBy
 				o.SpentBy = tx.TxID
 				e.undo(func() { o.SpentBy = old })
@@ -197,6 +198,7 @@ func (t *Tracer) Rewind(fork int64) bool {
 		e.last, e.res.Stats, e.fees = m.last, m.stats, m.fees
 		e.events = e.events[:m.events]
 		e.steps.truncate(m.steps)
+		e.peelTxs = e.peelTxs[:m.peels]
 	}
 	t.height = fork
 	return true
@@ -262,7 +264,7 @@ func (e *engine) rest(n int32, vout uint32, t taint, hop int) {
 	if e.resting == nil {
 		return
 	}
-	op := heistgraph.Outpoint{TxID: e.tx.at(n).id, Vout: vout}
+	op := heistgraph.Outpoint{TxID: e.tx.id(n), Vout: vout}
 	t.segs = slices.Clone(t.segs) // flow.addSeg reuses its slab on the next visit
 	e.resting[op] = restingOut{n: n, vout: vout, t: t, hop: hop}
 	e.undo(func() { delete(e.resting, op) })
@@ -274,9 +276,9 @@ func (e *engine) stepped(i int) {
 	if e.stepOuts == nil {
 		return
 	}
-	c := e.steps.at(i)
-	for j, o := range c.tx.Outputs {
-		op := heistgraph.Outpoint{TxID: c.tx.TxID, Vout: o.Vout}
+	p := e.peelTx(e.steps.at(i))
+	for j, o := range p.Outputs {
+		op := heistgraph.Outpoint{TxID: p.TxID, Vout: o.Vout}
 		e.stepOuts[op] = [2]int{i, j}
 		e.undo(func() { delete(e.stepOuts, op) })
 	}

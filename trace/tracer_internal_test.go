@@ -59,7 +59,7 @@ func EdgesWritten(ctx context.Context, r store.ChainReader, opts Options) (list 
 	want = []Edge{}
 	for _, o := range eo {
 		ed := e.edgeBuf.at(int(o.i))
-		want = append(want, Edge{From: e.tx.at(ed.from).id, To: e.tx.at(ed.to).id, AmountSat: ed.amount, Outputs: ed.outputs})
+		want = append(want, Edge{From: e.tx.id(ed.from), To: e.tx.id(ed.to), AmountSat: ed.amount, Outputs: ed.outputs})
 	}
 	return list, want, nil
 }

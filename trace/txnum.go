@@ -56,6 +56,7 @@ type txTable struct {
 	chain heistgraph.Chain
 
 	txs  chunks[txEntry]           // by number; pages that never move (at)
+	ids  chunks[heistgraph.Hash]   // the txids, by number: apart, as few read them (id)
 	recs []*heistgraph.TxRecord    // the records kept, by txEntry.rec−1
 	byID map[heistgraph.Hash]int32 // transactions read with Tx
 	// built is the record built from numbers for the transaction
@@ -69,9 +70,9 @@ type txTable struct {
 }
 
 // txEntry is one transaction of a trace. It holds no pointer, so that
-// the collector does not scan the table.
+// the collector does not scan the table. Its txid is apart (txTable.ids):
+// a visit reads the rest, and an entry is then 56 bytes rather than 88.
 type txEntry struct {
-	id        heistgraph.Hash
 	pos       pos
 	time      int64
 	nin, nout int
@@ -83,6 +84,15 @@ type txEntry struct {
 // at returns tx n's entry (n below len). Entries never move.
 func (t *txTable) at(n int32) *txEntry {
 	return &t.txs.pages[n>>chunkBits][n&(1<<chunkBits-1)]
+}
+
+// id returns tx n's txid.
+func (t *txTable) id(n int32) heistgraph.Hash { return *t.ids.at(int(n)) }
+
+// add numbers the transaction x of txid id.
+func (t *txTable) add(id heistgraph.Hash, x txEntry) int32 {
+	t.ids.add(id)
+	return int32(t.txs.add(x))
 }
 
 // len returns how many transactions t numbers.
@@ -126,9 +136,8 @@ func (t *txTable) byTxID(ctx context.Context, txid heistgraph.Hash) (int32, erro
 	if err != nil {
 		return 0, err
 	}
-	n := int32(t.len())
 	t.recs = append(t.recs, &rec)
-	t.txs.add(txEntry{id: txid, pos: pos{rec.Block.Height, rec.Index}, time: rec.Block.Time,
+	n := t.add(txid, txEntry{pos: pos{rec.Block.Height, rec.Index}, time: rec.Block.Time,
 		nin: len(rec.Tx.Inputs), nout: len(rec.Tx.Outputs), gnum: noNum, rec: int32(len(t.recs))})
 	t.byID[txid] = n
 	return n, nil
@@ -186,8 +195,7 @@ func (t *txTable) numberOfGraph(g uint32) int32 {
 // addGraph numbers the reader's transaction g, which has no number yet.
 func (t *txTable) addGraph(g uint32) int32 {
 	id, h, i, tm, nin, nout := t.num.NumberedTx(g)
-	n := int32(t.len())
-	t.txs.add(txEntry{id: id, pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
+	n := t.add(id, txEntry{pos: pos{h, i}, time: tm, nin: nin, nout: nout, gnum: g})
 	t.byNum.set(g, n)
 	return n
 }
