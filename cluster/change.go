@@ -144,10 +144,8 @@ func (e *engine) candidate(ctx context.Context, rec *heistgraph.TxRecord, txInde
 		}
 	}
 	c := &candidate{txid: tx.TxID, height: e.bs.height, txIndex: txIndex, in: ins[0], optimal: -1, fp: fingerprintOf(tx)}
-	if e.g != nil {
-		if c.num = e.bs.txNum; c.num == 0 {
-			c.num = e.graphNum(&tx.TxID)
-		}
+	if c.num = e.bs.txNum; c.num == 0 {
+		e.numbered = false // the graph's catch-up numbers it first
 	}
 	var w [2]int64
 	var t [2]heistgraph.ScriptType

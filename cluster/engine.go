@@ -158,10 +158,12 @@ type engine struct {
 	// (Engine.Follow).
 	feed *Feed
 	// numbered reports that every change candidate waiting that the
-	// graph holds has its number (candidate.num): the ones restored
-	// before the graph's catch-up are numbered when it starts, and later
-	// ones when they are made. The graph's catch-up then looks for a
-	// candidate only where an input's spent number may be one's.
+	// graph holds has its number (candidate.num). A candidate made from
+	// the graph's transaction gets it when made; one made otherwise
+	// (restored, replayed, from a block read from the store) unsets
+	// numbered, and the graph's catch-up numbers the candidates before
+	// its next block. The graph's catch-up looks for a candidate only
+	// where an input's spent number may be one's (ring.mayNum).
 	numbered bool
 }
 
@@ -244,6 +246,7 @@ type blockState struct {
 	// ins, outIDs and outFresh are tx's buffers, reused (nothing keeps
 	// them: evidence and candidates copy the ids).
 	ins      []uint32
+	inSet    idSet
 	outIDs   []uint32
 	outFresh []bool
 	values   []int64
@@ -814,10 +817,6 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 	// need them (tx): the ids say the rest. A block's transactions are
 	// read together (ReadClusterBlock), a column at a time.
 	cb := txgraph.ClusterBlock{NoAddresses: true, NoSpentTxIDs: true}
-	if !e.numbered {
-		e.pending.number(e.graphNum)
-		e.numbered = true
-	}
 	i := sort.Search(g.Blocks(), func(i int) bool { return g.Block(i).Height >= from })
 	for ; i < g.Blocks(); i++ {
 		if err := ctx.Err(); err != nil {
@@ -838,6 +837,10 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
 			}
 		} else {
+			if !e.numbered {
+				e.pending.number(e.graphNum)
+				e.numbered = true
+			}
 			e.bs.start(h, e.m.nextID(), false)
 			g.ReadClusterBlock(nums, &cb)
 			for k, n := range nums {
@@ -1393,6 +1396,9 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		if !bs.replay {
 			e.stats.Inputs += int64(len(tx.Inputs))
 		}
+		// Above manyInputs the distinct ids are found by a set, not by
+		// searching those found so far (a consolidation's hundreds).
+		many := len(tx.Inputs) > manyInputs
 		for i := range tx.Inputs {
 			var id uint32
 			if gin != nil {
@@ -1409,9 +1415,20 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 			} else if i < len(rec.Prevouts) && rec.Prevouts[i] != nil && rec.Prevouts[i].Address != "" {
 				id = e.idOf(rec.Prevouts[i].Address)
 			}
-			if id != 0 && !slices.Contains(ins, id) {
+			if id == 0 {
+				continue
+			}
+			if many {
+				if !bs.inSet.bits.has(id) {
+					bs.inSet.add(id)
+					ins = append(ins, id)
+				}
+			} else if !slices.Contains(ins, id) {
 				ins = append(ins, id)
 			}
+		}
+		if many {
+			bs.inSet.reset()
 		}
 		shaped := pattern.MayJoin(tx, &bs.values)
 		cjOpts := pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}
@@ -1504,6 +1521,10 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 	}
 	return nil
 }
+
+// manyInputs is the most inputs a transaction's distinct input addresses
+// are found among by a search of those found so far.
+const manyInputs = 16
 
 // sameCluster reports whether ids are all in one cluster.
 func (e *engine) sameCluster(ids []uint32) bool {
