@@ -38,11 +38,12 @@ const none64 = ^uint64(0)
 
 // ReadClusterBlock fills b with the transactions nums (a block's, from
 // BlockTxs) as ReadCluster fills a ClusterTx for each, and with Read[k]
-// false where ReadCluster would return false. It reads the columns a pass
-// each over all the block's inputs and outputs (the spent transactions,
-// then their outputs, then their txids) rather than a transaction at a
-// time: the reads of one pass do not wait on each other, and can overlap
-// where they miss the caches (on a large chain, most do). Read alone over
+// false where ReadCluster would return false. It reads a pass at a time
+// over all the block's inputs and outputs (the spent transactions, then
+// their outputs, then their txids unless NoSpentTxIDs) rather than a
+// transaction at a time: the reads of one pass do not wait on each other,
+// and can overlap where they miss the caches (on a large chain, most do).
+// Read alone over
 // the medium world's graph it costs what ReadCluster does
 // (BenchmarkReadCluster); inside the clustering engine, less (see
 // docs/benchmarks.md, branch clustergraph).
