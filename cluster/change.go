@@ -16,9 +16,33 @@ const (
 	voteRBF
 )
 
-var voteNames = []string{"fresh", "round", "type", "locktime", "version", "rbf"}
+var voteNames = [...]string{"fresh", "round", "type", "locktime", "version", "rbf"}
 
+// voteLists[v<<1|optimal] is voteList(v, optimal), made once: the
+// evidence records share them (nothing writes to a record's Votes).
+var voteLists = func() (t [2 << len(voteNames)][]string) {
+	for i := range t {
+		if l := makeVoteList(uint8(i>>1), i&1 != 0); l != nil {
+			t[i] = l[:len(l):len(l)]
+		}
+	}
+	return t
+}()
+
+// voteList returns the names of the votes v, and "optimal" last when
+// optimal; nil for none. Not to be modified.
 func voteList(v uint8, optimal bool) []string {
+	i := int(v) << 1
+	if optimal {
+		i |= 1
+	}
+	if i < len(voteLists) {
+		return voteLists[i]
+	}
+	return makeVoteList(v, optimal)
+}
+
+func makeVoteList(v uint8, optimal bool) []string {
 	var out []string
 	for i, n := range voteNames {
 		if v&(1<<i) != 0 {
@@ -45,6 +69,10 @@ type candidate struct {
 	txid    heistgraph.Hash
 	height  int64
 	txIndex uint32
+	// num is the transaction's number in the graph plus one (0: none
+	// known), so that the graph's readers find it by the numbers of the
+	// transactions their inputs spend (ring.mayNum).
+	num     uint32
 	in      uint32    // an input address
 	out     [2]uint32 // the two outputs' addresses
 	vout    [2]uint32 // the two outputs' indexes
@@ -116,6 +144,9 @@ func (e *engine) candidate(ctx context.Context, rec *heistgraph.TxRecord, txInde
 		}
 	}
 	c := &candidate{txid: tx.TxID, height: e.bs.height, txIndex: txIndex, in: ins[0], optimal: -1, fp: fingerprintOf(tx)}
+	if c.num = e.bs.txNum; c.num == 0 {
+		e.numbered = false // the graph's catch-up numbers it first
+	}
 	var w [2]int64
 	var t [2]heistgraph.ScriptType
 	for k, j := range js {

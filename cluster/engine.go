@@ -157,6 +157,23 @@ type engine struct {
 	// feed, when not nil, holds the records of blocks applied since
 	// (Engine.Follow).
 	feed *Feed
+	// numbered reports that every change candidate waiting that the
+	// graph holds has its number (candidate.num). A candidate made from
+	// the graph's transaction gets it when made; one made otherwise
+	// (restored, replayed, from a block read from the store) unsets
+	// numbered, and the graph's catch-up numbers the candidates before
+	// its next block. The graph's catch-up looks for a candidate only
+	// where an input's spent number may be one's (ring.mayNum).
+	numbered bool
+}
+
+// graphNum returns the graph's number of txid plus one; 0 when the graph
+// does not hold it.
+func (e *engine) graphNum(txid *heistgraph.Hash) uint32 {
+	if n, ok := e.g.ClusterTxNumber(*txid); ok {
+		return n + 1
+	}
+	return 0
 }
 
 // ranOut forgets the evidence of the run's blocks: written, or dropped.
@@ -220,12 +237,16 @@ type blockState struct {
 	evidence     []heistgraph.ClusterEvidence
 	// n is the next evidence number at the current transaction.
 	n uint32
+	// txNum is the graph's number of the current transaction plus one,
+	// when the graph's catch-up gives it (0 otherwise).
+	txNum uint32
 	// rebuild asks for the memberships to be rebuilt from the evidence
 	// once the block is written (evidence of earlier blocks was dropped).
 	rebuild bool
 	// ins, outIDs and outFresh are tx's buffers, reused (nothing keeps
 	// them: evidence and candidates copy the ids).
 	ins      []uint32
+	inSet    idSet
 	outIDs   []uint32
 	outFresh []bool
 	values   []int64
@@ -795,7 +816,7 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 	// The addresses' strings are read only for the transactions that
 	// need them (tx): the ids say the rest. A block's transactions are
 	// read together (ReadClusterBlock), a column at a time.
-	cb := txgraph.ClusterBlock{NoAddresses: true}
+	cb := txgraph.ClusterBlock{NoAddresses: true, NoSpentTxIDs: true}
 	i := sort.Search(g.Blocks(), func(i int) bool { return g.Block(i).Height >= from })
 	for ; i < g.Blocks(); i++ {
 		if err := ctx.Err(); err != nil {
@@ -816,6 +837,10 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
 			}
 		} else {
+			if !e.numbered {
+				e.pending.number(e.graphNum)
+				e.numbered = true
+			}
 			e.bs.start(h, e.m.nextID(), false)
 			g.ReadClusterBlock(nums, &cb)
 			for k, n := range nums {
@@ -825,6 +850,7 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 					}
 				}
 				var err error
+				e.bs.txNum = n + 1
 				if cb.Read[k] {
 					ct := &cb.Txs[k]
 					err = e.tx(ctx, &ct.Rec, uint32(k), ct, nil, nil)
@@ -838,6 +864,7 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 					return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, h, g.TxID(n), err)
 				}
 			}
+			e.bs.txNum = 0
 			e.pending.expire(h - e.opts.Change.Window)
 		}
 		if err := e.done(ctx, h, hi, ref.Hash, &last); err != nil {
@@ -920,6 +947,7 @@ func (bs *blockState) start(height int64, first uint32, replay bool) {
 	bs.newAddrs, bs.newAddrIDs = bs.newAddrs[:0], bs.newAddrIDs[:0]
 	bs.evidence = bs.evidence[:0]
 	bs.rebuild = false
+	bs.txNum = 0
 }
 
 // move records that address id is in cluster c now (m's cluster of id
@@ -987,7 +1015,12 @@ func (bs *blockState) see(id uint32) {
 	}
 	i := int(id - bs.first)
 	if i >= len(bs.seen) {
-		bs.seen = append(bs.seen, make([]bool, i+1-len(bs.seen))...)
+		// Grown by half at least: most ids a block gives out are seen
+		// one after the other.
+		old := len(bs.seen)
+		n := max(i+1, old+old/2, 64)
+		bs.seen = slices.Grow(bs.seen, n-old)[:n]
+		clear(bs.seen[old:])
 	}
 	bs.seen[i] = true
 }
@@ -1363,6 +1396,9 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		if !bs.replay {
 			e.stats.Inputs += int64(len(tx.Inputs))
 		}
+		// Above manyInputs the distinct ids are found by a set, not by
+		// searching those found so far (a consolidation's hundreds).
+		many := len(tx.Inputs) > manyInputs
 		for i := range tx.Inputs {
 			var id uint32
 			if gin != nil {
@@ -1379,9 +1415,20 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 			} else if i < len(rec.Prevouts) && rec.Prevouts[i] != nil && rec.Prevouts[i].Address != "" {
 				id = e.idOf(rec.Prevouts[i].Address)
 			}
-			if id != 0 && !slices.Contains(ins, id) {
+			if id == 0 {
+				continue
+			}
+			if many {
+				if !bs.inSet.bits.has(id) {
+					bs.inSet.add(id)
+					ins = append(ins, id)
+				}
+			} else if !slices.Contains(ins, id) {
 				ins = append(ins, id)
 			}
+		}
+		if many {
+			bs.inSet.reset()
 		}
 		shaped := pattern.MayJoin(tx, &bs.values)
 		cjOpts := pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}
@@ -1411,9 +1458,20 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 		// a joint transaction's fingerprints are its coordinator's, not
 		// the spender's, and give none.
 		fp := fingerprintOf(tx)
+		var spent []uint32 // the spent transactions' numbers, their txids left out
+		if ct != nil {
+			spent = ct.Spent
+		}
 		for i := range tx.Inputs {
-			op := tx.Inputs[i].PrevOut
-			if c := e.pending.get(&op.TxID); c != nil {
+			op := &tx.Inputs[i].PrevOut
+			var c *candidate
+			if spent == nil {
+				c = e.pending.get(&op.TxID)
+			} else if p := spent[i]; p != txgraph.NoTx && e.pending.mayNum(p) {
+				txid := e.g.TxID(p)
+				c = e.pending.get(&txid)
+			}
+			if c != nil {
 				if c.spend(op.Vout, fp, !joint) {
 					e.pending.remove(c)
 					e.decideDeferred(ctx, c, txIndex)
@@ -1463,6 +1521,10 @@ func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint3
 	}
 	return nil
 }
+
+// manyInputs is the most inputs a transaction's distinct input addresses
+// are found among by a search of those found so far.
+const manyInputs = 16
 
 // sameCluster reports whether ids are all in one cluster.
 func (e *engine) sameCluster(ids []uint32) bool {

@@ -24,7 +24,11 @@ import (
 // ringBits bits of those 8 bytes of every candidate indexed since it was
 // last rebuilt, so most inputs (which spend no candidate's output) skip
 // the table; stale counts the candidates forgotten since, and past twice
-// the candidates indexed the bits are rebuilt.
+// the candidates indexed the bits are rebuilt. nums does for the graph's
+// transaction numbers of the candidates that have one (candidate.num)
+// what seen does for their txids, so that a reader of the graph skips the
+// spent txid of an input (and the table) when nums says no candidate can
+// be its spent transaction (mayNum).
 type ring struct {
 	chunks [][]candidate // ringChunk candidates each; number i is chunks[i>>ringChunkBits][i&(ringChunk-1)]
 	n      int32         // numbers given out so far
@@ -33,7 +37,24 @@ type ring struct {
 	slots  []uint64      // the index: uint32(key)<<32 | number+1 of a candidate, 0 for an empty slot
 	used   int           // slots in use
 	seen   [1 << ringBits / 64]uint64
+	nums   [1 << ringNumBits / 64]uint64
 	stale  int
+}
+
+// ringNumBits is the width of ring.nums's index: 128 KiB of bits, indexed
+// by the low bits of the number. The candidates of the last Window blocks
+// have numbers close together: few share bits.
+const ringNumBits = 20
+
+func (r *ring) markNum(num uint32) {
+	n := num - 1
+	r.nums[n>>6%uint32(len(r.nums))] |= 1 << (n & 63)
+}
+
+// mayNum reports whether a candidate may have graph number n; false is
+// certain for every candidate with a number.
+func (r *ring) mayNum(n uint32) bool {
+	return r.nums[n>>6%uint32(len(r.nums))]&(1<<(n&63)) != 0
 }
 
 // ringBits is the width of ring.seen's index: 8 KiB of bits.
@@ -114,6 +135,9 @@ func (r *ring) add(c *candidate) {
 	k := txKey(&c.txid)
 	r.place(slot(k, i))
 	r.mark(k)
+	if c.num != 0 {
+		r.markNum(c.num)
+	}
 	r.queue = append(r.queue, i)
 }
 
@@ -164,12 +188,17 @@ func (r *ring) forget(txid *heistgraph.Hash) {
 	}
 }
 
-// remark rebuilds seen from the candidates indexed.
+// remark rebuilds seen and nums from the candidates indexed.
 func (r *ring) remark() {
 	clear(r.seen[:])
+	clear(r.nums[:])
 	for _, v := range r.slots {
 		if v != 0 {
-			r.mark(txKey(&r.at(number(v)).txid))
+			c := r.at(number(v))
+			r.mark(txKey(&c.txid))
+			if c.num != 0 {
+				r.markNum(c.num)
+			}
 		}
 	}
 	r.stale = 0
@@ -206,6 +235,21 @@ func (r *ring) waiting(yield func(*candidate) bool) {
 	for _, i := range r.queue {
 		if c := r.at(i); !c.done && !yield(c) {
 			return
+		}
+	}
+}
+
+// number gives every candidate indexed that has no graph number the one
+// num finds for its txid (none when num says false) and marks it in nums.
+func (r *ring) number(num func(txid *heistgraph.Hash) uint32) {
+	for _, v := range r.slots {
+		if v == 0 {
+			continue
+		}
+		if c := r.at(number(v)); c.num == 0 {
+			if c.num = num(&c.txid); c.num != 0 {
+				r.markNum(c.num)
+			}
 		}
 	}
 }

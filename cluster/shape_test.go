@@ -204,6 +204,9 @@ func testRing(t *testing.T, keys, lasts, steps, span int) {
 		switch rng.IntN(4) {
 		case 0, 1:
 			c := &candidate{txid: h, height: int64(step / span), txIndex: uint32(step)}
+			if step%3 != 0 {
+				c.num = uint32(step) + 1 // a graph number; the others have none
+			}
 			r.add(c) // a copy
 			ref.add(c)
 		case 2:
@@ -224,12 +227,22 @@ func testRing(t *testing.T, keys, lasts, steps, span int) {
 			if got == nil || got.txIndex != want.txIndex {
 				t.Fatalf("step %d: get(%x…%x) = %v, want %v", step, h[0], h[31], got, want)
 			}
+			if want.num != 0 && !r.mayNum(want.num-1) {
+				t.Fatalf("step %d: candidate %d's number %d not marked", step, want.txIndex, want.num-1)
+			}
 		}
 		for range 20 {
 			h := txid()
 			if got, want := r.get(&h), ref.byTx[h]; (got == nil) != (want == nil) || got != nil && got.txIndex != want.txIndex {
 				t.Fatalf("step %d: get(%x…%x) = %v, want %v", step, h[0], h[31], got, want)
 			}
+		}
+	}
+	// number gives the candidates without one their numbers.
+	r.number(func(h *heistgraph.Hash) uint32 { return ref.byTx[*h].txIndex + 1 })
+	for h, c := range ref.byTx {
+		if got := r.get(&h); got.num != c.txIndex+1 || !r.mayNum(c.txIndex) {
+			t.Fatalf("after number: candidate %d has number %d (marked %v)", c.txIndex, got.num, r.mayNum(c.txIndex))
 		}
 	}
 	// The queue holds what the reference's does, in order.

@@ -10,6 +10,12 @@ type ClusterBlock struct {
 	// NoAddresses, set by the caller, is ClusterTx.NoAddresses for every
 	// transaction (ClusterAddresses fills one in).
 	NoAddresses bool
+	// NoSpentTxIDs, set by the caller, leaves every input's PrevOut.TxID
+	// zero and gives instead the numbers of the transactions the inputs
+	// spend, in each ClusterTx's Spent (NoTx for a coinbase's input): a
+	// reader that wants the txids of a few of them reads those (TxID), and
+	// the pass over the spent txids (a random read each) is skipped.
+	NoSpentTxIDs bool
 	// Txs[k] is transaction nums[k], as ReadCluster fills it, when Read[k];
 	// otherwise the store must answer for it (ReadCluster's false) and
 	// Txs[k] is empty. Their slices are views of arrays the block shares,
@@ -24,8 +30,7 @@ type ClusterBlock struct {
 	inA  []uint32 // address id of each input's spent output
 	outA []uint32
 	spo  []uint64 // output number each input spends; none64 for none
-	val  []int64  // its value
-	typ  []uint8  // its script type's code
+	spt  []uint32 // transaction number each input spends; none for none
 }
 
 // none64 marks an input whose spent output the graph does not hold.
@@ -33,11 +38,12 @@ const none64 = ^uint64(0)
 
 // ReadClusterBlock fills b with the transactions nums (a block's, from
 // BlockTxs) as ReadCluster fills a ClusterTx for each, and with Read[k]
-// false where ReadCluster would return false. It reads the columns a pass
-// each over all the block's inputs and outputs (the spent transactions,
-// then their outputs, then their txids) rather than a transaction at a
-// time: the reads of one pass do not wait on each other, and can overlap
-// where they miss the caches (on a large chain, most do). Read alone over
+// false where ReadCluster would return false. It reads a pass at a time
+// over all the block's inputs and outputs (the spent transactions, then
+// their outputs, then their txids unless NoSpentTxIDs) rather than a
+// transaction at a time: the reads of one pass do not wait on each other,
+// and can overlap where they miss the caches (on a large chain, most do).
+// Read alone over
 // the medium world's graph it costs what ReadCluster does
 // (BenchmarkReadCluster); inside the clustering engine, less (see
 // docs/benchmarks.md, branch clustergraph).
@@ -53,7 +59,7 @@ func (g *Graph) ReadClusterBlock(nums []uint32, b *ClusterBlock) {
 		}
 	}
 	b.ins, b.prev, b.ptrs = resize(b.ins, nin), resize(b.prev, nin), resize(b.ptrs, nin)
-	b.inA, b.spo = resize(b.inA, nin), resize(b.spo, nin)
+	b.inA, b.spo, b.spt = resize(b.inA, nin), resize(b.spo, nin), resize(b.spt, nin)
 	b.outs, b.outA = resize(b.outs, nout), resize(b.outA, nout)
 
 	// The inputs: what they spend (sequential reads), then whether the
@@ -71,7 +77,7 @@ func (g *Graph) ReadClusterBlock(nums []uint32, b *ClusterBlock) {
 		for i := in0; i < in0+uint64(t.txNIn[n]); i++ {
 			p, v := t.inPrev[i], t.inVout[i]
 			b.ins[j] = heistgraph.TxIn{PrevOut: heistgraph.Outpoint{Vout: v}, Sequence: seq, Coinbase: p == none}
-			b.spo[j] = uint64(p)
+			b.spo[j], b.spt[j] = uint64(p), p
 			j++
 		}
 	}
@@ -97,34 +103,18 @@ func (g *Graph) ReadClusterBlock(nums []uint32, b *ClusterBlock) {
 			b.spo[j] = t.txOut[p] + uint64(v)
 		}
 	}
-	// The spent outputs, a column at a time, then the txids of the
-	// transactions spent.
-	b.val, b.typ = resize(b.val, nin), resize(b.typ, nin)
-	for j, o := range b.spo {
-		if o != none64 {
-			b.inA[j] = t.outAddr[o]
-		} else {
-			b.inA[j] = none
-		}
-	}
-	for j, o := range b.spo {
-		if o != none64 {
-			b.val[j] = t.outValue[o]
-		}
-	}
-	for j, o := range b.spo {
-		if o != none64 {
-			b.typ[j] = t.outType[o]
-		}
-	}
+	// The spent outputs (their address ids, values and types: a read of
+	// each column an input), then the txids of the transactions spent.
 	for j, o := range b.spo {
 		if o == none64 {
-			b.ptrs[j] = nil
+			b.inA[j], b.ptrs[j] = none, nil
 			continue
 		}
+		a := t.outAddr[o]
+		b.inA[j] = a
 		out := &b.prev[j]
-		*out = heistgraph.TxOut{Value: b.val[j], Type: g.types[b.typ[j]]}
-		if a := b.inA[j]; a != none {
+		*out = heistgraph.TxOut{Value: t.outValue[o], Type: g.types[t.outType[o]]}
+		if a != none {
 			if !b.NoAddresses {
 				out.Address = g.Address(a)
 			}
@@ -135,6 +125,9 @@ func (g *Graph) ReadClusterBlock(nums []uint32, b *ClusterBlock) {
 	}
 	j = 0
 	for k, n := range nums {
+		if b.NoSpentTxIDs {
+			break
+		}
 		if !g.direct(n) {
 			continue
 		}
@@ -184,6 +177,17 @@ func (g *Graph) ReadClusterBlock(nums []uint32, b *ClusterBlock) {
 			Out:         b.outA[o : o+no : o+no],
 			NoAddresses: b.NoAddresses,
 		}
+		if b.NoSpentTxIDs {
+			ct.Spent = b.spt[j : j+ni : j+ni]
+		}
 		j, o = j+ni, o+no
 	}
+}
+
+// ClusterTxNumber returns the number of the transaction txid (the one the
+// graph's index gives, for a txid stored twice); false when the graph does
+// not hold it. A reader of ClusterTx.Spent numbers by it what it keyed by
+// txid before.
+func (g *Graph) ClusterTxNumber(txid heistgraph.Hash) (uint32, bool) {
+	return g.t.lookupTx(txid)
 }

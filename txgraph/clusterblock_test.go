@@ -55,10 +55,11 @@ func TestReadClusterBlockMatchesReadCluster(t *testing.T) {
 				st = marked
 			}
 			g, _ := build(t, st, filepath.Join(t.TempDir(), "g.txg"))
-			for _, noAddr := range []bool{false, true} {
+			for _, v := range []struct{ noAddr, noTxIDs bool }{{false, false}, {true, false}, {true, true}} {
+				noAddr := v.noAddr
 				var nums []uint32
 				var cb txgraph.ClusterBlock
-				cb.NoAddresses = noAddr
+				cb.NoAddresses, cb.NoSpentTxIDs = noAddr, v.noTxIDs
 				read, left := 0, 0
 				check := func() {
 					g.ReadClusterBlock(nums, &cb)
@@ -77,6 +78,25 @@ func TestReadClusterBlockMatchesReadCluster(t *testing.T) {
 						}
 						read++
 						got := &cb.Txs[k]
+						if m, ok := g.ClusterTxNumber(g.TxID(n)); !ok || g.TxID(m) != g.TxID(n) {
+							t.Fatalf("tx %s: ClusterTxNumber %d, %v", g.TxID(n), m, ok)
+						}
+						if v.noTxIDs {
+							// Spent names what each input spends; the
+							// txids are left out.
+							if len(got.Spent) != len(want.Rec.Tx.Inputs) {
+								t.Fatalf("tx %s: %d spent numbers, %d inputs", g.TxID(n), len(got.Spent), len(want.Rec.Tx.Inputs))
+							}
+							for i := range want.Rec.Tx.Inputs {
+								in := &want.Rec.Tx.Inputs[i]
+								if p := got.Spent[i]; in.Coinbase != (p == txgraph.NoTx) || !in.Coinbase && g.TxID(p) != in.PrevOut.TxID {
+									t.Fatalf("tx %s input %d: spent number %d, want tx %s", g.TxID(n), i, p, in.PrevOut.TxID)
+								}
+								in.PrevOut.TxID = heistgraph.Hash{}
+							}
+						} else if got.Spent != nil {
+							t.Fatalf("tx %s: spent numbers %v without NoSpentTxIDs", g.TxID(n), got.Spent)
+						}
 						if !reflect.DeepEqual(got.Rec, want.Rec) {
 							t.Fatalf("tx %s:\nblock %+v\nalone %+v", g.TxID(n), got.Rec, want.Rec)
 						}
