@@ -108,7 +108,7 @@ command or flag, a missing or unreadable input file).`,
 	pf.StringVar(&a.storeURL, "store", "", "store URL (postgres://... selects PostgreSQL; empty means the embedded store at --data)")
 	pf.BoolVar(&a.json, "json", false, "machine-readable JSON on stdout; progress and logs on stderr")
 	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs on stderr (never errors; answers on stdout stay)")
-	pf.StringVar(&a.memory, "memory", "", "memory budget of the whole process, e.g. 2GiB (at least 128MiB): Go's memory limit (unless GOMEMLIMIT is set), the embedded store's caches and memtables (a quarter), ingest's decoded blocks (a sixteenth) and the clustering beside an ingest (the rest) are sized to fit it; an ingest whose clustering outgrows its share goes on without clustering and exits 2 (default: no limit; 256 MiB cache, 64 MiB output cache, 32 MiB address-id cache and an 8 MiB filter, 64 MiB memtables)")
+	pf.StringVar(&a.memory, "memory", "", "memory budget of the whole process, e.g. 2GiB (at least 128MiB): Go's memory limit (unless GOMEMLIMIT is set), the embedded store's caches and memtables (five sixteenths), ingest's decoded blocks (a sixteenth) and the clustering beside an ingest (the rest) are sized to fit it; an ingest whose clustering outgrows its share goes on without clustering and exits 2 (default: no limit; 256 MiB block cache, 160 MiB output cache, a 50 MiB address-id cache and 12 MiB of filters, 64 MiB memtables)")
 	pf.StringVar(&a.cpuProf, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")
 	_ = pf.MarkHidden("cpuprofile")
 	pf.StringVar(&a.memProf, "memprofile", "", "write the allocations of the command (a heap profile at its end) to FILE (for performance work)")

@@ -189,6 +189,9 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 		// compactions" and "Compactions and sstable writing").
 		po.L0CompactionThreshold = bulkL0Factor * po.L0CompactionThreshold
 		po.L0StopWritesThreshold = bulkL0Factor * po.L0StopWritesThreshold
+	} else if f := l0Factor(o.MemTableSize); f > 1 {
+		po.L0CompactionThreshold = f * po.L0CompactionThreshold
+		po.L0StopWritesThreshold = f * po.L0StopWritesThreshold
 	}
 	po.TargetFileSizes[0] = 8 << 20
 	// zstd (level 1) on the bottom level, which holds nearly all of a
@@ -217,6 +220,21 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 	po.Levels[len(po.Levels)-1].BlockSize = 16 << 10
 	po.CompactionConcurrencyRange = func() (int, int) { return 1, 2 }
 	return po
+}
+
+// l0Factor is how many times as many flushed files level 0 holds before
+// it is compacted when memtables are size bytes: as many more as the
+// default memtable is larger (at most bulkL0Factor), so that a compaction
+// of level 0 takes in about as many bytes as at the default. Every flush
+// adds a file of each randomly keyed table (addresses, txids) spanning the
+// whole table, and each compaction of level 0 rewrites that table's files
+// in the level below whole: memtables four times smaller (--memory 1GiB)
+// compacted at the default threshold rewrote them four times as often.
+func l0Factor(size uint64) int {
+	if size == 0 || size >= DefaultMemTableSize {
+		return 1
+	}
+	return int(min(DefaultMemTableSize/size, bulkL0Factor))
 }
 
 // slogLogger adapts a *slog.Logger to Pebble's Logger.

@@ -73,3 +73,35 @@ func TestBulkLoadWaitsLonger(t *testing.T) {
 		t.Error("BulkLoad changed more than level 0's thresholds")
 	}
 }
+
+// TestSmallMemtablesWaitLonger: with memtables smaller than the default
+// (--memory), level 0 takes as many more flushed files before it is
+// compacted, up to bulkL0Factor, so that a compaction of it takes in as
+// many bytes as at the default; a bulk load keeps its own factor alone.
+func TestSmallMemtablesWaitLonger(t *testing.T) {
+	for _, c := range []struct {
+		memtable          uint64
+		bulk              bool
+		compact, stopping int
+	}{
+		{DefaultMemTableSize, false, 4, 24},
+		{2 * DefaultMemTableSize, false, 4, 24},
+		{DefaultMemTableSize - 1, false, 4, 24},
+		{DefaultMemTableSize / 2, false, 8, 48},
+		{16 << 20, false, 16, 96}, // --memory 1GiB
+		{4 << 20, false, 32, 192},
+		{1 << 10, false, 32, 192},
+		{16 << 20, true, 32, 192},
+		{DefaultMemTableSize, true, 32, 192},
+	} {
+		o := Options{MemTableSize: c.memtable, BulkLoad: c.bulk}
+		if err := o.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		p := o.pebbleOptions(newHealth(nil))
+		if p.L0CompactionThreshold != c.compact || p.L0StopWritesThreshold != c.stopping {
+			t.Errorf("memtable %d, bulk %v: level 0 thresholds %d/%d, want %d/%d", c.memtable, c.bulk,
+				p.L0CompactionThreshold, p.L0StopWritesThreshold, c.compact, c.stopping)
+		}
+	}
+}
