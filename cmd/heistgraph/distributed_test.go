@@ -13,6 +13,7 @@ import (
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/internal/pgtest"
+	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/postgres"
 	"github.com/heistgraph/heistgraph/synth"
 )
@@ -192,6 +193,7 @@ func TestPostgresDistributed(t *testing.T) {
 	t.Logf("%d answers alike on the three stores", checks)
 
 	testDistributedPlans(t, cs[0], coord, truth)
+	testDistributedStats(t, coord, plain)
 	testShardUniqueness(t, coord, truth)
 	testDistributedRewind(t, coord, plain)
 }
@@ -314,6 +316,43 @@ func testShardUniqueness(t *testing.T, coord string, truth *synth.Truth) {
 		_, err = conn.Exec(context.Background(), "INSERT INTO txs SELECT * FROM txs WHERE txid = $1", h[:])
 		if err == nil || !strings.Contains(err.Error(), "duplicate key") {
 			t.Errorf("a second copy of tx %s (partition %s) through the coordinator: error %v, want the shard's duplicate key", txid, partitionOf(t, coord, "txs", txid), err)
+		}
+	}
+}
+
+// testDistributedStats: store stats --keys on the partitioned store lists
+// each distributed table's partitions beside it, the foreign ones without
+// bytes of their own here, and their rows add up to the parent's and to
+// the rows of the same table on one database.
+func testDistributedStats(t *testing.T, coord, plain string) {
+	t.Helper()
+	stats := func(url string) map[string]store.FamilyStats {
+		r := cli(t, "--store", url, "--json", "store", "stats", "--keys")
+		mustOK(t, r, "store stats --keys")
+		m := map[string]store.FamilyStats{}
+		for _, f := range decode[store.StatsReport](t, r.stdout).Families {
+			m[f.Family] = f
+		}
+		return m
+	}
+	dist, one := stats(coord), stats(plain)
+	for _, d := range distributedTables {
+		parent, want := dist[d.table], one[d.table]
+		if parent.Keys == nil || want.Keys == nil || *parent.Keys != *want.Keys || *want.Keys == 0 || parent.DiskBytes != 0 {
+			t.Errorf("table %s: %+v distributed, %+v on one database; want the same rows, and no bytes on the parent", d.table, parent, want)
+			continue
+		}
+		var sum int64
+		for i := range 3 {
+			p, ok := dist[fmt.Sprintf("%s_%d", d.table, i)]
+			if !ok || p.Keys == nil || p.Table == "" || !strings.HasPrefix(p.Table, "partition of "+d.table) || (i > 0) != (p.DiskBytes == 0) {
+				t.Errorf("partition %d of %s: %+v (found %v); want counted rows, named its parent's, bytes on the local one only", i, d.table, p, ok)
+				continue
+			}
+			sum += *p.Keys
+		}
+		if sum != *want.Keys {
+			t.Errorf("table %s: the partitions hold %d rows, the table %d", d.table, sum, *want.Keys)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/pebble"
 	"github.com/heistgraph/heistgraph/synth"
 )
@@ -170,7 +171,7 @@ func TestIngestBulkSettles(t *testing.T) {
 		t.Helper()
 		r := cli(t, "--data", data, "--json", "store", "stats")
 		mustOK(t, r, "store stats "+when)
-		rep := decode[pebble.StatsReport](t, r.stdout)
+		rep := decode[store.StatsReport](t, r.stdout)
 		if len(rep.Levels) == 0 || rep.TableBytes == 0 || len(rep.Families) == 0 {
 			t.Fatalf("store stats %s: %s", when, r.stdout)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/heistgraph/heistgraph/internal/pgtest"
+	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/store/postgres"
 	"github.com/heistgraph/heistgraph/synth"
 )
@@ -89,6 +90,49 @@ func TestPostgresIngest(t *testing.T) {
 	}
 	if txs == 0 {
 		t.Fatal("no transaction in the sampled blocks: the JSON field read here is wrong")
+	}
+	checkPostgresStats(t, pg, sum)
+}
+
+// checkPostgresStats: store stats on PostgreSQL names the store's tables,
+// sums their bytes to the store's, counts with --keys the rows the ingest
+// wrote (a block row each, the genesis block's included, and a tx row each),
+// and prints them as text without the connection string.
+func checkPostgresStats(t *testing.T, pg string, sum synth.Summary) {
+	t.Helper()
+	r := cli(t, "--store", pg, "--json", "store", "stats", "--keys")
+	mustOK(t, r, "store stats --keys on PostgreSQL")
+	var rep store.StatsReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("store stats --json: %v: %s", err, r.stdout)
+	}
+	if rep.Backend != "postgres" || rep.Levels == nil || len(rep.Levels) != 0 {
+		t.Errorf("backend %q, levels %v; want postgres and no levels", rep.Backend, rep.Levels)
+	}
+	var disk, idx int64
+	byName := map[string]store.FamilyStats{}
+	for _, f := range rep.Families {
+		disk += int64(f.DiskBytes)
+		idx += int64(f.IndexBytes)
+		byName[f.Family] = f
+		if f.Table == "" || f.Keys == nil || f.Rows == nil || f.IndexBytes > f.DiskBytes {
+			t.Errorf("table %+v: want a description, counted rows, an estimate and indexes within its bytes", f)
+		}
+	}
+	if disk != rep.DiskBytes || idx != rep.IndexBytes || rep.TableBytes != disk-idx || disk == 0 {
+		t.Errorf("disk %d, indexes %d, tables %d; the tables sum to %d and %d", rep.DiskBytes, rep.IndexBytes, rep.TableBytes, disk, idx)
+	}
+	want := map[string]int64{"blocks": sum.Blocks + 1, "txs": sum.Txs + 1}
+	for name, n := range want {
+		f, ok := byName[name]
+		if !ok || f.Keys == nil || *f.Keys != n {
+			t.Errorf("table %s: %+v; want %d rows", name, f, n)
+		}
+	}
+	r = cli(t, "--store", pg, "store", "stats")
+	mustOK(t, r, "store stats on PostgreSQL")
+	if !strings.Contains(r.stdout, "store (PostgreSQL):") || !strings.Contains(r.stdout, "transactions") || strings.Contains(r.stdout, pg) {
+		t.Errorf("store stats text: %s; want the PostgreSQL heading and the txs table, without the connection string", r.stdout)
 	}
 }
 

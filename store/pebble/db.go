@@ -21,6 +21,7 @@ var (
 	_ store.Store        = (*DB)(nil)
 	_ store.BlockBatcher = (*DB)(nil)
 	_ store.WriteCounter = (*DB)(nil)
+	_ store.Statser      = (*DB)(nil)
 )
 
 // ErrNoStore is the error of a read-only Open of a directory that holds no

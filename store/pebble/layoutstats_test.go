@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/heistgraph/heistgraph/store"
 )
 
 // TestLayoutStats prints where a store's bytes are, per key family, as the
@@ -26,7 +28,7 @@ func TestLayoutStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	rep, err := d.Stats(context.Background(), StatsOptions{Keys: true})
+	rep, err := d.Stats(context.Background(), store.StatsOptions{Keys: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +37,7 @@ func TestLayoutStats(t *testing.T) {
 
 // formatLayoutStats renders families counted by key as a Markdown table
 // with a total row.
-func formatLayoutStats(stats []FamilyStats) string {
+func formatLayoutStats(stats []store.FamilyStats) string {
 	var b strings.Builder
 	type row struct {
 		name                     string

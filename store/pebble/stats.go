@@ -7,63 +7,9 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+
+	"github.com/heistgraph/heistgraph/store"
 )
-
-// StatsReport says where a store's bytes are: in which of Pebble's levels,
-// and in which key family (schema.go), for an operator deciding what the
-// disk holds and whether a load has settled. Building it reads no key
-// unless StatsOptions.Keys asks for a count.
-type StatsReport struct {
-	// DiskBytes is the bytes of every file in the store's directory: what
-	// the disk holds for it (sorted tables, write-ahead log, manifest,
-	// audit log, files Pebble has yet to delete).
-	DiskBytes int64 `json:"disk_bytes"`
-	// TableBytes is the bytes of the live sorted tables, WALBytes those of
-	// the write-ahead log files (recycled ones included).
-	TableBytes int64 `json:"table_bytes"`
-	WALBytes   int64 `json:"wal_bytes"`
-	// Levels are Pebble's seven levels, 0 first. Level 0 is where a bulk
-	// load leaves its randomly keyed tables until Close compacts them down
-	// (or the next open, when the load was interrupted).
-	Levels []LevelStats `json:"levels"`
-	// Compactions is the number running, CompactionDebt Pebble's estimate
-	// of the bytes still to compact for the levels to be in shape.
-	Compactions    int64  `json:"compactions"`
-	CompactionDebt uint64 `json:"compaction_debt"`
-	// Families are the key families by name (a prefix byte; with Keys, the
-	// sub-tables of the clustering, accounts, keys, alerts, webhooks and
-	// sharing tables too), with Pebble's estimate of their bytes on disk.
-	Families []FamilyStats `json:"families"`
-}
-
-// LevelStats is one level of a StatsReport.
-type LevelStats struct {
-	Level     int   `json:"level"`
-	Files     int64 `json:"files"`
-	Bytes     int64 `json:"bytes"`
-	Sublevels int32 `json:"sublevels"` // level 0 only: files that overlap, stacked
-}
-
-// FamilyStats is one key family of a StatsReport. Keys, KeyBytes and
-// ValueBytes (logical, before compression) are counted only when
-// StatsOptions.Keys asks; DiskBytes is Pebble's estimate over the family's
-// key range (with several chains, a chain-scoped sub-table's range spans
-// the other chains' keys between its first and last).
-type FamilyStats struct {
-	Family     string `json:"family"`
-	Table      string `json:"table"`
-	DiskBytes  uint64 `json:"disk_bytes"`
-	Keys       *int64 `json:"keys,omitempty"`
-	KeyBytes   *int64 `json:"key_bytes,omitempty"`
-	ValueBytes *int64 `json:"value_bytes,omitempty"`
-}
-
-// StatsOptions tunes Stats.
-type StatsOptions struct {
-	// Keys reads every key of the store to count each family's keys and
-	// bytes (minutes on a full chain; without it Stats reads none).
-	Keys bool
-}
 
 // familyTables names the tables of schema.go by their prefix byte.
 var familyTables = map[byte]string{
@@ -95,23 +41,24 @@ var familyTables = map[byte]string{
 	prefixWebhooks: "webhooks",
 }
 
-// Stats reports where the store's bytes are (see StatsReport).
-func (d *DB) Stats(ctx context.Context, opts StatsOptions) (StatsReport, error) {
+// Stats reports where the store's bytes are (see store.StatsReport).
+func (d *DB) Stats(ctx context.Context, opts store.StatsOptions) (store.StatsReport, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.closed {
-		return StatsReport{}, errClosed
+		return store.StatsReport{}, errClosed
 	}
 	m := d.db.Metrics()
-	rep := StatsReport{
+	rep := store.StatsReport{
+		Backend:        "pebble",
 		WALBytes:       int64(m.WAL.PhysicalSize + m.WAL.ObsoletePhysicalSize),
 		Compactions:    m.Compact.NumInProgress,
 		CompactionDebt: m.Compact.EstimatedDebt,
-		Levels:         make([]LevelStats, len(m.Levels)),
+		Levels:         make([]store.LevelStats, len(m.Levels)),
 	}
 	for i := range m.Levels {
 		l := &m.Levels[i]
-		rep.Levels[i] = LevelStats{Level: i, Files: l.TablesCount, Bytes: l.TablesSize}
+		rep.Levels[i] = store.LevelStats{Level: i, Files: l.TablesCount, Bytes: l.TablesSize}
 		if i == 0 {
 			rep.Levels[i].Sublevels = l.Sublevels
 		}
@@ -119,7 +66,7 @@ func (d *DB) Stats(ctx context.Context, opts StatsOptions) (StatsReport, error) 
 	}
 	var err error
 	if rep.DiskBytes, err = d.dirBytes(); err != nil {
-		return StatsReport{}, fmt.Errorf("store stats: %w", err)
+		return store.StatsReport{}, fmt.Errorf("store stats: %w", err)
 	}
 	if opts.Keys {
 		rep.Families, err = d.familiesByKeys(ctx)
@@ -127,15 +74,15 @@ func (d *DB) Stats(ctx context.Context, opts StatsOptions) (StatsReport, error) 
 		rep.Families, err = d.familiesByPrefix()
 	}
 	if err != nil {
-		return StatsReport{}, fmt.Errorf("store stats: %w", err)
+		return store.StatsReport{}, fmt.Errorf("store stats: %w", err)
 	}
 	return rep, nil
 }
 
 // familiesByPrefix estimates each prefix byte's range on disk without
 // reading a key; families of no bytes are left out.
-func (d *DB) familiesByPrefix() ([]FamilyStats, error) {
-	var out []FamilyStats
+func (d *DB) familiesByPrefix() ([]store.FamilyStats, error) {
+	var out []store.FamilyStats
 	for p := 0; p < 256; p++ {
 		end := []byte{byte(p + 1)}
 		if p == 0xff {
@@ -148,7 +95,7 @@ func (d *DB) familiesByPrefix() ([]FamilyStats, error) {
 		if n == 0 {
 			continue
 		}
-		out = append(out, FamilyStats{Family: familyName(byte(p)), Table: familyTables[byte(p)], DiskBytes: n})
+		out = append(out, store.FamilyStats{Family: familyName(byte(p)), Table: familyTables[byte(p)], DiskBytes: n})
 	}
 	return out, nil
 }
@@ -180,13 +127,13 @@ func familyOf(k []byte) string {
 // familiesByKeys reads every key once, counting each family's keys and
 // bytes, and estimates each family's range on disk from its first and last
 // key.
-func (d *DB) familiesByKeys(ctx context.Context) ([]FamilyStats, error) {
+func (d *DB) familiesByKeys(ctx context.Context) ([]store.FamilyStats, error) {
 	it, err := d.db.NewIter(nil)
 	if err != nil {
 		return nil, err
 	}
 	type family struct {
-		FamilyStats
+		store.FamilyStats
 		keys, keyBytes, valBytes int64
 		first, last              []byte
 	}
@@ -201,7 +148,7 @@ func (d *DB) familiesByKeys(ctx context.Context) ([]FamilyStats, error) {
 		name := familyOf(k)
 		f := byName[name]
 		if f == nil {
-			f = &family{FamilyStats: FamilyStats{Family: name, Table: familyTables[k[0]]}, first: slices.Clone(k)}
+			f = &family{FamilyStats: store.FamilyStats{Family: name, Table: familyTables[k[0]]}, first: slices.Clone(k)}
 			byName[name] = f
 		}
 		f.keys++
@@ -213,7 +160,7 @@ func (d *DB) familiesByKeys(ctx context.Context) ([]FamilyStats, error) {
 	if err := it.Close(); err != nil {
 		return nil, err
 	}
-	out := make([]FamilyStats, 0, len(byName))
+	out := make([]store.FamilyStats, 0, len(byName))
 	for _, f := range byName {
 		disk, err := d.db.EstimateDiskUsage(f.first, append(f.last, 0))
 		if err != nil {
@@ -223,7 +170,7 @@ func (d *DB) familiesByKeys(ctx context.Context) ([]FamilyStats, error) {
 		f.Keys, f.KeyBytes, f.ValueBytes = &f.keys, &f.keyBytes, &f.valBytes
 		out = append(out, f.FamilyStats)
 	}
-	slices.SortFunc(out, func(a, b FamilyStats) int { return strings.Compare(a.Family, b.Family) })
+	slices.SortFunc(out, func(a, b store.FamilyStats) int { return strings.Compare(a.Family, b.Family) })
 	return out, nil
 }
 

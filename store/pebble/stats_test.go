@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/heistgraph/heistgraph/store"
 )
 
 // TestStats: a bulk-loaded store's report puts its files in level 0 until
@@ -25,7 +27,7 @@ func TestStats(t *testing.T) {
 		// wantL0: files in level 0 (the bulk load before Close); else
 		// whatever settle left (a table's files over much more below).
 		t.Helper()
-		rep, err := d.Stats(ctx, StatsOptions{})
+		rep, err := d.Stats(ctx, store.StatsOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +78,7 @@ func TestStats(t *testing.T) {
 	defer d.Close()
 	check("after Close", false)
 
-	rep, err := d.Stats(ctx, StatsOptions{Keys: true})
+	rep, err := d.Stats(ctx, store.StatsOptions{Keys: true})
 	if err != nil {
 		t.Fatal(err)
 	}

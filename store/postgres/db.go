@@ -27,6 +27,7 @@ type DB struct {
 var (
 	_ store.Store        = (*DB)(nil)
 	_ store.BlockBatcher = (*DB)(nil)
+	_ store.Statser      = (*DB)(nil)
 )
 
 // Open connects to the database at url (postgres://user:password@host:port/db
