@@ -266,15 +266,23 @@ func TestSchemaVersionOlder(t *testing.T) {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
-		for _, ro := range []bool{false, true} {
-			_, err := Open("old-store", Options{FS: fs, ReadOnly: ro})
-			if !errors.Is(err, heistgraph.ErrInvalid) {
-				t.Fatalf("read-only %v: open of a version %d store: %v, want ErrInvalid", ro, version, err)
-			}
-			for _, want := range []string{"old-store", fmt.Sprintf("schema version %d,", version), "re-ingest"} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("read-only %v: error %q does not say %q", ro, err, want)
-				}
+		wantRefused(t, fs, version)
+	}
+}
+
+// wantRefused checks that the store old-store in fs, of schema version
+// version, is refused by Open, read-only or not, naming the directory and
+// the version and telling the user to re-ingest.
+func wantRefused(t *testing.T, fs vfs.FS, version uint64) {
+	t.Helper()
+	for _, ro := range []bool{false, true} {
+		_, err := Open("old-store", Options{FS: fs, ReadOnly: ro})
+		if !errors.Is(err, heistgraph.ErrInvalid) {
+			t.Fatalf("read-only %v: open of a version %d store: %v, want ErrInvalid", ro, version, err)
+		}
+		for _, want := range []string{"old-store", fmt.Sprintf("schema version %d,", version), "re-ingest"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("read-only %v: error %q does not say %q", ro, err, want)
 			}
 		}
 	}
@@ -309,17 +317,7 @@ func TestSchemaVersionComparer(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for _, ro := range []bool{false, true} {
-		_, err := Open("old-store", Options{FS: fs, ReadOnly: ro})
-		if !errors.Is(err, heistgraph.ErrInvalid) {
-			t.Fatalf("read-only %v: open of a version 10 store: %v, want ErrInvalid", ro, err)
-		}
-		for _, want := range []string{"old-store", "schema version 10,", "re-ingest"} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("read-only %v: error %q does not say %q", ro, err, want)
-			}
-		}
-	}
+	wantRefused(t, fs, 10)
 	db = old()
 	v, closer, err := db.Get(metaVersionKey)
 	if err != nil || !bytes.Equal(v, appendUvarint(nil, 10)) {
