@@ -103,7 +103,9 @@ func findTotals(r pebbledb.Reader, c chainCode, addr string, names *addrCache) (
 	var form []byte // addr's stored form (addrcodec.go), made at the first entry
 	var formBuf [128]byte
 	var prog progBuf
-	for ok := it.First(); ok; ok = it.Next() {
+	// lo is the prefix of the entries' keys (comparer.go): the files whose
+	// Bloom filters rule it out are not read.
+	for ok := it.SeekPrefixGE(lo); ok; ok = it.Next() {
 		id, err := addressKeyID(it.Key())
 		if err != nil {
 			return totals{}, false, err

@@ -24,7 +24,7 @@ import (
 func concatDB(t *testing.T) *DB {
 	t.Helper()
 	fs := vfs.NewMem()
-	pdb, err := pebbledb.Open("db", &pebbledb.Options{FS: fs, Merger: pebbledb.DefaultMerger, FormatMajorVersion: pebbledb.FormatNewest,
+	pdb, err := pebbledb.Open("db", &pebbledb.Options{FS: fs, Comparer: comparer, Merger: pebbledb.DefaultMerger, FormatMajorVersion: pebbledb.FormatNewest,
 		Logger: slogLogger{l: slog.New(slog.DiscardHandler), h: newHealth(nil)}})
 	if err != nil {
 		t.Fatal(err)
@@ -34,12 +34,13 @@ func concatDB(t *testing.T) *DB {
 }
 
 // randomWrites adds n writes of random kinds to a few keys of three tables
-// (some keys written many times) to w.
+// (some keys written many times) to w. Table a's longer keys are split
+// by the comparer (comparer.go): two keys share each prefix.
 func randomWrites(rng *rand.Rand, w *sortedWrites, n int) {
 	for i := range n {
 		key := []byte{byte('a' + rng.IntN(3)), 0, 1, byte(rng.IntN(6))}
 		if rng.IntN(4) == 0 {
-			key = append(key, "longer"...)
+			key = fmt.Appendf(key, "longer-%d", rng.IntN(2))
 		}
 		val := fmt.Appendf(nil, "<%d>", i)
 		switch rng.IntN(5) {

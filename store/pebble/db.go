@@ -128,6 +128,9 @@ func Open(dir string, opts Options) (*DB, error) {
 		if ierr := inUse(dir, opts.FS, err); ierr != nil {
 			return nil, ierr
 		}
+		if verr := olderVersion(dir, opts); verr != nil {
+			return nil, fmt.Errorf("pebble store %s: %w", dir, verr)
+		}
 		return nil, fmt.Errorf("pebble store %s: %w", dir, err)
 	}
 	d := &DB{db: pdb, dir: dir, opts: opts, h: h, chains: map[heistgraph.Chain]chainCode{}, nextCode: 1, wo: pebbledb.NoSync}
@@ -154,6 +157,33 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("pebble store %s: %w", dir, err)
 	}
 	return d, nil
+}
+
+// olderVersion returns the error of load for a store in dir that Pebble
+// refused to open: one of schema version 10 or older, written with
+// Pebble's default comparer (comparer.go), which it opens read-only with
+// that comparer to read the version; nil when that fails too or finds
+// this version.
+func olderVersion(dir string, opts Options) error {
+	opts.ReadOnly = true
+	po := opts.pebbleOptions(newHealth(nil))
+	po.Comparer = pebbledb.DefaultComparer
+	pdb, err := pebbledb.Open(dir, po)
+	if err != nil {
+		return nil
+	}
+	defer pdb.Close()
+	v, found, err := lookup(pdb, metaVersionKey, nil)
+	if n, k := binary.Uvarint(v); err == nil && found && k > 0 && n != schemaVersion {
+		return versionError(n)
+	}
+	return nil
+}
+
+// versionError is the error of a store of schema version n, not this
+// build's.
+func versionError(n uint64) error {
+	return fmt.Errorf("schema version %d, this build reads %d (the layout changed): re-ingest into a new data directory: %w", n, schemaVersion, heistgraph.ErrInvalid)
 }
 
 // fs is the file system the store lives on.
@@ -259,7 +289,7 @@ func (d *DB) load() error {
 			return err
 		}
 	} else if n, k := binary.Uvarint(v); k <= 0 || n != schemaVersion {
-		return fmt.Errorf("schema version %d, this build reads %d (the layout changed): re-ingest into a new data directory: %w", n, schemaVersion, heistgraph.ErrInvalid)
+		return versionError(n)
 	}
 	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: metaChainPrefix, UpperBound: metaChainPrefixE})
 	if err != nil {

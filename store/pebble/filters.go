@@ -6,7 +6,9 @@ import (
 )
 
 // Bloom filters only where they save reads. A filter lets a point lookup
-// (Get) skip a file that cannot hold its key: it pays for lookups of keys
+// (Get) or a lookup by prefix (SeekPrefixGE) skip a file that cannot hold
+// its key's prefix (the whole key but in the address totals, whose prefix
+// is the address's hash: comparer.go): it pays for lookups of keys
 // that are absent (a txid or an address the store has not seen) or that
 // sit in one of several files whose key ranges overlap (the randomly keyed
 // tables' files in level 0). Building one costs a hash a key in every
@@ -18,13 +20,12 @@ import (
 // keys arrive in order). tableFilter builds no filter for their files
 // (filtered) and the usual Bloom filter for every other table's.
 
-// tableFilterName names tableFilter's filters in a table's properties; a
-// table written with Pebble's Bloom filter (before tableFilter) names
-// bloomName and is read with it.
-const (
-	tableFilterName = "heistgraph.TableBloom"
-	bloomName       = "rocksdb.BuiltinBloomFilter"
-)
+// tableFilterName names tableFilter's filters in a table's properties.
+// Since schema 11 the filters hold the keys' prefixes (comparer.go), not
+// the keys: the name changed with them, so that no filter of the other
+// kind is ever read as one of these (Pebble reads only the filters whose
+// name it is given).
+const tableFilterName = "heistgraph.PrefixBloom"
 
 // noFilter is the filter of a file that holds keys of a table without
 // filters: every key may be there. A Bloom filter of one key or more is

@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	pebbledb "github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/heistgraph/heistgraph"
@@ -264,17 +266,68 @@ func TestSchemaVersionOlder(t *testing.T) {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
-		for _, ro := range []bool{false, true} {
-			_, err := Open("old-store", Options{FS: fs, ReadOnly: ro})
-			if !errors.Is(err, heistgraph.ErrInvalid) {
-				t.Fatalf("read-only %v: open of a version %d store: %v, want ErrInvalid", ro, version, err)
-			}
-			for _, want := range []string{"old-store", fmt.Sprintf("schema version %d,", version), "re-ingest"} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("read-only %v: error %q does not say %q", ro, err, want)
-				}
+		wantRefused(t, fs, version)
+	}
+}
+
+// wantRefused checks that the store old-store in fs, of schema version
+// version, is refused by Open, read-only or not, naming the directory and
+// the version and telling the user to re-ingest.
+func wantRefused(t *testing.T, fs vfs.FS, version uint64) {
+	t.Helper()
+	for _, ro := range []bool{false, true} {
+		_, err := Open("old-store", Options{FS: fs, ReadOnly: ro})
+		if !errors.Is(err, heistgraph.ErrInvalid) {
+			t.Fatalf("read-only %v: open of a version %d store: %v, want ErrInvalid", ro, version, err)
+		}
+		for _, want := range []string{"old-store", fmt.Sprintf("schema version %d,", version), "re-ingest"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("read-only %v: error %q does not say %q", ro, err, want)
 			}
 		}
+	}
+}
+
+// TestSchemaVersionComparer: a store of version 10 or older, written with
+// Pebble's default comparer, which Pebble refuses to open with the store's
+// (comparer.go), is refused as a store of its version, and left as it was.
+func TestSchemaVersionComparer(t *testing.T) {
+	fs := vfs.NewMem()
+	old := func() *pebbledb.DB {
+		t.Helper()
+		o := Options{FS: fs}
+		if err := o.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		po := o.pebbleOptions(newHealth(nil)) // as version 10 opened it
+		po.Comparer = pebbledb.DefaultComparer
+		db, err := pebbledb.Open("old-store", po)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	db := old()
+	if err := db.Set(metaVersionKey, appendUvarint(nil, 10), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Set(appendHashedAddressKey(nil, 1, 7, 1), []byte{1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, fs, 10)
+	db = old()
+	v, closer, err := db.Get(metaVersionKey)
+	if err != nil || !bytes.Equal(v, appendUvarint(nil, 10)) {
+		t.Errorf("version after the refused opens: %x, %v", v, err)
+	}
+	if err == nil {
+		closer.Close()
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -207,8 +207,12 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // the t table as the index txid -> number (txnum.go), so that a group's
 // new records sort after every stored key; version 10 keys the address
 // totals by a hash of the address and its id instead of by the address
-// string (addrkey.go).
-const schemaVersion = 10
+// string (addrkey.go); version 11 orders keys by the store's own comparer,
+// which splits the totals' keys after the hash, so that the Bloom filters
+// hold the hash and a lookup by address skips the files without it
+// (comparer.go; Pebble refuses a store of another comparer, which Open
+// reports as a store of an older version).
+const schemaVersion = 11
 
 var (
 	metaVersionKey   = []byte("mversion")
