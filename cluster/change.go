@@ -98,14 +98,18 @@ func (c *candidate) spend(vout uint32, fp txFingerprint, known bool) bool {
 	return c.spent[0] && c.spent[1]
 }
 
-// pow10 returns 10^d.
-func pow10(d int) int64 {
-	v := int64(1)
-	for range d {
-		v *= 10
+// pow10 returns 10^d, for d in [0, 18] (Options.Validate's bounds for
+// RoundDigits).
+func pow10(d int) int64 { return pow10s[d] }
+
+// pow10s[d] is 10^d.
+var pow10s = func() (t [19]int64) {
+	t[0] = 1
+	for d := 1; d < len(t); d++ {
+		t[d] = 10 * t[d-1]
 	}
-	return v
-}
+	return t
+}()
 
 // candidate evaluates the change heuristics on a transaction (methods.md
 // §3.3, §3.4): it merges the change output into the inputs' cluster when

@@ -246,10 +246,9 @@ type blockState struct {
 	// rebuild asks for the memberships to be rebuilt from the evidence
 	// once the block is written (evidence of earlier blocks was dropped).
 	rebuild bool
-	// cols and the slices after it are tx's buffers, reused (nothing
+	// ins and the slices after it are tx's buffers, reused (nothing
 	// keeps them: evidence and candidates copy the ids); ct is joint's
 	// record of a transaction read from the graph.
-	cols              txCols
 	ins               []uint32
 	inSet             idSet
 	inIDs, outIDs     []uint32
@@ -826,6 +825,7 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 	// A block's transactions are read together, a column at a time
 	// (ReadClusterCols), and clustered from the columns.
 	var cols txgraph.ClusterCols
+	var v txCols
 	i := sort.Search(g.Blocks(), func(i int) bool { return g.Block(i).Height >= from })
 	for ; i < g.Blocks(); i++ {
 		if err := ctx.Err(); err != nil {
@@ -861,9 +861,8 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				var err error
 				e.bs.txNum = n + 1
 				if cols.Read[k] {
-					var v *txCols
-					if v, err = e.graphCols(&cols, k, n); err == nil {
-						e.tx(ctx, v, uint32(k))
+					if err = e.graphCols(&cols, k, n, &v); err == nil {
+						e.tx(ctx, &v, uint32(k))
 					}
 				} else {
 					var rec heistgraph.TxRecord
@@ -1003,12 +1002,20 @@ type idSet struct {
 	bits bitset
 }
 
-// add adds id to the set.
+// add adds id to the set: one test of its bit when the set holds it (a
+// block's merges name the same clusters many times), one more word
+// written and an append when not.
 func (s *idSet) add(id uint32) {
-	if !s.bits.has(id) {
-		s.bits.add(id)
-		s.list = append(s.list, id)
+	w, bit := int(id/64), uint64(1)<<(id%64)
+	if w < len(s.bits) {
+		if s.bits[w]&bit != 0 {
+			return
+		}
+	} else {
+		s.bits.add(id) // grows it
 	}
+	s.bits[w] |= bit
+	s.list = append(s.list, id)
 }
 
 // reset empties the set.

@@ -77,21 +77,20 @@ func (e *engine) typeCode(t heistgraph.ScriptType) uint8 {
 	return uint8(len(e.types) - 1)
 }
 
-// graphCols returns transaction k of the block c read from the graph
+// graphCols sets v to transaction k of the block c read from the graph
 // (ReadClusterCols: Read[k] true), number n, with the engine's ids of its
 // addresses, given as they are met (the inputs', then the outputs').
-func (e *engine) graphCols(c *txgraph.ClusterCols, k int, n uint32) (*txCols, error) {
+func (e *engine) graphCols(c *txgraph.ClusterCols, k int, n uint32, v *txCols) error {
 	var i0, o0 uint32
 	if k > 0 {
 		i0, o0 = c.InEnd[k-1], c.OutEnd[k-1]
 	}
 	i1, o1 := c.InEnd[k], c.OutEnd[k]
 	if err := e.reserve(int(i1 - i0 + o1 - o0)); err != nil {
-		return nil, err
+		return err
 	}
 	bs := &e.bs
 	bs.room(e.m.nextID(), int(i1-i0+o1-o0))
-	v := &bs.cols
 	v.rec, v.num, v.known = nil, n+1, c.Known[k]
 	v.fp = txFingerprint{version: c.Version[k], lockUse: c.LockTime[k] != 0, rbf: c.RBF[k]}
 	v.inValue, v.inType = c.InValue[i0:i1], c.InType[i0:i1]
@@ -104,23 +103,22 @@ func (e *engine) graphCols(c *txgraph.ClusterCols, k int, n uint32) (*txCols, er
 	e.idsOfGraph(gout, outs)
 	bs.inIDs, bs.outIDs = ins, outs
 	v.inIDs, v.outIDs = ins, outs
-	return v, nil
+	return nil
 }
 
-// recordCols returns rec as columns, with the engine's ids of its
+// recordCols sets v to rec as columns, with the engine's ids of its
 // addresses, given as they are met (the inputs', then the outputs'). sin
 // and sout, when not nil, are the store's address ids of the spent
 // outputs and of the outputs (store.BlockRangeIDs): rec holds the strings
 // of those the engine does not know by their store ids (fillAddresses).
-func (e *engine) recordCols(rec *heistgraph.TxRecord, sin, sout []uint64) (*txCols, error) {
+func (e *engine) recordCols(rec *heistgraph.TxRecord, sin, sout []uint64, v *txCols) error {
 	tx := &rec.Tx
 	nin, nout := len(tx.Inputs), len(tx.Outputs)
 	if err := e.reserve(nin + nout); err != nil {
-		return nil, err
+		return err
 	}
 	bs := &e.bs
 	bs.room(e.m.nextID(), nin+nout)
-	v := &bs.cols
 	*v = txCols{rec: rec, coinbase: tx.IsCoinbase(), fp: fingerprintOf(tx), known: len(rec.Prevouts) == nin}
 	bs.inIDs, bs.inValue, bs.inType = resize(bs.inIDs, nin), resize(bs.inValue, nin), resize(bs.inType, nin)
 	bs.outIDs, bs.outValue, bs.outType = resize(bs.outIDs, nout), resize(bs.outValue, nout), resize(bs.outType, nout)
@@ -135,7 +133,7 @@ func (e *engine) recordCols(rec *heistgraph.TxRecord, sin, sout []uint64) (*txCo
 		case sin != nil:
 			var err error
 			if id, err = e.idOfStore(sin[i], o, "input", i); err != nil {
-				return nil, err
+				return err
 			}
 		case o != nil && o.Address != "":
 			id = e.idOf(o.Address)
@@ -155,7 +153,7 @@ func (e *engine) recordCols(rec *heistgraph.TxRecord, sin, sout []uint64) (*txCo
 		case sout != nil:
 			var err error
 			if id, err = e.idOfStore(sout[j], o, "output", j); err != nil {
-				return nil, err
+				return err
 			}
 		case o.Address != "":
 			id = e.idOf(o.Address)
@@ -164,17 +162,17 @@ func (e *engine) recordCols(rec *heistgraph.TxRecord, sin, sout []uint64) (*txCo
 	}
 	v.inIDs, v.inValue, v.inType = bs.inIDs, bs.inValue, bs.inType
 	v.outIDs, v.outValue, v.outType = bs.outIDs, bs.outValue, bs.outType
-	return v, nil
+	return nil
 }
 
 // txRecord clusters the transaction rec at position txIndex of the block
 // (see recordCols for sin and sout).
 func (e *engine) txRecord(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, sin, sout []uint64) error {
-	v, err := e.recordCols(rec, sin, sout)
-	if err != nil {
+	var v txCols
+	if err := e.recordCols(rec, sin, sout, &v); err != nil {
 		return err
 	}
-	e.tx(ctx, v, txIndex)
+	e.tx(ctx, &v, txIndex)
 	return nil
 }
 
