@@ -1253,7 +1253,11 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	case heistgraph.EvidenceApplied:
 		if len(roots) >= 2 {
 			joined = true
-			slices.Sort(roots)
+			if len(roots) == 2 { // most unions: ordered without a call
+				roots[0], roots[1] = min(roots[0], roots[1]), max(roots[0], roots[1])
+			} else {
+				slices.Sort(roots)
+			}
 			for _, r := range roots[1:] {
 				e.merge(roots[0], r)
 			}
