@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"slices"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -97,32 +98,37 @@ func (c *candidate) spend(vout uint32, fp txFingerprint, known bool) bool {
 	return c.spent[0] && c.spent[1]
 }
 
-// pow10 returns 10^d.
-func pow10(d int) int64 {
-	v := int64(1)
-	for range d {
-		v *= 10
+// pow10 returns 10^d, for d in [0, 18] (Options.Validate's bounds for
+// RoundDigits).
+func pow10(d int) int64 { return pow10s[d] }
+
+// pow10s[d] is 10^d.
+var pow10s = func() (t [19]int64) {
+	t[0] = 1
+	for d := 1; d < len(t); d++ {
+		t[d] = 10 * t[d-1]
 	}
-	return v
-}
+	return t
+}()
 
 // candidate evaluates the change heuristics on a transaction (methods.md
 // §3.3, §3.4): it merges the change output into the inputs' cluster when
 // the static votes decide, keeps the transaction waiting for its outputs'
-// spenders when fingerprint votes could still decide, or drops it.
-func (e *engine) candidate(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, ins []uint32, outIDs []uint32, fresh []bool) {
-	tx := &rec.Tx
+// spenders when fingerprint votes could still decide, or drops it. ins
+// are its distinct input addresses, fresh[j] whether output j's address
+// is fresh.
+func (e *engine) candidate(ctx context.Context, v *txCols, txIndex uint32, ins []uint32, fresh []bool) {
 	o := &e.opts.Change
 	if len(ins) == 0 {
 		return
 	}
 	var js [2]int
 	n := 0
-	for j := range tx.Outputs {
-		if tx.Outputs[j].Type == heistgraph.ScriptNullData {
+	for j, t := range v.outType {
+		if t == e.nullType {
 			continue
 		}
-		if n == 2 || outIDs[j] == 0 {
+		if n == 2 || v.outIDs[j] == 0 {
 			return
 		}
 		js[n] = j
@@ -132,26 +138,22 @@ func (e *engine) candidate(ctx context.Context, rec *heistgraph.TxRecord, txInde
 		return
 	}
 	for _, j := range js {
-		for _, id := range ins {
-			if outIDs[j] == id {
-				return // self-change: nothing new to merge
-			}
+		if slices.Contains(ins, v.outIDs[j]) {
+			return // self-change: nothing new to merge
 		}
 	}
-	for _, p := range rec.Prevouts {
-		if p == nil {
-			return
-		}
+	if !v.known {
+		return
 	}
-	c := &candidate{txid: tx.TxID, height: e.bs.height, txIndex: txIndex, in: ins[0], optimal: -1, fp: fingerprintOf(tx)}
+	c := &candidate{txid: v.txid(e.g), height: e.bs.height, txIndex: txIndex, in: ins[0], optimal: -1, fp: v.fp}
 	if c.num = e.bs.txNum; c.num == 0 {
 		e.numbered = false // the graph's catch-up numbers it first
 	}
 	var w [2]int64
-	var t [2]heistgraph.ScriptType
+	var t [2]uint8
 	for k, j := range js {
-		c.out[k], c.vout[k] = outIDs[j], uint32(j)
-		w[k], t[k] = tx.Outputs[j].Value, tx.Outputs[j].Type
+		c.out[k], c.vout[k] = v.outIDs[j], uint32(j)
+		w[k], t[k] = v.outValue[j], v.outType[j]
 	}
 	// Static votes.
 	if o.Fresh && fresh[js[0]] != fresh[js[1]] {
@@ -172,13 +174,12 @@ func (e *engine) candidate(ctx context.Context, rec *heistgraph.TxRecord, txInde
 			}
 		}
 	}
-	inType := rec.Prevouts[0].Type
+	inType := v.inType[0]
 	sameType := true
-	minIn := rec.Prevouts[0].Value
-	for _, p := range rec.Prevouts[1:] {
-		sameType = sameType && p.Type == inType
-		minIn = min(minIn, p.Value)
+	for _, t := range v.inType[1:] {
+		sameType = sameType && t == inType
 	}
+	minIn := slices.Min(v.inValue)
 	if (o.AddressType || o.LegacyPair) && sameType && (t[0] == inType) != (t[1] == inType) {
 		if t[0] == inType {
 			c.votes[0] |= voteType

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/txgraph"
 )
@@ -157,6 +156,10 @@ type engine struct {
 	// feed, when not nil, holds the records of blocks applied since
 	// (Engine.Follow).
 	feed *Feed
+	// types names the script types of txCols' codes, the graph's codes
+	// first; nullType is OP_RETURN's.
+	types    []heistgraph.ScriptType
+	nullType uint8
 	// numbered reports that every change candidate waiting that the
 	// graph holds has its number (candidate.num). A candidate made from
 	// the graph's transaction gets it when made; one made otherwise
@@ -243,13 +246,17 @@ type blockState struct {
 	// rebuild asks for the memberships to be rebuilt from the evidence
 	// once the block is written (evidence of earlier blocks was dropped).
 	rebuild bool
-	// ins, outIDs and outFresh are tx's buffers, reused (nothing keeps
-	// them: evidence and candidates copy the ids).
-	ins      []uint32
-	inSet    idSet
-	outIDs   []uint32
-	outFresh []bool
-	values   []int64
+	// ins and the slices after it are tx's buffers, reused (nothing
+	// keeps them: evidence and candidates copy the ids); ct is joint's
+	// record of a transaction read from the graph.
+	ins               []uint32
+	inSet             idSet
+	inIDs, outIDs     []uint32
+	inValue, outValue []int64
+	inType, outType   []uint8
+	outFresh          []bool
+	values            []int64
+	ct                txgraph.ClusterTx
 	// members and sizeRecs are flush's buffers for the batch, reused (the
 	// store copies what it writes before WriteClusters or Add returns).
 	memberRecs []store.ClusterMember
@@ -432,7 +439,9 @@ func open(ctx context.Context, st Store, chain heistgraph.Chain, opts Options) (
 	}
 	if g := opts.Graph; g != nil && chain.IsUTXO() && g.Chain() == chain {
 		e.g, e.extra = g, map[string]uint32{}
+		e.types = slices.Clone(g.ScriptTypes())
 	}
+	e.nullType = e.typeCode(heistgraph.ScriptNullData)
 	e.tip = store.ClusterTip{Block: heistgraph.ClusterBlock{Height: -1}, NextAddr: 1, NextOverride: 1}
 	tip, err := st.ClusterTip(ctx, chain)
 	switch {
@@ -813,10 +822,10 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 	g := e.g
 	last := time.Now()
 	var nums []uint32
-	// The addresses' strings are read only for the transactions that
-	// need them (tx): the ids say the rest. A block's transactions are
-	// read together (ReadClusterBlock), a column at a time.
-	cb := txgraph.ClusterBlock{NoAddresses: true, NoSpentTxIDs: true}
+	// A block's transactions are read together, a column at a time
+	// (ReadClusterCols), and clustered from the columns.
+	var cols txgraph.ClusterCols
+	var v txCols
 	i := sort.Search(g.Blocks(), func(i int) bool { return g.Block(i).Height >= from })
 	for ; i < g.Blocks(); i++ {
 		if err := ctx.Err(); err != nil {
@@ -842,7 +851,7 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				e.numbered = true
 			}
 			e.bs.start(h, e.m.nextID(), false)
-			g.ReadClusterBlock(nums, &cb)
+			g.ReadClusterCols(nums, &cols)
 			for k, n := range nums {
 				if k&255 == 255 {
 					if err := ctx.Err(); err != nil {
@@ -851,13 +860,14 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				}
 				var err error
 				e.bs.txNum = n + 1
-				if cb.Read[k] {
-					ct := &cb.Txs[k]
-					err = e.tx(ctx, &ct.Rec, uint32(k), ct, nil, nil)
+				if cols.Read[k] {
+					if err = e.graphCols(&cols, k, n, &v); err == nil {
+						e.tx(ctx, &v, uint32(k))
+					}
 				} else {
 					var rec heistgraph.TxRecord
 					if rec, err = e.st.Tx(ctx, e.chain, g.TxID(n)); err == nil {
-						err = e.tx(ctx, &rec, uint32(k), nil, nil, nil)
+						err = e.txRecord(ctx, &rec, uint32(k), nil, nil)
 					}
 				}
 				if err != nil {
@@ -928,7 +938,7 @@ func (e *engine) txs(ctx context.Context, height int64, recs iter.Seq2[heistgrap
 		if err != nil {
 			return fmt.Errorf("cluster %s: block %d: %w", e.chain, height, err)
 		}
-		if err := e.tx(ctx, &rec, uint32(i), nil, nil, nil); err != nil {
+		if err := e.txRecord(ctx, &rec, uint32(i), nil, nil); err != nil {
 			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, height, rec.Tx.TxID, err)
 		}
 		i++
@@ -992,12 +1002,20 @@ type idSet struct {
 	bits bitset
 }
 
-// add adds id to the set.
+// add adds id to the set: one test of its bit when the set holds it (a
+// block's merges name the same clusters many times), one more word
+// written and an append when not.
 func (s *idSet) add(id uint32) {
-	if !s.bits.has(id) {
-		s.bits.add(id)
-		s.list = append(s.list, id)
+	w, bit := int(id/64), uint64(1)<<(id%64)
+	if w < len(s.bits) {
+		if s.bits[w]&bit != 0 {
+			return
+		}
+	} else {
+		s.bits.add(id) // grows it
 	}
+	s.bits[w] |= bit
+	s.list = append(s.list, id)
 }
 
 // reset empties the set.
@@ -1008,21 +1026,26 @@ func (s *idSet) reset() {
 	s.list = s.list[:0]
 }
 
-// see records that a transaction of the block used address id.
+// see records that a transaction of the block used address id (room
+// made for it).
 func (bs *blockState) see(id uint32) {
-	if id < bs.first {
-		return // older than the block: never fresh
+	if id >= bs.first { // older than the block: never fresh
+		bs.seen[id-bs.first] = true
 	}
-	i := int(id - bs.first)
-	if i >= len(bs.seen) {
-		// Grown by half at least: most ids a block gives out are seen
-		// one after the other.
+}
+
+// room makes seen long enough for every id below next+n (next the next
+// id to give out, n the most that the transaction about to be clustered
+// can give out), so that see never grows it.
+func (bs *blockState) room(next uint32, n int) {
+	if need := int(next-bs.first) + n; need > len(bs.seen) {
+		// Grown by half at least: a block's transactions ask for a
+		// little more each.
 		old := len(bs.seen)
-		n := max(i+1, old+old/2, 64)
-		bs.seen = slices.Grow(bs.seen, n-old)[:n]
+		need = max(need, old+old/2, 64)
+		bs.seen = slices.Grow(bs.seen, need-old)[:need]
 		clear(bs.seen[old:])
 	}
-	bs.seen[i] = true
 }
 
 // fresh reports whether address id was given out in this block and no
@@ -1148,13 +1171,26 @@ func (e *engine) idOf(addr string) uint32 {
 	return id
 }
 
-// idOfGraph is idOf for the graph's address a (NoAddress: none, id 0).
-func (e *engine) idOfGraph(a uint32) uint32 {
-	if a == txgraph.NoAddress {
-		return 0
+// idsOfGraph sets ids[i] to the id of the graph's address gs[i], as idOf
+// does for a string (NoAddress: none, id 0), in order. An address met
+// before costs a comparison while the graph's ids are the engine's
+// (graphIDs.get, inlined).
+func (e *engine) idsOfGraph(gs, ids []uint32) {
+	gid := e.gid
+	ids = ids[:len(gs)]
+	for i, a := range gs {
+		id := gid.get(a)
+		if id == 0 {
+			id = e.newGraphID(a)
+		}
+		ids[i] = id
 	}
-	if id := e.gid.get(a); id != 0 || e.bs.replay {
-		return id
+}
+
+// newGraphID is idsOfGraph for an address without an id yet.
+func (e *engine) newGraphID(a uint32) uint32 {
+	if a == txgraph.NoAddress || e.bs.replay {
+		return 0
 	}
 	id := e.m.add()
 	e.gid.set(a, id)
@@ -1217,7 +1253,11 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	case heistgraph.EvidenceApplied:
 		if len(roots) >= 2 {
 			joined = true
-			slices.Sort(roots)
+			if len(roots) == 2 { // most unions: ordered without a call
+				roots[0], roots[1] = min(roots[0], roots[1]), max(roots[0], roots[1])
+			} else {
+				slices.Sort(roots)
+			}
 			for _, r := range roots[1:] {
 				e.merge(roots[0], r)
 			}
@@ -1347,191 +1387,4 @@ func (e *engine) shareEntity(a, b uint32) bool {
 		}
 	}
 	return false
-}
-
-// txFingerprint is what the fingerprint heuristics compare between a
-// transaction and the spenders of its outputs.
-type txFingerprint struct {
-	version int32
-	lockUse bool // nLockTime != 0
-	rbf     bool // some input signals opt-in RBF
-}
-
-func fingerprintOf(tx *heistgraph.Tx) txFingerprint {
-	f := txFingerprint{lockUse: tx.LockTime != 0, version: tx.Version}
-	for _, in := range tx.Inputs {
-		if in.Sequence < 0xfffffffe {
-			f.rbf = true
-			break
-		}
-	}
-	return f
-}
-
-// tx clusters one transaction at position txIndex of the block. ct, when
-// not nil, is rec read from the graph (rec is &ct.Rec): its In and Out are
-// the graph's address ids of the spent outputs and of the outputs, and the
-// addresses' strings may be left out (ClusterTx.NoAddresses). sin and
-// sout, when not nil, are the store's address ids of the spent outputs
-// and of the outputs (store.BlockRangeIDs): rec holds the strings of those
-// the engine does not know by their store ids (fillAddresses).
-func (e *engine) tx(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, ct *txgraph.ClusterTx, sin, sout []uint64) error {
-	var gin, gout []uint32
-	if ct != nil {
-		gin, gout = ct.In, ct.Out
-	}
-	bs := &e.bs
-	tx := &rec.Tx
-	if err := e.reserve(len(tx.Inputs) + len(tx.Outputs)); err != nil {
-		return err
-	}
-	bs.n = 2
-	if !bs.replay {
-		e.stats.Txs++
-	}
-	coinbase := tx.IsCoinbase()
-	ins := bs.ins[:0] // distinct input address ids, in input order
-	joint := false    // a CoinJoin or the Stonewall shape: several owners may sign
-	if !coinbase {
-		if !bs.replay {
-			e.stats.Inputs += int64(len(tx.Inputs))
-		}
-		// Above manyInputs the distinct ids are found by a set, not by
-		// searching those found so far (a consolidation's hundreds).
-		many := len(tx.Inputs) > manyInputs
-		for i := range tx.Inputs {
-			var id uint32
-			if gin != nil {
-				id = e.idOfGraph(gin[i])
-			} else if sin != nil {
-				var o *heistgraph.TxOut
-				if i < len(rec.Prevouts) {
-					o = rec.Prevouts[i]
-				}
-				var err error
-				if id, err = e.idOfStore(sin[i], o, "input", i); err != nil {
-					return err
-				}
-			} else if i < len(rec.Prevouts) && rec.Prevouts[i] != nil && rec.Prevouts[i].Address != "" {
-				id = e.idOf(rec.Prevouts[i].Address)
-			}
-			if id == 0 {
-				continue
-			}
-			if many {
-				if !bs.inSet.bits.has(id) {
-					bs.inSet.add(id)
-					ins = append(ins, id)
-				}
-			} else if !slices.Contains(ins, id) {
-				ins = append(ins, id)
-			}
-		}
-		if many {
-			bs.inSet.reset()
-		}
-		shaped := pattern.MayJoin(tx, &bs.values)
-		cjOpts := pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}
-		if shaped && ct != nil {
-			if ct.Owned() {
-				// The graph's address ids are the addresses: the rules
-				// compare them.
-				cjOpts.InOwners, cjOpts.OutOwners = gin, gout
-			} else if ct.NoAddresses {
-				e.g.ClusterAddresses(ct) // the CoinJoin rules compare addresses
-			}
-		}
-		if !shaped {
-			// Neither a CoinJoin nor the Stonewall shape.
-		} else if cj, ok := pattern.AnalyzeCoinJoin(tx, rec.Prevouts, cjOpts); ok {
-			if !bs.replay {
-				e.stats.CoinJoins[string(cj.Kind)]++
-			}
-			joint = true
-		} else if pattern.IsStonewall(tx) {
-			if !bs.replay {
-				e.stats.Stonewalls++
-			}
-			joint = true
-		}
-		// The spends of candidates' outputs bring their fingerprint votes;
-		// a joint transaction's fingerprints are its coordinator's, not
-		// the spender's, and give none.
-		fp := fingerprintOf(tx)
-		var spent []uint32 // the spent transactions' numbers, their txids left out
-		if ct != nil {
-			spent = ct.Spent
-		}
-		for i := range tx.Inputs {
-			op := &tx.Inputs[i].PrevOut
-			var c *candidate
-			if spent == nil {
-				c = e.pending.get(&op.TxID)
-			} else if p := spent[i]; p != txgraph.NoTx && e.pending.mayNum(p) {
-				txid := e.g.TxID(p)
-				c = e.pending.get(&txid)
-			}
-			if c != nil {
-				if c.spend(op.Vout, fp, !joint) {
-					e.pending.remove(c)
-					e.decideDeferred(ctx, c, txIndex)
-				}
-			}
-		}
-	}
-	bs.outIDs, bs.outFresh = resize(bs.outIDs, len(tx.Outputs)), resize(bs.outFresh, len(tx.Outputs))
-	outIDs, fresh := bs.outIDs, bs.outFresh
-	clear(outIDs)
-	clear(fresh)
-	for j := range tx.Outputs {
-		var id uint32
-		if gout != nil {
-			id = e.idOfGraph(gout[j])
-		} else if sout != nil {
-			var err error
-			if id, err = e.idOfStore(sout[j], &tx.Outputs[j], "output", j); err != nil {
-				return err
-			}
-		} else if a := tx.Outputs[j].Address; a != "" {
-			id = e.idOf(a)
-		}
-		if id != 0 {
-			outIDs[j] = id
-			fresh[j] = bs.fresh(id)
-		}
-	}
-	bs.ins = ins
-	for _, id := range ins {
-		bs.see(id)
-	}
-	for _, id := range outIDs {
-		bs.see(id)
-	}
-	if coinbase || joint {
-		return nil
-	}
-	if e.opts.CommonInput && len(ins) >= 2 && !bs.replay {
-		ev := heistgraph.ClusterEvidence{Height: bs.height, TxIndex: txIndex, TxID: tx.TxID, Heuristic: heistgraph.HeuristicCommonInput}
-		if _, joined := e.join(ctx, ins, ev, false, true); joined {
-			e.stats.CommonInput++
-		}
-	}
-	if e.opts.Change.enabled() {
-		e.candidate(ctx, rec, txIndex, ins, outIDs, fresh)
-	}
-	return nil
-}
-
-// manyInputs is the most inputs a transaction's distinct input addresses
-// are found among by a search of those found so far.
-const manyInputs = 16
-
-// sameCluster reports whether ids are all in one cluster.
-func (e *engine) sameCluster(ids []uint32) bool {
-	for _, id := range ids[min(1, len(ids)):] {
-		if e.m.of(id) != e.m.of(ids[0]) {
-			return false
-		}
-	}
-	return len(ids) > 0
 }

@@ -143,9 +143,11 @@ func (e *engine) accountTx(ctx context.Context, rec *store.AccountTxRecord) erro
 	tx := &rec.Tx
 	// The sender and recipient; each log's emitter and, for an approval,
 	// its owner and spender; each transfer's token, sender and recipient.
-	if err := e.reserve(2 + 3*len(rec.Logs) + 3*len(rec.Transfers)); err != nil {
+	n := 2 + 3*len(rec.Logs) + 3*len(rec.Transfers)
+	if err := e.reserve(n); err != nil {
 		return err
 	}
+	bs.room(e.m.nextID(), n)
 	bs.n = 0
 	if !bs.replay {
 		e.stats.Txs++

@@ -20,13 +20,17 @@ type graphIDs struct {
 // newGraphIDs returns an empty map for a graph of n addresses.
 func newGraphIDs(n int) *graphIDs { return &graphIDs{n: n} }
 
-// get returns the engine's id of graph address a; 0 when it has none.
+// get returns the engine's id of graph address a; 0 when it has none
+// (txgraph.NoAddress has none).
 func (t *graphIDs) get(a uint32) uint32 {
-	if t.dense != nil {
-		return t.dense[a]
+	if t.dense == nil {
+		if a < t.known {
+			return a + 1
+		}
+		return 0
 	}
-	if a < t.known {
-		return a + 1
+	if int(a) < len(t.dense) {
+		return t.dense[a]
 	}
 	return 0
 }

@@ -137,7 +137,7 @@ func (e *engine) blockIDs(ctx context.Context, b *store.BlockRecords, fed bool) 
 		}
 		var in, out []uint64
 		in, out, ids = store.TxAddrIDs(ids, &rec.Tx)
-		if err := e.tx(ctx, rec, uint32(i), nil, in, out); err != nil {
+		if err := e.txRecord(ctx, rec, uint32(i), in, out); err != nil {
 			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, h, rec.Tx.TxID, err)
 		}
 	}

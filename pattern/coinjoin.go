@@ -151,11 +151,27 @@ func MayJoin(tx *heistgraph.Tx, buf *[]int64) bool {
 		}
 	}
 	*buf = vs
+	return mayJoin(len(tx.Inputs), vs)
+}
+
+// MayJoinValues is MayJoin for a transaction (not a coinbase) of nin
+// inputs and nout outputs whose spendable outputs (not OP_RETURN) have the
+// values vs, which it reorders.
+func MayJoinValues(nin, nout int, vs []int64) bool {
+	if nin < 2 || nout < 2 {
+		return false
+	}
+	return mayJoin(nin, vs)
+}
+
+// mayJoin is MayJoin's answer from the number of inputs and the values of
+// the spendable outputs (sorted in place).
+func mayJoin(nin int, vs []int64) bool {
 	if len(vs) <= 8 && !anyTwice(vs) {
 		return false // every rule wants a value paid twice
 	}
 	slices.Sort(vs)
-	if MayCoinJoin(len(tx.Inputs), vs) {
+	if MayCoinJoin(nin, vs) {
 		return true
 	}
 	if len(vs) < 3 || len(vs) > 4 {

@@ -69,12 +69,8 @@ type ClusterTx struct {
 	// asks for the strings of the few transactions that need them
 	// (ClusterAddresses).
 	NoAddresses bool
-	// Spent is the numbers of the transactions the inputs spend (NoTx for
-	// a coinbase's input), given only by ReadClusterBlock with
-	// ClusterBlock.NoSpentTxIDs (the inputs' PrevOut.TxID left zero).
-	Spent    []uint32
-	prev     []heistgraph.TxOut
-	prevPtrs []*heistgraph.TxOut
+	prev        []heistgraph.TxOut
+	prevPtrs    []*heistgraph.TxOut
 }
 
 // ClusterAddresses fills in the addresses of ct's outputs and spent outputs, read
@@ -141,7 +137,6 @@ func (g *Graph) ReadCluster(n uint32, ct *ClusterTx) bool {
 	ct.prevPtrs = rec.Prevouts
 	ct.prev = resize(ct.prev, nin)
 	ct.In, ct.Out = resize(ct.In, nin), resize(ct.Out, nout)
-	ct.Spent = nil
 	seq := uint32(0xffffffff)
 	if t.txFlags[n]&flagRBF != 0 {
 		seq = 0xfffffffd

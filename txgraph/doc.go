@@ -27,9 +27,11 @@
 // chain (a reorg). A graph is current while its last block is the store's
 // tip (Graph.Current); callers use it only then.
 //
-// Address clustering (package cluster) reads the graph too (ReadCluster,
-// BlockTxs, AddressID): its addresses are the graph's ids, so it keeps no
-// table of address hashes, and a block's transactions are array loads.
+// Address clustering (package cluster) reads the graph too
+// (ReadClusterCols, BlockTxs, AddressID; ReadCluster for the few
+// transactions the CoinJoin rules read as records): its addresses are the
+// graph's ids, so it keeps no table of address hashes, and a block's
+// transactions are a few columns copied from the graph's.
 //
 // File layout (little-endian, every section 8-byte aligned): the 8-byte
 // magic "HGTXG\x00\x00\x03" (version 3; a graph of an older version does

@@ -1,0 +1,329 @@
+package cluster
+
+import (
+	"context"
+	"slices"
+
+	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/pattern"
+	"github.com/heistgraph/heistgraph/txgraph"
+)
+
+// txFingerprint is what the fingerprint heuristics compare between a
+// transaction and the spenders of its outputs.
+type txFingerprint struct {
+	version int32
+	lockUse bool // nLockTime != 0
+	rbf     bool // some input signals opt-in RBF
+}
+
+func fingerprintOf(tx *heistgraph.Tx) txFingerprint {
+	f := txFingerprint{lockUse: tx.LockTime != 0, version: tx.Version}
+	for _, in := range tx.Inputs {
+		if in.Sequence < 0xfffffffe {
+			f.rbf = true
+			break
+		}
+	}
+	return f
+}
+
+// txCols is a transaction as the heuristics read it: columns of its
+// inputs and outputs, their addresses as the engine's ids and their
+// script types as codes (engine.types). The graph's catch-up makes it
+// from the graph's columns (txgraph.ClusterCols, graphCols) without a
+// record; the other paths from a record (recordCols). Its slices are the
+// block's or bs's buffers, reused.
+type txCols struct {
+	// rec is the record, when the transaction was read as one; nil from
+	// the graph, where num (the graph's number plus one) names it.
+	rec      *heistgraph.TxRecord
+	num      uint32
+	coinbase bool
+	// known reports that every input's spent output is known (its
+	// value and type in inValue and inType).
+	known bool
+	fp    txFingerprint
+	// inIDs and outIDs are the address ids of the spent outputs and of
+	// the outputs (0 for none).
+	inIDs, outIDs     []uint32
+	inValue, outValue []int64
+	inType, outType   []uint8
+	// spent and vout are the numbers of the transactions the inputs spend
+	// (txgraph.NoTx for none) and the outputs' indexes, from the graph
+	// only (a record's inputs name them by txid).
+	spent, vout []uint32
+}
+
+// txid returns the transaction's txid.
+func (v *txCols) txid(g *txgraph.Graph) heistgraph.Hash {
+	if v.rec != nil {
+		return v.rec.Tx.TxID
+	}
+	return g.TxID(v.num - 1)
+}
+
+// typeCode returns the code of script type t in txCols (engine.types),
+// giving it one when it has none. The graph's codes are the engine's
+// (open); a chain has fewer than 256 script types (heistgraph names a
+// dozen), as the graph's codes assume.
+func (e *engine) typeCode(t heistgraph.ScriptType) uint8 {
+	for c, x := range e.types {
+		if x == t {
+			return uint8(c)
+		}
+	}
+	e.types = append(e.types, t)
+	return uint8(len(e.types) - 1)
+}
+
+// graphCols sets v to transaction k of the block c read from the graph
+// (ReadClusterCols: Read[k] true), number n, with the engine's ids of its
+// addresses, given as they are met (the inputs', then the outputs').
+func (e *engine) graphCols(c *txgraph.ClusterCols, k int, n uint32, v *txCols) error {
+	var i0, o0 uint32
+	if k > 0 {
+		i0, o0 = c.InEnd[k-1], c.OutEnd[k-1]
+	}
+	i1, o1 := c.InEnd[k], c.OutEnd[k]
+	if err := e.reserve(int(i1 - i0 + o1 - o0)); err != nil {
+		return err
+	}
+	bs := &e.bs
+	bs.room(e.m.nextID(), int(i1-i0+o1-o0))
+	v.rec, v.num, v.known = nil, n+1, c.Known[k]
+	v.fp = txFingerprint{version: c.Version[k], lockUse: c.LockTime[k] != 0, rbf: c.RBF[k]}
+	v.inValue, v.inType = c.InValue[i0:i1], c.InType[i0:i1]
+	v.outValue, v.outType = c.OutValue[o0:o1], c.OutType[o0:o1]
+	v.spent, v.vout = c.Spent[i0:i1], c.Vout[i0:i1]
+	v.coinbase = len(v.spent) == 1 && v.spent[0] == txgraph.NoTx
+	gin, gout := c.InAddr[i0:i1], c.OutAddr[o0:o1]
+	ins, outs := resize(bs.inIDs, len(gin)), resize(bs.outIDs, len(gout))
+	e.idsOfGraph(gin, ins)
+	e.idsOfGraph(gout, outs)
+	bs.inIDs, bs.outIDs = ins, outs
+	v.inIDs, v.outIDs = ins, outs
+	return nil
+}
+
+// recordCols sets v to rec as columns, with the engine's ids of its
+// addresses, given as they are met (the inputs', then the outputs'). sin
+// and sout, when not nil, are the store's address ids of the spent
+// outputs and of the outputs (store.BlockRangeIDs): rec holds the strings
+// of those the engine does not know by their store ids (fillAddresses).
+func (e *engine) recordCols(rec *heistgraph.TxRecord, sin, sout []uint64, v *txCols) error {
+	tx := &rec.Tx
+	nin, nout := len(tx.Inputs), len(tx.Outputs)
+	if err := e.reserve(nin + nout); err != nil {
+		return err
+	}
+	bs := &e.bs
+	bs.room(e.m.nextID(), nin+nout)
+	*v = txCols{rec: rec, coinbase: tx.IsCoinbase(), fp: fingerprintOf(tx), known: len(rec.Prevouts) == nin}
+	bs.inIDs, bs.inValue, bs.inType = resize(bs.inIDs, nin), resize(bs.inValue, nin), resize(bs.inType, nin)
+	bs.outIDs, bs.outValue, bs.outType = resize(bs.outIDs, nout), resize(bs.outValue, nout), resize(bs.outType, nout)
+	for i := range nin {
+		var o *heistgraph.TxOut
+		if i < len(rec.Prevouts) {
+			o = rec.Prevouts[i]
+		}
+		var id uint32
+		switch {
+		case v.coinbase: // its input spends nothing
+		case sin != nil:
+			var err error
+			if id, err = e.idOfStore(sin[i], o, "input", i); err != nil {
+				return err
+			}
+		case o != nil && o.Address != "":
+			id = e.idOf(o.Address)
+		}
+		bs.inIDs[i] = id
+		if o == nil {
+			v.known = false
+			bs.inValue[i], bs.inType[i] = 0, 0
+		} else {
+			bs.inValue[i], bs.inType[i] = o.Value, e.typeCode(o.Type)
+		}
+	}
+	for j := range nout {
+		o := &tx.Outputs[j]
+		var id uint32
+		switch {
+		case sout != nil:
+			var err error
+			if id, err = e.idOfStore(sout[j], o, "output", j); err != nil {
+				return err
+			}
+		case o.Address != "":
+			id = e.idOf(o.Address)
+		}
+		bs.outIDs[j], bs.outValue[j], bs.outType[j] = id, o.Value, e.typeCode(o.Type)
+	}
+	v.inIDs, v.inValue, v.inType = bs.inIDs, bs.inValue, bs.inType
+	v.outIDs, v.outValue, v.outType = bs.outIDs, bs.outValue, bs.outType
+	return nil
+}
+
+// txRecord clusters the transaction rec at position txIndex of the block
+// (see recordCols for sin and sout).
+func (e *engine) txRecord(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, sin, sout []uint64) error {
+	var v txCols
+	if err := e.recordCols(rec, sin, sout, &v); err != nil {
+		return err
+	}
+	e.tx(ctx, &v, txIndex)
+	return nil
+}
+
+// tx clusters one transaction at position txIndex of the block, its
+// addresses given their ids (graphCols, recordCols).
+func (e *engine) tx(ctx context.Context, v *txCols, txIndex uint32) {
+	bs := &e.bs
+	bs.n = 2
+	if !bs.replay {
+		e.stats.Txs++
+	}
+	ins := bs.ins[:0] // distinct input address ids, in input order
+	joint := false    // a CoinJoin or the Stonewall shape: several owners may sign
+	if !v.coinbase {
+		if !bs.replay {
+			e.stats.Inputs += int64(len(v.inIDs))
+		}
+		// Above manyInputs the distinct ids are found by a set, not by
+		// searching those found so far (a consolidation's hundreds).
+		if len(v.inIDs) > manyInputs {
+			for _, id := range v.inIDs {
+				if id != 0 && !bs.inSet.bits.has(id) {
+					bs.inSet.add(id)
+					ins = append(ins, id)
+				}
+			}
+			bs.inSet.reset()
+		} else {
+			for _, id := range v.inIDs {
+				if id != 0 && !slices.Contains(ins, id) {
+					ins = append(ins, id)
+				}
+			}
+		}
+		if nin, nout := len(v.inIDs), len(v.outIDs); nin >= 2 && nout >= 2 {
+			vs := bs.values[:0] // the spendable outputs' values
+			for j, t := range v.outType {
+				if t != e.nullType {
+					vs = append(vs, v.outValue[j])
+				}
+			}
+			bs.values = vs
+			if pattern.MayJoinValues(nin, nout, vs) {
+				joint = e.joint(v, ins)
+			}
+		}
+		// The spends of candidates' outputs bring their fingerprint votes;
+		// a joint transaction's fingerprints are its coordinator's, not
+		// the spender's, and give none.
+		e.spends(ctx, v, txIndex, !joint)
+	}
+	bs.outFresh = resize(bs.outFresh, len(v.outIDs))
+	fresh := bs.outFresh
+	for j, id := range v.outIDs {
+		fresh[j] = bs.fresh(id)
+	}
+	bs.ins = ins
+	for _, id := range ins {
+		bs.see(id)
+	}
+	for _, id := range v.outIDs {
+		bs.see(id)
+	}
+	if v.coinbase || joint {
+		return
+	}
+	if e.opts.CommonInput && len(ins) >= 2 && !bs.replay {
+		ev := heistgraph.ClusterEvidence{Height: bs.height, TxIndex: txIndex, TxID: v.txid(e.g), Heuristic: heistgraph.HeuristicCommonInput}
+		if _, joined := e.join(ctx, ins, ev, false, true); joined {
+			e.stats.CommonInput++
+		}
+	}
+	if e.opts.Change.enabled() {
+		e.candidate(ctx, v, txIndex, ins, fresh)
+	}
+}
+
+// joint reports whether v (of the CoinJoin or Stonewall shape by its
+// output values, pattern.MayJoinValues) is a CoinJoin or has the Stonewall
+// shape, counting it; ins are its distinct input addresses. A transaction
+// read from the graph is read as a record for the rules.
+func (e *engine) joint(v *txCols, ins []uint32) bool {
+	bs := &e.bs
+	rec := v.rec
+	cjOpts := pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}
+	if rec == nil {
+		ct := &bs.ct
+		ct.NoAddresses = true
+		e.g.ReadCluster(v.num-1, ct) // true: ReadClusterCols read it
+		rec = &ct.Rec
+		if ct.Owned() {
+			// The graph's address ids are the addresses: the rules
+			// compare them.
+			cjOpts.InOwners, cjOpts.OutOwners = ct.In, ct.Out
+		} else {
+			e.g.ClusterAddresses(ct) // the CoinJoin rules compare addresses
+		}
+	}
+	if cj, ok := pattern.AnalyzeCoinJoin(&rec.Tx, rec.Prevouts, cjOpts); ok {
+		if !bs.replay {
+			e.stats.CoinJoins[string(cj.Kind)]++
+		}
+		return true
+	}
+	if pattern.IsStonewall(&rec.Tx) {
+		if !bs.replay {
+			e.stats.Stonewalls++
+		}
+		return true
+	}
+	return false
+}
+
+// spends records the spends of candidates' outputs by v's inputs (known:
+// v's fingerprint is its owner's) and decides the candidates whose
+// outputs are both spent now.
+func (e *engine) spends(ctx context.Context, v *txCols, txIndex uint32, known bool) {
+	if v.rec != nil {
+		for i := range v.rec.Tx.Inputs {
+			op := &v.rec.Tx.Inputs[i].PrevOut
+			if c := e.pending.get(&op.TxID); c != nil && c.spend(op.Vout, v.fp, known) {
+				e.pending.remove(c)
+				e.decideDeferred(ctx, c, txIndex)
+			}
+		}
+		return
+	}
+	// The spent transactions' numbers: a txid read only where a
+	// candidate may be the spent transaction.
+	for i, p := range v.spent {
+		if p == txgraph.NoTx || !e.pending.mayNum(p) {
+			continue
+		}
+		txid := e.g.TxID(p)
+		if c := e.pending.get(&txid); c != nil && c.spend(v.vout[i], v.fp, known) {
+			e.pending.remove(c)
+			e.decideDeferred(ctx, c, txIndex)
+		}
+	}
+}
+
+// manyInputs is the most inputs a transaction's distinct input addresses
+// are found among by a search of those found so far.
+const manyInputs = 16
+
+// sameCluster reports whether ids are all in one cluster.
+func (e *engine) sameCluster(ids []uint32) bool {
+	for _, id := range ids[min(1, len(ids)):] {
+		if e.m.of(id) != e.m.of(ids[0]) {
+			return false
+		}
+	}
+	return len(ids) > 0
+}
