@@ -3,6 +3,7 @@ package trace
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -64,7 +65,7 @@ func appendKey(b []byte, depth int, indent bool, key string) []byte {
 // as it is, anything else through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+		if jsonPlain[s[i]]&plainText == 0 {
 			var w bytes.Buffer
 			enc := json.NewEncoder(&w)
 			enc.SetEscapeHTML(false)
@@ -77,17 +78,64 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// appendJSONStringHTML appends s as json.Marshal writes a string (HTML
+// escaped): what Event.MarshalJSON writes for its strings.
+func appendJSONStringHTML(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if jsonPlain[s[i]]&plainHTML == 0 {
+			js, _ := json.Marshal(s) // a string always encodes
+			return append(b, js...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// jsonPlain marks the bytes encoding/json writes as they are in a
+// string: plainText without HTML escaping (printable ASCII but the quote
+// and the backslash), plainHTML with it (also not <, > and &).
+var jsonPlain = func() (t [256]uint8) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		if c != '"' && c != '\\' {
+			t[c] = plainText
+			if c != '<' && c != '>' && c != '&' {
+				t[c] |= plainHTML
+			}
+		}
+	}
+	return t
+}()
+
+const (
+	plainText = 1 << iota
+	plainHTML
+)
+
 // appendHashJSON appends h as its JSON string (its String form, quoted).
 func appendHashJSON(b []byte, h *heistgraph.Hash) []byte {
 	return append(appendHashHex(append(b, '"'), h), '"')
 }
 
-// appendHashHex appends h in its String form.
-func appendHashHex(b []byte, h *heistgraph.Hash) []byte {
+// hexPairs holds the two lower-case hex digits of every byte.
+var hexPairs = func() (t [256][2]byte) {
 	const digits = "0123456789abcdef"
+	for c := range 256 {
+		t[c] = [2]byte{digits[c>>4], digits[c&0x0f]}
+	}
+	return t
+}()
+
+// appendHashHex appends h in its String form: the bytes reversed, in
+// hex, written into the buffer grown once (a hash is most of an edge's
+// and a sink's text).
+func appendHashHex(b []byte, h *heistgraph.Hash) []byte {
+	n := len(b)
+	b = slices.Grow(b, 64)[:n+64]
+	d := (*[64]byte)(b[n:])
 	for i := range 32 {
-		c := h[31-i]
-		b = append(b, digits[c>>4], digits[c&0x0f])
+		p := hexPairs[h[31-i]]
+		d[2*i], d[2*i+1] = p[0], p[1]
 	}
 	return b
 }
@@ -167,4 +215,52 @@ func appendListJSON(b []byte, isNil bool, n int, elem func(b []byte, i int) []by
 		b = elem(b, i)
 	}
 	return append(b, ']')
+}
+
+// AppendJSON appends ev as an element of an array at depth, as
+// SinkList.AppendJSON appends a sink: the text MarshalJSON writes (its
+// strings HTML-escaped, as json.Marshal writes them), compact or indented
+// as json.Indent with indent "  " indents it there. It writes the details
+// most events of a large trace have (*ConsolidationEvent with its
+// Consolidation, *Entry) and returns false, b unchanged, for the others.
+func (ev *Event) AppendJSON(b []byte, depth int, ind bool) ([]byte, bool) {
+	var c *ConsolidationEvent
+	var en *Entry
+	switch d := ev.Detail.(type) {
+	case *ConsolidationEvent:
+		if d == nil || d.Consolidation == nil {
+			return b, false
+		}
+		c = d
+	case *Entry:
+		if d == nil {
+			return b, false
+		}
+		en = d
+	default:
+		return b, false
+	}
+	b = appendNewline(b, depth, ind)
+	b = append(b, '{')
+	d := depth + 1
+	b = appendJSONStringHTML(appendKey(b, d, ind, "kind"), ev.Kind)
+	b = appendHashJSON(appendKey(append(b, ','), d, ind, "txid"), &ev.TxID)
+	if c != nil {
+		b = strconv.AppendInt(appendKey(append(b, ','), d, ind, "inputs"), int64(c.Inputs), 10)
+		b = strconv.AppendInt(appendKey(append(b, ','), d, ind, "input_addresses"), int64(c.InputAddresses), 10)
+		b = strconv.AppendUint(appendKey(append(b, ','), d, ind, "vout"), uint64(c.Vout), 10)
+		b = appendJSONStringHTML(appendKey(append(b, ','), d, ind, "address"), c.Address)
+		b = strconv.AppendInt(appendKey(append(b, ','), d, ind, "amount_sat"), c.AmountSat, 10)
+		b = strconv.AppendInt(appendKey(append(b, ','), d, ind, "tainted_inputs"), int64(c.TaintedInputs), 10)
+		b = strconv.AppendInt(appendKey(append(b, ','), d, ind, "tainted_sat"), c.TaintedSat, 10)
+	} else {
+		b = strconv.AppendUint(appendKey(append(b, ','), d, ind, "vout"), uint64(en.Vout), 10)
+		b = appendJSONStringHTML(appendKey(append(b, ','), d, ind, "address"), en.Address)
+		b = appendJSONStringHTML(appendKey(append(b, ','), d, ind, "entity"), en.Entity)
+		b = appendJSONStringHTML(appendKey(append(b, ','), d, ind, "category"), en.Category)
+		b = strconv.AppendInt(appendKey(append(b, ','), d, ind, "amount_sat"), en.AmountSat, 10)
+		b = strconv.AppendInt(appendKey(append(b, ','), d, ind, "hops"), int64(en.Hops), 10)
+	}
+	b = appendNewline(b, depth, ind)
+	return append(b, '}'), true
 }
