@@ -2,7 +2,9 @@ package trace
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -117,27 +119,34 @@ func appendHashJSON(b []byte, h *heistgraph.Hash) []byte {
 	return append(appendHashHex(append(b, '"'), h), '"')
 }
 
-// hexPairs holds the two lower-case hex digits of every byte.
-var hexPairs = func() (t [256][2]byte) {
-	const digits = "0123456789abcdef"
-	for c := range 256 {
-		t[c] = [2]byte{digits[c>>4], digits[c&0x0f]}
-	}
-	return t
-}()
-
 // appendHashHex appends h in its String form: the bytes reversed, in
-// hex, written into the buffer grown once (a hash is most of an edge's
-// and a sink's text).
+// hex, written eight bytes of the hash at a time into the buffer grown
+// once (a hash is most of an edge's and a sink's text).
 func appendHashHex(b []byte, h *heistgraph.Hash) []byte {
 	n := len(b)
 	b = slices.Grow(b, 64)[:n+64]
 	d := (*[64]byte)(b[n:])
-	for i := range 32 {
-		p := hexPairs[h[31-i]]
-		d[2*i], d[2*i+1] = p[0], p[1]
+	for i := range 4 {
+		// h[31-8i] … h[24-8i], the first to be written in the low byte.
+		v := bits.ReverseBytes64(binary.LittleEndian.Uint64(h[24-8*i:]))
+		binary.LittleEndian.PutUint64(d[16*i:], hexDigits(uint32(v)))
+		binary.LittleEndian.PutUint64(d[16*i+8:], hexDigits(uint32(v>>32)))
 	}
 	return b
+}
+
+// hexDigits returns the 8 lower-case hex digits of the 4 bytes of x, the
+// low byte's first, in the order they are written (the first digit in the
+// low byte of the result).
+func hexDigits(x uint32) uint64 {
+	y := uint64(x)
+	y = (y | y<<16) & 0x0000ffff0000ffff
+	y = (y | y<<8) & 0x00ff00ff00ff00ff // byte k in the low half of lane k
+	// The high nibble to the lane's low byte, the low nibble to its high byte.
+	y = (y>>4)&0x000f000f000f000f | (y&0x000f000f000f000f)<<8
+	// '0' + a nibble, and 'a' - '0' - 10 more where it is 10 or more.
+	over := ((y + 0x0606060606060606) >> 4) & 0x0101010101010101
+	return y + 0x3030303030303030 + over*('a'-'0'-10)
 }
 
 // appendSinkJSON appends s as an element at depth (SinkList.AppendJSON).

@@ -123,9 +123,13 @@ type engine struct {
 	// entity.
 	labs   []heistgraph.EntityRef
 	labIdx map[entityName]int32 // labs index of a name and category
-	cjLabs map[string]int32     // labs index of a CoinJoin subtype (cjLabel)
-	events []Event
-	steps  chunks[peelCandidate]
+	// labStop is, by labs index, whether the entity stops the trace
+	// (Options.stops, which folds the category's case): 0 not asked
+	// yet, 1 no, 2 yes.
+	labStop []uint8
+	cjLabs  map[string]int32 // labs index of a CoinJoin subtype (cjLabel)
+	events  []Event
+	steps   chunks[peelCandidate]
 	// peelTxs are the steps' PeelTxs that are built (peelCandidate.built).
 	peelTxs []pattern.PeelTx
 	order   []sinkOrder // sortSinks' (scratch)
@@ -796,7 +800,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		e.sinkOut(SinkBurned, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	if hop > 0 && ans.ok && e.o.stops(ans.ref.Category) {
+	if hop > 0 && ans.ok && e.stopsLab(ans.lab) {
 		e.sinkOut(SinkEntity, n, vout, addr, t, hop, lab, reasonNone)
 		if kind, ok := pattern.EntryKind(ans.ref.Category); ok {
 			e.event(kind, x.pos, e.tx.id(n), &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ans.ref.Name,
@@ -963,6 +967,23 @@ func (e *engine) entityOf(a addrRef) (int32, bool) {
 	}
 	lab, ok := e.strEntities[a]
 	return lab, ok
+}
+
+// stopsLab reports whether the entity labs[lab] stops the trace
+// (Options.stops), asking the options once per entity.
+func (e *engine) stopsLab(lab int32) bool {
+	if int(lab) >= len(e.labStop) {
+		e.labStop = append(e.labStop, make([]uint8, len(e.labs)-len(e.labStop))...)
+	}
+	if v := e.labStop[lab]; v != 0 {
+		return v == 2
+	}
+	stop := e.o.stops(e.labs[lab].Category)
+	e.labStop[lab] = 1
+	if stop {
+		e.labStop[lab] = 2
+	}
+	return stop
 }
 
 // entityName is an entity as the result names it.
