@@ -66,7 +66,13 @@ func appendKey(b []byte, depth int, indent bool, key string) []byte {
 // HTML escaping: printable ASCII other than the quote and the backslash
 // as it is, anything else through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if !plainWord(binary.LittleEndian.Uint64([]byte(s[i : i+8]))) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
 		if jsonPlain[s[i]]&plainText == 0 {
 			var w bytes.Buffer
 			enc := json.NewEncoder(&w)
@@ -92,6 +98,20 @@ func appendJSONStringHTML(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// plainWord reports whether none of the 8 bytes of x is below 0x20, at
+// or above 0x80, a quote or a backslash (encoding/json writes them as
+// they are, HTML escaping aside): the bytes are compared all at once.
+func plainWord(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// A byte b of x is zero in b^c exactly when b is c; (v - ones) &^ v
+	// has the high bit of a byte set where that byte of v is zero (and
+	// perhaps in higher bytes after one: any set bit is a match).
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	return x&highs == 0 && // all below 0x80: adding 0x60 carries out of no byte
+		(x+ones*(0x80-0x20))&highs == highs && // none below 0x20
+		zero(x^(ones*'"'))|zero(x^(ones*'\\')) == 0
 }
 
 // jsonPlain marks the bytes encoding/json writes as they are in a
