@@ -54,7 +54,8 @@ func (e *engine) useScratch(s *scratch) {
 	e.edgeTo = s.edgeTo
 	e.edgeIDs, e.edgeOf = s.edgeIDs, s.edgeOf
 	e.pending = s.pending
-	e.queue = s.queue[:0]
+	e.queue = s.queue
+	e.queue.reset()
 	*s = scratch{}
 }
 
@@ -99,6 +100,6 @@ func (e *engine) freeScratch() *scratch {
 		edgeIDs:  fit(e.edgeIDs),
 		edgeOf:   e.edgeOf[:0],
 		pending:  pending,
-		queue:    e.queue[:0],
+		queue:    e.queue,
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math/bits"
 	"slices"
 	"time"
 	"unsafe"
@@ -1349,11 +1350,24 @@ func (s *slab[T]) alloc() *T {
 	return &s.buf[len(s.buf)-1]
 }
 
-// workQueue is a min-heap of work by chain position (positions are
-// distinct: a transaction is queued once). Each entry carries its work's
-// position packed in one word (queueKey), so that ordering mostly
-// compares one integer of the heap's array.
-type workQueue []queueEntry
+// workQueue holds works by chain position (positions are distinct: a
+// transaction is queued once) and gives the lowest first. It is a radix
+// heap of the positions packed in one word (queueKey): the trace takes
+// its works in chain order and queues only spenders after the work it
+// took last, so every key queued is at least the last one taken (last),
+// and an entry waits in the bucket of the highest bit in which its key
+// differs from last. A pop takes the lowest key of the least bucket that
+// holds any and moves that bucket's others to lower ones: an entry moves
+// a few times (a key's height, then its index), a word each, where a
+// binary heap's pop walked its levels comparing. A key below last (which
+// the trace does not queue) moves every entry to the buckets of the new
+// least key, so that the order holds whatever is queued.
+type workQueue struct {
+	last    uint64 // no key queued is below it
+	n       int
+	full    uint64 // bit i: buckets[i] holds entries
+	buckets [65][]queueEntry
+}
 
 type queueEntry struct {
 	key uint64 // queueKey(w.pos)
@@ -1384,51 +1398,91 @@ func (a queueEntry) less(b queueEntry) bool {
 	return a.w.pos.cmp(b.w.pos) < 0
 }
 
-func (q workQueue) Len() int { return len(q) }
+func (q *workQueue) Len() int { return q.n }
+
+// bucket is the bucket of a key: 0 for last's, else 1 + the highest bit
+// in which it differs from last.
+func (q *workQueue) bucket(key uint64) int { return bits.Len64(key ^ q.last) }
+
+// put adds x to its bucket.
+func (q *workQueue) put(x queueEntry) {
+	b := q.bucket(x.key)
+	q.buckets[b] = append(q.buckets[b], x)
+	q.full |= 1 << b
+}
 
 // push adds w.
 func (q *workQueue) push(w *work) {
 	x := queueEntry{queueKey(w.pos), w}
-	h := append(*q, x)
-	i := len(h) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !x.less(h[p]) {
-			break
+	if x.key < q.last {
+		if q.n > 0 {
+			q.rebase(x.key)
+		} else {
+			q.last = x.key
 		}
-		h[i] = h[p]
-		i = p
 	}
-	h[i] = x
-	*q = h
+	q.put(x)
+	q.n++
+}
+
+// rebase lowers last to key, moving every entry to its bucket for it.
+func (q *workQueue) rebase(key uint64) {
+	var all []queueEntry
+	for b := range q.buckets {
+		all = append(all, q.buckets[b]...)
+		q.buckets[b] = q.buckets[b][:0]
+	}
+	q.last, q.full = key, 0
+	for _, x := range all {
+		q.put(x)
+	}
 }
 
 // pop removes and returns the work of the lowest position.
 func (q *workQueue) pop() *work {
-	h := *q
-	top := h[0].w
-	n := len(h) - 1
-	last := h[n]
-	h[n] = queueEntry{}
-	h = h[:n]
-	if n > 0 {
-		i := 0
-		for {
-			c := 2*i + 1
-			if c >= n {
-				break
-			}
-			if r := c + 1; r < n && h[r].less(h[c]) {
-				c = r
-			}
-			if !h[c].less(last) {
-				break
-			}
-			h[i] = h[c]
-			i = c
+	if q.full&1 == 0 {
+		// Make the least key of the least bucket last and spread that
+		// bucket over the lower ones (each entry differs from the new
+		// last in a lower bit than it did from the old).
+		b := bits.TrailingZeros64(q.full)
+		src := q.buckets[b]
+		least := src[0].key
+		for _, x := range src[1:] {
+			least = min(least, x.key)
 		}
-		h[i] = last
+		q.last = least
+		q.buckets[b] = src[:0]
+		q.full &^= 1 << b
+		for _, x := range src {
+			q.put(x)
+		}
+		clear(src) // the moved entries' works
 	}
-	*q = h
+	// Bucket 0 holds last's key: one entry, or (a key clamped) several
+	// that order by position.
+	h := q.buckets[0]
+	k := 0
+	for i := 1; i < len(h); i++ {
+		if h[i].less(h[k]) {
+			k = i
+		}
+	}
+	top := h[k].w
+	h[k] = h[len(h)-1]
+	h[len(h)-1] = queueEntry{}
+	q.buckets[0] = h[:len(h)-1]
+	if len(h) == 1 {
+		q.full &^= 1
+	}
+	q.n--
 	return top
+}
+
+// reset empties q, keeping its buckets' memory.
+func (q *workQueue) reset() {
+	for b := range q.buckets {
+		clear(q.buckets[b])
+		q.buckets[b] = q.buckets[b][:0]
+	}
+	q.last, q.n, q.full = 0, 0, 0
 }
