@@ -16,6 +16,8 @@ func TestWorkQueueOrder(t *testing.T) {
 	var q workQueue // reused across rounds, as the scratch reuses it
 	for round := range 400 {
 		q.reset()
+		var works chunks[work]
+		pop := func() pos { return works.at(int(q.pop(&works))).pos }
 		var want []pos
 		seen := map[pos]bool{}
 		last := pos{height: r.Int64N(1000), index: r.IntN(100)}
@@ -38,12 +40,12 @@ func TestWorkQueueOrder(t *testing.T) {
 					continue
 				}
 				seen[p] = true
-				q.push(&work{pos: p})
+				q.push(p, int32(works.add(work{pos: p})))
 				want = append(want, p)
 				continue
 			}
 			slices.SortFunc(want, pos.cmp)
-			if got := q.pop().pos; got != want[0] {
+			if got := pop(); got != want[0] {
 				t.Fatalf("round %d: popped %v, want %v", round, got, want[0])
 			}
 			last, want = want[0], want[1:]
@@ -53,7 +55,7 @@ func TestWorkQueueOrder(t *testing.T) {
 		}
 		slices.SortFunc(want, pos.cmp)
 		for _, p := range want {
-			if got := q.pop().pos; got != p {
+			if got := pop(); got != p {
 				t.Fatalf("round %d: drained %v, want %v", round, got, p)
 			}
 		}

@@ -99,7 +99,11 @@ type engine struct {
 	screen      ResolverScreen // the resolver's, when it has the role and the reader numbers addresses
 	byID        ResolverByID   // the screen's, when it has the role
 	queue       workQueue
-	pending     []*work // by tx number; nil: not queued
+	// pending is, by tx number, the index + 1 of its work in works; 0:
+	// not queued. It and the queue hold no pointers: the collector does
+	// not walk them (pending is as long as the transactions the trace
+	// read).
+	pending []int32
 	last        pos     // position of the last transaction processed
 
 	// A Tracer finds sinks and edges again in later blocks, by their
@@ -144,7 +148,7 @@ type engine struct {
 
 	// Reused and slab-allocated per visit: the hot path allocates little.
 	bySrc    []srcAmount
-	works    slab[work]
+	works    chunks[work]
 	peelOuts slab[[2]pattern.PeelOutput] // the outputs of peel steps read by number
 	conss    slab[consolidation]         // consolidation events' details
 	// Arrivals and their segments hold no pointers and live in pages
@@ -460,23 +464,25 @@ func (e *engine) seed(ctx context.Context) error {
 // workFor returns the pending work of tx n, queueing it.
 func (e *engine) workFor(n int32) *work {
 	if int(n) < len(e.pending) {
-		if w := e.pending[n]; w != nil {
-			return w
+		if k := e.pending[n]; k != 0 {
+			return e.works.at(int(k - 1))
 		}
 	} else {
-		e.pending = append(e.pending, make([]*work, int(n)+1-len(e.pending))...)
+		e.pending = append(e.pending, make([]int32, int(n)+1-len(e.pending))...)
 	}
-	w := e.works.alloc()
-	w.n, w.pos = n, e.tx.at(n).pos
-	e.pending[n] = w
-	e.queue.push(w)
+	k := e.works.add(work{n: n, pos: e.tx.at(n).pos})
+	e.pending[n] = int32(k + 1)
+	w := e.works.at(k)
+	e.queue.push(w.pos, int32(k))
 	return w
 }
 
 // queued returns the pending work of tx n, or nil.
 func (e *engine) queued(n int32) *work {
 	if int(n) < len(e.pending) {
-		return e.pending[n]
+		if k := e.pending[n]; k != 0 {
+			return e.works.at(int(k - 1))
+		}
 	}
 	return nil
 }
@@ -494,8 +500,8 @@ func (e *engine) run(ctx context.Context) error {
 				return fmt.Errorf("trace: %w", err)
 			}
 		}
-		w := e.queue.pop()
-		e.pending[w.n] = nil
+		w := e.works.at(int(e.queue.pop(&e.works)))
+		e.pending[w.n] = 0
 		e.res.Stats.TxsVisited++
 		e.last = w.pos
 		e.setPos(w.n)
@@ -512,8 +518,8 @@ func (e *engine) run(ctx context.Context) error {
 // left, seed claims at their outputs.
 func (e *engine) drain() error {
 	for e.queue.Len() > 0 {
-		w := e.queue.pop()
-		e.pending[w.n] = nil
+		w := e.works.at(int(e.queue.pop(&e.works)))
+		e.pending[w.n] = 0
 		for vin := range w.inputs {
 			a := e.arrival(w, vin)
 			if a == nil {
@@ -1370,8 +1376,8 @@ type workQueue struct {
 }
 
 type queueEntry struct {
-	key uint64 // queueKey(w.pos)
-	w   *work
+	key uint64 // queueKey of the work's position
+	w   int32  // the work's index in engine.works
 }
 
 // queueKey packs p into a word that orders as p does where p's height
@@ -1390,12 +1396,13 @@ func queueKey(p pos) uint64 {
 	return uint64(p.height)<<24 | uint64(min(max(p.index, 0), 1<<24-1))
 }
 
-// less orders a before b: by key, then by position where keys tie.
-func (a queueEntry) less(b queueEntry) bool {
+// less orders a before b: by key, then by position (of the works in
+// works) where keys tie.
+func (a queueEntry) less(b queueEntry, works *chunks[work]) bool {
 	if a.key != b.key {
 		return a.key < b.key
 	}
-	return a.w.pos.cmp(b.w.pos) < 0
+	return works.at(int(a.w)).pos.cmp(works.at(int(b.w)).pos) < 0
 }
 
 func (q *workQueue) Len() int { return q.n }
@@ -1411,9 +1418,9 @@ func (q *workQueue) put(x queueEntry) {
 	q.full |= 1 << b
 }
 
-// push adds w.
-func (q *workQueue) push(w *work) {
-	x := queueEntry{queueKey(w.pos), w}
+// push adds the work of index w at position p.
+func (q *workQueue) push(p pos, w int32) {
+	x := queueEntry{queueKey(p), w}
 	if x.key < q.last {
 		if q.n > 0 {
 			q.rebase(x.key)
@@ -1438,8 +1445,9 @@ func (q *workQueue) rebase(key uint64) {
 	}
 }
 
-// pop removes and returns the work of the lowest position.
-func (q *workQueue) pop() *work {
+// pop removes and returns the index of the work of the lowest position
+// (works holds the works queued).
+func (q *workQueue) pop(works *chunks[work]) int32 {
 	if q.full&1 == 0 {
 		// Make the least key of the least bucket last and spread that
 		// bucket over the lower ones (each entry differs from the new
@@ -1456,20 +1464,18 @@ func (q *workQueue) pop() *work {
 		for _, x := range src {
 			q.put(x)
 		}
-		clear(src) // the moved entries' works
 	}
 	// Bucket 0 holds last's key: one entry, or (a key clamped) several
 	// that order by position.
 	h := q.buckets[0]
 	k := 0
 	for i := 1; i < len(h); i++ {
-		if h[i].less(h[k]) {
+		if h[i].less(h[k], works) {
 			k = i
 		}
 	}
 	top := h[k].w
 	h[k] = h[len(h)-1]
-	h[len(h)-1] = queueEntry{}
 	q.buckets[0] = h[:len(h)-1]
 	if len(h) == 1 {
 		q.full &^= 1
@@ -1481,7 +1487,6 @@ func (q *workQueue) pop() *work {
 // reset empties q, keeping its buckets' memory.
 func (q *workQueue) reset() {
 	for b := range q.buckets {
-		clear(q.buckets[b])
 		q.buckets[b] = q.buckets[b][:0]
 	}
 	q.last, q.n, q.full = 0, 0, 0
