@@ -104,7 +104,7 @@ type engine struct {
 	// not walk them (pending is as long as the transactions the trace
 	// read).
 	pending []int32
-	last        pos     // position of the last transaction processed
+	last    pos // position of the last transaction processed
 
 	// A Tracer finds sinks and edges again in later blocks, by their
 	// keys (sinkAt, edges). Run adds each sink once (a place, kind and
