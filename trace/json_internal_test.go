@@ -75,7 +75,7 @@ func TestAppendJSONDepths(t *testing.T) {
 			name string
 			put  func(b []byte, ind bool) []byte
 		}{
-			{"sink", func(b []byte, ind bool) []byte { return appendSinkJSON(b, &s, depth, ind) }},
+			{"sink", func(b []byte, ind bool) []byte { return appendSinkJSON(b, &s, nil, depth, ind) }},
 			{"edge", func(b []byte, ind bool) []byte { return appendEdgeJSON(b, &ed, depth, ind) }},
 			{"event", func(b []byte, ind bool) []byte { b, _ = ev.AppendJSON(b, depth, ind); return b }},
 		} {
