@@ -30,6 +30,12 @@ type EdgeList struct {
 type edgeTable struct {
 	recs []edgeRec
 	ids  []heistgraph.Hash
+	hex  hexIDs // ids' text, for JSON
+}
+
+// hexID returns the text of ids[k] (Hash.String).
+func (t *edgeTable) hexID(k int32) []byte {
+	return t.hex.of(int(k), len(t.ids), func(i int) *heistgraph.Hash { return &t.ids[i] })
 }
 
 // edgeRec is an Edge with its ends as indexes in edgeTable.ids.

@@ -219,7 +219,7 @@ func (e *engine) stepInfo(ctx context.Context, n int32, height int64, p *pattern
 	if err != nil {
 		return err
 	}
-	p.Service = ans.ok && (e.o.stops(ans.ref.Category) || ans.ref.Category == "victim")
+	p.Service = ans.ok && (e.stopsLab(ans.lab) || ans.ref.Category == "victim")
 	numbered := e.tx.at(n).gnum != noNum && e.tx.g != nil
 	for i := range p.Outputs {
 		o := &p.Outputs[i]
@@ -228,7 +228,7 @@ func (e *engine) stepInfo(ctx context.Context, n int32, height int64, p *pattern
 		if err != nil {
 			return err
 		}
-		if ans.ok && e.o.stops(ans.ref.Category) {
+		if ans.ok && e.stopsLab(ans.lab) {
 			o.Entity, o.Category = ans.ref.Name, ans.ref.Category
 		}
 		if numbered {

@@ -7,16 +7,29 @@ import (
 )
 
 // TestWorkQueueOrder pushes and pops random positions, interleaved: the
-// typed heap gives the lowest position each time, as a sorted list does.
+// queue gives the lowest position each time, as a sorted list does. In
+// some rounds every position pushed is after the last popped (as the
+// trace queues works: a chain's heights and indexes), in others any
+// position is (below the last popped, or clamped keys that tie).
 func TestWorkQueueOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for round := range 200 {
-		var q workQueue
+	var q workQueue // reused across rounds, as the scratch reuses it
+	for round := range 400 {
+		q.reset()
+		var works chunks[work]
+		pop := func() pos { return works.at(int(q.pop(&works))).pos }
 		var want []pos
 		seen := map[pos]bool{}
-		for range r.IntN(300) {
+		last := pos{height: r.Int64N(1000), index: r.IntN(100)}
+		for range r.IntN(600) {
 			if r.IntN(3) > 0 || len(want) == 0 {
 				p := pos{height: r.Int64N(20), index: r.IntN(20)}
+				if round%4 == 1 { // after the last popped, as the trace queues
+					p = pos{height: last.height + r.Int64N(1000), index: r.IntN(5000)}
+					if p.cmp(last) <= 0 {
+						continue
+					}
+				}
 				if round%4 == 3 { // outside queueKey's range: clamped keys tie
 					p = pos{height: 1<<40 - 2 + r.Int64N(4), index: 1<<24 - 2 + r.IntN(4)}
 					if r.IntN(3) == 0 {
@@ -27,19 +40,22 @@ func TestWorkQueueOrder(t *testing.T) {
 					continue
 				}
 				seen[p] = true
-				q.push(&work{pos: p})
+				q.push(p, int32(works.add(work{pos: p})))
 				want = append(want, p)
 				continue
 			}
 			slices.SortFunc(want, pos.cmp)
-			if got := q.pop().pos; got != want[0] {
+			if got := pop(); got != want[0] {
 				t.Fatalf("round %d: popped %v, want %v", round, got, want[0])
 			}
-			want = want[1:]
+			last, want = want[0], want[1:]
+			if q.Len() != len(want) {
+				t.Fatalf("round %d: Len %d, want %d", round, q.Len(), len(want))
+			}
 		}
 		slices.SortFunc(want, pos.cmp)
 		for _, p := range want {
-			if got := q.pop().pos; got != p {
+			if got := pop(); got != p {
 				t.Fatalf("round %d: drained %v, want %v", round, got, p)
 			}
 		}

@@ -11,7 +11,7 @@ import (
 // arrivals, edges and segments, the order finish sorts the sinks in, the
 // edge and pending tables by transaction number and the work queue. None
 // of it outlives a Run in its result (finish copies out what the result
-// keeps), and all but the pending table and the queue hold no pointers.
+// keeps), and none of it holds pointers.
 //
 // Reusing it is what a warm process needs: memory the runtime hands out
 // again after a collection freed it is cleared first (fresh memory from
@@ -19,7 +19,7 @@ import (
 // paid for clearing every such buffer of the next one, as large as the
 // trace. A reused page is written before it is read (chunks.add,
 // segPool.put); the tables are kept valid instead (edgeTo and edgeIDs are
-// cleared where the trace set them, every pending entry is nil when a
+// cleared where the trace set them, every pending entry is 0 when a
 // trace ends, the queue is empty; engine.edgeFrom and
 // edgeTableBuilder.id still check what an entry names).
 type scratch struct {
@@ -33,7 +33,7 @@ type scratch struct {
 	edgeTo   []int32
 	edgeIDs  []int32
 	edgeOf   []int32
-	pending  []*work
+	pending  []int32
 	queue    workQueue
 }
 
@@ -54,13 +54,14 @@ func (e *engine) useScratch(s *scratch) {
 	e.edgeTo = s.edgeTo
 	e.edgeIDs, e.edgeOf = s.edgeIDs, s.edgeOf
 	e.pending = s.pending
-	e.queue = s.queue[:0]
+	e.queue = s.queue
+	e.queue.reset()
 	*s = scratch{}
 }
 
 // freeScratch returns e's memory that the result does not hold, for the
 // next Run; e is not used after it. The work queue is empty and every
-// pending entry nil once a trace has run to its end (run, drain), which
+// pending entry 0 once a trace has run to its end (run, drain), which
 // is when Run calls it.
 //
 // The scratch is this trace's size: the pages it was given and did not
@@ -99,6 +100,6 @@ func (e *engine) freeScratch() *scratch {
 		edgeIDs:  fit(e.edgeIDs),
 		edgeOf:   e.edgeOf[:0],
 		pending:  pending,
-		queue:    e.queue[:0],
+		queue:    e.queue,
 	}
 }

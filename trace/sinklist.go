@@ -113,6 +113,12 @@ type sinkTable struct {
 	// continued is ContinuedSat by sink index (bridge sinks followed
 	// across a link; most sinks have none).
 	continued map[int32]int64
+	hex       hexIDs // txs' ids' text, for JSON
+}
+
+// hexID returns the text of txs[k]'s id (Hash.String).
+func (t *sinkTable) hexID(k int32) []byte {
+	return t.hex.of(int(k), len(t.txs), func(i int) *heistgraph.Hash { return &t.txs[i].id })
 }
 
 // sinkRec is one sink of a sinkTable: indexes into the table for what

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math/bits"
 	"slices"
 	"time"
 	"unsafe"
@@ -98,8 +99,12 @@ type engine struct {
 	screen      ResolverScreen // the resolver's, when it has the role and the reader numbers addresses
 	byID        ResolverByID   // the screen's, when it has the role
 	queue       workQueue
-	pending     []*work // by tx number; nil: not queued
-	last        pos     // position of the last transaction processed
+	// pending is, by tx number, the index + 1 of its work in works; 0:
+	// not queued. It and the queue hold no pointers: the collector does
+	// not walk them (pending is as long as the transactions the trace
+	// read).
+	pending []int32
+	last    pos // position of the last transaction processed
 
 	// A Tracer finds sinks and edges again in later blocks, by their
 	// keys (sinkAt, edges). Run adds each sink once (a place, kind and
@@ -123,9 +128,13 @@ type engine struct {
 	// entity.
 	labs   []heistgraph.EntityRef
 	labIdx map[entityName]int32 // labs index of a name and category
-	cjLabs map[string]int32     // labs index of a CoinJoin subtype (cjLabel)
-	events []Event
-	steps  chunks[peelCandidate]
+	// labStop is, by labs index, whether the entity stops the trace
+	// (Options.stops, which folds the category's case): 0 not asked
+	// yet, 1 no, 2 yes.
+	labStop []uint8
+	cjLabs  map[string]int32 // labs index of a CoinJoin subtype (cjLabel)
+	events  []Event
+	steps   chunks[peelCandidate]
 	// peelTxs are the steps' PeelTxs that are built (peelCandidate.built).
 	peelTxs []pattern.PeelTx
 	order   []sinkOrder // sortSinks' (scratch)
@@ -139,7 +148,7 @@ type engine struct {
 
 	// Reused and slab-allocated per visit: the hot path allocates little.
 	bySrc    []srcAmount
-	works    slab[work]
+	works    chunks[work]
 	peelOuts slab[[2]pattern.PeelOutput] // the outputs of peel steps read by number
 	conss    slab[consolidation]         // consolidation events' details
 	// Arrivals and their segments hold no pointers and live in pages
@@ -455,23 +464,25 @@ func (e *engine) seed(ctx context.Context) error {
 // workFor returns the pending work of tx n, queueing it.
 func (e *engine) workFor(n int32) *work {
 	if int(n) < len(e.pending) {
-		if w := e.pending[n]; w != nil {
-			return w
+		if k := e.pending[n]; k != 0 {
+			return e.works.at(int(k - 1))
 		}
 	} else {
-		e.pending = append(e.pending, make([]*work, int(n)+1-len(e.pending))...)
+		e.pending = append(e.pending, make([]int32, int(n)+1-len(e.pending))...)
 	}
-	w := e.works.alloc()
-	w.n, w.pos = n, e.tx.at(n).pos
-	e.pending[n] = w
-	e.queue.push(w)
+	k := e.works.add(work{n: n, pos: e.tx.at(n).pos})
+	e.pending[n] = int32(k + 1)
+	w := e.works.at(k)
+	e.queue.push(w.pos, int32(k))
 	return w
 }
 
 // queued returns the pending work of tx n, or nil.
 func (e *engine) queued(n int32) *work {
 	if int(n) < len(e.pending) {
-		return e.pending[n]
+		if k := e.pending[n]; k != 0 {
+			return e.works.at(int(k - 1))
+		}
 	}
 	return nil
 }
@@ -489,8 +500,8 @@ func (e *engine) run(ctx context.Context) error {
 				return fmt.Errorf("trace: %w", err)
 			}
 		}
-		w := e.queue.pop()
-		e.pending[w.n] = nil
+		w := e.works.at(int(e.queue.pop(&e.works)))
+		e.pending[w.n] = 0
 		e.res.Stats.TxsVisited++
 		e.last = w.pos
 		e.setPos(w.n)
@@ -507,8 +518,8 @@ func (e *engine) run(ctx context.Context) error {
 // left, seed claims at their outputs.
 func (e *engine) drain() error {
 	for e.queue.Len() > 0 {
-		w := e.queue.pop()
-		e.pending[w.n] = nil
+		w := e.works.at(int(e.queue.pop(&e.works)))
+		e.pending[w.n] = 0
 		for vin := range w.inputs {
 			a := e.arrival(w, vin)
 			if a == nil {
@@ -796,7 +807,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		e.sinkOut(SinkBurned, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	if hop > 0 && ans.ok && e.o.stops(ans.ref.Category) {
+	if hop > 0 && ans.ok && e.stopsLab(ans.lab) {
 		e.sinkOut(SinkEntity, n, vout, addr, t, hop, lab, reasonNone)
 		if kind, ok := pattern.EntryKind(ans.ref.Category); ok {
 			e.event(kind, x.pos, e.tx.id(n), &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ans.ref.Name,
@@ -963,6 +974,23 @@ func (e *engine) entityOf(a addrRef) (int32, bool) {
 	}
 	lab, ok := e.strEntities[a]
 	return lab, ok
+}
+
+// stopsLab reports whether the entity labs[lab] stops the trace
+// (Options.stops), asking the options once per entity.
+func (e *engine) stopsLab(lab int32) bool {
+	if int(lab) >= len(e.labStop) {
+		e.labStop = append(e.labStop, make([]uint8, len(e.labs)-len(e.labStop))...)
+	}
+	if v := e.labStop[lab]; v != 0 {
+		return v == 2
+	}
+	stop := e.o.stops(e.labs[lab].Category)
+	e.labStop[lab] = 1
+	if stop {
+		e.labStop[lab] = 2
+	}
+	return stop
 }
 
 // entityName is an entity as the result names it.
@@ -1328,15 +1356,28 @@ func (s *slab[T]) alloc() *T {
 	return &s.buf[len(s.buf)-1]
 }
 
-// workQueue is a min-heap of work by chain position (positions are
-// distinct: a transaction is queued once). Each entry carries its work's
-// position packed in one word (queueKey), so that ordering mostly
-// compares one integer of the heap's array.
-type workQueue []queueEntry
+// workQueue holds works by chain position (positions are distinct: a
+// transaction is queued once) and gives the lowest first. It is a radix
+// heap of the positions packed in one word (queueKey): the trace takes
+// its works in chain order and queues only spenders after the work it
+// took last, so every key queued is at least the last one taken (last),
+// and an entry waits in the bucket of the highest bit in which its key
+// differs from last. A pop takes the lowest key of the least bucket that
+// holds any and moves that bucket's others to lower ones: an entry moves
+// a few times (a key's height, then its index), a word each, where a
+// binary heap's pop walked its levels comparing. A key below last (which
+// the trace does not queue) moves every entry to the buckets of the new
+// least key, so that the order holds whatever is queued.
+type workQueue struct {
+	last    uint64 // no key queued is below it
+	n       int
+	full    uint64 // bit i: buckets[i] holds entries
+	buckets [65][]queueEntry
+}
 
 type queueEntry struct {
-	key uint64 // queueKey(w.pos)
-	w   *work
+	key uint64 // queueKey of the work's position
+	w   int32  // the work's index in engine.works
 }
 
 // queueKey packs p into a word that orders as p does where p's height
@@ -1355,59 +1396,98 @@ func queueKey(p pos) uint64 {
 	return uint64(p.height)<<24 | uint64(min(max(p.index, 0), 1<<24-1))
 }
 
-// less orders a before b: by key, then by position where keys tie.
-func (a queueEntry) less(b queueEntry) bool {
+// less orders a before b: by key, then by position (of the works in
+// works) where keys tie.
+func (a queueEntry) less(b queueEntry, works *chunks[work]) bool {
 	if a.key != b.key {
 		return a.key < b.key
 	}
-	return a.w.pos.cmp(b.w.pos) < 0
+	return works.at(int(a.w)).pos.cmp(works.at(int(b.w)).pos) < 0
 }
 
-func (q workQueue) Len() int { return len(q) }
+func (q *workQueue) Len() int { return q.n }
 
-// push adds w.
-func (q *workQueue) push(w *work) {
-	x := queueEntry{queueKey(w.pos), w}
-	h := append(*q, x)
-	i := len(h) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !x.less(h[p]) {
-			break
-		}
-		h[i] = h[p]
-		i = p
-	}
-	h[i] = x
-	*q = h
+// bucket is the bucket of a key: 0 for last's, else 1 + the highest bit
+// in which it differs from last.
+func (q *workQueue) bucket(key uint64) int { return bits.Len64(key ^ q.last) }
+
+// put adds x to its bucket.
+func (q *workQueue) put(x queueEntry) {
+	b := q.bucket(x.key)
+	q.buckets[b] = append(q.buckets[b], x)
+	q.full |= 1 << b
 }
 
-// pop removes and returns the work of the lowest position.
-func (q *workQueue) pop() *work {
-	h := *q
-	top := h[0].w
-	n := len(h) - 1
-	last := h[n]
-	h[n] = queueEntry{}
-	h = h[:n]
-	if n > 0 {
-		i := 0
-		for {
-			c := 2*i + 1
-			if c >= n {
-				break
-			}
-			if r := c + 1; r < n && h[r].less(h[c]) {
-				c = r
-			}
-			if !h[c].less(last) {
-				break
-			}
-			h[i] = h[c]
-			i = c
+// push adds the work of index w at position p.
+func (q *workQueue) push(p pos, w int32) {
+	x := queueEntry{queueKey(p), w}
+	if x.key < q.last {
+		if q.n > 0 {
+			q.rebase(x.key)
+		} else {
+			q.last = x.key
 		}
-		h[i] = last
 	}
-	*q = h
+	q.put(x)
+	q.n++
+}
+
+// rebase lowers last to key, moving every entry to its bucket for it.
+func (q *workQueue) rebase(key uint64) {
+	var all []queueEntry
+	for b := range q.buckets {
+		all = append(all, q.buckets[b]...)
+		q.buckets[b] = q.buckets[b][:0]
+	}
+	q.last, q.full = key, 0
+	for _, x := range all {
+		q.put(x)
+	}
+}
+
+// pop removes and returns the index of the work of the lowest position
+// (works holds the works queued).
+func (q *workQueue) pop(works *chunks[work]) int32 {
+	if q.full&1 == 0 {
+		// Make the least key of the least bucket last and spread that
+		// bucket over the lower ones (each entry differs from the new
+		// last in a lower bit than it did from the old).
+		b := bits.TrailingZeros64(q.full)
+		src := q.buckets[b]
+		least := src[0].key
+		for _, x := range src[1:] {
+			least = min(least, x.key)
+		}
+		q.last = least
+		q.buckets[b] = src[:0]
+		q.full &^= 1 << b
+		for _, x := range src {
+			q.put(x)
+		}
+	}
+	// Bucket 0 holds last's key: one entry, or (a key clamped) several
+	// that order by position.
+	h := q.buckets[0]
+	k := 0
+	for i := 1; i < len(h); i++ {
+		if h[i].less(h[k], works) {
+			k = i
+		}
+	}
+	top := h[k].w
+	h[k] = h[len(h)-1]
+	q.buckets[0] = h[:len(h)-1]
+	if len(h) == 1 {
+		q.full &^= 1
+	}
+	q.n--
 	return top
+}
+
+// reset empties q, keeping its buckets' memory.
+func (q *workQueue) reset() {
+	for b := range q.buckets {
+		q.buckets[b] = q.buckets[b][:0]
+	}
+	q.last, q.n, q.full = 0, 0, 0
 }

@@ -219,6 +219,10 @@ func (d *Doc) WriteTo(w io.Writer) (int64, error) {
 			case "edges":
 				buf = p.edges.AppendJSON(buf, k, depth+1, d.indent)
 			case "events":
+				if out, ok := p.events[k].AppendJSON(buf, depth+1, d.indent); ok {
+					buf = out
+					continue
+				}
 				// As encoding/json writes a Marshaler's text (compact,
 				// which it is), indented at its depth.
 				js, err := p.events[k].MarshalJSON()

@@ -99,7 +99,11 @@ func randomResult(r *rand.Rand) *trace.Result {
 				TaintedSat: r.Int64(), Through: r.IntN(2) == 0}
 		case 4:
 			ev.Detail = &trace.ConsolidationEvent{Consolidation: &pattern.Consolidation{Inputs: r.IntN(50),
-				Address: randomString(r)}, TaintedInputs: r.IntN(9), TaintedSat: r.Int64()}
+				InputAddresses: r.IntN(50), Vout: r.Uint32(), Address: randomString(r), AmountSat: r.Int64() - r.Int64()},
+				TaintedInputs: r.IntN(9), TaintedSat: r.Int64()}
+			if r.IntN(4) == 0 {
+				ev.Detail = &trace.ConsolidationEvent{TaintedSat: r.Int64()} // no Consolidation: its fields are left out
+			}
 		}
 		res.Events = append(res.Events, ev)
 	}
