@@ -143,3 +143,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestRead reads this machine's files: where /proc/meminfo is there, a
+// positive limit, no more than MemTotal.
+func TestRead(t *testing.T) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		t.Skip("no /proc/meminfo")
+	}
+	total, err := ParseMemInfo(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read()
+	if err != nil || got.Bytes <= 0 || got.Bytes > total {
+		t.Fatalf("Read = %+v, %v; want between 1 and MemTotal %d", got, err, total)
+	}
+	t.Logf("%d MiB from %s", got.Bytes>>20, got.Source)
+}
