@@ -52,48 +52,36 @@ func TestReadFSUnknownIs(t *testing.T) {
 	}
 }
 
-func TestParseLimit(t *testing.T) {
+// TestParseSizes checks the parsers of a limit file and of /proc/meminfo.
+func TestParseSizes(t *testing.T) {
+	limit, meminfo := ParseLimit, ParseMemInfo
 	tests := []struct {
+		parse   func([]byte) (int64, error)
 		in      string
 		want    int64
 		wantErr bool
 	}{
-		{"max\n", 0, false},
-		{"4294967296\n", 4 << 30, false},
-		{"9223372036854771712\n", 0, false}, // v1's no limit
-		{"18446744073709551615", 0, false},
-		{"0", 0, false},
-		{"", 0, true},
-		{"-1", 0, true},
-		{"4G", 0, true},
-		{"max 1", 0, true},
+		{limit, "max\n", 0, false},
+		{limit, "4294967296\n", 4 << 30, false},
+		{limit, "9223372036854771712\n", 0, false}, // v1's no limit
+		{limit, "18446744073709551615", 0, false},
+		{limit, "0", 0, false},
+		{limit, "", 0, true},
+		{limit, "-1", 0, true},
+		{limit, "4G", 0, true},
+		{limit, "max 1", 0, true},
+		{meminfo, "MemTotal:       24683772 kB\nMemFree: 1 kB\n", 24683772 << 10, false},
+		{meminfo, "MemFree: 1 kB\nMemTotal: 1024 kB", 1 << 20, false},
+		{meminfo, "MemFree: 1 kB\n", 0, false},
+		{meminfo, "MemTotal: 1024 MB\n", 0, true},
+		{meminfo, "MemTotal: 1024\n", 0, true},
+		{meminfo, "MemTotal: -5 kB\n", 0, true},
+		{meminfo, "MemTotal: 99999999999999999999 kB\n", 0, true},
 	}
-	for _, tt := range tests {
-		got, err := ParseLimit([]byte(tt.in))
+	for i, tt := range tests {
+		got, err := tt.parse([]byte(tt.in))
 		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("ParseLimit(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
-func TestParseMemInfo(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    int64
-		wantErr bool
-	}{
-		{"MemTotal:       24683772 kB\nMemFree: 1 kB\n", 24683772 << 10, false},
-		{"MemFree: 1 kB\nMemTotal: 1024 kB", 1 << 20, false},
-		{"MemFree: 1 kB\n", 0, false},
-		{"MemTotal: 1024 MB\n", 0, true},
-		{"MemTotal: 1024\n", 0, true},
-		{"MemTotal: -5 kB\n", 0, true},
-		{"MemTotal: 99999999999999999999 kB\n", 0, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseMemInfo([]byte(tt.in))
-		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("ParseMemInfo(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.wantErr)
+			t.Errorf("case %d: parse(%q) = %d, %v; want %d, error %v", i, tt.in, got, err, tt.want, tt.wantErr)
 		}
 	}
 }
