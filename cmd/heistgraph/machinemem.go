@@ -7,21 +7,24 @@ import (
 	"github.com/heistgraph/heistgraph/store/pebble"
 )
 
-// The store's memory without --memory (docs/scaling.md, "Memory under a
-// cap"). The fixed default caches (pebble.DefaultOptions) are small for a
-// store that outgrows them: on the large world an ingest by --bulk took
-// 1.6–1.8 times as long as under --memory 4GiB (docs/benchmarks.md,
-// "Thirteenth round merged" and branch memdefault). So a command that
-// ingests or clusters sizes the embedded store as --memory does
-// (pebble.Options.FitMemory of five sixteenths of a budget) for a budget of
-// a machineShare-th of the memory the process may use (its cgroup's limit,
-// else the machine's MemTotal; internal/sysmem), at most machineBudgetMax,
-// and every cache, memtable and batch at least its fixed default. Only the
-// store: Go's memory limit, the C allocator's bounds, the memory guard and
-// the clustering's share are --memory's alone, and other commands (show,
-// trace, serve) keep the fixed defaults. Pebble's block cache and
-// memtables and the output and address-id caches fill as they are used,
-// so a budget is not memory taken up front.
+// The store's memory without --memory (docs/scaling.md, "Branch
+// memdefault"). The fixed default caches (pebble.DefaultOptions) are small
+// for a store that outgrows them: on the large world an ingest by --bulk
+// took 1.6–1.8 times as long as under --memory 4GiB, and sized as below it
+// took 1.56 times less CPU over two thirds of the blocks
+// (docs/benchmarks.md, "The store's memory sized from the machine by
+// default"). So a command that ingests or clusters sizes the embedded store
+// as --memory does (pebble.Options.FitMemory of five sixteenths of a
+// budget) for a budget of a machineShare-th of the memory the process may
+// use (a quarter: on 24 GiB a 1.84 GiB store share, the rest left to the
+// page cache, the clustering and the machine's other work; its cgroup's
+// limit, else the machine's MemTotal; internal/sysmem), at most
+// machineBudgetMax, and every cache, memtable and batch at least its fixed
+// default. Only the store: Go's memory limit, the C allocator's bounds, the
+// memory guard and the clustering's share are --memory's alone, and other
+// commands (show, trace, serve) keep the fixed defaults. Pebble's block
+// cache and memtables and the output and address-id caches fill as they are
+// used, so a budget is not memory taken up front.
 const (
 	machineShare     = 4
 	machineBudgetMax = 16 << 30
