@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/cluster"
 	"github.com/heistgraph/heistgraph/ingest"
@@ -236,11 +238,17 @@ func tick(every time.Duration, f func() bool) (stop func()) {
 }
 
 // applyMemory checks --memory and sets Go's memory limit from it, and
-// bounds the C allocator's.
-func (a *app) applyMemory() error {
+// bounds the C allocator's; without the flag, it sizes the store of a
+// command cmd that ingests or clusters from the machine (machinemem.go).
+func (a *app) applyMemory(cmd *cobra.Command) error {
 	b, err := a.memoryBudget()
 	if err != nil {
 		return err
+	}
+	if b.Total == 0 && sizedFromMachine(cmd) {
+		if mem, err := machineMemory(); err == nil {
+			a.machineBudget = machineBudget(mem)
+		}
 	}
 	if limit, ok := goMemoryLimit(b, os.Getenv("GOMEMLIMIT")); ok && setGoMemoryLimit != nil {
 		setGoMemoryLimit(limit)
@@ -251,8 +259,12 @@ func (a *app) applyMemory() error {
 	return nil
 }
 
-// fitMemory applies --memory to the embedded store's options.
+// fitMemory applies --memory, or without it the machine's budget, to the
+// embedded store's options.
 func (a *app) fitMemory(opts *pebble.Options) error {
+	if a.memory == "" {
+		return fitMachine(opts, a.machineBudget)
+	}
 	return a.fit(func(b memoryBudget) error { return opts.FitMemory(b.Store) })
 }
 

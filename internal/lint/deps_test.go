@@ -76,6 +76,8 @@ var allowed = map[string][]string{
 	// glibc's malloc bounded (cgo): the arenas and free pages Pebble's
 	// C allocations leave (--memory)
 	"internal/malloc": {},
+	// the memory the process may use: cgroup limits, /proc/meminfo (std only)
+	"internal/sysmem": {},
 }
 
 // free may be imported by any package (style.md's last row).
