@@ -24,6 +24,7 @@ const comparerName = "heistgraph.TotalsPrefix"
 var comparer = func() *pebbledb.Comparer {
 	c := *pebbledb.DefaultComparer
 	c.Split = splitKey
+	c.ImmediateSuccessor = immediateSuccessor
 	c.Name = comparerName
 	return &c
 }()
@@ -38,4 +39,16 @@ func splitKey(key []byte) int {
 		return addrKeyPrefixLen
 	}
 	return len(key)
+}
+
+// immediateSuccessor is Pebble's ImmediateSuccessor for splitKey: the
+// smallest prefix key after the prefix a. For an address totals' hash
+// prefix that is the prefix incremented, since a key a+0x00 would have a
+// as its prefix, not be one; every other key is its own prefix, and a
+// with 0x00 appended is next.
+func immediateSuccessor(dst, a []byte) []byte {
+	if len(a) == addrKeyPrefixLen && a[0] == prefixAddress {
+		return append(dst, prefixEnd(a)...)
+	}
+	return append(append(dst, a...), 0)
 }

@@ -3,6 +3,7 @@ package pebble
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -113,5 +114,27 @@ func TestFindTotalsFilters(t *testing.T) {
 	}
 	if _, found, err := findTotals(d.db, c, addr(files), nil); err != nil || found {
 		t.Errorf("totals of an address never stored: found %v, %v", found, err)
+	}
+}
+
+// TestImmediateSuccessor: the successor of a prefix is a prefix key (its
+// own split), after the prefix and after every key that has the prefix, so
+// that Pebble's bounds past a prefix (SeekPrefixGE's range deletions,
+// NextPrefix) leave none of its keys out.
+func TestImmediateSuccessor(t *testing.T) {
+	t.Parallel()
+	totals := appendHashedAddressKey(nil, 1, 0x0102030405060708, 9)
+	ff := appendHashedAddressKey(nil, 1, ^uint64(0), 9)
+	for _, key := range [][]byte{totals, ff, {prefixTx, 1, 2, 3}, {prefixAddress, 1}, {prefixMeta}} {
+		p := key[:comparer.Split(key)]
+		succ := comparer.ImmediateSuccessor(nil, p)
+		if comparer.Split(succ) != len(succ) {
+			t.Errorf("successor %x of %x: split %d, not a prefix key", succ, p, comparer.Split(succ))
+		}
+		for _, k := range [][]byte{p, key, append(slices.Clone(p), 0), append(slices.Clone(p), 0xff, 0xff)} {
+			if comparer.Split(k) == len(p) && comparer.Compare(k, succ) >= 0 {
+				t.Errorf("key %x with prefix %x is not before its successor %x", k, p, succ)
+			}
+		}
 	}
 }
