@@ -13,6 +13,13 @@ import pebbledb "github.com/cockroachdb/pebble/v2"
 // as with the default comparer, so their filters and point lookups are
 // as before.
 //
+// The index blocks' separators (Separator, Successor) keep Pebble's
+// bytewise defaults: their contract is the order alone (a <= k < b, a <=
+// k), which the bytewise order keeps whatever the split (Pebble v2.1's
+// index blocks compare them with Compare; TestSplitKey checks the order).
+// Only ImmediateSuccessor, which must return a prefix key, follows the
+// split (immediateSuccessor).
+//
 // The comparer's name is written into the store (Pebble refuses to open a
 // store with another comparer's), and the columnar blocks split keys by
 // it: a new split is a new schema version (schema.go, version 11).

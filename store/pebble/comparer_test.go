@@ -13,7 +13,8 @@ import (
 // the hash, every other key whole) and checks, over every pair of keys of
 // several tables, the properties Pebble requires of a split under the
 // bytewise order: a prefix sorts before the keys it leads, prefixes order
-// keys, and keys of one prefix are in their suffixes' order.
+// keys, and keys of one prefix are in their suffixes' order; and that the
+// index blocks' separators and successors keep the order.
 func TestSplitKey(t *testing.T) {
 	t.Parallel()
 	totals := func(kh, id uint64) []byte { return appendHashedAddressKey(nil, 1, kh, id) }
@@ -42,6 +43,9 @@ func TestSplitKey(t *testing.T) {
 		}
 	}
 	for _, a := range tests {
+		if k := comparer.Successor(nil, a.key); comparer.Compare(a.key, k) > 0 {
+			t.Errorf("successor %x of %x is before it", k, a.key)
+		}
 		pa, sa := a.key[:splitKey(a.key)], a.key[splitKey(a.key):]
 		if len(sa) > 0 && bytes.Compare(pa, a.key) >= 0 {
 			t.Errorf("prefix %x of %x does not sort before it", pa, a.key)
@@ -54,6 +58,13 @@ func TestSplitKey(t *testing.T) {
 				t.Errorf("%x against %x: prefixes compare %d, keys %d", a.key, b.key, pcmp, cmp)
 			case pcmp == 0 && comparer.ComparePointSuffixes(sa, sb) != cmp:
 				t.Errorf("%x against %x: suffixes compare %d, keys %d", a.key, b.key, comparer.ComparePointSuffixes(sa, sb), cmp)
+			}
+			if cmp < 0 && len(a.key) > 0 {
+				// An index block's separator between a and b (Pebble never
+				// asks one of an empty key).
+				if k := comparer.Separator(nil, a.key, b.key); comparer.Compare(a.key, k) > 0 || comparer.Compare(k, b.key) >= 0 {
+					t.Errorf("separator %x of %x and %x is not in [a, b)", k, a.key, b.key)
+				}
 			}
 		}
 	}
