@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/txgraph"
 )
@@ -248,7 +249,7 @@ type blockState struct {
 	rebuild bool
 	// ins and the slices after it are tx's buffers, reused (nothing
 	// keeps them: evidence and candidates copy the ids); ct is joint's
-	// record of a transaction read from the graph.
+	// record of a transaction read from the graph, cj its columns.
 	ins               []uint32
 	inSet             idSet
 	inIDs, outIDs     []uint32
@@ -257,6 +258,7 @@ type blockState struct {
 	outFresh          []bool
 	values            []int64
 	ct                txgraph.ClusterTx
+	cj                pattern.Cols
 	// members and sizeRecs are flush's buffers for the batch, reused (the
 	// store copies what it writes before WriteClusters or Add returns).
 	memberRecs []store.ClusterMember
@@ -1228,8 +1230,9 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	}
 	var buf [8]uint32
 	roots := buf[:0]
+	split := len(e.split) > 0
 	for _, id := range ids {
-		if e.isSplit(id) {
+		if split && e.split[id] {
 			continue
 		}
 		if c := e.m.of(id); !slices.Contains(roots, c) {
@@ -1242,7 +1245,7 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	status, reason := heistgraph.EvidenceApplied, ""
 	if len(roots) >= 2 {
 		status, reason = e.guard(roots, change)
-	} else if len(ids) >= 2 && len(roots) < 2 && e.anySplit(ids) {
+	} else if split && len(ids) >= 2 && e.anySplit(ids) {
 		status, reason = heistgraph.EvidenceRefused, "an address was split off by an analyst"
 	}
 	if reason != "" {
@@ -1333,20 +1336,32 @@ func (e *engine) merge(a, b uint32) uint32 {
 // guard applies G2 (label conflict) and G4 (growth alarm) to a union of
 // the clusters roots.
 func (e *engine) guard(roots []uint32, change bool) (heistgraph.EvidenceStatus, string) {
+	g := &e.opts.Guards
+	// G4 holds a union when its second largest cluster has hold addresses
+	// or more: when two of the clusters have.
+	hold := g.HoldBoth
+	if change {
+		hold = min(hold, g.HoldChange)
+	}
 	var all []string
-	most := 0
+	most, large := 0, 0
 	for _, r := range roots {
 		if s := e.svcOf(r); len(s) > 0 {
 			all = union(all, s)
 			most = max(most, len(s))
 		}
+		if int(e.m.sizeOf(r)) >= hold {
+			large++
+		}
 	}
 	if len(all) > most {
 		return heistgraph.EvidenceRefused, fmt.Sprintf("G2: would join service entities %q", all)
 	}
+	if large < 2 {
+		return heistgraph.EvidenceApplied, ""
+	}
 	a, b := e.largest2(roots)
 	big, second := e.m.sizeOf(a), e.m.sizeOf(b)
-	g := &e.opts.Guards
 	held := int(second) >= g.HoldBoth || change && int(min(big, second)) >= g.HoldChange
 	if held && !e.shareEntity(a, b) {
 		return heistgraph.EvidenceHeld, fmt.Sprintf("G4: union of clusters of %d and %d addresses", big, second)

@@ -251,39 +251,73 @@ func (e *engine) tx(ctx context.Context, v *txCols, txIndex uint32) {
 }
 
 // joint reports whether v (of the CoinJoin or Stonewall shape by its
-// output values, pattern.MayJoinValues) is a CoinJoin or has the Stonewall
-// shape, counting it; ins are its distinct input addresses. A transaction
-// read from the graph is read as a record for the rules.
+// output values, pattern.MayJoinValues; bs.values the spendable outputs'
+// values) is a CoinJoin or has the Stonewall shape, counting it; ins are
+// its distinct input addresses. The rules read v's columns when every
+// spent output is known and every address the rules compare has an id
+// (owned); otherwise v is read as a record (from the graph when it came
+// from there).
 func (e *engine) joint(v *txCols, ins []uint32) bool {
 	bs := &e.bs
-	rec := v.rec
 	cjOpts := pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}
-	if rec == nil {
-		ct := &bs.ct
-		ct.NoAddresses = true
-		e.g.ReadCluster(v.num-1, ct) // true: ReadClusterCols read it
-		rec = &ct.Rec
-		if ct.Owned() {
-			// The graph's address ids are the addresses: the rules
-			// compare them.
-			cjOpts.InOwners, cjOpts.OutOwners = ct.In, ct.Out
-		} else {
-			e.g.ClusterAddresses(ct) // the CoinJoin rules compare addresses
+	var cj pattern.CoinJoin
+	var ok bool
+	if e.owned(v) {
+		bs.cj = pattern.Cols{Types: e.types, InValue: v.inValue, InType: v.inType, InOwner: v.inIDs,
+			OutValue: v.outValue, OutType: v.outType, OutOwner: v.outIDs}
+		cj, ok = pattern.AnalyzeCoinJoinCols(&bs.cj, cjOpts)
+	} else {
+		rec := v.rec
+		if rec == nil {
+			ct := &bs.ct
+			ct.NoAddresses = true
+			e.g.ReadCluster(v.num-1, ct) // true: ReadClusterCols read it
+			rec = &ct.Rec
+			if ct.Owned() {
+				// The graph's address ids are the addresses: the rules
+				// compare them.
+				cjOpts.InOwners, cjOpts.OutOwners = ct.In, ct.Out
+			} else {
+				e.g.ClusterAddresses(ct) // the CoinJoin rules compare addresses
+			}
 		}
+		cj, ok = pattern.AnalyzeCoinJoin(&rec.Tx, rec.Prevouts, cjOpts)
 	}
-	if cj, ok := pattern.AnalyzeCoinJoin(&rec.Tx, rec.Prevouts, cjOpts); ok {
+	if ok {
 		if !bs.replay {
 			e.stats.CoinJoins[string(cj.Kind)]++
 		}
 		return true
 	}
-	if pattern.IsStonewall(&rec.Tx) {
+	if pattern.IsStonewallValues(len(v.inIDs), bs.values) {
 		if !bs.replay {
 			e.stats.Stonewalls++
 		}
 		return true
 	}
 	return false
+}
+
+// owned reports whether the CoinJoin rules may read v's columns
+// (pattern.Cols): every spent output known, and an address id for each of
+// them and for every output but OP_RETURN's (the ids then stand for the
+// addresses the rules compare; an output without one is compared by its
+// script).
+func (e *engine) owned(v *txCols) bool {
+	if !v.known {
+		return false
+	}
+	for _, id := range v.inIDs {
+		if id == 0 {
+			return false
+		}
+	}
+	for j, id := range v.outIDs {
+		if id == 0 && v.outType[j] != e.nullType {
+			return false
+		}
+	}
+	return true
 }
 
 // spends records the spends of candidates' outputs by v's inputs (known:
