@@ -108,8 +108,12 @@ type engine struct {
 	// and few carry labels.
 	svc, ents map[uint32][]string
 	labelled  [labelledBits / 64]uint64
-	// unseen holds labels of addresses not clustered yet.
-	unseen map[string][]labelRef
+	// unseen holds labels of addresses not clustered yet; unseenG has the
+	// bit a%unseenBits set for every graph address a among them (and
+	// maybe others), so that idsOfBlock gives most new addresses their id
+	// without looking for their string in unseen.
+	unseen  map[string][]labelRef
+	unseenG [unseenBits / 64]uint64
 	// split are the addresses analysts split off: automatic evidence
 	// never joins them.
 	split map[uint32]bool
@@ -232,7 +236,8 @@ type blockState struct {
 	seen     []bool
 	newAddrs []string
 	// newAddrIDs[i] is the store's id of newAddrs[i] when the block's
-	// records named it by one (idOfStore), 0 otherwise.
+	// records named it by one (idOfStore), 0 otherwise (or past its end:
+	// newAddrID).
 	newAddrIDs []uint64
 	// moved and sized record the membership changes, written with the
 	// block: the addresses whose cluster changed (each is written with
@@ -251,6 +256,8 @@ type blockState struct {
 	// keeps them: evidence and candidates copy the ids); ct is joint's
 	// record of a transaction read from the graph, cj its columns.
 	ins               []uint32
+	roots             []uint32 // join's clusters, reused
+	inCol, outCol     []uint32 // idsOfBlock's ids of the block's inputs and outputs
 	inSet             idSet
 	inIDs, outIDs     []uint32
 	inValue, outValue []int64
@@ -572,6 +579,7 @@ func (e *engine) loadLabels(ctx context.Context) error {
 	clear(e.ents)
 	clear(e.labelled[:])
 	clear(e.unseen)
+	clear(e.unseenG[:])
 	for l, err := range e.st.Labels(ctx, store.LabelQuery{Chain: e.chain}) {
 		if err != nil {
 			return fmt.Errorf("cluster %s: labels: %w", e.chain, err)
@@ -584,9 +592,23 @@ func (e *engine) loadLabels(ctx context.Context) error {
 			e.attach(e.m.of(id), ref)
 		} else {
 			e.unseen[l.Address] = append(e.unseen[l.Address], ref)
+			if e.g != nil {
+				if a, ok := e.g.AddressID(l.Address); ok {
+					e.unseenG[a/64%uint32(len(e.unseenG))] |= 1 << (a % 64)
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// unseenBits is the size of engine.unseenG: 8 KiB of bits.
+const unseenBits = 1 << 16
+
+// mayBeUnseen reports whether graph address a may have labels in unseen;
+// false is certain.
+func (e *engine) mayBeUnseen(a uint32) bool {
+	return e.unseenG[a/64%uint32(len(e.unseenG))]&(1<<(a%64)) != 0
 }
 
 // attach adds a label's entity to cluster c's sets.
@@ -854,6 +876,14 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 			}
 			e.bs.start(h, e.m.nextID(), false)
 			g.ReadClusterCols(nums, &cols)
+			// The block's addresses get their ids in one pass when the
+			// graph answers for every transaction (nearly every block).
+			whole := !slices.Contains(cols.Read, false)
+			if whole {
+				if err := e.idsOfBlock(&cols); err != nil {
+					return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
+				}
+			}
 			for k, n := range nums {
 				if k&255 == 255 {
 					if err := ctx.Err(); err != nil {
@@ -863,7 +893,7 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				var err error
 				e.bs.txNum = n + 1
 				if cols.Read[k] {
-					if err = e.graphCols(&cols, k, n, &v); err == nil {
+					if err = e.graphCols(&cols, k, n, &v, whole); err == nil {
 						e.tx(ctx, &v, uint32(k))
 					}
 				} else {
@@ -1189,6 +1219,56 @@ func (e *engine) idsOfGraph(gs, ids []uint32) {
 	}
 }
 
+// idsOfBlock sets bs.inCol and bs.outCol to the engine's ids of the
+// addresses of c's inputs and outputs (c a block read whole: Read[k] true
+// for every k), given in the order idsOfGraph gives them a transaction at
+// a time (a transaction's inputs', then its outputs'), with room made for
+// all of them at once. The graph numbers the addresses in the order they
+// first appear as outputs, as the engine does: a new address is nearly
+// always the graph's next (graphIDs.known), given its id here without a
+// call.
+func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
+	bs := &e.bs
+	n := len(c.InAddr) + len(c.OutAddr)
+	if err := e.reserve(n); err != nil {
+		return err
+	}
+	bs.room(e.m.nextID(), n)
+	ins, outs := resize(bs.inCol, len(c.InAddr)), resize(bs.outCol, len(c.OutAddr))
+	bs.inCol, bs.outCol = ins, outs
+	gid, m := e.gid, e.m
+	var i0, o0 uint32
+	for k, i1 := range c.InEnd {
+		for i := i0; i < i1; i++ {
+			a := c.InAddr[i]
+			id := gid.get(a)
+			if id == 0 {
+				id = e.newGraphID(a)
+			}
+			ins[i] = id
+		}
+		o1 := c.OutEnd[k]
+		for j := o0; j < o1; j++ {
+			a := c.OutAddr[j]
+			id := gid.get(a)
+			if id == 0 {
+				if a == gid.known && gid.dense == nil && m.nextID() == a+1 && !e.mayBeUnseen(a) && !bs.replay {
+					// The graph's next address (not NoAddress: known
+					// is below it), as newGraphID gives it.
+					id = m.add()
+					gid.known++
+					bs.newAddrs = append(bs.newAddrs, e.g.Address(a))
+				} else {
+					id = e.newGraphID(a)
+				}
+			}
+			outs[j] = id
+		}
+		i0, o0 = i1, o1
+	}
+	return nil
+}
+
 // newGraphID is idsOfGraph for an address without an id yet.
 func (e *engine) newGraphID(a uint32) uint32 {
 	if a == txgraph.NoAddress || e.bs.replay {
@@ -1206,7 +1286,6 @@ func (e *engine) newGraphID(a uint32) uint32 {
 // and the labels waiting for it attached.
 func (e *engine) added(id uint32, addr string) {
 	e.bs.newAddrs = append(e.bs.newAddrs, addr)
-	e.bs.newAddrIDs = append(e.bs.newAddrIDs, 0)
 	if len(e.unseen) == 0 {
 		return
 	}
@@ -1228,17 +1307,33 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	for i, id := range ids {
 		ev.AddrIDs[i] = uint64(id)
 	}
-	var buf [8]uint32
-	roots := buf[:0]
+	bs := &e.bs
+	roots := bs.roots[:0]
 	split := len(e.split) > 0
-	for _, id := range ids {
-		if split && e.split[id] {
-			continue
+	if len(ids) > manyInputs {
+		// As tx finds the distinct inputs: by a set above manyInputs
+		// (a consolidation's hundreds of clusters).
+		for _, id := range ids {
+			if split && e.split[id] {
+				continue
+			}
+			if c := e.m.of(id); !bs.inSet.bits.has(c) {
+				bs.inSet.add(c)
+				roots = append(roots, c)
+			}
 		}
-		if c := e.m.of(id); !slices.Contains(roots, c) {
-			roots = append(roots, c)
+		bs.inSet.reset()
+	} else {
+		for _, id := range ids {
+			if split && e.split[id] {
+				continue
+			}
+			if c := e.m.of(id); !slices.Contains(roots, c) {
+				roots = append(roots, c)
+			}
 		}
 	}
+	bs.roots = roots
 	if !change && len(roots) >= 2 {
 		roots = e.sweep(ctx, ids, roots)
 	}
@@ -1311,7 +1406,7 @@ func (e *engine) anySplit(ids []uint32) bool {
 // recording the membership changes.
 func (e *engine) merge(a, b uint32) uint32 {
 	bs := &e.bs
-	c := e.m.merge(a, b, bs.move)
+	c := e.m.merge(a, b, &bs.moved)
 	lost := a
 	if c == a {
 		lost = b

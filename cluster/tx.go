@@ -79,24 +79,30 @@ func (e *engine) typeCode(t heistgraph.ScriptType) uint8 {
 
 // graphCols sets v to transaction k of the block c read from the graph
 // (ReadClusterCols: Read[k] true), number n, with the engine's ids of its
-// addresses, given as they are met (the inputs', then the outputs').
-func (e *engine) graphCols(c *txgraph.ClusterCols, k int, n uint32, v *txCols) error {
+// addresses: bs.inCol's and bs.outCol's when whole (idsOfBlock gave the
+// block's), otherwise given here as they are met (the inputs', then the
+// outputs').
+func (e *engine) graphCols(c *txgraph.ClusterCols, k int, n uint32, v *txCols, whole bool) error {
 	var i0, o0 uint32
 	if k > 0 {
 		i0, o0 = c.InEnd[k-1], c.OutEnd[k-1]
 	}
 	i1, o1 := c.InEnd[k], c.OutEnd[k]
-	if err := e.reserve(int(i1 - i0 + o1 - o0)); err != nil {
-		return err
-	}
 	bs := &e.bs
-	bs.room(e.m.nextID(), int(i1-i0+o1-o0))
 	v.rec, v.num, v.known = nil, n+1, c.Known[k]
 	v.fp = txFingerprint{version: c.Version[k], lockUse: c.LockTime[k] != 0, rbf: c.RBF[k]}
 	v.inValue, v.inType = c.InValue[i0:i1], c.InType[i0:i1]
 	v.outValue, v.outType = c.OutValue[o0:o1], c.OutType[o0:o1]
 	v.spent, v.vout = c.Spent[i0:i1], c.Vout[i0:i1]
 	v.coinbase = len(v.spent) == 1 && v.spent[0] == txgraph.NoTx
+	if whole {
+		v.inIDs, v.outIDs = bs.inCol[i0:i1], bs.outCol[o0:o1]
+		return nil
+	}
+	if err := e.reserve(int(i1 - i0 + o1 - o0)); err != nil {
+		return err
+	}
+	bs.room(e.m.nextID(), int(i1-i0+o1-o0))
 	gin, gout := c.InAddr[i0:i1], c.OutAddr[o0:o1]
 	ins, outs := resize(bs.inIDs, len(gin)), resize(bs.outIDs, len(gout))
 	e.idsOfGraph(gin, ins)
