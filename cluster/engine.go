@@ -262,7 +262,6 @@ type blockState struct {
 	inIDs, outIDs     []uint32
 	inValue, outValue []int64
 	inType, outType   []uint8
-	outFresh          []bool
 	values            []int64
 	ct                txgraph.ClusterTx
 	cj                pattern.Cols

@@ -230,10 +230,16 @@ func (e *engine) tx(ctx context.Context, v *txCols, txIndex uint32) {
 		// the spender's, and give none.
 		e.spends(ctx, v, txIndex, !joint)
 	}
-	bs.outFresh = resize(bs.outFresh, len(v.outIDs))
-	fresh := bs.outFresh
-	for j, id := range v.outIDs {
-		fresh[j] = bs.fresh(id)
+	// A change candidate's two spendable outputs, and whether each
+	// address is fresh before this transaction's marks: all the change
+	// rules read of the outputs' freshness.
+	var js [2]int
+	var fresh [2]bool
+	change := e.opts.Change.enabled() && !v.coinbase && !joint
+	if change {
+		if js, change = e.changePair(v); change {
+			fresh = [2]bool{bs.fresh(v.outIDs[js[0]]), bs.fresh(v.outIDs[js[1]])}
+		}
 	}
 	bs.ins = ins
 	for _, id := range ins {
@@ -251,9 +257,27 @@ func (e *engine) tx(ctx context.Context, v *txCols, txIndex uint32) {
 			e.stats.CommonInput++
 		}
 	}
-	if e.opts.Change.enabled() {
-		e.candidate(ctx, v, txIndex, ins, fresh)
+	if change {
+		e.candidate(ctx, v, txIndex, ins, js, fresh)
 	}
+}
+
+// changePair returns the indexes of v's two spendable outputs (not
+// OP_RETURN) when it has exactly two and both have an address: the
+// outputs of a change candidate.
+func (e *engine) changePair(v *txCols) (js [2]int, ok bool) {
+	n := 0
+	for j, t := range v.outType {
+		if t == e.nullType {
+			continue
+		}
+		if n == 2 || v.outIDs[j] == 0 {
+			return js, false
+		}
+		js[n] = j
+		n++
+	}
+	return js, n == 2
 }
 
 // joint reports whether v (of the CoinJoin or Stonewall shape by its
