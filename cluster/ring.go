@@ -36,6 +36,12 @@ type ring struct {
 	queue  []int32       // the candidates' numbers, in the order added
 	slots  []uint64      // the index: uint32(key)<<32 | number+1 of a candidate, 0 for an empty slot
 	used   int           // slots in use
+	// byNum indexes the candidates of slots that have a graph number
+	// (candidate.num) by it: num<<32 | number+1, 0 for an empty slot; so
+	// that the graph's reader finds a candidate by the number of the
+	// transaction an input spends (getNum) without reading its txid.
+	byNum  []uint64
+	numsIn int // byNum's slots in use
 	seen   [1 << ringBits / 64]uint64
 	nums   [1 << ringNumBits / 64]uint64
 	stale  int
@@ -65,7 +71,7 @@ const (
 	ringChunk     = 1 << ringChunkBits
 )
 
-func newRing() *ring { return &ring{slots: make([]uint64, 64)} }
+func newRing() *ring { return &ring{slots: make([]uint64, 64), byNum: make([]uint64, 64)} }
 
 // slot returns the index's entry for candidate number i of key k.
 func slot(k uint64, i int32) uint64 { return k<<32 | uint64(i+1) }
@@ -137,8 +143,84 @@ func (r *ring) add(c *candidate) {
 	r.mark(k)
 	if c.num != 0 {
 		r.markNum(c.num)
+		r.indexNum(c.num, i)
 	}
 	r.queue = append(r.queue, i)
+}
+
+// homeNum returns the first slot of graph number num in byNum.
+func (r *ring) homeNum(num uint32) int {
+	return int(uint64(num*0x9e3779b1) * uint64(len(r.byNum)) >> 32)
+}
+
+// indexNum adds candidate i of graph number num to byNum.
+func (r *ring) indexNum(num uint32, i int32) {
+	if (r.numsIn+1)*10 > len(r.byNum)*7 {
+		old := r.byNum
+		r.byNum, r.numsIn = make([]uint64, 2*len(old)), 0
+		for _, v := range old {
+			if v != 0 {
+				r.placeNum(v)
+			}
+		}
+	}
+	r.placeNum(uint64(num)<<32 | uint64(i+1))
+}
+
+// placeNum puts byNum entry v in the first empty slot from its home.
+func (r *ring) placeNum(v uint64) {
+	r.byNum[firstEmpty(r.byNum, r.homeNum(uint32(v>>32)))] = v
+	r.numsIn++
+}
+
+// getNum returns the candidate of graph number num (candidate.num, not 0);
+// nil when none waits. The pointer is valid as get's.
+func (r *ring) getNum(num uint32) *candidate {
+	n := len(r.byNum)
+	for i := r.homeNum(num); r.byNum[i] != 0; {
+		if v := r.byNum[i]; uint32(v>>32) == num {
+			return r.at(number(v))
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+	return nil
+}
+
+// forgetNum removes graph number num from byNum (backward-shift
+// deletion, as forget).
+func (r *ring) forgetNum(num uint32) {
+	n := len(r.byNum)
+	i := r.homeNum(num)
+	for ; ; i++ {
+		if i == n {
+			i = 0
+		}
+		v := r.byNum[i]
+		if v == 0 {
+			return
+		}
+		if uint32(v>>32) == num {
+			break
+		}
+	}
+	for j := i; ; {
+		if j++; j == n {
+			j = 0
+		}
+		v := r.byNum[j]
+		if v == 0 {
+			break
+		}
+		h := r.homeNum(uint32(v >> 32))
+		if i <= j && (h <= i || h > j) || i > j && h <= i && h > j {
+			r.byNum[i] = v
+			i = j
+		}
+	}
+	r.byNum[i] = 0
+	r.numsIn--
 }
 
 // place puts slot entry v in the first empty slot from its home.
@@ -163,6 +245,9 @@ func (r *ring) forget(txid *heistgraph.Hash) {
 	i := r.find(txid)
 	if i < 0 {
 		return
+	}
+	if num := r.at(number(r.slots[i])).num; num != 0 {
+		r.forgetNum(num)
 	}
 	// Backward-shift deletion: move up every later entry of the probe run
 	// whose home is not in (i, j], so that no run has a hole.
@@ -249,6 +334,7 @@ func (r *ring) number(num func(txid *heistgraph.Hash) uint32) {
 		if c := r.at(number(v)); c.num == 0 {
 			if c.num = num(&c.txid); c.num != 0 {
 				r.markNum(c.num)
+				r.indexNum(c.num, number(v))
 			}
 		}
 	}

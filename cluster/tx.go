@@ -364,14 +364,13 @@ func (e *engine) spends(ctx context.Context, v *txCols, txIndex uint32, known bo
 		}
 		return
 	}
-	// The spent transactions' numbers: a txid read only where a
-	// candidate may be the spent transaction.
+	// The spent transactions' numbers: the candidates found by them
+	// (ring.getNum), where one may be the spent transaction.
 	for i, p := range v.spent {
 		if p == txgraph.NoTx || !e.pending.mayNum(p) {
 			continue
 		}
-		txid := e.g.TxID(p)
-		if c := e.pending.get(&txid); c != nil && c.spend(v.vout[i], v.fp, known) {
+		if c := e.pending.getNum(p + 1); c != nil && c.spend(v.vout[i], v.fp, known) {
 			e.pending.remove(c)
 			e.decideDeferred(ctx, c, txIndex)
 		}
