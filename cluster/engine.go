@@ -1236,36 +1236,50 @@ func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
 	ins, outs := resize(bs.inCol, len(c.InAddr)), resize(bs.outCol, len(c.OutAddr))
 	bs.inCol, bs.outCol = ins, outs
 	gid, m := e.gid, e.m
+	// Graph addresses below known have the id a+1 (graphIDs.get without
+	// its array; 0 once it has one).
+	known := gid.prefix()
 	var i0, o0 uint32
 	for k, i1 := range c.InEnd {
 		for i := i0; i < i1; i++ {
 			a := c.InAddr[i]
-			id := gid.get(a)
-			if id == 0 {
-				id = e.newGraphID(a)
+			if a < known {
+				ins[i] = a + 1
+				continue
 			}
-			ins[i] = id
+			ins[i] = e.idOfGraph(a)
+			known = gid.prefix()
 		}
 		o1 := c.OutEnd[k]
 		for j := o0; j < o1; j++ {
 			a := c.OutAddr[j]
-			id := gid.get(a)
-			if id == 0 {
-				if a == gid.known && gid.dense == nil && m.nextID() == a+1 && !e.mayBeUnseen(a) && !bs.replay {
-					// The graph's next address (not NoAddress: known
-					// is below it), as newGraphID gives it.
-					id = m.add()
-					gid.known++
-					bs.newAddrs = append(bs.newAddrs, e.g.Address(a))
-				} else {
-					id = e.newGraphID(a)
-				}
+			switch {
+			case a < known:
+				outs[j] = a + 1
+			case a == known && gid.dense == nil && m.nextID() == a+1 && !e.mayBeUnseen(a) && !bs.replay:
+				// The graph's next address (not NoAddress: known is
+				// below it), as newGraphID gives it.
+				outs[j] = m.add()
+				gid.known++
+				known++
+				bs.newAddrs = append(bs.newAddrs, e.g.Address(a))
+			default:
+				outs[j] = e.idOfGraph(a)
+				known = gid.prefix()
 			}
-			outs[j] = id
 		}
 		i0, o0 = i1, o1
 	}
 	return nil
+}
+
+// idOfGraph returns the id of graph address a, giving it one when it has
+// none (idsOfGraph for one address).
+func (e *engine) idOfGraph(a uint32) uint32 {
+	if id := e.gid.get(a); id != 0 {
+		return id
+	}
+	return e.newGraphID(a)
 }
 
 // newGraphID is idsOfGraph for an address without an id yet.
