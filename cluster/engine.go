@@ -255,9 +255,13 @@ type blockState struct {
 	// ins and the slices after it are tx's buffers, reused (nothing
 	// keeps them: evidence and candidates copy the ids); ct is joint's
 	// record of a transaction read from the graph, cj its columns.
-	ins               []uint32
-	roots             []uint32 // join's clusters, reused
-	inCol, outCol     []uint32 // idsOfBlock's ids of the block's inputs and outputs
+	ins           []uint32
+	roots         []uint32 // join's clusters, reused
+	inCol, outCol []uint32 // idsOfBlock's ids of the block's inputs and outputs
+	// whole reports that idsOfBlock gave the block's ids; given[k] is
+	// then the first id it gave out at transaction k (freshAt).
+	whole             bool
+	given             []uint32
 	inSet             idSet
 	inIDs, outIDs     []uint32
 	inValue, outValue []int64
@@ -989,6 +993,7 @@ func (bs *blockState) start(height int64, first uint32, replay bool) {
 	bs.evidence = bs.evidence[:0]
 	bs.rebuild = false
 	bs.txNum = 0
+	bs.whole = false
 }
 
 // move records that address id is in cluster c now (m's cluster of id
@@ -1077,6 +1082,18 @@ func (bs *blockState) room(next uint32, n int) {
 		bs.seen = slices.Grow(bs.seen, need-old)[:need]
 		clear(bs.seen[old:])
 	}
+}
+
+// freshAt is fresh for the transaction at txIndex, which has not marked
+// its addresses seen. In a block whose ids idsOfBlock gave (whole), they
+// were given in the order the transactions meet them, and the seen marks
+// are not kept: an address is fresh exactly when the transaction itself
+// was given its id.
+func (bs *blockState) freshAt(id, txIndex uint32) bool {
+	if bs.whole {
+		return id != 0 && id >= bs.given[txIndex]
+	}
+	return bs.fresh(id)
 }
 
 // fresh reports whether address id was given out in this block and no
@@ -1222,7 +1239,8 @@ func (e *engine) idsOfGraph(gs, ids []uint32) {
 // addresses of c's inputs and outputs (c a block read whole: Read[k] true
 // for every k), given in the order idsOfGraph gives them a transaction at
 // a time (a transaction's inputs', then its outputs'), with room made for
-// all of them at once. The graph numbers the addresses in the order they
+// all of them at once (in the spilled arrays; the seen marks are not kept:
+// freshAt). The graph numbers the addresses in the order they
 // first appear as outputs, as the engine does: a new address is nearly
 // always the graph's next (graphIDs.known), given its id here without a
 // call.
@@ -1232,15 +1250,16 @@ func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
 	if err := e.reserve(n); err != nil {
 		return err
 	}
-	bs.room(e.m.nextID(), n)
 	ins, outs := resize(bs.inCol, len(c.InAddr)), resize(bs.outCol, len(c.OutAddr))
 	bs.inCol, bs.outCol = ins, outs
+	bs.whole, bs.given = true, resize(bs.given, len(c.InEnd))
 	gid, m := e.gid, e.m
 	// Graph addresses below known have the id a+1 (graphIDs.get without
 	// its array; 0 once it has one).
 	known := gid.prefix()
 	var i0, o0 uint32
 	for k, i1 := range c.InEnd {
+		bs.given[k] = m.nextID()
 		for i := i0; i < i1; i++ {
 			a := c.InAddr[i]
 			if a < known {

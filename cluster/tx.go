@@ -238,15 +238,17 @@ func (e *engine) tx(ctx context.Context, v *txCols, txIndex uint32) {
 	change := e.opts.Change.enabled() && !v.coinbase && !joint
 	if change {
 		if js, change = e.changePair(v); change {
-			fresh = [2]bool{bs.fresh(v.outIDs[js[0]]), bs.fresh(v.outIDs[js[1]])}
+			fresh = [2]bool{bs.freshAt(v.outIDs[js[0]], txIndex), bs.freshAt(v.outIDs[js[1]], txIndex)}
 		}
 	}
 	bs.ins = ins
-	for _, id := range ins {
-		bs.see(id)
-	}
-	for _, id := range v.outIDs {
-		bs.see(id)
+	if !bs.whole {
+		for _, id := range ins {
+			bs.see(id)
+		}
+		for _, id := range v.outIDs {
+			bs.see(id)
+		}
 	}
 	if v.coinbase || joint {
 		return
