@@ -232,7 +232,8 @@ type blockState struct {
 	replay bool
 	// seen[id-first] marks the addresses given out in this block that a
 	// transaction of it used already (a fresh address is one given out in
-	// the block and not seen before).
+	// the block and not seen before); not kept in a block whose ids
+	// idsOfBlock gave (freshAt).
 	seen     []bool
 	newAddrs []string
 	// newAddrIDs[i] is the store's id of newAddrs[i] when the block's
