@@ -155,8 +155,12 @@ func testMembers(t *testing.T, dir string) {
 					}
 				}
 			}
-			if got := m.merge(ca, cb, record); got != lo {
+			var set idSet
+			if got := m.merge(ca, cb, &set); got != lo {
 				t.Fatalf("step %d: merge = %d, want %d", step, got, lo)
+			}
+			for _, id := range set.list {
+				record(id, m.of(id))
 			}
 		}
 		if fmt.Sprint(moved) != fmt.Sprint(want) {

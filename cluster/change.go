@@ -115,26 +115,11 @@ var pow10s = func() (t [19]int64) {
 // §3.3, §3.4): it merges the change output into the inputs' cluster when
 // the static votes decide, keeps the transaction waiting for its outputs'
 // spenders when fingerprint votes could still decide, or drops it. ins
-// are its distinct input addresses, fresh[j] whether output j's address
-// is fresh.
-func (e *engine) candidate(ctx context.Context, v *txCols, txIndex uint32, ins []uint32, fresh []bool) {
+// are its distinct input addresses, js its two spendable outputs
+// (changePair), fresh[k] whether output js[k]'s address is fresh.
+func (e *engine) candidate(ctx context.Context, v *txCols, txIndex uint32, ins []uint32, js [2]int, fresh [2]bool) {
 	o := &e.opts.Change
 	if len(ins) == 0 {
-		return
-	}
-	var js [2]int
-	n := 0
-	for j, t := range v.outType {
-		if t == e.nullType {
-			continue
-		}
-		if n == 2 || v.outIDs[j] == 0 {
-			return
-		}
-		js[n] = j
-		n++
-	}
-	if n != 2 {
 		return
 	}
 	for _, j := range js {
@@ -156,8 +141,8 @@ func (e *engine) candidate(ctx context.Context, v *txCols, txIndex uint32, ins [
 		w[k], t[k] = v.outValue[j], v.outType[j]
 	}
 	// Static votes.
-	if o.Fresh && fresh[js[0]] != fresh[js[1]] {
-		if fresh[js[0]] {
+	if o.Fresh && fresh[0] != fresh[1] {
+		if fresh[0] {
 			c.votes[0] |= voteFresh
 		} else {
 			c.votes[1] |= voteFresh

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heistgraph/heistgraph"
+	"github.com/heistgraph/heistgraph/pattern"
 	"github.com/heistgraph/heistgraph/store"
 	"github.com/heistgraph/heistgraph/txgraph"
 )
@@ -107,8 +108,12 @@ type engine struct {
 	// and few carry labels.
 	svc, ents map[uint32][]string
 	labelled  [labelledBits / 64]uint64
-	// unseen holds labels of addresses not clustered yet.
-	unseen map[string][]labelRef
+	// unseen holds labels of addresses not clustered yet; unseenG has the
+	// bit a%unseenBits set for every graph address a among them (and
+	// maybe others), so that idsOfBlock gives most new addresses their id
+	// without looking for their string in unseen.
+	unseen  map[string][]labelRef
+	unseenG [unseenBits / 64]uint64
 	// split are the addresses analysts split off: automatic evidence
 	// never joins them.
 	split map[uint32]bool
@@ -227,11 +232,13 @@ type blockState struct {
 	replay bool
 	// seen[id-first] marks the addresses given out in this block that a
 	// transaction of it used already (a fresh address is one given out in
-	// the block and not seen before).
+	// the block and not seen before); not kept in a block whose ids
+	// idsOfBlock gave (freshAt).
 	seen     []bool
 	newAddrs []string
 	// newAddrIDs[i] is the store's id of newAddrs[i] when the block's
-	// records named it by one (idOfStore), 0 otherwise.
+	// records named it by one (idOfStore), 0 otherwise (or past its end:
+	// newAddrID).
 	newAddrIDs []uint64
 	// moved and sized record the membership changes, written with the
 	// block: the addresses whose cluster changed (each is written with
@@ -248,15 +255,21 @@ type blockState struct {
 	rebuild bool
 	// ins and the slices after it are tx's buffers, reused (nothing
 	// keeps them: evidence and candidates copy the ids); ct is joint's
-	// record of a transaction read from the graph.
-	ins               []uint32
+	// record of a transaction read from the graph, cj its columns.
+	ins           []uint32
+	roots         []uint32 // join's clusters, reused
+	inCol, outCol []uint32 // idsOfBlock's ids of the block's inputs and outputs
+	// whole reports that idsOfBlock gave the block's ids; given[k] is
+	// then the first id it gave out at transaction k (freshAt).
+	whole             bool
+	given             []uint32
 	inSet             idSet
 	inIDs, outIDs     []uint32
 	inValue, outValue []int64
 	inType, outType   []uint8
-	outFresh          []bool
 	values            []int64
 	ct                txgraph.ClusterTx
+	cj                pattern.Cols
 	// members and sizeRecs are flush's buffers for the batch, reused (the
 	// store copies what it writes before WriteClusters or Add returns).
 	memberRecs []store.ClusterMember
@@ -570,6 +583,7 @@ func (e *engine) loadLabels(ctx context.Context) error {
 	clear(e.ents)
 	clear(e.labelled[:])
 	clear(e.unseen)
+	clear(e.unseenG[:])
 	for l, err := range e.st.Labels(ctx, store.LabelQuery{Chain: e.chain}) {
 		if err != nil {
 			return fmt.Errorf("cluster %s: labels: %w", e.chain, err)
@@ -582,9 +596,23 @@ func (e *engine) loadLabels(ctx context.Context) error {
 			e.attach(e.m.of(id), ref)
 		} else {
 			e.unseen[l.Address] = append(e.unseen[l.Address], ref)
+			if e.g != nil {
+				if a, ok := e.g.AddressID(l.Address); ok {
+					e.unseenG[a/64%uint32(len(e.unseenG))] |= 1 << (a % 64)
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// unseenBits is the size of engine.unseenG: 8 KiB of bits.
+const unseenBits = 1 << 16
+
+// mayBeUnseen reports whether graph address a may have labels in unseen;
+// false is certain.
+func (e *engine) mayBeUnseen(a uint32) bool {
+	return e.unseenG[a/64%uint32(len(e.unseenG))]&(1<<(a%64)) != 0
 }
 
 // attach adds a label's entity to cluster c's sets.
@@ -852,6 +880,14 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 			}
 			e.bs.start(h, e.m.nextID(), false)
 			g.ReadClusterCols(nums, &cols)
+			// The block's addresses get their ids in one pass when the
+			// graph answers for every transaction (nearly every block).
+			whole := !slices.Contains(cols.Read, false)
+			if whole {
+				if err := e.idsOfBlock(&cols); err != nil {
+					return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
+				}
+			}
 			for k, n := range nums {
 				if k&255 == 255 {
 					if err := ctx.Err(); err != nil {
@@ -861,7 +897,7 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				var err error
 				e.bs.txNum = n + 1
 				if cols.Read[k] {
-					if err = e.graphCols(&cols, k, n, &v); err == nil {
+					if err = e.graphCols(&cols, k, n, &v, whole); err == nil {
 						e.tx(ctx, &v, uint32(k))
 					}
 				} else {
@@ -958,6 +994,7 @@ func (bs *blockState) start(height int64, first uint32, replay bool) {
 	bs.evidence = bs.evidence[:0]
 	bs.rebuild = false
 	bs.txNum = 0
+	bs.whole = false
 }
 
 // move records that address id is in cluster c now (m's cluster of id
@@ -1046,6 +1083,18 @@ func (bs *blockState) room(next uint32, n int) {
 		bs.seen = slices.Grow(bs.seen, need-old)[:need]
 		clear(bs.seen[old:])
 	}
+}
+
+// freshAt is fresh for the transaction at txIndex, which has not marked
+// its addresses seen. In a block whose ids idsOfBlock gave (whole), they
+// were given in the order the transactions meet them, and the seen marks
+// are not kept: an address is fresh exactly when the transaction itself
+// was given its id.
+func (bs *blockState) freshAt(id, txIndex uint32) bool {
+	if bs.whole {
+		return id != 0 && id >= bs.given[txIndex]
+	}
+	return bs.fresh(id)
 }
 
 // fresh reports whether address id was given out in this block and no
@@ -1187,6 +1236,72 @@ func (e *engine) idsOfGraph(gs, ids []uint32) {
 	}
 }
 
+// idsOfBlock sets bs.inCol and bs.outCol to the engine's ids of the
+// addresses of c's inputs and outputs (c a block read whole: Read[k] true
+// for every k), given in the order idsOfGraph gives them a transaction at
+// a time (a transaction's inputs', then its outputs'), with room made for
+// all of them at once (in the spilled arrays; the seen marks are not kept:
+// freshAt). The graph numbers the addresses in the order they
+// first appear as outputs, as the engine does: a new address is nearly
+// always the graph's next (graphIDs.known), given its id here without a
+// call.
+func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
+	bs := &e.bs
+	n := len(c.InAddr) + len(c.OutAddr)
+	if err := e.reserve(n); err != nil {
+		return err
+	}
+	ins, outs := resize(bs.inCol, len(c.InAddr)), resize(bs.outCol, len(c.OutAddr))
+	bs.inCol, bs.outCol = ins, outs
+	bs.whole, bs.given = true, resize(bs.given, len(c.InEnd))
+	gid, m := e.gid, e.m
+	// Graph addresses below known have the id a+1 (graphIDs.get without
+	// its array; 0 once it has one).
+	known := gid.prefix()
+	var i0, o0 uint32
+	for k, i1 := range c.InEnd {
+		bs.given[k] = m.nextID()
+		for i := i0; i < i1; i++ {
+			a := c.InAddr[i]
+			if a < known {
+				ins[i] = a + 1
+				continue
+			}
+			ins[i] = e.idOfGraph(a)
+			known = gid.prefix()
+		}
+		o1 := c.OutEnd[k]
+		for j := o0; j < o1; j++ {
+			a := c.OutAddr[j]
+			switch {
+			case a < known:
+				outs[j] = a + 1
+			case a == known && gid.dense == nil && m.nextID() == a+1 && !e.mayBeUnseen(a) && !bs.replay:
+				// The graph's next address (not NoAddress: known is
+				// below it), as newGraphID gives it.
+				outs[j] = m.add()
+				gid.known++
+				known++
+				bs.newAddrs = append(bs.newAddrs, e.g.Address(a))
+			default:
+				outs[j] = e.idOfGraph(a)
+				known = gid.prefix()
+			}
+		}
+		i0, o0 = i1, o1
+	}
+	return nil
+}
+
+// idOfGraph returns the id of graph address a, giving it one when it has
+// none (idsOfGraph for one address).
+func (e *engine) idOfGraph(a uint32) uint32 {
+	if id := e.gid.get(a); id != 0 {
+		return id
+	}
+	return e.newGraphID(a)
+}
+
 // newGraphID is idsOfGraph for an address without an id yet.
 func (e *engine) newGraphID(a uint32) uint32 {
 	if a == txgraph.NoAddress || e.bs.replay {
@@ -1204,7 +1319,6 @@ func (e *engine) newGraphID(a uint32) uint32 {
 // and the labels waiting for it attached.
 func (e *engine) added(id uint32, addr string) {
 	e.bs.newAddrs = append(e.bs.newAddrs, addr)
-	e.bs.newAddrIDs = append(e.bs.newAddrIDs, 0)
 	if len(e.unseen) == 0 {
 		return
 	}
@@ -1226,23 +1340,40 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	for i, id := range ids {
 		ev.AddrIDs[i] = uint64(id)
 	}
-	var buf [8]uint32
-	roots := buf[:0]
-	for _, id := range ids {
-		if e.isSplit(id) {
-			continue
+	bs := &e.bs
+	roots := bs.roots[:0]
+	split := len(e.split) > 0
+	if len(ids) > manyInputs {
+		// As tx finds the distinct inputs: by a set above manyInputs
+		// (a consolidation's hundreds of clusters).
+		for _, id := range ids {
+			if split && e.split[id] {
+				continue
+			}
+			if c := e.m.of(id); !bs.inSet.bits.has(c) {
+				bs.inSet.add(c)
+				roots = append(roots, c)
+			}
 		}
-		if c := e.m.of(id); !slices.Contains(roots, c) {
-			roots = append(roots, c)
+		bs.inSet.reset()
+	} else {
+		for _, id := range ids {
+			if split && e.split[id] {
+				continue
+			}
+			if c := e.m.of(id); !slices.Contains(roots, c) {
+				roots = append(roots, c)
+			}
 		}
 	}
+	bs.roots = roots
 	if !change && len(roots) >= 2 {
 		roots = e.sweep(ctx, ids, roots)
 	}
 	status, reason := heistgraph.EvidenceApplied, ""
 	if len(roots) >= 2 {
 		status, reason = e.guard(roots, change)
-	} else if len(ids) >= 2 && len(roots) < 2 && e.anySplit(ids) {
+	} else if split && len(ids) >= 2 && e.anySplit(ids) {
 		status, reason = heistgraph.EvidenceRefused, "an address was split off by an analyst"
 	}
 	if reason != "" {
@@ -1308,7 +1439,7 @@ func (e *engine) anySplit(ids []uint32) bool {
 // recording the membership changes.
 func (e *engine) merge(a, b uint32) uint32 {
 	bs := &e.bs
-	c := e.m.merge(a, b, bs.move)
+	c := e.m.merge(a, b, &bs.moved)
 	lost := a
 	if c == a {
 		lost = b
@@ -1333,20 +1464,32 @@ func (e *engine) merge(a, b uint32) uint32 {
 // guard applies G2 (label conflict) and G4 (growth alarm) to a union of
 // the clusters roots.
 func (e *engine) guard(roots []uint32, change bool) (heistgraph.EvidenceStatus, string) {
+	g := &e.opts.Guards
+	// G4 holds a union when its second largest cluster has hold addresses
+	// or more: when two of the clusters have.
+	hold := g.HoldBoth
+	if change {
+		hold = min(hold, g.HoldChange)
+	}
 	var all []string
-	most := 0
+	most, large := 0, 0
 	for _, r := range roots {
 		if s := e.svcOf(r); len(s) > 0 {
 			all = union(all, s)
 			most = max(most, len(s))
 		}
+		if int(e.m.sizeOf(r)) >= hold {
+			large++
+		}
 	}
 	if len(all) > most {
 		return heistgraph.EvidenceRefused, fmt.Sprintf("G2: would join service entities %q", all)
 	}
+	if large < 2 {
+		return heistgraph.EvidenceApplied, ""
+	}
 	a, b := e.largest2(roots)
 	big, second := e.m.sizeOf(a), e.m.sizeOf(b)
-	g := &e.opts.Guards
 	held := int(second) >= g.HoldBoth || change && int(min(big, second)) >= g.HoldChange
 	if held && !e.shareEntity(a, b) {
 		return heistgraph.EvidenceHeld, fmt.Sprintf("G4: union of clusters of %d and %d addresses", big, second)

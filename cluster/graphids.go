@@ -35,6 +35,15 @@ func (t *graphIDs) get(a uint32) uint32 {
 	return 0
 }
 
+// prefix returns the bound below which every graph address a has the
+// engine's id a+1 without the array (known); 0 once the array is used.
+func (t *graphIDs) prefix() uint32 {
+	if t.dense == nil {
+		return t.known
+	}
+	return 0
+}
+
 // set records that graph address a has the engine's id (not 0), replacing
 // any it had.
 func (t *graphIDs) set(a, id uint32) {

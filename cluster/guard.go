@@ -17,15 +17,23 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 		return roots
 	}
 	// Only a cluster of two addresses or more can be dropped from: most
-	// unions join addresses alone, and are left as they are.
-	several := false
+	// unions join addresses alone, and are left as they are. And only an
+	// input address that may have been a change union's output (softOnly)
+	// can be dropped: most unions name none.
+	several, soft := false, false
 	for _, c := range roots {
 		if e.m.sizeOf(c) >= 2 {
 			several = true
 			break
 		}
 	}
-	if !several {
+	for _, a := range ids {
+		if a < e.softFrom || e.soft.has(a) {
+			soft = true
+			break
+		}
+	}
+	if !several || !soft {
 		return roots
 	}
 	// The input addresses of each cluster: c<<32 | i for input address
@@ -50,11 +58,15 @@ func (e *engine) sweep(ctx context.Context, ids, roots []uint32) []uint32 {
 		}
 		// The cluster's only input address, when it has one.
 		i, only := onlyIn(byCluster, c, sorted)
-		if !only || !e.sweepFires(c, roots) {
+		if !only {
 			out = append(out, c)
 			continue
 		}
 		a := ids[uint32(byCluster[i])]
+		if a >= e.softFrom && !e.soft.has(a) || !e.sweepFires(c, roots) { // softOnly's first test, first
+			out = append(out, c)
+			continue
+		}
 		pos, ok := e.softOnly(ctx, a)
 		if !ok {
 			out = append(out, c)

@@ -80,9 +80,9 @@ func (m *members) all(c uint32) iter.Seq[uint32] {
 }
 
 // merge joins clusters a and b (cluster ids) and returns the surviving id,
-// the smaller one. moved is called for every address whose cluster id
-// changes.
-func (m *members) merge(a, b uint32, moved func(id, c uint32)) uint32 {
+// the smaller one. Every address whose cluster id changes is added to
+// moved (when not nil).
+func (m *members) merge(a, b uint32, moved *idSet) uint32 {
 	if a == b {
 		return a
 	}
@@ -94,7 +94,7 @@ func (m *members) merge(a, b uint32, moved func(id, c uint32)) uint32 {
 		// b alone, as most clusters a union absorbs: its ring is itself.
 		m.cid[b] = a
 		if moved != nil {
-			moved(b, a)
+			moved.add(b)
 		}
 		m.next[a], m.next[b] = b, m.next[a]
 		m.setSize(a, n)
@@ -103,7 +103,7 @@ func (m *members) merge(a, b uint32, moved func(id, c uint32)) uint32 {
 	for id := range m.all(b) {
 		m.cid[id] = a
 		if moved != nil {
-			moved(id, a)
+			moved.add(id)
 		}
 	}
 	// Splice the rings.

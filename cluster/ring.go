@@ -36,6 +36,12 @@ type ring struct {
 	queue  []int32       // the candidates' numbers, in the order added
 	slots  []uint64      // the index: uint32(key)<<32 | number+1 of a candidate, 0 for an empty slot
 	used   int           // slots in use
+	// byNum indexes the candidates of slots that have a graph number
+	// (candidate.num) by it: numKey(num)<<32 | number+1, 0 for an empty slot; so
+	// that the graph's reader finds a candidate by the number of the
+	// transaction an input spends (getNum) without reading its txid.
+	byNum  []uint64
+	numsIn int // byNum's slots in use
 	seen   [1 << ringBits / 64]uint64
 	nums   [1 << ringNumBits / 64]uint64
 	stale  int
@@ -65,7 +71,7 @@ const (
 	ringChunk     = 1 << ringChunkBits
 )
 
-func newRing() *ring { return &ring{slots: make([]uint64, 64)} }
+func newRing() *ring { return &ring{slots: make([]uint64, 64), byNum: make([]uint64, 64)} }
 
 // slot returns the index's entry for candidate number i of key k.
 func slot(k uint64, i int32) uint64 { return k<<32 | uint64(i+1) }
@@ -82,10 +88,36 @@ func (r *ring) marked(k uint64) bool { return r.seen[k>>6%uint64(len(r.seen))]&(
 // at returns candidate number i.
 func (r *ring) at(i int32) *candidate { return &r.chunks[i>>ringChunkBits][i&(ringChunk-1)] }
 
-// home returns the first slot of key k: its low 32 bits scaled to the
-// table, the bits its slot keeps, so that moving and placing entries
-// again reads no candidate.
-func (r *ring) home(k uint64) int { return int(k & (1<<32 - 1) * uint64(len(r.slots)) >> 32) }
+// home returns the first slot of key k in the index (homeIn).
+func (r *ring) home(k uint64) int { return homeIn(k, len(r.slots)) }
+
+// homeIn returns the first slot of key k in a table of n slots (the index
+// or byNum): its low 32 bits scaled to the table, the bits a slot keeps,
+// so that moving and placing entries again reads no candidate.
+func homeIn(k uint64, n int) int { return int(k & (1<<32 - 1) * uint64(n) >> 32) }
+
+// removeSlot empties slot i of table (the index or byNum: entries
+// key<<32 | value homed by homeIn, linear probing) by backward-shift
+// deletion: every later entry of the probe run whose home is not in
+// (i, j] moves up, so that no run has a hole.
+func removeSlot(table []uint64, i int) {
+	n := len(table)
+	for j := i; ; {
+		if j++; j == n {
+			j = 0
+		}
+		v := table[j]
+		if v == 0 {
+			break
+		}
+		h := homeIn(v>>32, n)
+		if i <= j && (h <= i || h > j) || i > j && h <= i && h > j {
+			table[i] = v
+			i = j
+		}
+	}
+	table[i] = 0
+}
 
 // find returns the slot of the candidate of txid in the index; -1 when it
 // has none.
@@ -137,8 +169,57 @@ func (r *ring) add(c *candidate) {
 	r.mark(k)
 	if c.num != 0 {
 		r.markNum(c.num)
+		r.indexNum(c.num, i)
 	}
 	r.queue = append(r.queue, i)
+}
+
+// numKey returns byNum's key of graph number num: a bijection of the
+// 32-bit numbers (an odd multiplier) that spreads them over the table.
+func numKey(num uint32) uint64 { return uint64(num * 0x9e3779b1) }
+
+// indexNum adds candidate i of graph number num to byNum.
+func (r *ring) indexNum(num uint32, i int32) {
+	if (r.numsIn+1)*10 > len(r.byNum)*7 {
+		old := r.byNum
+		r.byNum, r.numsIn = make([]uint64, 2*len(old)), 0
+		for _, v := range old {
+			if v != 0 {
+				r.placeNum(v)
+			}
+		}
+	}
+	r.placeNum(slot(numKey(num), i))
+}
+
+// placeNum puts byNum entry v in the first empty slot from its home.
+func (r *ring) placeNum(v uint64) {
+	r.byNum[firstEmpty(r.byNum, homeIn(v>>32, len(r.byNum)))] = v
+	r.numsIn++
+}
+
+// findNum returns the slot of graph number num in byNum; -1 when it has
+// none.
+func (r *ring) findNum(num uint32) int {
+	k, n := numKey(num), len(r.byNum)
+	for i := homeIn(k, n); r.byNum[i] != 0; {
+		if r.byNum[i]>>32 == k {
+			return i
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+	return -1
+}
+
+// getNum returns the candidate of graph number num (candidate.num, not 0);
+// nil when none waits. The pointer is valid as get's.
+func (r *ring) getNum(num uint32) *candidate {
+	if i := r.findNum(num); i >= 0 {
+		return r.at(number(r.byNum[i]))
+	}
+	return nil
 }
 
 // place puts slot entry v in the first empty slot from its home.
@@ -164,24 +245,13 @@ func (r *ring) forget(txid *heistgraph.Hash) {
 	if i < 0 {
 		return
 	}
-	// Backward-shift deletion: move up every later entry of the probe run
-	// whose home is not in (i, j], so that no run has a hole.
-	n := len(r.slots)
-	for j := i; ; {
-		if j++; j == n {
-			j = 0
-		}
-		v := r.slots[j]
-		if v == 0 {
-			break
-		}
-		h := r.home(v >> 32)
-		if i <= j && (h <= i || h > j) || i > j && h <= i && h > j {
-			r.slots[i] = v
-			i = j
+	if num := r.at(number(r.slots[i])).num; num != 0 {
+		if j := r.findNum(num); j >= 0 {
+			removeSlot(r.byNum, j)
+			r.numsIn--
 		}
 	}
-	r.slots[i] = 0
+	removeSlot(r.slots, i)
 	r.used--
 	if r.stale++; r.stale > 2*r.used+64 {
 		r.remark()
@@ -249,6 +319,7 @@ func (r *ring) number(num func(txid *heistgraph.Hash) uint32) {
 		if c := r.at(number(v)); c.num == 0 {
 			if c.num = num(&c.txid); c.num != 0 {
 				r.markNum(c.num)
+				r.indexNum(c.num, number(v))
 			}
 		}
 	}

@@ -167,8 +167,9 @@ func (r *mapRing) expire(height int64) {
 	r.queue = r.queue[i:]
 }
 
-// TestRingSameKey: the ring finds, replaces and forgets candidates as a
-// map keyed by the whole txid did, also when txids share the first 8
+// TestRingSameKey: the ring finds (by txid, and by graph number:
+// getNum), replaces and forgets candidates as a map keyed by the whole
+// txid did, also when txids share the first 8
 // bytes (the key of its map) and when one txid comes twice (a later
 // candidate of a txid replaces the earlier; the earlier's expiry forgets
 // the txid), across rebuilds of its bits.
@@ -231,6 +232,20 @@ func testRing(t *testing.T, keys, lasts, steps, span int) {
 				t.Fatalf("step %d: candidate %d's number %d not marked", step, want.txIndex, want.num-1)
 			}
 		}
+		// getNum finds the candidates waiting by their numbers, and no
+		// other (replaced, removed, expired or never added).
+		byNum := map[uint32]*candidate{}
+		for _, c := range ref.byTx {
+			if c.num != 0 {
+				byNum[c.num] = c
+			}
+		}
+		for range 40 {
+			num := uint32(1 + rng.IntN(step+1))
+			if got, want := r.getNum(num), byNum[num]; (got == nil) != (want == nil) || got != nil && got.txIndex != want.txIndex {
+				t.Fatalf("step %d: getNum(%d) = %v, want %v", step, num, got, want)
+			}
+		}
 		for range 20 {
 			h := txid()
 			if got, want := r.get(&h), ref.byTx[h]; (got == nil) != (want == nil) || got != nil && got.txIndex != want.txIndex {
@@ -243,6 +258,9 @@ func testRing(t *testing.T, keys, lasts, steps, span int) {
 	for h, c := range ref.byTx {
 		if got := r.get(&h); got.num != c.txIndex+1 || !r.mayNum(c.txIndex) {
 			t.Fatalf("after number: candidate %d has number %d (marked %v)", c.txIndex, got.num, r.mayNum(c.txIndex))
+		}
+		if got := r.getNum(c.txIndex + 1); got == nil || got.txIndex != c.txIndex {
+			t.Fatalf("after number: getNum(%d) = %v", c.txIndex+1, got)
 		}
 	}
 	// The queue holds what the reference's does, in order.

@@ -114,10 +114,20 @@ func (e *engine) idOfStore(s uint64, o *heistgraph.TxOut, side string, k int) (u
 		if id == next {
 			// Given out just now: the batch names it by s
 			// (store.ClusterBatch.NewAddressIDs).
-			e.bs.newAddrIDs[id-e.bs.first] = s
+			e.bs.newAddrID(id, s)
 		}
 	}
 	return id, nil
+}
+
+// newAddrID records that the store's id of the new address id is s
+// (newAddrIDs).
+func (bs *blockState) newAddrID(id uint32, s uint64) {
+	i := int(id - bs.first)
+	if i >= len(bs.newAddrIDs) {
+		bs.newAddrIDs = append(bs.newAddrIDs, make([]uint64, i+1-len(bs.newAddrIDs))...)
+	}
+	bs.newAddrIDs[i] = s
 }
 
 // blockIDs clusters the block b read by store.BlockRangeIDs, or fed with

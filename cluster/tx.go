@@ -79,24 +79,30 @@ func (e *engine) typeCode(t heistgraph.ScriptType) uint8 {
 
 // graphCols sets v to transaction k of the block c read from the graph
 // (ReadClusterCols: Read[k] true), number n, with the engine's ids of its
-// addresses, given as they are met (the inputs', then the outputs').
-func (e *engine) graphCols(c *txgraph.ClusterCols, k int, n uint32, v *txCols) error {
+// addresses: bs.inCol's and bs.outCol's when whole (idsOfBlock gave the
+// block's), otherwise given here as they are met (the inputs', then the
+// outputs').
+func (e *engine) graphCols(c *txgraph.ClusterCols, k int, n uint32, v *txCols, whole bool) error {
 	var i0, o0 uint32
 	if k > 0 {
 		i0, o0 = c.InEnd[k-1], c.OutEnd[k-1]
 	}
 	i1, o1 := c.InEnd[k], c.OutEnd[k]
-	if err := e.reserve(int(i1 - i0 + o1 - o0)); err != nil {
-		return err
-	}
 	bs := &e.bs
-	bs.room(e.m.nextID(), int(i1-i0+o1-o0))
 	v.rec, v.num, v.known = nil, n+1, c.Known[k]
 	v.fp = txFingerprint{version: c.Version[k], lockUse: c.LockTime[k] != 0, rbf: c.RBF[k]}
 	v.inValue, v.inType = c.InValue[i0:i1], c.InType[i0:i1]
 	v.outValue, v.outType = c.OutValue[o0:o1], c.OutType[o0:o1]
 	v.spent, v.vout = c.Spent[i0:i1], c.Vout[i0:i1]
 	v.coinbase = len(v.spent) == 1 && v.spent[0] == txgraph.NoTx
+	if whole {
+		v.inIDs, v.outIDs = bs.inCol[i0:i1], bs.outCol[o0:o1]
+		return nil
+	}
+	if err := e.reserve(int(i1 - i0 + o1 - o0)); err != nil {
+		return err
+	}
+	bs.room(e.m.nextID(), int(i1-i0+o1-o0))
 	gin, gout := c.InAddr[i0:i1], c.OutAddr[o0:o1]
 	ins, outs := resize(bs.inIDs, len(gin)), resize(bs.outIDs, len(gout))
 	e.idsOfGraph(gin, ins)
@@ -224,17 +230,25 @@ func (e *engine) tx(ctx context.Context, v *txCols, txIndex uint32) {
 		// the spender's, and give none.
 		e.spends(ctx, v, txIndex, !joint)
 	}
-	bs.outFresh = resize(bs.outFresh, len(v.outIDs))
-	fresh := bs.outFresh
-	for j, id := range v.outIDs {
-		fresh[j] = bs.fresh(id)
+	// A change candidate's two spendable outputs, and whether each
+	// address is fresh before this transaction's marks: all the change
+	// rules read of the outputs' freshness.
+	var js [2]int
+	var fresh [2]bool
+	change := e.opts.Change.enabled() && !v.coinbase && !joint
+	if change {
+		if js, change = e.changePair(v); change {
+			fresh = [2]bool{bs.freshAt(v.outIDs[js[0]], txIndex), bs.freshAt(v.outIDs[js[1]], txIndex)}
+		}
 	}
 	bs.ins = ins
-	for _, id := range ins {
-		bs.see(id)
-	}
-	for _, id := range v.outIDs {
-		bs.see(id)
+	if !bs.whole {
+		for _, id := range ins {
+			bs.see(id)
+		}
+		for _, id := range v.outIDs {
+			bs.see(id)
+		}
 	}
 	if v.coinbase || joint {
 		return
@@ -245,45 +259,97 @@ func (e *engine) tx(ctx context.Context, v *txCols, txIndex uint32) {
 			e.stats.CommonInput++
 		}
 	}
-	if e.opts.Change.enabled() {
-		e.candidate(ctx, v, txIndex, ins, fresh)
+	if change {
+		e.candidate(ctx, v, txIndex, ins, js, fresh)
 	}
 }
 
+// changePair returns the indexes of v's two spendable outputs (not
+// OP_RETURN) when it has exactly two and both have an address: the
+// outputs of a change candidate.
+func (e *engine) changePair(v *txCols) (js [2]int, ok bool) {
+	n := 0
+	for j, t := range v.outType {
+		if t == e.nullType {
+			continue
+		}
+		if n == 2 || v.outIDs[j] == 0 {
+			return js, false
+		}
+		js[n] = j
+		n++
+	}
+	return js, n == 2
+}
+
 // joint reports whether v (of the CoinJoin or Stonewall shape by its
-// output values, pattern.MayJoinValues) is a CoinJoin or has the Stonewall
-// shape, counting it; ins are its distinct input addresses. A transaction
-// read from the graph is read as a record for the rules.
+// output values, pattern.MayJoinValues; bs.values the spendable outputs'
+// values) is a CoinJoin or has the Stonewall shape, counting it; ins are
+// its distinct input addresses. The rules read v's columns when every
+// spent output is known and every address the rules compare has an id
+// (owned); otherwise v is read as a record (from the graph when it came
+// from there).
 func (e *engine) joint(v *txCols, ins []uint32) bool {
 	bs := &e.bs
-	rec := v.rec
 	cjOpts := pattern.CoinJoinOptions{SameOwner: func() bool { return e.sameCluster(ins) }}
-	if rec == nil {
-		ct := &bs.ct
-		ct.NoAddresses = true
-		e.g.ReadCluster(v.num-1, ct) // true: ReadClusterCols read it
-		rec = &ct.Rec
-		if ct.Owned() {
-			// The graph's address ids are the addresses: the rules
-			// compare them.
-			cjOpts.InOwners, cjOpts.OutOwners = ct.In, ct.Out
-		} else {
-			e.g.ClusterAddresses(ct) // the CoinJoin rules compare addresses
+	var cj pattern.CoinJoin
+	var ok bool
+	if e.owned(v) {
+		bs.cj = pattern.Cols{Types: e.types, InValue: v.inValue, InType: v.inType, InOwner: v.inIDs,
+			OutValue: v.outValue, OutType: v.outType, OutOwner: v.outIDs}
+		cj, ok = pattern.AnalyzeCoinJoinCols(&bs.cj, cjOpts)
+	} else {
+		rec := v.rec
+		if rec == nil {
+			ct := &bs.ct
+			ct.NoAddresses = true
+			e.g.ReadCluster(v.num-1, ct) // true: ReadClusterCols read it
+			rec = &ct.Rec
+			if ct.Owned() {
+				// The graph's address ids are the addresses: the rules
+				// compare them.
+				cjOpts.InOwners, cjOpts.OutOwners = ct.In, ct.Out
+			} else {
+				e.g.ClusterAddresses(ct) // the CoinJoin rules compare addresses
+			}
 		}
+		cj, ok = pattern.AnalyzeCoinJoin(&rec.Tx, rec.Prevouts, cjOpts)
 	}
-	if cj, ok := pattern.AnalyzeCoinJoin(&rec.Tx, rec.Prevouts, cjOpts); ok {
+	if ok {
 		if !bs.replay {
 			e.stats.CoinJoins[string(cj.Kind)]++
 		}
 		return true
 	}
-	if pattern.IsStonewall(&rec.Tx) {
+	if pattern.IsStonewallValues(len(v.inIDs), bs.values) {
 		if !bs.replay {
 			e.stats.Stonewalls++
 		}
 		return true
 	}
 	return false
+}
+
+// owned reports whether the CoinJoin rules may read v's columns
+// (pattern.Cols): every spent output known, and an address id for each of
+// them and for every output but OP_RETURN's (the ids then stand for the
+// addresses the rules compare; an output without one is compared by its
+// script).
+func (e *engine) owned(v *txCols) bool {
+	if !v.known {
+		return false
+	}
+	for _, id := range v.inIDs {
+		if id == 0 {
+			return false
+		}
+	}
+	for j, id := range v.outIDs {
+		if id == 0 && v.outType[j] != e.nullType {
+			return false
+		}
+	}
+	return true
 }
 
 // spends records the spends of candidates' outputs by v's inputs (known:
@@ -300,14 +366,13 @@ func (e *engine) spends(ctx context.Context, v *txCols, txIndex uint32, known bo
 		}
 		return
 	}
-	// The spent transactions' numbers: a txid read only where a
-	// candidate may be the spent transaction.
+	// The spent transactions' numbers: the candidates found by them
+	// (ring.getNum), where one may be the spent transaction.
 	for i, p := range v.spent {
 		if p == txgraph.NoTx || !e.pending.mayNum(p) {
 			continue
 		}
-		txid := e.g.TxID(p)
-		if c := e.pending.get(&txid); c != nil && c.spend(v.vout[i], v.fp, known) {
+		if c := e.pending.getNum(p + 1); c != nil && c.spend(v.vout[i], v.fp, known) {
 			e.pending.remove(c)
 			e.decideDeferred(ctx, c, txIndex)
 		}

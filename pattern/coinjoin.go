@@ -113,19 +113,54 @@ func AnalyzeCoinJoin(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut, opts CoinJ
 	}
 	var s shape
 	s.init(tx, prevouts, &opts)
-	if cj, ok := whirlpool(&s); ok {
+	return s.analyze(&opts)
+}
+
+// Cols is a transaction as the CoinJoin and Stonewall rules read it, in
+// columns (AnalyzeCoinJoinCols): of each input the value, script type and
+// owner of the output it spends, of each output its value, script type
+// and owner. Every input's spent output is known (a transaction with an
+// unknown one goes to AnalyzeCoinJoin, which takes nil prevouts). Script
+// types are codes that Types names (code c is Types[c]). Owners are
+// numbers, two equal exactly when the outputs' addresses (their scripts
+// when they have none) are, as CoinJoinOptions.InOwners; an OP_RETURN
+// output's is not read. The rules only read the columns.
+type Cols struct {
+	Types             []heistgraph.ScriptType
+	InValue, OutValue []int64
+	InType, OutType   []uint8
+	InOwner, OutOwner []uint32
+}
+
+// AnalyzeCoinJoinCols is AnalyzeCoinJoin for a transaction given as
+// columns, not a coinbase: the same answer as AnalyzeCoinJoin gives for
+// its record with every prevout and with opts' InOwners and OutOwners
+// (which it ignores: c has the owners). It builds no record and keeps
+// nothing of c.
+func AnalyzeCoinJoinCols(c *Cols, opts CoinJoinOptions) (cj CoinJoin, ok bool) {
+	if len(c.InValue) < 2 || len(c.OutValue) < 2 {
+		return CoinJoin{}, false
+	}
+	var s shape
+	s.initCols(c)
+	return s.analyze(&opts)
+}
+
+// analyze runs the detectors on s in the order of §4.
+func (s *shape) analyze(opts *CoinJoinOptions) (CoinJoin, bool) {
+	if cj, ok := whirlpool(s); ok {
 		return cj, true
 	}
-	if cj, ok := wasabi1(&s); ok {
+	if cj, ok := wasabi1(s); ok {
 		return cj, true
 	}
-	if cj, ok := wasabi2(&s); ok {
+	if cj, ok := wasabi2(s); ok {
 		return cj, true
 	}
-	if cj, ok := joinMarket(&s); ok {
+	if cj, ok := joinMarket(s); ok {
 		return cj, true
 	}
-	if cj, ok := generic(&s); ok && (opts.SameOwner == nil || !opts.SameOwner()) {
+	if cj, ok := generic(s); ok && (opts.SameOwner == nil || !opts.SameOwner()) {
 		return cj, true
 	}
 	return CoinJoin{}, false
@@ -227,13 +262,22 @@ func MayCoinJoin(nin int, sorted []int64) bool {
 	return nin >= wasabi2MinInputs && twice >= 3
 }
 
-// shape is what the detectors need of a transaction, computed once.
+// shape is what the detectors need of a transaction, computed once, in
+// columns: from a record (init) or from columns (initCols).
 type shape struct {
-	tx       *heistgraph.Tx
-	prevouts []*heistgraph.TxOut
-	known    []*heistgraph.TxOut // the non-nil prevouts, in input order
-	outs     []int64             // values of the spendable outputs, in order
-	m        int                 // len(outs)
+	nin int // inputs
+	// kValue and kType are the values and type codes of the known spent
+	// outputs, in input order; allKnown reports that every input's is
+	// known.
+	kValue   []int64
+	kType    []uint8
+	allKnown bool
+	// outValue and outType are every output's value and type code; outs
+	// the values of the spendable ones (not OP_RETURN), in order.
+	outValue []int64
+	outType  []uint8
+	outs     []int64
+	m        int // len(outs)
 	// sorted is outs in ascending order: count and the value groups read
 	// it instead of a map.
 	sorted []int64
@@ -243,33 +287,63 @@ type shape struct {
 	// inScripts is the number of distinct scripts among the known inputs;
 	// inMost the largest number of known inputs sharing one.
 	inScripts, inMost int
+	// The codes of OP_RETURN, P2WPKH and P2TR (noCode when the codes
+	// name no such type).
+	null, wpkh, tr uint8
 	// The arrays of small transactions' slices, kept in the shape.
-	knownBuf         [16]*heistgraph.TxOut
-	outsBuf, sortBuf [16]int64
+	kValueBuf, outValueBuf, outsBuf, sortBuf [16]int64
+	kTypeBuf, outTypeBuf                     [16]uint8
+	keyBuf                                   [16]uint32
+}
+
+// noCode is the code of a script type that a transaction's codes do not
+// name: no output has it.
+const noCode = 0xff
+
+// The codes init gives a record's script types (recordTypes names them):
+// the detectors compare types only with these three.
+const (
+	codeOther uint8 = iota
+	codeNull
+	codeWPKH
+	codeTR
+)
+
+// recordCode returns init's code of script type t.
+func recordCode(t heistgraph.ScriptType) uint8 {
+	switch t {
+	case heistgraph.ScriptNullData:
+		return codeNull
+	case heistgraph.ScriptWitnessV0KeyHash:
+		return codeWPKH
+	case heistgraph.ScriptWitnessV1Taproot:
+		return codeTR
+	}
+	return codeOther
 }
 
 // init computes the shape of tx. With opts' owner numbers it compares
 // those, otherwise the outputs' keys (outputKey).
 func (s *shape) init(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut, opts *CoinJoinOptions) {
-	s.tx, s.prevouts = tx, prevouts
-	s.known = s.knownBuf[:0]
+	s.nin = len(tx.Inputs)
+	s.null, s.wpkh, s.tr = codeNull, codeWPKH, codeTR
+	s.kValue, s.kType = s.kValueBuf[:0], s.kTypeBuf[:0]
 	for _, p := range prevouts {
 		if p != nil {
-			s.known = append(s.known, p)
+			s.kValue = append(s.kValue, p.Value)
+			s.kType = append(s.kType, recordCode(p.Type))
 		}
 	}
-	s.outs = s.outsBuf[:0]
+	s.allKnown = len(s.kValue) == s.nin
+	s.outValue, s.outType = s.outValueBuf[:0], s.outTypeBuf[:0]
 	for i := range tx.Outputs {
-		if o := &tx.Outputs[i]; o.Type != heistgraph.ScriptNullData {
-			s.outs = append(s.outs, o.Value)
-		}
+		o := &tx.Outputs[i]
+		s.outValue = append(s.outValue, o.Value)
+		s.outType = append(s.outType, recordCode(o.Type))
 	}
-	s.m = len(s.outs)
-	s.sorted = append(s.sortBuf[:0], s.outs...)
-	slices.Sort(s.sorted)
+	s.values()
 	if opts.InOwners != nil && opts.OutOwners != nil {
-		var buf [16]uint32
-		keys := buf[:0]
+		keys := s.keyBuf[:0]
 		for i := range tx.Outputs {
 			if tx.Outputs[i].Type != heistgraph.ScriptNullData {
 				keys = append(keys, opts.OutOwners[i])
@@ -296,10 +370,55 @@ func (s *shape) init(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut, opts *Coin
 	d, _ := groups(keys)
 	s.distinctOutScripts = d == len(keys)
 	keys = keys[:0]
-	for _, p := range s.known {
-		keys = append(keys, outputKey(p))
+	for _, p := range prevouts {
+		if p != nil {
+			keys = append(keys, outputKey(p))
+		}
 	}
 	s.inScripts, s.inMost = groups(keys)
+}
+
+// initCols computes the shape of the transaction c (its slices read, not
+// kept past the detection).
+func (s *shape) initCols(c *Cols) {
+	s.nin = len(c.InValue)
+	s.null, s.wpkh, s.tr = noCode, noCode, noCode
+	for i, t := range c.Types {
+		switch t {
+		case heistgraph.ScriptNullData:
+			s.null = uint8(i)
+		case heistgraph.ScriptWitnessV0KeyHash:
+			s.wpkh = uint8(i)
+		case heistgraph.ScriptWitnessV1Taproot:
+			s.tr = uint8(i)
+		}
+	}
+	s.kValue, s.kType, s.allKnown = c.InValue, c.InType, true
+	s.outValue, s.outType = c.OutValue, c.OutType
+	s.values()
+	keys := s.keyBuf[:0]
+	for j, t := range c.OutType {
+		if t != s.null {
+			keys = append(keys, c.OutOwner[j])
+		}
+	}
+	d, _ := groups(keys)
+	s.distinctOutScripts = d == len(keys)
+	keys = append(keys[:0], c.InOwner...)
+	s.inScripts, s.inMost = groups(keys)
+}
+
+// values sets outs, m and sorted from outValue and outType.
+func (s *shape) values() {
+	s.outs = s.outsBuf[:0]
+	for j, t := range s.outType {
+		if t != s.null {
+			s.outs = append(s.outs, s.outValue[j])
+		}
+	}
+	s.m = len(s.outs)
+	s.sorted = append(s.sortBuf[:0], s.outs...)
+	slices.Sort(s.sorted)
 }
 
 // outputKey identifies an output's owner: its address, or its script when
@@ -340,9 +459,9 @@ func (s *shape) count(v int64) int {
 	return j - i
 }
 
-// values yields each value the spendable outputs pay with how many pay it,
+// paid yields each value the spendable outputs pay with how many pay it,
 // in ascending order of value.
-func (s *shape) values(yield func(v int64, n int) bool) {
+func (s *shape) paid(yield func(v int64, n int) bool) {
 	for i := 0; i < len(s.sorted); {
 		j := i + 1
 		for j < len(s.sorted) && s.sorted[j] == s.sorted[i] {
@@ -355,14 +474,11 @@ func (s *shape) values(yield func(v int64, n int) bool) {
 	}
 }
 
-// allKnown reports whether every input's prevout is known.
-func (s *shape) allKnown() bool { return len(s.known) == len(s.tx.Inputs) }
-
 // mode returns the most frequent spendable output value above the dust
 // limit and its count; ties go to the larger value. c is 0 when every
 // output is dust.
 func (s *shape) mode() (d int64, c int) {
-	for v, n := range s.values {
+	for v, n := range s.paid {
 		if v <= dustLimit {
 			continue
 		}
@@ -405,26 +521,25 @@ func whirlpoolPool(d int64) (fee int64, ok bool) {
 // the pool value or above it by a fee allowance of 100-110,000 sat, one to
 // four such new entrants.
 func whirlpool(s *shape) (CoinJoin, bool) {
-	tx := s.tx
-	n := len(tx.Inputs)
-	if n < whirlpoolMinN || n > whirlpoolMaxN || len(tx.Outputs) != n || s.m != n || !s.allKnown() {
+	n := s.nin
+	if n < whirlpoolMinN || n > whirlpoolMaxN || len(s.outValue) != n || s.m != n || !s.allKnown {
 		return CoinJoin{}, false
 	}
-	d := tx.Outputs[0].Value
+	d := s.outValue[0]
 	if _, ok := whirlpoolPool(d); !ok || s.count(d) != n || !s.distinctOutScripts || s.inScripts != n {
 		return CoinJoin{}, false
 	}
-	for i := range tx.Outputs {
-		if tx.Outputs[i].Type != heistgraph.ScriptWitnessV0KeyHash {
+	for _, t := range s.outType {
+		if t != s.wpkh {
 			return CoinJoin{}, false
 		}
 	}
 	newEntrants := 0
-	for _, p := range s.known {
-		if p.Type != heistgraph.ScriptWitnessV0KeyHash {
+	for i, v := range s.kValue {
+		if s.kType[i] != s.wpkh {
 			return CoinJoin{}, false
 		}
-		switch eps := p.Value - d; {
+		switch eps := v - d; {
 		case eps == 0:
 		case eps >= whirlpoolMinExcess && eps <= whirlpoolMaxExcess:
 			newEntrants++
@@ -546,18 +661,17 @@ const (
 // within 5% of 0.1 BTC with p >= 3 and p >= (m-1)/2, p <= distinct input
 // scripts <= 7p, distinct output scripts, native SegWit v0 only.
 func wasabi1(s *shape) (CoinJoin, bool) {
-	tx := s.tx
-	n := len(tx.Inputs)
-	if n < wasabi1MinInputs || !s.allKnown() || !s.distinctOutScripts || s.m != len(tx.Outputs) {
+	n := s.nin
+	if n < wasabi1MinInputs || !s.allKnown || !s.distinctOutScripts || s.m != len(s.outValue) {
 		return CoinJoin{}, false
 	}
-	for _, p := range s.known {
-		if p.Type != heistgraph.ScriptWitnessV0KeyHash {
+	for _, t := range s.kType {
+		if t != s.wpkh {
 			return CoinJoin{}, false
 		}
 	}
-	for i := range tx.Outputs {
-		if tx.Outputs[i].Type != heistgraph.ScriptWitnessV0KeyHash {
+	for _, t := range s.outType {
+		if t != s.wpkh {
 			return CoinJoin{}, false
 		}
 	}
@@ -566,7 +680,7 @@ func wasabi1(s *shape) (CoinJoin, bool) {
 	}
 	var base int64
 	p := 0
-	for v, c := range s.values {
+	for v, c := range s.paid {
 		if absDiff(v, wasabi1Base) <= wasabi1Tolerance && (c > p || c == p && v > base) {
 			base, p = v, c
 		}
@@ -626,15 +740,14 @@ func IsWasabi2Denomination(v int64) bool { return wasabi2Denoms[v] }
 // scripts; at least 3 distinct repeated values; at least one output that is
 // not a denomination.
 func wasabi2(s *shape) (CoinJoin, bool) {
-	tx := s.tx
-	if len(tx.Inputs) < wasabi2MinInputs || !s.allKnown() || !s.distinctOutScripts || s.m != len(tx.Outputs) {
+	if s.nin < wasabi2MinInputs || !s.allKnown || !s.distinctOutScripts || s.m != len(s.outValue) {
 		return CoinJoin{}, false
 	}
-	for i, p := range s.prevouts {
-		if p.Type != heistgraph.ScriptWitnessV0KeyHash && p.Type != heistgraph.ScriptWitnessV1Taproot {
+	for i, v := range s.kValue { // every input's, in input order
+		if t := s.kType[i]; t != s.wpkh && t != s.tr {
 			return CoinJoin{}, false
 		}
-		if i > 0 && p.Value > s.prevouts[i-1].Value {
+		if i > 0 && v > s.kValue[i-1] {
 			return CoinJoin{}, false
 		}
 	}
@@ -652,7 +765,7 @@ func wasabi2(s *shape) (CoinJoin, bool) {
 	}
 	var dens []int64
 	anon := 0
-	for v, c := range s.values {
+	for v, c := range s.paid {
 		if c >= 2 {
 			dens = append(dens, v)
 			anon = max(anon, c)
@@ -680,10 +793,10 @@ func joinMarket(s *shape) (CoinJoin, bool) {
 	if c < 3 || 2*c < s.m || !s.distinctOutScripts || c == s.m {
 		return CoinJoin{}, false
 	}
-	if len(s.known) > 0 && s.inScripts < c {
+	if len(s.kValue) > 0 && s.inScripts < c {
 		return CoinJoin{}, false
 	}
-	n := len(s.tx.Inputs)
+	n := s.nin
 	if n >= joinMarketBigInputs && (n > joinMarketInputsPerC*c || 10*s.m < 17*c) {
 		return CoinJoin{}, false
 	}
@@ -703,7 +816,7 @@ func generic(s *shape) (CoinJoin, bool) {
 	if c < 3 || c < (s.m+1)/2-1 || !s.distinctOutScripts {
 		return CoinJoin{}, false
 	}
-	if len(s.known) > 0 && s.inScripts < c {
+	if len(s.kValue) > 0 && s.inScripts < c {
 		return CoinJoin{}, false
 	}
 	var other int64
@@ -712,8 +825,8 @@ func generic(s *shape) (CoinJoin, bool) {
 			other = max(other, v)
 		}
 	}
-	for _, p := range s.known {
-		if p.Value > d+other+genericSlack {
+	for _, v := range s.kValue {
+		if v > d+other+genericSlack {
 			return CoinJoin{}, false
 		}
 	}
@@ -741,7 +854,14 @@ func IsStonewall(tx *heistgraph.Tx) bool {
 		}
 		vs = append(vs, tx.Outputs[i].Value)
 	}
-	if len(vs) < 3 {
+	return IsStonewallValues(len(tx.Inputs), vs)
+}
+
+// IsStonewallValues is IsStonewall for a transaction (not a coinbase) of
+// nin inputs whose spendable outputs (not OP_RETURN) have the values vs,
+// which it reorders.
+func IsStonewallValues(nin int, vs []int64) bool {
+	if nin < 2 || len(vs) < 3 || len(vs) > 4 {
 		return false
 	}
 	slices.Sort(vs)

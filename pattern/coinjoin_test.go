@@ -50,6 +50,56 @@ func mk(ins []coin, outs ...heistgraph.TxOut) (*heistgraph.Tx, []*heistgraph.TxO
 	return tx, prev
 }
 
+// colsOf returns tx (every prevout known) as columns: its script types
+// coded in an order of their own (not the record's), owners numbered by
+// their outputKey.
+func colsOf(tx *heistgraph.Tx, prev []*heistgraph.TxOut) *Cols {
+	c := &Cols{Types: []heistgraph.ScriptType{pkh, tr, sh, heistgraph.ScriptNullData, wpkh}}
+	owners := map[string]uint32{}
+	code := func(o *heistgraph.TxOut) (uint8, uint32) {
+		i := slices.Index(c.Types, o.Type)
+		if i < 0 {
+			c.Types = append(c.Types, o.Type)
+			i = len(c.Types) - 1
+		}
+		k := outputKey(o)
+		if _, ok := owners[k]; !ok {
+			owners[k] = uint32(len(owners))
+		}
+		return uint8(i), owners[k]
+	}
+	for _, p := range prev {
+		t, w := code(p)
+		c.InValue, c.InType, c.InOwner = append(c.InValue, p.Value), append(c.InType, t), append(c.InOwner, w)
+	}
+	for j := range tx.Outputs {
+		t, w := code(&tx.Outputs[j])
+		c.OutValue, c.OutType, c.OutOwner = append(c.OutValue, tx.Outputs[j].Value), append(c.OutType, t), append(c.OutOwner, w)
+	}
+	return c
+}
+
+// sameOnCols fails t unless the column rules (AnalyzeCoinJoinCols,
+// IsStonewallValues) answer for tx as the record's do.
+func sameOnCols(t *testing.T, tx *heistgraph.Tx, prev []*heistgraph.TxOut) {
+	t.Helper()
+	c := colsOf(tx, prev)
+	want, wok := AnalyzeCoinJoin(tx, prev, CoinJoinOptions{})
+	got, ok := AnalyzeCoinJoinCols(c, CoinJoinOptions{})
+	if ok != wok || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("AnalyzeCoinJoinCols = %+v %v, AnalyzeCoinJoin %+v %v", got, ok, want, wok)
+	}
+	var vs []int64
+	for j, tp := range c.OutType {
+		if c.Types[tp] != heistgraph.ScriptNullData {
+			vs = append(vs, c.OutValue[j])
+		}
+	}
+	if got, want := IsStonewallValues(len(c.InValue), vs), IsStonewall(tx); got != want {
+		t.Fatalf("IsStonewallValues = %v, IsStonewall %v", got, want)
+	}
+}
+
 func outs(ks ...coin) []heistgraph.TxOut {
 	var o []heistgraph.TxOut
 	for _, k := range ks {
@@ -271,6 +321,7 @@ func TestDetectCoinJoin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tx, prev := mk(tc.ins, tc.outs...)
+			sameOnCols(t, tx, prev)
 			kind, conf := DetectCoinJoin(tx, prev)
 			if kind != tc.kind || conf != tc.conf {
 				t.Fatalf("DetectCoinJoin = %q %q, want %q %q", kind, conf, tc.kind, tc.conf)
@@ -403,7 +454,8 @@ func TestIsStonewall(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tx, _ := mk(tc.ins, outs(tc.outs...)...)
+			tx, prev := mk(tc.ins, outs(tc.outs...)...)
+			sameOnCols(t, tx, prev)
 			if got := IsStonewall(tx); got != tc.want {
 				t.Errorf("IsStonewall = %v, want %v", got, tc.want)
 			}
@@ -416,7 +468,8 @@ func TestIsStonewall(t *testing.T) {
 // (values from the Whirlpool pools, WabiSabi denominations and a few
 // others, repeated; P2WPKH or P2TR; owners distinct or shared; outputs
 // sorted or not; an OP_RETURN now and then) and on the Wasabi 2 round of
-// TestDetectCoinJoin, and that it says no to some of those that are not.
+// TestDetectCoinJoin, and that it says no to some of those that are not;
+// and that the rules on columns agree with the records' on each.
 func TestMayCoinJoin(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(7, 8))
@@ -429,6 +482,7 @@ func TestMayCoinJoin(t *testing.T) {
 			sorted = append(sorted, o.Value)
 		}
 		slices.Sort(sorted)
+		sameOnCols(t, tx, prev)
 		may := MayCoinJoin(len(tx.Inputs), sorted)
 		cj, ok := AnalyzeCoinJoin(tx, prev, CoinJoinOptions{})
 		if ok && !may {
