@@ -199,3 +199,24 @@ func TestFIFOCap(t *testing.T) {
 		t.Fatalf("FIFO cap: %d spans, compacted %t, amount %d; want 4, true, 15", len(got.segs), got.compacted, got.total())
 	}
 }
+
+// TestKthLargest checks the selection of the leftover units' threshold
+// against a sort, on random values with many ties, at every k.
+func TestKthLargest(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 3000 {
+		vals := make([]uint64, 1+rng.IntN(60))
+		spread := 1 + rng.Uint64N(uint64(1+rng.IntN(3))*100)
+		for i := range vals {
+			vals[i] = 1 + rng.Uint64N(spread)
+		}
+		sorted := slices.Clone(vals)
+		slices.SortFunc(sorted, func(a, b uint64) int { return cmp.Compare(b, a) })
+		for k := 1; k <= len(vals); k++ {
+			if got := kthLargest(slices.Clone(vals), k); got != sorted[k-1] {
+				t.Fatalf("kthLargest(%v, %d) = %d, want %d", vals, k, got, sorted[k-1])
+			}
+		}
+	}
+}

@@ -39,7 +39,7 @@ func (haircut) spread(f *flow) {
 		if d == 0 {
 			continue
 		}
-		f.q = f.ap.apportion(d, f.capa, f.q)
+		f.q = f.ap.apportionOf(d, f.capa, room, f.q)
 		for j, a := range f.q {
 			if a > 0 {
 				f.addSeg(j, seg{src: int32(s), hi: a})
