@@ -91,37 +91,3 @@ func TestSortEdges(t *testing.T) {
 		}
 	}
 }
-
-// TestSortRuns checks sortRuns against a whole sort: sinks in runs of
-// rising positions (a Run's), and with some put back in the past
-// (drain's), with ties on output, kind and source.
-func TestSortRuns(t *testing.T) {
-	t.Parallel()
-	rng := rand.New(rand.NewPCG(7, 8))
-	for _, back := range []int{0, 1, 5} {
-		for range 500 {
-			var order []sinkOrder
-			h := int64(0)
-			for range rng.IntN(30) {
-				h += int64(rng.IntN(3))
-				p := pos{height: h, index: rng.IntN(3)}
-				for range 1 + rng.IntN(6) {
-					order = append(order, sinkOrder{pos: p, vout: uint32(rng.IntN(3)), kind: uint8(rng.IntN(2)),
-						src: int32(rng.IntN(2)), i: int32(len(order))})
-				}
-			}
-			for range back {
-				if len(order) > 0 {
-					k := rng.IntN(len(order))
-					order[k].pos.height -= int64(rng.IntN(4))
-				}
-			}
-			want := slices.Clone(order)
-			slices.SortFunc(want, sinkOrder.cmp)
-			sortRuns(order)
-			if !slices.Equal(order, want) {
-				t.Fatalf("sortRuns gave %v, want %v", order, want)
-			}
-		}
-	}
-}

@@ -1162,38 +1162,27 @@ func (e *engine) sortSinks() []sinkOrder {
 		}
 		order = append(order, sinkOrder{pos: at, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)})
 	}
-	sortRuns(order)
+	slices.SortFunc(order, sinkOrder.cmp)
 	e.order = order
 	return order
 }
 
+// cmp orders sinks as Result.Sinks does. It returns at the first field
+// that differs (cmp.Or would compare every field every time): the sort
+// calls it about twice a sink.
 func (a sinkOrder) cmp(b sinkOrder) int {
 	if c := a.pos.cmp(b.pos); c != 0 {
 		return c
 	}
-	return cmp.Or(cmp.Compare(a.vout, b.vout), cmp.Compare(a.kind, b.kind), cmp.Compare(a.src, b.src), cmp.Compare(a.i, b.i))
-}
-
-// sortRuns sorts order by sinkOrder.cmp. Run adds a visit's sinks
-// together, the visits in chain order, so order mostly comes as runs of
-// one position in rising positions: then only each run of several is
-// sorted. Any position below the one before it (drain's sinks, a
-// Tracer's) sorts the whole.
-func sortRuns(order []sinkOrder) {
-	for i := 0; i < len(order); {
-		j := i + 1
-		for j < len(order) && order[j].pos == order[i].pos {
-			j++
-		}
-		if j < len(order) && order[j].pos.cmp(order[i].pos) < 0 {
-			slices.SortFunc(order, sinkOrder.cmp)
-			return
-		}
-		if j-i > 1 {
-			slices.SortFunc(order[i:j], sinkOrder.cmp)
-		}
-		i = j
+	switch {
+	case a.vout != b.vout:
+		return cmp.Compare(a.vout, b.vout)
+	case a.kind != b.kind:
+		return cmp.Compare(a.kind, b.kind)
+	case a.src != b.src:
+		return cmp.Compare(a.src, b.src)
 	}
+	return cmp.Compare(a.i, b.i)
 }
 
 // edgeOrder is an edge's place in Result.Edges: the positions of its
