@@ -197,6 +197,21 @@ func (t *taint) appendBySource(buf []srcAmount) []srcAmount {
 	if len(t.segs) == 1 { // most: one source, or one span
 		return append(out, srcAmount{t.segs[0].src, t.segs[0].hi - t.segs[0].lo})
 	}
+	// A value policy's taint is one segment a source, in source order:
+	// then each segment is its source's amount.
+	distinct := true
+	for i := 1; i < len(t.segs); i++ {
+		if t.segs[i].src <= t.segs[i-1].src {
+			distinct = false
+			break
+		}
+	}
+	if distinct {
+		for _, s := range t.segs {
+			out = append(out, srcAmount{s.src, s.hi - s.lo})
+		}
+		return out
+	}
 	for _, s := range t.segs {
 		found := false
 		for i := range out {

@@ -798,20 +798,20 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		o = e.tx.outInfo(n, int(vout))
 	}
 	value, addr, burn := o.value, o.addr, o.burn
-	ans, err := e.resolve(ctx, addr)
+	lab, err := e.labOf(ctx, addr)
 	if err != nil {
 		return err
 	}
-	lab := ans.lab
 	if burn {
 		e.sinkOut(SinkBurned, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	if hop > 0 && ans.ok && e.stopsLab(ans.lab) {
+	if hop > 0 && lab >= 0 && e.stopsLab(lab) {
 		e.sinkOut(SinkEntity, n, vout, addr, t, hop, lab, reasonNone)
-		if kind, ok := pattern.EntryKind(ans.ref.Category); ok {
-			e.event(kind, x.pos, e.tx.id(n), &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ans.ref.Name,
-				Category: ans.ref.Category, AmountSat: t.total(), Hops: hop})
+		ref := e.labs[lab]
+		if kind, ok := pattern.EntryKind(ref.Category); ok {
+			e.event(kind, x.pos, e.tx.id(n), &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ref.Name,
+				Category: ref.Category, AmountSat: t.total(), Hops: hop})
 		}
 		return nil
 	}
@@ -923,6 +923,22 @@ func (e *engine) edgeFrom(n, next int32) (int32, bool) {
 		}
 	}
 	return 0, false
+}
+
+// labOf returns the labs index of address a's entity, -1 for none
+// (resolve's lab): an answer already asked is read without resolve's
+// call.
+func (e *engine) labOf(ctx context.Context, a addrRef) (int32, error) {
+	if e.o.Resolver == nil || a < 0 {
+		return -1, nil
+	}
+	if a < strAddr0 {
+		if lab, ok := e.entities.get(uint32(a)); ok {
+			return lab, nil
+		}
+	}
+	ans, err := e.resolve(ctx, a)
+	return ans.lab, err
 }
 
 // resolve returns the entity of address a through the resolver, asked
