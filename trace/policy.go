@@ -97,7 +97,10 @@ func (f *flow) addSeg(j int, sg seg) {
 	if t.segs == nil {
 		k := max(f.active, 1)
 		if len(f.slab)+k > cap(f.slab) {
-			f.slab = make([]seg, 0, max(512, k))
+			// Twice the one filled: a visit of many outputs and sources
+			// (a CoinJoin's) fills one slab, not one a few outputs, and
+			// the visits after it fit in it (reset keeps it).
+			f.slab = make([]seg, 0, max(2*cap(f.slab), 512, k))
 		}
 		n := len(f.slab)
 		f.slab = f.slab[:n+k]
