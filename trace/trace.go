@@ -932,30 +932,28 @@ func (e *engine) labOf(ctx context.Context, a addrRef) (int32, error) {
 	if e.o.Resolver == nil || a < 0 {
 		return -1, nil
 	}
-	if a < strAddr0 {
-		if lab, ok := e.entities.get(uint32(a)); ok {
-			return lab, nil
-		}
+	if lab, ok := e.entityOf(a); ok {
+		return lab, nil
 	}
-	ans, err := e.resolve(ctx, a)
-	return ans.lab, err
+	return e.ask(ctx, a)
 }
 
 // resolve returns the entity of address a through the resolver, asked
 // once per address.
 func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
-	if e.o.Resolver == nil || a < 0 {
-		return entityAnswer{lab: -1}, nil
+	lab, err := e.labOf(ctx, a)
+	if err != nil || lab < 0 {
+		return entityAnswer{lab: -1}, err
 	}
-	if lab, ok := e.entityOf(a); ok {
-		if lab < 0 {
-			return entityAnswer{lab: -1}, nil
-		}
-		return entityAnswer{ref: e.labs[lab], ok: true, lab: lab}, nil
-	}
+	return entityAnswer{ref: e.labs[lab], ok: true, lab: lab}, nil
+}
+
+// ask asks the resolver (its screen first) for address a's entity, not
+// asked yet, keeps the answer and returns it as labOf does.
+func (e *engine) ask(ctx context.Context, a addrRef) (int32, error) {
 	if e.screen != nil && a < strAddr0 && !e.screen.MayResolve(e.o.Chain, uint32(a)) {
 		e.entities.set(uint32(a), -1)
-		return entityAnswer{lab: -1}, nil
+		return -1, nil
 	}
 	addr := e.tx.address(a)
 	var ref heistgraph.EntityRef
@@ -967,19 +965,18 @@ func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
 		ref, ok, err = e.o.Resolver.Resolve(ctx, e.o.Chain, addr)
 	}
 	if err != nil {
-		return entityAnswer{}, fmt.Errorf("trace: resolve %s: %w", addr, err)
+		return -1, fmt.Errorf("trace: resolve %s: %w", addr, err)
 	}
-	ans := entityAnswer{lab: -1}
+	lab := int32(-1)
 	if ok {
-		ans.lab = e.label(ref.Name, ref.Category)
-		ans.ref, ans.ok = e.labs[ans.lab], true
+		lab = e.label(ref.Name, ref.Category)
 	}
 	if a < strAddr0 {
-		e.entities.set(uint32(a), ans.lab)
+		e.entities.set(uint32(a), lab)
 	} else {
-		e.strEntities[a] = ans.lab
+		e.strEntities[a] = lab
 	}
-	return ans, nil
+	return lab, nil
 }
 
 // entityOf returns the labs index of address a's entity (-1 for none);
