@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -262,6 +264,9 @@ type screenedResolver struct {
 	// address whose folded form is not there carries no label of its own
 	// (the resolver's key of an address folds to the address's fold).
 	folded map[string]bool
+	// The filters of own's ids, clusters' ids and folded's foldHash,
+	// asked before the maps.
+	ownF, clustersF, foldedF screenFilter
 
 	mu        sync.Mutex // byCluster (Compare resolves from several runs)
 	byCluster map[uint64]resolved
@@ -283,7 +288,7 @@ func (r *screenedResolver) Resolve(ctx context.Context, chain heistgraph.Chain, 
 		return r.Resolver.Resolve(ctx, chain, addr)
 	}
 	r.once.Do(func() { r.load(chain) })
-	if r.failed || r.folded[strings.ToLower(addr)] {
+	if r.failed || r.labelledFold(addr) {
 		return r.Resolver.Resolve(ctx, chain, addr)
 	}
 	m, ok, held := r.ids.Member(addr)
@@ -300,7 +305,7 @@ func (r *screenedResolver) ResolveID(ctx context.Context, chain heistgraph.Chain
 		return r.Resolver.Resolve(ctx, chain, addr)
 	}
 	r.once.Do(func() { r.load(chain) })
-	if r.failed || r.folded[strings.ToLower(addr)] {
+	if r.failed || r.labelledFold(addr) {
 		return r.Resolver.Resolve(ctx, chain, addr)
 	}
 	_, cl, ok := r.ids.MemberByID(a)
@@ -365,11 +370,17 @@ func (r *screenedResolver) MayResolve(chain heistgraph.Chain, a uint32) bool {
 		return true
 	}
 	r.once.Do(func() { r.load(chain) })
-	if r.failed || r.own[a] {
+	if r.failed || (r.ownF.mayHold(uint64(a)) && r.own[a]) {
 		return true
 	}
 	_, cl, ok := r.ids.MemberByID(a)
-	return ok && r.clusters[uint64(cl)]
+	return ok && r.clustersF.mayHold(uint64(cl)) && r.clusters[uint64(cl)]
+}
+
+// labelledFold reports whether addr, a plainKey, folds to a label's
+// folded address (folded): the filter first, without lower-casing it.
+func (r *screenedResolver) labelledFold(addr string) bool {
+	return r.foldedF.mayHold(foldHash(addr)) && r.folded[strings.ToLower(addr)]
 }
 
 // load reads the chain's labels as cluster.Resolver does: by address,
@@ -394,6 +405,20 @@ func (r *screenedResolver) load(chain heistgraph.Chain) {
 			return
 		}
 	}
+	r.ownF = newScreenFilter(hashes(maps.Keys(r.own), func(a uint32) uint64 { return uint64(a) }))
+	r.clustersF = newScreenFilter(hashes(maps.Keys(r.clusters), func(c uint64) uint64 { return c }))
+	// A folded label's bytes are its fold: the hash foldHash gives a
+	// plainKey of the same fold.
+	r.foldedF = newScreenFilter(hashes(maps.Keys(r.folded), foldHash))
+}
+
+// hashes returns the hash h of each of keys.
+func hashes[K any](keys iter.Seq[K], h func(K) uint64) []uint64 {
+	var hs []uint64
+	for k := range keys {
+		hs = append(hs, h(k))
+	}
+	return hs
 }
 
 // ParseTime reads a time bound (trace's until and from): Unix seconds,

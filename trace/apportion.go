@@ -20,8 +20,8 @@ func Apportion(d int64, w []int64) []int64 {
 
 // apportionScratch holds Apportion's working slices for reuse.
 type apportionScratch struct {
-	rem []uint64
-	idx []int
+	rem  []uint64
+	vals []uint64
 }
 
 // apportion is Apportion into q (resized to len(w)), reusing sc's
@@ -30,8 +30,6 @@ func (sc *apportionScratch) apportion(d int64, w []int64, q []int64) []int64 {
 	if len(w) == 0 {
 		return nil
 	}
-	q = grow(q, len(w))
-	clear(q)
 	var total int64
 	for _, x := range w {
 		if x < 0 {
@@ -42,6 +40,13 @@ func (sc *apportionScratch) apportion(d int64, w []int64, q []int64) []int64 {
 	if d < 0 {
 		panic("trace: Apportion of a negative amount")
 	}
+	return sc.apportionOf(d, w, total, q)
+}
+
+// apportionOf is apportion with the weights' sum, total, given (haircut
+// has it): w non-empty, no weight negative, d ≥ 0.
+func (sc *apportionScratch) apportionOf(d int64, w []int64, total int64, q []int64) []int64 {
+	q = grow(q, len(w))
 	if total == 0 {
 		q[0] = d
 		return q
@@ -59,7 +64,14 @@ func (sc *apportionScratch) apportion(d int64, w []int64, q []int64) []int64 {
 	rem := sc.rem[:len(w)]
 	var given int64
 	for j, x := range w {
-		q[j], rem[j] = mulDiv(d, x, total)
+		// mulDiv, with the product that fits 64 bits (most amounts)
+		// divided here: mulDiv does not inline.
+		if hi, lo := bits.Mul64(uint64(d), uint64(x)); hi == 0 {
+			k := lo / uint64(total)
+			q[j], rem[j] = int64(k), lo-k*uint64(total)
+		} else {
+			q[j], rem[j] = mulDiv(d, x, total)
+		}
 		given += q[j]
 	}
 	left := d - given
@@ -69,8 +81,10 @@ func (sc *apportionScratch) apportion(d int64, w []int64, q []int64) []int64 {
 	// The left units go to the left largest remainders, ties to the
 	// lower index: a total order, so which indices get one is all that
 	// matters, not their order. A few units (the common case: one or
-	// two; left < len(w)) are placed by as many scans, more by selecting
-	// the left first indices in that order (selectFirst).
+	// two; left < len(w)) are placed by as many scans. More go by the
+	// left-th largest remainder r (left is below the number of non-zero
+	// remainders, by construction): one each to the indices above r,
+	// and the units still left to the lowest indices at r.
 	if left <= 4 {
 		for range left {
 			best := -1
@@ -84,58 +98,66 @@ func (sc *apportionScratch) apportion(d int64, w []int64, q []int64) []int64 {
 		}
 		return q
 	}
-	idx := sc.idx[:0]
-	for j := range w {
-		if rem[j] > 0 {
-			idx = append(idx, j)
+	vals := sc.vals[:0]
+	for _, r := range rem {
+		if r > 0 {
+			vals = append(vals, r)
 		}
 	}
-	sc.idx = idx
-	// left < the number of non-zero remainders, by construction.
-	selectFirst(idx, int(left), func(a, b int) bool { return rem[a] > rem[b] || rem[a] == rem[b] && a < b })
-	for _, j := range idx[:left] {
-		q[j]++
+	sc.vals = vals
+	r := kthLargest(vals, int(left))
+	for j, x := range rem {
+		if x > r {
+			q[j]++
+			left--
+		}
+	}
+	for j, x := range rem {
+		if left == 0 {
+			break
+		}
+		if x == r {
+			q[j]++
+			left--
+		}
 	}
 	return q
 }
 
-// selectFirst reorders idx so that its first k elements (0 < k <
-// len(idx)) are the k first of idx in the strict order less, in no
-// particular order among themselves (quickselect, the pivot a median of
+// kthLargest returns the k-th largest of vals (1 ≤ k ≤ len(vals)),
+// reordering vals (quickselect, Hoare's partition around a median of
 // three).
-func selectFirst(idx []int, k int, less func(a, b int) bool) {
-	lo, hi := 0, len(idx) // the boundary k lies in idx[lo:hi]
-	for hi-lo > 1 {
-		// Median of three to idx[hi-1], the pivot.
-		m := lo + (hi-lo)/2
-		if less(idx[m], idx[lo]) {
-			idx[m], idx[lo] = idx[lo], idx[m]
-		}
-		if less(idx[hi-1], idx[lo]) {
-			idx[hi-1], idx[lo] = idx[lo], idx[hi-1]
-		}
-		if less(idx[m], idx[hi-1]) {
-			idx[m], idx[hi-1] = idx[hi-1], idx[m]
-		}
-		p := idx[hi-1]
-		s := lo
-		for i := lo; i < hi-1; i++ {
-			if less(idx[i], p) {
-				idx[s], idx[i] = idx[i], idx[s]
-				s++
+func kthLargest(vals []uint64, k int) uint64 {
+	want := k - 1 // its index were vals sorted in descending order
+	lo, hi := 0, len(vals)-1
+	for lo < hi {
+		a, b, c := vals[lo], vals[lo+(hi-lo)/2], vals[hi]
+		p := max(min(a, b), min(max(a, b), c)) // the median of the three
+		i, j := lo, hi
+		for i <= j {
+			for vals[i] > p {
+				i++
+			}
+			for vals[j] < p {
+				j--
+			}
+			if i <= j {
+				vals[i], vals[j] = vals[j], vals[i]
+				i++
+				j--
 			}
 		}
-		idx[s], idx[hi-1] = idx[hi-1], idx[s]
-		// idx[lo:s] before the pivot, now at s, idx[s+1:hi] after it.
+		// vals[lo:j+1] ≥ p, vals[i:hi+1] ≤ p, and those between are p.
 		switch {
-		case s == k || s+1 == k:
-			return
-		case k < s:
-			hi = s
+		case want <= j:
+			hi = j
+		case want >= i:
+			lo = i
 		default:
-			lo = s + 1
+			return p
 		}
 	}
+	return vals[want]
 }
 
 // mulDiv returns ⌊a·b/c⌋ and (a·b) mod c for non-negative a, b and c > 0,

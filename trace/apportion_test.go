@@ -199,3 +199,59 @@ func TestFIFOCap(t *testing.T) {
 		t.Fatalf("FIFO cap: %d spans, compacted %t, amount %d; want 4, true, 15", len(got.segs), got.compacted, got.total())
 	}
 }
+
+// TestKthLargest checks the selection of the leftover units' threshold
+// against a sort, on random values with many ties, at every k.
+func TestKthLargest(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 3000 {
+		vals := make([]uint64, 1+rng.IntN(60))
+		spread := 1 + rng.Uint64N(uint64(1+rng.IntN(3))*100)
+		for i := range vals {
+			vals[i] = 1 + rng.Uint64N(spread)
+		}
+		sorted := slices.Clone(vals)
+		slices.SortFunc(sorted, func(a, b uint64) int { return cmp.Compare(b, a) })
+		for k := 1; k <= len(vals); k++ {
+			if got := kthLargest(slices.Clone(vals), k); got != sorted[k-1] {
+				t.Fatalf("kthLargest(%v, %d) = %d, want %d", vals, k, got, sorted[k-1])
+			}
+		}
+	}
+}
+
+// TestAppendBySource checks a taint's amounts by source against a sum by
+// map, on segments of distinct sources in order (a value policy's), of
+// repeated sources and out of order (an interval policy's spans).
+func TestAppendBySource(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 5000 {
+		var tt taint
+		src := int32(0)
+		ordered := rng.IntN(2) == 0
+		for range rng.IntN(8) {
+			if ordered {
+				src += 1 + int32(rng.IntN(3))
+			} else {
+				src = int32(rng.IntN(4))
+			}
+			lo := rng.Int64N(100)
+			tt.segs = append(tt.segs, seg{src: src, lo: lo, hi: lo + 1 + rng.Int64N(100)})
+		}
+		sums := map[int32]int64{}
+		for _, s := range tt.segs {
+			sums[s.src] += s.hi - s.lo
+		}
+		var want []srcAmount
+		for s, a := range sums {
+			want = append(want, srcAmount{s, a})
+		}
+		slices.SortFunc(want, func(a, b srcAmount) int { return cmp.Compare(a.src, b.src) })
+		got := tt.appendBySource([]srcAmount{{9, 9}})
+		if len(got) != len(want) || (len(want) > 0 && !slices.Equal(got, want)) {
+			t.Fatalf("appendBySource(%v) = %v, want %v", tt.segs, got, want)
+		}
+	}
+}

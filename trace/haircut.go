@@ -18,6 +18,10 @@ func (haircut) spread(f *flow) {
 		v += x
 	}
 	f.capa = append(f.capa[:0], f.out...)
+	var room int64 // Σ capa: each source's shares take d from it, exactly
+	for _, c := range f.capa {
+		room += c
+	}
 	for s, t := range f.srcT {
 		if t == 0 {
 			continue
@@ -27,10 +31,6 @@ func (haircut) spread(f *flow) {
 			tf, _ = mulDiv(f.fee, t, v)
 		}
 		d := t - tf
-		var room int64
-		for _, c := range f.capa {
-			room += c
-		}
 		if d > room {
 			tf += d - room
 			d = room
@@ -39,12 +39,13 @@ func (haircut) spread(f *flow) {
 		if d == 0 {
 			continue
 		}
-		f.q = f.ap.apportion(d, f.capa, f.q)
+		f.q = f.ap.apportionOf(d, f.capa, room, f.q)
 		for j, a := range f.q {
 			if a > 0 {
 				f.addSeg(j, seg{src: int32(s), hi: a})
 				f.capa[j] -= a
 			}
 		}
+		room -= d
 	}
 }

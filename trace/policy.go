@@ -97,7 +97,10 @@ func (f *flow) addSeg(j int, sg seg) {
 	if t.segs == nil {
 		k := max(f.active, 1)
 		if len(f.slab)+k > cap(f.slab) {
-			f.slab = make([]seg, 0, max(512, k))
+			// Twice the one filled: a visit of many outputs and sources
+			// (a CoinJoin's) fills one slab, not one a few outputs, and
+			// the visits after it fit in it (reset keeps it).
+			f.slab = make([]seg, 0, max(2*cap(f.slab), 512, k))
 		}
 		n := len(f.slab)
 		f.slab = f.slab[:n+k]
@@ -196,6 +199,21 @@ func (t *taint) appendBySource(buf []srcAmount) []srcAmount {
 	out := buf[:0]
 	if len(t.segs) == 1 { // most: one source, or one span
 		return append(out, srcAmount{t.segs[0].src, t.segs[0].hi - t.segs[0].lo})
+	}
+	// A value policy's taint is one segment a source, in source order:
+	// then each segment is its source's amount.
+	distinct := true
+	for i := 1; i < len(t.segs); i++ {
+		if t.segs[i].src <= t.segs[i-1].src {
+			distinct = false
+			break
+		}
+	}
+	if distinct {
+		for _, s := range t.segs {
+			out = append(out, srcAmount{s.src, s.hi - s.lo})
+		}
+		return out
 	}
 	for _, s := range t.segs {
 		found := false

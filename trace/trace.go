@@ -798,20 +798,20 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		o = e.tx.outInfo(n, int(vout))
 	}
 	value, addr, burn := o.value, o.addr, o.burn
-	ans, err := e.resolve(ctx, addr)
+	lab, err := e.labOf(ctx, addr)
 	if err != nil {
 		return err
 	}
-	lab := ans.lab
 	if burn {
 		e.sinkOut(SinkBurned, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	if hop > 0 && ans.ok && e.stopsLab(ans.lab) {
+	if hop > 0 && lab >= 0 && e.stopsLab(lab) {
 		e.sinkOut(SinkEntity, n, vout, addr, t, hop, lab, reasonNone)
-		if kind, ok := pattern.EntryKind(ans.ref.Category); ok {
-			e.event(kind, x.pos, e.tx.id(n), &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ans.ref.Name,
-				Category: ans.ref.Category, AmountSat: t.total(), Hops: hop})
+		ref := e.labs[lab]
+		if kind, ok := pattern.EntryKind(ref.Category); ok {
+			e.event(kind, x.pos, e.tx.id(n), &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ref.Name,
+				Category: ref.Category, AmountSat: t.total(), Hops: hop})
 		}
 		return nil
 	}
@@ -925,21 +925,35 @@ func (e *engine) edgeFrom(n, next int32) (int32, bool) {
 	return 0, false
 }
 
+// labOf returns the labs index of address a's entity, -1 for none
+// (resolve's lab): an answer already asked is read without resolve's
+// call.
+func (e *engine) labOf(ctx context.Context, a addrRef) (int32, error) {
+	if e.o.Resolver == nil || a < 0 {
+		return -1, nil
+	}
+	if lab, ok := e.entityOf(a); ok {
+		return lab, nil
+	}
+	return e.ask(ctx, a)
+}
+
 // resolve returns the entity of address a through the resolver, asked
 // once per address.
 func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
-	if e.o.Resolver == nil || a < 0 {
-		return entityAnswer{lab: -1}, nil
+	lab, err := e.labOf(ctx, a)
+	if err != nil || lab < 0 {
+		return entityAnswer{lab: -1}, err
 	}
-	if lab, ok := e.entityOf(a); ok {
-		if lab < 0 {
-			return entityAnswer{lab: -1}, nil
-		}
-		return entityAnswer{ref: e.labs[lab], ok: true, lab: lab}, nil
-	}
+	return entityAnswer{ref: e.labs[lab], ok: true, lab: lab}, nil
+}
+
+// ask asks the resolver (its screen first) for address a's entity, not
+// asked yet, keeps the answer and returns it as labOf does.
+func (e *engine) ask(ctx context.Context, a addrRef) (int32, error) {
 	if e.screen != nil && a < strAddr0 && !e.screen.MayResolve(e.o.Chain, uint32(a)) {
 		e.entities.set(uint32(a), -1)
-		return entityAnswer{lab: -1}, nil
+		return -1, nil
 	}
 	addr := e.tx.address(a)
 	var ref heistgraph.EntityRef
@@ -951,19 +965,18 @@ func (e *engine) resolve(ctx context.Context, a addrRef) (entityAnswer, error) {
 		ref, ok, err = e.o.Resolver.Resolve(ctx, e.o.Chain, addr)
 	}
 	if err != nil {
-		return entityAnswer{}, fmt.Errorf("trace: resolve %s: %w", addr, err)
+		return -1, fmt.Errorf("trace: resolve %s: %w", addr, err)
 	}
-	ans := entityAnswer{lab: -1}
+	lab := int32(-1)
 	if ok {
-		ans.lab = e.label(ref.Name, ref.Category)
-		ans.ref, ans.ok = e.labs[ans.lab], true
+		lab = e.label(ref.Name, ref.Category)
 	}
 	if a < strAddr0 {
-		e.entities.set(uint32(a), ans.lab)
+		e.entities.set(uint32(a), lab)
 	} else {
-		e.strEntities[a] = ans.lab
+		e.strEntities[a] = lab
 	}
-	return ans, nil
+	return lab, nil
 }
 
 // entityOf returns the labs index of address a's entity (-1 for none);
@@ -1162,14 +1175,27 @@ func (e *engine) sortSinks() []sinkOrder {
 		}
 		order = append(order, sinkOrder{pos: at, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)})
 	}
-	slices.SortFunc(order, func(a, b sinkOrder) int {
-		if c := a.pos.cmp(b.pos); c != 0 {
-			return c
-		}
-		return cmp.Or(cmp.Compare(a.vout, b.vout), cmp.Compare(a.kind, b.kind), cmp.Compare(a.src, b.src), cmp.Compare(a.i, b.i))
-	})
+	slices.SortFunc(order, sinkOrder.cmp)
 	e.order = order
 	return order
+}
+
+// cmp orders sinks as Result.Sinks does. It returns at the first field
+// that differs (cmp.Or would compare every field every time): the sort
+// calls it about twice a sink.
+func (a sinkOrder) cmp(b sinkOrder) int {
+	if c := a.pos.cmp(b.pos); c != 0 {
+		return c
+	}
+	switch {
+	case a.vout != b.vout:
+		return cmp.Compare(a.vout, b.vout)
+	case a.kind != b.kind:
+		return cmp.Compare(a.kind, b.kind)
+	case a.src != b.src:
+		return cmp.Compare(a.src, b.src)
+	}
+	return cmp.Compare(a.i, b.i)
 }
 
 // edgeOrder is an edge's place in Result.Edges: the positions of its
