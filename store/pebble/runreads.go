@@ -2,9 +2,7 @@ package pebble
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"fmt"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 
@@ -80,14 +78,10 @@ func (r *runReads) txNum(db pebbledb.Reader, c chainCode, txid heistgraph.Hash) 
 		return 0, false, it.Error()
 	}
 	v, err := it.ValueAndErr()
-	if err != nil {
-		return 0, false, err
+	if err == nil {
+		num, err = decodeTxNum(v, txid)
 	}
-	num, w := binary.Uvarint(v)
-	if w <= 0 || num == 0 {
-		return 0, false, fmt.Errorf("tx %s: %w", txid, errCorrupt)
-	}
-	return num, true, nil
+	return num, err == nil, err
 }
 
 // output returns the record of output vout of the tx numbered num (found
