@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"math/bits"
@@ -370,7 +371,7 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		}
 		return id, nil
 	}
-	id, found, err := storedAddrID(db, c, addr)
+	id, found, err := a.storedAddrID(db, c, addr, pr)
 	if err != nil {
 		return 0, err
 	}
@@ -442,12 +443,26 @@ func (a *applier) packedOf(addr string) *packedAddr {
 	return &a.givenP
 }
 
-// addrReader returns the applier's reader of chain c's address table.
+// addrReader returns the applier's reader of chain c's address table: one
+// iterator for the run (runreads.go), which closeReads closes.
 func (a *applier) addrReader(db pebbledb.Reader, c chainCode) *addrReader {
-	if a.addrs == nil || a.addrs.c != c {
-		a.addrs = newAddrReader(db, c)
+	if a.addrs == nil || a.addrs.c != c || a.addrs.r != db {
+		if a.addrs != nil {
+			a.addrs.Close() // nothing was read through it that an error could spoil
+		}
+		a.addrs = newAddrIter(db, c)
 	}
 	return a.addrs
+}
+
+// closeReads closes the run's iterators over the store (at the end of its
+// build): the next run reads what this one wrote.
+func (a *applier) closeReads() error {
+	var err error
+	if a.addrs != nil {
+		err = a.addrs.Close()
+	}
+	return errors.Join(err, a.reads.close())
 }
 
 // An addrFilter is a Bloom filter of the addresses of one chain that have
@@ -595,6 +610,29 @@ func (a *applier) cacheIDs() {
 	for _, f := range a.ids.fresh {
 		a.idCache.put(f.h, f.k, f.id)
 	}
+}
+
+// storedAddrID is the package's storedAddrID through the run's iterators;
+// pr is the preparation of the output whose address addr is (nil: none).
+func (a *applier) storedAddrID(db pebbledb.Reader, c chainCode, addr string, pr *outPrep) (id uint64, found bool, err error) {
+	it, err := a.reads.totalsIter(db, c)
+	if err != nil {
+		return 0, false, err
+	}
+	var kh uint64
+	if pr != nil {
+		kh = pr.kh
+	} else {
+		kh = addrKeyHash(addr)
+	}
+	t, found, err := seekTotals(it, a.addrReader(db, c), c, addr, kh, nil)
+	if err != nil || !found {
+		return 0, false, err
+	}
+	if t.ID == 0 {
+		return 0, false, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
+	}
+	return t.ID, true, nil
 }
 
 // storedAddrID returns the id of addr from its stored totals in r (found

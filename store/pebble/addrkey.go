@@ -52,9 +52,9 @@ var addrKeyHash = xxhash.Sum64String
 const addrKeyPrefixLen = 3 + 8
 
 // appendAddressPrefix appends the prefix of the totals keys of the
-// addresses of addr's hash.
-func appendAddressPrefix(dst []byte, c chainCode, addr string) []byte {
-	return appendU64(appendTable(dst, prefixAddress, c), addrKeyHash(addr))
+// addresses whose addrKeyHash is kh.
+func appendAddressPrefix(dst []byte, c chainCode, kh uint64) []byte {
+	return appendU64(appendTable(dst, prefixAddress, c), kh)
 }
 
 // appendAddressKey appends the key of the totals of addr, whose id is id.
@@ -85,9 +85,9 @@ func addressKeyID(k []byte) (uint64, error) {
 // table names addr under, asked of names (the store's cache of address
 // table entries, which never change; nil: none) before r.
 func findTotals(r pebbledb.Reader, c chainCode, addr string, names *addrCache) (t totals, found bool, err error) {
-	var yb [24]byte
 	var bounds [2 * addrKeyPrefixLen]byte
-	lo := appendAddressPrefix(bounds[:0], c, addr)
+	kh := addrKeyHash(addr)
+	lo := appendAddressPrefix(bounds[:0], c, kh)
 	hi := append(bounds[addrKeyPrefixLen:addrKeyPrefixLen], lo...)
 	for i := len(hi) - 1; i >= 0; i-- { // prefixEnd, without allocating
 		if hi[i]++; hi[i] != 0 {
@@ -99,13 +99,23 @@ func findTotals(r pebbledb.Reader, c chainCode, addr string, names *addrCache) (
 	if err != nil {
 		return totals{}, false, err
 	}
-	defer it.Close()
+	ys := addrReader{r: r, c: c}
+	t, found, err = seekTotals(it, &ys, c, addr, kh, names)
+	return t, found, errors.Join(err, it.Close())
+}
+
+// seekTotals is findTotals through it, an iterator over chain c's totals
+// (or over addr's hash's part of them), asking the address table through
+// ys; kh is addr's addrKeyHash.
+func seekTotals(it *pebbledb.Iterator, ys *addrReader, c chainCode, addr string, kh uint64, names *addrCache) (t totals, found bool, err error) {
+	var pb [addrKeyPrefixLen]byte
+	prefix := appendAddressPrefix(pb[:0], c, kh)
 	var form []byte // addr's stored form (addrcodec.go), made at the first entry
 	var formBuf [128]byte
 	var prog progBuf
-	// lo is the prefix of the entries' keys (comparer.go): the files whose
-	// Bloom filters rule it out are not read.
-	for ok := it.SeekPrefixGE(lo); ok; ok = it.Next() {
+	// prefix is the prefix of the entries' keys (comparer.go): the files
+	// whose Bloom filters rule it out are not read.
+	for ok := it.SeekPrefixGE(prefix); ok; ok = it.Next() {
 		id, err := addressKeyID(it.Key())
 		if err != nil {
 			return totals{}, false, err
@@ -119,9 +129,13 @@ func findTotals(r pebbledb.Reader, c chainCode, addr string, names *addrCache) (
 				p, packed := packAddrInto(&prog, addr)
 				form = appendAddrForm(formBuf[:0], addr, &p, packed)
 			}
-			y, closer, err := r.Get(appendAddrByIDKey(yb[:0], c, id))
+			ys.key = appendAddrByIDKey(ys.key[:0], c, id)
+			y, found, closer, err := ys.lookup()
+			if err == nil && !found {
+				err = errCorrupt
+			}
 			if err != nil {
-				return totals{}, false, fmt.Errorf("address id %d of totals: %w", id, notFoundCorrupt(err))
+				return totals{}, false, fmt.Errorf("address id %d of totals: %w", id, err)
 			}
 			same = bytes.Equal(y, form) // giveID stored it so
 			if err := closer.Close(); err != nil {
@@ -144,15 +158,6 @@ func findTotals(r pebbledb.Reader, c chainCode, addr string, names *addrCache) (
 		return t, true, nil
 	}
 	return totals{}, false, it.Error()
-}
-
-// notFoundCorrupt turns Pebble's not found into errCorrupt: what is missing
-// should be there.
-func notFoundCorrupt(err error) error {
-	if errors.Is(err, pebbledb.ErrNotFound) {
-		return errCorrupt
-	}
-	return err
 }
 
 // digestSortBytes bounds the memory digestOrder sorts in; past it, it

@@ -74,6 +74,7 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 	a.size(outs)
 	a.prep.start(bs[:blocks], a.hashSeed())
 	defer a.prep.stop()
+	defer a.closeReads() // on the paths that return early; closed twice is a no-op
 	var feed func(store.BlockRecords)
 	if bs[0] != nil { // a nil block is refused below
 		feed = d.feeds[bs[0].Chain]
@@ -111,6 +112,9 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 		if err != nil {
 			a.prep.stop()
 			a.dropGroup()
+			if cerr := a.closeReads(); cerr != nil {
+				return 0, errors.Join(err, cerr)
+			}
 			if k > 0 {
 				// Apply the blocks before it one by one; b reports its own
 				// error (or, if that was ctx, nothing is written).
@@ -128,6 +132,10 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 		items += n
 	}
 	a.prep.stop()
+	if err := a.closeReads(); err != nil {
+		a.dropGroup()
+		return 0, err
+	}
 	if written == 0 {
 		return taken, nil
 	}
@@ -383,6 +391,7 @@ type applier struct {
 	// given is the address last packed (givenOK false: it does not
 	// pack), by giveID or packedOf, with its hash or program in givenBuf.
 	addrs    *addrReader
+	reads    runReads
 	given    string
 	givenP   packedAddr
 	givenBuf progBuf
@@ -756,33 +765,28 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		lo.spent = true
 	} else if lo, ok := a.utxo.take(uk); ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
-	} else if n, found, err := storedTxNum(db, c, op.TxID); err != nil {
+	} else if n, found, err := a.reads.txNum(db, c, op.TxID); err != nil {
 		return err
 	} else if found {
 		outNum = n
-		a.key = appendOutputKey(a.key[:0], c, n, op.Vout)
-		v, closer, err := db.Get(a.key)
-		switch {
-		case err == nil:
-			head, derr := decodeOutputHead(v)
-			cerr := closer.Close()
-			if derr != nil {
-				return fmt.Errorf("output %s: %w", op, derr)
-			}
-			if cerr != nil {
-				return cerr
+		v, found, err := a.reads.output(db, c, n, op.Vout)
+		if err != nil {
+			return err
+		}
+		if found {
+			head, err := decodeOutputHead(v)
+			if err != nil {
+				return fmt.Errorf("output %s: %w", op, err)
 			}
 			ir.Resolved, ir.Value, ir.Type, id = true, head.Value, head.Type, head.AddrID
 			if ir.Address, err = a.addrReader(db, c).addr(id); err != nil {
 				return fmt.Errorf("output %s: %w", op, err)
 			}
-		case !errors.Is(err, pebbledb.ErrNotFound):
-			return err
 		}
 	}
 
 	if ir.Resolved && outNum == 0 {
-		n, found, err := storedTxNum(db, c, op.TxID)
+		n, found, err := a.reads.txNum(db, c, op.TxID)
 		if err != nil {
 			return err
 		}

@@ -119,14 +119,20 @@ func storedTxNum(r pebbledb.Reader, c chainCode, txid heistgraph.Hash) (num uint
 	if err != nil {
 		return 0, false, err
 	}
+	num, err = decodeTxNum(v, txid)
+	if cerr := closer.Close(); err == nil {
+		err = cerr
+	}
+	return num, err == nil, err
+}
+
+// decodeTxNum decodes the txid index's value v, the number of txid.
+func decodeTxNum(v []byte, txid heistgraph.Hash) (uint64, error) {
 	num, w := binary.Uvarint(v)
-	if err := closer.Close(); err != nil {
-		return 0, false, err
-	}
 	if w <= 0 || num == 0 {
-		return 0, false, fmt.Errorf("tx %s: %w", txid, errCorrupt)
+		return 0, fmt.Errorf("tx %s: %w", txid, errCorrupt)
 	}
-	return num, true, nil
+	return num, nil
 }
 
 // numReader resolves transaction numbers of one chain to txids through one
