@@ -203,10 +203,11 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 		// The clustering beside a bulk load deletes keys it wrote before
 		// (its tables are rewritten as clusters merge): each level 5
 		// file that held enough of those deletions made Pebble rewrite
-		// the level 6 files under it, one small file at a time (a third
-		// of the large world's compactions, most of them rewriting one
-		// table's same few megabytes again). They are left to the
-		// compactions by size and the settle.
+		// the level 6 files under it, one small file at a time (on the
+		// large world 171 of 355 compactions, 7% of the bytes they read,
+		// most of them rewriting the same few megabytes of the
+		// clustering again). They are left to the compactions by size
+		// and the settle.
 		po.Experimental.TombstoneDenseCompactionThreshold = -1
 	} else if f := l0Factor(o.MemTableSize); f > 1 {
 		po.L0CompactionThreshold = f * po.L0CompactionThreshold
