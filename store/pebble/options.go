@@ -50,8 +50,8 @@ type Options struct {
 	// write-ahead log and the memtable. The store's content is the same.
 	// Meant for an initial ingest of block files; smaller groups (a
 	// follower's blocks) are committed as batches either way. Pebble then
-	// lets eight times as many files wait in level 0 before it compacts
-	// them, and Close compacts level 0 down (DB.settle).
+	// lets sixteen times as many files wait in level 0 before it compacts
+	// them (bulkL0Factor), and Close compacts level 0 down (DB.settle).
 	BulkLoad bool
 	// SyncWrites makes every ApplyBlock and every rewound block durable
 	// before it returns (an fsync each). By default a block is atomic but
@@ -83,7 +83,14 @@ const (
 	maxMemTableSize = 1 << 30
 
 	// bulkL0Factor multiplies the level 0 thresholds under BulkLoad.
-	bulkL0Factor = 8
+	bulkL0Factor = 16
+	// maxL0Factor bounds l0Factor, the thresholds' factor for memtables
+	// smaller than the default.
+	maxL0Factor = 8
+	// l0FilesPerFactor is the number of level 0 files from which Pebble
+	// compacts level 0 whatever its depth, for each unit of the factor
+	// (Pebble's default 500 is about 60 at the default thresholds).
+	l0FilesPerFactor = 64
 )
 
 // DefaultOptions returns Options with every default filled in.
@@ -182,14 +189,26 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 		// (addresses, txids, the meta keys) to level 0, and each
 		// compaction of level 0 rewrites those tables' files in the level
 		// below whole: waiting for bulkL0Factor times as many groups
-		// divides the rewrites by as much. Point reads (an address or a
-		// txid the ingest's filters cannot rule out) check more files'
-		// Bloom filters in the meantime; Close compacts level 0 down
-		// once (DB.settle), so the store is left as compact as a
-		// compaction would leave it (docs/benchmarks.md, "Fewer
-		// compactions" and "Compactions and sstable writing").
+		// divides the rewrites by as much (Pebble compacts level 0 once
+		// it is half the threshold deep: 32 groups here). Point reads
+		// (an address or a txid the ingest's filters cannot rule out)
+		// check more files' Bloom filters in the meantime, which cost
+		// less than the rewrites on the large world; Close compacts
+		// level 0 down once where that is cheap (DB.settle)
+		// (docs/benchmarks.md, "Fewer compactions", "Compactions and
+		// sstable writing" and "Compactions of a bulk load").
 		po.L0CompactionThreshold = bulkL0Factor * po.L0CompactionThreshold
 		po.L0StopWritesThreshold = bulkL0Factor * po.L0StopWritesThreshold
+		po.L0CompactionFileThreshold = bulkL0Factor * l0FilesPerFactor
+		// The clustering beside a bulk load deletes keys it wrote before
+		// (its tables are rewritten as clusters merge): each level 5
+		// file that held enough of those deletions made Pebble rewrite
+		// the level 6 files under it, one small file at a time (on the
+		// large world 171 of 355 compactions, 7% of the bytes they read,
+		// most of them rewriting the same few megabytes of the
+		// clustering again). They are left to the compactions by size
+		// and the settle.
+		po.Experimental.TombstoneDenseCompactionThreshold = -1
 	} else if f := l0Factor(o.MemTableSize); f > 1 {
 		po.L0CompactionThreshold = f * po.L0CompactionThreshold
 		po.L0StopWritesThreshold = f * po.L0StopWritesThreshold
@@ -227,7 +246,7 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 
 // l0Factor is how many times as many flushed files level 0 holds before
 // it is compacted when memtables are size bytes: as many more as the
-// default memtable is larger (at most bulkL0Factor), so that a compaction
+// default memtable is larger (at most maxL0Factor), so that a compaction
 // of level 0 takes in about as many bytes as at the default. Every flush
 // adds a file of each randomly keyed table (addresses, txids) spanning the
 // whole table, and each compaction of level 0 rewrites that table's files
@@ -237,7 +256,7 @@ func l0Factor(size uint64) int {
 	if size == 0 || size >= DefaultMemTableSize {
 		return 1
 	}
-	return int(min(DefaultMemTableSize/size, bulkL0Factor))
+	return int(min(DefaultMemTableSize/size, maxL0Factor))
 }
 
 // slogLogger adapts a *slog.Logger to Pebble's Logger.

@@ -51,8 +51,9 @@ func TestMemoryCounts(t *testing.T) {
 }
 
 // TestBulkLoadWaitsLonger: under BulkLoad Pebble lets level 0 grow
-// bulkL0Factor times as far before it compacts it or stops writes; every
-// other option is the same.
+// bulkL0Factor times as far before it compacts it or stops writes, in
+// sublevels and in files, and makes no compaction for tombstones alone;
+// every other option is the same.
 func TestBulkLoadWaitsLonger(t *testing.T) {
 	var plain, bulk Options
 	bulk.BulkLoad = true
@@ -66,6 +67,13 @@ func TestBulkLoadWaitsLonger(t *testing.T) {
 		t.Errorf("level 0 thresholds: bulk %d/%d, plain %d/%d", b.L0CompactionThreshold, b.L0StopWritesThreshold,
 			p.L0CompactionThreshold, p.L0StopWritesThreshold)
 	}
+	if b.L0CompactionFileThreshold != bulkL0Factor*l0FilesPerFactor || b.L0CompactionFileThreshold <= 500 {
+		t.Errorf("level 0 file threshold under bulk %d", b.L0CompactionFileThreshold)
+	}
+	if b.Experimental.TombstoneDenseCompactionThreshold >= 0 || p.Experimental.TombstoneDenseCompactionThreshold != 0 {
+		t.Errorf("tombstone-dense compactions: bulk %v, plain %v (want off under bulk only)",
+			b.Experimental.TombstoneDenseCompactionThreshold, p.Experimental.TombstoneDenseCompactionThreshold)
+	}
 	if b.Experimental.SpanPolicyFunc == nil || p.Experimental.SpanPolicyFunc == nil {
 		t.Error("no span policy: files may span tables")
 	}
@@ -76,7 +84,7 @@ func TestBulkLoadWaitsLonger(t *testing.T) {
 
 // TestSmallMemtablesWaitLonger: with memtables smaller than the default
 // (--memory), level 0 takes as many more flushed files before it is
-// compacted, up to bulkL0Factor, so that a compaction of it takes in as
+// compacted, up to maxL0Factor, so that a compaction of it takes in as
 // many bytes as at the default; a bulk load keeps its own factor alone.
 func TestSmallMemtablesWaitLonger(t *testing.T) {
 	for _, c := range []struct {
@@ -91,8 +99,8 @@ func TestSmallMemtablesWaitLonger(t *testing.T) {
 		{16 << 20, false, 16, 96}, // --memory 1GiB
 		{4 << 20, false, 32, 192},
 		{1 << 10, false, 32, 192},
-		{16 << 20, true, 32, 192},
-		{DefaultMemTableSize, true, 32, 192},
+		{16 << 20, true, 64, 384},
+		{DefaultMemTableSize, true, 64, 384},
 	} {
 		o := Options{MemTableSize: c.memtable, BulkLoad: c.bulk}
 		if err := o.Validate(); err != nil {

@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,7 +48,10 @@ func (d *DB) settle(ctx context.Context) error {
 	// Two at a time (Pebble runs two compactions at once,
 	// CompactionConcurrencyRange): the tables' compactions overlap
 	// nothing, and one core is not left idle while the other merges the
-	// addresses.
+	// addresses. The largest first (the bytes a compaction reads), so
+	// that the last one taken is a small one and the two finish at about
+	// the same time.
+	slices.SortStableFunc(spans, func(x, y settleSpan) int { return cmp.Compare(y.l0+y.below, x.l0+x.below) })
 	errs := make([]error, len(spans))
 	var next atomic.Int64
 	work := func() {
