@@ -376,8 +376,9 @@ func TestUpdateExtendsAndRewinds(t *testing.T) {
 	}
 }
 
-// TestOpenRejectsDamage opens truncated and altered graph files: an
-// error wrapping ErrFormat, never a panic.
+// TestOpenRejectsDamage opens truncated graph files: an error wrapping
+// ErrFormat from Open, which checks that the sections lie inside the file
+// (damage inside the arrays is met by the reads: TestReadsMeetDamage).
 func TestOpenRejectsDamage(t *testing.T) {
 	w := synthWorld(t, 3)
 	dir := t.TempDir()
@@ -407,8 +408,10 @@ func TestOpenRejectsDamage(t *testing.T) {
 }
 
 // FuzzOpen opens damaged graph files (a small world's, with bytes
-// changed or cut) and reads every transaction of those that open: an
-// error wrapping ErrFormat or an answer, never a panic.
+// changed or cut) and reads those that open through every read
+// (readAll): an error wrapping ErrFormat, from Open, from a read or from
+// Err, or an answer; never a panic. A file whose numbers all check
+// (Verify) reads without an error.
 func FuzzOpen(f *testing.F) {
 	w := synthWorld(f, 3)
 	dir := f.TempDir()
@@ -424,6 +427,16 @@ func FuzzOpen(f *testing.F) {
 	f.Add(uint32(len(good)/3), byte(0xff), uint32(len(good)))
 	f.Add(uint32(len(good)-5), byte(0x80), uint32(len(good)))
 	f.Add(uint32(20), byte('9'), uint32(len(good)))
+	// Inside the arrays, where only the reads look: a transaction's
+	// outputs, an output's address and an input's spent output.
+	secs := sectionsOf(f, good)
+	for _, c := range []struct {
+		name string
+		size uint64
+	}{{"tx_nout", 4}, {"out_addr", 4}, {"in_spent", 8}, {"addr_off", 8}, {"tx_slots", 4}} {
+		s := secs[c.name]
+		f.Add(uint32(s.Off+s.Len/2*c.size+c.size-1), byte(0x40), uint32(len(good)))
+	}
 	f.Fuzz(func(t *testing.T, at uint32, x byte, cut uint32) {
 		b := append([]byte(nil), good[:min(int(cut), len(good))]...)
 		if len(b) > 0 {
@@ -441,16 +454,13 @@ func FuzzOpen(f *testing.F) {
 			return
 		}
 		defer g.Close()
-		r := txgraph.NewReader(g, w.st)
-		ctx := context.Background()
-		for _, blk := range w.blocks[:min(len(w.blocks), 40)] {
-			for _, tx := range blk.Txs {
-				r.Tx(ctx, chain, tx.TxID)
-				r.Output(ctx, chain, heistgraph.Outpoint{TxID: tx.TxID})
-				for _, o := range tx.Outputs {
-					r.FirstHeight(ctx, chain, o.Address)
-				}
-			}
+		whole := g.Verify()
+		if whole != nil && !errors.Is(whole, txgraph.ErrFormat) {
+			t.Fatalf("Verify: %v, want ErrFormat", whole)
+		}
+		errs := readAll(t, g, w)
+		if whole == nil && len(errs) > 0 {
+			t.Fatalf("a graph Verify passes: reads met %v", errs)
 		}
 	})
 }
