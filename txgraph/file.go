@@ -16,8 +16,10 @@ import (
 var magic = [8]byte{'H', 'G', 'T', 'X', 'G', 0, 0, 3}
 
 // ErrFormat says a graph file is not one this build reads (another
-// version, truncated, or corrupt). Rebuild it.
-var ErrFormat = errors.New("txgraph: not a graph file of this version")
+// version, truncated, or damaged): from Open, or from the read that met
+// the damage (damage.go). Rebuild it (Update rebuilds a file of another
+// version, or damaged, when it extends it).
+var ErrFormat = errors.New("txgraph: not a graph file of this version, or damaged")
 
 // field is one array of tables as bytes, for writing and mapping.
 type field struct {
