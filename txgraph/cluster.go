@@ -32,7 +32,7 @@ func (g *Graph) BlockTxs(i int, dst []uint32) (txs []uint32, ok bool) {
 	}
 	start := t.blkFirst[i]
 	if start > end || int64(end) > int64(len(t.txid)) {
-		g.damaged(dmgBlock, uint64(i))
+		g.damaged(dmgBlock<<56 | uint64(i))
 		return dst, false
 	}
 	for n := start; n < end; n++ {
@@ -55,7 +55,7 @@ func (g *Graph) Addresses() int { return len(g.t.addrFirst) }
 func (g *Graph) AddressID(addr string) (uint32, bool) {
 	a, ok, bad := g.t.lookupAddr(addr)
 	if bad {
-		g.damaged(dmgAddrSlot, uint64(a))
+		g.damaged(dmgAddrSlot<<56 | uint64(a))
 	}
 	return a, ok
 }
@@ -66,7 +66,7 @@ func (g *Graph) AddressID(addr string) (uint32, bool) {
 func (g *Graph) Address(a uint32) string {
 	b, ok := g.t.address(a)
 	if !ok {
-		g.damaged(dmgAddress, uint64(a))
+		g.damaged(dmgAddress<<56 | uint64(a))
 	}
 	if len(b) == 0 {
 		return ""
@@ -140,7 +140,7 @@ func (g *Graph) ReadCluster(n uint32, ct *ClusterTx) bool {
 	rec := &ct.Rec
 	in0, nin64, out0, nout64, b, ok := t.txRange(n)
 	if !ok {
-		g.damaged(dmgTx, uint64(n))
+		g.damaged(dmgTx<<56 | uint64(n))
 		*rec = heistgraph.TxRecord{Chain: g.m.Chain, Tx: heistgraph.Tx{TxID: t.txid[n]}}
 		ct.In, ct.Out = ct.In[:0], ct.Out[:0]
 		return false

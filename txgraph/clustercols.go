@@ -194,7 +194,7 @@ func (g *Graph) clusterOutputs(c *ClusterCols, j int, out0 uint64, n int, d *dam
 func (g *Graph) ClusterTxNumber(txid heistgraph.Hash) (uint32, bool) {
 	n, ok, bad := g.t.lookupTx(txid)
 	if bad {
-		g.damaged(dmgTxSlot, uint64(n))
+		g.damaged(dmgTxSlot<<56 | uint64(n))
 	}
 	return n, ok
 }

@@ -59,9 +59,10 @@ func (d *damage) set(k, i uint64) {
 // first, kept.
 type faults struct{ first atomic.Uint64 }
 
-// damaged records damage of kind k at index i, unless some is recorded:
-// small enough to be inlined into the reads, and run only on damage.
-func (g *Graph) damaged(k, i uint64) { g.faults.first.CompareAndSwap(0, k<<56|i&(1<<56-1)) }
+// damaged records damage d (a kind<<56 | an index, the index a place in
+// an array: below 1<<56), unless some is recorded: small enough to be
+// inlined into the reads, and run only on damage.
+func (g *Graph) damaged(d uint64) { g.faults.first.CompareAndSwap(0, d) }
 
 // note records d (none: nothing).
 func (g *Graph) note(d damage) {
@@ -110,6 +111,6 @@ func (t *tables) txRange(n uint32) (in0, nin, out0, nout uint64, b int32, ok boo
 	b = t.txBlock[n]
 	ok = in0 <= uint64(len(t.inPrev)) && nin <= uint64(len(t.inPrev))-in0 &&
 		out0 <= uint64(len(t.outValue)) && nout <= uint64(len(t.outValue))-out0 &&
-		b >= -1 && int64(b) < int64(len(t.blkHash))
+		uint64(uint32(b+1)) <= uint64(len(t.blkHash)) // -1 too: b+1 is 0
 	return in0, nin, out0, nout, b, ok
 }

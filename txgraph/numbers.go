@@ -22,7 +22,7 @@ func (r *Reader) TxNumber(chain heistgraph.Chain, txid heistgraph.Hash) (uint32,
 	}
 	n, ok, bad := r.g.t.lookupTx(txid)
 	if bad {
-		r.g.damaged(dmgTxSlot, uint64(n))
+		r.g.damaged(dmgTxSlot<<56 | uint64(n))
 	}
 	if !ok || !r.Numbered(n) {
 		return 0, false
@@ -41,7 +41,7 @@ func (r *Reader) NumberedTx(n uint32) (txid heistgraph.Hash, height int64, index
 	t := &r.g.t
 	_, ni, _, no, b, ok := t.txRange(n)
 	if !ok {
-		r.g.damaged(dmgTx, uint64(n))
+		r.g.damaged(dmgTx<<56 | uint64(n))
 		return t.txid[n], 0, 0, 0, 0, 0
 	}
 	if b >= 0 {
@@ -59,11 +59,10 @@ func (r *Reader) NumberedInput(n uint32, vin int) (prev, vout uint32, known, coi
 	t := &r.g.t
 	i := t.txIn[n] + uint64(vin)
 	p, v := t.inPrev[i], t.inVout[i]
-	if p == none {
-		return 0, v, false, true
-	}
-	if int64(p) >= int64(len(t.txid)) {
-		r.g.damaged(dmgInput, i)
+	if p >= uint32(len(t.txid)) { // none too: the numbers are below it
+		if p != none {
+			r.g.damaged(dmgInput<<56 | i)
+		}
 		return 0, v, false, true
 	}
 	return p, v, t.inSpent[i] != noOut, false
@@ -78,7 +77,7 @@ func (r *Reader) NumberedInputValue(n uint32, vin int) (value int64, known bool)
 	o := t.inSpent[i]
 	if o >= uint64(len(t.outValue)) {
 		if o != noOut {
-			r.g.damaged(dmgInput, i)
+			r.g.damaged(dmgInput<<56 | i)
 		}
 		return 0, false
 	}
@@ -96,14 +95,14 @@ func (r *Reader) NumberedOutput(n uint32, vout int) (value int64, addr uint32, b
 	o := t.txOut[n] + uint64(vout)
 	addr, spender = t.outAddr[o], t.outSpTx[o]
 	if (addr != none && int64(addr) >= int64(len(t.addrFirst))) || (spender != none && int64(spender) >= int64(len(t.txid))) {
-		g.damaged(dmgOutput, o)
+		g.damaged(dmgOutput<<56 | o)
 		addr, spender = none, none
 	}
 	burn = int(t.outType[o]) == g.nullType
 	if !burn && addr == none {
 		s, found, ok := t.script(o)
 		if !ok {
-			g.damaged(dmgScript, o)
+			g.damaged(dmgScript<<56 | o)
 		}
 		burn = found && len(s) > 0 && s[0] == 0x6a
 	}
@@ -135,7 +134,7 @@ func (r *Reader) NumberedFirstHeight(a uint32) int64 { return r.g.t.addrFirst[a]
 func (r *Reader) NumberedAddress(a uint32) string {
 	b, ok := r.g.t.address(a)
 	if !ok {
-		r.g.damaged(dmgAddress, uint64(a))
+		r.g.damaged(dmgAddress<<56 | uint64(a))
 	}
 	return string(b)
 }

@@ -336,20 +336,18 @@ func (r *Reader) TxView() func(n uint32) *heistgraph.TxRecord {
 // tx n spends, which must be known (NumberedInput): NoAddress for none.
 // It reads only that (NumberedOutput reads every column of the output).
 func (r *Reader) NumberedInputAddress(n uint32, vin int) uint32 {
-	g := r.g
-	t := &g.t
+	t := &r.g.t
 	i := t.txIn[n] + uint64(vin)
 	o := t.inSpent[i]
 	if o >= uint64(len(t.outAddr)) {
-		g.damaged(dmgInput, i)
+		r.g.damaged(dmgInput<<56 | i)
 		return none
 	}
-	a := t.outAddr[o]
-	if a != none && int64(a) >= int64(len(t.addrFirst)) {
-		g.damaged(dmgOutput, o)
-		return none
+	if a := t.outAddr[o]; a+1 <= uint32(len(t.addrFirst)) { // none+1 is 0
+		return a
 	}
-	return a
+	r.g.damaged(dmgOutput<<56 | o)
+	return none
 }
 
 // AppendNumberedAddress appends address id a (NumberedAddress) to dst and
@@ -358,7 +356,7 @@ func (r *Reader) NumberedInputAddress(n uint32, vin int) uint32 {
 func (r *Reader) AppendNumberedAddress(dst []byte, a uint32) []byte {
 	b, ok := r.g.t.address(a)
 	if !ok {
-		r.g.damaged(dmgAddress, uint64(a))
+		r.g.damaged(dmgAddress<<56 | uint64(a))
 	}
 	return append(dst, b...)
 }
