@@ -104,8 +104,15 @@ func readAll(t testing.TB, g *txgraph.Graph, w *world) []error {
 		r.NumberedFee(n)
 		view(n)
 	}
+	// A header damaged into naming another chain leaves only the reads
+	// by number and the clustering's to read the graph (the others ask
+	// the store, which costs a fuzz input seconds).
+	byChain := g.Chain() == chain
 	for _, b := range w.blocks {
 		for _, tx := range b.Txs {
+			if !byChain {
+				break
+			}
 			_, err := r.Tx(ctx, chain, tx.TxID)
 			note(err)
 			for vout, o := range tx.Outputs {
@@ -154,12 +161,12 @@ func readAll(t testing.TB, g *txgraph.Graph, w *world) []error {
 			}
 		}
 	}
-	if len(w.truth.Heists) > 0 {
+	if byChain && len(w.truth.Heists) > 0 {
 		seeds, err := trace.ParseSeeds(w.truth.Heists[0].Seeds)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = trace.Run(ctx, r, trace.Options{Chain: chain, Seeds: seeds, ThroughCoinJoin: trace.Haircut})
+		_, err = trace.Run(ctx, r, trace.Options{Chain: chain, Seeds: seeds, ThroughCoinJoin: trace.Haircut, Budget: 5000})
 		if err != nil && !errors.Is(err, heistgraph.ErrNotFound) {
 			note(err) // a damaged number in range may name what nothing holds
 		}
