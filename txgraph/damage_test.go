@@ -188,15 +188,7 @@ func readAll(t testing.TB, g *txgraph.Graph, w *world) []error {
 // bounds (the race detector and Go's bounds checks would say).
 func TestReadsMeetDamage(t *testing.T) {
 	w := synthWorld(t, 3)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "g.txg")
-	if _, err := txgraph.Update(context.Background(), w.st, chain, path); err != nil {
-		t.Fatal(err)
-	}
-	good, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, good := worldGraph(t, w)
 	secs := sectionsOf(t, good)
 	// Each case picks the first element from the middle of its array on
 	// whose value skip is false (the kind of number the case is about).
@@ -270,29 +262,11 @@ func TestReadsMeetDamage(t *testing.T) {
 func TestUpdateRebuildsDamage(t *testing.T) {
 	w := synthWorld(t, 3)
 	ctx := context.Background()
-	dir := t.TempDir()
-	full := filepath.Join(dir, "full.txg")
-	if _, err := txgraph.Update(ctx, w.st, chain, full); err != nil {
-		t.Fatal(err)
-	}
-	st := openStore(t)
-	half := len(w.blocks) / 2
-	apply := func(bs []*heistgraph.Block) {
-		for _, b := range bs {
-			if err := st.ApplyBlock(ctx, b); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	apply(w.blocks[:half])
-	path := filepath.Join(dir, "g.txg")
+	st, half, full, path := halfStore(t, w)
 	if _, err := txgraph.Update(ctx, st, chain, path); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readFile(t, path)
 	s := sectionsOf(t, b)["out_addr"]
 	putUint(element(b, s, 4, s.Len/3), uint64(^uint32(0))-9)
 	if err := os.WriteFile(path, b, 0o644); err != nil {
@@ -310,19 +284,15 @@ func TestUpdateRebuildsDamage(t *testing.T) {
 	if !errors.Is(err, txgraph.ErrFormat) {
 		t.Fatalf("Verify: %v, want ErrFormat", err)
 	}
-	apply(w.blocks[half:])
+	for _, b := range w.blocks[half:] {
+		if err := st.ApplyBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if s, err := txgraph.Update(ctx, st, chain, path); err != nil || !s.Rebuilt || s.Blocks != len(w.blocks) {
 		t.Fatalf("extension of a damaged graph: %+v %v, want a rebuild", s, err)
 	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile(full)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
+	if !bytes.Equal(readFile(t, path), readFile(t, full)) {
 		t.Error("the rebuilt graph differs from a build from scratch")
 	}
 }
