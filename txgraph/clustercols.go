@@ -68,16 +68,11 @@ func (g *Graph) ReadClusterCols(nums []uint32, c *ClusterCols) error {
 		read := f&flagByTx == 0
 		c.Read[k] = read
 		if read {
-			_, ni, _, no, _, ok := t.txRange(n)
-			if !ok {
-				return g.errOf(damage(dmgTx<<56 | uint64(n)))
-			}
 			// A block's inputs and outputs are the graph's at most:
-			// what bounds the columns of a damaged block.
-			if nin += ni; nin > uint64(len(t.inPrev)) {
-				return g.errOf(damage(dmgBlockTxs<<56 | uint64(n)))
-			}
-			if nout += no; nout > uint64(len(t.outValue)) {
+			// what bounds the columns of a damaged block (where they
+			// lie is checked a row at a time below).
+			nin, nout = nin+uint64(t.txNIn[n]), nout+uint64(t.txNOut[n])
+			if nin > uint64(len(t.inPrev)) || nout > uint64(len(t.outValue)) {
 				return g.errOf(damage(dmgBlockTxs<<56 | uint64(n)))
 			}
 			c.Version[k], c.LockTime[k], c.RBF[k] = t.txVersion[n], t.txLock[n], f&flagRBF != 0
@@ -99,8 +94,6 @@ func (g *Graph) ReadClusterCols(nums []uint32, c *ClusterCols) error {
 			k++
 			continue
 		}
-		// Each transaction's range lies inside the arrays (checked
-		// above), so a row of them, one after the other, does.
 		n := nums[k]
 		in0, out0 := t.txIn[n], t.txOut[n]
 		ni, no := int(t.txNIn[n]), int(t.txNOut[n])
@@ -111,6 +104,10 @@ func (g *Graph) ReadClusterCols(nums []uint32, c *ClusterCols) error {
 			}
 			ni += int(t.txNIn[m])
 			no += int(t.txNOut[m])
+		}
+		if in0 > uint64(len(t.inPrev)) || uint64(ni) > uint64(len(t.inPrev))-in0 ||
+			out0 > uint64(len(t.outValue)) || uint64(no) > uint64(len(t.outValue))-out0 {
+			return g.errOf(damage(dmgTx<<56 | uint64(n)))
 		}
 		g.clusterInputs(c, j, in0, ni, &d)
 		g.clusterOutputs(c, jo, out0, no, &d)
@@ -175,13 +172,9 @@ func (g *Graph) clusterOutputs(c *ClusterCols, j int, out0 uint64, n int, d *dam
 	copy(c.OutValue[j:j+n], t.outValue[out0:])
 	copy(typ, t.outType[out0:])
 	na, ntypes := uint32(len(t.addrFirst)), len(g.types)
+	typ = typ[:len(addr)]
 	for q, a := range addr {
-		if a+1 > na { // none+1 is 0
-			d.set(dmgOutput, out0+uint64(q))
-		}
-	}
-	for q, ty := range typ {
-		if int(ty) >= ntypes {
+		if a+1 > na || int(typ[q]) >= ntypes { // none+1 is 0
 			d.set(dmgOutput, out0+uint64(q))
 		}
 	}
