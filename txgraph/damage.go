@@ -64,6 +64,15 @@ type faults struct{ first atomic.Uint64 }
 // inlined into the reads, and run only on damage.
 func (g *Graph) damaged(d uint64) { g.faults.first.CompareAndSwap(0, d) }
 
+// damagedTx and damagedOutput are damaged for the hottest reads, kept out
+// of line so that the reads' own code stays small.
+//
+//go:noinline
+func (g *Graph) damagedTx(n uint32) { g.damaged(dmgTx<<56 | uint64(n)) }
+
+//go:noinline
+func (g *Graph) damagedOutput(o uint64) { g.damaged(dmgOutput<<56 | o) }
+
 // note records d (none: nothing).
 func (g *Graph) note(d damage) {
 	if d != 0 {

@@ -80,7 +80,8 @@ func (g *Graph) Tip() heistgraph.BlockRef {
 	return r
 }
 
-// Txs is the number of stored transactions the graph holds.
+// Txs is the number of stored transactions the graph holds: it reads
+// every transaction's block (a pass over one array of the file).
 func (g *Graph) Txs() int {
 	n := 0
 	for _, b := range g.t.txBlock {

@@ -39,9 +39,11 @@ func (r *Reader) Numbered(n uint32) bool { return r.g.t.txFlags[n]&flagByTx == 0
 // (0 and 0 when they are damaged: Err).
 func (r *Reader) NumberedTx(n uint32) (txid heistgraph.Hash, height int64, index int, time int64, nin, nout int) {
 	t := &r.g.t
-	_, ni, _, no, b, ok := t.txRange(n)
-	if !ok {
-		r.g.damaged(dmgTx<<56 | uint64(n))
+	in0, ni, out0, no, b := t.txIn[n], uint64(t.txNIn[n]), t.txOut[n], uint64(t.txNOut[n]), t.txBlock[n]
+	if in0 > uint64(len(t.inPrev)) || ni > uint64(len(t.inPrev))-in0 ||
+		out0 > uint64(len(t.outValue)) || no > uint64(len(t.outValue))-out0 ||
+		uint64(uint32(b+1)) > uint64(len(t.blkHash)) { // txRange's test, inline
+		r.g.damagedTx(n)
 		return t.txid[n], 0, 0, 0, 0, 0
 	}
 	if b >= 0 {
@@ -94,8 +96,8 @@ func (r *Reader) NumberedOutput(n uint32, vout int) (value int64, addr uint32, b
 	t := &g.t
 	o := t.txOut[n] + uint64(vout)
 	addr, spender = t.outAddr[o], t.outSpTx[o]
-	if (addr != none && int64(addr) >= int64(len(t.addrFirst))) || (spender != none && int64(spender) >= int64(len(t.txid))) {
-		g.damaged(dmgOutput<<56 | o)
+	if addr+1 > uint32(len(t.addrFirst)) || spender+1 > uint32(len(t.txid)) { // none+1 is 0
+		g.damagedOutput(o)
 		addr, spender = none, none
 	}
 	burn = int(t.outType[o]) == g.nullType
