@@ -109,9 +109,17 @@ func Trace(ctx context.Context, st store.Store, req TraceRequest) (TraceView, er
 	if err != nil {
 		return TraceView{}, err
 	}
+	resolver := opts.Resolver
 	r, done := traceReader(ctx, st, req.GraphDir, req.GraphProgress, &opts)
 	defer done()
 	res, err := trace.Run(ctx, r, opts)
+	if errors.Is(err, txgraph.ErrFormat) {
+		// The graph is damaged where the trace read it (its reads
+		// check what they read; Open does not read it all): the store
+		// answers, as for a graph that does not open.
+		opts.Resolver = resolver
+		res, err = trace.Run(ctx, st, opts)
+	}
 	if err != nil {
 		return TraceView{}, err
 	}
@@ -132,9 +140,14 @@ func Compare(ctx context.Context, st store.Store, req TraceRequest) (CompareView
 	if err != nil {
 		return CompareView{}, err
 	}
+	resolver := opts.Resolver
 	r, done := traceReader(ctx, st, req.GraphDir, req.GraphProgress, &opts)
 	defer done()
 	c, err := trace.Compare(ctx, r, opts)
+	if errors.Is(err, txgraph.ErrFormat) {
+		opts.Resolver = resolver // the store answers, as in Trace
+		c, err = trace.Compare(ctx, st, opts)
+	}
 	if err != nil {
 		return CompareView{}, err
 	}
@@ -155,7 +168,10 @@ func Compare(ctx context.Context, st store.Store, req TraceRequest) (CompareView
 // of opts.Chain under dir when there is one and it is current, st
 // otherwise (also for a trace that follows links, which reads the store's
 // links). done releases the graph. A graph that cannot be opened (absent,
-// of another version, damaged) is passed over: the store answers.
+// of another version, damaged in its header) is passed over: the store
+// answers. Damage inside a graph that opened is met by the trace's reads
+// (an error wrapping txgraph.ErrFormat); Trace and Compare then trace
+// again on the store.
 func TraceReader(ctx context.Context, st store.ChainReader, dir string, opts trace.Options) (r store.ChainReader, done func()) {
 	g := currentGraph(ctx, st, dir, opts)
 	if g == nil {

@@ -879,7 +879,9 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				e.numbered = true
 			}
 			e.bs.start(h, e.m.nextID(), false)
-			g.ReadClusterCols(nums, &cols)
+			if err := g.ReadClusterCols(nums, &cols); err != nil {
+				return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
+			}
 			// The block's addresses get their ids in one pass when the
 			// graph answers for every transaction (nearly every block).
 			whole := !slices.Contains(cols.Read, false)
@@ -923,6 +925,13 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 // done writes block h (of hi) with hash and reports progress, logging it
 // when 5 seconds have passed since *last.
 func (e *engine) done(ctx context.Context, h, hi int64, hash heistgraph.Hash, last *time.Time) error {
+	if e.g != nil {
+		// Damage a read of the graph met without an error result
+		// (txgraph.Graph.Err): the block's clustering is not written.
+		if err := e.g.Err(); err != nil {
+			return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
+		}
+	}
 	if err := e.flush(ctx, h, hash); err != nil {
 		return err
 	}

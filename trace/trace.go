@@ -23,7 +23,8 @@ import (
 // Errors: bad options wrap heistgraph.ErrInvalid; a seed that names
 // nothing in the store wraps heistgraph.ErrNotFound; store and resolver
 // errors are returned wrapped; a cancelled ctx ends the trace with an
-// error wrapping ctx.Err().
+// error wrapping ctx.Err(); damage met in a transaction graph the reader
+// reads (txgraph.Reader) wraps txgraph.ErrFormat.
 func Run(ctx context.Context, r store.ChainReader, opts Options) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -54,6 +55,9 @@ func runScratch(ctx context.Context, r store.ChainReader, opts Options, s *scrat
 		return nil, nil, err
 	}
 	if err := e.finish(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := e.tx.graphErr(); err != nil {
 		return nil, nil, err
 	}
 	return e.res, e.freeScratch(), nil
@@ -498,6 +502,9 @@ func (e *engine) run(ctx context.Context) error {
 		if e.res.Stats.TxsVisited%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("trace: %w", err)
+			}
+			if err := e.tx.graphErr(); err != nil {
+				return err
 			}
 		}
 		w := e.works.at(int(e.queue.pop(&e.works)))

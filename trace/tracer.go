@@ -81,6 +81,9 @@ func Start(ctx context.Context, r store.ChainReader, opts Options, height int64)
 	if err := e.run(ctx); err != nil {
 		return nil, err
 	}
+	if err := e.tx.graphErr(); err != nil {
+		return nil, err
+	}
 	return &Tracer{e: e, height: height, stale: e.res.Stats.Budget, depth: DefaultUndoDepth}, nil
 }
 
@@ -166,6 +169,10 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 		t.stale = true
 		return false, err
 	}
+	if err := e.tx.graphErr(); err != nil {
+		t.stale = true
+		return false, err
+	}
 	if e.res.Stats.Budget {
 		t.stale = true
 		return false, fmt.Errorf("block %d: the budget ran out: %w", b.Height, ErrRetrace)
@@ -229,6 +236,9 @@ func (t *Tracer) Result(ctx context.Context) (*Result, error) {
 	e.res, e.events = &r, slices.Clone(events)
 	err := e.finish(ctx)
 	e.res, e.events = saved, events
+	if err == nil {
+		err = e.tx.graphErr()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"errors"
+	"fmt"
 	"unsafe"
 
 	"github.com/heistgraph/heistgraph"
@@ -119,6 +120,20 @@ func newTxTable(r store.ChainReader, chain heistgraph.Chain) *txTable {
 		t.ct.NoAddresses = true
 	}
 	return t
+}
+
+// graphErr returns the damage the reads by number met in the reader's
+// graph (txgraph.Graph.Err: they answer as if the damaged number were
+// absent, so the trace's result is not to be given), nil when none or
+// without a graph.
+func (t *txTable) graphErr() error {
+	if t.g == nil {
+		return nil
+	}
+	if err := t.g.Graph().Err(); err != nil {
+		return fmt.Errorf("trace: %w", err)
+	}
+	return nil
 }
 
 // byTxID returns the number of txid, reading it. Errors are the reader's

@@ -27,7 +27,9 @@ type Stats struct {
 
 // Update brings the graph of chain at path up to r's tip: it extends the
 // graph with the blocks above its last one when that block is still on
-// r's chain, and builds it from the first block otherwise. The file is
+// r's chain and the graph is whole (Verify: it reads every number of the
+// file, as the extension copies them), and builds it from the first
+// block otherwise. The file is
 // replaced atomically; a graph opened before stays valid (on unix the old
 // mapping outlives the rename). Nothing is written when the graph is
 // current.
@@ -51,11 +53,16 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 			st.TipHeight, st.TipHash = g.m.TipHeight, g.m.TipHash
 			return st, nil
 		}
-		if ok && g.m.Chain == chain {
+		switch {
+		case !ok || g.m.Chain != chain:
+			st.Rebuilt = true
+		case g.Verify() != nil:
+			// Damaged: the builder trusts the tables it loads, and
+			// reads them whole anyway.
+			st.Rebuilt = true
+		default:
 			b.load(g)
 			from = g.m.TipHeight + 1
-		} else {
-			st.Rebuilt = true
 		}
 	case errors.Is(err, os.ErrNotExist), errors.Is(err, ErrFormat):
 		st.Rebuilt = true
@@ -155,7 +162,8 @@ func (b *builder) load(g *Graph) {
 		addrOff: slices.Clone(t.addrOff), addrBytes: slices.Clone(t.addrBytes), addrFirst: slices.Clone(t.addrFirst),
 	}
 	for a := range len(b.t.addrFirst) {
-		b.addr[string(b.t.address(uint32(a)))] = uint32(a)
+		s, _ := b.t.address(uint32(a)) // checked (Update)
+		b.addr[string(s)] = uint32(a)
 	}
 }
 
@@ -171,7 +179,7 @@ func (b *builder) block(bi heistgraph.BlockInfo) {
 // num returns the number of txid, adding it (as spent only, not stored)
 // when new.
 func (b *builder) num(txid heistgraph.Hash) uint32 {
-	if n, ok := b.t.lookupTx(txid); ok {
+	if n, ok, _ := b.t.lookupTx(txid); ok {
 		return n
 	}
 	n := uint32(len(b.t.txid))
@@ -209,7 +217,7 @@ func (b *builder) tx(rec *heistgraph.TxRecord) {
 	t := &b.t
 	tx := &rec.Tx
 	t.blkNTx[len(t.blkNTx)-1]++
-	n, seen := t.lookupTx(tx.TxID)
+	n, seen, _ := t.lookupTx(tx.TxID)
 	if !seen {
 		n = b.num(tx.TxID)
 	}
@@ -218,7 +226,7 @@ func (b *builder) tx(rec *heistgraph.TxRecord) {
 		// for it and for what it spent.
 		t.txFlags[n] |= flagStore
 		for _, in := range tx.Inputs {
-			if p, ok := t.lookupTx(in.PrevOut.TxID); ok && !in.Coinbase {
+			if p, ok, _ := t.lookupTx(in.PrevOut.TxID); ok && !in.Coinbase {
 				t.txFlags[p] |= flagStore
 			}
 		}

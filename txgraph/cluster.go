@@ -23,13 +23,19 @@ func (g *Graph) Block(i int) heistgraph.BlockRef {
 // order and returns it. ok is false when the graph cannot list them
 // (a transaction of the block was numbered before the block, spent before
 // it was stored, or stored twice): read the block from the store then.
+// A damaged block reads so too (Err).
 func (g *Graph) BlockTxs(i int, dst []uint32) (txs []uint32, ok bool) {
 	t := &g.t
 	end := uint32(len(t.txid))
 	if i+1 < len(t.blkFirst) {
 		end = t.blkFirst[i+1]
 	}
-	for n := t.blkFirst[i]; n < end; n++ {
+	start := t.blkFirst[i]
+	if start > end || int64(end) > int64(len(t.txid)) {
+		g.damaged(dmgBlock<<56 | uint64(i))
+		return dst, false
+	}
+	for n := start; n < end; n++ {
 		if t.txBlock[n] == int32(i) {
 			dst = append(dst, n)
 		}
@@ -44,13 +50,24 @@ func (g *Graph) TxID(n uint32) heistgraph.Hash { return g.t.txid[n] }
 // given out in order of first appearance as an output.
 func (g *Graph) Addresses() int { return len(g.t.addrFirst) }
 
-// AddressID returns the id of addr; false when the graph does not hold it.
-func (g *Graph) AddressID(addr string) (uint32, bool) { return g.t.lookupAddr(addr) }
+// AddressID returns the id of addr; false when the graph does not hold it
+// (and when its address table is damaged: Err).
+func (g *Graph) AddressID(addr string) (uint32, bool) {
+	a, ok, bad := g.t.lookupAddr(addr)
+	if bad {
+		g.damaged(dmgAddrSlot<<56 | uint64(a))
+	}
+	return a, ok
+}
 
 // Address returns address id a. The string points into the graph's
-// memory: valid until Close (strings.Clone it to keep it longer).
+// memory: valid until Close (strings.Clone it to keep it longer). A
+// damaged address reads as "" (Err).
 func (g *Graph) Address(a uint32) string {
-	b := g.t.address(a)
+	b, ok := g.t.address(a)
+	if !ok {
+		g.damaged(dmgAddress<<56 | uint64(a))
+	}
 	if len(b) == 0 {
 		return ""
 	}
@@ -115,22 +132,30 @@ func (ct *ClusterTx) Owned() bool {
 // address), and the spent outputs in Prevouts; Block and Index. Fee,
 // SpentBy, WTxID, Size, Weight and witnesses are left zero. Address
 // strings point into the graph's memory (see Address). It returns false
-// when the store must answer for n (see Reader).
+// when the store must answer for n (see Reader). Damage met reads as
+// Reader.Tx's record says, or, for n's own inputs and outputs, as a
+// transaction with none (Err).
 func (g *Graph) ReadCluster(n uint32, ct *ClusterTx) bool {
 	t := &g.t
-	if !g.direct(n) {
+	rec := &ct.Rec
+	in0, nin64, out0, nout64, b, ok := t.txRange(n)
+	if !ok {
+		g.damaged(dmgTx<<56 | uint64(n))
+		*rec = heistgraph.TxRecord{Chain: g.m.Chain, Tx: heistgraph.Tx{TxID: t.txid[n]}}
+		ct.In, ct.Out = ct.In[:0], ct.Out[:0]
 		return false
 	}
-	in0, nin := t.txIn[n], int(t.txNIn[n])
-	out0, nout := t.txOut[n], int(t.txNOut[n])
-	rec := &ct.Rec
+	if b < 0 || t.txFlags[n]&flagStore != 0 {
+		return false
+	}
+	nin, nout := int(nin64), int(nout64)
 	*rec = heistgraph.TxRecord{
 		Chain: g.m.Chain,
 		Tx: heistgraph.Tx{
 			TxID: t.txid[n], Version: t.txVersion[n], LockTime: t.txLock[n],
 			Inputs: resize(rec.Tx.Inputs, nin), Outputs: resize(rec.Tx.Outputs, nout),
 		},
-		Block:    g.blockRef(n),
+		Block:    g.blockRef(b),
 		Index:    int(t.txIndex[n]),
 		Prevouts: resize(ct.prevPtrs, nin),
 	}
@@ -141,6 +166,7 @@ func (g *Graph) ReadCluster(n uint32, ct *ClusterTx) bool {
 	if t.txFlags[n]&flagRBF != 0 {
 		seq = 0xfffffffd
 	}
+	var d damage
 	for k := range nin {
 		i := in0 + uint64(k)
 		p := t.inPrev[i]
@@ -152,38 +178,51 @@ func (g *Graph) ReadCluster(n uint32, ct *ClusterTx) bool {
 			in.Coinbase = true
 			continue
 		}
-		in.PrevOut.TxID = t.txid[p]
-		if t.txBlock[p] < 0 || t.inVout[i] >= t.txNOut[p] {
+		o := g.spentOutput(i, &d)
+		if int64(p) < int64(len(t.txid)) {
+			in.PrevOut.TxID = t.txid[p]
+		}
+		if o == noOut {
 			continue
 		}
 		if t.txFlags[p]&flagStore != 0 {
+			g.note(d)
 			return false
 		}
-		o := t.txOut[p] + uint64(t.inVout[i])
-		g.clusterOutput(o, &ct.prev[k], ct.NoAddresses)
+		a := g.clusterOutput(o, &ct.prev[k], ct.NoAddresses, &d)
 		rec.Prevouts[k] = &ct.prev[k]
-		ct.In[k] = t.outAddr[o]
+		ct.In[k] = a
 	}
 	for k := range nout {
 		o := out0 + uint64(k)
-		g.clusterOutput(o, &rec.Tx.Outputs[k], ct.NoAddresses)
-		ct.Out[k] = t.outAddr[o]
+		ct.Out[k] = g.clusterOutput(o, &rec.Tx.Outputs[k], ct.NoAddresses, &d)
 	}
+	g.note(d)
 	return true
 }
 
 // clusterOutput fills out with output o, its address pointing into the
-// graph's memory (left empty with noAddr).
-func (g *Graph) clusterOutput(o uint64, out *heistgraph.TxOut, noAddr bool) {
+// graph's memory (left empty with noAddr), and returns its address id
+// (NoAddress for none, and for a damaged one, recorded in d).
+func (g *Graph) clusterOutput(o uint64, out *heistgraph.TxOut, noAddr bool, d *damage) uint32 {
 	t := &g.t
-	*out = heistgraph.TxOut{Value: t.outValue[o], Type: g.types[t.outType[o]]}
-	if a := t.outAddr[o]; a != none {
+	*out = heistgraph.TxOut{Value: t.outValue[o]}
+	if c := t.outType[o]; int(c) < len(g.types) {
+		out.Type = g.types[c]
+	} else {
+		d.set(dmgOutput, o)
+	}
+	a := t.addressOf(o, d)
+	if a != none {
 		if !noAddr {
 			out.Address = g.Address(a)
 		}
-	} else if s, ok := t.script(o); ok {
+	} else if s, found, ok := t.script(o); found {
 		out.Script = s
+	} else if !ok {
+		d.set(dmgScript, o)
 	}
+	return a
 }
 
 // resize returns s with length n, reusing its array when it has room.

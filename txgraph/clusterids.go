@@ -90,6 +90,9 @@ func WriteClusterIDs(ctx context.Context, st store.Clusters, g *Graph, path stri
 		}
 		ids[2*a], ids[2*a+1] = uint32(m.AddrID), uint32(m.ClusterID)
 	}
+	if err := g.Err(); err != nil {
+		return false, err // the address table is damaged: ids would be missing
+	}
 	if again, err := ss.ClusterStamp(ctx, chain); err != nil {
 		return false, fmt.Errorf("txgraph: cluster ids of %s: %w", chain, err)
 	} else if again != stamp {

@@ -33,6 +33,19 @@
 // graph's ids, so it keeps no table of address hashes, and a block's
 // transactions are a few columns copied from the graph's.
 //
+// Opening a graph costs the same whatever its size: Open reads the
+// header and checks that the sections lie inside the file and that the
+// arrays' lengths agree, and each read checks the numbers it reads from
+// the arrays before it follows or hands them out. A damaged or hostile
+// file gives an error wrapping ErrFormat, from Open or from the read that
+// meets the damage (Graph.Err for the reads without an error result,
+// which answer as if the damaged number were absent), never a panic or a
+// read outside the mapping (damage.go). Graph.Verify checks every number
+// at once; Update runs it before extending a graph, and rebuilds a
+// damaged one. A file truncated in place while mapped is outside that
+// promise (the system stops the process on the read past its end): the
+// package replaces files by renaming a new one over them.
+//
 // File layout (little-endian, every section 8-byte aligned): the 8-byte
 // magic "HGTXG\x00\x00\x03" (version 3; a graph of an older version does
 // not open, ErrFormat, and Update rebuilds it), the length of a JSON

@@ -16,8 +16,10 @@ import (
 var magic = [8]byte{'H', 'G', 'T', 'X', 'G', 0, 0, 3}
 
 // ErrFormat says a graph file is not one this build reads (another
-// version, truncated, or corrupt). Rebuild it.
-var ErrFormat = errors.New("txgraph: not a graph file of this version")
+// version, truncated, or damaged): from Open, or from the read that met
+// the damage (damage.go). Rebuild it (Update rebuilds a file of another
+// version, or damaged, when it extends it).
+var ErrFormat = errors.New("txgraph: not a graph file of this version, or damaged")
 
 // field is one array of tables as bytes, for writing and mapping.
 type field struct {
@@ -179,7 +181,11 @@ func writeFile(path string, fill func(w *bufio.Writer)) (err error) {
 	return nil
 }
 
-// parse reads the header of a mapped file and points t's arrays into it.
+// parse reads the header of a mapped file and points t's arrays into it,
+// checking only what does not grow with the file: the header, that every
+// section lies inside the file, and that the arrays' lengths agree
+// (lengths). The numbers inside the arrays are checked where they are
+// read (damage.go), or all at once by Verify.
 func parse(path string, b []byte, t *tables) (meta, error) {
 	var m meta
 	bad := func(what string) (meta, error) {
@@ -206,27 +212,46 @@ func parse(path string, b []byte, t *tables) (meta, error) {
 		}
 		f.set(b[s.Off:s.Off+s.Len*f.size], s.Len)
 	}
-	return m, t.check()
+	if len(m.Types) > 256 {
+		return bad(fmt.Sprintf("%d script types", len(m.Types)))
+	}
+	if !t.lengths() {
+		return bad("array lengths disagree")
+	}
+	return m, nil
 }
 
-// check verifies the arrays' lengths agree, so that reads by number stay
-// in bounds (values inside are trusted: the file is ours).
-func (t *tables) check() error {
+// lengths reports whether the arrays' lengths agree, and the last offsets
+// of the scripts' and addresses' bytes are those bytes' lengths: what the
+// reads by number assume of the arrays as a whole (each number read is
+// checked where it is read). It reads a few numbers, whatever the graph's
+// size.
+func (t *tables) lengths() bool {
 	nb, nt := len(t.blkHash), len(t.txid)
 	ni, no := len(t.inPrev), len(t.outValue)
-	ok := len(t.blkHeight) == nb && len(t.blkTime) == nb &&
+	return len(t.blkHeight) == nb && len(t.blkTime) == nb && len(t.blkFirst) == nb && len(t.blkNTx) == nb &&
 		len(t.txBlock) == nt && len(t.txIndex) == nt && len(t.txFee) == nt && len(t.txFlags) == nt &&
 		len(t.txIn) == nt && len(t.txNIn) == nt && len(t.txOut) == nt && len(t.txNOut) == nt &&
+		len(t.txLock) == nt && len(t.txVersion) == nt &&
 		len(t.txSlots)&(len(t.txSlots)-1) == 0 && len(t.txSlots) >= 2*nt && len(t.txSlots) > 0 &&
-		len(t.inVout) == ni && len(t.inSpent) == ni && len(t.outAddr) == no && len(t.outType) == no && len(t.outSpTx) == no && len(t.outSpVin) == no &&
+		len(t.inVout) == ni && len(t.inSpent) == ni &&
+		len(t.outAddr) == no && len(t.outType) == no && len(t.outSpTx) == no && len(t.outSpVin) == no &&
 		len(t.scrOff) == len(t.scrOut)+1 && t.scrOff[len(t.scrOut)] == uint64(len(t.scrBytes)) &&
 		len(t.addrOff) >= 1 && t.addrOff[len(t.addrOff)-1] == uint64(len(t.addrBytes)) &&
 		len(t.addrFirst) == len(t.addrOff)-1 && len(t.addrSlots)&(len(t.addrSlots)-1) == 0 && len(t.addrSlots) >= 2*(len(t.addrOff)-1) && len(t.addrSlots) > 0
-	if !ok {
+}
+
+// check verifies every number in the arrays points inside them: what
+// each read checks of the numbers it reads, for all of them at once (a
+// read of the whole file). Update runs it before it extends a graph (the
+// builder trusts the tables it loads); Verify for a caller that wants a
+// whole file checked. ntypes is the number of script types.
+func (t *tables) check(ntypes int) error {
+	if !t.lengths() {
 		return fmt.Errorf("txgraph: array lengths disagree: %w", ErrFormat)
 	}
-	// Every number in the arrays points inside them, so that no read by
-	// number of a damaged file goes out of bounds.
+	nb, nt := len(t.blkHash), len(t.txid)
+	ni, no := len(t.inPrev), len(t.outValue)
 	bad := func(what string, i int) error {
 		return fmt.Errorf("txgraph: %s %d out of bounds: %w", what, i, ErrFormat)
 	}
@@ -242,6 +267,23 @@ func (t *tables) check() error {
 			return bad("block", i)
 		}
 	}
+	// A block's transactions have at most the graph's inputs and outputs
+	// (ReadClusterCols checks it of those it reads).
+	for i, f := range t.blkFirst {
+		end := uint32(nt)
+		if i+1 < nb {
+			end = t.blkFirst[i+1]
+		}
+		var sin, sout uint64
+		for n := f; n < end; n++ {
+			if t.txBlock[n] == int32(i) {
+				sin, sout = sin+uint64(t.txNIn[n]), sout+uint64(t.txNOut[n])
+			}
+		}
+		if sin > uint64(ni) || sout > uint64(no) {
+			return bad("block", i)
+		}
+	}
 	for i, p := range t.inPrev {
 		if (p != none && int(p) >= nt) || (t.inSpent[i] != noOut && t.inSpent[i] >= uint64(no)) {
 			return bad("input", i)
@@ -249,7 +291,8 @@ func (t *tables) check() error {
 	}
 	na := len(t.addrFirst)
 	for o := range no {
-		if (t.outAddr[o] != none && int(t.outAddr[o]) >= na) || (t.outSpTx[o] != none && int(t.outSpTx[o]) >= nt) {
+		if (t.outAddr[o] != none && int(t.outAddr[o]) >= na) || (t.outSpTx[o] != none && int(t.outSpTx[o]) >= nt) ||
+			int(t.outType[o]) >= ntypes {
 			return bad("output", o)
 		}
 	}

@@ -11,17 +11,27 @@ import (
 
 // Graph is an opened graph file: read-only, safe for concurrent use,
 // valid until Close. Values it returns are copies (nothing points into
-// the mapping).
+// the mapping), but for the strings and scripts documented as pointing
+// into it. Damage in the file is met by the reads (damage.go, Err).
 type Graph struct {
-	t     tables
-	m     meta
-	types []heistgraph.ScriptType
-	unmap func() error
-	path  string
+	t      tables
+	m      meta
+	types  []heistgraph.ScriptType
+	unmap  func() error
+	path   string
+	faults faults
+	// nullType is the script type code of OP_RETURN outputs; -1 none.
+	nullType int
 }
 
 // Open maps the graph file at path. A missing file wraps
-// os.ErrNotExist; a file of another version wraps ErrFormat.
+// os.ErrNotExist; a file of another version wraps ErrFormat. Its cost
+// does not grow with the file: Open reads the header and checks that the
+// sections lie inside the file and their lengths agree, and the reads
+// check the numbers they read (Err; Verify checks them all). A damaged
+// file gives an error wrapping ErrFormat, here or from the read that
+// meets the damage (Err for the reads without an error result), never a
+// panic or a read outside the file.
 func Open(path string) (*Graph, error) {
 	if !littleEndian() {
 		return nil, fmt.Errorf("txgraph: open %s: big-endian hosts are not supported: %w", path, ErrFormat)
@@ -37,13 +47,11 @@ func Open(path string) (*Graph, error) {
 		return nil, err
 	}
 	g.m = m
-	for _, s := range m.Types {
+	g.nullType = -1
+	for i, s := range m.Types {
 		g.types = append(g.types, heistgraph.ScriptType(s))
-	}
-	for _, c := range g.t.outType {
-		if int(c) >= len(g.types) {
-			unmap()
-			return nil, fmt.Errorf("txgraph: %s: script type code %d of %d: %w", path, c, len(g.types), ErrFormat)
+		if heistgraph.ScriptType(s) == heistgraph.ScriptNullData {
+			g.nullType = i
 		}
 	}
 	return g, nil
@@ -72,7 +80,8 @@ func (g *Graph) Tip() heistgraph.BlockRef {
 	return r
 }
 
-// Txs is the number of stored transactions the graph holds.
+// Txs is the number of stored transactions the graph holds: it reads
+// every transaction's block (a pass over one array of the file).
 func (g *Graph) Txs() int {
 	n := 0
 	for _, b := range g.t.txBlock {

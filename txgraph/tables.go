@@ -119,13 +119,19 @@ func (t *tables) derive() {
 	}
 }
 
-// address returns address id a.
-func (t *tables) address(a uint32) []byte {
-	return t.addrBytes[t.addrOff[a]:t.addrOff[a+1]]
+// address returns address id a (below the addresses); ok is false when
+// its offsets are damaged.
+func (t *tables) address(a uint32) (b []byte, ok bool) {
+	lo, hi := t.addrOff[a], t.addrOff[a+1]
+	if lo > hi || hi > uint64(len(t.addrBytes)) {
+		return nil, false
+	}
+	return t.addrBytes[lo:hi], true
 }
 
-// script returns the script kept for output o, if any.
-func (t *tables) script(o uint64) ([]byte, bool) {
+// script returns the script kept for output o, if any (found); ok is
+// false when its offsets are damaged.
+func (t *tables) script(o uint64) (s []byte, found, ok bool) {
 	lo, hi := 0, len(t.scrOut)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -136,49 +142,66 @@ func (t *tables) script(o uint64) ([]byte, bool) {
 		}
 	}
 	if lo == len(t.scrOut) || t.scrOut[lo] != o {
-		return nil, false
+		return nil, false, true
 	}
-	return t.scrBytes[t.scrOff[lo]:t.scrOff[lo+1]], true
+	from, to := t.scrOff[lo], t.scrOff[lo+1]
+	if from > to || to > uint64(len(t.scrBytes)) {
+		return nil, false, false
+	}
+	return t.scrBytes[from:to], true, true
 }
 
-// lookupAddr returns the id of addr.
-func (t *tables) lookupAddr(addr string) (uint32, bool) {
+// lookupAddr returns the id of addr; bad reports damage met on the way
+// (a slot past the addresses, an address's offsets), with ok false and a
+// the slot's index.
+func (t *tables) lookupAddr(addr string) (a uint32, ok, bad bool) {
 	if len(t.addrSlots) == 0 {
-		return 0, false
+		return 0, false, false
 	}
 	mask := uint64(len(t.addrSlots) - 1)
 	i := fnv(addr) & mask
 	for range t.addrSlots {
 		s := t.addrSlots[i]
 		if s == 0 {
-			return 0, false
+			return 0, false, false
 		}
-		if string(t.address(s-1)) == addr {
-			return s - 1, true
+		if int64(s) > int64(len(t.addrFirst)) {
+			return uint32(i), false, true
+		}
+		b, ok := t.address(s - 1)
+		if !ok {
+			return uint32(i), false, true
+		}
+		if string(b) == addr {
+			return s - 1, true, false
 		}
 		i = (i + 1) & mask
 	}
-	return 0, false
+	return 0, false, false
 }
 
-// lookupTx returns the number of txid.
-func (t *tables) lookupTx(txid heistgraph.Hash) (uint32, bool) {
+// lookupTx returns the number of txid; bad reports a slot past the
+// transactions (damage), with ok false and n the slot's index.
+func (t *tables) lookupTx(txid heistgraph.Hash) (n uint32, ok, bad bool) {
 	if len(t.txSlots) == 0 {
-		return 0, false
+		return 0, false, false
 	}
 	mask := uint64(len(t.txSlots) - 1)
 	i := txHash(txid) & mask
 	for range t.txSlots { // bounded: a damaged table may have no empty slot
 		s := t.txSlots[i]
 		if s == 0 {
-			return 0, false
+			return 0, false, false
+		}
+		if int64(s) > int64(len(t.txid)) {
+			return uint32(i), false, true
 		}
 		if t.txid[s-1] == txid {
-			return s - 1, true
+			return s - 1, true, false
 		}
 		i = (i + 1) & mask
 	}
-	return 0, false
+	return 0, false, false
 }
 
 // txHash spreads txids over the table: their bytes are already uniform.
@@ -229,7 +252,8 @@ func (t *tables) fillAddrSlots() {
 	t.addrSlots = make([]uint32, size)
 	mask := uint64(size - 1)
 	for a := range n {
-		i := fnv(string(t.address(uint32(a)))) & mask
+		b, _ := t.address(uint32(a)) // built, not read: whole
+		i := fnv(string(b)) & mask
 		for t.addrSlots[i] != 0 {
 			i = (i + 1) & mask
 		}

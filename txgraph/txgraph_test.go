@@ -286,19 +286,7 @@ func render(t *testing.T, ctx context.Context, r store.ChainReader, opts trace.O
 func TestUpdateExtendsAndRewinds(t *testing.T) {
 	w := synthWorld(t, 3)
 	ctx := context.Background()
-	dir := t.TempDir()
-	full := filepath.Join(dir, "full.txg")
-	if _, err := txgraph.Update(ctx, w.st, chain, full); err != nil {
-		t.Fatal(err)
-	}
-	st := openStore(t)
-	half := len(w.blocks) / 2
-	for _, b := range w.blocks[:half] {
-		if err := st.ApplyBlock(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(dir, "g.txg")
+	st, half, full, path := halfStore(t, w)
 	s, err := txgraph.Update(ctx, st, chain, path)
 	if err != nil || !s.Rebuilt || s.Blocks != half {
 		t.Fatalf("first build: %+v %v", s, err)
@@ -333,15 +321,7 @@ func TestUpdateExtendsAndRewinds(t *testing.T) {
 	if s, err := txgraph.Update(ctx, st, chain, path); err != nil || s.Blocks != 0 || s.Rebuilt {
 		t.Fatalf("update of a current graph: %+v %v", s, err)
 	}
-	a, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(full)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a, b) {
+	if a, b := readFile(t, path), readFile(t, full); !bytes.Equal(a, b) {
 		t.Fatalf("the extended graph (%d bytes) differs from one built at once (%d bytes)", len(a), len(b))
 	}
 
@@ -376,19 +356,55 @@ func TestUpdateExtendsAndRewinds(t *testing.T) {
 	}
 }
 
-// TestOpenRejectsDamage opens truncated and altered graph files: an
-// error wrapping ErrFormat, never a panic.
-func TestOpenRejectsDamage(t *testing.T) {
-	w := synthWorld(t, 3)
+// halfStore builds w's whole graph at full (in a temporary folder) and
+// returns a store holding the first half of w's blocks, that half's
+// number of blocks, and a path beside full for a graph of the store.
+func halfStore(t *testing.T, w *world) (st *pebble.DB, half int, full, path string) {
+	t.Helper()
+	ctx := context.Background()
 	dir := t.TempDir()
-	path := filepath.Join(dir, "g.txg")
+	full, path = filepath.Join(dir, "full.txg"), filepath.Join(dir, "g.txg")
+	if _, err := txgraph.Update(ctx, w.st, chain, full); err != nil {
+		t.Fatal(err)
+	}
+	st = openStore(t)
+	half = len(w.blocks) / 2
+	for _, b := range w.blocks[:half] {
+		if err := st.ApplyBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st, half, full, path
+}
+
+// worldGraph builds w's graph in a temporary folder and returns its path
+// and bytes.
+func worldGraph(t testing.TB, w *world) (path string, b []byte) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "g.txg")
 	if _, err := txgraph.Update(context.Background(), w.st, chain, path); err != nil {
 		t.Fatal(err)
 	}
-	good, err := os.ReadFile(path)
+	return path, readFile(t, path)
+}
+
+// readFile returns the bytes of the file at path.
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// TestOpenRejectsDamage opens truncated graph files: an error wrapping
+// ErrFormat from Open, which checks that the sections lie inside the file
+// (damage inside the arrays is met by the reads: TestReadsMeetDamage).
+func TestOpenRejectsDamage(t *testing.T) {
+	w := synthWorld(t, 3)
+	dir := t.TempDir()
+	_, good := worldGraph(t, w)
 	for _, n := range []int{0, 7, 16, 100, len(good) / 2, len(good) - 8} {
 		bad := filepath.Join(dir, fmt.Sprintf("cut%d.txg", n))
 		if err := os.WriteFile(bad, good[:n], 0o644); err != nil {
@@ -407,23 +423,27 @@ func TestOpenRejectsDamage(t *testing.T) {
 }
 
 // FuzzOpen opens damaged graph files (a small world's, with bytes
-// changed or cut) and reads every transaction of those that open: an
-// error wrapping ErrFormat or an answer, never a panic.
+// changed or cut) and reads those that open through every read
+// (readAll): an error wrapping ErrFormat, from Open, from a read or from
+// Err, or an answer; never a panic. A file whose numbers all check
+// (Verify) reads without an error.
 func FuzzOpen(f *testing.F) {
 	w := synthWorld(f, 3)
-	dir := f.TempDir()
-	path := filepath.Join(dir, "g.txg")
-	if _, err := txgraph.Update(context.Background(), w.st, chain, path); err != nil {
-		f.Fatal(err)
-	}
-	good, err := os.ReadFile(path)
-	if err != nil {
-		f.Fatal(err)
-	}
+	_, good := worldGraph(f, w)
 	f.Add(uint32(0), byte(0), uint32(len(good)))
 	f.Add(uint32(len(good)/3), byte(0xff), uint32(len(good)))
 	f.Add(uint32(len(good)-5), byte(0x80), uint32(len(good)))
 	f.Add(uint32(20), byte('9'), uint32(len(good)))
+	// Inside the arrays, where only the reads look: a transaction's
+	// outputs, an output's address and an input's spent output.
+	secs := sectionsOf(f, good)
+	for _, c := range []struct {
+		name string
+		size uint64
+	}{{"tx_nout", 4}, {"out_addr", 4}, {"in_spent", 8}, {"addr_off", 8}, {"tx_slots", 4}} {
+		s := secs[c.name]
+		f.Add(uint32(s.Off+s.Len/2*c.size+c.size-1), byte(0x40), uint32(len(good)))
+	}
 	f.Fuzz(func(t *testing.T, at uint32, x byte, cut uint32) {
 		b := append([]byte(nil), good[:min(int(cut), len(good))]...)
 		if len(b) > 0 {
@@ -441,16 +461,13 @@ func FuzzOpen(f *testing.F) {
 			return
 		}
 		defer g.Close()
-		r := txgraph.NewReader(g, w.st)
-		ctx := context.Background()
-		for _, blk := range w.blocks[:min(len(w.blocks), 40)] {
-			for _, tx := range blk.Txs {
-				r.Tx(ctx, chain, tx.TxID)
-				r.Output(ctx, chain, heistgraph.Outpoint{TxID: tx.TxID})
-				for _, o := range tx.Outputs {
-					r.FirstHeight(ctx, chain, o.Address)
-				}
-			}
+		whole := g.Verify()
+		if whole != nil && !errors.Is(whole, txgraph.ErrFormat) {
+			t.Fatalf("Verify: %v, want ErrFormat", whole)
+		}
+		errs := readAll(t, g, w)
+		if whole == nil && len(errs) > 0 {
+			t.Fatalf("a graph Verify passes: reads met %v", errs)
 		}
 	})
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -36,6 +38,11 @@ store lookups. The result of a trace is the same with and without it.
 Run it again after ingesting: it extends the graph with the new blocks, or
 rebuilds it when its last block left the chain (a reorg). trace reads the
 graph only while its last block is the store's tip, and the store otherwise.
+Opening the graph reads only its header, and each read checks the numbers
+it reads: a damaged file is met where it is read (trace then answers from
+the store; cluster update stops with an error naming it). graph build reads
+the whole graph, to extend it or, when it is current, to check it, and
+rebuilds a damaged one.
 
 It also writes DATA/txgraph/CHAIN.cid, the clusters' ids of the graph's
 addresses, which trace reads to resolve entities while the clustering has
@@ -53,7 +60,7 @@ leaves it stale, and trace asks the store then).`,
 					return err
 				}
 				path := txgraph.Path(a.graphDir(), ch)
-				s, err := txgraph.Update(ctx, st, ch, path)
+				s, err := buildGraph(ctx, st, ch, path)
 				if err != nil {
 					return err
 				}
@@ -82,6 +89,29 @@ leaves it stale, and trace asks the store then).`,
 	build.Flags().StringVar(&chain, "chain", "", "UTXO chain (btc, btc-regtest, ...); default: the one Bitcoin chain the store holds")
 	c.AddCommand(build)
 	return c
+}
+
+// buildGraph brings ch's graph at path up to st's tip (txgraph.Update),
+// and checks a graph already current whole (txgraph.Graph.Verify: Update
+// reads nothing of it then), rebuilding it when it is damaged.
+func buildGraph(ctx context.Context, st store.Store, ch heistgraph.Chain, path string) (txgraph.Stats, error) {
+	s, err := txgraph.Update(ctx, st, ch, path)
+	if err != nil || s.Rebuilt || s.Blocks > 0 {
+		return s, err
+	}
+	g, err := txgraph.Open(path)
+	if err != nil {
+		return s, nil // nothing stored yet: no file
+	}
+	err = g.Verify()
+	g.Close()
+	if !errors.Is(err, txgraph.ErrFormat) {
+		return s, err
+	}
+	if err := os.Remove(path); err != nil {
+		return s, fmt.Errorf("graph build: %w", err)
+	}
+	return txgraph.Update(ctx, st, ch, path)
 }
 
 // writeClusterIDs writes the cluster ids beside ch's graph under dir

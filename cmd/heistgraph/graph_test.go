@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +13,8 @@ import (
 // TestGraphBuildCLI builds the transaction graph of a synthetic world and
 // traces its heists with it and without it (--no-graph): the same JSON but
 // for stats.ms, under every policy and through CoinJoins; a second build
-// finds it current, and a damaged graph is passed over.
+// finds it current, a damaged graph is passed over, and one damaged inside
+// its arrays is rebuilt by the next build.
 func TestGraphBuildCLI(t *testing.T) {
 	_, data, truth := tracedWorld(t)
 	r := cli(t, "--data", data, "--json", "graph", "build")
@@ -56,6 +60,26 @@ func TestGraphBuildCLI(t *testing.T) {
 	if want := "already current"; !strings.Contains(r.stdout, want) {
 		t.Fatalf("second build: %q, want %q", r.stdout, want)
 	}
+	// A graph damaged inside its arrays opens (Open reads its header):
+	// the trace meets the damage where it reads (every output's address
+	// id out of bounds) and answers from the store; graph build checks
+	// the current graph whole and rebuilds it.
+	good, err := os.ReadFile(v.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(v.Path, damagedAddrs(t, good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	same(seedArgs(truth.Heists[0])...)
+	r = cli(t, "--data", data, "graph", "build")
+	mustOK(t, r, "graph build of a damaged graph")
+	if want := "btc-regtest built"; !strings.Contains(r.stdout, want) {
+		t.Fatalf("build of a damaged graph: %q, want %q", r.stdout, want)
+	}
+	if b, err := os.ReadFile(v.Path); err != nil || !bytes.Equal(b, good) {
+		t.Fatalf("the rebuilt graph differs from the first build (%v)", err)
+	}
 	// Damaged cluster ids are passed over: the store answers.
 	if err := os.WriteFile(cid, []byte("not cluster ids"), 0o644); err != nil {
 		t.Fatal(err)
@@ -66,4 +90,36 @@ func TestGraphBuildCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	same(seedArgs(truth.Heists[0])...)
+}
+
+// damagedAddrs returns graph file b with every output's address id out of
+// bounds (txgraph's file layout: a JSON header of sections after the
+// magic and its length).
+func damagedAddrs(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var m struct {
+		Sections []struct {
+			Name string `json:"name"`
+			Off  uint64 `json:"off"`
+			Len  uint64 `json:"len"`
+		} `json:"sections"`
+	}
+	if err := json.Unmarshal(b[16:16+binary.LittleEndian.Uint64(b[8:16])], &m); err != nil {
+		t.Fatal(err)
+	}
+	d := bytes.Clone(b)
+	for _, s := range m.Sections {
+		if s.Name != "out_addr" {
+			continue
+		}
+		for i := range s.Len {
+			at := s.Off + 4*i
+			if binary.LittleEndian.Uint32(d[at:]) != ^uint32(0) {
+				binary.LittleEndian.PutUint32(d[at:], ^uint32(0)-9)
+			}
+		}
+		return d
+	}
+	t.Fatal("no out_addr section")
+	return nil
 }
