@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -100,11 +101,13 @@ func buildGraph(ctx context.Context, st store.Store, ch heistgraph.Chain, path s
 		return s, err
 	}
 	g, err := txgraph.Open(path)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return s, nil // nothing stored yet: no file
+	case err == nil:
+		err = g.Verify()
+		g.Close()
 	}
-	err = g.Verify()
-	g.Close()
 	if !errors.Is(err, txgraph.ErrFormat) {
 		return s, err
 	}
