@@ -1293,9 +1293,7 @@ func (e *engine) writeRunEdges() (EdgeList, bool) {
 			}
 			run = append(run, o)
 		}
-		if len(run) > 1 {
-			slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
-		}
+		sortTo(run)
 		for _, o := range run {
 			ed := e.edgeBuf.at(int(o.i))
 			if ed.outputs == 0 {
@@ -1306,6 +1304,21 @@ func (e *engine) writeRunEdges() (EdgeList, bool) {
 		i = j
 	}
 	return b.list(), true
+}
+
+// sortTo sorts a run of edges from one transaction by the position of
+// their spenders: a run of a few (most) by insertion, comparing
+// positions directly rather than through the sort's function value.
+func sortTo(run []edgeOrder) {
+	if len(run) > 12 {
+		slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
+		return
+	}
+	for i := 1; i < len(run); i++ {
+		for j := i; j > 0 && run[j].to.cmp(run[j-1].to) < 0; j-- {
+			run[j], run[j-1] = run[j-1], run[j]
+		}
+	}
 }
 
 // finish detects peel chains, orders everything and checks conservation.
