@@ -1155,21 +1155,7 @@ type sinkOrder struct {
 // ties in the order they were added (what a stable sort of the written
 // sinks gives), sorting compact records rather than Sinks.
 func (e *engine) sortSinks() []sinkOrder {
-	kindRank := make([]uint8, len(sinkKinds))
-	byName := slices.Clone(sinkKinds)
-	slices.Sort(byName)
-	for i, k := range sinkKinds {
-		kindRank[i] = uint8(slices.Index(byName, k))
-	}
-	srcRank := make([]int32, len(e.sources))
-	names := make([]int32, len(e.sources))
-	for i := range names {
-		names[i] = int32(i)
-	}
-	slices.SortFunc(names, func(a, b int32) int { return cmp.Compare(e.sources[a], e.sources[b]) })
-	for r, i := range names {
-		srcRank[i] = int32(r)
-	}
+	kindRank, srcRank := e.sinkRanks()
 	order := slices.Grow(e.order[:0], e.sinks.len()-len(e.gone))
 	lastTx, at := int32(-1), pos{}
 	for i := range e.sinks.len() {
@@ -1185,6 +1171,55 @@ func (e *engine) sortSinks() []sinkOrder {
 	slices.SortFunc(order, sinkOrder.cmp)
 	e.order = order
 	return order
+}
+
+// sinkRanks returns the rank of each sink kind and of each source as
+// their names sort.
+func (e *engine) sinkRanks() (kindRank []uint8, srcRank []int32) {
+	kindRank = make([]uint8, len(sinkKinds))
+	byName := slices.Clone(sinkKinds)
+	slices.Sort(byName)
+	for i, k := range sinkKinds {
+		kindRank[i] = uint8(slices.Index(byName, k))
+	}
+	srcRank = make([]int32, len(e.sources))
+	names := make([]int32, len(e.sources))
+	for i := range names {
+		names[i] = int32(i)
+	}
+	slices.SortFunc(names, func(a, b int32) int { return cmp.Compare(e.sources[a], e.sources[b]) })
+	for r, i := range names {
+		srcRank[i] = int32(r)
+	}
+	return kindRank, srcRank
+}
+
+// sinksInOrder reports whether the engine's sinks are already in the
+// order of Result.Sinks (and none is gone), so that finish reads them as
+// they are, without writing, sorting and reading an order of them (three
+// passes over a list as long as the result). A Run adds them in that
+// order but where a trace sinks taint at an earlier transaction (at its
+// inputs, or at the end of the budget), and where a transaction's
+// sources' names sort otherwise than the sources.
+func (e *engine) sinksInOrder() bool {
+	if len(e.gone) > 0 {
+		return false
+	}
+	kindRank, srcRank := e.sinkRanks()
+	var last sinkOrder
+	lastTx := int32(-1)
+	for i := range e.sinks.len() {
+		s := e.sinks.at(i)
+		o := sinkOrder{pos: last.pos, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)}
+		if s.tx != lastTx {
+			lastTx, o.pos = s.tx, e.tx.at(s.tx).pos
+		}
+		if i > 0 && last.cmp(o) > 0 {
+			return false
+		}
+		last = o
+	}
+	return true
 }
 
 // cmp orders sinks as Result.Sinks does. It returns at the first field
@@ -1327,16 +1362,26 @@ func (e *engine) finish(ctx context.Context) error {
 		return err
 	}
 	res := e.res
-	order := e.sortSinks()
-	tb := newSinkTableBuilder(e, len(order))
 	sinks := make([]int64, len(e.sources))
 	kinds := make([]KindTotal, len(sinkKinds))
-	for _, o := range order {
-		s := e.sinks.at(int(o.i))
+	var tb *sinkTableBuilder
+	add := func(s *sink) {
 		tb.add(s)
 		sinks[s.src] += s.amount
 		kinds[s.kind].Sinks++
 		kinds[s.kind].AmountSat += s.amount
+	}
+	if e.sinksInOrder() {
+		tb = newSinkTableBuilder(e, e.sinks.len())
+		for i := range e.sinks.len() {
+			add(e.sinks.at(i))
+		}
+	} else {
+		order := e.sortSinks()
+		tb = newSinkTableBuilder(e, len(order))
+		for _, o := range order {
+			add(e.sinks.at(int(o.i)))
+		}
 	}
 	res.Sinks = SinkList{tab: tb.t}
 	res.Edges = e.writeEdges()
