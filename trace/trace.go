@@ -124,8 +124,17 @@ type engine struct {
 	edgeBuf   chunks[edge]
 	sinks     chunks[sink]
 	sinkAt    map[sinkKey]int // Tracer only
-	sunk      sinkCheck       // -tags invariants: Run's sinks so far (sinkcheck.go)
-	spans     [][][2]int64    // FIFO/LIFO: the spans of sink i's spans index
+	// sinksUnordered is set when a Run adds a sink that comes before the
+	// one it added last (lastSink, of tx lastSinkTx) in the result's
+	// order (checkSinkOrder); kindRank and srcRank rank sink kinds and
+	// sources as their names sort (sinkRanks).
+	sinksUnordered bool
+	lastSink       sinkOrder
+	lastSinkTx     int32
+	kindRank       []uint8
+	srcRank        []int32
+	sunk           sinkCheck    // -tags invariants: Run's sinks so far (sinkcheck.go)
+	spans          [][][2]int64 // FIFO/LIFO: the spans of sink i's spans index
 	// labs are the entities the trace met, each name and category once
 	// (nothing else of an EntityRef is kept: the result names entities
 	// by them): an address's answer is an index here, and so is a sink's
@@ -1101,6 +1110,7 @@ func (e *engine) addSink(s sink, t *taint) {
 	if e.sinkAt == nil {
 		// Run: each place, kind and source is sunk once (engine.sinkAt).
 		e.sunk.add(s)
+		e.checkSinkOrder(&s)
 		if e.lines {
 			s.spans = int32(len(e.spans))
 			e.spans = append(e.spans, appendSpans(nil, t, s.src))
@@ -1194,32 +1204,28 @@ func (e *engine) sinkRanks() (kindRank []uint8, srcRank []int32) {
 	return kindRank, srcRank
 }
 
-// sinksInOrder reports whether the engine's sinks are already in the
-// order of Result.Sinks (and none is gone), so that finish reads them as
-// they are, without writing, sorting and reading an order of them (three
-// passes over a list as long as the result). A Run adds them in that
-// order but where a trace sinks taint at an earlier transaction (at its
-// inputs, or at the end of the budget), and where a transaction's
-// sources' names sort otherwise than the sources.
-func (e *engine) sinksInOrder() bool {
-	if len(e.gone) > 0 {
-		return false
+// checkSinkOrder notes whether s, the next sink a Run adds, comes after
+// the one before in the result's order (sinkOrder.cmp), comparing it
+// while both are at hand rather than in a pass over all the sinks at
+// finish. A Run adds its sinks in that order (a visit's outputs in
+// order, visits in chain order) but where it sinks taint at an earlier
+// transaction (at its inputs, or at the end of the budget) and where a
+// transaction's sources' names sort otherwise than the sources.
+func (e *engine) checkSinkOrder(s *sink) {
+	if e.sinksUnordered {
+		return
 	}
-	kindRank, srcRank := e.sinkRanks()
-	var last sinkOrder
-	lastTx := int32(-1)
-	for i := range e.sinks.len() {
-		s := e.sinks.at(i)
-		o := sinkOrder{pos: last.pos, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)}
-		if s.tx != lastTx {
-			lastTx, o.pos = s.tx, e.tx.at(s.tx).pos
-		}
-		if i > 0 && last.cmp(o) > 0 {
-			return false
-		}
-		last = o
+	if e.srcRank == nil {
+		e.kindRank, e.srcRank = e.sinkRanks()
 	}
-	return true
+	o := sinkOrder{pos: e.lastSink.pos, vout: s.vout, kind: e.kindRank[s.kind], src: e.srcRank[s.src], i: int32(e.sinks.len())}
+	if s.tx != e.lastSinkTx || o.i == 0 {
+		e.lastSinkTx, o.pos = s.tx, e.tx.at(s.tx).pos
+	}
+	if o.i > 0 && e.lastSink.cmp(o) > 0 {
+		e.sinksUnordered = true
+	}
+	e.lastSink = o
 }
 
 // cmp orders sinks as Result.Sinks does. It returns at the first field
@@ -1371,7 +1377,10 @@ func (e *engine) finish(ctx context.Context) error {
 		kinds[s.kind].Sinks++
 		kinds[s.kind].AmountSat += s.amount
 	}
-	if e.sinksInOrder() {
+	if !e.sinksUnordered && e.sinkAt == nil && len(e.gone) == 0 {
+		// A Run that added its sinks in the result's order (addSink):
+		// read as they are, without writing, sorting and reading an
+		// order of them (three passes over a list as long as the result).
 		tb = newSinkTableBuilder(e, e.sinks.len())
 		for i := range e.sinks.len() {
 			add(e.sinks.at(i))
