@@ -70,11 +70,12 @@ func (d *denseIndex) reset() { *d = denseIndex{} }
 // chunks is a list of values kept in pages of 1024 that never move: it
 // grows without copying what it holds (a slice appended to grows by a
 // quarter, copying everything, and allocates five times its final size
-// on the way). The zero value is empty.
+// on the way). A page is an array, so that reading a value checks the
+// page's index only. The zero value is empty.
 type chunks[T any] struct {
-	pages [][]T
+	pages []*[1 << chunkBits]T
 	n     int
-	spare [][]T // pages to fill before allocating (a finished trace's, scratch)
+	spare []*[1 << chunkBits]T // pages to fill before allocating (a finished trace's, scratch)
 }
 
 const chunkBits = 10
@@ -92,22 +93,22 @@ func (c *chunks[T]) add(v T) int {
 
 // page returns a page to fill: a spare one (add writes each value
 // whole, so what it held does not matter), or a new one.
-func (c *chunks[T]) page() []T {
+func (c *chunks[T]) page() *[1 << chunkBits]T {
 	if k := len(c.spare); k > 0 {
 		p := c.spare[k-1]
 		c.spare = c.spare[:k-1]
 		return p
 	}
-	return make([]T, 1<<chunkBits)
+	return new([1 << chunkBits]T)
 }
 
 // reuse gives c pages to fill before it allocates: those used returns of
 // a list no longer read.
-func (c *chunks[T]) reuse(pages [][]T) { c.spare = pages }
+func (c *chunks[T]) reuse(pages []*[1 << chunkBits]T) { c.spare = pages }
 
 // used returns the pages c filled, dropping those it was given and did
 // not need, and empties c: the caller no longer reads what c held.
-func (c *chunks[T]) used() [][]T {
+func (c *chunks[T]) used() []*[1 << chunkBits]T {
 	pages := c.pages
 	*c = chunks[T]{}
 	return pages

@@ -23,11 +23,11 @@ import (
 // trace ends, the queue is empty; engine.edgeFrom and
 // edgeTableBuilder.id still check what an entry names).
 type scratch struct {
-	sinks    [][]sink
-	txs      [][]txEntry
-	ids      [][]heistgraph.Hash
-	arrivals [][]arrival
-	edges    [][]edge
+	sinks    []*[1 << chunkBits]sink
+	txs      []*[1 << chunkBits]txEntry
+	ids      []*[1 << chunkBits]heistgraph.Hash
+	arrivals []*[1 << chunkBits]arrival
+	edges    []*[1 << chunkBits]edge
 	segs     [][]seg
 	order    []sinkOrder
 	edgeTo   []int32

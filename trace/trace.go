@@ -124,8 +124,17 @@ type engine struct {
 	edgeBuf   chunks[edge]
 	sinks     chunks[sink]
 	sinkAt    map[sinkKey]int // Tracer only
-	sunk      sinkCheck       // -tags invariants: Run's sinks so far (sinkcheck.go)
-	spans     [][][2]int64    // FIFO/LIFO: the spans of sink i's spans index
+	// sinksUnordered is set when a Run adds a sink that comes before the
+	// one it added last (lastSink, of tx lastSinkTx) in the result's
+	// order (checkSinkOrder); kindRank and srcRank rank sink kinds and
+	// sources as their names sort (sinkRanks).
+	sinksUnordered bool
+	lastSink       sinkOrder
+	lastSinkTx     int32
+	kindRank       []uint8
+	srcRank        []int32
+	sunk           sinkCheck    // -tags invariants: Run's sinks so far (sinkcheck.go)
+	spans          [][][2]int64 // FIFO/LIFO: the spans of sink i's spans index
 	// labs are the entities the trace met, each name and category once
 	// (nothing else of an EntityRef is kept: the result names entities
 	// by them): an address's answer is an index here, and so is a sink's
@@ -1101,6 +1110,7 @@ func (e *engine) addSink(s sink, t *taint) {
 	if e.sinkAt == nil {
 		// Run: each place, kind and source is sunk once (engine.sinkAt).
 		e.sunk.add(s)
+		e.checkSinkOrder(&s)
 		if e.lines {
 			s.spans = int32(len(e.spans))
 			e.spans = append(e.spans, appendSpans(nil, t, s.src))
@@ -1155,21 +1165,7 @@ type sinkOrder struct {
 // ties in the order they were added (what a stable sort of the written
 // sinks gives), sorting compact records rather than Sinks.
 func (e *engine) sortSinks() []sinkOrder {
-	kindRank := make([]uint8, len(sinkKinds))
-	byName := slices.Clone(sinkKinds)
-	slices.Sort(byName)
-	for i, k := range sinkKinds {
-		kindRank[i] = uint8(slices.Index(byName, k))
-	}
-	srcRank := make([]int32, len(e.sources))
-	names := make([]int32, len(e.sources))
-	for i := range names {
-		names[i] = int32(i)
-	}
-	slices.SortFunc(names, func(a, b int32) int { return cmp.Compare(e.sources[a], e.sources[b]) })
-	for r, i := range names {
-		srcRank[i] = int32(r)
-	}
+	kindRank, srcRank := e.sinkRanks()
 	order := slices.Grow(e.order[:0], e.sinks.len()-len(e.gone))
 	lastTx, at := int32(-1), pos{}
 	for i := range e.sinks.len() {
@@ -1185,6 +1181,51 @@ func (e *engine) sortSinks() []sinkOrder {
 	slices.SortFunc(order, sinkOrder.cmp)
 	e.order = order
 	return order
+}
+
+// sinkRanks returns the rank of each sink kind and of each source as
+// their names sort.
+func (e *engine) sinkRanks() (kindRank []uint8, srcRank []int32) {
+	kindRank = make([]uint8, len(sinkKinds))
+	byName := slices.Clone(sinkKinds)
+	slices.Sort(byName)
+	for i, k := range sinkKinds {
+		kindRank[i] = uint8(slices.Index(byName, k))
+	}
+	srcRank = make([]int32, len(e.sources))
+	names := make([]int32, len(e.sources))
+	for i := range names {
+		names[i] = int32(i)
+	}
+	slices.SortFunc(names, func(a, b int32) int { return cmp.Compare(e.sources[a], e.sources[b]) })
+	for r, i := range names {
+		srcRank[i] = int32(r)
+	}
+	return kindRank, srcRank
+}
+
+// checkSinkOrder notes whether s, the next sink a Run adds, comes after
+// the one before in the result's order (sinkOrder.cmp), comparing it
+// while both are at hand rather than in a pass over all the sinks at
+// finish. A Run adds its sinks in that order (a visit's outputs in
+// order, visits in chain order) but where it sinks taint at an earlier
+// transaction (at its inputs, or at the end of the budget) and where a
+// transaction's sources' names sort otherwise than the sources.
+func (e *engine) checkSinkOrder(s *sink) {
+	if e.sinksUnordered {
+		return
+	}
+	if e.srcRank == nil {
+		e.kindRank, e.srcRank = e.sinkRanks()
+	}
+	o := sinkOrder{pos: e.lastSink.pos, vout: s.vout, kind: e.kindRank[s.kind], src: e.srcRank[s.src], i: int32(e.sinks.len())}
+	if s.tx != e.lastSinkTx || o.i == 0 {
+		e.lastSinkTx, o.pos = s.tx, e.tx.at(s.tx).pos
+	}
+	if o.i > 0 && e.lastSink.cmp(o) > 0 {
+		e.sinksUnordered = true
+	}
+	e.lastSink = o
 }
 
 // cmp orders sinks as Result.Sinks does. It returns at the first field
@@ -1293,9 +1334,7 @@ func (e *engine) writeRunEdges() (EdgeList, bool) {
 			}
 			run = append(run, o)
 		}
-		if len(run) > 1 {
-			slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
-		}
+		sortTo(run)
 		for _, o := range run {
 			ed := e.edgeBuf.at(int(o.i))
 			if ed.outputs == 0 {
@@ -1308,22 +1347,50 @@ func (e *engine) writeRunEdges() (EdgeList, bool) {
 	return b.list(), true
 }
 
+// sortTo sorts a run of edges from one transaction by the position of
+// their spenders: a run of a few (most) by insertion, comparing
+// positions directly rather than through the sort's function value.
+func sortTo(run []edgeOrder) {
+	if len(run) > 12 {
+		slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
+		return
+	}
+	for i := 1; i < len(run); i++ {
+		for j := i; j > 0 && run[j].to.cmp(run[j-1].to) < 0; j-- {
+			run[j], run[j-1] = run[j-1], run[j]
+		}
+	}
+}
+
 // finish detects peel chains, orders everything and checks conservation.
 func (e *engine) finish(ctx context.Context) error {
 	if err := e.peelChains(ctx); err != nil {
 		return err
 	}
 	res := e.res
-	order := e.sortSinks()
-	tb := newSinkTableBuilder(e, len(order))
 	sinks := make([]int64, len(e.sources))
 	kinds := make([]KindTotal, len(sinkKinds))
-	for _, o := range order {
-		s := e.sinks.at(int(o.i))
+	var tb *sinkTableBuilder
+	add := func(s *sink) {
 		tb.add(s)
 		sinks[s.src] += s.amount
 		kinds[s.kind].Sinks++
 		kinds[s.kind].AmountSat += s.amount
+	}
+	if !e.sinksUnordered && e.sinkAt == nil && len(e.gone) == 0 {
+		// A Run that added its sinks in the result's order (addSink):
+		// read as they are, without writing, sorting and reading an
+		// order of them (three passes over a list as long as the result).
+		tb = newSinkTableBuilder(e, e.sinks.len())
+		for i := range e.sinks.len() {
+			add(e.sinks.at(i))
+		}
+	} else {
+		order := e.sortSinks()
+		tb = newSinkTableBuilder(e, len(order))
+		for _, o := range order {
+			add(e.sinks.at(int(o.i)))
+		}
 	}
 	res.Sinks = SinkList{tab: tb.t}
 	res.Edges = e.writeEdges()
