@@ -149,8 +149,8 @@ func (g *idGen) grows(bound int64) bool {
 	if g.n == 0 {
 		return true
 	}
-	s, used, n := int64(len(g.slots)), int64(max(g.used, 1)), int64(g.n)
-	return min(3*s/2, (bound-16*s)*n/used) > min(3*s/4, (bound-8*s)*n/used)
+	s, rec := int64(len(g.slots)), int64(max((g.used+g.n-1)/g.n, 1)) // a record's bytes, rounded up
+	return min(3*s/2, (bound-16*s)/rec) > min(3*s/4, (bound-8*s)/rec)
 }
 
 // put adds the record of n bytes of form and id, of chain c and hash h,
