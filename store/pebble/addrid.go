@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"math/bits"
 	"runtime"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -26,167 +25,27 @@ type addrKey struct {
 	addr string
 }
 
-// addrIDEntryBytes is what one ids cache entry is counted on Go's heap:
-// the entry with its overhead and the address string (161–175 bytes
-// measured at 3–32 MiB for a Go map, TestCacheBytes; 112 were counted
-// before). The cache's generations take 132–138 bytes for each entry so
-// counted at 5–24 MiB: they hold a third more of them.
+// addrIDEntryBytes is the unit the ids cache's share of the memory and the
+// filters are sized in: what an entry of the Go map it once was took (the
+// map's 161–175 bytes measured at 3–32 MiB, TestCacheBytes). The cache
+// now counts its own bytes exactly (idcache.go) and holds an entry in
+// about 45 of them.
 const addrIDEntryBytes = 176
 
 // The address filter and the txid filter of an initial ingest take these
-// bytes per entry of the ids cache (a quarter and an eighth of the 112
-// bytes an entry was counted before, which sized them: their sizes, and so
-// their false positives, are unchanged).
+// bytes per addrIDEntryBytes of the ids cache (a quarter and an eighth of
+// the 112 bytes an entry was counted before, which sized them: their
+// sizes, and so their false positives, are unchanged).
 const (
 	addrFilterBytesPerID = 28
 	txidFilterBytesPerID = 14
 )
 
 // idCacheBytes is the ids cache's share of the store's cache bytes (the
-// output cache's, Options.UTXOCacheSize): room for 5/7 as many entries as
-// the output cache, the ratio they always had.
+// output cache's, Options.UTXOCacheSize): 5/7 as many addrIDEntryBytes as
+// the output cache has entries, the ratio they always had.
 func idCacheBytes(cacheBytes int64) int64 {
 	return cacheBytes / utxoEntryBytes * 5 / 7 * addrIDEntryBytes
-}
-
-// addrIDCache holds the ids of addresses of committed blocks, by the
-// addresses' hashes (addrHash) as the run's table holds them: moving a
-// run's ids into it hashes no string again (a Go map keyed by the
-// address string hashed each one at each put and each lookup). It is
-// bounded by two generations of at most two thirds of its entries each
-// (an entry takes less than the bytes counted for a map's, so the cache
-// holds 2/3 to 4/3 of them, the map 3/4 to all): puts go to the newer,
-// and when it is full the older is emptied and becomes the newer (an id
-// found only in the older is put again by the run that found it, so the
-// ids in use stay). A miss only costs a lookup. It is
-// emptied by a rewind, which may remove an address's totals and with
-// them its id.
-type addrIDCache struct {
-	gens [2]idGen // gens[0] the newer
-	max  int
-}
-
-// limit sets the bound to bytes of entries of entryBytes each (bytes 0 or
-// less: no entries are kept); a cache that holds more is emptied.
-func (x *addrIDCache) limit(bytes, entryBytes int64) {
-	x.max = int(bytes / entryBytes)
-	if x.gens[0].n+x.gens[1].n > x.max*4/3 {
-		x.clear()
-	}
-}
-
-// get returns the id of k, whose hash is h; old reports that only the
-// older generation holds it.
-func (x *addrIDCache) get(h uint64, k *addrKey) (id uint64, old, ok bool) {
-	if id, ok := x.gens[0].find(h, k); ok {
-		return id, false, true
-	}
-	id, ok = x.gens[1].find(h, k)
-	return id, ok, ok
-}
-
-// put adds k, whose hash is h and which the newer generation does not
-// hold, with id.
-func (x *addrIDCache) put(h uint64, k addrKey, id uint64) {
-	if x.max <= 0 {
-		return
-	}
-	if x.gens[0].n >= max(x.max*2/3, 1) {
-		x.gens[0], x.gens[1] = x.gens[1], x.gens[0]
-		x.gens[0].reset()
-	}
-	x.gens[0].put(h, k, id)
-}
-
-// clear empties it (after a rewind).
-func (x *addrIDCache) clear() {
-	x.gens[0].reset()
-	x.gens[1].reset()
-}
-
-// idGen is a generation of the ids cache: a table like idTable, but whose
-// entries are kept in chunks of idChunk, so that growing it copies no
-// entry (the entries hold strings: copying them, with the collector's
-// barriers, was most of the cost of filling one slice), and whose slots
-// are chosen by the high bits of the hash, which the slots keep, so that
-// doubling the table places the slots again without reading the entries.
-type idGen struct {
-	slots  []uint64
-	shift  uint // 64 - log2(len(slots))
-	chunks [][]idEntry
-	n      int
-}
-
-const idChunk = 4096
-
-func (g *idGen) ent(j int) *idEntry { return &g.chunks[j/idChunk][j%idChunk] }
-
-// find returns the id of k, whose hash is h.
-func (g *idGen) find(h uint64, k *addrKey) (uint64, bool) {
-	if g.n == 0 {
-		return 0, false
-	}
-	mask := uint64(len(g.slots) - 1)
-	tag := h &^ (1<<32 - 1)
-	for i := h >> g.shift; ; i = (i + 1) & mask {
-		s := g.slots[i]
-		if s == 0 {
-			return 0, false
-		}
-		if s&^(1<<32-1) == tag {
-			if e := g.ent(int(uint32(s)) - 1); e.k == *k {
-				return e.id, true
-			}
-		}
-	}
-}
-
-// put adds k, whose hash is h and which g does not hold, with id.
-func (g *idGen) put(h uint64, k addrKey, id uint64) {
-	if 2*(g.n+1) > len(g.slots) {
-		g.grow()
-	}
-	if g.n/idChunk == len(g.chunks) {
-		g.chunks = append(g.chunks, make([]idEntry, idChunk))
-	}
-	*g.ent(g.n) = idEntry{k, id, h}
-	g.n++
-	g.place(h&^(1<<32-1) | uint64(g.n))
-}
-
-// grow doubles the slots (at least 1024) and places the entries again.
-func (g *idGen) grow() {
-	old := g.slots
-	n := max(1024, 2*len(old))
-	g.slots = make([]uint64, n)
-	g.shift = uint(64 - bits.Len(uint(n-1)))
-	for _, s := range old {
-		if s != 0 {
-			g.place(s)
-		}
-	}
-}
-
-// place puts slot value s (the high bits of a hash, 1 + an entry's index)
-// in its first empty slot.
-func (g *idGen) place(s uint64) {
-	mask := uint64(len(g.slots) - 1)
-	i := s >> g.shift
-	for g.slots[i] != 0 {
-		i = (i + 1) & mask
-	}
-	g.slots[i] = s
-}
-
-// reset empties g, keeping its room.
-func (g *idGen) reset() {
-	if g.n > 0 {
-		clear(g.slots)
-	}
-	for _, c := range g.chunks {
-		clear(c) // drop the address strings
-	}
-	g.n = 0
 }
 
 // runIDs is what the run being built knows of address ids: the ids it read
@@ -195,16 +54,28 @@ func (g *idGen) reset() {
 type runIDs struct {
 	ids idTable
 	// fresh are the ids of ids that the cache did not give (read from
-	// the store or given out): those the cache takes (cacheIDs).
+	// the store or given out): those the cache takes (cacheIDs), with
+	// their addresses' stored forms in forms.
 	fresh []freshID
+	forms []byte
 	runCounter
 }
 
 // freshID is an address id the run read from the store or gave out (or
-// found only in the cache's older generation), h its address's hash.
+// found only in the cache's older generation), h its address's hash, c its
+// chain and forms[at:end] its stored form.
 type freshID struct {
-	k     addrKey
-	id, h uint64
+	id, h   uint64
+	at, end int
+	c       chainCode
+}
+
+// addFresh adds id of the address of chain c whose hash is h and whose
+// stored form is form to r.fresh.
+func (r *runIDs) addFresh(c chainCode, h uint64, form []byte, id uint64) {
+	at := len(r.forms)
+	r.forms = append(r.forms, form...)
+	r.fresh = append(r.fresh, freshID{id: id, h: h, at: at, end: len(r.forms), c: c})
 }
 
 // idTable holds the ids the run knows by address, in place of a map keyed
@@ -321,8 +192,8 @@ func (r *runCounter) write(w *sortedWrites, key func(chainCode) []byte) error {
 
 func (r *runIDs) reset() {
 	r.ids.reset()
-	clear(r.fresh) // drop the address strings
 	r.fresh = r.fresh[:0]
+	r.forms = r.forms[:0]
 	r.c, r.next, r.given = 0, 0, false
 }
 
@@ -364,10 +235,11 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 	if id, ok := r.ids.find(h, &k); ok {
 		return id, nil
 	}
-	if id, old, ok := a.idCache.get(h, &k); ok {
+	form := a.formOf(addr, pr)
+	if id, old, ok := a.idCache.get(h, c, form); ok {
 		r.ids.put(h, k, id)
 		if old {
-			r.fresh = append(r.fresh, freshID{k, id, h})
+			r.addFresh(c, h, form, id)
 		}
 		return id, nil
 	}
@@ -377,7 +249,7 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 	}
 	if found {
 		r.ids.put(h, k, id)
-		r.fresh = append(r.fresh, freshID{k, id, h})
+		r.addFresh(c, h, form, id)
 		return id, nil
 	}
 	return a.giveID(db, c, k, f, h, pr)
@@ -393,19 +265,29 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 		return 0, err
 	}
 	r.ids.put(h, k, id)
-	r.fresh = append(r.fresh, freshID{k, id, h})
 	if f != nil {
 		f.add(h)
 	}
 	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
-	if pr != nil && pr.own {
-		a.idVal = appendAddrForm(a.idVal[:0], k.addr, &pr.p, pr.ok)
-	} else {
-		a.given = k.addr
-		a.givenP, a.givenOK = packAddrInto(&a.givenBuf, k.addr)
-		a.idVal = appendAddrForm(a.idVal[:0], k.addr, &a.givenP, a.givenOK)
-	}
+	a.idVal = append(a.idVal[:0], a.formOf(k.addr, pr)...)
+	r.addFresh(c, h, a.idVal, id)
 	return id, a.w.Set(a.idKey, a.idVal, nil)
+}
+
+// formOf returns addr's stored form (addrcodec.go), valid until its next
+// call; pr is the preparation of the output whose address addr is (nil:
+// none).
+func (a *applier) formOf(addr string, pr *outPrep) []byte {
+	if pr != nil && pr.own {
+		a.form = appendAddrForm(a.form[:0], addr, &pr.p, pr.ok)
+		return a.form
+	}
+	p := a.packedOf(addr)
+	if p == nil {
+		p = &packedAddr{}
+	}
+	a.form = appendAddrForm(a.form[:0], addr, p, a.givenOK)
+	return a.form
 }
 
 // packedOut returns the packed form of addr, the address of the output
@@ -563,7 +445,7 @@ func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error
 		a.filters = map[chainCode]*addrFilter{}
 	}
 	var f *addrFilter
-	words := a.idCache.max * addrFilterBytesPerID / 8
+	words := a.idCache.bytes / addrIDEntryBytes * addrFilterBytesPerID / 8
 	if words > 0 {
 		next, err := nextAddrID(db, c)
 		if err != nil {
@@ -607,8 +489,9 @@ func (a *applier) writeIDs() error {
 // already (nothing is put into the cache while a run is built, so nothing
 // drops them).
 func (a *applier) cacheIDs() {
-	for _, f := range a.ids.fresh {
-		a.idCache.put(f.h, f.k, f.id)
+	r := &a.ids
+	for _, f := range r.fresh {
+		a.idCache.put(f.h, f.c, r.forms[f.at:f.end], f.id)
 	}
 }
 

@@ -188,53 +188,78 @@ func TestAddrFilter(t *testing.T) {
 }
 
 // TestAddrIDCacheGenerations: the ids cache finds every id of its two
-// generations (old reporting the older), across the doublings of their
-// tables, drops the older generation when the newer is full, and holds
-// nothing after clear or a smaller limit.
+// generations (old reporting the older) and no other, across the doublings
+// of their tables and the chunks of their arenas (records of every length
+// a form may have, ids of every length, a fifth of the addresses sharing
+// one hash), takes no more bytes than its bound and at least half of a
+// generation's before dropping the older, keeps its room across
+// generations, and holds nothing after clear or a smaller limit.
 func TestAddrIDCacheGenerations(t *testing.T) {
 	t.Parallel()
 	a := &applier{}
-	key := func(i int) addrKey { return addrKey{c: chainCode(1 + i%3), addr: fmt.Sprintf("addr-%d", i)} }
-	var x addrIDCache
-	x.limit(3000, 1) // generations of 2000
-	for i := range 5000 {
-		k := key(i)
-		x.put(a.addrHash(k.addr), k, uint64(i)+1)
+	form := func(i int) []byte { return []byte(fmt.Sprintf("%0*d", 1+i*37%idFormMax, i)) }
+	chain := func(i int) chainCode { return chainCode(1 + i%3) }
+	hash := func(i int) uint64 {
+		if i%5 == 0 {
+			return 42<<32 | 7
+		}
+		return a.addrHash(string(form(i)))
 	}
-	// 0..1999 were dropped, 2000..3999 are the older, 4000..4999 the newer.
-	for i := range 5000 {
-		k := key(i)
-		id, old, ok := x.get(a.addrHash(k.addr), &k)
-		switch {
-		case i < 2000 && ok:
-			t.Fatalf("%d: found %d in a dropped generation", i, id)
-		case i >= 2000 && (!ok || id != uint64(i)+1 || old != (i < 4000)):
-			t.Fatalf("%d: got %d, old %v, found %v; want %d, old %v", i, id, old, ok, i+1, i < 4000)
+	id := func(i int) uint64 { return uint64(i+1) << (i % 55) }
+	const bytes = 1 << 20
+	var x addrIDCache
+	x.limit(bytes)
+	const n = 30000
+	var starts []int // where each generation began
+	for i := range n {
+		if x.gens[0].n == 0 || !x.gens[0].room(idRecLen(form(i), id(i)), x.genBytes()) {
+			if len(starts) > 0 && x.gens[0].size() < bytes/4 {
+				t.Fatalf("put %d: a generation of %d bytes of %d was full", i, x.gens[0].size(), bytes/2)
+			}
+			starts = append(starts, i)
+		}
+		x.put(hash(i), chain(i), form(i), id(i))
+		if used := x.gens[0].size() + x.gens[1].size(); used > bytes {
+			t.Fatalf("put %d: %d bytes, bound %d", i, used, bytes)
 		}
 	}
-	// The same string on another chain is another address.
-	k := addrKey{c: 9, addr: "addr-4500"}
-	if _, _, ok := x.get(a.addrHash(k.addr), &k); ok {
+	if len(starts) < 4 {
+		t.Fatalf("%d generations: the test fills too few", len(starts))
+	}
+	older, newer := starts[len(starts)-2], starts[len(starts)-1]
+	for i := range n {
+		got, old, ok := x.get(hash(i), chain(i), form(i))
+		switch {
+		case i < older && ok:
+			t.Fatalf("%d: found %d in a dropped generation", i, got)
+		case i >= older && (!ok || got != id(i) || old != (i < newer)):
+			t.Fatalf("%d: got %d, old %v, found %v; want %d, old %v", i, got, old, ok, id(i), i < newer)
+		}
+	}
+	// The same form on another chain is another address, and a form too
+	// long is not kept.
+	if _, _, ok := x.get(hash(n-1), 9, form(n-1)); ok {
 		t.Fatal("found an address of another chain")
 	}
-	x.limit(3000, 2) // room for 1500: the 3000 held are dropped
-	if k := key(4500); x.gens[0].n+x.gens[1].n != 0 {
-		t.Fatalf("%d entries after a smaller limit", x.gens[0].n+x.gens[1].n)
-	} else if _, _, ok := x.get(a.addrHash(k.addr), &k); ok {
+	long := make([]byte, idFormMax+1)
+	x.put(1, 1, long, 1)
+	if _, _, ok := x.get(1, 1, long); ok {
+		t.Fatal("kept a form longer than idFormMax")
+	}
+	x.limit(bytes / 4) // the room held is dropped
+	if x.entries() != 0 || x.gens[0].size()+x.gens[1].size() != 0 {
+		t.Fatalf("%d entries, %d bytes after a smaller limit", x.entries(), x.gens[0].size()+x.gens[1].size())
+	} else if _, _, ok := x.get(hash(n-1), chain(n-1), form(n-1)); ok {
 		t.Fatal("found an id after a smaller limit")
 	}
-	x.put(1, key(1), 1)
+	x.put(1, 1, form(1), 1)
 	x.clear()
-	if k := key(1); x.gens[0].n != 0 {
-		t.Fatal("clear kept entries")
-	} else if _, _, ok := x.get(1, &k); ok {
+	if _, _, ok := x.get(1, 1, form(1)); ok || x.entries() != 0 {
 		t.Fatal("found an id after clear")
 	}
-	x.limit(0, 1)
-	x.put(1, key(1), 1)
-	if k := key(1); x.gens[0].n != 0 {
+	x.limit(0)
+	x.put(1, 1, form(1), 1)
+	if _, _, ok := x.get(1, 1, form(1)); ok || x.entries() != 0 {
 		t.Fatal("a cache without room took an entry")
-	} else if _, _, ok := x.get(1, &k); ok {
-		t.Fatal("found an id in a cache without room")
 	}
 }

@@ -384,6 +384,7 @@ type applier struct {
 	idCache addrIDCache
 	idKey   []byte
 	idVal   []byte
+	form    []byte // formOf's
 	filters map[chainCode]*addrFilter
 	// txids are the chains' filters of txids (nil: none).
 	txids map[chainCode]*txidFilter
@@ -442,7 +443,7 @@ func (a *applier) startGroup(cacheBytes int64) {
 	a.ids.reset()
 	a.nums = runCounter{}
 	a.utxo.limit(cacheBytes, utxoEntryBytes)
-	a.idCache.limit(idCacheBytes(cacheBytes), addrIDEntryBytes)
+	a.idCache.limit(idCacheBytes(cacheBytes))
 }
 
 // dropGroup forgets a run that was not committed.
@@ -625,7 +626,7 @@ const txidFilterProbes = 7
 // million txids, 0.6% measured at that load by TestTxidFilter), or none
 // when that cache is off.
 func (a *applier) newTxidFilter(c chainCode) {
-	words := a.idCache.max * txidFilterBytesPerID / 8
+	words := a.idCache.bytes / addrIDEntryBytes * txidFilterBytesPerID / 8
 	if words <= 0 {
 		return
 	}

@@ -41,7 +41,7 @@ func fillIDs(c *addrIDCache, n int) {
 	a := &applier{}
 	for i := range n {
 		addr := cacheAddr(i)
-		c.put(a.addrHash(addr), addrKey{addr: addr}, uint64(i))
+		c.put(a.addrHash(addr), 1, a.formOf(addr, nil), uint64(i))
 	}
 }
 
@@ -59,35 +59,36 @@ func TestCacheBytes(t *testing.T) {
 // cacheBytes checks both caches given bytes each.
 func cacheBytes(t *testing.T, bytes int64) {
 	for _, tc := range []struct {
-		name  string
-		entry int64
-		fill  func(n int) any
+		name string
+		// fill puts n entries into a new cache of bytes and returns it
+		// with the number it holds; most is more than it may hold.
+		fill func(n int) (any, int)
+		most int
 	}{
-		{"outputs", utxoEntryBytes, func(n int) any {
+		{"outputs", func(n int) (any, int) {
 			c := &utxoCache{}
 			c.limit(bytes, utxoEntryBytes)
 			fillUTXO(c, n)
-			return c
-		}},
-		{"address ids", addrIDEntryBytes, func(n int) any {
+			return c, len(c.m)
+		}, int(bytes / utxoEntryBytes)}, // trimmed to 3/4 of it and filled again, twice
+		{"address ids", func(n int) (any, int) {
 			c := &addrIDCache{}
-			c.limit(bytes, addrIDEntryBytes)
+			c.limit(bytes)
 			fillIDs(c, n)
-			return c
-		}},
+			return c, c.entries()
+		}, int(bytes / 32)},
 	} {
 		t.Run(fmt.Sprintf("%s/%d", tc.name, bytes), func(t *testing.T) {
-			max := int(bytes / tc.entry)
 			before := heapInUse()
-			c := tc.fill(3 * max) // trimmed to 3/4 of max and filled again, twice
+			c, held := tc.fill(3 * tc.most) // filled past its bound, twice
 			used := heapInUse() - before
 			runtime.KeepAlive(c)
-			t.Logf("%d entries at most: %d bytes of heap, %.0f a bounded entry (counted: %d)", max, used, float64(used)/float64(max), tc.entry)
+			t.Logf("%d entries held: %d bytes of heap, %.0f an entry", held, used, float64(used)/float64(held))
 			if used > bytes*11/10 {
-				t.Errorf("%d bytes of heap for a cache of %d: its entries take more than the %d bytes counted", used, bytes, tc.entry)
+				t.Errorf("%d bytes of heap for a cache of %d", used, bytes)
 			}
 			if used < bytes/2 {
-				t.Errorf("%d bytes of heap for a cache of %d: its entries take less than half the %d bytes counted", used, bytes, tc.entry)
+				t.Errorf("%d bytes of heap for a cache of %d: it keeps less than half", used, bytes)
 			}
 		})
 	}

@@ -163,7 +163,7 @@ func TestCacheIDsFresh(t *testing.T) {
 	t.Parallel()
 	d := concatDB(t)
 	a := &applier{}
-	a.idCache.limit(1<<20, addrIDEntryBytes)
+	a.idCache.limit(1 << 20)
 	const c = chainCode(1)
 	ids := map[string]uint64{}
 	for run, addrs := range [][]string{{"a", "b", "a"}, {"a", "c", "b", "d"}} {
@@ -184,7 +184,7 @@ func TestCacheIDsFresh(t *testing.T) {
 		}
 		a.cacheIDs()
 		for addr, id := range ids {
-			if got, _, ok := a.idCache.get(a.addrHash(addr), &addrKey{c, addr}); !ok || got != id {
+			if got, _, ok := a.idCache.get(a.addrHash(addr), c, a.formOf(addr, nil)); !ok || got != id {
 				t.Fatalf("run %d: cache holds %d (%v) for %q, want %d", run, got, ok, addr, id)
 			}
 		}

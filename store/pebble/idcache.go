@@ -1,0 +1,247 @@
+package pebble
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
+
+// addrIDCache holds the ids of addresses of committed blocks, by the
+// addresses' hashes (addrHash, which the run's table holds too: moving a
+// run's ids into it hashes no string again) and their stored forms
+// (addrcodec.go: a P2WPKH address is 23 bytes where its string is 42–44,
+// and the form is what giveID writes to the address table, so it is at
+// hand). An entry is a record in an arena of byte chunks and a slot of a
+// table: about 30 bytes and 16–32 for the slot, where a map's entry, or
+// the tables of strings this replaced, took 130–175 with the string
+// (TestCacheBytes), and nothing in it is a pointer for the collector to
+// scan. It is bounded by two generations of at most half its bytes each,
+// counted exactly (the slots and the chunks they have made room for):
+// puts go to the newer, and when it is full the older is emptied, keeping
+// its room, and becomes the newer (an id found only in the older is put
+// again by the run that found it, so the ids in use stay). A miss only
+// costs a lookup. It is emptied by a rewind, which may remove an
+// address's totals and with them its id.
+type addrIDCache struct {
+	gens  [2]idGen // gens[0] the newer
+	bytes int64
+}
+
+// limit sets the bound to bytes (0 or less: no entries are kept); a cache
+// that takes more is dropped.
+func (x *addrIDCache) limit(bytes int64) {
+	if bytes == x.bytes {
+		return
+	}
+	x.bytes = bytes
+	if x.gens[0].size()+x.gens[1].size() > max(bytes, 0) {
+		x.gens = [2]idGen{}
+	}
+}
+
+// get returns the id of the address of chain c whose hash is h and whose
+// stored form is form; old reports that only the older generation holds
+// it.
+func (x *addrIDCache) get(h uint64, c chainCode, form []byte) (id uint64, old, ok bool) {
+	if id, ok := x.gens[0].find(h, c, form); ok {
+		return id, false, true
+	}
+	id, ok = x.gens[1].find(h, c, form)
+	return id, ok, ok
+}
+
+// put adds the address of chain c whose hash is h and whose stored form
+// is form, which the newer generation does not hold, with id. A form
+// longer than idFormMax is not kept.
+func (x *addrIDCache) put(h uint64, c chainCode, form []byte, id uint64) {
+	if x.bytes <= 0 || len(form) > idFormMax {
+		return
+	}
+	n := idRecLen(form, id)
+	if !x.gens[0].room(n, x.genBytes()) {
+		x.gens[0], x.gens[1] = x.gens[1], x.gens[0]
+		x.gens[0].reset()
+	}
+	x.gens[0].put(h, c, form, id, n, x.genBytes())
+}
+
+// genBytes is what one generation may take: half the cache, at most what
+// a slot's 32 bits of a record's place address.
+func (x *addrIDCache) genBytes() int64 { return min(x.bytes/2, idArenaMax) }
+
+// clear empties it (after a rewind).
+func (x *addrIDCache) clear() {
+	x.gens[0].reset()
+	x.gens[1].reset()
+}
+
+// entries is the number of ids it holds.
+func (x *addrIDCache) entries() int { return x.gens[0].n + x.gens[1].n }
+
+// A record of an idGen's arena: the chain's code (2 bytes, little endian),
+// the form's length (1 byte), the form, the id (uvarint), padded to a
+// multiple of 4 bytes, so that a slot's 32 low bits address 16 GiB of
+// records (idArenaMax).
+const (
+	idFormMax     = 255
+	idRecAlign    = 4
+	idArenaMax    = idRecAlign << 32
+	idChunkMin    = 4 << 10
+	idChunkMaxLen = 1 << 20
+	idMinSlots    = 1024
+)
+
+// idRecLen is the length of the record of form and id, padded.
+func idRecLen(form []byte, id uint64) int {
+	n := 3 + len(form) + (bits.Len64(id|1)+6)/7
+	return (n + idRecAlign - 1) &^ (idRecAlign - 1)
+}
+
+// idGen is a generation of the ids cache: records in chunks of one size,
+// each filled from its start (a record never spans two), so that growing
+// the arena copies nothing, and a table of slots, a power of two long and
+// at most half full (three quarters when doubling it would leave less
+// room for records than it gains: grows), each the high 32 bits of a hash and 1 + the record's
+// offset over idRecAlign (0: empty). A slot is chosen by the high bits of
+// the hash, which the slots keep, so that doubling the table places the
+// slots again without reading the records.
+type idGen struct {
+	slots  []uint64
+	shift  uint // 64 - log2(len(slots))
+	chunks [][]byte
+	chunk  int // the chunks' length, a power of two (0: none made yet)
+	used   int // the arena's offset of the next record
+	n      int
+}
+
+// size is the bytes g has made room for.
+func (g *idGen) size() int64 {
+	return int64(8*len(g.slots)) + int64(len(g.chunks))*int64(g.chunk)
+}
+
+// room reports whether a record of n bytes fits within bound bytes, with
+// the slots' and the chunks' growth it needs. An empty generation always
+// takes one.
+func (g *idGen) room(n int, bound int64) bool {
+	if g.n == 0 {
+		return true
+	}
+	slots := int64(len(g.slots))
+	if 2*(g.n+1) > len(g.slots) {
+		if g.grows(bound) {
+			slots = max(idMinSlots, 2*slots)
+		} else if 4*(g.n+1) > 3*len(g.slots) {
+			return false
+		}
+	}
+	chunks := int64(len(g.chunks))
+	if g.next(n)+n > len(g.chunks)*g.chunk {
+		chunks++
+	}
+	return 8*slots+chunks*int64(g.chunk) <= bound
+}
+
+// grows reports whether g, its slots half full, doubles them before its
+// next put (or, at most three quarters full, fills them instead): whether
+// doubled they let it hold more within bound bytes, at the bytes of its
+// records so far, than the slots it has.
+func (g *idGen) grows(bound int64) bool {
+	if g.n == 0 {
+		return true
+	}
+	s, rec := int64(len(g.slots)), int64(max((g.used+g.n-1)/g.n, 1)) // a record's bytes, rounded up
+	return min(3*s/2, (bound-16*s)/rec) > min(3*s/4, (bound-8*s)/rec)
+}
+
+// put adds the record of n bytes of form and id, of chain c and hash h,
+// which g does not hold; bound sizes the chunks when g has none, and the
+// slots.
+func (g *idGen) put(h uint64, c chainCode, form []byte, id uint64, n int, bound int64) {
+	if 2*(g.n+1) > len(g.slots) && g.grows(bound) {
+		g.grow()
+	}
+	if g.chunk == 0 {
+		// a power of two of at most an eighth of the bound, within
+		// [idChunkMin, idChunkMaxLen]
+		g.chunk = max(idChunkMin, min(idChunkMaxLen, 1<<max(bits.Len64(uint64(bound/8))-1, 0)))
+	}
+	g.used = g.next(n)
+	if g.used/g.chunk == len(g.chunks) {
+		g.chunks = append(g.chunks, make([]byte, g.chunk))
+	}
+	r := g.chunks[g.used/g.chunk][g.used%g.chunk:][:n]
+	binary.LittleEndian.PutUint16(r, uint16(c))
+	r[2] = byte(len(form))
+	copy(r[3:], form)
+	binary.PutUvarint(r[3+len(form):], id)
+	g.n++
+	g.place(h&^(1<<32-1) | uint64(g.used/idRecAlign+1))
+	g.used += n
+}
+
+// next returns the offset of a record of n bytes put next: the next, or
+// the start of the next chunk when the rest of this one is too short (it
+// stays unused).
+func (g *idGen) next(n int) int {
+	if off := g.used % g.chunk; off+n > g.chunk {
+		return g.used + g.chunk - off
+	}
+	return g.used
+}
+
+// find returns the id of the address of chain c whose hash is h and whose
+// form is form.
+func (g *idGen) find(h uint64, c chainCode, form []byte) (uint64, bool) {
+	if g.n == 0 {
+		return 0, false
+	}
+	mask := uint64(len(g.slots) - 1)
+	tag := h &^ (1<<32 - 1)
+	for i := h >> g.shift; ; i = (i + 1) & mask {
+		s := g.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if s&^(1<<32-1) != tag {
+			continue
+		}
+		at := (int(uint32(s)) - 1) * idRecAlign
+		r := g.chunks[at/g.chunk][at%g.chunk:]
+		if binary.LittleEndian.Uint16(r) == uint16(c) && int(r[2]) == len(form) && bytes.Equal(r[3:3+len(form)], form) {
+			id, _ := binary.Uvarint(r[3+len(form):])
+			return id, true
+		}
+	}
+}
+
+// grow doubles the slots (at least idMinSlots) and places the slots again.
+func (g *idGen) grow() {
+	old := g.slots
+	n := max(idMinSlots, 2*len(old))
+	g.slots = make([]uint64, n)
+	g.shift = uint(64 - bits.Len(uint(n-1)))
+	for _, s := range old {
+		if s != 0 {
+			g.place(s)
+		}
+	}
+}
+
+// place puts slot value s (the high bits of a hash, 1 + a record's offset
+// over idRecAlign) in its first empty slot.
+func (g *idGen) place(s uint64) {
+	mask := uint64(len(g.slots) - 1)
+	i := s >> g.shift
+	for g.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	g.slots[i] = s
+}
+
+// reset empties g, keeping its room.
+func (g *idGen) reset() {
+	if g.n > 0 {
+		clear(g.slots)
+	}
+	g.n, g.used = 0, 0
+}
