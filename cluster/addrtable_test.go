@@ -119,6 +119,20 @@ func testMembers(t *testing.T, dir string) {
 			}
 		}
 	}
+	// count agrees with the reference after every step (a detach may
+	// shrink the largest cluster).
+	checkCount := func(step int) {
+		t.Helper()
+		size := map[uint32]uint32{}
+		var largest uint32
+		for id := 1; id <= n; id++ {
+			size[ref[id]]++
+			largest = max(largest, size[ref[id]])
+		}
+		if c, l := m.count(); c != int64(len(size)) || l != largest {
+			t.Fatalf("step %d: count = %d clusters, largest %d; want %d, %d", step, c, l, len(size), largest)
+		}
+	}
 	for step := range 2000 {
 		a, b := uint32(1+rng.IntN(n)), uint32(1+rng.IntN(n))
 		moved := map[uint32]uint32{}
@@ -166,6 +180,7 @@ func testMembers(t *testing.T, dir string) {
 		if fmt.Sprint(moved) != fmt.Sprint(want) {
 			t.Fatalf("step %d: moved %v, want %v", step, moved, want)
 		}
+		checkCount(step)
 		if step%100 == 0 {
 			check(step)
 		}
@@ -182,6 +197,7 @@ func testMembers(t *testing.T, dir string) {
 	m2.setRings()
 	m = m2
 	check(-2)
+	checkCount(-2)
 }
 
 // BenchmarkAddrTable gives ids to 2M new addresses as a run meets them

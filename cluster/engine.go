@@ -419,12 +419,9 @@ func (e *engine) finish(start time.Time) Stats {
 	s := e.stats
 	s.Chain = e.chain
 	s.Addresses = int64(e.m.len() - 1)
-	for id := 1; id < e.m.len(); id++ {
-		if n := e.m.sizeOf(uint32(id)); n > 0 {
-			s.Clusters++
-			s.Largest = max(s.Largest, int64(n))
-		}
-	}
+	var largest uint32
+	s.Clusters, largest = e.m.count()
+	s.Largest = int64(largest)
 	s.TipHeight = e.tip.Block.Height
 	s.Elapsed = time.Since(start)
 	return s

@@ -15,6 +15,14 @@ type members struct {
 	cid   []uint32
 	next  []uint32
 	spill *spiller
+	// clusters counts the clusters and largest is the size of the
+	// largest, kept as addresses are added and clusters merged, so that a
+	// run's statistics (count) do not walk every address; recount says
+	// they must be counted again (after setRings, or a detach that may
+	// have shrunk the largest).
+	clusters int64
+	largest  uint32
+	recount  bool
 }
 
 // newMembers returns the memberships of no address with room for n
@@ -41,7 +49,24 @@ func (m *members) add() uint32 {
 	id := uint32(len(m.cid))
 	m.cid = append(m.cid, id) // size 1
 	m.next = append(m.next, id)
+	m.clusters++
+	m.largest = max(m.largest, 1)
 	return id
+}
+
+// count returns the number of clusters and the size of the largest.
+func (m *members) count() (clusters int64, largest uint32) {
+	if m.recount {
+		m.clusters, m.largest = 0, 0
+		for id := 1; id < len(m.cid); id++ {
+			if n := m.sizeOf(uint32(id)); n > 0 {
+				m.clusters++
+				m.largest = max(m.largest, n)
+			}
+		}
+		m.recount = false
+	}
+	return m.clusters, m.largest
 }
 
 // of returns the cluster of address id.
@@ -90,6 +115,8 @@ func (m *members) merge(a, b uint32, moved *idSet) uint32 {
 		a, b = b, a
 	}
 	n := m.sizeOf(a) + m.sizeOf(b)
+	m.clusters--
+	m.largest = max(m.largest, n)
 	if n == m.sizeOf(a)+1 {
 		// b alone, as most clusters a union absorbs: its ring is itself.
 		m.cid[b] = a
@@ -121,6 +148,7 @@ func (m *members) assign(id, c uint32) { m.cid[id] = c }
 // its cluster (after loading or a rebuild). It relies on every cluster id
 // being one of its members and the smallest.
 func (m *members) setRings() {
+	m.recount = true
 	for id := range m.next {
 		m.next[id] = uint32(id)
 	}
@@ -165,6 +193,8 @@ func (m *members) detach(id uint32, moved func(id, c uint32)) uint32 {
 	}
 	m.setSize(c, n-1)
 	m.setSize(id, 1)
+	m.clusters++
+	m.recount = m.recount || n == m.largest
 	moved(id, id)
 	return c
 }
