@@ -1206,12 +1206,14 @@ func (e *engine) idOf(addr string) uint32 {
 		// The address table's key is hashed once, for the lookup and
 		// the add.
 		k := e.key(addr)
-		if id := e.ids.get(k); id != 0 || e.bs.replay {
-			return id
+		if e.bs.replay {
+			return e.ids.get(k)
 		}
-		id := e.m.add()
-		e.ids.add(k)
-		e.added(id, addr)
+		id, added := e.ids.getOrAdd(k)
+		if added {
+			e.m.add()
+			e.added(id, addr)
+		}
 		return id
 	}
 	if id, ok := e.lookup(addr); ok {
