@@ -16,10 +16,10 @@ type members struct {
 	next  []uint32
 	spill *spiller
 	// clusters counts the clusters and largest is the size of the
-	// largest, kept as addresses are added and clusters merged, so that a
-	// run's statistics (count) do not walk every address; recount says
-	// they must be counted again (after setRings, or a detach that may
-	// have shrunk the largest).
+	// largest, kept as addresses are added and clusters merged (and
+	// counted by setRings), so that a run's statistics (count) do not walk
+	// every address; recount says they must be counted again (a detach
+	// may have shrunk the largest).
 	clusters int64
 	largest  uint32
 	recount  bool
@@ -148,17 +148,23 @@ func (m *members) assign(id, c uint32) { m.cid[id] = c }
 // its cluster (after loading or a rebuild). It relies on every cluster id
 // being one of its members and the smallest.
 func (m *members) setRings() {
-	m.recount = true
 	for id := range m.next {
 		m.next[id] = uint32(id)
 	}
 	// Clusters' own ids come first in id order, so each member's cluster
 	// is counted after its cid is final: cid[c] == c means size 1 so far.
+	// A cluster's size grows to its last: the largest is the most any
+	// reaches.
+	m.clusters, m.largest, m.recount = 0, 0, false
 	for id := 1; id < len(m.cid); id++ {
 		c := m.cid[id]
 		if c < uint32(id) {
 			m.next[id], m.next[c] = m.next[c], uint32(id)
 			m.cid[c]++
+			m.largest = max(m.largest, m.cid[c]-c+1)
+		} else {
+			m.clusters++
+			m.largest = max(m.largest, 1)
 		}
 	}
 }
