@@ -17,6 +17,8 @@ import (
 // write of a key wins: ids and index positions written several times,
 // deletions and sets of one key, one address given two ids, addresses
 // whose length takes two varint bytes), with the batch's keys in order.
+// Odd rounds write enough ids for their radix sort (radixMin), some of
+// them above 32 bits.
 func TestClusterWritesOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const c chainCode = 7
@@ -31,7 +33,18 @@ func TestClusterWritesOrder(t *testing.T) {
 		del := func(k []byte) { ref = append(ref, op{true, string(k), ""}) }
 		var addrs []string
 		next := uint64(1 + rng.IntN(1000))
-		for range 200 {
+		n, ids := 200, 40
+		if round%2 == 1 {
+			n, ids = 8*radixMin*4, radixMin*2
+		}
+		// id returns an id to write: few distinct below 2*ids, some wide.
+		id := func() uint64 {
+			if rng.IntN(50) == 0 {
+				return uint64(rng.IntN(4))<<(8*(1+rng.IntN(7))) | 1
+			}
+			return uint64(rng.IntN(ids) + 1)
+		}
+		for range n {
 			var k []byte
 			switch rng.IntN(8) {
 			case 0: // a new address, sometimes one given before, sometimes long
@@ -48,11 +61,11 @@ func TestClusterWritesOrder(t *testing.T) {
 				set(clusterIDKey(nil, c, clusterID, next), []byte(a))
 				next++
 			case 1:
-				id, v := uint64(rng.IntN(40)+1), uint64(rng.IntN(40)+1)
+				id, v := id(), uint64(rng.IntN(40)+1)
 				w.members.add(id, v, false)
 				set(clusterIDKey(nil, c, clusterMember, id), appendUvarint(nil, v))
 			case 2:
-				id, n := uint64(rng.IntN(40)+1), uint64(rng.IntN(3))
+				id, n := id(), uint64(rng.IntN(3))
 				w.sizes.add(id, n, n == 0)
 				if k = clusterIDKey(nil, c, clusterSize, id); n == 0 {
 					del(k)
@@ -60,8 +73,11 @@ func TestClusterWritesOrder(t *testing.T) {
 					set(k, appendUvarint(nil, n))
 				}
 			case 3:
-				id := uint64(rng.IntN(20) + 1)
+				id := id()
 				pos := evidencePosKey{uint64(rng.IntN(4)), uint32(rng.IntN(3)), uint32(rng.IntN(3))}
+				if rng.IntN(20) == 0 { // wide
+					pos = evidencePosKey{rng.Uint64() >> rng.IntN(64), rng.Uint32() >> rng.IntN(32), rng.Uint32() >> rng.IntN(32)}
+				}
 				d := rng.IntN(3) == 0
 				w.index = append(w.index, indexWrite{id: id, pos: pos, seq: uint32(len(w.index)), del: d})
 				k = appendU32(appendU32(appendU64(clusterIDKey(nil, c, clusterIndex, id), pos.height), pos.txIndex), pos.n)
