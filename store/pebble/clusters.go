@@ -515,7 +515,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	}
 	if size := r.size(); r.ingest && size >= clusterIngestMin {
 		t := r.d.newTableSink()
-		if err := r.w.writeTo(t, r.d.db, r.c, fresh, r.d.db.NewBatch); err != nil {
+		if err := r.w.writeTo(t, r.d.db, r.c, fresh); err != nil {
 			t.discard()
 			return err
 		}
@@ -529,7 +529,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	} else {
 		pb := r.d.db.NewBatchWithSize(size)
 		defer pb.Close()
-		if err := r.w.writeTo(pb, r.d.db, r.c, fresh, r.d.db.NewBatch); err != nil {
+		if err := r.w.writeTo(pb, r.d.db, r.c, fresh); err != nil {
 			return err
 		}
 		if err := stampClusters(pb, r.c); err != nil {
@@ -1285,14 +1285,12 @@ func (w *clusterWrites) size() int {
 // which addresses the address table keeps), and every id from fresh on
 // still names in db's totals the address it was given to (addrKeptFrom):
 // a new address named by its id is its own without reading them.
-// newBatch gives the batch that puts the encoded writes in order when b
-// is not a batch.
-func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh uint64, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
+func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh uint64) error {
 	var key []byte
 	if err := w.addressesTo(b, db, c, fresh); err != nil {
 		return err
 	}
-	if err := writeSorted(b, &w.low, newBatch); err != nil {
+	if err := writeSorted(b, &w.low); err != nil {
 		return err
 	}
 	// id -> addr, in id order already, where the store's address table
@@ -1310,13 +1308,13 @@ func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh
 	if err := w.writeIDs(b, c, clusterMember, w.members.sorted(&tmp)); err != nil {
 		return err
 	}
-	if err := writeSorted(b, &w.mid, newBatch); err != nil {
+	if err := writeSorted(b, &w.mid); err != nil {
 		return err
 	}
 	if err := w.writeIDs(b, c, clusterSize, w.sizes.sorted(&tmp)); err != nil {
 		return err
 	}
-	if err := writeSorted(b, &w.high, newBatch); err != nil {
+	if err := writeSorted(b, &w.high); err != nil {
 		return err
 	}
 	w.sortIndex()
@@ -1428,36 +1426,32 @@ func (w *clusterWrites) ownAll(fresh uint64) bool {
 	return true
 }
 
-// writeSorted adds the writes of s to b in key order and empties s: through
-// a batch of their own when b is not one (a batch sorts them).
-func writeSorted(b kvSink, s *sortedWrites, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
+// writeSorted adds the writes of s to b in key order and empties s. When b
+// is not a batch (a tableSink, which keeps the last of the writes of one
+// key) they are handed to it as sorted (stably: the writes of one key in
+// the order made), without a batch of their own to sort and read back.
+func writeSorted(b kvSink, s *sortedWrites) error {
 	if pb, ok := b.(*pebbledb.Batch); ok {
 		return s.writeTo(pb)
 	}
-	pb := newBatch()
-	defer pb.Close()
-	if err := s.writeTo(pb); err != nil {
-		return err
-	}
-	r := pb.Reader()
-	for {
-		kind, k, v, ok, err := r.Next()
-		switch {
-		case err != nil:
-			return err
-		case !ok:
-			return nil
-		case kind == pebbledb.InternalKeyKindSet:
+	defer s.reset()
+	buf := s.buf
+	for _, o := range s.sort() {
+		k, v := buf[o.key:o.val], buf[o.val:o.end]
+		var err error
+		switch o.kind {
+		case opSet:
 			err = b.Set(k, v, nil)
-		case kind == pebbledb.InternalKeyKindDelete:
+		case opDelete:
 			err = b.Delete(k, nil)
 		default:
-			err = fmt.Errorf("cluster write of kind %s: %w", kind, errCorrupt)
+			err = fmt.Errorf("cluster write of kind %d: %w", o.kind, errCorrupt)
 		}
 		if err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // writeIDs adds the writes ws of table sub, sorted, to b.

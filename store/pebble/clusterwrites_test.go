@@ -111,28 +111,41 @@ func TestClusterWritesOrder(t *testing.T) {
 			t.Fatalf("round %d: size %d", round, w.size())
 		}
 		db := openMem(t, 1<<20)
-		b := db.db.NewBatch()
-		if err := w.writeTo(b, db.db, c, math.MaxUint64, db.db.NewBatch); err != nil {
-			t.Fatal(err)
-		}
 		got := map[string]op{}
-		r := batchrepr.Read(b.Repr())
 		var prev []byte
-		for {
-			kind, k, v, ok, err := r.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ok {
-				break
-			}
+		// put checks the order of the writes handed over and keeps the
+		// last of each key.
+		put := func(del bool, k, v []byte) {
 			// Keys written several times in the tables kept encoded
 			// (sortedWrites) come in the order given.
 			if prev != nil && bytes.Compare(prev, k) > 0 {
 				t.Fatalf("round %d: key %x after %x", round, k, prev)
 			}
 			prev = bytes.Clone(k)
-			got[string(k)] = op{kind == pebbledb.InternalKeyKindDelete, string(k), string(v)}
+			got[string(k)] = op{del, string(k), string(v)}
+		}
+		if round%3 == 2 {
+			// A sink that is not a batch (an ingesting commit's
+			// tableSink): the writes come to it one by one.
+			if err := w.writeTo(funcSink(put), db.db, c, math.MaxUint64); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			b := db.db.NewBatch()
+			if err := w.writeTo(b, db.db, c, math.MaxUint64); err != nil {
+				t.Fatal(err)
+			}
+			r := batchrepr.Read(b.Repr())
+			for {
+				kind, k, v, ok, err := r.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					break
+				}
+				put(kind == pebbledb.InternalKeyKindDelete, k, v)
+			}
 		}
 		if len(got) != len(want) {
 			t.Fatalf("round %d: %d keys written, want %d", round, len(got), len(want))
@@ -146,4 +159,17 @@ func TestClusterWritesOrder(t *testing.T) {
 			t.Fatalf("round %d: writes left after writeTo", round)
 		}
 	}
+}
+
+// funcSink is a kvSink that hands every write to a function.
+type funcSink func(del bool, key, val []byte)
+
+func (f funcSink) Set(key, val []byte, _ *pebbledb.WriteOptions) error {
+	f(false, key, val)
+	return nil
+}
+
+func (f funcSink) Delete(key []byte, _ *pebbledb.WriteOptions) error {
+	f(true, key, nil)
+	return nil
 }
