@@ -1447,13 +1447,20 @@ func (e *engine) anySplit(ids []uint32) bool {
 // recording the membership changes.
 func (e *engine) merge(a, b uint32) uint32 {
 	bs := &e.bs
+	lostSize := e.m.sizeOf(max(a, b)) // the larger id is the one lost
 	c := e.m.merge(a, b, &bs.moved)
 	lost := a
 	if c == a {
 		lost = b
 	}
 	bs.sized.add(c)
-	bs.sized.add(lost)
+	if lostSize >= 2 {
+		// Its size is stored (or was changed in this block: in sized
+		// already), and goes. A cluster of one has none stored (sizes
+		// below 2 are not), and a single address absorbed (most unions)
+		// writes no deletion.
+		bs.sized.add(lost)
+	}
 	if !e.mayBeLabelled(lost) {
 		return c
 	}
