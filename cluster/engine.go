@@ -1264,8 +1264,12 @@ func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
 	bs.whole, bs.given = true, resize(bs.given, len(c.InEnd))
 	gid, m := e.gid, e.m
 	// Graph addresses below known have the id a+1 (graphIDs.get without
-	// its array; 0 once it has one).
+	// its array; 0 once it has one). The new addresses given in the loop
+	// are the graph's from fresh to known, consecutive: their strings are
+	// appended together (AppendAddresses), before any other new address
+	// is given (idOfGraph appends its own).
 	known := gid.prefix()
+	fresh := known
 	var i0, o0 uint32
 	for k, i1 := range c.InEnd {
 		bs.given[k] = m.nextID()
@@ -1275,8 +1279,10 @@ func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
 				ins[i] = a + 1
 				continue
 			}
+			e.newStrings(fresh, known)
 			ins[i] = e.idOfGraph(a)
 			known = gid.prefix()
+			fresh = known
 		}
 		o1 := c.OutEnd[k]
 		for j := o0; j < o1; j++ {
@@ -1290,15 +1296,25 @@ func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
 				outs[j] = m.add()
 				gid.known++
 				known++
-				bs.newAddrs = append(bs.newAddrs, e.g.Address(a))
 			default:
+				e.newStrings(fresh, known)
 				outs[j] = e.idOfGraph(a)
 				known = gid.prefix()
+				fresh = known
 			}
 		}
 		i0, o0 = i1, o1
 	}
+	e.newStrings(fresh, known)
 	return nil
+}
+
+// newStrings appends the strings of the graph's addresses from to to-1,
+// given their ids in order, to the block's new addresses.
+func (e *engine) newStrings(from, to uint32) {
+	if from < to {
+		e.bs.newAddrs = e.g.AppendAddresses(e.bs.newAddrs, from, to)
+	}
 }
 
 // idOfGraph returns the id of graph address a, giving it one when it has
