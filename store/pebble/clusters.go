@@ -281,7 +281,7 @@ type clusterRun struct {
 	// written holds the address ids of the evidence records added since
 	// the last commit, by position: a record replaced within the run
 	// drops the index entries of the one added before it.
-	written map[evidencePosKey][]uint64
+	written posIDs
 	// key and val are add's buffers.
 	key, val []byte
 	// stored is the height of the last evidence record stored (-1: none),
@@ -316,7 +316,7 @@ func (d *DB) newClusterRun(chain heistgraph.Chain, c chainCode) (*clusterRun, er
 	if err != nil {
 		return nil, fmt.Errorf("write clusters of %s: %w", chain, err)
 	}
-	r := &clusterRun{d: d, chain: chain, c: c, found: found, tip: -1, written: map[evidencePosKey][]uint64{}}
+	r := &clusterRun{d: d, chain: chain, c: c, found: found, tip: -1}
 	r.st = clusterStateRecord{nextAddr: 1, nextOverride: 1}
 	if found {
 		r.st = clusterStateRecord{nextAddr: tip.NextAddr, nextOverride: tip.NextOverride, needsRebuild: tip.NeedsRebuild}
@@ -398,7 +398,7 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 	for i := range cb.Evidence {
 		e := &cb.Evidence[i]
 		p := evidencePosKey{uint64(e.Height), e.TxIndex, e.N}
-		if ids, ok := r.written[p]; ok {
+		if ids, ok := r.written.get(p); ok {
 			old = append(old, replaced{p, ids})
 			continue
 		}
@@ -452,7 +452,7 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 		for _, id := range e.AddrIDs {
 			w.index = append(w.index, indexWrite{id: id, pos: p, seq: uint32(len(w.index))})
 		}
-		r.written[p] = e.AddrIDs
+		r.written.put(p, e.AddrIDs)
 	}
 	for i := range cb.Overrides {
 		o := &cb.Overrides[i]
@@ -542,7 +542,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	r.base, r.baseTip = r.st, r.tip
 	r.batches = 0
 	r.w.giveBack()
-	clear(r.written)
+	r.written.reset()
 	r.storedOK = false // the records just committed are stored now
 	return nil
 }
@@ -1089,6 +1089,48 @@ func (p evidencePosKey) compare(q evidencePosKey) int {
 		return c
 	}
 	return cmp.Compare(p.n, q.n)
+}
+
+// posIDs maps evidence positions to address ids, as a map would, kept as
+// a list in position order: a run adds its records in position order
+// (block after block, a block's in order), so an add appends and a lookup
+// of a new record's position (above the last) is one comparison; a
+// position below the last (a record replaced, rare) is found by a binary
+// search.
+type posIDs struct {
+	pos []evidencePosKey
+	ids [][]uint64
+}
+
+// get returns the ids put at p; false when none were.
+func (w *posIDs) get(p evidencePosKey) ([]uint64, bool) {
+	if n := len(w.pos); n == 0 || w.pos[n-1].compare(p) < 0 {
+		return nil, false
+	}
+	if i, found := slices.BinarySearchFunc(w.pos, p, evidencePosKey.compare); found {
+		return w.ids[i], true
+	}
+	return nil, false
+}
+
+// put sets the ids at p, replacing any put before.
+func (w *posIDs) put(p evidencePosKey, ids []uint64) {
+	if n := len(w.pos); n == 0 || w.pos[n-1].compare(p) < 0 {
+		w.pos, w.ids = append(w.pos, p), append(w.ids, ids)
+		return
+	}
+	i, found := slices.BinarySearchFunc(w.pos, p, evidencePosKey.compare)
+	if found {
+		w.ids[i] = ids
+		return
+	}
+	w.pos, w.ids = slices.Insert(w.pos, i, p), slices.Insert(w.ids, i, ids)
+}
+
+// reset removes every position.
+func (w *posIDs) reset() {
+	clear(w.ids)
+	w.pos, w.ids = w.pos[:0], w.ids[:0]
 }
 
 // clusterWrites holds a run's writes table by table until the commit, which

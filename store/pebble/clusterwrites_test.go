@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -172,4 +173,51 @@ func (f funcSink) Set(key, val []byte, _ *pebbledb.WriteOptions) error {
 func (f funcSink) Delete(key []byte, _ *pebbledb.WriteOptions) error {
 	f(true, key, nil)
 	return nil
+}
+
+// TestPosIDs: posIDs answers as a map of positions does over adds mostly
+// in order (a run's) with some below the last (replaced, or new), and
+// forgets everything on reset.
+func TestPosIDs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var w posIDs
+	for round := range 3 {
+		ref := map[evidencePosKey][]uint64{}
+		var last evidencePosKey
+		for i := range 3000 {
+			p := last
+			switch rng.IntN(10) {
+			case 0: // anywhere at or below the last height
+				p = evidencePosKey{uint64(rng.IntN(int(last.height) + 1)), uint32(rng.IntN(4)), uint32(rng.IntN(4))}
+			case 1, 2: // the same transaction
+				p.n++
+			case 3: // the next block
+				p = evidencePosKey{last.height + 1, 0, 2}
+			default: // a later transaction of the block
+				p.txIndex += uint32(1 + rng.IntN(3))
+				p.n = 2
+			}
+			if got, ok := w.get(p); !slices.Equal(got, ref[p]) || ok != (ref[p] != nil) {
+				t.Fatalf("round %d step %d: get(%v) = %v, %v; want %v", round, i, p, got, ok, ref[p])
+			}
+			ids := []uint64{uint64(i + 1)}
+			w.put(p, ids)
+			ref[p] = ids
+			if last.compare(p) < 0 {
+				last = p
+			}
+		}
+		for p, ids := range ref {
+			if got, ok := w.get(p); !ok || !slices.Equal(got, ids) {
+				t.Fatalf("round %d: get(%v) = %v, %v; want %v", round, p, got, ok, ids)
+			}
+		}
+		if !slices.IsSortedFunc(w.pos, evidencePosKey.compare) || len(w.pos) != len(ref) {
+			t.Fatalf("round %d: %d positions, sorted %v; want %d", round, len(w.pos), slices.IsSortedFunc(w.pos, evidencePosKey.compare), len(ref))
+		}
+		w.reset()
+		if _, ok := w.get(last); ok {
+			t.Fatalf("round %d: a position found after reset", round)
+		}
+	}
 }
