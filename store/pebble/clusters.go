@@ -1212,25 +1212,14 @@ func (w *idWrites) add(id, v uint64, del bool) {
 }
 
 // sorted sorts w by id, keeping the order given among the writes of one
-// id, and returns the last write of each id. tmp is scratch room, grown
-// and returned. From radixMin writes it sorts by the ids' bytes, stably
-// (radixKeys); below, by comparing.
-func (w idWrites) sorted(tmp *idWrites) idWrites {
-	if len(w) >= radixMin {
-		if cap(*tmp) < len(w) {
-			*tmp = make(idWrites, len(w))
+// id, and returns the last write of each id.
+func (w idWrites) sorted() idWrites {
+	slices.SortFunc(w, func(a, b idWrite) int {
+		if c := cmp.Compare(a.id, b.id); c != 0 {
+			return c
 		}
-		if s := radixKeys(w, (*tmp)[:len(w)], 1, func(x *idWrite) [3]uint64 { return [3]uint64{x.id} }); &s[0] != &w[0] {
-			copy(w, s)
-		}
-	} else {
-		slices.SortFunc(w, func(a, b idWrite) int {
-			if c := cmp.Compare(a.id, b.id); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.seq, b.seq)
-		})
-	}
+		return cmp.Compare(a.seq, b.seq)
+	})
 	out := w[:0]
 	for i := range w {
 		if i+1 < len(w) && w[i+1].id == w[i].id {
@@ -1239,72 +1228,6 @@ func (w idWrites) sorted(tmp *idWrites) idWrites {
 		out = append(out, w[i])
 	}
 	return out
-}
-
-// radixKeys sorts w by the first words of key (the most significant
-// first), stably, a byte at a time from the last, moving the writes
-// between w and tmp (as long); it returns the one that holds the result. A
-// byte position where all keys agree (the high bytes of the engine's ids
-// and of heights, say) is skipped.
-func radixKeys[T any](w, tmp []T, words int, key func(*T) [3]uint64) []T {
-	var counts [3][8][256]int32
-	for i := range w {
-		k := key(&w[i])
-		for j := range words {
-			for b := range 8 {
-				counts[j][b][byte(k[j]>>(8*b))]++
-			}
-		}
-	}
-	n := int32(len(w))
-	src, dst := w, tmp
-	for j := words - 1; j >= 0; j-- {
-		for b := range 8 {
-			shift := uint(8 * b)
-			c := &counts[j][b]
-			if c[byte(key(&src[0])[j]>>shift)] == n {
-				continue
-			}
-			var offs [256]int32
-			sum := int32(0)
-			for d, k := range c {
-				offs[d] = sum
-				sum += k
-			}
-			for i := range src {
-				d := byte(key(&src[i])[j] >> shift)
-				dst[offs[d]] = src[i]
-				offs[d]++
-			}
-			src, dst = dst, src
-		}
-	}
-	return src
-}
-
-// sortIndex sorts the index's writes by address id and position, keeping
-// the order given among the writes of one key: from radixMin writes by
-// their bytes (radixKeys), below by comparing.
-func (w *clusterWrites) sortIndex() {
-	if len(w.index) < radixMin {
-		slices.SortFunc(w.index, func(a, b indexWrite) int {
-			if c := cmp.Compare(a.id, b.id); c != 0 {
-				return c
-			}
-			if c := a.pos.compare(b.pos); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.seq, b.seq)
-		})
-		return
-	}
-	tmp := make([]indexWrite, len(w.index))
-	s := radixKeys(w.index, tmp, 3, func(x *indexWrite) [3]uint64 {
-		return [3]uint64{x.id, x.pos.height, uint64(x.pos.txIndex)<<32 | uint64(x.pos.n)}
-	})
-	if &s[0] != &w.index[0] {
-		copy(w.index, s)
-	}
 }
 
 // indexWrite is a write of the evidence index: address id, position.
@@ -1346,20 +1269,27 @@ func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh
 			return err
 		}
 	}
-	var tmp idWrites // the sorts' scratch room, not kept with the buffers
-	if err := w.writeIDs(b, c, clusterMember, w.members.sorted(&tmp)); err != nil {
+	if err := w.writeIDs(b, c, clusterMember, w.members.sorted()); err != nil {
 		return err
 	}
 	if err := writeSorted(b, &w.mid); err != nil {
 		return err
 	}
-	if err := w.writeIDs(b, c, clusterSize, w.sizes.sorted(&tmp)); err != nil {
+	if err := w.writeIDs(b, c, clusterSize, w.sizes.sorted()); err != nil {
 		return err
 	}
 	if err := writeSorted(b, &w.high); err != nil {
 		return err
 	}
-	w.sortIndex()
+	slices.SortFunc(w.index, func(a, b indexWrite) int {
+		if c := cmp.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		if c := a.pos.compare(b.pos); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
 	for i, x := range w.index {
 		if i+1 < len(w.index) && w.index[i+1].id == x.id && w.index[i+1].pos == x.pos {
 			continue

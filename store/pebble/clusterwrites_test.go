@@ -18,8 +18,7 @@ import (
 // write of a key wins: ids and index positions written several times,
 // deletions and sets of one key, one address given two ids, addresses
 // whose length takes two varint bytes), with the batch's keys in order.
-// Odd rounds write enough ids for their radix sort (radixMin), some of
-// them above 32 bits.
+// Odd rounds write thousands of ids, some of them above 32 bits.
 func TestClusterWritesOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const c chainCode = 7
