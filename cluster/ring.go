@@ -63,12 +63,8 @@ func (r *ring) mayNum(n uint32) bool {
 	return r.nums[n>>6%uint32(len(r.nums))]&(1<<(n&63)) != 0
 }
 
-// ringBits is the width of ring.seen's index: 128 KiB of bits, as nums.
-// The candidates of the last Window blocks of a large chain number
-// hundreds of thousands: 8 KiB of bits had nearly all set, and nearly
-// every input of a block read from records probed the table (a cache
-// miss on a large one).
-const ringBits = 20
+// ringBits is the width of ring.seen's index: 8 KiB of bits.
+const ringBits = 16
 
 const (
 	ringChunkBits = 10
