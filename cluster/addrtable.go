@@ -99,6 +99,35 @@ func (t *addrTable) get(k addrKey) uint32 {
 	}
 }
 
+// getOrAdd returns the id of k, giving it the next id when the table does
+// not hold it (added true): get and add in one probe, the slot a miss ends
+// on being where k goes while the table has room.
+func (t *addrTable) getOrAdd(k addrKey) (id uint32, added bool) {
+	n, want := len(t.tags), tag(k.lo)
+	i := t.home(k.hi)
+	for {
+		switch t.tags[i] {
+		case 0:
+			if float64(t.used+1) > maxLoad*float64(n) {
+				return t.add(k), true
+			}
+			id = uint32(len(t.hi))
+			t.hi = append(t.hi, k.hi)
+			t.lo = append(t.lo, k.lo)
+			t.slots[i], t.tags[i] = id, want
+			t.used++
+			return id, true
+		case want:
+			if id := t.slots[i]; t.hi[id] == k.hi && t.lo[id] == k.lo {
+				return id, false
+			}
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+}
+
 // add gives k (not in the table) the next id and returns it.
 func (t *addrTable) add(k addrKey) uint32 {
 	if float64(t.used+1) > maxLoad*float64(len(t.slots)) {

@@ -7,7 +7,7 @@ import (
 )
 
 // TestAddrTable: the table gives ids in order and finds every key again
-// across its growths, as a map does; keys never added are not found, also
+// across its growths, as a map does (by get and add, and by getOrAdd); keys never added are not found, also
 // ones sharing hi or lo with a key that was. With its keys on the heap and
 // spilled (spill.go).
 func TestAddrTable(t *testing.T) {
@@ -27,6 +27,15 @@ func TestAddrTable(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(start)))
 			for i := range 20_000 {
 				k := h.key(fmt.Sprintf("bcrt1q%d", rng.IntN(15_000)))
+				if i%2 == 1 {
+					// getOrAdd, as get then add on a miss.
+					id, added := tab.getOrAdd(k)
+					if added != (want[k] == 0) || !added && id != want[k] || added && id != uint32(len(want)+1) {
+						t.Fatalf("step %d: getOrAdd = %d, %v; want %d (0: added as %d)", i, id, added, want[k], len(want)+1)
+					}
+					want[k] = id
+					continue
+				}
 				if id := tab.get(k); id != want[k] {
 					t.Fatalf("step %d: get = %d, want %d", i, id, want[k])
 				}
@@ -119,6 +128,20 @@ func testMembers(t *testing.T, dir string) {
 			}
 		}
 	}
+	// count agrees with the reference after every step (a detach may
+	// shrink the largest cluster).
+	checkCount := func(step int) {
+		t.Helper()
+		size := map[uint32]uint32{}
+		var largest uint32
+		for id := 1; id <= n; id++ {
+			size[ref[id]]++
+			largest = max(largest, size[ref[id]])
+		}
+		if c, l := m.count(); c != int64(len(size)) || l != largest {
+			t.Fatalf("step %d: count = %d clusters, largest %d; want %d, %d", step, c, l, len(size), largest)
+		}
+	}
 	for step := range 2000 {
 		a, b := uint32(1+rng.IntN(n)), uint32(1+rng.IntN(n))
 		moved := map[uint32]uint32{}
@@ -166,6 +189,7 @@ func testMembers(t *testing.T, dir string) {
 		if fmt.Sprint(moved) != fmt.Sprint(want) {
 			t.Fatalf("step %d: moved %v, want %v", step, moved, want)
 		}
+		checkCount(step)
 		if step%100 == 0 {
 			check(step)
 		}
@@ -182,11 +206,12 @@ func testMembers(t *testing.T, dir string) {
 	m2.setRings()
 	m = m2
 	check(-2)
+	checkCount(-2)
 }
 
 // BenchmarkAddrTable gives ids to 2M new addresses as a run meets them
-// from the store (idOf: a lookup that misses, then add), from an empty
-// table that grows.
+// from the store (idOf: a lookup that misses and adds, getOrAdd), from an
+// empty table that grows.
 func BenchmarkAddrTable(b *testing.B) {
 	const n = 2 << 20
 	h := newHasher()
@@ -204,9 +229,7 @@ func BenchmarkAddrTable(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, k := range keys {
-			if tab.get(k) == 0 {
-				tab.add(k)
-			}
+			tab.getOrAdd(k)
 		}
 	}
 }

@@ -419,12 +419,9 @@ func (e *engine) finish(start time.Time) Stats {
 	s := e.stats
 	s.Chain = e.chain
 	s.Addresses = int64(e.m.len() - 1)
-	for id := 1; id < e.m.len(); id++ {
-		if n := e.m.sizeOf(uint32(id)); n > 0 {
-			s.Clusters++
-			s.Largest = max(s.Largest, int64(n))
-		}
-	}
+	var largest uint32
+	s.Clusters, largest = e.m.count()
+	s.Largest = int64(largest)
 	s.TipHeight = e.tip.Block.Height
 	s.Elapsed = time.Since(start)
 	return s
@@ -1209,12 +1206,14 @@ func (e *engine) idOf(addr string) uint32 {
 		// The address table's key is hashed once, for the lookup and
 		// the add.
 		k := e.key(addr)
-		if id := e.ids.get(k); id != 0 || e.bs.replay {
-			return id
+		if e.bs.replay {
+			return e.ids.get(k)
 		}
-		id := e.m.add()
-		e.ids.add(k)
-		e.added(id, addr)
+		id, added := e.ids.getOrAdd(k)
+		if added {
+			e.m.add()
+			e.added(id, addr)
+		}
 		return id
 	}
 	if id, ok := e.lookup(addr); ok {
@@ -1265,8 +1264,12 @@ func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
 	bs.whole, bs.given = true, resize(bs.given, len(c.InEnd))
 	gid, m := e.gid, e.m
 	// Graph addresses below known have the id a+1 (graphIDs.get without
-	// its array; 0 once it has one).
+	// its array; 0 once it has one). The new addresses given in the loop
+	// are the graph's from fresh to known, consecutive: their strings are
+	// appended together (AppendAddresses), before any other new address
+	// is given (idOfGraph appends its own).
 	known := gid.prefix()
+	fresh := known
 	var i0, o0 uint32
 	for k, i1 := range c.InEnd {
 		bs.given[k] = m.nextID()
@@ -1276,8 +1279,10 @@ func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
 				ins[i] = a + 1
 				continue
 			}
+			e.newStrings(fresh, known)
 			ins[i] = e.idOfGraph(a)
 			known = gid.prefix()
+			fresh = known
 		}
 		o1 := c.OutEnd[k]
 		for j := o0; j < o1; j++ {
@@ -1291,15 +1296,25 @@ func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
 				outs[j] = m.add()
 				gid.known++
 				known++
-				bs.newAddrs = append(bs.newAddrs, e.g.Address(a))
 			default:
+				e.newStrings(fresh, known)
 				outs[j] = e.idOfGraph(a)
 				known = gid.prefix()
+				fresh = known
 			}
 		}
 		i0, o0 = i1, o1
 	}
+	e.newStrings(fresh, known)
 	return nil
+}
+
+// newStrings appends the strings of the graph's addresses from to to-1,
+// given their ids in order, to the block's new addresses.
+func (e *engine) newStrings(from, to uint32) {
+	if from < to {
+		e.bs.newAddrs = e.g.AppendAddresses(e.bs.newAddrs, from, to)
+	}
 }
 
 // idOfGraph returns the id of graph address a, giving it one when it has
@@ -1448,13 +1463,20 @@ func (e *engine) anySplit(ids []uint32) bool {
 // recording the membership changes.
 func (e *engine) merge(a, b uint32) uint32 {
 	bs := &e.bs
+	lostSize := e.m.sizeOf(max(a, b)) // the larger id is the one lost
 	c := e.m.merge(a, b, &bs.moved)
 	lost := a
 	if c == a {
 		lost = b
 	}
 	bs.sized.add(c)
-	bs.sized.add(lost)
+	if lostSize >= 2 {
+		// Its size is stored (or was changed in this block: in sized
+		// already), and goes. A cluster of one has none stored (sizes
+		// below 2 are not), and a single address absorbed (most unions)
+		// writes no deletion.
+		bs.sized.add(lost)
+	}
 	if !e.mayBeLabelled(lost) {
 		return c
 	}

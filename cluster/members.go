@@ -15,6 +15,15 @@ type members struct {
 	cid   []uint32
 	next  []uint32
 	spill *spiller
+	// absorbed counts the addresses that are not their cluster's id (the
+	// clusters are the others) and largest is the size of the largest
+	// cluster of two or more, kept as clusters are merged (and counted by
+	// setRings), so that a run's statistics (count) do not walk every
+	// address; recount says they must be counted again (a detach may have
+	// shrunk the largest).
+	absorbed int64
+	largest  uint32
+	recount  bool
 }
 
 // newMembers returns the memberships of no address with room for n
@@ -42,6 +51,28 @@ func (m *members) add() uint32 {
 	m.cid = append(m.cid, id) // size 1
 	m.next = append(m.next, id)
 	return id
+}
+
+// count returns the number of clusters and the size of the largest (0
+// without addresses).
+func (m *members) count() (clusters int64, largest uint32) {
+	if m.recount {
+		m.absorbed, m.largest = 0, 0
+		for id := 1; id < len(m.cid); id++ {
+			if n := m.sizeOf(uint32(id)); n == 0 {
+				m.absorbed++
+			} else {
+				m.largest = max(m.largest, n)
+			}
+		}
+		m.recount = false
+	}
+	clusters = int64(len(m.cid)-1) - m.absorbed
+	largest = m.largest
+	if clusters > 0 {
+		largest = max(largest, 1)
+	}
+	return clusters, largest
 }
 
 // of returns the cluster of address id.
@@ -90,6 +121,8 @@ func (m *members) merge(a, b uint32, moved *idSet) uint32 {
 		a, b = b, a
 	}
 	n := m.sizeOf(a) + m.sizeOf(b)
+	m.absorbed++
+	m.largest = max(m.largest, n)
 	if n == m.sizeOf(a)+1 {
 		// b alone, as most clusters a union absorbs: its ring is itself.
 		m.cid[b] = a
@@ -126,11 +159,16 @@ func (m *members) setRings() {
 	}
 	// Clusters' own ids come first in id order, so each member's cluster
 	// is counted after its cid is final: cid[c] == c means size 1 so far.
+	// A cluster's size grows to its last: the largest is the most any
+	// reaches.
+	m.absorbed, m.largest, m.recount = 0, 0, false
 	for id := 1; id < len(m.cid); id++ {
 		c := m.cid[id]
 		if c < uint32(id) {
 			m.next[id], m.next[c] = m.next[c], uint32(id)
 			m.cid[c]++
+			m.absorbed++
+			m.largest = max(m.largest, m.cid[c]-c+1)
 		}
 	}
 }
@@ -165,6 +203,8 @@ func (m *members) detach(id uint32, moved func(id, c uint32)) uint32 {
 	}
 	m.setSize(c, n-1)
 	m.setSize(id, 1)
+	m.absorbed--
+	m.recount = m.recount || n == m.largest
 	moved(id, id)
 	return c
 }

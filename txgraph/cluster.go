@@ -74,6 +74,28 @@ func (g *Graph) Address(a uint32) string {
 	return unsafe.String(&b[0], len(b))
 }
 
+// AppendAddresses appends the addresses from to to-1 (ids below
+// Addresses) to dst, as Address gives each, and returns it: one call for a
+// run of consecutive ids (the new addresses of a block, numbered in the
+// order they first appear, as the clustering numbers its own).
+func (g *Graph) AppendAddresses(dst []string, from, to uint32) []string {
+	t := &g.t
+	off, b := t.addrOff[from:to+1], t.addrBytes
+	for i := range off[:len(off)-1] {
+		lo, hi := off[i], off[i+1]
+		switch {
+		case lo > hi || hi > uint64(len(b)):
+			g.damaged(dmgAddress<<56 | uint64(from+uint32(i)))
+			dst = append(dst, "")
+		case lo == hi:
+			dst = append(dst, "")
+		default:
+			dst = append(dst, unsafe.String(&b[lo], hi-lo))
+		}
+	}
+	return dst
+}
+
 // ClusterTx is a transaction as address clustering reads it (ReadCluster):
 // its record, and the address ids of its inputs' spent outputs and of its
 // outputs (NoAddress for none). Its slices are reused by the next read.

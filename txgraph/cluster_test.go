@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
@@ -27,6 +28,31 @@ func forCluster(rec heistgraph.TxRecord) heistgraph.TxRecord {
 	}
 	trimOutputs(&rec)
 	return rec
+}
+
+// TestAppendAddresses: the strings of a run of address ids, appended
+// after what dst holds, are Address's of each, for runs at the ends and in
+// the middle of the table and an empty one.
+func TestAppendAddresses(t *testing.T) {
+	w := synthWorld(t, 3)
+	g, _ := build(t, w.st, filepath.Join(t.TempDir(), "g.txg"))
+	n := uint32(g.Addresses())
+	if n < 10 {
+		t.Fatalf("%d addresses", n)
+	}
+	for _, r := range [][2]uint32{{0, n}, {0, 1}, {n - 1, n}, {3, 9}, {5, 5}} {
+		got := g.AppendAddresses([]string{"x"}, r[0], r[1])
+		want := []string{"x"}
+		for a := r[0]; a < r[1]; a++ {
+			want = append(want, g.Address(a))
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("AppendAddresses(%d, %d) = %d strings %q..., want %d", r[0], r[1], len(got), got[:min(3, len(got))], len(want))
+		}
+	}
+	if err := g.Err(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestReadClusterMatchesStore reads every block of a synthetic world as

@@ -161,6 +161,7 @@ func readAll(t testing.TB, g *txgraph.Graph, w *world) []error {
 			}
 		}
 	}
+	g.AppendAddresses(nil, 0, uint32(g.Addresses()))
 	if byChain && len(w.truth.Heists) > 0 {
 		seeds, err := trace.ParseSeeds(w.truth.Heists[0].Seeds)
 		if err != nil {

@@ -281,7 +281,7 @@ type clusterRun struct {
 	// written holds the address ids of the evidence records added since
 	// the last commit, by position: a record replaced within the run
 	// drops the index entries of the one added before it.
-	written map[evidencePosKey][]uint64
+	written posIDs
 	// key and val are add's buffers.
 	key, val []byte
 	// stored is the height of the last evidence record stored (-1: none),
@@ -316,7 +316,7 @@ func (d *DB) newClusterRun(chain heistgraph.Chain, c chainCode) (*clusterRun, er
 	if err != nil {
 		return nil, fmt.Errorf("write clusters of %s: %w", chain, err)
 	}
-	r := &clusterRun{d: d, chain: chain, c: c, found: found, tip: -1, written: map[evidencePosKey][]uint64{}}
+	r := &clusterRun{d: d, chain: chain, c: c, found: found, tip: -1}
 	r.st = clusterStateRecord{nextAddr: 1, nextOverride: 1}
 	if found {
 		r.st = clusterStateRecord{nextAddr: tip.NextAddr, nextOverride: tip.NextOverride, needsRebuild: tip.NeedsRebuild}
@@ -398,7 +398,7 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 	for i := range cb.Evidence {
 		e := &cb.Evidence[i]
 		p := evidencePosKey{uint64(e.Height), e.TxIndex, e.N}
-		if ids, ok := r.written[p]; ok {
+		if ids, ok := r.written.get(p); ok {
 			old = append(old, replaced{p, ids})
 			continue
 		}
@@ -452,7 +452,7 @@ func (r *clusterRun) add(cb *store.ClusterBatch) error {
 		for _, id := range e.AddrIDs {
 			w.index = append(w.index, indexWrite{id: id, pos: p, seq: uint32(len(w.index))})
 		}
-		r.written[p] = e.AddrIDs
+		r.written.put(p, e.AddrIDs)
 	}
 	for i := range cb.Overrides {
 		o := &cb.Overrides[i]
@@ -515,7 +515,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	}
 	if size := r.size(); r.ingest && size >= clusterIngestMin {
 		t := r.d.newTableSink()
-		if err := r.w.writeTo(t, r.d.db, r.c, fresh, r.d.db.NewBatch); err != nil {
+		if err := r.w.writeTo(t, r.d.db, r.c, fresh); err != nil {
 			t.discard()
 			return err
 		}
@@ -529,7 +529,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	} else {
 		pb := r.d.db.NewBatchWithSize(size)
 		defer pb.Close()
-		if err := r.w.writeTo(pb, r.d.db, r.c, fresh, r.d.db.NewBatch); err != nil {
+		if err := r.w.writeTo(pb, r.d.db, r.c, fresh); err != nil {
 			return err
 		}
 		if err := stampClusters(pb, r.c); err != nil {
@@ -542,7 +542,7 @@ func (r *clusterRun) commitLocked(ctx context.Context) error {
 	r.base, r.baseTip = r.st, r.tip
 	r.batches = 0
 	r.w.giveBack()
-	clear(r.written)
+	r.written.reset()
 	r.storedOK = false // the records just committed are stored now
 	return nil
 }
@@ -1091,6 +1091,48 @@ func (p evidencePosKey) compare(q evidencePosKey) int {
 	return cmp.Compare(p.n, q.n)
 }
 
+// posIDs maps evidence positions to address ids, as a map would, kept as
+// a list in position order: a run adds its records in position order
+// (block after block, a block's in order), so an add appends and a lookup
+// of a new record's position (above the last) is one comparison; a
+// position below the last (a record replaced, rare) is found by a binary
+// search.
+type posIDs struct {
+	pos []evidencePosKey
+	ids [][]uint64
+}
+
+// get returns the ids put at p; false when none were.
+func (w *posIDs) get(p evidencePosKey) ([]uint64, bool) {
+	if n := len(w.pos); n == 0 || w.pos[n-1].compare(p) < 0 {
+		return nil, false
+	}
+	if i, found := slices.BinarySearchFunc(w.pos, p, evidencePosKey.compare); found {
+		return w.ids[i], true
+	}
+	return nil, false
+}
+
+// put sets the ids at p, replacing any put before.
+func (w *posIDs) put(p evidencePosKey, ids []uint64) {
+	if n := len(w.pos); n == 0 || w.pos[n-1].compare(p) < 0 {
+		w.pos, w.ids = append(w.pos, p), append(w.ids, ids)
+		return
+	}
+	i, found := slices.BinarySearchFunc(w.pos, p, evidencePosKey.compare)
+	if found {
+		w.ids[i] = ids
+		return
+	}
+	w.pos, w.ids = slices.Insert(w.pos, i, p), slices.Insert(w.ids, i, ids)
+}
+
+// reset removes every position.
+func (w *posIDs) reset() {
+	clear(w.ids)
+	w.pos, w.ids = w.pos[:0], w.ids[:0]
+}
+
 // clusterWrites holds a run's writes table by table until the commit, which
 // hands them to a Pebble batch in key order: the tables a run writes most
 // (addresses both ways, memberships, sizes, the evidence index) are kept as
@@ -1208,14 +1250,12 @@ func (w *clusterWrites) size() int {
 // which addresses the address table keeps), and every id from fresh on
 // still names in db's totals the address it was given to (addrKeptFrom):
 // a new address named by its id is its own without reading them.
-// newBatch gives the batch that puts the encoded writes in order when b
-// is not a batch.
-func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh uint64, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
+func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh uint64) error {
 	var key []byte
 	if err := w.addressesTo(b, db, c, fresh); err != nil {
 		return err
 	}
-	if err := writeSorted(b, &w.low, newBatch); err != nil {
+	if err := writeSorted(b, &w.low); err != nil {
 		return err
 	}
 	// id -> addr, in id order already, where the store's address table
@@ -1232,13 +1272,13 @@ func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh
 	if err := w.writeIDs(b, c, clusterMember, w.members.sorted()); err != nil {
 		return err
 	}
-	if err := writeSorted(b, &w.mid, newBatch); err != nil {
+	if err := writeSorted(b, &w.mid); err != nil {
 		return err
 	}
 	if err := w.writeIDs(b, c, clusterSize, w.sizes.sorted()); err != nil {
 		return err
 	}
-	if err := writeSorted(b, &w.high, newBatch); err != nil {
+	if err := writeSorted(b, &w.high); err != nil {
 		return err
 	}
 	slices.SortFunc(w.index, func(a, b indexWrite) int {
@@ -1358,36 +1398,32 @@ func (w *clusterWrites) ownAll(fresh uint64) bool {
 	return true
 }
 
-// writeSorted adds the writes of s to b in key order and empties s: through
-// a batch of their own when b is not one (a batch sorts them).
-func writeSorted(b kvSink, s *sortedWrites, newBatch func(...pebbledb.BatchOption) *pebbledb.Batch) error {
+// writeSorted adds the writes of s to b in key order and empties s. When b
+// is not a batch (a tableSink, which keeps the last of the writes of one
+// key) they are handed to it as sorted (stably: the writes of one key in
+// the order made), without a batch of their own to sort and read back.
+func writeSorted(b kvSink, s *sortedWrites) error {
 	if pb, ok := b.(*pebbledb.Batch); ok {
 		return s.writeTo(pb)
 	}
-	pb := newBatch()
-	defer pb.Close()
-	if err := s.writeTo(pb); err != nil {
-		return err
-	}
-	r := pb.Reader()
-	for {
-		kind, k, v, ok, err := r.Next()
-		switch {
-		case err != nil:
-			return err
-		case !ok:
-			return nil
-		case kind == pebbledb.InternalKeyKindSet:
+	defer s.reset()
+	buf := s.buf
+	for _, o := range s.sort() {
+		k, v := buf[o.key:o.val], buf[o.val:o.end]
+		var err error
+		switch o.kind {
+		case opSet:
 			err = b.Set(k, v, nil)
-		case kind == pebbledb.InternalKeyKindDelete:
+		case opDelete:
 			err = b.Delete(k, nil)
 		default:
-			err = fmt.Errorf("cluster write of kind %s: %w", kind, errCorrupt)
+			err = fmt.Errorf("cluster write of kind %d: %w", o.kind, errCorrupt)
 		}
 		if err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // writeIDs adds the writes ws of table sub, sorted, to b.
