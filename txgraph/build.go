@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/heistgraph/heistgraph"
@@ -39,7 +40,15 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 	if err != nil {
 		return st, fmt.Errorf("txgraph: tip of %s: %w", chain, err)
 	}
-	b := newBuilder(chain)
+	sp, err := newSpill(filepath.Dir(path))
+	if err != nil {
+		return st, err
+	}
+	defer sp.close()
+	b, err := newBuilder(chain, sp)
+	if err != nil {
+		return st, err
+	}
 	from := int64(0)
 	g, err := Open(path)
 	switch {
@@ -61,7 +70,9 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 			// reads them whole anyway.
 			st.Rebuilt = true
 		default:
-			b.load(g)
+			if err := b.load(g); err != nil {
+				return st, err
+			}
 			from = g.m.TipHeight + 1
 		}
 	case errors.Is(err, os.ErrNotExist), errors.Is(err, ErrFormat):
@@ -81,13 +92,17 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 		if err != nil {
 			return st, fmt.Errorf("txgraph: block %d: %w", h, err)
 		}
-		b.block(bi)
+		if err := b.block(bi); err != nil {
+			return st, err
+		}
 		if bt != nil {
 			for rec, err := range bt.BlockTxs(ctx, chain, h) {
 				if err != nil {
 					return st, fmt.Errorf("txgraph: block %d: %w", h, err)
 				}
-				b.tx(&rec)
+				if err := b.tx(&rec); err != nil {
+					return st, err
+				}
 			}
 		} else {
 			for _, txid := range bi.TxIDs {
@@ -95,14 +110,18 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 				if err != nil {
 					return st, fmt.Errorf("txgraph: block %d: %w", h, err)
 				}
-				b.tx(&rec)
+				if err := b.tx(&rec); err != nil {
+					return st, err
+				}
 			}
 		}
 		st.Blocks++
 		st.Txs += len(bi.TxIDs)
 		b.m.TipHash, b.m.TipHeight = bi.Hash, bi.Height
 	}
-	b.finish()
+	if err := b.finish(); err != nil {
+		return st, err
+	}
 	if err := write(path, &b.t, b.m); err != nil {
 		return st, err
 	}
@@ -125,62 +144,107 @@ func onChain(ctx context.Context, r store.ChainReader, g *Graph) (bool, error) {
 	return bi.Hash == g.m.TipHash, nil
 }
 
-// builder grows tables in memory.
+// builder grows tables: in files (spill), or on the heap when its spill
+// is nil. The tables' slot tables are kept filled as they grow, in number
+// order, so that they are the ones a fill of the finished arrays gives.
 type builder struct {
 	t     tables
 	m     meta
-	addr  map[string]uint32
+	sp    *spill
 	types map[heistgraph.ScriptType]uint8
 }
 
-func newBuilder(chain heistgraph.Chain) *builder {
-	b := &builder{m: meta{Chain: chain}, addr: map[string]uint32{}, types: map[heistgraph.ScriptType]uint8{}}
-	b.t.scrOff = []uint64{0}
-	b.t.addrOff = []uint64{0}
-	return b
+func newBuilder(chain heistgraph.Chain, sp *spill) (*builder, error) {
+	b := &builder{m: meta{Chain: chain}, sp: sp, types: map[heistgraph.ScriptType]uint8{}}
+	if err := reserve(sp, &b.t.scrOff, 1); err != nil {
+		return nil, err
+	}
+	if err := reserve(sp, &b.t.addrOff, 1); err != nil {
+		return nil, err
+	}
+	b.t.scrOff = append(b.t.scrOff, 0)
+	b.t.addrOff = append(b.t.addrOff, 0)
+	return b, nil
 }
 
-// load copies g's tables to extend them.
-func (b *builder) load(g *Graph) {
-	t := &g.t
+// load copies g's tables to extend them: in the kernel, file to file,
+// when the builder spills and g is a file, else through memory. The
+// derived inputs' column is not copied: finish derives it again.
+func (b *builder) load(g *Graph) error {
 	b.m.TipHash, b.m.TipHeight, b.m.Types = g.m.TipHash, g.m.TipHeight, slices.Clone(g.m.Types)
 	for i, s := range b.m.Types {
 		b.types[heistgraph.ScriptType(s)] = uint8(i)
 	}
-	b.t = tables{
-		blkHash: slices.Clone(t.blkHash), blkHeight: slices.Clone(t.blkHeight), blkTime: slices.Clone(t.blkTime),
-		blkFirst: slices.Clone(t.blkFirst), blkNTx: slices.Clone(t.blkNTx),
-		txLock: slices.Clone(t.txLock), txVersion: slices.Clone(t.txVersion),
-		txid: slices.Clone(t.txid), txBlock: slices.Clone(t.txBlock), txIndex: slices.Clone(t.txIndex),
-		txFee: slices.Clone(t.txFee), txFlags: slices.Clone(t.txFlags),
-		txIn: slices.Clone(t.txIn), txNIn: slices.Clone(t.txNIn), txOut: slices.Clone(t.txOut), txNOut: slices.Clone(t.txNOut),
-		txSlots: slices.Clone(t.txSlots),
-		inPrev:  slices.Clone(t.inPrev), inVout: slices.Clone(t.inVout),
-		outValue: slices.Clone(t.outValue), outAddr: slices.Clone(t.outAddr), outType: slices.Clone(t.outType),
-		outSpTx: slices.Clone(t.outSpTx), outSpVin: slices.Clone(t.outSpVin),
-		scrOut: slices.Clone(t.scrOut), scrOff: slices.Clone(t.scrOff), scrBytes: slices.Clone(t.scrBytes),
-		addrOff: slices.Clone(t.addrOff), addrBytes: slices.Clone(t.addrBytes), addrFirst: slices.Clone(t.addrFirst),
+	var src *os.File
+	if b.sp != nil && g.path != "" {
+		f, err := os.Open(g.path)
+		if err != nil {
+			return fmt.Errorf("txgraph: load: %w", err)
+		}
+		defer f.Close()
+		src = f
 	}
-	for a := range len(b.t.addrFirst) {
-		s, _ := b.t.address(uint32(a)) // checked (Update)
-		b.addr[string(s)] = uint32(a)
+	from, to := g.t.fields(), b.t.fields()
+	for i, f := range to {
+		n := from[i].count()
+		if f.name == "in_spent" {
+			n = 0
+		}
+		if err := f.load(b.sp, src, g.m.Sections, i, from[i].bytes(), n); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // block starts block bi.
-func (b *builder) block(bi heistgraph.BlockInfo) {
-	b.t.blkHash = append(b.t.blkHash, bi.Hash)
-	b.t.blkHeight = append(b.t.blkHeight, bi.Height)
-	b.t.blkTime = append(b.t.blkTime, bi.Time)
-	b.t.blkFirst = append(b.t.blkFirst, uint32(len(b.t.txid)))
-	b.t.blkNTx = append(b.t.blkNTx, 0)
+func (b *builder) block(bi heistgraph.BlockInfo) error {
+	t := &b.t
+	n := len(t.blkHash) + 1
+	if err := errors.Join(reserve(b.sp, &t.blkHash, n), reserve(b.sp, &t.blkHeight, n), reserve(b.sp, &t.blkTime, n),
+		reserve(b.sp, &t.blkFirst, n), reserve(b.sp, &t.blkNTx, n)); err != nil {
+		return err
+	}
+	t.blkHash = append(t.blkHash, bi.Hash)
+	t.blkHeight = append(t.blkHeight, bi.Height)
+	t.blkTime = append(t.blkTime, bi.Time)
+	t.blkFirst = append(t.blkFirst, uint32(len(t.txid)))
+	t.blkNTx = append(t.blkNTx, 0)
+	return nil
+}
+
+// room makes room for rec's transaction, the txids it spends, and its
+// inputs, outputs, scripts and addresses, so that tx's appends stay in
+// the arrays' files.
+func (b *builder) room(rec *heistgraph.TxRecord) error {
+	t, sp := &b.t, b.sp
+	tx := &rec.Tx
+	nt := len(t.txid) + 1 + len(tx.Inputs)
+	ni, no := len(t.inPrev)+len(tx.Inputs), len(t.outValue)+len(tx.Outputs)
+	ns, nsb, na, nab := len(t.scrOut), len(t.scrBytes), len(t.addrFirst), len(t.addrBytes)
+	for i := range tx.Outputs {
+		if out := &tx.Outputs[i]; out.Address != "" {
+			na, nab = na+1, nab+len(out.Address)
+		} else if out.Script != nil {
+			ns, nsb = ns+1, nsb+len(out.Script)
+		}
+	}
+	return errors.Join(
+		reserve(sp, &t.txid, nt), reserve(sp, &t.txBlock, nt), reserve(sp, &t.txIndex, nt), reserve(sp, &t.txFee, nt),
+		reserve(sp, &t.txFlags, nt), reserve(sp, &t.txLock, nt), reserve(sp, &t.txVersion, nt), reserve(sp, &t.txIn, nt),
+		reserve(sp, &t.txNIn, nt), reserve(sp, &t.txOut, nt), reserve(sp, &t.txNOut, nt),
+		reserve(sp, &t.inPrev, ni), reserve(sp, &t.inVout, ni),
+		reserve(sp, &t.outValue, no), reserve(sp, &t.outAddr, no), reserve(sp, &t.outType, no),
+		reserve(sp, &t.outSpTx, no), reserve(sp, &t.outSpVin, no),
+		reserve(sp, &t.scrOut, ns), reserve(sp, &t.scrOff, ns+1), reserve(sp, &t.scrBytes, nsb),
+		reserve(sp, &t.addrOff, na+1), reserve(sp, &t.addrBytes, nab), reserve(sp, &t.addrFirst, na))
 }
 
 // num returns the number of txid, adding it (as spent only, not stored)
 // when new.
-func (b *builder) num(txid heistgraph.Hash) uint32 {
+func (b *builder) num(txid heistgraph.Hash) (uint32, error) {
 	if n, ok, _ := b.t.lookupTx(txid); ok {
-		return n
+		return n, nil
 	}
 	n := uint32(len(b.t.txid))
 	t := &b.t
@@ -196,30 +260,40 @@ func (b *builder) num(txid heistgraph.Hash) uint32 {
 	t.txOut = append(t.txOut, uint64(len(t.outValue)))
 	t.txNOut = append(t.txNOut, 0)
 	if 2*len(t.txid) > len(t.txSlots) {
+		if err := fresh(b.sp, &t.txSlots, tableSize(len(t.txid))); err != nil {
+			return 0, err
+		}
 		t.fillTxSlots()
 	} else {
-		b.slotTx(n)
+		slot(t.txSlots, txHash(txid), n)
 	}
-	return n
+	return n, nil
 }
 
-func (b *builder) slotTx(n uint32) {
-	mask := uint64(len(b.t.txSlots) - 1)
-	i := txHash(b.t.txid[n]) & mask
-	for b.t.txSlots[i] != 0 {
+// slot puts id n in the first empty slot from hash h on.
+func slot(slots []uint32, h uint64, n uint32) {
+	mask := uint64(len(slots) - 1)
+	i := h & mask
+	for slots[i] != 0 {
 		i = (i + 1) & mask
 	}
-	b.t.txSlots[i] = n + 1
+	slots[i] = n + 1
 }
 
 // tx adds rec, a transaction of the block last started.
-func (b *builder) tx(rec *heistgraph.TxRecord) {
+func (b *builder) tx(rec *heistgraph.TxRecord) error {
+	if err := b.room(rec); err != nil {
+		return err
+	}
 	t := &b.t
 	tx := &rec.Tx
 	t.blkNTx[len(t.blkNTx)-1]++
 	n, seen, _ := t.lookupTx(tx.TxID)
 	if !seen {
-		n = b.num(tx.TxID)
+		var err error
+		if n, err = b.num(tx.TxID); err != nil {
+			return err
+		}
 	}
 	if seen && t.txBlock[n] >= 0 {
 		// Stored twice (BIP 30's duplicate coinbases): the store answers
@@ -230,7 +304,7 @@ func (b *builder) tx(rec *heistgraph.TxRecord) {
 				t.txFlags[p] |= flagStore
 			}
 		}
-		return
+		return nil
 	}
 	if seen {
 		// Spent before it was stored (blocks applied out of order): its
@@ -258,7 +332,10 @@ func (b *builder) tx(rec *heistgraph.TxRecord) {
 			t.inVout = append(t.inVout, in.PrevOut.Vout)
 			continue
 		}
-		p := b.num(in.PrevOut.TxID)
+		p, err := b.num(in.PrevOut.TxID)
+		if err != nil {
+			return err
+		}
 		t.inPrev = append(t.inPrev, p)
 		t.inVout = append(t.inVout, in.PrevOut.Vout)
 		resolves := t.txBlock[p] >= 0 && in.PrevOut.Vout < t.txNOut[p]
@@ -288,7 +365,10 @@ func (b *builder) tx(rec *heistgraph.TxRecord) {
 		t.outSpVin = append(t.outSpVin, 0)
 		a := none
 		if out.Address != "" {
-			a = b.addressID(out.Address, h)
+			var err error
+			if a, err = b.addressID(out.Address, h); err != nil {
+				return err
+			}
 		} else if out.Script != nil {
 			t.scrOut = append(t.scrOut, uint64(len(t.outValue)-1))
 			t.scrBytes = append(t.scrBytes, out.Script...)
@@ -296,6 +376,7 @@ func (b *builder) tx(rec *heistgraph.TxRecord) {
 		}
 		t.outAddr = append(t.outAddr, a)
 	}
+	return nil
 }
 
 func (b *builder) typeCode(s heistgraph.ScriptType) uint8 {
@@ -309,23 +390,44 @@ func (b *builder) typeCode(s heistgraph.ScriptType) uint8 {
 }
 
 // addressID interns addr, first seen at height h or earlier.
-func (b *builder) addressID(addr string, h int64) uint32 {
+func (b *builder) addressID(addr string, h int64) (uint32, error) {
 	t := &b.t
-	if a, ok := b.addr[addr]; ok {
+	if a, ok, _ := t.lookupAddr(addr); ok {
 		t.addrFirst[a] = min(t.addrFirst[a], h)
-		return a
+		return a, nil
 	}
 	a := uint32(len(t.addrFirst))
-	b.addr[addr] = a
 	t.addrBytes = append(t.addrBytes, addr...)
 	t.addrOff = append(t.addrOff, uint64(len(t.addrBytes)))
 	t.addrFirst = append(t.addrFirst, h)
-	return a
+	if 2*len(t.addrFirst) > len(t.addrSlots) {
+		if err := fresh(b.sp, &t.addrSlots, tableSize(len(t.addrFirst))); err != nil {
+			return 0, err
+		}
+		t.fillAddrSlots()
+	} else {
+		slot(t.addrSlots, fnv(addr), a)
+	}
+	return a, nil
 }
 
-// finish builds the lookup tables and the derived columns.
-func (b *builder) finish() {
-	b.t.derive()
-	b.t.fillTxSlots()
-	b.t.fillAddrSlots()
+// finish derives the derived columns, and sizes the slot tables for a
+// graph without transactions or addresses.
+func (b *builder) finish() error {
+	t := &b.t
+	if err := reserve(b.sp, &t.inSpent, len(t.inPrev)); err != nil {
+		return err
+	}
+	t.derive()
+	if len(t.txSlots) == 0 {
+		if err := fresh(b.sp, &t.txSlots, tableSize(0)); err != nil {
+			return err
+		}
+	}
+	if len(t.addrSlots) == 0 {
+		if err := fresh(b.sp, &t.addrSlots, tableSize(0)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

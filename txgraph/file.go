@@ -28,6 +28,9 @@ type field struct {
 	set   func(b []byte, n uint64) // point the array at b (n elements)
 	size  uint64                   // bytes per element
 	count func() uint64            // elements
+	// load fills the array with n elements: from section i of secs in
+	// src when src is not nil, else from b (another graph's array).
+	load func(s *spill, src *os.File, secs []section, i int, b []byte, n uint64) error
 }
 
 func fieldOf[T any](name string, p *[]T) field {
@@ -50,6 +53,18 @@ func fieldOf[T any](name string, p *[]T) field {
 			*p = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
 		},
 		count: func() uint64 { return uint64(len(*p)) },
+		load: func(s *spill, src *os.File, secs []section, i int, b []byte, n uint64) error {
+			if src != nil {
+				return loadSection(s, p, src, secs[i].Off, int(n))
+			}
+			*p = nil
+			if err := reserve(s, p, int(n)); err != nil {
+				return err
+			}
+			*p = (*p)[:n]
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(*p))), n*sz), b)
+			return nil
+		},
 	}
 }
 

@@ -210,17 +210,11 @@ func txHash(h heistgraph.Hash) uint64 {
 		uint64(h[4])<<32 | uint64(h[5])<<40 | uint64(h[6])<<48 | uint64(h[7])<<56
 }
 
-// fillTxSlots builds the txid table.
+// fillTxSlots fills the txid table, t.txSlots (zeroed), in number
+// order.
 func (t *tables) fillTxSlots() {
-	size := tableSize(len(t.txid))
-	t.txSlots = make([]uint32, size)
-	mask := uint64(size - 1)
 	for n, h := range t.txid {
-		i := txHash(h) & mask
-		for t.txSlots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		t.txSlots[i] = uint32(n) + 1
+		slot(t.txSlots, txHash(h), uint32(n))
 	}
 }
 
@@ -245,18 +239,11 @@ func fnv(s string) uint64 {
 	return h
 }
 
-// fillAddrSlots builds the address table.
+// fillAddrSlots fills the address table, t.addrSlots (zeroed), in id
+// order.
 func (t *tables) fillAddrSlots() {
-	n := len(t.addrOff) - 1
-	size := tableSize(n)
-	t.addrSlots = make([]uint32, size)
-	mask := uint64(size - 1)
-	for a := range n {
+	for a := range len(t.addrOff) - 1 {
 		b, _ := t.address(uint32(a)) // built, not read: whole
-		i := fnv(string(b)) & mask
-		for t.addrSlots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		t.addrSlots[i] = uint32(a) + 1
+		slot(t.addrSlots, fnv(string(b)), uint32(a))
 	}
 }
