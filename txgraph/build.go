@@ -122,7 +122,7 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 	if err := b.finish(); err != nil {
 		return st, err
 	}
-	if err := write(path, &b.t, b.m); err != nil {
+	if err := write(path, &b.t, b.m, b.sp); err != nil {
 		return st, err
 	}
 	st.TipHeight, st.TipHash = b.m.TipHeight, b.m.TipHash
@@ -152,6 +152,12 @@ type builder struct {
 	m     meta
 	sp    *spill
 	types map[heistgraph.ScriptType]uint8
+	// baseTx and baseIn are the transactions and inputs loaded (load);
+	// stale is set when a loaded transaction's block or flagStore
+	// changed, which may change what is derived of the loaded ones.
+	baseTx uint32
+	baseIn uint64
+	stale  bool
 }
 
 func newBuilder(chain heistgraph.Chain, sp *spill) (*builder, error) {
@@ -168,8 +174,7 @@ func newBuilder(chain heistgraph.Chain, sp *spill) (*builder, error) {
 }
 
 // load copies g's tables to extend them: in the kernel, file to file,
-// when the builder spills and g is a file, else through memory. The
-// derived inputs' column is not copied: finish derives it again.
+// when the builder spills and g is a file, else through memory.
 func (b *builder) load(g *Graph) error {
 	b.m.TipHash, b.m.TipHeight, b.m.Types = g.m.TipHash, g.m.TipHeight, slices.Clone(g.m.Types)
 	for i, s := range b.m.Types {
@@ -186,15 +191,19 @@ func (b *builder) load(g *Graph) error {
 	}
 	from, to := g.t.fields(), b.t.fields()
 	for i, f := range to {
-		n := from[i].count()
-		if f.name == "in_spent" {
-			n = 0
-		}
-		if err := f.load(b.sp, src, g.m.Sections, i, from[i].bytes(), n); err != nil {
+		if err := f.load(b.sp, src, g.m.Sections, i, from[i].bytes(), from[i].count()); err != nil {
 			return err
 		}
 	}
+	b.baseTx, b.baseIn = uint32(len(b.t.txid)), uint64(len(b.t.inPrev))
 	return nil
+}
+
+// touch notes that tx n's block or flagStore changed.
+func (b *builder) touch(n uint32) {
+	if n < b.baseTx {
+		b.stale = true
+	}
 }
 
 // block starts block bi.
@@ -299,9 +308,11 @@ func (b *builder) tx(rec *heistgraph.TxRecord) error {
 		// Stored twice (BIP 30's duplicate coinbases): the store answers
 		// for it and for what it spent.
 		t.txFlags[n] |= flagStore
+		b.touch(n)
 		for _, in := range tx.Inputs {
 			if p, ok, _ := t.lookupTx(in.PrevOut.TxID); ok && !in.Coinbase {
 				t.txFlags[p] |= flagStore
+				b.touch(p)
 			}
 		}
 		return nil
@@ -310,6 +321,7 @@ func (b *builder) tx(rec *heistgraph.TxRecord) error {
 		// Spent before it was stored (blocks applied out of order): its
 		// spenders were not recorded.
 		t.txFlags[n] |= flagStore
+		b.touch(n)
 	}
 	t.txBlock[n] = int32(len(t.blkHash) - 1)
 	t.txIndex[n] = uint32(rec.Index)
@@ -351,6 +363,7 @@ func (b *builder) tx(rec *heistgraph.TxRecord) error {
 		o := t.txOut[p] + uint64(in.PrevOut.Vout)
 		if t.outSpTx[o] != none {
 			t.txFlags[p] |= flagStore // two spenders: the store picks one
+			b.touch(p)
 			continue
 		}
 		t.outSpTx[o], t.outSpVin[o] = n, uint32(vin)
@@ -411,14 +424,18 @@ func (b *builder) addressID(addr string, h int64) (uint32, error) {
 	return a, nil
 }
 
-// finish derives the derived columns, and sizes the slot tables for a
+// finish derives the derived columns (of the transactions and inputs
+// added, when those loaded are unchanged), and sizes the slot tables for a
 // graph without transactions or addresses.
 func (b *builder) finish() error {
 	t := &b.t
 	if err := reserve(b.sp, &t.inSpent, len(t.inPrev)); err != nil {
 		return err
 	}
-	t.derive()
+	if b.stale {
+		b.baseTx, b.baseIn = 0, 0
+	}
+	t.derive(b.baseTx, b.baseIn)
 	if len(t.txSlots) == 0 {
 		if err := fresh(b.sp, &t.txSlots, tableSize(0)); err != nil {
 			return err

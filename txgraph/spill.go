@@ -161,3 +161,29 @@ func loadSection[T any](s *spill, p *[]T, src *os.File, off uint64, n int) error
 	*p = (*p)[:n]
 	return nil
 }
+
+// file returns the file holding array key when b, its elements' bytes,
+// lie in its mapping; nil when they do not (on the heap), or s is nil.
+func (s *spill) file(key unsafe.Pointer, b []byte) *os.File {
+	if s == nil || len(b) == 0 {
+		return nil
+	}
+	c := s.cols[key]
+	if c == nil || unsafe.SliceData(b) != unsafe.SliceData(c.b) {
+		return nil
+	}
+	return c.f
+}
+
+// copyFrom appends the first n bytes of src to dst, file to file in the
+// kernel where it can (copy_file_range; io.Copy's fallback elsewhere).
+func copyFrom(dst, src *os.File, n int) error {
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	w, err := dst.ReadFrom(&io.LimitedReader{R: src, N: int64(n)})
+	if err == nil && w != int64(n) {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}

@@ -93,17 +93,20 @@ type section struct {
 }
 
 // derive computes the columns derived from the others, once every
-// transaction is in: inSpent, and flagByTx in txFlags.
-func (t *tables) derive() {
-	t.inSpent = slices.Grow(t.inSpent[:0], len(t.inPrev))[:len(t.inPrev)]
-	for i, p := range t.inPrev {
+// transaction is in: inSpent from input fromIn on, and flagByTx in
+// txFlags from transaction fromTx on (those before are derived already,
+// and what they derive from did not change).
+func (t *tables) derive(fromTx uint32, fromIn uint64) {
+	t.inSpent = slices.Grow(t.inSpent[:fromIn], len(t.inPrev)-int(fromIn))[:len(t.inPrev)]
+	for i := fromIn; i < uint64(len(t.inPrev)); i++ {
+		p := t.inPrev[i]
 		o := noOut
 		if p != none && t.txBlock[p] >= 0 && t.inVout[i] < t.txNOut[p] {
 			o = t.txOut[p] + uint64(t.inVout[i])
 		}
 		t.inSpent[i] = o
 	}
-	for n := range t.txFlags {
+	for n := fromTx; n < uint32(len(t.txFlags)); n++ {
 		f := t.txFlags[n] &^ flagByTx
 		if t.txBlock[n] < 0 || f&flagStore != 0 {
 			f |= flagByTx
