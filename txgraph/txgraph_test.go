@@ -356,6 +356,52 @@ func TestUpdateExtendsAndRewinds(t *testing.T) {
 	}
 }
 
+// TestUpdateLeavesNothing checks that a build leaves only its graph in
+// the folder (the files its arrays spill to are removed as they are
+// created), and that an update stopped midway leaves the graph it had,
+// byte for byte, and nothing beside it.
+func TestUpdateLeavesNothing(t *testing.T) {
+	w := synthWorld(t, 3)
+	st, half, full, path := halfStore(t, w)
+	dir := filepath.Dir(path)
+	files := func() []string {
+		t.Helper()
+		es, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range es {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	want := []string{filepath.Base(full), filepath.Base(path)}
+	if _, err := txgraph.Update(context.Background(), st, chain, path); err != nil {
+		t.Fatal(err)
+	}
+	if got := files(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a build the folder holds %q, want %q", got, want)
+	}
+	before := readFile(t, path)
+	for _, b := range w.blocks[half:] {
+		if err := st.ApplyBlock(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := txgraph.Update(ctx, st, chain, path); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped update: %v, want %v", err, context.Canceled)
+	}
+	if got := files(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a stopped update the folder holds %q, want %q", got, want)
+	}
+	if !bytes.Equal(readFile(t, path), before) {
+		t.Fatal("a stopped update changed the graph")
+	}
+}
+
 // halfStore builds w's whole graph at full (in a temporary folder) and
 // returns a store holding the first half of w's blocks, that half's
 // number of blocks, and a path beside full for a graph of the store.
