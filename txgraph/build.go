@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -80,39 +81,17 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 	default:
 		return st, err
 	}
-	bt, _ := r.(store.BlockTxs)
-	for h := from; h <= tip.Height; h++ {
-		if err := ctx.Err(); err != nil {
-			return st, fmt.Errorf("txgraph: %w", err)
-		}
-		bi, err := r.BlockByHeight(ctx, chain, h)
-		if errors.Is(err, heistgraph.ErrNotFound) {
-			continue
-		}
+	for blk, err := range blocks(ctx, r, chain, from, tip.Height) {
 		if err != nil {
-			return st, fmt.Errorf("txgraph: block %d: %w", h, err)
-		}
-		if err := b.block(bi); err != nil {
 			return st, err
 		}
-		if bt != nil {
-			for rec, err := range bt.BlockTxs(ctx, chain, h) {
-				if err != nil {
-					return st, fmt.Errorf("txgraph: block %d: %w", h, err)
-				}
-				if err := b.tx(&rec); err != nil {
-					return st, err
-				}
-			}
-		} else {
-			for _, txid := range bi.TxIDs {
-				rec, err := r.Tx(ctx, chain, txid)
-				if err != nil {
-					return st, fmt.Errorf("txgraph: block %d: %w", h, err)
-				}
-				if err := b.tx(&rec); err != nil {
-					return st, err
-				}
+		bi := &blk.Block
+		if err := b.block(*bi); err != nil {
+			return st, err
+		}
+		for i := range blk.Txs {
+			if err := b.tx(&blk.Txs[i]); err != nil {
+				return st, err
 			}
 		}
 		st.Blocks++
@@ -127,6 +106,65 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 	}
 	st.TipHeight, st.TipHash = b.m.TipHeight, b.m.TipHash
 	return st, nil
+}
+
+// blocks yields r's blocks from from to to with their transactions: read
+// together in key order when r is a store.BlockRangeTxs, else block by
+// block (store.BlockTxs, or a point lookup per transaction). Heights
+// without a block are skipped.
+func blocks(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, from, to int64) iter.Seq2[store.BlockRecords, error] {
+	if br, ok := r.(store.BlockRangeTxs); ok && from <= to {
+		return func(yield func(store.BlockRecords, error) bool) {
+			for blk, err := range br.BlockRangeTxs(ctx, chain, from, to) {
+				if err != nil {
+					err = fmt.Errorf("txgraph: blocks %d to %d: %w", from, to, err)
+				}
+				if !yield(blk, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+	return func(yield func(store.BlockRecords, error) bool) {
+		bt, _ := r.(store.BlockTxs)
+		var blk store.BlockRecords
+		for h := from; h <= to; h++ {
+			if err := ctx.Err(); err != nil {
+				yield(blk, fmt.Errorf("txgraph: %w", err))
+				return
+			}
+			bi, err := r.BlockByHeight(ctx, chain, h)
+			if errors.Is(err, heistgraph.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				yield(blk, fmt.Errorf("txgraph: block %d: %w", h, err))
+				return
+			}
+			blk.Block, blk.Txs = bi, blk.Txs[:0]
+			if bt != nil {
+				for rec, err := range bt.BlockTxs(ctx, chain, h) {
+					if err != nil {
+						yield(blk, fmt.Errorf("txgraph: block %d: %w", h, err))
+						return
+					}
+					blk.Txs = append(blk.Txs, rec)
+				}
+			} else {
+				for _, txid := range bi.TxIDs {
+					rec, err := r.Tx(ctx, chain, txid)
+					if err != nil {
+						yield(blk, fmt.Errorf("txgraph: block %d: %w", h, err))
+						return
+					}
+					blk.Txs = append(blk.Txs, rec)
+				}
+			}
+			if !yield(blk, nil) {
+				return
+			}
+		}
+	}
 }
 
 // onChain reports whether g's last block is still r's block at its height.
