@@ -108,7 +108,7 @@ func align8(n uint64) uint64 { return (n + 7) &^ 7 }
 // write writes t with m to path atomically (a temporary file, synced,
 // renamed over path, the directory synced). The arrays sp holds in files
 // are copied file to file by the kernel (copy_file_range), not through
-// the process.
+// the process, and released once copied (t's arrays are emptied).
 func write(path string, t *tables, m meta, sp *spill) error {
 	if !littleEndian() {
 		return fmt.Errorf("txgraph: write %s: big-endian hosts are not supported", path)
@@ -159,6 +159,10 @@ func write(path string, t *tables, m meta, sp *spill) error {
 				if err := copyFrom(dst, src, len(b)); err != nil {
 					return err
 				}
+				// Copied: its file's blocks are freed now, not when
+				// the whole graph is written.
+				sp.release(f.key)
+				f.set(nil, 0)
 			} else {
 				w.Write(b)
 			}

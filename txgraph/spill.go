@@ -50,6 +50,16 @@ func (s *spill) close() {
 	clear(s.cols)
 }
 
+// release unmaps and closes array key's file; the array must not be
+// read after.
+func (s *spill) release(key unsafe.Pointer) {
+	if c := s.cols[key]; c != nil {
+		c.unmap()
+		c.f.Close()
+		delete(s.cols, key)
+	}
+}
+
 func (c *spillCol) unmap() {
 	if c.b != nil {
 		munmap(c.b)
@@ -112,11 +122,7 @@ func fresh[T any](s *spill, p *[]T, n int) error {
 		*p = make([]T, n)
 		return nil
 	}
-	if c := s.cols[unsafe.Pointer(p)]; c != nil {
-		c.unmap()
-		c.f.Close()
-		delete(s.cols, unsafe.Pointer(p))
-	}
+	s.release(unsafe.Pointer(p))
 	*p = nil
 	if err := reserve(s, p, n); err != nil {
 		return err
