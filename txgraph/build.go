@@ -30,11 +30,12 @@ type Stats struct {
 // Update brings the graph of chain at path up to r's tip: it extends the
 // graph with the blocks above its last one when that block is still on
 // r's chain and the graph is whole (Verify: it reads every number of the
-// file, as the extension copies them), and builds it from the first
-// block otherwise. The file is
-// replaced atomically; a graph opened before stays valid (on unix the old
-// mapping outlives the rename). Nothing is written when the graph is
-// current.
+// file, as the extension trusts those it copies), and builds it from the
+// first block otherwise. Its arrays are built in files beside path, not
+// in memory (spill). The file is replaced atomically; a graph opened
+// before stays valid (on unix the old mapping outlives the rename), and a
+// build stopped midway leaves the old file as it was and nothing beside
+// it. Nothing is written when the graph is current.
 func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, path string) (Stats, error) {
 	var st Stats
 	tip, err := r.Tip(ctx, chain)
