@@ -90,8 +90,18 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 		if err := b.block(*bi); err != nil {
 			return st, err
 		}
+		if blk.AddrIDs != nil {
+			if err := b.names(ctx, r.(store.BlockRangeIDs), &blk); err != nil {
+				return st, err
+			}
+		}
+		ids := blk.AddrIDs
 		for i := range blk.Txs {
-			if err := b.tx(&blk.Txs[i]); err != nil {
+			var out []uint64
+			if ids != nil {
+				_, out, ids = store.TxAddrIDs(ids, &blk.Txs[i].Tx)
+			}
+			if err := b.tx(&blk.Txs[i], out); err != nil {
 				return st, err
 			}
 		}
@@ -115,8 +125,12 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 // without a block are skipped.
 func blocks(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, from, to int64) iter.Seq2[store.BlockRecords, error] {
 	if br, ok := r.(store.BlockRangeTxs); ok && from <= to {
+		read := br.BlockRangeTxs
+		if bi, ok := r.(store.BlockRangeIDs); ok {
+			read = bi.BlockRangeIDs
+		}
 		return func(yield func(store.BlockRecords, error) bool) {
-			for blk, err := range br.BlockRangeTxs(ctx, chain, from, to) {
+			for blk, err := range read(ctx, chain, from, to) {
 				if err != nil {
 					err = fmt.Errorf("txgraph: blocks %d to %d: %w", from, to, err)
 				}
@@ -197,6 +211,12 @@ type builder struct {
 	baseTx uint32
 	baseIn uint64
 	stale  bool
+	// byStore is the graph's address id+1 by the store's address id, for
+	// the ids met in this build (store.BlockRangeIDs); 0 not met.
+	byStore []uint32
+	need    []uint64          // names': ids to read
+	named   map[uint64]string // names': the addresses read
+	names0  []string
 }
 
 func newBuilder(chain heistgraph.Chain, sp *spill) (*builder, error) {
@@ -328,8 +348,10 @@ func slot(slots []uint32, h uint64, n uint32) {
 	slots[i] = n + 1
 }
 
-// tx adds rec, a transaction of the block last started.
-func (b *builder) tx(rec *heistgraph.TxRecord) error {
+// tx adds rec, a transaction of the block last started; sids, when not
+// nil, are the store's address ids of its outputs (store.BlockRangeIDs),
+// an output whose id the builder has mapped needing no address string.
+func (b *builder) tx(rec *heistgraph.TxRecord, sids []uint64) error {
 	if err := b.room(rec); err != nil {
 		return err
 	}
@@ -416,10 +438,22 @@ func (b *builder) tx(rec *heistgraph.TxRecord) error {
 		t.outSpTx = append(t.outSpTx, none)
 		t.outSpVin = append(t.outSpVin, 0)
 		a := none
-		if out.Address != "" {
+		sid := uint64(0)
+		if i < len(sids) {
+			sid = sids[i]
+		}
+		if sid != 0 && sid < uint64(len(b.byStore)) && b.byStore[sid] != 0 {
+			a = b.byStore[sid] - 1
+			t.addrFirst[a] = min(t.addrFirst[a], h)
+		} else if out.Address != "" {
 			var err error
 			if a, err = b.addressID(out.Address, h); err != nil {
 				return err
+			}
+			if sid != 0 {
+				if err := b.mapStore(sid, a); err != nil {
+					return err
+				}
 			}
 		} else if out.Script != nil {
 			t.scrOut = append(t.scrOut, uint64(len(t.outValue)-1))
@@ -461,6 +495,63 @@ func (b *builder) addressID(addr string, h int64) (uint32, error) {
 		slot(t.addrSlots, fnv(addr), a)
 	}
 	return a, nil
+}
+
+// mapStore notes that the store's address id sid is the graph's a.
+func (b *builder) mapStore(sid uint64, a uint32) error {
+	if err := reserve(b.sp, &b.byStore, int(sid)+1); err != nil {
+		return err
+	}
+	if uint64(len(b.byStore)) <= sid {
+		b.byStore = b.byStore[:sid+1]
+	}
+	b.byStore[sid] = a + 1
+	return nil
+}
+
+// names sets the addresses of blk's outputs whose store ids the builder
+// has not mapped yet, read from the store in one call; the others are
+// left empty (tx maps them by id).
+func (b *builder) names(ctx context.Context, r store.BlockRangeIDs, blk *store.BlockRecords) error {
+	b.need = b.need[:0]
+	if b.named == nil {
+		b.named = map[uint64]string{}
+	}
+	clear(b.named)
+	ids := blk.AddrIDs
+	for i := range blk.Txs {
+		_, out, rest := store.TxAddrIDs(ids, &blk.Txs[i].Tx)
+		ids = rest
+		for _, sid := range out {
+			if _, ok := b.named[sid]; !ok && sid != 0 && (sid >= uint64(len(b.byStore)) || b.byStore[sid] == 0) {
+				b.named[sid] = ""
+				b.need = append(b.need, sid)
+			}
+		}
+	}
+	if len(b.need) == 0 {
+		return nil
+	}
+	names, err := r.AddressesByID(ctx, b.m.Chain, b.need, b.names0[:0])
+	if err != nil {
+		return fmt.Errorf("txgraph: addresses of block %d: %w", blk.Block.Height, err)
+	}
+	b.names0 = names
+	for i, sid := range b.need {
+		b.named[sid] = names[i]
+	}
+	ids = blk.AddrIDs
+	for i := range blk.Txs {
+		tx := &blk.Txs[i].Tx
+		_, out, rest := store.TxAddrIDs(ids, tx)
+		ids = rest
+		for k, sid := range out {
+			if s, ok := b.named[sid]; ok {
+				tx.Outputs[k].Address = s
+			}
+		}
+	}
+	return nil
 }
 
 // finish derives the derived columns (of the transactions and inputs

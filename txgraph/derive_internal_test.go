@@ -97,7 +97,7 @@ func TestDerive(t *testing.T) {
 					for k := range blk {
 						rec := blk[k]
 						rec.Index = k
-						if err := b.tx(&rec); err != nil {
+						if err := b.tx(&rec, nil); err != nil {
 							t.Fatal(err)
 						}
 					}

@@ -356,6 +356,41 @@ func TestUpdateExtendsAndRewinds(t *testing.T) {
 	}
 }
 
+// TestUpdateByEveryRead builds one world's graph through each way Update
+// reads a store (ranges with the store's address ids, ranges with the
+// addresses, block by block, a lookup per transaction): the same file.
+func TestUpdateByEveryRead(t *testing.T) {
+	w := synthWorld(t, 3)
+	_, want := worldGraph(t, w)
+	type ranges interface {
+		store.ChainReader
+		store.BlockRangeTxs
+	}
+	type blocks interface {
+		store.ChainReader
+		store.BlockTxs
+	}
+	for _, tc := range []struct {
+		name string
+		r    store.ChainReader
+	}{
+		{"ranges with ids", w.st},
+		{"ranges", struct{ ranges }{w.st}},
+		{"block by block", struct{ blocks }{w.st}},
+		{"tx by tx", struct{ store.ChainReader }{w.st}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "g.txg")
+			if _, err := txgraph.Update(context.Background(), tc.r, chain, path); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(readFile(t, path), want) {
+				t.Fatal("the graph differs from the one built by the store's fastest read")
+			}
+		})
+	}
+}
+
 // TestUpdateLeavesNothing checks that a build leaves only its graph in
 // the folder (the files its arrays spill to are removed as they are
 // created), and that an update stopped midway leaves the graph it had,
