@@ -120,9 +120,11 @@ func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, pa
 }
 
 // blocks yields r's blocks from from to to with their transactions: read
-// together in key order when r is a store.BlockRangeTxs, else block by
-// block (store.BlockTxs, or a point lookup per transaction). Heights
-// without a block are skipped.
+// together in key order when r is a store.BlockRangeTxs (by address ids,
+// the addresses left empty, when it is a store.BlockRangeIDs too: names
+// fills in those the builder needs), else block by block (store.BlockTxs,
+// or a point lookup per transaction). Heights without a block are
+// skipped.
 func blocks(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, from, to int64) iter.Seq2[store.BlockRecords, error] {
 	if br, ok := r.(store.BlockRangeTxs); ok && from <= to {
 		read := br.BlockRangeTxs
