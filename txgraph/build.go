@@ -329,15 +329,26 @@ func (b *builder) num(txid heistgraph.Hash) (uint32, error) {
 	t.txNIn = append(t.txNIn, 0)
 	t.txOut = append(t.txOut, uint64(len(t.outValue)))
 	t.txNOut = append(t.txNOut, 0)
-	if 2*len(t.txid) > len(t.txSlots) {
-		if err := fresh(b.sp, &t.txSlots, tableSize(len(t.txid))); err != nil {
-			return 0, err
-		}
-		t.fillTxSlots()
-	} else {
-		slot(t.txSlots, txHash(txid), n)
+	return n, b.addSlot(&t.txSlots, n, txHash(txid))
+}
+
+// addSlot puts id n, hashed h, in *slots (the tx or the address table),
+// filling a table twice the size again when it would be more than half
+// full.
+func (b *builder) addSlot(slots *[]uint32, n uint32, h uint64) error {
+	if 2*(int(n)+1) <= len(*slots) {
+		slot(*slots, h, n)
+		return nil
 	}
-	return n, nil
+	if err := fresh(b.sp, slots, tableSize(int(n)+1)); err != nil {
+		return err
+	}
+	if slots == &b.t.txSlots {
+		b.t.fillTxSlots()
+	} else {
+		b.t.fillAddrSlots()
+	}
+	return nil
 }
 
 // slot puts id n in the first empty slot from hash h on.
@@ -488,15 +499,7 @@ func (b *builder) addressID(addr string, h int64) (uint32, error) {
 	t.addrBytes = append(t.addrBytes, addr...)
 	t.addrOff = append(t.addrOff, uint64(len(t.addrBytes)))
 	t.addrFirst = append(t.addrFirst, h)
-	if 2*len(t.addrFirst) > len(t.addrSlots) {
-		if err := fresh(b.sp, &t.addrSlots, tableSize(len(t.addrFirst))); err != nil {
-			return 0, err
-		}
-		t.fillAddrSlots()
-	} else {
-		slot(t.addrSlots, fnv(addr), a)
-	}
-	return a, nil
+	return a, b.addSlot(&t.addrSlots, a, fnv(addr))
 }
 
 // mapStore notes that the store's address id sid is the graph's a.
