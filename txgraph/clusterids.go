@@ -99,7 +99,7 @@ func WriteClusterIDs(ctx context.Context, st store.Clusters, g *Graph, path stri
 		return drop()
 	}
 	tip := g.Tip()
-	err = writeFile(path, func(w *bufio.Writer) {
+	err = writeFile(path, func(_ *os.File, w *bufio.Writer) error {
 		var h [cidHeader]byte
 		copy(h[:8], cidMagic[:])
 		binary.LittleEndian.PutUint64(h[8:], stamp)
@@ -113,6 +113,7 @@ func WriteClusterIDs(ctx context.Context, st store.Clusters, g *Graph, path stri
 			binary.LittleEndian.PutUint32(b[4:], ids[i+1])
 			w.Write(b[:])
 		}
+		return nil
 	})
 	return err == nil, err
 }

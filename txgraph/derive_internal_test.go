@@ -80,20 +80,31 @@ func TestDerive(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			build := func(blocks [][]heistgraph.TxRecord, from *Graph) *builder {
-				b := newBuilder(ch)
+				b, err := newBuilder(ch, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if from != nil {
-					b.load(from)
+					if err := b.load(from); err != nil {
+						t.Fatal(err)
+					}
 				}
 				for _, blk := range blocks {
 					h := int64(len(b.t.blkHash))
-					b.block(heistgraph.BlockInfo{Hash: id("block" + string(rune('0'+h))), Height: h})
+					if err := b.block(heistgraph.BlockInfo{Hash: id("block" + string(rune('0'+h))), Height: h}); err != nil {
+						t.Fatal(err)
+					}
 					for k := range blk {
 						rec := blk[k]
 						rec.Index = k
-						b.tx(&rec)
+						if err := b.tx(&rec, nil); err != nil {
+							t.Fatal(err)
+						}
 					}
 				}
-				b.finish()
+				if err := b.finish(); err != nil {
+					t.Fatal(err)
+				}
 				return b
 			}
 			check := func(what string, tb *tables) {

@@ -69,9 +69,16 @@
 //	           does not hold it), and flags gain bit 3 (not answered by
 //	           number): both derived from the rest when the file is written
 //
-// A build keeps the whole graph and a map of every address in memory and
-// writes the file whole (the medium synthetic world, 101,787 transactions
-// and 350,873 addresses, builds in 282 MiB peak, the store's process
-// included): fine for the synthetic worlds and a window of the chain, not
-// yet for the whole of mainnet (docs/benchmarks.md, issue 23).
+// A build keeps the graph's arrays in files, not on Go's heap: each array
+// is a temporary file in the graph's folder, removed as soon as it is
+// created and mapped read-write (spill.go), so that its pages are the
+// page cache's to write back and drop and the build's own memory does not
+// grow with the chain; the address table is the file's own open
+// addressing table, kept filled as it grows (no map of address strings).
+// The file is then written with the arrays copied file to file by the
+// kernel (copy_file_range), each array's file freed once copied. An
+// extension copies the old file's arrays the same way, appends the new
+// blocks, and derives only what they add. Its cost still grows with the
+// graph in bytes copied and in Verify's read (docs/scaling.md), not in
+// memory.
 package txgraph

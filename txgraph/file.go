@@ -28,6 +28,10 @@ type field struct {
 	set   func(b []byte, n uint64) // point the array at b (n elements)
 	size  uint64                   // bytes per element
 	count func() uint64            // elements
+	key   unsafe.Pointer           // the array (a spill's key)
+	// load fills the array with n elements: from section i of secs in
+	// src when src is not nil, else from b (another graph's array).
+	load func(s *spill, src *os.File, secs []section, i int, b []byte, n uint64) error
 }
 
 func fieldOf[T any](name string, p *[]T) field {
@@ -36,6 +40,7 @@ func fieldOf[T any](name string, p *[]T) field {
 	return field{
 		name: name,
 		size: sz,
+		key:  unsafe.Pointer(p),
 		bytes: func() []byte {
 			if len(*p) == 0 {
 				return nil
@@ -50,6 +55,18 @@ func fieldOf[T any](name string, p *[]T) field {
 			*p = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
 		},
 		count: func() uint64 { return uint64(len(*p)) },
+		load: func(s *spill, src *os.File, secs []section, i int, b []byte, n uint64) error {
+			if src != nil {
+				return loadSection(s, p, src, secs[i].Off, int(n))
+			}
+			*p = nil
+			if err := reserve(s, p, int(n)); err != nil {
+				return err
+			}
+			*p = (*p)[:n]
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(*p))), n*sz), b)
+			return nil
+		},
 	}
 }
 
@@ -89,8 +106,10 @@ func Path(dir string, chain heistgraph.Chain) string {
 func align8(n uint64) uint64 { return (n + 7) &^ 7 }
 
 // write writes t with m to path atomically (a temporary file, synced,
-// renamed over path, the directory synced).
-func write(path string, t *tables, m meta) error {
+// renamed over path, the directory synced). The arrays sp holds in files
+// are copied file to file by the kernel (copy_file_range), not through
+// the process, and released once copied (t's arrays are emptied).
+func write(path string, t *tables, m meta, sp *spill) error {
 	if !littleEndian() {
 		return fmt.Errorf("txgraph: write %s: big-endian hosts are not supported", path)
 	}
@@ -118,7 +137,7 @@ func write(path string, t *tables, m meta) error {
 		}
 		room = align8(uint64(len(hdr)) * 2)
 	}
-	return writeFile(path, func(w *bufio.Writer) {
+	return writeFile(path, func(dst *os.File, w *bufio.Writer) error {
 		var head [16]byte
 		copy(head[:8], magic[:])
 		binary.LittleEndian.PutUint64(head[8:], uint64(len(hdr)))
@@ -133,17 +152,32 @@ func write(path string, t *tables, m meta) error {
 		for i, f := range fs {
 			pad(m.Sections[i].Off)
 			b := f.bytes()
-			w.Write(b)
+			if src := sp.file(f.key, b); src != nil {
+				if err := w.Flush(); err != nil {
+					return err
+				}
+				if err := copyFrom(dst, src, len(b)); err != nil {
+					return err
+				}
+				// Copied: its file's blocks are freed now, not when
+				// the whole graph is written.
+				sp.release(f.key)
+				f.set(nil, 0)
+			} else {
+				w.Write(b)
+			}
 			pos += uint64(len(b))
 		}
 		pad(align8(pos))
+		return nil
 	})
 }
 
-// writeFile writes path atomically with what fill writes (a temporary
-// file in its folder, synced, renamed over path, the folder synced). A
-// write error of fill's surfaces at the final flush.
-func writeFile(path string, fill func(w *bufio.Writer)) (err error) {
+// writeFile writes path atomically with what fill writes to w, or to f
+// past what it flushed of w (a temporary file in its folder, synced,
+// renamed over path, the folder synced). A write error of w's surfaces at
+// the final flush.
+func writeFile(path string, fill func(f *os.File, w *bufio.Writer) error) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("txgraph: write %s: %w", path, err)
 	}
@@ -161,7 +195,9 @@ func writeFile(path string, fill func(w *bufio.Writer)) (err error) {
 		return fmt.Errorf("txgraph: write %s: %w", path, err)
 	}
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	fill(w)
+	if err := fill(tmp, w); err != nil {
+		return fmt.Errorf("txgraph: write %s: %w", path, err)
+	}
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("txgraph: write %s: %w", path, err)
 	}

@@ -93,17 +93,20 @@ type section struct {
 }
 
 // derive computes the columns derived from the others, once every
-// transaction is in: inSpent, and flagByTx in txFlags.
-func (t *tables) derive() {
-	t.inSpent = slices.Grow(t.inSpent[:0], len(t.inPrev))[:len(t.inPrev)]
-	for i, p := range t.inPrev {
+// transaction is in: inSpent from input fromIn on, and flagByTx in
+// txFlags from transaction fromTx on (those before are derived already,
+// and what they derive from did not change).
+func (t *tables) derive(fromTx uint32, fromIn uint64) {
+	t.inSpent = slices.Grow(t.inSpent[:fromIn], len(t.inPrev)-int(fromIn))[:len(t.inPrev)]
+	for i := fromIn; i < uint64(len(t.inPrev)); i++ {
+		p := t.inPrev[i]
 		o := noOut
 		if p != none && t.txBlock[p] >= 0 && t.inVout[i] < t.txNOut[p] {
 			o = t.txOut[p] + uint64(t.inVout[i])
 		}
 		t.inSpent[i] = o
 	}
-	for n := range t.txFlags {
+	for n := fromTx; n < uint32(len(t.txFlags)); n++ {
 		f := t.txFlags[n] &^ flagByTx
 		if t.txBlock[n] < 0 || f&flagStore != 0 {
 			f |= flagByTx
@@ -210,17 +213,11 @@ func txHash(h heistgraph.Hash) uint64 {
 		uint64(h[4])<<32 | uint64(h[5])<<40 | uint64(h[6])<<48 | uint64(h[7])<<56
 }
 
-// fillTxSlots builds the txid table.
+// fillTxSlots fills the txid table, t.txSlots (zeroed), in number
+// order.
 func (t *tables) fillTxSlots() {
-	size := tableSize(len(t.txid))
-	t.txSlots = make([]uint32, size)
-	mask := uint64(size - 1)
 	for n, h := range t.txid {
-		i := txHash(h) & mask
-		for t.txSlots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		t.txSlots[i] = uint32(n) + 1
+		slot(t.txSlots, txHash(h), uint32(n))
 	}
 }
 
@@ -245,18 +242,11 @@ func fnv(s string) uint64 {
 	return h
 }
 
-// fillAddrSlots builds the address table.
+// fillAddrSlots fills the address table, t.addrSlots (zeroed), in id
+// order.
 func (t *tables) fillAddrSlots() {
-	n := len(t.addrOff) - 1
-	size := tableSize(n)
-	t.addrSlots = make([]uint32, size)
-	mask := uint64(size - 1)
-	for a := range n {
+	for a := range len(t.addrOff) - 1 {
 		b, _ := t.address(uint32(a)) // built, not read: whole
-		i := fnv(string(b)) & mask
-		for t.addrSlots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		t.addrSlots[i] = uint32(a) + 1
+		slot(t.addrSlots, fnv(string(b)), uint32(a))
 	}
 }

@@ -356,6 +356,87 @@ func TestUpdateExtendsAndRewinds(t *testing.T) {
 	}
 }
 
+// TestUpdateByEveryRead builds one world's graph through each way Update
+// reads a store (ranges with the store's address ids, ranges with the
+// addresses, block by block, a lookup per transaction): the same file.
+func TestUpdateByEveryRead(t *testing.T) {
+	w := synthWorld(t, 3)
+	_, want := worldGraph(t, w)
+	type ranges interface {
+		store.ChainReader
+		store.BlockRangeTxs
+	}
+	type blocks interface {
+		store.ChainReader
+		store.BlockTxs
+	}
+	for _, tc := range []struct {
+		name string
+		r    store.ChainReader
+	}{
+		{"ranges with ids", w.st},
+		{"ranges", struct{ ranges }{w.st}},
+		{"block by block", struct{ blocks }{w.st}},
+		{"tx by tx", struct{ store.ChainReader }{w.st}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "g.txg")
+			if _, err := txgraph.Update(context.Background(), tc.r, chain, path); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(readFile(t, path), want) {
+				t.Fatal("the graph differs from the one built by the store's fastest read")
+			}
+		})
+	}
+}
+
+// TestUpdateLeavesNothing checks that a build leaves only its graph in
+// the folder (the files its arrays spill to are removed as they are
+// created), and that an update stopped midway leaves the graph it had,
+// byte for byte, and nothing beside it.
+func TestUpdateLeavesNothing(t *testing.T) {
+	w := synthWorld(t, 3)
+	st, half, full, path := halfStore(t, w)
+	dir := filepath.Dir(path)
+	files := func() []string {
+		t.Helper()
+		es, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range es {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	want := []string{filepath.Base(full), filepath.Base(path)}
+	if _, err := txgraph.Update(context.Background(), st, chain, path); err != nil {
+		t.Fatal(err)
+	}
+	if got := files(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a build the folder holds %q, want %q", got, want)
+	}
+	before := readFile(t, path)
+	for _, b := range w.blocks[half:] {
+		if err := st.ApplyBlock(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := txgraph.Update(ctx, st, chain, path); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped update: %v, want %v", err, context.Canceled)
+	}
+	if got := files(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a stopped update the folder holds %q, want %q", got, want)
+	}
+	if !bytes.Equal(readFile(t, path), before) {
+		t.Fatal("a stopped update changed the graph")
+	}
+}
+
 // halfStore builds w's whole graph at full (in a temporary folder) and
 // returns a store holding the first half of w's blocks, that half's
 // number of blocks, and a path beside full for a graph of the store.
