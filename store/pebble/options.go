@@ -184,6 +184,7 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 	// one is rewritten once, not with every compaction of its neighbours
 	// (docs/benchmarks.md, "Fewer compactions").
 	po.Experimental.SpanPolicyFunc = tableSpanPolicy
+	po.Experimental.UserKeyCategories = tableCategories
 	if o.BulkLoad {
 		// Each group adds a file of each table it writes out of order
 		// (addresses, txids, the meta keys) to level 0, and each
