@@ -194,7 +194,7 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 	// bottom level through levels that hold more of them, so each of their
 	// keys is rewritten fewer times on its way down (on the large world's
 	// bulk load the compactions read 3.2 GB instead of 4.0 and took 39
-	// CPU-s instead of 52–54, for 6–9% more disk: the levels above the
+	// CPU-s instead of 48–54, for 5–9% more disk: the levels above the
 	// bottom one are compressed with the fast codec). Every open, not only
 	// a bulk load's, so that the next open has no other shape to compact
 	// the store into (docs/benchmarks.md, "Compactions of a bulk load:
