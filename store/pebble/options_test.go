@@ -77,6 +77,10 @@ func TestBulkLoadWaitsLonger(t *testing.T) {
 	if b.Experimental.SpanPolicyFunc == nil || p.Experimental.SpanPolicyFunc == nil {
 		t.Error("no span policy: files may span tables")
 	}
+	if b.Experimental.LevelMultiplier != levelMultiplier || p.Experimental.LevelMultiplier != levelMultiplier {
+		t.Errorf("level multiplier: bulk %d, plain %d (want %d for every open: the next open would reshape a bulk load's levels)",
+			b.Experimental.LevelMultiplier, p.Experimental.LevelMultiplier, levelMultiplier)
+	}
 	if b.MemTableSize != p.MemTableSize || b.LBaseMaxBytes != p.LBaseMaxBytes || b.TargetFileSizes != p.TargetFileSizes {
 		t.Error("BulkLoad changed more than level 0's thresholds")
 	}
