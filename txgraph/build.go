@@ -35,8 +35,22 @@ type Stats struct {
 // in memory (spill). The file is replaced atomically; a graph opened
 // before stays valid (on unix the old mapping outlives the rename), and a
 // build stopped midway leaves the old file as it was and nothing beside
-// it. Nothing is written when the graph is current.
+// it. Nothing is written when the graph is current. A fault of a mapped
+// page (a spilled array's when its disk is full: its files are sparse,
+// so the kernel answers a write it has no block for with SIGBUS, not an
+// error; or the old graph's when another process truncated it) is
+// returned as an error, not a crash.
 func Update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, path string) (Stats, error) {
+	var st Stats
+	err := catchFault(filepath.Dir(path), func() error {
+		var err error
+		st, err = update(ctx, r, chain, path)
+		return err
+	})
+	return st, err
+}
+
+func update(ctx context.Context, r store.ChainReader, chain heistgraph.Chain, path string) (Stats, error) {
 	var st Stats
 	tip, err := r.Tip(ctx, chain)
 	if err != nil {
