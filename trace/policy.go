@@ -2,6 +2,7 @@ package trace
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/heistgraph/heistgraph"
@@ -115,10 +116,8 @@ func (f *flow) reset(nin, nout, nsrc int) {
 	f.in = grow(f.in, nin)
 	f.inT = growPtr(f.inT, nin)
 	f.out = grow(f.out, nout)
-	f.outT = f.outT[:0]
-	for range nout {
-		f.outT = append(f.outT, taint{})
-	}
+	f.outT = slices.Grow(f.outT[:0], nout)[:nout]
+	clear(f.outT)
 	f.nsrc = nsrc
 	f.feeT = grow(f.feeT, nsrc)
 	f.srcT = grow(f.srcT, nsrc)

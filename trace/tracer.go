@@ -299,7 +299,7 @@ func (e *engine) unrest(op heistgraph.Outpoint, r restingOut) {
 	delete(e.resting, op)
 	e.undo(func() { e.resting[op] = r })
 	for _, sa := range r.t.bySource() {
-		k := sinkKey{tx: r.n, vout: op.Vout, src: sa.src, kind: kindIndex(SinkUnspent)}
+		k := sinkKey{tx: r.n, vout: op.Vout, src: sa.src, kind: kindUnspent}
 		i, ok := e.sinkAt[k]
 		if !ok {
 			continue
