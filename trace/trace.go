@@ -586,19 +586,8 @@ func (e *engine) process(ctx context.Context, w *work) error {
 	if tainted {
 		rule := e.rule
 		var v, wsum int64
-		known := !e.tx.coinbase(w.n)
-		for i := range nin {
-			if !known {
-				break
-			}
-			pv, ok := e.tx.prevout(w.n, i)
-			if !ok {
-				known = false
-				break
-			}
-			e.f.in[i] = pv
-			v += pv
-		}
+		var known bool
+		v, known = e.tx.prevouts(w.n, e.f.in)
 		e.vals = e.vals[:0]
 		for j := range nout {
 			if w.n == e.outsOf {
@@ -655,8 +644,10 @@ func (e *engine) process(ctx context.Context, w *work) error {
 			}
 			e.f.fee = v - wsum
 			rule.spread(&e.f)
-			for j := range e.f.outT {
-				e.f.outT[j].viaCJ = via
+			if via { // reset left every output's false
+				for j := range e.f.outT {
+					e.f.outT[j].viaCJ = true
+				}
 			}
 			for s, x := range e.f.feeT {
 				e.fees[s] += x
@@ -671,24 +662,33 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		}
 		e.tx.dropRecord(w.n)
 	}
-	hops := e.hops[:0]
-	for range nout {
-		hops = append(hops, hop)
-	}
-	e.hops = hops
-	for _, c := range w.claims {
-		e.addClaim(w, c)
-		hops[c.vout] = 0
+	// An output's hop is hop, and 0 where a seed claims it (hops, only
+	// for a transaction with claims).
+	var hops []int
+	if len(w.claims) > 0 {
+		hops = e.hops[:0]
+		for range nout {
+			hops = append(hops, hop)
+		}
+		e.hops = hops
+		for _, c := range w.claims {
+			e.addClaim(w, c)
+			hops[c.vout] = 0
+		}
 	}
 	for j := range nout {
 		t := e.f.outT[j]
 		if len(t.segs) == 0 {
 			continue
 		}
-		if hops[j] > e.res.Stats.MaxHop {
-			e.res.Stats.MaxHop = hops[j]
+		h := hop
+		if hops != nil {
+			h = hops[j]
 		}
-		if err := e.forward(ctx, w.n, uint32(j), t, hops[j]); err != nil {
+		if h > e.res.Stats.MaxHop {
+			e.res.Stats.MaxHop = h
+		}
+		if err := e.forward(ctx, w.n, uint32(j), t, h); err != nil {
 			return err
 		}
 	}
