@@ -85,6 +85,11 @@ type flow struct {
 	// active is how many sources have taint entering (totals): an
 	// output's segments of a value policy are at most that many.
 	active int
+	// tot is, when totKnown, each output's taint over all its segments
+	// (taint.total) as the policy's spread gave it: a rule that knows it
+	// without a pass over the segments (haircut, poison) sets it.
+	tot      []int64
+	totKnown bool
 }
 
 // addSeg appends sg to output j's taint. An output's segments are cut
@@ -123,6 +128,7 @@ func (f *flow) reset(nin, nout, nsrc int) {
 	f.srcT = grow(f.srcT, nsrc)
 	f.fee = 0
 	f.active = 0
+	f.totKnown = false
 	f.slab = f.slab[:0]
 }
 

@@ -688,7 +688,11 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		if h > e.res.Stats.MaxHop {
 			e.res.Stats.MaxHop = h
 		}
-		if err := e.forward(ctx, w.n, uint32(j), t, h); err != nil {
+		total := int64(-1)
+		if e.f.totKnown && hops == nil { // no seed claim changed it
+			total = e.f.tot[j]
+		}
+		if err := e.forward(ctx, w.n, uint32(j), t, h, total); err != nil {
 			return err
 		}
 	}
@@ -811,8 +815,9 @@ func (e *engine) addClaim(w *work, c claim) {
 // n (methods.md §1.9: entity, threshold, unspent, hop limit, untraced;
 // burned first) and queues what passes at its spender. Seeds (hop 0) pass
 // the entity and threshold stops: an analyst who seeds there means to
-// follow it.
-func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop int) error {
+// follow it. total is t's total when the caller knows it (flow.tot), −1
+// when not.
+func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop int, total int64) error {
 	x := e.tx.at(n)
 	var o outInfo
 	if n == e.outsOf {
@@ -841,7 +846,9 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		}
 		return nil
 	}
-	total := t.total()
+	if total < 0 {
+		total = t.total()
+	}
 	if hop > 0 && (total < e.o.MinAmount || (e.minShare > 0 && float64(total) < e.minShare*float64(value))) {
 		e.sinkOut(kindThreshold, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
