@@ -126,3 +126,16 @@ func (m *memoResolver) Resolve(ctx context.Context, chain heistgraph.Chain, addr
 
 // sinkKinds lists the sink kinds in the order totals and tables use.
 var sinkKinds = []SinkKind{SinkEntity, SinkUnspent, SinkThreshold, SinkHopLimit, SinkUntraced, SinkBurned, SinkOverlap}
+
+// The indexes of the kinds in sinkKinds, as the engine keeps a sink's kind
+// (sink.kind): its calls name the index, with no search of sinkKinds per
+// sink.
+const (
+	kindEntity uint8 = iota
+	kindUnspent
+	kindThreshold
+	kindHopLimit
+	kindUntraced
+	kindBurned
+	kindOverlap
+)

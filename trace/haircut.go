@@ -93,6 +93,13 @@ func (haircut) spread(f *flow) {
 		}
 		room -= d
 	}
+	// Each share given to output j was taken from capa[j]: its taint is
+	// what its capacity lost.
+	f.tot = append(f.tot[:0], f.out...)
+	for j, c := range capa {
+		f.tot[j] -= c
+	}
+	f.totKnown = true
 }
 
 // mulDiv64 is mulDiv when the product fits 64 bits (most amounts; false

@@ -62,7 +62,8 @@ func haircutByDefinition(in, out []int64, inT []*taint, nsrc int) (shares [][]in
 // outputs, its cases of one output and of full outputs, the products
 // beyond 64 bits) against methods.md's definition on random transactions:
 // the same share of every output per source, the same fee per source,
-// and one segment a source in source order.
+// and one segment a source in source order; and, for haircut and poison,
+// each output's total the spread gives (flow.tot) against its segments.
 func TestHaircutSpread(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(21, 22))
@@ -140,9 +141,26 @@ func TestHaircutSpread(t *testing.T) {
 			if !slices.Equal(got, wantShares[j]) {
 				t.Fatalf("in %v out %v taint %v: output %d shares %v, want %v", f.in, f.out, ts, j, got, wantShares[j])
 			}
+			if tot := f.outT[j].total(); !f.totKnown || f.tot[j] != tot {
+				t.Fatalf("in %v out %v taint %v: output %d total %d (known %v), want %d", f.in, f.out, ts, j, f.tot[j], f.totKnown, tot)
+			}
 		}
 		if !slices.Equal(f.feeT, wantFees) {
 			t.Fatalf("in %v out %v taint %v: fee shares %v, want %v", f.in, f.out, ts, f.feeT, wantFees)
+		}
+		// Poison on the same flow: every output's total is what its
+		// segments sum to, as for haircut.
+		in, out, inT, fee := slices.Clone(f.in), slices.Clone(f.out), slices.Clone(f.inT), f.fee
+		f.reset(nin, nout, nsrc)
+		copy(f.in, in)
+		copy(f.out, out)
+		copy(f.inT, inT)
+		f.fee = fee
+		poison{}.spread(&f)
+		for j := range nout {
+			if tot := f.outT[j].total(); !f.totKnown || f.tot[j] != tot {
+				t.Fatalf("poison: in %v out %v taint %v: output %d total %d (known %v), want %d", in, out, ts, j, f.tot[j], f.totKnown, tot)
+			}
 		}
 	}
 }

@@ -19,4 +19,10 @@ func (poison) spread(f *flow) {
 			}
 		}
 	}
+	// Every output of value holds it once a source with taint.
+	f.tot = f.tot[:0]
+	for _, w := range f.out {
+		f.tot = append(f.tot, max(w, 0)*int64(f.active))
+	}
+	f.totKnown = true
 }

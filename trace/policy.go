@@ -2,6 +2,7 @@ package trace
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/heistgraph/heistgraph"
@@ -84,6 +85,11 @@ type flow struct {
 	// active is how many sources have taint entering (totals): an
 	// output's segments of a value policy are at most that many.
 	active int
+	// tot is, when totKnown, each output's taint over all its segments
+	// (taint.total) as the policy's spread gave it: a rule that knows it
+	// without a pass over the segments (haircut, poison) sets it.
+	tot      []int64
+	totKnown bool
 }
 
 // addSeg appends sg to output j's taint. An output's segments are cut
@@ -115,15 +121,14 @@ func (f *flow) reset(nin, nout, nsrc int) {
 	f.in = grow(f.in, nin)
 	f.inT = growPtr(f.inT, nin)
 	f.out = grow(f.out, nout)
-	f.outT = f.outT[:0]
-	for range nout {
-		f.outT = append(f.outT, taint{})
-	}
+	f.outT = slices.Grow(f.outT[:0], nout)[:nout]
+	clear(f.outT)
 	f.nsrc = nsrc
 	f.feeT = grow(f.feeT, nsrc)
 	f.srcT = grow(f.srcT, nsrc)
 	f.fee = 0
 	f.active = 0
+	f.totKnown = false
 	f.slab = f.slab[:0]
 }
 

@@ -88,6 +88,10 @@ type engine struct {
 	rule    spreader
 	through spreader // nil: CoinJoins stop the trace
 	lines   bool     // the policy works on spans (FIFO/LIFO)
+	// minShare is Options.MinShare for haircut (the only policy it
+	// stops), 0 for the others: forward's threshold without comparing
+	// the policy's name per output.
+	minShare float64
 
 	sources []string
 	seedAmt []int64
@@ -324,6 +328,9 @@ func newEngine(r store.ChainReader, o Options) *engine {
 		e.byID, _ = sc.(ResolverByID)
 	}
 	e.f.maxIntervals = o.MaxIntervals
+	if o.Policy == Haircut {
+		e.minShare = o.MinShare
+	}
 	return e
 }
 
@@ -542,13 +549,13 @@ func (e *engine) drain() error {
 				continue
 			}
 			_, addr, _ := e.tx.output(a.from, int(a.vout))
-			e.sinkOut(SinkHopLimit, a.from, a.vout, addr, e.taintOf(a), int(a.hop), a.lab, reasonBudget)
+			e.sinkOut(kindHopLimit, a.from, a.vout, addr, e.taintOf(a), int(a.hop), a.lab, reasonBudget)
 		}
 		for _, c := range w.claims {
 			_, addr, _ := e.tx.output(w.n, int(c.vout))
 			t := taint{segs: []seg{{src: c.src, hi: c.amount}}}
 			e.setPos(w.n)
-			e.sinkOut(SinkHopLimit, w.n, c.vout, addr, t, 0, -1, reasonBudget)
+			e.sinkOut(kindHopLimit, w.n, c.vout, addr, t, 0, -1, reasonBudget)
 		}
 	}
 	return nil
@@ -579,19 +586,8 @@ func (e *engine) process(ctx context.Context, w *work) error {
 	if tainted {
 		rule := e.rule
 		var v, wsum int64
-		known := !e.tx.coinbase(w.n)
-		for i := range nin {
-			if !known {
-				break
-			}
-			pv, ok := e.tx.prevout(w.n, i)
-			if !ok {
-				known = false
-				break
-			}
-			e.f.in[i] = pv
-			v += pv
-		}
+		var known bool
+		v, known = e.tx.prevouts(w.n, e.f.in)
 		e.vals = e.vals[:0]
 		for j := range nout {
 			if w.n == e.outsOf {
@@ -611,7 +607,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 			// the store's values do not add up.
 			for vin := range w.inputs {
 				if a := e.arrival(w, vin); a != nil {
-					e.sinkIn(SinkUntraced, w, vin, a, -1, reasonNone)
+					e.sinkIn(kindUntraced, w, vin, a, -1, reasonNone)
 				}
 			}
 		case isCJ && e.through == nil:
@@ -619,7 +615,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 				if a := e.arrival(w, vin); a != nil {
 					t := e.taintOf(a)
 					cj.TaintedSat += t.total()
-					e.sinkIn(SinkEntity, w, vin, a, e.cjLabel(cj.Subtype), reasonNone)
+					e.sinkIn(kindEntity, w, vin, a, e.cjLabel(cj.Subtype), reasonNone)
 				}
 			}
 			ev := cj // a copy: cj stays on the stack on the visits that are no CoinJoin
@@ -648,8 +644,10 @@ func (e *engine) process(ctx context.Context, w *work) error {
 			}
 			e.f.fee = v - wsum
 			rule.spread(&e.f)
-			for j := range e.f.outT {
-				e.f.outT[j].viaCJ = via
+			if via { // reset left every output's false
+				for j := range e.f.outT {
+					e.f.outT[j].viaCJ = true
+				}
 			}
 			for s, x := range e.f.feeT {
 				e.fees[s] += x
@@ -664,24 +662,37 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		}
 		e.tx.dropRecord(w.n)
 	}
-	hops := e.hops[:0]
-	for range nout {
-		hops = append(hops, hop)
-	}
-	e.hops = hops
-	for _, c := range w.claims {
-		e.addClaim(w, c)
-		hops[c.vout] = 0
+	// An output's hop is hop, and 0 where a seed claims it (hops, only
+	// for a transaction with claims).
+	var hops []int
+	if len(w.claims) > 0 {
+		hops = e.hops[:0]
+		for range nout {
+			hops = append(hops, hop)
+		}
+		e.hops = hops
+		for _, c := range w.claims {
+			e.addClaim(w, c)
+			hops[c.vout] = 0
+		}
 	}
 	for j := range nout {
 		t := e.f.outT[j]
 		if len(t.segs) == 0 {
 			continue
 		}
-		if hops[j] > e.res.Stats.MaxHop {
-			e.res.Stats.MaxHop = hops[j]
+		h := hop
+		if hops != nil {
+			h = hops[j]
 		}
-		if err := e.forward(ctx, w.n, uint32(j), t, hops[j]); err != nil {
+		if h > e.res.Stats.MaxHop {
+			e.res.Stats.MaxHop = h
+		}
+		total := int64(-1)
+		if e.f.totKnown && hops == nil { // no seed claim changed it
+			total = e.f.tot[j]
+		}
+		if err := e.forward(ctx, w.n, uint32(j), t, h, total); err != nil {
 			return err
 		}
 	}
@@ -796,7 +807,7 @@ func (e *engine) addClaim(w *work, c claim) {
 		}
 	}
 	if over := c.amount - added; over > 0 {
-		e.sinkOut(SinkOverlap, w.n, c.vout, addr, taint{segs: []seg{{src: c.src, hi: over}}}, 0, -1, reasonNone)
+		e.sinkOut(kindOverlap, w.n, c.vout, addr, taint{segs: []seg{{src: c.src, hi: over}}}, 0, -1, reasonNone)
 	}
 }
 
@@ -804,8 +815,9 @@ func (e *engine) addClaim(w *work, c claim) {
 // n (methods.md §1.9: entity, threshold, unspent, hop limit, untraced;
 // burned first) and queues what passes at its spender. Seeds (hop 0) pass
 // the entity and threshold stops: an analyst who seeds there means to
-// follow it.
-func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop int) error {
+// follow it. total is t's total when the caller knows it (flow.tot), −1
+// when not.
+func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop int, total int64) error {
 	x := e.tx.at(n)
 	var o outInfo
 	if n == e.outsOf {
@@ -814,16 +826,19 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		o = e.tx.outInfo(n, int(vout))
 	}
 	value, addr, burn := o.value, o.addr, o.burn
-	lab, err := e.labOf(ctx, addr)
-	if err != nil {
-		return err
+	lab := int32(-1)
+	if e.o.Resolver != nil { // labOf's first test, without its call
+		var err error
+		if lab, err = e.labOf(ctx, addr); err != nil {
+			return err
+		}
 	}
 	if burn {
-		e.sinkOut(SinkBurned, n, vout, addr, t, hop, lab, reasonNone)
+		e.sinkOut(kindBurned, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
 	if hop > 0 && lab >= 0 && e.stopsLab(lab) {
-		e.sinkOut(SinkEntity, n, vout, addr, t, hop, lab, reasonNone)
+		e.sinkOut(kindEntity, n, vout, addr, t, hop, lab, reasonNone)
 		ref := e.labs[lab]
 		if kind, ok := pattern.EntryKind(ref.Category); ok {
 			e.event(kind, x.pos, e.tx.id(n), &Entry{Vout: vout, Address: e.tx.address(addr), Entity: ref.Name,
@@ -831,18 +846,20 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		}
 		return nil
 	}
-	total := t.total()
-	if hop > 0 && (total < e.o.MinAmount || (e.o.Policy == Haircut && e.o.MinShare > 0 && float64(total) < e.o.MinShare*float64(value))) {
-		e.sinkOut(SinkThreshold, n, vout, addr, t, hop, lab, reasonNone)
+	if total < 0 {
+		total = t.total()
+	}
+	if hop > 0 && (total < e.o.MinAmount || (e.minShare > 0 && float64(total) < e.minShare*float64(value))) {
+		e.sinkOut(kindThreshold, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
 	if !o.spent {
-		e.sinkOut(SinkUnspent, n, vout, addr, t, hop, lab, reasonNone)
+		e.sinkOut(kindUnspent, n, vout, addr, t, hop, lab, reasonNone)
 		e.rest(n, vout, t, hop)
 		return nil
 	}
 	if hop >= e.o.MaxHops && e.o.Until == 0 {
-		e.sinkOut(SinkHopLimit, n, vout, addr, t, hop, lab, reasonNone)
+		e.sinkOut(kindHopLimit, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
 	next, vin, found, err := e.tx.spender(ctx, n, int(vout), &o)
@@ -850,20 +867,20 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	case err != nil:
 		return fmt.Errorf("trace: spender of %s: %w", heistgraph.Outpoint{TxID: e.tx.id(n), Vout: vout}, err)
 	case !found:
-		kind := SinkUntraced
+		kind := kindUntraced
 		if hop >= e.o.MaxHops {
-			kind = SinkHopLimit
+			kind = kindHopLimit
 		}
 		e.sinkOut(kind, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
 	y := e.tx.at(next)
 	if e.o.Until > 0 && y.time > e.o.Until {
-		e.sinkOut(SinkUnspent, n, vout, addr, t, hop, lab, reasonUntil)
+		e.sinkOut(kindUnspent, n, vout, addr, t, hop, lab, reasonUntil)
 		return nil
 	}
 	if hop >= e.o.MaxHops {
-		e.sinkOut(SinkHopLimit, n, vout, addr, t, hop, lab, reasonNone)
+		e.sinkOut(kindHopLimit, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
 	w := e.queued(next)
@@ -871,7 +888,7 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		if y.pos.cmp(e.last) <= 0 || int(vin) >= y.nin {
 			// The store places the spender before its parent: data we
 			// cannot follow.
-			e.sinkOut(SinkUntraced, n, vout, addr, t, hop, lab, reasonNone)
+			e.sinkOut(kindUntraced, n, vout, addr, t, hop, lab, reasonNone)
 			return nil
 		}
 		w = e.workFor(next)
@@ -1058,39 +1075,37 @@ func isBurn(o heistgraph.TxOut) bool {
 }
 
 // sinkOut records taint t at rest in output vout of tx n (address addr),
-// one sink per source.
-func (e *engine) sinkOut(kind SinkKind, n int32, vout uint32, addr addrRef, t taint, hop int, lab int32, reason uint8) {
-	e.bySrc = t.appendBySource(e.bySrc)
-	k := kindIndex(kind)
-	for _, sa := range e.bySrc {
-		s := sink{kind: k, tx: n, vout: vout, addr: addr, amount: sa.amount, hops: int32(hop), src: sa.src,
-			reason: reason, compct: t.compacted, via: t.viaCJ, lab: lab, spans: -1}
-		e.addSink(s, &t)
-	}
+// one sink per source; kind is an index in sinkKinds.
+func (e *engine) sinkOut(kind uint8, n int32, vout uint32, addr addrRef, t taint, hop int, lab int32, reason uint8) {
+	s := sink{kind: kind, tx: n, vout: vout, addr: addr, hops: int32(hop), reason: reason, compct: t.compacted,
+		via: t.viaCJ, lab: lab, spans: -1}
+	e.addSinks(&s, &t)
 	e.setPos(n)
 }
 
 // sinkIn records the taint arriving on input vin of w's transaction at
 // rest there (a CoinJoin, or a spender the trace cannot value).
-func (e *engine) sinkIn(kind SinkKind, w *work, vin int, a *arrival, lab int32, reason uint8) {
+func (e *engine) sinkIn(kind uint8, w *work, vin int, a *arrival, lab int32, reason uint8) {
 	_, addr, _ := e.tx.output(a.from, int(a.vout))
 	t := e.taintOf(a)
-	e.bySrc = t.appendBySource(e.bySrc)
-	k := kindIndex(kind)
-	for _, sa := range e.bySrc {
-		s := sink{kind: k, tx: w.n, vout: uint32(vin), input: true, addr: addr, lab: lab, amount: sa.amount,
-			hops: a.hop, src: sa.src, reason: reason, compct: t.compacted, via: t.viaCJ, spans: -1}
-		e.addSink(s, &t)
-	}
+	s := sink{kind: kind, tx: w.n, vout: uint32(vin), input: true, addr: addr, lab: lab, hops: a.hop,
+		reason: reason, compct: t.compacted, via: t.viaCJ, spans: -1}
+	e.addSinks(&s, &t)
 }
 
-func kindIndex(k SinkKind) uint8 {
-	for i, x := range sinkKinds {
-		if x == k {
-			return uint8(i)
-		}
+// addSinks adds s once for each source of t with its amount of it
+// (taint.appendBySource): s's source and amount are set for each.
+func (e *engine) addSinks(s *sink, t *taint) {
+	if len(t.segs) == 1 { // most: one source, or one span
+		s.src, s.amount = t.segs[0].src, t.segs[0].hi-t.segs[0].lo
+		e.addSink(s, t)
+		return
 	}
-	panic("trace: unknown sink kind " + string(k))
+	e.bySrc = t.appendBySource(e.bySrc)
+	for _, sa := range e.bySrc {
+		s.src, s.amount = sa.src, sa.amount
+		e.addSink(s, t)
+	}
 }
 
 // appendSpans appends the spans of source src in t to out (interval
@@ -1104,18 +1119,18 @@ func appendSpans(out [][2]int64, t *taint, src int32) [][2]int64 {
 	return out
 }
 
-// addSink adds s, with its source's spans of t, or adds it to the sink of
-// the same place, kind and source.
-func (e *engine) addSink(s sink, t *taint) {
+// addSink adds s (a copy), with its source's spans of t, or adds it to
+// the sink of the same place, kind and source.
+func (e *engine) addSink(s *sink, t *taint) {
 	if e.sinkAt == nil {
 		// Run: each place, kind and source is sunk once (engine.sinkAt).
-		e.sunk.add(s)
-		e.checkSinkOrder(&s)
+		e.sunk.add(*s)
+		e.checkSinkOrder(s)
 		if e.lines {
 			s.spans = int32(len(e.spans))
 			e.spans = append(e.spans, appendSpans(nil, t, s.src))
 		}
-		e.sinks.add(s)
+		e.sinks.add(*s)
 		return
 	}
 	k := sinkKey{tx: s.tx, vout: s.vout, src: s.src, kind: s.kind, input: s.input}
@@ -1138,7 +1153,7 @@ func (e *engine) addSink(s sink, t *taint) {
 		s.spans = int32(len(e.spans))
 		e.spans = append(e.spans, appendSpans(nil, t, s.src))
 	}
-	i := e.sinks.add(s)
+	i := e.sinks.add(*s)
 	e.sinkAt[k] = i
 	if e.journal != nil {
 		e.undo(func() { delete(e.sinkAt, k); e.sinks.truncate(i) })
@@ -1218,14 +1233,23 @@ func (e *engine) checkSinkOrder(s *sink) {
 	if e.srcRank == nil {
 		e.kindRank, e.srcRank = e.sinkRanks()
 	}
-	o := sinkOrder{pos: e.lastSink.pos, vout: s.vout, kind: e.kindRank[s.kind], src: e.srcRank[s.src], i: int32(e.sinks.len())}
-	if s.tx != e.lastSinkTx || o.i == 0 {
-		e.lastSinkTx, o.pos = s.tx, e.tx.at(s.tx).pos
+	last := &e.lastSink
+	kind, src := e.kindRank[s.kind], e.srcRank[s.src]
+	if s.tx == e.lastSinkTx && e.sinks.len() > 0 {
+		// The same transaction, the same position: the rest decides (a
+		// later sink's index is larger, so equal fields are in order).
+		if c := cmp.Compare(last.vout, s.vout); c > 0 ||
+			c == 0 && (last.kind > kind || last.kind == kind && last.src > src) {
+			e.sinksUnordered = true
+		}
+		last.vout, last.kind, last.src = s.vout, kind, src
+		return
 	}
-	if o.i > 0 && e.lastSink.cmp(o) > 0 {
+	o := sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kind, src: src, i: int32(e.sinks.len())}
+	if o.i > 0 && last.cmp(o) > 0 {
 		e.sinksUnordered = true
 	}
-	e.lastSink = o
+	e.lastSinkTx, *last = s.tx, o
 }
 
 // cmp orders sinks as Result.Sinks does. It returns at the first field

@@ -160,7 +160,7 @@ func (t *Tracer) Advance(ctx context.Context, b *heistgraph.Block) (bool, error)
 	for _, s := range spent {
 		e.unrest(s.op, s.r)
 		e.undo(e.tx.setSpender(s.r.n, s.r.vout, s.by))
-		if err := e.forward(ctx, s.r.n, s.r.vout, s.r.t, s.r.hop); err != nil {
+		if err := e.forward(ctx, s.r.n, s.r.vout, s.r.t, s.r.hop, -1); err != nil {
 			t.stale = true
 			return false, err
 		}
@@ -299,7 +299,7 @@ func (e *engine) unrest(op heistgraph.Outpoint, r restingOut) {
 	delete(e.resting, op)
 	e.undo(func() { e.resting[op] = r })
 	for _, sa := range r.t.bySource() {
-		k := sinkKey{tx: r.n, vout: op.Vout, src: sa.src, kind: kindIndex(SinkUnspent)}
+		k := sinkKey{tx: r.n, vout: op.Vout, src: sa.src, kind: kindUnspent}
 		i, ok := e.sinkAt[k]
 		if !ok {
 			continue

@@ -297,6 +297,36 @@ func (t *txTable) prevout(n int32, vin int) (int64, bool) {
 	return t.g.NumberedInputValue(x.gnum, vin)
 }
 
+// prevouts fills in (as long as tx n's inputs) with the values of the
+// outputs tx n's inputs spend and returns their sum; known is false when
+// one is unknown or tx n is a coinbase (in is then partly filled).
+func (t *txTable) prevouts(n int32, in []int64) (v int64, known bool) {
+	if t.coinbase(n) {
+		return 0, false
+	}
+	x := t.at(n)
+	if x.gnum == noNum {
+		for i := range in {
+			pv, ok := t.prevout(n, i)
+			if !ok {
+				return 0, false
+			}
+			in[i] = pv
+			v += pv
+		}
+		return v, true
+	}
+	for i := range in {
+		pv, ok := t.g.NumberedInputValue(x.gnum, i)
+		if !ok {
+			return 0, false
+		}
+		in[i] = pv
+		v += pv
+	}
+	return v, true
+}
+
 // prevOutpoint returns the outpoint input vin of tx n spends.
 func (t *txTable) prevOutpoint(n int32, vin int) heistgraph.Outpoint {
 	x := t.at(n)
