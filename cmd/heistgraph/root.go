@@ -44,6 +44,8 @@ type app struct {
 	// machineBudget is the budget the embedded store is sized from without
 	// --memory (machinemem.go); 0 for the fixed defaults.
 	machineBudget int64
+	// storeAs is the hidden --store-as (storeas.go).
+	storeAs string
 	// bulkLoad is ingest btc --bulk: the embedded store is opened with
 	// Options.BulkLoad.
 	bulkLoad bool
@@ -120,6 +122,8 @@ command or flag, a missing or unreadable input file).`,
 	_ = pf.MarkHidden("memwatch")
 	pf.DurationVar(&a.memWatchEvery, "memwatch-every", 30*time.Second, "how often --memwatch samples")
 	_ = pf.MarkHidden("memwatch-every")
+	pf.StringVar(&a.storeAs, "store-as", "", "size the embedded store's caches and filters as --memory SIZE would, divided by RATIO (SIZE/RATIO; for benchmarks that give a small chain the full chain's share an address)")
+	_ = pf.MarkHidden("store-as")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.ingestCmd(), a.showCmd(), a.storeCmd(), a.synthCmd())
 	root.AddCommand(a.labelsCmd(), a.clusterCmd())

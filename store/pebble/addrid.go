@@ -454,6 +454,7 @@ func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error
 		if next == 1 && (a.ids.c != c || !a.ids.given) {
 			blocks := max(words/8, 1) // of 8 words
 			f = &addrFilter{bits: make([]uint64, blocks*8)}
+			a.counts.addrFilter.Add(8 * int64(len(f.bits)))
 		}
 	}
 	a.filters[c] = f
@@ -509,9 +510,11 @@ func (a *applier) storedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		kh = addrKeyHash(addr)
 	}
 	t, found, err := seekTotals(it, a.addrReader(db, c), c, addr, kh, nil)
+	a.counts.addrLookups.Add(1)
 	if err != nil || !found {
 		return 0, false, err
 	}
+	a.counts.addrFound.Add(1)
 	if t.ID == 0 {
 		return 0, false, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
 	}

@@ -388,6 +388,9 @@ type applier struct {
 	filters map[chainCode]*addrFilter
 	// txids are the chains' filters of txids (nil: none).
 	txids map[chainCode]*txidFilter
+	// counts are the lookups the caches and filters let through
+	// (memstats.go).
+	counts lookupCounts
 	// addrs resolves the address ids of stored outputs (addrtable.go);
 	// given is the address last packed (givenOK false: it does not
 	// pack), by giveID or packedOf, with its hash or program in givenBuf.
@@ -580,7 +583,9 @@ func (a *applier) findCollisions(db *pebbledb.DB, b *heistgraph.Block, c chainCo
 		if err != nil {
 			return false, fmt.Errorf("tx %d %s: %w", i, txid, err)
 		}
+		a.counts.txidLookups.Add(1)
 		if found {
+			a.counts.txidFound.Add(1)
 			if prev == nil {
 				prev = []byte{}
 			}
@@ -634,6 +639,7 @@ func (a *applier) newTxidFilter(c chainCode) {
 		a.txids = map[chainCode]*txidFilter{}
 	}
 	a.txids[c] = &txidFilter{bits: make([]uint64, max(words/8, 1)*8)}
+	a.counts.txidFilter.Add(8 * int64(len(a.txids[c].bits)))
 }
 
 // applyTx adds the tx at index i of b to batch.
