@@ -55,5 +55,6 @@ func (a *app) scaleStore(opts *pebble.Options) error {
 	scale := func(v int64) int64 { return max(int64(float64(v)/ratio), 1) }
 	opts.CacheSize = scale(fit.CacheSize)
 	opts.UTXOCacheSize = scale(fit.UTXOCacheSize)
+	opts.FilterBytes = scale(fit.FilterBytes)
 	return nil
 }

@@ -24,26 +24,29 @@ type LookupStats struct {
 	// AddrLookups are addresses looked up in the address totals
 	// (seekTotals), AddrFound those found there: the rest were new
 	// addresses that the filter did not rule out (or had no filter).
-	AddrLookups, AddrFound int64
+	// AddrIDs are the ids given out.
+	AddrLookups, AddrFound, AddrIDs int64
 	// TxidLookups are txids looked up in the txid index, TxidFound
 	// those found there (a repeated txid).
 	TxidLookups, TxidFound int64
-	// AddrFilter and TxidFilter are the filters' bytes.
-	AddrFilter, TxidFilter int64
+	// AddrFilter and TxidFilter are the filters' bytes, FilterBuilds the
+	// times one was rebuilt larger (ingestfilter.go).
+	AddrFilter, TxidFilter, FilterBuilds int64
 }
 
 // lookupCounts are LookupStats' counters, written by the applier under
 // DB.writeMu and read by MemoryStats at any time.
 type lookupCounts struct {
-	addrLookups, addrFound, txidLookups, txidFound atomic.Int64
-	addrFilter, txidFilter                         atomic.Int64
+	addrLookups, addrFound, addrIDs, txidLookups, txidFound atomic.Int64
+	addrFilter, txidFilter, filterBuilds                    atomic.Int64
 }
 
 func (l *lookupCounts) stats() LookupStats {
 	return LookupStats{
-		AddrLookups: l.addrLookups.Load(), AddrFound: l.addrFound.Load(),
+		AddrLookups: l.addrLookups.Load(), AddrFound: l.addrFound.Load(), AddrIDs: l.addrIDs.Load(),
 		TxidLookups: l.txidLookups.Load(), TxidFound: l.txidFound.Load(),
 		AddrFilter: l.addrFilter.Load(), TxidFilter: l.txidFilter.Load(),
+		FilterBuilds: l.filterBuilds.Load(),
 	}
 }
 
