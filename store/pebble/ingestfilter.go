@@ -76,7 +76,8 @@ func outgrown(words, n, most int) (int, bool) {
 
 // growFilters rebuilds the filters that outgrew their bits, within
 // Options.FilterBytes, bytes (growFilters keeps it for the filters made
-// later); db holds everything given out so far.
+// later); db holds everything given out so far. A filter whose rebuild
+// fails is dropped: the chain's addresses or txids are then looked up.
 func (a *applier) growFilters(db pebbledb.Reader, bytes int64) error {
 	a.filterBytes = bytes
 	addrMost, txidMost := filterWords(bytes)
@@ -88,6 +89,7 @@ func (a *applier) growFilters(db pebbledb.Reader, bytes int64) error {
 			a.counts.addrFilter.Add(-8 * int64(len(f.bits)))
 			f.bits = nil // the old bits may go before the new are made
 			if err := f.rebuild(db, c, w); err != nil {
+				a.filters[c] = nil // a filter missing an address would give it a second id
 				return err
 			}
 			a.counts.addrFilter.Add(8 * int64(len(f.bits)))
@@ -99,6 +101,7 @@ func (a *applier) growFilters(db pebbledb.Reader, bytes int64) error {
 			a.counts.txidFilter.Add(-8 * int64(len(f.bits)))
 			f.bits = nil
 			if err := f.rebuild(db, c, w); err != nil {
+				a.txids[c] = nil // every txid is looked up
 				return err
 			}
 			a.counts.txidFilter.Add(8 * int64(len(f.bits)))
