@@ -77,6 +77,7 @@ func fitMachine(opts *pebble.Options, budget int64) error {
 	opts.CacheSize = max(opts.CacheSize, fit.CacheSize)
 	opts.MemTableSize = max(opts.MemTableSize, fit.MemTableSize)
 	opts.UTXOCacheSize = max(opts.UTXOCacheSize, fit.UTXOCacheSize)
+	opts.FilterBytes = max(opts.FilterBytes, fit.FilterBytes)
 	opts.GroupBytes = max(opts.GroupBytes, fit.GroupBytes)
 	return nil
 }

@@ -22,20 +22,20 @@ func TestFitMachine(t *testing.T) {
 		want sizes
 	}{
 		{"24 GiB ingest", []string{"ingest", "btc"}, 24 << 30, nil,
-			sizes{CacheSize: 384 << 20, MemTableSize: 96 << 20, UTXOCacheSize: 480 << 20, GroupBytes: 6 << 30 * 5 / 16 / 50}},
+			sizes{CacheSize: 384 << 20, MemTableSize: 96 << 20, UTXOCacheSize: 320 << 20, GroupBytes: 6 << 30 * 5 / 16 / 50}},
 		{"24 GiB cluster", []string{"cluster", "update"}, 24 << 30, nil,
-			sizes{CacheSize: 384 << 20, MemTableSize: 96 << 20, UTXOCacheSize: 480 << 20, GroupBytes: 6 << 30 * 5 / 16 / 50}},
+			sizes{CacheSize: 384 << 20, MemTableSize: 96 << 20, UTXOCacheSize: 320 << 20, GroupBytes: 6 << 30 * 5 / 16 / 50}},
 		{"24 GiB show", []string{"show", "block"}, 24 << 30, nil, defs},
 		{"24 GiB store", []string{"store", "dump"}, 24 << 30, nil, defs},
 		// At 16 GiB the budget's store share gives no more than the
 		// defaults but for the output cache; at 8 GiB nothing more.
 		{"16 GiB", []string{"ingest", "btc"}, 16 << 30, nil,
-			sizes{CacheSize: def.CacheSize, MemTableSize: def.MemTableSize, UTXOCacheSize: 4 << 30 * 5 / 16 / 4, GroupBytes: def.GroupBytes}},
+			sizes{CacheSize: def.CacheSize, MemTableSize: def.MemTableSize, UTXOCacheSize: 4 << 30 * 5 / 16 / 6, GroupBytes: def.GroupBytes}},
 		{"8 GiB", []string{"ingest", "btc"}, 8 << 30, nil, defs},
 		{"256 MiB", []string{"ingest", "btc"}, 256 << 20, nil, defs},
 		// The budget stops at 16 GiB: a 5 GiB store share.
 		{"1 TiB", []string{"ingest", "btc"}, 1 << 40, nil,
-			sizes{CacheSize: 1 << 30, MemTableSize: 256 << 20, UTXOCacheSize: 1280 << 20, GroupBytes: 64 << 20}},
+			sizes{CacheSize: 1 << 30, MemTableSize: 256 << 20, UTXOCacheSize: 5 << 30 / 6, GroupBytes: 64 << 20}},
 		{"unknown", []string{"ingest", "btc"}, 0, errors.New("no /proc"), defs},
 	} {
 		t.Run(c.name, func(t *testing.T) {

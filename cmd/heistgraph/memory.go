@@ -262,10 +262,16 @@ func (a *app) applyMemory(cmd *cobra.Command) error {
 // fitMemory applies --memory, or without it the machine's budget, to the
 // embedded store's options.
 func (a *app) fitMemory(opts *pebble.Options) error {
+	var err error
 	if a.memory == "" {
-		return fitMachine(opts, a.machineBudget)
+		err = fitMachine(opts, a.machineBudget)
+	} else {
+		err = a.fit(func(b memoryBudget) error { return opts.FitMemory(b.Store) })
 	}
-	return a.fit(func(b memoryBudget) error { return opts.FitMemory(b.Store) })
+	if err != nil {
+		return err
+	}
+	return a.scaleStore(opts)
 }
 
 // fitIngest applies --memory to a file ingest's options.

@@ -44,6 +44,8 @@ type app struct {
 	// machineBudget is the budget the embedded store is sized from without
 	// --memory (machinemem.go); 0 for the fixed defaults.
 	machineBudget int64
+	// storeAs is the hidden --store-as (storeas.go).
+	storeAs string
 	// bulkLoad is ingest btc --bulk: the embedded store is opened with
 	// Options.BulkLoad.
 	bulkLoad bool
@@ -111,7 +113,7 @@ command or flag, a missing or unreadable input file).`,
 	pf.StringVar(&a.storeURL, "store", "", "store URL (postgres://... selects PostgreSQL; empty means the embedded store at --data)")
 	pf.BoolVar(&a.json, "json", false, "machine-readable JSON on stdout; progress and logs on stderr")
 	pf.BoolVar(&a.quiet, "quiet", false, "silence progress and logs on stderr (never errors; answers on stdout stay)")
-	pf.StringVar(&a.memory, "memory", "", "memory budget of the whole process, e.g. 2GiB (at least 128MiB): Go's memory limit (unless GOMEMLIMIT is set), the embedded store's caches and memtables (five sixteenths), ingest's decoded blocks (a sixteenth) and the clustering beside an ingest (the rest) are sized to fit it; an ingest whose clustering outgrows its share goes on without clustering and exits 2 (default: no limit; ingest and cluster size the embedded store's caches and memtables, which fill as they are used, as for a budget of a quarter of the memory the process may use (its cgroup's limit, else the machine's), at most 16GiB, and other commands take the fixed sizes, also the least: 256 MiB block cache, 160 MiB output cache, a 50 MiB address-id cache and 12 MiB of filters, 64 MiB memtables)")
+	pf.StringVar(&a.memory, "memory", "", "memory budget of the whole process, e.g. 2GiB (at least 128MiB): Go's memory limit (unless GOMEMLIMIT is set), the embedded store's caches and memtables (five sixteenths), ingest's decoded blocks (a sixteenth) and the clustering beside an ingest (the rest) are sized to fit it; an ingest whose clustering outgrows its share goes on without clustering and exits 2 (default: no limit; ingest and cluster size the embedded store's caches and memtables, which fill as they are used, as for a budget of a quarter of the memory the process may use (its cgroup's limit, else the machine's), at most 16GiB, and other commands take the fixed sizes, also the least: 256 MiB block cache, 160 MiB output cache, a 50 MiB address-id cache, filters of new addresses and txids that start at 12 MiB and grow with the chain to at most 64 MiB, 64 MiB memtables)")
 	pf.StringVar(&a.cpuProf, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")
 	_ = pf.MarkHidden("cpuprofile")
 	pf.StringVar(&a.memProf, "memprofile", "", "write the allocations of the command (a heap profile at its end) to FILE (for performance work)")
@@ -120,6 +122,8 @@ command or flag, a missing or unreadable input file).`,
 	_ = pf.MarkHidden("memwatch")
 	pf.DurationVar(&a.memWatchEvery, "memwatch-every", 30*time.Second, "how often --memwatch samples")
 	_ = pf.MarkHidden("memwatch-every")
+	pf.StringVar(&a.storeAs, "store-as", "", "size the embedded store's caches and filters as --memory SIZE would, divided by RATIO (SIZE/RATIO; for benchmarks that give a small chain the full chain's share an address)")
+	_ = pf.MarkHidden("store-as")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.ingestCmd(), a.showCmd(), a.storeCmd(), a.synthCmd())
 	root.AddCommand(a.labelsCmd(), a.clusterCmd())

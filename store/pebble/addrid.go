@@ -32,10 +32,11 @@ type addrKey struct {
 // about 45 of them.
 const addrIDEntryBytes = 176
 
-// The address filter and the txid filter of an initial ingest take these
-// bytes per addrIDEntryBytes of the ids cache (a quarter and an eighth of
-// the 112 bytes an entry was counted before, which sized them: their
-// sizes, and so their false positives, are unchanged).
+// The address filter and the txid filter of an initial ingest start at
+// these bytes per addrIDEntryBytes of the ids cache (a quarter and an
+// eighth of the 112 bytes an entry was counted before, which sized them),
+// at most their parts of Options.FilterBytes, and grow from there with the
+// chain (ingestfilter.go).
 const (
 	addrFilterBytesPerID = 28
 	txidFilterBytesPerID = 14
@@ -217,15 +218,21 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		return 0, err
 	}
 	k := addrKey{c, addr}
+	var kh uint64 // addr's addrKeyHash, the filter's hash
 	if f != nil {
 		// Every address with an id went through the filter (giveID), so
 		// one it does not hold is new: neither the run nor the cache is
 		// asked (a new address would miss both).
-		if !hashed {
-			h, hashed = a.addrHash(addr), true
+		if pr != nil {
+			kh = pr.kh
+		} else {
+			kh = addrKeyHash(addr)
 		}
-		if !f.has(h) {
-			return a.giveID(db, c, k, f, h, pr)
+		if !f.has(kh) {
+			if !hashed {
+				h = a.addrHash(addr)
+			}
+			return a.giveID(db, c, k, f, h, kh, pr)
 		}
 	}
 	if !hashed {
@@ -252,21 +259,23 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		r.addFresh(c, h, form, id)
 		return id, nil
 	}
-	return a.giveID(db, c, k, f, h, pr)
+	return a.giveID(db, c, k, f, h, kh, pr)
 }
 
 // giveID gives address k a new id from chain c's counter, and adds it to
-// the chain's filter f (nil: none); h is its hash (addrHash), pr the
-// preparation of the output whose address it is (nil: none).
-func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter, h uint64, pr *outPrep) (uint64, error) {
+// the chain's filter f (nil: none); h is its hash (addrHash), kh its
+// addrKeyHash (with f), pr the preparation of the output whose address it
+// is (nil: none).
+func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter, h, kh uint64, pr *outPrep) (uint64, error) {
 	r := &a.ids
 	id, err := r.take(db, c, metaAddrIDKey, "address id")
 	if err != nil {
 		return 0, err
 	}
 	r.ids.put(h, k, id)
+	a.counts.addrIDs.Add(1)
 	if f != nil {
-		f.add(h)
+		f.add(kh)
 	}
 	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
 	a.idVal = append(a.idVal[:0], a.formOf(k.addr, pr)...)
@@ -348,27 +357,30 @@ func (a *applier) closeReads() error {
 }
 
 // An addrFilter is a Bloom filter of the addresses of one chain that have
-// ids, kept by the process that gave every one of them out: it is made only
-// for a chain whose counter is unset when the process first gives it an
-// id (no address of the chain has totals yet), so an address it does not
-// hold is new, without a lookup. That is every address of an initial
-// ingest; a store that already holds addresses of the chain (a resumed
-// ingest) looks each address up instead. A rewind only removes addresses,
-// which leaves the filter a superset: what it holds is looked up as before.
+// ids, by their addrKeyHash, kept by the process that gave every one of
+// them out: it is made only for a chain whose counter is unset when the
+// process first gives it an id (no address of the chain has totals yet),
+// so an address it does not hold is new, without a lookup. That is every
+// address of an initial ingest; a store that already holds addresses of
+// the chain (a resumed ingest) looks each address up instead. A rewind
+// only removes addresses, which leaves the filter a superset: what it
+// holds is looked up as before. It grows with the chain (ingestfilter.go):
+// n is the addresses added since it was made or rebuilt.
 type addrFilter struct {
 	bits []uint64
+	n    int
 }
 
 // addrFilterProbes is the number of bits an address sets, all in one
 // block of 512 bits (a cache line: one miss a probe, where bits spread
-// over the whole filter cost a miss each). Three, not seven: at the whole
-// chain's 3.6 bits an address (docs/scaling.md) seven bits make about one
-// new address in three a false positive, which costs a lookup, three
-// about one in five; at the medium world's hundreds of bits an address
-// either is about none.
+// over the whole filter cost a miss each). Three, not seven: below the
+// ten bits an address a filter grows at (filterBits), seven bits make
+// more new addresses false positives, each a lookup (at 3.6 bits about one
+// in three against one in five); at the medium world's hundreds of bits
+// an address either is about none.
 const addrFilterProbes = 3
 
-// addrHash is the hash of addr that the run's ids and the filters take
+// addrHash is the hash of addr that the run's ids and the ids cache take
 // (one seed for the applier's life).
 func (a *applier) addrHash(addr string) uint64 {
 	return maphash.String(a.hashSeed(), addr)
@@ -390,6 +402,7 @@ func (f *addrFilter) locate(h uint64) int {
 }
 
 func (f *addrFilter) add(h uint64) {
+	f.n++
 	w := f.locate(h)
 	for i := range addrFilterProbes {
 		b := h >> (9 * i) & 511
@@ -408,8 +421,8 @@ func (f *addrFilter) has(h uint64) bool {
 	return true
 }
 
-// prehash reads the filter's block of the hash of each address of the
-// block's outputs (a.outs, their preparation): the cache misses of a
+// prehash reads the filter's block of the addrKeyHash of each address of
+// the block's outputs (a.outs, their preparation): the cache misses of a
 // block's addresses are made at once in this loop, instead of one after
 // the other as each output is applied (the filter's bits are the size of
 // the ids cache, most of them never in a CPU cache). It makes chain c's
@@ -428,7 +441,7 @@ func (a *applier) prehash(db pebbledb.Reader, c chainCode) error {
 	var touched uint64
 	for i := range a.outs {
 		if o := &a.outs[i]; o.h != 0 {
-			touched += f.bits[f.locate(o.h)]
+			touched += f.bits[f.locate(o.kh)]
 		}
 	}
 	runtime.KeepAlive(touched) // the reads are made
@@ -436,7 +449,9 @@ func (a *applier) prehash(db pebbledb.Reader, c chainCode) error {
 }
 
 // newFilter returns chain c's filter, deciding on the chain's first lookup
-// whether it gets one (nil: it does not, or the ids cache has no room).
+// whether it gets one (nil: it does not, or the ids cache has no room): at
+// first as large as the ids cache's bytes say (addrFilterBytesPerID), at
+// most its part of Options.FilterBytes.
 func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error) {
 	if f, ok := a.filters[c]; ok {
 		return f, nil
@@ -452,8 +467,9 @@ func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error
 			return nil, err
 		}
 		if next == 1 && (a.ids.c != c || !a.ids.given) {
-			blocks := max(words/8, 1) // of 8 words
-			f = &addrFilter{bits: make([]uint64, blocks*8)}
+			most, _ := filterWords(a.filterBytes)
+			f = &addrFilter{bits: make([]uint64, firstWords(words, most))}
+			a.counts.addrFilter.Add(8 * int64(len(f.bits)))
 		}
 	}
 	a.filters[c] = f
@@ -509,9 +525,11 @@ func (a *applier) storedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		kh = addrKeyHash(addr)
 	}
 	t, found, err := seekTotals(it, a.addrReader(db, c), c, addr, kh, nil)
+	a.counts.addrLookups.Add(1)
 	if err != nil || !found {
 		return 0, false, err
 	}
+	a.counts.addrFound.Add(1)
 	if t.ID == 0 {
 		return 0, false, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
 	}

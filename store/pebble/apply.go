@@ -65,6 +65,9 @@ func (d *DB) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) (int, erro
 func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error) {
 	a := &d.ap
 	a.startGroup(d.opts.UTXOCacheSize)
+	if err := a.growFilters(d.db, d.opts.FilterBytes); err != nil {
+		return 0, fmt.Errorf("grow the ingest's filters: %w", err)
+	}
 	per := a.bytesPerItem
 	if per == 0 {
 		per = defaultBytesPerItem
@@ -388,6 +391,12 @@ type applier struct {
 	filters map[chainCode]*addrFilter
 	// txids are the chains' filters of txids (nil: none).
 	txids map[chainCode]*txidFilter
+	// counts are the lookups the caches and filters let through
+	// (memstats.go).
+	counts lookupCounts
+	// filterBytes bounds the filters as they grow (Options.FilterBytes,
+	// ingestfilter.go).
+	filterBytes int64
 	// addrs resolves the address ids of stored outputs (addrtable.go);
 	// given is the address last packed (givenOK false: it does not
 	// pack), by giveID or packedOf, with its hash or program in givenBuf.
@@ -572,7 +581,7 @@ func (a *applier) findCollisions(db *pebbledb.DB, b *heistgraph.Block, c chainCo
 			continue
 		}
 		if f != nil && !f.probe(txid, false) {
-			f.probe(txid, true)
+			f.add(txid)
 			continue
 		}
 		a.key = appendTxKey(a.key[:0], c, txid)
@@ -580,7 +589,9 @@ func (a *applier) findCollisions(db *pebbledb.DB, b *heistgraph.Block, c chainCo
 		if err != nil {
 			return false, fmt.Errorf("tx %d %s: %w", i, txid, err)
 		}
+		a.counts.txidLookups.Add(1)
 		if found {
+			a.counts.txidFound.Add(1)
 			if prev == nil {
 				prev = []byte{}
 			}
@@ -599,7 +610,18 @@ func (a *applier) findCollisions(db *pebbledb.DB, b *heistgraph.Block, c chainCo
 // up as before. Its probes are the txid's own bits (a double SHA-256), all
 // in one block of 512 bits (a cache line: one miss a txid, where bits
 // spread over the whole filter cost a miss each, as addrFilter's).
-type txidFilter struct{ bits []uint64 }
+// It grows with the chain as addrFilter does (ingestfilter.go): n is the
+// txids added since it was made or rebuilt.
+type txidFilter struct {
+	bits []uint64
+	n    int
+}
+
+// add sets txid's bits.
+func (f *txidFilter) add(txid heistgraph.Hash) {
+	f.n++
+	f.probe(txid, true)
+}
 
 // probe reports whether txid's bits are all set, or sets them.
 func (f *txidFilter) probe(txid heistgraph.Hash, set bool) bool {
@@ -618,13 +640,18 @@ func (f *txidFilter) probe(txid heistgraph.Hash, set bool) bool {
 	return true
 }
 
-// txidFilterProbes is the number of bits a txid sets.
-const txidFilterProbes = 7
+// txidFilterProbes is the number of bits a txid sets. Four, not seven: at
+// the five bits a txid the full chain's filter gets under --memory 24GiB
+// (docs/scaling.md, "Branch mainnetmem") seven make about 17% of new txids
+// false positives, four 11%; at the sixteen bits a filter grows at
+// (filterBits) four hold 0.2%.
+const txidFilterProbes = 4
 
 // newTxidFilter gives chain c a filter of an eighth of the address ids
 // cache's bytes (4 MiB by default: under 1% false positives up to about 3
-// million txids, 0.6% measured at that load by TestTxidFilter), or none
-// when that cache is off.
+// million txids, 0.9% measured at that load by TestTxidFilter), at most
+// its part of Options.FilterBytes, or none when that cache is off. It
+// grows with the chain (ingestfilter.go).
 func (a *applier) newTxidFilter(c chainCode) {
 	words := a.idCache.bytes / addrIDEntryBytes * txidFilterBytesPerID / 8
 	if words <= 0 {
@@ -633,7 +660,9 @@ func (a *applier) newTxidFilter(c chainCode) {
 	if a.txids == nil {
 		a.txids = map[chainCode]*txidFilter{}
 	}
-	a.txids[c] = &txidFilter{bits: make([]uint64, max(words/8, 1)*8)}
+	_, most := filterWords(a.filterBytes)
+	a.txids[c] = &txidFilter{bits: make([]uint64, firstWords(words, most))}
+	a.counts.txidFilter.Add(8 * int64(len(a.txids[c].bits)))
 }
 
 // applyTx adds the tx at index i of b to batch.

@@ -37,9 +37,16 @@ type Options struct {
 	// outputs that resolves spends without a point lookup while blocks
 	// are applied (about 400 bytes an output). The cache of address ids
 	// takes about a third as much again, and an initial ingest's filters
-	// of addresses and txids a thirteenth (addrid.go, Memory). Default 160
-	// MiB (419,430 outputs); a negative value turns all of them off.
+	// of addresses and txids start at a thirteenth (addrid.go, Memory).
+	// Default 160 MiB (419,430 outputs); a negative value turns all of
+	// them off.
 	UTXOCacheSize int64
+	// FilterBytes bounds, in bytes of Go's heap, an initial ingest's
+	// filters of addresses and txids as they grow with the chain (about
+	// ten bits an address and a txid; ingestfilter.go): five eighths for
+	// the addresses, the rest for the txids. Default 64 MiB; a negative
+	// value keeps them at the size they start at.
+	FilterBytes int64
 	// GroupBytes is how much ApplyBlocks writes in one batch at most (the
 	// batch may pass it by one block's writes). Default 32 MiB; it is held
 	// in memory twice while the batch is built and committed.
@@ -78,6 +85,7 @@ const (
 	DefaultMemTableSize    = 64 << 20
 	DefaultBloomBitsPerKey = 10
 	DefaultUTXOCacheSize   = 160 << 20
+	DefaultFilterBytes     = 64 << 20
 	DefaultGroupBytes      = 32 << 20
 
 	maxMemTableSize = 1 << 30
@@ -103,6 +111,7 @@ func DefaultOptions() Options {
 		MemTableSize:    DefaultMemTableSize,
 		BloomBitsPerKey: DefaultBloomBitsPerKey,
 		UTXOCacheSize:   DefaultUTXOCacheSize,
+		FilterBytes:     DefaultFilterBytes,
 		GroupBytes:      DefaultGroupBytes,
 	}
 }
@@ -127,6 +136,9 @@ func (o *Options) Validate() error {
 	}
 	if o.UTXOCacheSize == 0 {
 		o.UTXOCacheSize = DefaultUTXOCacheSize
+	}
+	if o.FilterBytes == 0 {
+		o.FilterBytes = DefaultFilterBytes
 	}
 	if o.GroupBytes == 0 {
 		o.GroupBytes = DefaultGroupBytes
@@ -321,22 +333,30 @@ const (
 
 // FitMemory sizes the store's memory to its share of a process's budget,
 // total bytes: the block cache a fifth, each memtable a twentieth (writes
-// stop while four are full, so at most a fifth), the output cache a
-// quarter (with the address ids cache and the filters, which take about
-// 0.39 of it again, about a third), and a batch of ApplyBlocks a
+// stop while four are full, so at most a fifth), the output cache a sixth
+// (with the address ids cache, which takes about 0.31 of it again), the
+// filters of an initial ingest an eighth, and a batch of ApplyBlocks a
 // fiftieth (held about five times while it is built, encoded, logged and
 // committed). A clustering run's writes follow the memtable (half of one,
-// plus 1 MiB, held about twice). Memory reports what that comes to, with
-// the caches counted at what they take on Go's heap (TestCacheBytes).
-// Budgets below MinMemory wrap heistgraph.ErrInvalid.
+// plus 1 MiB, held about twice). Past the memtable's and the batch's
+// bounds (budgets above about 3 GiB), three quarters of what their shares
+// leave go to the filters too: they need about ten bits an address and a
+// txid, which on the full chain is gigabytes (docs/scaling.md, "Branch
+// mainnetmem"). Memory reports what that comes to, with the caches
+// counted at what they take on Go's heap (TestCacheBytes). Budgets below
+// MinMemory wrap heistgraph.ErrInvalid.
 func (o *Options) FitMemory(total int64) error {
 	if total < MinMemory {
 		return fmt.Errorf("pebble store: memory %d bytes < %d: %w", total, MinMemory, heistgraph.ErrInvalid)
 	}
 	o.CacheSize = total / 5
-	o.UTXOCacheSize = total / 4
+	o.UTXOCacheSize = total / 6
 	o.MemTableSize = uint64(min(total/20, fitMaxMemTable))
 	o.GroupBytes = min(total/50, fitMaxGroup)
+	// Four memtables and a clustering run's two halves of one, five
+	// batches.
+	left := 5*(total/20-int64(o.MemTableSize)) + 5*(total/50-o.GroupBytes)
+	o.FilterBytes = total/8 + left*3/4
 	return nil
 }
 
@@ -361,7 +381,11 @@ func (o *Options) Memory() MemoryUse {
 	m.Manual = o.CacheSize + 4*int64(o.MemTableSize)
 	if o.UTXOCacheSize > 0 {
 		ids := idCacheBytes(o.UTXOCacheSize)
-		m.Heap = o.UTXOCacheSize + ids + ids/addrIDEntryBytes*(addrFilterBytesPerID+txidFilterBytesPerID)
+		filters := ids / addrIDEntryBytes * (addrFilterBytesPerID + txidFilterBytesPerID)
+		if o.FilterBytes > 0 {
+			filters = o.FilterBytes
+		}
+		m.Heap = o.UTXOCacheSize + ids + filters
 	}
 	m.Heap += 5*o.GroupBytes + 2*(int64(o.MemTableSize)/2+1<<20)
 	return m
