@@ -442,7 +442,7 @@ func (a *applier) startGroup(cacheBytes int64) {
 	a.grp.reset()
 	a.ids.reset()
 	a.nums = runCounter{}
-	a.utxo.limit(cacheBytes, utxoEntryBytes)
+	a.utxo.limit(cacheBytes)
 	a.idCache.limit(idCacheBytes(cacheBytes))
 }
 

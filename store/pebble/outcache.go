@@ -1,0 +1,225 @@
+package pebble
+
+import (
+	"math/bits"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// outCache holds outputs of committed runs (utxoCache), in place of a Go
+// map: a ring of fixed-size records in chunks and an open-addressed table
+// of slots, a power of two long and at most half full, each the high 32
+// bits of the key's hash (outKeyHash: the txid's own bits, not hashed
+// again) and 1 + the record's place in the ring (0: empty). A slot is
+// chosen by the high bits of the hash, which it keeps, so a removal
+// shifts the slots after it back without reading records. A record is 88
+// bytes with the script type as its one-byte code (an output of another
+// type is not kept) where the map's entry took about 400 with its table's
+// overhead (TestCacheBytes), and a probe reads a slot and a record where
+// the map's read a group's control word, its key and its value.
+//
+// Puts go round the ring: one that comes back to a place still holding an
+// output drops it, the oldest put (ingest spends most outputs young, so
+// the oldest is the least likely spent soon; the map dropped arbitrary
+// entries). A take leaves its place empty until the ring comes round.
+// The bound is exact: the slots, the records and their address strings
+// (counted at outAddrBytes) take at most the bytes given.
+type outCache struct {
+	slots  []uint64
+	shift  uint // 64 - log2(len(slots))
+	chunks [][]outRec
+	places int // the ring's length (0: nothing is kept)
+	next   int // the place of the next put
+	made   int // the places made so far (the chunks' records)
+	n      int // the outputs held
+	bytes  int64
+}
+
+// outRec is an output in the cache: its key (txid, vout, chain), its
+// script type's code (scriptTypes), whether it holds an output (live),
+// and its head.
+type outRec struct {
+	txid  heistgraph.Hash
+	vout  uint32
+	c     chainCode
+	typ   uint8
+	live  bool
+	addr  string
+	value int64
+	id    uint64
+	kh    uint64
+	num   uint64
+}
+
+// The cache's sizes: a chunk's records, an address string's bytes on the
+// heap as an entry is counted (the 48 of mainnet's most common address, a
+// 42-character P2WPKH, TestCacheBytes), the fewest slots.
+const (
+	outChunkLen  = 4096
+	outRecBytes  = 88
+	outAddrBytes = 48
+	outMinSlots  = 1024
+)
+
+// limit sets the bound to bytes (0 or less: nothing is kept), emptying the
+// cache when it changes: the ring is as long as bytes allow with slots at
+// most half full, the number of slots chosen to make it longest.
+func (x *outCache) limit(bytes int64) {
+	if bytes == x.bytes {
+		return
+	}
+	*x = outCache{bytes: bytes}
+	for s := int64(outMinSlots); s <= 1<<32; s *= 2 {
+		p := min(s/2, (bytes-8*s)/(outRecBytes+outAddrBytes))
+		if p <= int64(x.places) {
+			break
+		}
+		x.places = int(p)
+	}
+}
+
+// size is the bytes the cache takes, at most: its slots and records made
+// so far, and its outputs' address strings.
+func (x *outCache) size() int64 {
+	return int64(8*len(x.slots)) + int64(x.made)*outRecBytes + int64(x.n)*outAddrBytes
+}
+
+// rec returns the record at place p.
+func (x *outCache) rec(p int) *outRec { return &x.chunks[p/outChunkLen][p%outChunkLen] }
+
+// find returns the place of k (hash h), or -1.
+func (x *outCache) find(h uint64, k *utxoKey) int {
+	if x.n == 0 {
+		return -1
+	}
+	mask := uint64(len(x.slots) - 1)
+	tag := h &^ (1<<32 - 1)
+	for i := h >> x.shift; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s == 0 {
+			return -1
+		}
+		if s&^(1<<32-1) == tag {
+			p := int(uint32(s)) - 1
+			if r := x.rec(p); r.txid == k.op.TxID && r.vout == k.op.Vout && r.c == k.c {
+				return p
+			}
+		}
+	}
+}
+
+// take returns k's output and removes it.
+func (x *outCache) take(k utxoKey) (utxo, bool) {
+	return x.takeAt(x.find(outKeyHash(&k), &k))
+}
+
+// takeAt returns the output at place p (-1: none) and removes it.
+func (x *outCache) takeAt(p int) (utxo, bool) {
+	if p < 0 {
+		return utxo{}, false
+	}
+	r := x.rec(p)
+	o := utxo{Value: r.value, Type: scriptTypes[r.typ], Address: r.addr, ID: r.id, KH: r.kh, Num: r.num}
+	x.drop(p, r)
+	return o, true
+}
+
+// drop removes the output of record r at place p.
+func (x *outCache) drop(p int, r *outRec) {
+	k := utxoKey{r.c, heistgraph.Outpoint{TxID: r.txid, Vout: r.vout}}
+	mask := uint64(len(x.slots) - 1)
+	i := outKeyHash(&k) >> x.shift
+	for uint32(x.slots[i]) != uint32(p+1) {
+		i = (i + 1) & mask
+	}
+	// Shift the slots after i back over it, each to the first place it
+	// may take on its way from its home (linear probing's deletion).
+	for j := (i + 1) & mask; x.slots[j] != 0; j = (j + 1) & mask {
+		if home := x.slots[j] >> x.shift; (j-home)&mask >= (j-i)&mask {
+			x.slots[i] = x.slots[j]
+			i = j
+		}
+	}
+	x.slots[i] = 0
+	r.live, r.addr = false, ""
+	x.n--
+}
+
+// put adds (or replaces) k's output.
+func (x *outCache) put(k utxoKey, o utxo) {
+	typ, ok := scriptTypeCode(o.Type)
+	if x.places == 0 || !ok {
+		return
+	}
+	p := x.next
+	x.next = (x.next + 1) % x.places
+	if p == x.made {
+		x.makePlace()
+	} else if r := x.rec(p); r.live {
+		x.drop(p, r)
+	}
+	h := outKeyHash(&k)
+	if q := x.find(h, &k); q >= 0 {
+		p = q // k is held: its record takes the new output
+	} else {
+		x.place(h&^(1<<32-1) | uint64(p+1))
+		x.n++
+	}
+	*x.rec(p) = outRec{txid: k.op.TxID, vout: k.op.Vout, c: k.c, typ: typ, live: true,
+		addr: o.Address, value: o.Value, id: o.ID, kh: o.KH, num: o.Num}
+}
+
+// makePlace makes the ring's next place (a chunk when it starts one, the
+// last one only as long as the ring needs), doubling the slots when it
+// would leave them more than half full.
+func (x *outCache) makePlace() {
+	if x.made%outChunkLen == 0 {
+		x.chunks = append(x.chunks, make([]outRec, min(outChunkLen, x.places-x.made)))
+	}
+	x.made++
+	if 2*x.made > len(x.slots) {
+		x.grow()
+	}
+}
+
+// grow doubles the slots (at least outMinSlots) and places them again.
+func (x *outCache) grow() {
+	old := x.slots
+	n := max(outMinSlots, 2*len(old))
+	x.slots = make([]uint64, n)
+	x.shift = uint(64 - bits.Len(uint(n-1)))
+	for _, s := range old {
+		if s != 0 {
+			x.place(s)
+		}
+	}
+}
+
+// place puts slot value s in its first empty slot from its home.
+func (x *outCache) place(s uint64) {
+	mask := uint64(len(x.slots) - 1)
+	i := s >> x.shift
+	for x.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	x.slots[i] = s
+}
+
+// clear empties it (after a rewind), keeping its room.
+func (x *outCache) clear() {
+	clear(x.slots)
+	for _, c := range x.chunks {
+		clear(c)
+	}
+	x.n, x.next = 0, 0
+}
+
+// scriptTypeCode returns t's code in scriptTypes (false: t has none).
+func scriptTypeCode(t heistgraph.ScriptType) (uint8, bool) {
+	for i, k := range scriptTypes {
+		if k == t {
+			return uint8(i), true
+		}
+	}
+	return 0, false
+}
