@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"math/bits"
+	"runtime"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -92,17 +93,24 @@ func (x *outCache) find(h uint64, k *utxoKey) int {
 	if x.n == 0 {
 		return -1
 	}
+	_, p := x.probe(h, k)
+	return p
+}
+
+// probe returns the slot of k (hash h) and its place, or the empty slot
+// where k goes and -1.
+func (x *outCache) probe(h uint64, k *utxoKey) (uint64, int) {
 	mask := uint64(len(x.slots) - 1)
 	tag := h &^ (1<<32 - 1)
 	for i := h >> x.shift; ; i = (i + 1) & mask {
 		s := x.slots[i]
 		if s == 0 {
-			return -1
+			return i, -1
 		}
 		if s&^(1<<32-1) == tag {
 			p := int(uint32(s)) - 1
 			if r := x.rec(p); r.txid == k.op.TxID && r.vout == k.op.Vout && r.c == k.c {
-				return p
+				return i, p
 			}
 		}
 	}
@@ -159,10 +167,10 @@ func (x *outCache) put(k utxoKey, o utxo) {
 		x.drop(p, r)
 	}
 	h := outKeyHash(&k)
-	if q := x.find(h, &k); q >= 0 {
+	if i, q := x.probe(h, &k); q >= 0 {
 		p = q // k is held: its record takes the new output
 	} else {
-		x.place(h&^(1<<32-1) | uint64(p+1))
+		x.slots[i] = h&^(1<<32-1) | uint64(p+1)
 		x.n++
 	}
 	*x.rec(p) = outRec{txid: k.op.TxID, vout: k.op.Vout, c: k.c, typ: typ, live: true,
@@ -223,3 +231,52 @@ func scriptTypeCode(t heistgraph.ScriptType) (uint8, bool) {
 	}
 	return 0, false
 }
+
+// held returns p (a place find returned for k before) when it still holds
+// k's output, or -1: a take since may have removed it.
+func (x *outCache) held(p int, k *utxoKey) int {
+	if p < 0 {
+		return -1
+	}
+	if r := x.rec(p); !r.live || r.txid != k.op.TxID || r.vout != k.op.Vout || r.c != k.c {
+		return -1
+	}
+	return p
+}
+
+// putOuts puts the outputs of outs that are not spent, outPutBatch at a
+// time: a first loop reads the slots where their probes start, and those
+// of the outputs the ring's next places will drop, so that the CPU makes
+// those reads at once (the table is far larger than its caches), not one
+// put's after another's.
+func (x *outCache) putOuts(outs []groupOut) {
+	if x.places == 0 {
+		return
+	}
+	for lo := 0; lo < len(outs); lo += outPutBatch {
+		batch := outs[lo:min(lo+outPutBatch, len(outs))]
+		if x.n > 0 {
+			var touched uint64
+			for j := range batch {
+				if !batch[j].o.spent {
+					touched += x.slots[outKeyHash(&batch[j].k)>>x.shift]
+				}
+			}
+			for j, p := 0, x.next; j < len(batch) && p < x.made; j, p = j+1, (p+1)%x.places {
+				if r := x.rec(p); r.live {
+					k := utxoKey{r.c, heistgraph.Outpoint{TxID: r.txid, Vout: r.vout}}
+					touched += x.slots[outKeyHash(&k)>>x.shift]
+				}
+			}
+			runtime.KeepAlive(touched) // the reads are made
+		}
+		for j := range batch {
+			if !batch[j].o.spent {
+				x.put(batch[j].k, batch[j].o)
+			}
+		}
+	}
+}
+
+// outPutBatch is the puts whose reads putOuts makes ahead.
+const outPutBatch = 256

@@ -99,11 +99,14 @@ func (g *group) putOut(k utxoKey, o utxo) {
 
 // out returns the output k the run made (nil: none); the pointer is valid
 // until the next putOut.
-func (g *group) out(k utxoKey) *utxo {
+func (g *group) out(k utxoKey) *utxo { return g.outHashed(outKeyHash(&k), &k) }
+
+// outHashed is out of k with hash h (outKeyHash).
+func (g *group) outHashed(h uint64, k *utxoKey) *utxo {
 	if g.outs.n == 0 {
 		return nil
 	}
-	if i, ok := g.outs.find(outKeyHash(&k), &k, g.outList); ok {
+	if i, ok := g.outs.find(h, k, g.outList); ok {
 		return &g.outList[uint32(g.outs.slots[i])-1].o
 	}
 	return nil

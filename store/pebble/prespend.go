@@ -1,0 +1,67 @@
+package pebble
+
+import (
+	"runtime"
+	"slices"
+
+	"github.com/heistgraph/heistgraph"
+)
+
+// spendPrep is an input's look-up made ahead of its tx (prespend): its
+// prevout's hash (outKeyHash) and its place in the output cache (-1:
+// none).
+type spendPrep struct {
+	h     uint64
+	place int
+}
+
+// prespend looks the inputs of block b (chain c) up in the output cache
+// before its txs are applied, into a.spends. The tables are far larger
+// than the CPU's caches, and a look-up's reads wait on memory: one
+// input's look-up after another, amid the rest of applyTx, waits for each
+// in turn, where a loop of look-ups alone lets the CPU make many at once.
+// A first loop hashes the prevouts and reads the slots where their look-
+// ups start, in the cache and in the run's outputs (which the block's own
+// outputs join as it is applied, so those are looked up in turn), a
+// second finds them in the cache. No output enters the cache while a
+// block is applied, so a place found stays the output's unless an input
+// takes it before (held).
+func (a *applier) prespend(b *heistgraph.Block, c chainCode) {
+	n := 0
+	for i := range b.Txs {
+		n += len(b.Txs[i].Inputs)
+	}
+	a.spends = slices.Grow(a.spends[:0], n)[:n]
+	x, g := &a.utxo, a.grp.outs.slots
+	gmask := uint64(len(g) - 1)
+	var touched uint64
+	j := 0
+	for i := range b.Txs {
+		for v := range b.Txs[i].Inputs {
+			k := utxoKey{c, b.Txs[i].Inputs[v].PrevOut}
+			h := outKeyHash(&k)
+			a.spends[j] = spendPrep{h: h, place: -1}
+			if x.n > 0 {
+				touched += x.slots[h>>x.shift]
+			}
+			if len(g) > 0 {
+				touched += g[h&gmask]
+			}
+			j++
+		}
+	}
+	runtime.KeepAlive(touched) // the reads are made
+	if x.n == 0 {
+		return
+	}
+	j = 0
+	for i := range b.Txs {
+		for v := range b.Txs[i].Inputs {
+			if in := &b.Txs[i].Inputs[v]; !in.Coinbase {
+				k := utxoKey{c, in.PrevOut}
+				a.spends[j].place = x.find(a.spends[j].h, &k)
+			}
+			j++
+		}
+	}
+}
