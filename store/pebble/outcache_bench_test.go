@@ -122,4 +122,3 @@ func BenchmarkOutCache(b *testing.B) {
 		})
 	}
 }
-
