@@ -23,7 +23,8 @@ type spendPrep struct {
 // A first loop hashes the prevouts and reads the slots where their look-
 // ups start, in the cache and in the run's outputs (which the block's own
 // outputs join as it is applied, so those are looked up in turn), a
-// second finds them in the cache. No output enters the cache while a
+// second reads those where the block's outputs go and their addresses'
+// ids are looked up, a third finds the prevouts in the cache. No output enters the cache while a
 // block is applied, so a place found stays the output's unless an input
 // takes it before (held).
 func (a *applier) prespend(b *heistgraph.Block, c chainCode) {
@@ -48,6 +49,34 @@ func (a *applier) prespend(b *heistgraph.Block, c chainCode) {
 				touched += g[h&gmask]
 			}
 			j++
+		}
+	}
+	// The block's outputs: the slots where their addresses' look-ups
+	// start, in the run's ids and the ids cache (hashedAddrID), and in
+	// the run's outputs, where applyTx puts them.
+	ids := a.ids.ids.slots
+	imask := uint64(len(ids) - 1)
+	g0, g1 := &a.idCache.gens[0], &a.idCache.gens[1]
+	o := 0
+	for i := range b.Txs {
+		tx := &b.Txs[i]
+		for v := range tx.Outputs {
+			if len(g) > 0 {
+				k := utxoKey{c, heistgraph.Outpoint{TxID: tx.TxID, Vout: uint32(v)}}
+				touched += g[outKeyHash(&k)&gmask]
+			}
+			if h := a.outs[o].h; h != 0 {
+				if len(ids) > 0 {
+					touched += ids[h&imask]
+				}
+				if g0.n > 0 {
+					touched += g0.slots[h>>g0.shift]
+				}
+				if g1.n > 0 {
+					touched += g1.slots[h>>g1.shift]
+				}
+			}
+			o++
 		}
 	}
 	runtime.KeepAlive(touched) // the reads are made
