@@ -8,10 +8,10 @@ import (
 )
 
 // outCache holds outputs of committed runs (utxoCache), in place of a Go
-// map: a ring of fixed-size records in chunks and an open-addressed table
+// map: fixed-size records in chunks and an open-addressed table
 // of slots, a power of two long and at most half full, each the high 32
 // bits of the key's hash (outKeyHash: the txid's own bits, not hashed
-// again) and 1 + the record's place in the ring (0: empty). A slot is
+// again) and 1 + the record's place (0: empty). A slot is
 // chosen by the high bits of the hash, which it keeps, so a removal
 // shifts the slots after it back without reading records. A record is 88
 // bytes with the script type as its one-byte code (an output of another
@@ -19,26 +19,28 @@ import (
 // overhead (TestCacheBytes), and a probe reads a slot and a record where
 // the map's read a group's control word, its key and its value.
 //
-// Puts go round the ring: one that comes back to a place still holding an
-// output drops it, the oldest put (ingest spends most outputs young, so
-// the oldest is the least likely spent soon; the map dropped arbitrary
-// entries). A take leaves its place empty until the ring comes round.
-// The bound is exact: the slots, the records and their address strings
-// (counted at outAddrBytes) take at most the bytes given.
+// A put takes the place a take left last (a list through the empty
+// records), or a new one, or, when the places the bound allows are all
+// made and held, drops the output at the place a cursor going round them
+// points to (an arbitrary one, as the map dropped). The bound is exact:
+// the slots, the places made and the outputs' address strings (counted
+// at outAddrBytes) take at most the bytes given.
 type outCache struct {
 	slots  []uint64
 	shift  uint // 64 - log2(len(slots))
 	chunks [][]outRec
-	places int // the ring's length (0: nothing is kept)
-	next   int // the place of the next put
+	places int // the most places (0: nothing is kept)
 	made   int // the places made so far (the chunks' records)
+	free   int // 1 + the empty place put takes next (0: none)
+	next   int // the place the cursor points to
 	n      int // the outputs held
 	bytes  int64
 }
 
 // outRec is an output in the cache: its key (txid, vout, chain), its
 // script type's code (scriptTypes), whether it holds an output (live),
-// and its head.
+// and its head; in an empty record, num is the list of empty places' next
+// (free).
 type outRec struct {
 	txid  heistgraph.Hash
 	vout  uint32
@@ -63,8 +65,8 @@ const (
 )
 
 // limit sets the bound to bytes (0 or less: nothing is kept), emptying the
-// cache when it changes: the ring is as long as bytes allow with slots at
-// most half full, the number of slots chosen to make it longest.
+// cache when it changes: as many places as bytes allow with slots at most
+// half full, the number of slots chosen to make them most.
 func (x *outCache) limit(bytes int64) {
 	if bytes == x.bytes {
 		return
@@ -79,10 +81,11 @@ func (x *outCache) limit(bytes int64) {
 	}
 }
 
-// size is the bytes the cache takes, at most: its slots and records made
-// so far, and its outputs' address strings.
+// size is the bytes the cache takes, at most: its slots and records (the
+// chunks made), and its outputs' address strings.
 func (x *outCache) size() int64 {
-	return int64(8*len(x.slots)) + int64(x.made)*outRecBytes + int64(x.n)*outAddrBytes
+	recs := min(len(x.chunks)*outChunkLen, x.places)
+	return int64(8*len(x.slots)) + int64(recs)*outRecBytes + int64(x.n)*outAddrBytes
 }
 
 // rec returns the record at place p.
@@ -129,10 +132,11 @@ func (x *outCache) takeAt(p int) (utxo, bool) {
 	r := x.rec(p)
 	o := utxo{Value: r.value, Type: scriptTypes[r.typ], Address: r.addr, ID: r.id, KH: r.kh, Num: r.num}
 	x.drop(p, r)
+	r.num, x.free = uint64(x.free), p+1
 	return o, true
 }
 
-// drop removes the output of record r at place p.
+// drop removes the output of record r at place p (its record is empty).
 func (x *outCache) drop(p int, r *outRec) {
 	k := utxoKey{r.c, heistgraph.Outpoint{TxID: r.txid, Vout: r.vout}}
 	mask := uint64(len(x.slots) - 1)
@@ -159,17 +163,27 @@ func (x *outCache) put(k utxoKey, o utxo) {
 	if x.places == 0 || !ok {
 		return
 	}
-	p := x.next
-	x.next = (x.next + 1) % x.places
-	if p == x.made {
-		x.makePlace()
-	} else if r := x.rec(p); r.live {
-		x.drop(p, r)
+	if x.slots == nil {
+		x.grow()
 	}
 	h := outKeyHash(&k)
-	if i, q := x.probe(h, &k); q >= 0 {
-		p = q // k is held: its record takes the new output
-	} else {
+	i, p := x.probe(h, &k)
+	if p < 0 {
+		switch {
+		case x.free > 0:
+			p = x.free - 1
+			x.free = int(x.rec(p).num)
+		case x.made < x.places:
+			p = x.made
+			if x.makePlace() {
+				i, _ = x.probe(h, &k) // the slots were placed again
+			}
+		default:
+			p = x.next
+			x.next = (x.next + 1) % x.places
+			x.drop(p, x.rec(p))
+			i, _ = x.probe(h, &k) // the slots after p's were shifted
+		}
 		x.slots[i] = h&^(1<<32-1) | uint64(p+1)
 		x.n++
 	}
@@ -177,17 +191,19 @@ func (x *outCache) put(k utxoKey, o utxo) {
 		addr: o.Address, value: o.Value, id: o.ID, kh: o.KH, num: o.Num}
 }
 
-// makePlace makes the ring's next place (a chunk when it starts one, the
-// last one only as long as the ring needs), doubling the slots when it
-// would leave them more than half full.
-func (x *outCache) makePlace() {
-	if x.made%outChunkLen == 0 {
+// makePlace makes the next place (a chunk when it starts one, the last
+// one only as long as the places need), doubling the slots when it would
+// leave them more than half full (reported).
+func (x *outCache) makePlace() bool {
+	if x.made%outChunkLen == 0 && x.made/outChunkLen == len(x.chunks) {
 		x.chunks = append(x.chunks, make([]outRec, min(outChunkLen, x.places-x.made)))
 	}
 	x.made++
 	if 2*x.made > len(x.slots) {
 		x.grow()
+		return true
 	}
+	return false
 }
 
 // grow doubles the slots (at least outMinSlots) and places them again.
@@ -219,7 +235,7 @@ func (x *outCache) clear() {
 	for _, c := range x.chunks {
 		clear(c)
 	}
-	x.n, x.next = 0, 0
+	x.n, x.next, x.made, x.free = 0, 0, 0, 0
 }
 
 // scriptTypeCode returns t's code in scriptTypes (false: t has none).
@@ -245,10 +261,10 @@ func (x *outCache) held(p int, k *utxoKey) int {
 }
 
 // putOuts puts the outputs of outs that are not spent, outPutBatch at a
-// time: a first loop reads the slots where their probes start, and those
-// of the outputs the ring's next places will drop, so that the CPU makes
-// those reads at once (the table is far larger than its caches), not one
-// put's after another's.
+// time: a first loop reads the slots where their probes start, and, with
+// every place made and held, those of the outputs the cursor will drop,
+// so that the CPU makes those reads at once (the table is far larger than
+// its caches), not one put's after another's.
 func (x *outCache) putOuts(outs []groupOut) {
 	if x.places == 0 {
 		return
@@ -262,7 +278,7 @@ func (x *outCache) putOuts(outs []groupOut) {
 					touched += x.slots[outKeyHash(&batch[j].k)>>x.shift]
 				}
 			}
-			for j, p := 0, x.next; j < len(batch) && p < x.made; j, p = j+1, (p+1)%x.places {
+			for j, p := 0, x.next; j < len(batch) && x.free == 0 && x.made == x.places; j, p = j+1, (p+1)%x.places {
 				if r := x.rec(p); r.live {
 					k := utxoKey{r.c, heistgraph.Outpoint{TxID: r.txid, Vout: r.vout}}
 					touched += x.slots[outKeyHash(&k)>>x.shift]

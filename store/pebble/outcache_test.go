@@ -25,8 +25,9 @@ func outOf(i int) utxo {
 
 // TestOutCache: against a map of what was put and not taken, a take
 // returns the last output put under its key or nothing, never another's;
-// with room for all, exactly the map's; past its room, the oldest puts go
-// first; a type without a code is not kept; clear empties it.
+// with room for all, exactly the map's; past its room, the cursor drops
+// the outputs in the order of their places (without takes, the order of
+// their puts); a type without a code is not kept; clear empties it.
 func TestOutCache(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -35,7 +36,7 @@ func TestOutCache(t *testing.T) {
 		ops    int
 		exact  bool // nothing is dropped: takes match the map
 	}{
-		{"room for all puts", 5000, 3000, 9000, true},
+		{"room for all", 5000, 3000, 40000, true},
 		{"past its room", 500, 3000, 40000, false},
 		{"tiny", 3, 20, 2000, false},
 	} {
@@ -47,6 +48,7 @@ func TestOutCache(t *testing.T) {
 			}
 			x.places = tc.places
 			want := map[utxoKey]utxo{}
+			peak := 0 // the most outputs held
 			rng := rand.New(rand.NewPCG(1, uint64(tc.keys)))
 			for i := range tc.ops {
 				// few txids, several vouts and two chains: probe chains
@@ -56,6 +58,7 @@ func TestOutCache(t *testing.T) {
 					o := outOf(i)
 					x.put(k, o)
 					want[k] = o
+					peak = max(peak, x.n)
 					continue
 				}
 				got, ok := x.take(k)
@@ -67,6 +70,9 @@ func TestOutCache(t *testing.T) {
 				if tc.exact && ok != held {
 					t.Fatalf("op %d: take %v found %v, want %v", i, k, ok, held)
 				}
+				if x.made > peak {
+					t.Fatalf("op %d: %d places made for at most %d outputs held: empty places are not taken again", i, x.made, peak)
+				}
 				if x.n > x.places || (tc.exact && x.n != len(want)) {
 					t.Fatalf("op %d: %d held, %d put and not taken, room %d", i, x.n, len(want), x.places)
 				}
@@ -77,7 +83,7 @@ func TestOutCache(t *testing.T) {
 		})
 	}
 
-	t.Run("oldest dropped first", func(t *testing.T) {
+	t.Run("dropped in the order of their places", func(t *testing.T) {
 		var x outCache
 		x.limit(100 * (outRecBytes + outAddrBytes))
 		n := x.places
@@ -87,7 +93,7 @@ func TestOutCache(t *testing.T) {
 		for i := range n + n/2 {
 			_, ok := x.take(outKey(1, uint64(i), 0))
 			if ok != (i >= n/2) {
-				t.Fatalf("put %d of %d in a ring of %d: held %v", i, n+n/2, n, ok)
+				t.Fatalf("put %d of %d in %d places: held %v", i, n+n/2, n, ok)
 			}
 		}
 	})
