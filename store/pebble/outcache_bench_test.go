@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/heistgraph/heistgraph"
@@ -89,7 +90,8 @@ func BenchmarkOutCache(b *testing.B) {
 							hits++
 						}
 					}
-					return hits + int(touched&0)
+					runtime.KeepAlive(touched)
+					return hits
 				}
 				puts = x.putOuts
 			}

@@ -24,7 +24,9 @@ type spendPrep struct {
 // ups start, in the cache and in the run's outputs (which the block's own
 // outputs join as it is applied, so those are looked up in turn), a
 // second reads those where the block's outputs go and their addresses'
-// ids are looked up, a third finds the prevouts in the cache. No output enters the cache while a
+// ids are looked up, a third finds the prevouts in the cache and reads
+// the run's output the first slot of its table names when their hashes
+// agree. No output enters the cache while a
 // block is applied, so a place found stays the output's unless an input
 // takes it before (held).
 func (a *applier) prespend(b *heistgraph.Block, c chainCode) {
@@ -79,8 +81,8 @@ func (a *applier) prespend(b *heistgraph.Block, c chainCode) {
 			o++
 		}
 	}
-	runtime.KeepAlive(touched) // the reads are made
-	if x.n == 0 {
+	if x.n == 0 && a.grp.outs.n == 0 {
+		runtime.KeepAlive(touched) // the reads are made
 		return
 	}
 	j = 0
@@ -88,9 +90,16 @@ func (a *applier) prespend(b *heistgraph.Block, c chainCode) {
 		for v := range b.Txs[i].Inputs {
 			if in := &b.Txs[i].Inputs[v]; !in.Coinbase {
 				k := utxoKey{c, in.PrevOut}
-				a.spends[j].place = x.find(a.spends[j].h, &k)
+				h := a.spends[j].h
+				if len(g) > 0 {
+					if s := g[h&gmask]; s != 0 && s&^(1<<32-1) == h&^(1<<32-1) {
+						touched += uint64(a.grp.outList[uint32(s)-1].k.op.Vout)
+					}
+				}
+				a.spends[j].place = x.find(h, &k)
 			}
 			j++
 		}
 	}
+	runtime.KeepAlive(touched) // the reads are made
 }
