@@ -70,7 +70,7 @@ func cacheBytes(t *testing.T, bytes int64) {
 			c.limit(bytes)
 			fillUTXO(c, n)
 			return c, c.n
-		}, int(bytes / (outRecBytes + outAddrBytes))}, // round the ring twice
+		}, int(bytes / (outRecBytes + outFreeBytes + outAddrBytes))}, // round the ring twice
 		{"address ids", func(n int) (any, int) {
 			c := &addrIDCache{}
 			c.limit(bytes)

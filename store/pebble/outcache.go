@@ -19,8 +19,9 @@ import (
 // overhead (TestCacheBytes), and a probe reads a slot and a record where
 // the map's read a group's control word, its key and its value.
 //
-// A put takes the place a take left last (a list through the empty
-// records), or a new one, or, when the places the bound allows are all
+// A put takes the place a take left last (a stack of them: popping a
+// list through the empty records waited for each record's read in turn),
+// or a new one, or, when the places the bound allows are all
 // made and held, drops the output at the place a cursor going round them
 // points to (an arbitrary one, as the map dropped). The bound is exact:
 // the slots, the places made and the outputs' address strings (counted
@@ -29,18 +30,17 @@ type outCache struct {
 	slots  []uint64
 	shift  uint // 64 - log2(len(slots))
 	chunks [][]outRec
-	places int // the most places (0: nothing is kept)
-	made   int // the places made so far (the chunks' records)
-	free   int // 1 + the empty place put takes next (0: none)
-	next   int // the place the cursor points to
-	n      int // the outputs held
+	places int      // the most places (0: nothing is kept)
+	made   int      // the places made so far (the chunks' records)
+	free   []uint32 // the empty places, the one put takes next last
+	next   int      // the place the cursor points to
+	n      int      // the outputs held
 	bytes  int64
 }
 
 // outRec is an output in the cache: its key (txid, vout, chain), its
 // script type's code (scriptTypes), whether it holds an output (live),
-// and its head; in an empty record, num is the list of empty places' next
-// (free).
+// and its head.
 type outRec struct {
 	txid  heistgraph.Hash
 	vout  uint32
@@ -54,12 +54,14 @@ type outRec struct {
 	num   uint64
 }
 
-// The cache's sizes: a chunk's records, an address string's bytes on the
-// heap as an entry is counted (the 48 of mainnet's most common address, a
-// 42-character P2WPKH, TestCacheBytes), the fewest slots.
+// The cache's sizes: a chunk's records, a place's bytes (its record and
+// its room in the stack of empty places), an address string's bytes on
+// the heap as an entry is counted (the 48 of mainnet's most common
+// address, a 42-character P2WPKH, TestCacheBytes), the fewest slots.
 const (
 	outChunkLen  = 4096
 	outRecBytes  = 88
+	outFreeBytes = 4
 	outAddrBytes = 48
 	outMinSlots  = 1024
 )
@@ -73,7 +75,7 @@ func (x *outCache) limit(bytes int64) {
 	}
 	*x = outCache{bytes: bytes}
 	for s := int64(outMinSlots); s <= 1<<32; s *= 2 {
-		p := min(s/2, (bytes-8*s)/(outRecBytes+outAddrBytes))
+		p := min(s/2, (bytes-8*s)/(outRecBytes+outFreeBytes+outAddrBytes))
 		if p <= int64(x.places) {
 			break
 		}
@@ -81,11 +83,12 @@ func (x *outCache) limit(bytes int64) {
 	}
 }
 
-// size is the bytes the cache takes, at most: its slots and records (the
-// chunks made), and its outputs' address strings.
+// size is the bytes the cache takes, at most: its slots, records (the
+// chunks made) and stack of empty places, and its outputs' address
+// strings.
 func (x *outCache) size() int64 {
 	recs := min(len(x.chunks)*outChunkLen, x.places)
-	return int64(8*len(x.slots)) + int64(recs)*outRecBytes + int64(x.n)*outAddrBytes
+	return int64(8*len(x.slots)) + int64(recs)*outRecBytes + int64(cap(x.free))*outFreeBytes + int64(x.n)*outAddrBytes
 }
 
 // rec returns the record at place p.
@@ -132,7 +135,7 @@ func (x *outCache) takeAt(p int) (utxo, bool) {
 	r := x.rec(p)
 	o := utxo{Value: r.value, Type: scriptTypes[r.typ], Address: r.addr, ID: r.id, KH: r.kh, Num: r.num}
 	x.drop(p, r)
-	r.num, x.free = uint64(x.free), p+1
+	x.free = append(x.free, uint32(p))
 	return o, true
 }
 
@@ -165,14 +168,15 @@ func (x *outCache) put(k utxoKey, o utxo) {
 	}
 	if x.slots == nil {
 		x.grow()
+		x.free = make([]uint32, 0, x.places) // never grown: it is counted
 	}
 	h := outKeyHash(&k)
 	i, p := x.probe(h, &k)
 	if p < 0 {
 		switch {
-		case x.free > 0:
-			p = x.free - 1
-			x.free = int(x.rec(p).num)
+		case len(x.free) > 0:
+			p = int(x.free[len(x.free)-1])
+			x.free = x.free[:len(x.free)-1]
 		case x.made < x.places:
 			p = x.made
 			if x.makePlace() {
@@ -235,7 +239,7 @@ func (x *outCache) clear() {
 	for _, c := range x.chunks {
 		clear(c)
 	}
-	x.n, x.next, x.made, x.free = 0, 0, 0, 0
+	x.n, x.next, x.made, x.free = 0, 0, 0, x.free[:0]
 }
 
 // scriptTypeCode returns t's code in scriptTypes (false: t has none).
@@ -278,7 +282,7 @@ func (x *outCache) putOuts(outs []groupOut) {
 					touched += x.slots[outKeyHash(&batch[j].k)>>x.shift]
 				}
 			}
-			for j, p := 0, x.next; j < len(batch) && x.free == 0 && x.made == x.places; j, p = j+1, (p+1)%x.places {
+			for j, p := 0, x.next; j < len(batch) && len(x.free) == 0 && x.made == x.places; j, p = j+1, (p+1)%x.places {
 				if r := x.rec(p); r.live {
 					k := utxoKey{r.c, heistgraph.Outpoint{TxID: r.txid, Vout: r.vout}}
 					touched += x.slots[outKeyHash(&k)>>x.shift]
