@@ -1,7 +1,6 @@
 package pebble
 
 import (
-	"math/bits"
 	"runtime"
 
 	"github.com/heistgraph/heistgraph"
@@ -27,8 +26,7 @@ import (
 // the slots, the places made and the outputs' address strings (counted
 // at outAddrBytes) take at most the bytes given.
 type outCache struct {
-	slots  []uint64
-	shift  uint // 64 - log2(len(slots))
+	tagSlots
 	chunks [][]outRec
 	places int      // the most places (0: nothing is kept)
 	made   int      // the places made so far (the chunks' records)
@@ -167,7 +165,7 @@ func (x *outCache) put(k utxoKey, o utxo) {
 		return
 	}
 	if x.slots == nil {
-		x.grow()
+		x.double(outMinSlots)
 		x.free = make([]uint32, 0, x.places) // never grown: it is counted
 	}
 	h := outKeyHash(&k)
@@ -204,33 +202,10 @@ func (x *outCache) makePlace() bool {
 	}
 	x.made++
 	if 2*x.made > len(x.slots) {
-		x.grow()
+		x.double(outMinSlots)
 		return true
 	}
 	return false
-}
-
-// grow doubles the slots (at least outMinSlots) and places them again.
-func (x *outCache) grow() {
-	old := x.slots
-	n := max(outMinSlots, 2*len(old))
-	x.slots = make([]uint64, n)
-	x.shift = uint(64 - bits.Len(uint(n-1)))
-	for _, s := range old {
-		if s != 0 {
-			x.place(s)
-		}
-	}
-}
-
-// place puts slot value s in its first empty slot from its home.
-func (x *outCache) place(s uint64) {
-	mask := uint64(len(x.slots) - 1)
-	i := s >> x.shift
-	for x.slots[i] != 0 {
-		i = (i + 1) & mask
-	}
-	x.slots[i] = s
 }
 
 // clear empties it (after a rewind), keeping its room.
