@@ -506,8 +506,19 @@ func (a *applier) writeIDs() error {
 // drops them).
 func (a *applier) cacheIDs() {
 	r := &a.ids
-	for _, f := range r.fresh {
-		a.idCache.put(f.h, f.c, r.forms[f.at:f.end], f.id)
+	for lo := 0; lo < len(r.fresh); lo += outPutBatch {
+		batch := r.fresh[lo:min(lo+outPutBatch, len(r.fresh))]
+		// The slots the puts place are read first, at once (putOuts).
+		if g := &a.idCache.gens[0]; len(g.slots) > 0 {
+			var touched uint64
+			for _, f := range batch {
+				touched += g.slots[f.h>>g.shift]
+			}
+			runtime.KeepAlive(touched) // the reads are made
+		}
+		for _, f := range batch {
+			a.idCache.put(f.h, f.c, r.forms[f.at:f.end], f.id)
+		}
 	}
 }
 

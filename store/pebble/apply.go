@@ -420,6 +420,10 @@ type applier struct {
 	spare runPrep
 	outs  []outPrep
 	outAt int
+	// spends is the block's inputs' look-ups ahead of its txs
+	// (prespend), spendAt the index in it of the tx's first input.
+	spends  []spendPrep
+	spendAt int
 	// seed is addrHash's (seeded: made).
 	seed   maphash.Seed
 	seeded bool
@@ -451,7 +455,7 @@ func (a *applier) startGroup(cacheBytes int64) {
 	a.grp.reset()
 	a.ids.reset()
 	a.nums = runCounter{}
-	a.utxo.limit(cacheBytes, utxoEntryBytes)
+	a.utxo.limit(cacheBytes)
 	a.idCache.limit(idCacheBytes(cacheBytes))
 }
 
@@ -467,11 +471,7 @@ func (a *applier) dropGroup() {
 // cacheGroup moves the run's unspent outputs and its address ids into
 // the caches, for the runs after it once its batch is committed.
 func (a *applier) cacheGroup() {
-	for _, g := range a.grp.outList {
-		if !g.o.spent {
-			a.utxo.put(g.k, g.o)
-		}
-	}
+	a.utxo.putOuts(a.grp.outList)
 	a.cacheIDs()
 }
 
@@ -521,6 +521,8 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 		return false, err
 	}
 	a.outAt = 0
+	a.prespend(b, c)
+	a.spendAt = 0
 	a.feed.startBlock(b)
 	for i := range b.Txs {
 		if i&255 == 255 {
@@ -773,6 +775,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 	}
 	rec.setFee(outSum)
 	a.outAt += len(tx.Outputs)
+	a.spendAt += len(tx.Inputs)
 	a.outIDs = outIDs
 	a.feed.tx(b, i, rec, collided, outIDs)
 	a.key = appendTxRecKey(a.key[:0], c, num)
@@ -787,13 +790,14 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, h int64, i uint32, txid heistgraph.Hash, num uint64, vin uint32, ir *inputRecord, collided bool) error {
 	op := ir.PrevOut
 	uk := utxoKey{c, op}
+	sp := &a.spends[a.spendAt+int(vin)]
 	// kh is the address's addrKeyHash when an output of the run or the
 	// cache resolves the input (they carry it).
 	var id, outNum, kh uint64
-	if lo := a.grp.out(uk); lo != nil {
+	if lo := a.grp.outHashed(sp.h, &uk); lo != nil {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 		lo.spent = true
-	} else if lo, ok := a.utxo.take(uk); ok {
+	} else if lo, ok := a.utxo.takeAt(a.utxo.held(sp.place, &uk)); ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 	} else if n, found, err := a.reads.txNum(db, c, op.TxID); err != nil {
 		return err

@@ -67,10 +67,10 @@ func cacheBytes(t *testing.T, bytes int64) {
 	}{
 		{"outputs", func(n int) (any, int) {
 			c := &utxoCache{}
-			c.limit(bytes, utxoEntryBytes)
+			c.limit(bytes)
 			fillUTXO(c, n)
-			return c, len(c.m)
-		}, int(bytes / utxoEntryBytes)}, // trimmed to 3/4 of it and filled again, twice
+			return c, c.n
+		}, int(bytes / (outRecBytes + outFreeBytes + outAddrBytes))}, // round the ring twice
 		{"address ids", func(n int) (any, int) {
 			c := &addrIDCache{}
 			c.limit(bytes)

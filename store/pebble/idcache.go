@@ -106,8 +106,7 @@ func idRecLen(form []byte, id uint64) int {
 // the hash, which the slots keep, so that doubling the table places the
 // slots again without reading the records.
 type idGen struct {
-	slots  []uint64
-	shift  uint // 64 - log2(len(slots))
+	tagSlots
 	chunks [][]byte
 	chunk  int // the chunks' length, a power of two (0: none made yet)
 	used   int // the arena's offset of the next record
@@ -158,7 +157,7 @@ func (g *idGen) grows(bound int64) bool {
 // slots.
 func (g *idGen) put(h uint64, c chainCode, form []byte, id uint64, n int, bound int64) {
 	if 2*(g.n+1) > len(g.slots) && g.grows(bound) {
-		g.grow()
+		g.double(idMinSlots)
 	}
 	if g.chunk == 0 {
 		// a power of two of at most an eighth of the bound, within
@@ -212,30 +211,6 @@ func (g *idGen) find(h uint64, c chainCode, form []byte) (uint64, bool) {
 			return id, true
 		}
 	}
-}
-
-// grow doubles the slots (at least idMinSlots) and places the slots again.
-func (g *idGen) grow() {
-	old := g.slots
-	n := max(idMinSlots, 2*len(old))
-	g.slots = make([]uint64, n)
-	g.shift = uint(64 - bits.Len(uint(n-1)))
-	for _, s := range old {
-		if s != 0 {
-			g.place(s)
-		}
-	}
-}
-
-// place puts slot value s (the high bits of a hash, 1 + a record's offset
-// over idRecAlign) in its first empty slot.
-func (g *idGen) place(s uint64) {
-	mask := uint64(len(g.slots) - 1)
-	i := s >> g.shift
-	for g.slots[i] != 0 {
-		i = (i + 1) & mask
-	}
-	g.slots[i] = s
 }
 
 // reset empties g, keeping its room.

@@ -25,13 +25,11 @@ type utxo struct {
 	spent   bool
 }
 
-// utxoEntryBytes is what one cache entry costs on Go's heap: the key and
-// value in the map with its overhead, and the address string. The map
-// keeps the slots of removed entries (spent, or dropped past the bound)
-// until it grows, so its table holds about twice the entries: 348–416
-// bytes an entry were measured at 3–32 MiB (TestCacheBytes) where 160 were
-// counted before (docs/benchmarks.md, "Memory to the end of the large
-// world").
+// utxoEntryBytes is what an entry of the output cache cost on Go's heap
+// when it was a Go map (348–416 bytes measured at 3–32 MiB): it no longer
+// sizes that cache (outCache counts its own bytes), only the address ids
+// cache's share of the cache bytes, as many ids for the bytes as before
+// (idCacheBytes).
 const utxoEntryBytes = 400
 
 // utxoCache holds outputs of committed blocks, as their output records
@@ -40,8 +38,8 @@ const utxoEntryBytes = 400
 // entry is removed when an input spends it (a second spender, in
 // conflicting data, reads the store), and the whole cache is emptied by a
 // rewind, which may change or remove outputs. It is bounded: past its size,
-// arbitrary entries are dropped (a miss only costs a lookup).
-type utxoCache = bounded[utxoKey, utxo]
+// the oldest entries are dropped (a miss only costs a lookup).
+type utxoCache = outCache
 
 // group is what the blocks of the run being built wrote that a later block
 // of the run reads: the heights and hashes it stores (the conflict checks of
@@ -101,11 +99,14 @@ func (g *group) putOut(k utxoKey, o utxo) {
 
 // out returns the output k the run made (nil: none); the pointer is valid
 // until the next putOut.
-func (g *group) out(k utxoKey) *utxo {
+func (g *group) out(k utxoKey) *utxo { return g.outHashed(outKeyHash(&k), &k) }
+
+// outHashed is out of k with hash h (outKeyHash).
+func (g *group) outHashed(h uint64, k *utxoKey) *utxo {
 	if g.outs.n == 0 {
 		return nil
 	}
-	if i, ok := g.outs.find(outKeyHash(&k), &k, g.outList); ok {
+	if i, ok := g.outs.find(h, k, g.outList); ok {
 		return &g.outList[uint32(g.outs.slots[i])-1].o
 	}
 	return nil
