@@ -460,7 +460,7 @@ func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error
 		a.filters = map[chainCode]*addrFilter{}
 	}
 	var f *addrFilter
-	words := a.idCache.bytes / addrIDEntryBytes * addrFilterBytesPerID / 8
+	words := a.idBase / addrIDEntryBytes * addrFilterBytesPerID / 8
 	if words > 0 {
 		next, err := nextAddrID(db, c)
 		if err != nil {

@@ -64,8 +64,8 @@ func (d *DB) ApplyBlocks(ctx context.Context, bs []*heistgraph.Block) (int, erro
 // one batch and returns its length. The caller holds writeMu.
 func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error) {
 	a := &d.ap
-	a.startGroup(d.opts.UTXOCacheSize)
-	if err := a.growFilters(d.db, d.opts.FilterBytes); err != nil {
+	a.startGroup(d.opts.UTXOCacheSize, d.opts.FilterBytes)
+	if err := a.growFilters(d.db); err != nil {
 		return 0, fmt.Errorf("grow the ingest's filters: %w", err)
 	}
 	per := a.bytesPerItem
@@ -397,6 +397,10 @@ type applier struct {
 	// filterBytes bounds the filters as they grow (Options.FilterBytes,
 	// ingestfilter.go).
 	filterBytes int64
+	// idBase is the address ids cache's own share of the memory
+	// (idCacheBytes of the output cache's); the cache also borrows what
+	// the filters do not hold of filterBytes (filterSpare).
+	idBase int64
 	// addrs resolves the address ids of stored outputs (addrtable.go);
 	// given is the address last packed (givenOK false: it does not
 	// pack), by giveID or packedOf, with its hash or program in givenBuf.
@@ -448,15 +452,18 @@ func (a *applier) reset() {
 }
 
 // startGroup empties the run's state; cacheBytes bounds the output cache,
-// and the address ids cache takes idCacheBytes of it again.
-func (a *applier) startGroup(cacheBytes int64) {
+// and the address ids cache takes idCacheBytes of it again, and what the
+// filters do not hold of filterBytes (Options.FilterBytes) borrowed.
+func (a *applier) startGroup(cacheBytes, filterBytes int64) {
 	a.w.reset()
 	a.w.chunk = applySortChunk
 	a.grp.reset()
 	a.ids.reset()
 	a.nums = runCounter{}
 	a.utxo.limit(cacheBytes)
-	a.idCache.limit(idCacheBytes(cacheBytes))
+	a.filterBytes = filterBytes
+	a.idBase = max(idCacheBytes(cacheBytes), 0)
+	a.idCache.limit(a.idBase + a.filterSpare(0))
 }
 
 // dropGroup forgets a run that was not committed.
@@ -655,7 +662,7 @@ const txidFilterProbes = 4
 // its part of Options.FilterBytes, or none when that cache is off. It
 // grows with the chain (ingestfilter.go).
 func (a *applier) newTxidFilter(c chainCode) {
-	words := a.idCache.bytes / addrIDEntryBytes * txidFilterBytesPerID / 8
+	words := a.idBase / addrIDEntryBytes * txidFilterBytesPerID / 8
 	if words <= 0 {
 		return
 	}

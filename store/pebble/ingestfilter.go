@@ -74,18 +74,40 @@ func outgrown(words, n, most int) (int, bool) {
 	return w, true
 }
 
+// filterSpare returns what the address ids cache borrows of
+// Options.FilterBytes (a.filterBytes): what the filters do not hold, less
+// grow bytes (a filter about to be rebuilt larger) and less the first
+// filters of a chain the run may make (newFilter, newTxidFilter: a run
+// holds blocks of one chain), so that the cache and the filters never
+// take more than their shares together. The large world's filters hold a
+// small part of theirs, and its ids cache needs the room (docs/
+// benchmarks.md, "Seventeenth round merged", pair 4); the full chain's
+// filters take it back as they grow. None when the ids cache is off.
+func (a *applier) filterSpare(grow int64) int64 {
+	if a.idBase <= 0 || a.filterBytes <= 0 {
+		return 0
+	}
+	addrMost, txidMost := filterWords(a.filterBytes)
+	first := 8 * int64(firstWords(a.idBase/addrIDEntryBytes*addrFilterBytesPerID/8, addrMost)+
+		firstWords(a.idBase/addrIDEntryBytes*txidFilterBytesPerID/8, txidMost))
+	held := a.counts.addrFilter.Load() + a.counts.txidFilter.Load()
+	return max(a.filterBytes-held-grow-first, 0)
+}
+
 // growFilters rebuilds the filters that outgrew their bits, within
-// Options.FilterBytes, bytes (growFilters keeps it for the filters made
-// later); db holds everything given out so far. A filter whose rebuild
-// fails is dropped: the chain's addresses or txids are then looked up.
-func (a *applier) growFilters(db pebbledb.Reader, bytes int64) error {
-	a.filterBytes = bytes
-	addrMost, txidMost := filterWords(bytes)
+// Options.FilterBytes (a.filterBytes, set by startGroup); db holds
+// everything given out so far. Before a filter is made larger, the
+// address ids cache gives back what it borrowed of the new bits
+// (filterSpare). A filter whose rebuild fails is dropped: the chain's
+// addresses or txids are then looked up.
+func (a *applier) growFilters(db pebbledb.Reader) error {
+	addrMost, txidMost := filterWords(a.filterBytes)
 	for c, f := range a.filters {
 		if f == nil {
 			continue
 		}
 		if w, ok := outgrown(len(f.bits), f.n, addrMost); ok {
+			a.idCache.limit(a.idBase + a.filterSpare(8*int64(w-len(f.bits))))
 			a.counts.addrFilter.Add(-8 * int64(len(f.bits)))
 			f.bits = nil // the old bits may go before the new are made
 			if err := f.rebuild(db, c, w); err != nil {
@@ -98,6 +120,7 @@ func (a *applier) growFilters(db pebbledb.Reader, bytes int64) error {
 	}
 	for c, f := range a.txids {
 		if w, ok := outgrown(len(f.bits), f.n, txidMost); ok {
+			a.idCache.limit(a.idBase + a.filterSpare(8*int64(w-len(f.bits))))
 			a.counts.txidFilter.Add(-8 * int64(len(f.bits)))
 			f.bits = nil
 			if err := f.rebuild(db, c, w); err != nil {

@@ -40,10 +40,25 @@ func TestFiltersGrow(t *testing.T) {
 		d.opts.UTXOCacheSize = 10 * utxoEntryBytes // filters of 3 and 2 blocks
 		d.opts.FilterBytes = tc.filterBytes
 		d.opts.GroupBytes = 32 << 10
+		borrowed := false
 		for i := 0; i < len(blocks); i += 4 {
 			if _, err := d.ApplyBlocks(ctx, blocks[i:min(i+4, len(blocks))]); err != nil {
 				t.Fatalf("%s: apply: %v", tc.name, err)
 			}
+			// The ids cache borrows what the filters do not hold of
+			// FilterBytes, never more: together they stay in their shares.
+			a := &d.ap
+			held := a.counts.addrFilter.Load() + a.counts.txidFilter.Load()
+			if tc.filterBytes > 0 && a.idCache.bytes+held > a.idBase+tc.filterBytes {
+				t.Errorf("%s: after block %d: ids cache %d B and filters %d B, more than %d + %d", tc.name, i, a.idCache.bytes, held, a.idBase, tc.filterBytes)
+			}
+			if tc.filterBytes <= 0 && a.idCache.bytes != a.idBase {
+				t.Errorf("%s: ids cache %d B without FilterBytes, not its share %d", tc.name, a.idCache.bytes, a.idBase)
+			}
+			borrowed = borrowed || a.idCache.bytes > a.idBase
+		}
+		if want := tc.filterBytes >= 1<<20; borrowed != want {
+			t.Errorf("%s: ids cache borrowed %v, want %v", tc.name, borrowed, want)
 		}
 		c, _, err := d.code(chain)
 		if err != nil {
