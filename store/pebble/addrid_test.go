@@ -193,7 +193,8 @@ func TestAddrFilter(t *testing.T) {
 // a form may have, ids of every length, a fifth of the addresses sharing
 // one hash), takes no more bytes than its bound and at least half of a
 // generation's before dropping the older, keeps its room across
-// generations, and holds nothing after clear or a smaller limit.
+// generations, and holds nothing after clear. A smaller limit keeps what
+// fits of the newer generation (TestAddrIDCacheLimit).
 func TestAddrIDCacheGenerations(t *testing.T) {
 	t.Parallel()
 	a := &applier{}
@@ -246,12 +247,6 @@ func TestAddrIDCacheGenerations(t *testing.T) {
 	if _, _, ok := x.get(1, 1, long); ok {
 		t.Fatal("kept a form longer than idFormMax")
 	}
-	x.limit(bytes / 4) // the room held is dropped
-	if x.entries() != 0 || x.gens[0].size()+x.gens[1].size() != 0 {
-		t.Fatalf("%d entries, %d bytes after a smaller limit", x.entries(), x.gens[0].size()+x.gens[1].size())
-	} else if _, _, ok := x.get(hash(n-1), chain(n-1), form(n-1)); ok {
-		t.Fatal("found an id after a smaller limit")
-	}
 	x.put(1, 1, form(1), 1)
 	x.clear()
 	if _, _, ok := x.get(1, 1, form(1)); ok || x.entries() != 0 {
@@ -261,5 +256,73 @@ func TestAddrIDCacheGenerations(t *testing.T) {
 	x.put(1, 1, form(1), 1)
 	if _, _, ok := x.get(1, 1, form(1)); ok || x.entries() != 0 {
 		t.Fatal("a cache without room took an entry")
+	}
+}
+
+// TestAddrIDCacheLimit: a smaller bound (a filter's rebuild taking back
+// what the cache borrowed) keeps the ids of the newer generation when it
+// fits alone, as the older, and drops only what does not fit; the cache
+// never takes more than its bound, as it shrinks or after, and once its
+// older generation has gone round it holds as many ids as before at the
+// new bound. A cache that dropped everything whenever it had to shrink
+// (as it did) would look every address up again.
+func TestAddrIDCacheLimit(t *testing.T) {
+	t.Parallel()
+	a := &applier{}
+	form := func(i int) []byte { return []byte(fmt.Sprintf("addr%07d", i)) }
+	hash := func(i int) uint64 { return a.addrHash(string(form(i))) }
+	const bytes = 1 << 20
+	for _, tc := range []struct {
+		name  string
+		bound int64 // in 64ths of bytes
+		keep  string
+	}{
+		{"larger", 96, "all"},
+		{"both fit", 63, "all"}, // a full generation and a part of one
+		{"newer fits", 40, "newer"},
+		{"newer alone", 24, "newer"}, // less than half: the next newer gets what it leaves
+		{"newer too large", 8, "none"},
+		{"none", 0, "none"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var x addrIDCache
+			x.limit(bytes)
+			n := 0
+			for x.gens[1].n == 0 || x.gens[0].size() < bytes/4 { // the older full, the newer half
+				x.put(hash(n), 1, form(n), uint64(n+1))
+				n++
+			}
+			older := n - x.gens[0].n
+			bound := bytes * tc.bound / 64
+			x.limit(bound)
+			if used := x.size(); used > max(bound, 0) {
+				t.Fatalf("%d bytes after a limit of %d", used, bound)
+			}
+			for i := range n {
+				_, old, ok := x.get(hash(i), 1, form(i))
+				want := tc.keep == "all" || tc.keep == "newer" && i >= older
+				if ok != want {
+					t.Fatalf("id %d (older below %d of %d) found %v, want %v", i, older, n, ok, want)
+				}
+				if ok && tc.keep == "newer" && !old {
+					t.Fatalf("id %d of the newer generation kept as the newer", i)
+				}
+			}
+			// Filled again, twice over: never past the bound, and holding
+			// at least what two generations of it hold.
+			most := 0
+			for i := n; i < 3*n; i++ {
+				x.put(hash(i), 1, form(i), uint64(i+1))
+				if used := x.size(); used > max(bound, 0) {
+					t.Fatalf("put %d: %d bytes, bound %d", i, used, bound)
+				}
+				most = max(most, x.entries())
+			}
+			if bound > 0 && int64(most) < bound/2/int64(idRecLen(form(n), uint64(n)))/2 {
+				t.Errorf("at most %d ids held within %d bytes", most, bound)
+			}
+			t.Logf("%d ids of %d B kept, at most %d held after", x.entries(), bound, most)
+		})
 	}
 }

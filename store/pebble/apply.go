@@ -169,6 +169,7 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 		return 0, err
 	}
 	a.commitGroup()
+	d.blocks.follow(d.db)
 	if newChain {
 		d.register(bs[0].Chain, first)
 	}

@@ -39,6 +39,9 @@ type DB struct {
 	opts Options
 	wo   *pebbledb.WriteOptions
 	h    *health
+	// blocks is Pebble's block cache, given back what the memtables
+	// reserve in it (blockshare.go).
+	blocks *blockShare
 	// noSettle, set by SkipSettle, keeps Close from compacting level 0.
 	noSettle atomic.Bool
 	// committed is the bytes of the batches this open committed (settles).
@@ -120,7 +123,12 @@ func Open(dir string, opts Options) (*DB, error) {
 		}
 	}
 	h := newHealth(opts.OnFail)
-	pdb, err := pebbledb.Open(dir, opts.pebbleOptions(h))
+	po, share := opts.pebbleOptions(h), newBlockShare(&opts)
+	po.Cache = share.cache
+	pdb, err := pebbledb.Open(dir, po)
+	if err != nil {
+		share.close()
+	}
 	if err != nil && opts.ReadOnly && (errors.Is(err, pebbledb.ErrDBDoesNotExist) || errors.Is(err, fs.ErrNotExist)) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNoStore)
 	}
@@ -133,12 +141,14 @@ func Open(dir string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("pebble store %s: %w", dir, err)
 	}
-	d := &DB{db: pdb, dir: dir, opts: opts, h: h, chains: map[heistgraph.Chain]chainCode{}, nextCode: 1, wo: pebbledb.NoSync}
+	d := &DB{db: pdb, dir: dir, opts: opts, h: h, chains: map[heistgraph.Chain]chainCode{}, nextCode: 1, wo: pebbledb.NoSync, blocks: share}
+	share.follow(pdb)
+	closeDB := func() { _ = pdb.Close(); share.close() }
 	if opts.SyncWrites {
 		d.wo = pebbledb.Sync
 	}
 	if err := d.load(); err != nil {
-		_ = pdb.Close()
+		closeDB()
 		if files := h.corruptFiles(); len(files) > 0 {
 			return nil, fmt.Errorf("pebble store %s: corrupted file %s: %w", dir, strings.Join(files, ", "), err)
 		}
@@ -148,12 +158,12 @@ func Open(dir string, opts Options) (*DB, error) {
 		// The files of a bulk-loaded group a killed process did not
 		// ingest (bulk.go); the process holds the store's lock.
 		if err := d.removeIngestLeftovers(bulkPrefix); err != nil {
-			_ = pdb.Close()
+			closeDB()
 			return nil, fmt.Errorf("pebble store %s: %w", dir, err)
 		}
 	}
 	if d.auditLog, err = openAuditFile(d.fs(), dir, opts.ReadOnly); err != nil {
-		_ = pdb.Close()
+		closeDB()
 		return nil, fmt.Errorf("pebble store %s: %w", dir, err)
 	}
 	return d, nil
@@ -447,7 +457,9 @@ func (d *DB) Close() error {
 		aerr = err
 	}
 	d.auditMu.Unlock()
-	if err := d.db.Close(); err != nil {
+	err := d.db.Close()
+	d.blocks.close()
+	if err != nil {
 		return fmt.Errorf("pebble store: close: %w", err)
 	}
 	if aerr != nil {

@@ -15,29 +15,44 @@ import (
 // table: about 30 bytes and 16–32 for the slot, where a map's entry, or
 // the tables of strings this replaced, took 130–175 with the string
 // (TestCacheBytes), and nothing in it is a pointer for the collector to
-// scan. It is bounded by two generations of at most half its bytes each,
-// counted exactly (the slots and the chunks they have made room for):
-// puts go to the newer, and when it is full the older is emptied, keeping
-// its room, and becomes the newer (an id found only in the older is put
-// again by the run that found it, so the ids in use stay). A miss only
-// costs a lookup. It is emptied by a rewind, which may remove an
-// address's totals and with them its id.
+// scan. It is bounded by two generations, counted exactly (the slots and
+// the chunks they have made room for): puts go to the newer, which takes
+// at most half the bytes and never more than the older leaves, and when it
+// is full the older is emptied, keeping its room if it fits the newer's
+// share, and becomes the newer (an id found only in the older is put again
+// by the run that found it, so the ids in use stay). A smaller bound (the
+// filters taking back what the cache borrowed of theirs: filterSpare)
+// drops the older generation, and the newer becomes the older if it fits
+// alone, so that the ids in use stay then too. A miss only costs a
+// lookup. It is emptied by a rewind, which may remove an address's totals
+// and with them its id.
 type addrIDCache struct {
 	gens  [2]idGen // gens[0] the newer
 	bytes int64
 }
 
-// limit sets the bound to bytes (0 or less: no entries are kept); a cache
-// that takes more is dropped.
+// limit sets the bound to bytes (0 or less: no entries are kept). A cache
+// that takes more drops its older generation, then its newer if that alone
+// takes more; a newer that fits becomes the older, and the next newer
+// takes what it leaves (genBytes).
 func (x *addrIDCache) limit(bytes int64) {
 	if bytes == x.bytes {
 		return
 	}
 	x.bytes = bytes
-	if x.gens[0].size()+x.gens[1].size() > max(bytes, 0) {
-		x.gens = [2]idGen{}
+	if x.size() <= max(bytes, 0) {
+		return
 	}
+	x.gens[1] = idGen{}
+	if x.gens[0].size() > max(bytes, 0) {
+		x.gens[0] = idGen{}
+		return
+	}
+	x.gens[0], x.gens[1] = idGen{}, x.gens[0]
 }
+
+// size is the bytes x has made room for.
+func (x *addrIDCache) size() int64 { return x.gens[0].size() + x.gens[1].size() }
 
 // get returns the id of the address of chain c whose hash is h and whose
 // stored form is form; old reports that only the older generation holds
@@ -60,14 +75,24 @@ func (x *addrIDCache) put(h uint64, c chainCode, form []byte, id uint64) {
 	n := idRecLen(form, id)
 	if !x.gens[0].room(n, x.genBytes()) {
 		x.gens[0], x.gens[1] = x.gens[1], x.gens[0]
-		x.gens[0].reset()
+		if x.gens[0].size() > x.genBytes() {
+			x.gens[0] = idGen{} // its room is more than the newer's share now
+		} else {
+			x.gens[0].reset()
+		}
+		if !x.gens[0].room(n, x.genBytes()) {
+			return // a share smaller than a generation's least room
+		}
 	}
 	x.gens[0].put(h, c, form, id, n, x.genBytes())
 }
 
-// genBytes is what one generation may take: half the cache, at most what
-// a slot's 32 bits of a record's place address.
-func (x *addrIDCache) genBytes() int64 { return min(x.bytes/2, idArenaMax) }
+// genBytes is what the newer generation may take: half the cache, less
+// what the older takes past the other half (after a smaller limit), at
+// most what a slot's 32 bits of a record's place address.
+func (x *addrIDCache) genBytes() int64 {
+	return min(x.bytes/2, x.bytes-x.gens[1].size(), idArenaMax)
+}
 
 // clear empties it (after a rewind).
 func (x *addrIDCache) clear() {
@@ -119,12 +144,9 @@ func (g *idGen) size() int64 {
 }
 
 // room reports whether a record of n bytes fits within bound bytes, with
-// the slots' and the chunks' growth it needs. An empty generation always
-// takes one.
+// the slots' and the chunks' growth it needs (an empty generation's first
+// slots and chunk too).
 func (g *idGen) room(n int, bound int64) bool {
-	if g.n == 0 {
-		return true
-	}
 	slots := int64(len(g.slots))
 	if 2*(g.n+1) > len(g.slots) {
 		if g.grows(bound) {
@@ -133,11 +155,22 @@ func (g *idGen) room(n int, bound int64) bool {
 			return false
 		}
 	}
+	chunk := g.chunk
+	if chunk == 0 {
+		chunk = idChunkLen(bound)
+	}
 	chunks := int64(len(g.chunks))
-	if g.next(n)+n > len(g.chunks)*g.chunk {
+	if g.chunk == 0 || g.next(n)+n > len(g.chunks)*g.chunk {
 		chunks++
 	}
-	return 8*slots+chunks*int64(g.chunk) <= bound
+	return 8*slots+chunks*int64(chunk) <= bound
+}
+
+// idChunkLen is the chunks' length of a generation of at most bound bytes:
+// a power of two of at most an eighth of it, within [idChunkMin,
+// idChunkMaxLen].
+func idChunkLen(bound int64) int {
+	return max(idChunkMin, min(idChunkMaxLen, 1<<max(bits.Len64(uint64(max(bound, 0)/8))-1, 0)))
 }
 
 // grows reports whether g, its slots half full, doubles them before its
@@ -160,9 +193,7 @@ func (g *idGen) put(h uint64, c chainCode, form []byte, id uint64, n int, bound 
 		g.double(idMinSlots)
 	}
 	if g.chunk == 0 {
-		// a power of two of at most an eighth of the bound, within
-		// [idChunkMin, idChunkMaxLen]
-		g.chunk = max(idChunkMin, min(idChunkMaxLen, 1<<max(bits.Len64(uint64(bound/8))-1, 0)))
+		g.chunk = idChunkLen(bound)
 	}
 	g.used = g.next(n)
 	if g.used/g.chunk == len(g.chunks) {

@@ -22,7 +22,9 @@ type Options struct {
 	// Logger receives Pebble's log lines (info at debug level); nil
 	// discards them.
 	Logger *slog.Logger
-	// CacheSize is the size in bytes of the block cache. Default 256 MiB.
+	// CacheSize is the size in bytes of the block cache, for blocks: what
+	// Pebble reserves in it for the memtables is given back (blockshare.go).
+	// Default 256 MiB.
 	CacheSize int64
 	// MemTableSize is the size in bytes of one memtable. Default 64 MiB;
 	// at most 1 GiB.
