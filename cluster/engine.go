@@ -1137,8 +1137,17 @@ func (e *engine) blockHash(ctx context.Context, height int64) (heistgraph.Hash, 
 		b, err := e.acct.r.AccountBlockByHeight(ctx, e.chain, height)
 		return heistgraph.Hash(b.Hash), err
 	}
+	if hs, ok := e.st.(blockHashes); ok {
+		return hs.BlockHashAt(ctx, e.chain, height)
+	}
 	bi, err := e.st.BlockByHeight(ctx, e.chain, height)
 	return bi.Hash, err
+}
+
+// blockHashes is a store that reads a block's hash without its record
+// (pebble).
+type blockHashes interface {
+	BlockHashAt(ctx context.Context, chain heistgraph.Chain, height int64) (heistgraph.Hash, error)
 }
 
 // flush writes the block's batch and makes it the tip.
