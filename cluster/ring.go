@@ -140,27 +140,6 @@ func (r *ring) find(txid *heistgraph.Hash) int {
 
 // get returns the candidate of txid; nil when none waits. The pointer is
 // valid until the candidate leaves the queue (expire).
-// touch reads the candidates find would compare txid with, for a caller
-// that reads many before it asks for them (their cache misses then
-// overlap), and returns the sum of a byte of each.
-func (r *ring) touch(txid *heistgraph.Hash) uint32 {
-	k := txKey(txid)
-	if !r.marked(k) {
-		return 0
-	}
-	var sum uint32
-	n := len(r.slots)
-	for i := r.home(k); r.slots[i] != 0; {
-		if v := r.slots[i]; v>>32 == k&(1<<32-1) {
-			sum += uint32(r.at(number(v)).txid[0])
-		}
-		if i++; i == n {
-			i = 0
-		}
-	}
-	return sum
-}
-
 func (r *ring) get(txid *heistgraph.Hash) *candidate {
 	if i := r.find(txid); i >= 0 {
 		return r.at(number(r.slots[i]))

@@ -257,17 +257,14 @@ type storeKey struct {
 
 // touchNew computes the address table's keys of b's outputs whose store
 // ids the engine does not know (into bs.keys, in order: idOfStore takes
-// them) and reads their slots, and reads the change candidates the
-// block's inputs may spend (ring.touch): loops of independent loads whose
-// cache misses the processor overlaps, where the transactions' clustering
-// met them one at a time. Nothing on the graph or while replaying.
+// them) and reads their slots, a loop of independent loads whose cache
+// misses the processor overlaps. Nothing on the graph or while replaying.
 func (e *engine) touchNew(b *store.BlockRecords) {
 	bs := &e.bs
 	bs.keys, bs.keyAt = bs.keys[:0], 0
 	if e.g != nil || bs.replay {
 		return
 	}
-	var sum uint32
 	ids := b.AddrIDs
 	for i := range b.Txs {
 		tx := &b.Txs[i].Tx
@@ -278,13 +275,9 @@ func (e *engine) touchNew(b *store.BlockRecords) {
 				bs.keys = append(bs.keys, storeKey{s, e.key(a)})
 			}
 		}
-		if i > 0 { // a coinbase spends nothing
-			for k := range tx.Inputs {
-				sum += e.pending.touch(&tx.Inputs[k].PrevOut.TxID)
-			}
-		}
 	}
 	t := e.ids
+	var sum uint32
 	for _, k := range bs.keys {
 		i := t.home(k.k.hi)
 		sum += uint32(t.tags[i]) + t.slots[i]
