@@ -258,7 +258,13 @@ type blockState struct {
 	// record of a transaction read from the graph, cj its columns.
 	ins           []uint32
 	roots         []uint32 // join's clusters, reused
-	inCol, outCol []uint32 // idsOfBlock's ids of the block's inputs and outputs
+	inCol, outCol []uint32 // idsOfBlock's or idsOfRecords's ids of the block's inputs and outputs
+	// keys are touchNew's keys of the outputs the engine does not know
+	// by their store ids, keyAt the next to look at (keyOf); touched is
+	// the sum of the slots it read.
+	keys    []storeKey
+	keyAt   int
+	touched uint32
 	// whole reports that idsOfBlock gave the block's ids; given[k] is
 	// then the first id it gave out at transaction k (freshAt).
 	whole             bool
@@ -902,7 +908,7 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				} else {
 					var rec heistgraph.TxRecord
 					if rec, err = e.st.Tx(ctx, e.chain, g.TxID(n)); err == nil {
-						err = e.txRecord(ctx, &rec, uint32(k), nil, nil)
+						err = e.txRecord(ctx, &rec, uint32(k))
 					}
 				}
 				if err != nil {
@@ -980,7 +986,7 @@ func (e *engine) txs(ctx context.Context, height int64, recs iter.Seq2[heistgrap
 		if err != nil {
 			return fmt.Errorf("cluster %s: block %d: %w", e.chain, height, err)
 		}
-		if err := e.txRecord(ctx, &rec, uint32(i), nil, nil); err != nil {
+		if err := e.txRecord(ctx, &rec, uint32(i)); err != nil {
 			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, height, rec.Tx.TxID, err)
 		}
 		i++
@@ -1131,8 +1137,17 @@ func (e *engine) blockHash(ctx context.Context, height int64) (heistgraph.Hash, 
 		b, err := e.acct.r.AccountBlockByHeight(ctx, e.chain, height)
 		return heistgraph.Hash(b.Hash), err
 	}
+	if hs, ok := e.st.(blockHashes); ok {
+		return hs.BlockHashAt(ctx, e.chain, height)
+	}
 	bi, err := e.st.BlockByHeight(ctx, e.chain, height)
 	return bi.Hash, err
+}
+
+// blockHashes is a store that reads a block's hash without its record
+// (pebble).
+type blockHashes interface {
+	BlockHashAt(ctx context.Context, chain heistgraph.Chain, height int64) (heistgraph.Hash, error)
 }
 
 // flush writes the block's batch and makes it the tip.
@@ -1205,16 +1220,7 @@ func (e *engine) idOf(addr string) uint32 {
 	if e.g == nil {
 		// The address table's key is hashed once, for the lookup and
 		// the add.
-		k := e.key(addr)
-		if e.bs.replay {
-			return e.ids.get(k)
-		}
-		id, added := e.ids.getOrAdd(k)
-		if added {
-			e.m.add()
-			e.added(id, addr)
-		}
-		return id
+		return e.idOfKey(e.key(addr), addr)
 	}
 	if id, ok := e.lookup(addr); ok {
 		return id
@@ -1225,6 +1231,19 @@ func (e *engine) idOf(addr string) uint32 {
 	id := e.m.add()
 	e.remember(addr, id)
 	e.added(id, addr)
+	return id
+}
+
+// idOfKey is idOf off the graph for addr, whose key is k.
+func (e *engine) idOfKey(k addrKey, addr string) uint32 {
+	if e.bs.replay {
+		return e.ids.get(k)
+	}
+	id, added := e.ids.getOrAdd(k)
+	if added {
+		e.m.add()
+		e.added(id, addr)
+	}
 	return id
 }
 

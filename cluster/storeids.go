@@ -27,9 +27,19 @@ import (
 // removed its whole history) is found by its string at its first meeting,
 // as without the cache.
 
-// storeIDs maps the store's address ids to the engine's.
+// storeIDs maps the store's address ids to the engine's. The store gives
+// its ids in the order it first sees the addresses, as the engine does, so
+// the two agree for nearly every address of a chain clustered beside its
+// ingest (clusteraddr.go in store/pebble): while every id set is the
+// store's own (s == id, each the next), the map is the prefix [1, known)
+// and reads no array (no cache miss an input). The first id that breaks
+// it freezes known; the ids from known on are kept in the array.
 type storeIDs struct {
-	ids []uint32 // ids[s]: the engine's id of the store's address s; 0: unknown
+	known uint64 // the store's ids in [1, known) have the engine id s
+	// array reports that the prefix is frozen and ids holds the ids from
+	// known on.
+	array bool
+	ids   []uint32 // ids[s-known]: the engine's id of the store's address s; 0: unknown
 	// dir is where ids is spilled (Options.SpillDir; "": on the heap),
 	// made on first use; err is why it could not be, or why it could not
 	// grow (it then stops growing: the ids past it are found by string).
@@ -45,20 +55,34 @@ type storeIDs struct {
 }
 
 // newStoreIDs returns an empty map whose array is spilled to dir, if any.
-func newStoreIDs(dir string) *storeIDs { return &storeIDs{dir: dir} }
+func newStoreIDs(dir string) *storeIDs { return &storeIDs{dir: dir, known: 1} }
 
 // of returns the engine's id of the store's address s; 0 when unknown.
 func (t *storeIDs) of(s uint64) uint32 {
-	if s < uint64(len(t.ids)) {
+	if s < t.known {
+		return uint32(s) // s == 0 only while known is 0: never
+	}
+	if s -= t.known; s < uint64(len(t.ids)) {
 		return t.ids[s]
 	}
 	return 0
 }
 
-// set records that the store's address s has the engine's id. When the
-// array cannot be spilled or grown (t.err) it does not (the id is found by
-// its string).
+// set records that the store's address s, unknown (of(s) == 0; an s
+// below known is ignored), has the engine's id (not 0). When the array
+// cannot be spilled or grown (t.err) it does not (the id is found by its
+// string).
 func (t *storeIDs) set(s uint64, id uint32) {
+	if s < t.known {
+		return
+	}
+	if !t.array {
+		if s == t.known && uint64(id) == s {
+			t.known++
+			return
+		}
+		t.array = true
+	}
 	if t.dir != "" && t.sp == nil && t.err == nil {
 		sp := &spiller{dir: t.dir}
 		if ids, err := array[uint32](sp, 0); err != nil {
@@ -71,6 +95,7 @@ func (t *storeIDs) set(s uint64, id uint32) {
 	if t.err != nil || s >= maxAddrIDs {
 		return
 	}
+	s -= t.known
 	if s >= uint64(len(t.ids)) {
 		if t.sp != nil {
 			if err := t.sp.reserve(int64(s) + 1); err != nil {
@@ -108,7 +133,12 @@ func (e *engine) idOfStore(s uint64, o *heistgraph.TxOut, side string, k int) (u
 		return 0, fmt.Errorf("%s %d: store address id %d, unknown to the clustering, came with %s (unknown ids come with their strings): %w", side, k, s, what, heistgraph.ErrConflict)
 	}
 	next := e.m.nextID()
-	id := e.idOf(o.Address)
+	var id uint32
+	if k, ok := e.bs.keyOf(s, side); ok {
+		id = e.idOfKey(k, o.Address)
+	} else {
+		id = e.idOf(o.Address)
+	}
 	if id != 0 {
 		e.sids.set(s, id)
 		if id == next {
@@ -139,20 +169,136 @@ func (e *engine) blockIDs(ctx context.Context, b *store.BlockRecords, fed bool) 
 			return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
 		}
 	}
-	ids := b.AddrIDs
+	if err := e.idsOfRecords(b); err != nil {
+		return err
+	}
+	bs := &e.bs
+	var i0, o0 int
 	for i := range b.Txs {
 		rec := &b.Txs[i]
-		if len(ids) < len(rec.Tx.Inputs)+len(rec.Tx.Outputs) {
-			return fmt.Errorf("cluster %s: block %d: %d address ids for its transactions: %w", e.chain, h, len(b.AddrIDs), heistgraph.ErrConflict)
-		}
-		var in, out []uint64
-		in, out, ids = store.TxAddrIDs(ids, &rec.Tx)
-		if err := e.txRecord(ctx, rec, uint32(i), in, out); err != nil {
-			return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, h, rec.Tx.TxID, err)
-		}
+		i1, o1 := i0+len(rec.Tx.Inputs), o0+len(rec.Tx.Outputs)
+		var v txCols
+		e.recordValues(rec, &v)
+		v.inIDs, v.outIDs = bs.inCol[i0:i1], bs.outCol[o0:o1]
+		e.tx(ctx, &v, uint32(i))
+		i0, o0 = i1, o1
 	}
 	e.pending.expire(h - e.opts.Change.Window)
 	return nil
+}
+
+// idsOfRecords sets bs.inCol and bs.outCol to the engine's ids of the
+// addresses of b's inputs and outputs (idOfStore), in the order a
+// transaction at a time gave them, and marks the block whole (freshAt):
+// the ids are given before any transaction is clustered, which gives no
+// transaction an id it could meet before its own. The address table's
+// slots of the outputs the engine does not know by their store ids (most
+// of them new addresses) are read first, in a loop of independent reads
+// (touchNew), so that their cache misses overlap instead of coming one a
+// probe.
+func (e *engine) idsOfRecords(b *store.BlockRecords) error {
+	bs := &e.bs
+	nin, nout := 0, 0
+	for i := range b.Txs {
+		nin += len(b.Txs[i].Tx.Inputs)
+		nout += len(b.Txs[i].Tx.Outputs)
+	}
+	if len(b.AddrIDs) < nin+nout {
+		return fmt.Errorf("cluster %s: block %d: %d address ids for its transactions: %w", e.chain, b.Block.Height, len(b.AddrIDs), heistgraph.ErrConflict)
+	}
+	if err := e.reserve(nin + nout); err != nil {
+		return err
+	}
+	e.touchNew(b)
+	ins, outs := resize(bs.inCol, nin), resize(bs.outCol, nout)
+	bs.inCol, bs.outCol = ins, outs
+	bs.whole, bs.given = true, resize(bs.given, len(b.Txs))
+	ids := b.AddrIDs
+	var i0, o0 int
+	for k := range b.Txs {
+		rec := &b.Txs[k]
+		bs.given[k] = e.m.nextID()
+		var in, out []uint64
+		in, out, ids = store.TxAddrIDs(ids, &rec.Tx)
+		coinbase := rec.Tx.IsCoinbase()
+		for i, s := range in {
+			var id uint32
+			if !coinbase { // its input spends nothing
+				var o *heistgraph.TxOut
+				if i < len(rec.Prevouts) {
+					o = rec.Prevouts[i]
+				}
+				var err error
+				if id, err = e.idOfStore(s, o, "input", i); err != nil {
+					return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, b.Block.Height, rec.Tx.TxID, err)
+				}
+			}
+			ins[i0+i] = id
+		}
+		for j, s := range out {
+			id, err := e.idOfStore(s, &rec.Tx.Outputs[j], "output", j)
+			if err != nil {
+				return fmt.Errorf("cluster %s: block %d tx %s: %w", e.chain, b.Block.Height, rec.Tx.TxID, err)
+			}
+			outs[o0+j] = id
+		}
+		i0, o0 = i0+len(in), o0+len(out)
+	}
+	bs.keys, bs.keyAt = bs.keys[:0], 0
+	return nil
+}
+
+// storeKey is an address's key (addrTable) computed ahead by touchNew for
+// the output whose store id is s.
+type storeKey struct {
+	s uint64
+	k addrKey
+}
+
+// touchNew computes the address table's keys of b's outputs whose store
+// ids the engine does not know (into bs.keys, in order: idOfStore takes
+// them) and reads their slots, a loop of independent loads whose cache
+// misses the processor overlaps. Nothing on the graph or while replaying.
+func (e *engine) touchNew(b *store.BlockRecords) {
+	bs := &e.bs
+	bs.keys, bs.keyAt = bs.keys[:0], 0
+	if e.g != nil || bs.replay {
+		return
+	}
+	ids := b.AddrIDs
+	for i := range b.Txs {
+		tx := &b.Txs[i].Tx
+		_, out, rest := store.TxAddrIDs(ids, tx)
+		ids = rest
+		for j, s := range out {
+			if a := tx.Outputs[j].Address; s != 0 && a != "" && e.sids.of(s) == 0 {
+				bs.keys = append(bs.keys, storeKey{s, e.key(a)})
+			}
+		}
+	}
+	t := e.ids
+	var sum uint32
+	for _, k := range bs.keys {
+		i := t.home(k.k.hi)
+		sum += uint32(t.tags[i]) + t.slots[i]
+	}
+	bs.touched = sum
+}
+
+// keyOf returns the key touchNew computed for the output (side) whose
+// store id is s, if it did (the outputs ask in the order it met them; one
+// it listed may not ask, its id given by an earlier input or output).
+func (bs *blockState) keyOf(s uint64, side string) (addrKey, bool) {
+	if side != "output" {
+		return addrKey{}, false
+	}
+	for ; bs.keyAt < len(bs.keys); bs.keyAt++ {
+		if k := bs.keys[bs.keyAt]; k.s == s {
+			bs.keyAt++
+			return k.k, true
+		}
+	}
+	return addrKey{}, false
 }
 
 // fillAddresses reads the strings of the addresses of b that the engine

@@ -236,19 +236,37 @@ func TestIDOfStoreBrokenRule(t *testing.T) {
 }
 
 // TestStoreIDsMap checks storeIDs against a Go map over random ids, on the
-// heap and spilled.
+// heap and spilled, after a prefix of the store's own ids (s == id) of
+// each length, the first broken by the first id.
 func TestStoreIDsMap(t *testing.T) {
-	for _, dir := range []string{"", t.TempDir()} {
+	for _, c := range []struct {
+		dir    string
+		prefix uint64
+	}{{"", 0}, {"", 1}, {"", 5000}, {t.TempDir(), 0}, {t.TempDir(), 3000}} {
+		dir := c.dir
 		m := newStoreIDs(dir)
 		ref := map[uint64]uint32{}
+		for s := uint64(1); s <= c.prefix; s++ {
+			m.set(s, uint32(s))
+			ref[s] = uint32(s)
+		}
+		if m.array || m.known != c.prefix+1 {
+			t.Fatalf("prefix %d: array %v, known %d", c.prefix, m.array, m.known)
+		}
 		x := uint64(1)
 		for i := range 20000 {
 			x = x*6364136223846793005 + 1442695040888963407
-			s := x >> 44 // up to about a million
+			s := x>>44 | 1 // up to about a million
 			if i%3 == 0 {
-				s = uint64(i)
+				s = uint64(i) + 1
+			}
+			if _, ok := ref[s]; ok {
+				continue // set names unknown ids only
 			}
 			id := uint32(x>>20) | 1
+			if i%5 == 0 {
+				id = uint32(s) // the store's own id, past the prefix
+			}
 			m.set(s, id)
 			ref[s] = id
 		}

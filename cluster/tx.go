@@ -113,11 +113,10 @@ func (e *engine) graphCols(c *txgraph.ClusterCols, k int, n uint32, v *txCols, w
 }
 
 // recordCols sets v to rec as columns, with the engine's ids of its
-// addresses, given as they are met (the inputs', then the outputs'). sin
-// and sout, when not nil, are the store's address ids of the spent
-// outputs and of the outputs (store.BlockRangeIDs): rec holds the strings
-// of those the engine does not know by their store ids (fillAddresses).
-func (e *engine) recordCols(rec *heistgraph.TxRecord, sin, sout []uint64, v *txCols) error {
+// addresses (by their strings), given as they are met (the inputs', then
+// the outputs'). The records read by the store's ids take theirs from
+// idsOfRecords (blockIDs).
+func (e *engine) recordCols(rec *heistgraph.TxRecord, v *txCols) error {
 	tx := &rec.Tx
 	nin, nout := len(tx.Inputs), len(tx.Outputs)
 	if err := e.reserve(nin + nout); err != nil {
@@ -125,57 +124,58 @@ func (e *engine) recordCols(rec *heistgraph.TxRecord, sin, sout []uint64, v *txC
 	}
 	bs := &e.bs
 	bs.room(e.m.nextID(), nin+nout)
-	*v = txCols{rec: rec, coinbase: tx.IsCoinbase(), fp: fingerprintOf(tx), known: len(rec.Prevouts) == nin}
-	bs.inIDs, bs.inValue, bs.inType = resize(bs.inIDs, nin), resize(bs.inValue, nin), resize(bs.inType, nin)
-	bs.outIDs, bs.outValue, bs.outType = resize(bs.outIDs, nout), resize(bs.outValue, nout), resize(bs.outType, nout)
+	e.recordValues(rec, v)
+	bs.inIDs, bs.outIDs = resize(bs.inIDs, nin), resize(bs.outIDs, nout)
 	for i := range nin {
-		var o *heistgraph.TxOut
-		if i < len(rec.Prevouts) {
-			o = rec.Prevouts[i]
-		}
 		var id uint32
-		switch {
-		case v.coinbase: // its input spends nothing
-		case sin != nil:
-			var err error
-			if id, err = e.idOfStore(sin[i], o, "input", i); err != nil {
-				return err
+		if i < len(rec.Prevouts) && !v.coinbase { // a coinbase's input spends nothing
+			if o := rec.Prevouts[i]; o != nil && o.Address != "" {
+				id = e.idOf(o.Address)
 			}
-		case o != nil && o.Address != "":
-			id = e.idOf(o.Address)
 		}
 		bs.inIDs[i] = id
-		if o == nil {
+	}
+	for j := range nout {
+		var id uint32
+		if a := tx.Outputs[j].Address; a != "" {
+			id = e.idOf(a)
+		}
+		bs.outIDs[j] = id
+	}
+	v.inIDs, v.outIDs = bs.inIDs, bs.outIDs
+	return nil
+}
+
+// recordValues sets v to rec as columns without their address ids: its
+// values and script types, in bs's buffers.
+func (e *engine) recordValues(rec *heistgraph.TxRecord, v *txCols) {
+	tx := &rec.Tx
+	nin, nout := len(tx.Inputs), len(tx.Outputs)
+	bs := &e.bs
+	*v = txCols{rec: rec, coinbase: tx.IsCoinbase(), fp: fingerprintOf(tx), known: len(rec.Prevouts) == nin}
+	bs.inValue, bs.inType = resize(bs.inValue, nin), resize(bs.inType, nin)
+	bs.outValue, bs.outType = resize(bs.outValue, nout), resize(bs.outType, nout)
+	for i := range nin {
+		if i >= len(rec.Prevouts) || rec.Prevouts[i] == nil {
 			v.known = false
 			bs.inValue[i], bs.inType[i] = 0, 0
 		} else {
+			o := rec.Prevouts[i]
 			bs.inValue[i], bs.inType[i] = o.Value, e.typeCode(o.Type)
 		}
 	}
 	for j := range nout {
 		o := &tx.Outputs[j]
-		var id uint32
-		switch {
-		case sout != nil:
-			var err error
-			if id, err = e.idOfStore(sout[j], o, "output", j); err != nil {
-				return err
-			}
-		case o.Address != "":
-			id = e.idOf(o.Address)
-		}
-		bs.outIDs[j], bs.outValue[j], bs.outType[j] = id, o.Value, e.typeCode(o.Type)
+		bs.outValue[j], bs.outType[j] = o.Value, e.typeCode(o.Type)
 	}
-	v.inIDs, v.inValue, v.inType = bs.inIDs, bs.inValue, bs.inType
-	v.outIDs, v.outValue, v.outType = bs.outIDs, bs.outValue, bs.outType
-	return nil
+	v.inValue, v.inType = bs.inValue, bs.inType
+	v.outValue, v.outType = bs.outValue, bs.outType
 }
 
-// txRecord clusters the transaction rec at position txIndex of the block
-// (see recordCols for sin and sout).
-func (e *engine) txRecord(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32, sin, sout []uint64) error {
+// txRecord clusters the transaction rec at position txIndex of the block.
+func (e *engine) txRecord(ctx context.Context, rec *heistgraph.TxRecord, txIndex uint32) error {
 	var v txCols
-	if err := e.recordCols(rec, sin, sout, &v); err != nil {
+	if err := e.recordCols(rec, &v); err != nil {
 		return err
 	}
 	e.tx(ctx, &v, txIndex)

@@ -1162,6 +1162,7 @@ type clusterWrites struct {
 	// answers of which new ids are the store's own (clusteraddr.go).
 	order []addrOrder
 	own   []bool
+	keys  []uint64 // idOrder's buffer, reused
 	bytes int
 }
 
@@ -1230,6 +1231,85 @@ func (w idWrites) sorted() idWrites {
 	return out
 }
 
+// idOrder sorts the n writes whose ids id gives, the order given kept among
+// one id's writes, as the integers id<<32 | i (w.keys, reused): a sort of
+// integers, cheaper than sorting the writes by a comparison of their
+// fields. false when an id or n does not fit in 32 bits (the caller sorts
+// the writes).
+func (w *clusterWrites) idOrder(n int, id func(i int) uint64) ([]uint64, bool) {
+	keys := w.keys[:0]
+	defer func() { w.keys = keys[:0] }()
+	if n >= 1<<32 {
+		return keys, false
+	}
+	for i := range n {
+		x := id(i)
+		if x >= 1<<32 {
+			return keys, false
+		}
+		keys = append(keys, x<<32|uint64(i))
+	}
+	slices.Sort(keys)
+	return keys, true
+}
+
+// sortedIndex sorts the index writes by id, position and seq (the order
+// given) and returns them. They come in position order but for a replaced
+// record's deletions, so they are sorted by id and seq as integers
+// (idOrder), and only an id whose writes are then out of position order
+// is sorted again by position.
+func (w *clusterWrites) sortedIndex() []indexWrite {
+	byFields := func(a, b indexWrite) int {
+		if c := cmp.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		if c := a.pos.compare(b.pos); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	}
+	out := w.index
+	order, ok := w.idOrder(len(out), func(i int) uint64 { return out[i].id })
+	if !ok {
+		slices.SortFunc(out, byFields)
+		return out
+	}
+	permute(out, order)
+	for i := 0; i < len(out); {
+		j, inOrder := i+1, true
+		for ; j < len(out) && out[j].id == out[i].id; j++ {
+			inOrder = inOrder && out[j-1].pos.compare(out[j].pos) <= 0
+		}
+		if !inOrder {
+			slices.SortFunc(out[i:j], byFields)
+		}
+		i = j
+	}
+	return out
+}
+
+// permute puts a[uint32(order[k])] at a[k] for every k, in place, following
+// the permutation's cycles; it leaves order's low 32 bits k.
+func permute[T any](a []T, order []uint64) {
+	const low = 1<<32 - 1
+	for i := range order {
+		if int(order[i]&low) == i {
+			continue
+		}
+		tmp, j := a[i], i
+		for {
+			src := int(order[j] & low)
+			order[j] = order[j]&^low | uint64(j)
+			if src == i {
+				a[j] = tmp
+				break
+			}
+			a[j] = a[src]
+			j = src
+		}
+	}
+}
+
 // indexWrite is a write of the evidence index: address id, position.
 type indexWrite struct {
 	id  uint64
@@ -1269,29 +1349,21 @@ func (w *clusterWrites) writeTo(b kvSink, db pebbledb.Reader, c chainCode, fresh
 			return err
 		}
 	}
-	if err := w.writeIDs(b, c, clusterMember, w.members.sorted()); err != nil {
+	if err := w.writeIDs(b, c, clusterMember, w.members); err != nil {
 		return err
 	}
 	if err := writeSorted(b, &w.mid); err != nil {
 		return err
 	}
-	if err := w.writeIDs(b, c, clusterSize, w.sizes.sorted()); err != nil {
+	if err := w.writeIDs(b, c, clusterSize, w.sizes); err != nil {
 		return err
 	}
 	if err := writeSorted(b, &w.high); err != nil {
 		return err
 	}
-	slices.SortFunc(w.index, func(a, b indexWrite) int {
-		if c := cmp.Compare(a.id, b.id); c != 0 {
-			return c
-		}
-		if c := a.pos.compare(b.pos); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-	for i, x := range w.index {
-		if i+1 < len(w.index) && w.index[i+1].id == x.id && w.index[i+1].pos == x.pos {
+	index := w.sortedIndex()
+	for i, x := range index {
+		if i+1 < len(index) && index[i+1].id == x.id && index[i+1].pos == x.pos {
 			continue
 		}
 		key = appendU32(appendU32(appendU64(clusterIDKey(key[:0], c, clusterIndex, x.id), x.pos.height), x.pos.txIndex), x.pos.n)
@@ -1426,10 +1498,23 @@ func writeSorted(b kvSink, s *sortedWrites) error {
 	return nil
 }
 
-// writeIDs adds the writes ws of table sub, sorted, to b.
+// writeIDs adds the last write of each id of ws (idWrites.sorted) to b, in
+// id order, as table sub's.
 func (w *clusterWrites) writeIDs(b kvSink, c chainCode, sub byte, ws idWrites) error {
 	var key, val []byte
-	for _, x := range ws {
+	order, ok := w.idOrder(len(ws), func(i int) uint64 { return ws[i].id })
+	if !ok {
+		ws = ws.sorted()
+		order = order[:0]
+		for i := range ws {
+			order = append(order, uint64(i))
+		}
+	}
+	for k, o := range order {
+		if k+1 < len(order) && order[k+1]>>32 == o>>32 && ok {
+			continue // a later write of the same id
+		}
+		x := &ws[uint32(o)]
 		key = clusterIDKey(key[:0], c, sub, x.id)
 		var err error
 		if x.del {
