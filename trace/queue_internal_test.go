@@ -16,8 +16,8 @@ func TestWorkQueueOrder(t *testing.T) {
 	var q workQueue // reused across rounds, as the scratch reuses it
 	for round := range 400 {
 		q.reset()
-		var works chunks[work]
-		pop := func() pos { return works.at(int(q.pop(&works))).pos }
+		var txs txTable
+		pop := func() pos { return txs.at(q.pop(&txs)).pos }
 		var want []pos
 		seen := map[pos]bool{}
 		last := pos{height: r.Int64N(1000), index: r.IntN(100)}
@@ -40,7 +40,7 @@ func TestWorkQueueOrder(t *testing.T) {
 					continue
 				}
 				seen[p] = true
-				q.push(p, int32(works.add(work{pos: p})))
+				q.push(p, int32(txs.txs.add(txEntry{pos: p})))
 				want = append(want, p)
 				continue
 			}
