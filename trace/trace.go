@@ -118,6 +118,8 @@ type engine struct {
 	// (txEntry.claimed).
 	claims map[int32][]claim
 	last   pos // position of the last transaction processed
+	// onTake, when set (tests only), sees each work take gives.
+	onTake func(w *work)
 
 	// A Tracer finds sinks and edges again in later blocks, by their
 	// keys (sinkAt, edges). Run adds each sink once (a place, kind and
@@ -514,6 +516,9 @@ func (e *engine) take() work {
 		delete(e.claims, n)
 	}
 	x.queued, x.inputs, x.claimed = false, 0, false
+	if e.onTake != nil {
+		e.onTake(&w)
+	}
 	return w
 }
 
