@@ -35,6 +35,9 @@ type scratch struct {
 	edgeOf   []int32
 	inSlots  []int32
 	queue    workQueue
+	// nsinks is how many sinks a Run had: the next one's table is made
+	// for as many.
+	nsinks int
 }
 
 // scratchPool holds the scratch of finished Runs. Run takes one (or a
@@ -53,6 +56,7 @@ func (e *engine) useScratch(s *scratch) {
 	e.order = s.order[:0]
 	e.edgeIDs, e.edgeOf = s.edgeIDs, s.edgeOf
 	e.inSlots = s.inSlots[:0]
+	e.sinkHint = s.nsinks
 	e.queue = s.queue
 	e.queue.reset()
 	*s = scratch{}
@@ -98,5 +102,6 @@ func (e *engine) freeScratch() *scratch {
 		edgeOf:   e.edgeOf[:0],
 		inSlots:  inSlots,
 		queue:    e.queue,
+		nsinks:   e.runSinks(),
 	}
 }

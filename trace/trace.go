@@ -132,8 +132,18 @@ type engine struct {
 	// the transaction being processed is (Run: every edge from it).
 	edgesFrom int
 	edgeBuf   chunks[edge]
-	sinks     chunks[sink]
+	sinks     chunks[sink]    // Tracer only
 	sinkAt    map[sinkKey]int // Tracer only
+	// table is a Run's sinks (a Tracer's are sinks): written into the
+	// result's table as they are added, sorted at finish only when they
+	// were not added in the result's order (sinksUnordered).
+	table *sinkTableBuilder
+	// sinkHint is how many sinks the trace before this one (scratch)
+	// had: the table's first size.
+	sinkHint int
+	// keepSinks makes a Run keep its sinks in sinks too (tests only: the
+	// table read against them).
+	keepSinks bool
 	// sinksUnordered is set when a Run adds a sink that comes before the
 	// one it added last (lastSink, of tx lastSinkTx) in the result's
 	// order (checkSinkOrder); kindRank and srcRank rank sink kinds and
@@ -1139,7 +1149,10 @@ func (e *engine) addSink(s *sink, t *taint) {
 			s.spans = int32(len(e.spans))
 			e.spans = append(e.spans, appendSpans(nil, t, s.src))
 		}
-		e.sinks.add(*s)
+		e.runTable().add(s)
+		if e.keepSinks {
+			e.sinks.add(*s)
+		}
 		return
 	}
 	k := sinkKey{tx: s.tx, vout: s.vout, src: s.src, kind: s.kind, input: s.input}
@@ -1181,7 +1194,7 @@ type sinkOrder struct {
 	vout uint32
 	kind uint8
 	src  int32
-	i    int32 // index in engine.sinks
+	i    int32 // index in engine.sinks (a Run's: in its table)
 }
 
 // sortSinks returns the engine's sinks that are not gone in the order of
@@ -1207,6 +1220,24 @@ func (e *engine) sortSinks() []sinkOrder {
 	return order
 }
 
+// sortTable puts the records of a Run's table in the result's order
+// (sortSinks' order: ties in the order they were added).
+func (e *engine) sortTable(tab *sinkTable) {
+	kindRank, srcRank := e.sinkRanks()
+	order := slices.Grow(e.order[:0], len(tab.recs))
+	for i := range tab.recs {
+		r := &tab.recs[i]
+		order = append(order, sinkOrder{pos: tab.txs[r.tx].pos, vout: r.vout, kind: kindRank[r.kind], src: srcRank[r.src], i: int32(i)})
+	}
+	slices.SortFunc(order, sinkOrder.cmp)
+	e.order = order
+	recs := make([]sinkRec, len(tab.recs))
+	for k, o := range order {
+		recs[k] = tab.recs[o.i]
+	}
+	tab.recs = recs
+}
+
 // sinkRanks returns the rank of each sink kind and of each source as
 // their names sort.
 func (e *engine) sinkRanks() (kindRank []uint8, srcRank []int32) {
@@ -1228,6 +1259,22 @@ func (e *engine) sinkRanks() (kindRank []uint8, srcRank []int32) {
 	return kindRank, srcRank
 }
 
+// runTable returns a Run's sink table, made on its first sink.
+func (e *engine) runTable() *sinkTableBuilder {
+	if e.table == nil {
+		e.table = newSinkTableBuilder(e, e.sinkHint)
+	}
+	return e.table
+}
+
+// runSinks returns how many sinks a Run added.
+func (e *engine) runSinks() int {
+	if e.table == nil {
+		return 0
+	}
+	return len(e.table.t.recs)
+}
+
 // checkSinkOrder notes whether s, the next sink a Run adds, comes after
 // the one before in the result's order (sinkOrder.cmp), comparing it
 // while both are at hand rather than in a pass over all the sinks at
@@ -1244,7 +1291,8 @@ func (e *engine) checkSinkOrder(s *sink) {
 	}
 	last := &e.lastSink
 	kind, src := e.kindRank[s.kind], e.srcRank[s.src]
-	if s.tx == e.lastSinkTx && e.sinks.len() > 0 {
+	added := e.runSinks()
+	if s.tx == e.lastSinkTx && added > 0 {
 		// The same transaction, the same position: the rest decides (a
 		// later sink's index is larger, so equal fields are in order).
 		if c := cmp.Compare(last.vout, s.vout); c > 0 ||
@@ -1254,7 +1302,7 @@ func (e *engine) checkSinkOrder(s *sink) {
 		last.vout, last.kind, last.src = s.vout, kind, src
 		return
 	}
-	o := sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kind, src: src, i: int32(e.sinks.len())}
+	o := sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kind, src: src, i: int32(added)}
 	if o.i > 0 && last.cmp(o) > 0 {
 		e.sinksUnordered = true
 	}
@@ -1403,29 +1451,30 @@ func (e *engine) finish(ctx context.Context) error {
 	res := e.res
 	sinks := make([]int64, len(e.sources))
 	kinds := make([]KindTotal, len(sinkKinds))
-	var tb *sinkTableBuilder
-	add := func(s *sink) {
-		tb.add(s)
-		sinks[s.src] += s.amount
-		kinds[s.kind].Sinks++
-		kinds[s.kind].AmountSat += s.amount
-	}
-	if !e.sinksUnordered && e.sinkAt == nil && len(e.gone) == 0 {
-		// A Run that added its sinks in the result's order (addSink):
-		// read as they are, without writing, sorting and reading an
-		// order of them (three passes over a list as long as the result).
-		tb = newSinkTableBuilder(e, e.sinks.len())
-		for i := range e.sinks.len() {
-			add(e.sinks.at(i))
+	var tab *sinkTable
+	if e.sinkAt == nil {
+		// A Run: its sinks are in the table as it added them, in the
+		// result's order unless checkSinkOrder saw otherwise.
+		tab = e.runTable().t
+		if e.sinksUnordered {
+			e.sortTable(tab)
 		}
+		tab.fit()
 	} else {
 		order := e.sortSinks()
-		tb = newSinkTableBuilder(e, len(order))
+		tb := newSinkTableBuilder(e, len(order))
 		for _, o := range order {
-			add(e.sinks.at(int(o.i)))
+			tb.add(e.sinks.at(int(o.i)))
 		}
+		tab = tb.t
 	}
-	res.Sinks = SinkList{tab: tb.t}
+	for i := range tab.recs {
+		r := &tab.recs[i]
+		sinks[r.src] += r.amount
+		kinds[r.kind].Sinks++
+		kinds[r.kind].AmountSat += r.amount
+	}
+	res.Sinks = SinkList{tab: tab}
 	res.Edges = e.writeEdges()
 	res.places = make([]txPlace, 0, e.tx.len())
 	for i := range e.tx.len() {
