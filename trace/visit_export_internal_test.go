@@ -23,7 +23,7 @@ func RunChecked(ctx context.Context, r store.ChainReader, opts Options) (*Result
 	var last pos
 	visited := map[int32]bool{}
 	taken := map[int32]bool{}
-	e.onTake = func(w *work) {
+	e.onTake = func(w work) {
 		if fault != nil {
 			return
 		}
