@@ -192,6 +192,9 @@ type engine struct {
 	segs     segPool
 	inT      []taint // the taint of the inputs of the transaction processed
 	vals     []int64
+	// valsOf is the transaction whose every output's value vals holds,
+	// sorted (mayCoinJoin), -1 none: maySplit reads them there.
+	valsOf int32
 	ids      []addrRef
 	hops     []int
 	outs     []outInfo // the outputs of tx outsOf, read once for its visit
@@ -327,6 +330,7 @@ func newEngine(r store.ChainReader, o Options) *engine {
 		strEntities: map[addrRef]int32{},
 		labIdx:      map[entityName]int32{},
 		outsOf:      -1,
+		valsOf:      -1,
 		res: &Result{
 			Chain:     o.Chain,
 			Policy:    o.Policy,
@@ -611,7 +615,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		var v, wsum int64
 		var known bool
 		v, known = e.tx.prevouts(w.n, e.f.in)
-		e.vals = e.vals[:0]
+		e.vals, e.valsOf = e.vals[:0], -1
 		for j := range nout {
 			if w.n == e.outsOf {
 				e.f.out[j] = e.outs[j].value
@@ -734,6 +738,7 @@ func (e *engine) mayCoinJoin(n int32) bool {
 	}
 	e.vals = append(e.vals[:0], e.f.out[:x.nout]...)
 	slices.Sort(e.vals)
+	e.valsOf = n
 	return pattern.MayCoinJoin(x.nin, e.vals)
 }
 
