@@ -145,9 +145,10 @@ type engine struct {
 	// table read against them).
 	keepSinks bool
 	// sinksUnordered is set when a Run adds a sink that comes before the
-	// one it added last (lastSink, of tx lastSinkTx) in the result's
-	// order (checkSinkOrder); kindRank and srcRank rank sink kinds and
-	// sources as their names sort (sinkRanks).
+	// one it added last (lastSink, of tx lastSinkTx, -1 before the
+	// first) in the result's order (checkSinkOrder); kindRank and
+	// srcRank rank sink kinds and sources as their names sort
+	// (sinkRanks).
 	sinksUnordered bool
 	lastSink       sinkOrder
 	lastSinkTx     int32
@@ -195,10 +196,10 @@ type engine struct {
 	// valsOf is the transaction whose every output's value vals holds,
 	// sorted (mayCoinJoin), -1 none: maySplit reads them there.
 	valsOf int32
-	ids      []addrRef
-	hops     []int
-	outs     []outInfo // the outputs of tx outsOf, read once for its visit
-	outsOf   int32     // -1: none
+	ids    []addrRef
+	hops   []int
+	outs   []outInfo // the outputs of tx outsOf, read once for its visit
+	outsOf int32     // -1: none
 
 	// Kept by a Tracer only (nil in Run): the tainted outputs at rest
 	// unspent, the sinks a later block took away, and the undo journal
@@ -331,6 +332,7 @@ func newEngine(r store.ChainReader, o Options) *engine {
 		labIdx:      map[entityName]int32{},
 		outsOf:      -1,
 		valsOf:      -1,
+		lastSinkTx:  -1,
 		res: &Result{
 			Chain:     o.Chain,
 			Policy:    o.Policy,
@@ -1296,8 +1298,7 @@ func (e *engine) checkSinkOrder(s *sink) {
 	}
 	last := &e.lastSink
 	kind, src := e.kindRank[s.kind], e.srcRank[s.src]
-	added := e.runSinks()
-	if s.tx == e.lastSinkTx && added > 0 {
+	if s.tx == e.lastSinkTx {
 		// The same transaction, the same position: the rest decides (a
 		// later sink's index is larger, so equal fields are in order).
 		if c := cmp.Compare(last.vout, s.vout); c > 0 ||
@@ -1307,8 +1308,9 @@ func (e *engine) checkSinkOrder(s *sink) {
 		last.vout, last.kind, last.src = s.vout, kind, src
 		return
 	}
-	o := sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kind, src: src, i: int32(added)}
-	if o.i > 0 && last.cmp(o) > 0 {
+	// Equal fields compare their indexes, equal here (0): in order.
+	o := sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kind, src: src}
+	if e.lastSinkTx >= 0 && last.cmp(o) > 0 {
 		e.sinksUnordered = true
 	}
 	e.lastSinkTx, *last = s.tx, o
