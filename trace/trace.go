@@ -195,11 +195,12 @@ type engine struct {
 	vals     []int64
 	// valsOf is the transaction whose every output's value vals holds,
 	// sorted (mayCoinJoin), -1 none: maySplit reads them there.
-	valsOf int32
-	ids    []addrRef
-	hops   []int
-	outs   []outInfo // the outputs of tx outsOf, read once for its visit
-	outsOf int32     // -1: none
+	valsOf  int32
+	ids     []addrRef
+	hops    []int
+	outs    []outInfo // the outputs of tx outsOf, read once for its visit
+	outsOf  int32     // -1: none
+	runSort runSorter // writeRunEdges' sorter of runs
 
 	// Kept by a Tracer only (nil in Run): the tainted outputs at rest
 	// unspent, the sinks a later block took away, and the undo journal
@@ -1422,7 +1423,7 @@ func (e *engine) writeRunEdges() (EdgeList, bool) {
 			}
 			run = append(run, o)
 		}
-		sortTo(run)
+		e.runSort.sort(run)
 		for _, o := range run {
 			ed := e.edgeBuf.at(int(o.i))
 			if ed.outputs == 0 {
@@ -1435,12 +1436,36 @@ func (e *engine) writeRunEdges() (EdgeList, bool) {
 	return b.list(), true
 }
 
-// sortTo sorts a run of edges from one transaction by the position of
-// their spenders: a run of a few (most) by insertion, comparing
-// positions directly rather than through the sort's function value.
-func sortTo(run []edgeOrder) {
+// runSorter sorts runs of edges from one transaction by the position of
+// their spenders (distinct), reusing its buffers from run to run.
+type runSorter struct {
+	keys []uint64
+	tmp  []edgeOrder
+}
+
+// sort sorts run: a run of a few (most) by insertion, comparing
+// positions directly rather than through the sort's function value; a
+// longer one (a CoinJoin's, a batch payment's) by sorting words that pack
+// each position and its place in the run (toKey), when they fit, with no
+// function call a comparison.
+func (s *runSorter) sort(run []edgeOrder) {
 	if len(run) > 12 {
-		slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
+		s.keys = s.keys[:0]
+		for k, o := range run {
+			key, ok := toKey(o.to, k, len(run))
+			if !ok {
+				slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
+				return
+			}
+			s.keys = append(s.keys, key)
+		}
+		slices.Sort(s.keys)
+		// Each key's low bits name its edge's place in the run before
+		// the sort.
+		s.tmp = append(s.tmp[:0], run...)
+		for k, key := range s.keys {
+			run[k] = s.tmp[key&(1<<toKeyRun-1)]
+		}
 		return
 	}
 	for i := 1; i < len(run); i++ {
@@ -1448,6 +1473,19 @@ func sortTo(run []edgeOrder) {
 			run[j], run[j-1] = run[j-1], run[j]
 		}
 	}
+}
+
+// toKeyRun is how many low bits of a toKey hold the place in the run.
+const toKeyRun = 16
+
+// toKey packs position p and place k in a run of n into a word that
+// orders as p does (height in 28 bits, index in 20, k in 16): false when
+// they do not fit.
+func toKey(p pos, k, n int) (uint64, bool) {
+	if p.height < 0 || p.height >= 1<<28 || p.index < 0 || p.index >= 1<<20 || n > 1<<toKeyRun {
+		return 0, false
+	}
+	return uint64(p.height)<<(20+toKeyRun) | uint64(p.index)<<toKeyRun | uint64(k), true
 }
 
 // finish detects peel chains, orders everything and checks conservation.
