@@ -17,7 +17,7 @@ import (
 	"github.com/heistgraph/heistgraph/store/storetest"
 )
 
-// TestAddrKeyHash pins the hash that leads the totals keys to XXH64 with
+// TestAddrKeyHash pins the hash that leads the index keys to XXH64 with
 // seed 0 (the specification's vectors): it is on disk, so it must never
 // change.
 func TestAddrKeyHash(t *testing.T) {
