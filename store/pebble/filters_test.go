@@ -34,7 +34,8 @@ func TestTableFilterWriter(t *testing.T) {
 		keys      [][]byte
 		wantBloom bool
 	}{
-		{"addresses", keys(prefixAddress, 500), true},
+		{"address totals", keys(prefixAddress, 500), true},
+		{"address index", keys(prefixAddrHash, 500), true},
 		{"txids", keys(prefixTx, 500), true},
 		{"events", keys(prefixEvent, 500), false},
 		{"spends", keys(prefixSpend, 50), false},

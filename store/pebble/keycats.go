@@ -9,7 +9,8 @@ import pebbledb "github.com/cockroachdb/pebble/v2"
 // -tagfocus key-type=a`). Pebble reads it only to label its background
 // work.
 var tableCategories = func() pebbledb.UserKeyCategories {
-	var cats []pebbledb.UserKeyCategory
+	// The index of address ids by hash (A) before the lower-case tables.
+	cats := []pebbledb.UserKeyCategory{{Name: "A", UpperBound: []byte{prefixAddrHash + 1}}}
 	for b := byte('a'); b < 'z'; b++ {
 		cats = append(cats, pebbledb.UserKeyCategory{Name: string(rune(b)), UpperBound: []byte{b + 1}})
 	}

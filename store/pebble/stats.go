@@ -14,7 +14,8 @@ import (
 // familyTables names the tables of schema.go by their prefix byte.
 var familyTables = map[byte]string{
 	prefixMeta:     "metadata and counters",
-	prefixAddress:  "address totals and ids",
+	prefixAddress:  "address totals by id",
+	prefixAddrHash: "address ids by hash",
 	prefixBlock:    "block records",
 	prefixEvent:    "address events",
 	prefixHeight:   "best-chain height index",
