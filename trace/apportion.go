@@ -81,32 +81,20 @@ func (sc *apportionScratch) apportionOf(d int64, w []int64, total int64, q []int
 	// The left units go to the left largest remainders, ties to the
 	// lower index: a total order, so which indices get one is all that
 	// matters, not their order. A few units (the common case: one or
-	// two; left < len(w)) are placed by one scan. More go by the
+	// two; left < len(w)) are placed by as many scans. More go by the
 	// left-th largest remainder r (left is below the number of non-zero
 	// remainders, by construction): one each to the indices above r,
 	// and the units still left to the lowest indices at r.
 	if left <= 4 {
-		// One scan keeping the left largest so far, largest first, ties
-		// in index order (a later index goes after an equal remainder).
-		var tv [4]uint64
-		var ti [4]int
-		k, n := 0, int(left)
-		for j, r := range rem {
-			if r == 0 || k == n && r <= tv[n-1] {
-				continue
+		for range left {
+			best := -1
+			for j, r := range rem {
+				if r > 0 && (best < 0 || r > rem[best]) {
+					best = j
+				}
 			}
-			if k < n {
-				k++
-			}
-			p := k - 1 // the slot filled; the last one dropped when full
-			for p > 0 && r > tv[p-1] {
-				tv[p], ti[p] = tv[p-1], ti[p-1]
-				p--
-			}
-			tv[p], ti[p] = r, j
-		}
-		for _, j := range ti[:n] {
-			q[j]++
+			q[best]++
+			rem[best] = 0 // given: out of the next scans
 		}
 		return q
 	}

@@ -120,17 +120,8 @@ func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 // maySplit reports whether tx n, read by number, passes
 // pattern.MaySplit.
 func (e *engine) maySplit(n int32) bool {
-	if e.valsOf == n {
-		// mayCoinJoin sorted every output's value, and patterns asks
-		// only when no output is burned: those above 0 are the ones.
-		i := 0
-		for i < len(e.vals) && e.vals[i] <= 0 {
-			i++
-		}
-		return pattern.MaySplit(e.vals[i:])
-	}
 	x := e.tx.at(n)
-	e.vals, e.valsOf = e.vals[:0], -1
+	e.vals = e.vals[:0]
 	for j := range x.nout {
 		if v, b := e.tx.valueBurn(n, j); v > 0 && !b {
 			e.vals = append(e.vals, v)

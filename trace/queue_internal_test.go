@@ -16,8 +16,8 @@ func TestWorkQueueOrder(t *testing.T) {
 	var q workQueue // reused across rounds, as the scratch reuses it
 	for round := range 400 {
 		q.reset()
-		var txs txTable
-		pop := func() pos { return txs.at(q.pop(&txs)).pos }
+		var works chunks[work]
+		pop := func() pos { return works.at(int(q.pop(&works))).pos }
 		var want []pos
 		seen := map[pos]bool{}
 		last := pos{height: r.Int64N(1000), index: r.IntN(100)}
@@ -40,7 +40,7 @@ func TestWorkQueueOrder(t *testing.T) {
 					continue
 				}
 				seen[p] = true
-				q.push(p, int32(txs.txs.add(txEntry{pos: p})))
+				q.push(p, int32(works.add(work{pos: p})))
 				want = append(want, p)
 				continue
 			}
@@ -94,32 +94,22 @@ func TestSortEdges(t *testing.T) {
 
 // TestSortTo checks the sort of a run of edges by their spenders'
 // positions against the library sort, on runs below and above the
-// insertion sort's length, with positions that pack into a word and
-// (some rounds) positions that do not (a height or an index outside
-// toKey's range).
+// insertion sort's length.
 func TestSortTo(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(31, 32))
-	var sorter runSorter // reused, as writeRunEdges reuses it
-	for round := range 3000 {
-		run := make([]edgeOrder, rng.IntN(60))
+	for range 3000 {
+		run := make([]edgeOrder, rng.IntN(30))
 		for i := range run {
 			// Distinct positions (a run's spenders are distinct), many
 			// in one block.
-			p := pos{height: rng.Int64N(3) << (rng.IntN(2) * 26), index: i*7%61 + 100*rng.IntN(2)}
-			if round%5 == 0 && rng.IntN(20) == 0 {
-				p.height += 1 << 28 // beyond toKey: the run is sorted by the library
-			}
-			if round%7 == 0 && rng.IntN(20) == 0 {
-				p.index += 1 << 20
-			}
-			run[i] = edgeOrder{to: p, i: int32(i)}
+			run[i] = edgeOrder{to: pos{height: rng.Int64N(3), index: i*7%31 + 100*rng.IntN(2)}, i: int32(i)}
 		}
 		want := slices.Clone(run)
 		slices.SortStableFunc(want, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
-		sorter.sort(run)
+		sortTo(run)
 		if !slices.Equal(run, want) {
-			t.Fatalf("round %d: sort = %v, want %v", round, run, want)
+			t.Fatalf("sortTo = %v, want %v", run, want)
 		}
 	}
 }

@@ -9,8 +9,7 @@ import (
 // scratch is the memory a Run's engine fills and drops when the trace
 // ends, kept for the next Run: the pages of its sinks, transactions,
 // arrivals, edges and segments, the order finish sorts the sinks in, the
-// edge table's ids by transaction number, the work queue and its works'
-// input slots. None
+// edge and pending tables by transaction number and the work queue. None
 // of it outlives a Run in its result (finish copies out what the result
 // keeps), and none of it holds pointers.
 //
@@ -19,10 +18,10 @@ import (
 // the operating system already is), so a process that had run a trace
 // paid for clearing every such buffer of the next one, as large as the
 // trace. A reused page is written before it is read (chunks.add,
-// segPool.put, txTable.add writes a transaction's state whole); the
-// tables are kept valid instead (edgeIDs is cleared where the trace set
-// it, the queue is empty; edgeTableBuilder.id still checks what an entry
-// names).
+// segPool.put); the tables are kept valid instead (edgeTo and edgeIDs are
+// cleared where the trace set them, every pending entry is 0 when a
+// trace ends, the queue is empty; engine.edgeFrom and
+// edgeTableBuilder.id still check what an entry names).
 type scratch struct {
 	sinks    []*[1 << chunkBits]sink
 	txs      []*[1 << chunkBits]txEntry
@@ -31,13 +30,11 @@ type scratch struct {
 	edges    []*[1 << chunkBits]edge
 	segs     [][]seg
 	order    []sinkOrder
+	edgeTo   []int32
 	edgeIDs  []int32
 	edgeOf   []int32
-	inSlots  []int32
+	pending  []int32
 	queue    workQueue
-	// nsinks is how many sinks a Run had: the next one's table is made
-	// for as many.
-	nsinks int
 }
 
 // scratchPool holds the scratch of finished Runs. Run takes one (or a
@@ -54,25 +51,26 @@ func (e *engine) useScratch(s *scratch) {
 	e.edgeBuf.reuse(s.edges)
 	e.segs.spare = s.segs
 	e.order = s.order[:0]
+	e.edgeTo = s.edgeTo
 	e.edgeIDs, e.edgeOf = s.edgeIDs, s.edgeOf
-	e.inSlots = s.inSlots[:0]
-	e.sinkHint = s.nsinks
+	e.pending = s.pending
 	e.queue = s.queue
 	e.queue.reset()
 	*s = scratch{}
 }
 
 // freeScratch returns e's memory that the result does not hold, for the
-// next Run; e is not used after it. The work queue is empty once a trace
-// has run to its end (run, drain), which is when Run calls it.
+// next Run; e is not used after it. The work queue is empty and every
+// pending entry 0 once a trace has run to its end (run, drain), which
+// is when Run calls it.
 //
 // The scratch is this trace's size: the pages it was given and did not
 // fill are dropped, and so are tables more than twice as long as it
 // needed, so that a small trace after a large one does not keep (nor
-// walk) the large one's memory. The entries of edgeIDs this trace set
-// are cleared (one sequential pass over what it used): an entry a trace
-// before left names nothing, rather than a txid the next trace must read
-// to reject (a random read each).
+// walk) the large one's memory. The entries of edgeTo and edgeIDs this
+// trace set are cleared (one sequential pass over what it used): an
+// entry a trace before left names nothing, rather than an edge or a txid
+// the next trace must read to reject (a random read each).
 func (e *engine) freeScratch() *scratch {
 	ntx := e.tx.len()
 	fit := func(s []int32) []int32 {
@@ -82,9 +80,9 @@ func (e *engine) freeScratch() *scratch {
 		clear(s[:min(len(s), ntx+1)])
 		return s
 	}
-	inSlots := e.inSlots[:0]
-	if cap(inSlots) > 2*len(e.inSlots)+4096 {
-		inSlots = nil
+	pending := e.pending
+	if cap(pending) > 2*ntx+1024 {
+		pending = nil
 	}
 	order := e.order[:0]
 	if cap(order) > 2*e.sinks.len()+1024 {
@@ -98,10 +96,10 @@ func (e *engine) freeScratch() *scratch {
 		edges:    e.edgeBuf.used(),
 		segs:     e.segs.used(),
 		order:    order,
+		edgeTo:   fit(e.edgeTo),
 		edgeIDs:  fit(e.edgeIDs),
 		edgeOf:   e.edgeOf[:0],
-		inSlots:  inSlots,
+		pending:  pending,
 		queue:    e.queue,
-		nsinks:   e.runSinks(),
 	}
 }

@@ -3,7 +3,6 @@ package trace
 import (
 	"encoding/json"
 	"iter"
-	"slices"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -184,7 +183,6 @@ type sinkTableBuilder struct {
 	inSet  bool
 }
 
-// newSinkTableBuilder returns a builder for about n sinks.
 func newSinkTableBuilder(e *engine, n int) *sinkTableBuilder {
 	return &sinkTableBuilder{
 		e:      e,
@@ -218,9 +216,6 @@ func (b *sinkTableBuilder) add(s *sink) {
 		r.input = int32(len(t.inputs) - 1)
 	}
 	if s.lab >= 0 {
-		if int(s.lab) >= len(b.labIdx) { // an entity met after the builder was made
-			b.labIdx = append(b.labIdx, make([]int32, len(e.labs)-len(b.labIdx))...)
-		}
 		if b.labIdx[s.lab] == 0 {
 			t.labs = append(t.labs, e.labs[s.lab])
 			b.labIdx[s.lab] = int32(len(t.labs))
@@ -231,13 +226,5 @@ func (b *sinkTableBuilder) add(s *sink) {
 		t.spans = append(t.spans, e.spans[s.spans])
 		r.spans = int32(len(t.spans) - 1)
 	}
-	t.recs = appendDoubling(t.recs, r)
-}
-
-// fit drops the room the records do not use when it is more than they
-// use (a table made for more sinks than it got): the result keeps it.
-func (t *sinkTable) fit() {
-	if cap(t.recs) > 2*len(t.recs)+1024 {
-		t.recs = slices.Clone(t.recs)
-	}
+	t.recs = append(t.recs, r)
 }

@@ -11,15 +11,8 @@ import (
 // result's order: each string built for each sink, nothing shared between
 // sinks (what finish wrote before results kept compact records), for tests.
 func SinksBothWays(ctx context.Context, r store.ChainReader, opts Options) (*Result, []Sink, error) {
-	if err := opts.Validate(); err != nil {
-		return nil, nil, err
-	}
-	e := newEngine(r, opts)
-	e.keepSinks = true
-	if err := e.seed(ctx); err != nil {
-		return nil, nil, err
-	}
-	if err := e.run(ctx); err != nil {
+	e, err := ranEngine(ctx, r, opts)
+	if err != nil {
 		return nil, nil, err
 	}
 	if err := e.finish(ctx); err != nil {

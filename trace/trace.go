@@ -106,49 +106,32 @@ type engine struct {
 	strEntities map[addrRef]int32
 	screen      ResolverScreen // the resolver's, when it has the role and the reader numbers addresses
 	byID        ResolverByID   // the screen's, when it has the role
-	// queue holds the numbers of the transactions queued (txEntry.queued),
-	// by position; it holds no pointers, nor does inSlots: the collector
-	// does not walk them.
-	queue workQueue
-	// inSlots is where queued works' inputs are (txEntry.inputs): by
-	// vin, the index in arrivals + 1 of the taint arriving on it, 0 for
-	// none.
-	inSlots []int32
-	// claims are the seed claims on a transaction's outputs
-	// (txEntry.claimed).
-	claims map[int32][]claim
-	last   pos // position of the last transaction processed
-	// onTake, when set (tests only), sees each work take gives.
-	onTake func(w work)
+	queue       workQueue
+	// pending is, by tx number, the index + 1 of its work in works; 0:
+	// not queued. It and the queue hold no pointers: the collector does
+	// not walk them (pending is as long as the transactions the trace
+	// read).
+	pending []int32
+	last    pos // position of the last transaction processed
 
 	// A Tracer finds sinks and edges again in later blocks, by their
 	// keys (sinkAt, edges). Run adds each sink once (a place, kind and
 	// source is sunk at most once: every transaction is processed once
 	// and every output has one spender), and adds the edges from a
 	// transaction while it processes it: it finds the edge to a spender
-	// from the last edge into it (txEntry.edgeTo), with no map.
-	edges map[uint64]int32 // from<<32 | to → index in edgeBuf; Tracer only
+	// from the last edge into it (edgeTo, by tx number), with no map.
+	edges  map[uint64]int32 // from<<32 | to → index in edgeBuf; Tracer only
+	edgeTo []int32          // by tx number: the last edge into it + 1, 0 none; Run only
 	// edgesFrom is the index in edgeBuf of the first edge added while
 	// the transaction being processed is (Run: every edge from it).
 	edgesFrom int
 	edgeBuf   chunks[edge]
-	sinks     chunks[sink]    // Tracer only
+	sinks     chunks[sink]
 	sinkAt    map[sinkKey]int // Tracer only
-	// table is a Run's sinks (a Tracer's are sinks): written into the
-	// result's table as they are added, sorted at finish only when they
-	// were not added in the result's order (sinksUnordered).
-	table *sinkTableBuilder
-	// sinkHint is how many sinks the trace before this one (scratch)
-	// had: the table's first size.
-	sinkHint int
-	// keepSinks makes a Run keep its sinks in sinks too (tests only: the
-	// table read against them).
-	keepSinks bool
 	// sinksUnordered is set when a Run adds a sink that comes before the
-	// one it added last (lastSink, of tx lastSinkTx, -1 before the
-	// first) in the result's order (checkSinkOrder); kindRank and
-	// srcRank rank sink kinds and sources as their names sort
-	// (sinkRanks).
+	// one it added last (lastSink, of tx lastSinkTx) in the result's
+	// order (checkSinkOrder); kindRank and srcRank rank sink kinds and
+	// sources as their names sort (sinkRanks).
 	sinksUnordered bool
 	lastSink       sinkOrder
 	lastSinkTx     int32
@@ -182,6 +165,7 @@ type engine struct {
 
 	// Reused and slab-allocated per visit: the hot path allocates little.
 	bySrc    []srcAmount
+	works    chunks[work]
 	peelOuts slab[[2]pattern.PeelOutput] // the outputs of peel steps read by number
 	conss    slab[consolidation]         // consolidation events' details
 	// Arrivals and their segments hold no pointers and live in pages
@@ -191,16 +175,13 @@ type engine struct {
 	// segs.
 	arrivals chunks[arrival]
 	segs     segPool
+	slots    []int32 // where works' inputs are cut from (inputSlots)
 	inT      []taint // the taint of the inputs of the transaction processed
 	vals     []int64
-	// valsOf is the transaction whose every output's value vals holds,
-	// sorted (mayCoinJoin), -1 none: maySplit reads them there.
-	valsOf  int32
-	ids     []addrRef
-	hops    []int
-	outs    []outInfo // the outputs of tx outsOf, read once for its visit
-	outsOf  int32     // -1: none
-	runSort runSorter // writeRunEdges' sorter of runs
+	ids      []addrRef
+	hops     []int
+	outs     []outInfo // the outputs of tx outsOf, read once for its visit
+	outsOf   int32     // -1: none
 
 	// Kept by a Tracer only (nil in Run): the tainted outputs at rest
 	// unspent, the sinks a later block took away, and the undo journal
@@ -217,10 +198,8 @@ type entityAnswer struct {
 	lab int32 // index in engine.labs; -1 when not ok
 }
 
-// work is a transaction the trace processes: its number, the taint
-// arriving on its inputs, and seed claims on its outputs. It is made when
-// the transaction leaves the queue (engine.take): while queued, its state
-// is in its txEntry.
+// work is a transaction the trace will process: its number, the taint
+// arriving on its inputs, and seed claims on its outputs.
 type work struct {
 	n      int32
 	pos    pos
@@ -332,8 +311,6 @@ func newEngine(r store.ChainReader, o Options) *engine {
 		strEntities: map[addrRef]int32{},
 		labIdx:      map[entityName]int32{},
 		outsOf:      -1,
-		valsOf:      -1,
-		lastSinkTx:  -1,
 		res: &Result{
 			Chain:     o.Chain,
 			Policy:    o.Policy,
@@ -498,45 +475,36 @@ func (e *engine) seed(ctx context.Context) error {
 		e.nseeds[src]++
 		e.res.SeedAmountSat += so.amount
 		e.res.seedTxs[so.op.TxID] = true
-		x := e.tx.at(so.n)
-		e.enqueue(so.n, x)
-		if e.claims == nil {
-			e.claims = map[int32][]claim{}
-		}
-		e.claims[so.n] = append(e.claims[so.n], claim{vout: so.op.Vout, src: src, amount: so.amount})
-		x.claimed = true
+		w := e.workFor(so.n)
+		w.claims = append(w.claims, claim{vout: so.op.Vout, src: src, amount: so.amount})
 	}
 	return nil
 }
 
-// enqueue queues tx n (entry x) unless it is queued.
-func (e *engine) enqueue(n int32, x *txEntry) {
-	if !x.queued {
-		x.queued = true
-		e.queue.push(x.pos, n)
+// workFor returns the pending work of tx n, queueing it.
+func (e *engine) workFor(n int32) *work {
+	if int(n) < len(e.pending) {
+		if k := e.pending[n]; k != 0 {
+			return e.works.at(int(k - 1))
+		}
+	} else {
+		e.pending = append(e.pending, make([]int32, int(n)+1-len(e.pending))...)
 	}
+	k := e.works.add(work{n: n, pos: e.tx.at(n).pos})
+	e.pending[n] = int32(k + 1)
+	w := e.works.at(k)
+	e.queue.push(w.pos, int32(k))
+	return w
 }
 
-// take takes the first transaction off the queue and returns its work:
-// its state leaves its entry (a Tracer may queue it again in a later
-// block).
-func (e *engine) take() work {
-	n := e.queue.pop(e.tx)
-	x := e.tx.at(n)
-	w := work{n: n, pos: x.pos}
-	if x.inputs != 0 {
-		k := int(x.inputs - 1)
-		w.inputs = e.inSlots[k : k+x.nin : k+x.nin]
+// queued returns the pending work of tx n, or nil.
+func (e *engine) queued(n int32) *work {
+	if int(n) < len(e.pending) {
+		if k := e.pending[n]; k != 0 {
+			return e.works.at(int(k - 1))
+		}
 	}
-	if x.claimed {
-		w.claims = e.claims[n]
-		delete(e.claims, n)
-	}
-	x.queued, x.inputs, x.claimed = false, 0, false
-	if e.onTake != nil {
-		e.onTake(w) // a copy: &w would move every work to the heap
-	}
-	return w
+	return nil
 }
 
 // run processes the queue in chain order until it is empty or the budget
@@ -555,12 +523,13 @@ func (e *engine) run(ctx context.Context) error {
 				return err
 			}
 		}
-		w := e.take()
+		w := e.works.at(int(e.queue.pop(&e.works)))
+		e.pending[w.n] = 0
 		e.res.Stats.TxsVisited++
 		e.last = w.pos
 		e.setPos(w.n)
 		e.edgesFrom = e.edgeBuf.len()
-		if err := e.process(ctx, &w); err != nil {
+		if err := e.process(ctx, w); err != nil {
 			return err
 		}
 	}
@@ -572,9 +541,10 @@ func (e *engine) run(ctx context.Context) error {
 // left, seed claims at their outputs.
 func (e *engine) drain() error {
 	for e.queue.Len() > 0 {
-		w := e.take()
+		w := e.works.at(int(e.queue.pop(&e.works)))
+		e.pending[w.n] = 0
 		for vin := range w.inputs {
-			a := e.arrival(&w, vin)
+			a := e.arrival(w, vin)
 			if a == nil {
 				continue
 			}
@@ -618,7 +588,7 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		var v, wsum int64
 		var known bool
 		v, known = e.tx.prevouts(w.n, e.f.in)
-		e.vals, e.valsOf = e.vals[:0], -1
+		e.vals = e.vals[:0]
 		for j := range nout {
 			if w.n == e.outsOf {
 				e.f.out[j] = e.outs[j].value
@@ -741,7 +711,6 @@ func (e *engine) mayCoinJoin(n int32) bool {
 	}
 	e.vals = append(e.vals[:0], e.f.out[:x.nout]...)
 	slices.Sort(e.vals)
-	e.valsOf = n
 	return pattern.MayCoinJoin(x.nin, e.vals)
 }
 
@@ -914,27 +883,28 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 		e.sinkOut(kindHopLimit, n, vout, addr, t, hop, lab, reasonNone)
 		return nil
 	}
-	if !y.queued {
+	w := e.queued(next)
+	if w == nil {
 		if y.pos.cmp(e.last) <= 0 || int(vin) >= y.nin {
 			// The store places the spender before its parent: data we
 			// cannot follow.
 			e.sinkOut(kindUntraced, n, vout, addr, t, hop, lab, reasonNone)
 			return nil
 		}
-		e.enqueue(next, y)
+		w = e.workFor(next)
 	}
-	if y.inputs == 0 {
-		y.inputs = e.inputSlots(y.nin) + 1
+	if w.inputs == nil {
+		w.inputs = e.inputSlots(y.nin)
 	}
 	a := e.newArrival(&t)
 	a.hop, a.from, a.vout, a.lab = int32(hop), n, vout, lab
 	k := e.arrivals.add(a)
-	e.inSlots[int(y.inputs-1)+int(vin)] = int32(k + 1)
-	i, ok := e.edgeFrom(n, next, y)
+	w.inputs[vin] = int32(k + 1)
+	i, ok := e.edgeFrom(n, next)
 	if !ok {
 		i = int32(e.edgeBuf.add(edge{from: n, to: next}))
 		if e.edges == nil {
-			y.edgeTo = i + 1
+			e.edgeTo[next] = i + 1
 		} else {
 			k := uint64(uint32(n))<<32 | uint64(uint32(next))
 			e.edges[k] = i
@@ -953,31 +923,34 @@ func (e *engine) forward(ctx context.Context, n int32, vout uint32, t taint, hop
 	return nil
 }
 
-// inputSlots adds n empty arrival slots to inSlots and returns where
-// they start. A work's slots are named by where they start, so that
-// inSlots may move as it grows (take cuts a work's slice when the work
-// leaves the queue: it is read, not written, after).
-func (e *engine) inputSlots(n int) int32 {
-	k := len(e.inSlots)
-	e.inSlots = slices.Grow(e.inSlots, n)[:k+n]
-	clear(e.inSlots[k:])
-	return int32(k)
+// inputSlots returns n empty arrival slots, cut from a block shared by
+// many works (one allocation for many visits).
+func (e *engine) inputSlots(n int) []int32 {
+	if len(e.slots)+n > cap(e.slots) {
+		e.slots = make([]int32, 0, max(1024, n))
+	}
+	k := len(e.slots)
+	e.slots = e.slots[:k+n]
+	return e.slots[k : k+n : k+n]
 }
 
-// edgeFrom returns the index in edgeBuf of the edge from tx n to tx next
-// (entry y); false when there is none yet.
-func (e *engine) edgeFrom(n, next int32, y *txEntry) (int32, bool) {
+// edgeFrom returns the index in edgeBuf of the edge from tx n to tx next;
+// false when there is none yet.
+func (e *engine) edgeFrom(n, next int32) (int32, bool) {
 	if e.edges != nil {
 		i, ok := e.edges[uint64(uint32(n))<<32|uint64(uint32(next))]
 		return i, ok
 	}
+	if int(next) >= len(e.edgeTo) {
+		e.edgeTo = append(e.edgeTo, make([]int32, e.tx.len()+1-len(e.edgeTo))...)
+	}
 	// Run adds the edges from n while it processes n: the last edge into
 	// next is from n if any is, and then it was added during this visit
 	// (at edgesFrom or after: an edge before is read no more, a random
-	// read). An entry names an edge of this trace (add writes entries
-	// whole), or one of a different pair once a later edge into next
-	// replaced it.
-	if i := y.edgeTo - 1; int(i) >= e.edgesFrom && int(i) < e.edgeBuf.len() {
+	// read). An entry a trace before this one left (scratch) names no
+	// edge of this one, or one of a different pair, until this one sets
+	// it; so does one of this trace that a later edge into next replaced.
+	if i := e.edgeTo[next] - 1; int(i) >= e.edgesFrom && int(i) < e.edgeBuf.len() {
 		if ed := e.edgeBuf.at(int(i)); ed.from == n && ed.to == next {
 			return i, true
 		}
@@ -1157,10 +1130,7 @@ func (e *engine) addSink(s *sink, t *taint) {
 			s.spans = int32(len(e.spans))
 			e.spans = append(e.spans, appendSpans(nil, t, s.src))
 		}
-		e.runTable().add(s)
-		if e.keepSinks {
-			e.sinks.add(*s)
-		}
+		e.sinks.add(*s)
 		return
 	}
 	k := sinkKey{tx: s.tx, vout: s.vout, src: s.src, kind: s.kind, input: s.input}
@@ -1202,7 +1172,7 @@ type sinkOrder struct {
 	vout uint32
 	kind uint8
 	src  int32
-	i    int32 // index in engine.sinks (a Run's: in its table)
+	i    int32 // index in engine.sinks
 }
 
 // sortSinks returns the engine's sinks that are not gone in the order of
@@ -1228,24 +1198,6 @@ func (e *engine) sortSinks() []sinkOrder {
 	return order
 }
 
-// sortTable puts the records of a Run's table in the result's order
-// (sortSinks' order: ties in the order they were added).
-func (e *engine) sortTable(tab *sinkTable) {
-	kindRank, srcRank := e.sinkRanks()
-	order := slices.Grow(e.order[:0], len(tab.recs))
-	for i := range tab.recs {
-		r := &tab.recs[i]
-		order = append(order, sinkOrder{pos: tab.txs[r.tx].pos, vout: r.vout, kind: kindRank[r.kind], src: srcRank[r.src], i: int32(i)})
-	}
-	slices.SortFunc(order, sinkOrder.cmp)
-	e.order = order
-	recs := make([]sinkRec, len(tab.recs))
-	for k, o := range order {
-		recs[k] = tab.recs[o.i]
-	}
-	tab.recs = recs
-}
-
 // sinkRanks returns the rank of each sink kind and of each source as
 // their names sort.
 func (e *engine) sinkRanks() (kindRank []uint8, srcRank []int32) {
@@ -1267,22 +1219,6 @@ func (e *engine) sinkRanks() (kindRank []uint8, srcRank []int32) {
 	return kindRank, srcRank
 }
 
-// runTable returns a Run's sink table, made on its first sink.
-func (e *engine) runTable() *sinkTableBuilder {
-	if e.table == nil {
-		e.table = newSinkTableBuilder(e, e.sinkHint)
-	}
-	return e.table
-}
-
-// runSinks returns how many sinks a Run added.
-func (e *engine) runSinks() int {
-	if e.table == nil {
-		return 0
-	}
-	return len(e.table.t.recs)
-}
-
 // checkSinkOrder notes whether s, the next sink a Run adds, comes after
 // the one before in the result's order (sinkOrder.cmp), comparing it
 // while both are at hand rather than in a pass over all the sinks at
@@ -1299,7 +1235,7 @@ func (e *engine) checkSinkOrder(s *sink) {
 	}
 	last := &e.lastSink
 	kind, src := e.kindRank[s.kind], e.srcRank[s.src]
-	if s.tx == e.lastSinkTx {
+	if s.tx == e.lastSinkTx && e.sinks.len() > 0 {
 		// The same transaction, the same position: the rest decides (a
 		// later sink's index is larger, so equal fields are in order).
 		if c := cmp.Compare(last.vout, s.vout); c > 0 ||
@@ -1309,9 +1245,8 @@ func (e *engine) checkSinkOrder(s *sink) {
 		last.vout, last.kind, last.src = s.vout, kind, src
 		return
 	}
-	// Equal fields compare their indexes, equal here (0): in order.
-	o := sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kind, src: src}
-	if e.lastSinkTx >= 0 && last.cmp(o) > 0 {
+	o := sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kind, src: src, i: int32(e.sinks.len())}
+	if o.i > 0 && last.cmp(o) > 0 {
 		e.sinksUnordered = true
 	}
 	e.lastSinkTx, *last = s.tx, o
@@ -1423,7 +1358,7 @@ func (e *engine) writeRunEdges() (EdgeList, bool) {
 			}
 			run = append(run, o)
 		}
-		e.runSort.sort(run)
+		sortTo(run)
 		for _, o := range run {
 			ed := e.edgeBuf.at(int(o.i))
 			if ed.outputs == 0 {
@@ -1436,36 +1371,12 @@ func (e *engine) writeRunEdges() (EdgeList, bool) {
 	return b.list(), true
 }
 
-// runSorter sorts runs of edges from one transaction by the position of
-// their spenders (distinct), reusing its buffers from run to run.
-type runSorter struct {
-	keys []uint64
-	tmp  []edgeOrder
-}
-
-// sort sorts run: a run of a few (most) by insertion, comparing
-// positions directly rather than through the sort's function value; a
-// longer one (a CoinJoin's, a batch payment's) by sorting words that pack
-// each position and its place in the run (toKey), when they fit, with no
-// function call a comparison.
-func (s *runSorter) sort(run []edgeOrder) {
+// sortTo sorts a run of edges from one transaction by the position of
+// their spenders: a run of a few (most) by insertion, comparing
+// positions directly rather than through the sort's function value.
+func sortTo(run []edgeOrder) {
 	if len(run) > 12 {
-		s.keys = s.keys[:0]
-		for k, o := range run {
-			key, ok := toKey(o.to, k, len(run))
-			if !ok {
-				slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
-				return
-			}
-			s.keys = append(s.keys, key)
-		}
-		slices.Sort(s.keys)
-		// Each key's low bits name its edge's place in the run before
-		// the sort.
-		s.tmp = append(s.tmp[:0], run...)
-		for k, key := range s.keys {
-			run[k] = s.tmp[key&(1<<toKeyRun-1)]
-		}
+		slices.SortFunc(run, func(a, b edgeOrder) int { return a.to.cmp(b.to) })
 		return
 	}
 	for i := 1; i < len(run); i++ {
@@ -1473,19 +1384,6 @@ func (s *runSorter) sort(run []edgeOrder) {
 			run[j], run[j-1] = run[j-1], run[j]
 		}
 	}
-}
-
-// toKeyRun is how many low bits of a toKey hold the place in the run.
-const toKeyRun = 16
-
-// toKey packs position p and place k in a run of n into a word that
-// orders as p does (height in 28 bits, index in 20, k in 16): false when
-// they do not fit.
-func toKey(p pos, k, n int) (uint64, bool) {
-	if p.height < 0 || p.height >= 1<<28 || p.index < 0 || p.index >= 1<<20 || n > 1<<toKeyRun {
-		return 0, false
-	}
-	return uint64(p.height)<<(20+toKeyRun) | uint64(p.index)<<toKeyRun | uint64(k), true
 }
 
 // finish detects peel chains, orders everything and checks conservation.
@@ -1496,30 +1394,29 @@ func (e *engine) finish(ctx context.Context) error {
 	res := e.res
 	sinks := make([]int64, len(e.sources))
 	kinds := make([]KindTotal, len(sinkKinds))
-	var tab *sinkTable
-	if e.sinkAt == nil {
-		// A Run: its sinks are in the table as it added them, in the
-		// result's order unless checkSinkOrder saw otherwise.
-		tab = e.runTable().t
-		if e.sinksUnordered {
-			e.sortTable(tab)
+	var tb *sinkTableBuilder
+	add := func(s *sink) {
+		tb.add(s)
+		sinks[s.src] += s.amount
+		kinds[s.kind].Sinks++
+		kinds[s.kind].AmountSat += s.amount
+	}
+	if !e.sinksUnordered && e.sinkAt == nil && len(e.gone) == 0 {
+		// A Run that added its sinks in the result's order (addSink):
+		// read as they are, without writing, sorting and reading an
+		// order of them (three passes over a list as long as the result).
+		tb = newSinkTableBuilder(e, e.sinks.len())
+		for i := range e.sinks.len() {
+			add(e.sinks.at(i))
 		}
-		tab.fit()
 	} else {
 		order := e.sortSinks()
-		tb := newSinkTableBuilder(e, len(order))
+		tb = newSinkTableBuilder(e, len(order))
 		for _, o := range order {
-			tb.add(e.sinks.at(int(o.i)))
+			add(e.sinks.at(int(o.i)))
 		}
-		tab = tb.t
 	}
-	for i := range tab.recs {
-		r := &tab.recs[i]
-		sinks[r.src] += r.amount
-		kinds[r.kind].Sinks++
-		kinds[r.kind].AmountSat += r.amount
-	}
-	res.Sinks = SinkList{tab: tab}
+	res.Sinks = SinkList{tab: tb.t}
 	res.Edges = e.writeEdges()
 	res.places = make([]txPlace, 0, e.tx.len())
 	for i := range e.tx.len() {
@@ -1583,8 +1480,8 @@ func (s *slab[T]) alloc() *T {
 	return &s.buf[len(s.buf)-1]
 }
 
-// workQueue holds the queued transactions by chain position (positions
-// are distinct: a transaction is queued once) and gives the lowest first. It is a radix
+// workQueue holds works by chain position (positions are distinct: a
+// transaction is queued once) and gives the lowest first. It is a radix
 // heap of the positions packed in one word (queueKey): the trace takes
 // its works in chain order and queues only spenders after the work it
 // took last, so every key queued is at least the last one taken (last),
@@ -1604,7 +1501,7 @@ type workQueue struct {
 
 type queueEntry struct {
 	key uint64 // queueKey of the work's position
-	n   int32  // the transaction's number
+	w   int32  // the work's index in engine.works
 }
 
 // queueKey packs p into a word that orders as p does where p's height
@@ -1623,13 +1520,13 @@ func queueKey(p pos) uint64 {
 	return uint64(p.height)<<24 | uint64(min(max(p.index, 0), 1<<24-1))
 }
 
-// less orders a before b: by key, then by position (of the transactions
-// in t) where keys tie.
-func (a queueEntry) less(b queueEntry, t *txTable) bool {
+// less orders a before b: by key, then by position (of the works in
+// works) where keys tie.
+func (a queueEntry) less(b queueEntry, works *chunks[work]) bool {
 	if a.key != b.key {
 		return a.key < b.key
 	}
-	return t.at(a.n).pos.cmp(t.at(b.n).pos) < 0
+	return works.at(int(a.w)).pos.cmp(works.at(int(b.w)).pos) < 0
 }
 
 func (q *workQueue) Len() int { return q.n }
@@ -1645,9 +1542,9 @@ func (q *workQueue) put(x queueEntry) {
 	q.full |= 1 << b
 }
 
-// push adds tx n at position p.
-func (q *workQueue) push(p pos, n int32) {
-	x := queueEntry{queueKey(p), n}
+// push adds the work of index w at position p.
+func (q *workQueue) push(p pos, w int32) {
+	x := queueEntry{queueKey(p), w}
 	if x.key < q.last {
 		if q.n > 0 {
 			q.rebase(x.key)
@@ -1672,9 +1569,9 @@ func (q *workQueue) rebase(key uint64) {
 	}
 }
 
-// pop removes and returns the number of the transaction of the lowest
-// position (t holds the transactions queued).
-func (q *workQueue) pop(t *txTable) int32 {
+// pop removes and returns the index of the work of the lowest position
+// (works holds the works queued).
+func (q *workQueue) pop(works *chunks[work]) int32 {
 	if q.full&1 == 0 {
 		// Make the least key of the least bucket last and spread that
 		// bucket over the lower ones (each entry differs from the new
@@ -1697,11 +1594,11 @@ func (q *workQueue) pop(t *txTable) int32 {
 	h := q.buckets[0]
 	k := 0
 	for i := 1; i < len(h); i++ {
-		if h[i].less(h[k], t) {
+		if h[i].less(h[k], works) {
 			k = i
 		}
 	}
-	top := h[k].n
+	top := h[k].w
 	h[k] = h[len(h)-1]
 	q.buckets[0] = h[:len(h)-1]
 	if len(h) == 1 {

@@ -72,29 +72,14 @@ type txTable struct {
 
 // txEntry is one transaction of a trace. It holds no pointer, so that
 // the collector does not scan the table. Its txid is apart (txTable.ids):
-// a visit reads the rest.
-//
-// It also holds the trace's state of the transaction that a forwarded
-// output reads at its spender (whether it is queued, the inputs its
-// arrivals are on, the last edge into it), so that a spender's state is
-// one record, 64 bytes (one line of the page), rather than an entry and
-// tables beside it by number. add writes an entry whole: a trace's
-// state starts empty with no table to clear.
+// a visit reads the rest, and an entry is then 56 bytes rather than 88.
 type txEntry struct {
 	pos       pos
 	time      int64
 	nin, nout int
 	gnum      uint32 // the reader's number; noNum: its record holds it
 	rec       int32  // its kept record (read with Tx) + 1 in txTable.recs; 0 none
-	// inputs is where its queued work's arrival slots start in
-	// engine.inSlots + 1 (nin of them); 0: none yet.
-	inputs int32
-	// edgeTo is the last edge into it + 1 in engine.edgeBuf, 0 none (Run
-	// only: engine.edgeFrom).
-	edgeTo  int32
-	placed  bool // in the result (Result.txPos)
-	queued  bool // its work is in the queue
-	claimed bool // seeds claim its outputs (engine.claims)
+	placed    bool   // in the result (Result.txPos)
 }
 
 // at returns tx n's entry (n below len). Entries never move.
