@@ -14,10 +14,10 @@ import (
 
 // Address ids (schema.go): ApplyBlock gives an address its id the first
 // time it has an event, from the chain's counter (m + "addrid/" + chain),
-// and writes the index entry of its totals (addrkey.go). Finding the id of
-// an address seen before is a lookup of that index (findAddrID: the
-// entries under its hash, confirmed by the address table), which the ids
-// cache answers for most addresses during ingest.
+// and keeps the id in the address's totals. Finding the id of an
+// address seen before is a lookup of its totals (findTotals: the entries
+// under its hash, confirmed by the address table), which the ids cache
+// answers for most addresses during ingest.
 
 // addrKey names an address of one chain.
 type addrKey struct {
@@ -274,19 +274,8 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 	}
 	r.ids.put(h, k, id)
 	a.counts.addrIDs.Add(1)
-	switch {
-	case f != nil:
+	if f != nil {
 		f.add(kh)
-	case pr != nil:
-		kh = pr.kh
-	default:
-		kh = addrKeyHash(k.addr)
-	}
-	// The index entry of the totals the address's events will merge
-	// (addrkey.go).
-	a.idKey = appendHashedIndexKey(a.idKey[:0], c, kh, id)
-	if err := a.w.Set(a.idKey, nil, nil); err != nil {
-		return 0, err
 	}
 	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
 	a.idVal = append(a.idVal[:0], a.formOf(k.addr, pr)...)
@@ -536,7 +525,7 @@ func (a *applier) cacheIDs() {
 // storedAddrID is the package's storedAddrID through the run's iterators;
 // pr is the preparation of the output whose address addr is (nil: none).
 func (a *applier) storedAddrID(db pebbledb.Reader, c chainCode, addr string, pr *outPrep) (id uint64, found bool, err error) {
-	it, err := a.reads.indexIter(db, c)
+	it, err := a.reads.totalsIter(db, c)
 	if err != nil {
 		return 0, false, err
 	}
@@ -546,17 +535,27 @@ func (a *applier) storedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 	} else {
 		kh = addrKeyHash(addr)
 	}
-	id, found, err = seekAddrID(it, a.addrReader(db, c), c, addr, kh, nil)
+	t, found, err := seekTotals(it, a.addrReader(db, c), c, addr, kh, nil)
 	a.counts.addrLookups.Add(1)
 	if err != nil || !found {
 		return 0, false, err
 	}
 	a.counts.addrFound.Add(1)
-	return id, true, nil
+	if t.ID == 0 {
+		return 0, false, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
+	}
+	return t.ID, true, nil
 }
 
-// storedAddrID returns the id of addr from the index of its stored totals
-// in r (found false when the address has no totals).
+// storedAddrID returns the id of addr from its stored totals in r (found
+// false when the address has no totals).
 func storedAddrID(r pebbledb.Reader, c chainCode, addr string) (id uint64, found bool, err error) {
-	return findAddrID(r, c, addr, nil)
+	t, found, err := findTotals(r, c, addr, nil)
+	if err != nil || !found {
+		return 0, false, err
+	}
+	if t.ID == 0 {
+		return 0, false, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
+	}
+	return t.ID, true, nil
 }

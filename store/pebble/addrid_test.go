@@ -38,7 +38,7 @@ func checkAddrIDs(t *testing.T, d *DB, chain heistgraph.Chain) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, err := totalsKeyID(it.Key())
+		id, err := addressKeyID(it.Key())
 		if err != nil || id != tot.ID {
 			t.Fatalf("%s: totals key %x (%v) holds id %d", chain, it.Key(), err, tot.ID)
 		}
@@ -46,7 +46,7 @@ func checkAddrIDs(t *testing.T, d *DB, chain heistgraph.Chain) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := appendTotalsKey(nil, c, id); !bytes.Equal(it.Key(), want) {
+		if want := appendAddressKey(nil, c, addr, id); !bytes.Equal(it.Key(), want) {
 			t.Fatalf("%s: totals of %q (id %d) under key %x, want %x", chain, addr, id, it.Key(), want)
 		}
 		switch {
@@ -124,32 +124,16 @@ func checkAddrTable(t *testing.T, d *DB, chain heistgraph.Chain, c chainCode, ne
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, w := decodeOrdered(k)
-		if w == 0 || w != len(k) || id != tot.ID {
+		id, w := decodeOrdered(k[min(8, len(k)):])
+		if len(k) < 8 || w == 0 || 8+w != len(k) || id != tot.ID {
 			t.Fatalf("%s: totals key %x holds id %d", chain, k, tot.ID)
 		}
-		owner[tot.ID] = named[id]
-	})
-	// The index holds one entry for each id with totals, under the hash
-	// of the address the address table names, and no other.
-	indexed := map[uint64]bool{}
-	scan(prefixAddrHash, func(k, v []byte) {
-		id, w := decodeOrdered(k[min(8, len(k)):])
-		if len(k) < 8 || w == 0 || 8+w != len(k) || len(v) != 0 {
-			t.Fatalf("%s: index key %x = %x", chain, k, v)
-		}
-		addr, ok := owner[id]
-		if !ok {
-			t.Fatalf("%s: index entry of id %d, which has no totals", chain, id)
-		}
+		addr := named[id]
 		if binary.BigEndian.Uint64(k) != addrKeyHash(addr) {
-			t.Fatalf("%s: index entry of id %d under hash %x, not that of %q, which the address table names", chain, id, k[:8], addr)
+			t.Fatalf("%s: totals of id %d keyed by hash %x, not by that of %q, which the address table names", chain, id, k[:8], addr)
 		}
-		indexed[id] = true
+		owner[tot.ID] = addr
 	})
-	if len(indexed) != len(owner) {
-		t.Fatalf("%s: %d index entries for %d ids with totals", chain, len(indexed), len(owner))
-	}
 	checkID := func(what string, id uint64) {
 		t.Helper()
 		if id != 0 && owner[id] == "" {

@@ -14,40 +14,23 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// The address totals (schema.go, a + chain + id(ord)) are keyed by the
-// address's id, and an index (A + chain + hash(be64) + id(ord), empty
-// values) finds the id of an address by a short hash of its string. A
-// group of blocks gives its new addresses ids above every stored one, so
-// their totals, the first operand of each, sort after every stored key of
-// the table and go to the bottom level with the group (bulk.go's tail),
-// never compacted again; only the operands of addresses stored before
-// the group enter level 0. The index is written once an address (no
-// merges), when the address gets its id (giveID), and is small (12 to 15
-// bytes a key): it is the only part keyed at random. Schema 10 and 11
-// kept the totals themselves under the hash (a + chain + hash + id), so
-// every group's file of them spanned the whole table and every
-// compaction of level 0 rewrote the level below whole, the largest part
-// of a bulk load's compactions (docs/benchmarks.md, "The address totals
-// keyed by id").
+// The address totals (schema.go, a + chain + hash(be64) + id(ord)) are keyed
+// by a short hash of the address and the address's id, not by the address
+// string: the key is 12 to 15 bytes instead of about 49, and the totals
+// table is the largest randomly keyed table, the one bulk ingest's
+// compactions rewrite most. The id in the key keeps two addresses of one
+// hash apart (each has its own entry, merged and rewound on its own), and
+// a writer always knows the id. A lookup by address reads the entries
+// under its hash, in id order (there is one for nearly every address that
+// has totals, none for nearly every other), and takes the one whose id
+// the address table (y, addrtable.go) names the address under.
 //
-// The id in the index key keeps two addresses of one hash apart (each
-// has its own entry). A lookup by address reads the index entries under
-// its hash, in id order (there is one for nearly every address that has
-// totals, none for nearly every other), and takes the one whose id the
-// address table (y, addrtable.go) names the address under; its totals
-// are then one read by id. An index entry exists exactly when its id's
-// totals do: a rewind that deletes an address's totals deletes its index
-// entry too.
-//
-// Nothing that is shown depends on the keys' order: Addresses lists the
+// Nothing that is shown depends on the key's order: Addresses lists the
 // addresses in no particular order, and Digest hashes the totals and the
 // events in schema 9's order (by the address's length, then its bytes),
 // which digestOrder rebuilds by sorting.
 
-// prefixAddrHash is the index of the address ids by their address's hash.
-const prefixAddrHash byte = 'A'
-
-// addrKeyHash is the hash of an address that leads its index key. It is
+// addrKeyHash is the hash of an address that leads its totals key. It is
 // written to disk, so it must never change (a new one needs a new schema
 // version); a variable only so that a test can force collisions.
 //
@@ -64,94 +47,44 @@ const prefixAddrHash byte = 'A'
 // entry more each.
 var addrKeyHash = xxhash.Sum64String
 
-// addrKeyPrefixLen is the length of the prefix of an index key that the
+// addrKeyPrefixLen is the length of the prefix of a totals key that the
 // address's hash ends (appendAddressPrefix).
 const addrKeyPrefixLen = 3 + 8
 
-// appendAddressPrefix appends the prefix of the index keys of the
+// appendAddressPrefix appends the prefix of the totals keys of the
 // addresses whose addrKeyHash is kh.
 func appendAddressPrefix(dst []byte, c chainCode, kh uint64) []byte {
-	return appendU64(appendTable(dst, prefixAddrHash, c), kh)
+	return appendU64(appendTable(dst, prefixAddress, c), kh)
 }
 
-// appendAddrIndexKey appends the index key of addr, whose id is id.
-func appendAddrIndexKey(dst []byte, c chainCode, addr string, id uint64) []byte {
-	return appendHashedIndexKey(dst, c, addrKeyHash(addr), id)
+// appendAddressKey appends the key of the totals of addr, whose id is id.
+func appendAddressKey(dst []byte, c chainCode, addr string, id uint64) []byte {
+	return appendHashedAddressKey(dst, c, addrKeyHash(addr), id)
 }
 
-// appendHashedIndexKey appends the index key of the address whose
-// addrKeyHash is kh and whose id is id.
-func appendHashedIndexKey(dst []byte, c chainCode, kh, id uint64) []byte {
-	return appendOrdered(appendAddressPrefix(dst, c, kh), id)
+// appendHashedAddressKey appends the key of the totals of the address
+// whose addrKeyHash is kh and whose id is id.
+func appendHashedAddressKey(dst []byte, c chainCode, kh, id uint64) []byte {
+	return appendOrdered(appendU64(appendTable(dst, prefixAddress, c), kh), id)
 }
 
-// appendTotalsKey appends the key of the totals of address id id.
-func appendTotalsKey(dst []byte, c chainCode, id uint64) []byte {
-	return appendOrdered(appendTable(dst, prefixAddress, c), id)
-}
-
-// indexKeyID returns the id in the index key k.
-func indexKeyID(k []byte) (uint64, error) {
-	return keyID(k, addrKeyPrefixLen, "address index")
-}
-
-// totalsKeyID returns the id in the totals key k.
-func totalsKeyID(k []byte) (uint64, error) {
-	return keyID(k, 3, "address totals")
-}
-
-// keyID returns the id (appendOrdered) that ends k after its first n
-// bytes; what names k's table in errors.
-func keyID(k []byte, n int, what string) (uint64, error) {
-	if len(k) <= n {
-		return 0, fmt.Errorf("%s key %x: %w", what, k, errCorrupt)
+// addressKeyID returns the id in the totals key k.
+func addressKeyID(k []byte) (uint64, error) {
+	if len(k) <= addrKeyPrefixLen {
+		return 0, fmt.Errorf("address totals key %x: %w", k, errCorrupt)
 	}
-	id, w := decodeOrdered(k[n:])
-	if w == 0 || n+w != len(k) || id == 0 {
-		return 0, fmt.Errorf("%s key %x: %w", what, k, errCorrupt)
+	id, w := decodeOrdered(k[addrKeyPrefixLen:])
+	if w == 0 || addrKeyPrefixLen+w != len(k) || id == 0 {
+		return 0, fmt.Errorf("address totals key %x: %w", k, errCorrupt)
 	}
 	return id, nil
 }
 
 // findTotals returns the totals of addr on chain c in r (found false: the
-// address has none): the id found by findAddrID, then its totals.
+// address has none): the entry under addr's hash whose id the address
+// table names addr under, asked of names (the store's cache of address
+// table entries, which never change; nil: none) before r.
 func findTotals(r pebbledb.Reader, c chainCode, addr string, names *addrCache) (t totals, found bool, err error) {
-	id, found, err := findAddrID(r, c, addr, names)
-	if err != nil || !found {
-		return totals{}, false, err
-	}
-	return readTotals(r, c, id)
-}
-
-// readTotals returns the totals of address id id on chain c in r (found
-// false: it has none).
-func readTotals(r pebbledb.Reader, c chainCode, id uint64) (t totals, found bool, err error) {
-	var kb [3 + 9]byte
-	v, closer, err := r.Get(appendTotalsKey(kb[:0], c, id))
-	if errors.Is(err, pebbledb.ErrNotFound) {
-		return totals{}, false, nil
-	}
-	if err != nil {
-		return totals{}, false, err
-	}
-	t, err = decodeTotals(v)
-	if cerr := closer.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && t.ID != id {
-		err = fmt.Errorf("totals of id %d under id %d: %w", t.ID, id, errCorrupt)
-	}
-	if err != nil {
-		return totals{}, false, fmt.Errorf("address id %d: %w", id, err)
-	}
-	return t, true, nil
-}
-
-// findAddrID returns the id of addr on chain c in r (found false: the
-// address has no totals): the index entry under addr's hash whose id the
-// address table names addr under, asked of names (the store's cache of
-// address table entries, which never change; nil: none) before r.
-func findAddrID(r pebbledb.Reader, c chainCode, addr string, names *addrCache) (id uint64, found bool, err error) {
 	var bounds [2 * addrKeyPrefixLen]byte
 	kh := addrKeyHash(addr)
 	lo := appendAddressPrefix(bounds[:0], c, kh)
@@ -164,17 +97,17 @@ func findAddrID(r pebbledb.Reader, c chainCode, addr string, names *addrCache) (
 	}
 	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
-		return 0, false, err
+		return totals{}, false, err
 	}
 	ys := addrReader{r: r, c: c}
-	id, found, err = seekAddrID(it, &ys, c, addr, kh, names)
-	return id, found, errors.Join(err, it.Close())
+	t, found, err = seekTotals(it, &ys, c, addr, kh, names)
+	return t, found, errors.Join(err, it.Close())
 }
 
-// seekAddrID is findAddrID through it, an iterator over chain c's index
-// (or over addr's hash's part of it), asking the address table through
+// seekTotals is findTotals through it, an iterator over chain c's totals
+// (or over addr's hash's part of them), asking the address table through
 // ys; kh is addr's addrKeyHash.
-func seekAddrID(it *pebbledb.Iterator, ys *addrReader, c chainCode, addr string, kh uint64, names *addrCache) (uint64, bool, error) {
+func seekTotals(it *pebbledb.Iterator, ys *addrReader, c chainCode, addr string, kh uint64, names *addrCache) (t totals, found bool, err error) {
 	var pb [addrKeyPrefixLen]byte
 	prefix := appendAddressPrefix(pb[:0], c, kh)
 	var form []byte // addr's stored form (addrcodec.go), made at the first entry
@@ -183,37 +116,48 @@ func seekAddrID(it *pebbledb.Iterator, ys *addrReader, c chainCode, addr string,
 	// prefix is the prefix of the entries' keys (comparer.go): the files
 	// whose Bloom filters rule it out are not read.
 	for ok := it.SeekPrefixGE(prefix); ok; ok = it.Next() {
-		id, err := indexKeyID(it.Key())
+		id, err := addressKeyID(it.Key())
 		if err != nil {
-			return 0, false, err
+			return totals{}, false, err
 		}
+		same, cached := false, false
 		if e, ok := names.get(c, id); ok {
-			if e.s == addr {
-				return id, true, nil
+			same, cached = e.s == addr, true
+		}
+		if !cached {
+			if form == nil {
+				p, packed := packAddrInto(&prog, addr)
+				form = appendAddrForm(formBuf[:0], addr, &p, packed)
 			}
+			ys.key = appendAddrByIDKey(ys.key[:0], c, id)
+			y, found, closer, err := ys.lookup()
+			if err == nil && !found {
+				err = errCorrupt
+			}
+			if err != nil {
+				return totals{}, false, fmt.Errorf("address id %d of totals: %w", id, err)
+			}
+			same = bytes.Equal(y, form) // giveID stored it so
+			if err := closer.Close(); err != nil {
+				return totals{}, false, err
+			}
+		}
+		if !same {
 			continue // another address of the same hash
 		}
-		if form == nil {
-			p, packed := packAddrInto(&prog, addr)
-			form = appendAddrForm(formBuf[:0], addr, &p, packed)
+		v, err := it.ValueAndErr()
+		if err == nil {
+			t, err = decodeTotals(v)
 		}
-		ys.key = appendAddrByIDKey(ys.key[:0], c, id)
-		y, found, closer, err := ys.lookup()
-		if err == nil && !found {
-			err = errCorrupt
+		if err == nil && t.ID != id {
+			err = fmt.Errorf("totals of id %d under id %d: %w", t.ID, id, errCorrupt)
 		}
 		if err != nil {
-			return 0, false, fmt.Errorf("address id %d of the index: %w", id, err)
+			return totals{}, false, fmt.Errorf("address %q: %w", addr, err)
 		}
-		same := bytes.Equal(y, form) // giveID stored it so
-		if err := closer.Close(); err != nil {
-			return 0, false, err
-		}
-		if same {
-			return id, true, nil
-		}
+		return t, true, nil
 	}
-	return 0, false, it.Error()
+	return totals{}, false, it.Error()
 }
 
 // digestSortBytes bounds the memory digestOrder sorts in; past it, it
@@ -235,7 +179,7 @@ type digestOrder struct {
 }
 
 // newDigestOrder reads chain c's totals from snap, naming each address
-// through the address table (in id order, as the totals are).
+// through the address table.
 func (d *DB) newDigestOrder(ctx context.Context, snap pebbledb.Reader, c chainCode) (_ *digestOrder, err error) {
 	o := &digestOrder{}
 	defer func() {
@@ -270,7 +214,7 @@ func (d *DB) newDigestOrder(ctx context.Context, snap pebbledb.Reader, c chainCo
 				return nil, err
 			}
 		}
-		id, err := totalsKeyID(it.Key())
+		id, err := addressKeyID(it.Key())
 		if err != nil {
 			return nil, err
 		}
@@ -278,12 +222,12 @@ func (d *DB) newDigestOrder(ctx context.Context, snap pebbledb.Reader, c chainCo
 		if err != nil {
 			return nil, err
 		}
+		if !bytes.Equal(appendAddressKey(key[:0], c, addr, id), it.Key()) {
+			return nil, fmt.Errorf("address totals key %x: not the key of %q: %w", it.Key(), addr, errCorrupt)
+		}
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return nil, err
-		}
-		if vid, w := binary.Uvarint(v); w <= 0 || vid != id {
-			return nil, fmt.Errorf("address totals key %x: value of another id: %w", it.Key(), errCorrupt)
 		}
 		key = appendAddr(key[:0], addr)
 		if o.spill == nil && len(o.arena)+len(key)+len(v)+8*len(o.ents) > digestSortBytes {

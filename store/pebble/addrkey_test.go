@@ -17,7 +17,7 @@ import (
 	"github.com/heistgraph/heistgraph/store/storetest"
 )
 
-// TestAddrKeyHash pins the hash that leads the index keys to XXH64 with
+// TestAddrKeyHash pins the hash that leads the totals keys to XXH64 with
 // seed 0 (the specification's vectors): it is on disk, so it must never
 // change.
 func TestAddrKeyHash(t *testing.T) {
@@ -199,46 +199,4 @@ func checkDigestWorld(t *testing.T, dir string, opts Options) {
 	if got := mustDigest(t, db, heistgraph.ChainBTCRegtest); got.String() != digestWorldWant {
 		t.Errorf("digest %s, want %s", got, digestWorldWant)
 	}
-}
-
-// TestBulkTotalsToBottom: a bulk-loaded group's totals of the addresses it
-// gives ids to sort after every stored key of the totals and go to the
-// bottom level as they were ingested (addrkey.go), so that only the
-// operands of addresses stored before the group enter level 0. With the
-// totals keyed by a hash of the address, every group's file spanned the
-// table and only the first group's went there.
-func TestBulkTotalsToBottom(t *testing.T) {
-	ctx := context.Background()
-	blocks := bulkWorld(t, 7, 120)
-	defer func(m int) { bulkMin = m }(bulkMin)
-	bulkMin = 0
-	d := openMem(t, 1<<20)
-	d.opts.BulkLoad = true
-	const per = 10
-	for i := 0; i < len(blocks); i += per {
-		if _, err := d.ApplyBlocks(ctx, blocks[i:i+per]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	levels, err := d.db.SSTables()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bottom, upper := 0, 0
-	for l, files := range levels {
-		for _, f := range files {
-			if f.Smallest.UserKey[0] != prefixAddress {
-				continue
-			}
-			if l == len(levels)-1 && f.SmallestSeqNum == f.LargestSeqNum && f.SmallestSeqNum != 0 {
-				bottom++
-			} else {
-				upper++
-			}
-		}
-	}
-	if groups := len(blocks) / per; bottom < groups-1 {
-		t.Errorf("%d files of the totals ingested into the bottom level (%d elsewhere), want one a group of %d at least", bottom, upper, groups-1)
-	}
-	checkAddrIDs(t, d, heistgraph.ChainBTCRegtest)
 }

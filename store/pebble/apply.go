@@ -275,6 +275,10 @@ type addrDelta struct {
 	// resolved late, or un-resolved on rewind), with their blocks' times;
 	// minH is -1 when there are none.
 	minH, minT, maxH, maxT int64
+	// kh is the address's addrKeyHash when hashed (an output's
+	// preparation made it).
+	kh     uint64
+	hashed bool
 }
 
 // ownTx counts the block's tx at index i as touching the address.
@@ -748,6 +752,9 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 			return err
 		}
 		u := utxo{Value: out.Value, Type: out.Type, Address: out.Address, ID: id, Num: num}
+		if pr != nil {
+			u.KH = pr.kh
+		}
 		a.grp.putOut(utxoKey{c, op}, u)
 		if out.Address != "" {
 			a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
@@ -756,6 +763,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 				return err
 			}
 			dl := a.deltas.get(id, out.Address)
+			dl.kh, dl.hashed = pr.kh, true
 			dl.received += out.Value
 			dl.outputs++
 			dl.ownTx(i)
@@ -791,12 +799,14 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	op := ir.PrevOut
 	uk := utxoKey{c, op}
 	sp := &a.spends[a.spendAt+int(vin)]
-	var id, outNum uint64
+	// kh is the address's addrKeyHash when an output of the run or the
+	// cache resolves the input (they carry it).
+	var id, outNum, kh uint64
 	if lo := a.grp.outHashed(sp.h, &uk); lo != nil {
-		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
+		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 		lo.spent = true
 	} else if lo, ok := a.utxo.takeAt(a.utxo.held(sp.place, &uk)); ok {
-		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num
+		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 	} else if n, found, err := a.reads.txNum(db, c, op.TxID); err != nil {
 		return err
 	} else if found {
@@ -855,6 +865,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	if ir.Address == "" {
 		return nil
 	}
+	hashed := id != 0 && kh != 0
 	if id == 0 {
 		var err error
 		if id, err = a.addrID(db, c, ir.Address); err != nil {
@@ -868,6 +879,9 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		return err
 	}
 	dl := a.deltas.get(id, ir.Address)
+	if hashed {
+		dl.kh, dl.hashed = kh, true
+	}
 	dl.sent += ir.Value
 	dl.spends++
 	dl.ownTx(i)
@@ -1004,7 +1018,11 @@ func (a *applier) writeTotals(batch *sortedWrites, c chainCode, h, time int64) e
 			return fmt.Errorf("address %q: no id: %w", addr, errCorrupt)
 		}
 		t.ID = dl.id
-		a.key = appendTotalsKey(a.key[:0], c, dl.id)
+		if dl.hashed {
+			a.key = appendHashedAddressKey(a.key[:0], c, dl.kh, dl.id)
+		} else {
+			a.key = appendAddressKey(a.key[:0], c, addr, dl.id)
+		}
 		a.val = appendTotals(a.val[:0], &t)
 		if err := batch.Merge(a.key, a.val, nil); err != nil {
 			return err

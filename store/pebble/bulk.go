@@ -24,11 +24,9 @@ import (
 // undo records u, the outputs o) overlaps nothing stored and lands in the
 // bottom level, never compacted again (no stored file spans two tables:
 // tablesplit.go), and so does the part of the other tables past their last
-// stored key (inOrder: the new tx records v, nearly all; the totals of
-// the addresses the group gives ids to, addrkey.go); the rest (txids, the
-// index of address ids, the spends of older outputs, the events and
-// totals of older addresses) overlaps what is stored and enters level 0
-// as a flush would, then compacts as before.
+// stored key (inOrder: the new tx records v, nearly all); the rest (txids, addresses, the spends of older
+// outputs, the events of older addresses) overlaps what is stored and
+// enters level 0 as a flush would, then compacts as before.
 //
 // What the group means does not change: the same writes are built, by the
 // same code, in the same groups; only how they reach Pebble differs. So

@@ -52,7 +52,8 @@ func (a *addrExceptions) check(suffix []byte, id uint64) (own, stored bool, err 
 	}
 	addr := string(suffix[w:])
 	// The totals of id, if any, are those of the address the address
-	// table names under id: addr's when the table names addr.
+	// table names under id, keyed by its hash: addr's when the table
+	// names addr.
 	var found bool
 	a.key = appendAddrByIDKey(a.key[:0], a.c, id)
 	if a.val, found, err = lookup(a.db, a.key, a.val[:0]); err != nil || !found {
@@ -61,7 +62,7 @@ func (a *addrExceptions) check(suffix []byte, id uint64) (own, stored bool, err 
 	if a.form = appendAddrValue(a.form[:0], addr); !bytes.Equal(a.val, a.form) {
 		return false, false, nil
 	}
-	a.key = appendTotalsKey(a.key[:0], a.c, id)
+	a.key = appendAddressKey(a.key[:0], a.c, addr, id)
 	if a.val, found, err = lookup(a.db, a.key, a.val[:0]); err != nil || !found {
 		return false, false, err
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// TestSplitKey pins the comparer's split (the address index's keys after
+// TestSplitKey pins the comparer's split (the address totals' keys after
 // the hash, every other key whole) and checks, over every pair of keys of
 // several tables, the properties Pebble requires of a split under the
 // bytewise order: a prefix sorts before the keys it leads, prefixes order
@@ -17,24 +17,20 @@ import (
 // index blocks' separators and successors keep the order.
 func TestSplitKey(t *testing.T) {
 	t.Parallel()
-	index := func(kh, id uint64) []byte { return appendHashedIndexKey(nil, 1, kh, id) }
-	tot7, tot40 := appendTotalsKey(nil, 1, 7), appendTotalsKey(nil, 1, 1<<40)
+	totals := func(kh, id uint64) []byte { return appendHashedAddressKey(nil, 1, kh, id) }
 	tests := []struct {
 		key  []byte
 		want int
 	}{
-		{index(7, 1), addrKeyPrefixLen},
-		{index(7, 300), addrKeyPrefixLen},
-		{index(7, 1<<40), addrKeyPrefixLen},
-		{index(8, 2), addrKeyPrefixLen},
-		{index(1<<63, 5), addrKeyPrefixLen},
-		{index(7, 1)[:addrKeyPrefixLen], addrKeyPrefixLen}, // the prefix findAddrID seeks
-		{appendTable(nil, prefixAddrHash, 1), 3},           // the table's bounds
-		{prefixEnd(appendTable(nil, prefixAddrHash, 1)), 3},
-		{[]byte{prefixAddrHash}, 1},
-		{tot7, len(tot7)}, // the totals: whole keys
-		{tot40, len(tot40)},
-		{appendTable(nil, prefixAddress, 1), 3},
+		{totals(7, 1), addrKeyPrefixLen},
+		{totals(7, 300), addrKeyPrefixLen},
+		{totals(7, 1<<40), addrKeyPrefixLen},
+		{totals(8, 2), addrKeyPrefixLen},
+		{totals(1<<63, 5), addrKeyPrefixLen},
+		{totals(7, 1)[:addrKeyPrefixLen], addrKeyPrefixLen}, // the prefix findTotals seeks
+		{appendTable(nil, prefixAddress, 1), 3},             // the table's bounds
+		{prefixEnd(appendTable(nil, prefixAddress, 1)), 3},
+		{[]byte{prefixAddress}, 1},
 		{appendTxKey(nil, 1, [32]byte{7}), 3 + 32},
 		{appendAddrByIDKey(nil, 1, 7), 3 + 8},
 		{appendU64(appendU64(appendTable(nil, prefixBlock, 1), 7), 1), 3 + 16},
@@ -74,8 +70,8 @@ func TestSplitKey(t *testing.T) {
 	}
 }
 
-// TestFindTotalsFilters: with the index of address ids spread over files
-// of level 0 (as a bulk ingest leaves it), a lookup by address reads only
+// TestFindTotalsFilters: with the address totals spread over files of
+// level 0 (as a bulk ingest leaves them), a lookup by address reads only
 // the file that holds its hash: every other file's Bloom filter rules it
 // out (Pebble counts those as filter hits). A lookup that read every file,
 // or filters over whole keys, which a lookup by prefix cannot ask, would
@@ -94,19 +90,16 @@ func TestFindTotalsFilters(t *testing.T) {
 	for i := range files {
 		id := uint64(i + 1)
 		b := d.db.NewBatch()
-		if err := b.Set(appendTotalsKey(nil, c, id), appendTotals(nil, &totals{ID: id, TxCount: int64(i)}), nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Set(appendAddrIndexKey(nil, c, addr(i), id), nil, nil); err != nil {
+		if err := b.Set(appendAddressKey(nil, c, addr(i), id), appendTotals(nil, &totals{ID: id, TxCount: int64(i)}), nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := b.Set(appendAddrByIDKey(nil, c, id), appendAddrValue(nil, addr(i)), nil); err != nil {
 			t.Fatal(err)
 		}
-		// Each file spans the whole index, as the files of a randomly
+		// Each file spans the whole table, as the files of a randomly
 		// keyed table do.
 		for _, kh := range []uint64{0, ^uint64(0)} {
-			if err := b.Set(appendHashedIndexKey(nil, c, kh, 100+id), nil, nil); err != nil {
+			if err := b.Set(appendHashedAddressKey(nil, c, kh, 100+id), appendTotals(nil, &totals{ID: 100 + id}), nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -118,7 +111,7 @@ func TestFindTotalsFilters(t *testing.T) {
 		}
 	}
 	if n := d.db.Metrics().Levels[0].TablesCount; n < files {
-		t.Fatalf("%d files in level 0, want %d of the index at least", n, files)
+		t.Fatalf("%d files in level 0, want %d of the totals at least", n, files)
 	}
 	for i := range files {
 		before := d.db.Metrics().Filter.Hits
@@ -141,9 +134,9 @@ func TestFindTotalsFilters(t *testing.T) {
 // NextPrefix) leave none of its keys out.
 func TestImmediateSuccessor(t *testing.T) {
 	t.Parallel()
-	index := appendHashedIndexKey(nil, 1, 0x0102030405060708, 9)
-	ff := appendHashedIndexKey(nil, 1, ^uint64(0), 9)
-	for _, key := range [][]byte{index, ff, {prefixTx, 1, 2, 3}, {prefixAddrHash, 1}, {prefixAddress, 1, 7}, {prefixMeta}} {
+	totals := appendHashedAddressKey(nil, 1, 0x0102030405060708, 9)
+	ff := appendHashedAddressKey(nil, 1, ^uint64(0), 9)
+	for _, key := range [][]byte{totals, ff, {prefixTx, 1, 2, 3}, {prefixAddress, 1}, {prefixMeta}} {
 		p := key[:comparer.Split(key)]
 		succ := comparer.ImmediateSuccessor(nil, p)
 		if comparer.Split(succ) != len(succ) {

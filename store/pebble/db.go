@@ -170,29 +170,22 @@ func Open(dir string, opts Options) (*DB, error) {
 }
 
 // olderVersion returns the error of load for a store in dir that Pebble
-// refused to open: one of schema version 11 or older, written with another
-// comparer (comparer.go): Pebble's default one (version 10 or older) or
-// schema 11's, which split the keys of another table. It opens the store
-// read-only with a comparer of that name to read the version (the meta
-// keys are their own prefixes under every split); nil when that fails too
-// or finds this version.
+// refused to open: one of schema version 10 or older, written with
+// Pebble's default comparer (comparer.go), which it opens read-only with
+// that comparer to read the version; nil when that fails too or finds
+// this version.
 func olderVersion(dir string, opts Options) error {
 	opts.ReadOnly = true
-	for _, name := range []string{pebbledb.DefaultComparer.Name, comparerName11} {
-		po := opts.pebbleOptions(newHealth(nil))
-		c := *pebbledb.DefaultComparer
-		c.Name = name
-		po.Comparer = &c
-		pdb, err := pebbledb.Open(dir, po)
-		if err != nil {
-			continue
-		}
-		v, found, err := lookup(pdb, metaVersionKey, nil)
-		_ = pdb.Close()
-		if n, k := binary.Uvarint(v); err == nil && found && k > 0 && n != schemaVersion {
-			return versionError(n)
-		}
+	po := opts.pebbleOptions(newHealth(nil))
+	po.Comparer = pebbledb.DefaultComparer
+	pdb, err := pebbledb.Open(dir, po)
+	if err != nil {
 		return nil
+	}
+	defer pdb.Close()
+	v, found, err := lookup(pdb, metaVersionKey, nil)
+	if n, k := binary.Uvarint(v); err == nil && found && k > 0 && n != schemaVersion {
+		return versionError(n)
 	}
 	return nil
 }

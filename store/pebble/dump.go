@@ -34,7 +34,7 @@ func (d *DB) BlockHeights(ctx context.Context, chain heistgraph.Chain) iter.Seq2
 }
 
 // Addresses implements store.Enumerator: the addresses of the address
-// totals (a), in their key order (by id: addrkey.go), each named by the
+// totals (a), in their key order (by hash: addrkey.go), each named by the
 // id in its key through the address table (y, whose entries never change,
 // read from the store: every id of the snapshot is there).
 func (d *DB) Addresses(ctx context.Context, chain heistgraph.Chain) iter.Seq2[string, error] {
@@ -47,7 +47,7 @@ func (d *DB) Addresses(ctx context.Context, chain heistgraph.Chain) iter.Seq2[st
 			}
 		}()
 		addrs := scanKeys(ctx, d, chain, "addresses", sub, func(k, _ []byte) (string, error) {
-			id, err := totalsKeyID(k)
+			id, err := addressKeyID(k)
 			if err != nil {
 				return "", err
 			}

@@ -7,8 +7,8 @@ import (
 
 // Bloom filters only where they save reads. A filter lets a point lookup
 // (Get) or a lookup by prefix (SeekPrefixGE) skip a file that cannot hold
-// its key's prefix (the whole key but in the index of address ids, whose
-// prefix is the address's hash: comparer.go): it pays for lookups of keys
+// its key's prefix (the whole key but in the address totals, whose prefix
+// is the address's hash: comparer.go): it pays for lookups of keys
 // that are absent (a txid or an address the store has not seen) or that
 // sit in one of several files whose key ranges overlap (the randomly keyed
 // tables' files in level 0). Building one costs a hash a key in every

@@ -34,8 +34,7 @@ func TestTableFilterWriter(t *testing.T) {
 		keys      [][]byte
 		wantBloom bool
 	}{
-		{"address totals", keys(prefixAddress, 500), true},
-		{"address index", keys(prefixAddrHash, 500), true},
+		{"addresses", keys(prefixAddress, 500), true},
 		{"txids", keys(prefixTx, 500), true},
 		{"events", keys(prefixEvent, 500), false},
 		{"spends", keys(prefixSpend, 50), false},

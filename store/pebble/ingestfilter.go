@@ -19,9 +19,8 @@ import (
 // size the caches' share gives it and is rebuilt larger from the store,
 // filterGrowth times, whenever it holds fewer than filterBits bits an
 // entry, as long as it fits its part of Options.FilterBytes: the address
-// filter from the keys of the index of address ids (every address with an
-// id has totals and an index key that holds its addrKeyHash, the filter's
-// hash: addrkey.go), the
+// filter from the address totals' keys (every address with an id has
+// totals, under a key that holds its addrKeyHash, the filter's hash), the
 // txid filter from the txid index's keys. A rebuild is made at the start
 // of a run, when everything the process gave out is committed, so the new
 // filter holds every stored address or txid (a rewound one is gone from
@@ -136,12 +135,12 @@ func (a *applier) growFilters(db pebbledb.Reader) error {
 }
 
 // rebuild makes f words long and holding every address of chain c with
-// totals (an index entry) in db.
+// totals in db.
 func (f *addrFilter) rebuild(db pebbledb.Reader, c chainCode, words int) error {
 	f.bits, f.n = make([]uint64, words), 0
-	return tableKeys(db, prefixAddrHash, c, func(k []byte) error {
+	return tableKeys(db, prefixAddress, c, func(k []byte) error {
 		if len(k) <= addrKeyPrefixLen {
-			return fmt.Errorf("address index key %x: %w", k, errCorrupt)
+			return fmt.Errorf("address totals key %x: %w", k, errCorrupt)
 		}
 		f.add(binary.BigEndian.Uint64(k[3:addrKeyPrefixLen]))
 		return nil

@@ -102,10 +102,10 @@ func TestFiltersGrow(t *testing.T) {
 			t.Errorf("%s: filters of %d and %d words, more than %d and %d", tc.name, len(af.bits), len(tf.bits), addrMost, txidMost)
 		}
 		addrs, txids := 0, 0
-		if err := tableKeys(d.db, prefixAddrHash, c, func(k []byte) error {
+		if err := tableKeys(d.db, prefixAddress, c, func(k []byte) error {
 			addrs++
 			if kh := binary.BigEndian.Uint64(k[3:addrKeyPrefixLen]); !af.has(kh) {
-				return fmt.Errorf("address index entry %x not held", k)
+				return fmt.Errorf("address totals %x not held", k)
 			}
 			return nil
 		}); err != nil {

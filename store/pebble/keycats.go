@@ -9,8 +9,7 @@ import pebbledb "github.com/cockroachdb/pebble/v2"
 // -tagfocus key-type=a`). Pebble reads it only to label its background
 // work.
 var tableCategories = func() pebbledb.UserKeyCategories {
-	// The index of address ids by hash (A) before the lower-case tables.
-	cats := []pebbledb.UserKeyCategory{{Name: "A", UpperBound: []byte{prefixAddrHash + 1}}}
+	var cats []pebbledb.UserKeyCategory
 	for b := byte('a'); b < 'z'; b++ {
 		cats = append(cats, pebbledb.UserKeyCategory{Name: string(rune(b)), UpperBound: []byte{b + 1}})
 	}

@@ -22,7 +22,7 @@ type MemoryStats struct {
 // filters take now.
 type LookupStats struct {
 	// AddrLookups are addresses looked up in the address totals
-	// (seekAddrID), AddrFound those found there: the rest were new
+	// (seekTotals), AddrFound those found there: the rest were new
 	// addresses that the filter did not rule out (or had no filter).
 	// AddrIDs are the ids given out.
 	AddrLookups, AddrFound, AddrIDs int64

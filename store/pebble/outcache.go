@@ -48,6 +48,7 @@ type outRec struct {
 	addr  string
 	value int64
 	id    uint64
+	kh    uint64
 	num   uint64
 }
 
@@ -130,7 +131,7 @@ func (x *outCache) takeAt(p int) (utxo, bool) {
 		return utxo{}, false
 	}
 	r := x.rec(p)
-	o := utxo{Value: r.value, Type: scriptTypes[r.typ], Address: r.addr, ID: r.id, Num: r.num}
+	o := utxo{Value: r.value, Type: scriptTypes[r.typ], Address: r.addr, ID: r.id, KH: r.kh, Num: r.num}
 	x.drop(p, r)
 	x.free = append(x.free, uint32(p))
 	return o, true
@@ -189,7 +190,7 @@ func (x *outCache) put(k utxoKey, o utxo) {
 		x.n++
 	}
 	*x.rec(p) = outRec{txid: k.op.TxID, vout: k.op.Vout, c: k.c, typ: typ, live: true,
-		addr: o.Address, value: o.Value, id: o.ID, num: o.Num}
+		addr: o.Address, value: o.Value, id: o.ID, kh: o.KH, num: o.Num}
 }
 
 // makePlace makes the next place (a chunk when it starts one, the last

@@ -101,7 +101,7 @@ func BenchmarkOutCache(b *testing.B) {
 			putBlock := func() {
 				for j := range os {
 					os[j] = groupOut{outKey(1, uint64(made), uint32(made%3)), utxo{Value: int64(made), Type: heistgraph.ScriptWitnessV0KeyHash,
-						Address: addrs[made%len(addrs)], ID: uint64(made), Num: uint64(made)}}
+						Address: addrs[made%len(addrs)], ID: uint64(made), KH: uint64(made), Num: uint64(made)}}
 					made++
 				}
 				puts(os)

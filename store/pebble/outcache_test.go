@@ -20,7 +20,7 @@ func outKey(c chainCode, t uint64, vout uint32) utxoKey {
 }
 
 func outOf(i int) utxo {
-	return utxo{Value: int64(i), Type: heistgraph.ScriptWitnessV0KeyHash, Address: cacheAddr(i), ID: uint64(i) + 1, Num: uint64(i) + 7}
+	return utxo{Value: int64(i), Type: heistgraph.ScriptWitnessV0KeyHash, Address: cacheAddr(i), ID: uint64(i) + 1, KH: uint64(i) * 3, Num: uint64(i) + 7}
 }
 
 // TestOutCache: against a map of what was put and not taken, a take

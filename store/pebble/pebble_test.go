@@ -289,60 +289,45 @@ func wantRefused(t *testing.T, fs vfs.FS, version uint64) {
 }
 
 // TestSchemaVersionComparer: a store of version 10 or older, written with
-// Pebble's default comparer, and one of version 11, written with a
-// comparer that split another table's keys under another name, both of
-// which Pebble refuses to open with the store's (comparer.go), are refused
-// as stores of their versions, and left as they were.
+// Pebble's default comparer, which Pebble refuses to open with the store's
+// (comparer.go), is refused as a store of its version, and left as it was.
 func TestSchemaVersionComparer(t *testing.T) {
-	for _, tc := range []struct {
-		version uint64
-		name    string
-	}{
-		{10, pebbledb.DefaultComparer.Name},
-		{11, comparerName11},
-	} {
-		fs := vfs.NewMem()
-		old := func() *pebbledb.DB {
-			t.Helper()
-			o := Options{FS: fs}
-			if err := o.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			po := o.pebbleOptions(newHealth(nil)) // as that version opened it
-			c := *comparer
-			c.Name = tc.name
-			if tc.version == 10 {
-				c = *pebbledb.DefaultComparer
-			}
-			po.Comparer = &c
-			db, err := pebbledb.Open("old-store", po)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return db
-		}
-		db := old()
-		if err := db.Set(metaVersionKey, appendUvarint(nil, tc.version), nil); err != nil {
+	fs := vfs.NewMem()
+	old := func() *pebbledb.DB {
+		t.Helper()
+		o := Options{FS: fs}
+		if err := o.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Set(appendHashedIndexKey(nil, 1, 7, 1), []byte{1}, nil); err != nil {
+		po := o.pebbleOptions(newHealth(nil)) // as version 10 opened it
+		po.Comparer = pebbledb.DefaultComparer
+		db, err := pebbledb.Open("old-store", po)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Close(); err != nil {
-			t.Fatal(err)
-		}
-		wantRefused(t, fs, tc.version)
-		db = old()
-		v, closer, err := db.Get(metaVersionKey)
-		if err != nil || !bytes.Equal(v, appendUvarint(nil, tc.version)) {
-			t.Errorf("version %d after the refused opens: %x, %v", tc.version, v, err)
-		}
-		if err == nil {
-			closer.Close()
-		}
-		if err := db.Close(); err != nil {
-			t.Fatal(err)
-		}
+		return db
+	}
+	db := old()
+	if err := db.Set(metaVersionKey, appendUvarint(nil, 10), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Set(appendHashedAddressKey(nil, 1, 7, 1), []byte{1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, fs, 10)
+	db = old()
+	v, closer, err := db.Get(metaVersionKey)
+	if err != nil || !bytes.Equal(v, appendUvarint(nil, 10)) {
+		t.Errorf("version after the refused opens: %x, %v", v, err)
+	}
+	if err == nil {
+		closer.Close()
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -134,8 +134,7 @@ func (u *undoer) addr(id uint64) (string, error) {
 	return a, err
 }
 
-// id returns addr's id, read from the index of its totals before the
-// batch changes them.
+// id returns addr's id, read from its totals before the batch changes them.
 func (u *undoer) id(addr string) (uint64, error) {
 	if id, ok := u.ids[addr]; ok {
 		return id, nil
@@ -453,7 +452,7 @@ func (u *undoer) inputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 func (u *undoer) writeTotals() error {
 	for j, addr := range u.deltas.addrs {
 		dl := &u.deltas.ds[j]
-		u.key = appendTotalsKey(u.key[:0], u.c, dl.id)
+		u.key = appendAddressKey(u.key[:0], u.c, addr, dl.id)
 		v, found, err := lookup(u.b, u.key, nil)
 		if err != nil {
 			return err
@@ -471,11 +470,6 @@ func (u *undoer) writeTotals() error {
 		t.OutputCount -= dl.outputs
 		t.SpendCount -= dl.spends
 		if t.OutputCount <= 0 && t.SpendCount <= 0 {
-			// The totals and their index entry go together (addrkey.go).
-			if err := u.b.Delete(u.key, nil); err != nil {
-				return err
-			}
-			u.key = appendAddrIndexKey(u.key[:0], u.c, addr, dl.id)
 			if err := u.b.Delete(u.key, nil); err != nil {
 				return err
 			}
@@ -489,7 +483,7 @@ func (u *undoer) writeTotals() error {
 				return fmt.Errorf("address %s: %w", addr, err)
 			}
 		}
-		u.key = appendTotalsKey(u.key[:0], u.c, dl.id)
+		u.key = appendAddressKey(u.key[:0], u.c, addr, dl.id)
 		if err := u.b.Set(u.key, appendTotals(nil, &t), nil); err != nil {
 			return err
 		}

@@ -12,11 +12,11 @@ import (
 )
 
 // TestRunReads: a run's lookups through its reused iterators (runReads,
-// seekAddrID) answer what the one-shot lookups (findAddrID, storedTxNum,
+// seekTotals) answer what the one-shot lookups (findTotals, storedTxNum,
 // a Get of the output) answer, asked in an order that seeks back and
 // forth, with the store's entries spread over level 0 files and the
-// memtable and every address sharing its index entry's hash with about
-// half the others; and a run's reads opened again after close see what was written
+// memtable and every address sharing its totals' hash with about half the
+// others; and a run's reads opened again after close see what was written
 // in between.
 func TestRunReads(t *testing.T) {
 	collide(t)
@@ -31,16 +31,15 @@ func TestRunReads(t *testing.T) {
 	const n = 24
 	addr := func(i int) string { return fmt.Sprintf("bcrt1q-run-%d", i) }
 	txid := func(i int) heistgraph.Hash { return heistgraph.Hash{byte(i), 0xa5, byte(i * 7)} }
-	// store writes entries i in [lo, hi): the totals, the index entry and
-	// the address table entry of address i, the index entry of tx i and its output 0.
+	// store writes entries i in [lo, hi): the totals and the address table
+	// entry of address i, the index entry of tx i and its output 0.
 	store := func(lo, hi int, flush bool) {
 		t.Helper()
 		b := d.db.NewBatch()
 		for i := lo; i < hi; i++ {
 			id, num := uint64(i+1), uint64(100+i)
 			sets := [][2][]byte{
-				{appendTotalsKey(nil, c, id), appendTotals(nil, &totals{ID: id, TxCount: int64(i)})},
-				{appendAddrIndexKey(nil, c, addr(i), id), nil},
+				{appendAddressKey(nil, c, addr(i), id), appendTotals(nil, &totals{ID: id, TxCount: int64(i)})},
 				{appendAddrByIDKey(nil, c, id), appendAddrValue(nil, addr(i))},
 				{appendTxKey(nil, c, txid(i)), binary.AppendUvarint(nil, num)},
 				{appendOutputKey(nil, c, num, 0), []byte(fmt.Sprintf("output-%d", i))},
@@ -70,19 +69,16 @@ func TestRunReads(t *testing.T) {
 	check := func(asked []int) {
 		t.Helper()
 		for _, i := range asked {
-			wantID, wantFound, wantErr := findAddrID(d.db, c, addr(i), nil)
-			gotID, gotFound, gotErr := func() (uint64, bool, error) {
-				it, err := r.indexIter(d.db, c)
+			wantT, wantFound, wantErr := findTotals(d.db, c, addr(i), nil)
+			gotT, gotFound, gotErr := func() (totals, bool, error) {
+				it, err := r.totalsIter(d.db, c)
 				if err != nil {
-					return 0, false, err
+					return totals{}, false, err
 				}
-				return seekAddrID(it, ys, c, addr(i), addrKeyHash(addr(i)), nil)
+				return seekTotals(it, ys, c, addr(i), addrKeyHash(addr(i)), nil)
 			}()
-			if gotID != wantID || gotFound != wantFound || (gotErr == nil) != (wantErr == nil) {
-				t.Errorf("id of %s: run %d %v %v, one-shot %d %v %v", addr(i), gotID, gotFound, gotErr, wantID, wantFound, wantErr)
-			}
-			if i < n && (!wantFound || wantID != uint64(i+1)) {
-				t.Errorf("id of %s: %d %v, want %d", addr(i), wantID, wantFound, i+1)
+			if gotT != wantT || gotFound != wantFound || (gotErr == nil) != (wantErr == nil) {
+				t.Errorf("totals of %s: run %+v %v %v, one-shot %+v %v %v", addr(i), gotT, gotFound, gotErr, wantT, wantFound, wantErr)
 			}
 			// The txid before tx i's is never stored.
 			for _, id := range []heistgraph.Hash{txid(i), {byte(i), 0x01}} {
@@ -114,7 +110,7 @@ func TestRunReads(t *testing.T) {
 	if err := errors.Join(r.close(), ys.Close()); err != nil {
 		t.Fatal(err)
 	}
-	if r.index != nil || r.txids != nil || r.outputs != nil {
+	if r.totals != nil || r.txids != nil || r.outputs != nil {
 		t.Error("an iterator left open after close")
 	}
 }

@@ -15,9 +15,8 @@ import (
 // transaction numbers and address ids that lead a key (ord: appendOrdered)
 // are too, in about as few bytes as a uvarint: the outputs of the
 // transactions a group of blocks numbers, the spends of those outputs and
-// the events and totals of the addresses it gives ids to then sort after
-// every stored key of their tables (bulk.go ingests them into the bottom
-// level); so do
+// the events of the addresses it gives ids to then sort after every stored
+// key of their tables (bulk.go ingests them into the bottom level); so do
 // its tx records, keyed by number, whose index by txid is the only part of
 // the tx tables keyed at random. Hashes are the
 // 32 bytes of heistgraph.Hash (internal byte order). Address strings are
@@ -40,8 +39,7 @@ import (
 //	p + chain + txid(32) + vout(be32)       -> (empty)                              pending: a spend whose output is not stored
 //	e + chain + address id(ord) + height(be64) + txindex(be32) + kind(1) + index(be32)
 //	                                        -> event record                         address history in chain order; txs by number
-//	a + chain + id(ord)                     -> address id + totals                  written with Merge (codec.go totalsMerger)
-//	A + chain + hash(addr)(be64) + id(ord)  -> (empty)                              the index of the totals by address: one entry an id with totals; hash: addrkey.go
+//	a + chain + hash(addr)(be64) + id(ord)  -> address id + totals                  written with Merge (codec.go totalsMerger); hash: addrkey.go
 //	m + "addrid/" + chain                   -> next address id (uvarint)            given out at ingest (addrid.go)
 //	m + "addrkept/" + chain                 -> next address id at the last rewind   absent: never rewound (clusteraddr.go)
 //	y + chain + id(be64)                    -> address (binary, addrcodec.go)       every id given out, never removed (addrtable.go)
@@ -74,12 +72,13 @@ import (
 //	c + chain + t                           -> state                                next address id, next override, needs-rebuild flag
 //	c + chain + w                           -> pending work                         package cluster's snapshot of waiting change candidates
 //
-// An address is written once, in the y table (by id); its totals and its
-// events are keyed by its id, a dense number per chain (from 1) that
+// An address is written once, in the y table (by id); its totals are
+// keyed by a hash of its string and its id (addrkey.go), its events by
+// its id, a dense number per chain (from 1) that
 // ApplyBlock gives an address the first time it has an event, kept in the
-// totals value too; the index A (addrkey.go) finds the id of an address by
-// a hash of its string (the entries under its hash confirmed against y),
-// and the y table names the address
+// totals key and value too (so looking up an address's totals, the entries
+// under its hash confirmed against y, also finds its id, and no separate
+// address-to-id table is needed); the y table names the address
 // of every id, which output records and tx records' resolved inputs hold
 // instead of the address (addrtable.go). An id is never given to two
 // addresses: when a rewind removes an address's last event (and its
@@ -157,8 +156,8 @@ import (
 //
 // Logical content (what Digest hashes) is the a, b, e, h, o, p, s and t
 // tables: apart from such overwrites they depend only on the set of blocks
-// stored, not on the order they were applied in. The m, u, d, y and A
-// tables are bookkeeping, and the v table is read through t: Digest resolves
+// stored, not on the order they were applied in. The m, u, d and y tables
+// are bookkeeping, and the v table is read through t: Digest resolves
 // numbers and ids through d and y and hashes each t entry with the record
 // it names, as schema 3 stored it under its txid; the chain code is left
 // out of each key.
@@ -212,11 +211,8 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // which splits the totals' keys after the hash, so that the Bloom filters
 // hold the hash and a lookup by address skips the files without it
 // (comparer.go; Pebble refuses a store of another comparer, which Open
-// reports as a store of an older version); version 12 keys the totals by
-// the address id alone and finds an address's id through an index keyed by
-// its hash and id (A), which the comparer now splits, so that a group's
-// new addresses' totals sort after every stored key (addrkey.go).
-const schemaVersion = 12
+// reports as a store of an older version).
+const schemaVersion = 11
 
 var (
 	metaVersionKey   = []byte("mversion")

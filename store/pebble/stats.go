@@ -14,8 +14,7 @@ import (
 // familyTables names the tables of schema.go by their prefix byte.
 var familyTables = map[byte]string{
 	prefixMeta:     "metadata and counters",
-	prefixAddress:  "address totals by id",
-	prefixAddrHash: "address ids by hash",
+	prefixAddress:  "address totals and ids",
 	prefixBlock:    "block records",
 	prefixEvent:    "address events",
 	prefixHeight:   "best-chain height index",

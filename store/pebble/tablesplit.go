@@ -36,7 +36,7 @@ func tableStart(key []byte) []byte {
 // ApplyBlock writes (schema.go).
 func blockTable(prefix byte) bool {
 	switch prefix {
-	case prefixAddress, prefixAddrHash, prefixBlock, prefixEvent, prefixHeight, prefixOutput, prefixPending,
+	case prefixAddress, prefixBlock, prefixEvent, prefixHeight, prefixOutput, prefixPending,
 		prefixSpend, prefixTx, prefixUndo, prefixTxNum, prefixTxRec, prefixAddrByID:
 		return true
 	}

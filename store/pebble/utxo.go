@@ -20,6 +20,7 @@ type utxo struct {
 	Type    heistgraph.ScriptType
 	Address string
 	ID      uint64 // the address's id (0 without an address)
+	KH      uint64 // the address's addrKeyHash (with an address)
 	Num     uint64 // the number of the output's tx
 	spent   bool
 }
