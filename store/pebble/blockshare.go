@@ -39,9 +39,16 @@ func (s *blockShare) follow(db *pebbledb.DB) {
 	s.set(int64(m.MemTable.Size + m.MemTable.ZombieSize))
 }
 
-// set makes the cache's reservation -min(n, most).
+// shareUnit is what the reservation is rounded down to: Pebble splits a
+// reservation across the cache's shards and takes a share of -1 a shard
+// for one already released (Cache.Reserve), which a few bytes given back
+// would be.
+const shareUnit = 64 << 10
+
+// set makes the cache's reservation -min(n, most), rounded down to
+// shareUnit.
 func (s *blockShare) set(n int64) {
-	n = max(min(n, s.most), 0)
+	n = max(min(n, s.most), 0) / shareUnit * shareUnit
 	if n == s.held {
 		return
 	}

@@ -1,9 +1,6 @@
 package pebble
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
 )
@@ -121,26 +118,4 @@ func (f *feeder) reset(on bool) {
 	f.blocks = f.blocks[:0]
 	f.on = on
 	f.cur, f.ok = store.BlockRecords{}, false
-}
-
-// BlockHashAt returns the hash of the chain's block at height, read from
-// the height index alone (BlockByHeight reads and decodes the block's
-// record too, its txids): what a fed clustering checks before each block.
-// An error wraps heistgraph.ErrNotFound when no block is stored there.
-func (d *DB) BlockHashAt(ctx context.Context, chain heistgraph.Chain, height int64) (heistgraph.Hash, error) {
-	c, err := d.readCode(chain, fmt.Sprintf("block at height %d", height))
-	if err != nil {
-		return heistgraph.Hash{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return heistgraph.Hash{}, err
-	}
-	hr, found, err := heightAt(d.db, c, height)
-	switch {
-	case err != nil:
-		return heistgraph.Hash{}, fmt.Errorf("block at height %d on %s: %w", height, chain, err)
-	case !found || height < 0:
-		return heistgraph.Hash{}, fmt.Errorf("block at height %d on %s: %w", height, chain, heistgraph.ErrNotFound)
-	}
-	return hr.Hash, nil
 }

@@ -57,19 +57,44 @@ func (d *DB) BlockByHeight(ctx context.Context, chain heistgraph.Chain, height i
 	if err != nil {
 		return heistgraph.BlockInfo{}, err
 	}
-	if height < 0 {
-		return heistgraph.BlockInfo{}, fmt.Errorf("block at height %d on %s: %w", height, chain, heistgraph.ErrNotFound)
-	}
 	snap := d.db.NewSnapshot()
 	defer snap.Close()
-	hr, found, err := heightAt(snap, c, height)
+	hash, err := hashAtHeight(snap, chain, c, height)
 	if err != nil {
-		return heistgraph.BlockInfo{}, fmt.Errorf("block at height %d on %s: %w", height, chain, err)
+		return heistgraph.BlockInfo{}, err
+	}
+	return blockByHash(snap, chain, c, hash)
+}
+
+// BlockHashAt returns the hash of the chain's block at height, read from
+// the height index alone (BlockByHeight reads and decodes the block's
+// record too, its txids): what a fed clustering checks before each block.
+// An error wraps heistgraph.ErrNotFound when no block is stored there.
+func (d *DB) BlockHashAt(ctx context.Context, chain heistgraph.Chain, height int64) (heistgraph.Hash, error) {
+	c, err := d.readCode(chain, fmt.Sprintf("block at height %d", height))
+	if err != nil {
+		return heistgraph.Hash{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return heistgraph.Hash{}, err
+	}
+	return hashAtHeight(d.db, chain, c, height)
+}
+
+// hashAtHeight returns the hash of the block the height index of chain
+// (code c) names at height, or an error wrapping heistgraph.ErrNotFound.
+func hashAtHeight(r pebbledb.Reader, chain heistgraph.Chain, c chainCode, height int64) (heistgraph.Hash, error) {
+	if height < 0 {
+		return heistgraph.Hash{}, fmt.Errorf("block at height %d on %s: %w", height, chain, heistgraph.ErrNotFound)
+	}
+	hr, found, err := heightAt(r, c, height)
+	if err != nil {
+		return heistgraph.Hash{}, fmt.Errorf("block at height %d on %s: %w", height, chain, err)
 	}
 	if !found {
-		return heistgraph.BlockInfo{}, fmt.Errorf("block at height %d on %s: %w", height, chain, heistgraph.ErrNotFound)
+		return heistgraph.Hash{}, fmt.Errorf("block at height %d on %s: %w", height, chain, heistgraph.ErrNotFound)
 	}
-	return blockByHash(snap, chain, c, hr.Hash)
+	return hr.Hash, nil
 }
 
 // BlockByHash returns a stored block, or an error wrapping
