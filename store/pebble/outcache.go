@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"encoding/binary"
 	"runtime"
 
 	"github.com/heistgraph/heistgraph"
@@ -116,6 +117,25 @@ func (x *outCache) probe(h uint64, k *utxoKey) (uint64, int) {
 			if r := x.rec(p); r.txid == k.op.TxID && r.vout == k.op.Vout && r.c == k.c {
 				return i, p
 			}
+		}
+	}
+}
+
+// first reads the first and last words of the record (88 bytes, most
+// across two cache lines) that the first slot whose tag matches h's names
+// on h's probe (0: none), for prespend's stage of reads made ahead. The
+// cache holds outputs.
+func (x *outCache) first(h uint64) uint64 {
+	mask := uint64(len(x.slots) - 1)
+	tag := h &^ (1<<32 - 1)
+	for i := h >> x.shift; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s == 0 {
+			return 0
+		}
+		if s&^(1<<32-1) == tag {
+			r := x.rec(int(uint32(s)) - 1)
+			return binary.LittleEndian.Uint64(r.txid[:8]) + r.num
 		}
 	}
 }
