@@ -58,7 +58,7 @@ type outRec struct {
 // the heap as an entry is counted (the 48 of mainnet's most common
 // address, a 42-character P2WPKH, TestCacheBytes), the fewest slots.
 const (
-	outChunkLen  = 4096
+	outChunkLen  = 1 << 17
 	outRecBytes  = 88
 	outFreeBytes = 4
 	outAddrBytes = 48
@@ -219,6 +219,7 @@ func (x *outCache) put(k utxoKey, o utxo) {
 func (x *outCache) makePlace() bool {
 	if x.made%outChunkLen == 0 && x.made/outChunkLen == len(x.chunks) {
 		x.chunks = append(x.chunks, make([]outRec, min(outChunkLen, x.places-x.made)))
+		hugePages(x.chunks[len(x.chunks)-1])
 	}
 	x.made++
 	if 2*x.made > len(x.slots) {

@@ -159,6 +159,7 @@ func (x *outIndex) find(h uint64, k *utxoKey, list []groupOut) (int, bool) {
 // in it.
 func (x *outIndex) rebuild(n int, list []groupOut) {
 	x.slots = make([]uint64, n)
+	hugePages(x.slots)
 	x.n = 0
 	for j := range list {
 		h := outKeyHash(&list[j].k)
