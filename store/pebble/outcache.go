@@ -53,7 +53,8 @@ type outRec struct {
 	num   uint64
 }
 
-// The cache's sizes: a chunk's records, a place's bytes (its record and
+// The cache's sizes: a chunk's records (11.5 MB, so that most of a chunk
+// is whole 2 MiB pages, which hugePages asks to be huge), a place's bytes (its record and
 // its room in the stack of empty places), an address string's bytes on
 // the heap as an entry is counted (the 48 of mainnet's most common
 // address, a 42-character P2WPKH, TestCacheBytes), the fewest slots.
