@@ -524,6 +524,7 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 	if later && collided {
 		return false, nil
 	}
+	a.grp.collided = a.grp.collided || collided
 	a.outs = outs
 	if err := a.prehash(db, c); err != nil {
 		return false, err
@@ -802,7 +803,13 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	// kh is the address's addrKeyHash when an output of the run or the
 	// cache resolves the input (they carry it).
 	var id, outNum, kh uint64
-	if lo := a.grp.outHashed(sp.h, &uk); lo != nil {
+	cached := -1 // the place of the input's output in the cache, when the run cannot hold it
+	if !a.grp.collided {
+		cached = a.utxo.held(sp.place, &uk)
+	}
+	if lo, ok := a.utxo.takeAt(cached); ok {
+		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
+	} else if lo := a.grp.outHashed(sp.h, &uk); lo != nil {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 		lo.spent = true
 	} else if lo, ok := a.utxo.takeAt(a.utxo.held(sp.place, &uk)); ok {

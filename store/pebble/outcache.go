@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"encoding/binary"
 	"runtime"
 
 	"github.com/heistgraph/heistgraph"
@@ -52,12 +53,13 @@ type outRec struct {
 	num   uint64
 }
 
-// The cache's sizes: a chunk's records, a place's bytes (its record and
+// The cache's sizes: a chunk's records (11.5 MB, so that most of a chunk
+// is whole 2 MiB pages, which hugePages asks to be huge), a place's bytes (its record and
 // its room in the stack of empty places), an address string's bytes on
 // the heap as an entry is counted (the 48 of mainnet's most common
 // address, a 42-character P2WPKH, TestCacheBytes), the fewest slots.
 const (
-	outChunkLen  = 4096
+	outChunkLen  = 1 << 17
 	outRecBytes  = 88
 	outFreeBytes = 4
 	outAddrBytes = 48
@@ -116,6 +118,25 @@ func (x *outCache) probe(h uint64, k *utxoKey) (uint64, int) {
 			if r := x.rec(p); r.txid == k.op.TxID && r.vout == k.op.Vout && r.c == k.c {
 				return i, p
 			}
+		}
+	}
+}
+
+// first reads the first and last words of the record (88 bytes, most
+// across two cache lines) that the first slot whose tag matches h's names
+// on h's probe (0: none), for prespend's stage of reads made ahead. The
+// cache holds outputs.
+func (x *outCache) first(h uint64) uint64 {
+	mask := uint64(len(x.slots) - 1)
+	tag := h &^ (1<<32 - 1)
+	for i := h >> x.shift; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s == 0 {
+			return 0
+		}
+		if s&^(1<<32-1) == tag {
+			r := x.rec(int(uint32(s)) - 1)
+			return binary.LittleEndian.Uint64(r.txid[:8]) + r.num
 		}
 	}
 }
@@ -199,6 +220,7 @@ func (x *outCache) put(k utxoKey, o utxo) {
 func (x *outCache) makePlace() bool {
 	if x.made%outChunkLen == 0 && x.made/outChunkLen == len(x.chunks) {
 		x.chunks = append(x.chunks, make([]outRec, min(outChunkLen, x.places-x.made)))
+		hugePages(x.chunks[len(x.chunks)-1])
 	}
 	x.made++
 	if 2*x.made > len(x.slots) {

@@ -75,15 +75,20 @@ func BenchmarkOutCache(b *testing.B) {
 				x := &outCache{}
 				x.limit(bytes)
 				places := make([]int, block)
+				hs := make([]uint64, block)
 				takes = func(ks []utxoKey) (hits int) {
 					// as prespend and applyInput: hashes and first
-					// slots, finds, then takes
+					// slots, first records, finds, then takes
 					var touched uint64
 					for j := range ks {
-						touched += x.slots[outKeyHash(&ks[j])>>x.shift]
+						hs[j] = outKeyHash(&ks[j])
+						touched += x.slots[hs[j]>>x.shift]
 					}
 					for j := range ks {
-						places[j] = x.find(outKeyHash(&ks[j]), &ks[j])
+						touched += x.first(hs[j])
+					}
+					for j := range ks {
+						places[j] = x.find(hs[j], &ks[j])
 					}
 					for j := range ks {
 						if _, ok := x.takeAt(x.held(places[j], &ks[j])); ok {

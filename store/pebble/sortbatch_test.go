@@ -190,3 +190,21 @@ func BenchmarkSortOps(b *testing.B) {
 		})
 	}
 }
+
+// TestKeyPrefix checks keyPrefix against the key's first 16 bytes copied
+// into zeros, for every length from 0 to 20 (the word boundaries, and the
+// shift of a second word read from a shorter key's last 8 bytes).
+func TestKeyPrefix(t *testing.T) {
+	key := make([]byte, 20)
+	for i := range key {
+		key[i] = byte(0xa0 + i)
+	}
+	for n := range len(key) + 1 {
+		var want [16]byte
+		copy(want[:], key[:n])
+		hi, lo := keyPrefix(key[:n])
+		if w1, w2 := binary.BigEndian.Uint64(want[:8]), binary.BigEndian.Uint64(want[8:]); hi != w1 || lo != w2 {
+			t.Errorf("length %d: %016x %016x, want %016x %016x", n, hi, lo, w1, w2)
+		}
+	}
+}

@@ -17,6 +17,7 @@ func (t *tagSlots) double(least int) {
 	old := t.slots
 	n := max(least, 2*len(old))
 	t.slots = make([]uint64, n)
+	hugePages(t.slots)
 	t.shift = uint(64 - bits.Len(uint(n-1)))
 	for _, s := range old {
 		if s != 0 {

@@ -57,6 +57,11 @@ type group struct {
 	outs    outIndex
 	outList []groupOut
 	pending bool
+	// collided is set when a block of the run repeats a txid, stored or
+	// of the run: until then the run's outputs and the cache's (committed
+	// runs') have no key in common, and an input the cache holds is not
+	// looked up among the run's outputs (applyInput).
+	collided bool
 }
 
 // groupOut is an output the run made.
@@ -78,6 +83,7 @@ func (g *group) reset() {
 	clear(g.outList) // drop the address strings
 	g.outList = g.outList[:0]
 	g.pending = false
+	g.collided = false
 }
 
 // putOut records an output the run made (again, for a txid repeated
@@ -153,6 +159,7 @@ func (x *outIndex) find(h uint64, k *utxoKey, list []groupOut) (int, bool) {
 // in it.
 func (x *outIndex) rebuild(n int, list []groupOut) {
 	x.slots = make([]uint64, n)
+	hugePages(x.slots)
 	x.n = 0
 	for j := range list {
 		h := outKeyHash(&list[j].k)
