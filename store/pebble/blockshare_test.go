@@ -82,16 +82,7 @@ func TestTopBlocks(t *testing.T) {
 			opts.FS, opts.MemTableSize, opts.GroupBytes = vfs.NewMem(), 256<<10, 128<<10
 			opts.CacheSize, opts.TopBlocks, opts.BulkLoad = 16<<10, tc.top, true
 			opts.BloomBitsPerKey = 80 // filters many times the cache, from a small world
-			d, err := Open("db", opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
-			for i := 0; i < len(blocks); i += 10 {
-				if _, err := d.ApplyBlocks(ctx, blocks[i:i+10]); err != nil {
-					t.Fatal(err)
-				}
-			}
+			d := openApplied(t, opts, blocks)
 			levels, err := d.db.SSTables(pebbledb.WithProperties())
 			if err != nil {
 				t.Fatal(err)
@@ -137,4 +128,21 @@ func TestTopBlocks(t *testing.T) {
 			t.Logf("%d misses; %d level 0 files of the txid index, upper levels' filter and index blocks %d bytes", misses, l0, upper)
 		})
 	}
+}
+
+// openApplied opens a store of opts, closed when the test ends, and
+// applies blocks to it ten at a time.
+func openApplied(t *testing.T, opts Options, blocks []*heistgraph.Block) *DB {
+	t.Helper()
+	d, err := Open("db", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	for i := 0; i < len(blocks); i += 10 {
+		if _, err := d.ApplyBlocks(context.Background(), blocks[i:min(i+10, len(blocks))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
 }
