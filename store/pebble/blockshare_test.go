@@ -62,8 +62,9 @@ func TestBlockShare(t *testing.T) {
 // absent txids, which read a filter in every level 0 file of the txid
 // index, read no block from the files the second time; without it they
 // read about one a file each time (the emulated full chain's share of
-// memory was that case: docs/benchmarks.md, "The cache keeps the upper
-// levels' filter and index blocks"). The blocks and the memtables never
+// memory was that case: docs/benchmarks.md, "The full chain's share of
+// memory: the upper levels' filter and index blocks kept whole"). The
+// blocks and the memtables never
 // take more than Memory counts.
 func TestTopBlocks(t *testing.T) {
 	ctx := context.Background()
