@@ -18,7 +18,13 @@ import (
 // divided by RATIO, so each output, address and txid of the small chain
 // gets the share the large chain's would. What is sized by the rate of
 // writes (memtables, groups) and the rest of the process are left as they
-// would be without it.
+// would be without it. So are the filter and index blocks of the files
+// above the bottom level, which every point lookup reads: those levels
+// are as large on the large chain (level 0 by the groups, the levels below
+// it by their target sizes), so its block cache keeps them whole, and the
+// emulated cache gets their room besides its scaled share
+// (pebble.Options.TopBlocks), up to what the scaling took from it so that
+// the store's memory stays within --memory's.
 
 // storeAs parses --store-as: the budget and the ratio.
 func parseStoreAs(s string) (size int64, ratio float64, err error) {
@@ -53,7 +59,9 @@ func (a *app) scaleStore(opts *pebble.Options) error {
 		return usageError{fmt.Errorf("--store-as %q: %w", a.storeAs, err)}
 	}
 	scale := func(v int64) int64 { return max(int64(float64(v)/ratio), 1) }
+	cache := opts.CacheSize
 	opts.CacheSize = scale(fit.CacheSize)
+	opts.TopBlocks = max(cache-opts.CacheSize, 0)
 	opts.UTXOCacheSize = scale(fit.UTXOCacheSize)
 	opts.FilterBytes = scale(fit.FilterBytes)
 	return nil

@@ -10,7 +10,10 @@ import (
 
 // TestStoreAs: --store-as SIZE/RATIO gives the store's caches and filters
 // what --memory SIZE would divided by RATIO, and leaves the memtables and
-// batches as they were; a malformed value is a usage error.
+// batches as they were; the cache's room for the upper levels' filter and
+// index blocks (TopBlocks) is what the scaling took from it, so the
+// store's memory stays within what it was; a malformed value is a usage
+// error.
 func TestStoreAs(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -52,9 +55,13 @@ func TestStoreAs(t *testing.T) {
 		want.CacheSize = int64(float64(fit.CacheSize) / tc.ratio)
 		want.UTXOCacheSize = int64(float64(fit.UTXOCacheSize) / tc.ratio)
 		want.FilterBytes = int64(float64(fit.FilterBytes) / tc.ratio)
+		want.TopBlocks = before.CacheSize - want.CacheSize
 		if opts.CacheSize != want.CacheSize || opts.UTXOCacheSize != want.UTXOCacheSize || opts.FilterBytes != want.FilterBytes ||
-			opts.MemTableSize != want.MemTableSize || opts.GroupBytes != want.GroupBytes {
+			opts.TopBlocks != want.TopBlocks || opts.MemTableSize != want.MemTableSize || opts.GroupBytes != want.GroupBytes {
 			t.Errorf("%s: options %+v, want %+v", tc.arg, opts, want)
+		}
+		if got, was := opts.Memory().Manual, before.Memory().Manual; got != was {
+			t.Errorf("%s: the store's manual memory %d bytes, want %d as without the flag", tc.arg, got, was)
 		}
 	}
 }

@@ -76,8 +76,9 @@ type tableSink struct {
 	split int
 	// bottom, when set, names the tables whose files are expected to land
 	// in the bottom level (their keys arrive in order): they are written
-	// with that level's options (wo6: zstd, larger blocks), as a
-	// compaction into it would write them.
+	// with that level's options (wo6: zstd, larger blocks, the fast codec
+	// for the outputs: fastTable), as a compaction into it would write
+	// them.
 	bottom func(table []byte) bool
 	wo6    sstable.WriterOptions
 	// tail, when set, returns the last key stored in a table (nil when it
@@ -283,12 +284,22 @@ func (t *tableSink) open(key []byte, bottom bool) error {
 	}
 	t.paths = append(t.paths, p)
 	t.table = append(t.table[:0], key[:min(len(key), t.split)]...)
-	wo := t.wo
-	if bottom {
-		wo = t.wo6
-	}
-	t.w = sstable.NewWriter(newTableWritable(f), wo)
+	t.w = sstable.NewWriter(newTableWritable(f), t.options(key, bottom))
 	return nil
+}
+
+// options returns the writer options of a file of key's table, the bottom
+// level's when bottom is set: with the fast codec for a fastTable, as a
+// compaction writes it (tableSpanPolicy).
+func (t *tableSink) options(key []byte, bottom bool) sstable.WriterOptions {
+	if !bottom {
+		return t.wo
+	}
+	wo := t.wo6
+	if fastTable(key) {
+		wo.Compression = t.wo.Compression
+	}
+	return wo
 }
 
 // write adds one write to the current file.

@@ -112,16 +112,7 @@ func TestFiltersByTable(t *testing.T) {
 		opts := DefaultOptions()
 		opts.FS, opts.MemTableSize, opts.GroupBytes = vfs.NewMem(), 64<<10, 32<<10
 		opts.BulkLoad, opts.BloomBitsPerKey = tc.bulk, tc.bloom
-		d, err := Open("db", opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
-		for i := 0; i < len(blocks); i += 10 {
-			if _, err := d.ApplyBlocks(ctx, blocks[i:i+10]); err != nil {
-				t.Fatal(err)
-			}
-		}
+		d := openApplied(t, opts, blocks)
 		if err := d.Flush(); err != nil {
 			t.Fatal(err)
 		}

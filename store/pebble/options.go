@@ -26,6 +26,17 @@ type Options struct {
 	// Pebble reserves in it for the memtables is given back (blockshare.go).
 	// Default 256 MiB.
 	CacheSize int64
+	// TopBlocks, when positive, gives the block cache room besides
+	// CacheSize for the filter and index blocks of the files above the
+	// bottom level, up to TopBlocks bytes (read from the files'
+	// properties after every run ApplyBlocks commits; blockshare.go).
+	// Meant for a store that stands for a chain many times larger, with
+	// CacheSize scaled down to the larger chain's share (--store-as): the
+	// levels above the bottom one are as large there, level 0 set by the
+	// groups and the levels below it by their target sizes, and its cache
+	// keeps their blocks, which every point lookup reads. Zero: those
+	// blocks share CacheSize with the others, as on any real chain.
+	TopBlocks int64
 	// MemTableSize is the size in bytes of one memtable. Default 64 MiB;
 	// at most 1 GiB.
 	MemTableSize uint64
@@ -123,6 +134,9 @@ func DefaultOptions() Options {
 func (o *Options) Validate() error {
 	if o.CacheSize < 0 {
 		return fmt.Errorf("pebble store: cache size %d < 0: %w", o.CacheSize, heistgraph.ErrInvalid)
+	}
+	if o.TopBlocks < 0 {
+		return fmt.Errorf("pebble store: top blocks %d < 0: %w", o.TopBlocks, heistgraph.ErrInvalid)
 	}
 	if o.MemTableSize > maxMemTableSize {
 		return fmt.Errorf("pebble store: memtable size %d > %d: %w", o.MemTableSize, maxMemTableSize, heistgraph.ErrInvalid)
@@ -367,7 +381,7 @@ func (o *Options) FitMemory(total int64) error {
 // (compactions, table readers) take.
 type MemoryUse struct {
 	// Manual is memory Pebble allocates outside Go's heap (with cgo):
-	// the block cache and the memtables (four at most).
+	// the block cache (with TopBlocks) and the memtables (four at most).
 	Manual int64
 	// Heap is memory on Go's heap: the output cache, the address ids
 	// cache and the address and txid filters, ApplyBlocks' batch (about five times GroupBytes:
@@ -380,7 +394,7 @@ type MemoryUse struct {
 // Memory returns what o, validated, lets the store hold (see MemoryUse).
 func (o *Options) Memory() MemoryUse {
 	var m MemoryUse
-	m.Manual = o.CacheSize + 4*int64(o.MemTableSize)
+	m.Manual = o.CacheSize + o.TopBlocks + 4*int64(o.MemTableSize)
 	if o.UTXOCacheSize > 0 {
 		ids := idCacheBytes(o.UTXOCacheSize)
 		filters := ids / addrIDEntryBytes * (addrFilterBytesPerID + txidFilterBytesPerID)
