@@ -262,7 +262,7 @@ func TestTotalsShape(t *testing.T) {
 		{"longest varints", append(slices.Clone(nine), longest...)},
 		{"nine varints", nine},
 		{"eleven varints", bytes.Repeat([]byte{0}, 11)},
-		{"cut in a varint", good[:len(good)-1:len(good)-1]},
+		{"cut in a varint", good[: len(good)-1 : len(good)-1]},
 		{"a byte after", append(slices.Clone(good), 5)},
 		{"unfinished varint after", append(slices.Clone(good), 0x80)},
 		{"varint of 11 bytes", append(slices.Clone(nine), tooLong...)},
