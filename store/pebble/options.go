@@ -280,9 +280,10 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 		// and indexes a quarter as many blocks and the compactions' reads
 		// load a quarter as many, and the levels above the bottom one
 		// compress better: on the large world's bulk load the store came
-		// out 5.7% smaller for 1.0–1.04x less CPU; the address lookups
-		// of the load (seekTotals) did not slow down (docs/benchmarks.md,
-		// "Compactions of a bulk load: 16 KB blocks on every level").
+		// out 3–6% smaller, the writer and the codecs took about 1.5 CPU-s
+		// less, and the load's address lookups (seekTotals) did not slow
+		// down (docs/benchmarks.md, "Compactions of a bulk load: 16 KB
+		// blocks on every level").
 		for i := range po.Levels {
 			po.Levels[i].BlockSize = bulkBlockSize
 		}
