@@ -679,35 +679,32 @@ func (t *totals) add(u *totals) {
 // RewindTo reads the merged value and sets the corrected one.
 //
 // Pebble calls Merge for every merge operand a compaction or a read meets
-// (once per address of each level-0 file a compaction takes in), so a
-// merge is cheap: its state comes from a pool and goes back when Pebble
-// closes the value Finish returned, and a lone operand is given back as
-// it came, decoded only to check it.
+// (once per address of each level-0 file a compaction takes in), and most
+// addresses in a compaction's inputs have one operand there, so a merge is
+// cheap: its state comes from a pool and goes back when Pebble closes the
+// value Finish returned, and the first operand is only copied, its shape
+// checked (totalsShape), and decoded when a second one comes; a lone
+// operand is given back as it came.
 var totalsMerger = &pebbledb.Merger{
 	Name: "heistgraph.totals.v1",
 	Merge: func(key, value []byte) (pebbledb.ValueMerger, error) {
+		if !totalsShape(value) {
+			return nil, fmt.Errorf("address totals of %d bytes: %w", len(value), errCorrupt)
+		}
 		m := totalsMerges.Get().(*totalsMerge)
-		t, err := decodeTotals(value)
-		if err == nil && len(value) > len(m.buf) {
-			err = fmt.Errorf("address totals of %d bytes: %w", len(value), errCorrupt)
-		}
-		if err != nil {
-			totalsMerges.Put(m)
-			return nil, err
-		}
-		m.t, m.lone = t, copy(m.buf[:], value)
+		m.lone = copy(m.buf[:], value)
 		return m, nil
 	},
 }
 
 var totalsMerges = sync.Pool{New: func() any { return new(totalsMerge) }}
 
-// totalsMerge is a merge under way: the merged totals, and while it holds
-// one operand only, that operand's bytes (lone of them, in buf).
+// totalsMerge is a merge under way: while it holds one operand only, that
+// operand's bytes (lone of them, in buf), then the merged totals.
 type totalsMerge struct {
 	t    totals
 	lone int
-	buf  [10 * binary.MaxVarintLen64]byte
+	buf  [totalsFields * binary.MaxVarintLen64]byte
 }
 
 func (m *totalsMerge) MergeNewer(value []byte) error {
@@ -715,8 +712,13 @@ func (m *totalsMerge) MergeNewer(value []byte) error {
 	if err != nil {
 		return err
 	}
+	if m.lone > 0 {
+		if m.t, err = decodeTotals(m.buf[:m.lone]); err != nil {
+			return err
+		}
+		m.lone = 0
+	}
 	m.t.add(&u)
-	m.lone = 0
 	return nil
 }
 
@@ -734,6 +736,28 @@ func (m *totalsMerge) Finish(includesBase bool) ([]byte, io.Closer, error) {
 func (m *totalsMerge) Close() error {
 	totalsMerges.Put(m)
 	return nil
+}
+
+// totalsFields is the number of varints of a totals value.
+const totalsFields = 10
+
+// totalsShape reports whether v is totalsFields varints that decode
+// (decodeTotals accepts exactly these): each at most MaxVarintLen64 bytes
+// long, the last byte of a longest one at most 1, nothing after the last.
+func totalsShape(v []byte) bool {
+	n, l := 0, 0
+	for _, c := range v {
+		l++
+		if c < 0x80 {
+			if l == binary.MaxVarintLen64 && c > 1 {
+				return false
+			}
+			n, l = n+1, 0
+		} else if l == binary.MaxVarintLen64 {
+			return false
+		}
+	}
+	return n == totalsFields && l == 0
 }
 
 func decodeTotals(v []byte) (totals, error) {

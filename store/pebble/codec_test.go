@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -244,6 +245,41 @@ func TestTotalsMerge(t *testing.T) {
 	}
 }
 
+// TestTotalsShape checks that the merge operator's check of a first
+// operand accepts what decodeTotals decodes and nothing else.
+func TestTotalsShape(t *testing.T) {
+	good := appendTotals(nil, &totals{ID: 1 << 62, Received: -1 << 62, TxCount: 3, FirstHeight: 7, LastTime: 1.7e9})
+	longest := append(bytes.Repeat([]byte{0xff}, 9), 1)
+	tooLong := append(bytes.Repeat([]byte{0xff}, 10), 1)
+	overflow := append(bytes.Repeat([]byte{0xff}, 9), 2)
+	nine := bytes.Repeat([]byte{0}, 9)
+	tests := []struct {
+		name string
+		v    []byte
+	}{
+		{"totals", good},
+		{"zeros", bytes.Repeat([]byte{0}, 10)},
+		{"longest varints", append(slices.Clone(nine), longest...)},
+		{"nine varints", nine},
+		{"eleven varints", bytes.Repeat([]byte{0}, 11)},
+		{"cut in a varint", good[: len(good)-1 : len(good)-1]},
+		{"a byte after", append(slices.Clone(good), 5)},
+		{"unfinished varint after", append(slices.Clone(good), 0x80)},
+		{"varint of 11 bytes", append(slices.Clone(nine), tooLong...)},
+		{"varint past 64 bits", append(slices.Clone(nine), overflow...)},
+		{"empty", nil},
+	}
+	for _, tc := range tests {
+		_, err := decodeTotals(tc.v)
+		if got := totalsShape(tc.v); got != (err == nil) {
+			t.Errorf("%s: totalsShape %v, decodeTotals error %v", tc.name, got, err)
+		}
+		if _, merr := totalsMerger.Merge(nil, tc.v); (merr == nil) != (err == nil) {
+			t.Errorf("%s: Merge error %v, decodeTotals error %v", tc.name, merr, err)
+		}
+	}
+}
+
 // FuzzDecode checks that no stored value, however damaged, makes a decoder
 // panic.
 func FuzzDecode(f *testing.F) {
@@ -271,7 +307,9 @@ func FuzzDecode(f *testing.F) {
 		_, _, _ = decodeOutputRecord(v, addrs)
 		_, _ = decodeOutputHead(v)
 		_, _ = decodeBlockRecord(v)
-		_, _ = decodeTotals(v)
+		if _, err := decodeTotals(v); totalsShape(v) != (err == nil) {
+			t.Errorf("totalsShape(%x) = %v, decodeTotals: %v", v, totalsShape(v), err)
+		}
 		_, _ = decodeUndoRecord(v)
 		_, _ = decodeHeightRecord(v)
 		_, _ = decodeEventRecord(v, heistgraph.Spent)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	pebbledb "github.com/cockroachdb/pebble/v2"
+
 	"github.com/heistgraph/heistgraph"
 )
 
@@ -80,6 +82,19 @@ func TestBulkLoadWaitsLonger(t *testing.T) {
 	if b.Experimental.LevelMultiplier != levelMultiplier || p.Experimental.LevelMultiplier != levelMultiplier {
 		t.Errorf("level multiplier: bulk %d, plain %d (want %d for every open: the next open would reshape a bulk load's levels)",
 			b.Experimental.LevelMultiplier, p.Experimental.LevelMultiplier, levelMultiplier)
+	}
+	// The groups' files are written with level 0's writer options
+	// (tableSink), the compactions' with their level's.
+	for i := range b.Levels {
+		if got := b.MakeWriterOptions(i, pebbledb.FormatNewest.MaxTableFormat()).BlockSize; got != bulkBlockSize {
+			t.Errorf("level %d: block size %d under bulk, want %d", i, got, bulkBlockSize)
+		}
+	}
+	if got := p.MakeWriterOptions(0, pebbledb.FormatNewest.MaxTableFormat()).BlockSize; got == bulkBlockSize {
+		t.Errorf("level 0: block size %d without bulk, want Pebble's default", got)
+	}
+	if got := p.MakeWriterOptions(len(p.Levels)-1, pebbledb.FormatNewest.MaxTableFormat()).BlockSize; got != bulkBlockSize {
+		t.Errorf("bottom level: block size %d without bulk, want %d", got, bulkBlockSize)
 	}
 	if b.MemTableSize != p.MemTableSize || b.LBaseMaxBytes != p.LBaseMaxBytes || b.TargetFileSizes != p.TargetFileSizes {
 		t.Error("BulkLoad changed more than level 0's thresholds")
