@@ -113,6 +113,9 @@ type engine struct {
 	// read).
 	pending []int32
 	last    pos // position of the last transaction processed
+	// onTake, when set (tests only), sees each work run takes from the
+	// queue (a copy: a pointer would move works to the heap).
+	onTake func(w work)
 
 	// A Tracer finds sinks and edges again in later blocks, by their
 	// keys (sinkAt, edges). Run adds each sink once (a place, kind and
@@ -525,6 +528,9 @@ func (e *engine) run(ctx context.Context) error {
 		}
 		w := e.works.at(int(e.queue.pop(&e.works)))
 		e.pending[w.n] = 0
+		if e.onTake != nil {
+			e.onTake(*w)
+		}
 		e.res.Stats.TxsVisited++
 		e.last = w.pos
 		e.setPos(w.n)
@@ -543,6 +549,9 @@ func (e *engine) drain() error {
 	for e.queue.Len() > 0 {
 		w := e.works.at(int(e.queue.pop(&e.works)))
 		e.pending[w.n] = 0
+		if e.onTake != nil {
+			e.onTake(*w)
+		}
 		for vin := range w.inputs {
 			a := e.arrival(w, vin)
 			if a == nil {
