@@ -115,6 +115,36 @@ func (f *flow) addSeg(j int, sg seg) {
 	t.segs = append(t.segs, sg)
 }
 
+// cutSegs gives every output, before a value policy's spread, an empty
+// taint with room for one segment per active source (totals sets
+// active), cut from the slab at once: the spread then appends (addSeg,
+// addShare) without testing whether an output has room yet, a branch as
+// good as random over a CoinJoin's outputs.
+func (f *flow) cutSegs() {
+	k := max(f.active, 1)
+	need := len(f.outT) * k
+	if len(f.slab)+need > cap(f.slab) {
+		f.slab = make([]seg, 0, max(2*cap(f.slab), 512, need))
+	}
+	for j := range f.outT {
+		n := len(f.slab)
+		f.slab = f.slab[:n+k]
+		f.outT[j].segs = f.slab[n : n : n+k]
+	}
+}
+
+// addShare appends a share of a to output j's taint for source src when
+// a is above 0, after cutSegs: the segment is written either way (the
+// output has room for one a source) and kept by the length, so that a
+// spread over many outputs does not branch on each share.
+func (f *flow) addShare(j int, src int32, a int64) {
+	t := &f.outT[j]
+	n := len(t.segs)
+	s := t.segs[:n+1]
+	s[n] = seg{src: src, hi: a}
+	t.segs = s[:n+b2i(a > 0)]
+}
+
 // reset prepares f for a transaction with the given number of inputs and
 // outputs, keeping its buffers.
 func (f *flow) reset(nin, nout, nsrc int) {
