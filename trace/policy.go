@@ -66,11 +66,14 @@ func spreaderFor(p Policy) spreader {
 // values in vin order with their taint, output values in vout order, the
 // fee, and, once spread, the outputs' and the fee's taint.
 type flow struct {
-	in   []int64
-	inT  []*taint // nil for a clean input
-	out  []int64
-	fee  int64 // V − W ≥ 0
-	nsrc int   // sources are 0 … nsrc−1
+	in  []int64
+	inT []*taint // nil for a clean input
+	// tainted lists the inputs whose inT is set, in order, when the
+	// engine gives it (nil: totals reads every input).
+	tainted []int32
+	out     []int64
+	fee     int64 // V − W ≥ 0
+	nsrc    int   // sources are 0 … nsrc−1
 
 	maxIntervals int // FIFO/LIFO cap per output (methods.md §1.5)
 
@@ -160,18 +163,27 @@ func (f *flow) reset(nin, nout, nsrc int) {
 	f.active = 0
 	f.totKnown = false
 	f.slab = f.slab[:0]
+	f.tainted = nil
 }
 
 // totals fills f.srcT with the taint entering per source, and f.active
 // with how many sources have some.
 func (f *flow) totals() {
 	clear(f.srcT)
-	for _, t := range f.inT {
-		if t == nil {
-			continue
+	if f.tainted != nil {
+		for _, i := range f.tainted {
+			for _, s := range f.inT[i].segs {
+				f.srcT[s.src] += s.hi - s.lo
+			}
 		}
-		for _, s := range t.segs {
-			f.srcT[s.src] += s.hi - s.lo
+	} else {
+		for _, t := range f.inT {
+			if t == nil {
+				continue
+			}
+			for _, s := range t.segs {
+				f.srcT[s.src] += s.hi - s.lo
+			}
 		}
 	}
 	f.active = 0
