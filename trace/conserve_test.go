@@ -106,7 +106,11 @@ func randomGraph(rng *rand.Rand) (*testutil.Graph, []heistgraph.Outpoint, mapRes
 // TestConservation checks, on random graphs, that every policy but poison
 // conserves value per source (Σ sinks + fees = seed amount, exactly; Run
 // itself fails otherwise) whatever the stops, and that two runs give
-// byte-identical JSON apart from stats.ms.
+// byte-identical JSON apart from stats.ms, the second with the engine's
+// traversal checked as it goes (trace.RunChecked: transactions taken in
+// chain order, each once; every arrival taken once, on the input that
+// spends its output): a queue or a transaction's queued state that loses,
+// misplaces or reorders work fails it.
 func TestConservation(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(42, 7))
@@ -142,9 +146,9 @@ func TestConservation(t *testing.T) {
 			}
 			visited += res.Stats.TxsVisited
 			kinds += len(res.Totals)
-			again, err := trace.Run(ctx, st, opts)
+			again, err := trace.RunChecked(ctx, st, opts)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("graph %d, %s: %v", i, p, err)
 			}
 			res.Stats.MS, again.Stats.MS = 0, 0
 			a, _ := json.Marshal(res)

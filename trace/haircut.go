@@ -15,6 +15,7 @@ type haircut struct{}
 
 func (haircut) spread(f *flow) {
 	f.totals()
+	f.cutSegs()
 	var v int64
 	for _, x := range f.in {
 		v += x
@@ -85,10 +86,8 @@ func (haircut) spread(f *flow) {
 			}
 			f.q = f.ap.apportionOf(d, capa, room, f.q)
 			for j, a := range f.q {
-				if a > 0 {
-					f.addSeg(j, seg{src: src, hi: a})
-					capa[j] -= a
-				}
+				f.addShare(j, src, a)
+				capa[j] -= a
 			}
 		}
 		room -= d
