@@ -118,7 +118,7 @@ func (e *engine) candidate(ctx context.Context, v *txCols, txIndex uint32, ins [
 	if !v.known {
 		return
 	}
-	c := &candidate{txid: v.txid(), height: e.bs.height, txIndex: txIndex, in: ins[0], optimal: -1, fp: v.fp}
+	c := &candidate{txid: v.txid(e.g), height: e.bs.height, txIndex: txIndex, in: ins[0], optimal: -1, fp: v.fp}
 	if c.num = e.bs.txNum; c.num == 0 {
 		e.numbered = false // the graph's catch-up numbers it first
 	}

@@ -1419,6 +1419,9 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	} else if split && len(ids) >= 2 && e.anySplit(ids) {
 		status, reason = heistgraph.EvidenceRefused, "an address was split off by an analyst"
 	}
+	if reason != "" {
+		ev.Reason = reason // a refusal's reason replaces the heuristic's explanation
+	}
 	joined := false
 	switch status {
 	case heistgraph.EvidenceApplied:
@@ -1438,16 +1441,9 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 	case heistgraph.EvidenceHeld:
 		e.stats.Held++
 	}
+	ev.Status = status
 	if record || joined || status != heistgraph.EvidenceApplied {
-		// The status and reason set on the record appended, not on ev
-		// before it is copied: a copy read whole just after its fields
-		// were written stalled the loads (store forwarding).
 		e.bs.evidence = append(e.bs.evidence, ev)
-		r := &e.bs.evidence[len(e.bs.evidence)-1]
-		r.Status = status
-		if reason != "" {
-			r.Reason = reason // a refusal's reason replaces the heuristic's explanation
-		}
 	}
 	return status, joined
 }

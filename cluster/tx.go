@@ -36,11 +36,9 @@ func fingerprintOf(tx *heistgraph.Tx) txFingerprint {
 // block's or bs's buffers, reused.
 type txCols struct {
 	// rec is the record, when the transaction was read as one; nil from
-	// the graph, where num (the graph's number plus one) names it and id
-	// is its txid (in the block's columns).
+	// the graph, where num (the graph's number plus one) names it.
 	rec      *heistgraph.TxRecord
 	num      uint32
-	id       *heistgraph.Hash
 	coinbase bool
 	// known reports that every input's spent output is known (its
 	// value and type in inValue and inType).
@@ -58,11 +56,11 @@ type txCols struct {
 }
 
 // txid returns the transaction's txid.
-func (v *txCols) txid() heistgraph.Hash {
+func (v *txCols) txid(g *txgraph.Graph) heistgraph.Hash {
 	if v.rec != nil {
 		return v.rec.Tx.TxID
 	}
-	return *v.id
+	return g.TxID(v.num - 1)
 }
 
 // typeCode returns the code of script type t in txCols (engine.types),
@@ -91,7 +89,7 @@ func (e *engine) graphCols(c *txgraph.ClusterCols, k int, n uint32, v *txCols, w
 	}
 	i1, o1 := c.InEnd[k], c.OutEnd[k]
 	bs := &e.bs
-	v.rec, v.num, v.id, v.known = nil, n+1, &c.TxID[k], c.Known[k]
+	v.rec, v.num, v.known = nil, n+1, c.Known[k]
 	v.fp = txFingerprint{version: c.Version[k], lockUse: c.LockTime[k] != 0, rbf: c.RBF[k]}
 	v.inValue, v.inType = c.InValue[i0:i1], c.InType[i0:i1]
 	v.outValue, v.outType = c.OutValue[o0:o1], c.OutType[o0:o1]
@@ -235,12 +233,12 @@ func (e *engine) tx(ctx context.Context, v *txCols, txIndex uint32) {
 	// A change candidate's two spendable outputs, and whether each
 	// address is fresh before this transaction's marks: all the change
 	// rules read of the outputs' freshness.
-	var j0, j1 int
-	var fresh0, fresh1 bool
+	var js [2]int
+	var fresh [2]bool
 	change := e.opts.Change.enabled() && !v.coinbase && !joint
 	if change {
-		if j0, j1, change = e.changePair(v); change {
-			fresh0, fresh1 = bs.freshAt(v.outIDs[j0], txIndex), bs.freshAt(v.outIDs[j1], txIndex)
+		if js, change = e.changePair(v); change {
+			fresh = [2]bool{bs.freshAt(v.outIDs[js[0]], txIndex), bs.freshAt(v.outIDs[js[1]], txIndex)}
 		}
 	}
 	bs.ins = ins
@@ -256,38 +254,32 @@ func (e *engine) tx(ctx context.Context, v *txCols, txIndex uint32) {
 		return
 	}
 	if e.opts.CommonInput && len(ins) >= 2 && !bs.replay {
-		ev := heistgraph.ClusterEvidence{Height: bs.height, TxIndex: txIndex, TxID: v.txid(), Heuristic: heistgraph.HeuristicCommonInput}
+		ev := heistgraph.ClusterEvidence{Height: bs.height, TxIndex: txIndex, TxID: v.txid(e.g), Heuristic: heistgraph.HeuristicCommonInput}
 		if _, joined := e.join(ctx, ins, ev, false, true); joined {
 			e.stats.CommonInput++
 		}
 	}
 	if change {
-		// The pairs are made here, from scalars: built a word at a time
-		// and read whole, they stalled the loads (store forwarding).
-		e.candidate(ctx, v, txIndex, ins, [2]int{j0, j1}, [2]bool{fresh0, fresh1})
+		e.candidate(ctx, v, txIndex, ins, js, fresh)
 	}
 }
 
 // changePair returns the indexes of v's two spendable outputs (not
 // OP_RETURN) when it has exactly two and both have an address: the
 // outputs of a change candidate.
-func (e *engine) changePair(v *txCols) (j0, j1 int, ok bool) {
+func (e *engine) changePair(v *txCols) (js [2]int, ok bool) {
 	n := 0
 	for j, t := range v.outType {
 		if t == e.nullType {
 			continue
 		}
 		if n == 2 || v.outIDs[j] == 0 {
-			return 0, 0, false
+			return js, false
 		}
-		if n == 0 {
-			j0 = j
-		} else {
-			j1 = j
-		}
+		js[n] = j
 		n++
 	}
-	return j0, j1, n == 2
+	return js, n == 2
 }
 
 // joint reports whether v (of the CoinJoin or Stonewall shape by its

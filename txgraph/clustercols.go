@@ -20,13 +20,9 @@ type ClusterCols struct {
 	// Prevouts has no nil: never for a coinbase).
 	Read          []bool
 	InEnd, OutEnd []uint32
-	// TxID[k] is transaction k's txid (read whether Read[k] or not):
-	// copied a block at a time, where the clustering met its column one
-	// miss at a time for its evidence and candidates.
-	TxID       []heistgraph.Hash
-	Version    []int32
-	LockTime   []uint32
-	RBF, Known []bool
+	Version       []int32
+	LockTime      []uint32
+	RBF, Known    []bool
 	// Of each input: the address id, value and type code of its spent
 	// output (NoAddress, 0 and 0 when the graph does not hold it;
 	// NoAddress for an output without an address), the number of the
@@ -62,7 +58,6 @@ func (g *Graph) ReadClusterCols(nums []uint32, c *ClusterCols) error {
 	t := &g.t
 	k := len(nums)
 	c.Read, c.InEnd, c.OutEnd = resize(c.Read, k), resize(c.InEnd, k), resize(c.OutEnd, k)
-	c.TxID = resize(c.TxID, k)
 	c.Version, c.LockTime = resize(c.Version, k), resize(c.LockTime, k)
 	c.RBF, c.Known = resize(c.RBF, k), resize(c.Known, k)
 	nin, nout := uint64(0), uint64(0)
@@ -70,7 +65,6 @@ func (g *Graph) ReadClusterCols(nums []uint32, c *ClusterCols) error {
 		// flagByTx (derive): not stored, marked for the store, or
 		// spending a transaction marked so: what ReadCluster refuses.
 		f := t.txFlags[n]
-		c.TxID[k] = t.txid[n]
 		read := f&flagByTx == 0
 		c.Read[k] = read
 		if read {

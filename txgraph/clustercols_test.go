@@ -60,16 +60,13 @@ func TestReadClusterColsMatchesReadCluster(t *testing.T) {
 			read, left, multi := 0, 0, 0
 			check := func() {
 				g.ReadClusterCols(nums, &c)
-				if len(c.Read) != len(nums) || len(c.InEnd) != len(nums) || len(c.OutEnd) != len(nums) || len(c.TxID) != len(nums) {
+				if len(c.Read) != len(nums) || len(c.InEnd) != len(nums) || len(c.OutEnd) != len(nums) {
 					t.Fatalf("%d read flags, %d and %d ends for %d numbers", len(c.Read), len(c.InEnd), len(c.OutEnd), len(nums))
 				}
 				var i0, o0 uint32
 				for k, n := range nums {
 					want := txgraph.ClusterTx{}
 					ok := g.ReadCluster(n, &want)
-					if c.TxID[k] != g.TxID(n) {
-						t.Fatalf("tx %d: txid %s, want %s", n, c.TxID[k], g.TxID(n))
-					}
 					if ok != c.Read[k] {
 						t.Fatalf("tx %s: read %v, ReadCluster %v", g.TxID(n), c.Read[k], ok)
 					}
