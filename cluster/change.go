@@ -86,6 +86,18 @@ type candidate struct {
 	done    bool
 }
 
+// spend records that output vout is spent by a transaction with
+// fingerprint fp (known: not a joint transaction). It reports whether both
+// outputs are spent now.
+func (c *candidate) spend(vout uint32, fp txFingerprint, known bool) bool {
+	for j := range 2 {
+		if c.vout[j] == vout && !c.spent[j] {
+			c.spent[j], c.spender[j], c.known[j] = true, fp, known
+		}
+	}
+	return c.spent[0] && c.spent[1]
+}
+
 // pow10 returns 10^d, for d in [0, 18] (Options.Validate's bounds for
 // RoundDigits).
 func pow10(d int) int64 { return pow10s[d] }

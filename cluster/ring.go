@@ -37,13 +37,9 @@ type ring struct {
 	slots  []uint64      // the index: uint32(key)<<32 | number+1 of a candidate, 0 for an empty slot
 	used   int           // slots in use
 	// byNum indexes the candidates of slots that have a graph number
-	// (candidate.num) by it, two words a slot: numKey(num)<<32 | number+1
-	// (0 for an empty slot), then the outputs' indexes (numOuts), so
+	// (candidate.num) by it: numKey(num)<<32 | number+1, 0 for an empty slot; so
 	// that the graph's reader finds a candidate by the number of the
-	// transaction an input spends and records the spend of an output
-	// (spendNum) reading neither its txid nor the candidate: the
-	// thousands of candidates waiting do not fit the processor's caches,
-	// their index does.
+	// transaction an input spends (getNum) without reading its txid.
 	byNum  []uint64
 	numsIn int // byNum's slots in use
 	seen   [1 << ringBits / 64]uint64
@@ -75,7 +71,7 @@ const (
 	ringChunk     = 1 << ringChunkBits
 )
 
-func newRing() *ring { return &ring{slots: make([]uint64, 64), byNum: make([]uint64, 2*64)} }
+func newRing() *ring { return &ring{slots: make([]uint64, 64), byNum: make([]uint64, 64)} }
 
 // slot returns the index's entry for candidate number i of key k.
 func slot(k uint64, i int32) uint64 { return k<<32 | uint64(i+1) }
@@ -100,31 +96,27 @@ func (r *ring) home(k uint64) int { return homeIn(k, len(r.slots)) }
 // so that moving and placing entries again reads no candidate.
 func homeIn(k uint64, n int) int { return int(k & (1<<32 - 1) * uint64(n) >> 32) }
 
-// removeSlot empties slot i of table (the index, w = 1, or byNum, w = 2:
-// slots of w words, the first key<<32 | value homed by homeIn, linear
-// probing) by backward-shift deletion: every later entry of the probe run
-// whose home is not in (i, j] moves up, so that no run has a hole.
-func removeSlot(table []uint64, i, w int) {
-	n := len(table) / w
+// removeSlot empties slot i of table (the index or byNum: entries
+// key<<32 | value homed by homeIn, linear probing) by backward-shift
+// deletion: every later entry of the probe run whose home is not in
+// (i, j] moves up, so that no run has a hole.
+func removeSlot(table []uint64, i int) {
+	n := len(table)
 	for j := i; ; {
 		if j++; j == n {
 			j = 0
 		}
-		v := table[j*w]
+		v := table[j]
 		if v == 0 {
 			break
 		}
 		h := homeIn(v>>32, n)
 		if i <= j && (h <= i || h > j) || i > j && h <= i && h > j {
-			for k := range w {
-				table[i*w+k] = table[j*w+k]
-			}
+			table[i] = v
 			i = j
 		}
 	}
-	for k := range w {
-		table[i*w+k] = 0
-	}
+	table[i] = 0
 }
 
 // find returns the slot of the candidate of txid in the index; -1 when it
@@ -149,78 +141,10 @@ func (r *ring) find(txid *heistgraph.Hash) int {
 // get returns the candidate of txid; nil when none waits. The pointer is
 // valid until the candidate leaves the queue (expire).
 func (r *ring) get(txid *heistgraph.Hash) *candidate {
-	if i := r.lookup(txid); i >= 0 {
-		return r.at(i)
+	if i := r.find(txid); i >= 0 {
+		return r.at(number(r.slots[i]))
 	}
 	return nil
-}
-
-// lookup returns the number of the candidate of txid; -1 when none waits.
-func (r *ring) lookup(txid *heistgraph.Hash) int32 {
-	if i := r.find(txid); i >= 0 {
-		return number(r.slots[i])
-	}
-	return -1
-}
-
-// spend records that output vout of candidate number i (from lookup) is
-// spent by a transaction with fingerprint fp (known: not a joint
-// transaction), and reports whether both its outputs are spent now.
-func (r *ring) spend(i int32, vout uint32, fp txFingerprint, known bool) bool {
-	c := r.at(i)
-	for j := range 2 {
-		if c.vout[j] == vout && !c.spent[j] {
-			c.spent[j], c.spender[j], c.known[j] = true, fp, known
-			if c.num == 0 {
-				continue
-			}
-			if s := r.findNum(c.num); s >= 0 && number(r.byNum[2*s]) == i {
-				r.byNum[2*s+1] = numOuts(c)
-			}
-		}
-	}
-	return c.spent[0] && c.spent[1]
-}
-
-// numOuts returns byNum's second word of candidate c: the indexes of its
-// outputs not spent (the low 32 bits the first's, the high the second's),
-// spentOut for those spent. A transaction has fewer than spentOut outputs.
-func numOuts(c *candidate) uint64 {
-	var w uint64
-	for j := range 2 {
-		o := c.vout[j]
-		if c.spent[j] {
-			o = spentOut
-		}
-		w |= uint64(o) << (32 * j)
-	}
-	return w
-}
-
-// spentOut marks an output spent in byNum's second word.
-const spentOut = 1<<32 - 1
-
-// spendNum is spend for the candidate of graph number num (not 0), found
-// by it: it returns the candidate's number (-1 when none waits) and
-// whether both outputs are spent now. Whether vout is one of its outputs
-// not spent is read from byNum; only a spend recorded writes the
-// candidate.
-func (r *ring) spendNum(num, vout uint32, fp txFingerprint, known bool) (int32, bool) {
-	s := r.findNum(num)
-	if s < 0 {
-		return -1, false
-	}
-	i := number(r.byNum[2*s])
-	w := r.byNum[2*s+1]
-	for j := range 2 {
-		if uint32(w>>(32*j)) == vout && vout != spentOut {
-			w |= spentOut << (32 * j)
-			c := r.at(i)
-			c.spent[j], c.spender[j], c.known[j] = true, fp, known
-		}
-	}
-	r.byNum[2*s+1] = w
-	return i, w == 1<<64-1
 }
 
 // add adds a copy of c, replacing in the index the candidate of its txid.
@@ -245,7 +169,7 @@ func (r *ring) add(c *candidate) {
 	r.mark(k)
 	if c.num != 0 {
 		r.markNum(c.num)
-		r.indexNum(c.num, i, numOuts(c))
+		r.indexNum(c.num, i)
 	}
 	r.queue = append(r.queue, i)
 }
@@ -254,41 +178,32 @@ func (r *ring) add(c *candidate) {
 // 32-bit numbers (an odd multiplier) that spreads them over the table.
 func numKey(num uint32) uint64 { return uint64(num * 0x9e3779b1) }
 
-// indexNum adds candidate i of graph number num, whose outputs are outs
-// (numOuts), to byNum.
-func (r *ring) indexNum(num uint32, i int32, outs uint64) {
-	if (r.numsIn+1)*10 > len(r.byNum)/2*7 {
+// indexNum adds candidate i of graph number num to byNum.
+func (r *ring) indexNum(num uint32, i int32) {
+	if (r.numsIn+1)*10 > len(r.byNum)*7 {
 		old := r.byNum
 		r.byNum, r.numsIn = make([]uint64, 2*len(old)), 0
-		for s := 0; s < len(old); s += 2 {
-			if old[s] != 0 {
-				r.placeNum(old[s], old[s+1])
+		for _, v := range old {
+			if v != 0 {
+				r.placeNum(v)
 			}
 		}
 	}
-	r.placeNum(slot(numKey(num), i), outs)
+	r.placeNum(slot(numKey(num), i))
 }
 
-// placeNum puts byNum entry v with its outputs outs in the first empty
-// slot from its home.
-func (r *ring) placeNum(v, outs uint64) {
-	n := len(r.byNum) / 2
-	s := homeIn(v>>32, n)
-	for r.byNum[2*s] != 0 {
-		if s++; s == n {
-			s = 0
-		}
-	}
-	r.byNum[2*s], r.byNum[2*s+1] = v, outs
+// placeNum puts byNum entry v in the first empty slot from its home.
+func (r *ring) placeNum(v uint64) {
+	r.byNum[firstEmpty(r.byNum, homeIn(v>>32, len(r.byNum)))] = v
 	r.numsIn++
 }
 
 // findNum returns the slot of graph number num in byNum; -1 when it has
 // none.
 func (r *ring) findNum(num uint32) int {
-	k, n := numKey(num), len(r.byNum)/2
-	for i := homeIn(k, n); r.byNum[2*i] != 0; {
-		if r.byNum[2*i]>>32 == k {
+	k, n := numKey(num), len(r.byNum)
+	for i := homeIn(k, n); r.byNum[i] != 0; {
+		if r.byNum[i]>>32 == k {
 			return i
 		}
 		if i++; i == n {
@@ -302,7 +217,7 @@ func (r *ring) findNum(num uint32) int {
 // nil when none waits. The pointer is valid as get's.
 func (r *ring) getNum(num uint32) *candidate {
 	if i := r.findNum(num); i >= 0 {
-		return r.at(number(r.byNum[2*i]))
+		return r.at(number(r.byNum[i]))
 	}
 	return nil
 }
@@ -332,11 +247,11 @@ func (r *ring) forget(txid *heistgraph.Hash) {
 	}
 	if num := r.at(number(r.slots[i])).num; num != 0 {
 		if j := r.findNum(num); j >= 0 {
-			removeSlot(r.byNum, j, 2)
+			removeSlot(r.byNum, j)
 			r.numsIn--
 		}
 	}
-	removeSlot(r.slots, i, 1)
+	removeSlot(r.slots, i)
 	r.used--
 	if r.stale++; r.stale > 2*r.used+64 {
 		r.remark()
@@ -359,10 +274,8 @@ func (r *ring) remark() {
 	r.stale = 0
 }
 
-// remove marks candidate number i decided and removes its txid from the
-// index.
-func (r *ring) remove(i int32) {
-	c := r.at(i)
+// remove marks c (from get) decided and removes its txid from the index.
+func (r *ring) remove(c *candidate) {
 	c.done = true
 	r.forget(&c.txid)
 }
@@ -406,7 +319,7 @@ func (r *ring) number(num func(txid *heistgraph.Hash) uint32) {
 		if c := r.at(number(v)); c.num == 0 {
 			if c.num = num(&c.txid); c.num != 0 {
 				r.markNum(c.num)
-				r.indexNum(c.num, number(v), numOuts(c))
+				r.indexNum(c.num, number(v))
 			}
 		}
 	}

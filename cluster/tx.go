@@ -359,22 +359,22 @@ func (e *engine) spends(ctx context.Context, v *txCols, txIndex uint32, known bo
 	if v.rec != nil {
 		for i := range v.rec.Tx.Inputs {
 			op := &v.rec.Tx.Inputs[i].PrevOut
-			if c := e.pending.lookup(&op.TxID); c >= 0 && e.pending.spend(c, op.Vout, v.fp, known) {
+			if c := e.pending.get(&op.TxID); c != nil && c.spend(op.Vout, v.fp, known) {
 				e.pending.remove(c)
-				e.decideDeferred(ctx, e.pending.at(c), txIndex)
+				e.decideDeferred(ctx, c, txIndex)
 			}
 		}
 		return
 	}
 	// The spent transactions' numbers: the candidates found by them
-	// (ring.spendNum), where one may be the spent transaction.
+	// (ring.getNum), where one may be the spent transaction.
 	for i, p := range v.spent {
 		if p == txgraph.NoTx || !e.pending.mayNum(p) {
 			continue
 		}
-		if c, both := e.pending.spendNum(p+1, v.vout[i], v.fp, known); both {
+		if c := e.pending.getNum(p + 1); c != nil && c.spend(v.vout[i], v.fp, known) {
 			e.pending.remove(c)
-			e.decideDeferred(ctx, e.pending.at(c), txIndex)
+			e.decideDeferred(ctx, c, txIndex)
 		}
 	}
 }
