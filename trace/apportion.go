@@ -87,38 +87,30 @@ func (sc *apportionScratch) apportionOf(d int64, w []int64, total int64, q []int
 	// and the units still left to the lowest indices at r.
 	if left <= 4 {
 		for range left {
-			// The first largest non-zero remainder: a strict compare
-			// keeps the lower index of a tie, and one that starts at 0
-			// passes over the zeros (conditional moves, no branch).
-			best, most := 0, uint64(0)
+			best := -1
 			for j, r := range rem {
-				if r > most {
+				if r > 0 && (best < 0 || r > rem[best]) {
 					best = j
 				}
-				most = max(most, r)
 			}
 			q[best]++
 			rem[best] = 0 // given: out of the next scans
 		}
 		return q
 	}
-	// Branch-free below: whether a remainder is zero, above r or not is
-	// as good as random, and a mispredicted branch costs more than the
-	// few instructions of a conditional add.
-	if cap(sc.vals) < 2*len(rem) {
-		sc.vals = make([]uint64, 2*len(rem))
-	}
-	vals, tmp := sc.vals[:len(rem)], sc.vals[len(rem):2*len(rem)]
-	nz := 0
+	vals := sc.vals[:0]
 	for _, r := range rem {
-		vals[nz] = r
-		nz += b2i(r > 0)
+		if r > 0 {
+			vals = append(vals, r)
+		}
 	}
-	r := kthLargest(vals[:nz], tmp, int(left))
+	sc.vals = vals
+	r := kthLargest(vals, int(left))
 	for j, x := range rem {
-		above := b2i(x > r)
-		q[j] += int64(above)
-		left -= int64(above)
+		if x > r {
+			q[j]++
+			left--
+		}
 	}
 	for j, x := range rem {
 		if left == 0 {
@@ -132,50 +124,37 @@ func (sc *apportionScratch) apportionOf(d int64, w []int64, total int64, q []int
 	return q
 }
 
-// b2i is 1 for true, 0 for false: the compiler makes it a flag set
-// (SETcc), not a branch.
-func b2i(b bool) int {
-	var i int
-	if b {
-		i = 1
-	}
-	return i
-}
-
 // kthLargest returns the k-th largest of vals (1 ≤ k ≤ len(vals)),
-// reordering vals and writing tmp (as long as vals): quickselect around
-// a median of three. Each round copies the values above the pivot to
-// the front of the other buffer and those below to its back, every
-// value written to both places and the ends moved by the comparisons'
-// results, so that no branch depends on a value: the values are
-// remainders, above or below the pivot at random, where a partition's
-// branches (Hoare's) are mispredicted about every other value. A round
-// keeps at most the values other than the pivot's, so ties do not slow
-// it.
-func kthLargest(vals, tmp []uint64, k int) uint64 {
+// reordering vals (quickselect, Hoare's partition around a median of
+// three).
+func kthLargest(vals []uint64, k int) uint64 {
 	want := k - 1 // its index were vals sorted in descending order
-	for len(vals) > 1 {
-		n := len(vals)
-		a, b, c := vals[0], vals[n/2], vals[n-1]
+	lo, hi := 0, len(vals)-1
+	for lo < hi {
+		a, b, c := vals[lo], vals[lo+(hi-lo)/2], vals[hi]
 		p := max(min(a, b), min(max(a, b), c)) // the median of the three
-		out := tmp[:n]
-		gt, lt := 0, 0
-		for _, v := range vals {
-			// The pivot is one of the values: gt + lt < n, so neither
-			// write reaches the other end's values.
-			out[gt] = v
-			out[n-1-lt] = v
-			gt += b2i(v > p)
-			lt += b2i(v < p)
+		i, j := lo, hi
+		for i <= j {
+			for vals[i] > p {
+				i++
+			}
+			for vals[j] < p {
+				j--
+			}
+			if i <= j {
+				vals[i], vals[j] = vals[j], vals[i]
+				i++
+				j--
+			}
 		}
+		// vals[lo:j+1] ≥ p, vals[i:hi+1] ≤ p, and those between are p.
 		switch {
-		case want < gt:
-			vals, tmp = out[:gt], vals
-		case want < n-lt:
-			return p
+		case want <= j:
+			hi = j
+		case want >= i:
+			lo = i
 		default:
-			want -= n - lt
-			vals, tmp = out[n-lt:], vals
+			return p
 		}
 	}
 	return vals[want]

@@ -214,7 +214,7 @@ func TestKthLargest(t *testing.T) {
 		sorted := slices.Clone(vals)
 		slices.SortFunc(sorted, func(a, b uint64) int { return cmp.Compare(b, a) })
 		for k := 1; k <= len(vals); k++ {
-			if got := kthLargest(slices.Clone(vals), make([]uint64, len(vals)), k); got != sorted[k-1] {
+			if got := kthLargest(slices.Clone(vals), k); got != sorted[k-1] {
 				t.Fatalf("kthLargest(%v, %d) = %d, want %d", vals, k, got, sorted[k-1])
 			}
 		}

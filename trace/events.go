@@ -60,10 +60,12 @@ type SplitEvent struct {
 func (e *engine) patterns(ctx context.Context, w *work, c outCounts) error {
 	var tin int64
 	n := 0
-	for _, vin := range e.tin { // process listed them for this visit
-		t := e.taintOf(e.arrivals.at(int(w.inputs[vin] - 1)))
-		tin += t.total()
-		n++
+	for vin := range w.inputs {
+		if a := e.arrival(w, vin); a != nil {
+			t := e.taintOf(a)
+			tin += t.total()
+			n++
+		}
 	}
 	x := e.tx.at(w.n)
 	// Read by number when the graph answers for the tx and no output is

@@ -15,7 +15,6 @@ type haircut struct{}
 
 func (haircut) spread(f *flow) {
 	f.totals()
-	f.cutSegs()
 	var v int64
 	for _, x := range f.in {
 		v += x
@@ -86,8 +85,10 @@ func (haircut) spread(f *flow) {
 			}
 			f.q = f.ap.apportionOf(d, capa, room, f.q)
 			for j, a := range f.q {
-				f.addShare(j, src, a)
-				capa[j] -= a
+				if a > 0 {
+					f.addSeg(j, seg{src: src, hi: a})
+					capa[j] -= a
+				}
 			}
 		}
 		room -= d

@@ -66,14 +66,11 @@ func spreaderFor(p Policy) spreader {
 // values in vin order with their taint, output values in vout order, the
 // fee, and, once spread, the outputs' and the fee's taint.
 type flow struct {
-	in  []int64
-	inT []*taint // nil for a clean input
-	// tainted lists the inputs whose inT is set, in order, when the
-	// engine gives it (nil: totals reads every input).
-	tainted []int32
-	out     []int64
-	fee     int64 // V − W ≥ 0
-	nsrc    int   // sources are 0 … nsrc−1
+	in   []int64
+	inT  []*taint // nil for a clean input
+	out  []int64
+	fee  int64 // V − W ≥ 0
+	nsrc int   // sources are 0 … nsrc−1
 
 	maxIntervals int // FIFO/LIFO cap per output (methods.md §1.5)
 
@@ -118,36 +115,6 @@ func (f *flow) addSeg(j int, sg seg) {
 	t.segs = append(t.segs, sg)
 }
 
-// cutSegs gives every output, before a value policy's spread, an empty
-// taint with room for one segment per active source (totals sets
-// active), cut from the slab at once: the spread then appends (addSeg,
-// addShare) without testing whether an output has room yet, a branch as
-// good as random over a CoinJoin's outputs.
-func (f *flow) cutSegs() {
-	k := max(f.active, 1)
-	need := len(f.outT) * k
-	if len(f.slab)+need > cap(f.slab) {
-		f.slab = make([]seg, 0, max(2*cap(f.slab), 512, need))
-	}
-	for j := range f.outT {
-		n := len(f.slab)
-		f.slab = f.slab[:n+k]
-		f.outT[j].segs = f.slab[n : n : n+k]
-	}
-}
-
-// addShare appends a share of a to output j's taint for source src when
-// a is above 0, after cutSegs: the segment is written either way (the
-// output has room for one a source) and kept by the length, so that a
-// spread over many outputs does not branch on each share.
-func (f *flow) addShare(j int, src int32, a int64) {
-	t := &f.outT[j]
-	n := len(t.segs)
-	s := t.segs[:n+1]
-	s[n] = seg{src: src, hi: a}
-	t.segs = s[:n+b2i(a > 0)]
-}
-
 // reset prepares f for a transaction with the given number of inputs and
 // outputs, keeping its buffers.
 func (f *flow) reset(nin, nout, nsrc int) {
@@ -163,27 +130,18 @@ func (f *flow) reset(nin, nout, nsrc int) {
 	f.active = 0
 	f.totKnown = false
 	f.slab = f.slab[:0]
-	f.tainted = nil
 }
 
 // totals fills f.srcT with the taint entering per source, and f.active
 // with how many sources have some.
 func (f *flow) totals() {
 	clear(f.srcT)
-	if f.tainted != nil {
-		for _, i := range f.tainted {
-			for _, s := range f.inT[i].segs {
-				f.srcT[s.src] += s.hi - s.lo
-			}
+	for _, t := range f.inT {
+		if t == nil {
+			continue
 		}
-	} else {
-		for _, t := range f.inT {
-			if t == nil {
-				continue
-			}
-			for _, s := range t.segs {
-				f.srcT[s.src] += s.hi - s.lo
-			}
+		for _, s := range t.segs {
+			f.srcT[s.src] += s.hi - s.lo
 		}
 	}
 	f.active = 0

@@ -180,7 +180,6 @@ type engine struct {
 	segs     segPool
 	slots    []int32 // where works' inputs are cut from (inputSlots)
 	inT      []taint // the taint of the inputs of the transaction processed
-	tin      []int32 // its tainted inputs (taintedInputs)
 	vals     []int64
 	ids      []addrRef
 	hops     []int
@@ -577,12 +576,14 @@ func (e *engine) drain() error {
 func (e *engine) process(ctx context.Context, w *work) error {
 	x := e.tx.at(w.n)
 	nin, nout := x.nin, x.nout
-	tin := e.taintedInputs(w)
-	tainted := len(tin) > 0
+	tainted := false
 	hop := -1
-	for _, vin := range tin {
-		if a := e.arrivals.at(int(w.inputs[vin] - 1)); hop < 0 || int(a.hop)+1 < hop {
-			hop = int(a.hop) + 1
+	for vin := range w.inputs {
+		if a := e.arrival(w, vin); a != nil {
+			tainted = true
+			if hop < 0 || int(a.hop)+1 < hop {
+				hop = int(a.hop) + 1
+			}
 		}
 	}
 	e.f.reset(nin, nout, len(e.sources)) // outputs start untainted
@@ -643,13 +644,13 @@ func (e *engine) process(ctx context.Context, w *work) error {
 			}
 			e.inT = slices.Grow(e.inT[:0], nin)[:nin] // not moved below: f.inT points into it
 			via := isCJ
-			for _, i := range tin {
-				a := e.arrivals.at(int(w.inputs[i] - 1))
-				e.inT[i] = e.taintOf(a)
-				e.f.inT[i] = &e.inT[i]
-				via = via || a.viaCJ
+			for i := range nin {
+				if a := e.arrival(w, i); a != nil {
+					e.inT[i] = e.taintOf(a)
+					e.f.inT[i] = &e.inT[i]
+					via = via || a.viaCJ
+				}
 			}
-			e.f.tainted = tin
 			e.f.fee = v - wsum
 			rule.spread(&e.f)
 			if via { // reset left every output's false
@@ -705,22 +706,6 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		}
 	}
 	return nil
-}
-
-// taintedInputs lists the inputs of w with taint arriving, in order, in
-// e.tin (valid until the next visit): a visit's loops over its tainted
-// inputs read the list, not every input (a consolidation has hundreds,
-// a few tainted), and the list is made without a branch on each input
-// (tainted or not, as good as random).
-func (e *engine) taintedInputs(w *work) []int32 {
-	tin := slices.Grow(e.tin[:0], len(w.inputs))[:len(w.inputs)]
-	m := 0
-	for vin, k := range w.inputs {
-		tin[m] = int32(vin)
-		m += b2i(k != 0)
-	}
-	e.tin = tin[:m]
-	return e.tin
 }
 
 // mayCoinJoin reports whether tx n may be a CoinJoin, from its counts and
