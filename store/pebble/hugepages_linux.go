@@ -18,15 +18,10 @@ func hugePages[T any](s []T) {
 		return
 	}
 	p := unsafe.Pointer(unsafe.SliceData(s))
-	n := uintptr(len(s)) * unsafe.Sizeof(s[0])
-	off := -uintptr(p) & (hugePageBytes - 1)
-	if n < off+hugePageBytes {
+	off, size := hugeSpan(uintptr(p), uintptr(len(s))*unsafe.Sizeof(s[0]))
+	if size == 0 {
 		return
 	}
-	b := unsafe.Slice((*byte)(p), n)
-	_ = syscall.Madvise(b[off:off+(n-off)&^(hugePageBytes-1)], syscall.MADV_HUGEPAGE)
+	b := unsafe.Slice((*byte)(p), off+size)
+	_ = syscall.Madvise(b[off:], syscall.MADV_HUGEPAGE)
 }
-
-// hugePageBytes is the size of a transparent huge page (x86-64, arm64 with
-// 4 KiB pages).
-const hugePageBytes = 2 << 20

@@ -5,6 +5,3 @@ package pebble
 // hugePages does nothing where madvise's huge pages are not there
 // (hugepages_linux.go).
 func hugePages[T any](s []T) {}
-
-// hugePageBytes is hugepages_linux.go's (its test takes slices of it).
-const hugePageBytes = 2 << 20
