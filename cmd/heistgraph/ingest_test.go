@@ -32,7 +32,11 @@ func TestMain(m *testing.M) {
 	// tests of the guard set their own reading; commands run as a
 	// subprocess (HEISTGRAPH_TEST_CLI above) keep the real one.
 	residentAnon = func() int64 { return 0 }
-	os.Exit(m.Run())
+	code := m.Run()
+	if serveWorld.cleanupRoot != "" {
+		os.RemoveAll(serveWorld.cleanupRoot) // the shared world of serve_test.go
+	}
+	os.Exit(code)
 }
 
 // records returns the offsets of the blk records in b (magic, length, block).
