@@ -185,6 +185,7 @@ type engine struct {
 	hops     []int
 	outs     []outInfo // the outputs of tx outsOf, read once for its visit
 	outsOf   int32     // -1: none
+	warmed   uint64    // what warmOutputs read (kept, so that its reads are made)
 
 	// Kept by a Tracer only (nil in Run): the tainted outputs at rest
 	// unspent, the sinks a later block took away, and the undo journal
@@ -685,6 +686,9 @@ func (e *engine) process(ctx context.Context, w *work) error {
 			hops[c.vout] = 0
 		}
 	}
+	if w.n == e.outsOf {
+		e.warmOutputs()
+	}
 	for j := range nout {
 		t := e.f.outT[j]
 		if len(t.segs) == 0 {
@@ -706,6 +710,34 @@ func (e *engine) process(ctx context.Context, w *work) error {
 		}
 	}
 	return nil
+}
+
+// warmOutputs reads ahead what forward reads of each tainted output of
+// the visit (e.outs): its address's entity and its spender's entry, or
+// the spender's columns in the graph. Each is a read at random in a large
+// table (a cache and TLB miss each on a large chain); read here in one
+// short loop they overlap, where forward, long between one output and
+// the next, takes them one after another.
+func (e *engine) warmOutputs() {
+	var s uint64
+	for j := range e.f.outT {
+		if len(e.f.outT[j].segs) == 0 {
+			continue
+		}
+		o := &e.outs[j]
+		if o.addr >= 0 && o.addr < strAddr0 {
+			v, _ := e.entities.get(uint32(o.addr))
+			s += uint64(v)
+		}
+		if o.sp != noNum {
+			if m, ok := e.tx.byNum.get(o.sp); ok {
+				s += uint64(e.tx.at(m).nin)
+			} else {
+				s += e.tx.g.Warm(o.sp)
+			}
+		}
+	}
+	e.warmed += s
 }
 
 // mayCoinJoin reports whether tx n may be a CoinJoin, from its counts and

@@ -52,6 +52,19 @@ func (r *Reader) NumberedTx(n uint32) (txid heistgraph.Hash, height int64, index
 	return t.txid[n], height, int(t.txIndex[n]), time, int(ni), int(no)
 }
 
+// Warm reads what NumberedTx and Numbered read of tx n (n below the
+// graph's transactions; else nothing) and returns a value made of it, so
+// that a caller that will read several transactions can issue their
+// reads together, their cache misses overlapping, before it reads each.
+func (r *Reader) Warm(n uint32) uint64 {
+	t := &r.g.t
+	if n >= uint32(len(t.txid)) {
+		return 0
+	}
+	return uint64(t.txFlags[n]) + t.txIn[n] + t.txOut[n] + uint64(t.txNIn[n]) + uint64(t.txNOut[n]) +
+		uint64(t.txBlock[n]) + uint64(t.txIndex[n]) + uint64(t.txid[n][0])
+}
+
 // NumberedInput returns what input vin of tx n spends: the number of the
 // transaction and the output index. coinbase marks a coinbase input;
 // known is false when the spent output is not in the graph (its

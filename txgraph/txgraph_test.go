@@ -602,6 +602,9 @@ func TestNumbersMatchRecords(t *testing.T) {
 			}
 			for vout, o := range rec.Tx.Outputs {
 				v, a, burn, sp, spVin := r.NumberedOutput(n, vout)
+				if w := r.Warm(sp); sp == txgraph.NoTx && w != 0 { // the trace warms every spender it has (NoTx: unspent)
+					t.Fatalf("tx %s output %d: Warm(NoTx) = %d", tx.TxID, vout, w)
+				}
 				wantBurn := o.Type == heistgraph.ScriptNullData || (len(o.Script) > 0 && o.Script[0] == 0x6a)
 				if v != o.Value || addr(r, a) != o.Address || burn != wantBurn {
 					t.Fatalf("tx %s output %d: %d %q %v", tx.TxID, vout, v, addr(r, a), burn)
