@@ -202,12 +202,13 @@ func (r *runIDs) reset() {
 // the address's stored totals, and otherwise a new id from the chain's
 // counter. The caller holds DB.writeMu.
 func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, error) {
-	return a.hashedAddrID(db, c, addr, nil)
+	return a.hashedAddrID(db, c, addr, nil, nil)
 }
 
 // hashedAddrID is addrID given the preparation of the output whose address
-// addr is (nil: none, for an input's).
-func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr *outPrep) (uint64, error) {
+// addr is (nil: none, for an input's) and what stageAddrs found of it (nil:
+// nothing).
+func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr *outPrep, st *addrStage) (uint64, error) {
 	var h uint64
 	hashed := pr != nil
 	if hashed {
@@ -228,7 +229,13 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		} else {
 			kh = addrKeyHash(addr)
 		}
-		if !f.has(kh) {
+		var held bool
+		if st != nil {
+			held = st.held || a.dirty.has(f, kh) && f.has(kh)
+		} else {
+			held = f.has(kh)
+		}
+		if !held {
 			if !hashed {
 				h = a.addrHash(addr)
 			}
@@ -243,7 +250,14 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		return id, nil
 	}
 	form := a.formOf(addr, pr)
-	if id, old, ok := a.idCache.get(h, c, form); ok {
+	var id uint64
+	var old, ok bool
+	if st != nil && st.asked {
+		id, old, ok = st.id, st.old, st.ok
+	} else {
+		id, old, ok = a.idCache.get(h, c, form)
+	}
+	if ok {
 		r.ids.put(h, k, id)
 		if old {
 			r.addFresh(c, h, form, id)
@@ -276,6 +290,7 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 	a.counts.addrIDs.Add(1)
 	if f != nil {
 		f.add(kh)
+		a.dirty.mark(f, kh)
 	}
 	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
 	a.idVal = append(a.idVal[:0], a.formOf(k.addr, pr)...)
@@ -419,33 +434,6 @@ func (f *addrFilter) has(h uint64) bool {
 		}
 	}
 	return true
-}
-
-// prehash reads the filter's block of the addrKeyHash of each address of
-// the block's outputs (a.outs, their preparation): the cache misses of a
-// block's addresses are made at once in this loop, instead of one after
-// the other as each output is applied (the filter's bits are the size of
-// the ids cache, most of them never in a CPU cache). It makes chain c's
-// filter on the chain's first block.
-func (a *applier) prehash(db pebbledb.Reader, c chainCode) error {
-	f, ok := a.filters[c]
-	if !ok {
-		var err error
-		if f, err = a.newFilter(db, c); err != nil {
-			return err
-		}
-	}
-	if f == nil {
-		return nil
-	}
-	var touched uint64
-	for i := range a.outs {
-		if o := &a.outs[i]; o.h != 0 {
-			touched += f.bits[f.locate(o.kh)]
-		}
-	}
-	runtime.KeepAlive(touched) // the reads are made
-	return nil
 }
 
 // newFilter returns chain c's filter, deciding on the chain's first lookup
