@@ -231,7 +231,15 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		}
 		var held bool
 		if st != nil {
-			held = st.held || a.dirty.has(f, kh) && f.has(kh)
+			held = st.held
+			if !held && a.dirty.has(f, kh) {
+				// An address the stage found new may have been given
+				// its id since, as an input's (whose bits the stage did
+				// not see): then the run holds it.
+				if id, ok := a.ids.ids.find(h, &k); ok {
+					return id, nil
+				}
+			}
 		} else {
 			held = f.has(kh)
 		}
@@ -239,7 +247,7 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 			if !hashed {
 				h = a.addrHash(addr)
 			}
-			return a.giveID(db, c, k, f, h, kh, pr)
+			return a.giveID(db, c, k, f, h, kh, pr, st)
 		}
 	}
 	if !hashed {
@@ -273,14 +281,15 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		r.addFresh(c, h, form, id)
 		return id, nil
 	}
-	return a.giveID(db, c, k, f, h, kh, pr)
+	return a.giveID(db, c, k, f, h, kh, pr, st)
 }
 
 // giveID gives address k a new id from chain c's counter, and adds it to
-// the chain's filter f (nil: none); h is its hash (addrHash), kh its
-// addrKeyHash (with f), pr the preparation of the output whose address it
-// is (nil: none).
-func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter, h, kh uint64, pr *outPrep) (uint64, error) {
+// the chain's filter f (nil: none) unless stageAddrs did (st, what it found
+// of the address: nil, none); h is its hash (addrHash), kh its addrKeyHash
+// (with f), pr the preparation of the output whose address it is (nil:
+// none).
+func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter, h, kh uint64, pr *outPrep, st *addrStage) (uint64, error) {
 	r := &a.ids
 	id, err := r.take(db, c, metaAddrIDKey, "address id")
 	if err != nil {
@@ -288,9 +297,11 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 	}
 	r.ids.put(h, k, id)
 	a.counts.addrIDs.Add(1)
-	if f != nil {
+	if f != nil && (st == nil || st.held) {
 		f.add(kh)
-		a.dirty.mark(f, kh)
+		if st == nil {
+			a.dirty.mark(f, kh) // not an output's: stageAddrs did not see it
+		}
 	}
 	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
 	a.idVal = append(a.idVal[:0], a.formOf(k.addr, pr)...)
@@ -457,6 +468,7 @@ func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error
 		if next == 1 && (a.ids.c != c || !a.ids.given) {
 			most, _ := filterWords(a.filterBytes)
 			f = &addrFilter{bits: make([]uint64, firstWords(words, most))}
+			hugePages(f.bits)
 			a.counts.addrFilter.Add(8 * int64(len(f.bits)))
 		}
 	}

@@ -30,13 +30,21 @@ type addrStage struct {
 // slots name, then the cache's look-ups, whose reads are in the CPU's
 // caches by then.
 //
-// What the stages found stays true while the block is applied: the cache
-// takes nothing while a run is built (cacheIDs runs after), and the filter
-// only gains bits, from giveID, which marks the filter blocks it adds to
-// (a.dirty): an address the filter did not hold is tested again only when
-// its block was added to since. The run's ids table gains entries as the
-// block gives ids out, so it is still asked first, as before (its slot
-// read here). It makes chain c's filter on the chain's first block.
+// The filter's stage also adds each address it does not hold, as giveID
+// did when it gave the address its id: the block's outputs are staged in
+// the order they are applied, so each answer is the one the filter gave
+// when its output was applied, with the bits of the addresses before it
+// set. What the stages found stays true while the block is applied: the
+// cache takes nothing while a run is built (cacheIDs runs after), and the
+// filter only gains bits. giveID adds those of an address the filter held
+// that was new (a false positive: its bits are set) and of an address that
+// is not an output's (an input's or a backfill's, which the stage did not
+// see); it marks the blocks of the latter in a.dirty, and an address the
+// stage found new in such a block is looked for in the run's ids first
+// (given its id since, it is there). The run's ids
+// table gains entries as the block gives ids out, so it is still asked
+// first, as before (its slot read here). It makes chain c's filter on the
+// chain's first block.
 func (a *applier) stageAddrs(db pebbledb.Reader, b *heistgraph.Block, c chainCode) error {
 	f, err := a.newFilter(db, c)
 	if err != nil {
@@ -57,7 +65,7 @@ func (a *applier) stageAddrs(db pebbledb.Reader, b *heistgraph.Block, c chainCod
 			o := &a.outs[j]
 			hit := uint64(1)
 			if f != nil {
-				hit = f.hasBits(o.kh)
+				hit = f.stageBits(o.kh, uint64(b2i(out.Address != "")))
 			}
 			a.staged[j] = addrStage{held: hit != 0}
 			// The held addresses, listed without a branch: the next one
@@ -114,20 +122,31 @@ func b2i(b bool) int {
 	return 0
 }
 
-// hasBits is has as a bit (1: held), without a branch on the filter's
-// words: a loop that stages many of them keeps their misses in flight.
-func (f *addrFilter) hasBits(h uint64) uint64 {
+// stageBits is has as a bit (1: held), without a branch on the filter's
+// words, so that a loop that stages many keeps their misses in flight; an
+// address it does not hold is added when add is 1 (giveID's add made here,
+// while its block is in the CPU's cache: stageAddrs' addresses are in the
+// order giveID would add them).
+func (f *addrFilter) stageBits(h, add uint64) uint64 {
 	w := f.locate(h)
 	hit := uint64(1)
 	for i := range addrFilterProbes {
 		b := h >> (9 * i) & 511
 		hit &= f.bits[w+int(b/64)] >> (b % 64)
 	}
-	return hit & 1
+	hit &= 1
+	add &^= hit
+	for i := range addrFilterProbes {
+		b := h >> (9 * i) & 511
+		f.bits[w+int(b/64)] |= add << (b % 64)
+	}
+	f.n += int(add)
+	return hit
 }
 
-// dirtyBlocks marks the filter blocks giveID added to since the block's
-// addresses were staged, by their index modulo its bits.
+// dirtyBlocks marks the filter blocks giveID added an address to that is
+// not an output's since the block's addresses were staged, by their index
+// modulo its bits.
 type dirtyBlocks [64]uint64
 
 // mark marks the block of f that h's bits are in.
@@ -136,8 +155,8 @@ func (d *dirtyBlocks) mark(f *addrFilter, h uint64) {
 	d[i/64] |= 1 << (i % 64)
 }
 
-// has reports whether the block of f that h's bits are in may have been
-// added to since the stage.
+// has reports whether the block of f that h's bits are in may have had
+// such an address added since the stage.
 func (d *dirtyBlocks) has(f *addrFilter, h uint64) bool {
 	i := f.locate(h) / 8 % (64 * len(d))
 	return d[i/64]&(1<<(i%64)) != 0

@@ -86,3 +86,63 @@ func TestStagedAddrIDs(t *testing.T) {
 		t.Logf("%s: %d addresses; filter %v; ids cache %d ids; lookups %d found %d", tc.name, len(want), a.filters[c] != nil, a.idCache.entries(), a.counts.addrLookups.Load(), a.counts.addrFound.Load())
 	}
 }
+
+// TestStagedAddrGivenSince: an address that the stage of its block found
+// new, given its id after the stage and before its output as a non-output
+// address (an input's or a backfill's, which addrID resolves: the stage did
+// not see it), keeps that id at its output; without a.dirty the output
+// would give it a second one.
+func TestStagedAddrGivenSince(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	chain := heistgraph.ChainBTCRegtest
+	g := storetest.NewGenerator(chain, 3, 40)
+	d := openMem(t, 256<<10)
+	for range 5 {
+		if _, err := d.ApplyBlocks(ctx, []*heistgraph.Block{g.Next()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _, err := d.code(chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := g.Next()
+	a := &d.ap
+	a.startGroup(d.opts.UTXOCacheSize, d.opts.FilterBytes)
+	defer func() {
+		a.dropGroup()
+		if err := a.closeReads(); err != nil {
+			t.Error(err)
+		}
+	}()
+	a.spare.start([]*heistgraph.Block{b}, a.hashSeed()) // as outPreps does for a block past the run's
+	a.outs = a.spare.of(0)
+	if err := a.stageAddrs(d.db, b, c); err != nil {
+		t.Fatal(err)
+	}
+	if a.filters[c] == nil {
+		t.Fatal("no filter")
+	}
+	checked := 0
+	j := 0
+	for i := range b.Txs {
+		for _, out := range b.Txs[i].Outputs {
+			if st := &a.staged[j]; out.Address != "" && !st.held {
+				given, err := a.addrID(d.db, c, out.Address)
+				if err != nil {
+					t.Fatal(err)
+				}
+				id, err := a.hashedAddrID(d.db, c, out.Address, &a.outs[j], st)
+				if err != nil || id != given {
+					t.Fatalf("output %d: address %q has id %d (%v) after it was given %d", j, out.Address, id, err, given)
+				}
+				checked++
+			}
+			j++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no output's address was new")
+	}
+}
