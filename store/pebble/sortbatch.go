@@ -445,46 +445,53 @@ func radixTable(ops, tmp []writeOp) []writeOp {
 		return ops
 	}
 	var counts [16][256]int32
-	for i := range ops {
-		pre, pre2 := ops[i].pre, ops[i].pre2
-		for b := range 7 {
-			counts[7-b][byte(pre>>(8*b))]++
-		}
-		for b := range 8 {
-			counts[15-b][byte(pre2>>(8*b))]++
-		}
-	}
+	countDigits(ops, &counts)
 	n := int32(len(ops))
 	src, dst := ops, tmp
 	for pos := 15; pos >= 1; pos-- {
-		c := &counts[pos]
-		if c[opDigit(&src[0], pos)] == n {
-			continue
+		if c := &counts[pos]; c[opDigit(&src[0], pos)] != n {
+			radixPass(src, dst, c, pos)
+			src, dst = dst, src
 		}
-		var offs [256]int32
-		sum := int32(0)
-		for d, k := range c {
-			offs[d] = sum
-			sum += k
-		}
-		if pos < 8 {
-			shift := uint(8 * (7 - pos))
-			for i := range src {
-				d := byte(src[i].pre >> shift)
-				dst[offs[d]] = src[i]
-				offs[d]++
-			}
-		} else {
-			shift := uint(8 * (15 - pos))
-			for i := range src {
-				d := byte(src[i].pre2 >> shift)
-				dst[offs[d]] = src[i]
-				offs[d]++
-			}
-		}
-		src, dst = dst, src
 	}
 	return src
+}
+
+// countDigits counts ops by each byte of their first 16 bytes.
+func countDigits(ops []writeOp, counts *[16][256]int32) {
+	for i := range ops {
+		pre, pre2 := ops[i].pre, ops[i].pre2
+		for b := range 8 {
+			counts[7-b][byte(pre>>(8*b))]++
+			counts[15-b][byte(pre2>>(8*b))]++
+		}
+	}
+}
+
+// radixPass moves src into dst (as long) in the order of byte pos (0 to
+// 15) of their first 16 bytes, stably; c counts src's writes by that byte.
+func radixPass(src, dst []writeOp, c *[256]int32, pos int) {
+	var offs [256]int32
+	sum := int32(0)
+	for d, k := range c {
+		offs[d] = sum
+		sum += k
+	}
+	if pos < 8 {
+		shift := uint(8 * (7 - pos))
+		for i := range src {
+			d := byte(src[i].pre >> shift)
+			dst[offs[d]] = src[i]
+			offs[d]++
+		}
+		return
+	}
+	shift := uint(8 * (15 - pos))
+	for i := range src {
+		d := byte(src[i].pre2 >> shift)
+		dst[offs[d]] = src[i]
+		offs[d]++
+	}
 }
 
 // opDigit is byte pos (0 to 15) of o's first 16 bytes.

@@ -271,42 +271,14 @@ func BenchmarkSortOpsTables(b *testing.B) {
 // position where any two writes differ is a pass over them all.
 func radixFlat(ops, tmp []writeOp) []writeOp {
 	var counts [16][256]int32
-	for i := range ops {
-		pre, pre2 := ops[i].pre, ops[i].pre2
-		for b := range 8 {
-			counts[7-b][byte(pre>>(8*b))]++
-			counts[15-b][byte(pre2>>(8*b))]++
-		}
-	}
+	countDigits(ops, &counts)
 	n := int32(len(ops))
 	src, dst := ops, tmp
 	for pos := 15; pos >= 0; pos-- {
-		c := &counts[pos]
-		if c[opDigit(&src[0], pos)] == n {
-			continue
+		if c := &counts[pos]; c[opDigit(&src[0], pos)] != n {
+			radixPass(src, dst, c, pos)
+			src, dst = dst, src
 		}
-		var offs [256]int32
-		sum := int32(0)
-		for d, k := range c {
-			offs[d] = sum
-			sum += k
-		}
-		if pos < 8 {
-			shift := uint(8 * (7 - pos))
-			for i := range src {
-				d := byte(src[i].pre >> shift)
-				dst[offs[d]] = src[i]
-				offs[d]++
-			}
-		} else {
-			shift := uint(8 * (15 - pos))
-			for i := range src {
-				d := byte(src[i].pre2 >> shift)
-				dst[offs[d]] = src[i]
-				offs[d]++
-			}
-		}
-		src, dst = dst, src
 	}
 	return src
 }
