@@ -202,12 +202,13 @@ func (r *runIDs) reset() {
 // the address's stored totals, and otherwise a new id from the chain's
 // counter. The caller holds DB.writeMu.
 func (a *applier) addrID(db pebbledb.Reader, c chainCode, addr string) (uint64, error) {
-	return a.hashedAddrID(db, c, addr, nil)
+	return a.hashedAddrID(db, c, addr, nil, nil)
 }
 
 // hashedAddrID is addrID given the preparation of the output whose address
-// addr is (nil: none, for an input's).
-func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr *outPrep) (uint64, error) {
+// addr is (nil: none, for an input's) and what stageAddrs found of it (nil:
+// nothing).
+func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr *outPrep, st *addrStage) (uint64, error) {
 	var h uint64
 	hashed := pr != nil
 	if hashed {
@@ -228,11 +229,25 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		} else {
 			kh = addrKeyHash(addr)
 		}
-		if !f.has(kh) {
+		var held bool
+		if st != nil {
+			held = st.held
+			if !held && a.dirty.has(f, kh) {
+				// An address the stage found new may have been given
+				// its id since, as an input's (whose bits the stage did
+				// not see): then the run holds it.
+				if id, ok := a.ids.ids.find(h, &k); ok {
+					return id, nil
+				}
+			}
+		} else {
+			held = f.has(kh)
+		}
+		if !held {
 			if !hashed {
 				h = a.addrHash(addr)
 			}
-			return a.giveID(db, c, k, f, h, kh, pr)
+			return a.giveID(db, c, k, f, h, kh, pr, st)
 		}
 	}
 	if !hashed {
@@ -243,7 +258,14 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		return id, nil
 	}
 	form := a.formOf(addr, pr)
-	if id, old, ok := a.idCache.get(h, c, form); ok {
+	var id uint64
+	var old, ok bool
+	if st != nil && st.asked {
+		id, old, ok = st.id, st.old, st.ok
+	} else {
+		id, old, ok = a.idCache.get(h, c, form)
+	}
+	if ok {
 		r.ids.put(h, k, id)
 		if old {
 			r.addFresh(c, h, form, id)
@@ -259,14 +281,15 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		r.addFresh(c, h, form, id)
 		return id, nil
 	}
-	return a.giveID(db, c, k, f, h, kh, pr)
+	return a.giveID(db, c, k, f, h, kh, pr, st)
 }
 
 // giveID gives address k a new id from chain c's counter, and adds it to
-// the chain's filter f (nil: none); h is its hash (addrHash), kh its
-// addrKeyHash (with f), pr the preparation of the output whose address it
-// is (nil: none).
-func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter, h, kh uint64, pr *outPrep) (uint64, error) {
+// the chain's filter f (nil: none) unless stageAddrs did (st, what it found
+// of the address: nil, none); h is its hash (addrHash), kh its addrKeyHash
+// (with f), pr the preparation of the output whose address it is (nil:
+// none).
+func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilter, h, kh uint64, pr *outPrep, st *addrStage) (uint64, error) {
 	r := &a.ids
 	id, err := r.take(db, c, metaAddrIDKey, "address id")
 	if err != nil {
@@ -274,8 +297,11 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 	}
 	r.ids.put(h, k, id)
 	a.counts.addrIDs.Add(1)
-	if f != nil {
+	if f != nil && (st == nil || st.held) {
 		f.add(kh)
+		if st == nil {
+			a.dirty.mark(f, kh) // not an output's: stageAddrs did not see it
+		}
 	}
 	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
 	a.idVal = append(a.idVal[:0], a.formOf(k.addr, pr)...)
@@ -421,33 +447,6 @@ func (f *addrFilter) has(h uint64) bool {
 	return true
 }
 
-// prehash reads the filter's block of the addrKeyHash of each address of
-// the block's outputs (a.outs, their preparation): the cache misses of a
-// block's addresses are made at once in this loop, instead of one after
-// the other as each output is applied (the filter's bits are the size of
-// the ids cache, most of them never in a CPU cache). It makes chain c's
-// filter on the chain's first block.
-func (a *applier) prehash(db pebbledb.Reader, c chainCode) error {
-	f, ok := a.filters[c]
-	if !ok {
-		var err error
-		if f, err = a.newFilter(db, c); err != nil {
-			return err
-		}
-	}
-	if f == nil {
-		return nil
-	}
-	var touched uint64
-	for i := range a.outs {
-		if o := &a.outs[i]; o.h != 0 {
-			touched += f.bits[f.locate(o.kh)]
-		}
-	}
-	runtime.KeepAlive(touched) // the reads are made
-	return nil
-}
-
 // newFilter returns chain c's filter, deciding on the chain's first lookup
 // whether it gets one (nil: it does not, or the ids cache has no room): at
 // first as large as the ids cache's bytes say (addrFilterBytesPerID), at
@@ -469,6 +468,7 @@ func (a *applier) newFilter(db pebbledb.Reader, c chainCode) (*addrFilter, error
 		if next == 1 && (a.ids.c != c || !a.ids.given) {
 			most, _ := filterWords(a.filterBytes)
 			f = &addrFilter{bits: make([]uint64, firstWords(words, most))}
+			hugePages(f.bits)
 			a.counts.addrFilter.Add(8 * int64(len(f.bits)))
 		}
 	}

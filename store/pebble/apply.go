@@ -429,6 +429,13 @@ type applier struct {
 	// (prespend), spendAt the index in it of the tx's first input.
 	spends  []spendPrep
 	spendAt int
+	// staged is the block's outputs' addresses looked up ahead of its txs
+	// (stageAddrs, addrstage.go), heldAt and heldAddr its list of those the
+	// filter held; dirty the filter's blocks added to since.
+	staged   []addrStage
+	heldAt   []int32
+	heldAddr []string
+	dirty    dirtyBlocks
 	// seed is addrHash's (seeded: made).
 	seed   maphash.Seed
 	seeded bool
@@ -526,7 +533,7 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 	}
 	a.grp.collided = a.grp.collided || collided
 	a.outs = outs
-	if err := a.prehash(db, c); err != nil {
+	if err := a.stageAddrs(db, b, c); err != nil {
 		return false, err
 	}
 	a.outAt = 0
@@ -736,7 +743,7 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 		if out.Address != "" {
 			pr = &a.outs[a.outAt+n]
 			var err error
-			if id, err = a.hashedAddrID(db, c, out.Address, pr); err != nil {
+			if id, err = a.hashedAddrID(db, c, out.Address, pr, &a.staged[a.outAt+n]); err != nil {
 				return err
 			}
 			p = a.packedOut(pr, out.Address)

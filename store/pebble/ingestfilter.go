@@ -138,6 +138,7 @@ func (a *applier) growFilters(db pebbledb.Reader) error {
 // totals in db.
 func (f *addrFilter) rebuild(db pebbledb.Reader, c chainCode, words int) error {
 	f.bits, f.n = make([]uint64, words), 0
+	hugePages(f.bits)
 	return tableKeys(db, prefixAddress, c, func(k []byte) error {
 		if len(k) <= addrKeyPrefixLen {
 			return fmt.Errorf("address totals key %x: %w", k, errCorrupt)

@@ -351,9 +351,10 @@ func cmpOps(x, y *writeOp, buf []byte) int {
 // each run of writes whose first 16 bytes are equal sorted by cmpOps
 // (their keys may differ past those bytes, or be shorter: zeros pad pre).
 // A comparison sort with cmpOps as a function value was the applier's
-// sorting's cost; the radix sort moves each write once per byte position
-// where the writes differ (a table's prefix, its chain code and the high
-// bytes of its ids are the same in most of them, and skipped).
+// sorting's cost; the radix sort moves each write once by its table and
+// once per byte position where that table's writes differ (its chain code
+// and the high bytes of its ids are the same in most of them, and
+// skipped).
 func sortOps(ops []writeOp, buf []byte) {
 	if len(ops) < radixMin {
 		slices.SortFunc(ops, func(x, y writeOp) int { return cmpOps(&x, &y, buf) })
@@ -386,11 +387,78 @@ const radixMin = 256
 // goroutines of their own, several at once).
 var opsPool = sync.Pool{New: func() any { return new([]writeOp) }}
 
-// radixOps sorts ops by (pre, pre2), stably, a byte at a time from the
-// last, moving them between ops and tmp (as long); it returns the one that
-// holds the result. A byte position where all writes agree is skipped.
+// radixOps sorts ops by (pre, pre2), stably, moving them between ops and
+// tmp (as long); it returns the one that holds the result. The writes go
+// by their first byte (their table) first, then each table's writes by
+// radixTable: a table's keys vary in fewer byte positions than all the
+// tables' together (an output's key in its number's low bytes and its
+// vout, an event's in its id, while the txid index and the address totals
+// vary in all of them), and a position where all of a table's writes agree
+// is skipped.
 func radixOps(ops, tmp []writeOp) []writeOp {
+	var counts [256]int32
+	for i := range ops {
+		counts[byte(ops[i].pre>>56)]++
+	}
+	src, dst := ops, tmp
+	if counts[byte(ops[0].pre>>56)] != int32(len(ops)) {
+		var offs [256]int32
+		sum := int32(0)
+		for d, k := range counts {
+			offs[d] = sum
+			sum += k
+		}
+		for i := range src {
+			d := byte(src[i].pre >> 56)
+			dst[offs[d]] = src[i]
+			offs[d]++
+		}
+		src, dst = dst, src
+	}
+	lo := int32(0)
+	for _, k := range counts {
+		if k == 0 {
+			continue
+		}
+		t, spare := src[lo:lo+k], dst[lo:lo+k]
+		if sorted := radixTable(t, spare); &sorted[0] != &t[0] {
+			copy(t, sorted)
+		}
+		lo += k
+	}
+	return src
+}
+
+// radixTable sorts ops, writes whose first bytes are equal, by (pre, pre2),
+// stably, as radixOps does: a byte at a time from the last, skipping the
+// positions where all of them agree (a few writes by a stable comparison
+// sort), moving them between ops and tmp; it returns the one that holds
+// the result.
+func radixTable(ops, tmp []writeOp) []writeOp {
+	if len(ops) < radixMin {
+		slices.SortStableFunc(ops, func(x, y writeOp) int {
+			if c := cmp.Compare(x.pre, y.pre); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.pre2, y.pre2)
+		})
+		return ops
+	}
 	var counts [16][256]int32
+	countDigits(ops, &counts)
+	n := int32(len(ops))
+	src, dst := ops, tmp
+	for pos := 15; pos >= 1; pos-- {
+		if c := &counts[pos]; c[opDigit(&src[0], pos)] != n {
+			radixPass(src, dst, c, pos)
+			src, dst = dst, src
+		}
+	}
+	return src
+}
+
+// countDigits counts ops by each byte of their first 16 bytes.
+func countDigits(ops []writeOp, counts *[16][256]int32) {
 	for i := range ops {
 		pre, pre2 := ops[i].pre, ops[i].pre2
 		for b := range 8 {
@@ -398,37 +466,32 @@ func radixOps(ops, tmp []writeOp) []writeOp {
 			counts[15-b][byte(pre2>>(8*b))]++
 		}
 	}
-	n := int32(len(ops))
-	src, dst := ops, tmp
-	for pos := 15; pos >= 0; pos-- {
-		c := &counts[pos]
-		if c[opDigit(&src[0], pos)] == n {
-			continue
-		}
-		var offs [256]int32
-		sum := int32(0)
-		for d, k := range c {
-			offs[d] = sum
-			sum += k
-		}
-		if pos < 8 {
-			shift := uint(8 * (7 - pos))
-			for i := range src {
-				d := byte(src[i].pre >> shift)
-				dst[offs[d]] = src[i]
-				offs[d]++
-			}
-		} else {
-			shift := uint(8 * (15 - pos))
-			for i := range src {
-				d := byte(src[i].pre2 >> shift)
-				dst[offs[d]] = src[i]
-				offs[d]++
-			}
-		}
-		src, dst = dst, src
+}
+
+// radixPass moves src into dst (as long) in the order of byte pos (0 to
+// 15) of their first 16 bytes, stably; c counts src's writes by that byte.
+func radixPass(src, dst []writeOp, c *[256]int32, pos int) {
+	var offs [256]int32
+	sum := int32(0)
+	for d, k := range c {
+		offs[d] = sum
+		sum += k
 	}
-	return src
+	if pos < 8 {
+		shift := uint(8 * (7 - pos))
+		for i := range src {
+			d := byte(src[i].pre >> shift)
+			dst[offs[d]] = src[i]
+			offs[d]++
+		}
+		return
+	}
+	shift := uint(8 * (15 - pos))
+	for i := range src {
+		d := byte(src[i].pre2 >> shift)
+		dst[offs[d]] = src[i]
+		offs[d]++
+	}
 }
 
 // opDigit is byte pos (0 to 15) of o's first 16 bytes.
