@@ -465,6 +465,9 @@ func (a *applier) reset() {
 func (a *applier) startGroup(cacheBytes, filterBytes int64) {
 	a.w.reset()
 	a.w.chunk = applySortChunk
+	if len(a.w.lanes) == 0 {
+		a.w.setLanes(laneTables...)
+	}
 	a.grp.reset()
 	a.ids.reset()
 	a.nums = runCounter{}

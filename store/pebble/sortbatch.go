@@ -3,11 +3,13 @@ package pebble
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -43,6 +45,29 @@ type sortedWrites struct {
 	merged []writeOp
 	sorted []writeOp
 	sorts  []*task // the runs' sorts
+	// Lanes (setLanes, the applier's writes): the writes of a table whose
+	// keys come in order (the outputs, tx numbers and records, the
+	// address table: inOrder) are kept apart from the others, one lane a
+	// table's prefix byte, and need no sort: sinkTo hands each lane to a
+	// sink as it is, reading buf forwards, and only the other tables'
+	// writes are sorted and merged. A lane whose writes turn out not to
+	// be in order (a key before the last one) is sorted by itself
+	// (unsorted). laneOf maps a prefix byte to its lane's index + 1.
+	laneOf [256]uint8
+	lanes  []lane
+	joined []writeOp // sort's output when there are lanes
+}
+
+// laneTables are the tables whose keys the applier writes in order, in a
+// group, nearly always (bulk.go's inOrder, and the tx records, which a
+// group writes again when a later tx resolves a spend): the tables the
+// applier's writes keep in lanes.
+var laneTables = []byte{prefixTxNum, prefixHeight, prefixOutput, prefixUndo, prefixTxRec, prefixAddrByID}
+
+// lane is the writes of one table whose keys come in order.
+type lane struct {
+	ops      []writeOp
+	unsorted bool
 }
 
 // writeOp is one write: buf[key:val] is the key, buf[val:end] the value;
@@ -78,6 +103,20 @@ func (w *sortedWrites) reset() {
 	}
 	clear(w.runs)
 	w.runs = w.runs[:0]
+	for i := range w.lanes {
+		w.lanes[i] = lane{ops: w.lanes[i].ops[:0]}
+	}
+}
+
+// setLanes gives the tables of the prefix bytes given lanes of their own
+// (see sortedWrites). w holds no writes.
+func (w *sortedWrites) setLanes(prefixes ...byte) {
+	w.laneOf = [256]uint8{}
+	w.lanes = w.lanes[:0]
+	for _, p := range prefixes {
+		w.lanes = append(w.lanes, lane{})
+		w.laneOf[p] = uint8(len(w.lanes))
+	}
 }
 
 // applySortChunk is the length of the runs the applier's writes are
@@ -86,16 +125,30 @@ func (w *sortedWrites) reset() {
 const applySortChunk = 1 << 15
 
 func (w *sortedWrites) add(kind byte, key, val []byte) {
+	w.sorted = nil
+	o := writeOp{kind: kind, key: uint32(len(w.buf))}
+	o.pre, o.pre2 = keyPrefix(key)
+	if len(key) > 0 && w.laneOf[key[0]] != 0 {
+		l := &w.lanes[w.laneOf[key[0]]-1]
+		if n := len(l.ops); n > 0 && !l.unsorted {
+			last := &l.ops[n-1]
+			l.unsorted = o.pre < last.pre || o.pre == last.pre && (o.pre2 < last.pre2 ||
+				o.pre2 == last.pre2 && bytes.Compare(key, w.buf[last.key:last.val]) < 0)
+		}
+		w.buf = append(w.buf, key...)
+		o.val = uint32(len(w.buf))
+		w.buf = append(w.buf, val...)
+		o.end = uint32(len(w.buf))
+		l.ops = append(l.ops, o)
+		return
+	}
 	if w.chunk > 0 && len(w.ops) >= w.chunk {
 		w.handOff()
 	}
-	w.sorted = nil
-	o := writeOp{kind: kind, key: uint32(len(w.buf))}
 	w.buf = append(w.buf, key...)
 	o.val = uint32(len(w.buf))
 	w.buf = append(w.buf, val...)
 	o.end = uint32(len(w.buf))
-	o.pre, o.pre2 = keyPrefix(key)
 	w.ops = append(w.ops, o)
 }
 
@@ -263,21 +316,59 @@ func encodeOps(dst []byte, ops []writeOp, buf []byte) error {
 }
 
 // sort returns the writes in key order, writes to one key in the order
-// they were made: the runs sorted ahead merged with the last one.
+// they were made: the runs sorted ahead merged with the last one, and the
+// lanes put in their places among them.
 func (w *sortedWrites) sort() []writeOp {
 	if w.sorted != nil {
 		return w.sorted
 	}
+	ops := w.sortRest()
+	n := len(ops)
+	for i := range w.lanes {
+		n += len(w.sortLane(i))
+	}
+	if n == len(ops) {
+		w.sorted = ops
+		return ops
+	}
+	// Each lane's table is a prefix byte none of ops has: it goes where
+	// that byte would be.
+	w.joined = roomFor(w.joined, n)
+	for p, k := range w.laneOf {
+		if k == 0 || len(w.lanes[k-1].ops) == 0 {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(ops, byte(p), func(o writeOp, p byte) int { return cmp.Compare(byte(o.pre>>56), p) })
+		w.joined = append(append(w.joined, ops[:i]...), w.lanes[k-1].ops...)
+		ops = ops[i:]
+	}
+	w.sorted = append(w.joined, ops...)
+	return w.sorted
+}
+
+// sortRest returns the writes outside the lanes in key order: the runs
+// sorted ahead merged with the last one.
+func (w *sortedWrites) sortRest() []writeOp {
 	sortOps(w.ops, w.buf)
 	for _, t := range w.sorts {
 		t.wait()
 	}
-	w.sorted = w.ops
-	if len(w.runs) > 0 {
-		w.merged = mergeSplit(w.merged[:0], append(w.runs, w.ops), w.buf)
-		w.sorted = w.merged
+	if len(w.runs) == 0 {
+		return w.ops
 	}
-	return w.sorted
+	w.merged = mergeSplit(w.merged[:0], append(w.runs, w.ops), w.buf)
+	return w.merged
+}
+
+// sortLane returns lane i's writes in key order, sorting them if they did
+// not come in order.
+func (w *sortedWrites) sortLane(i int) []writeOp {
+	l := &w.lanes[i]
+	if l.unsorted {
+		sortOps(l.ops, w.buf)
+		l.unsorted = false
+	}
+	return l.ops
 }
 
 // roomFor returns ops emptied, or a new empty slice with room for n
@@ -564,17 +655,30 @@ func mergeRuns(dst []writeOp, runs [][]writeOp, buf []byte) []writeOp {
 // goroutine; the tables are written largest first, each by whichever sink
 // is free.
 func (w *sortedWrites) sinkTo(t *tableSink) error {
-	buf, ops := w.buf, w.sort()
-	tables := splitTables(ops, t.split)
+	buf := w.buf
+	var tables []tableOps
+	w.sorted = nil
+	tables = appendTables(tables, w.sortRest(), t.split)
+	for i := range w.lanes {
+		tables = appendTables(tables, w.sortLane(i), t.split)
+	}
 	workers := min(sinkWorkers(), len(tables))
 	if workers <= 1 {
-		err := sinkOps(t, ops, buf)
+		// One sink takes them all, in key order (the lanes' tables come
+		// after the others').
+		slices.SortFunc(tables, func(x, y tableOps) int { return cmpOps(&x.ops[0], &y.ops[0], buf) })
+		var err error
+		for _, r := range tables {
+			if err = sinkOps(t, r.ops, buf); err != nil {
+				break
+			}
+		}
 		w.reset()
 		return err
 	}
 	// Largest first: the last table taken is a small one, so the sinks
 	// finish at about the same time.
-	slices.SortFunc(tables, func(x, y opRange) int { return cmp.Compare(y.bytes, x.bytes) })
+	slices.SortFunc(tables, func(x, y tableOps) int { return cmp.Compare(y.bytes, x.bytes) })
 	var next atomic.Int64
 	var failed atomic.Bool
 	work := func(s *tableSink) error {
@@ -584,11 +688,14 @@ func (w *sortedWrites) sinkTo(t *tableSink) error {
 				return nil
 			}
 			r := tables[i]
-			err := sinkOps(s, ops[r.lo:r.hi], buf)
-			if err == nil {
-				// The next table it takes may come before this one.
-				err = s.finish()
-			}
+			var err error
+			pprof.Do(context.Background(), sinkLabels(buf[r.ops[0].key]), func(context.Context) {
+				err = sinkOps(s, r.ops, buf)
+				if err == nil {
+					// The next table it takes may come before this one.
+					err = s.finish()
+				}
+			})
 			if err != nil {
 				failed.Store(true)
 				return err
@@ -621,6 +728,13 @@ func (w *sortedWrites) sinkTo(t *tableSink) error {
 	return nil
 }
 
+// sinkLabels returns the profiler labels of the writing of a table's
+// sstables by a sink: "sink" is the table's prefix byte (`go tool pprof
+// -tagfocus sink=o`), as Pebble labels its compactions' (keycats.go).
+func sinkLabels(prefix byte) pprof.LabelSet {
+	return pprof.Labels("sink", string(rune(prefix)))
+}
+
 // sinkWorkers is how many sinks write a group's tables at once: one a
 // core.
 func sinkWorkers() int { return runtime.GOMAXPROCS(0) }
@@ -630,6 +744,21 @@ func sinkWorkers() int { return runtime.GOMAXPROCS(0) }
 type opRange struct {
 	lo, hi int
 	bytes  uint32
+}
+
+// tableOps is the sorted writes of one table, bytes long (keys and
+// values).
+type tableOps struct {
+	ops   []writeOp
+	bytes uint32
+}
+
+// appendTables appends the tables of sorted ops (splitTables) to ts.
+func appendTables(ts []tableOps, ops []writeOp, split int) []tableOps {
+	for _, r := range splitTables(ops, split) {
+		ts = append(ts, tableOps{ops[r.lo:r.hi], r.bytes})
+	}
+	return ts
 }
 
 // splitTables cuts sorted ops into their tables: runs of writes whose
