@@ -434,12 +434,16 @@ type applier struct {
 	// ahead reads the run's spent outputs ahead (spendread.go); run are
 	// the blocks it may queue, runK the place in bs of the block built,
 	// queuedTo the place of the last block queued (-1: none), aheadTxs
-	// the txids of the block built and the next (readAhead).
-	ahead    readAhead
-	aheadTxs map[heistgraph.Hash]struct{}
-	run      []*heistgraph.Block
-	runK     int
-	queuedTo int
+	// the txids of the block built and the next (readAhead); noAhead
+	// turns the read-ahead off and aheadServed counts the inputs it
+	// resolved (tests).
+	ahead       readAhead
+	aheadTxs    map[heistgraph.Hash]struct{}
+	noAhead     bool
+	aheadServed int
+	run         []*heistgraph.Block
+	runK        int
+	queuedTo    int
 	// seed is addrHash's (seeded: made).
 	seed   maphash.Seed
 	seeded bool
@@ -828,7 +832,9 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 	} else {
 		r, ok := a.ahead.take(spendSeq(a.runK, a.spendAt+int(vin)))
-		if !ok {
+		if ok {
+			a.aheadServed++
+		} else {
 			r = readSpent(db, &a.reads, a.addrReader(db, c), c, op)
 		}
 		if r.err != nil {

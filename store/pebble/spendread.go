@@ -218,7 +218,7 @@ func (a *applier) queueSpends(b *heistgraph.Block, k int, c chainCode, prepped b
 // not queued, then the next block's inputs.
 func (a *applier) readAhead(db pebbledb.Reader, b *heistgraph.Block, c chainCode) {
 	k := a.runK
-	if k >= len(a.run) {
+	if a.noAhead || k >= len(a.run) {
 		return // past the blocks the run was started for: read as they come
 	}
 	if a.ahead.done == nil {
