@@ -76,9 +76,11 @@ const smallBlockSize = 2 << 10
 // share of memory (--store-as 24GiB/780) nearly every such read loads a
 // block from the file and decompresses it, so a smaller block is less to
 // copy and decode: on the large world's first two files those reads took
-// 1.8× (o) and 1.6× (y) less CPU with 2 KiB blocks than with 16 KiB, and
-// the store was 0.1% smaller (docs/benchmarks.md, "The capped ingest's
-// reads: ahead on a goroutine, smaller bottom blocks for the outputs").
+// about 1.8× (o) and 1.6× (y) less CPU with 2 KiB blocks than with 16 KiB
+// (the profiles of two pairs), the ingest 1.07× (4 KiB against 16) and
+// 1.11× (2 KiB against 4) less, and the store was about 0.1% smaller
+// (docs/benchmarks.md, "The capped ingest's reads: ahead on a goroutine,
+// smaller bottom blocks for the outputs").
 func smallBlockTable(key []byte) bool {
 	return len(key) > 0 && (key[0] == prefixOutput || key[0] == prefixAddrByID)
 }
