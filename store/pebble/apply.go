@@ -435,15 +435,21 @@ type applier struct {
 	// the blocks it may queue, runK the place in bs of the block built,
 	// queuedTo the place of the last block queued (-1: none), aheadTxs
 	// the txids of the block built and the next (readAhead); noAhead
-	// turns the read-ahead off and aheadServed counts the inputs it
-	// resolved (tests).
+	// turns the read-ahead off, aheadServed counts the inputs it
+	// resolved and aheadRuns the runs it started in (tests).
 	ahead       readAhead
 	aheadTxs    map[heistgraph.Hash]struct{}
 	noAhead     bool
 	aheadServed int
-	run         []*heistgraph.Block
-	runK        int
-	queuedTo    int
+	aheadRuns   int
+	// spendReads and spendInputs count the run's inputs read from the
+	// store and all its inputs; aheadOn is whether the run reads ahead
+	// (the last run's counts: aheadWorth).
+	spendReads, spendInputs int
+	aheadOn                 bool
+	run                     []*heistgraph.Block
+	runK                    int
+	queuedTo                int
 	// seed is addrHash's (seeded: made).
 	seed   maphash.Seed
 	seeded bool
@@ -477,6 +483,8 @@ func (a *applier) startGroup(cacheBytes, filterBytes int64) {
 	a.ids.reset()
 	a.nums = runCounter{}
 	a.utxo.limit(aheadCacheBytes(cacheBytes))
+	a.aheadOn = aheadWorth(a.spendReads, a.spendInputs)
+	a.spendReads, a.spendInputs = 0, 0
 	a.filterBytes = filterBytes
 	a.idBase = max(idCacheBytes(cacheBytes), 0)
 	a.idCache.limit(a.idBase + a.filterSpare(0))
@@ -816,6 +824,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	op := ir.PrevOut
 	uk := utxoKey{c, op}
 	sp := &a.spends[a.spendAt+int(vin)]
+	a.spendInputs++
 	// kh is the address's addrKeyHash when an output of the run or the
 	// cache resolves the input (they carry it).
 	var id, outNum, kh uint64
@@ -831,6 +840,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	} else if lo, ok := a.utxo.takeAt(a.utxo.held(sp.place, &uk)); ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 	} else {
+		a.spendReads++
 		r, ok := a.ahead.take(spendSeq(a.runK, a.spendAt+int(vin)))
 		if ok {
 			a.aheadServed++

@@ -25,7 +25,9 @@ import (
 // needs that was not queued (one the cache held when queued but an input
 // took since) it reads itself, and a result it does not need (an output
 // of the run) is dropped. At most spendReadWindow results wait, and their
-// bytes (spendReadBytes) come out of the output cache's bound.
+// bytes (spendReadBytes) come out of the output cache's bound. A run reads
+// ahead only when the one before read a share of its spends from the
+// store (aheadWorth).
 
 // spendJob is an input to read ahead: seq orders the run's inputs (the
 // block's place in the run, then the input's in the block: spendSeq).
@@ -218,11 +220,12 @@ func (a *applier) queueSpends(b *heistgraph.Block, k int, c chainCode, prepped b
 // not queued, then the next block's inputs.
 func (a *applier) readAhead(db pebbledb.Reader, b *heistgraph.Block, c chainCode) {
 	k := a.runK
-	if a.noAhead || k >= len(a.run) {
+	if !a.aheadOn || a.noAhead || k >= len(a.run) {
 		return // past the blocks the run was started for: read as they come
 	}
 	if a.ahead.done == nil {
 		a.ahead.start(db, c, len(a.run))
+		a.aheadRuns++
 	}
 	if a.queuedTo < k {
 		a.queueSpends(b, k, c, true)
@@ -241,6 +244,18 @@ func (a *applier) readAhead(db pebbledb.Reader, b *heistgraph.Block, c chainCode
 		a.queuedTo = next
 	}
 }
+
+// aheadWorth reports whether a run reads ahead after one that read reads
+// of its inputs' outputs from the store out of inputs: when at least one
+// in aheadShare did. With the output cache holding nearly every spent
+// output (an ingest with the machine's memory), queuing each block's
+// inputs costs more than the few reads it would overlap.
+func aheadWorth(reads, inputs int) bool {
+	return reads > 0 && reads*aheadShare >= inputs
+}
+
+// aheadShare: see aheadWorth.
+const aheadShare = 16
 
 // aheadCacheBytes is the output cache's bound out of cacheBytes once the
 // read-ahead's results take theirs (a bound too small to give them is
