@@ -434,22 +434,22 @@ type applier struct {
 	// ahead reads the run's spent outputs ahead (spendread.go); run are
 	// the blocks it may queue, runK the place in bs of the block built,
 	// queuedTo the place of the last block queued (-1: none), aheadTxs
-	// the txids of the block built and the next (readAhead); noAhead
-	// turns the read-ahead off, aheadServed counts the inputs it
-	// resolved and aheadRuns the runs it started in (tests).
-	ahead       readAhead
-	aheadTxs    map[heistgraph.Hash]struct{}
-	noAhead     bool
-	aheadServed int
-	aheadRuns   int
+	// the txids of the block built and the next (readAhead).
+	ahead    readAhead
+	run      []*heistgraph.Block
+	runK     int
+	queuedTo int
+	aheadTxs map[heistgraph.Hash]struct{}
 	// spendReads and spendInputs count the run's inputs read from the
 	// store and all its inputs; aheadOn is whether the run reads ahead
 	// (the last run's counts: aheadWorth).
 	spendReads, spendInputs int
 	aheadOn                 bool
-	run                     []*heistgraph.Block
-	runK                    int
-	queuedTo                int
+	// noAhead turns the read-ahead off, aheadServed counts the inputs it
+	// resolved and aheadRuns the runs it started in (tests).
+	noAhead     bool
+	aheadServed int
+	aheadRuns   int
 	// seed is addrHash's (seeded: made).
 	seed   maphash.Seed
 	seeded bool
