@@ -375,6 +375,8 @@ func (a *applier) addrReader(db pebbledb.Reader, c chainCode) *addrReader {
 // closeReads closes the run's iterators over the store (at the end of its
 // build): the next run reads what this one wrote.
 func (a *applier) closeReads() error {
+	a.ahead.stopReads()
+	a.run = nil
 	var err error
 	if a.addrs != nil {
 		err = a.addrs.Close()

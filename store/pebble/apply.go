@@ -77,6 +77,7 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 	a.size(outs)
 	a.prep.start(bs[:blocks], a.hashSeed())
 	defer a.prep.stop()
+	a.run, a.queuedTo = bs[:blocks], -1
 	defer a.closeReads() // on the paths that return early; closed twice is a no-op
 	var feed func(store.BlockRecords)
 	if bs[0] != nil { // a nil block is refused below
@@ -111,6 +112,7 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 				return 0, err
 			}
 		}
+		a.runK = k
 		ok, err := a.build(ctx, d.db, b, a.outPreps(k, b), code, known, k > 0)
 		if err != nil {
 			a.prep.stop()
@@ -436,6 +438,25 @@ type applier struct {
 	heldAt   []int32
 	heldAddr []string
 	dirty    dirtyBlocks
+	// ahead reads the run's spent outputs ahead (spendread.go); run are
+	// the blocks it may queue, runK the place in bs of the block built,
+	// queuedTo the place of the last block queued (-1: none), aheadTxs
+	// the txids of the block built and the next (readAhead).
+	ahead    readAhead
+	run      []*heistgraph.Block
+	runK     int
+	queuedTo int
+	aheadTxs map[heistgraph.Hash]struct{}
+	// spendReads and spendInputs count the run's inputs read from the
+	// store and all its inputs; aheadOn is whether the run reads ahead
+	// (the last run's counts: aheadWorth).
+	spendReads, spendInputs int
+	aheadOn                 bool
+	// noAhead turns the read-ahead off, aheadServed counts the inputs it
+	// resolved and aheadRuns the runs it started in (tests).
+	noAhead     bool
+	aheadServed int
+	aheadRuns   int
 	// seed is addrHash's (seeded: made).
 	seed   maphash.Seed
 	seeded bool
@@ -471,7 +492,9 @@ func (a *applier) startGroup(cacheBytes, filterBytes int64) {
 	a.grp.reset()
 	a.ids.reset()
 	a.nums = runCounter{}
-	a.utxo.limit(cacheBytes)
+	a.utxo.limit(aheadCacheBytes(cacheBytes))
+	a.aheadOn = aheadWorth(a.spendReads, a.spendInputs)
+	a.spendReads, a.spendInputs = 0, 0
 	a.filterBytes = filterBytes
 	a.idBase = max(idCacheBytes(cacheBytes), 0)
 	a.idCache.limit(a.idBase + a.filterSpare(0))
@@ -542,6 +565,7 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 	a.outAt = 0
 	a.prespend(b, c)
 	a.spendAt = 0
+	a.readAhead(db, b, c)
 	a.feed.startBlock(b)
 	for i := range b.Txs {
 		if i&255 == 255 {
@@ -810,6 +834,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	op := ir.PrevOut
 	uk := utxoKey{c, op}
 	sp := &a.spends[a.spendAt+int(vin)]
+	a.spendInputs++
 	// kh is the address's addrKeyHash when an output of the run or the
 	// cache resolves the input (they carry it).
 	var id, outNum, kh uint64
@@ -824,23 +849,22 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		lo.spent = true
 	} else if lo, ok := a.utxo.takeAt(a.utxo.held(sp.place, &uk)); ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
-	} else if n, found, err := a.reads.txNum(db, c, op.TxID); err != nil {
-		return err
-	} else if found {
-		outNum = n
-		v, found, err := a.reads.output(db, c, n, op.Vout)
-		if err != nil {
-			return err
+	} else {
+		a.spendReads++
+		r, ok := a.ahead.take(spendSeq(a.runK, a.spendAt+int(vin)))
+		if ok {
+			a.aheadServed++
+		} else {
+			r = readSpent(db, &a.reads, a.addrReader(db, c), c, op)
 		}
-		if found {
-			head, err := decodeOutputHead(v)
-			if err != nil {
-				return fmt.Errorf("output %s: %w", op, err)
-			}
-			ir.Resolved, ir.Value, ir.Type, id = true, head.Value, head.Type, head.AddrID
-			if ir.Address, err = a.addrReader(db, c).addr(id); err != nil {
-				return fmt.Errorf("output %s: %w", op, err)
-			}
+		if r.err != nil {
+			return r.err
+		}
+		if r.txFound {
+			outNum = r.num
+		}
+		if r.outFound {
+			ir.Resolved, ir.Value, ir.Type, id, ir.Address = true, r.head.Value, r.head.Type, r.head.AddrID, r.addr
 		}
 	}
 

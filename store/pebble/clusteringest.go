@@ -290,7 +290,8 @@ func (t *tableSink) open(key []byte, bottom bool) error {
 
 // options returns the writer options of a file of key's table, the bottom
 // level's when bottom is set: with the fast codec for a fastTable, as a
-// compaction writes it (tableSpanPolicy).
+// compaction writes it (tableSpanPolicy), and smaller blocks for a
+// smallBlockTable.
 func (t *tableSink) options(key []byte, bottom bool) sstable.WriterOptions {
 	if !bottom {
 		return t.wo
@@ -298,6 +299,9 @@ func (t *tableSink) options(key []byte, bottom bool) sstable.WriterOptions {
 	wo := t.wo6
 	if fastTable(key) {
 		wo.Compression = t.wo.Compression
+	}
+	if smallBlockTable(key) {
+		wo.BlockSize = smallBlockSize
 	}
 	return wo
 }
