@@ -137,14 +137,17 @@ type engine struct {
 	// sources as their names sort (sinkRanks).
 	sinksUnordered bool
 	// sinksOrdered is how many sinks a Run added before the first out of
-	// order: sortSinks sorts only the rest and merges the two.
-	sinksOrdered int
-	lastSink     sinkOrder
-	lastSinkTx   int32
-	kindRank     []uint8
-	srcRank      []int32
-	sunk         sinkCheck    // -tags invariants: Run's sinks so far (sinkcheck.go)
-	spans        [][][2]int64 // FIFO/LIFO: the spans of sink i's spans index
+	// order: sortSinks sorts only the rest and merges the two. The rest
+	// is in order too until tailUnordered (a sink before the last
+	// again): finish then merges the two as it reads them.
+	sinksOrdered  int
+	tailUnordered bool
+	lastSink      sinkOrder
+	lastSinkTx    int32
+	kindRank      []uint8
+	srcRank       []int32
+	sunk          sinkCheck    // -tags invariants: Run's sinks so far (sinkcheck.go)
+	spans         [][][2]int64 // FIFO/LIFO: the spans of sink i's spans index
 	// labs are the entities the trace met, each name and category once
 	// (nothing else of an EntityRef is kept: the result names entities
 	// by them): an address's answer is an index here, and so is a sink's
@@ -1302,6 +1305,31 @@ func (e *engine) sortSinks() []sinkOrder {
 	return order
 }
 
+// mergeSinks calls add with each sink of a Run whose sinks before
+// sinksOrdered and from there on are each in the result's order, in that
+// order: a merge of the two, comparing as sortSinks does.
+func (e *engine) mergeSinks(add func(*sink)) {
+	at := func(i int) sinkOrder {
+		s := e.sinks.at(i)
+		return sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: e.kindRank[s.kind], src: e.srcRank[s.src], i: int32(i)}
+	}
+	i, j, n := 0, e.sinksOrdered, e.sinks.len()
+	a, b := at(i), at(j)
+	for i < e.sinksOrdered || j < n {
+		if j == n || i < e.sinksOrdered && a.cmp(b) < 0 {
+			add(e.sinks.at(i))
+			if i++; i < e.sinksOrdered {
+				a = at(i)
+			}
+		} else {
+			add(e.sinks.at(j))
+			if j++; j < n {
+				b = at(j)
+			}
+		}
+	}
+}
+
 // mergeTail merges order[:k] and order[k:], each sorted (sinkOrder.cmp,
 // which no two of them tie on), into order, with tmp as room for the
 // tail; it returns tmp, grown, for the next call. A Run adds its sinks in
@@ -1356,7 +1384,7 @@ func (e *engine) sinkRanks() (kindRank []uint8, srcRank []int32) {
 // transaction (at its inputs, or at the end of the budget) and where a
 // transaction's sources' names sort otherwise than the sources.
 func (e *engine) checkSinkOrder(s *sink) {
-	if e.sinksUnordered {
+	if e.tailUnordered {
 		return
 	}
 	if e.srcRank == nil {
@@ -1369,16 +1397,27 @@ func (e *engine) checkSinkOrder(s *sink) {
 		// later sink's index is larger, so equal fields are in order).
 		if c := cmp.Compare(last.vout, s.vout); c > 0 ||
 			c == 0 && (last.kind > kind || last.kind == kind && last.src > src) {
-			e.sinksUnordered, e.sinksOrdered = true, e.sinks.len()
+			e.sinkOutOfOrder()
 		}
 		last.vout, last.kind, last.src = s.vout, kind, src
 		return
 	}
 	o := sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kind, src: src, i: int32(e.sinks.len())}
 	if o.i > 0 && last.cmp(o) > 0 {
-		e.sinksUnordered, e.sinksOrdered = true, e.sinks.len()
+		e.sinkOutOfOrder()
 	}
 	e.lastSinkTx, *last = s.tx, o
+}
+
+// sinkOutOfOrder notes that the sink a Run adds next comes before the one
+// it added last: the first time, the sinks before it are in order
+// (sinksOrdered); the second, so are not those after.
+func (e *engine) sinkOutOfOrder() {
+	if e.sinksUnordered {
+		e.tailUnordered = true
+		return
+	}
+	e.sinksUnordered, e.sinksOrdered = true, e.sinks.len()
 }
 
 // cmp orders sinks as Result.Sinks does. It returns at the first field
@@ -1538,6 +1577,12 @@ func (e *engine) finish(ctx context.Context) error {
 		for i := range e.sinks.len() {
 			add(e.sinks.at(i))
 		}
+	} else if !e.tailUnordered && e.sinkAt == nil && len(e.gone) == 0 {
+		// A Run whose sinks are two runs in the result's order (those
+		// the budget's end adds, drainRun, after those before): merged
+		// as they are read.
+		tb = newSinkTableBuilder(e, e.sinks.len())
+		e.mergeSinks(add)
 	} else {
 		order := e.sortSinks()
 		tb = newSinkTableBuilder(e, len(order))
