@@ -3,6 +3,7 @@ package trace
 import (
 	"encoding/json"
 	"iter"
+	"slices"
 
 	"github.com/heistgraph/heistgraph"
 )
@@ -131,7 +132,13 @@ func newEdgeTableBuilder(e *engine, n int) *edgeTableBuilder {
 	if len(e.edgeIDs) < e.tx.len() {
 		e.edgeIDs = append(e.edgeIDs, make([]int32, e.tx.len()-len(e.edgeIDs))...)
 	}
-	return &edgeTableBuilder{e: e, t: &edgeTable{recs: make([]edgeRec, 0, n)}, of: e.edgeOf[:0]}
+	// n edges name at most 2n txids, and no more than the trace read:
+	// sized up front, the tables are neither copied as they grow nor
+	// left behind at each doubling (fresh memory, faulted in, of a
+	// large trace), and what they do not fill is never touched.
+	ids := min(2*n, e.tx.len())
+	return &edgeTableBuilder{e: e, t: &edgeTable{recs: make([]edgeRec, 0, n), ids: make([]heistgraph.Hash, 0, ids)},
+		of: slices.Grow(e.edgeOf[:0], ids)}
 }
 
 // id returns the index in ids of tx n's txid, adding it the first time.

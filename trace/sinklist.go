@@ -185,8 +185,11 @@ type sinkTableBuilder struct {
 
 func newSinkTableBuilder(e *engine, n int) *sinkTableBuilder {
 	return &sinkTableBuilder{
-		e:      e,
-		t:      &sinkTable{recs: make([]sinkRec, 0, n), sources: e.sources},
+		e: e,
+		// Sized up front as the edge table is (newEdgeTableBuilder): n
+		// sinks name at most n transactions and addresses.
+		t: &sinkTable{recs: make([]sinkRec, 0, n), txs: make([]sinkTx, 0, min(n, e.tx.len())),
+			addrs: make([]string, 0, n), sources: e.sources},
 		labIdx: make([]int32, len(e.labs)),
 		lastTx: -1,
 		addr:   -1,

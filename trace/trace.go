@@ -136,12 +136,18 @@ type engine struct {
 	// order (checkSinkOrder); kindRank and srcRank rank sink kinds and
 	// sources as their names sort (sinkRanks).
 	sinksUnordered bool
-	lastSink       sinkOrder
-	lastSinkTx     int32
-	kindRank       []uint8
-	srcRank        []int32
-	sunk           sinkCheck    // -tags invariants: Run's sinks so far (sinkcheck.go)
-	spans          [][][2]int64 // FIFO/LIFO: the spans of sink i's spans index
+	// sinksOrdered is how many sinks a Run added before the first out of
+	// order: sortSinks sorts only the rest and merges the two. The rest
+	// is in order too until tailUnordered (a sink before the last
+	// again): finish then merges the two as it reads them.
+	sinksOrdered  int
+	tailUnordered bool
+	lastSink      sinkOrder
+	lastSinkTx    int32
+	kindRank      []uint8
+	srcRank       []int32
+	sunk          sinkCheck    // -tags invariants: Run's sinks so far (sinkcheck.go)
+	spans         [][][2]int64 // FIFO/LIFO: the spans of sink i's spans index
 	// labs are the entities the trace met, each name and category once
 	// (nothing else of an EntityRef is kept: the result names entities
 	// by them): an address's answer is an index here, and so is a sink's
@@ -156,8 +162,9 @@ type engine struct {
 	events  []Event
 	steps   chunks[peelCandidate]
 	// peelTxs are the steps' PeelTxs that are built (peelCandidate.built).
-	peelTxs []pattern.PeelTx
-	order   []sinkOrder // sortSinks' (scratch)
+	peelTxs  []pattern.PeelTx
+	order    []sinkOrder // sortSinks' (scratch)
+	orderTmp []sinkOrder // mergeTail's room (sortSinks)
 	// edgeIDs is, by tx number, the index + 1 of its txid in the edge
 	// table finish writes (edgeTableBuilder; scratch).
 	edgeIDs []int32
@@ -547,6 +554,10 @@ func (e *engine) run(ctx context.Context) error {
 // "budget"): taint on its way into a transaction stays at the output it
 // left, seed claims at their outputs.
 func (e *engine) drain() error {
+	if e.sinkAt == nil {
+		e.drainRun()
+		return nil
+	}
 	for e.queue.Len() > 0 {
 		w := e.works.at(int(e.queue.pop(&e.works)))
 		e.pending[w.n] = 0
@@ -569,6 +580,56 @@ func (e *engine) drain() error {
 		}
 	}
 	return nil
+}
+
+// drainRun is a Run's drain, made in the order of the sinks it adds
+// rather than the queue's: a Run adds its arrivals as it forwards
+// outputs, visits in chain order and a visit's outputs in order, so the
+// arrivals still queued, read in the order they were added, sink taint
+// at their outputs in the result's order (finish then merges them with
+// the sinks before, sortSinks, rather than sorting them), and read the
+// arrivals, works and the graph's outputs in the order they lie, not at
+// random. The works still queued are read in the order they were made
+// (each once: onTake sees them so), the queue is emptied and every
+// pending entry cleared, as taking them one by one leaves them.
+func (e *engine) drainRun() {
+	queued := make([]uint64, (e.arrivals.len()+63)/64) // arrivals on a work still queued
+	for k := range e.works.len() {
+		w := e.works.at(k)
+		if e.pending[w.n] != int32(k+1) { // taken
+			continue
+		}
+		if e.onTake != nil {
+			e.onTake(*w)
+		}
+		for _, i := range w.inputs {
+			if i != 0 {
+				queued[(i-1)/64] |= 1 << ((i - 1) % 64)
+			}
+		}
+	}
+	for k := range e.arrivals.len() {
+		if queued[k/64]&(1<<(k%64)) == 0 {
+			continue
+		}
+		a := e.arrivals.at(k)
+		_, addr, _ := e.tx.output(a.from, int(a.vout))
+		e.sinkOut(kindHopLimit, a.from, a.vout, addr, e.taintOf(a), int(a.hop), a.lab, reasonBudget)
+	}
+	for k := range e.works.len() {
+		w := e.works.at(k)
+		if e.pending[w.n] != int32(k+1) {
+			continue
+		}
+		e.pending[w.n] = 0
+		for _, c := range w.claims {
+			_, addr, _ := e.tx.output(w.n, int(c.vout))
+			t := taint{segs: []seg{{src: c.src, hi: c.amount}}}
+			e.setPos(w.n)
+			e.sinkOut(kindHopLimit, w.n, c.vout, addr, t, 0, -1, reasonBudget)
+		}
+	}
+	e.queue.reset()
 }
 
 // process handles one transaction: its tainted inputs go through the
@@ -1234,9 +1295,64 @@ func (e *engine) sortSinks() []sinkOrder {
 		}
 		order = append(order, sinkOrder{pos: at, vout: s.vout, kind: kindRank[s.kind], src: srcRank[s.src], i: int32(i)})
 	}
-	slices.SortFunc(order, sinkOrder.cmp)
+	ordered := 0
+	if e.sinkAt == nil && len(e.gone) == 0 {
+		ordered = e.sinksOrdered // a Run's: order's indexes are the sinks'
+	}
+	slices.SortFunc(order[ordered:], sinkOrder.cmp)
+	e.orderTmp = mergeTail(order, ordered, e.orderTmp)
 	e.order = order
 	return order
+}
+
+// mergeSinks calls add with each sink of a Run whose sinks before
+// sinksOrdered and from there on are each in the result's order, in that
+// order: a merge of the two, comparing as sortSinks does.
+func (e *engine) mergeSinks(add func(*sink)) {
+	at := func(i int) sinkOrder {
+		s := e.sinks.at(i)
+		return sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: e.kindRank[s.kind], src: e.srcRank[s.src], i: int32(i)}
+	}
+	i, j, n := 0, e.sinksOrdered, e.sinks.len()
+	a, b := at(i), at(j)
+	for i < e.sinksOrdered || j < n {
+		if j == n || i < e.sinksOrdered && a.cmp(b) < 0 {
+			add(e.sinks.at(i))
+			if i++; i < e.sinksOrdered {
+				a = at(i)
+			}
+		} else {
+			add(e.sinks.at(j))
+			if j++; j < n {
+				b = at(j)
+			}
+		}
+	}
+}
+
+// mergeTail merges order[:k] and order[k:], each sorted (sinkOrder.cmp,
+// which no two of them tie on), into order, with tmp as room for the
+// tail; it returns tmp, grown, for the next call. A Run adds its sinks in
+// the result's order but for a tail (the budget's end sinks the taint
+// still queued at the outputs it left, at earlier transactions): one
+// sort of the tail and a merge cost a pass, where a sort of the whole
+// compares every sink again.
+func mergeTail(order []sinkOrder, k int, tmp []sinkOrder) []sinkOrder {
+	if k == 0 || k == len(order) || order[k-1].cmp(order[k]) < 0 {
+		return tmp
+	}
+	tmp = append(tmp[:0], order[k:]...)
+	i, j := k-1, len(tmp)-1
+	for w := len(order) - 1; j >= 0; w-- {
+		if i >= 0 && order[i].cmp(tmp[j]) > 0 {
+			order[w] = order[i]
+			i--
+		} else {
+			order[w] = tmp[j]
+			j--
+		}
+	}
+	return tmp
 }
 
 // sinkRanks returns the rank of each sink kind and of each source as
@@ -1268,7 +1384,7 @@ func (e *engine) sinkRanks() (kindRank []uint8, srcRank []int32) {
 // transaction (at its inputs, or at the end of the budget) and where a
 // transaction's sources' names sort otherwise than the sources.
 func (e *engine) checkSinkOrder(s *sink) {
-	if e.sinksUnordered {
+	if e.tailUnordered {
 		return
 	}
 	if e.srcRank == nil {
@@ -1281,16 +1397,27 @@ func (e *engine) checkSinkOrder(s *sink) {
 		// later sink's index is larger, so equal fields are in order).
 		if c := cmp.Compare(last.vout, s.vout); c > 0 ||
 			c == 0 && (last.kind > kind || last.kind == kind && last.src > src) {
-			e.sinksUnordered = true
+			e.sinkOutOfOrder()
 		}
 		last.vout, last.kind, last.src = s.vout, kind, src
 		return
 	}
 	o := sinkOrder{pos: e.tx.at(s.tx).pos, vout: s.vout, kind: kind, src: src, i: int32(e.sinks.len())}
 	if o.i > 0 && last.cmp(o) > 0 {
-		e.sinksUnordered = true
+		e.sinkOutOfOrder()
 	}
 	e.lastSinkTx, *last = s.tx, o
+}
+
+// sinkOutOfOrder notes that the sink a Run adds next comes before the one
+// it added last: the first time, the sinks before it are in order
+// (sinksOrdered); the second, so are not those after.
+func (e *engine) sinkOutOfOrder() {
+	if e.sinksUnordered {
+		e.tailUnordered = true
+		return
+	}
+	e.sinksUnordered, e.sinksOrdered = true, e.sinks.len()
 }
 
 // cmp orders sinks as Result.Sinks does. It returns at the first field
@@ -1450,6 +1577,12 @@ func (e *engine) finish(ctx context.Context) error {
 		for i := range e.sinks.len() {
 			add(e.sinks.at(i))
 		}
+	} else if !e.tailUnordered && e.sinkAt == nil && len(e.gone) == 0 {
+		// A Run whose sinks are two runs in the result's order (those
+		// the budget's end adds, drainRun, after those before): merged
+		// as they are read.
+		tb = newSinkTableBuilder(e, e.sinks.len())
+		e.mergeSinks(add)
 	} else {
 		order := e.sortSinks()
 		tb = newSinkTableBuilder(e, len(order))
