@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"runtime"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -161,7 +162,8 @@ func (x *idTable) reset() {
 type runCounter struct {
 	c     chainCode
 	next  uint64
-	given bool // the run gave out values: its batch writes the counter
+	first uint64 // next when the run read it
+	given bool   // the run gave out values: its batch writes the counter
 }
 
 // take gives out chain c's next value, reading the counter stored under
@@ -175,7 +177,7 @@ func (r *runCounter) take(db pebbledb.Reader, c chainCode, key func(chainCode) [
 		if err != nil {
 			return 0, err
 		}
-		r.c, r.next = c, next
+		r.c, r.next, r.first = c, next, next
 	}
 	v := r.next
 	r.next++
@@ -195,7 +197,20 @@ func (r *runIDs) reset() {
 	r.ids.reset()
 	r.fresh = r.fresh[:0]
 	r.forms = r.forms[:0]
-	r.c, r.next, r.given = 0, 0, false
+	r.c, r.next, r.first, r.given = 0, 0, 0, false
+}
+
+// givenFrom returns the first of chain c's values given out since the
+// counter stood at mark (next when a block started; 0: not read then):
+// the values from it on were given out since.
+func (r *runCounter) givenFrom(c chainCode, mark uint64) uint64 {
+	switch {
+	case !r.given || r.c != c:
+		return math.MaxUint64
+	case mark == 0:
+		return r.first
+	}
+	return mark
 }
 
 // addrID returns the id of addr on chain c: from the run, the cache, or

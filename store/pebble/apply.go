@@ -388,6 +388,9 @@ type applier struct {
 	// committed runs (addrid.go); idKey is addrID's key buffer.
 	ids     runIDs
 	idCache addrIDCache
+	// idMark is ids.next when the block being built started (0: not read
+	// yet): the ids from it on are the block's own (writeTotals).
+	idMark  uint64
 	idKey   []byte
 	idVal   []byte
 	form    []byte // formOf's
@@ -536,6 +539,7 @@ func (a *applier) keep(key, prev []byte, present bool) {
 // reports false and the block starts the next run.
 func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Block, outs []outPrep, c chainCode, known, later bool) (bool, error) {
 	a.reset()
+	a.idMark = a.ids.next
 	batch := &a.w
 	pending := a.grp.pending
 	if known && !pending {
@@ -1042,8 +1046,17 @@ func loadSpender(r pebbledb.Reader, recs map[heistgraph.Hash]*txRecord, c chainC
 	return rec, nil
 }
 
-// writeTotals merges the block's delta into each address's totals.
+// writeTotals merges the block's delta into each address's totals. The
+// totals of an address the block gave its id to are its first: they are
+// Set, not merged, which means the same (no key of a new id is stored,
+// and the merge of one operand over none is that operand) and spares the
+// compactions the merge operator: Pebble calls it for every merge operand
+// a compaction meets until the compaction into the bottom level turns the
+// key into a Set, once in each level for an address seen once, while a
+// later block's operand over the Set becomes a Set in the first
+// compaction that takes both.
 func (a *applier) writeTotals(batch *sortedWrites, c chainCode, h, time int64) error {
+	fresh := a.ids.givenFrom(c, a.idMark)
 	for j, addr := range a.deltas.addrs {
 		dl := &a.deltas.ds[j]
 		t := totals{Received: dl.received, Sent: dl.sent, TxCount: dl.txs, OutputCount: dl.outputs, SpendCount: dl.spends}
@@ -1065,7 +1078,11 @@ func (a *applier) writeTotals(batch *sortedWrites, c chainCode, h, time int64) e
 			a.key = appendAddressKey(a.key[:0], c, addr, dl.id)
 		}
 		a.val = appendTotals(a.val[:0], &t)
-		if err := batch.Merge(a.key, a.val, nil); err != nil {
+		write := batch.Merge
+		if dl.id >= fresh {
+			write = batch.Set
+		}
+		if err := write(a.key, a.val, nil); err != nil {
 			return err
 		}
 	}

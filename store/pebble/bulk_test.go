@@ -547,3 +547,53 @@ func TestBulkLanesOneSink(t *testing.T) {
 		t.Fatalf("ingested runs read\n%v\nthe batch\n%v", got, want)
 	}
 }
+
+// TestBulkTotalsFirstSet: an address's first totals are a Set and its
+// later blocks' totals merge operands (writeTotals), so the compactions
+// need the merge operator only where the two meet: the files of the
+// totals the groups ingested (none compacted yet) hold one Set for each
+// address, whichever block of a group first saw it, and merge operands
+// for the rest.
+func TestBulkTotalsFirstSet(t *testing.T) {
+	blocks := bulkWorld(t, 5, 60)
+	d := openSmallGroups(t, vfs.NewMem(), true)
+	defer d.Close()
+	applyByTens(t, d, blocks)
+	levels, err := d.db.SSTables(pebbledb.WithProperties())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files, sets, merges uint64
+	for _, level := range levels {
+		for _, f := range level {
+			if f.Smallest.UserKey[0] != prefixAddress {
+				continue
+			}
+			if f.SmallestSeqNum != f.LargestSeqNum {
+				t.Fatalf("file %s of the totals was compacted: the test needs the groups' files as ingested", f.FileNum)
+			}
+			p := f.Properties
+			files++
+			merges += p.NumMergeOperands
+			sets += p.NumEntries - p.NumMergeOperands - p.NumDeletions
+		}
+	}
+	var addrs uint64
+	lo, hi := []byte{prefixAddress}, []byte{prefixAddress + 1}
+	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		addrs++
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if files < 3 || addrs == 0 || merges == 0 {
+		t.Fatalf("%d files of totals, %d addresses, %d merge operands: want several of each", files, addrs, merges)
+	}
+	if sets != addrs {
+		t.Errorf("the groups' files of totals hold %d Sets (and %d merge operands) for %d addresses; want one Set an address", sets, merges, addrs)
+	}
+}
