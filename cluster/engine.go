@@ -882,6 +882,8 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				e.pending.number(e.graphNum)
 				e.numbered = true
 			}
+			// The graph's reader finds candidates by number only.
+			e.pending.numbersOnly()
 			e.bs.start(h, e.m.nextID(), false)
 			if err := g.ReadClusterCols(nums, &cols); err != nil {
 				return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
