@@ -167,6 +167,23 @@ func (r *mapRing) expire(height int64) {
 	r.queue = r.queue[i:]
 }
 
+// sameQueue fails t unless r's candidates waiting are ref's, in order.
+func sameQueue(t *testing.T, r *ring, ref *mapRing) {
+	t.Helper()
+	var got, want []uint32
+	for c := range r.waiting {
+		got = append(got, c.txIndex)
+	}
+	for _, c := range ref.queue {
+		if !ref.done[c] {
+			want = append(want, c.txIndex)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("waiting: %v, want %v", got, want)
+	}
+}
+
 // TestRingSameKey: the ring finds (by txid, and by graph number:
 // getNum), replaces and forgets candidates as a map keyed by the whole
 // txid did, also when txids share the first 8
@@ -264,18 +281,7 @@ func testRing(t *testing.T, keys, lasts, steps, span int) {
 		}
 	}
 	// The queue holds what the reference's does, in order.
-	var got, want []uint32
-	for c := range r.waiting {
-		got = append(got, c.txIndex)
-	}
-	for _, c := range ref.queue {
-		if !ref.done[c] {
-			want = append(want, c.txIndex)
-		}
-	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("waiting: %v, want %v", got, want)
-	}
+	sameQueue(t, r, ref)
 	if removed < 100 {
 		t.Fatalf("%d candidates removed: the test does not exercise removal", removed)
 	}
@@ -377,18 +383,7 @@ func TestRingNumbersOnly(t *testing.T) {
 					t.Fatalf("at the end: get(%x) = %v, want %v", h[:4], got, want)
 				}
 			}
-			var got, want []uint32
-			for cd := range r.waiting {
-				got = append(got, cd.txIndex)
-			}
-			for _, cd := range ref.queue {
-				if !ref.done[cd] {
-					want = append(want, cd.txIndex)
-				}
-			}
-			if !slices.Equal(got, want) {
-				t.Fatalf("waiting: %d candidates, want %d", len(got), len(want))
-			}
+			sameQueue(t, r, ref)
 			if removed < 100 || expired < 100 {
 				t.Fatalf("%d removed, %d expired: the test does not exercise them", removed, expired)
 			}
