@@ -259,6 +259,7 @@ type blockState struct {
 	ins           []uint32
 	roots         []uint32 // join's clusters, reused
 	inCol, outCol []uint32 // idsOfBlock's or idsOfRecords's ids of the block's inputs and outputs
+	touch         []int32  // touchBlock's candidates, reused
 	// keys are touchNew's keys of the outputs the engine does not know
 	// by their store ids, keyAt the next to look at (keyOf); touched is
 	// the sum of the slots it read.
@@ -881,6 +882,8 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				e.pending.number(e.graphNum)
 				e.numbered = true
 			}
+			// The graph's reader finds candidates by number only.
+			e.pending.numbersOnly()
 			e.bs.start(h, e.m.nextID(), false)
 			if err := g.ReadClusterCols(nums, &cols); err != nil {
 				return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
@@ -892,6 +895,7 @@ func (e *engine) catchUpGraph(ctx context.Context, from, hi int64) error {
 				if err := e.idsOfBlock(&cols); err != nil {
 					return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
 				}
+				e.touchBlock(&cols)
 			}
 			for k, n := range nums {
 				if k&255 == 255 {
@@ -1326,6 +1330,36 @@ func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
 	}
 	e.newStrings(fresh, known)
 	return nil
+}
+
+// touchBlock reads, before the block's transactions are clustered, what
+// they will read at random: the candidates their inputs spend (spends) and
+// the clusters of their input addresses (join, sameCluster), each a loop
+// of independent loads whose cache misses the processor overlaps, where
+// the transactions meet them one at a time behind the work between. It
+// changes nothing (the sum of what it read goes to bs.touched); c is a
+// block idsOfBlock gave the ids of.
+func (e *engine) touchBlock(c *txgraph.ClusterCols) {
+	bs := &e.bs
+	r := e.pending
+	at := bs.touch[:0]
+	for _, p := range c.Spent {
+		if p != txgraph.NoTx && r.mayNum(p) {
+			if i := r.findNum(p + 1); i >= 0 {
+				at = append(at, number(r.byNum[i]))
+			}
+		}
+	}
+	bs.touch = at
+	var sum uint32
+	for _, i := range at {
+		sum += r.at(i).vout[0]
+	}
+	cid := e.m.cid
+	for _, id := range e.bs.inCol {
+		sum += cid[id]
+	}
+	e.bs.touched += sum
 }
 
 // newStrings appends the strings of the graph's addresses from to to-1,

@@ -45,6 +45,12 @@ type ring struct {
 	seen   [1 << ringBits / 64]uint64
 	nums   [1 << ringNumBits / 64]uint64
 	stale  int
+	// byNumOnly says that the index by txid (slots, seen) is not kept
+	// (numbersOnly): every candidate added has a graph number, and
+	// byNum alone finds them, as the graph's reader asks; remove and
+	// expire forget a candidate by its number. get builds the index again
+	// from the queue first (txids), for a block read as records.
+	byNumOnly bool
 }
 
 // ringNumBits is the width of ring.nums's index: 128 KiB of bits, indexed
@@ -141,15 +147,22 @@ func (r *ring) find(txid *heistgraph.Hash) int {
 // get returns the candidate of txid; nil when none waits. The pointer is
 // valid until the candidate leaves the queue (expire).
 func (r *ring) get(txid *heistgraph.Hash) *candidate {
+	r.txids()
 	if i := r.find(txid); i >= 0 {
 		return r.at(number(r.slots[i]))
 	}
 	return nil
 }
 
-// add adds a copy of c, replacing in the index the candidate of its txid.
+// add adds a copy of c, replacing in the index the candidate of its txid
+// (with byNumOnly, c has a graph number: see numbersOnly).
 func (r *ring) add(c *candidate) {
-	r.forget(&c.txid)
+	if c.num == 0 {
+		r.txids()
+	}
+	if !r.byNumOnly {
+		r.forget(&c.txid)
+	}
 	var i int32
 	if k := len(r.free); k > 0 {
 		i, r.free = r.free[k-1], r.free[:k-1]
@@ -161,17 +174,62 @@ func (r *ring) add(c *candidate) {
 		r.n++
 	}
 	*r.at(i) = *c
-	if (r.used+1)*10 > len(r.slots)*7 {
-		r.resize(2 * len(r.slots))
+	if !r.byNumOnly {
+		r.index(i)
 	}
-	k := txKey(&c.txid)
-	r.place(slot(k, i))
-	r.mark(k)
 	if c.num != 0 {
 		r.markNum(c.num)
 		r.indexNum(c.num, i)
 	}
 	r.queue = append(r.queue, i)
+}
+
+// index adds candidate i to the index by txid (not byNum).
+func (r *ring) index(i int32) {
+	if (r.used+1)*10 > len(r.slots)*7 {
+		r.resize(2 * len(r.slots))
+	}
+	k := txKey(&r.at(i).txid)
+	r.place(slot(k, i))
+	r.mark(k)
+}
+
+// numbersOnly stops keeping the index by txid: the graph's catch-up,
+// whose candidates all have graph numbers (the ring's numbered), finds
+// them by number alone. It drops no candidate: a later get or a candidate
+// without a number builds the index again (txids). It relies on no two
+// candidates waiting having one txid (a candidate is never a coinbase,
+// and two other transactions of a chain never share a txid: they would
+// spend the same outputs), so that no add had a candidate to replace.
+func (r *ring) numbersOnly() {
+	if r.byNumOnly {
+		return
+	}
+	r.byNumOnly = true
+	clear(r.slots)
+	clear(r.seen[:])
+	r.used = 0
+}
+
+// txids builds the index by txid again from the candidates waiting, in
+// the order added (a later candidate of a txid replaces an earlier, as
+// add does), when numbersOnly stopped keeping it.
+func (r *ring) txids() {
+	if !r.byNumOnly {
+		return
+	}
+	r.byNumOnly = false
+	for _, i := range r.queue {
+		c := r.at(i)
+		if c.done {
+			continue
+		}
+		if j := r.find(&c.txid); j >= 0 {
+			removeSlot(r.slots, j)
+			r.used--
+		}
+		r.index(i)
+	}
 }
 
 // numKey returns byNum's key of graph number num: a bijection of the
@@ -258,10 +316,20 @@ func (r *ring) forget(txid *heistgraph.Hash) {
 	}
 }
 
-// remark rebuilds seen and nums from the candidates indexed.
+// remark rebuilds seen and nums from the candidates indexed (nums from
+// byNum's when the index by txid is not kept).
 func (r *ring) remark() {
 	clear(r.seen[:])
 	clear(r.nums[:])
+	r.stale = 0
+	if r.byNumOnly {
+		for _, v := range r.byNum {
+			if v != 0 {
+				r.markNum(r.at(number(v)).num)
+			}
+		}
+		return
+	}
 	for _, v := range r.slots {
 		if v != 0 {
 			c := r.at(number(v))
@@ -277,7 +345,26 @@ func (r *ring) remark() {
 // remove marks c (from get) decided and removes its txid from the index.
 func (r *ring) remove(c *candidate) {
 	c.done = true
-	r.forget(&c.txid)
+	r.drop(c)
+}
+
+// drop removes c from the index (forget), or from byNum alone when the
+// index by txid is not kept (numbersOnly).
+func (r *ring) drop(c *candidate) {
+	if !r.byNumOnly {
+		r.forget(&c.txid)
+		return
+	}
+	if c.num == 0 {
+		return // not in byNum (numbersOnly: added before it, never numbered)
+	}
+	if j := r.findNum(c.num); j >= 0 {
+		removeSlot(r.byNum, j)
+		r.numsIn--
+	}
+	if r.stale++; r.stale > 2*r.numsIn+64 {
+		r.remark()
+	}
 }
 
 // expire drops the candidates of blocks below height from the head of the
@@ -290,7 +377,7 @@ func (r *ring) expire(height int64) {
 			break
 		}
 		if !c.done {
-			r.forget(&c.txid)
+			r.drop(c)
 		}
 		r.free = append(r.free, r.queue[i])
 	}

@@ -167,6 +167,23 @@ func (r *mapRing) expire(height int64) {
 	r.queue = r.queue[i:]
 }
 
+// sameQueue fails t unless r's candidates waiting are ref's, in order.
+func sameQueue(t *testing.T, r *ring, ref *mapRing) {
+	t.Helper()
+	var got, want []uint32
+	for c := range r.waiting {
+		got = append(got, c.txIndex)
+	}
+	for _, c := range ref.queue {
+		if !ref.done[c] {
+			want = append(want, c.txIndex)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("waiting: %v, want %v", got, want)
+	}
+}
+
 // TestRingSameKey: the ring finds (by txid, and by graph number:
 // getNum), replaces and forgets candidates as a map keyed by the whole
 // txid did, also when txids share the first 8
@@ -264,19 +281,112 @@ func testRing(t *testing.T, keys, lasts, steps, span int) {
 		}
 	}
 	// The queue holds what the reference's does, in order.
-	var got, want []uint32
-	for c := range r.waiting {
-		got = append(got, c.txIndex)
-	}
-	for _, c := range ref.queue {
-		if !ref.done[c] {
-			want = append(want, c.txIndex)
-		}
-	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("waiting: %v, want %v", got, want)
-	}
+	sameQueue(t, r, ref)
 	if removed < 100 {
 		t.Fatalf("%d candidates removed: the test does not exercise removal", removed)
+	}
+}
+
+// TestRingNumbersOnly: a ring that stops keeping its index by txid
+// (numbersOnly, as the graph's catch-up does) and builds it again (a get, a
+// candidate without a graph number: a block read as records) finds,
+// removes and expires candidates as the map keyed by txid does, by number
+// and by txid, with the candidates' txids distinct (numbersOnly's
+// condition), across rebuilds of its bits and growths of its tables.
+func TestRingNumbersOnly(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		steps int
+		span  int // steps a height
+		// switchEvery: one step in switchEvery switches to numbersOnly,
+		// one in recordEvery asks by txid (building the index again).
+		switchEvery, recordEvery int
+	}{
+		{"mostly by number", 40000, 2000, 500, 3000},
+		{"switching often", 20000, 300, 7, 11},
+		{"by number only", 30000, 1000, 1 << 30, 1 << 30},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, uint64(c.switchEvery)))
+			r := newRing()
+			r.numbersOnly()
+			ref := &mapRing{byTx: map[heistgraph.Hash]*candidate{}, done: map[*candidate]bool{}}
+			byNum := map[uint32]*candidate{}
+			var hs []heistgraph.Hash
+			removed, expired := 0, 0
+			for step := range c.steps {
+				if rng.IntN(c.switchEvery) == 0 {
+					r.numbersOnly()
+				}
+				switch k := rng.IntN(8); {
+				case k < 4:
+					var h heistgraph.Hash
+					for i := range h {
+						h[i] = byte(rng.Uint32())
+					}
+					cd := &candidate{txid: h, height: int64(step / c.span), txIndex: uint32(step), num: uint32(step) + 1}
+					if rng.IntN(c.recordEvery) == 0 {
+						cd.num = 0 // a block read as records
+					}
+					r.add(cd)
+					ref.add(cd)
+					if cd.num != 0 {
+						byNum[cd.num] = cd
+					}
+					hs = append(hs, h)
+				case k < 6:
+					// A graph's input spends a candidate's output.
+					num := uint32(1 + rng.IntN(step+1))
+					got, want := r.getNum(num), byNum[num]
+					if want != nil && ref.byTx[want.txid] != want {
+						want = nil // removed or expired
+					}
+					if (got == nil) != (want == nil) || got != nil && got.txIndex != want.txIndex {
+						t.Fatalf("step %d: getNum(%d) = %v, want %v", step, num, got, want)
+					}
+					if got != nil {
+						r.remove(got)
+						ref.remove(want)
+						removed++
+					}
+				case k == 6 && len(hs) > 0 && rng.IntN(c.recordEvery) == 0:
+					// A record's input spends one by txid.
+					h := hs[rng.IntN(len(hs))]
+					got, want := r.get(&h), ref.byTx[h]
+					if (got == nil) != (want == nil) || got != nil && got.txIndex != want.txIndex {
+						t.Fatalf("step %d: get(%x) = %v, want %v", step, h[:4], got, want)
+					}
+					if got != nil {
+						r.remove(got)
+						ref.remove(want)
+						removed++
+					}
+				default:
+					n := len(ref.byTx)
+					r.expire(int64(step/c.span - 2))
+					ref.expire(int64(step/c.span - 2))
+					expired += n - len(ref.byTx)
+				}
+				if step%499 != 0 {
+					continue
+				}
+				for _, cd := range ref.byTx {
+					if cd.num != 0 && (!r.mayNum(cd.num-1) || r.getNum(cd.num) == nil) {
+						t.Fatalf("step %d: candidate %d not found by its number", step, cd.txIndex)
+					}
+				}
+			}
+			// Asked by txid at the end, the ring has every candidate
+			// waiting and no other; its queue is the reference's.
+			for _, h := range hs {
+				if got, want := r.get(&h), ref.byTx[h]; (got == nil) != (want == nil) || got != nil && got.txIndex != want.txIndex {
+					t.Fatalf("at the end: get(%x) = %v, want %v", h[:4], got, want)
+				}
+			}
+			sameQueue(t, r, ref)
+			if removed < 100 || expired < 100 {
+				t.Fatalf("%d removed, %d expired: the test does not exercise them", removed, expired)
+			}
+		})
 	}
 }

@@ -295,9 +295,10 @@ func (e *engine) joint(v *txCols, ins []uint32) bool {
 	var cj pattern.CoinJoin
 	var ok bool
 	if e.owned(v) {
-		bs.cj = pattern.Cols{Types: e.types, InValue: v.inValue, InType: v.inType, InOwner: v.inIDs,
-			OutValue: v.outValue, OutType: v.outType, OutOwner: v.outIDs}
-		cj, ok = pattern.AnalyzeCoinJoinCols(&bs.cj, cjOpts)
+		c := &bs.cj // its fields set, not replaced: it keeps the rules' scratch
+		c.Types, c.InValue, c.InType, c.InOwner = e.types, v.inValue, v.inType, v.inIDs
+		c.OutValue, c.OutType, c.OutOwner = v.outValue, v.outType, v.outIDs
+		cj, ok = pattern.AnalyzeCoinJoinCols(c, cjOpts)
 	} else {
 		rec := v.rec
 		if rec == nil {

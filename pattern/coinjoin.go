@@ -125,23 +125,30 @@ func AnalyzeCoinJoin(tx *heistgraph.Tx, prevouts []*heistgraph.TxOut, opts CoinJ
 // numbers, two equal exactly when the outputs' addresses (their scripts
 // when they have none) are, as CoinJoinOptions.InOwners; an OP_RETURN
 // output's is not read. The rules only read the columns.
+//
+// A Cols also keeps the rules' scratch between calls: one whose fields are
+// set anew for each transaction (not the whole struct replaced) allocates
+// nothing in AnalyzeCoinJoinCols once its scratch has grown to the largest
+// transaction's outputs and inputs. So a Cols (and a copy of it, which
+// shares the scratch) is for one goroutine at a time.
 type Cols struct {
 	Types             []heistgraph.ScriptType
 	InValue, OutValue []int64
 	InType, OutType   []uint8
 	InOwner, OutOwner []uint32
+	shape             shape // the rules' scratch, reused
 }
 
 // AnalyzeCoinJoinCols is AnalyzeCoinJoin for a transaction given as
 // columns, not a coinbase: the same answer as AnalyzeCoinJoin gives for
 // its record with every prevout and with opts' InOwners and OutOwners
 // (which it ignores: c has the owners). It builds no record and keeps
-// nothing of c.
+// nothing of c but its scratch (Cols).
 func AnalyzeCoinJoinCols(c *Cols, opts CoinJoinOptions) (cj CoinJoin, ok bool) {
 	if len(c.InValue) < 2 || len(c.OutValue) < 2 {
 		return CoinJoin{}, false
 	}
-	var s shape
+	s := &c.shape
 	s.initCols(c)
 	return s.analyze(&opts)
 }
@@ -290,10 +297,21 @@ type shape struct {
 	// The codes of OP_RETURN, P2WPKH and P2TR (noCode when the codes
 	// name no such type).
 	null, wpkh, tr uint8
+	// keys is room for the owners' numbers groups sorts (initCols).
+	keys []uint32
 	// The arrays of small transactions' slices, kept in the shape.
 	kValueBuf, outValueBuf, outsBuf, sortBuf [16]int64
 	kTypeBuf, outTypeBuf                     [16]uint8
 	keyBuf                                   [16]uint32
+}
+
+// room returns s emptied, or buf's room when s has none: a shape reused
+// (Cols' scratch) keeps what its slices grew to.
+func room[T any](s []T, buf []T) []T {
+	if cap(s) == 0 {
+		return buf[:0]
+	}
+	return s[:0]
 }
 
 // noCode is the code of a script type that a transaction's codes do not
@@ -396,7 +414,7 @@ func (s *shape) initCols(c *Cols) {
 	s.kValue, s.kType, s.allKnown = c.InValue, c.InType, true
 	s.outValue, s.outType = c.OutValue, c.OutType
 	s.values()
-	keys := s.keyBuf[:0]
+	keys := room(s.keys, s.keyBuf[:])
 	for j, t := range c.OutType {
 		if t != s.null {
 			keys = append(keys, c.OutOwner[j])
@@ -406,18 +424,19 @@ func (s *shape) initCols(c *Cols) {
 	s.distinctOutScripts = d == len(keys)
 	keys = append(keys[:0], c.InOwner...)
 	s.inScripts, s.inMost = groups(keys)
+	s.keys = keys
 }
 
 // values sets outs, m and sorted from outValue and outType.
 func (s *shape) values() {
-	s.outs = s.outsBuf[:0]
+	s.outs = room(s.outs, s.outsBuf[:])
 	for j, t := range s.outType {
 		if t != s.null {
 			s.outs = append(s.outs, s.outValue[j])
 		}
 	}
 	s.m = len(s.outs)
-	s.sorted = append(s.sortBuf[:0], s.outs...)
+	s.sorted = append(room(s.sorted, s.sortBuf[:]), s.outs...)
 	slices.Sort(s.sorted)
 }
 
