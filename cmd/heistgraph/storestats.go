@@ -64,7 +64,7 @@ not counted.`,
 						printf(w, "  compacting: %d running\n", rep.Compactions)
 					}
 					for _, f := range rep.Families {
-						printf(w, "  %-3s %9.1f MB  %s", f.Family, float64(f.DiskBytes)/1e6, f.Table)
+						printf(w, "  %-3s %9.1f MB %6d files (%d below 1 MiB)  %s", f.Family, float64(f.DiskBytes)/1e6, f.Files, f.SmallFiles, f.Table)
 						if f.Keys != nil {
 							printf(w, " (%d keys, %.1f MB of keys, %.1f MB of values)", *f.Keys, float64(*f.KeyBytes)/1e6, float64(*f.ValueBytes)/1e6)
 						}
