@@ -21,7 +21,8 @@ func (a *app) storeStatsCmd() *cobra.Command {
 write-ahead log, the files and bytes of each of Pebble's levels (level 0 holds
 a bulk load's randomly keyed tables until it closes, or until the next open
 when it was interrupted), the compactions running and the bytes still to
-compact, and each table's bytes on disk as Pebble estimates them. No key is
+compact, and each table's bytes on disk as Pebble estimates them, with its
+files (each file holds one table) and how many of them are below 1 MiB. No key is
 read unless --keys asks for each table's keys and logical bytes, which reads
 the whole store.
 

@@ -7,7 +7,6 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/heistgraph/heistgraph"
-	"github.com/heistgraph/heistgraph/store/storetest"
 )
 
 func TestOpenFilesFor(t *testing.T) {
@@ -60,12 +59,7 @@ func TestFileCache(t *testing.T) {
 // default opens each file once.
 func TestMaxOpenFiles(t *testing.T) {
 	ctx := context.Background()
-	bulkWorld(t, 7, 0) // every group ingested
-	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 7, 60)
-	blocks := make([]*heistgraph.Block, 200)
-	for i := range blocks {
-		blocks[i] = g.Next()
-	}
+	blocks := manyFilesWorld(t)
 	fs := vfs.NewMem()
 	opts := DefaultOptions()
 	opts.FS, opts.MemTableSize, opts.GroupBytes, opts.BulkLoad = fs, 256<<10, 128<<10, true
