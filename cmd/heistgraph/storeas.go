@@ -52,7 +52,7 @@ func parseStoreAs(s string) (size int64, ratio float64, err error) {
 // them.
 func (a *app) scaleStore(opts *pebble.Options) error {
 	if a.openFiles < 0 {
-		return usageError{fmt.Errorf("--open-files %d: want at least 1: %w", a.openFiles, heistgraph.ErrInvalid)}
+		return usageError{fmt.Errorf("--open-files %d: want a count of files (0: the default): %w", a.openFiles, heistgraph.ErrInvalid)}
 	}
 	opts.MaxOpenFiles = a.openFiles
 	if a.storeAs == "" {

@@ -88,7 +88,8 @@ type Options struct {
 	// at Open, less a quarter (at least 256) for the rest of the process
 	// (openfiles.go); Pebble's 1,000 where the limit cannot be read.
 	// Benchmarks set a small value to give a small chain the full chain's
-	// share of open files a file (--open-files).
+	// share of open files a file (--open-files). Each store of a process
+	// takes that share: a process that opens two at once sets it.
 	MaxOpenFiles int
 	// OnFail, when set, is called once, on a goroutine of its own, when the
 	// store fails for good (see ErrFailed and DB.Failed): a disk that is
