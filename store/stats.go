@@ -78,4 +78,9 @@ type FamilyStats struct {
 	Keys       *int64 `json:"keys,omitempty"`
 	KeyBytes   *int64 `json:"key_bytes,omitempty"`
 	ValueBytes *int64 `json:"value_bytes,omitempty"`
+	// Files is, on Pebble, the sorted tables whose first key is the
+	// family's (each holds one table), SmallFiles those of them below
+	// 1 MiB.
+	Files      int64 `json:"files,omitempty"`
+	SmallFiles int64 `json:"small_files,omitempty"`
 }

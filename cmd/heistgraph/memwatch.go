@@ -121,14 +121,14 @@ func (w *memWatch) sample() {
 	}
 	if db := w.db.Load(); db != nil {
 		s := db.MemoryStats()
-		fmt.Fprintf(&b, " cache=%d memtables=%d/%d zombies=%d/%d filecache=%d/%d iters=%d snaps=%d tables=%d",
+		fmt.Fprintf(&b, " cache=%d memtables=%d/%d zombies=%d/%d filecache=%d/%d fileopens=%d/%d iters=%d snaps=%d tables=%d",
 			s.BlockCache>>20, s.MemTables>>20, s.MemTableCount, s.ZombieTables>>20, s.ZombieCount,
-			s.FileCache>>20, s.FileCacheTables, s.TableIters, s.Snapshots, s.Levels)
+			s.FileCache>>20, s.FileCacheTables, s.FileOpens, s.FileReads, s.TableIters, s.Snapshots, s.Levels)
 		l := s.Lookups
 		fmt.Fprintf(&b, " addrids=%d addrlookups=%d/%d txidlookups=%d/%d addrfilter=%d txidfilter=%d filterbuilds=%d",
 			l.AddrIDs, l.AddrFound, l.AddrLookups, l.TxidFound, l.TxidLookups, l.AddrFilter>>10, l.TxidFilter>>10, l.FilterBuilds)
 	}
-	b.WriteString(" (MiB; lookups found/made, filters KiB)\n")
+	b.WriteString(" (MiB; file opens of the file cache's look-ups, lookups found/made, filters KiB)\n")
 	_, _ = w.log.Write(b.Bytes())
 	w.n++
 	if f, err := os.Create(filepath.Join(w.dir, fmt.Sprintf("heap-%04d.pb.gz", w.n))); err == nil {

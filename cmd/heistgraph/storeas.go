@@ -41,8 +41,20 @@ func parseStoreAs(s string) (size int64, ratio float64, err error) {
 	return size, ratio, nil
 }
 
-// scaleStore applies --store-as to opts; nothing without it.
+// The hidden --open-files N keeps at most N of the store's files open
+// (pebble.Options.MaxOpenFiles): a chain F times larger holds about F times
+// as many files (one a table per bulk group), so N = the machine's limit / F
+// gives each file of the small chain the share of the file cache the large
+// chain's would have (docs/benchmarks.md, "The store's file count at the
+// full chain's size").
+
+// scaleStore applies --store-as and --open-files to opts; nothing without
+// them.
 func (a *app) scaleStore(opts *pebble.Options) error {
+	if a.openFiles < 0 {
+		return usageError{fmt.Errorf("--open-files %d: want a count of files (0: the default): %w", a.openFiles, heistgraph.ErrInvalid)}
+	}
+	opts.MaxOpenFiles = a.openFiles
 	if a.storeAs == "" {
 		return nil
 	}

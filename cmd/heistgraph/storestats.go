@@ -21,7 +21,8 @@ func (a *app) storeStatsCmd() *cobra.Command {
 write-ahead log, the files and bytes of each of Pebble's levels (level 0 holds
 a bulk load's randomly keyed tables until it closes, or until the next open
 when it was interrupted), the compactions running and the bytes still to
-compact, and each table's bytes on disk as Pebble estimates them. No key is
+compact, and each table's bytes on disk as Pebble estimates them, with its
+files (each file holds one table) and how many of them are below 1 MiB. No key is
 read unless --keys asks for each table's keys and logical bytes, which reads
 the whole store.
 
@@ -64,7 +65,7 @@ not counted.`,
 						printf(w, "  compacting: %d running\n", rep.Compactions)
 					}
 					for _, f := range rep.Families {
-						printf(w, "  %-3s %9.1f MB  %s", f.Family, float64(f.DiskBytes)/1e6, f.Table)
+						printf(w, "  %-3s %9.1f MB %6d files (%d below 1 MiB)  %s", f.Family, float64(f.DiskBytes)/1e6, f.Files, f.SmallFiles, f.Table)
 						if f.Keys != nil {
 							printf(w, " (%d keys, %.1f MB of keys, %.1f MB of values)", *f.Keys, float64(*f.KeyBytes)/1e6, float64(*f.ValueBytes)/1e6)
 						}

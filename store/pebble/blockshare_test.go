@@ -68,12 +68,7 @@ func TestBlockShare(t *testing.T) {
 // take more than Memory counts.
 func TestTopBlocks(t *testing.T) {
 	ctx := context.Background()
-	bulkWorld(t, 7, 0) // every group ingested
-	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 7, 60)
-	blocks := make([]*heistgraph.Block, 200)
-	for i := range blocks {
-		blocks[i] = g.Next()
-	}
+	blocks := manyFilesWorld(t)
 	for _, tc := range []struct {
 		name string
 		top  int64
@@ -129,6 +124,19 @@ func TestTopBlocks(t *testing.T) {
 			t.Logf("%d misses; %d level 0 files of the txid index, upper levels' filter and index blocks %d bytes", misses, l0, upper)
 		})
 	}
+}
+
+// manyFilesWorld makes every group of a bulk load an ingestion and returns
+// 200 blocks of 60 txs, which small groups write into hundreds of files.
+func manyFilesWorld(t *testing.T) []*heistgraph.Block {
+	t.Helper()
+	bulkWorld(t, 7, 0) // every group ingested
+	g := storetest.NewGenerator(heistgraph.ChainBTCRegtest, 7, 60)
+	blocks := make([]*heistgraph.Block, 200)
+	for i := range blocks {
+		blocks[i] = g.Next()
+	}
+	return blocks
 }
 
 // openApplied opens a store of opts, closed when the test ends, and

@@ -122,10 +122,17 @@ func Open(dir string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("%s: %w", dir, ErrNoStore)
 		}
 	}
+	if opts.MaxOpenFiles == 0 {
+		opts.MaxOpenFiles = maxOpenFiles()
+	}
 	h := newHealth(opts.OnFail)
 	po, share := opts.pebbleOptions(h), newBlockShare(&opts)
 	po.Cache = share.cache
+	po.FileCache = fileCache(opts.MaxOpenFiles)
 	pdb, err := pebbledb.Open(dir, po)
+	if po.FileCache != nil {
+		po.FileCache.Unref() // the store holds its own reference
+	}
 	if err != nil {
 		share.close()
 	}

@@ -8,10 +8,13 @@ import "sync/atomic"
 // open tables, iterators and snapshots; and the filters of an initial
 // ingest with the lookups they let through (kept after Close).
 type MemoryStats struct {
-	BlockCache, BlockCacheCount   int64
-	MemTables, MemTableCount      int64
-	ZombieTables, ZombieCount     int64
-	FileCache, FileCacheTables    int64
+	BlockCache, BlockCacheCount int64
+	MemTables, MemTableCount    int64
+	ZombieTables, ZombieCount   int64
+	FileCache, FileCacheTables  int64
+	// FileOpens of FileReads: the file cache's look-ups since Open that
+	// opened a file again (Options.MaxOpenFiles).
+	FileOpens, FileReads          int64
 	TableIters, Snapshots, Levels int64
 	Lookups                       LookupStats
 }
@@ -64,6 +67,7 @@ func (d *DB) MemoryStats() MemoryStats {
 		MemTables: int64(m.MemTable.Size), MemTableCount: m.MemTable.Count,
 		ZombieTables: int64(m.MemTable.ZombieSize), ZombieCount: m.MemTable.ZombieCount,
 		FileCache: m.FileCache.Size, FileCacheTables: m.FileCache.TableCount,
+		FileOpens: m.FileCache.Misses, FileReads: m.FileCache.Hits + m.FileCache.Misses,
 		TableIters: m.TableIters, Snapshots: int64(m.Snapshots.Count),
 		Lookups: d.ap.counts.stats(),
 	}

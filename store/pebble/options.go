@@ -82,6 +82,15 @@ type Options struct {
 	// file system. Read-only opens share the directory with each other but
 	// not with a writer.
 	ReadOnly bool
+	// MaxOpenFiles bounds the sstables Pebble keeps open (its file
+	// cache); a read of one it does not hold opens it again. Zero: the
+	// process's limit of open files, its soft limit raised to the hard one
+	// at Open, less a quarter (at least 256) for the rest of the process
+	// (openfiles.go); Pebble's 1,000 where the limit cannot be read.
+	// Benchmarks set a small value to give a small chain the full chain's
+	// share of open files a file (--open-files). Each store of a process
+	// takes that share: a process that opens two at once sets it.
+	MaxOpenFiles int
 	// OnFail, when set, is called once, on a goroutine of its own, when the
 	// store fails for good (see ErrFailed and DB.Failed): a disk that is
 	// full, a write-ahead log write that failed, corruption found in the
@@ -150,6 +159,9 @@ func (o *Options) Validate() error {
 	if o.MemTableSize == 0 {
 		o.MemTableSize = DefaultMemTableSize
 	}
+	if o.MaxOpenFiles < 0 {
+		return fmt.Errorf("pebble store: max open files %d < 0: %w", o.MaxOpenFiles, heistgraph.ErrInvalid)
+	}
 	if o.GroupBytes < 0 {
 		return fmt.Errorf("pebble store: group bytes %d < 0: %w", o.GroupBytes, heistgraph.ErrInvalid)
 	}
@@ -198,6 +210,7 @@ func (o *Options) pebbleOptions(h *health) *pebbledb.Options {
 		Merger:                      totalsMerger,
 		ReadOnly:                    o.ReadOnly,
 		ErrorIfNotExists:            o.ReadOnly,
+		MaxOpenFiles:                o.MaxOpenFiles,
 	}
 	po.EventListener = &pebbledb.EventListener{
 		BackgroundError: func(err error) {

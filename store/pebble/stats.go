@@ -68,15 +68,49 @@ func (d *DB) Stats(ctx context.Context, opts store.StatsOptions) (store.StatsRep
 	if rep.DiskBytes, err = d.dirBytes(); err != nil {
 		return store.StatsReport{}, fmt.Errorf("store stats: %w", err)
 	}
+	name := func(k []byte) string { return familyName(k[0]) }
 	if opts.Keys {
 		rep.Families, err = d.familiesByKeys(ctx)
+		name = familyOf
 	} else {
 		rep.Families, err = d.familiesByPrefix()
+	}
+	if err == nil {
+		err = d.countFiles(rep.Families, name)
 	}
 	if err != nil {
 		return store.StatsReport{}, fmt.Errorf("store stats: %w", err)
 	}
 	return rep, nil
+}
+
+// smallFile is the size below which FamilyStats counts a file as small.
+const smallFile = 1 << 20
+
+// countFiles sets each family's files, naming a file's family by name of
+// its first key.
+func (d *DB) countFiles(fams []store.FamilyStats, name func([]byte) string) error {
+	levels, err := d.db.SSTables()
+	if err != nil {
+		return err
+	}
+	at := make(map[string]int, len(fams))
+	for i, f := range fams {
+		at[f.Family] = i
+	}
+	for _, files := range levels {
+		for _, f := range files {
+			if k := f.Smallest.UserKey; len(k) > 0 {
+				if i, ok := at[name(k)]; ok {
+					fams[i].Files++
+					if f.Size < smallFile {
+						fams[i].SmallFiles++
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // familiesByPrefix estimates each prefix byte's range on disk without
