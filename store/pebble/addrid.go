@@ -229,9 +229,6 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 	if hashed {
 		h = pr.h
 	}
-	if st != nil {
-		a.idOuts++
-	}
 	f, err := a.newFilter(db, c)
 	if err != nil {
 		return 0, err
@@ -290,7 +287,7 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 		}
 		return id, nil
 	}
-	id, found, err := a.storedAddrID(db, c, addr, pr, st)
+	id, found, err := a.storedAddrID(db, c, addr, pr)
 	if err != nil {
 		return 0, err
 	}
@@ -394,7 +391,6 @@ func (a *applier) addrReader(db pebbledb.Reader, c chainCode) *addrReader {
 // build): the next run reads what this one wrote.
 func (a *applier) closeReads() error {
 	a.ahead.stopReads()
-	a.idAhead.stopReads()
 	a.run = nil
 	var err error
 	if a.addrs != nil {
@@ -543,33 +539,29 @@ func (a *applier) cacheIDs() {
 	}
 }
 
-// storedAddrID is the package's storedAddrID through the run's iterators
-// or the run's read-ahead; pr is the preparation of the output whose
-// address addr is and st what stageAddrs found of it (nil, nil: none).
-func (a *applier) storedAddrID(db pebbledb.Reader, c chainCode, addr string, pr *outPrep, st *addrStage) (id uint64, found bool, err error) {
+// storedAddrID is the package's storedAddrID through the run's iterators;
+// pr is the preparation of the output whose address addr is (nil: none).
+func (a *applier) storedAddrID(db pebbledb.Reader, c chainCode, addr string, pr *outPrep) (id uint64, found bool, err error) {
+	it, err := a.reads.totalsIter(db, c)
+	if err != nil {
+		return 0, false, err
+	}
+	var kh uint64
+	if pr != nil {
+		kh = pr.kh
+	} else {
+		kh = addrKeyHash(addr)
+	}
+	t, found, err := seekTotals(it, a.addrReader(db, c), c, addr, kh, nil)
 	a.counts.addrLookups.Add(1)
-	var r idRead
-	ok := false
-	if st != nil {
-		a.idReads++
-		if r, ok = a.idAhead.take(spendSeq(a.runK, int(st.at))); ok {
-			a.idServed++
-		}
-	}
-	if !ok {
-		var kh uint64
-		if pr != nil {
-			kh = pr.kh
-		} else {
-			kh = addrKeyHash(addr)
-		}
-		r.id, r.found, r.err = storedID(db, &a.reads, a.addrReader(db, c), c, addr, kh)
-	}
-	if r.err != nil || !r.found {
-		return 0, false, r.err
+	if err != nil || !found {
+		return 0, false, err
 	}
 	a.counts.addrFound.Add(1)
-	return r.id, true, nil
+	if t.ID == 0 {
+		return 0, false, fmt.Errorf("address %q: totals without an id: %w", addr, errCorrupt)
+	}
+	return t.ID, true, nil
 }
 
 // storedAddrID returns the id of addr from its stored totals in r (found

@@ -15,7 +15,6 @@ import (
 // (id, old, ok: addrIDCache.get's).
 type addrStage struct {
 	id                   uint64
-	at                   int32 // the output's place in its block
 	held, asked, old, ok bool
 }
 
@@ -68,7 +67,7 @@ func (a *applier) stageAddrs(db pebbledb.Reader, b *heistgraph.Block, c chainCod
 			if f != nil {
 				hit = f.stageBits(o.kh, uint64(b2i(out.Address != "")))
 			}
-			a.staged[j] = addrStage{at: int32(j), held: hit != 0}
+			a.staged[j] = addrStage{held: hit != 0}
 			// The held addresses, listed without a branch: the next one
 			// overwrites what is not.
 			a.heldAt[held] = int32(j)

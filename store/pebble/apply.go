@@ -77,7 +77,7 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 	a.size(outs)
 	a.prep.start(bs[:blocks], a.hashSeed())
 	defer a.prep.stop()
-	a.run, a.queuedTo, a.idQueuedTo = bs[:blocks], -1, -1
+	a.run, a.queuedTo = bs[:blocks], -1
 	defer a.closeReads() // on the paths that return early; closed twice is a no-op
 	var feed func(store.BlockRecords)
 	if bs[0] != nil { // a nil block is refused below
@@ -455,25 +455,11 @@ type applier struct {
 	// (the last run's counts: aheadWorth).
 	spendReads, spendInputs int
 	aheadOn                 bool
-	// idAhead looks the run's reused addresses' ids up ahead
-	// (addrahead.go), idQueuedTo the place of the last block queued (-1:
-	// none); idReads and idOuts count the run's outputs whose ids were
-	// read from the store and all its outputs with an address, and
-	// idAheadOn is whether the run reads them ahead (the last run's
-	// counts: aheadWorth).
-	idAhead         idAhead
-	idQueuedTo      int
-	idReads, idOuts int
-	idAheadOn       bool
 	// noAhead turns the read-ahead off, aheadServed counts the inputs it
 	// resolved and aheadRuns the runs it started in (tests).
 	noAhead     bool
 	aheadServed int
 	aheadRuns   int
-	// idServed counts the outputs' ids the ids read-ahead resolved and
-	// idRuns the runs it started in (tests).
-	idServed int
-	idRuns   int
 	// seed is addrHash's (seeded: made).
 	seed   maphash.Seed
 	seeded bool
@@ -512,8 +498,6 @@ func (a *applier) startGroup(cacheBytes, filterBytes int64) {
 	a.utxo.limit(aheadCacheBytes(cacheBytes))
 	a.aheadOn = aheadWorth(a.spendReads, a.spendInputs)
 	a.spendReads, a.spendInputs = 0, 0
-	a.idAheadOn = aheadWorth(a.idReads, a.idOuts)
-	a.idReads, a.idOuts = 0, 0
 	a.filterBytes = filterBytes
 	a.idBase = max(idCacheBytes(cacheBytes), 0)
 	a.idCache.limit(a.idBase + a.filterSpare(0))
@@ -586,7 +570,6 @@ func (a *applier) build(ctx context.Context, db *pebbledb.DB, b *heistgraph.Bloc
 	a.prespend(b, c)
 	a.spendAt = 0
 	a.readAhead(db, b, c)
-	a.readIDsAhead(db, c)
 	a.feed.startBlock(b)
 	for i := range b.Txs {
 		if i&255 == 255 {

@@ -6,8 +6,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// TestFastTable: the tables an ingest reads at random (the outputs, the
-// txid index, the address totals) are written with the fast codec in the
+// TestFastTable: the outputs table is written with the fast codec in the
 // bottom level too, by a compaction (tableSpanPolicy) and by a bulk group
 // (tableSink.options); the other tables there with the level's zstd. A
 // bulk group's bottom files of the outputs and the address table have
@@ -33,7 +32,7 @@ func TestFastTable(t *testing.T) {
 	for _, tc := range []struct {
 		table       byte
 		fast, small bool
-	}{{prefixOutput, true, true}, {prefixAddrByID, false, true}, {prefixTx, true, false}, {prefixTxRec, false, false}, {prefixEvent, false, false}, {prefixAddress, true, false}} {
+	}{{prefixOutput, true, true}, {prefixAddrByID, false, true}, {prefixTx, false, false}, {prefixTxRec, false, false}, {prefixEvent, false, false}, {prefixAddress, false, false}} {
 		key := []byte{tc.table, 0, 1, 2}
 		policy, _, err := tableSpanPolicy(key)
 		if err != nil {

@@ -29,14 +29,21 @@ import (
 // ahead only when the one before read a share of its spends from the
 // store (aheadWorth).
 
-// spendSeq is the order of input j of the run's block k (and of output j
-// of it: idSeq).
+// spendJob is an input to read ahead: seq orders the run's inputs (the
+// block's place in the run, then the input's in the block: spendSeq).
+type spendJob struct {
+	seq uint64
+	op  heistgraph.Outpoint
+}
+
+// spendSeq is the order of input j of the run's block k.
 func spendSeq(k, j int) uint64 { return uint64(k)<<32 | uint64(uint32(j)) }
 
 // spendRead is what the store holds of an input's output: its tx's number
 // (txFound), the output's head and address (outFound), or the error that
 // reading them met.
 type spendRead struct {
+	seq      uint64
 	num      uint64
 	txFound  bool
 	outFound bool
@@ -50,7 +57,7 @@ type spendRead struct {
 // outAddrBytes, as the output cache counts it).
 const (
 	spendReadWindow = 256
-	spendReadBytes  = spendReadWindow * (int64(unsafe.Sizeof(aheadResult[spendRead]{})) + outAddrBytes)
+	spendReadBytes  = spendReadWindow * (int64(unsafe.Sizeof(spendRead{})) + outAddrBytes)
 )
 
 // readSpent reads what the store holds of the output op of chain c
@@ -78,76 +85,50 @@ func readSpent(db pebbledb.Reader, rr *runReads, ys *addrReader, c chainCode, op
 	return r
 }
 
-// aheadJob is a job J to read ahead: seq orders the run's jobs (spendSeq).
-type aheadJob[J any] struct {
-	seq uint64
-	j   J
-}
-
-// aheadResult is the result R of the job seq.
-type aheadResult[R any] struct {
-	seq uint64
-	r   R
-}
-
-// aheadReads is a run's goroutine that reads the store ahead of the
-// applier: jobs J queued in seq order, each answered by a result R, in
-// the same order (nil done: none started).
-type aheadReads[J, R any] struct {
-	jobs chan []aheadJob[J]
-	res  chan aheadResult[R]
+// readAhead is a run's read-ahead (nil done: none started).
+type readAhead struct {
+	jobs chan []spendJob
+	res  chan spendRead
 	stop chan struct{}
 	done chan struct{}
 	// last is the greatest seq queued (any: one was); head is a result
 	// taken from res that the applier has not reached (held).
 	last uint64
 	any  bool
-	head aheadResult[R]
+	head spendRead
 	held bool
 }
 
-// readAhead is the read-ahead of a run's spent outputs.
-type readAhead = aheadReads[heistgraph.Outpoint, spendRead]
-
-// startSpends starts ra's goroutine, which reads ahead the inputs of up
-// to blocks blocks of chain c from db.
-func startSpends(ra *readAhead, db pebbledb.Reader, c chainCode, blocks int) {
-	ra.start(blocks, spendReadWindow, func() (func(heistgraph.Outpoint) spendRead, func()) {
-		var rr runReads
-		// ys remembers the addresses it read as the applier's reader did
-		// when it made these reads (the applier's now reads few).
-		ys := newAddrIter(db, c)
-		read := func(op heistgraph.Outpoint) spendRead { return readSpent(db, &rr, ys, c, op) }
-		return read, func() {
-			_ = rr.close() // nothing it read is used after stop
-			_ = ys.Close()
-		}
-	})
-}
-
-// start starts the goroutine that answers the jobs of up to blocks queues
-// through the reader open makes (read, and close once it stops), with at
-// most window results waiting.
-func (ra *aheadReads[J, R]) start(blocks, window int, open func() (read func(J) R, close func())) {
+// start starts the goroutine that reads ahead the inputs of up to blocks
+// blocks of chain c from db.
+func (ra *readAhead) start(db pebbledb.Reader, c chainCode, blocks int) {
 	ra.stopReads()
-	ra.jobs = make(chan []aheadJob[J], blocks+1) // queue never waits
-	ra.res = make(chan aheadResult[R], window)
+	ra.jobs = make(chan []spendJob, blocks+1) // queue never waits
+	ra.res = make(chan spendRead, spendReadWindow)
 	ra.stop = make(chan struct{})
 	ra.done = make(chan struct{})
 	ra.any, ra.held = false, false
 	jobs, res, stop, done := ra.jobs, ra.res, ra.stop, ra.done
 	go func() {
 		defer close(done)
-		read, closeReads := open()
-		defer closeReads()
+		var rr runReads
+		// ys remembers the addresses it read as the applier's reader did
+		// when it made these reads (the applier's now reads few).
+		ys := newAddrIter(db, c)
+		defer func() {
+			_ = rr.close() // nothing it read is used after stop
+			_ = ys.Close()
+		}()
 		for {
 			select {
 			case <-stop:
 				return
 			case js := <-jobs:
 				for _, j := range js {
+					r := readSpent(db, &rr, ys, c, j.op)
+					r.seq = j.seq
 					select {
-					case res <- aheadResult[R]{seq: j.seq, r: read(j.j)}:
+					case res <- r:
 					case <-stop:
 						return
 					}
@@ -158,7 +139,7 @@ func (ra *aheadReads[J, R]) start(blocks, window int, open func() (read func(J) 
 }
 
 // queue hands the goroutine js, in seq order after what was queued.
-func (ra *aheadReads[J, R]) queue(js []aheadJob[J]) {
+func (ra *readAhead) queue(js []spendJob) {
 	if ra.done == nil || len(js) == 0 {
 		return
 	}
@@ -172,35 +153,34 @@ func (ra *aheadReads[J, R]) queue(js []aheadJob[J]) {
 // take returns the result of seq when it was queued (ok false: it was not,
 // and the caller reads it). The goroutine answers every job in order, so
 // the wait ends.
-func (ra *aheadReads[J, R]) take(seq uint64) (R, bool) {
-	var none R
+func (ra *readAhead) take(seq uint64) (spendRead, bool) {
 	if ra.done == nil || !ra.any || seq > ra.last {
-		return none, false
+		return spendRead{}, false
 	}
 	for {
 		if !ra.held {
 			ra.head, ra.held = <-ra.res, true
 		}
 		switch {
-		case ra.head.seq < seq: // a job the applier did not need
+		case ra.head.seq < seq: // an input the applier did not need to read
 			ra.held = false
 		case ra.head.seq == seq:
 			ra.held = false
-			return ra.head.r, true
+			return ra.head, true
 		default:
-			return none, false
+			return spendRead{}, false
 		}
 	}
 }
 
-// stopReads stops the goroutine and waits for it (its reader closed).
-func (ra *aheadReads[J, R]) stopReads() {
+// stopReads stops the goroutine and waits for it (its iterators closed).
+func (ra *readAhead) stopReads() {
 	if ra.done == nil {
 		return
 	}
 	close(ra.stop)
 	<-ra.done
-	*ra = aheadReads[J, R]{}
+	*ra = readAhead{}
 }
 
 // queueSpends queues block b's inputs (the run's block k, chain c) that
@@ -209,7 +189,7 @@ func (ra *aheadReads[J, R]) stopReads() {
 // one being built: its inputs that spend a tx of either (a.aheadTxs) are
 // left out too.
 func (a *applier) queueSpends(b *heistgraph.Block, k int, c chainCode, prepped bool) {
-	var js []aheadJob[heistgraph.Outpoint]
+	var js []spendJob
 	j := 0
 	for i := range b.Txs {
 		for v := range b.Txs[i].Inputs {
@@ -226,7 +206,7 @@ func (a *applier) queueSpends(b *heistgraph.Block, k int, c chainCode, prepped b
 					miss = !near && a.utxo.find(h, &uk) < 0 && a.grp.outHashed(h, &uk) == nil
 				}
 				if miss {
-					js = append(js, aheadJob[heistgraph.Outpoint]{seq: spendSeq(k, j), j: in.PrevOut})
+					js = append(js, spendJob{seq: spendSeq(k, j), op: in.PrevOut})
 				}
 			}
 			j++
@@ -244,7 +224,7 @@ func (a *applier) readAhead(db pebbledb.Reader, b *heistgraph.Block, c chainCode
 		return // past the blocks the run was started for: read as they come
 	}
 	if a.ahead.done == nil {
-		startSpends(&a.ahead, db, c, len(a.run))
+		a.ahead.start(db, c, len(a.run))
 		a.aheadRuns++
 	}
 	if a.queuedTo < k {
@@ -281,8 +261,8 @@ const aheadShare = 16
 // read-ahead's results take theirs (a bound too small to give them is
 // left whole: the window is then a few tens of KB past it).
 func aheadCacheBytes(cacheBytes int64) int64 {
-	if ahead := spendReadBytes + idReadBytes; cacheBytes > 4*ahead {
-		return cacheBytes - ahead
+	if cacheBytes > 4*spendReadBytes {
+		return cacheBytes - spendReadBytes
 	}
 	return cacheBytes
 }

@@ -52,27 +52,15 @@ func tableSpanPolicy(start []byte) (pebbledb.SpanPolicy, []byte, error) {
 
 // fastTable reports whether the table of key (its prefix byte) is
 // compressed with the fast codec in the bottom level too, not zstd: the
-// tables an ingest reads one record a block at random when its caches
-// miss, the outputs (o) by number when the output cache does not hold a
-// spent output, the txid index (t) by txid for the spent output's tx
-// number, and the address totals (a) by hash when the ids cache does not
-// hold a reused address. At the full chain's share of memory (--store-as
-// 24GiB/780) nearly every such read decompresses a 16 KiB block: with the
-// fast codec for the outputs the ingest of the large world's first two
-// files took 1.22× less CPU for 2% more disk (docs/benchmarks.md, "The
-// full chain's share of memory: the upper levels' filter and index blocks
-// kept whole"); for the txid index and the totals see "The capped
-// ingest's reused addresses read ahead; the randomly read tables with the
-// fast codec".
+// outputs (o), read one record a block when an ingest spends an output
+// the output cache does not hold. At the full chain's share of memory
+// (--store-as 24GiB/780) nearly every such read decompressed a 16 KiB
+// zstd block, 19% of the ingest's CPU; with the fast codec the ingest of
+// the large world's first two files took 1.22× less CPU for 2% more
+// disk (docs/benchmarks.md, "The full chain's share of memory: the upper
+// levels' filter and index blocks kept whole").
 func fastTable(key []byte) bool {
-	if len(key) == 0 {
-		return false
-	}
-	switch key[0] {
-	case prefixOutput, prefixTx, prefixAddress:
-		return true
-	}
-	return false
+	return len(key) > 0 && key[0] == prefixOutput
 }
 
 // smallBlockSize is the data block size of the bottom files a bulk group
