@@ -126,7 +126,7 @@ command or flag, a missing or unreadable input file).`,
 	_ = pf.MarkHidden("memwatch-every")
 	pf.StringVar(&a.storeAs, "store-as", "", "size the embedded store's caches and filters as --memory SIZE would, divided by RATIO (SIZE/RATIO; for benchmarks that give a small chain the full chain's share an address)")
 	_ = pf.MarkHidden("store-as")
-	pf.IntVar(&a.openFiles, "open-files", 0, "keep at most N of the embedded store's files open (default: the process's limit of open files, raised to its hard limit, less a quarter; for benchmarks that give a small chain the full chain's share of open files a file)")
+	pf.IntVar(&a.openFiles, "open-files", 0, "keep at most N of the embedded store's files open (default: the process's limit of open files, raised to its hard limit, less a quarter, and no more than a quarter of the block cache holds at about 4.4 KB a file; for benchmarks that give a small chain the full chain's share of open files a file)")
 	_ = pf.MarkHidden("open-files")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.ingestCmd(), a.showCmd(), a.storeCmd(), a.synthCmd())

@@ -123,7 +123,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		}
 	}
 	if opts.MaxOpenFiles == 0 {
-		opts.MaxOpenFiles = maxOpenFiles()
+		opts.MaxOpenFiles = maxOpenFiles(opts.CacheSize)
 	}
 	h := newHealth(opts.OnFail)
 	po, share := opts.pebbleOptions(h), newBlockShare(&opts)

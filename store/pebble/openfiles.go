@@ -43,10 +43,26 @@ func openFilesFor(limit uint64) int {
 	return int(min(limit-keep, 1<<30))
 }
 
+// openFileBytes is about what an open file holds on Go's heap (its reader,
+// index and properties): 4.4 KB, counted by the branch sstcount
+// (docs/benchmarks.md, "The store's file count at the full chain's size").
+const openFileBytes = 4400
+
+// cacheOpenFiles returns how many files a store with a block cache of
+// cacheSize bytes keeps open at most: as many as a quarter of the cache's
+// bytes hold, at least Pebble's default. Open files are Pebble's memory,
+// like its compactions', and not in Options.Memory; this bound makes them
+// follow --memory all the same, which the process's limit alone would not
+// (near the full chain's file count a high limit lets them hold gigabytes).
+func cacheOpenFiles(cacheSize int64) int {
+	return int(min(max(cacheSize/4/openFileBytes, defaultOpenFiles), 1<<30))
+}
+
 // maxOpenFiles returns the store's share of the process's open files,
-// after raising the soft limit to the hard one.
-func maxOpenFiles() int {
-	return openFilesFor(raiseFileLimit())
+// after raising the soft limit to the hard one, and at most what a block
+// cache of cacheSize bytes bounds (cacheOpenFiles).
+func maxOpenFiles(cacheSize int64) int {
+	return min(openFilesFor(raiseFileLimit()), cacheOpenFiles(cacheSize))
 }
 
 // fileCache returns a file cache of n files less those Pebble keeps outside

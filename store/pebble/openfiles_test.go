@@ -31,6 +31,27 @@ func TestOpenFilesFor(t *testing.T) {
 	}
 }
 
+// TestCacheOpenFiles checks the bound the block cache sets: open files
+// hold at most a quarter of its bytes, never fewer than Pebble's default.
+func TestCacheOpenFiles(t *testing.T) {
+	for _, tc := range []struct {
+		cache int64
+		want  int
+	}{
+		{0, defaultOpenFiles},            // no cache: Pebble's default
+		{4 * openFileBytes * 999, 1000},  // below the default
+		{4 * openFileBytes * 1001, 1001}, // a quarter of the cache
+		{DefaultCacheSize, 15252},        // 256 MiB: 64 MiB of open files
+		{24 << 30 * 5 / 16 / 5, 91512},   // --memory 24GiB's block cache
+		{1 << 62, 1 << 30},               // bounded
+		{4*openFileBytes*2000 + 3, 2000}, // rounded down
+	} {
+		if got := cacheOpenFiles(tc.cache); got != tc.want {
+			t.Errorf("cacheOpenFiles(%d) = %d, want %d", tc.cache, got, tc.want)
+		}
+	}
+}
+
 func TestFileCache(t *testing.T) {
 	for _, tc := range []struct {
 		n    int

@@ -86,7 +86,9 @@ type Options struct {
 	// cache); a read of one it does not hold opens it again. Zero: the
 	// process's limit of open files, its soft limit raised to the hard one
 	// at Open, less a quarter (at least 256) for the rest of the process
-	// (openfiles.go); Pebble's 1,000 where the limit cannot be read.
+	// (openfiles.go), and no more than a quarter of CacheSize holds at
+	// about 4.4 KB an open file (at least 1,000); Pebble's 1,000 where the
+	// limit cannot be read.
 	// Benchmarks set a small value to give a small chain the full chain's
 	// share of open files a file (--open-files). Each store of a process
 	// takes that share: a process that opens two at once sets it.
