@@ -1356,10 +1356,10 @@ func (e *engine) touchBlock(c *txgraph.ClusterCols) {
 		sum += r.at(i).vout[0]
 	}
 	cid := e.m.cid
-	for _, id := range e.bs.inCol {
+	for _, id := range bs.inCol {
 		sum += cid[id]
 	}
-	e.bs.touched += sum
+	bs.touched += sum
 }
 
 // newStrings appends the strings of the graph's addresses from to to-1,
