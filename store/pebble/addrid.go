@@ -64,20 +64,22 @@ type runIDs struct {
 }
 
 // freshID is an address id the run read from the store or gave out (or
-// found only in the cache's older generation), h its address's hash, c its
-// chain and forms[at:end] its stored form.
+// found in the cache but for its reused part's newer generation), h its
+// address's hash, c its chain and forms[at:end] its stored form; seen
+// that the run did not give it out (addrIDCache.put).
 type freshID struct {
 	id, h   uint64
 	at, end int
 	c       chainCode
+	seen    bool
 }
 
 // addFresh adds id of the address of chain c whose hash is h and whose
-// stored form is form to r.fresh.
-func (r *runIDs) addFresh(c chainCode, h uint64, form []byte, id uint64) {
+// stored form is form to r.fresh; seen that the run did not give it out.
+func (r *runIDs) addFresh(c chainCode, h uint64, form []byte, id uint64, seen bool) {
 	at := len(r.forms)
 	r.forms = append(r.forms, form...)
-	r.fresh = append(r.fresh, freshID{id: id, h: h, at: at, end: len(r.forms), c: c})
+	r.fresh = append(r.fresh, freshID{id: id, h: h, at: at, end: len(r.forms), c: c, seen: seen})
 }
 
 // idTable holds the ids the run knows by address, in place of a map keyed
@@ -283,7 +285,7 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 	if ok {
 		r.ids.put(h, k, id)
 		if old {
-			r.addFresh(c, h, form, id)
+			r.addFresh(c, h, form, id, true)
 		}
 		return id, nil
 	}
@@ -293,7 +295,7 @@ func (a *applier) hashedAddrID(db pebbledb.Reader, c chainCode, addr string, pr 
 	}
 	if found {
 		r.ids.put(h, k, id)
-		r.addFresh(c, h, form, id)
+		r.addFresh(c, h, form, id, true)
 		return id, nil
 	}
 	return a.giveID(db, c, k, f, h, kh, pr, st)
@@ -320,7 +322,7 @@ func (a *applier) giveID(db pebbledb.Reader, c chainCode, k addrKey, f *addrFilt
 	}
 	a.idKey = appendAddrByIDKey(a.idKey[:0], c, id)
 	a.idVal = append(a.idVal[:0], a.formOf(k.addr, pr)...)
-	r.addFresh(c, h, a.idVal, id)
+	r.addFresh(c, h, a.idVal, id, false)
 	return id, a.w.Set(a.idKey, a.idVal, nil)
 }
 
@@ -518,23 +520,27 @@ func (a *applier) writeIDs() error {
 
 // cacheIDs copies the run's ids into the cache (applyGroup: while its
 // batch is committed): those it read from the store or gave out, or found
-// only in the cache's older generation; those the newer gave are there
-// already (nothing is put into the cache while a run is built, so nothing
-// drops them).
+// in the cache but for its reused part's newer generation; those that gave
+// are there already (nothing is put into the cache while a run is built,
+// so nothing drops them).
 func (a *applier) cacheIDs() {
 	r := &a.ids
 	for lo := 0; lo < len(r.fresh); lo += outPutBatch {
 		batch := r.fresh[lo:min(lo+outPutBatch, len(r.fresh))]
 		// The slots the puts place are read first, at once (putOuts).
-		if g := &a.idCache.gens[0]; len(g.slots) > 0 {
-			var touched uint64
-			for _, f := range batch {
+		var touched uint64
+		for _, f := range batch {
+			g := &a.idCache.win.gens[0]
+			if f.seen {
+				g = &a.idCache.main.gens[0]
+			}
+			if len(g.slots) > 0 {
 				touched += g.slots[f.h>>g.shift]
 			}
-			runtime.KeepAlive(touched) // the reads are made
 		}
+		runtime.KeepAlive(touched) // the reads are made
 		for _, f := range batch {
-			a.idCache.put(f.h, f.c, r.forms[f.at:f.end], f.id)
+			a.idCache.put(f.h, f.c, r.forms[f.at:f.end], f.id, f.seen)
 		}
 	}
 }

@@ -208,7 +208,7 @@ func TestAddrIDCacheGenerations(t *testing.T) {
 	}
 	id := func(i int) uint64 { return uint64(i+1) << (i % 55) }
 	const bytes = 1 << 20
-	var x addrIDCache
+	var x idGens
 	x.limit(bytes)
 	const n = 30000
 	var starts []int // where each generation began
@@ -286,7 +286,7 @@ func TestAddrIDCacheLimit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var x addrIDCache
+			var x idGens
 			x.limit(bytes)
 			n := 0
 			for x.gens[1].n == 0 || x.gens[0].size() < bytes/4 { // the older full, the newer half

@@ -80,8 +80,8 @@ func (a *applier) stageAddrs(db pebbledb.Reader, b *heistgraph.Block, c chainCod
 		}
 	}
 	a.heldAt, a.heldAddr = a.heldAt[:held], a.heldAddr[:held]
-	gens := &a.idCache.gens
-	if held == 0 || gens[0].n+gens[1].n == 0 {
+	gens := a.idCache.parts()
+	if held == 0 || a.idCache.entries() == 0 {
 		runtime.KeepAlive(touched)
 		return nil
 	}

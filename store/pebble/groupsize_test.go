@@ -158,7 +158,8 @@ func TestGroupOuts(t *testing.T) {
 
 // TestCacheIDsFresh: after a run the ids cache holds every id the run
 // knows, with the ids the store or the counter gave, and only those are
-// put into it (the ids the cache gave stay as they are).
+// put into it, and those the window of new addresses gave, which go to the
+// reused part (the ids its newer generation gave stay as they are).
 func TestCacheIDsFresh(t *testing.T) {
 	t.Parallel()
 	d := concatDB(t)
@@ -179,13 +180,17 @@ func TestCacheIDsFresh(t *testing.T) {
 			}
 			ids[addr] = id
 		}
-		if want := []int{2, 2}[run]; len(a.ids.fresh) != want {
+		if want := []int{2, 4}[run]; len(a.ids.fresh) != want { // a and b again, seen
 			t.Fatalf("run %d: %d fresh ids, want %d (%v)", run, len(a.ids.fresh), want, a.ids.fresh)
 		}
 		a.cacheIDs()
 		for addr, id := range ids {
 			if got, _, ok := a.idCache.get(a.addrHash(addr), c, a.formOf(addr, nil)); !ok || got != id {
 				t.Fatalf("run %d: cache holds %d (%v) for %q, want %d", run, got, ok, addr, id)
+			}
+			seen := run == 1 && (addr == "a" || addr == "b")
+			if _, _, ok := a.idCache.main.get(a.addrHash(addr), c, a.formOf(addr, nil)); ok != seen {
+				t.Fatalf("run %d: %q in the reused part: %v, want %v", run, addr, ok, seen)
 			}
 		}
 		// the run's counter, as committing its batch would store it

@@ -15,27 +15,108 @@ import (
 // table: about 30 bytes and 16–32 for the slot, where a map's entry, or
 // the tables of strings this replaced, took 130–175 with the string
 // (TestCacheBytes), and nothing in it is a pointer for the collector to
-// scan. It is bounded by two generations, counted exactly (the slots and
-// the chunks they have made room for): puts go to the newer, which takes
-// at most half the bytes and never more than the older leaves, and when it
-// is full the older is emptied, keeping its room if it fits the newer's
-// share, and becomes the newer (an id found only in the older is put again
-// by the run that found it, so the ids in use stay). A smaller bound (the
-// filters taking back what the cache borrowed of theirs: filterSpare)
-// drops the older generation, and the newer becomes the older if it fits
-// alone, so that the ids in use stay then too. A miss only costs a
-// lookup. It is emptied by a rewind, which may remove an address's totals
-// and with them its id.
+// scan.
+//
+// It keeps the addresses seen again apart from those only just given
+// their ids, as a segmented cache does (SLRU, W-TinyLFU): an address the
+// run found in the store or in the cache (but for the reused part's newer
+// generation, which holds it already) goes to the reused part, main; an
+// address the run gave its id goes to the window, win, which takes what
+// main leaves of the bound and at least a winShare-th of it. Most
+// addresses are used once (on the large world 94% of them; the reused ones
+// mostly come back hundreds of thousands of outputs later), so a cache
+// that keeps the most recent ids, as this one did, is filled by addresses
+// never seen again and evicts the reused ones long before they return: at
+// the full chain's share of the memory (--store-as 24GiB/780) it answered
+// 3% of the look-ups of stored addresses. Seen twice, an address is
+// likelier to be seen again, and main keeps only those (docs/
+// benchmarks.md, "The ids cache keeps the reused addresses"). While main
+// is smaller than its share (a large cache, or the start of a chain), the
+// window takes the rest and the cache holds the recent ids as before.
+//
+// A miss only costs a lookup. It is emptied by a rewind, which may remove
+// an address's totals and with them its id.
 type addrIDCache struct {
+	main, win idGens
+	bytes     int64
+}
+
+// winShare is the least part of the ids cache the window of new
+// addresses keeps: a 16th (TestSimTrace's replay of the lw4 world's capped
+// ingest: 0 to a 16th kept as many reused addresses, a quarter 4% fewer).
+const winShare = 16
+
+// limit sets the bound to bytes (0 or less: no entries are kept): main
+// takes at most all but the window's least share, and the window what
+// main leaves (idGens.limit keeps what fits of each).
+func (x *addrIDCache) limit(bytes int64) {
+	x.bytes = bytes
+	x.main.limit(bytes - max(bytes, 0)/winShare)
+	x.win.limit(bytes - x.main.size())
+}
+
+// size is the bytes x has made room for.
+func (x *addrIDCache) size() int64 { return x.main.size() + x.win.size() }
+
+// get returns the id of the address of chain c whose hash is h and whose
+// stored form is form; old reports that the reused part's newer
+// generation does not hold it (the run puts it again, seen: put).
+func (x *addrIDCache) get(h uint64, c chainCode, form []byte) (id uint64, old, ok bool) {
+	if id, old, ok := x.main.get(h, c, form); ok {
+		return id, old, true
+	}
+	id, _, ok = x.win.get(h, c, form)
+	return id, ok, ok
+}
+
+// put adds the address of chain c whose hash is h and whose stored form is
+// form with id: to the reused part when seen (the run found it in the
+// store, or get said old), which does not hold it in its newer
+// generation, and otherwise (the run gave it its id) to the window. A form
+// longer than idFormMax is not kept.
+func (x *addrIDCache) put(h uint64, c chainCode, form []byte, id uint64, seen bool) {
+	if !seen {
+		x.win.put(h, c, form, id)
+		return
+	}
+	x.main.put(h, c, form, id)
+	x.win.limit(x.bytes - x.main.size())
+}
+
+// clear empties it (after a rewind).
+func (x *addrIDCache) clear() {
+	x.main.clear()
+	x.win.clear()
+}
+
+// entries is the number of ids it holds.
+func (x *addrIDCache) entries() int { return x.main.entries() + x.win.entries() }
+
+// parts returns its generations: main's newer and older, the window's.
+func (x *addrIDCache) parts() [4]*idGen {
+	return [4]*idGen{&x.main.gens[0], &x.main.gens[1], &x.win.gens[0], &x.win.gens[1]}
+}
+
+// idGens is a part of the ids cache, bounded by two generations, counted
+// exactly (the slots and the chunks they have made room for): puts go to
+// the newer, which takes at most half the bytes and never more than the
+// older leaves, and when it is full the older is emptied, keeping its room
+// if it fits the newer's share, and becomes the newer (an id found only in
+// the older is put again by the run that found it, so the ids in use
+// stay). A smaller bound (the filters taking back what the cache borrowed
+// of theirs: filterSpare; main growing into the window's room) drops the
+// older generation, and the newer becomes the older if it fits alone, so
+// that the ids in use stay then too.
+type idGens struct {
 	gens  [2]idGen // gens[0] the newer
 	bytes int64
 }
 
-// limit sets the bound to bytes (0 or less: no entries are kept). A cache
+// limit sets the bound to bytes (0 or less: no entries are kept). A part
 // that takes more drops its older generation, then its newer if that alone
 // takes more; a newer that fits becomes the older, and the next newer
 // takes what it leaves (genBytes).
-func (x *addrIDCache) limit(bytes int64) {
+func (x *idGens) limit(bytes int64) {
 	if bytes == x.bytes {
 		return
 	}
@@ -52,12 +133,12 @@ func (x *addrIDCache) limit(bytes int64) {
 }
 
 // size is the bytes x has made room for.
-func (x *addrIDCache) size() int64 { return x.gens[0].size() + x.gens[1].size() }
+func (x *idGens) size() int64 { return x.gens[0].size() + x.gens[1].size() }
 
 // get returns the id of the address of chain c whose hash is h and whose
 // stored form is form; old reports that only the older generation holds
 // it.
-func (x *addrIDCache) get(h uint64, c chainCode, form []byte) (id uint64, old, ok bool) {
+func (x *idGens) get(h uint64, c chainCode, form []byte) (id uint64, old, ok bool) {
 	if id, ok := x.gens[0].find(h, c, form); ok {
 		return id, false, true
 	}
@@ -68,7 +149,7 @@ func (x *addrIDCache) get(h uint64, c chainCode, form []byte) (id uint64, old, o
 // put adds the address of chain c whose hash is h and whose stored form
 // is form, which the newer generation does not hold, with id. A form
 // longer than idFormMax is not kept.
-func (x *addrIDCache) put(h uint64, c chainCode, form []byte, id uint64) {
+func (x *idGens) put(h uint64, c chainCode, form []byte, id uint64) {
 	if x.bytes <= 0 || len(form) > idFormMax {
 		return
 	}
@@ -87,21 +168,21 @@ func (x *addrIDCache) put(h uint64, c chainCode, form []byte, id uint64) {
 	x.gens[0].put(h, c, form, id, n, x.genBytes())
 }
 
-// genBytes is what the newer generation may take: half the cache, less
+// genBytes is what the newer generation may take: half the part, less
 // what the older takes past the other half (after a smaller limit), at
 // most what a slot's 32 bits of a record's place address.
-func (x *addrIDCache) genBytes() int64 {
+func (x *idGens) genBytes() int64 {
 	return min(x.bytes/2, x.bytes-x.gens[1].size(), idArenaMax)
 }
 
-// clear empties it (after a rewind).
-func (x *addrIDCache) clear() {
+// clear empties it.
+func (x *idGens) clear() {
 	x.gens[0].reset()
 	x.gens[1].reset()
 }
 
 // entries is the number of ids it holds.
-func (x *addrIDCache) entries() int { return x.gens[0].n + x.gens[1].n }
+func (x *idGens) entries() int { return x.gens[0].n + x.gens[1].n }
 
 // A record of an idGen's arena: the chain's code (2 bytes, little endian),
 // the form's length (1 byte), the form, the id (uvarint), padded to a

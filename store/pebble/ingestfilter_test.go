@@ -48,19 +48,20 @@ func TestFiltersGrow(t *testing.T) {
 			// A run starts by taking back what the filters' rebuilds need
 			// of what the ids cache borrowed (made here as applyGroup
 			// makes it, which then finds nothing more to do): the ids of
-			// the cache's newer generation stay when they fit alone.
+			// the reused part's newer generation stay when they fit alone.
 			a := &d.ap
-			newer, had := a.idCache.gens[0].size(), a.idCache.size()
-			held := a.idCache.gens[0].n
+			main := &a.idCache.main // the reused addresses
+			newer, had := main.gens[0].size(), main.size()
+			held := main.gens[0].n
 			a.startGroup(d.opts.UTXOCacheSize, d.opts.FilterBytes)
 			if err := a.growFilters(d.db); err != nil {
 				t.Fatalf("%s: grow filters: %v", tc.name, err)
 			}
-			if had > a.idCache.bytes {
+			if had > main.bytes {
 				shrunk = true
-				if newer <= a.idCache.bytes && a.idCache.entries() < held {
-					t.Errorf("%s: before block %d: the cache's bound fell to %d B, under the %d it took, and it dropped the %d ids of its newer generation (%d B)",
-						tc.name, i, a.idCache.bytes, had, held, newer)
+				if newer <= main.bytes && main.entries() < held {
+					t.Errorf("%s: before block %d: the reused part's bound fell to %d B, under the %d it took, and it dropped the %d ids of its newer generation (%d B)",
+						tc.name, i, main.bytes, had, held, newer)
 				}
 			}
 			if _, err := d.ApplyBlocks(ctx, blocks[i:min(i+4, len(blocks))]); err != nil {
