@@ -10,9 +10,10 @@ import (
 )
 
 // Read-ahead of a run's spent outputs. An input whose output neither the
-// output cache nor the run holds is resolved from the store: its tx's
-// number by txid, its output by number, the output's address by id
-// (readSpent), each a seek that, under a small block cache (the full
+// output cache nor the run holds is resolved from the store: its entry in
+// the unspent outputs (unspent.go) or, without one, its tx's number by
+// txid, its output by number, the output's address by id (readSpent),
+// each a seek that, under a small block cache (the full
 // chain's share of memory), reads and decompresses a data block. The
 // applier did these one after the other on the ingest's serial path. Now
 // a goroutine of the run (readAhead) makes them ahead, in the order the
@@ -41,13 +42,17 @@ func spendSeq(k, j int) uint64 { return uint64(k)<<32 | uint64(uint32(j)) }
 
 // spendRead is what the store holds of an input's output: its tx's number
 // (txFound), the output's head and address (outFound), or the error that
-// reading them met.
+// reading them met. An output the unspent outputs table held (unspent)
+// comes with its address's addrKeyHash (kh), and without the address's
+// string unless it was asked for.
 type spendRead struct {
 	seq      uint64
 	num      uint64
 	txFound  bool
 	outFound bool
+	unspent  bool
 	head     outputHead
+	kh       uint64
 	addr     string
 	err      error
 }
@@ -61,9 +66,25 @@ const (
 )
 
 // readSpent reads what the store holds of the output op of chain c
-// through rr and ys (the reads applyInput makes when no cache holds it).
-func readSpent(db pebbledb.Reader, rr *runReads, ys *addrReader, c chainCode, op heistgraph.Outpoint) spendRead {
+// through rr and ys (the reads applyInput makes when no cache holds it):
+// its entry in the unspent outputs, with its address's string when addr
+// is set (the feed wants it), or else the output's tx number, record and
+// address.
+func readSpent(db pebbledb.Reader, rr *runReads, ys *addrReader, c chainCode, op heistgraph.Outpoint, addr bool) spendRead {
 	var r spendRead
+	u, found, err := rr.unspent(db, c, op)
+	if err != nil || found {
+		r.err = err
+		r.num, r.txFound, r.outFound, r.unspent = u.Num, found, found, found
+		r.head = outputHead{Value: u.Value, Type: u.Type, AddrID: u.ID}
+		r.kh = u.KH
+		if found && addr && u.ID != 0 {
+			if r.addr, err = ys.addr(u.ID); err != nil {
+				r.err = fmt.Errorf("output %s: %w", op, err)
+			}
+		}
+		return r
+	}
 	r.num, r.txFound, r.err = rr.txNum(db, c, op.TxID)
 	if r.err != nil || !r.txFound {
 		return r
@@ -100,8 +121,8 @@ type readAhead struct {
 }
 
 // start starts the goroutine that reads ahead the inputs of up to blocks
-// blocks of chain c from db.
-func (ra *readAhead) start(db pebbledb.Reader, c chainCode, blocks int) {
+// blocks of chain c from db (with the addresses' strings: addr, readSpent).
+func (ra *readAhead) start(db pebbledb.Reader, c chainCode, blocks int, addr bool) {
 	ra.stopReads()
 	ra.jobs = make(chan []spendJob, blocks+1) // queue never waits
 	ra.res = make(chan spendRead, spendReadWindow)
@@ -125,7 +146,7 @@ func (ra *readAhead) start(db pebbledb.Reader, c chainCode, blocks int) {
 				return
 			case js := <-jobs:
 				for _, j := range js {
-					r := readSpent(db, &rr, ys, c, j.op)
+					r := readSpent(db, &rr, ys, c, j.op, addr)
 					r.seq = j.seq
 					select {
 					case res <- r:
@@ -224,7 +245,7 @@ func (a *applier) readAhead(db pebbledb.Reader, b *heistgraph.Block, c chainCode
 		return // past the blocks the run was started for: read as they come
 	}
 	if a.ahead.done == nil {
-		a.ahead.start(db, c, len(a.run))
+		a.ahead.start(db, c, len(a.run), a.feed.on)
 		a.aheadRuns++
 	}
 	if a.queuedTo < k {
