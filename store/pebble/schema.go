@@ -217,6 +217,9 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // (migrateUnspent).
 const schemaVersion = 12
 
+// SchemaVersion is the schema version of the stores this build writes.
+const SchemaVersion = schemaVersion
+
 var (
 	metaVersionKey   = []byte("mversion")
 	metaChainPrefix  = []byte("mchain/")
