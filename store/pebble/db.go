@@ -38,8 +38,10 @@ type DB struct {
 	dir  string
 	opts Options
 	// migratedFrom is the schema version Open migrated the store from (0:
-	// none, unspent.go).
+	// none, unspent.go); noUnspent reports a store of schema unspentFrom
+	// opened read-only (not migrated: it has no unspent outputs).
 	migratedFrom int
+	noUnspent    bool
 	wo           *pebbledb.WriteOptions
 	h            *health
 	// blocks is Pebble's block cache, given back what the memtables
@@ -310,7 +312,9 @@ func (d *DB) load() (err error) {
 		}
 	} else if n, k := binary.Uvarint(v); k <= 0 || n != schemaVersion && n != unspentFrom {
 		return versionError(n)
-	} else if n == unspentFrom && !d.opts.ReadOnly {
+	} else if n == unspentFrom && d.opts.ReadOnly {
+		d.noUnspent = true
+	} else if n == unspentFrom {
 		// Built once the chain table is read (a read-only open reads the
 		// older store as it is: no read needs the unspent outputs).
 		defer func() {

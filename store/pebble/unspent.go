@@ -261,3 +261,43 @@ const migrateBatchBytes = 4 << 20
 // MigratedFrom returns the schema version the store had before Open
 // migrated it (0: none was needed).
 func (d *DB) MigratedFrom() int { return d.migratedFrom }
+
+// verifyUnspent checks that chain c's unspent outputs in r are what its
+// outputs and spend markers say (buildUnspent): every entry they call for
+// is there with its value, and there are no others. It reads every
+// output, and the table once per entry (Check).
+func verifyUnspent(r pebbledb.Reader, c chainCode) error {
+	var want int64
+	var got []byte
+	err := buildUnspent(r, c, func(k, v []byte) error {
+		want++
+		var found bool
+		var err error
+		if got, found, err = lookup(r, k, got[:0]); err != nil {
+			return err
+		}
+		if !found || !bytes.Equal(got, v) {
+			return fmt.Errorf("unspent outputs: entry %x is %x (found %v), want %x: %w", k, got, found, v, errCorrupt)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	lo, hi := tableBounds(prefixUnspent, c)
+	it, err := r.NewIter(&pebbledb.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	var n int64
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return err
+	}
+	if n != want {
+		return fmt.Errorf("unspent outputs: %d entries, the outputs and spend markers call for %d: %w", n, want, errCorrupt)
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package pebble
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -169,6 +170,9 @@ func TestUnspentMigrate(t *testing.T) {
 		if got := string(storeDump(t, r)); got != wantDump || r.MigratedFrom() != 0 {
 			t.Errorf("round %d: read-only: the older store reads otherwise (migrated from %d)", round, r.MigratedFrom())
 		}
+		if _, err := r.Check(ctx); err != nil {
+			t.Errorf("round %d: read-only: check of the older store: %v", round, err)
+		}
 		if err := r.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -191,6 +195,49 @@ func TestUnspentMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkUnspent(t, d)
+	// Check finds the table sound, and finds an entry missing, changed or
+	// left over.
+	if _, err := d.Check(ctx); err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: []byte{prefixUnspent}, UpperBound: []byte{prefixUnspent + 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !it.First() {
+		t.Fatal("no entry")
+	}
+	k, v := slices.Clone(it.Key()), slices.Clone(it.Value())
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	changed := slices.Clone(v)
+	changed[0]++
+	extra := slices.Clone(k)
+	extra[len(extra)-1] ^= 0x80
+	for _, bad := range []struct {
+		name string
+		key  []byte
+		val  []byte // nil: deleted
+	}{{"missing", k, nil}, {"changed", k, changed}, {"left over", extra, v}} {
+		if bad.val == nil {
+			err = d.db.Delete(bad.key, nil)
+		} else {
+			err = d.db.Set(bad.key, bad.val, nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Check(ctx); !errors.Is(err, errCorrupt) {
+			t.Errorf("check of a store with an entry %s: %v, want errCorrupt", bad.name, err)
+		}
+		if err := errors.Join(d.db.Delete(extra, nil), d.db.Set(k, v, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Check(ctx); err != nil {
+		t.Fatalf("check once repaired: %v", err)
+	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
