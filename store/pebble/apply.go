@@ -894,7 +894,7 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		if ok {
 			a.aheadServed++
 		} else {
-			r = readSpent(db, &a.reads, a.addrReader(db, c), c, op, a.feed.on)
+			r = readSpent(db, &a.reads, a.addrReader(db, c), c, op)
 		}
 		if r.err != nil {
 			return r.err

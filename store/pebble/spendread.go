@@ -43,8 +43,10 @@ func spendSeq(k, j int) uint64 { return uint64(k)<<32 | uint64(uint32(j)) }
 // spendRead is what the store holds of an input's output: its tx's number
 // (txFound), the output's head and address (outFound), or the error that
 // reading them met. An output the unspent outputs table held (unspent)
-// comes with its address's addrKeyHash (kh), and without the address's
-// string unless it was asked for.
+// comes with its address's addrKeyHash (kh) and without the address's
+// string: nothing the applier writes needs it (the address's totals are
+// keyed by kh and id, its events by id), and the feed hands the id
+// (store.ApplyFeeds).
 type spendRead struct {
 	seq      uint64
 	num      uint64
@@ -67,10 +69,9 @@ const (
 
 // readSpent reads what the store holds of the output op of chain c
 // through rr and ys (the reads applyInput makes when no cache holds it):
-// its entry in the unspent outputs, with its address's string when addr
-// is set (the feed wants it), or else the output's tx number, record and
-// address.
-func readSpent(db pebbledb.Reader, rr *runReads, ys *addrReader, c chainCode, op heistgraph.Outpoint, addr bool) spendRead {
+// its entry in the unspent outputs, or else the output's tx number,
+// record and address.
+func readSpent(db pebbledb.Reader, rr *runReads, ys *addrReader, c chainCode, op heistgraph.Outpoint) spendRead {
 	var r spendRead
 	u, found, err := rr.unspent(db, c, op)
 	if err != nil || found {
@@ -78,11 +79,6 @@ func readSpent(db pebbledb.Reader, rr *runReads, ys *addrReader, c chainCode, op
 		r.num, r.txFound, r.outFound, r.unspent = u.Num, found, found, found
 		r.head = outputHead{Value: u.Value, Type: u.Type, AddrID: u.ID}
 		r.kh = u.KH
-		if found && addr && u.ID != 0 {
-			if r.addr, err = ys.addr(u.ID); err != nil {
-				r.err = fmt.Errorf("output %s: %w", op, err)
-			}
-		}
 		return r
 	}
 	r.num, r.txFound, r.err = rr.txNum(db, c, op.TxID)
@@ -121,8 +117,8 @@ type readAhead struct {
 }
 
 // start starts the goroutine that reads ahead the inputs of up to blocks
-// blocks of chain c from db (with the addresses' strings: addr, readSpent).
-func (ra *readAhead) start(db pebbledb.Reader, c chainCode, blocks int, addr bool) {
+// blocks of chain c from db.
+func (ra *readAhead) start(db pebbledb.Reader, c chainCode, blocks int) {
 	ra.stopReads()
 	ra.jobs = make(chan []spendJob, blocks+1) // queue never waits
 	ra.res = make(chan spendRead, spendReadWindow)
@@ -146,7 +142,7 @@ func (ra *readAhead) start(db pebbledb.Reader, c chainCode, blocks int, addr boo
 				return
 			case js := <-jobs:
 				for _, j := range js {
-					r := readSpent(db, &rr, ys, c, j.op, addr)
+					r := readSpent(db, &rr, ys, c, j.op)
 					r.seq = j.seq
 					select {
 					case res <- r:
@@ -245,7 +241,7 @@ func (a *applier) readAhead(db pebbledb.Reader, b *heistgraph.Block, c chainCode
 		return // past the blocks the run was started for: read as they come
 	}
 	if a.ahead.done == nil {
-		a.ahead.start(db, c, len(a.run), a.feed.on)
+		a.ahead.start(db, c, len(a.run))
 		a.aheadRuns++
 	}
 	if a.queuedTo < k {
