@@ -816,21 +816,21 @@ func (e *engine) catchUpRange(ctx context.Context, br store.BlockRangeTxs, from,
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := e.blockRecords(ctx, &b, false, hi, &last); err != nil {
+		if err := e.blockRecords(ctx, &b, hi, &last); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// blockRecords clusters the block b of the catch-up to hi and writes it;
-// fed reports that b came from the feed (its records hold every address's
-// string as well as its id).
-func (e *engine) blockRecords(ctx context.Context, b *store.BlockRecords, fed bool, hi int64, last *time.Time) error {
+// blockRecords clusters the block b of the catch-up to hi (read, or
+// fed: its records hold the addresses' strings as well as their ids, but
+// for spent outputs' it may leave out) and writes it.
+func (e *engine) blockRecords(ctx context.Context, b *store.BlockRecords, hi int64, last *time.Time) error {
 	h := b.Block.Height
 	e.bs.start(h, e.m.nextID(), false)
 	if b.AddrIDs != nil {
-		if err := e.blockIDs(ctx, b, fed); err != nil {
+		if err := e.blockIDs(ctx, b); err != nil {
 			return err
 		}
 		return e.done(ctx, h, hi, b.Block.Hash, last)

@@ -158,7 +158,7 @@ func (e *engine) catchUpFed(ctx context.Context, br store.BlockRangeTxs, from, h
 			return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
 		}
 		if b, ok := e.feed.take(h, hash); ok {
-			if err := e.blockRecords(ctx, &b, true, hi, &last); err != nil {
+			if err := e.blockRecords(ctx, &b, hi, &last); err != nil {
 				return err
 			}
 			h++

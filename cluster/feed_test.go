@@ -21,9 +21,15 @@ type feedPair struct {
 	feed        *Feed
 }
 
-func newFeedPair(t *testing.T, opts Options) *feedPair {
+// newFeedPair opens the pair; the fed store's output cache holds little
+// when small (its fed records then leave most spent outputs' addresses
+// out).
+func newFeedPair(t *testing.T, opts Options, small bool) *feedPair {
 	ctx := context.Background()
 	p := &feedPair{t: t, fed: openMem(t), read: openMem(t)}
+	if small {
+		p.fed = openMemCache(t, 1)
+	}
 	var err error
 	if p.efed, err = Open(ctx, p.fed, chain, opts); err != nil {
 		t.Fatal(err)
@@ -150,25 +156,29 @@ func TestFeedClustersAsReadBack(t *testing.T) {
 		final []*heistgraph.Block
 		// minTaken is the least number of blocks the feed must give.
 		minTaken int
+		// small: the fed store's output cache holds little (newFeedPair).
+		small bool
 	}{
-		{"a block a run", func(p *feedPair) { p.follow(); runs(p, blocks, 1, true) }, blocks, 60},
-		{"runs of 9", func(p *feedPair) { p.follow(); runs(p, blocks, 9, true) }, blocks, 60},
-		{"lagging", func(p *feedPair) { p.follow(); runs(p, blocks, 10, false); p.update() }, blocks, 60},
+		{"a block a run", func(p *feedPair) { p.follow(); runs(p, blocks, 1, true) }, blocks, 60, false},
+		{"runs of 9", func(p *feedPair) { p.follow(); runs(p, blocks, 9, true) }, blocks, 60, false},
+		{"runs of 9, spent outputs fed without addresses", func(p *feedPair) { p.follow(); runs(p, blocks, 9, true) }, blocks, 60, true},
+		{"reorg, spent outputs fed without addresses", func(p *feedPair) { p.follow(); reorg(p, true, true) }, append(slices.Clone(blocks[:41]), fork...), 60, true},
+		{"lagging", func(p *feedPair) { p.follow(); runs(p, blocks, 10, false); p.update() }, blocks, 60, false},
 		{"ingested without clustering first", func(p *feedPair) {
 			runs(p, blocks[:20], 6, false)
 			p.follow()
 			runs(p, blocks[20:], 6, true)
-		}, blocks, 40},
+		}, blocks, 40, false},
 		{"stopped midway", func(p *feedPair) {
 			p.follow()
 			runs(p, blocks[:30], 4, true)
 			p.apply(blocks[30:33]...)
 			p.stop()
 			runs(p, blocks[33:], 4, true)
-		}, blocks, 30},
-		{"reorg", func(p *feedPair) { p.follow(); reorg(p, true, true) }, append(slices.Clone(blocks[:41]), fork...), 60},
-		{"reorg lagging", func(p *feedPair) { p.follow(); reorg(p, true, false) }, append(slices.Clone(blocks[:41]), fork...), 60},
-		{"reorg of blocks not clustered", func(p *feedPair) { p.follow(); reorg(p, false, true) }, append(slices.Clone(blocks[:41]), fork...), 60},
+		}, blocks, 30, false},
+		{"reorg", func(p *feedPair) { p.follow(); reorg(p, true, true) }, append(slices.Clone(blocks[:41]), fork...), 60, false},
+		{"reorg lagging", func(p *feedPair) { p.follow(); reorg(p, true, false) }, append(slices.Clone(blocks[:41]), fork...), 60, false},
+		{"reorg of blocks not clustered", func(p *feedPair) { p.follow(); reorg(p, false, true) }, append(slices.Clone(blocks[:41]), fork...), 60, false},
 		{"gap filled late", func(p *feedPair) {
 			p.follow()
 			runs(p, blocks[:30], 5, true)
@@ -176,13 +186,13 @@ func TestFeedClustersAsReadBack(t *testing.T) {
 			p.update()
 			p.apply(blocks[30])
 			runs(p, blocks[32:], 5, true)
-		}, nil, 50},
+		}, nil, 50, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			opts := DefaultOptions()
 			opts.Change.Window = 8
-			p := newFeedPair(t, opts)
+			p := newFeedPair(t, opts, tc.small)
 			tc.run(p)
 			p.update()
 			m, ev := p.same()

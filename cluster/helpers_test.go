@@ -27,7 +27,16 @@ const (
 // openMem opens an in-memory Pebble store closed at the end of the test.
 func openMem(tb testing.TB) *pebble.DB {
 	tb.Helper()
+	return openMemCache(tb, pebble.DefaultOptions().UTXOCacheSize)
+}
+
+// openMemCache is openMem with an output cache of utxoCache bytes (a
+// small one makes the store resolve most spends from its unspent outputs,
+// whose fed records leave the spent outputs' addresses out).
+func openMemCache(tb testing.TB, utxoCache int64) *pebble.DB {
+	tb.Helper()
 	opts := pebble.DefaultOptions()
+	opts.UTXOCacheSize = utxoCache
 	opts.FS = vfs.NewMem()
 	opts.CacheSize = 8 << 20
 	opts.MemTableSize = 1 << 20

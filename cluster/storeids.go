@@ -161,13 +161,13 @@ func (bs *blockState) newAddrID(id uint32, s uint64) {
 }
 
 // blockIDs clusters the block b read by store.BlockRangeIDs, or fed with
-// its addresses' strings as well (bs started).
-func (e *engine) blockIDs(ctx context.Context, b *store.BlockRecords, fed bool) error {
+// its addresses' strings as well (bs started): fillAddresses reads the
+// strings it needs that b's records leave out (all of a read block's, a
+// fed block's spent outputs' that the store resolved without them).
+func (e *engine) blockIDs(ctx context.Context, b *store.BlockRecords) error {
 	h := b.Block.Height
-	if !fed {
-		if err := e.fillAddresses(ctx, b); err != nil {
-			return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
-		}
+	if err := e.fillAddresses(ctx, b); err != nil {
+		return fmt.Errorf("cluster %s: block %d: %w", e.chain, h, err)
 	}
 	if err := e.idsOfRecords(b); err != nil {
 		return err
@@ -304,12 +304,13 @@ func (bs *blockState) keyOf(s uint64, side string) (addrKey, bool) {
 // fillAddresses reads the strings of the addresses of b that the engine
 // does not know by their store ids, and of every address of the
 // transactions that may be CoinJoins or of the Stonewall shape
-// (pattern.MayJoin), and puts them in b's records.
+// (pattern.MayJoin), and puts them in b's records: those the records do
+// not hold already (a fed block's).
 func (e *engine) fillAddresses(ctx context.Context, b *store.BlockRecords) error {
 	t := e.sids
 	need := t.need[:0]
-	e.eachOutput(b, func(s uint64, _ *heistgraph.TxOut, all bool) {
-		if s != 0 && (all || t.of(s) == 0) {
+	e.eachOutput(b, func(s uint64, o *heistgraph.TxOut, all bool) {
+		if s != 0 && (o == nil || o.Address == "") && (all || t.of(s) == 0) {
 			need = append(need, s)
 		}
 	})

@@ -29,7 +29,7 @@ type BlockRecords struct {
 	Txs   []heistgraph.TxRecord
 	// AddrIDs is set by BlockRangeIDs, and by the feed (ApplyFeeds) of a
 	// store that has that role, which keeps the addresses' strings as
-	// well: the store's address ids of the block's spent outputs and
+	// well (but for spent outputs it may leave out): the store's address ids of the block's spent outputs and
 	// outputs, transaction by transaction in block order, for each first
 	// one per input (its spent output's) then one per output; 0 for none
 	// (no address, a coinbase input, an output not stored).
@@ -69,7 +69,9 @@ type ApplyFeeds interface {
 	// FeedApplied makes every later commit of chain's blocks call f with
 	// each block it committed, in order, its records as BlockRangeTxs
 	// yields them right after the commit (with AddrIDs set when the store
-	// is a BlockRangeIDs). A block whose records could read
+	// is a BlockRangeIDs, and then a spent output's address may be left
+	// empty: AddrIDs names it, AddressesByID gives its string, as for the
+	// records BlockRangeIDs yields). A block whose records could read
 	// differently later (an input whose output is not stored, a txid
 	// stored already) is not fed: the reader reads it back. Rewinds are not
 	// fed: a fed block is the stored one only while its height holds its

@@ -125,8 +125,9 @@ func (w *memWatch) sample() {
 			s.BlockCache>>20, s.MemTables>>20, s.MemTableCount, s.ZombieTables>>20, s.ZombieCount,
 			s.FileCache>>20, s.FileCacheTables, s.FileOpens, s.FileReads, s.TableIters, s.Snapshots, s.Levels)
 		l := s.Lookups
-		fmt.Fprintf(&b, " addrids=%d addrlookups=%d/%d txidlookups=%d/%d addrfilter=%d txidfilter=%d filterbuilds=%d",
-			l.AddrIDs, l.AddrFound, l.AddrLookups, l.TxidFound, l.TxidLookups, l.AddrFilter>>10, l.TxidFilter>>10, l.FilterBuilds)
+		fmt.Fprintf(&b, " addrids=%d addrlookups=%d/%d txidlookups=%d/%d addrfilter=%d txidfilter=%d filterbuilds=%d unspent=%d/%d",
+			l.AddrIDs, l.AddrFound, l.AddrLookups, l.TxidFound, l.TxidLookups, l.AddrFilter>>10, l.TxidFilter>>10, l.FilterBuilds,
+			l.UnspentHits, l.UnspentHits+l.UnspentMisses)
 	}
 	b.WriteString(" (MiB; file opens of the file cache's look-ups, lookups found/made, filters KiB)\n")
 	_, _ = w.log.Write(b.Bytes())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heistgraph/heistgraph"
 	"github.com/heistgraph/heistgraph/store"
+	"github.com/heistgraph/heistgraph/store/pebble"
 	"github.com/heistgraph/heistgraph/store/postgres"
 )
 
@@ -50,7 +51,9 @@ migration per transaction: a run that is interrupted leaves the database at its 
 version, and running the command again completes it. A database whose schema is newer than this
 binary, or that holds another application's tables, is refused and left unchanged (exit 1).
 Every command migrates the database when it opens it; this runs that step alone. The embedded
-store (--data) needs no migration.`,
+store (--data) is migrated the same way by its first read-write open: a store of schema 11 gets
+its table of unspent outputs built from its outputs and spend markers (a read of every output;
+a store killed meanwhile is migrated again at its next open); this runs that step alone too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			backend, err := a.backend()
@@ -64,10 +67,7 @@ store (--data) needs no migration.`,
 				Applied int    `json:"applied"`
 			}{Backend: backend}
 			if backend == backendPebble {
-				return a.emit(v, func(w io.Writer) error {
-					printf(w, "the embedded store at %s needs no migration\n", a.dataDir)
-					return nil
-				})
+				return a.migratePebble(cmd.Context())
 			}
 			m, err := postgres.Migrate(cmd.Context(), a.storeURL)
 			if err != nil {
@@ -80,4 +80,45 @@ store (--data) needs no migration.`,
 			})
 		},
 	}
+}
+
+// migratePebble is store migrate for the embedded store: a --data folder
+// without a store is left as it is, and a store is opened read-write,
+// which migrates it (pebble.DB.MigratedFrom).
+func (a *app) migratePebble(ctx context.Context) error {
+	v := struct {
+		Backend string `json:"backend"`
+		From    *int   `json:"from_version,omitempty"`
+		To      *int   `json:"to_version,omitempty"`
+		Applied int    `json:"applied"`
+	}{Backend: backendPebble}
+	opts := pebble.DefaultOptions()
+	opts.ReadOnly = true
+	db, err := pebble.Open(a.dataDir, opts)
+	if errors.Is(err, pebble.ErrNoStore) {
+		return a.emit(v, func(w io.Writer) error {
+			printf(w, "no store at %s: nothing to migrate\n", a.dataDir)
+			return nil
+		})
+	}
+	if err != nil {
+		return openError(a.dataDir, err)
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	from, to := pebble.SchemaVersion, pebble.SchemaVersion
+	if err := a.withStore(ctx, func(st store.Store) error {
+		if db, ok := st.(*pebble.DB); ok && db.MigratedFrom() != 0 {
+			from = db.MigratedFrom()
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	v.From, v.To, v.Applied = &from, &to, to-from
+	return a.emit(v, func(w io.Writer) error {
+		printf(w, "the embedded store at %s: schema version %d (was %d: %d migrations applied)\n", a.dataDir, to, from, v.Applied)
+		return nil
+	})
 }

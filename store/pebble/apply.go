@@ -145,7 +145,7 @@ func (d *DB) applyGroup(ctx context.Context, bs []*heistgraph.Block) (int, error
 		return taken, nil
 	}
 	last := bs[taken-1]
-	if err := errors.Join(a.writeIDs(), a.writeNums()); err != nil {
+	if err := errors.Join(a.writeIDs(), a.writeNums(), a.writeUnspent()); err != nil {
 		a.dropGroup()
 		return 0, err
 	}
@@ -303,10 +303,14 @@ func (dl *addrDelta) other(height, time int64) {
 }
 
 // deltas maps addresses to their addrDelta, in first-touched order. Every
-// get knows the address's id as well as its string, so the table is probed
-// by the id (an open-addressed table of indexes into ds, cleared each
-// block) instead of hashing the string: an address's id and string go
-// together, so the entries are the same as by the string alone.
+// get knows the address's id, and the table is probed by it (an
+// open-addressed table of indexes into ds, cleared each block) instead of
+// hashing the string: an address's id and string go together, so the
+// entries are the same as by the string alone. A spend resolved from the
+// unspent outputs (unspent.go) knows the id and the address's hash but
+// not its string (its totals' key needs only the hash): it gets with an
+// empty string, which joins the id's entry, and an entry made so takes
+// the string of the first get that gives one.
 type deltas struct {
 	slots []int32 // 1 + an index into ds (0: empty); a power of two long
 	addrs []string
@@ -328,8 +332,14 @@ func (s *deltas) get(id uint64, addr string) *addrDelta {
 			s.ds = append(s.ds, addrDelta{id: id, lastTx: -1, minH: -1, maxH: -1})
 			return &s.ds[len(s.ds)-1]
 		}
-		if dl := &s.ds[j-1]; dl.id == id && s.addrs[j-1] == addr {
-			return dl
+		if dl := &s.ds[j-1]; dl.id == id {
+			switch had := s.addrs[j-1]; {
+			case had == addr || addr == "":
+				return dl
+			case had == "":
+				s.addrs[j-1] = addr
+				return dl
+			}
 		}
 	}
 }
@@ -795,6 +805,19 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 			u.KH = pr.kh
 		}
 		a.grp.putOut(utxoKey{c, op}, u)
+		if collided {
+			// The stored output this one overwrites may be spent: its
+			// spend markers stay, and so it gets no entry in the unspent
+			// outputs (writeUnspent), as the table is built from the
+			// markers (buildUnspent).
+			spenders, err := spendersOfNum(db, c, num, uint32(n))
+			if err != nil {
+				return err
+			}
+			if len(spenders) > 0 {
+				a.grp.out(utxoKey{c, op}).spent = true
+			}
+		}
 		if out.Address != "" {
 			a.key = appendEventKey(a.key[:0], c, id, eventPos{Height: h, TxIndex: i, Kind: heistgraph.Received, Index: uint32(n)})
 			a.val = appendReceivedEvent(a.val[:0], num, out.Value)
@@ -817,6 +840,9 @@ func (a *applier) applyTx(db *pebbledb.DB, batch *sortedWrites, b *heistgraph.Bl
 				if err := a.backfill(db, batch, c, op, num, out); err != nil {
 					return fmt.Errorf("resolve earlier spend of %s: %w", op, err)
 				}
+				// Spent by a stored block: it gets no entry in the
+				// unspent outputs (writeUnspent).
+				a.grp.out(utxoKey{c, op}).spent = true
 			}
 		}
 	}
@@ -846,13 +872,22 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 	if !a.grp.collided {
 		cached = a.utxo.held(sp.place, &uk)
 	}
+	// unspent reports that the output has an entry in the unspent
+	// outputs, which the spend deletes (unspent.go): an output of an
+	// earlier run (the cache's, or the store's with an entry), or, when
+	// the run repeats a stored txid, one of the run's (its key may name
+	// the stored output's entry).
+	unspent := false
 	if lo, ok := a.utxo.takeAt(cached); ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
+		unspent = true
 	} else if lo := a.grp.outHashed(sp.h, &uk); lo != nil {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
 		lo.spent = true
+		unspent = a.grp.collided
 	} else if lo, ok := a.utxo.takeAt(a.utxo.held(sp.place, &uk)); ok {
 		ir.Resolved, ir.Value, ir.Type, ir.Address, id, outNum, kh = true, lo.Value, lo.Type, lo.Address, lo.ID, lo.Num, lo.KH
+		unspent = true
 	} else {
 		a.spendReads++
 		r, ok := a.ahead.take(spendSeq(a.runK, a.spendAt+int(vin)))
@@ -869,6 +904,17 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		}
 		if r.outFound {
 			ir.Resolved, ir.Value, ir.Type, id, ir.Address = true, r.head.Value, r.head.Type, r.head.AddrID, r.addr
+		}
+		if r.unspent {
+			kh, unspent = r.kh, true
+			a.counts.unspentHits.Add(1)
+		} else {
+			a.counts.unspentMisses.Add(1)
+		}
+	}
+	if unspent {
+		if err := a.spendUnspent(batch, c, op); err != nil {
+			return err
 		}
 	}
 
@@ -907,13 +953,21 @@ func (a *applier) applyInput(db *pebbledb.DB, batch *sortedWrites, c chainCode, 
 		}
 		return batch.Set(a.key, nil, nil)
 	}
-	if ir.Address == "" {
+	if ir.Address == "" && id == 0 {
 		return nil
 	}
 	hashed := id != 0 && kh != 0
 	if id == 0 {
 		var err error
 		if id, err = a.addrID(db, c, ir.Address); err != nil {
+			return err
+		}
+	}
+	if !hashed && ir.Address == "" {
+		// An entry of the unspent outputs whose address hashes to 0: its
+		// totals' key is made from the string.
+		var err error
+		if ir.Address, err = a.addrReader(db, c).addr(id); err != nil {
 			return err
 		}
 	}

@@ -91,7 +91,16 @@ func (d *DB) lastKey(table []byte) ([]byte, error) {
 func (d *DB) ingestGroup(ctx context.Context, first, last *heistgraph.Block) error {
 	t := d.newSink(bulkPrefix, bulkSplit)
 	t.bottom = inOrder
-	t.tail = d.lastKey
+	t.tail = func(table []byte) ([]byte, error) {
+		if table[0] == prefixUnspent {
+			// Keyed by txid: past the first group, a group's keys past the
+			// table's last are few, and a file of them with the bottom
+			// level's options (no filter) landed in level 0 whenever a
+			// compaction of the table was under way.
+			return prefixEnd(table), nil
+		}
+		return d.lastKey(table)
+	}
 	if err := d.ap.w.sinkTo(t); err != nil {
 		t.discard()
 		return fmt.Errorf("apply block %d %s on %s: %w", last.Height, last.Hash, last.Chain, err)

@@ -32,8 +32,10 @@ type CheckChain struct {
 
 // Check verifies the whole store: Pebble's level invariants over every
 // key of every sorted table, memtable and merge operand (which reads, and so
-// checksums, every block), then logical invariants cheap to check: every
-// chain in the chain table has a tip whose block is stored at that height.
+// checksums, every block), then logical invariants: every chain in the
+// chain table has a tip whose block is stored at that height, and its
+// unspent outputs (unspent.go) are what its outputs and spend markers say
+// (a read of every output and of the table).
 // A checksum that does not match is an error naming the file (see
 // CorruptFiles) and wrapping pebble's corruption error.
 func (d *DB) Check(ctx context.Context) (CheckReport, error) {
@@ -90,6 +92,11 @@ func (d *DB) Check(ctx context.Context) (CheckReport, error) {
 				err = errCorrupt
 			}
 			return rep, d.checkError(fmt.Sprintf("chain %s: block %s of the tip", ch, tip.Hash), err)
+		}
+		if !d.noUnspent {
+			if err := verifyUnspent(d.db, c); err != nil {
+				return rep, d.checkError(fmt.Sprintf("chain %s", ch), err)
+			}
 		}
 		rep.Chains = append(rep.Chains, CheckChain{Chain: ch, TipHeight: tip.Height, TipHash: tip.Hash.String()})
 	}

@@ -37,8 +37,13 @@ type DB struct {
 	db   *pebbledb.DB
 	dir  string
 	opts Options
-	wo   *pebbledb.WriteOptions
-	h    *health
+	// migratedFrom is the schema version Open migrated the store from (0:
+	// none, unspent.go); noUnspent reports a store of schema unspentFrom
+	// opened read-only (not migrated: it has no unspent outputs).
+	migratedFrom int
+	noUnspent    bool
+	wo           *pebbledb.WriteOptions
+	h            *health
 	// blocks is Pebble's block cache, given back what the memtables
 	// reserve in it (blockshare.go).
 	blocks *blockShare
@@ -283,7 +288,7 @@ func (d *DB) empty() (bool, error) {
 }
 
 // load checks the schema version and reads the chain code table.
-func (d *DB) load() error {
+func (d *DB) load() (err error) {
 	v, found, err := lookup(d.db, metaVersionKey, nil)
 	if err != nil {
 		return err
@@ -305,8 +310,18 @@ func (d *DB) load() error {
 		if err := d.db.Set(metaVersionKey, appendUvarint(nil, schemaVersion), pebbledb.Sync); err != nil {
 			return err
 		}
-	} else if n, k := binary.Uvarint(v); k <= 0 || n != schemaVersion {
+	} else if n, k := binary.Uvarint(v); k <= 0 || n != schemaVersion && n != unspentFrom {
 		return versionError(n)
+	} else if n == unspentFrom && d.opts.ReadOnly {
+		d.noUnspent = true
+	} else if n == unspentFrom {
+		// Built once the chain table is read (a read-only open reads the
+		// older store as it is: no read needs the unspent outputs).
+		defer func() {
+			if err == nil {
+				err = d.migrateUnspent()
+			}
+		}()
 	}
 	it, err := d.db.NewIter(&pebbledb.IterOptions{LowerBound: metaChainPrefix, UpperBound: metaChainPrefixE})
 	if err != nil {

@@ -134,7 +134,7 @@ func TestFiltersByTable(t *testing.T) {
 					// build none, a bulk group's file ingested there may
 					// have one.
 				case tc.bloom > 0 && name != tableFilterName:
-					t.Errorf("%s: file of table %c has filter %q, want %q", tc.name, table, name, tableFilterName)
+					t.Errorf("%s: file of table %c has filter %q, want %q (L%d, %d entries, %d dels)", tc.name, table, name, tableFilterName, level, f.Properties.NumEntries, f.Properties.NumDeletions)
 				case tc.bloom > 0 && filtered(f.Smallest.UserKey) && size <= 8+uint64(len(noFilter)):
 					t.Errorf("%s: file of table %c (%d keys) has a filter of %d bytes, want a Bloom filter",
 						tc.name, table, f.Properties.NumEntries, size)

@@ -189,6 +189,12 @@ func TestApplyBlocksMatchesApplyBlock(t *testing.T) {
 					checkTxNums(t, one, c)
 					checkTxNums(t, runs, c)
 				}
+				want := checkUnspent(t, one)
+				for name, db := range map[string]*DB{"runs": runs, "bulk": bulk} {
+					if got := checkUnspent(t, db); got != want {
+						t.Fatalf("step %d: unspent outputs %s:\n%s\nblock by block:\n%s", i, name, got, want)
+					}
+				}
 			}
 		})
 	}

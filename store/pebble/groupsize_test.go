@@ -85,7 +85,7 @@ func TestReserve(t *testing.T) {
 // together), in the order they were first touched, through the table's
 // growth and across reset; an id met with another string (only a corrupt
 // store could give one) is another entry, as it was when the string
-// alone was the key.
+// alone was the key, and one met without a string joins the id's entry.
 func TestDeltas(t *testing.T) {
 	t.Parallel()
 	var s deltas
@@ -109,8 +109,17 @@ func TestDeltas(t *testing.T) {
 				t.Fatalf("round %d: delta %d is %q %+v", round, i, addr, dl)
 			}
 		}
+		if dl := s.get(1, ""); dl != &s.ds[0] || s.addrs[0] != "addr0" {
+			t.Fatalf("round %d: id 1 without its string is not addr0's delta", round)
+		}
 		if other := s.get(1, "another"); other == &s.ds[0] || len(s.ds) != n+1 {
 			t.Fatalf("round %d: id 1 with another string shares addr0's delta", round)
+		}
+		// An entry made without its string (a spend resolved from the
+		// unspent outputs) takes the first string given.
+		id := uint64(1 + n*1024)
+		if dl, again := s.get(id, ""), s.get(id, "late"); dl != again || s.addrs[len(s.addrs)-1] != "late" || len(s.ds) != n+2 {
+			t.Fatalf("round %d: an entry made without its string: %q, %d entries", round, s.addrs[len(s.addrs)-1], len(s.ds))
 		}
 		s.reset()
 		if len(s.ds) != 0 || len(s.addrs) != 0 {

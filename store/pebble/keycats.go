@@ -9,7 +9,9 @@ import pebbledb "github.com/cockroachdb/pebble/v2"
 // -tagfocus key-type=a`). Pebble reads it only to label its background
 // work.
 var tableCategories = func() pebbledb.UserKeyCategories {
-	var cats []pebbledb.UserKeyCategory
+	// The unspent outputs (U) are the one table whose prefix is not a
+	// lower-case letter.
+	cats := []pebbledb.UserKeyCategory{{Name: string(rune(prefixUnspent)), UpperBound: []byte{prefixUnspent + 1}}}
 	for b := byte('a'); b < 'z'; b++ {
 		cats = append(cats, pebbledb.UserKeyCategory{Name: string(rune(b)), UpperBound: []byte{b + 1}})
 	}

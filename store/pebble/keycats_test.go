@@ -1,6 +1,10 @@
 package pebble
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/heistgraph/heistgraph"
+)
 
 // TestTableCategories: a compaction's profiler label names the table its
 // keys belong to, or the first and last table of a span.
@@ -16,6 +20,7 @@ func TestTableCategories(t *testing.T) {
 		{[]byte("mversion"), []byte("mtxnum/\x00\x01"), "m"},
 		{appendTable(nil, prefixTx, 1), append(appendTable(nil, prefixTx, 1), make([]byte, 32)...), "t"},
 		{[]byte{'y'}, []byte{'y', 0xff}, "y"},
+		{appendUnspentKey(nil, 1, heistgraph.Outpoint{}), appendUnspentKey(nil, 0xffff, heistgraph.Outpoint{Vout: 7}), "U"},
 		{[]byte{'z', 1}, []byte{0xff}, "z"},
 		{appendHashedAddressKey(nil, 1, 7, 1), appendTable(nil, prefixEvent, 1), "a-e"},
 	} {

@@ -35,6 +35,10 @@ type LookupStats struct {
 	// AddrFilter and TxidFilter are the filters' bytes, FilterBuilds the
 	// times one was rebuilt larger (ingestfilter.go).
 	AddrFilter, TxidFilter, FilterBuilds int64
+	// UnspentHits are spends the store resolved from the unspent outputs
+	// (unspent.go), UnspentMisses those it read the three tables for (the
+	// output not stored, or spent already).
+	UnspentHits, UnspentMisses int64
 }
 
 // lookupCounts are LookupStats' counters, written by the applier under
@@ -42,6 +46,7 @@ type LookupStats struct {
 type lookupCounts struct {
 	addrLookups, addrFound, addrIDs, txidLookups, txidFound atomic.Int64
 	addrFilter, txidFilter, filterBuilds                    atomic.Int64
+	unspentHits, unspentMisses                              atomic.Int64
 }
 
 func (l *lookupCounts) stats() LookupStats {
@@ -50,6 +55,7 @@ func (l *lookupCounts) stats() LookupStats {
 		TxidLookups: l.txidLookups.Load(), TxidFound: l.txidFound.Load(),
 		AddrFilter: l.addrFilter.Load(), TxidFilter: l.txidFilter.Load(),
 		FilterBuilds: l.filterBuilds.Load(),
+		UnspentHits:  l.unspentHits.Load(), UnspentMisses: l.unspentMisses.Load(),
 	}
 }
 

@@ -285,6 +285,9 @@ func (d *DB) undoBlock(ctx context.Context, c chainCode, h int64) error {
 			}
 		}
 	}
+	if err := u.unspendRestored(undo); err != nil {
+		return err
+	}
 	if err := d.unlinkHeight(b, c, h); err != nil {
 		return err
 	}
@@ -315,6 +318,12 @@ func (u *undoer) outputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 			return err
 		}
 		restored := u.restored[string(u.key)]
+		if err := u.b.Delete(u.key, nil); err != nil {
+			return err
+		}
+		// Its entry in the unspent outputs goes too (one comes back with
+		// the output it overwrote: unspendRestored).
+		u.key = appendUnspentKey(u.key[:0], u.c, op)
 		if err := u.b.Delete(u.key, nil); err != nil {
 			return err
 		}
@@ -419,12 +428,20 @@ func (u *undoer) inputs(txid heistgraph.Hash, i uint32, rec *txRecord) error {
 		if err := u.b.Delete(u.key, nil); err != nil {
 			return err
 		}
+		// A marker the undo record puts back (the tx was stored before
+		// the block) keeps its output spent.
+		back := u.restored[string(u.key)]
 		if !ir.Resolved {
 			u.key = appendOutpointKey(u.key[:0], prefixPending, u.c, ir.PrevOut)
 			if err := u.b.Delete(u.key, nil); err != nil {
 				return err
 			}
 			continue
+		}
+		if !back {
+			if err := u.unspend(ir); err != nil {
+				return err
+			}
 		}
 		id := ir.AddrID
 		if id == 0 {
@@ -540,4 +557,65 @@ func (u *undoer) txid(num uint64) (heistgraph.Hash, error) {
 		return txid, nil
 	}
 	return txidOf(u.b, u.c, num)
+}
+
+// unspend puts back the entry in the unspent outputs of the output ir
+// spent (its spend marker removed), unless the output goes away with the
+// block (made by one of its txs: outputs removed it from the batch first)
+// or another stored input spends it too.
+func (u *undoer) unspend(ir *inputRecord) error {
+	u.key = appendOutputKey(u.key[:0], u.c, ir.PrevNum, ir.PrevOut.Vout)
+	v, found, err := lookup(u.b, u.key, nil)
+	if err != nil || !found {
+		return err
+	}
+	spenders, err := spendersOfNum(u.b, u.c, ir.PrevNum, ir.PrevOut.Vout)
+	if err != nil || len(spenders) > 0 {
+		return err
+	}
+	e, err := unspentOf(v, ir.PrevNum, u.addrs)
+	if err != nil {
+		return fmt.Errorf("output %s: %w", ir.PrevOut, err)
+	}
+	u.key = appendUnspentKey(u.key[:0], u.c, ir.PrevOut)
+	return u.b.Set(u.key, appendUnspent(nil, &e), nil)
+}
+
+// unspendRestored puts back the entries in the unspent outputs of the
+// outputs the undo record put back (those the block's txs overwrote) that
+// no stored input spends: the entry is derived from the output and the
+// spend markers as they are now, not as they were when the block was
+// applied (a later block may have spent the output since).
+func (u *undoer) unspendRestored(undo []undoEntry) error {
+	for _, e := range undo {
+		k := e.Key
+		if !e.Present || len(k) < 3 || k[0] != prefixOutput {
+			continue
+		}
+		num, w := decodeOrdered(k[3:])
+		if w == 0 || len(k) != 3+w+4 {
+			return fmt.Errorf("undo record: output key %x: %w", k, errCorrupt)
+		}
+		vout := binary.BigEndian.Uint32(k[3+w:])
+		spenders, err := spendersOfNum(u.b, u.c, num, vout)
+		if err != nil {
+			return err
+		}
+		if len(spenders) > 0 {
+			continue
+		}
+		txid, err := txidOf(u.b, u.c, num)
+		if err != nil {
+			return err
+		}
+		ent, err := unspentOf(e.Prev, num, u.addrs)
+		if err != nil {
+			return fmt.Errorf("undo record: output %d:%d: %w", num, vout, err)
+		}
+		u.key = appendUnspentKey(u.key[:0], u.c, heistgraph.Outpoint{TxID: txid, Vout: vout})
+		if err := u.b.Set(u.key, appendUnspent(nil, &ent), nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }

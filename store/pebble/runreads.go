@@ -15,16 +15,17 @@ import (
 // so the applier reads each table it looks up through one iterator for the
 // whole run, opened at the run's first lookup of the table and closed when
 // the build ends, instead of one iterator or one Get per lookup: an
-// address's totals (findTotals), a spent output's tx number (the txid
-// index) and its output. A lookup then seeks the open iterator: Pebble
+// address's totals (findTotals), a spent output's entry in the unspent
+// outputs (unspent.go) and, without one, its tx number (the txid index)
+// and its output. A lookup then seeks the open iterator: Pebble
 // keeps each level's file open between seeks (a Get, or a new iterator,
 // finds and opens each level's file again, and builds its iterators over
 // the memtables and the levels), and a data block loaded while the next
 // seek lands in it.
 type runReads struct {
-	c                      chainCode
-	totals, txids, outputs *pebbledb.Iterator
-	key                    []byte
+	c                                chainCode
+	totals, txids, outputs, unspents *pebbledb.Iterator
+	key                              []byte
 }
 
 // iter returns the run's iterator *it over table prefix of chain c,
@@ -51,7 +52,7 @@ func (r *runReads) iter(db pebbledb.Reader, c chainCode, prefix byte, it **pebbl
 // close closes the run's iterators (at the end of its build).
 func (r *runReads) close() error {
 	var errs []error
-	for _, it := range []**pebbledb.Iterator{&r.totals, &r.txids, &r.outputs} {
+	for _, it := range []**pebbledb.Iterator{&r.totals, &r.txids, &r.outputs, &r.unspents} {
 		if *it != nil {
 			errs = append(errs, (*it).Close())
 			*it = nil

@@ -47,6 +47,7 @@ import (
 //	v + chain + number(be64)                -> tx record                            header fields, place, inputs (+ resolved spent outputs, addresses by id), fee (txnum.go)
 //	m + "txnum/" + chain                    -> next transaction number (uvarint)    given out at ingest
 //	u + chain + height(be64)                -> undo record                          previous values of keys the block overwrote
+//	U + chain + txid(32) + vout(be32)       -> unspent entry                        tx number, value, script type, address id, addrKeyHash: the outputs no input spends (unspent.go)
 //
 // Labels (labels.go) are not chain-scoped by code: a label may name a chain
 // the store holds no blocks of. Each field is length-prefixed (uvarint).
@@ -211,8 +212,13 @@ var logicalPrefixes = []byte{prefixAddress, prefixBlock, prefixEvent, prefixHeig
 // which splits the totals' keys after the hash, so that the Bloom filters
 // hold the hash and a lookup by address skips the files without it
 // (comparer.go; Pebble refuses a store of another comparer, which Open
-// reports as a store of an older version).
-const schemaVersion = 11
+// reports as a store of an older version); version 12 adds the unspent
+// outputs (U, unspent.go), which Open builds in a store of version 11
+// (migrateUnspent).
+const schemaVersion = 12
+
+// SchemaVersion is the schema version of the stores this build writes.
+const SchemaVersion = schemaVersion
 
 var (
 	metaVersionKey   = []byte("mversion")

@@ -10,9 +10,10 @@ import (
 )
 
 // Read-ahead of a run's spent outputs. An input whose output neither the
-// output cache nor the run holds is resolved from the store: its tx's
-// number by txid, its output by number, the output's address by id
-// (readSpent), each a seek that, under a small block cache (the full
+// output cache nor the run holds is resolved from the store: its entry in
+// the unspent outputs (unspent.go) or, without one, its tx's number by
+// txid, its output by number, the output's address by id (readSpent),
+// each a seek that, under a small block cache (the full
 // chain's share of memory), reads and decompresses a data block. The
 // applier did these one after the other on the ingest's serial path. Now
 // a goroutine of the run (readAhead) makes them ahead, in the order the
@@ -41,13 +42,19 @@ func spendSeq(k, j int) uint64 { return uint64(k)<<32 | uint64(uint32(j)) }
 
 // spendRead is what the store holds of an input's output: its tx's number
 // (txFound), the output's head and address (outFound), or the error that
-// reading them met.
+// reading them met. An output the unspent outputs table held (unspent)
+// comes with its address's addrKeyHash (kh) and without the address's
+// string: nothing the applier writes needs it (the address's totals are
+// keyed by kh and id, its events by id), and the feed hands the id
+// (store.ApplyFeeds).
 type spendRead struct {
 	seq      uint64
 	num      uint64
 	txFound  bool
 	outFound bool
+	unspent  bool
 	head     outputHead
+	kh       uint64
 	addr     string
 	err      error
 }
@@ -61,9 +68,19 @@ const (
 )
 
 // readSpent reads what the store holds of the output op of chain c
-// through rr and ys (the reads applyInput makes when no cache holds it).
+// through rr and ys (the reads applyInput makes when no cache holds it):
+// its entry in the unspent outputs, or else the output's tx number,
+// record and address.
 func readSpent(db pebbledb.Reader, rr *runReads, ys *addrReader, c chainCode, op heistgraph.Outpoint) spendRead {
 	var r spendRead
+	u, found, err := rr.unspent(db, c, op)
+	if err != nil || found {
+		r.err = err
+		r.num, r.txFound, r.outFound, r.unspent = u.Num, found, found, found
+		r.head = outputHead{Value: u.Value, Type: u.Type, AddrID: u.ID}
+		r.kh = u.KH
+		return r
+	}
 	r.num, r.txFound, r.err = rr.txNum(db, c, op.TxID)
 	if r.err != nil || !r.txFound {
 		return r

@@ -39,6 +39,7 @@ var familyTables = map[byte]string{
 	prefixTxRec:    "tx records by number",
 	prefixWatches:  "watches",
 	prefixWebhooks: "webhooks",
+	prefixUnspent:  "unspent outputs",
 }
 
 // Stats reports where the store's bytes are (see store.StatsReport).

@@ -37,7 +37,7 @@ func tableStart(key []byte) []byte {
 func blockTable(prefix byte) bool {
 	switch prefix {
 	case prefixAddress, prefixBlock, prefixEvent, prefixHeight, prefixOutput, prefixPending,
-		prefixSpend, prefixTx, prefixUndo, prefixTxNum, prefixTxRec, prefixAddrByID:
+		prefixSpend, prefixTx, prefixUndo, prefixTxNum, prefixTxRec, prefixAddrByID, prefixUnspent:
 		return true
 	}
 	return false
