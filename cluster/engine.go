@@ -954,7 +954,7 @@ func (e *engine) done(ctx context.Context, h, hi int64, hash heistgraph.Hash, la
 }
 
 // nextID returns the id the next new address gets.
-func (m *members) nextID() uint32 { return uint32(len(m.cid)) }
+func (m *members) nextID() uint32 { return uint32(len(m.c)) }
 
 // block clusters (or, with replay, replays) the block bi whose first new
 // address id is first.
