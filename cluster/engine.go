@@ -1355,9 +1355,9 @@ func (e *engine) touchBlock(c *txgraph.ClusterCols) {
 	for _, i := range at {
 		sum += r.at(i).vout[0]
 	}
-	cid := e.m.cid
+	cells := e.m.c
 	for _, id := range bs.inCol {
-		sum += cid[id]
+		sum += cells[id].cid
 	}
 	bs.touched += sum
 }
