@@ -1353,11 +1353,12 @@ func (e *engine) touchBlock(c *txgraph.ClusterCols) {
 	bs.touch = at
 	var sum uint32
 	for _, i := range at {
-		sum += r.at(i).vout[0]
+		c := r.at(i)
+		sum += c.vout[0] + c.out[1]
 	}
 	cells := e.m.c
 	for _, id := range bs.inCol {
-		sum += cells[id].cid
+		sum += cells[min(cells[id].cid, id)].next
 	}
 	bs.touched += sum
 }
