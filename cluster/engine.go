@@ -1357,6 +1357,10 @@ func (e *engine) touchBlock(c *txgraph.ClusterCols) {
 		sum += c.vout[0] + c.out[1]
 	}
 	cells := e.m.c
+	for _, i := range at {
+		c := r.at(i)
+		sum += cells[c.in].cid + cells[c.out[0]].cid + cells[c.out[1]].cid
+	}
 	for _, id := range bs.inCol {
 		sum += cells[min(cells[id].cid, id)].next
 	}
