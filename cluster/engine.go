@@ -1399,10 +1399,13 @@ func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
 }
 
 // touchBlock reads, before the block's transactions are clustered, what
-// they will read at random: the candidates their inputs spend (spends) and
-// the clusters of their input addresses (join, sameCluster), each a loop
-// of independent loads whose cache misses the processor overlaps, where
-// the transactions meet them one at a time behind the work between. It
+// they will read at random: the candidates their inputs spend (spends;
+// both ends of the fields a spend and the decision read), the cells of
+// those candidates' addresses (decide), and the cells of the input
+// addresses and of their clusters (join, sameCluster, a union's sizes and
+// ring splice), each a loop of independent loads whose cache misses the
+// processor overlaps, where the transactions meet them one at a time
+// behind the work between. It
 // changes nothing (the sum of what it read goes to bs.touched); c is a
 // block idsOfBlock gave the ids of.
 func (e *engine) touchBlock(c *txgraph.ClusterCols) {
@@ -1427,6 +1430,8 @@ func (e *engine) touchBlock(c *txgraph.ClusterCols) {
 		c := r.at(i)
 		sum += cells[c.in].cid + cells[c.out[0]].cid + cells[c.out[1]].cid
 	}
+	// An address's cluster is min(cid, id) (members.of without its
+	// branch): the cluster's own cell holds its size and ring link.
 	for _, id := range bs.inCol {
 		sum += cells[min(cells[id].cid, id)].next
 	}
