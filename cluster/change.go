@@ -67,23 +67,25 @@ func popcount(v uint8) int {
 // candidate is a transaction whose change output is not decided yet: it
 // waits for both outputs to be spent, for the fingerprint votes.
 type candidate struct {
-	txid    heistgraph.Hash
-	height  int64
-	txIndex uint32
+	// The fields a spend and the decision read come first, within 52
+	// bytes (touchBlock reads their two ends ahead).
+	vout    [2]uint32 // the two outputs' indexes
+	spent   [2]bool
+	known   [2]bool // the spender's fingerprint is its owner's
+	done    bool
+	optimal int8     // the optimal-change output, -1 for none
+	votes   [2]uint8 // static votes
+	spender [2]txFingerprint
+	fp      txFingerprint
+	in      uint32    // an input address
+	out     [2]uint32 // the two outputs' addresses
 	// num is the transaction's number in the graph plus one (0: none
 	// known), so that the graph's readers find it by the numbers of the
 	// transactions their inputs spend (ring.mayNum).
 	num     uint32
-	in      uint32    // an input address
-	out     [2]uint32 // the two outputs' addresses
-	vout    [2]uint32 // the two outputs' indexes
-	fp      txFingerprint
-	spender [2]txFingerprint
-	votes   [2]uint8 // static votes
-	optimal int8     // the optimal-change output, -1 for none
-	spent   [2]bool
-	known   [2]bool // the spender's fingerprint is its owner's
-	done    bool
+	txIndex uint32
+	height  int64
+	txid    heistgraph.Hash
 }
 
 // spend records that output vout is spent by a transaction with

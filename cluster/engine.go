@@ -954,7 +954,7 @@ func (e *engine) done(ctx context.Context, h, hi int64, hash heistgraph.Hash, la
 }
 
 // nextID returns the id the next new address gets.
-func (m *members) nextID() uint32 { return uint32(len(m.cid)) }
+func (m *members) nextID() uint32 { return uint32(len(m.c)) }
 
 // block clusters (or, with replay, replays) the block bi whose first new
 // address id is first.
@@ -1047,34 +1047,100 @@ func (b bitset) has(id uint32) bool {
 	return w < len(b) && b[w]&(1<<(id%64)) != 0
 }
 
-// idSet is a set of ids, as a list in the order added and a bitset:
-// adding an id it holds costs a bit test (a block's merges name the same
-// clusters and addresses many times).
+// idSet is a set of ids, as a list in the order added and an
+// open-addressing table of the ids (linear probing) sized to the list,
+// not to the ids: a block's sets (the addresses moved, the clusters
+// sized) and a transaction's hold hundreds or thousands of ids, far apart
+// among a large chain's millions. A bit an id (a megabyte for 8M ids)
+// put nearly every add on a cache miss; the table's few kilobytes stay in
+// the caches. Adding an id it holds costs a probe (a block's merges name
+// the same clusters and addresses many times).
 type idSet struct {
 	list []uint32
-	bits bitset
+	// slots hold id+1 of the ids of list (0: empty), at least twice as
+	// many slots as ids; each was placed after those before it in list.
+	slots []uint64
 }
 
-// add adds id to the set: one test of its bit when the set holds it (a
-// block's merges name the same clusters many times), one more word
+// idHome returns the first slot of id in a table of n slots: a
+// multiplicative hash of it scaled to the table.
+func idHome(id uint32, n int) int { return int(uint64(id*0x9e3779b1) * uint64(n) >> 32) }
+
+// add adds id to the set: a probe when the set holds it, one more slot
 // written and an append when not.
 func (s *idSet) add(id uint32) {
-	w, bit := int(id/64), uint64(1)<<(id%64)
-	if w < len(s.bits) {
-		if s.bits[w]&bit != 0 {
+	if 2*(len(s.list)+1) > len(s.slots) {
+		s.grow()
+	}
+	v, n := uint64(id)+1, len(s.slots)
+	for i := idHome(id, n); ; {
+		switch s.slots[i] {
+		case v:
+			return
+		case 0:
+			s.slots[i] = v
+			s.list = append(s.list, id)
 			return
 		}
-	} else {
-		s.bits.add(id) // grows it
+		if i++; i == n {
+			i = 0
+		}
 	}
-	s.bits[w] |= bit
-	s.list = append(s.list, id)
 }
 
-// reset empties the set.
-func (s *idSet) reset() {
+// has reports whether id is in the set.
+func (s *idSet) has(id uint32) bool {
+	n := len(s.slots)
+	if n == 0 {
+		return false
+	}
+	v := uint64(id) + 1
+	for i := idHome(id, n); s.slots[i] != 0; {
+		if s.slots[i] == v {
+			return true
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+	return false
+}
+
+// grow doubles the table (64 slots at first) and places the ids again, in
+// list's order.
+func (s *idSet) grow() {
+	n := max(64, 2*len(s.slots))
+	s.slots = make([]uint64, n)
 	for _, id := range s.list {
-		s.bits[id/64] = 0
+		i := idHome(id, n)
+		for s.slots[i] != 0 {
+			if i++; i == n {
+				i = 0
+			}
+		}
+		s.slots[i] = uint64(id) + 1
+	}
+}
+
+// reset empties the set. With few ids in a large table it empties their
+// slots alone, each found by probing from its home (past slots emptied
+// before it).
+func (s *idSet) reset() {
+	if len(s.list)*8 >= len(s.slots) {
+		clear(s.slots)
+		s.list = s.list[:0]
+		return
+	}
+	n := len(s.slots)
+	for _, id := range s.list {
+		v := uint64(id) + 1
+		i := idHome(id, n)
+		for s.slots[i] != v {
+			if i++; i == n {
+				i = 0
+			}
+		}
+		s.slots[i] = 0
 	}
 	s.list = s.list[:0]
 }
@@ -1333,10 +1399,13 @@ func (e *engine) idsOfBlock(c *txgraph.ClusterCols) error {
 }
 
 // touchBlock reads, before the block's transactions are clustered, what
-// they will read at random: the candidates their inputs spend (spends) and
-// the clusters of their input addresses (join, sameCluster), each a loop
-// of independent loads whose cache misses the processor overlaps, where
-// the transactions meet them one at a time behind the work between. It
+// they will read at random: the candidates their inputs spend (spends;
+// both ends of the fields a spend and the decision read), the cells of
+// those candidates' addresses (decide), and the cells of the input
+// addresses and of their clusters (join, sameCluster, a union's sizes and
+// ring splice), each a loop of independent loads whose cache misses the
+// processor overlaps, where the transactions meet them one at a time
+// behind the work between. It
 // changes nothing (the sum of what it read goes to bs.touched); c is a
 // block idsOfBlock gave the ids of.
 func (e *engine) touchBlock(c *txgraph.ClusterCols) {
@@ -1353,11 +1422,18 @@ func (e *engine) touchBlock(c *txgraph.ClusterCols) {
 	bs.touch = at
 	var sum uint32
 	for _, i := range at {
-		sum += r.at(i).vout[0]
+		c := r.at(i)
+		sum += c.vout[0] + c.out[1]
 	}
-	cid := e.m.cid
+	cells := e.m.c
+	for _, i := range at {
+		c := r.at(i)
+		sum += cells[c.in].cid + cells[c.out[0]].cid + cells[c.out[1]].cid
+	}
+	// An address's cluster is min(cid, id) (members.of without its
+	// branch): the cluster's own cell holds its size and ring link.
 	for _, id := range bs.inCol {
-		sum += cid[id]
+		sum += cells[min(cells[id].cid, id)].next
 	}
 	bs.touched += sum
 }
@@ -1427,7 +1503,7 @@ func (e *engine) join(ctx context.Context, ids []uint32, ev heistgraph.ClusterEv
 			if split && e.split[id] {
 				continue
 			}
-			if c := e.m.of(id); !bs.inSet.bits.has(c) {
+			if c := e.m.of(id); !bs.inSet.has(c) {
 				bs.inSet.add(c)
 				roots = append(roots, c)
 			}

@@ -90,8 +90,9 @@ func b2u(b bool) uint32 {
 }
 
 // TestIDSet holds idSet to a map over random adds and resets: its list
-// holds each id added since the last reset once, ids across words and
-// growth included, and far apart.
+// holds each id added since the last reset once, ids near and far apart,
+// repeats and growth included, has answers as the map does, and a reset
+// (of few ids in a large table, or of many) leaves none behind.
 func TestIDSet(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -118,7 +119,23 @@ func TestIDSet(t *testing.T) {
 				t.Fatalf("round %d: %v is not the set", round, got)
 			}
 		}
+		for range 200 {
+			id := uint32(rng.IntN(64 * (round + 1)))
+			if s.has(id) != want[id] {
+				t.Fatalf("round %d: has(%d) = %v, want %v", round, id, s.has(id), want[id])
+			}
+		}
+		for id := range want {
+			if !s.has(id) {
+				t.Fatalf("round %d: has(%d) = false after its add", round, id)
+			}
+		}
 		s.reset()
+		for id := range want {
+			if s.has(id) {
+				t.Fatalf("round %d: has(%d) after the reset", round, id)
+			}
+		}
 		clear(want)
 	}
 }

@@ -4,16 +4,18 @@ import "iter"
 
 // members holds the cluster of every address id in memory, in 8 bytes an
 // address. A cluster's id is the smallest address id in it, so for an
-// address id that is not its cluster's id, cid[id] < id is the cluster;
-// for a cluster's own id c, cid[c] >= c and holds the size instead:
-// cid[c] = c + size - 1 (which fits: the other members' ids are distinct
-// and above c). next links the members of each cluster in a ring. Id 0 is
-// unused. Merging two clusters relabels the members of the one with the
-// larger id, so a lookup is one array read and the persisted membership of
-// an address changes only when its cluster id does.
+// address id that is not its cluster's id, cid < id is the cluster; for a
+// cluster's own id c, its cid >= c and holds the size instead: c + size -
+// 1 (which fits: the other members' ids are distinct and above c). next
+// links the members of each cluster in a ring. Id 0 is unused. Merging two
+// clusters relabels the members of the one with the larger id, so a
+// lookup is one array read and the persisted membership of an address
+// changes only when its cluster id does. An address's cid and next sit
+// side by side (cell): a union reads the cluster ids of the addresses it
+// joins, then splices their rings, and finds their next in the same cache
+// line (two arrays were two misses more a union).
 type members struct {
-	cid   []uint32
-	next  []uint32
+	c     []cell
 	spill *spiller
 	// absorbed counts the addresses that are not their cluster's id (the
 	// clusters are the others) and largest is the size of the largest
@@ -26,30 +28,33 @@ type members struct {
 	recount  bool
 }
 
+// cell is an address's cluster id (or its cluster's size) and the next
+// member of its cluster's ring.
+type cell struct{ cid, next uint32 }
+
 // newMembers returns the memberships of no address with room for n
 // before they grow, on the heap or spilled (spill.go) to dir.
 func newMembers(n int, dir string) (*members, error) {
-	cid, next, s, err := arrays[uint32, uint32](dir, n+1)
+	c, s, err := oneArray[cell](dir, n+1)
 	if err != nil {
 		return nil, err
 	}
-	m := &members{cid: append(cid, 0), next: append(next, 0), spill: s}
+	m := &members{c: append(c, cell{}), spill: s}
 	releaseWith(s, m)
 	return m, nil
 }
 
 // reserve makes room for n more addresses in the spilled arrays
 // (spill.go); add must not go past it.
-func (m *members) reserve(n int) error { return m.spill.reserve(int64(len(m.cid) + n)) }
+func (m *members) reserve(n int) error { return m.spill.reserve(int64(len(m.c) + n)) }
 
 // len returns the number of address ids given out plus one (for id 0).
-func (m *members) len() int { return len(m.cid) }
+func (m *members) len() int { return len(m.c) }
 
 // add appends a new address as its own cluster and returns its id.
 func (m *members) add() uint32 {
-	id := uint32(len(m.cid))
-	m.cid = append(m.cid, id) // size 1
-	m.next = append(m.next, id)
+	id := uint32(len(m.c))
+	m.c = append(m.c, cell{id, id}) // size 1, alone in its ring
 	return id
 }
 
@@ -58,7 +63,7 @@ func (m *members) add() uint32 {
 func (m *members) count() (clusters int64, largest uint32) {
 	if m.recount {
 		m.absorbed, m.largest = 0, 0
-		for id := 1; id < len(m.cid); id++ {
+		for id := 1; id < len(m.c); id++ {
 			if n := m.sizeOf(uint32(id)); n == 0 {
 				m.absorbed++
 			} else {
@@ -67,7 +72,7 @@ func (m *members) count() (clusters int64, largest uint32) {
 		}
 		m.recount = false
 	}
-	clusters = int64(len(m.cid)-1) - m.absorbed
+	clusters = int64(len(m.c)-1) - m.absorbed
 	largest = m.largest
 	if clusters > 0 {
 		largest = max(largest, 1)
@@ -77,7 +82,7 @@ func (m *members) count() (clusters int64, largest uint32) {
 
 // of returns the cluster of address id.
 func (m *members) of(id uint32) uint32 {
-	if c := m.cid[id]; c < id {
+	if c := m.c[id].cid; c < id {
 		return c
 	}
 	return id
@@ -85,14 +90,14 @@ func (m *members) of(id uint32) uint32 {
 
 // sizeOf returns the size of cluster c; 0 when c is not a cluster's id.
 func (m *members) sizeOf(c uint32) uint32 {
-	if v := m.cid[c]; v >= c {
+	if v := m.c[c].cid; v >= c {
 		return v - c + 1
 	}
 	return 0
 }
 
 // setSize records that cluster c has n >= 1 members.
-func (m *members) setSize(c, n uint32) { m.cid[c] = c + n - 1 }
+func (m *members) setSize(c, n uint32) { m.c[c].cid = c + n - 1 }
 
 // all yields the members of cluster c.
 func (m *members) all(c uint32) iter.Seq[uint32] {
@@ -102,7 +107,7 @@ func (m *members) all(c uint32) iter.Seq[uint32] {
 			if !yield(id) {
 				return
 			}
-			id = m.next[id]
+			id = m.c[id].next
 			if id == c {
 				return
 			}
@@ -125,22 +130,22 @@ func (m *members) merge(a, b uint32, moved *idSet) uint32 {
 	m.largest = max(m.largest, n)
 	if n == m.sizeOf(a)+1 {
 		// b alone, as most clusters a union absorbs: its ring is itself.
-		m.cid[b] = a
+		m.c[b].cid = a
 		if moved != nil {
 			moved.add(b)
 		}
-		m.next[a], m.next[b] = b, m.next[a]
+		m.c[a].next, m.c[b].next = b, m.c[a].next
 		m.setSize(a, n)
 		return a
 	}
 	for id := range m.all(b) {
-		m.cid[id] = a
+		m.c[id].cid = a
 		if moved != nil {
 			moved.add(id)
 		}
 	}
 	// Splice the rings.
-	m.next[a], m.next[b] = m.next[b], m.next[a]
+	m.c[a].next, m.c[b].next = m.c[b].next, m.c[a].next
 	m.setSize(a, n)
 	return a
 }
@@ -148,27 +153,27 @@ func (m *members) merge(a, b uint32, moved *idSet) uint32 {
 // assign sets the cluster of id to c <= id, for a caller that assigns
 // every id (loading, a rebuild) and calls setRings afterwards; until then
 // of and sizeOf are undefined for the ids assigned.
-func (m *members) assign(id, c uint32) { m.cid[id] = c }
+func (m *members) assign(id, c uint32) { m.c[id].cid = c }
 
 // setRings rebuilds the rings and sizes once every id has been assigned
 // its cluster (after loading or a rebuild). It relies on every cluster id
 // being one of its members and the smallest.
 func (m *members) setRings() {
-	for id := range m.next {
-		m.next[id] = uint32(id)
+	for id := range m.c {
+		m.c[id].next = uint32(id)
 	}
 	// Clusters' own ids come first in id order, so each member's cluster
 	// is counted after its cid is final: cid[c] == c means size 1 so far.
 	// A cluster's size grows to its last: the largest is the most any
 	// reaches.
 	m.absorbed, m.largest, m.recount = 0, 0, false
-	for id := 1; id < len(m.cid); id++ {
-		c := m.cid[id]
+	for id := 1; id < len(m.c); id++ {
+		c := m.c[id].cid
 		if c < uint32(id) {
-			m.next[id], m.next[c] = m.next[c], uint32(id)
-			m.cid[c]++
+			m.c[id].next, m.c[c].next = m.c[c].next, uint32(id)
+			m.c[c].cid++
 			m.absorbed++
-			m.largest = max(m.largest, m.cid[c]-c+1)
+			m.largest = max(m.largest, m.c[c].cid-c+1)
 		}
 	}
 }
@@ -185,18 +190,18 @@ func (m *members) detach(id uint32, moved func(id, c uint32)) uint32 {
 		return 0
 	}
 	p := id
-	for m.next[p] != id {
-		p = m.next[p]
+	for m.c[p].next != id {
+		p = m.c[p].next
 	}
-	m.next[p] = m.next[id]
-	m.next[id] = id
+	m.c[p].next = m.c[id].next
+	m.c[id].next = id
 	if id == c {
 		nc := p
 		for x := range m.all(p) {
 			nc = min(nc, x)
 		}
 		for x := range m.all(p) {
-			m.cid[x] = nc
+			m.c[x].cid = nc
 			moved(x, nc)
 		}
 		c = nc

@@ -98,15 +98,22 @@ func (r *ring) at(i int32) *candidate { return &r.chunks[i>>ringChunkBits][i&(ri
 func (r *ring) home(k uint64) int { return homeIn(k, len(r.slots)) }
 
 // homeIn returns the first slot of key k in a table of n slots (the index
-// or byNum): its low 32 bits scaled to the table, the bits a slot keeps,
+// by txid): its low 32 bits scaled to the table, the bits a slot keeps,
 // so that moving and placing entries again reads no candidate.
 func homeIn(k uint64, n int) int { return int(k & (1<<32 - 1) * uint64(n) >> 32) }
 
+// homeNum returns the first slot of byNum's key k (a graph number) in a
+// table of n slots, a power of two: the number's low bits. The candidates
+// are added in the order of their numbers and expire in it, so that
+// byNum's writes go to slots side by side (the same cache lines), not one
+// at random each (a miss each on a large chain's window of candidates).
+func homeNum(k uint64, n int) int { return int(k) & (n - 1) }
+
 // removeSlot empties slot i of table (the index or byNum: entries
-// key<<32 | value homed by homeIn, linear probing) by backward-shift
-// deletion: every later entry of the probe run whose home is not in
-// (i, j] moves up, so that no run has a hole.
-func removeSlot(table []uint64, i int) {
+// key<<32 | value homed by home, homeIn or homeNum, linear probing) by
+// backward-shift deletion: every later entry of the probe run whose home
+// is not in (i, j] moves up, so that no run has a hole.
+func removeSlot(table []uint64, i int, home func(k uint64, n int) int) {
 	n := len(table)
 	for j := i; ; {
 		if j++; j == n {
@@ -116,7 +123,7 @@ func removeSlot(table []uint64, i int) {
 		if v == 0 {
 			break
 		}
-		h := homeIn(v>>32, n)
+		h := home(v>>32, n)
 		if i <= j && (h <= i || h > j) || i > j && h <= i && h > j {
 			table[i] = v
 			i = j
@@ -225,16 +232,16 @@ func (r *ring) txids() {
 			continue
 		}
 		if j := r.find(&c.txid); j >= 0 {
-			removeSlot(r.slots, j)
+			removeSlot(r.slots, j, homeIn)
 			r.used--
 		}
 		r.index(i)
 	}
 }
 
-// numKey returns byNum's key of graph number num: a bijection of the
-// 32-bit numbers (an odd multiplier) that spreads them over the table.
-func numKey(num uint32) uint64 { return uint64(num * 0x9e3779b1) }
+// numKey returns byNum's key of graph number num: the number itself
+// (homeNum).
+func numKey(num uint32) uint64 { return uint64(num) }
 
 // indexNum adds candidate i of graph number num to byNum.
 func (r *ring) indexNum(num uint32, i int32) {
@@ -252,7 +259,7 @@ func (r *ring) indexNum(num uint32, i int32) {
 
 // placeNum puts byNum entry v in the first empty slot from its home.
 func (r *ring) placeNum(v uint64) {
-	r.byNum[firstEmpty(r.byNum, homeIn(v>>32, len(r.byNum)))] = v
+	r.byNum[firstEmpty(r.byNum, homeNum(v>>32, len(r.byNum)))] = v
 	r.numsIn++
 }
 
@@ -260,7 +267,7 @@ func (r *ring) placeNum(v uint64) {
 // none.
 func (r *ring) findNum(num uint32) int {
 	k, n := numKey(num), len(r.byNum)
-	for i := homeIn(k, n); r.byNum[i] != 0; {
+	for i := homeNum(k, n); r.byNum[i] != 0; {
 		if r.byNum[i]>>32 == k {
 			return i
 		}
@@ -305,11 +312,11 @@ func (r *ring) forget(txid *heistgraph.Hash) {
 	}
 	if num := r.at(number(r.slots[i])).num; num != 0 {
 		if j := r.findNum(num); j >= 0 {
-			removeSlot(r.byNum, j)
+			removeSlot(r.byNum, j, homeNum)
 			r.numsIn--
 		}
 	}
-	removeSlot(r.slots, i)
+	removeSlot(r.slots, i, homeIn)
 	r.used--
 	if r.stale++; r.stale > 2*r.used+64 {
 		r.remark()
@@ -359,7 +366,7 @@ func (r *ring) drop(c *candidate) {
 		return // not in byNum (numbersOnly: added before it, never numbered)
 	}
 	if j := r.findNum(c.num); j >= 0 {
-		removeSlot(r.byNum, j)
+		removeSlot(r.byNum, j, homeNum)
 		r.numsIn--
 	}
 	if r.stale++; r.stale > 2*r.numsIn+64 {

@@ -78,7 +78,7 @@ type spiller struct {
 // array returns an empty array of T with room for n ids before it grows:
 // on the heap without a dir, else over a file in dir mapped for every id,
 // so that appends never move it (its disk is reserved by reserve).
-func array[T uint32 | uint64](s *spiller, n int) ([]T, error) {
+func array[T uint32 | uint64 | cell](s *spiller, n int) ([]T, error) {
 	if s.dir == "" {
 		return make([]T, 0, n), nil
 	}
@@ -138,6 +138,22 @@ func unmapAll(files []spillFile) {
 		_ = unmapBytes(sf.b)
 		_ = sf.f.Close()
 	}
+}
+
+// oneArray returns an empty array with room for n ids, as array does,
+// with disk reserved for n ids, to be released with owner (see
+// releaseWith).
+func oneArray[A uint32 | uint64 | cell](dir string, n int) ([]A, *spiller, error) {
+	s := &spiller{dir: dir}
+	a, err := array[A](s, n)
+	if err == nil {
+		err = s.reserve(int64(n))
+	}
+	if err != nil {
+		unmapAll(s.files)
+		return nil, nil, err
+	}
+	return a, s, nil
 }
 
 // arrays returns two empty arrays with room for n ids, as array does, with

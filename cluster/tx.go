@@ -200,7 +200,7 @@ func (e *engine) tx(ctx context.Context, v *txCols, txIndex uint32) {
 		// searching those found so far (a consolidation's hundreds).
 		if len(v.inIDs) > manyInputs {
 			for _, id := range v.inIDs {
-				if id != 0 && !bs.inSet.bits.has(id) {
+				if id != 0 && !bs.inSet.has(id) {
 					bs.inSet.add(id)
 					ins = append(ins, id)
 				}
