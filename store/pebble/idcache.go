@@ -42,8 +42,9 @@ type addrIDCache struct {
 }
 
 // winShare is the least part of the ids cache the window of new
-// addresses keeps: a 16th (TestSimTrace's replay of the lw4 world's capped
-// ingest: 0 to a 16th kept as many reused addresses, a quarter 4% fewer).
+// addresses keeps: a 16th (a replay of the lw4 world's capped ingest through
+// this cache, docs/benchmarks.md, "The ids cache keeps the reused
+// addresses": 0 to a 16th kept as many reused addresses, a quarter 4% fewer).
 const winShare = 16
 
 // limit sets the bound to bytes (0 or less: no entries are kept): main
