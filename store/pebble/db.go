@@ -205,6 +205,9 @@ func olderVersion(dir string, opts Options) error {
 // versionError is the error of a store of schema version n, not this
 // build's.
 func versionError(n uint64) error {
+	if n > schemaVersion {
+		return fmt.Errorf("schema version %d, this build reads %d (the store was written by a newer heistgraph): open it with that build or a later one: %w", n, schemaVersion, heistgraph.ErrInvalid)
+	}
 	return fmt.Errorf("schema version %d, this build reads %d (the layout changed): re-ingest into a new data directory: %w", n, schemaVersion, heistgraph.ErrInvalid)
 }
 

@@ -288,6 +288,44 @@ func wantRefused(t *testing.T, fs vfs.FS, version uint64) {
 	}
 }
 
+// TestSchemaVersionNewer: a store written by a newer build (a schema
+// version above this build's) is refused, read-only or not, naming the
+// directory and the version and telling the user to open it with a newer
+// build, not to re-ingest it; and it is left as it was.
+func TestSchemaVersionNewer(t *testing.T) {
+	fs := vfs.NewMem()
+	db, err := Open("new-store", Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := uint64(schemaVersion + 1)
+	if err := db.db.Set(metaVersionKey, appendUvarint(nil, version), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, ro := range []bool{false, true} {
+		_, err := Open("new-store", Options{FS: fs, ReadOnly: ro})
+		if !errors.Is(err, heistgraph.ErrInvalid) {
+			t.Fatalf("read-only %v: open of a version %d store: %v, want ErrInvalid", ro, version, err)
+		}
+		for _, want := range []string{"new-store", fmt.Sprintf("schema version %d,", version), "newer heistgraph"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("read-only %v: error %q does not say %q", ro, err, want)
+			}
+		}
+		if strings.Contains(err.Error(), "re-ingest") {
+			t.Errorf("read-only %v: error %q tells the user to re-ingest a newer store", ro, err)
+		}
+	}
+	db, err = Open("new-store", Options{FS: fs, ReadOnly: true})
+	if err == nil {
+		db.Close()
+		t.Fatal("the newer store opened after the refusals")
+	}
+}
+
 // TestSchemaVersionComparer: a store of version 10 or older, written with
 // Pebble's default comparer, which Pebble refuses to open with the store's
 // (comparer.go), is refused as a store of its version, and left as it was.
