@@ -275,17 +275,29 @@ func TestSchemaVersionOlder(t *testing.T) {
 // the version and telling the user to re-ingest.
 func wantRefused(t *testing.T, fs vfs.FS, version uint64) {
 	t.Helper()
+	refusals(t, fs, "old-store", version, "re-ingest")
+}
+
+// refusals opens the store dir in fs, of schema version version, read-write
+// and read-only, checks that each open is refused (ErrInvalid) naming the
+// directory and the version and saying each of advice, and returns the
+// two errors.
+func refusals(t *testing.T, fs vfs.FS, dir string, version uint64, advice ...string) []error {
+	t.Helper()
+	var errs []error
 	for _, ro := range []bool{false, true} {
-		_, err := Open("old-store", Options{FS: fs, ReadOnly: ro})
+		_, err := Open(dir, Options{FS: fs, ReadOnly: ro})
 		if !errors.Is(err, heistgraph.ErrInvalid) {
 			t.Fatalf("read-only %v: open of a version %d store: %v, want ErrInvalid", ro, version, err)
 		}
-		for _, want := range []string{"old-store", fmt.Sprintf("schema version %d,", version), "re-ingest"} {
+		for _, want := range append([]string{dir, fmt.Sprintf("schema version %d,", version)}, advice...) {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("read-only %v: error %q does not say %q", ro, err, want)
 			}
 		}
+		errs = append(errs, err)
 	}
+	return errs
 }
 
 // TestSchemaVersionNewer: a store written by a newer build (a schema
@@ -305,18 +317,9 @@ func TestSchemaVersionNewer(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for _, ro := range []bool{false, true} {
-		_, err := Open("new-store", Options{FS: fs, ReadOnly: ro})
-		if !errors.Is(err, heistgraph.ErrInvalid) {
-			t.Fatalf("read-only %v: open of a version %d store: %v, want ErrInvalid", ro, version, err)
-		}
-		for _, want := range []string{"new-store", fmt.Sprintf("schema version %d,", version), "newer heistgraph"} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("read-only %v: error %q does not say %q", ro, err, want)
-			}
-		}
+	for _, err := range refusals(t, fs, "new-store", version, "newer heistgraph") {
 		if strings.Contains(err.Error(), "re-ingest") {
-			t.Errorf("read-only %v: error %q tells the user to re-ingest a newer store", ro, err)
+			t.Errorf("error %q tells the user to re-ingest a newer store", err)
 		}
 	}
 	db, err = Open("new-store", Options{FS: fs, ReadOnly: true})
